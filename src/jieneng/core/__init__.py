@@ -1,0 +1,1 @@
+"""The domain: pure Python, no database, web, file-format or network imports."""

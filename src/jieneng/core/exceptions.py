@@ -1,0 +1,83 @@
+"""The one exception tree of jieneng.
+
+::
+
+    JienengError
+     └── DomainError                 a rule of the domain was broken
+          ├── ValidationFailed       input is invalid; carries bilingual messages
+          │    ├── UnknownUnit       a unit string that is not recognised
+          │    ├── UnitMismatch      a unit that does not fit the carrier (电 in 吨)
+          │    ├── InvalidCode       a malformed credit / organisation / region code
+          │    └── ImportRejected    a file failed validation; carries every issue
+          ├── NotFound               a region, institution, factor set … does not exist
+          ├── Conflict               a duplicate or a concurrent change
+          └── NotPermitted           outside the caller's scope or role
+
+No HTTP status codes here: the web layer maps these classes to responses, the
+CLI maps them to exit status 1 with the bilingual message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JienengError(Exception):
+    """Base of every error raised on purpose by jieneng."""
+
+
+class DomainError(JienengError):
+    """A domain rule was broken.
+
+    ``message_zh`` and ``message_en`` are the two user-facing texts; ``str(err)``
+    gives both, Chinese first.
+    """
+
+    code = "domain_error"
+
+    def __init__(self, message_zh: str, message_en: str | None = None, **details: Any) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en or message_zh
+        self.details = details
+        super().__init__(f"{self.message_zh} / {self.message_en}")
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_en if lang.startswith("en") else self.message_zh
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+
+class UnknownUnit(ValidationFailed):
+    code = "unknown_unit"
+
+
+class UnitMismatch(ValidationFailed):
+    code = "unit_mismatch"
+
+
+class InvalidCode(ValidationFailed):
+    code = "invalid_code"
+
+
+class ImportRejected(ValidationFailed):
+    """A file failed validation; ``issues`` lists every problem found."""
+
+    code = "import_rejected"
+
+    def __init__(self, message_zh: str, message_en: str, issues: list[Any]) -> None:
+        super().__init__(message_zh, message_en, issues=issues)
+        self.issues = issues
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class NotPermitted(DomainError):
+    code = "not_permitted"
