@@ -1,0 +1,59 @@
+"""The administrative tree (GB/T 2260) as a pure value: subtree and child look-ups.
+
+A region's subtree is found through parent links, not code prefixes, because
+directly administered counties (省直辖县级行政单位, e.g. 469001) sit under their
+province without a city.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str
+    name: str
+    level: int
+    parent_code: str | None
+
+
+class RegionTree:
+    """Regions indexed by code and by parent."""
+
+    def __init__(self, regions: Iterable[Region]) -> None:
+        self.by_code: dict[str, Region] = {r.code: r for r in regions}
+        self.children: dict[str, list[str]] = {}
+        for region in self.by_code.values():
+            if region.parent_code:
+                self.children.setdefault(region.parent_code, []).append(region.code)
+        for kids in self.children.values():
+            kids.sort()
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.by_code
+
+    def name(self, code: str) -> str:
+        return self.by_code[code].name
+
+    def subtree(self, code: str) -> list[str]:
+        """``code`` and every region below it."""
+        out, stack = [], [code]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            stack.extend(self.children.get(current, ()))
+        return sorted(out)
+
+    def child_under(self, code: str) -> dict[str, str]:
+        """Map every region of the subtree to the direct child of ``code`` holding it.
+
+        Institutions registered at ``code`` itself (e.g. city-level organs at
+        450300) map to ``code``: they form their own group (本级).
+        """
+        mapping = {code: code}
+        for child in self.children.get(code, ()):
+            for member in self.subtree(child):
+                mapping[member] = child
+        return mapping

@@ -1,0 +1,260 @@
+"""Indicators for a region's subtree, a category, a department or one institution.
+
+The storage layer returns additive sums per (region, category) group or per
+institution; this module turns them into :class:`AggregateInputs`, adds them up
+to the requested grouping, and lets :func:`jieneng.core.indicators.compute_indicators`
+do the arithmetic — so every figure is a ratio of sums and traceable to the
+institution-level inputs (:func:`indicator_inputs`) and the factor set used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.categories import CATEGORIES, categories_under, parse_category
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet, factor_set
+from jieneng.core.regions import RegionTree
+from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
+from jieneng.storage import indicators as queries
+from jieneng.storage import institutions, meta, regions
+
+GroupBy = Literal["region", "category", "institution"]
+
+
+@dataclass(frozen=True)
+class IndicatorQuery:
+    """What to compute: scope, period, grouping and method choices."""
+
+    region_code: str
+    year: int
+    months: tuple[int, int] | None = None
+    group_by: GroupBy | None = None
+    category: str | None = None
+    department_code: str | None = None
+    institution_code: str | None = None
+    factor_set: str = DEFAULT_FACTOR_SET
+    co2_scope: str | None = None
+    area_excludes_vehicle_fuel: bool = True
+
+
+@dataclass(frozen=True)
+class _Scope:
+    region_name: str
+    region_codes: list[str]
+    province_code: str
+    categories: list[str] | None
+    department_id: int | None
+    institution_ids: list[int] | None
+
+
+def parse_months(text: str | None) -> tuple[int, int] | None:
+    """``"1-6"`` → (1, 6); ``"3"`` → (3, 3); None → whole year."""
+    if not text:
+        return None
+    parts = text.replace("—", "-").replace("~", "-").split("-")
+    try:
+        start, end = int(parts[0]), int(parts[-1])
+    except ValueError:
+        start, end = 0, 0
+    if len(parts) > 2 or not 1 <= start <= end <= 12:
+        raise ValidationFailed(
+            f"月份范围“{text}”无效，应为 1-12 之间，如 1-6",
+            f"invalid month range {text!r}; use e.g. 1-6 within 1-12",
+        )
+    return None if (start, end) == (1, 12) else (start, end)
+
+
+def compute(engine: Engine, query: IndicatorQuery) -> dict[str, Any]:
+    """Headline indicators, year-on-year change and optional groups, as one JSON-able dict."""
+    fs = factor_set(query.factor_set, electricity_co2_scope=query.co2_scope)
+    with engine.connect() as conn:
+        scope = _resolve_scope(conn, query)
+        current = _grouped_inputs(conn, query, scope, query.year)
+        previous = _grouped_inputs(conn, query, scope, query.year - 1)
+        label = meta.get_meta(conn, "dataset_label")
+        result = _result(_total(current.values()), _total(previous.values()), fs, query, scope)
+        result.update(
+            region={"code": query.region_code, "name": scope.region_name},
+            year=query.year,
+            months=list(query.months or (1, 12)),
+            dataset_label=label,
+        )
+        if query.group_by:
+            result["groups"] = _groups(conn, current, previous, fs, query, scope)
+    return result
+
+
+def indicator_inputs(engine: Engine, query: IndicatorQuery) -> list[dict[str, Any]]:
+    """The institution-level inputs behind a result: one row per reporting institution."""
+    with engine.connect() as conn:
+        scope = _resolve_scope(conn, query)
+        return queries.institution_inputs(
+            conn, year=query.year, months=query.months, region_codes=scope.region_codes,
+            categories=scope.categories, department_id=scope.department_id,
+            institution_ids=scope.institution_ids,
+        )
+
+
+def _resolve_scope(conn: Connection, query: IndicatorQuery) -> _Scope:
+    tree = RegionTree(regions.load_regions(conn))
+    if query.region_code not in tree:
+        raise NotFound(
+            f"行政区划 {query.region_code} 不存在", f"region {query.region_code} does not exist"
+        )
+    categories = None
+    if query.category:
+        categories = list(categories_under(parse_category(query.category).code))
+    return _Scope(
+        region_name=tree.name(query.region_code),
+        region_codes=tree.subtree(query.region_code),
+        province_code=query.region_code[:2] + "0000",
+        categories=categories,
+        department_id=_institution_id(conn, query.department_code),
+        institution_ids=_ids(_institution_id(conn, query.institution_code)),
+    )
+
+
+def _ids(one: int | None) -> list[int] | None:
+    return None if one is None else [one]
+
+
+def _institution_id(conn: Connection, credit_code: str | None) -> int | None:
+    if not credit_code:
+        return None
+    row = institutions.get_institution(conn, credit_code)
+    if row is None:
+        raise NotFound(
+            f"名录库中没有统一社会信用代码为 {credit_code} 的单位",
+            f"no institution with credit code {credit_code} in the directory",
+        )
+    return int(row["id"])
+
+
+def _grouped_inputs(
+    conn: Connection, query: IndicatorQuery, scope: _Scope, year: int
+) -> dict[tuple[Any, ...], AggregateInputs]:
+    """AggregateInputs per storage group key, expected counts included."""
+    by_institution = query.group_by == "institution"
+    filters = dict(
+        year=year, months=query.months, region_codes=scope.region_codes,
+        categories=scope.categories, department_id=scope.department_id,
+        institution_ids=scope.institution_ids,
+    )
+    rows = queries.group_sums(
+        conn, **filters, group_by="institution" if by_institution else "region_category"
+    )
+    groups: dict[tuple[Any, ...], AggregateInputs] = {}
+    for row in rows:
+        key = _row_key(row, by_institution)
+        groups[key] = groups.get(key, AggregateInputs.empty()) + _inputs_from_row(row)
+    expected = queries.expected_counts(
+        conn, **filters, group_by="institution" if by_institution else "region_category"
+    )
+    for row in expected:
+        key = _row_key(row, by_institution)
+        base = groups.get(key, AggregateInputs.empty())
+        groups[key] = base + AggregateInputs.empty(institutions_expected=int(row["expected"]))
+    return groups
+
+
+def _row_key(row: Mapping[str, Any], by_institution: bool) -> tuple[Any, ...]:
+    if by_institution:
+        return (row["credit_code"], row["name"], row["region_code"], row["category"])
+    return (row["region_code"], row["category"])
+
+
+def _inputs_from_row(row: Mapping[str, Any]) -> AggregateInputs:
+    def per_carrier(prefix: str) -> dict[str, float]:
+        return {c: float(row[f"{prefix}{c}"] or 0.0) for c in CARRIER_CODES}
+
+    return AggregateInputs(
+        institutions_expected=0,
+        institutions_reported=int(row["institutions_reported"]),
+        quantity=per_carrier("q_"),
+        quantity_with_occupants=per_carrier("qo_"),
+        quantity_with_area=per_carrier("qa_"),
+        cost_yuan=per_carrier("c_"),
+        occupants=float(row["occupants_sum"] or 0.0),
+        floor_area_m2=float(row["area_sum"] or 0.0),
+    )
+
+
+def _total(parts: Iterable[AggregateInputs]) -> AggregateInputs:
+    total = AggregateInputs.empty()
+    for part in parts:
+        total = total + part
+    return total
+
+
+def _result(
+    current: AggregateInputs,
+    previous: AggregateInputs,
+    fs: FactorSet,
+    query: IndicatorQuery,
+    scope: _Scope,
+) -> dict[str, Any]:
+    now = compute_indicators(
+        current, fs, year=query.year, province_code=scope.province_code,
+        area_excludes_vehicle_fuel=query.area_excludes_vehicle_fuel,
+    )
+    before = compute_indicators(
+        previous, fs, year=query.year - 1, province_code=scope.province_code,
+        area_excludes_vehicle_fuel=query.area_excludes_vehicle_fuel,
+    )
+    data = now.to_dict()
+    data["previous_year"] = {k: v for k, v in before.to_dict().items() if k in HEADLINE_KEYS}
+    data["yoy"] = yoy(now, before)
+    return data
+
+
+HEADLINE_KEYS: Sequence[str] = (
+    "energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce", "energy_per_area_kgce_m2",
+    "water_per_capita_m3", "co2_per_area_kg_m2", "institutions_expected",
+    "institutions_reported",
+)
+
+
+def _groups(
+    conn: Connection,
+    current: dict[tuple[Any, ...], AggregateInputs],
+    previous: dict[tuple[Any, ...], AggregateInputs],
+    fs: FactorSet,
+    query: IndicatorQuery,
+    scope: _Scope,
+) -> list[dict[str, Any]]:
+    labels, key_of = _grouping(conn, query, current, previous)
+    merged_now: dict[str, AggregateInputs] = {}
+    merged_before: dict[str, AggregateInputs] = {}
+    for source, target in ((current, merged_now), (previous, merged_before)):
+        for key, inputs in source.items():
+            code = key_of(key)
+            if code is not None:
+                target[code] = target.get(code, AggregateInputs.empty()) + inputs
+    out = []
+    for code in sorted(merged_now):
+        item = _result(
+            merged_now[code], merged_before.get(code, AggregateInputs.empty()), fs, query, scope
+        )
+        item.update(code=code, name=labels.get(code, code))
+        out.append(item)
+    return out
+
+
+def _grouping(
+    conn: Connection, query: IndicatorQuery, *parts: dict[tuple[Any, ...], AggregateInputs]
+) -> tuple[dict[str, str], Any]:
+    """Labels and a key function mapping a storage group key to the output group code."""
+    if query.group_by == "institution":
+        keys = {key[0]: key[1] for part in parts for key in part}
+        return keys, lambda key: key[0]
+    if query.group_by == "category":
+        return {c.code: c.name_zh for c in CATEGORIES}, lambda key: key[1]
+    tree = RegionTree(regions.load_regions(conn))
+    child_of = tree.child_under(query.region_code)
+    return {c: tree.name(c) for c in child_of}, lambda key: child_of.get(key[0])

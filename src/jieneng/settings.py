@@ -1,0 +1,54 @@
+"""Typed settings, read from the environment (``JIENENG_*``) or passed in.
+
+Nothing here runs at import time: call :func:`load_settings`. A default secret is
+refused outside development.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jieneng.core.exceptions import ValidationFailed
+
+DEV_SECRET = "development-only-secret-do-not-use"  # noqa: S105 - refused outside development
+
+
+def data_dir() -> Path:
+    """The user's data directory for jieneng (created on demand by callers)."""
+    return Path(user_data_dir("jieneng", appauthor=False))
+
+
+def default_database_url(name: str = "jieneng.db") -> str:
+    return f"sqlite:///{data_dir() / name}"
+
+
+class Settings(BaseSettings):
+    """Settings of one jieneng installation."""
+
+    model_config = SettingsConfigDict(env_prefix="JIENENG_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    max_upload_bytes: int = 50 * 1024 * 1024
+    factor_set: str = "pi-published"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValidationFailed(
+                "生产环境必须设置 JIENENG_SECRET_KEY，不能使用默认密钥",
+                "JIENENG_SECRET_KEY must be set outside development; the default is refused",
+            )
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit ``overrides`` (None values ignored)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]
