@@ -1,0 +1,3 @@
+from jieneng.cli.main import main
+
+main()

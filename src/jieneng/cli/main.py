@@ -1,0 +1,327 @@
+"""``jieneng`` — the command-line interface.
+
+Every command is thin: parse options, call one service, print. Domain errors
+are printed in Chinese and English and end with exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from jieneng.cli import output
+from jieneng.core.exceptions import DomainError
+from jieneng.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="jieneng 节能 — 公共机构能源资源消费统计平台 / public-institution energy statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库 Database schema (Alembic migrations).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="导入 Import a .xlsx/.csv file; the whole file is validated first and stored "
+    "all-or-nothing.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    settings: Settings
+    explicit_db: bool = False
+
+
+state = State()
+
+
+def handles_errors(func: F) -> F:
+    """Print domain errors bilingually and exit 1 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as err:
+            output.print_error(err)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="数据库 URL (sqlite:///file.db, postgresql://…); "
+            "default JIENENG_DATABASE_URL or a SQLite file in the user data directory.",
+        ),
+    ] = None,
+) -> None:
+    state.settings = load_settings(database_url=db)
+    state.explicit_db = db is not None or "JIENENG_DATABASE_URL" in os.environ
+
+
+def _engine() -> Any:
+    from jieneng.services.database import open_database
+
+    return open_database(state.settings.database_url)
+
+
+# ---------------------------------------------------------------- db
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="目标版本 target revision")] = "head",
+) -> None:
+    """升级数据库结构 Upgrade the schema to the newest (or given) migration."""
+    from jieneng.storage.engine import make_engine
+    from jieneng.storage.migrate import current_revision, upgrade
+
+    engine = make_engine(state.settings.database_url)
+    upgrade(engine, revision)
+    output.console.print(f"数据库已升级到 database at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+@handles_errors
+def db_current() -> None:
+    """显示数据库结构版本 Show the schema revision."""
+    from jieneng.storage.engine import make_engine
+    from jieneng.storage.migrate import current_revision
+
+    output.console.print(str(current_revision(make_engine(state.settings.database_url))))
+
+
+# ---------------------------------------------------------------- import
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _import(kind: str, file: Path, dry_run: bool, fmt: Fmt) -> None:
+    from jieneng.services.imports import import_file
+
+    with output.progress(f"导入 {file.name}") as step:
+        report = import_file(
+            _engine(), kind, file, dry_run=dry_run,
+            max_bytes=state.settings.max_upload_bytes, progress=step,
+        )
+    if fmt is Fmt.json:
+        output.print_json(report.to_dict())
+        return
+    verb = "校验通过（未写入）validated, nothing stored" if dry_run else "已导入 imported"
+    output.console.print(
+        f"{file.name}: {verb} — {report.rows_read} 行 rows, {report.records} 条 records, "
+        f"{report.counts or ''}"
+    )
+    if report.warnings:
+        output.print_issues(report.warnings)
+
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="只校验不写入 validate only")]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="输出格式 output format")]
+
+
+@import_app.command("regions")
+@handles_errors
+def import_regions(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
+    """行政区划 Regions: 行政区划代码, 名称, 上级代码."""
+    _import("regions", file, dry_run, fmt)
+
+
+@import_app.command("institutions")
+@handles_errors
+def import_institutions(
+    file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table
+) -> None:
+    """名录库 Institutions: 统一社会信用代码, 单位名称, 行政区划代码, 单位类别, …"""
+    _import("institutions", file, dry_run, fmt)
+
+
+@import_app.command("profiles")
+@handles_errors
+def import_profiles(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
+    """年度基本信息 Yearly profiles: 用能人数, 建筑面积, 车辆 …"""
+    _import("profiles", file, dry_run, fmt)
+
+
+@import_app.command("consumption")
+@handles_errors
+def import_consumption(
+    file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table
+) -> None:
+    """月度能耗 Monthly consumption, wide (电(千瓦时) …) or long (能源品种, 数量, 单位)."""
+    _import("consumption", file, dry_run, fmt)
+
+
+# ---------------------------------------------------------------- template
+class TemplateKind(StrEnum):
+    regions = "regions"
+    institutions = "institutions"
+    profiles = "profiles"
+    consumption = "consumption"
+    consumption_long = "consumption-long"
+
+
+@app.command("template")
+@handles_errors
+def template(
+    kind: Annotated[TemplateKind, typer.Argument(help="模板类型 template kind")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="输出 .xlsx 文件 output file")],
+) -> None:
+    """生成空白导入模板 Write a blank import template (.xlsx) with examples and notes."""
+    from jieneng.ingest.templates import write_template
+
+    write_template(kind.value, out)
+    output.console.print(f"模板已写入 template written: {out}")
+
+
+# ---------------------------------------------------------------- indicators
+class GroupBy(StrEnum):
+    region = "region"
+    category = "category"
+    institution = "institution"
+
+
+class Co2Scope(StrEnum):
+    national = "national"
+    regional = "regional"
+    provincial = "provincial"
+
+
+@app.command("indicators")
+@handles_errors
+def indicators(
+    region: Annotated[str, typer.Option("--region", help="行政区划代码 region code")],
+    year: Annotated[int, typer.Option("--year", help="年份 year")],
+    months: Annotated[str | None, typer.Option("--months", help="月份范围 e.g. 1-6")] = None,
+    group_by: Annotated[GroupBy | None, typer.Option("--group-by")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="单位类别 01/02/021…")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="主管部门统一社会信用代码")
+    ] = None,
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="单位统一社会信用代码")
+    ] = None,
+    factor_set: Annotated[
+        str | None, typer.Option("--factor-set", help="折标系数集 factor set")
+    ] = None,
+    co2_scope: Annotated[
+        Co2Scope | None, typer.Option("--co2-scope", help="电力排放因子范围 grid factor scope")
+    ] = None,
+    area_includes_vehicle_fuel: Annotated[
+        bool,
+        typer.Option(
+            "--area-includes-vehicle-fuel",
+            help="单位面积指标计入车辆用油 include vehicle fuel in per-area figures",
+        ),
+    ] = False,
+    inputs: Annotated[
+        bool, typer.Option("--inputs", help="列出单位级输入数据 list institution-level inputs")
+    ] = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """能耗指标 Indicators for a region's subtree (ratios of sums, year-on-year)."""
+    from jieneng.cli.render import render_indicators
+    from jieneng.services.indicators import (
+        IndicatorQuery, compute, indicator_inputs, parse_months,
+    )
+
+    query = IndicatorQuery(
+        region_code=region, year=year, months=parse_months(months),
+        group_by=group_by.value if group_by else None,  # type: ignore[arg-type]
+        category=category, department_code=department, institution_code=institution,
+        factor_set=factor_set or state.settings.factor_set,
+        co2_scope=co2_scope.value if co2_scope else None,
+        area_excludes_vehicle_fuel=not area_includes_vehicle_fuel,
+    )
+    engine = _engine()
+    if inputs:
+        rows = indicator_inputs(engine, query)
+        output.print_json(rows) if fmt is Fmt.json else output.print_csv(rows)
+        return
+    render_indicators(compute(engine, query), fmt.value)
+
+
+# ---------------------------------------------------------------- history
+@app.command("history")
+@handles_errors
+def history(
+    institution: Annotated[str, typer.Option("--institution", help="统一社会信用代码")],
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    carrier: Annotated[str | None, typer.Option("--carrier", help="能源品种 e.g. electricity")] = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """修订历史 Every revision of an institution's figures (newest first)."""
+    from jieneng.services.records import institution_history
+
+    rows = institution_history(_engine(), institution, year=year, carrier=carrier)
+    if fmt is Fmt.json:
+        output.print_json(rows)
+    elif fmt is Fmt.csv:
+        output.print_csv(rows)
+    else:
+        columns = ["year", "month", "carrier", "revision", "is_current", "quantity",
+                   "entered_value", "entered_unit", "cost_yuan", "source", "recorded_at"]
+        output.print_table(
+            f"{institution} 修订历史 history", columns, [[r[c] for c in columns] for r in rows]
+        )
+
+
+# ---------------------------------------------------------------- factor sets
+@app.command("factor-sets")
+@handles_errors
+def factor_sets(fmt: FormatOpt = Fmt.table) -> None:
+    """折标与排放系数集 List the factor sets with their coefficients and sources."""
+    from jieneng.core.factors import FACTOR_SET_NAMES, factor_set
+
+    described = [factor_set(name).describe() for name in FACTOR_SET_NAMES]
+    if fmt is Fmt.json:
+        output.print_json(described)
+        return
+    for item in described:
+        output.console.print_json(data=item)
+
+
+# ---------------------------------------------------------------- demo
+@app.command("demo")
+@handles_errors
+def demo(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="重建演示库 rebuild")] = False,
+    year: Annotated[int | None, typer.Option("--year", help="展示年份 year shown")] = None,
+) -> None:
+    """演示数据 Build (idempotently) the 桂林市 demo database and show its indicators."""
+    from jieneng.cli.render import render_indicators
+    from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
+    from jieneng.services.indicators import IndicatorQuery, compute
+
+    url = state.settings.database_url if state.explicit_db else demo_database_url()
+    with output.progress("构建演示库 building demo") as step:
+        summary = build_demo(url, rebuild=rebuild, progress=step)
+    output.console.print(
+        f"[bold]演示数据 DEMO DATA[/] — {url}\n{summary.describe()}"
+    )
+    from jieneng.services.database import open_database
+
+    query = IndicatorQuery(
+        region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
+    )
+    render_indicators(compute(open_database(url), query), "table")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,82 @@
+"""Rendering an indicator result (the dict from services.indicators.compute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jieneng.cli import output
+
+#: (key, Chinese label, unit) of the headline figures, in display order.
+HEADLINES: tuple[tuple[str, str, str], ...] = (
+    ("energy_tce", "能源消费总量", "tce"),
+    ("water_m3", "用水总量", "m³"),
+    ("co2_t", "二氧化碳排放总量", "tCO₂"),
+    ("energy_per_capita_kgce", "人均综合能耗", "kgce/人"),
+    ("energy_per_area_kgce_m2", "单位建筑面积能耗", "kgce/m²"),
+    ("water_per_capita_m3", "人均用水量", "m³/人"),
+    ("co2_per_area_kg_m2", "单位建筑面积碳排放", "kgCO₂/m²"),
+)
+
+GROUP_COLUMNS = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
+                 "energy_per_area_kgce_m2", "water_per_capita_m3", "co2_per_area_kg_m2")
+
+
+def render_indicators(result: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        output.print_json(result)
+    elif fmt == "csv":
+        output.print_csv(flat_rows(result))
+    else:
+        _table(result)
+
+
+def flat_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One CSV row for the total and one per group, headline columns only."""
+    total = {"code": result["region"]["code"], "name": result["region"]["name"] + "（合计）"}
+    rows = [_flat(total, result)]
+    rows.extend(_flat({"code": g["code"], "name": g["name"]}, g) for g in result.get("groups", []))
+    return rows
+
+
+def _flat(head: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    row = dict(head)
+    for key in (*GROUP_COLUMNS, "institutions_expected", "institutions_reported"):
+        row[key] = item[key]
+        if key in item.get("yoy", {}):
+            row[f"{key}_yoy"] = item["yoy"][key]
+    return row
+
+
+def _table(result: dict[str, Any]) -> None:
+    months = result["months"]
+    label = f"【{result['dataset_label']}】" if result.get("dataset_label") else ""
+    title = (
+        f"{label}{result['region']['name']} ({result['region']['code']}) {result['year']}年 "
+        f"{months[0]}–{months[1]}月  应报 {result['institutions_expected']} / "
+        f"已报 {result['institutions_reported']}"
+    )
+    rows = [
+        [f"{zh} [{unit}]", result[key], result["previous_year"].get(key),
+         output.pct(result["yoy"].get(key))]
+        for key, zh, unit in HEADLINES
+    ]
+    output.print_table(title, ["指标 indicator", "本期", "上年同期", "同比"], rows)
+    carriers = [
+        [f"{c['name_zh']} [{c['unit']}]", c["quantity"], c["cost_yuan"], c["energy_tce"],
+         c["co2_t"]]
+        for c in result["by_carrier"] if c["quantity"]
+    ]
+    output.print_table("分品种 by carrier", ["品种", "实物量", "费用(元)", "折标(tce)", "CO₂(t)"],
+                       carriers)
+    if result.get("groups"):
+        output.print_table(
+            "分组 groups",
+            ["分组", "应报/已报", *[zh for _, zh, _ in HEADLINES]],
+            [[f"{g['name']} {g['code']}", f"{g['institutions_expected']}/"
+              f"{g['institutions_reported']}", *[g[k] for k in GROUP_COLUMNS]]
+             for g in result["groups"]],
+        )
+    fs = result["factor_set"]
+    output.console.print(f"系数集 factor set: {fs.get('name')} — {fs.get('title_zh', '')}")
+    for note in result.get("notes", []):
+        output.console.print(f"注 note: {note}")

@@ -1,0 +1,218 @@
+"""SQLAlchemy Core tables of jieneng (the storage contract of ``docs/architecture.md``).
+
+One :data:`metadata` with a naming convention, so that every constraint and index
+has a stable name on SQLite and PostgreSQL and Alembic migrations can refer to it.
+
+The roll-up tables ``consumption_month`` and ``consumption_year`` carry one
+``q_<code>`` (quantity, canonical unit) and one ``c_<code>`` (cost, 元) column per
+carrier of :data:`jieneng.core.carriers.CARRIER_CODES`; they are generated here.
+Adding a carrier therefore needs a new migration adding its two columns (the
+migration test compares the migrated schema with this metadata).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.types import CHAR, TypeEngine
+
+from jieneng.core.carriers import CARRIER_CODES
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: IEEE double on every backend (``double precision`` on PostgreSQL, ``REAL`` on SQLite).
+Double: TypeEngine[float] = Float(53)
+#: 64-bit id; on SQLite it must be ``INTEGER`` to alias the rowid (autoincrement).
+BigId: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
+
+INSTITUTION_CATEGORIES: tuple[str, ...] = ("01", "021", "022", "023", "024", "025", "026", "03")
+SOURCES: tuple[str, ...] = ("manual", "file", "meter", "grid", "demo")
+
+
+def _in_list(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def quantity_column(carrier_code: str) -> str:
+    """Name of the roll-up quantity column of a carrier (``q_electricity``)."""
+    return f"q_{carrier_code}"
+
+
+def cost_column(carrier_code: str) -> str:
+    """Name of the roll-up cost column of a carrier (``c_electricity``)."""
+    return f"c_{carrier_code}"
+
+
+def _carrier_columns() -> list[Column[float]]:
+    cols: list[Column[float]] = []
+    for code in CARRIER_CODES:
+        cols.append(Column(quantity_column(code), Double, nullable=True))
+        cols.append(Column(cost_column(code), Double, nullable=True))
+    return cols
+
+
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("sha256", CHAR(64), nullable=False, index=True),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("rows", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", DateTime(timezone=True), nullable=False,
+           server_default=func.current_timestamp()),
+    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
+)
+
+region = Table(
+    "region",
+    metadata,
+    Column("code", CHAR(6), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("parent_code", CHAR(6), ForeignKey("region.code"), nullable=True, index=True),
+    CheckConstraint("level IN (1, 2, 3)", name="level"),
+)
+
+institution = Table(
+    "institution",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("credit_code", CHAR(18), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, index=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False),
+    Column("category", String(3), nullable=False),
+    Column("department_id", Integer, ForeignKey("institution.id"), nullable=True, index=True),
+    Column("key_energy_user", Boolean, nullable=False, server_default=text("false")),
+    Column("status", String(8), nullable=False, server_default=text("'active'")),
+    Column("import_id", Integer, ForeignKey("import_batch.id"), nullable=True),
+    CheckConstraint(_in_list("category", INSTITUTION_CATEGORIES), name="category"),
+    CheckConstraint("status IN ('active', 'closed')", name="status"),
+    Index("ix_institution_region_code_category", "region_code", "category"),
+)
+
+institution_profile = Table(
+    "institution_profile",
+    metadata,
+    Column("institution_id", Integer, ForeignKey("institution.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("occupants", Integer, nullable=True),
+    Column("staff_quota", Integer, nullable=True),
+    Column("floor_area_m2", Double, nullable=True),
+    Column("heated_area_m2", Double, nullable=True),
+    Column("vehicles_gasoline", Integer, nullable=True),
+    Column("vehicles_diesel", Integer, nullable=True),
+    Column("vehicles_nev", Integer, nullable=True),
+    Column("import_id", Integer, ForeignKey("import_batch.id"), nullable=True),
+)
+
+consumption_record = Table(
+    "consumption_record",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("institution_id", Integer, ForeignKey("institution.id"), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("month", SmallInteger, nullable=False),
+    Column("carrier", String(32), nullable=False),
+    Column("quantity", Double, nullable=False),
+    Column("cost_yuan", Double, nullable=True),
+    Column("entered_value", Text, nullable=True),
+    Column("entered_unit", Text, nullable=True),
+    Column("source", String(8), nullable=False),
+    Column("import_id", Integer, ForeignKey("import_batch.id"), nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False,
+           server_default=func.current_timestamp()),
+    CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+    CheckConstraint("revision >= 1", name="revision"),
+    CheckConstraint(_in_list("source", SOURCES), name="source"),
+    Index(
+        "uq_consumption_record_key_revision",
+        "institution_id", "year", "month", "carrier", "revision",
+        unique=True,
+    ),
+)
+#: At most one current row per key; also the index of every current-row lookup.
+Index(
+    "uq_consumption_record_current",
+    consumption_record.c.institution_id,
+    consumption_record.c.year,
+    consumption_record.c.month,
+    consumption_record.c.carrier,
+    unique=True,
+    sqlite_where=consumption_record.c.is_current,
+    postgresql_where=consumption_record.c.is_current,
+)
+
+consumption_month = Table(
+    "consumption_month",
+    metadata,
+    Column("institution_id", Integer, ForeignKey("institution.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("month", SmallInteger, primary_key=True),
+    *_carrier_columns(),
+    Index("ix_consumption_month_year_month", "year", "month"),
+)
+
+consumption_year = Table(
+    "consumption_year",
+    metadata,
+    Column("institution_id", Integer, ForeignKey("institution.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("months_reported", SmallInteger, nullable=False),
+    *_carrier_columns(),
+    Index("ix_consumption_year_year", "year"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+__all__ = [
+    "INSTITUTION_CATEGORIES",
+    "NAMING_CONVENTION",
+    "SOURCES",
+    "consumption_month",
+    "consumption_record",
+    "consumption_year",
+    "cost_column",
+    "import_batch",
+    "institution",
+    "institution_profile",
+    "meta",
+    "metadata",
+    "quantity_column",
+    "region",
+]
