@@ -1,0 +1,345 @@
+"""Headline indicators of a group of institutions, from additive sums.
+
+:class:`AggregateInputs` holds sums over the institutions of a group for a period;
+sums of groups add up (``a + b``). :func:`compute_indicators` turns them into the
+four headline intensities and the totals, each a **ratio of sums** over the
+institutions that reported a non-zero denominator — never an average of the
+institutions' own ratios.
+
+Rules (stated in every result's ``basis``)
+-----------------------------------------
+- 能源消费总量 [tce] = Σ quantity × coefficient over carriers counted in energy
+  (water and solar PV are not), ÷ 1000.
+- 人均综合能耗 [kgce/人] = Σ energy of institutions with 用能人数 > 0 ÷ Σ 用能人数.
+- 单位建筑面积能耗 [kgce/m²] = Σ energy of institutions with 建筑面积 > 0 ÷ Σ
+  建筑面积, excluding vehicle fuel (汽油/柴油-车辆用油) unless told otherwise.
+- 人均用水量 [m³/人] = Σ water of institutions with 用能人数 > 0 ÷ Σ 用能人数.
+- 单位建筑面积碳排放 [kgCO₂/m²] = Σ CO₂ of institutions with 建筑面积 > 0 ÷ Σ
+  建筑面积, with the same vehicle-fuel exclusion.
+
+References
+----------
+- 公共机构能源资源消费统计调查制度 indicators 人均综合能耗, 单位建筑面积能耗,
+  人均用水量, 单位建筑面积碳排放 (``reference-data.md`` §2.3).
+- GB/T 2589-2020 《综合能耗计算通则》 (综合能耗 = Σ quantity × coefficient).
+- DB11/T 1958-2022 《党政机关能源消耗定额》: per-area indicators exclude transport
+  (and heating for the non-heating indicator); GB/T 51161-2016 《民用建筑能耗标准》
+  scope: building energy, not transport (``reference-data.md`` §2.4).
+- 建筑面积 and 用能人数 definitions: 2009 form notes; GB/T 40498-2021 Annex A.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .carriers import CARRIER_CODES, CARRIERS, Carrier
+from .exceptions import ValidationFailed
+from .factors import FactorSet
+
+_HEADLINE: tuple[str, ...] = (
+    "energy_tce",
+    "water_m3",
+    "co2_t",
+    "energy_per_capita_kgce",
+    "energy_per_area_kgce_m2",
+    "water_per_capita_m3",
+    "co2_per_area_kg_m2",
+)
+#: Keys of the headline figures, in display order.
+HEADLINE_FIGURES: tuple[str, ...] = _HEADLINE
+
+
+def _add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = out.get(key, 0.0) + value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateInputs:
+    """Additive sums over the institutions of a group for a period.
+
+    Attributes
+    ----------
+    institutions_expected : int
+        Active institutions in the group.
+    institutions_reported : int
+        Those with at least one figure in the period.
+    quantity : dict[str, float]
+        Carrier code → Σ quantity [canonical unit] over reported institutions.
+    quantity_with_occupants : dict[str, float]
+        The same over reported institutions whose 用能人数 > 0.
+    quantity_with_area : dict[str, float]
+        The same over reported institutions whose 建筑面积 > 0.
+    cost_yuan : dict[str, float]
+        Carrier code → Σ cost [元].
+    occupants : float
+        Σ 用能人数 [人] over reported institutions with 用能人数 > 0.
+    floor_area_m2 : float
+        Σ 建筑面积 [m²] over reported institutions with 建筑面积 > 0.
+    """
+
+    institutions_expected: int = 0
+    institutions_reported: int = 0
+    quantity: dict[str, float] = field(default_factory=dict)
+    quantity_with_occupants: dict[str, float] = field(default_factory=dict)
+    quantity_with_area: dict[str, float] = field(default_factory=dict)
+    cost_yuan: dict[str, float] = field(default_factory=dict)
+    occupants: float = 0.0
+    floor_area_m2: float = 0.0
+
+    @classmethod
+    def empty(cls, **values: Any) -> AggregateInputs:
+        """Zero sums; keyword arguments set fields (``empty(institutions_expected=3)``)."""
+        return cls(**values)
+
+    def __add__(self, other: AggregateInputs) -> AggregateInputs:
+        if not isinstance(other, AggregateInputs):
+            return NotImplemented
+        return AggregateInputs(
+            institutions_expected=self.institutions_expected + other.institutions_expected,
+            institutions_reported=self.institutions_reported + other.institutions_reported,
+            quantity=_add(self.quantity, other.quantity),
+            quantity_with_occupants=_add(
+                self.quantity_with_occupants, other.quantity_with_occupants
+            ),
+            quantity_with_area=_add(self.quantity_with_area, other.quantity_with_area),
+            cost_yuan=_add(self.cost_yuan, other.cost_yuan),
+            occupants=self.occupants + other.occupants,
+            floor_area_m2=self.floor_area_m2 + other.floor_area_m2,
+        )
+
+    def validate(self) -> None:
+        """Raise :class:`ValidationFailed` for an unknown carrier code or a
+        negative or non-finite sum."""
+        for name in ("quantity", "quantity_with_occupants", "quantity_with_area", "cost_yuan"):
+            values: dict[str, float] = getattr(self, name)
+            for code, value in values.items():
+                if code not in CARRIER_CODES:
+                    raise ValidationFailed(
+                        f"{name} 中的能源品种代码“{code}”未知，可用：{', '.join(CARRIER_CODES)}",
+                        f"unknown carrier code {code!r} in {name}; "
+                        f"known: {', '.join(CARRIER_CODES)}",
+                    )
+                if not math.isfinite(value) or value < 0:
+                    raise ValidationFailed(
+                        f"{name}[{code}] 应为非负有限数，实际为 {value}",
+                        f"{name}[{code}] must be a finite number ≥ 0, got {value}",
+                    )
+        for name in ("occupants", "floor_area_m2"):
+            number: float = getattr(self, name)
+            if not math.isfinite(number) or number < 0:
+                raise ValidationFailed(
+                    f"{name} 应为非负有限数，实际为 {number}",
+                    f"{name} must be a finite number ≥ 0, got {number}",
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    """Totals and intensities of a group, with how they were computed.
+
+    Units: ``energy_tce`` [tce], ``water_m3`` [m³], ``co2_t`` [tCO₂],
+    ``energy_per_capita_kgce`` [kgce/人], ``energy_per_area_kgce_m2`` [kgce/m²],
+    ``water_per_capita_m3`` [m³/人], ``co2_per_area_kg_m2`` [kgCO₂/m²]. A ratio is
+    None when its denominator is 0.
+    """
+
+    energy_tce: float
+    water_m3: float
+    co2_t: float
+    energy_per_capita_kgce: float | None
+    energy_per_area_kgce_m2: float | None
+    water_per_capita_m3: float | None
+    co2_per_area_kg_m2: float | None
+    institutions_expected: int
+    institutions_reported: int
+    factor_set: dict[str, Any]
+    by_carrier: list[dict[str, Any]]
+    basis: dict[str, Any]
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict with the keys of the fields (full precision)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator > 0 else None
+
+
+def compute_indicators(
+    inputs: AggregateInputs,
+    factor_set: FactorSet,
+    *,
+    year: int,
+    province_code: str | None,
+    area_excludes_vehicle_fuel: bool = True,
+) -> IndicatorResult:
+    """Headline indicators of a group from its additive sums.
+
+    Parameters
+    ----------
+    inputs : AggregateInputs
+        Sums over the group [canonical units, 元, 人, m²].
+    factor_set : FactorSet
+        Standard-coal coefficients and CO₂ factors (see :mod:`jieneng.core.factors`).
+    year : int
+        Data year; selects the electricity CO₂ factor.
+    province_code : str or None
+        A GB/T 2260 code (first two digits used) for regional/provincial
+        electricity factors; None → national.
+    area_excludes_vehicle_fuel : bool, default True
+        Leave 车辆用油 out of the per-area figures (energy and CO₂).
+
+    Returns
+    -------
+    IndicatorResult
+        ``energy_tce`` [tce], ``water_m3`` [m³], ``co2_t`` [t], per-capita
+        [kgce/人, m³/人] and per-area [kgce/m², kgCO₂/m²] ratios of sums, the
+        factor set used (with the electricity factor, its year and any fallback
+        note), per-carrier detail, the rules applied and notes.
+
+    Raises
+    ------
+    ValidationFailed
+        For an unknown carrier code or a negative sum in ``inputs``.
+
+    References
+    ----------
+    公共机构能源资源消费统计调查制度 indicators (``reference-data.md`` §2.3);
+    GB/T 2589-2020; DB11/T 1958-2022 and GB/T 51161-2016 (per-area scope excludes
+    transport energy, ``reference-data.md`` §2.4).
+    """
+    inputs.validate()
+    notes: list[str] = []
+
+    def in_area(c: Carrier) -> bool:
+        return not (area_excludes_vehicle_fuel and c.vehicle)
+
+    energy = energy_occ = energy_area = 0.0  # kgce
+    co2 = co2_area = 0.0  # kgCO2
+    by_carrier: list[dict[str, Any]] = []
+    electricity_factor: dict[str, Any] | None = None
+    co2_excluded: list[Carrier] = []
+    for c in CARRIERS:
+        q = inputs.quantity.get(c.code, 0.0)
+        q_area = inputs.quantity_with_area.get(c.code, 0.0)
+        k = factor_set.kgce_per_unit(c) if c.counts_in_energy else None
+        carrier_energy: float | None = None
+        if k is not None:
+            carrier_energy = q * k
+            energy += carrier_energy
+            energy_occ += inputs.quantity_with_occupants.get(c.code, 0.0) * k
+            if in_area(c):
+                energy_area += q_area * k
+        factor = factor_set.co2_kg_per_unit(c, year=year, province_code=province_code)
+        if c.code == "electricity":
+            electricity_factor = factor.to_dict()
+            if factor.note:
+                notes.append(factor.note)
+        carrier_co2: float | None = None
+        if factor.value is None:
+            if q > 0:
+                co2_excluded.append(c)
+                if factor.note:
+                    notes.append(factor.note)
+        else:
+            carrier_co2 = q * factor.value
+            co2 += carrier_co2
+            if in_area(c):
+                co2_area += q_area * factor.value
+        by_carrier.append(
+            {
+                "carrier": c.code,
+                "name_zh": c.name_zh,
+                "name_en": c.name_en,
+                "quantity": q,
+                "unit": c.canonical_unit,
+                "cost_yuan": inputs.cost_yuan.get(c.code, 0.0),
+                "kgce_per_unit": k,
+                "energy_tce": None if carrier_energy is None else carrier_energy / 1000.0,
+                "co2_kg_per_unit": factor.value,
+                "co2_t": None if carrier_co2 is None else carrier_co2 / 1000.0,
+            }
+        )
+
+    water = inputs.quantity.get("water", 0.0)
+    water_occ = inputs.quantity_with_occupants.get("water", 0.0)
+    vehicle_codes = [c.code for c in CARRIERS if c.vehicle]
+    if area_excludes_vehicle_fuel:
+        notes.append(
+            "单位建筑面积能耗和碳排放不含车辆用油（交通能耗） / per-area energy and CO₂ "
+            "exclude vehicle fuel (transport energy)"
+        )
+    if inputs.occupants <= 0:
+        notes.append(
+            "用能人数合计为0，人均指标无法计算 / no occupants: per-capita figures are None"
+        )
+    if inputs.floor_area_m2 <= 0:
+        notes.append(
+            "建筑面积合计为0，单位面积指标无法计算 / no floor area: per-area figures are None"
+        )
+    if inputs.institutions_reported < inputs.institutions_expected:
+        notes.append(
+            f"应报{inputs.institutions_expected}家，已报{inputs.institutions_reported}家 / "
+            f"{inputs.institutions_reported} of {inputs.institutions_expected} "
+            "institutions reported"
+        )
+
+    described = factor_set.describe()
+    described["electricity_co2"] = electricity_factor
+    basis = {
+        "ratios": "ratio_of_sums",
+        "energy_carriers": [c.code for c in CARRIERS if c.counts_in_energy],
+        "not_in_energy": [c.code for c in CARRIERS if not c.counts_in_energy],
+        "co2_excluded": [c.code for c in co2_excluded],
+        "area_excludes_vehicle_fuel": area_excludes_vehicle_fuel,
+        "area_excluded_carriers": vehicle_codes if area_excludes_vehicle_fuel else [],
+        "per_capita_denominator": "Σ 用能人数 of reported institutions with 用能人数 > 0",
+        "per_area_denominator": "Σ 建筑面积 of reported institutions with 建筑面积 > 0",
+        "year": year,
+        "province_code": province_code,
+        "references": [
+            "公共机构能源资源消费统计调查制度 (人均综合能耗, 单位建筑面积能耗, 人均用水量, "
+            "单位建筑面积碳排放)",
+            "GB/T 2589-2020 综合能耗计算通则",
+            "DB11/T 1958-2022; GB/T 51161-2016 (per-area scope excludes transport energy)",
+        ],
+    }
+    return IndicatorResult(
+        energy_tce=energy / 1000.0,
+        water_m3=water,
+        co2_t=co2 / 1000.0,
+        energy_per_capita_kgce=_ratio(energy_occ, inputs.occupants),
+        energy_per_area_kgce_m2=_ratio(energy_area, inputs.floor_area_m2),
+        water_per_capita_m3=_ratio(water_occ, inputs.occupants),
+        co2_per_area_kg_m2=_ratio(co2_area, inputs.floor_area_m2),
+        institutions_expected=inputs.institutions_expected,
+        institutions_reported=inputs.institutions_reported,
+        factor_set=described,
+        by_carrier=by_carrier,
+        basis=basis,
+        notes=notes,
+    )
+
+
+def yoy(current: IndicatorResult, previous: IndicatorResult) -> dict[str, float | None]:
+    """Relative change (fraction, 0.05 = +5 %) of every headline figure.
+
+    ``(current − previous) / previous``; None when either is None or the
+    previous value is 0.
+
+    References
+    ----------
+    同比 review (``reference-data.md`` §2.6: year-on-year change > 10 % is flagged).
+    """
+    out: dict[str, float | None] = {}
+    for key in _HEADLINE:
+        now: float | None = getattr(current, key)
+        before: float | None = getattr(previous, key)
+        out[key] = None if now is None or not before else (now - before) / before
+    return out
