@@ -169,8 +169,10 @@ Index(
     consumption_record.c.month,
     consumption_record.c.carrier,
     unique=True,
-    sqlite_where=consumption_record.c.is_current,
-    postgresql_where=consumption_record.c.is_current,
+    # SQLite uses a partial index only when the query repeats its WHERE term
+    # verbatim; SQLAlchemy renders a boolean filter as ``is_current = 1`` there.
+    sqlite_where=text("is_current = 1"),
+    postgresql_where=text("is_current"),
 )
 
 consumption_month = Table(

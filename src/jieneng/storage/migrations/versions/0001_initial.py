@@ -161,7 +161,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_consumption_record_current", "consumption_record",
         ["institution_id", "year", "month", "carrier"], unique=True,
-        sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current"),
+        sqlite_where=sa.text("is_current = 1"), postgresql_where=sa.text("is_current"),
     )
 
     op.create_table(

@@ -1,0 +1,79 @@
+"""Bulk loading of polars frames, and the temporary tables the set-based writes stage into.
+
+PostgreSQL: ``COPY … FROM STDIN (FORMAT csv)`` fed by :meth:`polars.DataFrame.write_csv`
+(floats are written shortest-round-trip, so values arrive bit-identical).
+SQLite: one ``executemany`` per chunk on the driver cursor, inside the caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy import Column, Connection, MetaData, Table
+from sqlalchemy.schema import CreateTable
+
+#: Rows per COPY / executemany call; bounds the memory of the CSV text.
+CHUNK_ROWS = 500_000
+
+_temp_metadata = MetaData()
+
+
+def temp_table(name: str, *columns: Column[object]) -> Table:
+    """Declare a connection-local ``TEMPORARY`` table (created by :func:`ensure_temp`)."""
+    return Table(name, _temp_metadata, *columns, prefixes=["TEMPORARY"])
+
+
+def ensure_temp(conn: Connection, table: Table) -> None:
+    """Create the temporary table if this connection lacks it, and empty it."""
+    conn.execute(CreateTable(table, if_not_exists=True))
+    conn.execute(table.delete())
+
+
+def analyze(conn: Connection, table: Table) -> None:
+    """Give the planner statistics of a freshly loaded table (PostgreSQL never
+    auto-analyses temporary tables, and a join planned blind can scan millions of rows)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}")
+
+
+def bulk_insert(
+    conn: Connection, table: Table, frame: pl.DataFrame, *, columns: Sequence[str] | None = None
+) -> int:
+    """Append the rows of ``frame`` to ``table`` in bulk; returns the number of rows.
+
+    ``columns`` (default: the frame's columns, in order) must name columns of
+    ``table``; the frame is selected to them.
+    """
+    cols = list(columns) if columns is not None else list(frame.columns)
+    unknown = [c for c in cols if c not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {unknown}")
+    if frame.height == 0:
+        return 0
+    frame = frame.select(cols)
+    prep = conn.dialect.identifier_preparer
+    target = prep.format_table(table)
+    col_sql = ", ".join(prep.quote(c) for c in cols)
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {target} ({col_sql}) FROM STDIN (FORMAT csv, NULL '\\N')"
+        with dbapi.cursor() as cur:
+            for chunk in frame.iter_slices(CHUNK_ROWS):
+                data = chunk.write_csv(
+                    include_header=False, null_value="\\N", quote_style="non_numeric"
+                )
+                with cur.copy(sql) as copy:
+                    copy.write(data)
+    else:
+        placeholders = ", ".join("?" for _ in cols)
+        sql = f"INSERT INTO {target} ({col_sql}) VALUES ({placeholders})"
+        cur = dbapi.cursor()
+        try:
+            for chunk in frame.iter_slices(CHUNK_ROWS):
+                cur.executemany(sql, chunk.iter_rows())
+        finally:
+            cur.close()
+    return frame.height

@@ -1,0 +1,270 @@
+"""Query side of the indicators: additive sums per group, read from the roll-ups.
+
+:func:`group_sums` returns, per group, the raw sums from which the service layer
+builds :class:`jieneng.core.indicators.AggregateInputs`; every number is additive,
+so region levels and category prefixes are rolled up in Python by addition.
+
+- Whole year (``months`` is ``None`` or ``(1, 12)``): read ``consumption_year``.
+- Month range: ``consumption_month`` is summed per institution first, then grouped.
+- Profile (用能人数, 建筑面积) = ``institution_profile`` of the same year.
+- An institution is *reported* when it has at least one figure in the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from sqlalchemy import (
+    CHAR,
+    Column,
+    Connection,
+    FromClause,
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from jieneng.core.carriers import CARRIER_CODES
+
+from . import tables as t
+from .bulk import analyze, ensure_temp, temp_table
+
+GroupBy = Literal["region_category", "institution"]
+
+#: Above this many codes/ids a filter goes through a temporary table, not an IN list.
+IN_LIST_LIMIT = 500
+
+_region_filter = temp_table("_jn_region_filter", Column("code", CHAR(6), primary_key=True))
+_id_filter = temp_table("_jn_id_filter", Column("id", Integer, primary_key=True))
+
+
+def _check_months(months: tuple[int, int] | None) -> tuple[int, int] | None:
+    if months is None or tuple(months) == (1, 12):
+        return None
+    first, last = months
+    if not 1 <= first <= last <= 12:
+        raise ValueError(f"invalid month range {months!r}")
+    return first, last
+
+
+def _period(conn: Connection, year: int, months: tuple[int, int] | None) -> FromClause:
+    """Per-institution sums of the period: ``institution_id, n_months, q_*, c_*``."""
+    months = _check_months(months)
+    cols: list[ColumnElement[Any]] = []
+    if months is None:
+        cy = t.consumption_year
+        for code in CARRIER_CODES:
+            cols += [cy.c[t.quantity_column(code)], cy.c[t.cost_column(code)]]
+        return (
+            select(cy.c.institution_id, cy.c.months_reported.label("n_months"), *cols)
+            .where(cy.c.year == year, cy.c.months_reported > 0)
+            .subquery("per")
+        )
+    cm = t.consumption_month
+    for code in CARRIER_CODES:
+        q, c = t.quantity_column(code), t.cost_column(code)
+        cols += [func.sum(cm.c[q]).label(q), func.sum(cm.c[c]).label(c)]
+    return (
+        select(cm.c.institution_id, func.count().label("n_months"), *cols)
+        .where(cm.c.year == year, cm.c.month.between(*months))
+        .group_by(cm.c.institution_id)
+        .subquery("per")
+    )
+
+
+def _filters(
+    conn: Connection,
+    *,
+    region_codes: Sequence[str] | None,
+    categories: Sequence[str] | None,
+    department_id: int | None,
+    institution_ids: Sequence[int] | None,
+) -> list[ColumnElement[bool]]:
+    i = t.institution
+    out: list[ColumnElement[bool]] = []
+    if region_codes is not None:
+        codes = sorted(set(region_codes))
+        if len(codes) > IN_LIST_LIMIT:
+            ensure_temp(conn, _region_filter)
+            conn.execute(_region_filter.insert(), [{"code": c} for c in codes])
+            analyze(conn, _region_filter)
+            out.append(i.c.region_code.in_(select(_region_filter.c.code)))
+        else:
+            out.append(i.c.region_code.in_(codes))
+    if categories is not None:
+        out.append(i.c.category.in_(sorted(set(categories))))
+    if department_id is not None:
+        # 部门汇总: the department's subordinate units and the department itself.
+        out.append(or_(i.c.department_id == department_id, i.c.id == department_id))
+    if institution_ids is not None:
+        ids = sorted(set(institution_ids))
+        if len(ids) > IN_LIST_LIMIT:
+            ensure_temp(conn, _id_filter)
+            conn.execute(_id_filter.insert(), [{"id": v} for v in ids])
+            analyze(conn, _id_filter)
+            out.append(i.c.id.in_(select(_id_filter.c.id)))
+        else:
+            out.append(i.c.id.in_(ids))
+    return out
+
+
+def _f(value: Any) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def group_sums(
+    conn: Connection,
+    *,
+    year: int,
+    months: tuple[int, int] | None = None,
+    region_codes: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    department_id: int | None = None,
+    institution_ids: Sequence[int] | None = None,
+    group_by: GroupBy = "region_category",
+) -> list[dict[str, Any]]:
+    """Additive sums of the reported institutions per group.
+
+    Each item has the group keys — ``region_code, category`` or ``institution_id,
+    credit_code, name, region_code, category`` — and ``institutions_reported``,
+    ``quantity``, ``quantity_with_occupants``, ``quantity_with_area``, ``cost_yuan``
+    (dicts keyed by carrier code [canonical unit / 元]), ``occupants`` (Σ 用能人数 of
+    reported institutions with 用能人数 > 0) and ``floor_area_m2`` (Σ 建筑面积 [m²] of
+    reported institutions with 建筑面积 > 0). Groups without a reported institution
+    are absent (see :func:`expected_counts`).
+    """
+    if group_by not in ("region_category", "institution"):
+        raise ValueError(f"unknown group_by {group_by!r}")
+    i, p = t.institution, t.institution_profile
+    per = _period(conn, year, months)
+    has_occ = p.c.occupants > 0
+    has_area = p.c.floor_area_m2 > 0
+    keys: list[ColumnElement[Any]]
+    if group_by == "institution":
+        keys = [i.c.id.label("institution_id"), i.c.credit_code, i.c.name, i.c.region_code,
+                i.c.category]
+    else:
+        keys = [i.c.region_code, i.c.category]
+    aggs: list[ColumnElement[Any]] = [func.count().label("institutions_reported")]
+    for n, code in enumerate(CARRIER_CODES):
+        q, c = per.c[t.quantity_column(code)], per.c[t.cost_column(code)]
+        aggs += [
+            func.sum(q).label(f"q{n}"),
+            func.sum(case((has_occ, q))).label(f"qo{n}"),
+            func.sum(case((has_area, q))).label(f"qa{n}"),
+            func.sum(c).label(f"c{n}"),
+        ]
+    aggs += [
+        func.sum(case((has_occ, p.c.occupants))).label("occupants"),
+        func.sum(case((has_area, p.c.floor_area_m2))).label("floor_area_m2"),
+    ]
+    stmt = (
+        select(*keys, *aggs)
+        .select_from(
+            per.join(i, i.c.id == per.c.institution_id).outerjoin(
+                p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))
+            )
+        )
+        .where(*_filters(conn, region_codes=region_codes, categories=categories,
+                         department_id=department_id, institution_ids=institution_ids))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    out: list[dict[str, Any]] = []
+    nkeys = len(keys)
+    key_names = [str(k.key) for k in keys]
+    for row in conn.execute(stmt).tuples():
+        d: dict[str, Any] = dict(zip(key_names, row[:nkeys], strict=True))
+        v = row[nkeys:]
+        d["institutions_reported"] = int(v[0])
+        d["quantity"] = {c: _f(v[1 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
+        d["quantity_with_occupants"] = {c: _f(v[2 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
+        d["quantity_with_area"] = {c: _f(v[3 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
+        d["cost_yuan"] = {c: _f(v[4 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
+        d["occupants"] = _f(v[-2])
+        d["floor_area_m2"] = _f(v[-1])
+        out.append(d)
+    return out
+
+
+def expected_counts(
+    conn: Connection,
+    *,
+    region_codes: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    department_id: int | None = None,
+    institution_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Active institutions per ``(region_code, category)`` under the same filters
+    as :func:`group_sums`: items ``region_code, category, institutions_expected``."""
+    i = t.institution
+    stmt = (
+        select(i.c.region_code, i.c.category, func.count().label("n"))
+        .where(i.c.status == "active",
+               *_filters(conn, region_codes=region_codes, categories=categories,
+                         department_id=department_id, institution_ids=institution_ids))
+        .group_by(i.c.region_code, i.c.category)
+        .order_by(i.c.region_code, i.c.category)
+    )
+    return [
+        {"region_code": r, "category": c, "institutions_expected": int(n)}
+        for r, c, n in conn.execute(stmt).tuples()
+    ]
+
+
+def institution_inputs(
+    conn: Connection,
+    *,
+    year: int,
+    months: tuple[int, int] | None = None,
+    region_codes: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    department_id: int | None = None,
+    institution_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The institution-level inputs behind a group, for explaining a figure.
+
+    One item per institution of the filters that is active or reported: ``institution_id,
+    credit_code, name, region_code, category, status, reported, months_reported,
+    occupants, floor_area_m2`` (the profile as stored, ``None`` if missing) and
+    ``quantity``, ``cost_yuan`` (dicts by carrier; ``None`` where nothing was reported).
+    Whether an institution counts in the per-capita / per-area sums follows from
+    ``occupants > 0`` / ``floor_area_m2 > 0``.
+    """
+    i, p = t.institution, t.institution_profile
+    per = _period(conn, year, months)
+    vals: list[ColumnElement[Any]] = []
+    for code in CARRIER_CODES:
+        vals += [per.c[t.quantity_column(code)], per.c[t.cost_column(code)]]
+    stmt = (
+        select(i.c.id, i.c.credit_code, i.c.name, i.c.region_code, i.c.category, i.c.status,
+               per.c.n_months, p.c.occupants, p.c.floor_area_m2, *vals)
+        .select_from(
+            i.outerjoin(per, per.c.institution_id == i.c.id).outerjoin(
+                p, and_(p.c.institution_id == i.c.id, p.c.year == literal(year))
+            )
+        )
+        .where(or_(i.c.status == "active", per.c.institution_id.is_not(None)),
+               *_filters(conn, region_codes=region_codes, categories=categories,
+                         department_id=department_id, institution_ids=institution_ids))
+        .order_by(i.c.region_code, i.c.category, i.c.credit_code)
+    )
+    out: list[dict[str, Any]] = []
+    for r in conn.execute(stmt).tuples():
+        v = r[9:]
+        out.append({
+            "institution_id": r[0], "credit_code": r[1], "name": r[2], "region_code": r[3],
+            "category": r[4], "status": r[5], "reported": r[6] is not None,
+            "months_reported": int(r[6] or 0),
+            "occupants": None if r[7] is None else float(r[7]),
+            "floor_area_m2": None if r[8] is None else float(r[8]),
+            "quantity": {c: v[2 * n] for n, c in enumerate(CARRIER_CODES)},
+            "cost_yuan": {c: v[2 * n + 1] for n, c in enumerate(CARRIER_CODES)},
+        })
+    return out

@@ -1,0 +1,196 @@
+"""Institutions (公共机构) and their yearly profiles (NY101 basic information)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import (
+    CHAR,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    and_,
+    select,
+    update,
+)
+
+from jieneng.core.exceptions import NotFound
+
+from . import tables as t
+from ._stage import stage_frame, upsert_from_stage
+from .bulk import temp_table
+
+INSTITUTION_COLUMNS: tuple[str, ...] = (
+    "credit_code", "name", "name_key", "region_code", "category",
+    "department_credit_code", "key_energy_user", "status",
+)
+PROFILE_VALUE_COLUMNS: tuple[str, ...] = (
+    "occupants", "staff_quota", "floor_area_m2", "heated_area_m2",
+    "vehicles_gasoline", "vehicles_diesel", "vehicles_nev",
+)
+
+_inst_stage = temp_table(
+    "_jn_institution_stage",
+    Column("credit_code", CHAR(18), primary_key=True),
+    Column("name", String(200)),
+    Column("name_key", String(200)),
+    Column("region_code", CHAR(6)),
+    Column("category", String(3)),
+    Column("department_credit_code", CHAR(18)),
+    Column("department_id", Integer),
+    Column("key_energy_user", Boolean),
+    Column("status", String(8)),
+)
+
+_profile_stage = temp_table(
+    "_jn_profile_stage",
+    Column("institution_id", Integer, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("occupants", Integer),
+    Column("staff_quota", Integer),
+    Column("floor_area_m2", Float(53)),
+    Column("heated_area_m2", Float(53)),
+    Column("vehicles_gasoline", Integer),
+    Column("vehicles_diesel", Integer),
+    Column("vehicles_nev", Integer),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRow:
+    id: int
+    credit_code: str
+    name: str
+    name_key: str
+    region_code: str
+    category: str
+    department_id: int | None
+    key_energy_user: bool
+    status: str
+    import_id: int | None
+
+
+def institution_lookup(conn: Connection) -> pl.DataFrame:
+    """Every institution as ``credit_code, institution_id, name, name_key, region_code``
+    (for resolving the codes and names of an import in bulk)."""
+    i = t.institution
+    rows = conn.execute(
+        select(i.c.credit_code, i.c.id, i.c.name, i.c.name_key, i.c.region_code)
+        .order_by(i.c.id)
+    ).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={
+            "credit_code": pl.String, "institution_id": pl.Int64, "name": pl.String,
+            "name_key": pl.String, "region_code": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _resolve_departments(conn: Connection, *, only_missing: bool) -> None:
+    s, i = _inst_stage, t.institution
+    cond = [s.c.department_credit_code.is_not(None)]
+    if only_missing:
+        cond.append(s.c.department_id.is_(None))
+    conn.execute(
+        update(s)
+        .where(*cond)
+        .values(
+            department_id=select(i.c.id)
+            .where(i.c.credit_code == s.c.department_credit_code)
+            .scalar_subquery()
+        )
+    )
+
+
+def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int | None
+                        ) -> UpsertCounts:
+    """Insert new institutions and update changed ones, keyed by credit code.
+
+    ``frame`` columns: ``credit_code, name, name_key, region_code, category,
+    department_credit_code`` (null for none), ``key_energy_user, status``. The
+    competent department may be an institution of the same frame. An unknown
+    department credit code raises :class:`NotFound` (the transaction should then
+    be rolled back by the caller).
+    """
+    missing = [c for c in INSTITUTION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"institution frame lacks column(s) {missing}")
+    frame = frame.select(INSTITUTION_COLUMNS).unique("credit_code", keep="last",
+                                                     maintain_order=True)
+    stage_frame(conn, _inst_stage, frame)
+    _resolve_departments(conn, only_missing=False)
+    values = ["name", "name_key", "region_code", "category", "department_id",
+              "key_energy_user", "status"]
+    inserted, updated = upsert_from_stage(
+        conn, t.institution, _inst_stage, keys=["credit_code"], values=values,
+        extra={"import_id": import_id},
+    )
+    # Departments first inserted just now: resolve and link them.
+    _resolve_departments(conn, only_missing=True)
+    s, i = _inst_stage, t.institution
+    unknown = conn.execute(
+        select(s.c.department_credit_code)
+        .where(s.c.department_credit_code.is_not(None), s.c.department_id.is_(None))
+        .distinct().order_by(s.c.department_credit_code).limit(20)
+    ).scalars().all()
+    if unknown:
+        codes = ", ".join(unknown)
+        raise NotFound(f"主管部门统一社会信用代码不存在：{codes}",
+                       f"unknown competent department credit code(s): {codes}",
+                       credit_codes=list(unknown))
+    match = and_(s.c.credit_code == i.c.credit_code)
+    conn.execute(
+        update(i)
+        .where(
+            select(1).where(match, s.c.department_id.is_not(None),
+                            i.c.department_id.is_distinct_from(s.c.department_id)).exists()
+        )
+        .values(department_id=select(s.c.department_id).where(match).scalar_subquery())
+    )
+    return UpsertCounts(inserted, updated)
+
+
+def upsert_profiles(conn: Connection, frame: pl.DataFrame, *, import_id: int | None
+                    ) -> UpsertCounts:
+    """Insert or update yearly profiles keyed by ``(institution_id, year)``.
+
+    ``frame`` columns: ``institution_id, year, occupants, staff_quota, floor_area_m2,
+    heated_area_m2, vehicles_gasoline, vehicles_diesel, vehicles_nev`` (a missing
+    value column is stored as null).
+    """
+    cols = ["institution_id", "year", *PROFILE_VALUE_COLUMNS]
+    frame = frame.with_columns(
+        pl.lit(None).alias(c) for c in PROFILE_VALUE_COLUMNS if c not in frame.columns
+    ).select(cols).unique(["institution_id", "year"], keep="last", maintain_order=True)
+    stage_frame(conn, _profile_stage, frame)
+    inserted, updated = upsert_from_stage(
+        conn, t.institution_profile, _profile_stage, keys=["institution_id", "year"],
+        values=list(PROFILE_VALUE_COLUMNS), extra={"import_id": import_id},
+    )
+    return UpsertCounts(inserted, updated)
+
+
+def get_institution(conn: Connection, credit_code: str) -> InstitutionRow | None:
+    """The institution with this credit code, or ``None``."""
+    i = t.institution
+    r = conn.execute(select(i).where(i.c.credit_code == credit_code)).one_or_none()
+    if r is None:
+        return None
+    return InstitutionRow(
+        id=r.id, credit_code=r.credit_code, name=r.name, name_key=r.name_key,
+        region_code=r.region_code, category=r.category, department_id=r.department_id,
+        key_energy_user=bool(r.key_energy_user), status=r.status, import_id=r.import_id,
+    )
