@@ -1,0 +1,161 @@
+"""Blank import templates (.xlsx): header row, example rows and a bilingual 说明 sheet.
+
+The example rows are valid for the matching parser (given the example
+institutions and regions in the look-ups), which the tests check by
+round-tripping every template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from jieneng.core.carriers import CARRIERS
+from jieneng.core.categories import CATEGORIES
+from jieneng.core.codes import make_credit_code
+from jieneng.core.units import accepted_units
+
+TEMPLATE_KINDS = ("regions", "institutions", "profiles", "consumption", "consumption-long")
+
+#: Example institutions used in the templates (valid credit codes, 桂林 regions).
+EXAMPLE_ORGAN = make_credit_code("11", "450302", 1001)
+EXAMPLE_SCHOOL = make_credit_code("12", "450321", 2001)
+EXAMPLE_REGIONS = ("450000", "450300", "450302", "450321")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    column: str
+    meaning_zh: str
+    meaning_en: str
+    unit: str = ""
+    accepted: str = ""
+
+
+def _carrier_notes() -> list[Note]:
+    notes = []
+    for c in CARRIERS:
+        units = "、".join(accepted_units(c))
+        notes.append(Note(f"{c.name_zh}({c.unit_zh})", f"{c.name_zh}消费量（表NY201第{c.form_field}项）",
+                          f"{c.name_en} consumed", c.unit_zh, f"可写单位 units: {units}"))
+    notes.append(Note("<品种>费用(元) / 电费(元)", "该品种的费用", "cost of that carrier", "元",
+                      "元、万元"))
+    return notes
+
+
+_CREDIT = Note("统一社会信用代码", "18位统一社会信用代码（GB 32100-2015，含校验码）",
+               "18-character unified social credit code (GB 32100-2015, with check character)",
+               "", "字母大写 upper case")
+_YEAR = Note("年", "统计年度", "reporting year", "", "2000–2100")
+_MONTH = Note("月", "统计月份", "reporting month", "", "1–12")
+
+_SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
+    "regions": (
+        ["行政区划代码", "名称", "上级代码"],
+        [["450000", "广西壮族自治区", ""], ["450300", "桂林市", "450000"],
+         ["450302", "秀峰区", "450300"]],
+        [Note("行政区划代码", "6位行政区划代码（GB/T 2260）", "six-digit region code (GB/T 2260)",
+              "", "XX0000 省 province, XXXX00 市 city, 其他 county"),
+         Note("名称", "区划名称", "region name"),
+         Note("上级代码", "上级区划代码；省级留空", "parent region code; blank for a province",
+              "", "本文件或系统中已有的区划 in this file or already stored")],
+    ),
+    "institutions": (
+        ["统一社会信用代码", "单位名称", "行政区划代码", "单位类别", "主管部门统一社会信用代码",
+         "重点用能单位", "状态"],
+        [[EXAMPLE_ORGAN, "秀峰区示例机关事务服务中心", "450302", "01", "", "否", "在用"],
+         [EXAMPLE_SCHOOL, "阳朔县示例第一中学", "450321", "021 教育", EXAMPLE_ORGAN, "是", "在用"]],
+        [_CREDIT,
+         Note("单位名称", "单位全称", "full name of the institution"),
+         Note("行政区划代码", "所在县级或以上区划代码", "region code of the institution", "",
+              "须为系统中已有的区划 must be a known region"),
+         Note("单位类别", "机构类型代码或名称", "institution category code or name", "",
+              "、".join(f"{c.code} {c.name_zh}" for c in CATEGORIES)),
+         Note("主管部门统一社会信用代码", "主管部门的统一社会信用代码（可空）",
+              "credit code of the competent department (optional)"),
+         Note("重点用能单位", "是否重点用能单位（可空，默认否）",
+              "key energy-using unit (optional, default no)", "", "是/否、Y/N、1/0"),
+         Note("状态", "单位状态（可空，默认在用）", "status (optional, default active)", "",
+              "在用/正常 → active；撤销/关闭 → closed")],
+    ),
+    "profiles": (
+        ["统一社会信用代码", "年", "用能人数", "编制人数", "建筑面积(平方米)", "采暖面积(平方米)",
+         "汽油车(辆)", "柴油车(辆)", "新能源汽车(辆)"],
+        [[EXAMPLE_ORGAN, 2025, 50, 40, 2000, 0, 2, 0, 1],
+         [EXAMPLE_SCHOOL, 2025, 1000, 80, 10000.5, 0, 0, 0, 0]],
+        [_CREDIT, _YEAR,
+         Note("用能人数", "用能人数（年均）", "occupants (yearly average)", "人", "整数 whole number"),
+         Note("编制人数", "编制人数", "staff quota", "人", "整数 whole number"),
+         Note("建筑面积(平方米)", "建筑面积", "floor area", "平方米", "平方米、m²、㎡、万平方米"),
+         Note("采暖面积(平方米)", "采暖面积", "heated area", "平方米", "平方米、m²、㎡、万平方米"),
+         Note("汽油车(辆)", "汽油车数量", "gasoline vehicles", "辆", "整数 whole number"),
+         Note("柴油车(辆)", "柴油车数量", "diesel vehicles", "辆", "整数 whole number"),
+         Note("新能源汽车(辆)", "新能源汽车数量", "new-energy vehicles", "辆", "整数 whole number")],
+    ),
+    "consumption": (
+        ["统一社会信用代码", "单位名称", "年", "月", "电(千瓦时)", "电费(元)", "水(立方米)", "水费(元)",
+         "天然气(立方米)", "天然气费用(元)", "汽油-车辆用油(升)", "汽油-车辆用油费用(元)",
+         "热力(吉焦)", "备注"],
+        [[EXAMPLE_ORGAN, "秀峰区示例机关事务服务中心", 2025, 1, 10000, 7000, 300, 900, 100, 350,
+          200, 1500, "", ""],
+         [EXAMPLE_SCHOOL, "阳朔县示例第一中学", 2025, 1, 20000, 14000, 1000, 3000, "", "", "", "",
+          50, "未用天然气：空白即无记录"]],
+        [_CREDIT, Note("单位名称", "单位名称（仅供核对，可空）", "name (for checking only)"),
+         _YEAR, _MONTH, *_carrier_notes(),
+         Note("备注", "备注（不导入）", "remarks (not imported)"),
+         Note("（空白单元格）", "空白表示未填报，不等于0；0须填写0",
+              "a blank cell means not reported, not zero; type 0 for zero")],
+    ),
+    "consumption-long": (
+        ["统一社会信用代码", "年", "月", "能源品种", "数量", "单位", "费用(元)"],
+        [[EXAMPLE_ORGAN, 2025, 1, "电", 10000, "千瓦时", 7000],
+         [EXAMPLE_ORGAN, 2025, 1, "天然气", 0.01, "万立方米", 350],
+         [EXAMPLE_SCHOOL, 2025, 1, "汽油-车辆用油", 200, "升", 1500]],
+        [_CREDIT, _YEAR, _MONTH,
+         Note("能源品种", "能源资源品种名称", "carrier name", "",
+              "、".join(c.name_zh for c in CARRIERS)),
+         Note("数量", "消费量", "quantity consumed", "见“单位”列 see 单位"),
+         Note("单位", "数量的计量单位", "unit of the quantity", "",
+              "千瓦时、万千瓦时、立方米、万立方米、吨、千克、升、吉焦、吨标准煤 …"),
+         Note("费用(元)", "费用（可空）", "cost (optional)", "元", "元、万元")],
+    ),
+}
+
+
+def write_template(kind: str, path: Path) -> Path:
+    """Write the import template of ``kind`` (one of :data:`TEMPLATE_KINDS`) to ``path``."""
+    if kind not in _SPECS:
+        raise ValueError(f"unknown template kind {kind!r}; known: {', '.join(TEMPLATE_KINDS)}")
+    headers, rows, notes = _SPECS[kind]
+    workbook = xlsxwriter.Workbook(str(path))
+    try:
+        bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        text = workbook.add_format({"num_format": "@"})
+        sheet = workbook.add_worksheet("数据")
+        sheet.write_row(0, 0, headers, bold)
+        code_cols = {i for i, h in enumerate(headers) if "代码" in h}
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                if value == "":
+                    continue
+                if c in code_cols or isinstance(value, str):
+                    sheet.write_string(r, c, str(value), text if c in code_cols else None)
+                else:
+                    sheet.write_number(r, c, float(value))  # type: ignore[arg-type]
+        for c in code_cols:
+            sheet.set_column(c, c, 22, text)
+        sheet.freeze_panes(1, 0)
+        info = workbook.add_worksheet("说明")
+        info.write_row(0, 0, ["列 column", "含义", "meaning", "单位 unit",
+                              "可用单位或取值 accepted"], bold)
+        for r, note in enumerate(notes, start=1):
+            info.write_row(r, 0, [note.column, note.meaning_zh, note.meaning_en, note.unit,
+                                  note.accepted])
+        info.set_column(0, 0, 28)
+        info.set_column(1, 2, 40)
+        info.set_column(4, 4, 50)
+    finally:
+        workbook.close()
+    return path
