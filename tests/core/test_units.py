@@ -58,6 +58,7 @@ def test_mismatch() -> None:
         ("natural_gas", "万立方米", 1e4),
         ("lpg", "吨", 1e3),
         ("gasoline_vehicle", "千升", 1e3),
+        ("gasoline_vehicle", "万升", 1e4),
         ("diesel_other", "m3", 1e3),
         ("heat", "百万千焦", 1.0),
         ("heat", "MJ", 1e-3),
