@@ -163,13 +163,12 @@ def write_consumption(
             .order_by(*(s.c[k] for k in KEY_COLUMNS)),
         )
     )
-    counts: dict[str, int] = dict(
-        conn.execute(
-            select(func.coalesce(s.c.status, _NEW), func.count()).group_by(
-                func.coalesce(s.c.status, _NEW)
-            )
-        ).tuples().all()
-    )
+    counts: dict[str, int] = {
+        (status or _NEW): int(n)
+        for status, n in conn.execute(
+            select(s.c.status, func.count()).group_by(s.c.status)
+        ).all()
+    }
     # Month keys touched by this write, straight from the stage (no round trip).
     ensure_temp(conn, _month_keys)
     conn.execute(

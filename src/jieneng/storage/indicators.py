@@ -179,7 +179,7 @@ def group_sums(
     out: list[dict[str, Any]] = []
     nkeys = len(keys)
     key_names = [str(k.key) for k in keys]
-    for row in conn.execute(stmt).tuples():
+    for row in conn.execute(stmt):
         d: dict[str, Any] = dict(zip(key_names, row[:nkeys], strict=True))
         v = row[nkeys:]
         d["institutions_reported"] = int(v[0])
@@ -214,7 +214,7 @@ def expected_counts(
     )
     return [
         {"region_code": r, "category": c, "institutions_expected": int(n)}
-        for r, c, n in conn.execute(stmt).tuples()
+        for r, c, n in conn.execute(stmt)
     ]
 
 
@@ -256,7 +256,7 @@ def institution_inputs(
         .order_by(i.c.region_code, i.c.category, i.c.credit_code)
     )
     out: list[dict[str, Any]] = []
-    for r in conn.execute(stmt).tuples():
+    for r in conn.execute(stmt):
         v = r[9:]
         out.append({
             "institution_id": r[0], "credit_code": r[1], "name": r[2], "region_code": r[3],

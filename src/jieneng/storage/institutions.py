@@ -14,15 +14,17 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
-    and_,
+    exists,
+    func,
     select,
+    true,
     update,
 )
 
 from jieneng.core.exceptions import NotFound
 
 from . import tables as t
-from ._stage import stage_frame, upsert_from_stage
+from ._stage import insert_missing, stage_frame, update_changed, upsert_from_stage
 from .bulk import temp_table
 
 INSTITUTION_COLUMNS: tuple[str, ...] = (
@@ -45,6 +47,7 @@ _inst_stage = temp_table(
     Column("department_id", Integer),
     Column("key_energy_user", Boolean),
     Column("status", String(8)),
+    Column("is_new", Boolean),
 )
 
 _profile_stage = temp_table(
@@ -99,22 +102,6 @@ def institution_lookup(conn: Connection) -> pl.DataFrame:
     )
 
 
-def _resolve_departments(conn: Connection, *, only_missing: bool) -> None:
-    s, i = _inst_stage, t.institution
-    cond = [s.c.department_credit_code.is_not(None)]
-    if only_missing:
-        cond.append(s.c.department_id.is_(None))
-    conn.execute(
-        update(s)
-        .where(*cond)
-        .values(
-            department_id=select(i.c.id)
-            .where(i.c.credit_code == s.c.department_credit_code)
-            .scalar_subquery()
-        )
-    )
-
-
 def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int | None
                         ) -> UpsertCounts:
     """Insert new institutions and update changed ones, keyed by credit code.
@@ -131,16 +118,21 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
     frame = frame.select(INSTITUTION_COLUMNS).unique("credit_code", keep="last",
                                                      maintain_order=True)
     stage_frame(conn, _inst_stage, frame)
-    _resolve_departments(conn, only_missing=False)
-    values = ["name", "name_key", "region_code", "category", "department_id",
-              "key_energy_user", "status"]
-    inserted, updated = upsert_from_stage(
-        conn, t.institution, _inst_stage, keys=["credit_code"], values=values,
-        extra={"import_id": import_id},
-    )
-    # Departments first inserted just now: resolve and link them.
-    _resolve_departments(conn, only_missing=True)
     s, i = _inst_stage, t.institution
+    extra = {"import_id": import_id}
+    # 1. New institutions first (without department), so that a department new in
+    #    this frame has an id when its subordinates are linked.
+    conn.execute(update(s).values(is_new=~exists(
+        select(1).select_from(i).where(i.c.credit_code == s.c.credit_code))))
+    values = ["name", "name_key", "region_code", "category", "key_energy_user", "status"]
+    inserted = insert_missing(conn, i, s, keys=["credit_code"], values=values, extra=extra)
+    # 2. Resolve department credit codes against the whole directory.
+    conn.execute(
+        update(s)
+        .where(s.c.department_credit_code.is_not(None))
+        .values(department_id=select(i.c.id)
+                .where(i.c.credit_code == s.c.department_credit_code).scalar_subquery())
+    )
     unknown = conn.execute(
         select(s.c.department_credit_code)
         .where(s.c.department_credit_code.is_not(None), s.c.department_id.is_(None))
@@ -151,15 +143,15 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
         raise NotFound(f"主管部门统一社会信用代码不存在：{codes}",
                        f"unknown competent department credit code(s): {codes}",
                        credit_codes=list(unknown))
-    match = and_(s.c.credit_code == i.c.credit_code)
-    conn.execute(
-        update(i)
-        .where(
-            select(1).where(match, s.c.department_id.is_not(None),
-                            i.c.department_id.is_distinct_from(s.c.department_id)).exists()
-        )
-        .values(department_id=select(s.c.department_id).where(match).scalar_subquery())
-    )
+    # 3. Update what differs, department included; the new rows that only get their
+    #    department now are not "updated".
+    changed = update_changed(conn, i, s, keys=["credit_code"],
+                             values=[*values, "department_id"], extra=extra)
+    linked_new = conn.execute(
+        select(func.count()).select_from(s).where(s.c.is_new == true(),
+                                                  s.c.department_id.is_not(None))
+    ).scalar_one()
+    updated = changed - int(linked_new)
     return UpsertCounts(inserted, updated)
 
 
