@@ -54,6 +54,17 @@ def name_key(name: str) -> str:
     ----------
     UAX #15 (NFKC).
     """
-    folded = unicodedata.normalize("NFKC", name)
+    key = _fold(name)
+    # Lower-casing can un-compose what NFKC composed (K + U+0327); fold to a fixed point.
+    for _ in range(3):
+        again = _fold(key)
+        if again == key:
+            break
+        key = again
+    return key
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text)
     kept = "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
-    return kept.translate(_BRACKETS).lower()
+    return unicodedata.normalize("NFKC", kept.translate(_BRACKETS).lower())
