@@ -183,8 +183,7 @@ def test_float_values_round_trip_bit_exact(engine: Engine) -> None:
 def test_bulk_write_50k_rows(engine: Engine) -> None:
     with engine.begin() as conn:
         ids = list(load_directory(conn).values())  # 6 institutions
-        extra = [i for i in ids]
-        frame = _random_frame(extra, [2019, 2020, 2021, 2022, 2023, 2024], seed=3)
+        frame = _random_frame(ids, [2019, 2020, 2021, 2022, 2023, 2024], seed=3)
         # 6 institutions × 6 years × 12 months × 12 carriers = 5,184; repeat over
         # synthetic years to pass 50k rows
         frames = [frame.with_columns((pl.col("year") + 6 * k).alias("year")) for k in range(10)]
