@@ -13,7 +13,7 @@ from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import DomainError
 
 from .issues import ImportIssue, make_issue
-from .numbers import is_integral, not_a_number, parse_number
+from .numbers import is_integral, with_number
 from .reader import ROW, Table, TableError, read_table, split_header
 from .result import Parsed
 
@@ -169,8 +169,7 @@ class Checker:
         ]
         for name, expr in (params or {}).items():
             exprs.append(expr.alias(f"__p_{name}"))
-        # Select before filtering so window expressions (``over``) see every row.
-        bad = frame.select(*exprs, mask.fill_null(False).alias("__m")).filter(pl.col("__m"))
+        bad = frame.filter(mask.fill_null(False)).select(exprs)
         if bad.is_empty():
             return
         if not warning:
@@ -192,7 +191,8 @@ class Checker:
         """The standard number checks for one text column (parsed in ``<column>__num``)."""
         raw = pl.col(column)
         num = pl.col(f"{column}__num")
-        self.check(frame, not_a_number(raw), "import.not_a_number", column=column, value=raw)
+        self.check(frame, pl.col(f"{column}__num__bad"), "import.not_a_number", column=column,
+                   value=raw)
         if non_negative:
             self.check(frame, num < 0, "import.negative", column=column, value=raw)
         if integral:
@@ -208,11 +208,17 @@ class Checker:
     ) -> None:
         """Report every repeat of a key after its first row, naming the first row."""
         valid = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
-        first = pl.col(ROW).min().over(keys)
-        mask = valid & (pl.len().over(keys) > 1) & (pl.col(ROW) != first)
+        repeated = (
+            frame.filter(valid).group_by(list(keys))
+            .agg(pl.col(ROW).min().alias("__first"), pl.len().alias("__n"))
+            .filter(pl.col("__n") > 1).drop("__n")
+        )
+        if repeated.is_empty():
+            return
+        hits = frame.join(repeated, on=list(keys), how="inner")
         self.check(
-            frame, mask, "import.duplicate_key", column=column, value=value,
-            params={"first_row": first, "key": describe},
+            hits, pl.col(ROW) != pl.col("__first"), "import.duplicate_key", column=column,
+            value=value, params={"first_row": pl.col("__first"), "key": describe},
         )
 
     def valid(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -224,11 +230,8 @@ class Checker:
 
 
 def add_number(frame: pl.DataFrame, column: str, factor: float = 1.0) -> pl.DataFrame:
-    """Add ``<column>__num`` (Float64, × ``factor``) parsed from the text column."""
-    expr = parse_number(pl.col(column))
-    if factor != 1.0:
-        expr = expr * factor
-    return frame.with_columns(expr.alias(f"{column}__num"))
+    """Add ``<column>__num`` (Float64, × ``factor``) and ``<column>__num__bad``."""
+    return with_number(frame, column, f"{column}__num", factor=factor)
 
 
 def map_distinct(

@@ -38,7 +38,7 @@ from ._common import (
     open_table,
     parsed,
 )
-from .numbers import not_a_number, parse_number, parse_period_part
+from .numbers import parse_period_part, with_number
 from .profiles import YEAR_MAX, YEAR_MIN, check_year, lookup_institutions
 from .reader import DEFAULT_MAX_BYTES, ROW, Table, split_header
 from .result import Parsed
@@ -306,16 +306,14 @@ def _long(chk: Checker, df: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataF
 
 def _values(chk: Checker, rec: pl.DataFrame) -> pl.DataFrame:
     """Number checks on the long records, duplicates, and the output frame."""
-    rec = rec.with_columns(
-        (parse_number(pl.col("value_text")) * pl.col("factor")).alias("quantity"),
-        (parse_number(pl.col("cost_text")) * pl.col("cost_factor")).alias("cost_yuan"),
-    )
+    rec = with_number(rec, "value_text", "quantity", factor=pl.col("factor"))
+    rec = with_number(rec, "cost_text", "cost_yuan", factor=pl.col("cost_factor"))
     v_col, k_col = pl.col("value_column"), pl.col("cost_column")
-    chk.check(rec, not_a_number(pl.col("value_text")), "import.not_a_number", column=v_col,
+    chk.check(rec, pl.col("quantity__bad"), "import.not_a_number", column=v_col,
               value=pl.col("value_text"))
     chk.check(rec, pl.col("quantity") < 0, "import.negative", column=v_col,
               value=pl.col("value_text"))
-    chk.check(rec, not_a_number(pl.col("cost_text")), "import.not_a_number", column=k_col,
+    chk.check(rec, pl.col("cost_yuan__bad"), "import.not_a_number", column=k_col,
               value=pl.col("cost_text"))
     chk.check(rec, pl.col("cost_yuan") < 0, "import.negative", column=k_col,
               value=pl.col("cost_text"))

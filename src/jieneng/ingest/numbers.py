@@ -52,3 +52,19 @@ def is_integral(expr: pl.Expr) -> pl.Expr:
 def parse_period_part(expr: pl.Expr, suffix: str) -> pl.Expr:
     """A year or month cell as Float64, allowing a trailing ``年``/``月`` (``2024年``, ``3月``)."""
     return parse_number(expr.str.strip_chars().str.strip_suffix(suffix))
+
+
+def with_number(
+    frame: pl.DataFrame, column: str, alias: str, *, factor: pl.Expr | float = 1.0
+) -> pl.DataFrame:
+    """Add ``alias`` (Float64 × ``factor``, null when blank or invalid) and
+    ``alias__bad`` (True where the cell is not a number), cleaning the text once."""
+    text = f"{alias}__text"
+    frame = frame.with_columns(number_text(pl.col(column)).alias(text))
+    ok = pl.col(text).str.contains(NUMBER_PATTERN)
+    factor_expr = factor if isinstance(factor, pl.Expr) else pl.lit(factor, pl.Float64)
+    return frame.with_columns(
+        (pl.when(ok).then(pl.col(text).cast(pl.Float64, strict=False)) * factor_expr)
+        .alias(alias),
+        (pl.col(column).is_not_null() & ~ok.fill_null(False)).alias(f"{alias}__bad"),
+    ).drop(text)
