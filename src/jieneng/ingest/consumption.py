@@ -262,7 +262,12 @@ def _long(chk: Checker, df: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataF
               value=pl.col(c_car), params={"detail_zh": pl.col("car_zh"),
                                            "detail_en": pl.col("car_en")})
     pairs = df.select("carrier", c_unit).drop_nulls().unique()
-    keys, units, factors, err_code, err_zh, err_en = [], [], [], [], [], []
+    keys: list[str] = []
+    units: list[str] = []
+    factors: list[float | None] = []
+    err_code: list[str | None] = []
+    err_zh: list[str | None] = []
+    err_en: list[str | None] = []
     for code, unit_text in pairs.iter_rows():  # distinct (carrier, unit) pairs only
         keys.append(code)
         units.append(unit_text)

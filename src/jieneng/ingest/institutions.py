@@ -127,7 +127,8 @@ def parse_institutions(
         pl.coalesce("credit_valid", "credit_code").alias("credit_code"),
         pl.coalesce("dept_valid", "department_credit_code").alias("department_credit_code"),
     )
-    c_cc, c_name, c_reg, c_cat = col["credit_code"], col["name"], col["region_code"], col["category"]
+    c_cc, c_name = col["credit_code"], col["name"]
+    c_reg, c_cat = col["region_code"], col["category"]
     chk.required(df, c_cc)
     chk.check(df, pl.col("cc_zh").is_not_null(), "import.invalid_credit_code", column=c_cc,
               value=pl.col(c_cc), params={"detail_zh": pl.col("cc_zh"),

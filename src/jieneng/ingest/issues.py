@@ -45,7 +45,8 @@ class ImportIssue:
         return " ".join(parts)
 
     def __str__(self) -> str:
-        return f"{self.location('zh')}：{self.message_zh} / {self.location('en')}: {self.message_en}"
+        zh = f"{self.location('zh')}：{self.message_zh}"
+        return f"{zh} / {self.location('en')}: {self.message_en}"
 
 
 def make_issue(

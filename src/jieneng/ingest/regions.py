@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from jieneng.core.codes import region_level, validate_region_code
+from jieneng.core.codes import region_level
 
 from ._common import Checker, ColumnSpec, code_text, map_distinct, map_headers, open_table, parsed
 from .reader import DEFAULT_MAX_BYTES, ROW

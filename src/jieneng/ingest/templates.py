@@ -38,8 +38,9 @@ def _carrier_notes() -> list[Note]:
     notes = []
     for c in CARRIERS:
         units = "、".join(accepted_units(c))
-        notes.append(Note(f"{c.name_zh}({c.unit_zh})", f"{c.name_zh}消费量（表NY201第{c.form_field}项）",
-                          f"{c.name_en} consumed", c.unit_zh, f"可写单位 units: {units}"))
+        meaning = f"{c.name_zh}消费量（表NY201第{c.form_field}项）"
+        notes.append(Note(f"{c.name_zh}({c.unit_zh})", meaning, f"{c.name_en} consumed",
+                          c.unit_zh, f"可写单位 units: {units}"))
     notes.append(Note("<品种>费用(元) / 电费(元)", "该品种的费用", "cost of that carrier", "元",
                       "元、万元"))
     return notes
@@ -48,6 +49,7 @@ def _carrier_notes() -> list[Note]:
 _CREDIT = Note("统一社会信用代码", "18位统一社会信用代码（GB 32100-2015，含校验码）",
                "18-character unified social credit code (GB 32100-2015, with check character)",
                "", "字母大写 upper case")
+_WHOLE = "整数 whole number"
 _YEAR = Note("年", "统计年度", "reporting year", "", "2000–2100")
 _MONTH = Note("月", "统计月份", "reporting month", "", "1–12")
 
@@ -86,17 +88,17 @@ _SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
         [[EXAMPLE_ORGAN, 2025, 50, 40, 2000, 0, 2, 0, 1],
          [EXAMPLE_SCHOOL, 2025, 1000, 80, 10000.5, 0, 0, 0, 0]],
         [_CREDIT, _YEAR,
-         Note("用能人数", "用能人数（年均）", "occupants (yearly average)", "人", "整数 whole number"),
+         Note("用能人数", "用能人数（年均）", "occupants (yearly average)", "人", _WHOLE),
          Note("编制人数", "编制人数", "staff quota", "人", "整数 whole number"),
          Note("建筑面积(平方米)", "建筑面积", "floor area", "平方米", "平方米、m²、㎡、万平方米"),
          Note("采暖面积(平方米)", "采暖面积", "heated area", "平方米", "平方米、m²、㎡、万平方米"),
          Note("汽油车(辆)", "汽油车数量", "gasoline vehicles", "辆", "整数 whole number"),
          Note("柴油车(辆)", "柴油车数量", "diesel vehicles", "辆", "整数 whole number"),
-         Note("新能源汽车(辆)", "新能源汽车数量", "new-energy vehicles", "辆", "整数 whole number")],
+         Note("新能源汽车(辆)", "新能源汽车数量", "new-energy vehicles", "辆", _WHOLE)],
     ),
     "consumption": (
-        ["统一社会信用代码", "单位名称", "年", "月", "电(千瓦时)", "电费(元)", "水(立方米)", "水费(元)",
-         "天然气(立方米)", "天然气费用(元)", "汽油-车辆用油(升)", "汽油-车辆用油费用(元)",
+        ["统一社会信用代码", "单位名称", "年", "月", "电(千瓦时)", "电费(元)", "水(立方米)",
+         "水费(元)", "天然气(立方米)", "天然气费用(元)", "汽油-车辆用油(升)", "汽油-车辆用油费用(元)",
          "热力(吉焦)", "备注"],
         [[EXAMPLE_ORGAN, "秀峰区示例机关事务服务中心", 2025, 1, 10000, 7000, 300, 900, 100, 350,
           200, 1500, "", ""],
