@@ -129,8 +129,8 @@ MESSAGES: dict[str, MessageTemplate] = {
         "parent code {value!r} is neither in this file nor in the region table",
     ),
     "import.bad_parent": _e(
-        "上级代码“{value}”与区划代码“{code}”不一致：{detail_zh}",
-        "parent code {value!r} does not fit region code {code!r}: {detail_en}",
+        "上级代码“{value}”与区划代码“{region}”不一致：{detail_zh}",
+        "parent code {value!r} does not fit region code {region!r}: {detail_en}",
     ),
     "import.unknown_department": _e(
         "主管部门“{value}”既不在本文件中，也不在单位名录中",

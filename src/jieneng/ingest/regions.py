@@ -83,15 +83,16 @@ def parse_regions(
     level, parent, plevel = pl.col("level"), pl.col("parent_code"), pl.col("parent_level")
     code = pl.col("code")
     has_parent = plevel.is_not_null() & level.is_not_null()
-    chk.check(df, has_parent & ~parent.is_in(known.implode()), "import.unknown_parent",
+    parent_known = parent.is_in(known.implode())
+    chk.check(df, has_parent & ~parent_known, "import.unknown_parent",
               column=c_parent, value=pl.col(c_parent))
     chk.check(df, level.is_not_null() & (level > 1) & parent.is_null(), "import.bad_parent",
               column=c_parent, value=pl.col(c_parent),
-              params={"code": code},
+              params={"region": code},
               static={"detail_zh": "市、县级区划须填写上级代码",
                       "detail_en": "a city or county needs a parent code"})
     chk.check(df, (level == 1) & parent.is_not_null(), "import.bad_parent",
-              column=c_parent, value=parent, params={"code": code},
+              column=c_parent, value=parent, params={"region": code},
               static={"detail_zh": "省级区划不应有上级", "detail_en": "a province has no parent"})
     same_prov = parent.str.slice(0, 2) == code.str.slice(0, 2)
     same_city = parent.str.slice(0, 4) == code.str.slice(0, 4)
@@ -100,8 +101,9 @@ def parse_regions(
         .when(level == 3).then(((plevel == 2) & same_city) | ((plevel == 1) & same_prov))
         .otherwise(True)
     )
-    chk.check(df, has_parent & (level > 1) & ~fits, "import.bad_parent", column=c_parent,
-              value=parent, params={"code": code},
+    chk.check(df, has_parent & parent_known & (level > 1) & ~fits, "import.bad_parent",
+              column=c_parent,
+              value=parent, params={"region": code},
               static={"detail_zh": "上级须为所属地市（XXXX00）或省级（XX0000）区划",
                       "detail_en": "the parent must be the region's own city (XXXX00) "
                       "or province (XX0000)"})
