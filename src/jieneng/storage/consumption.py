@@ -37,11 +37,11 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     literal,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
@@ -130,15 +130,17 @@ def write_consumption(
     bulk_insert(conn, s, frame)
     analyze(conn, s)
 
-    key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS))
+    # Correlated sub-selects driven by the (small) stage: one probe of the current-row
+    # index per figure on both databases, whatever the planner knows about the stage.
+    key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), _is_current())
     same = and_(cr.c.quantity == s.c.quantity, cr.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
     conn.execute(
-        update(s)
-        .where(key_match, _is_current())
-        .values(
-            prev_id=cr.c.id,
-            prev_revision=cr.c.revision,
-            status=case((same, literal(_UNCHANGED)), else_=literal(_REVISED)),
+        update(s).values(
+            prev_id=select(cr.c.id).where(key_match).scalar_subquery(),
+            prev_revision=select(cr.c.revision).where(key_match).scalar_subquery(),
+            status=select(
+                case((same, literal(_UNCHANGED)), else_=literal(_REVISED))
+            ).where(key_match).scalar_subquery(),
         )
     )
     conn.execute(
@@ -185,28 +187,34 @@ def write_consumption(
     )
 
 
-def _month_rollup_select(source_filter: ColumnElement[bool] | None) -> Any:
+def _month_rollup_select(keys: Table | None) -> Any:
     cr = t.consumption_record
     cols: list[ColumnElement[Any]] = []
     for code in CARRIER_CODES:
         cols.append(func.sum(case((cr.c.carrier == code, cr.c.quantity))))
         cols.append(func.sum(case((cr.c.carrier == code, cr.c.cost_yuan))))
-    q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols)
-    if source_filter is not None:
-        q = q.where(source_filter)
-    return q.where(_is_current()).group_by(cr.c.institution_id, cr.c.year, cr.c.month)
+    q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols).where(_is_current())
+    if keys is not None:
+        q = q.where(_in_keys(cr, keys, ("institution_id", "year", "month")))
+    return q.group_by(cr.c.institution_id, cr.c.year, cr.c.month)
 
 
-def _year_rollup_select(cm_filter: ColumnElement[bool] | None) -> Any:
+def _year_rollup_select(keys: Table | None) -> Any:
     cm = t.consumption_month
     cols: list[ColumnElement[Any]] = []
     for code in CARRIER_CODES:
         cols.append(func.sum(cm.c[t.quantity_column(code)]))
         cols.append(func.sum(cm.c[t.cost_column(code)]))
     q = select(cm.c.institution_id, cm.c.year, func.count(), *cols)
-    if cm_filter is not None:
-        q = q.where(cm_filter)
+    if keys is not None:
+        q = q.where(_in_keys(cm, keys, ("institution_id", "year")))
     return q.group_by(cm.c.institution_id, cm.c.year)
+
+
+def _in_keys(table: Table, keys: Table, cols: tuple[str, ...]) -> ColumnElement[bool]:
+    """``(a, b, c) IN (SELECT a, b, c FROM keys)``: both SQLite and PostgreSQL then
+    probe ``table``'s index once per key instead of scanning ``table``."""
+    return tuple_(*(table.c[c] for c in cols)).in_(select(*(keys.c[c] for c in cols)))
 
 
 def _rollup_columns(table: Table, *lead: str) -> list[str]:
@@ -217,30 +225,21 @@ def _rollup_columns(table: Table, *lead: str) -> list[str]:
 
 
 def _refresh_from_month_keys(conn: Connection) -> None:
-    cr, cm, cy, mk, yk = (t.consumption_record, t.consumption_month, t.consumption_year,
-                          _month_keys, _year_keys)
+    cm, cy, mk, yk = t.consumption_month, t.consumption_year, _month_keys, _year_keys
     analyze(conn, mk)
-    in_mk_cm = exists(select(1).select_from(mk).where(
-        mk.c.institution_id == cm.c.institution_id, mk.c.year == cm.c.year,
-        mk.c.month == cm.c.month))
-    conn.execute(delete(cm).where(in_mk_cm))
-    in_mk_cr = exists(select(1).select_from(mk).where(
-        mk.c.institution_id == cr.c.institution_id, mk.c.year == cr.c.year,
-        mk.c.month == cr.c.month))
+    month_cols = ("institution_id", "year", "month")
+    conn.execute(delete(cm).where(_in_keys(cm, mk, month_cols)))
     conn.execute(cm.insert().from_select(
-        _rollup_columns(cm, "institution_id", "year", "month"), _month_rollup_select(in_mk_cr)))
+        _rollup_columns(cm, *month_cols), _month_rollup_select(mk)))
 
     ensure_temp(conn, yk)
     conn.execute(yk.insert().from_select(
         ["institution_id", "year"], select(mk.c.institution_id, mk.c.year).distinct()))
     analyze(conn, yk)
-    conn.execute(delete(cy).where(exists(select(1).select_from(yk).where(
-        yk.c.institution_id == cy.c.institution_id, yk.c.year == cy.c.year))))
-    in_yk_cm = exists(select(1).select_from(yk).where(
-        yk.c.institution_id == cm.c.institution_id, yk.c.year == cm.c.year))
+    conn.execute(delete(cy).where(_in_keys(cy, yk, ("institution_id", "year"))))
     conn.execute(cy.insert().from_select(
         _rollup_columns(cy, "institution_id", "year", "months_reported"),
-        _year_rollup_select(in_yk_cm)))
+        _year_rollup_select(yk)))
 
 
 def refresh_rollups(
