@@ -163,3 +163,10 @@ def test_ten_thousand_rows_parse_clean(tmp_path: Path) -> None:
     assert parsed.frame.filter(pl.col("carrier") == "electricity")["quantity"].sum() == (
         sum(1000 + i for i in range(10_000))
     )
+
+
+def test_no_carrier_columns(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "w.csv", ["统一社会信用代码", "年", "月", "备注"],
+                     [[ORGAN, 2025, 1, "x"]])
+    parsed = parse_consumption(path, institutions=LOOKUP)
+    assert codes(parsed.issues) == [(None, None, "import.no_carrier_columns")]

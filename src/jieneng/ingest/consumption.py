@@ -113,6 +113,8 @@ def parse_consumption(
         records = _long(chk, df, mapped)
     else:
         columns = _wide_columns(chk, table, unmatched)
+        if not columns and not any(i.column in unmatched for i in chk.issues):
+            chk.header_issue("import.no_carrier_columns")
         records = _melt(df, columns)
     out = _values(chk, records)
     return parsed("consumption", table, out, chk.issues)

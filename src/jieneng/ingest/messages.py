@@ -73,10 +73,11 @@ MESSAGES: dict[str, MessageTemplate] = {
         "列“{column}”未注明计量单位，请写成“名称(单位)”，如“电(千瓦时)”",
         "column {column!r} has no unit; write it as name(unit), e.g. 电(千瓦时)",
     ),
-    "import.ambiguous_layout": _e(
-        "无法判断消费表格式：应为宽表（每个能源品种一列）或长表（能源品种、数量、单位列）",
-        "cannot tell the consumption layout: expected wide (one column per carrier) "
-        "or long (能源品种, 数量, 单位 columns)",
+    "import.no_carrier_columns": _e(
+        "没有能源品种列：宽表每个品种一列，写成“名称(单位)”，如“电(千瓦时)”；"
+        "长表须有“能源品种、数量、单位”列",
+        "no carrier columns: a wide file has one column per carrier written name(unit), "
+        "e.g. 电(千瓦时); a long file has 能源品种, 数量 and 单位 columns",
     ),
     # --- cell values ---
     "import.missing_value": _e(
