@@ -130,19 +130,23 @@ def write_consumption(
     bulk_insert(conn, s, frame)
     analyze(conn, s)
 
-    # Correlated sub-selects driven by the (small) stage: one probe of the current-row
-    # index per figure on both databases, whatever the planner knows about the stage.
     key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), _is_current())
     same = and_(cr.c.quantity == s.c.quantity, cr.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
-    conn.execute(
-        update(s).values(
+    status = case((same, literal(_UNCHANGED)), else_=literal(_REVISED))
+    if conn.dialect.name == "postgresql":
+        # UPDATE … FROM: with the stage analysed, one probe of the current-row index
+        # per figure (nested loop) or a hash join for large frames.
+        classify = update(s).where(key_match).values(
+            prev_id=cr.c.id, prev_revision=cr.c.revision, status=status)
+    else:
+        # SQLite plans UPDATE … FROM as a scan of consumption_record; correlated
+        # sub-selects driven by the (small) stage probe the index instead.
+        classify = update(s).values(
             prev_id=select(cr.c.id).where(key_match).scalar_subquery(),
             prev_revision=select(cr.c.revision).where(key_match).scalar_subquery(),
-            status=select(
-                case((same, literal(_UNCHANGED)), else_=literal(_REVISED))
-            ).where(key_match).scalar_subquery(),
+            status=select(status).where(key_match).scalar_subquery(),
         )
-    )
+    conn.execute(classify)
     conn.execute(
         update(cr)
         .where(cr.c.id.in_(select(s.c.prev_id).where(s.c.status == _REVISED)))

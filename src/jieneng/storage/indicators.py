@@ -143,29 +143,23 @@ def group_sums(
         raise ValueError(f"unknown group_by {group_by!r}")
     i, p = t.institution, t.institution_profile
     per = _period(conn, year, months)
-    has_occ = p.c.occupants > 0
-    has_area = p.c.floor_area_m2 > 0
+    # Grouping also by the two profile flags (用能人数 > 0, 建筑面积 > 0) instead of
+    # summing CASE expressions: 26 sums per row instead of 98; the "with occupants" /
+    # "with area" sums are then additions over at most four sub-groups in Python.
+    has_occ = case((p.c.occupants > 0, 1), else_=0).label("has_occ")
+    has_area = case((p.c.floor_area_m2 > 0, 1), else_=0).label("has_area")
     keys: list[ColumnElement[Any]]
     if group_by == "institution":
         keys = [i.c.id.label("institution_id"), i.c.credit_code, i.c.name, i.c.region_code,
                 i.c.category]
     else:
         keys = [i.c.region_code, i.c.category]
-    aggs: list[ColumnElement[Any]] = [func.count().label("institutions_reported")]
-    for n, code in enumerate(CARRIER_CODES):
-        q, c = per.c[t.quantity_column(code)], per.c[t.cost_column(code)]
-        aggs += [
-            func.sum(q).label(f"q{n}"),
-            func.sum(case((has_occ, q))).label(f"qo{n}"),
-            func.sum(case((has_area, q))).label(f"qa{n}"),
-            func.sum(c).label(f"c{n}"),
-        ]
-    aggs += [
-        func.sum(case((has_occ, p.c.occupants))).label("occupants"),
-        func.sum(case((has_area, p.c.floor_area_m2))).label("floor_area_m2"),
-    ]
+    aggs: list[ColumnElement[Any]] = [func.count()]
+    for code in CARRIER_CODES:
+        aggs += [func.sum(per.c[t.quantity_column(code)]), func.sum(per.c[t.cost_column(code)])]
+    aggs += [func.sum(p.c.occupants), func.sum(p.c.floor_area_m2)]
     stmt = (
-        select(*keys, *aggs)
+        select(*keys, has_occ, has_area, *aggs)
         .select_from(
             per.join(i, i.c.id == per.c.institution_id).outerjoin(
                 p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))
@@ -173,24 +167,41 @@ def group_sums(
         )
         .where(*_filters(conn, region_codes=region_codes, categories=categories,
                          department_id=department_id, institution_ids=institution_ids))
-        .group_by(*keys)
-        .order_by(*keys)
+        .group_by(*keys, has_occ, has_area)
     )
-    out: list[dict[str, Any]] = []
     nkeys = len(keys)
     key_names = [str(k.key) for k in keys]
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in conn.execute(stmt):
-        d: dict[str, Any] = dict(zip(key_names, row[:nkeys], strict=True))
-        v = row[nkeys:]
-        d["institutions_reported"] = int(v[0])
-        d["quantity"] = {c: _f(v[1 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
-        d["quantity_with_occupants"] = {c: _f(v[2 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
-        d["quantity_with_area"] = {c: _f(v[3 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
-        d["cost_yuan"] = {c: _f(v[4 + 4 * n]) for n, c in enumerate(CARRIER_CODES)}
-        d["occupants"] = _f(v[-2])
-        d["floor_area_m2"] = _f(v[-1])
-        out.append(d)
-    return out
+        key = tuple(row[:nkeys])
+        d = groups.get(key)
+        if d is None:
+            d = dict(zip(key_names, key, strict=True))
+            d["institutions_reported"] = 0
+            for field in ("quantity", "quantity_with_occupants", "quantity_with_area",
+                          "cost_yuan"):
+                d[field] = dict.fromkeys(CARRIER_CODES, 0.0)
+            d["occupants"] = 0.0
+            d["floor_area_m2"] = 0.0
+            groups[key] = d
+        occ, area = row[nkeys], row[nkeys + 1]
+        v = row[nkeys + 2:]
+        d["institutions_reported"] += int(v[0])
+        q, qo, qa, cost = (d["quantity"], d["quantity_with_occupants"],
+                           d["quantity_with_area"], d["cost_yuan"])
+        for n, c in enumerate(CARRIER_CODES):
+            qv = _f(v[1 + 2 * n])
+            q[c] += qv
+            cost[c] += _f(v[2 + 2 * n])
+            if occ:
+                qo[c] += qv
+            if area:
+                qa[c] += qv
+        if occ:
+            d["occupants"] += _f(v[-2])
+        if area:
+            d["floor_area_m2"] += _f(v[-1])
+    return [groups[k] for k in sorted(groups)]
 
 
 def expected_counts(
