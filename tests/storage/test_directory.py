@@ -14,18 +14,19 @@ from jieneng.storage.institutions import (
 )
 from jieneng.storage.meta import all_meta, delete_meta, get_meta, set_meta
 from jieneng.storage.regions import load_regions, subtree_codes, upsert_regions
+from jieneng.storage.results import UpsertCounts
 
 from ._data import REGIONS, code, institutions_frame, load_directory
 
 
 def test_regions_upsert_load_subtree(engine: Engine) -> None:
     with engine.begin() as conn:
-        assert upsert_regions(conn, REGIONS) == (6, 0)
-        assert upsert_regions(conn, REGIONS) == (0, 0)
+        assert upsert_regions(conn, REGIONS) == UpsertCounts(6, 0)
+        assert upsert_regions(conn, REGIONS) == UpsertCounts(0, 0)
         renamed = REGIONS.with_columns(
             pl.when(pl.col("code") == "330106").then(pl.lit("西湖区（新）"))
             .otherwise(pl.col("name")).alias("name"))
-        assert upsert_regions(conn, renamed) == (0, 1)
+        assert upsert_regions(conn, renamed) == UpsertCounts(0, 1)
         regions = load_regions(conn)
     assert [r.code for r in regions] == sorted(REGIONS["code"].to_list())
     assert next(r for r in regions if r.code == "330106").name == "西湖区（新）"

@@ -26,6 +26,7 @@ from jieneng.core.exceptions import NotFound
 from . import tables as t
 from ._stage import insert_missing, stage_frame, update_changed, upsert_from_stage
 from .bulk import temp_table
+from .results import UpsertCounts
 
 INSTITUTION_COLUMNS: tuple[str, ...] = (
     "credit_code", "name", "name_key", "region_code", "category",
@@ -35,6 +36,11 @@ PROFILE_VALUE_COLUMNS: tuple[str, ...] = (
     "occupants", "staff_quota", "floor_area_m2", "heated_area_m2",
     "vehicles_gasoline", "vehicles_diesel", "vehicles_nev",
 )
+
+__all__ = [
+    "InstitutionRow", "UpsertCounts", "get_institution", "institution_lookup",
+    "upsert_institutions", "upsert_profiles",
+]
 
 _inst_stage = temp_table(
     "_jn_institution_stage",
@@ -62,12 +68,6 @@ _profile_stage = temp_table(
     Column("vehicles_diesel", Integer),
     Column("vehicles_nev", Integer),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertCounts:
-    inserted: int
-    updated: int
 
 
 @dataclass(frozen=True, slots=True)

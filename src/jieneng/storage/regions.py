@@ -12,6 +12,7 @@ from sqlalchemy import CHAR, Column, Connection, SmallInteger, String, select
 from . import tables as t
 from ._stage import stage_frame, upsert_from_stage
 from .bulk import temp_table
+from .results import UpsertCounts
 
 _stage = temp_table(
     "_jn_region_stage",
@@ -30,10 +31,10 @@ class RegionRow:
     level: int
 
 
-def upsert_regions(conn: Connection, frame: pl.DataFrame) -> tuple[int, int]:
+def upsert_regions(conn: Connection, frame: pl.DataFrame) -> UpsertCounts:
     """Insert or update regions from a frame with columns ``code, name, parent_code, level``.
 
-    Parents must be in the database or in the same frame. Returns ``(inserted, updated)``.
+    Parents must be in the database or in the same frame.
     Rows are inserted level by level so that the parent foreign key holds at every step.
     """
     frame = frame.select(
@@ -53,7 +54,7 @@ def upsert_regions(conn: Connection, frame: pl.DataFrame) -> tuple[int, int]:
         )
         inserted += ins
         updated += upd
-    return inserted, updated
+    return UpsertCounts(inserted, updated)
 
 
 def load_regions(conn: Connection) -> list[RegionRow]:
