@@ -144,6 +144,7 @@ def test_expected_counts_and_institution_inputs(engine: Engine) -> None:
             {"region_code": "330106", "category": "024", "institutions_expected": 1},
             {"region_code": "330203", "category": "023", "institutions_expected": 1},
         ]
+        assert expected_counts(conn, year=2024, months=(1, 3)) == exp
         assert expected_counts(conn, department_id=ids[1], categories=["021"]) == [
             {"region_code": "330102", "category": "021", "institutions_expected": 2}]
         inputs = institution_inputs(conn, year=2024)

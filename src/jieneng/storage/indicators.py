@@ -207,13 +207,21 @@ def group_sums(
 def expected_counts(
     conn: Connection,
     *,
+    year: int | None = None,
+    months: tuple[int, int] | None = None,
     region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
     department_id: int | None = None,
     institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Active institutions per ``(region_code, category)`` under the same filters
-    as :func:`group_sums`: items ``region_code, category, institutions_expected``."""
+    as :func:`group_sums`: items ``region_code, category, institutions_expected``.
+
+    ``year`` and ``months`` are accepted so that the filters of :func:`group_sums` can
+    be passed unchanged; they do not change the answer, because the directory keeps
+    only the current status of an institution (no status history).
+    """
+    del year, months
     i = t.institution
     stmt = (
         select(i.c.region_code, i.c.category, func.count().label("n"))
