@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         # (a) full roll-up, whole year
         times, result = _time(lambda: full_rollup(conn, year, ancestors), args.repeat)
         assert isinstance(result, dict)
-        levels = defaultdict(int)
+        levels: dict[str, int] = defaultdict(int)
         for (region, cat), _v in result.items():
             if cat == "*":
                 levels[{1: "province", 2: "city", 3: "county"}[
