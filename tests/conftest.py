@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+
+from tests.sample import Files, make_files
 
 PG_URL = os.environ.get(
     "JIENENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -45,7 +47,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[object]:
+def engine(db_url: str) -> Iterator[Engine]:
     """A migrated engine on a fresh database of each backend."""
     from jieneng.services.database import open_database
 
@@ -54,3 +56,9 @@ def engine(db_url: str) -> Iterator[object]:
         yield eng
     finally:
         eng.dispose()
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Files:
+    """Regions, directory, profiles and one month of consumption for 桂林 (small)."""
+    return make_files(tmp_path)

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jieneng.core.exceptions import ValidationFailed
 
-DEV_SECRET = "development-only-secret-do-not-use"  # noqa: S105 - refused outside development
+DEV_SECRET = "development-only-secret-do-not-use"
 
 
 def data_dir() -> Path:

@@ -11,32 +11,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected
 from jieneng.services.imports import import_file
 from jieneng.services.indicators import IndicatorQuery, compute
 from jieneng.services.records import institution_history
 from jieneng.storage.tables import consumption_record
-
-from .conftest import ORGAN, SCHOOL, Files, write_csv
+from tests.sample import ORGAN, SCHOOL, Files, write_csv
 
 E_ORGAN = 10000 * 0.1229 + 100 * 1.33 + 200 * 0.73 * 1.4714  # kgce
 E_ORGAN_NO_VEHICLE = 10000 * 0.1229 + 100 * 1.33
 E_SCHOOL = 20000 * 0.1229
 
 
-def load_all(engine: object, files: Files) -> None:
+def load_all(engine: Engine, files: Files) -> None:
     for kind, path in (
         ("regions", files.regions), ("institutions", files.institutions),
         ("profiles", files.profiles), ("consumption", files.consumption),
     ):
-        import_file(engine, kind, path)  # type: ignore[arg-type]
+        import_file(engine, kind, path)
 
 
-def test_indicators_from_files(engine: object, files: Files) -> None:
+def test_indicators_from_files(engine: Engine, files: Files) -> None:
     load_all(engine, files)
-    result = compute(engine, IndicatorQuery(region_code="450300", year=2025))  # type: ignore[arg-type]
+    result = compute(engine, IndicatorQuery(region_code="450300", year=2025))
     assert result["institutions_expected"] == 3
     assert result["institutions_reported"] == 2
     assert result["energy_tce"] == pytest.approx((E_ORGAN + E_SCHOOL) / 1000)
@@ -52,10 +51,10 @@ def test_indicators_from_files(engine: object, files: Files) -> None:
     assert result["factor_set"]["name"] == "pi-published"
 
 
-def test_group_by_region_adds_up(engine: object, files: Files) -> None:
+def test_group_by_region_adds_up(engine: Engine, files: Files) -> None:
     load_all(engine, files)
     result = compute(
-        engine, IndicatorQuery(region_code="450300", year=2025, group_by="region")  # type: ignore[arg-type]
+        engine, IndicatorQuery(region_code="450300", year=2025, group_by="region")
     )
     groups = {g["code"]: g for g in result["groups"]}
     assert set(groups) >= {"450302", "450321"}
@@ -64,27 +63,27 @@ def test_group_by_region_adds_up(engine: object, files: Files) -> None:
 
 
 def test_correction_creates_revision_and_updates_rollups(
-    engine: object, files: Files, tmp_path: Path
+    engine: Engine, files: Files, tmp_path: Path
 ) -> None:
     load_all(engine, files)
     fixed = write_csv(
         tmp_path / "fix.csv", ["统一社会信用代码", "年", "月", "电(万千瓦时)"],
         [[SCHOOL, 2025, 1, 2.5]],
     )
-    report = import_file(engine, "consumption", fixed)  # type: ignore[arg-type]
+    report = import_file(engine, "consumption", fixed)
     assert report.counts["revised"] == 1
-    history = institution_history(engine, SCHOOL, carrier="electricity")  # type: ignore[arg-type]
+    history = institution_history(engine, SCHOOL, carrier="electricity")
     assert [(h["revision"], h["quantity"], h["is_current"]) for h in history] == [
         (2, 25000.0, True), (1, 20000.0, False),
     ]
     assert history[0]["entered_unit"] == "万千瓦时"
-    result = compute(engine, IndicatorQuery(region_code="450321", year=2025))  # type: ignore[arg-type]
+    result = compute(engine, IndicatorQuery(region_code="450321", year=2025))
     assert result["energy_tce"] == pytest.approx(25000 * 0.1229 / 1000)
-    again = import_file(engine, "consumption", fixed)  # type: ignore[arg-type]
+    again = import_file(engine, "consumption", fixed)
     assert again.counts["revised"] == 0 and again.counts["inserted"] == 0
 
 
-def test_bad_file_stores_nothing(engine: object, files: Files, tmp_path: Path) -> None:
+def test_bad_file_stores_nothing(engine: Engine, files: Files, tmp_path: Path) -> None:
     load_all(engine, files)
     bad = write_csv(
         tmp_path / "bad.csv", ["统一社会信用代码", "年", "月", "电(千瓦时)", "水(立方米)"],
@@ -94,20 +93,20 @@ def test_bad_file_stores_nothing(engine: object, files: Files, tmp_path: Path) -
             [SCHOOL, 2025, 2, "abc", 100],  # not a number
         ],
     )
-    with engine.connect() as conn:  # type: ignore[attr-defined]
+    with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(consumption_record)).scalar_one()
-    with pytest.raises(ImportRejected, match="bad.csv") as caught:
-        import_file(engine, "consumption", bad)  # type: ignore[arg-type]
+    with pytest.raises(ImportRejected, match=r"bad\.csv") as caught:
+        import_file(engine, "consumption", bad)
     rows = sorted((i.row, i.code) for i in caught.value.issues)
     assert [r for r, _ in rows] == [3, 4]
-    with engine.connect() as conn:  # type: ignore[attr-defined]
+    with engine.connect() as conn:
         after = conn.execute(select(func.count()).select_from(consumption_record)).scalar_one()
     assert after == before
 
 
-def test_dry_run_stores_nothing(engine: object, files: Files) -> None:
-    import_file(engine, "regions", files.regions)  # type: ignore[arg-type]
-    report = import_file(engine, "institutions", files.institutions, dry_run=True)  # type: ignore[arg-type]
+def test_dry_run_stores_nothing(engine: Engine, files: Files) -> None:
+    import_file(engine, "regions", files.regions)
+    report = import_file(engine, "institutions", files.institutions, dry_run=True)
     assert report.dry_run and report.records == 3
-    result = compute(engine, IndicatorQuery(region_code="450300", year=2025))  # type: ignore[arg-type]
+    result = compute(engine, IndicatorQuery(region_code="450300", year=2025))
     assert result["institutions_expected"] == 0

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound
+from jieneng.core.regions import RegionTree
 from jieneng.storage.batches import find_batches_by_sha256, get_batch, store_batch
 from jieneng.storage.institutions import (
     get_institution,
@@ -13,7 +14,7 @@ from jieneng.storage.institutions import (
     upsert_profiles,
 )
 from jieneng.storage.meta import all_meta, delete_meta, get_meta, set_meta
-from jieneng.storage.regions import load_regions, subtree_codes, upsert_regions
+from jieneng.storage.regions import load_regions, upsert_regions
 from jieneng.storage.results import UpsertCounts
 
 from ._data import REGIONS, code, institutions_frame, load_directory
@@ -30,12 +31,12 @@ def test_regions_upsert_load_subtree(engine: Engine) -> None:
         regions = load_regions(conn)
     assert [r.code for r in regions] == sorted(REGIONS["code"].to_list())
     assert next(r for r in regions if r.code == "330106").name == "西湖区（新）"
-    assert subtree_codes(regions, "330100") == ["330100", "330102", "330106"]
-    assert subtree_codes(regions, "330000")[0] == "330000"
-    assert len(subtree_codes(regions, "330000")) == 6
-    assert subtree_codes(regions, "330203") == ["330203"]
-    with pytest.raises(KeyError):
-        subtree_codes(regions, "110000")
+    tree = RegionTree(regions)
+    assert tree.subtree("330100") == ["330100", "330102", "330106"]
+    assert tree.subtree("330000")[0] == "330000"
+    assert len(tree.subtree("330000")) == 6
+    assert tree.subtree("330203") == ["330203"]
+    assert "110000" not in tree
 
 
 def test_institutions_upsert_departments_and_counts(engine: Engine) -> None:

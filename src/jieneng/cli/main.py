@@ -40,13 +40,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 class State:
     settings: Settings
     explicit_db: bool = False
+    engines: list[Any]
+
+    def __init__(self) -> None:
+        self.engines = []
+
+    def dispose(self) -> None:
+        while self.engines:
+            self.engines.pop().dispose()
 
 
 state = State()
 
 
 def handles_errors(func: F) -> F:
-    """Print domain errors bilingually and exit 1 instead of a traceback."""
+    """Print domain errors bilingually and exit 1 instead of a traceback; dispose engines."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,6 +63,8 @@ def handles_errors(func: F) -> F:
         except DomainError as err:
             output.print_error(err)
             raise typer.Exit(1) from None
+        finally:
+            state.dispose()
 
     return wrapper  # type: ignore[return-value]
 
@@ -73,10 +83,13 @@ def root(
     state.explicit_db = db is not None or "JIENENG_DATABASE_URL" in os.environ
 
 
-def _engine() -> Any:
+def _engine(url: str | None = None) -> Any:
+    """The command's engine, disposed when the command ends."""
     from jieneng.services.database import open_database
 
-    return open_database(state.settings.database_url)
+    engine = open_database(url or state.settings.database_url)
+    state.engines.append(engine)
+    return engine
 
 
 # ---------------------------------------------------------------- db
@@ -90,8 +103,11 @@ def db_upgrade(
     from jieneng.storage.migrate import current_revision, upgrade
 
     engine = make_engine(state.settings.database_url)
-    upgrade(engine, revision)
-    output.console.print(f"数据库已升级到 database at revision {current_revision(engine)}")
+    try:
+        upgrade(engine, revision)
+        output.console.print(f"数据库已升级到 database at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
 
 
 @db_app.command("current")
@@ -101,7 +117,11 @@ def db_current() -> None:
     from jieneng.storage.engine import make_engine
     from jieneng.storage.migrate import current_revision
 
-    output.console.print(str(current_revision(make_engine(state.settings.database_url))))
+    engine = make_engine(state.settings.database_url)
+    try:
+        output.console.print(str(current_revision(engine)))
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- import
@@ -238,12 +258,15 @@ def indicators(
     """能耗指标 Indicators for a region's subtree (ratios of sums, year-on-year)."""
     from jieneng.cli.render import render_indicators
     from jieneng.services.indicators import (
-        IndicatorQuery, compute, indicator_inputs, parse_months,
+        IndicatorQuery,
+        compute,
+        indicator_inputs,
+        parse_months,
     )
 
     query = IndicatorQuery(
         region_code=region, year=year, months=parse_months(months),
-        group_by=group_by.value if group_by else None,  # type: ignore[arg-type]
+        group_by=group_by.value if group_by else None,
         category=category, department_code=department, institution_code=institution,
         factor_set=factor_set or state.settings.factor_set,
         co2_scope=co2_scope.value if co2_scope else None,
@@ -263,7 +286,9 @@ def indicators(
 def history(
     institution: Annotated[str, typer.Option("--institution", help="统一社会信用代码")],
     year: Annotated[int | None, typer.Option("--year")] = None,
-    carrier: Annotated[str | None, typer.Option("--carrier", help="能源品种 e.g. electricity")] = None,
+    carrier: Annotated[
+        str | None, typer.Option("--carrier", help="能源品种 e.g. electricity")
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """修订历史 Every revision of an institution's figures (newest first)."""
@@ -315,12 +340,10 @@ def demo(
     output.console.print(
         f"[bold]演示数据 DEMO DATA[/] — {url}\n{summary.describe()}"
     )
-    from jieneng.services.database import open_database
-
     query = IndicatorQuery(
         region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
     )
-    render_indicators(compute(open_database(url), query), "table")
+    render_indicators(compute(_engine(url), query), "table")
 
 
 def main() -> None:

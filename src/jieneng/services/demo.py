@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from jieneng.demo.generate import write_demo_files
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, _noop, import_file
@@ -49,6 +51,13 @@ class DemoSummary:
 def build_demo(url: str, *, rebuild: bool = False, progress: Progress = _noop) -> DemoSummary:
     """Build the demo into ``url`` (created if needed); ``rebuild`` re-imports everything."""
     engine = open_database(url)
+    try:
+        return _build(engine, rebuild, progress)
+    finally:
+        engine.dispose()
+
+
+def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
     files_dir = data_dir() / "demo-files"
     with engine.connect() as conn:
         present = meta.get_meta(conn, "demo_version") == DEMO_VERSION

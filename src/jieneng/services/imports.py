@@ -18,7 +18,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.exceptions import ImportRejected, ValidationFailed
-from jieneng.ingest import Parsed, parse_consumption, parse_institutions, parse_profiles, parse_regions
+from jieneng.ingest import (
+    Parsed,
+    parse_consumption,
+    parse_institutions,
+    parse_profiles,
+    parse_regions,
+)
 from jieneng.ingest.issues import ImportIssue
 from jieneng.storage import batches, consumption, institutions, regions
 
@@ -128,10 +134,10 @@ def _store(
     conn: Connection, kind: ImportKind, parsed: Parsed, batch_id: int, source: str
 ) -> dict[str, int]:
     if kind is ImportKind.REGIONS:
-        return {"upserted": regions.upsert_regions(conn, parsed.frame)}
+        return asdict(regions.upsert_regions(conn, parsed.frame))
     if kind is ImportKind.INSTITUTIONS:
         return asdict(institutions.upsert_institutions(conn, parsed.frame, import_id=batch_id))
     if kind is ImportKind.PROFILES:
-        return {"upserted": institutions.upsert_profiles(conn, parsed.frame, import_id=batch_id)}
+        return asdict(institutions.upsert_profiles(conn, parsed.frame, import_id=batch_id))
     counts = consumption.write_consumption(conn, parsed.frame, source=source, import_id=batch_id)
     return asdict(counts)

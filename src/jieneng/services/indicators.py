@@ -15,12 +15,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet, factor_set
-from jieneng.core.regions import RegionTree
 from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
+from jieneng.core.regions import RegionTree
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
 
@@ -133,55 +132,64 @@ def _institution_id(conn: Connection, credit_code: str | None) -> int | None:
             f"名录库中没有统一社会信用代码为 {credit_code} 的单位",
             f"no institution with credit code {credit_code} in the directory",
         )
-    return int(row["id"])
+    return row.id
 
 
 def _grouped_inputs(
     conn: Connection, query: IndicatorQuery, scope: _Scope, year: int
 ) -> dict[tuple[Any, ...], AggregateInputs]:
     """AggregateInputs per storage group key, expected counts included."""
-    by_institution = query.group_by == "institution"
-    filters = dict(
-        year=year, months=query.months, region_codes=scope.region_codes,
-        categories=scope.categories, department_id=scope.department_id,
-        institution_ids=scope.institution_ids,
+    filters: dict[str, Any] = dict(
+        region_codes=scope.region_codes, categories=scope.categories,
+        department_id=scope.department_id, institution_ids=scope.institution_ids,
     )
-    rows = queries.group_sums(
-        conn, **filters, group_by="institution" if by_institution else "region_category"
-    )
+    if query.group_by == "institution":
+        rows = queries.institution_inputs(conn, year=year, months=query.months, **filters)
+        return {_institution_key(row): _institution_inputs(row) for row in rows}
     groups: dict[tuple[Any, ...], AggregateInputs] = {}
-    for row in rows:
-        key = _row_key(row, by_institution)
+    for row in queries.group_sums(conn, year=year, months=query.months, **filters):
+        key = (row["region_code"], row["category"])
         groups[key] = groups.get(key, AggregateInputs.empty()) + _inputs_from_row(row)
-    expected = queries.expected_counts(
-        conn, **filters, group_by="institution" if by_institution else "region_category"
-    )
-    for row in expected:
-        key = _row_key(row, by_institution)
-        base = groups.get(key, AggregateInputs.empty())
-        groups[key] = base + AggregateInputs.empty(institutions_expected=int(row["expected"]))
+    for row in queries.expected_counts(conn, year=year, months=query.months, **filters):
+        key = (row["region_code"], row["category"])
+        expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
+        groups[key] = groups.get(key, AggregateInputs.empty()) + expected
     return groups
 
 
-def _row_key(row: Mapping[str, Any], by_institution: bool) -> tuple[Any, ...]:
-    if by_institution:
-        return (row["credit_code"], row["name"], row["region_code"], row["category"])
-    return (row["region_code"], row["category"])
+def _institution_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (row["credit_code"], row["name"], row["region_code"], row["category"])
 
 
 def _inputs_from_row(row: Mapping[str, Any]) -> AggregateInputs:
-    def per_carrier(prefix: str) -> dict[str, float]:
-        return {c: float(row[f"{prefix}{c}"] or 0.0) for c in CARRIER_CODES}
-
     return AggregateInputs(
         institutions_expected=0,
         institutions_reported=int(row["institutions_reported"]),
-        quantity=per_carrier("q_"),
-        quantity_with_occupants=per_carrier("qo_"),
-        quantity_with_area=per_carrier("qa_"),
-        cost_yuan=per_carrier("c_"),
-        occupants=float(row["occupants_sum"] or 0.0),
-        floor_area_m2=float(row["area_sum"] or 0.0),
+        quantity=dict(row["quantity"]),
+        quantity_with_occupants=dict(row["quantity_with_occupants"]),
+        quantity_with_area=dict(row["quantity_with_area"]),
+        cost_yuan=dict(row["cost_yuan"]),
+        occupants=float(row["occupants"]),
+        floor_area_m2=float(row["floor_area_m2"]),
+    )
+
+
+def _institution_inputs(row: Mapping[str, Any]) -> AggregateInputs:
+    """One institution's inputs; it is expected when active or when it reported."""
+    reported = bool(row["reported"])
+    quantity = {c: float(v or 0.0) for c, v in (row["quantity"] or {}).items()}
+    occupants = float(row["occupants"] or 0.0)
+    area = float(row["floor_area_m2"] or 0.0)
+    counted = reported
+    return AggregateInputs(
+        institutions_expected=int(reported or row["status"] == "active"),
+        institutions_reported=int(reported),
+        quantity=quantity,
+        quantity_with_occupants=quantity if counted and occupants > 0 else {},
+        quantity_with_area=quantity if counted and area > 0 else {},
+        cost_yuan={c: float(v or 0.0) for c, v in (row["cost_yuan"] or {}).items()},
+        occupants=occupants if counted and occupants > 0 else 0.0,
+        floor_area_m2=area if counted and area > 0 else 0.0,
     )
 
 

@@ -24,4 +24,4 @@ def institution_history(
                 f"名录库中没有统一社会信用代码为 {credit_code} 的单位",
                 f"no institution with credit code {credit_code} in the directory",
             )
-        return consumption.history(conn, int(row["id"]), year=year, carrier=carrier)
+        return consumption.history(conn, row.id, year=year, carrier=carrier)

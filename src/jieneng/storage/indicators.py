@@ -207,25 +207,25 @@ def group_sums(
 def expected_counts(
     conn: Connection,
     *,
-    year: int | None = None,
+    year: int,
     months: tuple[int, int] | None = None,
     region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
     department_id: int | None = None,
     institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Active institutions per ``(region_code, category)`` under the same filters
-    as :func:`group_sums`: items ``region_code, category, institutions_expected``.
+    """Institutions expected to report per ``(region_code, category)`` under the same
+    filters as :func:`group_sums`: items ``region_code, category, institutions_expected``.
 
-    ``year`` and ``months`` are accepted so that the filters of :func:`group_sums` can
-    be passed unchanged; they do not change the answer, because the directory keeps
-    only the current status of an institution (no status history).
+    Expected = active now, or reported in the period (an institution closed since
+    was expected for the months it still reported), so that reported ≤ expected.
     """
-    del year, months
     i = t.institution
+    per = _period(conn, year, months)
     stmt = (
         select(i.c.region_code, i.c.category, func.count().label("n"))
-        .where(i.c.status == "active",
+        .select_from(i.outerjoin(per, per.c.institution_id == i.c.id))
+        .where(or_(i.c.status == "active", per.c.institution_id.is_not(None)),
                *_filters(conn, region_codes=region_codes, categories=categories,
                          department_id=department_id, institution_ids=institution_ids))
         .group_by(i.c.region_code, i.c.category)

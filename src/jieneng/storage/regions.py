@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import polars as pl
 from sqlalchemy import CHAR, Column, Connection, SmallInteger, String, select
+
+from jieneng.core.regions import Region
 
 from . import tables as t
 from ._stage import stage_frame, upsert_from_stage
@@ -21,14 +19,6 @@ _stage = temp_table(
     Column("parent_code", CHAR(6)),
     Column("level", SmallInteger),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RegionRow:
-    code: str
-    name: str
-    parent_code: str | None
-    level: int
 
 
 def upsert_regions(conn: Connection, frame: pl.DataFrame) -> UpsertCounts:
@@ -57,32 +47,10 @@ def upsert_regions(conn: Connection, frame: pl.DataFrame) -> UpsertCounts:
     return UpsertCounts(inserted, updated)
 
 
-def load_regions(conn: Connection) -> list[RegionRow]:
+def load_regions(conn: Connection) -> list[Region]:
     """Every region, ordered by code."""
     rows = conn.execute(
         select(t.region.c.code, t.region.c.name, t.region.c.parent_code, t.region.c.level)
         .order_by(t.region.c.code)
     )
-    return [RegionRow(r.code, r.name, r.parent_code, int(r.level)) for r in rows]
-
-
-def subtree_codes(regions: Sequence[RegionRow], code: str) -> list[str]:
-    """``code`` and every region below it (depth first, children in code order).
-
-    Raises :class:`KeyError` if ``code`` is not among ``regions``.
-    """
-    children: dict[str, list[str]] = defaultdict(list)
-    known = set()
-    for r in regions:
-        known.add(r.code)
-        if r.parent_code is not None:
-            children[r.parent_code].append(r.code)
-    if code not in known:
-        raise KeyError(code)
-    out: list[str] = []
-    todo = [code]
-    while todo:
-        c = todo.pop()
-        out.append(c)
-        todo.extend(sorted(children.get(c, ()), reverse=True))
-    return out
+    return [Region(r.code, r.name, int(r.level), r.parent_code) for r in rows]

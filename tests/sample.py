@@ -1,4 +1,4 @@
-"""A tiny 桂林 fixture: three institutions, their profiles and one month of figures."""
+"""A tiny 桂林 sample: three institutions, their profiles and one month of figures."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import csv
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import pytest
 
 from jieneng.core.codes import make_credit_code
 
@@ -24,7 +22,9 @@ class Files:
     consumption: Path
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[object]], encoding: str = "utf-8"
+) -> Path:
     with path.open("w", newline="", encoding=encoding) as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -32,8 +32,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
     return path
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> Files:
+def make_files(tmp_path: Path) -> Files:
     regions = tmp_path / "regions.csv"
     regions.write_bytes(resources.files("jieneng.data.regions").joinpath("guilin.csv").read_bytes())
     institutions = write_csv(
