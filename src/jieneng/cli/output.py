@@ -11,13 +11,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from jieneng.core.exceptions import DomainError, ImportRejected
 
-console = Console()
-err_console = Console(stderr=True)
+#: Piped output is not wrapped at 80 columns: tables of indicators are wide.
+console = Console(width=None if Console().is_terminal else 200)
+err_console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 200)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,7 +50,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(escape(fmt(v)) for v in row))
     console.print(table)
 
 

@@ -37,6 +37,10 @@ class RegionTree:
     def name(self, code: str) -> str:
         return self.by_code[code].name
 
+    def group_name(self, parent: str, code: str) -> str:
+        """Name of a group under ``parent``: the parent itself is its 本级 (own level)."""
+        return f"{self.name(code)}（本级）" if code == parent else self.name(code)
+
     def subtree(self, code: str) -> list[str]:
         """``code`` and every region below it."""
         out, stack = [], [code]

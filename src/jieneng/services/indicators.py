@@ -265,4 +265,5 @@ def _grouping(
         return {c.code: c.name_zh for c in CATEGORIES}, lambda key: key[1]
     tree = RegionTree(regions.load_regions(conn))
     child_of = tree.child_under(query.region_code)
-    return {c: tree.name(c) for c in child_of}, lambda key: child_of.get(key[0])
+    labels = {c: tree.group_name(query.region_code, c) for c in set(child_of.values())}
+    return labels, lambda key: child_of.get(key[0])

@@ -20,6 +20,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.exceptions import NotFound
 
@@ -177,8 +178,17 @@ def upsert_profiles(conn: Connection, frame: pl.DataFrame, *, import_id: int | N
 
 def get_institution(conn: Connection, credit_code: str) -> InstitutionRow | None:
     """The institution with this credit code, or ``None``."""
+    return _one(conn, t.institution.c.credit_code == credit_code)
+
+
+def get_institution_by_id(conn: Connection, institution_id: int) -> InstitutionRow | None:
+    """The institution with this id, or ``None``."""
+    return _one(conn, t.institution.c.id == institution_id)
+
+
+def _one(conn: Connection, condition: ColumnElement[bool]) -> InstitutionRow | None:
     i = t.institution
-    r = conn.execute(select(i).where(i.c.credit_code == credit_code)).one_or_none()
+    r = conn.execute(select(i).where(condition)).one_or_none()
     if r is None:
         return None
     return InstitutionRow(

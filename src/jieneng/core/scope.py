@@ -1,0 +1,47 @@
+"""What a caller may see: one node of one of the two hierarchies.
+
+Every account is pinned to one node — the whole country (administrators), a
+region (管理机构: its subtree), a competent department (主管机构: itself and its
+subordinate units) or one institution (公共机构) — and sees exactly that. A
+:class:`Scope` is a value; the storage layer turns it into one SQL condition
+(:func:`jieneng.services.scope.scoped_filters`), the only place scope is enforced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ScopeKind(StrEnum):
+    ALL = "all"
+    REGION = "region"
+    DEPARTMENT = "department"
+    INSTITUTION = "institution"
+    PUBLIC = "public"  # published figures only (大屏, public website)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A node of the administrative or departmental tree."""
+
+    kind: ScopeKind
+    region_code: str | None = None
+    department_id: int | None = None
+    institution_id: int | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(ScopeKind.ALL)
+
+    @classmethod
+    def region(cls, code: str) -> Scope:
+        return cls(ScopeKind.REGION, region_code=code)
+
+    @classmethod
+    def department(cls, institution_id: int) -> Scope:
+        return cls(ScopeKind.DEPARTMENT, department_id=institution_id)
+
+    @classmethod
+    def institution(cls, institution_id: int) -> Scope:
+        return cls(ScopeKind.INSTITUTION, institution_id=institution_id)

@@ -1,0 +1,85 @@
+"""Scope enforcement, in one place: a caller's :class:`Scope` intersected with the
+filters a request asks for, as the filter arguments every storage query takes
+(``region_codes``, ``department_id``, ``institution_ids``).
+
+A request for something outside the scope is answered as if it did not exist
+(:class:`NotFound`), so a 公共机构 user who edits a URL learns nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from jieneng.core.exceptions import NotFound
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope, ScopeKind
+from jieneng.storage import institutions, regions
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Arguments for the storage queries; None means no restriction."""
+
+    region_codes: list[str] | None = None
+    department_id: int | None = None
+    institution_ids: list[int] | None = None
+
+    def as_kwargs(self) -> dict[str, object]:
+        return {
+            "region_codes": self.region_codes,
+            "department_id": self.department_id,
+            "institution_ids": self.institution_ids,
+        }
+
+
+def _hidden(what: str) -> NotFound:
+    return NotFound(f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope")
+
+
+def scoped_filters(
+    conn: Connection,
+    scope: Scope,
+    *,
+    region_code: str | None = None,
+    department_id: int | None = None,
+    institution_id: int | None = None,
+) -> Filters:
+    """The filters for a request inside ``scope``; NotFound when it asks outside it."""
+    tree = RegionTree(regions.load_regions(conn))
+    if region_code is not None and region_code not in tree:
+        raise _hidden(f"行政区划 {region_code}")
+    region_codes = tree.subtree(region_code) if region_code else None
+    if scope.kind is ScopeKind.REGION and scope.region_code is not None:
+        allowed = set(tree.subtree(scope.region_code))
+        if region_codes is not None and not set(region_codes) <= allowed:
+            raise _hidden(f"行政区划 {region_code}")
+        region_codes = region_codes or sorted(allowed)
+    if scope.kind is ScopeKind.DEPARTMENT:
+        if department_id is not None and department_id != scope.department_id:
+            raise _hidden("主管部门")
+        department_id = scope.department_id
+    if scope.kind is ScopeKind.INSTITUTION:
+        if institution_id is not None and institution_id != scope.institution_id:
+            raise _hidden("单位")
+        institution_id = scope.institution_id
+    ids = None if institution_id is None else [institution_id]
+    if ids and scope.kind is not ScopeKind.INSTITUTION:
+        _check_institution_visible(conn, scope, tree, ids[0])
+    return Filters(region_codes, department_id, ids)
+
+
+def _check_institution_visible(
+    conn: Connection, scope: Scope, tree: RegionTree, institution_id: int
+) -> None:
+    row = institutions.get_institution_by_id(conn, institution_id)
+    if row is None:
+        raise _hidden("单位")
+    if scope.kind is ScopeKind.REGION and scope.region_code is not None:
+        if row.region_code not in set(tree.subtree(scope.region_code)):
+            raise _hidden("单位")
+    if scope.kind is ScopeKind.DEPARTMENT and scope.department_id not in (
+        row.id, row.department_id
+    ):
+        raise _hidden("单位")
