@@ -35,7 +35,9 @@ class Filters:
 
 
 def _hidden(what: str) -> NotFound:
-    return NotFound(f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope")
+    return NotFound(
+        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
+    )
 
 
 def scoped_filters(
@@ -76,9 +78,12 @@ def _check_institution_visible(
     row = institutions.get_institution_by_id(conn, institution_id)
     if row is None:
         raise _hidden("单位")
-    if scope.kind is ScopeKind.REGION and scope.region_code is not None:
-        if row.region_code not in set(tree.subtree(scope.region_code)):
-            raise _hidden("单位")
+    if (
+        scope.kind is ScopeKind.REGION
+        and scope.region_code is not None
+        and row.region_code not in set(tree.subtree(scope.region_code))
+    ):
+        raise _hidden("单位")
     if scope.kind is ScopeKind.DEPARTMENT and scope.department_id not in (
         row.id, row.department_id
     ):
