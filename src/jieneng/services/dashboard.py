@@ -1,0 +1,638 @@
+"""The overview (总览), the rankings within a category (同类可比) and the explanation
+behind every figure — the data of the dashboard pages and of their JSON twins.
+
+Every function takes the caller's :class:`~jieneng.core.scope.Scope` and goes
+through :func:`jieneng.services.scope.scoped_filters`, the one place scope is
+enforced. Figures are computed exactly as :func:`jieneng.services.indicators.compute`
+computes them: the storage layer returns additive sums, which become
+:class:`~jieneng.core.indicators.AggregateInputs` and go through
+:func:`~jieneng.core.indicators.compute_indicators` — the arithmetic lives only
+there. The monthly trend applies the same function to the sums of each month, so
+the twelve months add up to the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.categories import CATEGORIES, categories_under, parse_category
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet
+from jieneng.core.factors import factor_set as load_factor_set
+from jieneng.core.indicators import (
+    HEADLINE_FIGURES,
+    AggregateInputs,
+    IndicatorResult,
+    compute_indicators,
+    yoy,
+)
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope
+from jieneng.services.indicators import HEADLINE_KEYS, _inputs_from_row, _institution_inputs
+from jieneng.services.scope import Filters, scoped_filters
+from jieneng.storage import dashboard as dashboard_queries
+from jieneng.storage import indicators as queries
+from jieneng.storage import institutions, meta, regions
+
+Order = Literal["asc", "desc"]
+
+#: Intensities an institution can be ranked by, with what its denominator needs.
+RANKABLE: dict[str, str] = {
+    "energy_per_capita_kgce": "occupants",
+    "energy_per_area_kgce_m2": "floor_area_m2",
+    "water_per_capita_m3": "occupants",
+    "co2_per_area_kg_m2": "floor_area_m2",
+}
+
+#: Name, unit and rule of every headline figure (the rules of :mod:`jieneng.core.indicators`).
+FORMULAS: dict[str, dict[str, str]] = {
+    "energy_tce": {
+        "name_zh": "能源消费总量", "name_en": "total energy consumption", "unit": "tce",
+        "formula_zh": "Σ(各能源品种消费量 × 折标准煤系数) ÷ 1000；水和太阳能光电发电量不计入"
+                      "（GB/T 2589-2020 综合能耗计算通则）",
+        "formula_en": "Σ(quantity of each carrier × standard-coal coefficient) ÷ 1000; water "
+                      "and solar PV generation are not counted (GB/T 2589-2020)",
+    },
+    "water_m3": {
+        "name_zh": "用水总量", "name_en": "total water use", "unit": "m3",
+        "formula_zh": "Σ 用水量；水不折算标准煤", "formula_en": "Σ water; water is not "
+                      "converted to standard coal",
+    },
+    "co2_t": {
+        "name_zh": "二氧化碳排放总量", "name_en": "total CO₂ emissions", "unit": "t",
+        "formula_zh": "Σ(各能源品种消费量 × 二氧化碳排放因子) ÷ 1000；电力因子按数据年份和"
+                      "区域取生态环境部、国家统计局公布值",
+        "formula_en": "Σ(quantity of each carrier × CO₂ factor) ÷ 1000; the electricity "
+                      "factor is the MEE/NBS published value for the data year and area",
+    },
+    "energy_per_capita_kgce": {
+        "name_zh": "人均综合能耗", "name_en": "energy per capita", "unit": "kgce/人",
+        "formula_zh": "用能人数 > 0 的已报送单位能耗之和 ÷ 其用能人数之和（比值之和，"
+                      "非单位比值的平均）",
+        "formula_en": "Σ energy of reporting institutions with occupants > 0 ÷ Σ their "
+                      "occupants (ratio of sums, not an average of ratios)",
+    },
+    "energy_per_area_kgce_m2": {
+        "name_zh": "单位建筑面积能耗", "name_en": "energy per floor area", "unit": "kgce/m2",
+        "formula_zh": "建筑面积 > 0 的已报送单位能耗之和（不含车辆用油）÷ 其建筑面积之和"
+                      "（DB11/T 1958-2022；GB/T 51161-2016）",
+        "formula_en": "Σ energy of reporting institutions with floor area > 0, excluding "
+                      "vehicle fuel, ÷ Σ their floor area (DB11/T 1958-2022; GB/T 51161-2016)",
+    },
+    "water_per_capita_m3": {
+        "name_zh": "人均用水量", "name_en": "water per capita", "unit": "m3/人",
+        "formula_zh": "用能人数 > 0 的已报送单位用水量之和 ÷ 其用能人数之和",
+        "formula_en": "Σ water of reporting institutions with occupants > 0 ÷ Σ their "
+                      "occupants",
+    },
+    "co2_per_area_kg_m2": {
+        "name_zh": "单位建筑面积碳排放", "name_en": "CO₂ per floor area", "unit": "kgCO2/m2",
+        "formula_zh": "建筑面积 > 0 的已报送单位二氧化碳排放之和（不含车辆用油）÷ "
+                      "其建筑面积之和",
+        "formula_en": "Σ CO₂ of reporting institutions with floor area > 0, excluding "
+                      "vehicle fuel, ÷ Σ their floor area",
+    },
+}
+
+_TREND_FIGURES: tuple[str, ...] = ("energy_tce", "water_m3", "co2_t")
+
+
+@dataclass(frozen=True)
+class _Context:
+    """A request resolved inside the caller's scope."""
+
+    filters: Filters
+    tree: RegionTree
+    anchor: str | None  # region whose direct children form the by-region groups
+    region_name: str
+    province_code: str | None
+    categories: list[str] | None
+    category_code: str | None
+    institution_code: str | None
+    own_level: bool
+
+    def kwargs(self) -> dict[str, Any]:
+        return {**self.filters.as_kwargs(), "categories": self.categories}
+
+
+def _hidden(what: str) -> NotFound:
+    return NotFound(
+        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
+    )
+
+
+def _categories(text: str | None) -> tuple[str | None, list[str] | None]:
+    if not text:
+        return None, None
+    code = text.strip()
+    if code != "02":
+        code = parse_category(text).code
+    return code, list(categories_under(code))
+
+
+def _context(
+    conn: Connection,
+    scope: Scope,
+    *,
+    region_code: str | None,
+    category: str | None = None,
+    institution_code: str | None = None,
+    own_level: bool = False,
+) -> _Context:
+    institution_id = None
+    if institution_code:
+        row = institutions.get_institution(conn, institution_code)
+        if row is None:
+            raise _hidden(f"单位 {institution_code}")
+        institution_id = row.id
+    filters = scoped_filters(conn, scope, region_code=region_code, institution_id=institution_id)
+    tree = RegionTree(regions.load_regions(conn))
+    if own_level:
+        if region_code is None:
+            raise ValidationFailed("“本级”须指定行政区划", "own_level needs a region_code")
+        filters = Filters([region_code], filters.department_id, filters.institution_ids)
+    anchor = region_code or scope.region_code
+    if anchor is None:
+        roots = [r.code for r in tree.by_code.values() if not r.parent_code]
+        anchor = roots[0] if len(roots) == 1 else None
+    category_code, categories = _categories(category)
+    return _Context(
+        filters=filters,
+        tree=tree,
+        anchor=anchor,
+        region_name=tree.name(anchor) if anchor else "全部 / all",
+        province_code=anchor[:2] + "0000" if anchor else None,
+        categories=categories,
+        category_code=category_code,
+        institution_code=institution_code,
+        own_level=own_level,
+    )
+
+
+def _grouped(
+    conn: Connection, ctx: _Context, year: int, months: tuple[int, int] | None
+) -> dict[tuple[str, str], AggregateInputs]:
+    """AggregateInputs per (region_code, category), expected counts included
+    (as :func:`jieneng.services.indicators.compute` builds them)."""
+    groups: dict[tuple[str, str], AggregateInputs] = {}
+    for row in queries.group_sums(conn, year=year, months=months, **ctx.kwargs()):
+        key = (row["region_code"], row["category"])
+        groups[key] = groups.get(key, AggregateInputs.empty()) + _inputs_from_row(row)
+    for row in queries.expected_counts(conn, year=year, months=months, **ctx.kwargs()):
+        key = (row["region_code"], row["category"])
+        expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
+        groups[key] = groups.get(key, AggregateInputs.empty()) + expected
+    return groups
+
+
+def _total(parts: Iterable[AggregateInputs]) -> AggregateInputs:
+    total = AggregateInputs.empty()
+    for part in parts:
+        total = total + part
+    return total
+
+
+def _compute(inputs: AggregateInputs, fs: FactorSet, year: int, ctx: _Context
+             ) -> IndicatorResult:
+    return compute_indicators(inputs, fs, year=year, province_code=ctx.province_code)
+
+
+def _figures(
+    current: AggregateInputs, previous: AggregateInputs, fs: FactorSet, year: int,
+    ctx: _Context, *, full: bool,
+) -> dict[str, Any]:
+    """The figures of a group with previous year and year-on-year change, in the
+    shape of :func:`jieneng.services.indicators.compute` (``full``) or only the
+    headline keys (groups)."""
+    now = _compute(current, fs, year, ctx)
+    before = _compute(previous, fs, year - 1, ctx)
+    data = now.to_dict()
+    if not full:
+        data = {k: v for k, v in data.items() if k in HEADLINE_KEYS}
+    data["previous_year"] = {k: v for k, v in before.to_dict().items() if k in HEADLINE_KEYS}
+    data["yoy"] = yoy(now, before)
+    return data
+
+
+def _explain_key(
+    ctx: _Context, year: int, months: tuple[int, int] | None, **override: Any
+) -> dict[str, Any]:
+    """The arguments of :func:`explain` for a figure (the page's link parameters)."""
+    key: dict[str, Any] = {
+        "region_code": ctx.anchor, "year": year,
+        "months": list(months) if months else None, "category": ctx.category_code,
+        "institution_code": ctx.institution_code, "own_level": ctx.own_level,
+    }
+    key.update(override)
+    return key
+
+
+def overview(
+    engine: Engine,
+    scope: Scope,
+    *,
+    region_code: str | None,
+    year: int,
+    months: tuple[int, int] | None = None,
+    factor_set: str = DEFAULT_FACTOR_SET,
+    category: str | None = None,
+    institution_code: str | None = None,
+) -> dict[str, Any]:
+    """The overview of a region (or the caller's whole scope) for a year.
+
+    Top level: the keys of :func:`jieneng.services.indicators.compute` (headline
+    figures, ``previous_year``, ``yoy``, ``factor_set``, ``by_carrier``, ``basis``,
+    ``notes``, ``region``, ``year``, ``months``, ``dataset_label``), with
+    ``by_carrier`` items extended by ``previous_quantity``, ``previous_energy_tce``,
+    ``previous_co2_t`` and ``yoy_quantity``; plus ``monthly_trend``,
+    ``by_child_region`` and ``by_category`` (groups: ``code, name``, the headline
+    figures, ``previous_year``, ``yoy``, ``explain``) and ``explain`` (the
+    arguments of :func:`explain` for the headline figures).
+
+    Raises :class:`NotFound` for a region or institution outside the scope.
+    """
+    months = _months(months)
+    fs = load_factor_set(factor_set)
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code, category=category,
+                       institution_code=institution_code)
+        current = _grouped(conn, ctx, year, months)
+        previous = _grouped(conn, ctx, year - 1, months)
+        trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
+        label = meta.get_meta(conn, "dataset_label")
+    result = _figures(_total(current.values()), _total(previous.values()), fs, year, ctx,
+                      full=True)
+    before = {c["carrier"]: c for c in _compute(
+        _total(previous.values()), fs, year - 1, ctx).by_carrier}
+    for item in result["by_carrier"]:
+        old = before[item["carrier"]]
+        item.update(
+            previous_quantity=old["quantity"], previous_energy_tce=old["energy_tce"],
+            previous_co2_t=old["co2_t"],
+            yoy_quantity=_change(item["quantity"], old["quantity"]),
+        )
+    result.update(
+        region={"code": ctx.anchor, "name": ctx.region_name},
+        year=year,
+        months=list(months or (1, 12)),
+        dataset_label=label,
+        scope=scope.kind.value,
+        explain=_explain_key(ctx, year, months),
+        monthly_trend=_trend(trend_rows, fs, year, ctx),
+        by_child_region=_region_groups(current, previous, fs, year, months, ctx),
+        by_category=_category_groups(current, previous, fs, year, months, ctx),
+    )
+    return result
+
+
+def _months(months: Sequence[int] | None) -> tuple[int, int] | None:
+    if months is None:
+        return None
+    first, last = int(months[0]), int(months[-1])
+    if not 1 <= first <= last <= 12:
+        raise ValidationFailed(
+            f"月份范围 {first}-{last} 无效，应为 1-12 之间", f"invalid month range {first}-{last}"
+        )
+    return None if (first, last) == (1, 12) else (first, last)
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or not before else (now - before) / before
+
+
+def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: _Context
+           ) -> dict[str, Any]:
+    """Twelve months of energy [tce], water [m³], CO₂ [t] and cost [元] for ``year``
+    and the year before; None for a month without any figure. Each month is
+    ``compute_indicators`` of that month's sums, so the months add up to the year."""
+    by_key = {(r["year"], r["month"]): r for r in rows}
+
+    def series(y: int) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {k: [] for k in (*_TREND_FIGURES, "cost_yuan",
+                                                     "institutions_reported")}
+        for month in range(1, 13):
+            row = by_key.get((y, month))
+            if row is None:
+                for values in out.values():
+                    values.append(None)
+                continue
+            inputs = AggregateInputs(quantity=dict(row["quantity"]),
+                                     cost_yuan=dict(row["cost_yuan"]))
+            figures = _compute(inputs, fs, y, ctx)
+            for key in _TREND_FIGURES:
+                out[key].append(getattr(figures, key))
+            out["cost_yuan"].append(sum(row["cost_yuan"].values()))
+            out["institutions_reported"].append(row["institutions_reported"])
+        return out
+
+    return {
+        "months": list(range(1, 13)),
+        "year": year,
+        "previous_year": year - 1,
+        "units": {"energy_tce": "tce", "water_m3": "m3", "co2_t": "t", "cost_yuan": "元"},
+        "current": series(year),
+        "previous": series(year - 1),
+    }
+
+
+def _merge(
+    parts: Mapping[tuple[str, str], AggregateInputs], key_of: Any
+) -> dict[str, AggregateInputs]:
+    out: dict[str, AggregateInputs] = {}
+    for key, inputs in parts.items():
+        code = key_of(key)
+        if code is not None:
+            out[code] = out.get(code, AggregateInputs.empty()) + inputs
+    return out
+
+
+def _region_groups(
+    current: Mapping[tuple[str, str], AggregateInputs],
+    previous: Mapping[tuple[str, str], AggregateInputs],
+    fs: FactorSet, year: int, months: tuple[int, int] | None, ctx: _Context,
+) -> list[dict[str, Any]]:
+    tree = ctx.tree
+    if ctx.anchor is None:
+        def key_of(key: tuple[str, str]) -> str | None:
+            code: str | None = key[0]
+            while code and tree.by_code[code].parent_code:
+                code = tree.by_code[code].parent_code
+            return code
+        def name(code: str) -> str:
+            return tree.name(code)
+    else:
+        anchor = ctx.anchor
+        child_of = tree.child_under(anchor)
+        def key_of(key: tuple[str, str]) -> str | None:
+            return child_of.get(key[0])
+        def name(code: str) -> str:
+            return tree.group_name(anchor, code)
+    now, before = _merge(current, key_of), _merge(previous, key_of)
+    out = []
+    for code in sorted(now):
+        item = _figures(now[code], before.get(code, AggregateInputs.empty()), fs, year, ctx,
+                        full=False)
+        own = code == ctx.anchor
+        item.update(code=code, name=name(code), own_level=own,
+                    explain=_explain_key(ctx, year, months, region_code=code, own_level=own))
+        out.append(item)
+    return out
+
+
+def _category_groups(
+    current: Mapping[tuple[str, str], AggregateInputs],
+    previous: Mapping[tuple[str, str], AggregateInputs],
+    fs: FactorSet, year: int, months: tuple[int, int] | None, ctx: _Context,
+) -> list[dict[str, Any]]:
+    names = {c.code: (c.name_zh, c.name_en) for c in CATEGORIES}
+    now = _merge(current, lambda key: key[1])
+    before = _merge(previous, lambda key: key[1])
+    out = []
+    for code in sorted(now):
+        item = _figures(now[code], before.get(code, AggregateInputs.empty()), fs, year, ctx,
+                        full=False)
+        zh, en = names.get(code, (code, code))
+        item.update(code=code, name=zh, name_en=en,
+                    explain=_explain_key(ctx, year, months, category=code))
+        out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------- ranking (同类可比)
+
+
+def _reason(row: Mapping[str, Any], denominator: str) -> str | None:
+    """Why an institution cannot be ranked, or None."""
+    if not row["reported"]:
+        return "not_reported"
+    value = row[denominator]
+    if value is None or value <= 0:
+        return "no_occupants" if denominator == "occupants" else "no_floor_area"
+    return None
+
+
+_REASONS: dict[str, tuple[str, str]] = {
+    "not_reported": ("本期无数据", "no figures in the period"),
+    "no_occupants": ("缺少用能人数", "no occupants (用能人数) in the profile"),
+    "no_floor_area": ("缺少建筑面积", "no floor area (建筑面积) in the profile"),
+}
+
+
+def ranking(
+    engine: Engine,
+    scope: Scope,
+    *,
+    region_code: str | None,
+    year: int,
+    category: str,
+    indicator: str,
+    order: Order = "asc",
+    page: int = 1,
+    per_page: int = 50,
+    months: tuple[int, int] | None = None,
+    factor_set: str = DEFAULT_FACTOR_SET,
+) -> dict[str, Any]:
+    """Institutions of one category ranked by an intensity (同类可比).
+
+    ``indicator`` is one of :data:`RANKABLE`; ``order="asc"`` ranks the lowest
+    intensity first. Equal values share a rank (1, 2, 2, 4); the tie order is
+    the credit code. Institutions without the denominator (or without figures)
+    follow, with ``rank`` None, ``rankable`` False and a ``reason``.
+
+    Returns ``indicator, name_zh, name_en, unit, order, category, region, year,
+    months, group_value`` (the category's ratio of sums), ``rankable`` (count),
+    ``items, page, per_page, total``. Items: ``rank, rankable, reason,
+    reason_zh, reason_en, credit_code, name, region_code, region_name, category,
+    value, energy_tce, water_m3, co2_t, occupants, floor_area_m2, previous_value,
+    yoy, explain``.
+    """
+    if indicator not in RANKABLE:
+        known = ", ".join(RANKABLE)
+        raise ValidationFailed(f"不能按“{indicator}”排名，可用：{known}",
+                               f"cannot rank by {indicator!r}; known: {known}")
+    if order not in ("asc", "desc"):
+        raise ValidationFailed(f"排序方向“{order}”无效，应为 asc 或 desc",
+                               f"invalid order {order!r}; use asc or desc")
+    page, per_page = _paging(page, per_page)
+    months = _months(months)
+    fs = load_factor_set(factor_set)
+    denominator = RANKABLE[indicator]
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code, category=category)
+        rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
+        ids = [int(r["institution_id"]) for r in rows]
+        prev_rows = queries.institution_inputs(
+            conn, year=year - 1, months=months, **{**ctx.kwargs(), "institution_ids": ids}
+        ) if ids else []
+    ranked: list[tuple[float, str, Mapping[str, Any], IndicatorResult]] = []
+    unranked: list[tuple[str, Mapping[str, Any], str]] = []
+    for row in rows:  # one compute per institution of the category (not per record)
+        reason = _reason(row, denominator)
+        if reason is not None:
+            unranked.append((row["credit_code"], row, reason))
+            continue
+        result = _compute(_institution_inputs(row), fs, year, ctx)
+        value = getattr(result, indicator)
+        ranked.append((float(value), row["credit_code"], row, result))
+    ranked.sort(key=lambda x: (x[0] if order == "asc" else -x[0], x[1]))
+    unranked.sort(key=lambda x: (list(_REASONS).index(x[2]), x[0]))
+    ranks: list[int] = []
+    for n, entry in enumerate(ranked):
+        ranks.append(ranks[-1] if n and entry[0] == ranked[n - 1][0] else n + 1)
+    total = len(ranked) + len(unranked)
+    start = (page - 1) * per_page
+    window = range(start, min(start + per_page, total))
+    previous = {int(r["institution_id"]): r for r in prev_rows}
+    items: list[dict[str, Any]] = []
+    for n in window:
+        if n < len(ranked):
+            value, _, source, result = ranked[n]
+            item = _rank_item(source, result, ctx, year, months)
+            item.update(rank=ranks[n], rankable=True, reason=None, reason_zh=None,
+                        reason_en=None, value=value)
+        else:
+            _, source, reason = unranked[n - len(ranked)]
+            result = _compute(_institution_inputs(source), fs, year, ctx)
+            item = _rank_item(source, result, ctx, year, months)
+            zh, en = _REASONS[reason]
+            item.update(rank=None, rankable=False, reason=reason, reason_zh=zh,
+                        reason_en=en, value=getattr(result, indicator))
+        old = previous.get(int(source["institution_id"]))
+        old_value = None
+        if old is not None and _reason(old, denominator) is None:
+            old_value = getattr(_compute(_institution_inputs(old), fs, year - 1, ctx), indicator)
+        item.update(previous_value=old_value, yoy=_change(item["value"], old_value))
+        items.append(item)
+    group = _compute(_total(_institution_inputs(r) for r in rows), fs, year, ctx)
+    formula = FORMULAS[indicator]
+    cat = ctx.category_code or ""
+    names = {c.code: (c.name_zh, c.name_en) for c in CATEGORIES}
+    return {
+        "indicator": indicator,
+        "name_zh": formula["name_zh"],
+        "name_en": formula["name_en"],
+        "unit": formula["unit"],
+        "order": order,
+        "category": {"code": cat, "name_zh": names.get(cat, ("事业单位", ""))[0],
+                     "name_en": names.get(cat, ("", "public service units"))[1]},
+        "region": {"code": ctx.anchor, "name": ctx.region_name},
+        "year": year,
+        "months": list(months or (1, 12)),
+        "factor_set": fs.name,
+        "group_value": getattr(group, indicator),
+        "rankable": len(ranked),
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "explain": _explain_key(ctx, year, months),
+    }
+
+
+def _rank_item(row: Mapping[str, Any], result: IndicatorResult, ctx: _Context, year: int,
+               months: tuple[int, int] | None) -> dict[str, Any]:
+    region = row["region_code"]
+    return {
+        "credit_code": row["credit_code"],
+        "name": row["name"],
+        "region_code": region,
+        "region_name": ctx.tree.name(region) if region in ctx.tree else region,
+        "category": row["category"],
+        "energy_tce": result.energy_tce,
+        "water_m3": result.water_m3,
+        "co2_t": result.co2_t,
+        "occupants": row["occupants"],
+        "floor_area_m2": row["floor_area_m2"],
+        "explain": _explain_key(ctx, year, months, region_code=region, category=None,
+                                institution_code=row["credit_code"], own_level=False),
+    }
+
+
+def _paging(page: int, per_page: int) -> tuple[int, int]:
+    if page < 1 or not 1 <= per_page <= 1000:
+        raise ValidationFailed(
+            "分页参数无效：page ≥ 1，1 ≤ per_page ≤ 1000",
+            "invalid paging: page ≥ 1 and 1 ≤ per_page ≤ 1000",
+        )
+    return page, per_page
+
+
+# ---------------------------------------------------------------- explanation
+
+
+def explain(
+    engine: Engine,
+    scope: Scope,
+    *,
+    region_code: str | None,
+    year: int,
+    months: tuple[int, int] | None = None,
+    category: str | None = None,
+    institution_code: str | None = None,
+    own_level: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+    factor_set: str = DEFAULT_FACTOR_SET,
+) -> dict[str, Any]:
+    """What the figures of a selection are made of.
+
+    Returns ``region, year, months, category, institution_code, own_level``, the
+    ``figures`` (headline values, ``previous_year``, ``yoy``), ``factor_set``
+    (:meth:`FactorSet.describe` with the electricity CO₂ factor applied),
+    ``formulas`` (per headline figure: ``key, name_zh, name_en, unit, formula_zh,
+    formula_en, value``), ``basis`` and ``notes`` of the computation, and the
+    institution-level ``inputs`` (``items, page, per_page, total``): per
+    institution ``credit_code, name, region_code, category, status, reported,
+    months_reported, occupants, floor_area_m2, in_per_capita, in_per_area,
+    energy_tce, water_m3, co2_t, quantity, cost_yuan``.
+    """
+    page, per_page = _paging(page, per_page)
+    months = _months(months)
+    fs = load_factor_set(factor_set)
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code, category=category,
+                       institution_code=institution_code, own_level=own_level)
+        current = _grouped(conn, ctx, year, months)
+        previous = _grouped(conn, ctx, year - 1, months)
+        rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
+    figures = _figures(_total(current.values()), _total(previous.values()), fs, year, ctx,
+                       full=True)
+    start = (page - 1) * per_page
+    items = []
+    for row in rows[start:start + per_page]:
+        result = _compute(_institution_inputs(row), fs, year, ctx)
+        reported = bool(row["reported"])
+        items.append({
+            "credit_code": row["credit_code"], "name": row["name"],
+            "region_code": row["region_code"], "category": row["category"],
+            "status": row["status"], "reported": reported,
+            "months_reported": row["months_reported"], "occupants": row["occupants"],
+            "floor_area_m2": row["floor_area_m2"],
+            "in_per_capita": reported and (row["occupants"] or 0) > 0,
+            "in_per_area": reported and (row["floor_area_m2"] or 0) > 0,
+            "energy_tce": result.energy_tce if reported else None,
+            "water_m3": result.water_m3 if reported else None,
+            "co2_t": result.co2_t if reported else None,
+            "quantity": row["quantity"], "cost_yuan": row["cost_yuan"],
+        })
+    return {
+        "region": {"code": ctx.anchor, "name": ctx.region_name},
+        "year": year,
+        "months": list(months or (1, 12)),
+        "category": ctx.category_code,
+        "institution_code": institution_code,
+        "own_level": own_level,
+        "figures": {k: v for k, v in figures.items()
+                    if k in (*HEADLINE_KEYS, "previous_year", "yoy")},
+        "by_carrier": figures["by_carrier"],
+        "factor_set": figures["factor_set"],
+        "formulas": [{"key": key, **FORMULAS[key], "value": figures[key]}
+                     for key in HEADLINE_FIGURES],
+        "basis": figures["basis"],
+        "notes": figures["notes"],
+        "inputs": {"items": items, "page": page, "per_page": per_page, "total": len(rows)},
+    }
