@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.exceptions import NotFound
 
 from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
@@ -129,6 +130,7 @@ def write_consumption(
     ensure_temp(conn, s)
     bulk_insert(conn, s, frame)
     analyze(conn, s)
+    _check_references(conn, import_id)
 
     key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), _is_current())
     same = and_(cr.c.quantity == s.c.quantity, cr.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
@@ -189,6 +191,24 @@ def write_consumption(
         revised=int(counts.get(_REVISED, 0)),
         unchanged=int(counts.get(_UNCHANGED, 0)),
     )
+
+
+def _check_references(conn: Connection, import_id: int | None) -> None:
+    """Referential integrity of a write, set-based (the tables carry no FK constraints)."""
+    s, i = _stage, t.institution
+    orphans = conn.execute(
+        select(func.count()).select_from(s.outerjoin(i, i.c.id == s.c.institution_id))
+        .where(i.c.id.is_(None))
+    ).scalar_one()
+    if orphans:
+        raise NotFound(
+            f"{orphans} 条能耗数据的单位不在名录库中",
+            f"{orphans} consumption figure(s) refer to institutions not in the directory",
+        )
+    if import_id is not None and conn.execute(
+        select(func.count()).where(t.import_batch.c.id == import_id)
+    ).scalar_one() == 0:
+        raise NotFound(f"导入批次 {import_id} 不存在", f"import batch {import_id} does not exist")
 
 
 def _month_rollup_select(keys: Table | None) -> Any:

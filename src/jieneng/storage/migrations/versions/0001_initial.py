@@ -148,10 +148,6 @@ def upgrade() -> None:
             "source IN ('manual', 'file', 'meter', 'grid', 'demo')",
             name="ck_consumption_record_source",
         ),
-        sa.ForeignKeyConstraint(["import_id"], ["import_batch.id"],
-                                name="fk_consumption_record_import_id_import_batch"),
-        sa.ForeignKeyConstraint(["institution_id"], ["institution.id"],
-                                name="fk_consumption_record_institution_id_institution"),
         sa.PrimaryKeyConstraint("id", name="pk_consumption_record"),
     )
     op.create_index(
@@ -170,8 +166,6 @@ def upgrade() -> None:
         sa.Column("year", sa.SmallInteger(), nullable=False),
         sa.Column("month", sa.SmallInteger(), nullable=False),
         *_carrier_columns(),
-        sa.ForeignKeyConstraint(["institution_id"], ["institution.id"],
-                                name="fk_consumption_month_institution_id_institution"),
         sa.PrimaryKeyConstraint("institution_id", "year", "month", name="pk_consumption_month"),
     )
     op.create_index("ix_consumption_month_year_month", "consumption_month", ["year", "month"])
@@ -182,8 +176,6 @@ def upgrade() -> None:
         sa.Column("year", sa.SmallInteger(), nullable=False),
         sa.Column("months_reported", sa.SmallInteger(), nullable=False),
         *_carrier_columns(),
-        sa.ForeignKeyConstraint(["institution_id"], ["institution.id"],
-                                name="fk_consumption_year_institution_id_institution"),
         sa.PrimaryKeyConstraint("institution_id", "year", name="pk_consumption_year"),
     )
     op.create_index("ix_consumption_year_year", "consumption_year", ["year"])

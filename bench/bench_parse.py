@@ -1,6 +1,6 @@
 """Parse speed of a large wide consumption .xlsx (not a test; run by hand).
 
-    .venv/bin/python tests/ingest/perf_consumption.py [rows]
+    .venv/bin/python bench/bench_parse.py [rows]
 """
 
 from __future__ import annotations
