@@ -37,9 +37,16 @@ HEADLINE = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Engine]:
     """The 桂林 demo city (2023–2025) in a database of each backend."""
+    files = tmp_path_factory.mktemp("demo")
+
+    def build(url: str) -> None:
+        with pytest.MonkeyPatch.context() as patch:  # demo files in a private directory
+            patch.setenv("XDG_DATA_HOME", str(files))
+            build_demo(url)
+
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-        build_demo(url)
+        url = f"sqlite:///{files / 'demo.db'}"
+        build(url)
         engine = open_database(url)
         yield engine
         engine.dispose()
@@ -50,7 +57,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     try:
-        build_demo(url)
+        build(url)
         engine = open_database(url)
         yield engine
         engine.dispose()
