@@ -252,7 +252,7 @@ def test_ranking_order_ties_and_not_rankable(ranked_db: Engine) -> None:
         (1, twins[0], True, None), (1, twins[1], True, None), (3, BIG, True, None),
         (None, SILENT, False, "not_reported"), (None, NOPROFILE, False, "no_occupants"),
     ]
-    assert got["total"] == 5 and got["rankable"] == 3
+    assert got["total"] == 5 and got["rankable_count"] == 3
     assert got["items"][0]["value"] == pytest.approx(20000 * 0.1229 / 1000)
     assert got["group_value"] == pytest.approx(70000 * 0.1229 / 3000)
     school = next(i for i in got["items"] if i["credit_code"] == SCHOOL)

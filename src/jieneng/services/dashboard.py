@@ -524,7 +524,7 @@ def ranking(
         "months": list(months or (1, 12)),
         "factor_set": fs.name,
         "group_value": getattr(group, indicator),
-        "rankable": len(ranked),
+        "rankable_count": len(ranked),
         "items": items,
         "page": page,
         "per_page": per_page,
