@@ -444,7 +444,7 @@ def ranking(
     follow, with ``rank`` None, ``rankable`` False and a ``reason``.
 
     Returns ``indicator, name_zh, name_en, unit, order, category, region, year,
-    months, group_value`` (the category's ratio of sums), ``rankable`` (count),
+    months, group_value`` (the category's ratio of sums), ``rankable_count``,
     ``items, page, per_page, total``. Items: ``rank, rankable, reason,
     reason_zh, reason_en, credit_code, name, region_code, region_name, category,
     value, energy_tce, water_m3, co2_t, occupants, floor_area_m2, previous_value,
