@@ -1,0 +1,93 @@
+"""API fuzzing: schemathesis against the app's own OpenAPI document, in-process (ASGI).
+
+Every operation of ``/api/v1/openapi.json`` is called with generated input,
+valid (positive) and invalid (negative), as a logged-in administrator (a bearer
+token made through the account services) on the demo city: no response may be
+a server error (5xx), and every response must match the schema the document
+gives for it. Bounded for CI: ``MAX_EXAMPLES`` examples per operation and mode,
+no deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from tests.web.browser.harness import WEB_APP_BUILT, create_app, demo_database, needs_web_app
+
+pytestmark = needs_web_app
+
+OPENAPI = "/api/v1/openapi.json"
+MAX_EXAMPLES = 25
+FUZZ_USER = "fuzz-admin"
+FUZZ_PASSWORD = "fuzz-admin-password-1"
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
+    """(the ASGI app on a fresh demo database, headers of a logged-in administrator)."""
+    if not WEB_APP_BUILT:
+        pytest.xfail("web app not built yet")
+    from jieneng.services import auth, users
+    from jieneng.services.audit import Actor
+    from jieneng.services.database import open_database
+
+    directory: Path = tmp_path_factory.mktemp("fuzz")
+    with demo_database(directory) as url:
+        engine = open_database(url)
+        try:
+            admin = users.create_user(
+                engine, Actor.cli(), username=FUZZ_USER, password=FUZZ_PASSWORD, role="admin"
+            )
+            _, secret = auth.create_token(engine, admin, "schemathesis")
+        finally:
+            engine.dispose()
+        yield create_app(url), {"Authorization": f"Bearer {secret}"}
+
+
+def test_api_conforms_to_its_openapi_document(
+    fuzz_app: tuple[Any, dict[str, str]], subtests: pytest.Subtests
+) -> None:
+    app, headers = fuzz_app
+    schema = schemathesis.openapi.from_asgi(OPENAPI, app)
+    operations = list(schema.get_all_operations())
+    assert operations, f"{OPENAPI} lists no operations"
+    for result in operations:
+        operation = result.ok()  # raises if the document cannot be read for an operation
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            with subtests.test(msg=f"{operation.label} ({mode.value})"):
+                _fuzz(operation, mode, headers)
+
+
+def _fuzz(
+    operation: schemathesis.APIOperation, mode: GenerationMode, headers: dict[str, str]
+) -> None:
+    # The operations are looped over here rather than through schemathesis' own
+    # pytest integration (``schemathesis.pytest.from_fixture``), which needs a
+    # pytest-private attribute that pytest 9.2 no longer has.
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(
+            headers=headers, checks=[not_a_server_error, response_schema_conformance]
+        )
+
+    try:
+        run()
+    except Unsatisfiable:
+        if mode is GenerationMode.POSITIVE:
+            raise
+        pytest.skip("no invalid input can be made for this operation")
