@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     max_upload_bytes: int = 50 * 1024 * 1024
     factor_set: str = "pi-published"
+    #: consecutive failed logins before an account is locked, and for how long
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    #: lifetime of a login session [s]
+    session_max_age: int = 8 * 60 * 60
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

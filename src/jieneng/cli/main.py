@@ -31,8 +31,11 @@ import_app = typer.Typer(
     "all-or-nothing.",
     no_args_is_help=True,
 )
+users_app = typer.Typer(help="账户 Accounts: create, list, lock, unlock, API tokens.",
+                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="users")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -322,14 +325,147 @@ def factor_sets(fmt: FormatOpt = Fmt.table) -> None:
         output.console.print_json(data=item)
 
 
+# ---------------------------------------------------------------- serve
+HostOpt = Annotated[str, typer.Option("--host", help="监听地址 bind address")]
+PortOpt = Annotated[int, typer.Option("--port", help="端口 port")]
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from jieneng.web.app import create_app
+
+    web = create_app(settings)
+    output.console.print(
+        f"平台已启动 serving on [bold]http://{host}:{port}/[/] "
+        f"(API http://{host}:{port}/api/v1/docs) — Ctrl+C 停止 stop"
+    )
+    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@app.command("serve")
+@handles_errors
+def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """启动网页平台 Serve the web platform and the JSON API (uvicorn)."""
+    _serve(state.settings, host, port)
+
+
+# ---------------------------------------------------------------- users
+class RoleOpt(StrEnum):
+    admin = "admin"
+    region = "region"
+    department = "department"
+    institution = "institution"
+    viewer = "viewer"
+
+
+@users_app.command("create")
+@handles_errors
+def users_create(
+    username: Annotated[str, typer.Argument(help="用户名 username")],
+    role: Annotated[RoleOpt, typer.Option("--role", help="角色 role")],
+    password: Annotated[
+        str, typer.Option("--password", prompt="密码 password", hide_input=True,
+                          confirmation_prompt=True, help="密码（至少 8 位）")
+    ],
+    region: Annotated[
+        str | None, typer.Option("--region", help="行政区划代码 (region, viewer)")
+    ] = None,
+    institution: Annotated[
+        str | None,
+        typer.Option("--institution", help="统一社会信用代码 (department, institution)"),
+    ] = None,
+    display_name: Annotated[str | None, typer.Option("--name", help="显示名称")] = None,
+) -> None:
+    """新建账户 Create an account pinned to its scope."""
+    from jieneng.services.audit import Actor
+    from jieneng.services.users import create_user
+
+    user = create_user(
+        _engine(), Actor.cli(), username=username, password=password, role=role.value,
+        region_code=region, institution=institution, display_name=display_name,
+    )
+    output.console.print(f"已创建 created: {user.username} ({user.role.value}) id={user.id}")
+
+
+@users_app.command("list")
+@handles_errors
+def users_list(fmt: FormatOpt = Fmt.table) -> None:
+    """列出账户 List accounts."""
+    from jieneng.services.users import list_users
+
+    engine = _engine()
+    rows, page = [], 1
+    while True:
+        data = list_users(engine, page=page, per_page=200)
+        rows += [u.to_dict() for u in data["items"]]
+        if page * 200 >= data["total"]:
+            break
+        page += 1
+    if fmt is Fmt.json:
+        output.print_json(rows)
+    elif fmt is Fmt.csv:
+        output.print_csv(rows)
+    else:
+        columns = ["id", "username", "display_name", "role", "region_code", "institution_id",
+                   "is_locked", "locked_until"]
+        output.print_table("账户 accounts", columns, [[r[c] for c in columns] for r in rows])
+
+
+def _set_lock(username: str, locked: bool) -> None:
+    from jieneng.services.audit import Actor
+    from jieneng.services.users import get_user_by_username, update_user
+
+    engine = _engine()
+    user = get_user_by_username(engine, username)
+    update_user(engine, Actor.cli(), user.id, locked=locked)
+    verb = "已锁定 locked" if locked else "已解锁 unlocked"
+    output.console.print(f"{username}: {verb}")
+
+
+@users_app.command("lock")
+@handles_errors
+def users_lock(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """锁定账户 Lock an account (it can no longer log in or use its tokens)."""
+    _set_lock(username, True)
+
+
+@users_app.command("unlock")
+@handles_errors
+def users_unlock(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """解锁账户 Unlock an account (also clears a lockout after failed logins)."""
+    _set_lock(username, False)
+
+
+@users_app.command("token")
+@handles_errors
+def users_token(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    name: Annotated[str, typer.Option("--name", help="令牌名称 token name")] = "cli",
+) -> None:
+    """创建 API 令牌 Create an API token for an account; it is printed once."""
+    from jieneng.services.auth import create_token
+    from jieneng.services.users import get_user_by_username
+
+    engine = _engine()
+    token, secret = create_token(engine, get_user_by_username(engine, username), name)
+    output.console.print(f"令牌 token #{token.id} ({token.name})，只显示一次 shown once:")
+    output.console.print(secret, markup=False, highlight=False)
+
+
 # ---------------------------------------------------------------- demo
 @app.command("demo")
 @handles_errors
 def demo(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="重建演示库 rebuild")] = False,
     year: Annotated[int | None, typer.Option("--year", help="展示年份 year shown")] = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="只构建并显示指标，不启动网页 build and print only")
+    ] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
 ) -> None:
-    """演示数据 Build (idempotently) the 桂林市 demo database and show its indicators."""
+    """演示数据 Build (idempotently) the 桂林市 demo database, create demo accounts and serve it."""
     from jieneng.cli.render import render_indicators
     from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
     from jieneng.services.indicators import IndicatorQuery, compute
@@ -340,10 +476,23 @@ def demo(
     output.console.print(
         f"[bold]演示数据 DEMO DATA[/] — {url}\n{summary.describe()}"
     )
-    query = IndicatorQuery(
-        region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
+    if no_serve:
+        query = IndicatorQuery(
+            region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
+        )
+        render_indicators(compute(_engine(url), query), "table")
+        return
+    from jieneng.services.users import ensure_demo_accounts
+
+    accounts = ensure_demo_accounts(_engine(url), DEMO_REGION)
+    output.print_table(
+        "演示账户（仅用于开发演示）demo accounts — development only",
+        ["用户名 username", "密码 password", "角色 role", "范围 scope"],
+        [[a.username, a.password, f"{a.role.label_zh} {a.role.value}", a.pinned_to]
+         for a in accounts],
     )
-    render_indicators(compute(_engine(url), query), "table")
+    state.dispose()
+    _serve(state.settings.model_copy(update={"database_url": url}), host, port)
 
 
 def main() -> None:

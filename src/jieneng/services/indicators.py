@@ -20,6 +20,8 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet, factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope
+from jieneng.services.scope import scoped_filters
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
 
@@ -69,38 +71,47 @@ def parse_months(text: str | None) -> tuple[int, int] | None:
     return None if (start, end) == (1, 12) else (start, end)
 
 
-def compute(engine: Engine, query: IndicatorQuery) -> dict[str, Any]:
-    """Headline indicators, year-on-year change and optional groups, as one JSON-able dict."""
+def compute(
+    engine: Engine, query: IndicatorQuery, scope: Scope | None = None
+) -> dict[str, Any]:
+    """Headline indicators, year-on-year change and optional groups, as one JSON-able dict.
+
+    ``scope`` is the caller's (default: everything, as for the CLI); it is
+    intersected with the query by :func:`jieneng.services.scope.scoped_filters`,
+    and a query reaching outside it is answered with NotFound.
+    """
     fs = factor_set(query.factor_set, electricity_co2_scope=query.co2_scope)
     with engine.connect() as conn:
-        scope = _resolve_scope(conn, query)
-        current = _grouped_inputs(conn, query, scope, query.year)
-        previous = _grouped_inputs(conn, query, scope, query.year - 1)
+        resolved = _resolve_scope(conn, query, scope or Scope.everything())
+        current = _grouped_inputs(conn, query, resolved, query.year)
+        previous = _grouped_inputs(conn, query, resolved, query.year - 1)
         label = meta.get_meta(conn, "dataset_label")
-        result = _result(_total(current.values()), _total(previous.values()), fs, query, scope)
+        result = _result(_total(current.values()), _total(previous.values()), fs, query, resolved)
         result.update(
-            region={"code": query.region_code, "name": scope.region_name},
+            region={"code": query.region_code, "name": resolved.region_name},
             year=query.year,
             months=list(query.months or (1, 12)),
             dataset_label=label,
         )
         if query.group_by:
-            result["groups"] = _groups(conn, current, previous, fs, query, scope)
+            result["groups"] = _groups(conn, current, previous, fs, query, resolved)
     return result
 
 
-def indicator_inputs(engine: Engine, query: IndicatorQuery) -> list[dict[str, Any]]:
+def indicator_inputs(
+    engine: Engine, query: IndicatorQuery, scope: Scope | None = None
+) -> list[dict[str, Any]]:
     """The institution-level inputs behind a result: one row per reporting institution."""
     with engine.connect() as conn:
-        scope = _resolve_scope(conn, query)
+        resolved = _resolve_scope(conn, query, scope or Scope.everything())
         return queries.institution_inputs(
-            conn, year=query.year, months=query.months, region_codes=scope.region_codes,
-            categories=scope.categories, department_id=scope.department_id,
-            institution_ids=scope.institution_ids,
+            conn, year=query.year, months=query.months, region_codes=resolved.region_codes,
+            categories=resolved.categories, department_id=resolved.department_id,
+            institution_ids=resolved.institution_ids,
         )
 
 
-def _resolve_scope(conn: Connection, query: IndicatorQuery) -> _Scope:
+def _resolve_scope(conn: Connection, query: IndicatorQuery, caller: Scope) -> _Scope:
     tree = RegionTree(regions.load_regions(conn))
     if query.region_code not in tree:
         raise NotFound(
@@ -109,18 +120,19 @@ def _resolve_scope(conn: Connection, query: IndicatorQuery) -> _Scope:
     categories = None
     if query.category:
         categories = list(categories_under(parse_category(query.category).code))
+    filters = scoped_filters(
+        conn, caller, region_code=query.region_code,
+        department_id=_institution_id(conn, query.department_code),
+        institution_id=_institution_id(conn, query.institution_code),
+    )
     return _Scope(
         region_name=tree.name(query.region_code),
-        region_codes=tree.subtree(query.region_code),
+        region_codes=filters.region_codes or tree.subtree(query.region_code),
         province_code=query.region_code[:2] + "0000",
         categories=categories,
-        department_id=_institution_id(conn, query.department_code),
-        institution_ids=_ids(_institution_id(conn, query.institution_code)),
+        department_id=filters.department_id,
+        institution_ids=filters.institution_ids,
     )
-
-
-def _ids(one: int | None) -> list[int] | None:
-    return None if one is None else [one]
 
 
 def _institution_id(conn: Connection, credit_code: str | None) -> int | None:

@@ -3,19 +3,20 @@ filters a request asks for, as the filter arguments every storage query takes
 (``region_codes``, ``department_id``, ``institution_ids``).
 
 A request for something outside the scope is answered as if it did not exist
-(:class:`NotFound`), so a 公共机构 user who edits a URL learns nothing.
+(:class:`NotFound`), so a 公共机构 user who edits a URL learns nothing: that
+includes a region holding none of a department's or an institution's units.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, or_, select
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.storage import institutions, regions
+from jieneng.storage import institutions, regions, tables
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,46 @@ def scoped_filters(
         if region_codes is not None and not set(region_codes) <= allowed:
             raise _hidden(f"行政区划 {region_code}")
         region_codes = region_codes or sorted(allowed)
+        # a department is visible when it or one of its units lies in the region
+        if department_id is not None and not _department_regions(conn, department_id) & allowed:
+            raise _hidden("主管部门")
     if scope.kind is ScopeKind.DEPARTMENT:
         if department_id is not None and department_id != scope.department_id:
             raise _hidden("主管部门")
         department_id = scope.department_id
+        if region_codes is not None and not _department_regions(conn, department_id) & set(
+            region_codes
+        ):
+            raise _hidden(f"行政区划 {region_code}")
     if scope.kind is ScopeKind.INSTITUTION:
         if institution_id is not None and institution_id != scope.institution_id:
             raise _hidden("单位")
         institution_id = scope.institution_id
+        own = (
+            None if institution_id is None
+            else institutions.get_institution_by_id(conn, institution_id)
+        )
+        if region_codes is not None and (own is None or own.region_code not in region_codes):
+            raise _hidden(f"行政区划 {region_code}")
+        if department_id is not None and (
+            own is None or department_id not in (own.id, own.department_id)
+        ):
+            raise _hidden("主管部门")
     ids = None if institution_id is None else [institution_id]
     if ids and scope.kind is not ScopeKind.INSTITUTION:
         _check_institution_visible(conn, scope, tree, ids[0])
     return Filters(region_codes, department_id, ids)
+
+
+def _department_regions(conn: Connection, department_id: int | None) -> set[str]:
+    """Regions holding a competent department or one of its subordinate units."""
+    if department_id is None:
+        return set()
+    i = tables.institution
+    query = select(i.c.region_code).distinct().where(
+        or_(i.c.id == department_id, i.c.department_id == department_id)
+    )
+    return {str(code) for code in conn.execute(query).scalars()}
 
 
 def _check_institution_visible(

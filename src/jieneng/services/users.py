@@ -1,0 +1,385 @@
+"""Accounts: roles, the scope each role is pinned to, and their administration.
+
+=========== ============ ==================================================
+role        统计制度 term  pinned to / sees
+=========== ============ ==================================================
+admin       系统管理员     everything; manages accounts, reads the audit log
+region      管理机构       a region code: that region's whole subtree
+department  主管机构       a competent department (an institution id): itself
+                         and its subordinate units
+institution 公共机构       one institution
+viewer      只读用户       a region code: its subtree, read-only
+=========== ============ ==================================================
+
+Every change goes through :func:`jieneng.services.audit.record` in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope
+from jieneng.services import audit
+from jieneng.services.audit import Actor
+from jieneng.services.auth import hash_password, validate_password
+from jieneng.storage import institutions, regions
+from jieneng.storage import users as store
+from jieneng.storage.users import UserRow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REGION = "region"
+    DEPARTMENT = "department"
+    INSTITUTION = "institution"
+    VIEWER = "viewer"
+
+    @property
+    def label_zh(self) -> str:
+        return ROLE_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return ROLE_LABELS[self][1]
+
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.ADMIN: ("系统管理员", "Administrator"),
+    Role.REGION: ("管理机构", "Supervising office"),
+    Role.DEPARTMENT: ("主管机构", "Competent department"),
+    Role.INSTITUTION: ("公共机构", "Public institution"),
+    Role.VIEWER: ("只读用户", "Viewer"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account as the rest of the platform sees it (no password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    region_code: str | None
+    institution_id: int | None
+    is_locked: bool
+    locked_until: datetime | None
+    created_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=row.id, username=row.username, display_name=row.display_name,
+            role=Role(row.role), region_code=row.region_code,
+            institution_id=row.institution_id, is_locked=row.is_locked,
+            locked_until=row.locked_until, created_at=row.created_at,
+        )
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.username)
+
+    @property
+    def scope(self) -> Scope:
+        return scope_of(self.role, self.region_code, self.institution_id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def can_write(self) -> bool:
+        return self.role is not Role.VIEWER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "username": self.username, "display_name": self.display_name,
+            "role": self.role.value, "region_code": self.region_code,
+            "institution_id": self.institution_id, "is_locked": self.is_locked,
+            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def scope_of(role: Role, region_code: str | None, institution_id: int | None) -> Scope:
+    """The node an account of ``role`` is pinned to."""
+    if role is Role.ADMIN:
+        return Scope.everything()
+    if role in (Role.REGION, Role.VIEWER) and region_code is not None:
+        return Scope.region(region_code)
+    if role is Role.DEPARTMENT and institution_id is not None:
+        return Scope.department(institution_id)
+    if role is Role.INSTITUTION and institution_id is not None:
+        return Scope.institution(institution_id)
+    # A mis-pinned account sees nothing rather than everything.
+    return Scope.institution(-1)
+
+
+def scope_label(engine: Engine, user: User) -> str:
+    """A short name of the node an account sees (for the top bar)."""
+    with engine.connect() as conn:
+        if user.region_code is not None:
+            tree = RegionTree(regions.load_regions(conn))
+            if user.region_code in tree:
+                return tree.name(user.region_code)
+        if user.institution_id is not None:
+            row = institutions.get_institution_by_id(conn, user.institution_id)
+            if row is not None:
+                return row.name
+    return "全部" if user.is_admin else "—"
+
+
+def home_region(engine: Engine, user: User) -> str | None:
+    """The region an account's pages start from: its own, its institution's, or the root."""
+    with engine.connect() as conn:
+        if user.region_code is not None:
+            return user.region_code
+        if user.institution_id is not None:
+            row = institutions.get_institution_by_id(conn, user.institution_id)
+            return None if row is None else row.region_code
+        tree = RegionTree(regions.load_regions(conn))
+        roots = sorted(c for c, r in tree.by_code.items() if r.parent_code is None)
+        return roots[0] if roots else None
+
+
+def _check_pin(
+    conn: Connection, role: Role, region_code: str | None, institution: str | int | None
+) -> tuple[str | None, int | None]:
+    """Validate the node an account is pinned to; returns (region_code, institution_id)."""
+    if role is Role.ADMIN:
+        return None, None
+    if role in (Role.REGION, Role.VIEWER):
+        if not region_code:
+            raise ValidationFailed(
+                "该角色必须指定行政区划", "this role needs a region code", field="region_code"
+            )
+        tree = RegionTree(regions.load_regions(conn))
+        if region_code not in tree:
+            raise ValidationFailed(
+                f"行政区划 {region_code} 不存在", f"region {region_code} does not exist",
+                field="region_code",
+            )
+        return region_code, None
+    if institution is None or institution == "":
+        raise ValidationFailed(
+            "该角色必须指定单位", "this role needs an institution", field="institution"
+        )
+    text = str(institution).strip()
+    if isinstance(institution, int) or (text.isdigit() and len(text) < 18):
+        row = institutions.get_institution_by_id(conn, int(institution))
+    else:
+        row = institutions.get_institution(conn, text.upper())
+    if row is None:
+        raise ValidationFailed(
+            f"单位 {institution} 不在名录库中",
+            f"institution {institution} is not in the directory",
+            field="institution",
+        )
+    return None, row.id
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"角色“{value}”无效，应为 {', '.join(r.value for r in Role)}",
+            f"invalid role {value!r}; use one of {', '.join(r.value for r in Role)}",
+            field="role",
+        ) from None
+
+
+def _validate_username(username: str) -> str:
+    name = username.strip()
+    if not 2 <= len(name) <= 64 or any(c.isspace() for c in name):
+        raise ValidationFailed(
+            "用户名须为 2–64 个字符，不含空格", "a username has 2–64 characters and no spaces",
+            field="username",
+        )
+    return name
+
+
+def create_user(
+    engine: Engine,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    region_code: str | None = None,
+    institution: str | int | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Create an account pinned to its node; Conflict if the username is taken."""
+    role = parse_role(role) if isinstance(role, str) else role
+    name = _validate_username(username)
+    validate_password(password)
+    with engine.begin() as conn:
+        if store.get_user_by_username(conn, name) is not None:
+            raise Conflict(f"用户名 {name} 已存在", f"username {name} is taken", field="username")
+        region, inst = _check_pin(conn, role, region_code, institution)
+        user_id = store.insert_user(
+            conn, username=name, display_name=(display_name or name).strip()[:100],
+            password_hash=hash_password(password), role=role.value, region_code=region,
+            institution_id=inst,
+        )
+        row = store.get_user(conn, user_id)
+        assert row is not None
+        user = User.from_row(row)
+        audit.record(conn, actor, "user.create", "user", user.id, after=_audited(user))
+    return user
+
+
+def _audited(user: User) -> dict[str, Any]:
+    data = user.to_dict()
+    data.pop("created_at", None)
+    return data
+
+
+def get_user(engine: Engine, user_id: int) -> User:
+    with engine.connect() as conn:
+        row = store.get_user(conn, user_id)
+    if row is None:
+        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+    return User.from_row(row)
+
+
+def get_user_by_username(engine: Engine, username: str) -> User:
+    with engine.connect() as conn:
+        row = store.get_user_by_username(conn, username)
+    if row is None:
+        raise NotFound(f"用户 {username} 不存在", f"user {username} does not exist")
+    return User.from_row(row)
+
+
+def list_users(engine: Engine, *, page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of accounts: ``{"items", "page", "per_page", "total"}``."""
+    with engine.connect() as conn:
+        rows = store.list_users(conn, offset=(page - 1) * per_page, limit=per_page)
+        total = store.count_users(conn)
+    return {
+        "items": [User.from_row(r) for r in rows], "page": page, "per_page": per_page,
+        "total": total,
+    }
+
+
+_UNSET: Any = object()
+
+
+def update_user(
+    engine: Engine,
+    actor: Actor,
+    user_id: int,
+    *,
+    display_name: str | None = None,
+    role: Role | str | None = None,
+    region_code: str | None = _UNSET,
+    institution: str | int | None = _UNSET,
+    password: str | None = None,
+    locked: bool | None = None,
+) -> User:
+    """Change an account; ``locked=False`` also clears a lockout after failed logins."""
+    with engine.begin() as conn:
+        row = store.get_user(conn, user_id)
+        if row is None:
+            raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+        before = User.from_row(row)
+        values: dict[str, Any] = {}
+        if display_name is not None and display_name.strip():
+            values["display_name"] = display_name.strip()[:100]
+        if role is not None or region_code is not _UNSET or institution is not _UNSET:
+            new_role = before.role if role is None else (
+                parse_role(role) if isinstance(role, str) else role)
+            region = before.region_code if region_code is _UNSET else region_code
+            inst: str | int | None = (
+                before.institution_id if institution is _UNSET else institution)
+            values["region_code"], values["institution_id"] = _check_pin(
+                conn, new_role, region, inst)
+            values["role"] = new_role.value
+        if password is not None:
+            validate_password(password)
+            values["password_hash"] = hash_password(password)
+        if locked is not None:
+            values["is_locked"] = locked
+            if not locked:
+                values.update(failed_logins=0, locked_until=None)
+        if values:
+            store.update_user(conn, user_id, **values)
+        after_row = store.get_user(conn, user_id)
+        assert after_row is not None
+        after = User.from_row(after_row)
+        action = "user.update"
+        if set(values) == {"password_hash"}:
+            action = "user.password"
+        elif locked is not None and set(values) <= {"is_locked", "failed_logins", "locked_until"}:
+            action = "user.lock" if locked else "user.unlock"
+        changes_before = _audited(before)
+        changes_after = _audited(after)
+        if password is not None:
+            changes_before["password"] = "***"
+            changes_after["password"] = "*** (changed)"
+        audit.record(conn, actor, action, "user", user_id,
+                     before=changes_before, after=changes_after)
+    return after
+
+
+# ---------------------------------------------------------------- demo accounts
+DEMO_PASSWORD_SUFFIX = "-demo-2025"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: Role
+    pinned_to: str
+
+
+def ensure_demo_accounts(engine: Engine, region_code: str = "450300") -> list[DemoAccount]:
+    """One account per role on the demo city, created if missing (development only).
+
+    Passwords are ``<username>-demo-2025``; they are printed by ``jieneng demo``.
+    """
+    with engine.connect() as conn:
+        tree = RegionTree(regions.load_regions(conn))
+        county = next(
+            (c for c in tree.children.get(region_code, []) if tree.name(c).startswith("阳朔")),
+            None,
+        ) or next(iter(tree.children.get(region_code, [])), region_code)
+        dept = store.first_institution(conn, region_code=region_code, name_like="%教育局")
+        school = (
+            store.first_institution(conn, department_id=dept[0]) if dept is not None else None
+        )
+    wanted: list[tuple[str, Role, str | None, int | None, str]] = [
+        ("admin", Role.ADMIN, None, None, "全部 everything"),
+        ("guilin", Role.REGION, region_code, None, tree.name(region_code)
+         if region_code in tree else region_code),
+        ("yangshuo", Role.REGION, county, None, tree.name(county) if county in tree else county),
+        ("viewer", Role.VIEWER, region_code, None, tree.name(region_code)
+         if region_code in tree else region_code),
+    ]
+    if dept is not None:
+        wanted.append(("jiaoyuju", Role.DEPARTMENT, None, dept[0], dept[1]))
+    if school is not None:
+        wanted.append(("school", Role.INSTITUTION, None, school[0], school[1]))
+    out = []
+    for username, role, region, inst, label in wanted:
+        password = username + DEMO_PASSWORD_SUFFIX
+        with engine.connect() as conn:
+            exists = store.get_user_by_username(conn, username) is not None
+        if not exists:
+            create_user(
+                engine, Actor(None, "demo"), username=username, password=password, role=role,
+                region_code=region, institution=inst,
+                display_name=f"{role.label_zh} {label}",
+            )
+        out.append(DemoAccount(username, password, role, label))
+    return out

@@ -1,0 +1,171 @@
+"""Accounts and API tokens (tables ``app_user`` and ``api_token``).
+
+Plain reads and writes; hashing, lockout rules and roles live in
+:mod:`jieneng.services.auth` and :mod:`jieneng.services.users`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from . import tables as t
+
+__all__ = [
+    "TokenRow",
+    "UserRow",
+    "as_utc",
+    "count_users",
+    "find_token",
+    "first_institution",
+    "get_token",
+    "get_user",
+    "get_user_by_username",
+    "insert_token",
+    "insert_user",
+    "list_tokens",
+    "list_users",
+    "revoke_token",
+    "touch_token",
+    "update_user",
+]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A timestamp read back from the database as an aware UTC datetime (SQLite drops tz)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+    role: str
+    region_code: str | None
+    institution_id: int | None
+    is_locked: bool
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _user(r: Any) -> UserRow:
+    return UserRow(
+        id=r.id, username=r.username, display_name=r.display_name,
+        password_hash=r.password_hash, role=r.role, region_code=r.region_code,
+        institution_id=r.institution_id, is_locked=bool(r.is_locked),
+        failed_logins=int(r.failed_logins), locked_until=as_utc(r.locked_until),
+        created_at=as_utc(r.created_at),
+    )
+
+
+def _token(r: Any) -> TokenRow:
+    return TokenRow(
+        id=r.id, user_id=r.user_id, name=r.name, created_at=as_utc(r.created_at),
+        last_used_at=as_utc(r.last_used_at), revoked_at=as_utc(r.revoked_at),
+    )
+
+
+def insert_user(conn: Connection, **values: Any) -> int:
+    """Insert an account; returns its id."""
+    result = conn.execute(t.app_user.insert().values(**values).returning(t.app_user.c.id))
+    return int(result.scalar_one())
+
+
+def get_user(conn: Connection, user_id: int) -> UserRow | None:
+    r = conn.execute(select(t.app_user).where(t.app_user.c.id == user_id)).one_or_none()
+    return None if r is None else _user(r)
+
+
+def get_user_by_username(conn: Connection, username: str) -> UserRow | None:
+    r = conn.execute(
+        select(t.app_user).where(t.app_user.c.username == username)
+    ).one_or_none()
+    return None if r is None else _user(r)
+
+
+def list_users(conn: Connection, *, offset: int = 0, limit: int | None = None) -> list[UserRow]:
+    query = select(t.app_user).order_by(t.app_user.c.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_user(r) for r in conn.execute(query)]
+
+
+def count_users(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(t.app_user)).scalar_one())
+
+
+def update_user(conn: Connection, user_id: int, **values: Any) -> None:
+    conn.execute(update(t.app_user).where(t.app_user.c.id == user_id).values(**values))
+
+
+def insert_token(conn: Connection, *, user_id: int, name: str, token_sha256: str) -> int:
+    result = conn.execute(
+        t.api_token.insert()
+        .values(user_id=user_id, name=name, token_sha256=token_sha256)
+        .returning(t.api_token.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def find_token(conn: Connection, token_sha256: str) -> TokenRow | None:
+    """The token with this hash (revoked or not), or ``None``."""
+    r = conn.execute(
+        select(t.api_token).where(t.api_token.c.token_sha256 == token_sha256)
+    ).one_or_none()
+    return None if r is None else _token(r)
+
+
+def list_tokens(conn: Connection, user_id: int) -> list[TokenRow]:
+    query = select(t.api_token).where(t.api_token.c.user_id == user_id).order_by(t.api_token.c.id)
+    return [_token(r) for r in conn.execute(query)]
+
+
+def get_token(conn: Connection, token_id: int) -> TokenRow | None:
+    r = conn.execute(select(t.api_token).where(t.api_token.c.id == token_id)).one_or_none()
+    return None if r is None else _token(r)
+
+
+def revoke_token(conn: Connection, token_id: int, at: datetime) -> None:
+    conn.execute(update(t.api_token).where(t.api_token.c.id == token_id).values(revoked_at=at))
+
+
+def touch_token(conn: Connection, token_id: int, at: datetime) -> None:
+    conn.execute(update(t.api_token).where(t.api_token.c.id == token_id).values(last_used_at=at))
+
+
+def first_institution(
+    conn: Connection,
+    *,
+    region_code: str | None = None,
+    name_like: str | None = None,
+    department_id: int | None = None,
+) -> tuple[int, str] | None:
+    """(id, name) of the first institution (by id) matching every given condition."""
+    i = t.institution
+    query = select(i.c.id, i.c.name).order_by(i.c.id).limit(1)
+    if region_code is not None:
+        query = query.where(i.c.region_code == region_code)
+    if name_like is not None:
+        query = query.where(i.c.name.like(name_like))
+    if department_id is not None:
+        query = query.where(i.c.department_id == department_id)
+    r = conn.execute(query).one_or_none()
+    return None if r is None else (int(r.id), str(r.name))

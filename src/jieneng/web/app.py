@@ -1,0 +1,95 @@
+"""The FastAPI app factory.
+
+:func:`create_app` builds everything from :class:`~jieneng.settings.Settings`:
+the engine (``app.state.engine``, disposed at shutdown), the signed session
+cookie, the language negotiation, the error handlers, static files and routers.
+Nothing connects at import time. Settings refuse the default secret outside
+development.
+
+Routers: pages (``web.routes``: login, home, account, admin) and the JSON API
+(``web.api.v1`` under ``/api/v1``; OpenAPI document ``/api/v1/openapi.json``,
+reference page ``/api/v1/docs``). Add a router to :data:`ROUTERS` and the scope
+walk in ``tests/web/test_scope_walk.py`` will ask for sample parameters of its routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from jieneng import __version__
+from jieneng.services.database import open_database
+from jieneng.settings import Settings, load_settings
+from jieneng.web import errors
+from jieneng.web.api import v1
+from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.routes import account, admin, auth, home
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "jieneng_session"
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router, home.router, account.router, admin.router, v1.router,
+)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ready app on ``settings`` (default: from the environment)."""
+    settings = settings or load_settings()
+    engine = open_database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="jieneng 节能 API",
+        version=__version__,
+        description="公共机构能源资源消费统计平台 — public-institution energy statistics.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    errors.install(app)
+
+    @app.middleware("http")
+    async def language_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.lang = negotiate(request)
+        response = await call_next(request)
+        chosen = normalise(request.query_params.get("lang"))
+        if chosen and request.cookies.get(COOKIE) != chosen:
+            response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax",
+                                httponly=True, secure=settings.environment == "production")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

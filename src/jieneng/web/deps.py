@@ -1,0 +1,144 @@
+"""Who is asking, and what they may see: the ONE place routes get the caller.
+
+:func:`current_user` resolves the caller from the session cookie or, on
+``/api/``, from ``Authorization: Bearer <token>``; for a state-changing request
+authenticated by the session cookie it checks the CSRF token (form field
+``csrf_token`` or header ``X-CSRF-Token``). Routes declare what they need:
+
+- ``CurrentUser`` — any signed-in account (HTML: redirect to /login, API: 401);
+- ``ScopeDep`` — the caller's :class:`~jieneng.core.scope.Scope`, to hand to a
+  service, which intersects it with the query through
+  :func:`jieneng.services.scope.scoped_filters`;
+- ``WriterUser`` — an account allowed to write (not a viewer);
+- ``AdminUser`` — a 系统管理员.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from jieneng.core.exceptions import NotPermitted
+from jieneng.core.scope import Scope
+from jieneng.services.auth import user_for_session, user_for_token
+from jieneng.services.users import User
+from jieneng.settings import Settings
+from jieneng.web.errors import LoginRequired
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_USER = "uid"
+SESSION_FINGERPRINT = "fp"
+SESSION_CSRF = "csrf"
+
+
+class CsrfFailed(NotPermitted):
+    code = "csrf_failed"
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use)."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """CsrfFailed unless the request carries the session's token."""
+    expected = request.session.get(SESSION_CSRF)
+    supplied = request.headers.get("x-csrf-token")
+    if supplied is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get("csrf_token")
+        supplied = value if isinstance(value, str) else None
+    if not (isinstance(expected, str) and supplied
+            and hmac.compare_digest(expected.encode(), supplied.encode())):
+        raise CsrfFailed(
+            "安全校验失败（CSRF），请刷新页面后重试",
+            "security check failed (CSRF token missing or wrong); reload the page and retry",
+        )
+
+
+async def optional_user(request: Request) -> User | None:
+    """The caller, or None when not signed in. Invalid bearer tokens are refused (401)."""
+    cached = getattr(request.state, "user", None)
+    if isinstance(cached, User):
+        return cached
+    engine = get_engine(request)
+    header = request.headers.get("authorization", "")
+    user: User | None
+    if request.url.path.startswith("/api/") and header.lower().startswith("bearer "):
+        user = await run_in_threadpool(user_for_token, engine, header[7:].strip())
+        if user is None:
+            raise LoginRequired()
+        request.state.via = "token"
+    else:
+        uid = request.session.get(SESSION_USER)
+        fingerprint = request.session.get(SESSION_FINGERPRINT)
+        if not isinstance(uid, int) or not isinstance(fingerprint, str):
+            return None
+        user = await run_in_threadpool(user_for_session, engine, uid, fingerprint)
+        if user is None:
+            request.session.pop(SESSION_USER, None)
+            request.session.pop(SESSION_FINGERPRINT, None)
+            return None
+        request.state.via = "session"
+    request.state.user = user
+    return user
+
+
+async def current_user(request: Request) -> User:
+    user = await optional_user(request)
+    if user is None:
+        raise LoginRequired()
+    if request.method not in SAFE_METHODS and request.state.via == "session":
+        await verify_csrf(request)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_scope(user: CurrentUser) -> Scope:
+    return user.scope
+
+
+ScopeDep = Annotated[Scope, Depends(current_scope)]
+
+
+def require_write(user: CurrentUser) -> User:
+    if not user.can_write:
+        raise NotPermitted("只读账户不能修改数据", "a read-only account cannot change data")
+    return user
+
+
+def require_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise NotPermitted("仅系统管理员可以访问", "administrators only")
+    return user
+
+
+WriterUser = Annotated[User, Depends(require_write)]
+AdminUser = Annotated[User, Depends(require_admin)]

@@ -1,0 +1,169 @@
+"""One error shape for the whole web layer.
+
+API requests (paths under ``/api/``) get ``{"error": {"code", "message", "details"}}``
+with the message in the request's language; HTML requests get ``error.html``.
+Never a traceback.
+
+=========================== ====== =====================================
+exception                   status code
+=========================== ====== =====================================
+ImportRejected              422    import_rejected (details.issues)
+ValidationFailed (+ kids)   422    validation_failed, unknown_unit, …
+NotFound                    404    not_found
+Conflict                    409    conflict
+NotPermitted (+ kids)       403    not_permitted, csrf_failed, …
+other DomainError           400    domain_error
+RequestValidationError      422    invalid_request (details: pydantic errors)
+HTTPException 401/404/405…  same   not_authenticated, not_found, method_not_allowed
+LoginRequired               401    not_authenticated (HTML: redirect to /login)
+anything else               500    internal_error
+=========================== ====== =====================================
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from jieneng.core.exceptions import (
+    Conflict,
+    DomainError,
+    ImportRejected,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
+from jieneng.web.i18n import domain_lang, negotiate, translate
+
+log = logging.getLogger(__name__)
+
+STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (ImportRejected, 422),
+    (ValidationFailed, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (NotPermitted, 403),
+    (DomainError, 400),
+)
+
+HTTP_CODES: dict[int, str] = {
+    400: "bad_request", 401: "not_authenticated", 403: "not_permitted", 404: "not_found",
+    405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid_request", 429: "too_many_requests",
+}
+
+
+class LoginRequired(Exception):
+    """No valid session or token: 401 for the API, a redirect to /login for pages."""
+
+
+def status_of(exc: DomainError) -> int:
+    return next(status for cls, status in STATUS if isinstance(exc, cls))
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def lang_of(request: Request) -> str:
+    lang = getattr(request.state, "lang", None)
+    return lang if isinstance(lang, str) else negotiate(request)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return jsonable_encoder(value, custom_encoder={Exception: str})
+    except (TypeError, ValueError):  # something without a JSON form: its text
+        return str(value)
+
+
+async def _respond(
+    request: Request, status: int, code: str, message: str, details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if is_api(request):
+        return JSONResponse(
+            error_body(code, message, _jsonable(details)), status_code=status, headers=headers
+        )
+    from jieneng.web.templating import render
+
+    context = {"status": status, "code": code, "message": message, "details": details}
+    return await run_in_threadpool(
+        render, request, "error.html", context, status_code=status, headers=headers
+    )
+
+
+def _details(exc: DomainError) -> Any:
+    if isinstance(exc, ImportRejected):
+        return {"issues": [
+            issue.to_dict() if hasattr(issue, "to_dict")
+            else issue if isinstance(issue, dict) else str(issue)
+            for issue in exc.issues
+        ]}
+    return dict(exc.details) or None
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    message = exc.message(domain_lang(lang_of(request)))
+    return await _respond(request, status_of(exc), exc.code, message, _details(exc))
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    lang = lang_of(request)
+    key = f"error.{code}"
+    message = translate(lang, key)
+    if message == key:
+        message = str(exc.detail)
+    return await _respond(request, exc.status_code, code, message, None,
+                          headers=dict(exc.headers or {}) or None)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    lang = lang_of(request)
+    return await _respond(request, 422, "invalid_request",
+                          translate(lang, "error.invalid_request"), details)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    if is_api(request):
+        return JSONResponse(
+            error_body("not_authenticated", translate(lang_of(request), "error.not_authenticated")),
+            status_code=401, headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return await _respond(request, 500, "internal_error",
+                          translate(lang_of(request), "error.internal_error"))
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(Exception, internal_error)

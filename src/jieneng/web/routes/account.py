@@ -1,0 +1,43 @@
+"""My account: API tokens (created here, shown once, revocable)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.exceptions import ValidationFailed
+from jieneng.services import auth
+from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
+from jieneng.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/account")
+def account_page(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
+    return render(request, "account.html", {"tokens": auth.list_tokens(engine, user)})
+
+
+@router.post("/account/tokens")
+def create_token(
+    request: Request, user: CurrentUser, engine: EngineDep,
+    name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    try:
+        _, secret = auth.create_token(engine, user, name)
+    except ValidationFailed as err:
+        context = {"tokens": auth.list_tokens(engine, user),
+                   "errors": {"name": err.message(domain_lang(lang_of(request)))}}
+        return render(request, "account.html", context, status_code=422)
+    context = {"tokens": auth.list_tokens(engine, user), "new_secret": secret}
+    return render(request, "account.html", context, status_code=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> Response:
+    auth.revoke_token(engine, user, token_id)
+    return RedirectResponse("/account", status_code=303)

@@ -1,0 +1,126 @@
+"""Administration pages: accounts (create, role and scope, lock, password) and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.exceptions import Conflict, ValidationFailed
+from jieneng.services import audit, users
+from jieneng.services.users import Role
+from jieneng.web.deps import AdminUser, EngineDep
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
+from jieneng.web.templating import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+PER_PAGE = 50
+Page = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _errors(request: Request, err: ValidationFailed | Conflict) -> dict[str, str]:
+    field = str(err.details.get("field") or "_form")
+    return {field: err.message(domain_lang(lang_of(request)))}
+
+
+def _users_page(
+    request: Request, engine: Any, page: int, *, form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    data = users.list_users(engine, page=page, per_page=PER_PAGE)
+    context = {"page_data": data, "roles": list(Role), "form": form or {},
+               "errors": errors or {}}
+    return render(request, "admin/users.html", context, status_code=status_code)
+
+
+@router.get("/users")
+def users_page(request: Request, admin: AdminUser, engine: EngineDep, page: Page = 1) -> Response:
+    return _users_page(request, engine, page)
+
+
+@router.post("/users")
+def create_user(
+    request: Request, admin: AdminUser, engine: EngineDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    role: Annotated[str, Form(max_length=16)],
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    region_code: Annotated[str, Form(max_length=6)] = "",
+    institution: Annotated[str, Form(max_length=18)] = "",
+) -> Response:
+    form = {"username": username, "role": role, "display_name": display_name,
+            "region_code": region_code, "institution": institution}
+    try:
+        users.create_user(
+            engine, admin.actor, username=username, password=password, role=role,
+            region_code=region_code or None, institution=institution or None,
+            display_name=display_name or None,
+        )
+    except (ValidationFailed, Conflict) as err:
+        return _users_page(request, engine, 1, form=form, errors=_errors(request, err),
+                           status_code=422)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _edit_page(
+    request: Request, engine: Any, user_id: int, *, errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    target = users.get_user(engine, user_id)
+    context = {"target": target, "roles": list(Role), "errors": errors or {}}
+    return render(request, "admin/user_edit.html", context, status_code=status_code)
+
+
+@router.get("/users/{user_id}")
+def edit_user_page(request: Request, user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
+    return _edit_page(request, engine, user_id)
+
+
+@router.post("/users/{user_id}")
+def edit_user(
+    request: Request, user_id: int, admin: AdminUser, engine: EngineDep,
+    role: Annotated[str, Form(max_length=16)],
+    display_name: Annotated[str, Form(max_length=100)] = "",
+    region_code: Annotated[str, Form(max_length=6)] = "",
+    institution: Annotated[str, Form(max_length=18)] = "",
+) -> Response:
+    try:
+        users.update_user(
+            engine, admin.actor, user_id, role=role, display_name=display_name or None,
+            region_code=region_code or None, institution=institution or None,
+        )
+    except (ValidationFailed, Conflict) as err:
+        return _edit_page(request, engine, user_id, errors=_errors(request, err), status_code=422)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/users/{user_id}/password")
+def reset_password(
+    request: Request, user_id: int, admin: AdminUser, engine: EngineDep,
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    try:
+        users.update_user(engine, admin.actor, user_id, password=password)
+    except ValidationFailed as err:
+        return _edit_page(request, engine, user_id, errors=_errors(request, err), status_code=422)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/users/{user_id}/lock")
+def lock_user(user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
+    users.update_user(engine, admin.actor, user_id, locked=True)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/users/{user_id}/unlock")
+def unlock_user(user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
+    users.update_user(engine, admin.actor, user_id, locked=False)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, admin: AdminUser, engine: EngineDep, page: Page = 1) -> Response:
+    data = audit.list_entries(engine, page=page, per_page=PER_PAGE)
+    return render(request, "admin/audit.html", {"page_data": data})

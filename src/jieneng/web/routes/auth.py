@@ -1,0 +1,74 @@
+"""Login and logout. The login form carries a CSRF token too (login CSRF)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.services.auth import AuthenticationFailed, authenticate
+from jieneng.web.deps import (
+    SESSION_CSRF,
+    SESSION_FINGERPRINT,
+    SESSION_USER,
+    CurrentUser,
+    EngineDep,
+    OptionalUser,
+    SettingsDep,
+    verify_csrf,
+)
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
+from jieneng.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    await verify_csrf(request)
+    try:
+        user, fingerprint = await run_in_threadpool(
+            authenticate, engine, username, password,
+            max_failures=settings.login_max_failures,
+            lockout=timedelta(minutes=settings.login_lockout_minutes),
+        )
+    except AuthenticationFailed as err:
+        context = {"next": safe_next(next), "username": username,
+                   "error": err.message(domain_lang(lang_of(request)))}
+        return await run_in_threadpool(render, request, "login.html", context, status_code=401)
+    request.session.clear()  # a new session on login (no fixation)
+    request.session[SESSION_USER] = user.id
+    request.session[SESSION_FINGERPRINT] = fingerprint
+    request.session.pop(SESSION_CSRF, None)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, user: CurrentUser) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,88 @@
+"""Jinja2 rendering with the layout's context: ``t()``, the user, the scope name,
+the navigation for the user's role and the CSRF token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from jieneng.services.users import User, home_region, scope_label
+from jieneng.web.i18n import LANGUAGES, translate
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    key: str
+    href: str
+    active_prefix: str
+
+
+def nav_for(user: User | None, home: str | None) -> list[NavItem]:
+    """The navigation of a role: writers get data entry and import, admins 管理."""
+    if user is None:
+        return []
+    items = [
+        NavItem("nav.overview", "/overview", "/overview"),
+        NavItem("nav.directory", "/directory", "/directory"),
+    ]
+    if user.can_write:
+        items += [NavItem("nav.entry", "/entry", "/entry"),
+                  NavItem("nav.import", "/import", "/import")]
+    if home:
+        items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
+    if user.is_admin:
+        items.append(NavItem("nav.admin", "/admin/users", "/admin"))
+    return items
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a template with the layout context (call from a worker thread: it reads the DB)."""
+    from jieneng.web.deps import csrf_token
+
+    lang = getattr(request.state, "lang", "zh-CN")
+    user = getattr(request.state, "user", None)
+    user = user if isinstance(user, User) else None
+    engine = getattr(request.app.state, "engine", None)
+    scope_name = home = None
+    if user is not None and engine is not None:
+        try:
+            scope_name = scope_label(engine, user)
+            home = home_region(engine, user)
+        except Exception:  # the layout must render even if the database is unwell
+            scope_name = None
+    ctx: dict[str, Any] = {
+        "request": request,
+        "t": partial(translate, lang),
+        "lang": lang,
+        "languages": LANGUAGES,
+        "user": user,
+        "scope_name": scope_name,
+        "nav": nav_for(user, home),
+        "path": request.url.path,
+        "csrf_token": csrf_token(request),
+    }
+    ctx.update(context or {})
+    html = env.get_template(name).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -1,0 +1,136 @@
+"""Login, Argon2 hashes, lockout, sessions and logout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from jieneng.storage import tables as t
+from tests.web.conftest import PASSWORD, World, csrf
+
+
+def _login(world: World, client: object, username: str, password: str) -> object:
+    c = client
+    c.get("/login")  # type: ignore[attr-defined]
+    return c.post("/login", data={  # type: ignore[attr-defined]
+        "username": username, "password": password, "csrf_token": csrf(c), "next": "/account",
+    })
+
+
+def test_login_success_sets_a_hardened_session_cookie(world: World) -> None:
+    client = world.client()
+    response = _login(world, client, "yangshuo", PASSWORD)
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.headers["location"] == "/account"  # type: ignore[attr-defined]
+    cookie = response.headers["set-cookie"].lower()  # type: ignore[attr-defined]
+    assert "jieneng_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" not in cookie  # only in production
+    me = client.get("/api/v1/me").json()
+    assert me["user"]["username"] == "yangshuo"
+    assert me["scope"] == {"kind": "region", "region_code": "450321", "department_id": None,
+                           "institution_id": None}
+    assert me["scope_name"] == "阳朔县"
+
+
+def test_password_is_stored_as_argon2_hash(world: World) -> None:
+    with world.engine.connect() as conn:
+        hashes = list(conn.execute(select(t.app_user.c.password_hash)).scalars())
+    assert len(hashes) == 5
+    assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+
+
+def test_wrong_password_is_refused_without_saying_which_part(world: World) -> None:
+    client = world.client()
+    wrong = _login(world, client, "yangshuo", "not-the-password")
+    unknown = _login(world, client, "nobody", "not-the-password")
+    for response in (wrong, unknown):
+        assert response.status_code == 401  # type: ignore[attr-defined]
+        assert "用户名或密码错误" in response.text  # type: ignore[attr-defined]
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_lockout_after_five_failures_for_fifteen_minutes(world: World) -> None:
+    client = world.client()
+    for _ in range(5):
+        assert _login(world, client, "viewer", "wrong-password").status_code == 401  # type: ignore[attr-defined]
+    locked = _login(world, client, "viewer", PASSWORD)
+    assert locked.status_code == 401  # type: ignore[attr-defined]
+    assert "锁定" in locked.text  # type: ignore[attr-defined]
+    with world.engine.connect() as conn:
+        until = conn.execute(
+            select(t.app_user.c.locked_until).where(t.app_user.c.username == "viewer")
+        ).scalar_one()
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
+    # the lock expires
+    with world.engine.begin() as conn:
+        conn.execute(update(t.app_user).where(t.app_user.c.username == "viewer")
+                     .values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    assert _login(world, client, "viewer", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+
+
+def test_success_resets_the_failure_count(world: World) -> None:
+    client = world.client()
+    for _ in range(4):
+        _login(world, client, "viewer", "wrong-password")
+    assert _login(world, client, "viewer", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    with world.engine.connect() as conn:
+        count = conn.execute(
+            select(t.app_user.c.failed_logins).where(t.app_user.c.username == "viewer")
+        ).scalar_one()
+    assert count == 0
+
+
+def test_locked_account_loses_its_session_and_password_reset_ends_sessions(world: World) -> None:
+    admin = world.login("admin")
+    user = world.login("region")
+    assert user.get("/api/v1/me").status_code == 200
+    uid = world.users["region"].id
+    token = csrf(admin)
+    assert admin.post(f"/admin/users/{uid}/lock", data={"csrf_token": token}).status_code == 303
+    assert user.get("/api/v1/me").status_code == 401
+    assert admin.post(f"/admin/users/{uid}/unlock", data={"csrf_token": token}).status_code == 303
+    user = world.login("region")
+    assert admin.post(f"/admin/users/{uid}/password",
+                      data={"csrf_token": token, "password": "a-new-password"}).status_code == 303
+    assert user.get("/api/v1/me").status_code == 401
+
+
+def test_logout_ends_the_session(world: World) -> None:
+    client = world.login("viewer")
+    response = client.post("/logout", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert client.get("/").status_code == 303
+
+
+def test_anonymous_page_redirects_to_login_with_next(world: World) -> None:
+    response = world.client().get("/admin/audit?page=2")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fadmin%2Faudit%3Fpage%3D2"
+
+
+def test_login_never_redirects_off_site(world: World) -> None:
+    client = world.client()
+    client.get("/login")
+    response = client.post("/login", data={
+        "username": "viewer", "password": PASSWORD, "csrf_token": csrf(client),
+        "next": "//evil.example/",
+    })
+    assert response.headers["location"] == "/"
+
+
+def test_secure_cookie_in_production(world: World, db_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from jieneng.settings import Settings
+    from jieneng.web.app import create_app
+
+    app = create_app(Settings(database_url=db_url, environment="production",
+                              secret_key="prod-secret-for-the-test"))  # type: ignore[arg-type]
+    try:
+        client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        page = client.get("/login")
+        assert "secure" in page.headers["set-cookie"].lower()
+    finally:
+        app.state.engine.dispose()
