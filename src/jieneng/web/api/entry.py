@@ -1,0 +1,74 @@
+"""JSON twin of the data-entry page: ``/api/v1/entry/{credit_code}/{year}/{month}``.
+
+``GET`` the form (every carrier, stored values, previous month and same month
+last year); ``POST …/check`` the findings without storing; ``POST`` saves
+(errors → 422 ``validation_failed`` with ``details.fields``; warnings are
+returned with the result — a script has no one to ask for confirmation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from jieneng.services import entry
+from jieneng.services.entry import EntryValue
+from jieneng.web.deps import EngineDep, WriterUser
+from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.pages.directory import CreditCode
+from jieneng.web.pages.entry import MonthP, YearP
+
+router = APIRouter(prefix="/api/v1", tags=["entry"], responses=API_ERRORS)
+
+
+class EntryLine(BaseModel):
+    """One carrier's figure as typed: quantity, unit (default: the form unit), cost [元]."""
+
+    carrier: str = Field(max_length=40, examples=["electricity"])
+    value: float | str | None = Field(default=None, examples=["12,345"])
+    unit: str | None = Field(default=None, max_length=20, examples=["万kWh"])
+    cost_yuan: float | str | None = Field(default=None, examples=[9800])
+
+
+class EntryIn(BaseModel):
+    values: list[EntryLine] = Field(max_length=50)
+
+
+def _values(body: EntryIn) -> list[EntryValue]:
+    return [EntryValue(v.carrier, _short(v.value), v.unit, _short(v.cost_yuan))
+            for v in body.values]
+
+
+def _short(value: float | str | None) -> float | str | None:
+    return value[:40] if isinstance(value, str) else value
+
+
+@router.get("/entry/{credit_code}/{year}/{month}")
+def entry_form(
+    credit_code: CreditCode, year: YearP, month: MonthP, user: WriterUser, engine: EngineDep,
+) -> dict[str, Any]:
+    """The monthly form of an institution."""
+    return entry.entry_form(engine, user.scope, credit_code, year, month)
+
+
+@router.post("/entry/{credit_code}/{year}/{month}/check")
+def entry_check(
+    credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
+    engine: EngineDep,
+) -> dict[str, Any]:
+    """The findings on the figures (errors and jump warnings); nothing is stored."""
+    findings = entry.check_entry(engine, user.scope, credit_code, year, month, _values(body))
+    return {"findings": [f.to_dict() for f in findings],
+            "errors": sum(f.severity == "error" for f in findings)}
+
+
+@router.post("/entry/{credit_code}/{year}/{month}")
+def entry_save(
+    credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
+    engine: EngineDep,
+) -> dict[str, Any]:
+    """Check and store the month's figures (a changed figure becomes a new revision)."""
+    return entry.save_entry(engine, user.scope, credit_code, year, month, _values(body),
+                            user=user.username)

@@ -1,0 +1,153 @@
+"""What the pages and their JSON twins share: query parameters, defaults, and the
+one call to a service that both render.
+
+A page and its twin call the same function here (``*_data``), so the HTML shows
+exactly the numbers of the JSON: the figures come from the services; this module
+only chooses defaults (the caller's region, the latest year with data) and
+formats for display (:mod:`jieneng.core.rounding`, GB/T 8170).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+from sqlalchemy import Engine
+from starlette.responses import HTMLResponse
+
+from jieneng.core.exceptions import NotFound
+from jieneng.core.rounding import format_number, format_percent
+from jieneng.core.scope import Scope
+from jieneng.services import dashboard, users
+from jieneng.services.indicators import parse_months
+from jieneng.services.users import User
+from jieneng.web.api.schemas import ErrorOut
+from jieneng.web.templating import render
+
+#: Error responses of the JSON twins (the one error shape), for the OpenAPI document.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 404, 422)
+}
+#: How far back the default year looks for data [years].
+LOOKBACK_YEARS = 6
+
+RegionQ = Annotated[str | None, Query(
+    pattern=r"^(\d{6})?$", description="行政区划代码 region code (default: my own)")]
+YearQ = Annotated[str | None, Query(
+    pattern=r"^(\d{4})?$", description="年份 year (default: the latest year with data)")]
+MonthsQ = Annotated[str | None, Query(
+    max_length=10, description="月份范围 month range, e.g. 1-6 (default: whole year)")]
+CategoryQ = Annotated[str | None, Query(
+    max_length=20, description="单位类别 category code or name")]
+
+
+def blank(value: str | None) -> str | None:
+    """None for an empty form field."""
+    return value.strip() or None if value is not None else None
+
+
+def year_of(value: str | None) -> int | None:
+    text = blank(value)
+    return int(text) if text else None
+
+
+def region_for(engine: Engine, user: User, region: str | None) -> str:
+    """The region asked for, or the caller's own node."""
+    code = blank(region) or users.home_region(engine, user)
+    if code is None:
+        raise NotFound("没有行政区划数据", "no regions loaded")
+    return code
+
+
+def latest_overview(
+    engine: Engine, scope: Scope, *, region_code: str, year: int | None,
+    months: tuple[int, int] | None, factor_set: str, before: int | None = None,
+) -> dict[str, Any]:
+    """:func:`jieneng.services.dashboard.overview` for ``year`` or, when None, for
+    the latest year with data up to ``before - 1`` (default: this calendar year).
+
+    The first year tried is answered whatever it holds when no earlier year has
+    data either (an empty overview, not an error).
+    """
+    def call(y: int) -> dict[str, Any]:
+        return dashboard.overview(engine, scope, region_code=region_code, year=y,
+                                  months=months, factor_set=factor_set)
+
+    if year is not None:
+        return call(year)
+    start = (before - 1) if before is not None else date.today().year
+    first: dict[str, Any] | None = None
+    for y in range(start, start - LOOKBACK_YEARS, -1):
+        result = call(y)
+        if result["institutions_reported"]:
+            return result
+        first = first or result
+    assert first is not None
+    return first
+
+
+def previous_month(today: date | None = None) -> tuple[int, int]:
+    """The period a 统计员 usually enters: last month."""
+    today = today or date.today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def months_text(months: list[int] | tuple[int, int] | None) -> str | None:
+    """``[1, 6]`` → ``"1-6"``; the whole year → None."""
+    if not months or tuple(months) == (1, 12):
+        return None
+    return f"{months[0]}-{months[-1]}"
+
+
+def explain_url(key: dict[str, Any], *, api: bool = False) -> str:
+    """The explanation page (or its JSON twin) of a figure, from the ``explain``
+    arguments the services attach to every figure."""
+    params: dict[str, Any] = {}
+    if key.get("region_code"):
+        params["region"] = key["region_code"]
+    params["year"] = key["year"]
+    if months_text(key.get("months")):
+        params["months"] = months_text(key.get("months"))
+    if key.get("category"):
+        params["category"] = key["category"]
+    if key.get("institution_code"):
+        params["institution"] = key["institution_code"]
+    if key.get("own_level"):
+        params["own_level"] = "1"
+    return ("/api/v1/explain?" if api else "/explain?") + urlencode(params)
+
+
+def query_url(path: str, **params: Any) -> str:
+    """``path`` with the non-empty ``params`` as its query string."""
+    given = {k: v for k, v in params.items() if v not in (None, "", False)}
+    return path + ("?" + urlencode(given) if given else "")
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return format_number(value, digits)
+
+
+def pct(value: float | None) -> str:
+    return format_percent(value)
+
+
+def page(request: Request, name: str, context: dict[str, Any] | None = None, *,
+         status_code: int = 200) -> HTMLResponse:
+    """Render a page template with the page helpers (call from a worker thread)."""
+    ctx: dict[str, Any] = {
+        "num": num, "pct": pct, "explain_url": explain_url, "query_url": query_url,
+        "months_text": months_text, "is_htmx": is_htmx(request),
+    }
+    ctx.update(context or {})
+    return render(request, name, ctx, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    """True for a partial request from htmx (not a history restore)."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-history-restore-request") != "true")
+
+
+__all__ = ["parse_months"]
