@@ -471,6 +471,10 @@ def demo(
     from jieneng.services.indicators import IndicatorQuery, compute
 
     url = state.settings.database_url if state.explicit_db else demo_database_url()
+    if not state.explicit_db:
+        from jieneng.storage.migrate import upgrade
+
+        upgrade(url)  # the throw-away demo database follows the code's schema
     with output.progress("构建演示库 building demo") as step:
         summary = build_demo(url, rebuild=rebuild, progress=step)
     output.console.print(
