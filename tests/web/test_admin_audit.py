@@ -82,3 +82,14 @@ def test_lockout_is_audited(world: World) -> None:
                                     "csrf_token": csrf(client)})
     log = world.login("admin").get("/api/v1/audit").json()
     assert log["items"][0]["action"] == "login.lockout"
+
+
+def test_admin_cannot_lock_or_demote_themselves(world: World) -> None:
+    admin = world.login("admin")
+    me = world.users["admin"].id
+    token = csrf(admin)
+    assert admin.post(f"/admin/users/{me}/lock", data={"csrf_token": token}).status_code == 403
+    demote = admin.patch(f"/api/v1/users/{me}", json={"role": "viewer", "region_code": "450300"},
+                         headers={"X-CSRF-Token": token})
+    assert demote.status_code == 403
+    assert admin.get("/api/v1/me").json()["user"]["role"] == "admin"

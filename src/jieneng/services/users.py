@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import audit
@@ -292,6 +292,7 @@ def update_user(
         if row is None:
             raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
         before = User.from_row(row)
+        _refuse_self_lockout(actor, before, role, locked)
         values: dict[str, Any] = {}
         if display_name is not None and display_name.strip():
             values["display_name"] = display_name.strip()[:100]
@@ -329,6 +330,19 @@ def update_user(
         audit.record(conn, actor, action, "user", user_id,
                      before=changes_before, after=changes_after)
     return after
+
+
+def _refuse_self_lockout(
+    actor: Actor, target: User, role: Role | str | None, locked: bool | None
+) -> None:
+    """An administrator may not lock or demote their own account (the last way in)."""
+    if actor.user_id != target.id or not target.is_admin:
+        return
+    if locked or (role is not None and str(role) != Role.ADMIN.value):
+        raise NotPermitted(
+            "不能锁定或降级自己的管理员账户", "you cannot lock or demote your own administrator "
+            "account",
+        )
 
 
 # ---------------------------------------------------------------- demo accounts
