@@ -52,7 +52,7 @@ def detail_data(engine: Engine, user: User, settings: Settings, credit_code: str
 
 
 @router.get("/directory")
-def directory_alias(request: Request) -> Response:
+def directory_alias(request: Request, user: CurrentUser) -> Response:
     """The navigation's name for the directory."""
     query = request.url.query
     return RedirectResponse("/institutions" + (f"?{query}" if query else ""), status_code=307)
