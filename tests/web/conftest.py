@@ -50,12 +50,13 @@ NAMES = {
 }
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "region", "department", "institution", "viewer")
-#: institutions each role must never see
+#: institutions each role must never see (a school's record names its own 主管部门,
+#: so EDU's name is not a leak for the school's account)
 OUTSIDE: dict[str, tuple[str, ...]] = {
     "admin": (),
     "region": (ORGAN, OTHER),
     "department": (ORGAN, OTHER),
-    "institution": (ORGAN, OTHER, EDU, SILENT),
+    "institution": (ORGAN, OTHER, SILENT),
     "viewer": (EDU, SCHOOL, SILENT),
 }
 

@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from jieneng import __version__
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
-from jieneng.web import errors
+from jieneng.web import errors, pages
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.routes import account, admin, auth, home
@@ -34,7 +34,8 @@ from jieneng.web.routes import account, admin, auth, home
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
-    auth.router, home.router, account.router, admin.router, v1.router,
+    auth.router, *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
+    *pages.API_ROUTERS,
 )
 
 SECURITY_HEADERS = {
