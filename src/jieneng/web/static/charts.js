@@ -19,7 +19,8 @@
       var label = el.dataset.labelMonth || "{m}";
       return {
         tooltip: { trigger: "axis", valueFormatter: fmt },
-        legend: { data: [String(d.year), String(d.previous_year)] },
+        backgroundColor: "transparent",
+        legend: { top: 0, right: 8, data: [String(d.year), String(d.previous_year)] },
         grid: { left: 64, right: 16, top: 40, bottom: 28 },
         xAxis: { type: "category", data: d.months.map(function (m) { return label.replace("{m}", m); }) },
         yAxis: { type: "value", name: d.units[figure] },
@@ -35,6 +36,7 @@
         return { name: en ? c.name_en : c.name_zh, value: c.energy_tce };
       });
       return {
+        backgroundColor: "transparent",
         tooltip: { trigger: "item", valueFormatter: fmt },
         series: [{ type: "pie", radius: ["35%", "68%"], data: items,
                    label: { formatter: "{b}\n{d}%" } }]
