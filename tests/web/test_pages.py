@@ -27,18 +27,6 @@ YEAR = 2025
 HX = {"HX-Request": "true"}
 
 
-def _pages_registered() -> bool:
-    from jieneng.web import app, pages
-
-    return all(router in app.ROUTERS for router in (*pages.ROUTERS, *pages.API_ROUTERS))
-
-
-#: The pages are reachable once their routers are in ``jieneng.web.app.ROUTERS``
-#: (registered together with their samples in the scope walk).
-pytestmark = pytest.mark.skipif(not _pages_registered(),
-                                reason="pages routers not registered in jieneng.web.app yet")
-
-
 def _embedded(page: str, element_id: str) -> Any:
     """The JSON a page embeds for a chart (``<script type="application/json" id=…>``)."""
     match = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>',

@@ -25,18 +25,6 @@ from tests.web.conftest import PASSWORD, csrf
 LAST = DEMO_YEARS[-1]
 
 
-def _pages_registered() -> bool:
-    from jieneng.web import app, pages
-
-    return all(router in app.ROUTERS for router in (*pages.ROUTERS, *pages.API_ROUTERS))
-
-
-#: The pages are reachable once their routers are in ``jieneng.web.app.ROUTERS``
-#: (registered together with their samples in the scope walk).
-pytestmark = pytest.mark.skipif(not _pages_registered(),
-                                reason="pages routers not registered in jieneng.web.app yet")
-
-
 @pytest.fixture(scope="module", params=_backends())
 def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[FastAPI]:
