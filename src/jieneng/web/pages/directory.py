@@ -72,7 +72,10 @@ def institutions_page(
                         "department": department or "", "status": status or ""}}
     if request.headers.get("hx-request") == "true" and request.headers.get(
             "hx-target") == "results":
-        return page(request, "pages/_institution_rows.html", context)
+        response = page(request, "pages/_institution_rows.html", context)
+        query = request.url.query
+        response.headers["HX-Push-Url"] = "/institutions" + (f"?{query}" if query else "")
+        return response
     return page(request, "pages/institutions.html", context)
 
 
