@@ -153,6 +153,7 @@ def test_directory_search_live_partial_and_twin(world: World) -> None:
                          headers={**HX, "HX-Target": "results"})
     assert partial.text.lstrip().startswith('<div id="results"')
     assert SCHOOL in partial.text and SILENT not in partial.text
+    assert partial.headers["hx-push-url"].startswith("/institutions?q=")
     filtered = client.get("/api/v1/institutions", params={"category": "01"}).json()
     assert [i["credit_code"] for i in filtered["items"]] == [EDU]
     assert client.get("/directory", params={"q": "x"}).headers["location"] == "/institutions?q=x"
