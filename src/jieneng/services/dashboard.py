@@ -464,10 +464,6 @@ def ranking(
     with engine.connect() as conn:
         ctx = _context(conn, scope, region_code=region_code, category=category)
         rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
-        ids = [int(r["institution_id"]) for r in rows]
-        prev_rows = queries.institution_inputs(
-            conn, year=year - 1, months=months, **{**ctx.kwargs(), "institution_ids": ids}
-        ) if ids else []
     ranked: list[tuple[float, str, Mapping[str, Any], IndicatorResult]] = []
     unranked: list[tuple[str, Mapping[str, Any], str]] = []
     for row in rows:  # one compute per institution of the category (not per record)
@@ -486,6 +482,15 @@ def ranking(
     total = len(ranked) + len(unranked)
     start = (page - 1) * per_page
     window = range(start, min(start + per_page, total))
+    # The previous year only for the institutions shown (a page, not the category).
+    shown = [int((ranked[n][2] if n < len(ranked) else unranked[n - len(ranked)][1])
+                 ["institution_id"]) for n in window]
+    prev_rows = []
+    if shown:
+        with engine.connect() as conn:
+            prev_rows = queries.institution_inputs(
+                conn, year=year - 1, months=months,
+                **{**ctx.kwargs(), "institution_ids": shown})
     previous = {int(r["institution_id"]): r for r in prev_rows}
     items: list[dict[str, Any]] = []
     for n in window:
