@@ -110,3 +110,13 @@ def test_dry_run_stores_nothing(engine: Engine, files: Files) -> None:
     assert report.dry_run and report.records == 3
     result = compute(engine, IndicatorQuery(region_code="450300", year=2025))
     assert result["institutions_expected"] == 0
+
+
+def test_imports_are_audited(engine: Engine, files: Files) -> None:
+    from jieneng.services.audit import list_entries
+
+    load_all(engine, files)
+    actions = [e["action"] for e in list_entries(engine, per_page=20)["items"]]
+    assert sorted(actions) == sorted(
+        ["import.regions", "import.institutions", "import.profiles", "import.consumption"]
+    )

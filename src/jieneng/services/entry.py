@@ -35,11 +35,14 @@ from jieneng.core.exceptions import (
     ValidationFailed,
 )
 from jieneng.core.regions import RegionTree
+from jieneng.core.rounding import format_number
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units, factor_to_canonical
 from jieneng.ingest import parse_consumption, parse_institutions, parse_profiles
 from jieneng.ingest.issues import ImportIssue
 from jieneng.ingest.numbers import not_a_number, parse_number
+from jieneng.services import audit
+from jieneng.services.audit import Actor
 from jieneng.services.imports import ImportKind, ImportReport, import_file
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import consumption, institutions, regions
@@ -325,12 +328,13 @@ def _analyse(
             old = float(reference["quantity"])
             change = (quantity - old) / old
             if abs(change) > threshold:
+                now_text, old_text = format_number(quantity), format_number(old)
                 findings.append(EntryFinding(
                     name, f"{code}.value", code,
-                    f"{c.name_zh} {quantity:g} {c.unit_zh}，较{zh}（{old:g}）变化 "
+                    f"{c.name_zh} {now_text} {c.unit_zh}，较{zh}（{old_text}）变化 "
                     f"{change:+.1%}，超过 {threshold:.0%}，请核实",
-                    f"{c.name_en} {quantity:g} {c.canonical_unit} changes {change:+.1%} "
-                    f"from {en} ({old:g}), more than {threshold:.0%}: please check",
+                    f"{c.name_en} {now_text} {c.canonical_unit} changes {change:+.1%} "
+                    f"from {en} ({old_text}), more than {threshold:.0%}: please check",
                     {"quantity": quantity, "reference": old, "change": change,
                      "threshold": threshold}))
     return findings, parsed
@@ -372,10 +376,14 @@ def save_entry(
     values: list[EntryValue],
     *,
     user: str,
+    actor: Actor | None = None,
     mom_threshold: float = MOM_THRESHOLD,
     yoy_threshold: float = YOY_THRESHOLD,
 ) -> dict[str, Any]:
     """Check and store a month's figures (``source="manual"``) in one transaction.
+
+    The change is written to the audit log in the same transaction (``actor``,
+    default the account name ``user``): the month's figures before → after.
 
     Any error-level finding raises :class:`ValidationFailed` whose ``details``
     hold ``fields`` (every finding as a dict) and nothing is stored. A changed
@@ -386,7 +394,7 @@ def save_entry(
     _check_period(year, month)
     with engine.begin() as conn:
         row = _institution(conn, scope, credit_code, write=True)
-        _, before, last_year = _periods(conn, row.id, year, month)
+        current, before, last_year = _periods(conn, row.id, year, month)
         findings, parsed = _analyse(values, before, last_year, mom_threshold=mom_threshold,
                                     yoy_threshold=yoy_threshold)
         errors = [f for f in findings if f.severity == "error"]
@@ -412,6 +420,15 @@ def save_entry(
                     "entered_value": pl.String, "entered_unit": pl.String},
         )
         counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
+        changed = [p.carrier for p in parsed]
+        audit.record(
+            conn, actor or Actor(None, user), "consumption.entry",
+            "consumption", f"{row.credit_code}/{year}-{month:02d}",
+            before={c: _brief(current.get(c)) for c in changed},
+            after={p.carrier: {"quantity": p.quantity, "cost_yuan": p.cost_yuan,
+                               "entered_value": p.entered_value,
+                               "entered_unit": p.entered_unit} for p in parsed},
+        )
     return {
         "institution": row.credit_code,
         "year": year,
@@ -443,6 +460,7 @@ def import_for_scope(
     dry_run: bool = False,
     *,
     max_bytes: int = 50 * 1024 * 1024,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """The spreadsheet import of the web page, limited to the caller's scope.
 
@@ -473,7 +491,7 @@ def import_for_scope(
                 f"{path.name} has {len(errors)} error(s); nothing was imported",
                 errors,
             )
-    return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes)
+    return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes, actor=actor)
 
 
 def _scope_issues(

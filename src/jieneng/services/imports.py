@@ -26,6 +26,8 @@ from jieneng.ingest import (
     parse_regions,
 )
 from jieneng.ingest.issues import ImportIssue
+from jieneng.services import audit
+from jieneng.services.audit import Actor
 from jieneng.storage import batches, consumption, institutions, regions
 
 
@@ -72,8 +74,12 @@ def import_file(
     max_bytes: int = 50 * 1024 * 1024,
     source: str = "file",
     progress: Progress = _noop,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """Validate ``path`` as ``kind`` and, unless ``dry_run``, store it atomically.
+
+    A stored import is written to the audit log in the same transaction (``actor``,
+    default the command line): file, SHA-256 batch and counts.
 
     Raises :class:`ImportRejected` with every issue when the file has errors.
     """
@@ -105,6 +111,11 @@ def import_file(
             rows=parsed.rows_read,
         )
         report.counts = _store(conn, kind, parsed, report.batch_id, source)
+        audit.record(
+            conn, actor or Actor.cli(), f"import.{kind.value}", "import_batch",
+            report.batch_id, after={"file": path.name, "rows": parsed.rows_read,
+                                    "records": parsed.frame.height, **report.counts},
+        )
     return report
 
 

@@ -71,4 +71,4 @@ def entry_save(
 ) -> dict[str, Any]:
     """Check and store the month's figures (a changed figure becomes a new revision)."""
     return entry.save_entry(engine, user.scope, credit_code, year, month, _values(body),
-                            user=user.username)
+                            user=user.username, actor=user.actor)

@@ -100,7 +100,7 @@ def submit(
         return render_form(request, engine, user, credit_code, year, month, form=form,
                            findings=findings, confirm=True)
     result = entry.save_entry(engine, user.scope, credit_code, year, month, values,
-                              user=user.username)
+                              user=user.username, actor=user.actor)
     target = (f"/entry/{credit_code}/{year}/{month}?saved={result['inserted']}"
               f"-{result['revised']}-{result['unchanged']}")
     return RedirectResponse(target, status_code=303)

@@ -116,7 +116,7 @@ def run_import(
         path = Path(folder) / _safe_name(name)
         path.write_bytes(content)
         return import_for_scope(engine, user.scope, kind, path, dry_run,
-                                max_bytes=settings.max_upload_bytes)
+                                max_bytes=settings.max_upload_bytes, actor=user.actor)
 
 
 @router.get("/import")
