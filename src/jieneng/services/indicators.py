@@ -21,6 +21,7 @@ from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet, factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
+from jieneng.services.factor_choice import effective_factor_set
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
@@ -39,8 +40,11 @@ class IndicatorQuery:
     category: str | None = None
     department_code: str | None = None
     institution_code: str | None = None
-    factor_set: str = DEFAULT_FACTOR_SET
+    #: None: the set chosen for the region (:mod:`jieneng.services.factor_choice`)
+    factor_set: str | None = None
     co2_scope: str | None = None
+    #: the installation's default (``Settings.factor_set``), where no region has chosen
+    default_factor_set: str = DEFAULT_FACTOR_SET
     area_excludes_vehicle_fuel: bool = True
 
 
@@ -80,9 +84,9 @@ def compute(
     intersected with the query by :func:`jieneng.services.scope.scoped_filters`,
     and a query reaching outside it is answered with NotFound.
     """
-    fs = factor_set(query.factor_set, electricity_co2_scope=query.co2_scope)
     with engine.connect() as conn:
         resolved = _resolve_scope(conn, query, scope or Scope.everything())
+        fs = _factor_set(conn, query)
         current = _grouped_inputs(conn, query, resolved, query.year)
         previous = _grouped_inputs(conn, query, resolved, query.year - 1)
         label = meta.get_meta(conn, "dataset_label")
@@ -96,6 +100,16 @@ def compute(
         if query.group_by:
             result["groups"] = _groups(conn, current, previous, fs, query, resolved)
     return result
+
+
+def _factor_set(conn: Connection, query: IndicatorQuery) -> FactorSet:
+    """The query's set, or the one in effect for its region; the query's CO₂ scope wins."""
+    if query.factor_set is not None:
+        return factor_set(query.factor_set, electricity_co2_scope=query.co2_scope)
+    name, co2_scope, _ = effective_factor_set(
+        conn, query.region_code, default=query.default_factor_set
+    )
+    return factor_set(name, electricity_co2_scope=query.co2_scope or co2_scope)
 
 
 def indicator_inputs(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotFound
-from jieneng.services import audit, auth, users
+from jieneng.services import audit, auth, factor_choice, users
 from jieneng.services.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
     AuditOut,
@@ -155,6 +156,82 @@ def indicators(
     query = IndicatorQuery(
         region_code=code, year=year, months=parse_months(months), group_by=group_by,
         category=category, department_code=department, institution_code=institution,
-        factor_set=settings.factor_set,
+        default_factor_set=settings.factor_set,
     )
     return compute(engine, query, scope)
+
+
+# ---------------------------------------------------------------- factor sets
+class FactorSetOut(BaseModel):
+    name: str
+    title_zh: str
+    title_en: str
+    edition: str
+    default: bool
+    electricity_co2_scope: str
+    source_notes: list[str]
+    coefficients: list[dict[str, Any]]
+
+
+class FactorSetsOut(BaseModel):
+    sets: list[FactorSetOut]
+    co2_scopes: list[str]
+    installation_default: str
+
+
+class FactorChoiceOwn(BaseModel):
+    factor_set: str
+    co2_scope: str | None
+
+
+class FactorChoiceOut(BaseModel):
+    region_code: str
+    region_name: str
+    factor_set: str = Field(description="系数集 in effect for the region")
+    co2_scope: str = Field(description="电力排放因子范围 in effect")
+    co2_scope_chosen: str | None = Field(description="None: the set's own scope")
+    source_region: str | None = Field(
+        description="region whose choice applies; None: the installation default")
+    source_region_name: str | None
+    own: FactorChoiceOwn | None = Field(description="this region's own choice, if any")
+    installation_default: str
+
+
+class FactorChoiceIn(BaseModel):
+    factor_set: str | None = Field(
+        default=None, max_length=64, description="系数集; null removes the region's own choice")
+    co2_scope: Literal["national", "regional", "provincial"] | None = Field(
+        default=None, description="电力排放因子范围; null: the set's own")
+
+
+RegionPath = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划代码")]
+
+
+@router.get("/factor-sets", response_model=FactorSetsOut)
+def list_factor_sets(user: CurrentUser, settings: SettingsDep) -> dict[str, Any]:
+    """The factor sets available, with every coefficient, its status and source."""
+    return {
+        "sets": factor_choice.available_sets(),
+        "co2_scopes": list(factor_choice.CO2_SCOPES),
+        "installation_default": settings.factor_set,
+    }
+
+
+@router.get("/factor-sets/{region}", response_model=FactorChoiceOut)
+def get_factor_choice(
+    region: RegionPath, scope: ScopeDep, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The factor set in effect for a region of my scope, and where the choice comes from."""
+    return factor_choice.describe_choice(engine, region, scope=scope,
+                                         default=settings.factor_set)
+
+
+@router.put("/factor-sets/{region}", response_model=FactorChoiceOut)
+def put_factor_choice(
+    region: RegionPath, body: FactorChoiceIn, admin: AdminUser, engine: EngineDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    """Choose the factor set of a region and its subtree (administrators; audited)."""
+    factor_choice.set_factor_set(engine, actor=admin.actor, region_code=region,
+                                 name=body.factor_set, co2_scope=body.co2_scope)
+    return factor_choice.describe_choice(engine, region, default=settings.factor_set)

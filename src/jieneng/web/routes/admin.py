@@ -1,4 +1,5 @@
-"""Administration pages: accounts (create, role and scope, lock, password) and the audit log."""
+"""Administration pages: accounts (create, role and scope, lock, password), the factor
+set chosen per region, and the audit log."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import Conflict, ValidationFailed
-from jieneng.services import audit, users
+from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
+from jieneng.services import audit, factor_choice, users
 from jieneng.services.users import Role
-from jieneng.web.deps import AdminUser, EngineDep
+from jieneng.web.deps import AdminUser, EngineDep, SettingsDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -20,7 +21,7 @@ PER_PAGE = 50
 Page = Annotated[int, Query(ge=1, le=100_000)]
 
 
-def _errors(request: Request, err: ValidationFailed | Conflict) -> dict[str, str]:
+def _errors(request: Request, err: ValidationFailed | Conflict | NotFound) -> dict[str, str]:
     field = str(err.details.get("field") or "_form")
     return {field: err.message(domain_lang(lang_of(request)))}
 
@@ -124,3 +125,46 @@ def unlock_user(user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
 def audit_page(request: Request, admin: AdminUser, engine: EngineDep, page: Page = 1) -> Response:
     data = audit.list_entries(engine, page=page, per_page=PER_PAGE)
     return render(request, "admin/audit.html", {"page_data": data})
+
+
+# ---------------------------------------------------------------- factor sets per region
+def _factor_sets_page(
+    request: Request, engine: Any, default: str, *, form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    sets = factor_choice.available_sets()
+    gas = {
+        s["name"]: next((c for c in s["coefficients"] if c["carrier"] == "natural_gas"), None)
+        for s in sets
+    }
+    context = {
+        "sets": sets, "gas": gas, "choices": factor_choice.list_choices(engine),
+        "co2_scopes": factor_choice.CO2_SCOPES, "installation_default": default,
+        "form": form or {}, "errors": errors or {},
+    }
+    return render(request, "admin/factor_sets.html", context, status_code=status_code)
+
+
+@router.get("/factor-sets")
+def factor_sets_page(
+    request: Request, admin: AdminUser, engine: EngineDep, settings: SettingsDep
+) -> Response:
+    return _factor_sets_page(request, engine, settings.factor_set)
+
+
+@router.post("/factor-sets")
+def choose_factor_set(
+    request: Request, admin: AdminUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)],
+    factor_set: Annotated[str, Form(max_length=64)] = "",
+    co2_scope: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Choose (or, with an empty set, remove) the factor set of a region; audited."""
+    form = {"region_code": region_code, "factor_set": factor_set, "co2_scope": co2_scope}
+    try:
+        factor_choice.set_factor_set(engine, actor=admin.actor, region_code=region_code.strip(),
+                                     name=factor_set, co2_scope=co2_scope)
+    except (ValidationFailed, NotFound) as err:
+        return _factor_sets_page(request, engine, settings.factor_set, form=form,
+                                 errors=_errors(request, err), status_code=422)
+    return RedirectResponse("/admin/factor-sets", status_code=303)
