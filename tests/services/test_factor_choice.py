@@ -98,10 +98,9 @@ def test_choosing_a_set_changes_the_city_by_exactly_the_gas_difference(loaded: E
     county = compute(loaded, IndicatorQuery(region_code="450302", year=2025, group_by="region"))
     assert county["factor_set"]["name"] == "gbt2589-statistical"
     assert all(g["factor_set"]["name"] == "gbt2589-statistical" for g in county["groups"])
-    # the explanation names the set in effect
-    name, _, source = _effective(loaded, "450300")
-    explained = explain(loaded, Scope.everything(), region_code="450300", year=2025,
-                        factor_set=name)
+    # the explanation follows the region's choice by itself (page = API = CLI)
+    _, _, source = _effective(loaded, "450300")
+    explained = explain(loaded, Scope.everything(), region_code="450300", year=2025)
     assert explained["factor_set"]["name"] == "gbt2589-statistical" and source == "450300"
     assert explained["figures"]["energy_tce"] == pytest.approx(after["energy_tce"])
     gas_row = next(c for c in explained["factor_set"]["coefficients"]
@@ -112,6 +111,12 @@ def test_choosing_a_set_changes_the_city_by_exactly_the_gas_difference(loaded: E
                                            factor_set="pi-published"))
     assert named["factor_set"]["name"] == "pi-published"
     assert named["energy_tce"] == pytest.approx(before["energy_tce"])
+    # the dashboard overview follows the choice too
+    from jieneng.services.dashboard import overview
+
+    seen = overview(loaded, Scope.everything(), region_code="450300", year=2025)
+    assert seen["factor_set"]["name"] == "gbt2589-statistical"
+    assert seen["energy_tce"] == pytest.approx(after["energy_tce"])
 
 
 def test_chosen_co2_scope_is_applied_unless_the_query_names_one(loaded: Engine) -> None:

@@ -271,7 +271,7 @@ def indicators(
         region_code=region, year=year, months=parse_months(months),
         group_by=group_by.value if group_by else None,
         category=category, department_code=department, institution_code=institution,
-        factor_set=factor_set or state.settings.factor_set,
+        factor_set=factor_set, default_factor_set=state.settings.factor_set,
         co2_scope=co2_scope.value if co2_scope else None,
         area_excludes_vehicle_fuel=not area_includes_vehicle_fuel,
     )

@@ -21,8 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet
-from jieneng.core.factors import factor_set as load_factor_set
+from jieneng.core.factors import FactorSet
 from jieneng.core.indicators import (
     HEADLINE_FIGURES,
     AggregateInputs,
@@ -32,6 +31,7 @@ from jieneng.core.indicators import (
 )
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
+from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import HEADLINE_KEYS, _inputs_from_row, _institution_inputs
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import dashboard as dashboard_queries
@@ -132,6 +132,11 @@ def _categories(text: str | None) -> tuple[str | None, list[str] | None]:
     if code != "02":
         code = parse_category(text).code
     return code, list(categories_under(code))
+
+
+def _factors(conn: Connection, ctx: _Context, default: str | None) -> FactorSet:
+    """The factor set in effect for the context's region (a region's choice, else default)."""
+    return resolve_factor_set(conn, ctx.anchor or ctx.province_code, default=default)
 
 
 def _context(
@@ -238,7 +243,7 @@ def overview(
     region_code: str | None,
     year: int,
     months: tuple[int, int] | None = None,
-    factor_set: str = DEFAULT_FACTOR_SET,
+    default_factor_set: str | None = None,
     category: str | None = None,
     institution_code: str | None = None,
 ) -> dict[str, Any]:
@@ -256,10 +261,10 @@ def overview(
     Raises :class:`NotFound` for a region or institution outside the scope.
     """
     months = _months(months)
-    fs = load_factor_set(factor_set)
     with engine.connect() as conn:
         ctx = _context(conn, scope, region_code=region_code, category=category,
                        institution_code=institution_code)
+        fs = _factors(conn, ctx, default_factor_set)
         current = _grouped(conn, ctx, year, months)
         previous = _grouped(conn, ctx, year - 1, months)
         trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
@@ -434,7 +439,7 @@ def ranking(
     page: int = 1,
     per_page: int = 50,
     months: tuple[int, int] | None = None,
-    factor_set: str = DEFAULT_FACTOR_SET,
+    default_factor_set: str | None = None,
 ) -> dict[str, Any]:
     """Institutions of one category ranked by an intensity (同类可比).
 
@@ -459,10 +464,10 @@ def ranking(
                                f"invalid order {order!r}; use asc or desc")
     page, per_page = _paging(page, per_page)
     months = _months(months)
-    fs = load_factor_set(factor_set)
     denominator = RANKABLE[indicator]
     with engine.connect() as conn:
         ctx = _context(conn, scope, region_code=region_code, category=category)
+        fs = _factors(conn, ctx, default_factor_set)
         rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
     ranked: list[tuple[float, str, Mapping[str, Any], IndicatorResult]] = []
     unranked: list[tuple[str, Mapping[str, Any], str]] = []
@@ -581,7 +586,7 @@ def explain(
     own_level: bool = False,
     page: int = 1,
     per_page: int = 50,
-    factor_set: str = DEFAULT_FACTOR_SET,
+    default_factor_set: str | None = None,
 ) -> dict[str, Any]:
     """What the figures of a selection are made of.
 
@@ -597,10 +602,10 @@ def explain(
     """
     page, per_page = _paging(page, per_page)
     months = _months(months)
-    fs = load_factor_set(factor_set)
     with engine.connect() as conn:
         ctx = _context(conn, scope, region_code=region_code, category=category,
                        institution_code=institution_code, own_level=own_level)
+        fs = _factors(conn, ctx, default_factor_set)
         current = _grouped(conn, ctx, year, months)
         previous = _grouped(conn, ctx, year - 1, months)
         rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())

@@ -15,11 +15,10 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import DEFAULT_FACTOR_SET
-from jieneng.core.factors import factor_set as load_factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.names import name_key
 from jieneng.core.scope import Scope
+from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import consumption, institutions
 from jieneng.storage import directory as queries
@@ -134,7 +133,7 @@ def institution_detail(
     credit_code: str,
     *,
     years: int = 3,
-    factor_set: str = DEFAULT_FACTOR_SET,
+    default_factor_set: str | None = None,
 ) -> dict[str, Any]:
     """One institution: directory entry, profile history and its monthly series.
 
@@ -148,12 +147,12 @@ def institution_detail(
     and ``records`` (``records`` current figures, ``revisions`` corrections,
     ``rows`` stored rows). NotFound outside the scope.
     """
-    fs = load_factor_set(factor_set)
     with engine.connect() as conn:
         institution_id = _visible_institution(conn, scope, credit_code)
         entry = queries.directory_entry(conn, institution_id)
         if entry is None:  # pragma: no cover - deleted concurrently
             raise _hidden(f"单位 {credit_code}")
+        fs = resolve_factor_set(conn, entry["region_code"], default=default_factor_set)
         profiles = queries.profile_history(conn, institution_id)
         chosen = queries.data_years(conn, institution_id, limit=years)
         monthly = consumption.monthly_series(conn, institution_id, chosen)

@@ -24,6 +24,7 @@ from jieneng.core.factors import (
     DEFAULT_FACTOR_SET,
     FACTOR_SET_NAMES,
     ElectricityCO2Scope,
+    FactorSet,
     factor_set,
 )
 from jieneng.core.scope import Scope
@@ -85,6 +86,28 @@ def effective_factor_set(
         seen.add(code)
         code = _parent(conn, code)
     return fallback
+
+
+def resolve_factor_set(
+    conn: Connection,
+    region_code: str | None,
+    *,
+    requested: str | None = None,
+    co2_scope: str | None = None,
+    default: str | None = None,
+) -> FactorSet:
+    """The factor set a figure of ``region_code`` is computed with.
+
+    An explicitly ``requested`` set wins; otherwise the region's effective choice
+    (:func:`effective_factor_set`), else ``default``. The one resolver used by the
+    indicators, the dashboard and the directory, so page, API and CLI agree.
+    """
+    if requested is not None:
+        return factor_set(requested, electricity_co2_scope=co2_scope)
+    if region_code is None:
+        return factor_set(default or DEFAULT_FACTOR_SET, electricity_co2_scope=co2_scope)
+    name, chosen_scope, _ = effective_factor_set(conn, region_code, default=default)
+    return factor_set(name, electricity_co2_scope=co2_scope or chosen_scope)
 
 
 def _region_name(conn: Connection, code: str) -> str:

@@ -17,11 +17,11 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet, factor_set
+from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet
 from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.factor_choice import effective_factor_set
+from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
@@ -104,12 +104,10 @@ def compute(
 
 def _factor_set(conn: Connection, query: IndicatorQuery) -> FactorSet:
     """The query's set, or the one in effect for its region; the query's CO₂ scope wins."""
-    if query.factor_set is not None:
-        return factor_set(query.factor_set, electricity_co2_scope=query.co2_scope)
-    name, co2_scope, _ = effective_factor_set(
-        conn, query.region_code, default=query.default_factor_set
+    return resolve_factor_set(
+        conn, query.region_code, requested=query.factor_set, co2_scope=query.co2_scope,
+        default=query.default_factor_set,
     )
-    return factor_set(name, electricity_co2_scope=query.co2_scope or co2_scope)
 
 
 def indicator_inputs(

@@ -73,7 +73,7 @@ def latest_overview(
     """
     def call(y: int) -> dict[str, Any]:
         return dashboard.overview(engine, scope, region_code=region_code, year=y,
-                                  months=months, factor_set=factor_set)
+                                  months=months, default_factor_set=factor_set)
 
     if year is not None:
         return call(year)

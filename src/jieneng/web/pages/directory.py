@@ -48,7 +48,7 @@ def search_data(
 def detail_data(engine: Engine, user: User, settings: Settings, credit_code: str
                 ) -> dict[str, Any]:
     return directory.institution_detail(engine, user.scope, credit_code,
-                                        factor_set=settings.factor_set)
+                                        default_factor_set=settings.factor_set)
 
 
 @router.get("/directory")

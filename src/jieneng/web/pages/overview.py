@@ -72,7 +72,7 @@ def ranking_data(
     return dashboard.ranking(
         engine, user.scope, region_code=region_for(engine, user, region), year=year,
         category=category, indicator=indicator, order=order, page=page_no, per_page=per_page,
-        months=parse_months(blank(months)), factor_set=settings.factor_set,
+        months=parse_months(blank(months)), default_factor_set=settings.factor_set,
     )
 
 
@@ -85,7 +85,7 @@ def explain_data(
         engine, user.scope, region_code=blank(region) or region_for(engine, user, None),
         year=year, months=parse_months(blank(months)), category=blank(category),
         institution_code=blank(institution), own_level=own_level, page=page_no,
-        per_page=per_page, factor_set=settings.factor_set,
+        per_page=per_page, default_factor_set=settings.factor_set,
     )
 
 

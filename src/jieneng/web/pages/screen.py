@@ -68,7 +68,7 @@ def _ranked(engine: Engine, region: str, year: int, category: str, indicator: st
     while True:
         data = dashboard.ranking(engine, PUBLIC, region_code=region, year=year,
                                  category=category, indicator=indicator, page=page_no,
-                                 per_page=_PER_PAGE, factor_set=factor_set)
+                                 per_page=_PER_PAGE, default_factor_set=factor_set)
         items += data["items"]
         if page_no * _PER_PAGE >= data["total"]:
             return items
