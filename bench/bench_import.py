@@ -108,8 +108,8 @@ def main() -> None:
             start = time.perf_counter()
             report = import_file(engine, "consumption", book, max_bytes=1 << 30)
             elapsed = time.perf_counter() - start
-            print(f"{args.layout} {label}: {rows:,} rows, {report.records:,} records, {size / 1e6:.1f} MB, "
-                  f"{elapsed:.2f} s → {rows / elapsed:,.0f} rows/s, "
+            print(f"{args.layout} {label}: {rows:,} rows, {report.records:,} records, "
+                  f"{size / 1e6:.1f} MB, {elapsed:.2f} s → {rows / elapsed:,.0f} rows/s, "
                   f"{report.records / elapsed:,.0f} records/s; {report.counts}")
     engine.dispose()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.error
@@ -28,7 +29,12 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[3]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+#: docs/screenshots when JIENENG_SCREENSHOTS=1 (refreshing the README's images);
+#: otherwise a temporary folder, so a test run never dirties the work tree.
+SCREENSHOTS = (
+    REPO / "docs" / "screenshots" if os.environ.get("JIENENG_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "jieneng-screenshots"
+)
 VENDOR = REPO / "src" / "jieneng" / "web" / "static" / "vendor"
 
 
