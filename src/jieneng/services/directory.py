@@ -19,7 +19,7 @@ from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.names import name_key
 from jieneng.core.scope import Scope
 from jieneng.services.factor_choice import resolve_factor_set
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.storage import consumption, institutions
 from jieneng.storage import directory as queries
 
@@ -117,14 +117,7 @@ def search_institutions(
 
 def _visible_institution(conn: Connection, scope: Scope, credit_code: str) -> int:
     """The id of the institution with this credit code when the scope shows it."""
-    row = institutions.get_institution(conn, credit_code.strip().upper())
-    if row is None:
-        raise _hidden(f"单位 {credit_code}")
-    try:
-        scoped_filters(conn, scope, institution_id=row.id)
-    except NotFound:
-        raise _hidden(f"单位 {credit_code}") from None
-    return row.id
+    return visible_institution(conn, scope, credit_code).id
 
 
 def institution_detail(

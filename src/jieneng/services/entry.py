@@ -44,7 +44,7 @@ from jieneng.ingest.numbers import not_a_number, parse_number
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.imports import ImportKind, ImportReport, import_file
-from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.scope import Filters, scoped_filters, visible_institution
 from jieneng.storage import consumption, institutions, regions
 from jieneng.storage import directory as queries
 
@@ -137,14 +137,7 @@ def _previous_month(year: int, month: int) -> tuple[int, int]:
 def _institution(conn: Connection, scope: Scope, credit_code: str, *, write: bool) -> Any:
     if write and scope.kind is ScopeKind.PUBLIC:
         raise NotPermitted("公开访问不能填报数据", "public access cannot enter figures")
-    row = institutions.get_institution(conn, credit_code.strip().upper())
-    if row is None:
-        raise _hidden(f"单位 {credit_code}")
-    try:
-        scoped_filters(conn, scope, institution_id=row.id)
-    except NotFound:
-        raise _hidden(f"单位 {credit_code}") from None
-    return row
+    return visible_institution(conn, scope, credit_code)
 
 
 def _by_carrier(rows: list[dict[str, Any]], year: int, month: int) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.storage import institutions, regions, tables
+from jieneng.storage.institutions import InstitutionRow
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,16 @@ def _check_institution_visible(
         row.id, row.department_id
     ):
         raise _hidden("单位")
+
+
+def visible_institution(conn: Connection, scope: Scope, credit_code: str) -> InstitutionRow:
+    """The institution with this credit code when ``scope`` shows it; else NotFound
+    (the same answer whether it does not exist or is out of scope)."""
+    row = institutions.get_institution(conn, credit_code.strip().upper())
+    if row is None:
+        raise _hidden(f"单位 {credit_code}")
+    try:
+        scoped_filters(conn, scope, institution_id=row.id)
+    except NotFound:
+        raise _hidden(f"单位 {credit_code}") from None
+    return row
