@@ -3,14 +3,20 @@
 Write path (:func:`write_consumption`), set-based for any number of figures:
 
 1. the frame is bulk-loaded into a temporary stage (COPY / executemany);
-2. one ``UPDATE … FROM`` classifies every staged figure against the current
-   record of its key (institution, year, month, carrier): *new*, *unchanged*
-   (same quantity and cost) or *revised*;
-3. the revised current rows are flagged ``is_current = false`` and the new and
-   revised figures are inserted as revision ``n + 1`` by one ``INSERT … SELECT``;
-4. :func:`refresh_rollups` recomputes ``consumption_month`` for the touched
-   (institution, year, month) keys from the current records and
-   ``consumption_year`` for the touched (institution, year) keys from
+2. *first import* (no staged institution-year has a current record; one probe per
+   institution-year): every figure is new, revision 1, inserted by one
+   ``INSERT … SELECT``; the current records of every touched month are then exactly
+   the staged figures, so ``consumption_month`` is built from the stage;
+3. otherwise every staged figure is classified against the current record of its
+   key (institution, year, month, carrier): *new*, *unchanged* (same quantity and
+   cost) or *revised* — on PostgreSQL by one ``INSERT … SELECT … FULL JOIN`` into a
+   second table that also holds the untouched current figures of the staged months,
+   on SQLite by an ``UPDATE`` of the stage with correlated index probes; the revised
+   current rows are flagged ``is_current = false`` and the new and revised figures
+   inserted as revision ``n + 1``; ``consumption_month`` of the touched (institution,
+   year, month) keys is recomputed from the current records (PostgreSQL: from the
+   classified table, which holds exactly those records);
+4. ``consumption_year`` of the touched (institution, year) keys is recomputed from
    ``consumption_month`` — recomputed, never incremented, hence exact under revision.
 
 All of it runs in the caller's transaction.
@@ -59,6 +65,8 @@ RECORD_COLUMNS: tuple[str, ...] = (
 KEY_COLUMNS: tuple[str, ...] = ("institution_id", "year", "month", "carrier")
 
 _NEW, _UNCHANGED, _REVISED = "new", "unchanged", "revised"
+#: PostgreSQL classification: a current figure of a staged month that the write leaves alone.
+_KEPT = "kept"
 
 _stage = temp_table(
     "_jn_consumption_stage",
@@ -73,6 +81,21 @@ _stage = temp_table(
     Column("prev_id", BigInteger),
     Column("prev_revision", Integer),
     Column("status", String(9)),
+)
+#: PostgreSQL: the staged figures with their classification (see _write_general).
+_classified = temp_table(
+    "_jn_consumption_classified",
+    Column("institution_id", Integer, nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("month", SmallInteger, nullable=False),
+    Column("carrier", String(32), nullable=False),
+    Column("quantity", Float(53)),
+    Column("cost_yuan", Float(53)),
+    Column("entered_value", Text),
+    Column("entered_unit", Text),
+    Column("prev_id", BigInteger),
+    Column("prev_revision", Integer),
+    Column("status", String(9), nullable=False),
 )
 _month_keys = temp_table(
     "_jn_month_keys",
@@ -126,55 +149,124 @@ def write_consumption(
     if frame.height == 0:
         return WriteCounts(0, 0, 0)
 
-    s, cr = _stage, t.consumption_record
+    s = _stage
+    if conn.dialect.name == "postgresql":
+        # The hash aggregates of the roll-ups (24 sums per key) and the hash joins
+        # over 10⁵–10⁶ staged rows spill to disk at the default 4 MB; for this
+        # transaction only.
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     ensure_temp(conn, s)
     bulk_insert(conn, s, frame)
     analyze(conn, s)
     _check_references(conn, import_id)
+    now = datetime.now(UTC)
 
+    # Institution-years of this write; also the keys of the year roll-up refresh.
+    yk = _year_keys
+    ensure_temp(conn, yk)
+    conn.execute(yk.insert().from_select(
+        ["institution_id", "year"], select(s.c.institution_id, s.c.year).distinct()))
+    analyze(conn, yk)
+    if not _any_current(conn):
+        return _write_first(conn, frame.height, source=source, import_id=import_id, now=now)
+    return _write_general(conn, source=source, import_id=import_id, now=now)
+
+
+def _any_current(conn: Connection) -> bool:
+    """Whether any staged institution-year already has a current record (one index
+    probe per institution-year, stopping at the first hit)."""
+    cr, yk = t.consumption_record, _year_keys
+    probe = select(literal(1)).where(
+        cr.c.institution_id == yk.c.institution_id, cr.c.year == yk.c.year, _is_current()
+    ).exists()
+    hit = conn.execute(select(literal(1)).select_from(yk).where(probe).limit(1)).first()
+    return hit is not None
+
+
+def _insert_records(
+    conn: Connection, src: Table, *, source: str, import_id: int | None, now: datetime,
+    revision: ColumnElement[Any], where: ColumnElement[bool] | None,
+) -> None:
+    cr = t.consumption_record
+    q = select(
+        *(src.c[c] for c in RECORD_COLUMNS),
+        literal(source, String(8)),
+        literal(import_id, Integer),
+        revision,
+        true(),
+        literal(now, cr.c.recorded_at.type),
+    )
+    if where is not None:
+        q = q.where(where)
+    conn.execute(cr.insert().from_select(
+        [*RECORD_COLUMNS, "source", "import_id", "revision", "is_current", "recorded_at"],
+        q.order_by(*(src.c[k] for k in KEY_COLUMNS)),
+    ))
+
+
+def _write_first(
+    conn: Connection, n: int, *, source: str, import_id: int | None, now: datetime
+) -> WriteCounts:
+    """No staged institution-year has a current record (the common first import):
+    every figure is new (revision 1), nothing needs classifying, and the current
+    records of every touched month key are exactly the staged figures, so the month
+    roll-up is built from the stage — the same sums over the same records."""
+    s, cm, cy, yk = _stage, t.consumption_month, t.consumption_year, _year_keys
+    _insert_records(conn, s, source=source, import_id=import_id, now=now,
+                    revision=literal(1, Integer), where=None)
+    # Without current records these institution-years have no roll-up rows; delete
+    # anyway, so the result is the rebuild's whatever the tables held.
+    year_cols = ("institution_id", "year")
+    conn.execute(delete(cm).where(_in_keys(cm, yk, year_cols)))
+    conn.execute(delete(cy).where(_in_keys(cy, yk, year_cols)))
+    month_cols = ("institution_id", "year", "month")
+    conn.execute(cm.insert().from_select(
+        _rollup_columns(cm, *month_cols), _month_rollup_select(None, source=s)))
+    conn.execute(cy.insert().from_select(
+        _rollup_columns(cy, "institution_id", "year", "months_reported"),
+        _year_rollup_select(yk)))
+    return WriteCounts(inserted=n, revised=0, unchanged=0)
+
+
+def _write_general(
+    conn: Connection, *, source: str, import_id: int | None, now: datetime
+) -> WriteCounts:
+    if conn.dialect.name == "postgresql":
+        return _write_general_pg(conn, source=source, import_id=import_id, now=now)
+    s, cr = _stage, t.consumption_record
     key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), _is_current())
     same = and_(cr.c.quantity == s.c.quantity, cr.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
+    # SQLite plans UPDATE … FROM as a scan of consumption_record; correlated
+    # sub-selects driven by the (small) stage probe the index instead.
     status = case((same, literal(_UNCHANGED)), else_=literal(_REVISED))
-    if conn.dialect.name == "postgresql":
-        # UPDATE … FROM: with the stage analysed, one probe of the current-row index
-        # per figure (nested loop) or a hash join for large frames.
-        classify = update(s).where(key_match).values(
-            prev_id=cr.c.id, prev_revision=cr.c.revision, status=status)
-    else:
-        # SQLite plans UPDATE … FROM as a scan of consumption_record; correlated
-        # sub-selects driven by the (small) stage probe the index instead.
-        classify = update(s).values(
-            prev_id=select(cr.c.id).where(key_match).scalar_subquery(),
-            prev_revision=select(cr.c.revision).where(key_match).scalar_subquery(),
-            status=select(status).where(key_match).scalar_subquery(),
-        )
-    conn.execute(classify)
+    conn.execute(update(s).values(
+        prev_id=select(cr.c.id).where(key_match).scalar_subquery(),
+        prev_revision=select(cr.c.revision).where(key_match).scalar_subquery(),
+        status=func.coalesce(select(status).where(key_match).scalar_subquery(), _NEW),
+    ))
+    counts = _apply(conn, s, source=source, import_id=import_id, now=now)
+    _refresh_from_month_keys(conn)
+    return counts
+
+
+def _apply(
+    conn: Connection, src: Table, *, source: str, import_id: int | None, now: datetime
+) -> WriteCounts:
+    """Flag the revised rows not current, insert the new and revised figures, fill
+    ``_month_keys`` with the month keys they touch; ``src`` is the classified stage."""
+    cr = t.consumption_record
     conn.execute(
         update(cr)
-        .where(cr.c.id.in_(select(s.c.prev_id).where(s.c.status == _REVISED)))
+        .where(cr.c.id.in_(select(src.c.prev_id).where(src.c.status == _REVISED)))
         .values(is_current=False)
     )
-    to_write = (s.c.status.is_(None)) | (s.c.status == _REVISED)
-    now = datetime.now(UTC)
-    conn.execute(
-        cr.insert().from_select(
-            [*RECORD_COLUMNS, "source", "import_id", "revision", "is_current", "recorded_at"],
-            select(
-                *(s.c[c] for c in RECORD_COLUMNS),
-                literal(source, String(8)),
-                literal(import_id, Integer),
-                func.coalesce(s.c.prev_revision, 0) + 1,
-                true(),
-                literal(now, t.consumption_record.c.recorded_at.type),
-            )
-            .where(to_write)
-            .order_by(*(s.c[k] for k in KEY_COLUMNS)),
-        )
-    )
+    to_write = src.c.status.in_([_NEW, _REVISED])
+    _insert_records(conn, src, source=source, import_id=import_id, now=now,
+                    revision=func.coalesce(src.c.prev_revision, 0) + 1, where=to_write)
     counts: dict[str, int] = {
-        (status or _NEW): int(n)
+        str(status): int(n)
         for status, n in conn.execute(
-            select(s.c.status, func.count()).group_by(s.c.status)
+            select(src.c.status, func.count()).group_by(src.c.status)
         ).all()
     }
     # Month keys touched by this write, straight from the stage (no round trip).
@@ -182,15 +274,63 @@ def write_consumption(
     conn.execute(
         _month_keys.insert().from_select(
             ["institution_id", "year", "month"],
-            select(s.c.institution_id, s.c.year, s.c.month).where(to_write).distinct(),
+            select(src.c.institution_id, src.c.year, src.c.month).where(to_write).distinct(),
         )
     )
-    _refresh_from_month_keys(conn)
+    analyze(conn, _month_keys)
     return WriteCounts(
         inserted=int(counts.get(_NEW, 0)),
         revised=int(counts.get(_REVISED, 0)),
         unchanged=int(counts.get(_UNCHANGED, 0)),
     )
+
+
+def _write_general_pg(
+    conn: Connection, *, source: str, import_id: int | None, now: datetime
+) -> WriteCounts:
+    """PostgreSQL: one ``INSERT … SELECT`` classifies every staged figure into a
+    second table (cheaper than an ``UPDATE`` of the stage, which writes a new version
+    of every staged row). It reads the current records of every staged *month key*
+    once — one index probe per month key — and full-joins them with the stage, so the
+    classified table also holds the current figures of those months the write leaves
+    alone (status ``kept``). After the write, the current records of a touched month
+    are exactly its classified rows (staged figures, whether new, revised or unchanged,
+    plus kept ones), so the month roll-up is rebuilt from them without reading
+    ``consumption_record`` again."""
+    s, cr, c, cm, mk = (_stage, t.consumption_record, _classified, t.consumption_month,
+                        _month_keys)
+    ensure_temp(conn, c)
+    month_cols = ("institution_id", "year", "month")
+    cur = (
+        select(cr.c.id, cr.c.revision, *(cr.c[k] for k in RECORD_COLUMNS))
+        .where(_is_current(), _in_keys(cr, s, month_cols))
+        .subquery("cur")
+    )
+    on = and_(*(cur.c[k] == s.c[k] for k in KEY_COLUMNS))
+    same = and_(cur.c.quantity == s.c.quantity,
+                cur.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
+    status = case(
+        (s.c.institution_id.is_(None), literal(_KEPT)),
+        (cur.c.id.is_(None), literal(_NEW)),
+        (same, literal(_UNCHANGED)),
+        else_=literal(_REVISED),
+    )
+    conn.execute(c.insert().from_select(
+        [*RECORD_COLUMNS, "prev_id", "prev_revision", "status"],
+        select(
+            *(func.coalesce(s.c[k], cur.c[k]) for k in KEY_COLUMNS),
+            *(case((s.c.institution_id.is_(None), cur.c[k]), else_=s.c[k])
+              for k in RECORD_COLUMNS[4:]),
+            cur.c.id, cur.c.revision, status,
+        ).select_from(s.outerjoin(cur, on, full=True)),
+    ))
+    analyze(conn, c)
+    counts = _apply(conn, c, source=source, import_id=import_id, now=now)
+    conn.execute(delete(cm).where(_in_keys(cm, mk, month_cols)))
+    conn.execute(cm.insert().from_select(
+        _rollup_columns(cm, *month_cols), _month_rollup_select(mk, source=c)))
+    _refresh_years_from_month_keys(conn)
+    return counts
 
 
 def _check_references(conn: Connection, import_id: int | None) -> None:
@@ -211,15 +351,19 @@ def _check_references(conn: Connection, import_id: int | None) -> None:
         raise NotFound(f"导入批次 {import_id} 不存在", f"import batch {import_id} does not exist")
 
 
-def _month_rollup_select(keys: Table | None) -> Any:
-    cr = t.consumption_record
+def _month_rollup_select(keys: Table | None, *, source: Table | None = None) -> Any:
+    """Month roll-up rows from the current records (or from ``source``, a table of
+    figures with the record columns, when those are known to be the current records)."""
+    cr = source if source is not None else t.consumption_record
     cols: list[ColumnElement[Any]] = []
     # SUM(…) FILTER (WHERE carrier = …): 2.3× faster than SUM(CASE …) on SQLite
     # (measured on 100,000 month keys), same result; PostgreSQL has it too.
     for code in CARRIER_CODES:
         cols.append(func.sum(cr.c.quantity).filter(cr.c.carrier == code))
         cols.append(func.sum(cr.c.cost_yuan).filter(cr.c.carrier == code))
-    q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols).where(_is_current())
+    q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols)
+    if source is None:
+        q = q.where(_is_current())
     if keys is not None:
         q = q.where(_in_keys(cr, keys, ("institution_id", "year", "month")))
     return q.group_by(cr.c.institution_id, cr.c.year, cr.c.month)
@@ -251,13 +395,17 @@ def _rollup_columns(table: Table, *lead: str) -> list[str]:
 
 
 def _refresh_from_month_keys(conn: Connection) -> None:
-    cm, cy, mk, yk = t.consumption_month, t.consumption_year, _month_keys, _year_keys
+    cm, mk = t.consumption_month, _month_keys
     analyze(conn, mk)
     month_cols = ("institution_id", "year", "month")
     conn.execute(delete(cm).where(_in_keys(cm, mk, month_cols)))
     conn.execute(cm.insert().from_select(
         _rollup_columns(cm, *month_cols), _month_rollup_select(mk)))
+    _refresh_years_from_month_keys(conn)
 
+
+def _refresh_years_from_month_keys(conn: Connection) -> None:
+    cy, mk, yk = t.consumption_year, _month_keys, _year_keys
     ensure_temp(conn, yk)
     conn.execute(yk.insert().from_select(
         ["institution_id", "year"], select(mk.c.institution_id, mk.c.year).distinct()))
