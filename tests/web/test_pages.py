@@ -207,6 +207,28 @@ def test_entry_form_shows_previous_month_and_last_year(world: World) -> None:
     assert '<option value="万kWh"' in page.text or "万kWh" in page.text
 
 
+
+def test_pages_show_display_units_while_the_json_keeps_ascii(world: World) -> None:
+    """m³, m², kgCO₂/m², tCO₂ on the pages (one mapping); the JSON keys and units stay ASCII."""
+    client = world.login("region")
+    page = client.get("/overview", params={"year": YEAR}).text
+    twin = client.get("/api/v1/overview", params={"year": YEAR}).json()
+    assert twin["monthly_trend"]["units"]["water_m3"] == "m3"  # the data is unchanged
+    cards = page[page.index('class="pg-cards"'):page.index("</section>")]
+    for shown in ("m³", "kgce/m²", "kgCO₂/m²", "tCO₂", "m³/人"):
+        assert f"<small>{shown}</small>" in cards, shown
+    assert not re.search(r">[^<]*\b(m3|m2|kgCO2)\b[^<]*<", cards), cards
+    units = json.loads(html.unescape(re.search(r'data-label-units="([^"]*)"', page).group(1)))
+    assert units["water_m3"] == "m³" and units["co2_t"] == "tCO₂"
+    screen = client.get("/screen/450321").text
+    assert "<small>m³</small>" in screen and "(kgce/m²)" in screen
+    entry = client.get(f"/entry/{SCHOOL}/{YEAR}/2").text
+    assert '<option value="m3"' not in entry or '<option value="m3">m³</option>' in entry
+    # previous month: the quantity with its unit, the cost with 元 on its own (never "元 kWh")
+    assert re.search(r"4,000\.00 <small>kWh</small>", entry), entry
+    assert not re.search(r"元\s*</small>\s*<small>kWh", entry)
+
+
 def test_entry_warns_before_saving_and_saves_after_confirmation(world: World) -> None:
     client = world.login("region")
     token = csrf(client)

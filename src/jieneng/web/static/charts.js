@@ -13,6 +13,12 @@
       : Number(v).toLocaleString(undefined, { maximumFractionDigits: 2 });
   }
 
+  // the display units (m³, tCO₂) sent by the server in data-label-units; else the data's own
+  function units(el, d) {
+    try { return el.dataset.labelUnits ? JSON.parse(el.dataset.labelUnits) : d.units; }
+    catch (e) { return d.units; }
+  }
+
   var builders = {
     trend: function (d, el, figure) {
       figure = figure || "energy_tce";
@@ -23,7 +29,7 @@
         legend: { top: 0, right: 8, data: [String(d.year), String(d.previous_year)] },
         grid: { left: 64, right: 16, top: 40, bottom: 28 },
         xAxis: { type: "category", data: d.months.map(function (m) { return label.replace("{m}", m); }) },
-        yAxis: { type: "value", name: d.units[figure] },
+        yAxis: { type: "value", name: units(el, d)[figure] },
         series: [
           { name: String(d.year), type: "bar", data: d.current[figure] },
           { name: String(d.previous_year), type: "line", smooth: true, data: d.previous[figure] }
