@@ -148,7 +148,7 @@ def in_process(url: str, picks: dict[str, Any], n: int, warmup: int, budget: flo
 
             def service(user: users.User = user, region: str = region) -> Any:
                 return dashboard.overview(engine, user.scope, region_code=region, year=YEAR,
-                                          factor_set=settings.factor_set)
+                                          default_factor_set=settings.factor_set)
 
             def api_get(query: str = query, headers: dict[str, str] = headers) -> None:
                 resp = api.get(f"/api/v1/overview?{query}", headers=headers)

@@ -16,15 +16,28 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from jieneng.core.categories import categories_under
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.indicators import compute_indicators
+from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.dashboard import explain, overview, ranking
+from jieneng.services.dashboard import (
+    RANKABLE,
+    explain,
+    latest_year,
+    overview,
+    publication,
+    ranking,
+)
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
+from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.imports import import_file
-from jieneng.services.indicators import IndicatorQuery, compute
+from jieneng.services.indicators import IndicatorQuery, _institution_inputs, _total, compute
+from jieneng.storage.indicators import institution_inputs
 from jieneng.storage.institutions import get_institution
+from jieneng.storage.regions import load_regions
 from tests.conftest import PG_URL, _backends
 from tests.sample import SCHOOL, SILENT, Files, write_csv
 
@@ -288,3 +301,97 @@ def test_ranking_scope_and_bad_arguments(ranked_db: Engine) -> None:
     with pytest.raises(ValidationFailed):
         ranking(ranked_db, Scope.everything(), region_code="450300", year=2025,
                 category="021", indicator="energy_per_area_kgce_m2", order="up")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- one-pass ranking / publication
+
+
+def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indicator: str,
+                 order: str) -> tuple[list[tuple[str, int | None, float | None]], float | None]:
+    """The ranking as it was computed before the one-pass version: one
+    ``compute_indicators`` per institution, and the group from ``_total``."""
+    with engine.connect() as conn:
+        fs = resolve_factor_set(conn, region, default=None)
+        tree = RegionTree(load_regions(conn))
+        rows = institution_inputs(conn, year=year, region_codes=tree.subtree(region),
+                                  categories=list(categories_under(category)))
+    province = region[:2] + "0000"
+    denominator = RANKABLE[indicator]
+    ranked, unranked = [], []
+    for row in rows:
+        result = compute_indicators(_institution_inputs(row), fs, year=year,
+                                    province_code=province)
+        value = getattr(result, indicator)
+        if not row["reported"] or not (row[denominator] or 0) > 0:
+            unranked.append((row["credit_code"], value))
+        else:
+            ranked.append((float(value), row["credit_code"]))
+    ranked.sort(key=lambda x: (x[0] if order == "asc" else -x[0], x[1]))
+    out: list[tuple[str, int | None, float | None]] = []
+    for n, (value, code) in enumerate(ranked):
+        rank = out[-1][1] if n and value == ranked[n - 1][0] else n + 1
+        out.append((code, rank, value))
+    group = compute_indicators(_total(_institution_inputs(r) for r in rows), fs, year=year,
+                               province_code=province)
+    return out + [(code, None, value) for code, value in sorted(unranked)], \
+        getattr(group, indicator)
+
+
+@pytest.mark.parametrize("indicator", list(RANKABLE))
+def test_ranking_equals_per_institution_compute(demo: Engine, indicator: str) -> None:
+    for category, order in (("01", "asc"), ("02", "desc"), ("021", "asc"), ("03", "asc")):
+        got = ranking(demo, Scope.everything(), region_code="450300", year=2025,
+                      category=category, indicator=indicator, order=order,
+                      per_page=1000)
+        want, group = _old_ranking(demo, region="450300", year=2025, category=category,
+                                   indicator=indicator, order=order)
+        assert got["rankable_count"] > 0
+        items = got["items"]
+        ranked = [(i["credit_code"], i["rank"], i["value"]) for i in items if i["rankable"]]
+        assert ranked == want[:len(ranked)]  # same order, same ranks, the same floats
+        assert sorted((i["credit_code"], i["value"]) for i in items if not i["rankable"]) \
+            == [(code, value) for code, rank, value in want[len(ranked):]]
+        assert got["group_value"] == group
+        # the category's ratio of sums is that of services.indicators.compute
+        full = compute(demo, IndicatorQuery(region_code="450300", year=2025,
+                                            category=category if category != "02" else None))
+        if category != "02":
+            assert got["group_value"] == pytest.approx(full[indicator], rel=1e-12)
+    # a page shows the items of the full list, with the breakdown of compute_indicators
+    whole = ranking(demo, Scope.everything(), region_code="450300", year=2025, category="02",
+                    indicator=indicator, per_page=1000)
+    page = ranking(demo, Scope.everything(), region_code="450300", year=2025, category="02",
+                   indicator=indicator, page=3, per_page=7)
+    assert page["items"] == whole["items"][14:21]
+
+
+def test_publication_equals_per_institution_compute(demo: Engine) -> None:
+    got = publication(demo, "450300", 2025)
+    with demo.connect() as conn:
+        fs = resolve_factor_set(conn, "450300", default=None)
+        tree = RegionTree(load_regions(conn))
+        rows = institution_inputs(conn, year=2025, region_codes=tree.subtree("450300"))
+    assert sorted(i["credit_code"] for i in got) == sorted(r["credit_code"] for r in rows)
+    by_code = {i["credit_code"]: i for i in got}
+    for row in rows:
+        result = compute_indicators(_institution_inputs(row), fs, year=2025,
+                                    province_code="450000")
+        item = by_code[row["credit_code"]]
+        reported = row["reported"]
+        assert item["energy_tce"] == (result.energy_tce if reported else None)
+        for key in ("energy_per_area_kgce_m2", "energy_per_capita_kgce"):
+            assert item[key] == (getattr(result, key) if reported else None)
+    assert got == sorted(got, key=lambda r: (r["region_code"], r["category"], r["name"]))
+    assert set(got[0]) == {"credit_code", "name", "region_code", "region_name", "category",
+                           "energy_tce", "energy_per_area_kgce_m2", "energy_per_capita_kgce"}
+
+
+def test_latest_year(demo: Engine) -> None:
+    everything = Scope.everything()
+    assert latest_year(demo, everything, "450300") == 2025
+    assert latest_year(demo, everything, "450300", before=2025) == 2024
+    assert latest_year(demo, everything, "450300", before=2023) is None
+    assert latest_year(demo, everything, "450300", months=(1, 6)) == 2025
+    assert latest_year(demo, Scope.region("450321"), None) == 2025
+    with pytest.raises(NotFound):
+        latest_year(demo, Scope.region("450321"), "450302")

@@ -9,6 +9,12 @@ computes them: the storage layer returns additive sums, which become
 :func:`~jieneng.core.indicators.compute_indicators` — the arithmetic lives only
 there. The monthly trend applies the same function to the sums of each month, so
 the twelve months add up to the year.
+
+Ranking and publication cover thousands of institutions: their per-institution
+intensities are formed in one pass from the per-carrier coefficients that
+``compute_indicators`` itself reports (:class:`_Coefficients`, same operations in
+the same order, so the same floats), and ``compute_indicators`` runs only for the
+institutions of the page shown.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from jieneng.core.indicators import (
     yoy,
 )
 from jieneng.core.regions import RegionTree
-from jieneng.core.scope import Scope
+from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import HEADLINE_KEYS, _inputs_from_row, _institution_inputs
 from jieneng.services.scope import Filters, scoped_filters
@@ -294,6 +300,26 @@ def overview(
     return result
 
 
+def latest_year(
+    engine: Engine,
+    scope: Scope,
+    region_code: str | None,
+    *,
+    before: int | None = None,
+    months: tuple[int, int] | None = None,
+) -> int | None:
+    """The latest year (before ``before``, if given) with figures in the scope
+    and region (in ``months``, if given): one query; None without any figure.
+
+    Raises :class:`NotFound` for a region outside the scope.
+    """
+    months = _months(months)
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code)
+        return dashboard_queries.latest_year(conn, before=before, months=months,
+                                             **ctx.kwargs())
+
+
 def _months(months: Sequence[int] | None) -> tuple[int, int] | None:
     if months is None:
         return None
@@ -427,6 +453,88 @@ _REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+def _q(value: Any) -> float:
+    """A stored quantity as :func:`~jieneng.services.indicators._institution_inputs`
+    reads it."""
+    return float(value or 0.0)
+
+
+@dataclass(frozen=True)
+class _Coefficients:
+    """The per-carrier coefficients of the rankable intensities for a factor set,
+    year and province, as :func:`~jieneng.core.indicators.compute_indicators`
+    applies them (taken from its own result, so the rules stay in ``core``).
+
+    An institution's intensity is a linear combination of its own carrier sums;
+    :meth:`intensity` forms it with the operations of ``compute_indicators`` in
+    the same order (carriers in :data:`~jieneng.core.carriers.CARRIERS` order,
+    then one division), so the value is the same float, bit for bit.
+    """
+
+    energy: tuple[tuple[str, float], ...]  # kgce per unit, every carrier counted in energy
+    energy_area: tuple[tuple[str, float], ...]  # the same without the area exclusions
+    co2_area: tuple[tuple[str, float], ...]  # kgCO₂ per unit, with a factor, no exclusions
+
+    @classmethod
+    def of(cls, fs: FactorSet, year: int, ctx: _Context) -> _Coefficients:
+        probe = _compute(AggregateInputs.empty(), fs, year, ctx)
+        excluded = set(probe.basis["area_excluded_carriers"])
+        energy: list[tuple[str, float]] = []
+        energy_area: list[tuple[str, float]] = []
+        co2_area: list[tuple[str, float]] = []
+        for item in probe.by_carrier:
+            code, k, f = item["carrier"], item["kgce_per_unit"], item["co2_kg_per_unit"]
+            if k is not None:
+                energy.append((code, float(k)))
+                if code not in excluded:
+                    energy_area.append((code, float(k)))
+            if f is not None and code not in excluded:
+                co2_area.append((code, float(f)))
+        return cls(tuple(energy), tuple(energy_area), tuple(co2_area))
+
+    @staticmethod
+    def _sum(quantity: Mapping[str, Any], terms: tuple[tuple[str, float], ...]) -> float:
+        total = 0.0
+        for code, k in terms:
+            total += _q(quantity.get(code)) * k
+        return total
+
+    def energy_kgce(self, row: Mapping[str, Any]) -> float:
+        """Σ quantity × kgce of one institution's row [kgce]."""
+        return self._sum(row["quantity"] or {}, self.energy)
+
+    def intensity(self, row: Mapping[str, Any], indicator: str) -> float:
+        """``indicator`` of one institution whose denominator is > 0 (see :data:`RANKABLE`)."""
+        quantity = row["quantity"] or {}
+        if indicator == "energy_per_capita_kgce":
+            return self._sum(quantity, self.energy) / _q(row["occupants"])
+        if indicator == "water_per_capita_m3":
+            return _q(quantity.get("water")) / _q(row["occupants"])
+        if indicator == "energy_per_area_kgce_m2":
+            return self._sum(quantity, self.energy_area) / _q(row["floor_area_m2"])
+        if indicator == "co2_per_area_kg_m2":
+            return self._sum(quantity, self.co2_area) / _q(row["floor_area_m2"])
+        raise ValueError(f"not a rankable indicator: {indicator!r}")
+
+
+def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> AggregateInputs:
+    """The sums behind a ranking's ``group_value``: Σ quantity and Σ ``denominator``
+    over the reported institutions whose ``denominator`` > 0 — the fields of
+    ``_total(_institution_inputs(r) for r in rows)`` that the rankable intensities
+    read, added in the same order (so the same floats), in one pass."""
+    sums: dict[str, float] = {}
+    total = 0.0
+    for row in rows:
+        value = _q(row[denominator])
+        if not row["reported"] or value <= 0:
+            continue
+        for code, quantity in (row["quantity"] or {}).items():
+            sums[code] = sums.get(code, 0.0) + _q(quantity)
+        total += value
+    if denominator == "occupants":
+        return AggregateInputs(quantity_with_occupants=sums, occupants=total)
+    return AggregateInputs(quantity_with_area=sums, floor_area_m2=total)
+
 def ranking(
     engine: Engine,
     scope: Scope,
@@ -469,16 +577,15 @@ def ranking(
         ctx = _context(conn, scope, region_code=region_code, category=category)
         fs = _factors(conn, ctx, default_factor_set)
         rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
-    ranked: list[tuple[float, str, Mapping[str, Any], IndicatorResult]] = []
+    coefficients = _Coefficients.of(fs, year, ctx)
+    ranked: list[tuple[float, str, Mapping[str, Any]]] = []
     unranked: list[tuple[str, Mapping[str, Any], str]] = []
-    for row in rows:  # one compute per institution of the category (not per record)
+    for row in rows:  # one pass over the category; compute_indicators only for the page
         reason = _reason(row, denominator)
         if reason is not None:
             unranked.append((row["credit_code"], row, reason))
             continue
-        result = _compute(_institution_inputs(row), fs, year, ctx)
-        value = getattr(result, indicator)
-        ranked.append((float(value), row["credit_code"], row, result))
+        ranked.append((coefficients.intensity(row, indicator), row["credit_code"], row))
     ranked.sort(key=lambda x: (x[0] if order == "asc" else -x[0], x[1]))
     unranked.sort(key=lambda x: (list(_REASONS).index(x[2]), x[0]))
     ranks: list[int] = []
@@ -500,7 +607,8 @@ def ranking(
     items: list[dict[str, Any]] = []
     for n in window:
         if n < len(ranked):
-            value, _, source, result = ranked[n]
+            value, _, source = ranked[n]
+            result = _compute(_institution_inputs(source), fs, year, ctx)
             item = _rank_item(source, result, ctx, year, months)
             item.update(rank=ranks[n], rankable=True, reason=None, reason_zh=None,
                         reason_en=None, value=value)
@@ -517,7 +625,7 @@ def ranking(
             old_value = getattr(_compute(_institution_inputs(old), fs, year - 1, ctx), indicator)
         item.update(previous_value=old_value, yoy=_change(item["value"], old_value))
         items.append(item)
-    group = _compute(_total(_institution_inputs(r) for r in rows), fs, year, ctx)
+    group = _compute(_group_inputs(rows, denominator), fs, year, ctx)
     formula = FORMULAS[indicator]
     cat = ctx.category_code or ""
     names = {c.code: (c.name_zh, c.name_en) for c in CATEGORIES}
@@ -541,6 +649,50 @@ def ranking(
         "total": total,
         "explain": _explain_key(ctx, year, months),
     }
+
+
+#: Category groups whose institutions together make a region's publication.
+PUBLISHED_CATEGORIES: tuple[str, ...] = ("01", "02", "03")
+
+
+def publication(
+    engine: Engine,
+    region_code: str,
+    year: int,
+    *,
+    scope: Scope | None = None,
+    default_factor_set: str | None = None,
+) -> list[dict[str, Any]]:
+    """Each institution's annual energy use in one pass (公布各单位用能情况).
+
+    Every institution of :data:`PUBLISHED_CATEGORIES` under ``region_code`` that is
+    active or reported in ``year`` (default scope: public), sorted by region,
+    category and name: ``credit_code, name, region_code, region_name, category,
+    energy_tce, energy_per_area_kgce_m2, energy_per_capita_kgce`` — the values
+    :func:`ranking` gives it (None when it did not report or lacks the denominator).
+    """
+    with engine.connect() as conn:
+        ctx = _context(conn, scope or Scope(ScopeKind.PUBLIC), region_code=region_code)
+        fs = _factors(conn, ctx, default_factor_set)
+        categories = [c for code in PUBLISHED_CATEGORIES for c in _categories(code)[1] or ()]
+        rows = queries.institution_inputs(conn, year=year,
+                                          **{**ctx.kwargs(), "categories": categories})
+    coefficients = _Coefficients.of(fs, year, ctx)
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        reported = bool(row["reported"])
+        region = row["region_code"]
+        item: dict[str, Any] = {
+            "credit_code": row["credit_code"], "name": row["name"], "region_code": region,
+            "region_name": ctx.tree.name(region) if region in ctx.tree else region,
+            "category": row["category"],
+            "energy_tce": coefficients.energy_kgce(row) / 1000.0 if reported else None,
+        }
+        for indicator in ("energy_per_area_kgce_m2", "energy_per_capita_kgce"):
+            item[indicator] = (coefficients.intensity(row, indicator)
+                               if _reason(row, RANKABLE[indicator]) is None else None)
+        out.append(item)
+    return sorted(out, key=lambda r: (r["region_code"], r["category"], r["name"]))
 
 
 def _rank_item(row: Mapping[str, Any], result: IndicatorResult, ctx: _Context, year: int,

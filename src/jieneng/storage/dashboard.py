@@ -62,3 +62,40 @@ def monthly_sums(
             "cost_yuan": {c: float(v[2 * n + 1] or 0.0) for n, c in enumerate(CARRIER_CODES)},
         })
     return out
+
+
+def latest_year(
+    conn: Connection,
+    *,
+    before: int | None = None,
+    months: tuple[int, int] | None = None,
+    region_codes: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    department_id: int | None = None,
+    institution_ids: Sequence[int] | None = None,
+) -> int | None:
+    """The latest year (< ``before``) in which an institution of the filters has a
+    figure — in ``months`` (first, last) if given, else in the year — or None.
+
+    One query; "has a figure" is what makes it *reported* in
+    :func:`jieneng.storage.indicators.group_sums` for that period.
+    """
+    i = t.institution
+    if months is None or tuple(months) == (1, 12):
+        cy = t.consumption_year
+        year_col = cy.c.year
+        conds: list[ColumnElement[bool]] = [cy.c.months_reported > 0]
+        source = cy
+    else:
+        cm = t.consumption_month
+        year_col = cm.c.year
+        conds = [cm.c.month.between(*months)]
+        source = cm
+    if before is not None:
+        conds.append(year_col < before)
+    scoped = select(i.c.id).where(
+        *_filters(conn, region_codes=region_codes, categories=categories,
+                  department_id=department_id, institution_ids=institution_ids))
+    stmt = select(func.max(year_col)).where(source.c.institution_id.in_(scoped), *conds)
+    value = conn.execute(stmt).scalar()
+    return None if value is None else int(value)

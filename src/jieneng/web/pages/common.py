@@ -68,8 +68,9 @@ def latest_overview(
     """:func:`jieneng.services.dashboard.overview` for ``year`` or, when None, for
     the latest year with data up to ``before - 1`` (default: this calendar year).
 
-    The first year tried is answered whatever it holds when no earlier year has
-    data either (an empty overview, not an error).
+    The year is found by one query (:func:`jieneng.services.dashboard.latest_year`),
+    looking back at most :data:`LOOKBACK_YEARS` years; without data there, the
+    first year is answered (an empty overview, not an error).
     """
     def call(y: int) -> dict[str, Any]:
         return dashboard.overview(engine, scope, region_code=region_code, year=y,
@@ -78,14 +79,11 @@ def latest_overview(
     if year is not None:
         return call(year)
     start = (before - 1) if before is not None else date.today().year
-    first: dict[str, Any] | None = None
-    for y in range(start, start - LOOKBACK_YEARS, -1):
-        result = call(y)
-        if result["institutions_reported"]:
-            return result
-        first = first or result
-    assert first is not None
-    return first
+    latest = dashboard.latest_year(engine, scope, region_code, before=start + 1,
+                                   months=months)
+    if latest is None or latest <= start - LOOKBACK_YEARS:
+        return call(start)  # no data in the window: the first year tried, empty
+    return call(latest)
 
 
 def previous_month(today: date | None = None) -> tuple[int, int]:

@@ -51,46 +51,10 @@ _FIGURES = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
             "institutions_expected", "institutions_reported")
 _HEADLINE = _FIGURES[:7]
 _TREND = ("energy_tce", "water_m3", "co2_t")
-#: Groups whose rankings together list every institution of a region.
-_ALL_CATEGORIES = ("01", "02", "03")
-_PER_PAGE = 1000
 
 
 def _pick(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: data.get(k) for k in keys}
-
-
-def _ranked(engine: Engine, region: str, year: int, category: str, indicator: str,
-            factor_set: str) -> list[dict[str, Any]]:
-    """Every institution of a category with its value of ``indicator`` (all pages)."""
-    items: list[dict[str, Any]] = []
-    page_no = 1
-    while True:
-        data = dashboard.ranking(engine, PUBLIC, region_code=region, year=year,
-                                 category=category, indicator=indicator, page=page_no,
-                                 per_page=_PER_PAGE, default_factor_set=factor_set)
-        items += data["items"]
-        if page_no * _PER_PAGE >= data["total"]:
-            return items
-        page_no += 1
-
-
-def _publication(engine: Engine, region: str, year: int, factor_set: str
-                 ) -> list[dict[str, Any]]:
-    """Each institution's annual energy, per area and per capita (service values)."""
-    out: dict[str, dict[str, Any]] = {}
-    for category in _ALL_CATEGORIES:
-        for indicator in ("energy_per_area_kgce_m2", "energy_per_capita_kgce"):
-            for item in _ranked(engine, region, year, category, indicator, factor_set):
-                reported = item["reason"] != "not_reported"
-                row = out.setdefault(item["credit_code"], {
-                    "credit_code": item["credit_code"], "name": item["name"],
-                    "region_code": item["region_code"], "region_name": item["region_name"],
-                    "category": item["category"],
-                    "energy_tce": item["energy_tce"] if reported else None,
-                })
-                row[indicator] = item["value"] if reported else None
-    return sorted(out.values(), key=lambda r: (r["region_code"], r["category"], r["name"]))
 
 
 def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, Any]:
@@ -120,7 +84,8 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
              "yoy": _pick(g["yoy"], _HEADLINE)}
             for g in data["by_child_region"]
         ],
-        "institutions": _publication(engine, region, year, settings.factor_set),
+        "institutions": dashboard.publication(engine, region, year, scope=PUBLIC,
+                                              default_factor_set=settings.factor_set),
     }
 
 
