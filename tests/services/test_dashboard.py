@@ -34,7 +34,7 @@ from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.imports import import_file
-from jieneng.services.indicators import IndicatorQuery, _institution_inputs, _total, compute
+from jieneng.services.indicators import IndicatorQuery, _total, compute, inputs_of_institution
 from jieneng.storage.indicators import institution_inputs
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.regions import load_regions
@@ -319,7 +319,7 @@ def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indic
     denominator = RANKABLE[indicator]
     ranked, unranked = [], []
     for row in rows:
-        result = compute_indicators(_institution_inputs(row), fs, year=year,
+        result = compute_indicators(inputs_of_institution(row), fs, year=year,
                                     province_code=province)
         value = getattr(result, indicator)
         if not row["reported"] or not (row[denominator] or 0) > 0:
@@ -331,7 +331,7 @@ def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indic
     for n, (value, code) in enumerate(ranked):
         rank = out[-1][1] if n and value == ranked[n - 1][0] else n + 1
         out.append((code, rank, value))
-    group = compute_indicators(_total(_institution_inputs(r) for r in rows), fs, year=year,
+    group = compute_indicators(_total(inputs_of_institution(r) for r in rows), fs, year=year,
                                province_code=province)
     return out + [(code, None, value) for code, value in sorted(unranked)], \
         getattr(group, indicator)
@@ -374,7 +374,7 @@ def test_publication_equals_per_institution_compute(demo: Engine) -> None:
     assert sorted(i["credit_code"] for i in got) == sorted(r["credit_code"] for r in rows)
     by_code = {i["credit_code"]: i for i in got}
     for row in rows:
-        result = compute_indicators(_institution_inputs(row), fs, year=2025,
+        result = compute_indicators(inputs_of_institution(row), fs, year=2025,
                                     province_code="450000")
         item = by_code[row["credit_code"]]
         reported = row["reported"]

@@ -38,7 +38,7 @@ from jieneng.core.indicators import (
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.factor_choice import resolve_factor_set
-from jieneng.services.indicators import HEADLINE_KEYS, _inputs_from_row, _institution_inputs
+from jieneng.services.indicators import HEADLINE_KEYS, inputs_from_group, inputs_of_institution
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import indicators as queries
@@ -192,7 +192,7 @@ def _grouped(
     groups: dict[tuple[str, str], AggregateInputs] = {}
     for row in queries.group_sums(conn, year=year, months=months, **ctx.kwargs()):
         key = (row["region_code"], row["category"])
-        groups[key] = groups.get(key, AggregateInputs.empty()) + _inputs_from_row(row)
+        groups[key] = groups.get(key, AggregateInputs.empty()) + inputs_from_group(row)
     for row in queries.expected_counts(conn, year=year, months=months, **ctx.kwargs()):
         key = (row["region_code"], row["category"])
         expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
@@ -454,7 +454,7 @@ _REASONS: dict[str, tuple[str, str]] = {
 
 
 def _q(value: Any) -> float:
-    """A stored quantity as :func:`~jieneng.services.indicators._institution_inputs`
+    """A stored quantity as :func:`~jieneng.services.indicators.inputs_of_institution`
     reads it."""
     return float(value or 0.0)
 
@@ -520,7 +520,7 @@ class _Coefficients:
 def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> AggregateInputs:
     """The sums behind a ranking's ``group_value``: Σ quantity and Σ ``denominator``
     over the reported institutions whose ``denominator`` > 0 — the fields of
-    ``_total(_institution_inputs(r) for r in rows)`` that the rankable intensities
+    ``_total(inputs_of_institution(r) for r in rows)`` that the rankable intensities
     read, added in the same order (so the same floats), in one pass."""
     sums: dict[str, float] = {}
     total = 0.0
@@ -608,13 +608,13 @@ def ranking(
     for n in window:
         if n < len(ranked):
             value, _, source = ranked[n]
-            result = _compute(_institution_inputs(source), fs, year, ctx)
+            result = _compute(inputs_of_institution(source), fs, year, ctx)
             item = _rank_item(source, result, ctx, year, months)
             item.update(rank=ranks[n], rankable=True, reason=None, reason_zh=None,
                         reason_en=None, value=value)
         else:
             _, source, reason = unranked[n - len(ranked)]
-            result = _compute(_institution_inputs(source), fs, year, ctx)
+            result = _compute(inputs_of_institution(source), fs, year, ctx)
             item = _rank_item(source, result, ctx, year, months)
             zh, en = _REASONS[reason]
             item.update(rank=None, rankable=False, reason=reason, reason_zh=zh,
@@ -622,7 +622,7 @@ def ranking(
         old = previous.get(int(source["institution_id"]))
         old_value = None
         if old is not None and _reason(old, denominator) is None:
-            old_value = getattr(_compute(_institution_inputs(old), fs, year - 1, ctx), indicator)
+            old_value = getattr(_compute(inputs_of_institution(old), fs, year - 1, ctx), indicator)
         item.update(previous_value=old_value, yoy=_change(item["value"], old_value))
         items.append(item)
     group = _compute(_group_inputs(rows, denominator), fs, year, ctx)
@@ -766,7 +766,7 @@ def explain(
     start = (page - 1) * per_page
     items = []
     for row in rows[start:start + per_page]:
-        result = _compute(_institution_inputs(row), fs, year, ctx)
+        result = _compute(inputs_of_institution(row), fs, year, ctx)
         reported = bool(row["reported"])
         items.append({
             "credit_code": row["credit_code"], "name": row["name"],

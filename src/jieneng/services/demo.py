@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from jieneng.demo.generate import write_demo_files
 from jieneng.services.database import open_database
-from jieneng.services.imports import ImportKind, Progress, _noop, import_file
+from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.settings import data_dir
 from jieneng.storage import meta
 
@@ -48,7 +48,7 @@ class DemoSummary:
         return f"{state}; 文件 files: {self.files_dir}; {counts}"
 
 
-def build_demo(url: str, *, rebuild: bool = False, progress: Progress = _noop) -> DemoSummary:
+def build_demo(url: str, *, rebuild: bool = False, progress: Progress = no_progress) -> DemoSummary:
     """Build the demo into ``url`` (created if needed); ``rebuild`` re-imports everything."""
     engine = open_database(url)
     try:

@@ -61,7 +61,7 @@ class ImportReport:
 Progress = Callable[[str], None]
 
 
-def _noop(_stage: str) -> None:
+def no_progress(_stage: str) -> None:
     return None
 
 
@@ -73,7 +73,7 @@ def import_file(
     dry_run: bool = False,
     max_bytes: int = 50 * 1024 * 1024,
     source: str = "file",
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     actor: Actor | None = None,
 ) -> ImportReport:
     """Validate ``path`` as ``kind`` and, unless ``dry_run``, store it atomically.

@@ -169,11 +169,11 @@ def _grouped_inputs(
     )
     if query.group_by == "institution":
         rows = queries.institution_inputs(conn, year=year, months=query.months, **filters)
-        return {_institution_key(row): _institution_inputs(row) for row in rows}
+        return {_institution_key(row): inputs_of_institution(row) for row in rows}
     groups: dict[tuple[Any, ...], AggregateInputs] = {}
     for row in queries.group_sums(conn, year=year, months=query.months, **filters):
         key = (row["region_code"], row["category"])
-        groups[key] = groups.get(key, AggregateInputs.empty()) + _inputs_from_row(row)
+        groups[key] = groups.get(key, AggregateInputs.empty()) + inputs_from_group(row)
     for row in queries.expected_counts(conn, year=year, months=query.months, **filters):
         key = (row["region_code"], row["category"])
         expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
@@ -185,7 +185,7 @@ def _institution_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
     return (row["credit_code"], row["name"], row["region_code"], row["category"])
 
 
-def _inputs_from_row(row: Mapping[str, Any]) -> AggregateInputs:
+def inputs_from_group(row: Mapping[str, Any]) -> AggregateInputs:
     return AggregateInputs(
         institutions_expected=0,
         institutions_reported=int(row["institutions_reported"]),
@@ -198,7 +198,7 @@ def _inputs_from_row(row: Mapping[str, Any]) -> AggregateInputs:
     )
 
 
-def _institution_inputs(row: Mapping[str, Any]) -> AggregateInputs:
+def inputs_of_institution(row: Mapping[str, Any]) -> AggregateInputs:
     """One institution's inputs; it is expected when active or when it reported."""
     reported = bool(row["reported"])
     quantity = {c: float(v or 0.0) for c, v in (row["quantity"] or {}).items()}
