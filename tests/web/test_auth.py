@@ -134,3 +134,85 @@ def test_secure_cookie_in_production(world: World, db_url: str) -> None:
         assert "secure" in page.headers["set-cookie"].lower()
     finally:
         app.state.engine.dispose()
+
+
+def test_login_and_logout_are_audited_without_secrets(world: World) -> None:
+    client = world.client()
+    assert _login(world, client, "yangshuo", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert client.post("/logout", data={"csrf_token": csrf(client)}).status_code == 303
+    failed = world.client()
+    assert _login(world, failed, "yangshuo", "wrong-password").status_code == 401  # type: ignore[attr-defined]
+    with world.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_log).where(t.audit_log.c.action.like("auth.%"))
+            .order_by(t.audit_log.c.id)
+        ).all()
+    uid = world.users["region"].id
+    assert [(r.action, r.username, r.user_id, r.object_type, r.object_id) for r in rows] == [
+        ("auth.login", "yangshuo", uid, "user", str(uid)),
+        ("auth.logout", "yangshuo", uid, "user", str(uid)),
+    ]  # a failed login is not an auth.login
+    for r in rows:
+        text = f"{r.before} {r.after}"
+        assert PASSWORD not in text and "argon2" not in text
+
+
+def _change(client: object, current: str, new: str, confirm: str | None = None) -> object:
+    return client.post("/account/password", data={  # type: ignore[attr-defined]
+        "csrf_token": csrf(client), "current_password": current,  # type: ignore[arg-type]
+        "password": new, "password_confirm": new if confirm is None else confirm,
+    })
+
+
+def _password_hash(world: World, role: str) -> str:
+    with world.engine.connect() as conn:
+        return str(conn.execute(select(t.app_user.c.password_hash).where(
+            t.app_user.c.id == world.users[role].id)).scalar_one())
+
+
+def test_user_changes_own_password(world: World) -> None:
+    other = world.login("institution")
+    client = world.login("institution")
+    token = client.post("/api/v1/tokens", json={"name": "script"},
+                        headers={"X-CSRF-Token": csrf(client)}).json()["token"]
+    old_hash = _password_hash(world, "institution")
+    response = _change(client, PASSWORD, "my-new-password")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert "密码已修改" in response.text  # type: ignore[attr-defined]
+    new_hash = _password_hash(world, "institution")
+    assert new_hash != old_hash and new_hash.startswith("$argon2id$")
+    assert "my-new-password" not in new_hash
+    # this session goes on; the other one ends, as after an administrator's reset
+    assert client.get("/api/v1/me").status_code == 200
+    assert other.get("/api/v1/me").status_code == 401
+    # API tokens are kept, as after an administrator's reset
+    me = world.client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    username = world.users["institution"].username
+    assert _login(world, world.client(), username, PASSWORD).status_code == 401  # type: ignore[attr-defined]
+    assert _login(world, world.client(), username, "my-new-password").status_code == 303  # type: ignore[attr-defined]
+    with world.engine.connect() as conn:
+        entry = conn.execute(select(t.audit_log).where(t.audit_log.c.action == "user.password")
+                             ).one()
+    assert entry.username == username and entry.object_id == str(world.users["institution"].id)
+    assert "my-new-password" not in f"{entry.before}{entry.after}" and "argon2" not in entry.after
+
+
+def test_wrong_current_password_changes_nothing(world: World) -> None:
+    client = world.login("viewer")
+    old_hash = _password_hash(world, "viewer")
+    wrong = _change(client, "not-my-password", "my-new-password")
+    assert wrong.status_code == 422  # type: ignore[attr-defined]
+    text = wrong.text  # type: ignore[attr-defined]
+    field = text.index('name="current_password"')
+    error = text.index('class="field-error">当前密码错误')
+    assert field < error < text.index('name="password"')  # beside the field
+    short = _change(client, PASSWORD, "short")
+    assert short.status_code == 422 and "至少 8 个字符" in short.text  # type: ignore[attr-defined]
+    differ = _change(client, PASSWORD, "my-new-password", "my-other-password")
+    assert differ.status_code == 422 and "不一致" in differ.text  # type: ignore[attr-defined]
+    assert _password_hash(world, "viewer") == old_hash
+    assert client.get("/api/v1/me").status_code == 200
+    with world.engine.connect() as conn:
+        assert conn.execute(select(t.audit_log).where(
+            t.audit_log.c.action == "user.password")).first() is None

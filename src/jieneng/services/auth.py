@@ -62,6 +62,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the stored Argon2 hash."""
+    return _verify(password_hash, password)
+
+
 def session_fingerprint(password_hash: str) -> str:
     """Short digest of the password hash kept in the session (a reset ends sessions)."""
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
@@ -116,9 +121,17 @@ def authenticate(
         if _hasher.check_needs_rehash(password_hash):
             password_hash = values["password_hash"] = _hasher.hash(password)
         store.update_user(conn, row.id, **values)
+        # the success is audited with the counter reset (no password, no hash, no fingerprint)
+        audit.record(conn, actor, "auth.login", "user", row.id)
         fresh = store.get_user(conn, row.id)
         assert fresh is not None
     return User.from_row(fresh), session_fingerprint(password_hash)
+
+
+def logout(engine: Engine, user: User) -> None:
+    """Audit the end of a session (``auth.logout``); the caller clears the cookie."""
+    with engine.begin() as conn:
+        audit.record(conn, user.actor, "auth.logout", "user", user.id)
 
 
 def user_for_session(engine: Engine, user_id: int, fingerprint: str) -> User | None:

@@ -29,7 +29,12 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
-from jieneng.services.auth import hash_password, validate_password
+from jieneng.services.auth import (
+    hash_password,
+    session_fingerprint,
+    validate_password,
+    verify_password,
+)
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as store
 from jieneng.storage.users import UserRow
@@ -330,6 +335,29 @@ def update_user(
         audit.record(conn, actor, action, "user", user_id,
                      before=changes_before, after=changes_after)
     return after
+
+
+def change_own_password(engine: Engine, user: User, current: str, new: str) -> str:
+    """A user changes their own password; the new session fingerprint is returned.
+
+    The current password is checked first (``ValidationFailed`` on field
+    ``current_password``, nothing changes). As with an administrator's reset, the
+    new fingerprint ends every other session of the account; API tokens are kept
+    (they are separate credentials, revoked one by one on ``/account``).
+    """
+    with engine.begin() as conn:
+        row = store.get_user(conn, user.id)
+        if row is None:
+            raise NotFound(f"用户 {user.id} 不存在", f"user {user.id} does not exist")
+        if not verify_password(row.password_hash, current):
+            raise ValidationFailed("当前密码错误", "the current password is wrong",
+                                   field="current_password")
+        validate_password(new)
+        password_hash = hash_password(new)
+        store.update_user(conn, user.id, password_hash=password_hash)
+        audit.record(conn, user.actor, "user.password", "user", user.id,
+                     before={"password": "***"}, after={"password": "*** (changed)"})
+    return session_fingerprint(password_hash)
 
 
 def _refuse_self_lockout(

@@ -1,4 +1,4 @@
-"""My account: API tokens (created here, shown once, revocable)."""
+"""My account: change my password; API tokens (created here, shown once, revocable)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import ValidationFailed
-from jieneng.services import auth
-from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.services import auth, users
+from jieneng.web.deps import SESSION_FINGERPRINT, CurrentUser, EngineDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -41,3 +41,30 @@ def create_token(
 def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> Response:
     auth.revoke_token(engine, user, token_id)
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request, user: CurrentUser, engine: EngineDep,
+    current_password: Annotated[str, Form(max_length=1024)],
+    password: Annotated[str, Form(max_length=1024)],
+    password_confirm: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Change the caller's own password (the current one is required)."""
+    errors: dict[str, str] = {}
+    if password != password_confirm:
+        errors["password_confirm"] = "mismatch"
+    else:
+        try:
+            fingerprint = users.change_own_password(engine, user, current_password, password)
+        except ValidationFailed as err:
+            field = str(err.details.get("field") or "password")
+            errors[field] = err.message(domain_lang(lang_of(request)))
+    if errors:
+        context = {"tokens": auth.list_tokens(engine, user), "password_errors": errors}
+        return render(request, "account.html", context, status_code=422)
+    # this session stays signed in; every other one no longer matches the fingerprint
+    request.session[SESSION_FINGERPRINT] = fingerprint
+    changed: dict[str, object] = {"tokens": auth.list_tokens(engine, user),
+                                   "password_changed": True}
+    return render(request, "account.html", changed)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.services.auth import AuthenticationFailed, authenticate
+from jieneng.services.auth import logout as audit_logout
 from jieneng.web.deps import (
     SESSION_CSRF,
     SESSION_FINGERPRINT,
@@ -69,6 +70,7 @@ async def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: CurrentUser) -> Response:
+def logout(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
+    audit_logout(engine, user)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
