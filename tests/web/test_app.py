@@ -33,6 +33,32 @@ def test_no_cdn_anywhere() -> None:
         assert not re.search(r"(src|href)=[\"']//", text), path
 
 
+def test_templates_hold_no_inline_script() -> None:
+    """The Content-Security-Policy allows scripts from /static only: no inline code."""
+    for path in WEB.rglob("*.html"):
+        text = path.read_text("utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son[a-z]+\s*=|javascript:|hx-on", text, re.I), path
+
+
+def test_content_security_policy_on_html_only(world: World) -> None:
+    login = world.client().get("/login")
+    assert login.headers["content-security-policy"] == web_app.CONTENT_SECURITY_POLICY
+    client = world.login("region")
+    for path in ("/", "/account", "/api/v1/docs", "/no-such-page"):
+        response = client.get(path)
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert response.headers["content-security-policy"] == web_app.CONTENT_SECURITY_POLICY
+    assert "script-src 'self';" in web_app.CONTENT_SECURITY_POLICY
+    assert "unsafe-eval" not in web_app.CONTENT_SECURITY_POLICY
+    for path in ("/api/v1/me", "/static/app.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "content-security-policy" not in response.headers, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
 @pytest.mark.parametrize(("role", "nav", "hidden"), [
     ("admin", ["概览", "名录", "数据填报", "导入", "大屏", "管理"], []),
     ("region", ["概览", "名录", "数据填报", "导入", "大屏"], ["/admin/users"]),

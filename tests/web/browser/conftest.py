@@ -94,10 +94,16 @@ def page(live_server: str, browser: Browser) -> Iterator[Page]:
         viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server
     )
     context.set_default_timeout(10_000)
+    violations: list[str] = []
     try:
-        yield context.new_page()
+        page = context.new_page()
+        # chromium reports what the Content-Security-Policy blocked on the console
+        page.on("console", lambda m: violations.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        yield page
     finally:
         context.close()
+    assert violations == [], f"blocked by the Content-Security-Policy: {violations}"
 
 
 @dataclass
