@@ -68,35 +68,27 @@ _NEW, _UNCHANGED, _REVISED = "new", "unchanged", "revised"
 #: PostgreSQL classification: a current figure of a staged month that the write leaves alone.
 _KEPT = "kept"
 
-_stage = temp_table(
-    "_jn_consumption_stage",
-    Column("institution_id", Integer, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("month", SmallInteger, primary_key=True),
-    Column("carrier", String(32), primary_key=True),
-    Column("quantity", Float(53)),
-    Column("cost_yuan", Float(53)),
-    Column("entered_value", Text),
-    Column("entered_unit", Text),
-    Column("prev_id", BigInteger),
-    Column("prev_revision", Integer),
-    Column("status", String(9)),
-)
+def _figure_columns(*, keyed: bool) -> list[Column[Any]]:
+    """Columns of a staged figure: the key (a primary key when ``keyed``), the values
+    as typed, and the classification against the current record."""
+    return [
+        Column("institution_id", Integer, primary_key=keyed, nullable=False),
+        Column("year", SmallInteger, primary_key=keyed, nullable=False),
+        Column("month", SmallInteger, primary_key=keyed, nullable=False),
+        Column("carrier", String(32), primary_key=keyed, nullable=False),
+        Column("quantity", Float(53)),
+        Column("cost_yuan", Float(53)),
+        Column("entered_value", Text),
+        Column("entered_unit", Text),
+        Column("prev_id", BigInteger),
+        Column("prev_revision", Integer),
+        Column("status", String(9), nullable=keyed),
+    ]
+
+
+_stage = temp_table("_jn_consumption_stage", *_figure_columns(keyed=True))
 #: PostgreSQL: the staged figures with their classification (see _write_general).
-_classified = temp_table(
-    "_jn_consumption_classified",
-    Column("institution_id", Integer, nullable=False),
-    Column("year", SmallInteger, nullable=False),
-    Column("month", SmallInteger, nullable=False),
-    Column("carrier", String(32), nullable=False),
-    Column("quantity", Float(53)),
-    Column("cost_yuan", Float(53)),
-    Column("entered_value", Text),
-    Column("entered_unit", Text),
-    Column("prev_id", BigInteger),
-    Column("prev_revision", Integer),
-    Column("status", String(9), nullable=False),
-)
+_classified = temp_table("_jn_consumption_classified", *_figure_columns(keyed=False))
 _month_keys = temp_table(
     "_jn_month_keys",
     Column("institution_id", Integer, primary_key=True),
