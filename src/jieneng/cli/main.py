@@ -159,36 +159,28 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="只校验不写入 vali
 FormatOpt = Annotated[Fmt, typer.Option("--format", help="输出格式 output format")]
 
 
-@import_app.command("regions")
-@handles_errors
-def import_regions(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
-    """行政区划 Regions: 行政区划代码, 名称, 上级代码."""
-    _import("regions", file, dry_run, fmt)
+IMPORT_KINDS: dict[str, str] = {
+    "regions": "行政区划 Regions: 行政区划代码, 名称, 上级代码.",
+    "institutions": "名录库 Institutions: 统一社会信用代码, 单位名称, 行政区划代码, 单位类别, …",
+    "profiles": "年度基本信息 Yearly profiles: 用能人数, 建筑面积, 车辆 …",
+    "consumption": "月度能耗 Monthly consumption, wide (电(千瓦时) …) or long "
+    "(能源品种, 数量, 单位).",
+}
 
 
-@import_app.command("institutions")
-@handles_errors
-def import_institutions(
-    file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table
-) -> None:
-    """名录库 Institutions: 统一社会信用代码, 单位名称, 行政区划代码, 单位类别, …"""
-    _import("institutions", file, dry_run, fmt)
+def _import_command(kind: str, doc: str) -> None:
+    """Register ``jieneng import KIND FILE [--dry-run] [--format]``."""
+
+    @handles_errors
+    def command(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
+        _import(kind, file, dry_run, fmt)
+
+    command.__doc__ = doc
+    import_app.command(kind)(command)
 
 
-@import_app.command("profiles")
-@handles_errors
-def import_profiles(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
-    """年度基本信息 Yearly profiles: 用能人数, 建筑面积, 车辆 …"""
-    _import("profiles", file, dry_run, fmt)
-
-
-@import_app.command("consumption")
-@handles_errors
-def import_consumption(
-    file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table
-) -> None:
-    """月度能耗 Monthly consumption, wide (电(千瓦时) …) or long (能源品种, 数量, 单位)."""
-    _import("consumption", file, dry_run, fmt)
+for _kind, _doc in IMPORT_KINDS.items():
+    _import_command(_kind, _doc)
 
 
 # ---------------------------------------------------------------- template
