@@ -1,0 +1,482 @@
+"""Reporting tasks (填报任务): periods, task states and who may move a task.
+
+The supervising office (管理机构) opens a reporting period — 月报 for one month,
+年报 for one year — for its subtree; every active institution in scope gets one
+task. This module is the pure state machine of such a task; storage keeps the
+current state and one :class:`Transition` row per move.
+
+States and moves (``dept_approved`` exists only with a department step)::
+
+    from            action         by                   to
+    not_started     save           filer                in_progress
+    in_progress     save           filer                in_progress
+    returned        save           filer                in_progress
+    in_progress     submit         filer                submitted
+    submitted       withdraw       filer                in_progress
+    submitted       dept_approve   department_reviewer  dept_approved   (department step)
+    submitted       dept_return    department_reviewer  returned        (department step)
+    dept_approved   reopen         department_reviewer  in_progress     (department step)
+    dept_approved   approve        office_reviewer      approved        (department step)
+    dept_approved   return         office_reviewer      returned        (department step)
+    submitted       approve        office_reviewer      approved        (no department step)
+    submitted       return         office_reviewer      returned        (no department step)
+    approved        reopen         office_reviewer      in_progress
+
+Who acts (:class:`ActorRole`) is decided by the caller from the user's account
+and the task's institution; the core only checks the role against the action.
+
+Design decisions
+----------------
+- Figures are editable only in ``not_started``, ``in_progress`` and ``returned``
+  (:func:`is_locked` is true for ``submitted``, ``dept_approved`` and
+  ``approved``). A filer who wants to change a submitted task withdraws it first;
+  a change after approval needs the reviewer to ``reopen`` it (reason required),
+  and the revision history of the figures keeps both versions.
+- The review chain is fixed by :class:`ReviewConfig`: with a department step a
+  submitted task goes department → office, and the office cannot skip the
+  department; without it the office reviews ``submitted`` tasks directly. The
+  caller decides per task (e.g. the region enables the step *and* the institution
+  has a competent department). A task already in ``dept_approved`` when the step
+  is switched off can still be approved or returned by the office.
+- ``admin`` may perform every action (on behalf of anyone); the legality of the
+  move from the current state is still checked, so an admin cannot skip steps.
+- Checks run in a fixed order so the caller gets the most useful error:
+  role (:class:`NotPermitted`) → state and configuration (:class:`Conflict`) →
+  reason and findings (:class:`ValidationFailed`).
+
+References
+----------
+- 公共机构能源资源消费统计调查制度: 月报/年报 reporting by institutions, review by the
+  competent department and the 机关事务管理 office of each level (逐级审核).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from .exceptions import Conflict, NotPermitted, ValidationFailed
+
+# --------------------------------------------------------------------------- periods
+
+#: Years a reporting period may have (the statistics system began in the 2000s).
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+class PeriodKind(StrEnum):
+    """Kind of reporting period; the value is the stable code."""
+
+    MONTHLY = "monthly"
+    ANNUAL = "annual"
+
+    def label(self, lang: str = "zh") -> str:
+        """``月报`` / ``monthly report`` …"""
+        return _PERIOD_LABELS[self][1 if lang.startswith("en") else 0]
+
+
+_PERIOD_LABELS = {
+    PeriodKind.MONTHLY: ("月报", "monthly report"),
+    PeriodKind.ANNUAL: ("年报", "annual report"),
+}
+
+_PERIOD_RE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$|^(\d{4})年(?:(\d{1,2})月)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A reporting period: a month (``month`` 1–12) or a whole year (``month`` None).
+
+    Build with :meth:`monthly`, :meth:`annual` or :meth:`parse`; the constructor
+    validates. Sort with :meth:`sort_key` (the year before its months).
+    """
+
+    year: int
+    month: int | None = None
+
+    def __post_init__(self) -> None:
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise ValidationFailed(
+                f"报告期年份 {self.year} 超出范围 {MIN_YEAR}–{MAX_YEAR}",
+                f"reporting year {self.year} outside {MIN_YEAR}–{MAX_YEAR}",
+            )
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise ValidationFailed(
+                f"报告期月份 {self.month} 须在 1–12 之间",
+                f"reporting month {self.month} must be between 1 and 12",
+            )
+
+    @classmethod
+    def monthly(cls, year: int, month: int) -> Period:
+        """The 月报 period of ``year``-``month``."""
+        return cls(year, month)
+
+    @classmethod
+    def annual(cls, year: int) -> Period:
+        """The 年报 period of ``year``."""
+        return cls(year, None)
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``"2025-03"``, ``"2025-3"``, ``"2025年3月"`` (monthly) or ``"2025"``,
+        ``"2025年"`` (annual)."""
+        match = _PERIOD_RE.match(text.strip())
+        if match is None:
+            raise ValidationFailed(
+                f"无法识别的报告期 {text!r}，应为 2025-03（月报）或 2025（年报）",
+                f"unrecognised reporting period {text!r}; expected 2025-03 (monthly) "
+                "or 2025 (annual)",
+            )
+        year, month = match.group(1) or match.group(3), match.group(2) or match.group(4)
+        return cls(int(year), int(month) if month is not None else None)
+
+    @property
+    def kind(self) -> PeriodKind:
+        return PeriodKind.ANNUAL if self.month is None else PeriodKind.MONTHLY
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        """Calendar months covered: ``(3,)`` for a month, 1–12 for a year."""
+        return tuple(range(1, 13)) if self.month is None else (self.month,)
+
+    def sort_key(self) -> tuple[int, int]:
+        """(year, month or 0): the annual period sorts before the months of its year."""
+        return (self.year, self.month or 0)
+
+    def format(self) -> str:
+        """The stable text form, inverse of :meth:`parse`: ``2025-03`` or ``2025``."""
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+    def label(self, lang: str = "zh") -> str:
+        """Display text: ``2025年3月`` / ``2025年`` or ``2025-03`` / ``2025``."""
+        if lang.startswith("en"):
+            return self.format()
+        return f"{self.year}年" if self.month is None else f"{self.year}年{self.month}月"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+# --------------------------------------------------------------------------- states
+
+
+class TaskState(StrEnum):
+    """State of a reporting task; the value is the stable code stored and sent."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    DEPT_APPROVED = "dept_approved"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+    def label(self, lang: str = "zh") -> str:
+        """``未录入`` / ``not started`` …"""
+        return _STATE_LABELS[self][1 if lang.startswith("en") else 0]
+
+
+_STATE_LABELS = {
+    TaskState.NOT_STARTED: ("未录入", "not started"),
+    TaskState.IN_PROGRESS: ("录入中", "in progress"),
+    TaskState.SUBMITTED: ("已上报", "submitted"),
+    TaskState.DEPT_APPROVED: ("部门已审核", "approved by department"),
+    TaskState.APPROVED: ("已审核", "approved"),
+    TaskState.RETURNED: ("已退回", "returned"),
+}
+
+
+class Action(StrEnum):
+    """What an actor does to a task; the value is the stable code."""
+
+    SAVE = "save"
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    DEPT_APPROVE = "dept_approve"
+    DEPT_RETURN = "dept_return"
+    APPROVE = "approve"
+    RETURN = "return"
+    REOPEN = "reopen"
+
+    def label(self, lang: str = "zh") -> str:
+        """``保存`` / ``save`` …"""
+        return _ACTION_LABELS[self][1 if lang.startswith("en") else 0]
+
+
+_ACTION_LABELS = {
+    Action.SAVE: ("保存", "save"),
+    Action.SUBMIT: ("上报", "submit"),
+    Action.WITHDRAW: ("撤回", "withdraw"),
+    Action.DEPT_APPROVE: ("部门审核通过", "approve (department)"),
+    Action.DEPT_RETURN: ("部门退回", "return (department)"),
+    Action.APPROVE: ("审核通过", "approve"),
+    Action.RETURN: ("退回", "return"),
+    Action.REOPEN: ("重新打开", "reopen"),
+}
+
+
+class ActorRole(StrEnum):
+    """Who acts, relative to the task (mapped from the account by the caller).
+
+    - ``filer`` — the institution's own user, or a region/department user entering
+      figures on its behalf (统计员);
+    - ``department_reviewer`` — the competent department (主管部门) of the institution;
+    - ``office_reviewer`` — the supervising office (管理机构) of the period;
+    - ``admin`` — system administrator: may perform every action.
+    """
+
+    FILER = "filer"
+    DEPARTMENT_REVIEWER = "department_reviewer"
+    OFFICE_REVIEWER = "office_reviewer"
+    ADMIN = "admin"
+
+    def label(self, lang: str = "zh") -> str:
+        return _ROLE_LABELS[self][1 if lang.startswith("en") else 0]
+
+
+_ROLE_LABELS = {
+    ActorRole.FILER: ("填报人", "filer"),
+    ActorRole.DEPARTMENT_REVIEWER: ("主管部门审核人", "department reviewer"),
+    ActorRole.OFFICE_REVIEWER: ("管理机构审核人", "office reviewer"),
+    ActorRole.ADMIN: ("系统管理员", "administrator"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """The review chain of a task: with ``department_step`` the competent
+    department reviews before the supervising office."""
+
+    department_step: bool = False
+
+
+#: States in which figures may be entered or changed.
+EDITABLE_STATES: frozenset[TaskState] = frozenset(
+    {TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.RETURNED}
+)
+
+#: Actions that need a written reason.
+REASON_REQUIRED: frozenset[Action] = frozenset({Action.DEPT_RETURN, Action.RETURN, Action.REOPEN})
+
+#: Roles (besides ``admin``) allowed to perform each action.
+ACTION_ROLES: dict[Action, frozenset[ActorRole]] = {
+    Action.SAVE: frozenset({ActorRole.FILER}),
+    Action.SUBMIT: frozenset({ActorRole.FILER}),
+    Action.WITHDRAW: frozenset({ActorRole.FILER}),
+    Action.DEPT_APPROVE: frozenset({ActorRole.DEPARTMENT_REVIEWER}),
+    Action.DEPT_RETURN: frozenset({ActorRole.DEPARTMENT_REVIEWER}),
+    Action.APPROVE: frozenset({ActorRole.OFFICE_REVIEWER}),
+    Action.RETURN: frozenset({ActorRole.OFFICE_REVIEWER}),
+    Action.REOPEN: frozenset({ActorRole.DEPARTMENT_REVIEWER, ActorRole.OFFICE_REVIEWER}),
+}
+
+_S = TaskState
+_WITH_DEPT: dict[tuple[TaskState, Action], TaskState] = {
+    (_S.NOT_STARTED, Action.SAVE): _S.IN_PROGRESS,
+    (_S.IN_PROGRESS, Action.SAVE): _S.IN_PROGRESS,
+    (_S.RETURNED, Action.SAVE): _S.IN_PROGRESS,
+    (_S.IN_PROGRESS, Action.SUBMIT): _S.SUBMITTED,
+    (_S.SUBMITTED, Action.WITHDRAW): _S.IN_PROGRESS,
+    (_S.SUBMITTED, Action.DEPT_APPROVE): _S.DEPT_APPROVED,
+    (_S.SUBMITTED, Action.DEPT_RETURN): _S.RETURNED,
+    (_S.DEPT_APPROVED, Action.REOPEN): _S.IN_PROGRESS,
+    (_S.DEPT_APPROVED, Action.APPROVE): _S.APPROVED,
+    (_S.DEPT_APPROVED, Action.RETURN): _S.RETURNED,
+    (_S.APPROVED, Action.REOPEN): _S.IN_PROGRESS,
+}
+_WITHOUT_DEPT: dict[tuple[TaskState, Action], TaskState] = {
+    **{k: v for k, v in _WITH_DEPT.items() if k[0] is not _S.DEPT_APPROVED and k[1] not in (
+        Action.DEPT_APPROVE, Action.DEPT_RETURN)},
+    (_S.SUBMITTED, Action.APPROVE): _S.APPROVED,
+    (_S.SUBMITTED, Action.RETURN): _S.RETURNED,
+}
+# Department reviewers may reopen their own approval (dept_approved → in_progress)
+# only while the office has not decided; the office reopens approved tasks.
+_REOPEN_BY: dict[TaskState, ActorRole] = {
+    _S.DEPT_APPROVED: ActorRole.DEPARTMENT_REVIEWER,
+    _S.APPROVED: ActorRole.OFFICE_REVIEWER,
+}
+
+
+def _table(config: ReviewConfig) -> dict[tuple[TaskState, Action], TaskState]:
+    return _WITH_DEPT if config.department_step else _WITHOUT_DEPT
+
+
+def _target(state: TaskState, action: Action, config: ReviewConfig) -> TaskState | None:
+    """Next state, or None when ``action`` is not legal from ``state`` under ``config``."""
+    found = _table(config).get((state, action))
+    if found is None and state is _S.DEPT_APPROVED and not config.department_step:
+        # The step was switched off while the task waited: the office still decides.
+        found = _WITH_DEPT.get((state, action))
+    return found
+
+
+def _role_may(role: ActorRole, action: Action, state: TaskState) -> bool:
+    if role is ActorRole.ADMIN:
+        return True
+    if action is Action.REOPEN and state in _REOPEN_BY:
+        return _REOPEN_BY[state] is role
+    return role in ACTION_ROLES[action]
+
+
+def is_locked(state: TaskState) -> bool:
+    """True when the task's figures may not be changed (``submitted``,
+    ``dept_approved``, ``approved``): withdraw or reopen first."""
+    return state not in EDITABLE_STATES
+
+
+def allowed_actions(
+    state: TaskState, actor_role: ActorRole, config: ReviewConfig
+) -> frozenset[Action]:
+    """Actions ``actor_role`` may perform on a task in ``state`` (for the buttons of the UI).
+
+    Submission checks that depend on findings are not applied here: ``submit`` is
+    listed and :func:`transition` may still refuse it.
+    """
+    return frozenset(
+        a
+        for a in Action
+        if _target(state, a, config) is not None and _role_may(actor_role, a, state)
+    )
+
+
+def _names(state: TaskState, action: Action) -> tuple[str, str]:
+    zh = (
+        f"任务状态“{state.label('zh')}”（{state.value}）下的"
+        f"操作“{action.label('zh')}”（{action.value}）"
+    )
+    en = f"action {action.value!r} on a task in state {state.value!r}"
+    return zh, en
+
+
+def _check_role(state: TaskState, action: Action, role: ActorRole) -> None:
+    if not _role_may(role, action, state):
+        zh, en = _names(state, action)
+        raise NotPermitted(
+            f"{role.label('zh')}无权执行{zh}",
+            f"a {role.label('en')} may not perform the {en}",
+            state=state.value, action=action.value, role=role.value,
+        )
+
+
+def _check_legal(state: TaskState, action: Action, config: ReviewConfig) -> TaskState:
+    target = _target(state, action, config)
+    if target is not None:
+        return target
+    zh, en = _names(state, action)
+    if action in (Action.DEPT_APPROVE, Action.DEPT_RETURN) and not config.department_step:
+        raise Conflict(
+            f"{zh}不可执行：本审核流程没有主管部门审核步骤",
+            f"the {en} is not possible: this review chain has no department step",
+            state=state.value, action=action.value,
+        )
+    raise Conflict(
+        f"{zh}不可执行",
+        f"the {en} is not possible from this state",
+        state=state.value, action=action.value,
+    )
+
+
+def _check_inputs(
+    state: TaskState,
+    action: Action,
+    reason: str | None,
+    has_blocking_findings: bool,
+    unexplained_warnings: int,
+) -> None:
+    zh, en = _names(state, action)
+    if action in REASON_REQUIRED and not (reason and reason.strip()):
+        raise ValidationFailed(
+            f"{zh}须填写原因", f"the {en} needs a reason", state=state.value, action=action.value
+        )
+    if action is not Action.SUBMIT:
+        return
+    if has_blocking_findings:
+        raise ValidationFailed(
+            f"{zh}不可执行：数据审核存在错误，须先改正",
+            f"the {en} is refused: the data checks found errors that must be corrected first",
+            state=state.value, action=action.value,
+        )
+    if unexplained_warnings > 0:
+        raise ValidationFailed(
+            f"{zh}不可执行：{unexplained_warnings} 条数据审核警告尚未填写说明",
+            f"the {en} is refused: {unexplained_warnings} data-check warning(s) "
+            "have no written explanation",
+            state=state.value, action=action.value, unexplained_warnings=unexplained_warnings,
+        )
+
+
+def transition(
+    state: TaskState,
+    action: Action,
+    actor_role: ActorRole,
+    config: ReviewConfig,
+    *,
+    reason: str | None = None,
+    has_blocking_findings: bool = False,
+    unexplained_warnings: int = 0,
+) -> TaskState:
+    """The state after ``actor_role`` performs ``action`` on a task in ``state``.
+
+    ``has_blocking_findings`` (any error-level data-quality finding) and
+    ``unexplained_warnings`` (warnings without a written explanation) matter only
+    for ``submit``. ``reason`` is required (non-blank) for ``dept_return``,
+    ``return`` and ``reopen``.
+
+    Raises
+    ------
+    NotPermitted
+        ``actor_role`` may not perform ``action`` (checked first).
+    Conflict
+        ``action`` is not legal from ``state`` under ``config``.
+    ValidationFailed
+        reason missing, or ``submit`` with errors or unexplained warnings.
+    """
+    _check_role(state, action, actor_role)
+    target = _check_legal(state, action, config)
+    _check_inputs(state, action, reason, has_blocking_findings, unexplained_warnings)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One recorded move of a task: who, when, why (one history row).
+
+    ``at`` must be timezone-aware; ``reason`` is stripped, None when blank.
+    A ``save`` in ``in_progress`` is a self-loop (from = to); the caller may record
+    it or not, but every state change must be recorded.
+    """
+
+    from_state: TaskState
+    to_state: TaskState
+    action: Action
+    actor_user_id: int
+    actor_role: ActorRole
+    at: datetime
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValidationFailed("操作时间须带时区", "the transition time must be timezone-aware")
+
+
+def apply(
+    state: TaskState,
+    action: Action,
+    actor_role: ActorRole,
+    config: ReviewConfig,
+    *,
+    actor_user_id: int,
+    at: datetime,
+    reason: str | None = None,
+    has_blocking_findings: bool = False,
+    unexplained_warnings: int = 0,
+) -> Transition:
+    """:func:`transition`, returned as the :class:`Transition` record to store."""
+    target = transition(
+        state, action, actor_role, config, reason=reason,
+        has_blocking_findings=has_blocking_findings, unexplained_warnings=unexplained_warnings,
+    )
+    cleaned = reason.strip() if reason and reason.strip() else None
+    return Transition(state, target, action, actor_user_id, actor_role, at, cleaned)
