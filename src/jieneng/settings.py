@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     #: lifetime of a login session [s]
     session_max_age: int = 8 * 60 * 60
+    #: per-client rate limits (``web.ratelimit``): on or off; unset means on in
+    #: production only (development, the test suite and the bench run without)
+    rate_limit_enabled: bool | None = None
+    #: POST /login attempts per client IP address per window [s]
+    login_rate_limit: int = Field(default=20, ge=1)
+    login_rate_window: int = Field(default=5 * 60, ge=1)
+    #: API requests with a bearer token, per token, per window [s]
+    api_rate_limit: int = Field(default=600, ge=1)
+    api_rate_window: int = Field(default=60, ge=1)
+
+    @property
+    def rate_limits_on(self) -> bool:
+        if self.rate_limit_enabled is None:
+            return self.environment == "production"
+        return self.rate_limit_enabled
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

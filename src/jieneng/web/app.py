@@ -2,7 +2,8 @@
 
 :func:`create_app` builds everything from :class:`~jieneng.settings.Settings`:
 the engine (``app.state.engine``, disposed at shutdown), the signed session
-cookie, the language negotiation, the error handlers, static files and routers.
+cookie, the language negotiation, the rate limiters (``app.state.limiters``,
+``web.ratelimit``), the error handlers, static files and routers.
 Nothing connects at import time. Settings refuse the default secret outside
 development.
 
@@ -14,6 +15,7 @@ walk in ``tests/web/test_scope_walk.py`` will ask for sample parameters of its r
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,13 +31,14 @@ from jieneng.settings import Settings, load_settings
 from jieneng.web import errors, pages
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
-from jieneng.web.routes import account, admin, auth, home
+from jieneng.web.ratelimit import Limiters, RateLimiter
+from jieneng.web.routes import account, admin, auth, home, publication
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router, *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
-    *pages.API_ROUTERS,
+    *pages.API_ROUTERS, publication.router, publication.api_router,
 )
 
 SECURITY_HEADERS = {
@@ -52,6 +55,15 @@ CONTENT_SECURITY_POLICY = (
     "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+def _limiters(settings: Settings) -> Limiters:
+    if not settings.rate_limits_on:
+        return Limiters(login=None, api=None)
+    return Limiters(
+        login=RateLimiter(settings.login_rate_limit, settings.login_rate_window),
+        api=RateLimiter(settings.api_rate_limit, settings.api_rate_window),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +88,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     errors.install(app)
+    app.state.limiters = limiters = _limiters(settings)
+
+    @app.middleware("http")
+    async def api_rate_limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Bearer-token API requests: ``api_rate_limit`` per ``api_rate_window`` per token.
+
+        Added first, so it runs inside ``language_and_headers`` (its 429 gets the
+        language and the security headers like every other response).
+        """
+        header = request.headers.get("authorization", "")
+        if (limiters.api is not None and request.url.path.startswith("/api/")
+                and header.lower().startswith("bearer ")):
+            digest = hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+            retry_after = limiters.api.hit(f"api:{digest}")
+            if retry_after is not None:
+                return await errors.rate_limited(request, retry_after)
+        return await call_next(request)
 
     @app.middleware("http")
     async def language_and_headers(

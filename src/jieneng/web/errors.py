@@ -16,6 +16,7 @@ other DomainError           400    domain_error
 RequestValidationError      422    invalid_request (details: pydantic errors)
 HTTPException 401/404/405…  same   not_authenticated, not_found, method_not_allowed
 LoginRequired               401    not_authenticated (HTML: redirect to /login)
+(rate limiter, web.app)     429    rate_limited (details.retry_after, Retry-After)
 anything else               500    internal_error
 =========================== ====== =====================================
 """
@@ -152,6 +153,13 @@ async def login_required(request: Request, exc: Exception) -> Response:
         )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+async def rate_limited(request: Request, retry_after: int) -> Response:
+    """429 ``rate_limited`` with ``details.retry_after`` [s] and a ``Retry-After`` header."""
+    message = translate(lang_of(request), "error.rate_limited", seconds=retry_after)
+    return await _respond(request, 429, "rate_limited", message, {"retry_after": retry_after},
+                          headers={"Retry-After": str(retry_after)})
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:

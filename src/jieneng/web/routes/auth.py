@@ -1,4 +1,10 @@
-"""Login and logout. The login form carries a CSRF token too (login CSRF)."""
+"""Login and logout. The login form carries a CSRF token too (login CSRF).
+
+``POST /login`` is rate limited per client IP address (``login_rate_limit`` per
+``login_rate_window``, :mod:`jieneng.web.ratelimit`): over the limit the form is
+shown again with status 429, ``Retry-After`` and the message ``login.rate_limited``.
+The per-account lockout (``services.auth``) is separate and still applies.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,8 @@ from jieneng.web.deps import (
     verify_csrf,
 )
 from jieneng.web.errors import lang_of
-from jieneng.web.i18n import domain_lang
+from jieneng.web.i18n import domain_lang, translate
+from jieneng.web.ratelimit import Limiters, client_ip
 from jieneng.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +58,17 @@ async def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    limiters: Limiters = request.app.state.limiters
+    if limiters.login is not None:  # every attempt counts, before anything else is checked
+        retry_after = limiters.login.hit(
+            "login:" + client_ip(request.client.host if request.client else None))
+        if retry_after is not None:
+            context = {"next": safe_next(next), "username": username,
+                       "error": translate(lang_of(request), "login.rate_limited",
+                                          seconds=retry_after)}
+            return await run_in_threadpool(
+                render, request, "login.html", context, status_code=429,
+                headers={"Retry-After": str(retry_after)})
     await verify_csrf(request)
     try:
         user, fingerprint = await run_in_threadpool(
