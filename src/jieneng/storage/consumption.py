@@ -55,6 +55,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound
 
+from . import groups
 from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
 
@@ -160,8 +161,19 @@ def write_consumption(
         ["institution_id", "year"], select(s.c.institution_id, s.c.year).distinct()))
     analyze(conn, yk)
     if not _any_current(conn):
-        return _write_first(conn, frame.height, source=source, import_id=import_id, now=now)
-    return _write_general(conn, source=source, import_id=import_id, now=now)
+        counts = _write_first(conn, frame.height, source=source, import_id=import_id, now=now)
+    else:
+        counts = _write_general(conn, source=source, import_id=import_id, now=now)
+    _refresh_groups(conn)
+    return counts
+
+
+def _refresh_groups(conn: Connection) -> None:
+    """Rebuild the group roll-ups of the institution-years whose roll-ups were just
+    rebuilt (``_year_keys``)."""
+    yk = _year_keys
+    groups.note_institution_years(conn, select(yk.c.institution_id, yk.c.year))
+    groups.refresh_noted(conn)
 
 
 def _any_current(conn: Connection) -> bool:
@@ -419,10 +431,12 @@ def refresh_rollups(
     ensure_temp(conn, _month_keys)
     bulk_insert(conn, _month_keys, keys)
     _refresh_from_month_keys(conn)
+    _refresh_groups(conn)
 
 
 def rebuild_rollups(conn: Connection) -> None:
-    """Recompute both roll-up tables from scratch (after a bulk load; set-based)."""
+    """Recompute the roll-up tables (institution and group) from scratch (after a
+    bulk load; set-based)."""
     cm, cy = t.consumption_month, t.consumption_year
     conn.execute(delete(cy))
     conn.execute(delete(cm))
@@ -431,6 +445,7 @@ def rebuild_rollups(conn: Connection) -> None:
     conn.execute(cy.insert().from_select(
         _rollup_columns(cy, "institution_id", "year", "months_reported"),
         _year_rollup_select(None)))
+    groups.rebuild_all(conn)
 
 
 def history(

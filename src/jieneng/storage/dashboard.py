@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from jieneng.core.carriers import CARRIER_CODES
 
 from . import tables as t
-from .indicators import _filters
+from .indicators import _filters, group_filters
 
 
 def monthly_sums(
@@ -38,19 +38,19 @@ def monthly_sums(
     order; months without any figure are absent. The filters are those of
     :func:`jieneng.storage.indicators.group_sums`.
     """
-    cm, i = t.consumption_month, t.institution
-    sums: list[ColumnElement[Any]] = []
-    for code in CARRIER_CODES:
-        sums += [func.sum(cm.c[t.quantity_column(code)]), func.sum(cm.c[t.cost_column(code)])]
-    stmt = (
-        select(cm.c.year, cm.c.month, func.count(), *sums)
-        .select_from(cm.join(i, i.c.id == cm.c.institution_id))
-        .where(cm.c.year.in_(sorted(set(years))),
-               *_filters(conn, region_codes=region_codes, categories=categories,
-                         department_id=department_id, institution_ids=institution_ids))
-        .group_by(cm.c.year, cm.c.month)
-        .order_by(cm.c.year, cm.c.month)
-    )
+    if department_id is None and institution_ids is None:
+        # Region-level: Σ over the group roll-up (a few rows per region and category).
+        g = t.consumption_group_month
+        stmt = _month_select(
+            g, func.sum(g.c.institutions_reported),
+            group_filters(conn, g, region_codes=region_codes, categories=categories), years)
+    else:
+        cm, i = t.consumption_month, t.institution
+        stmt = _month_select(
+            cm, func.count(),
+            _filters(conn, region_codes=region_codes, categories=categories,
+                     department_id=department_id, institution_ids=institution_ids),
+            years).select_from(cm.join(i, i.c.id == cm.c.institution_id))
     out: list[dict[str, Any]] = []
     for row in conn.execute(stmt):
         v = row[3:]
@@ -62,6 +62,22 @@ def monthly_sums(
             "cost_yuan": {c: float(v[2 * n + 1] or 0.0) for n, c in enumerate(CARRIER_CODES)},
         })
     return out
+
+
+def _month_select(
+    table: Any, count: ColumnElement[Any], where: list[ColumnElement[bool]],
+    years: Sequence[int],
+) -> Any:
+    sums: list[ColumnElement[Any]] = []
+    for code in CARRIER_CODES:
+        sums += [func.sum(table.c[t.quantity_column(code)]),
+                 func.sum(table.c[t.cost_column(code)])]
+    return (
+        select(table.c.year, table.c.month, count, *sums)
+        .where(table.c.year.in_(sorted(set(years))), *where)
+        .group_by(table.c.year, table.c.month)
+        .order_by(table.c.year, table.c.month)
+    )
 
 
 def latest_year(
@@ -80,6 +96,9 @@ def latest_year(
     One query; "has a figure" is what makes it *reported* in
     :func:`jieneng.storage.indicators.group_sums` for that period.
     """
+    if department_id is None and institution_ids is None:
+        return _latest_group_year(conn, before=before, months=months,
+                                  region_codes=region_codes, categories=categories)
     i = t.institution
     if months is None or tuple(months) == (1, 12):
         cy = t.consumption_year
@@ -98,4 +117,22 @@ def latest_year(
                   department_id=department_id, institution_ids=institution_ids))
     stmt = select(func.max(year_col)).where(source.c.institution_id.in_(scoped), *conds)
     value = conn.execute(stmt).scalar()
+    return None if value is None else int(value)
+
+
+def _latest_group_year(
+    conn: Connection, *, before: int | None, months: tuple[int, int] | None,
+    region_codes: Sequence[str] | None, categories: Sequence[str] | None,
+) -> int | None:
+    """:func:`latest_year` for region-level filters, from the group roll-ups (a group
+    row exists only where an institution has a figure)."""
+    whole = months is None or tuple(months) == (1, 12)
+    g: Any = t.consumption_group_year if whole else t.consumption_group_month
+    conds = group_filters(conn, g, region_codes=region_codes, categories=categories)
+    if not whole:
+        assert months is not None
+        conds.append(g.c.month.between(*months))
+    if before is not None:
+        conds.append(g.c.year < before)
+    value = conn.execute(select(func.max(g.c.year)).where(*conds)).scalar()
     return None if value is None else int(value)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -87,18 +88,7 @@ def _filters(
     institution_ids: Sequence[int] | None,
 ) -> list[ColumnElement[bool]]:
     i = t.institution
-    out: list[ColumnElement[bool]] = []
-    if region_codes is not None:
-        codes = sorted(set(region_codes))
-        if len(codes) > IN_LIST_LIMIT:
-            ensure_temp(conn, _region_filter)
-            conn.execute(_region_filter.insert(), [{"code": c} for c in codes])
-            analyze(conn, _region_filter)
-            out.append(i.c.region_code.in_(select(_region_filter.c.code)))
-        else:
-            out.append(i.c.region_code.in_(codes))
-    if categories is not None:
-        out.append(i.c.category.in_(sorted(set(categories))))
+    out = group_filters(conn, i, region_codes=region_codes, categories=categories)
     if department_id is not None:
         # 部门汇总: the department's subordinate units and the department itself.
         out.append(or_(i.c.department_id == department_id, i.c.id == department_id))
@@ -141,6 +131,10 @@ def group_sums(
     """
     if group_by not in ("region_category", "institution"):
         raise ValueError(f"unknown group_by {group_by!r}")
+    if (group_by == "region_category" and _check_months(months) is None
+            and department_id is None and institution_ids is None):
+        return _merge_rows(conn.execute(_group_year_select(
+            conn, year, region_codes=region_codes, categories=categories)), 2)
     i, p = t.institution, t.institution_profile
     per = _period(conn, year, months)
     # Grouping also by the two profile flags (用能人数 > 0, 建筑面积 > 0) instead of
@@ -169,10 +163,56 @@ def group_sums(
                          department_id=department_id, institution_ids=institution_ids))
         .group_by(*keys, has_occ, has_area)
     )
-    nkeys = len(keys)
-    key_names = [str(k.key) for k in keys]
+    return _merge_rows(conn.execute(stmt), len(keys))
+
+
+def _group_year_select(
+    conn: Connection, year: int, *, region_codes: Sequence[str] | None,
+    categories: Sequence[str] | None,
+) -> Any:
+    """The rows of :func:`group_sums` (region_category, whole year) read from the
+    group roll-up ``consumption_group_year`` — a few rows per (region, category)
+    instead of one per institution; same grouping, same sums."""
+    g = t.consumption_group_year
+    cols: list[ColumnElement[Any]] = []
+    for code in CARRIER_CODES:
+        cols += [g.c[t.quantity_column(code)], g.c[t.cost_column(code)]]
+    return (
+        select(g.c.region_code, g.c.category, g.c.has_occupants.label("has_occ"),
+               g.c.has_area, g.c.institutions_reported, *cols, g.c.occupants,
+               g.c.floor_area_m2)
+        .where(g.c.year == year,
+               *group_filters(conn, g, region_codes=region_codes, categories=categories))
+    )
+
+
+def group_filters(
+    conn: Connection, table: Any, *, region_codes: Sequence[str] | None,
+    categories: Sequence[str] | None,
+) -> list[ColumnElement[bool]]:
+    """Filters on ``region_code`` and ``category`` of ``table`` (the institution
+    table, or a group roll-up table)."""
+    out: list[ColumnElement[bool]] = []
+    if region_codes is not None:
+        codes = sorted(set(region_codes))
+        if len(codes) > IN_LIST_LIMIT:
+            ensure_temp(conn, _region_filter)
+            conn.execute(_region_filter.insert(), [{"code": c} for c in codes])
+            analyze(conn, _region_filter)
+            out.append(table.c.region_code.in_(select(_region_filter.c.code)))
+        else:
+            out.append(table.c.region_code.in_(codes))
+    if categories is not None:
+        out.append(table.c.category.in_(sorted(set(categories))))
+    return out
+
+
+def _merge_rows(rows: Any, nkeys: int) -> list[dict[str, Any]]:
+    """Merge rows ``(*keys, has_occ, has_area, count, q/c per carrier, Σ occupants,
+    Σ floor area)`` into one item per key (see :func:`group_sums`)."""
+    key_names = list(rows.keys())[:nkeys]
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in conn.execute(stmt):
+    for row in rows:
         key = tuple(row[:nkeys])
         d = groups.get(key)
         if d is None:
@@ -221,11 +261,9 @@ def expected_counts(
     was expected for the months it still reported), so that reported ≤ expected.
     """
     i = t.institution
-    per = _period(conn, year, months)
     stmt = (
         select(i.c.region_code, i.c.category, func.count().label("n"))
-        .select_from(i.outerjoin(per, per.c.institution_id == i.c.id))
-        .where(or_(i.c.status == "active", per.c.institution_id.is_not(None)),
+        .where(or_(i.c.status == "active", _reported_in(i.c.id, year, months)),
                *_filters(conn, region_codes=region_codes, categories=categories,
                          department_id=department_id, institution_ids=institution_ids))
         .group_by(i.c.region_code, i.c.category)
@@ -235,6 +273,21 @@ def expected_counts(
         {"region_code": r, "category": c, "institutions_expected": int(n)}
         for r, c, n in conn.execute(stmt)
     ]
+
+
+def _reported_in(
+    institution_id: ColumnElement[Any], year: int, months: tuple[int, int] | None
+) -> ColumnElement[bool]:
+    """Whether the institution has a figure in the period (one primary-key probe;
+    only evaluated for the few institutions that are not active)."""
+    months = _check_months(months)
+    if months is None:
+        cy = t.consumption_year
+        return exists(select(1).where(cy.c.institution_id == institution_id,
+                                      cy.c.year == year, cy.c.months_reported > 0))
+    cm = t.consumption_month
+    return exists(select(1).where(cm.c.institution_id == institution_id, cm.c.year == year,
+                                  cm.c.month.between(*months)))
 
 
 def institution_inputs(

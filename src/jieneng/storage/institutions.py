@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     exists,
     func,
+    or_,
     select,
     true,
     update,
@@ -24,9 +25,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.exceptions import NotFound
 
+from . import groups
 from . import tables as t
 from ._stage import insert_missing, stage_frame, update_changed, upsert_from_stage
-from .bulk import temp_table
+from .bulk import ensure_temp, temp_table
 from .results import UpsertCounts
 
 INSTITUTION_COLUMNS: tuple[str, ...] = (
@@ -56,6 +58,8 @@ _inst_stage = temp_table(
     Column("status", String(8)),
     Column("is_new", Boolean),
 )
+
+_moved = temp_table("_jn_moved_institutions", Column("id", Integer, primary_key=True))
 
 _profile_stage = temp_table(
     "_jn_profile_stage",
@@ -145,15 +149,34 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
                        f"unknown competent department credit code(s): {codes}",
                        credit_codes=list(unknown))
     # 3. Update what differs, department included; the new rows that only get their
-    #    department now are not "updated".
+    #    department now are not "updated". An institution moving to another region
+    #    or category leaves its old groups and joins new ones: both are refreshed.
+    moved = _note_moved(conn)
     changed = update_changed(conn, i, s, keys=["credit_code"],
                              values=[*values, "department_id"], extra=extra)
+    if moved:
+        groups.note_institutions(conn, select(_moved.c.id))
+        groups.refresh_noted(conn)
     linked_new = conn.execute(
         select(func.count()).select_from(s).where(s.c.is_new == true(),
                                                   s.c.department_id.is_not(None))
     ).scalar_one()
     updated = changed - int(linked_new)
     return UpsertCounts(inserted, updated)
+
+
+def _note_moved(conn: Connection) -> int:
+    """Keep the ids of the staged institutions whose region or category changes in
+    ``_moved`` and note their current groups; returns how many there are."""
+    s, i = _inst_stage, t.institution
+    ensure_temp(conn, _moved)
+    conn.execute(_moved.insert().from_select(["id"], select(i.c.id).select_from(
+        i.join(s, s.c.credit_code == i.c.credit_code)).where(
+        or_(i.c.region_code != s.c.region_code, i.c.category != s.c.category))))
+    n = int(conn.execute(select(func.count()).select_from(_moved)).scalar_one())
+    if n:
+        groups.note_institutions(conn, select(_moved.c.id))
+    return n
 
 
 def upsert_profiles(conn: Connection, frame: pl.DataFrame, *, import_id: int | None
@@ -173,6 +196,10 @@ def upsert_profiles(conn: Connection, frame: pl.DataFrame, *, import_id: int | N
         conn, t.institution_profile, _profile_stage, keys=["institution_id", "year"],
         values=list(PROFILE_VALUE_COLUMNS), extra={"import_id": import_id},
     )
+    # 用能人数 / 建筑面积 enter the group roll-ups of the same year.
+    ps = _profile_stage
+    groups.note_institution_years(conn, select(ps.c.institution_id, ps.c.year))
+    groups.refresh_noted(conn)
     return UpsertCounts(inserted, updated)
 
 

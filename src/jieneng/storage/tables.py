@@ -199,6 +199,42 @@ consumption_year = Table(
     Index("ix_consumption_year_year", "year"),
 )
 
+#: Group roll-ups (decision 0004): the region-level dashboards read these instead
+#: of 50,000 institution rows. One row per (region, category, year) and profile
+#: flags (用能人数 > 0, 建筑面积 > 0) of the *reported* institutions: their count,
+#: Σ of every carrier and Σ 用能人数 / 建筑面积 of the same year's profile. Rebuilt
+#: set-based from ``consumption_year`` for the touched groups in every transaction
+#: that changes figures, an institution's region or category, or a profile
+#: (:mod:`jieneng.storage.groups`); never incremented.
+consumption_group_year = Table(
+    "consumption_group_year",
+    metadata,
+    Column("region_code", CHAR(6), primary_key=True),
+    Column("category", String(3), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("has_occupants", SmallInteger, primary_key=True),
+    Column("has_area", SmallInteger, primary_key=True),
+    Column("institutions_reported", Integer, nullable=False),
+    *_carrier_columns(),
+    Column("occupants", Double, nullable=True),
+    Column("floor_area_m2", Double, nullable=True),
+    Index("ix_consumption_group_year_year", "year"),
+)
+
+#: Per (region, category, year, month): the institutions with a figure that month
+#: and Σ of every carrier (the monthly trend of a region's overview).
+consumption_group_month = Table(
+    "consumption_group_month",
+    metadata,
+    Column("region_code", CHAR(6), primary_key=True),
+    Column("category", String(3), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("month", SmallInteger, primary_key=True),
+    Column("institutions_reported", Integer, nullable=False),
+    *_carrier_columns(),
+    Index("ix_consumption_group_month_year", "year"),
+)
+
 meta = Table(
     "meta",
     metadata,
@@ -206,7 +242,9 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
-ROLES: tuple[str, ...] = ("admin", "region", "department", "institution", "viewer")
+ROLES: tuple[str, ...] = (
+    "admin", "region_admin", "region", "department", "institution", "viewer",
+)
 
 #: Accounts. ``region_code`` pins region and viewer accounts, ``institution_id``
 #: department (the competent department itself) and institution accounts; admin
@@ -267,6 +305,8 @@ __all__ = [
     "api_token",
     "app_user",
     "audit_log",
+    "consumption_group_month",
+    "consumption_group_year",
     "consumption_month",
     "consumption_record",
     "consumption_year",
