@@ -263,7 +263,7 @@ def test_spike_needs_history() -> None:
     assert robust_spike(gappy, series[24], 24) is None
     assert robust_spike(gappy, series[24], 24, min_pairs=5) is not None
     assert robust_spike(series, 0.0, 20) is None
-    assert robust_spike(series, 5.0, 30) is None  # month beyond the history
+    assert robust_spike(series, 5.0, 40) is None  # month beyond the history
 
 
 def test_regular_history_uses_the_scale_floor() -> None:
