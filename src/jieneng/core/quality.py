@@ -638,7 +638,7 @@ class Spike:
 def _yoy_log_ratios(history: Sequence[float | None], month: int) -> list[float]:
     ratios = []
     for t in range(max(12, month - 12), month):
-        now, before = history[t] if t < len(history) else None, history[t - 12]
+        now, before = history[t], history[t - 12]
         if now is not None and before is not None and now > 0 and before > 0:
             ratios.append(math.log(now / before))
     return ratios
