@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date
 from typing import Any
 
 import pytest
@@ -20,6 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jieneng.core.rounding import format_number
+from jieneng.services.audit import Actor
+from jieneng.services.publication import publish
 from jieneng.storage import tables as t
 from tests.web.conftest import EDU, ORGAN, SCHOOL, SILENT, World, csrf
 
@@ -220,6 +221,7 @@ def test_pages_show_display_units_while_the_json_keeps_ascii(world: World) -> No
     assert not re.search(r">[^<]*\b(m3|m2|kgCO2)\b[^<]*<", cards), cards
     units = json.loads(html.unescape(re.search(r'data-label-units="([^"]*)"', page).group(1)))
     assert units["water_m3"] == "m³" and units["co2_t"] == "tCO₂"
+    publish(world.engine, actor=Actor.cli(), region_code="450300", year=YEAR)
     screen = client.get("/screen/450321").text
     assert "<small>m³</small>" in screen and "(kgce/m²)" in screen
     entry = client.get(f"/entry/{SCHOOL}/{YEAR}/2").text
@@ -408,19 +410,43 @@ def test_template_download(world: World) -> None:
 # ---------------------------------------------------------------- big screen
 
 
-def test_screen_works_without_login_and_publishes_only_the_last_complete_year(
-    world: World,
-) -> None:
+def test_screen_without_a_publication_shows_nothing_published(world: World) -> None:
     anonymous = world.client()
     page = anonymous.get("/screen/450321")
+    assert page.status_code == 200
+    assert "尚未发布" in page.text and "nothing published yet" in page.text
+    assert 'id="publication"' not in page.text and "screen-trend-data" not in page.text
+    for name in ("阳朔县演示第一中学", "阳朔县演示第二中学"):
+        assert name not in page.text
+    data = anonymous.get("/api/v1/screen/450321").json()
+    assert data["published"] is False and data["year"] is None
+    assert data["figures"] is None and data["monthly_trend"] is None
+    assert data["institutions"] == [] and data["by_child_region"] == []
+    assert data["region"] == {"code": "450321", "name": "阳朔县"}
+    assert data["publication"]["publishable"] == "published_years"
+    english = anonymous.get("/screen/450321", params={"lang": "en"}).text
+    assert "Nothing published yet" in english
+    assert anonymous.get("/screen/999999").status_code == 404
+
+
+def test_screen_works_without_login_and_publishes_only_the_published_year(
+    world: World,
+) -> None:
+    publish(world.engine, actor=Actor.cli(), region_code="450300", year=YEAR)  # the city
+    anonymous = world.client()
+    page = anonymous.get("/screen/450321")  # a county below it
     assert page.status_code == 200
     assert '<meta http-equiv="refresh" content="60">' in page.text
     twin = anonymous.get("/api/v1/screen/450321")
     assert twin.status_code == 200
     data = twin.json()
-    assert data["year"] < date.today().year
+    assert data["published"] is True
     assert data["year"] == YEAR
-    assert data["publication"]["publishable"] == "last_complete_year"
+    assert data["publication"]["publishable"] == "published_years"
+    # the year before is not published: no comparison with it
+    assert data["previous_year_published"] is False
+    assert set(data["yoy"].values()) == {None} and set(data["previous_year"].values()) == {None}
+    assert {v for s in data["monthly_trend"]["previous"].values() for v in s} == {None}
     assert not _keys_with(data, ("cost", "contact", "phone", "occupants", "floor_area_m2"))
     assert "cost_yuan" not in page.text
     codes = {i["credit_code"] for i in data["institutions"]}
@@ -431,6 +457,7 @@ def test_screen_works_without_login_and_publishes_only_the_last_complete_year(
     assert format_number(data["figures"]["energy_tce"], 2) in page.text
     assert _embedded(page.text, "screen-trend-data") == data["monthly_trend"]
     assert data["publication"]["rule_zh"] in page.text
+    assert "尚未发布" not in page.text
     assert ORGAN not in page.text  # another county
     assert anonymous.get("/screen/999999").status_code == 404
     assert anonymous.get("/api/v1/screen/999999").json()["error"]["code"] == "not_found"

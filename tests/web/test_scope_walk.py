@@ -55,6 +55,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/admin/users/{user_id}": (Sample(admin_only=True, params={"user_id": "user"}),),
     "/admin/audit": (Sample(admin_only=True),),
     "/admin/factor-sets": (Sample(admin_only=True),),
+    "/admin/publication": (Sample(admin_only=True),),
+    "/api/v1/admin/publication": (Sample(admin_only=True),),
     "/api/v1/factor-sets": (Sample(),),
     "/api/v1/factor-sets/{region}": (Sample(params={"region": "region"}),),
     "/api/v1/me": (Sample(),),

@@ -5,7 +5,10 @@ regions, the directory (.xlsx), yearly profiles and one wide consumption sheet
 per year — and this service imports them exactly as a user's files are
 imported, so the demo also exercises validation, revisions and roll-ups.
 Building is idempotent: a database already holding this demo version is left
-as it is; re-importing identical files changes nothing.
+as it is; re-importing identical files changes nothing. The last complete year
+(the last of :data:`DEMO_YEARS`) is published for the demo city
+(:mod:`jieneng.services.publication`) so its public big screen shows figures; a
+demo database built before publication existed gets that mark too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jieneng.demo.generate import write_demo_files
+from jieneng.services import publication
+from jieneng.services.audit import Actor
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.settings import data_dir
@@ -63,6 +68,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
         present = meta.get_meta(conn, "demo_version") == DEMO_VERSION
     summary = DemoSummary(built=False, files_dir=files_dir)
     if present and not rebuild:
+        _publish(engine)
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -79,5 +85,12 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
     with engine.begin() as conn:
         meta.set_meta(conn, "dataset_label", DEMO_LABEL)
         meta.set_meta(conn, "demo_version", DEMO_VERSION)
+    _publish(engine)
     summary.built = True
     return summary
+
+
+def _publish(engine: Engine) -> None:
+    """Publish the last demo year for the demo city (no change when already published)."""
+    publication.publish(engine, actor=Actor(None, "demo"), region_code=DEMO_REGION,
+                        year=DEMO_YEARS[-1])

@@ -2,21 +2,24 @@
 refreshed every 60 s — and the publication of each unit's energy use
 (公布各单位用能情况).
 
-Publication rule. Nothing in storage marks figures as publishable yet (there is
-no ``publishable`` flag on a period or a figure), so the screen publishes by a
-fixed rule, :data:`PUBLICATION`: only the **last complete year** (the latest
-year before the current calendar year that holds data), only region-level
-totals and intensities, its monthly trend, the child regions' totals and each
-institution's annual energy [tce] with its per-area and per-capita figures.
-Never costs, contacts, profiles or any month of the current (open) year. When a
-publication flag exists, :func:`screen_data` is the one place to honour it.
+Publication rule (:data:`PUBLICATION`): the screen shows only what an
+administrator has marked publishable (:mod:`jieneng.services.publication`,
+``/admin/publication``). A year published for a region covers its whole
+subtree; the screen of a region shows the **latest published year** covering
+it: region-level totals and intensities, its monthly trend, the child regions'
+totals and each institution's annual energy [tce] with its per-area and
+per-capita figures. The year before is compared with (year on year, the
+previous-year line of the trend) only when it is published too; otherwise those
+figures are null. Never costs, contacts, profiles or any month of a year that is
+not published. With nothing published, the page and its JSON twin answer 200
+with ``published: false`` and no figures ("尚未发布 / nothing published yet").
+:func:`screen_data` is the one place this rule is applied.
 
 JSON twin: ``/api/v1/screen/{region}`` (:mod:`jieneng.web.api.screen`).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -24,10 +27,10 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services import dashboard
+from jieneng.services import dashboard, publication
 from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep
-from jieneng.web.pages.common import latest_overview, page
+from jieneng.web.pages.common import page
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,14 +40,16 @@ RegionP = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划代�
 
 #: What is published, and why (shown in the page footer and in the JSON).
 PUBLICATION: dict[str, Any] = {
-    "publishable": "last_complete_year",
-    "rule_zh": "尚无发布标记：仅公布最近一个完整年度的区域汇总和各单位年度用能"
-               "（能源消费总量、单位建筑面积能耗、人均综合能耗），不公布费用、联系方式"
-               "及当年未结束月份的数据。",
-    "rule_en": "No publication flag is stored yet: only the last complete year is "
-               "published — region totals and each unit's annual energy, energy per "
-               "floor area and per capita; never costs, contacts or months of the "
-               "current open year.",
+    "publishable": "published_years",
+    "rule_zh": "仅公布系统管理员标记为“已发布”的年度（上级区域发布的年度适用于其下全部区域）："
+               "最近一个已发布年度的区域汇总和各单位年度用能（能源消费总量、单位建筑面积能耗、"
+               "人均综合能耗）；上一年度也已发布时才显示同比。不公布费用、联系方式及未发布年度"
+               "的任何数据。",
+    "rule_en": "Only years an administrator has marked published are shown (a year "
+               "published for a region covers every region below it): the latest published "
+               "year's region totals and each unit's annual energy, energy per floor area "
+               "and per capita; year-on-year only when the year before is published too. "
+               "Never costs, contacts or any figure of an unpublished year.",
 }
 _FIGURES = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
             "energy_per_area_kgce_m2", "water_per_capita_m3", "co2_per_area_kg_m2",
@@ -57,31 +62,53 @@ def _pick(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: data.get(k) for k in keys}
 
 
+def _nulls(keys: tuple[str, ...]) -> dict[str, Any]:
+    return dict.fromkeys(keys)
+
+
 def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, Any]:
-    """What the big screen of ``region`` publishes (see :data:`PUBLICATION`)."""
-    data = latest_overview(engine, PUBLIC, region_code=region, year=None, months=None,
-                           factor_set=settings.factor_set, before=date.today().year)
-    year = int(data["year"])
-    trend = data["monthly_trend"]
-    return {
-        "region": data["region"],
-        "year": year,
-        "dataset_label": data["dataset_label"],
+    """What the big screen of ``region`` publishes (see :data:`PUBLICATION`).
+
+    ``published`` is False (and ``year`` and every figure None or empty) when no
+    year covering the region is published. Raises NotFound for an unknown region.
+    """
+    state = publication.screen_state(engine, region)
+    years: list[int] = state["years"]
+    base: dict[str, Any] = {
+        "region": state["region"],
+        "dataset_label": state["dataset_label"],
         "publication": PUBLICATION,
         "refresh_seconds": REFRESH_SECONDS,
+    }
+    if not years:
+        return {**base, "published": False, "year": None, "previous_year_published": False,
+                "figures": None, "previous_year": None, "yoy": None, "monthly_trend": None,
+                "by_child_region": [], "institutions": []}
+    year = years[-1]
+    compare = (year - 1) in years  # the year before is shown only when published too
+    data = dashboard.overview(engine, PUBLIC, region_code=region, year=year,
+                              default_factor_set=settings.factor_set)
+    trend = data["monthly_trend"]
+    empty_months = {k: [None] * len(trend["months"]) for k in _TREND}
+    return {
+        **base,
+        "region": data["region"],
+        "published": True,
+        "year": year,
+        "previous_year_published": compare,
         "figures": _pick(data, _FIGURES),
-        "previous_year": _pick(data["previous_year"], _HEADLINE),
-        "yoy": _pick(data["yoy"], _HEADLINE),
+        "previous_year": _pick(data["previous_year"], _HEADLINE) if compare else _nulls(_HEADLINE),
+        "yoy": _pick(data["yoy"], _HEADLINE) if compare else _nulls(_HEADLINE),
         "monthly_trend": {
             "months": trend["months"], "year": trend["year"],
             "previous_year": trend["previous_year"],
             "units": _pick(trend["units"], _TREND),
             "current": _pick(trend["current"], _TREND),
-            "previous": _pick(trend["previous"], _TREND),
+            "previous": _pick(trend["previous"], _TREND) if compare else empty_months,
         },
         "by_child_region": [
             {"code": g["code"], "name": g["name"], **_pick(g, _FIGURES),
-             "yoy": _pick(g["yoy"], _HEADLINE)}
+             "yoy": _pick(g["yoy"], _HEADLINE) if compare else _nulls(_HEADLINE)}
             for g in data["by_child_region"]
         ],
         "institutions": dashboard.publication(engine, region, year, scope=PUBLIC,
