@@ -8,6 +8,7 @@ one month of figures, and one account per role:
 role       account     pinned to
 ========== =========== ===============================================
 admin      admin       everything
+region_admin yangshuo_admin 450321 阳朔县, and the accounts of its subtree
 region     yangshuo    450321 阳朔县
 department jiaoyuju    阳朔县演示教育局 (EDU) and its schools
 institution school     阳朔县演示第一中学 (SCHOOL)
@@ -49,11 +50,12 @@ NAMES = {
     SILENT: "阳朔县演示第二中学",
 }
 PASSWORD = "correct-horse-battery"
-ROLES = ("admin", "region", "department", "institution", "viewer")
+ROLES = ("admin", "region_admin", "region", "department", "institution", "viewer")
 #: institutions each role must never see (a school's record names its own 主管部门,
 #: so EDU's name is not a leak for the school's account)
 OUTSIDE: dict[str, tuple[str, ...]] = {
     "admin": (),
+    "region_admin": (ORGAN, OTHER),
     "region": (ORGAN, OTHER),
     "department": (ORGAN, OTHER),
     "institution": (ORGAN, OTHER, SILENT),
@@ -152,6 +154,7 @@ def world(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[World]:
     w = World(app=app, engine=engine, ids=ids)
     pins = {
         "admin": ("admin", None, None),
+        "region_admin": ("yangshuo_admin", "450321", None),
         "region": ("yangshuo", "450321", None),
         "department": ("jiaoyuju", None, EDU),
         "institution": ("school", None, SCHOOL),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from jieneng.storage import tables as t
-from tests.web.conftest import PASSWORD, World, csrf
+from tests.web.conftest import PASSWORD, ROLES, World, csrf
 
 
 def _login(world: World, client: object, username: str, password: str) -> object:
@@ -36,7 +36,7 @@ def test_login_success_sets_a_hardened_session_cookie(world: World) -> None:
 def test_password_is_stored_as_argon2_hash(world: World) -> None:
     with world.engine.connect() as conn:
         hashes = list(conn.execute(select(t.app_user.c.password_hash)).scalars())
-    assert len(hashes) == 5
+    assert len(hashes) == len(ROLES)
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
 
 

@@ -39,6 +39,19 @@ def test_users_create_list_lock_unlock_token(loaded: str) -> None:
     assert token.exit_code == 0 and "jn_" in token.output  # type: ignore[attr-defined]
 
 
+def test_users_create_accepts_the_account_manager_role(loaded: str) -> None:
+    created = run(loaded, "users", "create", "guilin_admin", "--role", "region_admin",
+                  "--region", "450300", "--password", "a-long-password")
+    assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
+    assert "region_admin" in created.output  # type: ignore[attr-defined]
+    listed = json.loads(run(loaded, "users", "list", "--format", "json").output)  # type: ignore[attr-defined]
+    assert [(u["username"], u["role"], u["region_code"]) for u in listed] == [
+        ("guilin_admin", "region_admin", "450300")]
+    pinless = run(loaded, "users", "create", "xy", "--role", "region_admin",
+                  "--password", "long-enough")
+    assert pinless.exit_code == 1
+
+
 def test_users_create_refuses_a_bad_scope_with_a_clear_error(loaded: str) -> None:
     result = run(loaded, "users", "create", "xy", "--role", "region", "--password", "long-enough")
     assert result.exit_code == 1

@@ -16,7 +16,8 @@ administrator, "outside" is something that does not exist). The walk then:
    public big screen);
 3. calls every route as every role with the inside values: 200 (or 403 for
    administrator-only routes), and with the outside values: 404 (403 for
-   administrator-only routes);
+   administrator-only routes). The account pages are also open to a
+   管理机构管理员 (``account_manager``): inside its subtree 200, outside 404;
 4. checks that no response body — inside or outside — contains the name or the
    credit code of an institution outside the role's scope (a code the request
    itself carried may be echoed in the 404 message). Public routes are
@@ -40,6 +41,8 @@ class Sample:
     query: dict[str, str] = field(default_factory=dict)  # fixed query parameters
     public: bool = False
     admin_only: bool = False
+    #: also open to a 管理机构管理员 (region_admin), inside its subtree only
+    account_manager: bool = False
     writer_only: bool = False  # a viewer gets 403
     signed_in_status: int = 200  # e.g. /login sends a signed-in user on (303)
 
@@ -51,8 +54,9 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/login": (Sample(public=True, signed_in_status=303),),
     "/": (Sample(),),
     "/account": (Sample(),),
-    "/admin/users": (Sample(admin_only=True),),
-    "/admin/users/{user_id}": (Sample(admin_only=True, params={"user_id": "user"}),),
+    "/admin/users": (Sample(admin_only=True, account_manager=True),),
+    "/admin/users/{user_id}": (Sample(admin_only=True, account_manager=True,
+                                      params={"user_id": "user"}),),
     "/admin/audit": (Sample(admin_only=True),),
     "/admin/factor-sets": (Sample(admin_only=True),),
     "/admin/publication": (Sample(admin_only=True),),
@@ -116,6 +120,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "admin": {"region": ("450300", "999999"), "institution_code": (SCHOOL, MISSING),
               "department_code": (EDU, MISSING)},
+    "region_admin": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
+                     "department_code": (EDU, ORGAN)},
     "region": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
                "department_code": (EDU, ORGAN)},
     "department": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
@@ -134,6 +140,8 @@ UNSCOPED_KINDS = frozenset({"static", "year", "month", "template"})
 def _values(world: World, role: str) -> dict[str, tuple[str, str]]:
     values = dict(VALUES[role])
     values["user"] = (str(world.users[role].id), "999999")
+    if role == "region_admin":  # its own account is not one it manages; the viewer's is outside
+        values["user"] = (str(world.users["institution"].id), str(world.users["viewer"].id))
     values["static"] = ("app.css", "app.css")
     values["year"] = ("2025", "2025")
     values["month"] = ("1", "1")
@@ -197,7 +205,8 @@ def test_scope_walk_every_route_every_role(world: World) -> None:
                     url = _url(path, sample, values, side)
                     response = client.get(url)
                     where = f"{role} GET {url}"
-                    if (sample.admin_only and role != "admin") or (
+                    manager = sample.account_manager and role == "region_admin"
+                    if (sample.admin_only and role != "admin" and not manager) or (
                         sample.writer_only and role == "viewer"
                     ):
                         expected = 403

@@ -345,6 +345,7 @@ def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 # ---------------------------------------------------------------- users
 class RoleOpt(StrEnum):
     admin = "admin"
+    region_admin = "region_admin"
     region = "region"
     department = "department"
     institution = "institution"
@@ -361,7 +362,7 @@ def users_create(
                           confirmation_prompt=True, help="密码（至少 8 位）")
     ],
     region: Annotated[
-        str | None, typer.Option("--region", help="行政区划代码 (region, viewer)")
+        str | None, typer.Option("--region", help="行政区划代码 (region_admin, region, viewer)")
     ] = None,
     institution: Annotated[
         str | None,

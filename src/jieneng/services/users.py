@@ -1,18 +1,28 @@
 """Accounts: roles, the scope each role is pinned to, and their administration.
 
-=========== ============ ==================================================
-role        统计制度 term  pinned to / sees
-=========== ============ ==================================================
-admin       系统管理员     everything; manages accounts, reads the audit log
-region      管理机构       a region code: that region's whole subtree
-department  主管机构       a competent department (an institution id): itself
-                         and its subordinate units
-institution 公共机构       one institution
-viewer      只读用户       a region code: its subtree, read-only
-=========== ============ ==================================================
+============ ============== ================================================
+role         统计制度 term   pinned to / sees
+============ ============== ================================================
+admin        系统管理员       everything; manages accounts, reads the audit log
+region_admin 管理机构管理员   a region code: sees and writes exactly as ``region``;
+                            also manages the accounts of its subtree
+                            (:func:`_check_manageable`)
+region       管理机构         a region code: that region's whole subtree
+department   主管机构         a competent department (an institution id): itself
+                            and its subordinate units
+institution  公共机构         one institution
+viewer       只读用户         a region code: its subtree, read-only
+============ ============== ================================================
 
 Every change goes through :func:`jieneng.services.audit.record` in the same
 transaction.
+
+Who may change an account is decided in one place, :func:`_check_manageable`:
+a 系统管理员 (and the command line) any account; a 管理机构管理员 only the
+accounts :func:`jieneng.storage.users.subtree_accounts` describes — region
+accounts of the regions below its own, and viewer, department and institution
+accounts pinned inside its subtree — before *and* after the change; anyone else
+none. The same condition filters the account list in its query.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
@@ -42,6 +52,7 @@ from jieneng.storage.users import UserRow
 
 class Role(StrEnum):
     ADMIN = "admin"
+    REGION_ADMIN = "region_admin"
     REGION = "region"
     DEPARTMENT = "department"
     INSTITUTION = "institution"
@@ -58,6 +69,7 @@ class Role(StrEnum):
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.ADMIN: ("系统管理员", "Administrator"),
+    Role.REGION_ADMIN: ("管理机构管理员", "Supervising office (account manager)"),
     Role.REGION: ("管理机构", "Supervising office"),
     Role.DEPARTMENT: ("主管机构", "Competent department"),
     Role.INSTITUTION: ("公共机构", "Public institution"),
@@ -101,6 +113,11 @@ class User:
         return self.role is Role.ADMIN
 
     @property
+    def can_manage_accounts(self) -> bool:
+        """A 系统管理员, or a 管理机构管理员 (the accounts of its subtree only)."""
+        return self.role in (Role.ADMIN, Role.REGION_ADMIN)
+
+    @property
     def can_write(self) -> bool:
         return self.role is not Role.VIEWER
 
@@ -118,7 +135,7 @@ def scope_of(role: Role, region_code: str | None, institution_id: int | None) ->
     """The node an account of ``role`` is pinned to."""
     if role is Role.ADMIN:
         return Scope.everything()
-    if role in (Role.REGION, Role.VIEWER) and region_code is not None:
+    if role in (Role.REGION, Role.REGION_ADMIN, Role.VIEWER) and region_code is not None:
         return Scope.region(region_code)
     if role is Role.DEPARTMENT and institution_id is not None:
         return Scope.department(institution_id)
@@ -161,7 +178,7 @@ def _check_pin(
     """Validate the node an account is pinned to; returns (region_code, institution_id)."""
     if role is Role.ADMIN:
         return None, None
-    if role in (Role.REGION, Role.VIEWER):
+    if role in (Role.REGION, Role.REGION_ADMIN, Role.VIEWER):
         if not region_code:
             raise ValidationFailed(
                 "该角色必须指定行政区划", "this role needs a region code", field="region_code"
@@ -189,6 +206,61 @@ def _check_pin(
             field="institution",
         )
     return None, row.id
+
+
+#: the roles a 管理机构管理员 may give (inside its subtree; region: below its own)
+MANAGER_ROLES: tuple[Role, ...] = (Role.REGION, Role.DEPARTMENT, Role.INSTITUTION, Role.VIEWER)
+
+
+def _account_manager(conn: Connection, actor: Actor) -> User | None:
+    """The 管理机构管理员 acting, or None when the actor may manage every account
+    (a 系统管理员, the command line). NotPermitted for anyone else."""
+    if actor.user_id is None:  # the command line, the demo builder
+        return None
+    row = store.get_user(conn, actor.user_id)
+    manager = None if row is None else User.from_row(row)
+    if manager is not None and manager.is_admin:
+        return None
+    if manager is not None and manager.role is Role.REGION_ADMIN and manager.region_code:
+        return manager
+    raise NotPermitted("仅系统管理员和管理机构管理员可以管理账户",
+                       "only administrators and account managers may manage accounts")
+
+
+def _subtree_condition(conn: Connection, manager: User) -> ColumnElement[bool]:
+    assert manager.region_code is not None
+    tree = RegionTree(regions.load_regions(conn))
+    area = tree.subtree(manager.region_code) if manager.region_code in tree else []
+    return store.subtree_accounts(area, manager.region_code)
+
+
+def _check_manageable(
+    conn: Connection, manager: User | None, user_id: int, *, existing: bool
+) -> None:
+    """THE rule of who may manage an account: ``manager`` (None: every account) may
+    manage ``user_id`` as it is stored on ``conn`` (checked before a change and again
+    after it, inside the writing transaction, so a refusal rolls the change back).
+
+    An existing account outside the subtree is answered as if it did not exist
+    (``NotFound``); a change that would put an account outside it (another role,
+    a pin elsewhere, ``admin``/``region_admin``) is ``NotPermitted``.
+    """
+    if manager is None or store.user_matches(conn, user_id, _subtree_condition(conn, manager)):
+        return
+    if existing:
+        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+    raise NotPermitted(
+        "管理机构管理员只能管理本辖区下级区划的管理机构账户，以及辖区内的主管机构、公共机构和只读账户",
+        "an account manager manages only supervising-office accounts of the regions below "
+        "their own, and department, institution and viewer accounts inside their area",
+        field="role",
+    )
+
+
+def manageable_roles(user: User) -> list[Role]:
+    """The roles ``user`` may give to an account (for the forms)."""
+    return list(Role) if user.is_admin else list(MANAGER_ROLES) if (
+        user.role is Role.REGION_ADMIN) else []
 
 
 def parse_role(value: str) -> Role:
@@ -230,12 +302,14 @@ def create_user(
     with engine.begin() as conn:
         if store.get_user_by_username(conn, name) is not None:
             raise Conflict(f"用户名 {name} 已存在", f"username {name} is taken", field="username")
+        manager = _account_manager(conn, actor)
         region, inst = _check_pin(conn, role, region_code, institution)
         user_id = store.insert_user(
             conn, username=name, display_name=(display_name or name).strip()[:100],
             password_hash=hash_password(password), role=role.value, region_code=region,
             institution_id=inst,
         )
+        _check_manageable(conn, manager, user_id, existing=False)
         row = store.get_user(conn, user_id)
         assert row is not None
         user = User.from_row(row)
@@ -265,11 +339,29 @@ def get_user_by_username(engine: Engine, username: str) -> User:
     return User.from_row(row)
 
 
-def list_users(engine: Engine, *, page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """One page of accounts: ``{"items", "page", "per_page", "total"}``."""
+def get_manageable_user(engine: Engine, actor: Actor, user_id: int) -> User:
+    """An account ``actor`` may manage; NotFound for any other (as if it did not exist)."""
     with engine.connect() as conn:
-        rows = store.list_users(conn, offset=(page - 1) * per_page, limit=per_page)
-        total = store.count_users(conn)
+        manager = _account_manager(conn, actor)
+        _check_manageable(conn, manager, user_id, existing=True)
+        row = store.get_user(conn, user_id)
+    if row is None:
+        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+    return User.from_row(row)
+
+
+def list_users(
+    engine: Engine, *, page: int = 1, per_page: int = 50, actor: Actor | None = None
+) -> dict[str, Any]:
+    """One page of accounts: ``{"items", "page", "per_page", "total"}``.
+
+    With ``actor`` a 管理机构管理员, only the accounts it manages (filtered in the query).
+    """
+    with engine.connect() as conn:
+        manager = None if actor is None else _account_manager(conn, actor)
+        where = None if manager is None else _subtree_condition(conn, manager)
+        rows = store.list_users(conn, offset=(page - 1) * per_page, limit=per_page, where=where)
+        total = store.count_users(conn, where=where)
     return {
         "items": [User.from_row(r) for r in rows], "page": page, "per_page": per_page,
         "total": total,
@@ -297,6 +389,8 @@ def update_user(
         if row is None:
             raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
         before = User.from_row(row)
+        manager = _account_manager(conn, actor)
+        _check_manageable(conn, manager, user_id, existing=True)
         _refuse_self_lockout(actor, before, role, locked)
         values: dict[str, Any] = {}
         if display_name is not None and display_name.strip():
@@ -319,6 +413,7 @@ def update_user(
                 values.update(failed_logins=0, locked_until=None)
         if values:
             store.update_user(conn, user_id, **values)
+            _check_manageable(conn, manager, user_id, existing=False)
         after_row = store.get_user(conn, user_id)
         assert after_row is not None
         after = User.from_row(after_row)

@@ -6,11 +6,12 @@ Plain reads and writes; hashing, lockout rules and roles live in
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 
 from . import tables as t
 
@@ -29,8 +30,10 @@ __all__ = [
     "list_tokens",
     "list_users",
     "revoke_token",
+    "subtree_accounts",
     "touch_token",
     "update_user",
+    "user_matches",
 ]
 
 
@@ -101,15 +104,50 @@ def get_user_by_username(conn: Connection, username: str) -> UserRow | None:
     return None if r is None else _user(r)
 
 
-def list_users(conn: Connection, *, offset: int = 0, limit: int | None = None) -> list[UserRow]:
+def list_users(
+    conn: Connection, *, offset: int = 0, limit: int | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> list[UserRow]:
     query = select(t.app_user).order_by(t.app_user.c.id).offset(offset)
+    if where is not None:
+        query = query.where(where)
     if limit is not None:
         query = query.limit(limit)
     return [_user(r) for r in conn.execute(query)]
 
 
-def count_users(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(t.app_user)).scalar_one())
+def count_users(conn: Connection, *, where: ColumnElement[bool] | None = None) -> int:
+    query = select(func.count()).select_from(t.app_user)
+    if where is not None:
+        query = query.where(where)
+    return int(conn.execute(query).scalar_one())
+
+
+def user_matches(conn: Connection, user_id: int, where: ColumnElement[bool]) -> bool:
+    """Whether the account ``user_id`` exists and satisfies ``where``."""
+    query = select(t.app_user.c.id).where(t.app_user.c.id == user_id, where)
+    return conn.execute(query).first() is not None
+
+
+def subtree_accounts(area: Collection[str], own_region: str) -> ColumnElement[bool]:
+    """The accounts a 管理机构管理员 pinned to ``own_region`` manages (``area``: the
+    codes of its region subtree): ``region`` accounts of the regions *below* its
+    own, ``viewer`` accounts in the area, ``institution`` accounts whose unit lies
+    in the area, and ``department`` accounts whose department lies in the area
+    with every one of its subordinate units. Never ``admin`` or ``region_admin``.
+    """
+    u, i = t.app_user, t.institution
+    codes = sorted(area)
+    units_in_area = select(i.c.id).where(i.c.region_code.in_(codes))
+    unit_outside = select(i.c.id).where(
+        i.c.department_id == u.c.institution_id, i.c.region_code.not_in(codes)
+    ).exists()
+    return or_(
+        and_(u.c.role == "region", u.c.region_code.in_(codes), u.c.region_code != own_region),
+        and_(u.c.role == "viewer", u.c.region_code.in_(codes)),
+        and_(u.c.role == "institution", u.c.institution_id.in_(units_in_area)),
+        and_(u.c.role == "department", u.c.institution_id.in_(units_in_area), ~unit_outside),
+    )
 
 
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:

@@ -33,7 +33,7 @@ class NavItem:
 
 
 def nav_for(user: User | None, home: str | None) -> list[NavItem]:
-    """The navigation of a role: writers get data entry and import, admins 管理."""
+    """The navigation of a role: writers get data entry and import, account managers 管理."""
     if user is None:
         return []
     items = [
@@ -45,7 +45,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                   NavItem("nav.import", "/import", "/import")]
     if home:
         items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
-    if user.is_admin:
+    if user.can_manage_accounts:  # an account manager: its subtree's accounts only
         items.append(NavItem("nav.admin", "/admin/users", "/admin"))
     return items
 

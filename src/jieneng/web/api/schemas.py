@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
-RoleName = Literal["admin", "region", "department", "institution", "viewer"]
+RoleName = Literal["admin", "region_admin", "region", "department", "institution", "viewer"]
 
 
 class ErrorDetail(BaseModel):

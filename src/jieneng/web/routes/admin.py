@@ -1,17 +1,24 @@
 """Administration pages: accounts (create, role and scope, lock, password), the factor
-set chosen per region, and the audit log."""
+set chosen per region, and the audit log.
+
+The account pages are open to a 系统管理员 and to a 管理机构管理员
+(``region_admin``), who sees and changes only the accounts of its subtree: the
+list is filtered in the query, and any other account is answered 404
+(``services.users.get_manageable_user``; every write is checked again in
+``services.users``). Factor sets and the audit log stay administrator-only.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.services import audit, factor_choice, users
-from jieneng.services.users import Role
-from jieneng.web.deps import AdminUser, EngineDep, SettingsDep
+from jieneng.services.users import User
+from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -21,29 +28,44 @@ PER_PAGE = 50
 Page = Annotated[int, Query(ge=1, le=100_000)]
 
 
-def _errors(request: Request, err: ValidationFailed | Conflict | NotFound) -> dict[str, str]:
+def require_account_manager(user: CurrentUser) -> User:
+    if not user.can_manage_accounts:
+        raise NotPermitted("仅系统管理员和管理机构管理员可以管理账户",
+                           "only administrators and account managers may manage accounts")
+    return user
+
+
+#: a 系统管理员 or a 管理机构管理员 (the services limit the latter to its subtree)
+ManagerUser = Annotated[User, Depends(require_account_manager)]
+FormError = ValidationFailed | Conflict | NotFound | NotPermitted
+
+
+def _errors(request: Request, err: FormError) -> dict[str, str]:
     field = str(err.details.get("field") or "_form")
     return {field: err.message(domain_lang(lang_of(request)))}
 
 
 def _users_page(
-    request: Request, engine: Any, page: int, *, form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request, engine: Any, manager: User, page: int, *,
+    form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
-    data = users.list_users(engine, page=page, per_page=PER_PAGE)
-    context = {"page_data": data, "roles": list(Role), "form": form or {},
+    data = users.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor)
+    context = {"page_data": data, "roles": users.manageable_roles(manager), "form": form or {},
                "errors": errors or {}}
     return render(request, "admin/users.html", context, status_code=status_code)
 
 
 @router.get("/users")
-def users_page(request: Request, admin: AdminUser, engine: EngineDep, page: Page = 1) -> Response:
-    return _users_page(request, engine, page)
+def users_page(
+    request: Request, manager: ManagerUser, engine: EngineDep, page: Page = 1
+) -> Response:
+    return _users_page(request, engine, manager, page)
 
 
 @router.post("/users")
 def create_user(
-    request: Request, admin: AdminUser, engine: EngineDep,
+    request: Request, manager: ManagerUser, engine: EngineDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[str, Form(max_length=16)],
@@ -55,33 +77,37 @@ def create_user(
             "region_code": region_code, "institution": institution}
     try:
         users.create_user(
-            engine, admin.actor, username=username, password=password, role=role,
+            engine, manager.actor, username=username, password=password, role=role,
             region_code=region_code or None, institution=institution or None,
             display_name=display_name or None,
         )
-    except (ValidationFailed, Conflict) as err:
-        return _users_page(request, engine, 1, form=form, errors=_errors(request, err),
-                           status_code=422)
+    except (ValidationFailed, Conflict, NotPermitted) as err:
+        return _users_page(request, engine, manager, 1, form=form,
+                           errors=_errors(request, err),
+                           status_code=403 if isinstance(err, NotPermitted) else 422)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 def _edit_page(
-    request: Request, engine: Any, user_id: int, *, errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, engine: Any, manager: User, user_id: int, *,
+    errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
-    target = users.get_user(engine, user_id)
-    context = {"target": target, "roles": list(Role), "errors": errors or {}}
+    target = users.get_manageable_user(engine, manager.actor, user_id)
+    context = {"target": target, "roles": users.manageable_roles(manager),
+               "errors": errors or {}}
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
 
 @router.get("/users/{user_id}")
-def edit_user_page(request: Request, user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
-    return _edit_page(request, engine, user_id)
+def edit_user_page(
+    request: Request, user_id: int, manager: ManagerUser, engine: EngineDep
+) -> Response:
+    return _edit_page(request, engine, manager, user_id)
 
 
 @router.post("/users/{user_id}")
 def edit_user(
-    request: Request, user_id: int, admin: AdminUser, engine: EngineDep,
+    request: Request, user_id: int, manager: ManagerUser, engine: EngineDep,
     role: Annotated[str, Form(max_length=16)],
     display_name: Annotated[str, Form(max_length=100)] = "",
     region_code: Annotated[str, Form(max_length=6)] = "",
@@ -89,35 +115,37 @@ def edit_user(
 ) -> Response:
     try:
         users.update_user(
-            engine, admin.actor, user_id, role=role, display_name=display_name or None,
+            engine, manager.actor, user_id, role=role, display_name=display_name or None,
             region_code=region_code or None, institution=institution or None,
         )
-    except (ValidationFailed, Conflict) as err:
-        return _edit_page(request, engine, user_id, errors=_errors(request, err), status_code=422)
+    except (ValidationFailed, Conflict, NotPermitted) as err:
+        return _edit_page(request, engine, manager, user_id, errors=_errors(request, err),
+                          status_code=403 if isinstance(err, NotPermitted) else 422)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/password")
 def reset_password(
-    request: Request, user_id: int, admin: AdminUser, engine: EngineDep,
+    request: Request, user_id: int, manager: ManagerUser, engine: EngineDep,
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     try:
-        users.update_user(engine, admin.actor, user_id, password=password)
+        users.update_user(engine, manager.actor, user_id, password=password)
     except ValidationFailed as err:
-        return _edit_page(request, engine, user_id, errors=_errors(request, err), status_code=422)
+        return _edit_page(request, engine, manager, user_id, errors=_errors(request, err),
+                          status_code=422)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/lock")
-def lock_user(user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
-    users.update_user(engine, admin.actor, user_id, locked=True)
+def lock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
+    users.update_user(engine, manager.actor, user_id, locked=True)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/unlock")
-def unlock_user(user_id: int, admin: AdminUser, engine: EngineDep) -> Response:
-    users.update_user(engine, admin.actor, user_id, locked=False)
+def unlock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
+    users.update_user(engine, manager.actor, user_id, locked=False)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
