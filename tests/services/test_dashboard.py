@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from jieneng.core.categories import categories_under
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.indicators import compute_indicators
+from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.dashboard import (
@@ -34,7 +34,7 @@ from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.imports import import_file
-from jieneng.services.indicators import IndicatorQuery, _total, compute, inputs_of_institution
+from jieneng.services.indicators import IndicatorQuery, compute, inputs_of_institution
 from jieneng.storage.indicators import institution_inputs
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.regions import load_regions
@@ -309,7 +309,7 @@ def test_ranking_scope_and_bad_arguments(ranked_db: Engine) -> None:
 def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indicator: str,
                  order: str) -> tuple[list[tuple[str, int | None, float | None]], float | None]:
     """The ranking as it was computed before the one-pass version: one
-    ``compute_indicators`` per institution, and the group from ``_total``."""
+    ``compute_indicators`` per institution, and the group from ``AggregateInputs.total``."""
     with engine.connect() as conn:
         fs = resolve_factor_set(conn, region, default=None)
         tree = RegionTree(load_regions(conn))
@@ -331,8 +331,9 @@ def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indic
     for n, (value, code) in enumerate(ranked):
         rank = out[-1][1] if n and value == ranked[n - 1][0] else n + 1
         out.append((code, rank, value))
-    group = compute_indicators(_total(inputs_of_institution(r) for r in rows), fs, year=year,
-                               province_code=province)
+    group = compute_indicators(
+        AggregateInputs.total(inputs_of_institution(r) for r in rows), fs, year=year,
+        province_code=province)
     return out + [(code, None, value) for code, value in sorted(unranked)], \
         getattr(group, indicator)
 

@@ -15,7 +15,7 @@ from jieneng.storage import groups
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.dashboard import latest_year, monthly_sums
-from jieneng.storage.indicators import group_sums
+from jieneng.storage.indicators import expected_counts, group_sums
 from jieneng.storage.institutions import upsert_institutions, upsert_profiles
 
 from ._data import code, figures, institutions_frame, load_directory
@@ -213,3 +213,50 @@ def test_concurrent_writers_of_one_group(engine: Engine, loaded: dict[int, int])
                if r["month"] == 5]
         assert may[0]["quantity"]["electricity"] == pytest.approx(110.0)
         assert may[0]["institutions_reported"] == 2
+
+
+def _expected(conn: Connection, **kw: Any) -> dict[tuple[str, str], int]:
+    return {(r["region_code"], r["category"]): r["institutions_expected"]
+            for r in expected_counts(conn, **kw)}
+
+
+def test_expected_counts_agree_and_follow_status_changes(
+    engine: Engine, loaded: dict[int, int]
+) -> None:
+    ids = loaded
+    every = sorted(ids.values())
+    closing = institutions_frame().with_columns(
+        status=pl.when(pl.col("credit_code") == code(5)).then(pl.lit("closed"))
+        .otherwise(pl.col("status")))
+    with engine.begin() as conn:
+        for regions in (None, ["330203"], ["330102", "330106"]):
+            for year in (2023, 2024):
+                assert _expected(conn, year=year, region_codes=regions) == _expected(
+                    conn, year=year, region_codes=regions, institution_ids=every)
+        # 6 is closed and reported in 2024: expected in 2024, not in 2023
+        assert _expected(conn, year=2024, region_codes=["330203"]) == {
+            ("330203", "023"): 1, ("330203", "026"): 1}
+        assert _expected(conn, year=2023, region_codes=["330203"]) == {("330203", "023"): 1}
+        upsert_institutions(conn, closing, import_id=None)
+        assert_groups_exact(conn)
+        for year in (2023, 2024):
+            assert _expected(conn, year=year) == _expected(conn, year=year,
+                                                           institution_ids=every)
+        assert _expected(conn, year=2023, region_codes=["330203"]) == {}
+
+
+def test_region_groups_sum_in_sql(engine: Engine, loaded: dict[int, int]) -> None:
+    to_city = {"330100": "330100", "330102": "330100", "330106": "330100",
+               "330203": "330200"}
+    with engine.begin() as conn:
+        for extra in ({}, {"institution_ids": sorted(loaded.values())}):
+            plain = group_sums(conn, year=2024, **extra)
+            mapped = group_sums(conn, year=2024, region_groups=to_city, **extra)
+            want: dict[tuple[str, str], float] = {}
+            for r in plain:
+                key = (to_city[r["region_code"]], r["category"])
+                want[key] = want.get(key, 0.0) + r["quantity"]["electricity"]
+            assert {(r["region_code"], r["category"]): r["quantity"]["electricity"]
+                    for r in mapped} == pytest.approx(want)
+            counts = _expected(conn, year=2024, region_groups=to_city, **extra)
+            assert counts[("330100", "021")] == 2 and counts[("330200", "026")] == 1

@@ -31,6 +31,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -95,6 +96,27 @@ class AggregateInputs:
     def empty(cls, **values: Any) -> AggregateInputs:
         """Zero sums; keyword arguments set fields (``empty(institutions_expected=3)``)."""
         return cls(**values)
+
+    @classmethod
+    def total(cls, parts: Iterable[AggregateInputs]) -> AggregateInputs:
+        """Σ of ``parts``: the same floats as ``empty() + p1 + p2 + …`` (the same
+        additions in the same order), without building an intermediate per part."""
+        expected = reported = 0
+        q: dict[str, float] = {}
+        q_occ: dict[str, float] = {}
+        q_area: dict[str, float] = {}
+        cost: dict[str, float] = {}
+        occupants = area = 0.0
+        for p in parts:
+            expected += p.institutions_expected
+            reported += p.institutions_reported
+            for acc, values in zip((q, q_occ, q_area, cost), (p.quantity, p.quantity_with_occupants,
+                                          p.quantity_with_area, p.cost_yuan), strict=True):
+                for key, value in values.items():
+                    acc[key] = acc.get(key, 0.0) + value
+            occupants += p.occupants
+            area += p.floor_area_m2
+        return cls(expected, reported, q, q_occ, q_area, cost, occupants, area)
 
     def __add__(self, other: AggregateInputs) -> AggregateInputs:
         if not isinstance(other, AggregateInputs):

@@ -19,7 +19,7 @@ institutions of the page shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -120,9 +120,35 @@ class _Context:
     category_code: str | None
     institution_code: str | None
     own_level: bool
+    child_of: dict[str, str] | None  # region → direct child of the anchor holding it
 
     def kwargs(self) -> dict[str, Any]:
         return {**self.filters.as_kwargs(), "categories": self.categories}
+
+    def group_of(self, region_code: str) -> str | None:
+        """The by-region group of a region: the direct child of the anchor holding it
+        (the anchor itself for 本级), or its root without an anchor."""
+        tree = self.tree
+        if self.anchor is None:
+            code: str | None = region_code
+            while code and tree.by_code[code].parent_code:
+                code = tree.by_code[code].parent_code
+            return code
+        assert self.child_of is not None
+        return self.child_of.get(region_code)
+
+    def region_groups(self) -> dict[str, str]:
+        """Every region of the filters mapped to its by-region group, so that the
+        storage sums per group in SQL (a province: 14 cities, not 127 counties)."""
+        codes = self.filters.region_codes
+        if codes is None:
+            codes = list(self.tree.by_code)
+        out: dict[str, str] = {}
+        for code in codes:
+            group = self.group_of(code)
+            if group is not None:
+                out[code] = group
+        return out
 
 
 def _hidden(what: str) -> NotFound:
@@ -181,6 +207,7 @@ def _context(
         category_code=category_code,
         institution_code=institution_code,
         own_level=own_level,
+        child_of=tree.child_under(anchor) if anchor else None,
     )
 
 
@@ -189,22 +216,15 @@ def _grouped(
 ) -> dict[tuple[str, str], AggregateInputs]:
     """AggregateInputs per (region_code, category), expected counts included
     (as :func:`jieneng.services.indicators.compute` builds them)."""
-    groups: dict[tuple[str, str], AggregateInputs] = {}
-    for row in queries.group_sums(conn, year=year, months=months, **ctx.kwargs()):
-        key = (row["region_code"], row["category"])
-        groups[key] = groups.get(key, AggregateInputs.empty()) + inputs_from_group(row)
-    for row in queries.expected_counts(conn, year=year, months=months, **ctx.kwargs()):
-        key = (row["region_code"], row["category"])
-        expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
-        groups[key] = groups.get(key, AggregateInputs.empty()) + expected
-    return groups
-
-
-def _total(parts: Iterable[AggregateInputs]) -> AggregateInputs:
-    total = AggregateInputs.empty()
-    for part in parts:
-        total = total + part
-    return total
+    parts: dict[tuple[str, str], list[AggregateInputs]] = {}
+    by_group = {**ctx.kwargs(), "region_groups": ctx.region_groups()}
+    for row in queries.group_sums(conn, year=year, months=months, **by_group):
+        parts.setdefault((row["region_code"], row["category"]), []).append(
+            inputs_from_group(row))
+    for row in queries.expected_counts(conn, year=year, months=months, **by_group):
+        parts.setdefault((row["region_code"], row["category"]), []).append(
+            AggregateInputs.empty(institutions_expected=int(row["institutions_expected"])))
+    return {key: AggregateInputs.total(p) for key, p in parts.items()}
 
 
 def _compute(inputs: AggregateInputs, fs: FactorSet, year: int, ctx: _Context
@@ -275,10 +295,10 @@ def overview(
         previous = _grouped(conn, ctx, year - 1, months)
         trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
         label = meta.get_meta(conn, "dataset_label")
-    result = _figures(_total(current.values()), _total(previous.values()), fs, year, ctx,
-                      full=True)
+    result = _figures(AggregateInputs.total(current.values()),
+                      AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
     before = {c["carrier"]: c for c in _compute(
-        _total(previous.values()), fs, year - 1, ctx).by_carrier}
+        AggregateInputs.total(previous.values()), fs, year - 1, ctx).by_carrier}
     for item in result["by_carrier"]:
         old = before[item["carrier"]]
         item.update(
@@ -373,12 +393,12 @@ def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: _Co
 def _merge(
     parts: Mapping[tuple[str, str], AggregateInputs], key_of: Any
 ) -> dict[str, AggregateInputs]:
-    out: dict[str, AggregateInputs] = {}
+    lists: dict[str, list[AggregateInputs]] = {}
     for key, inputs in parts.items():
         code = key_of(key)
         if code is not None:
-            out[code] = out.get(code, AggregateInputs.empty()) + inputs
-    return out
+            lists.setdefault(code, []).append(inputs)
+    return {code: AggregateInputs.total(p) for code, p in lists.items()}
 
 
 def _region_groups(
@@ -388,21 +408,15 @@ def _region_groups(
 ) -> list[dict[str, Any]]:
     tree = ctx.tree
     if ctx.anchor is None:
-        def key_of(key: tuple[str, str]) -> str | None:
-            code: str | None = key[0]
-            while code and tree.by_code[code].parent_code:
-                code = tree.by_code[code].parent_code
-            return code
         def name(code: str) -> str:
             return tree.name(code)
     else:
         anchor = ctx.anchor
-        child_of = tree.child_under(anchor)
-        def key_of(key: tuple[str, str]) -> str | None:
-            return child_of.get(key[0])
         def name(code: str) -> str:
             return tree.group_name(anchor, code)
-    now, before = _merge(current, key_of), _merge(previous, key_of)
+    # The keys are by-region groups already (see _grouped); mapping again is the identity.
+    now = _merge(current, lambda key: ctx.group_of(key[0]))
+    before = _merge(previous, lambda key: ctx.group_of(key[0]))
     out = []
     for code in sorted(now):
         item = _figures(now[code], before.get(code, AggregateInputs.empty()), fs, year, ctx,
@@ -520,7 +534,7 @@ class _Coefficients:
 def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> AggregateInputs:
     """The sums behind a ranking's ``group_value``: Σ quantity and Σ ``denominator``
     over the reported institutions whose ``denominator`` > 0 — the fields of
-    ``_total(inputs_of_institution(r) for r in rows)`` that the rankable intensities
+    ``AggregateInputs.total(inputs_of_institution(r) for r in rows)`` that the rankable intensities
     read, added in the same order (so the same floats), in one pass."""
     sums: dict[str, float] = {}
     total = 0.0
@@ -761,8 +775,8 @@ def explain(
         current = _grouped(conn, ctx, year, months)
         previous = _grouped(conn, ctx, year - 1, months)
         rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
-    figures = _figures(_total(current.values()), _total(previous.values()), fs, year, ctx,
-                       full=True)
+    figures = _figures(AggregateInputs.total(current.values()),
+                       AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
     start = (page - 1) * per_page
     items = []
     for row in rows[start:start + per_page]:

@@ -9,7 +9,7 @@ institution-level inputs (:func:`indicator_inputs`) and the factor set used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -90,7 +90,8 @@ def compute(
         current = _grouped_inputs(conn, query, resolved, query.year)
         previous = _grouped_inputs(conn, query, resolved, query.year - 1)
         label = meta.get_meta(conn, "dataset_label")
-        result = _result(_total(current.values()), _total(previous.values()), fs, query, resolved)
+        result = _result(AggregateInputs.total(current.values()),
+                         AggregateInputs.total(previous.values()), fs, query, resolved)
         result.update(
             region={"code": query.region_code, "name": resolved.region_name},
             year=query.year,
@@ -215,13 +216,6 @@ def inputs_of_institution(row: Mapping[str, Any]) -> AggregateInputs:
         occupants=occupants if counted and occupants > 0 else 0.0,
         floor_area_m2=area if counted and area > 0 else 0.0,
     )
-
-
-def _total(parts: Iterable[AggregateInputs]) -> AggregateInputs:
-    total = AggregateInputs.empty()
-    for part in parts:
-        total = total + part
-    return total
 
 
 def _result(

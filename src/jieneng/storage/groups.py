@@ -1,14 +1,19 @@
 """Group roll-ups: ``consumption_group_year`` and ``consumption_group_month``.
 
 The region-level dashboards (a province of 50,000 institutions) read sums per
-(region, category) — see decision 0004. These two tables hold them, exactly as
+(region, category) — see decision 0004. These tables hold them, exactly as
 :func:`jieneng.storage.indicators.group_sums` and
 :func:`jieneng.storage.dashboard.monthly_sums` would compute them from the
 institution roll-ups, so that a reader may take either path and get the same sums.
 
+``institution_group`` holds the active institutions per (region, category) — the
+应报 count — and ``consumption_group_year.institutions_closed`` the reported ones
+closed since, so that expected = active + closed-but-reported needs no scan of the
+directory.
+
 Maintenance is by **rebuild, never increment**: every transaction that changes
-what a group sums — figures (``write_consumption``), an institution's region or
-category (``upsert_institutions``), a profile's 用能人数 / 建筑面积
+what a group sums — figures (``write_consumption``), an institution's region,
+category or status (``upsert_institutions``), a profile's 用能人数 / 建筑面积
 (``upsert_profiles``) — *notes* the (region_code, category, year) groups it
 touches (before and after the change) in a temporary table, and
 :func:`refresh_noted` deletes and re-inserts those groups from
@@ -117,7 +122,8 @@ def refresh_noted(conn: Connection) -> int:
     for table in (t.consumption_group_year, t.consumption_group_month):
         conn.execute(delete(table).where(tuple_(*(table.c[c] for c in _KEY)).in_(keys)))
     conn.execute(t.consumption_group_year.insert().from_select(
-        [*_KEY, "has_occupants", "has_area", "institutions_reported", *_carrier_cols(),
+        [*_KEY, "has_occupants", "has_area", "institutions_reported", "institutions_closed",
+         *_carrier_cols(),
          "occupants", "floor_area_m2"],
         year_groups_select(years=years, ids=select(_ids.c.id), keys=keys)))
     conn.execute(t.consumption_group_month.insert().from_select(
@@ -128,16 +134,30 @@ def refresh_noted(conn: Connection) -> int:
 
 
 def rebuild_all(conn: Connection) -> None:
-    """Recompute both group tables from scratch (after a bulk load)."""
+    """Recompute the group tables from scratch (after a bulk load)."""
+    rebuild_directory_counts(conn)
     conn.execute(delete(t.consumption_group_year))
     conn.execute(delete(t.consumption_group_month))
     conn.execute(t.consumption_group_year.insert().from_select(
-        [*_KEY, "has_occupants", "has_area", "institutions_reported", *_carrier_cols(),
+        [*_KEY, "has_occupants", "has_area", "institutions_reported", "institutions_closed",
+         *_carrier_cols(),
          "occupants", "floor_area_m2"],
         year_groups_select()))
     conn.execute(t.consumption_group_month.insert().from_select(
         [*_KEY, "month", "institutions_reported", *_carrier_cols()],
         month_groups_select()))
+
+
+def rebuild_directory_counts(conn: Connection) -> None:
+    """Recompute ``institution_group`` (active institutions per region and category)
+    from the directory: one aggregate over ``institution``, run by every directory
+    write (they are rare; the directory of a province is 10⁴–10⁵ rows)."""
+    i, g = t.institution, t.institution_group
+    conn.execute(delete(g))
+    conn.execute(g.insert().from_select(
+        ["region_code", "category", "institutions_active"],
+        select(i.c.region_code, i.c.category, func.count())
+        .where(i.c.status == "active").group_by(i.c.region_code, i.c.category)))
 
 
 def _restrict(
@@ -165,9 +185,10 @@ def year_groups_select(
     has_occ = case((p.c.occupants > 0, 1), else_=0)
     has_area = case((p.c.floor_area_m2 > 0, 1), else_=0)
     sums: list[ColumnElement[Any]] = [func.sum(cy.c[c]) for c in _carrier_cols()]
+    closed = func.sum(case((i.c.status == "closed", 1), else_=0))
     return (
         select(i.c.region_code, i.c.category, cy.c.year, has_occ, has_area, func.count(),
-               *sums, func.sum(p.c.occupants), func.sum(p.c.floor_area_m2))
+               closed, *sums, func.sum(p.c.occupants), func.sum(p.c.floor_area_m2))
         .select_from(cy.join(i, i.c.id == cy.c.institution_id).outerjoin(
             p, and_(p.c.institution_id == cy.c.institution_id, p.c.year == cy.c.year)))
         .where(cy.c.months_reported > 0,
@@ -199,6 +220,7 @@ def noted_groups(conn: Connection) -> list[tuple[str, str, int]]:
 
 __all__ = [
     "ADVISORY_LOCK_KEY", "month_groups_select", "note_institution_years",
-    "note_institutions", "noted_groups", "rebuild_all", "refresh_noted",
+    "note_institutions", "noted_groups", "rebuild_all", "rebuild_directory_counts",
+    "refresh_noted",
     "year_groups_select",
 ]

@@ -12,8 +12,8 @@ so region levels and category prefixes are rolled up in Python by addition.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     CHAR,
@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -118,6 +119,7 @@ def group_sums(
     department_id: int | None = None,
     institution_ids: Sequence[int] | None = None,
     group_by: GroupBy = "region_category",
+    region_groups: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Additive sums of the reported institutions per group.
 
@@ -128,13 +130,22 @@ def group_sums(
     reported institutions with 用能人数 > 0) and ``floor_area_m2`` (Σ 建筑面积 [m²] of
     reported institutions with 建筑面积 > 0). Groups without a reported institution
     are absent (see :func:`expected_counts`).
+
+    ``region_groups`` (region_category only) maps region codes to the code they are
+    reported under (e.g. every county of a province to its city): the sums are then
+    formed per (mapped code, category) in SQL, and regions not in the map are left
+    out. Region-level whole-year reads (no month range, department or institution
+    filter) come from the group roll-up ``consumption_group_year``.
     """
     if group_by not in ("region_category", "institution"):
         raise ValueError(f"unknown group_by {group_by!r}")
-    if (group_by == "region_category" and _check_months(months) is None
-            and department_id is None and institution_ids is None):
+    if group_by == "institution":
+        region_groups = None
+    if group_by == "region_category" and _rollup_applies(months, department_id,
+                                                         institution_ids):
         return _merge_rows(conn.execute(_group_year_select(
-            conn, year, region_codes=region_codes, categories=categories)), 2)
+            conn, year, region_codes=region_codes, categories=categories,
+            region_groups=region_groups)), 2)
     i, p = t.institution, t.institution_profile
     per = _period(conn, year, months)
     # Grouping also by the two profile flags (用能人数 > 0, 建筑面积 > 0) instead of
@@ -147,18 +158,17 @@ def group_sums(
         keys = [i.c.id.label("institution_id"), i.c.credit_code, i.c.name, i.c.region_code,
                 i.c.category]
     else:
-        keys = [i.c.region_code, i.c.category]
+        keys = [_region_key(conn, i, region_groups), i.c.category]
     aggs: list[ColumnElement[Any]] = [func.count()]
     for code in CARRIER_CODES:
         aggs += [func.sum(per.c[t.quantity_column(code)]), func.sum(per.c[t.cost_column(code)])]
     aggs += [func.sum(p.c.occupants), func.sum(p.c.floor_area_m2)]
     stmt = (
         select(*keys, has_occ, has_area, *aggs)
-        .select_from(
+        .select_from(_mapped(
             per.join(i, i.c.id == per.c.institution_id).outerjoin(
                 p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))
-            )
-        )
+            ), i, region_groups))
         .where(*_filters(conn, region_codes=region_codes, categories=categories,
                          department_id=department_id, institution_ids=institution_ids))
         .group_by(*keys, has_occ, has_area)
@@ -166,23 +176,62 @@ def group_sums(
     return _merge_rows(conn.execute(stmt), len(keys))
 
 
+def _rollup_applies(
+    months: tuple[int, int] | None, department_id: int | None,
+    institution_ids: Sequence[int] | None,
+) -> bool:
+    """Whether a read is region-level and whole-year, so the group roll-ups hold it."""
+    return _check_months(months) is None and department_id is None and institution_ids is None
+
+
+_region_map = temp_table(
+    "_jn_region_map",
+    Column("code", CHAR(6), primary_key=True),
+    Column("group_code", CHAR(6), nullable=False),
+)
+
+
+def _region_key(
+    conn: Connection, table: Any, region_groups: Mapping[str, str] | None
+) -> ColumnElement[Any]:
+    """The region key of a grouping: ``table.region_code``, or its mapped code (the
+    map is loaded into a temporary table here; join it with :func:`_mapped`)."""
+    if region_groups is None:
+        return cast(ColumnElement[Any], table.c.region_code)
+    ensure_temp(conn, _region_map)
+    rows = [{"code": code, "group_code": group} for code, group in sorted(region_groups.items())]
+    # Multi-row VALUES: one round trip per 1,000 regions (none for an empty map).
+    for start in range(0, len(rows), 1000):
+        conn.execute(_region_map.insert().values(rows[start:start + 1000]))
+    return _region_map.c.group_code.label("region_code")
+
+
+def _mapped(source: Any, table: Any, region_groups: Mapping[str, str] | None) -> Any:
+    if region_groups is None:
+        return source
+    return source.join(_region_map, _region_map.c.code == table.c.region_code)
+
+
 def _group_year_select(
     conn: Connection, year: int, *, region_codes: Sequence[str] | None,
-    categories: Sequence[str] | None,
+    categories: Sequence[str] | None, region_groups: Mapping[str, str] | None,
 ) -> Any:
     """The rows of :func:`group_sums` (region_category, whole year) read from the
     group roll-up ``consumption_group_year`` — a few rows per (region, category)
     instead of one per institution; same grouping, same sums."""
     g = t.consumption_group_year
+    key = _region_key(conn, g, region_groups)
     cols: list[ColumnElement[Any]] = []
     for code in CARRIER_CODES:
-        cols += [g.c[t.quantity_column(code)], g.c[t.cost_column(code)]]
+        cols += [func.sum(g.c[t.quantity_column(code)]), func.sum(g.c[t.cost_column(code)])]
     return (
-        select(g.c.region_code, g.c.category, g.c.has_occupants.label("has_occ"),
-               g.c.has_area, g.c.institutions_reported, *cols, g.c.occupants,
-               g.c.floor_area_m2)
+        select(key, g.c.category, g.c.has_occupants.label("has_occ"), g.c.has_area,
+               func.sum(g.c.institutions_reported), *cols, func.sum(g.c.occupants),
+               func.sum(g.c.floor_area_m2))
+        .select_from(_mapped(g, g, region_groups))
         .where(g.c.year == year,
                *group_filters(conn, g, region_codes=region_codes, categories=categories))
+        .group_by(key, g.c.category, g.c.has_occupants, g.c.has_area)
     )
 
 
@@ -253,26 +302,62 @@ def expected_counts(
     categories: Sequence[str] | None = None,
     department_id: int | None = None,
     institution_ids: Sequence[int] | None = None,
+    region_groups: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Institutions expected to report per ``(region_code, category)`` under the same
     filters as :func:`group_sums`: items ``region_code, category, institutions_expected``.
 
     Expected = active now, or reported in the period (an institution closed since
     was expected for the months it still reported), so that reported ≤ expected.
+    Region-level whole-year reads add ``institution_group`` (active) and
+    ``consumption_group_year.institutions_closed``. ``region_groups`` as in
+    :func:`group_sums`.
     """
-    i = t.institution
-    stmt = (
-        select(i.c.region_code, i.c.category, func.count().label("n"))
-        .where(or_(i.c.status == "active", _reported_in(i.c.id, year, months)),
-               *_filters(conn, region_codes=region_codes, categories=categories,
-                         department_id=department_id, institution_ids=institution_ids))
-        .group_by(i.c.region_code, i.c.category)
-        .order_by(i.c.region_code, i.c.category)
-    )
+    if _rollup_applies(months, department_id, institution_ids):
+        stmt = _expected_from_groups(conn, year, region_codes=region_codes,
+                                     categories=categories, region_groups=region_groups)
+    else:
+        i = t.institution
+        key = _region_key(conn, i, region_groups)
+        stmt = (
+            select(key, i.c.category, func.count().label("n"))
+            .select_from(_mapped(i, i, region_groups))
+            .where(or_(i.c.status == "active", _reported_in(i.c.id, year, months)),
+                   *_filters(conn, region_codes=region_codes, categories=categories,
+                             department_id=department_id, institution_ids=institution_ids))
+            .group_by(key, i.c.category)
+            .order_by(key, i.c.category)
+        )
     return [
         {"region_code": r, "category": c, "institutions_expected": int(n)}
         for r, c, n in conn.execute(stmt)
     ]
+
+
+def _expected_from_groups(
+    conn: Connection, year: int, *, region_codes: Sequence[str] | None,
+    categories: Sequence[str] | None, region_groups: Mapping[str, str] | None,
+) -> Any:
+    a, g = t.institution_group, t.consumption_group_year
+    _region_key(conn, a, region_groups)  # loads the map once for both parts
+    key_a = a.c.region_code if region_groups is None else _region_map.c.group_code
+    key_g = g.c.region_code if region_groups is None else _region_map.c.group_code
+    parts = union_all(
+        select(key_a.label("region_code"), a.c.category,
+               a.c.institutions_active.label("n"))
+        .select_from(_mapped(a, a, region_groups))
+        .where(*group_filters(conn, a, region_codes=region_codes, categories=categories)),
+        select(key_g.label("region_code"), g.c.category, g.c.institutions_closed.label("n"))
+        .select_from(_mapped(g, g, region_groups))
+        .where(g.c.year == year, g.c.institutions_closed > 0,
+               *group_filters(conn, g, region_codes=region_codes, categories=categories)),
+    ).subquery("parts")
+    return (
+        select(parts.c.region_code, parts.c.category, func.sum(parts.c.n))
+        .group_by(parts.c.region_code, parts.c.category)
+        .having(func.sum(parts.c.n) > 0)
+        .order_by(parts.c.region_code, parts.c.category)
+    )
 
 
 def _reported_in(

@@ -150,13 +150,16 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
                        credit_codes=list(unknown))
     # 3. Update what differs, department included; the new rows that only get their
     #    department now are not "updated". An institution moving to another region
-    #    or category leaves its old groups and joins new ones: both are refreshed.
+    #    or category leaves its old groups and joins new ones: both are refreshed
+    #    (and the active counts, as for a status change or a new institution).
     moved = _note_moved(conn)
     changed = update_changed(conn, i, s, keys=["credit_code"],
                              values=[*values, "department_id"], extra=extra)
     if moved:
         groups.note_institutions(conn, select(_moved.c.id))
         groups.refresh_noted(conn)
+    if inserted or moved:
+        groups.rebuild_directory_counts(conn)
     linked_new = conn.execute(
         select(func.count()).select_from(s).where(s.c.is_new == true(),
                                                   s.c.department_id.is_not(None))
@@ -166,13 +169,14 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
 
 
 def _note_moved(conn: Connection) -> int:
-    """Keep the ids of the staged institutions whose region or category changes in
-    ``_moved`` and note their current groups; returns how many there are."""
+    """Keep the ids of the staged institutions whose region, category or status
+    changes in ``_moved`` and note their current groups; returns how many there are."""
     s, i = _inst_stage, t.institution
     ensure_temp(conn, _moved)
     conn.execute(_moved.insert().from_select(["id"], select(i.c.id).select_from(
         i.join(s, s.c.credit_code == i.c.credit_code)).where(
-        or_(i.c.region_code != s.c.region_code, i.c.category != s.c.category))))
+        or_(i.c.region_code != s.c.region_code, i.c.category != s.c.category,
+            i.c.status != s.c.status))))
     n = int(conn.execute(select(func.count()).select_from(_moved)).scalar_one())
     if n:
         groups.note_institutions(conn, select(_moved.c.id))

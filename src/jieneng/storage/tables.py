@@ -215,10 +215,22 @@ consumption_group_year = Table(
     Column("has_occupants", SmallInteger, primary_key=True),
     Column("has_area", SmallInteger, primary_key=True),
     Column("institutions_reported", Integer, nullable=False),
+    Column("institutions_closed", Integer, nullable=False),
     *_carrier_columns(),
     Column("occupants", Double, nullable=True),
     Column("floor_area_m2", Double, nullable=True),
     Index("ix_consumption_group_year_year", "year"),
+)
+
+#: Active institutions per (region, category): the 应报 count of a region's
+#: dashboard (with ``consumption_group_year.institutions_closed`` — reported in the
+#: year, closed since). Rebuilt from ``institution`` by every directory write.
+institution_group = Table(
+    "institution_group",
+    metadata,
+    Column("region_code", CHAR(6), primary_key=True),
+    Column("category", String(3), primary_key=True),
+    Column("institutions_active", Integer, nullable=False),
 )
 
 #: Per (region, category, year, month): the institutions with a figure that month
@@ -313,6 +325,7 @@ __all__ = [
     "cost_column",
     "import_batch",
     "institution",
+    "institution_group",
     "institution_profile",
     "meta",
     "metadata",

@@ -5,7 +5,8 @@ Revises: 0002_accounts
 Create Date: 2026-11-22
 
 Hand-written to match ``jieneng.storage.tables`` (``consumption_group_year``,
-``consumption_group_month``; ``app_user.role`` accepts ``region_admin``). The
+``consumption_group_month``, ``institution_group``; ``app_user.role`` accepts
+``region_admin``). The
 group tables are filled from the institution roll-ups already present, with the
 same grouping as :mod:`jieneng.storage.groups` (decision 0004).
 """
@@ -56,14 +57,10 @@ CHECK_0003 = "ck_app_user_role"
 
 def _role_check(roles: Sequence[str], *, old: str, new: str) -> None:
     condition = "role IN (" + ", ".join(repr(r) for r in roles) + ")"
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite does not reflect CHECK constraints: the batch copy of the table
-        # loses the old one, and the new one is created with it.
-        with op.batch_alter_table("app_user", recreate="always") as batch:
-            batch.create_check_constraint(op.f(new), condition)
-    else:
-        op.drop_constraint(op.f(old), "app_user", type_="check")
-        op.create_check_constraint(op.f(new), "app_user", condition)
+    # op.f: the names are final (not passed through the naming convention again).
+    with op.batch_alter_table("app_user") as batch:
+        batch.drop_constraint(op.f(old), type_="check")
+        batch.create_check_constraint(op.f(new), condition)
 
 
 def upgrade() -> None:
@@ -76,6 +73,7 @@ def upgrade() -> None:
         sa.Column("has_occupants", sa.SmallInteger(), nullable=False),
         sa.Column("has_area", sa.SmallInteger(), nullable=False),
         sa.Column("institutions_reported", sa.Integer(), nullable=False),
+        sa.Column("institutions_closed", sa.Integer(), nullable=False),
         *_carrier_columns(),
         sa.Column("occupants", DOUBLE, nullable=True),
         sa.Column("floor_area_m2", DOUBLE, nullable=True),
@@ -95,12 +93,26 @@ def upgrade() -> None:
                                 name="pk_consumption_group_month"),
     )
     op.create_index("ix_consumption_group_month_year", "consumption_group_month", ["year"])
+    op.create_table(
+        "institution_group",
+        sa.Column("region_code", sa.CHAR(6), nullable=False),
+        sa.Column("category", sa.String(3), nullable=False),
+        sa.Column("institutions_active", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("region_code", "category", name="pk_institution_group"),
+    )
+    op.execute(
+        "INSERT INTO institution_group (region_code, category, institutions_active) "
+        "SELECT region_code, category, COUNT(*) FROM institution WHERE status = 'active' "
+        "GROUP BY region_code, category"
+    )
     occ = "CASE WHEN p.occupants > 0 THEN 1 ELSE 0 END"
     area = "CASE WHEN p.floor_area_m2 > 0 THEN 1 ELSE 0 END"
     op.execute(
         "INSERT INTO consumption_group_year (region_code, category, year, has_occupants, "
-        f"has_area, institutions_reported, {_names()}, occupants, floor_area_m2) "
-        f"SELECT i.region_code, i.category, cy.year, {occ}, {area}, COUNT(*), {_sums('cy')}, "
+        f"has_area, institutions_reported, institutions_closed, {_names()}, occupants, "
+        "floor_area_m2) "
+        f"SELECT i.region_code, i.category, cy.year, {occ}, {area}, COUNT(*), "
+        f"SUM(CASE WHEN i.status = 'closed' THEN 1 ELSE 0 END), {_sums('cy')}, "
         "SUM(p.occupants), SUM(p.floor_area_m2) "
         "FROM consumption_year cy JOIN institution i ON i.id = cy.institution_id "
         "LEFT OUTER JOIN institution_profile p ON p.institution_id = cy.institution_id "
@@ -117,6 +129,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("institution_group")
     op.drop_index("ix_consumption_group_month_year", table_name="consumption_group_month")
     op.drop_table("consumption_group_month")
     op.drop_index("ix_consumption_group_year_year", table_name="consumption_group_year")
