@@ -534,8 +534,8 @@ class _Coefficients:
 def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> AggregateInputs:
     """The sums behind a ranking's ``group_value``: Σ quantity and Σ ``denominator``
     over the reported institutions whose ``denominator`` > 0 — the fields of
-    ``AggregateInputs.total(inputs_of_institution(r) for r in rows)`` that the rankable intensities
-    read, added in the same order (so the same floats), in one pass."""
+    ``AggregateInputs.total(inputs_of_institution(r) for r in rows)`` that the rankable
+    intensities read, added in the same order (so the same floats), in one pass."""
     sums: dict[str, float] = {}
     total = 0.0
     for row in rows:

@@ -154,6 +154,14 @@ def test_each_role_sees_its_own_overview(
         assert scope_name in heading, heading
     energy = text_of(page, ".pg-card[data-figure=energy_tce] .pg-card-value")
     assert energy.startswith(format_number(overview["energy_tce"])), energy
+    # the 同类可比 ranking arrives after the page (htmx) and says what its twin says
+    page.locator("#ranking form.pg-filters").wait_for()
+    category = page.locator("#ranking select[name=category]").input_value()
+    ranking = api(page, "/api/v1/ranking", year=str(overview["year"]), category=category,
+                  **({"region": overview["region"]["code"]} if overview["region"]["code"]
+                     else {}))
+    hint = text_of(page, "#ranking .pg-hint")
+    assert f"{ranking['rankable_count']}" in hint and f"{ranking['total']}" in hint, hint
     assert "Traceback" not in page.content()
     assert_local_only(traffic)
 

@@ -101,15 +101,10 @@ def overview_page(
     region: RegionQ = None, year: YearQ = None, months: MonthsQ = None,
 ) -> Response:
     data = overview_data(engine, user, settings, region=region, year=year, months=months)
-    category = _default_category(data)
-    ranking = ranking_data(
-        engine, user, settings, region=data["region"]["code"], year=data["year"],
-        months=months, category=category, indicator="energy_per_capita_kgce", order="asc",
-        page_no=1, per_page=RANKING_PER_PAGE,
-    )
+    # The ranking table is fetched by the page itself (htmx, /overview/ranking).
     return page(request, "pages/overview.html", {
-        "data": data, "ranking": ranking, "rank_categories": RANK_CATEGORIES,
-        "indicators": dashboard.RANKABLE, "formulas": dashboard.FORMULAS,
+        "data": data, "rank_category": _default_category(data),
+        "formulas": dashboard.FORMULAS,
         "months_param": blank(months),
     })
 
