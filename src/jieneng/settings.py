@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     #: lifetime of a login session [s]
     session_max_age: int = 8 * 60 * 60
+    #: dashboard results cached per server process (``services.result_cache``);
+    #: 0 turns the cache off
+    result_cache_entries: int = Field(default=256, ge=0)
     #: per-client rate limits (``web.ratelimit``): on or off; unset means on in
     #: production only (development, the test suite and the bench run without)
     rate_limit_enabled: bool | None = None

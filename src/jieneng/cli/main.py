@@ -322,24 +322,36 @@ HostOpt = Annotated[str, typer.Option("--host", help="监听地址 bind address"
 PortOpt = Annotated[int, typer.Option("--port", help="端口 port")]
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", min=1, max=64,
+    help="进程数 server processes (e.g. one per CPU core; PostgreSQL recommended)")]
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    from jieneng.web.app import create_app
-
-    web = create_app(settings)
     output.console.print(
         f"平台已启动 serving on [bold]http://{host}:{port}/[/] "
-        f"(API http://{host}:{port}/api/v1/docs) — Ctrl+C 停止 stop"
+        f"(API http://{host}:{port}/api/v1/docs, {workers} 进程 process(es)) — Ctrl+C 停止 stop"
     )
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        from jieneng.web.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    proxy_headers=False)
+        return
+    # Each worker process builds its own app from the environment: pass the
+    # database chosen on the command line that way (the rest is JIENENG_* already).
+    os.environ["JIENENG_DATABASE_URL"] = settings.database_url
+    uvicorn.run("jieneng.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", proxy_headers=False)
 
 
 @app.command("serve")
 @handles_errors
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, workers: WorkersOpt = 1) -> None:
     """启动网页平台 Serve the web platform and the JSON API (uvicorn)."""
-    _serve(state.settings, host, port)
+    _serve(state.settings, host, port, workers)
 
 
 # ---------------------------------------------------------------- users

@@ -37,6 +37,7 @@ from jieneng.core.indicators import (
 )
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
+from jieneng.services import result_cache
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import HEADLINE_KEYS, inputs_from_group, inputs_of_institution
 from jieneng.services.scope import Filters, scoped_filters
@@ -287,14 +288,27 @@ def overview(
     Raises :class:`NotFound` for a region or institution outside the scope.
     """
     months = _months(months)
+    key = ("overview", scope, region_code, year, months, default_factor_set, category,
+           institution_code)
     with engine.connect() as conn:
-        ctx = _context(conn, scope, region_code=region_code, category=category,
-                       institution_code=institution_code)
-        fs = _factors(conn, ctx, default_factor_set)
-        current = _grouped(conn, ctx, year, months)
-        previous = _grouped(conn, ctx, year - 1, months)
-        trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
-        label = meta.get_meta(conn, "dataset_label")
+        return result_cache.cached(engine, conn, key, lambda: _overview(
+            conn, scope, region_code=region_code, year=year, months=months,
+            default_factor_set=default_factor_set, category=category,
+            institution_code=institution_code))
+
+
+def _overview(
+    conn: Connection, scope: Scope, *, region_code: str | None, year: int,
+    months: tuple[int, int] | None, default_factor_set: str | None, category: str | None,
+    institution_code: str | None,
+) -> dict[str, Any]:
+    ctx = _context(conn, scope, region_code=region_code, category=category,
+                   institution_code=institution_code)
+    fs = _factors(conn, ctx, default_factor_set)
+    current = _grouped(conn, ctx, year, months)
+    previous = _grouped(conn, ctx, year - 1, months)
+    trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
+    label = meta.get_meta(conn, "dataset_label")
     result = _figures(AggregateInputs.total(current.values()),
                       AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
     before = {c["carrier"]: c for c in _compute(
@@ -334,10 +348,15 @@ def latest_year(
     Raises :class:`NotFound` for a region outside the scope.
     """
     months = _months(months)
-    with engine.connect() as conn:
+    key = ("latest_year", scope, region_code, before, months)
+
+    def compute() -> int | None:
         ctx = _context(conn, scope, region_code=region_code)
         return dashboard_queries.latest_year(conn, before=before, months=months,
                                              **ctx.kwargs())
+
+    with engine.connect() as conn:
+        return result_cache.cached(engine, conn, key, compute)
 
 
 def _months(months: Sequence[int] | None) -> tuple[int, int] | None:

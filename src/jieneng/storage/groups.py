@@ -53,6 +53,7 @@ from jieneng.core.carriers import CARRIER_CODES
 
 from . import tables as t
 from .bulk import analyze, ensure_temp, temp_table
+from .meta import touch_data_version
 
 #: Key of ``pg_advisory_xact_lock`` serialising group refreshes ("jn-groups").
 ADVISORY_LOCK_KEY = 0x6A6E_6772
@@ -130,6 +131,7 @@ def refresh_noted(conn: Connection) -> int:
         [*_KEY, "month", "institutions_reported", *_carrier_cols()],
         month_groups_select(years=years, ids=select(_ids.c.id), keys=keys)))
     conn.execute(_noted.delete())
+    touch_data_version(conn)
     return int(count)
 
 
@@ -153,6 +155,7 @@ def rebuild_directory_counts(conn: Connection) -> None:
     from the directory: one aggregate over ``institution``, run by every directory
     write (they are rare; the directory of a province is 10⁴–10⁵ rows)."""
     i, g = t.institution, t.institution_group
+    touch_data_version(conn)
     conn.execute(delete(g))
     conn.execute(g.insert().from_select(
         ["region_code", "category", "institutions_active"],

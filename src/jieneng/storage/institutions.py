@@ -29,6 +29,7 @@ from . import groups
 from . import tables as t
 from ._stage import insert_missing, stage_frame, update_changed, upsert_from_stage
 from .bulk import ensure_temp, temp_table
+from .meta import touch_data_version
 from .results import UpsertCounts
 
 INSTITUTION_COLUMNS: tuple[str, ...] = (
@@ -160,6 +161,7 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
         groups.refresh_noted(conn)
     if inserted or moved:
         groups.rebuild_directory_counts(conn)
+    touch_data_version(conn)  # names and departments show on the dashboards too
     linked_new = conn.execute(
         select(func.count()).select_from(s).where(s.c.is_new == true(),
                                                   s.c.department_id.is_not(None))

@@ -10,6 +10,7 @@ from jieneng.core.regions import Region
 from . import tables as t
 from ._stage import stage_frame, upsert_from_stage
 from .bulk import temp_table
+from .meta import touch_data_version
 from .results import UpsertCounts
 
 _stage = temp_table(
@@ -44,6 +45,8 @@ def upsert_regions(conn: Connection, frame: pl.DataFrame) -> UpsertCounts:
         )
         inserted += ins
         updated += upd
+    if inserted or updated:
+        touch_data_version(conn)
     return UpsertCounts(inserted, updated)
 
 

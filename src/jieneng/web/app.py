@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from jieneng import __version__
+from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
 from jieneng.web import errors, pages
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    result_cache.configure(engine, settings.result_cache_entries)
     errors.install(app)
     app.state.limiters = limiters = _limiters(settings)
 

@@ -13,6 +13,7 @@ same grouping as :mod:`jieneng.storage.groups` (decision 0004).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -119,6 +120,8 @@ def upgrade() -> None:
         "AND p.year = cy.year WHERE cy.months_reported > 0 "
         f"GROUP BY i.region_code, i.category, cy.year, {occ}, {area}"
     )
+    # The first data version (jieneng.services.result_cache): results are cached from now on.
+    op.execute(f"INSERT INTO meta (key, value) VALUES ('data_version', '{uuid.uuid4().hex}')")
     op.execute(
         "INSERT INTO consumption_group_month (region_code, category, year, month, "
         f"institutions_reported, {_names()}) "
@@ -129,6 +132,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM meta WHERE key = 'data_version'")
     op.drop_table("institution_group")
     op.drop_index("ix_consumption_group_month_year", table_name="consumption_group_month")
     op.drop_table("consumption_group_month")
