@@ -115,6 +115,9 @@ def test_batches_and_meta(engine: Engine) -> None:
         set_meta(conn, "dataset_label", "演示数据")
         set_meta(conn, "dataset_label", "演示数据2")
         assert get_meta(conn, "dataset_label") == "演示数据2"
-        assert all_meta(conn) == {"dataset_label": "演示数据2"}
+        version = get_meta(conn, "data_version")
+        assert version is not None  # every meta write renews the data version
+        assert all_meta(conn) == {"dataset_label": "演示数据2", "data_version": version}
         delete_meta(conn, "dataset_label")
-        assert all_meta(conn) == {}
+        assert set(all_meta(conn)) == {"data_version"}
+        assert get_meta(conn, "data_version") != version

@@ -19,9 +19,9 @@ institutions of the page shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -44,6 +44,8 @@ from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
+
+T = TypeVar("T")
 
 Order = Literal["asc", "desc"]
 
@@ -569,6 +571,26 @@ def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> Aggreg
     return AggregateInputs(quantity_with_area=sums, floor_area_m2=total)
 
 def ranking(
+    engine: Engine, scope: Scope, *, region_code: str | None, year: int, category: str,
+    indicator: str, order: Order = "asc", page: int = 1, per_page: int = 50,
+    months: tuple[int, int] | None = None, default_factor_set: str | None = None,
+) -> dict[str, Any]:
+    """The 同类可比 ranking of :func:`_ranking`, cached (:mod:`result_cache`)."""
+    key = ("ranking", scope, region_code, year, category, indicator, order, page, per_page,
+           _months(months), default_factor_set)
+    return _cached(engine, key, lambda: _ranking(
+        engine, scope, region_code=region_code, year=year, category=category,
+        indicator=indicator, order=order, page=page, per_page=per_page, months=months,
+        default_factor_set=default_factor_set))
+
+
+def _cached(engine: Engine, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` through the result cache; the data version is read first."""
+    with engine.connect() as conn:
+        return result_cache.cached(engine, conn, key, compute)
+
+
+def _ranking(
     engine: Engine,
     scope: Scope,
     *,
@@ -689,6 +711,16 @@ PUBLISHED_CATEGORIES: tuple[str, ...] = ("01", "02", "03")
 
 
 def publication(
+    engine: Engine, region_code: str, year: int, *, scope: Scope | None = None,
+    default_factor_set: str | None = None,
+) -> list[dict[str, Any]]:
+    """Each institution's annual energy use (:func:`_publication`), cached."""
+    key = ("publication", region_code, year, scope, default_factor_set)
+    return _cached(engine, key, lambda: _publication(
+        engine, region_code, year, scope=scope, default_factor_set=default_factor_set))
+
+
+def _publication(
     engine: Engine,
     region_code: str,
     year: int,
