@@ -12,9 +12,9 @@ from jieneng.core.scope import Scope
 from jieneng.services import result_cache
 from jieneng.services.dashboard import latest_year, overview
 from jieneng.services.database import open_database
+from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_profiles
-from jieneng.storage import tables as t
 from jieneng.storage.meta import data_version, set_meta
 from tests.storage._data import figures, load_directory
 
