@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -309,11 +311,226 @@ audit_log = Table(
     Column("after", Text, nullable=True),
 )
 
+# ---------------------------------------------------------------- reporting workflow
+# (issue 4: 填报 → 上报 → 审核/退回 → 汇总; the state machine is jieneng.core.reporting)
+
+PERIOD_KINDS: tuple[str, ...] = ("monthly", "annual")
+TASK_STATES: tuple[str, ...] = (
+    "not_started", "in_progress", "submitted", "dept_approved", "approved", "returned",
+)
+
+#: A reporting period opened by a supervising office for its subtree: 月报 of a
+#: month or 年报 of a year (``month`` 0), with a deadline and whether the competent
+#: departments review before the office.
+reporting_period = Table(
+    "reporting_period",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("month", SmallInteger, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("department_step", Boolean, nullable=False, server_default=text("false")),
+    Column("opened_by", Integer, nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(_in_list("kind", PERIOD_KINDS), name="kind"),
+    CheckConstraint("(kind = 'annual' AND month = 0) OR (kind = 'monthly' AND month BETWEEN 1 "
+                    "AND 12)", name="month"),
+    UniqueConstraint("region_code", "kind", "year", "month"),
+)
+
+#: One institution's report for a period. ``version`` is the optimistic lock: every
+#: change sets ``version = version + 1 WHERE version = <read>``.
+reporting_task = Table(
+    "reporting_task",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period_id", Integer, ForeignKey("reporting_period.id"), nullable=False),
+    Column("institution_id", Integer, ForeignKey("institution.id"), nullable=False,
+           index=True),
+    Column("state", String(16), nullable=False, server_default=text("'not_started'")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(_in_list("state", TASK_STATES), name="state"),
+    UniqueConstraint("period_id", "institution_id"),
+    Index("ix_reporting_task_period_id_state", "period_id", "state"),
+)
+
+#: Every move of a task: who, when, from → to, why.
+task_transition = Table(
+    "task_transition",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("reporting_task.id"), nullable=False, index=True),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor_user_id", Integer, nullable=True),
+    Column("actor_role", String(24), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+#: A reviewer's question on one figure of a task, answered in place by the 统计员.
+figure_question = Table(
+    "figure_question",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", Integer, ForeignKey("reporting_task.id"), nullable=False, index=True),
+    Column("month", SmallInteger, nullable=False),
+    Column("carrier", String(24), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("asked_by", Integer, nullable=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_by", Integer, nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+)
+
+# ---------------------------------------------------------------- data quality
+
+FINDING_STATES: tuple[str, ...] = ("open", "explained", "resolved")
+
+#: Data-quality findings (rules: jieneng.core.quality). ``month`` 0 = the year or
+#: the institution as a whole; ``carrier`` '' = total energy or no carrier. One
+#: finding per (institution, year, month, carrier, rule): re-running the rules
+#: replaces the open ones and keeps an explanation while the finding still holds.
+quality_finding = Table(
+    "quality_finding",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("institution_id", Integer, nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("month", SmallInteger, nullable=False),
+    Column("carrier", String(24), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("expected", Double, nullable=True),
+    Column("suggested", Double, nullable=True),
+    Column("params", Text, nullable=True),
+    Column("state", String(12), nullable=False, server_default=text("'open'")),
+    Column("explanation", Text, nullable=True),
+    Column("explained_by", Integer, nullable=True),
+    Column("explained_at", DateTime(timezone=True), nullable=True),
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(_in_list("state", FINDING_STATES), name="state"),
+    UniqueConstraint("institution_id", "year", "month", "carrier", "rule"),
+    Index("ix_quality_finding_rule_year", "rule", "year"),
+)
+
+#: A region's override of a rule (enable, severity, parameters as JSON); a region
+#: inherits its ancestors' overrides (jieneng.core.quality.effective_config).
+rule_setting = Table(
+    "rule_setting",
+    metadata,
+    Column("region_code", CHAR(6), ForeignKey("region.code"), primary_key=True),
+    Column("rule", String(32), primary_key=True),
+    Column("settings", Text, nullable=False),
+    Column("updated_by", Integer, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Reference unit prices per province and carrier [元 per canonical unit], data the
+#: office maintains, with its source.
+reference_price = Table(
+    "reference_price",
+    metadata,
+    Column("province_code", CHAR(6), primary_key=True),
+    Column("carrier", String(24), primary_key=True),
+    Column("low", Double, nullable=False),
+    Column("high", Double, nullable=False),
+    Column("source", Text, nullable=False),
+    CheckConstraint("low >= 0 AND high >= low", name="range"),
+)
+
+# ---------------------------------------------------------------- notifications
+
+#: In-app notifications (reminders, returns, alerts) of a user.
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=True),
+)
+
+#: Where a region's reminders go besides the app: e-mail (``target`` an address)
+#: or a group robot webhook (WeCom / DingTalk / Feishu; ``target`` its URL).
+notify_channel = Table(
+    "notify_channel",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    CheckConstraint("kind IN ('email', 'wecom', 'dingtalk', 'feishu', 'webhook')",
+                    name="kind"),
+)
+
+#: Every reminder sent, once per (task, day, channel): the key that prevents a
+#: second one the same day; ``status`` sent / failed with the error.
+reminder_log = Table(
+    "reminder_log",
+    metadata,
+    Column("task_id", Integer, ForeignKey("reporting_task.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("channel", String(40), primary_key=True),
+    Column("status", String(8), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default=text("1")),
+    Column("error", Text, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# ---------------------------------------------------------------- spot checks (抽查)
+
+#: A reproducible random sample of approved reports of a region and year
+#: (``seed``, ``share``, stratified by category).
+spot_check = Table(
+    "spot_check",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("share", Double, nullable=False),
+    Column("tolerance", Double, nullable=False),
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: One sampled institution and, once verified on site, each carrier's reported
+#: and verified annual quantity [canonical unit].
+spot_check_item = Table(
+    "spot_check_item",
+    metadata,
+    Column("spot_check_id", Integer, ForeignKey("spot_check.id"), primary_key=True),
+    Column("institution_id", Integer, ForeignKey("institution.id"), primary_key=True),
+    Column("carrier", String(24), primary_key=True),
+    Column("category", String(3), nullable=False),
+    Column("reported", Double, nullable=True),
+    Column("verified", Double, nullable=True),
+    Column("verified_by", Integer, nullable=True),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
+)
+
 __all__ = [
+    "FINDING_STATES",
     "INSTITUTION_CATEGORIES",
     "NAMING_CONVENTION",
+    "PERIOD_KINDS",
     "ROLES",
     "SOURCES",
+    "TASK_STATES",
     "api_token",
     "app_user",
     "audit_log",
@@ -323,12 +540,24 @@ __all__ = [
     "consumption_record",
     "consumption_year",
     "cost_column",
+    "figure_question",
     "import_batch",
     "institution",
     "institution_group",
     "institution_profile",
     "meta",
     "metadata",
+    "notification",
+    "notify_channel",
+    "quality_finding",
     "quantity_column",
+    "reference_price",
     "region",
+    "reminder_log",
+    "reporting_period",
+    "reporting_task",
+    "rule_setting",
+    "spot_check",
+    "spot_check_item",
+    "task_transition",
 ]
