@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(default=600, ge=1)
     api_rate_window: int = Field(default=60, ge=1)
 
+    #: outgoing e-mail for notifications (services.notify); no host = e-mail skipped
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "jieneng@localhost"
+    smtp_starttls: bool = True
+    #: reporting reminders (services.reminders): days before the deadline, and how
+    #: many days after it overdue reminders continue (one a day)
+    remind_days_before: int = Field(default=3, ge=0, le=60)
+    remind_overdue_days: int = Field(default=14, ge=0, le=365)
+    #: delivery attempts per channel and message (exponential backoff between them)
+    notify_attempts: int = Field(default=3, ge=1, le=10)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @property
     def rate_limits_on(self) -> bool:
         if self.rate_limit_enabled is None:
