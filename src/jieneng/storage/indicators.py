@@ -94,15 +94,22 @@ def _filters(
         # 部门汇总: the department's subordinate units and the department itself.
         out.append(or_(i.c.department_id == department_id, i.c.id == department_id))
     if institution_ids is not None:
-        ids = sorted(set(institution_ids))
-        if len(ids) > IN_LIST_LIMIT:
-            ensure_temp(conn, _id_filter)
-            conn.execute(_id_filter.insert(), [{"id": v} for v in ids])
-            analyze(conn, _id_filter)
-            out.append(i.c.id.in_(select(_id_filter.c.id)))
-        else:
-            out.append(i.c.id.in_(ids))
+        out.append(_in_values(conn, i.c.id, institution_ids, _id_filter))
     return out
+
+
+def _in_values(conn: Connection, column: Any, values: Sequence[Any], temp: Any
+               ) -> ColumnElement[bool]:
+    """``column IN (values)``: a literal list, or above :data:`IN_LIST_LIMIT` values
+    a sub-select of the temporary table ``temp`` (one column) loaded with them."""
+    distinct = sorted(set(values))
+    if len(distinct) <= IN_LIST_LIMIT:
+        return cast(ColumnElement[bool], column.in_(distinct))
+    ensure_temp(conn, temp)
+    name = next(iter(temp.c)).name
+    conn.execute(temp.insert(), [{name: v} for v in distinct])
+    analyze(conn, temp)
+    return cast(ColumnElement[bool], column.in_(select(*temp.c)))
 
 
 def _f(value: Any) -> float:
@@ -243,14 +250,7 @@ def group_filters(
     table, or a group roll-up table)."""
     out: list[ColumnElement[bool]] = []
     if region_codes is not None:
-        codes = sorted(set(region_codes))
-        if len(codes) > IN_LIST_LIMIT:
-            ensure_temp(conn, _region_filter)
-            conn.execute(_region_filter.insert(), [{"code": c} for c in codes])
-            analyze(conn, _region_filter)
-            out.append(table.c.region_code.in_(select(_region_filter.c.code)))
-        else:
-            out.append(table.c.region_code.in_(codes))
+        out.append(_in_values(conn, table.c.region_code, region_codes, _region_filter))
     if categories is not None:
         out.append(table.c.category.in_(sorted(set(categories))))
     return out
