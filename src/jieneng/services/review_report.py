@@ -1,0 +1,291 @@
+"""The annual 会审 report of a region (数据会审, 国管节能〔2015〕304号).
+
+For a region and a year, inside the caller's scope:
+
+- **completeness** (数据完整性): the tasks of the year's reporting periods
+  (月报 and 年报) of the institutions in scope — expected (every task), reported
+  (submitted, department-approved or approved) and approved, with 上报率 =
+  reported ÷ expected and 审核率 = approved ÷ expected, per direct child region and
+  in total (:func:`completeness`, one set-based query on ``reporting_task``);
+- **quality findings** of the year by rule and severity with their resolution
+  (open / explained / resolved counts, from ``quality_finding``);
+- the **institutions with unresolved warnings** (warning findings still open);
+- **accuracy** (数据准确率) from the year's spot checks
+  (:func:`jieneng.services.spot_checks.accuracy_for_region`).
+
+:func:`review_report` gives the figures the page, the JSON twin and the Word
+document (:func:`review_report_docx`) all show.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, case, func, select
+
+from jieneng.core.exceptions import NotFound
+from jieneng.core.quality import Severity, rule
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope
+from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.spot_checks import accuracy_for_region, check_year
+from jieneng.storage import regions
+from jieneng.storage import tables as t
+from jieneng.storage.spot_checks import ScopeArgs, institution_conditions
+
+REPORTED_STATES = ("submitted", "dept_approved", "approved")
+FINDING_STATES = ("open", "explained", "resolved")
+CJK_FONT = "Noto Sans CJK SC"
+#: a list of at most this many institutions with unresolved warnings in the report
+MAX_LISTED = 500
+
+
+def _args(filters: Filters) -> ScopeArgs:
+    return ScopeArgs(filters.region_codes, filters.department_id, filters.institution_ids)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def completeness(
+    conn: Connection, filters: Filters, tree: RegionTree, region_code: str, year: int
+) -> dict[str, Any]:
+    """Reporting and approval rates of the year's tasks, per child region and in total."""
+    p, k, i = t.reporting_period, t.reporting_task, t.institution
+    reported = func.sum(case((k.c.state.in_(REPORTED_STATES), 1), else_=0))
+    approved = func.sum(case((k.c.state == "approved", 1), else_=0))
+    query = (
+        select(i.c.region_code, func.count().label("expected"), reported.label("reported"),
+               approved.label("approved"))
+        .select_from(k.join(p, p.c.id == k.c.period_id).join(i, i.c.id == k.c.institution_id))
+        .where(p.c.year == year, *institution_conditions(_args(filters)))
+        .group_by(i.c.region_code)
+    )
+    child_of = tree.child_under(region_code)
+    groups: dict[str, list[int]] = {}
+    for found in conn.execute(query):
+        child = child_of.get(str(found.region_code))
+        if child is None:
+            continue
+        counts = groups.setdefault(child, [0, 0, 0])
+        for n, value in enumerate((found.expected, found.reported, found.approved)):
+            counts[n] += int(value or 0)
+    periods = conn.execute(
+        select(p.c.kind, func.count()).where(p.c.year == year,
+                                             p.c.region_code.in_(tree.subtree(region_code)))
+        .group_by(p.c.kind)
+    ).all()
+
+    def row(code: str, name: str, counts: list[int]) -> dict[str, Any]:
+        return {"region_code": code, "region_name": name, "expected": counts[0],
+                "reported": counts[1], "approved": counts[2],
+                "reporting_rate": _rate(counts[1], counts[0]),
+                "approval_rate": _rate(counts[2], counts[0])}
+
+    rows = [row(c, tree.group_name(region_code, c), groups[c]) for c in sorted(groups)]
+    total = [sum(r[key] for r in rows) for key in ("expected", "reported", "approved")]
+    return {"periods": {str(kind): int(n) for kind, n in periods}, "regions": rows,
+            "total": row(region_code, tree.name(region_code), total)}
+
+
+def _rule_title(code: str, lang: str) -> str:
+    try:
+        return rule(code).title(lang)
+    except Exception:  # a rule retired from the catalogue keeps its code
+        return code
+
+
+def findings_by_rule(conn: Connection, filters: Filters, year: int) -> list[dict[str, Any]]:
+    """Counts of the year's findings per (rule, severity) and state."""
+    f, i = t.quality_finding, t.institution
+    query = (
+        select(f.c.rule, f.c.severity, f.c.state, func.count().label("n"))
+        .select_from(f.join(i, i.c.id == f.c.institution_id))
+        .where(f.c.year == year, *institution_conditions(_args(filters)))
+        .group_by(f.c.rule, f.c.severity, f.c.state)
+    )
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for r in conn.execute(query):
+        counts = table.setdefault((str(r.rule), str(r.severity)),
+                                  dict.fromkeys(FINDING_STATES, 0))
+        counts[str(r.state)] = counts.get(str(r.state), 0) + int(r.n)
+    order = {s.value: n for n, s in enumerate(Severity)}
+    return [
+        {"rule": code, "title": _rule_title(code, "zh"), "title_en": _rule_title(code, "en"),
+         "severity": severity, **counts, "total": sum(counts.values())}
+        for (code, severity), counts in sorted(
+            table.items(), key=lambda kv: (order.get(kv[0][1], 9), kv[0][0]))
+    ]
+
+
+def unresolved_warnings(conn: Connection, filters: Filters, year: int) -> list[dict[str, Any]]:
+    """Institutions with warning findings of the year still open (most first)."""
+    f, i = t.quality_finding, t.institution
+    query = (
+        select(i.c.id, i.c.credit_code, i.c.name, i.c.region_code, f.c.rule,
+               func.count().label("n"))
+        .select_from(f.join(i, i.c.id == f.c.institution_id))
+        .where(f.c.year == year, f.c.severity == Severity.WARNING.value, f.c.state == "open",
+               *institution_conditions(_args(filters)))
+        .group_by(i.c.id, i.c.credit_code, i.c.name, i.c.region_code, f.c.rule)
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(query):
+        entry = out.setdefault(int(r.id), {
+            "institution_id": int(r.id), "credit_code": str(r.credit_code),
+            "name": str(r.name), "region_code": str(r.region_code), "open_warnings": 0,
+            "rules": []})
+        entry["open_warnings"] += int(r.n)
+        entry["rules"].append(str(r.rule))
+    rows = sorted(out.values(), key=lambda e: (-e["open_warnings"], e["credit_code"]))
+    for entry in rows:
+        entry["rules"].sort()
+    return rows[:MAX_LISTED]
+
+
+def review_report(engine: Engine, scope: Scope, *, region_code: str, year: int) -> dict[str, Any]:
+    """The 会审 report of ``region_code`` and ``year`` inside ``scope``."""
+    check_year(year)
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, scope, region_code=region_code)
+        tree = RegionTree(regions.load_regions(conn))
+        if region_code not in tree:  # pragma: no cover - scoped_filters refused it
+            raise NotFound("行政区划不存在", "region does not exist")
+        findings = findings_by_rule(conn, filters, year)
+        totals = {s: sum(r[s] for r in findings) for s in (*FINDING_STATES, "total")}
+        return {
+            "region_code": region_code, "region_name": tree.name(region_code), "year": year,
+            "completeness": completeness(conn, filters, tree, region_code, year),
+            "findings": {"rules": findings, "total": totals},
+            "unresolved_warnings": unresolved_warnings(conn, filters, year),
+            "accuracy": accuracy_for_region(conn, filters, tree, region_code, year),
+        }
+
+
+# ---------------------------------------------------------------- the Word document
+
+
+def percent(value: float | None) -> str:
+    """A rate as shown in the page and the document: ``96.5%``, ``—`` for none."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _cjk(run: Any) -> None:
+    """Set the East Asian font of a run so that Chinese text renders."""
+    from docx.oxml.ns import qn
+
+    run.font.name = CJK_FONT
+    r_pr = run._element.get_or_add_rPr()
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is None:  # pragma: no cover - font.name creates it
+        fonts = r_pr.makeelement(qn("w:rFonts"), {})
+        r_pr.append(fonts)
+    fonts.set(qn("w:eastAsia"), CJK_FONT)
+
+
+def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) -> bytes:
+    """The report as a Word document (.docx); ``translate`` gives the labels."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
+        style = doc.styles[style_name]
+        style.font.name = CJK_FONT
+        r_pr = style.element.get_or_add_rPr()
+        fonts = r_pr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = r_pr.makeelement(qn("w:rFonts"), {})
+            r_pr.append(fonts)
+        fonts.set(qn("w:eastAsia"), CJK_FONT)
+
+    def heading(text: str, level: int) -> None:
+        for run in doc.add_heading(text, level).runs:
+            _cjk(run)
+
+    def para(text: str) -> None:
+        for run in doc.add_paragraph(text).runs:
+            _cjk(run)
+
+    def table(header: list[str], rows: list[list[str]]) -> None:
+        grid = doc.add_table(rows=1, cols=len(header))
+        grid.style = doc.styles["Table Grid"]
+        for cell, text in zip(grid.rows[0].cells, header, strict=True):
+            cell.text = text
+        for values in rows:
+            cells = grid.add_row().cells
+            for cell, text in zip(cells, values, strict=True):
+                cell.text = text
+        for r in grid.rows:
+            for cell in r.cells:
+                for p in cell.paragraphs:
+                    for run in p.runs:
+                        _cjk(run)
+
+    name, year = report["region_name"], report["year"]
+    heading(f"{name} {year} {translate('review.title')}", 0)
+    para(f"{translate('review.region')}: {report['region_code']} {name}")
+
+    c = report["completeness"]
+    heading(translate("review.completeness"), 1)
+    table(
+        [translate("review.col_region"), translate("review.expected"),
+         translate("review.reported"), translate("review.approved"),
+         translate("review.reporting_rate"), translate("review.approval_rate")],
+        [[r["region_name"], str(r["expected"]), str(r["reported"]), str(r["approved"]),
+          percent(r["reporting_rate"]), percent(r["approval_rate"])]
+         for r in [*c["regions"], c["total"]]],
+    )
+
+    f = report["findings"]
+    heading(translate("review.findings"), 1)
+    table(
+        [translate("review.rule"), translate("review.severity"), translate("review.open"),
+         translate("review.explained"), translate("review.resolved"),
+         translate("review.total")],
+        [[f"{r['title']} ({r['rule']})", Severity(r["severity"]).label("zh")
+          if r["severity"] in {s.value for s in Severity} else r["severity"],
+          str(r["open"]), str(r["explained"]), str(r["resolved"]), str(r["total"])]
+         for r in f["rules"]]
+        + [[translate("review.total"), "", str(f["total"]["open"]),
+            str(f["total"]["explained"]), str(f["total"]["resolved"]),
+            str(f["total"]["total"])]],
+    )
+
+    heading(translate("review.unresolved"), 1)
+    warnings = report["unresolved_warnings"]
+    if warnings:
+        table(
+            [translate("review.credit_code"), translate("review.institution"),
+             translate("review.open_warnings"), translate("review.rule")],
+            [[w["credit_code"], w["name"], str(w["open_warnings"]), ", ".join(w["rules"])]
+             for w in warnings],
+        )
+    else:
+        para(translate("review.none"))
+
+    a = report["accuracy"]
+    heading(translate("review.accuracy"), 1)
+    table(
+        [translate("review.col_region"), translate("review.sampled"),
+         translate("review.verified"), translate("review.accurate"),
+         translate("review.accuracy_rate")],
+        [[r["region_name"], str(r["sampled"]), str(r["verified"]), str(r["accurate"]),
+          percent(r["accuracy_rate"])] for r in [*a["regions"], a["total"]]],
+    )
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "completeness",
+    "findings_by_rule",
+    "percent",
+    "review_report",
+    "review_report_docx",
+    "unresolved_warnings",
+]
