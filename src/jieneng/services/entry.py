@@ -41,7 +41,7 @@ from jieneng.core.units import accepted_units, factor_to_canonical
 from jieneng.ingest import parse_consumption, parse_institutions, parse_profiles
 from jieneng.ingest.issues import ImportIssue
 from jieneng.ingest.numbers import not_a_number, parse_number
-from jieneng.services import audit
+from jieneng.services import audit, reporting
 from jieneng.services.audit import Actor
 from jieneng.services.imports import ImportKind, ImportReport, import_file
 from jieneng.services.scope import Filters, scoped_filters, visible_institution
@@ -412,7 +412,12 @@ def save_entry(
                     "carrier": pl.String, "quantity": pl.Float64, "cost_yuan": pl.Float64,
                     "entered_value": pl.String, "entered_unit": pl.String},
         )
+        # figures of a submitted or approved report are locked (set-based check)
+        reporting.check_unlocked(conn, pl.DataFrame(
+            {"institution_id": [row.id], "year": [year], "month": [month]}))
         counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
+        if parsed:  # a save moves the report to 录入中 (not_started / returned)
+            reporting.note_saved(conn, actor or Actor(None, user))
         changed = [p.carrier for p in parsed]
         audit.record(
             conn, actor or Actor(None, user), "consumption.entry",

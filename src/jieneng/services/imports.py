@@ -26,7 +26,7 @@ from jieneng.ingest import (
     parse_regions,
 )
 from jieneng.ingest.issues import ImportIssue
-from jieneng.services import audit
+from jieneng.services import audit, reporting
 from jieneng.services.audit import Actor
 from jieneng.storage import batches, consumption, institutions, regions
 
@@ -94,6 +94,10 @@ def import_file(
                 f"{path.name} has {len(parsed.errors)} error(s); nothing was imported",
                 parsed.errors,
             )
+        if kind is ImportKind.CONSUMPTION and parsed.frame.height:
+            # figures of a submitted or approved report are locked: one query joins
+            # the file's institution-months with the reporting tasks
+            reporting.check_unlocked(conn, parsed.frame.select("institution_id", "year", "month"))
         report = ImportReport(
             kind=kind.value,
             file=path.name,
@@ -111,6 +115,8 @@ def import_file(
             rows=parsed.rows_read,
         )
         report.counts = _store(conn, kind, parsed, report.batch_id, source)
+        if kind is ImportKind.CONSUMPTION and parsed.frame.height:
+            reporting.note_saved(conn, actor)
         audit.record(
             conn, actor or Actor.cli(), f"import.{kind.value}", "import_batch",
             report.batch_id, after={"file": path.name, "rows": parsed.rows_read,
