@@ -1,0 +1,485 @@
+"""Notifications: in-app rows, e-mail and group-robot webhooks, with retries.
+
+Built to be reused: reporting reminders (:mod:`jieneng.services.reminders`) use
+it now, early-warning alerts (issue 5) will use the same channels.
+
+Channels
+--------
+- **in-app** — a ``notification`` row per user (:func:`notify_users`), read at
+  ``/notifications``; the bell in the top bar counts the unread ones.
+- **e-mail** (``kind='email'``, ``target`` an address) — through the SMTP server of
+  the settings (``smtp_host``, ``smtp_port``, ``smtp_user``, ``smtp_password``,
+  ``smtp_from``, ``smtp_starttls``; stdlib :mod:`smtplib`). No ``smtp_host``: the
+  delivery is ``skipped`` with that reason, never an error.
+- **group robots** (``target`` the robot's webhook URL), one text message, POST JSON:
+
+  ============ ================================================================
+  ``wecom``    企业微信群机器人 ``{"msgtype": "text", "text": {"content": …}}``
+  ``dingtalk`` 钉钉自定义机器人 ``{"msgtype": "text", "text": {"content": …}}``
+  ``feishu``   飞书自定义机器人 ``{"msg_type": "text", "content": {"text": …}}``
+  ``webhook``  any receiver: ``{"title", "body", "link", "text"}``
+  ============ ================================================================
+
+  A 2xx answer is success, except that WeCom/DingTalk answer ``errcode`` ≠ 0 and
+  Feishu ``code`` ≠ 0 (or ``StatusCode`` ≠ 0) in a 200 body when they refuse a
+  message: that is a failure too.
+
+Every channel a region has (``notify_channel``) also serves its whole subtree: a
+region inherits its ancestors' channels (:func:`channels_for_region`).
+
+Delivery (:func:`deliver`) tries a channel up to ``notify_attempts`` times,
+sleeping ``backoff · 2^(n-1)`` seconds between attempts (the ``sleep`` callable is
+injectable, so tests do not wait), and returns every attempt's outcome.
+:func:`deliver_all` delivers to each channel on its own: an exception or a dead
+server on one channel never stops the others.
+
+Secrets: a webhook URL carries its access token, so it is shown only masked
+(:func:`mask_target`: scheme and host), in the pages, the API, the audit log and
+error texts; errors are built from the exception type and HTTP status, never the
+URL; httpx's own request log (INFO, with the URL) is raised to WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.regions import RegionTree
+from jieneng.services import audit
+from jieneng.services.audit import Actor
+from jieneng.settings import Settings
+from jieneng.storage import notify as store
+from jieneng.storage import regions as region_store
+
+log = logging.getLogger(__name__)
+
+CHANNEL_KINDS: tuple[str, ...] = ("email", "wecom", "dingtalk", "feishu", "webhook")
+WEBHOOK_KINDS: frozenset[str] = frozenset({"wecom", "dingtalk", "feishu", "webhook"})
+#: seconds before the second attempt; doubled for each further one
+BACKOFF_SECONDS = 1.0
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What is sent: a title, a plain-text body, and an optional link into the app."""
+
+    title: str
+    body: str
+    link: str | None = None
+
+    @property
+    def text(self) -> str:
+        parts = [self.title, self.body]
+        if self.link:
+            parts.append(self.link)
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: int
+    region_code: str
+    kind: str
+    target: str
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        """The channel's name in logs (``reminder_log.channel``): ``ch:<id>``."""
+        return f"ch:{self.id}"
+
+    @property
+    def masked(self) -> str:
+        return mask_target(self.kind, self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Delivery:
+    """The outcome of one message on one channel: ``sent``, ``failed`` or ``skipped``."""
+
+    channel: str
+    kind: str
+    status: str
+    attempts: list[Attempt] = field(default_factory=list)
+    reason: str | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Every failed attempt's error, ``1: …; 2: …`` (or the skip reason)."""
+        if self.status == "skipped":
+            return self.reason
+        failed = [f"{a.number}: {a.error}" for a in self.attempts if not a.ok]
+        return "; ".join(failed) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "kind": self.kind, "status": self.status,
+                "attempts": len(self.attempts), "error": self.error}
+
+
+class DeliveryError(Exception):
+    """One attempt failed; the message names no secret."""
+
+
+# ---------------------------------------------------------------- formats
+
+
+def mask_target(kind: str, target: str) -> str:
+    """A target as it may be shown: e-mail addresses as ``a***@host``, URLs as scheme://host/…."""
+    if kind == "email":
+        local, _, host = target.partition("@")
+        return f"{local[:1]}***@{host}" if host else "***"
+    parts = urlsplit(target)
+    if not parts.scheme or not parts.hostname:
+        return "***"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/…"
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (whole characters, with "…")."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[:limit - 3].decode(errors="ignore") + "…"
+
+
+def payload(kind: str, message: Message) -> dict[str, Any]:
+    """The JSON body a group robot of ``kind`` expects for a text message."""
+    if kind == "wecom":  # WeCom refuses text content over 2048 bytes
+        return {"msgtype": "text", "text": {"content": _clip(message.text, 2048)}}
+    if kind == "dingtalk":
+        return {"msgtype": "text", "text": {"content": message.text}}
+    if kind == "feishu":
+        return {"msg_type": "text", "content": {"text": message.text}}
+    if kind == "webhook":
+        return {"title": message.title, "body": message.body, "link": message.link,
+                "text": message.text}
+    raise ValueError(f"not a webhook kind: {kind}")
+
+
+def validate_target(kind: str, target: str) -> str:
+    """The cleaned target of a new channel, or :class:`ValidationFailed`."""
+    target = target.strip()
+    if kind not in CHANNEL_KINDS:
+        raise ValidationFailed(f"通知渠道类型“{kind}”无效", f"invalid channel kind {kind!r}",
+                               field="kind")
+    if kind == "email":
+        if not _EMAIL.match(target) or len(target) > 254:
+            raise ValidationFailed("电子邮件地址无效", "invalid e-mail address", field="target")
+        return target
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(target) > 500:
+        raise ValidationFailed("Webhook 地址无效，应为 http(s):// 开头的完整地址",
+                               "invalid webhook URL: a full http(s):// address",
+                               field="target")
+    return target
+
+
+# ---------------------------------------------------------------- senders
+
+
+def _quiet_httpx() -> None:
+    """httpx logs every request with its URL at INFO; webhook URLs are secrets."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+def _check_robot_answer(kind: str, response: httpx.Response) -> None:
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"HTTP {response.status_code}")
+    if kind == "webhook":
+        return
+    try:
+        data = response.json()
+    except ValueError:
+        return  # a 2xx without JSON: accepted
+    if not isinstance(data, dict):
+        return
+    code = data.get("errcode") if kind in ("wecom", "dingtalk") else data.get(
+        "code", data.get("StatusCode"))
+    if code not in (None, 0):
+        detail = str(data.get("errmsg") or data.get("msg") or data.get("StatusMessage") or "")
+        raise DeliveryError(f"robot refused: {code} {detail[:200]}".strip())
+
+
+def send_webhook(kind: str, url: str, message: Message, *, timeout: float,
+                 client: httpx.Client | None = None) -> None:
+    """POST one message to a robot; :class:`DeliveryError` (without the URL) on failure."""
+    _quiet_httpx()
+    body = payload(kind, message)
+    try:
+        if client is not None:
+            response = client.post(url, json=body, timeout=timeout)
+        else:
+            with httpx.Client(timeout=timeout, follow_redirects=False) as own:
+                response = own.post(url, json=body)
+    except httpx.HTTPError as err:
+        raise DeliveryError(type(err).__name__) from None
+    _check_robot_answer(kind, response)
+
+
+def smtp_configured(settings: Settings) -> bool:
+    return bool(settings.smtp_host)
+
+
+def send_email(settings: Settings, to: str, message: Message) -> None:
+    """Send one e-mail through the configured SMTP server (:class:`DeliveryError` on failure)."""
+    if not settings.smtp_host:
+        raise DeliveryError("SMTP not configured")
+    mail = EmailMessage()
+    mail["Subject"] = message.title
+    mail["From"] = settings.smtp_from
+    mail["To"] = to
+    mail.set_content(message.text)
+    timeout = settings.notify_timeout_seconds
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                password = (settings.smtp_password.get_secret_value()
+                            if settings.smtp_password else "")
+                smtp.login(settings.smtp_user, password)
+            smtp.send_message(mail)
+    except (OSError, smtplib.SMTPException) as err:
+        code = getattr(err, "smtp_code", None)
+        raise DeliveryError(type(err).__name__ + (f" {code}" if code else "")) from None
+
+
+def _send_once(channel: Channel, message: Message, settings: Settings,
+               client: httpx.Client | None) -> None:
+    if channel.kind == "email":
+        send_email(settings, channel.target, message)
+    else:
+        send_webhook(channel.kind, channel.target, message,
+                     timeout=settings.notify_timeout_seconds, client=client)
+
+
+def deliver(
+    channel: Channel, message: Message, settings: Settings, *, sleep: Sleep = time.sleep,
+    client: httpx.Client | None = None,
+) -> Delivery:
+    """Send ``message`` on ``channel`` with retries; every attempt's outcome is returned."""
+    result = Delivery(channel=channel.key, kind=channel.kind, status="failed")
+    if channel.kind == "email" and not smtp_configured(settings):
+        result.status = "skipped"
+        result.reason = "SMTP not configured (JIENENG_SMTP_HOST unset)"
+        return result
+    attempts = settings.notify_attempts
+    for number in range(1, attempts + 1):
+        try:
+            _send_once(channel, message, settings, client)
+        except DeliveryError as err:
+            result.attempts.append(Attempt(number, False, str(err)))
+        except Exception as err:  # a bug in one channel must not stop the others
+            log.exception("channel %s (%s) failed", channel.key, channel.kind)
+            result.attempts.append(Attempt(number, False, type(err).__name__))
+        else:
+            result.attempts.append(Attempt(number, True))
+            result.status = "sent"
+            return result
+        if number < attempts:
+            sleep(BACKOFF_SECONDS * 2 ** (number - 1))
+    log.warning("channel %s (%s, %s) failed after %d attempts: %s", channel.key, channel.kind,
+                channel.masked, attempts, result.error)
+    return result
+
+
+def deliver_all(
+    channels: Iterable[Channel], message: Message, settings: Settings, *,
+    sleep: Sleep = time.sleep,
+) -> list[Delivery]:
+    """Deliver to every channel, each on its own; a failing channel never blocks the others."""
+    out: list[Delivery] = []
+    for channel in channels:
+        try:
+            out.append(deliver(channel, message, settings, sleep=sleep))
+        except Exception:  # pragma: no cover - deliver() already catches
+            log.exception("channel %s failed", channel.key)
+            out.append(Delivery(channel=channel.key, kind=channel.kind, status="failed",
+                                reason="internal error"))
+    return out
+
+
+# ---------------------------------------------------------------- in-app
+
+
+def notify_users(
+    conn: Connection, user_ids: Iterable[int], *, kind: str, message: Message,
+    at: datetime | None = None,
+) -> int:
+    """One in-app notification per user (in the caller's transaction); returns how many."""
+    when = at or datetime.now(UTC)
+    rows = [{"user_id": uid, "kind": kind, "title": message.title[:200], "body": message.body,
+             "link": message.link, "created_at": when} for uid in user_ids]
+    return store.insert_notifications(conn, rows)
+
+
+def _notification(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "title": row.title, "body": row.body,
+            "link": row.link, "created_at": row.created_at.isoformat(),
+            "read_at": None if row.read_at is None else row.read_at.isoformat(),
+            "read": row.read_at is not None}
+
+
+def user_notifications(
+    engine: Engine, user_id: int, *, page: int = 1, per_page: int = 50,
+    unread_only: bool = False,
+) -> dict[str, Any]:
+    """One page of the user's own notifications, newest first, and the unread count."""
+    with engine.connect() as conn:
+        rows = store.list_notifications(conn, user_id, offset=(page - 1) * per_page,
+                                        limit=per_page, unread_only=unread_only)
+        total = store.count_notifications(conn, user_id, unread_only=unread_only)
+        unread = store.count_notifications(conn, user_id, unread_only=True)
+    return {"items": [_notification(r) for r in rows], "page": page, "per_page": per_page,
+            "total": total, "unread": unread}
+
+
+def unread_count(engine: Engine, user_id: int) -> int:
+    with engine.connect() as conn:
+        return store.count_notifications(conn, user_id, unread_only=True)
+
+
+def mark_read(engine: Engine, user_id: int, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's own notifications read (``ids`` None: all); others' ids are ignored."""
+    with engine.begin() as conn:
+        return store.mark_read(conn, user_id, ids, datetime.now(UTC))
+
+
+# ---------------------------------------------------------------- channels per region
+
+
+def _channel(row: Any) -> Channel:
+    return Channel(id=row.id, region_code=row.region_code, kind=row.kind, target=row.target,
+                   enabled=bool(row.enabled))
+
+
+def ancestry(tree: RegionTree, region_code: str) -> list[str]:
+    """``region_code`` and every region above it."""
+    out: list[str] = []
+    code: str | None = region_code
+    while code is not None and code in tree and code not in out:
+        out.append(code)
+        code = tree.by_code[code].parent_code
+    return out
+
+
+def channels_for_region(conn: Connection, region_code: str, *, tree: RegionTree
+                        ) -> list[Channel]:
+    """The enabled channels of a region and of every region above it (inherited)."""
+    return [_channel(r) for r in store.channels_of_regions(conn, ancestry(tree, region_code))]
+
+
+def load_tree(conn: Connection) -> RegionTree:
+    return RegionTree(region_store.load_regions(conn))
+
+
+def _public(channel: Channel, tree: RegionTree | None = None) -> dict[str, Any]:
+    name = tree.name(channel.region_code) if tree and channel.region_code in tree else ""
+    return {"id": channel.id, "region_code": channel.region_code, "region_name": name,
+            "kind": channel.kind, "target": channel.masked, "enabled": channel.enabled}
+
+
+def list_channels(engine: Engine) -> list[dict[str, Any]]:
+    """Every channel, targets masked (administration)."""
+    with engine.connect() as conn:
+        tree = load_tree(conn)
+        return [_public(_channel(r), tree) for r in store.list_channels(conn)]
+
+
+def create_channel(engine: Engine, *, actor: Actor, region_code: str, kind: str, target: str
+                   ) -> dict[str, Any]:
+    """Attach a channel to a region (administrators); audited with the target masked."""
+    target = validate_target(kind, target)
+    with engine.begin() as conn:
+        tree = load_tree(conn)
+        if region_code not in tree:
+            raise NotFound(f"行政区划 {region_code} 不存在", f"region {region_code} not found",
+                           field="region_code")
+        new_id = store.insert_channel(conn, region_code=region_code, kind=kind, target=target)
+        channel = Channel(new_id, region_code, kind, target)
+        audit.record(conn, actor, "channel.create", "notify_channel", new_id,
+                     after=_public(channel))
+        return _public(channel, tree)
+
+
+def _existing(conn: Connection, channel_id: int) -> Channel:
+    row = store.get_channel(conn, channel_id)
+    if row is None:
+        raise NotFound(f"通知渠道 {channel_id} 不存在", f"channel {channel_id} not found")
+    return _channel(row)
+
+
+def set_channel_enabled(engine: Engine, *, actor: Actor, channel_id: int, enabled: bool
+                        ) -> dict[str, Any]:
+    with engine.begin() as conn:
+        before = _existing(conn, channel_id)
+        store.set_channel_enabled(conn, channel_id, enabled)
+        after = _existing(conn, channel_id)
+        audit.record(conn, actor, "channel.update", "notify_channel", channel_id,
+                     before=_public(before), after=_public(after))
+        return _public(after, load_tree(conn))
+
+
+def delete_channel(engine: Engine, *, actor: Actor, channel_id: int) -> None:
+    with engine.begin() as conn:
+        before = _existing(conn, channel_id)
+        store.delete_channel(conn, channel_id)
+        audit.record(conn, actor, "channel.delete", "notify_channel", channel_id,
+                     before=_public(before))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = [
+    "CHANNEL_KINDS",
+    "Attempt",
+    "Channel",
+    "Delivery",
+    "DeliveryError",
+    "Message",
+    "channels_for_region",
+    "create_channel",
+    "delete_channel",
+    "deliver",
+    "deliver_all",
+    "list_channels",
+    "mark_read",
+    "mask_target",
+    "notify_users",
+    "payload",
+    "send_email",
+    "send_webhook",
+    "set_channel_enabled",
+    "unread_count",
+    "user_notifications",
+    "validate_target",
+]
