@@ -504,5 +504,41 @@ def demo(
     _serve(state.settings.model_copy(update={"database_url": url}), host, port)
 
 
+# ---------------------------------------------------------------- remind
+@app.command("remind")
+@handles_errors
+def remind(
+    day: Annotated[str | None, typer.Option(
+        "--date", help="提醒日期 the day, YYYY-MM-DD (default today, UTC)")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="只列出将发送的提醒，不发送 list, send nothing")] = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """催报 Send the day's reporting reminders (run daily by cron); never twice a day."""
+    from datetime import date
+
+    from jieneng.core.exceptions import ValidationFailed
+    from jieneng.services.reminders import run_reminders
+
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise ValidationFailed(f"日期“{day}”无效，应为 YYYY-MM-DD",
+                               f"invalid date {day!r}: YYYY-MM-DD") from None
+    run = run_reminders(_engine(), state.settings, day=when, dry_run=dry_run)
+    if fmt is Fmt.json:
+        output.print_json(run.to_dict())
+        return
+    title = (f"{run.day.isoformat()} 催报{'（演练 dry run）' if run.dry_run else ''} "
+             f"reminders: {run.due} 项任务待提醒 tasks due")
+    output.print_table(
+        title,
+        ["渠道 channel", "类型 kind", "目标 target", "任务 tasks", "收件 recipients",
+         "结果 status", "尝试 attempts", "错误 error"],
+        [[s.channel, s.kind, s.target, s.tasks, s.recipients, s.status, s.attempts,
+          s.error or ""] for s in run.lines],
+    )
+
+
 def main() -> None:
     app()
