@@ -30,15 +30,19 @@ from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
 from jieneng.web import errors, pages
+from jieneng.web.api import summaries as summaries_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.routes import account, admin, auth, home, publication
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
-    auth.router, *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
+    auth.router,
+    summaries_pages.router, summaries_api.router,  # before /reporting/{…} routes
+    *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
     *pages.API_ROUTERS, publication.router, publication.api_router,
 )
 
