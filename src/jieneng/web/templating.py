@@ -39,6 +39,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
     items = [
         NavItem("nav.overview", "/overview", "/overview"),
         NavItem("nav.directory", "/directory", "/directory"),
+        NavItem("nav.summaries", "/summaries", "/summaries"),
     ]
     if user.can_write:
         items += [NavItem("nav.entry", "/entry", "/entry"),
