@@ -106,6 +106,18 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
+    # reporting rate and summaries (web.pages.summaries, web.api.summaries)
+    "/reporting/rate": (Sample(scoped_query={"region": "region"}),),
+    "/api/v1/reporting/rate": (Sample(scoped_query={"region": "region"}),),
+    "/summaries": (
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "region"}),
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "department"}),
+    ),
+    "/api/v1/summaries": (
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "category"}),
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "department"}),
+    ),
+    "/summaries.xlsx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/indicators": (
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
