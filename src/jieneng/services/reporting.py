@@ -403,7 +403,9 @@ def bulk_review(
     if len(tasks) > MAX_BULK:
         raise ValidationFailed(f"一次最多处理 {MAX_BULK} 个任务",
                                f"at most {MAX_BULK} tasks at once")
-    reason = reason[:2000] if reason else None
+    reason = reason.strip()[:2000] if reason and reason.strip() else None
+    if decision == "return" and reason is None:
+        raise ValidationFailed("退回须填写原因", "a return needs a reason", field="reason")
     at = _now()
     refused: list[dict[str, Any]] = []
     moves: list[tuple[int, int, str, str]] = []
