@@ -44,6 +44,8 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
     if user.can_write:
         items += [NavItem("nav.entry", "/entry", "/entry"),
                   NavItem("nav.import", "/import", "/import")]
+    items += [NavItem("nav.spot_checks", "/spot-checks", "/spot-checks"),
+              NavItem("nav.review", "/review-report", "/review-report")]
     if home:
         items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
     if user.can_manage_accounts:  # an account manager: its subtree's accounts only
