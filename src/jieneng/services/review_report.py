@@ -246,8 +246,7 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) 
         [translate("review.rule"), translate("review.severity"), translate("review.open"),
          translate("review.explained"), translate("review.resolved"),
          translate("review.total")],
-        [[f"{r['title']} ({r['rule']})", Severity(r["severity"]).label("zh")
-          if r["severity"] in {s.value for s in Severity} else r["severity"],
+        [[f"{r['title']} ({r['rule']})", translate(f"review.severity.{r['severity']}"),
           str(r["open"]), str(r["explained"]), str(r["resolved"]), str(r["total"])]
          for r in f["rules"]]
         + [[translate("review.total"), "", str(f["total"]["open"]),

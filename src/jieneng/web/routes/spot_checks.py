@@ -1,0 +1,264 @@
+"""Spot checks (抽查) and the annual 会审 report.
+
+Pages: ``/spot-checks`` (list and, for office accounts, the form that draws a
+sample; CSRF token in every form), ``/spot-checks/{id}`` (items, the verify form,
+accuracy per region), ``/review-report?region=&year=`` and its Word document
+``/review-report.docx``. JSON twins under ``/api/v1``: ``spot-checks``,
+``spot-checks/{id}``, ``spot-checks/{id}/verify``, ``review-report``. Rules, roles
+and scope: :mod:`jieneng.services.spot_checks`, :mod:`jieneng.services.review_report`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import partial
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Path, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.sampling import DEFAULT_SHARE
+from jieneng.services import review_report as review
+from jieneng.services import spot_checks
+from jieneng.services.users import User
+from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang, translate
+from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, blank, page, region_for, year_of
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+
+SpotCheckId = Annotated[int, Path(ge=1, le=2**31 - 1, description="抽查编号 spot check id")]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _office(user: User) -> bool:
+    return user.role in spot_checks.OFFICE_ROLES
+
+
+def _default_year() -> int:
+    """The 会审 looks at the year before."""
+    return date.today().year - 1
+
+
+def _number(text: str, field: str, zh: str, en: str) -> float:
+    try:
+        value = float(text.strip().replace("%", "")) if text.strip() else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValidationFailed(f"{zh}“{text}”无效", f"invalid {en} {text!r}", field=field)
+    return value
+
+
+def _year(text: str) -> int:
+    text = text.strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
+                               f"invalid year {text!r}: four digits", field="year")
+    return int(text)
+
+
+def _message(request: Request, err: ValidationFailed | NotFound | NotPermitted) -> str:
+    return err.message(domain_lang(lang_of(request)))
+
+
+# ---------------------------------------------------------------- spot-check pages
+
+
+def _list_page(
+    request: Request, engine: Engine, user: User, *, region: str | None, year: str | None,
+    form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    code = region_for(engine, user, region)
+    data = spot_checks.list_spot_checks(engine, user.scope, region_code=blank(region),
+                                        year=year_of(year))
+    defaults = {"region_code": code, "year": str(_default_year()),
+                "share": str(DEFAULT_SHARE), "tolerance": str(spot_checks.DEFAULT_TOLERANCE),
+                "seed": ""}
+    return page(request, "pages/spot_checks.html", {
+        "data": data, "office": _office(user), "form": {**defaults, **(form or {})},
+        "errors": errors or {}, "filters": {"region": region or "", "year": year or ""},
+        "percent": review.percent,
+    }, status_code=status_code)
+
+
+@router.get("/spot-checks")
+def spot_checks_page(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None,
+) -> Response:
+    return _list_page(request, engine, user, region=region, year=year)
+
+
+@router.post("/spot-checks")
+def create_spot_check(
+    request: Request, user: CurrentUser, engine: EngineDep,
+    region_code: Annotated[str, Form(max_length=6)],
+    year: Annotated[str, Form(max_length=8)],
+    share: Annotated[str, Form(max_length=20)] = str(DEFAULT_SHARE),
+    tolerance: Annotated[str, Form(max_length=20)] = str(spot_checks.DEFAULT_TOLERANCE),
+    seed: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Draw a sample (office accounts; audited) and show it."""
+    form = {"region_code": region_code, "year": year, "share": share,
+            "tolerance": tolerance, "seed": seed}
+    try:
+        if not seed.strip().isdigit() and seed.strip():
+            raise ValidationFailed(f"随机种子“{seed}”无效，应为非负整数",
+                                   f"invalid seed {seed!r}: a whole number", field="seed")
+        check = spot_checks.create_spot_check(
+            engine, user, region_code=region_code.strip(), year=_year(year),
+            share=_number(share, "share", "抽查比例", "share"),
+            tolerance=_number(tolerance, "tolerance", "允许误差", "tolerance"),
+            seed=int(seed) if seed.strip() else None)
+    except NotPermitted:
+        raise
+    except (ValidationFailed, NotFound) as err:
+        field = str(err.details.get("field") or "_form")
+        return _list_page(request, engine, user, region=None, year=None, form=form,
+                          errors={field: _message(request, err)}, status_code=422)
+    return RedirectResponse(f"/spot-checks/{check['id']}", status_code=303)
+
+
+def _detail_page(
+    request: Request, engine: Engine, user: User, spot_check_id: int, *,
+    errors: dict[str, str] | None = None, status_code: int = 200,
+) -> Response:
+    data = spot_checks.get_spot_check(engine, user.scope, spot_check_id)
+    return page(request, "pages/spot_check.html", {
+        "data": data, "office": _office(user), "errors": errors or {},
+        "percent": review.percent,
+    }, status_code=status_code)
+
+
+@router.get("/spot-checks/{spot_check_id}")
+def spot_check_page(
+    request: Request, spot_check_id: SpotCheckId, user: CurrentUser, engine: EngineDep,
+) -> Response:
+    return _detail_page(request, engine, user, spot_check_id)
+
+
+@router.post("/spot-checks/{spot_check_id}/verify")
+def verify_item(
+    request: Request, spot_check_id: SpotCheckId, user: CurrentUser, engine: EngineDep,
+    institution_id: Annotated[int, Form(ge=1)],
+    carrier: Annotated[str, Form(max_length=24)],
+    verified: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    """Record the verified annual quantity of one item (office accounts; audited)."""
+    try:
+        value = (None if not verified.strip()
+                 else _number(verified.replace(",", ""), "verified", "核实值", "verified value"))
+        spot_checks.record_verified(engine, user, spot_check_id=spot_check_id,
+                                    institution_id=institution_id, carrier_code=carrier,
+                                    verified=value)
+    except ValidationFailed as err:
+        return _detail_page(request, engine, user, spot_check_id,
+                            errors={"_form": _message(request, err)}, status_code=422)
+    return RedirectResponse(f"/spot-checks/{spot_check_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- 会审 report
+
+
+def report_data(
+    engine: Engine, user: User, *, region: str | None, year: str | None
+) -> dict[str, Any]:
+    """The report of the page, the JSON twin and the Word document."""
+    code = region_for(engine, user, region)
+    return review.review_report(engine, user.scope, region_code=code,
+                                year=year_of(year) or _default_year())
+
+
+@router.get("/review-report")
+def review_report_page(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None,
+) -> Response:
+    data = report_data(engine, user, region=region, year=year)
+    return page(request, "pages/review_report.html", {
+        "data": data, "percent": review.percent,
+        "severity_label": lambda s: translate(lang_of(request), f"review.severity.{s}"),
+    })
+
+
+@router.get("/review-report.docx")
+def review_report_document(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None,
+) -> Response:
+    """The report as a Word document."""
+    data = report_data(engine, user, region=region, year=year)
+    body = review.review_report_docx(data, partial(translate, lang_of(request)))
+    name = f"{data['region_code']}-{data['year']}-会审报告.docx"
+    return Response(body, media_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"review-report.docx\"; "
+                               f"filename*=UTF-8''{quote(name)}"})
+
+
+# ---------------------------------------------------------------- JSON twins
+
+
+class SpotCheckIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$", description="行政区划代码 (its subtree)")
+    year: int = Field(ge=spot_checks.MIN_YEAR, le=spot_checks.MAX_YEAR, description="年度")
+    share: float = Field(DEFAULT_SHARE, gt=0, le=1, description="抽查比例 per category")
+    tolerance: float = Field(spot_checks.DEFAULT_TOLERANCE, ge=0, le=1,
+                             description="允许误差 (relative)")
+    seed: int | None = Field(None, ge=0, le=2**62, description="随机种子; drawn when omitted")
+
+
+class VerifyIn(BaseModel):
+    institution_id: int = Field(ge=1)
+    carrier: str = Field(max_length=24, description="能源品种代码 carrier code")
+    verified: float | None = Field(ge=0, description="核实值 [canonical unit]; null clears")
+
+
+@api_router.get("/spot-checks")
+def api_spot_checks(
+    user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
+) -> dict[str, Any]:
+    """The spot checks visible to the caller, with their accuracy."""
+    return spot_checks.list_spot_checks(engine, user.scope, region_code=blank(region),
+                                        year=year_of(year))
+
+
+@api_router.post("/spot-checks", status_code=201)
+def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
+                          engine: EngineDep) -> dict[str, Any]:
+    """Draw a stratified sample of approved reports (office accounts; audited)."""
+    return spot_checks.create_spot_check(
+        engine, user, region_code=body.region_code, year=body.year, share=body.share,
+        tolerance=body.tolerance, seed=body.seed)
+
+
+@api_router.get("/spot-checks/{spot_check_id}")
+def api_spot_check(spot_check_id: SpotCheckId, user: CurrentUser,
+                   engine: EngineDep) -> dict[str, Any]:
+    """A spot check: items inside the caller's scope and accuracy per region."""
+    return spot_checks.get_spot_check(engine, user.scope, spot_check_id)
+
+
+@api_router.post("/spot-checks/{spot_check_id}/verify")
+def api_verify(spot_check_id: SpotCheckId, body: VerifyIn, user: CurrentUser,
+               engine: EngineDep) -> dict[str, Any]:
+    """Record a verified annual quantity (office accounts; audited)."""
+    return spot_checks.record_verified(
+        engine, user, spot_check_id=spot_check_id, institution_id=body.institution_id,
+        carrier_code=body.carrier, verified=body.verified)
+
+
+@api_router.get("/review-report")
+def api_review_report(
+    user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
+) -> dict[str, Any]:
+    """The 会审 report of a region and year (default: the caller's region, last year)."""
+    return report_data(engine, user, region=region, year=year)
