@@ -268,8 +268,8 @@ def test_department_step_and_bulk_review(engine: Engine, world: dict[str, int]) 
     assert result["moved"] == sorted([school, edu])
     assert [(r["id"], r["code"]) for r in result["refused"]] == [(silent, "conflict")]
     with engine.connect() as conn:
-        states: dict[int, str] = dict(
-            conn.execute(select(reporting_task.c.id, reporting_task.c.state)).tuples().all())
+        rows = conn.execute(select(reporting_task.c.id, reporting_task.c.state)).all()
+        states = {int(r[0]): str(r[1]) for r in rows}
         history = conn.execute(select(func.count()).select_from(task_transition)).scalar_one()
     assert states[school] == states[edu] == "approved" and states[silent] == "submitted"
     assert history == 3
