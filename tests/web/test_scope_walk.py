@@ -61,6 +61,11 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/admin/factor-sets": (Sample(admin_only=True),),
     "/admin/publication": (Sample(admin_only=True),),
     "/api/v1/admin/publication": (Sample(admin_only=True),),
+    # notifications: only the caller's own (no scope parameter); channels: administrators
+    "/notifications": (Sample(),),
+    "/api/v1/notifications": (Sample(),),
+    "/admin/channels": (Sample(admin_only=True),),
+    "/api/v1/admin/channels": (Sample(admin_only=True),),
     "/api/v1/factor-sets": (Sample(),),
     "/api/v1/factor-sets/{region}": (Sample(params={"region": "region"}),),
     "/api/v1/me": (Sample(),),

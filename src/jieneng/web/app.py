@@ -35,7 +35,7 @@ from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
-from jieneng.web.routes import account, admin, auth, home, publication
+from jieneng.web.routes import account, admin, auth, home, notifications, publication
 from jieneng.web.routes import spot_checks as spot_check_routes
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
     *pages.API_ROUTERS, publication.router, publication.api_router,
     spot_check_routes.router, spot_check_routes.api_router,
+    notifications.router, notifications.api_router,
 )
 
 SECURITY_HEADERS = {

@@ -12,6 +12,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from jieneng.services import notify
 from jieneng.services.users import User, home_region, scope_label
 from jieneng.web.i18n import LANGUAGES, translate
 
@@ -69,10 +70,12 @@ def render(
     user = user if isinstance(user, User) else None
     engine = getattr(request.app.state, "engine", None)
     scope_name = home = None
+    unread = 0
     if user is not None and engine is not None:
         try:
             scope_name = scope_label(engine, user)
             home = home_region(engine, user)
+            unread = notify.unread_count(engine, user.id)
         except Exception:  # the layout must render even if the database is unwell
             scope_name = None
     ctx: dict[str, Any] = {
@@ -83,6 +86,7 @@ def render(
         "user": user,
         "scope_name": scope_name,
         "nav": nav_for(user, home),
+        "unread": unread,
         "path": request.url.path,
         "csrf_token": csrf_token(request),
     }
