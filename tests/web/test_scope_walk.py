@@ -123,6 +123,16 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
         Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "department"}),
     ),
     "/summaries.xlsx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
+    # spot checks and the 会审 report (web.routes.spot_checks); a spot check is
+    # visible where its region is, with the items of the caller's scope only
+    "/spot-checks": (Sample(scoped_query={"region": "region"}),),
+    "/api/v1/spot-checks": (Sample(scoped_query={"region": "region"}),),
+    "/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
+    "/api/v1/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
+    "/review-report": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
+    "/api/v1/review-report": (Sample(scoped_query={"region": "region"},
+                                     query={"year": "2025"}),),
+    "/review-report.docx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/indicators": (
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
@@ -163,7 +173,39 @@ def _values(world: World, role: str) -> dict[str, tuple[str, str]]:
     values["year"] = ("2025", "2025")
     values["month"] = ("1", "1")
     values["template"] = ("consumption", "consumption")
+    values["spot_check"] = _spot_checks(world, role)
     return values
+
+
+def _spot_checks(world: World, role: str) -> tuple[str, str]:
+    """Spot checks of the role's inside and outside regions (the administrator's outside:
+    an id that does not exist), each holding every institution of its region's subtree."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from jieneng.storage import tables as t
+
+    inside, outside = VALUES[role]["region"]
+    out: list[str] = []
+    with world.engine.begin() as conn:
+        for code in ("450300" if role == "admin" else inside, outside):
+            if code == "999999":
+                out.append("999999")
+                continue
+            found = conn.execute(select(t.spot_check.c.id).where(
+                t.spot_check.c.region_code == code)).scalar()
+            if found is None:
+                found = conn.execute(t.spot_check.insert().values(
+                    region_code=code, year=2025, seed=1, share=0.05, tolerance=0.05,
+                    created_at=datetime.now(UTC)).returning(t.spot_check.c.id)).scalar_one()
+                conn.execute(t.spot_check_item.insert(), [
+                    {"spot_check_id": found, "institution_id": iid, "carrier": "electricity",
+                     "category": "01", "reported": 1000.0, "verified": 1020.0}
+                    for credit_code, iid in world.ids.items()
+                    if code == "450300" or credit_code[2:8] == code])
+            out.append(str(found))
+    return out[0], out[1]
 
 
 def _url(path: str, sample: Sample, values: dict[str, tuple[str, str]], side: int) -> str:
