@@ -133,6 +133,15 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/review-report": (Sample(scoped_query={"region": "region"},
                                      query={"year": "2025"}),),
     "/review-report.docx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
+    # reporting tasks and the review queue (web.pages.reporting, web.api.reporting)
+    "/reporting": (Sample(),),
+    "/api/v1/reporting/periods": (Sample(),),
+    "/reporting/tasks": (Sample(),),
+    "/api/v1/reporting/tasks": (Sample(),),
+    "/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
+    "/api/v1/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
+    "/review": (Sample(),),
+    "/api/v1/reporting/review": (Sample(),),
     "/api/v1/indicators": (
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
@@ -174,7 +183,27 @@ def _values(world: World, role: str) -> dict[str, tuple[str, str]]:
     values["month"] = ("1", "1")
     values["template"] = ("consumption", "consumption")
     values["spot_check"] = _spot_checks(world, role)
+    values["task"] = _tasks(world, role)
     return values
+
+
+def _tasks(world: World, role: str) -> tuple[str, str]:
+    """Reporting tasks (a 2025-01 period of 450300, opened once) of the role's inside
+    and outside institutions (the administrator's outside: an id that does not exist)."""
+    from jieneng.services import reporting
+    from jieneng.storage import reporting as store
+
+    reporting.open_period(world.engine, world.users["admin"], region_code="450300",
+                          period="2025-01")
+    out: list[str] = []
+    with world.engine.connect() as conn:
+        for code in VALUES[role]["institution_code"]:
+            if code not in world.ids:
+                out.append("999999")
+                continue
+            rows, _ = store.task_page(conn, institution_ids=[world.ids[code]], limit=1)
+            out.append(str(rows[0]["id"]))
+    return out[0], out[1]
 
 
 def _spot_checks(world: World, role: str) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.core.reporting import (
@@ -50,7 +51,7 @@ from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.users import User
-from jieneng.storage import regions
+from jieneng.storage import directory, regions
 from jieneng.storage import reporting as store
 
 #: States whose figures are locked, and the states a ``save`` starts from
@@ -287,11 +288,11 @@ def review_queue(
     """The tasks waiting for my review, with their finding counts: a department
     sees the submitted tasks of its units with a department step; an office (or
     administrator) the tasks approved by their department and the submitted ones
-    without a department step."""
-    if who.role not in ("admin", "region", "region_admin", "department"):
-        raise NotPermitted("只有审核人可以查看审核队列", "only reviewers have a review queue")
+    without a department step; a viewer sees its region's queue without actions."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
+    if who.role == "institution":  # a 公共机构 reviews nothing: an empty queue
+        return {"items": [], "total": 0, "page": page, "per_page": per_page, "reviewer": None}
     reviewer = "department" if who.role == "department" else "office"
     with engine.connect() as conn:
         filters = scoped_filters(conn, who.scope)
@@ -311,7 +312,10 @@ def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
         found = store.findings(conn, int(task["institution_id"]), period.year, period.month)
         history = store.transitions(conn, task_id)
         asked = store.questions(conn, task_id)
+        records = directory.current_records(
+            conn, int(task["institution_id"]), [(period.year, m) for m in period.months])
     out = _task_dict(task, who)
+    out["figures"] = _figures(records)
     out["findings"] = [
         {"id": f["id"], "year": f["year"], "month": f["month"], "carrier": f["carrier"],
          "rule": f["rule"], "severity": f["severity"], "state": f["state"],
@@ -335,6 +339,22 @@ def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
         ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER, ActorRole.DEPARTMENT_REVIEWER})
     out["can_answer"] = ActorRole.FILER in _roles(who, task) or who.role == "admin"
     return out
+
+
+def _figures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Current figures of the period per carrier (form order): Σ quantity and cost."""
+    sums: dict[str, dict[str, Any]] = {}
+    for r in records:  # at most 12 months × 12 carriers
+        item = sums.setdefault(r["carrier"], {"quantity": 0.0, "cost_yuan": None, "months": 0})
+        item["quantity"] += float(r["quantity"])
+        if r["cost_yuan"] is not None:
+            item["cost_yuan"] = (item["cost_yuan"] or 0.0) + float(r["cost_yuan"])
+        item["months"] += 1
+    return [
+        {"carrier": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+         "unit": c.canonical_unit, **sums[c.code]}
+        for c in CARRIERS if c.code in sums
+    ]
 
 
 def act(
@@ -397,6 +417,8 @@ def bulk_review(
     accepted ones move in one ``UPDATE`` guarded by their version and state, the
     others are reported in ``refused`` with the reason (``not_found``, ``conflict``,
     ``not_permitted``, ``validation_failed``)."""
+    if who.role not in ("admin", "region", "region_admin", "department"):
+        raise NotPermitted("只有审核人可以批量审核", "only reviewers can review in bulk")
     if decision not in ("approve", "return"):
         raise ValidationFailed("批量操作只能是审核通过或退回",
                                "a bulk decision is approve or return", decision=decision)

@@ -30,9 +30,11 @@ from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
 from jieneng.web import errors, pages
+from jieneng.web.api import reporting as reporting_api
 from jieneng.web.api import summaries as summaries_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.routes import account, admin, auth, home, notifications, publication
@@ -45,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     summaries_pages.router, summaries_api.router,  # before /reporting/{…} routes
     *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
     *pages.API_ROUTERS, publication.router, publication.api_router,
+    reporting_pages.router, reporting_api.router,
     spot_check_routes.router, spot_check_routes.api_router,
     notifications.router, notifications.api_router,
 )

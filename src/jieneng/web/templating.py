@@ -47,6 +47,9 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                   NavItem("nav.import", "/import", "/import")]
     items += [NavItem("nav.spot_checks", "/spot-checks", "/spot-checks"),
               NavItem("nav.review", "/review-report", "/review-report")]
+    items.append(NavItem("nav.reporting", "/reporting", "/reporting"))
+    if user.role.value in ("admin", "region_admin", "region", "department"):
+        items.append(NavItem("nav.review_queue", "/review", "/review"))
     if home:
         items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
     if user.can_manage_accounts:  # an account manager: its subtree's accounts only

@@ -1,0 +1,139 @@
+"""JSON twins of the reporting pages: ``/api/v1/reporting/…``.
+
+``GET periods`` / ``POST periods`` (open or sync a period), ``GET tasks`` (my
+tasks; ``state``, ``period``, ``page``, ``per_page``), ``GET tasks/{id}`` (figures,
+findings, history, questions, my actions), ``POST tasks/{id}/actions`` (``action``,
+``version`` read — a stale one is 409 ``conflict`` — and ``reason``), ``POST
+tasks/{id}/questions`` and ``…/questions/{qid}`` (answer), ``GET review`` (my review
+queue with finding counts) and ``POST review`` (bulk approve/return: moved ids
+and the refused ones with their reason).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.reporting import Action
+from jieneng.services import reporting
+from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.pages.reporting import PeriodQ, QuestionId, StateQ, TaskId
+
+router = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
+
+PageQ = Annotated[int, Query(ge=1, le=100000)]
+PerPageQ = Annotated[int, Query(ge=1, le=reporting.MAX_PER_PAGE)]
+
+
+class PeriodIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$", examples=["450300"])
+    period: str = Field(max_length=12, examples=["2024-12", "2024"])
+    deadline: date | None = None
+    department_step: bool = False
+
+
+class ActionIn(BaseModel):
+    action: str = Field(max_length=20, examples=["submit", "approve", "return"])
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class QuestionIn(BaseModel):
+    month: int = Field(ge=1, le=12)
+    carrier: str = Field(max_length=24, examples=["electricity"])
+    question: str = Field(max_length=2000)
+
+
+class AnswerIn(BaseModel):
+    answer: str = Field(max_length=2000)
+
+
+class ReviewItem(BaseModel):
+    id: int = Field(ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "return"]
+    reason: str | None = Field(default=None, max_length=2000)
+    tasks: list[ReviewItem] = Field(max_length=reporting.MAX_BULK)
+
+
+@router.get("/periods")
+def periods(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """The periods of my scope with the counts of my tasks per state."""
+    return {"items": reporting.list_periods(engine, user),
+            "can_open": reporting.can_open_periods(user)}
+
+
+@router.post("/periods")
+def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Open (or sync) a 月报/年报 period for a region's subtree (offices, administrators)."""
+    return reporting.open_period(engine, user, region_code=body.region_code,
+                                 period=body.period, deadline=body.deadline,
+                                 department_step=body.department_step)
+
+
+@router.get("/tasks")
+def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: PeriodQ = None,
+          page: PageQ = 1, per_page: PerPageQ = 50) -> dict[str, Any]:
+    """My tasks (own, or of my scope) with finding counts and my actions."""
+    return reporting.list_tasks(engine, user, period_id=period,
+                                states=[state] if state else None, page=page, per_page=per_page)
+
+
+@router.get("/tasks/{task_id}")
+def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """A task: figures, findings, history, questions, my actions."""
+    return reporting.task_detail(engine, user, task_id)
+
+
+@router.post("/tasks/{task_id}/actions")
+def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
+                engine: EngineDep) -> dict[str, Any]:
+    """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
+    return reporting.act(engine, user, task_id, _action(body.action), version=body.version,
+                         reason=body.reason)
+
+
+def _action(text: str) -> Action:
+    try:
+        return Action(text)
+    except ValueError:
+        raise ValidationFailed(f"未知操作“{text}”", f"unknown action {text!r}",
+                                         field="action") from None
+
+
+@router.post("/tasks/{task_id}/questions")
+def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
+        engine: EngineDep) -> dict[str, Any]:
+    """A reviewer's question on one figure (month, carrier) of the task."""
+    return reporting.ask(engine, user, task_id, month=body.month, carrier=body.carrier,
+                         question=body.question)
+
+
+@router.post("/tasks/{task_id}/questions/{question_id}")
+def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: CurrentUser,
+           engine: EngineDep) -> dict[str, Any]:
+    """The filer's answer to a question."""
+    return reporting.answer(engine, user, task_id, question_id, text=body.answer)
+
+
+@router.get("/review")
+def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: PageQ = 1,
+           per_page: PerPageQ = 50) -> dict[str, Any]:
+    """My review queue (first page, total) with the finding counts of each task."""
+    return reporting.review_queue(engine, user, period_id=period, page=page,
+                                  per_page=per_page)
+
+
+@router.post("/review")
+def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Approve or return many tasks: one update for those whose version and state allow."""
+    return reporting.bulk_review(engine, user, body.decision,
+                                 [(t.id, t.version) for t in body.tasks], reason=body.reason)
