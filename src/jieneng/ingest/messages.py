@@ -137,6 +137,9 @@ MESSAGES: dict[str, MessageTemplate] = {
         "主管部门“{value}”既不在本文件中，也不在单位名录中",
         "competent department {value!r} is neither in this file nor in the directory",
     ),
+    "import.price_range": _e(
+        "上限“{value}”低于下限 {low}", "the upper bound {value!r} is below the lower bound {low}"
+    ),
     "import.duplicate_key": _e(
         "与第 {first_row} 行重复（{key}）", "duplicates row {first_row} ({key})"
     ),

@@ -1,0 +1,275 @@
+"""Data-quality checks (数据审核): run the rules, list and explain findings, and
+maintain the per-region rule settings and reference prices.
+
+- :func:`check_institution` — one institution and period, inside the caller's
+  transaction (``services.entry.save_entry`` and consumption imports call it
+  right after writing, so a 统计员 sees problems before submitting);
+- :func:`check_region` — a whole region on demand (scope-checked);
+- :func:`list_findings`, :func:`explain` (written explanation → ``explained``,
+  audited);
+- :func:`rule_settings`, :func:`set_rule` (administrator, or a region
+  administrator for its subtree; audited);
+- :func:`list_reference_prices`, :func:`import_reference_prices`.
+
+The reporting workflow reads ``quality_finding``: an ``error`` in state ``open``
+blocks submission, a ``warning`` in state ``open`` needs an explanation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.quality import RULES, effective_config, render, rule
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope, ScopeKind
+from jieneng.ingest.prices import parse_reference_prices
+from jieneng.services import audit
+from jieneng.services.audit import Actor
+from jieneng.services.scope import scoped_filters
+from jieneng.services.users import Role, User
+from jieneng.storage import quality as store
+from jieneng.storage import regions
+
+PER_PAGE = 50
+
+
+def _check_period(year: int, month: int | None) -> None:
+    if not 2000 <= year <= 2100 or (month is not None and not 1 <= month <= 12):
+        raise ValidationFailed(f"报告期 {year}-{month} 无效", f"invalid period {year}-{month}")
+
+
+def check_institution(
+    conn: Connection, institution_id: int, year: int, month: int | None = None,
+    *, today: date | None = None,
+) -> dict[str, Any]:
+    """Run every rule for one institution and period and replace its findings, in
+    the caller's transaction (the caller has checked the scope). Fast: one
+    institution, a few small queries. Month runs replace that month's findings and
+    the year-level ones."""
+    per = store.period(year, month, today=today)
+    if month is not None:
+        # missing months: up to the evaluated month, or later months already filled
+        per = store.Period(year, month, max(month, per.cutoff if per.cutoff else month))
+    counts = store.evaluate(conn, per, institution_ids=[institution_id], active_only=False)
+    return {"institution_id": institution_id, "year": year, "month": month,
+            "findings": counts.findings, "by_rule": counts.by_rule}
+
+
+def check_institutions(conn: Connection, institution_ids: Sequence[int], year: int,
+                       month: int | None = None) -> dict[str, Any]:
+    """:func:`check_institution` for the institutions a write touched (one evaluation)."""
+    per = store.period(year, month)
+    counts = store.evaluate(conn, per, institution_ids=list(institution_ids), active_only=False)
+    return {"institutions": counts.institutions, "findings": counts.findings}
+
+
+def check_written(conn: Connection, frame: pl.DataFrame) -> None:
+    """Re-check what a consumption write touched (``institution_id, year, month``
+    columns): per year, the touched institutions over the whole year."""
+    if frame.height == 0:
+        return
+    for year in sorted(frame["year"].unique().to_list()):
+        ids = sorted(frame.filter(pl.col("year") == year)["institution_id"].unique().to_list())
+        check_institutions(conn, [int(i) for i in ids], int(year))
+
+
+def _can_run(user: User) -> None:
+    if user.role not in (Role.ADMIN, Role.REGION_ADMIN, Role.REGION):
+        raise NotPermitted("只有管理机构可以对整个地区运行数据审核",
+                           "only supervising offices can check a whole region")
+
+
+def check_region(engine: Engine, user: User, region_code: str, year: int,
+                 month: int | None = None) -> dict[str, Any]:
+    """Run every rule over the active institutions of ``region_code``'s subtree."""
+    _check_period(year, month)
+    _can_run(user)
+    with engine.begin() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
+        counts = store.evaluate(conn, store.period(year, month),
+                                region_codes=filters.region_codes)
+        audit.record(conn, user.actor, "quality.check_region", "region", region_code,
+                     after={"year": year, "month": month, "findings": counts.findings})
+    return {"region_code": region_code, "year": year, "month": month,
+            "institutions": counts.institutions, "findings": counts.findings,
+            "by_rule": counts.by_rule}
+
+
+def _decorate(row: dict[str, Any], lang: str) -> dict[str, Any]:
+    finding = store.finding_of(row)
+    out = {k: row[k] for k in ("id", "institution_id", "credit_code", "institution_name",
+                               "region_code", "year", "month", "rule", "severity", "state",
+                               "value", "expected", "suggested", "explanation")}
+    out["carrier"] = row["carrier"] or None
+    out["params"] = json.loads(row["params"]) if row["params"] else {}
+    out["rule_title"] = rule(row["rule"]).title(lang)
+    out["message"] = render(finding, lang)
+    out["message_zh"] = render(finding, "zh")
+    out["message_en"] = render(finding, "en")
+    for key in ("explained_at", "found_at"):
+        out[key] = row[key].isoformat() if row[key] else None
+    return out
+
+
+def list_findings(
+    engine: Engine, scope: Scope, *, region_code: str | None = None, year: int | None = None,
+    month: int | None = None, rule_code: str | None = None, severity: str | None = None,
+    state: str | None = None, institution_id: int | None = None, page: int = 1,
+    per_page: int = PER_PAGE, lang: str = "zh",
+) -> dict[str, Any]:
+    """One page of the findings visible in ``scope``, filtered."""
+    if rule_code:
+        rule(rule_code)
+    page, per_page = max(page, 1), min(max(per_page, 1), 500)
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, scope, region_code=region_code,
+                                 institution_id=institution_id)
+        rows, total = store.list_findings(
+            conn, region_codes=filters.region_codes, department_id=filters.department_id,
+            institution_ids=filters.institution_ids, year=year, month=month, rule=rule_code,
+            severity=severity, state=state, offset=(page - 1) * per_page, limit=per_page)
+    return {"items": [_decorate(r, lang) for r in rows], "page": page, "per_page": per_page,
+            "total": total}
+
+
+def explain(engine: Engine, user: User, finding_id: int, text: str) -> dict[str, Any]:
+    """A written explanation (说明) of a finding: state ``explained``, audited.
+    Errors cannot be explained away (they must be corrected)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("请填写说明", "please write an explanation", field="explanation")
+    if len(text) > 2000:
+        raise ValidationFailed("说明不能超过 2000 字", "the explanation is over 2,000 characters",
+                               field="explanation")
+    if not user.can_write:
+        raise NotPermitted("只读用户不能填写说明", "viewers cannot explain findings")
+    with engine.begin() as conn:
+        row = store.get_finding(conn, finding_id)
+        if row is None:
+            raise NotFound("审核结果不存在", "finding not found")
+        scoped_filters(conn, user.scope, institution_id=int(row["institution_id"]))
+        if row["severity"] == "error":
+            raise ValidationFailed("错误须改正数据，不能以说明代替",
+                                   "an error must be corrected, not explained")
+        if row["state"] == "resolved":
+            raise ValidationFailed("该问题已不存在", "this finding no longer holds")
+        store.explain_finding(conn, finding_id, text, user_id=user.id)
+        audit.record(conn, user.actor, "quality.explain", "quality_finding", finding_id,
+                     before={"state": row["state"], "explanation": row["explanation"]},
+                     after={"state": "explained", "explanation": text})
+        row = store.get_finding(conn, finding_id)
+    assert row is not None
+    return _decorate(row, "zh")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _tree(conn: Connection) -> RegionTree:
+    return RegionTree(regions.load_regions(conn))
+
+
+def rule_settings(engine: Engine, scope: Scope, region_code: str, lang: str = "zh"
+                  ) -> dict[str, Any]:
+    """The catalogue with the effective configuration in ``region_code`` and the
+    region's own overrides."""
+    with engine.connect() as conn:
+        scoped_filters(conn, scope, region_code=region_code)
+        tree = _tree(conn)
+        chain = store.ancestors(tree, region_code)
+        settings = store.load_settings(conn)
+    own = settings.get(region_code, {})
+    items = []
+    for r in RULES:
+        levels = [settings[c][r.code] for c in chain if r.code in settings.get(c, {})]
+        config = effective_config(r, levels)
+        items.append({
+            "code": r.code, "title": r.title(lang), "description": r.description(lang),
+            "level": r.level.value, "requires": r.requires,
+            "default": {"enabled": r.enabled, "severity": r.severity.value,
+                        "params": r.defaults()},
+            "effective": {"enabled": config.enabled, "severity": config.severity.value,
+                          "params": dict(config.params)},
+            "override": own.get(r.code),
+            "params": [{"name": p.name, "default": p.default, "minimum": p.minimum,
+                        "maximum": p.maximum, "integer": p.integer,
+                        "description": p.description_en if lang.startswith("en")
+                        else p.description_zh} for p in r.params],
+        })
+    return {"region_code": region_code, "rules": items}
+
+
+def _can_configure(conn: Connection, user: User, region_code: str) -> None:
+    if user.role is Role.ADMIN:
+        return
+    if user.role is Role.REGION_ADMIN and user.region_code is not None:
+        tree = _tree(conn)
+        if user.region_code in tree and region_code in tree.subtree(user.region_code):
+            return
+    raise NotPermitted("只有系统管理员或本地区的管理机构管理员可以修改审核规则",
+                       "only an administrator or the region's account manager can change rules")
+
+
+def set_rule(engine: Engine, user: User, region_code: str, rule_code: str,
+             override: dict[str, Any] | None) -> dict[str, Any]:
+    """Set (or, with None, remove) ``region_code``'s override of a rule; validated by
+    :func:`jieneng.core.quality.effective_config` with the inherited settings; audited."""
+    r = rule(rule_code)
+    with engine.begin() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        _can_configure(conn, user, region_code)
+        settings = store.load_settings(conn)
+        chain = store.ancestors(_tree(conn), region_code)
+        before = settings.get(region_code, {}).get(r.code)
+        if override is None:
+            store.delete_setting(conn, region_code, r.code)
+        else:
+            levels = [settings[c][r.code] for c in chain
+                      if c != region_code and r.code in settings.get(c, {})]
+            effective_config(r, [*levels, override])
+            store.upsert_setting(conn, region_code, r.code,
+                                 json.dumps(override, ensure_ascii=False, sort_keys=True),
+                                 user_id=user.id)
+        audit.record(conn, user.actor, "quality.rule_setting", "rule_setting",
+                     f"{region_code}/{r.code}", before=before, after=override)
+    return rule_settings(engine, user.scope, region_code)
+
+
+# --------------------------------------------------------------------------- reference prices
+
+
+def list_reference_prices(engine: Engine, province_code: str | None = None
+                          ) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return store.list_reference_prices(conn, province_code)
+
+
+def import_reference_prices(engine: Engine, path: Path, *, actor: Actor | None = None,
+                            user: User | None = None) -> dict[str, Any]:
+    """Replace the reference prices of the provinces in the file (all-or-nothing;
+    :class:`ImportRejected` with every row/column issue in zh and en)."""
+    if user is not None and user.role is not Role.ADMIN:
+        raise NotPermitted("只有系统管理员可以导入参考价格",
+                           "only an administrator can import reference prices")
+    with engine.begin() as conn:
+        known = {r.code for r in regions.load_regions(conn) if r.level == 1}
+        frame = parse_reference_prices(path, provinces=known, carriers=set(CARRIER_CODES))
+        rows = store.replace_reference_prices(conn, frame)
+        audit.record(conn, actor or (user.actor if user else Actor.cli()),
+                     "import.reference_prices", "reference_price", None,
+                     after={"file": path.name, "rows": rows})
+    return {"file": path.name, "rows": rows}
+
+
+def visible_to(scope: Scope) -> bool:
+    """Whether ``scope`` may see findings at all (not the public scope)."""
+    return scope.kind is not ScopeKind.PUBLIC
