@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -23,7 +24,10 @@ from jieneng.services.summaries import COLUMNS, reporting_rate, summary, summary
 from jieneng.storage import tables as t
 from tests.sample import make_files, write_csv
 
-#: name → (region, category, department name or "", water per month factor)
+#: the engine, institution ids by name, period ids by name
+Sample = tuple[Engine, dict[str, int], dict[str, int]]
+
+#: name → (region, category, department name or "")
 UNITS: dict[str, tuple[str, str, str]] = {
     "A": ("450302", "01", ""),
     "EDU": ("450321", "01", ""),
@@ -89,7 +93,7 @@ def add_period(engine: Engine, ids: dict[str, int], *, region: str, year: int, m
 
 
 @pytest.fixture
-def world(engine: Engine, tmp_path: Path) -> tuple[Engine, dict[str, int], dict[str, int]]:
+def world(engine: Engine, tmp_path: Path) -> Sample:
     ids = _load(engine, tmp_path)
     periods = {
         "m1": add_period(engine, ids, region="450300", year=2025, month=1,
@@ -116,14 +120,14 @@ def _expected_water(names: set[str], months: tuple[int, int] = (1, 12)) -> float
     return sum(_water(n, m) for n, m in APPROVED if n in names and months[0] <= m <= months[1])
 
 
-def _cell(data: dict, row: str, column: str) -> dict:
+def _cell(data: dict[str, Any], row: Any, column: str) -> dict[str, Any]:
     for r in data["rows"]:
         if r["key"] == row:
             return r["cells"][column]  # type: ignore[no-any-return]
     raise AssertionError(f"no row {row}")
 
 
-def test_only_approved_figures_are_counted(world: tuple) -> None:
+def test_only_approved_figures_are_counted(world: Sample) -> None:
     engine, _ids, _periods = world
     data = summary(engine, Scope.everything(), region_code="450300", year=2025, kind="category")
     total = _cell(data, "total", "total")
@@ -138,7 +142,7 @@ def test_only_approved_figures_are_counted(world: tuple) -> None:
     assert _cell(january, "total", "total")["institutions"] == 6
 
 
-def test_columns_add_up(world: tuple) -> None:
+def test_columns_add_up(world: Sample) -> None:
     engine, _ids, _periods = world
     data = summary(engine, Scope.everything(), region_code="450300", year=2025, kind="region")
     assert [c["key"] for c in data["columns"]] == [
@@ -166,7 +170,7 @@ def test_columns_add_up(world: tuple) -> None:
         _expected_water(set(counted)) / sum(occupants[n] for n in counted))
 
 
-def test_department_summary(world: tuple) -> None:
+def test_department_summary(world: Sample) -> None:
     engine, ids, _periods = world
     data = summary(engine, Scope.everything(), region_code="450300", year=2025,
                    kind="department")
@@ -175,7 +179,7 @@ def test_department_summary(world: tuple) -> None:
     edu = _cell(data, ids["EDU"], "total")
     assert edu["water_m3"] == pytest.approx(_expected_water({"EDU", "S1", "S2", "K"}))
     assert edu["institutions"] == 4
-    none = _cell(data, None, "total")  # type: ignore[arg-type]
+    none = _cell(data, None, "total")
     assert none["water_m3"] == pytest.approx(_expected_water({"A", "H", "T", "C"}))
     # a department account sees its own row only
     own = summary(engine, Scope.department(ids["EDU"]), region_code="450300", year=2025,
@@ -184,7 +188,7 @@ def test_department_summary(world: tuple) -> None:
     assert own["rows"][0]["cells"]["total"]["water_m3"] == pytest.approx(edu["water_m3"])
 
 
-def test_reporting_rate(world: tuple) -> None:
+def test_reporting_rate(world: Sample) -> None:
     engine, ids, periods = world
     data = reporting_rate(engine, Scope.everything(), period_id=periods["m1"],
                           today=date(2025, 3, 1))
@@ -208,7 +212,7 @@ def test_reporting_rate(world: tuple) -> None:
     assert not any(i["overdue"] for i in before["not_reported"]["items"])
 
 
-def test_reporting_rate_scope(world: tuple) -> None:
+def test_reporting_rate_scope(world: Sample) -> None:
     engine, ids, periods = world
     county = reporting_rate(engine, Scope.region("450321"), period_id=periods["m1"])
     assert county["total"]["expected"] == 4
@@ -235,7 +239,7 @@ def test_reporting_rate_scope(world: tuple) -> None:
     assert none["period"]["id"] != periods["m2"]
 
 
-def test_summary_scope(world: tuple) -> None:
+def test_summary_scope(world: Sample) -> None:
     engine, _ids, _periods = world
     county = summary(engine, Scope.region("450321"), region_code="450321", year=2025)
     assert county["rows"][0]["cells"]["total"]["water_m3"] == pytest.approx(
@@ -246,7 +250,7 @@ def test_summary_scope(world: tuple) -> None:
         summary(engine, Scope.region("450321"), region_code="450300", year=2025)
 
 
-def test_excel_equals_api_and_neutralises_formulas(world: tuple) -> None:
+def test_excel_equals_api_and_neutralises_formulas(world: Sample) -> None:
     engine, _ids, _periods = world
     data = summary(engine, Scope.everything(), region_code="450300", year=2025, kind="region")
     book = openpyxl.load_workbook(io.BytesIO(summary_xlsx(data)))

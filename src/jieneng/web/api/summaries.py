@@ -12,8 +12,8 @@ from jieneng.web.pages.common import API_ERRORS, MonthsQ, RegionQ, YearQ
 from jieneng.web.pages.summaries import (
     KindQ,
     PageQ,
-    PerPageQ,
     PeriodQ,
+    PerPageQ,
     rate_data,
     summary_data,
 )
