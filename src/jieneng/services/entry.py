@@ -41,7 +41,7 @@ from jieneng.core.units import accepted_units, factor_to_canonical
 from jieneng.ingest import parse_consumption, parse_institutions, parse_profiles
 from jieneng.ingest.issues import ImportIssue
 from jieneng.ingest.numbers import not_a_number, parse_number
-from jieneng.services import audit, reporting
+from jieneng.services import audit, quality, reporting
 from jieneng.services.audit import Actor
 from jieneng.services.imports import ImportKind, ImportReport, import_file
 from jieneng.services.scope import Filters, scoped_filters, visible_institution
@@ -416,6 +416,7 @@ def save_entry(
         reporting.check_unlocked(conn, pl.DataFrame(
             {"institution_id": [row.id], "year": [year], "month": [month]}))
         counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
+        quality.check_institution(conn, row.id, year, month)  # findings before submitting
         if parsed:  # a save moves the report to 录入中 (not_started / returned)
             reporting.note_saved(conn, actor or Actor(None, user))
         changed = [p.carrier for p in parsed]

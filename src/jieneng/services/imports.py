@@ -26,7 +26,7 @@ from jieneng.ingest import (
     parse_regions,
 )
 from jieneng.ingest.issues import ImportIssue
-from jieneng.services import audit, reporting
+from jieneng.services import audit, quality, reporting
 from jieneng.services.audit import Actor
 from jieneng.storage import batches, consumption, institutions, regions
 
@@ -157,4 +157,5 @@ def _store(
     if kind is ImportKind.PROFILES:
         return asdict(institutions.upsert_profiles(conn, parsed.frame, import_id=batch_id))
     counts = consumption.write_consumption(conn, parsed.frame, source=source, import_id=batch_id)
+    quality.check_written(conn, parsed.frame)  # data-quality findings of what was written
     return asdict(counts)

@@ -40,6 +40,8 @@ from jieneng.storage import quality as store
 from jieneng.storage import regions
 
 PER_PAGE = 50
+#: Consumption imports touching more institutions are not checked inline.
+IMPORT_CHECK_LIMIT = 2000
 
 
 def _check_period(year: int, month: int | None) -> None:
@@ -74,8 +76,10 @@ def check_institutions(conn: Connection, institution_ids: Sequence[int], year: i
 
 def check_written(conn: Connection, frame: pl.DataFrame) -> None:
     """Re-check what a consumption write touched (``institution_id, year, month``
-    columns): per year, the touched institutions over the whole year."""
-    if frame.height == 0:
+    columns): per year, the touched institutions over the whole year. A bulk load
+    of more than :data:`IMPORT_CHECK_LIMIT` institutions is left to
+    :func:`check_region` (it would double the import's time)."""
+    if frame.height == 0 or frame["institution_id"].n_unique() > IMPORT_CHECK_LIMIT:
         return
     for year in sorted(frame["year"].unique().to_list()):
         ids = sorted(frame.filter(pl.col("year") == year)["institution_id"].unique().to_list())
