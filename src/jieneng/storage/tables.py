@@ -523,14 +523,132 @@ spot_check_item = Table(
     Column("verified_at", DateTime(timezone=True), nullable=True),
 )
 
+# ---------------------------------------------------------------- targets, quotas, alerts
+# (issue 5: 双控目标、定额管理、超限额预警; rules in jieneng.core.targets)
+
+TARGET_METRICS: tuple[str, ...] = (
+    "energy_tce", "water_m3", "co2_t",                     # caps (总量上限)
+    "energy_per_capita_kgce", "energy_per_area_kgce_m2",   # reductions vs a base year [%]
+    "water_per_capita_m3", "co2_per_area_kg_m2",
+)
+
+#: A target of a region (``institution_id`` null) or an institution for a year:
+#: a cap (``kind`` 'cap', ``value`` in the metric's unit) or a reduction against
+#: ``base_year`` (``kind`` 'reduction', ``value`` a fraction, 0.011 = −1.1 %).
+#: ``parent_id`` links a decomposed cap to the cap it came from.
+target = Table(
+    "target",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False),
+    Column("institution_id", Integer, ForeignKey("institution.id"), nullable=True),
+    Column("year", SmallInteger, nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("base_year", SmallInteger, nullable=True),
+    Column("source", String(12), nullable=False),
+    Column("parent_id", Integer, nullable=True),
+    Column("set_by", Integer, nullable=True),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(_in_list("metric", TARGET_METRICS), name="metric"),
+    CheckConstraint("kind IN ('cap', 'reduction')", name="kind"),
+    CheckConstraint("source IN ('manual', 'import', 'decomposed')", name="source"),
+    Index("ix_target_year_region_code", "year", "region_code"),
+)
+
+#: A quota standard (定额标准) as published: code, title and where the figures came from.
+quota_standard = Table(
+    "quota_standard",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+#: One quota row of a standard: indicator, institution type (category code),
+#: climate zone or sub-zone ('' when the standard has none), 约束值 / 基准值 / 引导值.
+quota = Table(
+    "quota",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("standard_id", Integer, ForeignKey("quota_standard.id"), nullable=False),
+    Column("indicator", String(40), nullable=False),
+    Column("institution_type", String(60), nullable=False),
+    Column("climate_zone", String(20), nullable=False),
+    Column("constraint_value", Double, nullable=False),
+    Column("benchmark_value", Double, nullable=False),
+    Column("guide_value", Double, nullable=False),
+    Column("unit", String(24), nullable=False),
+    CheckConstraint("constraint_value >= benchmark_value AND benchmark_value >= guide_value "
+                    "AND guide_value >= 0", name="levels"),
+    UniqueConstraint("standard_id", "indicator", "institution_type", "climate_zone"),
+)
+
+#: Which quota applies to the institutions of a category in a region (subtree).
+quota_assignment = Table(
+    "quota_assignment",
+    metadata,
+    Column("quota_id", Integer, ForeignKey("quota.id"), primary_key=True),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), primary_key=True),
+    Column("category", String(3), primary_key=True),
+)
+
+ALERT_LEVELS: tuple[str, ...] = ("notice", "warning", "over")
+
+#: An early warning (提示 / 预警 / 超限) on a target or a quota for an institution
+#: or region and year; one open alert per subject, raised or closed as figures
+#: arrive; ``escalated_at`` once pushed to the supervising level.
+alert = Table(
+    "alert",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(40), nullable=False),
+    Column("region_code", CHAR(6), nullable=False),
+    Column("institution_id", Integer, nullable=True),
+    Column("year", SmallInteger, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("state", String(12), nullable=False, server_default=text("'open'")),
+    Column("actual", Double, nullable=True),
+    Column("projected", Double, nullable=True),
+    Column("limit_value", Double, nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_by", Integer, nullable=True),
+    Column("escalated_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(_in_list("level", ALERT_LEVELS), name="level"),
+    CheckConstraint("state IN ('open', 'acknowledged', 'closed')", name="state"),
+    Index("ix_alert_subject_year_state", "subject", "year", "state"),
+    Index("ix_alert_institution_id", "institution_id"),
+)
+
+#: What happened to an alert: opened, raised, delivered / failed per channel,
+#: escalated, acknowledged, closed.
+alert_event = Table(
+    "alert_event",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alert.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("channel", String(40), nullable=True),
+    Column("detail", Text, nullable=True),
+)
+
 __all__ = [
+    "ALERT_LEVELS",
     "FINDING_STATES",
     "INSTITUTION_CATEGORIES",
     "NAMING_CONVENTION",
     "PERIOD_KINDS",
     "ROLES",
     "SOURCES",
+    "TARGET_METRICS",
     "TASK_STATES",
+    "alert",
+    "alert_event",
     "api_token",
     "app_user",
     "audit_log",
@@ -551,6 +669,9 @@ __all__ = [
     "notify_channel",
     "quality_finding",
     "quantity_column",
+    "quota",
+    "quota_assignment",
+    "quota_standard",
     "reference_price",
     "region",
     "reminder_log",
@@ -559,5 +680,6 @@ __all__ = [
     "rule_setting",
     "spot_check",
     "spot_check_item",
+    "target",
     "task_transition",
 ]
