@@ -44,6 +44,9 @@ from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
 from .indicators import _filters
 
+#: Refresh the planner's statistics of ``reporting_task`` after adding this many tasks.
+ANALYZE_AFTER = 1000
+
 #: The institution-months of a figure write (see :func:`stage_keys`).
 _task_keys = temp_table(
     "_jn_task_keys",
@@ -95,7 +98,10 @@ def sync_tasks(conn: Connection, period_id: int, region_codes: Sequence[str]) ->
             task.c.period_id == period_id, task.c.institution_id == i.c.id)),
     )
     ins = task.insert().from_select(["period_id", "institution_id", "state", "version"], rows)
-    return int(conn.execute(ins, execution_options={"preserve_rowcount": True}).rowcount)
+    added = int(conn.execute(ins, execution_options={"preserve_rowcount": True}).rowcount)
+    if added > ANALYZE_AFTER:  # a province's period: give the planner its statistics
+        analyze(conn, task)
+    return added
 
 
 def _scoped_tasks(
@@ -183,7 +189,9 @@ def awaiting(reviewer: str, department_id: int | None = None) -> ColumnElement[b
     if reviewer == "department":
         mine = i.c.department_id == department_id if department_id is not None else literal(True)
         return and_(task.c.state == "submitted", step, mine)
-    return or_(task.c.state == "dept_approved", and_(task.c.state == "submitted", ~step))
+    # the IN list lets the planner use the (period_id, state) index
+    return and_(task.c.state.in_(("submitted", "dept_approved")),
+                or_(task.c.state == "dept_approved", and_(task.c.state == "submitted", ~step)))
 
 
 def task_page(
