@@ -336,6 +336,21 @@ def _overview(
     return result
 
 
+def child_category_figures(
+    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    default_factor_set: str | None = None,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The headline figures of every (by-region group, category) of a region for a
+    year — the cells behind the overview's by-region and by-category breakdowns
+    (e.g. the bases of a target decomposition). Keys: (child region code — the
+    region itself for 本级 —, category code). Raises NotFound outside the scope."""
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code)
+        fs = _factors(conn, ctx, default_factor_set)
+        groups = _grouped(conn, ctx, year, None)
+    return {key: _compute(inputs, fs, year, ctx).to_dict() for key, inputs in groups.items()}
+
+
 def latest_year(
     engine: Engine,
     scope: Scope,

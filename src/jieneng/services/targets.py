@@ -1,0 +1,267 @@
+"""Dual-control targets (双控目标) of regions: set by hand, decomposed from a parent's
+cap with a preview, and locked per year.
+
+Rules
+- **Caps** (``energy_tce`` [tce], ``water_m3`` [m³], ``co2_t`` [t]) are amounts;
+  **reductions** (the four intensities) are fractions against a base year
+  (0.011 = −1.1 %), as in the seeds (淄博 2024: −0.9 %, −1.2 %, −1.2 %, −1.4 %).
+- Who writes: an administrator anywhere; a 管理机构 user (region, region_admin)
+  for the regions strictly below its own (a city sets and decomposes its
+  counties' targets, not its own). Others get NotPermitted; a region outside the
+  caller's scope is NotFound, as everywhere (:mod:`jieneng.services.scope`).
+- **Decomposition** (:func:`preview` / :func:`decompose`): the parent's cap for the
+  year is split among its direct child regions in proportion to their base-year
+  consumption of the metric, each (child, category) cell weighted by an optional
+  per-category factor, then by an optional per-child factor, with manual
+  overrides (:func:`jieneng.core.targets.decompose`: Σ ≤ cap exactly, monotonic,
+  excess of overrides named). Institutions registered at the parent itself (本级)
+  are shown with their base and stay under the parent's own cap.
+- **Locked years**: ``target_lock:<region>:<year>`` in meta locks the targets of
+  the region's subtree for that year; a change needs :func:`reopen` first. Lock,
+  reopen, every set and every decomposition are audited in their transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.regions import RegionTree
+from jieneng.core.targets import decompose as split
+from jieneng.services import audit, dashboard
+from jieneng.services.scope import scoped_filters
+from jieneng.services.users import Role, User
+from jieneng.storage import meta, regions
+from jieneng.storage import targets as store
+
+CAP_METRICS: tuple[str, ...] = ("energy_tce", "water_m3", "co2_t")
+REDUCTION_METRICS: tuple[str, ...] = (
+    "energy_per_capita_kgce", "energy_per_area_kgce_m2", "water_per_capita_m3",
+    "co2_per_area_kg_m2",
+)
+LOCK_PREFIX = "target_lock:"
+#: 管理机构 roles: they set and lock targets below / at their region (viewers do not).
+OFFICE_ROLES: frozenset[Role] = frozenset({Role.REGION, Role.REGION_ADMIN})
+
+
+def _tree(conn: Connection) -> RegionTree:
+    return RegionTree(regions.load_regions(conn))
+
+
+def _check_writer(conn: Connection, user: User, region_code: str) -> RegionTree:
+    scoped_filters(conn, user.scope, region_code=region_code)  # NotFound outside scope
+    tree = _tree(conn)
+    if user.is_admin:
+        return tree
+    own = user.region_code if user.role in OFFICE_ROLES else None
+    if own is None or region_code == own or region_code not in tree.subtree(own):
+        raise NotPermitted(
+            f"只有上级管理机构可为 {region_code} 设定目标",
+            f"only a supervising office above {region_code} may set its targets")
+    return tree
+
+
+def _lock_key(region_code: str, year: int) -> str:
+    return f"{LOCK_PREFIX}{region_code}:{year}"
+
+
+def locked_by(conn: Connection, tree: RegionTree, region_code: str, year: int) -> str | None:
+    """The region (itself or an ancestor) whose lock covers ``year``, or None."""
+    code: str | None = region_code
+    while code:
+        if meta.get_meta(conn, _lock_key(code, year)) is not None:
+            return code
+        code = tree.by_code[code].parent_code if code in tree else None
+    return None
+
+
+def _refuse_locked(conn: Connection, tree: RegionTree, region_code: str, year: int) -> None:
+    by = locked_by(conn, tree, region_code, year)
+    if by is not None:
+        raise Conflict(
+            f"{year} 年目标已由 {tree.name(by)} 锁定，须先重新打开",
+            f"the {year} targets are locked at {tree.name(by)}; reopen them first",
+            locked_by=by, year=year)
+
+
+def _validate(metric: str, value: float, base_year: int | None, year: int
+              ) -> tuple[str, int | None]:
+    if metric in CAP_METRICS:
+        if not math.isfinite(value) or value < 0:
+            raise ValidationFailed(f"总量上限应为非负数，实际为 {value}",
+                                   f"a cap must be a number ≥ 0, got {value}")
+        return "cap", None
+    if metric in REDUCTION_METRICS:
+        if not math.isfinite(value) or not -1 < value < 1:
+            raise ValidationFailed(
+                f"下降率应为 -1 到 1 之间的小数（0.011 表示下降 1.1%），实际为 {value}",
+                f"a reduction is a fraction between -1 and 1 (0.011 = −1.1 %), got {value}")
+        base = base_year if base_year is not None else year - 1
+        if base >= year:
+            raise ValidationFailed(f"基准年 {base} 应早于 {year}",
+                                   f"the base year {base} must be before {year}")
+        return "reduction", base
+    known = ", ".join((*CAP_METRICS, *REDUCTION_METRICS))
+    raise ValidationFailed(f"未知目标指标“{metric}”，可用：{known}",
+                           f"unknown target metric {metric!r}; known: {known}")
+
+
+def _as_dict(row: store.TargetRow, tree: RegionTree) -> dict[str, Any]:
+    return {"id": row.id, "region_code": row.region_code,
+            "region_name": tree.name(row.region_code), "institution_id": row.institution_id,
+            "year": row.year, "metric": row.metric, "kind": row.kind, "value": row.value,
+            "base_year": row.base_year, "source": row.source, "parent_id": row.parent_id,
+            "set_at": row.set_at.isoformat() if row.set_at else None}
+
+
+def set_target(engine: Engine, user: User, *, region_code: str, year: int, metric: str,
+               value: float, base_year: int | None = None) -> dict[str, Any]:
+    """Set (or replace) a region's target; audited as ``target.set``."""
+    kind, base = _validate(metric, float(value), base_year, year)
+    with engine.begin() as conn:
+        tree = _check_writer(conn, user, region_code)
+        _refuse_locked(conn, tree, region_code, year)
+        old = store.find_target(conn, region_code=region_code, institution_id=None, year=year,
+                                metric=metric)
+        new = store.put_target(conn, region_code=region_code, institution_id=None, year=year,
+                               metric=metric, kind=kind, value=float(value), base_year=base,
+                               source="manual", parent_id=None, set_by=user.id,
+                               at=datetime.now(UTC))
+        audit.record(conn, user.actor, "target.set", "target", f"{region_code}:{year}:{metric}",
+                     before=None if old is None else _as_dict(old, tree),
+                     after=_as_dict(new, tree))
+        return _as_dict(new, tree)
+
+
+def list_for(engine: Engine, user: User, *, region_code: str, year: int) -> dict[str, Any]:
+    """The targets of a region and its direct children for a year, and the lock."""
+    with engine.connect() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        tree = _tree(conn)
+        codes = [region_code, *tree.children.get(region_code, ())]
+        rows = store.list_targets(conn, year=year, region_codes=codes, institution_ids=[])
+        return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
+                "locked_by": locked_by(conn, tree, region_code, year),
+                "items": [_as_dict(r, tree) for r in rows]}
+
+
+def _bases(engine: Engine, user: User, region_code: str, base_year: int, metric: str,
+           category_factors: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Base-year consumption of the metric per child region (category-weighted), and
+    the parent's own level (本级)."""
+    cells = dashboard.child_category_figures(engine, user.scope, region_code=region_code,
+                                             year=base_year)
+    bases: dict[str, float] = {}
+    own = 0.0
+    for (child, category), figures in cells.items():
+        value = float(figures.get(metric) or 0.0) * float(category_factors.get(category, 1.0))
+        if child == region_code:
+            own += value
+        else:
+            bases[child] = bases.get(child, 0.0) + value
+    return bases, own
+
+
+def preview(
+    engine: Engine, user: User, *, region_code: str, year: int, metric: str,
+    base_year: int | None = None, factors: Mapping[str, float] | None = None,
+    category_factors: Mapping[str, float] | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The decomposition of the region's ``metric`` cap for ``year`` among its child
+    regions, not saved. NotFound without a parent cap; ValidationFailed for bad
+    factors or overrides above the cap (the excess named)."""
+    if metric not in CAP_METRICS:
+        raise ValidationFailed(f"只有总量上限可分解，“{metric}”不是",
+                               f"only caps are decomposed, not {metric!r}")
+    base = base_year if base_year is not None else year - 1
+    with engine.connect() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        tree = _tree(conn)
+        parent = store.find_target(conn, region_code=region_code, institution_id=None,
+                                   year=year, metric=metric)
+    if parent is None:
+        raise NotFound(f"{tree.name(region_code)} {year} 年尚无“{metric}”上限",
+                       f"{region_code} has no {metric} cap for {year}")
+    children = tree.children.get(region_code, ())
+    if not children:
+        raise ValidationFailed(f"{tree.name(region_code)} 没有下级行政区划可分解",
+                               f"{region_code} has no child regions to decompose into")
+    bases, own = _bases(engine, user, region_code, base, metric, category_factors or {})
+    bases = {c: bases.get(c, 0.0) for c in children}
+    result = split(Decimal(repr(parent.value)), bases, factors=factors, overrides=overrides)
+    return {
+        "region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
+        "metric": metric, "base_year": base, "parent_cap": float(result.parent_cap),
+        "parent_id": parent.id, "own_level_base": own,
+        "category_factors": dict(category_factors or {}),
+        "allocated": float(result.allocated), "unallocated": float(result.unallocated),
+        "children": [
+            {"code": a.code, "name": tree.name(a.code), "base": a.base, "factor": a.factor,
+             "amount": float(a.amount), "overridden": a.overridden}
+            for a in result.allocations
+        ],
+    }
+
+
+def decompose(
+    engine: Engine, user: User, *, region_code: str, year: int, metric: str,
+    base_year: int | None = None, factors: Mapping[str, float] | None = None,
+    category_factors: Mapping[str, float] | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """:func:`preview`, then save every child's cap (source ``decomposed``) in one
+    transaction, audited as ``target.decompose``; refused in a locked year."""
+    plan = preview(engine, user, region_code=region_code, year=year, metric=metric,
+                   base_year=base_year, factors=factors, category_factors=category_factors,
+                   overrides=overrides)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        tree = _check_writer(conn, user, plan["children"][0]["code"])
+        _refuse_locked(conn, tree, region_code, year)
+        for child in plan["children"]:
+            store.put_target(conn, region_code=child["code"], institution_id=None, year=year,
+                             metric=metric, kind="cap", value=child["amount"], base_year=None,
+                             source="decomposed", parent_id=plan["parent_id"],
+                             set_by=user.id, at=now)
+        audit.record(conn, user.actor, "target.decompose", "target",
+                     f"{region_code}:{year}:{metric}", after=plan)
+    return plan
+
+
+def _check_locker(conn: Connection, user: User, region_code: str) -> RegionTree:
+    scoped_filters(conn, user.scope, region_code=region_code)
+    if not user.is_admin and user.role not in OFFICE_ROLES:
+        raise NotPermitted("只有管理机构可锁定或重新打开目标",
+                           "only a supervising office may lock or reopen targets")
+    return _tree(conn)
+
+
+def lock(engine: Engine, user: User, *, region_code: str, year: int) -> None:
+    """Lock the targets of the region's subtree for ``year`` (audited)."""
+    with engine.begin() as conn:
+        _check_locker(conn, user, region_code)
+        value = json.dumps({"by": user.username, "at": datetime.now(UTC).isoformat()})
+        meta.set_meta(conn, _lock_key(region_code, year), value)
+        audit.record(conn, user.actor, "target.lock", "region", f"{region_code}:{year}",
+                     after={"locked": True})
+
+
+def reopen(engine: Engine, user: User, *, region_code: str, year: int) -> None:
+    """Remove the region's own lock of ``year`` (audited); NotFound if none."""
+    with engine.begin() as conn:
+        _check_locker(conn, user, region_code)
+        key = _lock_key(region_code, year)
+        if meta.get_meta(conn, key) is None:
+            raise NotFound(f"{region_code} 的 {year} 年目标未锁定",
+                           f"the {year} targets of {region_code} are not locked")
+        meta.delete_meta(conn, key)
+        audit.record(conn, user.actor, "target.reopen", "region", f"{region_code}:{year}",
+                     before={"locked": True}, after={"locked": False})
