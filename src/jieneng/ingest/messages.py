@@ -92,6 +92,13 @@ MESSAGES: dict[str, MessageTemplate] = {
     "import.negative": _e(
         "“{value}”为负数，不允许", "{value!r} is negative, which is not allowed"
     ),
+    "import.unknown_indicator": _e(
+        "定额指标“{value}”未知，可用：{known}", "unknown quota indicator {value!r}; known: {known}"
+    ),
+    "import.quota_levels": _e(
+        "约束值 / 基准值 / 引导值 “{value}” 应满足 约束值 ≥ 基准值 ≥ 引导值",
+        "constraint / benchmark / guide {value!r} must satisfy constraint ≥ benchmark ≥ guide",
+    ),
     "import.bad_year": _e(
         "年份“{value}”无效（应为 2000–2100 的整数）",
         "year {value!r} is invalid (expected a whole number 2000–2100)",
