@@ -775,6 +775,41 @@ def _publication(
     return sorted(out, key=lambda r: (r["region_code"], r["category"], r["name"]))
 
 
+def institution_intensities(
+    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    default_factor_set: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every institution of the region (in the scope) that is active or reported in
+    ``year``: ``institution_id, credit_code, name, region_code, category``,
+    ``energy_tce`` (None when not reported) and the four :data:`RANKABLE`
+    intensities (None without the denominator) — the values :func:`ranking` gives.
+    Cached like the overview."""
+    key = ("intensities", scope, region_code, year, default_factor_set)
+
+    def compute() -> list[dict[str, Any]]:
+        with engine.connect() as conn:
+            ctx = _context(conn, scope, region_code=region_code)
+            fs = _factors(conn, ctx, default_factor_set)
+            rows = queries.institution_inputs(conn, year=year, **ctx.kwargs())
+        coefficients = _Coefficients.of(fs, year, ctx)
+        out: list[dict[str, Any]] = []
+        for row in rows:
+            reported = bool(row["reported"])
+            item: dict[str, Any] = {
+                "institution_id": row["institution_id"], "credit_code": row["credit_code"],
+                "name": row["name"], "region_code": row["region_code"],
+                "category": row["category"],
+                "energy_tce": coefficients.energy_kgce(row) / 1000.0 if reported else None,
+            }
+            for indicator, denominator in RANKABLE.items():
+                item[indicator] = (coefficients.intensity(row, indicator)
+                                   if _reason(row, denominator) is None else None)
+            out.append(item)
+        return out
+
+    return _cached(engine, key, compute)
+
+
 def _rank_item(row: Mapping[str, Any], result: IndicatorResult, ctx: _Context, year: int,
                months: tuple[int, int] | None) -> dict[str, Any]:
     region = row["region_code"]

@@ -1,0 +1,135 @@
+"""Quota tables: import (all-or-nothing, row-level errors), assignment, positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
+from jieneng.services import quotas
+from jieneng.services.audit import Actor
+from jieneng.services.dashboard import institution_intensities
+from jieneng.services.users import User, create_user
+from jieneng.storage import tables as t
+from jieneng.storage.consumption import write_consumption
+from tests.storage._data import figures, load_directory
+
+#: DB37/T 2673-2019 二级医疗机构 A区 as quoted in reference-data.md (secondary), and a
+#: made-up row for the test of the nearest assignment.
+GOOD = """指标,机构类型,气候区,约束值,基准值,引导值,单位
+人均综合能耗,二级医疗机构,A区,907.4,556.9,428.3,kgce/人
+单位建筑面积非供暖能耗,二级医疗机构,A区,22.6,15.3,9.4,kgce/m²
+"""
+STRICT = """指标,机构类型,气候区,约束值,基准值,引导值,单位
+energy_per_capita_kgce,演示严格定额,,40,30,20,kgce/人
+"""
+BAD = """指标,机构类型,气候区,约束值,基准值,引导值,单位
+人均耗煤,二级医疗机构,A区,1,1,1,t
+人均综合能耗,二级医疗机构,A区,100,200,50,kgce/人
+单位建筑面积非供暖能耗,二级医疗机构,A区,-1,-2,-3,kgce/m²
+单位建筑面积非供暖能耗,二级医疗机构,A区,3,2,1,kgce/m²
+"""
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def users(engine: Engine) -> dict[str, User]:
+    with engine.begin() as conn:
+        ids = load_directory(conn)
+        write_consumption(conn, figures([
+            (ids[4], 2024, 1, "electricity", 300_000.0, None),   # 西湖区人民医院 (024), 800 people
+        ]), source="manual", import_id=None)
+    return {name: create_user(engine, Actor.cli(), username=name, password="pass-word-123",
+                              role=role, region_code=region)
+            for name, role, region in (("root", "admin", None), ("zj", "region", "330000"),
+                                       ("nb", "region", "330200"), ("vw", "viewer", "330000"))}
+
+
+def test_import_assign_and_positions(engine: Engine, users: dict[str, User],
+                                     tmp_path: Path) -> None:
+    admin, province = users["root"], users["zj"]
+    report = quotas.import_table(engine, admin, _file(tmp_path, "dbt.csv", GOOD),
+                                 code="DB37/T 2673-2019", title="山东 医疗机构能耗定额",
+                                 source="reference-data.md (secondary)")
+    assert report["inserted"] == 2
+    again = quotas.import_table(engine, admin, _file(tmp_path, "dbt.csv", GOOD),
+                                code="DB37/T 2673-2019", title="山东 医疗机构能耗定额",
+                                source="reference-data.md (secondary)")
+    assert again["inserted"] == 0
+    strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
+                                 code="TEST-1", title="演示", source="test")
+    with engine.connect() as conn:
+        ids = {r.indicator: r.id for r in conn.execute(
+            select(t.quota.c.id, t.quota.c.indicator, t.quota.c.standard_id))
+            if r.standard_id != strict["standard_id"]}
+        strict_id = conn.execute(select(t.quota.c.id).where(
+            t.quota.c.standard_id == strict["standard_id"])).scalar_one()
+    quotas.assign(engine, province, quota_id=ids["energy_per_capita_kgce"],
+                  region_code="330000", category="02")
+    quotas.assign(engine, province, quota_id=ids["energy_per_area_nonheating_kgce_m2"],
+                  region_code="330000", category="024")
+    out = quotas.positions(engine, province, region_code="330000", year=2024)
+    hospital = {i["indicator"]: i for i in out["items"] if i["category"] == "024"}
+    value = institution_intensities(engine, province.scope, region_code="330000",
+                                    year=2024)
+    per_capita = next(r for r in value if r["category"] == "024")["energy_per_capita_kgce"]
+    assert hospital["energy_per_capita_kgce"]["value"] == per_capita
+    assert per_capita == pytest.approx(300_000 * 0.1229 / 800)
+    assert hospital["energy_per_capita_kgce"]["position"] == "below_guide"
+    assert hospital["energy_per_area_nonheating_kgce_m2"]["computed"] is False
+    # the nearest assignment wins: a stricter quota at the county
+    quotas.assign(engine, province, quota_id=strict_id, region_code="330106", category="024")
+    out = quotas.positions(engine, province, region_code="330000", year=2024)
+    hospital = {i["indicator"]: i for i in out["items"] if i["category"] == "024"}
+    assert hospital["energy_per_capita_kgce"]["quota_id"] == strict_id
+    assert hospital["energy_per_capita_kgce"]["position"] == "above_constraint"
+    assert out["counts"] == {"above_constraint": 1}
+    quotas.assign(engine, province, quota_id=strict_id, region_code="330106", category="024",
+                  remove=True)
+    with pytest.raises(NotFound):
+        quotas.assign(engine, province, quota_id=strict_id, region_code="330106",
+                      category="024", remove=True)
+    with engine.connect() as conn:
+        actions = {r.action for r in conn.execute(select(t.audit_log.c.action))}
+    assert {"quota.import", "quota.assign", "quota.unassign"} <= actions
+
+
+def test_bad_table_names_every_row_and_stores_nothing(
+    engine: Engine, users: dict[str, User], tmp_path: Path
+) -> None:
+    with pytest.raises(ImportRejected) as err:
+        quotas.import_table(engine, users["root"], _file(tmp_path, "bad.csv", BAD),
+                            code="X", title="x", source="x")
+    issues = {(i.row, i.code) for i in err.value.issues}
+    assert (2, "import.unknown_indicator") in issues
+    assert (3, "import.quota_levels") in issues
+    assert (4, "import.negative") in issues
+    assert (5, "import.duplicate_key") in issues
+    first = next(i for i in err.value.issues if i.code == "import.unknown_indicator")
+    assert first.file == "bad.csv" and first.column == "指标"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.quota)).scalar_one() == 0
+
+
+def test_who_may_import_and_assign(engine: Engine, users: dict[str, User],
+                                   tmp_path: Path) -> None:
+    with pytest.raises(NotPermitted):
+        quotas.import_table(engine, users["zj"], _file(tmp_path, "g.csv", GOOD),
+                            code="A", title="a", source="a")
+    quotas.import_table(engine, users["root"], _file(tmp_path, "g.csv", GOOD),
+                        code="A", title="a", source="a")
+    with engine.connect() as conn:
+        quota_id = conn.execute(select(func.min(t.quota.c.id))).scalar_one()
+    with pytest.raises(NotFound):       # outside its scope
+        quotas.assign(engine, users["nb"], quota_id=quota_id, region_code="330100",
+                      category="024")
+    with pytest.raises(NotPermitted):
+        quotas.assign(engine, users["vw"], quota_id=quota_id, region_code="330100",
+                      category="024")
