@@ -142,6 +142,13 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
     "/review": (Sample(),),
     "/api/v1/reporting/review": (Sample(),),
+    # data-quality findings and rule settings (web.routes.quality)
+    "/quality": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
+    "/api/v1/quality/findings": (Sample(scoped_query={"region": "region"},
+                                        query={"year": "2025"}),),
+    "/quality/rules": (Sample(scoped_query={"region": "region"}),),
+    "/api/v1/quality/rules": (Sample(scoped_query={"region": "region"}),),
+    "/api/v1/quality/reference-prices": (Sample(),),
     "/api/v1/indicators": (
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),

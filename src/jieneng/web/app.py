@@ -38,6 +38,7 @@ from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.routes import account, admin, auth, home, notifications, publication
+from jieneng.web.routes import quality as quality_routes
 from jieneng.web.routes import spot_checks as spot_check_routes
 
 STATIC = Path(__file__).parent / "static"
@@ -50,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reporting_pages.router, reporting_api.router,
     spot_check_routes.router, spot_check_routes.api_router,
     notifications.router, notifications.api_router,
+    quality_routes.router, quality_routes.api_router,
 )
 
 SECURITY_HEADERS = {

@@ -48,6 +48,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
     items += [NavItem("nav.spot_checks", "/spot-checks", "/spot-checks"),
               NavItem("nav.review", "/review-report", "/review-report")]
     items.append(NavItem("nav.reporting", "/reporting", "/reporting"))
+    items.append(NavItem("nav.quality", "/quality", "/quality"))
     if user.role.value in ("admin", "region_admin", "region", "department"):
         items.append(NavItem("nav.review_queue", "/review", "/review"))
     if home:

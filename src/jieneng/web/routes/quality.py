@@ -1,0 +1,295 @@
+"""Data-quality findings (数据审核) and the rule settings.
+
+Pages: ``/quality`` (findings of my scope, filters by rule/severity/state/region/
+year; the explanation form on each warning; for office accounts the form that runs
+every rule over a region; CSRF token in every form) and ``/quality/rules`` (the
+catalogue with the effective settings of a region; edit form for administrators
+and region account managers). JSON twins under ``/api/v1/quality``: ``findings``,
+``check``, ``findings/{id}/explanation``, ``rules``, ``rules/{region}/{rule}``,
+``reference-prices``. Rules, roles and scope: :mod:`jieneng.services.quality`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.quality import RULES, Severity
+from jieneng.services import quality
+from jieneng.services.users import Role, User
+from jieneng.storage.tables import FINDING_STATES
+from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
+from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, blank, page, region_for, year_of
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1/quality", tags=["api"], responses=API_ERRORS)
+
+RuleQ = Annotated[str | None, Query(pattern=r"^[a-z0-9_]{0,32}$", description="规则代码 rule")]
+SeverityQ = Annotated[str | None, Query(pattern=r"^(error|warning|notice)?$",
+                                        description="级别 severity")]
+StateQ = Annotated[str | None, Query(pattern=r"^(open|explained|resolved)?$",
+                                     description="状态 state")]
+PageQ = Annotated[int, Query(ge=1, le=100_000, description="页码 page")]
+FindingId = Annotated[int, Path(ge=1, le=2**62, description="审核结果编号 finding id")]
+OFFICE = (Role.ADMIN, Role.REGION_ADMIN, Role.REGION)
+
+
+def _message(request: Request, err: ValidationFailed | NotFound | NotPermitted) -> str:
+    return err.message(domain_lang(lang_of(request)))
+
+
+def _year(text: str) -> int:
+    text = text.strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
+                               f"invalid year {text!r}: four digits", field="year")
+    return int(text)
+
+
+def findings_data(
+    engine: Engine, user: User, *, region: str | None, year: str | None, rule: str | None,
+    severity: str | None, state: str | None, page_no: int, lang: str,
+) -> dict[str, Any]:
+    """The findings of the page and of its JSON twin."""
+    return quality.list_findings(
+        engine, user.scope, region_code=blank(region), year=year_of(year),
+        rule_code=blank(rule), severity=blank(severity), state=blank(state), page=page_no,
+        lang=lang)
+
+
+def _list_page(
+    request: Request, engine: Engine, user: User, *, region: str | None = None,
+    year: str | None = None, rule: str | None = None, severity: str | None = None,
+    state: str | None = None, page_no: int = 1, errors: dict[str, str] | None = None,
+    notice: str | None = None, status_code: int = 200,
+) -> Response:
+    lang = domain_lang(lang_of(request))
+    data = findings_data(engine, user, region=region, year=year, rule=rule,
+                         severity=severity, state=state, page_no=page_no, lang=lang)
+    pages = max(1, math.ceil(data["total"] / data["per_page"]))
+    return page(request, "pages/quality.html", {
+        "data": data, "pages": pages, "office": user.role in OFFICE,
+        "writer": user.can_write, "rules": [(r.code, r.title(lang)) for r in RULES],
+        "severities": [s.value for s in Severity], "states": FINDING_STATES,
+        "filters": {"region": region or "", "year": year or "", "rule": rule or "",
+                    "severity": severity or "", "state": state or ""},
+        "home_region": region_for(engine, user, region) if user.role in OFFICE else "",
+        "errors": errors or {}, "notice": notice,
+    }, status_code=status_code)
+
+
+@router.get("/quality")
+def quality_page(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None, rule: RuleQ = None, severity: SeverityQ = None, state: StateQ = None,
+    page: PageQ = 1,
+) -> Response:
+    return _list_page(request, engine, user, region=region, year=year, rule=rule,
+                      severity=severity, state=state, page_no=page)
+
+
+@router.post("/quality/run")
+def run_region(
+    request: Request, user: CurrentUser, engine: EngineDep,
+    region_code: Annotated[str, Form(max_length=6)],
+    year: Annotated[str, Form(max_length=8)],
+) -> Response:
+    """Run every rule over a region (office accounts; audited)."""
+    try:
+        result = quality.check_region(engine, user, region_code.strip(), _year(year))
+    except (ValidationFailed, NotPermitted) as err:
+        return _list_page(request, engine, user, errors={"_form": _message(request, err)},
+                          status_code=422 if isinstance(err, ValidationFailed) else 403)
+    return RedirectResponse(
+        f"/quality?region={result['region_code']}&year={result['year']}", status_code=303)
+
+
+@router.post("/quality/findings/{finding_id}/explain")
+def explain_finding(
+    request: Request, finding_id: FindingId, user: CurrentUser, engine: EngineDep,
+    explanation: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The 统计员's written explanation of a warning (audited)."""
+    try:
+        quality.explain(engine, user, finding_id, explanation)
+    except (ValidationFailed, NotPermitted) as err:
+        return _list_page(request, engine, user, errors={"_form": _message(request, err)},
+                          status_code=422 if isinstance(err, ValidationFailed) else 403)
+    return RedirectResponse(request.headers.get("referer") or "/quality", status_code=303)
+
+
+def _rules_page(request: Request, engine: Engine, user: User, region: str | None, *,
+                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    code = region_for(engine, user, region)
+    lang = domain_lang(lang_of(request))
+    data = quality.rule_settings(engine, user.scope, code, lang)
+    editable = user.role in (Role.ADMIN, Role.REGION_ADMIN)
+    return page(request, "pages/quality_rules.html", {
+        "data": data, "editable": editable, "severities": [s.value for s in Severity],
+        "errors": errors or {},
+    }, status_code=status_code)
+
+
+@router.get("/quality/rules")
+def rules_page(request: Request, user: CurrentUser, engine: EngineDep,
+               region: RegionQ = None) -> Response:
+    return _rules_page(request, engine, user, region)
+
+
+@router.post("/quality/rules")
+async def edit_rule(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
+    """Set or reset a region's override of one rule (administrators, region account
+    managers for their subtree; audited)."""
+    form = await request.form()
+    region_code = str(form.get("region_code", ""))[:6]
+    code = str(form.get("rule", ""))[:32]
+    try:
+        override: dict[str, Any] | None = None
+        if not form.get("reset"):
+            override = {"enabled": form.get("enabled") == "on",
+                        "severity": str(form.get("severity", ""))}
+            params: dict[str, float] = {}
+            for key, value in form.multi_items():
+                if key.startswith("param_") and str(value).strip():
+                    try:
+                        params[key[6:]] = float(str(value))
+                    except ValueError:
+                        raise ValidationFailed(f"参数 {key[6:]} 的值“{value}”不是数字",
+                                               f"{key[6:]}: {value!r} is not a number",
+                                               field="_form") from None
+            override["params"] = params
+        quality.set_rule(engine, user, region_code, code, override)
+    except (ValidationFailed, NotPermitted) as err:
+        return _rules_page(request, engine, user, region_code or None,
+                           errors={"_form": _message(request, err)},
+                           status_code=422 if isinstance(err, ValidationFailed) else 403)
+    return RedirectResponse(f"/quality/rules?region={region_code}", status_code=303)
+
+
+# ---------------------------------------------------------------- JSON twins
+
+
+class FindingOut(BaseModel):
+    id: int
+    institution_id: int
+    credit_code: str
+    institution_name: str
+    region_code: str
+    year: int
+    month: int = Field(description="0 = the year as a whole")
+    carrier: str | None = Field(description="carrier code, indicator code, or null (total)")
+    rule: str
+    rule_title: str
+    severity: str
+    state: str
+    value: float | None
+    expected: float | None
+    suggested: float | None
+    params: dict[str, Any]
+    message: str
+    message_zh: str
+    message_en: str
+    explanation: str | None
+    explained_at: str | None
+    found_at: str | None
+
+
+class FindingsOut(BaseModel):
+    items: list[FindingOut]
+    page: int
+    per_page: int
+    total: int
+
+
+@api_router.get("/findings", response_model=FindingsOut)
+def list_findings(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None, rule: RuleQ = None, severity: SeverityQ = None, state: StateQ = None,
+    page: PageQ = 1,
+) -> dict[str, Any]:
+    """Findings of my scope, newest period first (50 a page)."""
+    return findings_data(engine, user, region=region, year=year, rule=rule,
+                         severity=severity, state=state, page_no=page,
+                         lang=domain_lang(lang_of(request)))
+
+
+class CheckIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=2000, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+
+
+class CheckOut(BaseModel):
+    region_code: str
+    year: int
+    month: int | None
+    institutions: int
+    findings: int
+    by_rule: dict[str, int]
+
+
+@api_router.post("/check", response_model=CheckOut)
+def check_region(body: CheckIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Run every rule over a region's institutions (office accounts; audited)."""
+    return quality.check_region(engine, user, body.region_code, body.year, body.month)
+
+
+class ExplanationIn(BaseModel):
+    explanation: str = Field(min_length=1, max_length=2000)
+
+
+@api_router.post("/findings/{finding_id}/explanation", response_model=FindingOut)
+def explain(finding_id: FindingId, body: ExplanationIn, user: CurrentUser,
+            engine: EngineDep) -> dict[str, Any]:
+    """Explain a warning in writing: state ``explained`` (audited)."""
+    return quality.explain(engine, user, finding_id, body.explanation)
+
+
+@api_router.get("/rules")
+def rules(request: Request, user: CurrentUser, engine: EngineDep,
+          region: RegionQ = None) -> dict[str, Any]:
+    """The catalogue with the effective settings in a region (default: mine)."""
+    code = region_for(engine, user, region)
+    return quality.rule_settings(engine, user.scope, code, domain_lang(lang_of(request)))
+
+
+class RuleIn(BaseModel):
+    enabled: bool | None = None
+    severity: str | None = Field(default=None, pattern=r"^(error|warning|notice)$")
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+RegionPath = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划代码")]
+RulePath = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,32}$", description="规则代码")]
+
+
+@api_router.put("/rules/{region_code}/{rule}")
+def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: CurrentUser,
+             engine: EngineDep) -> dict[str, Any]:
+    """Set a region's override of a rule (inherited by its subtree; audited)."""
+    override = body.model_dump(exclude_none=True)
+    if not override.get("params"):
+        override.pop("params", None)
+    return quality.set_rule(engine, user, region_code, rule, override)
+
+
+@api_router.delete("/rules/{region_code}/{rule}")
+def reset_rule(region_code: RegionPath, rule: RulePath, user: CurrentUser,
+               engine: EngineDep) -> dict[str, Any]:
+    """Remove a region's override of a rule (the inherited settings apply; audited)."""
+    return quality.set_rule(engine, user, region_code, rule, None)
+
+
+@api_router.get("/reference-prices")
+def reference_prices(user: CurrentUser, engine: EngineDep,
+                     province: RegionQ = None) -> dict[str, Any]:
+    """Reference unit prices per province and carrier [元 per canonical unit]."""
+    return {"items": quality.list_reference_prices(engine, blank(province))}
