@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select, update
 
 from . import tables as t
 
@@ -34,6 +34,11 @@ def _row(r: Any) -> TargetRow:
                      r.set_by, r.set_at)
 
 
+def get_target(conn: Connection, target_id: int) -> TargetRow | None:
+    row = conn.execute(select(t.target).where(t.target.c.id == target_id)).first()
+    return None if row is None else _row(row)
+
+
 def find_target(conn: Connection, *, region_code: str, institution_id: int | None, year: int,
                 metric: str) -> TargetRow | None:
     """The target of a region (``institution_id`` None) or institution for a metric."""
@@ -48,16 +53,18 @@ def find_target(conn: Connection, *, region_code: str, institution_id: int | Non
 def put_target(conn: Connection, *, region_code: str, institution_id: int | None, year: int,
                metric: str, kind: str, value: float, base_year: int | None, source: str,
                parent_id: int | None, set_by: int | None, at: datetime) -> TargetRow:
-    """Insert or replace the target of (region / institution, year, metric)."""
+    """Insert the target of (region / institution, year, metric), or update it in
+    place (its id — which alerts refer to — stays)."""
     tg = t.target
     old = find_target(conn, region_code=region_code, institution_id=institution_id, year=year,
                       metric=metric)
+    values = {"kind": kind, "value": value, "base_year": base_year, "source": source,
+              "parent_id": parent_id, "set_by": set_by, "set_at": at}
     if old is not None:
-        conn.execute(delete(tg).where(tg.c.id == old.id))
-    conn.execute(tg.insert().values(
-        region_code=region_code, institution_id=institution_id, year=year, metric=metric,
-        kind=kind, value=value, base_year=base_year, source=source, parent_id=parent_id,
-        set_by=set_by, set_at=at))
+        conn.execute(update(tg).where(tg.c.id == old.id).values(**values))
+    else:
+        conn.execute(tg.insert().values(region_code=region_code, institution_id=institution_id,
+                                        year=year, metric=metric, **values))
     new = find_target(conn, region_code=region_code, institution_id=institution_id, year=year,
                       metric=metric)
     assert new is not None

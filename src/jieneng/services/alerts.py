@@ -1,0 +1,207 @@
+"""Early warning (超限额预警) on the caps of regions' targets.
+
+:func:`evaluate` runs after figures arrive (``jieneng alerts evaluate``, or a
+scheduler): for every cap target of the region's subtree and year it takes the
+progress (:mod:`jieneng.services.progress`: actual to date, pro-rated allowance
+from the region's own season, projected year end) and sets the level —
+
+- ``over`` (超限) when the actual to date exceeds the cap;
+- ``warning`` (预警) when the projected year end exceeds it;
+- ``notice`` (提示) when the actual reaches ``alert_notice_share`` (setting, default
+  90 %) of the allowance to date;
+- none: an open alert is **closed** (the condition cleared).
+
+One alert per (subject, year) stays open until closed, so a condition that holds
+is not announced again (deduplicated); a *higher* level re-announces it. Each
+announcement goes in-app to the 管理机构 accounts of the region and to the
+region's channels (inherited from above; e-mail, WeCom/DingTalk/Feishu robots —
+:mod:`jieneng.services.notify`, retried with backoff, a failing channel never
+blocks the others); every delivery's outcome is an event of the alert's history.
+An alert not acknowledged within ``alert_escalate_hours`` (default 48) is
+escalated once to the level above (its accounts and channels).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.exceptions import NotFound
+from jieneng.core.regions import RegionTree
+from jieneng.services import audit, notify, progress
+from jieneng.services.notify import Message, Sleep
+from jieneng.services.scope import scoped_filters
+from jieneng.services.targets import CAP_METRICS
+from jieneng.services.users import User
+from jieneng.settings import Settings
+from jieneng.storage import alerts as store
+from jieneng.storage import regions
+from jieneng.storage import targets as target_store
+
+LEVELS: tuple[str, ...] = ("notice", "warning", "over")
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "notice": ("提示", "notice"), "warning": ("预警", "warning"), "over": ("超限", "over"),
+}
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "energy_tce": ("能源消费总量", "total energy"), "water_m3": ("用水总量", "total water"),
+    "co2_t": ("二氧化碳排放总量", "total CO₂"),
+}
+UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t"}
+
+
+def level_of(item: dict[str, Any], notice_share: float) -> str | None:
+    """The alert level of one cap's progress, or None."""
+    if item["actual"] > item["limit"]:
+        return "over"
+    if item["projected"] is not None and item["projected"] > item["limit"]:
+        return "warning"
+    if item["allowance"] and item["actual"] >= notice_share * item["allowance"]:
+        return "notice"
+    return None
+
+
+def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Message:
+    zh, _ = LEVEL_LABELS[level]
+    metric, _ = METRIC_LABELS[item["metric"]]
+    unit = UNITS[item["metric"]]
+    projected = "—" if item["projected"] is None else f"{item['projected']:,.1f}"
+    head = "【升级】" if escalated else ""
+    return Message(
+        title=f"{head}{zh}：{item['region_name']} {item['year']} 年{metric}",
+        body=(f"截至 {item['months']} 月实际 {item['actual']:,.1f} {unit}，"
+              f"进度额度 {item['allowance']:,.1f} {unit}，预计全年 {projected} {unit}，"
+              f"上限 {item['limit']:,.1f} {unit}。"),
+        link=f"/alerts?region={item['region_code']}&year={item['year']}",
+    )
+
+
+def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: int,
+              region_code: str, message: Message, at: datetime, sleep: Sleep) -> None:
+    users = store.region_users(conn, [region_code])
+    notify.notify_users(conn, users, kind="alert", message=message, at=at)
+    store.add_event(conn, alert_id, at, "notified", channel="in-app",
+                    detail=f"{len(users)} user(s)")
+    channels = notify.channels_for_region(conn, region_code, tree=tree)
+    for delivery in notify.deliver_all(channels, message, settings, sleep=sleep):
+        store.add_event(conn, alert_id, at, delivery.status, channel=delivery.channel,
+                        detail=delivery.error)
+
+
+def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str, year: int,
+             as_of_month: int | None = None, now: datetime | None = None,
+             sleep: Sleep = time.sleep) -> dict[str, Any]:
+    """Open, raise, keep or close the alerts of the region's caps (see the module
+    docstring), then escalate the overdue ones. Returns what changed."""
+    at = now or datetime.now(UTC)
+    items = [i for i in progress.region_progress(
+        engine, user, region_code=region_code, year=year, as_of_month=as_of_month,
+        factor_set=settings.factor_set)["items"] if i["metric"] in CAP_METRICS]
+    changes: dict[str, list[Any]] = {"opened": [], "raised": [], "closed": [], "kept": []}
+    with engine.begin() as conn:
+        tree = notify.load_tree(conn)
+        for item in items:
+            subject = f"target:{item['target_id']}"
+            level = level_of(item, settings.alert_notice_share)
+            current = store.open_alert(conn, subject, year)
+            values = {"actual": item["actual"], "projected": item["projected"],
+                      "limit_value": item["limit"]}
+            if level is None:
+                if current is not None:
+                    store.update_alert(conn, current.id, state="closed", closed_at=at, **values)
+                    store.add_event(conn, current.id, at, "closed")
+                    changes["closed"].append(current.id)
+                continue
+            if current is None:
+                alert_id = store.insert_alert(
+                    conn, subject=subject, region_code=item["region_code"],
+                    institution_id=None, year=year, level=level, state="open",
+                    opened_at=at, **values)
+                store.add_event(conn, alert_id, at, "opened", detail=level)
+                _announce(conn, settings, tree, alert_id, item["region_code"],
+                          _message(item, level), at, sleep)
+                changes["opened"].append(alert_id)
+            elif LEVELS.index(level) > LEVELS.index(current.level):
+                store.update_alert(conn, current.id, level=level, state="open", **values)
+                store.add_event(conn, current.id, at, "raised", detail=level)
+                _announce(conn, settings, tree, current.id, item["region_code"],
+                          _message(item, level), at, sleep)
+                changes["raised"].append(current.id)
+            else:
+                store.update_alert(conn, current.id, level=level, **values)
+                changes["kept"].append(current.id)
+        changes["escalated"] = _escalate(conn, settings, tree, at, sleep)
+    return {"region": region_code, "year": year, "evaluated": len(items), **changes}
+
+
+def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: datetime,
+              sleep: Sleep) -> list[int]:
+    out: list[int] = []
+    before = at - timedelta(hours=settings.alert_escalate_hours)
+    for row in store.due_for_escalation(conn, before):
+        parent = tree.by_code[row.region_code].parent_code if row.region_code in tree else None
+        store.update_alert(conn, row.id, escalated_at=at)
+        if parent is None:
+            store.add_event(conn, row.id, at, "escalated", detail="no level above")
+            continue
+        item = {"region_code": row.region_code, "region_name": tree.name(row.region_code),
+                "year": row.year, "metric": _metric(conn, row.subject), "months": "—",
+                "actual": row.actual or 0.0, "allowance": 0.0, "projected": row.projected,
+                "limit": row.limit_value or 0.0}
+        store.add_event(conn, row.id, at, "escalated", detail=parent)
+        _announce(conn, settings, tree, row.id, parent,
+                  _message(item, row.level, escalated=True), at, sleep)
+        out.append(int(row.id))
+    return out
+
+
+def _metric(conn: Connection, subject: str) -> str:
+    target = target_store.get_target(conn, int(subject.split(":", 1)[1]))
+    return target.metric if target is not None else "energy_tce"
+
+
+def _visible(conn: Connection, user: User, region_code: str) -> None:
+    scoped_filters(conn, user.scope, region_code=region_code)
+
+
+def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
+    """Acknowledge an open alert of the caller's scope (stops its escalation); audited."""
+    at = datetime.now(UTC)
+    with engine.begin() as conn:
+        row = store.get_alert(conn, alert_id)
+        if row is None or row.state != "open":
+            raise NotFound(f"预警 {alert_id} 不存在或已处理",
+                           f"alert {alert_id} does not exist or is not open")
+        _visible(conn, user, row.region_code)
+        store.update_alert(conn, alert_id, state="acknowledged", acknowledged_at=at,
+                           acknowledged_by=user.id)
+        store.add_event(conn, alert_id, at, "acknowledged", detail=user.username)
+        audit.record(conn, user.actor, "alert.acknowledge", "alert", alert_id,
+                     before={"state": "open"}, after={"state": "acknowledged"})
+
+
+def list_for(engine: Engine, user: User, *, region_code: str, year: int | None = None,
+             include_closed: bool = False) -> list[dict[str, Any]]:
+    """The alerts of the region's subtree in the caller's scope, newest first."""
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
+        tree = RegionTree(regions.load_regions(conn))
+        states = None if include_closed else list(store.OPEN_STATES)
+        rows = store.list_alerts(conn, region_codes=filters.region_codes, year=year,
+                                 states=states)
+    for row in rows:
+        row["region_name"] = tree.name(row["region_code"])
+        row["level_zh"], row["level_en"] = LEVEL_LABELS[row["level"]]
+    return rows
+
+
+def history(engine: Engine, user: User, alert_id: int) -> dict[str, Any]:
+    """An alert with every event (deliveries, escalation, acknowledgement)."""
+    with engine.connect() as conn:
+        row = store.get_alert(conn, alert_id)
+        if row is None:
+            raise NotFound(f"预警 {alert_id} 不存在", f"alert {alert_id} does not exist")
+        _visible(conn, user, row.region_code)
+        return {**dict(row._mapping), "events": store.events(conn, alert_id)}

@@ -1,0 +1,78 @@
+"""Alerts (超限额预警) and their events: rows of ``alert`` and ``alert_event``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from . import tables as t
+
+OPEN_STATES = ("open", "acknowledged")
+
+
+def open_alert(conn: Connection, subject: str, year: int) -> Any | None:
+    """The open (or acknowledged, not closed) alert of a subject and year."""
+    a = t.alert
+    return conn.execute(select(a).where(a.c.subject == subject, a.c.year == year,
+                                        a.c.state.in_(OPEN_STATES))).first()
+
+
+def insert_alert(conn: Connection, **values: Any) -> int:
+    result = conn.execute(t.alert.insert().values(**values).returning(t.alert.c.id))
+    return int(result.scalar_one())
+
+
+def update_alert(conn: Connection, alert_id: int, **values: Any) -> None:
+    conn.execute(update(t.alert).where(t.alert.c.id == alert_id).values(**values))
+
+
+def add_event(conn: Connection, alert_id: int, at: datetime, event: str, *,
+              channel: str | None = None, detail: str | None = None) -> None:
+    conn.execute(t.alert_event.insert().values(alert_id=alert_id, at=at, event=event,
+                                               channel=channel, detail=detail))
+
+
+def get_alert(conn: Connection, alert_id: int) -> Any | None:
+    return conn.execute(select(t.alert).where(t.alert.c.id == alert_id)).first()
+
+
+def events(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
+    e = t.alert_event
+    rows = conn.execute(select(e).where(e.c.alert_id == alert_id).order_by(e.c.at, e.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def list_alerts(conn: Connection, *, region_codes: Sequence[str] | None, year: int | None,
+                states: Sequence[str] | None, institution_id: int | None = None
+                ) -> list[dict[str, Any]]:
+    a = t.alert
+    stmt = select(a)
+    if region_codes is not None:
+        stmt = stmt.where(a.c.region_code.in_(sorted(set(region_codes))))
+    if year is not None:
+        stmt = stmt.where(a.c.year == year)
+    if states is not None:
+        stmt = stmt.where(a.c.state.in_(list(states)))
+    if institution_id is not None:
+        stmt = stmt.where(a.c.institution_id == institution_id)
+    rows = conn.execute(stmt.order_by(a.c.opened_at.desc(), a.c.id.desc()))
+    return [dict(r._mapping) for r in rows]
+
+
+def due_for_escalation(conn: Connection, before: datetime) -> list[Any]:
+    """Open alerts, not acknowledged nor escalated, opened before ``before``."""
+    a = t.alert
+    return list(conn.execute(select(a).where(a.c.state == "open", a.c.escalated_at.is_(None),
+                                             a.c.opened_at < before)))
+
+
+def region_users(conn: Connection, region_codes: Sequence[str]) -> list[int]:
+    """The unlocked 管理机构 accounts pinned to these regions (those responsible)."""
+    u = t.app_user
+    rows = conn.execute(select(u.c.id).where(
+        u.c.region_code.in_(list(region_codes)), u.c.role.in_(["region", "region_admin"]),
+        u.c.is_locked.is_(False)))
+    return [int(r.id) for r in rows]
