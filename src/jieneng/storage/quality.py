@@ -44,6 +44,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -65,6 +66,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -265,6 +267,12 @@ class Counts:
     institutions: int = 0
     findings: int = 0
     by_rule: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall clock per step
+
+    def clock(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - since
+        return now
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,15 +424,18 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
         return r, k
 
     for code, x in series.items():
-        if np.isnan(x).all():
+        # only the institutions with a figure of this carrier in the 36 months
+        keep = np.nonzero(~np.isnan(x).all(axis=1))[0]
+        if len(keep) == 0:
             continue
+        x, ids, province = x[keep], chunk.ids[keep], chunk.province[keep]
         now = x[:, cols]  # [n, m]
         carrier_value = code
         # negative_value
         cfg = configs["negative_value"]
         if cfg.enabled and code:
             r, k = hits(now < 0)
-            out.add("negative_value", cfg, chunk.ids[r], month_of[k], carrier_value, now[r, k])
+            out.add("negative_value", cfg, ids[r], month_of[k], carrier_value, now[r, k])
         # yoy_change: the year to date against the same months of last year (累计同比;
         # monthly figures vary too much for a 10 % test: mom_spike covers months)
         cfg = configs["yoy_change"]
@@ -441,7 +452,7 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
                 ychange = (sum_now - sum_before) / sum_before
             r = np.nonzero((sum_before > 0) & (sum_before >= floor) & both.any(axis=1)
                            & (np.abs(ychange) > threshold))[0]
-            out.add("yoy_change", cfg, chunk.ids[r], 0, carrier_value, sum_now[r],
+            out.add("yoy_change", cfg, ids[r], 0, carrier_value, sum_now[r],
                     params={"previous": sum_before[r], "change": ychange[r],
                             "threshold": threshold})
         if not code:
@@ -455,7 +466,7 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
             r, k = hits((now == 0) & (count >= cfg.params["min_months"]))
             if len(r):
                 typical = _nanmedian(windows[r, k], axis=1)
-                out.add("unexpected_zero", cfg, chunk.ids[r], month_of[k], code, now[r, k],
+                out.add("unexpected_zero", cfg, ids[r], month_of[k], code, now[r, k],
                         expected=typical)
         # unit_slip_10000: ratio to the median of the other positive months
         cfg = configs["unit_slip_10000"]
@@ -470,7 +481,7 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
             slipped = (now > 0) & (expected > 0) & (up | down)
             r, k = hits(slipped)
             suggested = np.where(up[r, k], now[r, k] / 1e4, now[r, k] * 1e4)
-            out.add("unit_slip_10000", cfg, chunk.ids[r], month_of[k], code, now[r, k],
+            out.add("unit_slip_10000", cfg, ids[r], month_of[k], code, now[r, k],
                     expected=expected[r, k], suggested=suggested,
                     params={"ratio": ratio[r, k]})
         # mom_spike: core.quality.robust_spike, vectorised
@@ -488,7 +499,7 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
                     MAD_SCALE * mad, cfg.params["min_scale"])
             testable = (now > 0) & (base > 0) & (pairs >= cfg.params["min_pairs"])
             r, k = hits(testable & (np.abs(score) > cfg.params["k"]) & ~slipped)
-            out.add("mom_spike", cfg, chunk.ids[r], month_of[k], code, now[r, k],
+            out.add("mom_spike", cfg, ids[r], month_of[k], code, now[r, k],
                     expected=base[r, k] * np.exp(centre[r, k]),
                     params={"score": score[r, k]})
         # missing_month: no figure up to the cutoff for a carrier reported within the
@@ -509,23 +520,23 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
                     pl.col("m").sort().cast(pl.String).str.join(",").alias("months"),
                     pl.len().alias("n")).sort("i")
                 rows = frame["i"].to_numpy()
-                out.add("missing_month", cfg, chunk.ids[rows], 0, code,
+                out.add("missing_month", cfg, ids[rows], 0, code,
                         frame["n"].to_numpy().astype(np.float64),
                         params={"months": frame["months"].to_numpy()})
         # unit_price_range: cost ÷ quantity against the province's reference range
         cfg = configs["unit_price_range"]
         if cfg.enabled and prices:
             margin = cfg.params["margin"]
-            low = np.array([prices.get((p, code), (np.nan, np.nan))[0] for p in chunk.province])
-            high = np.array([prices.get((p, code), (np.nan, np.nan))[1] for p in chunk.province])
+            low = np.array([prices.get((p, code), (np.nan, np.nan))[0] for p in province])
+            high = np.array([prices.get((p, code), (np.nan, np.nan))[1] for p in province])
             if not np.isnan(low).all():
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    price = chunk.c[code][:, cols] / now
+                    price = chunk.c[code][keep][:, cols] / now
                 lo_b = (low * (1 - margin))[:, None]
                 hi_b = (high * (1 + margin))[:, None]
                 ok = (now > 0) & ~np.isnan(price) & ~np.isnan(lo_b)
                 r, k = hits(ok & ((price < lo_b) | (price > hi_b)))
-                out.add("unit_price_range", cfg, chunk.ids[r], month_of[k], code, price[r, k],
+                out.add("unit_price_range", cfg, ids[r], month_of[k], code, price[r, k],
                         params={"low": low[r], "high": high[r]})
 
 
@@ -671,6 +682,7 @@ def evaluate(
         grouped.setdefault(_config_key(configs), (configs, []))[1].append(code)
     groups = list(grouped.values())
     prices = reference_prices(conn)
+    mark = time.perf_counter()
     for configs, regions in groups:
         members = targets.filter(pl.col("region_code").is_in(regions))
         for start in range(0, members.height, chunk):
@@ -678,16 +690,22 @@ def evaluate(
             ids = part["institution_id"].to_list()
             out = _Out(per.year)
             data = _read_chunk(conn, ids, part["region_code"].to_list(), per.year)
+            mark = counts.clock("read", mark)
             _figure_rules(data, per, configs, prices, out)
+            mark = counts.clock("figure rules", mark)
             _profile_rules(conn, ids, per, configs, out)
             _duplicate_rule(conn, ids, configs, out)
+            mark = counts.clock("profile and directory rules", mark)
             _stage_findings(conn, out.frame(), counts)
+            mark = counts.clock("stage", mark)
     out = _Out(per.year)
     _peer_rules(conn, targets, tree, per, groups, out)
     _stage_findings(conn, out.frame(), counts)
+    mark = counts.clock("peer rule", mark)
     analyze(conn, _stage)
     analyze(conn, _scope)
     replace_findings(conn, per.year, per.months)
+    counts.clock("replace", mark)
     return counts
 
 
@@ -726,7 +744,12 @@ def replace_findings(conn: Connection, year: int, months: Sequence[int]) -> None
                  .values(state="open", explanation=None, explained_by=None,
                          explained_at=None))
     now = datetime.now(UTC)
-    update_changed(conn, f, _stage, keys=_KEYS, values=_VALUES, extra={"found_at": now})
+    if conn.dialect.name == "postgresql":  # UPDATE … FROM: one hash join
+        changed = or_(*(f.c[v].is_distinct_from(_stage.c[v]) for v in _VALUES))
+        conn.execute(update(f).where(match, changed)
+                     .values({**{v: _stage.c[v] for v in _VALUES}, "found_at": now}))
+    else:  # SQLite plans UPDATE … FROM badly; correlated probes of the keyed stage
+        update_changed(conn, f, _stage, keys=_KEYS, values=_VALUES, extra={"found_at": now})
     insert_missing(conn, f, _stage, keys=_KEYS, values=_VALUES,
                    extra={"found_at": now, "state": "open"})
 
