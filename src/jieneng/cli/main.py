@@ -36,6 +36,10 @@ users_app = typer.Typer(help="账户 Accounts: create, list, lock, unlock, API t
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
+report_app = typer.Typer(help="报告 Reports: the annual notification (通报).", no_args_is_help=True)
+alerts_app = typer.Typer(help="预警 Early warning on targets.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(alerts_app, name="alerts")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -538,6 +542,50 @@ def remind(
         [[s.channel, s.kind, s.target, s.tasks, s.recipients, s.status, s.attempts,
           s.error or ""] for s in run.lines],
     )
+
+
+# ---------------------------------------------------------------- report, alerts
+RegionOpt = Annotated[str, typer.Option("--region", help="行政区划代码 region code")]
+YearOpt = Annotated[int, typer.Option("--year", help="年度 year")]
+
+
+@report_app.command("annual")
+@handles_errors
+def report_annual(
+    region: RegionOpt, year: YearOpt,
+    out: Annotated[Path, typer.Option("-o", "--output", help="Word 文件 .docx to write")],
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", help="同时写出全部表格 also write every table to this .xlsx")] = None,
+) -> None:
+    """年度通报 The region's annual energy and resource notification (.docx, charts)."""
+    from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+    from jieneng.services.users import command_line_user
+
+    data = annual_data(_engine(), command_line_user(), region_code=region, year=year,
+                       factor_set=state.settings.factor_set)
+    out.write_bytes(annual_docx(data))
+    written = [str(out)]
+    if xlsx is not None:
+        xlsx.write_bytes(annual_xlsx(data))
+        written.append(str(xlsx))
+    output.console.print(f"已生成 written: {', '.join(written)}")
+
+
+@alerts_app.command("evaluate")
+@handles_errors
+def alerts_evaluate(
+    region: RegionOpt, year: YearOpt,
+    month: Annotated[int | None, typer.Option(
+        "--month", min=1, max=12, help="截至月份 as of month (default: the last with data)")
+    ] = None,
+) -> None:
+    """评估预警 Open, raise, escalate or close the alerts of the region's caps."""
+    from jieneng.services.alerts import evaluate
+    from jieneng.services.users import command_line_user
+
+    result = evaluate(_engine(), state.settings, command_line_user(), region_code=region,
+                      year=year, as_of_month=month)
+    output.print_json(result)
 
 
 def main() -> None:

@@ -77,6 +77,10 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 }
 
 
+#: The id of :func:`command_line_user` (never an account's id: ids start at 1).
+COMMAND_LINE_ID = 0
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     """An account as the rest of the platform sees it (no password hash)."""
@@ -102,7 +106,7 @@ class User:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.id, self.username)
+        return Actor.cli() if self.id == COMMAND_LINE_ID else Actor(self.id, self.username)
 
     @property
     def scope(self) -> Scope:
@@ -129,6 +133,15 @@ class User:
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
+
+
+def command_line_user() -> User:
+    """The command line as a user: an administrator (as for imports and accounts)
+    whose audit entries say ``cli``; its id :data:`COMMAND_LINE_ID` is stored
+    nowhere as a reference."""
+    return User(id=COMMAND_LINE_ID, username="cli", display_name="命令行 command line",
+                role=Role.ADMIN, region_code=None, institution_id=None, is_locked=False,
+                locked_until=None, created_at=None)
 
 
 def scope_of(role: Role, region_code: str | None, institution_id: int | None) -> Scope:

@@ -1,0 +1,201 @@
+"""The annual notification (年度能源资源消费情况通报) of a region, as a Word document
+with charts and as an Excel workbook with every table.
+
+Every figure comes from the services the pages and the API use — the overview
+(:func:`jieneng.services.dashboard.overview`), the target assessment
+(:func:`jieneng.services.progress.assessment`), the 同类可比 rankings
+(:func:`jieneng.services.dashboard.ranking`), quota positions
+(:func:`jieneng.services.quotas.positions`) and the 会审 report
+(:func:`jieneng.services.review_report.review_report`: reporting rate, data
+quality, spot-check accuracy) — so the document says what the pages say.
+Display rounding follows GB/T 8170 (:mod:`jieneng.core.rounding`); the workbook
+keeps the unrounded values, with cells neutralised against formula injection.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jieneng.core.categories import CATEGORIES
+from jieneng.core.rounding import format_number, format_percent
+from jieneng.services import dashboard, progress, quotas, review_report
+from jieneng.services.documents import WordDoc, bar_chart, line_chart
+from jieneng.services.spreadsheet import safe_cell
+from jieneng.services.users import User
+
+HEADLINE: tuple[str, ...] = (
+    "energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce", "energy_per_area_kgce_m2",
+    "water_per_capita_m3", "co2_per_area_kg_m2",
+)
+RANK_INDICATOR = "energy_per_capita_kgce"
+RANK_SIZE = 10
+
+
+def annual_data(engine: Engine, user: User, *, region_code: str, year: int,
+                factor_set: str | None = None) -> dict[str, Any]:
+    """Every table of the notification (scope-checked through the services)."""
+    overview = dashboard.overview(engine, user.scope, region_code=region_code, year=year,
+                                  default_factor_set=factor_set)
+    categories = [g["code"] for g in overview["by_category"]]
+    rankings = [dashboard.ranking(engine, user.scope, region_code=region_code, year=year,
+                                  category=code, indicator=RANK_INDICATOR, order="asc",
+                                  per_page=RANK_SIZE, default_factor_set=factor_set)
+                for code in categories]
+    positions = quotas.positions(engine, user, region_code=region_code, year=year,
+                                 default_factor_set=factor_set)
+    return {
+        "region": overview["region"], "year": year, "overview": overview,
+        "assessment": progress.assessment(engine, user, region_code=region_code, year=year,
+                                          factor_set=factor_set),
+        "rankings": rankings,
+        "over_quota": [i for i in positions["items"] if i["position"] == "above_constraint"],
+        "review": review_report.review_report(engine, user.scope, region_code=region_code,
+                                              year=year),
+    }
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else format_number(value, digits)
+
+
+def _headline_rows(overview: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key in HEADLINE:
+        f = dashboard.FORMULAS[key]
+        rows.append([f["name_zh"], f["unit"], _fmt(overview.get(key)),
+                     _fmt(overview["previous_year"].get(key)),
+                     format_percent(overview["yoy"].get(key))])
+    return rows
+
+
+def _assessment_rows(assessment: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for row in assessment["rows"]:
+        for tgt in row["targets"]:
+            name = dashboard.FORMULAS.get(tgt["metric"], {}).get("name_zh", tgt["metric"])
+            if tgt["kind"] == "cap":
+                detail = f"实际 {_fmt(tgt.get('actual'))} / 上限 {_fmt(tgt['limit'])}"
+            else:
+                detail = (f"下降 {format_percent(-(tgt.get('achieved_change') or 0.0))}"
+                          f" / 要求 {format_percent(tgt['value'])}")
+            rows.append([row["region_name"], name, detail, "完成" if tgt["met"] else "未完成"])
+    return rows
+
+
+def _category_name(code: str) -> str:
+    return next((c.name_zh for c in CATEGORIES if c.code == code), code)
+
+
+def annual_docx(data: dict[str, Any]) -> bytes:
+    """The notification as a Word document (.docx), with two charts."""
+    region, year, ov = data["region"], data["year"], data["overview"]
+    doc = WordDoc()
+    doc.heading(f"{region['name']}{year}年度公共机构能源资源消费情况通报", 0)
+    if ov.get("dataset_label"):
+        doc.para(f"数据说明：{ov['dataset_label']}")
+    doc.heading("一、总体情况", 1)
+    doc.para(f"{year}年，全区域应报送单位 {ov['institutions_expected']} 家，"
+             f"已报送 {ov['institutions_reported']} 家。")
+    doc.table(["指标", "单位", f"{year}年", f"{year - 1}年", "同比"], _headline_rows(ov))
+    trend = ov["monthly_trend"]
+    doc.picture(line_chart([f"{m}月" for m in trend["months"]], {
+        f"{year}年": trend["current"]["energy_tce"],
+        f"{year - 1}年": trend["previous"]["energy_tce"]}, title="逐月能源消费量", unit="tce"))
+    children = [g for g in ov["by_child_region"] if not g.get("own_level")]
+    if children:
+        doc.heading("二、分地区情况", 1)
+        doc.table(["地区", "能源消费总量(tce)", "同比", "人均综合能耗(kgce/人)"],
+                  [[g["name"], _fmt(g["energy_tce"]), format_percent(g["yoy"].get("energy_tce")),
+                    _fmt(g["energy_per_capita_kgce"])] for g in ov["by_child_region"]])
+        doc.picture(bar_chart([g["name"] for g in children],
+                              [g["energy_tce"] for g in children],
+                              title="各地区能源消费总量", unit="tce"))
+    doc.heading("三、目标完成情况", 1)
+    rows = _assessment_rows(data["assessment"])
+    if rows:
+        doc.table(["地区", "目标", "完成值 / 目标值", "结果"], rows)
+    else:
+        doc.para("本年度未下达分地区目标。")
+    doc.heading("四、同类单位人均综合能耗排名（由低到高，前十名）", 1)
+    for ranking in data["rankings"]:
+        doc.para(f"{ranking['category']['name_zh']}（可排名 {ranking['rankable_count']} 家）")
+        doc.table(["名次", "单位", "人均综合能耗(kgce/人)"],
+                  [[str(i["rank"] or "—"), i["name"], _fmt(i["value"])]
+                   for i in ranking["items"]])
+    doc.heading("五、超定额约束值单位", 1)
+    if data["over_quota"]:
+        doc.table(["单位", "指标", "实际值", "约束值", "单位"],
+                  [[i["name"], i["indicator_name"], _fmt(i["value"]),
+                    _fmt(i["constraint_value"]), i["unit"]] for i in data["over_quota"]])
+    else:
+        doc.para("无单位超过所分配定额的约束值。")
+    review = data["review"]
+    doc.heading("六、统计报送与数据质量", 1)
+    total = review["completeness"]["total"]
+    doc.para(f"应报 {total['expected']} 家次，已上报 {total['reported']} 家次，"
+             f"已审核 {total['approved']} 家次；上报率 {format_percent(total['reporting_rate'])}，"
+             f"审核率 {format_percent(total['approval_rate'])}。")
+    findings = review["findings"]["rules"]
+    if findings:
+        doc.table(["规则", "严重程度", "合计", "未处理", "已说明", "已解决"],
+                  [[f["title"], f["severity"],
+                    str(f["total"]), str(f["open"]), str(f["explained"]), str(f["resolved"])]
+                   for f in findings])
+    else:
+        doc.para("本年度未发现数据质量问题。")
+    doc.para(f"因子集：{ov['factor_set']['title_zh']}（{ov['factor_set']['name']}）。")
+    return doc.to_bytes()
+
+
+def _sheet(book: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+           ) -> None:
+    sheet = book.add_worksheet(name)
+    bold = book.add_format({"bold": True})
+    for col, text in enumerate(header):
+        sheet.write(0, col, safe_cell(text), bold)
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            sheet.write(r, col, safe_cell(value))
+
+
+def annual_xlsx(data: dict[str, Any]) -> bytes:
+    """Every table of the notification, unrounded, one sheet each."""
+    import xlsxwriter
+
+    ov, out = data["overview"], io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
+    _sheet(book, "总体", ["指标", "单位", "本年", "上年", "同比"],
+           [[dashboard.FORMULAS[k]["name_zh"], dashboard.FORMULAS[k]["unit"], ov.get(k),
+             ov["previous_year"].get(k), ov["yoy"].get(k)] for k in HEADLINE])
+    _sheet(book, "分地区", ["地区代码", "地区", *HEADLINE],
+           [[g["code"], g["name"], *(g.get(k) for k in HEADLINE)]
+            for g in ov["by_child_region"]])
+    _sheet(book, "分类别", ["类别代码", "类别", *HEADLINE],
+           [[g["code"], g["name"], *(g.get(k) for k in HEADLINE)] for g in ov["by_category"]])
+    _sheet(book, "目标完成", ["地区", "目标", "类型", "目标值", "实际", "预计全年", "实际降幅",
+                            "要求降幅", "结果"],
+           [[row["region_name"], t["metric"], t["kind"], t["value"], t.get("actual"),
+             t.get("projected"), t.get("achieved_change"), t.get("required_change"),
+             "完成" if t["met"] else "未完成"]
+            for row in data["assessment"]["rows"] for t in row["targets"]])
+    _sheet(book, "同类排名", ["类别", "名次", "统一社会信用代码", "单位", RANK_INDICATOR],
+           [[r["category"]["code"], i["rank"], i["credit_code"], i["name"], i["value"]]
+            for r in data["rankings"] for i in r["items"]])
+    _sheet(book, "超定额", ["统一社会信用代码", "单位", "指标", "实际值", "约束值", "基准值",
+                         "引导值", "单位"],
+           [[i["credit_code"], i["name"], i["indicator"], i["value"], i["constraint_value"],
+             i["benchmark_value"], i["guide_value"], i["unit"]] for i in data["over_quota"]])
+    total = data["review"]["completeness"]
+    _sheet(book, "上报率", ["地区", "应报", "已上报", "已审核", "上报率", "审核率"],
+           [[r["region_name"], r["expected"], r["reported"], r["approved"],
+             r["reporting_rate"], r["approval_rate"]]
+            for r in [*total["regions"], total["total"]]])
+    _sheet(book, "数据质量", ["规则", "合计", "未处理", "已说明", "已解决"],
+           [[f["rule"], f["total"], f["open"], f["explained"], f["resolved"]]
+            for f in data["review"]["findings"]["rules"]])
+    book.close()
+    return out.getvalue()

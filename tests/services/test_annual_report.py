@@ -1,0 +1,81 @@
+"""The annual 通报: the document and the workbook say what the pages say."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from jieneng.cli.main import app
+from jieneng.core.rounding import format_number
+from jieneng.services import targets
+from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.audit import Actor
+from jieneng.services.dashboard import overview
+from jieneng.services.imports import import_file
+from jieneng.services.users import User, command_line_user, create_user
+from tests.sample import ORGAN, SCHOOL, make_files, write_csv
+
+
+@pytest.fixture
+def admin(engine: Engine, tmp_path: Path) -> User:
+    files = make_files(tmp_path)
+    for kind, path in (("regions", files.regions), ("institutions", files.institutions),
+                       ("profiles", files.profiles)):
+        import_file(engine, kind, path)
+    rows = [[code, y, m, kwh] for y in (2024, 2025) for m in range(1, 13)
+            for code, kwh in ((SCHOOL, 20_000 + m * 100), (ORGAN, 9_000))]
+    import_file(engine, "consumption", write_csv(
+        tmp_path / "c.csv", ["统一社会信用代码", "年", "月", "电(千瓦时)"], rows))
+    user = create_user(engine, Actor.cli(), username="root", password="pass-word-123",
+                       role="admin")
+    targets.set_target(engine, user, region_code="450321", year=2025, metric="energy_tce",
+                       value=20.0)
+    return user
+
+
+def _text(docx_bytes: bytes) -> str:
+    doc = Document(io.BytesIO(docx_bytes))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def test_document_and_workbook_match_the_overview(engine: Engine, admin: User) -> None:
+    data = annual_data(engine, admin, region_code="450300", year=2025)
+    page = overview(engine, admin.scope, region_code="450300", year=2025)
+    blob = annual_docx(data)
+    text = _text(blob)
+    assert "桂林市2025年度公共机构能源资源消费情况通报" in text
+    assert format_number(page["energy_tce"], 2) in text
+    assert "阳朔县" in text and "完成" in text          # the county's cap of 20 tce is met
+    doc = Document(io.BytesIO(blob))
+    assert len(doc.inline_shapes) == 2                  # the trend and the by-region charts
+    styles = doc.styles["Normal"].element.xml
+    assert 'w:eastAsia="Noto Sans CJK SC"' in styles
+    book = load_workbook(io.BytesIO(annual_xlsx(data)))
+    assert {"总体", "分地区", "分类别", "目标完成", "同类排名", "超定额", "上报率",
+            "数据质量"} <= set(book.sheetnames)
+    first = book["总体"]
+    assert first.cell(2, 1).value == "能源消费总量"
+    assert first.cell(2, 3).value == pytest.approx(page["energy_tce"], rel=1e-15)
+
+
+def test_command_line(engine: Engine, db_url: str, admin: User, tmp_path: Path) -> None:
+    out, book = tmp_path / "通报.docx", tmp_path / "通报.xlsx"
+    result = CliRunner().invoke(app, ["--db", db_url, "report", "annual", "--region", "450300",
+                                      "--year", "2025", "-o", str(out), "--xlsx", str(book)])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 10_000 and book.exists()
+    result = CliRunner().invoke(app, ["--db", db_url, "alerts", "evaluate", "--region",
+                                      "450300", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    assert '"evaluated": 1' in result.output
+    assert command_line_user().actor == Actor.cli()
