@@ -284,16 +284,19 @@ class _Chunk:
     province: npt.NDArray[np.str_]  # [n] province code of each institution
 
 
-def _read_chunk(conn: Connection, ids: Sequence[int], regions: Sequence[str], year: int
-                ) -> _Chunk:
+def _read_chunk(conn: Connection, ids: Sequence[int], regions: Sequence[str], year: int,
+                *, costs: bool = True) -> _Chunk:
+    """The 36 months of ``ids``; costs only when a rule needs them (unit prices)."""
     cm = t.consumption_month
     lo, hi = int(ids[0]), int(ids[-1])
     cols = [cm.c.institution_id, cm.c.year, cm.c.month]
     schema: dict[str, Any] = {"institution_id": pl.Int64, "year": pl.Int64, "month": pl.Int64}
     for code in CARRIER_CODES:
-        cols += [cm.c[t.quantity_column(code)], cm.c[t.cost_column(code)]]
+        cols.append(cm.c[t.quantity_column(code)])
         schema[t.quantity_column(code)] = pl.Float64
-        schema[t.cost_column(code)] = pl.Float64
+        if costs:
+            cols.append(cm.c[t.cost_column(code)])
+            schema[t.cost_column(code)] = pl.Float64
     where = (cm.c.institution_id.between(lo, hi), cm.c.year.between(year - 2, year))
     frame = read_frame(conn, select(*cols).where(*where), schema)
     id_array = np.asarray(ids, dtype=np.int64)
@@ -309,6 +312,8 @@ def _read_chunk(conn: Connection, ids: Sequence[int], regions: Sequence[str], ye
     c: dict[str, Array] = {}
     for code in CARRIER_CODES:
         for target, name in ((q, t.quantity_column(code)), (c, t.cost_column(code))):
+            if name not in frame.columns:
+                continue
             values = frame[name].to_numpy().astype(np.float64)[keep]
             dense = np.full((n, _SPAN), np.nan)
             dense[row, col] = values
@@ -689,7 +694,8 @@ def evaluate(
             part = members.slice(start, chunk)
             ids = part["institution_id"].to_list()
             out = _Out(per.year)
-            data = _read_chunk(conn, ids, part["region_code"].to_list(), per.year)
+            data = _read_chunk(conn, ids, part["region_code"].to_list(), per.year,
+                               costs=bool(prices) and configs["unit_price_range"].enabled)
             mark = counts.clock("read", mark)
             _figure_rules(data, per, configs, prices, out)
             mark = counts.clock("figure rules", mark)
