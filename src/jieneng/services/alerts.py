@@ -93,12 +93,12 @@ def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: 
 def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str, year: int,
              as_of_month: int | None = None, now: datetime | None = None,
              sleep: Sleep = time.sleep) -> dict[str, Any]:
-    """Open, raise, keep or close the alerts of the region's caps (see the module
-    docstring), then escalate the overdue ones. Returns what changed."""
+    """Open, raise, keep or close the alerts of every cap in the region's subtree
+    (see the module docstring), then escalate the overdue ones. Returns what changed."""
     at = now or datetime.now(UTC)
     items = [i for i in progress.region_progress(
         engine, user, region_code=region_code, year=year, as_of_month=as_of_month,
-        factor_set=settings.factor_set)["items"] if i["metric"] in CAP_METRICS]
+        factor_set=settings.factor_set, subtree=True)["items"] if i["metric"] in CAP_METRICS]
     changes: dict[str, list[Any]] = {"opened": [], "raised": [], "closed": [], "kept": []}
     with engine.begin() as conn:
         tree = notify.load_tree(conn)

@@ -397,33 +397,57 @@ def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: _Co
     and the year before; None for a month without any figure. Each month is
     ``compute_indicators`` of that month's sums, so the months add up to the year."""
     by_key = {(r["year"], r["month"]): r for r in rows}
-
-    def series(y: int) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {k: [] for k in (*_TREND_FIGURES, "cost_yuan",
-                                                     "institutions_reported")}
-        for month in range(1, 13):
-            row = by_key.get((y, month))
-            if row is None:
-                for values in out.values():
-                    values.append(None)
-                continue
-            inputs = AggregateInputs(quantity=dict(row["quantity"]),
-                                     cost_yuan=dict(row["cost_yuan"]))
-            figures = _compute(inputs, fs, y, ctx)
-            for key in _TREND_FIGURES:
-                out[key].append(getattr(figures, key))
-            out["cost_yuan"].append(sum(row["cost_yuan"].values()))
-            out["institutions_reported"].append(row["institutions_reported"])
-        return out
-
     return {
         "months": list(range(1, 13)),
         "year": year,
         "previous_year": year - 1,
         "units": {"energy_tce": "tce", "water_m3": "m3", "co2_t": "t", "cost_yuan": "元"},
-        "current": series(year),
-        "previous": series(year - 1),
+        "current": _series(by_key, fs, year, ctx),
+        "previous": _series(by_key, fs, year - 1, ctx),
     }
+
+
+def _series(by_key: Mapping[tuple[int, int], Mapping[str, Any]], fs: FactorSet, year: int,
+            ctx: _Context) -> dict[str, list[Any]]:
+    """One year's twelve months of the trend figures (None for a month without any)."""
+    out: dict[str, list[Any]] = {k: [] for k in (*_TREND_FIGURES, "cost_yuan",
+                                                 "institutions_reported")}
+    for month in range(1, 13):
+        row = by_key.get((year, month))
+        if row is None:
+            for values in out.values():
+                values.append(None)
+            continue
+        inputs = AggregateInputs(quantity=dict(row["quantity"]),
+                                 cost_yuan=dict(row["cost_yuan"]))
+        figures = _compute(inputs, fs, year, ctx)
+        for key in _TREND_FIGURES:
+            out[key].append(getattr(figures, key))
+        out["cost_yuan"].append(sum(row["cost_yuan"].values()))
+        out["institutions_reported"].append(row["institutions_reported"])
+    return out
+
+
+def monthly_figures(
+    engine: Engine, scope: Scope, *, region_code: str, years: Sequence[int],
+    default_factor_set: str | None = None,
+) -> dict[int, dict[str, list[Any]]]:
+    """The overview's monthly trend of a region for any years, in one query: year →
+    ``energy_tce``, ``water_m3``, ``co2_t``, ``cost_yuan``, ``institutions_reported``
+    (twelve values, None for a month without figures) — the same numbers as
+    ``overview(...)["monthly_trend"]``. Cached."""
+    wanted = tuple(sorted(set(years)))
+    key = ("monthly", scope, region_code, wanted, default_factor_set)
+
+    def compute() -> dict[int, dict[str, list[Any]]]:
+        with engine.connect() as conn:
+            ctx = _context(conn, scope, region_code=region_code)
+            fs = _factors(conn, ctx, default_factor_set)
+            rows = dashboard_queries.monthly_sums(conn, years=wanted, **ctx.kwargs())
+        by_key = {(r["year"], r["month"]): r for r in rows}
+        return {y: _series(by_key, fs, y, ctx) for y in wanted}
+
+    return _cached(engine, key, compute)
 
 
 def _merge(

@@ -42,14 +42,12 @@ def _months(series: list[Any]) -> int:
 
 def _cap_progress(engine: Engine, user: User, row: store.TargetRow, *,
                   as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
-    def trend(year: int) -> list[Any]:
-        data = dashboard.overview(engine, user.scope, region_code=row.region_code, year=year,
-                                  default_factor_set=factor_set)
-        return list(data["monthly_trend"]["current"][row.metric])
-
-    current = trend(row.year)
+    series = dashboard.monthly_figures(
+        engine, user.scope, region_code=row.region_code,
+        years=range(row.year - HISTORY_YEARS, row.year + 1), default_factor_set=factor_set)
+    current = list(series[row.year][row.metric])
     k = as_of_month or _months(current)
-    history = {y: trend(y) for y in range(row.year - HISTORY_YEARS, row.year)}
+    history = {y: list(series[y][row.metric]) for y in range(row.year - HISTORY_YEARS, row.year)}
     out: dict[str, Any] = {"months": k, "limit": row.value}
     if k == 0:
         return {**out, "actual": 0.0, "allowance": 0.0, "projected": None, "low": None,
@@ -91,13 +89,15 @@ def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree
 
 
 def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
-                    as_of_month: int | None = None, factor_set: str | None = None
-                    ) -> dict[str, Any]:
-    """Every target of the region and of its direct children for ``year``."""
+                    as_of_month: int | None = None, factor_set: str | None = None,
+                    subtree: bool = False) -> dict[str, Any]:
+    """Every target of the region and of its direct children for ``year`` (of its
+    whole subtree with ``subtree``)."""
     with engine.connect() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
-        codes = [region_code, *tree.children.get(region_code, ())]
+        codes = (tree.subtree(region_code) if subtree
+                 else [region_code, *tree.children.get(region_code, ())])
         rows = store.list_targets(conn, year=year, region_codes=codes, institution_ids=[])
     items = [_progress(engine, user, r, tree, as_of_month=as_of_month, factor_set=factor_set)
              for r in rows]

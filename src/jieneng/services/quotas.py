@@ -112,11 +112,13 @@ def positions(engine: Engine, user: User, *, region_code: str, year: int,
               default_factor_set: str | None = None) -> dict[str, Any]:
     """Each institution of the region with an assigned quota: per indicator its value,
     the quota levels and its position; and the counts per position."""
-    rows = dashboard.institution_intensities(engine, user.scope, region_code=region_code,
-                                             year=year, default_factor_set=default_factor_set)
     with engine.connect() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         assigned = store.assignments(conn)
+    rows = (dashboard.institution_intensities(engine, user.scope, region_code=region_code,
+                                              year=year, default_factor_set=default_factor_set)
+            if assigned else [])  # no quota assigned anywhere: nothing to read
     items: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     for row in rows:

@@ -1,0 +1,82 @@
+"""Benchmark the early warning and the annual 通报 on the province dataset.
+
+    .venv/bin/python bench/bench_targets.py --db postgresql://postgres@127.0.0.1/jieneng_bench
+
+On 湖南 430000 (50,000 institutions, 2022–2024): energy caps for 2024 set at the
+province and decomposed to its 14 cities and each city's counties (127 caps), then
+(1) ``alerts.evaluate`` over the whole province as of June — every cap's pace,
+projection and alert (result cache cleared first: everything is computed);
+(2) the annual 通报 of the province for 2024 (data, .docx with charts, .xlsx).
+Targets, alerts and their events created here are deleted at the end.
+Prints JSON with the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from sqlalchemy import delete
+
+from jieneng.services import alerts, result_cache, targets
+from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.database import open_database
+from jieneng.services.users import command_line_user
+from jieneng.settings import Settings
+from jieneng.storage import tables as t
+
+PROVINCE, YEAR = "430000", 2024
+
+
+def _clean(engine: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(t.alert_event))
+        conn.execute(delete(t.alert))
+        conn.execute(delete(t.target).where(t.target.c.year == YEAR))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True)
+    args = ap.parse_args()
+    engine = open_database(args.db)
+    settings = Settings(database_url=args.db)
+    user = command_line_user()
+    _clean(engine)
+    out: dict[str, Any] = {}
+    try:
+        t0 = time.perf_counter()
+        targets.set_target(engine, user, region_code=PROVINCE, year=YEAR,
+                           metric="energy_tce", value=3_900_000.0)
+        plan = targets.decompose(engine, user, region_code=PROVINCE, year=YEAR,
+                                 metric="energy_tce")
+        for city in plan["children"]:
+            targets.decompose(engine, user, region_code=city["code"], year=YEAR,
+                              metric="energy_tce")
+        out["set_and_decompose_s"] = round(time.perf_counter() - t0, 2)
+        result_cache.clear(engine)
+        t0 = time.perf_counter()
+        result = alerts.evaluate(engine, settings, user, region_code=PROVINCE, year=YEAR,
+                                 as_of_month=6, sleep=lambda _s: None)
+        out["evaluate_s"] = round(time.perf_counter() - t0, 2)
+        out["evaluated"] = result["evaluated"]
+        out["alerts_opened"] = len(result["opened"])
+        result_cache.clear(engine)
+        t0 = time.perf_counter()
+        data = annual_data(engine, user, region_code=PROVINCE, year=YEAR)
+        out["report_data_s"] = round(time.perf_counter() - t0, 2)
+        t1 = time.perf_counter()
+        docx, xlsx = annual_docx(data), annual_xlsx(data)
+        out["report_files_s"] = round(time.perf_counter() - t1, 2)
+        out["report_total_s"] = round(time.perf_counter() - t0, 2)
+        out["docx_bytes"], out["xlsx_bytes"] = len(docx), len(xlsx)
+    finally:
+        _clean(engine)
+        engine.dispose()
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
