@@ -57,10 +57,11 @@ def check_institution(
     the caller's transaction (the caller has checked the scope). Fast: one
     institution, a few small queries. Month runs replace that month's findings and
     the year-level ones."""
-    per = store.period(year, month, today=today)
+    # missing months are looked for up to the same month as a region run (the year's
+    # last finished month), so the two never disagree; at least up to ``month``
+    per = store.period(year, today=today)
     if month is not None:
-        # missing months: up to the evaluated month, or later months already filled
-        per = store.Period(year, month, max(month, per.cutoff if per.cutoff else month))
+        per = store.Period(year, month, max(month, per.cutoff))
     counts = store.evaluate(conn, per, institution_ids=[institution_id], active_only=False)
     return {"institution_id": institution_id, "year": year, "month": month,
             "findings": counts.findings, "by_rule": counts.by_rule}
