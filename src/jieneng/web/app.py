@@ -40,6 +40,7 @@ from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.routes import account, admin, auth, home, notifications, publication
 from jieneng.web.routes import quality as quality_routes
 from jieneng.web.routes import spot_checks as spot_check_routes
+from jieneng.web.routes import targets as target_routes
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
@@ -52,6 +53,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     spot_check_routes.router, spot_check_routes.api_router,
     notifications.router, notifications.api_router,
     quality_routes.router, quality_routes.api_router,
+    target_routes.pages, target_routes.api,
 )
 
 SECURITY_HEADERS = {

@@ -49,6 +49,8 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
               NavItem("nav.review", "/review-report", "/review-report")]
     items.append(NavItem("nav.reporting", "/reporting", "/reporting"))
     items.append(NavItem("nav.quality", "/quality", "/quality"))
+    items.append(NavItem("nav.targets", "/targets", "/targets"))
+    items.append(NavItem("nav.alerts", "/alerts", "/alerts"))
     if user.role.value in ("admin", "region_admin", "region", "department"):
         items.append(NavItem("nav.review_queue", "/review", "/review"))
     if home:

@@ -1,0 +1,319 @@
+"""Targets (双控目标), their progress and assessment, early warnings, quota positions
+and the annual 通报 — pages and JSON twins.
+
+Pages: ``/targets`` (targets of a region and its children with their progress;
+forms to set a target, preview or save a decomposition, lock and reopen),
+``/targets/assessment`` (年终考核), ``/alerts`` (open alerts with their history;
+acknowledge), ``/quotas`` (each institution's position against its quotas),
+``/reports/annual.docx`` and ``/reports/annual.xlsx`` (the 通报). JSON twins
+under ``/api/v1/targets``, ``/api/v1/alerts``, ``/api/v1/quotas``: the same service
+calls, so the same numbers. Who may write is decided by the services
+(:mod:`jieneng.services.targets`, :mod:`jieneng.services.alerts`); scope by
+:mod:`jieneng.services.scope`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Path, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.services import alerts, progress, quotas, targets
+from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.users import User
+from jieneng.settings import Settings
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
+from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, page, region_for, year_of
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AlertId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+METRICS = (*targets.CAP_METRICS, *targets.REDUCTION_METRICS)
+
+
+def _year(year: str | None) -> int:
+    """The year asked for, or this year (targets are set for the year under way)."""
+    return year_of(year) or date.today().year
+
+
+def targets_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
+                 year: str | None) -> dict[str, Any]:
+    code, y = region_for(engine, user, region), _year(year)
+    data = targets.list_for(engine, user, region_code=code, year=y)
+    data["progress"] = progress.region_progress(
+        engine, user, region_code=code, year=y, factor_set=settings.factor_set)["items"]
+    return data
+
+
+def assessment_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
+                    year: str | None) -> dict[str, Any]:
+    return progress.assessment(engine, user, region_code=region_for(engine, user, region),
+                               year=year_of(year) or date.today().year - 1,
+                               factor_set=settings.factor_set)
+
+
+def alerts_data(engine: Engine, user: User, *, region: str | None, year: str | None,
+                closed: bool = False) -> dict[str, Any]:
+    code = region_for(engine, user, region)
+    items = alerts.list_for(engine, user, region_code=code, year=year_of(year),
+                            include_closed=closed)
+    for item in items:
+        item["events"] = alerts.history(engine, user, int(item["id"]))["events"]
+    return {"region_code": code, "items": items}
+
+
+def quotas_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
+                year: str | None) -> dict[str, Any]:
+    return quotas.positions(engine, user, region_code=region_for(engine, user, region),
+                            year=year_of(year) or date.today().year - 1,
+                            default_factor_set=settings.factor_set)
+
+
+def _message(request: Request, err: Exception) -> str:
+    assert isinstance(err, ValidationFailed | NotFound | NotPermitted | Conflict)
+    return err.message(domain_lang(lang_of(request)))
+
+
+def _targets_page(request: Request, engine: Engine, user: User, settings: Settings, *,
+                  region: str | None, year: str | None, preview: dict[str, Any] | None = None,
+                  error: str | None = None, status_code: int = 200) -> Response:
+    data = targets_data(engine, user, settings, region=region, year=year)
+    return page(request, "pages/targets.html", {
+        "data": data, "metrics": METRICS, "preview": preview, "error": error,
+    }, status_code=status_code)
+
+
+# ---------------------------------------------------------------- pages
+
+
+@pages.get("/targets")
+def targets_page(request: Request, user: CurrentUser, engine: EngineDep,
+                 settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                 ) -> Response:
+    return _targets_page(request, engine, user, settings, region=region, year=year)
+
+
+def _float(text: str, what: str) -> float:
+    try:
+        return float(text.replace(",", "").strip())
+    except ValueError:
+        raise ValidationFailed(f"{what}“{text}”不是数字", f"{what} {text!r} is not a number",
+                               field=what) from None
+
+
+def _back(region: str, year: int) -> RedirectResponse:
+    return RedirectResponse(f"/targets?region={quote(region)}&year={year}", status_code=303)
+
+
+@pages.post("/targets")
+def set_target_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    metric: Annotated[str, Form(max_length=40)], value: Annotated[str, Form(max_length=30)],
+    back: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Set a target (a reduction is entered in %, e.g. 1.1 for −1.1 %)."""
+    try:
+        number = _float(value, "值")
+        if metric in targets.REDUCTION_METRICS:
+            number /= 100.0
+        targets.set_target(engine, user, region_code=region_code, year=year, metric=metric,
+                           value=number)
+    except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
+        return _targets_page(request, engine, user, settings, region=back or region_code,
+                             year=str(year), error=_message(request, err), status_code=422)
+    return _back(back or region_code, year)
+
+
+@pages.post("/targets/decompose")
+def decompose_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    metric: Annotated[str, Form(max_length=40)],
+    save: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Preview (default) or save the decomposition of the region's cap."""
+    try:
+        fn = targets.decompose if save else targets.preview
+        plan = fn(engine, user, region_code=region_code, year=year, metric=metric)
+    except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
+        return _targets_page(request, engine, user, settings, region=region_code,
+                             year=str(year), error=_message(request, err), status_code=422)
+    if save:
+        return _back(region_code, year)
+    return _targets_page(request, engine, user, settings, region=region_code, year=str(year),
+                         preview=plan)
+
+
+@pages.post("/targets/lock")
+def lock_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    reopen: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Lock (or reopen) the targets of the region's subtree for the year."""
+    try:
+        (targets.reopen if reopen else targets.lock)(engine, user, region_code=region_code,
+                                                      year=year)
+    except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
+        return _targets_page(request, engine, user, settings, region=region_code,
+                             year=str(year), error=_message(request, err), status_code=422)
+    return _back(region_code, year)
+
+
+@pages.get("/targets/assessment")
+def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
+                    settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                    ) -> Response:
+    data = assessment_data(engine, user, settings, region=region, year=year)
+    return page(request, "pages/targets_assessment.html", {"data": data})
+
+
+@pages.get("/alerts")
+def alerts_page(request: Request, user: CurrentUser, engine: EngineDep,
+                region: RegionQ = None, year: YearQ = None) -> Response:
+    data = alerts_data(engine, user, region=region, year=year, closed=True)
+    return page(request, "pages/alerts.html", {"data": data})
+
+
+@pages.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_form(alert_id: AlertId, user: CurrentUser, engine: EngineDep) -> Response:
+    alerts.acknowledge(engine, user, alert_id)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@pages.get("/quotas")
+def quotas_page(request: Request, user: CurrentUser, engine: EngineDep,
+                settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                ) -> Response:
+    data = quotas_data(engine, user, settings, region=region, year=year)
+    return page(request, "pages/quotas.html", {"data": data})
+
+
+def _report(engine: Engine, user: User, settings: Settings, region: str | None,
+            year: str | None) -> tuple[dict[str, Any], str]:
+    code = region_for(engine, user, region)
+    y = year_of(year) or date.today().year - 1
+    data = annual_data(engine, user, region_code=code, year=y,
+                       factor_set=settings.factor_set)
+    return data, f"{code}-{y}"
+
+
+@pages.get("/reports/annual.docx")
+def annual_docx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                         region: RegionQ = None, year: YearQ = None) -> Response:
+    data, name = _report(engine, user, settings, region, year)
+    return Response(annual_docx(data), media_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.docx\""})
+
+
+@pages.get("/reports/annual.xlsx")
+def annual_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                         region: RegionQ = None, year: YearQ = None) -> Response:
+    data, name = _report(engine, user, settings, region, year)
+    return Response(annual_xlsx(data), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.xlsx\""})
+
+
+# ---------------------------------------------------------------- JSON twins
+
+
+class TargetIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    metric: str = Field(max_length=40)
+    value: float = Field(description="a cap in the metric's unit, or a reduction fraction "
+                                     "(0.011 = −1.1 %)")
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+
+
+class DecomposeIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    metric: str = Field(max_length=40)
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+    factors: dict[str, float] = Field(default_factory=dict, max_length=500)
+    category_factors: dict[str, float] = Field(default_factory=dict, max_length=20)
+    overrides: dict[str, float] = Field(default_factory=dict, max_length=500)
+    save: bool = False
+
+
+class LockIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    locked: bool = True
+
+
+@api.get("/targets")
+def targets_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
+    """Targets of a region and its direct children for a year, the lock, and the
+    progress of each (caps: actual to date, seasonal allowance, projection and range;
+    reductions: change achieved vs required)."""
+    return targets_data(engine, user, settings, region=region, year=year)
+
+
+@api.post("/targets")
+def set_target_api(body: TargetIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Set or replace a target (管理机构 for the regions below its own; audited)."""
+    return targets.set_target(engine, user, region_code=body.region_code, year=body.year,
+                              metric=body.metric, value=body.value, base_year=body.base_year)
+
+
+@api.post("/targets/decompose")
+def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Decompose the region's cap among its child regions (preview unless ``save``)."""
+    fn = targets.decompose if body.save else targets.preview
+    return fn(engine, user, region_code=body.region_code, year=body.year, metric=body.metric,
+              base_year=body.base_year, factors=body.factors,
+              category_factors=body.category_factors, overrides=body.overrides)
+
+
+@api.post("/targets/lock")
+def lock_api(body: LockIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Lock (``locked``) or reopen the targets of a region's subtree for a year."""
+    fn = targets.lock if body.locked else targets.reopen
+    fn(engine, user, region_code=body.region_code, year=body.year)
+    return {"region_code": body.region_code, "year": body.year, "locked": body.locked}
+
+
+@api.get("/targets/assessment")
+def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                   region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
+    """The year-end assessment (目标绩效考核) of the region's children."""
+    return assessment_data(engine, user, settings, region=region, year=year)
+
+
+@api.get("/alerts")
+def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+               year: YearQ = None, closed: bool = False) -> dict[str, Any]:
+    """Alerts of the region's subtree (open ones; ``closed`` for all), each with its
+    history of deliveries, escalation and acknowledgement."""
+    return alerts_data(engine, user, region=region, year=year, closed=closed)
+
+
+@api.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_api(alert_id: AlertId, user: CurrentUser, engine: EngineDep
+                    ) -> dict[str, Any]:
+    """Acknowledge an open alert (stops its escalation; audited)."""
+    alerts.acknowledge(engine, user, alert_id)
+    return {"id": alert_id, "state": "acknowledged"}
+
+
+@api.get("/quotas/positions")
+def quotas_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+               region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
+    """Each institution's position against its assigned quotas (below 引导值 …
+    above 约束值), and the counts per position."""
+    return quotas_data(engine, user, settings, region=region, year=year)

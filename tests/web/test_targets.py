@@ -1,0 +1,89 @@
+"""/targets, /alerts, /quotas and the annual 通报 downloads: forms with CSRF, the
+same numbers as the JSON twins, roles."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+
+from jieneng.core.rounding import format_number
+from tests.web.conftest import World, csrf
+
+
+def test_set_decompose_lock_through_the_pages(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    # a cap for the city, then a preview and a saved decomposition among its counties
+    response = admin.post("/targets", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "value": "1,000", "back": "450300"})
+    assert response.status_code == 303
+    preview = admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce"})
+    assert preview.status_code == 200 and 'id="preview"' in preview.text
+    assert admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "save": "1"}).status_code == 303
+    twin = admin.get("/api/v1/targets?region=450300&year=2025").json()
+    sources = {i["region_code"]: i["source"] for i in twin["items"]}
+    assert sources["450300"] == "manual" and sources["450321"] == "decomposed"
+    page = admin.get("/targets?region=450300&year=2025").text
+    city = next(p for p in twin["progress"] if p["region_code"] == "450300")
+    assert format_number(city["actual"], 2) in page
+    # a reduction entered in percent is stored as a fraction
+    admin.post("/targets", data={
+        "csrf_token": token, "region_code": "450321", "year": "2025",
+        "metric": "energy_per_capita_kgce", "value": "1.1", "back": "450300"})
+    twin = admin.get("/api/v1/targets?region=450300&year=2025").json()
+    assert any(i["metric"] == "energy_per_capita_kgce" and abs(i["value"] - 0.011) < 1e-12
+               for i in twin["items"])
+    # locked: a change is refused beside the form, then reopened
+    assert admin.post("/targets/lock", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025"}).status_code == 303
+    refused = admin.post("/targets", data={
+        "csrf_token": token, "region_code": "450321", "year": "2025", "metric": "energy_tce",
+        "value": "5", "back": "450300"})
+    assert refused.status_code == 422 and "锁定" in refused.text
+    assert admin.post("/targets/lock", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025",
+        "reopen": "1"}).status_code == 303
+    # without the CSRF token nothing happens
+    assert admin.post("/targets/lock", data={
+        "region_code": "450300", "year": "2025"}).status_code == 403
+
+
+def test_roles_and_api(world: World) -> None:
+    viewer = world.login("viewer")
+    response = viewer.post("/api/v1/targets", json={
+        "region_code": "450302", "year": 2025, "metric": "energy_tce", "value": 1.0},
+        headers={"X-CSRF-Token": csrf(viewer)})
+    assert response.status_code in (403, 404)
+    county = world.login("region")  # 阳朔县 (450321)
+    response = county.post("/api/v1/targets", json={
+        "region_code": "450321", "year": 2025, "metric": "energy_tce", "value": 1.0},
+        headers={"X-CSRF-Token": csrf(county)})
+    assert response.status_code == 403            # not its own target
+    assert response.json()["error"]["code"] == "not_permitted"
+    admin = world.login("admin")
+    response = admin.post("/api/v1/targets/decompose", json={
+        "region_code": "450300", "year": 2025, "metric": "water_m3"},
+        headers={"X-CSRF-Token": csrf(admin)})
+    assert response.status_code == 404            # no parent cap to decompose
+
+
+def test_alerts_quotas_and_the_annual_document(world: World) -> None:
+    admin = world.login("admin")
+    assert admin.get("/alerts?region=450300").status_code == 200
+    assert admin.get("/api/v1/alerts?region=450300").json()["items"] == []
+    quotas = admin.get("/api/v1/quotas/positions?region=450300&year=2025").json()
+    assert quotas["items"] == [] and admin.get("/quotas?year=2025").status_code == 200
+    response = admin.get("/reports/annual.docx?region=450300&year=2025")
+    assert response.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+    overview = admin.get("/api/v1/overview?region=450300&year=2025").json()
+    assert "2025年度公共机构能源资源消费情况通报" in text
+    tables = Document(io.BytesIO(response.content)).tables
+    first_row = [c.text for c in tables[0].rows[1].cells]
+    assert first_row[2] == format_number(overview["energy_tce"], 2)
+    assert admin.get("/reports/annual.xlsx?region=450300&year=2025").status_code == 200
