@@ -69,6 +69,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
     summary = DemoSummary(built=False, files_dir=files_dir)
     if present and not rebuild:
         _publish(engine)
+        _workflow(engine)
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -86,6 +87,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
         meta.set_meta(conn, "dataset_label", DEMO_LABEL)
         meta.set_meta(conn, "demo_version", DEMO_VERSION)
     _publish(engine)
+    _workflow(engine)
     summary.built = True
     return summary
 
@@ -94,3 +96,68 @@ def _publish(engine: Engine) -> None:
     """Publish the last demo year for the demo city (no change when already published)."""
     publication.publish(engine, actor=Actor(None, "demo"), region_code=DEMO_REGION,
                         year=DEMO_YEARS[-1])
+
+
+#: Bump to rebuild the demo's reporting workflow, targets and quota on existing demo files.
+WORKFLOW_VERSION = "workflow-1"
+#: How the demo's 2025 monthly tasks stand (state, out of every 100 institutions):
+#: the year's early months reviewed, the last ones under way — a queue to review.
+_STATES: dict[int, tuple[tuple[str, int], ...]] = {
+    **{m: (("approved", 100),) for m in range(1, 10)},
+    10: (("approved", 92), ("submitted", 5), ("returned", 3)),
+    11: (("approved", 60), ("submitted", 25), ("returned", 5), ("in_progress", 10)),
+    12: (("submitted", 40), ("in_progress", 30), ("returned", 10)),
+}
+#: A quota table for the demo only — fictional levels (no Guangxi quota standard
+#: text was available: DB45/T 2360-2021 not found), named as such.
+DEMO_QUOTA = """指标,机构类型,气候区,约束值,基准值,引导值,单位
+人均综合能耗,演示：国家机关,,400,320,260,kgce/人
+单位建筑面积能耗,演示：国家机关,,14,11,9,kgce/m²
+"""
+
+
+def _workflow(engine: Engine) -> None:
+    """The demo city's 2025 reporting periods and tasks in every state, its targets
+    (a city cap decomposed to the counties, per-capita reductions), a demo quota and
+    the alerts they raise. Idempotent (``demo_workflow`` in meta)."""
+    from datetime import UTC, date, datetime
+
+    from jieneng.services import alerts, quotas, reporting, targets
+    from jieneng.services.dashboard import overview
+    from jieneng.services.users import command_line_user
+    from jieneng.settings import load_settings
+    from jieneng.storage import reporting as reporting_store
+
+    with engine.connect() as conn:
+        if meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION:
+            return
+    who, year = command_line_user(), DEMO_YEARS[-1]
+    now = datetime.now(UTC)
+    for month, shares in _STATES.items():
+        deadline = date(year + (month == 12), month % 12 + 1, 15)
+        period = reporting.open_period(engine, who, region_code=DEMO_REGION,
+                                       period=f"{year}-{month:02d}", deadline=deadline)
+        with engine.begin() as conn:
+            reporting_store.demo_states(conn, int(period["id"]), shares, at=now,
+                                        reason="演示：电费与电量不符，请核对后重报")
+    last = overview(engine, who.scope, region_code=DEMO_REGION, year=year - 1)
+    cap = round(float(last["energy_tce"] or 0.0) * 0.98, 1)  # −2 % on last year
+    targets.set_target(engine, who, region_code=DEMO_REGION, year=year, metric="energy_tce",
+                       value=cap)
+    targets.decompose(engine, who, region_code=DEMO_REGION, year=year, metric="energy_tce")
+    for child in ("450302", "450321"):
+        targets.set_target(engine, who, region_code=child, year=year,
+                           metric="energy_per_capita_kgce", value=0.011)
+    path = data_dir() / "demo-files" / "演示定额.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DEMO_QUOTA, encoding="utf-8")
+    report = quotas.import_table(engine, who, path, code="DEMO-演示定额",
+                                 title="演示定额（虚构数值，非任何标准）",
+                                 source="演示数据：数值为虚构，仅用于演示")
+    for q in quotas.list_quotas(engine, report["standard_id"]):
+        quotas.assign(engine, who, quota_id=int(q["id"]), region_code=DEMO_REGION,
+                      category="01")
+    alerts.evaluate(engine, load_settings(), who,
+                    region_code=DEMO_REGION, year=year, sleep=lambda _s: None)
+    with engine.begin() as conn:
+        meta.set_meta(conn, "demo_workflow", WORKFLOW_VERSION)

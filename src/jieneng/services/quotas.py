@@ -66,6 +66,12 @@ def import_table(engine: Engine, user: User, path: Path, *, code: str, title: st
     return {"standard_id": standard_id, **after}
 
 
+def list_quotas(engine: Engine, standard_id: int | None = None) -> list[dict[str, Any]]:
+    """The quota rows (of one standard), with their standard's code and title."""
+    with engine.connect() as conn:
+        return store.list_quotas(conn, standard_id)
+
+
 def _check_assigner(engine: Engine, user: User, region_code: str) -> None:
     with engine.connect() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)  # NotFound outside
