@@ -76,7 +76,8 @@ class WordDoc:
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
         self.doc.save(out)
-        return out.getvalue()
+        data: bytes = out.getvalue()
+        return data
 
 
 def _figure(width: float = 7.5, height: float = 3.6) -> tuple[Any, Any]:

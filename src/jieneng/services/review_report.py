@@ -19,7 +19,6 @@ document (:func:`review_report_docx`) all show.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.quality import Severity, rule
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
+from jieneng.services.documents import WordDoc
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.spot_checks import accuracy_for_region, check_year
 from jieneng.storage import regions
@@ -37,7 +37,6 @@ from jieneng.storage.spot_checks import ScopeArgs, institution_conditions
 
 REPORTED_STATES = ("submitted", "dept_approved", "approved")
 FINDING_STATES = ("open", "explained", "resolved")
-CJK_FONT = "Noto Sans CJK SC"
 #: a list of at most this many institutions with unresolved warnings in the report
 MAX_LISTED = 500
 
@@ -173,57 +172,10 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _cjk(run: Any) -> None:
-    """Set the East Asian font of a run so that Chinese text renders."""
-    from docx.oxml.ns import qn
-
-    run.font.name = CJK_FONT
-    r_pr = run._element.get_or_add_rPr()
-    fonts = r_pr.find(qn("w:rFonts"))
-    if fonts is None:  # pragma: no cover - font.name creates it
-        fonts = r_pr.makeelement(qn("w:rFonts"), {})
-        r_pr.append(fonts)
-    fonts.set(qn("w:eastAsia"), CJK_FONT)
-
-
 def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) -> bytes:
     """The report as a Word document (.docx); ``translate`` gives the labels."""
-    from docx import Document
-    from docx.oxml.ns import qn
-
-    doc = Document()
-    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
-        style = doc.styles[style_name]
-        style.font.name = CJK_FONT
-        r_pr = style.element.get_or_add_rPr()
-        fonts = r_pr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = r_pr.makeelement(qn("w:rFonts"), {})
-            r_pr.append(fonts)
-        fonts.set(qn("w:eastAsia"), CJK_FONT)
-
-    def heading(text: str, level: int) -> None:
-        for run in doc.add_heading(text, level).runs:
-            _cjk(run)
-
-    def para(text: str) -> None:
-        for run in doc.add_paragraph(text).runs:
-            _cjk(run)
-
-    def table(header: list[str], rows: list[list[str]]) -> None:
-        grid = doc.add_table(rows=1, cols=len(header))
-        grid.style = doc.styles["Table Grid"]
-        for cell, text in zip(grid.rows[0].cells, header, strict=True):
-            cell.text = text
-        for values in rows:
-            cells = grid.add_row().cells
-            for cell, text in zip(cells, values, strict=True):
-                cell.text = text
-        for r in grid.rows:
-            for cell in r.cells:
-                for p in cell.paragraphs:
-                    for run in p.runs:
-                        _cjk(run)
+    doc = WordDoc()
+    heading, para, table = doc.heading, doc.para, doc.table
 
     name, year = report["region_name"], report["year"]
     heading(f"{name} {year} {translate('review.title')}", 0)
@@ -275,9 +227,7 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) 
         [[r["region_name"], str(r["sampled"]), str(r["verified"]), str(r["accurate"]),
           percent(r["accuracy_rate"])] for r in [*a["regions"], a["total"]]],
     )
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    return doc.to_bytes()
 
 
 __all__ = [
