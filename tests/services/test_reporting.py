@@ -292,3 +292,21 @@ def test_questions_are_asked_by_reviewers_and_answered_by_the_filer(
     reporting.answer(engine, me, task, asked["id"], text="新增空调")
     detail = reporting.task_detail(engine, me, task)
     assert detail["questions"][0]["answer"] == "新增空调"
+
+
+def test_a_reviewer_opening_a_submitted_task_reruns_the_rules(
+    engine: Engine, world: dict[str, int],
+) -> None:
+    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    me = clerk(world, SILENT)
+    save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
+               user=me.username, actor=me.actor)
+    task = task_of(engine, world, SILENT)
+    reporting.act(engine, me, int(task["id"]), "submit")
+    # a stale finding (the figure is positive): the filer still sees it, a reviewer
+    # opening the task gets the rules run again and it is gone
+    finding(engine, world[SILENT], severity="warning", rule="negative_value")
+    rules = {f["rule"] for f in reporting.task_detail(engine, me, int(task["id"]))["findings"]}
+    assert "negative_value" in rules
+    rules = {f["rule"] for f in reporting.task_detail(engine, COUNTY, int(task["id"]))["findings"]}
+    assert "negative_value" not in rules

@@ -47,7 +47,7 @@ from jieneng.core.reporting import (
     apply,
     is_locked,
 )
-from jieneng.services import audit
+from jieneng.services import audit, quality
 from jieneng.services.audit import Actor
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.users import User
@@ -305,10 +305,18 @@ def review_queue(
 
 
 def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
-    """A task with its figures' findings, history, questions and my actions."""
-    with engine.connect() as conn:
+    """A task with its figures' findings, history, questions and my actions.
+
+    A reviewer opening a submitted task gets the data-quality rules run again for
+    its institution and period first (:func:`jieneng.services.quality.check_institution`),
+    so the findings shown are those of the figures as they are now."""
+    with engine.begin() as conn:
         task = _visible_task(conn, who, task_id)
         period = _period_of(task)
+        if task["state"] in ("submitted", "dept_approved") and not set(_roles(who, task)) <= {
+                ActorRole.FILER}:
+            quality.check_institution(conn, int(task["institution_id"]), period.year,
+                                      period.month)
         found = store.findings(conn, int(task["institution_id"]), period.year, period.month)
         history = store.transitions(conn, task_id)
         asked = store.questions(conn, task_id)
