@@ -50,6 +50,16 @@ class RegionTree:
             stack.extend(self.children.get(current, ()))
         return sorted(out)
 
+    def lineage(self, code: str) -> list[str]:
+        """``code`` and every region above it, nearest first (empty for an unknown
+        code; a cycle in the parent links stops the walk)."""
+        out: list[str] = []
+        current: str | None = code
+        while current is not None and current in self.by_code and current not in out:
+            out.append(current)
+            current = self.by_code[current].parent_code
+        return out
+
     def child_under(self, code: str) -> dict[str, str]:
         """Map every region of the subtree to the direct child of ``code`` holding it.
 

@@ -380,20 +380,10 @@ def _channel(row: Any) -> Channel:
                    enabled=bool(row.enabled))
 
 
-def ancestry(tree: RegionTree, region_code: str) -> list[str]:
-    """``region_code`` and every region above it."""
-    out: list[str] = []
-    code: str | None = region_code
-    while code is not None and code in tree and code not in out:
-        out.append(code)
-        code = tree.by_code[code].parent_code
-    return out
-
-
 def channels_for_region(conn: Connection, region_code: str, *, tree: RegionTree
                         ) -> list[Channel]:
     """The enabled channels of a region and of every region above it (inherited)."""
-    return [_channel(r) for r in store.channels_of_regions(conn, ancestry(tree, region_code))]
+    return [_channel(r) for r in store.channels_of_regions(conn, tree.lineage(region_code))]
 
 
 def load_tree(conn: Connection) -> RegionTree:

@@ -83,16 +83,6 @@ def _tree(conn: Connection) -> RegionTree:
     return RegionTree(regions.load_regions(conn))
 
 
-def _ancestry(tree: RegionTree, region_code: str) -> list[str]:
-    """``region_code`` and every region above it (by parent links)."""
-    out: list[str] = []
-    code: str | None = region_code
-    while code is not None and code in tree and code not in out:
-        out.append(code)
-        code = tree.by_code[code].parent_code
-    return out
-
-
 def published_years(
     conn_or_engine: Connection | Engine, region_code: str, *, tree: RegionTree
 ) -> list[int]:
@@ -100,7 +90,7 @@ def published_years(
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
             return published_years(conn, region_code, tree=tree)
-    covering = set(_ancestry(tree, region_code))
+    covering = set(tree.lineage(region_code))
     if not covering:
         return []
     return sorted({year for code, year in _stored(conn_or_engine) if code in covering})

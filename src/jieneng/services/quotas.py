@@ -99,11 +99,7 @@ def assign(engine: Engine, user: User, *, quota_id: int, region_code: str, categ
 def _applicable(assignments: list[dict[str, Any]], tree: RegionTree, region_code: str,
                 category: str) -> dict[str, dict[str, Any]]:
     """indicator → the nearest assignment's quota for an institution."""
-    chain: list[str] = []
-    code: str | None = region_code
-    while code and code in tree:
-        chain.append(code)
-        code = tree.by_code[code].parent_code
+    chain = tree.lineage(region_code)
     best: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
     for a in assignments:
         if a["region_code"] not in chain or category not in categories_under(a["category"]):

@@ -102,15 +102,6 @@ def _period_out(period: Mapping[str, Any], tree: RegionTree) -> dict[str, Any]:
     }
 
 
-def _ancestors(tree: RegionTree, code: str) -> list[str]:
-    out: list[str] = []
-    current = tree.by_code[code].parent_code if code in tree else None
-    while current:
-        out.append(current)
-        current = tree.by_code[current].parent_code if current in tree else None
-    return out
-
-
 # --------------------------------------------------------------------- reporting rate
 def _rate_counts(expected: int, reported: int, approved: int) -> dict[str, Any]:
     return {
@@ -173,7 +164,7 @@ def _visible_periods(conn: Connection, tree: RegionTree, anchor: str | None
     """Periods opened for ``anchor``, an ancestor of it or a region below it."""
     if anchor is None:
         return queries.periods_in(conn, None)
-    return queries.periods_in(conn, [*_ancestors(tree, anchor), *tree.subtree(anchor)])
+    return queries.periods_in(conn, [*tree.lineage(anchor)[1:], *tree.subtree(anchor)])
 
 
 def _empty_rate(tree: RegionTree, anchor: str | None, visible: list[dict[str, Any]]

@@ -74,11 +74,9 @@ def _lock_key(region_code: str, year: int) -> str:
 
 def locked_by(conn: Connection, tree: RegionTree, region_code: str, year: int) -> str | None:
     """The region (itself or an ancestor) whose lock covers ``year``, or None."""
-    code: str | None = region_code
-    while code:
+    for code in tree.lineage(region_code):
         if meta.get_meta(conn, _lock_key(code, year)) is not None:
             return code
-        code = tree.by_code[code].parent_code if code in tree else None
     return None
 
 
