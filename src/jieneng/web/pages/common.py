@@ -9,6 +9,7 @@ formats for display (:mod:`jieneng.core.rounding`, GB/T 8170).
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,13 +18,15 @@ from fastapi import Query, Request
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
-from jieneng.core.exceptions import NotFound
+from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
 from jieneng.services import dashboard, users
 from jieneng.services.indicators import parse_months
 from jieneng.services.users import User
 from jieneng.web.api.schemas import ErrorOut
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
 
 #: Error responses of the JSON twins (the one error shape), for the OpenAPI document.
@@ -149,3 +152,33 @@ def is_htmx(request: Request) -> bool:
 
 
 __all__ = ["parse_months"]
+
+
+# ---------------------------------------------------------------- form fields
+
+
+def form_year(text: str) -> int:
+    """A four-digit year typed in a form (ValidationFailed naming the field ``year``)."""
+    text = text.strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
+                               f"invalid year {text!r}: four digits", field="year")
+    return int(text)
+
+
+def form_number(text: str, field: str, zh: str, en: str) -> float:
+    """A finite number typed in a form (``,`` and ``%`` ignored); ValidationFailed
+    naming ``field`` (``zh`` / ``en``: what the field is) otherwise."""
+    cleaned = text.strip().replace(",", "").replace("%", "")
+    try:
+        value = float(cleaned) if cleaned else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValidationFailed(f"{zh}“{text}”无效", f"invalid {en} {text!r}", field=field)
+    return value
+
+
+def error_message(request: Request, err: DomainError) -> str:
+    """A domain error's message in the request's language (shown beside a form)."""
+    return err.message(domain_lang(lang_of(request)))

@@ -21,6 +21,7 @@ from jieneng.web.api.schemas import ErrorOut
 from jieneng.web.deps import AdminUser, EngineDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
+from jieneng.web.pages.common import form_year
 from jieneng.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -30,13 +31,6 @@ api_router = APIRouter(
 )
 PAGE = "/admin/publication"
 
-
-def _year(text: str) -> int:
-    text = text.strip()
-    if not text.isdigit() or len(text) != 4:
-        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
-                               f"invalid year {text!r}: four digits", field="year")
-    return int(text)
 
 
 def _page(
@@ -59,7 +53,7 @@ def publication_page(request: Request, admin: AdminUser, engine: EngineDep) -> R
 
 
 @router.post("/publication")
-def publish_year(
+def publishform_year(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
     year: Annotated[str, Form(max_length=8)],
@@ -68,14 +62,14 @@ def publish_year(
     form = {"region_code": region_code, "year": year}
     try:
         publication.publish(engine, actor=admin.actor, region_code=region_code.strip(),
-                            year=_year(year))
+                            year=form_year(year))
     except (ValidationFailed, NotFound) as err:
         return _page(request, engine, form=form, errors=_errors(request, err), status_code=422)
     return RedirectResponse(PAGE, status_code=303)
 
 
 @router.post("/publication/withdraw")
-def withdraw_year(
+def withdrawform_year(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
     year: Annotated[str, Form(max_length=8)],
@@ -83,7 +77,7 @@ def withdraw_year(
     """Withdraw a published year of a region; audited."""
     try:
         publication.withdraw(engine, actor=admin.actor, region_code=region_code.strip(),
-                             year=_year(year))
+                             year=form_year(year))
     except (ValidationFailed, NotFound) as err:
         errors = {"_form": err.message(domain_lang(lang_of(request)))}
         return _page(request, engine, errors=errors, status_code=422)

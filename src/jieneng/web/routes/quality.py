@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.quality import RULES, Severity
 from jieneng.services import quality
 from jieneng.services.users import Role, User
@@ -27,7 +27,17 @@ from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.deps import CurrentUser, EngineDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
-from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, blank, page, region_for, year_of
+from jieneng.web.pages.common import (
+    API_ERRORS,
+    RegionQ,
+    YearQ,
+    blank,
+    error_message,
+    form_year,
+    page,
+    region_for,
+    year_of,
+)
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1/quality", tags=["api"], responses=API_ERRORS)
@@ -42,16 +52,6 @@ FindingId = Annotated[int, Path(ge=1, le=2**62, description="审核结果编号 
 OFFICE = (Role.ADMIN, Role.REGION_ADMIN, Role.REGION)
 
 
-def _message(request: Request, err: ValidationFailed | NotFound | NotPermitted) -> str:
-    return err.message(domain_lang(lang_of(request)))
-
-
-def _year(text: str) -> int:
-    text = text.strip()
-    if not (text.isdigit() and len(text) == 4):
-        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
-                               f"invalid year {text!r}: four digits", field="year")
-    return int(text)
 
 
 def findings_data(
@@ -104,9 +104,9 @@ def run_region(
 ) -> Response:
     """Run every rule over a region (office accounts; audited)."""
     try:
-        result = quality.check_region(engine, user, region_code.strip(), _year(year))
+        result = quality.check_region(engine, user, region_code.strip(), form_year(year))
     except (ValidationFailed, NotPermitted) as err:
-        return _list_page(request, engine, user, errors={"_form": _message(request, err)},
+        return _list_page(request, engine, user, errors={"_form": error_message(request, err)},
                           status_code=422 if isinstance(err, ValidationFailed) else 403)
     return RedirectResponse(
         f"/quality?region={result['region_code']}&year={result['year']}", status_code=303)
@@ -121,7 +121,7 @@ def explain_finding(
     try:
         quality.explain(engine, user, finding_id, explanation)
     except (ValidationFailed, NotPermitted) as err:
-        return _list_page(request, engine, user, errors={"_form": _message(request, err)},
+        return _list_page(request, engine, user, errors={"_form": error_message(request, err)},
                           status_code=422 if isinstance(err, ValidationFailed) else 403)
     return RedirectResponse(request.headers.get("referer") or "/quality", status_code=303)
 
@@ -169,7 +169,7 @@ async def edit_rule(request: Request, user: CurrentUser, engine: EngineDep) -> R
         quality.set_rule(engine, user, region_code, code, override)
     except (ValidationFailed, NotPermitted) as err:
         return _rules_page(request, engine, user, region_code or None,
-                           errors={"_form": _message(request, err)},
+                           errors={"_form": error_message(request, err)},
                            status_code=422 if isinstance(err, ValidationFailed) else 403)
     return RedirectResponse(f"/quality/rules?region={region_code}", status_code=303)
 

@@ -10,7 +10,6 @@ and scope: :mod:`jieneng.services.spot_checks`, :mod:`jieneng.services.review_re
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
@@ -28,8 +27,19 @@ from jieneng.services import spot_checks
 from jieneng.services.users import User
 from jieneng.web.deps import CurrentUser, EngineDep
 from jieneng.web.errors import lang_of
-from jieneng.web.i18n import domain_lang, translate
-from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, blank, page, region_for, year_of
+from jieneng.web.i18n import translate
+from jieneng.web.pages.common import (
+    API_ERRORS,
+    RegionQ,
+    YearQ,
+    blank,
+    error_message,
+    form_number,
+    form_year,
+    page,
+    region_for,
+    year_of,
+)
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
@@ -42,31 +52,12 @@ def _office(user: User) -> bool:
     return user.role in spot_checks.OFFICE_ROLES
 
 
-def _default_year() -> int:
+def _defaultform_year() -> int:
     """The 会审 looks at the year before."""
     return date.today().year - 1
 
 
-def _number(text: str, field: str, zh: str, en: str) -> float:
-    try:
-        value = float(text.strip().replace("%", "")) if text.strip() else math.nan
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise ValidationFailed(f"{zh}“{text}”无效", f"invalid {en} {text!r}", field=field)
-    return value
 
-
-def _year(text: str) -> int:
-    text = text.strip()
-    if not (text.isdigit() and len(text) == 4):
-        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
-                               f"invalid year {text!r}: four digits", field="year")
-    return int(text)
-
-
-def _message(request: Request, err: ValidationFailed | NotFound | NotPermitted) -> str:
-    return err.message(domain_lang(lang_of(request)))
 
 
 # ---------------------------------------------------------------- spot-check pages
@@ -80,7 +71,7 @@ def _list_page(
     code = region_for(engine, user, region)
     data = spot_checks.list_spot_checks(engine, user.scope, region_code=blank(region),
                                         year=year_of(year))
-    defaults = {"region_code": code, "year": str(_default_year()),
+    defaults = {"region_code": code, "year": str(_defaultform_year()),
                 "share": str(DEFAULT_SHARE), "tolerance": str(spot_checks.DEFAULT_TOLERANCE),
                 "seed": ""}
     return page(request, "pages/spot_checks.html", {
@@ -115,16 +106,16 @@ def create_spot_check(
             raise ValidationFailed(f"随机种子“{seed}”无效，应为非负整数",
                                    f"invalid seed {seed!r}: a whole number", field="seed")
         check = spot_checks.create_spot_check(
-            engine, user, region_code=region_code.strip(), year=_year(year),
-            share=_number(share, "share", "抽查比例", "share"),
-            tolerance=_number(tolerance, "tolerance", "允许误差", "tolerance"),
+            engine, user, region_code=region_code.strip(), year=form_year(year),
+            share=form_number(share, "share", "抽查比例", "share"),
+            tolerance=form_number(tolerance, "tolerance", "允许误差", "tolerance"),
             seed=int(seed) if seed.strip() else None)
     except NotPermitted:
         raise
     except (ValidationFailed, NotFound) as err:
         field = str(err.details.get("field") or "_form")
         return _list_page(request, engine, user, region=None, year=None, form=form,
-                          errors={field: _message(request, err)}, status_code=422)
+                          errors={field: error_message(request, err)}, status_code=422)
     return RedirectResponse(f"/spot-checks/{check['id']}", status_code=303)
 
 
@@ -156,13 +147,13 @@ def verify_item(
     """Record the verified annual quantity of one item (office accounts; audited)."""
     try:
         value = (None if not verified.strip()
-                 else _number(verified.replace(",", ""), "verified", "核实值", "verified value"))
+                 else form_number(verified, "verified", "核实值", "verified value"))
         spot_checks.record_verified(engine, user, spot_check_id=spot_check_id,
                                     institution_id=institution_id, carrier_code=carrier,
                                     verified=value)
     except ValidationFailed as err:
         return _detail_page(request, engine, user, spot_check_id,
-                            errors={"_form": _message(request, err)}, status_code=422)
+                            errors={"_form": error_message(request, err)}, status_code=422)
     return RedirectResponse(f"/spot-checks/{spot_check_id}", status_code=303)
 
 
@@ -175,7 +166,7 @@ def report_data(
     """The report of the page, the JSON twin and the Word document."""
     code = region_for(engine, user, region)
     return review.review_report(engine, user.scope, region_code=code,
-                                year=year_of(year) or _default_year())
+                                year=year_of(year) or _defaultform_year())
 
 
 @router.get("/review-report")

@@ -29,9 +29,16 @@ from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.errors import lang_of
-from jieneng.web.i18n import domain_lang
-from jieneng.web.pages.common import API_ERRORS, RegionQ, YearQ, page, region_for, year_of
+from jieneng.web.pages.common import (
+    API_ERRORS,
+    RegionQ,
+    YearQ,
+    error_message,
+    form_number,
+    page,
+    region_for,
+    year_of,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
@@ -80,10 +87,6 @@ def quotas_data(engine: Engine, user: User, settings: Settings, *, region: str |
                             default_factor_set=settings.factor_set)
 
 
-def _message(request: Request, err: Exception) -> str:
-    assert isinstance(err, ValidationFailed | NotFound | NotPermitted | Conflict)
-    return err.message(domain_lang(lang_of(request)))
-
 
 def _targets_page(request: Request, engine: Engine, user: User, settings: Settings, *,
                   region: str | None, year: str | None, preview: dict[str, Any] | None = None,
@@ -104,13 +107,6 @@ def targets_page(request: Request, user: CurrentUser, engine: EngineDep,
     return _targets_page(request, engine, user, settings, region=region, year=year)
 
 
-def _float(text: str, what: str) -> float:
-    try:
-        return float(text.replace(",", "").strip())
-    except ValueError:
-        raise ValidationFailed(f"{what}“{text}”不是数字", f"{what} {text!r} is not a number",
-                               field=what) from None
-
 
 def _back(region: str, year: int) -> RedirectResponse:
     return RedirectResponse(f"/targets?region={quote(region)}&year={year}", status_code=303)
@@ -125,14 +121,14 @@ def set_target_form(
 ) -> Response:
     """Set a target (a reduction is entered in %, e.g. 1.1 for −1.1 %)."""
     try:
-        number = _float(value, "值")
+        number = form_number(value, "value", "值", "value")
         if metric in targets.REDUCTION_METRICS:
             number /= 100.0
         targets.set_target(engine, user, region_code=region_code, year=year, metric=metric,
                            value=number)
     except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
         return _targets_page(request, engine, user, settings, region=back or region_code,
-                             year=str(year), error=_message(request, err), status_code=422)
+                             year=str(year), error=error_message(request, err), status_code=422)
     return _back(back or region_code, year)
 
 
@@ -149,7 +145,7 @@ def decompose_form(
         plan = fn(engine, user, region_code=region_code, year=year, metric=metric)
     except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
         return _targets_page(request, engine, user, settings, region=region_code,
-                             year=str(year), error=_message(request, err), status_code=422)
+                             year=str(year), error=error_message(request, err), status_code=422)
     if save:
         return _back(region_code, year)
     return _targets_page(request, engine, user, settings, region=region_code, year=str(year),
@@ -168,7 +164,7 @@ def lock_form(
                                                       year=year)
     except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
         return _targets_page(request, engine, user, settings, region=region_code,
-                             year=str(year), error=_message(request, err), status_code=422)
+                             year=str(year), error=error_message(request, err), status_code=422)
     return _back(region_code, year)
 
 
