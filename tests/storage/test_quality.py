@@ -271,3 +271,28 @@ def test_median_without_matches_numpy() -> None:
             warnings.simplefilter("ignore", RuntimeWarning)
             expected[:, j] = np.nanmedian(other, axis=1)
     assert np.allclose(q._median_without(x, cols), expected, equal_nan=True)
+
+
+def test_quota_outlier_against_the_nearest_assigned_quota(
+    engine: Engine, world: dict[int, int]
+) -> None:
+    ids = world
+    with engine.begin() as conn:
+        std = conn.execute(t.quota_standard.insert().values(
+            code="T", title="t", source="test").returning(t.quota_standard.c.id)).scalar_one()
+        strict, loose = (conn.execute(t.quota.insert().values(
+            standard_id=std, indicator="energy_per_capita_kgce", institution_type=kind,
+            climate_zone="", constraint_value=c, benchmark_value=b, guide_value=g,
+            unit="kgce/人").returning(t.quota.c.id)).scalar_one()
+            for kind, c, b, g in (("strict", 50.0, 40.0, 30.0), ("loose", 1e6, 1e5, 1e4)))
+        # the province's loose quota for 卫生, the county's strict one: the county's wins
+        conn.execute(t.quota_assignment.insert(), [
+            {"quota_id": loose, "region_code": "330000", "category": "02"},
+            {"quota_id": strict, "region_code": "330106", "category": "024"}])
+        run(conn)
+        found = keyed(conn)
+    hit = found[(ids[4], 0, "energy_per_capita_kgce", "quota_outlier")]
+    assert hit["expected"] == 50.0 and hit["value"] > 50.0
+    # the 事业单位 of the province under the loose quota: far below its 引导值 (10,000)
+    assert (ids[2], 0, "energy_per_capita_kgce", "quota_outlier") in found
+    assert render(q.finding_of(dict(hit)), "zh")

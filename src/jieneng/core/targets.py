@@ -228,6 +228,28 @@ def quota_target(value: float, quota: Quota) -> QuotaTarget:
     return QuotaTarget(position, change, target)
 
 
+def nearest_assignments(
+    assignments: Sequence[Mapping[str, object]], lineage: Sequence[str], category: str,
+    categories_of: Mapping[str, tuple[str, ...]],
+) -> dict[str, Mapping[str, object]]:
+    """indicator → the quota assignment that applies to an institution of
+    ``category`` whose region and ancestors are ``lineage`` (nearest first).
+
+    ``assignments`` have ``region_code``, ``category`` (a leaf or group code) and
+    ``indicator``; ``categories_of`` gives a category code's leaf codes. The
+    nearest region wins; at one region a leaf category before its group."""
+    best: dict[str, tuple[tuple[int, int], Mapping[str, object]]] = {}
+    for a in assignments:
+        region, group = str(a["region_code"]), str(a["category"])
+        if region not in lineage or category not in categories_of.get(group, ()):
+            continue
+        rank = (lineage.index(region), -len(group))
+        indicator = str(a["indicator"])
+        if indicator not in best or rank < best[indicator][0]:
+            best[indicator] = (rank, a)
+    return {indicator: a for indicator, (_, a) in best.items()}
+
+
 # ---------------------------------------------------------------- pace
 
 

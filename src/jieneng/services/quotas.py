@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from jieneng.core.categories import categories_under
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.core.regions import RegionTree
-from jieneng.core.targets import Quota, quota_position
+from jieneng.core.targets import Quota, nearest_assignments, quota_position
 from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.services import audit, dashboard
@@ -99,15 +99,9 @@ def assign(engine: Engine, user: User, *, quota_id: int, region_code: str, categ
 def _applicable(assignments: list[dict[str, Any]], tree: RegionTree, region_code: str,
                 category: str) -> dict[str, dict[str, Any]]:
     """indicator → the nearest assignment's quota for an institution."""
-    chain = tree.lineage(region_code)
-    best: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
-    for a in assignments:
-        if a["region_code"] not in chain or category not in categories_under(a["category"]):
-            continue
-        rank = (chain.index(a["region_code"]), -len(a["category"]))
-        if a["indicator"] not in best or rank < best[a["indicator"]][0]:
-            best[a["indicator"]] = (rank, a)
-    return {indicator: a for indicator, (_, a) in best.items()}
+    groups = {str(a["category"]): categories_under(str(a["category"])) for a in assignments}
+    found = nearest_assignments(assignments, tree.lineage(region_code), category, groups)
+    return {indicator: dict(a) for indicator, a in found.items()}
 
 
 def positions(engine: Engine, user: User, *, region_code: str, year: int,

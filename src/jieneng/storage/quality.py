@@ -73,6 +73,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Select
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.categories import categories_under
 from jieneng.core.factors import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.quality import (
     INDICATORS,
@@ -83,6 +84,7 @@ from jieneng.core.quality import (
     effective_configs,
 )
 from jieneng.core.regions import RegionTree
+from jieneng.core.targets import nearest_assignments
 
 from . import tables as t
 from ._stage import insert_missing, update_changed
@@ -609,32 +611,12 @@ def _peer_rules(conn: Connection, targets: pl.DataFrame, tree: RegionTree, per: 
                            if city(r) == c})
     if not peer_regions:
         return
-    factors = factor_set(DEFAULT_FACTOR_SET)
-    cy, i, p = t.consumption_year, t.institution, t.institution_profile
-    energy: Any = literal(0.0)
-    for code in CARRIER_CODES:
-        kgce = factors.kgce_per_unit(code)
-        if kgce is not None and code != "solar_pv":
-            energy = energy + func.coalesce(cy.c[t.quantity_column(code)], 0.0) * kgce
-    query = (
-        select(i.c.id, i.c.region_code, i.c.category, energy, p.c.occupants, p.c.floor_area_m2)
-        .join(cy, and_(cy.c.institution_id == i.c.id, cy.c.year == per.year))
-        .join(p, and_(p.c.institution_id == i.c.id, p.c.year == per.year))
-        .where(i.c.region_code.in_(peer_regions), i.c.status == "active",
-               cy.c.months_reported >= 12)
-    )
-    frame = read_frame(conn, query, {"institution_id": pl.Int64, "region_code": pl.String,
-                                     "category": pl.String, "kgce": pl.Float64,
-                                     "occupants": pl.Float64, "area": pl.Float64})
+    frame = _intensities(conn, peer_regions, per.year)
     if frame.height == 0:
         return
     city_map = pl.DataFrame({"region_code": peer_regions,
                              "city": [city(r) for r in peer_regions]})
-    frame = frame.join(city_map, on="region_code").with_columns(
-        pl.when(pl.col("occupants") > 0).then(pl.col("kgce") / pl.col("occupants"))
-        .alias("energy_per_capita_kgce"),
-        pl.when(pl.col("area") > 0).then(pl.col("kgce") / pl.col("area"))
-        .alias("energy_per_area_kgce_m2"))
+    frame = frame.join(city_map, on="region_code")
     for configs, regions in groups:
         cfg = configs["peer_outlier"]
         if not cfg.enabled:
@@ -656,6 +638,84 @@ def _peer_rules(conn: Connection, targets: pl.DataFrame, tree: RegionTree, per: 
                         "indicator": indicator, "low": hit["low"].to_numpy(),
                         "high": hit["high"].to_numpy(),
                         "peers": hit["peers"].to_numpy().astype(np.float64)})
+
+
+def _intensities(conn: Connection, region_codes: Sequence[str], year: int) -> pl.DataFrame:
+    """Whole-year energy [kgce] and its per-capita / per-area intensities of the
+    active institutions of ``region_codes`` (12 months reported, with a profile)."""
+    factors = factor_set(DEFAULT_FACTOR_SET)
+    cy, i, p = t.consumption_year, t.institution, t.institution_profile
+    energy: Any = literal(0.0)
+    for code in CARRIER_CODES:
+        kgce = factors.kgce_per_unit(code)
+        if kgce is not None and code != "solar_pv":
+            energy = energy + func.coalesce(cy.c[t.quantity_column(code)], 0.0) * kgce
+    query = (
+        select(i.c.id, i.c.region_code, i.c.category, energy, p.c.occupants, p.c.floor_area_m2)
+        .join(cy, and_(cy.c.institution_id == i.c.id, cy.c.year == year))
+        .join(p, and_(p.c.institution_id == i.c.id, p.c.year == year))
+        .where(i.c.region_code.in_(list(region_codes)), i.c.status == "active",
+               cy.c.months_reported >= 12)
+    )
+    frame = read_frame(conn, query, {"institution_id": pl.Int64, "region_code": pl.String,
+                                     "category": pl.String, "kgce": pl.Float64,
+                                     "occupants": pl.Float64, "area": pl.Float64})
+    return frame.with_columns(
+        pl.when(pl.col("occupants") > 0).then(pl.col("kgce") / pl.col("occupants"))
+        .alias("energy_per_capita_kgce"),
+        pl.when(pl.col("area") > 0).then(pl.col("kgce") / pl.col("area"))
+        .alias("energy_per_area_kgce_m2"))
+
+
+#: Quota indicators the quota rule checks (the energy intensities it computes).
+QUOTA_INDICATORS: tuple[str, ...] = ("energy_per_capita_kgce", "energy_per_area_kgce_m2")
+
+
+def _quota_rule(conn: Connection, targets: pl.DataFrame, tree: RegionTree, per: Period,
+                groups: Sequence[tuple[dict[str, RuleConfig], list[str]]], out: _Out) -> None:
+    """``quota_outlier``: whole-year per-capita / per-area energy above
+    ``upper_factor`` × the 约束值 or below ``lower_factor`` × the 引导值 of the quota
+    assigned to the institution (the nearest assignment,
+    :func:`jieneng.core.targets.nearest_assignments`). Skipped without quotas."""
+    a, q = t.quota_assignment, t.quota
+    assigned = [dict(r._mapping) for r in conn.execute(
+        select(a.c.region_code, a.c.category, q.c.indicator, q.c.constraint_value,
+               q.c.guide_value).join(q, q.c.id == a.c.quota_id)
+        .where(q.c.indicator.in_(QUOTA_INDICATORS)))]
+    if not assigned:
+        return
+    groups_of = {str(x["category"]): categories_under(str(x["category"])) for x in assigned}
+    pairs = targets.select("region_code", "category").unique()
+    rows = []
+    for region, category in pairs.iter_rows():  # a few thousand pairs, not institutions
+        for indicator, x in nearest_assignments(assigned, tree.lineage(region), category,
+                                                groups_of).items():
+            rows.append((region, category, indicator, float(x["constraint_value"]),  # type: ignore[arg-type]
+                         float(x["guide_value"])))  # type: ignore[arg-type]
+    if not rows:
+        return
+    levels = pl.DataFrame(rows, schema={"region_code": pl.String, "category": pl.String,
+                                        "indicator": pl.String, "constraint": pl.Float64,
+                                        "guide": pl.Float64}, orient="row")
+    frame = _intensities(conn, targets["region_code"].unique().to_list(), per.year).filter(
+        pl.col("institution_id").is_in(targets["institution_id"].implode()))
+    long = frame.unpivot(index=["institution_id", "region_code", "category"],
+                         on=list(QUOTA_INDICATORS), variable_name="indicator",
+                         value_name="value").filter(pl.col("value").is_not_null())
+    long = long.join(levels, on=["region_code", "category", "indicator"])
+    for configs, regions in groups:
+        cfg = configs["quota_outlier"]
+        if not cfg.enabled:
+            continue
+        mine = long.filter(pl.col("region_code").is_in(regions))
+        high = mine.filter(pl.col("value") > cfg.params["upper_factor"] * pl.col("constraint"))
+        low = mine.filter(pl.col("value") < cfg.params["lower_factor"] * pl.col("guide"))
+        for hit, expected in ((high, "constraint"), (low, "guide")):
+            out.add("quota_outlier", cfg, hit["institution_id"].to_numpy(), 0,
+                    hit["indicator"].to_numpy(), hit["value"].to_numpy(),
+                    expected=hit[expected].to_numpy(), params={
+                        "indicator": hit["indicator"].to_numpy(),
+                        "ratio": (hit["value"] / hit[expected]).to_numpy()})
 
 
 def reference_prices(conn: Connection) -> dict[tuple[str, str], tuple[float, float]]:
@@ -706,6 +766,7 @@ def evaluate(
             mark = counts.clock("stage", mark)
     out = _Out(per.year)
     _peer_rules(conn, targets, tree, per, groups, out)
+    _quota_rule(conn, targets, tree, per, groups, out)
     _stage_findings(conn, out.frame(), counts)
     mark = counts.clock("peer rule", mark)
     analyze(conn, _stage)
