@@ -133,3 +133,20 @@ def test_who_may_import_and_assign(engine: Engine, users: dict[str, User],
     with pytest.raises(NotPermitted):
         quotas.assign(engine, users["vw"], quota_id=quota_id, region_code="330100",
                       category="024")
+
+
+def test_command_line_imports(engine: Engine, db_url: str, tmp_path: Path,
+                              users: dict[str, User]) -> None:
+    from typer.testing import CliRunner
+
+    from jieneng.cli.main import app
+
+    result = CliRunner().invoke(app, [
+        "--db", db_url, "import", "quotas", str(_file(tmp_path, "q.csv", GOOD)), "--code",
+        "DB37/T 2673-2019", "--title", "山东 医疗机构能耗定额", "--source", "secondary"])
+    assert result.exit_code == 0, result.output
+    assert "2 行 rows" in result.output
+    bad = CliRunner().invoke(app, ["--db", db_url, "import", "quotas",
+                                   str(_file(tmp_path, "b.csv", BAD)), "--code", "X",
+                                   "--title", "x", "--source", "x"])
+    assert bad.exit_code == 1 and "约束值" in bad.output

@@ -187,6 +187,35 @@ for _kind, _doc in IMPORT_KINDS.items():
     _import_command(_kind, _doc)
 
 
+@import_app.command("reference-prices")
+@handles_errors
+def import_reference_prices(file: FileArg) -> None:
+    """参考单价 Reference unit prices per province and carrier (单价审核): replaces the
+    provinces' prices in the file, all-or-nothing."""
+    from jieneng.services.quality import import_reference_prices as run
+
+    result = run(_engine(), file)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
+
+
+@import_app.command("quotas")
+@handles_errors
+def import_quotas(
+    file: FileArg,
+    code: Annotated[str, typer.Option("--code", help="标准编号 standard code (DB37/T 2673)")],
+    title: Annotated[str, typer.Option("--title", help="标准名称 title")],
+    source: Annotated[str, typer.Option("--source", help="数值来源 where the figures come from")],
+) -> None:
+    """定额标准 A quota table: 指标, 机构类型, 气候区, 约束值, 基准值, 引导值, 单位."""
+    from jieneng.services.quotas import import_table
+    from jieneng.services.users import command_line_user
+
+    result = import_table(_engine(), command_line_user(), file, code=code, title=title,
+                          source=source)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows "
+                         f"({result['inserted']} new, {result['updated']} updated)")
+
+
 # ---------------------------------------------------------------- template
 class TemplateKind(StrEnum):
     regions = "regions"
