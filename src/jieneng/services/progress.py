@@ -75,7 +75,7 @@ def _reduction_progress(engine: Engine, user: User, row: store.TargetRow, *,
     required = -row.value
     met = achieved is not None and achieved <= required
     status = ("met" if met else "not_met") if k == 12 else ("on_track" if met else "at_risk")
-    return {"months": k, "base_year": base_year, "value": value, "base_value": before,
+    return {"months": k, "base_year": base_year, "indicator_value": value, "base_value": before,
             "achieved_change": achieved, "required_change": required, "status": status}
 
 
@@ -83,9 +83,12 @@ def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree
               as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
     fn = _cap_progress if row.metric in CAP_METRICS else _reduction_progress
     detail = fn(engine, user, row, as_of_month=as_of_month, factor_set=factor_set)
+    names = dashboard.FORMULAS.get(row.metric, {})
     return {"region_code": row.region_code, "region_name": tree.name(row.region_code),
-            "year": row.year, "metric": row.metric, "kind": row.kind, "value": row.value,
-            "target_id": row.id, **detail}
+            "year": row.year, "metric": row.metric,
+            "metric_zh": names.get("name_zh", row.metric),
+            "metric_en": names.get("name_en", row.metric), "kind": row.kind,
+            "value": row.value, "target_id": row.id, **detail}
 
 
 def region_progress(engine: Engine, user: User, *, region_code: str, year: int,

@@ -387,6 +387,21 @@ def test_screenshots_of_the_main_pages(
     shot(page, "institution", full_page=True)
     assert_local_only(traffic)
 
+    # the workflow and the targets of the demo city (issues 4 and 5)
+    page.goto("/review")
+    queue = api(page, "/api/v1/reporting/review")
+    assert queue["total"] > 0 and page.locator("table tbody tr").count() > 0
+    shot(page, "review-queue")
+    page.goto(f"/reporting/rate?region={CITY}")
+    shot(page, "reporting-rate")
+    page.goto(f"/targets?region={CITY}&year={DEMO_YEAR}")
+    progress = api(page, "/api/v1/targets", region=CITY, year=str(DEMO_YEAR))["progress"]
+    assert progress and page.locator("#progress tbody tr").count() == len(progress)
+    shot(page, "targets", full_page=True)
+    page.goto(f"/quality?region={CITY}&year={DEMO_YEAR}")
+    shot(page, "quality")
+    assert_local_only(traffic)
+
     page.context.clear_cookies()
     sign_in(page, demo_accounts, "admin")
     page.goto("/admin/users")

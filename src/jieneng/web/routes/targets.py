@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
-from jieneng.services import alerts, progress, quotas, targets
+from jieneng.services import alerts, dashboard, progress, quotas, targets
 from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
 from jieneng.services.users import User
 from jieneng.settings import Settings
@@ -94,6 +94,7 @@ def _targets_page(request: Request, engine: Engine, user: User, settings: Settin
     data = targets_data(engine, user, settings, region=region, year=year)
     return page(request, "pages/targets.html", {
         "data": data, "metrics": METRICS, "preview": preview, "error": error,
+        "names": {k: dashboard.FORMULAS[k] for k in METRICS},
     }, status_code=status_code)
 
 
