@@ -92,3 +92,13 @@ def test_reduction_and_assessment(engine: Engine, admin: User) -> None:
     result = progress.assessment(engine, admin, region_code="330000", year=2024)
     rows = {r["region_code"]: r for r in result["rows"]}
     assert rows["330200"]["all_met"] is False
+
+
+def test_children_inherit_reduction_targets(engine: Engine, admin: User) -> None:
+    targets.set_target(engine, admin, region_code="330000", year=2024,
+                       metric="energy_per_capita_kgce", value=0.05)
+    out = progress.region_progress(engine, admin, region_code="330000", year=2024)
+    nb = _item(out, "330200", "energy_per_capita_kgce")
+    assert nb["source"] == "inherited" and nb["status"] == "met"   # −10 % ≥ the 5 % asked
+    own = _item(out, "330000", "energy_per_capita_kgce")
+    assert own["source"] == "manual"

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
-from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import (
+    Conflict,
+    ImportRejected,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
 from jieneng.services import targets
 from jieneng.services.audit import Actor
 from jieneng.services.dashboard import overview
@@ -135,3 +142,35 @@ def test_locked_year(engine: Engine, world: dict[str, User]) -> None:
     with engine.connect() as conn:
         actions = {r.action for r in conn.execute(select(t.audit_log.c.action))}
     assert {"target.lock", "target.reopen", "target.set"} <= actions
+
+
+def test_import_a_targets_sheet(engine: Engine, world: dict[str, User], tmp_path: Path) -> None:
+    good = tmp_path / "targets.csv"
+    good.write_text("行政区划代码,年份,指标,目标值,基准年\n"
+                    "330100,2025,能源消费总量,91000,\n"
+                    "330100,2025,人均综合能耗,0.9%,2024\n"
+                    "330200,2025,water_m3,10400000,\n", encoding="utf-8")
+    assert targets.import_targets(engine, world["province"], good)["rows"] == 3
+    items = {(i["region_code"], i["metric"]): i for i in targets.list_for(
+        engine, world["province"], region_code="330000", year=2025)["items"]}
+    assert items[("330100", "energy_per_capita_kgce")]["value"] == pytest.approx(0.009)
+    assert items[("330100", "energy_tce")]["source"] == "import"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("行政区划代码,年份,指标,目标值\n"
+                   "330100,2025,能耗,1\n"
+                   "330100,2025,能源消费总量,-5\n"
+                   "330100,2025,人均综合能耗,150%\n"
+                   "330100,1850,用水总量,1\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as err:
+        targets.import_targets(engine, world["province"], bad)
+    codes = {(i.row, i.code) for i in err.value.issues}
+    assert {(2, "import.unknown_target_metric"), (3, "import.bad_target_value"),
+            (4, "import.bad_target_value"), (5, "import.bad_year")} <= codes
+    outside = tmp_path / "outside.csv"
+    outside.write_text("行政区划代码,年份,指标,目标值\n330102,2025,用水总量,1\n"
+                       "330203,2025,用水总量,1\n", encoding="utf-8")
+    with pytest.raises(NotFound):   # 宁波 is outside 杭州's scope: nothing is written
+        targets.import_targets(engine, world["city"], outside)
+    with engine.connect() as conn:
+        assert conn.execute(select(t.target).where(t.target.c.region_code == "330102")
+                            ).first() is None

@@ -198,6 +198,18 @@ def import_reference_prices(file: FileArg) -> None:
     output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
 
 
+@import_app.command("targets")
+@handles_errors
+def import_targets(file: FileArg) -> None:
+    """双控目标 Targets: 行政区划代码, 年份, 指标, 目标值 (caps as quantities, reductions in
+    %), 基准年; all-or-nothing, refused for a locked year."""
+    from jieneng.services.targets import import_targets as run
+    from jieneng.services.users import command_line_user
+
+    result = run(_engine(), command_line_user(), file)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
+
+
 @import_app.command("quotas")
 @handles_errors
 def import_quotas(

@@ -95,6 +95,13 @@ MESSAGES: dict[str, MessageTemplate] = {
     "import.unknown_indicator": _e(
         "定额指标“{value}”未知，可用：{known}", "unknown quota indicator {value!r}; known: {known}"
     ),
+    "import.unknown_target_metric": _e(
+        "目标指标“{value}”未知，可用：{known}", "unknown target metric {value!r}; known: {known}"
+    ),
+    "import.bad_target_value": _e(
+        "目标值“{value}”无效：总量上限应 ≥ 0，下降率（%）应在 -100 到 100 之间",
+        "target {value!r} is invalid: a cap must be ≥ 0, a reduction (%) between -100 and 100",
+    ),
     "import.quota_levels": _e(
         "约束值 / 基准值 / 引导值 “{value}” 应满足 约束值 ≥ 基准值 ≥ 引导值",
         "constraint / benchmark / guide {value!r} must satisfy constraint ≥ benchmark ≥ guide",

@@ -7,7 +7,8 @@
   the projected year-end value with its range (:func:`jieneng.core.targets.project`):
   on track / at risk / over. Month figures are those of the overview (the same
   numbers as the pages and the API).
-- **Reductions** (intensities vs a base year): the change achieved so far against
+- **Reductions** (intensities vs a base year; a region without its own inherits the
+  nearest one above it, ``source`` ``inherited``): the change achieved so far against
   the required one: ``met`` when the intensity fell at least as much as required.
   With the year incomplete the figure is the year to date, against the same
   months of the base year.
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -25,7 +27,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.targets import project
 from jieneng.services import dashboard
 from jieneng.services.scope import scoped_filters
-from jieneng.services.targets import CAP_METRICS
+from jieneng.services.targets import CAP_METRICS, REDUCTION_METRICS
 from jieneng.services.users import User
 from jieneng.storage import regions
 from jieneng.storage import targets as store
@@ -88,7 +90,7 @@ def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree
             "year": row.year, "metric": row.metric,
             "metric_zh": names.get("name_zh", row.metric),
             "metric_en": names.get("name_en", row.metric), "kind": row.kind,
-            "value": row.value, "target_id": row.id, **detail}
+            "value": row.value, "target_id": row.id, "source": row.source, **detail}
 
 
 def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
@@ -102,10 +104,32 @@ def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
         codes = (tree.subtree(region_code) if subtree
                  else [region_code, *tree.children.get(region_code, ())])
         rows = store.list_targets(conn, year=year, region_codes=codes, institution_ids=[])
+        above = store.list_targets(conn, year=year, region_codes=tree.lineage(region_code),
+                                   institution_ids=[])
+    rows = rows + _inherited(rows, above, codes, tree)
     items = [_progress(engine, user, r, tree, as_of_month=as_of_month, factor_set=factor_set)
              for r in rows]
     return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
             "items": items}
+
+
+def _inherited(rows: list[store.TargetRow], above: list[store.TargetRow],
+               codes: list[str], tree: RegionTree) -> list[store.TargetRow]:
+    """Reduction targets a region without its own inherits from the nearest region
+    above it that has one (source ``inherited``, ``parent_id`` the inherited target)."""
+    known = {(r.region_code, r.metric): r for r in [*above, *rows]}
+    out: list[store.TargetRow] = []
+    for code in codes:
+        for metric in REDUCTION_METRICS:
+            if (code, metric) in known:
+                continue
+            for up in tree.lineage(code)[1:]:
+                parent = known.get((up, metric))
+                if parent is not None:
+                    out.append(replace(parent, region_code=code, source="inherited",
+                                       parent_id=parent.id))
+                    break
+    return out
 
 
 def assessment(engine: Engine, user: User, *, region_code: str, year: int,

@@ -28,13 +28,22 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import (
+    Conflict,
+    ImportRejected,
+    NotFound,
+    NotPermitted,
+    ValidationFailed,
+)
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import decompose as split
+from jieneng.ingest.reader import DEFAULT_MAX_BYTES
+from jieneng.ingest.targets import parse_targets
 from jieneng.services import audit, dashboard
 from jieneng.services.scope import scoped_filters
 from jieneng.services.users import Role, User
@@ -136,6 +145,35 @@ def set_target(engine: Engine, user: User, *, region_code: str, year: int, metri
                      before=None if old is None else _as_dict(old, tree),
                      after=_as_dict(new, tree))
         return _as_dict(new, tree)
+
+
+def import_targets(engine: Engine, user: User, path: Path, *,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Import a targets sheet (:mod:`jieneng.ingest.targets`), all-or-nothing: every
+    row error in zh + en, then every region checked as :func:`set_target` does
+    (writer, lock) before anything is written; audited as ``target.import``."""
+    parsed = parse_targets(path, max_bytes=max_bytes)
+    if parsed.errors:
+        raise ImportRejected(
+            f"文件 {path.name} 有 {len(parsed.errors)} 处错误，未导入任何目标",
+            f"{path.name} has {len(parsed.errors)} error(s); no target was imported",
+            parsed.errors)
+    rows = parsed.frame.to_dicts()
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for region_code in sorted({r["region_code"] for r in rows}):
+            tree = _check_writer(conn, user, region_code)
+        for row in rows:
+            kind, base = _validate(row["metric"], float(row["value"]), row["base_year"],
+                                   int(row["year"]))
+            _refuse_locked(conn, tree, row["region_code"], int(row["year"]))
+            store.put_target(conn, region_code=row["region_code"], institution_id=None,
+                             year=int(row["year"]), metric=row["metric"], kind=kind,
+                             value=float(row["value"]), base_year=base, source="import",
+                             parent_id=None, set_by=user.id, at=now)
+        audit.record(conn, user.actor, "target.import", "target", None,
+                     after={"file": path.name, "rows": len(rows)})
+    return {"file": path.name, "rows": len(rows)}
 
 
 def list_for(engine: Engine, user: User, *, region_code: str, year: int) -> dict[str, Any]:
