@@ -150,3 +150,27 @@ def test_command_line_imports(engine: Engine, db_url: str, tmp_path: Path,
                                    str(_file(tmp_path, "b.csv", BAD)), "--code", "X",
                                    "--title", "x", "--source", "x"])
     assert bad.exit_code == 1 and "约束值" in bad.output
+
+
+def test_the_quota_rule_as_a_target_method(engine: Engine, users: dict[str, User],
+                                          tmp_path: Path) -> None:
+    from jieneng.services import targets
+
+    admin, province = users["root"], users["zj"]
+    strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
+                                 code="TEST-1", title="演示", source="test")
+    quota_id = quotas.list_quotas(engine, strict["standard_id"])[0]["id"]
+    quotas.assign(engine, province, quota_id=quota_id, region_code="330000", category="024")
+    preview = targets.quota_method(engine, province, region_code="330000", year=2025)
+    [item] = preview["items"]           # the hospital, 46.1 kgce/人 in 2024 > 约束值 40
+    assert item["position"] == "above_constraint" and item["change"] == -0.04
+    assert item["target_value"] == pytest.approx(item["base_value"] * 0.96)
+    assert item["reduction"] == pytest.approx(0.04)
+    assert targets.institution_targets(engine, province, region_code="330000",
+                                       year=2025) == []          # a preview saves nothing
+    with pytest.raises(NotPermitted):
+        targets.quota_method(engine, users["vw"], region_code="330000", year=2025, save=True)
+    targets.quota_method(engine, province, region_code="330000", year=2025, save=True)
+    [saved] = targets.institution_targets(engine, province, region_code="330000", year=2025)
+    assert saved["institution_id"] == item["institution_id"]
+    assert saved["value"] == pytest.approx(0.04) and saved["metric"] == "energy_per_capita_kgce"

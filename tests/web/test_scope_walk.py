@@ -152,6 +152,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     # targets, alerts, quotas and the annual 通报 (web.routes.targets)
     "/targets": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/targets": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
+    "/api/v1/targets/institutions": (Sample(scoped_query={"region": "region"},
+                                            query={"year": "2025"}),),
     "/targets/assessment": (Sample(scoped_query={"region": "region"},
                                    query={"year": "2025"}),),
     "/api/v1/targets/assessment": (Sample(scoped_query={"region": "region"},

@@ -87,3 +87,16 @@ def test_alerts_quotas_and_the_annual_document(world: World) -> None:
     first_row = [c.text for c in tables[0].rows[1].cells]
     assert first_row[2] == format_number(overview["energy_tce"], 2)
     assert admin.get("/reports/annual.xlsx?region=450300&year=2025").status_code == 200
+
+
+def test_quota_method_form_and_twin(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    preview = admin.post("/targets/quota-method", data={
+        "csrf_token": token, "region_code": "450300", "year": "2026"})
+    assert preview.status_code == 200 and 'id="quota-plan"' in preview.text
+    twin = admin.post("/api/v1/targets/quota-method", json={
+        "region_code": "450300", "year": 2026}, headers={"X-CSRF-Token": token}).json()
+    assert twin["items"] == [] and twin["saved"] is False   # no quota assigned here
+    listed = admin.get("/api/v1/targets/institutions?region=450300&year=2026").json()
+    assert listed["items"] == []

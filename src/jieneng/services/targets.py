@@ -41,10 +41,11 @@ from jieneng.core.exceptions import (
     ValidationFailed,
 )
 from jieneng.core.regions import RegionTree
+from jieneng.core.targets import Quota, quota_target
 from jieneng.core.targets import decompose as split
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
-from jieneng.services import audit, dashboard
+from jieneng.services import audit, dashboard, quotas
 from jieneng.services.scope import scoped_filters
 from jieneng.services.users import Role, User
 from jieneng.storage import meta, regions
@@ -301,3 +302,67 @@ def reopen(engine: Engine, user: User, *, region_code: str, year: int) -> None:
         meta.delete_meta(conn, key)
         audit.record(conn, user.actor, "target.reopen", "region", f"{region_code}:{year}",
                      before={"locked": True}, after={"locked": False})
+
+
+# ---------------------------------------------------------------- the quota rule as a method
+
+
+def quota_method(engine: Engine, user: User, *, region_code: str, year: int,
+                 save: bool = False) -> dict[str, Any]:
+    """Institution targets for ``year`` by the rule of 《中央和国家机关能源资源消耗定额》
+    (:func:`jieneng.core.targets.quota_target`): each institution of the region with
+    an assigned quota is placed by its ``year − 1`` value — above the 约束值 −4 %,
+    between 基准值 and 约束值 −2 %, between 引导值 and 基准值 hold, below the 引导值 at most
+    +2 % and not above it. A preview unless ``save``; saving writes one reduction
+    target per institution and indicator (``institution_id`` set, source
+    ``decomposed``; a permitted rise is a negative reduction), audited as
+    ``target.quota_method``, refused in a locked year."""
+    positions = quotas.positions(engine, user, region_code=region_code, year=year - 1)
+    items: list[dict[str, Any]] = []
+    for p in positions["items"]:
+        if p["value"] is None or p["indicator"] not in REDUCTION_METRICS:
+            continue
+        level = Quota(p["constraint_value"], p["benchmark_value"], p["guide_value"])
+        rule = quota_target(float(p["value"]), level)
+        items.append({
+            "institution_id": p["institution_id"], "credit_code": p["credit_code"],
+            "name": p["name"], "region_code": p["region_code"], "indicator": p["indicator"],
+            "base_year": year - 1, "base_value": p["value"], "position": rule.position.value,
+            "change": rule.change, "target_value": rule.target,
+            # stored as a reduction against the base year (a rise is negative)
+            "reduction": (float(p["value"]) - rule.target) / float(p["value"])
+            if p["value"] else 0.0,
+        })
+    result = {"region": positions["region"], "year": year, "items": items, "saved": False}
+    if not save:
+        return result
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        tree = _tree(conn)
+        own = user.region_code if user.role in OFFICE_ROLES else None
+        for item in items:
+            region = item["region_code"]
+            if not user.is_admin and (own is None or region not in tree.subtree(own)):
+                raise NotPermitted(f"只有上级管理机构可为 {region} 的单位设定目标",
+                                   f"only a supervising office may set targets in {region}")
+            _refuse_locked(conn, tree, region, year)
+            store.put_target(conn, region_code=region, institution_id=item["institution_id"],
+                             year=year, metric=item["indicator"], kind="reduction",
+                             value=item["reduction"], base_year=year - 1,
+                             source="decomposed", parent_id=None, set_by=user.id, at=now)
+        audit.record(conn, user.actor, "target.quota_method", "target", f"{region_code}:{year}",
+                     after={"institutions": len({i["institution_id"] for i in items}),
+                            "targets": len(items)})
+    result["saved"] = True
+    return result
+
+
+def institution_targets(engine: Engine, user: User, *, region_code: str, year: int
+                        ) -> list[dict[str, Any]]:
+    """The institution-level targets of the region's subtree for a year (scope-checked)."""
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
+        tree = _tree(conn)
+        rows = [r for r in store.list_targets(conn, year=year, region_codes=filters.region_codes)
+                if r.institution_id is not None]
+    return [_as_dict(r, tree) for r in rows]

@@ -169,6 +169,27 @@ def lock_form(
     return _back(region_code, year)
 
 
+@pages.post("/targets/quota-method")
+def quota_method_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    save: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Preview (default) or save institution targets by the quota rule."""
+    try:
+        plan = targets.quota_method(engine, user, region_code=region_code, year=year,
+                                    save=bool(save))
+    except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
+        return _targets_page(request, engine, user, settings, region=region_code,
+                             year=str(year), error=error_message(request, err), status_code=422)
+    if save:
+        return _back(region_code, year)
+    data = targets_data(engine, user, settings, region=region_code, year=str(year))
+    return page(request, "pages/targets.html", {
+        "data": data, "metrics": METRICS, "preview": None, "error": None,
+        "names": {k: dashboard.FORMULAS[k] for k in METRICS}, "quota_plan": plan})
+
+
 @pages.get("/targets/assessment")
 def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
                     settings: SettingsDep, region: RegionQ = None, year: YearQ = None
@@ -283,6 +304,31 @@ def lock_api(body: LockIn, user: CurrentUser, engine: EngineDep) -> dict[str, An
     fn = targets.lock if body.locked else targets.reopen
     fn(engine, user, region_code=body.region_code, year=body.year)
     return {"region_code": body.region_code, "year": body.year, "locked": body.locked}
+
+
+class QuotaMethodIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    save: bool = False
+
+
+@api.post("/targets/quota-method")
+def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
+                     ) -> dict[str, Any]:
+    """Institution targets by the quota rule of 《中央和国家机关能源资源消耗定额》 (above the
+    约束值 −4 %, 基准值–约束值 −2 %, 引导值–基准值 hold, below the 引导值 ≤ +2 %): a preview
+    unless ``save``."""
+    return targets.quota_method(engine, user, region_code=body.region_code, year=body.year,
+                                save=body.save)
+
+
+@api.get("/targets/institutions")
+def institution_targets_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+                            year: YearQ = None) -> dict[str, Any]:
+    """The institution-level targets of the region's subtree for a year."""
+    code = region_for(engine, user, region)
+    return {"region_code": code, "items": targets.institution_targets(
+        engine, user, region_code=code, year=_year(year))}
 
 
 @api.get("/targets/assessment")
