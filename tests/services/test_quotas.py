@@ -174,3 +174,27 @@ def test_the_quota_rule_as_a_target_method(engine: Engine, users: dict[str, User
     [saved] = targets.institution_targets(engine, province, region_code="330000", year=2025)
     assert saved["institution_id"] == item["institution_id"]
     assert saved["value"] == pytest.approx(0.04) and saved["metric"] == "energy_per_capita_kgce"
+
+
+def test_quota_alert_for_an_institution(engine: Engine, db_url: str, users: dict[str, User],
+                                        tmp_path: Path) -> None:
+    from jieneng.services import alerts, progress
+    from tests.services.notify_world import settings_for
+
+    admin, province = users["root"], users["zj"]
+    strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
+                                 code="TEST-1", title="演示", source="test")
+    quota_id = quotas.list_quotas(engine, strict["standard_id"])[0]["id"]
+    quotas.assign(engine, province, quota_id=quota_id, region_code="330000", category="024")
+    [item] = progress.quota_progress(engine, province, region_code="330000", year=2024)
+    assert item["months"] == 1 and item["limit"] == 40.0
+    assert item["actual"] == pytest.approx(300_000 * 0.1229 / 800)   # 46.1 > 40: over
+    assert item["status"] == "over" and item["projected"] == pytest.approx(item["actual"] * 12)
+    result = alerts.evaluate(engine, settings_for(db_url), province, region_code="330000",
+                             year=2024, sleep=lambda _s: None)
+    assert len(result["opened"]) == 1
+    code = item["credit_code"]
+    [alert] = alerts.list_for(engine, province, region_code="330000", institution_code=code)
+    assert alert["level"] == "over" and alert["institution_id"] == item["institution_id"]
+    with pytest.raises(NotFound):   # 宁波 cannot see a 杭州 institution's alerts
+        alerts.list_for(engine, users["nb"], region_code="330200", institution_code=code)

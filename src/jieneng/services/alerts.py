@@ -1,9 +1,12 @@
-"""Early warning (超限额预警) on the caps of regions' targets.
+"""Early warning (超限额预警) on the caps of regions' targets and on the quotas of
+institutions.
 
 :func:`evaluate` runs after figures arrive (``jieneng alerts evaluate``, or a
 scheduler): for every cap target of the region's subtree and year it takes the
 progress (:mod:`jieneng.services.progress`: actual to date, pro-rated allowance
-from the region's own season, projected year end) and sets the level —
+from the region's own season, projected year end), and for every institution with
+an assigned energy quota its intensity to date against the 约束值 pro-rated by its
+own season (:func:`jieneng.services.progress.quota_progress`), and sets the level —
 
 - ``over`` (超限) when the actual to date exceeds the cap;
 - ``warning`` (预警) when the projected year end exceeds it;
@@ -33,11 +36,12 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit, notify, progress
 from jieneng.services.notify import Message, Sleep
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.services.targets import CAP_METRICS
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage import alerts as store
+from jieneng.storage import quotas as quota_store
 from jieneng.storage import regions
 from jieneng.storage import targets as target_store
 
@@ -48,8 +52,11 @@ LEVEL_LABELS: dict[str, tuple[str, str]] = {
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "energy_tce": ("能源消费总量", "total energy"), "water_m3": ("用水总量", "total water"),
     "co2_t": ("二氧化碳排放总量", "total CO₂"),
+    "energy_per_capita_kgce": ("人均综合能耗（定额约束值）", "energy per capita (quota)"),
+    "energy_per_area_kgce_m2": ("单位建筑面积能耗（定额约束值）", "energy per area (quota)"),
 }
-UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t"}
+UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t",
+         "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²"}
 
 
 def level_of(item: dict[str, Any], notice_share: float) -> str | None:
@@ -69,8 +76,9 @@ def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Me
     unit = UNITS[item["metric"]]
     projected = "—" if item["projected"] is None else f"{item['projected']:,.1f}"
     head = "【升级】" if escalated else ""
+    who = item.get("name") or item["region_name"]
     return Message(
-        title=f"{head}{zh}：{item['region_name']} {item['year']} 年{metric}",
+        title=f"{head}{zh}：{who} {item['year']} 年{metric}",
         body=(f"截至 {item['months']} 月实际 {item['actual']:,.1f} {unit}，"
               f"进度额度 {item['allowance']:,.1f} {unit}，预计全年 {projected} {unit}，"
               f"上限 {item['limit']:,.1f} {unit}。"),
@@ -79,8 +87,11 @@ def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Me
 
 
 def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: int,
-              region_code: str, message: Message, at: datetime, sleep: Sleep) -> None:
+              region_code: str, message: Message, at: datetime, sleep: Sleep,
+              institution_id: int | None = None) -> None:
     users = store.region_users(conn, [region_code])
+    if institution_id is not None:
+        users += store.institution_users(conn, institution_id)
     notify.notify_users(conn, users, kind="alert", message=message, at=at)
     store.add_event(conn, alert_id, at, "notified", channel="in-app",
                     detail=f"{len(users)} user(s)")
@@ -99,11 +110,19 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
     items = [i for i in progress.region_progress(
         engine, user, region_code=region_code, year=year, as_of_month=as_of_month,
         factor_set=settings.factor_set, subtree=True)["items"] if i["metric"] in CAP_METRICS]
+    for item in items:
+        item["subject"] = f"target:{item['target_id']}"
+    quota_items = progress.quota_progress(engine, user, region_code=region_code, year=year,
+                                          as_of_month=as_of_month,
+                                          factor_set=settings.factor_set)
+    for item in quota_items:
+        item["subject"] = f"quota:{item['quota_id']}:{item['institution_id']}"
+    items = [*items, *quota_items]
     changes: dict[str, list[Any]] = {"opened": [], "raised": [], "closed": [], "kept": []}
     with engine.begin() as conn:
         tree = notify.load_tree(conn)
         for item in items:
-            subject = f"target:{item['target_id']}"
+            subject = item["subject"]
             level = level_of(item, settings.alert_notice_share)
             current = store.open_alert(conn, subject, year)
             values = {"actual": item["actual"], "projected": item["projected"],
@@ -117,17 +136,17 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
             if current is None:
                 alert_id = store.insert_alert(
                     conn, subject=subject, region_code=item["region_code"],
-                    institution_id=None, year=year, level=level, state="open",
-                    opened_at=at, **values)
+                    institution_id=item.get("institution_id"), year=year, level=level,
+                    state="open", opened_at=at, **values)
                 store.add_event(conn, alert_id, at, "opened", detail=level)
                 _announce(conn, settings, tree, alert_id, item["region_code"],
-                          _message(item, level), at, sleep)
+                          _message(item, level), at, sleep, item.get("institution_id"))
                 changes["opened"].append(alert_id)
             elif LEVELS.index(level) > LEVELS.index(current.level):
                 store.update_alert(conn, current.id, level=level, state="open", **values)
                 store.add_event(conn, current.id, at, "raised", detail=level)
                 _announce(conn, settings, tree, current.id, item["region_code"],
-                          _message(item, level), at, sleep)
+                          _message(item, level), at, sleep, item.get("institution_id"))
                 changes["raised"].append(current.id)
             else:
                 store.update_alert(conn, current.id, level=level, **values)
@@ -158,7 +177,12 @@ def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: dateti
 
 
 def _metric(conn: Connection, subject: str) -> str:
-    target = target_store.get_target(conn, int(subject.split(":", 1)[1]))
+    kind, _, rest = subject.partition(":")
+    if kind == "quota":
+        quota_id = int(rest.split(":", 1)[0])
+        found = [q for q in quota_store.list_quotas(conn) if q["id"] == quota_id]
+        return str(found[0]["indicator"]) if found else "energy_per_capita_kgce"
+    target = target_store.get_target(conn, int(rest))
     return target.metric if target is not None else "energy_tce"
 
 
@@ -183,14 +207,19 @@ def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
 
 
 def list_for(engine: Engine, user: User, *, region_code: str, year: int | None = None,
-             include_closed: bool = False) -> list[dict[str, Any]]:
-    """The alerts of the region's subtree in the caller's scope, newest first."""
+             include_closed: bool = False, institution_code: str | None = None
+             ) -> list[dict[str, Any]]:
+    """The alerts of the region's subtree in the caller's scope, newest first; with
+    ``institution_code`` the history of one institution's (quota) alerts."""
     with engine.connect() as conn:
+        institution_id = None
+        if institution_code:
+            institution_id = visible_institution(conn, user.scope, institution_code).id
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         states = None if include_closed else list(store.OPEN_STATES)
         rows = store.list_alerts(conn, region_codes=filters.region_codes, year=year,
-                                 states=states)
+                                 states=states, institution_id=institution_id)
     for row in rows:
         row["region_name"] = tree.name(row["region_code"])
         row["level_zh"], row["level_en"] = LEVEL_LABELS[row["level"]]

@@ -834,6 +834,21 @@ def institution_intensities(
     return _cached(engine, key, compute)
 
 
+def intensity_coefficients(
+    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    default_factor_set: str | None = None,
+) -> dict[str, dict[str, float]]:
+    """The per-carrier coefficients behind the rankable intensities for the region's
+    factor set and year: ``energy`` (kgce per unit, every counted carrier) and
+    ``energy_area`` (the same without the carriers per-area figures leave out) —
+    those :func:`ranking` applies, from ``compute_indicators`` itself."""
+    with engine.connect() as conn:
+        ctx = _context(conn, scope, region_code=region_code)
+        fs = _factors(conn, ctx, default_factor_set)
+    c = _Coefficients.of(fs, year, ctx)
+    return {"energy": dict(c.energy), "energy_area": dict(c.energy_area)}
+
+
 def _rank_item(row: Mapping[str, Any], result: IndicatorResult, ctx: _Context, year: int,
                months: tuple[int, int] | None) -> dict[str, Any]:
     region = row["region_code"]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+import polars as pl
+from sqlalchemy import Column, Connection, Integer, func, literal, select, update
 
 from . import tables as t
+from .bulk import temp_table
+from .indicators import _in_values
+from .quality import read_frame
+
+_ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))
 
 OPEN_STATES = ("open", "acknowledged")
 
@@ -75,4 +81,47 @@ def region_users(conn: Connection, region_codes: Sequence[str]) -> list[int]:
     rows = conn.execute(select(u.c.id).where(
         u.c.region_code.in_(list(region_codes)), u.c.role.in_(["region", "region_admin"]),
         u.c.is_locked.is_(False)))
+    return [int(r.id) for r in rows]
+
+
+def month_energy(conn: Connection, institution_ids: Sequence[int], years: Sequence[int],
+                 coefficients: Mapping[str, Mapping[str, float]]) -> pl.DataFrame:
+    """Energy per institution and month for some years as a polars frame
+    ``institution_id, year, month`` and one column per coefficient set (Σ quantity ×
+    coefficient, in SQL), streamed (COPY on PostgreSQL)."""
+    cm = t.consumption_month
+    names = sorted(coefficients)
+    cols = []
+    for name in names:
+        total: Any = literal(0.0)
+        for carrier, k in coefficients[name].items():
+            total = total + func.coalesce(cm.c[t.quantity_column(carrier)], 0.0) * k
+        cols.append(total.label(name))
+    query = select(cm.c.institution_id, cm.c.year, cm.c.month, *cols).where(
+        _in_values(conn, cm.c.institution_id, list(institution_ids), _ids),
+        cm.c.year.in_(sorted(set(years))))
+    schema = {"institution_id": pl.Int64, "year": pl.Int64, "month": pl.Int64,
+              **{n: pl.Float64 for n in names}}
+    return read_frame(conn, query, schema)
+
+
+def profiles(conn: Connection, institution_ids: Sequence[int], year: int
+             ) -> dict[int, tuple[float | None, float | None]]:
+    """institution id → (用能人数, 建筑面积) of ``year``."""
+    p = t.institution_profile
+    if not institution_ids:
+        return {}
+    rows = conn.execute(select(p.c.institution_id, p.c.occupants, p.c.floor_area_m2).where(
+        _in_values(conn, p.c.institution_id, list(institution_ids), _ids), p.c.year == year))
+    return {int(r.institution_id): (None if r.occupants is None else float(r.occupants),
+                                    None if r.floor_area_m2 is None else float(r.floor_area_m2))
+            for r in rows}
+
+
+def institution_users(conn: Connection, institution_id: int) -> list[int]:
+    """The unlocked accounts pinned to an institution (its 统计员)."""
+    u = t.app_user
+    rows = conn.execute(select(u.c.id).where(u.c.institution_id == institution_id,
+                                             u.c.role == "institution",
+                                             u.c.is_locked.is_(False)))
     return [int(r.id) for r in rows]

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
@@ -33,6 +33,7 @@ from jieneng.web.pages.common import (
     API_ERRORS,
     RegionQ,
     YearQ,
+    blank,
     error_message,
     form_number,
     page,
@@ -71,10 +72,10 @@ def assessment_data(engine: Engine, user: User, settings: Settings, *, region: s
 
 
 def alerts_data(engine: Engine, user: User, *, region: str | None, year: str | None,
-                closed: bool = False) -> dict[str, Any]:
+                closed: bool = False, institution: str | None = None) -> dict[str, Any]:
     code = region_for(engine, user, region)
     items = alerts.list_for(engine, user, region_code=code, year=year_of(year),
-                            include_closed=closed)
+                            include_closed=closed, institution_code=blank(institution))
     for item in items:
         item["events"] = alerts.history(engine, user, int(item["id"]))["events"]
     return {"region_code": code, "items": items}
@@ -198,10 +199,16 @@ def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
     return page(request, "pages/targets_assessment.html", {"data": data})
 
 
+InstitutionQ = Annotated[str | None, Query(max_length=18,
+                                           description="统一社会信用代码 one institution")]
+
+
 @pages.get("/alerts")
 def alerts_page(request: Request, user: CurrentUser, engine: EngineDep,
-                region: RegionQ = None, year: YearQ = None) -> Response:
-    data = alerts_data(engine, user, region=region, year=year, closed=True)
+                region: RegionQ = None, year: YearQ = None,
+                institution: InstitutionQ = None) -> Response:
+    data = alerts_data(engine, user, region=region, year=year, closed=True,
+                       institution=institution)
     return page(request, "pages/alerts.html", {"data": data})
 
 
@@ -340,10 +347,13 @@ def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
 
 @api.get("/alerts")
 def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
-               year: YearQ = None, closed: bool = False) -> dict[str, Any]:
-    """Alerts of the region's subtree (open ones; ``closed`` for all), each with its
-    history of deliveries, escalation and acknowledgement."""
-    return alerts_data(engine, user, region=region, year=year, closed=closed)
+               year: YearQ = None, closed: bool = False, institution: InstitutionQ = None
+               ) -> dict[str, Any]:
+    """Alerts of the region's subtree (open ones; ``closed`` for all; ``institution``:
+    one institution's), each with its history of deliveries, escalation and
+    acknowledgement."""
+    return alerts_data(engine, user, region=region, year=year, closed=closed,
+                       institution=institution)
 
 
 @api.post("/alerts/{alert_id}/acknowledge")
