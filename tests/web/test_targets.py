@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from docx import Document
 
 from jieneng.core.rounding import format_number
@@ -100,3 +101,21 @@ def test_quota_method_form_and_twin(world: World) -> None:
     assert twin["items"] == [] and twin["saved"] is False   # no quota assigned here
     listed = admin.get("/api/v1/targets/institutions?region=450300&year=2026").json()
     assert listed["items"] == []
+
+
+def test_assessment_workbook_equals_its_twin(world: World) -> None:
+    import openpyxl
+
+    admin = world.login("admin")
+    token = csrf(admin)
+    admin.post("/targets", data={"csrf_token": token, "region_code": "450321", "year": "2025",
+                                 "metric": "energy_tce", "value": "100", "back": "450300"})
+    twin = admin.get("/api/v1/targets/assessment?region=450300&year=2025").json()
+    [row] = twin["rows"]
+    book = openpyxl.load_workbook(io.BytesIO(admin.get(
+        "/targets/assessment.xlsx?region=450300&year=2025").content))
+    sheet = book["目标考核"]
+    assert sheet.cell(2, 1).value == "450321"
+    # xlsxwriter stores 15 significant digits
+    assert sheet.cell(2, 6).value == pytest.approx(row["targets"][0]["actual"], rel=1e-14)
+    assert sheet.cell(2, 11).value == ("完成" if row["targets"][0]["met"] else "未完成")

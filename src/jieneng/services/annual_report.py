@@ -162,6 +162,28 @@ def _sheet(book: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[
             sheet.write(r, col, safe_cell(value))
 
 
+def _assessment_sheet_rows(assessment: dict[str, Any]) -> list[list[Any]]:
+    return [[row["region_code"], row["region_name"], t["metric"], t["kind"], t["value"],
+             t.get("actual"), t.get("projected"), t.get("achieved_change"),
+             t.get("required_change"), t.get("source"), "完成" if t["met"] else "未完成"]
+            for row in assessment["rows"] for t in row["targets"]]
+
+
+ASSESSMENT_HEADER = ["地区代码", "地区", "目标", "类型", "目标值", "实际", "预计全年", "实际降幅",
+                     "要求降幅", "来源", "结果"]
+
+
+def assessment_xlsx(assessment: dict[str, Any]) -> bytes:
+    """The year-end assessment (目标绩效考核) as a workbook, unrounded."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
+    _sheet(book, "目标考核", ASSESSMENT_HEADER, _assessment_sheet_rows(assessment))
+    book.close()
+    return out.getvalue()
+
+
 def annual_xlsx(data: dict[str, Any]) -> bytes:
     """Every table of the notification, unrounded, one sheet each."""
     import xlsxwriter
@@ -176,12 +198,7 @@ def annual_xlsx(data: dict[str, Any]) -> bytes:
             for g in ov["by_child_region"]])
     _sheet(book, "分类别", ["类别代码", "类别", *HEADLINE],
            [[g["code"], g["name"], *(g.get(k) for k in HEADLINE)] for g in ov["by_category"]])
-    _sheet(book, "目标完成", ["地区", "目标", "类型", "目标值", "实际", "预计全年", "实际降幅",
-                            "要求降幅", "结果"],
-           [[row["region_name"], t["metric"], t["kind"], t["value"], t.get("actual"),
-             t.get("projected"), t.get("achieved_change"), t.get("required_change"),
-             "完成" if t["met"] else "未完成"]
-            for row in data["assessment"]["rows"] for t in row["targets"]])
+    _sheet(book, "目标完成", ASSESSMENT_HEADER, _assessment_sheet_rows(data["assessment"]))
     _sheet(book, "同类排名", ["类别", "名次", "统一社会信用代码", "单位", RANK_INDICATOR],
            [[r["category"]["code"], i["rank"], i["credit_code"], i["name"], i["value"]]
             for r in data["rankings"] for i in r["items"]])

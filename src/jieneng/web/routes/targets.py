@@ -25,7 +25,12 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.services import alerts, dashboard, progress, quotas, targets
-from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.annual_report import (
+    annual_data,
+    annual_docx,
+    annual_xlsx,
+    assessment_xlsx,
+)
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
@@ -201,6 +206,15 @@ def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
 
 InstitutionQ = Annotated[str | None, Query(max_length=18,
                                            description="统一社会信用代码 one institution")]
+
+
+@pages.get("/targets/assessment.xlsx")
+def assessment_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                             region: RegionQ = None, year: YearQ = None) -> Response:
+    data = assessment_data(engine, user, settings, region=region, year=year)
+    name = f"{data['region']['code']}-{data['year']}"
+    return Response(assessment_xlsx(data), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"assessment-{name}.xlsx\""})
 
 
 @pages.get("/alerts")
