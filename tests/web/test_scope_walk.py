@@ -162,6 +162,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                                           query={"year": "2025"}),),
     "/alerts": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/alerts": (Sample(scoped_query={"region": "region"}, query={"closed": "true"}),),
+    "/api/v1/quotas": (Sample(),),
     "/quotas": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/quotas/positions": (Sample(scoped_query={"region": "region"},
                                         query={"year": "2025"}),),

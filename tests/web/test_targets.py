@@ -119,3 +119,35 @@ def test_assessment_workbook_equals_its_twin(world: World) -> None:
     # xlsxwriter stores 15 significant digits
     assert sheet.cell(2, 6).value == pytest.approx(row["targets"][0]["actual"], rel=1e-14)
     assert sheet.cell(2, 11).value == ("完成" if row["targets"][0]["met"] else "未完成")
+
+
+def test_sheets_and_quota_assignment_through_the_api(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    headers = {"X-CSRF-Token": token}
+    sheet = "行政区划代码,年份,指标,目标值\n450321,2026,能源消费总量,120\n".encode()
+    response = admin.post("/api/v1/targets/import", headers=headers,
+                          files={"file": ("targets.csv", sheet, "text/csv")})
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == 1
+    bad = admin.post("/api/v1/targets/import", headers=headers, files={
+        "file": ("t.csv", "行政区划代码,年份,指标,目标值\n450321,2026,能耗,1\n".encode(),
+                 "text/csv")})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "import_rejected"
+    table = ("指标,机构类型,气候区,约束值,基准值,引导值,单位\n"
+             "人均综合能耗,演示,,40,30,20,kgce/人\n").encode()
+    county = world.login("region")
+    refused = county.post("/api/v1/quotas/import", headers={"X-CSRF-Token": csrf(county)},
+                          data={"code": "T", "title": "t", "source": "s"},
+                          files={"file": ("q.csv", table, "text/csv")})
+    assert refused.status_code == 403
+    done = admin.post("/api/v1/quotas/import", headers=headers,
+                      data={"code": "T", "title": "t", "source": "s"},
+                      files={"file": ("q.csv", table, "text/csv")})
+    assert done.status_code == 200 and done.json()["inserted"] == 1
+    [quota] = admin.get("/api/v1/quotas").json()["items"]
+    assigned = admin.post("/api/v1/quotas/assign", headers=headers, json={
+        "quota_id": quota["id"], "region_code": "450300", "category": "021"})
+    assert assigned.status_code == 200
+    positions = admin.get("/api/v1/quotas/positions?region=450300&year=2025").json()
+    assert {i["quota_id"] for i in positions["items"]} == {quota["id"]}

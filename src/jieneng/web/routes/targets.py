@@ -14,13 +14,16 @@ calls, so the same numbers. Who may write is decided by the services
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
@@ -45,6 +48,7 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
+from jieneng.web.pages.imports import SizeChecked, read_upload
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
@@ -384,3 +388,68 @@ def quotas_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     """Each institution's position against its assigned quotas (below 引导值 …
     above 约束值), and the counts per position."""
     return quotas_data(engine, user, settings, region=region, year=year)
+
+
+# ---------------------------------------------------------------- sheets and quota assignment
+
+_UPLOAD: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary",
+                                "description": ".xlsx or .csv"},
+                       "code": {"type": "string"}, "title": {"type": "string"},
+                       "source": {"type": "string"}}}}}}}
+
+
+def _saved(name: str, content: bytes, run: Any) -> Any:
+    """Run ``run(path)`` on the upload written to a private temporary file."""
+    with tempfile.TemporaryDirectory(prefix="jieneng-upload-") as folder:
+        path = FilePath(folder) / (FilePath(name).name or "upload.csv")
+        path.write_bytes(content)
+        return run(path)
+
+
+@api.post("/targets/import", openapi_extra=_UPLOAD)
+async def import_targets_api(request: Request, _size: SizeChecked, user: CurrentUser,
+                             engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Import a targets sheet (行政区划代码, 年份, 指标, 目标值, 基准年), all or nothing."""
+    content, name, _fields = await read_upload(request, settings)
+    return dict(await run_in_threadpool(_saved, name, content, lambda path: (
+        targets.import_targets(engine, user, path, max_bytes=settings.max_upload_bytes))))
+
+
+@api.post("/quotas/import", openapi_extra=_UPLOAD)
+async def import_quotas_api(request: Request, _size: SizeChecked, user: CurrentUser,
+                            engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Import a quota standard's table (administrators), with form fields ``code``,
+    ``title`` and ``source`` naming the standard."""
+    content, name, fields = await read_upload(request, settings)
+    for key in ("code", "title", "source"):
+        if not fields.get(key, "").strip():
+            raise ValidationFailed(f"缺少“{key}”", f"{key} is required", field=key)
+    return dict(await run_in_threadpool(_saved, name, content, lambda path: (
+        quotas.import_table(engine, user, path, code=fields["code"][:40],
+                            title=fields["title"][:200], source=fields["source"][:500],
+                            max_bytes=settings.max_upload_bytes))))
+
+
+class AssignIn(BaseModel):
+    quota_id: int = Field(ge=1, le=2_147_483_647)
+    region_code: str = Field(pattern=r"^\d{6}$")
+    category: str = Field(min_length=2, max_length=3)
+    remove: bool = False
+
+
+@api.post("/quotas/assign")
+def assign_quota_api(body: AssignIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Assign (or ``remove``) a quota for a category in a region's subtree (管理机构)."""
+    quotas.assign(engine, user, quota_id=body.quota_id, region_code=body.region_code,
+                  category=body.category, remove=body.remove)
+    return {"quota_id": body.quota_id, "region_code": body.region_code,
+            "category": body.category, "assigned": not body.remove}
+
+
+@api.get("/quotas")
+def quota_list_api(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """The quota rows of every imported standard."""
+    return {"items": quotas.list_quotas(engine)}
