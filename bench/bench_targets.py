@@ -5,9 +5,11 @@
 On 湖南 430000 (50,000 institutions, 2022–2024): energy caps for 2024 set at the
 province and decomposed to its 14 cities and each city's counties (127 caps), then
 (1) ``alerts.evaluate`` over the whole province as of June — every cap's pace,
-projection and alert (result cache cleared first: everything is computed);
+projection and alert, and a (fictional) energy quota assigned to every 国家机关 and
+事业单位 of the province, each institution's intensity pace against it (result cache
+cleared first: everything is computed);
 (2) the annual 通报 of the province for 2024 (data, .docx with charts, .xlsx).
-Targets, alerts and their events created here are deleted at the end.
+Targets, the bench quota, alerts and their events created here are deleted at the end.
 Prints JSON with the timings.
 """
 
@@ -15,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
 
-from jieneng.services import alerts, result_cache, targets
+from jieneng.services import alerts, quotas, result_cache, targets
 from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
 from jieneng.services.database import open_database
 from jieneng.services.users import command_line_user
@@ -30,11 +34,20 @@ from jieneng.storage import tables as t
 PROVINCE, YEAR = "430000", 2024
 
 
+BENCH_QUOTA = """指标,机构类型,气候区,约束值,基准值,引导值,单位
+人均综合能耗,bench,,600,450,300,kgce/人
+单位建筑面积能耗,bench,,20,15,10,kgce/m²
+"""
+
+
 def _clean(engine: Any) -> None:
     with engine.begin() as conn:
         conn.execute(delete(t.alert_event))
         conn.execute(delete(t.alert))
         conn.execute(delete(t.target).where(t.target.c.year == YEAR))
+        conn.execute(delete(t.quota_assignment))
+        conn.execute(delete(t.quota))
+        conn.execute(delete(t.quota_standard).where(t.quota_standard.c.code == "BENCH"))
 
 
 def main() -> None:
@@ -56,12 +69,21 @@ def main() -> None:
             targets.decompose(engine, user, region_code=city["code"], year=YEAR,
                               metric="energy_tce")
         out["set_and_decompose_s"] = round(time.perf_counter() - t0, 2)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bench-quota.csv"
+            path.write_text(BENCH_QUOTA, encoding="utf-8")
+            std = quotas.import_table(engine, user, path, code="BENCH", title="bench quota",
+                                      source="fictional, for the benchmark")
+        for q in quotas.list_quotas(engine, std["standard_id"]):
+            for category in ("01", "02"):   # 国家机关 and every 事业单位: ~45,000 institutions
+                quotas.assign(engine, user, quota_id=int(q["id"]), region_code=PROVINCE,
+                              category=category)
         result_cache.clear(engine)
         t0 = time.perf_counter()
         result = alerts.evaluate(engine, settings, user, region_code=PROVINCE, year=YEAR,
                                  as_of_month=6, sleep=lambda _s: None)
         out["evaluate_s"] = round(time.perf_counter() - t0, 2)
-        out["evaluated"] = result["evaluated"]
+        out["evaluated"] = result["evaluated"]  # caps + institution quotas
         out["alerts_opened"] = len(result["opened"])
         result_cache.clear(engine)
         t0 = time.perf_counter()

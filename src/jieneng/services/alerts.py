@@ -41,6 +41,7 @@ from jieneng.services.targets import CAP_METRICS
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage import alerts as store
+from jieneng.storage import notify as notify_store
 from jieneng.storage import quotas as quota_store
 from jieneng.storage import regions
 from jieneng.storage import targets as target_store
@@ -118,41 +119,114 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
     for item in quota_items:
         item["subject"] = f"quota:{item['quota_id']}:{item['institution_id']}"
     items = [*items, *quota_items]
-    changes: dict[str, list[Any]] = {"opened": [], "raised": [], "closed": [], "kept": []}
     with engine.begin() as conn:
         tree = notify.load_tree(conn)
-        for item in items:
-            subject = item["subject"]
-            level = level_of(item, settings.alert_notice_share)
-            current = store.open_alert(conn, subject, year)
-            values = {"actual": item["actual"], "projected": item["projected"],
-                      "limit_value": item["limit"]}
-            if level is None:
-                if current is not None:
-                    store.update_alert(conn, current.id, state="closed", closed_at=at, **values)
-                    store.add_event(conn, current.id, at, "closed")
-                    changes["closed"].append(current.id)
-                continue
-            if current is None:
-                alert_id = store.insert_alert(
-                    conn, subject=subject, region_code=item["region_code"],
-                    institution_id=item.get("institution_id"), year=year, level=level,
-                    state="open", opened_at=at, **values)
-                store.add_event(conn, alert_id, at, "opened", detail=level)
-                _announce(conn, settings, tree, alert_id, item["region_code"],
-                          _message(item, level), at, sleep, item.get("institution_id"))
-                changes["opened"].append(alert_id)
-            elif LEVELS.index(level) > LEVELS.index(current.level):
-                store.update_alert(conn, current.id, level=level, state="open", **values)
-                store.add_event(conn, current.id, at, "raised", detail=level)
-                _announce(conn, settings, tree, current.id, item["region_code"],
-                          _message(item, level), at, sleep, item.get("institution_id"))
-                changes["raised"].append(current.id)
-            else:
-                store.update_alert(conn, current.id, level=level, **values)
-                changes["kept"].append(current.id)
+        changes, announce = _apply(conn, items, year, at, settings.alert_notice_share)
+        _announce_all(conn, settings, tree, announce, at, sleep)
         changes["escalated"] = _escalate(conn, settings, tree, at, sleep)
     return {"region": region_code, "year": year, "evaluated": len(items), **changes}
+
+
+def _apply(conn: Connection, items: list[dict[str, Any]], year: int, at: datetime,
+           notice_share: float) -> tuple[dict[str, list[Any]], list[tuple[int, dict[str, Any],
+                                                                          str]]]:
+    """Decide every item against the open alerts (read in one query) and write the
+    changes in bulk; returns the changes and the (alert id, item, level) to announce."""
+    current = store.open_alerts(conn, year)
+    changes: dict[str, list[Any]] = {"opened": [], "raised": [], "closed": [], "kept": []}
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    announce: list[tuple[int, dict[str, Any], str]] = []
+    new: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+    for item in items:
+        level = level_of(item, notice_share)
+        row = current.get(item["subject"])
+        values = {"actual": item["actual"], "projected": item["projected"],
+                  "limit_value": item["limit"]}
+        if level is None:
+            if row is not None:
+                updates.append({"id": row.id, "state": "closed", "closed_at": at, **values})
+                events.append({"alert_id": row.id, "at": at, "event": "closed"})
+                changes["closed"].append(row.id)
+        elif row is None:
+            new.append(({"subject": item["subject"], "region_code": item["region_code"],
+                         "institution_id": item.get("institution_id"), "year": year,
+                         "level": level, "state": "open", "opened_at": at, **values},
+                        item, level))
+        elif LEVELS.index(level) > LEVELS.index(row.level):
+            updates.append({"id": row.id, "level": level, "state": "open", **values})
+            events.append({"alert_id": row.id, "at": at, "event": "raised", "detail": level})
+            announce.append((row.id, item, level))
+            changes["raised"].append(row.id)
+        else:
+            updates.append({"id": row.id, "level": level, **values})
+            changes["kept"].append(row.id)
+    ids = store.insert_alerts(conn, [r for r, _, _ in new], year=year, opened_at=at)
+    for values_row, item, level in new:
+        alert_id = ids[values_row["subject"]]
+        events.append({"alert_id": alert_id, "at": at, "event": "opened", "detail": level})
+        announce.append((alert_id, item, level))
+        changes["opened"].append(alert_id)
+    store.update_alerts(conn, updates)
+    store.add_events(conn, events)
+    return changes, announce
+
+
+def _announce_all(conn: Connection, settings: Settings, tree: RegionTree,
+                  announce: list[tuple[int, dict[str, Any], str]], at: datetime,
+                  sleep: Sleep) -> None:
+    """A region's caps one message each; the institutions' quota alerts of a region as
+    one digest per channel (a group robot is not sent thousands of messages), and
+    in-app to each institution's accounts and the region's — all in bulk."""
+    regional = [(a, i, lvl) for a, i, lvl in announce if i.get("institution_id") is None]
+    for alert_id, item, level in regional:
+        _announce(conn, settings, tree, alert_id, item["region_code"], _message(item, level),
+                  at, sleep)
+    per_institution = [(a, i, lvl) for a, i, lvl in announce if i.get("institution_id")]
+    if not per_institution:
+        return
+    inst_users = store.institutions_users(conn, [i["institution_id"]
+                                                 for _, i, _ in per_institution])
+    by_region: dict[str, list[tuple[int, dict[str, Any], str]]] = {}
+    for entry in per_institution:
+        by_region.setdefault(entry[1]["region_code"], []).append(entry)
+    events: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for region, entries in sorted(by_region.items()):
+        region_users = store.region_users(conn, [region])
+        for alert_id, item, level in entries:
+            users = region_users + inst_users.get(int(item["institution_id"]), [])
+            message = _message(item, level)
+            notes += [{"user_id": uid, "kind": "alert", "title": message.title[:200],
+                       "body": message.body, "link": message.link, "created_at": at}
+                      for uid in users]
+            events.append({"alert_id": alert_id, "at": at, "event": "notified",
+                           "channel": "in-app", "detail": f"{len(users)} user(s)"})
+        digest = _digest(tree.name(region), entries)
+        for delivery in notify.deliver_all(notify.channels_for_region(conn, region, tree=tree),
+                                           digest, settings, sleep=sleep):
+            events += [{"alert_id": alert_id, "at": at, "event": delivery.status,
+                        "channel": delivery.channel, "detail": delivery.error}
+                       for alert_id, _, _ in entries]
+    notify_store.insert_notifications(conn, notes)
+    store.add_events(conn, events)
+
+
+#: Institutions named in a digest before "… and N more".
+DIGEST_NAMES = 30
+
+
+def _digest(region_name: str, entries: list[tuple[int, dict[str, Any], str]]) -> Message:
+    counts = {lvl: sum(1 for _, _, x in entries if x == lvl) for lvl in LEVELS}
+    head = "、".join(f"{LEVEL_LABELS[lvl][0]} {n} 家" for lvl, n in counts.items() if n)
+    lines = [f"{i['name']}：{METRIC_LABELS[i['metric']][0]} {i['actual']:,.1f} "
+             f"（约束值 {i['limit']:,.1f}，{LEVEL_LABELS[lvl][0]}）"
+             for _, i, lvl in entries[:DIGEST_NAMES]]
+    if len(entries) > DIGEST_NAMES:
+        lines.append(f"…… 另有 {len(entries) - DIGEST_NAMES} 家")
+    year = entries[0][1]["year"]
+    return Message(title=f"定额预警：{region_name} {year} 年 {head}", body="\n".join(lines),
+                   link=f"/alerts?region={entries[0][1]['region_code']}&year={year}")
 
 
 def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: datetime,

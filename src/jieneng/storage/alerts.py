@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, Connection, Integer, func, literal, select, update
+from sqlalchemy import Column, Connection, Integer, bindparam, func, literal, select, update
 
 from . import tables as t
 from .bulk import temp_table
@@ -24,11 +24,6 @@ def open_alert(conn: Connection, subject: str, year: int) -> Any | None:
     a = t.alert
     return conn.execute(select(a).where(a.c.subject == subject, a.c.year == year,
                                         a.c.state.in_(OPEN_STATES))).first()
-
-
-def insert_alert(conn: Connection, **values: Any) -> int:
-    result = conn.execute(t.alert.insert().values(**values).returning(t.alert.c.id))
-    return int(result.scalar_one())
 
 
 def update_alert(conn: Connection, alert_id: int, **values: Any) -> None:
@@ -125,3 +120,57 @@ def institution_users(conn: Connection, institution_id: int) -> list[int]:
                                              u.c.role == "institution",
                                              u.c.is_locked.is_(False)))
     return [int(r.id) for r in rows]
+
+
+def open_alerts(conn: Connection, year: int) -> dict[str, Any]:
+    """subject → the open (or acknowledged) alert of ``year`` (one query)."""
+    a = t.alert
+    rows = conn.execute(select(a).where(a.c.year == year, a.c.state.in_(OPEN_STATES)))
+    return {str(r.subject): r for r in rows}
+
+
+def update_alerts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Update many alerts (each dict: ``id`` and the same other keys), one
+    ``executemany`` per shape of values."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    a = t.alert
+    for keys, group in shapes.items():
+        stmt = update(a).where(a.c.id == bindparam("_id")).values(
+            {k: bindparam(k) for k in keys})
+        conn.execute(stmt, [{"_id": r["id"], **{k: r[k] for k in keys}} for r in group])
+
+
+def add_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Append many events (``alert_id, at, event, channel, detail``)."""
+    if rows:
+        conn.execute(t.alert_event.insert(), [
+            {"channel": None, "detail": None, **r} for r in rows])
+
+
+def institutions_users(conn: Connection, institution_ids: Sequence[int]) -> dict[int, list[int]]:
+    """institution id → its unlocked institution accounts (one query)."""
+    u = t.app_user
+    if not institution_ids:
+        return {}
+    out: dict[int, list[int]] = {}
+    rows = conn.execute(select(u.c.institution_id, u.c.id).where(
+        _in_values(conn, u.c.institution_id, list(institution_ids), _ids),
+        u.c.role == "institution", u.c.is_locked.is_(False)))
+    for inst, uid in rows:
+        out.setdefault(int(inst), []).append(int(uid))
+    return out
+
+
+def insert_alerts(conn: Connection, rows: Sequence[dict[str, Any]], *, year: int,
+                  opened_at: datetime) -> dict[str, int]:
+    """Insert many new alerts (one ``executemany``); subject → id of those opened at
+    ``opened_at`` (the run's own timestamp)."""
+    if not rows:
+        return {}
+    a = t.alert
+    conn.execute(a.insert(), list(rows))
+    found = conn.execute(select(a.c.subject, a.c.id).where(
+        a.c.year == year, a.c.opened_at == opened_at, a.c.state == "open"))
+    return {str(subject): int(alert_id) for subject, alert_id in found}
