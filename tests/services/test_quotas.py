@@ -198,3 +198,32 @@ def test_quota_alert_for_an_institution(engine: Engine, db_url: str, users: dict
     assert alert["level"] == "over" and alert["institution_id"] == item["institution_id"]
     with pytest.raises(NotFound):   # 宁波 cannot see a 杭州 institution's alerts
         alerts.list_for(engine, users["nb"], region_code="330200", institution_code=code)
+
+
+def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
+                                            users: dict[str, User], tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from jieneng.services import alerts, notify
+    from tests.services.notify_world import RobotServer, settings_for
+
+    admin, province = users["root"], users["zj"]
+    strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
+                                 code="TEST-1", title="演示", source="test")
+    quota_id = quotas.list_quotas(engine, strict["standard_id"])[0]["id"]
+    quotas.assign(engine, province, quota_id=quota_id, region_code="330000", category="024")
+    with RobotServer() as robot:
+        notify.create_channel(engine, actor=Actor.cli(), region_code="330100",
+                              kind="wecom", target=robot.url("/wecom/city"))
+        settings = settings_for(db_url)
+        alerts.evaluate(engine, settings, province, region_code="330000", year=2024,
+                        sleep=lambda _s: None)
+        later = datetime.now(UTC) + timedelta(hours=49)
+        out = alerts.evaluate(engine, settings, province, region_code="330000", year=2024,
+                              now=later, sleep=lambda _s: None)
+        assert len(out["escalated"]) == 1
+        # the city's channel (inherited by 西湖区): one digest when opened, one escalated
+        opened, escalated = robot.bodies("/wecom/city")
+        assert "定额预警" in opened["text"]["content"]
+        assert escalated["text"]["content"].startswith("【升级】定额预警")
+        assert "西湖区人民医院" in escalated["text"]["content"]

@@ -41,9 +41,9 @@ from jieneng.services.targets import CAP_METRICS
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage import alerts as store
+from jieneng.storage import institutions, regions
 from jieneng.storage import notify as notify_store
 from jieneng.storage import quotas as quota_store
-from jieneng.storage import regions
 from jieneng.storage import targets as target_store
 
 LEVELS: tuple[str, ...] = ("notice", "warning", "over")
@@ -88,11 +88,8 @@ def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Me
 
 
 def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: int,
-              region_code: str, message: Message, at: datetime, sleep: Sleep,
-              institution_id: int | None = None) -> None:
+              region_code: str, message: Message, at: datetime, sleep: Sleep) -> None:
     users = store.region_users(conn, [region_code])
-    if institution_id is not None:
-        users += store.institution_users(conn, institution_id)
     notify.notify_users(conn, users, kind="alert", message=message, at=at)
     store.add_event(conn, alert_id, at, "notified", channel="in-app",
                     detail=f"{len(users)} user(s)")
@@ -216,7 +213,8 @@ def _announce_all(conn: Connection, settings: Settings, tree: RegionTree,
 DIGEST_NAMES = 30
 
 
-def _digest(region_name: str, entries: list[tuple[int, dict[str, Any], str]]) -> Message:
+def _digest(region_name: str, entries: list[tuple[int, dict[str, Any], str]], *,
+            escalated: bool = False) -> Message:
     counts = {lvl: sum(1 for _, _, x in entries if x == lvl) for lvl in LEVELS}
     head = "、".join(f"{LEVEL_LABELS[lvl][0]} {n} 家" for lvl, n in counts.items() if n)
     lines = [f"{i['name']}：{METRIC_LABELS[i['metric']][0]} {i['actual']:,.1f} "
@@ -225,28 +223,53 @@ def _digest(region_name: str, entries: list[tuple[int, dict[str, Any], str]]) ->
     if len(entries) > DIGEST_NAMES:
         lines.append(f"…… 另有 {len(entries) - DIGEST_NAMES} 家")
     year = entries[0][1]["year"]
-    return Message(title=f"定额预警：{region_name} {year} 年 {head}", body="\n".join(lines),
+    mark = "【升级】" if escalated else ""
+    return Message(title=f"{mark}定额预警：{region_name} {year} 年 {head}", body="\n".join(lines),
                    link=f"/alerts?region={entries[0][1]['region_code']}&year={year}")
 
 
 def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: datetime,
               sleep: Sleep) -> list[int]:
+    """Alerts open and unacknowledged since ``alert_escalate_hours``: once to the level
+    above — a region's caps one message each, institutions' alerts as one digest per
+    channel of the parent region (in-app to its accounts for each alert)."""
     out: list[int] = []
     before = at - timedelta(hours=settings.alert_escalate_hours)
-    for row in store.due_for_escalation(conn, before):
+    rows = store.due_for_escalation(conn, before)
+    store.update_alerts(conn, [{"id": r.id, "escalated_at": at} for r in rows])
+    digests: dict[str, list[tuple[int, dict[str, Any], str]]] = {}
+    for row in rows:
         parent = tree.by_code[row.region_code].parent_code if row.region_code in tree else None
-        store.update_alert(conn, row.id, escalated_at=at)
         if parent is None:
             store.add_event(conn, row.id, at, "escalated", detail="no level above")
             continue
         item = {"region_code": row.region_code, "region_name": tree.name(row.region_code),
                 "year": row.year, "metric": _metric(conn, row.subject), "months": "—",
                 "actual": row.actual or 0.0, "allowance": 0.0, "projected": row.projected,
-                "limit": row.limit_value or 0.0}
+                "limit": row.limit_value or 0.0, "institution_id": row.institution_id,
+                "name": None}
         store.add_event(conn, row.id, at, "escalated", detail=parent)
-        _announce(conn, settings, tree, row.id, parent,
-                  _message(item, row.level, escalated=True), at, sleep)
         out.append(int(row.id))
+        if row.institution_id is None:
+            _announce(conn, settings, tree, row.id, parent,
+                      _message(item, row.level, escalated=True), at, sleep)
+        else:
+            found = institutions.get_institution_by_id(conn, int(row.institution_id))
+            item["name"] = found.name if found else str(row.institution_id)
+            digests.setdefault(parent, []).append((int(row.id), item, str(row.level)))
+    for parent, entries in digests.items():
+        users = store.region_users(conn, [parent])
+        notify_store.insert_notifications(conn, [
+            {"user_id": uid, "kind": "alert", "title": m.title[:200], "body": m.body,
+             "link": m.link, "created_at": at}
+            for _, item, level in entries
+            for m in [_message(item, level, escalated=True)] for uid in users])
+        digest = _digest(tree.name(parent), entries, escalated=True)
+        for delivery in notify.deliver_all(notify.channels_for_region(conn, parent, tree=tree),
+                                           digest, settings, sleep=sleep):
+            store.add_events(conn, [{"alert_id": a, "at": at, "event": delivery.status,
+                                     "channel": delivery.channel, "detail": delivery.error}
+                                    for a, _, _ in entries])
     return out
 
 

@@ -19,13 +19,6 @@ _ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))
 OPEN_STATES = ("open", "acknowledged")
 
 
-def open_alert(conn: Connection, subject: str, year: int) -> Any | None:
-    """The open (or acknowledged, not closed) alert of a subject and year."""
-    a = t.alert
-    return conn.execute(select(a).where(a.c.subject == subject, a.c.year == year,
-                                        a.c.state.in_(OPEN_STATES))).first()
-
-
 def update_alert(conn: Connection, alert_id: int, **values: Any) -> None:
     conn.execute(update(t.alert).where(t.alert.c.id == alert_id).values(**values))
 
@@ -111,15 +104,6 @@ def profiles(conn: Connection, institution_ids: Sequence[int], year: int
     return {int(r.institution_id): (None if r.occupants is None else float(r.occupants),
                                     None if r.floor_area_m2 is None else float(r.floor_area_m2))
             for r in rows}
-
-
-def institution_users(conn: Connection, institution_id: int) -> list[int]:
-    """The unlocked accounts pinned to an institution (its 统计员)."""
-    u = t.app_user
-    rows = conn.execute(select(u.c.id).where(u.c.institution_id == institution_id,
-                                             u.c.role == "institution",
-                                             u.c.is_locked.is_(False)))
-    return [int(r.id) for r in rows]
 
 
 def open_alerts(conn: Connection, year: int) -> dict[str, Any]:
