@@ -227,3 +227,31 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
         assert "定额预警" in opened["text"]["content"]
         assert escalated["text"]["content"].startswith("【升级】定额预警")
         assert "西湖区人民医院" in escalated["text"]["content"]
+
+
+def test_progress_of_institution_targets(engine: Engine, users: dict[str, User],
+                                         tmp_path: Path) -> None:
+    import polars as pl
+
+    from jieneng.services import progress, targets
+    from jieneng.storage.institutions import upsert_profiles
+
+    admin, province = users["root"], users["zj"]
+    with engine.connect() as conn:
+        hospital = conn.execute(select(t.institution.c.id).where(
+            t.institution.c.category == "024")).scalar_one()
+    with engine.begin() as conn:
+        write_consumption(conn, figures([(hospital, 2023, 1, "electricity", 400_000.0, None)]),
+                          source="manual", import_id=None)
+        upsert_profiles(conn, pl.DataFrame({"institution_id": [hospital], "year": [2023],
+                                            "occupants": [800]}), import_id=None)
+    strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
+                                 code="TEST-1", title="演示", source="test")
+    quota_id = quotas.list_quotas(engine, strict["standard_id"])[0]["id"]
+    quotas.assign(engine, province, quota_id=quota_id, region_code="330000", category="024")
+    targets.quota_method(engine, province, region_code="330000", year=2024, save=True)
+    [item] = progress.institution_target_progress(engine, province, region_code="330000",
+                                                  year=2024)
+    assert item["required_change"] == pytest.approx(-0.04)
+    assert item["achieved_change"] == pytest.approx(300_000 / 400_000 - 1)   # −25 %
+    assert item["status"] == "on_track" and item["months"] == 1

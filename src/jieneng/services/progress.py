@@ -245,3 +245,54 @@ def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
                 "limit": limit, "actual": actual, "allowance": limit * r["share"],
                 "projected": projected, "status": status})
     return out
+
+
+def institution_target_progress(engine: Engine, user: User, *, region_code: str, year: int,
+                                as_of_month: int | None = None,
+                                factor_set: str | None = None) -> list[dict[str, Any]]:
+    """The institution-level reduction targets of the region's subtree (e.g. from the
+    quota rule) with the change achieved: the intensity of the year's months to date
+    against the same months of the base year, per institution — vectorised (polars
+    over the month roll-ups of those institutions); ``met`` when it fell at least as
+    much as required."""
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
+        tree = RegionTree(regions.load_regions(conn))
+        rows = [r for r in store.list_targets(conn, year=year, region_codes=filters.region_codes)
+                if r.institution_id is not None and r.metric in QUOTA_PACE]
+    if not rows:
+        return []
+    ids = sorted({int(r.institution_id) for r in rows if r.institution_id is not None})
+    bases = sorted({r.base_year or year - 1 for r in rows})
+    coefficients = dashboard.intensity_coefficients(
+        engine, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
+    with engine.connect() as conn:
+        months = alert_store.month_energy(conn, ids, [*bases, year], coefficients)
+        denominators = {y: alert_store.profiles(conn, ids, y) for y in [*bases, year]}
+    now = months.filter(pl.col("year") == year)
+    k = as_of_month or (int(now["month"].max()) if now.height else 0)  # type: ignore[arg-type]
+    if k == 0:
+        return []
+    sums = months.filter(pl.col("month") <= k).group_by("institution_id", "year").agg(
+        pl.col("energy").sum(), pl.col("energy_area").sum())
+    by_key = {(r["institution_id"], r["year"]): r for r in sums.to_dicts()}
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        column, which = QUOTA_PACE[r.metric]
+        base_year = r.base_year or year - 1
+        iid = int(r.institution_id or 0)
+        now_sum, base_sum = by_key.get((iid, year)), by_key.get((iid, base_year))
+        now_d = denominators[year].get(iid, (None, None))[which]
+        base_d = denominators[base_year].get(iid, (None, None))[which]
+        value = now_sum[column] / now_d if now_sum and now_d else None
+        before = base_sum[column] / base_d if base_sum and base_d else None
+        achieved = (value - before) / before if value is not None and before else None
+        met = achieved is not None and achieved <= -r.value
+        out.append({"target_id": r.id, "institution_id": iid, "region_code": r.region_code,
+                    "region_name": tree.name(r.region_code), "year": year, "metric": r.metric,
+                    "months": k, "value": r.value, "base_year": base_year,
+                    "indicator_value": value, "base_value": before, "achieved_change": achieved,
+                    "required_change": -r.value,
+                    "status": ("met" if met else "not_met") if k == 12
+                    else ("on_track" if met else "at_risk")})
+    return out

@@ -350,10 +350,13 @@ def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
 @api.get("/targets/institutions")
 def institution_targets_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
                             year: YearQ = None) -> dict[str, Any]:
-    """The institution-level targets of the region's subtree for a year."""
-    code = region_for(engine, user, region)
+    """The institution-level targets of the region's subtree for a year, and their
+    progress (change achieved so far against the same months of the base year)."""
+    code, y = region_for(engine, user, region), _year(year)
     return {"region_code": code, "items": targets.institution_targets(
-        engine, user, region_code=code, year=_year(year))}
+        engine, user, region_code=code, year=y),
+            "progress": progress.institution_target_progress(engine, user, region_code=code,
+                                                             year=y)}
 
 
 @api.get("/targets/assessment")
