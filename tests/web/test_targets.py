@@ -151,3 +151,18 @@ def test_sheets_and_quota_assignment_through_the_api(world: World) -> None:
     assert assigned.status_code == 200
     positions = admin.get("/api/v1/quotas/positions?region=450300&year=2025").json()
     assert {i["quota_id"] for i in positions["items"]} == {quota["id"]}
+
+
+def test_assessment_sorts_unmet_first(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    for region, value in (("450302", "1000000"), ("450321", "0.001")):   # met / not met
+        admin.post("/targets", data={"csrf_token": token, "region_code": region,
+                                     "year": "2025", "metric": "energy_tce", "value": value,
+                                     "back": "450300"})
+    by_code = admin.get("/api/v1/targets/assessment?region=450300&year=2025").json()["rows"]
+    assert [r["region_code"] for r in by_code] == ["450302", "450321"]
+    unmet = admin.get("/api/v1/targets/assessment?region=450300&year=2025&sort=unmet").json()
+    assert [r["all_met"] for r in unmet["rows"]] == [False, True]
+    assert admin.get("/targets/assessment?region=450300&year=2025&sort=met").status_code == 200
+    assert admin.get("/api/v1/targets/assessment?sort=sideways").status_code == 422

@@ -73,11 +73,19 @@ def targets_data(engine: Engine, user: User, settings: Settings, *, region: str 
     return data
 
 
+SortQ = Annotated[str, Query(pattern="^(region|met|unmet)$",
+                            description="region (code), met first, or unmet first")]
+
+
 def assessment_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
-                    year: str | None) -> dict[str, Any]:
-    return progress.assessment(engine, user, region_code=region_for(engine, user, region),
+                    year: str | None, sort: str = "region") -> dict[str, Any]:
+    data = progress.assessment(engine, user, region_code=region_for(engine, user, region),
                                year=year_of(year) or date.today().year - 1,
                                factor_set=settings.factor_set)
+    if sort != "region":  # the rows come by region code; met / unmet first, then by code
+        data["rows"].sort(key=lambda r: (r["all_met"] != (sort == "met"), r["region_code"]))
+    data["sort"] = sort
+    return data
 
 
 def alerts_data(engine: Engine, user: User, *, region: str | None, year: str | None,
@@ -202,9 +210,9 @@ def quota_method_form(
 
 @pages.get("/targets/assessment")
 def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
-                    settings: SettingsDep, region: RegionQ = None, year: YearQ = None
-                    ) -> Response:
-    data = assessment_data(engine, user, settings, region=region, year=year)
+                    settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
+                    sort: SortQ = "region") -> Response:
+    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
     return page(request, "pages/targets_assessment.html", {"data": data})
 
 
@@ -361,9 +369,11 @@ def institution_targets_api(user: CurrentUser, engine: EngineDep, region: Region
 
 @api.get("/targets/assessment")
 def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
-                   region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
-    """The year-end assessment (目标绩效考核) of the region's children."""
-    return assessment_data(engine, user, settings, region=region, year=year)
+                   region: RegionQ = None, year: YearQ = None, sort: SortQ = "region"
+                   ) -> dict[str, Any]:
+    """The year-end assessment (目标绩效考核) of the region's children, sorted by region
+    code, or with the children that met all targets (``met``) or not (``unmet``) first."""
+    return assessment_data(engine, user, settings, region=region, year=year, sort=sort)
 
 
 @api.get("/alerts")
