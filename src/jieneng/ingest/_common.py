@@ -280,3 +280,33 @@ def open_table(
 def parsed(kind: str, table: Table, frame: pl.DataFrame, issues: list[ImportIssue]) -> Parsed:
     ordered = sorted(issues, key=lambda i: (i.row or 0, i.column or "", i.code))
     return Parsed(kind, table.file, table.sheet, table.format, frame, ordered, table.rows_read)
+
+
+@dataclass
+class Opened:
+    """A table read for one kind, with its checker and mapped headers."""
+
+    table: Table
+    chk: Checker
+    mapped: dict[str, Mapped]
+
+
+def open_mapped(
+    kind: str, path: Path, specs: Sequence[ColumnSpec], *, ignorable: Iterable[str],
+    empty: Mapping[str, pl.DataType], sheet: str | int | None, max_bytes: int,
+) -> Opened | Parsed:
+    """Read ``path`` for ``kind`` and map its headers: an unknown header that is not
+    ``ignorable`` is a warning; a file that cannot be read, or lacks a required
+    column, is a finished (failed) :class:`Parsed` with an ``empty`` frame."""
+    table = open_table(kind, path, specs, sheet=sheet, max_bytes=max_bytes)
+    if isinstance(table, Parsed):
+        return table
+    chk = Checker(table, list(table.issues))
+    mapped, unmatched = map_headers(table, specs, chk.issues, report_unknown=False)
+    skip = set(ignorable)
+    for header in unmatched:
+        if header not in skip:
+            chk.header_issue("import.ignored_column", column=header)
+    if any(s.required and s.key not in mapped for s in specs):
+        return parsed(kind, table, pl.DataFrame(schema=dict(empty)), chk.issues)
+    return Opened(table, chk, dict(mapped))

@@ -22,8 +22,7 @@ from ._common import (
     ColumnSpec,
     add_number,
     code_text,
-    map_headers,
-    open_table,
+    open_mapped,
     parsed,
 )
 from .numbers import parse_period_part
@@ -85,16 +84,11 @@ def parse_profiles(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Parsed:
     """Parse a yearly profile file; ``institutions`` has ``credit_code, institution_id``."""
-    table = open_table("profiles", path, SPECS, sheet=sheet, max_bytes=max_bytes)
-    if isinstance(table, Parsed):
-        return table
-    chk = Checker(table, list(table.issues))
-    mapped, unmatched = map_headers(table, SPECS, chk.issues, report_unknown=False)
-    for header in unmatched:
-        if header not in IGNORABLE:
-            chk.header_issue("import.ignored_column", column=header)
-    if any(s.required and s.key not in mapped for s in SPECS):
-        return parsed("profiles", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+    opened = open_mapped("profiles", path, SPECS, ignorable=IGNORABLE, empty=OUTPUT_SCHEMA,
+                         sheet=sheet, max_bytes=max_bytes)
+    if isinstance(opened, Parsed):
+        return opened
+    table, chk, mapped = opened.table, opened.chk, opened.mapped
     c_cc, c_year = mapped["credit_code"].column, mapped["year"].column
     df = table.frame.with_columns(
         code_text(pl.col(c_cc)).alias("credit_code"),

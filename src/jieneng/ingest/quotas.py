@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ._common import Checker, ColumnSpec, add_number, map_headers, open_table, parsed
+from ._common import ColumnSpec, add_number, open_mapped, parsed
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .result import Parsed
 
@@ -64,16 +64,11 @@ def parse_quotas(
     path: Path, *, sheet: str | int | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Parsed:
     """Parse a quota table (see the module docstring); all-or-nothing is the caller's."""
-    table = open_table("quotas", path, SPECS, sheet=sheet, max_bytes=max_bytes)
-    if isinstance(table, Parsed):
-        return table
-    chk = Checker(table, list(table.issues))
-    mapped, unmatched = map_headers(table, SPECS, chk.issues, report_unknown=False)
-    for header in unmatched:
-        if header not in IGNORABLE:
-            chk.header_issue("import.ignored_column", column=header)
-    if any(s.required and s.key not in mapped for s in SPECS):
-        return parsed("quotas", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+    opened = open_mapped("quotas", path, SPECS, ignorable=IGNORABLE, empty=OUTPUT_SCHEMA,
+                         sheet=sheet, max_bytes=max_bytes)
+    if isinstance(opened, Parsed):
+        return opened
+    table, chk, mapped = opened.table, opened.chk, opened.mapped
     col = {k: m.column for k, m in mapped.items()}
     df = table.frame
     for key in LEVELS:

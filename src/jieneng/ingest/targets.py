@@ -16,7 +16,13 @@ from pathlib import Path
 
 import polars as pl
 
-from ._common import Checker, ColumnSpec, add_number, code_text, map_headers, open_table, parsed
+from ._common import (
+    ColumnSpec,
+    add_number,
+    code_text,
+    open_mapped,
+    parsed,
+)
 from .numbers import parse_period_part
 from .profiles import check_year
 from .reader import DEFAULT_MAX_BYTES, ROW
@@ -52,16 +58,11 @@ OUTPUT_SCHEMA: dict[str, pl.DataType] = {
 def parse_targets(path: Path, *, sheet: str | int | None = None,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
     """Parse a targets sheet (see the module docstring)."""
-    table = open_table("targets", path, SPECS, sheet=sheet, max_bytes=max_bytes)
-    if isinstance(table, Parsed):
-        return table
-    chk = Checker(table, list(table.issues))
-    mapped, unmatched = map_headers(table, SPECS, chk.issues, report_unknown=False)
-    for header in unmatched:
-        if header not in IGNORABLE:
-            chk.header_issue("import.ignored_column", column=header)
-    if any(s.required and s.key not in mapped for s in SPECS):
-        return parsed("targets", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+    opened = open_mapped("targets", path, SPECS, ignorable=IGNORABLE, empty=OUTPUT_SCHEMA,
+                         sheet=sheet, max_bytes=max_bytes)
+    if isinstance(opened, Parsed):
+        return opened
+    table, chk, mapped = opened.table, opened.chk, opened.mapped
     col = {k: m.column for k, m in mapped.items()}
     text = pl.col(col["metric"]).cast(pl.String).str.strip_chars()
     df = table.frame.with_columns(
