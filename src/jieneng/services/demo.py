@@ -108,11 +108,12 @@ _STATES: dict[int, tuple[tuple[str, int], ...]] = {
     11: (("approved", 60), ("submitted", 25), ("returned", 5), ("in_progress", 10)),
     12: (("submitted", 40), ("in_progress", 30), ("returned", 10)),
 }
-#: A quota table for the demo only — fictional levels (no Guangxi quota standard
-#: text was available: DB45/T 2360-2021 not found), named as such.
+#: A quota table for the demo only — fictional levels placed near the top of the demo
+#: city's own 国家机关 distribution (a few in ten above the 约束值), since no Guangxi
+#: quota standard text was available (DB45/T 2360-2021 not found); named as such.
 DEMO_QUOTA = """指标,机构类型,气候区,约束值,基准值,引导值,单位
-人均综合能耗,演示：国家机关,,400,320,260,kgce/人
-单位建筑面积能耗,演示：国家机关,,14,11,9,kgce/m²
+人均综合能耗,演示：国家机关,,900,650,450,kgce/人
+单位建筑面积能耗,演示：国家机关,,14,11,8,kgce/m²
 """
 
 
