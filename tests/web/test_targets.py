@@ -166,3 +166,40 @@ def test_assessment_sorts_unmet_first(world: World) -> None:
     assert [r["all_met"] for r in unmet["rows"]] == [False, True]
     assert admin.get("/targets/assessment?region=450300&year=2025&sort=met").status_code == 200
     assert admin.get("/api/v1/targets/assessment?sort=sideways").status_code == 422
+
+
+def test_quota_and_decomposition_forms(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    table = ("指标,机构类型,气候区,约束值,基准值,引导值,单位\n"
+             "人均综合能耗,演示,,40,30,20,kgce/人\n").encode()
+    missing = admin.post("/quotas/import", data={"csrf_token": token, "code": "T"},
+                         files={"file": ("q.csv", table, "text/csv")})
+    assert missing.status_code == 422 and "title" in missing.text
+    done = admin.post("/quotas/import", data={"csrf_token": token, "code": "T", "title": "t",
+                                              "source": "s"},
+                      files={"file": ("q.csv", table, "text/csv")})
+    assert done.status_code == 303
+    [quota] = admin.get("/api/v1/quotas").json()["items"]
+    assert admin.post("/quotas/assign", data={
+        "csrf_token": token, "quota_id": str(quota["id"]), "region_code": "450300",
+        "category": "021"}).status_code == 303
+    assert admin.post("/quotas/assign", data={
+        "csrf_token": token, "quota_id": str(quota["id"]), "region_code": "450300",
+        "category": "99"}).status_code == 422
+    # decomposition with an override and a child factor typed in the form
+    admin.post("/targets", data={"csrf_token": token, "region_code": "450300", "year": "2025",
+                                 "metric": "energy_tce", "value": "100", "back": "450300"})
+    preview = admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "overrides": "450302=60", "factors": "450321=0.5"})
+    assert preview.status_code == 200 and 'id="preview"' in preview.text
+    assert ">60.00<" in preview.text
+    bad = admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "overrides": "450302=200"})
+    assert bad.status_code == 422 and "超出" in bad.text
+    garbled = admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "factors": "450321:0.5"})
+    assert garbled.status_code == 422 and "代码=数值" in garbled.text

@@ -151,17 +151,40 @@ def set_target_form(
     return _back(back or region_code, year)
 
 
+def form_pairs(text: str, what_zh: str, what_en: str) -> dict[str, float]:
+    """``450321=0.9`` pairs, one per line or separated by ``,`` / ``；`` (a form's
+    factors or overrides); ValidationFailed naming the bad pair."""
+    out: dict[str, float] = {}
+    for part in text.replace("，", ",").replace("；", ",").replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValidationFailed(f"{what_zh}“{part.strip()}”应写作 代码=数值",
+                                   f"{what_en} {part.strip()!r}: write code=number",
+                                   field=what_en)
+        out[key.strip()] = form_number(value, what_en, what_zh, what_en)
+    return out
+
+
 @pages.post("/targets/decompose")
 def decompose_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
     metric: Annotated[str, Form(max_length=40)],
     save: Annotated[str, Form(max_length=5)] = "",
+    factors: Annotated[str, Form(max_length=4000)] = "",
+    category_factors: Annotated[str, Form(max_length=1000)] = "",
+    overrides: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """Preview (default) or save the decomposition of the region's cap."""
+    """Preview (default) or save the decomposition of the region's cap, with optional
+    per-child and per-category factors and per-child overrides (``code=number``)."""
     try:
         fn = targets.decompose if save else targets.preview
-        plan = fn(engine, user, region_code=region_code, year=year, metric=metric)
+        plan = fn(engine, user, region_code=region_code, year=year, metric=metric,
+                  factors=form_pairs(factors, "下级系数", "child factors"),
+                  category_factors=form_pairs(category_factors, "类别系数", "category factors"),
+                  overrides=form_pairs(overrides, "指定值", "overrides"))
     except (ValidationFailed, NotFound, NotPermitted, Conflict) as err:
         return _targets_page(request, engine, user, settings, region=region_code,
                              year=str(year), error=error_message(request, err), status_code=422)
@@ -244,12 +267,58 @@ def acknowledge_form(alert_id: AlertId, user: CurrentUser, engine: EngineDep) ->
     return RedirectResponse("/alerts", status_code=303)
 
 
+def _quotas_page(request: Request, engine: Engine, user: User, settings: Settings, *,
+                 region: str | None, year: str | None, error: str | None = None,
+                 status_code: int = 200) -> Response:
+    data = quotas_data(engine, user, settings, region=region, year=year)
+    return page(request, "pages/quotas.html", {
+        "data": data, "quota_rows": quotas.list_quotas(engine), "error": error,
+        "can_import": user.is_admin, "can_assign": user.is_admin or user.role in
+        quotas.OFFICE_ROLES}, status_code=status_code)
+
+
 @pages.get("/quotas")
 def quotas_page(request: Request, user: CurrentUser, engine: EngineDep,
                 settings: SettingsDep, region: RegionQ = None, year: YearQ = None
                 ) -> Response:
-    data = quotas_data(engine, user, settings, region=region, year=year)
-    return page(request, "pages/quotas.html", {"data": data})
+    return _quotas_page(request, engine, user, settings, region=region, year=year)
+
+
+@pages.post("/quotas/import")
+async def quota_import_form(request: Request, _size: SizeChecked, user: CurrentUser,
+                            engine: EngineDep, settings: SettingsDep) -> Response:
+    """Import a quota table from the page (administrators; all or nothing)."""
+    try:
+        content, name, fields = await read_upload(request, settings)
+        for key in ("code", "title", "source"):
+            if not fields.get(key, "").strip():
+                raise ValidationFailed(f"缺少“{key}”", f"{key} is required", field=key)
+        await run_in_threadpool(_saved, name, content, lambda path: quotas.import_table(
+            engine, user, path, code=fields["code"][:40], title=fields["title"][:200],
+            source=fields["source"][:500], max_bytes=settings.max_upload_bytes))
+    except (ValidationFailed, NotFound, NotPermitted) as err:
+        message = error_message(request, err)
+        return await run_in_threadpool(
+            lambda: _quotas_page(request, engine, user, settings, region=None, year=None,
+                                 error=message, status_code=422))
+    return RedirectResponse("/quotas", status_code=303)
+
+
+@pages.post("/quotas/assign")
+def quota_assign_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    quota_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
+    region_code: Annotated[str, Form(max_length=6)],
+    category: Annotated[str, Form(max_length=3)],
+) -> Response:
+    """Assign a quota for a category in a region's subtree (管理机构)."""
+    try:
+        quotas.assign(engine, user, quota_id=quota_id, region_code=region_code.strip(),
+                      category=category.strip())
+    except (ValidationFailed, NotFound, NotPermitted) as err:
+        return _quotas_page(request, engine, user, settings, region=None, year=None,
+                            error=error_message(request, err), status_code=422)
+    return RedirectResponse(f"/quotas?region={quote(region_code.strip())}", status_code=303)
 
 
 def _report(engine: Engine, user: User, settings: Settings, region: str | None,
