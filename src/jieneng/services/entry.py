@@ -228,6 +228,30 @@ def _numbers(texts: list[str | None]) -> tuple[list[float | None], list[bool]]:
     return out["n"].to_list(), [bool(b) for b in out["bad"].to_list()]
 
 
+#: How a figure of a carrier is named in the messages: (zh suffix, en suffix).
+_PART_NAMES: dict[str, tuple[str, str]] = {"value": ("", ""), "cost_yuan": ("费用", " cost")}
+
+
+def _not_a_number(c: Any, part: str, text: str | None, bad: bool) -> list[EntryFinding]:
+    """``entry.not_a_number`` for the quantity or the cost of a carrier, or nothing."""
+    if not bad:
+        return []
+    zh, en = _PART_NAMES[part]
+    return [EntryFinding("entry.not_a_number", f"{c.code}.{part}", c.code,
+                         f"{c.name_zh}{zh}“{text}”不是数字",
+                         f"{c.name_en}{en}: {text!r} is not a number", {"value": text})]
+
+
+def _negative(c: Any, part: str, number: float | None) -> list[EntryFinding]:
+    """``entry.negative`` for the quantity or the cost of a carrier, or nothing."""
+    if number is None or number >= 0:
+        return []
+    zh, en = _PART_NAMES[part]
+    return [EntryFinding("entry.negative", f"{c.code}.{part}", c.code,
+                         f"{c.name_zh}{zh}不能为负数（{number}）",
+                         f"{c.name_en}{en} cannot be negative ({number})", {"value": number})]
+
+
 def _analyse(
     values: list[EntryValue],
     before: dict[str, dict[str, Any]],
@@ -257,32 +281,15 @@ def _analyse(
                 f"{c.name_en} is given more than once"))
             continue
         seen.add(code)
-        ok = True
-        if bad_numbers[n]:
-            ok = False
-            findings.append(EntryFinding(
-                "entry.not_a_number", f"{code}.value", code,
-                f"{c.name_zh}“{value_texts[n]}”不是数字",
-                f"{c.name_en}: {value_texts[n]!r} is not a number",
-                {"value": value_texts[n]}))
-        if bad_costs[n]:
-            ok = False
-            findings.append(EntryFinding(
-                "entry.not_a_number", f"{code}.cost_yuan", code,
-                f"{c.name_zh}费用“{cost_texts[n]}”不是数字",
-                f"{c.name_en} cost: {cost_texts[n]!r} is not a number",
-                {"value": cost_texts[n]}))
         number, cost = numbers[n], costs[n]
-        if number is not None and number < 0:
-            ok = False
-            findings.append(EntryFinding(
-                "entry.negative", f"{code}.value", code, f"{c.name_zh}不能为负数（{number}）",
-                f"{c.name_en} cannot be negative ({number})", {"value": number}))
-        if cost is not None and cost < 0:
-            ok = False
-            findings.append(EntryFinding(
-                "entry.negative", f"{code}.cost_yuan", code, f"{c.name_zh}费用不能为负数（{cost}）",
-                f"{c.name_en} cost cannot be negative ({cost})", {"value": cost}))
+        checks = [
+            *_not_a_number(c, "value", value_texts[n], bad_numbers[n]),
+            *_not_a_number(c, "cost_yuan", cost_texts[n], bad_costs[n]),
+            *_negative(c, "value", number),
+            *_negative(c, "cost_yuan", cost),
+        ]
+        findings += checks
+        ok = not checks
         if number is None and cost is not None and value_texts[n] is None:
             ok = False
             findings.append(EntryFinding(
