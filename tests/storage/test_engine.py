@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from jieneng.storage.engine import make_engine, normalise_url
+from jieneng.storage.engine import brief_write, make_engine, normalise_url
 
 
 def test_normalise_url() -> None:
@@ -53,5 +57,60 @@ def test_in_memory_sqlite() -> None:
     try:
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) -> None:
+    """A write transaction that reads and then writes while another writer holds the
+    lock waits for it (``BEGIN IMMEDIATE``) instead of failing with ``database is
+    locked`` on a stale snapshot; reads (``engine.connect()``) do not take the lock."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        holding, release = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (1)"))
+                holding.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert holding.wait(10)
+        with engine.connect() as reader:  # not blocked by the writer (WAL)
+            assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        threading.Timer(0.3, release.set).start()
+        with engine.begin() as conn:  # waits for the writer, then sees its row
+            seen = conn.execute(text("SELECT count(*) FROM t")).scalar()
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+        thread.join(10)
+        assert seen == 1
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    finally:
+        engine.dispose()
+
+
+def test_brief_write_gives_up_quickly_on_a_busy_sqlite_database(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        with engine.begin() as holder:
+            holder.execute(text("INSERT INTO t VALUES (1)"))
+            started = time.monotonic()
+            with pytest.raises(OperationalError), brief_write(engine, wait_ms=100) as conn:
+                conn.execute(text("INSERT INTO t VALUES (2)"))
+            assert time.monotonic() - started < 5
+        with brief_write(engine) as conn:  # free again
+            conn.execute(text("INSERT INTO t VALUES (3)"))
+        for _ in range(2):  # every pooled connection has its normal busy timeout back
+            with engine.connect() as conn:
+                assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 3]
     finally:
         engine.dispose()

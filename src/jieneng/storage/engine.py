@@ -1,15 +1,73 @@
-"""Engine factory: one place that knows the SQLite pragmas and the PostgreSQL driver."""
+"""Engine factory: one place that knows the SQLite pragmas and the PostgreSQL driver.
+
+Transactions on SQLite: ``engine.begin()`` — the services' write transactions —
+emits ``BEGIN IMMEDIATE`` and so takes the database's write lock up front, waiting
+up to :data:`SQLITE_BUSY_TIMEOUT_MS` for another writer; ``engine.connect()`` — the
+reads — autobegins a deferred ``BEGIN`` (WAL: readers never wait for the writer).
+A deferred transaction that reads and then writes fails at once with ``database is
+locked`` when another writer committed in between (SQLite cannot upgrade its stale
+snapshot, the busy timeout does not apply), which is why writers begin immediate.
+:func:`brief_write` is a write transaction that gives up quickly, for writes that
+may be skipped (an API token's "last used").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 #: How long a SQLite writer waits for another one before ``database is locked`` [ms].
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long :func:`brief_write` waits for the write lock [ms].
+BRIEF_WRITE_WAIT_MS = 250
+#: Connection execution option set by ``engine.begin()`` on SQLite: ``BEGIN IMMEDIATE``.
+_WRITE_OPTION = "jieneng_write"
+
+
+class _SQLiteEngine(Engine):
+    """An engine whose ``begin()`` starts ``BEGIN IMMEDIATE`` transactions."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+
+@contextmanager
+def brief_write(engine: Engine, wait_ms: int = BRIEF_WRITE_WAIT_MS) -> Iterator[Connection]:
+    """A write transaction that waits at most ``wait_ms`` for the write lock (SQLite:
+    the busy timeout of ``BEGIN IMMEDIATE``; PostgreSQL: ``lock_timeout``) and then
+    raises :class:`sqlalchemy.exc.OperationalError` — for writes a caller may skip."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
+            yield conn
+        return
+    with engine.connect() as conn:
+        _pragma(conn, f"busy_timeout={int(wait_ms)}")  # outside any transaction
+        try:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+        finally:
+            if not conn.invalidated:
+                _pragma(conn, f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _pragma(conn: Connection, pragma: str) -> None:
+    """A PRAGMA on the DBAPI connection itself (no ``BEGIN`` is emitted for it)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
 
 
 def normalise_url(url: str) -> str:
@@ -26,7 +84,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     SQLite: creates the parent directory of the file; every connection gets
     ``journal_mode=WAL`` (files only), ``foreign_keys=ON``, ``synchronous=NORMAL``,
     a busy timeout, an in-memory temp store, and real transactions (``BEGIN`` is
-    emitted by SQLAlchemy, not guessed by the ``sqlite3`` module).
+    emitted by SQLAlchemy, not guessed by the ``sqlite3`` module): ``BEGIN IMMEDIATE``
+    for ``engine.begin()``, a deferred ``BEGIN`` for ``engine.connect()`` (see the
+    module docstring).
     PostgreSQL: the psycopg 3 driver, with JIT compilation off for every session
     (see :func:`_postgresql`).
 
@@ -41,6 +101,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if not in_memory:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(sa_url, **kwargs)
+    engine.__class__ = _SQLiteEngine
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,8 +121,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
