@@ -60,8 +60,9 @@ def make_issue(
     severity: Severity | None = None,
     **params: object,
 ) -> ImportIssue:
-    """Build an issue from the catalogue; ``value`` and ``column`` are also template fields."""
-    default, zh, en = render(code, value=value, column=column, row=row, **params)
+    """Build an issue from the catalogue; ``file``, ``value`` and ``column`` are also
+    template fields."""
+    default, zh, en = render(code, file=file, value=value, column=column, row=row, **params)
     return ImportIssue(
         file=file,
         sheet=sheet,

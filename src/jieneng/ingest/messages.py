@@ -33,15 +33,50 @@ def _w(zh: str, en: str) -> MessageTemplate:
 MESSAGES: dict[str, MessageTemplate] = {
     # --- the file as a whole ---
     "import.file_too_large": _e(
-        "文件大小 {size} 字节，超过上限 {limit} 字节",
-        "the file is {size} bytes, over the limit of {limit} bytes",
+        "文件“{file}”大小 {size} 字节，超过上限 {limit} 字节",
+        "{file!r} is {size} bytes, over the limit of {limit} bytes",
     ),
     "import.unsupported_format": _e(
-        "不支持的文件格式“{value}”，请使用 .xlsx 或 .csv",
-        "unsupported file format {value!r}; use .xlsx or .csv",
+        "文件“{file}”的格式“{value}”不受支持，请另存为 .xlsx 或 .csv 后再导入",
+        "{file!r}: the format {value!r} is not supported; save it as .xlsx or .csv",
     ),
+    # no library text or path: the file may be damaged, renamed or not a spreadsheet
     "import.unreadable": _e(
-        "无法读取文件：{detail}", "the file cannot be read: {detail}"
+        "无法读取文件“{file}”：文件已损坏，或内容与扩展名不符（不是 Excel 工作簿或 CSV 文件）。"
+        "请用 Excel 打开后另存为 .xlsx 再导入",
+        "{file!r} cannot be read: it is damaged or its content does not match its extension "
+        "(not an Excel workbook or CSV file); open it in Excel and save it as .xlsx",
+    ),
+    "import.encrypted": _e(
+        "文件“{file}”设有密码保护，请取消密码后再导入",
+        "{file!r} is password-protected; remove the password and import it again",
+    ),
+    # limits on what a file may expand to (jieneng.ingest.limits)
+    "import.unpacks_too_large": _e(
+        "文件“{file}”解压后超过 {limit} MB 的上限，无法导入",
+        "{file!r} unpacks to more than the limit of {limit} MB and cannot be imported",
+    ),
+    "import.too_many_parts": _e(
+        "文件“{file}”包含的部件超过 {limit} 个，不是正常的 Excel 工作簿",
+        "{file!r} holds more than {limit} parts, which is not a normal Excel workbook",
+    ),
+    "import.too_many_rows": _e(
+        "文件“{file}”的表格到达第 {value} 行，超过上限 {limit:,} 行；请拆分为多个文件",
+        "{file!r} reaches row {value}, over the limit of {limit:,} rows; split the file",
+    ),
+    "import.too_many_columns": _e(
+        "文件“{file}”的表格有 {value} 列，超过上限 {limit:,} 列",
+        "{file!r} has {value} columns, over the limit of {limit:,} columns",
+    ),
+    "import.too_many_cells": _e(
+        "文件“{file}”的表格范围为 {rows:,} 行 × {columns:,} 列，超过 {limit:,} 个单元格的上限"
+        "（请删除远处的空白或零散单元格，或拆分文件）",
+        "{file!r} spans {rows:,} rows × {columns:,} columns, over the limit of {limit:,} "
+        "cells (delete stray cells far from the table, or split the file)",
+    ),
+    "import.too_many_strings": _e(
+        "文件“{file}”声明或包含 {value} 个文本，超过上限 {limit:,} 个",
+        "{file!r} declares or holds {value} texts, over the limit of {limit:,}",
     ),
     "import.bad_encoding": _e(
         "无法识别 CSV 文件的字符编码（应为 UTF-8 或 GBK/GB18030）",

@@ -8,10 +8,13 @@ cells into nulls and drops empty rows. Every cell stays text: numbers are
 parsed later by :mod:`jieneng.ingest.numbers`, so a number typed as text and a
 number cell are treated alike.
 
-.xlsx/.xlsm/.xls/.ods are read with fastexcel (calamine): formulas give their
-cached values and XML entities are not expanded. CSV is decoded as UTF-8 (with
-or without BOM), falling back to GB18030 (a superset of GBK, what Excel in China
-saves).
+.xlsx/.xlsm are read with fastexcel (calamine): formulas give their cached
+values and XML entities are not expanded. CSV is decoded as UTF-8 (with or
+without BOM), falling back to GB18030 (a superset of GBK, what Excel in China
+saves). Before either is parsed, what it expands to (rows, columns, cells,
+unpacked bytes) is measured against :mod:`jieneng.ingest.limits`; .xls, .xlsb and
+.ods are refused (save as .xlsx). A file that cannot be read is refused with a
+plain message naming it, never the reader's own error text.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import ImportRejected
 
 from .issues import ImportIssue, make_issue
+from .limits import DEFAULT_LIMITS, Limits, Refused, check_text_table, check_workbook
 from .numbers import clean_text
 
 ROW = "__row"
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SCAN_ROWS = 20
-EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+#: the widest of the first lines of a CSV is looked for in this many characters
+CSV_HEAD_CHARS = 4 * 1024 * 1024
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
 
 _UNIT_RE = re.compile(r"^(.*?)\s*[(（]\s*(.*?)\s*[)）]\s*$")
@@ -84,6 +90,7 @@ def read_table(
     max_bytes: int = DEFAULT_MAX_BYTES,
     min_matches: int = 2,
     scan_rows: int = SCAN_ROWS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Table:
     """Read ``path`` and return the table under its header row.
 
@@ -91,7 +98,8 @@ def read_table(
     :func:`~jieneng.core.carriers.normalise_label`, units removed); the header
     row is the row among the first ``scan_rows`` matching most of them (at least
     ``min_matches``). With ``sheet=None`` the first sheet holding such a header is
-    used. Raises :class:`TableError` when the file cannot be read as a table.
+    used. Raises :class:`TableError` when the file cannot be read as a table or
+    would expand beyond ``limits``.
     """
     file = path.name
     expected = {normalise_label(h) for h in expected_headers}
@@ -101,10 +109,14 @@ def read_table(
         raise TableError(make_issue("import.file_too_large", file=file, size=size, limit=max_bytes))
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
+        try:
+            check_workbook(path, limits)
+        except Refused as refused:
+            raise TableError(refused.issue) from None
         sheet_name, raw = _read_excel(path, expected, need, sheet, scan_rows)
         fmt = suffix.lstrip(".")
     elif suffix in CSV_SUFFIXES:
-        sheet_name, raw = None, _read_csv(path, scan_rows)
+        sheet_name, raw = None, _read_csv(path, scan_rows, limits)
         fmt = "csv"
     else:
         raise TableError(make_issue("import.unsupported_format", file=file, value=path.suffix))
@@ -129,7 +141,7 @@ def _read_excel(
         reader = fastexcel.read_excel(path)
         names = list(reader.sheet_names)
     except Exception as exc:  # calamine raises several types for corrupt files
-        raise TableError(make_issue("import.unreadable", file=file, detail=str(exc))) from exc
+        raise TableError(make_issue("import.unreadable", file=file)) from exc
     if sheet is not None:
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
@@ -165,9 +177,7 @@ def _load_sheet(
         )
         frame = sheet.to_polars()
     except Exception as exc:
-        raise TableError(
-            make_issue("import.unreadable", file=file, sheet=name, detail=str(exc))
-        ) from exc
+        raise TableError(make_issue("import.unreadable", file=file, sheet=name)) from exc
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -183,17 +193,25 @@ def _decode(raw: bytes) -> str | None:
         return None
 
 
-def _read_csv(path: Path, scan_rows: int) -> pl.DataFrame:
+def _read_csv(path: Path, scan_rows: int, limits: Limits) -> pl.DataFrame:
     file = path.name
     text = _decode(path.read_bytes())
     if text is None:
         raise TableError(make_issue("import.bad_encoding", file=file))
     # The widest of the first lines fixes the column count (a one-cell title line
-    # must not truncate the header below it).
-    head = text.splitlines()[: scan_rows * 2]
-    width = max((len(r) for r in csv.reader(head)), default=0)
+    # must not truncate the header below it); looked for in a bounded prefix, so
+    # that millions of short lines are never split into a list.
+    head = text[:CSV_HEAD_CHARS].splitlines()[: scan_rows * 2]
+    try:
+        width = max((len(r) for r in csv.reader(head)), default=0)
+    except csv.Error as exc:
+        raise TableError(make_issue("import.unreadable", file=file)) from exc
     if width == 0:
         raise TableError(make_issue("import.empty", file=file))
+    try:
+        check_text_table(file, text, width, limits)
+    except Refused as refused:
+        raise TableError(refused.issue) from None
     schema = {f"column_{i}": pl.String for i in range(width)}
     try:
         return pl.read_csv(
@@ -204,7 +222,7 @@ def _read_csv(path: Path, scan_rows: int) -> pl.DataFrame:
             truncate_ragged_lines=True,
         )
     except Exception as exc:
-        raise TableError(make_issue("import.unreadable", file=file, detail=str(exc))) from exc
+        raise TableError(make_issue("import.unreadable", file=file)) from exc
 
 
 def _find_header(raw: pl.DataFrame, expected: set[str], need: int, scan_rows: int) -> int | None:
