@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     max_upload_bytes: int = 50 * 1024 * 1024
+    #: request body of every route that is not a file upload (forms, JSON) [bytes];
+    #: larger ones are refused (413) before they are read (``web.limits``)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     factor_set: str = "pi-published"
     #: consecutive failed logins before an account is locked, and for how long
     login_max_failures: int = 5

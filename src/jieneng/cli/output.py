@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from jieneng.core.exceptions import DomainError, ImportRejected
+from jieneng.core.text import strip_control
 
 #: Piped output is not wrapped at 80 columns: tables of indicators are wide.
 console = Console(width=None if Console().is_terminal else 200)
@@ -29,9 +30,12 @@ def print_json(data: Any) -> None:
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection in exported text cells (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Neutralise spreadsheet formula injection in exported text cells (OWASP CSV
+    injection), and drop control characters (an ESC would reach the terminal)."""
+    if isinstance(value, str):
+        value = strip_control(value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 

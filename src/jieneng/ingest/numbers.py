@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import polars as pl
 
+from jieneng.core.text import CONTROL_CLASS
+
 #: What a number looks like once cleaned (no separators, ASCII).
 NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """Strip white space (incl. full-width U+3000); empty → null. Keeps the text otherwise."""
-    stripped = expr.str.strip_chars()
+    """Strip white space (incl. full-width U+3000) and remove control characters
+    (:mod:`jieneng.core.text`: NUL, ESC, a vertical tab …); empty → null. Keeps the
+    text otherwise."""
+    stripped = expr.str.replace_all(f"[{CONTROL_CLASS}]", "").str.strip_chars()
     return pl.when(stripped == "").then(None).otherwise(stripped)
 
 

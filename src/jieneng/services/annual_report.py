@@ -9,7 +9,8 @@ Every figure comes from the services the pages and the API use — the overview
 (:func:`jieneng.services.review_report.review_report`: reporting rate, data
 quality, spot-check accuracy) — so the document says what the pages say.
 Display rounding follows GB/T 8170 (:mod:`jieneng.core.rounding`); the workbook
-keeps the unrounded values, with cells neutralised against formula injection.
+keeps the unrounded values, text written as text (never a formula or a link:
+:mod:`jieneng.services.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from jieneng.core.categories import CATEGORIES
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.services import dashboard, progress, quotas, review_report
 from jieneng.services.documents import WordDoc, bar_chart, line_chart
-from jieneng.services.spreadsheet import safe_cell
+from jieneng.services.spreadsheet import new_workbook, write_row
 from jieneng.services.users import User
 
 HEADLINE: tuple[str, ...] = (
@@ -154,12 +155,9 @@ def annual_docx(data: dict[str, Any]) -> bytes:
 def _sheet(book: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
            ) -> None:
     sheet = book.add_worksheet(name)
-    bold = book.add_format({"bold": True})
-    for col, text in enumerate(header):
-        sheet.write(0, col, safe_cell(text), bold)
+    write_row(sheet, 0, header, book.add_format({"bold": True}))
     for r, row in enumerate(rows, start=1):
-        for col, value in enumerate(row):
-            sheet.write(r, col, safe_cell(value))
+        write_row(sheet, r, row)
 
 
 def _assessment_sheet_rows(assessment: dict[str, Any]) -> list[list[Any]]:
@@ -175,10 +173,8 @@ ASSESSMENT_HEADER = ["地区代码", "地区", "目标", "类型", "目标值", 
 
 def assessment_xlsx(assessment: dict[str, Any]) -> bytes:
     """The year-end assessment (目标绩效考核) as a workbook, unrounded."""
-    import xlsxwriter
-
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
+    book = new_workbook(out)
     _sheet(book, "目标考核", ASSESSMENT_HEADER, _assessment_sheet_rows(assessment))
     book.close()
     return out.getvalue()
@@ -186,10 +182,8 @@ def assessment_xlsx(assessment: dict[str, Any]) -> bytes:
 
 def annual_xlsx(data: dict[str, Any]) -> bytes:
     """Every table of the notification, unrounded, one sheet each."""
-    import xlsxwriter
-
     ov, out = data["overview"], io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
+    book = new_workbook(out)
     _sheet(book, "总体", ["指标", "单位", "本年", "上年", "同比"],
            [[dashboard.FORMULAS[k]["name_zh"], dashboard.FORMULAS[k]["unit"], ov.get(k),
              ov["previous_year"].get(k), ov["yoy"].get(k)] for k in HEADLINE])

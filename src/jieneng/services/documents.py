@@ -14,6 +14,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from jieneng.core.text import strip_control
+
 #: The East Asian font named in the documents (Noto, installed by the set-up;
 #: Word falls back to the reader's own CJK font when it is missing).
 CJK_FONT = "Noto Sans CJK SC"
@@ -33,7 +35,10 @@ def _east_asian(element: Any) -> None:
 
 
 class WordDoc:
-    """A small builder over python-docx: headings, paragraphs, tables, pictures."""
+    """A small builder over python-docx: headings, paragraphs, tables, pictures.
+
+    Every text enters through :meth:`heading`, :meth:`para` or :meth:`table`, which
+    remove the control characters XML refuses (lxml raises on them)."""
 
     def __init__(self) -> None:
         from docx import Document
@@ -50,19 +55,19 @@ class WordDoc:
             _east_asian(run._element)
 
     def heading(self, text: str, level: int = 1) -> None:
-        self._cjk(self.doc.add_heading(text, level).runs)
+        self._cjk(self.doc.add_heading(strip_control(text), level).runs)
 
     def para(self, text: str) -> None:
-        self._cjk(self.doc.add_paragraph(text).runs)
+        self._cjk(self.doc.add_paragraph(strip_control(text)).runs)
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         grid = self.doc.add_table(rows=1, cols=len(header))
         grid.style = self.doc.styles["Table Grid"]
         for cell, text in zip(grid.rows[0].cells, header, strict=True):
-            cell.text = text
+            cell.text = strip_control(text)
         for values in rows:
             for cell, text in zip(grid.add_row().cells, values, strict=True):
-                cell.text = text
+                cell.text = strip_control(text)
         for row in grid.rows:
             for cell in row.cells:
                 for p in cell.paragraphs:
@@ -106,8 +111,9 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
               unit: str) -> bytes:
     """A vertical bar chart (None drawn as 0) as PNG bytes."""
     fig, ax = _figure()
-    ax.bar(list(labels), [v or 0.0 for v in values], color="#2f7d5b")
-    ax.set_title(title)
+    ax.bar([strip_control(label) for label in labels], [v or 0.0 for v in values],
+           color="#2f7d5b")
+    ax.set_title(strip_control(title))
     ax.set_ylabel(unit)
     ax.tick_params(axis="x", labelrotation=45)
     return _png(fig)
@@ -118,9 +124,10 @@ def line_chart(x: Sequence[str], series: dict[str, Sequence[float | None]], *, t
     """Lines (None = gap) as PNG bytes."""
     fig, ax = _figure()
     for name, values in series.items():
-        ax.plot(list(x), [float("nan") if v is None else v for v in values], marker="o",
-                label=name)
-    ax.set_title(title)
+        ax.plot([strip_control(label) for label in x],
+                [float("nan") if v is None else v for v in values], marker="o",
+                label=strip_control(name))
+    ax.set_title(strip_control(title))
     ax.set_ylabel(unit)
     ax.legend()
     return _png(fig)

@@ -31,7 +31,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Literal
 
-import xlsxwriter
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS, categories_under
@@ -43,7 +42,7 @@ from jieneng.services.dashboard import FORMULAS
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import inputs_from_group
 from jieneng.services.scope import Filters, scoped_filters
-from jieneng.services.spreadsheet import safe_cell
+from jieneng.services.spreadsheet import new_workbook, write_cell, write_row
 from jieneng.storage import regions
 from jieneng.storage import summaries as queries
 
@@ -349,29 +348,20 @@ def summary(
 
 def summary_xlsx(data: Mapping[str, Any]) -> bytes:
     """The summary as an .xlsx workbook: one line per (row, measure), the columns of
-    :data:`COLUMNS`; numbers at full precision, text through :func:`safe_cell`."""
+    :data:`COLUMNS`; numbers at full precision, text as text
+    (:mod:`jieneng.services.spreadsheet`)."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                            "strings_to_numbers": False})
+    workbook = new_workbook(buffer)
     sheet = workbook.add_worksheet(data["kind_name_zh"])
     bold = workbook.add_format({"bold": True})
     months = data["months"]
     period = f"{data['year']}年" + (f"{months[0]}-{months[1]}月" if months else "")
     title = f"{data['region_name']} {period} {data['kind_name_zh']}（仅已审核数据）"
-    sheet.write_string(0, 0, safe_cell(title), bold)
+    write_cell(sheet, 0, 0, title, bold)
     header = ["名称", "代码", "指标", "单位", *(c["name_zh"] for c in data["columns"])]
-    for col, text in enumerate(header):
-        sheet.write_string(2, col, safe_cell(text), bold)
-    line = 3
-    for row in _summary_lines(data):
-        for col, value in enumerate(row):
-            if value is None:
-                sheet.write_blank(line, col, None)
-            elif isinstance(value, str):
-                sheet.write_string(line, col, safe_cell(value))
-            else:
-                sheet.write_number(line, col, value)
-        line += 1
+    write_row(sheet, 2, header, bold)
+    for line, row in enumerate(_summary_lines(data), start=3):
+        write_row(sheet, line, row)
     sheet.set_column(0, 0, 28)
     sheet.set_column(2, 2, 22)
     workbook.close()

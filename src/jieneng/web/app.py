@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -29,11 +29,12 @@ from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
-from jieneng.web import errors, pages
+from jieneng.web import errors, limits, pages
 from jieneng.web.api import reporting as reporting_api
 from jieneng.web.api import summaries as summaries_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.pages import imports as import_pages
 from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
@@ -99,12 +100,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(limits.ids_in_range)],
     )
     app.state.settings = settings
     app.state.engine = engine
     result_cache.configure(engine, settings.result_cache_entries)
     errors.install(app)
     app.state.limiters = limiters = _limiters(settings)
+    # innermost: body limits, control characters, Cache-Control (web.limits)
+    app.add_middleware(limits.RequestGuard, limits=limits.Limits(
+        body=settings.max_body_bytes,
+        upload=settings.max_upload_bytes + import_pages.ENVELOPE_BYTES,
+        is_upload=limits.UploadRoutes(lambda: app.routes, import_pages.check_declared_size)))
 
     @app.middleware("http")
     async def api_rate_limit(
