@@ -43,8 +43,10 @@ class Settings(BaseSettings):
     #: consecutive failed logins before an account is locked, and for how long
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
-    #: lifetime of a login session [s]
+    #: lifetime of a login session [s] (absolute: sign in again after it)
     session_max_age: int = 8 * 60 * 60
+    #: a session unused for this long ends [min] (等保 2.0: 登录连接超时自动退出)
+    session_idle_minutes: int = Field(default=30, ge=1)
     #: dashboard results cached per server process (``services.result_cache``);
     #: 0 turns the cache off
     result_cache_entries: int = Field(default=256, ge=0)
@@ -85,12 +87,43 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.environment != "development" and self.secret_key.get_secret_value() == DEV_SECRET:
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and secret == DEV_SECRET:
             raise ValidationFailed(
                 "生产环境必须设置 JIENENG_SECRET_KEY，不能使用默认密钥",
                 "JIENENG_SECRET_KEY must be set outside development; the default is refused",
             )
+        if self.environment == "production":
+            refuse_weak_secret(secret)
         return self
+
+
+#: a production JIENENG_SECRET_KEY: at least this long, with this many distinct characters
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 12
+_WEAK_SECRET_WORDS = ("changeme", "secret", "password", "jieneng", "example", "default")
+
+
+def refuse_weak_secret(secret: str) -> None:
+    """ValidationFailed unless ``secret`` is long and random enough for production.
+
+    At least :data:`SECRET_MIN_LENGTH` characters with :data:`SECRET_MIN_DISTINCT`
+    distinct ones, and not built around a placeholder word (``changeme``, ``secret`` …).
+    ``python -c "import secrets; print(secrets.token_urlsafe(48))"`` makes one.
+    """
+    lowered = secret.lower()
+    if (len(secret) < SECRET_MIN_LENGTH or len(set(secret)) < SECRET_MIN_DISTINCT
+            or any(word in lowered for word in _WEAK_SECRET_WORDS)):
+        raise ValidationFailed(
+            f"生产环境的 JIENENG_SECRET_KEY 必须是至少 {SECRET_MIN_LENGTH} 个字符的随机字符串"
+            f"（至少 {SECRET_MIN_DISTINCT} 个不同字符，不能含 changeme、secret 等占位词）；"
+            "可用 python -c \"import secrets; print(secrets.token_urlsafe(48))\" 生成",
+            f"in production JIENENG_SECRET_KEY must be a random string of at least "
+            f"{SECRET_MIN_LENGTH} characters ({SECRET_MIN_DISTINCT} or more distinct, no "
+            "placeholder word such as changeme or secret); make one with "
+            "python -c \"import secrets; print(secrets.token_urlsafe(48))\"",
+            field="secret_key",
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

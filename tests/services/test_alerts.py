@@ -36,7 +36,7 @@ def world(engine: Engine, tmp_path: Path) -> dict[str, User]:
     history = [[SCHOOL, y, m + 1, SHAPE[m] * KWH] for y in (2022, 2023, 2024)
                for m in range(12)]
     import_file(engine, "consumption", _consumption(tmp_path, "history.csv", history))
-    return {name: create_user(engine, Actor.cli(), username=name, password="pass-word-123",
+    return {name: create_user(engine, Actor.cli(), username=name, password="Pass-Word-123",
                               role=role, region_code=region)
             for name, role, region in (("root", "admin", None),
                                        ("yangshuo", "region", "450321"),

@@ -32,7 +32,7 @@ def admin(engine: Engine, tmp_path: Path) -> User:
             for code, kwh in ((SCHOOL, 20_000 + m * 100), (ORGAN, 9_000))]
     import_file(engine, "consumption", write_csv(
         tmp_path / "c.csv", ["统一社会信用代码", "年", "月", "电(千瓦时)"], rows))
-    user = create_user(engine, Actor.cli(), username="root", password="pass-word-123",
+    user = create_user(engine, Actor.cli(), username="root", password="Pass-Word-123",
                        role="admin")
     targets.set_target(engine, user, region_code="450321", year=2025, metric="energy_tce",
                        value=20.0)

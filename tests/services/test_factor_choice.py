@@ -158,9 +158,9 @@ def test_validation(loaded: Engine) -> None:
 
 
 def test_admins_only_and_every_change_is_audited(loaded: Engine) -> None:
-    officer = create_user(loaded, CLI, username="officer", password="correct-horse-battery",
+    officer = create_user(loaded, CLI, username="officer", password="Correct-Horse-Battery-9",
                           role="region", region_code="450300")
-    admin = create_user(loaded, CLI, username="root", password="correct-horse-battery",
+    admin = create_user(loaded, CLI, username="root", password="Correct-Horse-Battery-9",
                         role="admin")
     with pytest.raises(NotPermitted):
         set_factor_set(loaded, actor=officer.actor, region_code="450300",

@@ -144,9 +144,9 @@ def test_channels_are_inherited_from_ancestors_and_audited(regions: Engine) -> N
 
 
 def test_in_app_notifications_are_the_users_own(regions: Engine) -> None:
-    a = create_user(regions, CLI, username="user_a", password="correct-horse-1", role="viewer",
+    a = create_user(regions, CLI, username="user_a", password="Correct-Horse-1", role="viewer",
                     region_code="450300")
-    b = create_user(regions, CLI, username="user_b", password="correct-horse-2", role="viewer",
+    b = create_user(regions, CLI, username="user_b", password="Correct-Horse-2", role="viewer",
                     region_code="450300")
     with regions.begin() as conn:
         assert notify.notify_users(conn, [a.id, b.id], kind="reminder", message=MSG) == 2

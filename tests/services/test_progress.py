@@ -37,7 +37,7 @@ def admin(engine: Engine) -> User:
         write_consumption(conn, figures(rows), source="manual", import_id=None)
         upsert_profiles(conn, pl.DataFrame({
             "institution_id": [ids[5]], "year": [2023], "occupants": [20]}), import_id=None)
-    return create_user(engine, Actor.cli(), username="root", password="pass-word-123",
+    return create_user(engine, Actor.cli(), username="root", password="Pass-Word-123",
                        role="admin")
 
 

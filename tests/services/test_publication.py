@@ -27,7 +27,7 @@ from jieneng.storage import meta, regions
 from tests.sample import Files
 
 CLI = Actor.cli()
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def users(engine: Engine) -> dict[str, User]:
         write_consumption(conn, figures([
             (ids[4], 2024, 1, "electricity", 300_000.0, None),   # 西湖区人民医院 (024), 800 people
         ]), source="manual", import_id=None)
-    return {name: create_user(engine, Actor.cli(), username=name, password="pass-word-123",
+    return {name: create_user(engine, Actor.cli(), username=name, password="Pass-Word-123",
                               role=role, region_code=region)
             for name, role, region in (("root", "admin", None), ("zj", "region", "330000"),
                                        ("nb", "region", "330200"), ("vw", "viewer", "330000"))}

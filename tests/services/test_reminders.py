@@ -42,7 +42,7 @@ def world(engine: Engine, files: Files) -> dict[str, int]:
             assert row is not None
             ids[code] = row.id
     for name, code in (("school", SCHOOL), ("organ", ORGAN)):
-        user = create_user(engine, CLI, username=name, password="correct-horse-battery",
+        user = create_user(engine, CLI, username=name, password="Correct-Horse-Battery-9",
                            role="institution", institution=code)
         ids[name] = user.id
     return ids

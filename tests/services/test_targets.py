@@ -25,7 +25,7 @@ from tests.storage._data import figures, load_directory
 
 
 def _user(engine: Engine, name: str, role: str, region: str | None = None) -> User:
-    return create_user(engine, Actor.cli(), username=name, password="pass-word-123",
+    return create_user(engine, Actor.cli(), username=name, password="Pass-Word-123",
                        role=role, region_code=region)
 
 

@@ -27,7 +27,7 @@ from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv
 
 CLI = Actor.cli()
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"
 #: 阳朔县 教育局 with its school in 阳朔县; a 文旅局 in 阳朔县 with a unit in 秀峰区
 EDU = make_credit_code("11", "450321", 3001)
 EDU_SCHOOL = make_credit_code("12", "450321", 3002)
@@ -185,7 +185,7 @@ def test_changes_inside_are_audited_outside_are_404(loaded: Engine, county: User
     assert locked.is_locked
     entry = _entries(loaded, "user.lock")[0]
     assert entry["username"] == "yangshuo_admin" and entry["object_id"] == str(school.id)
-    update_user(loaded, county.actor, school.id, password="another-password-1")
+    update_user(loaded, county.actor, school.id, password="Another-Password-1")
     assert _entries(loaded, "user.password")[0]["username"] == "yangshuo_admin"
     assert get_manageable_user(loaded, county.actor, school.id).id == school.id
     for target in (organ, peer, county):  # outside, a peer, itself

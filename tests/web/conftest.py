@@ -49,7 +49,7 @@ NAMES = {
     SCHOOL: "阳朔县演示第一中学",
     SILENT: "阳朔县演示第二中学",
 }
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-Horse-Battery-9"
 ROLES = ("admin", "region_admin", "region", "department", "institution", "viewer")
 #: institutions each role must never see (a school's record names its own 主管部门,
 #: so EDU's name is not a leak for the school's account)

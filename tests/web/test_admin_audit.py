@@ -9,18 +9,18 @@ def test_admin_creates_a_user_through_the_form_with_field_errors(world: World) -
     admin = world.login("admin")
     token = csrf(admin)
     bad = admin.post("/admin/users", data={
-        "csrf_token": token, "username": "lingui", "password": "long-enough-1",
+        "csrf_token": token, "username": "lingui", "password": "Long-enough-1",
         "role": "region", "region_code": "999999"})
     assert bad.status_code == 422
     assert "行政区划 999999 不存在" in bad.text and 'value="lingui"' in bad.text
     ok = admin.post("/admin/users", data={
-        "csrf_token": token, "username": "lingui", "password": "long-enough-1",
+        "csrf_token": token, "username": "lingui", "password": "Long-enough-1",
         "role": "region", "region_code": "450323", "display_name": "临桂区管理员"})
     assert ok.status_code == 303
     page = admin.get("/admin/users")
     assert "临桂区管理员" in page.text
     dup = admin.post("/admin/users", data={
-        "csrf_token": token, "username": "lingui", "password": "long-enough-1",
+        "csrf_token": token, "username": "lingui", "password": "Long-enough-1",
         "role": "viewer", "region_code": "450323"})
     assert dup.status_code == 422 and "已存在" in dup.text
 
@@ -28,7 +28,7 @@ def test_admin_creates_a_user_through_the_form_with_field_errors(world: World) -
 def test_department_account_by_credit_code(world: World) -> None:
     admin = world.login("admin")
     response = admin.post("/api/v1/users", headers={"X-CSRF-Token": csrf(admin)}, json={
-        "username": "edu2", "password": "long-enough-1", "role": "department",
+        "username": "edu2", "password": "Long-enough-1", "role": "department",
         "institution": EDU})
     assert response.status_code == 201, response.text
     assert response.json()["institution_id"] == world.ids[EDU]
@@ -57,7 +57,7 @@ def test_every_write_is_audited_with_before_and_after(world: World) -> None:
     admin.post(f"/admin/users/{uid}/lock", data={"csrf_token": token})
     admin.post(f"/admin/users/{uid}/unlock", data={"csrf_token": token})
     admin.post(f"/admin/users/{uid}/password", data={"csrf_token": token,
-                                                     "password": "another-password"})
+                                                     "password": "Another-Password-1"})
     admin.post("/api/v1/tokens", json={"name": "t"}, headers={"X-CSRF-Token": token})
     log = admin.get("/api/v1/audit?per_page=50").json()
     actions = [e["action"] for e in log["items"]]

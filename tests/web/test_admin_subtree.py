@@ -47,7 +47,7 @@ def test_create_inside_and_refuse_outside(world: World) -> None:
 
     def create(username: str, role: str, region: str = "", institution: str = "") -> object:
         return client.post("/admin/users", data={
-            "csrf_token": token, "username": username, "password": "a-good-password",
+            "csrf_token": token, "username": username, "password": "A-good-password-1",
             "role": role, "region_code": region, "institution": institution,
         })
 
@@ -75,7 +75,7 @@ def test_lock_inside_is_audited_outside_is_404(world: World) -> None:
     assert client.post(f"/admin/users/{viewer}/lock",
                        data={"csrf_token": token}).status_code == 404
     assert client.post(f"/admin/users/{viewer}/password",
-                       data={"csrf_token": token, "password": "x-new-password"}
+                       data={"csrf_token": token, "password": "X-new-password-1"}
                        ).status_code == 404
     assert client.post(f"/admin/users/{school}/lock",
                        data={"csrf_token": token}).status_code == 303

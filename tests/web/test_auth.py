@@ -93,7 +93,7 @@ def test_locked_account_loses_its_session_and_password_reset_ends_sessions(world
     assert admin.post(f"/admin/users/{uid}/unlock", data={"csrf_token": token}).status_code == 303
     user = world.login("region")
     assert admin.post(f"/admin/users/{uid}/password",
-                      data={"csrf_token": token, "password": "a-new-password"}).status_code == 303
+                      data={"csrf_token": token, "password": "A-new-password-1"}).status_code == 303
     assert user.get("/api/v1/me").status_code == 401
 
 
@@ -127,7 +127,7 @@ def test_secure_cookie_in_production(world: World, db_url: str) -> None:
     from jieneng.web.app import create_app
 
     app = create_app(Settings(database_url=db_url, environment="production",
-                              secret_key="prod-secret-for-the-test"))  # type: ignore[arg-type]
+                              secret_key="kX3v-9QpL_2wRt7Zm4Nb8Yc1Hd6Jf0Gs5Ae"))  # type: ignore[arg-type]
     try:
         client = TestClient(app, base_url="https://testserver", follow_redirects=False)
         page = client.get("/login")
@@ -176,12 +176,12 @@ def test_user_changes_own_password(world: World) -> None:
     token = client.post("/api/v1/tokens", json={"name": "script"},
                         headers={"X-CSRF-Token": csrf(client)}).json()["token"]
     old_hash = _password_hash(world, "institution")
-    response = _change(client, PASSWORD, "my-new-password")
+    response = _change(client, PASSWORD, "My-new-password-1")
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert "密码已修改" in response.text  # type: ignore[attr-defined]
     new_hash = _password_hash(world, "institution")
     assert new_hash != old_hash and new_hash.startswith("$argon2id$")
-    assert "my-new-password" not in new_hash
+    assert "My-new-password-1" not in new_hash
     # this session goes on; the other one ends, as after an administrator's reset
     assert client.get("/api/v1/me").status_code == 200
     assert other.get("/api/v1/me").status_code == 401
@@ -190,18 +190,18 @@ def test_user_changes_own_password(world: World) -> None:
     assert me.status_code == 200
     username = world.users["institution"].username
     assert _login(world, world.client(), username, PASSWORD).status_code == 401  # type: ignore[attr-defined]
-    assert _login(world, world.client(), username, "my-new-password").status_code == 303  # type: ignore[attr-defined]
+    assert _login(world, world.client(), username, "My-new-password-1").status_code == 303  # type: ignore[attr-defined]
     with world.engine.connect() as conn:
         entry = conn.execute(select(t.audit_log).where(t.audit_log.c.action == "user.password")
                              ).one()
     assert entry.username == username and entry.object_id == str(world.users["institution"].id)
-    assert "my-new-password" not in f"{entry.before}{entry.after}" and "argon2" not in entry.after
+    assert "My-new-password-1" not in f"{entry.before}{entry.after}" and "argon2" not in entry.after
 
 
 def test_wrong_current_password_changes_nothing(world: World) -> None:
     client = world.login("viewer")
     old_hash = _password_hash(world, "viewer")
-    wrong = _change(client, "not-my-password", "my-new-password")
+    wrong = _change(client, "not-my-password", "My-new-password-1")
     assert wrong.status_code == 422  # type: ignore[attr-defined]
     text = wrong.text  # type: ignore[attr-defined]
     field = text.index('name="current_password"')
@@ -209,7 +209,7 @@ def test_wrong_current_password_changes_nothing(world: World) -> None:
     assert field < error < text.index('name="password"')  # beside the field
     short = _change(client, PASSWORD, "short")
     assert short.status_code == 422 and "至少 8 个字符" in short.text  # type: ignore[attr-defined]
-    differ = _change(client, PASSWORD, "my-new-password", "my-other-password")
+    differ = _change(client, PASSWORD, "My-new-password-1", "My-other-password-1")
     assert differ.status_code == 422 and "不一致" in differ.text  # type: ignore[attr-defined]
     assert _password_hash(world, "viewer") == old_hash
     assert client.get("/api/v1/me").status_code == 200

@@ -26,7 +26,7 @@ def loaded(db_url: str, files: Files) -> str:
 
 def test_users_create_list_lock_unlock_token(loaded: str) -> None:
     created = run(loaded, "users", "create", "guilin", "--role", "region", "--region", "450300",
-                  "--password", "a-long-password")
+                  "--password", "A-long-password-1")
     assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
     listed = json.loads(run(loaded, "users", "list", "--format", "json").output)  # type: ignore[attr-defined]
     assert [(u["username"], u["role"], u["region_code"]) for u in listed] == [
@@ -41,19 +41,19 @@ def test_users_create_list_lock_unlock_token(loaded: str) -> None:
 
 def test_users_create_accepts_the_account_manager_role(loaded: str) -> None:
     created = run(loaded, "users", "create", "guilin_admin", "--role", "region_admin",
-                  "--region", "450300", "--password", "a-long-password")
+                  "--region", "450300", "--password", "A-long-password-1")
     assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
     assert "region_admin" in created.output  # type: ignore[attr-defined]
     listed = json.loads(run(loaded, "users", "list", "--format", "json").output)  # type: ignore[attr-defined]
     assert [(u["username"], u["role"], u["region_code"]) for u in listed] == [
         ("guilin_admin", "region_admin", "450300")]
     pinless = run(loaded, "users", "create", "xy", "--role", "region_admin",
-                  "--password", "long-enough")
+                  "--password", "Long-enough-1")
     assert pinless.exit_code == 1
 
 
 def test_users_create_refuses_a_bad_scope_with_a_clear_error(loaded: str) -> None:
-    result = run(loaded, "users", "create", "xy", "--role", "region", "--password", "long-enough")
+    result = run(loaded, "users", "create", "xy", "--role", "region", "--password", "Long-enough-1")
     assert result.exit_code == 1
     assert "行政区划" in result.output and "region" in result.output  # type: ignore[attr-defined]
     unknown = run(loaded, "users", "lock", "nobody")

@@ -39,16 +39,16 @@ Call = Callable[[World], Any]
 
 CASES: list[tuple[str, Call, int, str]] = [
     ("ValidationFailed", lambda w: _as(w, "admin").post(
-        "/api/v1/users", json={"username": "x1", "password": "long-enough", "role": "region"},
+        "/api/v1/users", json={"username": "x1", "password": "Long-enough-1", "role": "region"},
         headers={"X-CSRF-Token": "?"}), 403, "csrf_failed"),
     ("ValidationFailed via token", lambda w: _bearer(w, "admin").post(
-        "/api/v1/users", json={"username": "x1", "password": "long-enough", "role": "region"}),
+        "/api/v1/users", json={"username": "x1", "password": "Long-enough-1", "role": "region"}),
         422, "validation_failed"),
     ("NotFound", lambda w: _as(w, "admin").get("/api/v1/users/999999"), 404, "not_found"),
     ("NotFound (outside scope)", lambda w: _as(w, "region").get(
         "/api/v1/indicators?year=2025&region=450302"), 404, "not_found"),
     ("Conflict", lambda w: _bearer(w, "admin").post(
-        "/api/v1/users", json={"username": "viewer", "password": "long-enough",
+        "/api/v1/users", json={"username": "viewer", "password": "Long-enough-1",
                                "role": "admin"}), 409, "conflict"),
     ("NotPermitted", lambda w: _as(w, "viewer").get("/api/v1/users"), 403, "not_permitted"),
     ("ImportRejected", lambda w: w.client().get("/api/v1/_test/import"), 422,

@@ -84,7 +84,7 @@ def test_bad_parameters_are_refused() -> None:
 
 # ---------------------------------------------------------------- settings
 def test_limits_default_on_in_production_only() -> None:
-    secret = "a-real-secret-for-this-test"
+    secret = "kX3v-9QpL_2wRt7Zm4Nb8Yc1Hd6Jf0Gs5Ae"
     assert Settings(environment="production", secret_key=secret).rate_limits_on  # type: ignore[arg-type]
     assert not Settings(environment="test", secret_key=secret).rate_limits_on  # type: ignore[arg-type]
     assert not Settings(environment="development").rate_limits_on

@@ -31,7 +31,7 @@ import_app = typer.Typer(
     "all-or-nothing.",
     no_args_is_help=True,
 )
-users_app = typer.Typer(help="账户 Accounts: create, list, lock, unlock, API tokens.",
+users_app = typer.Typer(help="账户 Accounts: create, list, lock, unlock, sessions, API tokens.",
                         no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
@@ -86,7 +86,11 @@ def root(
         ),
     ] = None,
 ) -> None:
-    state.settings = load_settings(database_url=db)
+    try:
+        state.settings = load_settings(database_url=db)
+    except DomainError as err:  # e.g. a weak JIENENG_SECRET_KEY in production
+        output.print_error(err)
+        raise typer.Exit(1) from None
     state.explicit_db = db is not None or "JIENENG_DATABASE_URL" in os.environ
 
 
@@ -416,7 +420,10 @@ def users_create(
     role: Annotated[RoleOpt, typer.Option("--role", help="角色 role")],
     password: Annotated[
         str, typer.Option("--password", prompt="密码 password", hide_input=True,
-                          confirmation_prompt=True, help="密码（至少 8 位）")
+                          confirmation_prompt=True,
+                          help="密码：至少 8 位，含大写、小写、数字、符号中至少三类，不含用户名，"
+                               "不是常见密码 / password: 8+ characters, three of upper, lower, "
+                               "digit, symbol; not the username, not a common one")
     ],
     region: Annotated[
         str | None, typer.Option("--region", help="行政区划代码 (region_admin, region, viewer)")
@@ -487,6 +494,18 @@ def users_unlock(username: Annotated[str, typer.Argument(help="用户名")]) -> 
     _set_lock(username, False)
 
 
+@users_app.command("revoke-sessions")
+@handles_errors
+def users_revoke_sessions(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """注销全部会话 End every login session of an account now (its API tokens stay)."""
+    from jieneng.services.audit import Actor
+    from jieneng.services.users import get_user_by_username, revoke_user_sessions
+
+    engine = _engine()
+    count = revoke_user_sessions(engine, Actor.cli(), get_user_by_username(engine, username).id)
+    output.console.print(f"{username}: 已注销 {count} 个会话 sessions ended")
+
+
 @users_app.command("token")
 @handles_errors
 def users_token(
@@ -515,11 +534,24 @@ def demo(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
 ) -> None:
-    """演示数据 Build (idempotently) the 桂林市 demo database, create demo accounts and serve it."""
+    """演示数据 Build (idempotently) the 桂林市 demo database, create demo accounts and serve it.
+
+    Refused in production (JIENENG_ENVIRONMENT=production): demo accounts have a
+    published password.
+    """
     from jieneng.cli.render import render_indicators
     from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
     from jieneng.services.indicators import IndicatorQuery, compute
 
+    if state.settings.environment == "production":
+        from jieneng.services.users import DemoRefused
+
+        raise DemoRefused(
+            "生产环境（JIENENG_ENVIRONMENT=production）不能运行 jieneng demo："
+            "演示账户的密码是公开的",
+            "jieneng demo is refused in production (JIENENG_ENVIRONMENT=production): the demo "
+            "accounts' passwords are published",
+        )
     url = state.settings.database_url if state.explicit_db else demo_database_url()
     if not state.explicit_db:
         from jieneng.storage.migrate import upgrade
@@ -538,7 +570,8 @@ def demo(
         return
     from jieneng.services.users import ensure_demo_accounts
 
-    accounts = ensure_demo_accounts(_engine(url), DEMO_REGION)
+    accounts = ensure_demo_accounts(_engine(url), DEMO_REGION,
+                                    environment=state.settings.environment)
     output.print_table(
         "演示账户（仅用于开发演示）demo accounts — development only",
         ["用户名 username", "密码 password", "角色 role", "范围 scope"],

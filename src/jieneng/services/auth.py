@@ -1,12 +1,19 @@
-"""Authentication: Argon2 passwords, login lockout, session fingerprints, API tokens.
+"""Authentication: Argon2 passwords, login lockout, server-side sessions, API tokens.
 
 - Passwords are hashed with Argon2id (argon2-cffi defaults, RFC 9106 low-memory
   profile); only the hash is stored and it is re-hashed when the parameters change.
-- After ``max_failures`` consecutive failed logins an account is locked for
-  ``lockout`` (default 5 and 15 minutes, see :class:`jieneng.settings.Settings`);
-  a success resets the count. Failure messages never say whether the username exists.
-- A session stores the account id and a fingerprint of the password hash, so a
-  password reset ends every other session.
+  New passwords follow :mod:`jieneng.core.passwords` (等保 2.0 complexity).
+- Every login attempt is counted *before* its password is checked, in one atomic
+  statement (:func:`jieneng.storage.users.reserve_login_attempt`): the attempt that
+  reaches ``max_failures`` locks the account for ``lockout`` (default 5 and 15
+  minutes, see :class:`jieneng.settings.Settings`), however many arrive at once; a
+  success resets the count. A wrong password, an unknown name and a locked account
+  get the same message after the same work (one Argon2 verification).
+- A login creates a row in ``user_session``; the cookie carries only a random token
+  whose SHA-256 is the row's id. Every request checks the row: not revoked, not past
+  its absolute lifetime, not idle for longer than the idle timeout, the account not
+  locked. Logout, a password change or reset, a lock and an administrator's
+  revocation end sessions on the server.
 - API tokens are 32 random bytes (``jn_`` + URL-safe base64), shown once; only
   their SHA-256 is stored. They can be revoked; a revoked token is refused.
 """
@@ -14,6 +21,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,24 +29,30 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.passwords import MIN_LENGTH, check_password
 from jieneng.services import audit
+from jieneng.storage import sessions as session_store
 from jieneng.storage import users as store
+from jieneng.storage.engine import brief_write
 
 if TYPE_CHECKING:
     from jieneng.services.users import User
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-#: verified when the username does not exist, so both paths take the same time
-_DUMMY_HASH = _hasher.hash("jieneng-no-such-user")
-MIN_PASSWORD_LENGTH = 8
+_dummy_hashes: dict[int, str] = {}
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 TOKEN_PREFIX = "jn_"
+#: the password every demo account had before it was flagged (``<username>-demo-2025``)
+LEGACY_DEMO_SUFFIX = "-demo-2025"
 
 
 class AuthenticationFailed(NotPermitted):
-    """Wrong username or password, or a locked account."""
+    """Wrong username or password, or a locked account (one message for all)."""
 
     code = "authentication_failed"
 
@@ -47,12 +61,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def validate_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符",
-            f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password",
-        )
+def validate_password(password: str, username: str | None = None) -> None:
+    """WeakPassword (a ValidationFailed naming the rule) unless the policy accepts it."""
+    check_password(password, username)
+
+
+def _dummy_hash() -> str:
+    """A hash of no one's password, with the current parameters (same cost as a real one)."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -67,13 +86,19 @@ def verify_password(password_hash: str, password: str) -> bool:
     return _verify(password_hash, password)
 
 
-def session_fingerprint(password_hash: str) -> str:
-    """Short digest of the password hash kept in the session (a reset ends sessions)."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
 def _failed() -> AuthenticationFailed:
-    return AuthenticationFailed("用户名或密码错误", "wrong username or password")
+    return AuthenticationFailed(
+        "用户名或密码错误，或账户已锁定",
+        "wrong username or password, or the account is locked",
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _is_demo(row: store.UserRow, password: str) -> bool:
+    return row.is_demo or password == row.username + LEGACY_DEMO_SUFFIX
 
 
 def authenticate(
@@ -83,73 +108,112 @@ def authenticate(
     *,
     max_failures: int = 5,
     lockout: timedelta = timedelta(minutes=15),
+    session_lifetime: timedelta = timedelta(hours=8),
+    refuse_demo: bool = False,
+    ip: str | None = None,
+    user_agent: str | None = None,
     now: datetime | None = None,
 ) -> tuple[User, str]:
-    """The account and its session fingerprint; AuthenticationFailed otherwise."""
+    """The account and the token of its new session; AuthenticationFailed otherwise.
+
+    With ``refuse_demo`` (production) a demo account — flagged ``is_demo``, or using
+    the published ``<username>-demo-2025`` — is refused like a wrong password.
+    """
     from jieneng.services.users import User
 
     now = now or datetime.now(UTC)
-    with engine.begin() as conn:
-        row = store.get_user_by_username(conn, username.strip())
-        if row is None:
-            _verify(_DUMMY_HASH, password)
-            raise _failed()
-        actor = audit.Actor(row.id, row.username)
-        if row.is_locked:
-            raise AuthenticationFailed(
-                "账户已被管理员锁定", "the account is locked by an administrator"
-            )
-        if row.locked_until is not None and row.locked_until > now:
-            minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
-            raise AuthenticationFailed(
-                f"连续登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-                f"too many failed logins: the account is locked, try again in {minutes} min",
-            )
-        if not _verify(row.password_hash, password):
-            failures = row.failed_logins + 1
-            values: dict[str, Any] = {"failed_logins": failures}
-            if failures >= max_failures:
-                values.update(failed_logins=0, locked_until=now + lockout)
+    with engine.begin() as conn:  # the attempt counts before the password is checked
+        row = store.reserve_login_attempt(conn, username.strip(), now=now,
+                                          max_failures=max_failures, lock_until=now + lockout)
+    if row is None:  # unknown or locked: the same answer after the same work
+        _verify(_dummy_hash(), password)
+        raise _failed()
+    actor = audit.Actor(row.id, row.username)
+    right = _verify(row.password_hash, password)
+    if not right or (refuse_demo and _is_demo(row, password)):
+        if row.locked_until is not None:
+            with engine.begin() as conn:
                 audit.record(conn, actor, "login.lockout", "user", row.id,
-                             after={"locked_until": (now + lockout).isoformat()})
-            store.update_user(conn, row.id, **values)
-            # committed on purpose: the failure must count even though we raise
-            conn.commit()
-            raise _failed()
-        values = {"failed_logins": 0, "locked_until": None}
-        password_hash = row.password_hash
-        if _hasher.check_needs_rehash(password_hash):
-            password_hash = values["password_hash"] = _hasher.hash(password)
+                             after={"locked_until": row.locked_until.isoformat()})
+        if right:
+            with engine.begin() as conn:
+                audit.record(conn, actor, "auth.demo_refused", "user", row.id)
+        raise _failed()
+    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+    if _hasher.check_needs_rehash(row.password_hash):
+        values["password_hash"] = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
         store.update_user(conn, row.id, **values)
-        # the success is audited with the counter reset (no password, no hash, no fingerprint)
+        session_store.delete_expired(conn, row.id, now - timedelta(days=30))
+        session_store.insert_session(conn, session_id=_digest(token), user_id=row.id, now=now,
+                                     expires_at=now + session_lifetime, ip=ip,
+                                     user_agent=user_agent)
+        # the success is audited with the counter reset (no password, no hash, no token)
         audit.record(conn, actor, "auth.login", "user", row.id)
         fresh = store.get_user(conn, row.id)
         assert fresh is not None
-    return User.from_row(fresh), session_fingerprint(password_hash)
+    return User.from_row(fresh), token
 
 
-def logout(engine: Engine, user: User) -> None:
-    """Audit the end of a session (``auth.logout``); the caller clears the cookie."""
+# ---------------------------------------------------------------- sessions
+#: How stale a session's ``last_seen_at`` may get before a request refreshes it.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def logout(engine: Engine, user: User, token: str | None) -> None:
+    """End the session of ``token`` on the server and audit it (``auth.logout``)."""
+    now = datetime.now(UTC)
     with engine.begin() as conn:
+        if token:
+            session_store.revoke_session(conn, _digest(token), now, "logout")
         audit.record(conn, user.actor, "auth.logout", "user", user.id)
 
 
-def user_for_session(engine: Engine, user_id: int, fingerprint: str) -> User | None:
-    """The account of a session, or None if it is gone, locked or its password changed."""
+def revoke_sessions(conn: Connection, user_id: int, reason: str, *,
+                    keep_token: str | None = None) -> int:
+    """End every session of ``user_id`` (but ``keep_token``'s) in the caller's transaction."""
+    keep = None if keep_token is None else _digest(keep_token)
+    return session_store.revoke_user_sessions(conn, user_id, datetime.now(UTC), reason,
+                                              keep=keep)
+
+
+def live_sessions(engine: Engine, user_id: int) -> int:
+    with engine.connect() as conn:
+        return session_store.count_live(conn, user_id, datetime.now(UTC))
+
+
+def user_for_session(
+    engine: Engine, token: str, *, idle: timedelta | None = None, now: datetime | None = None
+) -> User | None:
+    """The account of a session token, or None if the session is unknown, revoked,
+    expired, idle for longer than ``idle``, or its account is gone or locked.
+
+    ``last_seen_at`` is written at most once a :data:`SESSION_TOUCH_INTERVAL`, and
+    a failure to write it (a busy database) never fails the request.
+    """
     from jieneng.services.users import User
 
+    now = now or datetime.now(UTC)
+    session_id = _digest(token)
     with engine.connect() as conn:
-        row = store.get_user(conn, user_id)
-    if row is None or row.is_locked or session_fingerprint(row.password_hash) != fingerprint:
+        row = session_store.get_session(conn, session_id)
+        user = None if row is None else store.get_user(conn, row.user_id)
+    if row is None or user is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return User.from_row(row)
+    if user.is_locked or (idle is not None and now - row.last_seen_at > idle):
+        return None
+    if now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:
+        try:
+            with engine.begin() as conn:
+                session_store.touch_session(conn, session_id, now,
+                                            now - SESSION_TOUCH_INTERVAL)
+        except SQLAlchemyError:  # "last seen" is a convenience: never fail a request on it
+            log.warning("could not update the last use of a session", exc_info=True)
+    return User.from_row(user)
 
 
 # ---------------------------------------------------------------- API tokens
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class Token:
     id: int
@@ -218,16 +282,27 @@ def user_for_token(engine: Engine, secret: str) -> User | None:
 
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    with engine.begin() as conn:
+    with engine.connect() as conn:  # a read: no write lock for every API request
         row = store.find_token(conn, _digest(secret))
         if row is None or row.revoked_at is not None:
             return None
         user = store.get_user(conn, row.user_id)
         if user is None or user.is_locked:
             return None
-        now = datetime.now(UTC)
-        # "Last used" to the minute: a write (and a WAL flush) per request would
-        # serialise a script's parallel requests on the token's row.
-        if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
-            store.touch_token(conn, row.id, now)
+    now = datetime.now(UTC)
+    # "Last used" to the minute: a write (and a WAL flush) per request would
+    # serialise a script's parallel requests on the token's row.
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        _touch_token(engine, row.id, now)
     return User.from_row(user)
+
+
+def _touch_token(engine: Engine, token_id: int, now: datetime) -> None:
+    """Best effort, in its own short write transaction: when the database is busy
+    (another writer holds the lock for longer than ``brief_write`` waits) the
+    touch is skipped — a later request records it — and the request goes on."""
+    try:
+        with brief_write(engine) as conn:
+            store.touch_token(conn, token_id, now)
+    except OperationalError:
+        log.info("token %s: last_used_at not recorded (database busy)", token_id)

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
@@ -40,8 +41,9 @@ from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.auth import (
+    LEGACY_DEMO_SUFFIX,
     hash_password,
-    session_fingerprint,
+    revoke_sessions,
     validate_password,
     verify_password,
 )
@@ -307,27 +309,39 @@ def create_user(
     region_code: str | None = None,
     institution: str | int | None = None,
     display_name: str | None = None,
+    is_demo: bool = False,
 ) -> User:
-    """Create an account pinned to its node; Conflict if the username is taken."""
+    """Create an account pinned to its node; Conflict if the username is taken.
+
+    The password must pass :func:`jieneng.core.passwords.check_password`.
+    """
     role = parse_role(role) if isinstance(role, str) else role
     name = _validate_username(username)
-    validate_password(password)
-    with engine.begin() as conn:
-        if store.get_user_by_username(conn, name) is not None:
-            raise Conflict(f"用户名 {name} 已存在", f"username {name} is taken", field="username")
-        manager = _account_manager(conn, actor)
-        region, inst = _check_pin(conn, role, region_code, institution)
-        user_id = store.insert_user(
-            conn, username=name, display_name=(display_name or name).strip()[:100],
-            password_hash=hash_password(password), role=role.value, region_code=region,
-            institution_id=inst,
-        )
-        _check_manageable(conn, manager, user_id, existing=False)
-        row = store.get_user(conn, user_id)
-        assert row is not None
-        user = User.from_row(row)
-        audit.record(conn, actor, "user.create", "user", user.id, after=_audited(user))
+    validate_password(password, name)
+    password_hash = hash_password(password)  # Argon2 (~0.1–0.5 s) outside the write lock
+    try:
+        with engine.begin() as conn:
+            if store.get_user_by_username(conn, name) is not None:
+                raise _taken(name)
+            manager = _account_manager(conn, actor)
+            region, inst = _check_pin(conn, role, region_code, institution)
+            user_id = store.insert_user(
+                conn, username=name, display_name=(display_name or name).strip()[:100],
+                password_hash=password_hash, role=role.value, region_code=region,
+                institution_id=inst, is_demo=is_demo,
+            )
+            _check_manageable(conn, manager, user_id, existing=False)
+            row = store.get_user(conn, user_id)
+            assert row is not None
+            user = User.from_row(row)
+            audit.record(conn, actor, "user.create", "user", user.id, after=_audited(user))
+    except IntegrityError as err:  # the same name created at the same moment (PostgreSQL)
+        raise _taken(name) from err
     return user
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"用户名 {name} 已存在", f"username {name} is taken", field="username")
 
 
 def _audited(user: User) -> dict[str, Any]:
@@ -396,7 +410,10 @@ def update_user(
     password: str | None = None,
     locked: bool | None = None,
 ) -> User:
-    """Change an account; ``locked=False`` also clears a lockout after failed logins."""
+    """Change an account; ``locked=False`` also clears a lockout after failed logins.
+
+    A new password or a lock ends every session of the account on the server.
+    """
     with engine.begin() as conn:
         row = store.get_user(conn, user_id)
         if row is None:
@@ -418,11 +435,14 @@ def update_user(
                 conn, new_role, region, inst)
             values["role"] = new_role.value
         if password is not None:
-            validate_password(password)
+            validate_password(password, before.username)
             values["password_hash"] = hash_password(password)
+            revoke_sessions(conn, user_id, "password")
         if locked is not None:
             values["is_locked"] = locked
-            if not locked:
+            if locked:
+                revoke_sessions(conn, user_id, "lock")
+            else:
                 values.update(failed_logins=0, locked_until=None)
         if values:
             store.update_user(conn, user_id, **values)
@@ -445,13 +465,16 @@ def update_user(
     return after
 
 
-def change_own_password(engine: Engine, user: User, current: str, new: str) -> str:
-    """A user changes their own password; the new session fingerprint is returned.
+def change_own_password(
+    engine: Engine, user: User, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """A user changes their own password.
 
     The current password is checked first (``ValidationFailed`` on field
-    ``current_password``, nothing changes). As with an administrator's reset, the
-    new fingerprint ends every other session of the account; API tokens are kept
-    (they are separate credentials, revoked one by one on ``/account``).
+    ``current_password``, nothing changes). As with an administrator's reset, every
+    other session of the account ends (all but ``keep_session``, the token of the
+    caller's own); API tokens are kept (they are separate credentials, revoked one
+    by one on ``/account``).
     """
     with engine.begin() as conn:
         row = store.get_user(conn, user.id)
@@ -460,12 +483,23 @@ def change_own_password(engine: Engine, user: User, current: str, new: str) -> s
         if not verify_password(row.password_hash, current):
             raise ValidationFailed("当前密码错误", "the current password is wrong",
                                    field="current_password")
-        validate_password(new)
-        password_hash = hash_password(new)
-        store.update_user(conn, user.id, password_hash=password_hash)
+        validate_password(new, row.username)
+        store.update_user(conn, user.id, password_hash=hash_password(new))
+        revoke_sessions(conn, user.id, "password", keep_token=keep_session)
         audit.record(conn, user.actor, "user.password", "user", user.id,
                      before={"password": "***"}, after={"password": "*** (changed)"})
-    return session_fingerprint(password_hash)
+
+
+def revoke_user_sessions(engine: Engine, actor: Actor, user_id: int) -> int:
+    """An account manager ends every session of an account it manages (audited
+    ``user.sessions_revoke``); how many were live. NotFound for any other account."""
+    with engine.begin() as conn:
+        manager = _account_manager(conn, actor)
+        _check_manageable(conn, manager, user_id, existing=True)
+        count = revoke_sessions(conn, user_id, "admin")
+        audit.record(conn, actor, "user.sessions_revoke", "user", user_id,
+                     after={"sessions_revoked": count})
+    return count
 
 
 def _refuse_self_lockout(
@@ -482,7 +516,13 @@ def _refuse_self_lockout(
 
 
 # ---------------------------------------------------------------- demo accounts
-DEMO_PASSWORD_SUFFIX = "-demo-2025"
+#: the password of every demo account, printed by ``jieneng demo`` (development only:
+#: demo accounts are flagged ``is_demo``, never created and refused at login in production)
+DEMO_PASSWORD = "Jieneng#Demo2025"
+
+
+class DemoRefused(NotPermitted):
+    code = "demo_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,11 +533,18 @@ class DemoAccount:
     pinned_to: str
 
 
-def ensure_demo_accounts(engine: Engine, region_code: str = "450300") -> list[DemoAccount]:
-    """One account per role on the demo city, created if missing (development only).
-
-    Passwords are ``<username>-demo-2025``; they are printed by ``jieneng demo``.
+def ensure_demo_accounts(
+    engine: Engine, region_code: str = "450300", *, environment: str = "development"
+) -> list[DemoAccount]:
+    """One account per role on the demo city, created if missing (development only:
+    DemoRefused in production). They are flagged ``is_demo`` and share the published
+    :data:`DEMO_PASSWORD`, printed by ``jieneng demo``.
     """
+    if environment == "production":
+        raise DemoRefused(
+            "生产环境（JIENENG_ENVIRONMENT=production）不能创建演示账户",
+            "demo accounts are never created in production (JIENENG_ENVIRONMENT=production)",
+        )
     with engine.connect() as conn:
         tree = RegionTree(regions.load_regions(conn))
         county = next(
@@ -522,14 +569,25 @@ def ensure_demo_accounts(engine: Engine, region_code: str = "450300") -> list[De
         wanted.append(("school", Role.INSTITUTION, None, school[0], school[1]))
     out = []
     for username, role, region, inst, label in wanted:
-        password = username + DEMO_PASSWORD_SUFFIX
         with engine.connect() as conn:
-            exists = store.get_user_by_username(conn, username) is not None
-        if not exists:
+            row = store.get_user_by_username(conn, username)
+        if row is None:
             create_user(
-                engine, Actor(None, "demo"), username=username, password=password, role=role,
-                region_code=region, institution=inst,
-                display_name=f"{role.label_zh} {label}",
+                engine, Actor(None, "demo"), username=username, password=DEMO_PASSWORD,
+                role=role, region_code=region, institution=inst,
+                display_name=f"{role.label_zh} {label}", is_demo=True,
             )
-        out.append(DemoAccount(username, password, role, label))
+        elif not row.is_demo:
+            if not verify_password(row.password_hash, username + LEGACY_DEMO_SUFFIX):
+                continue  # an account of the same name that is not a demo account
+            _adopt_legacy_demo(engine, row.id)
+        out.append(DemoAccount(username, DEMO_PASSWORD, role, label))
     return out
+
+
+def _adopt_legacy_demo(engine: Engine, user_id: int) -> None:
+    """A demo account made before the ``is_demo`` flag (password ``<name>-demo-2025``):
+    flag it and give it the current demo password."""
+    update_user(engine, Actor(None, "demo"), user_id, password=DEMO_PASSWORD)
+    with engine.begin() as conn:
+        store.update_user(conn, user_id, is_demo=True)

@@ -275,6 +275,8 @@ app_user = Table(
     Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=True),
     Column("institution_id", Integer, ForeignKey("institution.id"), nullable=True),
     Column("is_locked", Boolean, nullable=False, server_default=text("false")),
+    #: made by ``jieneng demo`` with a published password: refused in production
+    Column("is_demo", Boolean, nullable=False, server_default=text("false")),
     Column("failed_logins", Integer, nullable=False, server_default=text("0")),
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False,
@@ -294,6 +296,23 @@ api_token = Table(
            server_default=func.current_timestamp()),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+#: Login sessions, checked on every request: the cookie carries a random token,
+#: only its SHA-256 is stored (``id``). Logout, a password change, a lock and an
+#: administrator's revocation set ``revoked_at``; rows are kept until they expire.
+user_session = Table(
+    "user_session",
+    metadata,
+    Column("id", CHAR(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_reason", String(16), nullable=True),
+    Column("ip", String(45), nullable=True),
+    Column("user_agent", String(200), nullable=True),
 )
 
 #: Every write: who, when, what, before → after (JSON text).
@@ -682,4 +701,5 @@ __all__ = [
     "spot_check_item",
     "target",
     "task_transition",
+    "user_session",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select, update
 
 from . import tables as t
 
@@ -29,6 +29,7 @@ __all__ = [
     "insert_user",
     "list_tokens",
     "list_users",
+    "reserve_login_attempt",
     "revoke_token",
     "subtree_accounts",
     "touch_token",
@@ -55,6 +56,7 @@ class UserRow:
     institution_id: int | None
     is_locked: bool
     failed_logins: int
+    is_demo: bool
     locked_until: datetime | None
     created_at: datetime | None
 
@@ -74,8 +76,8 @@ def _user(r: Any) -> UserRow:
         id=r.id, username=r.username, display_name=r.display_name,
         password_hash=r.password_hash, role=r.role, region_code=r.region_code,
         institution_id=r.institution_id, is_locked=bool(r.is_locked),
-        failed_logins=int(r.failed_logins), locked_until=as_utc(r.locked_until),
-        created_at=as_utc(r.created_at),
+        failed_logins=int(r.failed_logins), is_demo=bool(r.is_demo),
+        locked_until=as_utc(r.locked_until), created_at=as_utc(r.created_at),
     )
 
 
@@ -152,6 +154,33 @@ def subtree_accounts(area: Collection[str], own_region: str) -> ColumnElement[bo
 
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:
     conn.execute(update(t.app_user).where(t.app_user.c.id == user_id).values(**values))
+
+
+def reserve_login_attempt(
+    conn: Connection, username: str, *, now: datetime, max_failures: int, lock_until: datetime
+) -> UserRow | None:
+    """Count a login attempt *before* its password is checked, in one atomic statement.
+
+    Only an account that is not locked (by an administrator, or until a time still
+    to come) is counted; the attempt that reaches ``max_failures`` also sets
+    ``locked_until`` to ``lock_until`` (cleared again if its password is right). An
+    expired lockout starts the count afresh. Returns the account as counted, or
+    ``None`` — unknown name and locked account alike. Concurrent attempts serialise
+    on the row, so no more than ``max_failures`` of them are ever checked.
+    """
+    u = t.app_user
+    expired = and_(u.c.locked_until.is_not(None), u.c.locked_until <= now)
+    count = case((expired, 1), else_=u.c.failed_logins + 1)
+    query = (
+        update(u)
+        .where(u.c.username == username, ~u.c.is_locked,
+               or_(u.c.locked_until.is_(None), u.c.locked_until <= now))
+        .values(failed_logins=count, locked_until=case(
+            (count >= max_failures, literal(lock_until, u.c.locked_until.type)), else_=None))
+        .returning(*u.c)
+    )
+    r = conn.execute(query).one_or_none()
+    return None if r is None else _user(r)
 
 
 def insert_token(conn: Connection, *, user_id: int, name: str, token_sha256: str) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,8 +32,8 @@ from jieneng.settings import Settings
 from jieneng.web.errors import LoginRequired
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_USER = "uid"
-SESSION_FINGERPRINT = "fp"
+#: the session's token (its SHA-256 is the ``user_session`` row checked on every request)
+SESSION_TOKEN = "sid"
 SESSION_CSRF = "csrf"
 
 
@@ -94,14 +95,13 @@ async def optional_user(request: Request) -> User | None:
             raise LoginRequired()
         request.state.via = "token"
     else:
-        uid = request.session.get(SESSION_USER)
-        fingerprint = request.session.get(SESSION_FINGERPRINT)
-        if not isinstance(uid, int) or not isinstance(fingerprint, str):
+        token = request.session.get(SESSION_TOKEN)
+        if not isinstance(token, str) or not token:
             return None
-        user = await run_in_threadpool(user_for_session, engine, uid, fingerprint)
-        if user is None:
-            request.session.pop(SESSION_USER, None)
-            request.session.pop(SESSION_FINGERPRINT, None)
+        idle = timedelta(minutes=get_settings(request).session_idle_minutes)
+        user = await run_in_threadpool(user_for_session, engine, token, idle=idle)
+        if user is None:  # revoked, expired, idle or locked: the cookie is cleared
+            request.session.pop(SESSION_TOKEN, None)
             return None
         request.state.via = "session"
     request.state.user = user

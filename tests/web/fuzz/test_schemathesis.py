@@ -28,7 +28,7 @@ pytestmark = needs_web_app
 OPENAPI = "/api/v1/openapi.json"
 MAX_EXAMPLES = 25
 FUZZ_USER = "fuzz-admin"
-FUZZ_PASSWORD = "fuzz-admin-password-1"
+FUZZ_PASSWORD = "Fuzz-Password-2025"
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.services import auth, users
-from jieneng.web.deps import SESSION_FINGERPRINT, CurrentUser, EngineDep
+from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -55,16 +55,17 @@ def change_password(
     if password != password_confirm:
         errors["password_confirm"] = "mismatch"
     else:
+        token = request.session.get(SESSION_TOKEN)
         try:
-            fingerprint = users.change_own_password(engine, user, current_password, password)
+            users.change_own_password(engine, user, current_password, password,
+                                      keep_session=token if isinstance(token, str) else None)
         except ValidationFailed as err:
             field = str(err.details.get("field") or "password")
             errors[field] = err.message(domain_lang(lang_of(request)))
     if errors:
         context = {"tokens": auth.list_tokens(engine, user), "password_errors": errors}
         return render(request, "account.html", context, status_code=422)
-    # this session stays signed in; every other one no longer matches the fingerprint
-    request.session[SESSION_FINGERPRINT] = fingerprint
+    # this session stays signed in; every other one was revoked on the server
     changed: dict[str, object] = {"tokens": auth.list_tokens(engine, user),
                                    "password_changed": True}
     return render(request, "account.html", changed)

@@ -19,8 +19,7 @@ from jieneng.services.auth import AuthenticationFailed, authenticate
 from jieneng.services.auth import logout as audit_logout
 from jieneng.web.deps import (
     SESSION_CSRF,
-    SESSION_FINGERPRINT,
-    SESSION_USER,
+    SESSION_TOKEN,
     CurrentUser,
     EngineDep,
     OptionalUser,
@@ -71,24 +70,29 @@ async def login(
                 headers={"Retry-After": str(retry_after)})
     await verify_csrf(request)
     try:
-        user, fingerprint = await run_in_threadpool(
+        _, token = await run_in_threadpool(
             authenticate, engine, username, password,
             max_failures=settings.login_max_failures,
             lockout=timedelta(minutes=settings.login_lockout_minutes),
+            session_lifetime=timedelta(seconds=settings.session_max_age),
+            refuse_demo=settings.environment == "production",
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
         )
     except AuthenticationFailed as err:
         context = {"next": safe_next(next), "username": username,
                    "error": err.message(domain_lang(lang_of(request)))}
         return await run_in_threadpool(render, request, "login.html", context, status_code=401)
     request.session.clear()  # a new session on login (no fixation)
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_FINGERPRINT] = fingerprint
+    request.session[SESSION_TOKEN] = token
     request.session.pop(SESSION_CSRF, None)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
-    audit_logout(engine, user)
+    """End the session on the server (a copy of the cookie no longer works) and here."""
+    token = request.session.get(SESSION_TOKEN)
+    audit_logout(engine, user, token if isinstance(token, str) else None)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
