@@ -76,6 +76,18 @@ def make_issue(
     )
 
 
+def headline(file: str, errors: Sequence[ImportIssue]) -> tuple[str, str]:
+    """The zh / en headline of a refused file: the problem itself when the file as a
+    whole is refused (unreadable, over a limit, no header), else how many errors."""
+    if len(errors) == 1 and errors[0].row is None and errors[0].column is None:
+        issue = errors[0]
+        zh, en = issue.message_zh, issue.message_en
+        return (zh if file in zh else f"文件 {file}：{zh}",
+                en if file in en else f"{file}: {en}")
+    return (f"文件 {file} 有 {len(errors)} 处错误，未导入任何数据",
+            f"{file} has {len(errors)} error(s); nothing was imported")
+
+
 def errors(issues: Iterable[ImportIssue]) -> list[ImportIssue]:
     return [i for i in issues if i.severity == "error"]
 

@@ -25,7 +25,7 @@ from jieneng.ingest import (
     parse_profiles,
     parse_regions,
 )
-from jieneng.ingest.issues import ImportIssue
+from jieneng.ingest.issues import ImportIssue, headline
 from jieneng.services import audit, quality, reporting
 from jieneng.services.audit import Actor
 from jieneng.storage import batches, consumption, institutions, regions
@@ -89,11 +89,7 @@ def import_file(
         progress("validate")
         parsed = _parse(conn, kind, path, max_bytes)
         if parsed.errors:
-            raise ImportRejected(
-                f"文件 {path.name} 有 {len(parsed.errors)} 处错误，未导入任何数据",
-                f"{path.name} has {len(parsed.errors)} error(s); nothing was imported",
-                parsed.errors,
-            )
+            raise ImportRejected(*headline(path.name, parsed.errors), parsed.errors)
         if kind is ImportKind.CONSUMPTION and parsed.frame.height:
             # figures of a submitted or approved report are locked: one query joins
             # the file's institution-months with the reporting tasks

@@ -84,16 +84,23 @@ async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str,
         assert isinstance(upload, UploadFile)
         content = await upload.read(settings.max_upload_bytes + 1)
         if len(content) > settings.max_upload_bytes:
-            _too_large(settings)
+            _too_large(settings, upload.filename)
         return content, upload.filename or "upload", fields
     finally:
         await form.close()
 
 
-def _too_large(settings: Settings) -> None:
+def _too_large(settings: Settings, name: str | None) -> None:
+    limit = _size_text(settings.max_upload_bytes)
+    file = _safe_name(name)
     raise HTTPException(
-        413, f"文件超过上限 {settings.max_upload_bytes} 字节 / "
-             f"file over the limit of {settings.max_upload_bytes} bytes")
+        413, f"文件“{file}”超过 {limit} 的上限 / {file!r} is over the limit of {limit}")
+
+
+def _size_text(size: int) -> str:
+    """``50 MB`` (whole megabytes) or ``1500 字节 bytes``."""
+    mib = 1024 * 1024
+    return f"{size // mib} MB" if size % mib == 0 else f"{size} bytes"
 
 
 def _check_upload(upload: object, settings: Settings) -> None:
@@ -104,7 +111,7 @@ def _check_upload(upload: object, settings: Settings) -> None:
             415, f"只接受 .xlsx 或 .csv 文件：{_safe_name(upload.filename)} / "
                  "only .xlsx or .csv files are accepted")
     if upload.size is not None and upload.size > settings.max_upload_bytes:
-        _too_large(settings)
+        _too_large(settings, upload.filename)
 
 
 def run_import(
