@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     result_cache.configure(engine, settings.result_cache_entries)
     errors.install(app)
+    limits.install(app)  # a value the database cannot hold: 422, not 500
     app.state.limiters = limiters = _limiters(settings)
     # innermost: body limits, control characters, Cache-Control (web.limits)
     app.add_middleware(limits.RequestGuard, limits=limits.Limits(

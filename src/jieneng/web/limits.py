@@ -21,6 +21,11 @@ its refusals get the language and the security headers like every response):
 :func:`ids_in_range`, an app-wide dependency: an int path or query parameter
 beyond the 64-bit range the databases store (``2**63`` …) is 404 (path) or 422
 (query) instead of an overflow in the driver.
+
+:func:`install` adds the backstop behind both: a value the database cannot hold
+that still reaches it (SQLite's ``OverflowError`` for an int beyond 64 bits,
+PostgreSQL's "bigint out of range", "string too long", a NUL in text) is 422
+``value_not_storable``, not 500. Any other data error stays an internal error.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from sqlalchemy.exc import DataError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
@@ -59,6 +66,15 @@ class ControlCharacter(ValidationFailed):
         super().__init__("输入含有不允许的控制字符（如 NUL），请删除后重试",
                          "the input holds a control character that is not allowed "
                          "(such as NUL); remove it and try again")
+
+
+class ValueNotStorable(ValidationFailed):
+    code = "value_not_storable"
+
+    def __init__(self) -> None:
+        super().__init__("输入的数值超出范围，或文字过长、含有不允许的字符",
+                         "a value is out of range, too long, or holds a character that "
+                         "cannot be stored")
 
 
 class _Exceeded(Exception):
@@ -323,3 +339,38 @@ def ids_in_range(request: Request) -> None:
         if any(beyond_int64(value) for value in request.query_params.getlist(name)):
             raise ValidationFailed(f"参数“{name}”超出范围", f"{name} is out of range",
                                    parameter=name)
+
+
+# ---------------------------------------------------------------- backstop
+
+#: PostgreSQL SQLSTATEs of a value the column cannot hold: numeric value out of
+#: range, string data right truncation, character not in repertoire, untranslatable
+#: character.
+_NOT_STORABLE_STATES = frozenset({"22003", "22001", "22021", "22P05"})
+
+
+def not_storable(exc: BaseException) -> bool:
+    """Whether ``exc`` says a value could not be stored (see the module)."""
+    if isinstance(exc, OverflowError):
+        text = str(exc)
+        return "SQLite INTEGER" in text or "too big to convert" in text
+    if isinstance(exc, DataError):
+        orig = exc.orig
+        state = getattr(orig, "sqlstate", None)
+        return state in _NOT_STORABLE_STATES or (state is None and "NUL" in str(orig))
+    return False
+
+
+async def storage_refusal(request: Request, exc: Exception) -> Response:
+    """422 ``value_not_storable`` for :func:`not_storable` errors, else 500."""
+    if not not_storable(exc):
+        return await errors.internal_error(request, exc)
+    errors.log.warning("value not storable on %s %s: %s", request.method, request.url.path,
+                       type(exc).__name__)
+    return await errors.domain_error(request, ValueNotStorable())
+
+
+def install(app: FastAPI) -> None:
+    """Register :func:`storage_refusal` (after ``errors.install``)."""
+    app.add_exception_handler(OverflowError, storage_refusal)
+    app.add_exception_handler(DataError, storage_refusal)

@@ -26,6 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from jieneng.core.exceptions import DomainError, ImportRejected
+from jieneng.core.text import has_control
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
 from jieneng.services.entry import import_for_scope
 from jieneng.services.imports import ImportKind, ImportReport
@@ -34,6 +35,7 @@ from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings
 from jieneng.web.errors import lang_of, status_of
 from jieneng.web.i18n import domain_lang
+from jieneng.web.limits import ControlCharacter
 from jieneng.web.pages.common import page
 
 router = APIRouter(include_in_schema=False)
@@ -80,6 +82,8 @@ async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str,
     try:
         upload = form.get("file")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if any(has_control(value) for value in fields.values()):
+            raise ControlCharacter  # web.limits checks every other form, not multipart
         _check_upload(upload, settings)
         assert isinstance(upload, UploadFile)
         content = await upload.read(settings.max_upload_bytes + 1)
