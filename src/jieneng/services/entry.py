@@ -9,6 +9,8 @@ codes (:data:`FINDING_CODES`), bilingual messages and the field they concern;
 :func:`save_entry` refuses any error-level finding (nothing stored) and writes
 the rest through :func:`jieneng.storage.consumption.write_consumption` in one
 transaction — a changed figure becomes a new revision, exactly as in an import.
+Simultaneous saves of the same institution-year are serialised (the later one
+waits, then reads and revises the earlier one's figures).
 
 Every function takes the caller's :class:`~jieneng.core.scope.Scope`; an
 institution outside it is :class:`NotFound`.
@@ -394,6 +396,8 @@ def save_entry(
     _check_period(year, month)
     with engine.begin() as conn:
         row = _institution(conn, scope, credit_code, write=True)
+        # another save of the institution-year waits here and then reads this one's figures
+        consumption.lock_institution_years(conn, [(row.id, year)])
         current, before, last_year = _periods(conn, row.id, year, month)
         findings, parsed = _analyse(values, before, last_year, mom_threshold=mom_threshold,
                                     yoy_threshold=yoy_threshold)

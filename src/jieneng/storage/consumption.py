@@ -19,7 +19,11 @@ Write path (:func:`write_consumption`), set-based for any number of figures:
 4. ``consumption_year`` of the touched (institution, year) keys is recomputed from
    ``consumption_month`` — recomputed, never incremented, hence exact under revision.
 
-All of it runs in the caller's transaction.
+All of it runs in the caller's transaction. Simultaneous writers of the same
+institution-year are serialised (:func:`lock_institution_years`): on PostgreSQL by
+advisory locks held to commit, so the second one classifies against the first
+one's revisions instead of failing on a duplicate key; on SQLite every write
+transaction holds the database's write lock (``BEGIN IMMEDIATE``) anyway.
 """
 
 from __future__ import annotations
@@ -103,6 +107,35 @@ _year_keys = temp_table(
 )
 
 
+#: PostgreSQL advisory locks (:func:`lock_institution_years`): the first key of an
+#: institution-year's lock is this plus the year, the second the institution id.
+_YEAR_LOCK_BASE = 0x6A6E_0000
+#: Taken shared by a write of a few institution-years, exclusive by a bulk write ("jncw").
+_WRITES_LOCK_KEY = 0x6A6E_6377
+#: A write touching more institution-years than this locks every consumption write.
+LOCK_EACH_LIMIT = 64
+
+
+def lock_institution_years(conn: Connection, keys: Iterable[tuple[int, int]]) -> None:
+    """Serialise the writers of the same (institution_id, year) keys until commit.
+
+    PostgreSQL: ``pg_advisory_xact_lock`` per key in key order, under a shared lock
+    on all consumption writes; more than :data:`LOCK_EACH_LIMIT` keys (an import)
+    take that lock exclusively instead of one lock per key. Taking a lock again in
+    the same transaction is free. SQLite: nothing to do — a write transaction holds
+    the database's write lock from its ``BEGIN IMMEDIATE``.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    pairs = sorted({(int(i), int(y)) for i, y in keys})
+    if len(pairs) > LOCK_EACH_LIMIT:
+        conn.execute(select(func.pg_advisory_xact_lock(_WRITES_LOCK_KEY)))
+        return
+    conn.execute(select(func.pg_advisory_xact_lock_shared(_WRITES_LOCK_KEY)))
+    for institution_id, year in pairs:
+        conn.execute(select(func.pg_advisory_xact_lock(_YEAR_LOCK_BASE + year, institution_id)))
+
+
 @dataclass(frozen=True, slots=True)
 class WriteCounts:
     inserted: int
@@ -141,6 +174,7 @@ def write_consumption(
     )
     if frame.height == 0:
         return WriteCounts(0, 0, 0)
+    lock_institution_years(conn, frame.select("institution_id", "year").unique().iter_rows())
 
     s = _stage
     if conn.dialect.name == "postgresql":

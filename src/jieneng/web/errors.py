@@ -17,8 +17,17 @@ RequestValidationError      422    invalid_request (details: pydantic errors)
 HTTPException 401/404/405…  same   not_authenticated, not_found, method_not_allowed
 LoginRequired               401    not_authenticated (HTML: redirect to /login)
 (rate limiter, web.app)     429    rate_limited (details.retry_after, Retry-After)
+IntegrityError, PostgreSQL  409    conflict (a simultaneous change: reload)
+serialization / deadlock
+database unavailable        503    database_unavailable (details.retry_after,
+                                   Retry-After): connection refused or lost,
+                                   SQLite still locked after its busy timeout,
+                                   pool exhausted, lock or statement timeout
 anything else               500    internal_error
 =========================== ====== =====================================
+
+The database errors are told apart by :func:`database_status`; their messages
+are the catalogue's, never the driver's text (which goes to the server log).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -62,8 +73,41 @@ HTTP_CODES: dict[int, str] = {
 }
 
 
+#: Seconds a client is asked to wait (``Retry-After``) while the database is unavailable.
+DATABASE_RETRY_AFTER = 5
+#: SQLite errors that mean "busy or unreachable", not a bug (``sqlite3`` has no codes
+#: on Python 3.10 and older, so the messages).
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open",
+                       "disk i/o error", "database or disk is full")
+#: PostgreSQL SQLSTATE classes of a change that collided with another one (40: transaction
+#: rollback — serialization failure, deadlock; 23: integrity constraint violation).
+_PG_CONFLICT_CLASSES = ("40", "23")
+
+
 class LoginRequired(Exception):
     """No valid session or token: 401 for the API, a redirect to /login for pages."""
+
+
+def database_status(exc: BaseException) -> int | None:
+    """409 for a change that collided with a simultaneous one, 503 for a database
+    that is unreachable or too busy, None for any other error (a bug: 500)."""
+    if isinstance(exc, PoolTimeoutError):
+        return 503
+    if not isinstance(exc, DBAPIError):
+        return None
+    if isinstance(exc, IntegrityError):
+        return 409
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    if exc.connection_invalidated:
+        return 503
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _PG_CONFLICT_CLASSES:
+        return 409
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        text = str(exc.orig).lower()
+        return 503 if any(part in text for part in _SQLITE_UNAVAILABLE) else None
+    return 503  # psycopg: connection refused / closed, admin shutdown, lock timeout …
 
 
 def status_of(exc: DomainError) -> int:
@@ -162,7 +206,28 @@ async def rate_limited(request: Request, retry_after: int) -> Response:
                           headers={"Retry-After": str(retry_after)})
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """409 ``conflict`` or 503 ``database_unavailable`` (see :func:`database_status`);
+    any other database error is an internal error."""
+    status = database_status(exc)
+    if status is None:
+        return await internal_error(request, exc)
+    lang = lang_of(request)
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc  # not the SQL and its parameters
+    log.warning("database %s on %s %s: %s: %s", "conflict" if status == 409 else "unavailable",
+                request.method, request.url.path, type(cause).__name__,
+                str(cause).strip().replace("\n", " "))
+    if status == 409:
+        return await _respond(request, 409, "conflict", translate(lang, "error.conflict"))
+    seconds = DATABASE_RETRY_AFTER
+    return await _respond(request, 503, "database_unavailable",
+                          translate(lang, "error.database_unavailable", seconds=seconds),
+                          {"retry_after": seconds}, headers={"Retry-After": str(seconds)})
+
+
 async def internal_error(request: Request, exc: Exception) -> Response:
+    if database_status(exc) is not None:  # raised outside the routes (a middleware)
+        return await database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return await _respond(request, 500, "internal_error",
                           translate(lang_of(request), "error.internal_error"))
@@ -174,4 +239,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(PoolTimeoutError, database_error)
     app.add_exception_handler(Exception, internal_error)
