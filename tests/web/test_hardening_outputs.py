@@ -13,11 +13,18 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from select import select as wait_ready
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlencode
@@ -477,3 +484,102 @@ def test_body_ints_beyond_int64_are_not_500(world: World) -> None:
                             if response.status_code >= 500:
                                 failures.append(f"{method} {url} json {name}")
     assert tried > 10 and not failures, failures
+
+
+# ---------------------------------------------------------------- a real server, 300 MB
+
+
+@contextmanager
+def _serve(tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """``jieneng serve`` on a fresh SQLite file; yields (port, pid)."""
+    from jieneng.services.database import open_database
+
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    open_database(url).dispose()  # migrated before the server opens it
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {**os.environ, "JIENENG_DATABASE_URL": url, "JIENENG_ENVIRONMENT": "test",
+           "JIENENG_SECRET_KEY": "hardening-outputs-test-secret-0123456789",
+           "JIENENG_RATE_LIMIT_ENABLED": "false"}
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "jieneng", "serve", "--port",
+                                    str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _peak_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM) [kB]."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise KeyError("VmHWM")
+
+
+def post_raw(port: int, path: str, *, chunked: bool, total: int = HUGE
+             ) -> tuple[int, int, float]:
+    """POST ``total`` bytes of JSON-ish filler, anonymously, stopping as soon as the
+    server answers; (status, bytes sent, seconds until the answer)."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + ("Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {total}\r\n")
+            + "\r\n").encode()
+    frame = (f"{len(CHUNK):x}\r\n".encode() + CHUNK + b"\r\n") if chunked else CHUNK
+    sent, began, answer = 0, time.monotonic(), b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        pending = b""
+        while not answer and time.monotonic() - began < 60:
+            readable, writable, _ = wait_ready([sock], [sock] if sent < total else [], [], 5)
+            if readable:
+                answer = sock.recv(65536)
+                break
+            if writable:
+                pending = pending or frame
+                try:
+                    n = sock.send(pending)
+                except OSError:  # the server closed the connection: read its answer
+                    answer = sock.recv(65536)
+                    break
+                pending = pending[n:]
+                sent += n
+        seconds = time.monotonic() - began
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, sent, seconds
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_real_server_refuses_300_mb_unread(tmp_path: Path) -> None:
+    """A 300 MB anonymous JSON POST, with a Content-Length and chunked: 413 at once,
+    after a few MiB at most (socket buffers), and the server's peak memory barely moves."""
+    figures: dict[str, Any] = {}
+    with _serve(tmp_path) as (port, pid):
+        before = _peak_kb(pid)
+        for chunked in (False, True):
+            status, sent, seconds = post_raw(port, "/api/v1/tokens", chunked=chunked)
+            figures["chunked" if chunked else "content_length"] = {
+                "status": status, "sent_mib": round(sent / 2**20, 1),
+                "seconds": round(seconds, 2)}
+            assert status == 413, figures
+            assert sent < 32 * 2**20 and seconds < 10, figures
+        growth = (_peak_kb(pid) - before) // 1024
+        figures["peak_growth_mib"] = growth
+    if os.environ.get("JIENENG_D_REPORT"):
+        Path(os.environ["JIENENG_D_REPORT"]).write_text(json.dumps(figures))
+    assert growth < 32, figures
