@@ -85,7 +85,8 @@ def import_file(
     """
     kind = ImportKind(kind)
     _check_size(path, max_bytes)
-    with engine.begin() as conn:
+    # a dry run only reads: it does not take the write lock (SQLite: BEGIN IMMEDIATE)
+    with engine.connect() if dry_run else engine.begin() as conn:
         progress("validate")
         parsed = _parse(conn, kind, path, max_bytes)
         if parsed.errors:
