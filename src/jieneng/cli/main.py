@@ -61,7 +61,8 @@ state = State()
 
 
 def handles_errors(func: F) -> F:
-    """Print domain errors bilingually and exit 1 instead of a traceback; dispose engines."""
+    """Print domain errors bilingually and exit 1 instead of a traceback; the same for a
+    database that is unavailable or a change that collided with another; dispose engines."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -70,10 +71,32 @@ def handles_errors(func: F) -> F:
         except DomainError as err:
             output.print_error(err)
             raise typer.Exit(1) from None
+        except Exception as err:
+            refusal = _database_refusal(err)
+            if refusal is None:
+                raise
+            output.print_error(refusal)
+            raise typer.Exit(1) from None
         finally:
             state.dispose()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_refusal(err: Exception) -> DomainError | None:
+    """A bilingual message for a database error that is not a bug (see
+    :func:`jieneng.storage.engine.database_trouble`), else None."""
+    from jieneng.storage.engine import database_trouble
+
+    trouble = database_trouble(err)
+    if trouble == "unavailable":
+        return DomainError("数据库暂时不可用（无法连接或仍被其他写入占用），请稍后重试",
+                           "the database is unavailable for the moment (unreachable, or "
+                           "still locked by another writer); try again later")
+    if trouble == "conflict":
+        return DomainError("数据已被他人同时修改，请重试",
+                           "the data was changed meanwhile; try again")
+    return None
 
 
 @app.callback()

@@ -16,15 +16,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 #: How long a SQLite writer waits for another one before ``database is locked`` [ms].
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: How long :func:`brief_write` waits for the write lock [ms].
 BRIEF_WRITE_WAIT_MS = 250
+#: SQLite errors that mean "busy or unreachable", not a bug (matched on the message:
+#: ``sqlite3`` exposes error codes only from Python 3.11 on, and not for every path).
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open",
+                       "disk i/o error", "database or disk is full")
+#: PostgreSQL SQLSTATE classes of a change that collided with another one (40: transaction
+#: rollback — serialization failure, deadlock; 23: integrity constraint violation).
+_PG_CONFLICT_CLASSES = ("40", "23")
 #: Connection execution option set by ``engine.begin()`` on SQLite: ``BEGIN IMMEDIATE``.
 _WRITE_OPTION = "jieneng_write"
 
@@ -68,6 +77,32 @@ def _pragma(conn: Connection, pragma: str) -> None:
         cursor.execute(f"PRAGMA {pragma}")
     finally:
         cursor.close()
+
+
+def database_trouble(exc: BaseException) -> Literal["conflict", "unavailable"] | None:
+    """What a database error means for the one who asked, or None (a bug).
+
+    ``"conflict"``: the change collided with a simultaneous one (an integrity
+    violation, a PostgreSQL serialization failure or deadlock) — reload and retry.
+    ``"unavailable"``: the database cannot be reached or is too busy (connection
+    refused or lost, SQLite still locked after its busy timeout, the pool exhausted,
+    a lock or statement timeout) — retry later.
+    """
+    if isinstance(exc, PoolTimeoutError):
+        return "unavailable"
+    if isinstance(exc, IntegrityError):
+        return "conflict"
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    if exc.connection_invalidated:
+        return "unavailable"
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _PG_CONFLICT_CLASSES:
+        return "conflict"
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        text = str(exc.orig).lower()
+        return "unavailable" if any(part in text for part in _SQLITE_UNAVAILABLE) else None
+    return "unavailable"  # psycopg: refused, closed, admin shutdown, lock timeout …
 
 
 def normalise_url(url: str) -> str:

@@ -39,7 +39,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -53,6 +53,7 @@ from jieneng.core.exceptions import (
     NotPermitted,
     ValidationFailed,
 )
+from jieneng.storage.engine import database_trouble
 from jieneng.web.i18n import domain_lang, negotiate, translate
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,6 @@ HTTP_CODES: dict[int, str] = {
 
 #: Seconds a client is asked to wait (``Retry-After``) while the database is unavailable.
 DATABASE_RETRY_AFTER = 5
-#: SQLite errors that mean "busy or unreachable", not a bug (``sqlite3`` has no codes
-#: on Python 3.10 and older, so the messages).
-_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open",
-                       "disk i/o error", "database or disk is full")
-#: PostgreSQL SQLSTATE classes of a change that collided with another one (40: transaction
-#: rollback — serialization failure, deadlock; 23: integrity constraint violation).
-_PG_CONFLICT_CLASSES = ("40", "23")
 
 
 class LoginRequired(Exception):
@@ -90,24 +84,9 @@ class LoginRequired(Exception):
 
 def database_status(exc: BaseException) -> int | None:
     """409 for a change that collided with a simultaneous one, 503 for a database
-    that is unreachable or too busy, None for any other error (a bug: 500)."""
-    if isinstance(exc, PoolTimeoutError):
-        return 503
-    if not isinstance(exc, DBAPIError):
-        return None
-    if isinstance(exc, IntegrityError):
-        return 409
-    if not isinstance(exc, (OperationalError, InterfaceError)):
-        return None
-    if exc.connection_invalidated:
-        return 503
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if isinstance(sqlstate, str) and sqlstate[:2] in _PG_CONFLICT_CLASSES:
-        return 409
-    if type(exc.orig).__module__.startswith("sqlite3"):
-        text = str(exc.orig).lower()
-        return 503 if any(part in text for part in _SQLITE_UNAVAILABLE) else None
-    return 503  # psycopg: connection refused / closed, admin shutdown, lock timeout …
+    that is unreachable or too busy (:func:`jieneng.storage.engine.database_trouble`),
+    None for any other error (a bug: 500)."""
+    return {"conflict": 409, "unavailable": 503, None: None}[database_trouble(exc)]
 
 
 def status_of(exc: DomainError) -> int:
