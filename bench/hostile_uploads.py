@@ -7,7 +7,8 @@ Not a test (``tests/web/test_hostile_uploads.py`` is). Usage::
 For each hostile file (built here: a 1.7 kB workbook with a cell at XFD1048576,
 the same without ``r`` attributes, a declared shared-string table of 4 billion,
 a zip bomb of ``--bomb-rows`` rows, a CSV of 300,000 columns, a renamed program,
-a truncated workbook) and for one ordinary 100,000-row workbook, a fresh
+a truncated workbook, a 50 MB CSV with an error in each of its million rows) and
+for one ordinary 100,000-row workbook, a fresh
 ``jieneng serve`` is started on a new SQLite database under an address-space cap
 (RLIMIT_AS), the file is sent to ``POST /api/v1/imports?kind=consumption&dry_run=true``
 with a bearer token, and the answer, whether the server still answers, its peak
@@ -51,6 +52,14 @@ def ordinary(path: Path) -> Path:
     return path
 
 
+def garbage(path: Path) -> Path:
+    """Just under 50 MB: 999,990 rows of 10 columns, each row with an error."""
+    line = "91450300MA5K000001,2025,1,电,1,千瓦时,1,2,3,4\n"
+    head = ",".join([*hostile.HEADER, "a", "b", "c", "d"]) + "\n"
+    path.write_text(head + line * 999_990, encoding="utf-8")
+    return path
+
+
 def files(rows: int) -> list[tuple[str, Callable[[Path], Path]]]:
     return [
         ("xfd1048576.xlsx", hostile.far_cell),
@@ -61,6 +70,7 @@ def files(rows: int) -> list[tuple[str, Callable[[Path], Path]]]:
         ("1000000-columns.csv", lambda p: hostile.wide_csv(p, 1_000_000)),
         ("renamed-program.xlsx", hostile.renamed_exe),
         ("corrupt.xlsx", hostile.corrupt_workbook),
+        ("error-in-each-of-1000000-rows.csv", garbage),
         ("ordinary-100000-rows.xlsx", ordinary),
     ]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jieneng.ingest import TableError, parse_consumption, read_table
+from jieneng.ingest.issues import headline
 from jieneng.ingest.limits import DEFAULT_LIMITS, Limits
 from tests.ingest import hostile
 from tests.ingest.conftest import LOOKUP
@@ -178,3 +179,19 @@ def declare_size(path: Path, member: str, size: int) -> None:
             break
         at = bytes(data).find(b"PK\x01\x02", at + 4)
     path.write_bytes(bytes(data))
+
+
+def test_a_file_with_an_error_in_every_row_lists_ten_thousand(tmp_path: Path) -> None:
+    """Each issue costs memory (and bytes in the answer): past the limit they are counted."""
+    path = tmp_path / "garbage.csv"
+    path.write_text(",".join(EXPECTED) + "\n" + "x,2025,1,电,1,千瓦时\n" * 25_000,
+                    encoding="utf-8")
+    parsed = parse_consumption(path, institutions=LOOKUP)
+    assert len(parsed.issues) == DEFAULT_LIMITS.issues + 1
+    more = [i for i in parsed.issues if i.code == "import.more_issues"]
+    assert len(more) == 1 and more[0].severity == "error"
+    assert parsed.issues[0] == more[0]  # listed first
+    assert int(more[0].value or 0) == 25_000 - DEFAULT_LIMITS.issues
+    assert "10,000" in more[0].message_zh
+    headline_zh, headline_en = headline(path.name, parsed.errors)
+    assert "25,000" in headline_zh and "25,000" in headline_en

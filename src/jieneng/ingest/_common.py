@@ -12,7 +12,8 @@ import polars as pl
 from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import DomainError
 
-from .issues import ImportIssue, make_issue
+from .issues import MORE_ISSUES, ImportIssue, make_issue
+from .limits import DEFAULT_LIMITS
 from .numbers import is_integral, with_number
 from .reader import ROW, Table, TableError, read_table, split_header
 from .result import Parsed
@@ -132,11 +133,19 @@ class Checker:
     over the issues found, never over the data). The rows of every error are
     remembered so :meth:`valid` keeps only spreadsheet rows without errors (also
     across frames derived from the same rows, e.g. wide → long).
+
+    At most ``listed`` issues are made per file (a file with an error in each of a
+    million rows would otherwise hold a million issues in memory, and send them);
+    the rest are counted in one ``import.more_issues`` issue.
     """
 
     table: Table
     issues: list[ImportIssue] = field(default_factory=list)
     bad_rows: list[pl.Series] = field(default_factory=list)
+    listed: int = DEFAULT_LIMITS.issues
+    omitted: int = 0
+    omitted_errors: int = 0
+    _summary_at: int | None = field(default=None, repr=False)
 
     def header_issue(self, code: str, column: str | None = None, **params: Any) -> None:
         self.issues.append(
@@ -175,6 +184,10 @@ class Checker:
         if not warning:
             self.bad_rows.append(bad.get_column("__r"))
         fixed = dict(static or {})
+        room = max(0, self.listed - len(self.issues))
+        if room < bad.height:
+            self._omit(bad.height - room, warning)
+            bad = bad.head(room)
         for rec in bad.iter_rows(named=True):
             extra = {k[4:]: v for k, v in rec.items() if k.startswith("__p_")}
             self.issues.append(
@@ -183,6 +196,21 @@ class Checker:
                     column=rec["__c"], value=rec["__v"], **fixed, **extra,
                 )
             )
+
+    def _omit(self, count: int, warning: bool) -> None:
+        """Count ``count`` issues not made; one summary issue says how many."""
+        self.omitted += count
+        if not warning:
+            self.omitted_errors += count
+        summary = make_issue(
+            MORE_ISSUES, file=self.table.file, sheet=self.table.sheet, value=str(self.omitted),
+            limit=self.listed, severity="error" if self.omitted_errors else "warning",
+        )
+        if self._summary_at is None:
+            self._summary_at = len(self.issues)
+            self.issues.append(summary)
+        else:
+            self.issues[self._summary_at] = summary
 
     def number(
         self, frame: pl.DataFrame, column: str, *, integral: bool = False,

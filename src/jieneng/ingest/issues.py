@@ -9,6 +9,9 @@ from typing import Any
 
 from .messages import Severity, render
 
+#: the code of the one issue counting those not listed (see ``Checker``)
+MORE_ISSUES = "import.more_issues"
+
 
 @dataclass(frozen=True, slots=True)
 class ImportIssue:
@@ -84,8 +87,9 @@ def headline(file: str, errors: Sequence[ImportIssue]) -> tuple[str, str]:
         zh, en = issue.message_zh, issue.message_en
         return (zh if file in zh else f"文件 {file}：{zh}",
                 en if file in en else f"{file}: {en}")
-    return (f"文件 {file} 有 {len(errors)} 处错误，未导入任何数据",
-            f"{file} has {len(errors)} error(s); nothing was imported")
+    count = sum(int(i.value or 0) if i.code == MORE_ISSUES else 1 for i in errors)
+    return (f"文件 {file} 有 {count:,} 处错误，未导入任何数据",
+            f"{file} has {count:,} error(s); nothing was imported")
 
 
 def errors(issues: Iterable[ImportIssue]) -> list[ImportIssue]:

@@ -58,6 +58,8 @@ class Limits:
     members: int = 10_000
     #: shared strings a workbook may declare or hold
     strings: int = 10_000_000
+    #: issues listed per file; the rest are only counted (``import.more_issues``)
+    issues: int = 10_000
 
 
 DEFAULT_LIMITS = Limits()

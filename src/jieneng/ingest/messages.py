@@ -90,6 +90,10 @@ MESSAGES: dict[str, MessageTemplate] = {
         "no header row found in the first {rows} rows (expected: {expected})",
     ),
     "import.empty": _e("表头下没有数据行", "no data rows below the header"),
+    "import.more_issues": _e(
+        "另有 {value} 处错误或警告未逐一列出（每个文件最多列出 {limit:,} 处）",
+        "{value} more errors or warnings are not listed (at most {limit:,} per file)",
+    ),
     # --- headers (reported once, not per row) ---
     "import.missing_column": _e(
         "缺少必填列“{column}”", "required column {column!r} is missing"
