@@ -342,21 +342,25 @@ class _Scan:
                                      limit=limits.rows))
         if self.columns > limits.columns:
             raise Refused(make_issue("import.too_many_columns", file=file,
-                                     value=str(self.columns), limit=limits.columns))
+                                     value=f"{self.columns:,}", limit=limits.columns))
         if self.rows * self.columns > limits.cells:
             raise Refused(make_issue("import.too_many_cells", file=file, rows=self.rows,
                                      columns=self.columns, limit=limits.cells))
         if self.strings > limits.strings:
             raise Refused(make_issue("import.too_many_strings", file=file,
-                                     value=str(self.strings), limit=limits.strings))
+                                     value=f"{self.strings:,}", limit=limits.strings))
 
 
-def check_text_table(file: str, text: str, width: int, limits: Limits = DEFAULT_LIMITS) -> None:
+def check_text_table(
+    file: str, text: str, width: int, limits: Limits = DEFAULT_LIMITS, *, at_least: bool = False
+) -> None:
     """Raise :class:`Refused` when a CSV of ``width`` columns (the widest of its first
-    lines) and its line count are over ``limits``."""
+    lines; ``at_least`` when only a prefix of them was read) and its line count are
+    over ``limits``."""
     rows = text.count("\n") + 1
     if width > limits.columns:
-        raise Refused(make_issue("import.too_many_columns", file=file, value=str(width),
+        shown = f"{width:,}+" if at_least else f"{width:,}"
+        raise Refused(make_issue("import.too_many_columns", file=file, value=shown,
                                  limit=limits.columns))
     if rows > limits.rows:
         raise Refused(make_issue("import.too_many_rows", file=file, value=str(rows),

@@ -209,7 +209,7 @@ def _read_csv(path: Path, scan_rows: int, limits: Limits) -> pl.DataFrame:
     if width == 0:
         raise TableError(make_issue("import.empty", file=file))
     try:
-        check_text_table(file, text, width, limits)
+        check_text_table(file, text, width, limits, at_least=len(text) > CSV_HEAD_CHARS)
     except Refused as refused:
         raise TableError(refused.issue) from None
     schema = {f"column_{i}": pl.String for i in range(width)}
