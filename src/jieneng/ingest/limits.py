@@ -85,18 +85,21 @@ class Refused(Exception):
 def check_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
     """Raise :class:`Refused` unless the .xlsx/.xlsm at ``path`` stays within ``limits``."""
     file = path.name
-    with path.open("rb") as fh:
-        _check_directory(fh, file, limits)
-        try:
-            archive = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise Refused(make_issue("import.unreadable", file=file)) from exc
-        with archive:
-            infos = archive.infolist()
-            _check_members(infos, file, limits)
-            budget = _Budget(file, limits.unpacked_bytes)
-            for info in infos:
-                _check_member(fh, info, file, limits, budget)
+    try:
+        with path.open("rb") as fh:
+            _check_directory(fh, file, limits)
+            with zipfile.ZipFile(fh) as archive:
+                infos = archive.infolist()
+                _check_members(infos, file, limits)
+                budget = _Budget(file, limits.unpacked_bytes)
+                for info in infos:
+                    _check_member(fh, info, file, limits, budget)
+    except _DAMAGED as exc:  # whatever a damaged zip raises: one plain message
+        raise Refused(make_issue("import.unreadable", file=file)) from exc
+
+
+_DAMAGED = (zipfile.BadZipFile, zlib.error, struct.error, OSError, ValueError, EOFError,
+            NotImplementedError, UnicodeDecodeError)
 
 
 def _check_directory(fh: BinaryIO, file: str, limits: Limits) -> None:
@@ -247,7 +250,8 @@ _SI_AFTER = (b" ", b">", b"/", b"\t", b"\n", b"\r")
 _ANY_TAG = re.compile(rb"<(?:[\w.\-]+:)?(row|c)(?=[\s/>])([^>]*)")
 _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*\$?([A-Za-z]*)\$?(\d*)""")
 _SST = re.compile(rb"<(?:[\w.\-]+:)?sst\s[^>]*")
-_COUNT_ATTR = re.compile(rb"""(?:count|uniqueCount)\s*=\s*["']\s*(\d{1,12})""")
+#: the reader reserves the table at the size ``uniqueCount`` declares
+_COUNT_ATTR = re.compile(rb"""\buniqueCount\s*=\s*["']\s*(\d{1,12})""")
 
 
 def column_number(letters: bytes | str) -> int:
