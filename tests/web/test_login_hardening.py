@@ -116,8 +116,9 @@ def _post_login(client: httpx.Client, token: str, username: str, password: str) 
                                        "csrf_token": token, "next": "/"})
 
 
-def test_forty_parallel_wrong_passwords_lock_the_account(server: Server) -> None:
-    clients = [_form_client(server) for _ in range(40)]
+def _parallel_wrong_guesses(server: Server, count: int) -> list[int]:
+    """``count`` wrong passwords for ``target``, sent at the same instant; their statuses."""
+    clients = [_form_client(server) for _ in range(count)]
     start = threading.Barrier(len(clients))
 
     def guess(i: int) -> int:
@@ -125,11 +126,33 @@ def test_forty_parallel_wrong_passwords_lock_the_account(server: Server) -> None
         start.wait()
         return _post_login(client, token, TARGET, f"Wrong-Guess-{i:03d}").status_code
 
-    with ThreadPoolExecutor(len(clients)) as pool:
-        statuses = list(pool.map(guess, range(len(clients))))
-    for client, _ in clients:
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            return list(pool.map(guess, range(len(clients))))
+    finally:
+        for client, _ in clients:
+            client.close()
+
+
+def _right_password_status(server: Server) -> int:
+    client, token = _form_client(server)
+    try:
+        return _post_login(client, token, TARGET, TARGET_PASSWORD).status_code
+    finally:
         client.close()
-    assert statuses == [401] * 40
+
+
+def test_as_many_parallel_failures_as_allowed_lock_the_account(server: Server) -> None:
+    """5 (the limit) simultaneous wrong passwords each count: none is lost."""
+    assert _parallel_wrong_guesses(server, 5) == [401] * 5
+    assert _right_password_status(server) == 401
+    with server.engine.connect() as conn:
+        row = conn.execute(select(t.app_user).where(t.app_user.c.username == TARGET)).one()
+    assert row.locked_until is not None and row.failed_logins == 5
+
+
+def test_forty_parallel_wrong_passwords_lock_the_account(server: Server) -> None:
+    assert _parallel_wrong_guesses(server, 40) == [401] * 40
     # the right password is refused while the account is locked
     client, token = _form_client(server)
     try:

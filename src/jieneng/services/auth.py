@@ -204,8 +204,8 @@ def user_for_session(
     if user.is_locked or (idle is not None and now - row.last_seen_at > idle):
         return None
     if now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:
-        try:
-            with engine.begin() as conn:
+        try:  # waits briefly for the write lock, then gives up (a later request records it)
+            with brief_write(engine) as conn:
                 session_store.touch_session(conn, session_id, now,
                                             now - SESSION_TOUCH_INTERVAL)
         except SQLAlchemyError:  # "last seen" is a convenience: never fail a request on it
