@@ -195,3 +195,38 @@ def test_a_file_with_an_error_in_every_row_lists_ten_thousand(tmp_path: Path) ->
     assert "10,000" in more[0].message_zh
     headline_zh, headline_en = headline(path.name, parsed.errors)
     assert "25,000" in headline_zh and "25,000" in headline_en
+
+
+def _rows(first: int, last: int, columns: str = "A") -> str:
+    return "".join(
+        f'<row r="{n}">' + "".join(hostile.cell(f"{c}{n}", "1") for c in columns) + "</row>"
+        for n in range(first, last + 1)
+    )
+
+
+def test_bounds_that_would_refuse_a_good_file_are_replaced_by_counts(tmp_path: Path) -> None:
+    """The quick measure bounds a cell's row by its digits (150 → 999) and its column
+    by 26; when that is over a limit, the references are read instead."""
+    sheet = hostile.sheet_with(hostile.header_row() + _rows(2, 150, "ABCDEFGHIJKL"))
+    path = hostile.package(tmp_path / "ok.xlsx", sheet)
+    table = read_table(path, EXPECTED, limits=Limits(cells=10_000))  # 150 × 12 = 1,800
+    assert table.frame.height == 149
+    with pytest.raises(TableError) as caught:
+        read_table(path, EXPECTED, limits=Limits(cells=1_000))
+    assert caught.value.issue.code == "import.too_many_cells"
+    assert "150 rows × 12 columns" in caught.value.issue.message_en
+
+
+def test_a_bound_from_an_earlier_block_is_counted_again(tmp_path: Path) -> None:
+    """Blocks of 1 MiB: the first ones bounded (rows < 99,999, 26 columns); a later
+    one reaching column AB makes the bound 99,999 × 28, over 2.7 M cells, so the
+    part is measured again precisely: 30,001 rows × 28 columns, within it."""
+    sheet = hostile.sheet_with(hostile.header_row() + _rows(2, 30_000)
+                               + '<row r="30001">' + hostile.cell("AB30001", "x") + "</row>")
+    path = hostile.package(tmp_path / "two-blocks.xlsx", sheet)
+    assert len(sheet) > 1024 * 1024
+    table = read_table(path, EXPECTED, limits=Limits(cells=2_700_000))
+    assert table.frame.height == 29_999  # row 30001 holds only the unheaded AB
+    with pytest.raises(TableError) as caught:
+        read_table(path, EXPECTED, limits=Limits(cells=800_000))
+    assert "30,001 rows × 28 columns" in caught.value.issue.message_en

@@ -157,14 +157,19 @@ def _check_member(
         for chunk in _inflate(fh, info, file):
             budget.spend(len(chunk), limits)
         return
-    scan = _Scan(file, limits)
-    for block in _blocks(_inflate(fh, info, file), file):
-        budget.spend(len(block), limits)
-        scan.feed(block)
-    if scan.exact_needed:
-        scan = _Scan(file, limits, exact=True)
+    start = budget.left
+    mode = "rough"
+    while True:
+        budget.left = start
+        scan = _Scan(file, limits, mode=mode)
         for block in _blocks(_inflate(fh, info, file), file):
+            budget.spend(len(block), limits)
             scan.feed(block)
+            if scan.retry:
+                break
+        if not scan.retry:
+            return
+        mode = "exact" if scan.exact_needed or mode == "precise" else "precise"
 
 
 #: parts a workbook holds that are not XML (pictures, embedded objects, macros)
@@ -240,6 +245,7 @@ def _blocks(chunks: Iterator[bytes], file: str) -> Iterator[bytes]:
 
 #: tags written the usual way (Excel, xlsxwriter, openpyxl): ``<c r="B7"`` ``<row r="7"``
 _CELL_LETTERS = re.compile(rb'<c r="\$?([A-Za-z]+)')
+
 _CELL_DIGITS = re.compile(rb'<c r="\$?[A-Za-z]+\$?(\d{1,12})')
 _ROW_DIGITS = re.compile(rb'<row r="(\d{1,12})')
 #: anything else (a namespace prefix, another quote, ``r`` not first): measured tag by tag
@@ -272,17 +278,37 @@ def _all_with_ref(block: bytes, start: bytes, tag: re.Pattern[bytes]) -> int | N
     return None
 
 
-class _Scan:
-    """The rows, columns and shared strings one XML part reaches, block by block."""
+def _unlike(width: int) -> re.Pattern[bytes]:
+    """A cell reference other than one letter and at most ``width`` digits (A1 … Z99999)."""
+    return re.compile(rb'<c r="(?!\$?[A-Za-z]\$?\d{1,%d}")' % width)
 
-    def __init__(self, file: str, limits: Limits, *, exact: bool = False) -> None:
+
+class _Scan:
+    """The rows, columns and shared strings one XML part reaches, block by block.
+
+    Three modes, from fast to slow; a part is measured again in the next one when
+    the first cannot tell (``retry``):
+
+    * ``rough``: tags written the usual way (``<c r="B7"``), counted with
+      :meth:`bytes.count`; only the rows' numbers are read; a cell's row is bounded
+      by its digit count (no more digits than the rows around it: below 10ⁿ) and
+      its column by 26 (one letter); other references are read.
+    * ``precise``: every cell reference read.
+    * ``exact``: tag by tag, cells and rows without ``r`` counted one by one
+      (a namespace prefix, single quotes …).
+    """
+
+    def __init__(self, file: str, limits: Limits, *, mode: str = "rough") -> None:
         self.file = file
         self.limits = limits
-        self.exact = exact
+        self.mode = mode
         self.exact_needed = False
+        self.retry = False
+        self.rough = False  # some figure is a bound, not a count
         self.rows = 0
         self.columns = 0
         self.strings = 0
+        self._top = 0  # the highest <row r=""> seen
         self._row = 0  # the current row and column (exact mode)
         self._col = 0
 
@@ -290,10 +316,13 @@ class _Scan:
         if b"<" not in block:
             return
         self._strings(block)
-        if self.exact:
+        if self.mode == "exact":
             self._tags(block)
-        elif not self.exact_needed:
+        else:
             self._fast(block)
+            if self.exact_needed:
+                self.retry = True
+                return
         self._check()
 
     def _fast(self, block: bytes) -> None:
@@ -302,15 +331,36 @@ class _Scan:
         if cells is None or rows is None or _PREFIXED.search(block):
             self.exact_needed = True  # measured again, tag by tag
             return
-        letters = _CELL_LETTERS.findall(block) if cells else []
-        digits = _CELL_DIGITS.findall(block) if cells else []
         row_digits = _ROW_DIGITS.findall(block) if rows else []
-        if len(letters) != cells or len(digits) != cells or len(row_digits) != rows:
+        if len(row_digits) != rows:
+            self.exact_needed = True
+            return
+        self._top = max(self._top, max(map(int, row_digits), default=0))
+        self.rows = max(self.rows, self._top)
+        if cells and not (self.mode == "rough" and self._rough(block)):
+            self._precise(block, cells)
+
+    def _rough(self, block: bytes) -> bool:
+        """Bound the block's cells without reading each reference; False when the
+        bounds would not do (then they are read)."""
+        width = len(str(self._top)) if self._top else 1
+        if _unlike(width).search(block):
+            return False
+        rows = max(self.rows, 10**width - 1)
+        columns = max(self.columns, 26)
+        if rows > self.limits.rows or rows * columns > self.limits.cells:
+            return False
+        self.rows, self.columns, self.rough = rows, columns, True
+        return True
+
+    def _precise(self, block: bytes, cells: int) -> None:
+        letters = _CELL_LETTERS.findall(block)
+        digits = _CELL_DIGITS.findall(block)
+        if len(letters) != cells or len(digits) != cells:
             self.exact_needed = True
             return
         self.columns = max(self.columns, max(map(column_number, set(letters)), default=0))
-        self.rows = max(self.rows, max(map(int, digits), default=0),
-                        max(map(int, row_digits), default=0))
+        self.rows = max(self.rows, max(map(int, digits), default=0))
 
     def _tags(self, block: bytes) -> None:
         for match in _ANY_TAG.finditer(block):
@@ -341,6 +391,11 @@ class _Scan:
 
     def _check(self) -> None:
         limits, file = self.limits, self.file
+        over = (self.rows > limits.rows or self.columns > limits.columns
+                or self.rows * self.columns > limits.cells)
+        if over and self.rough:
+            self.retry = True  # a bound, not a count: measured again, precisely
+            return
         if self.rows > limits.rows:
             raise Refused(make_issue("import.too_many_rows", file=file, value=str(self.rows),
                                      limit=limits.rows))
