@@ -41,7 +41,7 @@ from jieneng.core.rounding import format_number
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units, factor_to_canonical
 from jieneng.ingest import parse_consumption, parse_institutions, parse_profiles
-from jieneng.ingest.issues import ImportIssue
+from jieneng.ingest.issues import ImportIssue, headline
 from jieneng.ingest.numbers import not_a_number, parse_number
 from jieneng.services import audit, quality, reporting
 from jieneng.services.audit import Actor
@@ -496,11 +496,7 @@ def import_for_scope(
             issues = _scope_issues(conn, scope, filters, kind, path, max_bytes)
         errors = [i for i in issues if i.severity == "error"]
         if errors:
-            raise ImportRejected(
-                f"文件 {path.name} 有 {len(errors)} 处错误，未导入任何数据",
-                f"{path.name} has {len(errors)} error(s); nothing was imported",
-                errors,
-            )
+            raise ImportRejected(*headline(path.name, errors), errors)
     return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes, actor=actor)
 
 
