@@ -114,3 +114,32 @@ def test_brief_write_gives_up_quickly_on_a_busy_sqlite_database(tmp_path: Path) 
             assert conn.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 3]
     finally:
         engine.dispose()
+
+
+def test_brief_write_gives_up_when_another_thread_of_the_process_writes(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        holding, release = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (1)"))
+                holding.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert holding.wait(10)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"), \
+                brief_write(engine, wait_ms=100):
+            pass
+        assert time.monotonic() - started < 5
+        release.set()
+        thread.join(10)
+        with brief_write(engine) as conn:
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+    finally:
+        engine.dispose()
