@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from .engine import make_engine
 
@@ -33,11 +33,23 @@ def _engine(target: Engine | str) -> tuple[Engine, bool]:
     return make_engine(target), True
 
 
+#: PostgreSQL advisory lock held by an upgrade to commit ("jnmg").
+MIGRATION_LOCK_KEY = 0x6A6E_6D67
+
+
 def upgrade(target: Engine | str, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` (default: the newest) in one transaction."""
+    """Migrate the database to ``revision`` (default: the newest) in one transaction.
+
+    Simultaneous upgrades (several commands opening a new database at once) take
+    turns — SQLite: the write lock of ``BEGIN IMMEDIATE``; PostgreSQL: an advisory
+    lock — and each reads the revision only once it has its turn, so the later ones
+    find the schema made and do nothing.
+    """
     engine, owned = _engine(target)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             command.upgrade(alembic_config(conn), revision)
     finally:
         if owned:
