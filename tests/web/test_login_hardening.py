@@ -163,8 +163,8 @@ def test_forty_parallel_wrong_passwords_lock_the_account(server: Server) -> None
         client.close()
     with server.engine.connect() as conn:
         row = conn.execute(select(t.app_user).where(t.app_user.c.username == TARGET)).one()
-    assert row.locked_until is not None
-    # no more than the allowed attempts were ever checked against the password
+    # counted up to the limit, which locked the account; the other 35 were refused uncounted
+    assert row.locked_until is not None and row.failed_logins == 5
     with server.engine.connect() as conn:
         lockouts = conn.execute(select(t.audit_log).where(
             t.audit_log.c.action == "login.lockout")).all()
@@ -196,9 +196,10 @@ def test_locked_account_and_unknown_name_answer_alike(server: Server) -> None:
     unknown = [_timed_login(server, "no-such-user") for _ in range(3)]
     assert {m for m, _ in locked} == {m for m, _ in unknown}
     assert len({m for m, _ in locked}) == 1
-    # both cost one Argon2 verification: the medians are within a factor of 3
-    locked_time = sorted(s for _, s in locked)[1]
-    unknown_time = sorted(s for _, s in unknown)[1]
+    # both cost one Argon2 verification: the fastest of each within a factor of 3
+    # (before, a locked account answered about 30 times faster than an unknown name)
+    locked_time = min(s for _, s in locked)
+    unknown_time = min(s for _, s in unknown)
     assert unknown_time / 3 < locked_time < unknown_time * 3, (locked_time, unknown_time)
 
 
