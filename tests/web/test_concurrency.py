@@ -324,9 +324,12 @@ def test_a_database_outage_answers_503_with_retry_after_and_recovers(
             return httpx.get(base + path, headers=headers, timeout=30)
 
         assert get("/api/v1/me").status_code == 200
-        proxy.cut()
-        during = [get("/api/v1/me"), get(f"/api/v1/entry/{SCHOOL}/2025/1"), get("/api/v1/me")]
-        proxy.restore()
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            assert _login_call(browser, "admin0")().status_code == 303
+            proxy.cut()
+            during = [get("/api/v1/me"), get(f"/api/v1/entry/{SCHOOL}/2025/1"), get("/api/v1/me")]
+            pages = [browser.get("/"), browser.get("/account"), browser.get("/login")]
+            proxy.restore()
         after = [get("/api/v1/me") for _ in range(3)]
     print(f"outage: during {[r.status_code for r in during]}, "
           f"after {[r.status_code for r in after]}")
@@ -340,3 +343,9 @@ def test_a_database_outage_answers_503_with_retry_after_and_recovers(
             assert leak not in response.text
     assert after[-1].status_code == 200, [r.text for r in after]
     assert all(r.status_code in (200, 503) for r in after)
+    for page in pages:  # a signed-in person's pages: the error page, not a bare 500
+        assert page.status_code in (503, 200), (page.status_code, page.text[:300])
+        if page.status_code == 503:
+            assert page.headers["Retry-After"].isdigit()
+            assert "数据库暂时不可用" in page.text and "psycopg" not in page.text
+    assert pages[0].status_code == 503
