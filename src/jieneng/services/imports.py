@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.exceptions import ImportRejected, ValidationFailed
@@ -85,27 +86,23 @@ def import_file(
     """
     kind = ImportKind(kind)
     _check_size(path, max_bytes)
-    # a dry run only reads: it does not take the write lock (SQLite: BEGIN IMMEDIATE)
-    with engine.connect() if dry_run else engine.begin() as conn:
-        progress("validate")
-        parsed = _parse(conn, kind, path, max_bytes)
-        if parsed.errors:
-            raise ImportRejected(*headline(path.name, parsed.errors), parsed.errors)
-        if kind is ImportKind.CONSUMPTION and parsed.frame.height:
-            # figures of a submitted or approved report are locked: one query joins
-            # the file's institution-months with the reporting tasks
-            reporting.check_unlocked(conn, parsed.frame.select("institution_id", "year", "month"))
-        report = ImportReport(
-            kind=kind.value,
-            file=path.name,
-            format=parsed.format,
-            rows_read=parsed.rows_read,
-            records=parsed.frame.height,
-            dry_run=dry_run,
-            warnings=list(parsed.warnings),
-        )
-        if dry_run:
-            return report
+    progress("validate")
+    # Read and check the file outside the write transaction (on SQLite it holds the
+    # database's write lock from its start), against the directory as it is now;
+    # the write checks again only if the directory changed meanwhile.
+    with engine.connect() as conn:
+        basis = _basis(conn, kind)
+    parsed = _checked(basis, kind, path, max_bytes)
+    if dry_run:
+        with engine.connect() as conn:
+            _check_unlocked(conn, kind, parsed)
+        return _report(kind, path, parsed, dry_run=True)
+    with engine.begin() as conn:
+        current = _basis(conn, kind)
+        if not current.same_as(basis):
+            parsed = _checked(current, kind, path, max_bytes)
+        _check_unlocked(conn, kind, parsed)
+        report = _report(kind, path, parsed, dry_run=False)
         progress("store")
         report.batch_id = batches.store_batch(
             conn, kind=kind.value, file_name=path.name, content=path.read_bytes(),
@@ -122,6 +119,56 @@ def import_file(
     return report
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """What a file is checked against: the known region codes (regions and
+    institutions files) and the directory (every kind but regions)."""
+
+    regions: frozenset[str] | None
+    lookup: pl.DataFrame | None
+
+    def same_as(self, other: _Basis) -> bool:
+        if self.regions != other.regions:
+            return False
+        if self.lookup is None or other.lookup is None:
+            return self.lookup is other.lookup
+        return self.lookup.equals(other.lookup)
+
+
+def _basis(conn: Connection, kind: ImportKind) -> _Basis:
+    known = (frozenset(r.code for r in regions.load_regions(conn))
+             if kind in (ImportKind.REGIONS, ImportKind.INSTITUTIONS) else None)
+    lookup = None if kind is ImportKind.REGIONS else institutions.institution_lookup(conn)
+    return _Basis(known, lookup)
+
+
+def _checked(basis: _Basis, kind: ImportKind, path: Path, max_bytes: int) -> Parsed:
+    """The parsed file; :class:`ImportRejected` with every issue if it has errors."""
+    parsed = _parse(basis, kind, path, max_bytes)
+    if parsed.errors:
+        raise ImportRejected(*headline(path.name, parsed.errors), parsed.errors)
+    return parsed
+
+
+def _check_unlocked(conn: Connection, kind: ImportKind, parsed: Parsed) -> None:
+    if kind is ImportKind.CONSUMPTION and parsed.frame.height:
+        # figures of a submitted or approved report are locked: one query joins
+        # the file's institution-months with the reporting tasks
+        reporting.check_unlocked(conn, parsed.frame.select("institution_id", "year", "month"))
+
+
+def _report(kind: ImportKind, path: Path, parsed: Parsed, *, dry_run: bool) -> ImportReport:
+    return ImportReport(
+        kind=kind.value,
+        file=path.name,
+        format=parsed.format,
+        rows_read=parsed.rows_read,
+        records=parsed.frame.height,
+        dry_run=dry_run,
+        warnings=list(parsed.warnings),
+    )
+
+
 def _check_size(path: Path, max_bytes: int) -> None:
     size = path.stat().st_size
     if size > max_bytes:
@@ -131,14 +178,16 @@ def _check_size(path: Path, max_bytes: int) -> None:
         )
 
 
-def _parse(conn: Connection, kind: ImportKind, path: Path, max_bytes: int) -> Parsed:
+def _parse(basis: _Basis, kind: ImportKind, path: Path, max_bytes: int) -> Parsed:
     if kind is ImportKind.REGIONS:
-        known = {r.code for r in regions.load_regions(conn)}
-        return parse_regions(path, known_regions=known, max_bytes=max_bytes)
-    lookup = institutions.institution_lookup(conn)
+        assert basis.regions is not None
+        return parse_regions(path, known_regions=set(basis.regions), max_bytes=max_bytes)
+    lookup = basis.lookup
+    assert lookup is not None
     if kind is ImportKind.INSTITUTIONS:
-        known = {r.code for r in regions.load_regions(conn)}
-        return parse_institutions(path, known_regions=known, existing=lookup, max_bytes=max_bytes)
+        assert basis.regions is not None
+        return parse_institutions(path, known_regions=set(basis.regions), existing=lookup,
+                                  max_bytes=max_bytes)
     if kind is ImportKind.PROFILES:
         return parse_profiles(path, institutions=lookup, max_bytes=max_bytes)
     return parse_consumption(path, institutions=lookup, max_bytes=max_bytes)
