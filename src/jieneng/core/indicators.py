@@ -38,18 +38,13 @@ from typing import Any
 from .carriers import CARRIER_CODES, CARRIERS, Carrier
 from .exceptions import ValidationFailed
 from .factors import FactorSet
+from .indicator_registry import HEADLINE, change
 
-_HEADLINE: tuple[str, ...] = (
-    "energy_tce",
-    "water_m3",
-    "co2_t",
-    "energy_per_capita_kgce",
-    "energy_per_area_kgce_m2",
-    "water_per_capita_m3",
-    "co2_per_area_kg_m2",
-)
-#: Keys of the headline figures, in display order.
-HEADLINE_FIGURES: tuple[str, ...] = _HEADLINE
+__all__ = ["HEADLINE_FIGURES", "AggregateInputs", "IndicatorResult", "change",
+           "compute_indicators", "yoy"]
+
+#: Keys of the headline figures, in display order (:mod:`jieneng.core.indicator_registry`).
+HEADLINE_FIGURES: tuple[str, ...] = HEADLINE
 
 
 def _add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
@@ -352,16 +347,11 @@ def compute_indicators(
 def yoy(current: IndicatorResult, previous: IndicatorResult) -> dict[str, float | None]:
     """Relative change (fraction, 0.05 = +5 %) of every headline figure.
 
-    ``(current − previous) / previous``; None when either is None or the
-    previous value is 0.
+    :func:`~jieneng.core.indicator_registry.change`: ``(current − previous) /
+    previous``; None when either is None or the previous value is ≤ 0.
 
     References
     ----------
     同比 review (``reference-data.md`` §2.6: year-on-year change > 10 % is flagged).
     """
-    out: dict[str, float | None] = {}
-    for key in _HEADLINE:
-        now: float | None = getattr(current, key)
-        before: float | None = getattr(previous, key)
-        out[key] = None if now is None or not before else (now - before) / before
-    return out
+    return {key: change(getattr(current, key), getattr(previous, key)) for key in HEADLINE}

@@ -40,6 +40,7 @@ from enum import StrEnum
 
 from .carriers import carrier, carrier_by_name
 from .exceptions import ValidationFailed
+from .indicator_registry import BY_CODE, change
 from .rounding import format_number, format_percent
 
 
@@ -125,13 +126,13 @@ PLACEHOLDERS: dict[str, tuple[PlaceholderKind, str, str]] = {
 }
 
 
-#: Indicator codes a finding's ``indicator`` may name (as in docs/nomenclature.md).
+#: Indicator codes a finding's ``indicator`` may name (as in docs/nomenclature.md): the
+#: two profile figures and intensities of the indicator registry, with their units.
 INDICATORS: dict[str, tuple[str, str]] = {
     "occupants": ("用能人数", "occupants (用能人数)"),
     "floor_area_m2": ("建筑面积（m²）", "floor area (m²)"),
-    "energy_per_capita_kgce": ("人均综合能耗（kgce/人）", "energy per capita (kgce/person)"),
-    "energy_per_area_kgce_m2": ("单位建筑面积能耗（kgce/m²）", "energy per floor area (kgce/m²)"),
-    "water_per_capita_m3": ("人均用水量（m³/人）", "water per capita (m³/person)"),
+    **{code: (BY_CODE[code].label("zh"), BY_CODE[code].label("en"))
+       for code in ("energy_per_capita_kgce", "energy_per_area_kgce_m2", "water_per_capita_m3")},
 }
 
 
@@ -724,12 +725,10 @@ def unit_slip(
     return None
 
 
-def yoy_change(now: float | None, before: float | None) -> float | None:
-    """``(now − before) / before`` (0.05 = +5 %); None when either is missing or
-    ``before`` ≤ 0 (no meaningful base), as in ``docs/nomenclature.md``."""
-    if now is None or before is None or before <= 0:
-        return None
-    return (now - before) / before
+#: ``(now − before) / before`` (0.05 = +5 %); None when either is missing or
+#: ``before`` ≤ 0 (no meaningful base): the platform's one change rule,
+#: :func:`jieneng.core.indicator_registry.change`.
+yoy_change = change
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
