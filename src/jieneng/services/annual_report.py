@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import CATEGORIES
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.services import dashboard, progress, quotas, review_report
@@ -28,10 +29,8 @@ from jieneng.services.documents import WordDoc, bar_chart, line_chart
 from jieneng.services.spreadsheet import new_workbook, write_row
 from jieneng.services.users import User
 
-HEADLINE: tuple[str, ...] = (
-    "energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce", "energy_per_area_kgce_m2",
-    "water_per_capita_m3", "co2_per_area_kg_m2",
-)
+#: The headline figures of the indicator registry, in display order.
+HEADLINE: tuple[str, ...] = registry.HEADLINE
 RANK_INDICATOR = "energy_per_capita_kgce"
 RANK_SIZE = 10
 
@@ -66,18 +65,23 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def _headline_rows(overview: dict[str, Any]) -> list[list[str]]:
     rows = []
     for key in HEADLINE:
-        f = dashboard.FORMULAS[key]
-        rows.append([f["name_zh"], f["unit"], _fmt(overview.get(key)),
+        f = registry.BY_CODE[key]
+        rows.append([f.name_zh, f.unit, _fmt(overview.get(key)),
                      _fmt(overview["previous_year"].get(key)),
                      format_percent(overview["yoy"].get(key))])
     return rows
+
+
+def _metric_name(code: str) -> str:
+    found = registry.BY_CODE.get(code)
+    return found.name_zh if found else code
 
 
 def _assessment_rows(assessment: dict[str, Any]) -> list[list[str]]:
     rows = []
     for row in assessment["rows"]:
         for tgt in row["targets"]:
-            name = dashboard.FORMULAS.get(tgt["metric"], {}).get("name_zh", tgt["metric"])
+            name = _metric_name(tgt["metric"])
             if tgt["kind"] == "cap":
                 detail = f"实际 {_fmt(tgt.get('actual'))} / 上限 {_fmt(tgt['limit'])}"
             else:
@@ -185,7 +189,7 @@ def annual_xlsx(data: dict[str, Any]) -> bytes:
     ov, out = data["overview"], io.BytesIO()
     book = new_workbook(out)
     _sheet(book, "总体", ["指标", "单位", "本年", "上年", "同比"],
-           [[dashboard.FORMULAS[k]["name_zh"], dashboard.FORMULAS[k]["unit"], ov.get(k),
+           [[registry.BY_CODE[k].name_zh, registry.BY_CODE[k].unit, ov.get(k),
              ov["previous_year"].get(k), ov["yoy"].get(k)] for k in HEADLINE])
     _sheet(book, "分地区", ["地区代码", "地区", *HEADLINE],
            [[g["code"], g["name"], *(g.get(k) for k in HEADLINE)]

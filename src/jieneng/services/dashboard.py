@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors import FactorSet
@@ -32,6 +33,7 @@ from jieneng.core.indicators import (
     HEADLINE_FIGURES,
     AggregateInputs,
     IndicatorResult,
+    change,
     compute_indicators,
     yoy,
 )
@@ -49,65 +51,15 @@ T = TypeVar("T")
 
 Order = Literal["asc", "desc"]
 
-#: Intensities an institution can be ranked by, with what its denominator needs.
-RANKABLE: dict[str, str] = {
-    "energy_per_capita_kgce": "occupants",
-    "energy_per_area_kgce_m2": "floor_area_m2",
-    "water_per_capita_m3": "occupants",
-    "co2_per_area_kg_m2": "floor_area_m2",
-}
+#: Intensities an institution can be ranked by, with what its denominator needs
+#: (:data:`jieneng.core.indicator_registry.RANKABLE`).
+RANKABLE: dict[str, str] = registry.RANKABLE
 
-#: Name, unit and rule of every headline figure (the rules of :mod:`jieneng.core.indicators`).
-FORMULAS: dict[str, dict[str, str]] = {
-    "energy_tce": {
-        "name_zh": "能源消费总量", "name_en": "total energy consumption", "unit": "tce",
-        "formula_zh": "Σ(各能源品种消费量 × 折标准煤系数) ÷ 1000；水和太阳能光电发电量不计入"
-                      "（GB/T 2589-2020 综合能耗计算通则）",
-        "formula_en": "Σ(quantity of each carrier × standard-coal coefficient) ÷ 1000; water "
-                      "and solar PV generation are not counted (GB/T 2589-2020)",
-    },
-    "water_m3": {
-        "name_zh": "用水总量", "name_en": "total water use", "unit": "m3",
-        "formula_zh": "Σ 用水量；水不折算标准煤", "formula_en": "Σ water; water is not "
-                      "converted to standard coal",
-    },
-    "co2_t": {
-        "name_zh": "二氧化碳排放总量", "name_en": "total CO₂ emissions", "unit": "t",
-        "formula_zh": "Σ(各能源品种消费量 × 二氧化碳排放因子) ÷ 1000；电力因子按数据年份和"
-                      "区域取生态环境部、国家统计局公布值",
-        "formula_en": "Σ(quantity of each carrier × CO₂ factor) ÷ 1000; the electricity "
-                      "factor is the MEE/NBS published value for the data year and area",
-    },
-    "energy_per_capita_kgce": {
-        "name_zh": "人均综合能耗", "name_en": "energy per capita", "unit": "kgce/人",
-        "formula_zh": "用能人数 > 0 的已报送单位能耗之和 ÷ 其用能人数之和（比值之和，"
-                      "非单位比值的平均）",
-        "formula_en": "Σ energy of reporting institutions with occupants > 0 ÷ Σ their "
-                      "occupants (ratio of sums, not an average of ratios)",
-    },
-    "energy_per_area_kgce_m2": {
-        "name_zh": "单位建筑面积能耗", "name_en": "energy per floor area", "unit": "kgce/m2",
-        "formula_zh": "建筑面积 > 0 的已报送单位能耗之和（不含车辆用油）÷ 其建筑面积之和"
-                      "（DB11/T 1958-2022；GB/T 51161-2016）",
-        "formula_en": "Σ energy of reporting institutions with floor area > 0, excluding "
-                      "vehicle fuel, ÷ Σ their floor area (DB11/T 1958-2022; GB/T 51161-2016)",
-    },
-    "water_per_capita_m3": {
-        "name_zh": "人均用水量", "name_en": "water per capita", "unit": "m3/人",
-        "formula_zh": "用能人数 > 0 的已报送单位用水量之和 ÷ 其用能人数之和",
-        "formula_en": "Σ water of reporting institutions with occupants > 0 ÷ Σ their "
-                      "occupants",
-    },
-    "co2_per_area_kg_m2": {
-        "name_zh": "单位建筑面积碳排放", "name_en": "CO₂ per floor area", "unit": "kgCO2/m2",
-        "formula_zh": "建筑面积 > 0 的已报送单位二氧化碳排放之和（不含车辆用油）÷ "
-                      "其建筑面积之和",
-        "formula_en": "Σ CO₂ of reporting institutions with floor area > 0, excluding "
-                      "vehicle fuel, ÷ Σ their floor area",
-    },
-}
+#: Name, unit and rule of every headline figure, from the indicator registry
+#: (the rules of :mod:`jieneng.core.indicators`).
+FORMULAS: dict[str, dict[str, str]] = registry.formulas()
 
-_TREND_FIGURES: tuple[str, ...] = ("energy_tce", "water_m3", "co2_t")
+_TREND_FIGURES: tuple[str, ...] = registry.TOTALS
 
 
 @dataclass(frozen=True)
@@ -320,7 +272,7 @@ def _overview(
         item.update(
             previous_quantity=old["quantity"], previous_energy_tce=old["energy_tce"],
             previous_co2_t=old["co2_t"],
-            yoy_quantity=_change(item["quantity"], old["quantity"]),
+            yoy_quantity=change(item["quantity"], old["quantity"]),
         )
     result.update(
         region={"code": ctx.anchor, "name": ctx.region_name},
@@ -387,10 +339,6 @@ def _months(months: Sequence[int] | None) -> tuple[int, int] | None:
     return None if (first, last) == (1, 12) else (first, last)
 
 
-def _change(now: float | None, before: float | None) -> float | None:
-    return None if now is None or not before else (now - before) / before
-
-
 def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: _Context
            ) -> dict[str, Any]:
     """Twelve months of energy [tce], water [m³], CO₂ [t] and cost [元] for ``year``
@@ -401,7 +349,7 @@ def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: _Co
         "months": list(range(1, 13)),
         "year": year,
         "previous_year": year - 1,
-        "units": {"energy_tce": "tce", "water_m3": "m3", "co2_t": "t", "cost_yuan": "元"},
+        "units": {**{k: registry.BY_CODE[k].unit for k in _TREND_FIGURES}, "cost_yuan": "元"},
         "current": _series(by_key, fs, year, ctx),
         "previous": _series(by_key, fs, year - 1, ctx),
     }
@@ -717,7 +665,7 @@ def _ranking(
         old_value = None
         if old is not None and _reason(old, denominator) is None:
             old_value = getattr(_compute(inputs_of_institution(old), fs, year - 1, ctx), indicator)
-        item.update(previous_value=old_value, yoy=_change(item["value"], old_value))
+        item.update(previous_value=old_value, yoy=change(item["value"], old_value))
         items.append(item)
     group = _compute(_group_inputs(rows, denominator), fs, year, ctx)
     formula = FORMULAS[indicator]

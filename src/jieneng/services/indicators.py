@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet
-from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
+from jieneng.core.indicators import HEADLINE_FIGURES, AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.factor_choice import resolve_factor_set
@@ -239,11 +239,9 @@ def _result(
     return data
 
 
-HEADLINE_KEYS: Sequence[str] = (
-    "energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce", "energy_per_area_kgce_m2",
-    "water_per_capita_m3", "co2_per_area_kg_m2", "institutions_expected",
-    "institutions_reported",
-)
+#: The headline figures of the indicator registry and the two counts.
+HEADLINE_KEYS: Sequence[str] = (*HEADLINE_FIGURES, "institutions_expected",
+                                "institutions_reported")
 
 
 def _groups(
