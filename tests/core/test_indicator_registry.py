@@ -23,9 +23,9 @@ NOMENCLATURE = Path(__file__).resolve().parents[2] / "docs" / "nomenclature.md"
 # 公共机构能源资源消费统计调查制度 headline indicators (reference-data.md §2.3):
 # name and unit as published.
 REFERENCE = {
-    "energy_tce": ("能源消费总量", "吨标准煤", "tce"),
-    "water_m3": ("用水总量", "立方米", "m³"),
-    "co2_t": ("二氧化碳排放总量", "吨二氧化碳", "tCO₂"),
+    "energy_tce": ("能源消费总量", "tce", "tce"),
+    "water_m3": ("用水总量", "m³", "m³"),
+    "co2_t": ("二氧化碳排放总量", "tCO₂", "tCO₂"),
     "energy_per_capita_kgce": ("人均综合能耗", "kgce/人", "kgce/person"),
     "energy_per_area_kgce_m2": ("单位建筑面积能耗", "kgce/m²", "kgce/m²"),
     "water_per_capita_m3": ("人均用水量", "m³/人", "m³/person"),

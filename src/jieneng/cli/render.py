@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from jieneng.cli import output
+from jieneng.core.indicator_registry import BY_CODE, HEADLINE
 
-#: (key, Chinese label, unit) of the headline figures, in display order.
-HEADLINES: tuple[tuple[str, str, str], ...] = (
-    ("energy_tce", "能源消费总量", "tce"),
-    ("water_m3", "用水总量", "m³"),
-    ("co2_t", "二氧化碳排放总量", "tCO₂"),
-    ("energy_per_capita_kgce", "人均综合能耗", "kgce/人"),
-    ("energy_per_area_kgce_m2", "单位建筑面积能耗", "kgce/m²"),
-    ("water_per_capita_m3", "人均用水量", "m³/人"),
-    ("co2_per_area_kg_m2", "单位建筑面积碳排放", "kgCO₂/m²"),
-)
+#: (key, Chinese label, unit) of the headline figures, in display order (the registry's).
+HEADLINES: tuple[tuple[str, str, str], ...] = tuple(
+    (code, BY_CODE[code].name_zh, BY_CODE[code].unit_zh) for code in HEADLINE)
 
-GROUP_COLUMNS = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
-                 "energy_per_area_kgce_m2", "water_per_capita_m3", "co2_per_area_kg_m2")
+GROUP_COLUMNS: tuple[str, ...] = HEADLINE
 
 
 def render_indicators(result: dict[str, Any], fmt: str) -> None:

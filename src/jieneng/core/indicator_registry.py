@@ -63,7 +63,7 @@ class Indicator:
     """One figure of the platform.
 
     ``unit`` is the plain unit written in exports and JSON (``kgce/m2``);
-    ``unit_zh``/``unit_en`` are the display units. ``denominator`` is None for a
+    ``unit_zh``/``unit_en`` are the display symbols (``kgce/人``, ``kgce/person``). ``denominator`` is None for a
     total. ``computed`` is False for a quota indicator that is stored and shown but
     not computed by the platform. ``target`` says whether a 双控 target caps the
     total or asks a reduction of the intensity.
@@ -120,7 +120,7 @@ _AREA_EXCL = ("不含车辆用油（汽油、柴油-车辆用油，交通能耗�
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
-        "energy_tce", "能源消费总量", "total energy consumption", "tce", "吨标准煤", "tce",
+        "energy_tce", "能源消费总量", "total energy consumption", "tce", "tce", "tce",
         "Σ(各能源品种消费量 × 折标准煤系数) ÷ 1000；水和太阳能光电发电量不计入"
         "（GB/T 2589-2020 综合能耗计算通则）",
         "Σ(quantity of each carrier × standard-coal coefficient) ÷ 1000; water "
@@ -128,13 +128,13 @@ INDICATORS: tuple[Indicator, ...] = (
         *_ENERGY_NUM, None, NOT_ENERGY, *_NO_ENERGY, (STATISTICS_SYSTEM, GBT_2589),
         target="cap"),
     Indicator(
-        "water_m3", "用水总量", "total water use", "m3", "立方米", "m³",
+        "water_m3", "用水总量", "total water use", "m3", "m³", "m³",
         "Σ 用水量；水不折算标准煤", "Σ water; water is not converted to standard coal",
         "各单位用水量之和", "Σ water of the institutions", None, (),
         "水不折算标准煤，不计入能耗", "water is not converted to standard coal nor counted "
         "in energy", (STATISTICS_SYSTEM,), target="cap"),
     Indicator(
-        "co2_t", "二氧化碳排放总量", "total CO₂ emissions", "t", "吨二氧化碳", "tCO₂",
+        "co2_t", "二氧化碳排放总量", "total CO₂ emissions", "t", "tCO₂", "tCO₂",
         "Σ(各能源品种消费量 × 二氧化碳排放因子) ÷ 1000；电力因子按数据年份和"
         "区域取生态环境部、国家统计局公布值",
         "Σ(quantity of each carrier × CO₂ factor) ÷ 1000; the electricity "

@@ -16,20 +16,17 @@ from pathlib import Path
 
 import polars as pl
 
+from jieneng.core.indicator_registry import BY_CODE, QUOTA
+
 from ._common import ColumnSpec, add_number, open_mapped, parsed
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .result import Parsed
 
-#: Quota indicators: code → (Chinese name, unit). The ones the platform computes
-#: are the four intensities of the dashboards; the others are stored and shown.
+#: Quota indicators: code → (Chinese name, unit), from the indicator registry. The ones
+#: the platform computes are the intensities of the dashboards; the others are stored
+#: and shown.
 INDICATORS: dict[str, tuple[str, str]] = {
-    "energy_per_capita_kgce": ("人均综合能耗", "kgce/人"),
-    "energy_per_area_kgce_m2": ("单位建筑面积能耗", "kgce/m²"),
-    "energy_per_area_nonheating_kgce_m2": ("单位建筑面积非供暖能耗", "kgce/m²"),
-    "electricity_per_capita_kwh": ("人均电耗", "kWh/人"),
-    "electricity_per_area_kwh_m2": ("单位建筑面积电耗", "kWh/m²"),
-    "water_per_capita_m3": ("人均用水量", "m³/人"),
-}
+    code: (BY_CODE[code].name_zh, BY_CODE[code].unit_zh) for code in QUOTA}
 _BY_NAME = {name: code for code, (name, _) in INDICATORS.items()}
 
 SPECS = (

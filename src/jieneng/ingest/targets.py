@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from jieneng.core.indicator_registry import BY_CODE, CAP_METRICS, REDUCTION_METRICS
+
 from ._common import (
     ColumnSpec,
     add_number,
@@ -28,16 +30,11 @@ from .profiles import check_year
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .result import Parsed
 
-#: code → (Chinese name, kind): kind ``cap`` (a quantity) or ``reduction`` (a %).
+#: code → (Chinese name, kind): kind ``cap`` (a quantity) or ``reduction`` (a %), from the
+#: indicator registry.
 METRICS: dict[str, tuple[str, str]] = {
-    "energy_tce": ("能源消费总量", "cap"),
-    "water_m3": ("用水总量", "cap"),
-    "co2_t": ("二氧化碳排放总量", "cap"),
-    "energy_per_capita_kgce": ("人均综合能耗", "reduction"),
-    "energy_per_area_kgce_m2": ("单位建筑面积能耗", "reduction"),
-    "water_per_capita_m3": ("人均用水量", "reduction"),
-    "co2_per_area_kg_m2": ("单位建筑面积碳排放", "reduction"),
-}
+    code: (BY_CODE[code].name_zh, str(BY_CODE[code].target))
+    for code in (*CAP_METRICS, *REDUCTION_METRICS)}
 _BY_NAME = {name: code for code, (name, _) in METRICS.items()}
 _REDUCTIONS = [code for code, (_, kind) in METRICS.items() if kind == "reduction"]
 

@@ -36,6 +36,7 @@ from jieneng.core.exceptions import (
     UnknownUnit,
     ValidationFailed,
 )
+from jieneng.core.indicator_registry import change as relative_change
 from jieneng.core.regions import RegionTree
 from jieneng.core.rounding import format_number
 from jieneng.core.scope import Scope, ScopeKind
@@ -325,11 +326,11 @@ def _analyse(
             ("entry.jump_yoy", last_year.get(code), yoy_threshold, "去年同月",
              "the same month last year"),
         ):
-            if reference is None or not reference["quantity"]:
+            if reference is None or reference["quantity"] is None:
                 continue
             old = float(reference["quantity"])
-            change = (quantity - old) / old
-            if abs(change) > threshold:
+            change = relative_change(quantity, old)  # None against a base ≤ 0
+            if change is not None and abs(change) > threshold:
                 now_text, old_text = format_number(quantity), format_number(old)
                 findings.append(EntryFinding(
                     name, f"{code}.value", code,

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core.indicator_registry import BY_CODE, HEADLINE, TOTALS
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services import dashboard, publication
 from jieneng.settings import Settings
@@ -51,11 +52,11 @@ PUBLICATION: dict[str, Any] = {
                "and per capita; year-on-year only when the year before is published too. "
                "Never costs, contacts or any figure of an unpublished year.",
 }
-_FIGURES = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
-            "energy_per_area_kgce_m2", "water_per_capita_m3", "co2_per_area_kg_m2",
-            "institutions_expected", "institutions_reported")
-_HEADLINE = _FIGURES[:7]
-_TREND = ("energy_tce", "water_m3", "co2_t")
+_HEADLINE: tuple[str, ...] = HEADLINE
+_FIGURES: tuple[str, ...] = (*_HEADLINE, "institutions_expected", "institutions_reported")
+_TREND: tuple[str, ...] = TOTALS
+#: The figure cards of the screen → their unit (from the indicator registry).
+CARDS: dict[str, str] = {code: BY_CODE[code].unit for code in _HEADLINE[:6]}
 
 
 def _pick(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -119,4 +120,5 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
 @router.get("/screen/{region}")
 def screen_page(request: Request, region: RegionP, engine: EngineDep, settings: SettingsDep
                 ) -> Response:
-    return page(request, "pages/screen.html", {"data": screen_data(engine, settings, region)})
+    return page(request, "pages/screen.html",
+                {"data": screen_data(engine, settings, region), "units": CARDS})
