@@ -76,10 +76,10 @@ def test_simultaneous_creates_of_one_name_make_one_account(engine: Engine) -> No
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
-    from jieneng.services import auth
+    from jieneng.services import passwords
 
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                        parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                             parallelism=1))
 
 
 def _paused_parse(monkeypatch: pytest.MonkeyPatch, name: str

@@ -132,10 +132,10 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id still, with small parameters: the default costs ~0.5 s per hash."""
     from argon2 import PasswordHasher
 
-    from jieneng.services import auth
+    from jieneng.services import passwords
 
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                        parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                             parallelism=1))
 
 
 @pytest.fixture

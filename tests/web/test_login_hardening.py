@@ -383,8 +383,8 @@ def _login_status(client: TestClient, username: str, password: str) -> int:
 
 
 def test_production_refuses_demo_accounts(world: World, db_url: str) -> None:
-    from jieneng.services.auth import hash_password
-    from jieneng.services.users import DemoRefused, ensure_demo_accounts
+    from jieneng.services.demo import DemoRefused, ensure_demo_accounts
+    from jieneng.services.passwords import hash_password
     from jieneng.storage.users import update_user
 
     demo = {a.username: a for a in ensure_demo_accounts(world.engine, "450300")}

@@ -567,7 +567,7 @@ def demo(
     from jieneng.services.indicators import IndicatorQuery, compute
 
     if state.settings.environment == "production":
-        from jieneng.services.users import DemoRefused
+        from jieneng.services.demo import DemoRefused
 
         raise DemoRefused(
             "生产环境（JIENENG_ENVIRONMENT=production）不能运行 jieneng demo："
@@ -591,7 +591,7 @@ def demo(
         )
         render_indicators(compute(_engine(url), query), "table")
         return
-    from jieneng.services.users import ensure_demo_accounts
+    from jieneng.services.demo import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(_engine(url), DEMO_REGION,
                                     environment=state.settings.environment)

@@ -1,8 +1,7 @@
-"""Authentication: Argon2 passwords, login lockout, server-side sessions, API tokens.
+"""Authentication: login lockout, server-side sessions, API tokens.
 
-- Passwords are hashed with Argon2id (argon2-cffi defaults, RFC 9106 low-memory
-  profile); only the hash is stored and it is re-hashed when the parameters change.
-  New passwords follow :mod:`jieneng.core.passwords` (等保 2.0 complexity).
+- Passwords are hashed with Argon2id by :mod:`jieneng.services.passwords`; a
+  login re-hashes a stored hash when the parameters change.
 - Every login attempt is counted *before* its password is checked, in one atomic
   statement (:func:`jieneng.storage.users.reserve_login_attempt`): the attempt that
   reaches ``max_failures`` locks the account for ``lockout`` (default 5 and 15
@@ -20,32 +19,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
-from jieneng.core.passwords import MIN_LENGTH, check_password
 from jieneng.services import audit
+from jieneng.services.passwords import hash_password, needs_rehash, verify_nobody, verify_password
+from jieneng.services.sessions import token_digest as _digest
+from jieneng.services.users import User
 from jieneng.storage import sessions as session_store
 from jieneng.storage import users as store
 from jieneng.storage.engine import brief_write
 
-if TYPE_CHECKING:
-    from jieneng.services.users import User
-
 log = logging.getLogger(__name__)
-_hasher = PasswordHasher()
-_dummy_hashes: dict[int, str] = {}
-MIN_PASSWORD_LENGTH = MIN_LENGTH
 TOKEN_PREFIX = "jn_"
 #: the password every demo account had before it was flagged (``<username>-demo-2025``)
 LEGACY_DEMO_SUFFIX = "-demo-2025"
@@ -57,44 +49,11 @@ class AuthenticationFailed(NotPermitted):
     code = "authentication_failed"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def validate_password(password: str, username: str | None = None) -> None:
-    """WeakPassword (a ValidationFailed naming the rule) unless the policy accepts it."""
-    check_password(password, username)
-
-
-def _dummy_hash() -> str:
-    """A hash of no one's password, with the current parameters (same cost as a real one)."""
-    key = id(_hasher)
-    if key not in _dummy_hashes:
-        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
-    return _dummy_hashes[key]
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches the stored Argon2 hash."""
-    return _verify(password_hash, password)
-
-
 def _failed() -> AuthenticationFailed:
     return AuthenticationFailed(
         "用户名或密码错误，或账户已锁定",
         "wrong username or password, or the account is locked",
     )
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _is_demo(row: store.UserRow, password: str) -> bool:
@@ -119,17 +78,15 @@ def authenticate(
     With ``refuse_demo`` (production) a demo account — flagged ``is_demo``, or using
     the published ``<username>-demo-2025`` — is refused like a wrong password.
     """
-    from jieneng.services.users import User
-
     now = now or datetime.now(UTC)
     with engine.begin() as conn:  # the attempt counts before the password is checked
         row = store.reserve_login_attempt(conn, username.strip(), now=now,
                                           max_failures=max_failures, lock_until=now + lockout)
     if row is None:  # unknown or locked: the same answer after the same work
-        _verify(_dummy_hash(), password)
+        verify_nobody(password)
         raise _failed()
     actor = audit.Actor(row.id, row.username)
-    right = _verify(row.password_hash, password)
+    right = verify_password(row.password_hash, password)
     if not right or (refuse_demo and _is_demo(row, password)):
         if row.locked_until is not None:
             with engine.begin() as conn:
@@ -140,8 +97,8 @@ def authenticate(
                 audit.record(conn, actor, "auth.demo_refused", "user", row.id)
         raise _failed()
     values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-    if _hasher.check_needs_rehash(row.password_hash):
-        values["password_hash"] = _hasher.hash(password)
+    if needs_rehash(row.password_hash):
+        values["password_hash"] = hash_password(password)
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
         store.update_user(conn, row.id, **values)
@@ -170,19 +127,6 @@ def logout(engine: Engine, user: User, token: str | None) -> None:
         audit.record(conn, user.actor, "auth.logout", "user", user.id)
 
 
-def revoke_sessions(conn: Connection, user_id: int, reason: str, *,
-                    keep_token: str | None = None) -> int:
-    """End every session of ``user_id`` (but ``keep_token``'s) in the caller's transaction."""
-    keep = None if keep_token is None else _digest(keep_token)
-    return session_store.revoke_user_sessions(conn, user_id, datetime.now(UTC), reason,
-                                              keep=keep)
-
-
-def live_sessions(engine: Engine, user_id: int) -> int:
-    with engine.connect() as conn:
-        return session_store.count_live(conn, user_id, datetime.now(UTC))
-
-
 def user_for_session(
     engine: Engine, token: str, *, idle: timedelta | None = None, now: datetime | None = None
 ) -> User | None:
@@ -192,8 +136,6 @@ def user_for_session(
     ``last_seen_at`` is written at most once a :data:`SESSION_TOUCH_INTERVAL`, and
     a failure to write it (a busy database) never fails the request.
     """
-    from jieneng.services.users import User
-
     now = now or datetime.now(UTC)
     session_id = _digest(token)
     with engine.connect() as conn:
@@ -278,8 +220,6 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 def user_for_token(engine: Engine, secret: str) -> User | None:
     """The account of a bearer token, or None if unknown, revoked or the account is locked."""
-    from jieneng.services.users import User
-
     if not secret.startswith(TOKEN_PREFIX):
         return None
     with engine.connect() as conn:  # a read: no write lock for every API request

@@ -9,6 +9,11 @@ as it is; re-importing identical files changes nothing. The last complete year
 (the last of :data:`DEMO_YEARS`) is published for the demo city
 (:mod:`jieneng.services.publication`) so its public big screen shows figures; a
 demo database built before publication existed gets that mark too.
+
+The demo accounts (:func:`ensure_demo_accounts`, one per role, the published
+:data:`DEMO_PASSWORD`) and the demo's task states
+(:func:`jieneng.storage.demo.demo_states`) live here and there, never in the
+production modules they use.
 """
 
 from __future__ import annotations
@@ -18,13 +23,20 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from jieneng.core.exceptions import NotPermitted
+from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
 from jieneng.services import publication
 from jieneng.services.audit import Actor
+from jieneng.services.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
+from jieneng.services.passwords import verify_password
+from jieneng.services.users import Role, command_line_user, create_user, update_user
 from jieneng.settings import data_dir
-from jieneng.storage import meta
+from jieneng.storage import demo as demo_store
+from jieneng.storage import meta, regions
+from jieneng.storage import users as user_store
 
 DEMO_REGION = "450300"
 DEMO_LABEL = "演示数据"
@@ -125,9 +137,7 @@ def _workflow(engine: Engine) -> None:
 
     from jieneng.services import alerts, quotas, reporting, targets
     from jieneng.services.dashboard import overview
-    from jieneng.services.users import command_line_user
     from jieneng.settings import load_settings
-    from jieneng.storage import reporting as reporting_store
 
     with engine.connect() as conn:
         if meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION:
@@ -139,7 +149,7 @@ def _workflow(engine: Engine) -> None:
         period = reporting.open_period(engine, who, region_code=DEMO_REGION,
                                        period=f"{year}-{month:02d}", deadline=deadline)
         with engine.begin() as conn:
-            reporting_store.demo_states(conn, int(period["id"]), shares, at=now,
+            demo_store.demo_states(conn, int(period["id"]), shares, at=now,
                                         reason="演示：电费与电量不符，请核对后重报")
     last = overview(engine, who.scope, region_code=DEMO_REGION, year=year - 1)
     cap = round(float(last["energy_tce"] or 0.0) * 0.98, 1)  # −2 % on last year
@@ -162,3 +172,81 @@ def _workflow(engine: Engine) -> None:
                     region_code=DEMO_REGION, year=year, sleep=lambda _s: None)
     with engine.begin() as conn:
         meta.set_meta(conn, "demo_workflow", WORKFLOW_VERSION)
+
+
+# ---------------------------------------------------------------- demo accounts
+#: the password of every demo account, printed by ``jieneng demo`` (development only:
+#: demo accounts are flagged ``is_demo``, never created and refused at login in production)
+DEMO_PASSWORD = "Jieneng#Demo2025"
+
+
+class DemoRefused(NotPermitted):
+    code = "demo_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: Role
+    pinned_to: str
+
+
+def ensure_demo_accounts(
+    engine: Engine, region_code: str = "450300", *, environment: str = "development"
+) -> list[DemoAccount]:
+    """One account per role on the demo city, created if missing (development only:
+    DemoRefused in production). They are flagged ``is_demo`` and share the published
+    :data:`DEMO_PASSWORD`, printed by ``jieneng demo``.
+    """
+    if environment == "production":
+        raise DemoRefused(
+            "生产环境（JIENENG_ENVIRONMENT=production）不能创建演示账户",
+            "demo accounts are never created in production (JIENENG_ENVIRONMENT=production)",
+        )
+    with engine.connect() as conn:
+        tree = RegionTree(regions.load_regions(conn))
+        county = next(
+            (c for c in tree.children.get(region_code, []) if tree.name(c).startswith("阳朔")),
+            None,
+        ) or next(iter(tree.children.get(region_code, [])), region_code)
+        dept = user_store.first_institution(conn, region_code=region_code, name_like="%教育局")
+        school = (
+            user_store.first_institution(conn, department_id=dept[0]) if dept is not None else None
+        )
+    wanted: list[tuple[str, Role, str | None, int | None, str]] = [
+        ("admin", Role.ADMIN, None, None, "全部 everything"),
+        ("guilin", Role.REGION, region_code, None, tree.name(region_code)
+         if region_code in tree else region_code),
+        ("yangshuo", Role.REGION, county, None, tree.name(county) if county in tree else county),
+        ("viewer", Role.VIEWER, region_code, None, tree.name(region_code)
+         if region_code in tree else region_code),
+    ]
+    if dept is not None:
+        wanted.append(("jiaoyuju", Role.DEPARTMENT, None, dept[0], dept[1]))
+    if school is not None:
+        wanted.append(("school", Role.INSTITUTION, None, school[0], school[1]))
+    out = []
+    for username, role, region, inst, label in wanted:
+        with engine.connect() as conn:
+            row = user_store.get_user_by_username(conn, username)
+        if row is None:
+            create_user(
+                engine, Actor(None, "demo"), username=username, password=DEMO_PASSWORD,
+                role=role, region_code=region, institution=inst,
+                display_name=f"{role.label_zh} {label}", is_demo=True,
+            )
+        elif not row.is_demo:
+            if not verify_password(row.password_hash, username + LEGACY_DEMO_SUFFIX):
+                continue  # an account of the same name that is not a demo account
+            _adopt_legacy_demo(engine, row.id)
+        out.append(DemoAccount(username, DEMO_PASSWORD, role, label))
+    return out
+
+
+def _adopt_legacy_demo(engine: Engine, user_id: int) -> None:
+    """A demo account made before the ``is_demo`` flag (password ``<name>-demo-2025``):
+    flag it and give it the current demo password."""
+    update_user(engine, Actor(None, "demo"), user_id, password=DEMO_PASSWORD)
+    with engine.begin() as conn:
+        user_store.update_user(conn, user_id, is_demo=True)

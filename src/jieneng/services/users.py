@@ -40,13 +40,8 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
-from jieneng.services.auth import (
-    LEGACY_DEMO_SUFFIX,
-    hash_password,
-    revoke_sessions,
-    validate_password,
-    verify_password,
-)
+from jieneng.services.passwords import hash_password, validate_password, verify_password
+from jieneng.services.sessions import revoke_sessions
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as store
 from jieneng.storage.users import UserRow
@@ -513,81 +508,3 @@ def _refuse_self_lockout(
             "不能锁定或降级自己的管理员账户", "you cannot lock or demote your own administrator "
             "account",
         )
-
-
-# ---------------------------------------------------------------- demo accounts
-#: the password of every demo account, printed by ``jieneng demo`` (development only:
-#: demo accounts are flagged ``is_demo``, never created and refused at login in production)
-DEMO_PASSWORD = "Jieneng#Demo2025"
-
-
-class DemoRefused(NotPermitted):
-    code = "demo_refused"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoAccount:
-    username: str
-    password: str
-    role: Role
-    pinned_to: str
-
-
-def ensure_demo_accounts(
-    engine: Engine, region_code: str = "450300", *, environment: str = "development"
-) -> list[DemoAccount]:
-    """One account per role on the demo city, created if missing (development only:
-    DemoRefused in production). They are flagged ``is_demo`` and share the published
-    :data:`DEMO_PASSWORD`, printed by ``jieneng demo``.
-    """
-    if environment == "production":
-        raise DemoRefused(
-            "生产环境（JIENENG_ENVIRONMENT=production）不能创建演示账户",
-            "demo accounts are never created in production (JIENENG_ENVIRONMENT=production)",
-        )
-    with engine.connect() as conn:
-        tree = RegionTree(regions.load_regions(conn))
-        county = next(
-            (c for c in tree.children.get(region_code, []) if tree.name(c).startswith("阳朔")),
-            None,
-        ) or next(iter(tree.children.get(region_code, [])), region_code)
-        dept = store.first_institution(conn, region_code=region_code, name_like="%教育局")
-        school = (
-            store.first_institution(conn, department_id=dept[0]) if dept is not None else None
-        )
-    wanted: list[tuple[str, Role, str | None, int | None, str]] = [
-        ("admin", Role.ADMIN, None, None, "全部 everything"),
-        ("guilin", Role.REGION, region_code, None, tree.name(region_code)
-         if region_code in tree else region_code),
-        ("yangshuo", Role.REGION, county, None, tree.name(county) if county in tree else county),
-        ("viewer", Role.VIEWER, region_code, None, tree.name(region_code)
-         if region_code in tree else region_code),
-    ]
-    if dept is not None:
-        wanted.append(("jiaoyuju", Role.DEPARTMENT, None, dept[0], dept[1]))
-    if school is not None:
-        wanted.append(("school", Role.INSTITUTION, None, school[0], school[1]))
-    out = []
-    for username, role, region, inst, label in wanted:
-        with engine.connect() as conn:
-            row = store.get_user_by_username(conn, username)
-        if row is None:
-            create_user(
-                engine, Actor(None, "demo"), username=username, password=DEMO_PASSWORD,
-                role=role, region_code=region, institution=inst,
-                display_name=f"{role.label_zh} {label}", is_demo=True,
-            )
-        elif not row.is_demo:
-            if not verify_password(row.password_hash, username + LEGACY_DEMO_SUFFIX):
-                continue  # an account of the same name that is not a demo account
-            _adopt_legacy_demo(engine, row.id)
-        out.append(DemoAccount(username, DEMO_PASSWORD, role, label))
-    return out
-
-
-def _adopt_legacy_demo(engine: Engine, user_id: int) -> None:
-    """A demo account made before the ``is_demo`` flag (password ``<name>-demo-2025``):
-    flag it and give it the current demo password."""
-    update_user(engine, Actor(None, "demo"), user_id, password=DEMO_PASSWORD)
-    with engine.begin() as conn:
-        store.update_user(conn, user_id, is_demo=True)

@@ -66,7 +66,7 @@ def live_server(live: Live) -> str:
 def demo_accounts(live: Live) -> dict[str, Any]:
     """The demo city's accounts (one per role), by username; created if missing."""
     from jieneng.services.database import open_database
-    from jieneng.services.users import ensure_demo_accounts
+    from jieneng.services.demo import ensure_demo_accounts
 
     engine = open_database(live.database_url)
     try:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
-from jieneng.services import audit, auth, factor_choice, users
+from jieneng.services import audit, factor_choice, sessions, users
 from jieneng.services.users import User
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import lang_of
@@ -94,7 +94,7 @@ def _edit_page(
 ) -> Response:
     target = users.get_manageable_user(engine, manager.actor, user_id)
     context = {"target": target, "roles": users.manageable_roles(manager),
-               "errors": errors or {}, "sessions": auth.live_sessions(engine, user_id)}
+               "errors": errors or {}, "sessions": sessions.live_sessions(engine, user_id)}
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
 

@@ -1,0 +1,52 @@
+"""Passwords: Argon2id hashing and verification, and the policy every new password meets.
+
+Argon2id with the argon2-cffi defaults (RFC 9106 low-memory profile); only the
+hash is stored, and :func:`needs_rehash` says when the parameters changed. New
+passwords follow :mod:`jieneng.core.passwords` (等保 2.0 complexity). Used by
+:mod:`jieneng.services.auth` (login) and :mod:`jieneng.services.users` (setting a
+password); it imports neither.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from jieneng.core.passwords import MIN_LENGTH, check_password
+
+_hasher = PasswordHasher()
+_dummy_hashes: dict[int, str] = {}
+MIN_PASSWORD_LENGTH = MIN_LENGTH
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def validate_password(password: str, username: str | None = None) -> None:
+    """WeakPassword (a ValidationFailed naming the rule) unless the policy accepts it."""
+    check_password(password, username)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the stored Argon2 hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than the current ones."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def verify_nobody(password: str) -> None:
+    """The work of one verification against no one's password (same cost as a real one),
+    so that an unknown or locked account is answered after the same time."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    verify_password(_dummy_hashes[key], password)
