@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
@@ -77,7 +78,7 @@ def _reduction_progress(engine: Engine, user: User, row: store.TargetRow, *,
     base = dashboard.overview(engine, user.scope, region_code=row.region_code, year=base_year,
                               months=months, default_factor_set=factor_set)
     value, before = now.get(row.metric), base.get(row.metric)
-    achieved = (value - before) / before if value is not None and before else None
+    achieved = registry.change(value, before)
     required = -row.value
     met = achieved is not None and achieved <= required
     status = ("met" if met else "not_met") if k == 12 else ("on_track" if met else "at_risk")
@@ -89,11 +90,11 @@ def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree
               as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
     fn = _cap_progress if row.metric in CAP_METRICS else _reduction_progress
     detail = fn(engine, user, row, as_of_month=as_of_month, factor_set=factor_set)
-    names = dashboard.FORMULAS.get(row.metric, {})
+    found = registry.BY_CODE.get(row.metric)
     return {"region_code": row.region_code, "region_name": tree.name(row.region_code),
             "year": row.year, "metric": row.metric,
-            "metric_zh": names.get("name_zh", row.metric),
-            "metric_en": names.get("name_en", row.metric), "kind": row.kind,
+            "metric_zh": found.name_zh if found else row.metric,
+            "metric_en": found.name_en if found else row.metric, "kind": row.kind,
             "value": row.value, "target_id": row.id, "source": row.source, **detail}
 
 
@@ -286,7 +287,7 @@ def institution_target_progress(engine: Engine, user: User, *, region_code: str,
         base_d = denominators[base_year].get(iid, (None, None))[which]
         value = now_sum[column] / now_d if now_sum and now_d else None
         before = base_sum[column] / base_d if base_sum and base_d else None
-        achieved = (value - before) / before if value is not None and before else None
+        achieved = registry.change(value, before)
         met = achieved is not None and achieved <= -r.value
         out.append({"target_id": r.id, "institution_id": iid, "region_code": r.region_code,
                     "region_name": tree.name(r.region_code), "year": year, "metric": r.metric,

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.core.regions import RegionTree
@@ -39,7 +40,7 @@ from jieneng.storage import regions
 
 #: Quota indicators the platform computes per institution (dashboard intensities).
 COMPUTED: frozenset[str] = frozenset(
-    {"energy_per_capita_kgce", "energy_per_area_kgce_m2", "water_per_capita_m3"})
+    code for code in registry.QUOTA if registry.BY_CODE[code].computed)
 OFFICE_ROLES: frozenset[Role] = frozenset({Role.REGION, Role.REGION_ADMIN})
 
 

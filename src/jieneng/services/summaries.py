@@ -35,10 +35,10 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS, categories_under
 from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.indicator_registry import BY_CODE, HEADLINE
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services.dashboard import FORMULAS
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import inputs_from_group
 from jieneng.services.scope import Filters, scoped_filters
@@ -61,7 +61,7 @@ COLUMNS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 #: Measures of every cell: key → (name_zh, name_en, unit).
 MEASURES: dict[str, tuple[str, str, str]] = {
     "institutions": ("公共机构数量", "institutions", "个"),
-    **{key: (f["name_zh"], f["name_en"], f["unit"]) for key, f in FORMULAS.items()},
+    **{key: (BY_CODE[key].name_zh, BY_CODE[key].name_en, BY_CODE[key].unit) for key in HEADLINE},
 }
 
 KIND_NAMES: dict[str, tuple[str, str]] = {
@@ -316,7 +316,7 @@ def summary(
             result = compute_indicators(inputs, fs, year=year, province_code=province)
             figures = result.to_dict()
             out[column] = {"institutions": result.institutions_reported,
-                           **{k: figures[k] for k in FORMULAS}}
+                           **{k: figures[k] for k in HEADLINE}}
         return out
 
     everything: dict[str, list[AggregateInputs]] = {}

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core import indicator_registry as registry
 from jieneng.core.exceptions import (
     Conflict,
     ImportRejected,
@@ -51,11 +52,9 @@ from jieneng.services.users import Role, User
 from jieneng.storage import meta, regions
 from jieneng.storage import targets as store
 
-CAP_METRICS: tuple[str, ...] = ("energy_tce", "water_m3", "co2_t")
-REDUCTION_METRICS: tuple[str, ...] = (
-    "energy_per_capita_kgce", "energy_per_area_kgce_m2", "water_per_capita_m3",
-    "co2_per_area_kg_m2",
-)
+#: Capped totals and intensities to reduce, from the indicator registry.
+CAP_METRICS: tuple[str, ...] = registry.CAP_METRICS
+REDUCTION_METRICS: tuple[str, ...] = registry.REDUCTION_METRICS
 LOCK_PREFIX = "target_lock:"
 #: 管理机构 roles: they set and lock targets below / at their region (viewers do not).
 OFFICE_ROLES: frozenset[Role] = frozenset({Role.REGION, Role.REGION_ADMIN})
