@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -15,7 +16,9 @@ from jieneng.core.indicators import IndicatorResult
 from jieneng.core.quality import INDICATORS as QUALITY_INDICATORS
 from jieneng.ingest.quotas import INDICATORS as QUOTA_INDICATORS
 from jieneng.ingest.targets import METRICS as TARGET_FILE_METRICS
+from jieneng.storage.quality import QUOTA_INDICATORS as QUOTA_RULE_INDICATORS
 from jieneng.storage.tables import TARGET_METRICS
+from jieneng.web.pages.overview import Indicator as RankIndicator
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
 NOMENCLATURE = Path(__file__).resolve().parents[2] / "docs" / "nomenclature.md"
@@ -104,6 +107,8 @@ def test_every_code_the_platform_uses_is_registered() -> None:
     assert set(QUOTA_INDICATORS) == set(reg.QUOTA)
     profile = {"occupants", "floor_area_m2"}
     assert set(QUALITY_INDICATORS) - profile <= set(reg.BY_CODE)
+    assert set(QUOTA_RULE_INDICATORS) <= set(reg.QUOTA)
+    assert set(get_args(RankIndicator)) == set(reg.RANKABLE)
 
 
 def test_nomenclature_agrees_with_the_registry() -> None:
