@@ -18,20 +18,38 @@ administrator, "outside" is something that does not exist). The walk then:
    administrator-only routes), and with the outside values: 404 (403 for
    administrator-only routes). The account pages are also open to a
    管理机构管理员 (``account_manager``): inside its subtree 200, outside 404;
-4. checks that no response body — inside or outside — contains the name or the
-   credit code of an institution outside the role's scope (a code the request
-   itself carried may be echoed in the 404 message). Public routes are
-   exempt: what they show is published to everyone.
+4. checks that no response body — inside or outside — shows anything of the
+   sibling data outside the role's scope (:mod:`tests.web.scope_world`: a sibling
+   institution in the same county, a sibling department, a sibling county with an
+   open period; each with an alert, a quality finding, tasks and a question): its
+   credit code or name, an ``institution_id``/``task_id``/``alert_id``/… field in
+   JSON, a link to its task or alert, its period's label, its alert's values (a
+   code the request itself carried may be echoed in the 404 message). Public
+   routes are exempt: what they show is published to everyone.
+
+Every list switch is walked too (``group_by``, ``kind``, ``sort``, ``closed``,
+``state``, ``severity``, ``status``…), and every route taking a ``region`` is also
+walked with the widest region the role may ask for (kind ``city``: 450300 for a
+department or an institution, whose units lie in one county of it).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import urlencode
+
+import pytest
 
 from tests.web.conftest import EDU, MISSING, ORGAN, ROLES, SCHOOL, SILENT, World
 from tests.web.routes import iter_routes
+from tests.web.scope_world import CLINIC, HEALTH, OUTSIDE_PERIOD, Siblings, add_siblings
+
+
+@pytest.fixture
+def siblings(world: World, tmp_path: Path) -> Siblings:
+    return add_siblings(world, tmp_path)
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,8 @@ class Sample:
     account_manager: bool = False
     writer_only: bool = False  # a viewer gets 403
     signed_in_status: int = 200  # e.g. /login sends a signed-in user on (303)
+    #: a list filtered by something outside the scope may answer an empty list (200)
+    outside_status: int = 404
 
 
 ROUTES: dict[str, tuple[Sample, ...]] = {
@@ -79,7 +99,9 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/overview/ranking": (Sample(scoped_query={"region": "region"},
                                  query={"year": "2025", "category": "02"}),),
     "/api/v1/ranking": (Sample(scoped_query={"region": "region"},
-                               query={"year": "2025", "category": "02"}),),
+                               query={"year": "2025", "category": "02"}),
+                        Sample(scoped_query={"region": "region"},
+                               query={"year": "2025", "category": "02", "order": "asc"})),
     "/explain": (
         Sample(scoped_query={"region": "region"}, query={"year": "2025"}),
         Sample(scoped_query={"institution": "institution_code"}, query={"year": "2025"}),
@@ -92,10 +114,12 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/institutions": (
         Sample(scoped_query={"region": "region"}),
         Sample(scoped_query={"department": "department_code"}),
+        Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
     ),
     "/api/v1/institutions": (
         Sample(scoped_query={"region": "region"}),
         Sample(scoped_query={"department": "department_code"}),
+        Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
     ),
     "/institutions/{credit_code}": (Sample(params={"credit_code": "institution_code"}),),
     "/api/v1/institutions/{credit_code}": (
@@ -112,16 +136,16 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     # reporting rate and summaries (web.pages.summaries, web.api.summaries)
-    "/reporting/rate": (Sample(scoped_query={"region": "region"}),),
-    "/api/v1/reporting/rate": (Sample(scoped_query={"region": "region"}),),
-    "/summaries": (
-        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "region"}),
-        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "department"}),
-    ),
-    "/api/v1/summaries": (
-        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "category"}),
-        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": "department"}),
-    ),
+    "/reporting/rate": (Sample(scoped_query={"region": "region"}),
+                        Sample(scoped_query={"period": "period"})),
+    "/api/v1/reporting/rate": (Sample(scoped_query={"region": "region"}),
+                               Sample(scoped_query={"period": "period"})),
+    "/summaries": tuple(
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": kind})
+        for kind in ("region", "department", "category")),
+    "/api/v1/summaries": tuple(
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": kind})
+        for kind in ("region", "department", "category")),
     "/summaries.xlsx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     # spot checks and the 会审 report (web.routes.spot_checks); a spot check is
     # visible where its region is, with the items of the caller's scope only
@@ -136,16 +160,22 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     # reporting tasks and the review queue (web.pages.reporting, web.api.reporting)
     "/reporting": (Sample(),),
     "/api/v1/reporting/periods": (Sample(),),
-    "/reporting/tasks": (Sample(),),
-    "/api/v1/reporting/tasks": (Sample(),),
+    "/reporting/tasks": (Sample(), Sample(query={"state": "not_started"}),
+                         Sample(scoped_query={"period": "period"}, outside_status=200)),
+    "/api/v1/reporting/tasks": (Sample(), Sample(query={"state": "not_started"}),
+                                Sample(scoped_query={"period": "period"}, outside_status=200)),
     "/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
     "/api/v1/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
-    "/review": (Sample(),),
-    "/api/v1/reporting/review": (Sample(),),
+    "/review": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
+    "/api/v1/reporting/review": (Sample(), Sample(scoped_query={"period": "period"},
+                                                  outside_status=200)),
     # data-quality findings and rule settings (web.routes.quality)
-    "/quality": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
-    "/api/v1/quality/findings": (Sample(scoped_query={"region": "region"},
-                                        query={"year": "2025"}),),
+    "/quality": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+                      for q in ({}, {"severity": "error"}, {"state": "open"},
+                                {"rule": "negative_value"})),
+    "/api/v1/quality/findings": tuple(
+        Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+        for q in ({}, {"severity": "error"}, {"state": "open"}, {"rule": "negative_value"})),
     "/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/reference-prices": (Sample(),),
@@ -154,14 +184,20 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/targets": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/targets/institutions": (Sample(scoped_query={"region": "region"},
                                             query={"year": "2025"}),),
-    "/targets/assessment": (Sample(scoped_query={"region": "region"},
-                                   query={"year": "2025"}),),
+    "/targets/assessment": tuple(Sample(scoped_query={"region": "region"},
+                                        query={"year": "2025", "sort": sort})
+                                 for sort in ("region", "met", "unmet")),
     "/targets/assessment.xlsx": (Sample(scoped_query={"region": "region"},
                                         query={"year": "2025"}),),
-    "/api/v1/targets/assessment": (Sample(scoped_query={"region": "region"},
-                                          query={"year": "2025"}),),
-    "/alerts": (Sample(scoped_query={"region": "region"}),),
-    "/api/v1/alerts": (Sample(scoped_query={"region": "region"}, query={"closed": "true"}),),
+    "/api/v1/targets/assessment": tuple(Sample(scoped_query={"region": "region"},
+                                               query={"year": "2025", "sort": sort})
+                                        for sort in ("region", "met", "unmet")),
+    # without a region: the caller's own node (a school's and a 教育局's too: 200)
+    "/alerts": (Sample(scoped_query={"region": "region"}), Sample(),
+                Sample(query={"year": "2025"})),
+    "/api/v1/alerts": (Sample(scoped_query={"region": "region"}, query={"closed": "true"}),
+                       Sample(scoped_query={"region": "region"}), Sample(),
+                       Sample(scoped_query={"institution": "institution_code"})),
     "/api/v1/quotas": (Sample(),),
     "/quotas": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/quotas/positions": (Sample(scoped_query={"region": "region"},
@@ -171,6 +207,10 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/reports/annual.xlsx": (Sample(scoped_query={"region": "region"},
                                     query={"year": "2025"}),),
     "/api/v1/indicators": (
+        *(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+          for q in ({}, {"group_by": "region"}, {"group_by": "category"})),
+        Sample(scoped_query={"department": "department_code"},
+               query={"year": "2025", "group_by": "region"}),
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
         Sample(scoped_query={"institution": "institution_code"},
@@ -180,20 +220,32 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     ),
 }
 
+
+def _with_city(routes: dict[str, tuple[Sample, ...]]) -> dict[str, tuple[Sample, ...]]:
+    """Each sample asking for a region, again with the widest region the role may ask
+    for (kind ``city``)."""
+    return {path: (*samples, *(replace(s, scoped_query={**s.scoped_query, "region": "city"})
+                               for s in samples if s.scoped_query.get("region") == "region"))
+            for path, samples in routes.items()}
+
+
+ROUTES = _with_city(ROUTES)
+
 #: role → kind → (inside, outside); ids are resolved per database by :func:`_values`
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
-    "admin": {"region": ("450300", "999999"), "institution_code": (SCHOOL, MISSING),
-              "department_code": (EDU, MISSING)},
-    "region_admin": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
-                     "department_code": (EDU, ORGAN)},
-    "region": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
-               "department_code": (EDU, ORGAN)},
-    "department": {"region": ("450321", "450302"), "institution_code": (SCHOOL, ORGAN),
-                   "department_code": (EDU, ORGAN)},
-    "institution": {"region": ("450321", "450302"), "institution_code": (SCHOOL, SILENT),
-                    "department_code": (EDU, ORGAN)},
-    "viewer": {"region": ("450302", "450321"), "institution_code": (ORGAN, SCHOOL),
-               "department_code": (ORGAN, EDU)},
+    "admin": {"region": ("450300", "999999"), "city": ("450300", "999999"),
+              "institution_code": (SCHOOL, MISSING), "department_code": (EDU, MISSING)},
+    "region_admin": {"region": ("450321", "450302"), "city": ("450321", "450302"),
+                     "institution_code": (SCHOOL, ORGAN), "department_code": (EDU, ORGAN)},
+    "region": {"region": ("450321", "450302"), "city": ("450321", "450302"),
+               "institution_code": (SCHOOL, ORGAN), "department_code": (EDU, ORGAN)},
+    # the sibling department of the same county and its unit
+    "department": {"region": ("450321", "450302"), "city": ("450300", "450302"),
+                   "institution_code": (SCHOOL, CLINIC), "department_code": (EDU, HEALTH)},
+    "institution": {"region": ("450321", "450302"), "city": ("450300", "450302"),
+                    "institution_code": (SCHOOL, SILENT), "department_code": (EDU, HEALTH)},
+    "viewer": {"region": ("450302", "450321"), "city": ("450302", "450321"),
+               "institution_code": (ORGAN, SCHOOL), "department_code": (ORGAN, EDU)},
 }
 
 
@@ -201,8 +253,14 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 UNSCOPED_KINDS = frozenset({"static", "year", "month", "template"})
 
 
-def _values(world: World, role: str) -> dict[str, tuple[str, str]]:
+def _values(world: World, role: str, siblings: Siblings | None = None
+            ) -> dict[str, tuple[str, str]]:
     values = dict(VALUES[role])
+    values["period"] = ("1", "999999")
+    if siblings is not None:  # the city's 2025-01 period; outside: a period of another county
+        county = OUTSIDE_PERIOD[role]
+        values["period"] = (str(siblings.city_period),
+                            str(siblings.periods[county]) if county else "999999")
     values["user"] = (str(world.users[role].id), "999999")
     if role == "region_admin":  # its own account is not one it manages; the viewer's is outside
         values["user"] = (str(world.users["institution"].id), str(world.users["viewer"].id))
@@ -307,18 +365,22 @@ def test_anonymous_gets_401_or_login_except_public_routes(world: World) -> None:
                 assert response.headers["location"].startswith("/login?next="), url
 
 
-def test_scope_walk_every_route_every_role(world: World) -> None:
+def test_scope_walk_every_route_every_role(world: World, siblings: Siblings) -> None:
     checked = 0
     for role in ROLES:
         client = world.login(role)
-        values = _values(world, role)
+        values = _values(world, role, siblings)
         markers = world.markers(role)
+        seen: set[str] = set()
         for path in sorted(_get_routes(world)):
             for sample in ROUTES[path]:
                 kinds = {*sample.params.values(), *sample.scoped_query.values()}
                 scoped = bool(kinds - UNSCOPED_KINDS) and not sample.public
                 for side in (0, 1) if scoped else (0,):
                     url = _url(path, sample, values, side)
+                    if url in seen:  # e.g. the "city" of a county account is its county
+                        continue
+                    seen.add(url)
                     response = client.get(url)
                     where = f"{role} GET {url}"
                     manager = sample.account_manager and role == "region_admin"
@@ -329,15 +391,19 @@ def test_scope_walk_every_route_every_role(world: World) -> None:
                     elif sample.public or side == 0:
                         expected = sample.signed_in_status
                     else:
-                        expected = 404
+                        expected = sample.outside_status
                     assert response.status_code == expected, f"{where}: {response.text[:300]!r}"
                     body = response.text
                     # a code the caller sent may be echoed back; nothing else may appear
                     # public routes (the big screen) publish to everyone by design
                     leaked = [] if sample.public else [
                         m for m in markers if m in body and m not in url]
+                    if not sample.public:
+                        leaked += siblings.leaks(role, body, url)
                     assert not leaked, f"{where} leaks {leaked}"
                     checked += 1
+    print(f"scope walk: {len(_get_routes(world))} routes, {len(ROLES)} roles, "
+          f"{checked} requests")
     assert checked > 50
 
 

@@ -5,6 +5,11 @@ region (管理机构: its subtree), a competent department (主管机构: itself
 subordinate units) or one institution (公共机构) — and sees exactly that. A
 :class:`Scope` is a value; the storage layer turns it into one SQL condition
 (:func:`jieneng.services.scope.scoped_filters`), the only place scope is enforced.
+
+That function answers a :class:`Filters`: the caller's scope intersected with
+what a request asks for. Storage reads that are scoped take the whole
+:class:`Filters` as one argument (never its parts one by one), so a query cannot
+keep the region part and drop the department or institution part.
 """
 
 from __future__ import annotations
@@ -45,3 +50,26 @@ class Scope:
     @classmethod
     def institution(cls, institution_id: int) -> Scope:
         return cls(ScopeKind.INSTITUTION, institution_id=institution_id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A scope as query arguments: all three parts hold together; None means no
+    restriction on that part. Made by :func:`jieneng.services.scope.scoped_filters`."""
+
+    region_codes: list[str] | None = None
+    department_id: int | None = None
+    institution_ids: list[int] | None = None
+
+    @property
+    def below_region(self) -> bool:
+        """True when the scope is narrower than regions (a department or institutions):
+        rows that belong to a region but to no institution are then outside it."""
+        return self.department_id is not None or self.institution_ids is not None
+
+    def as_kwargs(self) -> dict[str, object]:
+        return {
+            "region_codes": self.region_codes,
+            "department_id": self.department_id,
+            "institution_ids": self.institution_ids,
+        }

@@ -315,8 +315,8 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int | None =
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         states = None if include_closed else list(store.OPEN_STATES)
-        rows = store.list_alerts(conn, region_codes=filters.region_codes, year=year,
-                                 states=states, institution_id=institution_id)
+        rows = store.list_alerts(conn, filters, year=year, states=states,
+                                 institution_id=institution_id)
     for row in rows:
         row["region_name"] = tree.name(row["region_code"])
         row["level_zh"], row["level_en"] = LEVEL_LABELS[row["level"]]
@@ -326,8 +326,8 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int | None =
 def history(engine: Engine, user: User, alert_id: int) -> dict[str, Any]:
     """An alert with every event (deliveries, escalation, acknowledgement)."""
     with engine.connect() as conn:
-        row = store.get_alert(conn, alert_id)
-        if row is None:
+        found = store.list_alerts(conn, scoped_filters(conn, user.scope), year=None,
+                                  states=None, alert_id=alert_id)
+        if not found:  # the same answer whether it does not exist or is out of scope
             raise NotFound(f"预警 {alert_id} 不存在", f"alert {alert_id} does not exist")
-        _visible(conn, user, row.region_code)
-        return {**dict(row._mapping), "events": store.events(conn, alert_id)}
+        return {**found[0], "events": store.events(conn, alert_id)}

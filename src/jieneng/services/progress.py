@@ -29,7 +29,7 @@ from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
 from jieneng.services import dashboard
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.targets import CAP_METRICS, REDUCTION_METRICS
 from jieneng.services.users import User
 from jieneng.storage import alerts as alert_store
@@ -108,9 +108,10 @@ def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
         tree = RegionTree(regions.load_regions(conn))
         codes = (tree.subtree(region_code) if subtree
                  else [region_code, *tree.children.get(region_code, ())])
-        rows = store.list_targets(conn, year=year, region_codes=codes, institution_ids=[])
-        above = store.list_targets(conn, year=year, region_codes=tree.lineage(region_code),
-                                   institution_ids=[])
+        rows = store.list_targets(conn, Filters(region_codes=codes), year=year,
+                                  institution_ids=[])
+        above = store.list_targets(conn, Filters(region_codes=tree.lineage(region_code)),
+                                   year=year, institution_ids=[])
     rows = rows + _inherited(rows, above, codes, tree)
     items = [_progress(engine, user, r, tree, as_of_month=as_of_month, factor_set=factor_set)
              for r in rows]
@@ -259,7 +260,7 @@ def institution_target_progress(engine: Engine, user: User, *, region_code: str,
     with engine.connect() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
-        rows = [r for r in store.list_targets(conn, year=year, region_codes=filters.region_codes)
+        rows = [r for r in store.list_targets(conn, filters, year=year)
                 if r.institution_id is not None and r.metric in QUOTA_PACE]
     if not rows:
         return []

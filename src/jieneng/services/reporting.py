@@ -229,7 +229,7 @@ def list_periods(engine: Engine, who: User) -> list[dict[str, Any]]:
     """The periods of my scope with the counts of my visible tasks per state."""
     with engine.connect() as conn:
         filters = scoped_filters(conn, who.scope)
-        rows = store.list_periods(conn, **_kwargs(filters))
+        rows = store.list_periods(conn, filters)
     out = []
     for row in rows:
         period = _period_of(row)

@@ -9,31 +9,15 @@ includes a region holding none of a department's or an institution's units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, or_, select
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.regions import RegionTree
-from jieneng.core.scope import Scope, ScopeKind
+from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.storage import institutions, regions, tables
 from jieneng.storage.institutions import InstitutionRow
 
-
-@dataclass(frozen=True)
-class Filters:
-    """Arguments for the storage queries; None means no restriction."""
-
-    region_codes: list[str] | None = None
-    department_id: int | None = None
-    institution_ids: list[int] | None = None
-
-    def as_kwargs(self) -> dict[str, object]:
-        return {
-            "region_codes": self.region_codes,
-            "department_id": self.department_id,
-            "institution_ids": self.institution_ids,
-        }
+__all__ = ["Filters", "held_regions", "scoped_filters", "visible_institution"]
 
 
 def _hidden(what: str) -> NotFound:
@@ -89,6 +73,23 @@ def scoped_filters(
     if ids and scope.kind is not ScopeKind.INSTITUTION:
         _check_institution_visible(conn, scope, tree, ids[0])
     return Filters(region_codes, department_id, ids)
+
+
+def held_regions(conn: Connection, scope: Scope, tree: RegionTree) -> set[str] | None:
+    """The regions where ``scope`` holds something: a region's subtree, the regions of
+    a department's units or an institution's region; None for everything (a list of
+    things opened per region — reporting periods — is cut to those covering one)."""
+    if scope.kind is ScopeKind.REGION and scope.region_code is not None:
+        return set(tree.subtree(scope.region_code))
+    if scope.kind is ScopeKind.DEPARTMENT:
+        return _department_regions(conn, scope.department_id)
+    if scope.kind is ScopeKind.INSTITUTION:
+        own = (None if scope.institution_id is None
+               else institutions.get_institution_by_id(conn, scope.institution_id))
+        return set() if own is None else {own.region_code}
+    if scope.kind is ScopeKind.ALL:
+        return None
+    return set()
 
 
 def _department_regions(conn: Connection, department_id: int | None) -> set[str]:

@@ -41,7 +41,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import inputs_from_group
-from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.scope import Filters, held_regions, scoped_filters
 from jieneng.services.spreadsheet import new_workbook, write_cell, write_row
 from jieneng.storage import regions
 from jieneng.storage import summaries as queries
@@ -147,7 +147,7 @@ def reporting_rate(
         if anchor is None:
             anchor = home_region
         filters = scoped_filters(conn, scope, region_code=anchor)
-        visible = _visible_periods(conn, tree, anchor)
+        visible = _visible_periods(conn, tree, anchor, held_regions(conn, scope, tree))
         if period is None:
             if period_id is not None or not visible:
                 return _empty_rate(tree, anchor, visible)
@@ -158,12 +158,17 @@ def reporting_rate(
                         per_page=per_page, today=today)
 
 
-def _visible_periods(conn: Connection, tree: RegionTree, anchor: str | None
-                     ) -> list[dict[str, Any]]:
-    """Periods opened for ``anchor``, an ancestor of it or a region below it."""
-    if anchor is None:
-        return queries.periods_in(conn, None)
-    return queries.periods_in(conn, [*tree.lineage(anchor)[1:], *tree.subtree(anchor)])
+def _visible_periods(conn: Connection, tree: RegionTree, anchor: str | None,
+                     held: set[str] | None) -> list[dict[str, Any]]:
+    """Periods opened for ``anchor``, an ancestor of it or a region below it — of those,
+    the ones covering a region where the caller's scope holds something (``held``;
+    None: everything), so a unit of one county never sees another county's periods."""
+    found = queries.periods_in(
+        conn, None if anchor is None else [*tree.lineage(anchor)[1:], *tree.subtree(anchor)])
+    if held is None:
+        return found
+    covering = {code for region in held for code in tree.lineage(region)}
+    return [p for p in found if p["region_code"] in covering]
 
 
 def _empty_rate(tree: RegionTree, anchor: str | None, visible: list[dict[str, Any]]

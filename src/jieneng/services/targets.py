@@ -47,7 +47,7 @@ from jieneng.core.targets import decompose as split
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
 from jieneng.services import audit, dashboard, quotas
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.users import Role, User
 from jieneng.storage import meta, regions
 from jieneng.storage import targets as store
@@ -182,7 +182,8 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int) -> dict
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = _tree(conn)
         codes = [region_code, *tree.children.get(region_code, ())]
-        rows = store.list_targets(conn, year=year, region_codes=codes, institution_ids=[])
+        rows = store.list_targets(conn, Filters(region_codes=codes), year=year,
+                                  institution_ids=[])
         return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
                 "locked_by": locked_by(conn, tree, region_code, year),
                 "items": [_as_dict(r, tree) for r in rows]}
@@ -362,6 +363,6 @@ def institution_targets(engine: Engine, user: User, *, region_code: str, year: i
     with engine.connect() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = _tree(conn)
-        rows = [r for r in store.list_targets(conn, year=year, region_codes=filters.region_codes)
+        rows = [r for r in store.list_targets(conn, filters, year=year)
                 if r.institution_id is not None]
     return [_as_dict(r, tree) for r in rows]

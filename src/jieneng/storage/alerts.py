@@ -9,10 +9,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Column, Connection, Integer, bindparam, func, literal, select, update
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
 from .bulk import temp_table
 from .indicators import _in_values
 from .quality import read_frame
+from .scoping import owned_conditions
 
 _ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))
 
@@ -39,19 +42,21 @@ def events(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def list_alerts(conn: Connection, *, region_codes: Sequence[str] | None, year: int | None,
-                states: Sequence[str] | None, institution_id: int | None = None
-                ) -> list[dict[str, Any]]:
+def list_alerts(conn: Connection, filters: Filters, *, year: int | None,
+                states: Sequence[str] | None, institution_id: int | None = None,
+                alert_id: int | None = None) -> list[dict[str, Any]]:
+    """The alerts inside ``filters`` (a region's alerts, or — for a department or an
+    institution — its units' alerts only), newest first."""
     a = t.alert
-    stmt = select(a)
-    if region_codes is not None:
-        stmt = stmt.where(a.c.region_code.in_(sorted(set(region_codes))))
+    stmt = select(a).where(*owned_conditions(a.c.region_code, a.c.institution_id, filters))
     if year is not None:
         stmt = stmt.where(a.c.year == year)
     if states is not None:
         stmt = stmt.where(a.c.state.in_(list(states)))
     if institution_id is not None:
         stmt = stmt.where(a.c.institution_id == institution_id)
+    if alert_id is not None:
+        stmt = stmt.where(a.c.id == alert_id)
     rows = conn.execute(stmt.order_by(a.c.opened_at.desc(), a.c.id.desc()))
     return [dict(r._mapping) for r in rows]
 

@@ -40,6 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
 from .indicators import _filters
@@ -112,14 +114,13 @@ def _scoped_tasks(
                     department_id=department_id, institution_ids=institution_ids)
 
 
-def list_periods(
-    conn: Connection, *, region_codes: Sequence[str] | None = None,
-    department_id: int | None = None, institution_ids: Sequence[int] | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Periods with at least one task in the filters (or opened on one of
-    ``region_codes``), newest first, with ``counts`` of the visible tasks per state."""
+def list_periods(conn: Connection, filters: Filters, *, limit: int = 100
+                 ) -> list[dict[str, Any]]:
+    """Periods with at least one task in ``filters`` (or, for a region scope, opened on
+    one of its regions), newest first, with ``counts`` of the visible tasks per state."""
     p, task, i = t.reporting_period, t.reporting_task, t.institution
+    region_codes, department_id, institution_ids = (
+        filters.region_codes, filters.department_id, filters.institution_ids)
     conditions = _scoped_tasks(conn, region_codes=region_codes, department_id=department_id,
                                institution_ids=institution_ids)
     counts = (
@@ -131,9 +132,9 @@ def list_periods(
     for row in conn.execute(select(counts)):
         per_period.setdefault(int(row.period_id), {})[str(row.state)] = int(row.n)
     where: ColumnElement[bool] = p.c.id.in_(select(counts.c.period_id))
-    if region_codes is not None:
+    if region_codes is not None and not filters.below_region:
         where = or_(where, p.c.region_code.in_(sorted(region_codes)))
-    if region_codes is None and department_id is None and institution_ids is None:
+    if region_codes is None and not filters.below_region:
         where = true()
     stmt = (select(p).where(where)
             .order_by(p.c.year.desc(), p.c.month.desc(), p.c.region_code).limit(limit))

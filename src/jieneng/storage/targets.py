@@ -9,7 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
+from .scoping import owned_conditions
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,15 @@ def put_target(conn: Connection, *, region_code: str, institution_id: int | None
     return new
 
 
-def list_targets(conn: Connection, *, year: int, region_codes: Sequence[str] | None,
+def list_targets(conn: Connection, filters: Filters, *, year: int,
                  institution_ids: Sequence[int] | None = None) -> list[TargetRow]:
-    """Targets of a year for the given regions (their own targets, ``institution_id``
-    null) and institutions; None = no restriction on that side."""
+    """Targets of a year inside ``filters``: the regions' own targets (``institution_id``
+    null) and their institutions' — for a department or an institution scope, its
+    units' targets only; ``institution_ids`` narrows the institution side further
+    (None = no further restriction)."""
     tg = t.target
-    stmt = select(tg).where(tg.c.year == year)
-    if region_codes is not None:
-        stmt = stmt.where(tg.c.region_code.in_(sorted(set(region_codes))))
+    stmt = select(tg).where(tg.c.year == year,
+                            *owned_conditions(tg.c.region_code, tg.c.institution_id, filters))
     if institution_ids is not None:
         stmt = stmt.where(tg.c.institution_id.is_(None)
                           | tg.c.institution_id.in_(sorted(set(institution_ids))))
