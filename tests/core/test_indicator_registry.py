@@ -4,6 +4,7 @@ code the platform uses is registered, and the one change-ratio rule."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 from typing import get_args
@@ -109,6 +110,24 @@ def test_every_code_the_platform_uses_is_registered() -> None:
     assert set(QUALITY_INDICATORS) - profile <= set(reg.BY_CODE)
     assert set(QUOTA_RULE_INDICATORS) <= set(reg.QUOTA)
     assert set(get_args(RankIndicator)) == set(reg.RANKABLE)
+
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "jieneng"
+#: Quoted names that look like indicator codes but are not figures.
+NOT_INDICATORS = {"unit_wan_kwh", "mj_per_kgce"}
+
+
+def test_every_indicator_code_spelled_in_the_source_is_registered() -> None:
+    pattern = re.compile(r"[\"']([a-z0-9_]+_(?:kgce|kgce_m2|m3|kg_m2|tce|kwh|kwh_m2|t))[\"']")
+    found: dict[str, set[str]] = {}
+    for path in SRC.rglob("*"):
+        if path.suffix in {".py", ".html", ".json"}:
+            for code in pattern.findall(path.read_text(encoding="utf-8")):
+                found.setdefault(code, set()).add(str(path.relative_to(SRC)))
+    unknown = {c: sorted(p) for c, p in found.items()
+               if c not in reg.BY_CODE and c not in NOT_INDICATORS}
+    assert not unknown, f"indicator codes missing from the registry: {unknown}"
+    assert set(reg.HEADLINE) <= set(found)
 
 
 def test_nomenclature_agrees_with_the_registry() -> None:
