@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.exceptions import NotFound
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit, notify, progress
 from jieneng.services.notify import Message, Sleep
@@ -288,7 +289,9 @@ def _visible(conn: Connection, user: User, region_code: str) -> None:
 
 
 def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
-    """Acknowledge an open alert of the caller's scope (stops its escalation); audited."""
+    """Acknowledge an open alert of the caller's scope (stops its escalation); audited.
+    Needs ``acknowledge_alerts`` (not a read-only viewer)."""
+    require(user, Capability.ACKNOWLEDGE_ALERTS)
     at = datetime.now(UTC)
     with engine.begin() as conn:
         row = store.get_alert(conn, alert_id)

@@ -27,6 +27,7 @@ from jieneng.core.factors import (
     FactorSet,
     factor_set,
 )
+from jieneng.core.permissions import Capability, require_role
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
@@ -126,8 +127,9 @@ def _check_admin(conn: Connection, actor: Actor) -> None:
     if actor.user_id is None:
         return
     row = user_store.get_user(conn, actor.user_id)
-    if row is None or row.role != "admin":
+    if row is None:
         raise NotPermitted("仅系统管理员可以选择系数集", "only administrators choose factor sets")
+    require_role(row.role, Capability.FACTOR_SETS)
 
 
 def _validate(name: str | None, co2_scope: str | None) -> tuple[str | None, str | None]:

@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability, require_role
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit
 from jieneng.services.audit import Actor
-from jieneng.services.users import User
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import meta, regions
 from jieneng.storage import users as user_store
@@ -151,9 +151,10 @@ def _check_admin(conn: Connection, actor: Actor) -> None:
     if actor.user_id is None:
         return
     row = user_store.get_user(conn, actor.user_id)
-    if row is None or not User.from_row(row).is_admin:
+    if row is None:
         raise NotPermitted("仅系统管理员可以发布或撤回数据",
                            "only administrators publish or withdraw figures")
+    require_role(row.role, Capability.PUBLISH)
 
 
 def _region_name(tree: RegionTree, region_code: str) -> str:

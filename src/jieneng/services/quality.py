@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability, require
 from jieneng.core.quality import RULES, effective_config, render, rule
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
@@ -35,7 +36,7 @@ from jieneng.ingest.prices import parse_reference_prices
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import Role, User
+from jieneng.services.users import User
 from jieneng.storage import quality as store
 from jieneng.storage import regions
 
@@ -88,9 +89,7 @@ def check_written(conn: Connection, frame: pl.DataFrame) -> None:
 
 
 def _can_run(user: User) -> None:
-    if user.role not in (Role.ADMIN, Role.REGION_ADMIN, Role.REGION):
-        raise NotPermitted("只有管理机构可以对整个地区运行数据审核",
-                           "only supervising offices can check a whole region")
+    require(user, Capability.RUN_QUALITY)
 
 
 def check_region(engine: Engine, user: User, region_code: str, year: int,
@@ -155,8 +154,7 @@ def explain(engine: Engine, user: User, finding_id: int, text: str) -> dict[str,
     if len(text) > 2000:
         raise ValidationFailed("说明不能超过 2000 字", "the explanation is over 2,000 characters",
                                field="explanation")
-    if not user.can_write:
-        raise NotPermitted("只读用户不能填写说明", "viewers cannot explain findings")
+    require(user, Capability.EXPLAIN_FINDINGS)
     with engine.begin() as conn:
         row = store.get_finding(conn, finding_id)
         if row is None:
@@ -214,9 +212,11 @@ def rule_settings(engine: Engine, scope: Scope, region_code: str, lang: str = "z
 
 
 def _can_configure(conn: Connection, user: User, region_code: str) -> None:
-    if user.role is Role.ADMIN:
+    """``configure_rules``; an account manager only in its own subtree."""
+    require(user, Capability.CONFIGURE_RULES)
+    if user.is_admin:
         return
-    if user.role is Role.REGION_ADMIN and user.region_code is not None:
+    if user.region_code is not None:
         tree = _tree(conn)
         if user.region_code in tree and region_code in tree.subtree(user.region_code):
             return
@@ -262,9 +262,8 @@ def import_reference_prices(engine: Engine, path: Path, *, actor: Actor | None =
                             user: User | None = None) -> dict[str, Any]:
     """Replace the reference prices of the provinces in the file (all-or-nothing;
     :class:`ImportRejected` with every row/column issue in zh and en)."""
-    if user is not None and user.role is not Role.ADMIN:
-        raise NotPermitted("只有系统管理员可以导入参考价格",
-                           "only an administrator can import reference prices")
+    if user is not None:
+        require(user, Capability.IMPORT_PRICES)
     with engine.begin() as conn:
         known = {r.code for r in regions.load_regions(conn) if r.level == 1}
         frame = parse_reference_prices(path, provinces=known, carriers=set(CARRIER_CODES))

@@ -27,29 +27,27 @@ from sqlalchemy import Engine
 
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
-from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
+from jieneng.core.exceptions import ImportRejected, NotFound
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import Quota, nearest_assignments, quota_position
 from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.services import audit, dashboard
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import Role, User
+from jieneng.services.users import User
 from jieneng.storage import quotas as store
 from jieneng.storage import regions
 
 #: Quota indicators the platform computes per institution (dashboard intensities).
 COMPUTED: frozenset[str] = frozenset(
     code for code in registry.QUOTA if registry.BY_CODE[code].computed)
-OFFICE_ROLES: frozenset[Role] = frozenset({Role.REGION, Role.REGION_ADMIN})
 
 
 def import_table(engine: Engine, user: User, path: Path, *, code: str, title: str,
                  source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
     """Import a standard's quota table (administrators only)."""
-    if not user.is_admin:
-        raise NotPermitted("只有系统管理员可导入定额标准",
-                           "only administrators import quota standards")
+    require(user, Capability.IMPORT_QUOTAS)
     parsed = parse_quotas(path, max_bytes=max_bytes)
     if parsed.errors:
         raise ImportRejected(
@@ -74,15 +72,15 @@ def list_quotas(engine: Engine, standard_id: int | None = None) -> list[dict[str
 
 
 def _check_assigner(engine: Engine, user: User, region_code: str) -> None:
+    require(user, Capability.ASSIGN_QUOTAS)
     with engine.connect() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)  # NotFound outside
-    if not (user.is_admin or user.role in OFFICE_ROLES):
-        raise NotPermitted("只有管理机构可分配定额", "only a supervising office assigns quotas")
 
 
 def assign(engine: Engine, user: User, *, quota_id: int, region_code: str, category: str,
            remove: bool = False) -> None:
     """Assign (or with ``remove`` withdraw) a quota for a category in a region."""
+    require(user, Capability.ASSIGN_QUOTAS)
     categories_under(category)  # ValidationFailed for an unknown category
     _check_assigner(engine, user, region_code)
     with engine.begin() as conn:

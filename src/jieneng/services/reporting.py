@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.reporting import (
     Action,
@@ -183,9 +184,7 @@ def open_period(
     region inside their scope. A period of the same month on an enclosing or
     enclosed region is a :class:`Conflict` (one task per institution and period).
     """
-    if who.role not in ("admin", "region", "region_admin"):
-        raise NotPermitted("只有系统管理员或管理机构可以开启报告期",
-                           "only administrators and supervising offices can open a period")
+    require(who, Capability.OPEN_PERIODS)
     period = Period.parse(period) if isinstance(period, str) else period
     deadline = deadline or _default_deadline(period)
     month = period.month or 0
@@ -249,7 +248,7 @@ def _kwargs(filters: Filters) -> dict[str, Any]:
 
 
 def can_open_periods(who: User) -> bool:
-    return who.role in ("admin", "region", "region_admin")
+    return who.can(Capability.OPEN_PERIODS)
 
 
 # ---------------------------------------------------------------- tasks
@@ -373,6 +372,7 @@ def act(
     reopen). ``version`` is the version the caller read (optimistic lock): a task
     changed since is a :class:`Conflict`, as is a concurrent change."""
     action = Action(action)
+    require(who, Capability.SUBMIT if action in FILER_ACTIONS else Capability.REVIEW)
     reason = reason[:2000] if reason else None
     with engine.begin() as conn:
         task = _visible_task(conn, who, task_id)
@@ -425,8 +425,7 @@ def bulk_review(
     accepted ones move in one ``UPDATE`` guarded by their version and state, the
     others are reported in ``refused`` with the reason (``not_found``, ``conflict``,
     ``not_permitted``, ``validation_failed``)."""
-    if who.role not in ("admin", "region", "region_admin", "department"):
-        raise NotPermitted("只有审核人可以批量审核", "only reviewers can review in bulk")
+    require(who, Capability.REVIEW)
     if decision not in ("approve", "return"):
         raise ValidationFailed("批量操作只能是审核通过或退回",
                                "a bulk decision is approve or return", decision=decision)
@@ -494,6 +493,7 @@ def _refusal(task_id: int, err: DomainError) -> dict[str, Any]:
 def ask(engine: Engine, who: User, task_id: int, *, month: int, carrier: str,
         question: str) -> dict[str, Any]:
     """A reviewer's question on one figure of a task."""
+    require(who, Capability.REVIEW)
     text = (question or "").strip()[:2000]
     if not text:
         raise ValidationFailed("问题不能为空", "the question is empty", field="question")
@@ -516,6 +516,7 @@ def ask(engine: Engine, who: User, task_id: int, *, month: int, carrier: str,
 def answer(engine: Engine, who: User, task_id: int, question_id: int, *,
            text: str) -> dict[str, Any]:
     """The 统计员's answer to a question, in place."""
+    require(who, Capability.SUBMIT)
     body = (text or "").strip()[:2000]
     if not body:
         raise ValidationFailed("回答不能为空", "the answer is empty", field="answer")

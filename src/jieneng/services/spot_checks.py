@@ -40,20 +40,20 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.carriers import carrier
 from jieneng.core.categories import category
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.sampling import DEFAULT_SHARE, check_share, draw_sample
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.scope import Filters, scoped_filters
-from jieneng.services.users import Role, User
+from jieneng.services.users import User
 from jieneng.storage import regions
 from jieneng.storage import spot_checks as store
 from jieneng.storage.spot_checks import ItemRow, ScopeArgs
 
 DEFAULT_TOLERANCE = 0.05
 MIN_YEAR, MAX_YEAR = 1990, 2100
-OFFICE_ROLES = frozenset({Role.ADMIN, Role.REGION, Role.REGION_ADMIN})
 #: relative tolerance → absolute slack for a reported 0
 _ZERO = 1e-9
 
@@ -63,10 +63,7 @@ def _args(filters: Filters) -> ScopeArgs:
 
 
 def _require_office(user: User) -> None:
-    if user.role not in OFFICE_ROLES:
-        raise NotPermitted("仅管理机构可以开展抽查和录入核实数据",
-                           "only supervising offices run spot checks and record verified "
-                           "figures")
+    require(user, Capability.SPOT_CHECK)
 
 
 def check_year(year: int) -> int:

@@ -41,6 +41,7 @@ from jieneng.core.exceptions import (
     NotPermitted,
     ValidationFailed,
 )
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import Quota, quota_target
 from jieneng.core.targets import decompose as split
@@ -48,7 +49,7 @@ from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
 from jieneng.services import audit, dashboard, quotas
 from jieneng.services.scope import Filters, scoped_filters
-from jieneng.services.users import Role, User
+from jieneng.services.users import User
 from jieneng.storage import meta, regions
 from jieneng.storage import targets as store
 
@@ -56,8 +57,6 @@ from jieneng.storage import targets as store
 CAP_METRICS: tuple[str, ...] = registry.CAP_METRICS
 REDUCTION_METRICS: tuple[str, ...] = registry.REDUCTION_METRICS
 LOCK_PREFIX = "target_lock:"
-#: 管理机构 roles: they set and lock targets below / at their region (viewers do not).
-OFFICE_ROLES: frozenset[Role] = frozenset({Role.REGION, Role.REGION_ADMIN})
 
 
 def _tree(conn: Connection) -> RegionTree:
@@ -65,11 +64,14 @@ def _tree(conn: Connection) -> RegionTree:
 
 
 def _check_writer(conn: Connection, user: User, region_code: str) -> RegionTree:
+    """``set_targets``, then the region relation: a 管理机构 sets the targets of the
+    regions below its own (a 系统管理员 any)."""
+    require(user, Capability.SET_TARGETS)
     scoped_filters(conn, user.scope, region_code=region_code)  # NotFound outside scope
     tree = _tree(conn)
     if user.is_admin:
         return tree
-    own = user.region_code if user.role in OFFICE_ROLES else None
+    own = user.region_code
     if own is None or region_code == own or region_code not in tree.subtree(own):
         raise NotPermitted(
             f"只有上级管理机构可为 {region_code} 设定目标",
@@ -152,6 +154,7 @@ def import_targets(engine: Engine, user: User, path: Path, *,
     """Import a targets sheet (:mod:`jieneng.ingest.targets`), all-or-nothing: every
     row error in zh + en, then every region checked as :func:`set_target` does
     (writer, lock) before anything is written; audited as ``target.import``."""
+    require(user, Capability.SET_TARGETS)
     parsed = parse_targets(path, max_bytes=max_bytes)
     if parsed.errors:
         raise ImportRejected(
@@ -215,6 +218,7 @@ def preview(
     """The decomposition of the region's ``metric`` cap for ``year`` among its child
     regions, not saved. NotFound without a parent cap; ValidationFailed for bad
     factors or overrides above the cap (the excess named)."""
+    require(user, Capability.SET_TARGETS)
     if metric not in CAP_METRICS:
         raise ValidationFailed(f"只有总量上限可分解，“{metric}”不是",
                                f"only caps are decomposed, not {metric!r}")
@@ -274,10 +278,8 @@ def decompose(
 
 
 def _check_locker(conn: Connection, user: User, region_code: str) -> RegionTree:
+    require(user, Capability.LOCK_TARGETS)
     scoped_filters(conn, user.scope, region_code=region_code)
-    if not user.is_admin and user.role not in OFFICE_ROLES:
-        raise NotPermitted("只有管理机构可锁定或重新打开目标",
-                           "only a supervising office may lock or reopen targets")
     return _tree(conn)
 
 
@@ -317,6 +319,7 @@ def quota_method(engine: Engine, user: User, *, region_code: str, year: int,
     target per institution and indicator (``institution_id`` set, source
     ``decomposed``; a permitted rise is a negative reduction), audited as
     ``target.quota_method``, refused in a locked year."""
+    require(user, Capability.SET_TARGETS)
     positions = quotas.positions(engine, user, region_code=region_code, year=year - 1)
     items: list[dict[str, Any]] = []
     for p in positions["items"]:
@@ -339,7 +342,7 @@ def quota_method(engine: Engine, user: User, *, region_code: str, year: int,
     now = datetime.now(UTC)
     with engine.begin() as conn:
         tree = _tree(conn)
-        own = user.region_code if user.role in OFFICE_ROLES else None
+        own = None if user.is_admin else user.region_code
         for item in items:
             region = item["region_code"]
             if not user.is_admin and (own is None or region not in tree.subtree(own)):

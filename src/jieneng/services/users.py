@@ -29,13 +29,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import ROLE_LABELS as ROLE_LABELS
+from jieneng.core.permissions import Capability, allows, require
+from jieneng.core.permissions import Role as Role
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import audit
@@ -45,34 +47,6 @@ from jieneng.services.sessions import revoke_sessions
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as store
 from jieneng.storage.users import UserRow
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    REGION_ADMIN = "region_admin"
-    REGION = "region"
-    DEPARTMENT = "department"
-    INSTITUTION = "institution"
-    VIEWER = "viewer"
-
-    @property
-    def label_zh(self) -> str:
-        return ROLE_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return ROLE_LABELS[self][1]
-
-
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.ADMIN: ("系统管理员", "Administrator"),
-    Role.REGION_ADMIN: ("管理机构管理员", "Supervising office (account manager)"),
-    Role.REGION: ("管理机构", "Supervising office"),
-    Role.DEPARTMENT: ("主管机构", "Competent department"),
-    Role.INSTITUTION: ("公共机构", "Public institution"),
-    Role.VIEWER: ("只读用户", "Viewer"),
-}
-
 
 #: The id of :func:`command_line_user` (never an account's id: ids start at 1).
 COMMAND_LINE_ID = 0
@@ -113,14 +87,20 @@ class User:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
+    def can(self, capability: Capability) -> bool:
+        """Whether the account's role holds ``capability`` (:data:`ROLE_CAPABILITIES
+        <jieneng.core.permissions.ROLE_CAPABILITIES>`); scope is decided elsewhere."""
+        return allows(self, capability)
+
     @property
     def can_manage_accounts(self) -> bool:
         """A 系统管理员, or a 管理机构管理员 (the accounts of its subtree only)."""
-        return self.role in (Role.ADMIN, Role.REGION_ADMIN)
+        return self.can(Capability.MANAGE_ACCOUNTS)
 
     @property
     def can_write(self) -> bool:
-        return self.role is not Role.VIEWER
+        """Enters figures (every role but the read-only viewer)."""
+        return self.can(Capability.ENTER_DATA)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -229,9 +209,11 @@ def _account_manager(conn: Connection, actor: Actor) -> User | None:
         return None
     row = store.get_user(conn, actor.user_id)
     manager = None if row is None else User.from_row(row)
-    if manager is not None and manager.is_admin:
+    if manager is not None and manager.can(Capability.MANAGE_ALL_ACCOUNTS):
         return None
-    if manager is not None and manager.role is Role.REGION_ADMIN and manager.region_code:
+    if manager is not None:
+        require(manager, Capability.MANAGE_ACCOUNTS)
+    if manager is not None and manager.region_code:
         return manager
     raise NotPermitted("仅系统管理员和管理机构管理员可以管理账户",
                        "only administrators and account managers may manage accounts")
@@ -269,8 +251,9 @@ def _check_manageable(
 
 def manageable_roles(user: User) -> list[Role]:
     """The roles ``user`` may give to an account (for the forms)."""
-    return list(Role) if user.is_admin else list(MANAGER_ROLES) if (
-        user.role is Role.REGION_ADMIN) else []
+    if user.can(Capability.MANAGE_ALL_ACCOUNTS):
+        return list(Role)
+    return list(MANAGER_ROLES) if user.can(Capability.MANAGE_ACCOUNTS) else []
 
 
 def parse_role(value: str) -> Role:

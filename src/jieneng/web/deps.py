@@ -18,13 +18,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotPermitted
+from jieneng.core.permissions import Capability, require
 from jieneng.core.scope import Scope
 from jieneng.services.auth import user_for_session, user_for_token
 from jieneng.services.users import User
@@ -142,3 +143,17 @@ def require_admin(user: CurrentUser) -> User:
 
 WriterUser = Annotated[User, Depends(require_write)]
 AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def requires(capability: Capability) -> Any:
+    """A route's declared capability (``dependencies=[requires(Capability.X)]``): 403
+    ``capability_required`` before the body is looked at, unless the caller's role
+    holds it (:data:`jieneng.core.permissions.ROLE_CAPABILITIES`). The service checks
+    the same capability again; the capability walk reads ``.capability`` off the route."""
+
+    def check(user: CurrentUser) -> None:
+        require(user, capability)
+
+    check.__name__ = f"requires_{capability.value}"
+    setattr(check, "capability", capability)  # noqa: B010 (read by the capability walk)
+    return Depends(check)

@@ -12,6 +12,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from jieneng.core.permissions import Capability
 from jieneng.services import notify
 from jieneng.services.users import User, home_region, scope_label
 from jieneng.web.i18n import LANGUAGES, translate
@@ -34,7 +35,9 @@ class NavItem:
 
 
 def nav_for(user: User | None, home: str | None) -> list[NavItem]:
-    """The navigation of a role: writers get data entry and import, account managers 管理."""
+    """The navigation of a role, from its capabilities (:data:`ROLE_CAPABILITIES
+    <jieneng.core.permissions.ROLE_CAPABILITIES>`): data entry and import for those
+    who enter figures, the review queue for reviewers, 管理 for account managers."""
     if user is None:
         return []
     items = [
@@ -42,22 +45,27 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
         NavItem("nav.directory", "/directory", "/directory"),
         NavItem("nav.summaries", "/summaries", "/summaries"),
     ]
-    if user.can_write:
-        items += [NavItem("nav.entry", "/entry", "/entry"),
-                  NavItem("nav.import", "/import", "/import")]
+    if user.can(Capability.ENTER_DATA):
+        items.append(NavItem("nav.entry", "/entry", "/entry"))
+    if user.can(Capability.IMPORT_DATA):
+        items.append(NavItem("nav.import", "/import", "/import"))
     items += [NavItem("nav.spot_checks", "/spot-checks", "/spot-checks"),
               NavItem("nav.review", "/review-report", "/review-report")]
     items.append(NavItem("nav.reporting", "/reporting", "/reporting"))
     items.append(NavItem("nav.quality", "/quality", "/quality"))
     items.append(NavItem("nav.targets", "/targets", "/targets"))
     items.append(NavItem("nav.alerts", "/alerts", "/alerts"))
-    if user.role.value in ("admin", "region_admin", "region", "department"):
+    if user.can(Capability.REVIEW):
         items.append(NavItem("nav.review_queue", "/review", "/review"))
     if home:
         items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
-    if user.can_manage_accounts:  # an account manager: its subtree's accounts only
+    if user.can(Capability.MANAGE_ACCOUNTS):  # an account manager: its subtree's only
         items.append(NavItem("nav.admin", "/admin/users", "/admin"))
     return items
+
+
+def _can(user: User | None, capability: str) -> bool:
+    return user is not None and user.can(Capability(capability))
 
 
 def render(
@@ -92,6 +100,8 @@ def render(
         "user": user,
         "scope_name": scope_name,
         "nav": nav_for(user, home),
+        # can('set_targets'): whether to show a form; the service checks the same table
+        "can": partial(_can, user),
         "unread": unread,
         "path": request.url.path,
         "csrf_token": csrf_token(request),

@@ -13,9 +13,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from jieneng.core.permissions import Capability
 from jieneng.services import entry
 from jieneng.services.entry import EntryValue
-from jieneng.web.deps import EngineDep, WriterUser
+from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.pages.common import API_ERRORS
 from jieneng.web.pages.directory import CreditCode
 from jieneng.web.pages.entry import MonthP, YearP
@@ -53,7 +54,8 @@ def entry_form(
     return entry.entry_form(engine, user.scope, credit_code, year, month)
 
 
-@router.post("/entry/{credit_code}/{year}/{month}/check")
+@router.post("/entry/{credit_code}/{year}/{month}/check",
+             dependencies=[requires(Capability.ENTER_DATA)])
 def entry_check(
     credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
     engine: EngineDep,
@@ -64,7 +66,7 @@ def entry_check(
             "errors": sum(f.severity == "error" for f in findings)}
 
 
-@router.post("/entry/{credit_code}/{year}/{month}")
+@router.post("/entry/{credit_code}/{year}/{month}", dependencies=[requires(Capability.ENTER_DATA)])
 def entry_save(
     credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
     engine: EngineDep,

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from jieneng.core.permissions import Capability
 from jieneng.services.imports import ImportKind
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser
 from jieneng.web.pages.common import API_ERRORS
-from jieneng.web.pages.imports import SizeChecked, read_upload, run_import
+from jieneng.web.pages.imports import SizeChecked, read_upload, run_import, upload_requires
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=API_ERRORS)
 
@@ -28,7 +29,8 @@ _UPLOAD = {
 }
 
 
-@router.post("/imports", openapi_extra=_UPLOAD,
+@router.post("/imports", dependencies=upload_requires(Capability.IMPORT_DATA),
+             openapi_extra=_UPLOAD,
              responses={411: API_ERRORS[422], 413: API_ERRORS[422], 415: API_ERRORS[422]})
 async def imports(
     request: Request, _size: SizeChecked, user: WriterUser, engine: EngineDep,

@@ -18,9 +18,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.core.reporting import Action
 from jieneng.services import reporting
-from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.pages.common import API_ERRORS
 from jieneng.web.pages.reporting import PeriodQ, QuestionId, StateQ, TaskId
 
@@ -71,7 +72,7 @@ def periods(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
             "can_open": reporting.can_open_periods(user)}
 
 
-@router.post("/periods")
+@router.post("/periods", dependencies=[requires(Capability.OPEN_PERIODS)])
 def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Open (or sync) a 月报/年报 period for a region's subtree (offices, administrators)."""
     return reporting.open_period(engine, user, region_code=body.region_code,
@@ -93,7 +94,7 @@ def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any
     return reporting.task_detail(engine, user, task_id)
 
 
-@router.post("/tasks/{task_id}/actions")
+@router.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)])
 def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
                 engine: EngineDep) -> dict[str, Any]:
     """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
@@ -109,7 +110,7 @@ def _action(text: str) -> Action:
                                          field="action") from None
 
 
-@router.post("/tasks/{task_id}/questions")
+@router.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)])
 def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
         engine: EngineDep) -> dict[str, Any]:
     """A reviewer's question on one figure (month, carrier) of the task."""
@@ -117,7 +118,7 @@ def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
                          question=body.question)
 
 
-@router.post("/tasks/{task_id}/questions/{question_id}")
+@router.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)])
 def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: CurrentUser,
            engine: EngineDep) -> dict[str, Any]:
     """The filer's answer to a question."""
@@ -132,7 +133,7 @@ def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: P
                                   per_page=per_page)
 
 
-@router.post("/review")
+@router.post("/review", dependencies=[requires(Capability.REVIEW)])
 def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Approve or return many tasks: one update for those whose version and state allow."""
     return reporting.bulk_review(engine, user, body.decision,

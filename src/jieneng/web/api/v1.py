@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotFound
+from jieneng.core.permissions import Capability
 from jieneng.services import audit, auth, factor_choice, users
 from jieneng.services.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
@@ -31,7 +32,7 @@ from jieneng.web.api.schemas import (
     UserOut,
     UserPatch,
 )
-from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, ScopeDep, SettingsDep
+from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, ScopeDep, SettingsDep, requires
 from jieneng.web.templating import render
 
 _errors: dict[int | str, dict[str, Any]] = {
@@ -71,14 +72,17 @@ def list_tokens(user: CurrentUser, engine: EngineDep) -> list[dict[str, Any]]:
     return [t.to_dict() for t in auth.list_tokens(engine, user)]
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201)
+@router.post("/tokens",
+             dependencies=[requires(Capability.OWN_ACCOUNT)],
+             response_model=TokenCreated, status_code=201)
 def create_token(body: TokenCreate, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """A new token; its secret is in this response only."""
     token, secret = auth.create_token(engine, user, body.name)
     return {**token.to_dict(), "token": secret}
 
 
-@router.delete("/tokens/{token_id}", response_model=TokenOut)
+@router.delete("/tokens/{token_id}",
+               dependencies=[requires(Capability.OWN_ACCOUNT)], response_model=TokenOut)
 def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Revoke one of my tokens."""
     return auth.revoke_token(engine, user, token_id).to_dict()
@@ -93,7 +97,9 @@ def list_users(
     return {**data, "items": [u.to_dict() for u in data["items"]]}
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users",
+             dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)],
+             response_model=UserOut, status_code=201)
 def create_user(body: UserCreate, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     return users.create_user(
         engine, admin.actor, username=body.username, password=body.password, role=body.role,
@@ -107,7 +113,8 @@ def get_user(user_id: int, admin: AdminUser, engine: EngineDep) -> dict[str, Any
     return users.get_user(engine, user_id).to_dict()
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
+@router.patch("/users/{user_id}",
+              dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)], response_model=UserOut)
 def patch_user(
     user_id: int, body: UserPatch, admin: AdminUser, engine: EngineDep
 ) -> dict[str, Any]:
@@ -226,7 +233,8 @@ def get_factor_choice(
                                          default=settings.factor_set)
 
 
-@router.put("/factor-sets/{region}", response_model=FactorChoiceOut)
+@router.put("/factor-sets/{region}",
+            dependencies=[requires(Capability.FACTOR_SETS)], response_model=FactorChoiceOut)
 def put_factor_choice(
     region: RegionPath, body: FactorChoiceIn, admin: AdminUser, engine: EngineDep,
     settings: SettingsDep,

@@ -23,10 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.carriers import CARRIERS
+from jieneng.core.permissions import Capability
 from jieneng.services import directory, entry
 from jieneng.services.entry import EntryFinding, EntryValue
 from jieneng.services.users import User
-from jieneng.web.deps import EngineDep, WriterUser
+from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.pages.common import blank, page, previous_month
 from jieneng.web.pages.directory import CreditCode
 
@@ -134,7 +135,8 @@ def entry_page(
     return render_form(request, engine, user, credit_code, year, month, saved=_saved(saved))
 
 
-@router.post("/entry/{credit_code}/{year}/{month}/check")
+@router.post("/entry/{credit_code}/{year}/{month}/check",
+             dependencies=[requires(Capability.ENTER_DATA)])
 async def entry_check(
     request: Request, credit_code: CreditCode, year: YearP, month: MonthP,
     user: WriterUser, engine: EngineDep,
@@ -149,7 +151,7 @@ async def entry_check(
     return await run_in_threadpool(page, request, "pages/_entry_findings.html", context)
 
 
-@router.post("/entry/{credit_code}/{year}/{month}")
+@router.post("/entry/{credit_code}/{year}/{month}", dependencies=[requires(Capability.ENTER_DATA)])
 async def entry_save(
     request: Request, credit_code: CreditCode, year: YearP, month: MonthP,
     user: WriterUser, engine: EngineDep,

@@ -26,13 +26,14 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from jieneng.core.exceptions import DomainError, ImportRejected
+from jieneng.core.permissions import Capability, require
 from jieneng.core.text import has_control
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
 from jieneng.services.entry import import_for_scope
 from jieneng.services.imports import ImportKind, ImportReport
 from jieneng.services.users import User
 from jieneng.settings import Settings
-from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings
+from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings, requires
 from jieneng.web.errors import lang_of, status_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.limits import ControlCharacter
@@ -63,16 +64,30 @@ def check_declared_size(request: Request) -> None:
 SizeChecked = Annotated[None, Depends(check_declared_size)]
 
 
+def upload_requires(capability: Capability) -> list[Any]:
+    """An upload route's dependencies: the declared size first (before the session's
+    CSRF check reads the form), then the route's capability."""
+    return [Depends(check_declared_size), requires(capability)]
+
+
 def _safe_name(name: str | None) -> str:
     """The file's base name, without path parts or control characters."""
     base = Path((name or "upload").replace("\\", "/")).name
     return re.sub(r"[\x00-\x1f/]", "_", base)[:120] or "upload"
 
 
+#: what importing each kind of file needs (the scope then decides which rows may be written)
+KIND_CAPABILITY: dict[str, Capability] = {
+    ImportKind.REGIONS.value: Capability.IMPORT_REGIONS,
+    ImportKind.INSTITUTIONS.value: Capability.IMPORT_DIRECTORY,
+    ImportKind.PROFILES.value: Capability.IMPORT_DATA,
+    ImportKind.CONSUMPTION.value: Capability.IMPORT_DATA,
+}
+
+
 def _kinds(user: User) -> list[str]:
-    kinds = [ImportKind.INSTITUTIONS.value, ImportKind.PROFILES.value,
-             ImportKind.CONSUMPTION.value]
-    return [ImportKind.REGIONS.value, *kinds] if user.is_admin else kinds
+    """The kinds of file the caller may import (the form offers only these)."""
+    return [kind for kind, needs in KIND_CAPABILITY.items() if user.can(needs)]
 
 
 async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str, dict[str, str]]:
@@ -123,6 +138,8 @@ def run_import(
     dry_run: bool,
 ) -> ImportReport:
     """Import ``content`` as ``kind`` within the caller's scope (all or nothing)."""
+    if kind in KIND_CAPABILITY:
+        require(user, KIND_CAPABILITY[kind])
     with tempfile.TemporaryDirectory(prefix="jieneng-upload-") as folder:
         path = Path(folder) / _safe_name(name)
         path.write_bytes(content)
@@ -137,7 +154,7 @@ def import_page(request: Request, user: WriterUser) -> Response:
     })
 
 
-@router.post("/import")
+@router.post("/import", dependencies=upload_requires(Capability.IMPORT_DATA))
 async def import_upload(
     request: Request, _size: SizeChecked, user: WriterUser, engine: EngineDep,
     settings: SettingsDep,
@@ -148,7 +165,7 @@ async def import_upload(
         content, name, fields = await read_upload(request, settings)
         kind = fields.get("kind", "")
         context["kind"] = kind
-        if kind not in _kinds(user):
+        if kind not in KIND_CAPABILITY:
             raise HTTPException(422, f"未知的导入类型 / unknown import kind: {kind[:40]}")
         report = await run_in_threadpool(run_import, engine, user, settings, kind, name,
                                          content, fields.get("dry_run") == "1")

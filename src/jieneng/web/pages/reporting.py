@@ -26,10 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.core.reporting import TaskState
 from jieneng.services import reporting, users
 from jieneng.services.users import User
-from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.pages.common import blank, page
 
 router = APIRouter(include_in_schema=False)
@@ -94,7 +95,7 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
     return render_periods(request, engine, user, opened=opened)
 
 
-@router.post("/reporting/periods")
+@router.post("/reporting/periods", dependencies=[requires(Capability.OPEN_PERIODS)])
 async def reporting_open(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     form = await request.form()
     return await run_in_threadpool(_open, request, engine, user, form)
@@ -146,7 +147,7 @@ def _act(request: Request, engine: Engine, user: User, task_id: int,
     return RedirectResponse(f"/reporting/tasks/{task_id}?done={action}", status_code=303)
 
 
-@router.post("/reporting/tasks/{task_id}/action")
+@router.post("/reporting/tasks/{task_id}/action", dependencies=[requires(Capability.SUBMIT)])
 async def task_action(request: Request, task_id: TaskId, user: CurrentUser,
                       engine: EngineDep) -> Response:
     form = await request.form()
@@ -170,14 +171,15 @@ def _ask(request: Request, engine: Engine, user: User, task_id: int,
     return RedirectResponse(f"/reporting/tasks/{task_id}?done={done}", status_code=303)
 
 
-@router.post("/reporting/tasks/{task_id}/questions")
+@router.post("/reporting/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)])
 async def task_ask(request: Request, task_id: TaskId, user: CurrentUser,
                    engine: EngineDep) -> Response:
     form = await request.form()
     return await run_in_threadpool(_ask, request, engine, user, task_id, form, None)
 
 
-@router.post("/reporting/tasks/{task_id}/questions/{question_id}")
+@router.post("/reporting/tasks/{task_id}/questions/{question_id}",
+             dependencies=[requires(Capability.SUBMIT)])
 async def task_answer(request: Request, task_id: TaskId, question_id: QuestionId,
                       user: CurrentUser, engine: EngineDep) -> Response:
     form = await request.form()
@@ -190,7 +192,7 @@ def render_review(request: Request, engine: Engine, user: User, *, period: int |
     data = reporting.review_queue(engine, user, period_id=period, page=page_no)
     return page(request, "pages/review.html", {
         "data": data, "period": period, "result": result, "error": error,
-        "can_decide": user.can_write and data["reviewer"] is not None},
+        "can_decide": user.can(Capability.REVIEW) and data["reviewer"] is not None},
         status_code=status_code)
 
 
@@ -222,7 +224,7 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
     return render_review(request, engine, user, result=result)
 
 
-@router.post("/review")
+@router.post("/review", dependencies=[requires(Capability.REVIEW)])
 async def review_bulk(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     form = await request.form()
     return await run_in_threadpool(_review, request, engine, user, form)

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services import auth, users
-from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep
+from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -22,7 +23,7 @@ def account_page(request: Request, user: CurrentUser, engine: EngineDep) -> Resp
     return render(request, "account.html", {"tokens": auth.list_tokens(engine, user)})
 
 
-@router.post("/account/tokens")
+@router.post("/account/tokens", dependencies=[requires(Capability.OWN_ACCOUNT)])
 def create_token(
     request: Request, user: CurrentUser, engine: EngineDep,
     name: Annotated[str, Form(max_length=100)] = "",
@@ -37,13 +38,13 @@ def create_token(
     return render(request, "account.html", context, status_code=201)
 
 
-@router.post("/account/tokens/{token_id}/revoke")
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[requires(Capability.OWN_ACCOUNT)])
 def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> Response:
     auth.revoke_token(engine, user, token_id)
     return RedirectResponse("/account", status_code=303)
 
 
-@router.post("/account/password")
+@router.post("/account/password", dependencies=[requires(Capability.OWN_ACCOUNT)])
 def change_password(
     request: Request, user: CurrentUser, engine: EngineDep,
     current_password: Annotated[str, Form(max_length=1024)],

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services import audit, factor_choice, sessions, users
 from jieneng.services.users import User
-from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep
+from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -63,7 +64,7 @@ def users_page(
     return _users_page(request, engine, manager, page)
 
 
-@router.post("/users")
+@router.post("/users", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def create_user(
     request: Request, manager: ManagerUser, engine: EngineDep,
     username: Annotated[str, Form(max_length=64)],
@@ -105,7 +106,7 @@ def edit_user_page(
     return _edit_page(request, engine, manager, user_id)
 
 
-@router.post("/users/{user_id}")
+@router.post("/users/{user_id}", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def edit_user(
     request: Request, user_id: int, manager: ManagerUser, engine: EngineDep,
     role: Annotated[str, Form(max_length=16)],
@@ -124,7 +125,7 @@ def edit_user(
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
-@router.post("/users/{user_id}/password")
+@router.post("/users/{user_id}/password", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def reset_password(
     request: Request, user_id: int, manager: ManagerUser, engine: EngineDep,
     password: Annotated[str, Form(max_length=1024)],
@@ -137,20 +138,21 @@ def reset_password(
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
-@router.post("/users/{user_id}/lock")
+@router.post("/users/{user_id}/lock", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def lock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
     users.update_user(engine, manager.actor, user_id, locked=True)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
-@router.post("/users/{user_id}/sessions/revoke")
+@router.post("/users/{user_id}/sessions/revoke",
+             dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def revoke_sessions(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
     """End every login session of the account now (audited ``user.sessions_revoke``)."""
     users.revoke_user_sessions(engine, manager.actor, user_id)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
-@router.post("/users/{user_id}/unlock")
+@router.post("/users/{user_id}/unlock", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def unlock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
     users.update_user(engine, manager.actor, user_id, locked=False)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
@@ -187,7 +189,7 @@ def factor_sets_page(
     return _factor_sets_page(request, engine, settings.factor_set)
 
 
-@router.post("/factor-sets")
+@router.post("/factor-sets", dependencies=[requires(Capability.FACTOR_SETS)])
 def choose_factor_set(
     request: Request, admin: AdminUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)],

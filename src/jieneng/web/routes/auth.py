@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.permissions import Capability
 from jieneng.services.auth import AuthenticationFailed, authenticate
 from jieneng.services.auth import logout as audit_logout
 from jieneng.web.deps import (
@@ -24,6 +25,7 @@ from jieneng.web.deps import (
     EngineDep,
     OptionalUser,
     SettingsDep,
+    requires,
     verify_csrf,
 )
 from jieneng.web.errors import lang_of
@@ -89,7 +91,7 @@ async def login(
     return RedirectResponse(safe_next(next), status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[requires(Capability.OWN_ACCOUNT)])
 def logout(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """End the session on the server (a copy of the cookie no longer works) and here."""
     token = request.session.get(SESSION_TOKEN)

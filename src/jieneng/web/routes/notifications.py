@@ -20,9 +20,10 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services import notify
 from jieneng.web.api.schemas import ErrorOut
-from jieneng.web.deps import AdminUser, CurrentUser, EngineDep
+from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -50,7 +51,7 @@ def notifications_page(
     return render(request, "notifications.html", {"data": data})
 
 
-@router.post("/notifications/read")
+@router.post("/notifications/read", dependencies=[requires(Capability.OWN_ACCOUNT)])
 def mark_read_form(
     request: Request, user: CurrentUser, engine: EngineDep,
     notification_id: Annotated[str, Form(max_length=20)] = "",
@@ -101,7 +102,8 @@ def list_notifications(
                                      unread_only=unread)
 
 
-@api_router.post("/notifications/read", response_model=MarkedOut)
+@api_router.post("/notifications/read",
+                 dependencies=[requires(Capability.OWN_ACCOUNT)], response_model=MarkedOut)
 def mark_read(body: MarkReadIn, user: CurrentUser, engine: EngineDep) -> dict[str, int]:
     """Mark the caller's notifications read (other users' ids are ignored)."""
     marked = notify.mark_read(engine, user.id, body.ids)
@@ -130,7 +132,7 @@ def channels_page(request: Request, admin: AdminUser, engine: EngineDep) -> Resp
     return _admin_page(request, engine)
 
 
-@router.post("/admin/channels")
+@router.post("/admin/channels", dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def add_channel(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
@@ -150,7 +152,8 @@ def add_channel(
 ChannelPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="channel id")]
 
 
-@router.post("/admin/channels/{channel_id}/enabled")
+@router.post("/admin/channels/{channel_id}/enabled",
+             dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def toggle_channel(
     request: Request, admin: AdminUser, engine: EngineDep, channel_id: ChannelPath,
     enabled: Annotated[str, Form(max_length=5)] = "",
@@ -164,7 +167,8 @@ def toggle_channel(
     return RedirectResponse(ADMIN_PAGE, status_code=303)
 
 
-@router.post("/admin/channels/{channel_id}/delete")
+@router.post("/admin/channels/{channel_id}/delete",
+             dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def remove_channel(
     request: Request, admin: AdminUser, engine: EngineDep, channel_id: ChannelPath
 ) -> Response:
@@ -205,14 +209,16 @@ def list_channels(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     return {"items": notify.list_channels(engine)}
 
 
-@api_router.post("/admin/channels", response_model=ChannelOut)
+@api_router.post("/admin/channels",
+                 dependencies=[requires(Capability.MANAGE_CHANNELS)], response_model=ChannelOut)
 def post_channel(body: ChannelIn, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Attach a channel to a region (administrators; audited)."""
     return notify.create_channel(engine, actor=admin.actor, region_code=body.region_code,
                                  kind=body.kind, target=body.target)
 
 
-@api_router.patch("/admin/channels/{channel_id}", response_model=ChannelOut)
+@api_router.patch("/admin/channels/{channel_id}",
+                  dependencies=[requires(Capability.MANAGE_CHANNELS)], response_model=ChannelOut)
 def patch_channel(
     channel_id: ChannelPath, body: ChannelPatch, admin: AdminUser, engine: EngineDep
 ) -> dict[str, Any]:
@@ -221,7 +227,8 @@ def patch_channel(
                                       enabled=body.enabled)
 
 
-@api_router.delete("/admin/channels/{channel_id}", status_code=204)
+@api_router.delete("/admin/channels/{channel_id}",
+                   dependencies=[requires(Capability.MANAGE_CHANNELS)], status_code=204)
 def delete_channel(channel_id: ChannelPath, admin: AdminUser, engine: EngineDep) -> Response:
     """Remove a channel (administrators; audited)."""
     notify.delete_channel(engine, actor=admin.actor, channel_id=channel_id)

@@ -16,9 +16,10 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services import publication
 from jieneng.web.api.schemas import ErrorOut
-from jieneng.web.deps import AdminUser, EngineDep
+from jieneng.web.deps import AdminUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.pages.common import form_year
@@ -52,7 +53,7 @@ def publication_page(request: Request, admin: AdminUser, engine: EngineDep) -> R
     return _page(request, engine)
 
 
-@router.post("/publication")
+@router.post("/publication", dependencies=[requires(Capability.PUBLISH)])
 def publishform_year(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
@@ -68,7 +69,7 @@ def publishform_year(
     return RedirectResponse(PAGE, status_code=303)
 
 
-@router.post("/publication/withdraw")
+@router.post("/publication/withdraw", dependencies=[requires(Capability.PUBLISH)])
 def withdrawform_year(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
@@ -115,7 +116,8 @@ def list_publications(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     return {"items": publication.list_publications(engine)}
 
 
-@api_router.post("/publication", response_model=PublicationOut)
+@api_router.post("/publication",
+                 dependencies=[requires(Capability.PUBLISH)], response_model=PublicationOut)
 def post_publication(body: PublicationIn, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Publish a year of a region and its subtree on the public big screen (administrators;
     audited; publishing it again changes nothing)."""
@@ -123,7 +125,8 @@ def post_publication(body: PublicationIn, admin: AdminUser, engine: EngineDep) -
                                year=body.year)
 
 
-@api_router.delete("/publication/{region}/{year}", status_code=204)
+@api_router.delete("/publication/{region}/{year}",
+                   dependencies=[requires(Capability.PUBLISH)], status_code=204)
 def delete_publication(
     region: RegionPath, year: YearPath, admin: AdminUser, engine: EngineDep
 ) -> Response:

@@ -20,11 +20,12 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.core.quality import RULES, Severity
 from jieneng.services import quality
-from jieneng.services.users import Role, User
+from jieneng.services.users import User
 from jieneng.storage.tables import FINDING_STATES
-from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.pages.common import (
@@ -49,7 +50,6 @@ StateQ = Annotated[str | None, Query(pattern=r"^(open|explained|resolved)?$",
                                      description="状态 state")]
 PageQ = Annotated[int, Query(ge=1, le=100_000, description="页码 page")]
 FindingId = Annotated[int, Path(ge=1, le=2**62, description="审核结果编号 finding id")]
-OFFICE = (Role.ADMIN, Role.REGION_ADMIN, Role.REGION)
 
 
 
@@ -76,12 +76,14 @@ def _list_page(
                          severity=severity, state=state, page_no=page_no, lang=lang)
     pages = max(1, math.ceil(data["total"] / data["per_page"]))
     return page(request, "pages/quality.html", {
-        "data": data, "pages": pages, "office": user.role in OFFICE,
-        "writer": user.can_write, "rules": [(r.code, r.title(lang)) for r in RULES],
+        "data": data, "pages": pages, "office": user.can(Capability.RUN_QUALITY),
+        "writer": user.can(Capability.EXPLAIN_FINDINGS),
+        "rules": [(r.code, r.title(lang)) for r in RULES],
         "severities": [s.value for s in Severity], "states": FINDING_STATES,
         "filters": {"region": region or "", "year": year or "", "rule": rule or "",
                     "severity": severity or "", "state": state or ""},
-        "home_region": region_for(engine, user, region) if user.role in OFFICE else "",
+        "home_region": region_for(engine, user, region)
+        if user.can(Capability.RUN_QUALITY) else "",
         "errors": errors or {}, "notice": notice,
     }, status_code=status_code)
 
@@ -96,7 +98,7 @@ def quality_page(
                       severity=severity, state=state, page_no=page)
 
 
-@router.post("/quality/run")
+@router.post("/quality/run", dependencies=[requires(Capability.RUN_QUALITY)])
 def run_region(
     request: Request, user: CurrentUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
@@ -112,7 +114,8 @@ def run_region(
         f"/quality?region={result['region_code']}&year={result['year']}", status_code=303)
 
 
-@router.post("/quality/findings/{finding_id}/explain")
+@router.post("/quality/findings/{finding_id}/explain",
+             dependencies=[requires(Capability.EXPLAIN_FINDINGS)])
 def explain_finding(
     request: Request, finding_id: FindingId, user: CurrentUser, engine: EngineDep,
     explanation: Annotated[str, Form(max_length=4000)] = "",
@@ -131,7 +134,7 @@ def _rules_page(request: Request, engine: Engine, user: User, region: str | None
     code = region_for(engine, user, region)
     lang = domain_lang(lang_of(request))
     data = quality.rule_settings(engine, user.scope, code, lang)
-    editable = user.role in (Role.ADMIN, Role.REGION_ADMIN)
+    editable = user.can(Capability.CONFIGURE_RULES)
     return page(request, "pages/quality_rules.html", {
         "data": data, "editable": editable, "severities": [s.value for s in Severity],
         "errors": errors or {},
@@ -144,7 +147,7 @@ def rules_page(request: Request, user: CurrentUser, engine: EngineDep,
     return _rules_page(request, engine, user, region)
 
 
-@router.post("/quality/rules")
+@router.post("/quality/rules", dependencies=[requires(Capability.CONFIGURE_RULES)])
 async def edit_rule(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """Set or reset a region's override of one rule (administrators, region account
     managers for their subtree; audited)."""
@@ -236,7 +239,7 @@ class CheckOut(BaseModel):
     by_rule: dict[str, int]
 
 
-@api_router.post("/check", response_model=CheckOut)
+@api_router.post("/check", dependencies=[requires(Capability.RUN_QUALITY)], response_model=CheckOut)
 def check_region(body: CheckIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Run every rule over a region's institutions (office accounts; audited)."""
     return quality.check_region(engine, user, body.region_code, body.year, body.month)
@@ -246,7 +249,8 @@ class ExplanationIn(BaseModel):
     explanation: str = Field(min_length=1, max_length=2000)
 
 
-@api_router.post("/findings/{finding_id}/explanation", response_model=FindingOut)
+@api_router.post("/findings/{finding_id}/explanation",
+                 dependencies=[requires(Capability.EXPLAIN_FINDINGS)], response_model=FindingOut)
 def explain(finding_id: FindingId, body: ExplanationIn, user: CurrentUser,
             engine: EngineDep) -> dict[str, Any]:
     """Explain a warning in writing: state ``explained`` (audited)."""
@@ -271,7 +275,7 @@ RegionPath = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划�
 RulePath = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,32}$", description="规则代码")]
 
 
-@api_router.put("/rules/{region_code}/{rule}")
+@api_router.put("/rules/{region_code}/{rule}", dependencies=[requires(Capability.CONFIGURE_RULES)])
 def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: CurrentUser,
              engine: EngineDep) -> dict[str, Any]:
     """Set a region's override of a rule (inherited by its subtree; audited)."""
@@ -281,7 +285,8 @@ def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: Curren
     return quality.set_rule(engine, user, region_code, rule, override)
 
 
-@api_router.delete("/rules/{region_code}/{rule}")
+@api_router.delete("/rules/{region_code}/{rule}",
+                   dependencies=[requires(Capability.CONFIGURE_RULES)])
 def reset_rule(region_code: RegionPath, rule: RulePath, user: CurrentUser,
                engine: EngineDep) -> dict[str, Any]:
     """Remove a region's override of a rule (the inherited settings apply; audited)."""

@@ -21,11 +21,12 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.services import review_report as review
 from jieneng.services import spot_checks
 from jieneng.services.users import User
-from jieneng.web.deps import CurrentUser, EngineDep
+from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import translate
 from jieneng.web.pages.common import (
@@ -49,7 +50,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _office(user: User) -> bool:
-    return user.role in spot_checks.OFFICE_ROLES
+    return user.can(Capability.SPOT_CHECK)
 
 
 def _defaultform_year() -> int:
@@ -89,7 +90,7 @@ def spot_checks_page(
     return _list_page(request, engine, user, region=region, year=year)
 
 
-@router.post("/spot-checks")
+@router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)])
 def create_spot_check(
     request: Request, user: CurrentUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
@@ -137,7 +138,7 @@ def spot_check_page(
     return _detail_page(request, engine, user, spot_check_id)
 
 
-@router.post("/spot-checks/{spot_check_id}/verify")
+@router.post("/spot-checks/{spot_check_id}/verify", dependencies=[requires(Capability.SPOT_CHECK)])
 def verify_item(
     request: Request, spot_check_id: SpotCheckId, user: CurrentUser, engine: EngineDep,
     institution_id: Annotated[int, Form(ge=1)],
@@ -222,7 +223,7 @@ def api_spot_checks(
                                         year=year_of(year))
 
 
-@api_router.post("/spot-checks", status_code=201)
+@api_router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)], status_code=201)
 def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
                           engine: EngineDep) -> dict[str, Any]:
     """Draw a stratified sample of approved reports (office accounts; audited)."""
@@ -238,7 +239,8 @@ def api_spot_check(spot_check_id: SpotCheckId, user: CurrentUser,
     return spot_checks.get_spot_check(engine, user.scope, spot_check_id)
 
 
-@api_router.post("/spot-checks/{spot_check_id}/verify")
+@api_router.post("/spot-checks/{spot_check_id}/verify",
+                 dependencies=[requires(Capability.SPOT_CHECK)])
 def api_verify(spot_check_id: SpotCheckId, body: VerifyIn, user: CurrentUser,
                engine: EngineDep) -> dict[str, Any]:
     """Record a verified annual quantity (office accounts; audited)."""

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services import alerts, dashboard, progress, quotas, targets
 from jieneng.services.annual_report import (
     annual_data,
@@ -36,7 +37,7 @@ from jieneng.services.annual_report import (
 )
 from jieneng.services.users import User
 from jieneng.settings import Settings
-from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.pages.common import (
     API_ERRORS,
     RegionQ,
@@ -48,7 +49,7 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
-from jieneng.web.pages.imports import SizeChecked, read_upload
+from jieneng.web.pages.imports import SizeChecked, read_upload, upload_requires
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
@@ -131,7 +132,7 @@ def _back(region: str, year: int) -> RedirectResponse:
     return RedirectResponse(f"/targets?region={quote(region)}&year={year}", status_code=303)
 
 
-@pages.post("/targets")
+@pages.post("/targets", dependencies=[requires(Capability.SET_TARGETS)])
 def set_target_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
@@ -167,7 +168,7 @@ def form_pairs(text: str, what_zh: str, what_en: str) -> dict[str, float]:
     return out
 
 
-@pages.post("/targets/decompose")
+@pages.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)])
 def decompose_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
@@ -194,7 +195,7 @@ def decompose_form(
                          preview=plan)
 
 
-@pages.post("/targets/lock")
+@pages.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)])
 def lock_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
@@ -210,7 +211,7 @@ def lock_form(
     return _back(region_code, year)
 
 
-@pages.post("/targets/quota-method")
+@pages.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)])
 def quota_method_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
@@ -261,7 +262,8 @@ def alerts_page(request: Request, user: CurrentUser, engine: EngineDep,
     return page(request, "pages/alerts.html", {"data": data})
 
 
-@pages.post("/alerts/{alert_id}/acknowledge")
+@pages.post("/alerts/{alert_id}/acknowledge",
+            dependencies=[requires(Capability.ACKNOWLEDGE_ALERTS)])
 def acknowledge_form(alert_id: AlertId, user: CurrentUser, engine: EngineDep) -> Response:
     alerts.acknowledge(engine, user, alert_id)
     return RedirectResponse("/alerts", status_code=303)
@@ -273,8 +275,8 @@ def _quotas_page(request: Request, engine: Engine, user: User, settings: Setting
     data = quotas_data(engine, user, settings, region=region, year=year)
     return page(request, "pages/quotas.html", {
         "data": data, "quota_rows": quotas.list_quotas(engine), "error": error,
-        "can_import": user.is_admin, "can_assign": user.is_admin or user.role in
-        quotas.OFFICE_ROLES}, status_code=status_code)
+        "can_import": user.can(Capability.IMPORT_QUOTAS),
+        "can_assign": user.can(Capability.ASSIGN_QUOTAS)}, status_code=status_code)
 
 
 @pages.get("/quotas")
@@ -284,7 +286,7 @@ def quotas_page(request: Request, user: CurrentUser, engine: EngineDep,
     return _quotas_page(request, engine, user, settings, region=region, year=year)
 
 
-@pages.post("/quotas/import")
+@pages.post("/quotas/import", dependencies=upload_requires(Capability.IMPORT_QUOTAS))
 async def quota_import_form(request: Request, _size: SizeChecked, user: CurrentUser,
                             engine: EngineDep, settings: SettingsDep) -> Response:
     """Import a quota table from the page (administrators; all or nothing)."""
@@ -304,7 +306,7 @@ async def quota_import_form(request: Request, _size: SizeChecked, user: CurrentU
     return RedirectResponse("/quotas", status_code=303)
 
 
-@pages.post("/quotas/assign")
+@pages.post("/quotas/assign", dependencies=[requires(Capability.ASSIGN_QUOTAS)])
 def quota_assign_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     quota_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
@@ -384,14 +386,14 @@ def targets_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     return targets_data(engine, user, settings, region=region, year=year)
 
 
-@api.post("/targets")
+@api.post("/targets", dependencies=[requires(Capability.SET_TARGETS)])
 def set_target_api(body: TargetIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Set or replace a target (管理机构 for the regions below its own; audited)."""
     return targets.set_target(engine, user, region_code=body.region_code, year=body.year,
                               metric=body.metric, value=body.value, base_year=body.base_year)
 
 
-@api.post("/targets/decompose")
+@api.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)])
 def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Decompose the region's cap among its child regions (preview unless ``save``)."""
     fn = targets.decompose if body.save else targets.preview
@@ -400,7 +402,7 @@ def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> di
               category_factors=body.category_factors, overrides=body.overrides)
 
 
-@api.post("/targets/lock")
+@api.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)])
 def lock_api(body: LockIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Lock (``locked``) or reopen the targets of a region's subtree for a year."""
     fn = targets.lock if body.locked else targets.reopen
@@ -414,7 +416,7 @@ class QuotaMethodIn(BaseModel):
     save: bool = False
 
 
-@api.post("/targets/quota-method")
+@api.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)])
 def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
                      ) -> dict[str, Any]:
     """Institution targets by the quota rule of 《中央和国家机关能源资源消耗定额》 (above the
@@ -456,7 +458,7 @@ def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
                        institution=institution)
 
 
-@api.post("/alerts/{alert_id}/acknowledge")
+@api.post("/alerts/{alert_id}/acknowledge", dependencies=[requires(Capability.ACKNOWLEDGE_ALERTS)])
 def acknowledge_api(alert_id: AlertId, user: CurrentUser, engine: EngineDep
                     ) -> dict[str, Any]:
     """Acknowledge an open alert (stops its escalation; audited)."""
@@ -491,7 +493,8 @@ def _saved(name: str, content: bytes, run: Any) -> Any:
         return run(path)
 
 
-@api.post("/targets/import", openapi_extra=_UPLOAD)
+@api.post("/targets/import", dependencies=upload_requires(Capability.SET_TARGETS),
+          openapi_extra=_UPLOAD)
 async def import_targets_api(request: Request, _size: SizeChecked, user: CurrentUser,
                              engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """Import a targets sheet (行政区划代码, 年份, 指标, 目标值, 基准年), all or nothing."""
@@ -500,7 +503,8 @@ async def import_targets_api(request: Request, _size: SizeChecked, user: Current
         targets.import_targets(engine, user, path, max_bytes=settings.max_upload_bytes))))
 
 
-@api.post("/quotas/import", openapi_extra=_UPLOAD)
+@api.post("/quotas/import",
+          dependencies=upload_requires(Capability.IMPORT_QUOTAS), openapi_extra=_UPLOAD)
 async def import_quotas_api(request: Request, _size: SizeChecked, user: CurrentUser,
                             engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """Import a quota standard's table (administrators), with form fields ``code``,
@@ -522,7 +526,7 @@ class AssignIn(BaseModel):
     remove: bool = False
 
 
-@api.post("/quotas/assign")
+@api.post("/quotas/assign", dependencies=[requires(Capability.ASSIGN_QUOTAS)])
 def assign_quota_api(body: AssignIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Assign (or ``remove``) a quota for a category in a region's subtree (管理机构)."""
     quotas.assign(engine, user, quota_id=body.quota_id, region_code=body.region_code,
