@@ -6,8 +6,8 @@ On top of the 桂林 world of :mod:`tests.web.conftest` (秀峰区 450302: ORGAN
 * a sibling department in 阳朔县: 卫生健康局 (HEALTH) with its hospital (CLINIC),
   with a month of figures — outside the 教育局 account and the school;
 * for every institution: a quota alert (提示/预警/超限 on the institution), a data
-  quality finding, reporting tasks (a 2025-01 period of the city) and a reviewer's
-  question on its task;
+  quality finding, an institution-level target, reporting tasks (a 2025-01 period
+  of the city) and a reviewer's question on its task;
 * a region-level alert of each county (no institution: outside the department and
   institution accounts too);
 * a period opened on each county only (秀峰区 2023-07, 阳朔县 2023-08 with the
@@ -184,8 +184,15 @@ def _alerts(world: World, out: Siblings) -> None:
 
 
 def _findings_and_tasks(world: World, out: Siblings) -> None:
+    """A quality finding, an institution-level reduction target (e.g. from the quota
+    rule) per institution; the ids of its tasks."""
     now = datetime.now(UTC)
     with world.engine.begin() as conn:
+        conn.execute(t.target.insert(), [
+            {"region_code": REGION_OF[code], "institution_id": out.ids[code], "year": 2025,
+             "metric": "energy_per_capita_kgce", "kind": "reduction", "value": 2.0,
+             "base_year": 2024, "source": "manual", "set_at": now}
+            for code in ALL_NAMES])
         conn.execute(t.quality_finding.insert(), [
             {"institution_id": out.ids[code], "year": 2025, "month": 1,
              "carrier": "electricity", "rule": "negative_value", "severity": "error",
