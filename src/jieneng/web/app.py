@@ -29,13 +29,22 @@ from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
-from jieneng.web import errors, limits, pages
+from jieneng.web import errors, limits
+from jieneng.web.api import entry as entry_api
+from jieneng.web.api import imports as imports_api
+from jieneng.web.api import institutions as institutions_api
+from jieneng.web.api import overview as overview_api
 from jieneng.web.api import reporting as reporting_api
+from jieneng.web.api import screen as screen_api
 from jieneng.web.api import summaries as summaries_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.pages import directory as directory_pages
+from jieneng.web.pages import entry as entry_pages
 from jieneng.web.pages import imports as import_pages
+from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
+from jieneng.web.pages import screen as screen_pages
 from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.routes import account, admin, auth, home, notifications, publication
@@ -48,8 +57,10 @@ SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries_pages.router, summaries_api.router,  # before /reporting/{…} routes
-    *pages.ROUTERS, home.router, account.router, admin.router, v1.router,
-    *pages.API_ROUTERS, publication.router, publication.api_router,
+    overview_pages.router, directory_pages.router, entry_pages.router, import_pages.router,
+    screen_pages.router, home.router, account.router, admin.router, v1.router,
+    overview_api.router, institutions_api.router, entry_api.router, imports_api.router,
+    screen_api.router, publication.router, publication.api_router,
     reporting_pages.router, reporting_api.router,
     spot_check_routes.router, spot_check_routes.api_router,
     notifications.router, notifications.api_router,

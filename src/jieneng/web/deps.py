@@ -2,8 +2,8 @@
 
 :func:`current_user` resolves the caller from the session cookie or, on
 ``/api/``, from ``Authorization: Bearer <token>``; for a state-changing request
-authenticated by the session cookie it checks the CSRF token (form field
-``csrf_token`` or header ``X-CSRF-Token``). Routes declare what they need:
+authenticated by the session cookie it checks the CSRF token
+(:func:`jieneng.web.csrf.verify_csrf`). Routes declare what they need:
 
 - ``CurrentUser`` — any signed-in account (HTML: redirect to /login, API: 401);
 - ``ScopeDep`` — the caller's :class:`~jieneng.core.scope.Scope`, to hand to a
@@ -15,8 +15,6 @@ authenticated by the session cookie it checks the CSRF token (form field
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -30,16 +28,12 @@ from jieneng.core.scope import Scope
 from jieneng.services.auth import user_for_session, user_for_token
 from jieneng.services.users import User
 from jieneng.settings import Settings
+from jieneng.web.csrf import verify_csrf
 from jieneng.web.errors import LoginRequired
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the session's token (its SHA-256 is the ``user_session`` row checked on every request)
 SESSION_TOKEN = "sid"
-SESSION_CSRF = "csrf"
-
-
-class CsrfFailed(NotPermitted):
-    code = "csrf_failed"
 
 
 def get_engine(request: Request) -> Engine:
@@ -54,32 +48,6 @@ def get_settings(request: Request) -> Settings:
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token (created on first use)."""
-    token = request.session.get(SESSION_CSRF)
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session[SESSION_CSRF] = token
-    return token
-
-
-async def verify_csrf(request: Request) -> None:
-    """CsrfFailed unless the request carries the session's token."""
-    expected = request.session.get(SESSION_CSRF)
-    supplied = request.headers.get("x-csrf-token")
-    if supplied is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        value = (await request.form()).get("csrf_token")
-        supplied = value if isinstance(value, str) else None
-    if not (isinstance(expected, str) and supplied
-            and hmac.compare_digest(expected.encode(), supplied.encode())):
-        raise CsrfFailed(
-            "安全校验失败（CSRF），请刷新页面后重试",
-            "security check failed (CSRF token missing or wrong); reload the page and retry",
-        )
 
 
 async def optional_user(request: Request) -> User | None:

@@ -39,6 +39,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +56,7 @@ from jieneng.core.exceptions import (
 )
 from jieneng.storage.engine import database_trouble
 from jieneng.web.i18n import domain_lang, negotiate, translate
+from jieneng.web.templating import render
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,24 @@ DATABASE_RETRY_AFTER = 5
 
 class LoginRequired(Exception):
     """No valid session or token: 401 for the API, a redirect to /login for pages."""
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    """The one error shape: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+#: ``responses=`` of every JSON router: the error shape in the OpenAPI document
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 404, 422)
+}
 
 
 def database_status(exc: BaseException) -> int | None:
@@ -121,8 +141,6 @@ async def _respond(
         return JSONResponse(
             error_body(code, message, _jsonable(details)), status_code=status, headers=headers
         )
-    from jieneng.web.templating import render
-
     context = {"status": status, "code": code, "message": message, "details": details}
     return await run_in_threadpool(
         render, request, "error.html", context, status_code=status, headers=headers

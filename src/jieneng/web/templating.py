@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from jieneng.core.permissions import Capability
 from jieneng.services import notify
 from jieneng.services.users import User, home_region, scope_label
+from jieneng.web.csrf import csrf_token
 from jieneng.web.i18n import LANGUAGES, translate
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -77,8 +78,6 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a template with the layout context (call from a worker thread: it reads the DB)."""
-    from jieneng.web.deps import csrf_token
-
     lang = getattr(request.state, "lang", "zh-CN")
     user = getattr(request.state, "user", None)
     user = user if isinstance(user, User) else None

@@ -17,7 +17,7 @@ from jieneng.core.permissions import Capability
 from jieneng.services import entry
 from jieneng.services.entry import EntryValue
 from jieneng.web.deps import EngineDep, WriterUser, requires
-from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.directory import CreditCode
 from jieneng.web.pages.entry import MonthP, YearP
 

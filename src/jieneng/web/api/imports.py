@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from jieneng.core.permissions import Capability
 from jieneng.services.imports import ImportKind
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser
-from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.imports import SizeChecked, read_upload, run_import, upload_requires
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses=API_ERRORS)

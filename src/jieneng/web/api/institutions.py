@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.pages.common import API_ERRORS, CategoryQ, RegionQ
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.pages.common import CategoryQ, RegionQ
 from jieneng.web.pages.directory import (
     QQ,
     CreditCode,

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.pages.common import API_ERRORS, CategoryQ, MonthsQ, RegionQ, YearQ
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.pages.common import CategoryQ, MonthsQ, RegionQ, YearQ
 from jieneng.web.pages.overview import (
     IndicatorQ,
     OrderQ,

@@ -22,7 +22,7 @@ from jieneng.core.permissions import Capability
 from jieneng.core.reporting import Action
 from jieneng.services import reporting
 from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.reporting import PeriodQ, QuestionId, StateQ, TaskId
 
 router = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)

@@ -11,18 +11,6 @@ T = TypeVar("T")
 RoleName = Literal["admin", "region_admin", "region", "department", "institution", "viewer"]
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorOut(BaseModel):
-    """The one error shape: ``{"error": {"code", "message", "details"}}``."""
-
-    error: ErrorDetail
-
-
 class Page(BaseModel, Generic[T]):
     items: list[T]
     page: int

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from jieneng.web.deps import EngineDep, SettingsDep
-from jieneng.web.pages.common import API_ERRORS
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.screen import RegionP, screen_data
 
 router = APIRouter(prefix="/api/v1", tags=["screen"], responses=API_ERRORS)

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.pages.common import API_ERRORS, MonthsQ, RegionQ, YearQ
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.pages.common import MonthsQ, RegionQ, YearQ
 from jieneng.web.pages.summaries import (
     KindQ,
     PageQ,

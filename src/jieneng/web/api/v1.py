@@ -21,7 +21,6 @@ from jieneng.services import audit, auth, factor_choice, users
 from jieneng.services.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
     AuditOut,
-    ErrorOut,
     MeOut,
     Page,
     ScopeOut,
@@ -33,6 +32,7 @@ from jieneng.web.api.schemas import (
     UserPatch,
 )
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, ScopeDep, SettingsDep, requires
+from jieneng.web.errors import ErrorOut
 from jieneng.web.templating import render
 
 _errors: dict[int | str, dict[str, Any]] = {

@@ -24,15 +24,10 @@ from jieneng.core.scope import Scope
 from jieneng.services import dashboard, users
 from jieneng.services.indicators import parse_months
 from jieneng.services.users import User
-from jieneng.web.api.schemas import ErrorOut
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
 
-#: Error responses of the JSON twins (the one error shape), for the OpenAPI document.
-API_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 422)
-}
 #: How far back the default year looks for data [years].
 LOOKBACK_YEARS = 6
 

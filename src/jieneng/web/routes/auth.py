@@ -18,15 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.permissions import Capability
 from jieneng.services.auth import AuthenticationFailed, authenticate
 from jieneng.services.auth import logout as audit_logout
+from jieneng.web.csrf import SESSION_CSRF, verify_csrf
 from jieneng.web.deps import (
-    SESSION_CSRF,
     SESSION_TOKEN,
     CurrentUser,
     EngineDep,
     OptionalUser,
     SettingsDep,
     requires,
-    verify_csrf,
 )
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang, translate

@@ -22,9 +22,8 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.services import notify
-from jieneng.web.api.schemas import ErrorOut
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
-from jieneng.web.errors import lang_of
+from jieneng.web.errors import ErrorOut, lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
 

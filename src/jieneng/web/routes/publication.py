@@ -18,9 +18,8 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.services import publication
-from jieneng.web.api.schemas import ErrorOut
 from jieneng.web.deps import AdminUser, EngineDep, requires
-from jieneng.web.errors import lang_of
+from jieneng.web.errors import ErrorOut, lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.pages.common import form_year
 from jieneng.web.templating import render

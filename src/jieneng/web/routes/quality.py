@@ -26,10 +26,9 @@ from jieneng.services import quality
 from jieneng.services.users import User
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.errors import lang_of
+from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.pages.common import (
-    API_ERRORS,
     RegionQ,
     YearQ,
     blank,

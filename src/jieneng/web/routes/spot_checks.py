@@ -27,10 +27,9 @@ from jieneng.services import review_report as review
 from jieneng.services import spot_checks
 from jieneng.services.users import User
 from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.errors import lang_of
+from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.i18n import translate
 from jieneng.web.pages.common import (
-    API_ERRORS,
     RegionQ,
     YearQ,
     blank,

@@ -38,8 +38,8 @@ from jieneng.services.annual_report import (
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.common import (
-    API_ERRORS,
     RegionQ,
     YearQ,
     blank,
