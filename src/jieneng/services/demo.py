@@ -19,6 +19,7 @@ production modules they use.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -26,14 +27,15 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotPermitted
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import publication
+from jieneng.services import alerts, publication, quotas, reporting, targets
 from jieneng.services.audit import Actor
 from jieneng.services.auth import LEGACY_DEMO_SUFFIX
+from jieneng.services.dashboard import overview
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.passwords import verify_password
 from jieneng.services.users import Role, command_line_user, create_user, update_user
-from jieneng.settings import data_dir
+from jieneng.settings import data_dir, load_settings
 from jieneng.storage import demo as demo_store
 from jieneng.storage import meta, regions
 from jieneng.storage import users as user_store
@@ -133,12 +135,6 @@ def _workflow(engine: Engine) -> None:
     """The demo city's 2025 reporting periods and tasks in every state, its targets
     (a city cap decomposed to the counties, per-capita reductions), a demo quota and
     the alerts they raise. Idempotent (``demo_workflow`` in meta)."""
-    from datetime import UTC, date, datetime
-
-    from jieneng.services import alerts, quotas, reporting, targets
-    from jieneng.services.dashboard import overview
-    from jieneng.settings import load_settings
-
     with engine.connect() as conn:
         if meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION:
             return
