@@ -42,6 +42,8 @@ class MeOut(BaseModel):
     scope: ScopeOut
     scope_name: str
     can_write: bool
+    capabilities: list[str] = Field(
+        description="what the caller's role may do (jieneng.core.permissions; scope aside)")
 
 
 class UserCreate(BaseModel):

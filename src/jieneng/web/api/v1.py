@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotFound
-from jieneng.core.permissions import Capability
+from jieneng.core.permissions import Capability, capabilities
 from jieneng.services import audit, auth, factor_choice, users
 from jieneng.services.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
@@ -62,6 +62,7 @@ def me(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
                           institution_id=scope.institution_id),
         "scope_name": users.scope_label(engine, user),
         "can_write": user.can_write,
+        "capabilities": sorted(capabilities(user.role)),
     }
 
 
