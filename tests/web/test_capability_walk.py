@@ -329,6 +329,42 @@ def test_viewer_cannot_acknowledge_an_alert_and_sees_no_form(world: World) -> No
     assert "/targets/lock" in admin.get("/targets?region=450302&year=2025").text
 
 
+def test_services_refuse_by_themselves(world: World) -> None:
+    """A service asks the table before anything else, whoever calls it (the command
+    line, a script, a route that forgot to declare its capability)."""
+    from jieneng.services import notify, publication, quality, quotas, reporting, spot_checks
+    from jieneng.services import targets as target_service
+
+    viewer, school = world.users["viewer"], world.users["institution"]
+    calls: list[tuple[str, Any]] = [
+        ("viewer lock", lambda: target_service.lock(world.engine, viewer,
+                                                    region_code="450302", year=2025)),
+        ("school set", lambda: target_service.set_target(
+            world.engine, school, region_code="450321", year=2025,
+            metric=target_service.CAP_METRICS[0], value=1.0)),
+        ("school assign", lambda: quotas.assign(world.engine, school, quota_id=1,
+                                                region_code="450321", category="01")),
+        ("school spot check", lambda: spot_checks.create_spot_check(
+            world.engine, school, region_code="450321", year=2025)),
+        ("viewer period", lambda: reporting.open_period(world.engine, viewer,
+                                                        region_code="450302", period="2025-03")),
+        ("school review", lambda: reporting.bulk_review(world.engine, school, "approve", [])),
+        ("viewer quality", lambda: quality.check_region(world.engine, viewer, "450302", 2025)),
+        ("region rules", lambda: quality.set_rule(world.engine, world.users["region"], "450321",
+                                                  RULES[0].code, None)),
+        ("region publish", lambda: publication.publish(
+            world.engine, actor=world.users["region"].actor, region_code="450321", year=2025)),
+        ("region channel", lambda: notify.create_channel(
+            world.engine, actor=world.users["region"].actor, region_code="450321",
+            kind="email", target="office@example.org")),
+    ]
+    before = _audit_count(world)
+    for name, call in calls:
+        with pytest.raises(CapabilityRequired):
+            call()
+        assert _audit_count(world) == before, name
+
+
 def test_navigation_links_follow_the_table(world: World) -> None:
     """No role sees a navigation link that refuses it: each one answers 200 (or 307)."""
     for role in ROLES:
