@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World
+from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World, csrf
 from tests.web.scope_world import CLINIC, HEALTH, Siblings, add_siblings
 
 
@@ -116,3 +116,26 @@ def test_institution_targets_are_the_units_own(world: World, siblings: Siblings,
         assert response.status_code == 200, response.text[:300]
         got = {by_id[item["institution_id"]] for item in response.json()["items"]}
         assert got == own, region
+
+
+@pytest.mark.parametrize(("role", "foreign", "own"), [
+    ("department", CLINIC, SILENT), ("institution", SILENT, SCHOOL),
+    ("region", ORGAN, CLINIC)])
+def test_an_alert_outside_the_scope_cannot_be_acknowledged(
+    world: World, siblings: Siblings, role: str, foreign: str, own: str
+) -> None:
+    """The write path has the same scope: a 教育局 could acknowledge the alert of the
+    卫生健康局's hospital in its county (the region was the only check)."""
+    client = world.login(role)
+    headers = {"X-CSRF-Token": csrf(client)}
+    response = client.post(f"/api/v1/alerts/{siblings.alerts[foreign]}/acknowledge",
+                           headers=headers)
+    assert response.status_code == 404, response.text
+    assert foreign not in response.text
+    response = client.post(f"/api/v1/alerts/{siblings.alerts[own]}/acknowledge",
+                           headers=headers)
+    assert response.status_code == 200, response.text
+    states = {i["id"]: i["state"] for i in
+              world.login("admin").get("/api/v1/alerts?closed=true").json()["items"]}
+    assert states[siblings.alerts[foreign]] == "open"
+    assert states[siblings.alerts[own]] == "acknowledged"

@@ -284,8 +284,15 @@ def _metric(conn: Connection, subject: str) -> str:
     return target.metric if target is not None else "energy_tce"
 
 
-def _visible(conn: Connection, user: User, region_code: str) -> None:
-    scoped_filters(conn, user.scope, region_code=region_code)
+def _visible(conn: Connection, user: User, alert_id: int) -> dict[str, Any]:
+    """The alert when the caller's whole scope holds it (a department or an institution:
+    its units' alerts only); else NotFound, the same as for an alert that does not exist."""
+    found = store.list_alerts(conn, scoped_filters(conn, user.scope), year=None, states=None,
+                              alert_id=alert_id)
+    if not found:
+        raise NotFound(f"预警 {alert_id} 不存在或不在您的权限范围内",
+                       f"alert {alert_id} does not exist or is out of scope")
+    return found[0]
 
 
 def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
@@ -298,7 +305,7 @@ def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
         if row is None or row.state != "open":
             raise NotFound(f"预警 {alert_id} 不存在或已处理",
                            f"alert {alert_id} does not exist or is not open")
-        _visible(conn, user, row.region_code)
+        _visible(conn, user, alert_id)
         store.update_alert(conn, alert_id, state="acknowledged", acknowledged_at=at,
                            acknowledged_by=user.id)
         store.add_event(conn, alert_id, at, "acknowledged", detail=user.username)
@@ -329,8 +336,4 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int | None =
 def history(engine: Engine, user: User, alert_id: int) -> dict[str, Any]:
     """An alert with every event (deliveries, escalation, acknowledgement)."""
     with engine.connect() as conn:
-        found = store.list_alerts(conn, scoped_filters(conn, user.scope), year=None,
-                                  states=None, alert_id=alert_id)
-        if not found:  # the same answer whether it does not exist or is out of scope
-            raise NotFound(f"预警 {alert_id} 不存在", f"alert {alert_id} does not exist")
-        return {**found[0], "events": store.events(conn, alert_id)}
+        return {**_visible(conn, user, alert_id), "events": store.events(conn, alert_id)}
