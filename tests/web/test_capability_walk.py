@@ -122,6 +122,14 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("DELETE", "/api/v1/admin/channels/{channel_id}"): C.MANAGE_CHANNELS,
 }
 PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login")})
+#: pages and JSON that only a capability opens (the rest follows the scope walk)
+READ_CAPABILITIES: dict[str, Capability] = {
+    "/admin/audit": C.VIEW_AUDIT, "/api/v1/audit": C.VIEW_AUDIT,
+    "/admin/factor-sets": C.FACTOR_SETS,
+    "/api/v1/users": C.MANAGE_ALL_ACCOUNTS,
+    "/admin/publication": C.PUBLISH, "/api/v1/admin/publication": C.PUBLISH,
+    "/admin/channels": C.MANAGE_CHANNELS, "/api/v1/admin/channels": C.MANAGE_CHANNELS,
+}
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: routes that take a file (multipart)
 UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/quotas/import",
@@ -327,6 +335,18 @@ def test_viewer_cannot_acknowledge_an_alert_and_sees_no_form(world: World) -> No
     admin = world.login("admin")
     assert f"/alerts/{alert_id}/acknowledge" in admin.get("/alerts?region=450302").text
     assert "/targets/lock" in admin.get("/targets?region=450302&year=2025").text
+
+
+def test_read_routes_of_a_capability(world: World) -> None:
+    for role in ROLES:
+        client = world.login(role)
+        held = ROLE_CAPABILITIES[Role(role)]
+        for path, capability in READ_CAPABILITIES.items():
+            response = client.get(path)
+            if capability in held:
+                assert response.status_code == 200, f"{role} GET {path}"
+            else:
+                assert _refused_for(response, capability), f"{role} GET {path}"
 
 
 def test_services_refuse_by_themselves(world: World) -> None:

@@ -90,7 +90,8 @@ def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> dict[st
 
 
 # ---------------------------------------------------------------- users (admin)
-@router.get("/users", response_model=Page[UserOut])
+@router.get("/users", response_model=Page[UserOut],
+            dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)])
 def list_users(
     admin: AdminUser, engine: EngineDep, page: PageNo = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
@@ -109,7 +110,8 @@ def create_user(body: UserCreate, admin: AdminUser, engine: EngineDep) -> dict[s
     ).to_dict()
 
 
-@router.get("/users/{user_id}", response_model=UserOut)
+@router.get("/users/{user_id}", response_model=UserOut,
+            dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)])
 def get_user(user_id: int, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     return users.get_user(engine, user_id).to_dict()
 
@@ -131,7 +133,8 @@ def patch_user(
 
 
 # ---------------------------------------------------------------- audit (admin)
-@router.get("/audit", response_model=Page[AuditOut])
+@router.get("/audit", response_model=Page[AuditOut],
+            dependencies=[requires(Capability.VIEW_AUDIT)])
 def list_audit(
     admin: AdminUser, engine: EngineDep, page: PageNo = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:

@@ -158,7 +158,8 @@ def unlock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Respon
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
-@router.get("/audit")
+@router.get("/audit",
+            dependencies=[requires(Capability.VIEW_AUDIT)])
 def audit_page(request: Request, admin: AdminUser, engine: EngineDep, page: Page = 1) -> Response:
     data = audit.list_entries(engine, page=page, per_page=PER_PAGE)
     return render(request, "admin/audit.html", {"page_data": data})
@@ -182,7 +183,8 @@ def _factor_sets_page(
     return render(request, "admin/factor_sets.html", context, status_code=status_code)
 
 
-@router.get("/factor-sets")
+@router.get("/factor-sets",
+            dependencies=[requires(Capability.FACTOR_SETS)])
 def factor_sets_page(
     request: Request, admin: AdminUser, engine: EngineDep, settings: SettingsDep
 ) -> Response:

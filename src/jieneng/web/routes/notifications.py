@@ -126,7 +126,8 @@ def _errors(request: Request, err: ValidationFailed | NotFound) -> dict[str, str
     return {field: err.message(domain_lang(lang_of(request)))}
 
 
-@router.get("/admin/channels")
+@router.get("/admin/channels",
+            dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def channels_page(request: Request, admin: AdminUser, engine: EngineDep) -> Response:
     return _admin_page(request, engine)
 
@@ -202,7 +203,8 @@ class ChannelPatch(BaseModel):
     enabled: bool
 
 
-@api_router.get("/admin/channels", response_model=ChannelsOut)
+@api_router.get("/admin/channels", response_model=ChannelsOut,
+                dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def list_channels(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Every notification channel, targets masked (administrators)."""
     return {"items": notify.list_channels(engine)}

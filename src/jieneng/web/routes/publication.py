@@ -47,7 +47,8 @@ def _errors(request: Request, err: ValidationFailed | NotFound) -> dict[str, str
     return {field: err.message(domain_lang(lang_of(request)))}
 
 
-@router.get("/publication")
+@router.get("/publication",
+            dependencies=[requires(Capability.PUBLISH)])
 def publication_page(request: Request, admin: AdminUser, engine: EngineDep) -> Response:
     return _page(request, engine)
 
@@ -109,7 +110,8 @@ class PublicationIn(BaseModel):
                       description="年度; must hold figures for the region")
 
 
-@api_router.get("/publication", response_model=PublicationsOut)
+@api_router.get("/publication", response_model=PublicationsOut,
+                dependencies=[requires(Capability.PUBLISH)])
 def list_publications(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Every published (region, year), who published it and when (administrators)."""
     return {"items": publication.list_publications(engine)}
