@@ -33,16 +33,12 @@ from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.spot_checks import accuracy_for_region, check_year
 from jieneng.storage import regions
 from jieneng.storage import tables as t
-from jieneng.storage.spot_checks import ScopeArgs, institution_conditions
+from jieneng.storage.scoping import institution_conditions
 
 REPORTED_STATES = ("submitted", "dept_approved", "approved")
 FINDING_STATES = ("open", "explained", "resolved")
 #: a list of at most this many institutions with unresolved warnings in the report
 MAX_LISTED = 500
-
-
-def _args(filters: Filters) -> ScopeArgs:
-    return ScopeArgs(filters.region_codes, filters.department_id, filters.institution_ids)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -60,7 +56,7 @@ def completeness(
         select(i.c.region_code, func.count().label("expected"), reported.label("reported"),
                approved.label("approved"))
         .select_from(k.join(p, p.c.id == k.c.period_id).join(i, i.c.id == k.c.institution_id))
-        .where(p.c.year == year, *institution_conditions(_args(filters)))
+        .where(p.c.year == year, *institution_conditions(filters))
         .group_by(i.c.region_code)
     )
     child_of = tree.child_under(region_code)
@@ -103,7 +99,7 @@ def findings_by_rule(conn: Connection, filters: Filters, year: int) -> list[dict
     query = (
         select(f.c.rule, f.c.severity, f.c.state, func.count().label("n"))
         .select_from(f.join(i, i.c.id == f.c.institution_id))
-        .where(f.c.year == year, *institution_conditions(_args(filters)))
+        .where(f.c.year == year, *institution_conditions(filters))
         .group_by(f.c.rule, f.c.severity, f.c.state)
     )
     table: dict[tuple[str, str], dict[str, int]] = {}
@@ -128,7 +124,7 @@ def unresolved_warnings(conn: Connection, filters: Filters, year: int) -> list[d
                func.count().label("n"))
         .select_from(f.join(i, i.c.id == f.c.institution_id))
         .where(f.c.year == year, f.c.severity == Severity.WARNING.value, f.c.state == "open",
-               *institution_conditions(_args(filters)))
+               *institution_conditions(filters))
         .group_by(i.c.id, i.c.credit_code, i.c.name, i.c.region_code, f.c.rule)
     )
     out: dict[int, dict[str, Any]] = {}

@@ -50,16 +50,12 @@ from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.users import User
 from jieneng.storage import regions
 from jieneng.storage import spot_checks as store
-from jieneng.storage.spot_checks import ItemRow, ScopeArgs
+from jieneng.storage.spot_checks import ItemRow
 
 DEFAULT_TOLERANCE = 0.05
 MIN_YEAR, MAX_YEAR = 1990, 2100
 #: relative tolerance → absolute slack for a reported 0
 _ZERO = 1e-9
-
-
-def _args(filters: Filters) -> ScopeArgs:
-    return ScopeArgs(filters.region_codes, filters.department_id, filters.institution_ids)
 
 
 def _require_office(user: User) -> None:
@@ -91,7 +87,7 @@ def population(engine: Engine, scope: Scope, *, region_code: str, year: int) -> 
     """The approved reports a spot check of ``region_code`` and ``year`` draws from."""
     with engine.connect() as conn:
         filters = scoped_filters(conn, scope, region_code=region_code)
-        return store.approved_population(conn, _args(filters), year)
+        return store.approved_population(conn, filters, year)
 
 
 def create_spot_check(
@@ -107,7 +103,7 @@ def create_spot_check(
     seed = secrets.randbits(62) if seed is None else int(seed)
     with engine.begin() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
-        members = store.approved_population(conn, _args(filters), year)
+        members = store.approved_population(conn, filters, year)
         if not members:
             raise ValidationFailed(
                 f"{year} 年该区域没有已审核的报表，无法抽查",
@@ -148,7 +144,7 @@ def record_verified(
     with engine.begin() as conn:
         check = _visible_check(conn, user.scope, spot_check_id)
         filters = scoped_filters(conn, user.scope, region_code=check.region_code)
-        items = [r for r in store.list_items(conn, [spot_check_id], _args(filters))
+        items = [r for r in store.list_items(conn, [spot_check_id], filters)
                  if r.institution_id == institution_id and r.carrier == carrier_code]
         if not items:
             raise NotFound("抽查项目不存在或不在您的权限范围内",
@@ -262,7 +258,7 @@ def get_spot_check(engine: Engine, scope: Scope, spot_check_id: int) -> dict[str
     with engine.connect() as conn:
         check = _visible_check(conn, scope, spot_check_id)
         filters = scoped_filters(conn, scope, region_code=check.region_code)
-        items = store.list_items(conn, [check.id], _args(filters))
+        items = store.list_items(conn, [check.id], filters)
         tree = RegionTree(regions.load_regions(conn))
     tolerances = {check.id: check.tolerance}
     return {
@@ -291,7 +287,7 @@ def list_spot_checks(
         out = []
         for check in checks:
             filters = scoped_filters(conn, scope, region_code=check.region_code)
-            items = store.list_items(conn, [check.id], _args(filters))
+            items = store.list_items(conn, [check.id], filters)
             accuracy = accuracy_table(items, {check.id: check.tolerance}, tree,
                                       check.region_code)
             out.append({**_check_dict(check, tree), **{
@@ -306,7 +302,7 @@ def accuracy_for_region(
     """Accuracy of every spot check of ``year`` over the institutions of ``filters``
     (checks of the region, above it or below it alike), per child of ``region_code``."""
     checks = store.list_spot_checks(conn, None, year=year)
-    items = store.list_items(conn, [c.id for c in checks], _args(filters))
+    items = store.list_items(conn, [c.id for c in checks], filters)
     return {"spot_checks": len({i.spot_check_id for i in items}),
             **accuracy_table(items, {c.id: c.tolerance for c in checks}, tree, region_code)}
 

@@ -2,9 +2,8 @@
 
 The population of a spot check is the institutions whose report of the year is
 approved (:func:`approved_population`); the rule is documented in
-:mod:`jieneng.services.spot_checks`. The scope arrives as the filter arguments of
-:class:`jieneng.services.scope.Filters` (``region_codes``, ``department_id``,
-``institution_ids``); None means no restriction.
+:mod:`jieneng.services.spot_checks`. The scope arrives whole, as one
+:class:`jieneng.core.scope.Filters`, turned into SQL by :mod:`jieneng.storage.scoping`.
 """
 
 from __future__ import annotations
@@ -14,36 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, update
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.scope import Filters
 from jieneng.storage import tables as t
+from jieneng.storage.scoping import institution_conditions
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeArgs:
-    """The scope filters of a query (None: no restriction)."""
-
-    region_codes: Sequence[str] | None = None
-    department_id: int | None = None
-    institution_ids: Sequence[int] | None = None
-
-
-def institution_conditions(scope: ScopeArgs) -> list[ColumnElement[bool]]:
-    """Conditions on :data:`tables.institution` for ``scope``."""
-    i = t.institution
-    out: list[ColumnElement[bool]] = []
-    if scope.region_codes is not None:
-        out.append(i.c.region_code.in_(list(scope.region_codes)))
-    if scope.department_id is not None:
-        out.append(or_(i.c.department_id == scope.department_id,
-                       i.c.id == scope.department_id))
-    if scope.institution_ids is not None:
-        out.append(i.c.id.in_(list(scope.institution_ids)))
-    return out
-
-
-def approved_population(conn: Connection, scope: ScopeArgs, year: int) -> dict[int, str]:
+def approved_population(conn: Connection, filters: Filters, year: int) -> dict[int, str]:
     """institution id → category of the institutions whose report of ``year`` is approved.
 
     With an annual task (年报, kind ``annual``, month 0) for the year: every annual
@@ -72,7 +50,7 @@ def approved_population(conn: Connection, scope: ScopeArgs, year: int) -> dict[i
         .where(
             or_(annual.c.open == 0,
                 and_(annual.c.institution_id.is_(None), monthly.c.open == 0)),
-            *institution_conditions(scope),
+            *institution_conditions(filters),
         )
     )
     return {int(r.id): str(r.category) for r in conn.execute(query)}
@@ -170,16 +148,16 @@ class ItemRow:
 
 
 def list_items(
-    conn: Connection, spot_check_ids: Sequence[int], scope: ScopeArgs
+    conn: Connection, spot_check_ids: Sequence[int], filters: Filters
 ) -> list[ItemRow]:
-    """The items of the spot checks whose institution lies in ``scope``."""
+    """The items of the spot checks whose institution lies in ``filters``."""
     if not spot_check_ids:
         return []
     it, i = t.spot_check_item, t.institution
     query = (
         select(it, i.c.credit_code, i.c.name, i.c.region_code)
         .select_from(it.join(i, i.c.id == it.c.institution_id))
-        .where(it.c.spot_check_id.in_(list(spot_check_ids)), *institution_conditions(scope))
+        .where(it.c.spot_check_id.in_(list(spot_check_ids)), *institution_conditions(filters))
         .order_by(it.c.spot_check_id, i.c.region_code, i.c.credit_code, it.c.carrier)
     )
     return [
@@ -210,14 +188,12 @@ def set_verified(
 
 __all__ = [
     "ItemRow",
-    "ScopeArgs",
     "SpotCheckRow",
     "annual_quantities",
     "approved_population",
     "get_spot_check",
     "insert_items",
     "insert_spot_check",
-    "institution_conditions",
     "list_items",
     "list_spot_checks",
     "set_verified",
