@@ -190,7 +190,7 @@ def _rate_of(
     anchor: str | None, visible: list[dict[str, Any]], *, page: int, per_page: int,
     today: date,
 ) -> dict[str, Any]:
-    counts = queries.task_counts(conn, period_id=int(period["id"]), **_kwargs(filters))
+    counts = queries.task_counts(conn, filters, period_id=int(period["id"]))
     child_of = tree.child_under(anchor) if anchor else {}
 
     def add(into: dict[Any, list[int]], key: Any, row: Mapping[str, Any]) -> None:
@@ -213,8 +213,8 @@ def _rate_of(
             total[n] += row[name]
     dept_ids = [d for d in by_dept if d is not None]
     offset = (page - 1) * per_page
-    n_open, open_rows = queries.open_tasks(conn, period_id=int(period["id"]),
-                                           limit=per_page, offset=offset, **_kwargs(filters))
+    n_open, open_rows = queries.open_tasks(conn, filters, period_id=int(period["id"]),
+                                           limit=per_page, offset=offset)
     names = queries.institution_names(
         conn, dept_ids + [r["department_id"] for r in open_rows if r["department_id"]])
     deadline = period["deadline"]
@@ -257,11 +257,6 @@ def _rate_of(
     }
 
 
-def _kwargs(filters: Filters) -> dict[str, Any]:
-    return {"region_codes": filters.region_codes, "department_id": filters.department_id,
-            "institution_ids": filters.institution_ids}
-
-
 # --------------------------------------------------------------------- summaries
 def summary(
     engine: Engine,
@@ -286,7 +281,7 @@ def summary(
         fs = resolve_factor_set(conn, region_code, default=default_factor_set)
         province = region_code[:2] + "0000"
         by: queries.SumsBy = "department" if kind == "department" else "region"
-        sums = queries.approved_sums(conn, year=year, months=months, by=by, **_kwargs(filters))
+        sums = queries.approved_sums(conn, filters, year=year, months=months, by=by)
         parts: dict[Any, dict[str, list[AggregateInputs]]] = {}
         child_of = tree.child_under(region_code)
         for row in sums:

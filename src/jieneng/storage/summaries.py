@@ -25,6 +25,7 @@ from sqlalchemy import Connection, and_, case, exists, func, literal, or_, selec
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.scope import Filters
 
 from . import tables as t
 from .indicators import _check_months, _filters, _merge_rows
@@ -74,11 +75,9 @@ def periods_in(conn: Connection, region_codes: Sequence[str] | None) -> list[dic
 
 def task_counts(
     conn: Connection,
+    filters: Filters,
     *,
     period_id: int,
-    region_codes: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks of a period per ``(region_code, department_id, category)``: items with
     those keys and ``expected``, ``reported``, ``approved`` (counts)."""
@@ -88,8 +87,9 @@ def task_counts(
                task.c.state)
         .select_from(task.join(i, i.c.id == task.c.institution_id))
         .where(task.c.period_id == period_id,
-               *_filters(conn, region_codes=region_codes, categories=None,
-                         department_id=department_id, institution_ids=institution_ids))
+               *_filters(conn, region_codes=filters.region_codes, categories=None,
+                         department_id=filters.department_id,
+                         institution_ids=filters.institution_ids))
         .subquery("tasks")
     )
     reported = func.sum(case((inner.c.state.in_(REPORTED_STATES), 1), else_=0))
@@ -110,11 +110,9 @@ def task_counts(
 
 def open_tasks(
     conn: Connection,
+    filters: Filters,
     *,
     period_id: int,
-    region_codes: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -124,8 +122,9 @@ def open_tasks(
     updated_at``."""
     i, task = t.institution, t.reporting_task
     where = [task.c.period_id == period_id, task.c.state.in_(OPEN_STATES),
-             *_filters(conn, region_codes=region_codes, categories=None,
-                       department_id=department_id, institution_ids=institution_ids)]
+             *_filters(conn, region_codes=filters.region_codes, categories=None,
+                       department_id=filters.department_id,
+                       institution_ids=filters.institution_ids)]
     source = task.join(i, i.c.id == task.c.institution_id)
     total = int(conn.execute(select(func.count()).select_from(source).where(*where))
                 .scalar_one())
@@ -165,13 +164,11 @@ def _approved_month(cm: Any) -> ColumnElement[bool]:
 
 def approved_sums(
     conn: Connection,
+    filters: Filters,
     *,
     year: int,
     months: tuple[int, int] | None = None,
     by: SumsBy = "region",
-    region_codes: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The sums of :func:`jieneng.storage.indicators.group_sums` over approved figures,
     per ``(region_code, category)`` (``by="region"``) or ``(department_id, category)``
@@ -200,8 +197,9 @@ def approved_sums(
                *values, p.c.occupants, p.c.floor_area_m2)
         .select_from(per.join(i, i.c.id == per.c.institution_id).outerjoin(
             p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))))
-        .where(*_filters(conn, region_codes=region_codes, categories=None,
-                         department_id=department_id, institution_ids=institution_ids))
+        .where(*_filters(conn, region_codes=filters.region_codes, categories=None,
+                         department_id=filters.department_id,
+                         institution_ids=filters.institution_ids))
         .subquery("inner")
     )
     aggs: list[ColumnElement[Any]] = [func.count()]
