@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.scope import Filters
 from jieneng.services import reporting
 from jieneng.services.entry import EntryValue, save_entry
 from jieneng.services.imports import import_file
@@ -79,7 +80,7 @@ def department(ids: dict[str, int]) -> User:
 
 def task_of(engine: Engine, ids: dict[str, int], code: str) -> dict[str, Any]:
     with engine.connect() as conn:
-        rows, _ = store.task_page(conn, institution_ids=[ids[code]], limit=5)
+        rows, _ = store.task_page(conn, Filters(institution_ids=[ids[code]]), limit=5)
     assert len(rows) == 1
     found: dict[str, Any] = rows[0]
     return found

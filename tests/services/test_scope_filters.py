@@ -29,11 +29,21 @@ ALLOWED = {
 }
 
 
+def _own_nodes(node: ast.AST) -> list[ast.AST]:
+    """``node`` and what lies under it, short of nested calls (checked on their own)."""
+    out, todo = [], [node]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo += [c for c in ast.iter_child_nodes(current) if not isinstance(c, ast.Call)]
+    return out
+
+
 def _parts(node: ast.Call) -> set[str]:
     """The parts of a scope this call passes on: read off an object (``x.region_codes``
     …, in an argument or a keyword) — and then also the keywords named after a part."""
     read = {sub.attr for value in [*node.args, *(k.value for k in node.keywords)]
-            for sub in ast.walk(value) if isinstance(sub, ast.Attribute) and sub.attr in PARTS
+            for sub in _own_nodes(value) if isinstance(sub, ast.Attribute) and sub.attr in PARTS
             and not (isinstance(sub.value, ast.Attribute) and sub.value.attr == "c")}  # columns
     if not read:
         return set()

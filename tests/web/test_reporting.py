@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, insert, select
 
+from jieneng.core.scope import Filters
 from jieneng.storage import reporting as store
 from jieneng.storage.tables import consumption_record, quality_finding
 from tests.web.conftest import ORGAN, SCHOOL, World, csrf
@@ -15,7 +16,7 @@ from tests.web.conftest import ORGAN, SCHOOL, World, csrf
 
 def _task(world: World, code: str) -> dict[str, object]:
     with world.engine.connect() as conn:
-        rows, _ = store.task_page(conn, institution_ids=[world.ids[code]], limit=1)
+        rows, _ = store.task_page(conn, Filters(institution_ids=[world.ids[code]]), limit=1)
     return rows[0]
 
 

@@ -276,6 +276,7 @@ def _values(world: World, role: str, siblings: Siblings | None = None
 def _tasks(world: World, role: str) -> tuple[str, str]:
     """Reporting tasks (a 2025-01 period of 450300, opened once) of the role's inside
     and outside institutions (the administrator's outside: an id that does not exist)."""
+    from jieneng.core.scope import Filters
     from jieneng.services import reporting
     from jieneng.storage import reporting as store
 
@@ -287,7 +288,8 @@ def _tasks(world: World, role: str) -> tuple[str, str]:
             if code not in world.ids:
                 out.append("999999")
                 continue
-            rows, _ = store.task_page(conn, institution_ids=[world.ids[code]], limit=1)
+            rows, _ = store.task_page(conn, Filters(institution_ids=[world.ids[code]]),
+                                      limit=1)
             out.append(str(rows[0]["id"]))
     return out[0], out[1]
 

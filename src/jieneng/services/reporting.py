@@ -50,7 +50,7 @@ from jieneng.core.reporting import (
 )
 from jieneng.services import audit, quality
 from jieneng.services.audit import Actor
-from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.scope import scoped_filters
 from jieneng.services.users import User
 from jieneng.storage import directory, regions
 from jieneng.storage import reporting as store
@@ -242,11 +242,6 @@ def list_periods(engine: Engine, who: User) -> list[dict[str, Any]]:
     return out
 
 
-def _kwargs(filters: Filters) -> dict[str, Any]:
-    return {"region_codes": filters.region_codes, "department_id": filters.department_id,
-            "institution_ids": filters.institution_ids}
-
-
 def can_open_periods(who: User) -> bool:
     return who.can(Capability.OPEN_PERIODS)
 
@@ -274,7 +269,7 @@ def list_tasks(
     with engine.connect() as conn:
         filters = scoped_filters(conn, who.scope)
         rows, total = store.task_page(
-            conn, **_kwargs(filters), period_id=period_id, states=_states(states),
+            conn, filters, period_id=period_id, states=_states(states),
             offset=(page - 1) * per_page, limit=per_page, findings=True)
     return {"items": [_task_dict(r, who) for r in rows], "total": total, "page": page,
             "per_page": per_page}
@@ -296,7 +291,7 @@ def review_queue(
     with engine.connect() as conn:
         filters = scoped_filters(conn, who.scope)
         rows, total = store.task_page(
-            conn, **_kwargs(filters), period_id=period_id,
+            conn, filters, period_id=period_id,
             extra=[store.awaiting(reviewer, who.scope.department_id)],
             offset=(page - 1) * per_page, limit=per_page, findings=True)
     return {"items": [_task_dict(r, who) for r in rows], "total": total, "page": page,
@@ -442,7 +437,7 @@ def bulk_review(
     with engine.begin() as conn:
         filters = scoped_filters(conn, who.scope)
         visible, _ = store.task_page(
-            conn, **_kwargs(filters), task_ids=[i for i, _ in tasks], limit=MAX_BULK)
+            conn, filters, task_ids=[i for i, _ in tasks], limit=MAX_BULK)
         by_id = {int(r["id"]): r for r in visible}
         for task_id, version in tasks:  # the selected tasks only (≤ MAX_BULK)
             task = by_id.get(task_id)

@@ -196,16 +196,16 @@ def awaiting(reviewer: str, department_id: int | None = None) -> ColumnElement[b
 
 
 def task_page(
-    conn: Connection, *, region_codes: Sequence[str] | None = None,
-    department_id: int | None = None, institution_ids: Sequence[int] | None = None,
+    conn: Connection, filters: Filters, *,
     period_id: int | None = None, states: Sequence[str] | None = None,
     extra: Sequence[ColumnElement[bool]] = (), task_ids: Sequence[int] | None = None,
     offset: int = 0, limit: int = 50, findings: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of tasks (deadline, then region and credit code) and the total."""
     task, p, i = t.reporting_task, t.reporting_period, t.institution
-    conditions = [*_scoped_tasks(conn, region_codes=region_codes, department_id=department_id,
-                                 institution_ids=institution_ids), *extra]
+    conditions = [*_scoped_tasks(conn, region_codes=filters.region_codes,
+                                 department_id=filters.department_id,
+                                 institution_ids=filters.institution_ids), *extra]
     if period_id is not None:
         conditions.append(task.c.period_id == period_id)
     if states:
