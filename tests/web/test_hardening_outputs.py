@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -336,8 +337,10 @@ def _asgi_post(world: World, path: str, *, declared: int | None, chunks: int,
         with anyio.fail_after(30):
             await world.app(scope, receive, send)
 
-    with world.client():  # lifespan
-        anyio.run(run)
+    # in a thread of its own: a browser test before it on the same worker may leave
+    # an event loop running in this one (Playwright's sync API)
+    with world.client(), ThreadPoolExecutor(1) as pool:  # lifespan
+        pool.submit(anyio.run, run).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     return (start["status"], read,
             {k.decode(): v.decode() for k, v in start.get("headers", [])})

@@ -110,8 +110,8 @@ _year_keys = temp_table(
 #: PostgreSQL advisory locks (:func:`lock_institution_years`): the first key of an
 #: institution-year's lock is this plus the year, the second the institution id.
 _YEAR_LOCK_BASE = 0x6A6E_0000
-#: Taken shared by a write of a few institution-years, exclusive by a bulk write ("jncw").
-_WRITES_LOCK_KEY = 0x6A6E_6377
+#: Taken shared by a write of a few institution-years, exclusive by a bulk write.
+_WRITES_LOCK_KEY = groups.WRITES_LOCK_KEY
 #: A write touching more institution-years than this locks every consumption write.
 LOCK_EACH_LIMIT = 64
 

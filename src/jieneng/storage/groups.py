@@ -57,6 +57,10 @@ from .meta import touch_data_version
 
 #: Key of ``pg_advisory_xact_lock`` serialising group refreshes ("jn-groups").
 ADVISORY_LOCK_KEY = 0x6A6E_6772
+#: Taken shared by a write of a few institution-years' figures, exclusive by a bulk
+#: write ("jncw", :func:`jieneng.storage.consumption.lock_institution_years`). Lock
+#: order on PostgreSQL: this one, then an institution-year's, then the groups' lock.
+WRITES_LOCK_KEY = 0x6A6E_6377
 
 _noted = temp_table(
     "_jn_group_keys",
@@ -110,6 +114,10 @@ def refresh_noted(conn: Connection) -> int:
     if count == 0:
         return 0
     if conn.dialect.name == "postgresql":
+        # the writes' lock first (shared; held already by a consumption write), so a
+        # transaction that refreshes groups and then writes figures takes the locks in
+        # the same order as one that writes figures first (no deadlock)
+        conn.execute(select(func.pg_advisory_xact_lock_shared(WRITES_LOCK_KEY)))
         conn.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
     analyze(conn, _noted)
     # Institutions of the noted (region, category) pairs, through the directory index.
