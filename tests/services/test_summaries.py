@@ -18,8 +18,8 @@ from sqlalchemy import Engine, select
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound
 from jieneng.core.scope import Scope
+from jieneng.reports.spreadsheet import safe_cell
 from jieneng.services.imports import import_file
-from jieneng.services.spreadsheet import safe_cell
 from jieneng.services.summaries import COLUMNS, reporting_rate, summary, summary_xlsx
 from jieneng.storage import tables as t
 from tests.sample import make_files, write_csv

@@ -10,7 +10,7 @@ Every figure comes from the services the pages and the API use — the overview
 quality, spot-check accuracy) — so the document says what the pages say.
 Display rounding follows GB/T 8170 (:mod:`jieneng.core.rounding`); the workbook
 keeps the unrounded values, text written as text (never a formula or a link:
-:mod:`jieneng.services.spreadsheet`).
+:mod:`jieneng.reports.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from sqlalchemy import Engine
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import CATEGORIES
 from jieneng.core.rounding import format_number, format_percent
+from jieneng.reports.documents import WordDoc, bar_chart, line_chart
+from jieneng.reports.spreadsheet import new_workbook, write_row
 from jieneng.services import dashboard, progress, quotas, review_report
-from jieneng.services.documents import WordDoc, bar_chart, line_chart
-from jieneng.services.spreadsheet import new_workbook, write_row
 from jieneng.services.users import User
 
 #: The headline figures of the indicator registry, in display order.

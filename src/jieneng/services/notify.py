@@ -36,20 +36,18 @@ server on one channel never stops the others.
 Secrets: a webhook URL carries its access token, so it is shown only masked
 (:func:`mask_target`: scheme and host), in the pages, the API, the audit log and
 error texts; errors are built from the exception type and HTTP status, never the
-URL; httpx's own request log (INFO, with the URL) is raised to WARNING.
+URL; httpx's own request log (INFO, with the URL) is raised to WARNING. The
+transports themselves (one POST, one e-mail) are :mod:`jieneng.reports.senders`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import smtplib
-import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,6 +57,8 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require_role
 from jieneng.core.regions import RegionTree
+from jieneng.reports import senders
+from jieneng.reports.senders import DeliveryError, SmtpServer
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.settings import Settings
@@ -141,10 +141,6 @@ class Delivery:
                 "attempts": len(self.attempts), "error": self.error}
 
 
-class DeliveryError(Exception):
-    """One attempt failed; the message names no secret."""
-
-
 # ---------------------------------------------------------------- formats
 
 
@@ -203,83 +199,27 @@ def validate_target(kind: str, target: str) -> str:
 # ---------------------------------------------------------------- senders
 
 
-def _quiet_httpx() -> None:
-    """httpx logs every request with its URL at INFO; webhook URLs are secrets."""
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
-            logger.setLevel(logging.WARNING)
-
-
-def _check_robot_answer(kind: str, response: httpx.Response) -> None:
-    if not 200 <= response.status_code < 300:
-        raise DeliveryError(f"HTTP {response.status_code}")
-    if kind == "webhook":
-        return
-    try:
-        data = response.json()
-    except ValueError:
-        return  # a 2xx without JSON: accepted
-    if not isinstance(data, dict):
-        return
-    code = data.get("errcode") if kind in ("wecom", "dingtalk") else data.get(
-        "code", data.get("StatusCode"))
-    if code not in (None, 0):
-        detail = str(data.get("errmsg") or data.get("msg") or data.get("StatusMessage") or "")
-        raise DeliveryError(f"robot refused: {code} {detail[:200]}".strip())
-
-
-def send_webhook(kind: str, url: str, message: Message, *, timeout: float,
-                 client: httpx.Client | None = None) -> None:
-    """POST one message to a robot; :class:`DeliveryError` (without the URL) on failure."""
-    _quiet_httpx()
-    body = payload(kind, message)
-    try:
-        if client is not None:
-            response = client.post(url, json=body, timeout=timeout)
-        else:
-            with httpx.Client(timeout=timeout, follow_redirects=False) as own:
-                response = own.post(url, json=body)
-    except httpx.HTTPError as err:
-        raise DeliveryError(type(err).__name__) from None
-    _check_robot_answer(kind, response)
-
-
 def smtp_configured(settings: Settings) -> bool:
     return bool(settings.smtp_host)
 
 
-def send_email(settings: Settings, to: str, message: Message) -> None:
-    """Send one e-mail through the configured SMTP server (:class:`DeliveryError` on failure)."""
+def smtp_server(settings: Settings) -> SmtpServer:
+    """The settings' SMTP server (``smtp_host`` set: see :func:`smtp_configured`)."""
     if not settings.smtp_host:
         raise DeliveryError("SMTP not configured")
-    mail = EmailMessage()
-    mail["Subject"] = message.title
-    mail["From"] = settings.smtp_from
-    mail["To"] = to
-    mail.set_content(message.text)
-    timeout = settings.notify_timeout_seconds
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                password = (settings.smtp_password.get_secret_value()
-                            if settings.smtp_password else "")
-                smtp.login(settings.smtp_user, password)
-            smtp.send_message(mail)
-    except (OSError, smtplib.SMTPException) as err:
-        code = getattr(err, "smtp_code", None)
-        raise DeliveryError(type(err).__name__ + (f" {code}" if code else "")) from None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+    return SmtpServer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                      starttls=settings.smtp_starttls, timeout=settings.notify_timeout_seconds,
+                      user=settings.smtp_user, password=password)
 
 
 def _send_once(channel: Channel, message: Message, settings: Settings,
                client: httpx.Client | None) -> None:
     if channel.kind == "email":
-        send_email(settings, channel.target, message)
+        senders.send_email(smtp_server(settings), channel.target, message.title, message.text)
     else:
-        send_webhook(channel.kind, channel.target, message,
-                     timeout=settings.notify_timeout_seconds, client=client)
+        senders.post_webhook(channel.kind, channel.target, payload(channel.kind, message),
+                             timeout=settings.notify_timeout_seconds, client=client)
 
 
 def deliver(
@@ -470,7 +410,6 @@ __all__ = [
     "Attempt",
     "Channel",
     "Delivery",
-    "DeliveryError",
     "Message",
     "channels_for_region",
     "create_channel",
@@ -482,8 +421,6 @@ __all__ = [
     "mask_target",
     "notify_users",
     "payload",
-    "send_email",
-    "send_webhook",
     "set_channel_enabled",
     "unread_count",
     "user_notifications",

@@ -28,7 +28,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.quality import Severity, rule
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.documents import WordDoc
+from jieneng.reports.documents import WordDoc
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.spot_checks import accuracy_for_region, check_year
 from jieneng.storage import regions

@@ -39,10 +39,10 @@ from jieneng.core.indicator_registry import BY_CODE, HEADLINE
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
+from jieneng.reports.spreadsheet import new_workbook, write_cell, write_row
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.indicators import inputs_from_group
 from jieneng.services.scope import Filters, held_regions, scoped_filters
-from jieneng.services.spreadsheet import new_workbook, write_cell, write_row
 from jieneng.storage import regions
 from jieneng.storage import summaries as queries
 
@@ -349,7 +349,7 @@ def summary(
 def summary_xlsx(data: Mapping[str, Any]) -> bytes:
     """The summary as an .xlsx workbook: one line per (row, measure), the columns of
     :data:`COLUMNS`; numbers at full precision, text as text
-    (:mod:`jieneng.services.spreadsheet`)."""
+    (:mod:`jieneng.reports.spreadsheet`)."""
     buffer = io.BytesIO()
     workbook = new_workbook(buffer)
     sheet = workbook.add_worksheet(data["kind_name_zh"])
