@@ -13,13 +13,11 @@ accounts. A database that goes away makes the API answer 503
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -34,59 +32,20 @@ from jieneng.services.audit import Actor
 from jieneng.services.auth import create_token
 from jieneng.services.users import User, create_user
 from tests.web.conftest import EDU, ORGAN, OTHER, PASSWORD, SCHOOL, SILENT, _load
-
-SECRET = "concurrency-test-secret-key-0123456789"
-SERVER_START_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIENENG_")}
-    env.update(JIENENG_ENVIRONMENT="test", JIENENG_SECRET_KEY=SECRET,
-               JIENENG_RATE_LIMIT_ENABLED="false", PYTHONUNBUFFERED="1")
-    return env
+from tests.web.live import free_port, serve_env, serving
 
 
 def cli(db_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "jieneng", "--db", db_url, *args],
-                          capture_output=True, text=True, env=_env(), timeout=timeout,
+                          capture_output=True, text=True, env=serve_env(), timeout=timeout,
                           check=False)
 
 
 @contextmanager
 def server(db_url: str, log: Path) -> Iterator[str]:
     """``jieneng serve`` on a free port; yields its base URL; stopped afterwards."""
-    port = free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jieneng", "--db", db_url, "serve", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=_env(),
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(db_url, log, start_seconds=30) as live:
+        yield live.base
 
 
 def burst(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:

@@ -18,7 +18,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from jieneng.settings import Settings
 from jieneng.web.app import create_app
-from tests.web.test_concurrency import cli, free_port
+from tests.web.live import free_port
+from tests.web.test_concurrency import cli
 
 CASES: dict[str, tuple[Callable[[], Exception], int, str]] = {
     "sqlite_locked": (lambda: OperationalError(

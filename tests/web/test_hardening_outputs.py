@@ -17,7 +17,6 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, MutableMapping
@@ -42,6 +41,7 @@ from jieneng.services.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import write_csv
 from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World, csrf
+from tests.web.live import serving
 
 #: sample values of the path parameters that are not ids
 SAMPLES = {"credit_code": SCHOOL, "region": "450321", "region_code": "450321",
@@ -499,33 +499,8 @@ def _serve(tmp_path: Path) -> Iterator[tuple[int, int]]:
 
     url = f"sqlite:///{tmp_path / 'server.db'}"
     open_database(url).dispose()  # migrated before the server opens it
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = {**os.environ, "JIENENG_DATABASE_URL": url, "JIENENG_ENVIRONMENT": "test",
-           "JIENENG_SECRET_KEY": "hardening-outputs-test-secret-0123456789",
-           "JIENENG_RATE_LIMIT_ENABLED": "false"}
-    with (tmp_path / "server.log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "jieneng", "serve", "--port",
-                                    str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(url, tmp_path / "server.log", start_seconds=30) as live:
+        yield live.port, live.process.pid
 
 
 def _peak_kb(pid: int) -> int:

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ import httpx
 import pytest
 
 from tests.ingest import hostile
+from tests.web.live import serve_env, serving
 
 #: the server's address-space cap: the normal server runs in well under this
 #: (its virtual size after a normal import is about 1.2 GiB: thread stacks and
@@ -78,12 +78,6 @@ class Server:
         return httpx.get(f"{self.base}/login", timeout=10).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from jieneng.services.audit import Actor
@@ -91,51 +85,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from jieneng.services.database import open_database
     from jieneng.services.users import create_user
 
-    if not JIENENG.exists():
-        pytest.skip(f"{JIENENG} is missing (pip install -e .)")
     folder = tmp_path_factory.mktemp("hostile-server")
     url = f"sqlite:///{folder / 'server.db'}"
     engine = open_database(url)  # migrated before the server opens it
-    port = _free_port()
-    env = {**os.environ, "JIENENG_DATABASE_URL": url, "JIENENG_ENVIRONMENT": "development",
-           "JIENENG_SECRET_KEY": "hostile-uploads-test-secret-0123456789abcdef",
-           "XDG_DATA_HOME": str(folder / "data"), "NO_COLOR": "1", "COLUMNS": "200"}
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(JIENENG), "serve", "--port", str(port)], env=env, stdout=log,
-        stderr=subprocess.STDOUT, preexec_fn=_cap,
-    )
-    try:
-        # the account and its token are made while the server starts
-        user = create_user(engine, Actor.cli(), username="importer", password=PASSWORD,
-                           role="admin")
-        _record, secret = create_token(engine, user, "hostile uploads")
-        engine.dispose()
-        running = Server(f"http://127.0.0.1:{port}", process, secret, url, env)
-        _wait_until_up(running)
-        yield running
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_up(server: Server, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"the server stopped while starting ({server.process.returncode})")
-        try:
-            if httpx.get(f"{server.base}/login", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server at {server.base} did not answer within {timeout} s")
+    user = create_user(engine, Actor.cli(), username="importer", password=PASSWORD, role="admin")
+    _record, secret = create_token(engine, user, "hostile uploads")
+    engine.dispose()
+    env = serve_env(JIENENG_ENVIRONMENT="development", JIENENG_DATABASE_URL=url,
+                    XDG_DATA_HOME=str(folder / "data"),
+                    NO_COLOR="1", COLUMNS="200")
+    with serving(url, folder / "server.log", env=env, preexec_fn=_cap) as live:
+        yield Server(live.base, live.process, secret, url, env)
 
 
 def _many_rows(path: Path) -> Path:

@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import html
-import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +33,7 @@ from jieneng.services.audit import Actor
 from jieneng.services.users import create_user
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, World, csrf
+from tests.web.live import free_port, serve_env, serving
 
 STRONG_SECRET = "kX3v-9QpL_2wRt7Zm4Nb8Yc1Hd6Jf0Gs5Ae"
 TARGET, TARGET_PASSWORD = "target", "Right-Horse-Battery-7"
@@ -58,49 +57,12 @@ class Server:
         return httpx.Client(base_url=self.base, follow_redirects=False, timeout=120)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIENENG_")}
-    env.update({"JIENENG_ENVIRONMENT": "test", "JIENENG_SECRET_KEY": STRONG_SECRET, **extra})
-    return env
-
-
 @pytest.fixture
 def server(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[Server]:
     """``jieneng serve`` in a subprocess on the test database, with an account ``target``."""
     create_user(engine, Actor.cli(), username=TARGET, password=TARGET_PASSWORD, role="admin")
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [JIENENG, "--db", db_url, "serve", "--port", str(port)],
-        env=_serve_env(), stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "jieneng serve did not start"
-            time.sleep(0.2)
-        yield Server(base, engine)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(db_url, tmp_path / "serve.log") as live:
+        yield Server(live.base, engine)
 
 
 def _form_client(server: Server) -> tuple[httpx.Client, str]:
@@ -416,10 +378,10 @@ def test_jieneng_demo_is_refused_in_production(tmp_path: Path) -> None:
                                     "changeme-changeme-changeme-changeme"])
 def test_production_serve_refuses_a_weak_secret(secret: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'prod.db'}"
-    env = _serve_env(JIENENG_ENVIRONMENT="production", JIENENG_SECRET_KEY=secret)
+    env = serve_env(JIENENG_ENVIRONMENT="production", JIENENG_SECRET_KEY=secret)
     result = subprocess.run(
         [JIENENG, "--db", url, "serve", "--port",
-         str(_free_port())], env=env, capture_output=True, text=True, timeout=60,
+         str(free_port())], env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
     output = result.stdout + result.stderr
