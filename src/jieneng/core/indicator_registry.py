@@ -63,8 +63,8 @@ class Indicator:
     """One figure of the platform.
 
     ``unit`` is the plain unit written in exports and JSON (``kgce/m2``);
-    ``unit_zh``/``unit_en`` are the display symbols (``kgce/人``, ``kgce/person``). ``denominator`` is None for a
-    total. ``computed`` is False for a quota indicator that is stored and shown but
+    ``unit_zh``/``unit_en`` are the display symbols (``kgce/人``, ``kgce/person``).
+    ``denominator`` is None for a total. ``computed`` is False for a quota indicator that is stored and shown but
     not computed by the platform. ``target`` says whether a 双控 target caps the
     total or asks a reduction of the intensity.
     """
