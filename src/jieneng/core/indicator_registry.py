@@ -64,8 +64,9 @@ class Indicator:
 
     ``unit`` is the plain unit written in exports and JSON (``kgce/m2``);
     ``unit_zh``/``unit_en`` are the display symbols (``kgce/人``, ``kgce/person``).
-    ``denominator`` is None for a total. ``computed`` is False for a quota indicator that is stored and shown but
-    not computed by the platform. ``target`` says whether a 双控 target caps the
+    ``denominator`` is None for a total. ``computed`` is False for a quota indicator
+    that is stored and shown but not computed by the platform. ``target`` says
+    whether a 双控 target caps the
     total or asks a reduction of the intensity.
     """
 
