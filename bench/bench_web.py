@@ -5,7 +5,7 @@
 (a) Server-side timings, in process, for the province (430000), one city and one
     institution, ``--requests`` each (default 200, after ``--warmup``; a
     measurement stops early after ``--budget`` seconds and reports its ``n``):
-    the service :func:`jieneng.services.dashboard.overview`, its JSON twin
+    the service :func:`jieneng.services.statistics.overview.overview`, its JSON twin
     ``GET /api/v1/overview`` (bearer token) and the HTML page ``GET /overview``
     (session login through the ``/login`` form with its CSRF token), both through
     Starlette's in-process ``TestClient`` (no network). p50 / p95 / max.
@@ -45,9 +45,10 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services import auth, dashboard, result_cache, users
+from jieneng.services import auth, result_cache, users
 from jieneng.services.audit import Actor
 from jieneng.services.database import open_database
+from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
 from jieneng.storage import tables as t
 from jieneng.web.app import create_app
@@ -149,8 +150,8 @@ def in_process(url: str, picks: dict[str, Any], n: int, warmup: int, budget: flo
             headers = {"Authorization": f"Bearer {tokens[user.username]}"}
 
             def service(user: users.User = user, region: str = region) -> Any:
-                return dashboard.overview(engine, user.scope, region_code=region, year=YEAR,
-                                          default_factor_set=settings.factor_set)
+                return overview(engine, user.scope, region_code=region, year=YEAR,
+                                default_factor_set=settings.factor_set)
 
             def api_get(query: str = query, headers: dict[str, str] = headers) -> None:
                 resp = api.get(f"/api/v1/overview?{query}", headers=headers)

@@ -16,8 +16,8 @@ from jieneng.core.rounding import format_number
 from jieneng.services import targets
 from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
 from jieneng.services.audit import Actor
-from jieneng.services.dashboard import overview
 from jieneng.services.imports import import_file
+from jieneng.services.statistics.overview import overview
 from jieneng.services.users import User, command_line_user, create_user
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 

@@ -22,19 +22,16 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.dashboard import (
-    RANKABLE,
-    explain,
-    latest_year,
-    overview,
-    publication,
-    ranking,
-)
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
 from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.imports import import_file
 from jieneng.services.indicators import IndicatorQuery, compute, inputs_of_institution
+from jieneng.services.statistics.explain import explain
+from jieneng.services.statistics.overview import latest_year, overview
+from jieneng.services.statistics.publication_figures import publication
+from jieneng.services.statistics.ranking import ranking
+from jieneng.services.statistics.selection import RANKABLE
 from jieneng.storage.indicators import institution_inputs
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.regions import load_regions

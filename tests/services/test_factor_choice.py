@@ -10,7 +10,6 @@ from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
-from jieneng.services.dashboard import explain
 from jieneng.services.factor_choice import (
     available_sets,
     describe_choice,
@@ -20,6 +19,7 @@ from jieneng.services.factor_choice import (
 )
 from jieneng.services.imports import import_file
 from jieneng.services.indicators import IndicatorQuery, compute
+from jieneng.services.statistics.explain import explain
 from jieneng.services.users import create_user
 from tests.sample import Files
 
@@ -112,7 +112,7 @@ def test_choosing_a_set_changes_the_city_by_exactly_the_gas_difference(loaded: E
     assert named["factor_set"]["name"] == "pi-published"
     assert named["energy_tce"] == pytest.approx(before["energy_tce"])
     # the dashboard overview follows the choice too
-    from jieneng.services.dashboard import overview
+    from jieneng.services.statistics.overview import overview
 
     seen = overview(loaded, Scope.everything(), region_code="450300", year=2025)
     assert seen["factor_set"]["name"] == "gbt2589-statistical"

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.services import quotas
 from jieneng.services.audit import Actor
-from jieneng.services.dashboard import institution_intensities
+from jieneng.services.statistics.publication_figures import institution_intensities
 from jieneng.services.users import User, create_user
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption

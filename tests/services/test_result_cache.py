@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from jieneng.core.scope import Scope
 from jieneng.services import result_cache
-from jieneng.services.dashboard import latest_year, overview
 from jieneng.services.database import open_database
+from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_profiles

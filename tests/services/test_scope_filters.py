@@ -69,7 +69,7 @@ def partial_calls(source: str, module: str) -> list[str]:
 
 def test_no_service_passes_a_part_of_a_scope_to_storage() -> None:
     found = []
-    for path in sorted(Path(jieneng.services.__file__).parent.glob("*.py")):
+    for path in sorted(Path(jieneng.services.__file__).parent.rglob("*.py")):
         found += partial_calls(path.read_text(encoding="utf-8"), path.stem)
     assert not found, "pass the whole `filters` (jieneng.core.scope.Filters):\n" + "\n".join(
         found)

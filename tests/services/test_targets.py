@@ -17,7 +17,7 @@ from jieneng.core.exceptions import (
 )
 from jieneng.services import targets
 from jieneng.services.audit import Actor
-from jieneng.services.dashboard import overview
+from jieneng.services.statistics.overview import overview
 from jieneng.services.users import User, create_user
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption

@@ -2,9 +2,9 @@
 with charts and as an Excel workbook with every table.
 
 Every figure comes from the services the pages and the API use — the overview
-(:func:`jieneng.services.dashboard.overview`), the target assessment
+(:func:`jieneng.services.statistics.overview.overview`), the target assessment
 (:func:`jieneng.services.progress.assessment`), the 同类可比 rankings
-(:func:`jieneng.services.dashboard.ranking`), quota positions
+(:func:`jieneng.services.statistics.ranking.ranking`), quota positions
 (:func:`jieneng.services.quotas.positions`) and the 会审 report
 (:func:`jieneng.services.review_report.review_report`: reporting rate, data
 quality, spot-check accuracy) — so the document says what the pages say.
@@ -26,7 +26,9 @@ from jieneng.core.categories import CATEGORIES
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.reports.documents import WordDoc, bar_chart, line_chart
 from jieneng.reports.spreadsheet import new_workbook, write_row
-from jieneng.services import dashboard, progress, quotas, review_report
+from jieneng.services import progress, quotas, review_report
+from jieneng.services.statistics import overview as stats_overview
+from jieneng.services.statistics import ranking as stats_ranking
 from jieneng.services.users import User
 
 #: The headline figures of the indicator registry, in display order.
@@ -38,12 +40,12 @@ RANK_SIZE = 10
 def annual_data(engine: Engine, user: User, *, region_code: str, year: int,
                 factor_set: str | None = None) -> dict[str, Any]:
     """Every table of the notification (scope-checked through the services)."""
-    overview = dashboard.overview(engine, user.scope, region_code=region_code, year=year,
-                                  default_factor_set=factor_set)
+    overview = stats_overview.overview(engine, user.scope, region_code=region_code, year=year,
+                                       default_factor_set=factor_set)
     categories = [g["code"] for g in overview["by_category"]]
-    rankings = [dashboard.ranking(engine, user.scope, region_code=region_code, year=year,
-                                  category=code, indicator=RANK_INDICATOR, order="asc",
-                                  per_page=RANK_SIZE, default_factor_set=factor_set)
+    rankings = [stats_ranking.ranking(engine, user.scope, region_code=region_code, year=year,
+                                      category=code, indicator=RANK_INDICATOR, order="asc",
+                                      per_page=RANK_SIZE, default_factor_set=factor_set)
                 for code in categories]
     positions = quotas.positions(engine, user, region_code=region_code, year=year,
                                  default_factor_set=factor_set)

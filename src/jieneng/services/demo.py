@@ -30,10 +30,10 @@ from jieneng.demo.generate import write_demo_files
 from jieneng.services import alerts, publication, quotas, reporting, targets
 from jieneng.services.audit import Actor
 from jieneng.services.auth import LEGACY_DEMO_SUFFIX
-from jieneng.services.dashboard import overview
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.passwords import verify_password
+from jieneng.services.statistics.overview import overview
 from jieneng.services.users import Role, command_line_user, create_user, update_user
 from jieneng.settings import data_dir, load_settings
 from jieneng.storage import demo as demo_store

@@ -28,8 +28,12 @@ from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
-from jieneng.services import dashboard
 from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.statistics.overview import monthly_figures, overview
+from jieneng.services.statistics.publication_figures import (
+    institution_intensities,
+    intensity_coefficients,
+)
 from jieneng.services.targets import CAP_METRICS, REDUCTION_METRICS
 from jieneng.services.users import User
 from jieneng.storage import alerts as alert_store
@@ -49,7 +53,7 @@ def _months(series: list[Any]) -> int:
 
 def _cap_progress(engine: Engine, user: User, row: store.TargetRow, *,
                   as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
-    series = dashboard.monthly_figures(
+    series = monthly_figures(
         engine, user.scope, region_code=row.region_code,
         years=range(row.year - HISTORY_YEARS, row.year + 1), default_factor_set=factor_set)
     current = list(series[row.year][row.metric])
@@ -67,16 +71,16 @@ def _cap_progress(engine: Engine, user: User, row: store.TargetRow, *,
 
 def _reduction_progress(engine: Engine, user: User, row: store.TargetRow, *,
                         as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
-    now = dashboard.overview(engine, user.scope, region_code=row.region_code, year=row.year,
-                             default_factor_set=factor_set)
+    now = overview(engine, user.scope, region_code=row.region_code, year=row.year,
+                   default_factor_set=factor_set)
     k = as_of_month or _months(list(now["monthly_trend"]["current"]["energy_tce"]))
     months = None if k in (0, 12) else (1, k)
     if months is not None:
-        now = dashboard.overview(engine, user.scope, region_code=row.region_code,
-                                 year=row.year, months=months, default_factor_set=factor_set)
+        now = overview(engine, user.scope, region_code=row.region_code,
+                       year=row.year, months=months, default_factor_set=factor_set)
     base_year = row.base_year or row.year - 1
-    base = dashboard.overview(engine, user.scope, region_code=row.region_code, year=base_year,
-                              months=months, default_factor_set=factor_set)
+    base = overview(engine, user.scope, region_code=row.region_code, year=base_year,
+                    months=months, default_factor_set=factor_set)
     value, before = now.get(row.metric), base.get(row.metric)
     achieved = registry.change(value, before)
     required = -row.value
@@ -193,8 +197,8 @@ def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
         assigned = quota_store.assignments(conn)
     if not assigned:
         return []
-    rows = dashboard.institution_intensities(engine, user.scope, region_code=region_code,
-                                             year=year, default_factor_set=factor_set)
+    rows = institution_intensities(engine, user.scope, region_code=region_code,
+                                   year=year, default_factor_set=factor_set)
     groups = {str(a["category"]): categories_under(str(a["category"])) for a in assigned}
     wanted: list[dict[str, Any]] = []
     for row in rows:  # one pass over the directory; the figures are read set-based below
@@ -205,7 +209,7 @@ def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
     if not wanted:
         return []
     ids = sorted({w["institution_id"] for w in wanted})
-    coefficients = dashboard.intensity_coefficients(
+    coefficients = intensity_coefficients(
         engine, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
     with engine.connect() as conn:
         months = alert_store.month_energy(conn, ids, range(year - HISTORY_YEARS, year + 1),
@@ -266,7 +270,7 @@ def institution_target_progress(engine: Engine, user: User, *, region_code: str,
         return []
     ids = sorted({int(r.institution_id) for r in rows if r.institution_id is not None})
     bases = sorted({r.base_year or year - 1 for r in rows})
-    coefficients = dashboard.intensity_coefficients(
+    coefficients = intensity_coefficients(
         engine, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
     with engine.connect() as conn:
         months = alert_store.month_energy(conn, ids, [*bases, year], coefficients)

@@ -33,8 +33,9 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.targets import Quota, nearest_assignments, quota_position
 from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
-from jieneng.services import audit, dashboard
+from jieneng.services import audit
 from jieneng.services.scope import scoped_filters
+from jieneng.services.statistics.publication_figures import institution_intensities
 from jieneng.services.users import User
 from jieneng.storage import quotas as store
 from jieneng.storage import regions
@@ -111,8 +112,8 @@ def positions(engine: Engine, user: User, *, region_code: str, year: int,
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         assigned = store.assignments(conn)
-    rows = (dashboard.institution_intensities(engine, user.scope, region_code=region_code,
-                                              year=year, default_factor_set=default_factor_set)
+    rows = (institution_intensities(engine, user.scope, region_code=region_code,
+                                    year=year, default_factor_set=default_factor_set)
             if assigned else [])  # no quota assigned anywhere: nothing to read
     items: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()

@@ -47,8 +47,9 @@ from jieneng.core.targets import Quota, quota_target
 from jieneng.core.targets import decompose as split
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
-from jieneng.services import audit, dashboard, quotas
+from jieneng.services import audit, quotas
 from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.statistics.overview import child_category_figures
 from jieneng.services.users import User
 from jieneng.storage import meta, regions
 from jieneng.storage import targets as store
@@ -196,8 +197,8 @@ def _bases(engine: Engine, user: User, region_code: str, base_year: int, metric:
            category_factors: Mapping[str, float]) -> tuple[dict[str, float], float]:
     """Base-year consumption of the metric per child region (category-weighted), and
     the parent's own level (本级)."""
-    cells = dashboard.child_category_figures(engine, user.scope, region_code=region_code,
-                                             year=base_year)
+    cells = child_category_figures(engine, user.scope, region_code=region_code,
+                                   year=base_year)
     bases: dict[str, float] = {}
     own = 0.0
     for (child, category), figures in cells.items():

@@ -21,8 +21,9 @@ from starlette.responses import HTMLResponse
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
-from jieneng.services import dashboard, users
+from jieneng.services import users
 from jieneng.services.indicators import parse_months
+from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.services.users import User
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
@@ -63,22 +64,22 @@ def latest_overview(
     engine: Engine, scope: Scope, *, region_code: str, year: int | None,
     months: tuple[int, int] | None, factor_set: str, before: int | None = None,
 ) -> dict[str, Any]:
-    """:func:`jieneng.services.dashboard.overview` for ``year`` or, when None, for
+    """:func:`jieneng.services.statistics.overview.overview` for ``year`` or, when None, for
     the latest year with data up to ``before - 1`` (default: this calendar year).
 
-    The year is found by one query (:func:`jieneng.services.dashboard.latest_year`),
+    The year is found by one query (:func:`jieneng.services.statistics.overview.latest_year`),
     looking back at most :data:`LOOKBACK_YEARS` years; without data there, the
     first year is answered (an empty overview, not an error).
     """
     def call(y: int) -> dict[str, Any]:
-        return dashboard.overview(engine, scope, region_code=region_code, year=y,
-                                  months=months, default_factor_set=factor_set)
+        return overview(engine, scope, region_code=region_code, year=y,
+                        months=months, default_factor_set=factor_set)
 
     if year is not None:
         return call(year)
     start = (before - 1) if before is not None else date.today().year
-    latest = dashboard.latest_year(engine, scope, region_code, before=start + 1,
-                                   months=months)
+    latest = latest_year(engine, scope, region_code, before=start + 1,
+                         months=months)
     if latest is None or latest <= start - LOOKBACK_YEARS:
         return call(start)  # no data in the window: the first year tried, empty
     return call(latest)

@@ -1,6 +1,6 @@
 """The overview (总览), the 同类可比 ranking and the explanation of every figure.
 
-``/`` and ``/overview`` show :func:`jieneng.services.dashboard.overview`;
+``/`` and ``/overview`` show :func:`jieneng.services.statistics.overview.overview`;
 ``/overview/ranking`` the ranking table (an htmx partial, or a whole page
 without htmx); ``/explain`` what a figure is made of. JSON twins:
 ``/api/v1/overview``, ``/api/v1/ranking``, ``/api/v1/explain``
@@ -16,7 +16,9 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.categories import CATEGORIES
-from jieneng.services import dashboard
+from jieneng.services.statistics.explain import explain
+from jieneng.services.statistics.ranking import ranking
+from jieneng.services.statistics.selection import FORMULAS, RANKABLE
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
@@ -69,7 +71,7 @@ def ranking_data(
     months: str | None, category: str, indicator: str, order: Order, page_no: int,
     per_page: int,
 ) -> dict[str, Any]:
-    return dashboard.ranking(
+    return ranking(
         engine, user.scope, region_code=region_for(engine, user, region), year=year,
         category=category, indicator=indicator, order=order, page=page_no, per_page=per_page,
         months=parse_months(blank(months)), default_factor_set=settings.factor_set,
@@ -81,7 +83,7 @@ def explain_data(
     months: str | None, category: str | None, institution: str | None, own_level: bool,
     page_no: int, per_page: int,
 ) -> dict[str, Any]:
-    return dashboard.explain(
+    return explain(
         engine, user.scope, region_code=blank(region) or region_for(engine, user, None),
         year=year, months=parse_months(blank(months)), category=blank(category),
         institution_code=blank(institution), own_level=own_level, page=page_no,
@@ -104,7 +106,7 @@ def overview_page(
     # The ranking table is fetched by the page itself (htmx, /overview/ranking).
     return page(request, "pages/overview.html", {
         "data": data, "rank_category": _default_category(data),
-        "formulas": dashboard.FORMULAS,
+        "formulas": FORMULAS,
         "months_param": blank(months),
     })
 
@@ -123,7 +125,7 @@ def ranking_page(
         indicator=indicator, order=order, page_no=page_no, per_page=RANKING_PER_PAGE,
     )
     context = {"ranking": ranking, "rank_categories": RANK_CATEGORIES,
-               "indicators": dashboard.RANKABLE, "formulas": dashboard.FORMULAS,
+               "indicators": RANKABLE, "formulas": FORMULAS,
                "months_param": blank(months)}
     if request.headers.get("hx-request") == "true":
         return page(request, "pages/_ranking.html", context)
@@ -143,4 +145,4 @@ def explain_page(
         engine, user, settings, region=region, year=year, months=months, category=category,
         institution=institution, own_level=own_level, page_no=page_no, per_page=50,
     )
-    return page(request, "pages/explain.html", {"data": data, "formulas": dashboard.FORMULAS})
+    return page(request, "pages/explain.html", {"data": data, "formulas": FORMULAS})

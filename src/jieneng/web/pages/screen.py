@@ -28,7 +28,9 @@ from starlette.responses import Response
 
 from jieneng.core.indicator_registry import BY_CODE, HEADLINE, TOTALS
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services import dashboard, publication
+from jieneng.services import publication
+from jieneng.services.statistics import publication_figures
+from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep
 from jieneng.web.pages.common import page
@@ -87,8 +89,8 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
                 "by_child_region": [], "institutions": []}
     year = years[-1]
     compare = (year - 1) in years  # the year before is shown only when published too
-    data = dashboard.overview(engine, PUBLIC, region_code=region, year=year,
-                              default_factor_set=settings.factor_set)
+    data = overview(engine, PUBLIC, region_code=region, year=year,
+                    default_factor_set=settings.factor_set)
     trend = data["monthly_trend"]
     empty_months = {k: [None] * len(trend["months"]) for k in _TREND}
     return {
@@ -112,8 +114,8 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
              "yoy": _pick(g["yoy"], _HEADLINE) if compare else _nulls(_HEADLINE)}
             for g in data["by_child_region"]
         ],
-        "institutions": dashboard.publication(engine, region, year, scope=PUBLIC,
-                                              default_factor_set=settings.factor_set),
+        "institutions": publication_figures.publication(engine, region, year, scope=PUBLIC,
+                                                        default_factor_set=settings.factor_set),
     }
 
 

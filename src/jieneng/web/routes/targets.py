@@ -28,13 +28,14 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import alerts, dashboard, progress, quotas, targets
+from jieneng.services import alerts, progress, quotas, targets
 from jieneng.services.annual_report import (
     annual_data,
     annual_docx,
     annual_xlsx,
     assessment_xlsx,
 )
+from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
@@ -113,7 +114,7 @@ def _targets_page(request: Request, engine: Engine, user: User, settings: Settin
     data = targets_data(engine, user, settings, region=region, year=year)
     return page(request, "pages/targets.html", {
         "data": data, "metrics": METRICS, "preview": preview, "error": error,
-        "names": {k: dashboard.FORMULAS[k] for k in METRICS},
+        "names": {k: FORMULAS[k] for k in METRICS},
     }, status_code=status_code)
 
 
@@ -229,7 +230,7 @@ def quota_method_form(
     data = targets_data(engine, user, settings, region=region_code, year=str(year))
     return page(request, "pages/targets.html", {
         "data": data, "metrics": METRICS, "preview": None, "error": None,
-        "names": {k: dashboard.FORMULAS[k] for k in METRICS}, "quota_plan": plan})
+        "names": {k: FORMULAS[k] for k in METRICS}, "quota_plan": plan})
 
 
 @pages.get("/targets/assessment")
