@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from docx import Document
 
-from jieneng.services.review_report import percent
+from jieneng.reports.review_report import percent
 from jieneng.storage import tables as t
 from tests.web.conftest import NAMES, ORGAN, SCHOOL, SILENT, World, csrf
 

@@ -14,12 +14,11 @@ For a region and a year, inside the caller's scope:
   (:func:`jieneng.services.spot_checks.accuracy_for_region`).
 
 :func:`review_report` gives the figures the page, the JSON twin and the Word
-document (:func:`review_report_docx`) all show.
+document (:func:`jieneng.reports.review_report.review_report_docx`) all show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, select
@@ -28,7 +27,6 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.quality import Severity, rule
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.reports.documents import WordDoc
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.spot_checks import accuracy_for_region, check_year
 from jieneng.storage import regions
@@ -160,77 +158,9 @@ def review_report(engine: Engine, scope: Scope, *, region_code: str, year: int) 
         }
 
 
-# ---------------------------------------------------------------- the Word document
-
-
-def percent(value: float | None) -> str:
-    """A rate as shown in the page and the document: ``96.5%``, ``—`` for none."""
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) -> bytes:
-    """The report as a Word document (.docx); ``translate`` gives the labels."""
-    doc = WordDoc()
-    heading, para, table = doc.heading, doc.para, doc.table
-
-    name, year = report["region_name"], report["year"]
-    heading(f"{name} {year} {translate('review.title')}", 0)
-    para(f"{translate('review.region')}: {report['region_code']} {name}")
-
-    c = report["completeness"]
-    heading(translate("review.completeness"), 1)
-    table(
-        [translate("review.col_region"), translate("review.expected"),
-         translate("review.reported"), translate("review.approved"),
-         translate("review.reporting_rate"), translate("review.approval_rate")],
-        [[r["region_name"], str(r["expected"]), str(r["reported"]), str(r["approved"]),
-          percent(r["reporting_rate"]), percent(r["approval_rate"])]
-         for r in [*c["regions"], c["total"]]],
-    )
-
-    f = report["findings"]
-    heading(translate("review.findings"), 1)
-    table(
-        [translate("review.rule"), translate("review.severity"), translate("review.open"),
-         translate("review.explained"), translate("review.resolved"),
-         translate("review.total")],
-        [[f"{r['title']} ({r['rule']})", translate(f"review.severity.{r['severity']}"),
-          str(r["open"]), str(r["explained"]), str(r["resolved"]), str(r["total"])]
-         for r in f["rules"]]
-        + [[translate("review.total"), "", str(f["total"]["open"]),
-            str(f["total"]["explained"]), str(f["total"]["resolved"]),
-            str(f["total"]["total"])]],
-    )
-
-    heading(translate("review.unresolved"), 1)
-    warnings = report["unresolved_warnings"]
-    if warnings:
-        table(
-            [translate("review.credit_code"), translate("review.institution"),
-             translate("review.open_warnings"), translate("review.rule")],
-            [[w["credit_code"], w["name"], str(w["open_warnings"]), ", ".join(w["rules"])]
-             for w in warnings],
-        )
-    else:
-        para(translate("review.none"))
-
-    a = report["accuracy"]
-    heading(translate("review.accuracy"), 1)
-    table(
-        [translate("review.col_region"), translate("review.sampled"),
-         translate("review.verified"), translate("review.accurate"),
-         translate("review.accuracy_rate")],
-        [[r["region_name"], str(r["sampled"]), str(r["verified"]), str(r["accurate"]),
-          percent(r["accuracy_rate"])] for r in [*a["regions"], a["total"]]],
-    )
-    return doc.to_bytes()
-
-
 __all__ = [
     "completeness",
     "findings_by_rule",
-    "percent",
     "review_report",
-    "review_report_docx",
     "unresolved_warnings",
 ]

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.reports.summaries import summary_xlsx
 from jieneng.services import summaries, users
 from jieneng.services.users import User
 from jieneng.settings import Settings
@@ -97,7 +98,7 @@ def summaries_xlsx(
     name = f"{data['kind_name_zh']}-{data['region_code']}-{data['year']}.xlsx"
     ascii_name = f"summary-{data['kind']}-{data['region_code']}-{data['year']}.xlsx"
     return Response(
-        summaries.summary_xlsx(data), media_type=XLSX,
+        summary_xlsx(data), media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                         f"filename*=UTF-8''{quote(name)}"},
     )

@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
+from jieneng.reports import review_report as review_document
 from jieneng.services import review_report as review
 from jieneng.services import spot_checks
 from jieneng.services.users import User
@@ -77,7 +78,7 @@ def _list_page(
     return page(request, "pages/spot_checks.html", {
         "data": data, "office": _office(user), "form": {**defaults, **(form or {})},
         "errors": errors or {}, "filters": {"region": region or "", "year": year or ""},
-        "percent": review.percent,
+        "percent": review_document.percent,
     }, status_code=status_code)
 
 
@@ -126,7 +127,7 @@ def _detail_page(
     data = spot_checks.get_spot_check(engine, user.scope, spot_check_id)
     return page(request, "pages/spot_check.html", {
         "data": data, "office": _office(user), "errors": errors or {},
-        "percent": review.percent,
+        "percent": review_document.percent,
     }, status_code=status_code)
 
 
@@ -176,7 +177,7 @@ def review_report_page(
 ) -> Response:
     data = report_data(engine, user, region=region, year=year)
     return page(request, "pages/review_report.html", {
-        "data": data, "percent": review.percent,
+        "data": data, "percent": review_document.percent,
         "severity_label": lambda s: translate(lang_of(request), f"review.severity.{s}"),
     })
 
@@ -188,7 +189,7 @@ def review_report_document(
 ) -> Response:
     """The report as a Word document."""
     data = report_data(engine, user, region=region, year=year)
-    body = review.review_report_docx(data, partial(translate, lang_of(request)))
+    body = review_document.review_report_docx(data, partial(translate, lang_of(request)))
     name = f"{data['region_code']}-{data['year']}-会审报告.docx"
     return Response(body, media_type=DOCX, headers={
         "Content-Disposition": f"attachment; filename=\"review-report.docx\"; "
