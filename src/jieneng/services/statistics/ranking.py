@@ -277,4 +277,3 @@ def _rank_item(row: Mapping[str, Any], result: IndicatorResult, ctx: sel.Context
         "explain": sel.explain_key(ctx, year, months, region_code=region, category=None,
                                    institution_code=row["credit_code"], own_level=False),
     }
-

@@ -223,4 +223,3 @@ def cached(engine: Engine, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """``compute()`` through the result cache; the data version is read first."""
     with engine.connect() as conn:
         return result_cache.cached(engine, conn, key, compute)
-
