@@ -24,8 +24,9 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services import alerts, quotas, result_cache, targets
-from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.annual_report import annual_data
 from jieneng.services.database import open_database
 from jieneng.services.users import command_line_user
 from jieneng.settings import Settings

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from jieneng.cli.main import app
 from jieneng.core.rounding import format_number
+from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services import targets
-from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+from jieneng.services.annual_report import annual_data
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.statistics.overview import overview

@@ -655,7 +655,8 @@ def report_annual(
         "--xlsx", help="同时写出全部表格 also write every table to this .xlsx")] = None,
 ) -> None:
     """年度通报 The region's annual energy and resource notification (.docx, charts)."""
-    from jieneng.services.annual_report import annual_data, annual_docx, annual_xlsx
+    from jieneng.reports.annual_report import annual_docx, annual_xlsx
+    from jieneng.services.annual_report import annual_data
     from jieneng.services.users import command_line_user
 
     data = annual_data(_engine(), command_line_user(), region_code=region, year=year,

@@ -28,13 +28,9 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
+from jieneng.reports.annual_report import annual_docx, annual_xlsx, assessment_xlsx
 from jieneng.services import alerts, progress, quotas, targets
-from jieneng.services.annual_report import (
-    annual_data,
-    annual_docx,
-    annual_xlsx,
-    assessment_xlsx,
-)
+from jieneng.services.annual_report import annual_data
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.users import User
 from jieneng.settings import Settings
