@@ -9,14 +9,9 @@ from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services.entry import (
-    EntryValue,
-    check_entry,
-    entry_form,
-    import_for_scope,
-    save_entry,
-)
-from jieneng.services.imports import import_file
+from jieneng.services.entry import check_entry, entry_form, save_entry
+from jieneng.services.entry_checks import EntryValue
+from jieneng.services.imports import import_file, import_for_scope
 from jieneng.services.indicators import IndicatorQuery, compute
 from jieneng.services.records import institution_history
 from jieneng.storage.institutions import get_institution

@@ -14,7 +14,8 @@ from jieneng.core.scope import Scope
 from jieneng.demo.generate import DemoFiles, write_demo_files
 from jieneng.services import quality
 from jieneng.services.demo import DEMO_YEARS
-from jieneng.services.entry import EntryValue, save_entry
+from jieneng.services.entry import save_entry
+from jieneng.services.entry_checks import EntryValue
 from jieneng.services.imports import import_file
 from jieneng.services.users import Role, User
 from jieneng.storage import tables as t

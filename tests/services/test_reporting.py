@@ -13,7 +13,8 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Filters
 from jieneng.services import reporting
-from jieneng.services.entry import EntryValue, save_entry
+from jieneng.services.entry import save_entry
+from jieneng.services.entry_checks import EntryValue
 from jieneng.services.imports import import_file
 from jieneng.services.users import Role, User
 from jieneng.storage import reporting as store

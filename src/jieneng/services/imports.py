@@ -5,12 +5,15 @@ any error-level issue raises :class:`ImportRejected` (carrying every issue) and
 stores nothing; a clean file is stored in one transaction together with the
 original bytes and their SHA-256 (``import_batch``), to which every stored row
 links. ``dry_run`` validates only.
+
+:func:`import_for_scope` is the upload of the web page: the same import, limited
+to the caller's scope (rows outside it refuse the file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import ImportRejected, ValidationFailed
+from jieneng.core.exceptions import ImportRejected, NotPermitted, ValidationFailed
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.ingest import (
     Parsed,
     parse_consumption,
@@ -29,7 +34,9 @@ from jieneng.ingest import (
 from jieneng.ingest.issues import ImportIssue, headline
 from jieneng.services import audit, quality, reporting
 from jieneng.services.audit import Actor
+from jieneng.services.scope import scoped_filters
 from jieneng.storage import batches, consumption, institutions, regions
+from jieneng.storage import directory as queries
 
 
 class ImportKind(StrEnum):
@@ -205,3 +212,92 @@ def _store(
     counts = consumption.write_consumption(conn, parsed.frame, source=source, import_id=batch_id)
     quality.check_written(conn, parsed.frame)  # data-quality findings of what was written
     return asdict(counts)
+
+
+# ---------------------------------------------------------------- the web upload, in a scope
+
+
+def _out_of_scope(issue: ImportIssue, what_zh: str, what_en: str) -> ImportIssue:
+    return replace(
+        issue, code="import.out_of_scope", severity="error",
+        message_zh=f"{what_zh}“{issue.value}”不在您的权限范围内，不能导入",
+        message_en=f"{what_en} {issue.value!r} is outside your scope and cannot be imported",
+    )
+
+
+def import_for_scope(
+    engine: Engine,
+    scope: Scope,
+    kind: ImportKind | str,
+    path: Path,
+    dry_run: bool = False,
+    *,
+    max_bytes: int = 50 * 1024 * 1024,
+    actor: Actor | None = None,
+) -> ImportReport:
+    """The spreadsheet import of the web page, limited to the caller's scope.
+
+    A file any of whose rows touches an institution (or, for the directory, a
+    region) outside the scope is refused with :class:`ImportRejected`, each such
+    row an issue with code ``import.out_of_scope`` (row, column, value), together
+    with the file's other errors; nothing is stored. Otherwise the file goes to
+    :func:`import_file`. Region files need the whole
+    country's scope; directory files a region scope or more.
+    """
+    kind = ImportKind(kind)
+    if scope.kind is ScopeKind.PUBLIC:
+        raise NotPermitted("公开访问不能导入数据", "public access cannot import files")
+    if scope.kind is not ScopeKind.ALL:
+        if kind is ImportKind.REGIONS:
+            raise NotPermitted("只有系统管理员可以导入行政区划",
+                               "only administrators can import regions")
+        if kind is ImportKind.INSTITUTIONS and scope.kind is not ScopeKind.REGION:
+            raise NotPermitted("只有管理机构可以导入单位名录",
+                               "only a supervising office can import the directory")
+        with engine.connect() as conn:
+            filters = scoped_filters(conn, scope)
+            issues = _scope_issues(conn, scope, filters, kind, path, max_bytes)
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            raise ImportRejected(*headline(path.name, errors), errors)
+    return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes, actor=actor)
+
+
+def _scope_issues(
+    conn: Connection, scope: Scope, filters: Filters, kind: ImportKind, path: Path,
+    max_bytes: int,
+) -> list[ImportIssue]:
+    """Parse the file as the caller sees the directory; outside rows become errors."""
+    lookup = institutions.institution_lookup(conn)
+    visible = queries.visible_institution_ids(
+        conn, region_codes=filters.region_codes, department_id=filters.department_id,
+        institution_ids=filters.institution_ids)
+    everyone = set(lookup["credit_code"].to_list())
+    mine = lookup.filter(pl.col("institution_id").is_in(sorted(visible)))
+    if kind is ImportKind.INSTITUTIONS:
+        tree = RegionTree(regions.load_regions(conn))
+        allowed = set(tree.subtree(scope.region_code)) if scope.region_code else set(tree.by_code)
+        parsed = parse_institutions(path, known_regions=allowed, existing=lookup,
+                                    max_bytes=max_bytes)
+        out = [
+            _out_of_scope(i, "行政区划代码", "region code")
+            if i.code == "import.unknown_region" and i.value in tree else i
+            for i in parsed.issues
+        ]
+        hidden = set(lookup["credit_code"].to_list()) - set(mine["credit_code"].to_list())
+        for code in parsed.frame.filter(pl.col("credit_code").is_in(sorted(hidden)))[
+                "credit_code"].to_list():
+            out.append(ImportIssue(
+                file=path.name, sheet=None, row=None, column="统一社会信用代码", value=code,
+                code="import.out_of_scope", severity="error",
+                message_zh=f"统一社会信用代码“{code}”的单位不在您的权限范围内，不能修改",
+                message_en=f"the institution {code!r} is outside your scope and cannot be "
+                           "changed"))
+        return out
+    parse = parse_profiles if kind is ImportKind.PROFILES else parse_consumption
+    parsed = parse(path, institutions=mine, max_bytes=max_bytes)
+    return [
+        _out_of_scope(i, "统一社会信用代码", "credit code")
+        if i.code == "import.unknown_institution" and i.value in everyone else i
+        for i in parsed.issues
+    ]

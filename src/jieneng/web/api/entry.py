@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from jieneng.core.permissions import Capability
 from jieneng.services import entry
-from jieneng.services.entry import EntryValue
+from jieneng.services.entry_checks import EntryValue
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.directory import CreditCode

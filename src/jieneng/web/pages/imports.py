@@ -4,7 +4,7 @@ validation report.
 An upload is refused before its body is read when the declared size is over
 ``settings.max_upload_bytes`` (413), and before it is parsed when its name is
 not ``.xlsx`` or ``.csv`` (415). The file then goes to
-:func:`jieneng.services.entry.import_for_scope`, which stores nothing unless the
+:func:`jieneng.services.imports.import_for_scope`, which stores nothing unless the
 whole file is clean; a rejected file's issues (file, sheet, row, column, value,
 problem in Chinese and English) are shown in the page as a table.
 
@@ -29,8 +29,7 @@ from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability, require
 from jieneng.core.text import has_control
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
-from jieneng.services.entry import import_for_scope
-from jieneng.services.imports import ImportKind, ImportReport
+from jieneng.services.imports import ImportKind, ImportReport, import_for_scope
 from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings, requires
