@@ -54,8 +54,24 @@ def entry_form(
     return entry.entry_form(engine, user.scope, credit_code, year, month)
 
 
+class EntryFindingOut(BaseModel):
+    code: str
+    field: str
+    carrier: str
+    message_zh: str
+    message_en: str
+    # free-form by nature: the figures each finding code quotes (values, limits, units)
+    details: dict[str, Any]
+    severity: str
+
+
+class EntryCheckOut(BaseModel):
+    findings: list[EntryFindingOut]
+    errors: int
+
+
 @router.post("/entry/{credit_code}/{year}/{month}/check",
-             dependencies=[requires(Capability.ENTER_DATA)])
+             dependencies=[requires(Capability.ENTER_DATA)], response_model=EntryCheckOut)
 def entry_check(
     credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
     engine: EngineDep,
@@ -66,7 +82,19 @@ def entry_check(
             "errors": sum(f.severity == "error" for f in findings)}
 
 
-@router.post("/entry/{credit_code}/{year}/{month}", dependencies=[requires(Capability.ENTER_DATA)])
+class EntrySavedOut(BaseModel):
+    institution: str = Field(description="统一社会信用代码 credit code")
+    year: int
+    month: int
+    user: str
+    inserted: int
+    revised: int
+    unchanged: int
+    warnings: list[EntryFindingOut]
+
+
+@router.post("/entry/{credit_code}/{year}/{month}", dependencies=[requires(Capability.ENTER_DATA)],
+             response_model=EntrySavedOut)
 def entry_save(
     credit_code: CreditCode, year: YearP, month: MonthP, body: EntryIn, user: WriterUser,
     engine: EngineDep,

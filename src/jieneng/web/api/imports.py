@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.permissions import Capability
@@ -29,8 +30,32 @@ _UPLOAD = {
 }
 
 
+class ImportIssueOut(BaseModel):
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    code: str
+    severity: str
+    message_zh: str
+    message_en: str
+
+
+class ImportReportOut(BaseModel):
+    kind: str
+    file: str
+    format: str
+    rows_read: int
+    records: int
+    dry_run: bool
+    counts: dict[str, int] = Field(description="stored rows per table")
+    warnings: list[ImportIssueOut]
+    batch_id: int | None
+
+
 @router.post("/imports", dependencies=upload_requires(Capability.IMPORT_DATA),
-             openapi_extra=_UPLOAD,
+             openapi_extra=_UPLOAD, response_model=ImportReportOut,
              responses={411: API_ERRORS[422], 413: API_ERRORS[422], 415: API_ERRORS[422]})
 async def imports(
     request: Request, _size: SizeChecked, user: WriterUser, engine: EngineDep,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
@@ -22,7 +23,42 @@ from jieneng.web.pages.directory import (
 router = APIRouter(prefix="/api/v1", tags=["institutions"], responses=API_ERRORS)
 
 
-@router.get("/institutions")
+class DirectoryEntryOut(BaseModel):
+    institution_id: int
+    credit_code: str
+    name: str
+    region_code: str
+    region_name: str
+    category: str
+    category_name: str
+    category_name_en: str
+    department_id: int | None
+    department_code: str | None
+    department_name: str | None
+    key_energy_user: bool
+    status: str
+    profile_year: int | None
+    occupants: int | None
+    floor_area_m2: float | None
+
+
+class DirectoryFiltersOut(BaseModel):
+    q: str | None
+    region_code: str | None
+    category: str | None
+    department_code: str | None
+    status: str | None
+
+
+class InstitutionsOut(BaseModel):
+    items: list[DirectoryEntryOut]
+    page: int
+    per_page: int
+    total: int
+    filters: DirectoryFiltersOut
+
+
+@router.get("/institutions", response_model=InstitutionsOut)
 def institutions(
     user: CurrentUser, engine: EngineDep,
     q: QQ = None, region: RegionQ = None, category: CategoryQ = None,

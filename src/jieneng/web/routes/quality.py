@@ -256,7 +256,57 @@ def explain(finding_id: FindingId, body: ExplanationIn, user: CurrentUser,
     return quality.explain(engine, user, finding_id, body.explanation)
 
 
-@api_router.get("/rules")
+#: a parameter value as the rule catalogue or the region's settings hold it
+Number = int | float
+
+
+class RuleConfigOut(BaseModel):
+    enabled: bool
+    severity: str
+    params: dict[str, Number] = Field(description="parameter name → value")
+
+
+class RuleParamOut(BaseModel):
+    name: str
+    default: Number
+    minimum: Number
+    maximum: Number
+    integer: bool
+    description: str
+
+
+class RuleSettingOut(BaseModel):
+    code: str
+    title: str
+    description: str
+    level: str
+    requires: str | None
+    default: RuleConfigOut
+    effective: RuleConfigOut
+    # free-form by nature: the region's stored override holds only the keys its
+    # administrator set (any of enabled, severity, params), or null
+    override: dict[str, Any] | None
+    params: list[RuleParamOut]
+
+
+class RuleSettingsOut(BaseModel):
+    region_code: str
+    rules: list[RuleSettingOut]
+
+
+class ReferencePriceOut(BaseModel):
+    province_code: str
+    carrier: str
+    low: float
+    high: float
+    source: str
+
+
+class ReferencePricesOut(BaseModel):
+    items: list[ReferencePriceOut]
+
+
+@api_router.get("/rules", response_model=RuleSettingsOut)
 def rules(request: Request, user: CurrentUser, engine: EngineDep,
           region: RegionQ = None) -> dict[str, Any]:
     """The catalogue with the effective settings in a region (default: mine)."""
@@ -274,7 +324,8 @@ RegionPath = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划�
 RulePath = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,32}$", description="规则代码")]
 
 
-@api_router.put("/rules/{region_code}/{rule}", dependencies=[requires(Capability.CONFIGURE_RULES)])
+@api_router.put("/rules/{region_code}/{rule}", dependencies=[requires(Capability.CONFIGURE_RULES)],
+                response_model=RuleSettingsOut)
 def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: CurrentUser,
              engine: EngineDep) -> dict[str, Any]:
     """Set a region's override of a rule (inherited by its subtree; audited)."""
@@ -285,14 +336,15 @@ def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: Curren
 
 
 @api_router.delete("/rules/{region_code}/{rule}",
-                   dependencies=[requires(Capability.CONFIGURE_RULES)])
+                   dependencies=[requires(Capability.CONFIGURE_RULES)],
+                   response_model=RuleSettingsOut)
 def reset_rule(region_code: RegionPath, rule: RulePath, user: CurrentUser,
                engine: EngineDep) -> dict[str, Any]:
     """Remove a region's override of a rule (the inherited settings apply; audited)."""
     return quality.set_rule(engine, user, region_code, rule, None)
 
 
-@api_router.get("/reference-prices")
+@api_router.get("/reference-prices", response_model=ReferencePricesOut)
 def reference_prices(user: CurrentUser, engine: EngineDep,
                      province: RegionQ = None) -> dict[str, Any]:
     """Reference unit prices per province and carrier [元 per canonical unit]."""

@@ -214,7 +214,72 @@ class VerifyIn(BaseModel):
     verified: float | None = Field(ge=0, description="核实值 [canonical unit]; null clears")
 
 
-@api_router.get("/spot-checks")
+class AccuracyRowOut(BaseModel):
+    region_code: str | None
+    region_name: str
+    sampled: int
+    verified: int
+    accurate: int
+    accuracy_rate: float | None
+
+
+class AccuracyOut(BaseModel):
+    regions: list[AccuracyRowOut]
+    total: AccuracyRowOut
+
+
+class SpotCheckItemOut(BaseModel):
+    institution_id: int
+    credit_code: str
+    name: str
+    region_code: str
+    category: str
+    category_name: str
+    carrier: str
+    carrier_name: str
+    carrier_name_en: str
+    unit: str
+    reported: float | None
+    verified: float | None
+    deviation: float | None
+    within_tolerance: bool | None
+    verified_at: str | None
+
+
+class SpotCheckOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    year: int
+    seed: int
+    share: float
+    tolerance: float
+    created_at: str
+    institutions: int
+    items: list[SpotCheckItemOut]
+    accuracy: AccuracyOut
+
+
+class SpotCheckSummaryOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    year: int
+    seed: int
+    share: float
+    tolerance: float
+    created_at: str
+    sampled: int
+    verified: int
+    accurate: int
+    accuracy_rate: float | None
+
+
+class SpotChecksOut(BaseModel):
+    items: list[SpotCheckSummaryOut]
+
+
+@api_router.get("/spot-checks", response_model=SpotChecksOut)
 def api_spot_checks(
     user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
 ) -> dict[str, Any]:
@@ -223,7 +288,8 @@ def api_spot_checks(
                                         year=year_of(year))
 
 
-@api_router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)], status_code=201)
+@api_router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)], status_code=201,
+                 response_model=SpotCheckOut)
 def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
                           engine: EngineDep) -> dict[str, Any]:
     """Draw a stratified sample of approved reports (office accounts; audited)."""
@@ -232,7 +298,7 @@ def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
         tolerance=body.tolerance, seed=body.seed)
 
 
-@api_router.get("/spot-checks/{spot_check_id}")
+@api_router.get("/spot-checks/{spot_check_id}", response_model=SpotCheckOut)
 def api_spot_check(spot_check_id: SpotCheckId, user: CurrentUser,
                    engine: EngineDep) -> dict[str, Any]:
     """A spot check: items inside the caller's scope and accuracy per region."""
@@ -240,7 +306,7 @@ def api_spot_check(spot_check_id: SpotCheckId, user: CurrentUser,
 
 
 @api_router.post("/spot-checks/{spot_check_id}/verify",
-                 dependencies=[requires(Capability.SPOT_CHECK)])
+                 dependencies=[requires(Capability.SPOT_CHECK)], response_model=SpotCheckOut)
 def api_verify(spot_check_id: SpotCheckId, body: VerifyIn, user: CurrentUser,
                engine: EngineDep) -> dict[str, Any]:
     """Record a verified annual quantity (office accounts; audited)."""

@@ -399,7 +399,58 @@ def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> di
               category_factors=body.category_factors, overrides=body.overrides)
 
 
-@api.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)])
+class LockOut(BaseModel):
+    region_code: str
+    year: int
+    locked: bool
+
+
+class AcknowledgedOut(BaseModel):
+    id: int
+    state: str
+
+
+class TargetsImportedOut(BaseModel):
+    file: str
+    rows: int
+
+
+class QuotasImportedOut(BaseModel):
+    standard_id: int
+    standard: str
+    file: str
+    rows: int
+    inserted: int
+    updated: int
+
+
+class AssignedOut(BaseModel):
+    quota_id: int
+    region_code: str
+    category: str
+    assigned: bool
+
+
+class QuotaOut(BaseModel):
+    id: int
+    standard_id: int
+    indicator: str
+    institution_type: str
+    climate_zone: str
+    constraint_value: float
+    benchmark_value: float
+    guide_value: float
+    unit: str
+    standard_code: str
+    standard_title: str
+
+
+class QuotasOut(BaseModel):
+    items: list[QuotaOut]
+
+
+@api.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)],
+          response_model=LockOut)
 def lock_api(body: LockIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Lock (``locked``) or reopen the targets of a region's subtree for a year."""
     fn = targets.lock if body.locked else targets.reopen
@@ -455,7 +506,8 @@ def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
                        institution=institution)
 
 
-@api.post("/alerts/{alert_id}/acknowledge", dependencies=[requires(Capability.ACKNOWLEDGE_ALERTS)])
+@api.post("/alerts/{alert_id}/acknowledge", dependencies=[requires(Capability.ACKNOWLEDGE_ALERTS)],
+          response_model=AcknowledgedOut)
 def acknowledge_api(alert_id: AlertId, user: CurrentUser, engine: EngineDep
                     ) -> dict[str, Any]:
     """Acknowledge an open alert (stops its escalation; audited)."""
@@ -491,7 +543,7 @@ def _saved(name: str, content: bytes, run: Any) -> Any:
 
 
 @api.post("/targets/import", dependencies=upload_requires(Capability.SET_TARGETS),
-          openapi_extra=_UPLOAD)
+          openapi_extra=_UPLOAD, response_model=TargetsImportedOut)
 async def import_targets_api(request: Request, _size: SizeChecked, user: CurrentUser,
                              engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """Import a targets sheet (行政区划代码, 年份, 指标, 目标值, 基准年), all or nothing."""
@@ -501,7 +553,8 @@ async def import_targets_api(request: Request, _size: SizeChecked, user: Current
 
 
 @api.post("/quotas/import",
-          dependencies=upload_requires(Capability.IMPORT_QUOTAS), openapi_extra=_UPLOAD)
+          dependencies=upload_requires(Capability.IMPORT_QUOTAS), openapi_extra=_UPLOAD,
+          response_model=QuotasImportedOut)
 async def import_quotas_api(request: Request, _size: SizeChecked, user: CurrentUser,
                             engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """Import a quota standard's table (administrators), with form fields ``code``,
@@ -523,7 +576,8 @@ class AssignIn(BaseModel):
     remove: bool = False
 
 
-@api.post("/quotas/assign", dependencies=[requires(Capability.ASSIGN_QUOTAS)])
+@api.post("/quotas/assign", dependencies=[requires(Capability.ASSIGN_QUOTAS)],
+          response_model=AssignedOut)
 def assign_quota_api(body: AssignIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Assign (or ``remove``) a quota for a category in a region's subtree (管理机构)."""
     quotas.assign(engine, user, quota_id=body.quota_id, region_code=body.region_code,
@@ -532,7 +586,7 @@ def assign_quota_api(body: AssignIn, user: CurrentUser, engine: EngineDep) -> di
             "category": body.category, "assigned": not body.remove}
 
 
-@api.get("/quotas")
+@api.get("/quotas", response_model=QuotasOut)
 def quota_list_api(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """The quota rows of every imported standard."""
     return {"items": quotas.list_quotas(engine)}
