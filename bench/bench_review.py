@@ -6,11 +6,11 @@ On the generated province (``generate_province.py``: 50,000 institutions, region
 430000) this
 
 1. opens the 月报 period 2024-12 for 430000 through
-   :func:`jieneng.services.reporting.open_period` (one ``INSERT … SELECT`` of a
+   :func:`jieneng.services.workflow.periods.open_period` (one ``INSERT … SELECT`` of a
    task per active institution) — timed;
 2. marks 5,000 of the tasks ``submitted`` (every 10th institution first, spread
    over the province; one ``UPDATE``);
-3. times :func:`jieneng.services.reporting.review_queue` for the province office
+3. times :func:`jieneng.services.workflow.review.review_queue` for the province office
    (account ``bench-region``, region 430000): the first page of 50 with, per task,
    the counts of open errors and unexplained warnings from ``quality_finding``, and
    the total — ``--requests`` times after ``--warmup``; the same through the JSON
@@ -37,9 +37,10 @@ from sqlalchemy import Engine, delete, func, select, update
 from starlette.testclient import TestClient
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services import auth, reporting, users
+from jieneng.services import accounts, auth, users
 from jieneng.services.audit import Actor
 from jieneng.services.database import open_database
+from jieneng.services.workflow import periods, review
 from jieneng.settings import Settings
 from jieneng.storage import tables as t
 from jieneng.web.app import create_app
@@ -74,10 +75,10 @@ def _time(fn: Callable[[], object], n: int, warmup: int) -> dict[str, Any]:
 
 def _account(engine: Engine) -> users.User:
     try:
-        return users.create_user(engine, Actor.cli(), username="bench-region",
-                                 password=PASSWORD, role="region", region_code=PROVINCE)
+        return accounts.create_user(engine, Actor.cli(), username="bench-region",
+                                    password=PASSWORD, role="region", region_code=PROVINCE)
     except Conflict:
-        return users.get_user_by_username(engine, "bench-region")
+        return accounts.get_user_by_username(engine, "bench-region")
 
 
 def _cleanup(engine: Engine) -> int:
@@ -109,7 +110,7 @@ def main() -> None:
     office = _account(engine)
     try:
         t0 = time.perf_counter()
-        opened = reporting.open_period(engine, office, region_code=PROVINCE, period=PERIOD)
+        opened = periods.open_period(engine, office, region_code=PROVINCE, period=PERIOD)
         out["open_period_ms"] = round(1000 * (time.perf_counter() - t0), 1)
         out["tasks"] = opened["tasks_added"]
         task = t.reporting_task
@@ -127,13 +128,13 @@ def main() -> None:
                 conn.exec_driver_sql("ANALYZE reporting_task")
         out["submitted"] = int(submitted)
         out["quality_findings_2024"] = int(findings)
-        first = reporting.review_queue(engine, office)
+        first = review.review_queue(engine, office)
         out["queue_total"] = first["total"]
         out["page_items"] = len(first["items"])
         out["page_findings"] = {
             "errors": sum(i["errors"] for i in first["items"]),
             "unexplained_warnings": sum(i["unexplained_warnings"] for i in first["items"])}
-        out["service_review_queue"] = _time(lambda: reporting.review_queue(engine, office),
+        out["service_review_queue"] = _time(lambda: review.review_queue(engine, office),
                                             args.requests, args.warmup)
         app = create_app(Settings(database_url=args.db, environment="test",
                                   secret_key="bench-review-secret-key"))
@@ -156,7 +157,7 @@ def main() -> None:
                                        args.warmup)
         chosen = [(int(i["id"]), int(i["version"])) for i in first["items"]]
         t0 = time.perf_counter()
-        result = reporting.bulk_review(engine, office, "approve", chosen)
+        result = review.bulk_review(engine, office, "approve", chosen)
         out["bulk_approve_50_ms"] = round(1000 * (time.perf_counter() - t0), 1)
         out["bulk_moved"] = len(result["moved"])
         out["bulk_refused"] = len(result["refused"])

@@ -45,7 +45,7 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services import auth, result_cache, users
+from jieneng.services import accounts, auth, result_cache, users
 from jieneng.services.audit import Actor
 from jieneng.services.database import open_database
 from jieneng.services.statistics.overview import overview
@@ -72,10 +72,10 @@ def _ms(values: list[float]) -> dict[str, float]:
 def _account(engine: Engine, username: str, role: str, *, region: str | None = None,
              institution: str | None = None) -> users.User:
     try:
-        return users.create_user(engine, Actor.cli(), username=username, password=PASSWORD,
-                                 role=role, region_code=region, institution=institution)
+        return accounts.create_user(engine, Actor.cli(), username=username, password=PASSWORD,
+                                    role=role, region_code=region, institution=institution)
     except Conflict:
-        return users.get_user_by_username(engine, username)
+        return accounts.get_user_by_username(engine, username)
 
 
 def _pick(engine: Engine) -> dict[str, Any]:

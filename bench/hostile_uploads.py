@@ -92,10 +92,10 @@ def free_port() -> int:
 
 
 def token(url: str) -> str:
+    from jieneng.services.accounts import create_user
     from jieneng.services.audit import Actor
     from jieneng.services.auth import create_token
     from jieneng.services.database import open_database
-    from jieneng.services.users import create_user
 
     engine = open_database(url)
     try:

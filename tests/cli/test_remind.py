@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app
-from jieneng.services import notify
+from jieneng.services import channels
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.storage.institutions import get_institution
@@ -29,8 +29,8 @@ def test_remind_dry_run_then_once(engine: Engine, db_url: str, files: Files) -> 
     add_period(engine, region_code="450300", deadline=date(2025, 4, 10),
                tasks={school.id: "not_started"})
     with RobotServer() as robots:
-        notify.create_channel(engine, actor=Actor.cli(), region_code="450321",
-                              kind="dingtalk", target=robots.url("/dingtalk?access_token=T"))
+        channels.create_channel(engine, actor=Actor.cli(), region_code="450321",
+                                kind="dingtalk", target=robots.url("/dingtalk?access_token=T"))
 
         def remind(*extra: str) -> dict[str, object]:
             result = runner.invoke(app, ["--db", db_url, "remind", "--date", "2025-04-12",

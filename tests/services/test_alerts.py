@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound
-from jieneng.services import alerts, notify, targets
+from jieneng.services import alerts, channels, notify, targets
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
-from jieneng.services.users import User, create_user
+from jieneng.services.users import User
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 
@@ -58,8 +59,8 @@ def test_alert_lifecycle(engine: Engine, db_url: str, tmp_path: Path,
         for kind, target in (("email", "office@example.org"),
                              ("wecom", robot.url("/wecom/key")),
                              ("webhook", f"http://127.0.0.1:{closed_port()}/dead")):
-            notify.create_channel(engine, actor=Actor.cli(), region_code="450321", kind=kind,
-                                  target=target)
+            channels.create_channel(engine, actor=Actor.cli(), region_code="450321", kind=kind,
+                                    target=target)
         no_sleep: list[float] = []
         # January–February at last year's pace: 83 % of the allowance, nothing sent
         rows = [[SCHOOL, 2025, m + 1, SHAPE[m] * KWH] for m in range(2)]

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jieneng.core.exceptions import Conflict
+from jieneng.services.accounts import create_user, list_users
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
-from jieneng.services.users import create_user, list_users
 from tests.sample import Files
 
 STRONG = "Tq7!concurrent-accounts"

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope
 from jieneng.services import audit
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.factor_choice import (
     available_sets,
@@ -20,7 +21,6 @@ from jieneng.services.factor_choice import (
 from jieneng.services.imports import import_file
 from jieneng.services.indicators import IndicatorQuery, compute
 from jieneng.services.statistics.explain import explain
-from jieneng.services.users import create_user
 from tests.sample import Files
 
 CLI = Actor.cli()

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.services import audit, notify
+from jieneng.services import audit, channels, notify
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.notify import Channel, Message
-from jieneng.services.users import create_user
 from tests.sample import Files
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 
@@ -111,35 +111,35 @@ def test_email_without_smtp_is_skipped_with_a_reason(db_url: str) -> None:
 
 def test_channels_are_inherited_from_ancestors_and_audited(regions: Engine) -> None:
     url = "https://oapi.dingtalk.com/robot/send?access_token=TOKEN-XYZ"
-    city = notify.create_channel(regions, actor=CLI, region_code="450300", kind="dingtalk",
-                                 target=url)
-    county = notify.create_channel(regions, actor=CLI, region_code="450321", kind="email",
-                                   target="yangshuo@example.cn")
-    notify.create_channel(regions, actor=CLI, region_code="450302", kind="wecom",
-                          target="https://qyapi.weixin.qq.com/x?key=K")
+    city = channels.create_channel(regions, actor=CLI, region_code="450300", kind="dingtalk",
+                                   target=url)
+    county = channels.create_channel(regions, actor=CLI, region_code="450321", kind="email",
+                                     target="yangshuo@example.cn")
+    channels.create_channel(regions, actor=CLI, region_code="450302", kind="wecom",
+                            target="https://qyapi.weixin.qq.com/x?key=K")
     assert city["target"] == "https://oapi.dingtalk.com/…"
     with regions.connect() as conn:
-        tree = notify.load_tree(conn)
-        found = notify.channels_for_region(conn, "450321", tree=tree)
+        tree = channels.load_tree(conn)
+        found = channels.channels_for_region(conn, "450321", tree=tree)
         assert sorted(c.id for c in found) == sorted([city["id"], county["id"]])
-        assert [c.id for c in notify.channels_for_region(conn, "450300", tree=tree)] == [
+        assert [c.id for c in channels.channels_for_region(conn, "450300", tree=tree)] == [
             city["id"]]
-    notify.set_channel_enabled(regions, actor=CLI, channel_id=city["id"], enabled=False)
+    channels.set_channel_enabled(regions, actor=CLI, channel_id=city["id"], enabled=False)
     with regions.connect() as conn:
-        found = notify.channels_for_region(conn, "450321", tree=notify.load_tree(conn))
+        found = channels.channels_for_region(conn, "450321", tree=channels.load_tree(conn))
         assert [c.id for c in found] == [county["id"]]
-    notify.delete_channel(regions, actor=CLI, channel_id=county["id"])
+    channels.delete_channel(regions, actor=CLI, channel_id=county["id"])
     with pytest.raises(NotFound):
-        notify.delete_channel(regions, actor=CLI, channel_id=county["id"])
+        channels.delete_channel(regions, actor=CLI, channel_id=county["id"])
     with pytest.raises(NotFound):
-        notify.create_channel(regions, actor=CLI, region_code="999999", kind="email",
-                              target="a@b.cn")
+        channels.create_channel(regions, actor=CLI, region_code="999999", kind="email",
+                                target="a@b.cn")
     entries = audit.list_entries(regions)["items"]
     actions = [e["action"] for e in entries]
     assert actions.count("channel.create") == 3
     assert "channel.update" in actions and "channel.delete" in actions
     assert "TOKEN-XYZ" not in json.dumps(entries, ensure_ascii=False)
-    listed = json.dumps(notify.list_channels(regions), ensure_ascii=False)
+    listed = json.dumps(channels.list_channels(regions), ensure_ascii=False)
     assert "TOKEN-XYZ" not in listed and "key=K" not in listed
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.publication import (
@@ -22,7 +23,6 @@ from jieneng.services.publication import (
     screen_state,
     withdraw,
 )
-from jieneng.services.users import create_user
 from jieneng.storage import meta, regions
 from tests.sample import Files
 

@@ -9,9 +9,10 @@ from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.services import quotas
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.statistics.publication_figures import institution_intensities
-from jieneng.services.users import User, create_user
+from jieneng.services.users import User
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from tests.storage._data import figures, load_directory
@@ -204,7 +205,7 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
                                             users: dict[str, User], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from jieneng.services import alerts, notify
+    from jieneng.services import alerts, channels
     from tests.services.notify_world import RobotServer, settings_for
 
     admin, province = users["root"], users["zj"]
@@ -213,8 +214,8 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
     quota_id = quotas.list_quotas(engine, strict["standard_id"])[0]["id"]
     quotas.assign(engine, province, quota_id=quota_id, region_code="330000", category="024")
     with RobotServer() as robot:
-        notify.create_channel(engine, actor=Actor.cli(), region_code="330100",
-                              kind="wecom", target=robot.url("/wecom/city"))
+        channels.create_channel(engine, actor=Actor.cli(), region_code="330100",
+                                kind="wecom", target=robot.url("/wecom/city"))
         settings = settings_for(db_url)
         alerts.evaluate(engine, settings, province, region_code="330000", year=2024,
                         sleep=lambda _s: None)

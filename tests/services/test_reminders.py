@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
-from jieneng.services import notify, reminders
+from jieneng.services import channels, notify, reminders
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
-from jieneng.services.users import create_user
 from jieneng.storage import notify as store
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution
@@ -78,19 +78,19 @@ def test_reminders_in_app_and_digests_once_per_day(
     with SmtpSink() as smtp, RobotServer() as robots:
         settings = settings_for(db_url, smtp, notify_attempts=3)
         made = [
-            notify.create_channel(engine, actor=CLI, region_code="450300", kind="wecom",
-                                  target=robots.url("/wecom?key=city")),
-            notify.create_channel(engine, actor=CLI, region_code="450321", kind="dingtalk",
-                                  target=robots.url("/dingtalk?access_token=county")),
-            notify.create_channel(engine, actor=CLI, region_code="450321", kind="feishu",
-                                  target=robots.url("/feishu/hook/county")),
-            notify.create_channel(engine, actor=CLI, region_code="450321", kind="email",
-                                  target="yangshuo@example.cn"),
-            notify.create_channel(engine, actor=CLI, region_code="450300", kind="webhook",
-                                  target=f"http://127.0.0.1:{closed_port()}/dead"),
+            channels.create_channel(engine, actor=CLI, region_code="450300", kind="wecom",
+                                    target=robots.url("/wecom?key=city")),
+            channels.create_channel(engine, actor=CLI, region_code="450321", kind="dingtalk",
+                                    target=robots.url("/dingtalk?access_token=county")),
+            channels.create_channel(engine, actor=CLI, region_code="450321", kind="feishu",
+                                    target=robots.url("/feishu/hook/county")),
+            channels.create_channel(engine, actor=CLI, region_code="450321", kind="email",
+                                    target="yangshuo@example.cn"),
+            channels.create_channel(engine, actor=CLI, region_code="450300", kind="webhook",
+                                    target=f"http://127.0.0.1:{closed_port()}/dead"),
             # a channel of another county: nothing of its subtree is due
-            notify.create_channel(engine, actor=CLI, region_code="450302", kind="wecom",
-                                  target=robots.url("/wecom?key=xiufeng")),
+            channels.create_channel(engine, actor=CLI, region_code="450302", kind="wecom",
+                                    target=robots.url("/wecom?key=xiufeng")),
         ]
         day = DEADLINE - timedelta(days=3)
         dry = reminders.run_reminders(engine, settings, day=day, dry_run=True)
@@ -149,8 +149,8 @@ def test_concurrent_runs_send_once(engine: Engine, world: dict[str, int], db_url
                tasks={world[SCHOOL]: "not_started", world[SILENT]: "in_progress"})
     with RobotServer() as robots:
         settings = settings_for(db_url)
-        notify.create_channel(engine, actor=CLI, region_code="450300", kind="wecom",
-                              target=robots.url("/wecom"))
+        channels.create_channel(engine, actor=CLI, region_code="450300", kind="wecom",
+                                target=robots.url("/wecom"))
         barrier = threading.Barrier(4)
         errors: list[BaseException] = []
 

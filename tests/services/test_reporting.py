@@ -12,11 +12,14 @@ from sqlalchemy import Engine, func, insert, select, update
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Filters
-from jieneng.services import reporting
 from jieneng.services.entry import save_entry
 from jieneng.services.entry_checks import EntryValue
 from jieneng.services.imports import import_file
 from jieneng.services.users import Role, User
+from jieneng.services.workflow import periods as workflow_periods
+from jieneng.services.workflow import questions as workflow_questions
+from jieneng.services.workflow import review as workflow_review
+from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.storage import reporting as store
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.tables import (
@@ -98,19 +101,19 @@ def finding(engine: Engine, institution_id: int, *, severity: str, month: int = 
 def test_open_period_creates_one_task_per_active_institution_and_syncs(
     engine: Engine, world: dict[str, int], tmp_path: Path,
 ) -> None:
-    opened = reporting.open_period(engine, CITY, region_code="450300", period="2024-12")
+    opened = workflow_periods.open_period(engine, CITY, region_code="450300", period="2024-12")
     assert opened["created"] and opened["tasks_added"] == 4
-    again = reporting.open_period(engine, CITY, region_code="450300", period="2024-12")
+    again = workflow_periods.open_period(engine, CITY, region_code="450300", period="2024-12")
     assert not again["created"] and again["tasks_added"] == 0 and again["id"] == opened["id"]
     later = write_csv(tmp_path / "later.csv", HEADER,
                       [*ROWS, [LATER, "阳朔县演示第三中学", "450321", "021", "", "否", "在用"]])
     import_file(engine, "institutions", later)
-    assert reporting.open_period(engine, CITY, region_code="450300",
-                                 period="2024-12")["tasks_added"] == 1
-    tasks = reporting.list_tasks(engine, COUNTY)
+    assert workflow_periods.open_period(engine, CITY, region_code="450300",
+                                        period="2024-12")["tasks_added"] == 1
+    tasks = workflow_tasks.list_tasks(engine, COUNTY)
     assert tasks["total"] == 4 and {t["state"] for t in tasks["items"]} == {"not_started"}
-    assert reporting.list_tasks(engine, clerk(world))["total"] == 1
-    periods = reporting.list_periods(engine, COUNTY)
+    assert workflow_tasks.list_tasks(engine, clerk(world))["total"] == 1
+    periods = workflow_periods.list_periods(engine, COUNTY)
     assert [p["period"] for p in periods] == ["2024-12"] and periods[0]["tasks"] == 4
     with engine.connect() as conn:
         actions = set(conn.execute(select(audit_log.c.action)).scalars())
@@ -120,19 +123,19 @@ def test_open_period_creates_one_task_per_active_institution_and_syncs(
 def test_only_offices_open_periods_inside_their_scope(engine: Engine,
                                                       world: dict[str, int]) -> None:
     with pytest.raises(NotPermitted):
-        reporting.open_period(engine, clerk(world), region_code="450321", period="2024-12")
+        workflow_periods.open_period(engine, clerk(world), region_code="450321", period="2024-12")
     with pytest.raises(NotPermitted):
-        reporting.open_period(engine, department(world), region_code="450321", period="2024")
+        workflow_periods.open_period(engine, department(world), region_code="450321", period="2024")
     with pytest.raises(NotFound):
-        reporting.open_period(engine, COUNTY, region_code="450302", period="2024-12")
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+        workflow_periods.open_period(engine, COUNTY, region_code="450302", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     with pytest.raises(Conflict):  # the city's period would overlap the county's
-        reporting.open_period(engine, CITY, region_code="450300", period="2024-12")
+        workflow_periods.open_period(engine, CITY, region_code="450300", period="2024-12")
 
 
 def test_a_clerk_cannot_submit_with_an_error_finding(engine: Engine,
                                                      world: dict[str, int]) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
                user=me.username, actor=me.actor)
@@ -140,65 +143,65 @@ def test_a_clerk_cannot_submit_with_an_error_finding(engine: Engine,
     assert task["state"] == "in_progress"  # the save started the report
     finding(engine, world[SILENT], severity="error")
     with pytest.raises(ValidationFailed, match="错误"):
-        reporting.act(engine, me, int(task["id"]), "submit")
+        workflow_tasks.act(engine, me, int(task["id"]), "submit")
     with engine.begin() as conn:
         conn.execute(update(quality_finding).values(severity="warning"))
     with pytest.raises(ValidationFailed, match="说明"):
-        reporting.act(engine, me, int(task["id"]), "submit")
+        workflow_tasks.act(engine, me, int(task["id"]), "submit")
     with engine.begin() as conn:
         conn.execute(update(quality_finding).values(state="explained", explanation="换表"))
-    moved = reporting.act(engine, me, int(task["id"]), "submit")
+    moved = workflow_tasks.act(engine, me, int(task["id"]), "submit")
     assert moved["state"] == "submitted"
-    detail = reporting.task_detail(engine, me, int(task["id"]))
+    detail = workflow_tasks.task_detail(engine, me, int(task["id"]))
     assert [h["action"] for h in detail["history"]] == ["save", "submit"]
     assert detail["actions"] == ["withdraw"]
 
 
 def test_a_reviewer_cannot_approve_outside_scope(engine: Engine, world: dict[str, int]) -> None:
-    reporting.open_period(engine, CITY, region_code="450300", period="2024-12")
+    workflow_periods.open_period(engine, CITY, region_code="450300", period="2024-12")
     task = task_of(engine, world, SILENT)
     with engine.begin() as conn:
         conn.execute(update(reporting_task).where(reporting_task.c.id == task["id"])
                      .values(state="submitted"))
     with pytest.raises(NotFound):
-        reporting.act(engine, XIUFENG, int(task["id"]), "approve")
+        workflow_tasks.act(engine, XIUFENG, int(task["id"]), "approve")
     with pytest.raises(NotFound):
-        reporting.task_detail(engine, clerk(world, ORGAN), int(task["id"]))
+        workflow_tasks.task_detail(engine, clerk(world, ORGAN), int(task["id"]))
     with pytest.raises(NotPermitted):  # the institution's own clerk does not review
-        reporting.act(engine, clerk(world, SILENT), int(task["id"]), "approve")
-    result = reporting.bulk_review(engine, XIUFENG, "approve", [(int(task["id"]), None)])
+        workflow_tasks.act(engine, clerk(world, SILENT), int(task["id"]), "approve")
+    result = workflow_review.bulk_review(engine, XIUFENG, "approve", [(int(task["id"]), None)])
     assert result["moved"] == [] and result["refused"][0]["code"] == "not_found"
-    assert reporting.act(engine, COUNTY, int(task["id"]), "approve")["state"] == "approved"
+    assert workflow_tasks.act(engine, COUNTY, int(task["id"]), "approve")["state"] == "approved"
 
 
 def test_concurrent_changes_are_detected(engine: Engine, world: dict[str, int]) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
                user=me.username, actor=me.actor)
     task = task_of(engine, world, SILENT)
     version = int(task["version"])
-    reporting.act(engine, me, int(task["id"]), "submit", version=version)
+    workflow_tasks.act(engine, me, int(task["id"]), "submit", version=version)
     with pytest.raises(Conflict):  # a second tab read the same version
-        reporting.act(engine, COUNTY, int(task["id"]), "return", version=version,
-                      reason="电量偏高")
+        workflow_tasks.act(engine, COUNTY, int(task["id"]), "return", version=version,
+                           reason="电量偏高")
     with engine.begin() as conn:  # the lock itself: 0 rows for a stale version
         assert not store.move_task(conn, int(task["id"]), read_version=version,
                                    to_state="returned", at=datetime.now(UTC))
     with pytest.raises(ValidationFailed):  # a return needs a reason
-        reporting.act(engine, COUNTY, int(task["id"]), "return", version=version + 1)
-    assert reporting.act(engine, COUNTY, int(task["id"]), "return", version=version + 1,
-                         reason="电量偏高")["state"] == "returned"
+        workflow_tasks.act(engine, COUNTY, int(task["id"]), "return", version=version + 1)
+    assert workflow_tasks.act(engine, COUNTY, int(task["id"]), "return", version=version + 1,
+                              reason="电量偏高")["state"] == "returned"
 
 
 def test_locked_figures_refuse_entry_and_import(engine: Engine, world: dict[str, int],
                                                 tmp_path: Path) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
                user=me.username, actor=me.actor)
     task = task_of(engine, world, SILENT)
-    reporting.act(engine, me, int(task["id"]), "submit")
+    workflow_tasks.act(engine, me, int(task["id"]), "submit")
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(consumption_record)).scalar_one()
     with pytest.raises(Conflict, match="已锁定") as err:
@@ -217,7 +220,7 @@ def test_locked_figures_refuse_entry_and_import(engine: Engine, world: dict[str,
     # another month is not locked; withdrawing unlocks
     save_entry(engine, me.scope, SILENT, 2024, 11, [EntryValue("electricity", 90)],
                user=me.username, actor=me.actor)
-    reporting.act(engine, me, int(task["id"]), "withdraw")
+    workflow_tasks.act(engine, me, int(task["id"]), "withdraw")
     import_file(engine, "consumption", file)
     assert task_of(engine, world, SCHOOL)["state"] == "in_progress"
     with engine.connect() as conn:
@@ -229,11 +232,11 @@ def test_locked_figures_refuse_entry_and_import(engine: Engine, world: dict[str,
 def test_annual_period_locks_every_month_and_counts_findings_of_the_year(
     engine: Engine, world: dict[str, int], tmp_path: Path,
 ) -> None:
-    reporting.open_period(engine, CITY, region_code="450300", period="2024")
+    workflow_periods.open_period(engine, CITY, region_code="450300", period="2024")
     task = task_of(engine, world, ORGAN)
     finding(engine, world[ORGAN], severity="warning", month=3)
     finding(engine, world[ORGAN], severity="error", month=0, rule="missing_month")
-    detail = reporting.task_detail(engine, CITY, int(task["id"]))
+    detail = workflow_tasks.task_detail(engine, CITY, int(task["id"]))
     assert detail["errors"] == 1 and detail["unexplained_warnings"] == 1
     assert len(detail["findings"]) == 2
     with engine.begin() as conn:
@@ -245,28 +248,28 @@ def test_annual_period_locks_every_month_and_counts_findings_of_the_year(
 
 
 def test_department_step_and_bulk_review(engine: Engine, world: dict[str, int]) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12",
-                          department_step=True)
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12",
+                                 department_step=True)
     tasks = {code: task_of(engine, world, code) for code in (EDU, SCHOOL, SILENT)}
     with engine.begin() as conn:
         conn.execute(update(reporting_task).values(state="submitted"))
     dept = department(world)
-    queue = reporting.review_queue(engine, dept)
+    queue = workflow_review.review_queue(engine, dept)
     assert [t["institution"]["credit_code"] for t in queue["items"]] == [SCHOOL]
-    office = reporting.review_queue(engine, COUNTY)
+    office = workflow_review.review_queue(engine, COUNTY)
     assert {t["institution"]["credit_code"] for t in office["items"]} == {EDU, SILENT}
     school = int(tasks[SCHOOL]["id"])
     with pytest.raises(Conflict):  # the office cannot skip the department
-        reporting.act(engine, COUNTY, school, "approve")
-    moved = reporting.bulk_review(engine, dept, "approve", [(school, None)])
+        workflow_tasks.act(engine, COUNTY, school, "approve")
+    moved = workflow_review.bulk_review(engine, dept, "approve", [(school, None)])
     assert moved["moved"] == [school]
-    assert {t["id"] for t in reporting.review_queue(engine, COUNTY)["items"]} == {
+    assert {t["id"] for t in workflow_review.review_queue(engine, COUNTY)["items"]} == {
         school, int(tasks[EDU]["id"]), int(tasks[SILENT]["id"])}
     edu, silent = int(tasks[EDU]["id"]), int(tasks[SILENT]["id"])
     with pytest.raises(ValidationFailed):
-        reporting.bulk_review(engine, COUNTY, "return", [(edu, None)])  # no reason
-    result = reporting.bulk_review(engine, COUNTY, "approve",
-                                   [(school, None), (edu, None), (silent, 99)])
+        workflow_review.bulk_review(engine, COUNTY, "return", [(edu, None)])  # no reason
+    result = workflow_review.bulk_review(engine, COUNTY, "approve",
+                                         [(school, None), (edu, None), (silent, 99)])
     assert result["moved"] == sorted([school, edu])
     assert [(r["id"], r["code"]) for r in result["refused"]] == [(silent, "conflict")]
     with engine.connect() as conn:
@@ -275,40 +278,41 @@ def test_department_step_and_bulk_review(engine: Engine, world: dict[str, int]) 
         history = conn.execute(select(func.count()).select_from(task_transition)).scalar_one()
     assert states[school] == states[edu] == "approved" and states[silent] == "submitted"
     assert history == 3
-    reopened = reporting.act(engine, COUNTY, school, "reopen", reason="抽查发现差错")
+    reopened = workflow_tasks.act(engine, COUNTY, school, "reopen", reason="抽查发现差错")
     assert reopened["state"] == "in_progress"
 
 
 def test_questions_are_asked_by_reviewers_and_answered_by_the_filer(
     engine: Engine, world: dict[str, int],
 ) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     task = int(task_of(engine, world, SILENT)["id"])
     me = clerk(world, SILENT)
     with pytest.raises(NotPermitted):
-        reporting.ask(engine, me, task, month=12, carrier="electricity", question="?")
+        workflow_questions.ask(engine, me, task, month=12, carrier="electricity", question="?")
     with pytest.raises(ValidationFailed):
-        reporting.ask(engine, COUNTY, task, month=11, carrier="electricity", question="?")
-    asked = reporting.ask(engine, COUNTY, task, month=12, carrier="electricity",
-                          question="12月电量为何翻倍？")
-    reporting.answer(engine, me, task, asked["id"], text="新增空调")
-    detail = reporting.task_detail(engine, me, task)
+        workflow_questions.ask(engine, COUNTY, task, month=11, carrier="electricity", question="?")
+    asked = workflow_questions.ask(engine, COUNTY, task, month=12, carrier="electricity",
+                                   question="12月电量为何翻倍？")
+    workflow_questions.answer(engine, me, task, asked["id"], text="新增空调")
+    detail = workflow_tasks.task_detail(engine, me, task)
     assert detail["questions"][0]["answer"] == "新增空调"
 
 
 def test_a_reviewer_opening_a_submitted_task_reruns_the_rules(
     engine: Engine, world: dict[str, int],
 ) -> None:
-    reporting.open_period(engine, COUNTY, region_code="450321", period="2024-12")
+    workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
                user=me.username, actor=me.actor)
     task = task_of(engine, world, SILENT)
-    reporting.act(engine, me, int(task["id"]), "submit")
+    workflow_tasks.act(engine, me, int(task["id"]), "submit")
     # a stale finding (the figure is positive): the filer still sees it, a reviewer
     # opening the task gets the rules run again and it is gone
     finding(engine, world[SILENT], severity="warning", rule="negative_value")
-    rules = {f["rule"] for f in reporting.task_detail(engine, me, int(task["id"]))["findings"]}
+    rules = {f["rule"] for f in workflow_tasks.task_detail(engine, me, int(task["id"]))["findings"]}
     assert "negative_value" in rules
-    rules = {f["rule"] for f in reporting.task_detail(engine, COUNTY, int(task["id"]))["findings"]}
+    detail = workflow_tasks.task_detail(engine, COUNTY, int(task["id"]))
+    rules = {f["rule"] for f in detail["findings"]}
     assert "negative_value" not in rules

@@ -23,9 +23,9 @@ PARTS = frozenset({"region_codes", "department_id", "institution_ids"})
 #: (module, callee) → why passing the regions alone is the whole scope there
 ALLOWED = {
     ("quality", "store.evaluate"): "running the rules over a region: RUN_QUALITY, offices only",
-    ("reporting", "store.sync_tasks"): "opening a period on a region: OPEN_PERIODS, offices only",
+    ("periods", "store.sync_tasks"): "opening a period on a region: OPEN_PERIODS, offices only",
     ("scope", "_department_regions"): "the scope module itself: a department's regions",
-    ("reporting", "store.awaiting"): "a queue of the caller's own department (not Filters)",
+    ("review", "store.awaiting"): "a queue of the caller's own department (not Filters)",
 }
 
 

@@ -11,18 +11,16 @@ from sqlalchemy import Engine, select
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, NotPermitted
 from jieneng.services import audit
-from jieneng.services.audit import Actor
-from jieneng.services.imports import import_file
-from jieneng.services.users import (
-    Role,
-    User,
+from jieneng.services.accounts import (
     create_user,
     get_manageable_user,
     list_users,
     manageable_roles,
-    scope_of,
     update_user,
 )
+from jieneng.services.audit import Actor
+from jieneng.services.imports import import_file
+from jieneng.services.users import Role, User, scope_of
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv
 

@@ -28,9 +28,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jieneng.core.codes import make_credit_code
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.imports import import_file
-from jieneng.services.users import User, create_user
+from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage.institutions import get_institution
 from tests.sample import make_files, write_csv

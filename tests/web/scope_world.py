@@ -29,8 +29,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from jieneng.core.codes import make_credit_code
-from jieneng.services import reporting
 from jieneng.services.imports import import_file
+from jieneng.services.workflow import periods, questions
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution
 from tests.sample import write_csv
@@ -129,16 +129,16 @@ def add_siblings(world: World, tmp_path: Path) -> Siblings:
     world.ids.update({code: ids[code] for code in SIBLING_NAMES})
     out = Siblings(ids=ids)
     admin = world.users["admin"]
-    out.city_period = int(reporting.open_period(
+    out.city_period = int(periods.open_period(
         world.engine, admin, region_code="450300", period="2025-01")["id"])
     for county, period, step in COUNTY_PERIODS:
-        opened = reporting.open_period(world.engine, admin, region_code=county, period=period,
-                                       department_step=step)
+        opened = periods.open_period(world.engine, admin, region_code=county, period=period,
+                                     department_step=step)
         out.periods[county] = int(opened["id"])
     _alerts(world, out)
     _findings_and_tasks(world, out)
     for code in ALL_NAMES:
-        reporting.ask(world.engine, admin, out.tasks[code][0], month=1, carrier="electricity",
+        questions.ask(world.engine, admin, out.tasks[code][0], month=1, carrier="electricity",
                       question=f"请核实 {code} 的电量")
     return out
 

@@ -108,8 +108,8 @@ def test_indicators_api_equals_the_service_within_scope(world: World) -> None:
 
 
 def test_demo_accounts_are_idempotent_and_can_log_in(world: World) -> None:
+    from jieneng.services.accounts import list_users
     from jieneng.services.demo import ensure_demo_accounts
-    from jieneng.services.users import list_users
 
     first = ensure_demo_accounts(world.engine, "450300")
     count = list_users(world.engine)["total"]

@@ -34,8 +34,8 @@ from jieneng.core.permissions import (
     capability_table,
 )
 from jieneng.core.quality import RULES
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
-from jieneng.services.users import create_user
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, ROLES, SCHOOL, SILENT, World, csrf
 
@@ -352,8 +352,9 @@ def test_read_routes_of_a_capability(world: World) -> None:
 def test_services_refuse_by_themselves(world: World) -> None:
     """A service asks the table before anything else, whoever calls it (the command
     line, a script, a route that forgot to declare its capability)."""
-    from jieneng.services import notify, publication, quality, quotas, reporting, spot_checks
+    from jieneng.services import channels, publication, quality, quotas, spot_checks
     from jieneng.services import targets as target_service
+    from jieneng.services.workflow import periods, review
 
     viewer, school = world.users["viewer"], world.users["institution"]
     calls: list[tuple[str, Any]] = [
@@ -366,15 +367,15 @@ def test_services_refuse_by_themselves(world: World) -> None:
                                                 region_code="450321", category="01")),
         ("school spot check", lambda: spot_checks.create_spot_check(
             world.engine, school, region_code="450321", year=2025)),
-        ("viewer period", lambda: reporting.open_period(world.engine, viewer,
-                                                        region_code="450302", period="2025-03")),
-        ("school review", lambda: reporting.bulk_review(world.engine, school, "approve", [])),
+        ("viewer period", lambda: periods.open_period(world.engine, viewer,
+                                                      region_code="450302", period="2025-03")),
+        ("school review", lambda: review.bulk_review(world.engine, school, "approve", [])),
         ("viewer quality", lambda: quality.check_region(world.engine, viewer, "450302", 2025)),
         ("region rules", lambda: quality.set_rule(world.engine, world.users["region"], "450321",
                                                   RULES[0].code, None)),
         ("region publish", lambda: publication.publish(
             world.engine, actor=world.users["region"].actor, region_code="450321", year=2025)),
-        ("region channel", lambda: notify.create_channel(
+        ("region channel", lambda: channels.create_channel(
             world.engine, actor=world.users["region"].actor, region_code="450321",
             kind="email", target="office@example.org")),
     ]

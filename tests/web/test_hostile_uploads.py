@@ -80,10 +80,10 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    from jieneng.services.accounts import create_user
     from jieneng.services.audit import Actor
     from jieneng.services.auth import create_token
     from jieneng.services.database import open_database
-    from jieneng.services.users import create_user
 
     folder = tmp_path_factory.mktemp("hostile-server")
     url = f"sqlite:///{folder / 'server.db'}"

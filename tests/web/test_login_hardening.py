@@ -29,8 +29,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app as cli_app
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
-from jieneng.services.users import create_user
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, World, csrf
 from tests.web.live import free_port, serve_env, serving

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from jieneng.core.rounding import format_number
+from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.services.demo import DEMO_LABEL, DEMO_REGION, DEMO_YEARS, build_demo
-from jieneng.services.users import create_user
 from jieneng.settings import Settings
 from tests.conftest import PG_URL, _backends
 from tests.web.conftest import PASSWORD, csrf

@@ -277,11 +277,11 @@ def _tasks(world: World, role: str) -> tuple[str, str]:
     """Reporting tasks (a 2025-01 period of 450300, opened once) of the role's inside
     and outside institutions (the administrator's outside: an id that does not exist)."""
     from jieneng.core.scope import Filters
-    from jieneng.services import reporting
+    from jieneng.services.workflow import periods
     from jieneng.storage import reporting as store
 
-    reporting.open_period(world.engine, world.users["admin"], region_code="450300",
-                          period="2025-01")
+    periods.open_period(world.engine, world.users["admin"], region_code="450300",
+                        period="2025-01")
     out: list[str] = []
     with world.engine.connect() as conn:
         for code in VALUES[role]["institution_code"]:

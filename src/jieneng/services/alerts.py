@@ -36,6 +36,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit, notify, progress
+from jieneng.services.channels import channels_for_region, load_tree
 from jieneng.services.notify import Message, Sleep
 from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.services.targets import CAP_METRICS
@@ -94,7 +95,7 @@ def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: 
     notify.notify_users(conn, users, kind="alert", message=message, at=at)
     store.add_event(conn, alert_id, at, "notified", channel="in-app",
                     detail=f"{len(users)} user(s)")
-    channels = notify.channels_for_region(conn, region_code, tree=tree)
+    channels = channels_for_region(conn, region_code, tree=tree)
     for delivery in notify.deliver_all(channels, message, settings, sleep=sleep):
         store.add_event(conn, alert_id, at, delivery.status, channel=delivery.channel,
                         detail=delivery.error)
@@ -118,7 +119,7 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
         item["subject"] = f"quota:{item['quota_id']}:{item['institution_id']}"
     items = [*items, *quota_items]
     with engine.begin() as conn:
-        tree = notify.load_tree(conn)
+        tree = load_tree(conn)
         changes, announce = _apply(conn, items, year, at, settings.alert_notice_share)
         _announce_all(conn, settings, tree, announce, at, sleep)
         changes["escalated"] = _escalate(conn, settings, tree, at, sleep)
@@ -201,7 +202,7 @@ def _announce_all(conn: Connection, settings: Settings, tree: RegionTree,
             events.append({"alert_id": alert_id, "at": at, "event": "notified",
                            "channel": "in-app", "detail": f"{len(users)} user(s)"})
         digest = _digest(tree.name(region), entries)
-        for delivery in notify.deliver_all(notify.channels_for_region(conn, region, tree=tree),
+        for delivery in notify.deliver_all(channels_for_region(conn, region, tree=tree),
                                            digest, settings, sleep=sleep):
             events += [{"alert_id": alert_id, "at": at, "event": delivery.status,
                         "channel": delivery.channel, "detail": delivery.error}
@@ -266,7 +267,7 @@ def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: dateti
             for _, item, level in entries
             for m in [_message(item, level, escalated=True)] for uid in users])
         digest = _digest(tree.name(parent), entries, escalated=True)
-        for delivery in notify.deliver_all(notify.channels_for_region(conn, parent, tree=tree),
+        for delivery in notify.deliver_all(channels_for_region(conn, parent, tree=tree),
                                            digest, settings, sleep=sleep):
             store.add_events(conn, [{"alert_id": a, "at": at, "event": delivery.status,
                                      "channel": delivery.channel, "detail": delivery.error}

@@ -27,14 +27,16 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotPermitted
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import alerts, publication, quotas, reporting, targets
+from jieneng.services import alerts, publication, quotas, targets
+from jieneng.services.accounts import create_user, update_user
 from jieneng.services.audit import Actor
 from jieneng.services.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.passwords import verify_password
 from jieneng.services.statistics.overview import overview
-from jieneng.services.users import Role, command_line_user, create_user, update_user
+from jieneng.services.users import Role, command_line_user
+from jieneng.services.workflow import periods
 from jieneng.settings import data_dir, load_settings
 from jieneng.storage import demo as demo_store
 from jieneng.storage import meta, regions
@@ -142,8 +144,8 @@ def _workflow(engine: Engine) -> None:
     now = datetime.now(UTC)
     for month, shares in _STATES.items():
         deadline = date(year + (month == 12), month % 12 + 1, 15)
-        period = reporting.open_period(engine, who, region_code=DEMO_REGION,
-                                       period=f"{year}-{month:02d}", deadline=deadline)
+        period = periods.open_period(engine, who, region_code=DEMO_REGION,
+                                     period=f"{year}-{month:02d}", deadline=deadline)
         with engine.begin() as conn:
             demo_store.demo_states(conn, int(period["id"]), shares, at=now,
                                         reason="演示：电费与电量不符，请核对后重报")

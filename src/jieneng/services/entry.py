@@ -30,7 +30,7 @@ from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
-from jieneng.services import audit, quality, reporting
+from jieneng.services import audit, quality
 from jieneng.services.audit import Actor
 from jieneng.services.entry_checks import (
     MOM_THRESHOLD,
@@ -40,6 +40,7 @@ from jieneng.services.entry_checks import (
     analyse,
 )
 from jieneng.services.scope import visible_institution
+from jieneng.services.workflow import locks
 from jieneng.storage import consumption
 from jieneng.storage import directory as queries
 
@@ -219,12 +220,12 @@ def save_entry(
                     "entered_value": pl.String, "entered_unit": pl.String},
         )
         # figures of a submitted or approved report are locked (set-based check)
-        reporting.check_unlocked(conn, pl.DataFrame(
+        locks.check_unlocked(conn, pl.DataFrame(
             {"institution_id": [row.id], "year": [year], "month": [month]}))
         counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
         quality.check_institution(conn, row.id, year, month)  # findings before submitting
         if parsed:  # a save moves the report to 录入中 (not_started / returned)
-            reporting.note_saved(conn, actor or Actor(None, user))
+            locks.note_saved(conn, actor or Actor(None, user))
         changed = [p.carrier for p in parsed]
         audit.record(
             conn, actor or Actor(None, user), "consumption.entry",

@@ -32,9 +32,10 @@ from jieneng.ingest import (
     parse_regions,
 )
 from jieneng.ingest.issues import ImportIssue, headline
-from jieneng.services import audit, quality, reporting
+from jieneng.services import audit, quality
 from jieneng.services.audit import Actor
 from jieneng.services.scope import scoped_filters
+from jieneng.services.workflow import locks
 from jieneng.storage import batches, consumption, institutions, regions
 from jieneng.storage import directory as queries
 
@@ -117,7 +118,7 @@ def import_file(
         )
         report.counts = _store(conn, kind, parsed, report.batch_id, source)
         if kind is ImportKind.CONSUMPTION and parsed.frame.height:
-            reporting.note_saved(conn, actor)
+            locks.note_saved(conn, actor)
         audit.record(
             conn, actor or Actor.cli(), f"import.{kind.value}", "import_batch",
             report.batch_id, after={"file": path.name, "rows": parsed.rows_read,
@@ -161,7 +162,7 @@ def _check_unlocked(conn: Connection, kind: ImportKind, parsed: Parsed) -> None:
     if kind is ImportKind.CONSUMPTION and parsed.frame.height:
         # figures of a submitted or approved report are locked: one query joins
         # the file's institution-months with the reporting tasks
-        reporting.check_unlocked(conn, parsed.frame.select("institution_id", "year", "month"))
+        locks.check_unlocked(conn, parsed.frame.select("institution_id", "year", "month"))
 
 
 def _report(kind: ImportKind, path: Path, parsed: Parsed, *, dry_run: bool) -> ImportReport:

@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.services import notify
+from jieneng.services.channels import channels_for_region, load_tree
 from jieneng.services.notify import Channel, Message, Sleep
 from jieneng.settings import Settings
 from jieneng.storage import notify as store
@@ -176,10 +177,10 @@ def run_reminders(
     by_task = {d.task.task_id: d for d in dues}
     with engine.connect() as conn:
         users = store.institution_users(conn, {d.task.institution_id for d in dues})
-        tree = notify.load_tree(conn)
+        tree = load_tree(conn)
         region_channels: dict[str, list[Channel]] = {}
         for code in {d.task.region_code for d in dues}:
-            region_channels[code] = notify.channels_for_region(conn, code, tree=tree)
+            region_channels[code] = channels_for_region(conn, code, tree=tree)
         done = store.logged_keys(conn, day, by_task)
     channels: dict[str, Channel] = {}
     wanted: set[tuple[int, str]] = set()

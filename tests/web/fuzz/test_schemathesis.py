@@ -36,7 +36,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
     """(the ASGI app on a fresh demo database, headers of a logged-in administrator)."""
     if not WEB_APP_BUILT:
         pytest.xfail("web app not built yet")
-    from jieneng.services import auth, users
+    from jieneng.services import accounts, auth
     from jieneng.services.audit import Actor
     from jieneng.services.database import open_database
 
@@ -44,7 +44,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
     with demo_database(directory) as url:
         engine = open_database(url)
         try:
-            admin = users.create_user(
+            admin = accounts.create_user(
                 engine, Actor.cli(), username=FUZZ_USER, password=FUZZ_PASSWORD, role="admin"
             )
             _, secret = auth.create_token(engine, admin, "schemathesis")

@@ -20,7 +20,11 @@ from pydantic import BaseModel, Field
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting import Action
-from jieneng.services import reporting
+from jieneng.services.workflow import access as workflow_access
+from jieneng.services.workflow import periods as workflow_periods
+from jieneng.services.workflow import questions as workflow_questions
+from jieneng.services.workflow import review as workflow_review
+from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.reporting import PeriodQ, QuestionId, StateQ, TaskId
@@ -28,7 +32,7 @@ from jieneng.web.pages.reporting import PeriodQ, QuestionId, StateQ, TaskId
 router = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
 
 PageQ = Annotated[int, Query(ge=1, le=100000)]
-PerPageQ = Annotated[int, Query(ge=1, le=reporting.MAX_PER_PAGE)]
+PerPageQ = Annotated[int, Query(ge=1, le=workflow_access.MAX_PER_PAGE)]
 
 
 class PeriodIn(BaseModel):
@@ -62,44 +66,45 @@ class ReviewItem(BaseModel):
 class ReviewIn(BaseModel):
     decision: Literal["approve", "return"]
     reason: str | None = Field(default=None, max_length=2000)
-    tasks: list[ReviewItem] = Field(max_length=reporting.MAX_BULK)
+    tasks: list[ReviewItem] = Field(max_length=workflow_access.MAX_BULK)
 
 
 @router.get("/periods")
 def periods(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """The periods of my scope with the counts of my tasks per state."""
-    return {"items": reporting.list_periods(engine, user),
-            "can_open": reporting.can_open_periods(user)}
+    return {"items": workflow_periods.list_periods(engine, user),
+            "can_open": workflow_periods.can_open_periods(user)}
 
 
 @router.post("/periods", dependencies=[requires(Capability.OPEN_PERIODS)])
 def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Open (or sync) a 月报/年报 period for a region's subtree (offices, administrators)."""
-    return reporting.open_period(engine, user, region_code=body.region_code,
-                                 period=body.period, deadline=body.deadline,
-                                 department_step=body.department_step)
+    return workflow_periods.open_period(engine, user, region_code=body.region_code,
+                                        period=body.period, deadline=body.deadline,
+                                        department_step=body.department_step)
 
 
 @router.get("/tasks")
 def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: PeriodQ = None,
           page: PageQ = 1, per_page: PerPageQ = 50) -> dict[str, Any]:
     """My tasks (own, or of my scope) with finding counts and my actions."""
-    return reporting.list_tasks(engine, user, period_id=period,
-                                states=[state] if state else None, page=page, per_page=per_page)
+    return workflow_tasks.list_tasks(engine, user, period_id=period,
+                                     states=[state] if state else None, page=page,
+                                     per_page=per_page)
 
 
 @router.get("/tasks/{task_id}")
 def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """A task: figures, findings, history, questions, my actions."""
-    return reporting.task_detail(engine, user, task_id)
+    return workflow_tasks.task_detail(engine, user, task_id)
 
 
 @router.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)])
 def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
                 engine: EngineDep) -> dict[str, Any]:
     """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
-    return reporting.act(engine, user, task_id, _action(body.action), version=body.version,
-                         reason=body.reason)
+    return workflow_tasks.act(engine, user, task_id, _action(body.action), version=body.version,
+                              reason=body.reason)
 
 
 def _action(text: str) -> Action:
@@ -114,27 +119,27 @@ def _action(text: str) -> Action:
 def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
         engine: EngineDep) -> dict[str, Any]:
     """A reviewer's question on one figure (month, carrier) of the task."""
-    return reporting.ask(engine, user, task_id, month=body.month, carrier=body.carrier,
-                         question=body.question)
+    return workflow_questions.ask(engine, user, task_id, month=body.month, carrier=body.carrier,
+                                  question=body.question)
 
 
 @router.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)])
 def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: CurrentUser,
            engine: EngineDep) -> dict[str, Any]:
     """The filer's answer to a question."""
-    return reporting.answer(engine, user, task_id, question_id, text=body.answer)
+    return workflow_questions.answer(engine, user, task_id, question_id, text=body.answer)
 
 
 @router.get("/review")
 def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: PageQ = 1,
            per_page: PerPageQ = 50) -> dict[str, Any]:
     """My review queue (first page, total) with the finding counts of each task."""
-    return reporting.review_queue(engine, user, period_id=period, page=page,
-                                  per_page=per_page)
+    return workflow_review.review_queue(engine, user, period_id=period, page=page,
+                                        per_page=per_page)
 
 
 @router.post("/review", dependencies=[requires(Capability.REVIEW)])
 def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Approve or return many tasks: one update for those whose version and state allow."""
-    return reporting.bulk_review(engine, user, body.decision,
-                                 [(t.id, t.version) for t in body.tasks], reason=body.reason)
+    return workflow_review.bulk_review(engine, user, body.decision,
+                                       [(t.id, t.version) for t in body.tasks], reason=body.reason)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, capabilities
-from jieneng.services import audit, auth, factor_choice, users
+from jieneng.services import accounts, audit, auth, factor_choice, users
 from jieneng.services.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
     AuditOut,
@@ -95,7 +95,7 @@ def revoke_token(token_id: int, user: CurrentUser, engine: EngineDep) -> dict[st
 def list_users(
     admin: AdminUser, engine: EngineDep, page: PageNo = 1, per_page: PerPage = 50
 ) -> dict[str, Any]:
-    data = users.list_users(engine, page=page, per_page=per_page)
+    data = accounts.list_users(engine, page=page, per_page=per_page)
     return {**data, "items": [u.to_dict() for u in data["items"]]}
 
 
@@ -103,7 +103,7 @@ def list_users(
              dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)],
              response_model=UserOut, status_code=201)
 def create_user(body: UserCreate, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
-    return users.create_user(
+    return accounts.create_user(
         engine, admin.actor, username=body.username, password=body.password, role=body.role,
         region_code=body.region_code, institution=body.institution,
         display_name=body.display_name,
@@ -113,7 +113,7 @@ def create_user(body: UserCreate, admin: AdminUser, engine: EngineDep) -> dict[s
 @router.get("/users/{user_id}", response_model=UserOut,
             dependencies=[requires(Capability.MANAGE_ALL_ACCOUNTS)])
 def get_user(user_id: int, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
-    return users.get_user(engine, user_id).to_dict()
+    return accounts.get_user(engine, user_id).to_dict()
 
 
 @router.patch("/users/{user_id}",
@@ -129,7 +129,7 @@ def patch_user(
     for key in ("region_code", "institution"):
         if key in given:
             changes[key] = getattr(body, key)
-    return users.update_user(engine, admin.actor, user_id, **changes).to_dict()
+    return accounts.update_user(engine, admin.actor, user_id, **changes).to_dict()
 
 
 # ---------------------------------------------------------------- audit (admin)

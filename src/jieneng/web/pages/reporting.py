@@ -28,8 +28,13 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting import TaskState
-from jieneng.services import reporting, users
+from jieneng.services import users
 from jieneng.services.users import User
+from jieneng.services.workflow import access as workflow_access
+from jieneng.services.workflow import periods as workflow_periods
+from jieneng.services.workflow import questions as workflow_questions
+from jieneng.services.workflow import review as workflow_review
+from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.pages.common import blank, page
 
@@ -54,8 +59,8 @@ def _int(form: Mapping[str, Any], name: str) -> int | None:
 
 
 def periods_data(engine: Engine, user: User) -> dict[str, Any]:
-    return {"items": reporting.list_periods(engine, user),
-            "can_open": reporting.can_open_periods(user),
+    return {"items": workflow_periods.list_periods(engine, user),
+            "can_open": workflow_periods.can_open_periods(user),
             "home_region": users.home_region(engine, user)}
 
 
@@ -82,7 +87,7 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
     try:
         if deadline_text and deadline is None:
             raise ValidationFailed("截止日期无效", "invalid deadline", field="deadline")
-        opened = reporting.open_period(
+        opened = workflow_periods.open_period(
             engine, user, region_code=_text(form, "region", 6) or "",
             period=_text(form, "period", 12) or "", deadline=deadline,
             department_step=form.get("department_step") == "1")
@@ -108,7 +113,7 @@ def tasks_page(
 ) -> Response:
     chosen = blank(state)
     states = [chosen] if chosen else None
-    data = reporting.list_tasks(engine, user, period_id=period, states=states, page=page_no)
+    data = workflow_tasks.list_tasks(engine, user, period_id=period, states=states, page=page_no)
     return page(request, "pages/reporting_tasks.html", {
         "data": data, "state": blank(state) or "", "period": period, "states": STATES})
 
@@ -116,7 +121,7 @@ def tasks_page(
 def render_task(request: Request, engine: Engine, user: User, task_id: int, *,
                 error: DomainError | None = None, done: str | None = None,
                 status_code: int = 200) -> Response:
-    data = reporting.task_detail(engine, user, task_id)
+    data = workflow_tasks.task_detail(engine, user, task_id)
     return page(request, "pages/reporting_task.html",
                 {"data": data, "error": error, "done": done}, status_code=status_code)
 
@@ -135,8 +140,8 @@ def _act(request: Request, engine: Engine, user: User, task_id: int,
          form: Mapping[str, Any]) -> Response:
     action = _text(form, "action", 20) or ""
     try:
-        reporting.act(engine, user, task_id, action, version=_int(form, "version"),
-                      reason=_text(form, "reason"))
+        workflow_tasks.act(engine, user, task_id, action, version=_int(form, "version"),
+                           reason=_text(form, "reason"))
     except NotFound:
         raise
     except (DomainError, ValueError) as err:
@@ -158,11 +163,12 @@ def _ask(request: Request, engine: Engine, user: User, task_id: int,
          form: Mapping[str, Any], question_id: int | None) -> Response:
     try:
         if question_id is None:
-            reporting.ask(engine, user, task_id, month=_int(form, "month") or 0,
-                          carrier=_text(form, "carrier", 24) or "",
-                          question=_text(form, "question") or "")
+            workflow_questions.ask(engine, user, task_id, month=_int(form, "month") or 0,
+                                   carrier=_text(form, "carrier", 24) or "",
+                                   question=_text(form, "question") or "")
         else:
-            reporting.answer(engine, user, task_id, question_id, text=_text(form, "answer") or "")
+            workflow_questions.answer(engine, user, task_id, question_id,
+                                      text=_text(form, "answer") or "")
     except NotFound:
         raise
     except DomainError as err:
@@ -189,7 +195,7 @@ async def task_answer(request: Request, task_id: TaskId, question_id: QuestionId
 def render_review(request: Request, engine: Engine, user: User, *, period: int | None = None,
                   page_no: int = 1, result: dict[str, Any] | None = None,
                   error: DomainError | None = None, status_code: int = 200) -> Response:
-    data = reporting.review_queue(engine, user, period_id=period, page=page_no)
+    data = workflow_review.review_queue(engine, user, period_id=period, page=page_no)
     return page(request, "pages/review.html", {
         "data": data, "period": period, "result": result, "error": error,
         "can_decide": user.can(Capability.REVIEW) and data["reviewer"] is not None},
@@ -205,7 +211,7 @@ def review_page(request: Request, user: CurrentUser, engine: EngineDep, period: 
 def parse_selection(values: list[str]) -> list[tuple[int, int | None]]:
     """Checkbox values ``<id>:<version>`` (or ``<id>``) → ``(id, version)``."""
     out: list[tuple[int, int | None]] = []
-    for value in values[: reporting.MAX_BULK]:
+    for value in values[: workflow_access.MAX_BULK]:
         head, _, tail = value.partition(":")
         if head.isdigit() and len(head) < 11:
             out.append((int(head), int(tail) if tail.isdigit() and len(tail) < 11 else None))
@@ -217,8 +223,8 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
     try:
         if not chosen:
             raise ValidationFailed("请先勾选任务", "select at least one task", field="task")
-        result = reporting.bulk_review(engine, user, _text(form, "decision", 10) or "",
-                                       chosen, reason=_text(form, "reason"))
+        result = workflow_review.bulk_review(engine, user, _text(form, "decision", 10) or "",
+                                             chosen, reason=_text(form, "reason"))
     except DomainError as err:
         return render_review(request, engine, user, error=err, status_code=_status(err))
     return render_review(request, engine, user, result=result)

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import auth, users
+from jieneng.services import accounts, auth
 from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
@@ -58,8 +58,8 @@ def change_password(
     else:
         token = request.session.get(SESSION_TOKEN)
         try:
-            users.change_own_password(engine, user, current_password, password,
-                                      keep_session=token if isinstance(token, str) else None)
+            accounts.change_own_password(engine, user, current_password, password,
+                                         keep_session=token if isinstance(token, str) else None)
         except ValidationFailed as err:
             field = str(err.details.get("field") or "password")
             errors[field] = err.message(domain_lang(lang_of(request)))

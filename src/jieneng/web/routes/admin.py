@@ -4,7 +4,7 @@ set chosen per region, and the audit log.
 The account pages are open to a 系统管理员 and to a 管理机构管理员
 (``region_admin``), who sees and changes only the accounts of its subtree: the
 list is filtered in the query, and any other account is answered 404
-(``services.users.get_manageable_user``; every write is checked again in
+(``services.accounts.get_manageable_user``; every write is checked again in
 ``services.users``). Factor sets and the audit log stay administrator-only.
 """
 
@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import audit, factor_choice, sessions, users
+from jieneng.services import accounts, audit, factor_choice, sessions
 from jieneng.services.users import User
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import lang_of
@@ -51,8 +51,8 @@ def _users_page(
     form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    data = users.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor)
-    context = {"page_data": data, "roles": users.manageable_roles(manager), "form": form or {},
+    data = accounts.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor)
+    context = {"page_data": data, "roles": accounts.manageable_roles(manager), "form": form or {},
                "errors": errors or {}}
     return render(request, "admin/users.html", context, status_code=status_code)
 
@@ -77,7 +77,7 @@ def create_user(
     form = {"username": username, "role": role, "display_name": display_name,
             "region_code": region_code, "institution": institution}
     try:
-        users.create_user(
+        accounts.create_user(
             engine, manager.actor, username=username, password=password, role=role,
             region_code=region_code or None, institution=institution or None,
             display_name=display_name or None,
@@ -93,8 +93,8 @@ def _edit_page(
     request: Request, engine: Any, manager: User, user_id: int, *,
     errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
-    target = users.get_manageable_user(engine, manager.actor, user_id)
-    context = {"target": target, "roles": users.manageable_roles(manager),
+    target = accounts.get_manageable_user(engine, manager.actor, user_id)
+    context = {"target": target, "roles": accounts.manageable_roles(manager),
                "errors": errors or {}, "sessions": sessions.live_sessions(engine, user_id)}
     return render(request, "admin/user_edit.html", context, status_code=status_code)
 
@@ -115,7 +115,7 @@ def edit_user(
     institution: Annotated[str, Form(max_length=18)] = "",
 ) -> Response:
     try:
-        users.update_user(
+        accounts.update_user(
             engine, manager.actor, user_id, role=role, display_name=display_name or None,
             region_code=region_code or None, institution=institution or None,
         )
@@ -131,7 +131,7 @@ def reset_password(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     try:
-        users.update_user(engine, manager.actor, user_id, password=password)
+        accounts.update_user(engine, manager.actor, user_id, password=password)
     except ValidationFailed as err:
         return _edit_page(request, engine, manager, user_id, errors=_errors(request, err),
                           status_code=422)
@@ -140,7 +140,7 @@ def reset_password(
 
 @router.post("/users/{user_id}/lock", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def lock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
-    users.update_user(engine, manager.actor, user_id, locked=True)
+    accounts.update_user(engine, manager.actor, user_id, locked=True)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
@@ -148,13 +148,13 @@ def lock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response
              dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def revoke_sessions(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
     """End every login session of the account now (audited ``user.sessions_revoke``)."""
-    users.revoke_user_sessions(engine, manager.actor, user_id)
+    accounts.revoke_user_sessions(engine, manager.actor, user_id)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 @router.post("/users/{user_id}/unlock", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
 def unlock_user(user_id: int, manager: ManagerUser, engine: EngineDep) -> Response:
-    users.update_user(engine, manager.actor, user_id, locked=False)
+    accounts.update_user(engine, manager.actor, user_id, locked=False)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 

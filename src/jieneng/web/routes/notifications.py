@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import notify
+from jieneng.services import channels, notify
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import ErrorOut, lang_of
 from jieneng.web.i18n import domain_lang
@@ -116,7 +116,7 @@ def _admin_page(
     request: Request, engine: Engine, *, form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None, status_code: int = 200,
 ) -> Response:
-    context = {"items": notify.list_channels(engine), "kinds": notify.CHANNEL_KINDS,
+    context = {"items": channels.list_channels(engine), "kinds": notify.CHANNEL_KINDS,
                "form": form or {}, "errors": errors or {}}
     return render(request, "admin/channels.html", context, status_code=status_code)
 
@@ -141,8 +141,8 @@ def add_channel(
 ) -> Response:
     form = {"region_code": region_code, "kind": kind}  # the target is not echoed back
     try:
-        notify.create_channel(engine, actor=admin.actor, region_code=region_code.strip(),
-                              kind=kind, target=target)
+        channels.create_channel(engine, actor=admin.actor, region_code=region_code.strip(),
+                                kind=kind, target=target)
     except (ValidationFailed, NotFound) as err:
         return _admin_page(request, engine, form=form, errors=_errors(request, err),
                            status_code=422)
@@ -160,8 +160,8 @@ def toggle_channel(
 ) -> Response:
     """Enable (``enabled=1``) or disable a channel; audited."""
     try:
-        notify.set_channel_enabled(engine, actor=admin.actor, channel_id=channel_id,
-                                   enabled=enabled in ("1", "true", "on"))
+        channels.set_channel_enabled(engine, actor=admin.actor, channel_id=channel_id,
+                                     enabled=enabled in ("1", "true", "on"))
     except NotFound as err:
         return _admin_page(request, engine, errors=_errors(request, err), status_code=404)
     return RedirectResponse(ADMIN_PAGE, status_code=303)
@@ -173,7 +173,7 @@ def remove_channel(
     request: Request, admin: AdminUser, engine: EngineDep, channel_id: ChannelPath
 ) -> Response:
     try:
-        notify.delete_channel(engine, actor=admin.actor, channel_id=channel_id)
+        channels.delete_channel(engine, actor=admin.actor, channel_id=channel_id)
     except NotFound as err:
         return _admin_page(request, engine, errors=_errors(request, err), status_code=404)
     return RedirectResponse(ADMIN_PAGE, status_code=303)
@@ -207,15 +207,15 @@ class ChannelPatch(BaseModel):
                 dependencies=[requires(Capability.MANAGE_CHANNELS)])
 def list_channels(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Every notification channel, targets masked (administrators)."""
-    return {"items": notify.list_channels(engine)}
+    return {"items": channels.list_channels(engine)}
 
 
 @api_router.post("/admin/channels",
                  dependencies=[requires(Capability.MANAGE_CHANNELS)], response_model=ChannelOut)
 def post_channel(body: ChannelIn, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Attach a channel to a region (administrators; audited)."""
-    return notify.create_channel(engine, actor=admin.actor, region_code=body.region_code,
-                                 kind=body.kind, target=body.target)
+    return channels.create_channel(engine, actor=admin.actor, region_code=body.region_code,
+                                   kind=body.kind, target=body.target)
 
 
 @api_router.patch("/admin/channels/{channel_id}",
@@ -224,13 +224,13 @@ def patch_channel(
     channel_id: ChannelPath, body: ChannelPatch, admin: AdminUser, engine: EngineDep
 ) -> dict[str, Any]:
     """Enable or disable a channel (administrators; audited)."""
-    return notify.set_channel_enabled(engine, actor=admin.actor, channel_id=channel_id,
-                                      enabled=body.enabled)
+    return channels.set_channel_enabled(engine, actor=admin.actor, channel_id=channel_id,
+                                        enabled=body.enabled)
 
 
 @api_router.delete("/admin/channels/{channel_id}",
                    dependencies=[requires(Capability.MANAGE_CHANNELS)], status_code=204)
 def delete_channel(channel_id: ChannelPath, admin: AdminUser, engine: EngineDep) -> Response:
     """Remove a channel (administrators; audited)."""
-    notify.delete_channel(engine, actor=admin.actor, channel_id=channel_id)
+    channels.delete_channel(engine, actor=admin.actor, channel_id=channel_id)
     return Response(status_code=204)

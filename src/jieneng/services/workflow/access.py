@@ -1,0 +1,170 @@
+"""Who acts on a task, and the task as the pages show it: the workflow's shared part.
+
+Every decision about a move is the pure state machine of
+:mod:`jieneng.core.reporting`; this module maps the account to an
+:class:`~jieneng.core.reporting.ActorRole` for a task, reads the blocking
+findings (``quality_finding``, written by the data-quality service) and stores
+the move under an optimistic lock, with its history row and an audit entry in
+the same transaction.
+
+Who acts on a task (always inside the caller's scope, checked first through
+:func:`jieneng.services.scope.scoped_filters`; outside → :class:`NotFound`):
+
+- 系统管理员 → ``admin``;
+- 管理机构 (region, region_admin; pinned to an ancestor region of the
+  institution) → ``office_reviewer``, and ``filer`` on the institution's behalf
+  for save / submit / withdraw;
+- 主管机构 (department) → ``department_reviewer`` for its subordinate units
+  (``filer`` on their behalf), ``filer`` for itself;
+- 公共机构 (institution) → ``filer`` for its own task;
+- viewers act on nothing (:class:`NotPermitted`).
+
+The department step of a task is ``period.department_step`` and the institution
+has a competent department. Figures of a task in a locked state
+(:func:`jieneng.core.reporting.is_locked`) cannot be written:
+:func:`jieneng.services.workflow.locks.check_unlocked` (in the figure-writing
+transaction, set-based).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted
+from jieneng.core.reporting import (
+    Action,
+    ActorRole,
+    Period,
+    ReviewConfig,
+    TaskState,
+    allowed_actions,
+    is_locked,
+)
+from jieneng.services.scope import scoped_filters
+from jieneng.services.users import User
+from jieneng.storage import reporting as store
+
+#: States whose figures are locked, and the states a ``save`` starts from
+#: (both from the core state machine).
+LOCKED_STATES: tuple[str, ...] = tuple(s.value for s in TaskState if is_locked(s))
+SAVE_FROM: tuple[str, ...] = tuple(
+    s.value for s in TaskState
+    if s is not TaskState.IN_PROGRESS
+    and Action.SAVE in allowed_actions(s, ActorRole.FILER, ReviewConfig())
+)
+#: Actions a region or department user performs as the filer (on the unit's behalf).
+FILER_ACTIONS = frozenset({Action.SAVE, Action.SUBMIT, Action.WITHDRAW})
+MAX_PER_PAGE = 200
+MAX_BULK = 500
+
+
+def hidden(what: str) -> NotFound:
+    return NotFound(
+        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
+    )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def period_of(row: dict[str, Any]) -> Period:
+    return Period(int(row["year"]), int(row["month"]) or None)
+
+
+def review_config(task: dict[str, Any]) -> ReviewConfig:
+    return ReviewConfig(department_step=bool(task["department_step"])
+                        and task["department_id"] is not None)
+
+
+def roles_of(who: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
+    """The roles the caller holds on a task it can see (reviewer role first)."""
+    if who.role == "admin":
+        return (ActorRole.ADMIN,)
+    if who.role in ("region", "region_admin"):
+        return (ActorRole.OFFICE_REVIEWER, ActorRole.FILER)
+    if who.role == "department":
+        if task["institution_id"] == who.scope.department_id:
+            return (ActorRole.FILER,)
+        return (ActorRole.DEPARTMENT_REVIEWER, ActorRole.FILER)
+    if who.role == "institution":
+        return (ActorRole.FILER,)
+    return ()
+
+
+def role_for(who: User, task: dict[str, Any], action: Action) -> ActorRole:
+    roles = roles_of(who, task)
+    if not roles:
+        raise NotPermitted("只读账户不能办理填报任务", "a read-only account cannot act on tasks")
+    if ActorRole.FILER in roles and (action in FILER_ACTIONS or len(roles) == 1):
+        return ActorRole.FILER
+    return roles[0]
+
+
+def actions_of(who: User, task: dict[str, Any]) -> list[str]:
+    state, config = TaskState(task["state"]), review_config(task)
+    found: set[Action] = set()
+    for role in roles_of(who, task):
+        for action in allowed_actions(state, role, config):
+            if role is ActorRole.FILER and len(roles_of(who, task)) > 1 \
+                    and action not in FILER_ACTIONS:
+                continue
+            found.add(action)
+    found.discard(Action.SAVE)  # saving happens on the entry form / import
+    return [a.value for a in Action if a in found]
+
+
+def visible_task(conn: Connection, who: User, task_id: int) -> dict[str, Any]:
+    task = store.get_task(conn, task_id)
+    if task is None:
+        raise hidden(f"填报任务 {task_id}")
+    try:
+        scoped_filters(conn, who.scope, institution_id=int(task["institution_id"]))
+    except NotFound:
+        raise hidden(f"填报任务 {task_id}") from None
+    return task
+
+
+def task_dict(task: dict[str, Any], who: User | None = None) -> dict[str, Any]:
+    period = period_of(task)
+    state = TaskState(task["state"])
+    out = {
+        "id": task["id"], "period_id": task["period_id"], "period": period.format(),
+        "period_label": period.label(), "kind": period.kind.value,
+        "deadline": task["deadline"].isoformat() if task["deadline"] else None,
+        "institution": {"credit_code": task["credit_code"], "name": task["name"],
+                        "region_code": task["region_code"], "category": task["category"]},
+        "state": state.value, "state_zh": state.label("zh"), "state_en": state.label("en"),
+        "version": task["version"], "locked": is_locked(state),
+        "department_step": review_config(task).department_step,
+        "updated_at": iso(task["updated_at"]), "submitted_at": iso(task["submitted_at"]),
+        "approved_at": iso(task["approved_at"]),
+    }
+    if "errors" in task:
+        out["errors"] = int(task["errors"])
+        out["unexplained_warnings"] = int(task["warnings"])
+    if who is not None:
+        out["actions"] = actions_of(who, task)
+    return out
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def stale(task_id: int) -> Conflict:
+    return Conflict(
+        f"填报任务 {task_id} 已被他人修改，请刷新后重试",
+        f"task {task_id} was changed by someone else; reload and try again",
+        task_id=task_id,
+    )
+
+
+def transition_row(task_id: int, from_state: str, to_state: str, action: Action, who: User,
+                   role: ActorRole, at: datetime, reason: str | None) -> dict[str, Any]:
+    return {"task_id": task_id, "from_state": from_state, "to_state": to_state,
+            "action": action.value, "actor_user_id": who.id, "actor_role": role.value,
+            "at": at, "reason": reason}

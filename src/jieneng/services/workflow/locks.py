@@ -1,0 +1,70 @@
+"""The figure lock: figure-writing transactions (entry, imports) call
+:func:`check_unlocked` before writing and :func:`note_saved` after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from jieneng.core.exceptions import Conflict
+from jieneng.core.reporting import (
+    Action,
+    ActorRole,
+    Period,
+    TaskState,
+)
+from jieneng.services import audit
+from jieneng.services.audit import Actor
+from jieneng.services.workflow.access import (
+    LOCKED_STATES,
+    SAVE_FROM,
+    now,
+)
+from jieneng.storage import reporting as store
+
+
+def check_unlocked(conn: Connection, keys: pl.DataFrame) -> None:
+    """In a figure-writing transaction: :class:`Conflict` when any ``(institution_id,
+    year, month)`` of ``keys`` belongs to a submitted or approved task (one query)."""
+    store.stage_keys(conn, keys)
+    locked = store.locked_keys(conn, LOCKED_STATES)
+    if not locked:
+        return
+    names_zh = "；".join(
+        f"{r['name']}（{r['credit_code']}）{_key_label(r, 'zh')}：{TaskState(r['state']).label()}"
+        for r in locked[:10])
+    names_en = "; ".join(
+        f"{r['name']} ({r['credit_code']}) {_key_label(r, 'en')}: "
+        f"{TaskState(r['state']).label('en')}" for r in locked[:10])
+    more = len(locked) - 10
+    raise Conflict(
+        f"已上报/已审核的报表已锁定，需审核人退回或重新打开：{names_zh}"
+        + (f" 等 {len(locked)} 项" if more > 0 else ""),
+        f"figures of a submitted or approved report are locked until a reviewer returns "
+        f"or reopens it: {names_en}" + (f" and {more} more" if more > 0 else ""),
+        locked=[{"credit_code": r["credit_code"], "year": r["year"], "month": r["month"],
+                 "task_id": r["task_id"], "state": r["state"]} for r in locked],
+    )
+
+
+def _key_label(row: dict[str, Any], lang: str) -> str:
+    period = Period(int(row["year"]), int(row["period_month"]) or None)
+    kind = period.kind.label(lang)
+    return f"{period.label(lang)}{kind}" if lang == "zh" else f"{kind} {period.label(lang)}"
+
+
+def note_saved(conn: Connection, actor: Actor | None) -> int:
+    """After figures of the staged keys (:func:`check_unlocked`) were written: their
+    ``not_started`` / ``returned`` tasks move to ``in_progress`` (the ``save`` action,
+    set-based), with history rows and one audit entry."""
+    moved = store.start_tasks(
+        conn, SAVE_FROM, TaskState.IN_PROGRESS.value, action=Action.SAVE.value,
+        actor_user_id=actor.user_id if actor else None, actor_role=ActorRole.FILER.value,
+        at=now())
+    if moved:
+        audit.record(conn, actor or Actor.cli(), "reporting.save", "reporting_task", None,
+                     after={"tasks": moved, "state": TaskState.IN_PROGRESS.value})
+    return moved

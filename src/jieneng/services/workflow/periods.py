@@ -1,0 +1,107 @@
+"""Reporting periods: open (and sync) a period, list the periods of my scope.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jieneng.core.exceptions import Conflict
+from jieneng.core.permissions import Capability, require
+from jieneng.core.regions import RegionTree
+from jieneng.core.reporting import (
+    Period,
+)
+from jieneng.services import audit
+from jieneng.services.scope import scoped_filters
+from jieneng.services.users import User
+from jieneng.services.workflow.access import (
+    iso,
+    now,
+    period_of,
+)
+from jieneng.storage import regions
+from jieneng.storage import reporting as store
+
+
+def _default_deadline(period: Period) -> date:
+    """20th of the following month (月报); 31 March of the next year (年报)."""
+    if period.month is None:
+        return date(period.year + 1, 3, 31)
+    year, month = (period.year, period.month + 1) if period.month < 12 else (period.year + 1, 1)
+    return date(year, month, min(20, calendar.monthrange(year, month)[1]))
+
+
+def open_period(
+    engine: Engine, who: User, *, region_code: str, period: Period | str,
+    deadline: date | None = None, department_step: bool = False,
+) -> dict[str, Any]:
+    """Open a 月报/年报 period for ``region_code``'s subtree: every active institution
+    there gets a ``not_started`` task. Opening it again only adds the tasks of
+    institutions added since (sync). Only 系统管理员 and 管理机构 accounts, for a
+    region inside their scope. A period of the same month on an enclosing or
+    enclosed region is a :class:`Conflict` (one task per institution and period).
+    """
+    require(who, Capability.OPEN_PERIODS)
+    period = Period.parse(period) if isinstance(period, str) else period
+    deadline = deadline or _default_deadline(period)
+    month = period.month or 0
+    with engine.begin() as conn:
+        filters = scoped_filters(conn, who.scope, region_code=region_code)
+        assert filters.region_codes is not None
+        tree = RegionTree(regions.load_regions(conn))
+        own = set(tree.subtree(region_code))
+        existing = None
+        for other in store.find_periods(conn, kind=period.kind.value, year=period.year,
+                                        month=month):
+            if other["region_code"] == region_code:
+                existing = other
+            elif other["region_code"] in own or region_code in set(
+                    tree.subtree(other["region_code"])):
+                raise Conflict(
+                    f"{period.label('zh')}{period.kind.label('zh')}已由行政区划 "
+                    f"{other['region_code']} 开启，覆盖范围重叠",
+                    f"the {period.kind.label('en')} {period.format()} is already open for "
+                    f"region {other['region_code']}, which overlaps",
+                    period_id=other["id"])
+        created = existing is None
+        if existing is None:
+            period_id = store.insert_period(
+                conn, region_code=region_code, kind=period.kind.value, year=period.year,
+                month=month, deadline=deadline, department_step=department_step,
+                opened_by=who.id, opened_at=now())
+        else:
+            period_id = int(existing["id"])
+        added = store.sync_tasks(conn, period_id, filters.region_codes)
+        audit.record(conn, who.actor, "reporting.open" if created else "reporting.sync",
+                     "reporting_period", period_id,
+                     after={"region_code": region_code, "period": period.format(),
+                            "deadline": deadline.isoformat() if created else None,
+                            "department_step": department_step, "tasks_added": added})
+    return {"id": period_id, "region_code": region_code, "period": period.format(),
+            "created": created, "tasks_added": added}
+
+
+def list_periods(engine: Engine, who: User) -> list[dict[str, Any]]:
+    """The periods of my scope with the counts of my visible tasks per state."""
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, who.scope)
+        rows = store.list_periods(conn, filters)
+    out = []
+    for row in rows:
+        period = period_of(row)
+        out.append({
+            "id": row["id"], "region_code": row["region_code"], "period": period.format(),
+            "label": period.label(), "kind": period.kind.value,
+            "deadline": row["deadline"].isoformat(), "department_step": row["department_step"],
+            "opened_at": iso(row["opened_at"]), "counts": row["counts"],
+            "tasks": sum(row["counts"].values()),
+        })
+    return out
+
+
+def can_open_periods(who: User) -> bool:
+    return who.can(Capability.OPEN_PERIODS)

@@ -1,0 +1,160 @@
+"""Reporting tasks: my tasks, one task with its figures, and one move (``act``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jieneng.core.carriers import CARRIERS
+from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.permissions import Capability, require
+from jieneng.core.reporting import (
+    Action,
+    ActorRole,
+    TaskState,
+    apply,
+)
+from jieneng.services import audit, quality
+from jieneng.services.scope import scoped_filters
+from jieneng.services.users import User
+from jieneng.services.workflow.access import (
+    FILER_ACTIONS,
+    MAX_PER_PAGE,
+    iso,
+    now,
+    period_of,
+    review_config,
+    role_for,
+    roles_of,
+    stale,
+    task_dict,
+    transition_row,
+    visible_task,
+)
+from jieneng.storage import directory
+from jieneng.storage import reporting as store
+
+
+def _states(states: list[str] | None) -> list[str] | None:
+    if not states:
+        return None
+    try:
+        return [TaskState(s).value for s in states]
+    except ValueError:
+        raise ValidationFailed("未知的任务状态", "unknown task state",
+                               states=states) from None
+
+
+def list_tasks(
+    engine: Engine, who: User, *, period_id: int | None = None, states: list[str] | None = None,
+    page: int = 1, per_page: int = 50,
+) -> dict[str, Any]:
+    """My tasks (a 公共机构's own, the tasks of a region's or department's scope)."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, who.scope)
+        rows, total = store.task_page(
+            conn, filters, period_id=period_id, states=_states(states),
+            offset=(page - 1) * per_page, limit=per_page, findings=True)
+    return {"items": [task_dict(r, who) for r in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
+    """A task with its figures' findings, history, questions and my actions.
+
+    A reviewer opening a submitted task gets the data-quality rules run again for
+    its institution and period first (:func:`jieneng.services.quality.check_institution`),
+    so the findings shown are those of the figures as they are now."""
+    with engine.begin() as conn:
+        task = visible_task(conn, who, task_id)
+        period = period_of(task)
+        if task["state"] in ("submitted", "dept_approved") and not set(roles_of(who, task)) <= {
+                ActorRole.FILER}:
+            quality.check_institution(conn, int(task["institution_id"]), period.year,
+                                      period.month)
+        found = store.findings(conn, int(task["institution_id"]), period.year, period.month)
+        history = store.transitions(conn, task_id)
+        asked = store.questions(conn, task_id)
+        records = directory.current_records(
+            conn, int(task["institution_id"]), [(period.year, m) for m in period.months])
+    out = task_dict(task, who)
+    out["figures"] = _figures(records)
+    out["findings"] = [
+        {"id": f["id"], "year": f["year"], "month": f["month"], "carrier": f["carrier"],
+         "rule": f["rule"], "severity": f["severity"], "state": f["state"],
+         "value": f["value"], "expected": f["expected"], "suggested": f["suggested"],
+         "explanation": f["explanation"]}
+        for f in found
+    ]
+    out["history"] = [
+        {"from_state": h["from_state"], "to_state": h["to_state"], "action": h["action"],
+         "actor": h["username"], "actor_role": h["actor_role"], "at": iso(h["at"]),
+         "reason": h["reason"]}
+        for h in history
+    ]
+    out["questions"] = [
+        {"id": q["id"], "month": q["month"], "carrier": q["carrier"],
+         "question": q["question"], "asked_at": iso(q["asked_at"]), "answer": q["answer"],
+         "answered_at": iso(q["answered_at"])}
+        for q in asked
+    ]
+    out["can_ask"] = bool(set(roles_of(who, task)) & {
+        ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER, ActorRole.DEPARTMENT_REVIEWER})
+    out["can_answer"] = ActorRole.FILER in roles_of(who, task) or who.role == "admin"
+    return out
+
+
+def _figures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Current figures of the period per carrier (form order): Σ quantity and cost."""
+    sums: dict[str, dict[str, Any]] = {}
+    for r in records:  # at most 12 months × 12 carriers
+        item = sums.setdefault(r["carrier"], {"quantity": 0.0, "cost_yuan": None, "months": 0})
+        item["quantity"] += float(r["quantity"])
+        if r["cost_yuan"] is not None:
+            item["cost_yuan"] = (item["cost_yuan"] or 0.0) + float(r["cost_yuan"])
+        item["months"] += 1
+    return [
+        {"carrier": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+         "unit": c.canonical_unit, **sums[c.code]}
+        for c in CARRIERS if c.code in sums
+    ]
+
+
+def act(
+    engine: Engine, who: User, task_id: int, action: Action | str, *,
+    version: int | None = None, reason: str | None = None,
+) -> dict[str, Any]:
+    """Perform ``action`` on one task (submit, withdraw, approve, return, dept_…,
+    reopen). ``version`` is the version the caller read (optimistic lock): a task
+    changed since is a :class:`Conflict`, as is a concurrent change."""
+    action = Action(action)
+    require(who, Capability.SUBMIT if action in FILER_ACTIONS else Capability.REVIEW)
+    reason = reason[:2000] if reason else None
+    with engine.begin() as conn:
+        task = visible_task(conn, who, task_id)
+        read = int(task["version"])
+        if version is not None and version != read:
+            raise stale(task_id)
+        role = role_for(who, task, action)
+        state = TaskState(task["state"])
+        move = apply(
+            state, action, role, review_config(task), actor_user_id=who.id, at=now(),
+            reason=reason, has_blocking_findings=int(task["errors"]) > 0,
+            unexplained_warnings=int(task["warnings"]),
+        )
+        if not store.move_task(conn, task_id, read_version=read, to_state=move.to_state.value,
+                               at=move.at):
+            raise stale(task_id)
+        store.insert_transitions(conn, [transition_row(task_id, move.from_state.value,
+                                                 move.to_state.value, action, who, role,
+                                                 move.at, move.reason)])
+        audit.record(conn, who.actor, f"reporting.{action.value}", "reporting_task", task_id,
+                     before={"state": state.value, "version": read},
+                     after={"state": move.to_state.value, "version": read + 1,
+                            "reason": move.reason})
+    return {"id": task_id, "from_state": state.value, "state": move.to_state.value,
+            "version": read + 1}
