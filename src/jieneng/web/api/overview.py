@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
@@ -35,7 +36,71 @@ def overview(
     return overview_data(engine, user, settings, region=region, year=year, months=months)
 
 
-@router.get("/ranking")
+class ExplainKeyOut(BaseModel):
+    """The query of ``/api/v1/explain`` that shows how a figure is made."""
+
+    region_code: str | None
+    year: int
+    months: list[int] | None
+    category: str | None
+    institution_code: str | None
+    own_level: bool
+
+
+class CategoryNameOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class RegionNameOut(BaseModel):
+    code: str | None
+    name: str | None
+
+
+class RankItemOut(BaseModel):
+    credit_code: str
+    name: str
+    region_code: str
+    region_name: str
+    category: str
+    energy_tce: float | None
+    water_m3: float | None
+    co2_t: float | None
+    occupants: int | None
+    floor_area_m2: float | None
+    explain: ExplainKeyOut
+    rank: int | None
+    rankable: bool
+    reason: str | None
+    reason_zh: str | None
+    reason_en: str | None
+    value: float | None
+    previous_value: float | None
+    yoy: float | None
+
+
+class RankingOut(BaseModel):
+    indicator: str
+    name_zh: str
+    name_en: str
+    unit: str
+    order: str
+    category: CategoryNameOut
+    region: RegionNameOut
+    year: int
+    months: list[int]
+    factor_set: str
+    group_value: float | None
+    rankable_count: int
+    items: list[RankItemOut]
+    page: int
+    per_page: int
+    total: int
+    explain: ExplainKeyOut
+
+
+@router.get("/ranking", response_model=RankingOut)
 def ranking(
     user: CurrentUser, engine: EngineDep, settings: SettingsDep, year: Year,
     category: Annotated[str, Query(min_length=1, max_length=20, description="单位类别")],

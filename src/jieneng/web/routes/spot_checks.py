@@ -315,7 +315,65 @@ def api_verify(spot_check_id: SpotCheckId, body: VerifyIn, user: CurrentUser,
         carrier_code=body.carrier, verified=body.verified)
 
 
-@api_router.get("/review-report")
+class CompletenessRowOut(BaseModel):
+    region_code: str
+    region_name: str
+    expected: int
+    reported: int
+    approved: int
+    reporting_rate: float | None
+    approval_rate: float | None
+
+
+class CompletenessOut(BaseModel):
+    periods: dict[str, int] = Field(description="reporting periods of the year per kind")
+    regions: list[CompletenessRowOut]
+    total: CompletenessRowOut
+
+
+class FindingCountsOut(BaseModel):
+    open: int
+    explained: int
+    resolved: int
+    total: int
+
+
+class RuleFindingsOut(FindingCountsOut):
+    rule: str
+    title: str
+    title_en: str
+    severity: str
+
+
+class ReviewFindingsOut(BaseModel):
+    rules: list[RuleFindingsOut]
+    total: FindingCountsOut
+
+
+class UnresolvedOut(BaseModel):
+    institution_id: int
+    credit_code: str
+    name: str
+    region_code: str
+    open_warnings: int
+    rules: list[str]
+
+
+class RegionAccuracyOut(AccuracyOut):
+    spot_checks: int
+
+
+class ReviewReportOut(BaseModel):
+    region_code: str
+    region_name: str
+    year: int
+    completeness: CompletenessOut
+    findings: ReviewFindingsOut
+    unresolved_warnings: list[UnresolvedOut]
+    accuracy: RegionAccuracyOut
+
+
+@api_router.get("/review-report", response_model=ReviewReportOut)
 def api_review_report(
     user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ calls, so the same numbers. Who may write is decided by the services
 from __future__ import annotations
 
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -383,7 +383,22 @@ def targets_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     return targets_data(engine, user, settings, region=region, year=year)
 
 
-@api.post("/targets", dependencies=[requires(Capability.SET_TARGETS)])
+class TargetOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    institution_id: int | None
+    year: int
+    metric: str
+    kind: str
+    value: float
+    base_year: int | None
+    source: str
+    parent_id: int | None
+    set_at: str | None
+
+
+@api.post("/targets", dependencies=[requires(Capability.SET_TARGETS)], response_model=TargetOut)
 def set_target_api(body: TargetIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Set or replace a target (管理机构 for the regions below its own; audited)."""
     return targets.set_target(engine, user, region_code=body.region_code, year=body.year,
@@ -495,7 +510,43 @@ def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     return assessment_data(engine, user, settings, region=region, year=year, sort=sort)
 
 
-@api.get("/alerts")
+class AlertEventOut(BaseModel):
+    id: int
+    alert_id: int
+    at: datetime
+    event: str
+    channel: str | None
+    detail: str | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    subject: str
+    region_code: str
+    institution_id: int | None
+    year: int
+    level: str
+    state: str
+    actual: float | None
+    projected: float | None
+    limit_value: float | None
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+    escalated_at: datetime | None
+    closed_at: datetime | None
+    region_name: str
+    level_zh: str
+    level_en: str
+    events: list[AlertEventOut]
+
+
+class AlertsOut(BaseModel):
+    region_code: str
+    items: list[AlertOut]
+
+
+@api.get("/alerts", response_model=AlertsOut)
 def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
                year: YearQ = None, closed: bool = False, institution: InstitutionQ = None
                ) -> dict[str, Any]:
