@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.exceptions import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting import TaskState
 from jieneng.services import users
@@ -95,8 +95,7 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
         raise
     except DomainError as err:
         return render_periods(request, engine, user, error=err, form=form,
-                              status_code=409 if err.code == "conflict" else
-                              403 if err.code == "not_permitted" else 422)
+                              status_code=_status(err))
     return render_periods(request, engine, user, opened=opened)
 
 
@@ -127,7 +126,9 @@ def render_task(request: Request, engine: Engine, user: User, task_id: int, *,
 
 
 def _status(err: DomainError) -> int:
-    return {"conflict": 409, "not_permitted": 403}.get(err.code, 422)
+    """A form's refusal: by the kind of error, as its JSON twin (a specific code such
+    as ``capability_required`` is still a refusal, 403)."""
+    return 409 if isinstance(err, Conflict) else 403 if isinstance(err, NotPermitted) else 422
 
 
 @router.get("/reporting/tasks/{task_id}")
