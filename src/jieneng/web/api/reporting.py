@@ -69,14 +69,46 @@ class ReviewIn(BaseModel):
     tasks: list[ReviewItem] = Field(max_length=workflow_access.MAX_BULK)
 
 
-@router.get("/periods")
+class PeriodOut(BaseModel):
+    id: int
+    region_code: str
+    period: str = Field(examples=["2024-12", "2024"])
+    label: str
+    kind: str
+    deadline: str
+    department_step: bool
+    opened_at: str | None
+    counts: dict[str, int] = Field(description="my visible tasks per state")
+    tasks: int
+
+
+class PeriodsOut(BaseModel):
+    items: list[PeriodOut]
+    can_open: bool
+
+
+class PeriodOpenedOut(BaseModel):
+    id: int
+    region_code: str
+    period: str
+    created: bool
+    tasks_added: int
+
+
+class QuestionRefOut(BaseModel):
+    id: int
+    task_id: int
+
+
+@router.get("/periods", response_model=PeriodsOut)
 def periods(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """The periods of my scope with the counts of my tasks per state."""
     return {"items": workflow_periods.list_periods(engine, user),
             "can_open": workflow_periods.can_open_periods(user)}
 
 
-@router.post("/periods", dependencies=[requires(Capability.OPEN_PERIODS)])
+@router.post("/periods", dependencies=[requires(Capability.OPEN_PERIODS)],
+             response_model=PeriodOpenedOut)
 def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Open (or sync) a 月报/年报 period for a region's subtree (offices, administrators)."""
     return workflow_periods.open_period(engine, user, region_code=body.region_code,
@@ -115,7 +147,8 @@ def _action(text: str) -> Action:
                                          field="action") from None
 
 
-@router.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)])
+@router.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)],
+             response_model=QuestionRefOut)
 def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
         engine: EngineDep) -> dict[str, Any]:
     """A reviewer's question on one figure (month, carrier) of the task."""
@@ -123,7 +156,8 @@ def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
                                   question=body.question)
 
 
-@router.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)])
+@router.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)],
+             response_model=QuestionRefOut)
 def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: CurrentUser,
            engine: EngineDep) -> dict[str, Any]:
     """The filer's answer to a question."""
