@@ -33,7 +33,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/api/v1/targets"),
     ("GET", "/api/v1/targets/assessment"),
     ("GET", "/api/v1/targets/institutions"),
-    ("POST", "/api/v1/reporting/review"),
     ("POST", "/api/v1/reporting/tasks/{task_id}/actions"),
     ("POST", "/api/v1/targets/decompose"),
     ("POST", "/api/v1/targets/quota-method"),

@@ -172,7 +172,21 @@ def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: P
                                         per_page=per_page)
 
 
-@router.post("/review", dependencies=[requires(Capability.REVIEW)])
+class RefusalOut(BaseModel):
+    id: int
+    code: str
+    message_zh: str
+    message_en: str
+
+
+class BulkReviewOut(BaseModel):
+    decision: str
+    moved: list[int]
+    refused: list[RefusalOut]
+
+
+@router.post("/review", dependencies=[requires(Capability.REVIEW)],
+             response_model=BulkReviewOut)
 def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Approve or return many tasks: one update for those whose version and state allow."""
     return workflow_review.bulk_review(engine, user, body.decision,
