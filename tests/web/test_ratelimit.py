@@ -157,13 +157,17 @@ def test_bearer_api_is_limited_per_token_with_the_error_shape(
         assert limited.get("/api/v1/me", headers=auth).status_code == 200
     refused = limited.get("/api/v1/me", headers=auth)
     assert refused.status_code == 429
-    assert refused.headers["retry-after"] == "15"
+    # 15 s until the next token; 14 when the four calls took over a second (a busy machine)
+    retry = int(refused.headers["retry-after"])
+    assert retry in (14, 15)
     assert refused.headers["x-content-type-options"] == "nosniff"
     body = refused.json()
-    assert body == {"error": {"code": "rate_limited", "message": "请求过于频繁，请 15 秒后再试",
-                              "details": {"retry_after": 15}}}
+    message = f"请求过于频繁，请 {retry} 秒后再试"
+    assert body == {"error": {"code": "rate_limited", "message": message,
+                              "details": {"retry_after": retry}}}
     english = limited.get("/api/v1/me?lang=en", headers=auth).json()
-    assert english["error"]["message"] == "Too many requests; try again in 15 s"
+    assert english["error"]["message"] in {f"Too many requests; try again in {n} s"
+                                           for n in (retry - 1, retry)}
     # another token is counted on its own
     assert limited.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}
                        ).status_code == 200
