@@ -246,7 +246,9 @@ class SpotCheckItemOut(BaseModel):
     verified_at: str | None
 
 
-class SpotCheckOut(BaseModel):
+class _SpotCheckHead(BaseModel):
+    """What a spot check is: shared by the list and the detail."""
+
     id: int
     region_code: str
     region_name: str
@@ -255,20 +257,15 @@ class SpotCheckOut(BaseModel):
     share: float
     tolerance: float
     created_at: str
+
+
+class SpotCheckOut(_SpotCheckHead):
     institutions: int
     items: list[SpotCheckItemOut]
     accuracy: AccuracyOut
 
 
-class SpotCheckSummaryOut(BaseModel):
-    id: int
-    region_code: str
-    region_name: str
-    year: int
-    seed: int
-    share: float
-    tolerance: float
-    created_at: str
+class SpotCheckSummaryOut(_SpotCheckHead):
     sampled: int
     verified: int
     accurate: int
