@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from jieneng.storage.engine import brief_write, make_engine, normalise_url
@@ -61,6 +61,22 @@ def test_in_memory_sqlite() -> None:
         engine.dispose()
 
 
+def _hold_write_lock(engine: Engine, release: threading.Event) -> threading.Thread:
+    """A thread that has written a row to ``t`` and holds the write lock until ``release``."""
+    holding = threading.Event()
+
+    def writer() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holding.wait(10)
+    return thread
+
+
 def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) -> None:
     """A write transaction that reads and then writes while another writer holds the
     lock waits for it (``BEGIN IMMEDIATE``) instead of failing with ``database is
@@ -69,17 +85,8 @@ def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) 
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
-        holding, release = threading.Event(), threading.Event()
-
-        def writer() -> None:
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO t VALUES (1)"))
-                holding.set()
-                release.wait(10)
-
-        thread = threading.Thread(target=writer)
-        thread.start()
-        assert holding.wait(10)
+        release = threading.Event()
+        thread = _hold_write_lock(engine, release)
         with engine.connect() as reader:  # not blocked by the writer (WAL)
             assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
         threading.Timer(0.3, release.set).start()
@@ -121,17 +128,8 @@ def test_brief_write_gives_up_when_another_thread_of_the_process_writes(tmp_path
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
-        holding, release = threading.Event(), threading.Event()
-
-        def writer() -> None:
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO t VALUES (1)"))
-                holding.set()
-                release.wait(10)
-
-        thread = threading.Thread(target=writer)
-        thread.start()
-        assert holding.wait(10)
+        release = threading.Event()
+        thread = _hold_write_lock(engine, release)
         started = time.monotonic()
         with pytest.raises(OperationalError, match="database is locked"), \
                 brief_write(engine, wait_ms=100):
