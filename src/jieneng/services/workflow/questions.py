@@ -24,13 +24,19 @@ from jieneng.services.workflow.access import (
 from jieneng.storage import reporting as store
 
 
+def _required_text(value: str | None, field: str, zh: str, en: str) -> str:
+    """The text as stored (trimmed, at most 2,000 characters); refused when empty."""
+    cleaned = (value or "").strip()[:2000]
+    if not cleaned:
+        raise ValidationFailed(f"{zh}不能为空", f"the {en} is empty", field=field)
+    return cleaned
+
+
 def ask(engine: Engine, who: User, task_id: int, *, month: int, carrier: str,
         question: str) -> dict[str, Any]:
     """A reviewer's question on one figure of a task."""
     require(who, Capability.REVIEW)
-    text = (question or "").strip()[:2000]
-    if not text:
-        raise ValidationFailed("问题不能为空", "the question is empty", field="question")
+    text = _required_text(question, "question", "问题", "question")
     with engine.begin() as conn:
         task = visible_task(conn, who, task_id)
         if not set(roles_of(who, task)) & {ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER,
@@ -51,9 +57,7 @@ def answer(engine: Engine, who: User, task_id: int, question_id: int, *,
            text: str) -> dict[str, Any]:
     """The 统计员's answer to a question, in place."""
     require(who, Capability.SUBMIT)
-    body = (text or "").strip()[:2000]
-    if not body:
-        raise ValidationFailed("回答不能为空", "the answer is empty", field="answer")
+    body = _required_text(text, "answer", "回答", "answer")
     with engine.begin() as conn:
         task = visible_task(conn, who, task_id)
         found = store.get_question(conn, question_id)
