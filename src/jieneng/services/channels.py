@@ -9,15 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import NotFound, NotPermitted
-from jieneng.core.permissions import Capability, require_role
+from jieneng.core.exceptions import NotFound
+from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.notify import Channel, validate_target
+from jieneng.services.users import require_actor
 from jieneng.storage import notify as store
 from jieneng.storage import regions as region_store
-from jieneng.storage import users as user_store
 
 
 def _channel(row: Any) -> Channel:
@@ -48,15 +48,6 @@ def list_channels(engine: Engine) -> list[dict[str, Any]]:
         return [_public(_channel(r), tree) for r in store.list_channels(conn)]
 
 
-def _check_channels(conn: Connection, actor: Actor) -> None:
-    """``manage_channels`` (administrators; the command line too)."""
-    if actor.user_id is None:
-        return
-    row = user_store.get_user(conn, actor.user_id)
-    if row is None:
-        raise NotPermitted("仅系统管理员可以管理通知渠道",
-                           "only administrators manage notification channels")
-    require_role(row.role, Capability.MANAGE_CHANNELS)
 
 
 def create_channel(engine: Engine, *, actor: Actor, region_code: str, kind: str, target: str
@@ -64,7 +55,7 @@ def create_channel(engine: Engine, *, actor: Actor, region_code: str, kind: str,
     """Attach a channel to a region (administrators); audited with the target masked."""
     target = validate_target(kind, target)
     with engine.begin() as conn:
-        _check_channels(conn, actor)
+        require_actor(conn, actor, Capability.MANAGE_CHANNELS)
         tree = load_tree(conn)
         if region_code not in tree:
             raise NotFound(f"行政区划 {region_code} 不存在", f"region {region_code} not found",
@@ -86,7 +77,7 @@ def _existing(conn: Connection, channel_id: int) -> Channel:
 def set_channel_enabled(engine: Engine, *, actor: Actor, channel_id: int, enabled: bool
                         ) -> dict[str, Any]:
     with engine.begin() as conn:
-        _check_channels(conn, actor)
+        require_actor(conn, actor, Capability.MANAGE_CHANNELS)
         before = _existing(conn, channel_id)
         store.set_channel_enabled(conn, channel_id, enabled)
         after = _existing(conn, channel_id)
@@ -97,7 +88,7 @@ def set_channel_enabled(engine: Engine, *, actor: Actor, channel_id: int, enable
 
 def delete_channel(engine: Engine, *, actor: Actor, channel_id: int) -> None:
     with engine.begin() as conn:
-        _check_channels(conn, actor)
+        require_actor(conn, actor, Capability.MANAGE_CHANNELS)
         before = _existing(conn, channel_id)
         store.delete_channel(conn, channel_id)
         audit.record(conn, actor, "channel.delete", "notify_channel", channel_id,

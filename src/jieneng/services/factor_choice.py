@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors import (
     DEFAULT_FACTOR_SET,
     FACTOR_SET_NAMES,
@@ -27,14 +27,14 @@ from jieneng.core.factors import (
     FactorSet,
     factor_set,
 )
-from jieneng.core.permissions import Capability, require_role
+from jieneng.core.permissions import Capability
 from jieneng.core.scope import Scope
 from jieneng.services import audit
 from jieneng.services.audit import Actor
 from jieneng.services.scope import scoped_filters
+from jieneng.services.users import require_actor
 from jieneng.storage import meta, regions
 from jieneng.storage import tables as t
-from jieneng.storage import users as user_store
 
 FACTOR_PREFIX = "factor_set:"
 SCOPE_PREFIX = "co2_scope:"
@@ -122,14 +122,6 @@ def _region_name(conn: Connection, code: str) -> str:
     return str(name)
 
 
-def _check_admin(conn: Connection, actor: Actor) -> None:
-    """Only an administrator (or the command line) chooses factor sets."""
-    if actor.user_id is None:
-        return
-    row = user_store.get_user(conn, actor.user_id)
-    if row is None:
-        raise NotPermitted("仅系统管理员可以选择系数集", "only administrators choose factor sets")
-    require_role(row.role, Capability.FACTOR_SETS)
 
 
 def _validate(name: str | None, co2_scope: str | None) -> tuple[str | None, str | None]:
@@ -192,7 +184,7 @@ def set_factor_set(
     """
     name, co2_scope = _validate(name, co2_scope)
     with engine.begin() as conn:
-        _check_admin(conn, actor)
+        require_actor(conn, actor, Capability.FACTOR_SETS)
         _region_name(conn, region_code)
         before = _own(conn, region_code)
         after = None if name is None else {"factor_set": name, "co2_scope": co2_scope}

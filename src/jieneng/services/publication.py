@@ -31,14 +31,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
-from jieneng.core.permissions import Capability, require_role
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
 from jieneng.services import audit
 from jieneng.services.audit import Actor
+from jieneng.services.users import require_actor
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import meta, regions
-from jieneng.storage import users as user_store
 
 PREFIX = "publish:"
 #: the years a mark may name (a sanity bound; data decides the rest)
@@ -146,15 +146,6 @@ def list_publications(conn_or_engine: Connection | Engine) -> list[dict[str, Any
     return sorted(items, key=lambda i: (i["region_code"], -i["year"]))
 
 
-def _check_admin(conn: Connection, actor: Actor) -> None:
-    """Only an administrator (or the command line) publishes and withdraws."""
-    if actor.user_id is None:
-        return
-    row = user_store.get_user(conn, actor.user_id)
-    if row is None:
-        raise NotPermitted("仅系统管理员可以发布或撤回数据",
-                           "only administrators publish or withdraw figures")
-    require_role(row.role, Capability.PUBLISH)
 
 
 def _region_name(tree: RegionTree, region_code: str) -> str:
@@ -192,7 +183,7 @@ def publish(engine: Engine, *, actor: Actor, region_code: str, year: int) -> dic
     _check_year(year)
     key = publication_key(region_code, year)
     with engine.begin() as conn:
-        _check_admin(conn, actor)
+        require_actor(conn, actor, Capability.PUBLISH)
         tree = _tree(conn)
         name = _region_name(tree, region_code)
         existing = meta.get_meta(conn, key)
@@ -234,7 +225,7 @@ def withdraw(engine: Engine, *, actor: Actor, region_code: str, year: int) -> No
     """
     key = publication_key(region_code, year)
     with engine.begin() as conn:
-        _check_admin(conn, actor)
+        require_actor(conn, actor, Capability.PUBLISH)
         existing = meta.get_meta(conn, key)
         if existing is None:
             raise NotFound(f"{region_code} 的 {year} 年未发布",

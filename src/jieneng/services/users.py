@@ -25,15 +25,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from jieneng.core.permissions import ROLE_LABELS as ROLE_LABELS
-from jieneng.core.permissions import Capability, allows
+from jieneng.core.permissions import Capability, allows, require_role
 from jieneng.core.permissions import Role as Role
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.audit import Actor
 from jieneng.storage import institutions, regions
+from jieneng.storage import users as user_store
 from jieneng.storage.users import UserRow
 
 #: The id of :func:`command_line_user` (never an account's id: ids start at 1).
@@ -148,3 +149,12 @@ def home_region(engine: Engine, user: User) -> str | None:
         tree = RegionTree(regions.load_regions(conn))
         roots = sorted(c for c, r in tree.by_code.items() if r.parent_code is None)
         return roots[0] if roots else None
+
+
+def require_actor(conn: Connection, actor: Actor, capability: Capability) -> None:
+    """The account behind ``actor`` must hold ``capability``; the command line
+    (no account) may do everything, a deleted account nothing."""
+    if actor.user_id is None:
+        return
+    row = user_store.get_user(conn, actor.user_id)
+    require_role(row.role if row is not None else "", capability)
