@@ -1,0 +1,69 @@
+"""``jieneng demo``: build the 桂林市 demo database, create demo accounts, serve it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jieneng.cli import output
+from jieneng.cli.common import HostOpt, PortOpt, engine, handles_errors, state
+from jieneng.cli.serve import run_server
+
+
+@handles_errors
+def demo(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="重建演示库 rebuild")] = False,
+    year: Annotated[int | None, typer.Option("--year", help="展示年份 year shown")] = None,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="只构建并显示指标，不启动网页 build and print only")
+    ] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+) -> None:
+    """演示数据 Build (idempotently) the 桂林市 demo database, create demo accounts and serve it.
+
+    Refused in production (JIENENG_ENVIRONMENT=production): demo accounts have a
+    published password.
+    """
+    from jieneng.cli.render import render_indicators
+    from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
+    from jieneng.services.indicators import IndicatorQuery, compute
+
+    if state.settings.environment == "production":
+        from jieneng.services.demo import DemoRefused
+
+        raise DemoRefused(
+            "生产环境（JIENENG_ENVIRONMENT=production）不能运行 jieneng demo："
+            "演示账户的密码是公开的",
+            "jieneng demo is refused in production (JIENENG_ENVIRONMENT=production): the demo "
+            "accounts' passwords are published",
+        )
+    url = state.settings.database_url if state.explicit_db else demo_database_url()
+    if not state.explicit_db:
+        from jieneng.storage.migrate import upgrade
+
+        upgrade(url)  # the throw-away demo database follows the code's schema
+    with output.progress("构建演示库 building demo") as step:
+        summary = build_demo(url, rebuild=rebuild, progress=step)
+    output.console.print(
+        f"[bold]演示数据 DEMO DATA[/] — {url}\n{summary.describe()}"
+    )
+    if no_serve:
+        query = IndicatorQuery(
+            region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
+        )
+        render_indicators(compute(engine(url), query), "table")
+        return
+    from jieneng.services.demo import ensure_demo_accounts
+
+    accounts = ensure_demo_accounts(engine(url), DEMO_REGION,
+                                    environment=state.settings.environment)
+    output.print_table(
+        "演示账户（仅用于开发演示）demo accounts — development only",
+        ["用户名 username", "密码 password", "角色 role", "范围 scope"],
+        [[a.username, a.password, f"{a.role.label_zh} {a.role.value}", a.pinned_to]
+         for a in accounts],
+    )
+    state.dispose()
+    run_server(state.settings.model_copy(update={"database_url": url}), host, port)

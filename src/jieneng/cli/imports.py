@@ -1,0 +1,123 @@
+"""``jieneng import …`` and ``jieneng template``: files in, blank templates out."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jieneng.cli import output
+from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+
+import_app = typer.Typer(
+    help="导入 Import a .xlsx/.csv file; the whole file is validated first and stored "
+    "all-or-nothing.",
+    no_args_is_help=True,
+)
+
+
+def _import(kind: str, file: Path, dry_run: bool, fmt: Fmt) -> None:
+    from jieneng.services.imports import import_file
+
+    with output.progress(f"导入 {file.name}") as step:
+        report = import_file(
+            engine(), kind, file, dry_run=dry_run,
+            max_bytes=state.settings.max_upload_bytes, progress=step,
+        )
+    if fmt is Fmt.json:
+        output.print_json(report.to_dict())
+        return
+    verb = "校验通过（未写入）validated, nothing stored" if dry_run else "已导入 imported"
+    output.console.print(
+        f"{file.name}: {verb} — {report.rows_read} 行 rows, {report.records} 条 records, "
+        f"{report.counts or ''}"
+    )
+    if report.warnings:
+        output.print_issues(report.warnings)
+
+
+IMPORT_KINDS: dict[str, str] = {
+    "regions": "行政区划 Regions: 行政区划代码, 名称, 上级代码.",
+    "institutions": "名录库 Institutions: 统一社会信用代码, 单位名称, 行政区划代码, 单位类别, …",
+    "profiles": "年度基本信息 Yearly profiles: 用能人数, 建筑面积, 车辆 …",
+    "consumption": "月度能耗 Monthly consumption, wide (电(千瓦时) …) or long "
+    "(能源品种, 数量, 单位).",
+}
+
+
+def _import_command(kind: str, doc: str) -> None:
+    """Register ``jieneng import KIND FILE [--dry-run] [--format]``."""
+
+    @handles_errors
+    def command(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
+        _import(kind, file, dry_run, fmt)
+
+    command.__doc__ = doc
+    import_app.command(kind)(command)
+
+
+for _kind, _doc in IMPORT_KINDS.items():
+    _import_command(_kind, _doc)
+
+
+@import_app.command("reference-prices")
+@handles_errors
+def import_reference_prices(file: FileArg) -> None:
+    """参考单价 Reference unit prices per province and carrier (单价审核): replaces the
+    provinces' prices in the file, all-or-nothing."""
+    from jieneng.services.quality import import_reference_prices as run
+
+    result = run(engine(), file)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
+
+
+@import_app.command("targets")
+@handles_errors
+def import_targets(file: FileArg) -> None:
+    """双控目标 Targets: 行政区划代码, 年份, 指标, 目标值 (caps as quantities, reductions in
+    %), 基准年; all-or-nothing, refused for a locked year."""
+    from jieneng.services.targets import import_targets as run
+    from jieneng.services.users import command_line_user
+
+    result = run(engine(), command_line_user(), file)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
+
+
+@import_app.command("quotas")
+@handles_errors
+def import_quotas(
+    file: FileArg,
+    code: Annotated[str, typer.Option("--code", help="标准编号 standard code (DB37/T 2673)")],
+    title: Annotated[str, typer.Option("--title", help="标准名称 title")],
+    source: Annotated[str, typer.Option("--source", help="数值来源 where the figures come from")],
+) -> None:
+    """定额标准 A quota table: 指标, 机构类型, 气候区, 约束值, 基准值, 引导值, 单位."""
+    from jieneng.services.quotas import import_table
+    from jieneng.services.users import command_line_user
+
+    result = import_table(engine(), command_line_user(), file, code=code, title=title,
+                          source=source)
+    output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows "
+                         f"({result['inserted']} new, {result['updated']} updated)")
+
+
+class TemplateKind(StrEnum):
+    regions = "regions"
+    institutions = "institutions"
+    profiles = "profiles"
+    consumption = "consumption"
+    consumption_long = "consumption-long"
+
+
+@handles_errors
+def template(
+    kind: Annotated[TemplateKind, typer.Argument(help="模板类型 template kind")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="输出 .xlsx 文件 output file")],
+) -> None:
+    """生成空白导入模板 Write a blank import template (.xlsx) with examples and notes."""
+    from jieneng.ingest.templates import write_template
+
+    write_template(kind.value, out)
+    output.console.print(f"模板已写入 template written: {out}")

@@ -1,0 +1,70 @@
+"""``jieneng remind`` and ``jieneng report annual``: reminders and the annual 通报."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jieneng.cli import output
+from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, engine, handles_errors, state
+
+report_app = typer.Typer(help="报告 Reports: the annual notification (通报).", no_args_is_help=True)
+
+
+@handles_errors
+def remind(
+    day: Annotated[str | None, typer.Option(
+        "--date", help="提醒日期 the day, YYYY-MM-DD (default today, UTC)")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="只列出将发送的提醒，不发送 list, send nothing")] = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """催报 Send the day's reporting reminders (run daily by cron); never twice a day."""
+    from datetime import date
+
+    from jieneng.core.exceptions import ValidationFailed
+    from jieneng.services.reminders import run_reminders
+
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise ValidationFailed(f"日期“{day}”无效，应为 YYYY-MM-DD",
+                               f"invalid date {day!r}: YYYY-MM-DD") from None
+    run = run_reminders(engine(), state.settings, day=when, dry_run=dry_run)
+    if fmt is Fmt.json:
+        output.print_json(run.to_dict())
+        return
+    title = (f"{run.day.isoformat()} 催报{'（演练 dry run）' if run.dry_run else ''} "
+             f"reminders: {run.due} 项任务待提醒 tasks due")
+    output.print_table(
+        title,
+        ["渠道 channel", "类型 kind", "目标 target", "任务 tasks", "收件 recipients",
+         "结果 status", "尝试 attempts", "错误 error"],
+        [[s.channel, s.kind, s.target, s.tasks, s.recipients, s.status, s.attempts,
+          s.error or ""] for s in run.lines],
+    )
+
+
+@report_app.command("annual")
+@handles_errors
+def report_annual(
+    region: RegionOpt, year: YearOpt,
+    out: Annotated[Path, typer.Option("-o", "--output", help="Word 文件 .docx to write")],
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", help="同时写出全部表格 also write every table to this .xlsx")] = None,
+) -> None:
+    """年度通报 The region's annual energy and resource notification (.docx, charts)."""
+    from jieneng.reports.annual_report import annual_docx, annual_xlsx
+    from jieneng.services.annual_report import annual_data
+    from jieneng.services.users import command_line_user
+
+    data = annual_data(engine(), command_line_user(), region_code=region, year=year,
+                       factor_set=state.settings.factor_set)
+    out.write_bytes(annual_docx(data))
+    written = [str(out)]
+    if xlsx is not None:
+        xlsx.write_bytes(annual_xlsx(data))
+        written.append(str(xlsx))
+    output.console.print(f"已生成 written: {', '.join(written)}")
