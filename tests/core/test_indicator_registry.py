@@ -14,7 +14,7 @@ import pytest
 from jieneng.core import indicator_registry as reg
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.indicators import IndicatorResult
-from jieneng.core.quality import INDICATORS as QUALITY_INDICATORS
+from jieneng.core.quality.model import INDICATORS as QUALITY_INDICATORS
 from jieneng.ingest.quotas import INDICATORS as QUOTA_INDICATORS
 from jieneng.ingest.targets import METRICS as TARGET_FILE_METRICS
 from jieneng.storage.quality import QUOTA_INDICATORS as QUOTA_RULE_INDICATORS
@@ -164,7 +164,7 @@ def test_change_without_a_base_is_none(now: float | None, before: float | None) 
 
 def test_change_is_the_rule_of_yoy_and_quality() -> None:
     from jieneng.core.indicators import change as indicators_change
-    from jieneng.core.quality import yoy_change
+    from jieneng.core.quality.stats import yoy_change
 
     assert indicators_change is reg.change and yoy_change is reg.change
     assert math.isclose(reg.change(1.2, 1.0) or 0.0, 0.2)

@@ -1,4 +1,4 @@
-"""Data-quality rule catalogue, configuration, messages and statistics (core.quality)."""
+"""Data-quality rule catalogue, configuration, messages and statistics (core.quality.*)."""
 
 from __future__ import annotations
 
@@ -11,29 +11,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jieneng.core.exceptions import ValidationFailed
-from jieneng.core.quality import (
-    INDICATORS,
-    PLACEHOLDERS,
-    RULES,
-    Finding,
-    Level,
-    Rule,
+from jieneng.core.quality.catalogue import RULES, rule
+from jieneng.core.quality.config import (
     RuleConfig,
-    Severity,
-    catalogue_markdown,
     default_config,
     effective_config,
     effective_configs,
-    example_finding,
-    peer_bounds,
-    percentile,
-    render,
-    robust_spike,
-    rule,
-    template_placeholders,
-    unit_slip,
-    yoy_change,
 )
+from jieneng.core.quality.document import catalogue_markdown
+from jieneng.core.quality.findings import Finding, example_finding, render
+from jieneng.core.quality.model import (
+    INDICATORS,
+    PLACEHOLDERS,
+    Level,
+    Rule,
+    Severity,
+    template_placeholders,
+)
+from jieneng.core.quality.stats import peer_bounds, percentile, robust_spike, unit_slip, yoy_change
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "quality-rules.md"
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -145,7 +140,7 @@ def test_catalogue_levels_and_requirements() -> None:
 
 def test_docs_file_is_generated_from_the_code() -> None:
     assert DOCS.read_text(encoding="utf-8") == catalogue_markdown("en"), (
-        "regenerate: .venv/bin/python -m jieneng.core.quality > docs/quality-rules.md"
+        "regenerate: .venv/bin/python -m jieneng.core.quality.document > docs/quality-rules.md"
     )
 
 

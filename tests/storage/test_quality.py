@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from sqlalchemy import Connection, Engine, select
 
-from jieneng.core.quality import render, robust_spike
+from jieneng.core.quality.findings import render
+from jieneng.core.quality.stats import robust_spike
 from jieneng.storage import quality as q
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption

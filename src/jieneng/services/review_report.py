@@ -24,7 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, func, select
 
 from jieneng.core.exceptions import NotFound
-from jieneng.core.quality import Severity, rule
+from jieneng.core.quality.catalogue import rule
+from jieneng.core.quality.model import Severity
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.scope import Filters, scoped_filters

@@ -19,7 +19,7 @@ city-level region) with polars group-bys of one query on ``consumption_year``.
 
 Parameters, severities and whether a rule runs come from the per-region settings
 (``rule_setting``, inherited from the root to the leaf through
-:func:`jieneng.core.quality.effective_configs`); institutions are evaluated per
+:func:`jieneng.core.quality.config.effective_configs`); institutions are evaluated per
 group of identical effective configuration (usually one).
 
 Finding keys
@@ -27,7 +27,7 @@ Finding keys
 ``(institution_id, year, month, carrier, rule)``; ``month`` 0 = the year (or the
 institution as a whole), ``carrier`` '' = 综合能耗 (total energy, tce) or no
 carrier. Institution-level rules about an indicator (``profile_change``,
-``peer_outlier``) store the indicator code (:data:`jieneng.core.quality.INDICATORS`)
+``peer_outlier``) store the indicator code (:data:`jieneng.core.quality.model.INDICATORS`)
 in ``carrier`` so each indicator has its own finding.
 
 Writing (:func:`replace_findings`)
@@ -75,14 +75,10 @@ from sqlalchemy.sql import Select
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.categories import categories_under
 from jieneng.core.factors import DEFAULT_FACTOR_SET, factor_set
-from jieneng.core.quality import (
-    INDICATORS,
-    MAD_SCALE,
-    Finding,
-    RuleConfig,
-    Severity,
-    effective_configs,
-)
+from jieneng.core.quality.config import RuleConfig, effective_configs
+from jieneng.core.quality.findings import Finding
+from jieneng.core.quality.model import INDICATORS, Severity
+from jieneng.core.quality.stats import MAD_SCALE
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments
 
@@ -491,7 +487,7 @@ def _figure_rules(chunk: _Chunk, per: Period, configs: Mapping[str, RuleConfig],
             out.add("unit_slip_10000", cfg, ids[r], month_of[k], code, now[r, k],
                     expected=expected[r, k], suggested=suggested,
                     params={"ratio": ratio[r, k]})
-        # mom_spike: core.quality.robust_spike, vectorised
+        # mom_spike: core.quality.stats.robust_spike, vectorised
         cfg = configs["mom_spike"]
         if cfg.enabled:
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -442,7 +442,7 @@ quality_finding = Table(
 )
 
 #: A region's override of a rule (enable, severity, parameters as JSON); a region
-#: inherits its ancestors' overrides (jieneng.core.quality.effective_config).
+#: inherits its ancestors' overrides (jieneng.core.quality.config.effective_config).
 rule_setting = Table(
     "rule_setting",
     metadata,
