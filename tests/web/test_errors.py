@@ -68,7 +68,7 @@ CASES: list[tuple[str, Call, int, str]] = [
 
 
 def _bearer(world: World, role: str) -> TestClient:
-    from jieneng.services.auth import create_token
+    from jieneng.services.accounts.auth import create_token
 
     _, secret = create_token(world.engine, world.users[role], "test")
     client = world.client()
@@ -83,7 +83,7 @@ def test_api_error_shape(world: World, name: str, call: Call, status: int, code:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {"code", "kind", "message", "details"}
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert "Traceback" not in response.text and "secret internals" not in response.text

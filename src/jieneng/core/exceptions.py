@@ -15,11 +15,21 @@
 
 No HTTP status codes here: the web layer maps these classes to responses, the
 CLI maps them to exit status 1 with the bilingual message.
+
+Every refusal is raised from the message catalogue (:mod:`jieneng.core.messages`)
+under a stable, specific code: ``raise NotPermitted.of("alerts.acknowledge_needs_capability",
+alert_id=3)`` gives ``code == "alerts.acknowledge_needs_capability"``, ``kind ==
+"not_permitted"`` (the general class, which the web layer maps to a status), the
+catalogue's ``error.<code>`` texts in Chinese and English formatted with the
+details, and the details themselves. No raise site carries its own text (a test
+checks).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self
+
+from jieneng.core.messages import error_texts
 
 
 class JienengError(Exception):
@@ -29,11 +39,15 @@ class JienengError(Exception):
 class DomainError(JienengError):
     """A domain rule was broken.
 
-    ``message_zh`` and ``message_en`` are the two user-facing texts; ``str(err)``
-    gives both, Chinese first.
+    ``code`` is the specific stable code of the refusal (the class's own ``code``
+    unless raised with :meth:`of`), ``kind`` the general class; ``message_zh`` and
+    ``message_en`` are the two user-facing texts; ``str(err)`` gives both, Chinese
+    first.
     """
 
-    code = "domain_error"
+    #: the general class of the refusal (the API's ``kind``)
+    kind: ClassVar[str] = "domain_error"
+    code: str = "domain_error"
 
     def __init__(self, message_zh: str, message_en: str | None = None, **details: Any) -> None:
         self.message_zh = message_zh
@@ -41,11 +55,21 @@ class DomainError(JienengError):
         self.details = details
         super().__init__(f"{self.message_zh} / {self.message_en}")
 
+    @classmethod
+    def of(cls, code: str, /, **details: Any) -> Self:
+        """The refusal ``code``: its texts are the catalogue's ``error.<code>`` formatted
+        with ``details``, which the API also returns."""
+        zh, en = error_texts(code, details)
+        err = cls(zh, en, **details)
+        err.code = code
+        return err
+
     def message(self, lang: str = "zh") -> str:
         return self.message_en if lang.startswith("en") else self.message_zh
 
 
 class ValidationFailed(DomainError):
+    kind = "validation_failed"
     code = "validation_failed"
 
 
@@ -72,12 +96,15 @@ class ImportRejected(ValidationFailed):
 
 
 class NotFound(DomainError):
+    kind = "not_found"
     code = "not_found"
 
 
 class Conflict(DomainError):
+    kind = "conflict"
     code = "conflict"
 
 
 class NotPermitted(DomainError):
+    kind = "not_permitted"
     code = "not_permitted"

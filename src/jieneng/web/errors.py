@@ -1,17 +1,23 @@
 """One error shape for the whole web layer.
 
-API requests (paths under ``/api/``) get ``{"error": {"code", "message", "details"}}``
-with the message in the request's language; HTML requests get ``error.html``.
-Never a traceback.
+API requests (paths under ``/api/``) get
+``{"error": {"code", "kind", "message", "details"}}`` with the message in the
+request's language; HTML requests get ``error.html``. Never a traceback.
+
+``code`` is specific and stable: a domain refusal's own code from the message
+catalogue (``accounts.username_taken``, ``capability_required``; listed in
+``docs/messages.md``), else the code below. ``kind`` is the general class a client
+may branch on (the code below: ``validation_failed``, ``not_found`` …; for the
+errors that are not domain refusals it equals ``code``).
 
 =========================== ====== =====================================
-exception                   status code
+exception                   status kind
 =========================== ====== =====================================
-ImportRejected              422    import_rejected (details.issues)
-ValidationFailed (+ kids)   422    validation_failed, unknown_unit, …
+ImportRejected              422    validation_failed (details.issues)
+ValidationFailed (+ kids)   422    validation_failed
 NotFound                    404    not_found
 Conflict                    409    conflict
-NotPermitted (+ kids)       403    not_permitted, csrf_failed, …
+NotPermitted (+ kids)       403    not_permitted
 other DomainError           400    domain_error
 RequestValidationError      422    invalid_request (details: pydantic errors)
 HTTPException 401/404/405…  same   not_authenticated, not_found, method_not_allowed
@@ -85,13 +91,16 @@ class LoginRequired(Exception):
 
 
 class ErrorDetail(BaseModel):
+    #: the specific stable code (``docs/messages.md``)
     code: str
+    #: the general class: ``validation_failed``, ``not_found``, ``conflict``, ``not_permitted`` …
+    kind: str
     message: str
     details: Any = None
 
 
 class ErrorOut(BaseModel):
-    """The one error shape: ``{"error": {"code", "message", "details"}}``."""
+    """The one error shape: ``{"error": {"code", "kind", "message", "details"}}``."""
 
     error: ErrorDetail
 
@@ -122,8 +131,12 @@ def lang_of(request: Request) -> str:
     return lang if isinstance(lang, str) else negotiate(request)
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+def error_body(
+    code: str, message: str, details: Any = None, kind: str | None = None
+) -> dict[str, Any]:
+    """The error shape; ``kind`` defaults to ``code`` (an error with no finer code)."""
+    return {"error": {"code": code, "kind": kind or code, "message": message,
+                      "details": details}}
 
 
 def _jsonable(value: Any) -> Any:
@@ -135,11 +148,12 @@ def _jsonable(value: Any) -> Any:
 
 async def _respond(
     request: Request, status: int, code: str, message: str, details: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, kind: str | None = None,
 ) -> Response:
     if is_api(request):
         return JSONResponse(
-            error_body(code, message, _jsonable(details)), status_code=status, headers=headers
+            error_body(code, message, _jsonable(details), kind), status_code=status,
+            headers=headers,
         )
     context = {"status": status, "code": code, "message": message, "details": details}
     return await run_in_threadpool(
@@ -160,7 +174,8 @@ def _details(exc: DomainError) -> Any:
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     message = exc.message(domain_lang(lang_of(request)))
-    return await _respond(request, status_of(exc), exc.code, message, _details(exc))
+    return await _respond(request, status_of(exc), exc.code, message, _details(exc),
+                          kind=exc.kind)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -12,11 +12,12 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from jieneng.core.messages import LANGUAGES
 from jieneng.core.permissions import Capability
 from jieneng.services import notify
-from jieneng.services.users import User, home_region, scope_label
+from jieneng.services.accounts.users import User, home_region, scope_label
 from jieneng.web.csrf import csrf_token
-from jieneng.web.i18n import LANGUAGES, translate
+from jieneng.web.i18n import translate
 
 TEMPLATES = Path(__file__).parent / "templates"
 

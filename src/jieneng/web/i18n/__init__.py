@@ -1,4 +1,6 @@
-"""One message catalogue for the UI: ``zh_CN.json`` (default) and ``en.json``.
+"""The language of a request, and the UI's view of the one message catalogue
+(:mod:`jieneng.core.messages`: ``data/messages/zh_CN.json``, the default, and
+``en.json``).
 
 The language of a request is, in order: ``?lang=``, the ``lang`` cookie, the
 ``Accept-Language`` header, then zh-CN. ``t(key, **values)`` formats a message
@@ -9,24 +11,13 @@ the same keys).
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from starlette.requests import HTTPConnection
 
-LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
+from jieneng.core.messages import DEFAULT_LANGUAGE, text
+
 COOKIE = "lang"
-_FILES = {"zh-CN": "zh_CN.json", "en": "en.json"}
-
-
-@cache
-def catalogue(lang: str) -> dict[str, str]:
-    text = resources.files(__package__).joinpath(_FILES[lang]).read_text(encoding="utf-8")
-    data: dict[str, str] = json.loads(text)
-    return data
 
 
 def normalise(value: str | None) -> str | None:
@@ -54,8 +45,8 @@ def negotiate(conn: HTTPConnection) -> str:
 
 
 def translate(lang: str, key: str, **values: Any) -> str:
-    text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
-    return text.format(**values) if values else text
+    """The message ``key`` of the catalogue in ``lang`` (see :func:`jieneng.core.messages.text`)."""
+    return text(lang, key, **values)
 
 
 def domain_lang(lang: str) -> str:
