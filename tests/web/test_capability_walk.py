@@ -33,7 +33,7 @@ from jieneng.core.permissions import (
     Role,
     capability_table,
 )
-from jieneng.core.quality import RULES
+from jieneng.core.quality.catalogue import RULES
 from jieneng.services.accounts import create_user
 from jieneng.services.audit import Actor
 from jieneng.storage import tables as t

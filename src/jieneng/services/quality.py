@@ -29,7 +29,9 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
-from jieneng.core.quality import RULES, effective_config, render, rule
+from jieneng.core.quality.catalogue import RULES, rule
+from jieneng.core.quality.config import effective_config
+from jieneng.core.quality.findings import render
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.ingest.prices import parse_reference_prices
@@ -227,7 +229,7 @@ def _can_configure(conn: Connection, user: User, region_code: str) -> None:
 def set_rule(engine: Engine, user: User, region_code: str, rule_code: str,
              override: dict[str, Any] | None) -> dict[str, Any]:
     """Set (or, with None, remove) ``region_code``'s override of a rule; validated by
-    :func:`jieneng.core.quality.effective_config` with the inherited settings; audited."""
+    :func:`jieneng.core.quality.config.effective_config` with the inherited settings; audited."""
     r = rule(rule_code)
     with engine.begin() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)

@@ -21,7 +21,8 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.quality import RULES, Severity
+from jieneng.core.quality.catalogue import RULES
+from jieneng.core.quality.model import Severity
 from jieneng.services import quality
 from jieneng.services.users import User
 from jieneng.storage.tables import FINDING_STATES
