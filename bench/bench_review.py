@@ -37,8 +37,8 @@ from sqlalchemy import Engine, delete, func, select, update
 from starlette.testclient import TestClient
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services import accounts, auth, users
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import accounts, auth, users
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.database import open_database
 from jieneng.services.workflow import periods, review
 from jieneng.settings import Settings

@@ -45,8 +45,9 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services import accounts, auth, result_cache, users
-from jieneng.services.audit import Actor
+from jieneng.services import result_cache
+from jieneng.services.accounts import accounts, auth, users
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.database import open_database
 from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings

@@ -46,11 +46,11 @@ from tests.web.test_concurrency import (
     server,
 )
 
-from jieneng.services import auth
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import auth
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.services.database import open_database
-from jieneng.services.users import User
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CODES = [ORGAN, OTHER, EDU, SCHOOL, SILENT]

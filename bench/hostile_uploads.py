@@ -92,9 +92,9 @@ def free_port() -> int:
 
 
 def token(url: str) -> str:
-    from jieneng.services.accounts import create_user
-    from jieneng.services.audit import Actor
-    from jieneng.services.auth import create_token
+    from jieneng.services.accounts.accounts import create_user
+    from jieneng.services.accounts.audit import Actor
+    from jieneng.services.accounts.auth import create_token
     from jieneng.services.database import open_database
 
     engine = open_database(url)

@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound
 from jieneng.services import alerts, channels, notify, targets
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.services.imports import import_file
-from jieneng.services.users import User
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from jieneng.core.exceptions import Conflict
-from jieneng.services.accounts import create_user, list_users
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user, list_users
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
 from tests.sample import Files
 
@@ -76,7 +76,7 @@ def test_simultaneous_creates_of_one_name_make_one_account(engine: Engine) -> No
 def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
-    from jieneng.services import passwords
+    from jieneng.services.accounts import passwords
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                              parallelism=1))

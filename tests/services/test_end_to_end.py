@@ -113,7 +113,7 @@ def test_dry_run_stores_nothing(engine: Engine, files: Files) -> None:
 
 
 def test_imports_are_audited(engine: Engine, files: Files) -> None:
-    from jieneng.services.audit import list_entries
+    from jieneng.services.accounts.audit import list_entries
 
     load_all(engine, files)
     actions = [e["action"] for e in list_entries(engine, per_page=20)["items"]]

@@ -8,9 +8,9 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope
-from jieneng.services import audit
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.factor_choice import (
     available_sets,
     describe_choice,

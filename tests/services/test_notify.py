@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.services import audit, channels, notify
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services import channels, notify
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.notify import Channel, Message
 from tests.sample import Files

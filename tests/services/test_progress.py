@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.services import progress, targets
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
-from jieneng.services.users import User
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_profiles
 from tests.storage._data import figures, load_directory

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
-from jieneng.services import audit
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.publication import (
     list_publications,

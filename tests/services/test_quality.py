@@ -13,11 +13,11 @@ from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, Vali
 from jieneng.core.scope import Scope
 from jieneng.demo.generate import DemoFiles, write_demo_files
 from jieneng.services import quality
+from jieneng.services.accounts.users import Role, User
 from jieneng.services.demo import DEMO_YEARS
 from jieneng.services.entry import save_entry
 from jieneng.services.entry_checks import EntryValue
 from jieneng.services.imports import import_file
-from jieneng.services.users import Role, User
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution
 

@@ -9,10 +9,10 @@ from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.services import quotas
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.services.statistics.publication_figures import institution_intensities
-from jieneng.services.users import User
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from tests.storage._data import figures, load_directory

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, Table, func, select
 
 from jieneng.services import channels, notify, reminders
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.storage import notify as store
 from jieneng.storage import tables as t

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotFound
 from jieneng.core.scope import Scope
 from jieneng.reports.review_report import review_report_docx
+from jieneng.services.accounts.users import Role
 from jieneng.services.review_report import review_report
 from jieneng.services.spot_checks import create_spot_check, record_verified
-from jieneng.services.users import Role
 from tests.services.spot_world import (
     SpotWorld,
     add_finding,

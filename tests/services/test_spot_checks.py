@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.sampling import draw_sample
 from jieneng.core.scope import Scope
+from jieneng.services.accounts.users import Role
 from jieneng.services.spot_checks import (
     create_spot_check,
     get_spot_check,
@@ -20,7 +21,6 @@ from jieneng.services.spot_checks import (
     record_verified,
     within_tolerance,
 )
-from jieneng.services.users import Role
 from jieneng.storage import tables as t
 from tests.services.spot_world import SpotWorld, add_period, add_tasks, electricity, load, user
 

@@ -10,17 +10,17 @@ from sqlalchemy import Engine, select
 
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, NotPermitted
-from jieneng.services import audit
-from jieneng.services.accounts import (
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.accounts import (
     create_user,
     get_manageable_user,
     list_users,
     manageable_roles,
     update_user,
 )
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import Role, User, scope_of
 from jieneng.services.imports import import_file
-from jieneng.services.users import Role, User, scope_of
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv
 
@@ -38,7 +38,7 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id still, with small parameters: the default costs ~0.5 s per hash."""
     from argon2 import PasswordHasher
 
-    from jieneng.services import passwords
+    from jieneng.services.accounts import passwords
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                              parallelism=1))

@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from jieneng.core.codes import make_credit_code
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.services.imports import import_file
-from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage.institutions import get_institution
 from tests.sample import make_files, write_csv
@@ -133,7 +133,7 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id still, with small parameters: the default costs ~0.5 s per hash."""
     from argon2 import PasswordHasher
 
-    from jieneng.services import passwords
+    from jieneng.services.accounts import passwords
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                              parallelism=1))

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from jieneng.services import audit
+from jieneng.services.accounts import audit
 from jieneng.storage import tables as t
 from tests.web.conftest import ORGAN, SILENT, World, csrf
 

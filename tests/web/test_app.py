@@ -108,7 +108,7 @@ def test_indicators_api_equals_the_service_within_scope(world: World) -> None:
 
 
 def test_demo_accounts_are_idempotent_and_can_log_in(world: World) -> None:
-    from jieneng.services.accounts import list_users
+    from jieneng.services.accounts.accounts import list_users
     from jieneng.services.demo import ensure_demo_accounts
 
     first = ensure_demo_accounts(world.engine, "450300")

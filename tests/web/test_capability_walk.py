@@ -34,8 +34,8 @@ from jieneng.core.permissions import (
     capability_table,
 )
 from jieneng.core.quality.catalogue import RULES
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, ROLES, SCHOOL, SILENT, World, csrf
 

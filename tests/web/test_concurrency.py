@@ -28,10 +28,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
-from jieneng.services.auth import create_token
-from jieneng.services.users import User
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.auth import create_token
+from jieneng.services.accounts.users import User
 from tests.web.conftest import EDU, ORGAN, OTHER, PASSWORD, SCHOOL, SILENT, _load
 from tests.web.live import free_port, serve_env, serving
 

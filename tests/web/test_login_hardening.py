@@ -29,8 +29,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app as cli_app
-from jieneng.services.accounts import create_user
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.accounts import create_user
+from jieneng.services.accounts.audit import Actor
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, World, csrf
 from tests.web.live import free_port, serve_env, serving
@@ -345,8 +345,8 @@ def _login_status(client: TestClient, username: str, password: str) -> int:
 
 
 def test_production_refuses_demo_accounts(world: World, db_url: str) -> None:
+    from jieneng.services.accounts.passwords import hash_password
     from jieneng.services.demo import DemoRefused, ensure_demo_accounts
-    from jieneng.services.passwords import hash_password
     from jieneng.storage.users import update_user
 
     demo = {a.username: a for a in ensure_demo_accounts(world.engine, "450300")}

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from jieneng.services import audit, notify
+from jieneng.services import notify
+from jieneng.services.accounts import audit
 from jieneng.services.notify import Message
 from tests.web.conftest import World, csrf
 

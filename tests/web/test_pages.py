@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from jieneng.core.rounding import format_number
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.publication import publish
 from jieneng.storage import tables as t
 from tests.web.conftest import EDU, ORGAN, SCHOOL, SILENT, World, csrf

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from jieneng.services import audit
+from jieneng.services.accounts import audit
 from jieneng.services.publication import list_publications
 from tests.web.conftest import ROLES, SCHOOL, World, csrf
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from jieneng.services import audit
+from jieneng.services.accounts import audit
 from jieneng.storage import tables as t
 from tests.web.conftest import ORGAN, SCHOOL, World, csrf
 

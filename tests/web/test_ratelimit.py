@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jieneng.services.auth import create_token
+from jieneng.services.accounts.auth import create_token
 from jieneng.settings import Settings
 from jieneng.storage import tables as t
 from jieneng.web.ratelimit import RateLimiter

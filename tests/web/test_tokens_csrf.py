@@ -42,7 +42,7 @@ def test_token_create_use_revoke(world: World) -> None:
 
 
 def test_cannot_revoke_someone_elses_token(world: World) -> None:
-    from jieneng.services.auth import create_token
+    from jieneng.services.accounts.auth import create_token
 
     token, _ = create_token(world.engine, world.users["admin"], "admin's")
     other = world.login("viewer")
@@ -51,9 +51,9 @@ def test_cannot_revoke_someone_elses_token(world: World) -> None:
 
 
 def test_locked_account_tokens_stop_working(world: World) -> None:
-    from jieneng.services.accounts import update_user
-    from jieneng.services.audit import Actor
-    from jieneng.services.auth import create_token
+    from jieneng.services.accounts.accounts import update_user
+    from jieneng.services.accounts.audit import Actor
+    from jieneng.services.accounts.auth import create_token
 
     _, secret = create_token(world.engine, world.users["viewer"], "x")
     headers = {"Authorization": f"Bearer {secret}"}

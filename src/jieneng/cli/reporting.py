@@ -57,8 +57,8 @@ def report_annual(
 ) -> None:
     """年度通报 The region's annual energy and resource notification (.docx, charts)."""
     from jieneng.reports.annual_report import annual_docx, annual_xlsx
+    from jieneng.services.accounts.users import command_line_user
     from jieneng.services.annual_report import annual_data
-    from jieneng.services.users import command_line_user
 
     data = annual_data(engine(), command_line_user(), region_code=region, year=year,
                        factor_set=state.settings.factor_set)

@@ -35,12 +35,13 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
-from jieneng.services import audit, notify, progress
+from jieneng.services import notify, progress
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.channels import channels_for_region, load_tree
 from jieneng.services.notify import Message, Sleep
 from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.services.targets import CAP_METRICS
-from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.storage import alerts as store
 from jieneng.storage import institutions, regions

@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 
 from jieneng.reports.annual_report import RANK_INDICATOR
 from jieneng.services import progress, quotas, review_report
+from jieneng.services.accounts.users import User
 from jieneng.services.statistics import overview as stats_overview
 from jieneng.services.statistics import ranking as stats_ranking
-from jieneng.services.users import User
 
 RANK_SIZE = 10
 

@@ -12,10 +12,10 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
-from jieneng.services import audit
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import require_actor
 from jieneng.services.notify import Channel, validate_target
-from jieneng.services.users import require_actor
 from jieneng.storage import notify as store
 from jieneng.storage import regions as region_store
 

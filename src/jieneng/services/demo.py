@@ -28,14 +28,14 @@ from jieneng.core.exceptions import NotPermitted
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
 from jieneng.services import alerts, publication, quotas, targets
-from jieneng.services.accounts import create_user, update_user
-from jieneng.services.audit import Actor
-from jieneng.services.auth import LEGACY_DEMO_SUFFIX
+from jieneng.services.accounts.accounts import create_user, update_user
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
+from jieneng.services.accounts.passwords import verify_password
+from jieneng.services.accounts.users import Role, command_line_user
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
-from jieneng.services.passwords import verify_password
 from jieneng.services.statistics.overview import overview
-from jieneng.services.users import Role, command_line_user
 from jieneng.services.workflow import periods
 from jieneng.settings import data_dir, load_settings
 from jieneng.storage import demo as demo_store

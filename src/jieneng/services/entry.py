@@ -30,8 +30,9 @@ from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
-from jieneng.services import audit, quality
-from jieneng.services.audit import Actor
+from jieneng.services import quality
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry_checks import (
     MOM_THRESHOLD,
     YOY_THRESHOLD,

@@ -29,10 +29,10 @@ from jieneng.core.factors import (
 )
 from jieneng.core.permissions import Capability
 from jieneng.core.scope import Scope
-from jieneng.services import audit
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import require_actor
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import require_actor
 from jieneng.storage import meta, regions
 from jieneng.storage import tables as t
 

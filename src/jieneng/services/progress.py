@@ -28,6 +28,7 @@ from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.overview import monthly_figures, overview
 from jieneng.services.statistics.publication_figures import (
@@ -35,7 +36,6 @@ from jieneng.services.statistics.publication_figures import (
     intensity_coefficients,
 )
 from jieneng.services.targets import CAP_METRICS, REDUCTION_METRICS
-from jieneng.services.users import User
 from jieneng.storage import alerts as alert_store
 from jieneng.storage import quotas as quota_store
 from jieneng.storage import regions

@@ -34,9 +34,9 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
-from jieneng.services import audit
-from jieneng.services.audit import Actor
-from jieneng.services.users import require_actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import require_actor
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import meta, regions
 

@@ -35,10 +35,10 @@ from jieneng.core.quality.findings import render
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.ingest.prices import parse_reference_prices
-from jieneng.services import audit
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import User
 from jieneng.storage import quality as store
 from jieneng.storage import regions
 

@@ -33,10 +33,10 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.targets import Quota, nearest_assignments, quota_position
 from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
-from jieneng.services import audit
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
 from jieneng.services.statistics.publication_figures import institution_intensities
-from jieneng.services.users import User
 from jieneng.storage import quotas as store
 from jieneng.storage import regions
 

@@ -45,9 +45,9 @@ from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.sampling import DEFAULT_SHARE, check_share, draw_sample
 from jieneng.core.scope import Scope
-from jieneng.services import audit
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
-from jieneng.services.users import User
 from jieneng.storage import regions
 from jieneng.storage import spot_checks as store
 from jieneng.storage.spot_checks import ItemRow

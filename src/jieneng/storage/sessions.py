@@ -1,8 +1,9 @@
 """Login sessions (table ``user_session``): plain reads and writes.
 
 The id is the SHA-256 of the token the cookie carries
-(:func:`jieneng.services.sessions.token_digest`); lifetimes and the rules of
-revocation live in :mod:`jieneng.services.auth` and :mod:`jieneng.services.sessions`.
+(:func:`jieneng.services.accounts.sessions.token_digest`); lifetimes and the rules of
+revocation live in :mod:`jieneng.services.accounts.auth` and
+:mod:`jieneng.services.accounts.sessions`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Accounts and API tokens (tables ``app_user`` and ``api_token``).
 
 Plain reads and writes; hashing, lockout rules and roles live in
-:mod:`jieneng.services.auth` and :mod:`jieneng.services.users`.
+:mod:`jieneng.services.accounts.auth` and :mod:`jieneng.services.accounts.users`.
 """
 
 from __future__ import annotations

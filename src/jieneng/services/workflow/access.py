@@ -43,8 +43,8 @@ from jieneng.core.reporting import (
     allowed_actions,
     is_locked,
 )
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import User
 from jieneng.storage import reporting as store
 
 #: States whose figures are locked, and the states a ``save`` starts from

@@ -16,8 +16,8 @@ from jieneng.core.reporting import (
     Period,
     TaskState,
 )
-from jieneng.services import audit
-from jieneng.services.audit import Actor
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
 from jieneng.services.workflow.access import (
     LOCKED_STATES,
     SAVE_FROM,

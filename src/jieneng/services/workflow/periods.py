@@ -15,9 +15,9 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.reporting import (
     Period,
 )
-from jieneng.services import audit
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import User
 from jieneng.services.workflow.access import (
     iso,
     now,

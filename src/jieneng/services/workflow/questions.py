@@ -12,8 +12,8 @@ from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting import (
     ActorRole,
 )
-from jieneng.services import audit
-from jieneng.services.users import User
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.workflow.access import (
     hidden,
     now,

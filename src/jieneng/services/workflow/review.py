@@ -14,9 +14,9 @@ from jieneng.core.reporting import (
     TaskState,
     apply,
 )
-from jieneng.services import audit
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import User
 from jieneng.services.workflow.access import (
     MAX_BULK,
     MAX_PER_PAGE,

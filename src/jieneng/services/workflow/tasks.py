@@ -16,9 +16,10 @@ from jieneng.core.reporting import (
     TaskState,
     apply,
 )
-from jieneng.services import audit, quality
+from jieneng.services import quality
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.services.users import User
 from jieneng.services.workflow.access import (
     FILER_ACTIONS,
     MAX_PER_PAGE,

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.categories import CATEGORIES
 from jieneng.services import directory
-from jieneng.services.users import User
+from jieneng.services.accounts.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.pages.common import CategoryQ, RegionQ, blank, page, previous_month

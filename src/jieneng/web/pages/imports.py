@@ -29,8 +29,8 @@ from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability, require
 from jieneng.core.text import has_control
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
+from jieneng.services.accounts.users import User
 from jieneng.services.imports import ImportKind, ImportReport, import_for_scope
-from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings, requires
 from jieneng.web.errors import lang_of, status_of

@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.categories import CATEGORIES
+from jieneng.services.accounts.users import User
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.ranking import ranking
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE
-from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.pages.common import (

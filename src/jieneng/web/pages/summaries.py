@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.reports.summaries import summary_xlsx
-from jieneng.services import summaries, users
-from jieneng.services.users import User
+from jieneng.services import summaries
+from jieneng.services.accounts import users
+from jieneng.services.accounts.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.pages.common import (

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import accounts, auth
+from jieneng.services.accounts import accounts, auth
 from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang

@@ -4,8 +4,8 @@ set chosen per region, and the audit log.
 The account pages are open to a 系统管理员 and to a 管理机构管理员
 (``region_admin``), who sees and changes only the accounts of its subtree: the
 list is filtered in the query, and any other account is answered 404
-(``services.accounts.get_manageable_user``; every write is checked again in
-``services.users``). Factor sets and the audit log stay administrator-only.
+(``services.accounts.accounts.get_manageable_user``; every write is checked again in
+``services.accounts.users``). Factor sets and the audit log stay administrator-only.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import accounts, audit, factor_choice, sessions
-from jieneng.services.users import User
+from jieneng.services import factor_choice
+from jieneng.services.accounts import accounts, audit, sessions
+from jieneng.services.accounts.users import User
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang

@@ -3,7 +3,7 @@
 ``POST /login`` is rate limited per client IP address (``login_rate_limit`` per
 ``login_rate_window``, :mod:`jieneng.web.ratelimit`): over the limit the form is
 shown again with status 429, ``Retry-After`` and the message ``login.rate_limited``.
-The per-account lockout (``services.auth``) is separate and still applies.
+The per-account lockout (``services.accounts.auth``) is separate and still applies.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.permissions import Capability
-from jieneng.services.auth import AuthenticationFailed, authenticate
-from jieneng.services.auth import logout as audit_logout
+from jieneng.services.accounts.auth import AuthenticationFailed, authenticate
+from jieneng.services.accounts.auth import logout as audit_logout
 from jieneng.web.csrf import SESSION_CSRF, verify_csrf
 from jieneng.web.deps import (
     SESSION_TOKEN,

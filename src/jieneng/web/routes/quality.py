@@ -24,7 +24,7 @@ from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
 from jieneng.services import quality
-from jieneng.services.users import User
+from jieneng.services.accounts.users import User
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of

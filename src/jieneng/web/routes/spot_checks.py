@@ -26,7 +26,7 @@ from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
 from jieneng.services import review_report as review
 from jieneng.services import spot_checks
-from jieneng.services.users import User
+from jieneng.services.accounts.users import User
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.i18n import translate

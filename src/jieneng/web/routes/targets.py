@@ -30,9 +30,9 @@ from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, Validation
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import annual_docx, annual_xlsx, assessment_xlsx
 from jieneng.services import alerts, progress, quotas, targets
+from jieneng.services.accounts.users import User
 from jieneng.services.annual_report import annual_data
 from jieneng.services.statistics.selection import FORMULAS
-from jieneng.services.users import User
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS

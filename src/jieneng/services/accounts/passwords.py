@@ -3,7 +3,7 @@
 Argon2id with the argon2-cffi defaults (RFC 9106 low-memory profile); only the
 hash is stored, and :func:`needs_rehash` says when the parameters changed. New
 passwords follow :mod:`jieneng.core.passwords` (等保 2.0 complexity). Used by
-:mod:`jieneng.services.auth` (login) and :mod:`jieneng.services.users` (setting a
+:mod:`jieneng.services.accounts.auth` (login) and :mod:`jieneng.services.accounts.users` (setting a
 password); it imports neither.
 """
 

@@ -2,9 +2,9 @@
 an account's sessions.
 
 A session or API token is stored only as its SHA-256 (:func:`token_digest`).
-Logging in and checking a session (they return a :class:`jieneng.services.users.User`)
-live in :mod:`jieneng.services.auth`; this module imports neither it nor
-:mod:`jieneng.services.users`, which both use it.
+Logging in and checking a session (they return a :class:`jieneng.services.accounts.users.User`)
+live in :mod:`jieneng.services.accounts.auth`; this module imports neither it nor
+:mod:`jieneng.services.accounts.users`, which both use it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Account administration: create, read, list and change accounts, change one's
 own password, end an account's sessions.
 
-Every change goes through :func:`jieneng.services.audit.record` in the same
+Every change goes through :func:`jieneng.services.accounts.audit.record` in the same
 transaction.
 
 Who may change an account is decided in one place, :func:`_check_manageable`:
@@ -22,11 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, Role, require
 from jieneng.core.regions import RegionTree
-from jieneng.services import audit
-from jieneng.services.audit import Actor
-from jieneng.services.passwords import hash_password, validate_password, verify_password
-from jieneng.services.sessions import revoke_sessions
-from jieneng.services.users import User
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts.passwords import hash_password, validate_password, verify_password
+from jieneng.services.accounts.sessions import revoke_sessions
+from jieneng.services.accounts.users import User
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as store
 

@@ -6,7 +6,7 @@ role         统计制度 term   pinned to / sees
 admin        系统管理员       everything; manages accounts, reads the audit log
 region_admin 管理机构管理员   a region code: sees and writes exactly as ``region``;
                             also manages the accounts of its subtree
-                            (:func:`jieneng.services.accounts._check_manageable`)
+                            (:func:`jieneng.services.accounts.accounts._check_manageable`)
 region       管理机构         a region code: that region's whole subtree
 department   主管机构         a competent department (an institution id): itself
                             and its subordinate units
@@ -15,7 +15,7 @@ viewer       只读用户         a region code: its subtree, read-only
 ============ ============== ================================================
 
 Their administration (create, change, list, who may change whom) is
-:mod:`jieneng.services.accounts`; :func:`scope_label` and :func:`home_region` name
+:mod:`jieneng.services.accounts.accounts`; :func:`scope_label` and :func:`home_region` name
 an account's node for the top bar and the pages' starting region.
 """
 
@@ -32,7 +32,7 @@ from jieneng.core.permissions import Capability, allows, require_role
 from jieneng.core.permissions import Role as Role
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.audit import Actor
+from jieneng.services.accounts.audit import Actor
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as user_store
 from jieneng.storage.users import UserRow

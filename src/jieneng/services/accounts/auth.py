@@ -1,6 +1,6 @@
 """Authentication: login lockout, server-side sessions, API tokens.
 
-- Passwords are hashed with Argon2id by :mod:`jieneng.services.passwords`; a
+- Passwords are hashed with Argon2id by :mod:`jieneng.services.accounts.passwords`; a
   login re-hashes a stored hash when the parameters change.
 - Every login attempt is counted *before* its password is checked, in one atomic
   statement (:func:`jieneng.storage.users.reserve_login_attempt`): the attempt that
@@ -29,10 +29,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
-from jieneng.services import audit
-from jieneng.services.passwords import hash_password, needs_rehash, verify_nobody, verify_password
-from jieneng.services.sessions import token_digest as _digest
-from jieneng.services.users import User
+from jieneng.services.accounts import audit
+from jieneng.services.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_nobody,
+    verify_password,
+)
+from jieneng.services.accounts.sessions import token_digest as _digest
+from jieneng.services.accounts.users import User
 from jieneng.storage import sessions as session_store
 from jieneng.storage import users as store
 from jieneng.storage.engine import brief_write
