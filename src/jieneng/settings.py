@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(default=600, ge=1)
     api_rate_window: int = Field(default=60, ge=1)
 
-    #: outgoing e-mail for notifications (services.notify); no host = e-mail skipped
+    #: outgoing e-mail for notifications (services.notifications.notify); no host = e-mail skipped
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None

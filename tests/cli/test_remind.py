@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app
-from jieneng.services import channels
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
+from jieneng.services.notifications import channels
 from jieneng.storage.institutions import get_institution
 from tests.sample import SCHOOL, Files
 from tests.services.notify_world import RobotServer, add_period

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.services import channels, notify
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
-from jieneng.services.notify import Channel, Message
+from jieneng.services.notifications import channels, notify
+from jieneng.services.notifications.notify import Channel, Message
 from tests.sample import Files
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 

@@ -205,7 +205,8 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
                                             users: dict[str, User], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from jieneng.services import alerts, channels
+    from jieneng.services import alerts
+    from jieneng.services.notifications import channels
     from tests.services.notify_world import RobotServer, settings_for
 
     admin, province = users["root"], users["zj"]

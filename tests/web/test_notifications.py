@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from jieneng.services import notify
 from jieneng.services.accounts import audit
-from jieneng.services.notify import Message
+from jieneng.services.notifications import notify
+from jieneng.services.notifications.notify import Message
 from tests.web.conftest import World, csrf
 
 SECRET_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY-42"

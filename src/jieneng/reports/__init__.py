@@ -10,5 +10,5 @@ Beside ``storage`` and ``ingest``; imports ``core`` only (import-linter). Module
   POST to a group robot (httpx), one e-mail (stdlib :mod:`smtplib`).
 
 What to send and to whom (messages, channels, retries, in-app rows) stays in
-``services`` (:mod:`jieneng.services.notify`).
+``services`` (:mod:`jieneng.services.notifications.notify`).
 """

@@ -1,6 +1,6 @@
 """The transports of the notifications: one JSON POST to a group robot, one e-mail.
 
-No retries, no channels, no settings here (:mod:`jieneng.services.notify` decides
+No retries, no channels, no settings here (:mod:`jieneng.services.notifications.notify` decides
 what is sent, where, and how often): each function sends once and raises
 :class:`DeliveryError` on failure.
 

@@ -18,7 +18,7 @@ One alert per (subject, year) stays open until closed, so a condition that holds
 is not announced again (deduplicated); a *higher* level re-announces it. Each
 announcement goes in-app to the 管理机构 accounts of the region and to the
 region's channels (inherited from above; e-mail, WeCom/DingTalk/Feishu robots —
-:mod:`jieneng.services.notify`, retried with backoff, a failing channel never
+:mod:`jieneng.services.notifications.notify`, retried with backoff, a failing channel never
 blocks the others); every delivery's outcome is an event of the alert's history.
 An alert not acknowledged within ``alert_escalate_hours`` (default 48) is
 escalated once to the level above (its accounts and channels).
@@ -35,11 +35,12 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
-from jieneng.services import notify, progress
+from jieneng.services import progress
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
-from jieneng.services.channels import channels_for_region, load_tree
-from jieneng.services.notify import Message, Sleep
+from jieneng.services.notifications import notify
+from jieneng.services.notifications.channels import channels_for_region, load_tree
+from jieneng.services.notifications.notify import Message, Sleep
 from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.services.targets import CAP_METRICS
 from jieneng.settings import Settings

@@ -37,9 +37,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from jieneng.services import notify
-from jieneng.services.channels import channels_for_region, load_tree
-from jieneng.services.notify import Channel, Message, Sleep
+from jieneng.services.notifications import notify
+from jieneng.services.notifications.channels import channels_for_region, load_tree
+from jieneng.services.notifications.notify import Channel, Message, Sleep
 from jieneng.settings import Settings
 from jieneng.storage import notify as store
 from jieneng.storage.notify import PendingTask

@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse
 
 from jieneng.core.messages import LANGUAGES
 from jieneng.core.permissions import Capability
-from jieneng.services import notify
 from jieneng.services.accounts.users import User, home_region, scope_label
+from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
 from jieneng.web.i18n import translate
 

@@ -7,7 +7,7 @@ of notification channels per region (administrators).
 - ``/admin/channels`` (list, add, enable/disable, delete; CSRF in every form) and
   ``/api/v1/admin/channels`` (``GET``, ``POST``, ``PATCH /{id}``, ``DELETE /{id}``).
   Targets are shown masked (a webhook URL holds its access token); every write is
-  audited (:mod:`jieneng.services.notify`).
+  audited (:mod:`jieneng.services.notifications.notify`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import channels, notify
+from jieneng.services.notifications import channels, notify
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import ErrorOut, lang_of
 from jieneng.web.i18n import domain_lang

@@ -15,7 +15,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
-from jieneng.services.notify import Channel, validate_target
+from jieneng.services.notifications.notify import Channel, validate_target
 from jieneng.storage import notify as store
 from jieneng.storage import regions as region_store
 

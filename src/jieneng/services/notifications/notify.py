@@ -26,7 +26,7 @@ Channels
 
 Every channel a region has (``notify_channel``) also serves its whole subtree: a
 region inherits its ancestors' channels
-(:func:`jieneng.services.channels.channels_for_region`, where channels are
+(:func:`jieneng.services.notifications.channels.channels_for_region`, where channels are
 administered too).
 
 Delivery (:func:`deliver`) tries a channel up to ``notify_attempts`` times,
