@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "jieneng@localhost"
     smtp_starttls: bool = True
-    #: reporting reminders (services.reminders): days before the deadline, and how
+    #: reporting reminders (services.workflow.reminders): days before the deadline, and how
     #: many days after it overdue reminders continue (one a day)
     remind_days_before: int = Field(default=3, ge=0, le=60)
     remind_overdue_days: int = Field(default=14, ge=0, le=365)

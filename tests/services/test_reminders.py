@@ -10,11 +10,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
-from jieneng.services import reminders
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.imports import import_file
 from jieneng.services.notifications import channels, notify
+from jieneng.services.workflow import reminders
 from jieneng.storage import notify as store
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution

@@ -25,7 +25,7 @@ def remind(
     from datetime import date
 
     from jieneng.core.exceptions import ValidationFailed
-    from jieneng.services.reminders import run_reminders
+    from jieneng.services.workflow.reminders import run_reminders
 
     try:
         when = date.fromisoformat(day) if day else None

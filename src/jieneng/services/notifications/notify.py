@@ -1,6 +1,6 @@
 """Notifications: in-app rows, e-mail and group-robot webhooks, with retries.
 
-Built to be reused: reporting reminders (:mod:`jieneng.services.reminders`) use
+Built to be reused: reporting reminders (:mod:`jieneng.services.workflow.reminders`) use
 it now, early-warning alerts (issue 5) will use the same channels.
 
 Channels

@@ -3,5 +3,7 @@
 ``periods`` (open, sync, list), ``tasks`` (my tasks, one task, ``act``), ``review``
 (the queue, bulk review), ``questions`` (ask, answer) and ``locks`` (the figure
 lock that entry and imports call: ``check_unlocked``, ``note_saved``), over
-``access`` (who acts on a task as which role, the task as a dict).
+``access`` (who acts on a task as which role, the task as a dict); ``reminders``
+(催报: the daily reminders of the tasks still owed, sent through
+:mod:`jieneng.services.notifications`).
 """
