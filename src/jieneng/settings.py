@@ -89,10 +89,7 @@ class Settings(BaseSettings):
     def _refuse_default_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()
         if self.environment != "development" and secret == DEV_SECRET:
-            raise ValidationFailed(
-                "生产环境必须设置 JIENENG_SECRET_KEY，不能使用默认密钥",
-                "JIENENG_SECRET_KEY must be set outside development; the default is refused",
-            )
+            raise ValidationFailed.of("settings.secret_key_missing")
         if self.environment == "production":
             refuse_weak_secret(secret)
         return self
@@ -114,14 +111,9 @@ def refuse_weak_secret(secret: str) -> None:
     lowered = secret.lower()
     if (len(secret) < SECRET_MIN_LENGTH or len(set(secret)) < SECRET_MIN_DISTINCT
             or any(word in lowered for word in _WEAK_SECRET_WORDS)):
-        raise ValidationFailed(
-            f"生产环境的 JIENENG_SECRET_KEY 必须是至少 {SECRET_MIN_LENGTH} 个字符的随机字符串"
-            f"（至少 {SECRET_MIN_DISTINCT} 个不同字符，不能含 changeme、secret 等占位词）；"
-            "可用 python -c \"import secrets; print(secrets.token_urlsafe(48))\" 生成",
-            f"in production JIENENG_SECRET_KEY must be a random string of at least "
-            f"{SECRET_MIN_LENGTH} characters ({SECRET_MIN_DISTINCT} or more distinct, no "
-            "placeholder word such as changeme or secret); make one with "
-            "python -c \"import secrets; print(secrets.token_urlsafe(48))\"",
+        raise ValidationFailed.of(
+            "settings.secret_key_weak",
+            min_length=SECRET_MIN_LENGTH, min_distinct=SECRET_MIN_DISTINCT,
             field="secret_key",
         )
 

@@ -67,12 +67,9 @@ def _database_refusal(err: Exception) -> DomainError | None:
 
     trouble = database_trouble(err)
     if trouble == "unavailable":
-        return DomainError("数据库暂时不可用（无法连接或仍被其他写入占用），请稍后重试",
-                           "the database is unavailable for the moment (unreachable, or "
-                           "still locked by another writer); try again later")
+        return DomainError.of("cli.database_unavailable")
     if trouble == "conflict":
-        return DomainError("数据已被他人同时修改，请重试",
-                           "the data was changed meanwhile; try again")
+        return DomainError.of("cli.changed_meanwhile")
     return None
 
 

@@ -33,12 +33,7 @@ def demo(
     if state.settings.environment == "production":
         from jieneng.services.demo import DemoRefused
 
-        raise DemoRefused(
-            "生产环境（JIENENG_ENVIRONMENT=production）不能运行 jieneng demo："
-            "演示账户的密码是公开的",
-            "jieneng demo is refused in production (JIENENG_ENVIRONMENT=production): the demo "
-            "accounts' passwords are published",
-        )
+        raise DemoRefused.of("cli.demo_refused_in_production")
     url = state.settings.database_url if state.explicit_db else demo_database_url()
     if not state.explicit_db:
         from jieneng.storage.migrate import upgrade

@@ -30,8 +30,7 @@ def remind(
     try:
         when = date.fromisoformat(day) if day else None
     except ValueError:
-        raise ValidationFailed(f"日期“{day}”无效，应为 YYYY-MM-DD",
-                               f"invalid date {day!r}: YYYY-MM-DD") from None
+        raise ValidationFailed.of("cli.invalid_date", day=day) from None
     run = run_reminders(engine(), state.settings, day=when, dry_run=dry_run)
     if fmt is Fmt.json:
         output.print_json(run.to_dict())

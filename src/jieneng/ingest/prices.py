@@ -49,8 +49,7 @@ def parse_reference_prices(path: Path, *, provinces: Collection[str],
             issues.append(make_issue("import.missing_column", file=file, sheet=sheet,
                                      column=COLUMNS[field][0]))
     if errors(issues):
-        raise ImportRejected(f"文件 {file} 有错误，未导入", f"{file} has errors; nothing imported",
-                             issues)
+        raise ImportRejected.of("prices.file_rejected", file=file, issues=issues)
     frame = table.frame.with_columns(
         parse_number(pl.col(mapping[f])).alias(f"__{f}") for f in ("low", "high"))
     rows: list[dict[str, object]] = []
@@ -109,9 +108,10 @@ def parse_reference_prices(path: Path, *, provinces: Collection[str],
     if not rows:
         issues.append(make_issue("import.empty", file=file, sheet=sheet))
     if errors(issues):
-        raise ImportRejected(f"文件 {file} 有 {len(errors(issues))} 处错误，未导入任何数据",
-                             f"{file} has {len(errors(issues))} error(s); nothing was imported",
-                             errors(issues))
+        raise ImportRejected.of(
+            "prices.file_has_errors", file=file, count=len(errors(issues)),
+            issues=errors(issues),
+        )
     return pl.DataFrame(rows, schema={"province_code": pl.String, "carrier": pl.String,
                                       "low": pl.Float64, "high": pl.Float64,
                                       "source": pl.String})

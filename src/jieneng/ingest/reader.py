@@ -48,11 +48,13 @@ _UNIT_RE = re.compile(r"^(.*?)\s*[(（]\s*(.*?)\s*[)）]\s*$")
 
 
 class TableError(ImportRejected):
-    """The file cannot be read as a table at all; ``issue`` says why."""
+    """The file cannot be read as a table at all; ``issue`` says why, and its code
+    (``import.unreadable`` …) is the refusal's."""
 
     def __init__(self, issue: ImportIssue) -> None:
         super().__init__(issue.message_zh, issue.message_en, [issue])
         self.issue = issue
+        self.code = issue.code  # the issue's catalogued code (jieneng.ingest.messages)
 
 
 @dataclass(frozen=True, slots=True)

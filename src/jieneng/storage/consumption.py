@@ -379,14 +379,11 @@ def _check_references(conn: Connection, import_id: int | None) -> None:
         .where(i.c.id.is_(None))
     ).scalar_one()
     if orphans:
-        raise NotFound(
-            f"{orphans} 条能耗数据的单位不在名录库中",
-            f"{orphans} consumption figure(s) refer to institutions not in the directory",
-        )
+        raise NotFound.of("consumption.orphan_figures", orphans=orphans)
     if import_id is not None and conn.execute(
         select(func.count()).where(t.import_batch.c.id == import_id)
     ).scalar_one() == 0:
-        raise NotFound(f"导入批次 {import_id} 不存在", f"import batch {import_id} does not exist")
+        raise NotFound.of("consumption.import_batch_not_found", import_id=import_id)
 
 
 def _month_rollup_select(keys: Table | None, *, source: Table | None = None) -> Any:

@@ -146,9 +146,10 @@ def upsert_institutions(conn: Connection, frame: pl.DataFrame, *, import_id: int
     ).scalars().all()
     if unknown:
         codes = ", ".join(unknown)
-        raise NotFound(f"主管部门统一社会信用代码不存在：{codes}",
-                       f"unknown competent department credit code(s): {codes}",
-                       credit_codes=list(unknown))
+        raise NotFound.of(
+            "institutions.unknown_department", codes=codes,
+            credit_codes=list(unknown),
+        )
     # 3. Update what differs, department included; the new rows that only get their
     #    department now are not "updated". An institution moving to another region
     #    or category leaves its old groups and joins new ones: both are refreshed
