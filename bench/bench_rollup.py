@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from jieneng.core.factors import DEFAULT_FACTOR_SET, factor_set
+from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import monthly_series, write_consumption

@@ -10,13 +10,9 @@ import pytest
 
 from jieneng.core.carriers import CARRIERS, carrier
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import (
-    DEFAULT_FACTOR_SET,
-    FACTOR_SET_NAMES,
-    ElectricityCO2Scope,
-    factor_set,
-    grid_region,
-)
+from jieneng.core.factors.co2 import ElectricityCO2Scope
+from jieneng.core.factors.data import grid_region
+from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FACTOR_SET_NAMES, factor_set
 
 PI = factor_set("pi-published")
 STAT = factor_set("gbt2589-statistical")

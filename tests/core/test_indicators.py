@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from jieneng.core.carriers import CARRIER_CODES, carrier
 from jieneng.core.exceptions import ValidationFailed
-from jieneng.core.factors import factor_set
+from jieneng.core.factors.sets import factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators, yoy
 from jieneng.core.units import to_canonical
 

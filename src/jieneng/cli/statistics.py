@@ -107,7 +107,7 @@ def history(
 @handles_errors
 def factor_sets(fmt: FormatOpt = Fmt.table) -> None:
     """折标与排放系数集 List the factor sets with their coefficients and sources."""
-    from jieneng.core.factors import FACTOR_SET_NAMES, factor_set
+    from jieneng.core.factors.sets import FACTOR_SET_NAMES, factor_set
 
     described = [factor_set(name).describe() for name in FACTOR_SET_NAMES]
     if fmt is Fmt.json:

@@ -37,7 +37,7 @@ from typing import Any
 
 from .carriers import CARRIER_CODES, CARRIERS, Carrier
 from .exceptions import ValidationFailed
-from .factors import FactorSet
+from .factors.sets import FactorSet
 from .indicator_registry import HEADLINE, change
 
 __all__ = ["HEADLINE_FIGURES", "AggregateInputs", "IndicatorResult", "change",

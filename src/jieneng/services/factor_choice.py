@@ -20,13 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import (
-    DEFAULT_FACTOR_SET,
-    FACTOR_SET_NAMES,
-    ElectricityCO2Scope,
-    FactorSet,
-    factor_set,
-)
+from jieneng.core.factors.co2 import ElectricityCO2Scope
+from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FACTOR_SET_NAMES, FactorSet, factor_set
 from jieneng.core.permissions import Capability
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
@@ -71,7 +66,7 @@ def effective_factor_set(
 
     The choice of the nearest region at or above ``region_code`` (walking up the
     tree); else ``default`` (the installation's ``Settings.factor_set``; when
-    None, :data:`~jieneng.core.factors.DEFAULT_FACTOR_SET`) with the set's own
+    None, :data:`~jieneng.core.factors.sets.DEFAULT_FACTOR_SET`) with the set's own
     scope and no source region.
     """
     fallback: Effective = (default or DEFAULT_FACTOR_SET, None, None)
@@ -256,5 +251,5 @@ def list_choices(engine: Engine) -> list[dict[str, Any]]:
 
 
 def available_sets() -> list[dict[str, Any]]:
-    """Every shipped factor set, as :meth:`~jieneng.core.factors.FactorSet.describe`."""
+    """Every shipped factor set, as :meth:`~jieneng.core.factors.sets.FactorSet.describe`."""
     return [factor_set(name).describe() for name in FACTOR_SET_NAMES]

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.categories import CATEGORIES, categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import DEFAULT_FACTOR_SET, FactorSet
+from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FactorSet
 from jieneng.core.indicators import HEADLINE_FIGURES, AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope

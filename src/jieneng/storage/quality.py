@@ -74,7 +74,7 @@ from sqlalchemy.sql import Select
 
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.categories import categories_under
-from jieneng.core.factors import DEFAULT_FACTOR_SET, factor_set
+from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.quality.config import RuleConfig, effective_configs
 from jieneng.core.quality.findings import Finding
 from jieneng.core.quality.model import INDICATORS, Severity

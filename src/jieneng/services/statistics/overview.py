@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import CATEGORIES
-from jieneng.core.factors import FactorSet
+from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, change
 from jieneng.core.scope import Scope
 from jieneng.services import result_cache

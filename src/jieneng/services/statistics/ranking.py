@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from jieneng.core.categories import CATEGORIES
 from jieneng.core.exceptions import ValidationFailed
-from jieneng.core.factors import FactorSet
+from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, IndicatorResult, change
 from jieneng.core.scope import Scope
 from jieneng.services.indicators import inputs_of_institution

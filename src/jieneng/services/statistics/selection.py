@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under, parse_category
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.factors import FactorSet
+from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, IndicatorResult, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
