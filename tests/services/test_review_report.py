@@ -15,8 +15,8 @@ from jieneng.core.exceptions import NotFound
 from jieneng.core.scope import Scope
 from jieneng.reports.review_report import review_report_docx
 from jieneng.services.accounts.users import Role
-from jieneng.services.review_report import review_report
-from jieneng.services.spot_checks import create_spot_check, record_verified
+from jieneng.services.quality.review_report import review_report
+from jieneng.services.quality.spot_checks import create_spot_check, record_verified
 from tests.services.spot_world import (
     SpotWorld,
     add_finding,

@@ -13,7 +13,7 @@ from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.sampling import draw_sample
 from jieneng.core.scope import Scope
 from jieneng.services.accounts.users import Role
-from jieneng.services.spot_checks import (
+from jieneng.services.quality.spot_checks import (
     create_spot_check,
     get_spot_check,
     list_spot_checks,

@@ -352,9 +352,10 @@ def test_read_routes_of_a_capability(world: World) -> None:
 def test_services_refuse_by_themselves(world: World) -> None:
     """A service asks the table before anything else, whoever calls it (the command
     line, a script, a route that forgot to declare its capability)."""
-    from jieneng.services import publication, quality, quotas, spot_checks
+    from jieneng.services import publication, quotas
     from jieneng.services import targets as target_service
     from jieneng.services.notifications import channels
+    from jieneng.services.quality import quality, spot_checks
     from jieneng.services.workflow import periods, review
 
     viewer, school = world.users["viewer"], world.users["institution"]

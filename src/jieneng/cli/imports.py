@@ -67,7 +67,7 @@ for _kind, _doc in IMPORT_KINDS.items():
 def import_reference_prices(file: FileArg) -> None:
     """参考单价 Reference unit prices per province and carrier (单价审核): replaces the
     provinces' prices in the file, all-or-nothing."""
-    from jieneng.services.quality import import_reference_prices as run
+    from jieneng.services.quality.quality import import_reference_prices as run
 
     result = run(engine(), file)
     output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.reports.annual_report import RANK_INDICATOR
-from jieneng.services import progress, quotas, review_report
+from jieneng.services import progress, quotas
 from jieneng.services.accounts.users import User
+from jieneng.services.quality import review_report
 from jieneng.services.statistics import overview as stats_overview
 from jieneng.services.statistics import ranking as stats_ranking
 

@@ -30,7 +30,6 @@ from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
-from jieneng.services import quality
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry_checks import (
@@ -40,6 +39,7 @@ from jieneng.services.entry_checks import (
     EntryValue,
     analyse,
 )
+from jieneng.services.quality import quality
 from jieneng.services.scope import visible_institution
 from jieneng.services.workflow import locks
 from jieneng.storage import consumption

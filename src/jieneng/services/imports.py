@@ -32,9 +32,9 @@ from jieneng.ingest import (
     parse_regions,
 )
 from jieneng.ingest.issues import ImportIssue, headline
-from jieneng.services import quality
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
+from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow import locks
 from jieneng.storage import batches, consumption, institutions, regions

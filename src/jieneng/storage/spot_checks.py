@@ -2,7 +2,7 @@
 
 The population of a spot check is the institutions whose report of the year is
 approved (:func:`approved_population`); the rule is documented in
-:mod:`jieneng.services.spot_checks`. The scope arrives whole, as one
+:mod:`jieneng.services.quality.spot_checks`. The scope arrives whole, as one
 :class:`jieneng.core.scope.Filters`, turned into SQL by :mod:`jieneng.storage.scoping`.
 """
 

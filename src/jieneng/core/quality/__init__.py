@@ -2,7 +2,7 @@
 region, its findings and messages, and the statistics the SQL layer cannot easily do.
 
 Evaluation (which figures to look at, in SQL) lives in the storage/services
-layers (:mod:`jieneng.storage.quality`, :mod:`jieneng.services.quality`).
+layers (:mod:`jieneng.storage.quality`, :mod:`jieneng.services.quality.quality`).
 
 Modules (import from them directly; this package re-exports nothing):
 

@@ -16,9 +16,9 @@ from jieneng.core.reporting import (
     TaskState,
     apply,
 )
-from jieneng.services import quality
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
+from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (
     FILER_ACTIONS,
@@ -68,7 +68,7 @@ def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
     """A task with its figures' findings, history, questions and my actions.
 
     A reviewer opening a submitted task gets the data-quality rules run again for
-    its institution and period first (:func:`jieneng.services.quality.check_institution`),
+    its institution and period first (:func:`jieneng.services.quality.quality.check_institution`),
     so the findings shown are those of the figures as they are now."""
     with engine.begin() as conn:
         task = visible_task(conn, who, task_id)

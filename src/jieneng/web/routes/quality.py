@@ -6,7 +6,7 @@ every rule over a region; CSRF token in every form) and ``/quality/rules`` (the
 catalogue with the effective settings of a region; edit form for administrators
 and region account managers). JSON twins under ``/api/v1/quality``: ``findings``,
 ``check``, ``findings/{id}/explanation``, ``rules``, ``rules/{region}/{rule}``,
-``reference-prices``. Rules, roles and scope: :mod:`jieneng.services.quality`.
+``reference-prices``. Rules, roles and scope: :mod:`jieneng.services.quality.quality`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
-from jieneng.services import quality
 from jieneng.services.accounts.users import User
+from jieneng.services.quality import quality
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of

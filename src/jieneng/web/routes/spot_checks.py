@@ -5,7 +5,8 @@ sample; CSRF token in every form), ``/spot-checks/{id}`` (items, the verify form
 accuracy per region), ``/review-report?region=&year=`` and its Word document
 ``/review-report.docx``. JSON twins under ``/api/v1``: ``spot-checks``,
 ``spot-checks/{id}``, ``spot-checks/{id}/verify``, ``review-report``. Rules, roles
-and scope: :mod:`jieneng.services.spot_checks`, :mod:`jieneng.services.review_report`.
+and scope: :mod:`jieneng.services.quality.spot_checks`,
+:mod:`jieneng.services.quality.review_report`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
-from jieneng.services import review_report as review
-from jieneng.services import spot_checks
 from jieneng.services.accounts.users import User
+from jieneng.services.quality import review_report as review
+from jieneng.services.quality import spot_checks
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.i18n import translate

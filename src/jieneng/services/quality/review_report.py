@@ -11,7 +11,7 @@ For a region and a year, inside the caller's scope:
   (open / explained / resolved counts, from ``quality_finding``);
 - the **institutions with unresolved warnings** (warning findings still open);
 - **accuracy** (数据准确率) from the year's spot checks
-  (:func:`jieneng.services.spot_checks.accuracy_for_region`).
+  (:func:`jieneng.services.quality.spot_checks.accuracy_for_region`).
 
 :func:`review_report` gives the figures the page, the JSON twin and the Word
 document (:func:`jieneng.reports.review_report.review_report_docx`) all show.
@@ -28,8 +28,8 @@ from jieneng.core.quality.catalogue import rule
 from jieneng.core.quality.model import Severity
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
+from jieneng.services.quality.spot_checks import accuracy_for_region, check_year
 from jieneng.services.scope import Filters, scoped_filters
-from jieneng.services.spot_checks import accuracy_for_region, check_year
 from jieneng.storage import regions
 from jieneng.storage import tables as t
 from jieneng.storage.scoping import institution_conditions
