@@ -10,11 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jieneng.core.exceptions import Conflict, NotPermitted, ValidationFailed
-from jieneng.core.reporting import (
+from jieneng.core.reporting.periods import Period, PeriodKind
+from jieneng.core.reporting.tasks import (
     Action,
     ActorRole,
-    Period,
-    PeriodKind,
     ReviewConfig,
     TaskState,
     Transition,

@@ -6,7 +6,7 @@ Severity
 --------
 ``error`` blocks submission (the figure must be corrected); ``warning`` needs a
 written explanation before submission (说明); ``notice`` is information for the
-reviewer. See :func:`jieneng.core.reporting.transition`.
+reviewer. See :func:`jieneng.core.reporting.tasks.transition`.
 """
 
 from __future__ import annotations

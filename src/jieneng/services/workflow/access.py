@@ -2,7 +2,7 @@
 
 Every decision about a move is the pure state machine of
 :mod:`jieneng.core.reporting`; this module maps the account to an
-:class:`~jieneng.core.reporting.ActorRole` for a task, reads the blocking
+:class:`~jieneng.core.reporting.tasks.ActorRole` for a task, reads the blocking
 findings (``quality_finding``, written by the data-quality service) and stores
 the move under an optimistic lock, with its history row and an audit entry in
 the same transaction.
@@ -21,7 +21,7 @@ Who acts on a task (always inside the caller's scope, checked first through
 
 The department step of a task is ``period.department_step`` and the institution
 has a competent department. Figures of a task in a locked state
-(:func:`jieneng.core.reporting.is_locked`) cannot be written:
+(:func:`jieneng.core.reporting.tasks.is_locked`) cannot be written:
 :func:`jieneng.services.workflow.locks.check_unlocked` (in the figure-writing
 transaction, set-based).
 """
@@ -34,10 +34,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted
-from jieneng.core.reporting import (
+from jieneng.core.reporting.periods import Period
+from jieneng.core.reporting.tasks import (
     Action,
     ActorRole,
-    Period,
     ReviewConfig,
     TaskState,
     allowed_actions,

@@ -10,12 +10,8 @@ import polars as pl
 from sqlalchemy import Connection
 
 from jieneng.core.exceptions import Conflict
-from jieneng.core.reporting import (
-    Action,
-    ActorRole,
-    Period,
-    TaskState,
-)
+from jieneng.core.reporting.periods import Period
+from jieneng.core.reporting.tasks import Action, ActorRole, TaskState
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.workflow.access import (

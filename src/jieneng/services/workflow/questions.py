@@ -9,9 +9,7 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
-from jieneng.core.reporting import (
-    ActorRole,
-)
+from jieneng.core.reporting.tasks import ActorRole
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
 from jieneng.services.workflow.access import (

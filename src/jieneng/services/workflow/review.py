@@ -9,11 +9,7 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability, require
-from jieneng.core.reporting import (
-    Action,
-    TaskState,
-    apply,
-)
+from jieneng.core.reporting.tasks import Action, TaskState, apply
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters

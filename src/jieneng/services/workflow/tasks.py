@@ -10,12 +10,7 @@ from sqlalchemy import Engine
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability, require
-from jieneng.core.reporting import (
-    Action,
-    ActorRole,
-    TaskState,
-    apply,
-)
+from jieneng.core.reporting.tasks import Action, ActorRole, TaskState, apply
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
 from jieneng.services.quality import quality

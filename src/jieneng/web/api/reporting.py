@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.reporting import Action
+from jieneng.core.reporting.tasks import Action
 from jieneng.services.workflow import access as workflow_access
 from jieneng.services.workflow import periods as workflow_periods
 from jieneng.services.workflow import questions as workflow_questions

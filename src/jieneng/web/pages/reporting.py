@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.reporting import TaskState
+from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.accounts import users
 from jieneng.services.accounts.users import User
 from jieneng.services.workflow import access as workflow_access
