@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     remind_days_before: int = Field(default=3, ge=0, le=60)
     remind_overdue_days: int = Field(default=14, ge=0, le=365)
     #: delivery attempts per channel and message (exponential backoff between them)
-    #: early warning (services.alerts): 提示 when the actual to date reaches this share
+    #: early warning (services.targets.alerts): 提示 when the actual to date reaches this share
     #: of the pro-rated allowance; unacknowledged alerts go to the level above after
     alert_notice_share: float = Field(default=0.9, gt=0, le=1)
     alert_escalate_hours: float = Field(default=48.0, gt=0)

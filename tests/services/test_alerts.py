@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound
-from jieneng.services import alerts, targets
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
 from jieneng.services.imports import import_file
 from jieneng.services.notifications import channels, notify
+from jieneng.services.targets import alerts, targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 

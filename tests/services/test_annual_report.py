@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 from jieneng.cli.main import app
 from jieneng.core.rounding import format_number
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
-from jieneng.services import targets
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User, command_line_user
 from jieneng.services.annual_report import annual_data
 from jieneng.services.imports import import_file
 from jieneng.services.statistics.overview import overview
+from jieneng.services.targets import targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
-from jieneng.services import quotas
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
 from jieneng.services.statistics.publication_figures import institution_intensities
+from jieneng.services.targets import quotas
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from tests.storage._data import figures, load_directory
@@ -155,7 +155,7 @@ def test_command_line_imports(engine: Engine, db_url: str, tmp_path: Path,
 
 def test_the_quota_rule_as_a_target_method(engine: Engine, users: dict[str, User],
                                           tmp_path: Path) -> None:
-    from jieneng.services import targets
+    from jieneng.services.targets import targets
 
     admin, province = users["root"], users["zj"]
     strict = quotas.import_table(engine, admin, _file(tmp_path, "s.csv", STRICT),
@@ -179,7 +179,7 @@ def test_the_quota_rule_as_a_target_method(engine: Engine, users: dict[str, User
 
 def test_quota_alert_for_an_institution(engine: Engine, db_url: str, users: dict[str, User],
                                         tmp_path: Path) -> None:
-    from jieneng.services import alerts, progress
+    from jieneng.services.targets import alerts, progress
     from tests.services.notify_world import settings_for
 
     admin, province = users["root"], users["zj"]
@@ -205,8 +205,8 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
                                             users: dict[str, User], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from jieneng.services import alerts
     from jieneng.services.notifications import channels
+    from jieneng.services.targets import alerts
     from tests.services.notify_world import RobotServer, settings_for
 
     admin, province = users["root"], users["zj"]
@@ -235,7 +235,7 @@ def test_progress_of_institution_targets(engine: Engine, users: dict[str, User],
                                          tmp_path: Path) -> None:
     import polars as pl
 
-    from jieneng.services import progress, targets
+    from jieneng.services.targets import progress, targets
     from jieneng.storage.institutions import upsert_profiles
 
     admin, province = users["root"], users["zj"]

@@ -15,11 +15,11 @@ from jieneng.core.exceptions import (
     NotPermitted,
     ValidationFailed,
 )
-from jieneng.services import targets
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
 from jieneng.services.statistics.overview import overview
+from jieneng.services.targets import targets
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from tests.storage._data import figures, load_directory

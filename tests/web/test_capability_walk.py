@@ -326,7 +326,7 @@ def test_viewer_cannot_acknowledge_an_alert_and_sees_no_form(world: World) -> No
     me = viewer.get("/api/v1/me").json()
     assert me["capabilities"] == ["own_account"] and me["can_write"] is False
     # the service refuses by itself too (the command line, a route that forgot)
-    from jieneng.services import alerts
+    from jieneng.services.targets import alerts
 
     with pytest.raises(CapabilityRequired):
         alerts.acknowledge(world.engine, world.users["viewer"], alert_id)
@@ -352,10 +352,11 @@ def test_read_routes_of_a_capability(world: World) -> None:
 def test_services_refuse_by_themselves(world: World) -> None:
     """A service asks the table before anything else, whoever calls it (the command
     line, a script, a route that forgot to declare its capability)."""
-    from jieneng.services import publication, quotas
-    from jieneng.services import targets as target_service
+    from jieneng.services import publication
     from jieneng.services.notifications import channels
     from jieneng.services.quality import quality, spot_checks
+    from jieneng.services.targets import quotas
+    from jieneng.services.targets import targets as target_service
     from jieneng.services.workflow import periods, review
 
     viewer, school = world.users["viewer"], world.users["institution"]

@@ -4,9 +4,9 @@ Word document and the workbook are built from them by
 
 Every figure comes from the services the pages and the API use — the overview
 (:func:`jieneng.services.statistics.overview.overview`), the target assessment
-(:func:`jieneng.services.progress.assessment`), the 同类可比 rankings
+(:func:`jieneng.services.targets.progress.assessment`), the 同类可比 rankings
 (:func:`jieneng.services.statistics.ranking.ranking`), quota positions
-(:func:`jieneng.services.quotas.positions`) and the 会审 report
+(:func:`jieneng.services.targets.quotas.positions`) and the 会审 report
 (:func:`jieneng.services.review_report.review_report`: reporting rate, data
 quality, spot-check accuracy) — so the document says what the pages say.
 """
@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.reports.annual_report import RANK_INDICATOR
-from jieneng.services import progress, quotas
 from jieneng.services.accounts.users import User
 from jieneng.services.quality import review_report
 from jieneng.services.statistics import overview as stats_overview
 from jieneng.services.statistics import ranking as stats_ranking
+from jieneng.services.targets import progress, quotas
 
 RANK_SIZE = 10
 

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotPermitted
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import alerts, publication, quotas, targets
+from jieneng.services import publication
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
@@ -36,6 +36,7 @@ from jieneng.services.accounts.users import Role, command_line_user
 from jieneng.services.database import open_database
 from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.statistics.overview import overview
+from jieneng.services.targets import alerts, quotas, targets
 from jieneng.services.workflow import periods
 from jieneng.settings import data_dir, load_settings
 from jieneng.storage import demo as demo_store

@@ -8,7 +8,7 @@ acknowledge), ``/quotas`` (each institution's position against its quotas),
 ``/reports/annual.docx`` and ``/reports/annual.xlsx`` (the 通报). JSON twins
 under ``/api/v1/targets``, ``/api/v1/alerts``, ``/api/v1/quotas``: the same service
 calls, so the same numbers. Who may write is decided by the services
-(:mod:`jieneng.services.targets`, :mod:`jieneng.services.alerts`); scope by
+(:mod:`jieneng.services.targets.targets`, :mod:`jieneng.services.targets.alerts`); scope by
 :mod:`jieneng.services.scope`.
 """
 
@@ -29,10 +29,10 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import annual_docx, annual_xlsx, assessment_xlsx
-from jieneng.services import alerts, progress, quotas, targets
 from jieneng.services.accounts.users import User
 from jieneng.services.annual_report import annual_data
 from jieneng.services.statistics.selection import FORMULAS
+from jieneng.services.targets import alerts, progress, quotas, targets
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS

@@ -3,10 +3,10 @@ institutions.
 
 :func:`evaluate` runs after figures arrive (``jieneng alerts evaluate``, or a
 scheduler): for every cap target of the region's subtree and year it takes the
-progress (:mod:`jieneng.services.progress`: actual to date, pro-rated allowance
+progress (:mod:`jieneng.services.targets.progress`: actual to date, pro-rated allowance
 from the region's own season, projected year end), and for every institution with
 an assigned energy quota its intensity to date against the 约束值 pro-rated by its
-own season (:func:`jieneng.services.progress.quota_progress`), and sets the level —
+own season (:func:`jieneng.services.targets.progress.quota_progress`), and sets the level —
 
 - ``over`` (超限) when the actual to date exceeds the cap;
 - ``warning`` (预警) when the projected year end exceeds it;
@@ -35,14 +35,14 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
-from jieneng.services import progress
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
 from jieneng.services.notifications import notify
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Message, Sleep
 from jieneng.services.scope import scoped_filters, visible_institution
-from jieneng.services.targets import CAP_METRICS
+from jieneng.services.targets import progress
+from jieneng.services.targets.targets import CAP_METRICS
 from jieneng.settings import Settings
 from jieneng.storage import alerts as store
 from jieneng.storage import institutions, regions

@@ -35,7 +35,7 @@ from jieneng.services.statistics.publication_figures import (
     institution_intensities,
     intensity_coefficients,
 )
-from jieneng.services.targets import CAP_METRICS, REDUCTION_METRICS
+from jieneng.services.targets.targets import CAP_METRICS, REDUCTION_METRICS
 from jieneng.storage import alerts as alert_store
 from jieneng.storage import quotas as quota_store
 from jieneng.storage import regions

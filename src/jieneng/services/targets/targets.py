@@ -47,11 +47,11 @@ from jieneng.core.targets import Quota, quota_target
 from jieneng.core.targets import decompose as split
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
-from jieneng.services import quotas
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.overview import child_category_figures
+from jieneng.services.targets import quotas
 from jieneng.storage import meta, regions
 from jieneng.storage import targets as store
 
