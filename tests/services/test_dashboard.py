@@ -1,7 +1,7 @@
 """Overview, 同类可比 ranking and explanation, on both databases.
 
 The 桂林 demo city (built once per module and backend) checks that the overview
-gives exactly the figures of :func:`jieneng.services.indicators.compute` and that
+gives exactly the figures of :func:`jieneng.services.statistics.indicators.compute` and that
 scope holds; a small hand-made sample checks the ranking's order, ties and the
 institutions that cannot be ranked.
 """
@@ -24,10 +24,10 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
-from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.imports import import_file
-from jieneng.services.indicators import IndicatorQuery, compute, inputs_of_institution
 from jieneng.services.statistics.explain import explain
+from jieneng.services.statistics.factor_choice import resolve_factor_set
+from jieneng.services.statistics.indicators import IndicatorQuery, compute, inputs_of_institution
 from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.services.statistics.publication_figures import publication
 from jieneng.services.statistics.ranking import ranking
@@ -350,7 +350,7 @@ def test_ranking_equals_per_institution_compute(demo: Engine, indicator: str) ->
         assert sorted((i["credit_code"], i["value"]) for i in items if not i["rankable"]) \
             == [(code, value) for code, rank, value in want[len(ranked):]]
         assert got["group_value"] == group
-        # the category's ratio of sums is that of services.indicators.compute
+        # the category's ratio of sums is that of services.statistics.indicators.compute
         full = compute(demo, IndicatorQuery(region_code="450300", year=2025,
                                             category=category if category != "02" else None))
         if category != "02":

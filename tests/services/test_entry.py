@@ -12,8 +12,8 @@ from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.entry import check_entry, entry_form, save_entry
 from jieneng.services.entry_checks import EntryValue
 from jieneng.services.imports import import_file, import_for_scope
-from jieneng.services.indicators import IndicatorQuery, compute
 from jieneng.services.records import institution_history
+from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.tables import consumption_record
 from tests.sample import ORGAN, SCHOOL, Files, write_csv

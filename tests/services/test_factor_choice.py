@@ -11,16 +11,16 @@ from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.factor_choice import (
+from jieneng.services.imports import import_file
+from jieneng.services.statistics.explain import explain
+from jieneng.services.statistics.factor_choice import (
     available_sets,
     describe_choice,
     effective_factor_set,
     list_choices,
     set_factor_set,
 )
-from jieneng.services.imports import import_file
-from jieneng.services.indicators import IndicatorQuery, compute
-from jieneng.services.statistics.explain import explain
+from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from tests.sample import Files
 
 CLI = Actor.cli()

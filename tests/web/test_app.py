@@ -9,7 +9,7 @@ import pytest
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.scope import Scope
-from jieneng.services.indicators import IndicatorQuery, compute
+from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.settings import Settings
 from jieneng.web import app as web_app
 from tests.web.conftest import ORGAN, SCHOOL, World

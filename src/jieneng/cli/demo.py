@@ -28,7 +28,7 @@ def demo(
     """
     from jieneng.cli.render import render_indicators
     from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
-    from jieneng.services.indicators import IndicatorQuery, compute
+    from jieneng.services.statistics.indicators import IndicatorQuery, compute
 
     if state.settings.environment == "production":
         from jieneng.services.demo import DemoRefused

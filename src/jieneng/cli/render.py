@@ -1,4 +1,4 @@
-"""Rendering an indicator result (the dict from services.indicators.compute)."""
+"""Rendering an indicator result (the dict from services.statistics.indicators.compute)."""
 
 from __future__ import annotations
 

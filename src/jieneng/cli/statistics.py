@@ -56,7 +56,7 @@ def indicators(
 ) -> None:
     """能耗指标 Indicators for a region's subtree (ratios of sums, year-on-year)."""
     from jieneng.cli.render import render_indicators
-    from jieneng.services.indicators import (
+    from jieneng.services.statistics.indicators import (
         IndicatorQuery,
         compute,
         indicator_inputs,

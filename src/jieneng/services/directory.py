@@ -18,8 +18,8 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.names import name_key
 from jieneng.core.scope import Scope
-from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.scope import scoped_filters, visible_institution
+from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.storage import consumption, institutions
 from jieneng.storage import directory as queries
 

@@ -38,9 +38,9 @@ from jieneng.core.indicator_registry import BY_CODE, HEADLINE
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services.factor_choice import resolve_factor_set
-from jieneng.services.indicators import inputs_from_group
 from jieneng.services.scope import Filters, held_regions, scoped_filters
+from jieneng.services.statistics.factor_choice import resolve_factor_set
+from jieneng.services.statistics.indicators import inputs_from_group
 from jieneng.storage import regions
 from jieneng.storage import summaries as queries
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from jieneng.core.indicators import HEADLINE_FIGURES, AggregateInputs
 from jieneng.core.scope import Scope
-from jieneng.services.indicators import HEADLINE_KEYS, inputs_of_institution
 from jieneng.services.statistics import selection as sel
+from jieneng.services.statistics.indicators import HEADLINE_KEYS, inputs_of_institution
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.storage import indicators as queries
 

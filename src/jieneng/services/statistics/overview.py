@@ -1,7 +1,7 @@
 """The overview (总览) of a selection: headline figures, the monthly trend and the
 breakdowns by region and by category, each with the arguments of its explanation.
 
-Figures are computed exactly as :func:`jieneng.services.indicators.compute`
+Figures are computed exactly as :func:`jieneng.services.statistics.indicators.compute`
 computes them: the storage layer returns additive sums, which become
 :class:`~jieneng.core.indicators.AggregateInputs` and go through
 :func:`~jieneng.core.indicators.compute_indicators`. The monthly trend applies the
@@ -41,7 +41,7 @@ def overview(
 ) -> dict[str, Any]:
     """The overview of a region (or the caller's whole scope) for a year.
 
-    Top level: the keys of :func:`jieneng.services.indicators.compute` (headline
+    Top level: the keys of :func:`jieneng.services.statistics.indicators.compute` (headline
     figures, ``previous_year``, ``yoy``, ``factor_set``, ``by_carrier``, ``basis``,
     ``notes``, ``region``, ``year``, ``months``, ``dataset_label``), with
     ``by_carrier`` items extended by ``previous_quantity``, ``previous_energy_tce``,

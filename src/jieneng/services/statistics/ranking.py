@@ -19,8 +19,8 @@ from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, IndicatorResult, change
 from jieneng.core.scope import Scope
-from jieneng.services.indicators import inputs_of_institution
 from jieneng.services.statistics import selection as sel
+from jieneng.services.statistics.indicators import inputs_of_institution
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE
 from jieneng.storage import indicators as queries
 
@@ -45,7 +45,7 @@ _REASONS: dict[str, tuple[str, str]] = {
 
 
 def _q(value: Any) -> float:
-    """A stored quantity as :func:`~jieneng.services.indicators.inputs_of_institution`
+    """A stored quantity as :func:`~jieneng.services.statistics.indicators.inputs_of_institution`
     reads it."""
     return float(value or 0.0)
 

@@ -25,9 +25,9 @@ from jieneng.core.indicators import AggregateInputs, IndicatorResult, compute_in
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import result_cache
-from jieneng.services.factor_choice import resolve_factor_set
-from jieneng.services.indicators import HEADLINE_KEYS, inputs_from_group
 from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.statistics.factor_choice import resolve_factor_set
+from jieneng.services.statistics.indicators import HEADLINE_KEYS, inputs_from_group
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, regions
 
@@ -151,7 +151,7 @@ def grouped(
     conn: Connection, ctx: Context, year: int, months: tuple[int, int] | None
 ) -> dict[tuple[str, str], AggregateInputs]:
     """AggregateInputs per (region_code, category), expected counts included
-    (as :func:`jieneng.services.indicators.compute` builds them)."""
+    (as :func:`jieneng.services.statistics.indicators.compute` builds them)."""
     parts: dict[tuple[str, str], list[AggregateInputs]] = {}
     by_group = {**ctx.kwargs(), "region_groups": ctx.region_groups()}
     for row in queries.group_sums(conn, year=year, months=months, **by_group):
@@ -173,7 +173,7 @@ def figures(
     ctx: Context, *, full: bool,
 ) -> dict[str, Any]:
     """The figures of a group with previous year and year-on-year change, in the
-    shape of :func:`jieneng.services.indicators.compute` (``full``) or only the
+    shape of :func:`jieneng.services.statistics.indicators.compute` (``full``) or only the
     headline keys (groups)."""
     now = compute(current, fs, year, ctx)
     before = compute(previous, fs, year - 1, ctx)

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, capabilities
-from jieneng.services import factor_choice
 from jieneng.services.accounts import accounts, audit, auth, users
-from jieneng.services.indicators import IndicatorQuery, compute, parse_months
+from jieneng.services.statistics import factor_choice
+from jieneng.services.statistics.indicators import IndicatorQuery, compute, parse_months
 from jieneng.web.api.schemas import (
     AuditOut,
     MeOut,

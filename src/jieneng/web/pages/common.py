@@ -23,7 +23,7 @@ from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import users
 from jieneng.services.accounts.users import User
-from jieneng.services.indicators import parse_months
+from jieneng.services.statistics.indicators import parse_months
 from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang

@@ -17,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import factor_choice
 from jieneng.services.accounts import accounts, audit, sessions
 from jieneng.services.accounts.users import User
+from jieneng.services.statistics import factor_choice
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang

@@ -21,8 +21,8 @@ from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FactorSet
 from jieneng.core.indicators import HEADLINE_FIGURES, AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.factor_choice import resolve_factor_set
 from jieneng.services.scope import scoped_filters
+from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
 
@@ -40,7 +40,7 @@ class IndicatorQuery:
     category: str | None = None
     department_code: str | None = None
     institution_code: str | None = None
-    #: None: the set chosen for the region (:mod:`jieneng.services.factor_choice`)
+    #: None: the set chosen for the region (:mod:`jieneng.services.statistics.factor_choice`)
     factor_set: str | None = None
     co2_scope: str | None = None
     #: the installation's default (``Settings.factor_set``), where no region has chosen
