@@ -13,7 +13,7 @@ import pytest
 
 from jieneng.ingest import TableError, parse_consumption, read_table
 from jieneng.ingest.issues import headline
-from jieneng.ingest.limits import DEFAULT_LIMITS, Limits
+from jieneng.ingest.limits.bounds import DEFAULT_LIMITS, Limits
 from tests.ingest import hostile
 from tests.ingest.conftest import LOOKUP
 

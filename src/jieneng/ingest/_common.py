@@ -13,7 +13,7 @@ from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import DomainError
 
 from .issues import MORE_ISSUES, ImportIssue, make_issue
-from .limits import DEFAULT_LIMITS
+from .limits.bounds import DEFAULT_LIMITS
 from .numbers import is_integral, with_number
 from .reader import ROW, Table, TableError, read_table, split_header
 from .result import Parsed

@@ -33,7 +33,8 @@ from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import ImportRejected
 
 from .issues import ImportIssue, make_issue
-from .limits import DEFAULT_LIMITS, Limits, Refused, check_text_table, check_workbook
+from .limits.bounds import DEFAULT_LIMITS, Limits, Refused, check_text_table
+from .limits.workbook import check_workbook
 from .numbers import clean_text
 
 ROW = "__row"
