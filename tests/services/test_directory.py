@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.scope import Scope
-from jieneng.services.directory import institution_detail, search_institutions
+from jieneng.services.directory.directory import institution_detail, search_institutions
 from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.storage.consumption import monthly_series
 from tests.services.test_dashboard import demo, institution_id

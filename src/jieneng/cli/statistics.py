@@ -89,7 +89,7 @@ def history(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """修订历史 Every revision of an institution's figures (newest first)."""
-    from jieneng.services.records import institution_history
+    from jieneng.services.directory.records import institution_history
 
     rows = institution_history(engine(), institution, year=year, carrier=carrier)
     if fmt is Fmt.json:

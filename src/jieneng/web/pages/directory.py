@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.categories import CATEGORIES
-from jieneng.services import directory
 from jieneng.services.accounts.users import User
+from jieneng.services.directory import directory
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.pages.common import CategoryQ, RegionQ, blank, page, previous_month
