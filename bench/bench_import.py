@@ -7,7 +7,7 @@ Not a test. Usage::
 
 The database must be new (it is migrated here). The directory of rows ÷ 12
 institutions is imported first (not timed), then the workbook is imported through
-``jieneng.services.imports.import_file`` — the same path as ``jieneng import
+``jieneng.services.entry.imports.import_file`` — the same path as ``jieneng import
 consumption`` — once fresh (inserts) and once again with every electricity figure
 changed (revisions), and the timings are printed.
 """
@@ -26,7 +26,7 @@ import xlsxwriter
 
 from jieneng.core.codes import make_credit_code
 from jieneng.services.database import open_database
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 
 WIDE = ["统一社会信用代码", "年", "月", "电(千瓦时)", "电费(元)", "水(立方米)", "水费(元)",
         "天然气(立方米)", "天然气费用(元)", "汽油-车辆用油(升)", "汽油-车辆用油费用(元)"]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from jieneng.cli.main import app
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels
 from jieneng.storage.institutions import get_institution
 from tests.sample import SCHOOL, Files

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from jieneng.core.codes import make_credit_code
 from jieneng.services.accounts.users import Role, User
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import make_files, write_csv
 

@@ -14,7 +14,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.targets import alerts, targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv

@@ -18,7 +18,7 @@ from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User, command_line_user
 from jieneng.services.annual_report import annual_data
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from jieneng.core.exceptions import Conflict
 from jieneng.services.accounts.accounts import create_user, list_users
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from tests.sample import Files
 
 STRONG = "Tq7!concurrent-accounts"
@@ -85,7 +85,7 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 def _paused_parse(monkeypatch: pytest.MonkeyPatch, name: str
                   ) -> tuple[threading.Event, threading.Event, list[int]]:
     """Make the import's first call of ``jieneng.ingest.<name>`` wait until released."""
-    from jieneng.services import imports
+    from jieneng.services.entry import imports
 
     real = getattr(imports, name)
     parsing, release, calls = threading.Event(), threading.Event(), []

@@ -24,7 +24,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.services.statistics.indicators import IndicatorQuery, compute, inputs_of_institution

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from jieneng.core.exceptions import ImportRejected
 from jieneng.services.directory.records import institution_history
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.storage.tables import consumption_record
 from tests.sample import ORGAN, SCHOOL, Files, write_csv

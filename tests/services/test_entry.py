@@ -10,9 +10,9 @@ from sqlalchemy import Engine, func, select
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.directory.records import institution_history
-from jieneng.services.entry import check_entry, entry_form, save_entry
-from jieneng.services.entry_checks import EntryValue
-from jieneng.services.imports import import_file, import_for_scope
+from jieneng.services.entry.entry import check_entry, entry_form, save_entry
+from jieneng.services.entry.entry_checks import EntryValue
+from jieneng.services.entry.imports import import_file, import_for_scope
 from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.tables import consumption_record

@@ -11,7 +11,7 @@ from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.factor_choice import (
     available_sets,

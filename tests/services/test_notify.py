@@ -13,7 +13,7 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.notifications.notify import Channel, Message
 from tests.sample import Files

@@ -14,9 +14,9 @@ from jieneng.core.scope import Scope
 from jieneng.demo.generate import DemoFiles, write_demo_files
 from jieneng.services.accounts.users import Role, User
 from jieneng.services.demo import DEMO_YEARS
-from jieneng.services.entry import save_entry
-from jieneng.services.entry_checks import EntryValue
-from jieneng.services.imports import import_file
+from jieneng.services.entry.entry import save_entry
+from jieneng.services.entry.entry_checks import EntryValue
+from jieneng.services.entry.imports import import_file
 from jieneng.services.quality import quality
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, Table, func, select
 
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.workflow import reminders
 from jieneng.storage import notify as store

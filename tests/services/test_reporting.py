@@ -13,9 +13,9 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Filters
 from jieneng.services.accounts.users import Role, User
-from jieneng.services.entry import save_entry
-from jieneng.services.entry_checks import EntryValue
-from jieneng.services.imports import import_file
+from jieneng.services.entry.entry import save_entry
+from jieneng.services.entry.entry_checks import EntryValue
+from jieneng.services.entry.imports import import_file
 from jieneng.services.workflow import periods as workflow_periods
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import review as workflow_review

@@ -20,7 +20,7 @@ from jieneng.services.accounts.accounts import (
 )
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import Role, User, scope_of
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv
 

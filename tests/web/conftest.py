@@ -31,7 +31,7 @@ from jieneng.core.codes import make_credit_code
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.settings import Settings
 from jieneng.storage.institutions import get_institution
 from tests.sample import make_files, write_csv

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from jieneng.core.codes import make_credit_code
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.services.workflow import periods, questions
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution

@@ -37,7 +37,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import BigInteger, String, cast, literal, select
 
 from jieneng.core.text import has_control
-from jieneng.services.imports import import_file
+from jieneng.services.entry.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import write_csv
 from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World, csrf

@@ -19,7 +19,7 @@ import_app = typer.Typer(
 
 
 def _import(kind: str, file: Path, dry_run: bool, fmt: Fmt) -> None:
-    from jieneng.services.imports import import_file
+    from jieneng.services.entry.imports import import_file
 
     with output.progress(f"导入 {file.name}") as step:
         report = import_file(

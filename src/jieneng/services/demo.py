@@ -34,7 +34,7 @@ from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
 from jieneng.services.accounts.users import Role, command_line_user
 from jieneng.services.database import open_database
-from jieneng.services.imports import ImportKind, Progress, import_file, no_progress
+from jieneng.services.entry.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import alerts, quotas, targets
 from jieneng.services.workflow import periods

@@ -2,7 +2,7 @@
 maintain the per-region rule settings and reference prices.
 
 - :func:`check_institution` — one institution and period, inside the caller's
-  transaction (``services.entry.save_entry`` and consumption imports call it
+  transaction (``services.entry.entry.save_entry`` and consumption imports call it
   right after writing, so a 统计员 sees problems before submitting);
 - :func:`check_region` — a whole region on demand (scope-checked);
 - :func:`list_findings`, :func:`explain` (written explanation → ``explained``,

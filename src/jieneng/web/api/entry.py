@@ -14,8 +14,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from jieneng.core.permissions import Capability
-from jieneng.services import entry
-from jieneng.services.entry_checks import EntryValue
+from jieneng.services.entry import entry
+from jieneng.services.entry.entry_checks import EntryValue
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.directory import CreditCode

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jieneng.core.permissions import Capability
-from jieneng.services.imports import ImportKind
+from jieneng.services.entry.imports import ImportKind
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.imports import SizeChecked, read_upload, run_import, upload_requires

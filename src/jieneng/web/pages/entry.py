@@ -24,10 +24,10 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.permissions import Capability
-from jieneng.services import entry
 from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
-from jieneng.services.entry_checks import EntryFinding, EntryValue
+from jieneng.services.entry import entry
+from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.pages.common import blank, page, previous_month
 from jieneng.web.pages.directory import CreditCode

@@ -4,7 +4,7 @@ validation report.
 An upload is refused before its body is read when the declared size is over
 ``settings.max_upload_bytes`` (413), and before it is parsed when its name is
 not ``.xlsx`` or ``.csv`` (415). The file then goes to
-:func:`jieneng.services.imports.import_for_scope`, which stores nothing unless the
+:func:`jieneng.services.entry.imports.import_for_scope`, which stores nothing unless the
 whole file is clean; a rejected file's issues (file, sheet, row, column, value,
 problem in Chinese and English) are shown in the page as a table.
 
@@ -30,7 +30,7 @@ from jieneng.core.permissions import Capability, require
 from jieneng.core.text import has_control
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
 from jieneng.services.accounts.users import User
-from jieneng.services.imports import ImportKind, ImportReport, import_for_scope
+from jieneng.services.entry.imports import ImportKind, ImportReport, import_for_scope
 from jieneng.settings import Settings
 from jieneng.web.deps import EngineDep, SettingsDep, WriterUser, get_settings, requires
 from jieneng.web.errors import lang_of, status_of

@@ -4,7 +4,7 @@
 findings with stable codes (:data:`FINDING_CODES`), bilingual messages and the
 field they concern (:class:`EntryFinding`), and the figures that passed, in the
 canonical unit (:class:`EntryFigure`). It reads nothing: the previous month and
-the same month last year are given by :mod:`jieneng.services.entry`.
+the same month last year are given by :mod:`jieneng.services.entry.entry`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Data entry (数据填报): the monthly form of one institution, the checks run
-before saving (made in :mod:`jieneng.services.entry_checks`) and saving. The
+before saving (made in :mod:`jieneng.services.entry.entry_checks`) and saving. The
 spreadsheet upload of the web page is
-:func:`jieneng.services.imports.import_for_scope`.
+:func:`jieneng.services.entry.imports.import_for_scope`.
 
 The form lists every carrier of form NY201 (:data:`jieneng.core.carriers.CARRIERS`)
 with its unit, what is stored for the month, and — beside it — the same carrier
 in the previous month and in the same month last year, so that a 统计员 sees a
 jump before saving. :func:`check_entry` returns structured findings with stable
-codes (:data:`jieneng.services.entry_checks.FINDING_CODES`), bilingual messages
+codes (:data:`jieneng.services.entry.entry_checks.FINDING_CODES`), bilingual messages
 and the field they concern;
 :func:`save_entry` refuses any error-level finding (nothing stored) and writes
 the rest through :func:`jieneng.storage.consumption.write_consumption` in one
@@ -32,7 +32,7 @@ from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.entry_checks import (
+from jieneng.services.entry.entry_checks import (
     MOM_THRESHOLD,
     YOY_THRESHOLD,
     EntryFinding,
