@@ -9,6 +9,7 @@
           │    ├── UnitMismatch      a unit that does not fit the carrier (电 in 吨)
           │    ├── InvalidCode       a malformed credit / organisation / region code
           │    └── ImportRejected    a file failed validation; carries every issue
+          │                          (kind import_rejected)
           ├── NotFound               a region, institution, factor set … does not exist
           ├── Conflict               a duplicate or a concurrent change
           └── NotPermitted           outside the caller's scope or role
@@ -86,8 +87,11 @@ class InvalidCode(ValidationFailed):
 
 
 class ImportRejected(ValidationFailed):
-    """A file failed validation; ``issues`` lists every problem found."""
+    """A file failed validation; ``issues`` lists every problem found (each under
+    its own import issue code). ``import_rejected`` is its kind: a client finds the
+    problems in ``details.issues``."""
 
+    kind = "import_rejected"
     code = "import_rejected"
 
     def __init__(self, message_zh: str, message_en: str, issues: list[Any]) -> None:

@@ -13,7 +13,7 @@ errors that are not domain refusals it equals ``code``).
 =========================== ====== =====================================
 exception                   status kind
 =========================== ====== =====================================
-ImportRejected              422    validation_failed (details.issues)
+ImportRejected              422    import_rejected (details.issues)
 ValidationFailed (+ kids)   422    validation_failed
 NotFound                    404    not_found
 Conflict                    409    conflict
