@@ -27,8 +27,8 @@ from sqlalchemy import delete
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services import result_cache
 from jieneng.services.accounts.users import command_line_user
-from jieneng.services.annual_report import annual_data
 from jieneng.services.database import open_database
+from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.targets import alerts, quotas, targets
 from jieneng.settings import Settings
 from jieneng.storage import tables as t

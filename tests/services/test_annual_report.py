@@ -17,8 +17,8 @@ from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User, command_line_user
-from jieneng.services.annual_report import annual_data
 from jieneng.services.entry.imports import import_file
+from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv

@@ -14,7 +14,7 @@ from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
-from jieneng.services.publication import (
+from jieneng.services.publishing.publication import (
     list_publications,
     publication_key,
     publish,

@@ -21,7 +21,7 @@ from jieneng.core.scope import Scope
 from jieneng.reports.spreadsheet import safe_cell
 from jieneng.reports.summaries import summary_xlsx
 from jieneng.services.entry.imports import import_file
-from jieneng.services.summaries import COLUMNS, reporting_rate, summary
+from jieneng.services.publishing.summaries import COLUMNS, reporting_rate, summary
 from jieneng.storage import tables as t
 from tests.sample import make_files, write_csv
 

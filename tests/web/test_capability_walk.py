@@ -352,8 +352,8 @@ def test_read_routes_of_a_capability(world: World) -> None:
 def test_services_refuse_by_themselves(world: World) -> None:
     """A service asks the table before anything else, whoever calls it (the command
     line, a script, a route that forgot to declare its capability)."""
-    from jieneng.services import publication
     from jieneng.services.notifications import channels
+    from jieneng.services.publishing import publication
     from jieneng.services.quality import quality, spot_checks
     from jieneng.services.targets import quotas
     from jieneng.services.targets import targets as target_service

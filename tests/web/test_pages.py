@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from jieneng.core.rounding import format_number
 from jieneng.services.accounts.audit import Actor
-from jieneng.services.publication import publish
+from jieneng.services.publishing.publication import publish
 from jieneng.storage import tables as t
 from tests.web.conftest import EDU, ORGAN, SCHOOL, SILENT, World, csrf
 

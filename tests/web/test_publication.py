@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from jieneng.services.accounts import audit
-from jieneng.services.publication import list_publications
+from jieneng.services.publishing.publication import list_publications
 from tests.web.conftest import ROLES, SCHOOL, World, csrf
 
 YEAR = 2025

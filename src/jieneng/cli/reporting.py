@@ -57,7 +57,7 @@ def report_annual(
     """年度通报 The region's annual energy and resource notification (.docx, charts)."""
     from jieneng.reports.annual_report import annual_docx, annual_xlsx
     from jieneng.services.accounts.users import command_line_user
-    from jieneng.services.annual_report import annual_data
+    from jieneng.services.publishing.annual_report import annual_data
 
     data = annual_data(engine(), command_line_user(), region_code=region, year=year,
                        factor_set=state.settings.factor_set)

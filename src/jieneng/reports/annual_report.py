@@ -1,6 +1,6 @@
 """The annual notification (年度能源资源消费情况通报) as a Word document with charts
 and as an Excel workbook with every table, built from the figures
-:func:`jieneng.services.annual_report.annual_data` gathered (scope-checked).
+:func:`jieneng.services.publishing.annual_report.annual_data` gathered (scope-checked).
 
 Display rounding follows GB/T 8170 (:mod:`jieneng.core.rounding`); the workbook
 keeps the unrounded values, text written as text (never a formula or a link:

@@ -1,4 +1,4 @@
-"""A summary table (:func:`jieneng.services.summaries.summary`) as an .xlsx workbook."""
+"""A summary table (:func:`jieneng.services.publishing.summaries.summary`) as an .xlsx workbook."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jieneng.reports.spreadsheet import new_workbook, write_cell, write_row
 
 def summary_xlsx(data: Mapping[str, Any]) -> bytes:
     """The summary as an .xlsx workbook: one line per (row, measure), the columns of
-    :data:`jieneng.services.summaries.COLUMNS`; numbers at full precision, text as text
+    :data:`jieneng.services.publishing.summaries.COLUMNS`; numbers at full precision, text as text
     (:mod:`jieneng.reports.spreadsheet`)."""
     buffer = io.BytesIO()
     workbook = new_workbook(buffer)

@@ -7,7 +7,7 @@ imported, so the demo also exercises validation, revisions and roll-ups.
 Building is idempotent: a database already holding this demo version is left
 as it is; re-importing identical files changes nothing. The last complete year
 (the last of :data:`DEMO_YEARS`) is published for the demo city
-(:mod:`jieneng.services.publication`) so its public big screen shows figures; a
+(:mod:`jieneng.services.publishing.publication`) so its public big screen shows figures; a
 demo database built before publication existed gets that mark too.
 
 The demo accounts (:func:`ensure_demo_accounts`, one per role, the published
@@ -27,7 +27,6 @@ from sqlalchemy import Engine
 from jieneng.core.exceptions import NotPermitted
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import publication
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
@@ -35,6 +34,7 @@ from jieneng.services.accounts.passwords import verify_password
 from jieneng.services.accounts.users import Role, command_line_user
 from jieneng.services.database import open_database
 from jieneng.services.entry.imports import ImportKind, Progress, import_file, no_progress
+from jieneng.services.publishing import publication
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import alerts, quotas, targets
 from jieneng.services.workflow import periods

@@ -3,7 +3,7 @@ refreshed every 60 s — and the publication of each unit's energy use
 (公布各单位用能情况).
 
 Publication rule (:data:`PUBLICATION`): the screen shows only what an
-administrator has marked publishable (:mod:`jieneng.services.publication`,
+administrator has marked publishable (:mod:`jieneng.services.publishing.publication`,
 ``/admin/publication``). A year published for a region covers its whole
 subtree; the screen of a region shows the **latest published year** covering
 it: region-level totals and intensities, its monthly trend, the child regions'
@@ -28,7 +28,7 @@ from starlette.responses import Response
 
 from jieneng.core.indicator_registry import BY_CODE, HEADLINE, TOTALS
 from jieneng.core.scope import Scope, ScopeKind
-from jieneng.services import publication
+from jieneng.services.publishing import publication
 from jieneng.services.statistics import publication_figures
 from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings

@@ -1,7 +1,7 @@
 """Reporting rate (上报率/审核率) and summaries (汇总) of approved figures.
 
-``/reporting/rate`` shows :func:`jieneng.services.summaries.reporting_rate`,
-``/summaries`` :func:`jieneng.services.summaries.summary` and ``/summaries.xlsx``
+``/reporting/rate`` shows :func:`jieneng.services.publishing.summaries.reporting_rate`,
+``/summaries`` :func:`jieneng.services.publishing.summaries.summary` and ``/summaries.xlsx``
 the same table as a workbook. JSON twins: ``/api/v1/reporting/rate`` and
 ``/api/v1/summaries`` (:mod:`jieneng.web.api.summaries`), built by the same
 ``*_data`` functions, so page, API and Excel carry the same numbers.
@@ -18,9 +18,9 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.reports.summaries import summary_xlsx
-from jieneng.services import summaries
 from jieneng.services.accounts import users
 from jieneng.services.accounts.users import User
+from jieneng.services.publishing import summaries
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.pages.common import (

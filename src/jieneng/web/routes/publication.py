@@ -3,7 +3,7 @@
 Page ``/admin/publication`` (list, publish form, withdraw buttons; CSRF token in
 every form) and its JSON twin under ``/api/v1/admin/publication`` (``GET`` the
 list, ``POST`` publish, ``DELETE /{region}/{year}`` withdraw). Administrators
-only; the rule and the audit trail are in :mod:`jieneng.services.publication`.
+only; the rule and the audit trail are in :mod:`jieneng.services.publishing.publication`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services import publication
+from jieneng.services.publishing import publication
 from jieneng.web.deps import AdminUser, EngineDep, requires
 from jieneng.web.errors import ErrorOut, lang_of
 from jieneng.web.i18n import domain_lang

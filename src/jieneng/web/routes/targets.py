@@ -30,7 +30,7 @@ from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, Validation
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import annual_docx, annual_xlsx, assessment_xlsx
 from jieneng.services.accounts.users import User
-from jieneng.services.annual_report import annual_data
+from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import alerts, progress, quotas, targets
 from jieneng.settings import Settings
