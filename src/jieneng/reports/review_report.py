@@ -1,4 +1,4 @@
-"""The annual 会审 report (:func:`jieneng.services.review_report.review_report`) as a
+"""The annual 会审 report (:func:`jieneng.services.quality.review_report.review_report`) as a
 Word document, and the rate format the page and the document share."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Every figure comes from the services the pages and the API use — the overview
 (:func:`jieneng.services.targets.progress.assessment`), the 同类可比 rankings
 (:func:`jieneng.services.statistics.ranking.ranking`), quota positions
 (:func:`jieneng.services.targets.quotas.positions`) and the 会审 report
-(:func:`jieneng.services.review_report.review_report`: reporting rate, data
+(:func:`jieneng.services.quality.review_report.review_report`: reporting rate, data
 quality, spot-check accuracy) — so the document says what the pages say.
 """
 
