@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_quality.py --db postgresql://postgres@127.0.0.1/jieneng_bench
     .venv/bin/python bench/bench_quality.py --db sqlite:////tmp/jieneng_bench/province.db
 
-Runs every rule (:func:`jieneng.storage.quality.evaluate`) over all active
+Runs every rule (:func:`jieneng.storage.evaluation.evaluate`) over all active
 institutions of ``--region`` (default 湖南 430000, 50,000 institutions) for
 ``--year`` (default 2024), findings written and committed, ``--repeat`` times (the
 second run replaces the first run's findings, keeping explanations). Target < 60 s
@@ -19,8 +19,8 @@ import resource
 import time
 
 from jieneng.core.regions import RegionTree
-from jieneng.storage import quality
 from jieneng.storage.engine import make_engine
+from jieneng.storage.quality import evaluation, model
 from jieneng.storage.regions import load_regions
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--region", default="430000")
     parser.add_argument("--year", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--chunk", type=int, default=quality.CHUNK)
+    parser.add_argument("--chunk", type=int, default=evaluation.CHUNK)
     args = parser.parse_args()
     engine = make_engine(args.db)
     runs = []
@@ -38,7 +38,7 @@ def main() -> None:
         start = time.perf_counter()
         with engine.begin() as conn:
             tree = RegionTree(load_regions(conn))
-            counts = quality.evaluate(conn, quality.period(args.year),
+            counts = evaluation.evaluate(conn, model.period(args.year),
                                       region_codes=tree.subtree(args.region), chunk=args.chunk)
         elapsed = time.perf_counter() - start
         runs.append(elapsed)

@@ -17,7 +17,7 @@ from jieneng.core.indicators import IndicatorResult
 from jieneng.core.quality.model import INDICATORS as QUALITY_INDICATORS
 from jieneng.ingest.quotas import INDICATORS as QUOTA_INDICATORS
 from jieneng.ingest.targets import METRICS as TARGET_FILE_METRICS
-from jieneng.storage.quality import QUOTA_INDICATORS as QUOTA_RULE_INDICATORS
+from jieneng.storage.quality.institution_rules import QUOTA_INDICATORS as QUOTA_RULE_INDICATORS
 from jieneng.storage.tables import TARGET_METRICS
 from jieneng.web.pages.overview import Indicator as RankIndicator
 

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.quality.findings import render
 from jieneng.core.quality.stats import robust_spike
-from jieneng.storage import quality as q
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_institutions, upsert_profiles
+from jieneng.storage.quality import evaluation, figure_rules, model, settings
+from jieneng.storage.quality import findings as finding_store
 from tests.storage._data import code, figures, institutions_frame, load_directory
 
 YEAR = 2024
@@ -83,12 +84,12 @@ def keyed(conn: Connection) -> dict[tuple[int, int, str, str], dict[str, Any]]:
             for r in findings(conn)}
 
 
-def run(conn: Connection, ids: list[int] | None = None, month: int | None = None) -> q.Counts:
-    per = q.period(YEAR, month, today=TODAY)
+def run(conn: Connection, ids: list[int] | None = None, month: int | None = None) -> model.Counts:
+    per = model.period(YEAR, month, today=TODAY)
     if ids is None:
-        return q.evaluate(conn, per, region_codes=["330000", "330100", "330102", "330106",
+        return evaluation.evaluate(conn, per, region_codes=["330000", "330100", "330102", "330106",
                                                    "330200", "330203"])
-    return q.evaluate(conn, per, institution_ids=ids)
+    return evaluation.evaluate(conn, per, institution_ids=ids)
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_each_rule_fires_on_its_constructed_case(engine: Engine, world: dict[int
     with engine.connect() as conn:
         stored = findings(conn)
     for row in stored:
-        finding = q.finding_of(row)
+        finding = finding_store.finding_of(row)
         assert render(finding, "zh") and render(finding, "en")
     # nothing else fires on the regular series
     rules = {r["rule"] for r in found.values()}
@@ -164,9 +165,9 @@ def test_rerun_keeps_explanations_and_drops_what_no_longer_fires(
         run(conn)
         before = keyed(conn)
         slip = before[(ids[2], 3, "electricity", "unit_slip_10000")]
-        q.explain_finding(conn, slip["id"], "已核实", user_id=None)
+        finding_store.explain_finding(conn, slip["id"], "已核实", user_id=None)
         spike = before[(ids[4], 5, "electricity", "mom_spike")]
-        q.explain_finding(conn, spike["id"], "新设备", user_id=None)
+        finding_store.explain_finding(conn, spike["id"], "新设备", user_id=None)
         run(conn)
         again = keyed(conn)
         assert set(again) == set(before)
@@ -178,8 +179,8 @@ def test_rerun_keeps_explanations_and_drops_what_no_longer_fires(
             (ids[2], 2024, 3, "electricity", seasonal(3, 2024, 20_000.0), None),
             (ids[4], 2024, 5, "electricity", seasonal(5, 2024, 40_000.0), None),
         ]), source="manual", import_id=None)
-        q.evaluate(conn, q.period(YEAR, 3, today=TODAY), institution_ids=[ids[2]])
-        q.evaluate(conn, q.period(YEAR, 5, today=TODAY), institution_ids=[ids[4]])
+        evaluation.evaluate(conn, model.period(YEAR, 3, today=TODAY), institution_ids=[ids[2]])
+        evaluation.evaluate(conn, model.period(YEAR, 5, today=TODAY), institution_ids=[ids[4]])
         after = keyed(conn)
     resolved = after[(ids[2], 3, "electricity", "unit_slip_10000")]
     assert resolved["state"] == "resolved"  # explained, then fixed: kept as history
@@ -204,14 +205,14 @@ def test_open_finding_that_no_longer_fires_is_deleted(engine: Engine,
 def test_settings_are_inherited_root_to_leaf(engine: Engine, world: dict[int, int]) -> None:
     ids = world
     with engine.begin() as conn:
-        q.upsert_setting(conn, "330000", "yoy_change",
+        settings.upsert_setting(conn, "330000", "yoy_change",
                          json.dumps({"severity": "error", "params": {"threshold": 0.4}}),
                          user_id=None)
-        q.upsert_setting(conn, "330100", "negative_value", json.dumps({"enabled": False}),
+        settings.upsert_setting(conn, "330100", "negative_value", json.dumps({"enabled": False}),
                          user_id=None)
-        q.upsert_setting(conn, "330200", "yoy_change",
+        settings.upsert_setting(conn, "330200", "yoy_change",
                          json.dumps({"params": {"threshold": 0.6}}), user_id=None)
-        configs = q.region_configs(conn, ["330102", "330203", "330106"])
+        configs = settings.region_configs(conn, ["330102", "330203", "330106"])
         assert configs["330102"]["yoy_change"].params["threshold"] == 0.4
         assert configs["330102"]["yoy_change"].severity.value == "error"
         assert not configs["330102"]["negative_value"].enabled
@@ -251,7 +252,7 @@ def test_peer_outlier_uses_percentiles_of_the_city(engine: Engine) -> None:
             schema_overrides={"staff_quota": pl.Int64, "heated_area_m2": pl.Float64,
                               "vehicles_gasoline": pl.Int64, "vehicles_diesel": pl.Int64,
                               "vehicles_nev": pl.Int64}), import_id=None)
-        q.evaluate(conn, q.period(YEAR, today=TODAY), institution_ids=[school[11]])
+        evaluation.evaluate(conn, model.period(YEAR, today=TODAY), institution_ids=[school[11]])
         found = keyed(conn)
     peer = found[(school[11], 0, "energy_per_capita_kgce", "peer_outlier")]
     assert json.loads(peer["params"])["peers"] == 13 or json.loads(peer["params"])["peers"] == 12
@@ -271,7 +272,7 @@ def test_median_without_matches_numpy() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             expected[:, j] = np.nanmedian(other, axis=1)
-    assert np.allclose(q._median_without(x, cols), expected, equal_nan=True)
+    assert np.allclose(figure_rules.median_without(x, cols), expected, equal_nan=True)
 
 
 def test_quota_outlier_against_the_nearest_assigned_quota(
@@ -296,4 +297,4 @@ def test_quota_outlier_against_the_nearest_assigned_quota(
     assert hit["expected"] == 50.0 and hit["value"] > 50.0
     # the 事业单位 of the province under the loose quota: far below its 引导值 (10,000)
     assert (ids[2], 0, "energy_per_capita_kgce", "quota_outlier") in found
-    assert render(q.finding_of(dict(hit)), "zh")
+    assert render(finding_store.finding_of(dict(hit)), "zh")

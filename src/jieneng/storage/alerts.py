@@ -12,9 +12,8 @@ from sqlalchemy import Column, Connection, Integer, bindparam, func, literal, se
 from jieneng.core.scope import Filters
 
 from . import tables as t
-from .bulk import temp_table
+from .bulk import read_frame, temp_table
 from .indicators import _in_values
-from .quality import read_frame
 from .scoping import owned_conditions
 
 _ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))

@@ -1,4 +1,5 @@
-"""Bulk loading of polars frames, and the temporary tables the set-based writes stage into.
+"""Bulk loading of polars frames, the temporary tables the set-based writes stage into,
+and bulk reading of a query into a frame (:func:`read_frame`).
 
 PostgreSQL: ``COPY … FROM STDIN (FORMAT csv)`` fed by :meth:`polars.DataFrame.write_csv`
 (floats are written shortest-round-trip, so values arrive bit-identical).
@@ -8,11 +9,14 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Column, Connection, MetaData, Table
 from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql import Select
 
 #: Rows per COPY / executemany call; bounds the memory of the CSV text.
 CHUNK_ROWS = 500_000
@@ -77,3 +81,25 @@ def bulk_insert(
         finally:
             cur.close()
     return frame.height
+
+
+def read_frame(conn: Connection, query: Select[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+    """The result of ``query`` as a polars frame of ``schema`` (column order of the
+    query). PostgreSQL streams it with ``COPY … TO STDOUT`` (CSV), SQLite fetches rows."""
+    names = list(schema)
+    if conn.dialect.name == "postgresql":
+        sql = str(query.compile(conn.engine, compile_kwargs={"literal_binds": True}))
+        buffer = io.BytesIO()
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for block in copy:
+                buffer.write(block)
+        if buffer.tell() == 0:
+            return pl.DataFrame(schema=dict(schema))
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, new_columns=names,
+                           schema_overrides=dict(schema))
+    rows = conn.execute(query).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row",
+                        strict=False)

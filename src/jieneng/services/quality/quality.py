@@ -39,8 +39,11 @@ from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
-from jieneng.storage import quality as store
 from jieneng.storage import regions
+from jieneng.storage.quality import evaluation
+from jieneng.storage.quality import findings as finding_store
+from jieneng.storage.quality import model as quality_model
+from jieneng.storage.quality import settings as settings_store
 
 PER_PAGE = 50
 #: Consumption imports touching more institutions are not checked inline.
@@ -62,10 +65,10 @@ def check_institution(
     the year-level ones."""
     # missing months are looked for up to the same month as a region run (the year's
     # last finished month), so the two never disagree; at least up to ``month``
-    per = store.period(year, today=today)
+    per = quality_model.period(year, today=today)
     if month is not None:
-        per = store.Period(year, month, max(month, per.cutoff))
-    counts = store.evaluate(conn, per, institution_ids=[institution_id], active_only=False)
+        per = quality_model.Period(year, month, max(month, per.cutoff))
+    counts = evaluation.evaluate(conn, per, institution_ids=[institution_id], active_only=False)
     return {"institution_id": institution_id, "year": year, "month": month,
             "findings": counts.findings, "by_rule": counts.by_rule}
 
@@ -73,8 +76,9 @@ def check_institution(
 def check_institutions(conn: Connection, institution_ids: Sequence[int], year: int,
                        month: int | None = None) -> dict[str, Any]:
     """:func:`check_institution` for the institutions a write touched (one evaluation)."""
-    per = store.period(year, month)
-    counts = store.evaluate(conn, per, institution_ids=list(institution_ids), active_only=False)
+    per = quality_model.period(year, month)
+    counts = evaluation.evaluate(conn, per, institution_ids=list(institution_ids),
+                                 active_only=False)
     return {"institutions": counts.institutions, "findings": counts.findings}
 
 
@@ -101,7 +105,7 @@ def check_region(engine: Engine, user: User, region_code: str, year: int,
     _can_run(user)
     with engine.begin() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
-        counts = store.evaluate(conn, store.period(year, month),
+        counts = evaluation.evaluate(conn, quality_model.period(year, month),
                                 region_codes=filters.region_codes)
         audit.record(conn, user.actor, "quality.check_region", "region", region_code,
                      after={"year": year, "month": month, "findings": counts.findings})
@@ -111,7 +115,7 @@ def check_region(engine: Engine, user: User, region_code: str, year: int,
 
 
 def _decorate(row: dict[str, Any], lang: str) -> dict[str, Any]:
-    finding = store.finding_of(row)
+    finding = finding_store.finding_of(row)
     out = {k: row[k] for k in ("id", "institution_id", "credit_code", "institution_name",
                                "region_code", "year", "month", "rule", "severity", "state",
                                "value", "expected", "suggested", "explanation")}
@@ -139,7 +143,7 @@ def list_findings(
     with engine.connect() as conn:
         filters = scoped_filters(conn, scope, region_code=region_code,
                                  institution_id=institution_id)
-        rows, total = store.list_findings(
+        rows, total = finding_store.list_findings(
             conn, region_codes=filters.region_codes, department_id=filters.department_id,
             institution_ids=filters.institution_ids, year=year, month=month, rule=rule_code,
             severity=severity, state=state, offset=(page - 1) * per_page, limit=per_page)
@@ -158,7 +162,7 @@ def explain(engine: Engine, user: User, finding_id: int, text: str) -> dict[str,
                                field="explanation")
     require(user, Capability.EXPLAIN_FINDINGS)
     with engine.begin() as conn:
-        row = store.get_finding(conn, finding_id)
+        row = finding_store.get_finding(conn, finding_id)
         if row is None:
             raise NotFound("审核结果不存在", "finding not found")
         scoped_filters(conn, user.scope, institution_id=int(row["institution_id"]))
@@ -167,11 +171,11 @@ def explain(engine: Engine, user: User, finding_id: int, text: str) -> dict[str,
                                    "an error must be corrected, not explained")
         if row["state"] == "resolved":
             raise ValidationFailed("该问题已不存在", "this finding no longer holds")
-        store.explain_finding(conn, finding_id, text, user_id=user.id)
+        finding_store.explain_finding(conn, finding_id, text, user_id=user.id)
         audit.record(conn, user.actor, "quality.explain", "quality_finding", finding_id,
                      before={"state": row["state"], "explanation": row["explanation"]},
                      after={"state": "explained", "explanation": text})
-        row = store.get_finding(conn, finding_id)
+        row = finding_store.get_finding(conn, finding_id)
     assert row is not None
     return _decorate(row, "zh")
 
@@ -190,8 +194,8 @@ def rule_settings(engine: Engine, scope: Scope, region_code: str, lang: str = "z
     with engine.connect() as conn:
         scoped_filters(conn, scope, region_code=region_code)
         tree = _tree(conn)
-        chain = store.ancestors(tree, region_code)
-        settings = store.load_settings(conn)
+        chain = settings_store.ancestors(tree, region_code)
+        settings = settings_store.load_settings(conn)
     own = settings.get(region_code, {})
     items = []
     for r in RULES:
@@ -234,16 +238,16 @@ def set_rule(engine: Engine, user: User, region_code: str, rule_code: str,
     with engine.begin() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
         _can_configure(conn, user, region_code)
-        settings = store.load_settings(conn)
-        chain = store.ancestors(_tree(conn), region_code)
+        settings = settings_store.load_settings(conn)
+        chain = settings_store.ancestors(_tree(conn), region_code)
         before = settings.get(region_code, {}).get(r.code)
         if override is None:
-            store.delete_setting(conn, region_code, r.code)
+            settings_store.delete_setting(conn, region_code, r.code)
         else:
             levels = [settings[c][r.code] for c in chain
                       if c != region_code and r.code in settings.get(c, {})]
             effective_config(r, [*levels, override])
-            store.upsert_setting(conn, region_code, r.code,
+            settings_store.upsert_setting(conn, region_code, r.code,
                                  json.dumps(override, ensure_ascii=False, sort_keys=True),
                                  user_id=user.id)
         audit.record(conn, user.actor, "quality.rule_setting", "rule_setting",
@@ -257,7 +261,7 @@ def set_rule(engine: Engine, user: User, region_code: str, rule_code: str,
 def list_reference_prices(engine: Engine, province_code: str | None = None
                           ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return store.list_reference_prices(conn, province_code)
+        return settings_store.list_reference_prices(conn, province_code)
 
 
 def import_reference_prices(engine: Engine, path: Path, *, actor: Actor | None = None,
@@ -269,7 +273,7 @@ def import_reference_prices(engine: Engine, path: Path, *, actor: Actor | None =
     with engine.begin() as conn:
         known = {r.code for r in regions.load_regions(conn) if r.level == 1}
         frame = parse_reference_prices(path, provinces=known, carriers=set(CARRIER_CODES))
-        rows = store.replace_reference_prices(conn, frame)
+        rows = settings_store.replace_reference_prices(conn, frame)
         audit.record(conn, actor or (user.actor if user else Actor.cli()),
                      "import.reference_prices", "reference_price", None,
                      after={"file": path.name, "rows": rows})
