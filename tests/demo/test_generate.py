@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 
 from jieneng.core.codes import validate_credit_code
-from jieneng.demo import DemoFiles, write_demo_files
-from jieneng.demo.generate import (
-    BUILDING_CARRIERS,
+from jieneng.demo.generate import write_demo_files
+from jieneng.demo.kinds import BUILDING_CARRIERS, KGCE_PER_UNIT
+from jieneng.demo.layout import (
     INSTITUTION_COLUMNS,
-    KGCE_PER_UNIT,
     PROFILE_COLUMNS,
+    DemoFiles,
     consumption_columns,
     quantity_header,
 )

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope
-from jieneng.demo.generate import DemoFiles, write_demo_files
+from jieneng.demo.generate import write_demo_files
+from jieneng.demo.layout import DemoFiles
 from jieneng.services.accounts.users import Role, User
 from jieneng.services.demo import DEMO_YEARS
 from jieneng.services.entry.entry import save_entry

