@@ -123,9 +123,8 @@ def carrier(code: str) -> Carrier:
     try:
         return _BY_CODE[code]
     except KeyError:
-        raise ValidationFailed(
-            f"未知能源品种代码 {code!r}，可用：{', '.join(CARRIER_CODES)}",
-            f"unknown carrier code {code!r}; known: {', '.join(CARRIER_CODES)}",
+        raise ValidationFailed.of(
+            "carriers.unknown_carrier_code", code=code, known=', '.join(CARRIER_CODES),
         ) from None
 
 
@@ -139,14 +138,9 @@ def carrier_by_name(name: str) -> Carrier:
     if found is not None:
         return found
     if key in {"汽油", "柴油"}:
-        raise ValidationFailed(
-            f"“{name}”须分为“{name}-车辆用油”或“{name}-其他用油”",
-            f"{name!r} must be split into vehicle use (车辆用油) or other use (其他用油)",
-        )
+        raise ValidationFailed.of("carriers.split_oil_use", name=name)
     names = "、".join(c.name_zh for c in CARRIERS)
-    raise ValidationFailed(
-        f"未知能源品种“{name}”，可用：{names}", f"unknown carrier {name!r}; known: {names}"
-    )
+    raise ValidationFailed.of("carriers.unknown_carrier", name=name, names=names)
 
 
 def energy_carriers() -> tuple[Carrier, ...]:

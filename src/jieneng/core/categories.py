@@ -91,15 +91,9 @@ def _from_code(digits: str, text: str) -> Category:
         return _BY_CODE[_SHORT_CODES[digits]]
     if digits.lstrip("0") == "2":
         leaves = "、".join(categories_under("02"))
-        raise ValidationFailed(
-            f"“{text}”是类别组（事业单位），请填写具体类别：{leaves}",
-            f"{text!r} is the group 事业单位; give the category: {leaves}",
-            value=text,
-        )
-    raise ValidationFailed(
-        f"未知机构类型代码“{text}”，可用：{_known()}",
-        f"unknown category code {text!r}; known: {_known()}",
-        value=text,
+        raise ValidationFailed.of("categories.group_not_category", leaves=leaves, value=text)
+    raise ValidationFailed.of(
+        "categories.unknown_code", known=_known(), value=text,
     )
 
 
@@ -126,21 +120,17 @@ def parse_category(text: str) -> Category:
         category = _from_code(match.group(1), text)
         name = match.group(2)
         if name and _ALIASES.get(name, category.code) != category.code:
-            raise ValidationFailed(
-                f"机构类型代码与名称不符：“{text}”（{category.code} 为{category.name_zh}）",
-                f"category code and name disagree in {text!r} "
-                f"({category.code} is {category.name_en})",
-                value=text,
+            raise ValidationFailed.of(
+                "categories.code_name_disagree", code=category.code,
+                name_zh=category.name_zh, name_en=category.name_en, value=text,
             )
         return category
     if folded in _ALIASES:
         return _BY_CODE[_ALIASES[folded]]
     if folded == "事业单位":
         return _from_code("02", text)
-    raise ValidationFailed(
-        f"未知机构类型“{text}”，可用：{_known()}",
-        f"unknown institution category {text!r}; known: {_known()}",
-        value=text,
+    raise ValidationFailed.of(
+        "categories.unknown_category", known=_known(), value=text,
     )
 
 
@@ -156,10 +146,8 @@ def categories_under(code: str) -> tuple[str, ...]:
     """
     found = tuple(c for c in CATEGORY_CODES if c.startswith(code)) if code else ()
     if not found:
-        raise ValidationFailed(
-            f"未知机构类型代码“{code}”，可用：{_known()}",
-            f"unknown category code {code!r}; known: {_known()}",
-            value=code,
+        raise ValidationFailed.of(
+            "categories.unknown_code", known=_known(), value=code,
         )
     return found
 
@@ -173,8 +161,6 @@ def category(code: str) -> Category:
     try:
         return _BY_CODE[code]
     except KeyError:
-        raise ValidationFailed(
-            f"未知机构类型代码“{code}”，可用：{_known()}",
-            f"unknown category code {code!r}; known: {_known()}",
-            value=code,
+        raise ValidationFailed.of(
+            "categories.unknown_code", known=_known(), value=code,
         ) from None

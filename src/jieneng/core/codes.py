@@ -118,18 +118,13 @@ def organisation_code_check_char(body: str) -> str:
     """
     folded = _fold(body)
     if len(folded) != 8:
-        raise InvalidCode(
-            f"组织机构代码本体应为8位，实际{len(folded)}位",
-            f"an organisation-code body has 8 characters, got {len(folded)}",
-            code=body,
+        raise InvalidCode.of(
+            "codes.organisation_body_length", count=len(folded), code=body,
         )
     for i, ch in enumerate(folded, start=1):
         if ch not in _ORG_VALUE:
-            raise InvalidCode(
-                f"组织机构代码第{i}位含非法字符“{ch}”",
-                f"illegal character {ch!r} at position {i} of the organisation code",
-                code=body,
-                position=i,
+            raise InvalidCode.of(
+                "codes.organisation_illegal_character", ch=ch, code=body, position=i,
             )
     return _org_check_char(folded)
 
@@ -154,11 +149,7 @@ def credit_code_check_char(first17: str) -> str:
     """
     folded = _fold(first17)
     if len(folded) != 17:
-        raise InvalidCode(
-            f"计算校验码需要前17位，实际{len(folded)}位",
-            f"the check character needs the first 17 characters, got {len(folded)}",
-            code=first17,
-        )
+        raise InvalidCode.of("codes.check_needs_17_characters", count=len(folded), code=first17)
     _check_charset(folded, first17)
     total = sum(_CREDIT_VALUE[ch] * w for ch, w in zip(folded, CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_CHARSET[(_CREDIT_MODULUS - total % _CREDIT_MODULUS) % _CREDIT_MODULUS]
@@ -167,12 +158,8 @@ def credit_code_check_char(first17: str) -> str:
 def _check_charset(folded: str, original: str) -> None:
     for i, ch in enumerate(folded, start=1):
         if ch not in _CREDIT_VALUE:
-            raise InvalidCode(
-                f"统一社会信用代码第{i}位含非法字符“{ch}”（不得使用 I、O、S、V、Z 及非字母数字）",
-                f"illegal character {ch!r} at position {i} of the credit code "
-                "(I, O, S, V, Z and non-alphanumerics are not used)",
-                code=original,
-                position=i,
+            raise InvalidCode.of(
+                "codes.credit_illegal_character", ch=ch, code=original, position=i,
             )
 
 
@@ -208,30 +195,18 @@ def validate_credit_code(text: str, *, check_organisation_code: bool = True) -> 
     """
     code = _fold(text)
     if len(code) != 18:
-        raise InvalidCode(
-            f"统一社会信用代码应为18位，实际{len(code)}位",
-            f"a unified social credit code has 18 characters, got {len(code)}",
-            code=text,
-        )
+        raise InvalidCode.of("codes.credit_code_length", count=len(code), code=text)
     _check_charset(code, text)
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        raise InvalidCode(
-            f"统一社会信用代码校验码错误：应为“{expected}”，实际为“{code[17]}”",
-            f"wrong check character of the credit code: expected {expected!r}, got {code[17]!r}",
-            code=text,
-            expected=expected,
-            actual=code[17],
+        raise InvalidCode.of(
+            "codes.credit_check_character", code=text, expected=expected, actual=code[17],
         )
     if check_organisation_code:
         org_expected = _org_check_char(code[8:16])
         if code[16] != org_expected:
-            raise InvalidCode(
-                f"组织机构代码（第9–17位）校验码错误：应为“{org_expected}”，实际为“{code[16]}”",
-                "wrong check character of the organisation code (positions 9–17): "
-                f"expected {org_expected!r}, got {code[16]!r}",
-                code=text,
-                expected=org_expected,
+            raise InvalidCode.of(
+                "codes.organisation_check_character", code=text, expected=org_expected,
                 actual=code[16],
             )
     return code
@@ -276,18 +251,13 @@ def make_credit_code(registration: str, region_code: str, serial: int) -> str:
     """
     reg = _fold(registration)
     if len(reg) != 2:
-        raise InvalidCode(
-            f"登记管理部门及机构类别代码应为2位，实际{len(reg)}位",
-            f"the registration prefix has 2 characters, got {len(reg)}",
-            code=registration,
+        raise InvalidCode.of(
+            "codes.registration_prefix_length", count=len(reg), code=registration,
         )
     _check_charset(reg, registration)
     region = validate_region_code(region_code)
     if not 0 <= serial < 10**8:
-        raise InvalidCode(
-            f"序号须在0至99999999之间，实际{serial}",
-            f"serial must be between 0 and 99999999, got {serial}",
-        )
+        raise InvalidCode.of("codes.serial_out_of_range", serial=serial)
     body = f"{serial:08d}"
     first17 = reg + region + body + _org_check_char(body)
     return first17 + credit_code_check_char(first17)
@@ -320,23 +290,13 @@ def validate_region_code(text: str) -> str:
     """
     code = _fold(text)
     if len(code) != 6 or not code.isascii() or not code.isdigit():
-        raise InvalidCode(
-            f"行政区划代码应为6位数字，实际为“{text}”",
-            f"a region code has six digits, got {text!r}",
-            code=text,
-        )
+        raise InvalidCode.of("codes.region_code_length", code=text)
     if code[:2] not in PROVINCE_PREFIXES:
-        raise InvalidCode(
-            f"行政区划代码“{code}”的省级代码“{code[:2]}”不存在",
-            f"region code {code!r}: province prefix {code[:2]!r} does not exist",
-            code=text,
+        raise InvalidCode.of(
+            "codes.region_unknown_province", region_code=code, province=code[:2], code=text,
         )
     if code[2:4] == "00" and code[4:] != "00":
-        raise InvalidCode(
-            f"行政区划代码“{code}”有县级部分但地市部分为00",
-            f"region code {code!r} has a county part under a city part of 00",
-            code=text,
-        )
+        raise InvalidCode.of("codes.region_county_without_city", region_code=code, code=text)
     return code
 
 

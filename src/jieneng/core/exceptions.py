@@ -28,6 +28,7 @@ checks).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from jieneng.core.messages import error_texts
@@ -57,10 +58,13 @@ class DomainError(JienengError):
         super().__init__(f"{self.message_zh} / {self.message_en}")
 
     @classmethod
-    def of(cls, code: str, /, **details: Any) -> Self:
+    def of(
+        cls, code: str, /, *, values: Mapping[str, Any] | None = None, **details: Any
+    ) -> Self:
         """The refusal ``code``: its texts are the catalogue's ``error.<code>`` formatted
-        with ``details``, which the API also returns."""
-        zh, en = error_texts(code, details)
+        with ``details``, which the API also returns, and ``values``, which it does not
+        (labels in each language: ``role_zh``, ``role_en``)."""
+        zh, en = error_texts(code, {**details, **(values or {})})
         err = cls(zh, en, **details)
         err.code = code
         return err

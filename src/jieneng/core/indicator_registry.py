@@ -227,8 +227,9 @@ def indicator(code: str) -> Indicator:
     found = BY_CODE.get(code)
     if found is None:
         known = ", ".join(BY_CODE)
-        raise ValidationFailed(f"指标代码“{code}”未知，可用：{known}",
-                               f"unknown indicator {code!r}; known: {known}")
+        raise ValidationFailed.of(
+            "indicators.unknown_indicator", code=code, known=known,
+        )
     return found
 
 

@@ -136,23 +136,18 @@ class AggregateInputs:
             values: dict[str, float] = getattr(self, name)
             for code, value in values.items():
                 if code not in CARRIER_CODES:
-                    raise ValidationFailed(
-                        f"{name} 中的能源品种代码“{code}”未知，可用：{', '.join(CARRIER_CODES)}",
-                        f"unknown carrier code {code!r} in {name}; "
-                        f"known: {', '.join(CARRIER_CODES)}",
+                    raise ValidationFailed.of(
+                        "indicators.unknown_carrier_code", name=name, code=code,
+                        known=', '.join(CARRIER_CODES),
                     )
                 if not math.isfinite(value) or value < 0:
-                    raise ValidationFailed(
-                        f"{name}[{code}] 应为非负有限数，实际为 {value}",
-                        f"{name}[{code}] must be a finite number ≥ 0, got {value}",
+                    raise ValidationFailed.of(
+                        "indicators.carrier_not_finite", name=name, code=code, value=value,
                     )
         for name in ("occupants", "floor_area_m2"):
             number: float = getattr(self, name)
             if not math.isfinite(number) or number < 0:
-                raise ValidationFailed(
-                    f"{name} 应为非负有限数，实际为 {number}",
-                    f"{name} must be a finite number ≥ 0, got {number}",
-                )
+                raise ValidationFailed.of("indicators.not_finite", name=name, number=number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,30 +62,20 @@ def is_common(password: str) -> bool:
     return lowered in common or (len(stem) >= 4 and stem in common)
 
 
-def _weak(rule: str, zh: str, en: str) -> WeakPassword:
-    return WeakPassword(zh, en, field="password", rule=rule)
-
-
 def check_password(password: str, username: str | None = None) -> None:
     """WeakPassword (field ``password``, ``rule`` one of :data:`RULES`) unless acceptable."""
     if not password.strip():
-        raise _weak("blank", "密码不能为空，也不能全是空白字符",
-                    "a password cannot be empty or only whitespace")
+        raise WeakPassword.of("passwords.blank", field="password", rule="blank")
     name = (username or "").strip().lower()
     if name and name in password.lower():
-        raise _weak("username", "密码不能包含用户名", "a password cannot contain the username")
+        raise WeakPassword.of("passwords.contains_username", field="password", rule="username")
     if len(password) < MIN_LENGTH:
-        raise _weak("length", f"密码至少 {MIN_LENGTH} 个字符",
-                    f"a password has at least {MIN_LENGTH} characters")
+        raise WeakPassword.of("passwords.too_short", field="password", rule="length",
+                              min_length=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise _weak("length", f"密码最多 {MAX_LENGTH} 个字符",
-                    f"a password has at most {MAX_LENGTH} characters")
+        raise WeakPassword.of("passwords.too_long", field="password", rule="length",
+                              max_length=MAX_LENGTH)
     if character_classes(password) < MIN_CLASSES:
-        raise _weak("classes",
-                    "密码须至少包含大写字母、小写字母、数字、符号中的三类",
-                    "a password needs at least three of: upper-case letters, lower-case "
-                    "letters, digits, symbols")
+        raise WeakPassword.of("passwords.too_few_classes", field="password", rule="classes")
     if is_common(password):
-        raise _weak("common", "该密码是常见密码（在常用密码表中），请换一个",
-                    "this password is a common one (it is in the list of common passwords); "
-                    "choose another")
+        raise WeakPassword.of("passwords.common", field="password", rule="common")

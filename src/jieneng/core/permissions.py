@@ -197,12 +197,13 @@ def require_role(role: Role | str, capability: Capability) -> None:
         return
     role = Role(role) if role in Role.__members__.values() else Role.VIEWER
     allowed = roles_with(capability)
-    raise CapabilityRequired(
-        f"{role.label_zh}账户无权{capability.label_zh}（仅限"
-        f"{'、'.join(r.label_zh for r in allowed)}）",
-        f"a {role.label_en.lower()} account may not {capability.label_en} (only "
-        f"{', '.join(ROLE_PLURALS_EN[r] for r in allowed)})",
-        capability=capability.value, role=role.value,
+    raise CapabilityRequired.of(
+        "capability_required", capability=capability.value, role=role.value, values={
+            "role_zh": role.label_zh, "role_en": role.label_en.lower(),
+            "capability_zh": capability.label_zh, "capability_en": capability.label_en,
+            "allowed_zh": "、".join(r.label_zh for r in allowed),
+            "allowed_en": ", ".join(ROLE_PLURALS_EN[r] for r in allowed),
+        },
     )
 
 

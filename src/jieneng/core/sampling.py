@@ -33,10 +33,7 @@ def stratum_size(n: int, share: float) -> int:
 def check_share(share: float) -> float:
     """``share`` when it is a fraction in (0, 1]; else ValidationFailed."""
     if not (isinstance(share, int | float) and math.isfinite(share) and 0 < share <= 1):
-        raise ValidationFailed(
-            f"抽查比例 {share} 无效，应在 0 到 1 之间（0.05 即 5%）",
-            f"invalid share {share}: a fraction in (0, 1] (0.05 = 5 %)", field="share",
-        )
+        raise ValidationFailed.of("sampling.invalid_share", share=share, field="share")
     return float(share)
 
 

@@ -73,8 +73,7 @@ def _finite(name: str, value: float, *, positive: bool = False) -> float:
     v = float(value)
     if not math.isfinite(v) or v < 0 or (positive and v == 0):
         need = "> 0" if positive else "≥ 0"
-        raise ValidationFailed(f"{name} 应为有限数且 {need}，实际为 {value}",
-                               f"{name} must be a finite number {need}, got {value}")
+        raise ValidationFailed.of("targets.not_finite", name=name, need=need, value=value)
     return v
 
 
@@ -105,15 +104,14 @@ def decompose(
     for name, keys in (("factor", factors), ("override", fixed)):
         unknown = sorted(set(keys) - set(bases))
         if unknown:
-            raise ValidationFailed(f"{name} 指向不存在的下级：{', '.join(unknown)}",
-                                   f"{name} for unknown child(ren): {', '.join(unknown)}")
+            raise ValidationFailed.of(
+                "targets.unknown_children", name=name, children=', '.join(unknown),
+            )
     fixed_total = sum(fixed.values(), Decimal(0))
     if fixed_total > cap:
         excess = fixed_total - cap
-        raise ValidationFailed(
-            f"指定值合计 {fixed_total} 超过上级总量 {cap}，超出 {excess}",
-            f"the overrides add up to {fixed_total}, above the parent's cap {cap} by {excess}",
-            excess=str(excess),
+        raise ValidationFailed.of(
+            "targets.overrides_above_cap", fixed_total=fixed_total, cap=cap, excess=str(excess),
         )
     weights = {
         code: _finite(f"{code} 的基数 base", base) * _finite(
@@ -162,11 +160,9 @@ class Quota:
 
     def __post_init__(self) -> None:
         if not (self.constraint >= self.benchmark >= self.guide >= 0):
-            raise ValidationFailed(
-                f"定额应满足 约束值 ≥ 基准值 ≥ 引导值 ≥ 0，实际为 {self.constraint} / "
-                f"{self.benchmark} / {self.guide}",
-                f"a quota needs constraint ≥ benchmark ≥ guide ≥ 0, got {self.constraint} / "
-                f"{self.benchmark} / {self.guide}",
+            raise ValidationFailed.of(
+                "targets.quota_order", constraint=self.constraint,
+                benchmark=self.benchmark, guide=self.guide,
             )
 
 
@@ -317,8 +313,7 @@ def project(
     cap = _finite("上限 cap", cap)
     k = len(actual_months)
     if not 1 <= k <= 12:
-        raise ValidationFailed(f"已过月份数应为 1–12，实际为 {k}",
-                               f"months elapsed must be 1–12, got {k}")
+        raise ValidationFailed.of("targets.invalid_months_elapsed", k=k)
     actual = math.fsum(float(m) for m in actual_months if m is not None)
     profile = seasonal_profile(history)
     share = math.fsum(profile.shares[:k])

@@ -78,7 +78,7 @@ def parse_unit(text: str) -> Unit:
     """
     unit = UNITS.get(normalise_label(text))
     if unit is None:
-        raise UnknownUnit(f"无法识别的计量单位“{text}”", f"unrecognised unit {text!r}", unit=text)
+        raise UnknownUnit.of("unknown_unit", unit=text)
     return unit
 
 
@@ -95,12 +95,10 @@ def factor_to_canonical(carrier: Carrier, unit_text: str) -> float:
     for dimension, per_base in carrier.extra_units:
         if unit.dimension == dimension:
             return unit.to_base * per_base
-    raise UnitMismatch(
-        f"单位“{unit_text}”不适用于{carrier.name_zh}（应为{carrier.unit_zh}或同类单位）",
-        f"unit {unit_text!r} does not fit {carrier.name_en} "
-        f"(expected {carrier.canonical_unit} or a unit of the same kind)",
-        unit=unit_text,
-        carrier=carrier.code,
+    raise UnitMismatch.of(
+        "unit_mismatch", unit=unit_text, carrier=carrier.code,
+        values={"name_zh": carrier.name_zh, "unit_zh": carrier.unit_zh,
+                "name_en": carrier.name_en, "unit_en": carrier.canonical_unit},
     )
 
 

@@ -98,9 +98,9 @@ def fuel_co2(c: Carrier, kgce: float | None) -> FactorValue:
         tj_per_mj = parse_unit("MJ").to_base / parse_unit("TJ").to_base
         value = kgce * row.mj_per_kgce * tj_per_mj * row.value * (row.oxidation or 1.0)
         return FactorValue(value, row.source, "derived", unit=unit)
-    raise ValidationFailed(
-        f"二氧化碳因子表中{c.name_zh}的计算方法“{row.method}”无法使用",
-        f"CO₂ factor row for {c.name_en} has an unusable method {row.method!r}",
+    raise ValidationFailed.of(
+        "factors.co2_method_unusable", method=row.method,
+        values={"name_zh": c.name_zh, "name_en": c.name_en},
     )
 
 

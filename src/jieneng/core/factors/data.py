@@ -111,10 +111,9 @@ def _per_canonical(value: float, unit: str, density: float | None, target: Carri
         litres = canonical.to_base / parse_unit("L").to_base
         kilograms = density * litres
         return value * kilograms / source_unit.to_base
-    raise ValidationFailed(
-        f"系数单位“{unit}”无法换算到{target.name_zh}的单位{target.canonical_unit}",
-        f"coefficient unit {unit!r} cannot be converted to {target.canonical_unit} "
-        f"for {target.name_en}",
+    raise ValidationFailed.of(
+        "factors.coefficient_unit", unit=unit, canonical_unit=target.canonical_unit,
+        values={"name_zh": target.name_zh, "name_en": target.name_en},
     )
 
 

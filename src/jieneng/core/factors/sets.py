@@ -168,11 +168,7 @@ def _load_set(name: str) -> FactorSet:
     rows = set_rows()
     if name not in rows:
         known = ", ".join(rows)
-        raise NotFound(
-            f"未知的系数集“{name}”，可用：{known}",
-            f"unknown factor set {name!r}; known: {known}",
-            name=name,
-        )
+        raise NotFound.of("factors.unknown_factor_set", known=known, name=name)
     row = rows[name]
     return FactorSet(
         name=name,
@@ -206,9 +202,9 @@ def factor_set(
         scope = ElectricityCO2Scope(electricity_co2_scope)
     except ValueError:
         known = ", ".join(s.value for s in ElectricityCO2Scope)
-        raise ValidationFailed(
-            f"未知的电力排放因子范围“{electricity_co2_scope}”，可用：{known}",
-            f"unknown electricity CO₂ scope {electricity_co2_scope!r}; known: {known}",
+        raise ValidationFailed.of(
+            "factors.unknown_co2_scope", electricity_co2_scope=electricity_co2_scope,
+            known=known,
         ) from None
     return dataclasses.replace(loaded, electricity_co2_scope=scope)
 

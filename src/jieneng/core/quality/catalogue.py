@@ -213,7 +213,6 @@ def rule(code: str) -> Rule:
         return _BY_CODE[code]
     except KeyError:
         known = ", ".join(_BY_CODE)
-        raise ValidationFailed(
-            f"未知数据审核规则 {code!r}，可用：{known}",
-            f"unknown data-quality rule {code!r}; known: {known}",
+        raise ValidationFailed.of(
+            "quality.unknown_rule", code=code, known=known,
         ) from None

@@ -30,22 +30,17 @@ def default_config(r: Rule) -> RuleConfig:
     return RuleConfig(r.enabled, r.severity, r.defaults())
 
 
-def _bad(r: Rule, what_zh: str, what_en: str) -> ValidationFailed:
-    return ValidationFailed(f"规则 {r.code} 的配置有误：{what_zh}",
-                            f"invalid configuration of rule {r.code}: {what_en}")
-
-
 def _param_value(r: Rule, name: str, value: object) -> float:
     spec = r.param(name)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _bad(r, f"参数 {name} 须为数值，而非 {value!r}",
-                   f"parameter {name} must be a number, not {value!r}")
+        raise ValidationFailed.of("quality.config_not_a_number", rule=r.code, name=name,
+                                  value=repr(value))
     if not spec.minimum <= value <= spec.maximum:
-        raise _bad(r, f"参数 {name}={value} 超出 {spec.minimum}–{spec.maximum}",
-                   f"parameter {name}={value} outside {spec.minimum}–{spec.maximum}")
+        raise ValidationFailed.of("quality.config_out_of_range", rule=r.code, name=name,
+                                  value=value, minimum=spec.minimum, maximum=spec.maximum)
     if spec.integer and value != int(value):
-        raise _bad(r, f"参数 {name} 须为整数，而非 {value}",
-                   f"parameter {name} must be a whole number, not {value}")
+        raise ValidationFailed.of("quality.config_not_whole", rule=r.code, name=name,
+                                  value=value)
     return float(value)
 
 
@@ -54,23 +49,22 @@ def _severity(r: Rule, value: object) -> Severity:
         return Severity(str(value))
     except ValueError:
         known = ", ".join(Severity)
-        raise _bad(r, f"级别 {value!r} 无效，可用：{known}",
-                   f"severity {value!r} is not one of {known}") from None
+        raise ValidationFailed.of("quality.config_severity", rule=r.code, value=repr(value),
+                                  known=known) from None
 
 
 def _merge(r: Rule, base: RuleConfig, override: Mapping[str, object]) -> RuleConfig:
     unknown = set(override) - {"enabled", "severity", "params"}
     if unknown:
-        raise _bad(r, f"未知配置项 {sorted(unknown)}（可用 enabled、severity、params）",
-                   f"unknown keys {sorted(unknown)} (known: enabled, severity, params)")
+        raise ValidationFailed.of("quality.config_unknown_keys", rule=r.code,
+                                  keys=sorted(unknown))
     enabled = override.get("enabled", base.enabled)
     if not isinstance(enabled, bool):
-        raise _bad(r, f"enabled 须为 true/false，而非 {enabled!r}",
-                   f"enabled must be true or false, not {enabled!r}")
+        raise ValidationFailed.of("quality.config_enabled", rule=r.code, value=repr(enabled))
     severity = _severity(r, override["severity"]) if "severity" in override else base.severity
     raw = override.get("params", {})
     if not isinstance(raw, Mapping):
-        raise _bad(r, "params 须为 名称→数值 的映射", "params must map names to numbers")
+        raise ValidationFailed.of("quality.config_params", rule=r.code)
     params = dict(base.params)
     params.update({str(k): _param_value(r, str(k), v) for k, v in raw.items()})
     return RuleConfig(enabled, severity, params)
@@ -79,8 +73,8 @@ def _merge(r: Rule, base: RuleConfig, override: Mapping[str, object]) -> RuleCon
 def _check_ordered(r: Rule, params: Mapping[str, float]) -> None:
     for a, b in r.ordered:
         if not params[a] < params[b]:
-            raise _bad(r, f"须满足 {a} < {b}（现为 {params[a]:g} 与 {params[b]:g}）",
-                       f"{a} must be below {b} (got {params[a]:g} and {params[b]:g})")
+            raise ValidationFailed.of("quality.config_order", rule=r.code, lower=a, upper=b,
+                                      lower_value=params[a], upper_value=params[b])
 
 
 def effective_config(r: Rule, overrides: Sequence[Mapping[str, object]] = ()) -> RuleConfig:

@@ -91,9 +91,8 @@ def render(finding: Finding, lang: str = "zh") -> str:
     context = _context(finding, lang)
     missing = r.placeholders - set(context)
     if missing:
-        raise ValidationFailed(
-            f"规则 {r.code} 的提示缺少占位值 {sorted(missing)}",
-            f"the message of rule {r.code} lacks values for {sorted(missing)}",
+        raise ValidationFailed.of(
+            "quality.message_lacks_values", code=r.code, missing=sorted(missing),
         )
     return r.template(lang).format(**{k: _format(k, v, lang) for k, v in context.items()})
 

@@ -183,7 +183,6 @@ def template_placeholders(template: str) -> frozenset[str]:
 
 def _unknown_param(r: Rule, name: str) -> ValidationFailed:
     known = ", ".join(p.name for p in r.params) or "—"
-    return ValidationFailed(
-        f"规则 {r.code} 没有参数 {name!r}，可用：{known}",
-        f"rule {r.code} has no parameter {name!r}; known: {known}",
+    return ValidationFailed.of(
+        "quality.unknown_rule_parameter", code=r.code, name=name, known=known
     )

@@ -138,12 +138,11 @@ def percentile(values: Sequence[float], pct: float) -> float:
     The American Statistician 50 (1996) 361–365.
     """
     if not values:
-        raise ValidationFailed("百分位数需要至少一个数值", "a percentile needs at least one value")
+        raise ValidationFailed.of("quality.percentile_without_values")
     if not 0 <= pct <= 100:
-        raise ValidationFailed(f"百分位 {pct} 须在 0–100 之间",
-                               f"percentile {pct} must be between 0 and 100")
+        raise ValidationFailed.of("quality.percentile_out_of_range", pct=pct)
     if any(not math.isfinite(v) for v in values):
-        raise ValidationFailed("百分位数的数值须为有限数", "percentile values must be finite")
+        raise ValidationFailed.of("quality.percentile_values_not_finite")
     ordered = sorted(values)
     h = (len(ordered) - 1) * pct / 100
     low = math.floor(h)
@@ -159,6 +158,7 @@ def peer_bounds(
     peers' values by :func:`percentile`; a value outside is a peer outlier.
     Percentiles, unlike mean ± k·sd, are not pulled by the outliers themselves."""
     if lower_pct > upper_pct:
-        raise ValidationFailed(f"下百分位 {lower_pct} 大于上百分位 {upper_pct}",
-                               f"lower percentile {lower_pct} above upper {upper_pct}")
+        raise ValidationFailed.of(
+            "quality.percentiles_reversed", lower_pct=lower_pct, upper_pct=upper_pct,
+        )
     return percentile(values, lower_pct), percentile(values, upper_pct)

@@ -51,15 +51,12 @@ class Period:
 
     def __post_init__(self) -> None:
         if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise ValidationFailed(
-                f"报告期年份 {self.year} 超出范围 {MIN_YEAR}–{MAX_YEAR}",
-                f"reporting year {self.year} outside {MIN_YEAR}–{MAX_YEAR}",
+            raise ValidationFailed.of(
+                "reporting.invalid_year", year=self.year, min_year=MIN_YEAR,
+                max_year=MAX_YEAR,
             )
         if self.month is not None and not 1 <= self.month <= 12:
-            raise ValidationFailed(
-                f"报告期月份 {self.month} 须在 1–12 之间",
-                f"reporting month {self.month} must be between 1 and 12",
-            )
+            raise ValidationFailed.of("reporting.invalid_month", month=self.month)
 
     @classmethod
     def monthly(cls, year: int, month: int) -> Period:
@@ -77,10 +74,8 @@ class Period:
         ``"2025年"`` (annual)."""
         match = _PERIOD_RE.match(text.strip())
         if match is None:
-            raise ValidationFailed(
-                f"无法识别的报告期 {text!r}，应为 2025-03（月报）或 2025（年报）",
-                f"unrecognised reporting period {text!r}; expected 2025-03 (monthly) "
-                "or 2025 (annual)",
+            raise ValidationFailed.of(
+                "reporting.invalid_period", text=text,
             )
         year, month = match.group(1) or match.group(3), match.group(2) or match.group(4)
         return cls(int(year), int(month) if month is not None else None)

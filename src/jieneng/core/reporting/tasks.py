@@ -250,10 +250,10 @@ def _names(state: TaskState, action: Action) -> tuple[str, str]:
 def _check_role(state: TaskState, action: Action, role: ActorRole) -> None:
     if not _role_may(role, action, state):
         zh, en = _names(state, action)
-        raise NotPermitted(
-            f"{role.label('zh')}无权执行{zh}",
-            f"a {role.label('en')} may not perform the {en}",
-            state=state.value, action=action.value, role=role.value,
+        raise NotPermitted.of(
+            "reporting.role_may_not_act", state=state.value, action=action.value, role=role.value,
+            values={"role_zh": role.label("zh"), "role_en": role.label("en"),
+                    "action_zh": zh, "action_en": en},
         )
 
 
@@ -263,15 +263,13 @@ def _check_legal(state: TaskState, action: Action, config: ReviewConfig) -> Task
         return target
     zh, en = _names(state, action)
     if action in (Action.DEPT_APPROVE, Action.DEPT_RETURN) and not config.department_step:
-        raise Conflict(
-            f"{zh}不可执行：本审核流程没有主管部门审核步骤",
-            f"the {en} is not possible: this review chain has no department step",
-            state=state.value, action=action.value,
+        raise Conflict.of(
+            "reporting.no_department_step", state=state.value, action=action.value,
+            values={"action_zh": zh, "action_en": en},
         )
-    raise Conflict(
-        f"{zh}不可执行",
-        f"the {en} is not possible from this state",
-        state=state.value, action=action.value,
+    raise Conflict.of(
+        "reporting.not_from_state", state=state.value, action=action.value,
+        values={"action_zh": zh, "action_en": en},
     )
 
 
@@ -284,23 +282,21 @@ def _check_inputs(
 ) -> None:
     zh, en = _names(state, action)
     if action in REASON_REQUIRED and not (reason and reason.strip()):
-        raise ValidationFailed(
-            f"{zh}须填写原因", f"the {en} needs a reason", state=state.value, action=action.value
+        raise ValidationFailed.of(
+            "reporting.needs_reason", state=state.value, action=action.value,
+            values={"action_zh": zh, "action_en": en},
         )
     if action is not Action.SUBMIT:
         return
     if has_blocking_findings:
-        raise ValidationFailed(
-            f"{zh}不可执行：数据审核存在错误，须先改正",
-            f"the {en} is refused: the data checks found errors that must be corrected first",
-            state=state.value, action=action.value,
+        raise ValidationFailed.of(
+            "reporting.data_check_errors", state=state.value, action=action.value,
+            values={"action_zh": zh, "action_en": en},
         )
     if unexplained_warnings > 0:
-        raise ValidationFailed(
-            f"{zh}不可执行：{unexplained_warnings} 条数据审核警告尚未填写说明",
-            f"the {en} is refused: {unexplained_warnings} data-check warning(s) "
-            "have no written explanation",
-            state=state.value, action=action.value, unexplained_warnings=unexplained_warnings,
+        raise ValidationFailed.of(
+            "reporting.warnings_unexplained", state=state.value, action=action.value,
+            unexplained_warnings=unexplained_warnings, values={"action_zh": zh, "action_en": en},
         )
 
 
@@ -355,7 +351,7 @@ class Transition:
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
-            raise ValidationFailed("操作时间须带时区", "the transition time must be timezone-aware")
+            raise ValidationFailed.of("reporting.naive_time")
 
 
 def apply(
