@@ -46,7 +46,66 @@ def _short(value: float | str | None) -> float | str | None:
     return value[:40] if isinstance(value, str) else value
 
 
-@router.get("/entry/{credit_code}/{year}/{month}")
+class EntryInstitutionOut(BaseModel):
+    credit_code: str = Field(description="统一社会信用代码 credit code")
+    name: str = Field(description="单位名称 name")
+    region_code: str = Field(description="行政区划代码 region code")
+    status: str = Field(description="状态 status (在用, …)")
+
+
+class PeriodRefOut(BaseModel):
+    year: int
+    month: int
+
+
+class ThresholdsOut(BaseModel):
+    mom: float = Field(description="环比 jump warning above this fraction of the previous month")
+    yoy: float = Field(description="同比 jump warning above this fraction of last year's month")
+
+
+class StoredBriefOut(BaseModel):
+    """A carrier's current record of a neighbouring month."""
+
+    quantity: float = Field(description="quantity in the carrier's canonical unit")
+    cost_yuan: float | None = Field(description="费用 cost [元]")
+    entered_value: str | None = Field(description="the figure as typed")
+    entered_unit: str | None = Field(description="the unit as typed")
+
+
+class EntryFieldOut(BaseModel):
+    """One carrier of the form, with what is stored for the month (None: nothing)."""
+
+    carrier: str = Field(examples=["electricity"])
+    name_zh: str
+    name_en: str
+    form_field: str
+    unit: str = Field(description="canonical unit")
+    unit_zh: str
+    accepted_units: list[str] = Field(description="units accepted, canonical first")
+    vehicle: bool = Field(description="a vehicle fuel (车辆用油)")
+    counts_in_energy: bool = Field(description="counted in 综合能耗 energy use")
+    value: str | None = Field(description="the stored figure as typed")
+    unit_entered: str | None = Field(description="the stored unit as typed")
+    quantity: float | None = Field(description="stored quantity in the canonical unit")
+    cost_yuan: float | None = Field(description="stored cost [元]")
+    revision: int | None = Field(description="修订号 revision of the stored record")
+    source: str | None = Field(description="manual, file, meter, grid or demo")
+    recorded_at: str | None = Field(description="when the stored record was written (ISO)")
+    previous_month: StoredBriefOut | None = Field(description="上月 the previous month's record")
+    same_month_last_year: StoredBriefOut | None = Field(description="去年同月 record")
+
+
+class EntryFormOut(BaseModel):
+    institution: EntryInstitutionOut
+    year: int
+    month: int
+    previous_period: PeriodRefOut
+    last_year_period: PeriodRefOut
+    thresholds: ThresholdsOut
+    fields: list[EntryFieldOut] = Field(description="every carrier, in form order")
+
+
+@router.get("/entry/{credit_code}/{year}/{month}", response_model=EntryFormOut)
 def entry_form(
     credit_code: CreditCode, year: YearP, month: MonthP, user: WriterUser, engine: EngineDep,
 ) -> dict[str, Any]:

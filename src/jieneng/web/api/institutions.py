@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
@@ -72,7 +72,57 @@ def institutions(
                        department=department, status=status, page_no=page, per_page=per_page)
 
 
-@router.get("/institutions/{credit_code}")
+class ProfileOut(BaseModel):
+    """One year of the institution's profile (NY101)."""
+
+    year: int
+    occupants: int | None = Field(description="用能人数")
+    staff_quota: int | None = Field(description="编制人数")
+    floor_area_m2: float | None = Field(description="建筑面积 [m²]")
+    heated_area_m2: float | None = Field(description="供暖面积 [m²]")
+    vehicles_gasoline: int | None = Field(description="汽油车 vehicles")
+    vehicles_diesel: int | None = Field(description="柴油车 vehicles")
+    vehicles_nev: int | None = Field(description="新能源车 vehicles")
+    import_id: int | None = Field(description="the import that wrote it")
+
+
+class CarrierSeriesOut(BaseModel):
+    """A carrier's monthly figures, aligned with ``series.months`` (None: not reported)."""
+
+    carrier: str
+    name_zh: str
+    name_en: str
+    unit: str = Field(description="canonical unit")
+    quantity: list[float | None]
+    cost_yuan: list[float | None] = Field(description="费用 [元]")
+
+
+class SeriesOut(BaseModel):
+    """The monthly series of the last years with data."""
+
+    years: list[int]
+    months: list[str] = Field(description="month labels, 12 per year", examples=[["2024-01"]])
+    carriers: list[CarrierSeriesOut]
+    energy_tce: list[float | None] = Field(description="能源消费总量 per month [tce]")
+    factor_set: str = Field(description="系数集 of the energy figures")
+
+
+class RecordCountsOut(BaseModel):
+    records: int = Field(description="current figures")
+    revisions: int = Field(description="corrections ever made (revision ≥ 2)")
+    rows: int = Field(description="every stored row")
+
+
+class InstitutionOut(BaseModel):
+    """One institution (:func:`jieneng.services.directory.directory.institution_detail`)."""
+
+    entry: DirectoryEntryOut
+    profiles: list[ProfileOut] = Field(description="every year of NY101, oldest first")
+    series: SeriesOut
+    records: RecordCountsOut
+
+
+@router.get("/institutions/{credit_code}", response_model=InstitutionOut)
 def institution(
     credit_code: CreditCode, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
 ) -> dict[str, Any]:

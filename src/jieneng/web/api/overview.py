@@ -6,8 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from jieneng.web.api.figures import (
+    BasisOut,
+    CarrierFigureOut,
+    CategoryNameOut,
+    ExplainKeyOut,
+    FactorSetUsedOut,
+    HeadlineYoyOut,
+    IndicatorResultOut,
+    RegionRefOut,
+)
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.common import CategoryQ, MonthsQ, RegionQ, YearQ
@@ -25,7 +35,70 @@ router = APIRouter(prefix="/api/v1", tags=["overview"], responses=API_ERRORS)
 Year = Annotated[int, Query(ge=1990, le=2100, description="年份 year")]
 
 
-@router.get("/overview")
+class OverviewCarrierOut(CarrierFigureOut):
+    """A carrier's figures with the same months a year before."""
+
+    previous_quantity: float
+    previous_energy_tce: float | None
+    previous_co2_t: float | None
+    yoy_quantity: float | None = Field(description="同比 change of the quantity, a fraction")
+
+
+class RegionGroupOut(HeadlineYoyOut):
+    """A child region's figures (or the region's own 本级 institutions)."""
+
+    code: str = Field(description="行政区划代码 of the child region (or of the region, 本级)")
+    name: str
+    own_level: bool = Field(description="本级: the region's own institutions")
+    explain: ExplainKeyOut
+
+
+class CategoryGroupOut(HeadlineYoyOut):
+    """A category's figures."""
+
+    code: str = Field(description="单位类别 category code")
+    name: str = Field(description="类别名称 (zh)")
+    name_en: str
+    explain: ExplainKeyOut
+
+
+class TrendSeriesOut(BaseModel):
+    """Twelve monthly values (None: a month without any figure)."""
+
+    energy_tce: list[float | None]
+    water_m3: list[float | None]
+    co2_t: list[float | None]
+    cost_yuan: list[float | None] = Field(description="费用 [元]")
+    institutions_reported: list[int | None]
+
+
+class TrendOut(BaseModel):
+    """The monthly trend of the year and the year before."""
+
+    months: list[int]
+    year: int
+    previous_year: int
+    units: dict[str, str] = Field(description="figure → unit")
+    current: TrendSeriesOut
+    previous: TrendSeriesOut
+
+
+class OverviewOut(IndicatorResultOut):
+    """总览 of a selection (:func:`jieneng.services.statistics.overview.overview`)."""
+
+    by_carrier: list[OverviewCarrierOut]  # type: ignore[assignment]
+    region: RegionRefOut
+    year: int
+    months: list[int] = Field(description="[first, last] month")
+    dataset_label: str | None = Field(description="数据集标签, e.g. 演示数据")
+    scope: str = Field(description="the caller's scope kind")
+    explain: ExplainKeyOut
+    monthly_trend: TrendOut
+    by_child_region: list[RegionGroupOut]
+    by_category: list[CategoryGroupOut]
+
+
+@router.get("/overview", response_model=OverviewOut)
 def overview(
     user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region: RegionQ = None, year: YearQ = None, months: MonthsQ = None,
@@ -34,28 +107,6 @@ def overview(
     trend (this year and last), and the breakdowns by carrier, child region and
     category. Defaults: my own region, the latest year with data."""
     return overview_data(engine, user, settings, region=region, year=year, months=months)
-
-
-class ExplainKeyOut(BaseModel):
-    """The query of ``/api/v1/explain`` that shows how a figure is made."""
-
-    region_code: str | None
-    year: int
-    months: list[int] | None
-    category: str | None
-    institution_code: str | None
-    own_level: bool
-
-
-class CategoryNameOut(BaseModel):
-    code: str
-    name_zh: str
-    name_en: str
-
-
-class RegionNameOut(BaseModel):
-    code: str | None
-    name: str | None
 
 
 class RankItemOut(BaseModel):
@@ -87,7 +138,7 @@ class RankingOut(BaseModel):
     unit: str
     order: str
     category: CategoryNameOut
-    region: RegionNameOut
+    region: RegionRefOut
     year: int
     months: list[int]
     factor_set: str
@@ -115,7 +166,66 @@ def ranking(
     )
 
 
-@router.get("/explain")
+class FormulaOut(BaseModel):
+    """How a headline figure is made, and its value."""
+
+    key: str = Field(description="the figure's code (indicator registry)")
+    name_zh: str
+    name_en: str
+    unit: str
+    formula_zh: str
+    formula_en: str
+    value: float | None
+
+
+class InputRowOut(BaseModel):
+    """One institution's inputs behind the figures (None: not reported / not given)."""
+
+    credit_code: str
+    name: str
+    region_code: str
+    category: str
+    status: str
+    reported: bool = Field(description="reported at least one month of the selection")
+    months_reported: int
+    occupants: float | None = Field(description="用能人数")
+    floor_area_m2: float | None = Field(description="建筑面积 [m²]")
+    in_per_capita: bool = Field(description="counted in the per-capita denominators")
+    in_per_area: bool = Field(description="counted in the per-area denominators")
+    energy_tce: float | None
+    water_m3: float | None
+    co2_t: float | None
+    quantity: dict[str, float | None] = Field(description="carrier → quantity (canonical unit)")
+    cost_yuan: dict[str, float | None] = Field(description="carrier → cost [元]")
+
+
+class InputsPageOut(BaseModel):
+    items: list[InputRowOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class ExplainOut(BaseModel):
+    """What the figures of a selection are made of
+    (:func:`jieneng.services.statistics.explain.explain`)."""
+
+    region: RegionRefOut
+    year: int
+    months: list[int] = Field(description="[first, last] month")
+    category: str | None
+    institution_code: str | None
+    own_level: bool
+    figures: HeadlineYoyOut
+    by_carrier: list[CarrierFigureOut]
+    factor_set: FactorSetUsedOut
+    formulas: list[FormulaOut]
+    basis: BasisOut
+    notes: list[str]
+    inputs: InputsPageOut
+
+
+@router.get("/explain", response_model=ExplainOut)
 def explain(
     user: CurrentUser, engine: EngineDep, settings: SettingsDep, year: Year,
     region: RegionQ = None, months: MonthsQ = None, category: CategoryQ = None,

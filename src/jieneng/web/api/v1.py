@@ -32,6 +32,7 @@ from jieneng.web.api.schemas import (
     UserOut,
     UserPatch,
 )
+from jieneng.web.api.figures import IndicatorsOut
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, ScopeDep, SettingsDep, requires
 from jieneng.web.errors import ErrorOut
 from jieneng.web.templating import render
@@ -144,7 +145,7 @@ def list_audit(
 
 
 # ---------------------------------------------------------------- indicators
-@router.get("/indicators")
+@router.get("/indicators", response_model=IndicatorsOut, response_model_exclude_unset=True)
 def indicators(
     user: CurrentUser,
     scope: ScopeDep,
