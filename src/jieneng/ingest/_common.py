@@ -85,32 +85,34 @@ def map_headers(
         factor = 1.0
         if unit is not None and spec.units is not None and by_name.get(name) is spec:
             if unit not in spec.units:
-                accepted = "、".join(spec.units)
-                issues.append(
-                    make_issue(
-                        "import.unit_mismatch", file=table.file, sheet=table.sheet, column=header,
-                        detail_zh=f"列“{header}”的单位“{unit_text}”不适用（可用：{accepted}）",
-                        detail_en=f"unit {unit_text!r} of column {header!r} does not fit "
-                        f"(accepted: {accepted})",
-                    )
-                )
+                issues.append(_unit_mismatch(table, header, unit_text, spec.units))
                 continue
             factor = spec.units[unit]
         mapped[spec.key] = Mapped(header, factor, unit_text)
-    for spec in specs:
-        if spec.required and spec.key not in mapped:
-            issues.append(
-                make_issue(
-                    "import.missing_column", file=table.file, sheet=table.sheet,
-                    column=spec.names[0],
-                )
-            )
+    issues.extend(
+        make_issue("import.missing_column", file=table.file, sheet=table.sheet,
+                   column=spec.names[0])
+        for spec in specs
+        if spec.required and spec.key not in mapped
+    )
     if report_unknown:
         issues.extend(
             make_issue("import.ignored_column", file=table.file, sheet=table.sheet, column=h)
             for h in unmatched
         )
     return mapped, unmatched
+
+
+def _unit_mismatch(
+    table: Table, header: str, unit_text: str | None, accepted: Mapping[str, float]
+) -> ImportIssue:
+    """The issue of a column whose unit the spec does not accept."""
+    names = "、".join(accepted)
+    return make_issue(
+        "import.unit_mismatch", file=table.file, sheet=table.sheet, column=header,
+        detail_zh=f"列“{header}”的单位“{unit_text}”不适用（可用：{names}）",
+        detail_en=f"unit {unit_text!r} of column {header!r} does not fit (accepted: {names})",
+    )
 
 
 def text_col(mapped: Mapping[str, Mapped], key: str) -> pl.Expr:

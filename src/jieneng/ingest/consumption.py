@@ -158,49 +158,24 @@ def _header_error(chk: Checker, code: str, header: str, exc: DomainError) -> Non
                      detail_en=f"column {header!r}: {exc.message_en}")
 
 
+#: (header, factor to the canonical unit or to 元, unit as entered)
+_Column = tuple[str, float, str | None]
+
+
 def _wide_columns(chk: Checker, table: Table, headers: Sequence[str]) -> list[CarrierColumns]:
     """Interpret each carrier / cost header once; problems are reported per column."""
-    qty: dict[str, tuple[str, float, str]] = {}
-    cost: dict[str, tuple[str, float]] = {}
+    qty: dict[str, _Column] = {}
+    cost: dict[str, _Column] = {}
     for header in headers:
-        name, unit, unit_text = split_header(header.split("#", 1)[0])
-        if name in IGNORABLE:
+        interpreted = _wide_header(chk, header)
+        if interpreted is None:
             continue
-        suffix = next((s for s in _COST_SUFFIXES if name.endswith(s) and name != s), None)
-        try:
-            if suffix is not None:
-                found = carrier_by_name(name[: -len(suffix)])
-                if unit is not None and unit not in MONEY_UNITS:
-                    chk.header_issue(
-                        "import.unit_mismatch", column=header,
-                        detail_zh=f"列“{header}”：费用的单位应为元或万元",
-                        detail_en=f"column {header!r}: a cost is in 元 or 万元",
-                    )
-                    continue
-                target: dict[str, object] = cost  # type: ignore[assignment]
-                entry: object = (header, MONEY_UNITS[unit] if unit else 1.0)
-            else:
-                found = carrier_by_name(name)
-                if unit is None or unit_text is None:
-                    chk.header_issue("import.missing_unit", column=header)
-                    continue
-                target = qty  # type: ignore[assignment]
-                entry = (header, factor_to_canonical(found, unit_text), unit_text)
-        except UnitMismatch as exc:
-            _header_error(chk, "import.unit_mismatch", header, exc)
+        is_cost, code, entry = interpreted
+        target = cost if is_cost else qty
+        if code in target:
+            chk.header_issue("import.duplicate_column", column=header, other=target[code][0])
             continue
-        except UnknownUnit as exc:
-            _header_error(chk, "import.unknown_unit", header, exc)
-            continue
-        except DomainError as exc:
-            _header_error(chk, "import.unknown_header", header, exc)
-            continue
-        if found.code in target:
-            other = target[found.code]
-            assert isinstance(other, tuple)
-            chk.header_issue("import.duplicate_column", column=header, other=other[0])
-            continue
-        target[found.code] = entry
+        target[code] = entry
     out = []
     for code in sorted(set(qty) | set(cost), key=lambda c: list(qty).index(c) if c in qty else 99):
         q = qty.get(code)
@@ -211,6 +186,38 @@ def _wide_columns(chk: Checker, table: Table, headers: Sequence[str]) -> list[Ca
             cost=k[0] if k else None, cost_factor=k[1] if k else 1.0,
         ))
     return out
+
+
+def _wide_header(chk: Checker, header: str) -> tuple[bool, str, _Column] | None:
+    """(is a cost, carrier code, column) of one header of a wide file; None when the
+    header is ignorable or its problem was reported."""
+    name, unit, unit_text = split_header(header.split("#", 1)[0])
+    if name in IGNORABLE:
+        return None
+    suffix = next((s for s in _COST_SUFFIXES if name.endswith(s) and name != s), None)
+    try:
+        if suffix is not None:
+            found = carrier_by_name(name[: -len(suffix)])
+            if unit is not None and unit not in MONEY_UNITS:
+                chk.header_issue(
+                    "import.unit_mismatch", column=header,
+                    detail_zh=f"列“{header}”：费用的单位应为元或万元",
+                    detail_en=f"column {header!r}: a cost is in 元 or 万元",
+                )
+                return None
+            return True, found.code, (header, MONEY_UNITS[unit] if unit else 1.0, None)
+        found = carrier_by_name(name)
+        if unit is None or unit_text is None:
+            chk.header_issue("import.missing_unit", column=header)
+            return None
+        return False, found.code, (header, factor_to_canonical(found, unit_text), unit_text)
+    except UnitMismatch as exc:
+        _header_error(chk, "import.unit_mismatch", header, exc)
+    except UnknownUnit as exc:
+        _header_error(chk, "import.unknown_unit", header, exc)
+    except DomainError as exc:
+        _header_error(chk, "import.unknown_header", header, exc)
+    return None
 
 
 _KEEP = (ROW, "credit_code", "institution_id", "year", "month")
@@ -263,33 +270,7 @@ def _long(chk: Checker, df: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataF
     chk.check(df, pl.col("car_zh").is_not_null(), "import.unknown_carrier", column=c_car,
               value=pl.col(c_car), params={"detail_zh": pl.col("car_zh"),
                                            "detail_en": pl.col("car_en")})
-    pairs = df.select("carrier", c_unit).drop_nulls().unique()
-    keys: list[str] = []
-    units: list[str] = []
-    factors: list[float | None] = []
-    err_code: list[str | None] = []
-    err_zh: list[str | None] = []
-    err_en: list[str | None] = []
-    for code, unit_text in pairs.iter_rows():  # distinct (carrier, unit) pairs only
-        keys.append(code)
-        units.append(unit_text)
-        try:
-            factors.append(factor_to_canonical(carrier(code), unit_text))
-            err_code.append(None)
-            err_zh.append(None)
-            err_en.append(None)
-        except (UnitMismatch, UnknownUnit) as exc:
-            factors.append(None)
-            err_code.append("import.unit_mismatch" if isinstance(exc, UnitMismatch)
-                            else "import.unknown_unit")
-            err_zh.append(exc.message_zh)
-            err_en.append(exc.message_en)
-    lookup = pl.DataFrame(
-        {"carrier": keys, c_unit: units, "factor": factors, "u_code": err_code,
-         "u_zh": err_zh, "u_en": err_en},
-        schema={"carrier": pl.String, c_unit: pl.String, "factor": pl.Float64,
-                "u_code": pl.String, "u_zh": pl.String, "u_en": pl.String},
-    )
+    lookup = _unit_lookup(df.select("carrier", c_unit).drop_nulls().unique(), c_unit)
     df = df.join(lookup, on=["carrier", c_unit], how="left").sort(ROW)
     for code in ("import.unit_mismatch", "import.unknown_unit"):
         chk.check(df, pl.col("u_code") == code, code, column=c_unit, value=pl.col(c_unit),
@@ -309,6 +290,37 @@ def _long(chk: Checker, df: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataF
         pl.lit(cost_factor, pl.Float64).alias("cost_factor"),
     ).filter(pl.col("carrier").is_not_null()
              & (pl.col("value_text").is_not_null() | pl.col("cost_text").is_not_null()))
+
+
+def _unit_lookup(pairs: pl.DataFrame, c_unit: str) -> pl.DataFrame:
+    """Factor to the canonical unit (or the error) of each distinct (carrier, unit)
+    pair: a loop over distinct pairs only, joined back to the rows."""
+    keys: list[str] = []
+    units: list[str] = []
+    factors: list[float | None] = []
+    err_code: list[str | None] = []
+    err_zh: list[str | None] = []
+    err_en: list[str | None] = []
+    for code, unit_text in pairs.iter_rows():
+        keys.append(code)
+        units.append(unit_text)
+        try:
+            factors.append(factor_to_canonical(carrier(code), unit_text))
+            err_code.append(None)
+            err_zh.append(None)
+            err_en.append(None)
+        except (UnitMismatch, UnknownUnit) as exc:
+            factors.append(None)
+            err_code.append("import.unit_mismatch" if isinstance(exc, UnitMismatch)
+                            else "import.unknown_unit")
+            err_zh.append(exc.message_zh)
+            err_en.append(exc.message_en)
+    return pl.DataFrame(
+        {"carrier": keys, c_unit: units, "factor": factors, "u_code": err_code,
+         "u_zh": err_zh, "u_en": err_en},
+        schema={"carrier": pl.String, c_unit: pl.String, "factor": pl.Float64,
+                "u_code": pl.String, "u_zh": pl.String, "u_en": pl.String},
+    )
 
 
 def _values(chk: Checker, rec: pl.DataFrame) -> pl.DataFrame:
