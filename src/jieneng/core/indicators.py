@@ -227,44 +227,84 @@ def compute_indicators(
     transport energy, ``reference-data.md`` §2.4).
     """
     inputs.validate()
-    notes: list[str] = []
+    sums = _sum_carriers(inputs, factor_set, year, province_code, area_excludes_vehicle_fuel)
+    notes = sums.notes + _coverage_notes(inputs, area_excludes_vehicle_fuel)
+    described = factor_set.describe()
+    described["electricity_co2"] = sums.electricity_factor
+    return IndicatorResult(
+        energy_tce=sums.energy / 1000.0,
+        water_m3=inputs.quantity.get("water", 0.0),
+        co2_t=sums.co2 / 1000.0,
+        energy_per_capita_kgce=_ratio(sums.energy_occ, inputs.occupants),
+        energy_per_area_kgce_m2=_ratio(sums.energy_area, inputs.floor_area_m2),
+        water_per_capita_m3=_ratio(
+            inputs.quantity_with_occupants.get("water", 0.0), inputs.occupants
+        ),
+        co2_per_area_kg_m2=_ratio(sums.co2_area, inputs.floor_area_m2),
+        institutions_expected=inputs.institutions_expected,
+        institutions_reported=inputs.institutions_reported,
+        factor_set=described,
+        by_carrier=sums.by_carrier,
+        basis=_basis(sums.co2_excluded, area_excludes_vehicle_fuel, year, province_code),
+        notes=notes,
+    )
 
-    def in_area(c: Carrier) -> bool:
-        return not (area_excludes_vehicle_fuel and c.vehicle)
 
-    energy = energy_occ = energy_area = 0.0  # kgce
-    co2 = co2_area = 0.0  # kgCO2
-    by_carrier: list[dict[str, Any]] = []
+@dataclass
+class _Sums:
+    """Energy [kgce] and CO₂ [kgCO₂] of a group summed over the carriers, with the
+    per-carrier detail and the notes of the factors used."""
+
+    energy: float = 0.0
+    energy_occ: float = 0.0  # of institutions with 用能人数 > 0
+    energy_area: float = 0.0  # of institutions with 建筑面积 > 0, in the per-area scope
+    co2: float = 0.0
+    co2_area: float = 0.0
+    by_carrier: list[dict[str, Any]] = field(default_factory=list)
     electricity_factor: dict[str, Any] | None = None
-    co2_excluded: list[Carrier] = []
+    co2_excluded: list[Carrier] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _sum_carriers(
+    inputs: AggregateInputs,
+    factor_set: FactorSet,
+    year: int,
+    province_code: str | None,
+    area_excludes_vehicle_fuel: bool,
+) -> _Sums:
+    """Σ quantity × coefficient (GB/T 2589) and Σ quantity × CO₂ factor over the
+    carriers, in form order; vehicle fuel out of the per-area sums when asked."""
+    s = _Sums()
     for c in CARRIERS:
+        in_area = not (area_excludes_vehicle_fuel and c.vehicle)
         q = inputs.quantity.get(c.code, 0.0)
         q_area = inputs.quantity_with_area.get(c.code, 0.0)
         k = factor_set.kgce_per_unit(c) if c.counts_in_energy else None
         carrier_energy: float | None = None
         if k is not None:
             carrier_energy = q * k
-            energy += carrier_energy
-            energy_occ += inputs.quantity_with_occupants.get(c.code, 0.0) * k
-            if in_area(c):
-                energy_area += q_area * k
+            s.energy += carrier_energy
+            s.energy_occ += inputs.quantity_with_occupants.get(c.code, 0.0) * k
+            if in_area:
+                s.energy_area += q_area * k
         factor = factor_set.co2_kg_per_unit(c, year=year, province_code=province_code)
         if c.code == "electricity":
-            electricity_factor = factor.to_dict()
+            s.electricity_factor = factor.to_dict()
             if factor.note:
-                notes.append(factor.note)
+                s.notes.append(factor.note)
         carrier_co2: float | None = None
         if factor.value is None:
             if q > 0:
-                co2_excluded.append(c)
+                s.co2_excluded.append(c)
                 if factor.note:
-                    notes.append(factor.note)
+                    s.notes.append(factor.note)
         else:
             carrier_co2 = q * factor.value
-            co2 += carrier_co2
-            if in_area(c):
-                co2_area += q_area * factor.value
-        by_carrier.append(
+            s.co2 += carrier_co2
+            if in_area:
+                s.co2_area += q_area * factor.value
+        s.by_carrier.append(
             {
                 "carrier": c.code,
                 "name_zh": c.name_zh,
@@ -278,10 +318,13 @@ def compute_indicators(
                 "co2_t": None if carrier_co2 is None else carrier_co2 / 1000.0,
             }
         )
+    return s
 
-    water = inputs.quantity.get("water", 0.0)
-    water_occ = inputs.quantity_with_occupants.get("water", 0.0)
-    vehicle_codes = [c.code for c in CARRIERS if c.vehicle]
+
+def _coverage_notes(inputs: AggregateInputs, area_excludes_vehicle_fuel: bool) -> list[str]:
+    """What the reader of the figures should know: the per-area scope, missing
+    denominators, institutions not yet reported."""
+    notes: list[str] = []
     if area_excludes_vehicle_fuel:
         notes.append(
             "单位建筑面积能耗和碳排放不含车辆用油（交通能耗） / per-area energy and CO₂ "
@@ -301,10 +344,18 @@ def compute_indicators(
             f"{inputs.institutions_reported} of {inputs.institutions_expected} "
             "institutions reported"
         )
+    return notes
 
-    described = factor_set.describe()
-    described["electricity_co2"] = electricity_factor
-    basis = {
+
+def _basis(
+    co2_excluded: list[Carrier],
+    area_excludes_vehicle_fuel: bool,
+    year: int,
+    province_code: str | None,
+) -> dict[str, Any]:
+    """The rules the figures were computed by, with their references."""
+    vehicle_codes = [c.code for c in CARRIERS if c.vehicle]
+    return {
         "ratios": "ratio_of_sums",
         "energy_carriers": [c.code for c in CARRIERS if c.counts_in_energy],
         "not_in_energy": [c.code for c in CARRIERS if not c.counts_in_energy],
@@ -322,21 +373,6 @@ def compute_indicators(
             "DB11/T 1958-2022; GB/T 51161-2016 (per-area scope excludes transport energy)",
         ],
     }
-    return IndicatorResult(
-        energy_tce=energy / 1000.0,
-        water_m3=water,
-        co2_t=co2 / 1000.0,
-        energy_per_capita_kgce=_ratio(energy_occ, inputs.occupants),
-        energy_per_area_kgce_m2=_ratio(energy_area, inputs.floor_area_m2),
-        water_per_capita_m3=_ratio(water_occ, inputs.occupants),
-        co2_per_area_kg_m2=_ratio(co2_area, inputs.floor_area_m2),
-        institutions_expected=inputs.institutions_expected,
-        institutions_reported=inputs.institutions_reported,
-        factor_set=described,
-        by_carrier=by_carrier,
-        basis=basis,
-        notes=notes,
-    )
 
 
 def yoy(current: IndicatorResult, previous: IndicatorResult) -> dict[str, float | None]:
