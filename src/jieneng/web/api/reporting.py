@@ -69,6 +69,114 @@ class ReviewIn(BaseModel):
     tasks: list[ReviewItem] = Field(max_length=workflow_access.MAX_BULK)
 
 
+class TaskInstitutionOut(BaseModel):
+    credit_code: str = Field(description="统一社会信用代码")
+    name: str
+    region_code: str
+    category: str = Field(description="单位类别")
+
+
+class TaskOut(BaseModel):
+    """A reporting task (填报任务) with its finding counts and what I may do with it."""
+
+    id: int
+    period_id: int
+    period: str = Field(examples=["2024-12", "2024"])
+    period_label: str
+    kind: str = Field(description="monthly or annual")
+    deadline: str | None = Field(description="截止日期 (ISO date)")
+    institution: TaskInstitutionOut
+    state: str = Field(examples=["submitted"])
+    state_zh: str
+    state_en: str
+    version: int = Field(description="send it back with an action (optimistic lock)")
+    locked: bool = Field(description="the figures may not be changed in this state")
+    department_step: bool = Field(description="a 主管部门 reviews before the office")
+    updated_at: str | None
+    submitted_at: str | None
+    approved_at: str | None
+    errors: int = Field(description="blocking findings")
+    unexplained_warnings: int
+    actions: list[str] = Field(description="the actions I may take now")
+
+
+class TasksOut(BaseModel):
+    items: list[TaskOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class ReviewQueueOut(TasksOut):
+    reviewer: str | None = Field(description="department or office; None: I review nothing")
+
+
+class TaskFigureOut(BaseModel):
+    """A carrier's figures over the task's period (current records)."""
+
+    carrier: str
+    name_zh: str
+    name_en: str
+    unit: str = Field(description="canonical unit")
+    quantity: float = Field(description="Σ quantity")
+    cost_yuan: float | None = Field(description="Σ cost [元]; None: no cost given")
+    months: int = Field(description="months with a figure")
+
+
+class TaskFindingOut(BaseModel):
+    """A data-quality finding on the task's figures."""
+
+    id: int
+    year: int
+    month: int
+    carrier: str
+    rule: str = Field(description="the quality rule's code")
+    severity: str
+    state: str
+    value: float | None
+    expected: float | None
+    suggested: float | None
+    explanation: str | None
+
+
+class TransitionOut(BaseModel):
+    from_state: str
+    to_state: str
+    action: str
+    actor: str | None = Field(description="username; None: a deleted account or the system")
+    actor_role: str
+    at: str | None
+    reason: str | None
+
+
+class QuestionOut(BaseModel):
+    """A reviewer's question on one figure, and the answer."""
+
+    id: int
+    month: int
+    carrier: str
+    question: str
+    asked_at: str | None
+    answer: str | None
+    answered_at: str | None
+
+
+class TaskDetailOut(TaskOut):
+    figures: list[TaskFigureOut]
+    findings: list[TaskFindingOut]
+    history: list[TransitionOut]
+    questions: list[QuestionOut]
+    can_ask: bool
+    can_answer: bool
+
+
+class TaskMovedOut(BaseModel):
+    id: int
+    from_state: str
+    state: str
+    version: int = Field(description="the task's new version")
+
+
 class PeriodOut(BaseModel):
     id: int
     region_code: str
@@ -116,7 +224,7 @@ def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[st
                                         department_step=body.department_step)
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=TasksOut)
 def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: PeriodQ = None,
           page: PageQ = 1, per_page: PerPageQ = 50) -> dict[str, Any]:
     """My tasks (own, or of my scope) with finding counts and my actions."""
@@ -125,13 +233,14 @@ def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: Pe
                                      per_page=per_page)
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", response_model=TaskDetailOut)
 def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """A task: figures, findings, history, questions, my actions."""
     return workflow_tasks.task_detail(engine, user, task_id)
 
 
-@router.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)])
+@router.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)],
+             response_model=TaskMovedOut)
 def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
                 engine: EngineDep) -> dict[str, Any]:
     """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
@@ -164,7 +273,7 @@ def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: Curre
     return workflow_questions.answer(engine, user, task_id, question_id, text=body.answer)
 
 
-@router.get("/review")
+@router.get("/review", response_model=ReviewQueueOut)
 def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: PageQ = 1,
            per_page: PerPageQ = 50) -> dict[str, Any]:
     """My review queue (first page, total) with the finding counts of each task."""
