@@ -17,17 +17,6 @@ from fastapi.routing import APIRoute
 
 from jieneng.web.app import ROUTERS
 
-#: routes still answering with a bare ``dict[str, Any]``; issue 10 §1 work in
-#: progress — this list only shrinks (a route removed from it must have a model)
-PENDING: frozenset[tuple[str, str]] = frozenset({
-    ("GET", "/api/v1/quotas/positions"),
-    ("GET", "/api/v1/targets"),
-    ("GET", "/api/v1/targets/assessment"),
-    ("GET", "/api/v1/targets/institutions"),
-    ("POST", "/api/v1/targets/decompose"),
-    ("POST", "/api/v1/targets/quota-method"),
-})
-
 
 def _json_routes() -> list[APIRoute]:
     routes = []
@@ -62,14 +51,8 @@ def test_the_walk_finds_the_json_api() -> None:
 
 def test_every_json_route_has_a_response_model() -> None:
     missing = sorted(key for route in _json_routes() if _untyped(route.response_model)
-                     for key in _key(route) if key not in PENDING)
+                     for key in _key(route))
     assert missing == [], f"JSON routes without a response model: {missing}"
-
-
-def test_the_pending_list_names_only_untyped_routes() -> None:
-    typed = {key for route in _json_routes() if not _untyped(route.response_model)
-             for key in _key(route)}
-    assert sorted(PENDING & typed) == [], "remove these from PENDING: they have a model now"
 
 
 def test_the_figure_models_name_the_registry_headline_figures() -> None:

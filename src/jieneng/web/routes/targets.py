@@ -47,6 +47,15 @@ from jieneng.web.pages.common import (
     year_of,
 )
 from jieneng.web.pages.imports import SizeChecked, read_upload, upload_requires
+from jieneng.web.routes.targets_schemas import (
+    AssessmentOut,
+    DecompositionOut,
+    InstitutionTargetsOut,
+    QuotaPlanOut,
+    QuotaPositionsOut,
+    TargetOut,
+    TargetsOut,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
@@ -374,28 +383,13 @@ class LockIn(BaseModel):
     locked: bool = True
 
 
-@api.get("/targets")
+@api.get("/targets", response_model=TargetsOut)
 def targets_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
                 region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
     """Targets of a region and its direct children for a year, the lock, and the
     progress of each (caps: actual to date, seasonal allowance, projection and range;
     reductions: change achieved vs required)."""
     return targets_data(engine, user, settings, region=region, year=year)
-
-
-class TargetOut(BaseModel):
-    id: int
-    region_code: str
-    region_name: str
-    institution_id: int | None
-    year: int
-    metric: str
-    kind: str
-    value: float
-    base_year: int | None
-    source: str
-    parent_id: int | None
-    set_at: str | None
 
 
 @api.post("/targets", dependencies=[requires(Capability.SET_TARGETS)], response_model=TargetOut)
@@ -405,7 +399,8 @@ def set_target_api(body: TargetIn, user: CurrentUser, engine: EngineDep) -> dict
                               metric=body.metric, value=body.value, base_year=body.base_year)
 
 
-@api.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)])
+@api.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)],
+          response_model=DecompositionOut)
 def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Decompose the region's cap among its child regions (preview unless ``save``)."""
     fn = targets.decompose if body.save else targets.preview
@@ -479,7 +474,8 @@ class QuotaMethodIn(BaseModel):
     save: bool = False
 
 
-@api.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)])
+@api.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)],
+          response_model=QuotaPlanOut)
 def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
                      ) -> dict[str, Any]:
     """Institution targets by the quota rule of 《中央和国家机关能源资源消耗定额》 (above the
@@ -489,7 +485,7 @@ def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
                                 save=body.save)
 
 
-@api.get("/targets/institutions")
+@api.get("/targets/institutions", response_model=InstitutionTargetsOut)
 def institution_targets_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
                             year: YearQ = None) -> dict[str, Any]:
     """The institution-level targets of the region's subtree for a year, and their
@@ -501,7 +497,7 @@ def institution_targets_api(user: CurrentUser, engine: EngineDep, region: Region
                                                              year=y)}
 
 
-@api.get("/targets/assessment")
+@api.get("/targets/assessment", response_model=AssessmentOut)
 def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
                    region: RegionQ = None, year: YearQ = None, sort: SortQ = "region"
                    ) -> dict[str, Any]:
@@ -566,7 +562,7 @@ def acknowledge_api(alert_id: AlertId, user: CurrentUser, engine: EngineDep
     return {"id": alert_id, "state": "acknowledged"}
 
 
-@api.get("/quotas/positions")
+@api.get("/quotas/positions", response_model=QuotaPositionsOut)
 def quotas_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
                region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
     """Each institution's position against its assigned quotas (below 引导值 …
