@@ -1,11 +1,15 @@
-"""Opening the database for a command: engine, schema check, one transaction."""
+"""Opening the database for a command: engine, schema check, one transaction; the
+connection a reader reads through (:func:`reading`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, inspect
 
 from jieneng.core.exceptions import Conflict
-from jieneng.storage.engine import make_engine
+from jieneng.storage.engine import make_engine, read_snapshot
 from jieneng.storage.migrate import current_revision, head_revision, upgrade
 
 
@@ -28,3 +32,21 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             f"database schema is at {current}, not {head}: run `jieneng db upgrade` first",
         )
     return engine
+
+
+#: What a reader of several queries reads through: an engine (it opens its own
+#: snapshot) or the connection of a caller's snapshot (an output of several parts).
+Reader = Engine | Connection
+
+
+@contextmanager
+def reading(db: Reader) -> Iterator[Connection]:
+    """The connection to read through: the caller's (left open, its snapshot shared
+    by every part of a multi-part output such as the 通报) or, given an engine, a new
+    one in its own snapshot (:func:`jieneng.storage.engine.read_snapshot`) so that the
+    queries of one reader agree with each other."""
+    if isinstance(db, Connection):
+        yield db
+        return
+    with read_snapshot(db) as conn:
+        yield conn

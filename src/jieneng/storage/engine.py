@@ -93,6 +93,26 @@ def brief_write(engine: Engine, wait_ms: int = BRIEF_WRITE_WAIT_MS) -> Iterator[
                 _pragma(conn, f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """One connection in one read transaction whose every query sees the same
+    committed data — for an output made of several parts (the 通报, the 会审 report,
+    the big screen), so that a write committed between two part reads cannot make
+    the parts disagree.
+
+    PostgreSQL: a ``REPEATABLE READ`` transaction (its snapshot is taken by the
+    first query; not declared read-only: the readers fill temporary tables,
+    :func:`jieneng.storage.bulk.ensure_temp`). SQLite: the deferred transaction
+    ``engine.connect()`` begins; under WAL its snapshot is fixed by its first read.
+    Either way the first query (the caller's first part) fixes it. No writes to the
+    database's tables through this connection.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
+
+
 def _pragma(conn: Connection, pragma: str) -> None:
     """A PRAGMA on the DBAPI connection itself (no ``BEGIN`` is emitted for it)."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

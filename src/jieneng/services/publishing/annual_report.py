@@ -8,7 +8,8 @@ Every figure comes from the services the pages and the API use — the overview
 (:func:`jieneng.services.statistics.ranking.ranking`), quota positions
 (:func:`jieneng.services.targets.quotas.positions`) and the 会审 report
 (:func:`jieneng.services.quality.review_report.review_report`: reporting rate, data
-quality, spot-check accuracy) — so the document says what the pages say.
+quality, spot-check accuracy) — so the document says what the pages say; and every
+part from the same snapshot of the database, so the parts say the same.
 """
 
 from __future__ import annotations
@@ -23,28 +24,35 @@ from jieneng.services.quality import review_report
 from jieneng.services.statistics import overview as stats_overview
 from jieneng.services.statistics import ranking as stats_ranking
 from jieneng.services.targets import progress, quotas
+from jieneng.storage.engine import read_snapshot
 
 RANK_SIZE = 10
 
 
 def annual_data(engine: Engine, user: User, *, region_code: str, year: int,
                 factor_set: str | None = None) -> dict[str, Any]:
-    """Every table of the notification (scope-checked through the services)."""
-    overview = stats_overview.overview(engine, user.scope, region_code=region_code, year=year,
-                                       default_factor_set=factor_set)
-    categories = [g["code"] for g in overview["by_category"]]
-    rankings = [stats_ranking.ranking(engine, user.scope, region_code=region_code, year=year,
-                                      category=code, indicator=RANK_INDICATOR, order="asc",
-                                      per_page=RANK_SIZE, default_factor_set=factor_set)
-                for code in categories]
-    positions = quotas.positions(engine, user, region_code=region_code, year=year,
-                                 default_factor_set=factor_set)
+    """Every table of the notification (scope-checked through the services), all read
+    in one snapshot on one connection (:func:`jieneng.storage.engine.read_snapshot`):
+    a write committed while the 通报 is assembled cannot make its parts disagree."""
+    with read_snapshot(engine) as conn:
+        overview = stats_overview.overview(conn, user.scope, region_code=region_code,
+                                           year=year, default_factor_set=factor_set)
+        categories = [g["code"] for g in overview["by_category"]]
+        rankings = [stats_ranking.ranking(conn, user.scope, region_code=region_code,
+                                          year=year, category=code, indicator=RANK_INDICATOR,
+                                          order="asc", per_page=RANK_SIZE,
+                                          default_factor_set=factor_set)
+                    for code in categories]
+        positions = quotas.positions(conn, user, region_code=region_code, year=year,
+                                     default_factor_set=factor_set)
+        assessment = progress.assessment(conn, user, region_code=region_code, year=year,
+                                         factor_set=factor_set)
+        review = review_report.review_report(conn, user.scope, region_code=region_code,
+                                             year=year)
     return {
         "region": overview["region"], "year": year, "overview": overview,
-        "assessment": progress.assessment(engine, user, region_code=region_code, year=year,
-                                          factor_set=factor_set),
+        "assessment": assessment,
         "rankings": rankings,
         "over_quota": [i for i in positions["items"] if i["position"] == "above_constraint"],
-        "review": review_report.review_report(engine, user.scope, region_code=region_code,
-                                              year=year),
+        "review": review,
     }

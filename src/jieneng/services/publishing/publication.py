@@ -37,6 +37,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
+from jieneng.services.database import Reader, reading
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import meta, regions
 
@@ -107,14 +108,15 @@ def published_year(
     return years[-1] if years else None
 
 
-def screen_state(engine: Engine, region_code: str) -> dict[str, Any]:
+def screen_state(db: Reader, region_code: str) -> dict[str, Any]:
     """What the big screen of ``region_code`` needs before any figure (one connection):
     ``region`` (``code, name``), ``years`` (:func:`published_years`) and
-    ``dataset_label`` (e.g. 演示数据, or None).
+    ``dataset_label`` (e.g. 演示数据, or None). ``db``: an engine, or the connection of
+    the screen's snapshot.
 
     Raises :class:`NotFound` for a region that is not in the tree.
     """
-    with engine.connect() as conn:
+    with reading(db) as conn:
         tree = _tree(conn)
         name = _region_name(tree, region_code)
         return {

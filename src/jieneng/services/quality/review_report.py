@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.quality.catalogue import rule
 from jieneng.core.quality.model import Severity
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
+from jieneng.services.database import Reader, reading
 from jieneng.services.quality.spot_checks import accuracy_for_region, check_year
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import regions
@@ -140,10 +141,12 @@ def unresolved_warnings(conn: Connection, filters: Filters, year: int) -> list[d
     return rows[:MAX_LISTED]
 
 
-def review_report(engine: Engine, scope: Scope, *, region_code: str, year: int) -> dict[str, Any]:
-    """The 会审 report of ``region_code`` and ``year`` inside ``scope``."""
+def review_report(db: Reader, scope: Scope, *, region_code: str, year: int) -> dict[str, Any]:
+    """The 会审 report of ``region_code`` and ``year`` inside ``scope``, every part read
+    in one snapshot (``db``: an engine, or the connection of a caller's snapshot such
+    as the 通报's)."""
     check_year(year)
-    with engine.connect() as conn:
+    with reading(db) as conn:
         filters = scoped_filters(conn, scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         if region_code not in tree:  # pragma: no cover - scoped_filters refused it

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import CATEGORIES
 from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, change
 from jieneng.core.scope import Scope
-from jieneng.services import result_cache
+from jieneng.services.database import Reader, reading
 from jieneng.services.statistics import selection as sel
 from jieneng.storage import dashboard as dashboard_queries
 from jieneng.storage import meta
@@ -29,7 +29,7 @@ _TREND_FIGURES: tuple[str, ...] = registry.TOTALS
 
 
 def overview(
-    engine: Engine,
+    db: Reader,
     scope: Scope,
     *,
     region_code: str | None,
@@ -51,15 +51,15 @@ def overview(
     arguments of :func:`.explain.explain` for the headline figures).
 
     Raises :class:`NotFound` for a region or institution outside the scope.
+    ``db``: an engine, or the connection of a caller's snapshot (a multi-part output).
     """
     months = sel.month_range(months)
     key = ("overview", scope, region_code, year, months, default_factor_set, category,
            institution_code)
-    with engine.connect() as conn:
-        return result_cache.cached(engine, conn, key, lambda: _overview(
-            conn, scope, region_code=region_code, year=year, months=months,
-            default_factor_set=default_factor_set, category=category,
-            institution_code=institution_code))
+    return sel.cached(db, key, lambda conn: _overview(
+        conn, scope, region_code=region_code, year=year, months=months,
+        default_factor_set=default_factor_set, category=category,
+        institution_code=institution_code))
 
 
 def _overview(
@@ -100,14 +100,14 @@ def _overview(
 
 
 def child_category_figures(
-    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    db: Reader, scope: Scope, *, region_code: str, year: int,
     default_factor_set: str | None = None,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The headline figures of every (by-region group, category) of a region for a
     year — the cells behind the overview's by-region and by-category breakdowns
     (e.g. the bases of a target decomposition). Keys: (child region code — the
     region itself for 本级 —, category code). Raises NotFound outside the scope."""
-    with engine.connect() as conn:
+    with reading(db) as conn:
         ctx = sel.context(conn, scope, region_code=region_code)
         fs = sel.factors(conn, ctx, default_factor_set)
         groups = sel.grouped(conn, ctx, year, None)
@@ -115,7 +115,7 @@ def child_category_figures(
 
 
 def latest_year(
-    engine: Engine,
+    db: Reader,
     scope: Scope,
     region_code: str | None,
     *,
@@ -130,13 +130,12 @@ def latest_year(
     months = sel.month_range(months)
     key = ("latest_year", scope, region_code, before, months)
 
-    def compute() -> int | None:
+    def compute(conn: Connection) -> int | None:
         ctx = sel.context(conn, scope, region_code=region_code)
         return dashboard_queries.latest_year(conn, before=before, months=months,
                                              **ctx.kwargs())
 
-    with engine.connect() as conn:
-        return result_cache.cached(engine, conn, key, compute)
+    return sel.cached(db, key, compute)
 
 
 def _trend(rows: Sequence[Mapping[str, Any]], fs: FactorSet, year: int, ctx: sel.Context
@@ -177,7 +176,7 @@ def _series(by_key: Mapping[tuple[int, int], Mapping[str, Any]], fs: FactorSet, 
 
 
 def monthly_figures(
-    engine: Engine, scope: Scope, *, region_code: str, years: Sequence[int],
+    db: Reader, scope: Scope, *, region_code: str, years: Sequence[int],
     default_factor_set: str | None = None,
 ) -> dict[int, dict[str, list[Any]]]:
     """The overview's monthly trend of a region for any years, in one query: year →
@@ -187,15 +186,14 @@ def monthly_figures(
     wanted = tuple(sorted(set(years)))
     key = ("monthly", scope, region_code, wanted, default_factor_set)
 
-    def compute() -> dict[int, dict[str, list[Any]]]:
-        with engine.connect() as conn:
-            ctx = sel.context(conn, scope, region_code=region_code)
-            fs = sel.factors(conn, ctx, default_factor_set)
-            rows = dashboard_queries.monthly_sums(conn, years=wanted, **ctx.kwargs())
+    def compute(conn: Connection) -> dict[int, dict[str, list[Any]]]:
+        ctx = sel.context(conn, scope, region_code=region_code)
+        fs = sel.factors(conn, ctx, default_factor_set)
+        rows = dashboard_queries.monthly_sums(conn, years=wanted, **ctx.kwargs())
         by_key = {(r["year"], r["month"]): r for r in rows}
         return {y: _series(by_key, fs, y, ctx) for y in wanted}
 
-    return sel.cached(engine, key, compute)
+    return sel.cached(db, key, compute)
 
 
 def _merge(

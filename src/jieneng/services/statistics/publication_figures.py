@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from jieneng.core.scope import Scope, ScopeKind
+from jieneng.services.database import Reader, reading
 from jieneng.services.statistics import selection as sel
 from jieneng.services.statistics.ranking import Coefficients, unrankable_reason
 from jieneng.services.statistics.selection import RANKABLE
@@ -21,17 +22,18 @@ PUBLISHED_CATEGORIES: tuple[str, ...] = ("01", "02", "03")
 
 
 def publication(
-    engine: Engine, region_code: str, year: int, *, scope: Scope | None = None,
+    db: Reader, region_code: str, year: int, *, scope: Scope | None = None,
     default_factor_set: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Each institution's annual energy use (:func:`_publication`), cached."""
+    """Each institution's annual energy use (:func:`_publication`), cached; ``db``: an
+    engine, or the connection of a caller's snapshot (the big screen)."""
     key = ("publication", region_code, year, scope, default_factor_set)
-    return sel.cached(engine, key, lambda: _publication(
-        engine, region_code, year, scope=scope, default_factor_set=default_factor_set))
+    return sel.cached(db, key, lambda conn: _publication(
+        conn, region_code, year, scope=scope, default_factor_set=default_factor_set))
 
 
 def _publication(
-    engine: Engine,
+    conn: Connection,
     region_code: str,
     year: int,
     *,
@@ -46,12 +48,11 @@ def _publication(
     energy_tce, energy_per_area_kgce_m2, energy_per_capita_kgce`` — the values
     :func:`.ranking.ranking` gives it (None when it did not report or lacks the denominator).
     """
-    with engine.connect() as conn:
-        ctx = sel.context(conn, scope or Scope(ScopeKind.PUBLIC), region_code=region_code)
-        fs = sel.factors(conn, ctx, default_factor_set)
-        categories = [c for code in PUBLISHED_CATEGORIES for c in sel.category_codes(code)[1] or ()]
-        rows = queries.institution_inputs(conn, year=year,
-                                          **{**ctx.kwargs(), "categories": categories})
+    ctx = sel.context(conn, scope or Scope(ScopeKind.PUBLIC), region_code=region_code)
+    fs = sel.factors(conn, ctx, default_factor_set)
+    categories = [c for code in PUBLISHED_CATEGORIES for c in sel.category_codes(code)[1] or ()]
+    rows = queries.institution_inputs(conn, year=year,
+                                      **{**ctx.kwargs(), "categories": categories})
     coefficients = Coefficients.of(fs, year, ctx)
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -71,7 +72,7 @@ def _publication(
 
 
 def institution_intensities(
-    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    db: Reader, scope: Scope, *, region_code: str, year: int,
     default_factor_set: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every institution of the region (in the scope) that is active or reported in
@@ -81,11 +82,10 @@ def institution_intensities(
     Cached like the overview."""
     key = ("intensities", scope, region_code, year, default_factor_set)
 
-    def compute() -> list[dict[str, Any]]:
-        with engine.connect() as conn:
-            ctx = sel.context(conn, scope, region_code=region_code)
-            fs = sel.factors(conn, ctx, default_factor_set)
-            rows = queries.institution_inputs(conn, year=year, **ctx.kwargs())
+    def compute(conn: Connection) -> list[dict[str, Any]]:
+        ctx = sel.context(conn, scope, region_code=region_code)
+        fs = sel.factors(conn, ctx, default_factor_set)
+        rows = queries.institution_inputs(conn, year=year, **ctx.kwargs())
         coefficients = Coefficients.of(fs, year, ctx)
         out: list[dict[str, Any]] = []
         for row in rows:
@@ -102,18 +102,18 @@ def institution_intensities(
             out.append(item)
         return out
 
-    return sel.cached(engine, key, compute)
+    return sel.cached(db, key, compute)
 
 
 def intensity_coefficients(
-    engine: Engine, scope: Scope, *, region_code: str, year: int,
+    db: Reader, scope: Scope, *, region_code: str, year: int,
     default_factor_set: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """The per-carrier coefficients behind the rankable intensities for the region's
     factor set and year: ``energy`` (kgce per unit, every counted carrier) and
     ``energy_area`` (the same without the carriers per-area figures leave out) —
     those :func:`.ranking.ranking` applies, from ``compute_indicators`` itself."""
-    with engine.connect() as conn:
+    with reading(db) as conn:
         ctx = sel.context(conn, scope, region_code=region_code)
         fs = sel.factors(conn, ctx, default_factor_set)
     c = Coefficients.of(fs, year, ctx)

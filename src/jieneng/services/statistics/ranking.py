@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from jieneng.core.categories import CATEGORIES
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.factors.sets import FactorSet
 from jieneng.core.indicators import AggregateInputs, IndicatorResult, change
 from jieneng.core.scope import Scope
+from jieneng.services.database import Reader
 from jieneng.services.statistics import selection as sel
 from jieneng.services.statistics.indicators import inputs_of_institution
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE
@@ -128,22 +129,23 @@ def _group_inputs(rows: Sequence[Mapping[str, Any]], denominator: str) -> Aggreg
 
 
 def ranking(
-    engine: Engine, scope: Scope, *, region_code: str | None, year: int, category: str,
+    db: Reader, scope: Scope, *, region_code: str | None, year: int, category: str,
     indicator: str, order: Order = "asc", page: int = 1, per_page: int = 50,
     months: tuple[int, int] | None = None, default_factor_set: str | None = None,
 ) -> dict[str, Any]:
-    """The 同类可比 ranking of :func:`_ranking`, cached (:mod:`jieneng.services.result_cache`)."""
+    """The 同类可比 ranking of :func:`_ranking`, cached (:mod:`jieneng.services.result_cache`);
+    ``db``: an engine, or the connection of a caller's snapshot (a multi-part output)."""
     key = ("ranking", scope, region_code, year, category, indicator, order, page, per_page,
            sel.month_range(months), default_factor_set)
-    return sel.cached(engine, key, lambda: _ranking(
-        engine, scope, region_code=region_code, year=year, category=category,
+    return sel.cached(db, key, lambda conn: _ranking(
+        conn, scope, region_code=region_code, year=year, category=category,
         indicator=indicator, order=order, page=page, per_page=per_page, months=months,
         default_factor_set=default_factor_set))
 
 
 
 def _ranking(
-    engine: Engine,
+    conn: Connection,
     scope: Scope,
     *,
     region_code: str | None,
@@ -180,10 +182,9 @@ def _ranking(
     page, per_page = sel.paging(page, per_page)
     months = sel.month_range(months)
     denominator = RANKABLE[indicator]
-    with engine.connect() as conn:
-        ctx = sel.context(conn, scope, region_code=region_code, category=category)
-        fs = sel.factors(conn, ctx, default_factor_set)
-        rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
+    ctx = sel.context(conn, scope, region_code=region_code, category=category)
+    fs = sel.factors(conn, ctx, default_factor_set)
+    rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
     coefficients = Coefficients.of(fs, year, ctx)
     ranked: list[tuple[float, str, Mapping[str, Any]]] = []
     unranked: list[tuple[str, Mapping[str, Any], str]] = []
@@ -206,10 +207,8 @@ def _ranking(
                  ["institution_id"]) for n in window]
     prev_rows = []
     if shown:
-        with engine.connect() as conn:
-            prev_rows = queries.institution_inputs(
-                conn, year=year - 1, months=months,
-                **{**ctx.kwargs(), "institution_ids": shown})
+        prev_rows = queries.institution_inputs(
+            conn, year=year - 1, months=months, **{**ctx.kwargs(), "institution_ids": shown})
     previous = {int(r["institution_id"]): r for r in prev_rows}
     items: list[dict[str, Any]] = []
     for n in window:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under, parse_category
@@ -25,6 +25,7 @@ from jieneng.core.indicators import AggregateInputs, IndicatorResult, compute_in
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services import result_cache
+from jieneng.services.database import Reader, reading
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.services.statistics.indicators import HEADLINE_KEYS, inputs_from_group
@@ -219,7 +220,8 @@ def paging(page: int, per_page: int) -> tuple[int, int]:
 
 
 
-def cached(engine: Engine, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` through the result cache; the data version is read first."""
-    with engine.connect() as conn:
-        return result_cache.cached(engine, conn, key, compute)
+def cached(db: Reader, key: tuple[Any, ...], compute: Callable[[Connection], T]) -> T:
+    """``compute(conn)`` through the result cache, on one connection (the caller's
+    snapshot, or a new one from the engine); the data version is read first on it."""
+    with reading(db) as conn:
+        return result_cache.cached(conn.engine, conn, key, lambda: compute(conn))

@@ -22,13 +22,14 @@ from dataclasses import replace
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from jieneng.core import indicator_registry as registry
 from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
 from jieneng.services.accounts.users import User
+from jieneng.services.database import Reader, reading
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.overview import monthly_figures, overview
 from jieneng.services.statistics.publication_figures import (
@@ -51,10 +52,10 @@ def _months(series: list[Any]) -> int:
     return filled[-1] + 1 if filled else 0
 
 
-def _cap_progress(engine: Engine, user: User, row: store.TargetRow, *,
+def _cap_progress(conn: Connection, user: User, row: store.TargetRow, *,
                   as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
     series = monthly_figures(
-        engine, user.scope, region_code=row.region_code,
+        conn, user.scope, region_code=row.region_code,
         years=range(row.year - HISTORY_YEARS, row.year + 1), default_factor_set=factor_set)
     current = list(series[row.year][row.metric])
     k = as_of_month or _months(current)
@@ -69,17 +70,17 @@ def _cap_progress(engine: Engine, user: User, row: store.TargetRow, *,
             "low": p.low, "high": p.high, "status": p.status.value, "profile_years": years}
 
 
-def _reduction_progress(engine: Engine, user: User, row: store.TargetRow, *,
+def _reduction_progress(conn: Connection, user: User, row: store.TargetRow, *,
                         as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
-    now = overview(engine, user.scope, region_code=row.region_code, year=row.year,
+    now = overview(conn, user.scope, region_code=row.region_code, year=row.year,
                    default_factor_set=factor_set)
     k = as_of_month or _months(list(now["monthly_trend"]["current"]["energy_tce"]))
     months = None if k in (0, 12) else (1, k)
     if months is not None:
-        now = overview(engine, user.scope, region_code=row.region_code,
+        now = overview(conn, user.scope, region_code=row.region_code,
                        year=row.year, months=months, default_factor_set=factor_set)
     base_year = row.base_year or row.year - 1
-    base = overview(engine, user.scope, region_code=row.region_code, year=base_year,
+    base = overview(conn, user.scope, region_code=row.region_code, year=base_year,
                     months=months, default_factor_set=factor_set)
     value, before = now.get(row.metric), base.get(row.metric)
     achieved = registry.change(value, before)
@@ -90,10 +91,10 @@ def _reduction_progress(engine: Engine, user: User, row: store.TargetRow, *,
             "achieved_change": achieved, "required_change": required, "status": status}
 
 
-def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree, *,
+def _progress(conn: Connection, user: User, row: store.TargetRow, tree: RegionTree, *,
               as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
     fn = _cap_progress if row.metric in CAP_METRICS else _reduction_progress
-    detail = fn(engine, user, row, as_of_month=as_of_month, factor_set=factor_set)
+    detail = fn(conn, user, row, as_of_month=as_of_month, factor_set=factor_set)
     found = registry.BY_CODE.get(row.metric)
     return {"region_code": row.region_code, "region_name": tree.name(row.region_code),
             "year": row.year, "metric": row.metric,
@@ -102,12 +103,13 @@ def _progress(engine: Engine, user: User, row: store.TargetRow, tree: RegionTree
             "value": row.value, "target_id": row.id, "source": row.source, **detail}
 
 
-def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
+def region_progress(db: Reader, user: User, *, region_code: str, year: int,
                     as_of_month: int | None = None, factor_set: str | None = None,
                     subtree: bool = False) -> dict[str, Any]:
     """Every target of the region and of its direct children for ``year`` (of its
-    whole subtree with ``subtree``)."""
-    with engine.connect() as conn:
+    whole subtree with ``subtree``); every figure read on one connection (``db``: an
+    engine, or the connection of a caller's snapshot such as the 通报's)."""
+    with reading(db) as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         codes = (tree.subtree(region_code) if subtree
@@ -116,9 +118,9 @@ def region_progress(engine: Engine, user: User, *, region_code: str, year: int,
                                   institution_ids=[])
         above = store.list_targets(conn, Filters(region_codes=tree.lineage(region_code)),
                                    year=year, institution_ids=[])
-    rows = rows + _inherited(rows, above, codes, tree)
-    items = [_progress(engine, user, r, tree, as_of_month=as_of_month, factor_set=factor_set)
-             for r in rows]
+        rows = rows + _inherited(rows, above, codes, tree)
+        items = [_progress(conn, user, r, tree, as_of_month=as_of_month,
+                           factor_set=factor_set) for r in rows]
     return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
             "items": items}
 
@@ -142,11 +144,11 @@ def _inherited(rows: list[store.TargetRow], above: list[store.TargetRow],
     return out
 
 
-def assessment(engine: Engine, user: User, *, region_code: str, year: int,
+def assessment(db: Reader, user: User, *, region_code: str, year: int,
                factor_set: str | None = None) -> dict[str, Any]:
     """The year-end assessment of the children: one row per child with each target
     met or not (rates achieved vs required), and whether all were met."""
-    progress = region_progress(engine, user, region_code=region_code, year=year,
+    progress = region_progress(db, user, region_code=region_code, year=year,
                                as_of_month=12, factor_set=factor_set)
     rows: dict[str, dict[str, Any]] = {}
     for item in progress["items"]:
@@ -184,20 +186,27 @@ def _profiles(frame: pl.DataFrame, column: str, year: int) -> pl.DataFrame:
         lambda c: c if c == "institution_id" else f"share_{c}")
 
 
-def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
+def quota_progress(db: Reader, user: User, *, region_code: str, year: int,
                    as_of_month: int | None = None, factor_set: str | None = None
                    ) -> list[dict[str, Any]]:
     """Each institution of the region with an assigned energy quota: its intensity to
     date against the 约束值 pro-rated by **its own** seasonal profile (mean monthly
     shares of its complete previous years; 1/12 a month without one), and the
-    projected year-end intensity — vectorised over all such institutions (polars)."""
-    with engine.connect() as conn:
-        scoped_filters(conn, user.scope, region_code=region_code)
-        tree = RegionTree(regions.load_regions(conn))
-        assigned = quota_store.assignments(conn)
+    projected year-end intensity — vectorised over all such institutions (polars);
+    read in one snapshot (``db``: an engine, or a caller's snapshot connection)."""
+    with reading(db) as conn:
+        return _quota_progress(conn, user, region_code=region_code, year=year,
+                               as_of_month=as_of_month, factor_set=factor_set)
+
+
+def _quota_progress(conn: Connection, user: User, *, region_code: str, year: int,
+                    as_of_month: int | None, factor_set: str | None) -> list[dict[str, Any]]:
+    scoped_filters(conn, user.scope, region_code=region_code)
+    tree = RegionTree(regions.load_regions(conn))
+    assigned = quota_store.assignments(conn)
     if not assigned:
         return []
-    rows = institution_intensities(engine, user.scope, region_code=region_code,
+    rows = institution_intensities(conn, user.scope, region_code=region_code,
                                    year=year, default_factor_set=factor_set)
     groups = {str(a["category"]): categories_under(str(a["category"])) for a in assigned}
     wanted: list[dict[str, Any]] = []
@@ -210,11 +219,10 @@ def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
         return []
     ids = sorted({w["institution_id"] for w in wanted})
     coefficients = intensity_coefficients(
-        engine, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
-    with engine.connect() as conn:
-        months = alert_store.month_energy(conn, ids, range(year - HISTORY_YEARS, year + 1),
-                                          coefficients)
-        denominators = alert_store.profiles(conn, ids, year)
+        conn, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
+    months = alert_store.month_energy(conn, ids, range(year - HISTORY_YEARS, year + 1),
+                                      coefficients)
+    denominators = alert_store.profiles(conn, ids, year)
     now = months.filter(pl.col("year") == year)
     k = as_of_month or (int(now["month"].max()) if now.height else 0)  # type: ignore[arg-type]
     out: list[dict[str, Any]] = []
@@ -253,26 +261,26 @@ def quota_progress(engine: Engine, user: User, *, region_code: str, year: int,
     return out
 
 
-def institution_target_progress(engine: Engine, user: User, *, region_code: str, year: int,
+def institution_target_progress(db: Reader, user: User, *, region_code: str, year: int,
                                 as_of_month: int | None = None,
                                 factor_set: str | None = None) -> list[dict[str, Any]]:
     """The institution-level reduction targets of the region's subtree (e.g. from the
     quota rule) with the change achieved: the intensity of the year's months to date
     against the same months of the base year, per institution — vectorised (polars
     over the month roll-ups of those institutions); ``met`` when it fell at least as
-    much as required."""
-    with engine.connect() as conn:
+    much as required. Read in one snapshot (``db``: an engine, or a caller's snapshot)."""
+    with reading(db) as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         rows = [r for r in store.list_targets(conn, filters, year=year)
                 if r.institution_id is not None and r.metric in QUOTA_PACE]
-    if not rows:
-        return []
-    ids = sorted({int(r.institution_id) for r in rows if r.institution_id is not None})
-    bases = sorted({r.base_year or year - 1 for r in rows})
-    coefficients = intensity_coefficients(
-        engine, user.scope, region_code=region_code, year=year, default_factor_set=factor_set)
-    with engine.connect() as conn:
+        if not rows:
+            return []
+        ids = sorted({int(r.institution_id) for r in rows if r.institution_id is not None})
+        bases = sorted({r.base_year or year - 1 for r in rows})
+        coefficients = intensity_coefficients(
+            conn, user.scope, region_code=region_code, year=year,
+            default_factor_set=factor_set)
         months = alert_store.month_energy(conn, ids, [*bases, year], coefficients)
         denominators = {y: alert_store.profiles(conn, ids, y) for y in [*bases, year]}
     now = months.filter(pl.col("year") == year)

@@ -35,6 +35,7 @@ from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.users import User
+from jieneng.services.database import Reader, reading
 from jieneng.services.scope import scoped_filters
 from jieneng.services.statistics.publication_figures import institution_intensities
 from jieneng.storage import quotas as store
@@ -104,17 +105,18 @@ def _applicable(assignments: list[dict[str, Any]], tree: RegionTree, region_code
     return {indicator: dict(a) for indicator, a in found.items()}
 
 
-def positions(engine: Engine, user: User, *, region_code: str, year: int,
+def positions(db: Reader, user: User, *, region_code: str, year: int,
               default_factor_set: str | None = None) -> dict[str, Any]:
     """Each institution of the region with an assigned quota: per indicator its value,
-    the quota levels and its position; and the counts per position."""
-    with engine.connect() as conn:
+    the quota levels and its position; and the counts per position. ``db``: an engine,
+    or the connection of a caller's snapshot (the 通报); one connection either way."""
+    with reading(db) as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         assigned = store.assignments(conn)
-    rows = (institution_intensities(engine, user.scope, region_code=region_code,
-                                    year=year, default_factor_set=default_factor_set)
-            if assigned else [])  # no quota assigned anywhere: nothing to read
+        rows = (institution_intensities(conn, user.scope, region_code=region_code,
+                                        year=year, default_factor_set=default_factor_set)
+                if assigned else [])  # no quota assigned anywhere: nothing to read
     items: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     for row in rows:

@@ -25,6 +25,7 @@ from jieneng.services.accounts import users
 from jieneng.services.accounts.users import User
 from jieneng.services.statistics.indicators import parse_months
 from jieneng.services.statistics.overview import latest_year, overview
+from jieneng.storage.engine import read_snapshot
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
 from jieneng.web.templating import render
@@ -69,20 +70,22 @@ def latest_overview(
 
     The year is found by one query (:func:`jieneng.services.statistics.overview.latest_year`),
     looking back at most :data:`LOOKBACK_YEARS` years; without data there, the
-    first year is answered (an empty overview, not an error).
+    first year is answered (an empty overview, not an error). The year and its
+    overview are read in one snapshot.
     """
-    def call(y: int) -> dict[str, Any]:
-        return overview(engine, scope, region_code=region_code, year=y,
-                        months=months, default_factor_set=factor_set)
+    with read_snapshot(engine) as conn:
+        def call(y: int) -> dict[str, Any]:
+            return overview(conn, scope, region_code=region_code, year=y,
+                            months=months, default_factor_set=factor_set)
 
-    if year is not None:
-        return call(year)
-    start = (before - 1) if before is not None else date.today().year
-    latest = latest_year(engine, scope, region_code, before=start + 1,
-                         months=months)
-    if latest is None or latest <= start - LOOKBACK_YEARS:
-        return call(start)  # no data in the window: the first year tried, empty
-    return call(latest)
+        if year is not None:
+            return call(year)
+        start = (before - 1) if before is not None else date.today().year
+        latest = latest_year(conn, scope, region_code, before=start + 1,
+                             months=months)
+        if latest is None or latest <= start - LOOKBACK_YEARS:
+            return call(start)  # no data in the window: the first year tried, empty
+        return call(latest)
 
 
 def previous_month(today: date | None = None) -> tuple[int, int]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.responses import Response
 
 from jieneng.core.indicator_registry import BY_CODE, HEADLINE, TOTALS
@@ -32,6 +32,7 @@ from jieneng.services.publishing import publication
 from jieneng.services.statistics import publication_figures
 from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
+from jieneng.storage.engine import read_snapshot
 from jieneng.web.deps import EngineDep, SettingsDep
 from jieneng.web.pages.common import page
 
@@ -74,8 +75,15 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
 
     ``published`` is False (and ``year`` and every figure None or empty) when no
     year covering the region is published. Raises NotFound for an unknown region.
+    Every part is read in one snapshot (a withdrawal or a change committed meanwhile
+    cannot mix with the figures).
     """
-    state = publication.screen_state(engine, region)
+    with read_snapshot(engine) as conn:
+        return _screen_data(conn, settings, region)
+
+
+def _screen_data(conn: Connection, settings: Settings, region: str) -> dict[str, Any]:
+    state = publication.screen_state(conn, region)
     years: list[int] = state["years"]
     base: dict[str, Any] = {
         "region": state["region"],
@@ -89,7 +97,7 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
                 "by_child_region": [], "institutions": []}
     year = years[-1]
     compare = (year - 1) in years  # the year before is shown only when published too
-    data = overview(engine, PUBLIC, region_code=region, year=year,
+    data = overview(conn, PUBLIC, region_code=region, year=year,
                     default_factor_set=settings.factor_set)
     trend = data["monthly_trend"]
     empty_months = {k: [None] * len(trend["months"]) for k in _TREND}
@@ -114,7 +122,7 @@ def screen_data(engine: Engine, settings: Settings, region: str) -> dict[str, An
              "yoy": _pick(g["yoy"], _HEADLINE) if compare else _nulls(_HEADLINE)}
             for g in data["by_child_region"]
         ],
-        "institutions": publication_figures.publication(engine, region, year, scope=PUBLIC,
+        "institutions": publication_figures.publication(conn, region, year, scope=PUBLIC,
                                                         default_factor_set=settings.factor_set),
     }
 
