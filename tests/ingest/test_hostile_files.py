@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jieneng.ingest import TableError, parse_consumption, read_table
-from jieneng.ingest.issues import headline
+from jieneng.ingest.issues import rejection
 from jieneng.ingest.limits.bounds import DEFAULT_LIMITS, Limits
 from tests.ingest import hostile
 from tests.ingest.conftest import LOOKUP
@@ -193,8 +193,8 @@ def test_a_file_with_an_error_in_every_row_lists_ten_thousand(tmp_path: Path) ->
     assert parsed.issues[0] == more[0]  # listed first
     assert int(more[0].value or 0) == 25_000 - DEFAULT_LIMITS.issues
     assert "10,000" in more[0].message_zh
-    headline_zh, headline_en = headline(path.name, parsed.errors)
-    assert "25,000" in headline_zh and "25,000" in headline_en
+    refused = rejection(path.name, parsed.errors)
+    assert "25,000" in refused.message_zh and "25,000" in refused.message_en
 
 
 def _rows(first: int, last: int, columns: str = "A") -> str:

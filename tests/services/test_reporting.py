@@ -170,7 +170,8 @@ def test_a_reviewer_cannot_approve_outside_scope(engine: Engine, world: dict[str
     with pytest.raises(NotPermitted):  # the institution's own clerk does not review
         workflow_tasks.act(engine, clerk(world, SILENT), int(task["id"]), "approve")
     result = workflow_review.bulk_review(engine, XIUFENG, "approve", [(int(task["id"]), None)])
-    assert result["moved"] == [] and result["refused"][0]["code"] == "not_found"
+    assert result["moved"] == [] and result["refused"][0]["kind"] == "not_found"
+    assert result["refused"][0]["code"] == "workflow.task_not_found"
     assert workflow_tasks.act(engine, COUNTY, int(task["id"]), "approve")["state"] == "approved"
 
 
@@ -271,7 +272,8 @@ def test_department_step_and_bulk_review(engine: Engine, world: dict[str, int]) 
     result = workflow_review.bulk_review(engine, COUNTY, "approve",
                                          [(school, None), (edu, None), (silent, 99)])
     assert result["moved"] == sorted([school, edu])
-    assert [(r["id"], r["code"]) for r in result["refused"]] == [(silent, "conflict")]
+    assert [(r["id"], r["kind"]) for r in result["refused"]] == [(silent, "conflict")]
+    assert result["refused"][0]["code"] == "workflow.task_changed"
     with engine.connect() as conn:
         rows = conn.execute(select(reporting_task.c.id, reporting_task.c.state)).all()
         states = {int(r[0]): str(r[1]) for r in rows}

@@ -98,8 +98,10 @@ class ImportRejected(ValidationFailed):
     kind = "import_rejected"
     code = "import_rejected"
 
-    def __init__(self, message_zh: str, message_en: str, issues: list[Any]) -> None:
-        super().__init__(message_zh, message_en, issues=issues)
+    def __init__(
+        self, message_zh: str, message_en: str, issues: list[Any], **details: Any
+    ) -> None:
+        super().__init__(message_zh, message_en, issues=issues, **details)
         self.issues = issues
 
 

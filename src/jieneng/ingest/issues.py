@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from jieneng.core.exceptions import ImportRejected
+
 from .messages import Severity, render
 
 #: the code of the one issue counting those not listed (see ``Checker``)
@@ -79,17 +81,20 @@ def make_issue(
     )
 
 
-def headline(file: str, errors: Sequence[ImportIssue]) -> tuple[str, str]:
-    """The zh / en headline of a refused file: the problem itself when the file as a
+def rejection(file: str, errors: Sequence[ImportIssue]) -> ImportRejected:
+    """The refusal of a file with ``errors``: the problem itself when the file as a
     whole is refused (unreadable, over a limit, no header), else how many errors."""
     if len(errors) == 1 and errors[0].row is None and errors[0].column is None:
         issue = errors[0]
-        zh, en = issue.message_zh, issue.message_en
-        return (zh if file in zh else f"文件 {file}：{zh}",
-                en if file in en else f"{file}: {en}")
+        problem = {"problem_zh": issue.message_zh, "problem_en": issue.message_en}
+        if file in issue.message_zh and file in issue.message_en:  # names the file already
+            return ImportRejected.of("imports.file_refused", file=file, issues=list(errors),
+                                     values=problem)
+        return ImportRejected.of("imports.named_file_refused", file=file,
+                                 issues=list(errors), values=problem)
     count = sum(int(i.value or 0) if i.code == MORE_ISSUES else 1 for i in errors)
-    return (f"文件 {file} 有 {count:,} 处错误，未导入任何数据",
-            f"{file} has {count:,} error(s); nothing was imported")
+    return ImportRejected.of("imports.file_has_errors", file=file, count=count,
+                             issues=list(errors))
 
 
 def errors(issues: Iterable[ImportIssue]) -> list[ImportIssue]:

@@ -199,10 +199,7 @@ def ensure_demo_accounts(
     :data:`DEMO_PASSWORD`, printed by ``jieneng demo``.
     """
     if environment == "production":
-        raise DemoRefused(
-            "生产环境（JIENENG_ENVIRONMENT=production）不能创建演示账户",
-            "demo accounts are never created in production (JIENENG_ENVIRONMENT=production)",
-        )
+        raise DemoRefused.of("demo.accounts_in_production")
     with engine.connect() as conn:
         tree = RegionTree(regions.load_regions(conn))
         county = next(

@@ -20,12 +20,6 @@ from jieneng.storage.institutions import InstitutionRow
 __all__ = ["Filters", "held_regions", "scoped_filters", "visible_institution"]
 
 
-def _hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
-
-
 def scoped_filters(
     conn: Connection,
     scope: Scope,
@@ -37,38 +31,38 @@ def scoped_filters(
     """The filters for a request inside ``scope``; NotFound when it asks outside it."""
     tree = RegionTree(regions.load_regions(conn))
     if region_code is not None and region_code not in tree:
-        raise _hidden(f"行政区划 {region_code}")
+        raise NotFound.of("scope.region_not_found", region_code=region_code)
     region_codes = tree.subtree(region_code) if region_code else None
     if scope.kind is ScopeKind.REGION and scope.region_code is not None:
         allowed = set(tree.subtree(scope.region_code))
         if region_codes is not None and not set(region_codes) <= allowed:
-            raise _hidden(f"行政区划 {region_code}")
+            raise NotFound.of("scope.region_not_found", region_code=region_code)
         region_codes = region_codes or sorted(allowed)
         # a department is visible when it or one of its units lies in the region
         if department_id is not None and not _department_regions(conn, department_id) & allowed:
-            raise _hidden("主管部门")
+            raise NotFound.of("scope.department_not_found")
     if scope.kind is ScopeKind.DEPARTMENT:
         if department_id is not None and department_id != scope.department_id:
-            raise _hidden("主管部门")
+            raise NotFound.of("scope.department_not_found")
         department_id = scope.department_id
         if region_codes is not None and not _department_regions(conn, department_id) & set(
             region_codes
         ):
-            raise _hidden(f"行政区划 {region_code}")
+            raise NotFound.of("scope.region_not_found", region_code=region_code)
     if scope.kind is ScopeKind.INSTITUTION:
         if institution_id is not None and institution_id != scope.institution_id:
-            raise _hidden("单位")
+            raise NotFound.of("scope.institution_not_found")
         institution_id = scope.institution_id
         own = (
             None if institution_id is None
             else institutions.get_institution_by_id(conn, institution_id)
         )
         if region_codes is not None and (own is None or own.region_code not in region_codes):
-            raise _hidden(f"行政区划 {region_code}")
+            raise NotFound.of("scope.region_not_found", region_code=region_code)
         if department_id is not None and (
             own is None or department_id not in (own.id, own.department_id)
         ):
-            raise _hidden("主管部门")
+            raise NotFound.of("scope.department_not_found")
     ids = None if institution_id is None else [institution_id]
     if ids and scope.kind is not ScopeKind.INSTITUTION:
         _check_institution_visible(conn, scope, tree, ids[0])
@@ -108,17 +102,17 @@ def _check_institution_visible(
 ) -> None:
     row = institutions.get_institution_by_id(conn, institution_id)
     if row is None:
-        raise _hidden("单位")
+        raise NotFound.of("scope.institution_not_found")
     if (
         scope.kind is ScopeKind.REGION
         and scope.region_code is not None
         and row.region_code not in set(tree.subtree(scope.region_code))
     ):
-        raise _hidden("单位")
+        raise NotFound.of("scope.institution_not_found")
     if scope.kind is ScopeKind.DEPARTMENT and scope.department_id not in (
         row.id, row.department_id
     ):
-        raise _hidden("单位")
+        raise NotFound.of("scope.institution_not_found")
 
 
 def visible_institution(conn: Connection, scope: Scope, credit_code: str) -> InstitutionRow:
@@ -126,9 +120,9 @@ def visible_institution(conn: Connection, scope: Scope, credit_code: str) -> Ins
     (the same answer whether it does not exist or is out of scope)."""
     row = institutions.get_institution(conn, credit_code.strip().upper())
     if row is None:
-        raise _hidden(f"单位 {credit_code}")
+        raise NotFound.of("scope.institution_code_not_found", credit_code=credit_code)
     try:
         scoped_filters(conn, scope, institution_id=row.id)
     except NotFound:
-        raise _hidden(f"单位 {credit_code}") from None
+        raise NotFound.of("scope.institution_code_not_found", credit_code=credit_code) from None
     return row

@@ -39,30 +39,23 @@ def _check_pin(
         return None, None
     if role in (Role.REGION, Role.REGION_ADMIN, Role.VIEWER):
         if not region_code:
-            raise ValidationFailed(
-                "该角色必须指定行政区划", "this role needs a region code", field="region_code"
-            )
+            raise ValidationFailed.of("accounts.role_needs_region_code", field="region_code")
         tree = RegionTree(regions.load_regions(conn))
         if region_code not in tree:
-            raise ValidationFailed(
-                f"行政区划 {region_code} 不存在", f"region {region_code} does not exist",
-                field="region_code",
+            raise ValidationFailed.of(
+                "accounts.region_not_found", region_code=region_code, field="region_code",
             )
         return region_code, None
     if institution is None or institution == "":
-        raise ValidationFailed(
-            "该角色必须指定单位", "this role needs an institution", field="institution"
-        )
+        raise ValidationFailed.of("accounts.role_needs_institution", field="institution")
     text = str(institution).strip()
     if isinstance(institution, int) or (text.isdigit() and len(text) < 18):
         row = institutions.get_institution_by_id(conn, int(institution))
     else:
         row = institutions.get_institution(conn, text.upper())
     if row is None:
-        raise ValidationFailed(
-            f"单位 {institution} 不在名录库中",
-            f"institution {institution} is not in the directory",
-            field="institution",
+        raise ValidationFailed.of(
+            "accounts.institution_not_in_directory", institution=institution, field="institution",
         )
     return None, row.id
 
@@ -84,8 +77,7 @@ def _account_manager(conn: Connection, actor: Actor) -> User | None:
         require(manager, Capability.MANAGE_ACCOUNTS)
     if manager is not None and manager.region_code:
         return manager
-    raise NotPermitted("仅系统管理员和管理机构管理员可以管理账户",
-                       "only administrators and account managers may manage accounts")
+    raise NotPermitted.of("accounts.managers_only")
 
 
 def _subtree_condition(conn: Connection, manager: User) -> ColumnElement[bool]:
@@ -109,13 +101,8 @@ def _check_manageable(
     if manager is None or store.user_matches(conn, user_id, _subtree_condition(conn, manager)):
         return
     if existing:
-        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
-    raise NotPermitted(
-        "管理机构管理员只能管理本辖区下级区划的管理机构账户，以及辖区内的主管机构、公共机构和只读账户",
-        "an account manager manages only supervising-office accounts of the regions below "
-        "their own, and department, institution and viewer accounts inside their area",
-        field="role",
-    )
+        raise NotFound.of("accounts.user_not_found", user_id=user_id)
+    raise NotPermitted.of("accounts.outside_managed_roles", field="role")
 
 
 def manageable_roles(user: User) -> list[Role]:
@@ -129,9 +116,8 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise ValidationFailed(
-            f"角色“{value}”无效，应为 {', '.join(r.value for r in Role)}",
-            f"invalid role {value!r}; use one of {', '.join(r.value for r in Role)}",
+        raise ValidationFailed.of(
+            "accounts.invalid_role", value=value, known=', '.join(r.value for r in Role),
             field="role",
         ) from None
 
@@ -139,10 +125,7 @@ def parse_role(value: str) -> Role:
 def _validate_username(username: str) -> str:
     name = username.strip()
     if not 2 <= len(name) <= 64 or any(c.isspace() for c in name):
-        raise ValidationFailed(
-            "用户名须为 2–64 个字符，不含空格", "a username has 2–64 characters and no spaces",
-            field="username",
-        )
+        raise ValidationFailed.of("accounts.invalid_username", field="username")
     return name
 
 
@@ -188,7 +171,7 @@ def create_user(
 
 
 def _taken(name: str) -> Conflict:
-    return Conflict(f"用户名 {name} 已存在", f"username {name} is taken", field="username")
+    return Conflict.of("accounts.username_taken", name=name, field="username")
 
 
 def _audited(user: User) -> dict[str, Any]:
@@ -201,7 +184,7 @@ def get_user(engine: Engine, user_id: int) -> User:
     with engine.connect() as conn:
         row = store.get_user(conn, user_id)
     if row is None:
-        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+        raise NotFound.of("accounts.user_not_found", user_id=user_id)
     return User.from_row(row)
 
 
@@ -209,7 +192,7 @@ def get_user_by_username(engine: Engine, username: str) -> User:
     with engine.connect() as conn:
         row = store.get_user_by_username(conn, username)
     if row is None:
-        raise NotFound(f"用户 {username} 不存在", f"user {username} does not exist")
+        raise NotFound.of("accounts.username_not_found", username=username)
     return User.from_row(row)
 
 
@@ -220,7 +203,7 @@ def get_manageable_user(engine: Engine, actor: Actor, user_id: int) -> User:
         _check_manageable(conn, manager, user_id, existing=True)
         row = store.get_user(conn, user_id)
     if row is None:
-        raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+        raise NotFound.of("accounts.user_not_found", user_id=user_id)
     return User.from_row(row)
 
 
@@ -264,7 +247,7 @@ def update_user(
     with engine.begin() as conn:
         row = store.get_user(conn, user_id)
         if row is None:
-            raise NotFound(f"用户 {user_id} 不存在", f"user {user_id} does not exist")
+            raise NotFound.of("accounts.user_not_found", user_id=user_id)
         before = User.from_row(row)
         manager = _account_manager(conn, actor)
         _check_manageable(conn, manager, user_id, existing=True)
@@ -326,10 +309,9 @@ def change_own_password(
     with engine.begin() as conn:
         row = store.get_user(conn, user.id)
         if row is None:
-            raise NotFound(f"用户 {user.id} 不存在", f"user {user.id} does not exist")
+            raise NotFound.of("accounts.user_not_found", user_id=user.id)
         if not verify_password(row.password_hash, current):
-            raise ValidationFailed("当前密码错误", "the current password is wrong",
-                                   field="current_password")
+            raise ValidationFailed.of("accounts.current_password_wrong", field="current_password")
         validate_password(new, row.username)
         store.update_user(conn, user.id, password_hash=hash_password(new))
         revoke_sessions(conn, user.id, "password", keep_token=keep_session)
@@ -356,7 +338,4 @@ def _refuse_self_lockout(
     if actor.user_id != target.id or not target.is_admin:
         return
     if locked or (role is not None and str(role) != Role.ADMIN.value):
-        raise NotPermitted(
-            "不能锁定或降级自己的管理员账户", "you cannot lock or demote your own administrator "
-            "account",
-        )
+        raise NotPermitted.of("accounts.self_lockout")

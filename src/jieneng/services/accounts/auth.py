@@ -55,10 +55,7 @@ class AuthenticationFailed(NotPermitted):
 
 
 def _failed() -> AuthenticationFailed:
-    return AuthenticationFailed(
-        "用户名或密码错误，或账户已锁定",
-        "wrong username or password, or the account is locked",
-    )
+    return AuthenticationFailed.of("authentication_failed")
 
 
 def _is_demo(row: store.UserRow, password: str) -> bool:
@@ -185,7 +182,7 @@ def create_token(engine: Engine, user: User, name: str) -> tuple[Token, str]:
     """A new token for ``user``: (its record, the secret — shown once, never stored)."""
     label = name.strip()[:100]
     if not label:
-        raise ValidationFailed("请填写令牌名称", "a token needs a name", field="name")
+        raise ValidationFailed.of("accounts.token_needs_name", field="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         token_id = store.insert_token(conn, user_id=user.id, name=label,
@@ -208,7 +205,7 @@ def revoke_token(engine: Engine, user: User, token_id: int) -> Token:
     with engine.begin() as conn:
         row = store.get_token(conn, token_id)
         if row is None or row.user_id != user.id:
-            raise NotFound(f"令牌 {token_id} 不存在", f"token {token_id} does not exist")
+            raise NotFound.of("accounts.token_not_found", token_id=token_id)
         if row.revoked_at is None:
             store.revoke_token(conn, token_id, now)
             audit.record(conn, user.actor, "token.revoke", "api_token", token_id,

@@ -27,18 +27,12 @@ _CATEGORY_NAMES = {c.code: (c.name_zh, c.name_en) for c in CATEGORIES}
 STATUSES = ("active", "closed")
 
 
-def _hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
-
-
 def _department_id(conn: Connection, code: str | None) -> int | None:
     if not code:
         return None
     row = institutions.get_institution(conn, code.strip().upper())
     if row is None:
-        raise _hidden(f"主管部门 {code}")
+        raise NotFound.of("directory.department_not_found", code=code)
     return row.id
 
 
@@ -80,11 +74,9 @@ def search_institutions(
     occupants, floor_area_m2`` (latest profile) and ``institution_id``.
     """
     if page < 1 or not 1 <= per_page <= 1000:
-        raise ValidationFailed("分页参数无效：page ≥ 1，1 ≤ per_page ≤ 1000",
-                               "invalid paging: page ≥ 1 and 1 ≤ per_page ≤ 1000")
+        raise ValidationFailed.of("directory.invalid_paging")
     if status is not None and status not in STATUSES:
-        raise ValidationFailed(f"状态“{status}”无效，应为 active 或 closed",
-                               f"invalid status {status!r}; use active or closed")
+        raise ValidationFailed.of("directory.invalid_status", status=status)
     categories = None
     if category:
         code = category.strip() if category.strip() == "02" else parse_category(category).code
@@ -95,15 +87,13 @@ def search_institutions(
                                  department_id=_department_id(conn, department_code))
         items, total = queries.search_institutions(
             conn,
+            filters,
             name_key_fragment=name_key(text) if text else None,
             code_prefix=_code_prefix(text) if text else None,
             categories=categories,
             status=status,
             limit=per_page,
             offset=(page - 1) * per_page,
-            region_codes=filters.region_codes,
-            department_id=filters.department_id,
-            institution_ids=filters.institution_ids,
         )
     return {
         "items": [_decorate(item) for item in items],
@@ -144,7 +134,7 @@ def institution_detail(
         institution_id = _visible_institution(conn, scope, credit_code)
         entry = queries.directory_entry(conn, institution_id)
         if entry is None:  # pragma: no cover - deleted concurrently
-            raise _hidden(f"单位 {credit_code}")
+            raise NotFound.of("scope.institution_code_not_found", credit_code=credit_code)
         fs = resolve_factor_set(conn, entry["region_code"], default=default_factor_set)
         profiles = queries.profile_history(conn, institution_id)
         chosen = queries.data_years(conn, institution_id, limit=years)

@@ -20,8 +20,7 @@ def institution_history(
     with engine.connect() as conn:
         row = institutions.get_institution(conn, credit_code)
         if row is None:
-            raise NotFound(
-                f"名录库中没有统一社会信用代码为 {credit_code} 的单位",
-                f"no institution with credit code {credit_code} in the directory",
+            raise NotFound.of(
+                "directory.institution_not_in_directory", credit_code=credit_code,
             )
         return consumption.history(conn, row.id, year=year, carrier=carrier)

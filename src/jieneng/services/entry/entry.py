@@ -27,7 +27,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.carriers import CARRIERS
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
 from jieneng.services.accounts import audit
@@ -46,15 +46,9 @@ from jieneng.storage import consumption
 from jieneng.storage import directory as queries
 
 
-def _hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
-
-
 def _check_period(year: int, month: int) -> None:
     if not 1 <= month <= 12 or not 1900 <= year <= 2200:
-        raise ValidationFailed(f"填报期 {year} 年 {month} 月无效", f"invalid period {year}-{month}")
+        raise ValidationFailed.of("entry.invalid_period", year=year, month=month)
 
 
 def _previous_month(year: int, month: int) -> tuple[int, int]:
@@ -63,7 +57,7 @@ def _previous_month(year: int, month: int) -> tuple[int, int]:
 
 def _institution(conn: Connection, scope: Scope, credit_code: str, *, write: bool) -> Any:
     if write and scope.kind is ScopeKind.PUBLIC:
-        raise NotPermitted("公开访问不能填报数据", "public access cannot enter figures")
+        raise NotPermitted.of("entry.public_access")
     return visible_institution(conn, scope, credit_code)
 
 
@@ -200,9 +194,8 @@ def save_entry(
                                     yoy_threshold=yoy_threshold)
         errors = [f for f in findings if f.severity == "error"]
         if errors:
-            raise ValidationFailed(
-                f"填报数据有 {len(errors)} 处错误，未保存",
-                f"{len(errors)} error(s) in the figures; nothing was saved",
+            raise ValidationFailed.of(
+                "entry.figures_have_errors", count=len(errors),
                 fields=[f.to_dict() for f in findings],
             )
         frame = pl.DataFrame(

@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.exceptions import ImportRejected, NotPermitted, ValidationFailed
+from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.ingest import (
@@ -31,7 +31,7 @@ from jieneng.ingest import (
     parse_profiles,
     parse_regions,
 )
-from jieneng.ingest.issues import ImportIssue, headline
+from jieneng.ingest.issues import ImportIssue, rejection
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.quality import quality
@@ -155,7 +155,7 @@ def _checked(basis: _Basis, kind: ImportKind, path: Path, max_bytes: int) -> Par
     """The parsed file; :class:`ImportRejected` with every issue if it has errors."""
     parsed = _parse(basis, kind, path, max_bytes)
     if parsed.errors:
-        raise ImportRejected(*headline(path.name, parsed.errors), parsed.errors)
+        raise rejection(path.name, parsed.errors)
     return parsed
 
 
@@ -181,9 +181,8 @@ def _report(kind: ImportKind, path: Path, parsed: Parsed, *, dry_run: bool) -> I
 def _check_size(path: Path, max_bytes: int) -> None:
     size = path.stat().st_size
     if size > max_bytes:
-        raise ValidationFailed(
-            f"文件 {path.name} 大小 {size} 字节，超过上限 {max_bytes} 字节",
-            f"{path.name} is {size} bytes, over the limit of {max_bytes} bytes",
+        raise ValidationFailed.of(
+            "imports.file_too_large", name=path.name, size=size, max_bytes=max_bytes,
         )
 
 
@@ -248,20 +247,18 @@ def import_for_scope(
     """
     kind = ImportKind(kind)
     if scope.kind is ScopeKind.PUBLIC:
-        raise NotPermitted("公开访问不能导入数据", "public access cannot import files")
+        raise NotPermitted.of("imports.public_access")
     if scope.kind is not ScopeKind.ALL:
         if kind is ImportKind.REGIONS:
-            raise NotPermitted("只有系统管理员可以导入行政区划",
-                               "only administrators can import regions")
+            raise NotPermitted.of("imports.regions_need_admin")
         if kind is ImportKind.INSTITUTIONS and scope.kind is not ScopeKind.REGION:
-            raise NotPermitted("只有管理机构可以导入单位名录",
-                               "only a supervising office can import the directory")
+            raise NotPermitted.of("imports.directory_needs_office")
         with engine.connect() as conn:
             filters = scoped_filters(conn, scope)
             issues = _scope_issues(conn, scope, filters, kind, path, max_bytes)
         errors = [i for i in issues if i.severity == "error"]
         if errors:
-            raise ImportRejected(*headline(path.name, errors), errors)
+            raise rejection(path.name, errors)
     return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes, actor=actor)
 
 
@@ -271,9 +268,7 @@ def _scope_issues(
 ) -> list[ImportIssue]:
     """Parse the file as the caller sees the directory; outside rows become errors."""
     lookup = institutions.institution_lookup(conn)
-    visible = queries.visible_institution_ids(
-        conn, region_codes=filters.region_codes, department_id=filters.department_id,
-        institution_ids=filters.institution_ids)
+    visible = queries.visible_institution_ids(conn, filters)
     everyone = set(lookup["credit_code"].to_list())
     mine = lookup.filter(pl.col("institution_id").is_in(sorted(visible)))
     if kind is ImportKind.INSTITUTIONS:

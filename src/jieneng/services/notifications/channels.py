@@ -58,8 +58,9 @@ def create_channel(engine: Engine, *, actor: Actor, region_code: str, kind: str,
         require_actor(conn, actor, Capability.MANAGE_CHANNELS)
         tree = load_tree(conn)
         if region_code not in tree:
-            raise NotFound(f"行政区划 {region_code} 不存在", f"region {region_code} not found",
-                           field="region_code")
+            raise NotFound.of(
+                "notifications.region_not_found", region_code=region_code, field="region_code",
+            )
         new_id = store.insert_channel(conn, region_code=region_code, kind=kind, target=target)
         channel = Channel(new_id, region_code, kind, target)
         audit.record(conn, actor, "channel.create", "notify_channel", new_id,
@@ -70,7 +71,7 @@ def create_channel(engine: Engine, *, actor: Actor, region_code: str, kind: str,
 def _existing(conn: Connection, channel_id: int) -> Channel:
     row = store.get_channel(conn, channel_id)
     if row is None:
-        raise NotFound(f"通知渠道 {channel_id} 不存在", f"channel {channel_id} not found")
+        raise NotFound.of("notifications.channel_not_found", channel_id=channel_id)
     return _channel(row)
 
 

@@ -178,17 +178,14 @@ def validate_target(kind: str, target: str) -> str:
     """The cleaned target of a new channel, or :class:`ValidationFailed`."""
     target = target.strip()
     if kind not in CHANNEL_KINDS:
-        raise ValidationFailed(f"通知渠道类型“{kind}”无效", f"invalid channel kind {kind!r}",
-                               field="kind")
+        raise ValidationFailed.of("notifications.invalid_channel_kind", kind=kind, field="kind")
     if kind == "email":
         if not _EMAIL.match(target) or len(target) > 254:
-            raise ValidationFailed("电子邮件地址无效", "invalid e-mail address", field="target")
+            raise ValidationFailed.of("notifications.invalid_email", field="target")
         return target
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(target) > 500:
-        raise ValidationFailed("Webhook 地址无效，应为 http(s):// 开头的完整地址",
-                               "invalid webhook URL: a full http(s):// address",
-                               field="target")
+        raise ValidationFailed.of("notifications.invalid_webhook_url", field="target")
     return target
 
 

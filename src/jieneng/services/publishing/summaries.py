@@ -71,12 +71,6 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
 NO_DEPARTMENT = ("无主管部门", "no competent department")
 
 
-def _hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
-
-
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
@@ -135,7 +129,7 @@ def reporting_rate(
         if period_id is not None:
             period = queries.get_period(conn, period_id)
             if period is None:
-                raise _hidden(f"报告期 {period_id}")
+                raise NotFound.of("summaries.period_not_found", period_id=period_id)
         anchor = region_code
         if anchor is None and period is not None:
             anchor = period["region_code"]
@@ -151,7 +145,7 @@ def reporting_rate(
                 return _empty_rate(tree, anchor, visible)
             period = visible[0]
         elif anchor is not None and int(period["id"]) not in {int(p["id"]) for p in visible}:
-            raise _hidden(f"报告期 {period_id}")
+            raise NotFound.of("summaries.period_not_found", period_id=period_id)
         return _rate_of(conn, tree, filters, period, anchor, visible, page=page,
                         per_page=per_page, today=today)
 
@@ -270,9 +264,7 @@ def summary(
     departments, or the region as a whole for ``category``) × :data:`COLUMNS`,
     each cell the :data:`MEASURES` of its institutions; the total row first."""
     if kind not in SUMMARY_KINDS:
-        raise ValidationFailed(f"未知汇总类型“{kind}”，可用：region、department、category",
-                               f"unknown summary kind {kind!r}; use region, department "
-                               "or category")
+        raise ValidationFailed.of("summaries.unknown_kind", kind=kind)
     with engine.connect() as conn:
         tree = RegionTree(regions.load_regions(conn))
         filters = scoped_filters(conn, scope, region_code=region_code)

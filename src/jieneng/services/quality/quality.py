@@ -38,7 +38,7 @@ from jieneng.ingest.prices import parse_reference_prices
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import User
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import regions
 from jieneng.storage.quality import evaluation
 from jieneng.storage.quality import findings as finding_store
@@ -52,7 +52,7 @@ IMPORT_CHECK_LIMIT = 2000
 
 def _check_period(year: int, month: int | None) -> None:
     if not 2000 <= year <= 2100 or (month is not None and not 1 <= month <= 12):
-        raise ValidationFailed(f"报告期 {year}-{month} 无效", f"invalid period {year}-{month}")
+        raise ValidationFailed.of("quality.invalid_period", year=year, month=month)
 
 
 def check_institution(
@@ -68,7 +68,8 @@ def check_institution(
     per = quality_model.period(year, today=today)
     if month is not None:
         per = quality_model.Period(year, month, max(month, per.cutoff))
-    counts = evaluation.evaluate(conn, per, institution_ids=[institution_id], active_only=False)
+    counts = evaluation.evaluate(conn, per, Filters(institution_ids=[institution_id]),
+                                 active_only=False)
     return {"institution_id": institution_id, "year": year, "month": month,
             "findings": counts.findings, "by_rule": counts.by_rule}
 
@@ -77,7 +78,7 @@ def check_institutions(conn: Connection, institution_ids: Sequence[int], year: i
                        month: int | None = None) -> dict[str, Any]:
     """:func:`check_institution` for the institutions a write touched (one evaluation)."""
     per = quality_model.period(year, month)
-    counts = evaluation.evaluate(conn, per, institution_ids=list(institution_ids),
+    counts = evaluation.evaluate(conn, per, Filters(institution_ids=list(institution_ids)),
                                  active_only=False)
     return {"institutions": counts.institutions, "findings": counts.findings}
 
@@ -105,8 +106,7 @@ def check_region(engine: Engine, user: User, region_code: str, year: int,
     _can_run(user)
     with engine.begin() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
-        counts = evaluation.evaluate(conn, quality_model.period(year, month),
-                                region_codes=filters.region_codes)
+        counts = evaluation.evaluate(conn, quality_model.period(year, month), filters)
         audit.record(conn, user.actor, "quality.check_region", "region", region_code,
                      after={"year": year, "month": month, "findings": counts.findings})
     return {"region_code": region_code, "year": year, "month": month,
@@ -144,9 +144,8 @@ def list_findings(
         filters = scoped_filters(conn, scope, region_code=region_code,
                                  institution_id=institution_id)
         rows, total = finding_store.list_findings(
-            conn, region_codes=filters.region_codes, department_id=filters.department_id,
-            institution_ids=filters.institution_ids, year=year, month=month, rule=rule_code,
-            severity=severity, state=state, offset=(page - 1) * per_page, limit=per_page)
+            conn, filters, year=year, month=month, rule=rule_code, severity=severity,
+            state=state, offset=(page - 1) * per_page, limit=per_page)
     return {"items": [_decorate(r, lang) for r in rows], "page": page, "per_page": per_page,
             "total": total}
 
@@ -156,21 +155,19 @@ def explain(engine: Engine, user: User, finding_id: int, text: str) -> dict[str,
     Errors cannot be explained away (they must be corrected)."""
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("请填写说明", "please write an explanation", field="explanation")
+        raise ValidationFailed.of("quality.explanation_empty", field="explanation")
     if len(text) > 2000:
-        raise ValidationFailed("说明不能超过 2000 字", "the explanation is over 2,000 characters",
-                               field="explanation")
+        raise ValidationFailed.of("quality.explanation_too_long", field="explanation")
     require(user, Capability.EXPLAIN_FINDINGS)
     with engine.begin() as conn:
         row = finding_store.get_finding(conn, finding_id)
         if row is None:
-            raise NotFound("审核结果不存在", "finding not found")
+            raise NotFound.of("quality.finding_not_found")
         scoped_filters(conn, user.scope, institution_id=int(row["institution_id"]))
         if row["severity"] == "error":
-            raise ValidationFailed("错误须改正数据，不能以说明代替",
-                                   "an error must be corrected, not explained")
+            raise ValidationFailed.of("quality.error_not_explainable")
         if row["state"] == "resolved":
-            raise ValidationFailed("该问题已不存在", "this finding no longer holds")
+            raise ValidationFailed.of("quality.finding_gone")
         finding_store.explain_finding(conn, finding_id, text, user_id=user.id)
         audit.record(conn, user.actor, "quality.explain", "quality_finding", finding_id,
                      before={"state": row["state"], "explanation": row["explanation"]},
@@ -226,8 +223,7 @@ def _can_configure(conn: Connection, user: User, region_code: str) -> None:
         tree = _tree(conn)
         if user.region_code in tree and region_code in tree.subtree(user.region_code):
             return
-    raise NotPermitted("只有系统管理员或本地区的管理机构管理员可以修改审核规则",
-                       "only an administrator or the region's account manager can change rules")
+    raise NotPermitted.of("quality.rules_need_manager")
 
 
 def set_rule(engine: Engine, user: User, region_code: str, rule_code: str,

@@ -64,16 +64,15 @@ def _require_office(user: User) -> None:
 
 def check_year(year: int) -> int:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed(f"年份 {year} 无效", f"invalid year {year}", field="year")
+        raise ValidationFailed.of("quality.invalid_year", year=year, field="year")
     return year
 
 
 def check_tolerance(tolerance: float) -> float:
     if not (math.isfinite(tolerance) and 0 <= tolerance <= 1):
-        raise ValidationFailed(
-            f"允许误差 {tolerance} 无效，应在 0 到 1 之间（0.05 即 5%）",
-            f"invalid tolerance {tolerance}: a fraction in [0, 1] (0.05 = 5 %)",
-            field="tolerance")
+        raise ValidationFailed.of(
+            "quality.invalid_tolerance", tolerance=tolerance, field="tolerance",
+        )
     return float(tolerance)
 
 
@@ -105,9 +104,9 @@ def create_spot_check(
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         members = store.approved_population(conn, filters, year)
         if not members:
-            raise ValidationFailed(
-                f"{year} 年该区域没有已审核的报表，无法抽查",
-                f"no approved reports of {year} in this region to sample", field="year")
+            raise ValidationFailed.of(
+                "quality.nothing_to_sample", year=year, field="year",
+            )
         sample = draw_sample(members, seed=seed, share=share)
         now = datetime.now(UTC)
         check_id = store.insert_spot_check(
@@ -138,17 +137,16 @@ def record_verified(
     """Record (or clear, with None) the verified annual quantity of one item (audited)."""
     _require_office(user)
     if verified is not None and not (math.isfinite(verified) and verified >= 0):
-        raise ValidationFailed(f"核实值 {verified} 无效，应为非负数",
-                               f"invalid verified value {verified}: not negative",
-                               field="verified")
+        raise ValidationFailed.of(
+            "quality.invalid_verified_value", verified=verified, field="verified",
+        )
     with engine.begin() as conn:
         check = _visible_check(conn, user.scope, spot_check_id)
         filters = scoped_filters(conn, user.scope, region_code=check.region_code)
         items = [r for r in store.list_items(conn, [spot_check_id], filters)
                  if r.institution_id == institution_id and r.carrier == carrier_code]
         if not items:
-            raise NotFound("抽查项目不存在或不在您的权限范围内",
-                           "spot-check item does not exist or is out of scope")
+            raise NotFound.of("quality.spot_check_item_not_found")
         before = items[0]
         store.set_verified(
             conn, spot_check_id=spot_check_id, institution_id=institution_id,
@@ -162,8 +160,7 @@ def record_verified(
 
 
 def _hidden(spot_check_id: int) -> NotFound:
-    return NotFound(f"抽查 {spot_check_id} 不存在或不在您的权限范围内",
-                    f"spot check {spot_check_id} does not exist or is out of scope")
+    return NotFound.of("quality.spot_check_not_found", spot_check_id=spot_check_id)
 
 
 def _visible_check(conn: Connection, scope: Scope, spot_check_id: int) -> store.SpotCheckRow:
@@ -274,8 +271,7 @@ def list_spot_checks(
 ) -> dict[str, Any]:
     """The spot checks visible in ``scope`` (of ``region_code``'s subtree when given)."""
     with engine.connect() as conn:
-        wanted = (scoped_filters(conn, scope, region_code=region_code).region_codes
-                  if region_code else None)
+        wanted = scoped_filters(conn, scope, region_code=region_code) if region_code else Filters()
         tree = RegionTree(regions.load_regions(conn))
         checks: list[store.SpotCheckRow] = []
         for check in store.list_spot_checks(conn, wanted, year=year):
@@ -301,7 +297,7 @@ def accuracy_for_region(
 ) -> dict[str, Any]:
     """Accuracy of every spot check of ``year`` over the institutions of ``filters``
     (checks of the region, above it or below it alike), per child of ``region_code``."""
-    checks = store.list_spot_checks(conn, None, year=year)
+    checks = store.list_spot_checks(conn, Filters(), year=year)  # items are scoped below
     items = store.list_items(conn, [c.id for c in checks], filters)
     return {"spot_checks": len({i.spot_check_id for i in items}),
             **accuracy_table(items, {c.id: c.tolerance for c in checks}, tree, region_code)}

@@ -111,9 +111,7 @@ def _region_name(conn: Connection, code: str) -> str:
         select(t.region.c.name).where(t.region.c.code == code)
     ).scalar_one_or_none()
     if name is None:
-        raise NotFound(
-            f"行政区划 {code} 不存在", f"region {code} does not exist", field="region_code"
-        )
+        raise NotFound.of("factor_choice.region_not_found", code=code, field="region_code")
     return str(name)
 
 
@@ -124,24 +122,17 @@ def _validate(name: str | None, co2_scope: str | None) -> tuple[str | None, str 
     co2_scope = (co2_scope or "").strip() or None
     if name is not None and name not in FACTOR_SET_NAMES:
         known = ", ".join(FACTOR_SET_NAMES)
-        raise ValidationFailed(
-            f"未知的系数集“{name}”，可用：{known}",
-            f"unknown factor set {name!r}; known: {known}",
-            field="factor_set",
+        raise ValidationFailed.of(
+            "factor_choice.unknown_factor_set", name=name, known=known, field="factor_set",
         )
     if co2_scope is not None and co2_scope not in CO2_SCOPES:
         known = ", ".join(CO2_SCOPES)
-        raise ValidationFailed(
-            f"未知的电力排放因子范围“{co2_scope}”，可用：{known}",
-            f"unknown electricity CO₂ scope {co2_scope!r}; known: {known}",
+        raise ValidationFailed.of(
+            "factor_choice.unknown_co2_scope", co2_scope=co2_scope, known=known,
             field="co2_scope",
         )
     if name is None and co2_scope is not None:
-        raise ValidationFailed(
-            "选择电力排放因子范围时须同时选择系数集",
-            "choose a factor set together with the electricity CO₂ scope",
-            field="factor_set",
-        )
+        raise ValidationFailed.of("factor_choice.scope_without_set", field="factor_set")
     return name, co2_scope
 
 

@@ -293,8 +293,7 @@ def _visible(conn: Connection, user: User, alert_id: int) -> dict[str, Any]:
     found = store.list_alerts(conn, scoped_filters(conn, user.scope), year=None, states=None,
                               alert_id=alert_id)
     if not found:
-        raise NotFound(f"预警 {alert_id} 不存在或不在您的权限范围内",
-                       f"alert {alert_id} does not exist or is out of scope")
+        raise NotFound.of("alerts.alert_not_found", alert_id=alert_id)
     return found[0]
 
 
@@ -306,8 +305,7 @@ def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
     with engine.begin() as conn:
         row = store.get_alert(conn, alert_id)
         if row is None or row.state != "open":
-            raise NotFound(f"预警 {alert_id} 不存在或已处理",
-                           f"alert {alert_id} does not exist or is not open")
+            raise NotFound.of("alerts.not_open", alert_id=alert_id)
         _visible(conn, user, alert_id)
         store.update_alert(conn, alert_id, state="acknowledged", acknowledged_at=at,
                            acknowledged_by=user.id)

@@ -75,9 +75,7 @@ def _check_writer(conn: Connection, user: User, region_code: str) -> RegionTree:
         return tree
     own = user.region_code
     if own is None or region_code == own or region_code not in tree.subtree(own):
-        raise NotPermitted(
-            f"只有上级管理机构可为 {region_code} 设定目标",
-            f"only a supervising office above {region_code} may set its targets")
+        raise NotPermitted.of("targets.office_above_only", region_code=region_code)
     return tree
 
 
@@ -96,32 +94,26 @@ def locked_by(conn: Connection, tree: RegionTree, region_code: str, year: int) -
 def _refuse_locked(conn: Connection, tree: RegionTree, region_code: str, year: int) -> None:
     by = locked_by(conn, tree, region_code, year)
     if by is not None:
-        raise Conflict(
-            f"{year} 年目标已由 {tree.name(by)} 锁定，须先重新打开",
-            f"the {year} targets are locked at {tree.name(by)}; reopen them first",
-            locked_by=by, year=year)
+        raise Conflict.of(
+            "targets.locked", region_name=tree.name(by), locked_by=by, year=year,
+        )
 
 
 def _validate(metric: str, value: float, base_year: int | None, year: int
               ) -> tuple[str, int | None]:
     if metric in CAP_METRICS:
         if not math.isfinite(value) or value < 0:
-            raise ValidationFailed(f"总量上限应为非负数，实际为 {value}",
-                                   f"a cap must be a number ≥ 0, got {value}")
+            raise ValidationFailed.of("targets.invalid_cap", value=value)
         return "cap", None
     if metric in REDUCTION_METRICS:
         if not math.isfinite(value) or not -1 < value < 1:
-            raise ValidationFailed(
-                f"下降率应为 -1 到 1 之间的小数（0.011 表示下降 1.1%），实际为 {value}",
-                f"a reduction is a fraction between -1 and 1 (0.011 = −1.1 %), got {value}")
+            raise ValidationFailed.of("targets.invalid_reduction", value=value)
         base = base_year if base_year is not None else year - 1
         if base >= year:
-            raise ValidationFailed(f"基准年 {base} 应早于 {year}",
-                                   f"the base year {base} must be before {year}")
+            raise ValidationFailed.of("targets.base_year_not_before", base=base, year=year)
         return "reduction", base
     known = ", ".join((*CAP_METRICS, *REDUCTION_METRICS))
-    raise ValidationFailed(f"未知目标指标“{metric}”，可用：{known}",
-                           f"unknown target metric {metric!r}; known: {known}")
+    raise ValidationFailed.of("targets.unknown_metric", metric=metric, known=known)
 
 
 def _as_dict(row: store.TargetRow, tree: RegionTree) -> dict[str, Any]:
@@ -159,10 +151,10 @@ def import_targets(engine: Engine, user: User, path: Path, *,
     require(user, Capability.SET_TARGETS)
     parsed = parse_targets(path, max_bytes=max_bytes)
     if parsed.errors:
-        raise ImportRejected(
-            f"文件 {path.name} 有 {len(parsed.errors)} 处错误，未导入任何目标",
-            f"{path.name} has {len(parsed.errors)} error(s); no target was imported",
-            parsed.errors)
+        raise ImportRejected.of(
+            "targets.file_has_errors", name=path.name, count=len(parsed.errors),
+            issues=parsed.errors,
+        )
     rows = parsed.frame.to_dicts()
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -222,8 +214,7 @@ def preview(
     factors or overrides above the cap (the excess named)."""
     require(user, Capability.SET_TARGETS)
     if metric not in CAP_METRICS:
-        raise ValidationFailed(f"只有总量上限可分解，“{metric}”不是",
-                               f"only caps are decomposed, not {metric!r}")
+        raise ValidationFailed.of("targets.only_caps_decompose", metric=metric)
     base = base_year if base_year is not None else year - 1
     with engine.connect() as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
@@ -231,12 +222,16 @@ def preview(
         parent = store.find_target(conn, region_code=region_code, institution_id=None,
                                    year=year, metric=metric)
     if parent is None:
-        raise NotFound(f"{tree.name(region_code)} {year} 年尚无“{metric}”上限",
-                       f"{region_code} has no {metric} cap for {year}")
+        raise NotFound.of(
+            "targets.no_cap", value0=tree.name(region_code), year=year, metric=metric,
+            region_code=region_code,
+        )
     children = tree.children.get(region_code, ())
     if not children:
-        raise ValidationFailed(f"{tree.name(region_code)} 没有下级行政区划可分解",
-                               f"{region_code} has no child regions to decompose into")
+        raise ValidationFailed.of(
+            "targets.no_child_regions", value0=tree.name(region_code),
+            region_code=region_code,
+        )
     bases, own = _bases(engine, user, region_code, base, metric, category_factors or {})
     bases = {c: bases.get(c, 0.0) for c in children}
     result = split(Decimal(repr(parent.value)), bases, factors=factors, overrides=overrides)
@@ -301,8 +296,7 @@ def reopen(engine: Engine, user: User, *, region_code: str, year: int) -> None:
         _check_locker(conn, user, region_code)
         key = _lock_key(region_code, year)
         if meta.get_meta(conn, key) is None:
-            raise NotFound(f"{region_code} 的 {year} 年目标未锁定",
-                           f"the {year} targets of {region_code} are not locked")
+            raise NotFound.of("targets.not_locked", region_code=region_code, year=year)
         meta.delete_meta(conn, key)
         audit.record(conn, user.actor, "target.reopen", "region", f"{region_code}:{year}",
                      before={"locked": True}, after={"locked": False})
@@ -348,8 +342,7 @@ def quota_method(engine: Engine, user: User, *, region_code: str, year: int,
         for item in items:
             region = item["region_code"]
             if not user.is_admin and (own is None or region not in tree.subtree(own)):
-                raise NotPermitted(f"只有上级管理机构可为 {region} 的单位设定目标",
-                                   f"only a supervising office may set targets in {region}")
+                raise NotPermitted.of("targets.office_only", region=region)
             _refuse_locked(conn, tree, region, year)
             store.put_target(conn, region_code=region, institution_id=item["institution_id"],
                              year=year, metric=item["indicator"], kind="reduction",

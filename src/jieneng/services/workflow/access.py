@@ -61,10 +61,9 @@ MAX_PER_PAGE = 200
 MAX_BULK = 500
 
 
-def hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
+def task_not_found(task_id: int) -> NotFound:
+    """A task that does not exist or is outside the caller's scope (one refusal for both)."""
+    return NotFound.of("workflow.task_not_found", task_id=task_id)
 
 
 def now() -> datetime:
@@ -98,7 +97,7 @@ def roles_of(who: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
 def role_for(who: User, task: dict[str, Any], action: Action) -> ActorRole:
     roles = roles_of(who, task)
     if not roles:
-        raise NotPermitted("只读账户不能办理填报任务", "a read-only account cannot act on tasks")
+        raise NotPermitted.of("workflow.read_only")
     if ActorRole.FILER in roles and (action in FILER_ACTIONS or len(roles) == 1):
         return ActorRole.FILER
     return roles[0]
@@ -120,11 +119,11 @@ def actions_of(who: User, task: dict[str, Any]) -> list[str]:
 def visible_task(conn: Connection, who: User, task_id: int) -> dict[str, Any]:
     task = store.get_task(conn, task_id)
     if task is None:
-        raise hidden(f"填报任务 {task_id}")
+        raise task_not_found(task_id)
     try:
         scoped_filters(conn, who.scope, institution_id=int(task["institution_id"]))
     except NotFound:
-        raise hidden(f"填报任务 {task_id}") from None
+        raise task_not_found(task_id) from None
     return task
 
 
@@ -156,11 +155,7 @@ def iso(value: datetime | date | None) -> str | None:
 
 
 def stale(task_id: int) -> Conflict:
-    return Conflict(
-        f"填报任务 {task_id} 已被他人修改，请刷新后重试",
-        f"task {task_id} was changed by someone else; reload and try again",
-        task_id=task_id,
-    )
+    return Conflict.of("workflow.task_changed", task_id=task_id)
 
 
 def transition_row(task_id: int, from_state: str, to_state: str, action: Action, who: User,

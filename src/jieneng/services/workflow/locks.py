@@ -35,15 +35,13 @@ def check_unlocked(conn: Connection, keys: pl.DataFrame) -> None:
     names_en = "; ".join(
         f"{r['name']} ({r['credit_code']}) {_key_label(r, 'en')}: "
         f"{TaskState(r['state']).label('en')}" for r in locked[:10])
-    more = len(locked) - 10
-    raise Conflict(
-        f"已上报/已审核的报表已锁定，需审核人退回或重新打开：{names_zh}"
-        + (f" 等 {len(locked)} 项" if more > 0 else ""),
-        f"figures of a submitted or approved report are locked until a reviewer returns "
-        f"or reopens it: {names_en}" + (f" and {more} more" if more > 0 else ""),
-        locked=[{"credit_code": r["credit_code"], "year": r["year"], "month": r["month"],
-                 "task_id": r["task_id"], "state": r["state"]} for r in locked],
-    )
+    details = [{"credit_code": r["credit_code"], "year": r["year"], "month": r["month"],
+                "task_id": r["task_id"], "state": r["state"]} for r in locked]
+    names = {"names_zh": names_zh, "names_en": names_en}
+    if len(locked) > 10:
+        raise Conflict.of("workflow.figures_locked_more", locked=details, count=len(locked),
+                          more=len(locked) - 10, values=names)
+    raise Conflict.of("workflow.figures_locked", locked=details, values=names)
 
 
 def _key_label(row: dict[str, Any], lang: str) -> str:

@@ -59,12 +59,12 @@ def open_period(
                 existing = other
             elif other["region_code"] in own or region_code in set(
                     tree.subtree(other["region_code"])):
-                raise Conflict(
-                    f"{period.label('zh')}{period.kind.label('zh')}已由行政区划 "
-                    f"{other['region_code']} 开启，覆盖范围重叠",
-                    f"the {period.kind.label('en')} {period.format()} is already open for "
-                    f"region {other['region_code']}, which overlaps",
-                    period_id=other["id"])
+                raise Conflict.of(
+                    "workflow.period_overlaps", region_code=other["region_code"],
+                    period_id=other["id"], values={
+                        "period_zh": period.label("zh") + period.kind.label("zh"),
+                        "period_en": f"{period.kind.label('en')} {period.format()}"},
+                )
         created = existing is None
         if existing is None:
             period_id = store.insert_period(
@@ -73,7 +73,7 @@ def open_period(
                 opened_by=who.id, opened_at=now())
         else:
             period_id = int(existing["id"])
-        added = store.sync_tasks(conn, period_id, filters.region_codes)
+        added = store.sync_tasks(conn, period_id, filters)
         audit.record(conn, who.actor, "reporting.open" if created else "reporting.sync",
                      "reporting_period", period_id,
                      after={"region_code": region_code, "period": period.format(),

@@ -16,12 +16,12 @@ from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (
     MAX_BULK,
     MAX_PER_PAGE,
-    hidden,
     now,
     review_config,
     role_for,
     stale,
     task_dict,
+    task_not_found,
     transition_row,
 )
 from jieneng.storage import reporting as store
@@ -62,14 +62,12 @@ def bulk_review(
     ``not_permitted``, ``validation_failed``)."""
     require(who, Capability.REVIEW)
     if decision not in ("approve", "return"):
-        raise ValidationFailed("批量操作只能是审核通过或退回",
-                               "a bulk decision is approve or return", decision=decision)
+        raise ValidationFailed.of("workflow.invalid_bulk_decision", decision=decision)
     if len(tasks) > MAX_BULK:
-        raise ValidationFailed(f"一次最多处理 {MAX_BULK} 个任务",
-                               f"at most {MAX_BULK} tasks at once")
+        raise ValidationFailed.of("workflow.too_many_tasks", limit=MAX_BULK)
     reason = reason.strip()[:2000] if reason and reason.strip() else None
     if decision == "return" and reason is None:
-        raise ValidationFailed("退回须填写原因", "a return needs a reason", field="reason")
+        raise ValidationFailed.of("workflow.return_needs_reason", field="reason")
     at = now()
     refused: list[dict[str, Any]] = []
     moves: list[tuple[int, int, str, str]] = []
@@ -82,7 +80,7 @@ def bulk_review(
         for task_id, version in tasks:  # the selected tasks only (≤ MAX_BULK)
             task = by_id.get(task_id)
             if task is None:
-                refused.append(_refusal(task_id, hidden(f"填报任务 {task_id}")))
+                refused.append(_refusal(task_id, task_not_found(task_id)))
                 continue
             read = int(task["version"])
             try:
@@ -118,5 +116,5 @@ def _bulk_action(who: User, task: dict[str, Any], decision: str) -> Action:
 
 
 def _refusal(task_id: int, err: DomainError) -> dict[str, Any]:
-    return {"id": task_id, "code": err.code, "message_zh": err.message_zh,
+    return {"id": task_id, "code": err.code, "kind": err.kind, "message_zh": err.message_zh,
             "message_en": err.message_en}

@@ -39,8 +39,7 @@ def _states(states: list[str] | None) -> list[str] | None:
     try:
         return [TaskState(s).value for s in states]
     except ValueError:
-        raise ValidationFailed("未知的任务状态", "unknown task state",
-                               states=states) from None
+        raise ValidationFailed.of("workflow.unknown_state", states=states) from None
 
 
 def list_tasks(

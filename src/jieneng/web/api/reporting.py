@@ -283,7 +283,9 @@ def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: P
 
 class RefusalOut(BaseModel):
     id: int
+    #: the refusal's specific code (docs/messages.md) and its general class
     code: str
+    kind: str
     message_zh: str
     message_en: str
 
