@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
@@ -190,8 +191,8 @@ def publish(engine: Engine, *, actor: Actor, region_code: str, year: int) -> dic
         name = _region_name(tree, region_code)
         existing = meta.get_meta(conn, key)
         if existing is None:
-            latest = dashboard_queries.latest_year(conn, before=year + 1,
-                                                   region_codes=tree.subtree(region_code))
+            latest = dashboard_queries.latest_year(conn, Filters(tree.subtree(region_code)),
+                                                   before=year + 1)
             if latest != year:
                 raise ValidationFailed(
                     f"{name}（{region_code}）{year} 年没有数据，不能发布",

@@ -56,7 +56,7 @@ def completeness(
         select(i.c.region_code, func.count().label("expected"), reported.label("reported"),
                approved.label("approved"))
         .select_from(k.join(p, p.c.id == k.c.period_id).join(i, i.c.id == k.c.institution_id))
-        .where(p.c.year == year, *institution_conditions(filters))
+        .where(p.c.year == year, *institution_conditions(conn, filters))
         .group_by(i.c.region_code)
     )
     child_of = tree.child_under(region_code)
@@ -99,7 +99,7 @@ def findings_by_rule(conn: Connection, filters: Filters, year: int) -> list[dict
     query = (
         select(f.c.rule, f.c.severity, f.c.state, func.count().label("n"))
         .select_from(f.join(i, i.c.id == f.c.institution_id))
-        .where(f.c.year == year, *institution_conditions(filters))
+        .where(f.c.year == year, *institution_conditions(conn, filters))
         .group_by(f.c.rule, f.c.severity, f.c.state)
     )
     table: dict[tuple[str, str], dict[str, int]] = {}
@@ -124,7 +124,7 @@ def unresolved_warnings(conn: Connection, filters: Filters, year: int) -> list[d
                func.count().label("n"))
         .select_from(f.join(i, i.c.id == f.c.institution_id))
         .where(f.c.year == year, f.c.severity == Severity.WARNING.value, f.c.state == "open",
-               *institution_conditions(filters))
+               *institution_conditions(conn, filters))
         .group_by(i.c.id, i.c.credit_code, i.c.name, i.c.region_code, f.c.rule)
     )
     out: dict[int, dict[str, Any]] = {}

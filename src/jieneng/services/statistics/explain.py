@@ -49,7 +49,8 @@ def explain(
         fs = sel.factors(conn, ctx, default_factor_set)
         current = sel.grouped(conn, ctx, year, months)
         previous = sel.grouped(conn, ctx, year - 1, months)
-        rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
+        rows = queries.institution_inputs(conn, ctx.filters, year=year, months=months,
+                                          categories=ctx.categories)
     figures = sel.figures(AggregateInputs.total(current.values()),
                           AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
     start = (page - 1) * per_page

@@ -21,7 +21,7 @@ from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FactorSet
 from jieneng.core.indicators import HEADLINE_FIGURES, AggregateInputs, compute_indicators, yoy
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.storage import indicators as queries
 from jieneng.storage import institutions, meta, regions
@@ -51,11 +51,9 @@ class IndicatorQuery:
 @dataclass(frozen=True)
 class _Scope:
     region_name: str
-    region_codes: list[str]
+    filters: Filters  # the caller's scope inside the query's region
     province_code: str
     categories: list[str] | None
-    department_id: int | None
-    institution_ids: list[int] | None
 
 
 def parse_months(text: str | None) -> tuple[int, int] | None:
@@ -118,9 +116,8 @@ def indicator_inputs(
     with engine.connect() as conn:
         resolved = _resolve_scope(conn, query, scope or Scope.everything())
         return queries.institution_inputs(
-            conn, year=query.year, months=query.months, region_codes=resolved.region_codes,
-            categories=resolved.categories, department_id=resolved.department_id,
-            institution_ids=resolved.institution_ids,
+            conn, resolved.filters, year=query.year, months=query.months,
+            categories=resolved.categories,
         )
 
 
@@ -140,11 +137,10 @@ def _resolve_scope(conn: Connection, query: IndicatorQuery, caller: Scope) -> _S
     )
     return _Scope(
         region_name=tree.name(query.region_code),
-        region_codes=filters.region_codes or tree.subtree(query.region_code),
+        filters=Filters(filters.region_codes or tree.subtree(query.region_code),
+                        filters.department_id, filters.institution_ids),
         province_code=query.region_code[:2] + "0000",
         categories=categories,
-        department_id=filters.department_id,
-        institution_ids=filters.institution_ids,
     )
 
 
@@ -164,18 +160,18 @@ def _grouped_inputs(
     conn: Connection, query: IndicatorQuery, scope: _Scope, year: int
 ) -> dict[tuple[Any, ...], AggregateInputs]:
     """AggregateInputs per storage group key, expected counts included."""
-    filters: dict[str, Any] = dict(
-        region_codes=scope.region_codes, categories=scope.categories,
-        department_id=scope.department_id, institution_ids=scope.institution_ids,
-    )
+    filters, categories = scope.filters, scope.categories
     if query.group_by == "institution":
-        rows = queries.institution_inputs(conn, year=year, months=query.months, **filters)
+        rows = queries.institution_inputs(conn, filters, year=year, months=query.months,
+                                          categories=categories)
         return {_institution_key(row): inputs_of_institution(row) for row in rows}
     groups: dict[tuple[Any, ...], AggregateInputs] = {}
-    for row in queries.group_sums(conn, year=year, months=query.months, **filters):
+    for row in queries.group_sums(conn, filters, year=year, months=query.months,
+                                  categories=categories):
         key = (row["region_code"], row["category"])
         groups[key] = groups.get(key, AggregateInputs.empty()) + inputs_from_group(row)
-    for row in queries.expected_counts(conn, year=year, months=query.months, **filters):
+    for row in queries.expected_counts(conn, filters, year=year, months=query.months,
+                                       categories=categories):
         key = (row["region_code"], row["category"])
         expected = AggregateInputs.empty(institutions_expected=int(row["institutions_expected"]))
         groups[key] = groups.get(key, AggregateInputs.empty()) + expected

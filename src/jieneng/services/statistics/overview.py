@@ -72,7 +72,8 @@ def _overview(
     fs = sel.factors(conn, ctx, default_factor_set)
     current = sel.grouped(conn, ctx, year, months)
     previous = sel.grouped(conn, ctx, year - 1, months)
-    trend_rows = dashboard_queries.monthly_sums(conn, years=(year - 1, year), **ctx.kwargs())
+    trend_rows = dashboard_queries.monthly_sums(conn, ctx.filters, years=(year - 1, year),
+                                                categories=ctx.categories)
     label = meta.get_meta(conn, "dataset_label")
     result = sel.figures(AggregateInputs.total(current.values()),
                          AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
@@ -132,8 +133,8 @@ def latest_year(
 
     def compute(conn: Connection) -> int | None:
         ctx = sel.context(conn, scope, region_code=region_code)
-        return dashboard_queries.latest_year(conn, before=before, months=months,
-                                             **ctx.kwargs())
+        return dashboard_queries.latest_year(conn, ctx.filters, before=before, months=months,
+                                             categories=ctx.categories)
 
     return sel.cached(db, key, compute)
 
@@ -189,7 +190,8 @@ def monthly_figures(
     def compute(conn: Connection) -> dict[int, dict[str, list[Any]]]:
         ctx = sel.context(conn, scope, region_code=region_code)
         fs = sel.factors(conn, ctx, default_factor_set)
-        rows = dashboard_queries.monthly_sums(conn, years=wanted, **ctx.kwargs())
+        rows = dashboard_queries.monthly_sums(conn, ctx.filters, years=wanted,
+                                              categories=ctx.categories)
         by_key = {(r["year"], r["month"]): r for r in rows}
         return {y: _series(by_key, fs, y, ctx) for y in wanted}
 

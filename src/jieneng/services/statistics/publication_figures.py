@@ -51,8 +51,7 @@ def _publication(
     ctx = sel.context(conn, scope or Scope(ScopeKind.PUBLIC), region_code=region_code)
     fs = sel.factors(conn, ctx, default_factor_set)
     categories = [c for code in PUBLISHED_CATEGORIES for c in sel.category_codes(code)[1] or ()]
-    rows = queries.institution_inputs(conn, year=year,
-                                      **{**ctx.kwargs(), "categories": categories})
+    rows = queries.institution_inputs(conn, ctx.filters, year=year, categories=categories)
     coefficients = Coefficients.of(fs, year, ctx)
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -85,7 +84,8 @@ def institution_intensities(
     def compute(conn: Connection) -> list[dict[str, Any]]:
         ctx = sel.context(conn, scope, region_code=region_code)
         fs = sel.factors(conn, ctx, default_factor_set)
-        rows = queries.institution_inputs(conn, year=year, **ctx.kwargs())
+        rows = queries.institution_inputs(conn, ctx.filters, year=year,
+                                          categories=ctx.categories)
         coefficients = Coefficients.of(fs, year, ctx)
         out: list[dict[str, Any]] = []
         for row in rows:

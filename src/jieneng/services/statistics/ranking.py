@@ -184,7 +184,8 @@ def _ranking(
     denominator = RANKABLE[indicator]
     ctx = sel.context(conn, scope, region_code=region_code, category=category)
     fs = sel.factors(conn, ctx, default_factor_set)
-    rows = queries.institution_inputs(conn, year=year, months=months, **ctx.kwargs())
+    rows = queries.institution_inputs(conn, ctx.filters, year=year, months=months,
+                                      categories=ctx.categories)
     coefficients = Coefficients.of(fs, year, ctx)
     ranked: list[tuple[float, str, Mapping[str, Any]]] = []
     unranked: list[tuple[str, Mapping[str, Any], str]] = []
@@ -208,7 +209,8 @@ def _ranking(
     prev_rows = []
     if shown:
         prev_rows = queries.institution_inputs(
-            conn, year=year - 1, months=months, **{**ctx.kwargs(), "institution_ids": shown})
+            conn, ctx.filters.narrowed(shown), year=year - 1, months=months,
+            categories=ctx.categories)
     previous = {int(r["institution_id"]): r for r in prev_rows}
     items: list[dict[str, Any]] = []
     for n in window:

@@ -59,9 +59,6 @@ class Context:
     own_level: bool
     child_of: dict[str, str] | None  # region → direct child of the anchor holding it
 
-    def kwargs(self) -> dict[str, Any]:
-        return {**self.filters.as_kwargs(), "categories": self.categories}
-
     def group_of(self, region_code: str) -> str | None:
         """The by-region group of a region: the direct child of the anchor holding it
         (the anchor itself for 本级), or its root without an anchor."""
@@ -154,11 +151,13 @@ def grouped(
     """AggregateInputs per (region_code, category), expected counts included
     (as :func:`jieneng.services.statistics.indicators.compute` builds them)."""
     parts: dict[tuple[str, str], list[AggregateInputs]] = {}
-    by_group = {**ctx.kwargs(), "region_groups": ctx.region_groups()}
-    for row in queries.group_sums(conn, year=year, months=months, **by_group):
+    groups = ctx.region_groups()
+    for row in queries.group_sums(conn, ctx.filters, year=year, months=months,
+                                  categories=ctx.categories, region_groups=groups):
         parts.setdefault((row["region_code"], row["category"]), []).append(
             inputs_from_group(row))
-    for row in queries.expected_counts(conn, year=year, months=months, **by_group):
+    for row in queries.expected_counts(conn, ctx.filters, year=year, months=months,
+                                       categories=ctx.categories, region_groups=groups):
         parts.setdefault((row["region_code"], row["category"]), []).append(
             AggregateInputs.empty(institutions_expected=int(row["institutions_expected"])))
     return {key: AggregateInputs.total(p) for key, p in parts.items()}
