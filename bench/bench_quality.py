@@ -19,6 +19,7 @@ import resource
 import time
 
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters
 from jieneng.storage.engine import make_engine
 from jieneng.storage.quality import evaluation, model
 from jieneng.storage.regions import load_regions
@@ -39,7 +40,8 @@ def main() -> None:
         with engine.begin() as conn:
             tree = RegionTree(load_regions(conn))
             counts = evaluation.evaluate(conn, model.period(args.year),
-                                      region_codes=tree.subtree(args.region), chunk=args.chunk)
+                                         Filters(region_codes=tree.subtree(args.region)),
+                                         chunk=args.chunk)
         elapsed = time.perf_counter() - start
         runs.append(elapsed)
         print(f"all rules, {counts.institutions:,} institutions, {args.year}: "

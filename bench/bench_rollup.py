@@ -37,6 +37,7 @@ from sqlalchemy import Connection, func, select
 
 from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators
+from jieneng.core.scope import Filters
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import monthly_series, write_consumption
 from jieneng.storage.engine import make_engine
@@ -59,9 +60,9 @@ def full_rollup(conn: Connection, year: int, ancestors: dict[str, list[str]],
     """(region, category or '*') → :class:`AggregateInputs`, for every region of the
     province: one query, then ``+`` up the region tree (what the service layer does)."""
     leaves: dict[tuple[str, str], AggregateInputs] = {}
-    for g in group_sums(conn, year=year, months=months):
+    for g in group_sums(conn, Filters(), year=year, months=months):
         leaves[(g["region_code"], g["category"])] = _inputs(g)
-    for e in expected_counts(conn):
+    for e in expected_counts(conn, Filters(), year=year, months=months):
         key = (e["region_code"], e["category"])
         base = leaves.get(key) or AggregateInputs()
         leaves[key] = dataclasses.replace(base, institutions_expected=e["institutions_expected"])
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         report["a_plus_compute_indicators_all_nodes_ms"] = round(
             (time.perf_counter() - t0) * 1000, 1)
         # query alone
-        q_times, _ = _time(lambda: group_sums(conn, year=year), args.repeat)
+        q_times, _ = _time(lambda: group_sums(conn, Filters(), year=year), args.repeat)
         report["a_group_sums_query_only"] = _stats(q_times)
         # (d) month range
         times, _ = _time(lambda: full_rollup(conn, year, ancestors, months=(1, 3)),

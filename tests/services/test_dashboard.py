@@ -21,7 +21,7 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
-from jieneng.core.scope import Scope
+from jieneng.core.scope import Filters, Scope
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
 from jieneng.services.entry.imports import import_file
@@ -310,7 +310,7 @@ def _old_ranking(engine: Engine, *, region: str, year: int, category: str, indic
     with engine.connect() as conn:
         fs = resolve_factor_set(conn, region, default=None)
         tree = RegionTree(load_regions(conn))
-        rows = institution_inputs(conn, year=year, region_codes=tree.subtree(region),
+        rows = institution_inputs(conn, Filters(region_codes=tree.subtree(region)), year=year,
                                   categories=list(categories_under(category)))
     province = region[:2] + "0000"
     denominator = RANKABLE[indicator]
@@ -368,7 +368,7 @@ def test_publication_equals_per_institution_compute(demo: Engine) -> None:
     with demo.connect() as conn:
         fs = resolve_factor_set(conn, "450300", default=None)
         tree = RegionTree(load_regions(conn))
-        rows = institution_inputs(conn, year=2025, region_codes=tree.subtree("450300"))
+        rows = institution_inputs(conn, Filters(region_codes=tree.subtree("450300")), year=2025)
     assert sorted(i["credit_code"] for i in got) == sorted(r["credit_code"] for r in rows)
     by_code = {i["credit_code"]: i for i in got}
     for row in rows:

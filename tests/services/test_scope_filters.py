@@ -1,20 +1,25 @@
-"""The scope mechanism, statically: no service hands storage a part of a scope.
+"""The scope mechanism, statically: no service hands storage a part of a scope, and
+no storage function takes one.
 
 :func:`jieneng.services.scope.scoped_filters` answers a whole
 :class:`jieneng.core.scope.Filters` (regions, department, institutions). The two
 leaks of issue 10 §2 came from services passing only ``filters.region_codes`` on.
 This test reads every service module and fails on a call that passes some of the
 three parts of a Filters but not all of them; a storage read takes ``filters``
-whole instead. The exceptions are writes that only 管理机构 and administrators may
-make (their scope is regions only), listed with the reason.
+whole instead. It also reads every storage module: no function has a parameter
+named after a part (a read takes ``filters: Filters``), and only
+:mod:`jieneng.storage.scoping` reads the parts of a ``filters`` — the one
+translation into SQL. The exceptions are listed with the reason.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import jieneng.services
+import jieneng.storage
 from jieneng.core import scope as core_scope
 from jieneng.services import scope as service_scope
 
@@ -22,10 +27,27 @@ PARTS = frozenset({"region_codes", "department_id", "institution_ids"})
 
 #: (module, callee) → why passing the regions alone is the whole scope there
 ALLOWED = {
-    ("quality", "store.evaluate"): "running the rules over a region: RUN_QUALITY, offices only",
-    ("periods", "store.sync_tasks"): "opening a period on a region: OPEN_PERIODS, offices only",
     ("scope", "_department_regions"): "the scope module itself: a department's regions",
     ("review", "store.awaiting"): "a queue of the caller's own department (not Filters)",
+}
+
+#: (storage module, function) → why a parameter named after a part is not a scope
+STORAGE_ALLOWED = {
+    ("alerts", "region_users"): "the recipients of a region's alert, not a read for a caller",
+    ("alerts", "month_energy"): "figures of the institutions an evaluation chose (scoped ids)",
+    ("alerts", "profiles"): "profiles of the institutions an evaluation chose (scoped ids)",
+    ("alerts", "institutions_users"): "the recipients of given institutions' alerts",
+    ("notify", "institution_users"): "the recipients of given institutions",
+    ("quality/findings", "stage"): "tests: staging the findings of given institutions",
+    ("quality/institution_rules", "_intensities"): "the peer group's regions: peers are "
+                                                   "compared city-wide, whatever one sees",
+    ("quality/settings", "region_configs"): "rule settings of regions (configuration)",
+    ("reporting", "awaiting"): "the review queue of the reviewer's own department",
+    ("spot_checks", "annual_quantities"): "figures of the sampled institutions (scoped ids)",
+    ("summaries", "periods_in"): "periods opened on a region's lineage and subtree; the "
+                                 "service keeps those covering the caller's scope",
+    ("targets", "list_targets"): "institution_ids narrows further inside the whole filters",
+    ("users", "first_institution"): "a look-up by department (demo log-in), not a scoped read",
 }
 
 
@@ -47,7 +69,7 @@ def _parts(node: ast.Call) -> set[str]:
             and not (isinstance(sub.value, ast.Attribute) and sub.value.attr == "c")}  # columns
     if not read:
         return set()
-    if any(k.arg is None for k in node.keywords):  # **filters.as_kwargs() and the like
+    if any(k.arg is None for k in node.keywords):  # **kwargs holding a part and the like
         return set(PARTS)
     return read | {k.arg for k in node.keywords if k.arg in PARTS}
 
@@ -75,6 +97,45 @@ def test_no_service_passes_a_part_of_a_scope_to_storage() -> None:
         found)
 
 
+def storage_parts(source: str, module: str) -> list[str]:
+    """Functions in ``source`` with a parameter named after a part of a scope, and reads
+    of a part off ``filters`` (outside :mod:`jieneng.storage.scoping`)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = node.args
+            named = {p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]} & PARTS
+            if named and (module, node.name) not in STORAGE_ALLOWED:
+                out.append(f"{module}:{node.lineno}: {node.name}({', '.join(sorted(named))})")
+        elif (isinstance(node, ast.Attribute) and node.attr in PARTS
+              and isinstance(node.value, ast.Name) and node.value.id == "filters"):
+            out.append(f"{module}:{node.lineno}: filters.{node.attr}")
+    return out
+
+
+def test_no_storage_function_takes_a_part_of_a_scope() -> None:
+    root = Path(jieneng.storage.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = path.relative_to(root).with_suffix("").as_posix()
+        if module == "scoping" or module.startswith("migrations/"):
+            continue
+        found += storage_parts(path.read_text(encoding="utf-8"), module)
+    assert not found, ("take `filters: Filters` whole and apply it with "
+                       "jieneng.storage.scoping:\n" + "\n".join(found))
+
+
+def test_the_storage_check_finds_a_read_by_parts() -> None:
+    before = (
+        "def list_findings(conn, *, region_codes=None, department_id=None, year=None):\n"
+        "    ...\n")
+    assert storage_parts(before, "quality/findings")
+    assert storage_parts("def f(conn, filters):\n    return filters.region_codes\n", "x")
+    after = ("def list_findings(conn, filters, *, year=None):\n"
+             "    return institution_conditions(conn, filters)\n")
+    assert not storage_parts(after, "quality/findings")
+
+
 def test_the_check_finds_the_alert_leak_as_it_was() -> None:
     """The alert list before the fix: regions only."""
     before = (
@@ -88,5 +149,6 @@ def test_the_check_finds_the_alert_leak_as_it_was() -> None:
 def test_filters_has_one_home() -> None:
     assert service_scope.Filters is core_scope.Filters
     whole = core_scope.Filters(["450321"], 7, [8])
-    assert set(whole.as_kwargs()) == PARTS
+    assert {f.name for f in dataclasses.fields(whole)} == PARTS
+    assert whole.narrowed([8, 9]) == core_scope.Filters(["450321"], 7, [8])
     assert whole.below_region and not core_scope.Filters(["450321"]).below_region

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.scope import Filters
 from jieneng.storage import groups
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
@@ -47,10 +48,18 @@ def assert_groups_exact(conn: Connection) -> None:
                 tbl.name, key)
 
 
+def _scoped(kw: dict[str, Any]) -> tuple[Filters, dict[str, Any]]:
+    """The scope parts of ``kw`` as one Filters, and the other arguments."""
+    parts = ("region_codes", "department_id", "institution_ids")
+    return (Filters(**{k: v for k, v in kw.items() if k in parts}),
+            {k: v for k, v in kw.items() if k not in parts})
+
+
 def _by_institution(conn: Connection, **filters: Any) -> dict[tuple[str, str], dict[str, Any]]:
     """group_sums through the institution path, added up per (region, category)."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in group_sums(conn, year=2024, group_by="institution", **filters):
+    scope, rest = _scoped(filters)
+    for row in group_sums(conn, scope, year=2024, group_by="institution", **rest):
         d = out.setdefault((row["region_code"], row["category"]), {
             "institutions_reported": 0, "occupants": 0.0, "floor_area_m2": 0.0,
             **{f: dict.fromkeys(CARRIER_CODES, 0.0) for f in (
@@ -64,8 +73,9 @@ def _by_institution(conn: Connection, **filters: Any) -> dict[tuple[str, str], d
 
 
 def assert_reads_agree(conn: Connection, **filters: Any) -> None:
+    scope, rest = _scoped(filters)
     rolled = {(r["region_code"], r["category"]): r
-              for r in group_sums(conn, year=2024, **filters)}
+              for r in group_sums(conn, scope, year=2024, **rest)}
     direct = _by_institution(conn, **filters)
     assert set(rolled) == set(direct)
     for key, d in direct.items():
@@ -117,7 +127,8 @@ def test_revision_refreshes_the_group(engine: Engine, loaded: dict[int, int]) ->
         ]), source="manual", import_id=None)
         assert_groups_exact(conn)
         assert_reads_agree(conn)
-        year = {r["region_code"]: r for r in group_sums(conn, year=2024, categories=["021"])}
+        year = {r["region_code"]: r
+                for r in group_sums(conn, Filters(), year=2024, categories=["021"])}
         assert year["330102"]["quantity"]["electricity"] == pytest.approx(
             1234.5 + 900.0 + 500.0 + 480.0)
 
@@ -135,7 +146,7 @@ def test_moving_an_institution_refreshes_old_and_new_groups(
         upsert_institutions(conn, frame, import_id=None)
         assert_groups_exact(conn)
         assert_reads_agree(conn)
-        keys = {(r["region_code"], r["category"]) for r in group_sums(conn, year=2024)}
+        keys = {(r["region_code"], r["category"]) for r in group_sums(conn, Filters(), year=2024)}
         assert ("330106", "021") in keys and ("330102", "022") in keys
         assert ("330102", "021") not in keys
 
@@ -145,13 +156,15 @@ def test_profile_change_moves_an_institution_between_flags(
 ) -> None:
     ids = loaded
     with engine.begin() as conn:
-        before = {r["region_code"]: r for r in group_sums(conn, year=2024, categories=["021"])}
+        before = {r["region_code"]: r
+                  for r in group_sums(conn, Filters(), year=2024, categories=["021"])}
         assert before["330102"]["occupants"] == 500  # institution 3 has none
         upsert_profiles(conn, pl.DataFrame({
             "institution_id": [ids[3]], "year": [2024], "occupants": [50],
             "floor_area_m2": [8000.0]}), import_id=None)
         assert_groups_exact(conn)
-        after = {r["region_code"]: r for r in group_sums(conn, year=2024, categories=["021"])}
+        after = {r["region_code"]: r
+                 for r in group_sums(conn, Filters(), year=2024, categories=["021"])}
         assert after["330102"]["occupants"] == 550
         assert after["330102"]["quantity_with_occupants"]["water"] == pytest.approx(40.0)
 
@@ -163,20 +176,21 @@ def test_monthly_and_latest_year_agree_with_the_institution_path(
     every = sorted(ids.values())
     with engine.begin() as conn:
         for regions in (None, ["330102"], ["330203", "330106"]):
-            rolled = monthly_sums(conn, years=(2023, 2024), region_codes=regions)
+            rolled = monthly_sums(conn, Filters(region_codes=regions), years=(2023, 2024))
             # institution_ids forces the institution-level path
-            direct = monthly_sums(conn, years=(2023, 2024), region_codes=regions,
-                                  institution_ids=every)
+            direct = monthly_sums(conn, Filters(region_codes=regions, institution_ids=every),
+                                  years=(2023, 2024))
             assert [(r["year"], r["month"], r["institutions_reported"]) for r in rolled] == [
                 (r["year"], r["month"], r["institutions_reported"]) for r in direct]
             for a, b in zip(rolled, direct, strict=True):
                 assert a["quantity"] == pytest.approx(b["quantity"])
                 assert a["cost_yuan"] == pytest.approx(b["cost_yuan"])
             for months in (None, (2, 12), (4, 12)):
-                assert latest_year(conn, region_codes=regions, months=months) == latest_year(
-                    conn, region_codes=regions, months=months, institution_ids=every)
-        assert latest_year(conn, region_codes=["330102"], before=2024) == 2023
-        assert latest_year(conn, region_codes=["330106"], months=(4, 12)) is None
+                assert latest_year(conn, Filters(region_codes=regions), months=months) == (
+                    latest_year(conn, Filters(region_codes=regions, institution_ids=every),
+                                months=months))
+        assert latest_year(conn, Filters(region_codes=["330102"]), before=2024) == 2023
+        assert latest_year(conn, Filters(region_codes=["330106"]), months=(4, 12)) is None
 
 
 def test_concurrent_writers_of_one_group(engine: Engine, loaded: dict[int, int]) -> None:
@@ -209,7 +223,7 @@ def test_concurrent_writers_of_one_group(engine: Engine, loaded: dict[int, int])
     assert not errors
     with engine.begin() as conn:
         assert_groups_exact(conn)
-        may = [r for r in monthly_sums(conn, years=(2024,), region_codes=["330102"])
+        may = [r for r in monthly_sums(conn, Filters(region_codes=["330102"]), years=(2024,))
                if r["month"] == 5]
         assert may[0]["quantity"]["electricity"] == pytest.approx(110.0)
         assert may[0]["institutions_reported"] == 2
@@ -217,7 +231,7 @@ def test_concurrent_writers_of_one_group(engine: Engine, loaded: dict[int, int])
 
 def _expected(conn: Connection, **kw: Any) -> dict[tuple[str, str], int]:
     return {(r["region_code"], r["category"]): r["institutions_expected"]
-            for r in expected_counts(conn, **kw)}
+            for r in expected_counts(conn, _scoped(kw)[0], **_scoped(kw)[1])}
 
 
 def test_expected_counts_agree_and_follow_status_changes(
@@ -250,8 +264,8 @@ def test_region_groups_sum_in_sql(engine: Engine, loaded: dict[int, int]) -> Non
                "330203": "330200"}
     with engine.begin() as conn:
         for extra in ({}, {"institution_ids": sorted(loaded.values())}):
-            plain = group_sums(conn, year=2024, **extra)
-            mapped = group_sums(conn, year=2024, region_groups=to_city, **extra)
+            plain = group_sums(conn, Filters(**extra), year=2024)
+            mapped = group_sums(conn, Filters(**extra), year=2024, region_groups=to_city)
             want: dict[tuple[str, str], float] = {}
             for r in plain:
                 key = (to_city[r["region_code"]], r["category"])

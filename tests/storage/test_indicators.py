@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.scope import Filters
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.indicators import expected_counts, group_sums, institution_inputs
 
@@ -35,8 +36,8 @@ def _by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]
 def test_whole_year_group_sums(engine: Engine) -> None:
     with engine.begin() as conn:
         _load(conn)
-        g = _by_key(group_sums(conn, year=2024))
-        also = _by_key(group_sums(conn, year=2024, months=(1, 12)))
+        g = _by_key(group_sums(conn, Filters(), year=2024))
+        also = _by_key(group_sums(conn, Filters(), year=2024, months=(1, 12)))
     assert g == also
     assert set(g) == {("330100", "01"), ("330102", "021"), ("330203", "023"),
                       ("330203", "026")}
@@ -72,11 +73,11 @@ def test_whole_year_group_sums(engine: Engine) -> None:
 def test_month_range_sums(engine: Engine) -> None:
     with engine.begin() as conn:
         _load(conn)
-        h1 = _by_key(group_sums(conn, year=2024, months=(1, 6)))
-        h2 = _by_key(group_sums(conn, year=2024, months=(7, 12)))
-        whole = _by_key(group_sums(conn, year=2024))
+        h1 = _by_key(group_sums(conn, Filters(), year=2024, months=(1, 6)))
+        h2 = _by_key(group_sums(conn, Filters(), year=2024, months=(7, 12)))
+        whole = _by_key(group_sums(conn, Filters(), year=2024))
         with pytest.raises(ValueError):
-            group_sums(conn, year=2024, months=(7, 6))
+            group_sums(conn, Filters(), year=2024, months=(7, 6))
     assert h1[("330100", "01")]["quantity"]["electricity"] == 600.0
     assert h1[("330102", "021")]["quantity"]["electricity"] == 1700.0
     assert h1[("330102", "021")]["quantity_with_occupants"]["electricity"] == 1200.0
@@ -98,34 +99,34 @@ def test_month_range_sums(engine: Engine) -> None:
 def test_filters_and_institution_grouping(engine: Engine) -> None:
     with engine.begin() as conn:
         ids = _load(conn)
-        only_021 = group_sums(conn, year=2024, region_codes=["330102", "330106"])
+        only_021 = group_sums(conn, Filters(region_codes=["330102", "330106"]), year=2024)
         assert [(r["region_code"], r["category"]) for r in only_021] == [("330102", "021")]
-        cats = group_sums(conn, year=2024, categories=["023", "026"])
+        cats = group_sums(conn, Filters(), year=2024, categories=["023", "026"])
         assert {r["category"] for r in cats} == {"023", "026"}
-        dept = group_sums(conn, year=2024, department_id=ids[1])
+        dept = group_sums(conn, Filters(department_id=ids[1]), year=2024)
         assert {(r["region_code"], r["category"]) for r in dept} == {
             ("330100", "01"), ("330102", "021")}
-        one = group_sums(conn, year=2024, institution_ids=[ids[5]], group_by="institution")
+        one = group_sums(conn, Filters(institution_ids=[ids[5]]), year=2024, group_by="institution")
         assert len(one) == 1
         assert one[0]["institution_id"] == ids[5] and one[0]["credit_code"] == code(5)
         assert one[0]["name"] == "海曙区博物馆"
-        per_inst = group_sums(conn, year=2024, group_by="institution")
+        per_inst = group_sums(conn, Filters(), year=2024, group_by="institution")
         assert len(per_inst) == 5
         # many codes: through a temporary table, same answer
         many = [f"{n:06d}" for n in range(100000, 100700)] + ["330102", "330106"]
-        assert group_sums(conn, year=2024, region_codes=many) == only_021
+        assert group_sums(conn, Filters(region_codes=many), year=2024) == only_021
         many_ids = [*range(100_000, 100_600), ids[5]]
-        assert group_sums(conn, year=2024, institution_ids=many_ids,
+        assert group_sums(conn, Filters(institution_ids=many_ids), year=2024,
                           group_by="institution") == one
         with pytest.raises(ValueError):
-            group_sums(conn, year=2024, group_by="city")  # type: ignore[arg-type]
+            group_sums(conn, Filters(), year=2024, group_by="city")  # type: ignore[arg-type]
 
 
 def test_groups_add_up(engine: Engine) -> None:
     with engine.begin() as conn:
         _load(conn)
-        groups = group_sums(conn, year=2024)
-        insts = group_sums(conn, year=2024, group_by="institution")
+        groups = group_sums(conn, Filters(), year=2024)
+        insts = group_sums(conn, Filters(), year=2024, group_by="institution")
     for field in ("quantity", "quantity_with_occupants", "quantity_with_area", "cost_yuan"):
         for carrier in groups[0][field]:
             assert sum(g[field][carrier] for g in groups) == pytest.approx(
@@ -137,7 +138,7 @@ def test_groups_add_up(engine: Engine) -> None:
 def test_expected_counts_and_institution_inputs(engine: Engine) -> None:
     with engine.begin() as conn:
         ids = _load(conn)
-        exp = expected_counts(conn, year=2024)
+        exp = expected_counts(conn, Filters(), year=2024)
         # the closed archive reported in 2024, so it was expected in 2024 (reported ≤ expected)
         assert exp == [
             {"region_code": "330100", "category": "01", "institutions_expected": 1},
@@ -146,10 +147,11 @@ def test_expected_counts_and_institution_inputs(engine: Engine) -> None:
             {"region_code": "330203", "category": "023", "institutions_expected": 1},
             {"region_code": "330203", "category": "026", "institutions_expected": 1},
         ]
-        assert expected_counts(conn, year=2025) == exp[:4]
-        assert expected_counts(conn, year=2024, department_id=ids[1], categories=["021"]) == [
+        assert expected_counts(conn, Filters(), year=2025) == exp[:4]
+        assert expected_counts(conn, Filters(department_id=ids[1]), year=2024,
+                               categories=["021"]) == [
             {"region_code": "330102", "category": "021", "institutions_expected": 2}]
-        inputs = institution_inputs(conn, year=2024)
+        inputs = institution_inputs(conn, Filters(), year=2024)
         by_id = {r["institution_id"]: r for r in inputs}
         assert set(by_id) == set(ids.values())
         assert by_id[ids[4]]["reported"] is False  # only 2023 figures
@@ -158,7 +160,7 @@ def test_expected_counts_and_institution_inputs(engine: Engine) -> None:
         assert by_id[ids[3]]["occupants"] == 0.0
         assert by_id[ids[5]]["floor_area_m2"] is None
         assert by_id[ids[6]]["status"] == "closed" and by_id[ids[6]]["reported"] is True
-        h2 = institution_inputs(conn, year=2024, months=(7, 12), region_codes=["330102"])
+        h2 = institution_inputs(conn, Filters(region_codes=["330102"]), year=2024, months=(7, 12))
         assert [(r["institution_id"], r["reported"]) for r in h2] == [
             (ids[2], False), (ids[3], True)]
         assert h2[1]["quantity"]["electricity"] == 300.0

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.quality.findings import render
 from jieneng.core.quality.stats import robust_spike
+from jieneng.core.scope import Filters
 from jieneng.storage import tables as t
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_institutions, upsert_profiles
@@ -87,9 +88,9 @@ def keyed(conn: Connection) -> dict[tuple[int, int, str, str], dict[str, Any]]:
 def run(conn: Connection, ids: list[int] | None = None, month: int | None = None) -> model.Counts:
     per = model.period(YEAR, month, today=TODAY)
     if ids is None:
-        return evaluation.evaluate(conn, per, region_codes=["330000", "330100", "330102", "330106",
-                                                   "330200", "330203"])
-    return evaluation.evaluate(conn, per, institution_ids=ids)
+        return evaluation.evaluate(conn, per, Filters(region_codes=[
+            "330000", "330100", "330102", "330106", "330200", "330203"]))
+    return evaluation.evaluate(conn, per, Filters(institution_ids=ids))
 
 
 @pytest.fixture
@@ -179,8 +180,10 @@ def test_rerun_keeps_explanations_and_drops_what_no_longer_fires(
             (ids[2], 2024, 3, "electricity", seasonal(3, 2024, 20_000.0), None),
             (ids[4], 2024, 5, "electricity", seasonal(5, 2024, 40_000.0), None),
         ]), source="manual", import_id=None)
-        evaluation.evaluate(conn, model.period(YEAR, 3, today=TODAY), institution_ids=[ids[2]])
-        evaluation.evaluate(conn, model.period(YEAR, 5, today=TODAY), institution_ids=[ids[4]])
+        evaluation.evaluate(conn, model.period(YEAR, 3, today=TODAY),
+                            Filters(institution_ids=[ids[2]]))
+        evaluation.evaluate(conn, model.period(YEAR, 5, today=TODAY),
+                            Filters(institution_ids=[ids[4]]))
         after = keyed(conn)
     resolved = after[(ids[2], 3, "electricity", "unit_slip_10000")]
     assert resolved["state"] == "resolved"  # explained, then fixed: kept as history
@@ -252,7 +255,8 @@ def test_peer_outlier_uses_percentiles_of_the_city(engine: Engine) -> None:
             schema_overrides={"staff_quota": pl.Int64, "heated_area_m2": pl.Float64,
                               "vehicles_gasoline": pl.Int64, "vehicles_diesel": pl.Int64,
                               "vehicles_nev": pl.Int64}), import_id=None)
-        evaluation.evaluate(conn, model.period(YEAR, today=TODAY), institution_ids=[school[11]])
+        evaluation.evaluate(conn, model.period(YEAR, today=TODAY),
+                            Filters(institution_ids=[school[11]]))
         found = keyed(conn)
     peer = found[(school[11], 0, "energy_per_capita_kgce", "peer_outlier")]
     assert json.loads(peer["params"])["peers"] == 13 or json.loads(peer["params"])["peers"] == 12

@@ -14,6 +14,7 @@ keep the region part and drop the department or institution part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,9 +68,10 @@ class Filters:
         rows that belong to a region but to no institution are then outside it."""
         return self.department_id is not None or self.institution_ids is not None
 
-    def as_kwargs(self) -> dict[str, object]:
-        return {
-            "region_codes": self.region_codes,
-            "department_id": self.department_id,
-            "institution_ids": self.institution_ids,
-        }
+    def narrowed(self, institution_ids: Sequence[int]) -> Filters:
+        """These filters restricted further to ``institution_ids`` (of those, the ones
+        already inside: an institution scope keeps only its own)."""
+        ids = sorted(set(institution_ids))
+        if self.institution_ids is not None:
+            ids = sorted(set(ids) & set(self.institution_ids))
+        return Filters(self.region_codes, self.department_id, ids)

@@ -12,8 +12,7 @@ from sqlalchemy import Column, Connection, Integer, bindparam, func, literal, se
 from jieneng.core.scope import Filters
 
 from . import tables as t
-from .bulk import read_frame, temp_table
-from .indicators import _in_values
+from .bulk import in_values, read_frame, temp_table
 from .scoping import owned_conditions
 
 _ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))
@@ -47,7 +46,7 @@ def list_alerts(conn: Connection, filters: Filters, *, year: int | None,
     """The alerts inside ``filters`` (a region's alerts, or — for a department or an
     institution — its units' alerts only), newest first."""
     a = t.alert
-    stmt = select(a).where(*owned_conditions(a.c.region_code, a.c.institution_id, filters))
+    stmt = select(a).where(*owned_conditions(conn, a.c.region_code, a.c.institution_id, filters))
     if year is not None:
         stmt = stmt.where(a.c.year == year)
     if states is not None:
@@ -90,7 +89,7 @@ def month_energy(conn: Connection, institution_ids: Sequence[int], years: Sequen
             total = total + func.coalesce(cm.c[t.quantity_column(carrier)], 0.0) * k
         cols.append(total.label(name))
     query = select(cm.c.institution_id, cm.c.year, cm.c.month, *cols).where(
-        _in_values(conn, cm.c.institution_id, list(institution_ids), _ids),
+        in_values(conn, cm.c.institution_id, list(institution_ids), _ids),
         cm.c.year.in_(sorted(set(years))))
     schema = {"institution_id": pl.Int64, "year": pl.Int64, "month": pl.Int64,
               **{n: pl.Float64 for n in names}}
@@ -104,7 +103,7 @@ def profiles(conn: Connection, institution_ids: Sequence[int], year: int
     if not institution_ids:
         return {}
     rows = conn.execute(select(p.c.institution_id, p.c.occupants, p.c.floor_area_m2).where(
-        _in_values(conn, p.c.institution_id, list(institution_ids), _ids), p.c.year == year))
+        in_values(conn, p.c.institution_id, list(institution_ids), _ids), p.c.year == year))
     return {int(r.institution_id): (None if r.occupants is None else float(r.occupants),
                                     None if r.floor_area_m2 is None else float(r.floor_area_m2))
             for r in rows}
@@ -144,7 +143,7 @@ def institutions_users(conn: Connection, institution_ids: Sequence[int]) -> dict
         return {}
     out: dict[int, list[int]] = {}
     rows = conn.execute(select(u.c.institution_id, u.c.id).where(
-        _in_values(conn, u.c.institution_id, list(institution_ids), _ids),
+        in_values(conn, u.c.institution_id, list(institution_ids), _ids),
         u.c.role == "institution", u.c.is_locked.is_(False)))
     for inst, uid in rows:
         out.setdefault(int(inst), []).append(int(uid))

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import Column, Connection, MetaData, Table
+from sqlalchemy import Column, ColumnElement, Connection, MetaData, Table, select
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import Select
 
 #: Rows per COPY / executemany call; bounds the memory of the CSV text.
 CHUNK_ROWS = 500_000
+
+#: Above this many values an ``IN`` goes through a temporary table, not a literal list
+#: (:func:`in_values`).
+IN_LIST_LIMIT = 500
 
 _temp_metadata = MetaData()
 
@@ -103,3 +107,17 @@ def read_frame(conn: Connection, query: Select[Any], schema: Mapping[str, Any]) 
     rows = conn.execute(query).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row",
                         strict=False)
+
+
+def in_values(conn: Connection, column: Any, values: Sequence[Any], temp: Table
+              ) -> ColumnElement[bool]:
+    """``column IN (values)``: a literal list, or above :data:`IN_LIST_LIMIT` values
+    a sub-select of the temporary table ``temp`` (one column) loaded with them."""
+    distinct = sorted(set(values))
+    if len(distinct) <= IN_LIST_LIMIT:
+        return cast(ColumnElement[bool], column.in_(distinct))
+    ensure_temp(conn, temp)
+    name = next(iter(temp.c)).name
+    conn.execute(temp.insert(), [{name: v} for v in distinct])
+    analyze(conn, temp)
+    return cast(ColumnElement[bool], column.in_(select(*temp.c)))

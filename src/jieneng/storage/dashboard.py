@@ -17,39 +17,36 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.scope import Filters
 
 from . import tables as t
-from .indicators import _filters, group_filters
+from .scoping import group_conditions, institution_conditions
 
 
 def monthly_sums(
     conn: Connection,
+    filters: Filters,
     *,
     years: Sequence[int],
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Σ of every carrier per (year, month) over the institutions of the filters.
 
     Items ``year, month, institutions_reported, quantity, cost_yuan`` (dicts keyed
     by carrier code [canonical unit / 元], 0.0 where nothing was reported), in time
-    order; months without any figure are absent. The filters are those of
+    order; months without any figure are absent. ``filters`` and ``categories`` as in
     :func:`jieneng.storage.indicators.group_sums`.
     """
-    if department_id is None and institution_ids is None:
+    if not filters.below_region:
         # Region-level: Σ over the group roll-up (a few rows per region and category).
         g = t.consumption_group_month
         stmt = _month_select(
             g, func.sum(g.c.institutions_reported),
-            group_filters(conn, g, region_codes=region_codes, categories=categories), years)
+            group_conditions(conn, g, filters, categories=categories), years)
     else:
         cm, i = t.consumption_month, t.institution
         stmt = _month_select(
-            cm, func.count(),
-            _filters(conn, region_codes=region_codes, categories=categories,
-                     department_id=department_id, institution_ids=institution_ids),
+            cm, func.count(), institution_conditions(conn, filters, categories=categories),
             years).select_from(cm.join(i, i.c.id == cm.c.institution_id))
     out: list[dict[str, Any]] = []
     for row in conn.execute(stmt):
@@ -82,13 +79,11 @@ def _month_select(
 
 def latest_year(
     conn: Connection,
+    filters: Filters,
     *,
     before: int | None = None,
     months: tuple[int, int] | None = None,
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
 ) -> int | None:
     """The latest year (< ``before``) in which an institution of the filters has a
     figure — in ``months`` (first, last) if given, else in the year — or None.
@@ -96,9 +91,9 @@ def latest_year(
     One query; "has a figure" is what makes it *reported* in
     :func:`jieneng.storage.indicators.group_sums` for that period.
     """
-    if department_id is None and institution_ids is None:
-        return _latest_group_year(conn, before=before, months=months,
-                                  region_codes=region_codes, categories=categories)
+    if not filters.below_region:
+        return _latest_group_year(conn, filters, before=before, months=months,
+                                  categories=categories)
     i = t.institution
     if months is None or tuple(months) == (1, 12):
         cy = t.consumption_year
@@ -112,23 +107,21 @@ def latest_year(
         source = cm
     if before is not None:
         conds.append(year_col < before)
-    scoped = select(i.c.id).where(
-        *_filters(conn, region_codes=region_codes, categories=categories,
-                  department_id=department_id, institution_ids=institution_ids))
+    scoped = select(i.c.id).where(*institution_conditions(conn, filters, categories=categories))
     stmt = select(func.max(year_col)).where(source.c.institution_id.in_(scoped), *conds)
     value = conn.execute(stmt).scalar()
     return None if value is None else int(value)
 
 
 def _latest_group_year(
-    conn: Connection, *, before: int | None, months: tuple[int, int] | None,
-    region_codes: Sequence[str] | None, categories: Sequence[str] | None,
+    conn: Connection, filters: Filters, *, before: int | None,
+    months: tuple[int, int] | None, categories: Sequence[str] | None,
 ) -> int | None:
     """:func:`latest_year` for region-level filters, from the group roll-ups (a group
     row exists only where an institution has a figure)."""
     whole = months is None or tuple(months) == (1, 12)
     g: Any = t.consumption_group_year if whole else t.consumption_group_month
-    conds = group_filters(conn, g, region_codes=region_codes, categories=categories)
+    conds = group_conditions(conn, g, filters, categories=categories)
     if not whole:
         assert months is not None
         conds.append(g.c.month.between(*months))

@@ -1,10 +1,9 @@
 """The institution directory as read by people: search, one entry, its history.
 
-Every query takes the filter arguments of :mod:`jieneng.storage.indicators`
-(``region_codes``, ``department_id``, ``institution_ids``) that the service
-layer gets from :func:`jieneng.services.scope.scoped_filters`, and applies them
-with the same SQL condition, so the directory shows exactly what the indicators
-count.
+Every scoped query takes the caller's :class:`jieneng.core.scope.Filters` (from
+:func:`jieneng.services.scope.scoped_filters`) whole and applies it through
+:func:`jieneng.storage.scoping.institution_conditions` — the condition the
+indicators use — so the directory shows exactly what the indicators count.
 """
 
 from __future__ import annotations
@@ -15,8 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, func, or_, select, true, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
-from .indicators import _filters
+from .scoping import institution_conditions
 
 _DEPT = t.institution.alias("dept")
 
@@ -75,13 +76,11 @@ def _entry(row: Any) -> dict[str, Any]:
 
 def search_institutions(
     conn: Connection,
+    filters: Filters,
     *,
     name_key_fragment: str | None = None,
     code_prefix: str | None = None,
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
     status: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -97,8 +96,7 @@ def search_institutions(
     Ordered by region, category and credit code.
     """
     i = t.institution
-    conditions = _filters(conn, region_codes=region_codes, categories=categories,
-                          department_id=department_id, institution_ids=institution_ids)
+    conditions = institution_conditions(conn, filters, categories=categories)
     text_terms: list[ColumnElement[bool]] = []
     if name_key_fragment:
         text_terms.append(
@@ -185,15 +183,8 @@ def current_records(
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def visible_institution_ids(
-    conn: Connection,
-    *,
-    region_codes: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
-) -> set[int]:
+def visible_institution_ids(conn: Connection, filters: Filters) -> set[int]:
     """The ids of every institution the filters let through (one query)."""
     i = t.institution
-    conditions = _filters(conn, region_codes=region_codes, categories=None,
-                          department_id=department_id, institution_ids=institution_ids)
+    conditions = institution_conditions(conn, filters)
     return {int(v) for v in conn.execute(select(i.c.id).where(*conditions)).scalars()}

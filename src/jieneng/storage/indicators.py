@@ -20,7 +20,6 @@ from sqlalchemy import (
     Column,
     Connection,
     FromClause,
-    Integer,
     and_,
     case,
     exists,
@@ -33,17 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.carriers import CARRIER_CODES
+from jieneng.core.scope import Filters
 
 from . import tables as t
-from .bulk import analyze, ensure_temp, temp_table
+from .bulk import ensure_temp, temp_table
+from .scoping import group_conditions, institution_conditions
 
 GroupBy = Literal["region_category", "institution"]
-
-#: Above this many codes/ids a filter goes through a temporary table, not an IN list.
-IN_LIST_LIMIT = 500
-
-_region_filter = temp_table("_jn_region_filter", Column("code", CHAR(6), primary_key=True))
-_id_filter = temp_table("_jn_id_filter", Column("id", Integer, primary_key=True))
 
 
 def _check_months(months: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -80,55 +75,22 @@ def _period(conn: Connection, year: int, months: tuple[int, int] | None) -> From
     )
 
 
-def _filters(
-    conn: Connection,
-    *,
-    region_codes: Sequence[str] | None,
-    categories: Sequence[str] | None,
-    department_id: int | None,
-    institution_ids: Sequence[int] | None,
-) -> list[ColumnElement[bool]]:
-    i = t.institution
-    out = group_filters(conn, i, region_codes=region_codes, categories=categories)
-    if department_id is not None:
-        # 部门汇总: the department's subordinate units and the department itself.
-        out.append(or_(i.c.department_id == department_id, i.c.id == department_id))
-    if institution_ids is not None:
-        out.append(_in_values(conn, i.c.id, institution_ids, _id_filter))
-    return out
-
-
-def _in_values(conn: Connection, column: Any, values: Sequence[Any], temp: Any
-               ) -> ColumnElement[bool]:
-    """``column IN (values)``: a literal list, or above :data:`IN_LIST_LIMIT` values
-    a sub-select of the temporary table ``temp`` (one column) loaded with them."""
-    distinct = sorted(set(values))
-    if len(distinct) <= IN_LIST_LIMIT:
-        return cast(ColumnElement[bool], column.in_(distinct))
-    ensure_temp(conn, temp)
-    name = next(iter(temp.c)).name
-    conn.execute(temp.insert(), [{name: v} for v in distinct])
-    analyze(conn, temp)
-    return cast(ColumnElement[bool], column.in_(select(*temp.c)))
-
-
 def _f(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
 def group_sums(
     conn: Connection,
+    filters: Filters,
     *,
     year: int,
     months: tuple[int, int] | None = None,
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
     group_by: GroupBy = "region_category",
     region_groups: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Additive sums of the reported institutions per group.
+    """Additive sums of the reported institutions of ``filters`` (the caller's scope,
+    :func:`jieneng.services.scope.scoped_filters`) and ``categories`` per group.
 
     Each item has the group keys — ``region_code, category`` or ``institution_id,
     credit_code, name, region_code, category`` — and ``institutions_reported``,
@@ -148,11 +110,9 @@ def group_sums(
         raise ValueError(f"unknown group_by {group_by!r}")
     if group_by == "institution":
         region_groups = None
-    if group_by == "region_category" and _rollup_applies(months, department_id,
-                                                         institution_ids):
+    if group_by == "region_category" and _rollup_applies(months, filters):
         return _merge_rows(conn.execute(_group_year_select(
-            conn, year, region_codes=region_codes, categories=categories,
-            region_groups=region_groups)), 2)
+            conn, year, filters, categories=categories, region_groups=region_groups)), 2)
     i, p = t.institution, t.institution_profile
     per = _period(conn, year, months)
     # Grouping also by the two profile flags (用能人数 > 0, 建筑面积 > 0) instead of
@@ -176,19 +136,15 @@ def group_sums(
             per.join(i, i.c.id == per.c.institution_id).outerjoin(
                 p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))
             ), i, region_groups))
-        .where(*_filters(conn, region_codes=region_codes, categories=categories,
-                         department_id=department_id, institution_ids=institution_ids))
+        .where(*institution_conditions(conn, filters, categories=categories))
         .group_by(*keys, has_occ, has_area)
     )
     return _merge_rows(conn.execute(stmt), len(keys))
 
 
-def _rollup_applies(
-    months: tuple[int, int] | None, department_id: int | None,
-    institution_ids: Sequence[int] | None,
-) -> bool:
+def _rollup_applies(months: tuple[int, int] | None, filters: Filters) -> bool:
     """Whether a read is region-level and whole-year, so the group roll-ups hold it."""
-    return _check_months(months) is None and department_id is None and institution_ids is None
+    return _check_months(months) is None and not filters.below_region
 
 
 _region_map = temp_table(
@@ -220,8 +176,8 @@ def _mapped(source: Any, table: Any, region_groups: Mapping[str, str] | None) ->
 
 
 def _group_year_select(
-    conn: Connection, year: int, *, region_codes: Sequence[str] | None,
-    categories: Sequence[str] | None, region_groups: Mapping[str, str] | None,
+    conn: Connection, year: int, filters: Filters, *, categories: Sequence[str] | None,
+    region_groups: Mapping[str, str] | None,
 ) -> Any:
     """The rows of :func:`group_sums` (region_category, whole year) read from the
     group roll-up ``consumption_group_year`` — a few rows per (region, category)
@@ -236,24 +192,9 @@ def _group_year_select(
                func.sum(g.c.institutions_reported), *cols, func.sum(g.c.occupants),
                func.sum(g.c.floor_area_m2))
         .select_from(_mapped(g, g, region_groups))
-        .where(g.c.year == year,
-               *group_filters(conn, g, region_codes=region_codes, categories=categories))
+        .where(g.c.year == year, *group_conditions(conn, g, filters, categories=categories))
         .group_by(key, g.c.category, g.c.has_occupants, g.c.has_area)
     )
-
-
-def group_filters(
-    conn: Connection, table: Any, *, region_codes: Sequence[str] | None,
-    categories: Sequence[str] | None,
-) -> list[ColumnElement[bool]]:
-    """Filters on ``region_code`` and ``category`` of ``table`` (the institution
-    table, or a group roll-up table)."""
-    out: list[ColumnElement[bool]] = []
-    if region_codes is not None:
-        out.append(_in_values(conn, table.c.region_code, region_codes, _region_filter))
-    if categories is not None:
-        out.append(table.c.category.in_(sorted(set(categories))))
-    return out
 
 
 def _merge_rows(rows: Any, nkeys: int) -> list[dict[str, Any]]:
@@ -295,13 +236,11 @@ def _merge_rows(rows: Any, nkeys: int) -> list[dict[str, Any]]:
 
 def expected_counts(
     conn: Connection,
+    filters: Filters,
     *,
     year: int,
     months: tuple[int, int] | None = None,
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
     region_groups: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Institutions expected to report per ``(region_code, category)`` under the same
@@ -313,9 +252,9 @@ def expected_counts(
     ``consumption_group_year.institutions_closed``. ``region_groups`` as in
     :func:`group_sums`.
     """
-    if _rollup_applies(months, department_id, institution_ids):
-        stmt = _expected_from_groups(conn, year, region_codes=region_codes,
-                                     categories=categories, region_groups=region_groups)
+    if _rollup_applies(months, filters):
+        stmt = _expected_from_groups(conn, year, filters, categories=categories,
+                                     region_groups=region_groups)
     else:
         i = t.institution
         key = _region_key(conn, i, region_groups)
@@ -323,8 +262,7 @@ def expected_counts(
             select(key, i.c.category, func.count().label("n"))
             .select_from(_mapped(i, i, region_groups))
             .where(or_(i.c.status == "active", _reported_in(i.c.id, year, months)),
-                   *_filters(conn, region_codes=region_codes, categories=categories,
-                             department_id=department_id, institution_ids=institution_ids))
+                   *institution_conditions(conn, filters, categories=categories))
             .group_by(key, i.c.category)
             .order_by(key, i.c.category)
         )
@@ -335,8 +273,8 @@ def expected_counts(
 
 
 def _expected_from_groups(
-    conn: Connection, year: int, *, region_codes: Sequence[str] | None,
-    categories: Sequence[str] | None, region_groups: Mapping[str, str] | None,
+    conn: Connection, year: int, filters: Filters, *, categories: Sequence[str] | None,
+    region_groups: Mapping[str, str] | None,
 ) -> Any:
     a, g = t.institution_group, t.consumption_group_year
     _region_key(conn, a, region_groups)  # loads the map once for both parts
@@ -346,11 +284,11 @@ def _expected_from_groups(
         select(key_a.label("region_code"), a.c.category,
                a.c.institutions_active.label("n"))
         .select_from(_mapped(a, a, region_groups))
-        .where(*group_filters(conn, a, region_codes=region_codes, categories=categories)),
+        .where(*group_conditions(conn, a, filters, categories=categories)),
         select(key_g.label("region_code"), g.c.category, g.c.institutions_closed.label("n"))
         .select_from(_mapped(g, g, region_groups))
         .where(g.c.year == year, g.c.institutions_closed > 0,
-               *group_filters(conn, g, region_codes=region_codes, categories=categories)),
+               *group_conditions(conn, g, filters, categories=categories)),
     ).subquery("parts")
     return (
         select(parts.c.region_code, parts.c.category, func.sum(parts.c.n))
@@ -377,13 +315,11 @@ def _reported_in(
 
 def institution_inputs(
     conn: Connection,
+    filters: Filters,
     *,
     year: int,
     months: tuple[int, int] | None = None,
-    region_codes: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
-    department_id: int | None = None,
-    institution_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The institution-level inputs behind a group, for explaining a figure.
 
@@ -408,8 +344,7 @@ def institution_inputs(
             )
         )
         .where(or_(i.c.status == "active", per.c.institution_id.is_not(None)),
-               *_filters(conn, region_codes=region_codes, categories=categories,
-                         department_id=department_id, institution_ids=institution_ids))
+               *institution_conditions(conn, filters, categories=categories))
         .order_by(i.c.region_code, i.c.category, i.c.credit_code)
     )
     out: list[dict[str, Any]] = []

@@ -10,8 +10,8 @@
 - :func:`locked_keys` / :func:`start_tasks` join the institution-months a figure
   write touches with the tasks covering them (one query each).
 
-Scope arrives as the filter arguments of :func:`jieneng.services.scope.scoped_filters`
-(``region_codes``, ``department_id``, ``institution_ids``).
+Scope arrives as one :class:`jieneng.core.scope.Filters` (from
+:func:`jieneng.services.scope.scoped_filters`), applied by :mod:`jieneng.storage.scoping`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from jieneng.core.scope import Filters
 
 from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
-from .indicators import _filters
+from .scoping import institution_conditions, region_conditions
 
 #: Refresh the planner's statistics of ``reporting_task`` after adding this many tasks.
 ANALYZE_AFTER = 1000
@@ -86,12 +86,12 @@ def get_period(conn: Connection, period_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def sync_tasks(conn: Connection, period_id: int, region_codes: Sequence[str]) -> int:
-    """Create a ``not_started`` task for every active institution of ``region_codes``
-    that has none in the period (one ``INSERT … SELECT``); returns how many."""
+def sync_tasks(conn: Connection, period_id: int, filters: Filters) -> int:
+    """Create a ``not_started`` task for every active institution of ``filters`` (the
+    period's regions) that has none in the period (one ``INSERT … SELECT``); returns
+    how many."""
     i, task = t.institution, t.reporting_task
-    conditions = _filters(conn, region_codes=region_codes, categories=None,
-                          department_id=None, institution_ids=None)
+    conditions = institution_conditions(conn, filters)
     rows = select(
         literal(period_id, type_=Integer), i.c.id, literal("not_started"), literal(1),
     ).where(
@@ -106,23 +106,12 @@ def sync_tasks(conn: Connection, period_id: int, region_codes: Sequence[str]) ->
     return added
 
 
-def _scoped_tasks(
-    conn: Connection, *, region_codes: Sequence[str] | None, department_id: int | None,
-    institution_ids: Sequence[int] | None,
-) -> list[ColumnElement[bool]]:
-    return _filters(conn, region_codes=region_codes, categories=None,
-                    department_id=department_id, institution_ids=institution_ids)
-
-
 def list_periods(conn: Connection, filters: Filters, *, limit: int = 100
                  ) -> list[dict[str, Any]]:
     """Periods with at least one task in ``filters`` (or, for a region scope, opened on
     one of its regions), newest first, with ``counts`` of the visible tasks per state."""
     p, task, i = t.reporting_period, t.reporting_task, t.institution
-    region_codes, department_id, institution_ids = (
-        filters.region_codes, filters.department_id, filters.institution_ids)
-    conditions = _scoped_tasks(conn, region_codes=region_codes, department_id=department_id,
-                               institution_ids=institution_ids)
+    conditions = institution_conditions(conn, filters)
     counts = (
         select(task.c.period_id, task.c.state, func.count().label("n"))
         .select_from(task.join(i, i.c.id == task.c.institution_id))
@@ -132,10 +121,8 @@ def list_periods(conn: Connection, filters: Filters, *, limit: int = 100
     for row in conn.execute(select(counts)):
         per_period.setdefault(int(row.period_id), {})[str(row.state)] = int(row.n)
     where: ColumnElement[bool] = p.c.id.in_(select(counts.c.period_id))
-    if region_codes is not None and not filters.below_region:
-        where = or_(where, p.c.region_code.in_(sorted(region_codes)))
-    if region_codes is None and not filters.below_region:
-        where = true()
+    if not filters.below_region:  # a region scope: also the periods opened on its regions
+        where = or_(where, and_(true(), *region_conditions(conn, p.c.region_code, filters)))
     stmt = (select(p).where(where)
             .order_by(p.c.year.desc(), p.c.month.desc(), p.c.region_code).limit(limit))
     out = []
@@ -203,9 +190,7 @@ def task_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of tasks (deadline, then region and credit code) and the total."""
     task, p, i = t.reporting_task, t.reporting_period, t.institution
-    conditions = [*_scoped_tasks(conn, region_codes=filters.region_codes,
-                                 department_id=filters.department_id,
-                                 institution_ids=filters.institution_ids), *extra]
+    conditions = [*institution_conditions(conn, filters), *extra]
     if period_id is not None:
         conditions.append(task.c.period_id == period_id)
     if states:

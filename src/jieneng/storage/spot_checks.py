@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select, update
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.scope import Filters
 from jieneng.storage import tables as t
-from jieneng.storage.scoping import institution_conditions
+from jieneng.storage.scoping import institution_conditions, region_conditions
 
 
 def approved_population(conn: Connection, filters: Filters, year: int) -> dict[int, str]:
@@ -50,7 +50,7 @@ def approved_population(conn: Connection, filters: Filters, year: int) -> dict[i
         .where(
             or_(annual.c.open == 0,
                 and_(annual.c.institution_id.is_(None), monthly.c.open == 0)),
-            *institution_conditions(filters),
+            *institution_conditions(conn, filters),
         )
     )
     return {int(r.id): str(r.category) for r in conn.execute(query)}
@@ -120,13 +120,13 @@ def get_spot_check(conn: Connection, spot_check_id: int) -> SpotCheckRow | None:
 
 
 def list_spot_checks(
-    conn: Connection, region_codes: Sequence[str] | None, *, year: int | None = None
+    conn: Connection, filters: Filters, *, year: int | None = None
 ) -> list[SpotCheckRow]:
-    """Spot checks of regions in ``region_codes`` (newest first)."""
+    """Spot checks of the regions of ``filters`` (newest first). A spot check belongs
+    to a region only: what a narrower scope sees of it is its items (:func:`list_items`)."""
     s = t.spot_check
-    query = select(s).order_by(s.c.year.desc(), s.c.id.desc())
-    if region_codes is not None:
-        query = query.where(s.c.region_code.in_(list(region_codes)))
+    query = (select(s).where(*region_conditions(conn, s.c.region_code, filters))
+             .order_by(s.c.year.desc(), s.c.id.desc()))
     if year is not None:
         query = query.where(s.c.year == year)
     return [_check_row(r) for r in conn.execute(query)]
@@ -157,7 +157,7 @@ def list_items(
     query = (
         select(it, i.c.credit_code, i.c.name, i.c.region_code)
         .select_from(it.join(i, i.c.id == it.c.institution_id))
-        .where(it.c.spot_check_id.in_(list(spot_check_ids)), *institution_conditions(filters))
+        .where(it.c.spot_check_id.in_(list(spot_check_ids)), *institution_conditions(conn, filters))
         .order_by(it.c.spot_check_id, i.c.region_code, i.c.credit_code, it.c.carrier)
     )
     return [

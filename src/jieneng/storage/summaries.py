@@ -28,7 +28,8 @@ from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.scope import Filters
 
 from . import tables as t
-from .indicators import _check_months, _filters, _merge_rows
+from .indicators import _check_months, _merge_rows
+from .scoping import institution_conditions
 
 #: Task states that count as reported (已上报) for the 上报率.
 REPORTED_STATES: tuple[str, ...] = ("submitted", "dept_approved", "approved")
@@ -87,9 +88,7 @@ def task_counts(
                task.c.state)
         .select_from(task.join(i, i.c.id == task.c.institution_id))
         .where(task.c.period_id == period_id,
-               *_filters(conn, region_codes=filters.region_codes, categories=None,
-                         department_id=filters.department_id,
-                         institution_ids=filters.institution_ids))
+               *institution_conditions(conn, filters))
         .subquery("tasks")
     )
     reported = func.sum(case((inner.c.state.in_(REPORTED_STATES), 1), else_=0))
@@ -122,9 +121,7 @@ def open_tasks(
     updated_at``."""
     i, task = t.institution, t.reporting_task
     where = [task.c.period_id == period_id, task.c.state.in_(OPEN_STATES),
-             *_filters(conn, region_codes=filters.region_codes, categories=None,
-                       department_id=filters.department_id,
-                       institution_ids=filters.institution_ids)]
+             *institution_conditions(conn, filters)]
     source = task.join(i, i.c.id == task.c.institution_id)
     total = int(conn.execute(select(func.count()).select_from(source).where(*where))
                 .scalar_one())
@@ -197,9 +194,7 @@ def approved_sums(
                *values, p.c.occupants, p.c.floor_area_m2)
         .select_from(per.join(i, i.c.id == per.c.institution_id).outerjoin(
             p, and_(p.c.institution_id == per.c.institution_id, p.c.year == literal(year))))
-        .where(*_filters(conn, region_codes=filters.region_codes, categories=None,
-                         department_id=filters.department_id,
-                         institution_ids=filters.institution_ids))
+        .where(*institution_conditions(conn, filters))
         .subquery("inner")
     )
     aggs: list[ColumnElement[Any]] = [func.count()]

@@ -82,7 +82,7 @@ def list_targets(conn: Connection, filters: Filters, *, year: int,
     (None = no further restriction)."""
     tg = t.target
     stmt = select(tg).where(tg.c.year == year,
-                            *owned_conditions(tg.c.region_code, tg.c.institution_id, filters))
+                            *owned_conditions(conn, tg.c.region_code, tg.c.institution_id, filters))
     if institution_ids is not None:
         stmt = stmt.where(tg.c.institution_id.is_(None)
                           | tg.c.institution_id.in_(sorted(set(institution_ids))))

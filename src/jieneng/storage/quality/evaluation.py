@@ -36,7 +36,6 @@ Writing: :func:`jieneng.storage.quality.findings.replace_findings`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 import polars as pl
 from sqlalchemy import (
@@ -46,10 +45,12 @@ from sqlalchemy import (
 
 from jieneng.core.quality.config import RuleConfig
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters
 
 from .. import tables as t
 from ..bulk import read_frame
 from ..regions import load_regions
+from ..scoping import institution_conditions
 from .figure_rules import figure_rules, read_chunk
 from .findings import begin_staging, replace_findings, stage_findings, stage_scope
 from .institution_rules import duplicate_rule, peer_rules, profile_rules, quota_rule
@@ -60,17 +61,13 @@ from .settings import config_key, reference_prices, region_configs
 CHUNK = 5000
 
 
-def target_institutions(
-    conn: Connection, *, institution_ids: Sequence[int] | None = None,
-    region_codes: Sequence[str] | None = None, active_only: bool = True,
-) -> pl.DataFrame:
-    """``institution_id, region_code, category`` of the evaluated institutions."""
+def target_institutions(conn: Connection, filters: Filters, *, active_only: bool = True
+                        ) -> pl.DataFrame:
+    """``institution_id, region_code, category`` of the evaluated institutions: those
+    of ``filters`` (regions, or the institutions a write touched)."""
     i = t.institution
-    query = select(i.c.id, i.c.region_code, i.c.category).order_by(i.c.id)
-    if institution_ids is not None:
-        query = query.where(i.c.id.in_(list(institution_ids)))
-    if region_codes is not None:
-        query = query.where(i.c.region_code.in_(list(region_codes)))
+    query = (select(i.c.id, i.c.region_code, i.c.category)
+             .where(*institution_conditions(conn, filters)).order_by(i.c.id))
     if active_only:
         query = query.where(i.c.status == "active")
     return read_frame(conn, query, {"institution_id": pl.Int64, "region_code": pl.String,
@@ -78,15 +75,14 @@ def target_institutions(
 
 
 def evaluate(
-    conn: Connection, per: Period, *, institution_ids: Sequence[int] | None = None,
-    region_codes: Sequence[str] | None = None, chunk: int = CHUNK,
+    conn: Connection, per: Period, filters: Filters, *, chunk: int = CHUNK,
     active_only: bool = True,
 ) -> Counts:
-    """Evaluate every enabled rule for the institutions given (by id or by region)
-    and ``per``, and replace their findings (:func:`.findings.replace_findings`). Returns counts."""
+    """Evaluate every enabled rule for the institutions of ``filters`` (regions, or
+    the institutions a write touched: ``Filters(institution_ids=…)``) and ``per``, and
+    replace their findings (:func:`.findings.replace_findings`). Returns counts."""
     tree = RegionTree(load_regions(conn))
-    targets = target_institutions(conn, institution_ids=institution_ids,
-                                  region_codes=region_codes, active_only=active_only)
+    targets = target_institutions(conn, filters, active_only=active_only)
     counts = Counts(institutions=targets.height)
     begin_staging(conn)
     if targets.height == 0:

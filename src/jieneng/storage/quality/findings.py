@@ -33,10 +33,12 @@ from sqlalchemy import (
 
 from jieneng.core.quality.findings import Finding
 from jieneng.core.quality.model import INDICATORS, Severity
+from jieneng.core.scope import Filters
 
 from .. import tables as t
 from .._stage import insert_missing, update_changed
 from ..bulk import analyze, bulk_insert, ensure_temp, temp_table
+from ..scoping import institution_conditions
 from .model import FINDING_COLUMNS, Counts
 
 _KEYS = ("institution_id", "year", "month", "carrier", "rule")
@@ -136,21 +138,14 @@ def finding_of(row: Mapping[str, Any]) -> Finding:
 
 
 def list_findings(
-    conn: Connection, *, region_codes: Sequence[str] | None = None,
-    department_id: int | None = None, institution_ids: Sequence[int] | None = None,
-    year: int | None = None, month: int | None = None, rule: str | None = None,
-    severity: str | None = None, state: str | None = None, offset: int = 0, limit: int = 50,
+    conn: Connection, filters: Filters, *, year: int | None = None, month: int | None = None,
+    rule: str | None = None, severity: str | None = None, state: str | None = None,
+    offset: int = 0, limit: int = 50,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Findings with their institution, filtered; newest period first. Returns
-    ``(rows, total)``."""
+    """Findings of the institutions of ``filters`` (the caller's scope), filtered;
+    newest period first. Returns ``(rows, total)``."""
     f, i = t.quality_finding, t.institution
-    conds: list[Any] = []
-    if region_codes is not None:
-        conds.append(i.c.region_code.in_(list(region_codes)))
-    if department_id is not None:
-        conds.append((i.c.department_id == department_id) | (i.c.id == department_id))
-    if institution_ids is not None:
-        conds.append(f.c.institution_id.in_(list(institution_ids)))
+    conds: list[Any] = institution_conditions(conn, filters)
     for column, value in ((f.c.year, year), (f.c.month, month), (f.c.rule, rule),
                           (f.c.severity, severity), (f.c.state, state)):
         if value is not None:

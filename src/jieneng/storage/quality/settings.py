@@ -3,7 +3,7 @@ to the leaf, :func:`jieneng.core.quality.config.effective_configs`) and the
 reference unit prices per province (``reference_price``) the price rule checks."""
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,13 +79,6 @@ def delete_setting(conn: Connection, region_code: str, rule: str) -> int:
 def config_key(configs: Mapping[str, RuleConfig]) -> str:
     return json.dumps({code: [c.enabled, c.severity.value, dict(sorted(c.params.items()))]
                        for code, c in sorted(configs.items())}, sort_keys=True)
-
-
-def list_settings(conn: Connection, region_codes: Sequence[str]) -> list[dict[str, Any]]:
-    rs = t.rule_setting
-    rows = conn.execute(select(rs).where(rs.c.region_code.in_(list(region_codes)))
-                        .order_by(rs.c.region_code, rs.c.rule))
-    return [dict(r._mapping) for r in rows]
 
 
 def reference_prices(conn: Connection) -> dict[tuple[str, str], tuple[float, float]]:
