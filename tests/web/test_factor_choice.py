@@ -26,7 +26,7 @@ def test_admin_page_chooses_and_removes_a_set(world: World) -> None:
     assert "made-up" in bad.text  # the message names what was refused
     missing = admin.post("/admin/factor-sets", data={
         "csrf_token": token, "region_code": "999999", "factor_set": "pi-published"})
-    assert missing.status_code == 422 and "999999" in missing.text
+    assert missing.status_code == 404 and "999999" in missing.text  # as the JSON twin
     english = admin.get("/admin/factor-sets?lang=en")
     assert "Factor sets" in english.text and "Regional grid average" in english.text
 

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 from typing import Any, get_args, get_origin
 
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from jieneng.web.app import ROUTERS
+
+#: the statuses of the one error shape (``jieneng.web.errors``) every API operation
+#: may answer with: no session or token, not permitted, not found or outside the
+#: scope, a conflict (stale version, locked year, simultaneous change), refused input
+ERROR_STATUSES = ("401", "403", "404", "409", "422")
 
 
 def _json_routes() -> list[APIRoute]:
@@ -59,12 +65,31 @@ def test_the_figure_models_name_the_registry_headline_figures() -> None:
     """The models of the statistics figures follow the indicator registry: a figure
     added there without its model field would be dropped from every response."""
     from jieneng.core.indicator_registry import HEADLINE, TOTALS
-    from jieneng.web.api.figures import HeadlineChangeOut, HeadlineOut
     from jieneng.web.api.overview import TrendSeriesOut
     from jieneng.web.api.screen import ScreenSeriesOut, ScreenUnitsOut
+    from jieneng.web.figures import HeadlineChangeOut, HeadlineOut
 
     counts = {"institutions_expected", "institutions_reported"}
     assert set(HeadlineChangeOut.model_fields) == set(HEADLINE)
     assert set(HeadlineOut.model_fields) == {*HEADLINE, *counts}
     assert set(TrendSeriesOut.model_fields) == {*TOTALS, "cost_yuan", "institutions_reported"}
     assert set(ScreenSeriesOut.model_fields) == set(ScreenUnitsOut.model_fields) == set(TOTALS)
+
+
+def test_every_api_operation_declares_its_errors_with_the_one_error_shape() -> None:
+    """The OpenAPI document gives ``ErrorOut`` for each error status of every
+    operation (not FastAPI's own ``HTTPValidationError`` for 422: the API never
+    answers with that shape)."""
+    routes = [route for router in ROUTERS for route in router.routes]
+    spec = get_openapi(title="jieneng", version="1", routes=routes)
+    operations = [(method.upper(), path, op) for path, ops in spec["paths"].items()
+                  for method, op in ops.items()]
+    assert len(operations) > 50 and all(path.startswith("/api/v1") for _, path, _ in operations)
+    wrong = []
+    for method, path, op in operations:
+        for status in ERROR_STATUSES:
+            schema = op["responses"].get(status, {}).get("content", {}).get(
+                "application/json", {}).get("schema", {})
+            if schema.get("$ref") != "#/components/schemas/ErrorOut":
+                wrong.append((method, path, status))
+    assert wrong == [], f"error responses not declared with ErrorOut: {wrong}"

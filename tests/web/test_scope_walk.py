@@ -89,6 +89,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/factor-sets": (Sample(),),
     "/api/v1/factor-sets/{region}": (Sample(params={"region": "region"}),),
     "/api/v1/me": (Sample(),),
+    "/api/v1/account": (Sample(),),
     "/api/v1/tokens": (Sample(),),
     "/api/v1/users": (Sample(admin_only=True),),
     "/api/v1/users/{user_id}": (Sample(admin_only=True, params={"user_id": "user"}),),

@@ -29,42 +29,53 @@ from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
-from jieneng.web import errors, limits
+from jieneng.web import (
+    account,
+    audit,
+    auth,
+    channels,
+    errors,
+    factor_sets,
+    home,
+    imports,
+    limits,
+    notifications,
+    publication,
+    quality,
+    spot_checks,
+    summaries,
+    uploads,
+    users,
+)
 from jieneng.web.api import entry as entry_api
-from jieneng.web.api import imports as imports_api
 from jieneng.web.api import institutions as institutions_api
 from jieneng.web.api import overview as overview_api
 from jieneng.web.api import reporting as reporting_api
 from jieneng.web.api import screen as screen_api
-from jieneng.web.api import summaries as summaries_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.pages import directory as directory_pages
 from jieneng.web.pages import entry as entry_pages
-from jieneng.web.pages import imports as import_pages
 from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.pages import screen as screen_pages
-from jieneng.web.pages import summaries as summaries_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
-from jieneng.web.routes import account, admin, auth, home, notifications, publication
-from jieneng.web.routes import quality as quality_routes
-from jieneng.web.routes import spot_checks as spot_check_routes
 from jieneng.web.routes import targets as target_routes
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
-    summaries_pages.router, summaries_api.router,  # before /reporting/{…} routes
-    overview_pages.router, directory_pages.router, entry_pages.router, import_pages.router,
-    screen_pages.router, home.router, account.router, admin.router, v1.router,
-    overview_api.router, institutions_api.router, entry_api.router, imports_api.router,
-    screen_api.router, publication.router, publication.api_router,
+    summaries.router, summaries.api,  # before /reporting/{…} routes
+    overview_pages.router, directory_pages.router, entry_pages.router, imports.router,
+    screen_pages.router, home.router, account.router, account.api, users.router, users.api,
+    audit.router, audit.api, factor_sets.router, factor_sets.api, v1.router,
+    overview_api.router, institutions_api.router, entry_api.router, imports.api,
+    screen_api.router, publication.router, publication.api,
     reporting_pages.router, reporting_api.router,
-    spot_check_routes.router, spot_check_routes.api_router,
-    notifications.router, notifications.api_router,
-    quality_routes.router, quality_routes.api_router,
+    spot_checks.router, spot_checks.api,
+    notifications.router, notifications.api, channels.router, channels.api,
+    quality.router, quality.api,
     target_routes.pages, target_routes.api,
 )
 
@@ -122,8 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # innermost: body limits, control characters, Cache-Control (web.limits)
     app.add_middleware(limits.RequestGuard, limits=limits.Limits(
         body=settings.max_body_bytes,
-        upload=settings.max_upload_bytes + import_pages.ENVELOPE_BYTES,
-        is_upload=limits.UploadRoutes(lambda: app.routes, import_pages.check_declared_size)))
+        upload=settings.max_upload_bytes + uploads.ENVELOPE_BYTES,
+        is_upload=limits.UploadRoutes(lambda: app.routes, uploads.check_declared_size)))
 
     @app.middleware("http")
     async def api_rate_limit(

@@ -4,7 +4,7 @@
 its refusals get the language and the security headers like every response):
 
 - **body size by route**: a file upload (a route that depends on
-  :func:`jieneng.web.pages.imports.check_declared_size`) may send
+  :func:`jieneng.web.uploads.check_declared_size`) may send
   ``max_upload_bytes`` plus the multipart envelope, every other route
   ``max_body_bytes`` (1 MiB by default). A larger ``Content-Length`` is refused
   with 413 at once, without reading a byte; a body without one (chunked) is

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from jieneng.web.api.figures import (
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.figures import (
     BasisOut,
     CarrierFigureOut,
     CategoryNameOut,
@@ -18,8 +20,6 @@ from jieneng.web.api.figures import (
     IndicatorResultOut,
     RegionRefOut,
 )
-from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.common import CategoryQ, MonthsQ, RegionQ, YearQ
 from jieneng.web.pages.overview import (
     IndicatorQ,

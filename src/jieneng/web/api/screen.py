@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from jieneng.web.api.figures import HeadlineChangeOut, HeadlineOut, RegionRefOut
 from jieneng.web.deps import EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.figures import HeadlineChangeOut, HeadlineOut, RegionRefOut
 from jieneng.web.pages.screen import RegionP, screen_data
 
 router = APIRouter(prefix="/api/v1", tags=["screen"], responses=API_ERRORS)

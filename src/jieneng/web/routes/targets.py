@@ -26,10 +26,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import annual_docx, annual_xlsx, assessment_xlsx
-from jieneng.services.accounts.users import User
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import alerts, progress, quotas, targets
@@ -46,7 +46,6 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
-from jieneng.web.pages.imports import SizeChecked, read_upload, upload_requires
 from jieneng.web.routes.targets_schemas import (
     AssessmentOut,
     DecompositionOut,
@@ -56,6 +55,7 @@ from jieneng.web.routes.targets_schemas import (
     TargetOut,
     TargetsOut,
 )
+from jieneng.web.uploads import SizeChecked, read_upload, upload_requires
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from jieneng.web.api.figures import RegionRefOut
+from jieneng.web.figures import RegionRefOut
 
 
 class TargetOut(BaseModel):

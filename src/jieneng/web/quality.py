@@ -7,6 +7,8 @@ catalogue with the effective settings of a region; edit form for administrators
 and region account managers). JSON twins under ``/api/v1/quality``: ``findings``,
 ``check``, ``findings/{id}/explanation``, ``rules``, ``rules/{region}/{rule}``,
 ``reference-prices``. Rules, roles and scope: :mod:`jieneng.services.quality.quality`.
+A refused form shows the page again with the status the JSON twin answers
+(:func:`jieneng.web.forms.form_error`).
 """
 
 from __future__ import annotations
@@ -19,21 +21,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import NotPermitted, ValidationFailed
+from jieneng.core.caller import User
+from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import quality
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
+from jieneng.web.forms import WHOLE_FORM, form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.pages.common import (
     RegionQ,
     YearQ,
     blank,
-    error_message,
     form_year,
     page,
     region_for,
@@ -41,7 +43,9 @@ from jieneng.web.pages.common import (
 )
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1/quality", tags=["api"], responses=API_ERRORS)
+api = APIRouter(prefix="/api/v1/quality", tags=["quality"], responses=API_ERRORS)
+LIST = "pages/quality.html"
+RULES_PAGE = "pages/quality_rules.html"
 
 RuleQ = Annotated[str | None, Query(pattern=r"^[a-z0-9_]{0,32}$", description="规则代码 rule")]
 SeverityQ = Annotated[str | None, Query(pattern=r"^(error|warning|notice)?$",
@@ -65,17 +69,16 @@ def findings_data(
         lang=lang)
 
 
-def _list_page(
+def _list_context(
     request: Request, engine: Engine, user: User, *, region: str | None = None,
     year: str | None = None, rule: str | None = None, severity: str | None = None,
-    state: str | None = None, page_no: int = 1, errors: dict[str, str] | None = None,
-    notice: str | None = None, status_code: int = 200,
-) -> Response:
+    state: str | None = None, page_no: int = 1, form: dict[str, str] | None = None,
+) -> dict[str, Any]:
     lang = domain_lang(lang_of(request))
     data = findings_data(engine, user, region=region, year=year, rule=rule,
                          severity=severity, state=state, page_no=page_no, lang=lang)
     pages = max(1, math.ceil(data["total"] / data["per_page"]))
-    return page(request, "pages/quality.html", {
+    return {
         "data": data, "pages": pages, "office": user.can(Capability.RUN_QUALITY),
         "writer": user.can(Capability.EXPLAIN_FINDINGS),
         "rules": [(r.code, r.title(lang)) for r in RULES],
@@ -84,18 +87,19 @@ def _list_page(
                     "severity": severity or "", "state": state or ""},
         "home_region": region_for(engine, user, region)
         if user.can(Capability.RUN_QUALITY) else "",
-        "errors": errors or {}, "notice": notice,
-    }, status_code=status_code)
+        "form": form or {}, "errors": {},
+    }
 
 
 @router.get("/quality")
 def quality_page(
     request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
     year: YearQ = None, rule: RuleQ = None, severity: SeverityQ = None, state: StateQ = None,
-    page: PageQ = 1,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000, description="页码 page")] = 1,
 ) -> Response:
-    return _list_page(request, engine, user, region=region, year=year, rule=rule,
-                      severity=severity, state=state, page_no=page)
+    return page(request, LIST, _list_context(
+        request, engine, user, region=region, year=year, rule=rule, severity=severity,
+        state=state, page_no=page_no))
 
 
 @router.post("/quality/run", dependencies=[requires(Capability.RUN_QUALITY)])
@@ -107,9 +111,10 @@ def run_region(
     """Run every rule over a region (office accounts; audited)."""
     try:
         result = quality.check_region(engine, user, region_code.strip(), form_year(year))
-    except (ValidationFailed, NotPermitted) as err:
-        return _list_page(request, engine, user, errors={"_form": error_message(request, err)},
-                          status_code=422 if isinstance(err, ValidationFailed) else 403)
+    except DomainError as err:
+        form = {"region_code": region_code, "year": year}
+        return form_error(request, LIST, _list_context(request, engine, user, form=form), err,
+                          at=WHOLE_FORM)
     return RedirectResponse(
         f"/quality?region={result['region_code']}&year={result['year']}", status_code=303)
 
@@ -123,28 +128,24 @@ def explain_finding(
     """The 统计员's written explanation of a warning (audited)."""
     try:
         quality.explain(engine, user, finding_id, explanation)
-    except (ValidationFailed, NotPermitted) as err:
-        return _list_page(request, engine, user, errors={"_form": error_message(request, err)},
-                          status_code=422 if isinstance(err, ValidationFailed) else 403)
+    except DomainError as err:
+        return form_error(request, LIST, _list_context(request, engine, user), err,
+                          at=WHOLE_FORM)
     return RedirectResponse(request.headers.get("referer") or "/quality", status_code=303)
 
 
-def _rules_page(request: Request, engine: Engine, user: User, region: str | None, *,
-                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _rules_context(request: Request, engine: Engine, user: User, region: str | None
+                   ) -> dict[str, Any]:
     code = region_for(engine, user, region)
-    lang = domain_lang(lang_of(request))
-    data = quality.rule_settings(engine, user.scope, code, lang)
-    editable = user.can(Capability.CONFIGURE_RULES)
-    return page(request, "pages/quality_rules.html", {
-        "data": data, "editable": editable, "severities": [s.value for s in Severity],
-        "errors": errors or {},
-    }, status_code=status_code)
+    data = quality.rule_settings(engine, user.scope, code, domain_lang(lang_of(request)))
+    return {"data": data, "editable": user.can(Capability.CONFIGURE_RULES),
+            "severities": [s.value for s in Severity], "errors": {}}
 
 
 @router.get("/quality/rules")
 def rules_page(request: Request, user: CurrentUser, engine: EngineDep,
                region: RegionQ = None) -> Response:
-    return _rules_page(request, engine, user, region)
+    return page(request, RULES_PAGE, _rules_context(request, engine, user, region))
 
 
 @router.post("/quality/rules", dependencies=[requires(Capability.CONFIGURE_RULES)])
@@ -170,10 +171,9 @@ async def edit_rule(request: Request, user: CurrentUser, engine: EngineDep) -> R
                                                field="_form") from None
             override["params"] = params
         quality.set_rule(engine, user, region_code, code, override)
-    except (ValidationFailed, NotPermitted) as err:
-        return _rules_page(request, engine, user, region_code or None,
-                           errors={"_form": error_message(request, err)},
-                           status_code=422 if isinstance(err, ValidationFailed) else 403)
+    except DomainError as err:
+        context = _rules_context(request, engine, user, region_code or None)
+        return form_error(request, RULES_PAGE, context, err, at=WHOLE_FORM)
     return RedirectResponse(f"/quality/rules?region={region_code}", status_code=303)
 
 
@@ -212,7 +212,7 @@ class FindingsOut(BaseModel):
     total: int
 
 
-@api_router.get("/findings", response_model=FindingsOut)
+@api.get("/findings", response_model=FindingsOut)
 def list_findings(
     request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
     year: YearQ = None, rule: RuleQ = None, severity: SeverityQ = None, state: StateQ = None,
@@ -239,7 +239,7 @@ class CheckOut(BaseModel):
     by_rule: dict[str, int]
 
 
-@api_router.post("/check", dependencies=[requires(Capability.RUN_QUALITY)], response_model=CheckOut)
+@api.post("/check", dependencies=[requires(Capability.RUN_QUALITY)], response_model=CheckOut)
 def check_region(body: CheckIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """Run every rule over a region's institutions (office accounts; audited)."""
     return quality.check_region(engine, user, body.region_code, body.year, body.month)
@@ -249,7 +249,7 @@ class ExplanationIn(BaseModel):
     explanation: str = Field(min_length=1, max_length=2000)
 
 
-@api_router.post("/findings/{finding_id}/explanation",
+@api.post("/findings/{finding_id}/explanation",
                  dependencies=[requires(Capability.EXPLAIN_FINDINGS)], response_model=FindingOut)
 def explain(finding_id: FindingId, body: ExplanationIn, user: CurrentUser,
             engine: EngineDep) -> dict[str, Any]:
@@ -307,7 +307,7 @@ class ReferencePricesOut(BaseModel):
     items: list[ReferencePriceOut]
 
 
-@api_router.get("/rules", response_model=RuleSettingsOut)
+@api.get("/rules", response_model=RuleSettingsOut)
 def rules(request: Request, user: CurrentUser, engine: EngineDep,
           region: RegionQ = None) -> dict[str, Any]:
     """The catalogue with the effective settings in a region (default: mine)."""
@@ -325,7 +325,7 @@ RegionPath = Annotated[str, Path(pattern=r"^\d{6}$", description="行政区划�
 RulePath = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,32}$", description="规则代码")]
 
 
-@api_router.put("/rules/{region_code}/{rule}", dependencies=[requires(Capability.CONFIGURE_RULES)],
+@api.put("/rules/{region_code}/{rule}", dependencies=[requires(Capability.CONFIGURE_RULES)],
                 response_model=RuleSettingsOut)
 def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: CurrentUser,
              engine: EngineDep) -> dict[str, Any]:
@@ -336,7 +336,7 @@ def set_rule(region_code: RegionPath, rule: RulePath, body: RuleIn, user: Curren
     return quality.set_rule(engine, user, region_code, rule, override)
 
 
-@api_router.delete("/rules/{region_code}/{rule}",
+@api.delete("/rules/{region_code}/{rule}",
                    dependencies=[requires(Capability.CONFIGURE_RULES)],
                    response_model=RuleSettingsOut)
 def reset_rule(region_code: RegionPath, rule: RulePath, user: CurrentUser,
@@ -345,7 +345,7 @@ def reset_rule(region_code: RegionPath, rule: RulePath, user: CurrentUser,
     return quality.set_rule(engine, user, region_code, rule, None)
 
 
-@api_router.get("/reference-prices", response_model=ReferencePricesOut)
+@api.get("/reference-prices", response_model=ReferencePricesOut)
 def reference_prices(user: CurrentUser, engine: EngineDep,
                      province: RegionQ = None) -> dict[str, Any]:
     """Reference unit prices per province and carrier [元 per canonical unit]."""

@@ -15,46 +15,32 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.exceptions import DomainError
 from jieneng.core.permissions import Capability
 from jieneng.services.publishing import publication
 from jieneng.web.deps import AdminUser, EngineDep, requires
-from jieneng.web.errors import ErrorOut, lang_of
-from jieneng.web.i18n import domain_lang
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.forms import WHOLE_FORM, form_error
 from jieneng.web.pages.common import form_year
 from jieneng.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-api_router = APIRouter(
-    prefix="/api/v1/admin", tags=["api"],
-    responses={status: {"model": ErrorOut} for status in (401, 403, 404, 422)},
-)
+api = APIRouter(prefix="/api/v1/admin", tags=["publication"], responses=API_ERRORS)
 PAGE = "/admin/publication"
+TEMPLATE = "admin/publication.html"
 
 
-
-def _page(
-    request: Request, engine: Engine, *, form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, status_code: int = 200,
-) -> Response:
-    context = {"items": publication.list_publications(engine), "form": form or {},
-               "errors": errors or {}}
-    return render(request, "admin/publication.html", context, status_code=status_code)
+def _context(engine: Engine, form: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"items": publication.list_publications(engine), "form": form or {}, "errors": {}}
 
 
-def _errors(request: Request, err: ValidationFailed | NotFound) -> dict[str, str]:
-    field = str(err.details.get("field") or "_form")
-    return {field: err.message(domain_lang(lang_of(request)))}
-
-
-@router.get("/publication",
-            dependencies=[requires(Capability.PUBLISH)])
+@router.get("/publication", dependencies=[requires(Capability.PUBLISH)])
 def publication_page(request: Request, admin: AdminUser, engine: EngineDep) -> Response:
-    return _page(request, engine)
+    return render(request, TEMPLATE, _context(engine))
 
 
 @router.post("/publication", dependencies=[requires(Capability.PUBLISH)])
-def publishform_year(
+def publish_form(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
     year: Annotated[str, Form(max_length=8)],
@@ -64,13 +50,13 @@ def publishform_year(
     try:
         publication.publish(engine, actor=admin.actor, region_code=region_code.strip(),
                             year=form_year(year))
-    except (ValidationFailed, NotFound) as err:
-        return _page(request, engine, form=form, errors=_errors(request, err), status_code=422)
+    except DomainError as err:
+        return form_error(request, TEMPLATE, _context(engine, form), err)
     return RedirectResponse(PAGE, status_code=303)
 
 
 @router.post("/publication/withdraw", dependencies=[requires(Capability.PUBLISH)])
-def withdrawform_year(
+def withdraw_form(
     request: Request, admin: AdminUser, engine: EngineDep,
     region_code: Annotated[str, Form(max_length=6)],
     year: Annotated[str, Form(max_length=8)],
@@ -79,9 +65,8 @@ def withdrawform_year(
     try:
         publication.withdraw(engine, actor=admin.actor, region_code=region_code.strip(),
                              year=form_year(year))
-    except (ValidationFailed, NotFound) as err:
-        errors = {"_form": err.message(domain_lang(lang_of(request)))}
-        return _page(request, engine, errors=errors, status_code=422)
+    except DomainError as err:  # a button: the message above the list
+        return form_error(request, TEMPLATE, _context(engine), err, at=WHOLE_FORM)
     return RedirectResponse(PAGE, status_code=303)
 
 
@@ -110,14 +95,14 @@ class PublicationIn(BaseModel):
                       description="年度; must hold figures for the region")
 
 
-@api_router.get("/publication", response_model=PublicationsOut,
+@api.get("/publication", response_model=PublicationsOut,
                 dependencies=[requires(Capability.PUBLISH)])
 def list_publications(admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Every published (region, year), who published it and when (administrators)."""
     return {"items": publication.list_publications(engine)}
 
 
-@api_router.post("/publication",
+@api.post("/publication",
                  dependencies=[requires(Capability.PUBLISH)], response_model=PublicationOut)
 def post_publication(body: PublicationIn, admin: AdminUser, engine: EngineDep) -> dict[str, Any]:
     """Publish a year of a region and its subtree on the public big screen (administrators;
@@ -126,7 +111,7 @@ def post_publication(body: PublicationIn, admin: AdminUser, engine: EngineDep) -
                                year=body.year)
 
 
-@api_router.delete("/publication/{region}/{year}",
+@api.delete("/publication/{region}/{year}",
                    dependencies=[requires(Capability.PUBLISH)], status_code=204)
 def delete_publication(
     region: RegionPath, year: YearPath, admin: AdminUser, engine: EngineDep

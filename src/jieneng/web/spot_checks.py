@@ -6,7 +6,8 @@ accuracy per region), ``/review-report?region=&year=`` and its Word document
 ``/review-report.docx``. JSON twins under ``/api/v1``: ``spot-checks``,
 ``spot-checks/{id}``, ``spot-checks/{id}/verify``, ``review-report``. Rules, roles
 and scope: :mod:`jieneng.services.quality.spot_checks`,
-:mod:`jieneng.services.quality.review_report`.
+:mod:`jieneng.services.quality.review_report`. A refused form shows the page again
+with the status the JSON twin answers (:func:`jieneng.web.forms.form_error`).
 """
 
 from __future__ import annotations
@@ -21,21 +22,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.caller import User
+from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import review_report as review
 from jieneng.services.quality import spot_checks
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
+from jieneng.web.forms import WHOLE_FORM, form_error
 from jieneng.web.i18n import translate
 from jieneng.web.pages.common import (
     RegionQ,
     YearQ,
     blank,
-    error_message,
     form_number,
     form_year,
     page,
@@ -44,7 +45,9 @@ from jieneng.web.pages.common import (
 )
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
+api = APIRouter(prefix="/api/v1", tags=["spot checks"], responses=API_ERRORS)
+LIST = "pages/spot_checks.html"
+DETAIL = "pages/spot_check.html"
 
 SpotCheckId = Annotated[int, Path(ge=1, le=2**31 - 1, description="抽查编号 spot check id")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -60,27 +63,24 @@ def _defaultform_year() -> int:
 
 
 
-
-
 # ---------------------------------------------------------------- spot-check pages
 
 
-def _list_page(
-    request: Request, engine: Engine, user: User, *, region: str | None, year: str | None,
-    form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
+def _list_context(
+    engine: Engine, user: User, *, region: str | None, year: str | None,
+    form: dict[str, str] | None = None,
+) -> dict[str, Any]:
     code = region_for(engine, user, region)
     data = spot_checks.list_spot_checks(engine, user.scope, region_code=blank(region),
                                         year=year_of(year))
     defaults = {"region_code": code, "year": str(_defaultform_year()),
                 "share": str(DEFAULT_SHARE), "tolerance": str(spot_checks.DEFAULT_TOLERANCE),
                 "seed": ""}
-    return page(request, "pages/spot_checks.html", {
+    return {
         "data": data, "office": _office(user), "form": {**defaults, **(form or {})},
-        "errors": errors or {}, "filters": {"region": region or "", "year": year or ""},
+        "errors": {}, "filters": {"region": region or "", "year": year or ""},
         "percent": review_document.percent,
-    }, status_code=status_code)
+    }
 
 
 @router.get("/spot-checks")
@@ -88,7 +88,7 @@ def spot_checks_page(
     request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
     year: YearQ = None,
 ) -> Response:
-    return _list_page(request, engine, user, region=region, year=year)
+    return page(request, LIST, _list_context(engine, user, region=region, year=year))
 
 
 @router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)])
@@ -112,31 +112,23 @@ def create_spot_check(
             share=form_number(share, "share", "抽查比例", "share"),
             tolerance=form_number(tolerance, "tolerance", "允许误差", "tolerance"),
             seed=int(seed) if seed.strip() else None)
-    except NotPermitted:
-        raise
-    except (ValidationFailed, NotFound) as err:
-        field = str(err.details.get("field") or "_form")
-        return _list_page(request, engine, user, region=None, year=None, form=form,
-                          errors={field: error_message(request, err)}, status_code=422)
+    except DomainError as err:
+        context = _list_context(engine, user, region=None, year=None, form=form)
+        return form_error(request, LIST, context, err)
     return RedirectResponse(f"/spot-checks/{check['id']}", status_code=303)
 
 
-def _detail_page(
-    request: Request, engine: Engine, user: User, spot_check_id: int, *,
-    errors: dict[str, str] | None = None, status_code: int = 200,
-) -> Response:
+def _detail_context(engine: Engine, user: User, spot_check_id: int) -> dict[str, Any]:
     data = spot_checks.get_spot_check(engine, user.scope, spot_check_id)
-    return page(request, "pages/spot_check.html", {
-        "data": data, "office": _office(user), "errors": errors or {},
-        "percent": review_document.percent,
-    }, status_code=status_code)
+    return {"data": data, "office": _office(user), "errors": {},
+            "percent": review_document.percent}
 
 
 @router.get("/spot-checks/{spot_check_id}")
 def spot_check_page(
     request: Request, spot_check_id: SpotCheckId, user: CurrentUser, engine: EngineDep,
 ) -> Response:
-    return _detail_page(request, engine, user, spot_check_id)
+    return page(request, DETAIL, _detail_context(engine, user, spot_check_id))
 
 
 @router.post("/spot-checks/{spot_check_id}/verify", dependencies=[requires(Capability.SPOT_CHECK)])
@@ -153,9 +145,9 @@ def verify_item(
         spot_checks.record_verified(engine, user, spot_check_id=spot_check_id,
                                     institution_id=institution_id, carrier_code=carrier,
                                     verified=value)
-    except ValidationFailed as err:
-        return _detail_page(request, engine, user, spot_check_id,
-                            errors={"_form": error_message(request, err)}, status_code=422)
+    except DomainError as err:
+        return form_error(request, DETAIL, _detail_context(engine, user, spot_check_id), err,
+                          at=WHOLE_FORM)
     return RedirectResponse(f"/spot-checks/{spot_check_id}", status_code=303)
 
 
@@ -277,7 +269,7 @@ class SpotChecksOut(BaseModel):
     items: list[SpotCheckSummaryOut]
 
 
-@api_router.get("/spot-checks", response_model=SpotChecksOut)
+@api.get("/spot-checks", response_model=SpotChecksOut)
 def api_spot_checks(
     user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
 ) -> dict[str, Any]:
@@ -286,7 +278,7 @@ def api_spot_checks(
                                         year=year_of(year))
 
 
-@api_router.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)], status_code=201,
+@api.post("/spot-checks", dependencies=[requires(Capability.SPOT_CHECK)], status_code=201,
                  response_model=SpotCheckOut)
 def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
                           engine: EngineDep) -> dict[str, Any]:
@@ -296,14 +288,14 @@ def api_create_spot_check(body: SpotCheckIn, user: CurrentUser,
         tolerance=body.tolerance, seed=body.seed)
 
 
-@api_router.get("/spot-checks/{spot_check_id}", response_model=SpotCheckOut)
+@api.get("/spot-checks/{spot_check_id}", response_model=SpotCheckOut)
 def api_spot_check(spot_check_id: SpotCheckId, user: CurrentUser,
                    engine: EngineDep) -> dict[str, Any]:
     """A spot check: items inside the caller's scope and accuracy per region."""
     return spot_checks.get_spot_check(engine, user.scope, spot_check_id)
 
 
-@api_router.post("/spot-checks/{spot_check_id}/verify",
+@api.post("/spot-checks/{spot_check_id}/verify",
                  dependencies=[requires(Capability.SPOT_CHECK)], response_model=SpotCheckOut)
 def api_verify(spot_check_id: SpotCheckId, body: VerifyIn, user: CurrentUser,
                engine: EngineDep) -> dict[str, Any]:
@@ -371,7 +363,7 @@ class ReviewReportOut(BaseModel):
     accuracy: RegionAccuracyOut
 
 
-@api_router.get("/review-report", response_model=ReviewReportOut)
+@api.get("/review-report", response_model=ReviewReportOut)
 def api_review_report(
     user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
 ) -> dict[str, Any]:

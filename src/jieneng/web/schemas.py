@@ -1,4 +1,5 @@
-"""Pydantic shapes of the JSON API (they make the OpenAPI document)."""
+"""Pydantic shapes of the accounts in the JSON API, shared by the account, users and
+audit features (they make the OpenAPI document)."""
 
 from __future__ import annotations
 

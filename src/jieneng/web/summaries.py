@@ -3,8 +3,8 @@
 ``/reporting/rate`` shows :func:`jieneng.services.publishing.summaries.reporting_rate`,
 ``/summaries`` :func:`jieneng.services.publishing.summaries.summary` and ``/summaries.xlsx``
 the same table as a workbook. JSON twins: ``/api/v1/reporting/rate`` and
-``/api/v1/summaries`` (:mod:`jieneng.web.api.summaries`), built by the same
-``*_data`` functions, so page, API and Excel carry the same numbers.
+``/api/v1/summaries``, built by the same ``*_data`` functions, so page, API and
+Excel carry the same numbers.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core.caller import User
 from jieneng.reports.summaries import summary_xlsx
 from jieneng.services.accounts import users
-from jieneng.services.accounts.users import User
-from jieneng.services.publishing import summaries
+from jieneng.services.publishing import summaries as service
 from jieneng.settings import Settings
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.errors import API_ERRORS
 from jieneng.web.pages.common import (
     MonthsQ,
     RegionQ,
@@ -35,6 +37,7 @@ from jieneng.web.pages.common import (
 )
 
 router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["summaries"], responses=API_ERRORS)
 
 Kind = Literal["region", "department", "category"]
 KindQ = Annotated[Kind, Query(description="region 行政区域汇总 | department 部门汇总 | "
@@ -51,7 +54,7 @@ def rate_data(
     per_page: int = 100,
 ) -> dict[str, Any]:
     """The reporting rate of the page and of ``/api/v1/reporting/rate``."""
-    return summaries.reporting_rate(
+    return service.reporting_rate(
         engine, user.scope, period_id=period, region_code=blank(region),
         home_region=users.home_region(engine, user), page=page_no, per_page=per_page,
     )
@@ -63,7 +66,7 @@ def summary_data(
 ) -> dict[str, Any]:
     """The summary of the page, of ``/api/v1/summaries`` and of the workbook
     (default year: last year, the year an annual summary is made for)."""
-    return summaries.summary(
+    return service.summary(
         engine, user.scope, region_code=region_for(engine, user, region),
         year=year_of(year) or date.today().year - 1, kind=kind,
         months=parse_months(blank(months)), default_factor_set=settings.factor_set,
@@ -103,3 +106,137 @@ def summaries_xlsx(
         headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                         f"filename*=UTF-8''{quote(name)}"},
     )
+
+
+# ---------------------------------------------------------------- JSON twins
+class PeriodOut(BaseModel):
+    id: int
+    region_code: str
+    region_name: str
+    kind: str
+    year: int
+    month: int = Field(description="0 = the annual report")
+    deadline: str
+    department_step: bool
+    label: str
+
+
+class RateCounts(BaseModel):
+    expected: int
+    reported: int
+    approved: int
+    not_reported: int
+    reporting_rate: float | None
+    review_rate: float | None
+
+
+class RegionRateOut(RateCounts):
+    region_code: str
+    name: str
+
+
+class DepartmentRateOut(RateCounts):
+    department_id: int | None
+    credit_code: str | None
+    name: str
+
+
+class CategoryRateOut(RateCounts):
+    category: str
+    name_zh: str
+    name_en: str
+
+
+class NotReportedItemOut(BaseModel):
+    credit_code: str
+    name: str
+    region_code: str
+    region_name: str
+    category: str
+    department_name: str | None
+    state: str
+    overdue: bool
+
+
+class NotReportedOut(BaseModel):
+    items: list[NotReportedItemOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class RateOut(BaseModel):
+    period: PeriodOut | None
+    periods: list[PeriodOut]
+    region_code: str | None
+    region_name: str | None
+    total: RateCounts
+    by_region: list[RegionRateOut]
+    by_department: list[DepartmentRateOut]
+    by_category: list[CategoryRateOut]
+    not_reported: NotReportedOut
+    overdue: bool
+
+
+class SummaryColumnOut(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    categories: list[str]
+
+
+class SummaryMeasureOut(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    unit: str
+
+
+class SummaryRowOut(BaseModel):
+    key: str | int | None = Field(description="region code, department id, or 'total'")
+    code: str | None
+    name: str
+    total: bool
+    # a figure map by nature: column key → {"institutions", then one value per
+    # headline indicator code}
+    cells: dict[str, dict[str, int | float | None]]
+
+
+class SummaryOut(BaseModel):
+    kind: str
+    kind_name_zh: str
+    kind_name_en: str
+    region_code: str
+    region_name: str
+    year: int
+    months: list[int] | None
+    basis: str
+    factor_set: str
+    columns: list[SummaryColumnOut]
+    measures: list[SummaryMeasureOut]
+    rows: list[SummaryRowOut]
+
+
+@api.get("/reporting/rate", response_model=RateOut)
+def reporting_rate(
+    user: CurrentUser, engine: EngineDep, period: PeriodQ = None, region: RegionQ = None,
+    page: PageQ = 1, per_page: PerPageQ = 100,
+) -> dict[str, Any]:
+    """上报率 and 审核率 of a reporting period (default: the latest visible) per child
+    region, competent department and category; the institutions not yet reported
+    (paginated), each with ``overdue`` once the deadline has passed. Rates are
+    fractions: reported ÷ expected and approved ÷ expected."""
+    return rate_data(engine, user, period=period, region=region, page_no=page,
+                     per_page=per_page)
+
+
+@api.get("/summaries", response_model=SummaryOut)
+def summaries(
+    user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region: RegionQ = None, year: YearQ = None, kind: KindQ = "region", months: MonthsQ = None,
+) -> dict[str, Any]:
+    """汇总 of approved figures only: rows (child regions, competent departments, or
+    the region for ``category``), columns 合计 / 国家机关 / 事业单位小计 / 教育 … 其他 /
+    团体组织, each cell with institutions, energy, water, CO₂ and the intensities."""
+    return summary_data(engine, user, settings, region=region, year=year, kind=kind,
+                        months=months)

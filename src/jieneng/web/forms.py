@@ -1,0 +1,45 @@
+"""The one answer of a page's form that a service refused.
+
+A form POST that fails (the input is invalid, it collides with something, the
+caller may not, the thing is gone) shows the same page again, with the message
+beside the field it names and what was typed still in the fields, under the
+HTTP status its JSON twin answers for the same refusal
+(:func:`jieneng.web.errors.status_of`: 422 / 409 / 403 / 404 / 400) — so a
+browser, a test and a client of the API see one verdict (issue 10 §1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import HTMLResponse
+
+from jieneng.core.exceptions import DomainError
+from jieneng.web.errors import status_of
+from jieneng.web.pages.common import error_message, page
+
+#: the key of the whole form's message (a refusal that names no field)
+WHOLE_FORM = "_form"
+
+
+def field_errors(request: Request, err: DomainError, *, default_field: str = WHOLE_FORM,
+                 at: str | None = None) -> dict[str, str]:
+    """``{field: message}``: the message in the request's language under ``at`` if
+    given, else the field the refusal names (``details.field``), else ``default_field``."""
+    field = at or str(err.details.get("field") or default_field)
+    return {field: error_message(request, err)}
+
+
+def form_error(
+    request: Request, template: str, context: dict[str, Any], err: DomainError, *,
+    errors_key: str = "errors", default_field: str = WHOLE_FORM, at: str | None = None,
+) -> HTMLResponse:
+    """``template`` again with ``context`` (which carries what was typed, usually as
+    ``form``), the refusal's message under ``errors_key`` (``{field: message}``) and
+    as ``error`` (the text alone, for pages with one message line), answered with
+    the status of the JSON twin. ``default_field``: where a refusal that names no
+    field is shown."""
+    errors = field_errors(request, err, default_field=default_field, at=at)
+    ctx = {**context, errors_key: errors, "error": next(iter(errors.values()))}
+    return page(request, template, ctx, status_code=status_of(err))

@@ -1,0 +1,92 @@
+"""The twin rule: every HTML page has a JSON twin at ``/api/v1`` + its path.
+
+Issue 10 §1 / DESIGN.md §4: ``web/<feature>.py`` holds a page and its JSON twin
+side by side; the twin answers the same query parameters with the same figures
+and declares a response model. This module is the ONE place that lists the pages
+that break the rule, each with its reason:
+
+- :data:`OLDER_TWINS` — the twin exists, at a path older than the rule (kept:
+  clients, templates and tests use it);
+- :data:`NO_TWIN` — forms, sign-in, redirects and file downloads, which have no
+  JSON reading of their own.
+
+The walk fails for a page that has none of the three, and for an entry here that
+names no page (or a twin that does not exist), so the lists stay true.
+"""
+
+from __future__ import annotations
+
+from fastapi.routing import APIRoute
+
+from jieneng.web.app import ROUTERS
+
+API = "/api/v1"
+
+#: page → its JSON twin at an older path (same query parameters, same figures)
+OLDER_TWINS: dict[str, str] = {
+    "/": "/api/v1/me",  # the start page: who I am and what I see
+    "/admin/users": "/api/v1/users",
+    "/admin/users/{user_id}": "/api/v1/users/{user_id}",
+    "/admin/audit": "/api/v1/audit",
+    "/admin/factor-sets": "/api/v1/factor-sets",
+    "/quality": "/api/v1/quality/findings",
+    "/overview/ranking": "/api/v1/ranking",
+    "/review": "/api/v1/reporting/review",
+    "/reporting": "/api/v1/reporting/periods",
+    "/entry": "/api/v1/institutions",  # the chooser searches the directory (?q=)
+}
+
+#: page → why it has no JSON twin
+NO_TWIN: dict[str, str] = {
+    "/login": "the sign-in form (the API authenticates with a bearer token)",
+    "/directory": "a redirect to /institutions (the navigation's name for it)",
+    "/import": "the upload form; its JSON twin is POST /api/v1/imports",
+    "/import/template/{kind}": "a file download (the import template)",
+    "/summaries.xlsx": "a file download: the figures of /api/v1/summaries",
+    "/review-report.docx": "a file download: the figures of /api/v1/review-report",
+    "/targets/assessment.xlsx": "a file download: the figures of /api/v1/targets/assessment",
+    "/reports/annual.docx": "a file download: the annual 通报 document",
+    "/reports/annual.xlsx": "a file download: the annual 通报 workbook",
+}
+
+
+def _get_routes() -> tuple[set[str], dict[str, APIRoute]]:
+    """(HTML page paths, JSON GET routes by path) of every router of the app."""
+    pages: set[str] = set()
+    json: dict[str, APIRoute] = {}
+    for router in ROUTERS:
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or "GET" not in route.methods:
+                continue
+            if route.path.startswith(API + "/"):
+                json[route.path] = route
+            elif not route.path.startswith("/api/"):
+                pages.add(route.path)
+    return pages, json
+
+
+def test_every_page_has_its_json_twin() -> None:
+    pages, json = _get_routes()
+    missing = sorted(p for p in pages
+                     if API + p not in json and p not in OLDER_TWINS and p not in NO_TWIN)
+    assert not missing, f"pages without a JSON twin at /api/v1 + path: {missing}"
+
+
+def test_the_exceptions_name_real_pages_and_twins() -> None:
+    pages, json = _get_routes()
+    listed = {*OLDER_TWINS, *NO_TWIN}
+    assert not (set(OLDER_TWINS) & set(NO_TWIN))
+    assert listed <= pages, f"not a page: {sorted(listed - pages)}"
+    redundant = sorted(p for p in listed if API + p in json)
+    assert not redundant, f"these pages have a twin at /api/v1 + path now: {redundant}"
+    absent = sorted(t for t in OLDER_TWINS.values() if t not in json)
+    assert not absent, f"named twins that are not JSON GET routes: {absent}"
+
+
+def test_twins_declare_a_response_model() -> None:
+    """A twin's contract is its model (as every JSON route's,
+    ``tests/web/test_response_models.py``)."""
+    pages, json = _get_routes()
+    twins = {API + p for p in pages if API + p in json} | set(OLDER_TWINS.values())
+    bare = sorted(t for t in twins if json[t].response_model is None)
+    assert not bare, f"twins without a response model: {bare}"
