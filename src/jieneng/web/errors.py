@@ -105,9 +105,12 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
-#: ``responses=`` of every JSON router: the error shape in the OpenAPI document
+#: ``responses=`` of every JSON router: the error shape in the OpenAPI document, for
+#: each status a route may answer with (see the table above): 401 no session or token,
+#: 403 not permitted, 404 not found or outside the scope, 409 a conflict (a stale
+#: version, a locked year, a simultaneous change in the database), 422 refused input
 API_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 422)
+    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
 }
 
 
