@@ -10,7 +10,7 @@ Measures (median and max of ``--repeat`` runs, wall clock, one connection):
     :func:`~jieneng.storage.indicators.group_sums` query grouped by
     (region_code, category) plus :func:`~jieneng.storage.indicators.expected_counts`,
     then additions in Python. Target < 1 s.
-(b) one institution's 36-month history (:func:`~jieneng.storage.consumption.monthly_series`).
+(b) one institution's 36-month history (:func:`~jieneng.storage.directory.monthly_series`).
     Target < 50 ms.
 (c) a revision of 1,000 figures, roll-up refresh and commit included
     (:func:`~jieneng.storage.consumption.write_consumption`).
@@ -39,7 +39,8 @@ from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.scope import Filters
 from jieneng.storage import tables as t
-from jieneng.storage.consumption import monthly_series, write_consumption
+from jieneng.storage.consumption import write_consumption
+from jieneng.storage.directory import monthly_series
 from jieneng.storage.engine import make_engine
 from jieneng.storage.indicators import expected_counts, group_sums
 from jieneng.storage.regions import load_regions

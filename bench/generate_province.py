@@ -12,7 +12,7 @@ and for every institution 36 months (``--years 3``) of about 10 of the 12 carrie
 Deterministic for a given ``--seed``. Records are generated in chunks of
 institutions, sorted by key, and loaded with ``COPY`` (PostgreSQL) or
 ``executemany`` (SQLite) through :func:`jieneng.storage.bulk.bulk_insert`; the
-roll-ups are then built set-based by :func:`jieneng.storage.consumption.rebuild_rollups`.
+roll-ups are then built set-based by :func:`jieneng.storage.rollups.rebuild_rollups`.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.names import name_key
 from jieneng.storage import tables as t
 from jieneng.storage.bulk import bulk_insert
-from jieneng.storage.consumption import rebuild_rollups
 from jieneng.storage.engine import make_engine, normalise_url
 from jieneng.storage.institutions import upsert_institutions, upsert_profiles
 from jieneng.storage.meta import set_meta
 from jieneng.storage.migrate import downgrade, upgrade
 from jieneng.storage.regions import upsert_regions
+from jieneng.storage.rollups import rebuild_rollups
 
 PROVINCE = ("430000", "湖南省")
 CITIES = [

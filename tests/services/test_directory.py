@@ -11,7 +11,7 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.scope import Scope
 from jieneng.services.directory.directory import institution_detail, search_institutions
 from jieneng.services.statistics.indicators import IndicatorQuery, compute
-from jieneng.storage.consumption import monthly_series
+from jieneng.storage.directory import monthly_series
 from tests.services.test_dashboard import demo, institution_id
 
 __all__ = ["demo"]  # the module-scoped demo fixture

@@ -7,13 +7,9 @@ from sqlalchemy import Engine, func, select
 
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.storage import tables as t
-from jieneng.storage.consumption import (
-    history,
-    monthly_series,
-    rebuild_rollups,
-    refresh_rollups,
-    write_consumption,
-)
+from jieneng.storage.consumption import write_consumption
+from jieneng.storage.directory import history, monthly_series
+from jieneng.storage.rollups import rebuild_rollups, refresh_rollups
 
 from ._data import figures, load_directory
 

@@ -17,7 +17,8 @@ Write path (:func:`write_consumption`), set-based for any number of figures:
    year, month) keys is recomputed from the current records (PostgreSQL: from the
    classified table, which holds exactly those records);
 4. ``consumption_year`` of the touched (institution, year) keys is recomputed from
-   ``consumption_month`` — recomputed, never incremented, hence exact under revision.
+   ``consumption_month`` — recomputed, never incremented, hence exact under revision
+   (the roll-up queries: :mod:`jieneng.storage.rollups`).
 
 All of it runs in the caller's transaction. Simultaneous writers of the same
 institution-year are serialised (:func:`lock_institution_years`): on PostgreSQL by
@@ -28,7 +29,7 @@ transaction holds the database's write lock (``BEGIN IMMEDIATE``) anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,27 +52,43 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound
 
 from . import groups
 from . import tables as t
 from .bulk import analyze, bulk_insert, ensure_temp, temp_table
+from .rollups import (
+    in_keys,
+    is_current,
+    month_keys,
+    month_rollup_select,
+    refresh_from_month_keys,
+    refresh_groups,
+    refresh_years_from_month_keys,
+    rollup_columns,
+    year_keys,
+    year_rollup_select,
+)
 
 RECORD_COLUMNS: tuple[str, ...] = (
     "institution_id", "year", "month", "carrier", "quantity", "cost_yuan",
     "entered_value", "entered_unit",
 )
+
+
 KEY_COLUMNS: tuple[str, ...] = ("institution_id", "year", "month", "carrier")
 
+
 _NEW, _UNCHANGED, _REVISED = "new", "unchanged", "revised"
+
+
 #: PostgreSQL classification: a current figure of a staged month that the write leaves alone.
 _KEPT = "kept"
+
 
 def _figure_columns(*, keyed: bool) -> list[Column[Any]]:
     """Columns of a staged figure: the key (a primary key when ``keyed``), the values
@@ -92,26 +109,21 @@ def _figure_columns(*, keyed: bool) -> list[Column[Any]]:
 
 
 _stage = temp_table("_jn_consumption_stage", *_figure_columns(keyed=True))
+
+
 #: PostgreSQL: the staged figures with their classification (see _write_general).
 _classified = temp_table("_jn_consumption_classified", *_figure_columns(keyed=False))
-_month_keys = temp_table(
-    "_jn_month_keys",
-    Column("institution_id", Integer, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-    Column("month", SmallInteger, primary_key=True),
-)
-_year_keys = temp_table(
-    "_jn_year_keys",
-    Column("institution_id", Integer, primary_key=True),
-    Column("year", SmallInteger, primary_key=True),
-)
 
 
 #: PostgreSQL advisory locks (:func:`lock_institution_years`): the first key of an
 #: institution-year's lock is this plus the year, the second the institution id.
 _YEAR_LOCK_BASE = 0x6A6E_0000
+
+
 #: Taken shared by a write of a few institution-years, exclusive by a bulk write.
 _WRITES_LOCK_KEY = groups.WRITES_LOCK_KEY
+
+
 #: A write touching more institution-years than this locks every consumption write.
 LOCK_EACH_LIMIT = 64
 
@@ -141,11 +153,6 @@ class WriteCounts:
     inserted: int
     revised: int
     unchanged: int
-
-
-def _is_current() -> ColumnElement[bool]:
-    # Rendered "is_current = 1" on SQLite, matching the partial index's WHERE.
-    return t.consumption_record.c.is_current == true()
 
 
 def write_consumption(
@@ -189,7 +196,7 @@ def write_consumption(
     now = datetime.now(UTC)
 
     # Institution-years of this write; also the keys of the year roll-up refresh.
-    yk = _year_keys
+    yk = year_keys
     ensure_temp(conn, yk)
     conn.execute(yk.insert().from_select(
         ["institution_id", "year"], select(s.c.institution_id, s.c.year).distinct()))
@@ -198,24 +205,16 @@ def write_consumption(
         counts = _write_first(conn, frame.height, source=source, import_id=import_id, now=now)
     else:
         counts = _write_general(conn, source=source, import_id=import_id, now=now)
-    _refresh_groups(conn)
+    refresh_groups(conn)
     return counts
-
-
-def _refresh_groups(conn: Connection) -> None:
-    """Rebuild the group roll-ups of the institution-years whose roll-ups were just
-    rebuilt (``_year_keys``)."""
-    yk = _year_keys
-    groups.note_institution_years(conn, select(yk.c.institution_id, yk.c.year))
-    groups.refresh_noted(conn)
 
 
 def _any_current(conn: Connection) -> bool:
     """Whether any staged institution-year already has a current record (one index
     probe per institution-year, stopping at the first hit)."""
-    cr, yk = t.consumption_record, _year_keys
+    cr, yk = t.consumption_record, year_keys
     probe = select(literal(1)).where(
-        cr.c.institution_id == yk.c.institution_id, cr.c.year == yk.c.year, _is_current()
+        cr.c.institution_id == yk.c.institution_id, cr.c.year == yk.c.year, is_current()
     ).exists()
     hit = conn.execute(select(literal(1)).select_from(yk).where(probe).limit(1)).first()
     return hit is not None
@@ -249,20 +248,20 @@ def _write_first(
     every figure is new (revision 1), nothing needs classifying, and the current
     records of every touched month key are exactly the staged figures, so the month
     roll-up is built from the stage — the same sums over the same records."""
-    s, cm, cy, yk = _stage, t.consumption_month, t.consumption_year, _year_keys
+    s, cm, cy, yk = _stage, t.consumption_month, t.consumption_year, year_keys
     _insert_records(conn, s, source=source, import_id=import_id, now=now,
                     revision=literal(1, Integer), where=None)
     # Without current records these institution-years have no roll-up rows; delete
     # anyway, so the result is the rebuild's whatever the tables held.
     year_cols = ("institution_id", "year")
-    conn.execute(delete(cm).where(_in_keys(cm, yk, year_cols)))
-    conn.execute(delete(cy).where(_in_keys(cy, yk, year_cols)))
+    conn.execute(delete(cm).where(in_keys(cm, yk, year_cols)))
+    conn.execute(delete(cy).where(in_keys(cy, yk, year_cols)))
     month_cols = ("institution_id", "year", "month")
     conn.execute(cm.insert().from_select(
-        _rollup_columns(cm, *month_cols), _month_rollup_select(None, source=s)))
+        rollup_columns(cm, *month_cols), month_rollup_select(None, source=s)))
     conn.execute(cy.insert().from_select(
-        _rollup_columns(cy, "institution_id", "year", "months_reported"),
-        _year_rollup_select(yk)))
+        rollup_columns(cy, "institution_id", "year", "months_reported"),
+        year_rollup_select(yk)))
     return WriteCounts(inserted=n, revised=0, unchanged=0)
 
 
@@ -272,7 +271,7 @@ def _write_general(
     if conn.dialect.name == "postgresql":
         return _write_general_pg(conn, source=source, import_id=import_id, now=now)
     s, cr = _stage, t.consumption_record
-    key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), _is_current())
+    key_match = and_(*(cr.c[k] == s.c[k] for k in KEY_COLUMNS), is_current())
     same = and_(cr.c.quantity == s.c.quantity, cr.c.cost_yuan.is_not_distinct_from(s.c.cost_yuan))
     # SQLite plans UPDATE … FROM as a scan of consumption_record; correlated
     # sub-selects driven by the (small) stage probe the index instead.
@@ -283,7 +282,7 @@ def _write_general(
         status=func.coalesce(select(status).where(key_match).scalar_subquery(), _NEW),
     ))
     counts = _apply(conn, s, source=source, import_id=import_id, now=now)
-    _refresh_from_month_keys(conn)
+    refresh_from_month_keys(conn)
     return counts
 
 
@@ -291,7 +290,7 @@ def _apply(
     conn: Connection, src: Table, *, source: str, import_id: int | None, now: datetime
 ) -> WriteCounts:
     """Flag the revised rows not current, insert the new and revised figures, fill
-    ``_month_keys`` with the month keys they touch; ``src`` is the classified stage."""
+    ``month_keys`` with the month keys they touch; ``src`` is the classified stage."""
     cr = t.consumption_record
     conn.execute(
         update(cr)
@@ -308,14 +307,14 @@ def _apply(
         ).all()
     }
     # Month keys touched by this write, straight from the stage (no round trip).
-    ensure_temp(conn, _month_keys)
+    ensure_temp(conn, month_keys)
     conn.execute(
-        _month_keys.insert().from_select(
+        month_keys.insert().from_select(
             ["institution_id", "year", "month"],
             select(src.c.institution_id, src.c.year, src.c.month).where(to_write).distinct(),
         )
     )
-    analyze(conn, _month_keys)
+    analyze(conn, month_keys)
     return WriteCounts(
         inserted=int(counts.get(_NEW, 0)),
         revised=int(counts.get(_REVISED, 0)),
@@ -336,12 +335,12 @@ def _write_general_pg(
     plus kept ones), so the month roll-up is rebuilt from them without reading
     ``consumption_record`` again."""
     s, cr, c, cm, mk = (_stage, t.consumption_record, _classified, t.consumption_month,
-                        _month_keys)
+                        month_keys)
     ensure_temp(conn, c)
     month_cols = ("institution_id", "year", "month")
     cur = (
         select(cr.c.id, cr.c.revision, *(cr.c[k] for k in RECORD_COLUMNS))
-        .where(_is_current(), _in_keys(cr, s, month_cols))
+        .where(is_current(), in_keys(cr, s, month_cols))
         .subquery("cur")
     )
     on = and_(*(cur.c[k] == s.c[k] for k in KEY_COLUMNS))
@@ -364,10 +363,10 @@ def _write_general_pg(
     ))
     analyze(conn, c)
     counts = _apply(conn, c, source=source, import_id=import_id, now=now)
-    conn.execute(delete(cm).where(_in_keys(cm, mk, month_cols)))
+    conn.execute(delete(cm).where(in_keys(cm, mk, month_cols)))
     conn.execute(cm.insert().from_select(
-        _rollup_columns(cm, *month_cols), _month_rollup_select(mk, source=c)))
-    _refresh_years_from_month_keys(conn)
+        rollup_columns(cm, *month_cols), month_rollup_select(mk, source=c)))
+    refresh_years_from_month_keys(conn)
     return counts
 
 
@@ -384,141 +383,3 @@ def _check_references(conn: Connection, import_id: int | None) -> None:
         select(func.count()).where(t.import_batch.c.id == import_id)
     ).scalar_one() == 0:
         raise NotFound.of("consumption.import_batch_not_found", import_id=import_id)
-
-
-def _month_rollup_select(keys: Table | None, *, source: Table | None = None) -> Any:
-    """Month roll-up rows from the current records (or from ``source``, a table of
-    figures with the record columns, when those are known to be the current records)."""
-    cr = source if source is not None else t.consumption_record
-    cols: list[ColumnElement[Any]] = []
-    # SUM(…) FILTER (WHERE carrier = …): 2.3× faster than SUM(CASE …) on SQLite
-    # (measured on 100,000 month keys), same result; PostgreSQL has it too.
-    for code in CARRIER_CODES:
-        cols.append(func.sum(cr.c.quantity).filter(cr.c.carrier == code))
-        cols.append(func.sum(cr.c.cost_yuan).filter(cr.c.carrier == code))
-    q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols)
-    if source is None:
-        q = q.where(_is_current())
-    if keys is not None:
-        q = q.where(_in_keys(cr, keys, ("institution_id", "year", "month")))
-    return q.group_by(cr.c.institution_id, cr.c.year, cr.c.month)
-
-
-def _year_rollup_select(keys: Table | None) -> Any:
-    cm = t.consumption_month
-    cols: list[ColumnElement[Any]] = []
-    for code in CARRIER_CODES:
-        cols.append(func.sum(cm.c[t.quantity_column(code)]))
-        cols.append(func.sum(cm.c[t.cost_column(code)]))
-    q = select(cm.c.institution_id, cm.c.year, func.count(), *cols)
-    if keys is not None:
-        q = q.where(_in_keys(cm, keys, ("institution_id", "year")))
-    return q.group_by(cm.c.institution_id, cm.c.year)
-
-
-def _in_keys(table: Table, keys: Table, cols: tuple[str, ...]) -> ColumnElement[bool]:
-    """``(a, b, c) IN (SELECT a, b, c FROM keys)``: both SQLite and PostgreSQL then
-    probe ``table``'s index once per key instead of scanning ``table``."""
-    return tuple_(*(table.c[c] for c in cols)).in_(select(*(keys.c[c] for c in cols)))
-
-
-def _rollup_columns(table: Table, *lead: str) -> list[str]:
-    out = list(lead)
-    for code in CARRIER_CODES:
-        out += [t.quantity_column(code), t.cost_column(code)]
-    return out
-
-
-def _refresh_from_month_keys(conn: Connection) -> None:
-    cm, mk = t.consumption_month, _month_keys
-    analyze(conn, mk)
-    month_cols = ("institution_id", "year", "month")
-    conn.execute(delete(cm).where(_in_keys(cm, mk, month_cols)))
-    conn.execute(cm.insert().from_select(
-        _rollup_columns(cm, *month_cols), _month_rollup_select(mk)))
-    _refresh_years_from_month_keys(conn)
-
-
-def _refresh_years_from_month_keys(conn: Connection) -> None:
-    cy, mk, yk = t.consumption_year, _month_keys, _year_keys
-    ensure_temp(conn, yk)
-    conn.execute(yk.insert().from_select(
-        ["institution_id", "year"], select(mk.c.institution_id, mk.c.year).distinct()))
-    analyze(conn, yk)
-    conn.execute(delete(cy).where(_in_keys(cy, yk, ("institution_id", "year"))))
-    conn.execute(cy.insert().from_select(
-        _rollup_columns(cy, "institution_id", "year", "months_reported"),
-        _year_rollup_select(yk)))
-
-
-def refresh_rollups(
-    conn: Connection, keys: pl.DataFrame | Iterable[tuple[int, int, int]]
-) -> None:
-    """Recompute ``consumption_month`` for the (institution_id, year, month) ``keys``
-    from the current records, and ``consumption_year`` for their (institution_id, year)."""
-    if not isinstance(keys, pl.DataFrame):
-        keys = pl.DataFrame(list(keys), schema=["institution_id", "year", "month"], orient="row")
-    keys = keys.select("institution_id", "year", "month").unique()
-    ensure_temp(conn, _month_keys)
-    bulk_insert(conn, _month_keys, keys)
-    _refresh_from_month_keys(conn)
-    _refresh_groups(conn)
-
-
-def rebuild_rollups(conn: Connection) -> None:
-    """Recompute the roll-up tables (institution and group) from scratch (after a
-    bulk load; set-based)."""
-    cm, cy = t.consumption_month, t.consumption_year
-    conn.execute(delete(cy))
-    conn.execute(delete(cm))
-    conn.execute(cm.insert().from_select(
-        _rollup_columns(cm, "institution_id", "year", "month"), _month_rollup_select(None)))
-    conn.execute(cy.insert().from_select(
-        _rollup_columns(cy, "institution_id", "year", "months_reported"),
-        _year_rollup_select(None)))
-    groups.rebuild_all(conn)
-
-
-def history(
-    conn: Connection, institution_id: int, *, year: int | None = None,
-    carrier: str | None = None,
-) -> list[dict[str, Any]]:
-    """Every revision of an institution's figures, by key, newest revision first."""
-    cr = t.consumption_record
-    q = select(cr).where(cr.c.institution_id == institution_id)
-    if year is not None:
-        q = q.where(cr.c.year == year)
-    if carrier is not None:
-        q = q.where(cr.c.carrier == carrier)
-    q = q.order_by(cr.c.year, cr.c.month, cr.c.carrier, cr.c.revision.desc())
-    out = []
-    for r in conn.execute(q).mappings():
-        d = dict(r)
-        d["is_current"] = bool(d["is_current"])
-        out.append(d)
-    return out
-
-
-def monthly_series(
-    conn: Connection, institution_id: int, years: Sequence[int]
-) -> list[dict[str, Any]]:
-    """One institution's monthly roll-ups for ``years``, in time order.
-
-    Each item: ``year, month, quantity`` and ``cost_yuan`` (dicts keyed by carrier
-    code; ``None`` where nothing was reported). Months without any figure are absent.
-    """
-    cm = t.consumption_month
-    q = (
-        select(cm)
-        .where(cm.c.institution_id == institution_id, cm.c.year.in_(list(years)))
-        .order_by(cm.c.year, cm.c.month)
-    )
-    out: list[dict[str, Any]] = []
-    for r in conn.execute(q).mappings():
-        out.append({
-            "year": int(r["year"]),
-            "month": int(r["month"]),
-            "quantity": {c: r[t.quantity_column(c)] for c in CARRIER_CODES},
-            "cost_yuan": {c: r[t.cost_column(c)] for c in CARRIER_CODES},
-        })
-    return out

@@ -1,4 +1,5 @@
-"""The institution directory as read by people: search, one entry, its history.
+"""The institution directory as read by people: search, one entry, its history, and
+an institution's own figures (current records, every revision, the monthly series).
 
 Every scoped query takes the caller's :class:`jieneng.core.scope.Filters` (from
 :func:`jieneng.services.scope.scoped_filters`) whole and applies it through
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, func, or_, select, true, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.scope import Filters
 
 from . import tables as t
@@ -188,3 +190,48 @@ def visible_institution_ids(conn: Connection, filters: Filters) -> set[int]:
     i = t.institution
     conditions = institution_conditions(conn, filters)
     return {int(v) for v in conn.execute(select(i.c.id).where(*conditions)).scalars()}
+
+
+def history(
+    conn: Connection, institution_id: int, *, year: int | None = None,
+    carrier: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every revision of an institution's figures, by key, newest revision first."""
+    cr = t.consumption_record
+    q = select(cr).where(cr.c.institution_id == institution_id)
+    if year is not None:
+        q = q.where(cr.c.year == year)
+    if carrier is not None:
+        q = q.where(cr.c.carrier == carrier)
+    q = q.order_by(cr.c.year, cr.c.month, cr.c.carrier, cr.c.revision.desc())
+    out = []
+    for r in conn.execute(q).mappings():
+        d = dict(r)
+        d["is_current"] = bool(d["is_current"])
+        out.append(d)
+    return out
+
+
+def monthly_series(
+    conn: Connection, institution_id: int, years: Sequence[int]
+) -> list[dict[str, Any]]:
+    """One institution's monthly roll-ups for ``years``, in time order.
+
+    Each item: ``year, month, quantity`` and ``cost_yuan`` (dicts keyed by carrier
+    code; ``None`` where nothing was reported). Months without any figure are absent.
+    """
+    cm = t.consumption_month
+    q = (
+        select(cm)
+        .where(cm.c.institution_id == institution_id, cm.c.year.in_(list(years)))
+        .order_by(cm.c.year, cm.c.month)
+    )
+    out: list[dict[str, Any]] = []
+    for r in conn.execute(q).mappings():
+        out.append({
+            "year": int(r["year"]),
+            "month": int(r["month"]),
+            "quantity": {c: r[t.quantity_column(c)] for c in CARRIER_CODES},
+            "cost_yuan": {c: r[t.cost_column(c)] for c in CARRIER_CODES},
+        })
+    return out

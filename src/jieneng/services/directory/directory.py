@@ -20,8 +20,8 @@ from jieneng.core.names import name_key
 from jieneng.core.scope import Scope
 from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.services.statistics.factor_choice import resolve_factor_set
-from jieneng.storage import consumption, institutions
 from jieneng.storage import directory as queries
+from jieneng.storage import institutions
 
 _CATEGORY_NAMES = {c.code: (c.name_zh, c.name_en) for c in CATEGORIES}
 STATUSES = ("active", "closed")
@@ -138,7 +138,7 @@ def institution_detail(
         fs = resolve_factor_set(conn, entry["region_code"], default=default_factor_set)
         profiles = queries.profile_history(conn, institution_id)
         chosen = queries.data_years(conn, institution_id, limit=years)
-        monthly = consumption.monthly_series(conn, institution_id, chosen)
+        monthly = queries.monthly_series(conn, institution_id, chosen)
         counts = queries.record_counts(conn, institution_id)
     labels = [f"{y}-{m:02d}" for y in chosen for m in range(1, 13)]
     position = {label: n for n, label in enumerate(labels)}

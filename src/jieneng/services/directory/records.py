@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 
 from jieneng.core.carriers import carrier as carrier_by_code
 from jieneng.core.exceptions import NotFound
-from jieneng.storage import consumption, institutions
+from jieneng.storage import directory as queries
+from jieneng.storage import institutions
 
 
 def institution_history(
@@ -23,4 +24,4 @@ def institution_history(
             raise NotFound.of(
                 "directory.institution_not_in_directory", credit_code=credit_code,
             )
-        return consumption.history(conn, row.id, year=year, carrier=carrier)
+        return queries.history(conn, row.id, year=year, carrier=carrier)
