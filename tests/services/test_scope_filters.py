@@ -75,9 +75,15 @@ def _parts(node: ast.Call) -> set[str]:
 
 
 def partial_calls(source: str, module: str) -> list[str]:
-    """Calls in ``source`` passing one or two of the three parts of a scope."""
+    """Calls in ``source`` passing one or two of the three parts of a scope, and parts
+    taken straight off ``scoped_filters(…)`` (to be handed on as they are)."""
     out = []
     for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Attribute) and node.attr in PARTS
+                and isinstance(node.value, ast.Call)
+                and ast.unparse(node.value.func).endswith("scoped_filters")):
+            out.append(f"{module}:{node.lineno}: {ast.unparse(node)[:100]}")
+            continue
         if not isinstance(node, ast.Call):
             continue
         callee = ast.unparse(node.func)
@@ -144,6 +150,15 @@ def test_the_check_finds_the_alert_leak_as_it_was() -> None:
     assert partial_calls(before, "alerts")
     after = "rows = store.list_alerts(conn, filters, year=year, states=states)\n"
     assert not partial_calls(after, "alerts")
+
+
+def test_the_check_finds_the_spot_check_list_as_it_was() -> None:
+    """The spot-check list before the fix: the regions of the scope taken off, alone."""
+    before = ("wanted = (scoped_filters(conn, scope, region_code=region_code).region_codes\n"
+              "          if region_code else None)\n")
+    assert partial_calls(before, "spot_checks")
+    after = "wanted = scoped_filters(conn, scope, region_code=region_code)\n"
+    assert not partial_calls(after, "spot_checks")
 
 
 def test_filters_has_one_home() -> None:
