@@ -19,6 +19,7 @@ import polars as pl
 from jieneng.core.carriers import CARRIER_CODES, carrier
 from jieneng.core.exceptions import UnitMismatch, UnknownUnit
 from jieneng.core.indicator_registry import change as relative_change
+from jieneng.core.messages import text as message
 from jieneng.core.rounding import format_number
 from jieneng.core.units import accepted_units, factor_to_canonical
 from jieneng.ingest.numbers import not_a_number, parse_number
@@ -83,6 +84,18 @@ class EntryFinding:
 EntryWarning = EntryFinding
 
 
+def _finding(code: str, field: str, c: Any, key: str, details: dict[str, Any] | None = None,
+             **values: Any) -> EntryFinding:
+    """The finding ``code`` with the catalogue's ``finding.<key>`` texts, formatted with
+    the carrier's names (``name_zh``, ``name_en``, ``unit_zh``, ``unit_en``), ``details``
+    and ``values``."""
+    names = {"name_zh": c.name_zh, "name_en": c.name_en, "unit_zh": c.unit_zh,
+             "unit_en": c.canonical_unit}
+    filled = {**names, **(details or {}), **values}
+    return EntryFinding(code, field, c.code, message("zh-CN", f"finding.{key}", **filled),
+                        message("en", f"finding.{key}", **filled), details or {})
+
+
 @dataclass(frozen=True)
 class EntryFigure:
     """An entered figure after the checks, in the canonical unit."""
@@ -110,28 +123,20 @@ def _numbers(texts: list[str | None]) -> tuple[list[float | None], list[bool]]:
     return out["n"].to_list(), [bool(b) for b in out["bad"].to_list()]
 
 
-#: How a figure of a carrier is named in the messages: (zh suffix, en suffix).
-_PART_NAMES: dict[str, tuple[str, str]] = {"value": ("", ""), "cost_yuan": ("费用", " cost")}
-
-
 def _not_a_number(c: Any, part: str, text: str | None, bad: bool) -> list[EntryFinding]:
     """``entry.not_a_number`` for the quantity or the cost of a carrier, or nothing."""
     if not bad:
         return []
-    zh, en = _PART_NAMES[part]
-    return [EntryFinding("entry.not_a_number", f"{c.code}.{part}", c.code,
-                         f"{c.name_zh}{zh}“{text}”不是数字",
-                         f"{c.name_en}{en}: {text!r} is not a number", {"value": text})]
+    return [_finding("entry.not_a_number", f"{c.code}.{part}", c,
+                     f"entry.not_a_number.{part}", {"value": text})]
 
 
 def _negative(c: Any, part: str, number: float | None) -> list[EntryFinding]:
     """``entry.negative`` for the quantity or the cost of a carrier, or nothing."""
     if number is None or number >= 0:
         return []
-    zh, en = _PART_NAMES[part]
-    return [EntryFinding("entry.negative", f"{c.code}.{part}", c.code,
-                         f"{c.name_zh}{zh}不能为负数（{number}）",
-                         f"{c.name_en}{en} cannot be negative ({number})", {"value": number})]
+    return [_finding("entry.negative", f"{c.code}.{part}", c, f"entry.negative.{part}",
+                     {"value": number})]
 
 
 def analyse(
@@ -153,14 +158,14 @@ def analyse(
         code = entry.carrier
         if code not in CARRIER_CODES:
             findings.append(EntryFinding(
-                "entry.unknown_carrier", code, code, f"未知能源品种“{code}”",
-                f"unknown carrier {code!r}"))
+                "entry.unknown_carrier", code, code,
+                message("zh-CN", "finding.entry.unknown_carrier", code=code),
+                message("en", "finding.entry.unknown_carrier", code=code)))
             continue
         c = carrier(code)
         if code in seen:
-            findings.append(EntryFinding(
-                "entry.duplicate_carrier", code, code, f"{c.name_zh}填写了多次",
-                f"{c.name_en} is given more than once"))
+            findings.append(_finding("entry.duplicate_carrier", code, c,
+                                     "entry.duplicate_carrier"))
             continue
         seen.add(code)
         number, cost = numbers[n], costs[n]
@@ -174,36 +179,29 @@ def analyse(
         ok = not checks
         if number is None and cost is not None and value_texts[n] is None:
             ok = False
-            findings.append(EntryFinding(
-                "entry.cost_without_quantity", f"{code}.value", code,
-                f"填写了{c.name_zh}费用，但未填写消费量",
-                f"{c.name_en}: a cost without a quantity"))
+            findings.append(_finding("entry.cost_without_quantity", f"{code}.value", c,
+                                     "entry.cost_without_quantity"))
         unit = (entry.unit or "").strip() or c.canonical_unit
         factor = 1.0
         try:
             factor = factor_to_canonical(c, unit)
         except UnknownUnit:
             ok = False
-            findings.append(EntryFinding(
-                "entry.unknown_unit", f"{code}.unit", code,
-                f"无法识别{c.name_zh}的单位“{unit}”，可用：{'、'.join(accepted_units(c))}",
-                f"unrecognised unit {unit!r} for {c.name_en}; accepted: "
-                f"{', '.join(accepted_units(c))}", {"unit": unit}))
+            findings.append(_finding(
+                "entry.unknown_unit", f"{code}.unit", c, "entry.unknown_unit", {"unit": unit},
+                accepted_zh="、".join(accepted_units(c)),
+                accepted_en=", ".join(accepted_units(c))))
         except UnitMismatch:
             ok = False
-            findings.append(EntryFinding(
-                "entry.unit_mismatch", f"{code}.unit", code,
-                f"单位“{unit}”不适用于{c.name_zh}（应为{c.unit_zh}或同类单位）",
-                f"unit {unit!r} does not fit {c.name_en} (expected {c.canonical_unit} "
-                "or a unit of the same kind)", {"unit": unit}))
+            findings.append(_finding("entry.unit_mismatch", f"{code}.unit", c,
+                                     "entry.unit_mismatch", {"unit": unit}))
         if not ok or number is None:
             continue
         quantity = number * factor
         parsed.append(EntryFigure(code, quantity, cost, str(value_texts[n]), unit))
-        for name, reference, threshold, zh, en in (
-            ("entry.jump_mom", before.get(code), mom_threshold, "上月", "the previous month"),
-            ("entry.jump_yoy", last_year.get(code), yoy_threshold, "去年同月",
-             "the same month last year"),
+        for name, reference, threshold in (
+            ("entry.jump_mom", before.get(code), mom_threshold),
+            ("entry.jump_yoy", last_year.get(code), yoy_threshold),
         ):
             if reference is None or reference["quantity"] is None:
                 continue
@@ -211,12 +209,8 @@ def analyse(
             change = relative_change(quantity, old)  # None against a base ≤ 0
             if change is not None and abs(change) > threshold:
                 now_text, old_text = format_number(quantity), format_number(old)
-                findings.append(EntryFinding(
-                    name, f"{code}.value", code,
-                    f"{c.name_zh} {now_text} {c.unit_zh}，较{zh}（{old_text}）变化 "
-                    f"{change:+.1%}，超过 {threshold:.0%}，请核实",
-                    f"{c.name_en} {now_text} {c.canonical_unit} changes {change:+.1%} "
-                    f"from {en} ({old_text}), more than {threshold:.0%}: please check",
+                findings.append(_finding(
+                    name, f"{code}.value", c, name,
                     {"quantity": quantity, "reference": old, "change": change,
-                     "threshold": threshold}))
+                     "threshold": threshold}, now=now_text, old=old_text))
     return findings, parsed
