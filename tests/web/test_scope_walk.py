@@ -148,7 +148,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
         Sample(scoped_query={"region": "region"}, query={"year": "2025", "kind": kind})
         for kind in ("region", "department", "category")),
     "/summaries.xlsx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
-    # spot checks and the 会审 report (web.routes.spot_checks); a spot check is
+    # spot checks and the 会审 report (web.spot_checks); a spot check is
     # visible where its region is, with the items of the caller's scope only
     "/spot-checks": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/spot-checks": (Sample(scoped_query={"region": "region"}),),
@@ -170,7 +170,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/review": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
     "/api/v1/reporting/review": (Sample(), Sample(scoped_query={"period": "period"},
                                                   outside_status=200)),
-    # data-quality findings and rule settings (web.routes.quality)
+    # data-quality findings and rule settings (web.quality)
     "/quality": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
                       for q in ({}, {"severity": "error"}, {"state": "open"},
                                 {"rule": "negative_value"})),
@@ -180,7 +180,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/reference-prices": (Sample(),),
-    # targets, alerts, quotas and the annual 通报 (web.routes.targets)
+    # targets, alerts, quotas and the annual 通报 (web.targets)
     "/targets": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/targets": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/targets/institutions": (Sample(scoped_query={"region": "region"},

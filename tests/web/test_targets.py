@@ -45,7 +45,8 @@ def test_set_decompose_lock_through_the_pages(world: World) -> None:
     refused = admin.post("/targets", data={
         "csrf_token": token, "region_code": "450321", "year": "2025", "metric": "energy_tce",
         "value": "5", "back": "450300"})
-    assert refused.status_code == 422 and "锁定" in refused.text
+    assert refused.status_code == 409 and "锁定" in refused.text  # a Conflict, as the twin
+    assert 'value="5"' in refused.text  # what was typed stays
     assert admin.post("/targets/lock", data={
         "csrf_token": token, "region_code": "450300", "year": "2025",
         "reopen": "1"}).status_code == 303

@@ -7,10 +7,11 @@ cookie, the language negotiation, the rate limiters (``app.state.limiters``,
 Nothing connects at import time. Settings refuse the default secret outside
 development.
 
-Routers: pages (``web.routes``: login, home, account, admin) and the JSON API
-(``web.api.v1`` under ``/api/v1``; OpenAPI document ``/api/v1/openapi.json``,
-reference page ``/api/v1/docs``). Add a router to :data:`ROUTERS` and the scope
-walk in ``tests/web/test_scope_walk.py`` will ask for sample parameters of its routes.
+Routers: one module per feature (``web/<feature>.py``, ``web/targets/``), each with
+its page router (``router``) and its JSON twin under ``/api/v1`` (``api``; OpenAPI
+document ``/api/v1/openapi.json``, reference page ``/api/v1/docs``). Add a router to
+:data:`ROUTERS` and the scope walk in ``tests/web/test_scope_walk.py`` will ask for
+sample parameters of its routes; ``tests/web/test_twins.py`` for its JSON twin.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.pages import screen as screen_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
-from jieneng.web.routes import targets as target_routes
+from jieneng.web.targets import alerts, annual, quotas, targets
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
@@ -76,7 +77,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     spot_checks.router, spot_checks.api,
     notifications.router, notifications.api, channels.router, channels.api,
     quality.router, quality.api,
-    target_routes.pages, target_routes.api,
+    targets.router, targets.api, alerts.router, alerts.api, quotas.router, quotas.api,
+    annual.router,
 )
 
 SECURITY_HEADERS = {

@@ -1,0 +1,49 @@
+"""The annual 通报 of a region: the Word document ``/reports/annual.docx`` and the
+workbook ``/reports/annual.xlsx`` (downloads; their figures are those of the targets
+and assessment twins, :func:`jieneng.services.publishing.annual_report.annual_data`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import Engine
+from starlette.responses import Response
+
+from jieneng.core.caller import User
+from jieneng.reports.annual_report import annual_docx, annual_xlsx
+from jieneng.services.publishing.annual_report import annual_data
+from jieneng.settings import Settings
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.pages.common import RegionQ, YearQ, region_for, year_of
+
+router = APIRouter(include_in_schema=False)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report(engine: Engine, user: User, settings: Settings, region: str | None,
+            year: str | None) -> tuple[dict[str, Any], str]:
+    code = region_for(engine, user, region)
+    y = year_of(year) or date.today().year - 1
+    data = annual_data(engine, user, region_code=code, year=y,
+                       factor_set=settings.factor_set)
+    return data, f"{code}-{y}"
+
+
+@router.get("/reports/annual.docx")
+def annual_docx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                         region: RegionQ = None, year: YearQ = None) -> Response:
+    data, name = _report(engine, user, settings, region, year)
+    return Response(annual_docx(data), media_type=DOCX, headers={
+        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.docx\""})
+
+
+@router.get("/reports/annual.xlsx")
+def annual_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                         region: RegionQ = None, year: YearQ = None) -> Response:
+    data, name = _report(engine, user, settings, region, year)
+    return Response(annual_xlsx(data), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.xlsx\""})

@@ -1,0 +1,349 @@
+"""Targets (双控目标): set, decompose, lock; their progress and the year-end assessment.
+
+Pages ``/targets`` (targets of a region and its children with their progress; forms to
+set a target, preview or save a decomposition, lock and reopen, institution targets by
+the quota rule) and ``/targets/assessment`` (年终考核; its workbook
+``/targets/assessment.xlsx``); JSON twins ``/api/v1/targets`` (+ ``/decompose``,
+``/lock``, ``/quota-method``, ``/institutions``, ``/import``) and
+``/api/v1/targets/assessment``: the same service calls, so the same numbers. Who may
+write is decided by :mod:`jieneng.services.targets.targets`; a refused form shows the
+page again with the status its JSON twin answers (:func:`jieneng.web.forms.form_error`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.caller import User
+from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.permissions import Capability
+from jieneng.reports.annual_report import assessment_xlsx
+from jieneng.services.statistics.selection import FORMULAS
+from jieneng.services.targets import progress, targets
+from jieneng.settings import Settings
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.forms import form_error
+from jieneng.web.pages.common import RegionQ, YearQ, form_number, page, region_for, year_of
+from jieneng.web.targets.schemas import (
+    AssessmentOut,
+    DecompositionOut,
+    InstitutionTargetsOut,
+    QuotaPlanOut,
+    TargetOut,
+    TargetsOut,
+)
+from jieneng.web.uploads import (
+    UPLOAD_BODY,
+    SizeChecked,
+    read_upload,
+    saved_upload,
+    upload_requires,
+)
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["targets"], responses=API_ERRORS)
+TEMPLATE = "pages/targets.html"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+METRICS = (*targets.CAP_METRICS, *targets.REDUCTION_METRICS)
+
+
+def _year(year: str | None) -> int:
+    """The year asked for, or this year (targets are set for the year under way)."""
+    return year_of(year) or date.today().year
+
+
+def targets_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
+                 year: str | None) -> dict[str, Any]:
+    code, y = region_for(engine, user, region), _year(year)
+    data = targets.list_for(engine, user, region_code=code, year=y)
+    data["progress"] = progress.region_progress(
+        engine, user, region_code=code, year=y, factor_set=settings.factor_set)["items"]
+    return data
+
+
+SortQ = Annotated[str, Query(pattern="^(region|met|unmet)$",
+                            description="region (code), met first, or unmet first")]
+
+
+def assessment_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
+                    year: str | None, sort: str = "region") -> dict[str, Any]:
+    data = progress.assessment(engine, user, region_code=region_for(engine, user, region),
+                               year=year_of(year) or date.today().year - 1,
+                               factor_set=settings.factor_set)
+    if sort != "region":  # the rows come by region code; met / unmet first, then by code
+        data["rows"].sort(key=lambda r: (r["all_met"] != (sort == "met"), r["region_code"]))
+    data["sort"] = sort
+    return data
+
+
+def _context(engine: Engine, user: User, settings: Settings, *, region: str | None,
+             year: str | None, form: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"data": targets_data(engine, user, settings, region=region, year=year),
+            "metrics": METRICS, "preview": None, "error": None, "form": form or {},
+            "names": {k: FORMULAS[k] for k in METRICS}}
+
+
+# ---------------------------------------------------------------- pages
+@router.get("/targets")
+def targets_page(request: Request, user: CurrentUser, engine: EngineDep,
+                 settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                 ) -> Response:
+    return page(request, TEMPLATE, _context(engine, user, settings, region=region, year=year))
+
+
+def _back(region: str, year: int) -> RedirectResponse:
+    return RedirectResponse(f"/targets?region={quote(region)}&year={year}", status_code=303)
+
+
+@router.post("/targets", dependencies=[requires(Capability.SET_TARGETS)])
+def set_target_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    metric: Annotated[str, Form(max_length=40)], value: Annotated[str, Form(max_length=30)],
+    back: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Set a target (a reduction is entered in %, e.g. 1.1 for −1.1 %)."""
+    form = {"metric": metric, "value": value}
+    try:
+        number = form_number(value, "value", "值", "value")
+        if metric in targets.REDUCTION_METRICS:
+            number /= 100.0
+        targets.set_target(engine, user, region_code=region_code, year=year, metric=metric,
+                           value=number)
+    except DomainError as err:
+        context = _context(engine, user, settings, region=back or region_code, year=str(year),
+                           form=form)
+        return form_error(request, TEMPLATE, context, err)
+    return _back(back or region_code, year)
+
+
+def form_pairs(text: str, what_zh: str, what_en: str) -> dict[str, float]:
+    """``450321=0.9`` pairs, one per line or separated by ``,`` / ``；`` (a form's
+    factors or overrides); ValidationFailed naming the bad pair."""
+    out: dict[str, float] = {}
+    for part in text.replace("，", ",").replace("；", ",").replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValidationFailed(f"{what_zh}“{part.strip()}”应写作 代码=数值",
+                                   f"{what_en} {part.strip()!r}: write code=number",
+                                   field=what_en)
+        out[key.strip()] = form_number(value, what_en, what_zh, what_en)
+    return out
+
+
+@router.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)])
+def decompose_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    metric: Annotated[str, Form(max_length=40)],
+    save: Annotated[str, Form(max_length=5)] = "",
+    factors: Annotated[str, Form(max_length=4000)] = "",
+    category_factors: Annotated[str, Form(max_length=1000)] = "",
+    overrides: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Preview (default) or save the decomposition of the region's cap, with optional
+    per-child and per-category factors and per-child overrides (``code=number``)."""
+    form = {"metric": metric, "factors": factors, "category_factors": category_factors,
+            "overrides": overrides}
+    try:
+        fn = targets.decompose if save else targets.preview
+        plan = fn(engine, user, region_code=region_code, year=year, metric=metric,
+                  factors=form_pairs(factors, "下级系数", "child factors"),
+                  category_factors=form_pairs(category_factors, "类别系数", "category factors"),
+                  overrides=form_pairs(overrides, "指定值", "overrides"))
+    except DomainError as err:
+        context = _context(engine, user, settings, region=region_code, year=str(year),
+                           form=form)
+        return form_error(request, TEMPLATE, context, err)
+    if save:
+        return _back(region_code, year)
+    context = _context(engine, user, settings, region=region_code, year=str(year), form=form)
+    return page(request, TEMPLATE, {**context, "preview": plan})
+
+
+@router.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)])
+def lock_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    reopen: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Lock (or reopen) the targets of the region's subtree for the year."""
+    form: dict[str, str] = {}
+    try:
+        (targets.reopen if reopen else targets.lock)(engine, user, region_code=region_code,
+                                                      year=year)
+    except DomainError as err:
+        context = _context(engine, user, settings, region=region_code, year=str(year),
+                           form=form)
+        return form_error(request, TEMPLATE, context, err)
+    return _back(region_code, year)
+
+
+@router.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)])
+def quota_method_form(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
+    save: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """Preview (default) or save institution targets by the quota rule."""
+    form: dict[str, str] = {}
+    try:
+        plan = targets.quota_method(engine, user, region_code=region_code, year=year,
+                                    save=bool(save))
+    except DomainError as err:
+        context = _context(engine, user, settings, region=region_code, year=str(year),
+                           form=form)
+        return form_error(request, TEMPLATE, context, err)
+    if save:
+        return _back(region_code, year)
+    context = _context(engine, user, settings, region=region_code, year=str(year))
+    return page(request, TEMPLATE, {**context, "quota_plan": plan})
+
+
+@router.get("/targets/assessment")
+def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
+                    settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
+                    sort: SortQ = "region") -> Response:
+    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
+    return page(request, "pages/targets_assessment.html", {"data": data})
+
+
+@router.get("/targets/assessment.xlsx")
+def assessment_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                             region: RegionQ = None, year: YearQ = None) -> Response:
+    data = assessment_data(engine, user, settings, region=region, year=year)
+    name = f"{data['region']['code']}-{data['year']}"
+    return Response(assessment_xlsx(data), media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"assessment-{name}.xlsx\""})
+
+
+# ---------------------------------------------------------------- JSON twins
+class TargetIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    metric: str = Field(max_length=40)
+    value: float = Field(description="a cap in the metric's unit, or a reduction fraction "
+                                     "(0.011 = −1.1 %)")
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+
+
+class DecomposeIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    metric: str = Field(max_length=40)
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+    factors: dict[str, float] = Field(default_factory=dict, max_length=500)
+    category_factors: dict[str, float] = Field(default_factory=dict, max_length=20)
+    overrides: dict[str, float] = Field(default_factory=dict, max_length=500)
+    save: bool = False
+
+
+class LockIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    locked: bool = True
+
+
+@api.get("/targets", response_model=TargetsOut)
+def targets_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                region: RegionQ = None, year: YearQ = None) -> dict[str, Any]:
+    """Targets of a region and its direct children for a year, the lock, and the
+    progress of each (caps: actual to date, seasonal allowance, projection and range;
+    reductions: change achieved vs required)."""
+    return targets_data(engine, user, settings, region=region, year=year)
+
+
+@api.post("/targets", dependencies=[requires(Capability.SET_TARGETS)], response_model=TargetOut)
+def set_target_api(body: TargetIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Set or replace a target (管理机构 for the regions below its own; audited)."""
+    return targets.set_target(engine, user, region_code=body.region_code, year=body.year,
+                              metric=body.metric, value=body.value, base_year=body.base_year)
+
+
+@api.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)],
+          response_model=DecompositionOut)
+def decompose_api(body: DecomposeIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Decompose the region's cap among its child regions (preview unless ``save``)."""
+    fn = targets.decompose if body.save else targets.preview
+    return fn(engine, user, region_code=body.region_code, year=body.year, metric=body.metric,
+              base_year=body.base_year, factors=body.factors,
+              category_factors=body.category_factors, overrides=body.overrides)
+
+
+class LockOut(BaseModel):
+    region_code: str
+    year: int
+    locked: bool
+
+
+class TargetsImportedOut(BaseModel):
+    file: str
+    rows: int
+
+
+@api.post("/targets/lock", dependencies=[requires(Capability.LOCK_TARGETS)],
+          response_model=LockOut)
+def lock_api(body: LockIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """Lock (``locked``) or reopen the targets of a region's subtree for a year."""
+    fn = targets.lock if body.locked else targets.reopen
+    fn(engine, user, region_code=body.region_code, year=body.year)
+    return {"region_code": body.region_code, "year": body.year, "locked": body.locked}
+
+
+class QuotaMethodIn(BaseModel):
+    region_code: str = Field(pattern=r"^\d{6}$")
+    year: int = Field(ge=1990, le=2100)
+    save: bool = False
+
+
+@api.post("/targets/quota-method", dependencies=[requires(Capability.SET_TARGETS)],
+          response_model=QuotaPlanOut)
+def quota_method_api(body: QuotaMethodIn, user: CurrentUser, engine: EngineDep
+                     ) -> dict[str, Any]:
+    """Institution targets by the quota rule of 《中央和国家机关能源资源消耗定额》 (above the
+    约束值 −4 %, 基准值–约束值 −2 %, 引导值–基准值 hold, below the 引导值 ≤ +2 %): a preview
+    unless ``save``."""
+    return targets.quota_method(engine, user, region_code=body.region_code, year=body.year,
+                                save=body.save)
+
+
+@api.get("/targets/institutions", response_model=InstitutionTargetsOut)
+def institution_targets_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+                            year: YearQ = None) -> dict[str, Any]:
+    """The institution-level targets of the region's subtree for a year, and their
+    progress (change achieved so far against the same months of the base year)."""
+    code, y = region_for(engine, user, region), _year(year)
+    return {"region_code": code, "items": targets.institution_targets(
+        engine, user, region_code=code, year=y),
+            "progress": progress.institution_target_progress(engine, user, region_code=code,
+                                                             year=y)}
+
+
+@api.get("/targets/assessment", response_model=AssessmentOut)
+def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                   region: RegionQ = None, year: YearQ = None, sort: SortQ = "region"
+                   ) -> dict[str, Any]:
+    """The year-end assessment (目标绩效考核) of the region's children, sorted by region
+    code, or with the children that met all targets (``met``) or not (``unmet``) first."""
+    return assessment_data(engine, user, settings, region=region, year=year, sort=sort)
+
+
+@api.post("/targets/import", dependencies=upload_requires(Capability.SET_TARGETS),
+          openapi_extra=UPLOAD_BODY, response_model=TargetsImportedOut)
+async def import_targets_api(request: Request, _size: SizeChecked, user: CurrentUser,
+                             engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Import a targets sheet (行政区划代码, 年份, 指标, 目标值, 基准年), all or nothing."""
+    content, name, _fields = await read_upload(request, settings)
+    return dict(await run_in_threadpool(saved_upload, name, content, lambda path: (
+        targets.import_targets(engine, user, path, max_bytes=settings.max_upload_bytes))))
