@@ -24,7 +24,7 @@ from jieneng.services.statistics import publication_figures
 from jieneng.settings import load_settings
 from jieneng.storage import meta
 from jieneng.storage import tables as t
-from jieneng.web.pages.screen import screen_data
+from jieneng.web.screen import screen_data
 from tests.sample import Files
 from tests.services.spot_world import add_finding, load, user
 

@@ -66,8 +66,8 @@ def test_the_figure_models_name_the_registry_headline_figures() -> None:
     added there without its model field would be dropped from every response."""
     from jieneng.core.indicator_registry import HEADLINE, TOTALS
     from jieneng.web.api.overview import TrendSeriesOut
-    from jieneng.web.api.screen import ScreenSeriesOut, ScreenUnitsOut
     from jieneng.web.figures import HeadlineChangeOut, HeadlineOut
+    from jieneng.web.screen import ScreenSeriesOut, ScreenUnitsOut
 
     counts = {"institutions_expected", "institutions_reported"}
     assert set(HeadlineChangeOut.model_fields) == set(HEADLINE)

@@ -43,6 +43,7 @@ from jieneng.web import (
     notifications,
     publication,
     quality,
+    screen,
     spot_checks,
     summaries,
     uploads,
@@ -52,14 +53,12 @@ from jieneng.web.api import entry as entry_api
 from jieneng.web.api import institutions as institutions_api
 from jieneng.web.api import overview as overview_api
 from jieneng.web.api import reporting as reporting_api
-from jieneng.web.api import screen as screen_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.pages import directory as directory_pages
 from jieneng.web.pages import entry as entry_pages
 from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
-from jieneng.web.pages import screen as screen_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.targets import alerts, annual, quotas, targets
 
@@ -69,10 +68,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries.router, summaries.api,  # before /reporting/{…} routes
     overview_pages.router, directory_pages.router, entry_pages.router, imports.router,
-    screen_pages.router, home.router, account.router, account.api, users.router, users.api,
+    screen.router, home.router, account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, v1.router,
     overview_api.router, institutions_api.router, entry_api.router, imports.api,
-    screen_api.router, publication.router, publication.api,
+    screen.api, publication.router, publication.api,
     reporting_pages.router, reporting_api.router,
     spot_checks.router, spot_checks.api,
     notifications.router, notifications.api, channels.router, channels.api,
