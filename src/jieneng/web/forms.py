@@ -16,8 +16,8 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from jieneng.core.exceptions import DomainError
+from jieneng.web.common import error_message, page
 from jieneng.web.errors import status_of
-from jieneng.web.pages.common import error_message, page
 
 #: the key of the whole form's message (a refusal that names no field)
 WHOLE_FORM = "_form"

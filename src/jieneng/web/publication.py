@@ -18,10 +18,10 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.exceptions import DomainError
 from jieneng.core.permissions import Capability
 from jieneng.services.publishing import publication
+from jieneng.web.common import form_year
 from jieneng.web.deps import AdminUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import WHOLE_FORM, form_error
-from jieneng.web.pages.common import form_year
 from jieneng.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

@@ -21,18 +21,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
+from jieneng.services.accounts.users import User
 from jieneng.services.quality import quality
 from jieneng.storage.tables import FINDING_STATES
-from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.errors import API_ERRORS, lang_of
-from jieneng.web.forms import WHOLE_FORM, form_error
-from jieneng.web.i18n import domain_lang
-from jieneng.web.pages.common import (
+from jieneng.web.common import (
     RegionQ,
     YearQ,
     blank,
@@ -41,6 +37,10 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
+from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.errors import API_ERRORS, lang_of
+from jieneng.web.forms import WHOLE_FORM, form_error
+from jieneng.web.i18n import domain_lang
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/quality", tags=["quality"], responses=API_ERRORS)

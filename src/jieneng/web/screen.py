@@ -34,10 +34,10 @@ from jieneng.services.statistics import publication_figures
 from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
 from jieneng.storage.engine import read_snapshot
+from jieneng.web.common import page
 from jieneng.web.deps import EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.figures import HeadlineChangeOut, HeadlineOut, RegionRefOut
-from jieneng.web.pages.common import page
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["screen"], responses=API_ERRORS)

@@ -22,18 +22,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
+from jieneng.services.accounts.users import User
 from jieneng.services.quality import review_report as review
 from jieneng.services.quality import spot_checks
-from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.errors import API_ERRORS, lang_of
-from jieneng.web.forms import WHOLE_FORM, form_error
-from jieneng.web.i18n import translate
-from jieneng.web.pages.common import (
+from jieneng.web.common import (
     RegionQ,
     YearQ,
     blank,
@@ -43,6 +39,10 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
+from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.errors import API_ERRORS, lang_of
+from jieneng.web.forms import WHOLE_FORM, form_error
+from jieneng.web.i18n import translate
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["spot checks"], responses=API_ERRORS)

@@ -18,14 +18,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import Response
 
-from jieneng.core.caller import User
 from jieneng.reports.summaries import summary_xlsx
 from jieneng.services.accounts import users
+from jieneng.services.accounts.users import User
 from jieneng.services.publishing import summaries as service
 from jieneng.settings import Settings
-from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.errors import API_ERRORS
-from jieneng.web.pages.common import (
+from jieneng.web.common import (
     MonthsQ,
     RegionQ,
     YearQ,
@@ -35,6 +33,8 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.errors import API_ERRORS
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["summaries"], responses=API_ERRORS)

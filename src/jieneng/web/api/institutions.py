@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from jieneng.web.common import CategoryQ, RegionQ
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.pages.common import CategoryQ, RegionQ
 from jieneng.web.pages.directory import (
     QQ,
     CreditCode,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from jieneng.web.common import CategoryQ, MonthsQ, RegionQ, YearQ
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.figures import (
@@ -20,7 +21,6 @@ from jieneng.web.figures import (
     IndicatorResultOut,
     RegionRefOut,
 )
-from jieneng.web.pages.common import CategoryQ, MonthsQ, RegionQ, YearQ
 from jieneng.web.pages.overview import (
     IndicatorQ,
     OrderQ,

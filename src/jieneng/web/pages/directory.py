@@ -18,8 +18,8 @@ from jieneng.core.categories import CATEGORIES
 from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.settings import Settings
+from jieneng.web.common import CategoryQ, RegionQ, blank, page, previous_month
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.pages.common import CategoryQ, RegionQ, blank, page, previous_month
 
 router = APIRouter(include_in_schema=False)
 

@@ -28,8 +28,8 @@ from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
+from jieneng.web.common import blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
-from jieneng.web.pages.common import blank, page, previous_month
 from jieneng.web.pages.directory import CreditCode
 
 router = APIRouter(include_in_schema=False)

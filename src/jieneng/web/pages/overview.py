@@ -21,8 +21,7 @@ from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.ranking import ranking
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE
 from jieneng.settings import Settings
-from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.pages.common import (
+from jieneng.web.common import (
     CategoryQ,
     MonthsQ,
     RegionQ,
@@ -34,6 +33,7 @@ from jieneng.web.pages.common import (
     region_for,
     year_of,
 )
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -35,8 +35,8 @@ from jieneng.services.workflow import periods as workflow_periods
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import review as workflow_review
 from jieneng.services.workflow import tasks as workflow_tasks
+from jieneng.web.common import blank, page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.pages.common import blank, page
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.caller import User
 from jieneng.core.permissions import Capability
+from jieneng.services.accounts.users import User
 from jieneng.services.targets import alerts
+from jieneng.web.common import RegionQ, YearQ, blank, page, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.pages.common import RegionQ, YearQ, blank, page, region_for, year_of
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["alerts"], responses=API_ERRORS)

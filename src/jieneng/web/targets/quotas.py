@@ -21,15 +21,15 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
+from jieneng.services.accounts.users import User
 from jieneng.services.targets import quotas
 from jieneng.settings import Settings
+from jieneng.web.common import RegionQ, YearQ, page, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
-from jieneng.web.pages.common import RegionQ, YearQ, page, region_for, year_of
 from jieneng.web.targets.schemas import QuotaPositionsOut
 from jieneng.web.uploads import SizeChecked, read_upload, saved_upload, upload_requires
 
