@@ -36,9 +36,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, update
 from starlette.testclient import TestClient
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import Conflict
-from jieneng.services.accounts import accounts, auth, users
-from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts import accounts, auth
 from jieneng.services.database import open_database
 from jieneng.services.workflow import periods, review
 from jieneng.settings import Settings
@@ -73,7 +73,7 @@ def _time(fn: Callable[[], object], n: int, warmup: int) -> dict[str, Any]:
     return _ms(out)
 
 
-def _account(engine: Engine) -> users.User:
+def _account(engine: Engine) -> User:
     try:
         return accounts.create_user(engine, Actor.cli(), username="bench-region",
                                     password=PASSWORD, role="region", region_code=PROVINCE)

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from jieneng.core.caller import command_line_user
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services import result_cache
-from jieneng.services.accounts.users import command_line_user
 from jieneng.services.database import open_database
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.targets import alerts, quotas, targets

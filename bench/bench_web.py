@@ -44,10 +44,10 @@ import httpx
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import Conflict
 from jieneng.services import result_cache
-from jieneng.services.accounts import accounts, auth, users
-from jieneng.services.accounts.audit import Actor
+from jieneng.services.accounts import accounts, auth
 from jieneng.services.database import open_database
 from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
@@ -71,7 +71,7 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 
 def _account(engine: Engine, username: str, role: str, *, region: str | None = None,
-             institution: str | None = None) -> users.User:
+             institution: str | None = None) -> User:
     try:
         return accounts.create_user(engine, Actor.cli(), username=username, password=PASSWORD,
                                     role=role, region_code=region, institution=institution)
@@ -150,7 +150,7 @@ def in_process(url: str, picks: dict[str, Any], n: int, warmup: int, budget: flo
             query = f"region={region}&year={YEAR}"
             headers = {"Authorization": f"Bearer {tokens[user.username]}"}
 
-            def service(user: users.User = user, region: str = region) -> Any:
+            def service(user: User = user, region: str = region) -> Any:
                 return overview(engine, user.scope, region_code=region, year=YEAR,
                                 default_factor_set=settings.factor_set)
 

@@ -46,10 +46,9 @@ from tests.web.test_concurrency import (
     server,
 )
 
+from jieneng.core.caller import Actor, User
 from jieneng.services.accounts import auth
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.database import open_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

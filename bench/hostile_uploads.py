@@ -92,8 +92,8 @@ def free_port() -> int:
 
 
 def token(url: str) -> str:
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import create_user
-    from jieneng.services.accounts.audit import Actor
     from jieneng.services.accounts.auth import create_token
     from jieneng.services.database import open_database
 

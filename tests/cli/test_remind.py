@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app
-from jieneng.services.accounts.audit import Actor
+from jieneng.core.caller import Actor
 from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels
 from jieneng.storage.institutions import get_institution

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from jieneng.core.caller import User
 from jieneng.core.codes import make_credit_code
-from jieneng.services.accounts.users import Role, User
+from jieneng.core.permissions import Role
 from jieneng.services.entry.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import make_files, write_csv

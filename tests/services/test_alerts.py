@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import NotFound
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.targets import alerts, targets

@@ -12,11 +12,10 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app
+from jieneng.core.caller import Actor, User, command_line_user
 from jieneng.core.rounding import format_number
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User, command_line_user
 from jieneng.services.entry.imports import import_file
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.statistics.overview import overview

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import Conflict
 from jieneng.services.accounts.accounts import create_user, list_users
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
 from tests.sample import Files
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.factor_choice import (

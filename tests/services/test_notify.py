@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.notifications.notify import Channel, Message

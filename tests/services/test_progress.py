@@ -6,9 +6,8 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor, User
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.targets import progress, targets
 from jieneng.storage.consumption import write_consumption
 from jieneng.storage.institutions import upsert_profiles

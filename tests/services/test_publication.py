@@ -8,11 +8,11 @@ import json
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
 from jieneng.services.publishing.publication import (
     list_publications,

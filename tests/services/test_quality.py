@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Role
 from jieneng.core.scope import Scope
 from jieneng.demo.generate import write_demo_files
 from jieneng.demo.layout import DemoFiles
-from jieneng.services.accounts.users import Role, User
 from jieneng.services.demo import DEMO_YEARS
 from jieneng.services.entry.entry import save_entry
 from jieneng.services.entry.entry_checks import EntryValue

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.statistics.publication_figures import institution_intensities
 from jieneng.services.targets import quotas
 from jieneng.storage import tables as t

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
+from jieneng.core.caller import Actor
+from jieneng.core.permissions import Role
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import Role
 from jieneng.services.entry.imports import import_file
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.services.publishing.publication import publish

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
+from jieneng.core.caller import Actor
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify
 from jieneng.services.workflow import reminders

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
+from jieneng.core.caller import User
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Role
 from jieneng.core.scope import Filters
-from jieneng.services.accounts.users import Role, User
 from jieneng.services.entry.entry import save_entry
 from jieneng.services.entry.entry_checks import EntryValue
 from jieneng.services.entry.imports import import_file

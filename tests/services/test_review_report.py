@@ -12,9 +12,9 @@ from docx import Document
 from sqlalchemy import Engine
 
 from jieneng.core.exceptions import NotFound
+from jieneng.core.permissions import Role
 from jieneng.core.scope import Scope
 from jieneng.reports.review_report import review_report_docx
-from jieneng.services.accounts.users import Role
 from jieneng.services.quality.review_report import review_report
 from jieneng.services.quality.spot_checks import create_spot_check, record_verified
 from tests.services.spot_world import (

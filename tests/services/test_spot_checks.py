@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
+from jieneng.core.permissions import Role
 from jieneng.core.sampling import draw_sample
 from jieneng.core.scope import Scope
-from jieneng.services.accounts.users import Role
 from jieneng.services.quality.spot_checks import (
     create_spot_check,
     get_spot_check,

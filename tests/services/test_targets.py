@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import (
     Conflict,
     ImportRejected,
@@ -16,8 +17,6 @@ from jieneng.core.exceptions import (
     ValidationFailed,
 )
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import targets
 from jieneng.storage import tables as t

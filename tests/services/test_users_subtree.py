@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from jieneng.core.caller import Actor, User, scope_of
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import NotFound, NotPermitted
+from jieneng.core.permissions import Role
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.accounts import (
     create_user,
@@ -18,8 +20,6 @@ from jieneng.services.accounts.accounts import (
     manageable_roles,
     update_user,
 )
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import Role, User, scope_of
 from jieneng.services.entry.imports import import_file
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv

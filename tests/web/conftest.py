@@ -27,10 +27,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.codes import make_credit_code
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.entry.imports import import_file
 from jieneng.settings import Settings
 from jieneng.storage.institutions import get_institution

@@ -26,6 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from jieneng.core.caller import Actor
 from jieneng.core.permissions import (
     ROLE_CAPABILITIES,
     Capability,
@@ -35,7 +36,6 @@ from jieneng.core.permissions import (
 )
 from jieneng.core.quality.catalogue import RULES
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, ROLES, SCHOOL, SILENT, World, csrf
 

@@ -28,10 +28,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor, User
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.auth import create_token
-from jieneng.services.accounts.users import User
 from tests.web.conftest import EDU, ORGAN, OTHER, PASSWORD, SCHOOL, SILENT, _load
 from tests.web.live import free_port, serve_env, serving
 

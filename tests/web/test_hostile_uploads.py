@@ -80,8 +80,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import create_user
-    from jieneng.services.accounts.audit import Actor
     from jieneng.services.accounts.auth import create_token
     from jieneng.services.database import open_database
 

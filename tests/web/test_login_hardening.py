@@ -29,8 +29,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from jieneng.cli.main import app as cli_app
+from jieneng.core.caller import Actor
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.storage import tables as t
 from tests.web.conftest import PASSWORD, World, csrf
 from tests.web.live import free_port, serve_env, serving

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from jieneng.core.caller import Actor
 from jieneng.core.rounding import format_number
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.publishing.publication import publish
 from jieneng.storage import tables as t
 from tests.web.conftest import EDU, ORGAN, SCHOOL, SILENT, World, csrf

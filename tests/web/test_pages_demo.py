@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from jieneng.core.caller import Actor
 from jieneng.core.rounding import format_number
 from jieneng.services.accounts.accounts import create_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.demo import DEMO_LABEL, DEMO_REGION, DEMO_YEARS, build_demo
 from jieneng.settings import Settings
 from tests.conftest import PG_URL, _backends

@@ -51,8 +51,8 @@ def test_cannot_revoke_someone_elses_token(world: World) -> None:
 
 
 def test_locked_account_tokens_stop_working(world: World) -> None:
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import update_user
-    from jieneng.services.accounts.audit import Actor
     from jieneng.services.accounts.auth import create_token
 
     _, secret = create_token(world.engine, world.users["viewer"], "x")

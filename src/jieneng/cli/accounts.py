@@ -45,8 +45,8 @@ def users_create(
     display_name: Annotated[str | None, typer.Option("--name", help="显示名称")] = None,
 ) -> None:
     """新建账户 Create an account pinned to its scope."""
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import create_user
-    from jieneng.services.accounts.audit import Actor
 
     user = create_user(
         engine(), Actor.cli(), username=username, password=password, role=role.value,
@@ -80,8 +80,8 @@ def users_list(fmt: FormatOpt = Fmt.table) -> None:
 
 
 def _set_lock(username: str, locked: bool) -> None:
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import get_user_by_username, update_user
-    from jieneng.services.accounts.audit import Actor
 
     opened = engine()
     user = get_user_by_username(opened, username)
@@ -108,8 +108,8 @@ def users_unlock(username: Annotated[str, typer.Argument(help="用户名")]) -> 
 @handles_errors
 def users_revoke_sessions(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
     """注销全部会话 End every login session of an account now (its API tokens stay)."""
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts.accounts import get_user_by_username, revoke_user_sessions
-    from jieneng.services.accounts.audit import Actor
 
     opened = engine()
     count = revoke_user_sessions(opened, Actor.cli(), get_user_by_username(opened, username).id)

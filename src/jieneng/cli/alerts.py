@@ -21,7 +21,7 @@ def alerts_evaluate(
     ] = None,
 ) -> None:
     """评估预警 Open, raise, escalate or close the alerts of the region's caps."""
-    from jieneng.services.accounts.users import command_line_user
+    from jieneng.core.caller import command_line_user
     from jieneng.services.targets.alerts import evaluate
 
     result = evaluate(engine(), state.settings, command_line_user(), region_code=region,

@@ -78,7 +78,7 @@ def import_reference_prices(file: FileArg) -> None:
 def import_targets(file: FileArg) -> None:
     """双控目标 Targets: 行政区划代码, 年份, 指标, 目标值 (caps as quantities, reductions in
     %), 基准年; all-or-nothing, refused for a locked year."""
-    from jieneng.services.accounts.users import command_line_user
+    from jieneng.core.caller import command_line_user
     from jieneng.services.targets.targets import import_targets as run
 
     result = run(engine(), command_line_user(), file)
@@ -94,7 +94,7 @@ def import_quotas(
     source: Annotated[str, typer.Option("--source", help="数值来源 where the figures come from")],
 ) -> None:
     """定额标准 A quota table: 指标, 机构类型, 气候区, 约束值, 基准值, 引导值, 单位."""
-    from jieneng.services.accounts.users import command_line_user
+    from jieneng.core.caller import command_line_user
     from jieneng.services.targets.quotas import import_table
 
     result = import_table(engine(), command_line_user(), file, code=code, title=title,

@@ -55,8 +55,8 @@ def report_annual(
         "--xlsx", help="同时写出全部表格 also write every table to this .xlsx")] = None,
 ) -> None:
     """年度通报 The region's annual energy and resource notification (.docx, charts)."""
+    from jieneng.core.caller import command_line_user
     from jieneng.reports.annual_report import annual_docx, annual_xlsx
-    from jieneng.services.accounts.users import command_line_user
     from jieneng.services.publishing.annual_report import annual_data
 
     data = annual_data(engine(), command_line_user(), region_code=region, year=year,

@@ -161,7 +161,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
 
 
 class Caller(Protocol):
-    """Anything with a role: the signed-in account (``services.accounts.users.User``)."""
+    """Anything with a role: the signed-in account (``core.caller.User``)."""
 
     @property
     def role(self) -> Role: ...

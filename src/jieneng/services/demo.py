@@ -24,14 +24,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import Actor, command_line_user
 from jieneng.core.exceptions import NotPermitted
+from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
 from jieneng.services.accounts.accounts import create_user, update_user
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
-from jieneng.services.accounts.users import Role, command_line_user
 from jieneng.services.database import open_database
 from jieneng.services.entry.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.publishing import publication

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability, capabilities
 from jieneng.services.accounts import accounts, auth, users
-from jieneng.services.accounts.users import User
 from jieneng.web.deps import SESSION_TOKEN, CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error

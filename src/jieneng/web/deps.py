@@ -22,11 +22,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import NotPermitted
 from jieneng.core.permissions import Capability, require
 from jieneng.core.scope import Scope
 from jieneng.services.accounts.auth import user_for_session, user_for_token
-from jieneng.services.accounts.users import User
 from jieneng.settings import Settings
 from jieneng.web.csrf import verify_csrf
 from jieneng.web.errors import LoginRequired

@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
-from jieneng.services.accounts.users import User
 from jieneng.services.entry.imports import ImportKind, ImportReport, import_for_scope
 from jieneng.settings import Settings
 from jieneng.web.common import page

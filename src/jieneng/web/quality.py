@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import quality
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.common import (

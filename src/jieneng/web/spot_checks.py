@@ -22,11 +22,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import review_report as review
 from jieneng.services.quality import spot_checks
 from jieneng.web.common import (

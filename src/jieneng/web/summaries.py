@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core.caller import User
 from jieneng.reports.summaries import summary_xlsx
 from jieneng.services.accounts import users
-from jieneng.services.accounts.users import User
 from jieneng.services.publishing import summaries as service
 from jieneng.settings import Settings
 from jieneng.web.common import (

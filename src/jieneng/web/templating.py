@@ -12,9 +12,10 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from jieneng.core.caller import User
 from jieneng.core.messages import LANGUAGES
 from jieneng.core.permissions import Capability
-from jieneng.services.accounts.users import User, home_region, scope_label
+from jieneng.services.accounts.users import home_region, scope_label
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
 from jieneng.web.i18n import translate

@@ -19,10 +19,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotPermitted
 from jieneng.core.permissions import Capability
 from jieneng.services.accounts import accounts, sessions
-from jieneng.services.accounts.users import User
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error

@@ -36,8 +36,8 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
     """(the ASGI app on a fresh demo database, headers of a logged-in administrator)."""
     if not WEB_APP_BUILT:
         pytest.xfail("web app not built yet")
+    from jieneng.core.caller import Actor
     from jieneng.services.accounts import accounts, auth
-    from jieneng.services.accounts.audit import Actor
     from jieneng.services.database import open_database
 
     directory: Path = tmp_path_factory.mktemp("fuzz")

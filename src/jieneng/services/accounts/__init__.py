@@ -1,7 +1,7 @@
 """Accounts: who may sign in, as whom, and the record of what everyone changed.
 
 - :mod:`.users` — roles, the scope each role is pinned to, the account as the
-  pages see it (:class:`~jieneng.services.accounts.accounts.users.User`), and
+  pages see it (:class:`~jieneng.core.caller.User`), and
   :func:`~jieneng.services.accounts.accounts.users.require_actor`, the one capability check
   every feature's writes go through;
 - :mod:`.accounts` — account administration: create, read, list and change

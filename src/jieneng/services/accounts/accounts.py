@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, Role, require
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.passwords import hash_password, validate_password, verify_password
 from jieneng.services.accounts.sessions import revoke_sessions
-from jieneng.services.accounts.users import User
+from jieneng.services.accounts.users import user_from_row
 from jieneng.storage import institutions, regions
 from jieneng.storage import users as store
 
@@ -70,7 +70,7 @@ def _account_manager(conn: Connection, actor: Actor) -> User | None:
     if actor.user_id is None:  # the command line, the demo builder
         return None
     row = store.get_user(conn, actor.user_id)
-    manager = None if row is None else User.from_row(row)
+    manager = None if row is None else user_from_row(row)
     if manager is not None and manager.can(Capability.MANAGE_ALL_ACCOUNTS):
         return None
     if manager is not None:
@@ -163,7 +163,7 @@ def create_user(
             _check_manageable(conn, manager, user_id, existing=False)
             row = store.get_user(conn, user_id)
             assert row is not None
-            user = User.from_row(row)
+            user = user_from_row(row)
             audit.record(conn, actor, "user.create", "user", user.id, after=_audited(user))
     except IntegrityError as err:  # the same name created at the same moment (PostgreSQL)
         raise _taken(name) from err
@@ -185,7 +185,7 @@ def get_user(engine: Engine, user_id: int) -> User:
         row = store.get_user(conn, user_id)
     if row is None:
         raise NotFound.of("accounts.user_not_found", user_id=user_id)
-    return User.from_row(row)
+    return user_from_row(row)
 
 
 def get_user_by_username(engine: Engine, username: str) -> User:
@@ -193,7 +193,7 @@ def get_user_by_username(engine: Engine, username: str) -> User:
         row = store.get_user_by_username(conn, username)
     if row is None:
         raise NotFound.of("accounts.username_not_found", username=username)
-    return User.from_row(row)
+    return user_from_row(row)
 
 
 def get_manageable_user(engine: Engine, actor: Actor, user_id: int) -> User:
@@ -204,7 +204,7 @@ def get_manageable_user(engine: Engine, actor: Actor, user_id: int) -> User:
         row = store.get_user(conn, user_id)
     if row is None:
         raise NotFound.of("accounts.user_not_found", user_id=user_id)
-    return User.from_row(row)
+    return user_from_row(row)
 
 
 def list_users(
@@ -220,7 +220,7 @@ def list_users(
         rows = store.list_users(conn, offset=(page - 1) * per_page, limit=per_page, where=where)
         total = store.count_users(conn, where=where)
     return {
-        "items": [User.from_row(r) for r in rows], "page": page, "per_page": per_page,
+        "items": [user_from_row(r) for r in rows], "page": page, "per_page": per_page,
         "total": total,
     }
 
@@ -248,7 +248,7 @@ def update_user(
         row = store.get_user(conn, user_id)
         if row is None:
             raise NotFound.of("accounts.user_not_found", user_id=user_id)
-        before = User.from_row(row)
+        before = user_from_row(row)
         manager = _account_manager(conn, actor)
         _check_manageable(conn, manager, user_id, existing=True)
         _refuse_self_lockout(actor, before, role, locked)
@@ -279,7 +279,7 @@ def update_user(
             _check_manageable(conn, manager, user_id, existing=False)
         after_row = store.get_user(conn, user_id)
         assert after_row is not None
-        after = User.from_row(after_row)
+        after = user_from_row(after_row)
         action = "user.update"
         if set(values) == {"password_hash"}:
             action = "user.password"

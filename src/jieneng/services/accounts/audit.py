@@ -7,25 +7,13 @@ audit entry are committed together or not at all.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor
 from jieneng.storage import audit as store
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who makes a change: an account, or the command line (``user_id`` None)."""
-
-    user_id: int | None
-    username: str
-
-    @classmethod
-    def cli(cls) -> Actor:
-        return cls(None, "cli")
 
 
 def _json(value: Any) -> str | None:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.services.accounts import audit
 from jieneng.services.accounts.passwords import (
@@ -37,7 +38,7 @@ from jieneng.services.accounts.passwords import (
     verify_password,
 )
 from jieneng.services.accounts.sessions import token_digest as _digest
-from jieneng.services.accounts.users import User
+from jieneng.services.accounts.users import user_from_row
 from jieneng.storage import sessions as session_store
 from jieneng.storage import users as store
 from jieneng.storage.engine import brief_write
@@ -87,7 +88,7 @@ def authenticate(
     if row is None:  # unknown or locked: the same answer after the same work
         verify_nobody(password)
         raise _failed()
-    actor = audit.Actor(row.id, row.username)
+    actor = Actor(row.id, row.username)
     right = verify_password(row.password_hash, password)
     if not right or (refuse_demo and _is_demo(row, password)):
         if row.locked_until is not None:
@@ -112,7 +113,7 @@ def authenticate(
         audit.record(conn, actor, "auth.login", "user", row.id)
         fresh = store.get_user(conn, row.id)
         assert fresh is not None
-    return User.from_row(fresh), token
+    return user_from_row(fresh), token
 
 
 # ---------------------------------------------------------------- sessions
@@ -154,7 +155,7 @@ def user_for_session(
                                             now - SESSION_TOUCH_INTERVAL)
         except SQLAlchemyError:  # "last seen" is a convenience: never fail a request on it
             log.warning("could not update the last use of a session", exc_info=True)
-    return User.from_row(user)
+    return user_from_row(user)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -236,7 +237,7 @@ def user_for_token(engine: Engine, secret: str) -> User | None:
     # serialise a script's parallel requests on the token's row.
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
         _touch_token(engine, row.id, now)
-    return User.from_row(user)
+    return user_from_row(user)
 
 
 def _touch_token(engine: Engine, token_id: int, now: datetime) -> None:

@@ -2,7 +2,7 @@
 an account's sessions.
 
 A session or API token is stored only as its SHA-256 (:func:`token_digest`).
-Logging in and checking a session (they return a :class:`jieneng.services.accounts.users.User`)
+Logging in and checking a session (they return a :class:`jieneng.core.caller.User`)
 live in :mod:`jieneng.services.accounts.auth`; this module imports neither it nor
 :mod:`jieneng.services.accounts.users`, which both use it.
 """

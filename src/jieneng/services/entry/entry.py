@@ -26,12 +26,12 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.core.units import accepted_units
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.entry.entry_checks import (
     MOM_THRESHOLD,
     YOY_THRESHOLD,

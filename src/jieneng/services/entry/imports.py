@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope, ScopeKind
@@ -33,7 +34,6 @@ from jieneng.ingest import (
 )
 from jieneng.ingest.issues import ImportIssue, rejection
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow import locks

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
 from jieneng.services.notifications.notify import Channel, validate_target
 from jieneng.storage import notify as store

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
 from jieneng.reports.annual_report import RANK_INDICATOR
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import review_report
 from jieneng.services.statistics import overview as stats_overview
 from jieneng.services.statistics import ranking as stats_ranking

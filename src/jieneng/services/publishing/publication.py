@@ -31,12 +31,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
 from jieneng.services.database import Reader, reading
 from jieneng.storage import dashboard as dashboard_queries

@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import Actor, User
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
@@ -36,8 +37,6 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.ingest.prices import parse_reference_prices
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import regions
 from jieneng.storage.quality import evaluation

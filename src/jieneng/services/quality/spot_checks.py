@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import User
 from jieneng.core.carriers import carrier
 from jieneng.core.categories import category
 from jieneng.core.exceptions import NotFound, ValidationFailed
@@ -46,7 +47,6 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.sampling import DEFAULT_SHARE, check_share, draw_sample
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import regions
 from jieneng.storage import spot_checks as store

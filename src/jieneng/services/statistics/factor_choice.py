@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.factors.co2 import ElectricityCO2Scope
 from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, FACTOR_SET_NAMES, FactorSet, factor_set
 from jieneng.core.permissions import Capability
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.accounts.users import require_actor
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import meta, regions

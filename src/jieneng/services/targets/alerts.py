@@ -32,11 +32,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.notifications import notify
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Message, Sleep

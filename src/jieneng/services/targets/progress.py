@@ -25,10 +25,10 @@ import polars as pl
 from sqlalchemy import Connection
 
 from jieneng.core import indicator_registry as registry
+from jieneng.core.caller import User
 from jieneng.core.categories import categories_under
 from jieneng.core.regions import RegionTree
 from jieneng.core.targets import nearest_assignments, project
-from jieneng.services.accounts.users import User
 from jieneng.services.database import Reader, reading
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.overview import monthly_figures, overview

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.core import indicator_registry as registry
+from jieneng.core.caller import User
 from jieneng.core.categories import categories_under
 from jieneng.core.exceptions import ImportRejected, NotFound
 from jieneng.core.permissions import Capability, require
@@ -34,7 +35,6 @@ from jieneng.core.targets import Quota, nearest_assignments, quota_position
 from jieneng.ingest.quotas import INDICATORS, parse_quotas
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.database import Reader, reading
 from jieneng.services.scope import scoped_filters
 from jieneng.services.statistics.publication_figures import institution_intensities

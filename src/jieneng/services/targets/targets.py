@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jieneng.core import indicator_registry as registry
+from jieneng.core.caller import User
 from jieneng.core.exceptions import (
     Conflict,
     ImportRejected,
@@ -48,7 +49,6 @@ from jieneng.core.targets import decompose as split
 from jieneng.ingest.reader import DEFAULT_MAX_BYTES
 from jieneng.ingest.targets import parse_targets
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.overview import child_category_figures
 from jieneng.services.targets import quotas

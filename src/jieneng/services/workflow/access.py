@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted
 from jieneng.core.reporting.periods import Period
 from jieneng.core.reporting.tasks import (
@@ -43,7 +44,6 @@ from jieneng.core.reporting.tasks import (
     allowed_actions,
     is_locked,
 )
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import reporting as store
 

@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import Conflict
 from jieneng.core.reporting.periods import Period
 from jieneng.core.reporting.tasks import Action, ActorRole, TaskState
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.audit import Actor
 from jieneng.services.workflow.access import (
     LOCKED_STATES,
     SAVE_FROM,

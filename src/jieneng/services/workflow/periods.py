@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.reporting.periods import Period
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (
     iso,

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import ActorRole
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.workflow.access import (
     now,
     period_of,

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import Action, TaskState, apply
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (
     MAX_BULK,

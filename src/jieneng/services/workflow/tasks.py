@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import Action, ActorRole, TaskState, apply
 from jieneng.services.accounts import audit
-from jieneng.services.accounts.users import User
 from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (

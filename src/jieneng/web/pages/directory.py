@@ -14,8 +14,8 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
-from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.settings import Settings
 from jieneng.web.common import CategoryQ, RegionQ, blank, page, previous_month

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
-from jieneng.services.accounts.users import User
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.ranking import ranking
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE

@@ -25,11 +25,11 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, DomainError, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.accounts import users
-from jieneng.services.accounts.users import User
 from jieneng.services.workflow import access as workflow_access
 from jieneng.services.workflow import periods as workflow_periods
 from jieneng.services.workflow import questions as workflow_questions

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.permissions import Capability
-from jieneng.services.accounts.users import User
 from jieneng.services.targets import alerts
 from jieneng.web.common import RegionQ, YearQ, blank, page, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, requires

@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core.caller import User
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
-from jieneng.services.accounts.users import User
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.settings import Settings
 from jieneng.web.common import RegionQ, YearQ, region_for, year_of

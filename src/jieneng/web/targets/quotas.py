@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services.accounts.users import User
 from jieneng.services.targets import quotas
 from jieneng.settings import Settings
 from jieneng.web.common import RegionQ, YearQ, page, region_for, year_of

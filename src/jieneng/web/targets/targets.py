@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import assessment_xlsx
-from jieneng.services.accounts.users import User
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import progress, targets
 from jieneng.settings import Settings
