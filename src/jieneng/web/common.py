@@ -14,15 +14,15 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
-from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import users
+from jieneng.services.accounts.users import User
 from jieneng.services.statistics.indicators import parse_months
 from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.storage.engine import read_snapshot
@@ -41,6 +41,8 @@ MonthsQ = Annotated[str | None, Query(
     max_length=10, description="月份范围 month range, e.g. 1-6 (default: whole year)")]
 CategoryQ = Annotated[str | None, Query(
     max_length=20, description="单位类别 category code or name")]
+CreditCode = Annotated[str, Path(min_length=1, max_length=18, pattern=r"^[0-9A-Za-z]+$",
+                                 description="统一社会信用代码")]
 
 
 def blank(value: str | None) -> str | None:

@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from jieneng.core.permissions import Capability
 from jieneng.services.entry import entry
 from jieneng.services.entry.entry_checks import EntryValue
+from jieneng.web.common import CreditCode
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.pages.directory import CreditCode
 from jieneng.web.pages.entry import MonthP, YearP
 
 router = APIRouter(prefix="/api/v1", tags=["entry"], responses=API_ERRORS)

@@ -22,15 +22,14 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.permissions import Capability
+from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
-from jieneng.web.common import blank, page, previous_month
+from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
-from jieneng.web.pages.directory import CreditCode
 
 router = APIRouter(include_in_schema=False)
 
