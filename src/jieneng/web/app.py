@@ -36,6 +36,7 @@ from jieneng.web import (
     auth,
     channels,
     directory,
+    entry,
     errors,
     factor_sets,
     home,
@@ -50,12 +51,10 @@ from jieneng.web import (
     uploads,
     users,
 )
-from jieneng.web.api import entry as entry_api
 from jieneng.web.api import overview as overview_api
 from jieneng.web.api import reporting as reporting_api
 from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
-from jieneng.web.pages import entry as entry_pages
 from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
@@ -66,10 +65,10 @@ SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries.router, summaries.api,  # before /reporting/{…} routes
-    overview_pages.router, directory.router, entry_pages.router, imports.router,
+    overview_pages.router, directory.router, entry.router, imports.router,
     screen.router, home.router, account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, v1.router,
-    overview_api.router, directory.api, entry_api.router, imports.api,
+    overview_api.router, directory.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
     reporting_pages.router, reporting_api.router,
     spot_checks.router, spot_checks.api,
