@@ -18,11 +18,11 @@ from fastapi import Path, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
+from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import users
-from jieneng.services.accounts.users import User
 from jieneng.services.statistics.indicators import parse_months
 from jieneng.services.statistics.overview import latest_year, overview
 from jieneng.storage.engine import read_snapshot

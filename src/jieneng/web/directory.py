@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
-from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.settings import Settings
 from jieneng.web.common import CategoryQ, CreditCode, RegionQ, blank, page, previous_month

@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import DomainError
 from jieneng.core.permissions import Capability
-from jieneng.services.accounts.users import User
 from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
