@@ -19,7 +19,7 @@ from jieneng.ingest.quotas import INDICATORS as QUOTA_INDICATORS
 from jieneng.ingest.targets import METRICS as TARGET_FILE_METRICS
 from jieneng.storage.quality.institution_rules import QUOTA_INDICATORS as QUOTA_RULE_INDICATORS
 from jieneng.storage.tables import TARGET_METRICS
-from jieneng.web.pages.overview import Indicator as RankIndicator
+from jieneng.web.overview import Indicator as RankIndicator
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
 NOMENCLATURE = Path(__file__).resolve().parents[2] / "docs" / "nomenclature.md"

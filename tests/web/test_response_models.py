@@ -65,8 +65,8 @@ def test_the_figure_models_name_the_registry_headline_figures() -> None:
     """The models of the statistics figures follow the indicator registry: a figure
     added there without its model field would be dropped from every response."""
     from jieneng.core.indicator_registry import HEADLINE, TOTALS
-    from jieneng.web.api.overview import TrendSeriesOut
     from jieneng.web.figures import HeadlineChangeOut, HeadlineOut
+    from jieneng.web.overview import TrendSeriesOut
     from jieneng.web.screen import ScreenSeriesOut, ScreenUnitsOut
 
     counts = {"institutions_expected", "institutions_reported"}

@@ -32,6 +32,7 @@ from jieneng.services.database import open_database
 from jieneng.settings import Settings, load_settings
 from jieneng.web import (
     account,
+    apidocs,
     audit,
     auth,
     channels,
@@ -41,8 +42,10 @@ from jieneng.web import (
     factor_sets,
     home,
     imports,
+    indicators,
     limits,
     notifications,
+    overview,
     publication,
     quality,
     screen,
@@ -51,11 +54,8 @@ from jieneng.web import (
     uploads,
     users,
 )
-from jieneng.web.api import overview as overview_api
 from jieneng.web.api import reporting as reporting_api
-from jieneng.web.api import v1
 from jieneng.web.i18n import COOKIE, negotiate, normalise
-from jieneng.web.pages import overview as overview_pages
 from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.targets import alerts, annual, quotas, targets
@@ -65,10 +65,10 @@ SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries.router, summaries.api,  # before /reporting/{…} routes
-    overview_pages.router, directory.router, entry.router, imports.router,
+    overview.router, directory.router, entry.router, imports.router,
     screen.router, home.router, account.router, account.api, users.router, users.api,
-    audit.router, audit.api, factor_sets.router, factor_sets.api, v1.router,
-    overview_api.router, directory.api, entry.api, imports.api,
+    audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
+    overview.api, indicators.router, directory.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
     reporting_pages.router, reporting_api.router,
     spot_checks.router, spot_checks.api,

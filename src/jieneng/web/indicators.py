@@ -1,18 +1,14 @@
-"""The JSON API, version 1 (``/api/v1``).
-
-Authentication: the session cookie (with ``X-CSRF-Token`` on writes) or
-``Authorization: Bearer <token>`` (no CSRF). Lists are paginated
-(``?page=&per_page=`` → ``{"items", "page", "per_page", "total"}``). Errors have
-the one shape of :mod:`jieneng.web.errors`.
+"""Headline indicators of a selection: ``/api/v1/indicators`` (JSON only — the
+dashboards show the same figures through ``/overview`` and its twin). Within the
+caller's scope; grouped by child region, category or institution on request
+(:func:`jieneng.services.statistics.indicators.compute`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query
 
 from jieneng.core.exceptions import NotFound
 from jieneng.services.accounts import users
@@ -20,20 +16,10 @@ from jieneng.services.statistics.indicators import IndicatorQuery, compute, pars
 from jieneng.web.deps import CurrentUser, EngineDep, ScopeDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.figures import IndicatorsOut
-from jieneng.web.templating import render
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=API_ERRORS)
-
-
-@router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
-async def api_docs(request: Request) -> HTMLResponse:
-    """A reference of the API drawn from the OpenAPI document (no CDN, no script)."""
-    return await run_in_threadpool(
-        render, request, "api_docs.html", {"spec": request.app.openapi()}
-    )
+router = APIRouter(prefix="/api/v1", tags=["indicators"], responses=API_ERRORS)
 
 
-# ---------------------------------------------------------------- indicators
 @router.get("/indicators", response_model=IndicatorsOut, response_model_exclude_unset=True)
 def indicators(
     user: CurrentUser,
