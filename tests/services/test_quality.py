@@ -173,20 +173,20 @@ def test_reference_prices_import(engine: Engine, demo: DemoFiles, tmp_path: Path
     good = tmp_path / "prices.csv"
     good.write_text("省级区划代码,能源品种,下限,上限,来源\n450000,电,0.45,1.2,测试\n"
                     "450000,water,2,6,测试\n", encoding="utf-8")
-    assert quality.import_reference_prices(engine, good, user=ADMIN)["rows"] == 2
+    assert quality.import_reference_prices(engine, ADMIN, good)["rows"] == 2
     assert len(quality.list_reference_prices(engine, "450000")) == 2
     bad = tmp_path / "bad.csv"
     bad.write_text("省级区划代码,能源品种,下限,上限,来源\n990000,电,x,1,测试\n"
                    "450000,煤气,1,0.5,测试\n", encoding="utf-8")
     with pytest.raises(ImportRejected) as caught:
-        quality.import_reference_prices(engine, bad, user=ADMIN)
+        quality.import_reference_prices(engine, ADMIN, bad)
     issues = caught.value.issues
     assert {i.code for i in issues} >= {"import.unknown_region", "import.not_a_number",
                                         "import.unknown_carrier"}
     assert all(i.row in (2, 3) and i.message_zh and i.message_en for i in issues)
     assert len(quality.list_reference_prices(engine, "450000")) == 2  # nothing changed
     with pytest.raises(NotPermitted):
-        quality.import_reference_prices(engine, good, user=CITY)
+        quality.import_reference_prices(engine, CITY, good)
     quality.check_region(engine, CITY, "450300", 2025)
     assert quality.list_findings(engine, CITY.scope, year=2025,
                                  rule_code="unit_price_range")["total"] > 0

@@ -67,9 +67,10 @@ for _kind, _doc in IMPORT_KINDS.items():
 def import_reference_prices(file: FileArg) -> None:
     """参考单价 Reference unit prices per province and carrier (单价审核): replaces the
     provinces' prices in the file, all-or-nothing."""
+    from jieneng.core.caller import command_line_user
     from jieneng.services.quality.quality import import_reference_prices as run
 
-    result = run(engine(), file)
+    result = run(engine(), command_line_user(), file)
     output.console.print(f"{file.name}: 已导入 imported — {result['rows']} 行 rows")
 
 

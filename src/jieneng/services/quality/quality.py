@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
-from jieneng.core.caller import Actor, User
+from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
@@ -259,18 +259,16 @@ def list_reference_prices(engine: Engine, province_code: str | None = None
         return settings_store.list_reference_prices(conn, province_code)
 
 
-def import_reference_prices(engine: Engine, path: Path, *, actor: Actor | None = None,
-                            user: User | None = None) -> dict[str, Any]:
+def import_reference_prices(engine: Engine, user: User, path: Path) -> dict[str, Any]:
     """Replace the reference prices of the provinces in the file (all-or-nothing;
-    :class:`ImportRejected` with every row/column issue in zh and en)."""
-    if user is not None:
-        require(user, Capability.IMPORT_PRICES)
+    :class:`ImportRejected` with every row/column issue in zh and en); the caller's
+    role must hold the capability (the command line's does)."""
+    require(user, Capability.IMPORT_PRICES)
     with engine.begin() as conn:
         known = {r.code for r in regions.load_regions(conn) if r.level == 1}
         frame = parse_reference_prices(path, provinces=known, carriers=set(CARRIER_CODES))
         rows = settings_store.replace_reference_prices(conn, frame)
-        audit.record(conn, actor or (user.actor if user else Actor.cli()),
-                     "import.reference_prices", "reference_price", None,
+        audit.record(conn, user.actor, "import.reference_prices", "reference_price", None,
                      after={"file": path.name, "rows": rows})
     return {"file": path.name, "rows": rows}
 

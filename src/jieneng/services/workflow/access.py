@@ -79,23 +79,23 @@ def review_config(task: dict[str, Any]) -> ReviewConfig:
                         and task["department_id"] is not None)
 
 
-def roles_of(who: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
+def roles_of(user: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
     """The roles the caller holds on a task it can see (reviewer role first)."""
-    if who.role == "admin":
+    if user.role == "admin":
         return (ActorRole.ADMIN,)
-    if who.role in ("region", "region_admin"):
+    if user.role in ("region", "region_admin"):
         return (ActorRole.OFFICE_REVIEWER, ActorRole.FILER)
-    if who.role == "department":
-        if task["institution_id"] == who.scope.department_id:
+    if user.role == "department":
+        if task["institution_id"] == user.scope.department_id:
             return (ActorRole.FILER,)
         return (ActorRole.DEPARTMENT_REVIEWER, ActorRole.FILER)
-    if who.role == "institution":
+    if user.role == "institution":
         return (ActorRole.FILER,)
     return ()
 
 
-def role_for(who: User, task: dict[str, Any], action: Action) -> ActorRole:
-    roles = roles_of(who, task)
+def role_for(user: User, task: dict[str, Any], action: Action) -> ActorRole:
+    roles = roles_of(user, task)
     if not roles:
         raise NotPermitted.of("workflow.read_only")
     if ActorRole.FILER in roles and (action in FILER_ACTIONS or len(roles) == 1):
@@ -103,12 +103,12 @@ def role_for(who: User, task: dict[str, Any], action: Action) -> ActorRole:
     return roles[0]
 
 
-def actions_of(who: User, task: dict[str, Any]) -> list[str]:
+def actions_of(user: User, task: dict[str, Any]) -> list[str]:
     state, config = TaskState(task["state"]), review_config(task)
     found: set[Action] = set()
-    for role in roles_of(who, task):
+    for role in roles_of(user, task):
         for action in allowed_actions(state, role, config):
-            if role is ActorRole.FILER and len(roles_of(who, task)) > 1 \
+            if role is ActorRole.FILER and len(roles_of(user, task)) > 1 \
                     and action not in FILER_ACTIONS:
                 continue
             found.add(action)
@@ -116,18 +116,18 @@ def actions_of(who: User, task: dict[str, Any]) -> list[str]:
     return [a.value for a in Action if a in found]
 
 
-def visible_task(conn: Connection, who: User, task_id: int) -> dict[str, Any]:
+def visible_task(conn: Connection, user: User, task_id: int) -> dict[str, Any]:
     task = store.get_task(conn, task_id)
     if task is None:
         raise task_not_found(task_id)
     try:
-        scoped_filters(conn, who.scope, institution_id=int(task["institution_id"]))
+        scoped_filters(conn, user.scope, institution_id=int(task["institution_id"]))
     except NotFound:
         raise task_not_found(task_id) from None
     return task
 
 
-def task_dict(task: dict[str, Any], who: User | None = None) -> dict[str, Any]:
+def task_dict(task: dict[str, Any], user: User | None = None) -> dict[str, Any]:
     period = period_of(task)
     state = TaskState(task["state"])
     out = {
@@ -145,8 +145,8 @@ def task_dict(task: dict[str, Any], who: User | None = None) -> dict[str, Any]:
     if "errors" in task:
         out["errors"] = int(task["errors"])
         out["unexplained_warnings"] = int(task["warnings"])
-    if who is not None:
-        out["actions"] = actions_of(who, task)
+    if user is not None:
+        out["actions"] = actions_of(user, task)
     return out
 
 
@@ -158,8 +158,8 @@ def stale(task_id: int) -> Conflict:
     return Conflict.of("workflow.task_changed", task_id=task_id)
 
 
-def transition_row(task_id: int, from_state: str, to_state: str, action: Action, who: User,
+def transition_row(task_id: int, from_state: str, to_state: str, action: Action, user: User,
                    role: ActorRole, at: datetime, reason: str | None) -> dict[str, Any]:
     return {"task_id": task_id, "from_state": from_state, "to_state": to_state,
-            "action": action.value, "actor_user_id": who.id, "actor_role": role.value,
+            "action": action.value, "actor_user_id": user.id, "actor_role": role.value,
             "at": at, "reason": reason}

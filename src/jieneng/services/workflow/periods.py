@@ -34,7 +34,7 @@ def _default_deadline(period: Period) -> date:
 
 
 def open_period(
-    engine: Engine, who: User, *, region_code: str, period: Period | str,
+    engine: Engine, user: User, *, region_code: str, period: Period | str,
     deadline: date | None = None, department_step: bool = False,
 ) -> dict[str, Any]:
     """Open a 月报/年报 period for ``region_code``'s subtree: every active institution
@@ -43,12 +43,12 @@ def open_period(
     region inside their scope. A period of the same month on an enclosing or
     enclosed region is a :class:`Conflict` (one task per institution and period).
     """
-    require(who, Capability.OPEN_PERIODS)
+    require(user, Capability.OPEN_PERIODS)
     period = Period.parse(period) if isinstance(period, str) else period
     deadline = deadline or _default_deadline(period)
     month = period.month or 0
     with engine.begin() as conn:
-        filters = scoped_filters(conn, who.scope, region_code=region_code)
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
         assert filters.region_codes is not None
         tree = RegionTree(regions.load_regions(conn))
         own = set(tree.subtree(region_code))
@@ -70,11 +70,11 @@ def open_period(
             period_id = store.insert_period(
                 conn, region_code=region_code, kind=period.kind.value, year=period.year,
                 month=month, deadline=deadline, department_step=department_step,
-                opened_by=who.id, opened_at=now())
+                opened_by=user.id, opened_at=now())
         else:
             period_id = int(existing["id"])
         added = store.sync_tasks(conn, period_id, filters)
-        audit.record(conn, who.actor, "reporting.open" if created else "reporting.sync",
+        audit.record(conn, user.actor, "reporting.open" if created else "reporting.sync",
                      "reporting_period", period_id,
                      after={"region_code": region_code, "period": period.format(),
                             "deadline": deadline.isoformat() if created else None,
@@ -83,10 +83,10 @@ def open_period(
             "created": created, "tasks_added": added}
 
 
-def list_periods(engine: Engine, who: User) -> list[dict[str, Any]]:
+def list_periods(engine: Engine, user: User) -> list[dict[str, Any]]:
     """The periods of my scope with the counts of my visible tasks per state."""
     with engine.connect() as conn:
-        filters = scoped_filters(conn, who.scope)
+        filters = scoped_filters(conn, user.scope)
         rows = store.list_periods(conn, filters)
     out = []
     for row in rows:
@@ -101,5 +101,5 @@ def list_periods(engine: Engine, who: User) -> list[dict[str, Any]]:
     return out
 
 
-def can_open_periods(who: User) -> bool:
-    return who.can(Capability.OPEN_PERIODS)
+def can_open_periods(user: User) -> bool:
+    return user.can(Capability.OPEN_PERIODS)

@@ -26,44 +26,44 @@ def _stored_text(value: str | None) -> str:
     return (value or "").strip()[:2000]
 
 
-def ask(engine: Engine, who: User, task_id: int, *, month: int, carrier: str,
+def ask(engine: Engine, user: User, task_id: int, *, month: int, carrier: str,
         question: str) -> dict[str, Any]:
     """A reviewer's question on one figure of a task."""
-    require(who, Capability.REVIEW)
+    require(user, Capability.REVIEW)
     text = _stored_text(question)
     if not text:
         raise ValidationFailed.of("workflow.question_empty", field="question")
     with engine.begin() as conn:
-        task = visible_task(conn, who, task_id)
-        if not set(roles_of(who, task)) & {ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER,
+        task = visible_task(conn, user, task_id)
+        if not set(roles_of(user, task)) & {ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER,
                                          ActorRole.DEPARTMENT_REVIEWER}:
             raise NotPermitted.of("workflow.reviewers_only_ask")
         if month not in period_of(task).months:
             raise ValidationFailed.of("workflow.month_outside_period", month=month, field="month")
         qid = store.insert_question(conn, task_id=task_id, month=month, carrier=carrier[:24],
-                                    question=text, asked_by=who.id, asked_at=now())
-        audit.record(conn, who.actor, "reporting.ask", "figure_question", qid,
+                                    question=text, asked_by=user.id, asked_at=now())
+        audit.record(conn, user.actor, "reporting.ask", "figure_question", qid,
                      after={"task_id": task_id, "month": month, "carrier": carrier,
                             "question": text})
     return {"id": qid, "task_id": task_id}
 
 
-def answer(engine: Engine, who: User, task_id: int, question_id: int, *,
+def answer(engine: Engine, user: User, task_id: int, question_id: int, *,
            text: str) -> dict[str, Any]:
     """The 统计员's answer to a question, in place."""
-    require(who, Capability.SUBMIT)
+    require(user, Capability.SUBMIT)
     body = _stored_text(text)
     if not body:
         raise ValidationFailed.of("workflow.answer_empty", field="answer")
     with engine.begin() as conn:
-        task = visible_task(conn, who, task_id)
+        task = visible_task(conn, user, task_id)
         found = store.get_question(conn, question_id)
         if found is None or found["task_id"] != task_id:
             raise NotFound.of("workflow.question_not_found", question_id=question_id)
-        if ActorRole.FILER not in roles_of(who, task) and who.role != "admin":
+        if ActorRole.FILER not in roles_of(user, task) and user.role != "admin":
             raise NotPermitted.of("workflow.filer_only_answers")
-        store.answer_question(conn, question_id, answer=body, answered_by=who.id,
+        store.answer_question(conn, question_id, answer=body, answered_by=user.id,
                               answered_at=now())
-        audit.record(conn, who.actor, "reporting.answer", "figure_question", question_id,
+        audit.record(conn, user.actor, "reporting.answer", "figure_question", question_id,
                      before={"answer": found["answer"]}, after={"answer": body})
     return {"id": question_id, "task_id": task_id}

@@ -28,7 +28,7 @@ from jieneng.storage import reporting as store
 
 
 def review_queue(
-    engine: Engine, who: User, *, period_id: int | None = None, page: int = 1,
+    engine: Engine, user: User, *, period_id: int | None = None, page: int = 1,
     per_page: int = 50,
 ) -> dict[str, Any]:
     """The tasks waiting for my review, with their finding counts: a department
@@ -37,21 +37,21 @@ def review_queue(
     without a department step; a viewer sees its region's queue without actions."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    if who.role == "institution":  # a 公共机构 reviews nothing: an empty queue
+    if user.role == "institution":  # a 公共机构 reviews nothing: an empty queue
         return {"items": [], "total": 0, "page": page, "per_page": per_page, "reviewer": None}
-    reviewer = "department" if who.role == "department" else "office"
+    reviewer = "department" if user.role == "department" else "office"
     with engine.connect() as conn:
-        filters = scoped_filters(conn, who.scope)
+        filters = scoped_filters(conn, user.scope)
         rows, total = store.task_page(
             conn, filters, period_id=period_id,
-            extra=[store.awaiting(reviewer, who.scope.department_id)],
+            extra=[store.awaiting(reviewer, user.scope.department_id)],
             offset=(page - 1) * per_page, limit=per_page, findings=True)
-    return {"items": [task_dict(r, who) for r in rows], "total": total, "page": page,
+    return {"items": [task_dict(r, user) for r in rows], "total": total, "page": page,
             "per_page": per_page, "reviewer": reviewer}
 
 
 def bulk_review(
-    engine: Engine, who: User, decision: str, tasks: list[tuple[int, int | None]], *,
+    engine: Engine, user: User, decision: str, tasks: list[tuple[int, int | None]], *,
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Approve or return many tasks at once: ``decision`` ``approve`` or ``return``;
@@ -60,7 +60,7 @@ def bulk_review(
     accepted ones move in one ``UPDATE`` guarded by their version and state, the
     others are reported in ``refused`` with the reason (``not_found``, ``conflict``,
     ``not_permitted``, ``validation_failed``)."""
-    require(who, Capability.REVIEW)
+    require(user, Capability.REVIEW)
     if decision not in ("approve", "return"):
         raise ValidationFailed.of("workflow.invalid_bulk_decision", decision=decision)
     if len(tasks) > MAX_BULK:
@@ -73,7 +73,7 @@ def bulk_review(
     moves: list[tuple[int, int, str, str]] = []
     planned: dict[int, dict[str, Any]] = {}
     with engine.begin() as conn:
-        filters = scoped_filters(conn, who.scope)
+        filters = scoped_filters(conn, user.scope)
         visible, _ = store.task_page(
             conn, filters, task_ids=[i for i, _ in tasks], limit=MAX_BULK)
         by_id = {int(r["id"]): r for r in visible}
@@ -86,30 +86,30 @@ def bulk_review(
             try:
                 if version is not None and version != read:
                     raise stale(task_id)
-                action = _bulk_action(who, task, decision)
-                role = role_for(who, task, action)
+                action = _bulk_action(user, task, decision)
+                role = role_for(user, task, action)
                 move = apply(TaskState(task["state"]), action, role, review_config(task),
-                             actor_user_id=who.id, at=at, reason=reason)
+                             actor_user_id=user.id, at=at, reason=reason)
             except DomainError as err:
                 refused.append(_refusal(task_id, err))
                 continue
             moves.append((task_id, read, move.from_state.value, move.to_state.value))
             planned[task_id] = transition_row(task_id, move.from_state.value, move.to_state.value,
-                                        action, who, role, at, move.reason)
+                                        action, user, role, at, move.reason)
         moved = store.move_tasks(conn, moves, at=at)
         for task_id, *_ in moves:
             if task_id not in moved:
                 refused.append(_refusal(task_id, stale(task_id)))
         store.insert_transitions(conn, [planned[i] for i in sorted(moved)])
         if moved:
-            audit.record(conn, who.actor, f"reporting.bulk_{decision}", "reporting_task",
+            audit.record(conn, user.actor, f"reporting.bulk_{decision}", "reporting_task",
                          None, after={"tasks": sorted(moved), "reason": reason})
     return {"decision": decision, "moved": sorted(moved), "refused": refused}
 
 
-def _bulk_action(who: User, task: dict[str, Any], decision: str) -> Action:
+def _bulk_action(user: User, task: dict[str, Any], decision: str) -> Action:
     step = review_config(task).department_step and task["state"] == TaskState.SUBMITTED.value
-    department = who.role == "department" or (who.role == "admin" and step)
+    department = user.role == "department" or (user.role == "admin" and step)
     if decision == "approve":
         return Action.DEPT_APPROVE if department else Action.APPROVE
     return Action.DEPT_RETURN if department else Action.RETURN

@@ -43,31 +43,31 @@ def _states(states: list[str] | None) -> list[str] | None:
 
 
 def list_tasks(
-    engine: Engine, who: User, *, period_id: int | None = None, states: list[str] | None = None,
+    engine: Engine, user: User, *, period_id: int | None = None, states: list[str] | None = None,
     page: int = 1, per_page: int = 50,
 ) -> dict[str, Any]:
     """My tasks (a 公共机构's own, the tasks of a region's or department's scope)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     with engine.connect() as conn:
-        filters = scoped_filters(conn, who.scope)
+        filters = scoped_filters(conn, user.scope)
         rows, total = store.task_page(
             conn, filters, period_id=period_id, states=_states(states),
             offset=(page - 1) * per_page, limit=per_page, findings=True)
-    return {"items": [task_dict(r, who) for r in rows], "total": total, "page": page,
+    return {"items": [task_dict(r, user) for r in rows], "total": total, "page": page,
             "per_page": per_page}
 
 
-def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
+def task_detail(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
     """A task with its figures' findings, history, questions and my actions.
 
     A reviewer opening a submitted task gets the data-quality rules run again for
     its institution and period first (:func:`jieneng.services.quality.quality.check_institution`),
     so the findings shown are those of the figures as they are now."""
     with engine.begin() as conn:
-        task = visible_task(conn, who, task_id)
+        task = visible_task(conn, user, task_id)
         period = period_of(task)
-        if task["state"] in ("submitted", "dept_approved") and not set(roles_of(who, task)) <= {
+        if task["state"] in ("submitted", "dept_approved") and not set(roles_of(user, task)) <= {
                 ActorRole.FILER}:
             quality.check_institution(conn, int(task["institution_id"]), period.year,
                                       period.month)
@@ -76,7 +76,7 @@ def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
         asked = store.questions(conn, task_id)
         records = directory.current_records(
             conn, int(task["institution_id"]), [(period.year, m) for m in period.months])
-    out = task_dict(task, who)
+    out = task_dict(task, user)
     out["figures"] = _figures(records)
     out["findings"] = [
         {"id": f["id"], "year": f["year"], "month": f["month"], "carrier": f["carrier"],
@@ -97,9 +97,9 @@ def task_detail(engine: Engine, who: User, task_id: int) -> dict[str, Any]:
          "answered_at": iso(q["answered_at"])}
         for q in asked
     ]
-    out["can_ask"] = bool(set(roles_of(who, task)) & {
+    out["can_ask"] = bool(set(roles_of(user, task)) & {
         ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER, ActorRole.DEPARTMENT_REVIEWER})
-    out["can_answer"] = ActorRole.FILER in roles_of(who, task) or who.role == "admin"
+    out["can_answer"] = ActorRole.FILER in roles_of(user, task) or user.role == "admin"
     return out
 
 
@@ -120,24 +120,24 @@ def _figures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def act(
-    engine: Engine, who: User, task_id: int, action: Action | str, *,
+    engine: Engine, user: User, task_id: int, action: Action | str, *,
     version: int | None = None, reason: str | None = None,
 ) -> dict[str, Any]:
     """Perform ``action`` on one task (submit, withdraw, approve, return, dept_…,
     reopen). ``version`` is the version the caller read (optimistic lock): a task
     changed since is a :class:`Conflict`, as is a concurrent change."""
     action = Action(action)
-    require(who, Capability.SUBMIT if action in FILER_ACTIONS else Capability.REVIEW)
+    require(user, Capability.SUBMIT if action in FILER_ACTIONS else Capability.REVIEW)
     reason = reason[:2000] if reason else None
     with engine.begin() as conn:
-        task = visible_task(conn, who, task_id)
+        task = visible_task(conn, user, task_id)
         read = int(task["version"])
         if version is not None and version != read:
             raise stale(task_id)
-        role = role_for(who, task, action)
+        role = role_for(user, task, action)
         state = TaskState(task["state"])
         move = apply(
-            state, action, role, review_config(task), actor_user_id=who.id, at=now(),
+            state, action, role, review_config(task), actor_user_id=user.id, at=now(),
             reason=reason, has_blocking_findings=int(task["errors"]) > 0,
             unexplained_warnings=int(task["warnings"]),
         )
@@ -145,9 +145,9 @@ def act(
                                at=move.at):
             raise stale(task_id)
         store.insert_transitions(conn, [transition_row(task_id, move.from_state.value,
-                                                 move.to_state.value, action, who, role,
+                                                 move.to_state.value, action, user, role,
                                                  move.at, move.reason)])
-        audit.record(conn, who.actor, f"reporting.{action.value}", "reporting_task", task_id,
+        audit.record(conn, user.actor, f"reporting.{action.value}", "reporting_task", task_id,
                      before={"state": state.value, "version": read},
                      after={"state": move.to_state.value, "version": read + 1,
                             "reason": move.reason})
