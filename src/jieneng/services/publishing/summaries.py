@@ -38,6 +38,7 @@ from jieneng.core.indicator_registry import BY_CODE, HEADLINE
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
+from jieneng.services.database import reading
 from jieneng.services.scope import Filters, held_regions, scoped_filters
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.services.statistics.indicators import inputs_from_group
@@ -123,7 +124,7 @@ def reporting_rate(
     NotFound.
     """
     today = today or date.today()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         tree = RegionTree(regions.load_regions(conn))
         period = None
         if period_id is not None:
@@ -265,7 +266,7 @@ def summary(
     each cell the :data:`MEASURES` of its institutions; the total row first."""
     if kind not in SUMMARY_KINDS:
         raise ValidationFailed.of("summaries.unknown_kind", kind=kind)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         tree = RegionTree(regions.load_regions(conn))
         filters = scoped_filters(conn, scope, region_code=region_code)
         fs = resolve_factor_set(conn, region_code, default=default_factor_set)
