@@ -6,8 +6,8 @@ counts here although Python would run it. Two checks:
 
 - modules: no module reaches itself through imports;
 - siblings: inside every package, its direct children (a sub-package counts as
-  everything under it) import each other one way only — e.g. ``web.pages`` may
-  import ``web.api`` or the reverse, never both.
+  everything under it) import each other one way only — e.g. ``web.forms`` may
+  import ``web.common`` or the reverse, never both.
 
 ``import-linter``'s ``acyclic_siblings`` contract in ``pyproject.toml`` guards
 the same thing in ``lint-imports``.

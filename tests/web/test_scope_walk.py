@@ -94,7 +94,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/users": (Sample(admin_only=True),),
     "/api/v1/users/{user_id}": (Sample(admin_only=True, params={"user_id": "user"}),),
     "/api/v1/audit": (Sample(admin_only=True),),
-    # pages and their JSON twins (web.pages, web.api.{overview,institutions,entry,screen})
+    # pages and their JSON twins (web.{overview,directory,entry,screen})
     "/overview": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/overview": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/overview/ranking": (Sample(scoped_query={"region": "region"},
@@ -136,7 +136,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
-    # reporting rate and summaries (web.pages.summaries, web.api.summaries)
+    # reporting rate and summaries (web.summaries)
     "/reporting/rate": (Sample(scoped_query={"region": "region"}),
                         Sample(scoped_query={"period": "period"})),
     "/api/v1/reporting/rate": (Sample(scoped_query={"region": "region"}),
@@ -158,7 +158,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/review-report": (Sample(scoped_query={"region": "region"},
                                      query={"year": "2025"}),),
     "/review-report.docx": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
-    # reporting tasks and the review queue (web.pages.reporting, web.api.reporting)
+    # reporting tasks and the review queue (web.reporting)
     "/reporting": (Sample(),),
     "/api/v1/reporting/periods": (Sample(),),
     "/reporting/tasks": (Sample(), Sample(query={"state": "not_started"}),

@@ -54,10 +54,9 @@ from jieneng.web import (
     uploads,
     users,
 )
-from jieneng.web.api import reporting as reporting_api
 from jieneng.web.i18n import COOKIE, negotiate, normalise
-from jieneng.web.pages import reporting as reporting_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
+from jieneng.web.reporting import periods, review, tasks
 from jieneng.web.targets import alerts, annual, quotas, targets
 
 STATIC = Path(__file__).parent / "static"
@@ -70,7 +69,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
     overview.api, indicators.router, directory.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
-    reporting_pages.router, reporting_api.router,
+    periods.router, periods.api, tasks.router, tasks.api, review.router, review.api,
     spot_checks.router, spot_checks.api,
     notifications.router, notifications.api, channels.router, channels.api,
     quality.router, quality.api,

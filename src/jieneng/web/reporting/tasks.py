@@ -1,0 +1,193 @@
+"""Reporting tasks (填报任务): ``GET /reporting/tasks`` — my tasks (a 公共机构's own;
+the scope's for others), filtered by state and period; ``GET /reporting/tasks/{id}``
+— figures, data-quality findings, history, questions and the action buttons the
+state machine allows me (``POST …/action``, ``POST …/questions``,
+``POST …/questions/{id}``). JSON twins ``/api/v1/reporting/tasks…`` (an action's
+``version`` is read — a stale one is 409). A refused form shows the task again with
+the twin's status (:func:`jieneng.web.forms.form_error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from jieneng.core.caller import User
+from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.permissions import Capability
+from jieneng.core.reporting.tasks import Action, TaskState
+from jieneng.services.workflow import questions as workflow_questions
+from jieneng.services.workflow import tasks as workflow_tasks
+from jieneng.web.common import blank, page
+from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.errors import API_ERRORS
+from jieneng.web.forms import form_error
+from jieneng.web.reporting.schemas import (
+    ActionIn,
+    AnswerIn,
+    PageQ,
+    PeriodQ,
+    PerPageQ,
+    QuestionId,
+    QuestionIn,
+    QuestionRefOut,
+    StateQ,
+    TaskDetailOut,
+    TaskId,
+    TaskMovedOut,
+    TasksOut,
+)
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
+STATES = [s.value for s in TaskState]
+MAX_TEXT = 2000
+
+
+TASK = "pages/reporting_task.html"
+
+
+def _text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
+    raw = form.get(name)
+    return blank(raw[:limit]) if isinstance(raw, str) else None
+
+
+def _int(form: Mapping[str, Any], name: str) -> int | None:
+    text = _text(form, name, 12)
+    return int(text) if text and text.isdigit() else None
+
+
+@router.get("/reporting/tasks")
+def tasks_page(
+    request: Request, user: CurrentUser, engine: EngineDep, state: StateQ = None,
+    period: PeriodQ = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
+) -> Response:
+    chosen = blank(state)
+    states = [chosen] if chosen else None
+    data = workflow_tasks.list_tasks(engine, user, period_id=period, states=states, page=page_no)
+    return page(request, "pages/reporting_tasks.html", {
+        "data": data, "state": blank(state) or "", "period": period, "states": STATES})
+
+
+def task_context(engine: Engine, user: User, task_id: int, *, done: str | None = None
+                 ) -> dict[str, Any]:
+    return {"data": workflow_tasks.task_detail(engine, user, task_id), "error": None,
+            "done": done}
+
+
+@router.get("/reporting/tasks/{task_id}")
+def task_page(request: Request, task_id: TaskId, user: CurrentUser, engine: EngineDep,
+              done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    return page(request, TASK, task_context(engine, user, task_id, done=blank(done)))
+
+
+def _act(request: Request, engine: Engine, user: User, task_id: int,
+         form: Mapping[str, Any]) -> Response:
+    action = _text(form, "action", 20) or ""
+    try:
+        workflow_tasks.act(engine, user, task_id, action, version=_int(form, "version"),
+                           reason=_text(form, "reason"))
+    except NotFound:
+        raise
+    except (DomainError, ValueError) as err:
+        failure = err if isinstance(err, DomainError) else ValidationFailed(
+            "未知操作", "unknown action", action=action)
+        return form_error(request, TASK, task_context(engine, user, task_id), failure)
+    return RedirectResponse(f"/reporting/tasks/{task_id}?done={action}", status_code=303)
+
+
+@router.post("/reporting/tasks/{task_id}/action", dependencies=[requires(Capability.SUBMIT)])
+async def task_action_form(request: Request, task_id: TaskId, user: CurrentUser,
+                      engine: EngineDep) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_act, request, engine, user, task_id, form)
+
+
+def _ask(request: Request, engine: Engine, user: User, task_id: int,
+         form: Mapping[str, Any], question_id: int | None) -> Response:
+    try:
+        if question_id is None:
+            workflow_questions.ask(engine, user, task_id, month=_int(form, "month") or 0,
+                                   carrier=_text(form, "carrier", 24) or "",
+                                   question=_text(form, "question") or "")
+        else:
+            workflow_questions.answer(engine, user, task_id, question_id,
+                                      text=_text(form, "answer") or "")
+    except NotFound:
+        raise
+    except DomainError as err:
+        return form_error(request, TASK, task_context(engine, user, task_id), err)
+    done = "ask" if question_id is None else "answer"
+    return RedirectResponse(f"/reporting/tasks/{task_id}?done={done}", status_code=303)
+
+
+@router.post("/reporting/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)])
+async def task_ask(request: Request, task_id: TaskId, user: CurrentUser,
+                   engine: EngineDep) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_ask, request, engine, user, task_id, form, None)
+
+
+@router.post("/reporting/tasks/{task_id}/questions/{question_id}",
+             dependencies=[requires(Capability.SUBMIT)])
+async def task_answer(request: Request, task_id: TaskId, question_id: QuestionId,
+                      user: CurrentUser, engine: EngineDep) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_ask, request, engine, user, task_id, form, question_id)
+
+
+# ---------------------------------------------------------------- JSON twins
+@api.get("/tasks", response_model=TasksOut)
+def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: PeriodQ = None,
+          page: PageQ = 1, per_page: PerPageQ = 50) -> dict[str, Any]:
+    """My tasks (own, or of my scope) with finding counts and my actions."""
+    return workflow_tasks.list_tasks(engine, user, period_id=period,
+                                     states=[state] if state else None, page=page,
+                                     per_page=per_page)
+
+
+@api.get("/tasks/{task_id}", response_model=TaskDetailOut)
+def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
+    """A task: figures, findings, history, questions, my actions."""
+    return workflow_tasks.task_detail(engine, user, task_id)
+
+
+@api.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)],
+             response_model=TaskMovedOut)
+def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
+                engine: EngineDep) -> dict[str, Any]:
+    """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
+    return workflow_tasks.act(engine, user, task_id, _action(body.action), version=body.version,
+                              reason=body.reason)
+
+
+def _action(text: str) -> Action:
+    try:
+        return Action(text)
+    except ValueError:
+        raise ValidationFailed(f"未知操作“{text}”", f"unknown action {text!r}",
+                                         field="action") from None
+
+
+@api.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)],
+             response_model=QuestionRefOut)
+def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
+        engine: EngineDep) -> dict[str, Any]:
+    """A reviewer's question on one figure (month, carrier) of the task."""
+    return workflow_questions.ask(engine, user, task_id, month=body.month, carrier=body.carrier,
+                                  question=body.question)
+
+
+@api.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)],
+             response_model=QuestionRefOut)
+def answer(task_id: TaskId, question_id: QuestionId, body: AnswerIn, user: CurrentUser,
+           engine: EngineDep) -> dict[str, Any]:
+    """The filer's answer to a question."""
+    return workflow_questions.answer(engine, user, task_id, question_id, text=body.answer)
+
+
