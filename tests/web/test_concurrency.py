@@ -164,7 +164,7 @@ def test_simultaneous_logins_saves_and_first_token_uses_get_no_5xx(
     assert set(same_counts) <= {200, 409} and same_counts[200] >= 1, same_counts
     for response in same:
         if response.status_code == 409:
-            assert response.json()["error"]["code"] == "conflict"
+            assert response.json()["error"]["kind"] == "conflict"
     stored = {f["carrier"]: f["quantity"] for f in form.json()["fields"]}
     assert stored["electricity"] in {2000.0 + n for n in range(12)}
 

@@ -37,33 +37,41 @@ def _extra_routes(world: World) -> None:
 
 Call = Callable[[World], Any]
 
-CASES: list[tuple[str, Call, int, str]] = [
+#: (name, call, status, kind, code): ``kind`` the general class, ``code`` the specific
+#: catalogue code (docs/messages.md; the same as the kind for the errors with no finer one)
+CASES: list[tuple[str, Call, int, str, str]] = [
     ("ValidationFailed", lambda w: _as(w, "admin").post(
         "/api/v1/users", json={"username": "x1", "password": "Long-enough-1", "role": "region"},
-        headers={"X-CSRF-Token": "?"}), 403, "csrf_failed"),
+        headers={"X-CSRF-Token": "?"}), 403, "not_permitted", "csrf_failed"),
     ("ValidationFailed via token", lambda w: _bearer(w, "admin").post(
         "/api/v1/users", json={"username": "x1", "password": "Long-enough-1", "role": "region"}),
-        422, "validation_failed"),
-    ("NotFound", lambda w: _as(w, "admin").get("/api/v1/users/999999"), 404, "not_found"),
+        422, "validation_failed", "accounts.role_needs_region_code"),
+    ("NotFound", lambda w: _as(w, "admin").get("/api/v1/users/999999"), 404, "not_found",
+     "accounts.user_not_found"),
     ("NotFound (outside scope)", lambda w: _as(w, "region").get(
-        "/api/v1/indicators?year=2025&region=450302"), 404, "not_found"),
+        "/api/v1/indicators?year=2025&region=450302"), 404, "not_found",
+     "scope.region_not_found"),
     ("Conflict", lambda w: _bearer(w, "admin").post(
         "/api/v1/users", json={"username": "viewer", "password": "Long-enough-1",
-                               "role": "admin"}), 409, "conflict"),
+                               "role": "admin"}), 409, "conflict", "accounts.username_taken"),
     # a refusal for want of a capability: NotPermitted with its specific code
-    ("NotPermitted", lambda w: _as(w, "viewer").get("/api/v1/users"), 403,
+    ("NotPermitted", lambda w: _as(w, "viewer").get("/api/v1/users"), 403, "not_permitted",
      "capability_required"),
     ("ImportRejected", lambda w: w.client().get("/api/v1/_test/import"), 422,
-     "import_rejected"),
+     "import_rejected", "import_rejected"),
     ("RequestValidationError", lambda w: _as(w, "viewer").get("/api/v1/indicators"), 422,
-     "invalid_request"),
-    ("HTTP 404", lambda w: w.client().get("/api/v1/no-such-thing"), 404, "not_found"),
-    ("HTTP 405", lambda w: w.client().delete("/api/v1/me"), 405, "method_not_allowed"),
-    ("HTTP 401", lambda w: w.client().get("/api/v1/me"), 401, "not_authenticated"),
+     "invalid_request", "invalid_request"),
+    ("HTTP 404", lambda w: w.client().get("/api/v1/no-such-thing"), 404, "not_found",
+     "not_found"),
+    ("HTTP 405", lambda w: w.client().delete("/api/v1/me"), 405, "method_not_allowed",
+     "method_not_allowed"),
+    ("HTTP 401", lambda w: w.client().get("/api/v1/me"), 401, "not_authenticated",
+     "not_authenticated"),
     ("bad token", lambda w: w.client().get(
-        "/api/v1/me", headers={"Authorization": "Bearer jn_nope"}), 401, "not_authenticated"),
+        "/api/v1/me", headers={"Authorization": "Bearer jn_nope"}), 401, "not_authenticated",
+     "not_authenticated"),
     ("unhandled", lambda w: TestClient(w.app, raise_server_exceptions=False).get(
-        "/api/v1/_test/boom"), 500, "internal_error"),
+        "/api/v1/_test/boom"), 500, "internal_error", "internal_error"),
 ]
 
 
@@ -76,15 +84,18 @@ def _bearer(world: World, role: str) -> TestClient:
     return client
 
 
-@pytest.mark.parametrize(("name", "call", "status", "code"), CASES, ids=[c[0] for c in CASES])
-def test_api_error_shape(world: World, name: str, call: Call, status: int, code: str) -> None:
+@pytest.mark.parametrize(("name", "call", "status", "kind", "code"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_api_error_shape(
+    world: World, name: str, call: Call, status: int, kind: str, code: str
+) -> None:
     _extra_routes(world)
     response = call(world)
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error"}
     assert set(body["error"]) == {"code", "kind", "message", "details"}
-    assert body["error"]["code"] == code
+    assert (body["error"]["kind"], body["error"]["code"]) == (kind, code)
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert "Traceback" not in response.text and "secret internals" not in response.text
     if code == "import_rejected":

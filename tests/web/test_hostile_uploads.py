@@ -147,7 +147,7 @@ def test_the_api_refuses_the_file_and_the_server_lives(
              "peak_rss_mib": round(peak_mib, 1), "seconds": round(seconds, 2)})
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert error["code"] == "import_rejected"
+    assert error["kind"] == "import_rejected"
     assert name in error["message"]
     assert [i["code"] for i in error["details"]["issues"]] == [code]
     assert not any(leak in response.text for leak in LEAKS), response.text

@@ -292,7 +292,7 @@ def test_weak_passwords_refused_on_create_by_the_administrator(world: World) -> 
     api = admin.post("/api/v1/users", json={"username": "newbie", "password": "12345678",
                                             "role": "admin"},
                      headers={"X-CSRF-Token": csrf(admin)})
-    assert api.status_code == 422 and api.json()["error"]["code"] == "weak_password"
+    assert api.status_code == 422 and api.json()["error"]["code"] == "passwords.too_few_classes"
     with world.engine.connect() as conn:
         assert conn.execute(select(t.app_user).where(
             t.app_user.c.username == "newbie")).first() is None

@@ -127,7 +127,8 @@ def test_overview_outside_the_scope_is_404(world: World) -> None:
     assert client.get("/overview", params={"region": "450302"}).status_code == 404
     response = client.get("/api/v1/overview", params={"region": "450302", "year": YEAR})
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["error"]["kind"] == "not_found"
+    assert response.json()["error"]["code"] == "scope.region_not_found"
 
 
 def test_overview_in_english(world: World) -> None:
@@ -183,7 +184,8 @@ def test_institution_user_gets_404_for_another_institution(world: World) -> None
         assert response.status_code == 404, url
         assert "第二中学" not in response.text and "机关事务服务中心" not in response.text
     api = client.get(f"/api/v1/institutions/{SILENT}").json()
-    assert api["error"]["code"] == "not_found"
+    assert api["error"]["kind"] == "not_found"
+    assert api["error"]["code"] == "scope.institution_code_not_found"
     token = csrf(client)
     before = _records(world)
     posted = client.post(f"/entry/{SILENT}/{YEAR}/2",
@@ -388,7 +390,7 @@ def test_import_api_reports_every_issue(world: World) -> None:
                            files={"file": ("bad.csv", BAD_CSV, "text/csv")}, headers=headers)
     assert response.status_code == 422
     error = response.json()["error"]
-    assert error["code"] == "import_rejected"
+    assert error["kind"] == "import_rejected" and error["code"] == "imports.file_has_errors"
     assert any(i["row"] == 3 and i["value"] == "abc" for i in error["details"]["issues"])
     assert _records(world) == before
     good = f"统一社会信用代码,年,月,电(千瓦时)\n{SCHOOL},2025,6,10\n".encode()
@@ -460,7 +462,7 @@ def test_screen_works_without_login_and_publishes_only_the_published_year(
     assert "尚未发布" not in page.text
     assert ORGAN not in page.text  # another county
     assert anonymous.get("/screen/999999").status_code == 404
-    assert anonymous.get("/api/v1/screen/999999").json()["error"]["code"] == "not_found"
+    assert anonymous.get("/api/v1/screen/999999").json()["error"]["kind"] == "not_found"
 
 
 @pytest.mark.parametrize("path", ["/overview", "/institutions", "/import", "/entry"])

@@ -103,7 +103,7 @@ def test_drill_down_to_a_county_and_the_months_filter(city: TestClient) -> None:
     assert _card(page.text, "energy_tce") == format_number(twin["energy_tce"], 2)
     assert twin["energy_tce"] < county["energy_tce"]
     bad = city.get("/api/v1/overview", params={"months": "7-3"})
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_failed"
+    assert bad.status_code == 422 and bad.json()["error"]["kind"] == "validation_failed"
 
 
 def test_ranking_pages_through_a_category(city: TestClient) -> None:

@@ -142,7 +142,8 @@ def test_json_twin_lists_publishes_and_withdraws(world: World) -> None:
     response = admin.post("/api/v1/admin/publication?lang=en", headers=headers,
                           json={"region_code": "450302", "year": 2024})
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_failed"
+    assert response.json()["error"]["kind"] == "validation_failed"
+    assert response.json()["error"]["code"] == "publication.no_figures"
     assert "no figures" in response.json()["error"]["message"]
     assert admin.post("/api/v1/admin/publication", headers=headers,
                       json={"region_code": "4503", "year": YEAR}).status_code == 422

@@ -59,7 +59,8 @@ def test_open_period_and_the_clerk_cannot_submit_with_an_error(world: World) -> 
     assert detail["errors"] == 1 and detail["actions"] == ["submit"]
     refused = school.post(f"{url}/actions", json={"action": "submit"}, headers=headers)
     assert refused.status_code == 422
-    assert refused.json()["error"]["code"] == "validation_failed"
+    assert refused.json()["error"]["kind"] == "validation_failed"
+    assert refused.json()["error"]["code"] == "reporting.data_check_errors"
     page = school.post(f"/reporting/tasks/{task['id']}/action", data={
         "action": "submit", "version": str(task["version"]), "csrf_token": csrf(school)})
     assert page.status_code == 422 and "数据审核存在错误" in page.text
@@ -108,7 +109,7 @@ def test_a_reviewer_cannot_act_outside_scope_and_stale_versions_conflict(world: 
     assert submit.status_code == 200 and submit.json()["state"] == "submitted"
     stale = office.post(f"/api/v1/reporting/tasks/{school['id']}/actions",
                         json={"action": "approve", "version": version}, headers=headers)
-    assert stale.status_code == 409 and stale.json()["error"]["code"] == "conflict"
+    assert stale.status_code == 409 and stale.json()["error"]["kind"] == "conflict"
     queue = office.get("/api/v1/reporting/review").json()
     assert [t["id"] for t in queue["items"]] == [school["id"]]
     assert queue["items"][0]["errors"] == 0

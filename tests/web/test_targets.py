@@ -66,7 +66,8 @@ def test_roles_and_api(world: World) -> None:
         "region_code": "450321", "year": 2025, "metric": "energy_tce", "value": 1.0},
         headers={"X-CSRF-Token": csrf(county)})
     assert response.status_code == 403            # not its own target
-    assert response.json()["error"]["code"] == "not_permitted"
+    assert response.json()["error"]["kind"] == "not_permitted"
+    assert response.json()["error"]["code"] == "targets.office_above_only"
     admin = world.login("admin")
     response = admin.post("/api/v1/targets/decompose", json={
         "region_code": "450300", "year": 2025, "metric": "water_m3"},
@@ -134,7 +135,7 @@ def test_sheets_and_quota_assignment_through_the_api(world: World) -> None:
     bad = admin.post("/api/v1/targets/import", headers=headers, files={
         "file": ("t.csv", "行政区划代码,年份,指标,目标值\n450321,2026,能耗,1\n".encode(),
                  "text/csv")})
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "import_rejected"
+    assert bad.status_code == 422 and bad.json()["error"]["kind"] == "import_rejected"
     table = ("指标,机构类型,气候区,约束值,基准值,引导值,单位\n"
              "人均综合能耗,演示,,40,30,20,kgce/人\n").encode()
     county = world.login("region")

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.messages import text as message
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import users
@@ -59,7 +60,7 @@ def region_for(engine: Engine, user: User, region: str | None) -> str:
     """The region asked for, or the caller's own node."""
     code = blank(region) or users.home_region(engine, user)
     if code is None:
-        raise NotFound("没有行政区划数据", "no regions loaded")
+        raise NotFound.of("web.no_regions")
     return code
 
 
@@ -162,21 +163,27 @@ def form_year(text: str) -> int:
     """A four-digit year typed in a form (ValidationFailed naming the field ``year``)."""
     text = text.strip()
     if not (text.isdigit() and len(text) == 4):
-        raise ValidationFailed(f"年份“{text}”无效，应为四位数字",
-                               f"invalid year {text!r}: four digits", field="year")
+        raise ValidationFailed.of("web.invalid_year", text=text, field="year")
     return int(text)
 
 
-def form_number(text: str, field: str, zh: str, en: str) -> float:
+def field_labels(field: str) -> dict[str, str]:
+    """A form field's name in each language (the catalogue's ``form.<field>``), as
+    the ``values`` of a refusal that names it."""
+    return {"what_zh": message("zh-CN", f"form.{field}"), "what_en": message("en", f"form.{field}")}
+
+
+def form_number(text: str, field: str) -> float:
     """A finite number typed in a form (``,`` and ``%`` ignored); ValidationFailed
-    naming ``field`` (``zh`` / ``en``: what the field is) otherwise."""
+    naming ``field`` (its label: the catalogue's ``form.<field>``) otherwise."""
     cleaned = text.strip().replace(",", "").replace("%", "")
     try:
         value = float(cleaned) if cleaned else math.nan
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ValidationFailed(f"{zh}“{text}”无效", f"invalid {en} {text!r}", field=field)
+        raise ValidationFailed.of("web.invalid_number", text=text, field=field,
+                                  values=field_labels(field))
     return value
 
 

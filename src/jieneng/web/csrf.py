@@ -43,7 +43,4 @@ async def verify_csrf(request: Request) -> None:
         supplied = value if isinstance(value, str) else None
     if not (isinstance(expected, str) and supplied
             and hmac.compare_digest(expected.encode(), supplied.encode())):
-        raise CsrfFailed(
-            "安全校验失败（CSRF），请刷新页面后重试",
-            "security check failed (CSRF token missing or wrong); reload the page and retry",
-        )
+        raise CsrfFailed.of("csrf_failed")

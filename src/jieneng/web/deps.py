@@ -99,13 +99,13 @@ ScopeDep = Annotated[Scope, Depends(current_scope)]
 
 def require_write(user: CurrentUser) -> User:
     if not user.can_write:
-        raise NotPermitted("只读账户不能修改数据", "a read-only account cannot change data")
+        raise NotPermitted.of("web.read_only")
     return user
 
 
 def require_admin(user: CurrentUser) -> User:
     if not user.is_admin:
-        raise NotPermitted("仅系统管理员可以访问", "administrators only")
+        raise NotPermitted.of("web.administrators_only")
     return user
 
 

@@ -122,6 +122,11 @@ def database_status(exc: BaseException) -> int | None:
 
 
 def status_of(exc: DomainError) -> int:
+    """The status of a domain refusal: its class's in :data:`STATUS`, unless a web
+    refusal names its own (``http_status``: 413 for a body over its limit, 415 …)."""
+    own = getattr(exc, "http_status", None)
+    if isinstance(own, int):
+        return own
     return next(status for cls, status in STATUS if isinstance(exc, cls))
 
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError, ImportRejected
+from jieneng.core.exceptions import DomainError, ImportRejected, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
 from jieneng.services.entry.imports import ImportKind, ImportReport, import_for_scope
@@ -97,7 +97,7 @@ async def import_upload(
         kind = fields.get("kind", "")
         context["kind"] = kind
         if kind not in KIND_CAPABILITY:
-            raise HTTPException(422, f"未知的导入类型 / unknown import kind: {kind[:40]}")
+            raise ValidationFailed.of("imports.unknown_kind", kind=kind[:40], field="kind")
         report = await run_in_threadpool(run_import, engine, user, settings, kind, name,
                                          content, fields.get("dry_run") == "1")
         context["report"] = report.to_dict()
@@ -107,9 +107,6 @@ async def import_upload(
         context["issues"] = [i.to_dict() for i in err.issues]
     except DomainError as err:
         return await run_in_threadpool(form_error, request, TEMPLATE, context, err)
-    except HTTPException as err:
-        status = err.status_code
-        context["error"] = str(err.detail)
     return await run_in_threadpool(page, request, TEMPLATE, context,
                                    status_code=status)
 

@@ -40,7 +40,7 @@ def indicators(
     """Headline indicators with year-on-year change, optionally grouped, within my scope."""
     code = region or users.home_region(engine, user)
     if code is None:
-        raise NotFound("没有行政区划数据", "no regions loaded")
+        raise NotFound.of("web.no_regions")
     query = IndicatorQuery(
         region_code=code, year=year, months=parse_months(months), group_by=group_by,
         category=category, department_code=department, institution_code=institution,

@@ -52,29 +52,22 @@ CACHEABLE_PREFIXES = ("/static/",)
 
 
 class BodyTooLarge(ValidationFailed):
-    code = "too_large"
+    """A body or an upload over its limit (``details['limit']``, bytes): HTTP 413."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"请求内容超过上限 {limit} 字节",
-                         f"request body over the limit of {limit} bytes", limit=limit)
+    code = "too_large"
+    http_status = 413
+
+
+def too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge.of("too_large", limit=limit)
 
 
 class ControlCharacter(ValidationFailed):
     code = "control_character"
 
-    def __init__(self) -> None:
-        super().__init__("输入含有不允许的控制字符（如 NUL），请删除后重试",
-                         "the input holds a control character that is not allowed "
-                         "(such as NUL); remove it and try again")
-
 
 class ValueNotStorable(ValidationFailed):
     code = "value_not_storable"
-
-    def __init__(self) -> None:
-        super().__init__("输入的数值超出范围，或文字过长、含有不允许的字符",
-                         "a value is out of range, too long, or holds a character that "
-                         "cannot be stored")
 
 
 class _Exceeded(Exception):
@@ -109,20 +102,20 @@ class RequestGuard:
         limit = self.limits.upload if upload else self.limits.body
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(scope, receive, send, BodyTooLarge(limit), 413)
+            await _refuse(scope, receive, send, too_large(limit), 413)
             return
         if has_control(path) or has_control(_decoded(scope.get("query_string", b""))):
-            await _refuse(scope, receive, send, ControlCharacter(), 422)
+            await _refuse(scope, receive, send, ControlCharacter.of("control_character"), 422)
             return
         if upload:
             await _counted(self.app, scope, receive, send, limit)
             return
         body = await _read_body(receive, limit)
         if body is None:
-            await _refuse(scope, receive, send, BodyTooLarge(limit), 413)
+            await _refuse(scope, receive, send, too_large(limit), 413)
             return
         if _body_has_control(scope, body):
-            await _refuse(scope, receive, send, ControlCharacter(), 422)
+            await _refuse(scope, receive, send, ControlCharacter.of("control_character"), 422)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -245,7 +238,7 @@ async def _counted(app: ASGIApp, scope: Scope, receive: Receive, send: Send,
         if not state["exceeded"]:
             raise
     if state["exceeded"] and not state["started"]:
-        await _refuse(scope, receive, send, BodyTooLarge(limit), 413)
+        await _refuse(scope, receive, send, too_large(limit), 413)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, exc: DomainError,
@@ -333,12 +326,10 @@ def ids_in_range(request: Request) -> None:
     path, query = _int_params(request.scope.get("route"))
     for name in path:
         if beyond_int64(str(request.path_params.get(name, ""))):
-            raise NotFound("编号超出范围，记录不存在", "no such record: the id is out of range",
-                           parameter=name)
+            raise NotFound.of("web.id_out_of_range", parameter=name)
     for name in query:
         if any(beyond_int64(value) for value in request.query_params.getlist(name)):
-            raise ValidationFailed(f"参数“{name}”超出范围", f"{name} is out of range",
-                                   parameter=name)
+            raise ValidationFailed.of("web.parameter_out_of_range", parameter=name)
 
 
 # ---------------------------------------------------------------- backstop
@@ -367,7 +358,7 @@ async def storage_refusal(request: Request, exc: Exception) -> Response:
         return await errors.internal_error(request, exc)
     errors.log.warning("value not storable on %s %s: %s", request.method, request.url.path,
                        type(exc).__name__)
-    return await errors.domain_error(request, ValueNotStorable())
+    return await errors.domain_error(request, ValueNotStorable.of("value_not_storable"))
 
 
 def install(app: FastAPI) -> None:

@@ -166,9 +166,10 @@ async def edit_rule(request: Request, user: CurrentUser, engine: EngineDep) -> R
                     try:
                         params[key[6:]] = float(str(value))
                     except ValueError:
-                        raise ValidationFailed(f"参数 {key[6:]} 的值“{value}”不是数字",
-                                               f"{key[6:]}: {value!r} is not a number",
-                                               field="_form") from None
+                        raise ValidationFailed.of(
+                            "web.parameter_not_a_number", parameter=key[6:], value=value,
+                            field="_form",
+                        ) from None
             override["params"] = params
         quality.set_rule(engine, user, region_code, code, override)
     except DomainError as err:

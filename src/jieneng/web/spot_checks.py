@@ -105,12 +105,11 @@ def create_spot_check(
             "tolerance": tolerance, "seed": seed}
     try:
         if not seed.strip().isdigit() and seed.strip():
-            raise ValidationFailed(f"随机种子“{seed}”无效，应为非负整数",
-                                   f"invalid seed {seed!r}: a whole number", field="seed")
+            raise ValidationFailed.of("web.invalid_seed", seed=seed, field="seed")
         check = spot_checks.create_spot_check(
             engine, user, region_code=region_code.strip(), year=form_year(year),
-            share=form_number(share, "share", "抽查比例", "share"),
-            tolerance=form_number(tolerance, "tolerance", "允许误差", "tolerance"),
+            share=form_number(share, "share"),
+            tolerance=form_number(tolerance, "tolerance"),
             seed=int(seed) if seed.strip() else None)
     except DomainError as err:
         context = _list_context(engine, user, region=None, year=None, form=form)
@@ -141,7 +140,7 @@ def verify_item(
     """Record the verified annual quantity of one item (office accounts; audited)."""
     try:
         value = (None if not verified.strip()
-                 else form_number(verified, "verified", "核实值", "verified value"))
+                 else form_number(verified, "verified"))
         spot_checks.record_verified(engine, user, spot_check_id=spot_check_id,
                                     institution_id=institution_id, carrier_code=carrier,
                                     verified=value)

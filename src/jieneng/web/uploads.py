@@ -16,17 +16,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
+from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.text import has_control
 from jieneng.settings import Settings
 from jieneng.web.deps import get_settings, requires
-from jieneng.web.limits import ControlCharacter
+from jieneng.web.limits import BodyTooLarge, ControlCharacter, too_large
 
 T = TypeVar("T")
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
+
+
+class LengthRequired(ValidationFailed):
+    """An upload without a declared size (HTTP 411)."""
+
+    http_status = 411
+
+
+class UnsupportedUpload(ValidationFailed):
+    """An upload that is not ``.xlsx`` or ``.csv`` (HTTP 415)."""
+
+    http_status = 415
+
 #: Room for the multipart envelope around the file [bytes].
 ENVELOPE_BYTES = 64 * 1024
 
@@ -49,11 +63,9 @@ def check_declared_size(request: Request) -> None:
     settings = get_settings(request)
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit():
-        raise HTTPException(411, "上传须声明 Content-Length / Content-Length required")
+        raise LengthRequired.of("uploads.length_required")
     if int(declared) > settings.max_upload_bytes + ENVELOPE_BYTES:
-        raise HTTPException(
-            413, f"文件超过上限 {settings.max_upload_bytes} 字节 / "
-                 f"file over the limit of {settings.max_upload_bytes} bytes")
+        raise too_large(settings.max_upload_bytes)
 
 
 #: A dependency that runs before the session check (which reads the form).
@@ -80,7 +92,8 @@ async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str,
         upload = form.get("file")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         if any(has_control(value) for value in fields.values()):
-            raise ControlCharacter  # web.limits checks every other form, not multipart
+            # web.limits checks every other form, not multipart
+            raise ControlCharacter.of("control_character")
         _check_upload(upload, settings)
         assert isinstance(upload, UploadFile)
         content = await upload.read(settings.max_upload_bytes + 1)
@@ -92,25 +105,19 @@ async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str,
 
 
 def _too_large(settings: Settings, name: str | None) -> None:
-    limit = _size_text(settings.max_upload_bytes)
-    file = safe_name(name)
-    raise HTTPException(
-        413, f"文件“{file}”超过 {limit} 的上限 / {file!r} is over the limit of {limit}")
-
-
-def _size_text(size: int) -> str:
-    """``50 MB`` (whole megabytes) or ``1500 字节 bytes``."""
+    size = settings.max_upload_bytes
     mib = 1024 * 1024
-    return f"{size // mib} MB" if size % mib == 0 else f"{size} bytes"
+    if size % mib == 0:
+        raise BodyTooLarge.of("uploads.file_over_mb", file=safe_name(name), limit=size,
+                              megabytes=size // mib)
+    raise BodyTooLarge.of("uploads.file_over_bytes", file=safe_name(name), limit=size)
 
 
 def _check_upload(upload: object, settings: Settings) -> None:
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise HTTPException(422, "请选择要上传的文件 / choose a file to upload")
+        raise ValidationFailed.of("uploads.no_file", field="file")
     if not upload.filename.lower().endswith(ALLOWED_SUFFIXES):
-        raise HTTPException(
-            415, f"只接受 .xlsx 或 .csv 文件：{safe_name(upload.filename)} / "
-                 "only .xlsx or .csv files are accepted")
+        raise UnsupportedUpload.of("uploads.unsupported_type", file=safe_name(upload.filename))
     if upload.size is not None and upload.size > settings.max_upload_bytes:
         _too_large(settings, upload.filename)
 

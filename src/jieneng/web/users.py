@@ -40,8 +40,7 @@ EDIT = "admin/user_edit.html"
 
 def require_account_manager(user: CurrentUser) -> User:
     if not user.can_manage_accounts:
-        raise NotPermitted("仅系统管理员和管理机构管理员可以管理账户",
-                           "only administrators and account managers may manage accounts")
+        raise NotPermitted.of("accounts.managers_only")
     return user
 
 

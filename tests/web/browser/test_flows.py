@@ -201,7 +201,7 @@ def test_institution_user_editing_the_url_gets_404(
         assert response is not None and response.status == 404, (other, response)
         assert text_of(page, "h1").startswith("404"), text_of(page, "h1")
         assert "不在您的权限范围内" in page.inner_text("body")
-        assert api(page, f"/api/v1/institutions/{other}", 404)["error"]["code"] == "not_found"
+        assert api(page, f"/api/v1/institutions/{other}", 404)["error"]["kind"] == "not_found"
     forbidden = page.goto(f"/entry/{others[0]}/{DEMO_YEAR}/1")
     assert forbidden is not None and forbidden.status == 404
 

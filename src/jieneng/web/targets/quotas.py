@@ -63,7 +63,7 @@ def _import_table(engine: Engine, user: User, settings: Settings, name: str, con
     ``source`` (each required), all or nothing — for the page and its JSON twin."""
     for key in ("code", "title", "source"):
         if not fields.get(key, "").strip():
-            raise ValidationFailed(f"缺少“{key}”", f"{key} is required", field=key)
+            raise ValidationFailed.of("web.required", field=key)
     return dict(saved_upload(name, content, lambda path: quotas.import_table(
         engine, user, path, code=fields["code"][:40], title=fields["title"][:200],
         source=fields["source"][:500], max_bytes=settings.max_upload_bytes)))

@@ -29,7 +29,15 @@ from jieneng.reports.annual_report import assessment_xlsx
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import progress, targets
 from jieneng.settings import Settings
-from jieneng.web.common import RegionQ, YearQ, form_number, page, region_for, year_of
+from jieneng.web.common import (
+    RegionQ,
+    YearQ,
+    field_labels,
+    form_number,
+    page,
+    region_for,
+    year_of,
+)
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
@@ -114,7 +122,7 @@ def set_target_form(
     """Set a target (a reduction is entered in %, e.g. 1.1 for −1.1 %)."""
     form = {"metric": metric, "value": value}
     try:
-        number = form_number(value, "value", "值", "value")
+        number = form_number(value, "value")
         if metric in targets.REDUCTION_METRICS:
             number /= 100.0
         targets.set_target(engine, user, region_code=region_code, year=year, metric=metric,
@@ -126,7 +134,7 @@ def set_target_form(
     return _back(back or region_code, year)
 
 
-def form_pairs(text: str, what_zh: str, what_en: str) -> dict[str, float]:
+def form_pairs(text: str, field: str) -> dict[str, float]:
     """``450321=0.9`` pairs, one per line or separated by ``,`` / ``；`` (a form's
     factors or overrides); ValidationFailed naming the bad pair."""
     out: dict[str, float] = {}
@@ -135,10 +143,9 @@ def form_pairs(text: str, what_zh: str, what_en: str) -> dict[str, float]:
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise ValidationFailed(f"{what_zh}“{part.strip()}”应写作 代码=数值",
-                                   f"{what_en} {part.strip()!r}: write code=number",
-                                   field=what_en)
-        out[key.strip()] = form_number(value, what_en, what_zh, what_en)
+            raise ValidationFailed.of("web.invalid_pairs", text=part.strip(), field=field,
+                                      values=field_labels(field))
+        out[key.strip()] = form_number(value, field)
     return out
 
 
@@ -159,9 +166,9 @@ def decompose_form(
     try:
         fn = targets.decompose if save else targets.preview
         plan = fn(engine, user, region_code=region_code, year=year, metric=metric,
-                  factors=form_pairs(factors, "下级系数", "child factors"),
-                  category_factors=form_pairs(category_factors, "类别系数", "category factors"),
-                  overrides=form_pairs(overrides, "指定值", "overrides"))
+                  factors=form_pairs(factors, "factors"),
+                  category_factors=form_pairs(category_factors, "category_factors"),
+                  overrides=form_pairs(overrides, "overrides"))
     except DomainError as err:
         context = _context(engine, user, settings, region=region_code, year=str(year),
                            form=form)
