@@ -27,10 +27,7 @@ def open_database(url: str, *, create: bool = True) -> Engine:
         return engine
     current, head = current_revision(engine), head_revision()
     if current != head:
-        raise Conflict(
-            f"数据库结构版本 {current} 落后于 {head}，请先运行 jieneng db upgrade",
-            f"database schema is at {current}, not {head}: run `jieneng db upgrade` first",
-        )
+        raise Conflict.of("database.schema_missing", current=current, head=head)
     return engine
 
 

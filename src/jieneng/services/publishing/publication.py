@@ -153,16 +153,17 @@ def list_publications(conn_or_engine: Connection | Engine) -> list[dict[str, Any
 
 def _region_name(tree: RegionTree, region_code: str) -> str:
     if region_code not in tree:
-        raise NotFound(f"行政区划 {region_code} 不存在", f"region {region_code} does not exist",
-                       field="region_code")
+        raise NotFound.of("publication.region_not_found", region_code=region_code,
+                          field="region_code")
     return tree.name(region_code)
 
 
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed(f"年份 {year} 无效，应在 {MIN_YEAR}–{MAX_YEAR} 之间",
-                               f"invalid year {year}: expected {MIN_YEAR}–{MAX_YEAR}",
-                               field="year")
+        raise ValidationFailed.of(
+            "publication.invalid_year", year=year, min_year=MIN_YEAR, max_year=MAX_YEAR,
+            field="year",
+        )
 
 
 def publish(engine: Engine, *, actor: Actor, region_code: str, year: int) -> dict[str, Any]:
@@ -194,10 +195,9 @@ def publish(engine: Engine, *, actor: Actor, region_code: str, year: int) -> dic
             latest = dashboard_queries.latest_year(conn, Filters(tree.subtree(region_code)),
                                                    before=year + 1)
             if latest != year:
-                raise ValidationFailed(
-                    f"{name}（{region_code}）{year} 年没有数据，不能发布",
-                    f"{name} ({region_code}) has no figures for {year}: nothing to publish",
-                    field="year",
+                raise ValidationFailed.of(
+                    "publication.no_figures", name=name, region_code=region_code,
+                    year=year, field="year",
                 )
             value = {"by": actor.username, "user_id": actor.user_id,
                      "at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -231,8 +231,9 @@ def withdraw(engine: Engine, *, actor: Actor, region_code: str, year: int) -> No
         require_actor(conn, actor, Capability.PUBLISH)
         existing = meta.get_meta(conn, key)
         if existing is None:
-            raise NotFound(f"{region_code} 的 {year} 年未发布",
-                           f"{year} is not published for {region_code}", field="year")
+            raise NotFound.of(
+                "publication.not_published", region_code=region_code, year=year, field="year",
+            )
         meta.delete_meta(conn, key)
         audit.record(conn, actor, "publication.withdraw", "region", f"{region_code}:{year}",
                      before={"region_code": region_code, "year": year,

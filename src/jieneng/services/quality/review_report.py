@@ -150,7 +150,7 @@ def review_report(db: Reader, scope: Scope, *, region_code: str, year: int) -> d
         filters = scoped_filters(conn, scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
         if region_code not in tree:  # pragma: no cover - scoped_filters refused it
-            raise NotFound("行政区划不存在", "region does not exist")
+            raise NotFound.of("quality.region_not_found")
         findings = findings_by_rule(conn, filters, year)
         totals = {s: sum(r[s] for r in findings) for s in (*FINDING_STATES, "total")}
         return {

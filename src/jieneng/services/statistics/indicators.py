@@ -66,10 +66,7 @@ def parse_months(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         start, end = 0, 0
     if len(parts) > 2 or not 1 <= start <= end <= 12:
-        raise ValidationFailed(
-            f"月份范围“{text}”无效，应为 1-12 之间，如 1-6",
-            f"invalid month range {text!r}; use e.g. 1-6 within 1-12",
-        )
+        raise ValidationFailed.of("indicators.invalid_month_range", text=text)
     return None if (start, end) == (1, 12) else (start, end)
 
 
@@ -124,9 +121,7 @@ def indicator_inputs(
 def _resolve_scope(conn: Connection, query: IndicatorQuery, caller: Scope) -> _Scope:
     tree = RegionTree(regions.load_regions(conn))
     if query.region_code not in tree:
-        raise NotFound(
-            f"行政区划 {query.region_code} 不存在", f"region {query.region_code} does not exist"
-        )
+        raise NotFound.of("indicators.region_not_found", region_code=query.region_code)
     categories = None
     if query.category:
         categories = list(categories_under(parse_category(query.category).code))
@@ -149,10 +144,7 @@ def _institution_id(conn: Connection, credit_code: str | None) -> int | None:
         return None
     row = institutions.get_institution(conn, credit_code)
     if row is None:
-        raise NotFound(
-            f"名录库中没有统一社会信用代码为 {credit_code} 的单位",
-            f"no institution with credit code {credit_code} in the directory",
-        )
+        raise NotFound.of("indicators.institution_not_in_directory", credit_code=credit_code)
     return row.id
 
 

@@ -174,11 +174,10 @@ def _ranking(
     """
     if indicator not in RANKABLE:
         known = ", ".join(RANKABLE)
-        raise ValidationFailed(f"不能按“{indicator}”排名，可用：{known}",
-                               f"cannot rank by {indicator!r}; known: {known}")
+        raise ValidationFailed.of("statistics.unknown_rank_indicator", indicator=indicator,
+                                  known=known)
     if order not in ("asc", "desc"):
-        raise ValidationFailed(f"排序方向“{order}”无效，应为 asc 或 desc",
-                               f"invalid order {order!r}; use asc or desc")
+        raise ValidationFailed.of("statistics.invalid_order", order=order)
     page, per_page = sel.paging(page, per_page)
     months = sel.month_range(months)
     denominator = RANKABLE[indicator]

@@ -85,12 +85,6 @@ class Context:
         return out
 
 
-def _hidden(what: str) -> NotFound:
-    return NotFound(
-        f"{what} 不存在或不在您的权限范围内", f"{what} does not exist or is out of scope"
-    )
-
-
 def category_codes(text: str | None) -> tuple[str | None, list[str] | None]:
     if not text:
         return None, None
@@ -118,13 +112,13 @@ def context(
     if institution_code:
         row = institutions.get_institution(conn, institution_code)
         if row is None:
-            raise _hidden(f"单位 {institution_code}")
+            raise NotFound.of("scope.institution_code_not_found", credit_code=institution_code)
         institution_id = row.id
     filters = scoped_filters(conn, scope, region_code=region_code, institution_id=institution_id)
     tree = RegionTree(regions.load_regions(conn))
     if own_level:
         if region_code is None:
-            raise ValidationFailed("“本级”须指定行政区划", "own_level needs a region_code")
+            raise ValidationFailed.of("statistics.own_level_needs_region")
         filters = Filters([region_code], filters.department_id, filters.institution_ids)
     anchor = region_code or scope.region_code
     if anchor is None:
@@ -203,18 +197,13 @@ def month_range(months: Sequence[int] | None) -> tuple[int, int] | None:
         return None
     first, last = int(months[0]), int(months[-1])
     if not 1 <= first <= last <= 12:
-        raise ValidationFailed(
-            f"月份范围 {first}-{last} 无效，应为 1-12 之间", f"invalid month range {first}-{last}"
-        )
+        raise ValidationFailed.of("statistics.invalid_month_range", first=first, last=last)
     return None if (first, last) == (1, 12) else (first, last)
 
 
 def paging(page: int, per_page: int) -> tuple[int, int]:
     if page < 1 or not 1 <= per_page <= 1000:
-        raise ValidationFailed(
-            "分页参数无效：page ≥ 1，1 ≤ per_page ≤ 1000",
-            "invalid paging: page ≥ 1 and 1 ≤ per_page ≤ 1000",
-        )
+        raise ValidationFailed.of("statistics.invalid_paging")
     return page, per_page
 
 

@@ -52,10 +52,10 @@ def import_table(engine: Engine, user: User, path: Path, *, code: str, title: st
     require(user, Capability.IMPORT_QUOTAS)
     parsed = parse_quotas(path, max_bytes=max_bytes)
     if parsed.errors:
-        raise ImportRejected(
-            f"文件 {path.name} 有 {len(parsed.errors)} 处错误，未导入任何定额",
-            f"{path.name} has {len(parsed.errors)} error(s); no quota was imported",
-            parsed.errors)
+        raise ImportRejected.of(
+            "quotas.file_has_errors", name=path.name, count=len(parsed.errors),
+            issues=parsed.errors,
+        )
     with engine.begin() as conn:
         standard_id = store.upsert_standard(conn, code=code.strip(), title=title.strip(),
                                             source=source.strip())
@@ -87,11 +87,11 @@ def assign(engine: Engine, user: User, *, quota_id: int, region_code: str, categ
     _check_assigner(engine, user, region_code)
     with engine.begin() as conn:
         if not any(q["id"] == quota_id for q in store.list_quotas(conn)):
-            raise NotFound(f"定额 {quota_id} 不存在", f"quota {quota_id} does not exist")
+            raise NotFound.of("quotas.quota_not_found", quota_id=quota_id)
         key = {"quota_id": quota_id, "region_code": region_code, "category": category}
         if remove:
             if not store.unassign(conn, quota_id, region_code, category):
-                raise NotFound("该定额未分配", "that quota is not assigned")
+                raise NotFound.of("quotas.not_assigned")
             audit.record(conn, user.actor, "quota.unassign", "quota", quota_id, before=key)
         elif store.assign(conn, quota_id, region_code, category):
             audit.record(conn, user.actor, "quota.assign", "quota", quota_id, after=key)

@@ -223,13 +223,13 @@ def preview(
                                    year=year, metric=metric)
     if parent is None:
         raise NotFound.of(
-            "targets.no_cap", value0=tree.name(region_code), year=year, metric=metric,
+            "targets.no_cap", region_name=tree.name(region_code), year=year, metric=metric,
             region_code=region_code,
         )
     children = tree.children.get(region_code, ())
     if not children:
         raise ValidationFailed.of(
-            "targets.no_child_regions", value0=tree.name(region_code),
+            "targets.no_child_regions", region_name=tree.name(region_code),
             region_code=region_code,
         )
     bases, own = _bases(engine, user, region_code, base, metric, category_factors or {})
