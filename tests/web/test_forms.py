@@ -77,3 +77,28 @@ def test_token_form_and_twin_for_an_empty_name(world: World) -> None:
     assert page == twin == 422
     assert 'class="field-error"' in text
     assert PASSWORD not in text
+
+
+def test_open_period_form_and_twin_for_a_bad_period(world: World) -> None:
+    client = world.login("admin")
+    token = csrf(client)
+    page = client.post("/reporting/periods", data={
+        "csrf_token": token, "region": "450300", "period": "2025-13"})
+    twin = client.post("/api/v1/reporting/periods", json={
+        "region_code": "450300", "period": "2025-13"}, headers={"X-CSRF-Token": token})
+    assert page.status_code == twin.status_code == 422
+    assert 'value="2025-13"' in page.text
+
+
+def test_set_target_form_and_twin_for_a_region_outside_the_scope(world: World) -> None:
+    """A county office asking for the city's target: outside its scope, 404 both ways."""
+    client = world.login("region")
+    token = csrf(client)
+    page = client.post("/targets", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "value": "123"})
+    twin = client.post("/api/v1/targets", json={
+        "region_code": "450300", "year": 2025, "metric": "energy_tce", "value": 123},
+        headers={"X-CSRF-Token": token})
+    assert page.status_code == twin.status_code == 404
+    assert 'value="123"' in page.text

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.reports.annual_report import assessment_xlsx
 from jieneng.services.statistics.selection import FORMULAS
@@ -100,6 +100,16 @@ def _context(engine: Engine, user: User, settings: Settings, *, region: str | No
             "names": {k: FORMULAS[k] for k in METRICS}}
 
 
+def _refused_context(engine: Engine, user: User, settings: Settings, *, region: str,
+                     year: str, form: dict[str, str]) -> dict[str, Any]:
+    """The page beside a refused form: the region typed, or — when that region is not
+    one the caller may see — the caller's own (the refusal itself says why)."""
+    try:
+        return _context(engine, user, settings, region=region, year=year, form=form)
+    except NotFound:
+        return _context(engine, user, settings, region=None, year=year, form=form)
+
+
 # ---------------------------------------------------------------- pages
 @router.get("/targets")
 def targets_page(request: Request, user: CurrentUser, engine: EngineDep,
@@ -128,8 +138,8 @@ def set_target_form(
         targets.set_target(engine, user, region_code=region_code, year=year, metric=metric,
                            value=number)
     except DomainError as err:
-        context = _context(engine, user, settings, region=back or region_code, year=str(year),
-                           form=form)
+        context = _refused_context(engine, user, settings, region=back or region_code,
+                                   year=str(year), form=form)
         return form_error(request, TEMPLATE, context, err)
     return _back(back or region_code, year)
 
@@ -170,8 +180,8 @@ def decompose_form(
                   category_factors=form_pairs(category_factors, "category_factors"),
                   overrides=form_pairs(overrides, "overrides"))
     except DomainError as err:
-        context = _context(engine, user, settings, region=region_code, year=str(year),
-                           form=form)
+        context = _refused_context(engine, user, settings, region=region_code,
+                                   year=str(year), form=form)
         return form_error(request, TEMPLATE, context, err)
     if save:
         return _back(region_code, year)
@@ -191,8 +201,8 @@ def lock_form(
         (targets.reopen if reopen else targets.lock)(engine, user, region_code=region_code,
                                                       year=year)
     except DomainError as err:
-        context = _context(engine, user, settings, region=region_code, year=str(year),
-                           form=form)
+        context = _refused_context(engine, user, settings, region=region_code,
+                                   year=str(year), form=form)
         return form_error(request, TEMPLATE, context, err)
     return _back(region_code, year)
 
@@ -209,8 +219,8 @@ def quota_method_form(
         plan = targets.quota_method(engine, user, region_code=region_code, year=year,
                                     save=bool(save))
     except DomainError as err:
-        context = _context(engine, user, settings, region=region_code, year=str(year),
-                           form=form)
+        context = _refused_context(engine, user, settings, region=region_code,
+                                   year=str(year), form=form)
         return form_error(request, TEMPLATE, context, err)
     if save:
         return _back(region_code, year)
