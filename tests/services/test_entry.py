@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from jieneng.core.caller import Actor
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.directory.records import institution_history
@@ -43,7 +44,7 @@ def the_id(engine: Engine, code: str) -> int:
 
 def test_form_shows_previous_month_and_last_year(loaded: Engine) -> None:
     save_entry(loaded, Scope.everything(), ORGAN, 2024, 2,
-               [EntryValue("electricity", "9,000", "千瓦时", 6300)], user="clerk")
+               [EntryValue("electricity", "9,000", "千瓦时", 6300)], actor=Actor(None, "clerk"))
     form = entry_form(loaded, Scope.everything(), ORGAN, 2025, 2)
     assert form["previous_period"] == {"year": 2025, "month": 1}
     assert form["last_year_period"] == {"year": 2024, "month": 2}
@@ -67,7 +68,7 @@ def test_form_shows_previous_month_and_last_year(loaded: Engine) -> None:
 
 def test_check_entry_findings(loaded: Engine) -> None:
     save_entry(loaded, Scope.everything(), ORGAN, 2024, 2,
-               [EntryValue("electricity", 10000)], user="clerk")
+               [EntryValue("electricity", 10000)], actor=Actor(None, "clerk"))
     findings = check_entry(loaded, Scope.everything(), ORGAN, 2025, 2, [
         EntryValue("electricity", 16000),  # +60 % vs January and vs 2024-02
         EntryValue("water", -5),
@@ -109,7 +110,7 @@ def test_save_entry_refuses_errors_and_stores_nothing(loaded: Engine) -> None:
     before = records(loaded)
     with pytest.raises(ValidationFailed) as caught:
         save_entry(loaded, Scope.everything(), ORGAN, 2025, 2, [
-            EntryValue("electricity", 5000), EntryValue("water", -1)], user="clerk")
+            EntryValue("electricity", 5000), EntryValue("water", -1)], actor=Actor(None, "clerk"))
     fields = caught.value.details["fields"]
     assert [(f["code"], f["field"]) for f in fields if f["severity"] == "error"] == [
         ("entry.negative", "water.value")]
@@ -119,7 +120,7 @@ def test_save_entry_refuses_errors_and_stores_nothing(loaded: Engine) -> None:
 def test_save_entry_creates_a_revision_on_change(loaded: Engine) -> None:
     result = save_entry(loaded, COUNTY, SCHOOL, 2025, 1, [
         EntryValue("electricity", "2.5", "万千瓦时", 17500), EntryValue("water", 1000)],
-        user="clerk")
+        actor=Actor(None, "clerk"))
     assert (result["inserted"], result["revised"], result["unchanged"]) == (0, 1, 1)
     assert result["user"] == "clerk"
     history = institution_history(loaded, SCHOOL, carrier="electricity")
@@ -129,10 +130,10 @@ def test_save_entry_creates_a_revision_on_change(loaded: Engine) -> None:
     total = compute(loaded, IndicatorQuery(region_code="450321", year=2025))
     assert total["energy_tce"] == pytest.approx(25000 * 0.1229 / 1000)
     again = save_entry(loaded, COUNTY, SCHOOL, 2025, 1,
-                       [EntryValue("electricity", 25000, "kWh", 17500)], user="clerk")
+                       [EntryValue("electricity", 25000, "kWh", 17500)], actor=Actor(None, "clerk"))
     assert (again["inserted"], again["revised"], again["unchanged"]) == (0, 0, 1)
     new = save_entry(loaded, COUNTY, SCHOOL, 2025, 2, [EntryValue("electricity", 21000)],
-                     user="clerk")
+                     actor=Actor(None, "clerk"))
     assert new["inserted"] == 1 and new["warnings"] == []
 
 
@@ -143,10 +144,11 @@ def test_entry_scope(loaded: Engine) -> None:
         check_entry(loaded, Scope.institution(the_id(loaded, SCHOOL)), ORGAN, 2025, 1, [])
     before = records(loaded)
     with pytest.raises(NotFound):
-        save_entry(loaded, COUNTY, ORGAN, 2025, 2, [EntryValue("electricity", 1)], user="x")
+        save_entry(loaded, COUNTY, ORGAN, 2025, 2, [EntryValue("electricity", 1)],
+                   actor=Actor(None, "x"))
     with pytest.raises(NotPermitted):
         save_entry(loaded, Scope(ScopeKind.PUBLIC), SCHOOL, 2025, 2,
-                   [EntryValue("electricity", 1)], user="x")
+                   [EntryValue("electricity", 1)], actor=Actor(None, "x"))
     assert records(loaded) == before
     own = Scope.institution(the_id(loaded, SCHOOL))
     assert entry_form(loaded, own, SCHOOL, 2025, 1)["institution"]["credit_code"] == SCHOOL

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from jieneng.core.caller import User
+from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import ImportRejected, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Role
 from jieneng.core.scope import Scope
@@ -140,7 +140,7 @@ def test_save_entry_checks_the_institution(engine: Engine, demo: DemoFiles) -> N
     assert key in _keys(engine)  # found by the import
     value = str(planted.typical)
     save_entry(engine, Scope.institution(inst.id), planted.credit_code, 2025, planted.month,
-               [EntryValue("electricity", value, "千瓦时", None)], user="school")
+               [EntryValue("electricity", value, "千瓦时", None)], actor=Actor(None, "school"))
     assert key not in _keys(engine)  # corrected: the open finding is gone
 
 

@@ -139,7 +139,7 @@ def test_a_clerk_cannot_submit_with_an_error_finding(engine: Engine,
     workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
-               user=me.username, actor=me.actor)
+               actor=me.actor)
     task = task_of(engine, world, SILENT)
     assert task["state"] == "in_progress"  # the save started the report
     finding(engine, world[SILENT], severity="error")
@@ -180,7 +180,7 @@ def test_concurrent_changes_are_detected(engine: Engine, world: dict[str, int]) 
     workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
-               user=me.username, actor=me.actor)
+               actor=me.actor)
     task = task_of(engine, world, SILENT)
     version = int(task["version"])
     workflow_tasks.act(engine, me, int(task["id"]), "submit", version=version)
@@ -201,14 +201,14 @@ def test_locked_figures_refuse_entry_and_import(engine: Engine, world: dict[str,
     workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
-               user=me.username, actor=me.actor)
+               actor=me.actor)
     task = task_of(engine, world, SILENT)
     workflow_tasks.act(engine, me, int(task["id"]), "submit")
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(consumption_record)).scalar_one()
     with pytest.raises(Conflict, match="已锁定") as err:
         save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 200)],
-                   user=me.username, actor=me.actor)
+                   actor=me.actor)
     assert "阳朔县演示第二中学" in err.value.message_zh and "已上报" in err.value.message_zh
     file = write_csv(tmp_path / "c.csv", ["统一社会信用代码", "年", "月", "电(千瓦时)"],
                      [[SCHOOL, 2024, 12, 50], [SILENT, 2024, 12, 300]])
@@ -221,7 +221,7 @@ def test_locked_figures_refuse_entry_and_import(engine: Engine, world: dict[str,
     assert after == before
     # another month is not locked; withdrawing unlocks
     save_entry(engine, me.scope, SILENT, 2024, 11, [EntryValue("electricity", 90)],
-               user=me.username, actor=me.actor)
+               actor=me.actor)
     workflow_tasks.act(engine, me, int(task["id"]), "withdraw")
     import_file(engine, "consumption", file)
     assert task_of(engine, world, SCHOOL)["state"] == "in_progress"
@@ -308,7 +308,7 @@ def test_a_reviewer_opening_a_submitted_task_reruns_the_rules(
     workflow_periods.open_period(engine, COUNTY, region_code="450321", period="2024-12")
     me = clerk(world, SILENT)
     save_entry(engine, me.scope, SILENT, 2024, 12, [EntryValue("electricity", 100)],
-               user=me.username, actor=me.actor)
+               actor=me.actor)
     task = task_of(engine, world, SILENT)
     workflow_tasks.act(engine, me, int(task["id"]), "submit")
     # a stale finding (the figure is positive): the filer still sees it, a reviewer

@@ -120,7 +120,7 @@ def submit(
                            findings=findings, confirm=True)
     try:
         result = entry.save_entry(engine, user.scope, credit_code, year, month, values,
-                                  user=user.username, actor=user.actor)
+                                  actor=user.actor)
     except DomainError as err:  # e.g. a month already approved: the form again, as the twin
         context = form_context(engine, user, credit_code, year, month, form=form,
                                findings=findings)
@@ -321,4 +321,4 @@ def entry_save(
 ) -> dict[str, Any]:
     """Check and store the month's figures (a changed figure becomes a new revision)."""
     return entry.save_entry(engine, user.scope, credit_code, year, month, _values(body),
-                            user=user.username, actor=user.actor)
+                            actor=user.actor)

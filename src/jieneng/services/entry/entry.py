@@ -168,15 +168,14 @@ def save_entry(
     month: int,
     values: list[EntryValue],
     *,
-    user: str,
-    actor: Actor | None = None,
+    actor: Actor,
     mom_threshold: float = MOM_THRESHOLD,
     yoy_threshold: float = YOY_THRESHOLD,
 ) -> dict[str, Any]:
     """Check and store a month's figures (``source="manual"``) in one transaction.
 
-    The change is written to the audit log in the same transaction (``actor``,
-    default the account name ``user``): the month's figures before → after.
+    The change is written to the audit log in the same transaction under ``actor``
+    (the caller; its name is the result's ``user``): the month's figures before → after.
 
     Any error-level finding raises :class:`ValidationFailed` whose ``details``
     hold ``fields`` (every finding as a dict) and nothing is stored. A changed
@@ -219,10 +218,10 @@ def save_entry(
         counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
         quality.check_institution(conn, row.id, year, month)  # findings before submitting
         if parsed:  # a save moves the report to 录入中 (not_started / returned)
-            locks.note_saved(conn, actor or Actor(None, user))
+            locks.note_saved(conn, actor)
         changed = [p.carrier for p in parsed]
         audit.record(
-            conn, actor or Actor(None, user), "consumption.entry",
+            conn, actor, "consumption.entry",
             "consumption", f"{row.credit_code}/{year}-{month:02d}",
             before={c: _brief(current.get(c)) for c in changed},
             after={p.carrier: {"quantity": p.quantity, "cost_yuan": p.cost_yuan,
@@ -233,7 +232,7 @@ def save_entry(
         "institution": row.credit_code,
         "year": year,
         "month": month,
-        "user": user,
+        "user": actor.username,
         "inserted": counts.inserted,
         "revised": counts.revised,
         "unchanged": counts.unchanged,
