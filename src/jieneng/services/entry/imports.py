@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
+from jieneng.core.messages import text as message
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.ingest import (
@@ -218,11 +219,13 @@ def _store(
 # ---------------------------------------------------------------- the web upload, in a scope
 
 
-def _out_of_scope(issue: ImportIssue, what_zh: str, what_en: str) -> ImportIssue:
+def _out_of_scope(issue: ImportIssue, what: str) -> ImportIssue:
+    """``issue`` as ``import.out_of_scope``: the catalogue's ``import.out_of_scope.<what>``."""
+    key = f"import.out_of_scope.{what}"
     return replace(
         issue, code="import.out_of_scope", severity="error",
-        message_zh=f"{what_zh}“{issue.value}”不在您的权限范围内，不能导入",
-        message_en=f"{what_en} {issue.value!r} is outside your scope and cannot be imported",
+        message_zh=message("zh-CN", key, value=issue.value),
+        message_en=message("en", key, value=issue.value),
     )
 
 
@@ -277,7 +280,7 @@ def _scope_issues(
         parsed = parse_institutions(path, known_regions=allowed, existing=lookup,
                                     max_bytes=max_bytes)
         out = [
-            _out_of_scope(i, "行政区划代码", "region code")
+            _out_of_scope(i, "region")
             if i.code == "import.unknown_region" and i.value in tree else i
             for i in parsed.issues
         ]
@@ -287,14 +290,13 @@ def _scope_issues(
             out.append(ImportIssue(
                 file=path.name, sheet=None, row=None, column="统一社会信用代码", value=code,
                 code="import.out_of_scope", severity="error",
-                message_zh=f"统一社会信用代码“{code}”的单位不在您的权限范围内，不能修改",
-                message_en=f"the institution {code!r} is outside your scope and cannot be "
-                           "changed"))
+                message_zh=message("zh-CN", "import.out_of_scope.change", value=code),
+                message_en=message("en", "import.out_of_scope.change", value=code)))
         return out
     parse = parse_profiles if kind is ImportKind.PROFILES else parse_consumption
     parsed = parse(path, institutions=mine, max_bytes=max_bytes)
     return [
-        _out_of_scope(i, "统一社会信用代码", "credit code")
+        _out_of_scope(i, "institution")
         if i.code == "import.unknown_institution" and i.value in everyone else i
         for i in parsed.issues
     ]
