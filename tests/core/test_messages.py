@@ -116,6 +116,18 @@ def test_no_refusal_carries_its_own_text() -> None:
     assert not inline, f"raise with inline text (use ErrorClass.of(code, ...)): {inline}"
 
 
+def test_no_finding_carries_its_own_text() -> None:
+    """An import issue or an entry finding built in place reads its texts from the
+    catalogue too (``message_zh=…``/``message_en=…`` are never literals)."""
+    inline = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path, tree in _modules() for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for k in node.keywords if k.arg in ("message_zh", "message_en") and _is_text(k.value)
+    ]
+    assert not inline, f"findings with inline text: {inline}"
+
+
 def _used() -> tuple[set[str], set[str]]:
     """String literals of ``src`` (Python, and quoted keys in templates) and the
     prefixes of keys built at run time (``t('role.' ~ …)``, ``f"nav.{…}"``)."""
