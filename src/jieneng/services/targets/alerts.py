@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import NotFound
+from jieneng.core.messages import text
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
@@ -51,17 +52,18 @@ from jieneng.storage import quotas as quota_store
 from jieneng.storage import targets as target_store
 
 LEVELS: tuple[str, ...] = ("notice", "warning", "over")
-LEVEL_LABELS: dict[str, tuple[str, str]] = {
-    "notice": ("提示", "notice"), "warning": ("预警", "warning"), "over": ("超限", "over"),
-}
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "energy_tce": ("能源消费总量", "total energy"), "water_m3": ("用水总量", "total water"),
-    "co2_t": ("二氧化碳排放总量", "total CO₂"),
-    "energy_per_capita_kgce": ("人均综合能耗（定额约束值）", "energy per capita (quota)"),
-    "energy_per_area_kgce_m2": ("单位建筑面积能耗（定额约束值）", "energy per area (quota)"),
-}
 UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t",
          "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²"}
+
+
+def _zh(key: str, **values: Any) -> str:
+    """The catalogue's Chinese ``key``: alert messages are written in Chinese."""
+    return text("zh-CN", key, **values)
+
+
+def level_labels(level: str) -> tuple[str, str]:
+    """An alert level (``alerts.level.*``) in Chinese and in English."""
+    return text("zh-CN", f"alerts.level.{level}"), text("en", f"alerts.level.{level}")
 
 
 def level_of(item: dict[str, Any], notice_share: float) -> str | None:
@@ -76,17 +78,15 @@ def level_of(item: dict[str, Any], notice_share: float) -> str | None:
 
 
 def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Message:
-    zh, _ = LEVEL_LABELS[level]
-    metric, _ = METRIC_LABELS[item["metric"]]
-    unit = UNITS[item["metric"]]
     projected = "—" if item["projected"] is None else f"{item['projected']:,.1f}"
-    head = "【升级】" if escalated else ""
-    who = item.get("name") or item["region_name"]
+    title = _zh("notify.alert.title", level=_zh(f"alerts.level.{level}"),
+                who=item.get("name") or item["region_name"], year=item["year"],
+                metric=_zh(f"alerts.metric.{item['metric']}"))
     return Message(
-        title=f"{head}{zh}：{who} {item['year']} 年{metric}",
-        body=(f"截至 {item['months']} 月实际 {item['actual']:,.1f} {unit}，"
-              f"进度额度 {item['allowance']:,.1f} {unit}，预计全年 {projected} {unit}，"
-              f"上限 {item['limit']:,.1f} {unit}。"),
+        title=_zh("notify.escalated", title=title) if escalated else title,
+        body=_zh("notify.alert.body", months=item["months"], actual=item["actual"],
+                 allowance=item["allowance"], projected=projected, limit=item["limit"],
+                 unit=UNITS[item["metric"]]),
         link=f"/alerts?region={item['region_code']}&year={item['year']}",
     )
 
@@ -220,15 +220,17 @@ DIGEST_NAMES = 30
 def _digest(region_name: str, entries: list[tuple[int, dict[str, Any], str]], *,
             escalated: bool = False) -> Message:
     counts = {lvl: sum(1 for _, _, x in entries if x == lvl) for lvl in LEVELS}
-    head = "、".join(f"{LEVEL_LABELS[lvl][0]} {n} 家" for lvl, n in counts.items() if n)
-    lines = [f"{i['name']}：{METRIC_LABELS[i['metric']][0]} {i['actual']:,.1f} "
-             f"（约束值 {i['limit']:,.1f}，{LEVEL_LABELS[lvl][0]}）"
+    head = "、".join(_zh("notify.quota.count", level=_zh(f"alerts.level.{lvl}"), count=n)
+                    for lvl, n in counts.items() if n)
+    lines = [_zh("notify.quota.line", name=i["name"], metric=_zh(f"alerts.metric.{i['metric']}"),
+                 actual=i["actual"], limit=i["limit"], level=_zh(f"alerts.level.{lvl}"))
              for _, i, lvl in entries[:DIGEST_NAMES]]
     if len(entries) > DIGEST_NAMES:
-        lines.append(f"…… 另有 {len(entries) - DIGEST_NAMES} 家")
+        lines.append(_zh("notify.quota.more", count=len(entries) - DIGEST_NAMES))
     year = entries[0][1]["year"]
-    mark = "【升级】" if escalated else ""
-    return Message(title=f"{mark}定额预警：{region_name} {year} 年 {head}", body="\n".join(lines),
+    title = _zh("notify.quota.title", region=region_name, year=year, counts=head)
+    return Message(title=_zh("notify.escalated", title=title) if escalated else title,
+                   body="\n".join(lines),
                    link=f"/alerts?region={entries[0][1]['region_code']}&year={year}")
 
 
@@ -330,7 +332,7 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int | None =
                                  institution_id=institution_id)
     for row in rows:
         row["region_name"] = tree.name(row["region_code"])
-        row["level_zh"], row["level_en"] = LEVEL_LABELS[row["level"]]
+        row["level_zh"], row["level_en"] = level_labels(row["level"])
     return rows
 
 

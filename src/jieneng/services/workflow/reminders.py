@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.messages import text
 from jieneng.services.notifications import notify
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Channel, Message, Sleep
@@ -45,8 +46,6 @@ from jieneng.storage import notify as store
 from jieneng.storage.notify import PendingTask
 
 APP = "app"
-STATE_ZH = {"not_started": "未录入", "in_progress": "录入中", "returned": "已退回"}
-STATE_EN = {"not_started": "not started", "in_progress": "in progress", "returned": "returned"}
 #: institutions listed one by one in a digest; the rest are counted
 DIGEST_LINES = 30
 LINK = "/entry"
@@ -95,18 +94,28 @@ class ReminderRun:
                 "sent": [s.to_dict() for s in self.lines]}
 
 
+def _both(key: str, **values: Any) -> tuple[str, str]:
+    """The catalogue's ``key`` in Chinese and in English."""
+    return text("zh-CN", key, **values), text("en", key, **values)
+
+
 def period_label(task: PendingTask) -> tuple[str, str]:
     if task.period_kind == "annual":
-        return f"{task.year}年年报", f"{task.year} annual report"
-    return f"{task.year}年{task.month}月月报", f"{task.year}-{task.month:02d} monthly report"
+        return _both("notify.reminder.annual", year=task.year)
+    return _both("notify.reminder.monthly", year=task.year, month=task.month)
 
 
 def when_label(days: int) -> tuple[str, str]:
     if days > 0:
-        return f"还有 {days} 天截止", f"due in {days} day(s)"
+        return _both("notify.reminder.due_in", days=days)
     if days == 0:
-        return "今日截止", "due today"
-    return f"已逾期 {-days} 天", f"overdue by {-days} day(s)"
+        return _both("notify.reminder.due_today")
+    return _both("notify.reminder.overdue", days=-days)
+
+
+def state_label(state: str) -> tuple[str, str]:
+    """A task state as the reporting pages name it (``reporting.state.*``)."""
+    return _both(f"reporting.state.{state}")
 
 
 def due_tasks(engine: Engine, day: date, settings: Settings) -> list[Due]:
@@ -126,15 +135,13 @@ def due_tasks(engine: Engine, day: date, settings: Settings) -> list[Due]:
 def task_message(due: Due) -> Message:
     """The in-app reminder of one task."""
     task = due.task
-    zh, en = period_label(task)
-    when_zh, when_en = when_label(due.days)
-    title = f"填报提醒：{zh}{when_zh}（截止 {task.deadline.isoformat()}）"
-    state_zh = STATE_ZH.get(task.state, task.state)
-    body = (f"{task.institution_name} 尚未上报{zh}（当前状态：{state_zh}），"
-            f"截止日期 {task.deadline.isoformat()}，{when_zh}。请尽快填报并上报。\n"
-            f"Reminder: the {en} of {task.institution_name} is not submitted yet "
-            f"({STATE_EN.get(task.state, task.state)}); deadline {task.deadline.isoformat()}, "
-            f"{when_en}.")
+    period, when, state = period_label(task), when_label(due.days), state_label(task.state)
+    values = {"institution": task.institution_name, "deadline": task.deadline.isoformat()}
+    title = text("zh-CN", "notify.reminder.title", period=period[0], when=when[0], **values)
+    body = "\n".join(
+        text(lang, "notify.reminder.body", period=period[i], when=when[i], state=state[i],
+             **values)
+        for i, lang in enumerate(("zh-CN", "en")))
     return Message(title=title, body=body, link=LINK)
 
 
@@ -147,19 +154,21 @@ def digest_message(day: date, dues: list[Due]) -> Message:
     listed = 0
     for items in by_period.values():
         first = items[0]
-        zh, en = period_label(first.task)
-        when_zh, when_en = when_label(first.days)
-        lines.append(f"【{zh}】截止 {first.task.deadline.isoformat()}，{when_zh}，"
-                     f"{len(items)} 家未上报 ({en}: {when_en}, {len(items)} not submitted)：")
+        period, when = period_label(first.task), when_label(first.days)
+        lines.append(text("zh-CN", "notify.reminder.digest_period", period_zh=period[0],
+                          when_zh=when[0], period_en=period[1], when_en=when[1],
+                          deadline=first.task.deadline.isoformat(), count=len(items)))
         for due in items:
             if listed >= DIGEST_LINES:
                 break
-            lines.append(f"- {due.task.institution_name}（{due.task.credit_code}，"
-                         f"{STATE_ZH.get(due.task.state, due.task.state)}）")
+            lines.append(text("zh-CN", "notify.reminder.digest_line",
+                              institution=due.task.institution_name,
+                              credit_code=due.task.credit_code,
+                              state=state_label(due.task.state)[0]))
             listed += 1
     if len(dues) > listed:
-        lines.append(f"… 另有 {len(dues) - listed} 家 (and {len(dues) - listed} more)")
-    title = f"节能统计催报 {day.isoformat()}：{len(dues)} 家单位尚未上报"
+        lines.append(text("zh-CN", "notify.reminder.digest_more", count=len(dues) - listed))
+    title = text("zh-CN", "notify.reminder.digest_title", day=day.isoformat(), count=len(dues))
     return Message(title=title, body="\n".join(lines), link=LINK)
 
 
