@@ -41,6 +41,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from .exceptions import ValidationFailed
+from .messages import text
 
 # ---------------------------------------------------------------- decomposition
 
@@ -69,11 +70,18 @@ class Decomposition:
         return {a.code: a.amount for a in self.allocations}
 
 
-def _finite(name: str, value: float, *, positive: bool = False) -> float:
+def _finite(what: str, value: float, *, positive: bool = False, child: str = "") -> float:
+    """``value`` as a float; ValidationFailed unless finite and ≥ 0 (> 0 if ``positive``).
+    ``what`` names it in the message (the catalogue's ``targets.label.<what>``, with the
+    ``child`` region it belongs to)."""
     v = float(value)
     if not math.isfinite(v) or v < 0 or (positive and v == 0):
         need = "> 0" if positive else "≥ 0"
-        raise ValidationFailed.of("targets.not_finite", name=name, need=need, value=value)
+        key = f"targets.label.{what}"
+        raise ValidationFailed.of("targets.not_finite", name=what, child=child, need=need,
+                                  value=value, values={
+                                      "name_zh": text("zh-CN", key, child=child),
+                                      "name_en": text("en", key, child=child)})
     return v
 
 
@@ -97,9 +105,9 @@ def decompose(
     or factor of an unknown child, or overrides whose sum exceeds the cap
     (``details['excess']``).
     """
-    cap = _dec(_finite("上级总量 parent cap", float(parent_cap)))
+    cap = _dec(_finite("parent_cap", float(parent_cap)))
     factors = dict(factors or {})
-    fixed = {code: _dec(_finite(f"{code} 的指定值 override", float(v)))
+    fixed = {code: _dec(_finite("override", float(v), child=code))
              for code, v in (overrides or {}).items()}
     for name, keys in (("factor", factors), ("override", fixed)):
         unknown = sorted(set(keys) - set(bases))
@@ -114,8 +122,8 @@ def decompose(
             "targets.overrides_above_cap", fixed_total=fixed_total, cap=cap, excess=str(excess),
         )
     weights = {
-        code: _finite(f"{code} 的基数 base", base) * _finite(
-            f"{code} 的调整系数 factor", factors.get(code, 1.0), positive=True)
+        code: _finite("base", base, child=code) * _finite(
+            "factor", factors.get(code, 1.0), positive=True, child=code)
         for code, base in bases.items() if code not in fixed
     }
     units = int(((cap - fixed_total) / resolution).to_integral_value(ROUND_FLOOR))
@@ -215,7 +223,7 @@ class QuotaTarget:
 
 def quota_target(value: float, quota: Quota) -> QuotaTarget:
     """Next year's target for an indicator at ``value`` under the quota rule."""
-    v = _finite("指标值 value", value)
+    v = _finite("value", value)
     position = quota_position(v, quota)
     change = QUOTA_RULE[position]
     target = v * (1 + change)
@@ -310,7 +318,7 @@ def project(
     None = not reported, counted as 0 in the actual); ``history`` as in
     :func:`seasonal_profile`. Status: over when the actual exceeds the cap,
     at risk when the projection does, else on track."""
-    cap = _finite("上限 cap", cap)
+    cap = _finite("cap", cap)
     k = len(actual_months)
     if not 1 <= k <= 12:
         raise ValidationFailed.of("targets.invalid_months_elapsed", k=k)
