@@ -52,7 +52,8 @@ def users_create(
         engine(), Actor.cli(), username=username, password=password, role=role.value,
         region_code=region, institution=institution, display_name=display_name,
     )
-    output.console.print(f"已创建 created: {user.username} ({user.role.value}) id={user.id}")
+    output.console.print(output.say("cli.account_created", username=user.username,
+                                    role=user.role.value, id=user.id))
 
 
 @users_app.command("list")
@@ -76,7 +77,8 @@ def users_list(fmt: FormatOpt = Fmt.table) -> None:
     else:
         columns = ["id", "username", "display_name", "role", "region_code", "institution_id",
                    "is_locked", "locked_until"]
-        output.print_table("账户 accounts", columns, [[r[c] for c in columns] for r in rows])
+        output.print_table(output.label("cli.accounts"), columns,
+                           [[r[c] for c in columns] for r in rows])
 
 
 def _set_lock(username: str, locked: bool) -> None:
@@ -113,7 +115,7 @@ def users_revoke_sessions(username: Annotated[str, typer.Argument(help="用户�
 
     opened = engine()
     count = revoke_user_sessions(opened, Actor.cli(), get_user_by_username(opened, username).id)
-    output.console.print(f"{username}: 已注销 {count} 个会话 sessions ended")
+    output.console.print(output.say("cli.sessions_ended", username=username, count=count))
 
 
 @users_app.command("token")
@@ -128,5 +130,5 @@ def users_token(
 
     opened = engine()
     token, secret = create_token(opened, get_user_by_username(opened, username), name)
-    output.console.print(f"令牌 token #{token.id} ({token.name})，只显示一次 shown once:")
+    output.console.print(output.say("cli.token_shown_once", id=token.id, name=token.name))
     output.console.print(secret, markup=False, highlight=False)

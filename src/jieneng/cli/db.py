@@ -24,7 +24,7 @@ def db_upgrade(
     engine = make_engine(state.settings.database_url)
     try:
         upgrade(engine, revision)
-        output.console.print(f"数据库已升级到 database at revision {current_revision(engine)}")
+        output.console.print(output.say("cli.db_upgraded", revision=current_revision(engine)))
     finally:
         engine.dispose()
 

@@ -39,10 +39,10 @@ def demo(
         from jieneng.storage.migrate import upgrade
 
         upgrade(url)  # the throw-away demo database follows the code's schema
-    with output.progress("构建演示库 building demo") as step:
+    with output.progress(output.label("cli.building_demo")) as step:
         summary = build_demo(url, rebuild=rebuild, progress=step)
     output.console.print(
-        f"[bold]演示数据 DEMO DATA[/] — {url}\n{summary.describe()}"
+        f"[bold]{output.label('cli.demo_data')}[/] — {url}\n{summary.describe()}"
     )
     if no_serve:
         query = IndicatorQuery(
@@ -55,8 +55,8 @@ def demo(
     accounts = ensure_demo_accounts(engine(url), DEMO_REGION,
                                     environment=state.settings.environment)
     output.print_table(
-        "演示账户（仅用于开发演示）demo accounts — development only",
-        ["用户名 username", "密码 password", "角色 role", "范围 scope"],
+        output.label("cli.demo_accounts"),
+        [output.label(f"cli.column.{c}") for c in ("username", "password", "role", "scope")],
         [[a.username, a.password, f"{a.role.label_zh} {a.role.value}", a.pinned_to]
          for a in accounts],
     )

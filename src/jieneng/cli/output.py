@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from jieneng.core.exceptions import DomainError, ImportRejected
+from jieneng.core.messages import text
 from jieneng.core.text import strip_control
 
 #: Piped output is not wrapped at 80 columns: tables of indicators are wide.
@@ -72,8 +73,21 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:+.2f}%"
 
 
+def say(key: str, **values: Any) -> str:
+    """The catalogue's ``key`` (``cli.*``) in both languages, Chinese first: the command
+    line speaks to whoever runs it."""
+    zh, en = text("zh-CN", key, **values), text("en", key, **values)
+    return zh if zh == en else f"{zh} / {en}"
+
+
+def label(key: str, **values: Any) -> str:
+    """A short label (a title, a column) in both languages: ``账户 accounts``."""
+    zh, en = text("zh-CN", key, **values), text("en", key, **values)
+    return zh if zh == en else f"{zh} {en}"
+
+
 def print_error(err: DomainError) -> None:
-    err_console.print(f"[bold red]错误 Error:[/] {err.message_zh}\n  {err.message_en}")
+    err_console.print(f"[bold red]{label('cli.error')}:[/] {err.message_zh}\n  {err.message_en}")
     if isinstance(err, ImportRejected):
         print_issues(err.issues, stream=err_console)
 
@@ -81,9 +95,9 @@ def print_error(err: DomainError) -> None:
 def print_issues(issues: Sequence[Any], *, stream: Console | None = None) -> None:
     """One line per issue: file, sheet, row, column, value, zh and en message."""
     out = stream or console
-    table = Table(show_lines=False, title="问题清单 Issues")
-    for column in ("级别 level", "位置 where", "值 value", "问题 problem"):
-        table.add_column(column, overflow="fold")
+    table = Table(show_lines=False, title=label("cli.issues"))
+    for column in ("level", "where", "value", "problem"):
+        table.add_column(label(f"cli.column.{column}"), overflow="fold")
     for issue in issues:
         where = " / ".join(
             str(p) for p in (

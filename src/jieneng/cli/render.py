@@ -53,23 +53,27 @@ def _table(result: dict[str, Any]) -> None:
          output.pct(result["yoy"].get(key))]
         for key, zh, unit in HEADLINES
     ]
-    output.print_table(title, ["指标 indicator", "本期", "上年同期", "同比"], rows)
+    output.print_table(title, [output.label(f"cli.column.{c}")
+                               for c in ("indicator", "current", "previous_year", "yoy")], rows)
     carriers = [
         [f"{c['name_zh']} [{c['unit']}]", c["quantity"], c["cost_yuan"], c["energy_tce"],
          c["co2_t"]]
         for c in result["by_carrier"] if c["quantity"]
     ]
-    output.print_table("分品种 by carrier", ["品种", "实物量", "费用(元)", "折标(tce)", "CO₂(t)"],
-                       carriers)
+    output.print_table(output.label("cli.by_carrier"), [
+        output.label(f"cli.column.{c}")
+        for c in ("carrier", "quantity", "cost_yuan", "energy_tce", "co2_t")], carriers)
     if result.get("groups"):
         output.print_table(
-            "分组 groups",
-            ["分组", "应报/已报", *[zh for _, zh, _ in HEADLINES]],
+            output.label("cli.groups"),
+            [output.label("cli.column.group"), output.label("cli.column.reported"),
+             *[zh for _, zh, _ in HEADLINES]],
             [[f"{g['name']} {g['code']}", f"{g['institutions_expected']}/"
               f"{g['institutions_reported']}", *[g[k] for k in GROUP_COLUMNS]]
              for g in result["groups"]],
         )
     fs = result["factor_set"]
-    output.console.print(f"系数集 factor set: {fs.get('name')} — {fs.get('title_zh', '')}")
+    output.console.print(f"{output.label('cli.factor_set')}: {fs.get('name')} — "
+                         f"{fs.get('title_zh', '')}")
     for note in result.get("notes", []):
-        output.console.print(f"注 note: {note}")
+        output.console.print(f"{output.label('cli.note')}: {note}")

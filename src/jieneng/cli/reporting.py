@@ -66,4 +66,4 @@ def report_annual(
     if xlsx is not None:
         xlsx.write_bytes(annual_xlsx(data))
         written.append(str(xlsx))
-    output.console.print(f"已生成 written: {', '.join(written)}")
+    output.console.print(output.say("cli.written", files=", ".join(written)))

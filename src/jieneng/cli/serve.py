@@ -20,10 +20,8 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     """Serve ``settings``' platform until Ctrl+C (also used by ``jieneng demo``)."""
     import uvicorn
 
-    output.console.print(
-        f"平台已启动 serving on [bold]http://{host}:{port}/[/] "
-        f"(API http://{host}:{port}/api/v1/docs, {workers} 进程 process(es)) — Ctrl+C 停止 stop"
-    )
+    output.console.print(output.say("cli.serving", url=f"[bold]http://{host}:{port}/[/]",
+                                    docs=f"http://{host}:{port}/api/v1/docs", workers=workers))
     if workers == 1:
         from jieneng.web.app import create_app
 

@@ -100,7 +100,8 @@ def history(
         columns = ["year", "month", "carrier", "revision", "is_current", "quantity",
                    "entered_value", "entered_unit", "cost_yuan", "source", "recorded_at"]
         output.print_table(
-            f"{institution} 修订历史 history", columns, [[r[c] for c in columns] for r in rows]
+            output.label("cli.history", institution=institution), columns,
+            [[r[c] for c in columns] for r in rows],
         )
 
 
