@@ -76,7 +76,7 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
         deadline = None
     try:
         if deadline_text and deadline is None:
-            raise ValidationFailed("截止日期无效", "invalid deadline", field="deadline")
+            raise ValidationFailed.of("web.invalid_deadline", field="deadline")
         opened = workflow_periods.open_period(
             engine, user, region_code=_text(form, "region", 6) or "",
             period=_text(form, "period", 12) or "", deadline=deadline,

@@ -80,7 +80,7 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
     chosen = parse_selection([v for v in form.getlist("task") if isinstance(v, str)])
     try:
         if not chosen:
-            raise ValidationFailed("请先勾选任务", "select at least one task", field="task")
+            raise ValidationFailed.of("web.no_task_selected", field="task")
         result = workflow_review.bulk_review(engine, user, _text(form, "decision", 10) or "",
                                              chosen, reason=_text(form, "reason"))
     except DomainError as err:

@@ -95,8 +95,9 @@ def _act(request: Request, engine: Engine, user: User, task_id: int,
     except NotFound:
         raise
     except (DomainError, ValueError) as err:
-        failure = err if isinstance(err, DomainError) else ValidationFailed(
-            "未知操作", "unknown action", action=action)
+        failure = err if isinstance(err, DomainError) else ValidationFailed.of(
+            "web.unknown_action", action=action,
+        )
         return form_error(request, TASK, task_context(engine, user, task_id), failure)
     return RedirectResponse(f"/reporting/tasks/{task_id}?done={action}", status_code=303)
 
@@ -170,8 +171,7 @@ def _action(text: str) -> Action:
     try:
         return Action(text)
     except ValueError:
-        raise ValidationFailed(f"未知操作“{text}”", f"unknown action {text!r}",
-                                         field="action") from None
+        raise ValidationFailed.of("reporting.unknown_action", text=text, field="action") from None
 
 
 @api.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)],
