@@ -39,6 +39,7 @@ from .carriers import CARRIER_CODES, CARRIERS, Carrier
 from .exceptions import ValidationFailed
 from .factors.sets import FactorSet
 from .indicator_registry import HEADLINE, change
+from .messages import text
 
 __all__ = ["HEADLINE_FIGURES", "AggregateInputs", "IndicatorResult", "change",
            "compute_indicators", "yoy"]
@@ -321,29 +322,25 @@ def _sum_carriers(
     return s
 
 
+def _note(key: str, **values: object) -> str:
+    """The catalogue's note ``key``, Chinese / English (a result's notes carry both)."""
+    return f"{text('zh-CN', key, **values)} / {text('en', key, **values)}"
+
+
 def _coverage_notes(inputs: AggregateInputs, area_excludes_vehicle_fuel: bool) -> list[str]:
     """What the reader of the figures should know: the per-area scope, missing
-    denominators, institutions not yet reported."""
+    denominators, institutions not yet reported (``indicators.note.*``)."""
     notes: list[str] = []
     if area_excludes_vehicle_fuel:
-        notes.append(
-            "单位建筑面积能耗和碳排放不含车辆用油（交通能耗） / per-area energy and CO₂ "
-            "exclude vehicle fuel (transport energy)"
-        )
+        notes.append(_note("indicators.note.area_without_vehicle_fuel"))
     if inputs.occupants <= 0:
-        notes.append(
-            "用能人数合计为0，人均指标无法计算 / no occupants: per-capita figures are None"
-        )
+        notes.append(_note("indicators.note.no_occupants"))
     if inputs.floor_area_m2 <= 0:
-        notes.append(
-            "建筑面积合计为0，单位面积指标无法计算 / no floor area: per-area figures are None"
-        )
+        notes.append(_note("indicators.note.no_floor_area"))
     if inputs.institutions_reported < inputs.institutions_expected:
-        notes.append(
-            f"应报{inputs.institutions_expected}家，已报{inputs.institutions_reported}家 / "
-            f"{inputs.institutions_reported} of {inputs.institutions_expected} "
-            "institutions reported"
-        )
+        notes.append(_note("indicators.note.not_all_reported",
+                           expected=inputs.institutions_expected,
+                           reported=inputs.institutions_reported))
     return notes
 
 
