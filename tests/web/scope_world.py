@@ -110,8 +110,9 @@ class Siblings:
         request itself carried may be echoed back)."""
         found = [m for m in self.markers(role) if m in body and m not in url]
         foreign = self.foreign(role)
+        carried = set(re.findall(r"(?<=[/=])\d+(?=$|[/?&])", url))  # ids the request named
         found += [f"{name}={value}" for name, value in _ID_FIELD.findall(body)
-                  if int(value) in foreign[name]]
+                  if int(value) in foreign[name] and value not in carried]
         found += [f"/{kind}/{value}" for kind, value in _LINK.findall(body)
                   if int(value) in foreign[kind] and f"/{kind}/{value}" not in url]
         return found

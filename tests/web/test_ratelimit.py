@@ -163,7 +163,8 @@ def test_bearer_api_is_limited_per_token_with_the_error_shape(
     assert refused.headers["x-content-type-options"] == "nosniff"
     body = refused.json()
     message = f"请求过于频繁，请 {retry} 秒后再试"
-    assert body == {"error": {"code": "rate_limited", "message": message,
+    # issue 10: every error also names its class ("kind") beside the specific code
+    assert body == {"error": {"code": "rate_limited", "kind": "rate_limited", "message": message,
                               "details": {"retry_after": retry}}}
     english = limited.get("/api/v1/me?lang=en", headers=auth).json()
     assert english["error"]["message"] in {f"Too many requests; try again in {n} s"
