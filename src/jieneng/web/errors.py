@@ -108,9 +108,11 @@ class ErrorOut(BaseModel):
 #: ``responses=`` of every JSON router: the error shape in the OpenAPI document, for
 #: each status a route may answer with (see the table above): 401 no session or token,
 #: 403 not permitted, 404 not found or outside the scope, 409 a conflict (a stale
-#: version, a locked year, a simultaneous change in the database), 422 refused input
+#: version, a locked year, a simultaneous change in the database), 422 refused input,
+#: 429 over the token's rate limit (with ``Retry-After``), 503 the database unreachable
+#: or too busy (with ``Retry-After``)
 API_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
+    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422, 429, 503)
 }
 
 
@@ -171,7 +173,11 @@ async def _respond(
 
 def _details(exc: DomainError) -> Any:
     if isinstance(exc, ImportRejected):
-        return {"issues": [
+        # the first issues, and with many: their total, counts by kind and column and
+        # the full report's address (web.imports)
+        summary = {k: v for k, v in exc.details.items()
+                   if k in ("total", "shown", "by_code", "by_column", "report", "report_url")}
+        return {**summary, "issues": [
             issue.to_dict() if hasattr(issue, "to_dict")
             else issue if isinstance(issue, dict) else str(issue)
             for issue in exc.issues
