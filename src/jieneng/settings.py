@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     #: of the pro-rated allowance; unacknowledged alerts go to the level above after
     alert_notice_share: float = Field(default=0.9, gt=0, le=1)
     alert_escalate_hours: float = Field(default=48.0, gt=0)
+    #: publishing a year on the public big screen (services.publishing.publication): the
+    #: least 上报率 and 审核率 of the year's tasks; below them only with a stated reason
+    publish_min_reporting_rate: float = Field(default=0.95, ge=0, le=1)
+    publish_min_review_rate: float = Field(default=0.90, ge=0, le=1)
     notify_attempts: int = Field(default=3, ge=1, le=10)
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
 

@@ -162,3 +162,65 @@ def test_screen_state_names_the_region_and_refuses_unknown_ones(loaded: Engine) 
     assert state["years"] == [2025]
     with pytest.raises(NotFound):
         screen_state(loaded, "999999")
+
+
+# ------------------------------------------------------------ completeness (issue 11 §1)
+def _open_year(engine: Engine, region: str, months: range, approved: int) -> None:
+    """Open the months as periods of ``region``; the first ``approved`` tasks (by id) of
+    each are approved, the rest left not started."""
+    from sqlalchemy import select, update
+
+    from jieneng.core.caller import command_line_user
+    from jieneng.services.workflow.periods import open_period
+    from jieneng.storage import tables as t
+
+    for month in months:
+        open_period(engine, command_line_user(), region_code=region, period=f"2025-{month:02d}")
+    with engine.begin() as conn:
+        ids = [r.id for r in conn.execute(select(t.reporting_task.c.id)
+                                          .order_by(t.reporting_task.c.id))]
+        conn.execute(update(t.reporting_task).where(t.reporting_task.c.id.in_(ids[:approved]))
+                     .values(state="approved"))
+
+
+def test_readiness_shows_what_becomes_public_and_the_rates(loaded: Engine) -> None:
+    from jieneng.services.publishing.publication import Thresholds, readiness
+
+    ready = readiness(loaded, "450300", 2025, Thresholds())
+    assert ready["region"] == {"code": "450300", "name": "桂林市"}
+    assert ready["published"] is False and ready["covered_by"] == []
+    assert ready["figures"]["energy_tce"] > 0 and ready["figures"]["institutions_reported"] >= 2
+    assert ready["tasks"] == {"expected": 0, "reported": 0, "approved": 0}
+    assert ready["reporting_rate"] is None and ready["complete"] is False
+    assert ready["shortfalls"] == ["reporting_rate", "review_rate"]
+    # a threshold of 0 turns its check off
+    assert readiness(loaded, "450300", 2025, Thresholds(0, 0))["complete"] is True
+    _open_year(loaded, "450300", range(1, 2), approved=10**6)
+    ready = readiness(loaded, "450300", 2025, Thresholds())
+    assert ready["reporting_rate"] == ready["review_rate"] == 1.0 and ready["complete"]
+    publish(loaded, actor=CLI, region_code="450300", year=2025)
+    covered = readiness(loaded, "450321", 2025, Thresholds())
+    assert covered["covered_by"] == ["450300"] and covered["published"] is False
+
+
+def test_an_incomplete_year_is_refused_unless_a_reason_is_given(loaded: Engine) -> None:
+    from jieneng.services.publishing.publication import Thresholds
+
+    _open_year(loaded, "450300", range(1, 3), approved=1)
+    with pytest.raises(ValidationFailed) as refused:
+        publish(loaded, actor=CLI, region_code="450300", year=2025, thresholds=Thresholds())
+    assert refused.value.code == "publication.incomplete"
+    assert refused.value.details["field"] == "override_reason"
+    assert "上报率" in refused.value.message_zh and "reporting rate" in refused.value.message_en
+    assert list_publications(loaded) == []
+    with pytest.raises(ValidationFailed) as long:
+        publish(loaded, actor=CLI, region_code="450300", year=2025, thresholds=Thresholds(),
+                override_reason="x" * 501)
+    assert long.value.code == "publication.reason_too_long"
+    item = publish(loaded, actor=CLI, region_code="450300", year=2025,
+                   thresholds=Thresholds(), override_reason="  人大要求  提前公开 ")
+    assert item["override_reason"] == "人大要求 提前公开"
+    assert list_publications(loaded)[0]["override_reason"] == "人大要求 提前公开"
+    (entry,) = _entries(loaded, "publication.publish")
+    assert entry["after"]["override_reason"] == "人大要求 提前公开"
+    assert entry["after"]["complete"] is False and 0 < entry["after"]["review_rate"] < 0.9

