@@ -229,7 +229,8 @@ def _rate_of(
         for c in CATEGORIES if c.code in by_cat
     ]
     items = [
-        {"credit_code": r["credit_code"], "name": r["name"], "region_code": r["region_code"],
+        {"task_id": int(r["task_id"]),
+         "credit_code": r["credit_code"], "name": r["name"], "region_code": r["region_code"],
          "region_name": tree.name(r["region_code"]) if r["region_code"] in tree else "",
          "category": r["category"], "department_name": names[r["department_id"]][1]
          if r["department_id"] in names else None,

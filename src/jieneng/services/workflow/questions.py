@@ -12,12 +12,14 @@ from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import ActorRole
 from jieneng.services.accounts import audit
+from jieneng.services.workflow import notices
 from jieneng.services.workflow.access import (
     now,
     period_of,
     roles_of,
     visible_task,
 )
+from jieneng.settings import Settings
 from jieneng.storage import reporting as store
 
 
@@ -27,8 +29,9 @@ def _stored_text(value: str | None) -> str:
 
 
 def ask(engine: Engine, user: User, task_id: int, *, month: int, carrier: str,
-        question: str) -> dict[str, Any]:
-    """A reviewer's question on one figure of a task."""
+        question: str, settings: Settings | None = None) -> dict[str, Any]:
+    """A reviewer's question on one figure of a task; it reaches the task's filers in
+    the app and, with ``settings``, the region's channels (:mod:`.notices`)."""
     require(user, Capability.REVIEW)
     text = _stored_text(question)
     if not text:
@@ -45,6 +48,10 @@ def ask(engine: Engine, user: User, task_id: int, *, month: int, carrier: str,
         audit.record(conn, user.actor, "reporting.ask", "figure_question", qid,
                      after={"task_id": task_id, "month": month, "carrier": carrier,
                             "question": text})
+        sent = notices.announce_question(conn, task_id, month=month, carrier_code=carrier[:24],
+                                         question=text, actor=user, at=now())
+    if settings is not None:
+        notices.deliver(engine, settings, sent)
     return {"id": qid, "task_id": task_id}
 
 
@@ -66,4 +73,7 @@ def answer(engine: Engine, user: User, task_id: int, question_id: int, *,
                               answered_at=now())
         audit.record(conn, user.actor, "reporting.answer", "figure_question", question_id,
                      before={"answer": found["answer"]}, after={"answer": body})
+        notices.announce_answer(conn, task_id, asked_by=found["asked_by"],
+                                question=found["question"], answer=body, actor=user,
+                                at=now())
     return {"id": question_id, "task_id": task_id}

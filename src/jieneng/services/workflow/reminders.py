@@ -31,24 +31,35 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core.caller import User
+from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.messages import text
+from jieneng.core.permissions import Capability, require
+from jieneng.services.accounts import audit
 from jieneng.services.notifications import notify
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Channel, Message, Sleep
+from jieneng.services.scope import scoped_filters
+from jieneng.services.workflow.access import visible_task
 from jieneng.settings import Settings
 from jieneng.storage import notify as store
+from jieneng.storage import reporting as reporting_store
+from jieneng.storage import task_notices as task_store
 from jieneng.storage.notify import PendingTask
 
 APP = "app"
 #: institutions listed one by one in a digest; the rest are counted
 DIGEST_LINES = 30
 LINK = "/entry"
+#: tasks one 催报 from the web may cover
+MAX_REMIND = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,10 @@ class ReminderRun:
     dry_run: bool
     due: int = 0
     lines: list[Sent] = field(default_factory=list)
+    #: the tasks this run reminded on at least one channel
+    claimed: set[int] = field(default_factory=set)
+    #: the tasks nobody could be reminded of (no account, no channel)
+    unreachable: set[int] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "dry_run": self.dry_run, "due": self.due,
@@ -142,7 +157,8 @@ def task_message(due: Due) -> Message:
         text(lang, "notify.reminder.body", period=period[i], when=when[i], state=state[i],
              **values)
         for i, lang in enumerate(("zh-CN", "en")))
-    return Message(title=title, body=body, link=LINK)
+    link = LINK if task.month == 0 else f"{LINK}/{task.credit_code}/{task.year}/{task.month}"
+    return Message(title=title, body=body, link=link)
 
 
 def digest_message(day: date, dues: list[Due]) -> Message:
@@ -178,8 +194,16 @@ def run_reminders(
 ) -> ReminderRun:
     """Send the reminders of ``day`` (default today, UTC) that were not sent yet."""
     day = day or datetime.now(UTC).date()
+    return send(engine, settings, day, due_tasks(engine, day, settings), dry_run=dry_run,
+                sleep=sleep)
+
+
+def send(
+    engine: Engine, settings: Settings, day: date, dues: list[Due], *, dry_run: bool = False,
+    sleep: Sleep = time.sleep,
+) -> ReminderRun:
+    """Remind ``dues`` on ``day``: claim (task, day, channel) first, send what was claimed."""
     run = ReminderRun(day=day, dry_run=dry_run)
-    dues = due_tasks(engine, day, settings)
     run.due = len(dues)
     if not dues:
         return run
@@ -205,6 +229,8 @@ def run_reminders(
     else:
         with engine.begin() as conn:  # the claim: committed before anything is sent
             mine = store.claim_reminders(conn, day, wanted, now)
+    run.claimed = {task_id for task_id, _ in mine}
+    run.unreachable = set(by_task) - {task_id for task_id, _ in wanted}
     per_channel: dict[str, list[int]] = defaultdict(list)
     for task_id, key in sorted(mine):
         per_channel[key].append(task_id)
@@ -242,5 +268,60 @@ def run_reminders(
     return run
 
 
-__all__ = ["Due", "ReminderRun", "Sent", "digest_message", "due_tasks", "run_reminders",
-           "task_message"]
+# ---------------------------------------------------------------- 催报 from the web
+
+
+def remind(
+    engine: Engine, settings: Settings, user: User, *, task_ids: Sequence[int] = (),
+    period_id: int | None = None, day: date | None = None, sleep: Sleep = time.sleep,
+) -> dict[str, Any]:
+    """催报 from the web by a reviewer: the given tasks (each in the caller's scope and
+    still owed), or — ``period_id`` without tasks — every task of the period in scope
+    still owed after its deadline. Sent as the daily run sends (:func:`send`): in-app
+    to the institutions' accounts and a digest to each region channel, never twice
+    the same day on the same channel; recorded in ``reminder_log`` and the audit log."""
+    require(user, Capability.REVIEW)
+    day = day or datetime.now(UTC).date()
+    ids = sorted(set(task_ids))
+    if len(ids) > MAX_REMIND:
+        raise ValidationFailed.of("reminders.too_many", limit=MAX_REMIND)
+    with engine.connect() as conn:
+        if ids:
+            for task_id in ids:
+                task = visible_task(conn, user, task_id)
+                if task["state"] not in task_store.OWED_STATES:
+                    raise Conflict.of("reminders.task_not_owed", task_id=task_id)
+        elif period_id is not None:
+            if reporting_store.get_period(conn, period_id) is None:
+                raise NotFound.of("reminders.period_not_found", period_id=period_id)
+            ids = task_store.owed_tasks(conn, scoped_filters(conn, user.scope),
+                                        period_id=period_id, before=day)[:MAX_REMIND]
+        else:
+            raise ValidationFailed.of("reminders.nothing_selected", field="task_ids")
+        briefs = task_store.task_brief(conn, ids)
+    dues = [Due(_pending(b), (b["deadline"] - day).days) for b in briefs]
+    run = send(engine, settings, day, dues, sleep=sleep)
+    if dues:
+        with engine.begin() as conn:
+            audit.record(conn, user.actor, "reporting.remind", "reporting_task", None,
+                         after={"day": day.isoformat(), "tasks": ids,
+                                "reminded": sorted(run.claimed)})
+    app = next((line for line in run.lines if line.channel == APP), None)
+    return {"day": day.isoformat(), "tasks": len(dues), "reminded": len(run.claimed),
+            "already": len(dues) - len(run.claimed) - len(run.unreachable),
+            "unreachable": len(run.unreachable),
+            "recipients": app.recipients if app else 0,
+            "sent": [line.to_dict() for line in run.lines]}
+
+
+def _pending(brief: dict[str, Any]) -> PendingTask:
+    return PendingTask(task_id=int(brief["id"]), state=brief["state"],
+                       period_id=int(brief["period_id"]), period_kind=brief["kind"],
+                       year=int(brief["year"]), month=int(brief["month"]),
+                       deadline=brief["deadline"], institution_id=int(brief["institution_id"]),
+                       credit_code=brief["credit_code"], institution_name=brief["name"],
+                       region_code=brief["region_code"])
+
+
+__all__ = ["Due", "ReminderRun", "Sent", "digest_message", "due_tasks", "remind",
+           "run_reminders", "send", "task_message"]

@@ -10,11 +10,13 @@ from sqlalchemy import Engine
 from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.indicator_registry import change
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import Action, ActorRole, TaskState, apply
 from jieneng.services.accounts import audit
 from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
+from jieneng.services.workflow import notices
 from jieneng.services.workflow.access import (
     FILER_ACTIONS,
     MAX_PER_PAGE,
@@ -29,6 +31,7 @@ from jieneng.services.workflow.access import (
     transition_row,
     visible_task,
 )
+from jieneng.settings import Settings
 from jieneng.storage import directory
 from jieneng.storage import reporting as store
 
@@ -74,10 +77,12 @@ def task_detail(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
         found = store.findings(conn, int(task["institution_id"]), period.year, period.month)
         history = store.transitions(conn, task_id)
         asked = store.questions(conn, task_id)
+        keys = _compared(period.year, period.month)
         records = directory.current_records(
-            conn, int(task["institution_id"]), [(period.year, m) for m in period.months])
+            conn, int(task["institution_id"]),
+            [(period.year, m) for m in period.months] + [k for ks in keys.values() for k in ks])
     out = task_dict(task, user)
-    out["figures"] = _figures(records)
+    out["figures"] = _figures(records, period.year, period.months, keys)
     out["findings"] = [
         {"id": f["id"], "year": f["year"], "month": f["month"], "carrier": f["carrier"],
          "rule": f["rule"], "severity": f["severity"], "state": f["state"],
@@ -103,29 +108,59 @@ def task_detail(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
     return out
 
 
-def _figures(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Current figures of the period per carrier (form order): Σ quantity and cost."""
+def _compared(year: int, month: int | None) -> dict[str, list[tuple[int, int]]]:
+    """The (year, month) keys a task's figures are compared with: ``previous_month``
+    (a 月报 only; December of last year for January) and ``last_year`` (the same
+    month, or every month of last year for a 年报)."""
+    if month is None:
+        return {"previous_month": [], "last_year": [(year - 1, m) for m in range(1, 13)]}
+    before = (year, month - 1) if month > 1 else (year - 1, 12)
+    return {"previous_month": [before], "last_year": [(year - 1, month)]}
+
+
+def _figures(records: list[dict[str, Any]], year: int, months: tuple[int, ...],
+             keys: dict[str, list[tuple[int, int]]]) -> list[dict[str, Any]]:
+    """Current figures of the period per carrier (form order): Σ quantity and cost, with
+    ``previous_month`` and ``last_year`` (Σ quantity of :func:`_compared`'s months, None
+    without a figure) and ``yoy`` (:func:`jieneng.core.indicator_registry.change`)."""
+    own = {(year, m) for m in months}
     sums: dict[str, dict[str, Any]] = {}
-    for r in records:  # at most 12 months × 12 carriers
+    beside: dict[tuple[str, str], float] = {}
+    for r in records:  # at most 24 months × 12 carriers
+        key = (int(r["year"]), int(r["month"]))
+        for name, wanted in keys.items():
+            if key in wanted:
+                beside[(name, r["carrier"])] = (beside.get((name, r["carrier"])) or 0.0) + float(
+                    r["quantity"])
+        if key not in own:
+            continue
         item = sums.setdefault(r["carrier"], {"quantity": 0.0, "cost_yuan": None, "months": 0})
         item["quantity"] += float(r["quantity"])
         if r["cost_yuan"] is not None:
             item["cost_yuan"] = (item["cost_yuan"] or 0.0) + float(r["cost_yuan"])
         item["months"] += 1
-    return [
-        {"carrier": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
-         "unit": c.canonical_unit, **sums[c.code]}
-        for c in CARRIERS if c.code in sums
-    ]
+    out = []
+    for c in CARRIERS:
+        if c.code not in sums and not any((n, c.code) in beside for n in keys):
+            continue
+        item = sums.get(c.code, {"quantity": 0.0, "cost_yuan": None, "months": 0})
+        last_year = beside.get(("last_year", c.code))
+        out.append({"carrier": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                    "unit": c.canonical_unit, **item,
+                    "previous_month": beside.get(("previous_month", c.code)),
+                    "last_year": last_year, "yoy": change(item["quantity"], last_year)})
+    return out
 
 
 def act(
     engine: Engine, user: User, task_id: int, action: Action | str, *,
-    version: int | None = None, reason: str | None = None,
+    version: int | None = None, reason: str | None = None, settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Perform ``action`` on one task (submit, withdraw, approve, return, dept_…,
     reopen). ``version`` is the version the caller read (optimistic lock): a task
-    changed since is a :class:`Conflict`, as is a concurrent change."""
+    changed since is a :class:`Conflict`, as is a concurrent change. A return or
+    reopen reaches the task's filers in the app (same transaction) and, with
+    ``settings``, the region's channels after the commit (:mod:`.notices`)."""
     action = Action(action)
     require(user, Capability.SUBMIT if action in FILER_ACTIONS else Capability.REVIEW)
     reason = reason[:2000] if reason else None
@@ -151,5 +186,9 @@ def act(
                      before={"state": state.value, "version": read},
                      after={"state": move.to_state.value, "version": read + 1,
                             "reason": move.reason})
+        sent = notices.announce_moves(conn, [task_id], action.value, reason=move.reason,
+                                      actor=user, at=move.at)
+    if settings is not None:
+        notices.deliver(engine, settings, sent)
     return {"id": task_id, "from_state": state.value, "state": move.to_state.value,
             "version": read + 1}

@@ -23,8 +23,9 @@ from jieneng.core.permissions import Capability
 from jieneng.core.reporting.tasks import Action, TaskState
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import tasks as workflow_tasks
+from jieneng.settings import Settings
 from jieneng.web.common import blank, page
-from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
 from jieneng.web.reporting.schemas import (
@@ -86,12 +87,12 @@ def task_page(request: Request, task_id: TaskId, user: CurrentUser, engine: Engi
     return page(request, TASK, task_context(engine, user, task_id, done=blank(done)))
 
 
-def _act(request: Request, engine: Engine, user: User, task_id: int,
+def _act(request: Request, engine: Engine, settings: Settings, user: User, task_id: int,
          form: Mapping[str, Any]) -> Response:
     action = _text(form, "action", 20) or ""
     try:
         workflow_tasks.act(engine, user, task_id, action, version=_int(form, "version"),
-                           reason=_text(form, "reason"))
+                           reason=_text(form, "reason"), settings=settings)
     except NotFound:
         raise
     except (DomainError, ValueError) as err:
@@ -104,18 +105,20 @@ def _act(request: Request, engine: Engine, user: User, task_id: int,
 
 @router.post("/reporting/tasks/{task_id}/action", dependencies=[requires(Capability.SUBMIT)])
 async def task_action_form(request: Request, task_id: TaskId, user: CurrentUser,
-                      engine: EngineDep) -> Response:
+                      engine: EngineDep, settings: SettingsDep) -> Response:
     form = await request.form()
-    return await run_in_threadpool(_act, request, engine, user, task_id, form)
+    return await run_in_threadpool(_act, request, engine, settings, user, task_id, form)
 
 
 def _ask(request: Request, engine: Engine, user: User, task_id: int,
-         form: Mapping[str, Any], question_id: int | None) -> Response:
+         form: Mapping[str, Any], question_id: int | None,
+         settings: Settings | None = None) -> Response:
     try:
         if question_id is None:
             workflow_questions.ask(engine, user, task_id, month=_int(form, "month") or 0,
                                    carrier=_text(form, "carrier", 24) or "",
-                                   question=_text(form, "question") or "")
+                                   question=_text(form, "question") or "",
+                                   settings=settings)
         else:
             workflow_questions.answer(engine, user, task_id, question_id,
                                       text=_text(form, "answer") or "")
@@ -129,9 +132,9 @@ def _ask(request: Request, engine: Engine, user: User, task_id: int,
 
 @router.post("/reporting/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)])
 async def task_ask(request: Request, task_id: TaskId, user: CurrentUser,
-                   engine: EngineDep) -> Response:
+                   engine: EngineDep, settings: SettingsDep) -> Response:
     form = await request.form()
-    return await run_in_threadpool(_ask, request, engine, user, task_id, form, None)
+    return await run_in_threadpool(_ask, request, engine, user, task_id, form, None, settings)
 
 
 @router.post("/reporting/tasks/{task_id}/questions/{question_id}",
@@ -161,10 +164,11 @@ def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any
 @api.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)],
              response_model=TaskMovedOut)
 def task_action(task_id: TaskId, body: ActionIn, user: CurrentUser,
-                engine: EngineDep) -> dict[str, Any]:
-    """Submit, withdraw, approve, return, dept_approve, dept_return or reopen."""
+                engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Submit, withdraw, approve, return, dept_approve, dept_return or reopen (a return
+    or reopen reaches the task's 统计员: in-app and the region's channels)."""
     return workflow_tasks.act(engine, user, task_id, _action(body.action), version=body.version,
-                              reason=body.reason)
+                              reason=body.reason, settings=settings)
 
 
 def _action(text: str) -> Action:
@@ -177,10 +181,10 @@ def _action(text: str) -> Action:
 @api.post("/tasks/{task_id}/questions", dependencies=[requires(Capability.REVIEW)],
              response_model=QuestionRefOut)
 def ask(task_id: TaskId, body: QuestionIn, user: CurrentUser,
-        engine: EngineDep) -> dict[str, Any]:
+        engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """A reviewer's question on one figure (month, carrier) of the task."""
     return workflow_questions.ask(engine, user, task_id, month=body.month, carrier=body.carrier,
-                                  question=body.question)
+                                  question=body.question, settings=settings)
 
 
 @api.post("/tasks/{task_id}/questions/{question_id}", dependencies=[requires(Capability.SUBMIT)],
