@@ -203,3 +203,20 @@ def test_a_reviewer_reminds_one_unit_or_every_overdue_one_from_the_web(
         reminders.remind(engine, settings, county)
     with pytest.raises(NotFound):
         reminders.remind(engine, settings, county, period_id=999_999)
+
+
+def test_an_alert_reaches_the_nearest_office_with_an_account(
+    engine: Engine, world: dict[str, object],
+) -> None:
+    """A county without its own office account is looked after by its city's (the
+    demo's alerts used to record "notified in-app — 0 user(s)")."""
+    from jieneng.storage import alerts as alert_store
+
+    city = create_user(engine, CLI, username="guilin", password=PASSWORD, role="region",
+                       region_code="450300")
+    county = _u(world, "county")
+    with engine.connect() as conn:
+        assert alert_store.responsible_users(conn, ["450321", "450300", "450000"]) == [
+            county.id]
+        assert alert_store.responsible_users(conn, ["450381", "450300", "450000"]) == [city.id]
+        assert alert_store.responsible_users(conn, ["450000"]) == []

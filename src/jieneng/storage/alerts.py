@@ -75,6 +75,25 @@ def region_users(conn: Connection, region_codes: Sequence[str]) -> list[int]:
     return [int(r.id) for r in rows]
 
 
+def responsible_users(conn: Connection, lineage: Sequence[str]) -> list[int]:
+    """The unlocked 管理机构 accounts of the nearest region of ``lineage`` (a region,
+    then the regions above it) that has any: a county without its own office account
+    is looked after by its city's."""
+    u = t.app_user
+    if not lineage:
+        return []
+    rows = conn.execute(select(u.c.id, u.c.region_code).where(
+        u.c.region_code.in_(list(lineage)), u.c.role.in_(["region", "region_admin"]),
+        u.c.is_locked.is_(False)))
+    found: dict[str, list[int]] = {}
+    for uid, code in rows:
+        found.setdefault(str(code), []).append(int(uid))
+    for code in lineage:
+        if code in found:
+            return sorted(found[code])
+    return []
+
+
 def month_energy(conn: Connection, institution_ids: Sequence[int], years: Sequence[int],
                  coefficients: Mapping[str, Mapping[str, float]]) -> pl.DataFrame:
     """Energy per institution and month for some years as a polars frame

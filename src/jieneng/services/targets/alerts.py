@@ -93,7 +93,7 @@ def _message(item: dict[str, Any], level: str, *, escalated: bool = False) -> Me
 
 def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: int,
               region_code: str, message: Message, at: datetime, sleep: Sleep) -> None:
-    users = store.region_users(conn, [region_code])
+    users = store.responsible_users(conn, tree.lineage(region_code))
     notify.notify_users(conn, users, kind="alert", message=message, at=at)
     store.add_event(conn, alert_id, at, "notified", channel="in-app",
                     detail=f"{len(users)} user(s)")
@@ -194,7 +194,8 @@ def _announce_all(conn: Connection, settings: Settings, tree: RegionTree,
     events: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for region, entries in sorted(by_region.items()):
-        region_users = store.region_users(conn, [region])
+        # the region's office, or the nearest one above it when it has no account
+        region_users = store.responsible_users(conn, tree.lineage(region))
         for alert_id, item, level in entries:
             users = region_users + inst_users.get(int(item["institution_id"]), [])
             message = _message(item, level)
