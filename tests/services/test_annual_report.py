@@ -60,7 +60,7 @@ def test_document_and_workbook_match_the_overview(engine: Engine, admin: User) -
     doc = Document(io.BytesIO(blob))
     assert len(doc.inline_shapes) == 2                  # the trend and the by-region charts
     styles = doc.styles["Normal"].element.xml
-    assert 'w:eastAsia="Noto Sans CJK SC"' in styles
+    assert 'w:eastAsia="仿宋_GB2312"' in styles     # GB/T 9704 body font (Noto in the font table)
     book = load_workbook(io.BytesIO(annual_xlsx(data)))
     assert {"总体", "分地区", "分类别", "目标完成", "同类排名", "超定额", "上报率",
             "数据质量"} <= set(book.sheetnames)
@@ -80,3 +80,21 @@ def test_command_line(engine: Engine, db_url: str, admin: User, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert '"evaluated": 1' in result.output
     assert command_line_user().actor == Actor.cli()
+
+
+def test_the_document_is_a_gongwen_without_internal_keys(engine: Engine, admin: User) -> None:
+    from datetime import date
+
+    from tests.reports.docx_checks import internal_keys
+
+    data = annual_data(engine, admin, region_code="450300", year=2025)
+    blob = annual_docx(data, issued=date(2026, 2, 1), sequence=3)
+    assert internal_keys(blob) == []
+    text = _text(blob)
+    assert "pi-published" not in text and "全区域" not in text and "+%" not in text
+    doc = Document(io.BytesIO(blob))
+    assert [p.text for p in doc.paragraphs[:2]] == ["桂林市机关事务管理局", "市机管〔2026〕3号"]
+    assert doc.paragraphs[-1].text == "2026年2月1日"
+    assert abs(doc.sections[0].page_width - 7560000) <= 635          # A4, not US Letter
+    english = annual_docx(data, lang="en", issued=date(2026, 2, 1))
+    assert internal_keys(english, english=True) == []

@@ -115,7 +115,8 @@ def test_accuracy_from_spot_checks(world: SpotWorld) -> None:
 
 def test_word_document(world: SpotWorld) -> None:
     report = review_report(world.engine, Scope.everything(), region_code="450300", year=2025)
-    labels = {"review.title": "数据会审报告", "review.total": "合计"}
+    labels = {"review.title": "数据会审报告", "review.total": "合计",
+              "review.doc_title": "{region}{year}年度数据会审报告"}
     data = review_report_docx(report, lambda key: labels.get(key, key))
     doc = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -123,5 +124,19 @@ def test_word_document(world: SpotWorld) -> None:
     assert "桂林市" in text and "数据会审报告" in text
     assert "69.6%" in cells  # 16 / 23
     assert world.codes("450302")[0] in cells
-    assert 'w:eastAsia="Noto Sans CJK SC"' in doc.element.xml or any(
-        "eastAsia" in p._element.xml for p in doc.paragraphs)
+    assert 'w:eastAsia="仿宋_GB2312"' in doc.styles["Normal"].element.xml
+
+
+def test_word_document_names_rules_not_codes(world: SpotWorld) -> None:
+    from functools import partial
+
+    from jieneng.core.messages import text as catalogue_text
+    from tests.reports.docx_checks import internal_keys
+
+    report = review_report(world.engine, Scope.everything(), region_code="450300", year=2025)
+    for lang in ("zh-CN", "en"):
+        blob = review_report_docx(report, partial(catalogue_text, lang), english=lang == "en")
+        assert internal_keys(blob, english=lang == "en") == [], lang
+    doc = Document(io.BytesIO(review_report_docx(report, partial(catalogue_text, "zh-CN"))))
+    assert doc.paragraphs[2].text == "桂林市2025年度数据会审报告"
+    assert abs(doc.sections[0].page_height - 10692000) <= 635        # 297 mm

@@ -1,12 +1,17 @@
 """The annual 会审 report (:func:`jieneng.services.quality.review_report.review_report`) as a
-Word document, and the rate format the page and the document share."""
+公文 (GB/T 9704-2012, :mod:`jieneng.reports.documents`), and the rate format the page
+and the document share. Rules are named by their titles (the quality catalogue),
+severities by the catalogue's words: no rule code or internal key reaches the page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from jieneng.core.quality.catalogue import RULES
 from jieneng.reports.documents import WordDoc
+from jieneng.reports.gongwen import letterhead
 
 
 def percent(value: float | None) -> str:
@@ -14,14 +19,34 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) -> bytes:
-    """The report as a Word document (.docx); ``translate`` gives the labels."""
-    doc = WordDoc()
-    heading, para, table = doc.heading, doc.para, doc.table
+_RULES = {r.code: r for r in RULES}
 
+
+def _titles(report: dict[str, Any], english: bool) -> dict[str, str]:
+    """Rule code → its title, from the report, else from the quality catalogue."""
+    titles = {r["rule"]: (r.get("title_en") if english and r.get("title_en") else r["title"])
+              for r in report["findings"]["rules"]}
+    for w in report["unresolved_warnings"]:
+        for code in w["rules"]:
+            found = _RULES.get(code)
+            if code not in titles:
+                titles[code] = found.title("en" if english else "zh") if found else "—"
+    return titles
+
+
+def review_report_docx(report: dict[str, Any], translate: Callable[[str], str], *,
+                       english: bool = False, issued: date | None = None,
+                       sequence: int | None = None) -> bytes:
+    """The report as a 公文 (.docx): ``translate`` gives the labels, ``english`` picks
+    the rule titles' language; 版头 of the region's issuer, 发文字号 with
+    ``sequence`` (blank when None), 成文日期 ``issued`` (today when None)."""
     name, year = report["region_name"], report["year"]
-    heading(f"{name} {year} {translate('review.title')}", 0)
-    para(f"{translate('review.region')}: {report['region_code']} {name}")
+    doc = WordDoc(letterhead(report["region_code"], name, issued=issued or date.today(),
+                             sequence=sequence))
+    heading, para, table = doc.heading, doc.para, doc.table
+    titles = _titles(report, english)
+
+    heading(translate("review.doc_title").format(region=name, year=year), 0)
 
     c = report["completeness"]
     heading(translate("review.completeness"), 1)
@@ -40,7 +65,7 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) 
         [translate("review.rule"), translate("review.severity"), translate("review.open"),
          translate("review.explained"), translate("review.resolved"),
          translate("review.total")],
-        [[f"{r['title']} ({r['rule']})", translate(f"review.severity.{r['severity']}"),
+        [[titles[r["rule"]], translate(f"review.severity.{r['severity']}"),
           str(r["open"]), str(r["explained"]), str(r["resolved"]), str(r["total"])]
          for r in f["rules"]]
         + [[translate("review.total"), "", str(f["total"]["open"]),
@@ -54,7 +79,8 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str]) 
         table(
             [translate("review.credit_code"), translate("review.institution"),
              translate("review.open_warnings"), translate("review.rule")],
-            [[w["credit_code"], w["name"], str(w["open_warnings"]), ", ".join(w["rules"])]
+            [[w["credit_code"], w["name"], str(w["open_warnings"]),
+              (", " if english else "、").join(titles[c] for c in w["rules"])]
              for w in warnings],
         )
     else:

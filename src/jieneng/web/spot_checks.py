@@ -181,7 +181,9 @@ def review_report_document(
 ) -> Response:
     """The report as a Word document."""
     data = report_data(engine, user, region=region, year=year)
-    body = review_document.review_report_docx(data, partial(translate, lang_of(request)))
+    lang = lang_of(request)
+    body = review_document.review_report_docx(data, partial(translate, lang),
+                                              english=lang == "en")
     name = f"{data['region_code']}-{data['year']}-会审报告.docx"
     return Response(body, media_type=DOCX, headers={
         "Content-Disposition": f"attachment; filename=\"review-report.docx\"; "
