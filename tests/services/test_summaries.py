@@ -251,14 +251,28 @@ def test_summary_scope(world: Sample) -> None:
         summary(engine, Scope.region("450321"), region_code="450300", year=2025)
 
 
+def _after_numbering(sheet: Any) -> int:
+    """The first line of a summary workbook: below the row 甲 乙 丙 丁 1 2 …"""
+    for row in sheet.iter_rows(min_row=1, max_row=15):
+        if row[0].value == "甲":
+            return int(row[0].row) + 1
+    raise AssertionError("no row of column numbers")
+
+
 def test_excel_equals_api_and_neutralises_formulas(world: Sample) -> None:
     engine, _ids, _periods = world
     data = summary(engine, Scope.everything(), region_code="450300", year=2025, kind="region")
     book = openpyxl.load_workbook(io.BytesIO(summary_xlsx(data)))
     sheet = book.active
     assert sheet is not None
-    lines = list(sheet.iter_rows(min_row=4, values_only=True))
-    assert len(lines) == len(data["rows"]) * len(data["measures"])
+    # the form's layout (issue 11 §2): title and notes, the two-row header with the
+    # merged 事业单位, the row of column numbers 甲 乙 丙 丁 1 … 10, the lines, the
+    # signature line below
+    start = _after_numbering(sheet)
+    lines = list(sheet.iter_rows(min_row=start, values_only=True))
+    assert not any(lines[len(data["rows"]) * len(data["measures"])][4:])  # the table ends
+    lines = lines[:len(data["rows"]) * len(data["measures"])]
+    assert all(line[0] is not None for line in lines)
     n = 0
     for row in data["rows"]:
         for measure in data["measures"]:
@@ -273,6 +287,6 @@ def test_excel_equals_api_and_neutralises_formulas(world: Sample) -> None:
     evil = {**data, "rows": [{**data["rows"][0], "name": "=HYPERLINK(\"x\")", "code": "@SUM"}]}
     sheet = openpyxl.load_workbook(io.BytesIO(summary_xlsx(evil))).active
     assert sheet is not None
-    assert sheet.cell(row=4, column=1).value == "'=HYPERLINK(\"x\")"
-    assert sheet.cell(row=4, column=2).value == "'@SUM"
+    assert sheet.cell(row=_after_numbering(sheet), column=1).value == "'=HYPERLINK(\"x\")"
+    assert sheet.cell(row=_after_numbering(sheet), column=2).value == "'@SUM"
     assert safe_cell("-1") == "'-1" and safe_cell(-1) == -1 and safe_cell("ok") == "ok"

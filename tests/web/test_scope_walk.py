@@ -112,6 +112,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/explain": (
         Sample(scoped_query={"region": "region"}, query={"year": "2025"}),
         Sample(scoped_query={"institution": "institution_code"}, query={"year": "2025"}),
+    "/overview/ranking.xlsx": (Sample(scoped_query={"region": "region"},
+                                      query={"year": "2025", "category": "02"}),),
     ),
     "/api/v1/explain": (
         Sample(scoped_query={"region": "region"}, query={"year": "2025"}),
@@ -135,6 +137,11 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/entry/{credit_code}/{year}/{month}": (Sample(
         params={"credit_code": "institution_code", "year": "year", "month": "month"},
         writer_only=True),),
+    "/institutions.xlsx": (
+        Sample(scoped_query={"region": "region"}),
+        Sample(scoped_query={"department": "department_code"}),
+        Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
+    ),
     "/api/v1/entry/{credit_code}/{year}/{month}": (Sample(
         params={"credit_code": "institution_code", "year": "year", "month": "month"},
         writer_only=True),),
@@ -158,6 +165,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     # visible where its region is, with the items of the caller's scope only
     "/spot-checks": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/spot-checks": (Sample(scoped_query={"region": "region"}),),
+    "/reporting/rate.xlsx": (Sample(scoped_query={"region": "region"}),
+                             Sample(scoped_query={"period": "period"})),
     "/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
     "/api/v1/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
     "/review-report": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
@@ -196,6 +205,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                                  for sort in ("region", "met", "unmet")),
     "/targets/assessment.xlsx": (Sample(scoped_query={"region": "region"},
                                         query={"year": "2025"}),),
+    "/quality.xlsx": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+                           for q in ({}, {"severity": "error"}, {"state": "open"})),
     "/api/v1/targets/assessment": tuple(Sample(scoped_query={"region": "region"},
                                                query={"year": "2025", "sort": sort})
                                         for sort in ("region", "met", "unmet")),
@@ -218,6 +229,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
           for q in ({}, {"group_by": "region"}, {"group_by": "category"})),
         Sample(scoped_query={"department": "department_code"},
                query={"year": "2025", "group_by": "region"}),
+    "/alerts.xlsx": (Sample(scoped_query={"region": "region"}), Sample(),
+                     Sample(scoped_query={"institution": "institution_code"})),
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
         Sample(scoped_query={"institution": "institution_code"},

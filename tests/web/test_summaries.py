@@ -67,7 +67,9 @@ def test_summary_page_api_and_excel_agree(world: World) -> None:
     assert "attachment" in xlsx.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
-    lines = list(sheet.iter_rows(min_row=4, values_only=True))
+    # below the form's header and its row of column numbers 甲 乙 丙 丁 1 … (issue 11 §2)
+    start = next(int(r[0].row) for r in sheet.iter_rows(max_row=15) if r[0].value == "甲") + 1
+    lines = list(sheet.iter_rows(min_row=start, values_only=True))
     n = 0
     for row in data["rows"]:
         for measure in data["measures"]:

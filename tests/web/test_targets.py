@@ -117,10 +117,16 @@ def test_assessment_workbook_equals_its_twin(world: World) -> None:
     book = openpyxl.load_workbook(io.BytesIO(admin.get(
         "/targets/assessment.xlsx?region=450300&year=2025").content))
     sheet = book["目标考核"]
-    assert sheet.cell(2, 1).value == "450321"
+    # below the title and the scope / period / basis lines (issue 11 §2): the header
+    head = next(r[0].row for r in sheet.iter_rows(max_row=10) if r[0].value == "地区代码")
+    col = {c.value: c.column for c in sheet[head]}
+    assert sheet.cell(head + 1, 1).value == "450321"
     # xlsxwriter stores 15 significant digits
-    assert sheet.cell(2, 6).value == pytest.approx(row["targets"][0]["actual"], rel=1e-14)
-    assert sheet.cell(2, 11).value == ("完成" if row["targets"][0]["met"] else "未完成")
+    assert sheet.cell(head + 1, col["实际"]).value == pytest.approx(
+        row["targets"][0]["actual"], rel=1e-14)
+    assert sheet.cell(head + 1, col["实际"]).number_format == "#,##0.00"
+    assert sheet.cell(head + 1, col["考核结果"]).value == (
+        "完成" if row["targets"][0]["met"] else "未完成")
 
 
 def test_sheets_and_quota_assignment_through_the_api(world: World) -> None:

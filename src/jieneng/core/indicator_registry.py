@@ -88,6 +88,9 @@ class Indicator:
     computed: bool = True
     target: TargetKind | None = None
     quota: bool = False
+    #: decimals shown on pages and in exports (``#,##0.00`` for 2); the value keeps
+    #: full precision everywhere (``docs/architecture.md`` — Numbers)
+    decimals: int = 2
 
     def name(self, lang: str = "zh") -> str:
         """The name in ``lang`` (``zh`` or ``en``)."""

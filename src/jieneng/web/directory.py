@@ -18,11 +18,15 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
+from jieneng.core.listing import Column
+from jieneng.core.messages import text
+from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.directory import directory
 from jieneng.settings import Settings
 from jieneng.web.common import CategoryQ, CreditCode, RegionQ, blank, page, previous_month
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.exporting import every_page, export_url, notes, workbook_lang, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["institutions"], responses=API_ERRORS)
@@ -33,6 +37,22 @@ DepartmentQ = Annotated[str | None, Query(
     max_length=18, description="主管部门统一社会信用代码 competent department")]
 StatusQ = Annotated[Literal["active", "closed", ""] | None, Query(description="状态 status")]
 PageNoQ = Annotated[int, Query(alias="page", ge=1, le=100_000, description="页码 page")]
+
+#: The directory's columns (the page's table, the export)
+COLUMNS: tuple[Column, ...] = (
+    Column("credit_code", "pages.credit_code", "code"),
+    Column("name", "pages.institution"),
+    Column("region_code", "export.col.region_code", "code"),
+    Column("region_name", "pages.region"),
+    Column("category", "export.col.category_code", "code"),
+    Column("category_label", "pages.category"),
+    Column("department_name", "pages.department"),
+    Column("key_energy_user", "pages.key_energy_user", "bool"),
+    Column("profile_year", "export.col.profile_year", "code"),
+    Column("occupants", "pages.occupants", "int"),
+    Column("floor_area_m2", "pages.floor_area", "number", decimals=0),
+    Column("status_label", "pages.status"),
+)
 
 
 def search_data(
@@ -69,9 +89,10 @@ def institutions_page(
     data = search_data(engine, user, q=q, region=region, category=category,
                        department=department, status=status, page_no=page_no,
                        per_page=PER_PAGE)
-    context = {"data": data, "categories": CATEGORIES,
-               "form": {"q": q or "", "region": region or "", "category": category or "",
-                        "department": department or "", "status": status or ""}}
+    form = {"q": q or "", "region": region or "", "category": category or "",
+            "department": department or "", "status": status or ""}
+    context = {"data": data, "categories": CATEGORIES, "form": form,
+               "export_href": export_url(user, "/institutions.xlsx", form)}
     if request.headers.get("hx-request") == "true" and request.headers.get(
             "hx-target") == "results":
         response = page(request, "pages/_institution_rows.html", context)
@@ -79,6 +100,29 @@ def institutions_page(
         response.headers["HX-Push-Url"] = "/institutions" + (f"?{query}" if query else "")
         return response
     return page(request, "pages/institutions.html", context)
+
+
+@router.get("/institutions.xlsx")
+def institutions_xlsx(
+    request: Request, user: CurrentUser, engine: EngineDep,
+    q: QQ = None, region: RegionQ = None, category: CategoryQ = None,
+    department: DepartmentQ = None, status: StatusQ = None,
+) -> Response:
+    """The directory search as a workbook: every entry matching the filters."""
+    lang = workbook_lang(request)
+    items = every_page(lambda n, size: search_data(
+        engine, user, q=q, region=region, category=category, department=department,
+        status=status, page_no=n, per_page=size), 1000)
+    rows = [{**it, "category_label": it["category_name_en"] if lang == "en"
+             else it["category_name"],
+             "status_label": text(lang, f"pages.status.{it['status']}")} for it in items]
+    title = text(lang, "pages.directory.title")
+    sheet = Sheet(title, title, COLUMNS, rows, notes=notes(
+        engine, user, lang, count=len(rows), filters=(
+            ("pages.directory.q", blank(q)), ("pages.region", blank(region)),
+            ("pages.category", blank(category)), ("pages.department", blank(department)),
+            ("pages.status", blank(status)))))
+    return xlsx_response(table_xlsx([sheet], lang), f"{title}.xlsx", "institutions.xlsx")
 
 
 @router.get("/institutions/{credit_code}")

@@ -18,6 +18,9 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
+from jieneng.core.listing import Column, indicator_column
+from jieneng.core.messages import text
+from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.statistics.explain import explain as explain_figure
 from jieneng.services.statistics.ranking import ranking as rank_institutions
 from jieneng.services.statistics.selection import FORMULAS, RANKABLE
@@ -29,6 +32,7 @@ from jieneng.web.common import (
     YearQ,
     blank,
     latest_overview,
+    months_text,
     page,
     parse_months,
     region_for,
@@ -36,6 +40,7 @@ from jieneng.web.common import (
 )
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.exporting import every_page, export_url, notes, workbook_lang, xlsx_response
 from jieneng.web.figures import (
     BasisOut,
     CarrierFigureOut,
@@ -76,6 +81,7 @@ def overview_data(
     return latest_overview(
         engine, user.scope, region_code=region_for(engine, user, region), year=year_of(year),
         months=parse_months(blank(months)), factor_set=settings.factor_set,
+        min_approved=settings.default_period_min_approved,
     )
 
 
@@ -139,10 +145,71 @@ def ranking_page(
     )
     context = {"ranking": ranking, "rank_categories": RANK_CATEGORIES,
                "indicators": RANKABLE, "formulas": FORMULAS,
-               "months_param": blank(months)}
+               "months_param": blank(months),
+               "export_href": export_url(user, "/overview/ranking.xlsx", _ranking_query(ranking))}
     if request.headers.get("hx-request") == "true":
         return page(request, "pages/_ranking.html", context)
     return page(request, "pages/ranking.html", context)
+
+def _ranking_query(r: dict[str, Any]) -> dict[str, Any]:
+    return {"region": r["region"]["code"], "year": r["year"], "months": months_text(r["months"]),
+            "category": r["category"]["code"], "indicator": r["indicator"], "order": r["order"]}
+
+
+def ranking_columns(indicator: str) -> tuple[Column, ...]:
+    """The ranking's columns (the page's table, the export): the ranked intensity, last
+    year's and 同比 in the registry's decimals, then the totals behind it."""
+    return (
+        Column("rank", "pages.ranking.rank", "int"),
+        Column("credit_code", "pages.credit_code", "code"),
+        Column("name", "pages.institution"),
+        Column("region_name", "pages.region"),
+        indicator_column(indicator, "value"),
+        Column("previous_value", "pages.previous_year", "number",
+               decimals=indicator_column(indicator).decimals),
+        Column("yoy", "pages.yoy", "change"),
+        indicator_column("energy_tce"), indicator_column("water_m3"), indicator_column("co2_t"),
+        Column("occupants", "pages.occupants", "int"),
+        Column("floor_area_m2", "pages.floor_area", "number", decimals=0),
+        Column("reason_label", "export.col.not_ranked"),
+    )
+
+
+@router.get("/overview/ranking.xlsx")
+def ranking_xlsx(
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    category: Annotated[str, Query(min_length=1, max_length=20)],
+    region: RegionQ = None, months: MonthsQ = None,
+    indicator: IndicatorQ = "energy_per_capita_kgce", order: OrderQ = "asc",
+) -> Response:
+    """The whole ranking (every page) as a workbook."""
+    lang = workbook_lang(request)
+    first: dict[str, Any] = {}
+
+    def fetch(n: int, size: int) -> dict[str, Any]:
+        data = ranking_data(engine, user, settings, region=region, year=year, months=months,
+                            category=category, indicator=indicator, order=order, page_no=n,
+                            per_page=size)
+        first.setdefault("data", data)
+        return data
+
+    items = every_page(fetch, 1000)
+    r = first["data"]
+    en = lang == "en"
+    rows = [{**i, "reason_label": i.get("reason_en") if en else i.get("reason_zh")}
+            for i in items]
+    title = text(lang, "pages.ranking.title")
+    period = f"{r['year']}" + (f" ({months_text(r['months'])})" if months_text(r["months"])
+                               else "")
+    basis = " · ".join((r["category"]["name_en" if en else "name_zh"],
+                        r["name_en" if en else "name_zh"],
+                        text(lang, f"pages.ranking.{r['order']}"), r["factor_set"]))
+    sheet = Sheet(title, f"{title} · {r['region']['name'] or ''}", ranking_columns(indicator), rows,
+                  notes=notes(engine, user, lang, count=len(rows), period=period, basis=basis))
+    return xlsx_response(table_xlsx([sheet], lang), f"{title}-{r['year']}.xlsx",
+                         f"ranking-{r['year']}.xlsx")
+
 
 
 @router.get("/explain")

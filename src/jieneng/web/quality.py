@@ -22,10 +22,14 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
+from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.listing import Column
+from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
 from jieneng.core.quality.model import Severity
+from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.quality import quality
 from jieneng.storage.tables import FINDING_STATES
 from jieneng.web.common import (
@@ -39,6 +43,7 @@ from jieneng.web.common import (
 )
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
+from jieneng.web.exporting import every_page, export_url, notes, workbook_lang, xlsx_response
 from jieneng.web.forms import WHOLE_FORM, form_error
 from jieneng.web.i18n import domain_lang
 
@@ -61,12 +66,49 @@ FindingId = Annotated[int, Path(ge=1, le=2**62, description="审核结果编号 
 def findings_data(
     engine: Engine, user: User, *, region: str | None, year: str | None, rule: str | None,
     severity: str | None, state: str | None, page_no: int, lang: str,
+    per_page: int = quality.PER_PAGE,
 ) -> dict[str, Any]:
-    """The findings of the page and of its JSON twin."""
+    """The findings of the page, of its JSON twin and of its workbook."""
     return quality.list_findings(
         engine, user.scope, region_code=blank(region), year=year_of(year),
         rule_code=blank(rule), severity=blank(severity), state=blank(state), page=page_no,
-        lang=lang)
+        per_page=per_page, lang=lang)
+
+
+#: The findings' columns (the page's table, the export)
+COLUMNS: tuple[Column, ...] = (
+    Column("credit_code", "pages.credit_code", "code"),
+    Column("institution_name", "quality.institution"),
+    Column("region_code", "export.col.region_code", "code"),
+    Column("period", "quality.period", "code"),
+    Column("carrier_label", "pages.carrier"),
+    Column("rule_title", "quality.rule"),
+    Column("severity_label", "quality.severity"),
+    Column("state_label", "quality.state"),
+    Column("value", "pages.value", "number"),
+    Column("expected", "export.col.expected", "number"),
+    Column("message", "quality.message"),
+    Column("explanation", "quality.explanation"),
+    Column("found_at", "export.col.found_at", "code"),
+)
+
+
+def _carrier_name(code: str | None, lang: str) -> str | None:
+    found = next((c for c in CARRIERS if c.code == code), None)
+    if found is None:
+        return code
+    return found.name_en if lang == "en" else found.name_zh
+
+
+def _finding_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    month = item.get("month")
+    carrier = item.get("carrier")
+    return {**item,
+            "period": f"{item['year']}-{month:02d}" if month else str(item["year"]),
+            "carrier_label": _carrier_name(carrier, lang),
+            "severity_label": text(lang, f"quality.severity.{item['severity']}"),
+            "state_label": text(lang, f"quality.state.{item['state']}"),
+            "found_at": (item.get("found_at") or "")[:16].replace("T", " ")}
 
 
 def _list_context(
@@ -88,6 +130,9 @@ def _list_context(
         "home_region": region_for(engine, user, region)
         if user.can(Capability.RUN_QUALITY) else "",
         "form": form or {}, "errors": {},
+        "export_href": export_url(user, "/quality.xlsx", {
+            "region": region, "year": year, "rule": rule, "severity": severity,
+            "state": state}),
     }
 
 
@@ -100,6 +145,25 @@ def quality_page(
     return page(request, LIST, _list_context(
         request, engine, user, region=region, year=year, rule=rule, severity=severity,
         state=state, page_no=page_no))
+
+
+@router.get("/quality.xlsx")
+def quality_xlsx(
+    request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
+    year: YearQ = None, rule: RuleQ = None, severity: SeverityQ = None, state: StateQ = None,
+) -> Response:
+    """The findings matching the filters, every page, as a workbook."""
+    lang = workbook_lang(request)
+    items = every_page(lambda n, size: findings_data(
+        engine, user, region=region, year=year, rule=rule, severity=severity, state=state,
+        page_no=n, lang=domain_lang(lang), per_page=size), 500)
+    title = text(lang, "quality.title")
+    sheet = Sheet(title, title, COLUMNS, [_finding_row(i, lang) for i in items], notes=notes(
+        engine, user, lang, count=len(items), period=blank(year), filters=(
+            ("pages.region", blank(region)), ("quality.rule", blank(rule)),
+            ("quality.severity", blank(severity) and text(lang, f"quality.severity.{severity}")),
+            ("quality.state", blank(state) and text(lang, f"quality.state.{state}")))))
+    return xlsx_response(table_xlsx([sheet], lang), f"{title}.xlsx", "findings.xlsx")
 
 
 @router.post("/quality/run", dependencies=[requires(Capability.RUN_QUALITY)])

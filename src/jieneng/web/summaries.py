@@ -9,9 +9,7 @@ Excel carry the same numbers.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -19,7 +17,10 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.caller import User
+from jieneng.core.listing import Column
+from jieneng.core.messages import text
 from jieneng.reports.summaries import summary_xlsx
+from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.accounts import users
 from jieneng.services.publishing import summaries as service
 from jieneng.settings import Settings
@@ -28,6 +29,7 @@ from jieneng.web.common import (
     RegionQ,
     YearQ,
     blank,
+    default_year,
     page,
     parse_months,
     region_for,
@@ -35,6 +37,7 @@ from jieneng.web.common import (
 )
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.exporting import every_page, export_url, notes, workbook_lang, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["summaries"], responses=API_ERRORS)
@@ -46,7 +49,6 @@ PeriodQ = Annotated[int | None, Query(ge=1, le=2_147_483_647,
                                       description="报告期 id (default: the latest visible)")]
 PageQ = Annotated[int, Query(ge=1, le=100_000, description="页码 page of the not-reported list")]
 PerPageQ = Annotated[int, Query(ge=1, le=1000, description="每页条数 items per page")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def rate_data(
@@ -65,10 +67,13 @@ def summary_data(
     kind: str, months: str | None,
 ) -> dict[str, Any]:
     """The summary of the page, of ``/api/v1/summaries`` and of the workbook
-    (default year: last year, the year an annual summary is made for)."""
+    (default year: the last complete reviewed period's, :func:`.common.default_year`)."""
+    code = region_for(engine, user, region)
     return service.summary(
-        engine, user.scope, region_code=region_for(engine, user, region),
-        year=year_of(year) or date.today().year - 1, kind=kind,
+        engine, user.scope, region_code=code,
+        year=year_of(year) or default_year(
+            engine, user.scope, code, min_approved=settings.default_period_min_approved),
+        kind=kind,
         months=parse_months(blank(months)), default_factor_set=settings.factor_set,
     )
 
@@ -79,7 +84,72 @@ def rate_page(
     region: RegionQ = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
     data = rate_data(engine, user, period=period, region=region, page_no=page_no)
-    return page(request, "pages/summaries_rate.html", {"data": data})
+    href = export_url(user, "/reporting/rate.xlsx", {
+        "period": data["period"]["id"] if data["period"] else None,
+        "region": data["region_code"]})
+    return page(request, "pages/summaries_rate.html", {"data": data, "export_href": href})
+
+
+#: The columns of the reporting rate's breakdowns (the page's tables, the export)
+RATE_COLUMNS: tuple[Column, ...] = (
+    Column("expected", "pages.rate.expected", "int"),
+    Column("reported", "pages.rate.reported", "int"),
+    Column("approved", "pages.rate.approved", "int"),
+    Column("not_reported", "export.col.not_reported", "int"),
+    Column("reporting_rate", "pages.rate.reporting_rate", "percent"),
+    Column("review_rate", "pages.rate.review_rate", "percent"),
+)
+#: The columns of the list of institutions not yet reported
+NOT_REPORTED_COLUMNS: tuple[Column, ...] = (
+    Column("credit_code", "pages.credit_code", "code"),
+    Column("name", "pages.rate.name"),
+    Column("region_name", "pages.region"),
+    Column("category", "export.col.category_code", "code"),
+    Column("department_name", "pages.department"),
+    Column("state_label", "pages.rate.state"),
+    Column("overdue", "pages.rate.overdue", "bool"),
+)
+
+
+@router.get("/reporting/rate.xlsx")
+def rate_xlsx(request: Request, user: CurrentUser, engine: EngineDep, period: PeriodQ = None,
+              region: RegionQ = None) -> Response:
+    """上报率 by region, department and category, and every institution not yet
+    reported, one sheet each."""
+    lang = workbook_lang(request)
+    first: dict[str, Any] = {}
+
+    def fetch(n: int, size: int) -> dict[str, Any]:
+        data = rate_data(engine, user, period=period, region=region, page_no=n, per_page=size)
+        first.setdefault("data", data)
+        return dict(data["not_reported"])
+
+    missing = every_page(fetch, 1000)
+    data = first["data"]
+    label = data["period"]["label"] if data["period"] else None
+    head = notes(engine, user, lang, count=len(missing), period=label,
+                 basis=text(lang, "export.rate.basis"))
+    name = Column("name", "pages.summaries.row")
+    total = {**data["total"], "name": text(lang, "review.total")}
+    en = lang == "en"
+    sheets = [
+        Sheet(text(lang, "pages.rate.by_region"), text(lang, "pages.rate.title"),
+              (name, Column("region_code", "export.col.region_code", "code"), *RATE_COLUMNS),
+              [*data["by_region"], total], notes=head),
+        Sheet(text(lang, "pages.rate.by_department"), text(lang, "pages.rate.by_department"),
+              (name, Column("credit_code", "pages.credit_code", "code"), *RATE_COLUMNS),
+              data["by_department"], notes=head),
+        Sheet(text(lang, "pages.rate.by_category"), text(lang, "pages.rate.by_category"),
+              (Column("category", "export.col.category_code", "code"), name, *RATE_COLUMNS),
+              [{**c, "name": c["name_en"] if en else c["name_zh"]} for c in data["by_category"]],
+              notes=head),
+        Sheet(text(lang, "export.rate.not_reported"), text(lang, "export.rate.not_reported"),
+              NOT_REPORTED_COLUMNS,
+              [{**i, "state_label": text(lang, f"reporting.state.{i['state']}")}
+               for i in missing], notes=head),
+    ]
+    title = text(lang, "pages.rate.title")
+    return xlsx_response(table_xlsx(sheets, lang), f"{title}.xlsx", "reporting-rate.xlsx")
 
 
 @router.get("/summaries")
@@ -94,18 +164,17 @@ def summaries_page(
 
 @router.get("/summaries.xlsx")
 def summaries_xlsx(
-    user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     region: RegionQ = None, year: YearQ = None, kind: KindQ = "region", months: MonthsQ = None,
 ) -> Response:
     data = summary_data(engine, user, settings, region=region, year=year, kind=kind,
                         months=months)
-    name = f"{data['kind_name_zh']}-{data['region_code']}-{data['year']}.xlsx"
+    lang = workbook_lang(request)
+    kind_name = data["kind_name_en"] if lang == "en" else data["kind_name_zh"]
+    name = f"{kind_name}-{data['region_code']}-{data['year']}.xlsx"
     ascii_name = f"summary-{data['kind']}-{data['region_code']}-{data['year']}.xlsx"
-    return Response(
-        summary_xlsx(data), media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
-                                        f"filename*=UTF-8''{quote(name)}"},
-    )
+    scope = notes(engine, user, lang, count=len(data["rows"]))
+    return xlsx_response(summary_xlsx(data, lang, notes=scope[:1]), name, ascii_name)
 
 
 # ---------------------------------------------------------------- JSON twins
@@ -148,6 +217,7 @@ class CategoryRateOut(RateCounts):
 
 
 class NotReportedItemOut(BaseModel):
+    task_id: int = Field(description="填报任务 id (催报: POST /api/v1/reporting/remind)")
     credit_code: str
     name: str
     region_code: str

@@ -16,11 +16,15 @@ from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
+from jieneng.core.listing import Column
+from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
+from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.targets import alerts
 from jieneng.web.common import RegionQ, YearQ, blank, page, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.exporting import export_url, notes, workbook_lang, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["alerts"], responses=API_ERRORS)
@@ -47,7 +51,43 @@ def alerts_page(request: Request, user: CurrentUser, engine: EngineDep,
                 institution: InstitutionQ = None) -> Response:
     data = alerts_data(engine, user, region=region, year=year, closed=True,
                        institution=institution)
-    return page(request, "pages/alerts.html", {"data": data})
+    return page(request, "pages/alerts.html", {"data": data, "export_href": export_url(
+        user, "/alerts.xlsx", {"region": data["region_code"], "year": year,
+                               "institution": institution})})
+
+
+#: The alerts' columns (the page's table, the export)
+COLUMNS: tuple[Column, ...] = (
+    Column("region_code", "export.col.region_code", "code"),
+    Column("region_name", "pages.region"),
+    Column("year", "pages.year", "code"),
+    Column("level_label", "pages.alerts.level"),
+    Column("actual", "pages.targets.actual", "number"),
+    Column("projected", "pages.targets.projected", "number"),
+    Column("limit_value", "pages.targets.value", "number"),
+    Column("state_label", "pages.alerts.state"),
+    Column("opened_at", "export.col.opened_at", "code"),
+    Column("acknowledged_at", "export.col.acknowledged_at", "code"),
+    Column("closed_at", "export.col.closed_at", "code"),
+)
+
+
+@router.get("/alerts.xlsx")
+def alerts_xlsx(request: Request, user: CurrentUser, engine: EngineDep,
+                region: RegionQ = None, year: YearQ = None,
+                institution: InstitutionQ = None) -> Response:
+    """The alerts of the page (closed ones too) as a workbook."""
+    lang = workbook_lang(request)
+    data = alerts_data(engine, user, region=region, year=year, closed=True,
+                       institution=institution)
+    rows = [{**a, "level_label": a["level_en"] if lang == "en" else a["level_zh"],
+             "state_label": text(lang, f"pages.alerts.state.{a['state']}")}
+            for a in data["items"]]
+    title = text(lang, "pages.alerts.title")
+    sheet = Sheet(title, title, COLUMNS, rows, notes=notes(
+        engine, user, lang, count=len(rows), period=blank(year),
+        filters=(("pages.region", data["region_code"]), ("pages.institution", blank(institution)))))
+    return xlsx_response(table_xlsx([sheet], lang), f"{title}.xlsx", "alerts.xlsx")
 
 
 @router.post("/alerts/{alert_id}/acknowledge",

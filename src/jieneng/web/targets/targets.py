@@ -24,8 +24,11 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.indicator_registry import BY_CODE
+from jieneng.core.listing import Column
+from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
-from jieneng.reports.annual_report import assessment_xlsx
+from jieneng.reports.tables import Cell, Sheet, table_xlsx
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import progress, targets
 from jieneng.settings import Settings
@@ -40,6 +43,7 @@ from jieneng.web.common import (
 )
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
+from jieneng.web.exporting import export_url, notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
 from jieneng.web.targets.schemas import (
     AssessmentOut,
@@ -233,16 +237,66 @@ def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
                     settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
                     sort: SortQ = "region") -> Response:
     data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    return page(request, "pages/targets_assessment.html", {"data": data})
+    href = export_url(user, "/targets/assessment.xlsx", {
+        "region": data["region"]["code"], "year": data["year"], "sort": sort})
+    return page(request, "pages/targets_assessment.html", {"data": data, "export_href": href})
 
 
 @router.get("/targets/assessment.xlsx")
-def assessment_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
-                             region: RegionQ = None, year: YearQ = None) -> Response:
-    data = assessment_data(engine, user, settings, region=region, year=year)
+def assessment_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
+                             settings: SettingsDep, region: RegionQ = None,
+                             year: YearQ = None, sort: SortQ = "region") -> Response:
+    """The year-end assessment as a workbook: one line per (child region, target)."""
+    lang = workbook_lang(request)
+    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
+    rows = [_assessment_line(row, target, lang) for row in data["rows"]
+            for target in row["targets"]]
+    title = text(lang, "pages.targets.assessment")
+    sheet = Sheet(title, f"{title} · {data['region']['name']} · {data['year']}",
+                  ASSESSMENT_COLUMNS, rows, notes=notes(
+                      engine, user, lang, count=len(rows), period=str(data["year"]),
+                      basis=text(lang, "export.assessment.basis")))
     name = f"{data['region']['code']}-{data['year']}"
-    return Response(assessment_xlsx(data), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"assessment-{name}.xlsx\""})
+    return xlsx_response(table_xlsx([sheet], lang), f"{title}-{name}.xlsx",
+                         f"assessment-{name}.xlsx")
+
+
+#: The assessment's columns (the page's table, the export)
+ASSESSMENT_COLUMNS: tuple[Column, ...] = (
+    Column("region_code", "export.col.region_code", "code"),
+    Column("region_name", "pages.region"),
+    Column("metric_label", "pages.targets.metric"),
+    Column("unit", "pages.unit"),
+    Column("kind_label", "export.col.target_kind"),
+    Column("value", "pages.targets.value", "number"),
+    Column("actual", "pages.targets.actual", "number"),
+    Column("projected", "pages.targets.projected", "number"),
+    Column("achieved_change", "export.col.achieved_change", "change"),
+    Column("required_change", "export.col.required_change", "change"),
+    Column("source", "export.col.source"),
+    Column("met_label", "export.col.result"),
+)
+
+
+def _assessment_line(row: dict[str, Any], target: dict[str, Any], lang: str
+                     ) -> dict[str, Any]:
+    en = lang == "en"
+    found = BY_CODE.get(target["metric"])
+    decimals = found.decimals if found else 2
+    cap = target["kind"] == "cap"
+    return {
+        **target, "region_code": row["region_code"], "region_name": row["region_name"],
+        "metric_label": target["metric_en"] if en else target["metric_zh"],
+        "unit": (found.unit_en if en else found.unit_zh) if found and cap else "%",
+        "kind_label": text(lang, f"export.target.{target['kind']}"),
+        # a cap in its unit; a reduction is a fraction, shown as a percentage
+        "value": Cell(target["value"], kind="number" if cap else "percent",
+                      decimals=decimals if cap else 2),
+        "actual": Cell(target.get("actual"), decimals=decimals),
+        "projected": Cell(target.get("projected"), decimals=decimals),
+        "met_label": text(lang, "pages.targets.met" if target["met"]
+                          else "pages.targets.not_met"),
+    }
 
 
 # ---------------------------------------------------------------- JSON twins
