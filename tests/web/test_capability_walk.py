@@ -56,6 +56,12 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("POST", "/entry/{credit_code}/{year}/{month}/check"): C.ENTER_DATA,
     ("POST", "/api/v1/entry/{credit_code}/{year}/{month}"): C.ENTER_DATA,
     ("POST", "/api/v1/entry/{credit_code}/{year}/{month}/check"): C.ENTER_DATA,
+    ("POST", "/entry/{credit_code}/{year}"): C.ENTER_DATA,
+    ("POST", "/api/v1/entry/{credit_code}/{year}"): C.ENTER_DATA,
+    ("POST", "/entry/{credit_code}/{year}/profile"): C.ENTER_DATA,
+    ("POST", "/api/v1/entry/{credit_code}/{year}/profile"): C.ENTER_DATA,
+    ("POST", "/entry/{credit_code}/{year}/{month}/submit"): C.SUBMIT,
+    ("POST", "/api/v1/entry/{credit_code}/{year}/{month}/submit"): C.SUBMIT,
     ("POST", "/import"): C.IMPORT_DATA,
     ("POST", "/api/v1/imports"): C.IMPORT_DATA,
     # reporting tasks

@@ -145,6 +145,12 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/entry/{credit_code}/{year}/{month}": (Sample(
         params={"credit_code": "institution_code", "year": "year", "month": "month"},
         writer_only=True),),
+    # the year grid and the annual 基本信息 (issue 11 §1)
+    **{path: (Sample(params={"credit_code": "institution_code", "year": "year"},
+                     writer_only=True),)
+       for path in ("/entry/{credit_code}/{year}", "/api/v1/entry/{credit_code}/{year}",
+                    "/entry/{credit_code}/{year}/profile",
+                    "/api/v1/entry/{credit_code}/{year}/profile")},
     "/import": (Sample(writer_only=True),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),

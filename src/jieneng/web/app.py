@@ -54,6 +54,8 @@ from jieneng.web import (
     uploads,
     users,
 )
+from jieneng.web.entry_year import grid as entry_grid
+from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, review, tasks
@@ -64,10 +66,13 @@ SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries.router, summaries.api,  # before /reporting/{…} routes
-    overview.router, directory.router, entry.router, imports.router,
+    overview.router, directory.router,
+    entry_profile.router, entry_grid.router, entry.router,  # …/{year}/profile before …/{month}
+    imports.router,
     screen.router, home.router, account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
-    overview.api, indicators.router, directory.api, entry.api, imports.api,
+    overview.api, indicators.router, directory.api,
+    entry_profile.api, entry_grid.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
     periods.router, periods.api, tasks.router, tasks.api, review.router, review.api,
     spot_checks.router, spot_checks.api,

@@ -31,6 +31,7 @@ from jieneng.core.exceptions import DomainError
 from jieneng.core.permissions import Capability
 from jieneng.services.directory import directory
 from jieneng.services.entry import entry
+from jieneng.services.entry import year as years
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
 from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
@@ -88,6 +89,8 @@ def form_context(
     data = entry.entry_form(engine, user.scope, credit_code, year, month)
     found = findings or []
     return {
+        # the month's report: 上报 on the form, read-only while submitted or approved
+        "status": years.month_status(engine, user, credit_code, year, month),
         "data": data, "typed": _typed(form), "findings": [f.to_dict() for f in found],
         "by_field": _by_field(found), "confirm": confirm, "saved": saved,
         "has_errors": any(f.severity == "error" for f in found),

@@ -35,6 +35,7 @@ from jieneng.services.accounts import audit
 from jieneng.services.entry.entry_checks import (
     MOM_THRESHOLD,
     YOY_THRESHOLD,
+    EntryFigure,
     EntryFinding,
     EntryValue,
     analyse,
@@ -151,13 +152,44 @@ def check_entry(
     change vs the previous month over ``mom_threshold``; ``entry.jump_yoy``: vs the
     same month last year over ``yoy_threshold``, both as fractions) do not.
     """
-    _check_period(year, month)
+    return check_months(engine, scope, credit_code, year, {month: values},
+                        mom_threshold=mom_threshold, yoy_threshold=yoy_threshold)[month]
+
+
+def check_months(
+    engine: Engine, scope: Scope, credit_code: str, year: int,
+    months: dict[int, list[EntryValue]], *,
+    mom_threshold: float = MOM_THRESHOLD, yoy_threshold: float = YOY_THRESHOLD,
+) -> dict[int, list[EntryFinding]]:
+    """:func:`check_entry` for several months of one year (the year grid): a month's
+    环比 compares with the figures typed for the month before when there are any."""
+    for month in months:
+        _check_period(year, month)
     with engine.connect() as conn:
         row = _institution(conn, scope, credit_code, write=False)
-        _, before, last_year = _periods(conn, row.id, year, month)
-    findings, _ = analyse(values, before, last_year, mom_threshold=mom_threshold,
-                           yoy_threshold=yoy_threshold)
-    return findings
+        analysed = _analyse_months(conn, row.id, year, months, mom_threshold, yoy_threshold)
+    return {m: found for m, (found, _, _) in analysed.items()}
+
+
+def _analyse_months(
+    conn: Connection, institution_id: int, year: int, months: dict[int, list[EntryValue]],
+    mom_threshold: float, yoy_threshold: float,
+) -> dict[int, tuple[list[EntryFinding], list[EntryFigure], dict[str, dict[str, Any]]]]:
+    """Per month in order: (findings, figures that passed, the month's current records)."""
+    wanted = sorted(months)
+    keys = sorted({k for m in wanted for k in ((year, m), _previous_month(year, m),
+                                                (year - 1, m))})
+    rows = queries.current_records(conn, institution_id, keys)
+    out: dict[int, tuple[list[EntryFinding], list[EntryFigure], dict[str, dict[str, Any]]]] = {}
+    for month in wanted:
+        before = _by_carrier(rows, *_previous_month(year, month))
+        if month - 1 in out:  # the grid's month before, as typed
+            before = {**before, **{f.carrier: {"quantity": f.quantity}
+                                   for f in out[month - 1][1]}}
+        findings, parsed = analyse(months[month], before, _by_carrier(rows, year - 1, month),
+                                   mom_threshold=mom_threshold, yoy_threshold=yoy_threshold)
+        out[month] = (findings, parsed, _by_carrier(rows, year, month))
+    return out
 
 
 def save_entry(
@@ -183,58 +215,87 @@ def save_entry(
     is left as it is. Returns ``institution, year, month, user, inserted,
     revised, unchanged`` and ``warnings`` (the warning findings, as dicts).
     """
-    _check_period(year, month)
+    result = save_months(engine, scope, credit_code, year, {month: values}, actor=actor,
+                         mom_threshold=mom_threshold, yoy_threshold=yoy_threshold)
+    result.pop("months")
+    return {**result, "month": month,
+            "warnings": [{k: v for k, v in w.items() if k != "month"}
+                         for w in result["warnings"]]}
+
+
+def save_months(
+    engine: Engine, scope: Scope, credit_code: str, year: int,
+    months: dict[int, list[EntryValue]], *, actor: Actor,
+    mom_threshold: float = MOM_THRESHOLD, yoy_threshold: float = YOY_THRESHOLD,
+) -> dict[str, Any]:
+    """Check and store the figures of several months of one year (the year grid) in one
+    transaction, all or nothing: an error in any month stores nothing
+    (:class:`ValidationFailed`, ``details.fields`` every finding with its ``month``), a
+    locked month refuses the whole save (:class:`Conflict`). Returns ``institution,
+    year, months`` (those written), ``user, inserted, revised, unchanged`` and
+    ``warnings`` (each with its ``month``)."""
+    for month in months:
+        _check_period(year, month)
     with engine.begin() as conn:
         row = _institution(conn, scope, credit_code, write=True)
         # another save of the institution-year waits here and then reads this one's figures
         consumption.lock_institution_years(conn, [(row.id, year)])
-        current, before, last_year = _periods(conn, row.id, year, month)
-        findings, parsed = analyse(values, before, last_year, mom_threshold=mom_threshold,
-                                    yoy_threshold=yoy_threshold)
-        errors = [f for f in findings if f.severity == "error"]
-        if errors:
-            raise ValidationFailed.of(
-                "entry.figures_have_errors", count=len(errors),
-                fields=[f.to_dict() for f in findings],
-            )
-        frame = pl.DataFrame(
-            {
-                "institution_id": [row.id] * len(parsed),
-                "year": [year] * len(parsed),
-                "month": [month] * len(parsed),
-                "carrier": [p.carrier for p in parsed],
-                "quantity": [p.quantity for p in parsed],
-                "cost_yuan": [p.cost_yuan for p in parsed],
-                "entered_value": [p.entered_value for p in parsed],
-                "entered_unit": [p.entered_unit for p in parsed],
-            },
-            schema={"institution_id": pl.Int64, "year": pl.Int32, "month": pl.Int32,
-                    "carrier": pl.String, "quantity": pl.Float64, "cost_yuan": pl.Float64,
-                    "entered_value": pl.String, "entered_unit": pl.String},
-        )
-        # figures of a submitted or approved report are locked (set-based check)
+        written = sorted(months)
+        # figures of a submitted or approved report are locked (set-based check), first
         locks.check_unlocked(conn, pl.DataFrame(
-            {"institution_id": [row.id], "year": [year], "month": [month]}))
-        counts = consumption.write_consumption(conn, frame, source="manual", import_id=None)
-        quality.check_institution(conn, row.id, year, month)  # findings before submitting
+            {"institution_id": [row.id] * len(written), "year": [year] * len(written),
+             "month": written}))
+        analysed = _analyse_months(conn, row.id, year, months, mom_threshold, yoy_threshold)
+        findings = [{**f.to_dict(), "month": m} for m, (found, _, _) in analysed.items()
+                    for f in found]
+        errors = [f for f in findings if f["severity"] == "error"]
+        if errors:
+            raise ValidationFailed.of("entry.figures_have_errors", count=len(errors),
+                                      fields=findings)
+        parsed = [(m, p) for m, (_, figures, _) in analysed.items() for p in figures]
+        counts = consumption.write_consumption(conn, _frame(row.id, year, parsed),
+                                               source="manual", import_id=None)
+        for month in written:
+            quality.check_institution(conn, row.id, year, month)  # findings before submitting
         if parsed:  # a save moves the report to 录入中 (not_started / returned)
             locks.note_saved(conn, actor)
-        changed = [p.carrier for p in parsed]
-        audit.record(
-            conn, actor, "consumption.entry",
-            "consumption", f"{row.credit_code}/{year}-{month:02d}",
-            before={c: _brief(current.get(c)) for c in changed},
-            after={p.carrier: {"quantity": p.quantity, "cost_yuan": p.cost_yuan,
-                               "entered_value": p.entered_value,
-                               "entered_unit": p.entered_unit} for p in parsed},
-        )
+        for month, (_, figures, current) in analysed.items():
+            _audit(conn, actor, row.credit_code, year, month, figures, current)
     return {
-        "institution": row.credit_code,
-        "year": year,
-        "month": month,
-        "user": actor.username,
-        "inserted": counts.inserted,
-        "revised": counts.revised,
+        "institution": row.credit_code, "year": year, "months": written,
+        "user": actor.username, "inserted": counts.inserted, "revised": counts.revised,
         "unchanged": counts.unchanged,
-        "warnings": [f.to_dict() for f in findings],
+        "warnings": [f for f in findings if f["severity"] == "warning"],
     }
+
+
+def _frame(institution_id: int, year: int, parsed: list[tuple[int, EntryFigure]]
+           ) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "institution_id": [institution_id] * len(parsed),
+            "year": [year] * len(parsed),
+            "month": [m for m, _ in parsed],
+            "carrier": [p.carrier for _, p in parsed],
+            "quantity": [p.quantity for _, p in parsed],
+            "cost_yuan": [p.cost_yuan for _, p in parsed],
+            "entered_value": [p.entered_value for _, p in parsed],
+            "entered_unit": [p.entered_unit for _, p in parsed],
+        },
+        schema={"institution_id": pl.Int64, "year": pl.Int32, "month": pl.Int32,
+                "carrier": pl.String, "quantity": pl.Float64, "cost_yuan": pl.Float64,
+                "entered_value": pl.String, "entered_unit": pl.String},
+    )
+
+
+def _audit(conn: Connection, actor: Actor, credit_code: str, year: int, month: int,
+           figures: list[EntryFigure], current: dict[str, dict[str, Any]]) -> None:
+    """The month's figures before → after, one audit entry per month."""
+    audit.record(
+        conn, actor, "consumption.entry",
+        "consumption", f"{credit_code}/{year}-{month:02d}",
+        before={p.carrier: _brief(current.get(p.carrier)) for p in figures},
+        after={p.carrier: {"quantity": p.quantity, "cost_yuan": p.cost_yuan,
+                           "entered_value": p.entered_value,
+                           "entered_unit": p.entered_unit} for p in figures},
+    )

@@ -123,6 +123,12 @@ def _numbers(texts: list[str | None]) -> tuple[list[float | None], list[bool]]:
     return out["n"].to_list(), [bool(b) for b in out["bad"].to_list()]
 
 
+def parse_numbers(texts: list[str | None]) -> tuple[list[float | None], list[bool]]:
+    """Typed numbers with the form's rules (the 基本信息 form too): values and which
+    texts are not numbers."""
+    return _numbers(texts)
+
+
 def _not_a_number(c: Any, part: str, text: str | None, bad: bool) -> list[EntryFinding]:
     """``entry.not_a_number`` for the quantity or the cost of a carrier, or nothing."""
     if not bad:

@@ -7,13 +7,14 @@ import calendar
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.core.reporting.periods import Period
+from jieneng.core.reporting.tasks import Action, ActorRole, TaskState
 from jieneng.services.accounts import audit
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import (
@@ -21,7 +22,7 @@ from jieneng.services.workflow.access import (
     now,
     period_of,
 )
-from jieneng.storage import regions
+from jieneng.storage import regions, task_figures
 from jieneng.storage import reporting as store
 
 
@@ -74,13 +75,28 @@ def open_period(
         else:
             period_id = int(existing["id"])
         added = store.sync_tasks(conn, period_id, filters)
+        started = _start_tasks_with_figures(conn, period_id)
         audit.record(conn, user.actor, "reporting.open" if created else "reporting.sync",
                      "reporting_period", period_id,
                      after={"region_code": region_code, "period": period.format(),
                             "deadline": deadline.isoformat() if created else None,
-                            "department_step": department_step, "tasks_added": added})
+                            "department_step": department_step, "tasks_added": added,
+                            "tasks_started": started})
     return {"id": period_id, "region_code": region_code, "period": period.format(),
-            "created": created, "tasks_added": added}
+            "created": created, "tasks_added": added, "tasks_started": started}
+
+
+def _start_tasks_with_figures(conn: Connection, period_id: int) -> int:
+    """Figures stored before the period opened (an import, an earlier save) belong to
+    its tasks: their ``not_started`` tasks move to ``in_progress`` as a save would
+    (history rows without an actor), so they can be submitted without saving again."""
+    keys = task_figures.figure_keys(conn, period_id)
+    if keys.is_empty():
+        return 0
+    store.stage_keys(conn, keys)
+    return store.start_tasks(conn, [TaskState.NOT_STARTED.value], TaskState.IN_PROGRESS.value,
+                             action=Action.SAVE.value, actor_user_id=None,
+                             actor_role=ActorRole.FILER.value, at=now())
 
 
 def list_periods(engine: Engine, user: User) -> list[dict[str, Any]]:
