@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     #: least 上报率 and 审核率 of the year's tasks; below them only with a stated reason
     publish_min_reporting_rate: float = Field(default=0.95, ge=0, le=1)
     publish_min_review_rate: float = Field(default=0.90, ge=0, le=1)
+    #: the period a statistics page opens on (services.statistics.periods): the last
+    #: reporting period with at least this share of its tasks approved (docs/statistics.md)
+    default_period_min_approved: float = Field(default=0.8, gt=0, le=1)
     notify_attempts: int = Field(default=3, ge=1, le=10)
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
 

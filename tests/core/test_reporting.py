@@ -38,6 +38,10 @@ _COMMON = {
     (S.DEPT_APPROVED, A.APPROVE): (S.APPROVED, {R.OFFICE_REVIEWER}),
     (S.DEPT_APPROVED, A.RETURN): (S.RETURNED, {R.OFFICE_REVIEWER}),
     (S.DEPT_APPROVED, A.REOPEN): (S.IN_PROGRESS, {R.DEPARTMENT_REVIEWER}),
+    # Reached only if the county step was switched off while the task waited.
+    (S.REGION_APPROVED, A.APPROVE): (S.APPROVED, {R.OFFICE_REVIEWER}),
+    (S.REGION_APPROVED, A.RETURN): (S.RETURNED, {R.OFFICE_REVIEWER}),
+    (S.REGION_APPROVED, A.REOPEN): (S.IN_PROGRESS, {R.REGION_REVIEWER}),
 }
 SPEC: dict[bool, dict[tuple[TaskState, Action], tuple[TaskState, set[ActorRole]]]] = {
     False: {
@@ -59,11 +63,13 @@ ROLES_OF = {
     A.WITHDRAW: {R.FILER},
     A.DEPT_APPROVE: {R.DEPARTMENT_REVIEWER},
     A.DEPT_RETURN: {R.DEPARTMENT_REVIEWER},
+    A.REGION_APPROVE: {R.REGION_REVIEWER},
+    A.REGION_RETURN: {R.REGION_REVIEWER},
     A.APPROVE: {R.OFFICE_REVIEWER},
     A.RETURN: {R.OFFICE_REVIEWER},
-    A.REOPEN: {R.DEPARTMENT_REVIEWER, R.OFFICE_REVIEWER},
+    A.REOPEN: {R.DEPARTMENT_REVIEWER, R.REGION_REVIEWER, R.OFFICE_REVIEWER},
 }
-NEEDS_REASON = {A.DEPT_RETURN, A.RETURN, A.REOPEN}
+NEEDS_REASON = {A.DEPT_RETURN, A.REGION_RETURN, A.RETURN, A.REOPEN}
 
 
 def _expected_roles(dept: bool, state: TaskState, action: Action) -> set[ActorRole]:
@@ -118,6 +124,39 @@ def test_department_actions_without_department_step_explain_why() -> None:
 def test_office_cannot_skip_the_department() -> None:
     with pytest.raises(Conflict):
         transition(S.SUBMITTED, A.APPROVE, R.OFFICE_REVIEWER, ReviewConfig(True))
+
+
+@pytest.mark.parametrize("dept", [False, True])
+def test_county_step_comes_before_the_office(dept: bool) -> None:
+    """区县初审: with the county step the period's office cannot approve or return
+    before the county (and, with both steps, the county not before the department)."""
+    config = ReviewConfig(department_step=dept, region_step=True)
+    waiting = S.DEPT_APPROVED if dept else S.SUBMITTED
+    for action in (A.APPROVE, A.RETURN):
+        with pytest.raises(Conflict) as err:
+            transition(waiting, action, R.OFFICE_REVIEWER, config, reason="r")
+        assert err.value.code == "reporting.earlier_step_first"
+    with pytest.raises(NotPermitted):
+        transition(waiting, A.REGION_APPROVE, R.OFFICE_REVIEWER, config)
+    if dept:
+        with pytest.raises(Conflict):
+            transition(S.SUBMITTED, A.REGION_APPROVE, R.REGION_REVIEWER, config)
+    assert transition(waiting, A.REGION_APPROVE, R.REGION_REVIEWER, config) is S.REGION_APPROVED
+    assert transition(waiting, A.REGION_RETURN, R.REGION_REVIEWER, config,
+                      reason="请核实") is S.RETURNED
+    assert transition(S.REGION_APPROVED, A.APPROVE, R.OFFICE_REVIEWER, config) is S.APPROVED
+    assert transition(S.REGION_APPROVED, A.REOPEN, R.REGION_REVIEWER, config,
+                      reason="补录") is S.IN_PROGRESS
+    assert allowed_actions(waiting, R.REGION_REVIEWER, config) == {A.REGION_APPROVE,
+                                                                   A.REGION_RETURN}
+    assert allowed_actions(waiting, R.OFFICE_REVIEWER, config) == frozenset()
+    assert is_locked(S.REGION_APPROVED)
+
+
+def test_county_actions_without_county_step_explain_why() -> None:
+    with pytest.raises(Conflict) as err:
+        transition(S.SUBMITTED, A.REGION_APPROVE, R.REGION_REVIEWER, ReviewConfig())
+    assert err.value.code == "reporting.no_region_step"
 
 
 def test_submit_refused_with_errors_or_unexplained_warnings() -> None:

@@ -28,7 +28,7 @@ PARTS = frozenset({"region_codes", "department_id", "institution_ids"})
 #: (module, callee) → why passing the regions alone is the whole scope there
 ALLOWED = {
     ("scope", "_department_regions"): "the scope module itself: a department's regions",
-    ("review", "store.awaiting"): "a queue of the caller's own department (not Filters)",
+    ("review", "queue.awaiting"): "a queue of the caller's own department (not Filters)",
 }
 
 #: (storage module, function) → why a parameter named after a part is not a scope
@@ -42,7 +42,7 @@ STORAGE_ALLOWED = {
     ("quality/institution_rules", "_intensities"): "the peer group's regions: peers are "
                                                    "compared city-wide, whatever one sees",
     ("quality/settings", "region_configs"): "rule settings of regions (configuration)",
-    ("reporting", "awaiting"): "the review queue of the reviewer's own department",
+    ("review_queue", "awaiting"): "the review queue of the reviewer's own department",
     ("spot_checks", "annual_quantities"): "figures of the sampled institutions (scoped ids)",
     ("summaries", "periods_in"): "periods opened on a region's lineage and subtree; the "
                                  "service keeps those covering the caller's scope",

@@ -17,7 +17,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0006_sessions"
+        assert current_revision(engine) == head_revision() == "0007_review_chain"
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, metadata)
@@ -26,7 +26,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
             names = set(inspect(conn).get_table_names())
         assert set(metadata.tables) <= names
         upgrade(engine)  # idempotent
-        assert current_revision(engine) == "0006_sessions"
+        assert current_revision(engine) == "0007_review_chain"
     finally:
         engine.dispose()
 

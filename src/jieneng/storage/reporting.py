@@ -71,11 +71,13 @@ def find_periods(conn: Connection, *, kind: str, year: int, month: int) -> list[
 def insert_period(
     conn: Connection, *, region_code: str, kind: str, year: int, month: int, deadline: date,
     department_step: bool, opened_by: int | None, opened_at: datetime,
+    region_step: bool = False,
 ) -> int:
     p = t.reporting_period
     result = conn.execute(p.insert().values(
         region_code=region_code, kind=kind, year=year, month=month, deadline=deadline,
-        department_step=department_step, opened_by=opened_by, opened_at=opened_at,
+        department_step=department_step, region_step=region_step, opened_by=opened_by,
+        opened_at=opened_at,
     ).returning(p.c.id))
     return int(result.scalar_one())
 
@@ -153,33 +155,24 @@ def _finding_counts(task: Any, p: Any) -> tuple[Any, Any]:
     return count("error").label("errors"), count("warning").label("warnings")
 
 
-def _task_select(*, findings: bool) -> Select[Any]:
+def _task_select(*, findings: bool, extra: Sequence[Any] = (),
+                 outer: Sequence[tuple[Any, Any]] = ()) -> Select[Any]:
+    """The task columns (and finding counts), with ``extra`` columns from the tables
+    of ``outer`` (outer joins ``(table, on)``)."""
     task, p, i = t.reporting_task, t.reporting_period, t.institution
     columns: list[Any] = [
         task.c.id, task.c.period_id, task.c.institution_id, task.c.state, task.c.version,
         task.c.updated_at, task.c.submitted_at, task.c.approved_at,
         p.c.region_code.label("period_region"), p.c.kind, p.c.year, p.c.month, p.c.deadline,
-        p.c.department_step, i.c.credit_code, i.c.name, i.c.region_code, i.c.category,
-        i.c.department_id,
+        p.c.department_step, p.c.region_step, i.c.credit_code, i.c.name, i.c.region_code,
+        i.c.category, i.c.department_id,
     ]
     if findings:
         columns.extend(_finding_counts(task, p))
-    return select(*columns).select_from(
-        task.join(p, p.c.id == task.c.period_id).join(i, i.c.id == task.c.institution_id))
-
-
-def awaiting(reviewer: str, department_id: int | None = None) -> ColumnElement[bool]:
-    """Tasks waiting for a reviewer: ``"department"`` — submitted tasks with the
-    department step of the department's units; ``"office"`` — approved by the
-    department, or submitted without a department step."""
-    task, p, i = t.reporting_task, t.reporting_period, t.institution
-    step = and_(p.c.department_step.is_(True), i.c.department_id.is_not(None))
-    if reviewer == "department":
-        mine = i.c.department_id == department_id if department_id is not None else literal(True)
-        return and_(task.c.state == "submitted", step, mine)
-    # the IN list lets the planner use the (period_id, state) index
-    return and_(task.c.state.in_(("submitted", "dept_approved")),
-                or_(task.c.state == "dept_approved", and_(task.c.state == "submitted", ~step)))
+    source = task.join(p, p.c.id == task.c.period_id).join(i, i.c.id == task.c.institution_id)
+    for table, on in outer:
+        source = source.outerjoin(table, on)
+    return select(*columns, *extra).select_from(source)
 
 
 def task_page(

@@ -345,7 +345,8 @@ audit_log = Table(
 
 PERIOD_KINDS: tuple[str, ...] = ("monthly", "annual")
 TASK_STATES: tuple[str, ...] = (
-    "not_started", "in_progress", "submitted", "dept_approved", "approved", "returned",
+    "not_started", "in_progress", "submitted", "dept_approved", "region_approved", "approved",
+    "returned",
 )
 
 #: A reporting period opened by a supervising office for its subtree: 月报 of a
@@ -361,6 +362,8 @@ reporting_period = Table(
     Column("month", SmallInteger, nullable=False),
     Column("deadline", Date, nullable=False),
     Column("department_step", Boolean, nullable=False, server_default=text("false")),
+    #: 区县初审: the county office reviews before the period's office (migration 0007)
+    Column("region_step", Boolean, nullable=False, server_default=text("false")),
     Column("opened_by", Integer, nullable=True),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     CheckConstraint(_in_list("kind", PERIOD_KINDS), name="kind"),

@@ -26,6 +26,7 @@ from jieneng.core.scope import Scope
 from jieneng.services.accounts import users
 from jieneng.services.statistics.indicators import parse_months
 from jieneng.services.statistics.overview import latest_year, overview
+from jieneng.services.statistics.periods import DEFAULT_MIN_APPROVED, default_period
 from jieneng.storage.engine import read_snapshot
 from jieneng.web.errors import lang_of
 from jieneng.web.i18n import domain_lang
@@ -37,7 +38,8 @@ LOOKBACK_YEARS = 6
 RegionQ = Annotated[str | None, Query(
     pattern=r"^(\d{6})?$", description="行政区划代码 region code (default: my own)")]
 YearQ = Annotated[str | None, Query(
-    pattern=r"^(\d{4})?$", description="年份 year (default: the latest year with data)")]
+    pattern=r"^(\d{4})?$", description="年份 year (default: the year of the last complete "
+    "reviewed period, else the latest year with data; docs/statistics.md)")]
 MonthsQ = Annotated[str | None, Query(
     max_length=10, description="月份范围 month range, e.g. 1-6 (default: whole year)")]
 CategoryQ = Annotated[str | None, Query(
@@ -67,28 +69,46 @@ def region_for(engine: Engine, user: User, region: str | None) -> str:
 def latest_overview(
     engine: Engine, scope: Scope, *, region_code: str, year: int | None,
     months: tuple[int, int] | None, factor_set: str, before: int | None = None,
+    min_approved: float = DEFAULT_MIN_APPROVED,
 ) -> dict[str, Any]:
     """:func:`jieneng.services.statistics.overview.overview` for ``year`` or, when None, for
-    the latest year with data up to ``before - 1`` (default: this calendar year).
+    the default period's year (:func:`jieneng.services.statistics.periods.default_period`:
+    the last complete reviewed period — at least ``min_approved`` of its tasks
+    approved — else the latest year with data), told in ``default_period``.
 
-    The year is found by one query (:func:`jieneng.services.statistics.overview.latest_year`),
-    looking back at most :data:`LOOKBACK_YEARS` years; without data there, the
-    first year is answered (an empty overview, not an error). The year and its
-    overview are read in one snapshot.
+    With ``before``, the latest year with data up to ``before - 1``, looking back at
+    most :data:`LOOKBACK_YEARS` years; without data there, the first year is answered
+    (an empty overview, not an error). The year and its overview are read in one
+    snapshot.
     """
     with read_snapshot(engine) as conn:
-        def call(y: int) -> dict[str, Any]:
-            return overview(conn, scope, region_code=region_code, year=y,
-                            months=months, default_factor_set=factor_set)
+        def call(y: int, chosen: dict[str, Any] | None = None) -> dict[str, Any]:
+            found = overview(conn, scope, region_code=region_code, year=y,
+                             months=months, default_factor_set=factor_set)
+            return {**found, "default_period": chosen}
 
         if year is not None:
             return call(year)
+        if before is None:
+            chosen = default_period(conn, scope, region_code=region_code,
+                                    min_approved=min_approved)
+            if chosen.year is not None:
+                return call(chosen.year, {**chosen.to_dict(), "threshold": min_approved})
         start = (before - 1) if before is not None else date.today().year
         latest = latest_year(conn, scope, region_code, before=start + 1,
                              months=months)
         if latest is None or latest <= start - LOOKBACK_YEARS:
             return call(start)  # no data in the window: the first year tried, empty
         return call(latest)
+
+
+def default_year(engine: Engine, scope: Scope, region_code: str | None, *,
+                 min_approved: float = DEFAULT_MIN_APPROVED) -> int:
+    """The year a page opens on when none is asked for (the same rule as the overview):
+    the last complete reviewed period's year, else the latest year with data, else
+    last year."""
+    chosen = default_period(engine, scope, region_code=region_code, min_approved=min_approved)
+    return chosen.year if chosen.year is not None else date.today().year - 1
 
 
 def previous_month(today: date | None = None) -> tuple[int, int]:

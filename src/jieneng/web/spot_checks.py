@@ -29,17 +29,19 @@ from jieneng.core.sampling import DEFAULT_SHARE
 from jieneng.reports import review_report as review_document
 from jieneng.services.quality import review_report as review
 from jieneng.services.quality import spot_checks
+from jieneng.services.statistics.periods import DEFAULT_MIN_APPROVED
 from jieneng.web.common import (
     RegionQ,
     YearQ,
     blank,
+    default_year,
     form_number,
     form_year,
     page,
     region_for,
     year_of,
 )
-from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, get_settings, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.forms import WHOLE_FORM, form_error
 from jieneng.web.i18n import translate
@@ -154,12 +156,15 @@ def verify_item(
 
 
 def report_data(
-    engine: Engine, user: User, *, region: str | None, year: str | None
+    engine: Engine, user: User, *, region: str | None, year: str | None,
+    min_approved: float = DEFAULT_MIN_APPROVED,
 ) -> dict[str, Any]:
-    """The report of the page, the JSON twin and the Word document."""
+    """The report of the page, the JSON twin and the Word document (default year: the
+    last complete reviewed period's, :func:`jieneng.web.common.default_year`)."""
     code = region_for(engine, user, region)
-    return review.review_report(engine, user.scope, region_code=code,
-                                year=year_of(year) or _defaultform_year())
+    return review.review_report(
+        engine, user.scope, region_code=code,
+        year=year_of(year) or default_year(engine, user.scope, code, min_approved=min_approved))
 
 
 @router.get("/review-report")
@@ -167,7 +172,8 @@ def review_report_page(
     request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = None,
     year: YearQ = None,
 ) -> Response:
-    data = report_data(engine, user, region=region, year=year)
+    data = report_data(engine, user, region=region, year=year,
+                       min_approved=get_settings(request).default_period_min_approved)
     return page(request, "pages/review_report.html", {
         "data": data, "percent": review_document.percent,
         "severity_label": lambda s: translate(lang_of(request), f"review.severity.{s}"),
@@ -180,7 +186,8 @@ def review_report_document(
     year: YearQ = None,
 ) -> Response:
     """The report as a Word document."""
-    data = report_data(engine, user, region=region, year=year)
+    data = report_data(engine, user, region=region, year=year,
+                       min_approved=get_settings(request).default_period_min_approved)
     lang = lang_of(request)
     body = review_document.review_report_docx(data, partial(translate, lang),
                                               english=lang == "en")
@@ -366,7 +373,10 @@ class ReviewReportOut(BaseModel):
 
 @api.get("/review-report", response_model=ReviewReportOut)
 def api_review_report(
-    user: CurrentUser, engine: EngineDep, region: RegionQ = None, year: YearQ = None,
+    user: CurrentUser, engine: EngineDep, settings: SettingsDep, region: RegionQ = None,
+    year: YearQ = None,
 ) -> dict[str, Any]:
-    """The 会审 report of a region and year (default: the caller's region, last year)."""
-    return report_data(engine, user, region=region, year=year)
+    """The 会审 report of a region and year (default: the caller's region, the last
+    complete reviewed period's year)."""
+    return report_data(engine, user, region=region, year=year,
+                       min_approved=settings.default_period_min_approved)

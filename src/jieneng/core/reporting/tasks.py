@@ -22,6 +22,21 @@ States and moves (``dept_approved`` exists only with a department step)::
     submitted       return         office_reviewer      returned        (no department step)
     approved        reopen         office_reviewer      in_progress
 
+With a county step (``ReviewConfig.region_step``: 县级初审, the office of the
+institution's own region below the period's region reviews first) the office's
+``approve`` / ``return`` move to the county office, whose approval the period's
+office then decides on::
+
+    from            action         by                   to
+    submitted*      region_approve region_reviewer      region_approved  (* dept_approved
+    submitted*      region_return  region_reviewer      returned            with a department step)
+    region_approved reopen         region_reviewer      in_progress
+    region_approved approve        office_reviewer      approved
+    region_approved return         office_reviewer      returned
+
+The chain is therefore 主管部门 → 区县 → 市 (each step only when configured), and no
+later step can act before an earlier one.
+
 Who acts (:class:`ActorRole`) is decided by the caller from the user's account
 and the task's institution; the core only checks the role against the action.
 
@@ -66,6 +81,7 @@ class TaskState(StrEnum):
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     DEPT_APPROVED = "dept_approved"
+    REGION_APPROVED = "region_approved"
     APPROVED = "approved"
     RETURNED = "returned"
 
@@ -79,6 +95,7 @@ _STATE_LABELS = {
     TaskState.IN_PROGRESS: ("录入中", "in progress"),
     TaskState.SUBMITTED: ("已上报", "submitted"),
     TaskState.DEPT_APPROVED: ("部门已审核", "approved by department"),
+    TaskState.REGION_APPROVED: ("区县已审核", "approved by county"),
     TaskState.APPROVED: ("已审核", "approved"),
     TaskState.RETURNED: ("已退回", "returned"),
 }
@@ -92,6 +109,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     DEPT_APPROVE = "dept_approve"
     DEPT_RETURN = "dept_return"
+    REGION_APPROVE = "region_approve"
+    REGION_RETURN = "region_return"
     APPROVE = "approve"
     RETURN = "return"
     REOPEN = "reopen"
@@ -107,6 +126,8 @@ _ACTION_LABELS = {
     Action.WITHDRAW: ("撤回", "withdraw"),
     Action.DEPT_APPROVE: ("部门审核通过", "approve (department)"),
     Action.DEPT_RETURN: ("部门退回", "return (department)"),
+    Action.REGION_APPROVE: ("区县审核通过", "approve (county)"),
+    Action.REGION_RETURN: ("区县退回", "return (county)"),
     Action.APPROVE: ("审核通过", "approve"),
     Action.RETURN: ("退回", "return"),
     Action.REOPEN: ("重新打开", "reopen"),
@@ -119,12 +140,15 @@ class ActorRole(StrEnum):
     - ``filer`` — the institution's own user, or a region/department user entering
       figures on its behalf (统计员);
     - ``department_reviewer`` — the competent department (主管部门) of the institution;
+    - ``region_reviewer`` — a supervising office below the period's region that holds
+      the institution (区县, the county step);
     - ``office_reviewer`` — the supervising office (管理机构) of the period;
     - ``admin`` — system administrator: may perform every action.
     """
 
     FILER = "filer"
     DEPARTMENT_REVIEWER = "department_reviewer"
+    REGION_REVIEWER = "region_reviewer"
     OFFICE_REVIEWER = "office_reviewer"
     ADMIN = "admin"
 
@@ -135,6 +159,7 @@ class ActorRole(StrEnum):
 _ROLE_LABELS = {
     ActorRole.FILER: ("填报人", "filer"),
     ActorRole.DEPARTMENT_REVIEWER: ("主管部门审核人", "department reviewer"),
+    ActorRole.REGION_REVIEWER: ("区县审核人", "county reviewer"),
     ActorRole.OFFICE_REVIEWER: ("管理机构审核人", "office reviewer"),
     ActorRole.ADMIN: ("系统管理员", "administrator"),
 }
@@ -143,9 +168,12 @@ _ROLE_LABELS = {
 @dataclass(frozen=True, slots=True)
 class ReviewConfig:
     """The review chain of a task: with ``department_step`` the competent
-    department reviews before the supervising office."""
+    department reviews before the supervising office; with ``region_step`` the
+    office of the institution's county (below the period's region) reviews before
+    the period's office (after the department, when both)."""
 
     department_step: bool = False
+    region_step: bool = False
 
 
 #: States in which figures may be entered or changed.
@@ -154,7 +182,8 @@ EDITABLE_STATES: frozenset[TaskState] = frozenset(
 )
 
 #: Actions that need a written reason.
-REASON_REQUIRED: frozenset[Action] = frozenset({Action.DEPT_RETURN, Action.RETURN, Action.REOPEN})
+REASON_REQUIRED: frozenset[Action] = frozenset(
+    {Action.DEPT_RETURN, Action.REGION_RETURN, Action.RETURN, Action.REOPEN})
 
 #: Roles (besides ``admin``) allowed to perform each action.
 ACTION_ROLES: dict[Action, frozenset[ActorRole]] = {
@@ -163,49 +192,69 @@ ACTION_ROLES: dict[Action, frozenset[ActorRole]] = {
     Action.WITHDRAW: frozenset({ActorRole.FILER}),
     Action.DEPT_APPROVE: frozenset({ActorRole.DEPARTMENT_REVIEWER}),
     Action.DEPT_RETURN: frozenset({ActorRole.DEPARTMENT_REVIEWER}),
+    Action.REGION_APPROVE: frozenset({ActorRole.REGION_REVIEWER}),
+    Action.REGION_RETURN: frozenset({ActorRole.REGION_REVIEWER}),
     Action.APPROVE: frozenset({ActorRole.OFFICE_REVIEWER}),
     Action.RETURN: frozenset({ActorRole.OFFICE_REVIEWER}),
-    Action.REOPEN: frozenset({ActorRole.DEPARTMENT_REVIEWER, ActorRole.OFFICE_REVIEWER}),
+    Action.REOPEN: frozenset({ActorRole.DEPARTMENT_REVIEWER, ActorRole.REGION_REVIEWER,
+                              ActorRole.OFFICE_REVIEWER}),
 }
 
 _S = TaskState
-_WITH_DEPT: dict[tuple[TaskState, Action], TaskState] = {
+_FILING: dict[tuple[TaskState, Action], TaskState] = {
     (_S.NOT_STARTED, Action.SAVE): _S.IN_PROGRESS,
     (_S.IN_PROGRESS, Action.SAVE): _S.IN_PROGRESS,
     (_S.RETURNED, Action.SAVE): _S.IN_PROGRESS,
     (_S.IN_PROGRESS, Action.SUBMIT): _S.SUBMITTED,
     (_S.SUBMITTED, Action.WITHDRAW): _S.IN_PROGRESS,
-    (_S.SUBMITTED, Action.DEPT_APPROVE): _S.DEPT_APPROVED,
-    (_S.SUBMITTED, Action.DEPT_RETURN): _S.RETURNED,
-    (_S.DEPT_APPROVED, Action.REOPEN): _S.IN_PROGRESS,
-    (_S.DEPT_APPROVED, Action.APPROVE): _S.APPROVED,
-    (_S.DEPT_APPROVED, Action.RETURN): _S.RETURNED,
     (_S.APPROVED, Action.REOPEN): _S.IN_PROGRESS,
 }
-_WITHOUT_DEPT: dict[tuple[TaskState, Action], TaskState] = {
-    **{k: v for k, v in _WITH_DEPT.items() if k[0] is not _S.DEPT_APPROVED and k[1] not in (
-        Action.DEPT_APPROVE, Action.DEPT_RETURN)},
-    (_S.SUBMITTED, Action.APPROVE): _S.APPROVED,
-    (_S.SUBMITTED, Action.RETURN): _S.RETURNED,
-}
-# Department reviewers may reopen their own approval (dept_approved → in_progress)
-# only while the office has not decided; the office reopens approved tasks.
+
+
+def _build(department_step: bool, region_step: bool) -> dict[tuple[TaskState, Action], TaskState]:
+    """The moves of one chain: each configured step reviews the state the step
+    before it left (``submitted`` first), the period's office the last one."""
+    table = dict(_FILING)
+    waiting = _S.SUBMITTED
+    if department_step:
+        table[(waiting, Action.DEPT_APPROVE)] = _S.DEPT_APPROVED
+        table[(waiting, Action.DEPT_RETURN)] = _S.RETURNED
+        table[(_S.DEPT_APPROVED, Action.REOPEN)] = _S.IN_PROGRESS
+        waiting = _S.DEPT_APPROVED
+    if region_step:
+        table[(waiting, Action.REGION_APPROVE)] = _S.REGION_APPROVED
+        table[(waiting, Action.REGION_RETURN)] = _S.RETURNED
+        table[(_S.REGION_APPROVED, Action.REOPEN)] = _S.IN_PROGRESS
+        waiting = _S.REGION_APPROVED
+    table[(waiting, Action.APPROVE)] = _S.APPROVED
+    table[(waiting, Action.RETURN)] = _S.RETURNED
+    return table
+
+
+_TABLES = {(d, r): _build(d, r) for d in (False, True) for r in (False, True)}
+_WITH_DEPT = _TABLES[(True, False)]
+_WITHOUT_DEPT = _TABLES[(False, False)]
+# A reviewer may reopen its own approval (dept_approved / region_approved →
+# in_progress) only while the next step has not decided; the office reopens approved tasks.
 _REOPEN_BY: dict[TaskState, ActorRole] = {
     _S.DEPT_APPROVED: ActorRole.DEPARTMENT_REVIEWER,
+    _S.REGION_APPROVED: ActorRole.REGION_REVIEWER,
     _S.APPROVED: ActorRole.OFFICE_REVIEWER,
 }
 
 
 def _table(config: ReviewConfig) -> dict[tuple[TaskState, Action], TaskState]:
-    return _WITH_DEPT if config.department_step else _WITHOUT_DEPT
+    return _TABLES[(config.department_step, config.region_step)]
 
 
 def _target(state: TaskState, action: Action, config: ReviewConfig) -> TaskState | None:
     """Next state, or None when ``action`` is not legal from ``state`` under ``config``."""
     found = _table(config).get((state, action))
     if found is None and state is _S.DEPT_APPROVED and not config.department_step:
-        # The step was switched off while the task waited: the office still decides.
-        found = _WITH_DEPT.get((state, action))
+        # The step was switched off while the task waited: the next step still decides.
+        found = _TABLES[(True, config.region_step)].get((state, action))
+    if found is None and state is _S.REGION_APPROVED and not config.region_step:
+        found = _TABLES[(config.department_step, True)].get((state, action))
     return found
 
 
@@ -265,6 +314,16 @@ def _check_legal(state: TaskState, action: Action, config: ReviewConfig) -> Task
     if action in (Action.DEPT_APPROVE, Action.DEPT_RETURN) and not config.department_step:
         raise Conflict.of(
             "reporting.no_department_step", state=state.value, action=action.value,
+            values={"action_zh": zh, "action_en": en},
+        )
+    if action in (Action.REGION_APPROVE, Action.REGION_RETURN) and not config.region_step:
+        raise Conflict.of(
+            "reporting.no_region_step", state=state.value, action=action.value,
+            values={"action_zh": zh, "action_en": en},
+        )
+    if action in (Action.APPROVE, Action.RETURN) and state in (_S.SUBMITTED, _S.DEPT_APPROVED):
+        raise Conflict.of(
+            "reporting.earlier_step_first", state=state.value, action=action.value,
             values={"action_zh": zh, "action_en": en},
         )
     raise Conflict.of(

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.core.caller import User
+from jieneng.core.messages import text as message
 from jieneng.reports.annual_report import RANK_INDICATOR
 from jieneng.services.quality import review_report
 from jieneng.services.statistics import overview as stats_overview
@@ -27,6 +28,23 @@ from jieneng.services.targets import progress, quotas
 from jieneng.storage.engine import read_snapshot
 
 RANK_SIZE = 10
+
+
+def basis(overview: dict[str, Any]) -> dict[str, Any]:
+    """The one basis the 通报 states for its figures (``text_zh`` / ``text_en`` from the
+    catalogue, ``annual.basis``): consumption is every figure entered (reviewed or not;
+    the 汇总 counts approved data only), 上报率/审核率 count report tasks, 已报送单位
+    counts institutions with figures, and a year with figures up to month N < 12 is
+    compared over months 1–N of the year before (1–N月累计同比)."""
+    first, last = overview["months"][0], overview["months"][-1]
+    months = (message("zh-CN", "annual.basis.months", first=first, last=last),
+              message("en", "annual.basis.months", first=first, last=last)) \
+        if (first, last) != (1, 12) else (message("zh-CN", "annual.basis.year"),
+                                          message("en", "annual.basis.year"))
+    return {"figures": "all_entered", "rates": "tasks", "months": [first, last],
+            "year_to_date": bool(overview.get("year_to_date")),
+            "text_zh": message("zh-CN", "annual.basis", months=months[0]),
+            "text_en": message("en", "annual.basis", months=months[1])}
 
 
 def annual_data(engine: Engine, user: User, *, region_code: str, year: int,
@@ -51,6 +69,7 @@ def annual_data(engine: Engine, user: User, *, region_code: str, year: int,
                                              year=year)
     return {
         "region": overview["region"], "year": year, "overview": overview,
+        "basis": basis(overview),
         "assessment": assessment,
         "rankings": rankings,
         "over_quota": [i for i in positions["items"] if i["position"] == "above_constraint"],

@@ -50,6 +50,10 @@ def overview(
     figures, ``previous_year``, ``yoy``, ``explain``) and ``explain`` (the
     arguments of :func:`.explain.explain` for the headline figures).
 
+    A year whose figures stop before December is compared over the same months of
+    the year before (1–N月累计同比, :func:`.selection.year_to_date`); ``months`` then
+    says which (``[1, N]``) and ``year_to_date`` is true.
+
     Raises :class:`NotFound` for a region or institution outside the scope.
     ``db``: an engine, or the connection of a caller's snapshot (a multi-part output).
     """
@@ -69,11 +73,13 @@ def _overview(
 ) -> dict[str, Any]:
     ctx = sel.context(conn, scope, region_code=region_code, category=category,
                       institution_code=institution_code)
+    asked = months
     fs = sel.factors(conn, ctx, default_factor_set)
-    current = sel.grouped(conn, ctx, year, months)
-    previous = sel.grouped(conn, ctx, year - 1, months)
     trend_rows = dashboard_queries.monthly_sums(conn, ctx.filters, years=(year - 1, year),
                                                 categories=ctx.categories)
+    months = sel.year_to_date(conn, ctx, year, months, trend_rows)  # 1–N月累计同比
+    current = sel.grouped(conn, ctx, year, months)
+    previous = sel.grouped(conn, ctx, year - 1, months)
     label = meta.get_meta(conn, "dataset_label")
     result = sel.figures(AggregateInputs.total(current.values()),
                          AggregateInputs.total(previous.values()), fs, year, ctx, full=True)
@@ -90,6 +96,7 @@ def _overview(
         region={"code": ctx.anchor, "name": ctx.region_name},
         year=year,
         months=list(months or (1, 12)),
+        year_to_date=asked is None and months is not None,
         dataset_label=label,
         scope=scope.kind.value,
         explain=sel.explain_key(ctx, year, months),

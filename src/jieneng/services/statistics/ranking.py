@@ -182,6 +182,7 @@ def _ranking(
     months = sel.month_range(months)
     denominator = RANKABLE[indicator]
     ctx = sel.context(conn, scope, region_code=region_code, category=category)
+    months = sel.year_to_date(conn, ctx, year, months)  # 1–N月累计同比
     fs = sel.factors(conn, ctx, default_factor_set)
     rows = queries.institution_inputs(conn, ctx.filters, year=year, months=months,
                                       categories=ctx.categories)

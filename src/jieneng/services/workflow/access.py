@@ -12,15 +12,20 @@ Who acts on a task (always inside the caller's scope, checked first through
 
 - 系统管理员 → ``admin``;
 - 管理机构 (region, region_admin; pinned to an ancestor region of the
-  institution) → ``office_reviewer``, and ``filer`` on the institution's behalf
-  for save / submit / withdraw;
+  institution) → ``office_reviewer``; ``region_reviewer`` instead when the task has
+  the county step and the account is pinned below the period's region; and ``filer`` on the
+  institution's behalf for save / submit / withdraw;
 - 主管机构 (department) → ``department_reviewer`` for its subordinate units
   (``filer`` on their behalf), ``filer`` for itself;
 - 公共机构 (institution) → ``filer`` for its own task;
 - viewers act on nothing (:class:`NotPermitted`).
 
 The department step of a task is ``period.department_step`` and the institution
-has a competent department. Figures of a task in a locked state
+has a competent department; the county step (区县初审) is ``period.region_step`` and
+the institution lies below the period's region (a 本级 unit of the period's own
+region has no county above it). The chain is 主管部门 → 区县 → the period's office,
+enforced by the state machine (:class:`~jieneng.core.reporting.tasks.ReviewConfig`).
+Figures of a task in a locked state
 (:func:`jieneng.core.reporting.tasks.is_locked`) cannot be written:
 :func:`jieneng.services.workflow.locks.check_unlocked` (in the figure-writing
 transaction, set-based).
@@ -34,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from jieneng.core.caller import User
+from jieneng.core.codes import parent_region_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted
 from jieneng.core.reporting.periods import Period
 from jieneng.core.reporting.tasks import (
@@ -75,8 +81,28 @@ def period_of(row: dict[str, Any]) -> Period:
 
 
 def review_config(task: dict[str, Any]) -> ReviewConfig:
-    return ReviewConfig(department_step=bool(task["department_step"])
-                        and task["department_id"] is not None)
+    """The review chain of one task (its period's steps that apply to its institution)."""
+    return ReviewConfig(
+        department_step=bool(task["department_step"]) and task["department_id"] is not None,
+        region_step=bool(task.get("region_step")) and task["region_code"] != task["period_region"])
+
+
+def ancestors(region_code: str) -> list[str]:
+    """The regions above ``region_code`` by the structure of its code (GB/T 2260:
+    county → city → province), nearest first."""
+    out: list[str] = []
+    code = parent_region_code(region_code)
+    while code is not None and code not in out:
+        out.append(code)
+        code = parent_region_code(code)
+    return out
+
+
+def below_period(user: User, period_region: str) -> bool:
+    """True when an office account sits below the period's region (the county step's
+    reviewer), False at the period's region or above."""
+    mine = user.scope.region_code
+    return mine is not None and mine != period_region and period_region in ancestors(mine)
 
 
 def roles_of(user: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
@@ -84,6 +110,8 @@ def roles_of(user: User, task: dict[str, Any]) -> tuple[ActorRole, ...]:
     if user.role == "admin":
         return (ActorRole.ADMIN,)
     if user.role in ("region", "region_admin"):
+        if review_config(task).region_step and below_period(user, str(task["period_region"])):
+            return (ActorRole.REGION_REVIEWER, ActorRole.FILER)
         return (ActorRole.OFFICE_REVIEWER, ActorRole.FILER)
     if user.role == "department":
         if task["institution_id"] == user.scope.department_id:
@@ -113,6 +141,8 @@ def actions_of(user: User, task: dict[str, Any]) -> list[str]:
                 continue
             found.add(action)
     found.discard(Action.SAVE)  # saving happens on the entry form / import
+    if len(roles_of(user, task)) > 1:  # a reviewer returns a report; 撤回 is the unit's button
+        found.discard(Action.WITHDRAW)
     return [a.value for a in Action if a in found]
 
 
@@ -139,6 +169,7 @@ def task_dict(task: dict[str, Any], user: User | None = None) -> dict[str, Any]:
         "state": state.value, "state_zh": state.label("zh"), "state_en": state.label("en"),
         "version": task["version"], "locked": is_locked(state),
         "department_step": review_config(task).department_step,
+        "region_step": review_config(task).region_step,
         "updated_at": iso(task["updated_at"]), "submitted_at": iso(task["submitted_at"]),
         "approved_at": iso(task["approved_at"]),
     }

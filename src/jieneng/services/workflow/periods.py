@@ -36,13 +36,15 @@ def _default_deadline(period: Period) -> date:
 
 def open_period(
     engine: Engine, user: User, *, region_code: str, period: Period | str,
-    deadline: date | None = None, department_step: bool = False,
+    deadline: date | None = None, department_step: bool = False, region_step: bool = False,
 ) -> dict[str, Any]:
     """Open a 月报/年报 period for ``region_code``'s subtree: every active institution
     there gets a ``not_started`` task. Opening it again only adds the tasks of
     institutions added since (sync). Only 系统管理员 and 管理机构 accounts, for a
     region inside their scope. A period of the same month on an enclosing or
     enclosed region is a :class:`Conflict` (one task per institution and period).
+    The review chain: ``department_step`` (主管部门先审) and ``region_step`` (区县初审:
+    the county office of an institution below ``region_code`` reviews before it).
     """
     require(user, Capability.OPEN_PERIODS)
     period = Period.parse(period) if isinstance(period, str) else period
@@ -71,7 +73,7 @@ def open_period(
             period_id = store.insert_period(
                 conn, region_code=region_code, kind=period.kind.value, year=period.year,
                 month=month, deadline=deadline, department_step=department_step,
-                opened_by=user.id, opened_at=now())
+                region_step=region_step, opened_by=user.id, opened_at=now())
         else:
             period_id = int(existing["id"])
         added = store.sync_tasks(conn, period_id, filters)
@@ -80,7 +82,8 @@ def open_period(
                      "reporting_period", period_id,
                      after={"region_code": region_code, "period": period.format(),
                             "deadline": deadline.isoformat() if created else None,
-                            "department_step": department_step, "tasks_added": added,
+                            "department_step": department_step, "region_step": region_step,
+                            "tasks_added": added,
                             "tasks_started": started})
     return {"id": period_id, "region_code": region_code, "period": period.format(),
             "created": created, "tasks_added": added, "tasks_started": started}
@@ -111,7 +114,8 @@ def list_periods(engine: Engine, user: User) -> list[dict[str, Any]]:
             "id": row["id"], "region_code": row["region_code"], "period": period.format(),
             "label": period.label(), "kind": period.kind.value,
             "deadline": row["deadline"].isoformat(), "department_step": row["department_step"],
-            "opened_at": iso(row["opened_at"]), "counts": row["counts"],
+            "region_step": row["region_step"], "opened_at": iso(row["opened_at"]),
+            "counts": row["counts"],
             "tasks": sum(row["counts"].values()),
         })
     return out

@@ -80,7 +80,8 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
         opened = workflow_periods.open_period(
             engine, user, region_code=_text(form, "region", 6) or "",
             period=_text(form, "period", 12) or "", deadline=deadline,
-            department_step=form.get("department_step") == "1")
+            department_step=form.get("department_step") == "1",
+            region_step=form.get("region_step") == "1")
     except NotFound:
         raise
     except DomainError as err:
@@ -108,6 +109,7 @@ def open_period(body: PeriodIn, user: CurrentUser, engine: EngineDep) -> dict[st
     """Open (or sync) a 月报/年报 period for a region's subtree (offices, administrators)."""
     return workflow_periods.open_period(engine, user, region_code=body.region_code,
                                         period=body.period, deadline=body.deadline,
-                                        department_step=body.department_step)
+                                        department_step=body.department_step,
+                                        region_step=body.region_step)
 
 

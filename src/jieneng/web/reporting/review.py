@@ -1,5 +1,7 @@
-"""The review queue (审核): ``GET /review`` — my queue with finding counts; check
-tasks and approve or return them in bulk (``POST /review``). JSON twin
+"""The review queue (审核): ``GET /review`` — my queue with finding counts, each
+task's figures and 同比, filters (region, 主管部门, category, state, findings) and
+pages of up to 200; check tasks (or all of the page) and approve or return them in
+bulk (``POST /review``, a return needs its reason). JSON twin
 ``/api/v1/reporting/review`` (``GET``; ``POST``: the moved ids and the refused ones
 with their reason). A refused form shows the queue again with the twin's status
 (:func:`jieneng.web.forms.form_error`).
@@ -22,16 +24,21 @@ from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.workflow import access as workflow_access
 from jieneng.services.workflow import review as workflow_review
 from jieneng.web.common import blank, page
-from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, get_settings, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
 from jieneng.web.reporting.schemas import (
     BulkReviewOut,
+    CategoryQ,
+    DepartmentQ,
+    FindingsQ,
     PageQ,
     PeriodQ,
     PerPageQ,
+    RegionQ,
     ReviewIn,
     ReviewQueueOut,
+    StateQ,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -53,17 +60,36 @@ def _int(form: Mapping[str, Any], name: str) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
+FILTERS = ("region", "department", "category", "state", "findings")
+
+
 def review_context(engine: Engine, user: User, *, period: int | None = None,
-                   page_no: int = 1, result: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = workflow_review.review_queue(engine, user, period_id=period, page=page_no)
+                   page_no: int = 1, per_page: int = 50,
+                   filters: Mapping[str, str | None] | None = None,
+                   factor_set: str | None = None,
+                   result: dict[str, Any] | None = None) -> dict[str, Any]:
+    chosen = {k: blank(v) for k, v in (filters or {}).items() if k in FILTERS}
+    data = workflow_review.review_queue(engine, user, period_id=period, page=page_no,
+                                        per_page=per_page, default_factor_set=factor_set,
+                                        **chosen)
+    params = {"period": period, "per_page": per_page if per_page != 50 else None,
+              **data["filters"]}
     return {"data": data, "period": period, "result": result, "error": None,
+            "params": params, "per_page": per_page,
             "can_decide": user.can(Capability.REVIEW) and data["reviewer"] is not None}
 
 
 @router.get("/review")
-def review_page(request: Request, user: CurrentUser, engine: EngineDep, period: PeriodQ = None,
-                page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1) -> Response:
-    return page(request, REVIEW, review_context(engine, user, period=period, page_no=page_no))
+def review_page(request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+                period: PeriodQ = None, region: RegionQ = None, department: DepartmentQ = None,
+                category: CategoryQ = None, state: StateQ = None, findings: FindingsQ = None,
+                page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
+                per_page: PerPageQ = 50) -> Response:
+    filters = {"region": region, "department": department, "category": category,
+               "state": state, "findings": findings}
+    return page(request, REVIEW, review_context(
+        engine, user, period=period, page_no=page_no, per_page=per_page, filters=filters,
+        factor_set=settings.factor_set))
 
 
 def parse_selection(values: list[str]) -> list[tuple[int, int | None]]:
@@ -82,10 +108,23 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
         if not chosen:
             raise ValidationFailed.of("web.no_task_selected", field="task")
         result = workflow_review.bulk_review(engine, user, _text(form, "decision", 10) or "",
-                                             chosen, reason=_text(form, "reason"))
+                                             chosen, reason=_text(form, "reason"),
+                                             settings=get_settings(request))
     except DomainError as err:
-        return form_error(request, REVIEW, review_context(engine, user), err)
-    return page(request, REVIEW, review_context(engine, user, result=result))
+        return form_error(request, REVIEW, _again(request, engine, user, form), err)
+    return page(request, REVIEW, _again(request, engine, user, form, result))
+
+
+def _again(request: Request, engine: Engine, user: User, form: Any,
+           result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The queue again after a decision, with the filters the form carried."""
+    filters = {k: _text(form, k, 20) for k in FILTERS}
+    factor_set = get_settings(request).factor_set
+    try:
+        return review_context(engine, user, period=_int(form, "period"), filters=filters,
+                              factor_set=factor_set, result=result)
+    except DomainError:  # a tampered filter: the whole queue
+        return review_context(engine, user, factor_set=factor_set, result=result)
 
 
 @router.post("/review", dependencies=[requires(Capability.REVIEW)])
@@ -96,16 +135,24 @@ async def review_bulk_form(request: Request, user: CurrentUser, engine: EngineDe
 
 # ---------------------------------------------------------------- JSON twin
 @api.get("/review", response_model=ReviewQueueOut)
-def review(user: CurrentUser, engine: EngineDep, period: PeriodQ = None, page: PageQ = 1,
+def review(user: CurrentUser, engine: EngineDep, settings: SettingsDep, period: PeriodQ = None,
+           region: RegionQ = None, department: DepartmentQ = None, category: CategoryQ = None,
+           state: StateQ = None, findings: FindingsQ = None, page: PageQ = 1,
            per_page: PerPageQ = 50) -> dict[str, Any]:
-    """My review queue (first page, total) with the finding counts of each task."""
-    return workflow_review.review_queue(engine, user, period_id=period, page=page,
-                                        per_page=per_page)
+    """My review queue (one page, total) with each task's finding counts, its figures
+    and 同比; filtered by region, 主管部门, category, state and findings."""
+    return workflow_review.review_queue(
+        engine, user, period_id=period, page=page, per_page=per_page, region=blank(region),
+        department=blank(department), category=blank(category), state=blank(state),
+        findings=blank(findings), default_factor_set=settings.factor_set)
 
 
 @api.post("/review", dependencies=[requires(Capability.REVIEW)],
              response_model=BulkReviewOut)
-def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    """Approve or return many tasks: one update for those whose version and state allow."""
+def review_bulk(body: ReviewIn, user: CurrentUser, engine: EngineDep,
+                settings: SettingsDep) -> dict[str, Any]:
+    """Approve or return many tasks: one update for those whose version and state allow
+    (a return reaches each task's 统计员: in-app and the region's channels)."""
     return workflow_review.bulk_review(engine, user, body.decision,
-                                       [(t.id, t.version) for t in body.tasks], reason=body.reason)
+                                       [(t.id, t.version) for t in body.tasks], reason=body.reason,
+                                       settings=settings)

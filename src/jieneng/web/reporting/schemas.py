@@ -4,7 +4,7 @@ parameters, request bodies and response models (``/api/v1/reporting/…``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
@@ -16,6 +16,12 @@ QuestionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="问题 questio
 StateQ = Annotated[str | None, Query(max_length=20, description="任务状态 task state")]
 PeriodQ = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="报告期 period id")]
 PageQ = Annotated[int, Query(ge=1, le=100000)]
+RegionQ = Annotated[str | None, Query(max_length=6, description="行政区划代码: its subtree")]
+DepartmentQ = Annotated[str | None, Query(max_length=18,
+                                          description="主管部门 credit code: its units")]
+CategoryQ = Annotated[str | None, Query(max_length=4, description="单位类别 (02: all 事业单位)")]
+FindingsQ = Annotated[str | None, Query(max_length=10,
+                                        description="any / errors / warnings: open findings")]
 PerPageQ = Annotated[int, Query(ge=1, le=workflow_access.MAX_PER_PAGE)]
 
 
@@ -24,6 +30,8 @@ class PeriodIn(BaseModel):
     period: str = Field(max_length=12, examples=["2024-12", "2024"])
     deadline: date | None = None
     department_step: bool = False
+    region_step: bool = Field(default=False, description="区县初审: the county office of a unit "
+                              "below the region reviews before the region's office")
 
 
 class ActionIn(BaseModel):
@@ -76,6 +84,8 @@ class TaskOut(BaseModel):
     version: int = Field(description="send it back with an action (optimistic lock)")
     locked: bool = Field(description="the figures may not be changed in this state")
     department_step: bool = Field(description="a 主管部门 reviews before the office")
+    region_step: bool = Field(default=False,
+                              description="the county office reviews before the period's office")
     updated_at: str | None
     submitted_at: str | None
     approved_at: str | None
@@ -91,8 +101,40 @@ class TasksOut(BaseModel):
     per_page: int
 
 
-class ReviewQueueOut(TasksOut):
+class QueueTotalsOut(BaseModel):
+    """A queue row's figures over the task's period and the same period a year before."""
+
+    energy_tce: float | None = Field(description="综合能耗 [tce] (the overview's rule)")
+    previous_energy_tce: float | None
+    yoy_energy_tce: float | None = Field(description="同比, a fraction; None: no base")
+    electricity_kwh: float | None
+    previous_electricity_kwh: float | None
+    yoy_electricity_kwh: float | None
+    water_m3: float | None
+    previous_water_m3: float | None
+    yoy_water_m3: float | None
+
+
+class QueueItemOut(TaskOut):
+    totals: QueueTotalsOut
+
+
+class QueueFiltersOut(BaseModel):
+    region: str | None
+    department: str | None
+    category: str | None
+    state: str | None
+    findings: str | None
+
+
+class ReviewQueueOut(BaseModel):
+    items: list[QueueItemOut]
+    total: int
+    page: int
+    per_page: int
     reviewer: str | None = Field(description="department or office; None: I review nothing")
+    filters: QueueFiltersOut = Field(description="the filters applied")
+    options: dict[str, list[Any]] = Field(description="the filters' choices in my scope")
 
 
 class TaskFigureOut(BaseModel):
@@ -105,6 +147,11 @@ class TaskFigureOut(BaseModel):
     quantity: float = Field(description="Σ quantity")
     cost_yuan: float | None = Field(description="Σ cost [元]; None: no cost given")
     months: int = Field(description="months with a figure")
+    previous_month: float | None = Field(
+        default=None, description="上月: Σ quantity of the month before (a 月报 only)")
+    last_year: float | None = Field(
+        default=None, description="去年同期: Σ quantity of the same month (年报: year) last year")
+    yoy: float | None = Field(default=None, description="同比 of the quantity, a fraction")
 
 
 class TaskFindingOut(BaseModel):
@@ -169,6 +216,7 @@ class PeriodOut(BaseModel):
     kind: str
     deadline: str
     department_step: bool
+    region_step: bool = False
     opened_at: str | None
     counts: dict[str, int] = Field(description="my visible tasks per state")
     tasks: int
