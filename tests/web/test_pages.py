@@ -79,8 +79,9 @@ def test_overview_renders_with_the_numbers_of_its_json_twin(world: World) -> Non
     for group in twin["by_category"]:
         assert format_number(group["energy_tce"], 2) in page.text
     assert "/explain?region=450321&amp;year=2025" in page.text
-    # the start page is the overview, defaulting to my region and the latest year with data
-    start = client.get("/")
+    # the overview without parameters defaults to my region and the latest year with data
+    # (the start page / is the workbench now: tests/web/test_workbench.py)
+    start = client.get("/overview")
     assert start.status_code == 200
     assert _card(start.text, "energy_tce") == _card(page.text, "energy_tce")
     default = client.get("/api/v1/overview").json()

@@ -74,7 +74,7 @@ def _card(page: str, key: str) -> str:
 
 
 def test_city_overview_defaults_to_the_latest_year_and_labels_the_demo(city: TestClient) -> None:
-    page = city.get("/")
+    page = city.get("/overview")
     assert page.status_code == 200
     twin = city.get("/api/v1/overview").json()
     assert twin["year"] == LAST and twin["region"]["code"] == DEMO_REGION

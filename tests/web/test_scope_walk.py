@@ -73,6 +73,13 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/static/{path}": (Sample(public=True, params={"path": "static"}),),
     "/login": (Sample(public=True, signed_in_status=303),),
     "/": (Sample(),),
+    "/api/v1/workbench": (Sample(),),
+    # the unit search of the top bar: a name fragment of every world institution and
+    # its credit code's prefix (the outside ones must not appear)
+    "/search": (Sample(query={"q": "演示"}), Sample(query={"q": "12450"}),
+                Sample(query={"q": "阳朔"}), Sample(query={"q": "秀峰"}), Sample()),
+    "/api/v1/search": (Sample(query={"q": "演示"}), Sample(query={"q": "1"}),
+                       Sample(query={"q": "阳朔"}), Sample(query={"q": "秀峰"})),
     "/account": (Sample(),),
     "/admin/users": (Sample(admin_only=True, account_manager=True),),
     "/admin/users/{user_id}": (Sample(admin_only=True, account_manager=True,

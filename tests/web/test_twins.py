@@ -24,7 +24,8 @@ API = "/api/v1"
 
 #: page → its JSON twin at an older path (same query parameters, same figures)
 OLDER_TWINS: dict[str, str] = {
-    "/": "/api/v1/overview",  # the start page is the overview
+    # the start page is the workbench; the API root /api/v1/ names no resource
+    "/": "/api/v1/workbench",
     "/admin/users": "/api/v1/users",
     "/admin/users/{user_id}": "/api/v1/users/{user_id}",
     "/admin/audit": "/api/v1/audit",

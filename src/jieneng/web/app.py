@@ -49,6 +49,7 @@ from jieneng.web import (
     publication,
     quality,
     screen,
+    search,
     spot_checks,
     summaries,
     uploads,
@@ -69,7 +70,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     overview.router, directory.router,
     entry_profile.router, entry_grid.router, entry.router,  # …/{year}/profile before …/{month}
     imports.router,
-    screen.router, home.router, account.router, account.api, users.router, users.api,
+    screen.router, home.router, home.api, search.router, search.api,
+    account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
     overview.api, indicators.router, directory.api,
     entry_profile.api, entry_grid.api, entry.api, imports.api,

@@ -115,7 +115,6 @@ def _default_category(data: dict[str, Any]) -> str:
     return str(groups[0]["code"]) if groups else "01"
 
 
-@router.get("/")
 @router.get("/overview")
 def overview_page(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from jieneng.core.caller import User
 from jieneng.core.messages import LANGUAGES
-from jieneng.core.permissions import Capability
+from jieneng.core.permissions import Capability, Role
 from jieneng.services.accounts.users import home_region, scope_label
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
@@ -32,39 +32,89 @@ env = Environment(
 
 @dataclass(frozen=True, slots=True)
 class NavItem:
+    """A menu entry: a page (``href``), or a group of pages (``children``; its ``href``
+    is its first page). ``also``: other paths that belong to the entry (``/directory``
+    is the name the directory had)."""
+
     key: str
     href: str
-    active_prefix: str
+    children: tuple[NavItem, ...] = ()
+    also: tuple[str, ...] = ()
+
+
+def _group(key: str, *children: NavItem | None) -> NavItem | None:
+    kept = tuple(c for c in children if c is not None)
+    return NavItem(key, kept[0].href, kept) if kept else None
 
 
 def nav_for(user: User | None, home: str | None) -> list[NavItem]:
     """The navigation of a role, from its capabilities (:data:`ROLE_CAPABILITIES
-    <jieneng.core.permissions.ROLE_CAPABILITIES>`): data entry and import for those
-    who enter figures, the review queue for reviewers, 管理 for account managers."""
+    <jieneng.core.permissions.ROLE_CAPABILITIES>`): every page the role may open, in
+    groups (统计, 报送, 审核, 目标, 管理); data entry and import for those who enter
+    figures, the review queue for reviewers, 管理 for the pages of its capabilities.
+    ``tests/web/test_navigation.py`` opens every link as every role."""
     if user is None:
         return []
-    items = [
-        NavItem("nav.overview", "/overview", "/overview"),
-        NavItem("nav.directory", "/directory", "/directory"),
-        NavItem("nav.summaries", "/summaries", "/summaries"),
+
+    def page(key: str, href: str, capability: Capability | None = None,
+             also: tuple[str, ...] = ()) -> NavItem | None:
+        return NavItem(key, href, also=also) if capability is None or user.can(
+            capability) else None
+
+    C = Capability
+    groups = [
+        NavItem("nav.home", "/"),
+        _group("nav.group.statistics",
+               page("nav.overview", "/overview", also=("/explain",)),
+               page("nav.summaries", "/summaries"),
+               page("nav.directory", "/institutions", also=("/directory",))),
+        _group("nav.group.reporting",
+               page("nav.entry", "/entry", C.ENTER_DATA),
+               page("nav.import", "/import", C.IMPORT_DATA),
+               page("nav.reporting", "/reporting"),
+               page("nav.tasks", "/reporting/tasks"),
+               page("nav.rate", "/reporting/rate")),
+        _group("nav.group.review",
+               # a reviewer's queue; a viewer reads it (without actions), a 公共机构's is empty
+               page("nav.review_queue", "/review")
+               if user.can(C.REVIEW) or user.role == Role.VIEWER else None,
+               page("nav.quality", "/quality"),
+               page("nav.review", "/review-report"),
+               page("nav.spot_checks", "/spot-checks"),
+               page("nav.rules", "/quality/rules")),
+        _group("nav.group.targets",
+               page("nav.targets", "/targets"),
+               page("nav.assessment", "/targets/assessment"),
+               page("nav.quotas", "/quotas"),
+               page("nav.alerts", "/alerts")),
+        NavItem("nav.screen", f"/screen/{home}") if home else None,
+        _group("nav.admin",
+               page("nav.users", "/admin/users", C.MANAGE_ACCOUNTS),
+               page("nav.audit", "/admin/audit", C.VIEW_AUDIT),
+               page("nav.factor_sets", "/admin/factor-sets", C.FACTOR_SETS),
+               page("nav.publication", "/admin/publication", C.PUBLISH),
+               page("nav.channels", "/admin/channels", C.MANAGE_CHANNELS)),
     ]
-    if user.can(Capability.ENTER_DATA):
-        items.append(NavItem("nav.entry", "/entry", "/entry"))
-    if user.can(Capability.IMPORT_DATA):
-        items.append(NavItem("nav.import", "/import", "/import"))
-    items += [NavItem("nav.spot_checks", "/spot-checks", "/spot-checks"),
-              NavItem("nav.review", "/review-report", "/review-report")]
-    items.append(NavItem("nav.reporting", "/reporting", "/reporting"))
-    items.append(NavItem("nav.quality", "/quality", "/quality"))
-    items.append(NavItem("nav.targets", "/targets", "/targets"))
-    items.append(NavItem("nav.alerts", "/alerts", "/alerts"))
-    if user.can(Capability.REVIEW):
-        items.append(NavItem("nav.review_queue", "/review", "/review"))
-    if home:
-        items.append(NavItem("nav.screen", f"/screen/{home}", "/screen"))
-    if user.can(Capability.MANAGE_ACCOUNTS):  # an account manager: its subtree's only
-        items.append(NavItem("nav.admin", "/admin/users", "/admin"))
-    return items
+    return [g for g in groups if g is not None]
+
+
+def _matches(path: str, href: str) -> bool:
+    return path == href or (href != "/" and path.startswith(href.rstrip("/") + "/"))
+
+
+def active_trail(nav: list[NavItem], path: str) -> list[NavItem]:
+    """The menu entries of ``path``: [group, page] or [page]; the page is the one whose
+    path is the longest prefix of ``path`` (``/reporting/rate`` is not ``/reporting``,
+    ``/review-report`` is not ``/review``); empty for a page outside the menu."""
+    best: list[NavItem] = []
+    length = -1
+    for item in nav:
+        for child in item.children or (item,):
+            for href in (child.href, *child.also):
+                if _matches(path, href) and len(href) > length:
+                    length = len(href)
+                    best = [item, child] if item.children else [item]
+    return best
 
 
 def _can(user: User | None, capability: str) -> bool:
@@ -93,6 +143,7 @@ def render(
             unread = notify.unread_count(engine, user.id)
         except Exception:  # the layout must render even if the database is unwell
             scope_name = None
+    nav = nav_for(user, home)
     ctx: dict[str, Any] = {
         "request": request,
         "t": partial(translate, lang),
@@ -100,7 +151,8 @@ def render(
         "languages": LANGUAGES,
         "user": user,
         "scope_name": scope_name,
-        "nav": nav_for(user, home),
+        "nav": nav,
+        "trail": active_trail(nav, request.url.path),
         # can('set_targets'): whether to show a form; the service checks the same table
         "can": partial(_can, user),
         "unread": unread,

@@ -139,7 +139,9 @@ def test_each_role_sees_its_own_overview(
     page: Page, traffic: Traffic, demo_accounts: dict[str, Any], username: str
 ) -> None:
     sign_in(page, demo_accounts, username, form=True)
-    assert urlsplit(page.url).path == "/", page.url  # the overview is the home page
+    assert urlsplit(page.url).path == "/", page.url  # the workbench is the home page
+    expect(page.locator("h1")).to_contain_text("工作台")
+    page.goto("/overview")  # the overview of the role's scope, one click from it
     me = api(page, "/api/v1/me")
     assert me["user"]["username"] == username
     scope_name = me["scope_name"]

@@ -1,0 +1,152 @@
+"""The workbench (工作台) of one account: counts and short lists, each with the list
+page (and its filters) where the whole of it is.
+
+Every figure is read with the caller's scope, through the services of the lists it
+links to (``workflow.tasks``, ``workflow.review``, ``quality.quality``,
+``targets.alerts``) or, for what no list reads, :mod:`jieneng.storage.workbench`
+under :func:`jieneng.services.scope.scoped_filters`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from jieneng.core.caller import User
+from jieneng.core.carriers import carrier
+from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.permissions import Capability, Role
+from jieneng.core.reporting.tasks import TaskState
+from jieneng.services.accounts.users import home_region
+from jieneng.services.quality import quality
+from jieneng.services.scope import scoped_filters
+from jieneng.services.targets import alerts
+from jieneng.services.workflow import review, tasks
+from jieneng.services.workflow.access import iso, period_of
+from jieneng.storage import workbench as store
+
+#: how many rows a short list shows (the count links to the whole list)
+SHORT = 8
+_TO_FILL = [s.value for s in (TaskState.NOT_STARTED, TaskState.IN_PROGRESS,
+                              TaskState.RETURNED)]
+
+
+def kind_of(user: User) -> str:
+    """``filer`` (a 公共机构's 统计员), ``reviewer`` (whoever reviews) or ``reader``."""
+    if user.role == Role.INSTITUTION:
+        return "filer"
+    return "reviewer" if user.can(Capability.REVIEW) else "reader"
+
+
+def workbench(engine: Engine, user: User, *, today: date | None = None) -> dict[str, Any]:
+    """The workbench of ``user`` on ``today`` (default: the UTC date)."""
+    today = today or datetime.now(UTC).date()
+    kind = kind_of(user)
+    out: dict[str, Any] = {"kind": kind, "today": today.isoformat()}
+    if kind == "filer":
+        out.update(_filer(engine, user, today))
+    elif kind == "reviewer":
+        out.update(_reviewer(engine, user, today))
+    out["alerts"] = _alerts(engine, user)
+    return out
+
+
+# ---------------------------------------------------------------- 统计员
+
+
+def _filer(engine: Engine, user: User, today: date) -> dict[str, Any]:
+    listed = tasks.list_tasks(engine, user, states=_TO_FILL, per_page=50)
+    items = [_deadline(task, today) for task in listed["items"]]
+    items.sort(key=lambda task: (task["deadline"] or "9999", task["period"]))
+    returned = [task for task in items if task["state"] == TaskState.RETURNED]
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope)
+        reasons = store.return_reasons(conn, [task["id"] for task in returned])
+        questions, open_total = store.open_questions(conn, filters, limit=SHORT)
+    for task in returned:
+        found = reasons.get(task["id"], {})
+        task["reason"] = found.get("reason")
+        task["returned_at"] = iso(found.get("at"))
+        task["returned_by"] = found.get("username")
+    upcoming = [task["deadline"] for task in items if task["deadline"] and not task["overdue"]]
+    return {
+        "to_fill": {"total": listed["total"], "items": items[:SHORT]},
+        "returned": {"total": len(returned), "items": returned[:SHORT]},
+        "questions": {"total": open_total, "items": [_question(q) for q in questions]},
+        "deadlines": {"overdue": sum(1 for task in items if task["overdue"]),
+                      "next": min(upcoming) if upcoming else None},
+    }
+
+
+def _deadline(task: dict[str, Any], today: date) -> dict[str, Any]:
+    deadline = date.fromisoformat(task["deadline"]) if task["deadline"] else None
+    task["overdue"] = deadline is not None and deadline < today
+    task["days_left"] = None if deadline is None else (deadline - today).days
+    return task
+
+
+def _question(row: dict[str, Any]) -> dict[str, Any]:
+    period = period_of({"year": row["year"], "month": row["period_month"]})
+    try:
+        names = carrier(row["carrier"])
+        carrier_zh, carrier_en = names.name_zh, names.name_en
+    except ValidationFailed:
+        carrier_zh = carrier_en = row["carrier"]
+    return {
+        "id": row["id"], "task_id": row["task_id"], "month": row["month"],
+        "carrier": row["carrier"], "carrier_zh": carrier_zh, "carrier_en": carrier_en,
+        "question": row["question"], "asked_at": iso(row["asked_at"]),
+        "period": period.format(), "period_label": period.label(),
+        "institution": {"credit_code": row["credit_code"], "name": row["name"]},
+    }
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+def _reviewer(engine: Engine, user: User, today: date) -> dict[str, Any]:
+    queue = review.review_queue(engine, user, per_page=SHORT)
+    open_findings = quality.list_findings(engine, user.scope, state="open", per_page=1)
+    open_errors = quality.list_findings(engine, user.scope, state="open", severity="error",
+                                        per_page=1)
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope)
+        overdue = store.overdue_by_period(conn, filters, today=today)
+        questions, open_total = store.open_questions(conn, filters, limit=SHORT)
+    periods = []
+    for row in overdue:
+        period = period_of(row)
+        periods.append({"id": row["id"], "period": period.format(),
+                        "period_label": period.label(), "kind": period.kind.value,
+                        "deadline": row["deadline"].isoformat(),
+                        "overdue": int(row["overdue"])})
+    return {
+        "waiting": {"total": queue["total"], "items": queue["items"],
+                    "reviewer": queue["reviewer"]},
+        "overdue": {"total": sum(p["overdue"] for p in periods), "periods": periods},
+        "findings": {"open": open_findings["total"], "errors": open_errors["total"]},
+        "questions": {"total": open_total, "items": [_question(q) for q in questions]},
+    }
+
+
+# ---------------------------------------------------------------- everyone
+
+
+def _alerts(engine: Engine, user: User) -> dict[str, Any]:
+    """The open (and acknowledged, not yet closed) alerts of the caller's scope."""
+    region = home_region(engine, user)
+    if region is None:
+        return {"total": 0, "by_level": {}, "items": []}
+    rows = alerts.list_for(engine, user, region_code=region)
+    by_level: dict[str, int] = {}
+    for row in rows:
+        by_level[row["level"]] = by_level.get(row["level"], 0) + 1
+    items = [{"id": row["id"], "region_code": row["region_code"],
+              "region_name": row["region_name"], "institution_id": row["institution_id"],
+              "year": row["year"], "level": row["level"], "level_zh": row["level_zh"],
+              "level_en": row["level_en"], "state": row["state"],
+              "opened_at": iso(row["opened_at"])} for row in rows[:SHORT]]
+    return {"total": len(rows), "by_level": by_level, "items": items}
+
