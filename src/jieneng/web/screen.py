@@ -15,6 +15,13 @@ not published. With nothing published, the page and its JSON twin answer 200
 with ``published: false`` and no figures ("尚未发布 / nothing published yet").
 :func:`screen_data` is the one place this rule is applied.
 
+Layout: one 1920×1080 screen without scrolling — the headline cards, then the
+trend, the child regions and the unit list side by side, each panel scrolling
+inside itself when long (``app-pages.css``, ``.pg-screen``); narrower or lower
+windows fall back to one scrolling column. A signed-in visitor sees links back
+into the platform (home, the region's overview, 公开发布 for administrators); an
+anonymous one never does.
+
 JSON twin: ``/api/v1/screen/{region}`` (below; the same :func:`screen_data`).
 """
 
@@ -35,7 +42,7 @@ from jieneng.services.statistics.overview import overview
 from jieneng.settings import Settings
 from jieneng.storage.engine import read_snapshot
 from jieneng.web.common import page
-from jieneng.web.deps import EngineDep, SettingsDep
+from jieneng.web.deps import EngineDep, OptionalUser, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.figures import HeadlineChangeOut, HeadlineOut, RegionRefOut
 
@@ -132,8 +139,11 @@ def _screen_data(conn: Connection, settings: Settings, region: str) -> dict[str,
 
 
 @router.get("/screen/{region}")
-def screen_page(request: Request, region: RegionP, engine: EngineDep, settings: SettingsDep
-                ) -> Response:
+def screen_page(request: Request, region: RegionP, engine: EngineDep, settings: SettingsDep,
+                user: OptionalUser) -> Response:
+    """The screen, laid out for one 1920×1080 display without scrolling (the unit list
+    scrolls inside its panel); a signed-in visitor also sees links back into the
+    platform (never shown to an anonymous one)."""
     return page(request, "pages/screen.html",
                 {"data": screen_data(engine, settings, region), "units": CARDS})
 
