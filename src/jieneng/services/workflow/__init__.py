@@ -4,6 +4,7 @@
 (the queue, bulk review), ``questions`` (ask, answer) and ``locks`` (the figure
 lock that entry and imports call: ``check_unlocked``, ``note_saved``), over
 ``access`` (who acts on a task as which role, the task as a dict); ``reminders``
-(催报: the daily reminders of the tasks still owed, sent through
-:mod:`jieneng.services.notifications`).
+(催报: the daily reminders of the tasks still owed, and a reviewer's from the web,
+sent through :mod:`jieneng.services.notifications`); ``notices`` (a return, reopen,
+question or answer reaches who must act; the entry form's banner).
 """
