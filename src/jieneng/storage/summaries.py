@@ -4,7 +4,7 @@ Both read the reporting workflow tables (``reporting_period``, ``reporting_task`
 set-based, one GROUP BY each:
 
 - :func:`task_counts` — tasks of a period per (region, competent department,
-  category): expected, reported (submitted / dept_approved / approved) and
+  category): expected, reported (submitted / dept_approved / region_approved / approved) and
   approved; :func:`open_tasks` — the tasks not yet reported.
 - :func:`approved_sums` — the additive sums of :func:`jieneng.storage.indicators.group_sums`
   (same shape, same merge) over the *approved* figures only: the
@@ -32,7 +32,7 @@ from .indicators import _check_months, _merge_rows
 from .scoping import institution_conditions
 
 #: Task states that count as reported (已上报) for the 上报率.
-REPORTED_STATES: tuple[str, ...] = ("submitted", "dept_approved", "approved")
+REPORTED_STATES: tuple[str, ...] = ("submitted", "dept_approved", "region_approved", "approved")
 #: Task states of an institution that has not reported yet.
 OPEN_STATES: tuple[str, ...] = ("not_started", "in_progress", "returned")
 

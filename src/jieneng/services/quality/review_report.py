@@ -35,7 +35,7 @@ from jieneng.storage import regions
 from jieneng.storage import tables as t
 from jieneng.storage.scoping import institution_conditions
 
-REPORTED_STATES = ("submitted", "dept_approved", "approved")
+REPORTED_STATES = ("submitted", "dept_approved", "region_approved", "approved")
 FINDING_STATES = ("open", "explained", "resolved")
 #: a list of at most this many institutions with unresolved warnings in the report
 MAX_LISTED = 500

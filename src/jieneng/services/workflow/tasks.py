@@ -70,8 +70,8 @@ def task_detail(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
     with engine.begin() as conn:
         task = visible_task(conn, user, task_id)
         period = period_of(task)
-        if task["state"] in ("submitted", "dept_approved") and not set(roles_of(user, task)) <= {
-                ActorRole.FILER}:
+        waiting = task["state"] in ("submitted", "dept_approved", "region_approved")
+        if waiting and not set(roles_of(user, task)) <= {ActorRole.FILER}:
             quality.check_institution(conn, int(task["institution_id"]), period.year,
                                       period.month)
         found = store.findings(conn, int(task["institution_id"]), period.year, period.month)
