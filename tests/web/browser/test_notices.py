@@ -81,3 +81,20 @@ def test_a_return_reaches_the_clerk_with_its_reason(
     expect(banner).to_contain_text(REASON)
     expect(page.locator("#unread-count")).to_be_visible()
     shot(page, "entry-returned")
+
+
+def test_a_reviewer_reminds_a_unit_from_the_rate_page(
+    page: Page, demo_accounts: dict[str, Any],
+) -> None:
+    page.set_default_timeout(30_000)
+    login(page, "guilin", demo_accounts["guilin"].password)
+    page.goto("/reporting/rate")
+    row = page.locator("#not-reported tbody tr").filter(has=page.locator("form")).first
+    unit = row.locator("td").nth(1).inner_text()
+    with page.expect_navigation():
+        row.get_by_role("button", name="催报").click()
+    expect(page.locator("#remind-result")).to_contain_text("已催报")
+    expect(page.locator("h1")).to_contain_text("催报结果")
+    with page.expect_navigation():
+        page.get_by_role("link", name="返回").click()
+    expect(page.locator("#not-reported")).to_contain_text(unit)
