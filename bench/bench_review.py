@@ -220,7 +220,7 @@ def main() -> None:
         out["bulk_200_moved"] = len(result["moved"])
     finally:
         if not args.keep:
-            out["cleaned_tasks"] = _cleanup(engine)
+            out["cleaned_tasks"] = _cleanup(engine, args.region, args.period)
         engine.dispose()
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
