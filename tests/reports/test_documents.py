@@ -16,7 +16,13 @@ from lxml import etree
 
 from jieneng.reports import charts
 from jieneng.reports.documents import WordDoc, text_width
-from jieneng.reports.gongwen import issue_number, layout, letterhead, written_date
+from jieneng.reports.gongwen import (
+    chinese_ordinal,
+    issue_number,
+    layout,
+    letterhead,
+    written_date,
+)
 from tests.reports.docx_checks import W, internal_keys, run_texts
 
 TWIP = 635  # EMU: Word stores page sizes in twentieths of a point
@@ -121,6 +127,8 @@ def test_formats_of_the_number_and_the_date() -> None:
     assert issue_number("市机管", 2026, 12) == "市机管〔2026〕12号"
     assert issue_number("市机管", 2026, None) == "市机管〔2026〕\u3000\u3000号"
     assert written_date(date(2026, 3, 1)) == "2026年3月1日"       # no leading zeros
+    assert [chinese_ordinal(n) for n in (1, 9, 10, 12, 20, 35)] == [
+        "一", "九", "十", "十二", "二十", "三十五"]
     head = letterhead("451100", "贺州市", issued=date(2026, 12, 3))  # no entry: the default
     assert head.issuer == "贺州市机关事务管理局"
     assert head.number == "贺州市机管〔2026〕\u3000\u3000号"

@@ -95,6 +95,8 @@ def test_the_document_is_a_gongwen_without_internal_keys(engine: Engine, admin: 
     doc = Document(io.BytesIO(blob))
     assert [p.text for p in doc.paragraphs[:2]] == ["桂林市机关事务管理局", "市机管〔2026〕3号"]
     assert doc.paragraphs[-1].text == "2026年2月1日"
+    level2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert level2 and all(t.startswith("（") and "可排名" in t for t in level2), level2
     assert abs(doc.sections[0].page_width - 7560000) <= 635          # A4, not US Letter
     english = annual_docx(data, lang="en", issued=date(2026, 2, 1))
     assert internal_keys(english, english=True) == []

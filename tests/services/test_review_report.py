@@ -139,4 +139,5 @@ def test_word_document_names_rules_not_codes(world: SpotWorld) -> None:
         assert internal_keys(blob, english=lang == "en") == [], lang
     doc = Document(io.BytesIO(review_report_docx(report, partial(catalogue_text, "zh-CN"))))
     assert doc.paragraphs[2].text == "桂林市2025年度数据会审报告"
+    assert doc.paragraphs[3].text == "一、数据完整性"
     assert abs(doc.sections[0].page_height - 10692000) <= 635        # 297 mm

@@ -20,7 +20,7 @@ from jieneng.core.messages import language, text
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.reports.charts import bar_chart, line_chart
 from jieneng.reports.documents import WordDoc
-from jieneng.reports.gongwen import letterhead
+from jieneng.reports.gongwen import chinese_ordinal, letterhead
 
 #: The headline figures of the indicator registry, in display order.
 HEADLINE: tuple[str, ...] = registry.HEADLINE
@@ -101,11 +101,13 @@ def _targets_and_rankings(doc: WordDoc, data: dict[str, Any], t: Any, lang: str)
     else:
         doc.para(t("tongbao.no_targets"))
     doc.heading(t("tongbao.h_rankings"), 1)
-    for ranking in data["rankings"]:
+    for number, ranking in enumerate(data["rankings"], start=1):
         cat = ranking["category"]
-        doc.heading(t("tongbao.ranking_category", count=ranking["rankable_count"],
-                      category=cat.get("name_en") if lang == "en" and cat.get("name_en")
-                      else cat["name_zh"]), 2)
+        title = t("tongbao.ranking_category", count=ranking["rankable_count"],
+                  category=cat.get("name_en") if lang == "en" and cat.get("name_en")
+                  else cat["name_zh"])
+        doc.heading(t("document.heading2", title=title, number=str(number) if lang == "en"
+                      else chinese_ordinal(number)), 2)
         doc.table([t("tongbao.col_rank"), t("tongbao.col_institution"),
                    t("tongbao.col_per_capita")],
                   [[str(i["rank"] or "—"), i["name"], fmt(i["value"])]

@@ -39,6 +39,13 @@ def _figure(height: float) -> tuple[Any, Any]:
     return plt.subplots(figsize=(WIDTH_IN, height))
 
 
+def _thousands() -> Any:
+    """Axis numbers with a thousands separator (``12,500``), as the tables print them."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}")
+
+
 def png(fig: Any) -> bytes:
     """The figure as PNG bytes (tight layout, 150 dpi); the figure is closed."""
     import matplotlib.pyplot as plt
@@ -73,6 +80,7 @@ def bar_figure(labels: Sequence[str], values: Sequence[float | None], *, title: 
     ax.invert_yaxis()
     ax.set_title(strip_control(title))
     ax.set_xlabel(strip_control(unit))
+    ax.xaxis.set_major_formatter(_thousands())
     ax.grid(axis="x", linewidth=0.4, alpha=0.5)
     return fig
 
@@ -93,6 +101,7 @@ def line_figure(x: Sequence[str], series: dict[str, Sequence[float | None]], *, 
                 label=strip_control(name))
     ax.set_title(strip_control(title))
     ax.set_ylabel(strip_control(unit))
+    ax.yaxis.set_major_formatter(_thousands())
     ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     ax.legend()
     return fig

@@ -130,6 +130,19 @@ def issue_number(prefix: str, year: int, sequence: int | None) -> str:
     return f"{prefix}〔{year}〕{seq}号"
 
 
+_DIGITS = "〇一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九: the numerals of the 结构层次
+    序数 ``一、`` and ``（一）`` (7.3.3). Beyond 99 the Arabic number."""
+    if not 1 <= n <= 99:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones else "")
+
+
 def written_date(day: date) -> str:
     """The 成文日期 (7.3.5.4): ``2026年12月3日`` — year in full, month and day without a
     leading zero."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from jieneng.core.quality.catalogue import RULES
 from jieneng.reports.documents import WordDoc
-from jieneng.reports.gongwen import letterhead
+from jieneng.reports.gongwen import chinese_ordinal, letterhead
 
 
 def percent(value: float | None) -> str:
@@ -43,8 +43,17 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str], 
     name, year = report["region_name"], report["year"]
     doc = WordDoc(letterhead(report["region_code"], name, issued=issued or date.today(),
                              sequence=sequence))
-    heading, para, table = doc.heading, doc.para, doc.table
+    para, table = doc.para, doc.table
     titles = _titles(report, english)
+    numbered = iter(range(1, 100))
+
+    def heading(title: str, level: int) -> None:
+        if level == 0:
+            doc.heading(title, 0)
+            return
+        n = next(numbered)
+        doc.heading(translate("document.heading1").format(
+            title=title, number=str(n) if english else chinese_ordinal(n)), 1)
 
     heading(translate("review.doc_title").format(region=name, year=year), 0)
 
