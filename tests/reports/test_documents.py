@@ -188,3 +188,27 @@ def test_charts_use_a_cjk_font_that_is_installed() -> None:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     assert any(name in installed for name in charts.CHART_FONTS[:2])
+
+
+def test_fontconfig_aliases_resolve_every_named_font_here(tmp_path: object) -> None:
+    """With the generated fontconfig file, each conventional font is its fallback on
+    this machine (fc-match, as LibreOffice or a PDF converter would ask)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from jieneng.reports.gongwen import fontconfig_aliases
+
+    if shutil.which("fc-match") is None:
+        pytest.skip("fontconfig's fc-match is not installed")
+    folder = Path(str(tmp_path))
+    (folder / "aliases.conf").write_text(fontconfig_aliases(), encoding="utf-8")
+    (folder / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f'<include>{folder / "aliases.conf"}</include></fontconfig>', encoding="utf-8")
+    env = {"FONTCONFIG_FILE": str(folder / "fonts.conf"), "PATH": "/usr/bin:/bin"}
+    for font in layout().fonts.values():
+        found = subprocess.run(["fc-match", "-f", "%{family[0]}", font.name], env=env,
+                               capture_output=True, text=True, check=True).stdout
+        assert found == font.fallback, (font.name, found)

@@ -164,3 +164,20 @@ def letterhead(region_code: str, region_name: str, *, issued: date,
     return Letterhead(issuer=fill["issuer"],
                       number=issue_number(fill["prefix"], issued.year, sequence),
                       signature=fill["signature"], written=written_date(issued))
+
+
+def fontconfig_aliases() -> str:
+    """A fontconfig file that makes every conventional font of the layout resolve to
+    its fallback on a machine without it (LibreOffice, a PDF converter):
+    ``python -m jieneng.reports.gongwen > /etc/fonts/conf.d/65-jieneng-gongwen.conf``."""
+    lines = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+             "<!-- generated from jieneng/data/documents/gbt9704.toml"
+             " (python -m jieneng.reports.gongwen) -->", "<fontconfig>"]
+    for font in {f.name: f for f in layout().fonts.values()}.values():
+        lines += ["  <alias binding=\"same\">", f"    <family>{font.name}</family>",
+                  f"    <prefer><family>{font.fallback}</family></prefer>", "  </alias>"]
+    return "\n".join([*lines, "</fontconfig>", ""])
+
+
+if __name__ == "__main__":  # pragma: no cover - the command line of fontconfig_aliases
+    print(fontconfig_aliases(), end="")
