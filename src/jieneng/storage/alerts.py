@@ -180,3 +180,22 @@ def insert_alerts(conn: Connection, rows: Sequence[dict[str, Any]], *, year: int
     found = conn.execute(select(a.c.subject, a.c.id).where(
         a.c.year == year, a.c.opened_at == opened_at, a.c.state == "open"))
     return {str(subject): int(alert_id) for subject, alert_id in found}
+
+
+def subject_details(conn: Connection, target_ids: Sequence[int], quota_ids: Sequence[int],
+                    institution_ids: Sequence[int]
+                    ) -> tuple[dict[int, str], dict[int, str], dict[int, tuple[str, str]]]:
+    """What the alerts' subjects name (three queries): target id → metric, quota id →
+    indicator, institution id → (统一社会信用代码, name)."""
+    tg, q, i = t.target, t.quota, t.institution
+    metrics = {int(r.id): str(r.metric) for r in conn.execute(
+        select(tg.c.id, tg.c.metric).where(tg.c.id.in_(sorted(set(target_ids)))))
+    } if target_ids else {}
+    indicators = {int(r.id): str(r.indicator) for r in conn.execute(
+        select(q.c.id, q.c.indicator).where(q.c.id.in_(sorted(set(quota_ids)))))
+    } if quota_ids else {}
+    names = {int(r.id): (str(r.credit_code), str(r.name)) for r in conn.execute(
+        select(i.c.id, i.c.credit_code, i.c.name).where(
+            in_values(conn, i.c.id, sorted(set(institution_ids)), _ids)))
+    } if institution_ids else {}
+    return metrics, indicators, names

@@ -27,6 +27,7 @@ escalated once to the level above (its accounts and channels).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -317,24 +318,73 @@ def acknowledge(engine: Engine, user: User, alert_id: int) -> None:
                      before={"state": "open"}, after={"state": "acknowledged"})
 
 
+#: what the alerts page and its twin filter on (None: no filter)
+@dataclass(frozen=True)
+class AlertFilter:
+    level: str | None = None
+    metric: str | None = None
+    state: str | None = None
+
+
+def _subject(subject: str) -> tuple[str, int]:
+    """``target:<id>`` → ("target", id); ``quota:<id>:<institution>`` → ("quota", id)."""
+    kind, _, rest = subject.partition(":")
+    return kind, int(rest.split(":", 1)[0] or 0)
+
+
+def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) -> None:
+    """Name each alert's subject: ``kind`` (target / quota), ``metric`` and its labels,
+    ``unit``, the institution (``institution_code``, ``institution_name``) and the
+    page to act on (``link``: the unit, or the region's targets)."""
+    subjects = [_subject(str(r["subject"])) for r in rows]
+    metrics, indicators, names = store.subject_details(
+        conn, [n for k, n in subjects if k == "target"],
+        [n for k, n in subjects if k == "quota"],
+        [int(r["institution_id"]) for r in rows if r["institution_id"] is not None])
+    for row, (kind, number) in zip(rows, subjects, strict=True):
+        metric = (indicators.get(number, "energy_per_capita_kgce") if kind == "quota"
+                  else metrics.get(number, "energy_tce"))  # a deleted quota or target
+        code, name = names.get(int(row["institution_id"] or 0), (None, None))
+        row.update(
+            kind=kind, metric=metric, unit=UNITS.get(metric, ""),
+            metric_zh=text("zh-CN", f"alerts.metric.{metric}"),
+            metric_en=text("en", f"alerts.metric.{metric}"),
+            region_name=tree.name(row["region_code"]),
+            institution_code=code, institution_name=name,
+            link=(f"/institutions/{code}" if code else
+                  f"/targets?region={row['region_code']}&year={row['year']}"))
+        row["level_zh"], row["level_en"] = level_labels(row["level"])
+
+
 def list_for(engine: Engine, user: User, *, region_code: str, year: int | None = None,
-             include_closed: bool = False, institution_code: str | None = None
-             ) -> list[dict[str, Any]]:
+             include_closed: bool = False, institution_code: str | None = None,
+             only: AlertFilter | None = None) -> list[dict[str, Any]]:
     """The alerts of the region's subtree in the caller's scope, newest first; with
-    ``institution_code`` the history of one institution's (quota) alerts."""
+    ``institution_code`` the history of one institution's (quota) alerts; ``only``
+    keeps one level, metric or state. Each names its subject (:func:`_describe`)."""
+    only = only or AlertFilter()
     with engine.connect() as conn:
         institution_id = None
         if institution_code:
             institution_id = visible_institution(conn, user.scope, institution_code).id
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
-        states = None if include_closed else list(store.OPEN_STATES)
+        states = ([only.state] if only.state else None if include_closed
+                  else list(store.OPEN_STATES))
         rows = store.list_alerts(conn, filters, year=year, states=states,
                                  institution_id=institution_id)
-    for row in rows:
-        row["region_name"] = tree.name(row["region_code"])
-        row["level_zh"], row["level_en"] = level_labels(row["level"])
-    return rows
+        rows = [r for r in rows if only.level in (None, r["level"])]
+        _describe(conn, rows, tree)
+    return [r for r in rows if only.metric in (None, r["metric"])]
+
+
+def region_choices(engine: Engine, user: User, region_code: str) -> list[dict[str, str]]:
+    """The regions the alerts filter offers: ``region_code`` (the caller's own) and
+    every region below it, by code (``code``, ``name``)."""
+    with engine.connect() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        tree = RegionTree(regions.load_regions(conn))
+    return [{"code": code, "name": tree.name(code)} for code in sorted(tree.subtree(region_code))]
 
 
 def history(engine: Engine, user: User, alert_id: int) -> dict[str, Any]:
