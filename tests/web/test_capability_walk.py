@@ -75,6 +75,8 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("POST", "/api/v1/reporting/tasks/{task_id}/questions/{question_id}"): C.SUBMIT,
     ("POST", "/review"): C.REVIEW,
     ("POST", "/api/v1/reporting/review"): C.REVIEW,
+    ("POST", "/reporting/remind"): C.REVIEW,
+    ("POST", "/api/v1/reporting/remind"): C.REVIEW,
     # data quality
     ("POST", "/quality/run"): C.RUN_QUALITY,
     ("POST", "/api/v1/quality/check"): C.RUN_QUALITY,

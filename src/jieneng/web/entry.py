@@ -33,6 +33,7 @@ from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry import year as years
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
+from jieneng.services.workflow import notices
 from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
@@ -89,6 +90,8 @@ def form_context(
     data = entry.entry_form(engine, user.scope, credit_code, year, month)
     found = findings or []
     return {
+        # the banner: a return's reason, open questions (services.workflow.notices)
+        "notices": notices.entry_notices(engine, user, credit_code, year, month),
         # the month's report: 上报 on the form, read-only while submitted or approved
         "status": years.month_status(engine, user, credit_code, year, month),
         "data": data, "typed": _typed(form), "findings": [f.to_dict() for f in found],
@@ -259,6 +262,38 @@ class EntryFieldOut(BaseModel):
     same_month_last_year: StoredBriefOut | None = Field(description="去年同月 record")
 
 
+class EntryQuestionOut(BaseModel):
+    id: int
+    month: int
+    carrier: str
+    carrier_zh: str
+    carrier_en: str
+    question: str
+    asked_by: str | None
+    asked_at: str
+
+
+class EntryReturnOut(BaseModel):
+    action: str = Field(description="return, dept_return or reopen")
+    reason: str | None
+    by: str | None
+    at: str
+
+
+class EntryNoticeOut(BaseModel):
+    """A task covering the month that asks something of the filer (the form's banner)."""
+
+    task_id: int
+    state: str
+    kind: str
+    period: str
+    period_label: str
+    deadline: str
+    link: str
+    returned: EntryReturnOut | None = Field(description="sent back and not submitted since")
+    questions: list[EntryQuestionOut] = Field(description="unanswered questions of the month")
+
+
 class EntryFormOut(BaseModel):
     institution: EntryInstitutionOut
     year: int
@@ -267,14 +302,18 @@ class EntryFormOut(BaseModel):
     last_year_period: PeriodRefOut
     thresholds: ThresholdsOut
     fields: list[EntryFieldOut] = Field(description="every carrier, in form order")
+    notices: list[EntryNoticeOut] = Field(
+        default_factory=list, description="退回原因 and open questions of the month's tasks")
 
 
 @api.get("/entry/{credit_code}/{year}/{month}", response_model=EntryFormOut)
 def entry_form(
     credit_code: CreditCode, year: YearP, month: MonthP, user: WriterUser, engine: EngineDep,
 ) -> dict[str, Any]:
-    """The monthly form of an institution."""
-    return entry.entry_form(engine, user.scope, credit_code, year, month)
+    """The monthly form of an institution, with the return reasons and open questions
+    of the tasks covering the month (the page's banner)."""
+    return {**entry.entry_form(engine, user.scope, credit_code, year, month),
+            "notices": notices.entry_notices(engine, user, credit_code, year, month)}
 
 
 class EntryFindingOut(BaseModel):

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 #: the moves that send a task back to its filer, with the notification kind
 MOVE_KINDS: dict[str, str] = {"return": "returned", "dept_return": "returned",
+                              "region_return": "returned",
                               "reopen": "reopened"}
 LANGS = ("zh-CN", "en")
 
