@@ -65,8 +65,15 @@ def test_document_and_workbook_match_the_overview(engine: Engine, admin: User) -
     assert {"总体", "分地区", "分类别", "目标完成", "同类排名", "超定额", "上报率",
             "数据质量"} <= set(book.sheetnames)
     first = book["总体"]
-    assert first.cell(2, 1).value == "能源消费总量"
-    assert first.cell(2, 3).value == pytest.approx(page["energy_tce"], rel=1e-15)
+    # below the title and the period / basis lines (issue 11 §2): the header, then the lines
+    head = next(r[0].row for r in first.iter_rows(max_row=10) if r[0].value == "指标")
+    assert first.cell(head + 1, 1).value == "能源消费总量"
+    assert first.cell(head + 1, 3).value == pytest.approx(page["energy_tce"], rel=1e-15)
+    assert first.cell(head + 1, 3).number_format == "#,##0.00"
+    assert first.freeze_panes == f"A{head + 1}"
+    headers = {c.value for s in book.worksheets for r in s.iter_rows(max_row=head)
+               for c in r if isinstance(c.value, str)}
+    assert not headers & {"energy_tce", "water_m3", "co2_t"}  # no internal keys
 
 
 def test_command_line(engine: Engine, db_url: str, admin: User, tmp_path: Path) -> None:

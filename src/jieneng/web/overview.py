@@ -150,6 +150,7 @@ def ranking_page(
         return page(request, "pages/_ranking.html", context)
     return page(request, "pages/ranking.html", context)
 
+
 def _ranking_query(r: dict[str, Any]) -> dict[str, Any]:
     return {"region": r["region"]["code"], "year": r["year"], "months": months_text(r["months"]),
             "category": r["category"]["code"], "indicator": r["indicator"], "order": r["order"]}
@@ -178,11 +179,11 @@ def ranking_columns(indicator: str) -> tuple[Column, ...]:
 def ranking_xlsx(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
     year: Annotated[int, Query(ge=1990, le=2100)],
-    category: Annotated[str, Query(min_length=1, max_length=20)],
+    category: Annotated[str, Query(min_length=1, max_length=20)] = "02",
     region: RegionQ = None, months: MonthsQ = None,
     indicator: IndicatorQ = "energy_per_capita_kgce", order: OrderQ = "asc",
 ) -> Response:
-    """The whole ranking (every page) as a workbook."""
+    """The whole ranking (every page) as a workbook (default: every 事业单位 category)."""
     lang = workbook_lang(request)
     first: dict[str, Any] = {}
 
@@ -208,7 +209,6 @@ def ranking_xlsx(
                   notes=notes(engine, user, lang, count=len(rows), period=period, basis=basis))
     return xlsx_response(table_xlsx([sheet], lang), f"{title}-{r['year']}.xlsx",
                          f"ranking-{r['year']}.xlsx")
-
 
 
 @router.get("/explain")

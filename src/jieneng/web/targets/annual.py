@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
@@ -18,6 +18,7 @@ from jieneng.services.publishing.annual_report import annual_data
 from jieneng.settings import Settings
 from jieneng.web.common import RegionQ, YearQ, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
+from jieneng.web.exporting import workbook_lang
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -42,8 +43,9 @@ def annual_docx_download(user: CurrentUser, engine: EngineDep, settings: Setting
 
 
 @router.get("/reports/annual.xlsx")
-def annual_xlsx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
-                         region: RegionQ = None, year: YearQ = None) -> Response:
+def annual_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
+                         settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                         ) -> Response:
     data, name = _report(engine, user, settings, region, year)
-    return Response(annual_xlsx(data), media_type=XLSX, headers={
+    return Response(annual_xlsx(data, workbook_lang(request)), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"tongbao-{name}.xlsx\""})

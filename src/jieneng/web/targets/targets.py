@@ -16,7 +16,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -24,11 +24,9 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
-from jieneng.core.indicator_registry import BY_CODE
-from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
-from jieneng.reports.tables import Cell, Sheet, table_xlsx
+from jieneng.reports.annual_report import assessment_xlsx
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import progress, targets
 from jieneng.settings import Settings
@@ -163,26 +161,46 @@ def form_pairs(text: str, field: str) -> dict[str, float]:
     return out
 
 
+FACTOR_PREFIX, OVERRIDE_PREFIX = "factor_", "override_"
+
+
+async def child_inputs(request: Request) -> dict[str, str]:
+    """The decomposition table's inputs (one factor and one override per child, named
+    ``factor_<code>`` / ``override_<code>``; 本级 under the parent's own code), as typed."""
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()
+            if k.startswith((FACTOR_PREFIX, OVERRIDE_PREFIX)) and len(k) <= 20
+            and isinstance(v, str) and len(v) <= 30}
+
+
+ChildInputs = Annotated[dict[str, str], Depends(child_inputs)]
+
+
+def table_numbers(inputs: dict[str, str], prefix: str, field: str) -> dict[str, float]:
+    """``{child code: number}`` of the table's non-empty inputs named ``<prefix><code>``."""
+    return {key[len(prefix):]: form_number(value, field) for key, value in inputs.items()
+            if key.startswith(prefix) and value.strip()}
+
+
 @router.post("/targets/decompose", dependencies=[requires(Capability.SET_TARGETS)])
 def decompose_form(
     request: Request, user: CurrentUser, engine: EngineDep, settings: SettingsDep,
+    inputs: ChildInputs,
     region_code: Annotated[str, Form(max_length=6)], year: Annotated[int, Form(ge=1990, le=2100)],
     metric: Annotated[str, Form(max_length=40)],
     save: Annotated[str, Form(max_length=5)] = "",
-    factors: Annotated[str, Form(max_length=4000)] = "",
     category_factors: Annotated[str, Form(max_length=1000)] = "",
-    overrides: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    """Preview (default) or save the decomposition of the region's cap, with optional
-    per-child and per-category factors and per-child overrides (``code=number``)."""
-    form = {"metric": metric, "factors": factors, "category_factors": category_factors,
-            "overrides": overrides}
+    """Preview (default) or save the decomposition of the region's cap among its child
+    regions and its own units (本级): a factor and an override per child, typed in the
+    table (one input each), and optional per-category factors (``01=1.1``)."""
+    form = {"metric": metric, "category_factors": category_factors, **inputs}
     try:
         fn = targets.decompose if save else targets.preview
         plan = fn(engine, user, region_code=region_code, year=year, metric=metric,
-                  factors=form_pairs(factors, "factors"),
+                  factors=table_numbers(inputs, FACTOR_PREFIX, "factors"),
                   category_factors=form_pairs(category_factors, "category_factors"),
-                  overrides=form_pairs(overrides, "overrides"))
+                  overrides=table_numbers(inputs, OVERRIDE_PREFIX, "overrides"))
     except DomainError as err:
         context = _refused_context(engine, user, settings, region=region_code,
                                    year=str(year), form=form)
@@ -249,54 +267,13 @@ def assessment_xlsx_download(request: Request, user: CurrentUser, engine: Engine
     """The year-end assessment as a workbook: one line per (child region, target)."""
     lang = workbook_lang(request)
     data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    rows = [_assessment_line(row, target, lang) for row in data["rows"]
-            for target in row["targets"]]
-    title = text(lang, "pages.targets.assessment")
-    sheet = Sheet(title, f"{title} · {data['region']['name']} · {data['year']}",
-                  ASSESSMENT_COLUMNS, rows, notes=notes(
-                      engine, user, lang, count=len(rows), period=str(data["year"]),
-                      basis=text(lang, "export.assessment.basis")))
+    count = sum(len(row["targets"]) for row in data["rows"])
+    lines = notes(engine, user, lang, count=count, period=str(data["year"]),
+                  basis=text(lang, "export.assessment.basis"))
     name = f"{data['region']['code']}-{data['year']}"
-    return xlsx_response(table_xlsx([sheet], lang), f"{title}-{name}.xlsx",
+    title = text(lang, "pages.targets.assessment")
+    return xlsx_response(assessment_xlsx(data, lang, notes=lines), f"{title}-{name}.xlsx",
                          f"assessment-{name}.xlsx")
-
-
-#: The assessment's columns (the page's table, the export)
-ASSESSMENT_COLUMNS: tuple[Column, ...] = (
-    Column("region_code", "export.col.region_code", "code"),
-    Column("region_name", "pages.region"),
-    Column("metric_label", "pages.targets.metric"),
-    Column("unit", "pages.unit"),
-    Column("kind_label", "export.col.target_kind"),
-    Column("value", "pages.targets.value", "number"),
-    Column("actual", "pages.targets.actual", "number"),
-    Column("projected", "pages.targets.projected", "number"),
-    Column("achieved_change", "export.col.achieved_change", "change"),
-    Column("required_change", "export.col.required_change", "change"),
-    Column("source", "export.col.source"),
-    Column("met_label", "export.col.result"),
-)
-
-
-def _assessment_line(row: dict[str, Any], target: dict[str, Any], lang: str
-                     ) -> dict[str, Any]:
-    en = lang == "en"
-    found = BY_CODE.get(target["metric"])
-    decimals = found.decimals if found else 2
-    cap = target["kind"] == "cap"
-    return {
-        **target, "region_code": row["region_code"], "region_name": row["region_name"],
-        "metric_label": target["metric_en"] if en else target["metric_zh"],
-        "unit": (found.unit_en if en else found.unit_zh) if found and cap else "%",
-        "kind_label": text(lang, f"export.target.{target['kind']}"),
-        # a cap in its unit; a reduction is a fraction, shown as a percentage
-        "value": Cell(target["value"], kind="number" if cap else "percent",
-                      decimals=decimals if cap else 2),
-        "actual": Cell(target.get("actual"), decimals=decimals),
-        "projected": Cell(target.get("projected"), decimals=decimals),
-        "met_label": text(lang, "pages.targets.met" if target["met"]
-                          else "pages.targets.not_met"),
-    }
 
 
 # ---------------------------------------------------------------- JSON twins
@@ -310,6 +287,9 @@ class TargetIn(BaseModel):
 
 
 class DecomposeIn(BaseModel):
+    """``factors`` and ``overrides`` map a child's code to a number; the parent's own
+    code stands for its own units (本级)."""
+
     region_code: str = Field(pattern=r"^\d{6}$")
     year: int = Field(ge=1990, le=2100)
     metric: str = Field(max_length=40)
