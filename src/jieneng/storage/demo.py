@@ -11,38 +11,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, DateTime, Integer, case, literal, null, select, update
+from sqlalchemy import Connection, DateTime, Integer, and_, case, literal, null, select, update
 
 from . import tables as t
 
 
 def demo_states(conn: Connection, period_id: int, shares: Sequence[tuple[str, int]], *,
                 at: datetime, reason: str) -> int:
-    """Demo only: move the ``not_started`` tasks of a period to states by institution
-    id (``shares``: (state, how many of every 100), in order), set-based, with one
-    history row per moved task (actor ``demo``; ``reason`` for returned ones)."""
+    """Demo only: move the ``not_started`` and ``in_progress`` tasks of a period (opening
+    a period starts the tasks whose figures were imported before it) to states by
+    institution id (``shares``: (state, how many of every 100), in order), set-based:
+    first one history row per task that changes (actor ``demo``; ``reason`` for
+    returned ones), then one ``UPDATE``. Returns how many moved."""
     task = t.reporting_task
     bucket = task.c.institution_id % 100
     whens, low = [], 0
     for state, share in shares:
         whens.append((bucket < low + share, state))
         low += share
-    target = case(*whens, else_=literal("not_started"))
-    conn.execute(update(task).where(task.c.period_id == period_id,
-                                    task.c.state == "not_started")
+    target = case(*whens, else_=task.c.state)
+    open_states = ("not_started", "in_progress")
+    moving = and_(task.c.period_id == period_id, task.c.state.in_(open_states),
+                  target != task.c.state)
+    moved = select(task.c.id, task.c.state, target,
+                   case((target == "returned", literal("return")),
+                        (target == "approved", literal("approve")),
+                        (target == "submitted", literal("submit")),
+                        else_=literal("save")),
+                   literal(None, Integer), literal("admin"), literal(at, DateTime(timezone=True)),
+                   case((target == "returned", literal(reason)), else_=null())).where(moving)
+    result = conn.execute(t.task_transition.insert().from_select(
+        ["task_id", "from_state", "to_state", "action", "actor_user_id", "actor_role", "at",
+         "reason"], moved))
+    conn.execute(update(task).where(moving)
                  .values(state=target, version=task.c.version + 1, updated_at=at,
                          submitted_at=case((target.in_(["submitted", "approved"]), at),
                                            else_=null()),
                          approved_at=case((target == "approved", at), else_=null())))
-    moved = select(task.c.id, literal("not_started"), task.c.state,
-                   case((task.c.state == "returned", literal("return")),
-                        (task.c.state == "approved", literal("approve")),
-                        (task.c.state == "submitted", literal("submit")),
-                        else_=literal("save")),
-                   literal(None, Integer), literal("admin"), literal(at, DateTime(timezone=True)),
-                   case((task.c.state == "returned", literal(reason)), else_=null())).where(
-        task.c.period_id == period_id, task.c.state != "not_started")
-    result = conn.execute(t.task_transition.insert().from_select(
-        ["task_id", "from_state", "to_state", "action", "actor_user_id", "actor_role", "at",
-         "reason"], moved))
     return int(result.rowcount or 0)

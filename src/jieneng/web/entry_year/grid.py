@@ -31,6 +31,7 @@ from jieneng.services.entry import year as years
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
 from jieneng.web.common import CreditCode, blank, page
 from jieneng.web.deps import EngineDep, WriterUser, requires
+from jieneng.web.entry_year import plain
 from jieneng.web.entry_year.schemas import SubmitIn, SubmittedOut, YearGridOut, YearIn, YearSavedOut
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import WHOLE_FORM, form_error
@@ -44,16 +45,6 @@ TaskMonthP = Annotated[int, Path(ge=0, le=12, description="月 month (0: the 年
 MAX_TEXT = 40
 #: carriers always shown in the grid; the others when they hold figures (or ?all=1)
 ALWAYS = ("electricity", "water")
-
-
-def plain(value: float | None) -> str:
-    """A stored figure as the grid shows it: full precision, no exponent, no ``.0``."""
-    if value is None:
-        return ""
-    text = repr(float(value))
-    if "e" in text or "E" in text:
-        text = f"{value:.12f}".rstrip("0")
-    return text[:-2] if text.endswith(".0") else text.rstrip(".")
 
 
 def _typed(form: Mapping[str, Any], name: str) -> str:
@@ -107,9 +98,7 @@ def grid_context(grid: dict[str, Any], *, form: Mapping[str, Any] | None = None,
             part = "q" if f.field.endswith(".value") or "." not in f.field else "c"
             by_cell.setdefault(f"{part}_{month}_{f.carrier}", []).append(f.to_dict())
             listed.append({**f.to_dict(), "month": month})
-    shown = _shown(grid, show_all or any(
-        v for k, v in cells.items() if v and k.split("_", 2)[2] not in ALWAYS))
-    return {"data": grid, "shown": shown, "cells": cells, "by_cell": by_cell,
+    return {"data": grid, "shown": _shown(grid, show_all), "cells": cells, "by_cell": by_cell,
             "findings": listed, "show_all": show_all,
             "has_errors": any(f["severity"] == "error" for f in listed), **extra}
 

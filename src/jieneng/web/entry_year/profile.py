@@ -18,6 +18,7 @@ from jieneng.core.permissions import Capability
 from jieneng.services.entry import profile
 from jieneng.web.common import CreditCode, blank, page
 from jieneng.web.deps import EngineDep, WriterUser, requires
+from jieneng.web.entry_year import plain
 from jieneng.web.entry_year.schemas import ProfileIn, ProfileOut, ProfileSavedOut
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
@@ -45,7 +46,12 @@ def profile_page(
 ) -> Response:
     """The year's 基本信息 of an institution."""
     data = profile.profile_form(engine, user, credit_code, year)
-    return page(request, PROFILE, {"data": data, "form": None, "saved": saved})
+    return page(request, PROFILE, {"data": data, "form": _shown(data), "saved": saved})
+
+
+def _shown(data: dict[str, Any]) -> dict[str, str]:
+    """The stored record as the form's texts."""
+    return {f: plain(v) for f, v in data["values"].items()}
 
 
 @router.post("/entry/{credit_code}/{year}/profile",
