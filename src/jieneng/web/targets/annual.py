@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Engine
@@ -38,8 +39,10 @@ def _report(engine: Engine, user: User, settings: Settings, region: str | None,
 def annual_docx_download(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
                          region: RegionQ = None, year: YearQ = None) -> Response:
     data, name = _report(engine, user, settings, region, year)
+    title = f"{data['region']['name']}{data['year']}年度通报.docx"  # the file's own name
     return Response(annual_docx(data), media_type=DOCX, headers={
-        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.docx\""})
+        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.docx\"; "
+                               f"filename*=UTF-8''{quote(title)}"})
 
 
 @router.get("/reports/annual.xlsx")
