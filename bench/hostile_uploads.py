@@ -7,8 +7,8 @@ Not a test (``tests/web/test_hostile_uploads.py`` is). Usage::
 For each hostile file (built here: a 1.7 kB workbook with a cell at XFD1048576,
 the same without ``r`` attributes, a declared shared-string table of 4 billion,
 a zip bomb of ``--bomb-rows`` rows, a CSV of 300,000 columns, a renamed program,
-a truncated workbook, a 50 MB CSV with an error in each of its million rows) and
-for one ordinary 100,000-row workbook, a fresh
+a truncated workbook, 20 MB of random bytes named .xlsx, a 50 MB CSV with an error
+in each of its million rows) and for one ordinary 100,000-row workbook, a fresh
 ``jieneng serve`` is started on a new SQLite database under an address-space cap
 (RLIMIT_AS), the file is sent to ``POST /api/v1/imports?kind=consumption&dry_run=true``
 with a bearer token, and the answer, whether the server still answers, its peak
@@ -70,6 +70,7 @@ def files(rows: int) -> list[tuple[str, Callable[[Path], Path]]]:
         ("1000000-columns.csv", lambda p: hostile.wide_csv(p, 1_000_000)),
         ("renamed-program.xlsx", hostile.renamed_exe),
         ("corrupt.xlsx", hostile.corrupt_workbook),
+        ("random-20mb.xlsx", hostile.random_bytes),
         ("error-in-each-of-1000000-rows.csv", garbage),
         ("ordinary-100000-rows.xlsx", ordinary),
     ]
@@ -140,8 +141,11 @@ def run_one(folder: Path, name: str, path: Path, cap: int) -> dict[str, object]:
                 "application/json") else {}
             error = body.get("error") or {}
             record["message"] = str(error.get("message", ""))[:160]
-            issues = (error.get("details") or {}).get("issues") or []
+            details = error.get("details") or {}
+            issues = details.get("issues") or []
             record["issues"] = len(issues)
+            record["errors_total"] = details.get("total", len(issues))
+            record["answer_kb"] = round(len(response.content) / 1024, 1)
             record["first_code"] = issues[0]["code"] if issues else None
         except httpx.HTTPError as exc:
             record["status"] = f"no answer ({type(exc).__name__})"

@@ -7,6 +7,7 @@ the large ones are written streaming, so building them stays fast and small.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -153,4 +154,10 @@ def not_a_workbook(path: Path) -> Path:
     """A zip that is not a workbook (a Word document, say)."""
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("word/document.xml", "<document/>")
+    return path
+
+
+def random_bytes(path: Path, size: int = 20 * 1024 * 1024) -> Path:
+    """``size`` random bytes named like a workbook (a 20 MB download gone wrong)."""
+    path.write_bytes(os.urandom(size))
     return path

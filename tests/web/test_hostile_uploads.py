@@ -115,6 +115,7 @@ HOSTILE: list[tuple[str, Callable[[Path], Path], str]] = [
     ("300000-columns.csv", _wide_csv, "import.too_many_columns"),
     ("renamed-program.xlsx", hostile.renamed_exe, "import.unreadable"),
     ("corrupt.xlsx", hostile.corrupt_workbook, "import.unreadable"),
+    ("random-20mb.xlsx", hostile.random_bytes, "import.unreadable"),
 ]
 LEAKS = ("calamine", "Zip", "fastexcel", "polars", "/tmp", "Traceback")
 CONTENT_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

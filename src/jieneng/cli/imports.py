@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,14 +18,22 @@ import_app = typer.Typer(
 )
 
 
-def _import(kind: str, file: Path, dry_run: bool, fmt: Fmt) -> None:
+def _import(
+    kind: str, file: Path, dry_run: bool, fmt: Fmt, *, show: int = 20,
+    errors_report: Path | None = None, report_lang: str = "zh-CN",
+) -> None:
+    from jieneng.core.exceptions import ImportRejected
     from jieneng.services.entry.imports import import_file
 
-    with output.progress(output.say("cli.importing", file=file.name)) as step:
-        report = import_file(
-            engine(), kind, file, dry_run=dry_run,
-            max_bytes=state.settings.max_upload_bytes, progress=step,
-        )
+    try:
+        with output.progress(output.say("cli.importing", file=file.name)) as step:
+            report = import_file(
+                engine(), kind, file, dry_run=dry_run,
+                max_bytes=state.settings.max_upload_bytes, progress=step,
+            )
+    except ImportRejected as err:
+        _rejected(err, show=show, errors_report=errors_report, report_lang=report_lang)
+        raise typer.Exit(1) from None
     if fmt is Fmt.json:
         output.print_json(report.to_dict())
         return
@@ -34,6 +42,36 @@ def _import(kind: str, file: Path, dry_run: bool, fmt: Fmt) -> None:
         rows=report.rows_read, records=report.records, counts=report.counts or ""))
     if report.warnings:
         output.print_issues(report.warnings)
+
+
+def _rejected(err: Any, *, show: int, errors_report: Path | None, report_lang: str) -> None:
+    """A rejected file: the first ``show`` errors, the counts by kind and by column,
+    and (``--errors-report``) every issue written to a workbook."""
+    from jieneng.core.messages import text
+
+    total = err.details.get("total")
+    err.issues = err.issues[:max(0, show)]
+    output.print_error(err)
+    if total is not None:
+        counts = err.details.get("by_code", {})
+        kinds = "，".join(f"{text('zh-CN', 'import.kind.' + c)} {n:,}" for c, n in counts.items())
+        kinds_en = ", ".join(f"{text('en', 'import.kind.' + c)} {n:,}" for c, n in counts.items())
+        by_column = err.details.get("by_column", {})
+        columns = ", ".join(f"{c or '-'} {n:,}" for c, n in by_column.items())
+        output.err_console.print(output.say("cli.import_errors_shown", shown=len(err.issues),
+                                            total=total))
+        output.err_console.print(f"{text('zh-CN', 'cli.import_by_kind', counts=kinds)}\n"
+                                 f"{text('en', 'cli.import_by_kind', counts=kinds_en)}")
+        output.err_console.print(output.say("cli.import_by_column", counts=columns))
+    if err.report is None:
+        return
+    if errors_report is None:
+        output.err_console.print(output.say("cli.import_report_hint"))
+        return
+    from jieneng.services.entry.error_reports import report_xlsx
+
+    errors_report.write_bytes(report_xlsx(err.report, report_lang))
+    output.err_console.print(output.say("cli.import_report_written", path=errors_report))
 
 
 IMPORT_KINDS: dict[str, str] = {
@@ -45,12 +83,25 @@ IMPORT_KINDS: dict[str, str] = {
 }
 
 
+ShowOpt = Annotated[int, typer.Option(
+    "--show", min=0, help="列出前 N 处错误 print the first N errors of a rejected file")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--errors-report", dir_okay=False,
+    help="完整错误报告 write every issue of a rejected file to this .xlsx")]
+LangOpt = Annotated[str, typer.Option(
+    "--report-lang", help="错误报告语言 language of the error report: zh-CN | en")]
+
+
 def _import_command(kind: str, doc: str) -> None:
     """Register ``jieneng import KIND FILE [--dry-run] [--format]``."""
 
     @handles_errors
-    def command(file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table) -> None:
-        _import(kind, file, dry_run, fmt)
+    def command(
+        file: FileArg, dry_run: DryRun = False, fmt: FormatOpt = Fmt.table,
+        show: ShowOpt = 20, errors_report: ReportOpt = None, report_lang: LangOpt = "zh-CN",
+    ) -> None:
+        _import(kind, file, dry_run, fmt, show=show, errors_report=errors_report,
+                report_lang=report_lang)
 
     command.__doc__ = doc
     import_app.command(kind)(command)

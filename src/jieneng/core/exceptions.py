@@ -97,6 +97,9 @@ class ImportRejected(ValidationFailed):
 
     kind = "import_rejected"
     code = "import_rejected"
+    #: every issue of the file (a polars frame, :mod:`jieneng.ingest.issue_table`)
+    #: when more were found than ``issues`` lists; for the full error report
+    report: Any = None
 
     def __init__(
         self, message_zh: str, message_en: str, issues: list[Any], **details: Any

@@ -12,6 +12,7 @@ import polars as pl
 from jieneng.core.carriers import normalise_label
 from jieneng.core.exceptions import DomainError
 
+from .issue_table import issues_frame, rendered
 from .issues import MORE_ISSUES, ImportIssue, make_issue
 from .limits.bounds import DEFAULT_LIMITS
 from .numbers import is_integral, with_number
@@ -136,9 +137,12 @@ class Checker:
     remembered so :meth:`valid` keeps only spreadsheet rows without errors (also
     across frames derived from the same rows, e.g. wide → long).
 
-    At most ``listed`` issues are made per file (a file with an error in each of a
-    million rows would otherwise hold a million issues in memory, and send them);
-    the rest are counted in one ``import.more_issues`` issue.
+    At most ``listed`` issues are made as objects per file (a file with an error in
+    each of a million rows would otherwise hold a million of them in memory); the
+    rest are counted in one ``import.more_issues`` issue. Every issue of every row
+    is also kept as a frame (:meth:`table`, rendered vectorised by
+    :mod:`jieneng.ingest.issue_table`): the counts by kind and by column and the
+    full error report are made from it.
     """
 
     table: Table
@@ -148,6 +152,10 @@ class Checker:
     omitted: int = 0
     omitted_errors: int = 0
     _summary_at: int | None = field(default=None, repr=False)
+    #: every row issue of the checks, one frame per check
+    frames: list[pl.DataFrame] = field(default_factory=list, repr=False)
+    #: ids of the issue objects made by the checks (they are in ``frames`` too)
+    _made: set[int] = field(default_factory=set, repr=False)
 
     def header_issue(self, code: str, column: str | None = None, **params: Any) -> None:
         self.issues.append(
@@ -186,18 +194,26 @@ class Checker:
         if not warning:
             self.bad_rows.append(bad.get_column("__r"))
         fixed = dict(static or {})
+        self.frames.append(rendered(code, bad, file=self.table.file, sheet=self.table.sheet,
+                                    static=fixed, severity="warning" if warning else None))
         room = max(0, self.listed - len(self.issues))
         if room < bad.height:
             self._omit(bad.height - room, warning)
             bad = bad.head(room)
         for rec in bad.iter_rows(named=True):
             extra = {k[4:]: v for k, v in rec.items() if k.startswith("__p_")}
-            self.issues.append(
-                make_issue(
-                    code, file=self.table.file, sheet=self.table.sheet, row=rec["__r"],
-                    column=rec["__c"], value=rec["__v"], **fixed, **extra,
-                )
+            made = make_issue(
+                code, file=self.table.file, sheet=self.table.sheet, row=rec["__r"],
+                column=rec["__c"], value=rec["__v"], **fixed, **extra,
             )
+            self._made.add(id(made))
+            self.issues.append(made)
+
+    def all_issues(self) -> pl.DataFrame:
+        """Every issue found so far as one frame: the file's and headers' issues and
+        every row of every check (none left out)."""
+        own = issues_frame(i for i in self.issues if id(i) not in self._made)
+        return pl.concat([own, *self.frames], how="vertical")
 
     def _omit(self, count: int, warning: bool) -> None:
         """Count ``count`` issues not made; one summary issue says how many."""
@@ -307,9 +323,14 @@ def open_table(
         return Parsed(kind, path.name, None, fmt, pl.DataFrame(), [exc.issue], 0)
 
 
-def parsed(kind: str, table: Table, frame: pl.DataFrame, issues: list[ImportIssue]) -> Parsed:
+def parsed(
+    kind: str, table: Table, frame: pl.DataFrame, issues: list[ImportIssue],
+    chk: Checker | None = None,
+) -> Parsed:
+    """The result; with the checker ``chk`` it carries every issue as a frame too."""
     ordered = sorted(issues, key=lambda i: (i.row or 0, i.column or "", i.code))
-    return Parsed(kind, table.file, table.sheet, table.format, frame, ordered, table.rows_read)
+    return Parsed(kind, table.file, table.sheet, table.format, frame, ordered, table.rows_read,
+                  chk.all_issues() if chk is not None else None)
 
 
 @dataclass
@@ -338,5 +359,5 @@ def open_mapped(
         if header not in skip:
             chk.header_issue("import.ignored_column", column=header)
     if any(s.required and s.key not in mapped for s in specs):
-        return parsed(kind, table, pl.DataFrame(schema=dict(empty)), chk.issues)
+        return parsed(kind, table, pl.DataFrame(schema=dict(empty)), chk.issues, chk)
     return Opened(table, chk, dict(mapped))

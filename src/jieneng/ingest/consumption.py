@@ -23,7 +23,13 @@ from pathlib import Path
 
 import polars as pl
 
-from jieneng.core.carriers import Carrier, carrier, carrier_by_name, normalise_label
+from jieneng.core.carriers import (
+    CARRIERS,
+    Carrier,
+    carrier,
+    carrier_by_name,
+    normalise_label,
+)
 from jieneng.core.exceptions import DomainError, UnitMismatch, UnknownUnit
 from jieneng.core.units import factor_to_canonical
 
@@ -104,7 +110,8 @@ def parse_consumption(
     specs = LONG_SPECS if is_long else BASE_SPECS
     mapped, unmatched = map_headers(table, specs, chk.issues, report_unknown=False)
     if any(s.required and s.key not in mapped for s in specs):
-        return parsed("consumption", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+        return parsed("consumption", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues,
+                      chk)
     df = _base(chk, table.frame, mapped, institutions)
     if is_long:
         for header in unmatched:
@@ -117,7 +124,7 @@ def parse_consumption(
             chk.header_issue("import.no_carrier_columns")
         records = _melt(df, columns)
     out = _values(chk, records)
-    return parsed("consumption", table, out, chk.issues)
+    return parsed("consumption", table, out, chk.issues, chk)
 
 
 def _base(
@@ -251,6 +258,12 @@ def _melt(df: pl.DataFrame, columns: Sequence[CarrierColumns]) -> pl.DataFrame:
     return pl.concat(parts, how="vertical")
 
 
+def _carrier_name(code: pl.Expr) -> pl.Expr:
+    """The Chinese name of a carrier code (as the file writes it, never the key)."""
+    names = {c.code: c.name_zh for c in CARRIERS}
+    return code.replace_strict(names, default=code, return_dtype=pl.String)
+
+
 def _carrier_code(text: str) -> str:
     return carrier_by_name(text).code
 
@@ -342,7 +355,7 @@ def _values(chk: Checker, rec: pl.DataFrame) -> pl.DataFrame:
         rec, ["institution_id", "year", "month", "carrier"], column=v_col,
         value=pl.col("value_text"),
         describe=pl.format("{} {}年{}月 {}", pl.col("credit_code"), pl.col("year"),
-                           pl.col("month"), pl.col("carrier")),
+                           pl.col("month"), _carrier_name(pl.col("carrier"))),
     )
     out = chk.valid(rec).sort(ROW, "carrier").select(
         "institution_id", "year", "month", "carrier", "quantity", "cost_yuan",

@@ -80,7 +80,7 @@ def parse_institutions(
     chk = Checker(table, list(table.issues))
     mapped, _ = map_headers(table, SPECS, chk.issues)
     if any(s.required and s.key not in mapped for s in SPECS):
-        return parsed("institutions", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+        return parsed("institutions", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues, chk)
     col = {k: m.column for k, m in mapped.items()}
     old = (existing if existing is not None else pl.DataFrame(schema=EXISTING_SCHEMA)).select(
         [pl.col(k).cast(pl.String) for k in EXISTING_SCHEMA]
@@ -161,7 +161,7 @@ def parse_institutions(
                   value=pl.col(col["status"]))
     _near_duplicates(chk, df, old, c_name)
     frame = chk.valid(df).select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
-    return parsed("institutions", table, frame, chk.issues)
+    return parsed("institutions", table, frame, chk.issues, chk)
 
 
 def _near_duplicates(chk: Checker, df: pl.DataFrame, old: pl.DataFrame, c_name: str) -> None:

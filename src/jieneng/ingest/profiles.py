@@ -119,4 +119,4 @@ def parse_profiles(
         ],
     )
     out = out.select(pl.col(k).cast(t) for k, t in OUTPUT_SCHEMA.items())
-    return parsed("profiles", table, out, chk.issues)
+    return parsed("profiles", table, out, chk.issues, chk)

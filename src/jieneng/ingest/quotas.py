@@ -97,4 +97,4 @@ def parse_quotas(
                    describe=pl.format("{} {} {}", pl.col("indicator"),
                                       pl.col("institution_type"), pl.col("climate_zone")))
     out = chk.valid(df).select(pl.col(k).cast(t) for k, t in OUTPUT_SCHEMA.items())
-    return parsed("quotas", table, out, chk.issues)
+    return parsed("quotas", table, out, chk.issues, chk)

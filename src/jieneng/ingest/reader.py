@@ -109,7 +109,9 @@ def read_table(
     need = max(1, min(min_matches, len(expected)))
     size = path.stat().st_size
     if size > max_bytes:
-        raise TableError(make_issue("import.file_too_large", file=file, size=size, limit=max_bytes))
+        raise TableError(make_issue("import.file_too_large", file=file, size=size,
+                                    limit=max_bytes, size_text=size_text(size),
+                                    limit_text=size_text(max_bytes)))
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         try:
@@ -134,6 +136,14 @@ def read_table(
             )
         )
     return _build(file, sheet_name, fmt, raw, header_idx)
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it: ``100 B``, ``12.5 KB``, ``20 MB``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} B"
 
 
 def _read_excel(

@@ -45,7 +45,7 @@ def parse_regions(
     chk = Checker(table, list(table.issues))
     mapped, _ = map_headers(table, SPECS, chk.issues)
     if any(k not in mapped for k in ("code", "name")):
-        return parsed("regions", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues)
+        return parsed("regions", table, pl.DataFrame(schema=OUTPUT_SCHEMA), chk.issues, chk)
     c_code, c_name = mapped["code"].column, mapped["name"].column
     c_parent = mapped["parent_code"].column if "parent_code" in mapped else "上级代码"
     df = table.frame.with_columns(
@@ -110,4 +110,4 @@ def parse_regions(
     frame = chk.valid(df).select(
         "code", "name", "parent_code", "level"
     ).cast(OUTPUT_SCHEMA)  # type: ignore[arg-type]
-    return parsed("regions", table, frame, chk.issues)
+    return parsed("regions", table, frame, chk.issues, chk)

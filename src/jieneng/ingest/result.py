@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from .issue_table import issues_frame
 from .issues import ImportIssue
 
 
@@ -25,6 +26,15 @@ class Parsed:
     frame: pl.DataFrame
     issues: list[ImportIssue] = field(default_factory=list)
     rows_read: int = 0
+    #: every issue as a frame (:mod:`jieneng.ingest.issue_table`) when the parser
+    #: kept them all; ``issues`` may list only the first ones
+    issue_frame: pl.DataFrame | None = None
+
+    def all_issues(self) -> pl.DataFrame:
+        """Every issue as a frame: the one kept, else made from ``issues``."""
+        if self.issue_frame is not None:
+            return self.issue_frame
+        return issues_frame(self.issues)
 
     @property
     def errors(self) -> list[ImportIssue]:

@@ -97,4 +97,4 @@ def parse_targets(path: Path, *, sheet: str | int | None = None,
         pl.when(reduction).then(value / 100.0).otherwise(value).alias("value"),
         pl.col("base__num").cast(pl.Int32, strict=False).alias("base_year"),
     )
-    return parsed("targets", table, out, chk.issues)
+    return parsed("targets", table, out, chk.issues, chk)

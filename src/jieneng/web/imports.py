@@ -7,8 +7,14 @@ whole file is clean; a rejected file's issues (file, sheet, row, column, value,
 problem in Chinese and English) are shown in the page as a table.
 
 JSON twin: ``POST /api/v1/imports?kind=&dry_run=`` with a multipart ``file``. A
-file with errors is answered 422 ``import_rejected`` with every issue in
-``details.issues``; nothing is stored.
+file with errors is answered 422 ``import_rejected``; nothing is stored.
+``details.issues`` lists the first 200 errors, ``details.total`` counts them all,
+``details.by_code`` / ``details.by_column`` count them by kind and by column, and
+``details.report_url`` is the full error report (.xlsx) of every issue, kept for the
+uploader (:mod:`jieneng.services.entry.error_reports`): ``GET
+/import/errors/{report}`` shows the summary again (twin ``GET
+/api/v1/import/errors/{report}``), ``GET /api/v1/import/errors/{report}.xlsx``
+downloads it (the page's session or a bearer token).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -26,8 +33,10 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ImportRejected, ValidationFailed
+from jieneng.core.messages import text as message_text
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
+from jieneng.services.entry import error_reports
 from jieneng.services.entry.imports import ImportKind, ImportReport, import_for_scope
 from jieneng.settings import Settings
 from jieneng.web.common import page
@@ -103,8 +112,10 @@ async def import_upload(
         context["report"] = report.to_dict()
     except ImportRejected as err:
         status = 422
+        await run_in_threadpool(keep_report, err, user)
         context["rejected"] = err.message(domain_lang(lang_of(request)))
         context["issues"] = [i.to_dict() for i in err.issues]
+        context["summary"] = err.details
     except DomainError as err:
         return await run_in_threadpool(form_error, request, TEMPLATE, context, err)
     return await run_in_threadpool(page, request, TEMPLATE, context,
@@ -160,6 +171,77 @@ async def imports(
 ) -> dict[str, Any]:
     """Validate and (unless ``dry_run``) store a file, all or nothing, within my scope."""
     content, name, _fields = await read_upload(request, settings)
-    report = await run_in_threadpool(run_import, engine, user, settings, kind.value, name,
-                                     content, dry_run)
+    try:
+        report = await run_in_threadpool(run_import, engine, user, settings, kind.value,
+                                         name, content, dry_run)
+    except ImportRejected as err:
+        await run_in_threadpool(keep_report, err, user)
+        raise
     return report.to_dict()
+
+
+def keep_report(err: ImportRejected, user: User) -> None:
+    """Keep every issue of a rejected file for its uploader; its addresses go into
+    the refusal's details (``report``, ``report_url``: the download, for the
+    session of the page and a bearer token alike)."""
+    if err.report is None:
+        return
+    token = error_reports.keep(err.report, user.id)
+    err.details["report"] = token
+    err.details["report_url"] = _report_url(token)
+
+
+def _report_url(token: str) -> str:
+    return f"/api/v1/import/errors/{token}.xlsx"
+
+
+Token = Annotated[str, PathParam(max_length=80, description="the report's token")]
+
+
+@api.get("/import/errors/{report}.xlsx", response_class=Response,
+         responses={200: {"content": {XLSX: {}}, "description": "the error report"}})
+def import_errors_xlsx(request: Request, report: Token, user: WriterUser) -> Response:
+    """Every issue of a rejected file as a workbook (headers in the page's language)."""
+    table = error_reports.load(report, user.id)
+    content = error_reports.report_xlsx(table, domain_lang(lang_of(request)))
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": attachment(error_reports.report_name(table))})
+
+
+@router.get("/import/errors/{report}")
+def import_errors_page(request: Request, report: Token, user: WriterUser) -> Response:
+    """The summary of a rejected file again: the first errors, the counts, the report."""
+    summary = error_reports.summary(error_reports.load(report, user.id))
+    return page(request, TEMPLATE, {
+        "kinds": _kinds(user), "template_kinds": TEMPLATE_KINDS, "kind": "consumption",
+        "rejected": message_text(domain_lang(lang_of(request)), "pages.import.errors_of",
+                                 file=summary["file"], count=summary["total"]),
+        "issues": summary["issues"],
+        "summary": {**summary, "report": report, "report_url": _report_url(report)},
+    })
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition naming ``name`` (RFC 6266: an ASCII fallback and UTF-8)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                       for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+class ImportErrorsOut(BaseModel):
+    file: str = Field(description="the file the issues were found in")
+    total: int = Field(description="errors found")
+    warnings: int = Field(description="warnings found")
+    shown: int = Field(description="issues listed in issues (the first, errors first)")
+    by_code: dict[str, int] = Field(description="errors per issue code (kind)")
+    by_column: dict[str, int] = Field(description="errors per column as headed in the file")
+    issues: list[ImportIssueOut]
+    report_url: str = Field(description="every issue as a workbook (.xlsx)")
+
+
+@api.get("/import/errors/{report}", response_model=ImportErrorsOut)
+def import_errors(report: Token, user: WriterUser) -> dict[str, Any]:
+    """The summary of a file I uploaded that was rejected: the first errors, the counts
+    by kind and by column, and the address of the full report."""
+    summary = error_reports.summary(error_reports.load(report, user.id))
+    return {**summary, "report_url": _report_url(report)}

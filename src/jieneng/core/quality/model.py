@@ -19,6 +19,10 @@ from enum import StrEnum
 from ..exceptions import ValidationFailed
 from ..indicator_registry import BY_CODE
 
+#: Consumption imports touching more institutions are not checked inline (the
+#: region's run checks them); the import skips even loading the rule engine.
+IMPORT_CHECK_LIMIT = 2000
+
 
 def pick(lang: str, zh: str, en: str) -> str:
     """``en`` for an English ``lang`` (``en``, ``en-GB`` …), else ``zh``."""

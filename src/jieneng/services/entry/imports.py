@@ -13,7 +13,7 @@ to the caller's scope (rows outside it refuse the file).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotPermitted, ValidationFailed
 from jieneng.core.messages import text as message
+from jieneng.core.quality.model import IMPORT_CHECK_LIMIT
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.ingest import (
@@ -33,9 +34,10 @@ from jieneng.ingest import (
     parse_profiles,
     parse_regions,
 )
-from jieneng.ingest.issues import ImportIssue, rejection
+from jieneng.ingest.issue_table import issues_frame, recoded, rejection
+from jieneng.ingest.issues import ImportIssue
+from jieneng.ingest.reader import size_text
 from jieneng.services.accounts import audit
-from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow import locks
 from jieneng.storage import batches, consumption, institutions, regions
@@ -156,7 +158,7 @@ def _checked(basis: _Basis, kind: ImportKind, path: Path, max_bytes: int) -> Par
     """The parsed file; :class:`ImportRejected` with every issue if it has errors."""
     parsed = _parse(basis, kind, path, max_bytes)
     if parsed.errors:
-        raise rejection(path.name, parsed.errors)
+        raise rejection(path.name, parsed.all_issues())
     return parsed
 
 
@@ -184,6 +186,7 @@ def _check_size(path: Path, max_bytes: int) -> None:
     if size > max_bytes:
         raise ValidationFailed.of(
             "imports.file_too_large", name=path.name, size=size, max_bytes=max_bytes,
+            values={"size_text": size_text(size), "max_text": size_text(max_bytes)},
         )
 
 
@@ -212,21 +215,16 @@ def _store(
     if kind is ImportKind.PROFILES:
         return asdict(institutions.upsert_profiles(conn, parsed.frame, import_id=batch_id))
     counts = consumption.write_consumption(conn, parsed.frame, source=source, import_id=batch_id)
-    quality.check_written(conn, parsed.frame)  # data-quality findings of what was written
+    if parsed.frame["institution_id"].n_unique() <= IMPORT_CHECK_LIMIT:
+        # deferred: the rule engine (numpy, the rule tables) costs a quarter of a second
+        # to import, and a bulk load leaves its check to the region's run anyway
+        from jieneng.services.quality import quality
+
+        quality.check_written(conn, parsed.frame)  # data-quality findings of what was written
     return asdict(counts)
 
 
 # ---------------------------------------------------------------- the web upload, in a scope
-
-
-def _out_of_scope(issue: ImportIssue, what: str) -> ImportIssue:
-    """``issue`` as ``import.out_of_scope``: the catalogue's ``import.out_of_scope.<what>``."""
-    key = f"import.out_of_scope.{what}"
-    return replace(
-        issue, code="import.out_of_scope", severity="error",
-        message_zh=message("zh-CN", key, value=issue.value),
-        message_en=message("en", key, value=issue.value),
-    )
 
 
 def import_for_scope(
@@ -259,44 +257,43 @@ def import_for_scope(
         with engine.connect() as conn:
             filters = scoped_filters(conn, scope)
             issues = _scope_issues(conn, scope, filters, kind, path, max_bytes)
-        errors = [i for i in issues if i.severity == "error"]
-        if errors:
-            raise rejection(path.name, errors)
+        if issues.filter(pl.col("severity") == "error").height:
+            raise rejection(path.name, issues)
     return import_file(engine, kind, path, dry_run=dry_run, max_bytes=max_bytes, actor=actor)
 
 
 def _scope_issues(
     conn: Connection, scope: Scope, filters: Filters, kind: ImportKind, path: Path,
     max_bytes: int,
-) -> list[ImportIssue]:
-    """Parse the file as the caller sees the directory; outside rows become errors."""
+) -> pl.DataFrame:
+    """Parse the file as the caller sees the directory; outside rows become errors
+    (every issue, as a frame: :mod:`jieneng.ingest.issue_table`)."""
     lookup = institutions.institution_lookup(conn)
     visible = queries.visible_institution_ids(conn, filters)
-    everyone = set(lookup["credit_code"].to_list())
+    everyone = lookup["credit_code"].implode()
     mine = lookup.filter(pl.col("institution_id").is_in(sorted(visible)))
     if kind is ImportKind.INSTITUTIONS:
         tree = RegionTree(regions.load_regions(conn))
         allowed = set(tree.subtree(scope.region_code)) if scope.region_code else set(tree.by_code)
         parsed = parse_institutions(path, known_regions=allowed, existing=lookup,
                                     max_bytes=max_bytes)
-        out = [
-            _out_of_scope(i, "region")
-            if i.code == "import.unknown_region" and i.value in tree else i
-            for i in parsed.issues
-        ]
+        table = recoded(
+            parsed.all_issues(),
+            (pl.col("code") == "import.unknown_region")
+            & pl.col("value").is_in(pl.Series(sorted(tree.by_code), dtype=pl.String).implode()),
+            "import.out_of_scope", "import.out_of_scope.region")
         hidden = set(lookup["credit_code"].to_list()) - set(mine["credit_code"].to_list())
-        for code in parsed.frame.filter(pl.col("credit_code").is_in(sorted(hidden)))[
-                "credit_code"].to_list():
-            out.append(ImportIssue(
-                file=path.name, sheet=None, row=None, column="统一社会信用代码", value=code,
-                code="import.out_of_scope", severity="error",
-                message_zh=message("zh-CN", "import.out_of_scope.change", value=code),
-                message_en=message("en", "import.out_of_scope.change", value=code)))
-        return out
+        changed = parsed.frame.filter(pl.col("credit_code").is_in(sorted(hidden)))
+        out = [ImportIssue(
+            file=path.name, sheet=None, row=None, column="统一社会信用代码", value=code,
+            code="import.out_of_scope", severity="error",
+            message_zh=message("zh-CN", "import.out_of_scope.change", value=code),
+            message_en=message("en", "import.out_of_scope.change", value=code))
+            for code in changed["credit_code"].to_list()]
+        return pl.concat([table, issues_frame(out)], how="vertical")
     parse = parse_profiles if kind is ImportKind.PROFILES else parse_consumption
     parsed = parse(path, institutions=mine, max_bytes=max_bytes)
-    return [
-        _out_of_scope(i, "institution")
-        if i.code == "import.unknown_institution" and i.value in everyone else i
-        for i in parsed.issues
-    ]
+    return recoded(
+        parsed.all_issues(),
+        (pl.col("code") == "import.unknown_institution") & pl.col("value").is_in(everyone),
+        "import.out_of_scope", "import.out_of_scope.institution")

@@ -33,6 +33,7 @@ from jieneng.core.permissions import Capability, require
 from jieneng.core.quality.catalogue import RULES, rule
 from jieneng.core.quality.config import effective_config
 from jieneng.core.quality.findings import render
+from jieneng.core.quality.model import IMPORT_CHECK_LIMIT
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.ingest.prices import parse_reference_prices
@@ -45,8 +46,6 @@ from jieneng.storage.quality import model as quality_model
 from jieneng.storage.quality import settings as settings_store
 
 PER_PAGE = 50
-#: Consumption imports touching more institutions are not checked inline.
-IMPORT_CHECK_LIMIT = 2000
 
 
 def _check_period(year: int, month: int | None) -> None:

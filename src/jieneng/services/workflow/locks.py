@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from jieneng.core.caller import Actor
 from jieneng.core.exceptions import Conflict
@@ -20,12 +20,19 @@ from jieneng.services.workflow.access import (
     now,
 )
 from jieneng.storage import reporting as store
+from jieneng.storage import tables
 
 
 def check_unlocked(conn: Connection, keys: pl.DataFrame) -> None:
     """In a figure-writing transaction: :class:`Conflict` when any ``(institution_id,
-    year, month)`` of ``keys`` belongs to a submitted or approved task (one query)."""
-    store.stage_keys(conn, keys)
+    year, month)`` of ``keys`` belongs to a submitted or approved task (one query).
+
+    Only the keys of years that have a reporting period are staged (no task covers
+    the others): a first import of a year stages nothing, where 100,000 keys took a
+    third of a second on SQLite."""
+    p = tables.reporting_period
+    years = [int(y) for y in conn.execute(select(p.c.year).distinct()).scalars()]
+    store.stage_keys(conn, keys.filter(pl.col("year").is_in(years)))
     locked = store.locked_keys(conn, LOCKED_STATES)
     if not locked:
         return
