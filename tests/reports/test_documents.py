@@ -99,6 +99,8 @@ def test_letterhead_number_date_and_signature() -> None:
     assert number.text == "市机管〔2026〕7号"
     rule = number._p.pPr.find(f"{W}pBdr").find(f"{W}bottom")
     assert rule.get(f"{W}color") == layout().red
+    tags = [c.tag.removeprefix(W) for c in number._p.pPr]           # the schema's order
+    assert tags.index("pStyle") < tags.index("pBdr") < tags.index("spacing")
     assert paragraphs[2].style.name == "Title"
     assert [p.text for p in paragraphs[-2:]] == ["桂林市机关事务管理局", "2026年1月5日"]
     sig, day = (p.paragraph_format.right_indent for p in paragraphs[-2:])

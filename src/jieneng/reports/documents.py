@@ -30,6 +30,9 @@ STYLE_ELEMENTS = {"Normal": "body", "Title": "title", "Heading 1": "heading1",
 ISSUER, NUMBER, TABLE_TEXT, TABLE_HEAD, FIGURE, SIGNATURE, PAGE_NUMBER = (
     "发文机关标志", "发文字号", "表格文字", "表格标题", "图", "落款", "页码")
 _THEME_ATTRS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
+#: the children of w:pPr that come before w:pBdr (the schema's sequence)
+_PPR_BEFORE_BORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr",
+                      "widowControl", "numPr", "suppressLineNumbers")
 
 
 def _qn(tag: str) -> str:
@@ -216,7 +219,11 @@ class WordDoc:
         number.paragraph_format.space_before = Pt(
             lay.element("number").number("lines_before") * lay.line_pitch_pt)
         rule = lay.element("rule")
-        border = _child(number._p.get_or_add_pPr(), "w:pBdr")
+        p_pr = number._p.get_or_add_pPr()
+        border = p_pr.makeelement(_qn("w:pBdr"), {})
+        # w:pBdr sits before w:shd, w:tabs … w:spacing, w:ind, w:jc in w:pPr (ECMA-376 17.3.1.26)
+        after = [c for c in p_pr if c.tag in {_qn(f"w:{t}") for t in _PPR_BEFORE_BORDER}]
+        p_pr.insert(p_pr.index(after[-1]) + 1 if after else 0, border)
         _child(border, "w:bottom").attrib.update({
             _qn("w:val"): "single", _qn("w:color"): lay.red,
             _qn("w:sz"): str(round(rule.number("width_mm") / 25.4 * 72 * 8)),
