@@ -57,6 +57,18 @@ def overdue_by_period(conn: Connection, filters: Filters, *, today: date, limit:
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def overdue_institutions(conn: Connection, filters: Filters, *, today: date) -> int:
+    """How many institutions in ``filters`` have at least one task past its deadline
+    and not yet submitted."""
+    task, p, i = t.reporting_task, t.reporting_period, t.institution
+    stmt = (select(func.count(func.distinct(task.c.institution_id)))
+            .select_from(task.join(p, p.c.id == task.c.period_id)
+                         .join(i, i.c.id == task.c.institution_id))
+            .where(task.c.state.in_(UNSUBMITTED), p.c.deadline < today,
+                   *institution_conditions(conn, filters)))
+    return int(conn.execute(stmt).scalar_one())
+
+
 def return_reasons(conn: Connection, task_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The latest 退回 of each task (``reason, at, username``), for tasks the caller has
     already read through a scoped query."""

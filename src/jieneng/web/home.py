@@ -53,7 +53,9 @@ def workbench_data(engine: Engine, user: User, lang: str) -> dict[str, Any]:
             _task_links(task)
         for period in data["overdue"]["periods"]:
             period["href"] = f"/reporting/rate?period={period['id']}"
-        links.update(waiting="/review", overdue="/reporting/rate", questions="/reporting/tasks",
+        periods = data["overdue"]["periods"]
+        links.update(waiting="/review", questions="/reporting/tasks",
+                     overdue=periods[0]["href"] if periods else "/reporting/rate",
                      findings="/quality?state=open",
                      errors="/quality?state=open&severity=error")
     for question in data.get("questions", {}).get("items", []):
@@ -147,7 +149,7 @@ class OverduePeriod(BaseModel):
 
 
 class Overdue(BaseModel):
-    total: int
+    total: int = Field(description="institutions with a task past its deadline, not submitted")
     periods: list[OverduePeriod]
 
 
@@ -170,9 +172,17 @@ class AlertItem(BaseModel):
     href: str
 
 
+class AlertLevel(BaseModel):
+    level: str
+    level_zh: str
+    level_en: str
+    count: int
+
+
 class Alerts(BaseModel):
     total: int = Field(description="alerts not yet closed")
     by_level: dict[str, int]
+    levels: list[AlertLevel] = Field(description="the counts by level, 超限 first")
     items: list[AlertItem]
 
 

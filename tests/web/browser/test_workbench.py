@@ -62,7 +62,7 @@ def test_the_school_lands_on_its_workbench(
     expect(menu).to_be_hidden()
     page.locator("label.nav-toggle-label").click()
     expect(menu).to_be_visible()
-    expect(menu.locator("a[href='/entry']")).to_be_visible()
+    expect(menu.locator(".navmenu a[href='/entry']")).to_be_visible()
     page.locator("label.nav-toggle-label").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "workbench-school-phone", full_page=True)

@@ -114,6 +114,7 @@ def _reviewer(engine: Engine, user: User, today: date) -> dict[str, Any]:
     with engine.connect() as conn:
         filters = scoped_filters(conn, user.scope)
         overdue = store.overdue_by_period(conn, filters, today=today)
+        units = store.overdue_institutions(conn, filters, today=today)
         questions, open_total = store.open_questions(conn, filters, limit=SHORT)
     periods = []
     for row in overdue:
@@ -125,7 +126,7 @@ def _reviewer(engine: Engine, user: User, today: date) -> dict[str, Any]:
     return {
         "waiting": {"total": queue["total"], "items": queue["items"],
                     "reviewer": queue["reviewer"]},
-        "overdue": {"total": sum(p["overdue"] for p in periods), "periods": periods},
+        "overdue": {"total": units, "periods": periods},
         "findings": {"open": open_findings["total"], "errors": open_errors["total"]},
         "questions": {"total": open_total, "items": [_question(q) for q in questions]},
     }
@@ -138,15 +139,21 @@ def _alerts(engine: Engine, user: User) -> dict[str, Any]:
     """The open (and acknowledged, not yet closed) alerts of the caller's scope."""
     region = home_region(engine, user)
     if region is None:
-        return {"total": 0, "by_level": {}, "items": []}
+        return {"total": 0, "by_level": {}, "levels": [], "items": []}
     rows = alerts.list_for(engine, user, region_code=region)
     by_level: dict[str, int] = {}
     for row in rows:
         by_level[row["level"]] = by_level.get(row["level"], 0) + 1
+    levels = []
+    for level in reversed(alerts.LEVELS):  # 超限 first
+        if by_level.get(level):
+            zh, en = alerts.level_labels(level)
+            levels.append({"level": level, "level_zh": zh, "level_en": en,
+                           "count": by_level[level]})
     items = [{"id": row["id"], "region_code": row["region_code"],
               "region_name": row["region_name"], "institution_id": row["institution_id"],
               "year": row["year"], "level": row["level"], "level_zh": row["level_zh"],
               "level_en": row["level_en"], "state": row["state"],
               "opened_at": iso(row["opened_at"])} for row in rows[:SHORT]]
-    return {"total": len(rows), "by_level": by_level, "items": items}
+    return {"total": len(rows), "by_level": by_level, "levels": levels, "items": items}
 
