@@ -89,7 +89,7 @@ def test_decomposition_preview_and_save(engine: Engine, world: dict[str, User]) 
                        metric="energy_tce", value=100.0)
     plan = targets.preview(engine, province, region_code="330000", year=2025,
                            metric="energy_tce")
-    bases = {c["code"]: c["base"] for c in plan["children"]}
+    bases = {c["code"]: c["base"] for c in plan["children"] if not c["own_level"]}
     data = overview(engine, province.scope, region_code="330000", year=2024)
     by_child = {g["code"]: g["energy_tce"] for g in data["by_child_region"]}
     assert bases == pytest.approx({"330100": by_child["330100"] - by_child.get("330100", 0)
@@ -174,3 +174,28 @@ def test_import_a_targets_sheet(engine: Engine, world: dict[str, User], tmp_path
     with engine.connect() as conn:
         assert conn.execute(select(t.target).where(t.target.c.region_code == "330102")
                             ).first() is None
+
+
+def test_the_regions_own_units_are_one_of_the_children(engine: Engine,
+                                                       world: dict[str, User]) -> None:
+    """本级: the institutions registered at the parent itself get their share of the cap
+    in proportion to their base, like the child regions (issue 11 §1)."""
+    province = world["province"]
+    targets.set_target(engine, world["admin"], region_code="330000", year=2025,
+                       metric="energy_tce", value=100.0)
+    plan = targets.preview(engine, province, region_code="330000", year=2025,
+                           metric="energy_tce")
+    own = plan["children"][0]
+    assert own["own_level"] is True and own["code"] == "330000"
+    assert own["name"].endswith("（本级）") and own["base"] == plan["own_level_base"]
+    assert [c["own_level"] for c in plan["children"]].count(True) == 1
+    fixed = targets.decompose(engine, province, region_code="330000", year=2025,
+                              metric="energy_tce", overrides={"330000": 25.0},
+                              factors={"330100": 2.0})
+    got = {c["code"]: c["amount"] for c in fixed["children"]}
+    assert got["330000"] == 25.0 and sum(got.values()) == pytest.approx(100.0)
+    listed = targets.list_for(engine, province, region_code="330000", year=2025)
+    assert listed["own_level"] == {"energy_tce": 25.0}
+    assert listed["children"][0] == {"code": "330000", "name": own["name"], "own_level": True}
+    assert {i["region_code"] for i in listed["items"]} == {"330000", "330100", "330200"}
+    assert next(i for i in listed["items"] if i["region_code"] == "330000")["value"] == 100.0

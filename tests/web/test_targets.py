@@ -195,19 +195,24 @@ def test_quota_and_decomposition_forms(world: World) -> None:
     assert admin.post("/quotas/assign", data={
         "csrf_token": token, "quota_id": str(quota["id"]), "region_code": "450300",
         "category": "99"}).status_code == 422
-    # decomposition with an override and a child factor typed in the form
+    # decomposition with an override and a child factor typed in the form's table
     admin.post("/targets", data={"csrf_token": token, "region_code": "450300", "year": "2025",
                                  "metric": "energy_tce", "value": "100", "back": "450300"})
     preview = admin.post("/targets/decompose", data={
         "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
-        "overrides": "450302=60", "factors": "450321=0.5"})
+        "override_450302": "60", "factor_450321": "0.5"})
     assert preview.status_code == 200 and 'id="preview"' in preview.text
-    assert ">60.00<" in preview.text
+    assert ">60.00 *<" in preview.text
     bad = admin.post("/targets/decompose", data={
         "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
-        "overrides": "450302=200"})
+        "override_450302": "200"})
     assert bad.status_code == 422 and "超出" in bad.text
+    assert 'name="override_450302" size="10" inputmode="decimal" value="200"' in bad.text
     garbled = admin.post("/targets/decompose", data={
         "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
-        "factors": "450321:0.5"})
+        "category_factors": "01:1.1"})
     assert garbled.status_code == 422 and "代码=数值" in garbled.text
+    not_a_number = admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "factor_450321": "半"})
+    assert not_a_number.status_code == 422 and "“半”无效" in not_a_number.text

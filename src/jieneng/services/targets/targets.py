@@ -14,8 +14,12 @@ Rules
   consumption of the metric, each (child, category) cell weighted by an optional
   per-category factor, then by an optional per-child factor, with manual
   overrides (:func:`jieneng.core.targets.decompose`: Σ ≤ cap exactly, monotonic,
-  excess of overrides named). Institutions registered at the parent itself (本级)
-  are shown with their base and stay under the parent's own cap.
+  excess of overrides named). The institutions registered at the parent itself
+  (本级, e.g. 桂林市（本级）) are one more child, keyed by the parent's own code: they
+  get their share in proportion to their base like the child regions (a factor or an
+  override under that code too); saving stores the child regions' caps as targets
+  and the 本级 share in meta ``target_own:<region>:<year>:<metric>`` (a region's own
+  units have no region of their own to hold a target).
 - **Locked years**: ``target_lock:<region>:<year>`` in meta locks the targets of
   the region's subtree for that year; a change needs :func:`reopen` first. Lock,
   reopen, every set and every decomposition are audited in their transaction.
@@ -183,7 +187,15 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int) -> dict
                                   institution_ids=[])
         return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
                 "locked_by": locked_by(conn, tree, region_code, year),
-                "items": [_as_dict(r, tree) for r in rows]}
+                "items": [_as_dict(r, tree) for r in rows],
+                # the decomposition's children, 本级 first (one factor input each)
+                "children": [{"code": c, "name": tree.group_name(region_code, c),
+                              "own_level": c == region_code}
+                             for c in [region_code, *sorted(tree.children.get(region_code, ()))]]
+                if tree.children.get(region_code) else [],
+                "own_level": {m: share for m in CAP_METRICS
+                              if (share := own_level_share(conn, region_code, year, m))
+                              is not None}}
 
 
 def _bases(engine: Engine, user: User, region_code: str, base_year: int, metric: str,
@@ -234,6 +246,7 @@ def preview(
         )
     bases, own = _bases(engine, user, region_code, base, metric, category_factors or {})
     bases = {c: bases.get(c, 0.0) for c in children}
+    bases[region_code] = own  # 本级: the parent's own units, one more child
     result = split(Decimal(repr(parent.value)), bases, factors=factors, overrides=overrides)
     return {
         "region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
@@ -242,11 +255,23 @@ def preview(
         "category_factors": dict(category_factors or {}),
         "allocated": float(result.allocated), "unallocated": float(result.unallocated),
         "children": [
-            {"code": a.code, "name": tree.name(a.code), "base": a.base, "factor": a.factor,
-             "amount": float(a.amount), "overridden": a.overridden}
-            for a in result.allocations
+            {"code": a.code, "name": tree.group_name(region_code, a.code), "base": a.base,
+             "factor": a.factor, "amount": float(a.amount), "overridden": a.overridden,
+             "own_level": a.code == region_code}
+            for a in sorted(result.allocations, key=lambda a: (a.code != region_code, a.code))
         ],
     }
+
+
+def _own_key(region_code: str, year: int, metric: str) -> str:
+    return f"target_own:{region_code}:{year}:{metric}"
+
+
+def own_level_share(conn: Connection, region_code: str, year: int, metric: str
+                    ) -> float | None:
+    """The 本级 share of the region's ``metric`` cap saved by the last decomposition."""
+    value = meta.get_meta(conn, _own_key(region_code, year, metric))
+    return None if value is None else float(json.loads(value)["amount"])
 
 
 def decompose(
@@ -261,10 +286,16 @@ def decompose(
                    base_year=base_year, factors=factors, category_factors=category_factors,
                    overrides=overrides)
     now = datetime.now(UTC)
+    regions_below = [c for c in plan["children"] if not c["own_level"]]
     with engine.begin() as conn:
-        tree = _check_writer(conn, user, plan["children"][0]["code"])
+        tree = _check_writer(conn, user, regions_below[0]["code"])
         _refuse_locked(conn, tree, region_code, year)
         for child in plan["children"]:
+            if child["own_level"]:
+                meta.set_meta(conn, _own_key(region_code, year, metric), json.dumps(
+                    {"amount": child["amount"], "by": user.username,
+                     "at": now.isoformat(timespec="seconds")}, ensure_ascii=False))
+                continue
             store.put_target(conn, region_code=child["code"], institution_id=None, year=year,
                              metric=metric, kind="cap", value=child["amount"], base_year=None,
                              source="decomposed", parent_id=plan["parent_id"],

@@ -76,6 +76,12 @@ class ReductionProgressOut(ProgressHeadOut):
 Progress = CapProgressOut | ReductionProgressOut
 
 
+class DecompositionChildOut(BaseModel):
+    code: str = Field(description="a child region's code, or the region's own (本级)")
+    name: str
+    own_level: bool
+
+
 class TargetsOut(BaseModel):
     """The targets of a region and of its direct children for a year, with progress."""
 
@@ -84,6 +90,11 @@ class TargetsOut(BaseModel):
     locked_by: str | None = Field(description="the region whose lock covers the year")
     items: list[TargetOut]
     progress: list[Progress]
+    children: list[DecompositionChildOut] = Field(
+        description="what a decomposition shares among: 本级 (the region's own code) first, "
+                    "then the child regions")
+    own_level: dict[str, float] = Field(
+        description="metric → the 本级 share saved by the last decomposition")
 
 
 class CapMetOut(CapProgressOut):
@@ -145,6 +156,7 @@ class AllocationOut(BaseModel):
     factor: float
     amount: float = Field(description="its cap")
     overridden: bool = Field(description="the amount was given")
+    own_level: bool = Field(description="the region's own units (本级), under its own code")
 
 
 class DecompositionOut(BaseModel):
@@ -156,7 +168,8 @@ class DecompositionOut(BaseModel):
     base_year: int
     parent_cap: float
     parent_id: int
-    own_level_base: float = Field(description="the region's own (本级) base, not allocated")
+    own_level_base: float = Field(description="the region's own units' (本级) base; they are "
+                                  "one of the children, under the region's own code")
     category_factors: dict[str, float] = Field(description="category → factor, as given")
     allocated: float
     unallocated: float
