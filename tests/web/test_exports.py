@@ -25,6 +25,13 @@ LISTS: dict[str, tuple[str, str, str]] = {
     "/institutions.xlsx": ("", "统一社会信用代码", "Credit code"),
     "/quality.xlsx": ("year=2025", "规则", "Rule"),
     "/alerts.xlsx": ("", "级别", "Level"),
+    "/review.xlsx": ("", "统一社会信用代码", "Credit code"),
+    "/overview/ranking.xlsx": ("year=2025&category=02", "名次", "Rank"),
+    "/reporting/rate.xlsx": ("", "应报", "Expected"),
+    # the summary form: its header ends with the row of column numbers 甲 乙 丙 丁 1 …
+    "/summaries.xlsx": ("year=2025", "甲", "甲"),
+    "/targets/assessment.xlsx": ("year=2025", "地区代码", "Region code"),
+    "/reports/annual.xlsx": ("year=2025", "指标", "Figure"),
 }
 
 
@@ -60,7 +67,8 @@ def test_each_list_exports_a_formatted_workbook(world: World, path: str) -> None
     head = _header_row(sheet, zh)
     assert sheet["A1"].value and sheet["A1"].font.b  # the title row
     assert any(str(r.coord).startswith("A1:") for r in sheet.merged_cells.ranges)
-    assert any("范围" in str(sheet.cell(r, 1).value) for r in range(2, head))
+    assert any(word in str(sheet.cell(r, 1).value) for r in range(2, head)
+               for word in ("范围", "期间"))  # scope, period and basis lines
     assert sheet.freeze_panes == f"A{head + 1}"
     assert all(sheet.cell(head, c).font.b for c in range(1, sheet.max_column + 1))
     widths = [sheet.column_dimensions[chr(64 + c)].width for c in range(1, min(
@@ -116,7 +124,10 @@ def test_export_links_follow_the_table(world: World) -> None:
         assert 'href="/institutions.xlsx?category=021"' in page, role
         assert 'href="/quality.xlsx' in client.get("/quality?year=2025").text, role
         assert 'href="/alerts.xlsx' in client.get("/alerts").text, role
-    assert set(LISTS) <= set(EXPORTS)
+        review = client.get("/review").text
+        assert ('href="/review.xlsx' in review) == (role in ("admin", "region_admin", "region",
+                                                             "department")), role
+    assert set(LISTS) - {"/reports/annual.xlsx"} <= set(EXPORTS)  # the 通报: not a list page
 
 
 # ---------------------------------------------------------------- the builder itself

@@ -200,6 +200,7 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                                                   outside_status=200)),
     # data-quality findings and rule settings (web.quality)
     "/quality": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+    "/review.xlsx": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
                       for q in ({}, {"severity": "error"}, {"state": "open"},
                                 {"rule": "negative_value"})),
     "/api/v1/quality/findings": tuple(

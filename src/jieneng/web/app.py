@@ -59,7 +59,7 @@ from jieneng.web.entry_year import grid as entry_grid
 from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.ratelimit import Limiters, RateLimiter
-from jieneng.web.reporting import periods, reminders, review, tasks
+from jieneng.web.reporting import periods, reminders, review, review_export, tasks
 from jieneng.web.targets import alerts, annual, quotas, targets
 
 STATIC = Path(__file__).parent / "static"
@@ -77,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     entry_profile.api, entry_grid.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
     periods.router, periods.api, tasks.router, tasks.api, review.router, review.api,
+    review_export.router,
     reminders.router, reminders.api,
     spot_checks.router, spot_checks.api,
     notifications.router, notifications.api, channels.router, channels.api,
