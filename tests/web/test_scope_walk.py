@@ -112,6 +112,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/overview": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/overview/ranking": (Sample(scoped_query={"region": "region"},
                                  query={"year": "2025", "category": "02"}),),
+    "/overview/ranking.xlsx": (Sample(scoped_query={"region": "region"},
+                                      query={"year": "2025", "category": "02"}),),
     "/api/v1/ranking": (Sample(scoped_query={"region": "region"},
                                query={"year": "2025", "category": "02"}),
                         Sample(scoped_query={"region": "region"},
@@ -119,8 +121,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/explain": (
         Sample(scoped_query={"region": "region"}, query={"year": "2025"}),
         Sample(scoped_query={"institution": "institution_code"}, query={"year": "2025"}),
-    "/overview/ranking.xlsx": (Sample(scoped_query={"region": "region"},
-                                      query={"year": "2025", "category": "02"}),),
     ),
     "/api/v1/explain": (
         Sample(scoped_query={"region": "region"}, query={"year": "2025"}),
@@ -137,6 +137,11 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
         Sample(scoped_query={"department": "department_code"}),
         Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
     ),
+    "/institutions.xlsx": (
+        Sample(scoped_query={"region": "region"}),
+        Sample(scoped_query={"department": "department_code"}),
+        Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
+    ),
     "/institutions/{credit_code}": (Sample(params={"credit_code": "institution_code"}),),
     "/api/v1/institutions/{credit_code}": (
         Sample(params={"credit_code": "institution_code"}),),
@@ -144,11 +149,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/entry/{credit_code}/{year}/{month}": (Sample(
         params={"credit_code": "institution_code", "year": "year", "month": "month"},
         writer_only=True),),
-    "/institutions.xlsx": (
-        Sample(scoped_query={"region": "region"}),
-        Sample(scoped_query={"department": "department_code"}),
-        Sample(query={"q": "演示"}), Sample(query={"status": "active"}),
-    ),
     "/api/v1/entry/{credit_code}/{year}/{month}": (Sample(
         params={"credit_code": "institution_code", "year": "year", "month": "month"},
         writer_only=True),),
@@ -160,11 +160,17 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                     "/api/v1/entry/{credit_code}/{year}/profile")},
     "/import": (Sample(writer_only=True),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
+    # a rejected file's error report: its uploader's only (outside: another account's)
+    **{path: (Sample(params={"report": "report"}, writer_only=True),)
+       for path in ("/import/errors/{report}", "/api/v1/import/errors/{report}",
+                    "/api/v1/import/errors/{report}.xlsx")},
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     # reporting rate and summaries (web.summaries)
     "/reporting/rate": (Sample(scoped_query={"region": "region"}),
                         Sample(scoped_query={"period": "period"})),
+    "/reporting/rate.xlsx": (Sample(scoped_query={"region": "region"}),
+                             Sample(scoped_query={"period": "period"})),
     "/api/v1/reporting/rate": (Sample(scoped_query={"region": "region"}),
                                Sample(scoped_query={"period": "period"})),
     "/summaries": tuple(
@@ -178,8 +184,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     # visible where its region is, with the items of the caller's scope only
     "/spot-checks": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/spot-checks": (Sample(scoped_query={"region": "region"}),),
-    "/reporting/rate.xlsx": (Sample(scoped_query={"region": "region"}),
-                             Sample(scoped_query={"period": "period"})),
     "/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
     "/api/v1/spot-checks/{spot_check_id}": (Sample(params={"spot_check_id": "spot_check"}),),
     "/review-report": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
@@ -196,16 +200,18 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
     "/api/v1/reporting/tasks/{task_id}": (Sample(params={"task_id": "task"}),),
     "/review": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
+    "/review.xlsx": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
     "/api/v1/reporting/review": (Sample(), Sample(scoped_query={"period": "period"},
                                                   outside_status=200)),
     # data-quality findings and rule settings (web.quality)
     "/quality": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
-    "/review.xlsx": (Sample(), Sample(scoped_query={"period": "period"}, outside_status=200)),
                       for q in ({}, {"severity": "error"}, {"state": "open"},
                                 {"rule": "negative_value"})),
     "/api/v1/quality/findings": tuple(
         Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
         for q in ({}, {"severity": "error"}, {"state": "open"}, {"rule": "negative_value"})),
+    "/quality.xlsx": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
+                           for q in ({}, {"severity": "error"}, {"state": "open"})),
     "/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/rules": (Sample(scoped_query={"region": "region"}),),
     "/api/v1/quality/reference-prices": (Sample(),),
@@ -219,8 +225,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                                  for sort in ("region", "met", "unmet")),
     "/targets/assessment.xlsx": (Sample(scoped_query={"region": "region"},
                                         query={"year": "2025"}),),
-    "/quality.xlsx": tuple(Sample(scoped_query={"region": "region"}, query={"year": "2025", **q})
-                           for q in ({}, {"severity": "error"}, {"state": "open"})),
     "/api/v1/targets/assessment": tuple(Sample(scoped_query={"region": "region"},
                                                query={"year": "2025", "sort": sort})
                                         for sort in ("region", "met", "unmet")),
@@ -230,6 +234,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     "/api/v1/alerts": (Sample(scoped_query={"region": "region"}, query={"closed": "true"}),
                        Sample(scoped_query={"region": "region"}), Sample(),
                        Sample(scoped_query={"institution": "institution_code"})),
+    "/alerts.xlsx": (Sample(scoped_query={"region": "region"}), Sample(),
+                     Sample(scoped_query={"institution": "institution_code"})),
     "/api/v1/quotas": (Sample(),),
     "/quotas": (Sample(scoped_query={"region": "region"}, query={"year": "2025"}),),
     "/api/v1/quotas/positions": (Sample(scoped_query={"region": "region"},
@@ -243,8 +249,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
           for q in ({}, {"group_by": "region"}, {"group_by": "category"})),
         Sample(scoped_query={"department": "department_code"},
                query={"year": "2025", "group_by": "region"}),
-    "/alerts.xlsx": (Sample(scoped_query={"region": "region"}), Sample(),
-                     Sample(scoped_query={"institution": "institution_code"})),
         Sample(scoped_query={"region": "region"},
                query={"year": "2025", "group_by": "institution"}),
         Sample(scoped_query={"institution": "institution_code"},
@@ -303,8 +307,25 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["month"] = ("1", "1")
     values["template"] = ("consumption", "consumption")
     values["spot_check"] = _spot_checks(world, role)
+    values["report"] = _reports(world, role)
     values["task"] = _tasks(world, role)
     return values
+
+
+def _reports(world: World, role: str) -> tuple[str, str]:
+    """Error reports of a rejected import: one the role's account uploaded (naming its
+    inside institution), one another account did (naming the outside one)."""
+    from jieneng.ingest.issue_table import issues_frame
+    from jieneng.ingest.issues import make_issue
+    from jieneng.services.entry import error_reports
+
+    inside, outside = VALUES[role]["institution_code"]
+    kept = []
+    for owner, code in ((world.users[role].id, inside), (-world.users[role].id, outside)):
+        issue = make_issue("import.unknown_institution", file="walk.csv", row=2,
+                           column="统一社会信用代码", value=code)
+        kept.append(error_reports.keep(issues_frame([issue]), owner))
+    return kept[0], kept[1]
 
 
 def _tasks(world: World, role: str) -> tuple[str, str]:
