@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 from jieneng.core.scope import Scope
 from jieneng.services.entry.imports import import_file
 from jieneng.services.publishing.annual_report import basis
+from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.services.statistics.overview import overview
 from jieneng.services.statistics.periods import default_period
 from jieneng.services.statistics.ranking import ranking
@@ -55,6 +56,9 @@ def test_partial_year_compares_the_same_months(engine: Engine, world: dict[str, 
     assert full["months"] == [1, 12] and full["year_to_date"] is False
     asked = overview(engine, CITY_SCOPE, region_code="450300", year=2025, months=(1, 2))
     assert asked["months"] == [1, 2] and asked["year_to_date"] is False  # asked: kept
+    api = compute(engine, IndicatorQuery(region_code="450300", year=2025), CITY_SCOPE)
+    assert api["months"] == [1, 3] and api["year_to_date"] is True
+    assert api["yoy"]["energy_tce"] == pytest.approx(got["yoy"]["energy_tce"])
     stated = basis(got)
     assert stated["year_to_date"] and "1–3" in stated["text_zh"] and "1–3" in stated["text_en"]
 

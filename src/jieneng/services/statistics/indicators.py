@@ -10,7 +10,7 @@ institution-level inputs (:func:`indicator_inputs`) and the factor set used.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
@@ -23,8 +23,8 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.scope import Filters, scoped_filters
 from jieneng.services.statistics.factor_choice import resolve_factor_set
+from jieneng.storage import dashboard, institutions, meta, regions
 from jieneng.storage import indicators as queries
-from jieneng.storage import institutions, meta, regions
 
 GroupBy = Literal["region", "category", "institution"]
 
@@ -77,10 +77,15 @@ def compute(
 
     ``scope`` is the caller's (default: everything, as for the CLI); it is
     intersected with the query by :func:`jieneng.services.scope.scoped_filters`,
-    and a query reaching outside it is answered with NotFound.
+    and a query reaching outside it is answered with NotFound. Without months, a year
+    whose figures stop at month N < 12 is compared over months 1–N of both years
+    (1–N月累计同比, as :func:`jieneng.services.statistics.selection.year_to_date`).
     """
     with engine.connect() as conn:
         resolved = _resolve_scope(conn, query, scope or Scope.everything())
+        asked = query.months
+        query = replace(query, months=year_to_date(
+            conn, resolved.filters, resolved.categories, query.year, query.months))
         fs = _factor_set(conn, query)
         current = _grouped_inputs(conn, query, resolved, query.year)
         previous = _grouped_inputs(conn, query, resolved, query.year - 1)
@@ -91,11 +96,34 @@ def compute(
             region={"code": query.region_code, "name": resolved.region_name},
             year=query.year,
             months=list(query.months or (1, 12)),
+            year_to_date=asked is None and query.months is not None,
             dataset_label=label,
         )
         if query.group_by:
             result["groups"] = _groups(conn, current, previous, fs, query, resolved)
     return result
+
+
+def year_to_date(
+    conn: Connection, filters: Filters, categories: Sequence[str] | None, year: int,
+    months: tuple[int, int] | None, rows: Sequence[Mapping[str, Any]] | None = None,
+) -> tuple[int, int] | None:
+    """The months a year is compared over (1–N月累计同比): the months asked for, else —
+    when the figures of ``filters`` in ``year`` stop at month N < 12 — months 1–N, so a
+    partial year is compared with the same months of the year before, never with a
+    whole year. ``rows``: :func:`jieneng.storage.dashboard.monthly_sums` of ``year`` if
+    the caller has them (else one query).
+
+    References
+    ----------
+    统计制度 1–N 月累计 (年初至本月累计) and its 同比: the same months of the year before.
+    """
+    if months is not None:
+        return months
+    if rows is None:
+        rows = dashboard.monthly_sums(conn, filters, years=(year,), categories=categories)
+    last = max((int(r["month"]) for r in rows if int(r["year"]) == year), default=None)
+    return None if last is None or last == 12 else (1, last)
 
 
 def _factor_set(conn: Connection, query: IndicatorQuery) -> FactorSet:

@@ -27,10 +27,11 @@ from jieneng.core.scope import Scope
 from jieneng.services import result_cache
 from jieneng.services.database import Reader, reading
 from jieneng.services.scope import Filters, scoped_filters
+from jieneng.services.statistics import indicators
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.services.statistics.indicators import HEADLINE_KEYS, inputs_from_group
-from jieneng.storage import dashboard, institutions, regions
 from jieneng.storage import indicators as queries
+from jieneng.storage import institutions, regions
 
 T = TypeVar("T")
 
@@ -205,22 +206,9 @@ def year_to_date(
     conn: Connection, ctx: Context, year: int, months: tuple[int, int] | None,
     rows: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[int, int] | None:
-    """The months a year is compared over (1–N月累计同比): the months asked for, else —
-    when the selection's figures of ``year`` stop at month N < 12 — months 1–N, so a
-    partial year is compared with the same months of the year before, never with a
-    whole year. ``rows``: the selection's :func:`jieneng.storage.dashboard.monthly_sums`
-    of ``year`` if the caller has them (else one query).
-
-    References
-    ----------
-    统计制度 1–N 月累计 (年初至本月累计) and its 同比: the same months of the year before.
-    """
-    if months is not None:
-        return months
-    if rows is None:
-        rows = dashboard.monthly_sums(conn, ctx.filters, years=(year,), categories=ctx.categories)
-    last = max((int(r["month"]) for r in rows if int(r["year"]) == year), default=None)
-    return None if last is None or last == 12 else (1, last)
+    """The months the selection's ``year`` is compared over (1–N月累计同比):
+    :func:`jieneng.services.statistics.indicators.year_to_date` for the context."""
+    return indicators.year_to_date(conn, ctx.filters, ctx.categories, year, months, rows)
 
 
 def paging(page: int, per_page: int) -> tuple[int, int]:
