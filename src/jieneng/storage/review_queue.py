@@ -137,18 +137,27 @@ def departments(conn: Connection, filters: Filters, *, limit: int = 500) -> list
 
 
 
-def period_completion(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
-    """Per reporting period with tasks in ``filters``: ``year, month`` (0: 年报),
-    ``tasks`` and ``approved`` (state ``approved``), newest first — one query."""
-    task, p, i = t.reporting_task, t.reporting_period, t.institution
+def recent_periods(conn: Connection, *, limit: int = 36) -> list[dict[str, Any]]:
+    """The latest reporting periods of any region, newest first (``id, year, month``; a
+    small table): the candidates of :func:`period_completion`."""
+    p = t.reporting_period
+    stmt = (select(p.c.id, p.c.year, p.c.month).order_by(p.c.year.desc(), p.c.month.desc(),
+                                                          p.c.id).limit(limit))
+    return [{"id": int(r.id), "year": int(r.year), "month": int(r.month)}
+            for r in conn.execute(stmt)]
+
+
+def period_completion(conn: Connection, filters: Filters, period_ids: Sequence[int]
+                      ) -> tuple[int, int]:
+    """``(tasks, approved)`` of the periods ``period_ids`` inside ``filters`` — one query
+    on the ``(period_id, state)`` index and the institutions of the scope."""
+    task, i = t.reporting_task, t.institution
     approved = func.sum(case((task.c.state == "approved", 1), else_=0))
     stmt = (
-        select(p.c.year, p.c.month, func.count().label("tasks"), approved.label("approved"))
-        .select_from(task.join(p, p.c.id == task.c.period_id)
-                     .join(i, i.c.id == task.c.institution_id))
-        .where(*institution_conditions(conn, filters))
-        .group_by(p.c.year, p.c.month)
-        .order_by(p.c.year.desc(), p.c.month.desc())
+        select(func.count(), approved)
+        .select_from(task.join(i, i.c.id == task.c.institution_id))
+        .where(task.c.period_id.in_(sorted(set(period_ids))),
+               *institution_conditions(conn, filters))
     )
-    return [{"year": int(r.year), "month": int(r.month), "tasks": int(r.tasks),
-             "approved": int(r.approved or 0)} for r in conn.execute(stmt)]
+    row = conn.execute(stmt).one()
+    return int(row[0] or 0), int(row[1] or 0)

@@ -27,6 +27,8 @@ from jieneng.storage import review_queue
 
 #: Share of a period's tasks that must be approved for it to count as reviewed.
 DEFAULT_MIN_APPROVED = 0.8
+#: How many reporting months back the last complete reviewed period is looked for.
+LOOKBACK_PERIODS = 36
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,22 @@ def reviewed_period(
     db: Reader, scope: Scope, *, region_code: str | None = None,
     min_approved: float = DEFAULT_MIN_APPROVED,
 ) -> DefaultPeriod | None:
-    """The last complete reviewed period of the scope (and region), or None. One
-    query, not cached: a review moves no data version (the result cache's key)."""
+    """The last complete reviewed period of the scope (and region), or None.
+
+    The periods are tried newest first (periods of the same month on different
+    regions together), one count each on the ``(period_id, state)`` index, stopping at
+    the first complete one — usually one to three queries, whatever the number of
+    tasks; at most :data:`LOOKBACK_PERIODS` months back. Not cached: a review moves no
+    data version (the result cache's key)."""
     with reading(db) as conn:
         ctx = sel.context(conn, scope, region_code=region_code)
-        for row in review_queue.period_completion(conn, ctx.filters):
-            if row["tasks"] and row["approved"] >= min_approved * row["tasks"]:
-                return DefaultPeriod(row["year"], row["month"] or 12, "reviewed",
-                                     row["tasks"], row["approved"])
+        months: dict[tuple[int, int], list[int]] = {}
+        for row in review_queue.recent_periods(conn, limit=4 * LOOKBACK_PERIODS):
+            months.setdefault((row["year"], row["month"]), []).append(row["id"])
+        for (year, month), ids in list(months.items())[:LOOKBACK_PERIODS]:
+            tasks, approved = review_queue.period_completion(conn, ctx.filters, ids)
+            if tasks and approved >= min_approved * tasks:
+                return DefaultPeriod(year, month or 12, "reviewed", tasks, approved)
     return None
 
 
