@@ -199,3 +199,31 @@ def test_the_profile_form_edits_the_annual_basic_information(world: World) -> No
     assert api.json()["values"]["occupants"] == 130
     assert client.get(f"/api/v1/entry/{SCHOOL}/{YEAR + 1}/profile").json()[
         "last_year"]["occupants"] == 120
+
+
+def test_an_expired_session_returns_to_the_form_and_says_so(world: World) -> None:
+    """The typed values wait in the browser (entry-grid.js keeps a draft per form); the
+    server's part: back to the form after the login, and the login page says why."""
+    client = world.login("institution")
+    token = csrf(client)
+    month = client.get(f"/entry/{SCHOOL}/{YEAR}/2").text
+    assert f'data-draft-key="jieneng:entry:{SCHOOL}:{YEAR}-2"' in month
+    assert 'id="grid-draft"' in month and "/static/entry-grid.js" in month
+    with world.engine.begin() as conn:  # the session runs out
+        conn.execute(t.user_session.delete())
+    posted = client.post(GRID, data={"csrf_token": token, "q_2_electricity": "4100"})
+    assert posted.status_code == 303
+    assert posted.headers["location"] == f"/login?next=%2Fentry%2F{SCHOOL}%2F{YEAR}&expired=1"
+    login = client.get(posted.headers["location"])
+    assert "会话已过期" in login.text and f'value="/entry/{SCHOOL}/{YEAR}"' in login.text
+
+
+def test_the_profile_form_answers_like_its_twin(world: World) -> None:
+    client = world.login("institution")
+    token = csrf(client)
+    page = client.post(f"{GRID}/profile", data={"csrf_token": token, "vehicles_diesel": "x"})
+    twin = client.post(f"/api/v1{GRID}/profile", json={"vehicles_diesel": "x"},
+                       headers={"X-CSRF-Token": token})
+    assert page.status_code == twin.status_code == 422
+    assert twin.json()["error"]["code"] == "entry.profile_count"
+    assert twin.json()["error"]["details"]["field"] == "vehicles_diesel"

@@ -43,10 +43,13 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+def login_page(request: Request, user: OptionalUser, next: str | None = None,
+               expired: bool = False) -> Response:
+    """The sign-in form; ``expired``: the session ran out (a form's typed values wait in
+    the browser, web/static/entry-grid.js)."""
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": safe_next(next)})
+    return render(request, "login.html", {"next": safe_next(next), "expired": expired})
 
 
 @router.post("/login")

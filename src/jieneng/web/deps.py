@@ -71,6 +71,7 @@ async def optional_user(request: Request) -> User | None:
         user = await run_in_threadpool(user_for_session, engine, token, idle=idle)
         if user is None:  # revoked, expired, idle or locked: the cookie is cleared
             request.session.pop(SESSION_TOKEN, None)
+            request.state.session_expired = True  # the login page says so
             return None
         request.state.via = "session"
     request.state.user = user

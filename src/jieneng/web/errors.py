@@ -222,7 +222,8 @@ async def login_required(request: Request, exc: Exception) -> Response:
             status_code=401, headers={"WWW-Authenticate": "Bearer"},
         )
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    expired = "&expired=1" if getattr(request.state, "session_expired", False) else ""
+    return RedirectResponse(f"/login?next={quote(target, safe='')}{expired}", status_code=303)
 
 
 async def rate_limited(request: Request, retry_after: int) -> Response:

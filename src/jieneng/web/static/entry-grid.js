@@ -2,8 +2,9 @@
    - paste from Excel: tab-separated rows from the focused cell on (locked months skipped);
    - arrows / Enter / Tab move between the cells;
    - the totals of every month (综合能耗 tce, cost) and carrier follow the typing;
-   - a draft in localStorage (per institution and year) keeps what was typed across an
-     expired session: restored when the form is shown again, dropped once saved;
+   - a draft in localStorage (per institution and year; the month form per month) keeps
+     what was typed across an expired session: restored when the form is shown again,
+     dropped once saved;
    - forms with data-confirm ask before they are sent (上报). */
 (function () {
   "use strict";
@@ -31,7 +32,6 @@
     var rows = Array.prototype.slice.call(form.querySelectorAll("tbody tr"));
     var grid = rows.map(function (tr) { return Array.prototype.slice.call(tr.querySelectorAll("input")); });
     var status = document.getElementById("grid-status");
-    var key = form.getAttribute("data-draft-key");
 
     function position(input) {
       for (var r = 0; r < grid.length; r++) {
@@ -65,53 +65,6 @@
         else if (name === "cost") setSum(cell, all.cost, 2);
         else setSum(cell, name in columns ? columns[name] : null, 2);
       });
-    }
-
-    function saveDraft() {
-      if (!key) return;
-      var cells = {}, n = 0;
-      grid.forEach(function (row) {
-        row.forEach(function (input) {
-          if (!input.disabled && input.value !== input.defaultValue) { cells[input.name] = input.value; n++; }
-        });
-      });
-      try {
-        if (n) localStorage.setItem(key, JSON.stringify({ cells: cells, at: Date.now() }));
-        else localStorage.removeItem(key);
-      } catch (e) { /* storage full or disabled: the form still works */ }
-    }
-
-    function restoreDraft() {
-      if (!key) return;
-      var banner = document.getElementById("grid-draft");
-      try {
-        if (form.hasAttribute("data-saved")) { localStorage.removeItem(key); return; }
-        var draft = JSON.parse(localStorage.getItem(key) || "null");
-        if (!draft || !draft.cells) return;
-        var n = 0;
-        grid.forEach(function (row) {
-          row.forEach(function (input) {
-            if (!input.disabled && Object.prototype.hasOwnProperty.call(draft.cells, input.name)
-                && input.value !== draft.cells[input.name]) {
-              input.value = draft.cells[input.name];
-              input.classList.add("eg-draft");
-              n++;
-            }
-          });
-        });
-        if (n && banner) {
-          banner.querySelector("span").textContent = banner.getAttribute("data-text").replace("{count}", n);
-          banner.hidden = false;
-          document.getElementById("grid-draft-discard").addEventListener("click", function () {
-            localStorage.removeItem(key);
-            grid.forEach(function (row) {
-              row.forEach(function (input) { input.value = input.defaultValue; input.classList.remove("eg-draft"); });
-            });
-            banner.hidden = true;
-            totals();
-          });
-        }
-      } catch (e) { /* no storage: nothing to restore */ }
     }
 
     function focusCell(r, c, dr, dc) {
@@ -148,7 +101,7 @@
         });
       });
       totals();
-      saveDraft();
+      form.dispatchEvent(new Event("input"));
       if (status) {
         var said = form.getAttribute("data-pasted").replace("{count}", pasted);
         if (skipped) said += form.getAttribute("data-skipped").replace("{count}", skipped);
@@ -177,9 +130,70 @@
 
     form.addEventListener("paste", paste);
     form.addEventListener("keydown", keydown);
-    form.addEventListener("input", function () { totals(); saveDraft(); });
-    restoreDraft();
+    form.addEventListener("input", totals);
+    form.addEventListener("draft-restored", totals);
     totals();
+  }
+
+  /* A draft of what was typed, per form (data-draft-key: institution and year, or
+     month): kept on every change, put back when the form is shown again (after an
+     expired session and the login), dropped once the form was saved (data-saved). */
+  function draft(form) {
+    var key = form.getAttribute("data-draft-key");
+    function fields() {
+      return Array.prototype.filter.call(form.elements, function (el) {
+        return el.name && !el.disabled && el.type !== "hidden" && el.type !== "checkbox"
+          && el.type !== "submit" && el.type !== "button";
+      });
+    }
+    function initial(el) {
+      if (el.tagName === "SELECT") {
+        for (var i = 0; i < el.options.length; i++) if (el.options[i].defaultSelected) return el.options[i].value;
+        return el.options.length ? el.options[0].value : "";
+      }
+      return el.defaultValue;
+    }
+    function save() {
+      var cells = {}, n = 0;
+      fields().forEach(function (el) {
+        if (el.value !== initial(el)) { cells[el.name] = el.value; n++; }
+      });
+      try {
+        if (n) localStorage.setItem(key, JSON.stringify({ cells: cells, at: Date.now() }));
+        else localStorage.removeItem(key);
+      } catch (e) { /* storage full or disabled: the form still works */ }
+    }
+    function restore() {
+      var banner = document.getElementById("grid-draft");
+      try {
+        if (form.hasAttribute("data-saved")) { localStorage.removeItem(key); return; }
+        var stored = JSON.parse(localStorage.getItem(key) || "null");
+        if (!stored || !stored.cells) return;
+        var n = 0;
+        fields().forEach(function (el) {
+          if (Object.prototype.hasOwnProperty.call(stored.cells, el.name) && el.value !== stored.cells[el.name]) {
+            el.value = stored.cells[el.name];
+            el.classList.add("eg-draft");
+            n++;
+          }
+        });
+        if (!n) return;
+        form.dispatchEvent(new Event("draft-restored"));
+        if (!banner) return;
+        banner.querySelector("span").textContent = banner.getAttribute("data-text").replace("{count}", n);
+        banner.hidden = false;
+        document.getElementById("grid-draft-discard").addEventListener("click", function () {
+          localStorage.removeItem(key);
+          fields().forEach(function (el) { el.value = initial(el); el.classList.remove("eg-draft"); });
+          banner.hidden = true;
+          form.dispatchEvent(new Event("draft-restored"));
+        });
+      } catch (e) { /* no storage: nothing to restore */ }
+    }
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("paste", function () { window.setTimeout(save, 0); });
+    restore();
   }
 
   function confirmForms() {
@@ -193,6 +207,7 @@
   function start() {
     var form = document.getElementById("year-grid");
     if (form) setup(form);
+    document.querySelectorAll("form[data-draft-key]").forEach(draft);
     confirmForms();
   }
 
