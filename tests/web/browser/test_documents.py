@@ -7,7 +7,8 @@ the 成文日期) without an internal key in it.
 
 Every report page prints on A4: under the print media the navigation, the forms
 and the buttons are gone and nothing of the page is wider than the paper's
-printable width; ``page.pdf(format="A4")`` prints it. The 汇总 and overview pages as
+printable width (A4 landscape for a table of ten or more columns, the 汇总);
+``page.pdf(format="A4")`` prints it on pages of that size. The 汇总 and overview pages as
 printed are ``docs/screenshots/print-summaries.png`` and ``print-overview.png``.
 """
 
@@ -33,8 +34,12 @@ pytestmark = [pytest.mark.browser, needs_web_app]
 
 CITY, YEAR = "450300", 2025
 TWIP = 635  # EMU
-#: A4 less the print stylesheet's left and right margins (15 + 12 mm): 183 mm at 96 px/in
-PRINT_WIDTH_PX = round((210 - 27) / 25.4 * 96)
+#: A4 less the print stylesheet's left and right margins at 96 px/in: portrait 210 − 15 − 12
+#: mm, landscape (the named page ``wide`` of a table with ten or more columns) 297 − 15 − 15 mm
+PRINT_WIDTH_PX = {"auto": round((210 - 27) / 25.4 * 96), "wide": round((297 - 30) / 25.4 * 96)}
+#: the PDF page box: A4 portrait 595 × 842 pt, landscape 842 × 595
+MEDIA_BOX = {"auto": rb"/MediaBox \[0 0 595\.\d+ 842\.\d+\]",
+             "wide": rb"/MediaBox \[0 0 842\.\d+ 595\.\d+\]"}
 REPORT_PAGES = (
     f"/overview?region={CITY}&year={YEAR}",
     f"/overview/ranking?region={CITY}&year={YEAR}&category=01",
@@ -43,6 +48,7 @@ REPORT_PAGES = (
     f"/review-report?region={CITY}&year={YEAR}",
     f"/targets?region={CITY}&year={YEAR}",
     f"/targets/assessment?region={CITY}&year={YEAR}",
+    "/review",
 )
 #: what the page shows under print media: elements wider than the paper, and
 #: navigation or controls still visible
@@ -108,14 +114,18 @@ def test_every_report_page_prints_on_a4(page: Page, demo_accounts: dict[str, Any
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("networkidle")
         page.emulate_media(media="print")
-        page.set_viewport_size({"width": PRINT_WIDTH_PX, "height": 1000})
+        orientation = page.evaluate("getComputedStyle(document.querySelector('main')).page")
+        width = PRINT_WIDTH_PX[orientation]
+        page.set_viewport_size({"width": width, "height": 1000})
         page.wait_for_timeout(200)
-        seen = page.evaluate(MEASURE, PRINT_WIDTH_PX)
-        assert seen["wide"] == [] and seen["scroll"] <= PRINT_WIDTH_PX, (path, seen)
+        seen = page.evaluate(MEASURE, width)
+        assert seen["wide"] == [] and seen["scroll"] <= width, (path, seen)
         assert seen["chrome"] == [], (path, seen)
-        if path.startswith(("/summaries", "/overview?")):
-            shot(page, "print-" + path[1:].split("?")[0], full_page=True)
+        if path.startswith("/summaries"):  # the 汇总 by category: 14 columns, across
+            assert orientation == "wide"
+        if path.startswith(("/summaries", "/overview?")):  # the overview whole, the 汇总's top
+            shot(page, "print-" + path[1:].split("?")[0], full_page=path.startswith("/overview"))
         pdf = page.pdf(format="A4", print_background=True)
-        assert pdf.startswith(b"%PDF") and b"/MediaBox [0 0 595" in pdf, path  # A4 wide
+        assert pdf.startswith(b"%PDF") and re.search(MEDIA_BOX[orientation], pdf), path
         page.emulate_media(media="screen")
         page.set_viewport_size({"width": 1366, "height": 768})
