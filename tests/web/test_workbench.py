@@ -133,6 +133,16 @@ def test_a_reviewer_sees_submissions_overdue_units_findings_and_alerts(
         assert code not in body and NAMES[code] not in body
 
 
+def test_a_department_also_sees_its_own_tasks_to_fill(loop: World) -> None:
+    client = loop.login("department")
+    data = client.get("/api/v1/workbench").json()
+    (own,) = data["own"]["items"]
+    assert own["institution"]["credit_code"] == EDU and own["overdue"] is True
+    assert own["entry_href"] == f"/entry/{EDU}/2025/1"
+    assert "本单位待填报任务" in client.get("/").text
+    assert loop.login("region").get("/api/v1/workbench").json()["own"] is None
+
+
 def test_the_reviewers_question_is_listed_for_the_county(loop: World) -> None:
     data = loop.login("region").get("/api/v1/workbench").json()
     (question,) = data["questions"]["items"]

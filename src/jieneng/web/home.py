@@ -49,7 +49,7 @@ def workbench_data(engine: Engine, user: User, lang: str) -> dict[str, Any]:
         links.update(to_fill="/reporting/tasks", returned="/reporting/tasks?state=returned",
                      questions="/reporting/tasks")
     if data["kind"] == "reviewer":
-        for task in data["waiting"]["items"]:
+        for task in (*data["waiting"]["items"], *(data.get("own") or {}).get("items", [])):
             _task_links(task)
         for period in data["overdue"]["periods"]:
             period["href"] = f"/reporting/rate?period={period['id']}"
@@ -199,6 +199,7 @@ class WorkbenchOut(BaseModel):
     returned: TaskList | None = None
     deadlines: Deadlines | None = None
     waiting: Waiting | None = None
+    own: TaskList | None = Field(default=None, description="a 主管机构's own tasks to fill")
     overdue: Overdue | None = None
     findings: Findings | None = None
     questions: Questions | None = None

@@ -24,7 +24,8 @@ from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.targets import alerts
 from jieneng.services.workflow import review, tasks
-from jieneng.services.workflow.access import iso, period_of
+from jieneng.services.workflow.access import iso, period_of, task_dict
+from jieneng.storage import reporting as task_store
 from jieneng.storage import workbench as store
 
 #: how many rows a short list shows (the count links to the whole list)
@@ -49,6 +50,7 @@ def workbench(engine: Engine, user: User, *, today: date | None = None) -> dict[
         out.update(_filer(engine, user, today))
     elif kind == "reviewer":
         out.update(_reviewer(engine, user, today))
+        out["own"] = _own_tasks(engine, user, today)
     out["alerts"] = _alerts(engine, user)
     return out
 
@@ -130,6 +132,19 @@ def _reviewer(engine: Engine, user: User, today: date) -> dict[str, Any]:
         "findings": {"open": open_findings["total"], "errors": open_errors["total"]},
         "questions": {"total": open_total, "items": [_question(q) for q in questions]},
     }
+
+
+def _own_tasks(engine: Engine, user: User, today: date) -> dict[str, Any] | None:
+    """A 主管机构 reviews its units and fills in its own report too: its own tasks to
+    fill (None for an account that is not pinned to an institution of its own)."""
+    if user.role != Role.DEPARTMENT or user.institution_id is None or not user.can(
+            Capability.ENTER_DATA):
+        return None
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, institution_id=user.institution_id)
+        rows, total = task_store.task_page(conn, filters, states=_TO_FILL, limit=SHORT)
+    items = [_deadline(task_dict(row, user), today) for row in rows]
+    return {"total": total, "items": items}
 
 
 # ---------------------------------------------------------------- everyone
