@@ -4,9 +4,9 @@ Not a test. Writes a long-layout workbook whose every row has an error (a mix:
 duplicated keys, months out of range, text where a number belongs, negative
 figures, unknown credit codes), then times the dry run of
 
-* the CLI, process start included: ``jieneng import consumption FILE --dry-run
-  --errors-report report.xlsx`` (prints the first errors and the counts, writes the
-  full report);
+* the CLI, process start included: ``jieneng import consumption FILE --dry-run``
+  (prints the first 20 errors and the counts), and again with ``--errors-report
+  report.xlsx`` (writes the full report too);
 * the web upload in process (Starlette ``TestClient``): ``POST /api/v1/imports`` (JSON
   twin) and ``POST /import`` (the page), then the download of the full error report.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,14 +100,18 @@ def main() -> None:
         print(f"{book.name}: {args.rows:,} bad rows, {book.stat().st_size / 1e6:.1f} MB")
 
         report = folder / "bad-rows-errors.xlsx"
-        start = time.perf_counter()
-        done = _cli(args.db, "import", "consumption", str(book), "--dry-run",
-                    "--errors-report", str(report))
-        elapsed = time.perf_counter() - start
-        print(f"CLI (process start included, report written): {elapsed:.2f} s, exit "
-              f"{done.returncode}, {len(done.stdout) / 1e3:.0f} kB printed, report "
-              f"{report.stat().st_size / 1e6:.1f} MB" if report.exists() else
-              f"CLI: {elapsed:.2f} s, exit {done.returncode}; no report\n{done.stderr[-2000:]}")
+        for option in ((), ("--errors-report", str(report))):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = _cli(args.db, "import", "consumption", str(book), "--dry-run", *option)
+            elapsed = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            what = "with --errors-report" if option else "first 20 errors and the counts"
+            print(f"CLI {what} (process start included): wall {elapsed:.2f} s, cpu {cpu:.2f} s, "
+                  f"exit {done.returncode}, {len(done.stdout + done.stderr) / 1e3:.0f} kB printed"
+                  + (f", report {report.stat().st_size / 1e6:.1f} MB" if option else "")
+                  + f"; load {os.getloadavg()[0]:.1f}")
         _web(args.db, book)
 
 
@@ -135,19 +140,21 @@ def _web(db: str, book: Path) -> None:
     content = book.read_bytes()
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {token}"}
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         answer = client.post("/api/v1/imports?kind=consumption&dry_run=true", headers=headers,
                              files={"file": (book.name, content)})
-        elapsed = time.perf_counter() - start
-        details = answer.json().get("details", {})
-        print(f"POST /api/v1/imports (JSON twin): {elapsed:.2f} s, HTTP {answer.status_code}, "
-              f"{len(answer.content) / 1e3:.0f} kB, {len(details.get('issues', []))} issues "
-              f"listed of {details.get('total')}; by kind {details.get('by_code')}")
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        details = answer.json()["error"].get("details", {})
+        print(f"POST /api/v1/imports (JSON twin): wall {elapsed:.2f} s, cpu {cpu:.2f} s, "
+              f"HTTP {answer.status_code}, {len(answer.content) / 1e3:.0f} kB, "
+              f"{len(details.get('issues', []))} issues listed of {details.get('total')}; "
+              f"by kind {details.get('by_code')}; load {os.getloadavg()[0]:.1f}")
         url = details.get("report_url")
         if url:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             got = client.get(url, headers=headers)
-            print(f"GET {url}: {time.perf_counter() - start:.2f} s, HTTP {got.status_code}, "
+            print(f"GET /api/v1/import/errors/….xlsx: wall {time.perf_counter() - start:.2f} s, "
+                  f"cpu {time.process_time() - cpu:.2f} s, HTTP {got.status_code}, "
                   f"{len(got.content) / 1e6:.1f} MB")
     with TestClient(app) as browser:
         page = browser.get("/login")
@@ -159,12 +166,13 @@ def _web(db: str, book: Path) -> None:
         form = browser.get("/import")
         m = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         assert m
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         answer = browser.post("/import", data={"kind": "consumption", "dry_run": "1",
                                                "csrf_token": m.group(1)},
                               files={"file": (book.name, content)})
-        print(f"POST /import (page): {time.perf_counter() - start:.2f} s, "
-              f"HTTP {answer.status_code}, {len(answer.content) / 1e3:.0f} kB")
+        print(f"POST /import (page): wall {time.perf_counter() - start:.2f} s, "
+              f"cpu {time.process_time() - cpu:.2f} s, HTTP {answer.status_code}, "
+              f"{len(answer.content) / 1e3:.0f} kB; load {os.getloadavg()[0]:.1f}")
     engine.dispose()
 
 

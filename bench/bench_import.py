@@ -4,6 +4,14 @@ Not a test. Usage::
 
     .venv/bin/python bench/bench_import.py --db sqlite:////tmp/jieneng_import.db
     .venv/bin/python bench/bench_import.py --db postgresql://postgres@127.0.0.1/jieneng_import
+    # end to end through the command line, process start included (issue 11 §3):
+    .venv/bin/python bench/bench_import.py --db sqlite:////tmp/jn_cli.db --layout long --cli 3
+
+With ``--cli N`` the fresh import is instead run N times as ``jieneng --db … import
+consumption FILE`` in a new process each time, on a copy of the database holding the
+directory only; the wall time and the CPU time (user + system) of each process are
+printed, and the best run. ``--jieneng`` names another ``jieneng`` executable, and
+``PYTHONPATH`` another checkout's ``src``, to compare with older code.
 
 The database must be new (it is migrated here). The directory of rows ÷ 12
 institutions is imported first (not timed), then the workbook is imported through
@@ -16,6 +24,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from importlib import resources
@@ -81,11 +94,42 @@ def write_long_workbook(path: Path, codes: list[str], year: int, scale: float) -
     return n
 
 
+def cli_runs(db: str, book: Path, rows: int, runs: int, jieneng: Path) -> None:
+    """``jieneng import consumption`` in a new process, ``runs`` times, each on a fresh
+    copy of the SQLite database ``db`` (which holds the directory)."""
+    source = Path(db.removeprefix("sqlite:///"))
+    best: tuple[float, float] | None = None
+    for n in range(runs):
+        copy = source.with_name(f"{source.stem}-run{n}.db")
+        shutil.copyfile(source, copy)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run([str(jieneng), "--db", f"sqlite:///{copy}", "import",
+                               "consumption", str(book)], capture_output=True, text=True,
+                              check=False)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        copy.unlink()
+        if done.returncode != 0:
+            raise SystemExit(done.stdout + done.stderr)
+        print(f"cli run {n + 1}: {rows:,} rows, wall {wall:.2f} s → {rows / wall:,.0f} rows/s; "
+              f"cpu {cpu:.2f} s → {rows / cpu:,.0f} rows/s; load {os.getloadavg()[0]:.1f}")
+        best = (wall, cpu) if best is None else (min(best[0], wall), min(best[1], cpu))
+    if best:
+        print(f"cli best: wall {best[0]:.2f} s ({rows / best[0]:,.0f} rows/s), cpu {best[1]:.2f} s "
+              f"({rows / best[1]:,.0f} rows/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--layout", choices=["wide", "long"], default="wide")
+    parser.add_argument("--cli", type=int, default=0, metavar="N",
+                        help="time N runs of the jieneng command (SQLite only)")
+    parser.add_argument("--jieneng", type=Path,
+                        default=Path(sys.executable).with_name("jieneng"))
     args = parser.parse_args()
     engine = open_database(args.db)
     codes = [make_credit_code("11", COUNTIES[n % len(COUNTIES)], n)
@@ -100,6 +144,13 @@ def main() -> None:
         write_directory(directory, codes)
         import_file(engine, "regions", regions)
         import_file(engine, "institutions", directory)
+        if args.cli:
+            engine.dispose()
+            book = folder / "consumption.xlsx"
+            writer = write_workbook if args.layout == "wide" else write_long_workbook
+            rows = writer(book, codes, 2025, 1.0)
+            cli_runs(args.db, book, rows, args.cli, args.jieneng)
+            return
         for label, scale in (("fresh (inserts)", 1.0), ("again, electricity changed", 1.1)):
             book = folder / f"consumption-{scale}.xlsx"
             writer = write_workbook if args.layout == "wide" else write_long_workbook
