@@ -230,3 +230,13 @@ def test_reports_expire(world: World) -> None:
     os.utime(path, (1, 1))
     error_reports.keep(pl.DataFrame(schema=empty_issues().schema), 1)
     assert not path.exists()
+
+
+def test_a_stored_file_says_what_was_stored_in_the_readers_language(world: World) -> None:
+    browser = world.login("admin")
+    good = (HEADER + f"{ORGAN},2025,2,电,100,千瓦时,\n").encode()
+    page = browser.post("/import", data={"kind": "consumption", "csrf_token": csrf(browser)},
+                        files={"file": ("好数据.csv", good)})
+    assert page.status_code == 200, page.text
+    assert "新增 1 · 修订 0 · 未变 0" in page.text
+    assert "inserted" not in page.text

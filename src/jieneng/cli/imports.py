@@ -10,6 +10,7 @@ import typer
 
 from jieneng.cli import output
 from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+from jieneng.core.messages import text
 
 import_app = typer.Typer(
     help="导入 Import a .xlsx/.csv file; the whole file is validated first and stored "
@@ -37,18 +38,23 @@ def _import(
     if fmt is Fmt.json:
         output.print_json(report.to_dict())
         return
-    output.console.print(output.say(
-        "cli.import_checked" if dry_run else "cli.import_done", file=file.name,
-        rows=report.rows_read, records=report.records, counts=report.counts or ""))
+    key = "cli.import_checked" if dry_run else "cli.import_done"
+    zh, en = (text(lang, key, file=file.name, rows=report.rows_read, records=report.records,
+                   counts=_counts(lang, report.counts)) for lang in ("zh-CN", "en"))
+    output.console.print(f"{zh} / {en}")
     if report.warnings:
         output.print_issues(report.warnings)
+
+
+def _counts(lang: str, counts: dict[str, int]) -> str:
+    """What was stored, in ``lang``: ``新增 12，修订 0`` / ``inserted 12, revised 0``."""
+    sep = "，" if lang == "zh-CN" else ", "
+    return sep.join(f"{text(lang, 'imports.count.' + k)} {n:,}" for k, n in counts.items())
 
 
 def _rejected(err: Any, *, show: int, errors_report: Path | None, report_lang: str) -> None:
     """A rejected file: the first ``show`` errors, the counts by kind and by column,
     and (``--errors-report``) every issue written to a workbook."""
-    from jieneng.core.messages import text
-
     total = err.details.get("total")
     err.issues = err.issues[:max(0, show)]
     output.print_error(err)
