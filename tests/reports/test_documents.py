@@ -61,9 +61,16 @@ def test_page_size_and_margins_in_emu() -> None:
                       (sec.left_margin, Mm(28)), (sec.right_margin, Mm(26))):
         assert abs(got - want) <= TWIP, (got, want)
     grid = sec._sectPr.find(f"{W}docGrid")
-    assert grid.get(f"{W}type") == "linesAndChars"
+    assert grid.get(f"{W}type") == "lines"
     assert int(grid.get(f"{W}linePitch")) == 579                # 225 mm / 22 lines
-    assert int(grid.get(f"{W}charSpace")) == round((156 / 25.4 * 72 / 28 - 16) * 4096)
+    # 28 characters of 3号 with the body's character spacing fill the 156 mm line, 29 do not
+    doc = Document(io.BytesIO(_sample()))
+    spacing = doc.styles["Normal"].element.rPr.find(f"{W}spacing")
+    pitch = 16 + int(spacing.get(f"{W}val")) / 20
+    line = 156 / 25.4 * 72
+    assert 28 * pitch <= line < 29 * pitch
+    body_line = doc.styles["Normal"].paragraph_format.line_spacing   # exactly one grid line
+    assert abs(body_line - Pt(225 / 25.4 * 72 / 22)) <= TWIP
 
 
 @pytest.mark.parametrize(("style", "east_asian", "size"), [

@@ -17,6 +17,7 @@ Every text enters through :meth:`WordDoc.heading`, :meth:`WordDoc.para` or
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,11 +98,13 @@ class WordDoc:
         sec.footer_distance = Mm(lay.bottom_mm - number.number("below_type_area_mm")) - Pt(
             number.size_pt / 2)
         sec.header_distance = Mm(lay.top_mm / 2)
+        # 22 lines: a line grid (Word) and exact line spacing (every renderer); the 28
+        # characters come from the body styles' character spacing (:func:`_tracking`),
+        # not from a character grid, which LibreOffice spreads over ~17 cells a line
         grid = _child(sec._sectPr, "w:docGrid")
-        body = lay.element("body").size_pt
-        grid.set(_qn("w:type"), "linesAndChars")
+        grid.set(_qn("w:type"), "lines")
         grid.set(_qn("w:linePitch"), str(int(lay.line_pitch_pt * 20)))
-        grid.set(_qn("w:charSpace"), str(round((lay.char_pitch_pt - body) * 4096)))
+        grid.attrib.pop(_qn("w:charSpace"), None)
 
     def _style(self, name: str, element: Element, *, indent_chars: float = 0.0,
                align: str = "left", exact: bool = True, base: str | None = None) -> Any:
@@ -119,6 +122,8 @@ class WordDoc:
         style.font.italic = False
         style.font.color.rgb = RGBColor.from_string(self.layout.text_colour)
         set_fonts(style.element.get_or_add_rPr(), element.font, self.layout.latin)
+        _tracking(style.element.get_or_add_rPr(), self.layout.char_pitch_pt - element.size_pt
+                  if element.size_pt == self.layout.element("body").size_pt else 0.0)
         self._fonts[name] = element.font
         fmt = style.paragraph_format
         fmt.alignment = getattr(WD_ALIGN_PARAGRAPH, align.upper())
@@ -134,6 +139,15 @@ class WordDoc:
         border = p_pr.find(_qn("w:pBdr"))
         if border is not None:  # the default Title's blue rule
             p_pr.remove(border)
+        if element.size_pt != self.layout.element("body").size_pt:
+            # a larger or smaller face keeps its own line height instead of taking two
+            # lines of the grid (LibreOffice) or being cut to one (Word)
+            snap = p_pr.makeelement(_qn("w:snapToGrid"), {_qn("w:val"): "0"})
+            later = [c for c in p_pr if c.tag in {_qn(f"w:{t}") for t in _PPR_AFTER_SNAP}]
+            if later:
+                later[0].addprevious(snap)
+            else:
+                p_pr.append(snap)
         return style
 
     def _styles(self) -> None:
@@ -252,12 +266,16 @@ class WordDoc:
         grid.style = self.doc.styles["Table Grid"]
         tbl_pr = grid._tbl.tblPr
         _child(tbl_pr, "w:tblW").attrib.update({_qn("w:type"): "pct", _qn("w:w"): "5000"})
-        _child(grid.rows[0]._tr.get_or_add_trPr(), "w:tblHeader")
         for cell, text in zip(grid.rows[0].cells, header, strict=True):
             self._cell(cell, text, TABLE_HEAD)
         for values in rows:
             for cell, text in zip(grid.add_row().cells, values, strict=True):
                 self._cell(cell, text, TABLE_TEXT)
+        for i, row in enumerate(grid.rows):  # a row never splits; the header repeats
+            tr_pr = row._tr.get_or_add_trPr()
+            tr_pr.insert(0, tr_pr.makeelement(_qn("w:cantSplit"), {}))
+            if i == 0:
+                _child(tr_pr, "w:tblHeader")
 
     def _cell(self, cell: Any, text: str, style: str) -> None:
         empty = cell.paragraphs[0]._p
@@ -300,6 +318,34 @@ class WordDoc:
         self.doc.save(out)
         data: bytes = out.getvalue()
         return data
+
+
+#: the children of w:pPr that come after w:snapToGrid (the schema's sequence)
+_PPR_AFTER_SNAP = ("spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap",
+                   "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl",
+                   "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+#: the children of w:rPr that come after w:spacing (the schema's sequence)
+_RPR_AFTER_SPACING = ("w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr",
+                      "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang",
+                      "eastAsianLayout", "specVanish", "oMath")
+
+
+def _tracking(r_pr: Any, points: float) -> None:
+    """Character spacing of a text style (``w:spacing``, twentieths of a point, rounded
+    down so that the line still holds its characters): a 3号 body −0.25 pt, so that 28
+    characters fill the 156 mm line (5.2.3). Zero removes the template's own."""
+    old = r_pr.find(_qn("w:spacing"))
+    if old is not None:
+        r_pr.remove(old)
+    twips = math.floor(points * 20)
+    if twips == 0:
+        return
+    spacing = r_pr.makeelement(_qn("w:spacing"), {_qn("w:val"): str(twips)})
+    later = [c for c in r_pr if c.tag in {_qn(f"w:{t}") for t in _RPR_AFTER_SPACING}]
+    if later:
+        later[0].addprevious(spacing)
+    else:
+        r_pr.append(spacing)
 
 
 def text_width(text: str) -> float:
