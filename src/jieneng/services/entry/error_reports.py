@@ -8,16 +8,19 @@ sheet, row, column, value, problem; headers in the reader's language; every cell
 formula-safe).
 
 The issues are kept as a Parquet file in a private folder of the temporary
-directory (shared by the server's worker processes), named by a random token and
-the owner, for :data:`KEEP_SECONDS`; each new report removes the expired ones.
+directory (shared by the server's worker processes; one per system user, mode 700),
+named by a random token and the owner, for :data:`KEEP_SECONDS`; each new report
+removes the expired ones.
 Only the account that uploaded the file can read its report.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -41,9 +44,13 @@ COLUMNS = (("file", 24.0), ("sheet", 10.0), ("row", 8.0), ("column", 18.0),
 
 
 def folder() -> Path:
-    """The private folder the reports are kept in (created, mode 700)."""
-    path = Path(tempfile.gettempdir()) / "jieneng-import-errors"
+    """The private folder the reports are kept in: one per system user, created mode
+    700; a folder of that name that is a link or another user's is refused."""
+    path = Path(tempfile.gettempdir()) / f"jieneng-import-errors-{os.getuid()}"
     path.mkdir(mode=0o700, exist_ok=True)
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path} is not a private folder of this user")
     return path
 
 
