@@ -13,7 +13,8 @@ are ratios of sums, with the rules of the dashboard.
 Definitions
 -----------
 - 应报 (expected): the tasks of the period in scope; 已报 (reported): tasks in
-  ``submitted``, ``dept_approved``, ``region_approved`` or ``approved``; 已审核 (approved): ``approved``.
+  ``submitted``, ``dept_approved``, ``region_approved`` or ``approved``;
+  已审核 (approved): ``approved``.
   上报率 = reported ÷ expected; 审核率 = approved ÷ expected (None without tasks).
 - Not yet reported: tasks in ``not_started``, ``in_progress`` or ``returned``;
   overdue once the deadline has passed.
