@@ -110,6 +110,8 @@ def test_letterhead_number_date_and_signature() -> None:
     assert tags.index("pStyle") < tags.index("pBdr") < tags.index("spacing")
     assert paragraphs[2].style.name == "Title"
     assert [p.text for p in paragraphs[-2:]] == ["桂林市机关事务管理局", "2026年1月5日"]
+    # the 落款 never stands alone on a page: the last paragraph before it keeps with it
+    assert all(p.paragraph_format.keep_with_next for p in paragraphs[-4:-1])
     sig, day = (p.paragraph_format.right_indent for p in paragraphs[-2:])
     pitch = layout().char_pitch_pt
     assert abs(sig - Pt(2 * pitch)) <= TWIP                            # 右空二字

@@ -303,11 +303,17 @@ class WordDoc:
         date_r = sig_r + n_sig - shift - n_date
         if date_r < right:
             date_r, sig_r = right, right + n_date + shift - n_sig
-        self.doc.add_paragraph(style=SIGNATURE)
+        # the 落款 never stands alone on a page (7.3.5.5): the last line of text goes with it
+        body = self.doc.element.body
+        last = body[-2] if len(body) > 1 else None  # body[-1] is the w:sectPr
+        if last is not None and last.tag == _qn("w:p"):
+            last.get_or_add_pPr().keepNext_val = True
+        self.doc.add_paragraph(style=SIGNATURE).paragraph_format.keep_with_next = True
         pitch = self.layout.char_pitch_pt
         for text, chars in ((head.signature, sig_r), (head.written, date_r)):
             p = self._add(text, SIGNATURE)
             p.paragraph_format.right_indent = Pt(chars * pitch)
+            p.paragraph_format.keep_with_next = text == head.signature
 
     def to_bytes(self) -> bytes:
         """The document, signed (when it has a letterhead), as .docx bytes."""
