@@ -329,7 +329,8 @@ class AlertFilter:
 def _subject(subject: str) -> tuple[str, int]:
     """``target:<id>`` → ("target", id); ``quota:<id>:<institution>`` → ("quota", id)."""
     kind, _, rest = subject.partition(":")
-    return kind, int(rest.split(":", 1)[0] or 0)
+    number = rest.split(":", 1)[0]
+    return kind, int(number) if number.isdigit() else 0  # a malformed subject names nothing
 
 
 def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) -> None:
