@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from jieneng.core.caller import User
 from jieneng.core.messages import LANGUAGES
-from jieneng.core.permissions import Capability, Role
+from jieneng.core.permissions import Capability
 from jieneng.services.accounts.users import home_region, scope_label
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
@@ -75,9 +75,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.tasks", "/reporting/tasks"),
                page("nav.rate", "/reporting/rate")),
         _group("nav.group.review",
-               # a reviewer's queue; a viewer reads it (without actions), a 公共机构's is empty
-               page("nav.review_queue", "/review")
-               if user.can(C.REVIEW) or user.role == Role.VIEWER else None,
+               page("nav.review_queue", "/review", C.REVIEW),  # a reviewer's worklist
                page("nav.quality", "/quality"),
                page("nav.review", "/review-report"),
                page("nav.spot_checks", "/spot-checks"),
