@@ -10,17 +10,32 @@ browser, a test and a client of the API see one verdict (issue 10 §1).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from jieneng.core.exceptions import DomainError
-from jieneng.web.common import error_message, page
+from jieneng.web.common import blank, error_message, page
 from jieneng.web.errors import status_of
 
 #: the key of the whole form's message (a refusal that names no field)
 WHOLE_FORM = "_form"
+#: the longest free text a form field keeps (a reason, a question, an answer)
+MAX_TEXT = 2000
+
+
+def form_text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
+    """A form field's text, cut at ``limit`` characters; None when absent or blank."""
+    raw = form.get(name)
+    return blank(raw[:limit]) if isinstance(raw, str) else None
+
+
+def form_int(form: Mapping[str, Any], name: str) -> int | None:
+    """A form field's whole number; None when absent or not digits."""
+    text = form_text(form, name, 12)
+    return int(text) if text and text.isdigit() else None
 
 
 def field_errors(request: Request, err: DomainError, *, default_field: str = WHOLE_FORM,

@@ -19,14 +19,14 @@ from starlette.responses import Response
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.accounts import users
 from jieneng.services.workflow import periods as workflow_periods
-from jieneng.web.common import blank, page
+from jieneng.web.common import page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_error, form_text
 from jieneng.web.reporting.schemas import (
+    STATES,
     PeriodIn,
     PeriodOpenedOut,
     PeriodsOut,
@@ -34,21 +34,10 @@ from jieneng.web.reporting.schemas import (
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
-STATES = [s.value for s in TaskState]
-MAX_TEXT = 2000
 
 
 PERIODS = "pages/reporting.html"
 
-
-def _text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
-    raw = form.get(name)
-    return blank(raw[:limit]) if isinstance(raw, str) else None
-
-
-def _int(form: Mapping[str, Any], name: str) -> int | None:
-    text = _text(form, name, 12)
-    return int(text) if text and text.isdigit() else None
 
 
 def periods_data(engine: Engine, user: User) -> dict[str, Any]:
@@ -69,7 +58,7 @@ def reporting_page(request: Request, user: CurrentUser, engine: EngineDep) -> Re
 
 
 def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any]) -> Response:
-    deadline_text = _text(form, "deadline", 10)
+    deadline_text = form_text(form, "deadline", 10)
     try:
         deadline = date.fromisoformat(deadline_text) if deadline_text else None
     except ValueError:
@@ -78,8 +67,8 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
         if deadline_text and deadline is None:
             raise ValidationFailed.of("web.invalid_deadline", field="deadline")
         opened = workflow_periods.open_period(
-            engine, user, region_code=_text(form, "region", 6) or "",
-            period=_text(form, "period", 12) or "", deadline=deadline,
+            engine, user, region_code=form_text(form, "region", 6) or "",
+            period=form_text(form, "period", 12) or "", deadline=deadline,
             department_step=form.get("department_step") == "1",
             region_step=form.get("region_step") == "1")
     except NotFound:

@@ -20,13 +20,12 @@ from starlette.responses import Response
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.workflow import access as workflow_access
 from jieneng.services.workflow import review as workflow_review
 from jieneng.web.common import blank, page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, get_settings, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_error, form_int, form_text
 from jieneng.web.reporting.schemas import (
     BulkReviewOut,
     CategoryQ,
@@ -43,21 +42,10 @@ from jieneng.web.reporting.schemas import (
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
-STATES = [s.value for s in TaskState]
-MAX_TEXT = 2000
 
 
 REVIEW = "pages/review.html"
 
-
-def _text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
-    raw = form.get(name)
-    return blank(raw[:limit]) if isinstance(raw, str) else None
-
-
-def _int(form: Mapping[str, Any], name: str) -> int | None:
-    text = _text(form, name, 12)
-    return int(text) if text and text.isdigit() else None
 
 
 FILTERS = ("region", "department", "category", "state", "findings")
@@ -107,8 +95,8 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
     try:
         if not chosen:
             raise ValidationFailed.of("web.no_task_selected", field="task")
-        result = workflow_review.bulk_review(engine, user, _text(form, "decision", 10) or "",
-                                             chosen, reason=_text(form, "reason"),
+        result = workflow_review.bulk_review(engine, user, form_text(form, "decision", 10) or "",
+                                             chosen, reason=form_text(form, "reason"),
                                              settings=get_settings(request))
     except DomainError as err:
         return form_error(request, REVIEW, _again(request, engine, user, form), err)
@@ -118,10 +106,10 @@ def _review(request: Request, engine: Engine, user: User, form: Any) -> Response
 def _again(request: Request, engine: Engine, user: User, form: Any,
            result: dict[str, Any] | None = None) -> dict[str, Any]:
     """The queue again after a decision, with the filters the form carried."""
-    filters = {k: _text(form, k, 20) for k in FILTERS}
+    filters = {k: form_text(form, k, 20) for k in FILTERS}
     factor_set = get_settings(request).factor_set
     try:
-        return review_context(engine, user, period=_int(form, "period"), filters=filters,
+        return review_context(engine, user, period=form_int(form, "period"), filters=filters,
                               factor_set=factor_set, result=result)
     except DomainError:  # a tampered filter: the whole queue
         return review_context(engine, user, factor_set=factor_set, result=result)

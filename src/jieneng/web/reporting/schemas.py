@@ -9,7 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
+from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.workflow import access as workflow_access
+
+#: the task states, in their order: the state filter's choices
+STATES = [s.value for s in TaskState]
 
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1, description="填报任务 task id")]
 QuestionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="问题 question id")]

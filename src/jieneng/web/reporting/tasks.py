@@ -20,15 +20,16 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.core.reporting.tasks import Action, TaskState
+from jieneng.core.reporting.tasks import Action
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.settings import Settings
 from jieneng.web.common import blank, page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_error, form_int, form_text
 from jieneng.web.reporting.schemas import (
+    STATES,
     ActionIn,
     AnswerIn,
     PageQ,
@@ -46,21 +47,10 @@ from jieneng.web.reporting.schemas import (
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/reporting", tags=["reporting"], responses=API_ERRORS)
-STATES = [s.value for s in TaskState]
-MAX_TEXT = 2000
 
 
 TASK = "pages/reporting_task.html"
 
-
-def _text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
-    raw = form.get(name)
-    return blank(raw[:limit]) if isinstance(raw, str) else None
-
-
-def _int(form: Mapping[str, Any], name: str) -> int | None:
-    text = _text(form, name, 12)
-    return int(text) if text and text.isdigit() else None
 
 
 @router.get("/reporting/tasks")
@@ -89,10 +79,10 @@ def task_page(request: Request, task_id: TaskId, user: CurrentUser, engine: Engi
 
 def _act(request: Request, engine: Engine, settings: Settings, user: User, task_id: int,
          form: Mapping[str, Any]) -> Response:
-    action = _text(form, "action", 20) or ""
+    action = form_text(form, "action", 20) or ""
     try:
-        workflow_tasks.act(engine, user, task_id, action, version=_int(form, "version"),
-                           reason=_text(form, "reason"), settings=settings)
+        workflow_tasks.act(engine, user, task_id, action, version=form_int(form, "version"),
+                           reason=form_text(form, "reason"), settings=settings)
     except NotFound:
         raise
     except (DomainError, ValueError) as err:
@@ -115,13 +105,13 @@ def _ask(request: Request, engine: Engine, user: User, task_id: int,
          settings: Settings | None = None) -> Response:
     try:
         if question_id is None:
-            workflow_questions.ask(engine, user, task_id, month=_int(form, "month") or 0,
-                                   carrier=_text(form, "carrier", 24) or "",
-                                   question=_text(form, "question") or "",
+            workflow_questions.ask(engine, user, task_id, month=form_int(form, "month") or 0,
+                                   carrier=form_text(form, "carrier", 24) or "",
+                                   question=form_text(form, "question") or "",
                                    settings=settings)
         else:
             workflow_questions.answer(engine, user, task_id, question_id,
-                                      text=_text(form, "answer") or "")
+                                      text=form_text(form, "answer") or "")
     except NotFound:
         raise
     except DomainError as err:
