@@ -7,6 +7,12 @@ units come from the indicator registry, rule titles from the quality catalogue, 
 no internal key (``energy_tce``, ``error``, a factor set's code) reaches the page.
 Display rounding follows GB/T 8170 (:mod:`jieneng.core.rounding`); a change is
 signed (``+5.2%``), a rate is not (``93.8%``).
+
+One basis throughout (issue 11 §1): the document prints the basis sentence of
+:func:`jieneng.services.publishing.annual_report.basis` under the first paragraph,
+and every count and rate of reporting is the 会审 report's (report tasks, written
+as the 会审 page writes them, :func:`jieneng.reports.review_report.percent`) — the
+page, its JSON twin, the workbook and both documents show the same figure.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from jieneng.core.rounding import format_number, format_percent
 from jieneng.reports.charts import bar_chart, line_chart
 from jieneng.reports.documents import WordDoc
 from jieneng.reports.gongwen import chinese_ordinal, letterhead
+from jieneng.reports.review_report import percent
 
 #: The headline figures of the indicator registry, in display order.
 HEADLINE: tuple[str, ...] = registry.HEADLINE
@@ -64,9 +71,15 @@ def _assessment_rows(assessment: dict[str, Any], t: Any, lang: str) -> list[list
 
 def _overall(doc: WordDoc, data: dict[str, Any], t: Any, lang: str) -> None:
     region, year, ov = data["region"]["name"], data["year"], data["overview"]
+    total = data["review"]["completeness"]["total"]
     doc.heading(t("tongbao.h_overall"), 1)
-    doc.para(t("tongbao.overall", year=year, region=region,
-               expected=ov["institutions_expected"], reported=ov["institutions_reported"]))
+    doc.para(t("tongbao.overall", year=year, region=region, expected=total["expected"],
+               reported=total["reported"], approved=total["approved"],
+               reporting=percent(total["reporting_rate"]),
+               approval=percent(total["approval_rate"])))
+    basis = data.get("basis") or {}
+    if basis:
+        doc.para(basis["text_en" if lang == "en" else "text_zh"])
     doc.table([t("tongbao.col_indicator"), t("tongbao.col_unit"),
                t("tongbao.col_year", year=year), t("tongbao.col_year", year=year - 1),
                t("tongbao.col_yoy")], _headline_rows(ov, lang))
@@ -125,10 +138,14 @@ def _targets_and_rankings(doc: WordDoc, data: dict[str, Any], t: Any, lang: str)
 def _quality(doc: WordDoc, data: dict[str, Any], t: Any, lang: str) -> None:
     review, ov = data["review"], data["overview"]
     doc.heading(t("tongbao.h_quality"), 1)
-    total = review["completeness"]["total"]
-    doc.para(t("tongbao.completeness", expected=total["expected"], reported=total["reported"],
-               approved=total["approved"], reporting=rate(total["reporting_rate"]),
-               approval=rate(total["approval_rate"])))
+    doc.para(t("tongbao.completeness"))
+    done = review["completeness"]
+    doc.table([t("tongbao.col_region"), t("pages.rate.expected"), t("pages.rate.reported"),
+               t("pages.rate.approved"), t("pages.rate.reporting_rate"),
+               t("pages.rate.review_rate")],
+              [[r["region_name"], str(r["expected"]), str(r["reported"]), str(r["approved"]),
+                percent(r["reporting_rate"]), percent(r["approval_rate"])]
+               for r in [*done["regions"], done["total"]]])
     findings = review["findings"]["rules"]
     if findings:
         doc.table([t("review.rule"), t("review.severity"), t("review.total"), t("review.open"),

@@ -33,9 +33,10 @@ RANK_SIZE = 10
 def basis(overview: dict[str, Any]) -> dict[str, Any]:
     """The one basis the 通报 states for its figures (``text_zh`` / ``text_en`` from the
     catalogue, ``annual.basis``): consumption is every figure entered (reviewed or not;
-    the 汇总 counts approved data only), 上报率/审核率 count report tasks, 已报送单位
-    counts institutions with figures, and a year with figures up to month N < 12 is
-    compared over months 1–N of the year before (1–N月累计同比)."""
+    the 汇总 counts approved data only), every count and rate of reporting (应报,
+    已上报, 已审核, 上报率, 审核率) counts report tasks as the 会审 report does, and a
+    year with figures up to month N < 12 is compared over months 1–N of the year
+    before (1–N月累计同比). The document and the workbook print the text."""
     first, last = overview["months"][0], overview["months"][-1]
     months = (message("zh-CN", "annual.basis.months", first=first, last=last),
               message("en", "annual.basis.months", first=first, last=last)) \
