@@ -225,6 +225,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                                  for sort in ("region", "met", "unmet")),
     "/targets/assessment.xlsx": (Sample(scoped_query={"region": "region"},
                                         query={"year": "2025"}),),
+    "/targets/assessment.docx": (Sample(scoped_query={"region": "region"},
+                                        query={"year": "2025"}),),
     "/api/v1/targets/assessment": tuple(Sample(scoped_query={"region": "region"},
                                                query={"year": "2025", "sort": sort})
                                         for sort in ("region", "met", "unmet")),

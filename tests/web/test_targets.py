@@ -216,3 +216,22 @@ def test_quota_and_decomposition_forms(world: World) -> None:
         "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
         "factor_450321": "半"})
     assert not_a_number.status_code == 422 and "“半”无效" in not_a_number.text
+
+
+def test_the_assessment_page_links_its_word_document(world: World) -> None:
+    """/targets/assessment offers 导出 Word beside 导出 Excel; the download is the 公文
+    of the same region and year (A4), named in Chinese."""
+    admin = world.login("admin")
+    page = admin.get("/targets/assessment?region=450300&year=2025").text
+    href = "/targets/assessment.docx?region=450300&amp;year=2025&amp;sort=region"
+    assert f'href="{href}"' in page and "导出 Word" in page
+    response = admin.get(href.replace("&amp;", "&"))
+    assert response.status_code == 200
+    assert "wordprocessingml" in response.headers["content-type"]
+    assert "filename*=UTF-8''%E6%A1%82%E6%9E%97%E5%B8%82" in response.headers[
+        "content-disposition"]                                  # 桂林市…
+    doc = Document(io.BytesIO(response.content))
+    assert abs(doc.sections[0].page_width - 7560000) <= 635     # A4
+    assert "桂林市2025年度公共机构能源资源消费目标考核结果" in [p.text for p in doc.paragraphs]
+    english = admin.get("/targets/assessment.docx?region=450300&year=2025&lang=en")
+    assert english.status_code == 200

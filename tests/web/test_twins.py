@@ -52,6 +52,7 @@ NO_TWIN: dict[str, str] = {
     "/review.xlsx": "a file download: the queue of /api/v1/reporting/review",
     "/review-report.docx": "a file download: the figures of /api/v1/review-report",
     "/targets/assessment.xlsx": "a file download: the figures of /api/v1/targets/assessment",
+    "/targets/assessment.docx": "a file download: the figures of /api/v1/targets/assessment",
     "/reports/annual.docx": "a file download: the annual 通报 document",
     "/reports/annual.xlsx": "a file download: the annual 通报 workbook",
 }

@@ -51,7 +51,9 @@ def _headline_rows(ov: dict[str, Any], lang: str) -> list[list[str]]:
     return rows
 
 
-def _assessment_rows(assessment: dict[str, Any], t: Any, lang: str) -> list[list[str]]:
+def assessment_lines(assessment: dict[str, Any], t: Any, lang: str) -> list[list[str]]:
+    """The assessment's table in a document: region, target, 完成值 / 目标值, result
+    (the 通报's part 三 and the assessment document)."""
     rows = []
     for row in assessment["rows"]:
         for tgt in row["targets"]:
@@ -107,7 +109,7 @@ def _regions(doc: WordDoc, ov: dict[str, Any], t: Any) -> None:
 
 def _targets_and_rankings(doc: WordDoc, data: dict[str, Any], t: Any, lang: str) -> None:
     doc.heading(t("tongbao.h_targets"), 1)
-    rows = _assessment_rows(data["assessment"], t, lang)
+    rows = assessment_lines(data["assessment"], t, lang)
     if rows:
         doc.table([t("tongbao.col_region"), t("tongbao.col_target"), t("tongbao.col_result"),
                    t("tongbao.col_outcome")], rows)

@@ -255,9 +255,10 @@ def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
                     settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
                     sort: SortQ = "region") -> Response:
     data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    href = export_url(user, "/targets/assessment.xlsx", {
-        "region": data["region"]["code"], "year": data["year"], "sort": sort})
-    return page(request, "pages/targets_assessment.html", {"data": data, "export_href": href})
+    query = {"region": data["region"]["code"], "year": data["year"], "sort": sort}
+    return page(request, "pages/targets_assessment.html", {
+        "data": data, "export_href": export_url(user, "/targets/assessment.xlsx", query),
+        "docx_href": export_url(user, "/targets/assessment.docx", query)})
 
 
 @router.get("/targets/assessment.xlsx")
