@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 from docx import Document
 
+from jieneng.core.quality.catalogue import rule
 from jieneng.reports.review_report import percent
 from jieneng.storage import tables as t
 from tests.web.conftest import NAMES, ORGAN, SCHOOL, SILENT, World, csrf
@@ -145,6 +146,11 @@ def test_review_report_page_json_and_docx_agree(world: World) -> None:
                percent(report["accuracy"]["total"]["accuracy_rate"])]
     for text in ("桂林市", SCHOOL, *figures):
         assert text in page.text, text
+    # rules by their title from the quality catalogue, as the Word report, never by code
+    shown = re.sub(r"<[^>]+>", " ", page.text)
+    assert rule("yoy_change").title("zh") in shown
+    codes = {r["rule"] for r in report["findings"]["rules"]}
+    assert not [c for c in codes if c in shown], codes
 
     download = client.get("/review-report.docx?region=450300&year=2025")
     assert download.status_code == 200

@@ -22,8 +22,9 @@ def percent(value: float | None) -> str:
 _RULES = {r.code: r for r in RULES}
 
 
-def _titles(report: dict[str, Any], english: bool) -> dict[str, str]:
-    """Rule code → its title, from the report, else from the quality catalogue."""
+def rule_titles(report: dict[str, Any], english: bool) -> dict[str, str]:
+    """Rule code → its title, from the report, else from the quality catalogue (the
+    document and the page ``/review-report`` name rules by title, never by code)."""
     titles = {r["rule"]: (r.get("title_en") if english and r.get("title_en") else r["title"])
               for r in report["findings"]["rules"]}
     for w in report["unresolved_warnings"]:
@@ -44,7 +45,7 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str], 
     doc = WordDoc(letterhead(report["region_code"], name, issued=issued or date.today(),
                              sequence=sequence))
     para, table = doc.para, doc.table
-    titles = _titles(report, english)
+    titles = rule_titles(report, english)
     numbered = iter(range(1, 100))
 
     def heading(title: str, level: int) -> None:

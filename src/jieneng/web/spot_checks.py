@@ -174,9 +174,11 @@ def review_report_page(
 ) -> Response:
     data = report_data(engine, user, region=region, year=year,
                        min_approved=get_settings(request).default_period_min_approved)
+    lang = lang_of(request)
     return page(request, "pages/review_report.html", {
         "data": data, "percent": review_document.percent,
-        "severity_label": lambda s: translate(lang_of(request), f"review.severity.{s}"),
+        "rule_titles": review_document.rule_titles(data, english=lang == "en"),
+        "severity_label": lambda s: translate(lang, f"review.severity.{s}"),
     })
 
 
