@@ -28,9 +28,10 @@ IN_LIST_LIMIT = 500
 _temp_metadata = MetaData()
 
 
-def temp_table(name: str, *columns: Column[object]) -> Table:
-    """Declare a connection-local ``TEMPORARY`` table (created by :func:`ensure_temp`)."""
-    return Table(name, _temp_metadata, *columns, prefixes=["TEMPORARY"])
+def temp_table(name: str, *columns: Column[object], **dialect_kw: Any) -> Table:
+    """Declare a connection-local ``TEMPORARY`` table (created by :func:`ensure_temp`);
+    ``dialect_kw`` as :class:`sqlalchemy.Table` takes them (``sqlite_with_rowid=False``)."""
+    return Table(name, _temp_metadata, *columns, prefixes=["TEMPORARY"], **dialect_kw)
 
 
 def ensure_temp(conn: Connection, table: Table) -> None:

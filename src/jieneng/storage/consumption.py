@@ -29,7 +29,7 @@ transaction holds the database's write lock (``BEGIN IMMEDIATE``) anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from jieneng.core.carriers import CARRIER_CODES
 from jieneng.core.exceptions import NotFound
 
 from . import groups
@@ -108,7 +109,11 @@ def _figure_columns(*, keyed: bool) -> list[Column[Any]]:
     ]
 
 
-_stage = temp_table("_jn_consumption_stage", *_figure_columns(keyed=True))
+#: SQLite: WITHOUT ROWID, the rows stored once in key order (not a table plus its key's
+#: index): the bulk insert writes one b-tree, and the record insert and the month roll-up,
+#: which read the stage in key order, need no look-up of each row.
+_stage = temp_table("_jn_consumption_stage", *_figure_columns(keyed=True),
+                    sqlite_with_rowid=False)
 
 
 #: PostgreSQL: the staged figures with their classification (see _write_general).
@@ -202,7 +207,10 @@ def write_consumption(
         ["institution_id", "year"], select(s.c.institution_id, s.c.year).distinct()))
     analyze(conn, yk)
     if not _any_current(conn):
-        counts = _write_first(conn, frame.height, source=source, import_id=import_id, now=now)
+        present = set(frame.get_column("carrier").unique().to_list())
+        carriers = [code for code in CARRIER_CODES if code in present]
+        counts = _write_first(conn, frame.height, source=source, import_id=import_id, now=now,
+                              carriers=carriers)
     else:
         counts = _write_general(conn, source=source, import_id=import_id, now=now)
     refresh_groups(conn)
@@ -242,12 +250,15 @@ def _insert_records(
 
 
 def _write_first(
-    conn: Connection, n: int, *, source: str, import_id: int | None, now: datetime
+    conn: Connection, n: int, *, source: str, import_id: int | None, now: datetime,
+    carriers: Sequence[str],
 ) -> WriteCounts:
     """No staged institution-year has a current record (the common first import):
     every figure is new (revision 1), nothing needs classifying, and the current
     records of every touched month key are exactly the staged figures, so the month
-    roll-up is built from the stage — the same sums over the same records."""
+    roll-up is built from the stage — the same sums over the same records. Only the
+    columns of the staged ``carriers`` are summed (into the month and year roll-ups of
+    these institution-years): the others are NULL, as their sums over no figure."""
     s, cm, cy, yk = _stage, t.consumption_month, t.consumption_year, year_keys
     _insert_records(conn, s, source=source, import_id=import_id, now=now,
                     revision=literal(1, Integer), where=None)
@@ -258,10 +269,11 @@ def _write_first(
     conn.execute(delete(cy).where(in_keys(cy, yk, year_cols)))
     month_cols = ("institution_id", "year", "month")
     conn.execute(cm.insert().from_select(
-        rollup_columns(cm, *month_cols), month_rollup_select(None, source=s)))
+        rollup_columns(cm, *month_cols, carriers=carriers),
+        month_rollup_select(None, source=s, carriers=carriers)))
     conn.execute(cy.insert().from_select(
-        rollup_columns(cy, "institution_id", "year", "months_reported"),
-        year_rollup_select(yk)))
+        rollup_columns(cy, "institution_id", "year", "months_reported", carriers=carriers),
+        year_rollup_select(yk, carriers=carriers)))
     return WriteCounts(inserted=n, revised=0, unchanged=0)
 
 

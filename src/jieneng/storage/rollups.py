@@ -11,7 +11,7 @@ calls :func:`rebuild_rollups`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -56,14 +56,21 @@ year_keys = temp_table(
 )
 
 
-def month_rollup_select(keys: Table | None, *, source: Table | None = None) -> Any:
+def month_rollup_select(
+    keys: Table | None, *, source: Table | None = None,
+    carriers: Sequence[str] = CARRIER_CODES,
+) -> Any:
     """Month roll-up rows from the current records (or from ``source``, a table of
-    figures with the record columns, when those are known to be the current records)."""
+    figures with the record columns, when those are known to be the current records).
+
+    ``carriers``: the carriers whose columns are summed (with :func:`rollup_columns` of
+    the same); only when the summed figures hold no other carrier, the others' columns
+    being NULL either way."""
     cr = source if source is not None else t.consumption_record
     cols: list[ColumnElement[Any]] = []
     # SUM(…) FILTER (WHERE carrier = …): 2.3× faster than SUM(CASE …) on SQLite
     # (measured on 100,000 month keys), same result; PostgreSQL has it too.
-    for code in CARRIER_CODES:
+    for code in carriers:
         cols.append(func.sum(cr.c.quantity).filter(cr.c.carrier == code))
         cols.append(func.sum(cr.c.cost_yuan).filter(cr.c.carrier == code))
     q = select(cr.c.institution_id, cr.c.year, cr.c.month, *cols)
@@ -74,10 +81,12 @@ def month_rollup_select(keys: Table | None, *, source: Table | None = None) -> A
     return q.group_by(cr.c.institution_id, cr.c.year, cr.c.month)
 
 
-def year_rollup_select(keys: Table | None) -> Any:
+def year_rollup_select(keys: Table | None, *, carriers: Sequence[str] = CARRIER_CODES) -> Any:
+    """Year roll-up rows from ``consumption_month``; ``carriers`` as in
+    :func:`month_rollup_select` (the months summed hold no other carrier)."""
     cm = t.consumption_month
     cols: list[ColumnElement[Any]] = []
-    for code in CARRIER_CODES:
+    for code in carriers:
         cols.append(func.sum(cm.c[t.quantity_column(code)]))
         cols.append(func.sum(cm.c[t.cost_column(code)]))
     q = select(cm.c.institution_id, cm.c.year, func.count(), *cols)
@@ -92,9 +101,11 @@ def in_keys(table: Table, keys: Table, cols: tuple[str, ...]) -> ColumnElement[b
     return tuple_(*(table.c[c] for c in cols)).in_(select(*(keys.c[c] for c in cols)))
 
 
-def rollup_columns(table: Table, *lead: str) -> list[str]:
+def rollup_columns(
+    table: Table, *lead: str, carriers: Sequence[str] = CARRIER_CODES
+) -> list[str]:
     out = list(lead)
-    for code in CARRIER_CODES:
+    for code in carriers:
         out += [t.quantity_column(code), t.cost_column(code)]
     return out
 

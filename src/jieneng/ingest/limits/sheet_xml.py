@@ -96,7 +96,7 @@ class PartScan:
     def _fast(self, block: bytes) -> None:
         cells = _all_with_ref(block, b"<c", _CELL_TAG)
         rows = _all_with_ref(block, b"<row", _ROW_TAG)
-        if cells is None or rows is None or _PREFIXED.search(block):
+        if cells is None or rows is None or (b":" in block and _PREFIXED.search(block)):
             self.exact_needed = True  # measured again, tag by tag
             return
         row_digits = _ROW_DIGITS.findall(block) if rows else []
@@ -148,7 +148,7 @@ class PartScan:
                 return
 
     def _strings(self, block: bytes) -> None:
-        if b"<si" not in block and b":si" not in block:
+        if b"si" not in block or (b"<si" not in block and b":si" not in block):
             return
         self.strings += sum(block.count(tag + after) for tag in (b"<si", b":si")
                             for after in _SI_AFTER)
