@@ -72,3 +72,18 @@ def test_the_assessment_is_a_gongwen(engine: Engine, admin: User) -> None:
     assert internal_keys(english, english=True) == []
     assert "2. Regions that missed a target" in [p.text for p in
                                                  Document(io.BytesIO(english)).paragraphs]
+
+
+def test_command_line(engine: Engine, db_url: str, admin: User, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from jieneng.cli.main import app
+
+    out, book = tmp_path / "考核.docx", tmp_path / "考核.xlsx"
+    result = CliRunner().invoke(app, ["--db", db_url, "report", "assessment", "--region",
+                                      "450300", "--year", "2025", "-o", str(out),
+                                      "--xlsx", str(book)])
+    assert result.exit_code == 0, result.output
+    doc = Document(str(out))
+    assert "桂林市2025年度公共机构能源资源消费目标考核结果" in [p.text for p in doc.paragraphs]
+    assert book.stat().st_size > 1_000

@@ -1,4 +1,5 @@
-"""``jieneng remind`` and ``jieneng report annual``: reminders and the annual 通报."""
+"""``jieneng remind``, ``jieneng report annual`` and ``jieneng report assessment``:
+reminders, the annual 通报 and the year-end target assessment (目标考核)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer
 from jieneng.cli import output
 from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, engine, handles_errors, state
 
-report_app = typer.Typer(help="报告 Reports: the annual notification (通报).", no_args_is_help=True)
+report_app = typer.Typer(
+    help="报告 Reports: the annual notification (通报), the target assessment (考核).",
+    no_args_is_help=True)
 
 
 @handles_errors
@@ -65,5 +68,29 @@ def report_annual(
     written = [str(out)]
     if xlsx is not None:
         xlsx.write_bytes(annual_xlsx(data))
+        written.append(str(xlsx))
+    output.console.print(output.say("cli.written", files=", ".join(written)))
+
+
+@report_app.command("assessment")
+@handles_errors
+def report_assessment(
+    region: RegionOpt, year: YearOpt,
+    out: Annotated[Path, typer.Option("-o", "--output", help="Word 文件 .docx to write")],
+    xlsx: Annotated[Path | None, typer.Option(
+        "--xlsx", help="同时写出表格 also write the table to this .xlsx")] = None,
+) -> None:
+    """目标考核 The year-end assessment of the region's targets as a 公文 (.docx)."""
+    from jieneng.core.caller import command_line_user
+    from jieneng.reports.annual_report import assessment_xlsx
+    from jieneng.reports.assessment_document import assessment_docx
+    from jieneng.services.targets import progress
+
+    data = progress.assessment(engine(), command_line_user(), region_code=region, year=year,
+                               factor_set=state.settings.factor_set)
+    out.write_bytes(assessment_docx(data))
+    written = [str(out)]
+    if xlsx is not None:
+        xlsx.write_bytes(assessment_xlsx(data))
         written.append(str(xlsx))
     output.console.print(output.say("cli.written", files=", ".join(written)))
