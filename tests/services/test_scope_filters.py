@@ -37,6 +37,8 @@ STORAGE_ALLOWED = {
     ("alerts", "month_energy"): "figures of the institutions an evaluation chose (scoped ids)",
     ("alerts", "profiles"): "profiles of the institutions an evaluation chose (scoped ids)",
     ("alerts", "institutions_users"): "the recipients of given institutions' alerts",
+    ("alerts", "subject_details"): "names of the subjects of alerts a scoped read returned",
+    ("task_notices", "filers"): "the recipients of a move on given tasks' institutions",
     ("notify", "institution_users"): "the recipients of given institutions",
     ("quality/findings", "stage"): "tests: staging the findings of given institutions",
     ("quality/institution_rules", "_intensities"): "the peer group's regions: peers are "
