@@ -39,6 +39,7 @@ from jieneng.web import (
     directory,
     entry,
     errors,
+    explain,
     factor_sets,
     home,
     imports,
@@ -67,13 +68,13 @@ SESSION_COOKIE = "jieneng_session"
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     summaries.router, summaries.api,  # before /reporting/{…} routes
-    overview.router, directory.router,
+    overview.router, explain.router, directory.router,
     entry_profile.router, entry_grid.router, entry.router,  # …/{year}/profile before …/{month}
     imports.router,
     screen.router, home.router, home.api, search.router, search.api,
     account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
-    overview.api, indicators.router, directory.api,
+    overview.api, explain.api, indicators.router, directory.api,
     entry_profile.api, entry_grid.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
     periods.router, periods.api, tasks.router, tasks.api, review.router, review.api,
