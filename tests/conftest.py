@@ -2,7 +2,8 @@
 
 ``JIENENG_TEST_DB`` = ``sqlite`` | ``postgresql`` | ``both`` (default ``both``).
 PostgreSQL is the server on 127.0.0.1:5432 (``JIENENG_TEST_PG_URL`` overrides);
-each test gets a fresh schema, dropped afterwards, so tests are isolated and can
+each xdist worker uses its own database (advisory locks are per database) and each
+test gets a fresh schema in it, dropped afterwards, so tests are isolated and can
 run in parallel. SQLite tests get a fresh file in ``tmp_path``.
 """
 
@@ -15,12 +16,40 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.sample import Files, make_files
 
-PG_URL = os.environ.get(
+_BASE_PG_URL = os.environ.get(
     "JIENENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def _worker_database(base: str) -> str:
+    """The URL of this pytest-xdist worker's own database (``test_gw0`` …), created
+    when missing. PostgreSQL advisory locks are per database, not per schema: with
+    one database, the consumption writes of two tests on different workers took the
+    same lock keys and could deadlock each other. The base URL when not under xdist,
+    when ``JIENENG_TEST_PG_URL`` is set, or when the server cannot be reached."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or "JIENENG_TEST_PG_URL" in os.environ:
+        return base
+    name = f"{base.rsplit('/', 1)[1]}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            known = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                 {"n": name}).first()
+            if known is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        return base
+    finally:
+        admin.dispose()
+    return f"{base.rsplit('/', 1)[0]}/{name}"
+
+
+PG_URL = _worker_database(_BASE_PG_URL)
 
 
 def _backends() -> list[str]:
