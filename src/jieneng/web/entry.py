@@ -38,6 +38,7 @@ from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import WHOLE_FORM, form_error
+from jieneng.web.schemas import StoredBriefOut
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "pages/entry.html"
@@ -228,15 +229,6 @@ class PeriodRefOut(BaseModel):
 class ThresholdsOut(BaseModel):
     mom: float = Field(description="环比 jump warning above this fraction of the previous month")
     yoy: float = Field(description="同比 jump warning above this fraction of last year's month")
-
-
-class StoredBriefOut(BaseModel):
-    """A carrier's current record of a neighbouring month."""
-
-    quantity: float = Field(description="quantity in the carrier's canonical unit")
-    cost_yuan: float | None = Field(description="费用 cost [元]")
-    entered_value: str | None = Field(description="the figure as typed")
-    entered_unit: str | None = Field(description="the unit as typed")
 
 
 class EntryFieldOut(BaseModel):

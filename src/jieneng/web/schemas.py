@@ -93,3 +93,13 @@ class AuditOut(BaseModel):
     object_id: str | None
     before: Any = None
     after: Any = None
+
+
+class StoredBriefOut(BaseModel):
+    """A carrier's current record of a month (the entry form's neighbours, the year
+    grid's cells)."""
+
+    quantity: float = Field(description="quantity in the carrier's canonical unit")
+    cost_yuan: float | None = Field(description="费用 cost [元]")
+    entered_value: str | None = Field(description="the figure as typed")
+    entered_unit: str | None = Field(description="the unit as typed")

@@ -7,14 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from jieneng.web.schemas import StoredBriefOut
 
-class CellOut(BaseModel):
+
+class CellOut(StoredBriefOut):
     """A carrier's current figure of a month."""
 
-    quantity: float = Field(description="quantity in the carrier's canonical unit")
-    cost_yuan: float | None = Field(description="费用 cost [元]")
-    entered_value: str | None = Field(description="the figure as typed")
-    entered_unit: str | None = Field(description="the unit as typed")
     source: str = Field(description="manual, file, meter, grid or demo")
     revision: int = Field(description="修订号 revision")
 
