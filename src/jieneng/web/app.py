@@ -49,6 +49,7 @@ from jieneng.web import (
     overview,
     publication,
     quality,
+    quality_rules,
     screen,
     search,
     spot_checks,
@@ -61,7 +62,7 @@ from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
-from jieneng.web.targets import alerts, annual, quotas, targets
+from jieneng.web.targets import alerts, annual, assessment, quotas, targets
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
@@ -82,9 +83,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     reminders.router, reminders.api,
     spot_checks.router, spot_checks.api,
     notifications.router, notifications.api, channels.router, channels.api,
-    quality.router, quality.api,
-    targets.router, targets.api, alerts.router, alerts.api, quotas.router, quotas.api,
-    annual.router,
+    quality.router, quality.api, quality_rules.router, quality_rules.api,
+    targets.router, targets.api, assessment.router, assessment.api, alerts.router, alerts.api,
+    quotas.router, quotas.api, annual.router,
 )
 
 SECURITY_HEADERS = {
