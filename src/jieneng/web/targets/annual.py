@@ -1,8 +1,7 @@
 """The annual 通报 of a region: the Word document ``/reports/annual.docx`` and the
 workbook ``/reports/annual.xlsx`` (downloads; their figures are those of the targets
-and assessment twins, :func:`jieneng.services.publishing.annual_report.annual_data`);
-the year-end assessment as a 公文, ``/targets/assessment.docx`` (the figures of
-``/targets/assessment``, its twin and its workbook).
+and assessment twins, :func:`jieneng.services.publishing.annual_report.annual_data`).
+The assessment's own 公文 is :mod:`.assessment`'s.
 """
 
 from __future__ import annotations
@@ -17,13 +16,11 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
-from jieneng.reports.assessment_document import assessment_docx
 from jieneng.services.publishing.annual_report import annual_data
 from jieneng.settings import Settings
 from jieneng.web.common import RegionQ, YearQ, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
 from jieneng.web.exporting import workbook_lang
-from jieneng.web.targets.targets import SortQ, assessment_data
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -56,18 +53,3 @@ def annual_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
     data, name = _report(engine, user, settings, region, year)
     return Response(annual_xlsx(data, workbook_lang(request)), media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"tongbao-{name}.xlsx\""})
-
-
-@router.get("/targets/assessment.docx")
-def assessment_docx_download(request: Request, user: CurrentUser, engine: EngineDep,
-                             settings: SettingsDep, region: RegionQ = None,
-                             year: YearQ = None, sort: SortQ = "region") -> Response:
-    """The year-end assessment (目标考核) as a 公文 in the page's language."""
-    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    lang = workbook_lang(request)
-    name = f"{data['region']['code']}-{data['year']}"
-    title = (f"{data['region']['name']}{data['year']}年度目标考核.docx" if lang != "en"
-             else f"assessment-{name}.docx")
-    return Response(assessment_docx(data, lang=lang), media_type=DOCX, headers={
-        "Content-Disposition": f"attachment; filename=\"assessment-{name}.docx\"; "
-                               f"filename*=UTF-8''{quote(title)}"})

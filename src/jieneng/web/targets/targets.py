@@ -1,13 +1,13 @@
-"""Targets (双控目标): set, decompose, lock; their progress and the year-end assessment.
+"""Targets (双控目标): set, decompose, lock, and their progress.
 
-Pages ``/targets`` (targets of a region and its children with their progress; forms to
-set a target, preview or save a decomposition, lock and reopen, institution targets by
-the quota rule) and ``/targets/assessment`` (年终考核; its workbook
-``/targets/assessment.xlsx``); JSON twins ``/api/v1/targets`` (+ ``/decompose``,
-``/lock``, ``/quota-method``, ``/institutions``, ``/import``) and
-``/api/v1/targets/assessment``: the same service calls, so the same numbers. Who may
-write is decided by :mod:`jieneng.services.targets.targets`; a refused form shows the
-page again with the status its JSON twin answers (:func:`jieneng.web.forms.form_error`).
+The page ``/targets`` (targets of a region and its children with their progress — 本级,
+the region's own units, as a row of its own once a decomposition saved its share;
+forms to set a target, preview or save a decomposition, lock and reopen, institution
+targets by the quota rule); JSON twins ``/api/v1/targets`` (+ ``/decompose``,
+``/lock``, ``/quota-method``, ``/institutions``, ``/import``): the same service calls,
+so the same numbers. The year-end assessment is :mod:`.assessment`. Who may write is
+decided by :mod:`jieneng.services.targets.targets`; a refused form shows the page
+again with the status its JSON twin answers (:func:`jieneng.web.forms.form_error`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -24,9 +24,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
-from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
-from jieneng.reports.annual_report import assessment_xlsx
 from jieneng.services.statistics.selection import FORMULAS
 from jieneng.services.targets import progress, targets
 from jieneng.settings import Settings
@@ -41,10 +39,8 @@ from jieneng.web.common import (
 )
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.exporting import export_url, notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
 from jieneng.web.targets.schemas import (
-    AssessmentOut,
     DecompositionOut,
     InstitutionTargetsOut,
     QuotaPlanOut,
@@ -77,21 +73,6 @@ def targets_data(engine: Engine, user: User, settings: Settings, *, region: str 
     data = targets.list_for(engine, user, region_code=code, year=y)
     data["progress"] = progress.region_progress(
         engine, user, region_code=code, year=y, factor_set=settings.factor_set)["items"]
-    return data
-
-
-SortQ = Annotated[str, Query(pattern="^(region|met|unmet)$",
-                            description="region (code), met first, or unmet first")]
-
-
-def assessment_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
-                    year: str | None, sort: str = "region") -> dict[str, Any]:
-    data = progress.assessment(engine, user, region_code=region_for(engine, user, region),
-                               year=year_of(year) or date.today().year - 1,
-                               factor_set=settings.factor_set)
-    if sort != "region":  # the rows come by region code; met / unmet first, then by code
-        data["rows"].sort(key=lambda r: (r["all_met"] != (sort == "met"), r["region_code"]))
-    data["sort"] = sort
     return data
 
 
@@ -250,33 +231,6 @@ def quota_method_form(
     return page(request, TEMPLATE, {**context, "quota_plan": plan})
 
 
-@router.get("/targets/assessment")
-def assessment_page(request: Request, user: CurrentUser, engine: EngineDep,
-                    settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
-                    sort: SortQ = "region") -> Response:
-    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    query = {"region": data["region"]["code"], "year": data["year"], "sort": sort}
-    return page(request, "pages/targets_assessment.html", {
-        "data": data, "export_href": export_url(user, "/targets/assessment.xlsx", query),
-        "docx_href": export_url(user, "/targets/assessment.docx", query)})
-
-
-@router.get("/targets/assessment.xlsx")
-def assessment_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
-                             settings: SettingsDep, region: RegionQ = None,
-                             year: YearQ = None, sort: SortQ = "region") -> Response:
-    """The year-end assessment as a workbook: one line per (child region, target)."""
-    lang = workbook_lang(request)
-    data = assessment_data(engine, user, settings, region=region, year=year, sort=sort)
-    count = sum(len(row["targets"]) for row in data["rows"])
-    lines = notes(engine, user, lang, count=count, period=str(data["year"]),
-                  basis=text(lang, "export.assessment.basis"))
-    name = f"{data['region']['code']}-{data['year']}"
-    title = text(lang, "pages.targets.assessment")
-    return xlsx_response(assessment_xlsx(data, lang, notes=lines), f"{title}-{name}.xlsx",
-                         f"assessment-{name}.xlsx")
-
-
 # ---------------------------------------------------------------- JSON twins
 class TargetIn(BaseModel):
     region_code: str = Field(pattern=r"^\d{6}$")
@@ -380,15 +334,6 @@ def institution_targets_api(user: CurrentUser, engine: EngineDep, region: Region
         engine, user, region_code=code, year=y),
             "progress": progress.institution_target_progress(engine, user, region_code=code,
                                                              year=y)}
-
-
-@api.get("/targets/assessment", response_model=AssessmentOut)
-def assessment_api(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
-                   region: RegionQ = None, year: YearQ = None, sort: SortQ = "region"
-                   ) -> dict[str, Any]:
-    """The year-end assessment (目标绩效考核) of the region's children, sorted by region
-    code, or with the children that met all targets (``met``) or not (``unmet``) first."""
-    return assessment_data(engine, user, settings, region=region, year=year, sort=sort)
 
 
 @api.post("/targets/import", dependencies=upload_requires(Capability.SET_TARGETS),
