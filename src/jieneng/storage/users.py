@@ -29,8 +29,10 @@ __all__ = [
     "insert_user",
     "list_tokens",
     "list_users",
+    "pin_names",
     "reserve_login_attempt",
     "revoke_token",
+    "search_accounts",
     "subtree_accounts",
     "touch_token",
     "update_user",
@@ -150,6 +152,35 @@ def subtree_accounts(area: Collection[str], own_region: str) -> ColumnElement[bo
         and_(u.c.role == "institution", u.c.institution_id.in_(units_in_area)),
         and_(u.c.role == "department", u.c.institution_id.in_(units_in_area), ~unit_outside),
     )
+
+
+def search_accounts(text: str) -> ColumnElement[bool]:
+    """Accounts whose username or display name contains ``text`` (case-insensitive),
+    pinned to a unit whose name or credit code contains it, or to a region whose code
+    starts with it (a LIKE's wildcards in ``text`` are taken literally)."""
+    u, i = t.app_user, t.institution
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped.lower()}%"
+    units = select(i.c.id).where(or_(
+        func.lower(i.c.name).like(pattern, escape="\\"),
+        func.lower(i.c.credit_code).like(pattern, escape="\\"),
+    ))
+    return or_(
+        func.lower(u.c.username).like(pattern, escape="\\"),
+        func.lower(u.c.display_name).like(pattern, escape="\\"),
+        u.c.region_code.like(f"{escaped}%", escape="\\"),
+        u.c.institution_id.in_(units),
+    )
+
+
+def pin_names(conn: Connection, institution_ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """``{id: (credit_code, name)}`` of the units accounts are pinned to (one query)."""
+    if not institution_ids:
+        return {}
+    i = t.institution
+    rows = conn.execute(select(i.c.id, i.c.credit_code, i.c.name)
+                        .where(i.c.id.in_(sorted(set(institution_ids)))))
+    return {int(r.id): (str(r.credit_code), str(r.name)) for r in rows}
 
 
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:

@@ -23,6 +23,7 @@ from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotPermitted
 from jieneng.core.permissions import Capability
 from jieneng.services.accounts import accounts, sessions
+from jieneng.web.common import query_url
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
@@ -49,10 +50,11 @@ ManagerUser = Annotated[User, Depends(require_account_manager)]
 
 
 def _list_context(engine: Engine, manager: User, page: int,
-                  form: dict[str, str] | None = None) -> dict[str, Any]:
-    data = accounts.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor)
+                  form: dict[str, str] | None = None, q: str = "") -> dict[str, Any]:
+    data = accounts.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor,
+                               search=q)
     return {"page_data": data, "roles": accounts.manageable_roles(manager),
-            "form": form or {}, "errors": {}}
+            "form": form or {}, "errors": {}, "q": q}
 
 
 def _edit_context(engine: Engine, manager: User, user_id: int,
@@ -65,9 +67,14 @@ def _edit_context(engine: Engine, manager: User, user_id: int,
 # ---------------------------------------------------------------- pages
 @router.get("/users")
 def users_page(
-    request: Request, manager: ManagerUser, engine: EngineDep, page: PageQ = 1
+    request: Request, manager: ManagerUser, engine: EngineDep, page: PageQ = 1,
+    q: Annotated[str, Query(max_length=60)] = "",
+    created: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    return render(request, LIST, _list_context(engine, manager, page))
+    """The accounts (search ``q``: username, name, unit, region code); ``created``: the
+    username just created, named in a notice above the list."""
+    return render(request, LIST, {**_list_context(engine, manager, page, q=q.strip()),
+                                  "created": created})
 
 
 @router.post("/users", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
@@ -90,7 +97,7 @@ def create_user_form(
         )
     except DomainError as err:
         return form_error(request, LIST, _list_context(engine, manager, 1, form), err)
-    return RedirectResponse("/admin/users", status_code=303)
+    return RedirectResponse(query_url("/admin/users", created=username.strip()), status_code=303)
 
 
 @router.get("/users/{user_id}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, and_
 from sqlalchemy.exc import IntegrityError
 
 from jieneng.core.caller import Actor, User
@@ -208,20 +208,35 @@ def get_manageable_user(engine: Engine, actor: Actor, user_id: int) -> User:
 
 
 def list_users(
-    engine: Engine, *, page: int = 1, per_page: int = 50, actor: Actor | None = None
+    engine: Engine, *, page: int = 1, per_page: int = 50, actor: Actor | None = None,
+    search: str | None = None,
 ) -> dict[str, Any]:
-    """One page of accounts: ``{"items", "page", "per_page", "total"}``.
+    """One page of accounts: ``{"items", "page", "per_page", "total", "pins"}``.
 
-    With ``actor`` a 管理机构管理员, only the accounts it manages (filtered in the query).
+    With ``actor`` a 管理机构管理员, only the accounts it manages (filtered in the query);
+    ``search``: username, display name, the unit's name or credit code, a region code
+    prefix (:func:`jieneng.storage.users.search_accounts`). ``pins``: ``{user id: name
+    of the node it is pinned to}`` (region or unit name) for the page's accounts.
     """
     with engine.connect() as conn:
         manager = None if actor is None else _account_manager(conn, actor)
-        where = None if manager is None else _subtree_condition(conn, manager)
+        conditions = [] if manager is None else [_subtree_condition(conn, manager)]
+        if search and search.strip():
+            conditions.append(store.search_accounts(search.strip()))
+        where = and_(*conditions) if conditions else None
         rows = store.list_users(conn, offset=(page - 1) * per_page, limit=per_page, where=where)
         total = store.count_users(conn, where=where)
+        units = store.pin_names(conn, [r.institution_id for r in rows if r.institution_id])
+        tree = RegionTree(regions.load_regions(conn)) if any(r.region_code for r in rows) else None
+    pins: dict[int, str] = {}
+    for r in rows:
+        if r.institution_id in units:
+            pins[r.id] = units[r.institution_id][1]
+        elif tree is not None and r.region_code in tree:
+            pins[r.id] = tree.name(r.region_code)
     return {
         "items": [user_from_row(r) for r in rows], "page": page, "per_page": per_page,
-        "total": total,
+        "total": total, "pins": pins,
     }
 
 
