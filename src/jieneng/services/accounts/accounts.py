@@ -232,7 +232,7 @@ def list_users(
     for r in rows:
         if r.institution_id in units:
             pins[r.id] = units[r.institution_id][1]
-        elif tree is not None and r.region_code in tree:
+        elif tree is not None and r.region_code is not None and r.region_code in tree:
             pins[r.id] = tree.name(r.region_code)
     return {
         "items": [user_from_row(r) for r in rows], "page": page, "per_page": per_page,
