@@ -41,3 +41,32 @@ def test_a_region_admin_searches_only_its_subtree(world: World) -> None:
     page = manager.get("/admin/users", params={"q": "admin"})
     assert page.status_code == 200
     assert "/admin/users/" + str(world.users["admin"].id) + '"' not in page.text
+
+
+def test_audit_log_reads_as_sentences_and_filters(world: World) -> None:
+    admin = world.login("admin")
+    admin.post("/admin/users", data={
+        "csrf_token": csrf(admin), "username": "yixiao", "password": "Long-enough-1",
+        "role": "institution", "institution": SCHOOL, "display_name": "一中统计员"})
+    page = admin.get("/admin/audit")
+    assert page.status_code == 200
+    assert "新建账户" in page.text and "一中统计员" in page.text  # no \\u escapes
+    assert "\\u" not in page.text and "时间为北京时间" in page.text
+    users = admin.get("/admin/audit", params={"action": "user"})
+    rows = users.text.split("<tbody>")[1]
+    assert 'data-action="user.create"' in rows and 'data-action="auth.login"' not in rows
+    logins = admin.get("/admin/audit", params={"action": "auth", "user": "admin"})
+    assert 'data-action="auth.login"' in logins.text
+    assert 'data-action="user.create"' not in logins.text.split("<tbody>")[1]
+    future = admin.get("/admin/audit", params={"since": "2999-01-01"})
+    assert "没有符合条件的记录" in future.text
+    twin = admin.get("/api/v1/audit", params={"action": "user", "until": "2999-12-31"}).json()
+    assert twin["total"] >= 1 and all(e["action"].startswith("user.") for e in twin["items"])
+    assert admin.get("/api/v1/audit", params={"action": "a%"}).status_code == 422
+
+
+def test_audit_changes_lists_only_what_differs() -> None:
+    from jieneng.web.audit import changes
+    assert changes({"state": "open", "n": 1}, {"state": "acknowledged", "n": 1}) == [
+        ("state", "open", "acknowledged")]
+    assert changes(None, {"名称": "桂林"}) == [("名称", "—", "桂林")]

@@ -19,6 +19,7 @@ from jieneng.services.accounts.users import home_region, scope_label
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
 from jieneng.web.i18n import translate
+from jieneng.web.timefmt import local_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +29,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.filters["local_time"] = local_time  # stored UTC → China time (web.timefmt)
 
 
 @dataclass(frozen=True, slots=True)

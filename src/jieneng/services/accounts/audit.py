@@ -41,11 +41,19 @@ def record(
     )
 
 
-def list_entries(engine: Engine, *, page: int = 1, per_page: int = 50) -> dict[str, Any]:
-    """One page of entries, newest first: ``{"items", "page", "per_page", "total"}``."""
+def list_entries(
+    engine: Engine, *, page: int = 1, per_page: int = 50, username: str | None = None,
+    action: str | None = None, since: datetime | None = None, until: datetime | None = None,
+) -> dict[str, Any]:
+    """One page of entries, newest first: ``{"items", "page", "per_page", "total"}``;
+    filtered by the account name, the action's group (``user``, ``reporting`` …: the
+    part before the dot) and the time [since, until) (UTC)."""
+    where = store.entry_filter(username=username, action_prefix=action, since=since,
+                               until=until)
     with engine.connect() as conn:
-        rows = store.list_entries(conn, offset=(page - 1) * per_page, limit=per_page)
-        total = store.count_entries(conn)
+        rows = store.list_entries(conn, offset=(page - 1) * per_page, limit=per_page,
+                                  where=where)
+        total = store.count_entries(conn, where)
     items = [
         {
             "id": r.id, "at": r.at.isoformat(), "user_id": r.user_id, "username": r.username,
