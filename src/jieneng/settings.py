@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     default_period_min_approved: float = Field(default=0.8, gt=0, le=1)
     notify_attempts: int = Field(default=3, ge=1, le=10)
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: the web app delivers the notification outbox every this many seconds (and at once
+    #: after a commit that queued); 0: no worker in the app (``jieneng notify deliver``)
+    notify_worker_seconds: float = Field(default=5.0, ge=0)
 
     @property
     def rate_limits_on(self) -> bool:

@@ -14,7 +14,7 @@ from jieneng.core.caller import Actor, User
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.entry.imports import import_file
-from jieneng.services.notifications import channels, notify
+from jieneng.services.notifications import channels, notify, outbox
 from jieneng.services.workflow import notices, reminders
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import review as workflow_review
@@ -83,6 +83,8 @@ def test_a_return_reaches_the_clerk_in_app_on_the_form_and_on_the_robot(
                                 target=robots.url("/wecom?key=county"))
         settings = settings_for(db_url, notify_attempts=1)
         workflow_tasks.act(engine, county, task, "return", reason=REASON, settings=settings)
+        assert robots.bodies("/wecom") == []  # queued with the move, sent after its commit
+        assert [d["status"] for d in outbox.deliver_pending(engine, settings)] == ["sent"]
         sent = robots.bodies("/wecom")
     assert len(sent) == 1 and REASON in sent[0]["text"]["content"]
 

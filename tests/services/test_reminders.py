@@ -5,7 +5,7 @@ robot receiver, a dead channel), and never twice for the same task, day and chan
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, Table, func, select
@@ -13,7 +13,7 @@ from sqlalchemy import Engine, Table, func, select
 from jieneng.core.caller import Actor
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.entry.imports import import_file
-from jieneng.services.notifications import channels, notify
+from jieneng.services.notifications import channels, notify, outbox
 from jieneng.services.workflow import reminders
 from jieneng.storage import notify as store
 from jieneng.storage import tables as t
@@ -105,10 +105,17 @@ def test_reminders_in_app_and_digests_once_per_day(
         assert lines["app"].tasks == 1 and lines["app"].recipients == 1  # SILENT has no account
         ch = [f"ch:{c['id']}" for c in made]
         assert {k: (v.status, v.tasks) for k, v in lines.items() if k != "app"} == {
-            ch[0]: ("sent", 2), ch[1]: ("sent", 2), ch[2]: ("sent", 2), ch[3]: ("sent", 2),
-            ch[4]: ("failed", 2)}
-        assert lines[ch[4]].attempts == 3 and sleeps == [1.0, 2.0]
+            c: ("queued", 2) for c in ch[:5]}
         assert again.lines == [] and again.due == 2  # nothing new the same day
+        # the digests are in the outbox, sent after the run's commit: once each, the dead
+        # channel retried later (60 s, then 120 s) until notify_attempts end it
+        assert not robots.received and not smtp.messages and sleeps == []
+        first = {d["channel"]: d["status"] for d in outbox.deliver_pending(engine, settings)}
+        assert first == {**{c: "sent" for c in ch[:4]}, ch[4]: "pending"}
+        assert outbox.deliver_pending(engine, settings) == []  # the retry is not due yet
+        for minutes in (2, 6):
+            outbox.deliver_pending(engine, settings,
+                                   now=datetime.now(UTC) + timedelta(minutes=minutes))
 
         # the receivers got exactly one digest each
         wecom = robots.bodies("/wecom")
@@ -140,8 +147,13 @@ def test_reminders_in_app_and_digests_once_per_day(
     plain = settings_for(db_url, notify_attempts=1)
     with RobotServer():
         due = reminders.run_reminders(engine, plain, day=DEADLINE, sleep=lambda _: None)
-    email = next(s for s in due.lines if s.channel == ch[3])
-    assert email.status == "skipped" and email.error is not None and "SMTP" in email.error
+        delivered = {d["channel"]: d for d in outbox.deliver_pending(engine, plain)}
+    email = delivered[ch[3]]
+    assert email["status"] == "skipped" and "SMTP" in email["error"]
+    assert next(s for s in due.lines if s.channel == ch[3]).status == "queued"
+    with engine.connect() as conn:
+        assert {r.status for r in store.log_entries(conn, DEADLINE)
+                if r.channel == ch[3]} == {"skipped"}
     assert notify.unread_count(engine, world["school"]) == 2
 
 
@@ -170,6 +182,8 @@ def test_concurrent_runs_send_once(engine: Engine, world: dict[str, int], db_url
         if engine.dialect.name == "sqlite":  # SQLite serialises writers: "locked" is allowed
             errors = [e for e in errors if "locked" not in str(e)]
         assert not errors
+        outbox.deliver_pending(engine, settings)
+        outbox.deliver_pending(engine, settings)
         assert len(robots.bodies("/wecom")) == 1
     assert notify.unread_count(engine, world["school"]) == 1
     assert _count(engine, t.notification) == 1

@@ -17,7 +17,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0007_review_chain"
+        assert current_revision(engine) == head_revision() == "0008_notify_outbox"
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, metadata)
@@ -26,7 +26,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
             names = set(inspect(conn).get_table_names())
         assert set(metadata.tables) <= names
         upgrade(engine)  # idempotent
-        assert current_revision(engine) == "0007_review_chain"
+        assert current_revision(engine) == "0008_notify_outbox"
     finally:
         engine.dispose()
 

@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from jieneng.cli import accounts, alerts, db, demo, imports, output, reporting, serve, statistics
+from jieneng.cli import (
+    accounts,
+    alerts,
+    db,
+    demo,
+    imports,
+    notify,
+    output,
+    reporting,
+    serve,
+    statistics,
+)
 from jieneng.cli.common import state
 from jieneng.core.exceptions import DomainError
 from jieneng.settings import load_settings
@@ -28,6 +39,7 @@ app.add_typer(imports.import_app, name="import")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(reporting.report_app, name="report")
 app.add_typer(alerts.alerts_app, name="alerts")
+app.add_typer(notify.notify_app, name="notify")
 app.command("template")(imports.template)
 app.command("indicators")(statistics.indicators)
 app.command("history")(statistics.history)

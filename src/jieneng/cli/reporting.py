@@ -10,6 +10,7 @@ import typer
 
 from jieneng.cli import output
 from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, engine, handles_errors, state
+from jieneng.cli.notify import deliver_due
 
 report_app = typer.Typer(
     help="报告 Reports: the annual notification (通报), the target assessment (考核).",
@@ -36,7 +37,8 @@ def remind(
         raise ValidationFailed.of("cli.invalid_date", day=day) from None
     run = run_reminders(engine(), state.settings, day=when, dry_run=dry_run)
     if fmt is Fmt.json:
-        output.print_json(run.to_dict())
+        delivered = [] if dry_run else deliver_due(None)
+        output.print_json({**run.to_dict(), "delivered": delivered})
         return
     title = (f"{run.day.isoformat()} 催报{'（演练 dry run）' if run.dry_run else ''} "
              f"reminders: {run.due} 项任务待提醒 tasks due")
@@ -47,6 +49,8 @@ def remind(
         [[s.channel, s.kind, s.target, s.tasks, s.recipients, s.status, s.attempts,
           s.error or ""] for s in run.lines],
     )
+    if not dry_run:  # the digests were queued: deliver them now
+        deliver_due(fmt)
 
 
 @report_app.command("annual")

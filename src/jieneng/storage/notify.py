@@ -1,4 +1,5 @@
-"""SQL of notifications: in-app rows, region channels, and the reminder log.
+"""SQL of notifications: in-app rows, who files for a unit, region channels, the
+outbox of channel messages, and the reminder log.
 
 The reminder log is claimed **insert-first**: :func:`claim_reminders` inserts
 every (task, day, channel) row it is given with ``ON CONFLICT DO NOTHING
@@ -13,7 +14,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import tables as t
@@ -114,6 +127,56 @@ def delete_channel(conn: Connection, channel_id: int) -> int:
     return conn.execute(delete(c).where(c.c.id == channel_id)).rowcount
 
 
+# ---------------------------------------------------------------- the outbox
+
+
+def insert_outbox(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Record channel messages to deliver after the commit (``channel_id``, ``kind``,
+    ``title``, ``body``, ``link``, ``ref``, ``created_at``): ``pending``, due at once."""
+    if rows:
+        conn.execute(insert(t.notify_outbox), [
+            {"status": "pending", "attempts": 0, "next_at": r["created_at"], "error": None,
+             "link": None, "ref": None, **r} for r in rows])
+
+
+def due_outbox(conn: Connection, now: datetime, limit: int) -> Sequence[Row[Any]]:
+    """Deliveries due at ``now``: pending ones whose time has come and ``sending`` ones
+    whose lease ran out (a worker died), oldest first."""
+    o = t.notify_outbox
+    return conn.execute(
+        select(o).where(o.c.status.in_(("pending", "sending")), o.c.next_at <= now)
+        .order_by(o.c.next_at, o.c.id).limit(limit)).all()
+
+
+def claim_outbox(conn: Connection, outbox_id: int, now: datetime, lease_until: datetime
+                 ) -> bool:
+    """Take one due delivery for this worker (``sending`` until ``lease_until``): True
+    when this call changed it — a concurrent worker that read the same row finds it no
+    longer due and loses."""
+    o = t.notify_outbox
+    return conn.execute(
+        update(o).where(o.c.id == outbox_id, o.c.status.in_(("pending", "sending")),
+                        o.c.next_at <= now)
+        .values(status="sending", next_at=lease_until)).rowcount == 1
+
+
+def finish_outbox(conn: Connection, outbox_id: int, **values: Any) -> None:
+    """Store a delivery attempt's outcome (``status``, ``attempts``, ``error``, ``next_at``,
+    ``done_at``)."""
+    o = t.notify_outbox
+    conn.execute(update(o).where(o.c.id == outbox_id).values(**values))
+
+
+def outbox_entries(conn: Connection, *, status: str | None = None, limit: int = 200
+                   ) -> Sequence[Row[Any]]:
+    """The newest deliveries (of one ``status`` when given)."""
+    o = t.notify_outbox
+    query = select(o).order_by(o.c.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(o.c.status == status)
+    return conn.execute(query).all()
+
+
 # ---------------------------------------------------------------- reminders
 
 
@@ -172,6 +235,68 @@ def institution_users(conn: Connection, institution_ids: Iterable[int]) -> dict[
     for iid, uid in rows:
         out.setdefault(int(iid), []).append(int(uid))
     return out
+
+
+#: accounts that file for their own unit (a department account is pinned to the
+#: department, which is a unit too)
+OWN_ROLES: tuple[str, ...] = ("institution", "department")
+#: region accounts that may enter figures for the units of their subtree
+REGION_FILER_ROLES: tuple[str, ...] = ("region", "region_admin")
+
+
+def task_filers(conn: Connection, task_ids: Iterable[int], *, exclude_user: int | None = None
+                ) -> dict[int, list[int]]:
+    """task id → the accounts that file for the task's unit ("who files for a unit"):
+
+    1. the unit's own unlocked accounts (``institution``, or ``department`` pinned to it);
+    2. none: the unlocked ``department`` accounts of its 主管部门 (``department_id``);
+    3. none: the unlocked ``region`` / ``region_admin`` accounts of the **lowest** region
+       above or at the unit's region that has any (county before city before province).
+
+    One statement per 1000 tasks (the tiers are a ``UNION ALL`` ranked by a window
+    function), never a query per unit. ``exclude_user`` (the actor of a return, say) is
+    left out of the answer, not of the ranking: an office that files for a unit and
+    returns its report tells nobody else (it knows).
+    """
+    ids = sorted(set(task_ids))
+    out: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 1000):
+        for tid, uid in conn.execute(_filers_query(ids[start:start + 1000], exclude_user)):
+            out.setdefault(int(tid), []).append(int(uid))
+    return out
+
+
+def _filers_query(task_ids: list[int], exclude_user: int | None) -> Any:
+    task, inst, u, region = t.reporting_task, t.institution, t.app_user, t.region
+    units = (select(task.c.id.label("tid"), inst.c.id.label("iid"),
+                    inst.c.region_code, inst.c.department_id)
+             .select_from(task.join(inst, inst.c.id == task.c.institution_id))
+             .where(task.c.id.in_(task_ids)).cte("units"))
+    usable = u.c.is_locked.is_(False)
+    own = (select(units.c.tid, u.c.id.label("uid"), literal(1).label("tier"),
+                  literal(0).label("lvl"))
+           .select_from(units.join(u, and_(u.c.institution_id == units.c.iid,
+                                           u.c.role.in_(OWN_ROLES), usable))))
+    dept = (select(units.c.tid, u.c.id, literal(2), literal(0))
+            .select_from(units.join(u, and_(u.c.institution_id == units.c.department_id,
+                                            u.c.role == "department", usable))))
+    own_r, parent, at = region.alias("own_r"), region.alias("parent_r"), region.alias("at_r")
+    lineage = or_(u.c.region_code == own_r.c.code, u.c.region_code == own_r.c.parent_code,
+                  and_(parent.c.parent_code.is_not(None),
+                       u.c.region_code == parent.c.parent_code))
+    regional = (select(units.c.tid, u.c.id, literal(3), at.c.level)
+                .select_from(units.join(own_r, own_r.c.code == units.c.region_code)
+                             .outerjoin(parent, parent.c.code == own_r.c.parent_code)
+                             .join(u, and_(lineage, u.c.role.in_(REGION_FILER_ROLES), usable))
+                             .join(at, at.c.code == u.c.region_code)))
+    cand = union_all(own, dept, regional).subquery("cand")
+    ranked = select(cand.c.tid, cand.c.uid, func.rank().over(
+        partition_by=cand.c.tid, order_by=(cand.c.tier, cand.c.lvl.desc())).label("rk")
+    ).subquery("ranked")
+    query = select(ranked.c.tid, ranked.c.uid).where(ranked.c.rk == 1)
+    if exclude_user is not None:
+        query = query.where(ranked.c.uid != exclude_user)
+    return query.order_by(ranked.c.tid, ranked.c.uid)
 
 
 def logged_keys(conn: Connection, day: date, task_ids: Iterable[int]) -> set[tuple[int, str]]:
@@ -236,19 +361,25 @@ __all__ = [
     "PENDING_STATES",
     "PendingTask",
     "channels_of_regions",
+    "claim_outbox",
     "claim_reminders",
     "count_notifications",
     "delete_channel",
+    "due_outbox",
+    "finish_outbox",
     "get_channel",
     "insert_channel",
     "insert_notifications",
+    "insert_outbox",
     "institution_users",
     "list_channels",
     "list_notifications",
     "log_entries",
     "logged_keys",
     "mark_read",
+    "outbox_entries",
     "pending_tasks",
     "record_outcome",
     "set_channel_enabled",
+    "task_filers",
 ]

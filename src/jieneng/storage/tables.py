@@ -509,6 +509,31 @@ notify_channel = Table(
                     name="kind"),
 )
 
+#: The outbox of channel messages (e-mail, robots): written in the transaction that
+#: decides to notify, delivered after the commit (services.notifications.outbox) with
+#: retries; ``status`` pending / sending / sent / failed / skipped, ``error`` every
+#: failed attempt's; ``ref`` (JSON) names what to record the outcome on (reminder_log
+#: rows, alert events). ``channel_id`` has no foreign key: a channel deleted meanwhile
+#: makes the delivery ``skipped``.
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(500), nullable=True),
+    Column("status", String(8), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default=text("0")),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("ref", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Index("ix_notify_outbox_status_next_at", "status", "next_at"),
+)
+
 #: Every reminder sent, once per (task, day, channel): the key that prevents a
 #: second one the same day; ``status`` sent / failed with the error.
 reminder_log = Table(

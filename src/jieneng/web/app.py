@@ -16,6 +16,8 @@ sample parameters of its routes; ``tests/web/test_twins.py`` for its JSON twin.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
+from jieneng.services.notifications import outbox
 from jieneng.settings import Settings, load_settings
 from jieneng.web import (
     account,
@@ -120,7 +123,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.notify_worker_seconds > 0:  # the notification outbox, after commits
+            worker = asyncio.create_task(
+                outbox.run_worker(engine, settings, settings.notify_worker_seconds))
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         engine.dispose()
 
     app = FastAPI(

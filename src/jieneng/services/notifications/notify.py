@@ -206,8 +206,9 @@ def smtp_server(settings: Settings) -> SmtpServer:
                       user=settings.smtp_user, password=password)
 
 
-def _send_once(channel: Channel, message: Message, settings: Settings,
-               client: httpx.Client | None) -> None:
+def send_once(channel: Channel, message: Message, settings: Settings,
+              client: httpx.Client | None = None) -> None:
+    """One attempt on one channel; :class:`DeliveryError` when it fails."""
     if channel.kind == "email":
         senders.send_email(smtp_server(settings), channel.target, message.title, message.text)
     else:
@@ -228,7 +229,7 @@ def deliver(
     attempts = settings.notify_attempts
     for number in range(1, attempts + 1):
         try:
-            _send_once(channel, message, settings, client)
+            send_once(channel, message, settings, client)
         except DeliveryError as err:
             result.attempts.append(Attempt(number, False, str(err)))
         except Exception as err:  # a bug in one channel must not stop the others
@@ -264,15 +265,21 @@ def deliver_all(
 # ---------------------------------------------------------------- in-app
 
 
+def notification_rows(user_ids: Iterable[int], *, kind: str, message: Message,
+                      at: datetime | None = None) -> list[dict[str, Any]]:
+    """The ``notification`` rows of one message to users (for one bulk insert)."""
+    when = at or datetime.now(UTC)
+    return [{"user_id": uid, "kind": kind, "title": message.title[:200], "body": message.body,
+             "link": message.link, "created_at": when} for uid in user_ids]
+
+
 def notify_users(
     conn: Connection, user_ids: Iterable[int], *, kind: str, message: Message,
     at: datetime | None = None,
 ) -> int:
     """One in-app notification per user (in the caller's transaction); returns how many."""
-    when = at or datetime.now(UTC)
-    rows = [{"user_id": uid, "kind": kind, "title": message.title[:200], "body": message.body,
-             "link": message.link, "created_at": when} for uid in user_ids]
-    return store.insert_notifications(conn, rows)
+    return store.insert_notifications(conn, notification_rows(user_ids, kind=kind,
+                                                              message=message, at=at))
 
 
 def _notification(row: Any) -> dict[str, Any]:
@@ -321,8 +328,10 @@ __all__ = [
     "deliver_all",
     "mark_read",
     "mask_target",
+    "notification_rows",
     "notify_users",
     "payload",
+    "send_once",
     "unread_count",
     "user_notifications",
     "validate_target",

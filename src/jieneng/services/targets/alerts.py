@@ -18,8 +18,10 @@ One alert per (subject, year) stays open until closed, so a condition that holds
 is not announced again (deduplicated); a *higher* level re-announces it. Each
 announcement goes in-app to the 管理机构 accounts of the region and to the
 region's channels (inherited from above; e-mail, WeCom/DingTalk/Feishu robots —
-:mod:`jieneng.services.notifications.notify`, retried with backoff, a failing channel never
-blocks the others); every delivery's outcome is an event of the alert's history.
+queued in the evaluation's transaction, delivered after its commit by
+:mod:`jieneng.services.notifications.outbox`, retried with backoff, a failing channel
+never blocks the others); the alert's history records ``queued`` and then every
+delivery's outcome.
 An alert not acknowledged within ``alert_escalate_hours`` (default 48) is
 escalated once to the level above (its accounts and channels).
 """
@@ -39,7 +41,7 @@ from jieneng.core.messages import text
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
-from jieneng.services.notifications import notify
+from jieneng.services.notifications import notify, outbox
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Message, Sleep
 from jieneng.services.scope import scoped_filters, visible_institution
@@ -99,9 +101,8 @@ def _announce(conn: Connection, settings: Settings, tree: RegionTree, alert_id: 
     store.add_event(conn, alert_id, at, "notified", channel="in-app",
                     detail=f"{len(users)} user(s)")
     channels = channels_for_region(conn, region_code, tree=tree)
-    for delivery in notify.deliver_all(channels, message, settings, sleep=sleep):
-        store.add_event(conn, alert_id, at, delivery.status, channel=delivery.channel,
-                        detail=delivery.error)
+    for queued in outbox.enqueue(conn, channels, message, ref={"alerts": [alert_id]}, at=at):
+        store.add_event(conn, alert_id, at, "queued", channel=queued.channel)
 
 
 def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str, year: int,
@@ -126,6 +127,7 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
         changes, announce = _apply(conn, items, year, at, settings.alert_notice_share)
         _announce_all(conn, settings, tree, announce, at, sleep)
         changes["escalated"] = _escalate(conn, settings, tree, at, sleep)
+    outbox.wake()  # the channels' messages were queued in that transaction
     return {"region": region_code, "year": year, "evaluated": len(items), **changes}
 
 
@@ -206,11 +208,11 @@ def _announce_all(conn: Connection, settings: Settings, tree: RegionTree,
             events.append({"alert_id": alert_id, "at": at, "event": "notified",
                            "channel": "in-app", "detail": f"{len(users)} user(s)"})
         digest = _digest(tree.name(region), entries)
-        for delivery in notify.deliver_all(channels_for_region(conn, region, tree=tree),
-                                           digest, settings, sleep=sleep):
-            events += [{"alert_id": alert_id, "at": at, "event": delivery.status,
-                        "channel": delivery.channel, "detail": delivery.error}
-                       for alert_id, _, _ in entries]
+        ids = [alert_id for alert_id, _, _ in entries]
+        for queued in outbox.enqueue(conn, channels_for_region(conn, region, tree=tree),
+                                     digest, ref={"alerts": ids}, at=at):
+            events += [{"alert_id": alert_id, "at": at, "event": "queued",
+                        "channel": queued.channel} for alert_id in ids]
     notify_store.insert_notifications(conn, notes)
     store.add_events(conn, events)
 
@@ -273,11 +275,11 @@ def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: dateti
             for _, item, level in entries
             for m in [_message(item, level, escalated=True)] for uid in users])
         digest = _digest(tree.name(parent), entries, escalated=True)
-        for delivery in notify.deliver_all(channels_for_region(conn, parent, tree=tree),
-                                           digest, settings, sleep=sleep):
-            store.add_events(conn, [{"alert_id": a, "at": at, "event": delivery.status,
-                                     "channel": delivery.channel, "detail": delivery.error}
-                                    for a, _, _ in entries])
+        ids = [a for a, _, _ in entries]
+        for queued in outbox.enqueue(conn, channels_for_region(conn, parent, tree=tree),
+                                     digest, ref={"alerts": ids}, at=at):
+            store.add_events(conn, [{"alert_id": a, "at": at, "event": "queued",
+                                     "channel": queued.channel} for a in ids])
     return out
 
 

@@ -3,14 +3,16 @@ who must act.
 
 - **in-app**, in the transaction of the move itself (:func:`announce_moves`,
   :func:`announce_question`, :func:`announce_answer`): one ``notification`` row per
-  unlocked 公共机构 account of the task's institution (the 统计员); an answer goes
-  to the account that asked. The top bar's bell counts them (``/notifications``).
-- **e-mail / group robots**, after the commit (:func:`deliver`): the channels of the
-  institution's region and the regions above it
+  account that files for the task's unit (:func:`jieneng.storage.notify.task_filers`:
+  the unit's own accounts; none — its 主管部门's; none — the lowest region's that has
+  accounts), never the actor; an answer goes to the account that asked. The top
+  bar's bell counts them (``/notifications``).
+- **e-mail / group robots**: queued in the move's transaction (:func:`queue`, the
+  outbox) for the channels of the institution's region and the regions above it
   (:func:`jieneng.services.notifications.channels.channels_for_region`), one message
-  per channel (several notices to one channel are sent as one digest), retried with
-  backoff by :func:`jieneng.services.notifications.notify.deliver`; a failing channel
-  is logged and never undoes the move.
+  per channel (several notices to one channel as one digest); delivered after the
+  commit by the outbox's worker (:func:`deliver` wakes it), retried with backoff; a
+  failing channel is recorded and never undoes the move.
 - **the entry form's banner** (:func:`entry_notices`): the tasks covering a month of
   an institution, each with its last return or reopen (reason, who, when) and its
   unanswered questions.
@@ -22,7 +24,6 @@ title in Chinese, the body in Chinese and English, as the reminders write them.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,11 +37,12 @@ from jieneng.core.carriers import carrier
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.messages import text
 from jieneng.core.reporting.periods import Period
-from jieneng.services.notifications import notify
+from jieneng.services.notifications import notify, outbox
 from jieneng.services.notifications.channels import channels_for_region, load_tree
-from jieneng.services.notifications.notify import Channel, Delivery, Message, Sleep
+from jieneng.services.notifications.notify import Channel, Message
 from jieneng.services.scope import visible_institution
 from jieneng.settings import Settings
+from jieneng.storage import notify as notify_store
 from jieneng.storage import task_notices as store
 
 log = logging.getLogger(__name__)
@@ -95,14 +97,17 @@ def announce_moves(conn: Connection, task_ids: Sequence[int], action: str, *,
     if kind is None or not task_ids:
         return []
     tasks = store.task_brief(conn, task_ids)
-    users = store.filers(conn, {int(t["institution_id"]) for t in tasks})
+    users = notify_store.task_filers(conn, task_ids, exclude_user=actor.id)
     out: list[Notice] = []
+    rows: list[dict[str, Any]] = []
     for task in tasks:
         message = _message(f"notify.{kind}", task, entry_link(task),
                            actor=actor.display_name, reason=reason or "—")
-        notify.notify_users(conn, users.get(int(task["institution_id"]), []), kind=kind,
-                            message=message, at=at)
+        rows += notify.notification_rows(users.get(int(task["id"]), []), kind=kind,
+                                         message=message, at=at)
         out.append(Notice(str(task["region_code"]), message))
+    notify_store.insert_notifications(conn, rows)
+    queue(conn, out, at=at)
     return out
 
 
@@ -122,7 +127,7 @@ def announce_question(conn: Connection, task_id: int, *, month: int, carrier_cod
         return []
     task = tasks[0]
     names = _carrier_names(carrier_code)
-    users = store.filers(conn, [int(task["institution_id"])])
+    users = notify_store.task_filers(conn, [task_id], exclude_user=actor.id)
     message = Message(
         title=text("zh-CN", "notify.question.title", period=_period(task, "zh-CN"),
                    institution=task["name"]),
@@ -131,9 +136,10 @@ def announce_question(conn: Connection, task_id: int, *, month: int, carrier_cod
                             institution=task["name"], period=_period(task, lang))
                        for n, lang in enumerate(LANGS)),
         link=task_link(task_id))
-    notify.notify_users(conn, users.get(int(task["institution_id"]), []), kind="question",
-                        message=message, at=at)
-    return [Notice(str(task["region_code"]), message)]
+    notify.notify_users(conn, users.get(task_id, []), kind="question", message=message, at=at)
+    notices = [Notice(str(task["region_code"]), message)]
+    queue(conn, notices, at=at)
+    return notices
 
 
 def announce_answer(conn: Connection, task_id: int, *, asked_by: int | None, question: str,
@@ -148,27 +154,32 @@ def announce_answer(conn: Connection, task_id: int, *, asked_by: int | None, que
                         message=message, at=at)
 
 
-def deliver(engine: Engine, settings: Settings, notices: Sequence[Notice], *,
-            sleep: Sleep = time.sleep) -> list[Delivery]:
-    """Send the notices to their regions' channels (after the commit): one message
-    per channel, several notices to one channel as one digest."""
+def queue(conn: Connection, notices: Sequence[Notice], *, at: datetime) -> None:
+    """Queue the notices for their regions' channels in the move's transaction (the
+    outbox, :mod:`jieneng.services.notifications.outbox`): one message per channel,
+    several notices to one channel as one digest."""
     if not notices:
-        return []
-    with engine.connect() as conn:
-        tree = load_tree(conn)
-        by_region = {code: channels_for_region(conn, code, tree=tree)
-                     for code in {n.region_code for n in notices} if code in tree}
+        return
+    tree = load_tree(conn)
+    by_region = {code: channels_for_region(conn, code, tree=tree)
+                 for code in {n.region_code for n in notices} if code in tree}
     per_channel: dict[str, list[Message]] = defaultdict(list)
     channels: dict[str, Channel] = {}
     for notice in notices:
         for channel in by_region.get(notice.region_code, []):
             channels[channel.key] = channel
             per_channel[channel.key].append(notice.message)
-    out: list[Delivery] = []
     for key, messages in per_channel.items():
         message = messages[0] if len(messages) == 1 else _digest(messages)
-        out.extend(notify.deliver_all([channels[key]], message, settings, sleep=sleep))
-    return out
+        outbox.enqueue(conn, [channels[key]], message, at=at)
+
+
+def deliver(engine: Engine, settings: Settings, notices: Sequence[Notice]) -> None:
+    """After the commit: the notices' channel messages are in the outbox already; the
+    app's worker is woken to deliver them now (``jieneng notify deliver`` otherwise)."""
+    del engine, settings
+    if notices:
+        outbox.wake()
 
 
 def _digest(messages: list[Message]) -> Message:
@@ -222,4 +233,4 @@ def entry_notices(engine: Engine, user: User, credit_code: str, year: int, month
 
 
 __all__ = ["MOVE_KINDS", "Notice", "announce_answer", "announce_moves", "announce_question",
-           "deliver", "entry_link", "entry_notices", "task_link"]
+           "deliver", "entry_link", "entry_notices", "queue", "task_link"]

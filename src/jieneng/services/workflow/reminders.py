@@ -11,20 +11,25 @@ whose deadline is
 
 gets reminded:
 
-- **in-app** (channel ``app``): one notification per 公共机构 account of the
-  institution (unlocked ``institution`` role accounts) per task per day;
+- **in-app** (channel ``app``): every account that files for the unit
+  (:func:`jieneng.storage.notify.task_filers`: the unit's own accounts; none — its
+  主管部门's; none — the lowest region's that has accounts), one notification per
+  account per day (a digest when it files for several units);
 - **region channels** (channel ``ch:<id>``): every channel of the institution's
   region and of the regions above it gets **one digest message per day** listing
-  the institutions of its subtree that have not reported, grouped by period.
+  the institutions of its subtree that have not reported, grouped by period; it is
+  queued in the outbox (``reminder_log`` status ``queued``) and delivered after the
+  commit, which then records ``sent`` / ``failed`` / ``skipped`` on those rows.
 
 **Never twice** for the same (task, day, channel): before sending anything a run
 inserts its (task, day, channel) rows into ``reminder_log`` in one set-based
 ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and commits; it sends only what it
 inserted. A second run the same day (or a concurrent one) inserts nothing and
-sends nothing. The rows start ``pending`` and end ``sent``, ``failed`` (after
-the retries, with every attempt's error) or ``skipped`` (e-mail without an SMTP
-server). The claim is at-most-once: a run killed between claim and send leaves
-``pending`` rows, and that day's reminder is not sent again.
+sends nothing. The rows start ``pending``, channel rows are ``queued`` with their
+digest, and end ``sent``, ``failed`` (after the retries, with every attempt's error)
+or ``skipped`` (e-mail without an SMTP server). The claim is at-most-once: a run
+killed between claim and queueing leaves ``pending`` rows, and that day's reminder is
+not sent again.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability, require
 from jieneng.services.accounts import audit
-from jieneng.services.notifications import notify
+from jieneng.services.notifications import notify, outbox
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Channel, Message, Sleep
 from jieneng.services.scope import scoped_filters
@@ -200,16 +205,20 @@ def run_reminders(
 
 def send(
     engine: Engine, settings: Settings, day: date, dues: list[Due], *, dry_run: bool = False,
-    sleep: Sleep = time.sleep,
+    sleep: Sleep = time.sleep, actor: int | None = None,
 ) -> ReminderRun:
-    """Remind ``dues`` on ``day``: claim (task, day, channel) first, send what was claimed."""
+    """Remind ``dues`` on ``day``: claim (task, day, channel) first, then — in one
+    transaction — the in-app notifications and the channels' digests into the outbox
+    (delivered after the commit: :mod:`jieneng.services.notifications.outbox`). The
+    ``actor`` of a 催报 from the web is not reminded by it."""
+    del settings, sleep  # delivery is the outbox's (its retries, its settings)
     run = ReminderRun(day=day, dry_run=dry_run)
     run.due = len(dues)
     if not dues:
         return run
     by_task = {d.task.task_id: d for d in dues}
     with engine.connect() as conn:
-        users = store.institution_users(conn, {d.task.institution_id for d in dues})
+        users = store.task_filers(conn, by_task, exclude_user=actor)
         tree = load_tree(conn)
         region_channels: dict[str, list[Channel]] = {}
         for code in {d.task.region_code for d in dues}:
@@ -218,7 +227,7 @@ def send(
     channels: dict[str, Channel] = {}
     wanted: set[tuple[int, str]] = set()
     for due in dues:
-        if users.get(due.task.institution_id):
+        if users.get(due.task.task_id):
             wanted.add((due.task.task_id, APP))
         for channel in region_channels[due.task.region_code]:
             channels[channel.key] = channel
@@ -234,38 +243,54 @@ def send(
     per_channel: dict[str, list[int]] = defaultdict(list)
     for task_id, key in sorted(mine):
         per_channel[key].append(task_id)
-
     app_tasks = per_channel.pop(APP, [])
+    rows: list[dict[str, Any]] = []
     if app_tasks:
-        recipients = sum(len(users[by_task[tid].task.institution_id]) for tid in app_tasks)
-        line = Sent(channel=APP, kind="app", target="", tasks=len(app_tasks),
-                    recipients=recipients, status="dry-run" if dry_run else "sent")
-        if not dry_run:
-            with engine.begin() as conn:
-                for tid in app_tasks:
-                    due = by_task[tid]
-                    notify.notify_users(conn, users[due.task.institution_id], kind="reminder",
-                                        message=task_message(due), at=now)
-                store.record_outcome(conn, day, APP, app_tasks, status="sent", attempts=1,
-                                     error=None, at=now)
-            line.attempts = 1
-        run.lines.append(line)
-
-    for key in sorted(per_channel, key=lambda k: int(k.split(":")[1])):
-        channel, task_ids = channels[key], per_channel[key]
-        line = Sent(channel=key, kind=channel.kind, target=channel.masked, tasks=len(task_ids),
-                    recipients=1, status="dry-run")
-        if not dry_run:
-            message = digest_message(day, [by_task[tid] for tid in task_ids])
-            result = notify.deliver(channel, message, settings, sleep=sleep)
-            line.status, line.attempts, line.error = (result.status, len(result.attempts),
-                                                      result.error)
-            with engine.begin() as conn:
-                store.record_outcome(conn, day, key, task_ids, status=result.status,
-                                     attempts=len(result.attempts), error=result.error,
-                                     at=datetime.now(UTC))
-        run.lines.append(line)
+        rows = _app_rows(day, [by_task[tid] for tid in app_tasks], users, now)
+        run.lines.append(Sent(channel=APP, kind="app", target="", tasks=len(app_tasks),
+                              recipients=len({r["user_id"] for r in rows}),
+                              status="dry-run" if dry_run else "sent",
+                              attempts=0 if dry_run else 1))
+    keys = sorted(per_channel, key=lambda k: int(k.split(":")[1]))
+    for key in keys:
+        channel = channels[key]
+        run.lines.append(Sent(channel=key, kind=channel.kind, target=channel.masked,
+                              tasks=len(per_channel[key]), recipients=1,
+                              status="dry-run" if dry_run else "queued"))
+    if dry_run:
+        return run
+    with engine.begin() as conn:
+        if app_tasks:
+            store.insert_notifications(conn, rows)
+            store.record_outcome(conn, day, APP, app_tasks, status="sent", attempts=1,
+                                 error=None, at=now)
+        for key in keys:
+            task_ids = per_channel[key]
+            outbox.enqueue(conn, [channels[key]],
+                           digest_message(day, [by_task[tid] for tid in task_ids]),
+                           ref={"reminder": {"day": day.isoformat(), "tasks": task_ids}},
+                           at=now)
+            store.record_outcome(conn, day, key, task_ids, status="queued", attempts=0,
+                                 error=None, at=now)
+    if keys:
+        outbox.wake()
     return run
+
+
+def _app_rows(day: date, dues: list[Due], users: dict[int, list[int]], at: datetime
+              ) -> list[dict[str, Any]]:
+    """The in-app reminders: each filer one notification a day — the task's own, or a
+    digest when the account files for several units (a county office for its units
+    without accounts) — built from the recipients' one query, inserted at once."""
+    per_user: dict[int, list[Due]] = defaultdict(list)
+    for due in dues:
+        for uid in users.get(due.task.task_id, []):
+            per_user[uid].append(due)
+    rows: list[dict[str, Any]] = []
+    for uid, mine in per_user.items():
+        message = task_message(mine[0]) if len(mine) == 1 else digest_message(day, mine)
+        rows += notify.notification_rows([uid], kind="reminder", message=message, at=at)
+    return rows
 
 
 # ---------------------------------------------------------------- 催报 from the web
@@ -300,7 +325,7 @@ def remind(
             raise ValidationFailed.of("reminders.nothing_selected", field="task_ids")
         briefs = task_store.task_brief(conn, ids)
     dues = [Due(_pending(b), (b["deadline"] - day).days) for b in briefs]
-    run = send(engine, settings, day, dues, sleep=sleep)
+    run = send(engine, settings, day, dues, sleep=sleep, actor=user.id)
     if dues:
         with engine.begin() as conn:
             audit.record(conn, user.actor, "reporting.remind", "reporting_task", None,
