@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     max_upload_bytes: int = 50 * 1024 * 1024
+    #: the most issues the full error report of a rejected import lists [rows]; the
+    #: counts by kind and column stay exact (services.entry.error_reports)
+    import_report_max_rows: int = Field(default=100_000, ge=1)
     #: request body of every route that is not a file upload (forms, JSON) [bytes];
     #: larger ones are refused (413) before they are read (``web.limits``)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from jieneng.core.exceptions import NotFound
 from jieneng.services.accounts.auth import create_token
 from jieneng.services.entry import error_reports
 from jieneng.settings import Settings
@@ -96,8 +98,9 @@ def test_many_bad_rows_answer_with_the_first_200_and_counts(world: World) -> Non
     sheet = openpyxl.load_workbook(io.BytesIO(got.content), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     assert "坏数据.csv" in str(rows[0][0])
-    assert rows[2] == ("文件", "工作表", "行号", "列", "单元格内容", "问题")
-    body = rows[3:]
+    header = rows.index(("文件", "工作表", "行号", "列", "单元格内容", "问题"))
+    assert "按类型：" in str(rows[header - 2][0]) and "按列：" in str(rows[header - 1][0])
+    body = rows[header + 1:]
     assert len(body) == BAD_ROWS
     assert body[0][:5] == ("坏数据.csv", None, 2, "月", "13")
     assert body[0][5] == "月份“13”无效（应为 1–12 的整数）"
@@ -123,8 +126,8 @@ def test_the_report_speaks_english_and_is_its_uploaders_only(world: World) -> No
     got = client.get(url, headers={**_token(world), "Accept-Language": "en"})
     rows = list(openpyxl.load_workbook(io.BytesIO(got.content), read_only=True)
                 .active.iter_rows(values_only=True))
-    assert rows[2] == ("File", "Sheet", "Row", "Column", "Cell value", "Problem")
-    assert rows[3][5] == "month 13 is invalid (expected a whole number 1–12)"
+    header = rows.index(("File", "Sheet", "Row", "Column", "Cell value", "Problem"))
+    assert rows[header + 1][5] == "month 13 is invalid (expected a whole number 1–12)"
     # another account that may import: no such report for it
     other = client.get(url, headers=_token(world, "region"))
     assert other.status_code == 404
@@ -225,11 +228,94 @@ def test_reports_expire(world: World) -> None:
     from jieneng.ingest.issue_table import empty_issues
 
     token = error_reports.keep(empty_issues(), 1)
-    assert error_reports.load(token, 1).height == 0
+    assert error_reports.load(token, 1).table.height == 0
     path = next(error_reports.folder().glob(f"*-{token}.parquet"))
     os.utime(path, (1, 1))
+    with pytest.raises(NotFound):  # past its time: gone for its owner at once
+        error_reports.load(token, 1)
     error_reports.keep(pl.DataFrame(schema=empty_issues().schema), 1)
-    assert not path.exists()
+    assert not path.exists() and not path.with_suffix(".json").exists()
+
+
+def test_the_kept_reports_are_bounded_in_number_and_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jieneng.ingest.issue_table import empty_issues
+
+    private = tmp_path / "reports"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(error_reports, "folder", lambda: private)
+    tokens = [error_reports.keep(empty_issues(), 7) for _ in range(5)]
+    now = time.time()
+    for age, token in enumerate(tokens):  # the first made is the oldest
+        os.utime(private / next(p.name for p in private.glob(f"*-{token}.parquet")),
+                 (now - 100 + age, now - 100 + age))
+    monkeypatch.setattr(error_reports, "MAX_REPORTS", 3)
+    error_reports.keep(empty_issues(), 7)
+    alive = [t for t in tokens if list(error_reports.folder().glob(f"*-{t}.parquet"))]
+    assert alive == tokens[-2:]  # with the new one: 3
+    monkeypatch.setattr(error_reports, "MAX_FOLDER_BYTES", 0)
+    last = error_reports.keep(empty_issues(), 7)
+    assert error_reports.load(last, 7).total == 0
+    assert not any(list(error_reports.folder().glob(f"*-{t}.parquet")) for t in tokens)
+
+
+def test_a_huge_bad_file_gets_a_bounded_report_with_exact_counts(world: World) -> None:
+    """A file of more bad rows than the report's bound (made small here): the report
+    lists the first N, errors first by row, and says how many more there are; the
+    counts by kind and column stay those of every row — in the refusal, the page,
+    the twin and the workbook."""
+    world.app.state.settings.import_report_max_rows = 500
+    try:
+        client = world.client()
+        headers = _token(world)
+        error = _post(client, headers, "巨量.csv", _bad_csv(2000))
+        details = error["details"]
+        assert isinstance(details, dict)
+        assert details["total"] == 2000 and details["report_listed"] == 500
+        assert details["report_more"] == 1500
+        assert sum(details["by_code"].values()) == 2000
+        token = str(details["report"])
+        twin = client.get(f"/api/v1/import/errors/{token}", headers=headers).json()
+        assert (twin["total"], twin["report_listed"], twin["report_more"]) == (2000, 500, 1500)
+        assert twin["by_code"] == details["by_code"]
+        assert twin["by_column"] == details["by_column"]
+        got = client.get(str(details["report_url"]), headers=headers)
+        book = openpyxl.load_workbook(io.BytesIO(got.content), read_only=True)
+        rows = list(book.active.iter_rows(values_only=True))
+        notes = " ".join(str(r[0]) for r in rows[:6])
+        assert "2,000 处错误" in notes and "1,500 处未列出" in notes and "500" in notes
+        assert "按类型" in notes and "按列" in notes and "1,200" in notes
+        header = next(i for i, r in enumerate(rows) if r[2] == "行号")
+        listed = [r for r in rows[header + 1:] if r[0] is not None]
+        assert len(listed) == 500
+        assert [r[2] for r in listed[:3]] == [2, 3, 4]  # errors first, by row
+        browser = world.login("admin")
+        page = browser.get(f"/import/errors/{token}")
+        assert page.status_code == 200
+        assert 'id="report-truncated"' in page.text and "1,500" in page.text
+    finally:
+        world.app.state.settings.import_report_max_rows = error_reports.MAX_ROWS
+
+
+def test_the_workbook_of_a_report_is_bounded_on_its_own() -> None:
+    """The command line's report (``--errors-report``) is cut the same way."""
+    import polars as pl
+
+    from jieneng.ingest.issue_table import empty_issues
+
+    schema = empty_issues().schema
+    frame = pl.DataFrame({
+        "file": ["f.csv"] * 30, "sheet": [None] * 30, "row": list(range(31, 1, -1)),
+        "column": ["月"] * 30, "value": ["=1+1"] * 30, "code": ["import.bad_month"] * 30,
+        "severity": ["error"] * 30, "message_zh": ["月份无效"] * 30,
+        "message_en": ["bad month"] * 30}, schema=schema)
+    book = openpyxl.load_workbook(io.BytesIO(
+        error_reports.report_xlsx(frame, "en", max_rows=10)), read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    assert any("20 more are not listed" in str(r[0]) for r in rows[:6])
+    header = next(i for i, r in enumerate(rows) if r[2] == "Row")
+    assert [r[2] for r in rows[header + 1:]] == list(range(2, 12))
+    assert rows[header + 1][4] == "'=1+1"
 
 
 def test_a_stored_file_says_what_was_stored_in_the_readers_language(world: World) -> None:

@@ -76,7 +76,8 @@ def _rejected(err: Any, *, show: int, errors_report: Path | None, report_lang: s
         return
     from jieneng.services.entry.error_reports import report_xlsx
 
-    errors_report.write_bytes(report_xlsx(err.report, report_lang))
+    errors_report.write_bytes(report_xlsx(err.report, report_lang,
+                                          max_rows=state.settings.import_report_max_rows))
     output.err_console.print(output.say("cli.import_report_written", path=errors_report))
 
 

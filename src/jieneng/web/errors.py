@@ -176,7 +176,8 @@ def _details(exc: DomainError) -> Any:
         # the first issues, and with many: their total, counts by kind and column and
         # the full report's address (web.imports)
         summary = {k: v for k, v in exc.details.items()
-                   if k in ("total", "shown", "by_code", "by_column", "report", "report_url")}
+                   if k in ("total", "shown", "by_code", "by_column", "report", "report_url",
+                            "report_listed", "report_more")}
         return {**summary, "issues": [
             issue.to_dict() if hasattr(issue, "to_dict")
             else issue if isinstance(issue, dict) else str(issue)

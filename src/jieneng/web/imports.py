@@ -112,7 +112,7 @@ async def import_upload(
         context["report"] = report.to_dict()
     except ImportRejected as err:
         status = 422
-        await run_in_threadpool(keep_report, err, user)
+        await run_in_threadpool(keep_report, err, user, settings)
         context["rejected"] = err.message(domain_lang(lang_of(request)))
         context["issues"] = [i.to_dict() for i in err.issues]
         context["summary"] = err.details
@@ -175,20 +175,24 @@ async def imports(
         report = await run_in_threadpool(run_import, engine, user, settings, kind.value,
                                          name, content, dry_run)
     except ImportRejected as err:
-        await run_in_threadpool(keep_report, err, user)
+        await run_in_threadpool(keep_report, err, user, settings)
         raise
     return report.to_dict()
 
 
-def keep_report(err: ImportRejected, user: User) -> None:
-    """Keep every issue of a rejected file for its uploader; its addresses go into
-    the refusal's details (``report``, ``report_url``: the download, for the
-    session of the page and a bearer token alike)."""
+def keep_report(err: ImportRejected, user: User, settings: Settings) -> None:
+    """Keep the issues of a rejected file for its uploader (at most
+    ``settings.import_report_max_rows``); its addresses go into the refusal's details
+    (``report``, ``report_url``: the download, for the session of the page and a
+    bearer token alike) with how many it lists and leaves out."""
     if err.report is None:
         return
-    token = error_reports.keep(err.report, user.id)
+    limit = settings.import_report_max_rows
+    token = error_reports.keep(err.report, user.id, max_rows=limit)
     err.details["report"] = token
     err.details["report_url"] = _report_url(token)
+    err.details["report_listed"] = min(err.report.height, limit)
+    err.details["report_more"] = max(err.report.height - limit, 0)
 
 
 def _report_url(token: str) -> str:
@@ -236,7 +240,10 @@ class ImportErrorsOut(BaseModel):
     by_code: dict[str, int] = Field(description="errors per issue code (kind)")
     by_column: dict[str, int] = Field(description="errors per column as headed in the file")
     issues: list[ImportIssueOut]
-    report_url: str = Field(description="every issue as a workbook (.xlsx)")
+    report_listed: int = Field(description="issues the workbook lists (errors first, by row)")
+    report_more: int = Field(description="issues of the file the workbook leaves out "
+                             "(over the report's bound; the counts above are of all)")
+    report_url: str = Field(description="the issues as a workbook (.xlsx)")
 
 
 @api.get("/import/errors/{report}", response_model=ImportErrorsOut)
