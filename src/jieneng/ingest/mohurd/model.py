@@ -101,7 +101,7 @@ def local_to_epoch(text: str, *, field_name: str = "time") -> int:
     """``YYYYMMDDhhmmss`` of Asia/Shanghai → UTC epoch seconds (``gateway.field_invalid``)."""
     value = text.strip()
     try:
-        if len(value) != 14 or not value.isdigit():
+        if len(value) != 14 or not (value.isascii() and value.isdigit()):
             raise ValueError(value)
         local = datetime.strptime(value, TIME_FORMAT).replace(tzinfo=LOCAL_ZONE)
     except ValueError:

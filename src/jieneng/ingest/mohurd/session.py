@@ -131,7 +131,7 @@ def _optional_int(message: Message, name: str) -> int | None:
     text = message.fields.get(name)
     if text is None or text == "":
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise GatewayRefused.of("gateway.field_invalid", field=name, value=text[:40])
     return int(text)
 
