@@ -48,12 +48,16 @@ def encode_frame(spec: Framing, payload: bytes, type_code: int = 0) -> bytes:
 
 
 class Deframer:
-    """Bytes in → :class:`Frame` or :class:`GatewayRefused` out, in stream order."""
+    """Bytes in → :class:`Frame` or :class:`GatewayRefused` out, in stream order.
+
+    Frames are read at an offset into the buffer, which is compacted once per
+    :meth:`feed` (a read holding many frames costs one copy, not one per frame)."""
 
     def __init__(self, spec: Framing, max_payload: int) -> None:
         self.spec = spec
         self.max_body = max_payload + len(spec.reserved)
         self.buffer = bytearray()
+        self.pos = 0
         self.broken = False
         #: after a bad frame, the bytes skipped to the next magic are not reported again
         self._resyncing = False
@@ -70,34 +74,37 @@ class Deframer:
             if item is None:
                 break
             out.append(item)
+        del self.buffer[:self.pos]
+        self.pos = 0
         return out
 
     def pending(self) -> int:
         """Bytes received and not yet a frame (a truncated frame at end of stream)."""
-        return len(self.buffer)
+        return len(self.buffer) - self.pos
 
     def _fail(self, err: GatewayRefused) -> GatewayRefused:
         """A bad frame: skip its magic and look for the next one, or give up."""
         if self.spec.magic:
-            del self.buffer[:len(self.spec.magic)]
+            self.pos += len(self.spec.magic)
             self._resyncing = True
         else:
             self.broken = True
             self.buffer.clear()
+            self.pos = 0
         return err
 
     def _seek(self) -> GatewayRefused | None:
         magic = self.spec.magic
         if not magic:
             return None
-        at = self.buffer.find(magic)
-        if at == 0:
+        at = self.buffer.find(magic, self.pos)
+        if at == self.pos:
             self._resyncing = False
             return None
-        skipped = len(self.buffer) - (len(magic) - 1) if at < 0 else at
+        skipped = (len(self.buffer) - (len(magic) - 1) if at < 0 else at) - self.pos
         if skipped <= 0:
             return None
-        del self.buffer[:skipped]
+        self.pos += skipped
         if self._resyncing:
             return self._seek() if at >= 0 else None
         return GatewayRefused.of("gateway.frame_garbage", skipped=skipped)
@@ -106,28 +113,29 @@ class Deframer:
         garbage = self._seek()
         if garbage is not None:
             return garbage
-        spec = self.spec
-        if len(self.buffer) < self._head or not self.buffer.startswith(spec.magic):
+        spec, buf, pos = self.spec, self.buffer, self.pos
+        if len(buf) - pos < self._head or not buf.startswith(spec.magic, pos):
             return None
-        at = len(spec.magic)
-        type_code = self.buffer[at] if spec.type_byte else 0
+        at = pos + len(spec.magic)
+        type_code = buf[at] if spec.type_byte else 0
         at += 1 if spec.type_byte else 0
-        length = int.from_bytes(self.buffer[at:at + spec.length_bytes], spec.length_order)
+        length = int.from_bytes(buf[at:at + spec.length_bytes], spec.length_order)
         if length > self.max_body:
             return self._fail(GatewayRefused.of("gateway.frame_oversize", size=length,
                                                 limit=self.max_body))
         if length < len(spec.reserved):
             return self._fail(GatewayRefused.of("gateway.frame_length", size=length))
-        end = self._head + length + self._tail
-        if len(self.buffer) < end:
+        start = pos + self._head
+        end = start + length + self._tail
+        if len(buf) < end:
             return None
-        body = bytes(self.buffer[self._head:self._head + length])
-        rest = bytes(self.buffer[self._head + length:end])
+        body = bytes(buf[start:start + length])
+        rest = bytes(buf[start + length:end])
         crc, trailer = rest[:len(rest) - len(spec.trailer)], rest[len(rest) - len(spec.trailer):]
         if trailer != spec.trailer:
             return self._fail(GatewayRefused.of("gateway.frame_trailer", trailer=trailer.hex()))
         if crc != _crc_bytes(spec, body):
             return self._fail(GatewayRefused.of(
                 "gateway.frame_crc", received=crc.hex(), computed=_crc_bytes(spec, body).hex()))
-        del self.buffer[:end]
+        self.pos = end
         return Frame(type_code, body[len(spec.reserved):])
