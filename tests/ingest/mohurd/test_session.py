@@ -296,3 +296,47 @@ def test_the_acrel_profile_frames_with_its_type_byte() -> None:
     out = session.data_to_send()
     assert out[:3] == bytes.fromhex("1F1F01")
     assert replies(session, out)[0].fields == {"sequence": CHALLENGE}
+
+
+def test_a_reply_to_a_query_is_a_batch_without_acknowledgement() -> None:
+    session = new_session()
+    authenticate(session)
+    [query] = replies(session, session.command("query", {}))
+    assert query.operation == "query"
+    meters = '<meter id="3"><function id="WPP" coding="01000" error="1">ff0a</function></meter>'
+    data = xml('<data operation="reply"><sequence>3</sequence><parser>no</parser>'
+               f'<time>20250301101500</time><total>2</total><current>1</current>{meters}'
+               "</data>", "reply")
+    [batch] = session.receive(frame(data))
+    assert isinstance(batch, ReadingsBatch)
+    assert not batch.needs_ack and not batch.parsed
+    assert (batch.current, batch.total) == (1, 2)
+    [reading] = batch.readings
+    assert (reading.function_id, reading.error, reading.value, reading.raw) == (
+        "WPP", "1", None, "ff0a")
+    with pytest.raises(GatewayRefused):
+        session.committed("3")
+
+
+def test_the_operation_may_stand_in_common_type_only() -> None:
+    session = new_session(load_profile("collector-8bae9b"))
+    session.receive(frame(xml("<id_validate/>", "request"), session.profile, 1))
+    assert replies(session)[0].fields == {"sequence": CHALLENGE}
+
+
+def test_the_platform_writes_the_xml_the_reference_shows() -> None:
+    session = new_session(load_profile("acrel-1f1f"))
+    authenticate(session)
+    session.receive(frame(report("42"), session.profile, 3))
+    wire = session.committed("42")
+    assert wire[:3] == bytes.fromhex("1F1F03")
+    assert wire[7:].decode() == (
+        '<?xml version="1.0" encoding="UTF-8"?><root><common>'
+        "<building_id>330302D110</building_id><gateway_id>01</gateway_id>"
+        "<type>data</type></common>"
+        '<data operation="report_ack"><sequence>42</sequence></data></root>')
+    default_ack = new_session()
+    authenticate(default_ack)
+    default_ack.receive(frame(report("5")))
+    [ack] = replies(default_ack, default_ack.committed("5"))
+    assert ack.fields == {"sequence": "5"}
