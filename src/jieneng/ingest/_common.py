@@ -128,6 +128,14 @@ def code_text(expr: pl.Expr) -> pl.Expr:
     return expr.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase()
 
 
+def code_column(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """:func:`code_text` of ``frame[column]``, the same values; a column whose every cell
+    is already folded (ASCII digits and capitals only) is taken as it is."""
+    if frame.get_column(column).str.contains(r"^[0-9A-Z]+$").fill_null(True).all():
+        return pl.col(column)
+    return code_text(pl.col(column))
+
+
 @dataclass
 class Checker:
     """Collects issues from vectorised checks over one frame.

@@ -38,13 +38,13 @@ from ._common import (
     Checker,
     ColumnSpec,
     Mapped,
-    code_text,
+    code_column,
     map_distinct,
     map_headers,
     open_table,
     parsed,
 )
-from .numbers import parse_period_part, with_number
+from .numbers import period_part, with_number
 from .profiles import YEAR_MAX, YEAR_MIN, check_year, lookup_institutions
 from .reader import DEFAULT_MAX_BYTES, ROW, Table, split_header
 from .result import Parsed
@@ -133,9 +133,9 @@ def _base(
     """Institution, year and month of every row, checked once per row."""
     c_cc, c_year, c_month = (mapped[k].column for k in ("credit_code", "year", "month"))
     df = frame.with_columns(
-        code_text(pl.col(c_cc)).alias("credit_code"),
-        parse_period_part(pl.col(c_year), "年").alias("year__num"),
-        parse_period_part(pl.col(c_month), "月").alias("month__num"),
+        code_column(frame, c_cc).alias("credit_code"),
+        period_part(frame, c_year, "年").alias("year__num"),
+        period_part(frame, c_month, "月").alias("month__num"),
     )
     df = lookup_institutions(df, institutions).sort(ROW)
     chk.required(df, c_cc)
