@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from .codec import pack, unpack
 from .errors import GatewayRefused
@@ -38,8 +39,9 @@ class State(Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """One value of a batch (a named tuple, for the same reason as ``model.Function``)."""
+
     meter_id: str
     function_id: str
     coding: str | None
