@@ -70,3 +70,19 @@ def test_audit_changes_lists_only_what_differs() -> None:
     assert changes({"state": "open", "n": 1}, {"state": "acknowledged", "n": 1}) == [
         ("state", "open", "acknowledged")]
     assert changes(None, {"名称": "桂林"}) == [("名称", "—", "桂林")]
+
+
+def test_times_are_china_time_and_the_layout_names_its_icon(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from jieneng.core.messages import text
+    from jieneng.web.timefmt import local_time
+    assert local_time(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "2027-01-01 00:30"
+    assert local_time("2026-12-03T13:20:36") == "2026-12-03 21:20"
+    assert local_time(None) == ""
+    page = world.login("admin").get("/admin/publication")
+    assert "UTC" not in page.text
+    assert text("zh-CN", "admin.publication_at") == "发布时间（北京时间）"
+    assert 'rel="icon" href="/static/favicon.svg"' in page.text
+    assert 'data-file-choose="选择文件"' in page.text
+    assert world.login("viewer").get("/static/favicon.svg").status_code == 200
