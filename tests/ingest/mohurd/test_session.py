@@ -340,3 +340,12 @@ def test_the_platform_writes_the_xml_the_reference_shows() -> None:
     default_ack.receive(frame(report("5")))
     [ack] = replies(default_ack, default_ack.committed("5"))
     assert ack.fields == {"sequence": "5"}
+
+
+def test_a_new_request_may_authenticate_again_but_not_as_another_gateway() -> None:
+    session = new_session()
+    authenticate(session)
+    authenticate(session)  # the same gateway again: a new challenge
+    other = xml('<id_validate operation="request"/>', "request", gateway="02")
+    assert codes(session.receive(frame(other))) == ["gateway.identity_changed"] * 2
+    assert session.end_of_stream() == []

@@ -198,6 +198,8 @@ class Session:
 
     def end_of_stream(self) -> list[Event]:
         """The peer closed: a partial frame left behind is refused as truncated."""
+        if self.closed:
+            return []
         pending = self._deframer.pending()
         self.state = State.CLOSED
         if pending and not self._deframer.broken:
@@ -271,6 +273,10 @@ class Session:
                                 operation=message.operation)
 
     def _request(self, message: Message) -> list[Event]:
+        if self.state is not State.CONNECTED and (message.building_id, message.gateway_id) != (
+                self.building_id, self.gateway_id):
+            raise GatewayRefused.of("gateway.identity_changed", building_id=message.building_id,
+                                    gateway_id=message.gateway_id)
         self.building_id, self.gateway_id = message.building_id, message.gateway_id
         if self._credentials(self.building_id, self.gateway_id) is None:
             self._out += self._pack("result", {"result": "fail"})
