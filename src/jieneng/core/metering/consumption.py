@@ -89,6 +89,8 @@ def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
         Steps, list[MeterFinding]]:
     """Energy of each step between consecutive kept readings of one register."""
     v, seg = p.value, p.segment
+    if v.size == 0:
+        return Steps(p.ts, p.ts, v, np.zeros(0, np.uint16)), []
     linked = np.r_[False, seg[1:] == seg[:-1]]
     raw = np.r_[0.0, np.diff(v)]
     modulus = p.modulus_of_segment[seg]
