@@ -33,7 +33,7 @@ from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry import year as years
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
-from jieneng.services.workflow import notices
+from jieneng.services.workflow import next_task, notices
 from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
 from jieneng.web.errors import API_ERRORS
@@ -149,11 +149,14 @@ def entry_start(
     request: Request, user: WriterUser, engine: EngineDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    """Choose an institution (searching my scope) and a month."""
+    """Choose an institution (searching my scope); each opens on its oldest open task
+    (returned, then overdue, then due), else its latest task, else last month."""
     found = directory.search_institutions(engine, user.scope, q=blank(q), per_page=20)
     year, month = previous_month()
+    tasks = next_task.first_tasks(engine, found["items"])
     return page(request, "pages/entry_start.html",
-                {"data": found, "q": q or "", "year": year, "month": month})
+                {"data": found, "q": q or "", "year": year, "month": month, "tasks": tasks,
+                 "urgent": next_task.most_urgent(tasks)})
 
 
 @router.get("/entry/{credit_code}/{year}/{month}")
