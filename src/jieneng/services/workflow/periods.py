@@ -107,17 +107,50 @@ def list_periods(engine: Engine, user: User) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         filters = scoped_filters(conn, user.scope)
         rows = store.list_periods(conn, filters)
+        tree = RegionTree(regions.load_regions(conn))
     out = []
     for row in rows:
         period = period_of(row)
+        code = row["region_code"]
         out.append({
-            "id": row["id"], "region_code": row["region_code"], "period": period.format(),
+            "id": row["id"], "region_code": code,
+            "region_name": tree.name(code) if code in tree else code, "period": period.format(),
             "label": period.label(), "kind": period.kind.value,
             "deadline": row["deadline"].isoformat(), "department_step": row["department_step"],
             "region_step": row["region_step"], "opened_at": iso(row["opened_at"]),
             "counts": row["counts"],
             "tasks": sum(row["counts"].values()),
         })
+    return out
+
+
+#: at most this many monthly periods are proposed (and opened) in one go
+MAX_CATCH_UP = 24
+
+
+def months_to_open(items: list[dict[str, Any]], region_code: str | None,
+                   today: date) -> list[Period]:
+    """The monthly periods ``region_code`` has not opened yet, from the month after its
+    newest opened 月报 through last month (``today``'s previous month): the months
+    period management must roll into — e.g. 2026-01 … 2026-11 when the newest is
+    2025-12 and today is in December 2026. Only the last month when it opened none;
+    at most :data:`MAX_CATCH_UP`. ``items``: :func:`list_periods`."""
+    if region_code is None:
+        return []
+    last = Period.monthly(today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+    opened = [Period.parse(i["period"]) for i in items
+              if i["region_code"] == region_code and i["kind"] == "monthly"]
+    if not opened:
+        return [last]
+    newest = max(opened, key=lambda p: p.sort_key())
+    out: list[Period] = []
+    year, month = newest.year, newest.month or 12
+    while len(out) < MAX_CATCH_UP:
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        candidate = Period.monthly(year, month)
+        if candidate.sort_key() > last.sort_key():
+            break
+        out.append(candidate)
     return out
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
+from jieneng.core.reporting.periods import Period
 from jieneng.services.accounts import users
 from jieneng.services.workflow import periods as workflow_periods
 from jieneng.web.common import page
@@ -41,9 +42,12 @@ PERIODS = "pages/reporting.html"
 
 
 def periods_data(engine: Engine, user: User) -> dict[str, Any]:
-    return {"items": workflow_periods.list_periods(engine, user),
-            "can_open": workflow_periods.can_open_periods(user),
-            "home_region": users.home_region(engine, user)}
+    items = workflow_periods.list_periods(engine, user)
+    can_open = workflow_periods.can_open_periods(user)
+    home = users.home_region(engine, user)
+    to_open = workflow_periods.months_to_open(items, home, date.today()) if can_open else []
+    return {"items": items, "can_open": can_open, "home_region": home,
+            "to_open": [p.format() for p in to_open]}
 
 
 def periods_context(engine: Engine, user: User, *, opened: dict[str, Any] | None = None,
@@ -57,6 +61,24 @@ def reporting_page(request: Request, user: CurrentUser, engine: EngineDep) -> Re
     return page(request, PERIODS, periods_context(engine, user))
 
 
+def _months(first: str, through: str) -> list[str]:
+    """``first`` alone, or every month from ``first`` through ``through`` (月报 only,
+    at most :data:`MAX_CATCH_UP <jieneng.services.workflow.periods.MAX_CATCH_UP>`)."""
+    if not through or through == first:
+        return [first]
+    try:
+        start, end = Period.parse(first), Period.parse(through)
+    except DomainError:
+        raise ValidationFailed.of("web.invalid_period_range", field="through") from None
+    if start.month is None or end.month is None or end.sort_key() < start.sort_key():
+        raise ValidationFailed.of("web.invalid_period_range", field="through")
+    count = (end.year - start.year) * 12 + end.month - start.month + 1
+    if count > workflow_periods.MAX_CATCH_UP:
+        raise ValidationFailed.of("web.invalid_period_range", field="through")
+    return [Period.monthly(start.year + (start.month - 1 + k) // 12,
+                           (start.month - 1 + k) % 12 + 1).format() for k in range(count)]
+
+
 def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any]) -> Response:
     deadline_text = form_text(form, "deadline", 10)
     try:
@@ -66,11 +88,20 @@ def _open(request: Request, engine: Engine, user: User, form: Mapping[str, Any])
     try:
         if deadline_text and deadline is None:
             raise ValidationFailed.of("web.invalid_deadline", field="deadline")
-        opened = workflow_periods.open_period(
-            engine, user, region_code=form_text(form, "region", 6) or "",
-            period=form_text(form, "period", 12) or "", deadline=deadline,
-            department_step=form.get("department_step") == "1",
-            region_step=form.get("region_step") == "1")
+        months = _months(form_text(form, "period", 12) or "", form_text(form, "through", 12) or "")
+        if len(months) > 1:
+            deadline = None  # each month its own default deadline
+        added = 0
+        for month in months:  # one by one: each opening is its own audited transaction
+            opened = workflow_periods.open_period(
+                engine, user, region_code=form_text(form, "region", 6) or "",
+                period=month, deadline=deadline,
+                department_step=form.get("department_step") == "1",
+                region_step=form.get("region_step") == "1")
+            added += int(opened["tasks_added"])
+        if len(months) > 1:
+            opened = {**opened, "period": f"{months[0]} – {months[-1]}", "months": len(months),
+                      "tasks_added": added}
     except NotFound:
         raise
     except DomainError as err:
