@@ -63,3 +63,40 @@ def test_the_chooser_opens_the_oldest_open_report(world: World) -> None:
     _state(world, 3, "approved")
     assert _link(school) == (f"/entry/{SCHOOL}/2025/3", "latest")  # nothing open
     assert 'id="entry-next"' not in school.get("/entry").text
+
+
+def _task(world: World, month: int) -> int:
+    task, period = t.reporting_task, t.reporting_period
+    with world.engine.connect() as conn:
+        return int(conn.execute(
+            select(task.c.id).select_from(task.join(period, period.c.id == task.c.period_id))
+            .where(task.c.institution_id == world.ids[SCHOOL], period.c.month == month)
+        ).scalar_one())
+
+
+def _links(client: TestClient, task: int) -> str | None:
+    page = client.get(f"/reporting/tasks/{task}")
+    assert page.status_code == 200
+    if 'id="task-entry-links"' not in page.text:
+        return None
+    return page.text[page.text.index('id="task-entry-links"'):].split("</p>")[0]
+
+
+def test_the_task_page_links_to_the_form_and_the_year_grid(world: World) -> None:
+    office = world.login("region")
+    _open(office, "2025-02", "2025-03-20")
+    _open(office, "2025", "2026-03-31")
+    task, annual = _task(world, 2), _task(world, 0)
+    school = world.login("institution")
+    links = _links(school, task)
+    assert links is not None and "去填报" in links
+    assert f'href="/entry/{SCHOOL}/2025/2"' in links and f'href="/entry/{SCHOOL}/2025"' in links
+    assert f'href="/entry/{SCHOOL}/2025/profile"' in links
+    _state(world, 2, "submitted")  # locked: the same place, to look
+    links = _links(school, task)
+    assert links is not None and "查看报表" in links and "去填报" not in links
+    reviewer = _links(office, task)  # the county office files too (enter_data)
+    assert reviewer is not None and f'href="/entry/{SCHOOL}/2025/2"' in reviewer
+    yearly = _links(school, annual)  # a 年报: the year grid first
+    assert yearly is not None and yearly.index(f'href="/entry/{SCHOOL}/2025"') < yearly.index(
+        "profile")

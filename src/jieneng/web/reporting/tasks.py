@@ -67,8 +67,22 @@ def tasks_page(
 
 def task_context(engine: Engine, user: User, task_id: int, *, done: str | None = None
                  ) -> dict[str, Any]:
-    return {"data": workflow_tasks.task_detail(engine, user, task_id), "error": None,
-            "done": done}
+    data = workflow_tasks.task_detail(engine, user, task_id)
+    return {"data": data, "error": None, "done": done, "entry": entry_links(user, data)}
+
+
+def entry_links(user: User, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the task's figures are entered (the month's form, the year grid, the 基本信息),
+    for those who may enter figures (the task is in their scope: it was read); ``edit``
+    says whether the figures can still change (else the links are to look)."""
+    if not user.can(Capability.ENTER_DATA):
+        return None
+    code = data["institution"]["credit_code"]
+    year, _, month = str(data["period"]).partition("-")
+    year_grid = f"/entry/{code}/{year}"
+    return {"form": f"{year_grid}/{int(month)}" if month else year_grid,
+            "year": year_grid, "profile": f"{year_grid}/profile",
+            "edit": not data["locked"]}
 
 
 @router.get("/reporting/tasks/{task_id}")
