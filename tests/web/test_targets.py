@@ -235,3 +235,49 @@ def test_the_assessment_page_links_its_word_document(world: World) -> None:
     assert "桂林市2025年度公共机构能源资源消费目标考核结果" in [p.text for p in doc.paragraphs]
     english = admin.get("/targets/assessment.docx?region=450300&year=2025&lang=en")
     assert english.status_code == 200
+
+
+def test_the_own_units_share_in_page_twin_workbook_and_document(world: World) -> None:
+    """本级 after a decomposition (issue 11 §1): /targets and /targets/assessment show
+    the city's own units as a row of their own with the same allocated, actual, ratio
+    and status as the twins, the workbook and the Word document."""
+    import openpyxl
+
+    admin = world.login("admin")
+    token = csrf(admin)
+    admin.post("/targets", data={"csrf_token": token, "region_code": "450300", "year": "2025",
+                                 "metric": "energy_tce", "value": "1,000", "back": "450300"})
+    assert admin.post("/targets/decompose", data={
+        "csrf_token": token, "region_code": "450300", "year": "2025", "metric": "energy_tce",
+        "override_450300": "40", "save": "1"}).status_code == 303
+    own = next(p for p in admin.get("/api/v1/targets?region=450300&year=2025").json()[
+        "progress"] if p["own_level"])
+    assert own["region_name"] == "桂林市（本级）" and own["value"] == 40.0
+    assert own["ratio"] == pytest.approx(own["actual"] / 40.0)
+    page = admin.get("/targets?region=450300&year=2025").text
+    row = page[page.index('<tr data-own-level="true"><th scope="row">桂林市（本级）'):]
+    row = row[:row.index("</tr>")]
+    assert format_number(own["actual"], 2) in row
+    assert f'{format_number(own["ratio"] * 100, 1)}%' in row
+    twin = admin.get("/api/v1/targets/assessment?region=450300&year=2025").json()
+    first = twin["rows"][0]
+    assert first["own_level"] and first["region_code"] == "450300"
+    target = first["targets"][0]
+    assert target["actual"] == pytest.approx(own["actual"]) and target["value"] == 40.0
+    assessment = admin.get("/targets/assessment?region=450300&year=2025").text
+    assert 'data-region="450300" data-own-level="true"' in assessment
+    assert f'{format_number(target["ratio"] * 100, 1)}%' in assessment
+    book = openpyxl.load_workbook(io.BytesIO(admin.get(
+        "/targets/assessment.xlsx?region=450300&year=2025").content))
+    sheet = book["目标考核"]
+    head = next(r[0].row for r in sheet.iter_rows(max_row=10) if r[0].value == "地区代码")
+    col = {c.value: c.column for c in sheet[head]}
+    assert sheet.cell(head + 1, col["地区"]).value == "桂林市（本级）"
+    assert sheet.cell(head + 1, col["目标值"]).value == 40.0
+    assert sheet.cell(head + 1, col["占上限比例"]).value == pytest.approx(target["ratio"])
+    doc = Document(io.BytesIO(admin.get(
+        "/targets/assessment.docx?region=450300&year=2025").content))
+    cells = [[c.text for c in r.cells] for table in doc.tables for r in table.rows]
+    line = next(r for r in cells if r[0] == "桂林市（本级）")
+    assert line[2] == (f'实际{format_number(target["actual"], 2)} / 上限40.00'
+                       f'（{format_number(target["ratio"] * 100, 1, thousands=False)}%）')

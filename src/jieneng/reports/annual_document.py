@@ -61,7 +61,7 @@ def assessment_lines(assessment: dict[str, Any], t: Any, lang: str) -> list[list
             name = found.name(lang) if found else t("tongbao.target_other")
             if tgt["kind"] == "cap":
                 detail = t("tongbao.cap_detail", actual=fmt(tgt.get("actual")),
-                           limit=fmt(tgt["limit"]))
+                           limit=fmt(tgt["limit"]), ratio=rate(tgt.get("ratio")))
             else:
                 detail = t("tongbao.reduction_detail",
                            achieved=rate(-(tgt.get("achieved_change") or 0.0)),

@@ -37,6 +37,7 @@ ASSESSMENT_COLUMNS: tuple[Column, ...] = (
     Column("kind_label", "export.col.target_kind"),
     Column("value", "pages.targets.value", "number"),
     Column("actual", "pages.targets.actual", "number"),
+    Column("ratio", "pages.targets.ratio", "percent"),
     Column("projected", "pages.targets.projected", "number"),
     Column("achieved_change", "export.col.achieved_change", "change"),
     Column("required_change", "export.col.required_change", "change"),
@@ -47,8 +48,9 @@ ASSESSMENT_COLUMNS: tuple[Column, ...] = (
 
 def assessment_rows(assessment: Mapping[str, Any], lang: str = "zh-CN"
                     ) -> list[dict[str, Any]]:
-    """One line per (child region, target) of the assessment: a cap in its unit and
-    the registry's decimals, a reduction as a percentage."""
+    """One line per (child region or 本级, target) of the assessment: a cap in its unit
+    and the registry's decimals with its ratio (actual ÷ cap), a reduction as a
+    percentage."""
     en = lang == "en"
     out = []
     for row in assessment["rows"]:
@@ -64,6 +66,7 @@ def assessment_rows(assessment: Mapping[str, Any], lang: str = "zh-CN"
                 "value": Cell(target["value"], kind="number" if cap else "percent",
                               decimals=decimals if cap else 2),
                 "actual": Cell(target.get("actual"), decimals=decimals),
+                "ratio": target.get("ratio") if cap else None,
                 "projected": Cell(target.get("projected"), decimals=decimals),
                 "met_label": text(lang, "pages.targets.met" if target["met"]
                                   else "pages.targets.not_met"),

@@ -1,4 +1,5 @@
-"""The year-end target assessment (目标考核) of a region's children as a 公文
+"""The year-end target assessment (目标考核) of a region's children and its own units
+(本级, the share of its cap a decomposition gave them; first in the table) as a 公文
 (GB/T 9704-2012, :mod:`jieneng.reports.documents`): the same builder, letterhead,
 落款 and table as the 通报, from the figures of
 :func:`jieneng.services.targets.progress.assessment` (the page
@@ -22,10 +23,12 @@ from jieneng.reports.gongwen import letterhead
 
 
 def counts(assessment: dict[str, Any]) -> dict[str, int]:
-    """How many regions and targets were assessed, how many targets met and not."""
+    """How many regions (本级 not counted as one) and targets were assessed, how many
+    targets met and not."""
     targets = [tgt for row in assessment["rows"] for tgt in row["targets"]]
     met = sum(1 for tgt in targets if tgt["met"])
-    return {"regions": len(assessment["rows"]), "targets": len(targets), "met": met,
+    regions = sum(1 for row in assessment["rows"] if not row.get("own_level"))
+    return {"regions": regions, "targets": len(targets), "met": met,
             "unmet": len(targets) - met}
 
 
@@ -46,7 +49,9 @@ def assessment_docx(assessment: dict[str, Any], *, lang: str = "zh-CN",
     if not rows:
         doc.para(t("tongbao.no_targets"))
         return doc.to_bytes()
-    doc.para(t("assessment_doc.summary", **counts(assessment)))
+    own = any(row.get("own_level") for row in assessment["rows"])
+    doc.para(t("assessment_doc.summary_own" if own else "assessment_doc.summary",
+               **counts(assessment)))
     doc.para(t("assessment_doc.basis"))
     doc.heading(t("assessment_doc.h_results"), 1)
     doc.table([t("tongbao.col_region"), t("tongbao.col_target"), t("tongbao.col_result"),

@@ -185,17 +185,18 @@ def _series(by_key: Mapping[tuple[int, int], Mapping[str, Any]], fs: FactorSet, 
 
 def monthly_figures(
     db: Reader, scope: Scope, *, region_code: str, years: Sequence[int],
-    default_factor_set: str | None = None,
+    default_factor_set: str | None = None, own_level: bool = False,
 ) -> dict[int, dict[str, list[Any]]]:
     """The overview's monthly trend of a region for any years, in one query: year →
     ``energy_tce``, ``water_m3``, ``co2_t``, ``cost_yuan``, ``institutions_reported``
     (twelve values, None for a month without figures) — the same numbers as
-    ``overview(...)["monthly_trend"]``. Cached."""
+    ``overview(...)["monthly_trend"]``; with ``own_level`` those of the region's own
+    units only (本级). Cached."""
     wanted = tuple(sorted(set(years)))
-    key = ("monthly", scope, region_code, wanted, default_factor_set)
+    key = ("monthly", scope, region_code, wanted, default_factor_set, own_level)
 
     def compute(conn: Connection) -> dict[int, dict[str, list[Any]]]:
-        ctx = sel.context(conn, scope, region_code=region_code)
+        ctx = sel.context(conn, scope, region_code=region_code, own_level=own_level)
         fs = sel.factors(conn, ctx, default_factor_set)
         rows = dashboard_queries.monthly_sums(conn, ctx.filters, years=wanted,
                                               categories=ctx.categories)

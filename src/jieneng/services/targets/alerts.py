@@ -113,7 +113,8 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
     at = now or datetime.now(UTC)
     items = [i for i in progress.region_progress(
         engine, user, region_code=region_code, year=year, as_of_month=as_of_month,
-        factor_set=settings.factor_set, subtree=True)["items"] if i["metric"] in CAP_METRICS]
+        factor_set=settings.factor_set, subtree=True)["items"]
+        if i["metric"] in CAP_METRICS and not i["own_level"]]  # 本级: no target row of its own
     for item in items:
         item["subject"] = f"target:{item['target_id']}"
     quota_items = progress.quota_progress(engine, user, region_code=region_code, year=year,
@@ -361,10 +362,12 @@ def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) ->
 
 def list_for(engine: Engine, user: User, *, region_code: str, year: int | None = None,
              include_closed: bool = False, institution_code: str | None = None,
-             only: AlertFilter | None = None) -> list[dict[str, Any]]:
-    """The alerts of the region's subtree in the caller's scope, newest first; with
-    ``institution_code`` the history of one institution's (quota) alerts; ``only``
-    keeps one level, metric or state. Each names its subject (:func:`_describe`)."""
+             only: AlertFilter | None = None, limit: int | None = None
+             ) -> list[dict[str, Any]]:
+    """The alerts of the region's subtree in the caller's scope, newest first (the
+    first ``limit``); with ``institution_code`` the history of one institution's
+    (quota) alerts; ``only`` keeps one level, metric or state. Each names its subject
+    (:func:`_describe`)."""
     only = only or AlertFilter()
     with engine.connect() as conn:
         institution_id = None
@@ -372,13 +375,25 @@ def list_for(engine: Engine, user: User, *, region_code: str, year: int | None =
             institution_id = visible_institution(conn, user.scope, institution_code).id
         filters = scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
-        states = ([only.state] if only.state else None if include_closed
-                  else list(store.OPEN_STATES))
-        rows = store.list_alerts(conn, filters, year=year, states=states,
-                                 institution_id=institution_id)
-        rows = [r for r in rows if only.level in (None, r["level"])]
+        rows = store.list_alerts(conn, filters, year=year, states=_states(only, include_closed),
+                                 institution_id=institution_id, level=only.level,
+                                 limit=limit if only.metric is None else None)
         _describe(conn, rows, tree)
-    return [r for r in rows if only.metric in (None, r["metric"])]
+    rows = [r for r in rows if only.metric in (None, r["metric"])]
+    return rows if limit is None else rows[:limit]
+
+
+def _states(only: AlertFilter, include_closed: bool) -> list[str] | None:
+    return ([only.state] if only.state else None if include_closed
+            else list(store.OPEN_STATES))
+
+
+def counts_for(engine: Engine, user: User, *, region_code: str) -> dict[str, int]:
+    """level → how many open (or acknowledged) alerts :func:`list_for` lists for the
+    region in the caller's scope: a count in SQL, the same scope as the list."""
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code)
+        return store.count_alerts(conn, filters, year=None, states=list(store.OPEN_STATES))
 
 
 def region_choices(engine: Engine, user: User, region_code: str) -> list[dict[str, str]]:

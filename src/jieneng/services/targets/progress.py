@@ -12,8 +12,15 @@
   the required one: ``met`` when the intensity fell at least as much as required.
   With the year incomplete the figure is the year to date, against the same
   months of the base year.
-- :func:`assessment`: the same for each child region with its own targets, with
-  the rates achieved vs required, for the 目标绩效考核 table.
+- **本级** (the region's own units, e.g. 桂林市（本级）): the share of the region's cap
+  its last decomposition gave them (meta ``target_own:…``,
+  :func:`jieneng.services.targets.targets.own_level_share`) is followed like a child
+  region's cap, against the figures of the institutions registered at the region
+  itself — an item with ``own_level`` true, ``source`` ``own_level`` and ``target_id``
+  the region's cap it was decomposed from.
+- Every cap item carries ``ratio`` = actual ÷ limit (None for a zero limit).
+- :func:`assessment`: the same for each child region with its own targets and for
+  the 本级 share, with the rates achieved vs required, for the 目标绩效考核 table.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from jieneng.services.statistics.publication_figures import (
     institution_intensities,
     intensity_coefficients,
 )
-from jieneng.services.targets.targets import CAP_METRICS, REDUCTION_METRICS
+from jieneng.services.targets.targets import CAP_METRICS, REDUCTION_METRICS, own_level_share
 from jieneng.storage import alerts as alert_store
 from jieneng.storage import quotas as quota_store
 from jieneng.storage import regions
@@ -52,22 +59,30 @@ def _months(series: list[Any]) -> int:
     return filled[-1] + 1 if filled else 0
 
 
+def _ratio(actual: float, limit: float) -> float | None:
+    """How much of the cap the actual used (actual ÷ limit; None for a zero cap)."""
+    return actual / limit if limit else None
+
+
 def _cap_progress(conn: Connection, user: User, row: store.TargetRow, *,
                   as_of_month: int | None, factor_set: str | None) -> dict[str, Any]:
     series = monthly_figures(
         conn, user.scope, region_code=row.region_code,
-        years=range(row.year - HISTORY_YEARS, row.year + 1), default_factor_set=factor_set)
+        years=range(row.year - HISTORY_YEARS, row.year + 1), default_factor_set=factor_set,
+        own_level=row.source == OWN_LEVEL)
     current = list(series[row.year][row.metric])
     k = as_of_month or _months(current)
     history = {y: list(series[y][row.metric]) for y in range(row.year - HISTORY_YEARS, row.year)}
     out: dict[str, Any] = {"months": k, "limit": row.value}
     if k == 0:
         return {**out, "actual": 0.0, "allowance": 0.0, "projected": None, "low": None,
-                "high": None, "status": "on_track", "profile_years": 0}
+                "high": None, "status": "on_track", "profile_years": 0,
+                "ratio": _ratio(0.0, row.value)}
     p = project(row.value, current[:k], history)
     years = sum(1 for s in history.values() if len(s) == 12 and all(v is not None for v in s))
     return {**out, "actual": p.actual, "allowance": p.allowance, "projected": p.projected,
-            "low": p.low, "high": p.high, "status": p.status.value, "profile_years": years}
+            "low": p.low, "high": p.high, "status": p.status.value, "profile_years": years,
+            "ratio": _ratio(p.actual, row.value)}
 
 
 def _reduction_progress(conn: Connection, user: User, row: store.TargetRow, *,
@@ -96,7 +111,10 @@ def _progress(conn: Connection, user: User, row: store.TargetRow, tree: RegionTr
     fn = _cap_progress if row.metric in CAP_METRICS else _reduction_progress
     detail = fn(conn, user, row, as_of_month=as_of_month, factor_set=factor_set)
     found = registry.BY_CODE.get(row.metric)
-    return {"region_code": row.region_code, "region_name": tree.name(row.region_code),
+    own = row.source == OWN_LEVEL
+    return {"region_code": row.region_code,
+            "region_name": tree.group_name(row.region_code, row.region_code) if own
+            else tree.name(row.region_code), "own_level": own,
             "year": row.year, "metric": row.metric,
             "metric_zh": found.name_zh if found else row.metric,
             "metric_en": found.name_en if found else row.metric, "kind": row.kind,
@@ -107,8 +125,10 @@ def region_progress(db: Reader, user: User, *, region_code: str, year: int,
                     as_of_month: int | None = None, factor_set: str | None = None,
                     subtree: bool = False) -> dict[str, Any]:
     """Every target of the region and of its direct children for ``year`` (of its
-    whole subtree with ``subtree``); every figure read on one connection (``db``: an
-    engine, or the connection of a caller's snapshot such as the 通报's)."""
+    whole subtree with ``subtree``), and the 本级 share of the region's caps (of every
+    region's in the subtree with ``subtree``) after the region's own items; every
+    figure read on one connection (``db``: an engine, or the connection of a caller's
+    snapshot such as the 通报's)."""
     with reading(db) as conn:
         scoped_filters(conn, user.scope, region_code=region_code)
         tree = RegionTree(regions.load_regions(conn))
@@ -119,10 +139,32 @@ def region_progress(db: Reader, user: User, *, region_code: str, year: int,
         above = store.list_targets(conn, Filters(region_codes=tree.lineage(region_code)),
                                    year=year, institution_ids=[])
         rows = rows + _inherited(rows, above, codes, tree)
+        rows = _with_own_level(conn, rows, codes if subtree else [region_code], tree)
         items = [_progress(conn, user, r, tree, as_of_month=as_of_month,
                            factor_set=factor_set) for r in rows]
     return {"region": {"code": region_code, "name": tree.name(region_code)}, "year": year,
             "items": items}
+
+
+#: ``source`` of a 本级 share (:func:`_with_own_level`).
+OWN_LEVEL = "own_level"
+
+
+def _with_own_level(conn: Connection, rows: list[store.TargetRow], parents: list[str],
+                    tree: RegionTree) -> list[store.TargetRow]:
+    """``rows`` with the 本级 share of each cap of ``parents`` that a decomposition
+    saved, right after that cap (source :data:`OWN_LEVEL`, ``id`` and ``parent_id``
+    the cap's)."""
+    wanted = {(code, metric) for code in parents if tree.children.get(code)
+              for metric in CAP_METRICS}
+    out: list[store.TargetRow] = []
+    for row in rows:
+        out.append(row)
+        if (row.region_code, row.metric) in wanted and row.institution_id is None:
+            share = own_level_share(conn, row.region_code, row.year, row.metric)
+            if share is not None:
+                out.append(replace(row, value=share, source=OWN_LEVEL, parent_id=row.id))
+    return out
 
 
 def _inherited(rows: list[store.TargetRow], above: list[store.TargetRow],
@@ -147,21 +189,22 @@ def _inherited(rows: list[store.TargetRow], above: list[store.TargetRow],
 def assessment(db: Reader, user: User, *, region_code: str, year: int,
                factor_set: str | None = None) -> dict[str, Any]:
     """The year-end assessment of the children: one row per child with each target
-    met or not (rates achieved vs required), and whether all were met."""
+    met or not (rates achieved vs required), and whether all were met; the region's
+    own units (本级, ``own_level`` true) first when a decomposition gave them a share."""
     progress = region_progress(db, user, region_code=region_code, year=year,
                                as_of_month=12, factor_set=factor_set)
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[tuple[bool, str], dict[str, Any]] = {}
     for item in progress["items"]:
-        if item["region_code"] == region_code:
+        own = bool(item["own_level"])
+        if item["region_code"] == region_code and not own:
             continue
-        row = rows.setdefault(item["region_code"], {
+        row = rows.setdefault((not own, item["region_code"]), {
             "region_code": item["region_code"], "region_name": item["region_name"],
-            "targets": [], "all_met": True})
+            "own_level": own, "targets": [], "all_met": True})
         met = item["status"] in ("met", "on_track")
         row["targets"].append({**item, "met": met})
         row["all_met"] = row["all_met"] and met
-    return {**progress, "items": None, "rows": sorted(rows.values(),
-                                                      key=lambda r: r["region_code"])}
+    return {**progress, "items": None, "rows": [rows[key] for key in sorted(rows)]}
 
 
 # ---------------------------------------------------------------- quotas of institutions

@@ -43,9 +43,12 @@ class ProgressHeadOut(BaseModel):
     metric_en: str
     kind: str
     value: float = Field(description="the target: a cap, or a reduction fraction")
-    target_id: int
+    target_id: int = Field(description="the target; of a 本级 share, the region's cap it "
+                                       "was decomposed from")
     source: str = Field(description="as the target's; inherited: a reduction target of a "
-                                    "region above")
+                                    "region above; own_level: the 本级 share of a cap")
+    own_level: bool = Field(description="the region's own units (本级): the share of its cap "
+                                        "the last decomposition gave them")
     months: int = Field(description="months elapsed (to the last month with a figure)")
 
 
@@ -59,6 +62,7 @@ class CapProgressOut(ProgressHeadOut):
     low: float | None
     high: float | None
     status: str = Field(description="on_track, at_risk, over, …")
+    ratio: float | None = Field(description="actual ÷ limit (None for a zero cap)")
     profile_years: int = Field(description="complete past years behind the seasonal profile")
 
 
@@ -108,12 +112,13 @@ class ReductionMetOut(ReductionProgressOut):
 class AssessmentRowOut(BaseModel):
     region_code: str
     region_name: str
+    own_level: bool = Field(description="the region's own units (本级), first")
     targets: list[CapMetOut | ReductionMetOut]
     all_met: bool
 
 
 class AssessmentOut(BaseModel):
-    """The year-end assessment (目标绩效考核) of the region's children."""
+    """The year-end assessment (目标绩效考核) of the region's children and 本级."""
 
     region: RegionRefOut
     year: int
