@@ -1,0 +1,11 @@
+"""No internal codes where a person reads (usability review, "raw codes in the UI")."""
+
+from __future__ import annotations
+
+from tests.web.conftest import SCHOOL, World
+
+
+def test_entry_form_names_where_a_figure_came_from(world: World) -> None:
+    page = world.login("institution").get(f"/entry/{SCHOOL}/2025/1")
+    assert page.status_code == 200
+    assert "已存第 1 版（文件导入）" in page.text and "（file）" not in page.text
