@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Column, Connection, Integer, bindparam, func, literal, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.scope import Filters
 
@@ -40,23 +41,51 @@ def events(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
+def _alert_conditions(conn: Connection, filters: Filters, *, year: int | None,
+                      states: Sequence[str] | None, institution_id: int | None = None,
+                      alert_id: int | None = None, level: str | None = None
+                      ) -> list[ColumnElement[bool]]:
+    """The WHERE of the alerts list and of its counts: inside ``filters`` (a region's
+    alerts, or — for a department or an institution — its units' alerts only)."""
+    a = t.alert
+    where = list(owned_conditions(conn, a.c.region_code, a.c.institution_id, filters))
+    if year is not None:
+        where.append(a.c.year == year)
+    if states is not None:
+        where.append(a.c.state.in_(list(states)))
+    if institution_id is not None:
+        where.append(a.c.institution_id == institution_id)
+    if alert_id is not None:
+        where.append(a.c.id == alert_id)
+    if level is not None:
+        where.append(a.c.level == level)
+    return where
+
+
 def list_alerts(conn: Connection, filters: Filters, *, year: int | None,
                 states: Sequence[str] | None, institution_id: int | None = None,
-                alert_id: int | None = None) -> list[dict[str, Any]]:
+                alert_id: int | None = None, level: str | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
     """The alerts inside ``filters`` (a region's alerts, or — for a department or an
-    institution — its units' alerts only), newest first."""
+    institution — its units' alerts only), newest first; the first ``limit`` only."""
     a = t.alert
-    stmt = select(a).where(*owned_conditions(conn, a.c.region_code, a.c.institution_id, filters))
-    if year is not None:
-        stmt = stmt.where(a.c.year == year)
-    if states is not None:
-        stmt = stmt.where(a.c.state.in_(list(states)))
-    if institution_id is not None:
-        stmt = stmt.where(a.c.institution_id == institution_id)
-    if alert_id is not None:
-        stmt = stmt.where(a.c.id == alert_id)
-    rows = conn.execute(stmt.order_by(a.c.opened_at.desc(), a.c.id.desc()))
-    return [dict(r._mapping) for r in rows]
+    stmt = select(a).where(*_alert_conditions(
+        conn, filters, year=year, states=states, institution_id=institution_id,
+        alert_id=alert_id, level=level)).order_by(a.c.opened_at.desc(), a.c.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def count_alerts(conn: Connection, filters: Filters, *, year: int | None,
+                 states: Sequence[str] | None) -> dict[str, int]:
+    """level → how many alerts :func:`list_alerts` lists with the same arguments (one
+    GROUP BY; levels without any are absent)."""
+    a = t.alert
+    stmt = (select(a.c.level, func.count())
+            .where(*_alert_conditions(conn, filters, year=year, states=states))
+            .group_by(a.c.level))
+    return {str(level): int(n) for level, n in conn.execute(stmt)}
 
 
 def due_for_escalation(conn: Connection, before: datetime) -> list[Any]:

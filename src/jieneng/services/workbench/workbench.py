@@ -151,14 +151,13 @@ def _own_tasks(engine: Engine, user: User, today: date) -> dict[str, Any] | None
 
 
 def _alerts(engine: Engine, user: User) -> dict[str, Any]:
-    """The open (and acknowledged, not yet closed) alerts of the caller's scope."""
+    """The open (and acknowledged, not yet closed) alerts of the caller's scope: their
+    counts by level (one SQL count, scoped as the list) and the newest :data:`SHORT`."""
     region = home_region(engine, user)
     if region is None:
         return {"total": 0, "by_level": {}, "levels": [], "items": []}
-    rows = alerts.list_for(engine, user, region_code=region)
-    by_level: dict[str, int] = {}
-    for row in rows:
-        by_level[row["level"]] = by_level.get(row["level"], 0) + 1
+    by_level = alerts.counts_for(engine, user, region_code=region)
+    rows = alerts.list_for(engine, user, region_code=region, limit=SHORT)
     levels = []
     for level in reversed(alerts.LEVELS):  # 超限 first
         if by_level.get(level):
@@ -169,6 +168,7 @@ def _alerts(engine: Engine, user: User) -> dict[str, Any]:
               "region_name": row["region_name"], "institution_id": row["institution_id"],
               "year": row["year"], "level": row["level"], "level_zh": row["level_zh"],
               "level_en": row["level_en"], "state": row["state"],
-              "opened_at": iso(row["opened_at"])} for row in rows[:SHORT]]
-    return {"total": len(rows), "by_level": by_level, "levels": levels, "items": items}
+              "opened_at": iso(row["opened_at"])} for row in rows]
+    return {"total": sum(by_level.values()), "by_level": by_level, "levels": levels,
+            "items": items}
 
