@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+import jieneng.storage.metering  # noqa: F401  (its tables join the metadata)
 from jieneng.storage.engine import make_engine
 from jieneng.storage.migrate import current_revision, downgrade, head_revision, upgrade
 from jieneng.storage.tables import metadata
@@ -17,7 +18,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0008_notify_outbox"
+        assert current_revision(engine) == head_revision() == "0009_metering_registry"
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, metadata)
@@ -26,7 +27,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
             names = set(inspect(conn).get_table_names())
         assert set(metadata.tables) <= names
         upgrade(engine)  # idempotent
-        assert current_revision(engine) == "0008_notify_outbox"
+        assert current_revision(engine) == "0009_metering_registry"
     finally:
         engine.dispose()
 
