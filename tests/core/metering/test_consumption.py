@@ -262,3 +262,23 @@ def test_options_are_checked() -> None:
         ConsumptionOptions(reset_ratio=1.5)
     with pytest.raises(ValidationFailed, match="3 个时间，2 个读数"):
         interval_consumption(Meter("X", "electricity"), [1, 2, 3], [1, 2])
+
+
+@pytest.mark.parametrize("cut", [2, 3, 4, 5])
+def test_continuing_from_the_carry_equals_deriving_at_once(cut: int) -> None:
+    """1000 1010 995 996 997 998 1012 (a negative step held at 1010), derived in two
+    windows: the second starts from the first's carry (its last reading, held at level
+    1010), so 996 → 1012 does not count 16 but 2, as when derived at once."""
+    meter = Meter("N", "electricity")
+    ts = times("2026-03-01 00:00", 7)
+    values = np.array([1000, 1010, 995, 996, 997, 998, 1012], float)
+    whole = interval_consumption(meter, ts, values)
+    first = interval_consumption(meter, ts[:cut], values[:cut])
+    assert first.carry is not None and first.carry.level == 1010
+    second = interval_consumption(meter, ts, values, carry=first.carry)  # earlier ones ignored
+    joined = np.r_[first.intervals.energy, second.intervals.energy]
+    assert_allclose(joined, whole.intervals.energy)
+    assert second.carry == whole.carry
+    plain = interval_consumption(meter, ts[cut - 1:], values[cut - 1:])
+    if values[cut - 1] < 1010:  # without the carry the window forgets the held maximum
+        assert plain.intervals.total() > second.intervals.total()

@@ -29,11 +29,11 @@ from .items import ItemCode, check_item_code, item_code, item_codes
 from .meters import Meter, Multiplier, RegisterKind, check_parents
 from .options import ConsumptionOptions, GapPolicy
 from .rollups import Level, Rollup, changed_periods, periods_to_recompute, roll_up
-from .series import LOCAL_OFFSET_S, ReadingSeries, deduplicate
+from .series import LOCAL_OFFSET_S, Carry, ReadingSeries, deduplicate
 from .virtual import VirtualMeter, evaluate, evaluate_all, evaluation_order
 
 __all__ = [
-    "LOCAL_OFFSET_S", "Allocation", "BillingPeriod", "Consumption", "ConsumptionOptions",
+    "LOCAL_OFFSET_S", "Allocation", "BillingPeriod", "Carry", "Consumption", "ConsumptionOptions",
     "EventKind", "Flag", "GapPolicy", "IntervalSeries", "ItemCode", "Level", "Meter",
     "MeterEvent", "MeterFinding", "MonthShare", "Multiplier", "ReadingSeries", "RegisterKind",
     "RegisterSegment", "Rollup", "VirtualMeter", "allocate", "changed_periods",

@@ -47,12 +47,13 @@ from .intervals import Consumption, Steps, from_interval_values, from_steps
 from .meters import Meter, RegisterKind
 from .options import ConsumptionOptions
 from .prepare import Prepared, prepare
-from .series import ReadingSeries
+from .series import Carry, ReadingSeries
 
 
 def interval_consumption(meter: Meter, ts: ArrayLike, value: ArrayLike, *,
                          events: Iterable[MeterEvent] = (),
-                         options: ConsumptionOptions | None = None) -> Consumption:
+                         options: ConsumptionOptions | None = None,
+                         carry: Carry | None = None) -> Consumption:
     """Consumption per interval of ``meter`` from its readings.
 
     Parameters
@@ -66,6 +67,10 @@ def interval_consumption(meter: Meter, ts: ArrayLike, value: ArrayLike, *,
         Its install / replace / remove events (none: one register, always there).
     options : ConsumptionOptions
         Gap policy, tolerance and detection thresholds.
+    carry : Carry
+        Where an earlier derivation of the readings before these ended (its
+        ``Consumption.carry``): the first step is measured from it, as if the whole
+        series had been derived at once; readings at or before ``carry.ts`` are ignored.
 
     Returns
     -------
@@ -76,21 +81,22 @@ def interval_consumption(meter: Meter, ts: ArrayLike, value: ArrayLike, *,
     opts = options or ConsumptionOptions()
     prepared = prepare(meter, ReadingSeries.of(ts, value), register_segments(meter, events),
                        cumulative=meter.register is RegisterKind.CUMULATIVE,
-                       tolerance=opts.tolerance, window=opts.glitch_window)
+                       tolerance=opts.tolerance, window=opts.glitch_window, carry=carry)
     if meter.register is RegisterKind.INTERVAL:
         return from_interval_values(meter, prepared)
-    steps, findings = _steps(meter, prepared, opts)
+    steps, findings, end = _steps(meter, prepared, opts)
     series, gap_findings = from_steps(meter, steps, prepared, opts.gap_policy,
                                       opts.max_spread_intervals)
-    return Consumption(series, (*prepared.findings, *findings, *gap_findings))
+    return Consumption(series, (*prepared.findings, *findings, *gap_findings), end)
 
 
 def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
-        Steps, list[MeterFinding]]:
-    """Energy of each step between consecutive kept readings of one register."""
+        Steps, list[MeterFinding], Carry | None]:
+    """Energy of each step between consecutive kept readings of one register, and
+    where the last one leaves the register."""
     v, seg = p.value, p.segment
     if v.size == 0:
-        return Steps(p.ts, p.ts, v, np.zeros(0, np.uint16)), []
+        return Steps(p.ts, p.ts, v, np.zeros(0, np.uint16)), [], None
     linked = np.r_[False, seg[1:] == seg[:-1]]
     raw = np.r_[0.0, np.diff(v)]
     modulus = p.modulus_of_segment[seg]
@@ -103,11 +109,12 @@ def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
     cycle_start = ~linked | rollover | reset
     starts = np.flatnonzero(cycle_start)
     cycle = np.cumsum(cycle_start) - 1
-    high = np.maximum.reduceat(v, starts)
-    low = np.minimum.reduceat(v, starts)
+    held = np.where(p.carried, np.fmax(v, p.carried_level), v)  # a carried baseline
+    high = np.maximum.reduceat(held, starts)
+    low = np.minimum.reduceat(held, starts)
     # shift each cycle above the ones before, so one running maximum serves all
     shift = np.r_[0.0, np.cumsum(high[:-1] - low[1:])]
-    peak = np.maximum.accumulate(v + shift[cycle])
+    peak = np.maximum.accumulate(held + shift[cycle])
     step = np.r_[0.0, np.diff(peak)]
     step[reset] = v[reset]
     prior_high = np.r_[np.nan, high][cycle]  # the maximum of the cycle before
@@ -132,4 +139,5 @@ def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
         for i in np.flatnonzero(mask)
     ]
     keep = linked
-    return Steps(p.ts[keep], dt[keep], energy[keep], flags[keep]), findings
+    end = Carry(int(p.ts[-1]), float(v[-1]), float(peak[-1] - shift[cycle[-1]]))
+    return Steps(p.ts[keep], dt[keep], energy[keep], flags[keep]), findings, end

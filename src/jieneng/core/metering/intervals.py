@@ -17,7 +17,7 @@ from .findings import Flag, MeterFinding
 from .meters import Meter
 from .options import GapPolicy
 from .prepare import Prepared
-from .series import Times, Values, closed_interval_of, interval_of, interval_start
+from .series import Carry, Times, Values, closed_interval_of, interval_of, interval_start
 
 Flags = NDArray[np.uint16]
 
@@ -54,11 +54,12 @@ class IntervalSeries:
 
 @dataclass(frozen=True, slots=True)
 class Consumption:
-    """The derived intervals of one meter and what was found on the way."""
+    """The derived intervals of one meter, what was found on the way, and the
+    :class:`Carry` to continue from (None for interval registers and no readings)."""
 
     intervals: IntervalSeries
     findings: tuple[MeterFinding, ...]
-
+    carry: Carry | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -12,7 +12,7 @@ from .cleaning import dips, spikes
 from .events import RegisterSegment
 from .findings import Flag, MeterFinding
 from .meters import Meter
-from .series import ReadingSeries, Times, Values, deduplicate
+from .series import Carry, ReadingSeries, Times, Values, deduplicate
 
 _FAR_PAST = np.iinfo(np.int64).min
 _FAR_FUTURE = np.iinfo(np.int64).max
@@ -23,9 +23,11 @@ class Prepared:
     """Kept readings in (register, time) order.
 
     ``segment`` indexes the registers; ``closes_register`` marks an event's final
-    reading; ``multiplier_of_segment`` / ``modulus_of_segment`` (NaN: none) describe
-    each register; ``mark_ts`` / ``mark_flag`` are flags for the intervals holding
-    readings that were set aside or received twice; ``findings`` say why.
+    reading; ``carried`` the reading continued from (:class:`~.series.Carry`) and
+    ``carried_level`` its running maximum; ``multiplier_of_segment`` /
+    ``modulus_of_segment`` (NaN: none) describe each register; ``mark_ts`` /
+    ``mark_flag`` are flags for the intervals holding readings that were set aside or
+    received twice; ``findings`` say why.
     """
 
     ts: Times
@@ -37,6 +39,8 @@ class Prepared:
     mark_ts: Times
     mark_flag: NDArray[np.uint16]
     findings: tuple[MeterFinding, ...]
+    carried: NDArray[np.bool_]
+    carried_level: float
 
 
 def _assign(ts: Times, segments: tuple[RegisterSegment, ...]) -> NDArray[np.int64]:
@@ -50,13 +54,18 @@ def _assign(ts: Times, segments: tuple[RegisterSegment, ...]) -> NDArray[np.int6
     return np.where(inside, index, -1)
 
 
-def _anchors(segments: tuple[RegisterSegment, ...]) -> tuple[Times, Values, NDArray[
-        np.int64], NDArray[np.int64]]:
-    """The events' readings: time, value, register, order (0 initial, 2 final)."""
+def _anchors(segments: tuple[RegisterSegment, ...], carry: Carry | None) -> tuple[
+        Times, Values, NDArray[np.int64], NDArray[np.int64]]:
+    """The trusted readings: the events' and the carried level — time, value, register,
+    order (0 initial, 1 carried, 2 final)."""
     rows = [(s.start, s.initial, i, 0) for i, s in enumerate(segments)
             if s.initial is not None and s.start is not None]
     rows += [(s.end, s.final, i, 2) for i, s in enumerate(segments)
              if s.final is not None and s.end is not None]
+    if carry is not None:
+        index = int(_assign(np.array([carry.ts], dtype=np.int64), segments)[0])
+        if index >= 0:
+            rows.append((carry.ts, carry.value, index, 1))
     return (np.array([r[0] for r in rows], dtype=np.int64),
             np.array([r[1] for r in rows], dtype=np.float64),
             np.array([r[2] for r in rows], dtype=np.int64),
@@ -64,7 +73,8 @@ def _anchors(segments: tuple[RegisterSegment, ...]) -> tuple[Times, Values, NDAr
 
 
 def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment, ...], *,
-            cumulative: bool, tolerance: float = 0.0, window: int = 3) -> Prepared:
+            cumulative: bool, tolerance: float = 0.0, window: int = 3,
+            carry: Carry | None = None) -> Prepared:
     """Deduplicate, place in registers, add the events' readings (cumulative registers)
     and set short dips and single spikes aside (:mod:`.cleaning`; ``window`` 0 turns
     both rules off)."""
@@ -79,11 +89,12 @@ def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment
     outside = segment < 0
     findings += [MeterFinding("metering.outside_installation", number, int(t), float(v))
                  for t, v in zip(unique.ts[outside], unique.value[outside], strict=True)]
-    ts, value, segment = unique.ts[~outside], unique.value[~outside], segment[~outside]
+    use = ~outside if carry is None else ~outside & (unique.ts > carry.ts)
+    ts, value, segment = unique.ts[use], unique.value[use], segment[use]
     order_key = np.ones(ts.size, dtype=np.int64)
     trusted = np.zeros(ts.size, dtype=bool)
     if cumulative:
-        a_ts, a_value, a_seg, a_key = _anchors(segments)
+        a_ts, a_value, a_seg, a_key = _anchors(segments, carry)
         ts, value = np.r_[ts, a_ts], np.r_[value, a_value]
         segment, order_key = np.r_[segment, a_seg], np.r_[order_key, a_key]
         trusted = np.r_[trusted, np.ones(a_ts.size, dtype=bool)]
@@ -113,4 +124,6 @@ def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment
     modulus = np.array([np.nan if s.modulus is None else s.modulus for s in segments],
                        dtype=np.float64)
     return Prepared(ts[keep], value[keep], segment[keep], (order_key == 2)[keep],
-                    multiplier, modulus, mark_ts, mark_flag, tuple(findings))
+                    multiplier, modulus, mark_ts, mark_flag, tuple(findings),
+                    (order_key == 1)[keep] & trusted[keep],
+                    np.nan if carry is None else carry.level)

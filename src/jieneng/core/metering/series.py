@@ -46,6 +46,18 @@ class ReadingSeries:
         return int(self.ts.size)
 
 
+@dataclass(frozen=True, slots=True)
+class Carry:
+    """Where a derivation ended, to continue from it: the last kept reading's ``ts``
+    [epoch s] and ``value``, and its register's running maximum ``level`` [register
+    unit] — the baseline the next step is measured from (Home Assistant's ``state``),
+    above ``value`` while a negative step is held."""
+
+    ts: int
+    value: float
+    level: float
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Deduplicated:
     """One reading per time stamp, sorted: ``ts``, ``value``; ``conflict_ts`` the stamps
