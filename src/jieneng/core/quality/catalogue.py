@@ -53,10 +53,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unexpected_zero", "异常零值", "unexpected zero",
-        "某品种填 0，而该单位近 12 个月中至少有 min_months 个月消耗大于 0（通常会用）。"
+        "某品种填 0，而该单位近 12 个月中消耗大于 0 的月数达到设定值（默认 6 个月，通常会用）。"
         "常见原因：漏抄表、账单未到。",
-        "A carrier is 0 while the institution consumed it in at least min_months of the last "
-        "12 months. Usual causes: meter not read, bill not yet received.",
+        "A carrier is 0 while the institution consumed it in at least the set number of the "
+        "last 12 months (default 6). Usual causes: meter not read, bill not yet received.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier}为 0，而以往月份通常约为 {expected} {unit}",
         "{period} {carrier} is 0 although it is usually about {expected} {unit}",
@@ -67,11 +67,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "yoy_change", "同比变化过大", "large year-on-year change",
         "与上年同期相比变化超过阈值（默认 10%）。各地数据审核通行做法：同比增减超过 10% "
-        "的须说明原因（如新增建筑、人员变动、气候）。上年同期低于 min_previous 时不检查。",
+        "的须说明原因（如新增建筑、人员变动、气候）。上年同期低于设定的最小值时不检查。",
         "Change from the same period last year above the threshold (default 10 %). Common "
         "review practice of the provincial offices: a year-on-year change over 10 % must be "
         "explained (new buildings, staff changes, weather). Not checked when last year's "
-        "value is below min_previous.",
+        "value is below the set minimum.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier}同比变化 {change}（{previous} → {value} {unit}），"
         "超过 {threshold}，请说明原因",
@@ -85,15 +85,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "mom_spike", "月度突变", "monthly spike",
         "与本单位自身历史相比的突变，考虑季节：把本月与上年同月之比（取对数）与近 12 个月"
-        "各月同比之比的中位数比较，以中位数绝对偏差（MAD×1.4826）为尺度，稳健 z 分数超过 k "
+        "各月同比之比的中位数比较，以中位数绝对偏差（MAD×1.4826）为尺度，稳健 z 分数超过阈值"
         "（默认 3.5，Iglewicz 与 Hoaglin 修正 z 分数；Hampel 滤波）即提示。夏季空调、冬季采暖"
         "等季节高峰不会被误报。",
         "A spike against the institution's own history, seasonality-aware: the log ratio of "
         "this month to the same month last year is compared with the median of the year-on-"
         "year log ratios of the last 12 months, scaled by the median absolute deviation "
-        "(MAD × 1.4826); a robust z-score above k (default 3.5, the modified z-score of "
-        "Iglewicz & Hoaglin; a Hampel filter) is flagged. Seasonal peaks (summer cooling, "
-        "winter heating) are not flagged. See robust_spike().",
+        "(MAD × 1.4826); a robust z-score above the threshold (default 3.5, the modified "
+        "z-score of Iglewicz & Hoaglin; a Hampel filter) is flagged. Seasonal peaks "
+        "(summer cooling, winter heating) are not flagged.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier} {value} {unit} 与本单位历史不符"
         "（按季节应约为 {expected}，稳健 z 分数 {score}）",
@@ -109,10 +109,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unit_slip_10000", "疑似万与基本单位混用", "unit slip (万 vs base unit)",
-        "数值约为参照值的 1 万倍或 1/1 万（比值在 min_ratio–max_ratio 之间）：常见于把万千瓦时"
+        "数值约为参照值的 1 万倍或 1/1 万（比值在设定的上下限之间）：常见于把万千瓦时"
         "当作千瓦时填报，或反之。给出按 1 万换算后的建议值。",
-        "The value is about 10,000× or 1/10,000 of the reference (ratio between min_ratio and "
-        "max_ratio): typically 万kWh entered as kWh or the reverse. The value converted by "
+        "The value is about 10,000× or 1/10,000 of the reference (ratio between the set "
+        "limits): typically 万kWh entered as kWh or the reverse. The value converted by "
         "10,000 is suggested.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier} {value} {unit} 约为参照值 {expected} 的 {ratio}，疑似万与基本单位混用，"
@@ -159,11 +159,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "quota_outlier", "偏离能耗定额", "far from the energy quota",
-        "人均或单位建筑面积能耗高于定额约束值的 upper_factor 倍，或低于引导值的 lower_factor 倍"
-        "（可能漏报）。只在本地区已录入定额（约束值、引导值）后运行。",
-        "Per-capita or per-area energy above upper_factor × the quota's 约束值 (binding "
-        "value), or below lower_factor × its 引导值 (guide value; possibly under-reported). "
-        "Runs only once the region's quotas exist.",
+        "人均或单位建筑面积能耗高于定额约束值的设定倍数（默认 1 倍），"
+        "或低于引导值的设定倍数（默认 0.5 倍）（可能漏报）。"
+        "只在本地区已录入定额（约束值、引导值）后运行。",
+        "Per-capita or per-area energy above a set multiple (default 1) of the quota's "
+        "约束值 (binding value), or below a set multiple (default 0.5) of its 引导值 "
+        "(guide value; possibly under-reported). Runs only once the region's quotas exist.",
         Severity.WARNING, Level.INSTITUTION,
         "{period}{indicator} {value} 偏离定额 {expected}（{ratio}）",
         "{period} {indicator} {value} is far from the quota {expected} ({ratio})",
@@ -175,11 +176,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "peer_outlier", "同类单位离群", "outlier among peers",
-        "人均或单位面积能耗落在同地区同类别单位的百分位区间 [lower_pct, upper_pct] 之外"
-        "（稳健：不受个别极端值影响）；同类少于 min_peers 家时不检查。",
-        "Per-capita or per-area energy outside the [lower_pct, upper_pct] percentile range "
+        "人均或单位面积能耗落在同地区同类别单位的设定的百分位区间之外"
+        "（稳健：不受个别极端值影响）；同类单位少于设定家数时不检查。",
+        "Per-capita or per-area energy outside the set percentile range "
         "of institutions of the same category and region (robust to a few extreme values); "
-        "not checked with fewer than min_peers peers. See peer_bounds().",
+        "not checked with fewer peers than set.",
         Severity.NOTICE, Level.PEER_GROUP,
         "{period}{indicator} {value} 在 {peers} 家同类单位的区间 {low}–{high} 之外",
         "{period} {indicator} {value} is outside the range {low}–{high} of {peers} peers",

@@ -209,7 +209,7 @@ def rule_settings(engine: Engine, scope: Scope, region_code: str, lang: str = "z
                         "description": p.description_en if lang.startswith("en")
                         else p.description_zh} for p in r.params],
         })
-    return {"region_code": region_code, "rules": items}
+    return {"region_code": region_code, "region_name": tree.name(region_code), "rules": items}
 
 
 def _can_configure(conn: Connection, user: User, region_code: str) -> None:
