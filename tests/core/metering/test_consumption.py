@@ -176,6 +176,9 @@ def test_duplicates_are_idempotent_and_conflicts_flagged() -> None:
     invalid = interval_consumption(meter, ts, [100, NAN, 102, 104])
     assert_allclose(invalid.intervals.energy, [1, 1, 2])
     assert codes(invalid) == ["metering.invalid_reading", "metering.gap_spread"]
+    negative = interval_consumption(meter, ts, [100, 101, -1, 104])  # an error code as value
+    assert_allclose(negative.intervals.energy, [1, 1.5, 1.5])
+    assert codes(negative) == ["metering.negative_reading", "metering.gap_spread"]
 
 
 def test_a_brief_zero_is_not_a_fake_spike() -> None:

@@ -46,6 +46,7 @@ SEVERITY: dict[str, Severity] = {
     "metering.gap_kept": Severity.NOTICE,
     "metering.duplicate_conflict": Severity.WARNING,
     "metering.invalid_reading": Severity.ERROR,
+    "metering.negative_reading": Severity.ERROR,
     "metering.outside_installation": Severity.WARNING,
     "metering.negative_interval": Severity.ERROR,
 }

@@ -75,7 +75,8 @@ def _anchors(segments: tuple[RegisterSegment, ...], carry: Carry | None) -> tupl
 def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment, ...], *,
             cumulative: bool, tolerance: float = 0.0, window: int = 3,
             carry: Carry | None = None) -> Prepared:
-    """Deduplicate, place in registers, add the events' readings (cumulative registers)
+    """Deduplicate, place in registers, refuse negative register readings (Home
+    Assistant skips them too), add the events' readings (cumulative registers)
     and set short dips and single spikes aside (:mod:`.cleaning`; ``window`` 0 turns
     both rules off)."""
     number = meter.number
@@ -89,7 +90,12 @@ def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment
     outside = segment < 0
     findings += [MeterFinding("metering.outside_installation", number, int(t), float(v))
                  for t, v in zip(unique.ts[outside], unique.value[outside], strict=True)]
-    use = ~outside if carry is None else ~outside & (unique.ts > carry.ts)
+    negative = ~outside & (unique.value < 0) if cumulative else np.zeros_like(outside)
+    findings += [MeterFinding("metering.negative_reading", number, int(t), float(v))
+                 for t, v in zip(unique.ts[negative], unique.value[negative], strict=True)]
+    use = ~outside & ~negative
+    if carry is not None:
+        use &= unique.ts > carry.ts
     ts, value, segment = unique.ts[use], unique.value[use], segment[use]
     order_key = np.ones(ts.size, dtype=np.int64)
     trusted = np.zeros(ts.size, dtype=bool)
