@@ -171,8 +171,10 @@ def test_duplicates_are_idempotent_and_conflicts_flagged() -> None:
     assert_allclose(corrected.intervals.energy, [1.5, 0.5, 2])  # the last received wins
     assert corrected.intervals.flags[0] == Flag.CONFLICT
     [finding] = corrected.findings
-    assert (finding.code, finding.previous, finding.value) == (
-        "metering.duplicate_conflict", 101, 101.5)
+    assert (finding.code, finding.value, finding.previous) == (
+        "metering.duplicate_conflict", 101.5, 101)  # kept, the other
+    fixed_back = interval_consumption(meter, np.r_[ts, ts[1]], [100, 101.5, 102, 104, 101])
+    assert (fixed_back.findings[0].value, fixed_back.findings[0].previous) == (101, 101.5)
     invalid = interval_consumption(meter, ts, [100, NAN, 102, 104])
     assert_allclose(invalid.intervals.energy, [1, 1, 2])
     assert codes(invalid) == ["metering.invalid_reading", "metering.gap_spread"]

@@ -56,7 +56,7 @@ SEVERITY: dict[str, Severity] = {
 class MeterFinding:
     """One finding: ``code`` (a key of :data:`SEVERITY`), the ``meter`` number, the
     reading's ``ts`` [epoch s, UTC]; ``value`` and ``previous`` the readings involved
-    [register unit] (for a conflict the two values received), ``count`` the intervals
+    [register unit] (for a conflict the value kept and another received), ``count`` the intervals
     of a gap."""
 
     code: str

@@ -72,6 +72,23 @@ def _anchors(segments: tuple[RegisterSegment, ...], carry: Carry | None) -> tupl
             np.array([r[3] for r in rows], dtype=np.int64))
 
 
+def _set_aside(number: str, ts: Times, value: Values, segment: NDArray[np.int64],
+               trusted: NDArray[np.bool_], tolerance: float, window: int,
+               findings: list[MeterFinding]) -> NDArray[np.bool_]:
+    """Short dips and single spikes (:mod:`.cleaning`), each a finding appended."""
+    dipped, level = dips(value, segment, trusted, tolerance=tolerance, window=window)
+    rest = ~dipped
+    spiked = np.zeros(ts.size, dtype=bool)
+    spiked[rest] = spikes(value[rest], segment[rest], trusted[rest], tolerance=tolerance)
+    previous = np.full(ts.size, np.nan)
+    previous[rest] = np.r_[np.nan, value[rest][:-1]]
+    findings += [MeterFinding("metering.dip_removed", number, int(ts[i]), float(value[i]),
+                              float(level[i])) for i in np.flatnonzero(dipped)]
+    findings += [MeterFinding("metering.spike_removed", number, int(ts[i]), float(value[i]),
+                              float(previous[i])) for i in np.flatnonzero(spiked)]
+    return dipped | spiked
+
+
 def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment, ...], *,
             cumulative: bool, tolerance: float = 0.0, window: int = 3,
             carry: Carry | None = None) -> Prepared:
@@ -81,9 +98,10 @@ def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment
     both rules off)."""
     number = meter.number
     unique = deduplicate(series)
-    findings = [MeterFinding("metering.duplicate_conflict", number, int(t), float(hi), float(lo))
-                for t, lo, hi in zip(unique.conflict_ts, unique.conflict_low,
-                                     unique.conflict_high, strict=True)]
+    findings = [MeterFinding("metering.duplicate_conflict", number, int(t), float(kept),
+                             float(other))
+                for t, kept, other in zip(unique.conflict_ts, unique.conflict_kept,
+                                          unique.conflict_other, strict=True)]
     findings += [MeterFinding("metering.invalid_reading", number, int(t))
                  for t in unique.invalid_ts]
     segment = _assign(unique.ts, segments)
@@ -109,19 +127,7 @@ def prepare(meter: Meter, series: ReadingSeries, segments: tuple[RegisterSegment
         order_key, trusted = order_key[order], trusted[order]
     removed = np.zeros(ts.size, dtype=bool)
     if cumulative and window > 0:  # window 0: nothing set aside (Home Assistant's way)
-        dipped, level = dips(value, segment, trusted, tolerance=tolerance, window=window)
-        rest = ~dipped
-        spiked = np.zeros(ts.size, dtype=bool)
-        spiked[rest] = spikes(value[rest], segment[rest], trusted[rest], tolerance=tolerance)
-        before = np.r_[np.nan, value[rest][:-1]]
-        previous = np.full(ts.size, np.nan)
-        previous[rest] = before
-        findings += [MeterFinding("metering.dip_removed", number, int(ts[i]), float(value[i]),
-                                  float(level[i])) for i in np.flatnonzero(dipped)]
-        findings += [MeterFinding("metering.spike_removed", number, int(ts[i]),
-                                  float(value[i]), float(previous[i]))
-                     for i in np.flatnonzero(spiked)]
-        removed = dipped | spiked
+        removed = _set_aside(number, ts, value, segment, trusted, tolerance, window, findings)
     mark_ts = np.r_[ts[removed], unique.conflict_ts]
     mark_flag = np.r_[np.full(int(removed.sum()), Flag.READING_REMOVED, dtype=np.uint16),
                       np.full(unique.conflict_ts.size, Flag.CONFLICT, dtype=np.uint16)]

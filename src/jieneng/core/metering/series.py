@@ -61,14 +61,15 @@ class Carry:
 @dataclass(frozen=True, slots=True, eq=False)
 class Deduplicated:
     """One reading per time stamp, sorted: ``ts``, ``value``; ``conflict_ts`` the stamps
-    received with different values, ``conflict_low``/``conflict_high`` the smallest and
-    largest of them; ``invalid_ts`` stamps whose value was not a finite number."""
+    received with different values, ``conflict_kept`` the value kept (the last
+    received) and ``conflict_other`` another value received; ``invalid_ts`` stamps
+    whose value was not a finite number."""
 
     ts: Times
     value: Values
     conflict_ts: Times
-    conflict_low: Values
-    conflict_high: Values
+    conflict_kept: Values
+    conflict_other: Values
     invalid_ts: Times
 
 
@@ -92,8 +93,10 @@ def deduplicate(series: ReadingSeries) -> Deduplicated:
     low = np.minimum.reduceat(value, first)
     high = np.maximum.reduceat(value, first)
     conflict = low != high
-    return Deduplicated(ts[last], value[last], ts[first][conflict], low[conflict],
-                        high[conflict], np.unique(series.ts[~finite]))
+    kept = value[last]
+    other = np.where(kept == low, high, low)
+    return Deduplicated(ts[last], kept, ts[first][conflict], kept[conflict], other[conflict],
+                        np.unique(series.ts[~finite]))
 
 
 def interval_of(ts: ArrayLike, interval_s: int) -> NDArray[np.int64]:
