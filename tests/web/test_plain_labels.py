@@ -18,3 +18,22 @@ def test_quality_rules_name_parameters_not_codes(world: World) -> None:
     for code in ("lookback_months", "min_months", "min_previous", "<code>", "peer_bounds()"):
         assert code not in page.text, code
     assert "回看月数" in page.text and 'data-rule="missing_month"' in page.text
+
+
+def test_overview_notes_in_one_language(world: World) -> None:
+    from jieneng.web.i18n import one_language
+    assert one_language("中文说明 / English note", "zh-CN") == "中文说明"
+    assert one_language("中文说明 / English note", "en") == "English note"
+    assert one_language("kgce/m² only", "en") == "kgce/m² only"
+    office = world.login("region")
+    zh = office.get("/overview", params={"region": "450321", "year": "2025"})
+    assert zh.status_code == 200
+    assert "单位建筑面积能耗和碳排放不含车辆用油" in zh.text
+    assert "exclude vehicle fuel" not in zh.text
+    en = office.get("/overview", params={"region": "450321", "year": "2025", "lang": "en"})
+    assert "exclude vehicle fuel" in en.text and "不含车辆用油" not in en.text
+
+
+def test_factor_set_editions_in_the_page_language(world: World) -> None:
+    page = world.login("admin").get("/admin/factor-sets")
+    assert "Chongqing 13th FYP" not in page.text and "重庆市" in page.text

@@ -18,7 +18,7 @@ from jieneng.core.permissions import Capability
 from jieneng.services.accounts.users import home_region, scope_label
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
-from jieneng.web.i18n import translate
+from jieneng.web.i18n import one_language, translate
 from jieneng.web.timefmt import local_time
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -30,6 +30,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters["local_time"] = local_time  # stored UTC → China time (web.timefmt)
+env.filters["one_language"] = one_language  # "中文 / English" notes in the page's language
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,3 +52,13 @@ def translate(lang: str, key: str, **values: Any) -> str:
 def domain_lang(lang: str) -> str:
     """The ``lang`` argument of :meth:`DomainError.message` (``zh`` or ``en``)."""
     return "en" if lang == "en" else "zh"
+
+
+def one_language(note: str, lang: str) -> str:
+    """A result's note written "中文 / English" (:func:`jieneng.core.indicators._note`,
+    the CO₂ factor's fallbacks) in the reader's language only; a note in one language
+    as it is. Template filter ``one_language``."""
+    zh, sep, en = note.partition(" / ")
+    if not sep:
+        return note
+    return en if lang == "en" else zh
