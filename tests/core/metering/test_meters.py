@@ -56,6 +56,7 @@ def test_meter_validation() -> None:
     meter = Meter("M1", "electricity", "01B00", Multiplier(ct=200 / 5, pt=10_000 / 100),
                   unit="MWh")
     assert meter.multiplier.value == pytest.approx(4000)
+    assert Meter("M2", "electricity", " 01b00").item_code == "01B00"
     assert meter.unit_factor == 1000
     assert Meter("W1", "water", "02000", register_digits=5).modulus == 100_000
     cases = [

@@ -86,8 +86,8 @@ class Meter:
         if not self.number.strip():
             raise ValidationFailed.of("metering.meter_number_empty")
         found = self.carrier_info  # raises for an unknown carrier
-        if self.item_code is not None:
-            check_item_code(self.item_code, found)
+        if self.item_code is not None:  # stored as in the table: "01a00 " → "01A00"
+            object.__setattr__(self, "item_code", check_item_code(self.item_code, found).code)
         factor_to_canonical(found, self.unit or found.canonical_unit)
         if not (60 <= self.interval_s <= DAY_S and DAY_S % self.interval_s == 0):
             raise ValidationFailed.of("metering.invalid_interval", seconds=self.interval_s)
