@@ -24,9 +24,13 @@ def _import(
     errors_report: Path | None = None, report_lang: str = "zh-CN",
 ) -> None:
     from jieneng.core.exceptions import ImportRejected
-    from jieneng.services.entry.imports import import_file
+    from jieneng.ingest.reader import finish_reading_ahead, read_ahead
 
+    # the workbook is measured and read in a thread while the database layer is imported
+    read_ahead(file, state.settings.max_upload_bytes)
     try:
+        from jieneng.services.entry.imports import import_file
+
         with output.progress(output.say("cli.importing", file=file.name)) as step:
             report = import_file(
                 engine(), kind, file, dry_run=dry_run,
@@ -35,6 +39,8 @@ def _import(
     except ImportRejected as err:
         _rejected(err, show=show, errors_report=errors_report, report_lang=report_lang)
         raise typer.Exit(1) from None
+    finally:
+        finish_reading_ahead()
     if fmt is Fmt.json:
         output.print_json(report.to_dict())
         return

@@ -3,53 +3,31 @@ registration of every feature's commands (one module per feature under ``jieneng
 
 Every command is thin: parse options, call one service, print. Domain errors
 are printed in Chinese and English and end with exit status 1 (:mod:`jieneng.cli.common`).
+
+The feature modules are imported when the app is built, not with this module:
+``jieneng … import …`` builds an app of the import commands only (:func:`main`), so
+that the import of a large file starts reading it while the database layer is still
+being imported (:func:`jieneng.ingest.reader.read_ahead`); every other command line,
+and :data:`app` (``from jieneng.cli.main import app``), gets every command.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
 
-from jieneng.cli import (
-    accounts,
-    alerts,
-    db,
-    demo,
-    imports,
-    notify,
-    output,
-    reporting,
-    serve,
-    statistics,
-)
+from jieneng.cli import output
 from jieneng.cli.common import state
 from jieneng.core.exceptions import DomainError
 from jieneng.settings import load_settings
 
-app = typer.Typer(
-    help="jieneng 节能 — 公共机构能源资源消费统计平台 / public-institution energy statistics.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(db.db_app, name="db")
-app.add_typer(imports.import_app, name="import")
-app.add_typer(accounts.users_app, name="users")
-app.add_typer(reporting.report_app, name="report")
-app.add_typer(alerts.alerts_app, name="alerts")
-app.add_typer(notify.notify_app, name="notify")
-app.command("template")(imports.template)
-app.command("indicators")(statistics.indicators)
-app.command("history")(statistics.history)
-app.command("factor-sets")(statistics.factor_sets)
-app.command("serve")(serve.serve)
-app.command("demo")(demo.demo)
-app.command("remind")(reporting.remind)
+_HELP = "jieneng 节能 — 公共机构能源资源消费统计平台 / public-institution energy statistics."
+_full: typer.Typer | None = None
 
 
-@app.callback()
 def root(
     db: Annotated[
         str | None,
@@ -67,5 +45,59 @@ def root(
     state.explicit_db = db is not None or "JIENENG_DATABASE_URL" in os.environ
 
 
+def build_app(*, imports_only: bool = False) -> typer.Typer:
+    """The Typer app with every command, or (``imports_only``) with ``import`` and
+    ``template`` only."""
+    from jieneng.cli import imports
+
+    app = typer.Typer(help=_HELP, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False)
+    app.callback()(root)
+    if imports_only:
+        app.add_typer(imports.import_app, name="import")
+        app.command("template")(imports.template)
+        return app
+    from jieneng.cli import accounts, alerts, db, demo, reporting, serve, statistics
+
+    app.add_typer(db.db_app, name="db")
+    app.add_typer(imports.import_app, name="import")
+    app.add_typer(accounts.users_app, name="users")
+    app.add_typer(reporting.report_app, name="report")
+    app.add_typer(alerts.alerts_app, name="alerts")
+    app.command("template")(imports.template)
+    app.command("indicators")(statistics.indicators)
+    app.command("history")(statistics.history)
+    app.command("factor-sets")(statistics.factor_sets)
+    app.command("serve")(serve.serve)
+    app.command("demo")(demo.demo)
+    app.command("remind")(reporting.remind)
+    return app
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command a command line names: its first word that is neither an option nor
+    the value of ``--db``."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the app with every command, built once on first use."""
+    global _full
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _full is None:
+        _full = build_app()
+    return _full
+
+
 def main() -> None:
-    app()
+    if _command(sys.argv[1:]) == "import":
+        build_app(imports_only=True)()
+        return
+    __getattr__("app")()

@@ -22,9 +22,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import polars as pl
@@ -114,11 +116,15 @@ def read_table(
                                     limit_text=size_text(max_bytes)))
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        try:
-            check_workbook(path, limits)
-        except Refused as refused:
-            raise TableError(refused.issue) from None
-        sheet_name, raw = _read_excel(path, expected, need, sheet, scan_rows)
+        ahead = _take_ahead(path, limits, sheet)
+        if ahead is not None:
+            sheet_name, raw = ahead
+        else:
+            try:
+                check_workbook(path, limits)
+            except Refused as refused:
+                raise TableError(refused.issue) from None
+            sheet_name, raw = _read_excel(path, expected, need, sheet, scan_rows)
         fmt = suffix.lstrip(".")
     elif suffix in CSV_SUFFIXES:
         sheet_name, raw = None, _read_csv(path, scan_rows, limits)
@@ -193,6 +199,81 @@ def _load_sheet(
         raise TableError(make_issue("import.unreadable", file=file, sheet=name)) from exc
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+class _ReadAhead(threading.Thread):
+    """Measures a workbook (:func:`check_workbook`, default limits) and then reads its
+    only sheet, in a thread: fastexcel parses without holding the interpreter lock."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="jieneng-read-ahead", daemon=True)
+        self.path = path
+        self.result: tuple[str, Any] | None = None
+
+    def run(self) -> None:
+        try:
+            check_workbook(self.path, DEFAULT_LIMITS)
+            reader = fastexcel.read_excel(self.path)
+            names = list(reader.sheet_names)
+            if len(names) == 1:
+                self.result = names[0], reader.load_sheet(
+                    names[0], header_row=None, skip_rows=0, dtypes="string")
+        except Exception:  # the reader meets it again and says so
+            self.result = None
+
+
+_ahead: dict[tuple[str, int, int], _ReadAhead] = {}
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def read_ahead(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Start measuring and reading the workbook ``path`` in a thread, for a
+    :func:`read_table` of it to come (the command line's import starts it before it
+    imports the database layer). ``read_table`` takes what the thread read when it
+    reads the same unchanged file, with the default limits and no sheet named, and the
+    workbook has one sheet; otherwise — or if the thread met any problem — it reads the
+    file itself, with the same checks and messages. Only .xlsx/.xlsm of at most
+    ``max_bytes``; :func:`finish_reading_ahead` waits for the thread."""
+    key = _file_key(path)
+    if path.suffix.lower() not in EXCEL_SUFFIXES or key is None or key[1] > max_bytes:
+        return
+    thread = _ReadAhead(path)
+    _ahead[key] = thread
+    thread.start()
+
+
+def finish_reading_ahead() -> None:
+    """Wait for the threads :func:`read_ahead` started and forget what they read (before
+    the process ends: a thread inside the reader must not be cut off at exit)."""
+    while _ahead:
+        _ahead.popitem()[1].join()
+
+
+def _take_ahead(
+    path: Path, limits: Limits, sheet: str | int | None
+) -> tuple[str, pl.DataFrame] | None:
+    """The sheet a :func:`read_ahead` thread read from ``path``, if it may serve."""
+    key = _file_key(path)
+    thread = _ahead.pop(key, None) if key is not None else None
+    if thread is None:
+        return None
+    thread.join()
+    if thread.result is None or limits is not DEFAULT_LIMITS or sheet is not None:
+        return None
+    name, loaded = thread.result
+    try:
+        frame = loaded.to_polars()
+    except Exception:  # read again, the usual way
+        return None
+    assert isinstance(frame, pl.DataFrame)
+    return name, frame
 
 
 def _decode(raw: bytes) -> str | None:
