@@ -25,7 +25,9 @@ Standard library and ``core`` only.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 
 from .indicator_registry import BY_CODE
@@ -107,6 +109,10 @@ def display(kind: str, decimals: int, value: Any, lang: str = "zh-CN") -> str:
     """The page's text of a value of ``kind`` (see :meth:`Column.display`)."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if kind == "bool":
         return text(lang, "pages.yes" if value else "pages.no")
     if kind in NUMERIC and isinstance(value, int | float) and not isinstance(value, bool):
@@ -119,6 +125,18 @@ def display(kind: str, decimals: int, value: Any, lang: str = "zh-CN") -> str:
             return format_percent(float(value), digits)
         return format_number(float(value) * 100, digits, thousands=False) + "%"
     return str(value)
+
+
+def pick(columns: Sequence[Column], *keys: str) -> tuple[Column, ...]:
+    """The columns named ``keys``, in that order: a page shows some of its export's."""
+    by_key = {c.key: c for c in columns}
+    return tuple(by_key[key] for key in keys)
+
+
+def cell_text(column: Column, row: Mapping[str, Any], lang: str = "zh-CN") -> str:
+    """The text a page's table shows in ``column`` for ``row`` (a list row, read by
+    the column's key): :meth:`Column.display`, as the export formats the cell."""
+    return column.display(row.get(column.key), lang)
 
 
 def indicator_column(code: str, key: str | None = None, *, kind: Kind = "number") -> Column:

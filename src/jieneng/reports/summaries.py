@@ -76,17 +76,26 @@ def _public_service_leaves(data: Mapping[str, Any]) -> list[str]:
     return [c["key"] for c in data["columns"] if c["key"].startswith(PUBLIC_SERVICE)]
 
 
+def measure_format(key: str, lang: str = "zh-CN") -> tuple[Column, str]:
+    """How the figures of a measure are written, in the workbook and on the page: a
+    count of institutions (``int``) or a registry figure in the registry's decimals,
+    with the unit shown beside it in ``lang``."""
+    found = BY_CODE.get(key)
+    if found is None:  # the count of institutions
+        return (Column(key, "export.summary.count_unit", "int", decimals=0),
+                text(lang, "export.summary.count_unit"))
+    return (Column(key, kind="number", decimals=found.decimals,
+                   names=(found.name_zh, found.name_en)),
+            found.unit_en if lang == "en" else found.unit_zh)
+
+
 def _lines(data: Mapping[str, Any], lang: str) -> Iterable[list[Any]]:
     en = lang == "en"
     for row in data["rows"]:
         bold = bool(row.get("total"))
         for measure in data["measures"]:
-            found = BY_CODE.get(measure["key"])
-            if found is None:  # the count of institutions
-                kind, decimals, unit = "int", 0, text(lang, "export.summary.count_unit")
-            else:
-                kind, decimals = "number", found.decimals
-                unit = found.unit_en if en else found.unit_zh
+            column, unit = measure_format(measure["key"], lang)
+            kind, decimals = column.kind, column.decimals
             name = measure["name_en"] if en else measure["name_zh"]
             yield [Cell(row["name"], bold=bold), row["code"] or "", name, unit,
                    *(Cell(row["cells"][c["key"]][measure["key"]], kind=kind, decimals=decimals,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from starlette.responses import HTMLResponse
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
+from jieneng.core.listing import Column, cell_text
 from jieneng.core.messages import text as message
 from jieneng.core.rounding import format_number, format_percent
 from jieneng.core.scope import Scope
@@ -156,12 +158,21 @@ def pct(value: float | None) -> str:
     return format_percent(value)
 
 
+def column_header(column: Column, lang: str = "zh-CN") -> str:
+    """A list column's header as its export writes it (unit in brackets)."""
+    return column.header(lang)
+
+
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *,
          status_code: int = 200) -> HTMLResponse:
     """Render a page template with the page helpers (call from a worker thread)."""
+    lang = str(getattr(request.state, "lang", "zh-CN"))
     ctx: dict[str, Any] = {
         "num": num, "pct": pct, "explain_url": explain_url, "query_url": query_url,
         "months_text": months_text, "is_htmx": is_htmx(request),
+        # a list's table from its columns (core.listing), as its export: pages/_columns.html
+        "col_header": partial(column_header, lang=lang),
+        "cell": partial(cell_text, lang=lang),
     }
     ctx.update(context or {})
     return render(request, name, ctx, status_code=status_code)

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
-from jieneng.core.listing import Column
+from jieneng.core.listing import Column, pick
 from jieneng.core.messages import text
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.directory import directory
@@ -53,6 +53,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("floor_area_m2", "pages.floor_area", "number", decimals=0),
     Column("status_label", "pages.status"),
 )
+
+
+#: the page's table: some of the export's columns (the same header and formats)
+PAGE_COLUMNS = pick(COLUMNS, "name", "credit_code", "region_name", "category_label",
+                    "department_name", "occupants", "floor_area_m2", "status_label")
+
+
+def _row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A directory entry as a row of the page and of the workbook."""
+    return {**item, "category_label": item["category_name_en"] if lang == "en"
+            else item["category_name"],
+            "status_label": text(lang, f"pages.status.{item['status']}")}
 
 
 def search_data(
@@ -91,7 +103,9 @@ def institutions_page(
                        per_page=PER_PAGE)
     form = {"q": q or "", "region": region or "", "category": category or "",
             "department": department or "", "status": status or ""}
+    lang = workbook_lang(request)
     context = {"data": data, "categories": CATEGORIES, "form": form,
+               "columns": PAGE_COLUMNS, "rows": [_row(it, lang) for it in data["items"]],
                "export_href": export_url(user, "/institutions.xlsx", form)}
     if request.headers.get("hx-request") == "true" and request.headers.get(
             "hx-target") == "results":
@@ -113,9 +127,7 @@ def institutions_xlsx(
     items = every_page(lambda n, size: search_data(
         engine, user, q=q, region=region, category=category, department=department,
         status=status, page_no=n, per_page=size), 1000)
-    rows = [{**it, "category_label": it["category_name_en"] if lang == "en"
-             else it["category_name"],
-             "status_label": text(lang, f"pages.status.{it['status']}")} for it in items]
+    rows = [_row(it, lang) for it in items]
     title = text(lang, "pages.directory.title")
     sheet = Sheet(title, title, COLUMNS, rows, notes=notes(
         engine, user, lang, count=len(rows), filters=(

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.core.categories import CATEGORIES
-from jieneng.core.listing import Column, indicator_column
+from jieneng.core.listing import Column, indicator_column, pick
 from jieneng.core.messages import text
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.statistics.ranking import ranking as rank_institutions
@@ -125,8 +125,11 @@ def ranking_page(
         engine, user, settings, region=region, year=year, months=months, category=category,
         indicator=indicator, order=order, page_no=page_no, per_page=RANKING_PER_PAGE,
     )
+    lang = workbook_lang(request)
     context = {"ranking": ranking, "rank_categories": RANK_CATEGORIES,
                "indicators": RANKABLE, "formulas": FORMULAS,
+               "columns": pick(ranking_columns(indicator), *RANKING_PAGE_COLUMNS),
+               "rows": [_ranking_row(i, lang) for i in ranking["items"]],
                "months_param": blank(months),
                "export_href": export_url(user, "/overview/ranking.xlsx", _ranking_query(ranking))}
     if request.headers.get("hx-request") == "true":
@@ -137,6 +140,16 @@ def ranking_page(
 def _ranking_query(r: dict[str, Any]) -> dict[str, Any]:
     return {"region": r["region"]["code"], "year": r["year"], "months": months_text(r["months"]),
             "category": r["category"]["code"], "indicator": r["indicator"], "order": r["order"]}
+
+
+#: the page's table: some of the export's columns (the same header and formats)
+RANKING_PAGE_COLUMNS = ("rank", "name", "region_name", "value", "yoy", "energy_tce")
+
+
+def _ranking_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A ranked institution as a row of the page and of the workbook."""
+    return {**item, "reason_label": item.get("reason_en") if lang == "en"
+            else item.get("reason_zh")}
 
 
 def ranking_columns(indicator: str) -> tuple[Column, ...]:
@@ -180,8 +193,7 @@ def ranking_xlsx(
     items = every_page(fetch, 1000)
     r = first["data"]
     en = lang == "en"
-    rows = [{**i, "reason_label": i.get("reason_en") if en else i.get("reason_zh")}
-            for i in items]
+    rows = [_ranking_row(i, lang) for i in items]
     title = text(lang, "pages.ranking.title")
     period = f"{r['year']}" + (f" ({months_text(r['months'])})" if months_text(r["months"])
                                else "")

@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.caller import User
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import DomainError
-from jieneng.core.listing import Column
+from jieneng.core.listing import Column, pick
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.core.quality.catalogue import RULES
@@ -91,6 +91,12 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: the page's table: some of the export's columns (the same header and formats); the
+#: explanation is a form of its own
+PAGE_COLUMNS = pick(COLUMNS, "institution_name", "period", "carrier_label", "rule_title",
+                    "severity_label", "state_label", "value", "expected", "message")
+
+
 def _carrier_name(code: str | None, lang: str) -> str | None:
     found = next((c for c in CARRIERS if c.code == code), None)
     if found is None:
@@ -120,6 +126,7 @@ def _list_context(
     pages = max(1, math.ceil(data["total"] / data["per_page"]))
     return {
         "data": data, "pages": pages, "office": user.can(Capability.RUN_QUALITY),
+        "columns": PAGE_COLUMNS, "rows": [_finding_row(i, lang) for i in data["items"]],
         "writer": user.can(Capability.EXPLAIN_FINDINGS),
         "rules": [(r.code, r.title(lang)) for r in RULES],
         "severities": [s.value for s in Severity], "states": FINDING_STATES,

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.caller import User
-from jieneng.core.listing import Column
+from jieneng.core.listing import Column, pick
 from jieneng.core.messages import text
-from jieneng.reports.summaries import summary_xlsx
+from jieneng.reports.summaries import measure_format, summary_xlsx
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.accounts import users
 from jieneng.services.publishing import summaries as service
@@ -87,7 +87,11 @@ def rate_page(
     href = export_url(user, "/reporting/rate.xlsx", {
         "period": data["period"]["id"] if data["period"] else None,
         "region": data["region_code"]})
-    return page(request, "pages/summaries_rate.html", {"data": data, "export_href": href})
+    lang = workbook_lang(request)
+    return page(request, "pages/summaries_rate.html", {
+        "data": data, "export_href": href, "rate_columns": RATE_PAGE_COLUMNS,
+        "missing_columns": NOT_REPORTED_COLUMNS,
+        "missing_rows": [_missing_row(i, lang) for i in data["not_reported"]["items"]]})
 
 
 #: The columns of the reporting rate's breakdowns (the page's tables, the export)
@@ -109,6 +113,16 @@ NOT_REPORTED_COLUMNS: tuple[Column, ...] = (
     Column("state_label", "pages.rate.state"),
     Column("overdue", "pages.rate.overdue", "bool"),
 )
+
+
+#: the page's rate tables: the export's counts and rates but the 未报 count
+RATE_PAGE_COLUMNS = pick(RATE_COLUMNS, "expected", "reported", "approved", "reporting_rate",
+                         "review_rate")
+
+
+def _missing_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """An institution not yet reported as a row of the page and of the workbook."""
+    return {**item, "state_label": text(lang, f"reporting.state.{item['state']}")}
 
 
 @router.get("/reporting/rate.xlsx")
@@ -145,8 +159,7 @@ def rate_xlsx(request: Request, user: CurrentUser, engine: EngineDep, period: Pe
               notes=head),
         Sheet(text(lang, "export.rate.not_reported"), text(lang, "export.rate.not_reported"),
               NOT_REPORTED_COLUMNS,
-              [{**i, "state_label": text(lang, f"reporting.state.{i['state']}")}
-               for i in missing], notes=head),
+              [_missing_row(i, lang) for i in missing], notes=head),
     ]
     title = text(lang, "pages.rate.title")
     return xlsx_response(table_xlsx(sheets, lang), f"{title}.xlsx", "reporting-rate.xlsx")
@@ -159,7 +172,10 @@ def summaries_page(
 ) -> Response:
     data = summary_data(engine, user, settings, region=region, year=year, kind=kind,
                         months=months)
-    return page(request, "pages/summaries.html", {"data": data, "months_param": blank(months)})
+    lang = workbook_lang(request)
+    formats = {m["key"]: measure_format(m["key"], lang) for m in data["measures"]}
+    return page(request, "pages/summaries.html", {"data": data, "months_param": blank(months),
+                                                  "measure_formats": formats})
 
 
 @router.get("/summaries.xlsx")

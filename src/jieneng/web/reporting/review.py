@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.listing import Column, indicator_column, pick
 from jieneng.core.permissions import Capability
 from jieneng.services.workflow import access as workflow_access
 from jieneng.services.workflow import review as workflow_review
@@ -51,6 +52,46 @@ REVIEW = "pages/review.html"
 FILTERS = ("region", "department", "category", "state", "findings")
 
 
+#: The queue's columns (the page's table, the export)
+COLUMNS: tuple[Column, ...] = (
+    Column("credit_code", "pages.credit_code", "code"),
+    Column("name", "reporting.unit"),
+    Column("region_code", "export.col.region_code", "code"),
+    Column("period_label", "reporting.period"),
+    Column("state_label", "pages.rate.state"),
+    Column("submitted_at", "export.col.submitted_at", "code"),
+    Column("errors", "reporting.errors", "int"),
+    Column("unexplained_warnings", "reporting.warnings", "int"),
+    Column("energy_tce", "queue.energy_tce", "number",
+           decimals=indicator_column("energy_tce").decimals),
+    Column("previous_energy_tce", "queue.previous", "number",
+           decimals=indicator_column("energy_tce").decimals),
+    Column("yoy_energy_tce", "queue.yoy", "change"),
+    Column("electricity_kwh", "queue.electricity", "number", decimals=0),
+    Column("yoy_electricity_kwh", "queue.yoy", "change"),
+    Column("water_m3", "pages.water_m3", "number", decimals=0),
+    Column("yoy_water_m3", "queue.yoy", "change"),
+)
+
+
+def queue_line(item: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """A task of the queue as a row of the page and of the workbook (its figures and
+    同比 beside its unit, state and period in ``lang``)."""
+    institution = item.get("institution") or {}
+    return {**item, **(item.get("totals") or {}),
+            "credit_code": institution.get("credit_code"), "name": institution.get("name"),
+            "region_code": institution.get("region_code"),
+            "state_label": item.get("state_en") if lang == "en" else item.get("state_zh"),
+            "period_label": item.get("period") if lang == "en" else item.get("period_label"),
+            "submitted_at": (item.get("submitted_at") or "")[:16].replace("T", " ")}
+
+
+#: the page's table: some of the export's columns (the same header and formats)
+PAGE_COLUMNS = pick(COLUMNS, "period_label", "name", "state_label", "energy_tce",
+                    "previous_energy_tce", "yoy_energy_tce", "electricity_kwh",
+                    "yoy_electricity_kwh", "errors", "unexplained_warnings")
+
+
 def review_context(engine: Engine, user: User, *, period: int | None = None,
                    page_no: int = 1, per_page: int = 50,
                    filters: Mapping[str, str | None] | None = None,
@@ -64,7 +105,8 @@ def review_context(engine: Engine, user: User, *, period: int | None = None,
               **data["filters"]}
     return {"data": data, "period": period, "result": result, "error": None,
             "params": params, "per_page": per_page,
-            "can_decide": user.can(Capability.REVIEW) and data["reviewer"] is not None}
+            "can_decide": user.can(Capability.REVIEW) and data["reviewer"] is not None,
+            "columns": PAGE_COLUMNS, "queue_line": queue_line}
 
 
 @router.get("/review")
