@@ -11,9 +11,11 @@ as it is; re-importing identical files changes nothing. The last complete year
 demo database built before publication existed gets that mark too.
 
 The demo accounts (:func:`ensure_demo_accounts`, one per role, the published
-:data:`DEMO_PASSWORD`) and the demo's task states
-(:func:`jieneng.storage.demo.demo_states`) live here and there, never in the
-production modules they use.
+:data:`DEMO_PASSWORD`), the demo's task states
+(:func:`jieneng.storage.demo.demo_states`) and its first notifications — a 催报, a
+question, a return with its reason, an alert (:mod:`jieneng.services.demo_notifications`,
+once the accounts exist) — live here and there, never in the production modules
+they use.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from jieneng.core.exceptions import NotPermitted
 from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
+from jieneng.services import demo_notifications
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
@@ -237,6 +240,10 @@ def ensure_demo_accounts(
                 continue  # an account of the same name that is not a demo account
             _adopt_legacy_demo(engine, row.id)
         out.append(DemoAccount(username, DEMO_PASSWORD, role, label))
+    with engine.connect() as conn:
+        built = meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION
+    if built:  # the bell is not empty for a new user (once per demo database)
+        demo_notifications.seed(engine, region_code=region_code, year=DEMO_YEARS[-1])
     return out
 
 

@@ -3,13 +3,16 @@ production storage modules.
 
 :func:`demo_states` puts a demo reporting period's tasks in every state at once —
 something no user can do — bypassing the state machine of
-:mod:`jieneng.core.reporting` (one ``UPDATE`` and one history ``INSERT … SELECT``).
+:mod:`jieneng.core.reporting` (one ``UPDATE`` and one history ``INSERT … SELECT``);
+:func:`demo_move` puts one task in a state the same way, so the demo can then remind,
+ask and return through the ordinary services (and their notifications).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, DateTime, Integer, and_, case, literal, null, select, update
 
@@ -49,3 +52,31 @@ def demo_states(conn: Connection, period_id: int, shares: Sequence[tuple[str, in
                                            else_=null()),
                          approved_at=case((target == "approved", at), else_=null())))
     return int(result.rowcount or 0)
+
+
+def demo_task(conn: Connection, institution_id: int, year: int, month: int
+              ) -> dict[str, Any] | None:
+    """The institution's task of a monthly period (``id, period_id, state``), or None."""
+    task, period = t.reporting_task, t.reporting_period
+    row = conn.execute(
+        select(task.c.id, task.c.period_id, task.c.state)
+        .select_from(task.join(period, period.c.id == task.c.period_id))
+        .where(task.c.institution_id == institution_id, period.c.year == year,
+               period.c.month == month)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def demo_move(conn: Connection, task_id: int, state: str, *, at: datetime) -> None:
+    """Demo only: put one task in ``state`` (录入中 or 已上报) with its history row
+    (actor ``demo``), bypassing the state machine as :func:`demo_states` does."""
+    task = t.reporting_task
+    before = conn.execute(select(task.c.state).where(task.c.id == task_id)).scalar_one()
+    if before == state:
+        return
+    conn.execute(t.task_transition.insert().values(
+        task_id=task_id, from_state=before, to_state=state,
+        action="submit" if state == "submitted" else "save", actor_user_id=None,
+        actor_role="filer", at=at, reason=None))
+    conn.execute(update(task).where(task.c.id == task_id).values(
+        state=state, version=task.c.version + 1, updated_at=at,
+        submitted_at=at if state == "submitted" else None, approved_at=None))
