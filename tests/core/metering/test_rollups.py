@@ -150,6 +150,25 @@ def test_late_readings_change_only_the_periods_returned() -> None:
     assert changed_periods(after, after, Level.HOUR).size == 0
 
 
+def test_a_late_reading_that_raises_the_baseline_touches_until_it_is_passed() -> None:
+    """Hourly readings of a 15-min meter 100 110 105 106 107 108 109 111 113 (00:00 …
+    08:00): 105 is a negative step held at 110, so 111 counts 1. A late 112 between 110 and 105 holds the baseline
+    at 112 instead: 111 now counts 0 and 113 counts 1 — the hours 06:00 and 07:00, six
+    readings after, beyond the dip/spike window. The periods returned reach that far."""
+    meter = Meter("M", "electricity")
+    ts = at("2026-03-01 00:00") + 3600 * np.arange(9)
+    values = np.array([100, 110, 105, 106, 107, 108, 109, 111, 113], float)
+    stored = ReadingSeries.of(ts, values)
+    late = ReadingSeries.of([ts[1] + 1800], [112.0])
+    before = interval_consumption(meter, ts, values).intervals
+    after = interval_consumption(meter, np.r_[ts, late.ts], np.r_[values, late.value]).intervals
+    changed = changed_periods(before, after, Level.HOUR)
+    assert at("2026-03-01 07:00") in changed.tolist()
+    touched = periods_to_recompute(meter, stored, late, Level.HOUR)
+    assert set(changed.tolist()) <= set(touched.tolist())
+    assert touched[-1] == at("2026-03-01 07:00")
+
+
 def test_interval_register_touches_only_its_own_interval() -> None:
     meter = Meter("D", "electricity", register=RegisterKind.INTERVAL, interval_s=86_400)
     stored = ReadingSeries.of([at("2026-03-01 00:00"), at("2026-03-03 00:00")], [5, 6])

@@ -112,6 +112,27 @@ def _periods_of_intervals(first: NDArray[np.int64], last: NDArray[np.int64],
     return np.unique(period_start(interval_start(index, interval_s), level))
 
 
+def _held_until(stored: Values, at: NDArray[np.int64], corrected: NDArray[np.bool_],
+                new: Values, opts: ConsumptionOptions) -> NDArray[np.int64]:
+    """Index of the stored reading up to which a late reading may hold the baseline.
+
+    A late reading above the stored reading after it (or a correction of a reading that
+    was) can raise the running maximum the following steps are measured from, until
+    the register passes it or resets. Such readings are anomalies, so this loops over
+    them only; an ordinary late reading returns ``at``.
+    """
+    following = np.minimum(at + corrected, stored.size - 1)
+    level = np.where(corrected, np.fmax(new, stored[np.minimum(at, stored.size - 1)]), new)
+    raised = (at + corrected < stored.size) & (level > stored[following] + opts.tolerance)
+    reach = at.copy()
+    for i in np.flatnonzero(raised):  # anomalies only, not every reading
+        tail = stored[following[i]:]
+        ends = (tail >= level[i]) | np.r_[False, tail[1:] < opts.reset_ratio * tail[:-1]]
+        k = int(np.argmax(ends)) if ends.any() else tail.size - 1
+        reach[i] = following[i] + k
+    return reach
+
+
 def periods_to_recompute(meter: Meter, existing: ReadingSeries, late: ReadingSeries,
                          level: Level, options: ConsumptionOptions | None = None) -> Times:
     """Starts [epoch s] of the periods of ``level`` whose roll-ups late readings may change.
@@ -121,11 +142,14 @@ def periods_to_recompute(meter: Meter, existing: ReadingSeries, late: ReadingSer
     reading ``glitch_window`` + 1 positions before the late one and the one
     ``glitch_window`` positions after it: the step into and out of the late reading
     (with a gap, every interval it spread over) and the readings the dip / spike rules
-    consult (:mod:`.cleaning`). For an interval register, only the interval it is
-    stamped in. Derive the intervals of that window again and rewrite the periods
-    returned; :func:`changed_periods` tells which of them actually changed.
+    consult (:mod:`.cleaning`) — and, for a late reading above the stored one after it,
+    as far as the baseline it raises is held (until the register passes it or resets).
+    For an interval register, only the interval it is stamped in. Derive the intervals
+    of that window again and rewrite the periods returned; :func:`changed_periods`
+    tells which of them actually changed.
     """
-    context = (options or ConsumptionOptions()).glitch_window
+    opts = options or ConsumptionOptions()
+    context = opts.glitch_window
     stored = deduplicate(existing)
     arrived = deduplicate(late)
     at = np.searchsorted(stored.ts, arrived.ts)
@@ -141,8 +165,10 @@ def periods_to_recompute(meter: Meter, existing: ReadingSeries, late: ReadingSer
     own = closed_interval_of(new_ts, width)
     if stored.ts.size == 0:
         return _periods_of_intervals(own, own, width, level)
+    corrected = np.isin(new_ts, stored.ts)
     before = at - 1 - context
-    after = at + context + np.isin(new_ts, stored.ts)  # a corrected stamp is not its own next
+    after = np.maximum(at + context + corrected,  # a corrected stamp is not its own next
+                       _held_until(stored.value, at, corrected, arrived.value[~same], opts))
     first = np.where(before >= 0, closed_interval_of(stored.ts[np.maximum(before, 0)], width) + 1,
                      np.minimum(own, closed_interval_of(stored.ts[0], width)) + 1)
     last = np.where(after < stored.ts.size,
