@@ -37,3 +37,13 @@ def test_overview_notes_in_one_language(world: World) -> None:
 def test_factor_set_editions_in_the_page_language(world: World) -> None:
     page = world.login("admin").get("/admin/factor-sets")
     assert "Chongqing 13th FYP" not in page.text and "重庆市" in page.text
+
+
+def test_the_public_screen_speaks_chinese_unless_asked(world: World) -> None:
+    anonymous = world.client()
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    page = anonymous.get("/screen/450321", headers=english_browser)
+    assert '<html lang="zh-CN">' in page.text and "尚未发布" in page.text
+    assert "Nothing published yet" not in page.text
+    asked = anonymous.get("/screen/450321", params={"lang": "en"}, headers=english_browser)
+    assert "Nothing published yet" in asked.text

@@ -12,7 +12,7 @@ per-capita figures. The year before is compared with (year on year, the
 previous-year line of the trend) only when it is published too; otherwise those
 figures are null. Never costs, contacts, profiles or any month of a year that is
 not published. With nothing published, the page and its JSON twin answer 200
-with ``published: false`` and no figures ("尚未发布 / nothing published yet").
+with ``published: false`` and no figures ("尚未发布").
 :func:`screen_data` is the one place this rule is applied.
 
 Layout: one 1920×1080 screen without scrolling — the headline cards, then the
@@ -35,6 +35,7 @@ from sqlalchemy import Connection, Engine
 from starlette.responses import Response
 
 from jieneng.core.indicator_registry import BY_CODE, HEADLINE, TOTALS
+from jieneng.core.messages import DEFAULT_LANGUAGE
 from jieneng.core.scope import Scope, ScopeKind
 from jieneng.services.publishing import publication
 from jieneng.services.statistics import publication_figures
@@ -45,6 +46,7 @@ from jieneng.web.common import page
 from jieneng.web.deps import EngineDep, OptionalUser, SettingsDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.figures import HeadlineChangeOut, HeadlineOut, RegionRefOut
+from jieneng.web.i18n import COOKIE, normalise
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["screen"], responses=API_ERRORS)
@@ -143,7 +145,11 @@ def screen_page(request: Request, region: RegionP, engine: EngineDep, settings: 
                 user: OptionalUser) -> Response:
     """The screen, laid out for one 1920×1080 display without scrolling (the unit list
     scrolls inside its panel); a signed-in visitor also sees links back into the
-    platform (never shown to an anonymous one)."""
+    platform (never shown to an anonymous one). A public display speaks Chinese
+    whatever the browser's language: English only when asked for (``?lang=en`` or
+    the language cookie), never from ``Accept-Language``."""
+    if not (normalise(request.query_params.get("lang")) or normalise(request.cookies.get(COOKIE))):
+        request.state.lang = DEFAULT_LANGUAGE
     return page(request, "pages/screen.html",
                 {"data": screen_data(engine, settings, region), "units": CARDS})
 
