@@ -47,3 +47,18 @@ def test_the_public_screen_speaks_chinese_unless_asked(world: World) -> None:
     assert "Nothing published yet" not in page.text
     asked = anonymous.get("/screen/450321", params={"lang": "en"}, headers=english_browser)
     assert "Nothing published yet" in asked.text
+
+
+def test_quotas_page_names_indicators_and_pages_its_rows(world: World) -> None:
+    from jieneng.web.targets.quotas import _page_of
+    rows = [{"position": "below_guide" if i % 3 else "above_constraint"} for i in range(250)]
+    context = {"data": {"items": rows}}
+    first = _page_of(context, "", 1)
+    assert len(first["data"]["items"]) == 100 and first["listing"]["pages"] == 3
+    above = _page_of(context, "above_constraint", 9)
+    assert above["listing"] == {"position": "above_constraint", "page": 1, "pages": 1,
+                                "total": 84}
+    admin = world.login("admin")
+    page = admin.get("/quotas", params={"year": "2025", "position": "below_guide", "page": 2})
+    assert page.status_code == 200 and 'id="position-filter"' in page.text
+    assert admin.get("/quotas", params={"position": "x%"}).status_code == 422

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -77,11 +77,30 @@ def _context(engine: Engine, user: User, settings: Settings, *, region: str | No
             "can_assign": user.can(Capability.ASSIGN_QUOTAS)}
 
 
+#: rows of the positions table per page (the JSON twin lists them all)
+PER_PAGE = 100
+
+
+def _page_of(context: dict[str, Any], position: str, number: int) -> dict[str, Any]:
+    """The positions of one 所处区间 (``position``; all when empty), one page of them."""
+    items = [i for i in context["data"]["items"] if not position or i.get("position") == position]
+    pages = max(1, -(-len(items) // PER_PAGE))
+    number = min(number, pages)
+    shown = items[(number - 1) * PER_PAGE: number * PER_PAGE]
+    return {**context, "data": {**context["data"], "items": shown},
+            "listing": {"position": position, "page": number, "pages": pages,
+                        "total": len(items)}}
+
+
 @router.get("/quotas")
 def quotas_page(request: Request, user: CurrentUser, engine: EngineDep,
-                settings: SettingsDep, region: RegionQ = None, year: YearQ = None
+                settings: SettingsDep, region: RegionQ = None, year: YearQ = None,
+                position: Annotated[str, Query(max_length=20, pattern=r"^[a-z_]*$")] = "",
+                page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
                 ) -> Response:
-    return page(request, TEMPLATE, _context(engine, user, settings, region=region, year=year))
+    """The positions against the quotas, 100 a page, filtered by 所处区间."""
+    context = _context(engine, user, settings, region=region, year=year)
+    return page(request, TEMPLATE, _page_of(context, position, page_number))
 
 
 @router.post("/quotas/import", dependencies=upload_requires(Capability.IMPORT_QUOTAS))
