@@ -40,6 +40,8 @@ STORAGE_ALLOWED = {
     ("alerts", "subject_details"): "names of the subjects of alerts a scoped read returned",
     ("task_notices", "filers"): "the recipients of a move on given tasks' institutions",
     ("notify", "institution_users"): "the recipients of given institutions",
+    ("next_tasks", "first_tasks"): "the first task of the units a scoped directory search "
+                                   "returned (the /entry chooser)",
     ("quality/findings", "stage"): "tests: staging the findings of given institutions",
     ("quality/institution_rules", "_intensities"): "the peer group's regions: peers are "
                                                    "compared city-wide, whatever one sees",

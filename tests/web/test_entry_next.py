@@ -65,6 +65,21 @@ def test_the_chooser_opens_the_oldest_open_report(world: World) -> None:
     assert 'id="entry-next"' not in school.get("/entry").text
 
 
+def test_the_office_is_shown_the_oldest_report_it_files_for(world: World) -> None:
+    """The county files for its units without an account of their own (nor a 主管部门's):
+    its own oldest open report is named on top, not one the school's 统计员 owes."""
+    office = world.login("region")
+    _open(office, "2025-01", "2025-02-20")
+    assert 'id="entry-next"' not in office.get("/entry").text  # everyone has a filer
+    with world.engine.begin() as conn:  # the 教育局's account is locked: the county files
+        conn.execute(update(t.app_user).where(t.app_user.c.username == "jiaoyuju")
+                     .values(is_locked=True))
+    page = office.get("/entry").text
+    assert 'id="entry-next"' in page
+    notice = page[page.index('id="entry-next"'):].split("</section>")[0]
+    assert "/entry/" in notice and SCHOOL not in notice and "已逾期" in notice
+
+
 def _task(world: World, month: int) -> int:
     task, period = t.reporting_task, t.reporting_period
     with world.engine.connect() as conn:

@@ -10,7 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
+from .scoping import institution_conditions
 from .task_notices import OWED_STATES
 
 #: why a task comes first (the order of :func:`first_tasks`)
@@ -48,4 +51,26 @@ def first_tasks(conn: Connection, institution_ids: Iterable[int], today: date
             for r in rows}
 
 
-__all__ = ["DUE", "LATEST", "OVERDUE", "RETURNED", "first_tasks"]
+def open_tasks(conn: Connection, filters: Filters, today: date, *, limit: int = 5000
+               ) -> list[dict[str, Any]]:
+    """The open tasks in scope, in the order a filer meets them (returned, overdue,
+    due; the earliest deadline first): ``task_id, institution_id, credit_code, name,
+    state, kind, year, month, deadline, why`` (the first ``limit``)."""
+    task, period, inst = t.reporting_task, t.reporting_period, t.institution
+    rank = case((task.c.state == "returned", 0), (period.c.deadline < today, 1), else_=2)
+    why = case((task.c.state == "returned", RETURNED), (period.c.deadline < today, OVERDUE),
+               else_=DUE)
+    stmt = (select(task.c.id, task.c.institution_id, inst.c.credit_code, inst.c.name,
+                   task.c.state, period.c.kind, period.c.year, period.c.month,
+                   period.c.deadline, why.label("why"))
+            .select_from(task.join(period, period.c.id == task.c.period_id)
+                         .join(inst, inst.c.id == task.c.institution_id))
+            .where(task.c.state.in_(OWED_STATES), *institution_conditions(conn, filters))
+            .order_by(rank, period.c.deadline, task.c.id).limit(limit))
+    return [{"task_id": int(r.id), "institution_id": int(r.institution_id),
+             "credit_code": r.credit_code, "name": r.name, "state": r.state, "kind": r.kind,
+             "year": int(r.year), "month": int(r.month), "deadline": r.deadline, "why": r.why}
+            for r in conn.execute(stmt)]
+
+
+__all__ = ["DUE", "LATEST", "OVERDUE", "RETURNED", "first_tasks", "open_tasks"]

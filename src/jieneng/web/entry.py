@@ -150,13 +150,14 @@ def entry_start(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Choose an institution (searching my scope); each opens on its oldest open task
-    (returned, then overdue, then due), else its latest task, else last month."""
+    (returned, then overdue, then due), else its latest task, else last month. The
+    caller's own oldest open task (of the units it files for) is named on top."""
     found = directory.search_institutions(engine, user.scope, q=blank(q), per_page=20)
     year, month = previous_month()
     tasks = next_task.first_tasks(engine, found["items"])
     return page(request, "pages/entry_start.html",
                 {"data": found, "q": q or "", "year": year, "month": month, "tasks": tasks,
-                 "urgent": next_task.most_urgent(tasks)})
+                 "urgent": next_task.my_first_task(engine, user)})
 
 
 @router.get("/entry/{credit_code}/{year}/{month}")
