@@ -57,13 +57,23 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         app.add_typer(imports.import_app, name="import")
         app.command("template")(imports.template)
         return app
-    from jieneng.cli import accounts, alerts, db, demo, reporting, serve, statistics
+    from jieneng.cli import (
+        accounts,
+        alerts,
+        db,
+        demo,
+        notify,
+        reporting,
+        serve,
+        statistics,
+    )
 
     app.add_typer(db.db_app, name="db")
     app.add_typer(imports.import_app, name="import")
     app.add_typer(accounts.users_app, name="users")
     app.add_typer(reporting.report_app, name="report")
     app.add_typer(alerts.alerts_app, name="alerts")
+    app.add_typer(notify.notify_app, name="notify")
     app.command("template")(imports.template)
     app.command("indicators")(statistics.indicators)
     app.command("history")(statistics.history)
