@@ -43,6 +43,8 @@ def test_remind_dry_run_then_once(engine: Engine, db_url: str, files: Files) -> 
         assert dry["dry_run"] is True and dry["due"] == 1 and not robots.received
         sent = remind()
         assert [(s["kind"], s["status"]) for s in sent["sent"]] == [  # type: ignore[union-attr]
+            ("dingtalk", "queued")]  # queued in the run's transaction, then delivered
+        assert [(d["kind"], d["status"]) for d in sent["delivered"]] == [  # type: ignore[union-attr]
             ("dingtalk", "sent")]
         assert "access_token" not in json.dumps(sent)
         assert remind()["sent"] == []
@@ -52,3 +54,8 @@ def test_remind_dry_run_then_once(engine: Engine, db_url: str, files: Files) -> 
     assert table.exit_code == 0 and "2025-04-12" in table.output
     bad = runner.invoke(app, ["--db", db_url, "remind", "--date", "12.4.2025"])
     assert bad.exit_code == 1
+    listed = runner.invoke(app, ["--db", db_url, "notify", "list", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(r["kind"], r["status"]) for r in json.loads(listed.output)] == [("dingtalk", "sent")]
+    nothing = runner.invoke(app, ["--db", db_url, "notify", "deliver", "--format", "json"])
+    assert nothing.exit_code == 0 and json.loads(nothing.output) == []
