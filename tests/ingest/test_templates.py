@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from jieneng.core.codes import make_credit_code
 from jieneng.ingest import (
     Parsed,
     parse_consumption,
@@ -61,3 +62,33 @@ def test_long_and_wide_templates_describe_the_same_kind_of_records(tmp_path: Pat
 def test_unknown_template_kind(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown template kind"):
         write_template("nope", tmp_path / "x.xlsx")
+
+
+_A = (make_credit_code("12", "450321", 7001), "甲校")
+_B = (make_credit_code("11", "450302", 7002), "乙局")
+
+
+@pytest.mark.parametrize("units", [[_A], [_A, _B]])
+@pytest.mark.parametrize("kind", ["profiles", "consumption", "consumption-long"])
+def test_examples_name_the_downloaders_own_units(kind: str, units: list[tuple[str, str]],
+                                                 tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    path = write_template(kind, tmp_path / f"{kind}.xlsx", units=units)
+    sheet = load_workbook(path, read_only=True)["数据"]
+    cells = {str(c) for row in sheet.iter_rows(min_row=2, values_only=True) for c in row}
+    assert EXAMPLE_ORGAN not in cells and EXAMPLE_SCHOOL not in cells
+    assert {code for code, _ in units} <= cells
+    lookup = pl.DataFrame({"credit_code": [c for c, _ in units],
+                           "institution_id": list(range(1, len(units) + 1))})
+    parsed = (parse_profiles(path, institutions=lookup) if kind == "profiles"
+              else parse_consumption(path, institutions=lookup))
+    assert parsed.issues == []
+    assert parsed.rows_read == (1 if kind == "profiles" and len(units) == 1 else parsed.rows_read)
+
+
+def test_wide_template_has_every_carrier_of_ny201(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    headers = next(load_workbook(write_template("consumption", tmp_path / "w.xlsx"),
+                                 read_only=True)["数据"].iter_rows(max_row=1, values_only=True))
+    for name in ("柴油-车辆用油(升)", "煤炭(吨)", "液化石油气(千克)", "柴油-车辆用油费用(元)"):
+        assert name in headers

@@ -62,3 +62,15 @@ def test_quotas_page_names_indicators_and_pages_its_rows(world: World) -> None:
     page = admin.get("/quotas", params={"year": "2025", "position": "below_guide", "page": 2})
     assert page.status_code == 200 and 'id="position-filter"' in page.text
     assert admin.get("/quotas", params={"position": "x%"}).status_code == 422
+
+
+def test_a_statisticians_template_names_its_own_unit(world: World, tmp_path: object) -> None:
+    import io
+
+    from openpyxl import load_workbook
+    response = world.login("institution").get("/import/template/consumption")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True)["数据"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "柴油-车辆用油(升)" in rows[0] and "煤炭(吨)" in rows[0]
+    assert {r[0] for r in rows[1:]} == {SCHOOL} and [r[3] for r in rows[1:]] == [1, 2]

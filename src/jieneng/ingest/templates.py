@@ -7,6 +7,7 @@ round-tripping every template.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,34 @@ _WHOLE = "整数 whole number"
 _YEAR = Note("年", "统计年度", "reporting year", "", "2000–2100")
 _MONTH = Note("月", "统计月份", "reporting month", "", "1–12")
 
+#: a carrier generated, not bought: no cost column
+_GENERATION = "太阳能光电发电量"
+
+
+def _cost_header(name: str) -> str:
+    """电费(元), 水费(元); <品种>费用(元) for the others."""
+    return f"{name}费(元)" if name in ("电", "水") else f"{name}费用(元)"
+
+
+#: the wide consumption layout: every carrier of table NY201 (quantity and cost)
+_WIDE_HEADERS: list[str] = [
+    "统一社会信用代码", "单位名称", "年", "月",
+    *(h for c in CARRIERS for h in (f"{c.name_zh}({c.unit_zh})", _cost_header(c.name_zh))
+      if h != _cost_header(_GENERATION)),
+    "备注",
+]
+
+
+def _wide_row(code: str, name: str, month: int, figures: dict[str, tuple[object, object]],
+              remark: str = "") -> list[object]:
+    """An example row of the wide layout: ``figures`` by carrier name (quantity, cost)."""
+    cells: list[object] = [code, name, 2025, month]
+    for c in CARRIERS:
+        quantity, cost = figures.get(c.name_zh, ("", ""))
+        cells.extend((quantity,) if c.name_zh == _GENERATION else (quantity, cost))
+    return [*cells, remark]
+
+
 _SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
     "regions": (
         ["行政区划代码", "名称", "上级代码"],
@@ -97,13 +126,14 @@ _SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
          Note("新能源汽车(辆)", "新能源汽车数量", "new-energy vehicles", "辆", _WHOLE)],
     ),
     "consumption": (
-        ["统一社会信用代码", "单位名称", "年", "月", "电(千瓦时)", "电费(元)", "水(立方米)",
-         "水费(元)", "天然气(立方米)", "天然气费用(元)", "汽油-车辆用油(升)",
-         "汽油-车辆用油费用(元)", "热力(吉焦)", "备注"],
-        [[EXAMPLE_ORGAN, "秀峰区示例机关事务服务中心", 2025, 1, 10000, 7000, 300, 900, 100, 350,
-          200, 1500, "", ""],
-         [EXAMPLE_SCHOOL, "阳朔县示例第一中学", 2025, 1, 20000, 14000, 1000, 3000, "", "", "", "",
-          50, "未用天然气：空白即无记录"]],
+        _WIDE_HEADERS,
+        [_wide_row(EXAMPLE_ORGAN, "秀峰区示例机关事务服务中心", 1,
+                   {"电": (10000, 7000), "水": (300, 900), "天然气": (100, 350),
+                    "汽油-车辆用油": (200, 1500)}),
+         _wide_row(EXAMPLE_SCHOOL, "阳朔县示例第一中学", 1,
+                   {"电": (20000, 14000), "水": (1000, 3000), "柴油-车辆用油": (150, 1100),
+                    "液化石油气": (45, 400), "热力": (50, "")},
+                   "未用天然气：空白即无记录")],
         [_CREDIT, Note("单位名称", "单位名称（仅供核对，可空）", "name (for checking only)"),
          _YEAR, _MONTH, *_carrier_notes(),
          Note("备注", "备注（不导入）", "remarks (not imported)"),
@@ -126,11 +156,38 @@ _SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
 }
 
 
-def write_template(kind: str, path: Path) -> Path:
-    """Write the import template of ``kind`` (one of :data:`TEMPLATE_KINDS`) to ``path``."""
+#: the kinds whose example rows name existing units (the downloader's own, when given)
+_OWN_EXAMPLES = ("profiles", "consumption", "consumption-long")
+_EXAMPLE_NAMES = {EXAMPLE_ORGAN: "秀峰区示例机关事务服务中心", EXAMPLE_SCHOOL: "阳朔县示例第一中学"}
+
+
+def _own_rows(rows: list[list[object]], units: Sequence[tuple[str, str]]) -> list[list[object]]:
+    """The example rows with the fictional units replaced by ``units`` ((credit code,
+    name), one or two; with one, every example row is that unit's)."""
+    if not units:
+        return rows
+    swap: dict[object, object] = {}
+    for i, example in enumerate((EXAMPLE_ORGAN, EXAMPLE_SCHOOL)):
+        code, name = units[min(i, len(units) - 1)]
+        swap[example], swap[_EXAMPLE_NAMES[example]] = code, name
+    return [[swap.get(cell, cell) if isinstance(cell, str) else cell for cell in row]
+            for row in rows]
+
+
+def write_template(kind: str, path: Path, *, units: Sequence[tuple[str, str]] = ()) -> Path:
+    """Write the import template of ``kind`` (one of :data:`TEMPLATE_KINDS`) to ``path``;
+    ``units``: (credit code, name) of up to two units of the downloader's own scope,
+    named in the example rows of the consumption and profile templates instead of the
+    fictional example units (a 统计员 then fills in rows already naming its unit)."""
     if kind not in _SPECS:
         raise ValueError(f"unknown template kind {kind!r}; known: {', '.join(TEMPLATE_KINDS)}")
     headers, rows, notes = _SPECS[kind]
+    if kind in _OWN_EXAMPLES:
+        rows = _own_rows(rows, units[:2])
+        if len(units) == 1 and kind == "profiles":  # one row per unit and year
+            rows = rows[:1]
+        elif len(units) == 1 and kind == "consumption":  # one row per unit and month
+            rows = [rows[0], [*rows[1][:3], 2, *rows[1][4:]]]
     workbook = xlsxwriter.Workbook(str(path))
     try:
         bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

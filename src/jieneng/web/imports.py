@@ -36,6 +36,7 @@ from jieneng.core.exceptions import DomainError, ImportRejected, ValidationFaile
 from jieneng.core.messages import text as message_text
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.templates import TEMPLATE_KINDS, write_template
+from jieneng.services.directory.directory import search_institutions
 from jieneng.services.entry import error_reports
 from jieneng.services.entry.imports import ImportKind, ImportReport, import_for_scope
 from jieneng.settings import Settings
@@ -125,12 +126,16 @@ async def import_upload(
 @router.get("/import/template/{kind}")
 def import_template(
     kind: Annotated[str, PathParam(pattern=r"^[a-z-]{1,30}$")], user: WriterUser,
+    engine: EngineDep,
 ) -> Response:
-    """The import template of ``kind`` (.xlsx with a 说明 sheet)."""
+    """The import template of ``kind`` (.xlsx with a 说明 sheet); its example rows name
+    the downloader's own units (the first two active ones of its scope)."""
     if kind not in TEMPLATE_KINDS:
         raise HTTPException(404)
+    own = search_institutions(engine, user.scope, status="active", per_page=2)["items"]
+    units = [(str(i["credit_code"]), str(i["name"])) for i in own]
     with tempfile.TemporaryDirectory(prefix="jieneng-template-") as folder:
-        content = write_template(kind, Path(folder) / f"{kind}.xlsx").read_bytes()
+        content = write_template(kind, Path(folder) / f"{kind}.xlsx", units=units).read_bytes()
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="jieneng-{kind}-template.xlsx"'})
 
