@@ -88,6 +88,8 @@ class Capability(StrEnum):
     PUBLISH = "publish"
     MANAGE_CHANNELS = "manage_channels"
     VIEW_AUDIT = "view_audit"
+    VIEW_METERING = "view_metering"
+    MANAGE_METERING = "manage_metering"
 
     @property
     def label_zh(self) -> str:
@@ -139,12 +141,16 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
     Capability.PUBLISH: ("发布、撤回数据", "publish and withdraw figures", "—"),
     Capability.MANAGE_CHANNELS: ("管理通知渠道", "manage notification channels", "—"),
     Capability.VIEW_AUDIT: ("查看审计日志", "read the audit log", "—"),
+    Capability.VIEW_METERING: ("查看户号和计量表", "see utility accounts and meters", "scope"),
+    Capability.MANAGE_METERING: ("绑定户号、登记和更换计量表", "bind utility accounts, "
+                                 "register and replace meters", "scope"),
 }
 
 _C = Capability
 #: everything a 公共机构 may do: its own figures and tasks
 _FILER = frozenset({_C.OWN_ACCOUNT, _C.ENTER_DATA, _C.IMPORT_DATA, _C.SUBMIT,
-                    _C.EXPLAIN_FINDINGS, _C.ACKNOWLEDGE_ALERTS})
+                    _C.EXPLAIN_FINDINGS, _C.ACKNOWLEDGE_ALERTS, _C.VIEW_METERING,
+                    _C.MANAGE_METERING})
 #: a 管理机构: also reviews, opens periods, runs rules, sets targets, quotas, spot checks
 _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUALITY,
                     _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK}

@@ -194,7 +194,7 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def accounts_by_key(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[
-        tuple[str, str], Row[Any]]:
+        tuple[str, str], Any]:
     """(carrier, number) → the account with its open binding (``institution_id``,
     ``institution_name``, ``valid_from``; None when unbound), for ``keys``."""
     i = _i
@@ -221,7 +221,7 @@ def latest_binding_end(conn: Connection, account_id: int) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def accounts_of(conn: Connection, institution_ids: Sequence[int] | None, *,
+def accounts_of(conn: Connection, units: Sequence[int] | None, *,
                 current_only: bool = True) -> list[Row[Any]]:
     """The bindings of the institutions (every one when None) with their accounts,
     open ones first then newest."""
@@ -232,8 +232,8 @@ def accounts_of(conn: Connection, institution_ids: Sequence[int] | None, *,
                     _a.c.utility, _a.c.name)
              .join(_a, _a.c.id == _b.c.account_id).join(i, i.c.id == _b.c.institution_id)
              .order_by(i.c.credit_code, _a.c.carrier, _a.c.number, _b.c.valid_from))
-    if institution_ids is not None:
-        query = query.where(_b.c.institution_id.in_(list(institution_ids)))
+    if units is not None:
+        query = query.where(_b.c.institution_id.in_(list(units)))
     if current_only:
         query = query.where(_b.c.valid_to.is_(None))
     return list(conn.execute(query))
@@ -241,7 +241,7 @@ def accounts_of(conn: Connection, institution_ids: Sequence[int] | None, *,
 
 # ------------------------------------------------------------------ meters, events
 
-def meters_of(conn: Connection, institution_ids: Sequence[int] | None) -> list[Row[Any]]:
+def meters_of(conn: Connection, units: Sequence[int] | None) -> list[Row[Any]]:
     """The meters of the institutions (every one when None) with the parent's number
     and the account's number, by institution and number."""
     i = _i
@@ -253,8 +253,8 @@ def meters_of(conn: Connection, institution_ids: Sequence[int] | None) -> list[R
              .outerjoin(parent, parent.c.id == _m.c.parent_id)
              .outerjoin(_a, _a.c.id == _m.c.account_id)
              .order_by(i.c.credit_code, _m.c.number))
-    if institution_ids is not None:
-        query = query.where(_m.c.institution_id.in_(list(institution_ids)))
+    if units is not None:
+        query = query.where(_m.c.institution_id.in_(list(units)))
     return list(conn.execute(query))
 
 
