@@ -107,18 +107,17 @@ def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
     reset = drop & ~rollover & (v < opts.reset_ratio * previous)
     negative = drop & ~rollover & ~reset
     cycle_start = ~linked | rollover | reset
-    starts = np.flatnonzero(cycle_start)
     cycle = np.cumsum(cycle_start) - 1
     held = np.where(p.carried, np.fmax(v, p.carried_level), v)  # a carried baseline
-    high = np.maximum.reduceat(held, starts)
-    low = np.minimum.reduceat(held, starts)
-    # shift each cycle above the ones before, so one running maximum serves all
-    shift = np.r_[0.0, np.cumsum(high[:-1] - low[1:])]
-    peak = np.maximum.accumulate(held + shift[cycle])
-    step = np.r_[0.0, np.diff(peak)]
+    # the running maximum within each cycle, exactly: a cumulative maximum of the
+    # integer key (cycle, rank of the value), so no arithmetic touches the readings
+    values, rank = np.unique(held, return_inverse=True)
+    key = cycle * (values.size + 1) + rank
+    level = values[np.maximum.accumulate(key) % (values.size + 1)]
+    step = np.r_[0.0, np.diff(level)]
     step[reset] = v[reset]
-    prior_high = np.r_[np.nan, high][cycle]  # the maximum of the cycle before
-    step[rollover] = (modulus - prior_high + v)[rollover]
+    before = np.r_[np.nan, level[:-1]]  # the running maximum before the drop
+    step[rollover] = (modulus - before + v)[rollover]
     step[~linked] = 0.0
     energy = step * p.multiplier_of_segment[seg] * meter.unit_factor
     dt = np.r_[0, np.diff(p.ts)]
@@ -139,5 +138,5 @@ def _steps(meter: Meter, p: Prepared, opts: ConsumptionOptions) -> tuple[
         for i in np.flatnonzero(mask)
     ]
     keep = linked
-    end = Carry(int(p.ts[-1]), float(v[-1]), float(peak[-1] - shift[cycle[-1]]))
+    end = Carry(int(p.ts[-1]), float(v[-1]), float(level[-1]))
     return Steps(p.ts[keep], dt[keep], energy[keep], flags[keep]), findings, end

@@ -112,24 +112,40 @@ def _periods_of_intervals(first: NDArray[np.int64], last: NDArray[np.int64],
     return np.unique(period_start(interval_start(index, interval_s), level))
 
 
+def _running_level(stored: Values, ratio: float) -> Values:
+    """The register's running maximum at each stored reading, a new cycle starting at
+    every drop below ``ratio`` × the reading before (an estimate of the derivation's
+    resets: exact integer keys, as in :mod:`.consumption`)."""
+    cycle = np.cumsum(np.r_[True, stored[1:] < ratio * stored[:-1]])
+    values, rank = np.unique(stored, return_inverse=True)
+    level: Values = values[np.maximum.accumulate(cycle * (values.size + 1) + rank)
+                           % (values.size + 1)]
+    return level
+
+
 def _held_until(stored: Values, at: NDArray[np.int64], corrected: NDArray[np.bool_],
                 new: Values, opts: ConsumptionOptions) -> NDArray[np.int64]:
-    """Index of the stored reading up to which a late reading may hold the baseline.
+    """Index of the stored reading up to which a late reading may move the baseline.
 
-    A late reading above the stored reading after it (or a correction of a reading that
-    was) can raise the running maximum the following steps are measured from, until
-    the register passes it or resets. Such readings are anomalies, so this loops over
-    them only; an ordinary late reading returns ``at``.
+    The steps after a reading are measured from the register's running maximum. A late
+    reading above the stored one after it (or a correction of one that was), or one
+    arriving while a negative step is held (and which may turn the drop into a reset),
+    moves that baseline for the following steps until the register passes the higher
+    of the two levels or resets. Such readings are anomalies, so this loops over them
+    only; an ordinary late reading returns ``at``.
     """
-    following = np.minimum(at + corrected, stored.size - 1)
-    level = np.where(corrected, np.fmax(new, stored[np.minimum(at, stored.size - 1)]), new)
-    raised = (at + corrected < stored.size) & (level > stored[following] + opts.tolerance)
+    last = stored.size - 1
+    following = np.minimum(at + corrected, last)
+    held = _running_level(stored, opts.reset_ratio)[np.clip(at - 1 + corrected, 0, last)]
+    level = np.fmax(new, np.where(at + corrected >= 1, held, np.nan))
+    level = np.where(corrected, np.fmax(level, stored[np.minimum(at, last)]), level)
+    moved = (at + corrected <= last) & (level > stored[following] + opts.tolerance)
     reach = at.copy()
-    for i in np.flatnonzero(raised):  # anomalies only, not every reading
+    for i in np.flatnonzero(moved):  # anomalies only, not every reading
         tail = stored[following[i]:]
         ends = (tail >= level[i]) | np.r_[False, tail[1:] < opts.reset_ratio * tail[:-1]]
-        k = int(np.argmax(ends)) if ends.any() else tail.size - 1
-        reach[i] = following[i] + k
+        ends[0] = False
+        reach[i] = following[i] + (int(np.argmax(ends)) if ends.any() else tail.size - 1)
     return reach
 
 
@@ -139,14 +155,15 @@ def periods_to_recompute(meter: Meter, existing: ReadingSeries, late: ReadingSer
 
     A resend of a stored reading (same time, same value) changes nothing. Otherwise,
     for a cumulative register the intervals that can change lie between the stored
-    reading ``glitch_window`` + 1 positions before the late one and the one
-    ``glitch_window`` positions after it: the step into and out of the late reading
-    (with a gap, every interval it spread over) and the readings the dip / spike rules
-    consult (:mod:`.cleaning`) — and, for a late reading above the stored one after it,
-    as far as the baseline it raises is held (until the register passes it or resets).
-    For an interval register, only the interval it is stamped in. Derive the intervals
-    of that window again and rewrite the periods returned; :func:`changed_periods`
-    tells which of them actually changed.
+    reading ``glitch_window`` + 2 positions before the late one (1 with the dip / spike
+    rules off) and the one ``glitch_window`` positions after it — the steps into and
+    out of the late reading (with a gap, every interval it spread over) and the
+    readings the dip / spike rules consult (:mod:`.cleaning`) — and, for a late
+    reading above the stored one after it or inside a held negative step, as far as
+    the baseline it moves is held (until the register passes it or resets). For an
+    interval register, only the interval it is stamped in. Derive the intervals of that
+    window again and rewrite the periods returned; :func:`changed_periods` tells which
+    of them actually changed.
     """
     opts = options or ConsumptionOptions()
     context = opts.glitch_window
@@ -166,7 +183,7 @@ def periods_to_recompute(meter: Meter, existing: ReadingSeries, late: ReadingSer
     if stored.ts.size == 0:
         return _periods_of_intervals(own, own, width, level)
     corrected = np.isin(new_ts, stored.ts)
-    before = at - 1 - context
+    before = at - 1 - context - (context > 0)  # with cleaning: a dip's reference reading
     after = np.maximum(at + context + corrected,  # a corrected stamp is not its own next
                        _held_until(stored.value, at, corrected, arrived.value[~same], opts))
     first = np.where(before >= 0, closed_interval_of(stored.ts[np.maximum(before, 0)], width) + 1,
