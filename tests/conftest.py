@@ -5,6 +5,10 @@ PostgreSQL is the server on 127.0.0.1:5432 (``JIENENG_TEST_PG_URL`` overrides);
 each xdist worker uses its own database (advisory locks are per database) and each
 test gets a fresh schema in it, dropped afterwards, so tests are isolated and can
 run in parallel. SQLite tests get a fresh file in ``tmp_path``.
+
+``engine`` does not migrate each test's database: it copies a template migrated
+once per worker, or the template of a seed fixture such as the web tests' ``world``
+(:mod:`tests.templates`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.sample import Files, make_files
+from tests.templates import DATABASE, Database, Templates
 
 _BASE_PG_URL = os.environ.get(
     "JIENENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,25 +66,43 @@ def _backends() -> list[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database of each backend under test."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        request.node.stash[DATABASE] = Database(f"sqlite:///{path}", path=path)
+        yield f"sqlite:///{path}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    request.node.stash[DATABASE] = Database(url, schema=schema)
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """This worker's database templates (:mod:`tests.templates`)."""
+    kept = Templates(tmp_path_factory.mktemp("templates"), PG_URL)
+    try:
+        yield kept
+    finally:
+        kept.close()
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated engine on a fresh database of each backend."""
+def engine(request: pytest.FixtureRequest, db_url: str,
+           templates: Templates) -> Iterator[Engine]:
+    """A migrated engine on a fresh database of each backend: a copy of a template
+    (of a seed fixture the test uses, such as ``world``), unless something already
+    wrote to the database."""
     from jieneng.services.database import open_database
 
+    templates.fill(request, request.node.stash[DATABASE])
     eng = open_database(db_url)
     try:
         yield eng

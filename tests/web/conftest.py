@@ -34,6 +34,7 @@ from jieneng.services.entry.imports import import_file
 from jieneng.settings import Settings
 from jieneng.storage.institutions import get_institution
 from tests.sample import make_files, write_csv
+from tests.templates import register_seed, seeded
 
 ORGAN = make_credit_code("11", "450302", 1001)
 OTHER = make_credit_code("12", "450302", 1002)
@@ -138,9 +139,11 @@ def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
                                                              parallelism=1))
 
 
-@pytest.fixture
-def world(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[World]:
-    from jieneng.web.app import create_app
+def _build(engine: Engine, tmp_path: Path) -> tuple[dict[str, int], dict[str, User]]:
+    """Load the world into ``engine``'s database: the institutions' ids and the accounts."""
+    from argon2 import PasswordHasher
+
+    from jieneng.services.accounts import passwords
 
     _load(engine, tmp_path)
     with engine.connect() as conn:
@@ -149,9 +152,6 @@ def world(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[World]:
             row = get_institution(conn, code)
             assert row is not None
             ids[code] = row.id
-    app = create_app(Settings(database_url=db_url, environment="test",
-                              secret_key="test-secret-key-not-default"))  # type: ignore[arg-type]
-    w = World(app=app, engine=engine, ids=ids)
     pins = {
         "admin": ("admin", None, None),
         "region_admin": ("yangshuo_admin", "450321", None),
@@ -160,11 +160,33 @@ def world(engine: Engine, db_url: str, tmp_path: Path) -> Iterator[World]:
         "institution": ("school", None, SCHOOL),
         "viewer": ("viewer", "450302", None),
     }
-    for role, (username, region, institution) in pins.items():
-        w.users[role] = create_user(
-            engine, Actor.cli(), username=username, password=PASSWORD, role=role,
-            region_code=region, institution=institution,
-        )
+    users = {}
+    with pytest.MonkeyPatch.context() as mp:  # also when building the template
+        mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                        parallelism=1))
+        for role, (username, region, institution) in pins.items():
+            users[role] = create_user(
+                engine, Actor.cli(), username=username, password=PASSWORD, role=role,
+                region_code=region, institution=institution,
+            )
+    return ids, users
+
+
+# the world is built once per worker and backend; each test gets a copy of it
+register_seed("world", Path(__file__).parent,
+              lambda engine, _url, directory: _build(engine, directory))
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, engine: Engine, db_url: str,
+          tmp_path: Path) -> Iterator[World]:
+    from jieneng.web.app import create_app
+
+    built = seeded(request, "world") or _build(engine, tmp_path)
+    ids, users = built
+    app = create_app(Settings(database_url=db_url, environment="test",
+                              secret_key="test-secret-key-not-default"))  # type: ignore[arg-type]
+    w = World(app=app, engine=engine, ids=dict(ids), users=dict(users))
     try:
         yield w
     finally:
