@@ -82,6 +82,9 @@ def deduplicate(series: ReadingSeries) -> Deduplicated:
     """
     finite = np.isfinite(series.value)
     ts, value = series.ts[finite], series.value[finite]
+    if ts.size and np.all(ts[1:] > ts[:-1]):  # the usual case: in order, each once
+        none_t, none_v = np.empty(0, np.int64), np.empty(0, np.float64)
+        return Deduplicated(ts, value, none_t, none_v, none_v, np.unique(series.ts[~finite]))
     order = np.argsort(ts, kind="stable")
     ts, value = ts[order], value[order]
     if ts.size == 0:
