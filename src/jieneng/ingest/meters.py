@@ -41,7 +41,7 @@ from typing import Any
 import polars as pl
 
 from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name, normalise_label
-from jieneng.core.codes import validate_credit_code
+from jieneng.core.codes import make_credit_code, validate_credit_code
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.messages import text as say
 from jieneng.core.metering import Meter, Multiplier, RegisterKind
@@ -206,8 +206,9 @@ def _meter(out: MeterRows, row: int, cell: dict[str, str | None],
         return None
     multiplier = numbers["multiplier"]
     try:
-        ratio = (Multiplier(multiplier) if multiplier is not None and numbers["ct"] is None
-                 else Multiplier(numbers["ct"] or 1.0, numbers["pt"] or 1.0))
+        ct, pt = numbers["ct"], numbers["pt"]
+        ratio = (Multiplier(multiplier) if multiplier is not None and ct is None
+                 else Multiplier(1.0 if ct is None else ct, 1.0 if pt is None else pt))
     except ValidationFailed as err:
         fail("multiplier" if multiplier is not None else "ct", err)
         return None
@@ -257,8 +258,8 @@ def _duplicates(out: MeterRows) -> None:
 TEMPLATE_FIELDS: tuple[str, ...] = ("credit_code", "carrier", "account", "utility",
                                     "valid_from", "meter", "meter_name", "item_code", "ct",
                                     "pt", "register", "unit", "parent")
-TEMPLATE_EXAMPLE: tuple[str, ...] = ("11450300MB0000000X", "电", "0301234567", "广西电网",
-                                     "2026-01-01", "M-01", "总表", "01000", "40", "100",
+TEMPLATE_EXAMPLE: tuple[str, ...] = (make_credit_code("11", "450300", 1), "电", "0301234567",
+                                     "广西电网", "2026-01-01", "M-01", "总表", "01000", "40", "100",
                                      "累计", "kWh", "")
 
 

@@ -39,6 +39,7 @@ from jieneng.core.carriers import Carrier, carrier, carrier_by_name
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.metering import (
     LOCAL_OFFSET_S,
+    EventKind,
     Meter,
     MeterEvent,
     Multiplier,
@@ -281,10 +282,9 @@ def core_meter(row: Row[Any], parent: str | None = None) -> Meter:
 
 
 def core_events(rows: Sequence[Row[Any]]) -> list[MeterEvent]:
-    from jieneng.core.metering import EventKind
-
     return [MeterEvent(EventKind(r.kind), int(r.ts), r.final, r.initial,
-                       None if r.ct is None else Multiplier(r.ct, r.pt or 1.0),
+                       None if r.ct is None else Multiplier(r.ct,
+                                                            1.0 if r.pt is None else r.pt),
                        r.register_digits, r.device) for r in rows]
 
 
@@ -331,7 +331,8 @@ def replace_meter(engine: Engine, user: User, credit_code: str, number: str, *,
                   device: str | None = None) -> dict[str, Any]:
     """The meter's register replaced at ``at``: the old one's ``final`` and the new
     one's ``initial`` reading, and its CT/PT when they change."""
-    multiplier = None if ct is None and pt is None else Multiplier(ct or 1.0, pt or 1.0)
+    multiplier = None if ct is None and pt is None else Multiplier(
+        1.0 if ct is None else ct, 1.0 if pt is None else pt)
     event = MeterEvent.replace(epoch(at), final=final, initial=initial,
                                multiplier=multiplier, register_digits=register_digits,
                                device=device)
