@@ -82,6 +82,10 @@ def _overall(doc: WordDoc, data: dict[str, Any], t: Any, lang: str) -> None:
     basis = data.get("basis") or {}
     if basis:
         doc.para(basis["text_en" if lang == "en" else "text_zh"])
+    as_of = data["review"]["completeness"].get("as_of")
+    if as_of:  # what the rates count: the tasks due by that day
+        doc.para(t("review.due_basis", as_of=as_of, due=total["expected"],
+                   not_due=total.get("not_due", 0)))
     doc.table([t("tongbao.col_indicator"), t("tongbao.col_unit"),
                t("tongbao.col_year", year=year), t("tongbao.col_year", year=year - 1),
                t("tongbao.col_yoy")], _headline_rows(ov, lang))

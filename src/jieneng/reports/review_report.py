@@ -68,6 +68,9 @@ def review_report_docx(report: dict[str, Any], translate: Callable[[str], str], 
           percent(r["reporting_rate"]), percent(r["approval_rate"])]
          for r in [*c["regions"], c["total"]]],
     )
+    if c.get("as_of"):  # what the rates count (the one rule of every yearly rate)
+        para(translate("review.due_basis").format(as_of=c["as_of"], due=c["total"]["expected"],
+                                                  not_due=c["total"].get("not_due", 0)))
 
     f = report["findings"]
     heading(translate("review.findings"), 1)

@@ -7,6 +7,7 @@
   ``UPDATE … SET version = version + 1 WHERE id = :id AND version = :read``;
 - :func:`task_page` lists tasks with filters, pagination and, per task, the counts
   of blocking data-quality findings (read from ``quality_finding``, never written);
+- :func:`period_due` is the rule of every yearly rate: which periods' tasks count;
 - :func:`locked_keys` / :func:`start_tasks` join the institution-months a figure
   write touches with the tasks covering them (one query each).
 
@@ -59,6 +60,17 @@ _task_keys = temp_table(
 
 
 # ---------------------------------------------------------------- periods
+
+
+def period_due(as_of: date, period: Any = t.reporting_period) -> ColumnElement[bool]:
+    """The one rule of every yearly rate (上报率, 审核率; docs/statistics.md): a period's
+    tasks count on ``as_of`` once the period has ended (a month before ``as_of``'s
+    month; a 年报 before its year) and its deadline has passed (before ``as_of``, as
+    a task is overdue) — a task not yet due is never counted as 未上报."""
+    ended = or_(period.c.year < as_of.year,
+                and_(period.c.year == as_of.year, period.c.month != 0,
+                     period.c.month < as_of.month))
+    return and_(ended, period.c.deadline < as_of)
 
 
 def find_periods(conn: Connection, *, kind: str, year: int, month: int) -> list[dict[str, Any]]:

@@ -185,9 +185,11 @@ class ReadyFiguresOut(BaseModel):
 
 
 class TaskCountsOut(BaseModel):
-    expected: int
+    expected: int = Field(description="the year's tasks due by ``as_of``")
     reported: int
     approved: int
+    not_due: int = Field(default=0, description="the year's tasks not yet due: in no rate")
+    as_of: str | None = None
 
 
 class RatesOut(BaseModel):

@@ -321,6 +321,7 @@ class CompletenessRowOut(BaseModel):
     expected: int
     reported: int
     approved: int
+    not_due: int = Field(default=0, description="the year's tasks not yet due: in no rate")
     reporting_rate: float | None
     approval_rate: float | None
 
@@ -329,6 +330,8 @@ class CompletenessOut(BaseModel):
     periods: dict[str, int] = Field(description="reporting periods of the year per kind")
     regions: list[CompletenessRowOut]
     total: CompletenessRowOut
+    as_of: str | None = Field(default=None, description="the day the tasks counted were due "
+                                                        "by (ended, past the deadline)")
 
 
 class FindingCountsOut(BaseModel):

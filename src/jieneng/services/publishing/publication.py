@@ -13,8 +13,9 @@ shows only what an administrator has marked publishable. A mark is a
   :class:`~jieneng.core.exceptions.ValidationFailed`).
 - A year is published only when it is **complete** (:func:`readiness`): the
   上报率 (tasks reported ÷ expected of the year's reporting periods in the
-  region's subtree) and the 审核率 (approved ÷ expected) reach the installation's
-  thresholds (:class:`Thresholds`; settings ``publish_min_reporting_rate``,
+  region's subtree, the tasks due today only — the one rule of every yearly rate,
+  :func:`jieneng.storage.reporting.period_due`) and the 审核率 (approved ÷ expected)
+  reach the installation's thresholds (:class:`Thresholds`; settings ``publish_min_reporting_rate``,
   default 95 %, and ``publish_min_review_rate``, default 90 %). Below them the
   publication is refused (``publication.incomplete``) unless the caller — who holds
   the ``publish`` capability — gives a reason (``override_reason``): the year is
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -204,14 +205,15 @@ def _percent(rate: float | None) -> str:
 
 
 def readiness(db: Reader, region_code: str, year: int, thresholds: Thresholds, *,
-              default_factor_set: str | None = None, publishing: bool = True
-              ) -> dict[str, Any]:
+              default_factor_set: str | None = None, publishing: bool = True,
+              as_of: date | None = None) -> dict[str, Any]:
     """What publishing ``year`` for ``region_code`` would make public, and whether the
     year is complete enough (one snapshot): ``region``, ``year``, ``published`` (this
     exact mark exists), ``covered_by`` (the regions above already publishing the
     year), ``previous_year_published`` (同比 shown), ``figures`` (能源消费总量, 用水,
     CO₂, 应报/已报 units — the screen's headline), ``tasks`` (expected, reported,
-    approved), ``reporting_rate``, ``review_rate``, ``thresholds``, ``shortfalls``
+    approved, not_due — the tasks due on ``as_of``, default today, as every yearly
+    rate counts them), ``reporting_rate``, ``review_rate``, ``thresholds``, ``shortfalls``
     (the rates below their threshold) and ``complete``.
 
     Raises NotFound for an unknown region, ValidationFailed for a year outside the range
@@ -225,8 +227,9 @@ def readiness(db: Reader, region_code: str, year: int, thresholds: Thresholds, *
             _check_figures(conn, tree, region_code, name, year)
         lineage = set(tree.lineage(region_code))
         marks = {key for key in _stored(conn) if key[0] in lineage}
-        total = completeness(conn, Filters(tree.subtree(region_code)), tree, region_code,
-                             year)["total"]
+        found = completeness(conn, Filters(tree.subtree(region_code)), tree, region_code,
+                             year, as_of=as_of or date.today())
+        total = found["total"]
         data = overview(conn, PUBLIC, region_code=region_code, year=year,
                         default_factor_set=default_factor_set)
     rates = {"reporting_rate": total["reporting_rate"], "review_rate": total["approval_rate"]}
@@ -240,7 +243,8 @@ def readiness(db: Reader, region_code: str, year: int, thresholds: Thresholds, *
         "covered_by": sorted(code for code, y in marks if y == year and code != region_code),
         "previous_year_published": any(y == year - 1 for _, y in marks),
         "figures": {k: data.get(k) for k in READY_FIGURES},
-        "tasks": {k: total[k] for k in ("expected", "reported", "approved")},
+        "tasks": {**{k: total[k] for k in ("expected", "reported", "approved", "not_due")},
+                  "as_of": found["as_of"]},
         **rates, "thresholds": limits, "shortfalls": shortfalls, "complete": not shortfalls,
     }
 

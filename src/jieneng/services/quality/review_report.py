@@ -3,10 +3,12 @@
 For a region and a year, inside the caller's scope:
 
 - **completeness** (数据完整性): the tasks of the year's reporting periods
-  (月报 and 年报) of the institutions in scope — expected (every task), reported
-  (submitted, department-approved or approved) and approved, with 上报率 =
-  reported ÷ expected and 审核率 = approved ÷ expected, per direct child region and
-  in total (:func:`completeness`, one set-based query on ``reporting_task``);
+  (月报 and 年报) of the institutions in scope that are due on the day (ended, past
+  their deadline: :func:`jieneng.storage.reporting.period_due`, the one rule of every
+  yearly rate) — expected, reported (submitted, department-approved or approved) and
+  approved, with 上报率 = reported ÷ expected and 审核率 = approved ÷ expected, per
+  direct child region and in total, and the tasks not yet due (``not_due``, in no
+  rate) (:func:`completeness`, :func:`jieneng.storage.year_rates.year_task_counts`);
 - **quality findings** of the year by rule and severity with their resolution
   (open / explained / resolved counts, from ``quality_finding``);
 - the **institutions with unresolved warnings** (warning findings still open);
@@ -19,9 +21,10 @@ document (:func:`jieneng.reports.review_report.review_report_docx`) all show.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from jieneng.core.exceptions import NotFound
 from jieneng.core.quality.catalogue import rule
@@ -34,8 +37,8 @@ from jieneng.services.scope import Filters, scoped_filters
 from jieneng.storage import regions
 from jieneng.storage import tables as t
 from jieneng.storage.scoping import institution_conditions
+from jieneng.storage.year_rates import year_task_counts
 
-REPORTED_STATES = ("submitted", "dept_approved", "region_approved", "approved")
 FINDING_STATES = ("open", "explained", "resolved")
 #: a list of at most this many institutions with unresolved warnings in the report
 MAX_LISTED = 500
@@ -46,28 +49,22 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def completeness(
-    conn: Connection, filters: Filters, tree: RegionTree, region_code: str, year: int
+    conn: Connection, filters: Filters, tree: RegionTree, region_code: str, year: int, *,
+    as_of: date,
 ) -> dict[str, Any]:
-    """Reporting and approval rates of the year's tasks, per child region and in total."""
-    p, k, i = t.reporting_period, t.reporting_task, t.institution
-    reported = func.sum(case((k.c.state.in_(REPORTED_STATES), 1), else_=0))
-    approved = func.sum(case((k.c.state == "approved", 1), else_=0))
-    query = (
-        select(i.c.region_code, func.count().label("expected"), reported.label("reported"),
-               approved.label("approved"))
-        .select_from(k.join(p, p.c.id == k.c.period_id).join(i, i.c.id == k.c.institution_id))
-        .where(p.c.year == year, *institution_conditions(conn, filters))
-        .group_by(i.c.region_code)
-    )
+    """Reporting and approval rates of the year's tasks due on ``as_of`` (the one rule,
+    :func:`jieneng.storage.reporting.period_due`), per child region and in total;
+    ``not_due`` counts the year's tasks left out, ``as_of`` is the day (ISO)."""
     child_of = tree.child_under(region_code)
     groups: dict[str, list[int]] = {}
-    for found in conn.execute(query):
-        child = child_of.get(str(found.region_code))
+    for found in year_task_counts(conn, filters, year=year, as_of=as_of):
+        child = child_of.get(found["region_code"])
         if child is None:
             continue
-        counts = groups.setdefault(child, [0, 0, 0])
-        for n, value in enumerate((found.expected, found.reported, found.approved)):
-            counts[n] += int(value or 0)
+        counts = groups.setdefault(child, [0, 0, 0, 0])
+        for n, key in enumerate(("expected", "reported", "approved", "not_due")):
+            counts[n] += found[key]
+    p = t.reporting_period
     periods = conn.execute(
         select(p.c.kind, func.count()).where(p.c.year == year,
                                              p.c.region_code.in_(tree.subtree(region_code)))
@@ -76,14 +73,16 @@ def completeness(
 
     def row(code: str, name: str, counts: list[int]) -> dict[str, Any]:
         return {"region_code": code, "region_name": name, "expected": counts[0],
-                "reported": counts[1], "approved": counts[2],
+                "reported": counts[1], "approved": counts[2], "not_due": counts[3],
                 "reporting_rate": _rate(counts[1], counts[0]),
                 "approval_rate": _rate(counts[2], counts[0])}
 
     rows = [row(c, tree.group_name(region_code, c), groups[c]) for c in sorted(groups)]
-    total = [sum(r[key] for r in rows) for key in ("expected", "reported", "approved")]
+    total = [sum(r[key] for r in rows)
+             for key in ("expected", "reported", "approved", "not_due")]
     return {"periods": {str(kind): int(n) for kind, n in periods}, "regions": rows,
-            "total": row(region_code, tree.name(region_code), total)}
+            "total": row(region_code, tree.name(region_code), total),
+            "as_of": as_of.isoformat()}
 
 
 def _rule_title(code: str, lang: str) -> str:
@@ -141,10 +140,11 @@ def unresolved_warnings(conn: Connection, filters: Filters, year: int) -> list[d
     return rows[:MAX_LISTED]
 
 
-def review_report(db: Reader, scope: Scope, *, region_code: str, year: int) -> dict[str, Any]:
-    """The 会审 report of ``region_code`` and ``year`` inside ``scope``, every part read
-    in one snapshot (``db``: an engine, or the connection of a caller's snapshot such
-    as the 通报's)."""
+def review_report(db: Reader, scope: Scope, *, region_code: str, year: int,
+                  as_of: date | None = None) -> dict[str, Any]:
+    """The 会审 report of ``region_code`` and ``year`` inside ``scope`` on ``as_of``
+    (default today: which tasks are due), every part read in one snapshot (``db``: an
+    engine, or the connection of a caller's snapshot such as the 通报's)."""
     check_year(year)
     with reading(db) as conn:
         filters = scoped_filters(conn, scope, region_code=region_code)
@@ -155,7 +155,8 @@ def review_report(db: Reader, scope: Scope, *, region_code: str, year: int) -> d
         totals = {s: sum(r[s] for r in findings) for s in (*FINDING_STATES, "total")}
         return {
             "region_code": region_code, "region_name": tree.name(region_code), "year": year,
-            "completeness": completeness(conn, filters, tree, region_code, year),
+            "completeness": completeness(conn, filters, tree, region_code, year,
+                                         as_of=as_of or date.today()),
             "findings": {"rules": findings, "total": totals},
             "unresolved_warnings": unresolved_warnings(conn, filters, year),
             "accuracy": accuracy_for_region(conn, filters, tree, region_code, year),
