@@ -4,7 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-import jieneng.storage.metering  # noqa: F401  (its tables join the metadata)
+import jieneng.storage.meter_readings  # the metering tables join the metadata
+import jieneng.storage.metering  # noqa: F401
 from jieneng.storage.engine import make_engine
 from jieneng.storage.migrate import current_revision, downgrade, head_revision, upgrade
 from jieneng.storage.tables import metadata
@@ -18,7 +19,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0009_metering_registry"
+        assert current_revision(engine) == head_revision() == "0010_metering_readings"
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, metadata)
@@ -27,7 +28,7 @@ def test_upgrade_head_matches_metadata(db_url: str) -> None:
             names = set(inspect(conn).get_table_names())
         assert set(metadata.tables) <= names
         upgrade(engine)  # idempotent
-        assert current_revision(engine) == "0009_metering_registry"
+        assert current_revision(engine) == "0010_metering_readings"
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ import os
 from alembic import context
 
 from jieneng.storage.engine import make_engine
+from jieneng.storage.meter_readings import include_name
 from jieneng.storage.tables import metadata
 
 config = context.config
@@ -23,6 +24,7 @@ def _run(connection):  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # reading partitions (PostgreSQL) are not in the metadata
     )
     with context.begin_transaction():
         context.run_migrations()
