@@ -62,6 +62,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         alerts,
         db,
         demo,
+        gateway,
         meters,
         notify,
         reporting,
@@ -76,6 +77,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(alerts.alerts_app, name="alerts")
     app.add_typer(notify.notify_app, name="notify")
     app.add_typer(meters.meters_app, name="meters")
+    app.add_typer(gateway.gateway_app, name="gateway")
     app.command("template")(imports.template)
     app.command("indicators")(statistics.indicators)
     app.command("history")(statistics.history)

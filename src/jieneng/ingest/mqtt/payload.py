@@ -1,0 +1,167 @@
+"""Topics and the JSON batch of readings a gateway publishes (docs/mqtt.md).
+
+Topic: ``jieneng/v1/{gateway_id}/readings``; payload (UTF-8 JSON, at most
+:data:`MAX_PAYLOAD_BYTES`)::
+
+    {"gateway": "gw-0001", "batch_id": "2026-12-03T14:15:00+08:00#17",
+     "readings": [{"meter": "M-001", "ts": "2026-12-03T14:15:00+08:00",
+                   "value": 12345.6, "kind": "cumulative", "unit": "kWh"}]}
+
+:func:`parse_batch` checks everything strictly and returns a :class:`Batch` or raises
+:class:`~jieneng.ingest.mqtt.errors.MqttRefused` for the whole batch (the first
+problem found, with the reading's index): nothing of a refused batch is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from .errors import MqttRefused
+
+TOPIC_PREFIX = "jieneng/v1"
+#: the share group of the platform's subscribers
+SHARE_GROUP = "jieneng"
+#: the filter every worker subscribes to (MQTT 5 shared subscription)
+SHARED_FILTER = f"$share/{SHARE_GROUP}/{TOPIC_PREFIX}/+/readings"
+MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_READINGS = 20_000
+KINDS = frozenset({"cumulative", "interval"})
+#: 2000-01-01T00:00:00Z … 2100-01-01T00:00:00Z (the platform's periods start in 2000)
+TS_MIN, TS_MAX = 946_684_800, 4_102_444_800
+
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}\Z")
+_METER = re.compile(r"[^\x00-\x1f\x7f]{1,64}\Z")
+_BATCH_ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}\Z")
+_UNIT = re.compile(r"[^\x00-\x1f\x7f]{1,16}\Z")
+_TOP_KEYS = frozenset({"gateway", "batch_id", "readings"})
+_READING_KEYS = frozenset({"meter", "ts", "value", "kind", "unit"})
+
+
+class Reading(NamedTuple):
+    """One reading as sent: ``ts`` in UTC epoch seconds (a fraction dropped),
+    ``unit`` None when the meter's own unit applies."""
+
+    meter: str
+    ts: int
+    value: float
+    kind: str
+    unit: str | None
+
+
+class Batch(NamedTuple):
+    """A valid batch: who sent it (the topic's gateway, equal to the payload's), its
+    id, and its readings in the order sent."""
+
+    gateway: str
+    batch_id: str
+    readings: tuple[Reading, ...]
+
+
+def valid_gateway_id(value: str) -> bool:
+    """A gateway id is 1–64 of ``A–Z a–z 0–9 _ . -``: one topic level, one broker
+    username (no ``/ + # $ %`` or spaces)."""
+    return bool(_ID.match(value))
+
+
+def readings_topic(gateway: str) -> str:
+    if not valid_gateway_id(gateway):
+        raise MqttRefused.of("mqtt.gateway_id_invalid", value=gateway)
+    return f"{TOPIC_PREFIX}/{gateway}/readings"
+
+
+def gateway_of(topic: str) -> str:
+    """The gateway a readings topic belongs to (``mqtt.topic_invalid`` otherwise)."""
+    parts = topic.split("/")
+    if (len(parts) != 4 or "/".join(parts[:2]) != TOPIC_PREFIX or parts[3] != "readings"
+            or not valid_gateway_id(parts[2])):
+        raise MqttRefused.of("mqtt.topic_invalid", topic=topic[:200])
+    return parts[2]
+
+
+def parse_batch(topic: str, payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES,
+                max_readings: int = MAX_READINGS) -> Batch:
+    """The batch published on ``topic``, checked whole (see the module)."""
+    gateway = gateway_of(topic)
+    if len(payload) > max_bytes:
+        raise MqttRefused.of("mqtt.payload_too_large", size=len(payload), limit=max_bytes)
+    try:
+        doc = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MqttRefused.of("mqtt.payload_not_json") from None
+    if not isinstance(doc, dict):
+        raise MqttRefused.of("mqtt.payload_not_object")
+    _only_keys(doc, _TOP_KEYS, None)
+    sent = _text(doc, "gateway", _ID, None)
+    if sent != gateway:
+        raise MqttRefused.of("mqtt.gateway_mismatch", gateway=sent, topic_gateway=gateway)
+    batch_id = _text(doc, "batch_id", _BATCH_ID, None)
+    items = doc.get("readings")
+    if not isinstance(items, list):
+        raise MqttRefused.of("mqtt.field_invalid", field="readings", index="-")
+    if not items:
+        raise MqttRefused.of("mqtt.batch_empty")
+    if len(items) > max_readings:
+        raise MqttRefused.of("mqtt.too_many_readings", count=len(items), limit=max_readings)
+    return Batch(gateway, batch_id, tuple(_reading(item, i) for i, item in enumerate(items)))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity, -Infinity are not JSON
+
+
+def _only_keys(doc: dict[str, Any], allowed: frozenset[str], index: int | None) -> None:
+    extra = doc.keys() - allowed
+    if extra:
+        raise MqttRefused.of("mqtt.field_unknown", field=sorted(extra)[0][:64],
+                             index="-" if index is None else index)
+
+
+def _text(doc: dict[str, Any], field: str, pattern: re.Pattern[str], index: int | None) -> str:
+    where = "-" if index is None else index
+    if field not in doc:
+        raise MqttRefused.of("mqtt.field_missing", field=field, index=where)
+    value = doc[field]
+    if not isinstance(value, str) or not pattern.match(value):
+        raise MqttRefused.of("mqtt.field_invalid", field=field, index=where)
+    return value
+
+
+def _reading(item: Any, index: int) -> Reading:
+    if not isinstance(item, dict):
+        raise MqttRefused.of("mqtt.field_invalid", field="readings", index=index)
+    _only_keys(item, _READING_KEYS, index)
+    meter = _text(item, "meter", _METER, index)
+    kind = _text(item, "kind", _ID, index)
+    if kind not in KINDS:
+        raise MqttRefused.of("mqtt.field_invalid", field="kind", index=index)
+    unit = _text(item, "unit", _UNIT, index) if "unit" in item else None
+    for field in ("ts", "value"):
+        if field not in item:
+            raise MqttRefused.of("mqtt.field_missing", field=field, index=index)
+    value = item["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MqttRefused.of("mqtt.field_invalid", field="value", index=index)
+    return Reading(meter, _epoch(item["ts"], index), float(value), kind, unit)
+
+
+def _epoch(value: Any, index: int) -> int:
+    """Epoch seconds from a number or from ISO-8601 text with a UTC offset."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise MqttRefused.of("mqtt.field_invalid", field="ts", index=index) from None
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise MqttRefused.of("mqtt.ts_without_offset", index=index)
+        seconds = math.floor(moment.timestamp())
+    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        seconds = math.floor(value)
+    else:
+        raise MqttRefused.of("mqtt.field_invalid", field="ts", index=index)
+    if not TS_MIN <= seconds < TS_MAX:
+        raise MqttRefused.of("mqtt.ts_out_of_range", index=index)
+    return seconds
