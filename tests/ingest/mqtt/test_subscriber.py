@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jieneng.ingest.mqtt import Batch, DeadLetter, readings_topic
+from jieneng.ingest.mqtt import Batch, DeadLetter, foreign_meters, readings_topic
 from jieneng.ingest.mqtt.subscriber import Connection, Subscriber
 
 from .conftest import PASSWORDS, WAIT_S, Broker, Publisher, wait_for
@@ -189,3 +189,32 @@ def test_refused_batch_is_dead_lettered_whole_and_acknowledged(broker: Broker,
     assert worker.dead[0].details == {"field": "value", "index": 3}
     assert worker.dead[0].gateway == "gw-a"
     assert worker.sub.counters.dead_lettered == 3
+
+
+def test_a_batch_the_store_refuses_is_dead_lettered_not_retried(broker: Broker,
+                                                                gw_a: Publisher) -> None:
+    """``store`` raises BatchRefused (a meter of another gateway): recorded and
+    acknowledged; the next batch is stored by the same connection."""
+    inner = MemoryStore()
+
+    def store(batch: Batch) -> None:
+        if batch.batch_id == "gw-a#1":
+            raise foreign_meters("gw-a", ["gw-b-M1"])
+        inner(batch)
+
+    conn = Connection("127.0.0.1", broker.port, "jieneng-ingest",
+                      PASSWORDS["jieneng-ingest"], "worker-1")
+    dead: list[DeadLetter] = []
+    sub = Subscriber(conn, store, dead.append, max_backoff_s=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=sub.run, args=(stop,), daemon=True)
+    thread.start()
+    wait_for(sub.subscribed.is_set, what="subscription")
+    publish_all(gw_a, "gw-a", 3)
+    wait_for(lambda: len(inner.deliveries) == 2, what="the other two batches")
+    stop.set()
+    thread.join(WAIT_S)
+    assert [(d.code, d.details["meters"]) for d in dead] == [("mqtt.meter_not_gateways",
+                                                              "gw-b-M1")]
+    assert inner.deliveries == ["gw-a#0", "gw-a#2"]
+    assert sub.counters.connects == 1  # no reconnection: nothing to send again

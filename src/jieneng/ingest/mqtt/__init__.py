@@ -10,7 +10,7 @@ database here: the caller's ``store`` commits a batch or raises.
 from __future__ import annotations
 
 from .deadletter import DeadLetter, JsonlDeadLetters
-from .errors import BatchRefused, MqttRefused
+from .errors import BatchRefused, MqttRefused, foreign_meters, unknown_meters
 from .payload import (
     MAX_PAYLOAD_BYTES,
     MAX_READINGS,
@@ -20,6 +20,7 @@ from .payload import (
     Reading,
     gateway_of,
     parse_batch,
+    parse_payload,
     readings_topic,
 )
 
@@ -34,7 +35,10 @@ __all__ = [
     "JsonlDeadLetters",
     "MqttRefused",
     "Reading",
+    "foreign_meters",
     "gateway_of",
     "parse_batch",
+    "parse_payload",
     "readings_topic",
+    "unknown_meters",
 ]

@@ -85,7 +85,14 @@ def gateway_of(topic: str) -> str:
 def parse_batch(topic: str, payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES,
                 max_readings: int = MAX_READINGS) -> Batch:
     """The batch published on ``topic``, checked whole (see the module)."""
-    gateway = gateway_of(topic)
+    return parse_payload(gateway_of(topic), payload, max_bytes=max_bytes,
+                         max_readings=max_readings)
+
+
+def parse_payload(gateway: str, payload: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES,
+                  max_readings: int = MAX_READINGS) -> Batch:
+    """The batch of ``gateway`` (known from the topic, or from the token of an HTTP
+    push), checked whole: its ``gateway`` field must name the same gateway."""
     if len(payload) > max_bytes:
         raise MqttRefused.of("mqtt.payload_too_large", size=len(payload), limit=max_bytes)
     try:
