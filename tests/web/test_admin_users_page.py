@@ -86,3 +86,55 @@ def test_times_are_china_time_and_the_layout_names_its_icon(world: World) -> Non
     assert 'rel="icon" href="/static/favicon.svg"' in page.text
     assert 'data-file-choose="选择文件"' in page.text
     assert world.login("viewer").get("/static/favicon.svg").status_code == 200
+
+
+def test_accounts_for_every_unit_of_a_region_without_one(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.web.conftest import ORGAN, OTHER
+    admin = world.login("admin")
+    page = admin.get("/admin/users")
+    assert 'id="bulk"' in page.text
+    done = admin.post("/admin/users/bulk", data={"csrf_token": csrf(admin),
+                                                  "region_code": "450302"})
+    assert done.status_code == 200, done.text
+    assert "attachment" in done.headers["content-disposition"]
+    assert done.headers["cache-control"] == "no-store"
+    rows = list(load_workbook(io.BytesIO(done.content), read_only=True).active
+                .iter_rows(values_only=True))
+    assert rows[0][:4] == ("单位", "统一社会信用代码", "用户名", "初始密码")
+    made = {r[1]: r for r in rows[1:3]}
+    assert set(made) == {ORGAN, OTHER}
+    assert "本次建立 2 个账户" in str(rows[4][0]) and "尚余 0 家" in str(rows[4][0])
+    new = world.client()
+    new.get("/login")
+    login = new.post("/login", data={"csrf_token": csrf(new), "username": ORGAN,
+                                     "password": made[ORGAN][3]}, follow_redirects=False)
+    assert login.status_code == 303, login.text
+    again = admin.post("/admin/users/bulk", data={"csrf_token": csrf(admin),
+                                                   "region_code": "450302"})
+    rows = list(load_workbook(io.BytesIO(again.content), read_only=True).active
+                .iter_rows(values_only=True))
+    assert any("本次建立 0 个账户" in str(r[0]) for r in rows if r[0])
+    assert admin.get("/admin/users", params={"q": ORGAN}).text.count("<tr>") >= 1
+
+
+def test_bulk_accounts_stay_inside_a_region_admins_subtree(world: World) -> None:
+    manager = world.login("region_admin")  # 阳朔县
+    outside = manager.post("/admin/users/bulk", data={"csrf_token": csrf(manager),
+                                                       "region_code": "450302"})
+    assert outside.status_code == 404
+    for role in ("region", "institution", "viewer"):
+        client = world.login(role)
+        refused = client.post("/admin/users/bulk", data={"csrf_token": csrf(client),
+                                                          "region_code": "450321"})
+        assert refused.status_code == 403, role
+
+
+def test_initial_passwords_meet_the_policy() -> None:
+    from jieneng.services.accounts.bulk import initial_password
+    from jieneng.services.accounts.passwords import validate_password
+    for _ in range(50):
+        validate_password(initial_password(), "11450302MB0000000X")

@@ -35,6 +35,7 @@ __all__ = [
     "search_accounts",
     "subtree_accounts",
     "touch_token",
+    "units_without_accounts",
     "update_user",
     "user_matches",
 ]
@@ -181,6 +182,29 @@ def pin_names(conn: Connection, institution_ids: Collection[int]) -> dict[int, t
     rows = conn.execute(select(i.c.id, i.c.credit_code, i.c.name)
                         .where(i.c.id.in_(sorted(set(institution_ids)))))
     return {int(r.id): (str(r.credit_code), str(r.name)) for r in rows}
+
+
+Unit = tuple[int, str, str, bool]
+
+
+def units_without_accounts(conn: Connection, region_codes: Collection[str], *,
+                           limit: int | None = None) -> tuple[int, list[Unit]]:
+    """Active units in ``region_codes`` that no account is pinned to: their count and
+    (up to ``limit``) ``(id, credit_code, name, is_department)`` in credit-code order;
+    ``is_department``: some unit names it as its 主管部门."""
+    i, u = t.institution, t.app_user
+    sub = t.institution.alias("sub")
+    pinned = select(u.c.id).where(u.c.institution_id == i.c.id).exists()
+    where = and_(i.c.region_code.in_(sorted(region_codes)), i.c.status == "active", ~pinned)
+    total = int(conn.execute(select(func.count()).select_from(i).where(where)).scalar_one())
+    heads = select(sub.c.id).where(sub.c.department_id == i.c.id).exists()
+    query = select(i.c.id, i.c.credit_code, i.c.name, heads.label("head")).where(where) \
+        .order_by(i.c.credit_code)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [(int(r.id), str(r.credit_code), str(r.name), bool(r.head))
+            for r in conn.execute(query)]
+    return total, rows
 
 
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:

@@ -14,6 +14,7 @@ A refused form shows the page again with the status the JSON twin answers
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy import Engine
@@ -21,8 +22,11 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotPermitted
+from jieneng.core.messages import text as message_text
 from jieneng.core.permissions import Capability
-from jieneng.services.accounts import accounts, sessions
+from jieneng.services.accounts import accounts, bulk, sessions
+from jieneng.services.accounts.users import home_region
+from jieneng.web.accounts_sheet import XLSX, accounts_workbook
 from jieneng.web.common import query_url
 from jieneng.web.deps import AdminUser, CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
@@ -53,8 +57,11 @@ def _list_context(engine: Engine, manager: User, page: int,
                   form: dict[str, str] | None = None, q: str = "") -> dict[str, Any]:
     data = accounts.list_users(engine, page=page, per_page=PER_PAGE, actor=manager.actor,
                                search=q)
+    region = home_region(engine, manager)
     return {"page_data": data, "roles": accounts.manageable_roles(manager),
-            "form": form or {}, "errors": {}, "q": q}
+            "form": form or {}, "errors": {}, "q": q,
+            "bulk": {"region": region, "batch": bulk.BATCH,
+                     "pending": bulk.pending(engine, manager, region) if region else 0}}
 
 
 def _edit_context(engine: Engine, manager: User, user_id: int,
@@ -98,6 +105,27 @@ def create_user_form(
     except DomainError as err:
         return form_error(request, LIST, _list_context(engine, manager, 1, form), err)
     return RedirectResponse(query_url("/admin/users", created=username.strip()), status_code=303)
+
+
+@router.post("/users/bulk", dependencies=[requires(Capability.MANAGE_ACCOUNTS)])
+def bulk_create_form(
+    request: Request, manager: ManagerUser, engine: EngineDep,
+    region_code: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Accounts for up to 100 units of ``region_code`` that have none (the 名录 as the
+    list): answered with a workbook of the new accounts and their initial passwords,
+    shown this once (services.accounts.bulk)."""
+    try:
+        made, refused, left = bulk.create_unit_accounts(engine, manager, region_code.strip())
+    except DomainError as err:
+        return form_error(request, LIST, _list_context(engine, manager, 1), err,
+                          errors_key="bulk_errors", default_field="region_code")
+    lang = getattr(request.state, "lang", "zh-CN")
+    content = accounts_workbook(made, refused, left, lang)
+    name = f"{message_text(lang, 'admin.bulk_file')}-{region_code.strip()}.xlsx"
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store"})
 
 
 @router.get("/users/{user_id}")

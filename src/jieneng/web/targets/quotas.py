@@ -70,11 +70,12 @@ def _import_table(engine: Engine, user: User, settings: Settings, name: str, con
 
 
 def _context(engine: Engine, user: User, settings: Settings, *, region: str | None,
-             year: str | None, form: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"data": quotas_data(engine, user, settings, region=region, year=year),
-            "quota_rows": quotas.list_quotas(engine), "error": None, "form": form or {},
-            "can_import": user.can(Capability.IMPORT_QUOTAS),
-            "can_assign": user.can(Capability.ASSIGN_QUOTAS)}
+             year: str | None, form: dict[str, str] | None = None, position: str = "",
+             number: int = 1) -> dict[str, Any]:
+    return _page_of({"data": quotas_data(engine, user, settings, region=region, year=year),
+                     "quota_rows": quotas.list_quotas(engine), "error": None,
+                     "form": form or {}, "can_import": user.can(Capability.IMPORT_QUOTAS),
+                     "can_assign": user.can(Capability.ASSIGN_QUOTAS)}, position, number)
 
 
 #: rows of the positions table per page (the JSON twin lists them all)
@@ -99,8 +100,8 @@ def quotas_page(request: Request, user: CurrentUser, engine: EngineDep,
                 page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
                 ) -> Response:
     """The positions against the quotas, 100 a page, filtered by 所处区间."""
-    context = _context(engine, user, settings, region=region, year=year)
-    return page(request, TEMPLATE, _page_of(context, position, page_number))
+    return page(request, TEMPLATE, _context(engine, user, settings, region=region, year=year,
+                                            position=position, number=page_number))
 
 
 @router.post("/quotas/import", dependencies=upload_requires(Capability.IMPORT_QUOTAS))
