@@ -46,6 +46,11 @@ ASSESSMENT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: How a target came about (``target.source``, and a progress item's ``inherited`` /
+#: ``own_level``), each named in the catalogue (``export.target_source.*``).
+TARGET_SOURCES = frozenset({"manual", "import", "decomposed", "inherited", "own_level"})
+
+
 def assessment_rows(assessment: Mapping[str, Any], lang: str = "zh-CN"
                     ) -> list[dict[str, Any]]:
     """One line per (child region or 本级, target) of the assessment: a cap in its unit
@@ -63,6 +68,8 @@ def assessment_rows(assessment: Mapping[str, Any], lang: str = "zh-CN"
                 "metric_label": target["metric_en"] if en else target["metric_zh"],
                 "unit": (found.unit_en if en else found.unit_zh) if found and cap else "%",
                 "kind_label": text(lang, f"export.target.{target['kind']}"),
+                "source": text(lang, f"export.target_source.{target['source']}")
+                if target.get("source") in TARGET_SOURCES else target.get("source"),
                 "value": Cell(target["value"], kind="number" if cap else "percent",
                               decimals=decimals if cap else 2),
                 "actual": Cell(target.get("actual"), decimals=decimals),
