@@ -13,7 +13,11 @@ With ``--cli N`` the fresh import is instead run N times as ``jieneng --db … i
 consumption FILE`` in a new process each time, on a copy of the database holding the
 directory only; the wall time and the CPU time (user + system) of each process are
 printed, and the best run. ``--jieneng`` names another ``jieneng`` executable, and
-``PYTHONPATH`` another checkout's ``src``, to compare with older code.
+``PYTHONPATH`` another checkout's ``src``, to compare with older code. ``--compare SRC``
+alternates every run with one of the code in ``SRC`` (another checkout's ``src``, put
+first on ``PYTHONPATH``; it must know the database's newest migration — copy
+``src/jieneng/storage/migrations/versions`` into it), so that before and after meet
+the same load on a shared machine.
 
 The database must be new (it is migrated here). The directory of rows ÷ 12
 institutions is imported first (not timed), then the workbook is imported through
@@ -97,39 +101,47 @@ def write_long_workbook(path: Path, codes: list[str], year: int, scale: float) -
 
 
 def cli_runs(db: str, book: Path, rows: int, runs: int, jieneng: Path,
-             pyc: Path | None = None) -> None:
+             pyc: Path | None = None, compare: Path | None = None) -> None:
     """``jieneng import consumption`` in a new process, ``runs`` times, each on a fresh
     copy of the SQLite database ``db`` (which holds the directory). With ``pyc`` the
     bytecode is cached there (``PYTHONPYCACHEPREFIX``; one untimed run first), as in an
-    installed package, whatever ``PYTHONDONTWRITEBYTECODE`` says."""
+    installed package, whatever ``PYTHONDONTWRITEBYTECODE`` says. With ``compare`` each
+    run is followed by one of the code in that ``src`` directory."""
     source = Path(db.removeprefix("sqlite:///"))
     env = dict(os.environ)
     if pyc is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(pyc)
-    best: tuple[float, float] | None = None
+    variants = [("", env)]
+    if compare is not None:
+        path = os.pathsep.join(p for p in (str(compare), env.get("PYTHONPATH")) if p)
+        variants.append((f" [{compare}]", {**env, "PYTHONPATH": path}))
+    best: dict[str, tuple[float, float]] = {}
     for n in range(-1 if pyc is not None else 0, runs):
-        copy = source.with_name(f"{source.stem}-run{n}.db")
-        shutil.copyfile(source, copy)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run([str(jieneng), "--db", f"sqlite:///{copy}", "import",
-                               "consumption", str(book)], capture_output=True, text=True,
-                              check=False, env=env)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        copy.unlink()
-        if done.returncode != 0:
-            raise SystemExit(done.stdout + done.stderr)
-        if n < 0:
-            continue  # the run that wrote the bytecode
-        print(f"cli run {n + 1}: {rows:,} rows, wall {wall:.2f} s → {rows / wall:,.0f} rows/s; "
-              f"cpu {cpu:.2f} s → {rows / cpu:,.0f} rows/s; load {os.getloadavg()[0]:.1f}")
-        best = (wall, cpu) if best is None else (min(best[0], wall), min(best[1], cpu))
-    if best:
-        print(f"cli best: wall {best[0]:.2f} s ({rows / best[0]:,.0f} rows/s), cpu {best[1]:.2f} s "
-              f"({rows / best[1]:,.0f} rows/s)")
+        for label, run_env in variants:
+            copy = source.with_name(f"{source.stem}-run{n}.db")
+            shutil.copyfile(source, copy)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run([str(jieneng), "--db", f"sqlite:///{copy}", "import",
+                                   "consumption", str(book)], capture_output=True, text=True,
+                                  check=False, env=run_env)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            copy.unlink()
+            if done.returncode != 0:
+                raise SystemExit(done.stdout + done.stderr)
+            if n < 0:
+                continue  # the run that wrote the bytecode
+            print(f"cli run {n + 1}{label}: {rows:,} rows, wall {wall:.2f} s → "
+                  f"{rows / wall:,.0f} rows/s; cpu {cpu:.2f} s → {rows / cpu:,.0f} rows/s; "
+                  f"load {os.getloadavg()[0]:.1f}")
+            old = best.get(label)
+            best[label] = (wall, cpu) if old is None else (min(old[0], wall), min(old[1], cpu))
+    for label, (wall, cpu) in best.items():
+        print(f"cli best{label}: wall {wall:.2f} s ({rows / wall:,.0f} rows/s), "
+              f"cpu {cpu:.2f} s ({rows / cpu:,.0f} rows/s)")
 
 
 def main() -> None:
@@ -141,6 +153,8 @@ def main() -> None:
                         help="time N runs of the jieneng command (SQLite only)")
     parser.add_argument("--pyc", action="store_true",
                         help="with --cli: cache the bytecode (as installed), one run first")
+    parser.add_argument("--compare", type=Path, metavar="SRC",
+                        help="with --cli: alternate each run with the code in SRC (a src dir)")
     parser.add_argument("--jieneng", type=Path,
                         default=Path(sys.executable).with_name("jieneng"))
     args = parser.parse_args()
@@ -163,7 +177,7 @@ def main() -> None:
             writer = write_workbook if args.layout == "wide" else write_long_workbook
             rows = writer(book, codes, 2025, 1.0)
             cli_runs(args.db, book, rows, args.cli, args.jieneng,
-                     folder / "pyc" if args.pyc else None)
+                     folder / "pyc" if args.pyc else None, args.compare)
             return
         for label, scale in (("fresh (inserts)", 1.0), ("again, electricity changed", 1.1)):
             book = folder / f"consumption-{scale}.xlsx"
