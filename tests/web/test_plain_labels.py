@@ -74,3 +74,14 @@ def test_a_statisticians_template_names_its_own_unit(world: World, tmp_path: obj
     rows = list(sheet.iter_rows(values_only=True))
     assert "柴油-车辆用油(升)" in rows[0] and "煤炭(吨)" in rows[0]
     assert {r[0] for r in rows[1:]} == {SCHOOL} and [r[3] for r in rows[1:]] == [1, 2]
+
+
+def test_import_problems_in_the_page_language(world: World, tmp_path: object) -> None:
+    from tests.web.conftest import csrf
+    client = world.login("institution")
+    bad = "统一社会信用代码,年,月,电(千瓦时)\n" + f"{SCHOOL},2025,13,100\n"
+    page = client.post("/import", data={"csrf_token": csrf(client), "kind": "consumption",
+                                        "dry_run": "1"},
+                       files={"file": ("bad.csv", bad.encode("utf-8"), "text/csv")})
+    assert 'id="issues"' in page.text
+    assert "Problem (English)" not in page.text and "问题" in page.text
