@@ -28,9 +28,6 @@ PASSWORDS = {"gw-a": "gw-a-secret-123", "gw-b": "gw-b-secret-456",
              "jieneng-ingest": "ingest-secret-789"}
 WAIT_S = 30.0
 
-if not Path(MOSQUITTO).exists():
-    pytest.skip("mosquitto is not installed", allow_module_level=True)
-
 
 def wait_for(condition: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> None:
     deadline = time.monotonic() + timeout
@@ -82,6 +79,8 @@ class Broker:
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
+    if not Path(MOSQUITTO).exists():
+        pytest.skip("mosquitto is not installed")
     accounts = Accounts(
         gateways=(Account("gw-a", PASSWORDS["gw-a"]), Account("gw-b", PASSWORDS["gw-b"])),
         subscriber=Account("jieneng-ingest", PASSWORDS["jieneng-ingest"]))
