@@ -128,7 +128,8 @@ def test_returns_and_reminders_reach_whoever_files(engine: Engine, world: dict[s
             t.reporting_task.c.id == period[world[SCHOOL]])).one().period_id
     out = reminders.remind(engine, settings, city, period_id=period_id,
                            day=DEADLINE + timedelta(days=1))
-    assert (out["tasks"], out["reminded"], out["recipients"], out["unreachable"]) == (3, 2, 2, 1)
+    assert (out["tasks"], out["reminded"], out["recipients"]) == (3, 2, 2)
+    assert (out["unreachable"], out["own"], out["already"]) == (0, 1, 0)  # the organ: its own
     assert notify.user_notifications(engine, clerk.id)["items"][0]["kind"] == "reminder"
     mine = notify.user_notifications(engine, county.id)["items"]
     assert mine[0]["kind"] == "reminder" and "阳朔县演示第二中学" in mine[0]["body"]

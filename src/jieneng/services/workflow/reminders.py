@@ -108,6 +108,8 @@ class ReminderRun:
     claimed: set[int] = field(default_factory=set)
     #: the tasks nobody could be reminded of (no account, no channel)
     unreachable: set[int] = field(default_factory=set)
+    #: the tasks only the actor of a web 催报 files for (and no channel serves)
+    own: set[int] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "dry_run": self.dry_run, "due": self.due,
@@ -218,7 +220,9 @@ def send(
         return run
     by_task = {d.task.task_id: d for d in dues}
     with engine.connect() as conn:
-        users = store.task_filers(conn, by_task, exclude_user=actor)
+        filed = store.task_filers(conn, by_task)  # the actor is left out below, not here:
+        users = {tid: [u for u in found if u != actor]  # what it files for is not unreachable
+                 for tid, found in filed.items()}
         tree = load_tree(conn)
         region_channels: dict[str, list[Channel]] = {}
         for code in {d.task.region_code for d in dues}:
@@ -239,7 +243,9 @@ def send(
         with engine.begin() as conn:  # the claim: committed before anything is sent
             mine = store.claim_reminders(conn, day, wanted, now)
     run.claimed = {task_id for task_id, _ in mine}
-    run.unreachable = set(by_task) - {task_id for task_id, _ in wanted}
+    reached = {task_id for task_id, _ in wanted}
+    run.unreachable = set(by_task) - reached - set(filed)
+    run.own = set(filed) - reached
     per_channel: dict[str, list[int]] = defaultdict(list)
     for task_id, key in sorted(mine):
         per_channel[key].append(task_id)
@@ -333,8 +339,8 @@ def remind(
                                 "reminded": sorted(run.claimed)})
     app = next((line for line in run.lines if line.channel == APP), None)
     return {"day": day.isoformat(), "tasks": len(dues), "reminded": len(run.claimed),
-            "already": len(dues) - len(run.claimed) - len(run.unreachable),
-            "unreachable": len(run.unreachable),
+            "already": len(dues) - len(run.claimed) - len(run.unreachable) - len(run.own),
+            "unreachable": len(run.unreachable), "own": len(run.own),
             "recipients": app.recipients if app else 0,
             "sent": [line.to_dict() for line in run.lines]}
 
