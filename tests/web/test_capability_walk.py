@@ -129,6 +129,10 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("POST", "/api/v1/admin/channels"): C.MANAGE_CHANNELS,
     ("PATCH", "/api/v1/admin/channels/{channel_id}"): C.MANAGE_CHANNELS,
     ("DELETE", "/api/v1/admin/channels/{channel_id}"): C.MANAGE_CHANNELS,
+    # metering registry
+    ("POST", "/metering/bind"): C.MANAGE_METERING,
+    ("POST", "/metering/import"): C.MANAGE_METERING,
+    ("POST", "/api/v1/metering/bindings"): C.MANAGE_METERING,
 }
 PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login")})
 #: pages and JSON that only a capability opens (the rest follows the scope walk)
@@ -144,7 +148,7 @@ READ_CAPABILITIES: dict[str, Capability] = {
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: routes that take a file (multipart)
 UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/quotas/import",
-                     "/api/v1/targets/import"})
+                     "/api/v1/targets/import", "/metering/import"})
 #: a region inside each role's scope (the conftest world)
 INSIDE = {"admin": "450300", "region_admin": "450321", "region": "450321",
           "department": "450321", "institution": "450321", "viewer": "450302"}

@@ -55,6 +55,7 @@ NO_TWIN: dict[str, str] = {
     "/targets/assessment.docx": "a file download: the figures of /api/v1/targets/assessment",
     "/reports/annual.docx": "a file download: the annual 通报 document",
     "/reports/annual.xlsx": "a file download: the annual 通报 workbook",
+    "/metering/template.csv": "a file download (the registry file's template)",
 }
 
 
