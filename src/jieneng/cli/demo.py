@@ -29,6 +29,7 @@ def demo(
     from jieneng.cli.render import render_indicators
     from jieneng.services.demo import DEMO_REGION, build_demo, demo_database_url
     from jieneng.services.statistics.indicators import IndicatorQuery, compute
+    from jieneng.settings import data_dir
 
     if state.settings.environment == "production":
         from jieneng.services.demo import DemoRefused
@@ -44,6 +45,8 @@ def demo(
     output.console.print(
         f"[bold]{output.label('cli.demo_data')}[/] — {url}\n{summary.describe()}"
     )
+    if not state.explicit_db:  # where the demo lives, and how to start it afresh
+        output.console.print(output.label("cli.demo_kept", path=str(data_dir())))
     if no_serve:
         query = IndicatorQuery(
             region_code=DEMO_REGION, year=year or summary.last_year, group_by="region"
