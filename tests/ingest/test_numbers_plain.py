@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jieneng.ingest._common import code_column, code_text
-from jieneng.ingest.numbers import parse_period_part, period_part, plain_numbers, with_number
+from jieneng.ingest.numbers import (
+    clean_column,
+    clean_text,
+    parse_period_part,
+    period_part,
+    plain_numbers,
+    with_number,
+)
 
 PLAIN = ["2024", "12", "-5", "+3", "1.5", ".5", "7.", "1e3", "2E-2", None]
 FOLDED = ["１２", "12,345", " 3 ", "−5", "2024年", "٣", "abc", "", "1e", None]
@@ -39,3 +46,13 @@ def test_fast_paths_match_the_slow_ones(cells: list[str | None]) -> None:
 def test_code_column(cells: list[str | None]) -> None:
     frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
     assert frame.select(code_column(frame, "c")).equals(frame.select(code_text(pl.col("c"))))
+
+
+CELLS = ["abc", " abc", "abc ", "a b", "", "\u3000x", "x\n", "a\x00b", "\x0bz", "12", "电", None]
+
+
+@given(st.lists(st.sampled_from(CELLS), max_size=8))
+def test_clean_column_is_clean_text(cells: list[str | None]) -> None:
+    frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    fast = frame.select(clean_column(frame, "c").alias("c"))
+    assert fast.equals(frame.select(clean_text(pl.col("c")).alias("c")))

@@ -26,6 +26,17 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(stripped == "").then(None).otherwise(stripped)
 
 
+def clean_column(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """:func:`clean_text` of ``frame[column]`` as text, the same values; a text column
+    without control characters, white space around a cell or empty cells (what a
+    spreadsheet's number and code cells read as) is taken as it is — one scan."""
+    series = frame.get_column(column)
+    if series.dtype == pl.String and not series.str.contains(
+            rf"[{CONTROL_CLASS}]|^\s|\s$|^$").any():
+        return pl.col(column)
+    return clean_text(pl.col(column).cast(pl.String))
+
+
 def number_text(expr: pl.Expr) -> pl.Expr:
     """The cell folded to an ASCII number candidate: NFKC (full-width digits, ，．),
     unicode minus signs to ``-``, thousands separators and spaces removed."""

@@ -37,7 +37,7 @@ from jieneng.core.exceptions import ImportRejected
 from .issues import ImportIssue, make_issue
 from .limits.bounds import DEFAULT_LIMITS, Limits, Refused, check_text_table
 from .limits.workbook import check_workbook
-from .numbers import clean_text
+from .numbers import clean_column, clean_text
 
 ROW = "__row"
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -132,7 +132,7 @@ def read_table(
     else:
         raise TableError(make_issue("import.unsupported_format", file=file, value=path.suffix))
     cells = [c for c in raw.columns]
-    raw = raw.with_columns(clean_text(pl.col(c).cast(pl.String)).alias(c) for c in cells)
+    raw = raw.with_columns(clean_column(raw, c).alias(c) for c in cells)
     header_idx = _find_header(raw, expected, need, scan_rows)
     if header_idx is None:
         raise TableError(
