@@ -83,6 +83,11 @@ def test_the_request_only_records_delivery_happens_after(world: World) -> None:
         assert failed["error"].count("ConnectError") == settings.notify_attempts
         assert "127.0.0.1" not in failed["error"]  # no target in the error
         assert len(robots.bodies("/wecom")) == 1  # a sent message is never sent again
+        # the administrators see the outbox with the failure on /admin/channels
+        page = world.login("admin").get("/admin/channels").text
+        table = page[page.index('id="outbox"'):].split("</table>")[0]
+        assert 'data-status="failed"' in table and "ConnectError" in table
+        assert 'data-status="sent"' in table
 
 
 def test_the_app_worker_delivers_right_after_the_commit(world: World) -> None:

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import DomainError
 from jieneng.core.permissions import Capability
-from jieneng.services.notifications import channels, notify
+from jieneng.services.notifications import channels, notify, outbox
 from jieneng.web.deps import AdminUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import WHOLE_FORM, form_error
@@ -34,7 +34,7 @@ ChannelPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="channel id")]
 
 def _context(engine: Engine, form: dict[str, str] | None = None) -> dict[str, Any]:
     return {"items": channels.list_channels(engine), "kinds": notify.CHANNEL_KINDS,
-            "form": form or {}, "errors": {}}
+            "form": form or {}, "errors": {}, "outbox": outbox.entries(engine, limit=20)}
 
 
 @router.get("/channels", dependencies=[requires(Capability.MANAGE_CHANNELS)])
