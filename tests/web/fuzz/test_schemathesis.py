@@ -5,7 +5,9 @@ valid (positive) and invalid (negative), as a logged-in administrator (a bearer
 token made through the account services) on the demo city: no response may be
 a server error (5xx), and every response must match the schema the document
 gives for it. Bounded for CI: ``MAX_EXAMPLES`` examples per operation and mode,
-no deadline.
+no deadline. The operations are split into :data:`SHARDS` tests of their own xdist
+group, so the two workers of ``scripts/test`` fuzz in parallel (each builds the demo
+city once) instead of one worker fuzzing everything.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ pytestmark = needs_web_app
 
 OPENAPI = "/api/v1/openapi.json"
 MAX_EXAMPLES = 25
+#: the operations are fuzzed in this many tests (every SHARDS-th operation each)
+SHARDS = 2
 FUZZ_USER = "fuzz-admin"
 FUZZ_PASSWORD = "Fuzz-Password-2025"
 
@@ -53,14 +57,17 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, di
         yield create_app(url), {"Authorization": f"Bearer {secret}"}
 
 
+@pytest.mark.parametrize("shard", [
+    pytest.param(i, marks=pytest.mark.xdist_group(f"fuzz{i}")) for i in range(SHARDS)
+])
 def test_api_conforms_to_its_openapi_document(
-    fuzz_app: tuple[Any, dict[str, str]], subtests: pytest.Subtests
+    fuzz_app: tuple[Any, dict[str, str]], subtests: pytest.Subtests, shard: int
 ) -> None:
     app, headers = fuzz_app
     schema = schemathesis.openapi.from_asgi(OPENAPI, app)
-    operations = list(schema.get_all_operations())
-    assert operations, f"{OPENAPI} lists no operations"
-    for result in operations:
+    operations = list(schema.get_all_operations())  # in the document's order
+    assert len(operations) >= SHARDS, f"{OPENAPI} lists too few operations"
+    for result in operations[shard::SHARDS]:
         operation = result.ok()  # raises if the document cannot be read for an operation
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             with subtests.test(msg=f"{operation.label} ({mode.value})"):
