@@ -36,8 +36,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 #: a seed's builder: (migrated engine, its URL, a scratch folder) → what the fixture needs
 Builder = Callable[[Engine, str, Path], Any]
 
-#: fixture name → (the folder whose tests it seeds, its builder)
-SEEDS: dict[str, tuple[Path, Builder]] = {}
+#: (fixture name, the folder or module whose tests it seeds) → its builder
+SEEDS: dict[tuple[str, Path], Builder] = {}
 MIGRATED = "migrated"
 
 _SEEDED = pytest.StashKey[tuple[str, Any]]()
@@ -47,7 +47,7 @@ DATABASE = pytest.StashKey["Database"]()
 def register_seed(fixture: str, folder: Path, builder: Builder) -> None:
     """Tests under ``folder`` using ``fixture`` start from a copy of a database
     ``builder`` filled (other folders may have fixtures of the same name)."""
-    SEEDS[fixture] = (folder, builder)
+    SEEDS[(fixture, folder)] = builder
 
 
 def seeded(request: pytest.FixtureRequest, fixture: str) -> Any | None:
@@ -80,15 +80,14 @@ class Templates:
     directory: Path
     pg_url: str
     ddl: list[tuple[str, Any]] | None = None
-    built: dict[tuple[str, str], _Template] = field(default_factory=dict)
+    built: dict[tuple[str, tuple[str, Path] | str], _Template] = field(default_factory=dict)
 
     def fill(self, request: pytest.FixtureRequest, db: Database) -> None:
         """Copy the right template into ``db`` unless something already wrote to it."""
         if not _is_empty(db):
             return
-        seed = next((name for name, (folder, _) in SEEDS.items()
-                     if name in request.fixturenames and request.path.is_relative_to(folder)),
-                    MIGRATED)
+        seed = next((key for key in SEEDS if key[0] in request.fixturenames
+                     and request.path.is_relative_to(key[1])), MIGRATED)
         backend = "sqlite" if db.path is not None else "postgresql"
         template = self.built.get((backend, seed))
         if template is None:
@@ -110,13 +109,14 @@ class Templates:
         finally:
             engine.dispose()
         if seed != MIGRATED:
-            request.node.stash[_SEEDED] = (seed, template.payload)
+            request.node.stash[_SEEDED] = (seed[0], template.payload)
 
-    def _build(self, backend: str, seed: str) -> _Template:
+    def _build(self, backend: str, seed: tuple[str, Path] | str) -> _Template:
         from jieneng.services.database import open_database
         from jieneng.storage.engine import make_engine
 
-        scratch = self.directory / f"{backend}-{seed}"
+        name = seed if isinstance(seed, str) else seed[0]
+        scratch = self.directory / f"{backend}-{name}-{uuid.uuid4().hex[:8]}"
         scratch.mkdir(parents=True)
         if backend == "sqlite":
             path = scratch / "template.db"
@@ -124,17 +124,17 @@ class Templates:
             schema = None
         else:
             path = None
-            schema = f"tpl_{seed}_{uuid.uuid4().hex[:8]}"
+            schema = f"tpl_{name}_{uuid.uuid4().hex[:8]}"
             with self._admin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{self.pg_url}?options=-csearch_path%3D{schema}"
+            url = f"{self.pg_url}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
         engine = make_engine(url)
         if backend == "postgresql" and self.ddl is None:
             self.ddl = _capture_ddl(engine)
         engine.dispose()
         engine = open_database(url)
         try:
-            payload = SEEDS[seed][1](engine, url, scratch) if seed != MIGRATED else None
+            payload = None if isinstance(seed, str) else SEEDS[seed](engine, url, scratch)
             copy_rows = _copy_rows(engine, schema) if schema and seed != MIGRATED else []
             if path is not None:
                 with engine.connect() as conn:
