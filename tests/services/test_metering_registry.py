@@ -69,6 +69,9 @@ def test_unbind_keeps_history_and_then_another_institution_may_bind(
                    valid_to=date(2026, 7, 1))
     with pytest.raises(Conflict):  # would start inside the ended binding
         bind(engine, SCHOOL, when=date(2026, 6, 30))
+    with pytest.raises(Conflict) as err:  # the same unit again, inside its ended binding
+        bind(engine, ORGAN, when=date(2026, 3, 1))
+    assert err.value.code == "metering.registry.binding_overlaps"
     bind(engine, SCHOOL, when=date(2026, 7, 1))
     organ = institution_registry(engine, ADMIN, ORGAN, history=True)
     assert [(a["valid_from"], a["valid_to"]) for a in organ["accounts"]] == [

@@ -152,6 +152,11 @@ def check_free(conn: Connection, scope: Scope, account_id: int, inst: Institutio
     for row in bindings:
         if row.valid_to is None and row.institution_id == inst.id:
             return row
+        if row.valid_to is not None and row.valid_to > valid_from and (
+                row.institution_id == inst.id):
+            raise Conflict.of("metering.registry.binding_overlaps", account=number,
+                              since=row.valid_from.isoformat(),
+                              until=row.valid_to.isoformat(), valid_from=valid_from.isoformat())
         if row.valid_to is None or row.valid_to > valid_from:
             other = _other_name(conn, scope, row)
             raise Conflict.of(
