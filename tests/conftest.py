@@ -3,7 +3,8 @@
 ``JIENENG_TEST_DB`` = ``sqlite`` | ``postgresql`` | ``both`` (default ``both``).
 PostgreSQL is the server on 127.0.0.1:5432 (``JIENENG_TEST_PG_URL`` overrides);
 each xdist worker uses its own database (advisory locks are per database) and each
-test gets a fresh schema in it, dropped afterwards, so tests are isolated and can
+test gets a fresh schema in it (``synchronous_commit=off``: a commit does not wait for
+the WAL to reach the disk), dropped afterwards, so tests are isolated and can
 run in parallel. SQLite tests get a fresh file in ``tmp_path``.
 
 ``engine`` does not migrate each test's database: it copies a template migrated
