@@ -85,3 +85,13 @@ def test_import_problems_in_the_page_language(world: World, tmp_path: object) ->
                        files={"file": ("bad.csv", bad.encode("utf-8"), "text/csv")})
     assert 'id="issues"' in page.text
     assert "Problem (English)" not in page.text and "问题" in page.text
+
+
+def test_a_school_is_offered_only_what_it_may_import(world: World) -> None:
+    school = world.login("institution").get("/import")
+    assert "/import/template/consumption" in school.text
+    assert "/import/template/regions" not in school.text
+    assert "/import/template/institutions" not in school.text
+    assert 'value="regions"' not in school.text
+    admin = world.login("admin").get("/import")
+    assert "/import/template/regions" in admin.text and 'value="institutions"' in admin.text
