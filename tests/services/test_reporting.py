@@ -297,9 +297,15 @@ def test_questions_are_asked_by_reviewers_and_answered_by_the_filer(
         workflow_questions.ask(engine, COUNTY, task, month=11, carrier="electricity", question="?")
     asked = workflow_questions.ask(engine, COUNTY, task, month=12, carrier="electricity",
                                    question="12月电量为何翻倍？")
+    with pytest.raises(ValidationFailed) as unknown:  # a carrier of the form, not free text
+        workflow_questions.ask(engine, COUNTY, task, month=12, carrier="电费", question="?")
+    assert unknown.value.code == "carriers.unknown_carrier_code"
     workflow_questions.answer(engine, me, task, asked["id"], text="新增空调")
     detail = workflow_tasks.task_detail(engine, me, task)
-    assert detail["questions"][0]["answer"] == "新增空调"
+    shown = detail["questions"][0]
+    assert shown["answer"] == "新增空调" and shown["carrier"] == "electricity"
+    # the callers here have no stored account: no username to show, the times still
+    assert "asked_by" in shown and shown["asked_at"] and shown["answered_at"]
 
 
 def test_a_reviewer_opening_a_submitted_task_reruns_the_rules(

@@ -87,6 +87,12 @@ def test_a_question_shows_on_the_entry_form(world: World) -> None:
     form = school.get(f"/entry/{SCHOOL}/2025/2").text
     assert "审核人的问题（待回答 1 条）" in form and "电量为何翻倍？" in form
     assert f'href="/reporting/tasks/{task}"' in form
+    # the task page names the carrier and the asker, offers the carriers as a choice
+    page = office.get(f"/reporting/tasks/{task}").text
+    asker = office.get("/api/v1/reporting/tasks/" + str(task)).json()["questions"][0]
+    assert asker["asked_by"] and asker["asked_at"] and asker["carrier"] == "electricity"
+    assert f"{asker['asked_by']} 提问于" in page and "2 月 · 电</strong>" in page
+    assert '<select name="carrier" required>' in page and 'value="electricity"' in page
 
 
 def test_reviewers_remind_from_the_task_and_rate_pages(world: World) -> None:
@@ -116,6 +122,13 @@ def test_reviewers_remind_from_the_task_and_rate_pages(world: World) -> None:
     # the rate page: one button per unit not reported, one for every overdue unit
     rate = office.get("/reporting/rate?region=450321")
     assert rate.status_code == 200
+    # 我的任务 flags the overdue task (its deadline has passed, not yet submitted)
+    listed = office.get("/api/v1/reporting/tasks").json()["items"]
+    assert next(i for i in listed if i["id"] == task)["overdue"] is True
+    assert '<span class="tag bad">' in office.get("/reporting/tasks").text
+    # a region field suggests the caller's regions by name (a datalist), not a bare code box
+    overview = office.get("/overview").text
+    assert 'list="region-options"' in overview and '<option value="450321">' in overview
     assert 'id="remind-all"' in rate.text  # the deadline 2025-03-15 has passed
     items = office.get("/api/v1/reporting/rate?region=450321").json()["not_reported"]["items"]
     assert task in {i["task_id"] for i in items}

@@ -300,8 +300,13 @@ def findings(conn: Connection, institution_id: int, year: int, month: int | None
 
 
 def questions(conn: Connection, task_id: int) -> list[dict[str, Any]]:
-    q = t.figure_question
-    stmt = select(q).where(q.c.task_id == task_id).order_by(q.c.asked_at, q.c.id)
+    """The task's questions, oldest first, with the asker's and answerer's usernames."""
+    q, asker, answerer = t.figure_question, t.app_user.alias("asker"), t.app_user.alias("answerer")
+    stmt = (select(q, asker.c.username.label("asked_by_name"),
+                   answerer.c.username.label("answered_by_name"))
+            .select_from(q.outerjoin(asker, asker.c.id == q.c.asked_by)
+                         .outerjoin(answerer, answerer.c.id == q.c.answered_by))
+            .where(q.c.task_id == task_id).order_by(q.c.asked_at, q.c.id))
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 

@@ -164,6 +164,7 @@ def task_dict(task: dict[str, Any], user: User | None = None) -> dict[str, Any]:
         "id": task["id"], "period_id": task["period_id"], "period": period.format(),
         "period_label": period.label(), "kind": period.kind.value,
         "deadline": task["deadline"].isoformat() if task["deadline"] else None,
+        "overdue": _overdue(task["deadline"], state),
         "institution": {"credit_code": task["credit_code"], "name": task["name"],
                         "region_code": task["region_code"], "category": task["category"]},
         "state": state.value, "state_zh": state.label("zh"), "state_en": state.label("en"),
@@ -179,6 +180,15 @@ def task_dict(task: dict[str, Any], user: User | None = None) -> dict[str, Any]:
     if user is not None:
         out["actions"] = actions_of(user, task)
     return out
+
+
+#: the states in which a task still waits for its 统计员 (past the deadline: 已逾期)
+FILER_OPEN = frozenset({TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.RETURNED})
+
+
+def _overdue(deadline: date | None, state: TaskState) -> bool:
+    """Past its deadline (the UTC date, as the workbench counts) and not yet submitted."""
+    return deadline is not None and state in FILER_OPEN and deadline < datetime.now(UTC).date()
 
 
 def iso(value: datetime | date | None) -> str | None:

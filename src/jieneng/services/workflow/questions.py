@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.core.caller import User
+from jieneng.core.carriers import carrier as known_carrier
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.reporting.tasks import ActorRole
@@ -36,6 +37,7 @@ def ask(engine: Engine, user: User, task_id: int, *, month: int, carrier: str,
     text = _stored_text(question)
     if not text:
         raise ValidationFailed.of("workflow.question_empty", field="question")
+    carrier = known_carrier(carrier.strip()).code
     with engine.begin() as conn:
         task = visible_task(conn, user, task_id)
         if not set(roles_of(user, task)) & {ActorRole.ADMIN, ActorRole.OFFICE_REVIEWER,

@@ -98,8 +98,9 @@ def task_detail(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
     ]
     out["questions"] = [
         {"id": q["id"], "month": q["month"], "carrier": q["carrier"],
-         "question": q["question"], "asked_at": iso(q["asked_at"]), "answer": q["answer"],
-         "answered_at": iso(q["answered_at"])}
+         "question": q["question"], "asked_by": q["asked_by_name"],
+         "asked_at": iso(q["asked_at"]), "answer": q["answer"],
+         "answered_by": q["answered_by_name"], "answered_at": iso(q["answered_at"])}
         for q in asked
     ]
     out["can_ask"] = bool(set(roles_of(user, task)) & {

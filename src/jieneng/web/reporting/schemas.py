@@ -81,6 +81,7 @@ class TaskOut(BaseModel):
     period_label: str
     kind: str = Field(description="monthly or annual")
     deadline: str | None = Field(description="截止日期 (ISO date)")
+    overdue: bool = Field(False, description="past the deadline and not yet submitted (已逾期)")
     institution: TaskInstitutionOut
     state: str = Field(examples=["submitted"])
     state_zh: str
@@ -191,8 +192,10 @@ class QuestionOut(BaseModel):
     month: int
     carrier: str
     question: str
+    asked_by: str | None = Field(description="the asker's username")
     asked_at: str | None
     answer: str | None
+    answered_by: str | None = Field(description="the answerer's username")
     answered_at: str | None
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
+from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting.tasks import Action
@@ -68,7 +69,8 @@ def tasks_page(
 def task_context(engine: Engine, user: User, task_id: int, *, done: str | None = None
                  ) -> dict[str, Any]:
     data = workflow_tasks.task_detail(engine, user, task_id)
-    return {"data": data, "error": None, "done": done, "entry": entry_links(user, data)}
+    return {"data": data, "error": None, "done": done, "entry": entry_links(user, data),
+            "carriers": CARRIERS}
 
 
 def entry_links(user: User, data: dict[str, Any]) -> dict[str, Any] | None:
