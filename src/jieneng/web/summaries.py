@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from jieneng.core.caller import User
+from jieneng.core.categories import CATEGORIES
 from jieneng.core.listing import Column, pick
 from jieneng.core.messages import text
 from jieneng.reports.summaries import measure_format, summary_xlsx
@@ -108,7 +109,7 @@ NOT_REPORTED_COLUMNS: tuple[Column, ...] = (
     Column("credit_code", "pages.credit_code", "code"),
     Column("name", "pages.rate.name"),
     Column("region_name", "pages.region"),
-    Column("category", "export.col.category_code", "code"),
+    Column("category_name", "pages.category"),
     Column("department_name", "pages.department"),
     Column("state_label", "pages.rate.state"),
     Column("overdue", "pages.rate.overdue", "bool"),
@@ -120,9 +121,17 @@ RATE_PAGE_COLUMNS = pick(RATE_COLUMNS, "expected", "reported", "approved", "repo
                          "review_rate")
 
 
+#: the leaf categories by code, for the not-reported list's 单位类别 by name
+CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
+
+
 def _missing_row(item: dict[str, Any], lang: str) -> dict[str, Any]:
     """An institution not yet reported as a row of the page and of the workbook."""
-    return {**item, "state_label": text(lang, f"reporting.state.{item['state']}")}
+    code = item.get("category")
+    named = CATEGORY_BY_CODE.get(code) if code else None
+    name = (named.name_en if lang == "en" else named.name_zh) if named else code
+    return {**item, "state_label": text(lang, f"reporting.state.{item['state']}"),
+            "category_name": name}
 
 
 @router.get("/reporting/rate.xlsx")

@@ -16,6 +16,7 @@ from jieneng.core.caller import User
 from jieneng.core.messages import LANGUAGES
 from jieneng.core.permissions import Capability
 from jieneng.services.accounts.users import home_region, scope_label
+from jieneng.services.directory.search import region_choices
 from jieneng.services.notifications import notify
 from jieneng.web.csrf import csrf_token
 from jieneng.web.i18n import one_language, translate
@@ -119,6 +120,17 @@ def active_trail(nav: list[NavItem], path: str) -> list[NavItem]:
     return best
 
 
+def _region_options(engine: Any, user: User | None) -> list[dict[str, str]]:
+    """The regions a page's region field suggests (a ``<datalist>``); none without an
+    account or when the database is unwell (the field still takes a typed code)."""
+    if user is None or engine is None:
+        return []
+    try:
+        return region_choices(engine, user)
+    except Exception:  # the page must render even if the database is unwell
+        return []
+
+
 def _can(user: User | None, capability: str) -> bool:
     return user is not None and user.can(Capability(capability))
 
@@ -157,6 +169,8 @@ def render(
         "trail": active_trail(nav, request.url.path),
         # can('set_targets'): whether to show a form; the service checks the same table
         "can": partial(_can, user),
+        # region_options(): the regions of the caller's scope, read when a page asks
+        "region_options": partial(_region_options, engine, user),
         "unread": unread,
         "path": request.url.path,
         "csrf_token": csrf_token(request),

@@ -18,6 +18,8 @@ from jieneng.storage import regions
 
 #: regions listed at most (a search is for a unit; a region is a shortcut)
 MAX_REGIONS = 10
+#: regions a region field suggests at most (a province's ~150; the nation's ~3,000 are not)
+MAX_CHOICES = 2000
 
 
 def search(engine: Engine, user: User, q: str | None, *, page: int = 1,
@@ -47,3 +49,17 @@ def _regions(engine: Engine, user: User, text: str) -> list[dict[str, Any]]:
            if (held is None or r.code in held) and (key in name_key(r.name) or r.code == text)]
     out.sort(key=lambda r: (r["level"], r["code"]))
     return out[:MAX_REGIONS]
+
+
+def region_choices(engine: Engine, user: User) -> list[dict[str, str]]:
+    """The regions a region field of a page suggests (``code``, ``name``): those where
+    the caller's scope holds something, upper levels first; none when there are more
+    than :data:`MAX_CHOICES` (the field still takes a typed code)."""
+    with engine.connect() as conn:
+        rows = regions.load_regions(conn)
+        held = held_regions(conn, user.scope, RegionTree(rows))
+    kept = [r for r in rows if held is None or r.code in held]
+    if len(kept) > MAX_CHOICES:
+        return []
+    kept.sort(key=lambda r: (int(r.level), r.code))
+    return [{"code": r.code, "name": r.name} for r in kept]

@@ -20,11 +20,10 @@ from jieneng.services.publishing.annual_report import annual_data
 from jieneng.settings import Settings
 from jieneng.web.common import RegionQ, YearQ, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
-from jieneng.web.exporting import workbook_lang
+from jieneng.web.exporting import workbook_lang, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(engine: Engine, user: User, settings: Settings, region: str | None,
@@ -51,5 +50,7 @@ def annual_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
                          settings: SettingsDep, region: RegionQ = None, year: YearQ = None
                          ) -> Response:
     data, name = _report(engine, user, settings, region, year)
-    return Response(annual_xlsx(data, workbook_lang(request)), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"tongbao-{name}.xlsx\""})
+    lang = workbook_lang(request)
+    title = (f"annual-bulletin-{name}.xlsx" if lang == "en"
+             else f"{data['region']['name']}{data['year']}年度通报.xlsx")
+    return xlsx_response(annual_xlsx(data, lang), title, f"tongbao-{name}.xlsx")
