@@ -204,7 +204,7 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
                                             users: dict[str, User], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from jieneng.services.notifications import channels
+    from jieneng.services.notifications import channels, outbox
     from jieneng.services.targets import alerts
     from tests.services.notify_world import RobotServer, settings_for
 
@@ -219,10 +219,14 @@ def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,
         settings = settings_for(db_url)
         alerts.evaluate(engine, settings, province, region_code="330000", year=2024,
                         sleep=lambda _s: None)
+        # queued in the evaluation's transaction, delivered after it (the outbox)
+        assert robot.bodies("/wecom/city") == []
+        outbox.deliver_pending(engine, settings)
         later = datetime.now(UTC) + timedelta(hours=49)
         out = alerts.evaluate(engine, settings, province, region_code="330000", year=2024,
                               now=later, sleep=lambda _s: None)
         assert len(out["escalated"]) == 1
+        outbox.deliver_pending(engine, settings, now=later)
         # the city's channel (inherited by 西湖区): one digest when opened, one escalated
         opened, escalated = robot.bodies("/wecom/city")
         assert "定额预警" in opened["text"]["content"]
