@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Integer, case, cast, func, select
 
 from jieneng.core.scope import Filters
 
@@ -36,7 +36,8 @@ def first_tasks(conn: Connection, institution_ids: Iterable[int], today: date
                 (period.c.deadline < today, 1), else_=2)
     # open ones: the oldest deadline first; nothing open: the newest period first
     age = case((is_open, period.c.deadline), else_=None)
-    recent = case((is_open, 0), else_=period.c.year * 100 + period.c.month)
+    # year·100 + month as an integer: the columns are SMALLINT on PostgreSQL (202512 overflows)
+    recent = case((is_open, 0), else_=cast(period.c.year, Integer) * 100 + period.c.month)
     ordered = (select(task.c.id, task.c.institution_id, task.c.state, period.c.kind,
                       period.c.year, period.c.month, period.c.deadline, why.label("why"),
                       func.row_number().over(
