@@ -51,6 +51,7 @@ STORAGE_ALLOWED = {
     ("summaries", "periods_in"): "periods opened on a region's lineage and subtree; the "
                                  "service keeps those covering the caller's scope",
     ("targets", "list_targets"): "institution_ids narrows further inside the whole filters",
+    ("users", "pin_names"): "names of the units of accounts a manager's read returned",
     ("users", "first_institution"): "a look-up by department (demo log-in), not a scoped read",
 }
 

@@ -159,6 +159,15 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                     "/entry/{credit_code}/{year}/profile",
                     "/api/v1/entry/{credit_code}/{year}/profile")},
     "/import": (Sample(writer_only=True),),
+    # the metering registry (web.metering): view_metering is not a viewer's; an
+    # institution account without ?institution= opens its own unit, others an empty form
+    "/metering": (Sample(scoped_query={"institution": "institution_code"}, writer_only=True),
+                  Sample(writer_only=True)),
+    "/api/v1/metering": (Sample(scoped_query={"institution": "institution_code"},
+                                writer_only=True),
+                         Sample(scoped_query={"institution": "institution_code"},
+                                query={"history": "true"}, writer_only=True)),
+    "/metering/template.csv": (Sample(writer_only=True),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)

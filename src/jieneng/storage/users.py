@@ -13,7 +13,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, or_, select, update
 
+from jieneng.core.scope import Filters
+
 from . import tables as t
+from .scoping import institution_conditions
 
 __all__ = [
     "TokenRow",
@@ -187,15 +190,15 @@ def pin_names(conn: Connection, institution_ids: Collection[int]) -> dict[int, t
 Unit = tuple[int, str, str, bool]
 
 
-def units_without_accounts(conn: Connection, region_codes: Collection[str], *,
+def units_without_accounts(conn: Connection, filters: Filters, *,
                            limit: int | None = None) -> tuple[int, list[Unit]]:
-    """Active units in ``region_codes`` that no account is pinned to: their count and
+    """Active units inside ``filters`` that no account is pinned to: their count and
     (up to ``limit``) ``(id, credit_code, name, is_department)`` in credit-code order;
     ``is_department``: some unit names it as its 主管部门."""
     i, u = t.institution, t.app_user
     sub = t.institution.alias("sub")
     pinned = select(u.c.id).where(u.c.institution_id == i.c.id).exists()
-    where = and_(i.c.region_code.in_(sorted(region_codes)), i.c.status == "active", ~pinned)
+    where = and_(*institution_conditions(conn, filters), i.c.status == "active", ~pinned)
     total = int(conn.execute(select(func.count()).select_from(i).where(where)).scalar_one())
     heads = select(sub.c.id).where(sub.c.department_id == i.c.id).exists()
     query = select(i.c.id, i.c.credit_code, i.c.name, heads.label("head")).where(where) \

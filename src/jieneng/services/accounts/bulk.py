@@ -23,6 +23,7 @@ from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound
 from jieneng.core.permissions import Capability, Role, require
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters
 from jieneng.services.accounts.accounts import create_user
 from jieneng.storage import regions
 from jieneng.storage import users as store
@@ -53,8 +54,9 @@ def initial_password() -> str:
     return "".join(chars)
 
 
-def _area(engine: Engine, manager: User, region_code: str) -> list[str]:
-    """The subtree of ``region_code``, which must lie in the manager's own area."""
+def _area(engine: Engine, manager: User, region_code: str) -> Filters:
+    """The subtree of ``region_code`` as filters; it must lie in the manager's own area
+    (the accounts a manager may make, not a data scope: no department or unit part)."""
     with engine.connect() as conn:
         tree = RegionTree(regions.load_regions(conn))
     own = None if manager.can(Capability.MANAGE_ALL_ACCOUNTS) else manager.region_code
@@ -62,7 +64,7 @@ def _area(engine: Engine, manager: User, region_code: str) -> list[str]:
             own not in tree or region_code not in set(tree.subtree(own)))):
         raise NotFound.of("accounts.region_not_found", region_code=region_code,
                           field="region_code")
-    return list(tree.subtree(region_code))
+    return Filters(region_codes=list(tree.subtree(region_code)))
 
 
 def pending(engine: Engine, manager: User, region_code: str) -> int:
