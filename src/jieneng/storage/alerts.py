@@ -15,10 +15,21 @@ from jieneng.core.scope import Filters
 from . import tables as t
 from .bulk import in_values, read_frame, temp_table
 from .scoping import owned_conditions
+from .users import as_utc
 
 _ids = temp_table("_jn_alert_ids", Column("id", Integer, primary_key=True))
 
 OPEN_STATES = ("open", "acknowledged")
+_TIMES = ("opened_at", "acknowledged_at", "escalated_at", "closed_at", "at")
+
+
+def _aware(row: Any) -> dict[str, Any]:
+    """A row as a dict, its timestamps aware UTC datetimes (SQLite reads them back naive)."""
+    out = dict(row._mapping)
+    for key in _TIMES:
+        if key in out:
+            out[key] = as_utc(out[key])
+    return out
 
 
 def update_alert(conn: Connection, alert_id: int, **values: Any) -> None:
@@ -38,7 +49,7 @@ def get_alert(conn: Connection, alert_id: int) -> Any | None:
 def events(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
     e = t.alert_event
     rows = conn.execute(select(e).where(e.c.alert_id == alert_id).order_by(e.c.at, e.c.id))
-    return [dict(r._mapping) for r in rows]
+    return [_aware(r) for r in rows]
 
 
 def _alert_conditions(conn: Connection, filters: Filters, *, year: int | None,
@@ -74,7 +85,7 @@ def list_alerts(conn: Connection, filters: Filters, *, year: int | None,
         alert_id=alert_id, level=level)).order_by(a.c.opened_at.desc(), a.c.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return [_aware(r) for r in conn.execute(stmt)]
 
 
 def count_alerts(conn: Connection, filters: Filters, *, year: int | None,
