@@ -11,9 +11,7 @@ frozen, an autofilter on a one-row header, the Excel number format of each
 column's kind (thousands separator, the column's fixed decimals, percentages),
 column widths fitted to the content (a CJK character counts double), footer
 lines, and an A4 print setup (landscape, fit to the page width, the header
-repeated on every page, page numbers). A number is written rounded to the decimals it
-shows by GB/T 8170 (half to even, :func:`jieneng.core.rounding.round_gb8170`), so Excel,
-which would round a half away from zero, shows what the page shows. Every cell goes through
+repeated on every page, page numbers). Every cell goes through
 :func:`jieneng.reports.spreadsheet.write_cell`: text stays text, formula
 injection is neutralised, no cell is a formula or a link made from data.
 
@@ -31,9 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from jieneng.core.listing import Column, display, number_format, percent_decimals, text_width
+from jieneng.core.listing import Column, display, number_format, text_width
 from jieneng.core.messages import text
-from jieneng.core.rounding import round_gb8170
 from jieneng.reports.spreadsheet import new_workbook, write_cell
 
 #: Column width bounds [characters of a fixed-width grid].
@@ -224,21 +221,10 @@ def _write_value(ws: Any, row: int, col: int, column: Column, value: Any,
         value = value.isoformat()
     if kind == "bool" and value is not None:
         value = text(lang, "pages.yes" if value else "pages.no")
-    elif isinstance(value, float) and kind in ("number", "percent", "change"):
-        value = _as_shown(kind, decimals, value)
     elif kind in ("text", "code") and value is not None and not isinstance(value, str):
         value = str(value)
     write_cell(ws, row, col, value, fmt)
     return display(kind, decimals, value, lang) if value is not None else ""
-
-
-def _as_shown(kind: str, decimals: int, value: float) -> float:
-    """``value`` rounded to the decimals its cell shows (a percentage's fraction two more)."""
-    if value != value or value in (float("inf"), float("-inf")):
-        return value
-    if kind == "number":
-        return round_gb8170(value, decimals)
-    return round_gb8170(value, percent_decimals(kind, decimals) + 2)
 
 
 def _print_setup(ws: Any, sheet: Sheet, header_first: int, header_last: int, last_col: int,
