@@ -180,6 +180,19 @@ def wake() -> None:
             loop.call_soon_threadsafe(event.set)
 
 
+async def _one_pass(engine: Engine, settings: Settings) -> None:
+    """One delivery pass in a thread. Cancelled (the app stopping), it still waits for
+    the pass to end: the thread holds a connection of ``engine``, which the lifespan
+    disposes next — left running, the connection would outlive its pool unclosed."""
+    running = asyncio.ensure_future(asyncio.to_thread(deliver_pending, engine, settings))
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await running
+        raise
+
+
 async def run_worker(engine: Engine, settings: Settings, every: float) -> None:
     """Deliver due rows every ``every`` seconds and whenever :func:`wake` is called, until
     cancelled (the app's lifespan). A failing pass is logged, never stops the loop."""
@@ -191,7 +204,7 @@ async def run_worker(engine: Engine, settings: Settings, every: float) -> None:
         while True:
             event.clear()  # a wake during the pass below makes the next one start at once
             try:
-                await asyncio.to_thread(deliver_pending, engine, settings)
+                await _one_pass(engine, settings)
             except Exception:
                 log.exception("outbox delivery pass failed")
             with contextlib.suppress(TimeoutError):
