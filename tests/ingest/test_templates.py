@@ -74,8 +74,12 @@ def test_examples_name_the_downloaders_own_units(kind: str, units: list[tuple[st
                                                  tmp_path: Path) -> None:
     from openpyxl import load_workbook
     path = write_template(kind, tmp_path / f"{kind}.xlsx", units=units)
-    sheet = load_workbook(path, read_only=True)["数据"]
-    cells = {str(c) for row in sheet.iter_rows(min_row=2, values_only=True) for c in row}
+    book = load_workbook(path, read_only=True)  # read-only keeps the file open: close it
+    try:
+        cells = {str(c) for row in book["数据"].iter_rows(min_row=2, values_only=True)
+                 for c in row}
+    finally:
+        book.close()
     assert EXAMPLE_ORGAN not in cells and EXAMPLE_SCHOOL not in cells
     assert {code for code, _ in units} <= cells
     lookup = pl.DataFrame({"credit_code": [c for c, _ in units],
@@ -88,7 +92,10 @@ def test_examples_name_the_downloaders_own_units(kind: str, units: list[tuple[st
 
 def test_wide_template_has_every_carrier_of_ny201(tmp_path: Path) -> None:
     from openpyxl import load_workbook
-    headers = next(load_workbook(write_template("consumption", tmp_path / "w.xlsx"),
-                                 read_only=True)["数据"].iter_rows(max_row=1, values_only=True))
+    book = load_workbook(write_template("consumption", tmp_path / "w.xlsx"), read_only=True)
+    try:
+        headers = next(book["数据"].iter_rows(max_row=1, values_only=True))
+    finally:
+        book.close()
     for name in ("柴油-车辆用油(升)", "煤炭(吨)", "液化石油气(千克)", "柴油-车辆用油费用(元)"):
         assert name in headers
