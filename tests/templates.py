@@ -188,7 +188,7 @@ def _capture_ddl(engine: Engine) -> list[tuple[str, Any]]:
 def _copy_rows(engine: Engine, schema: str) -> list[str]:
     """Statements copying the rows and sequence positions of ``schema`` into the
     schema first on a connection's search path."""
-    from jieneng.storage.tables import metadata
+    from jieneng.storage.schema import metadata
 
     out: list[str] = []
     with engine.connect() as conn:

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from jieneng.storage import meter_readings as r
-from jieneng.storage.tables import metadata
+from jieneng.storage.schema import metadata
 
 JAN = int(datetime(2025, 12, 31, 16, 0, tzinfo=UTC).timestamp())  # 2026-01-01 00:00 China
 

@@ -13,7 +13,7 @@ from alembic import context
 
 from jieneng.storage.engine import make_engine
 from jieneng.storage.meter_readings import include_name
-from jieneng.storage.tables import metadata
+from jieneng.storage.schema import metadata
 
 config = context.config
 
