@@ -62,12 +62,18 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         alerts,
         db,
         demo,
+        forms_ny,
         gateway,
+        gateway_mqtt,
+        gateway_serve,
+        metered,
         meters,
+        monitoring,
         notify,
         reporting,
         serve,
         statistics,
+        utility_files,
     )
 
     app.add_typer(db.db_app, name="db")
@@ -78,6 +84,12 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(notify.notify_app, name="notify")
     app.add_typer(meters.meters_app, name="meters")
     app.add_typer(gateway.gateway_app, name="gateway")
+    gateway_mqtt.register(gateway.gateway_app)
+    gateway_serve.register(gateway.gateway_app)
+    utility_files.register(imports.import_app)
+    forms_ny.register(imports.import_app)
+    metered.register(meters.meters_app)
+    monitoring.register(meters.meters_app)
     app.command("template")(imports.template)
     app.command("indicators")(statistics.indicators)
     app.command("history")(statistics.history)

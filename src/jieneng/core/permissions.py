@@ -90,6 +90,8 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_METERING = "view_metering"
     MANAGE_METERING = "manage_metering"
+    READ_METERS = "read_meters"
+    MANAGE_GATEWAYS = "manage_gateways"
 
     @property
     def label_zh(self) -> str:
@@ -144,16 +146,20 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
     Capability.VIEW_METERING: ("查看户号和计量表", "see utility accounts and meters", "scope"),
     Capability.MANAGE_METERING: ("绑定户号、登记和更换计量表", "bind utility accounts, "
                                  "register and replace meters", "scope"),
+    Capability.READ_METERS: ("抄表录入", "enter meter readings by hand", "scope"),
+    Capability.MANAGE_GATEWAYS: ("登记网关、发放令牌、指定网关的计量表", "register gateways, "
+                                 "issue their tokens, assign their meters", "own subtree"),
 }
 
 _C = Capability
 #: everything a 公共机构 may do: its own figures and tasks
 _FILER = frozenset({_C.OWN_ACCOUNT, _C.ENTER_DATA, _C.IMPORT_DATA, _C.SUBMIT,
                     _C.EXPLAIN_FINDINGS, _C.ACKNOWLEDGE_ALERTS, _C.VIEW_METERING,
-                    _C.MANAGE_METERING})
+                    _C.MANAGE_METERING, _C.READ_METERS})
 #: a 管理机构: also reviews, opens periods, runs rules, sets targets, quotas, spot checks
 _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUALITY,
-                    _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK}
+                    _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK,
+                    _C.MANAGE_GATEWAYS}
 
 #: THE table: role → what it may do. Menus, buttons, services and docs/security.md read it.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

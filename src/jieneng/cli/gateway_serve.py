@@ -1,0 +1,9 @@
+"""``jieneng gateway serve``: the MOHURD energy-monitoring TCP receiver (docs/gateway.md)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(parent: typer.Typer) -> None:
+    """Add this module's commands to ``parent`` (called by :mod:`jieneng.cli.main`)."""
