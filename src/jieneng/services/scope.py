@@ -9,6 +9,8 @@ includes a region holding none of a department's or an institution's units.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, or_, select
 
 from jieneng.core.exceptions import NotFound
@@ -16,8 +18,10 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope, ScopeKind
 from jieneng.storage import institutions, regions, tables
 from jieneng.storage.institutions import InstitutionRow
+from jieneng.storage.scoping import institution_conditions
 
-__all__ = ["Filters", "held_regions", "scoped_filters", "visible_institution"]
+__all__ = ["Filters", "held_regions", "scoped_filters", "visible_institution",
+           "visible_institutions"]
 
 
 def scoped_filters(
@@ -126,3 +130,14 @@ def visible_institution(conn: Connection, scope: Scope, credit_code: str) -> Ins
     except NotFound:
         raise NotFound.of("scope.institution_code_not_found", credit_code=credit_code) from None
     return row
+
+
+def visible_institutions(conn: Connection, scope: Scope,
+                         credit_codes: Iterable[str]) -> dict[str, InstitutionRow]:
+    """Credit code (upper case) → institution for the codes ``scope`` shows, in one
+    query per few thousand codes (a file's units); a code missing from the answer
+    does not exist or is out of scope — the same to the caller."""
+    wanted = {c.strip().upper() for c in credit_codes}
+    filters = scoped_filters(conn, scope)
+    return institutions.institutions_by_codes(conn, sorted(wanted),
+                                              institution_conditions(conn, filters))

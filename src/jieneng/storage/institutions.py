@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import (
@@ -219,11 +221,24 @@ def get_institution_by_id(conn: Connection, institution_id: int) -> InstitutionR
     return _one(conn, t.institution.c.id == institution_id)
 
 
+def institutions_by_codes(conn: Connection, credit_codes: Sequence[str],
+                          where: Sequence[ColumnElement[bool]] = ()) -> dict[str, InstitutionRow]:
+    """Credit code → institution for those of ``credit_codes`` that exist and meet
+    ``where`` (a scope's conditions), a few thousand codes per query."""
+    i, codes, out = t.institution, sorted(set(credit_codes)), {}
+    for k in range(0, len(codes), 5000):
+        query = select(i).where(i.c.credit_code.in_(codes[k:k + 5000]), *where)
+        out.update({r.credit_code: _row(r) for r in conn.execute(query)})
+    return out
+
+
 def _one(conn: Connection, condition: ColumnElement[bool]) -> InstitutionRow | None:
     i = t.institution
     r = conn.execute(select(i).where(condition)).one_or_none()
-    if r is None:
-        return None
+    return None if r is None else _row(r)
+
+
+def _row(r: Any) -> InstitutionRow:
     return InstitutionRow(
         id=r.id, credit_code=r.credit_code, name=r.name, name_key=r.name_key,
         region_code=r.region_code, category=r.category, department_id=r.department_id,

@@ -15,7 +15,6 @@ Writes are set-based: new accounts, bindings and meters each in one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from jieneng.core.permissions import Capability, require
 from jieneng.ingest.issues import ImportIssue, rejection
 from jieneng.ingest.meters import MeterRows, parse_meters, row_issue
 from jieneng.services.accounts import audit
-from jieneng.services.scope import visible_institution
+from jieneng.services.scope import visible_institutions
 from jieneng.storage import metering as store
 from jieneng.storage.institutions import InstitutionRow
 
@@ -84,10 +83,7 @@ class _Plan:
 def _plan(conn: Connection, user: User, parsed: MeterRows) -> _Plan:
     """The rows checked against the registry; raises ImportRejected with every issue."""
     issues: list[ImportIssue] = []
-    institutions: dict[str, InstitutionRow] = {}
-    for code in sorted({r["credit_code"] for r in parsed.rows}):  # a loop over units
-        with suppress(NotFound):
-            institutions[code] = visible_institution(conn, user.scope, code)
+    institutions = visible_institutions(conn, user.scope, {r["credit_code"] for r in parsed.rows})
     rows = []
     for r in parsed.rows:
         if r["credit_code"] in institutions:
