@@ -9,7 +9,7 @@ A new table module is added to the imports below.
 
 from __future__ import annotations
 
-from . import gateways, meter_readings, metering  # noqa: F401  (the tables join the metadata)
+from . import forms_ny, gateways, meter_readings, metering  # noqa: F401  (the tables join the metadata)
 from . import utility_data  # noqa: F401
 from . import metered_statistics  # noqa: F401
 from .tables import metadata
