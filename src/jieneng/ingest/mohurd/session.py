@@ -213,15 +213,18 @@ class Session:
         self._out.clear()
         return out
 
-    def committed(self, sequence: str) -> bytes:
-        """The batch ``sequence`` is stored: the acknowledgement to send for it."""
+    def committed(self, sequence: str, *, accepted: bool = True) -> bytes:
+        """The batch ``sequence`` is stored (or, ``accepted`` false, refused for good and
+        logged): the acknowledgement to send for it (``<result>fail</result>`` for a
+        refused batch where the profile sends a result)."""
         waiting = self._unacked.get(sequence)
         if not waiting:
             raise GatewayRefused.of("gateway.unknown_batch", sequence=sequence[:40])
         operation = waiting.popleft()
         if not waiting:
             del self._unacked[sequence]
-        fields = {"sequence": sequence} | ({"result": "pass"} if self.profile.ack_result else {})
+        result = {"result": "pass" if accepted else "fail"} if self.profile.ack_result else {}
+        fields = {"sequence": sequence} | result
         return self._pack(ACK_OF[operation], fields)
 
     def command(self, operation: str, fields: dict[str, str]) -> bytes:
