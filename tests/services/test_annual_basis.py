@@ -6,7 +6,6 @@ the /review-report page and its JSON twin show — with reference values."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
+from jieneng.core import chinatime
 from jieneng.core.permissions import Role
 from jieneng.core.scope import Scope
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
@@ -64,7 +64,7 @@ def test_one_basis_in_the_document(world: SpotWorld) -> None:
     assert basis.startswith("口径说明：") and "报表份数" in basis
     # what the rates count: the tasks due today (docs/statistics.md, one rule)
     assert paragraphs[paragraphs.index(overall) + 2] == (
-        f"上报率、审核率按截至 {date.today().isoformat()} 已到期的 23 项任务计算"
+        f"上报率、审核率按截至 {chinatime.today().isoformat()} 已到期的 23 项任务计算"
         "（报告期已结束且已过截止日期）；尚未到期的 0 项任务不计入。")
     # no second count of another kind (institutions with figures: 23 here too, but 家)
     assert not any("家，已报送" in p or "家次" in p for p in paragraphs)

@@ -5,11 +5,10 @@ viewers and 公共机构 (403 ``capability_required``)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from jieneng.core import chinatime
 from jieneng.storage import tables as t
 from tests.web.conftest import SCHOOL, SILENT, World, csrf
 
@@ -136,7 +135,7 @@ def test_reviewers_remind_from_the_task_and_rate_pages(world: World) -> None:
     every = office.post("/api/v1/reporting/remind", json={"period_id": period},
                         headers={"X-CSRF-Token": csrf(office)})
     assert every.status_code == 200 and every.json()["tasks"] == 3
-    assert every.json()["day"] == date.today().isoformat()
+    assert every.json()["day"] == chinatime.today().isoformat()
 
     # a task already submitted: 409 with its code; nothing chosen: 422
     _submitted(world, _task_id(world, SILENT))

@@ -40,6 +40,7 @@ from typing import Any
 
 import polars as pl
 
+from jieneng.core import chinatime
 from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name, normalise_label
 from jieneng.core.codes import make_credit_code, validate_credit_code
 from jieneng.core.exceptions import ValidationFailed
@@ -130,7 +131,7 @@ def parse_meters(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
         if f in out.columns)
     out.rows_read = frame.height
     for record in frame.iter_rows(named=True):  # a registry file: thousands of rows
-        parsed = _row(out, record, today or date.today())
+        parsed = _row(out, record, today or chinatime.today())
         if parsed is not None:
             out.rows.append(parsed)
     _duplicates(out)

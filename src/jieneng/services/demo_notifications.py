@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 
+from jieneng.core import chinatime
 from jieneng.core.exceptions import DomainError
 from jieneng.core.messages import text
 from jieneng.services.accounts.accounts import get_user_by_username
@@ -60,7 +61,7 @@ def seed(engine: Engine, *, region_code: str, year: int, today: date | None = No
     with engine.begin() as conn:  # the story: still being entered when the 催报 comes
         demo_store.demo_move(conn, int(task["id"]), "in_progress", at=datetime.now(UTC))
     reminders.remind(engine, load_settings(), office, period_id=int(task["period_id"]),
-                     day=today or datetime.now(UTC).date())
+                     day=today or chinatime.today())
     with engine.begin() as conn:  # then submitted, questioned and returned
         demo_store.demo_move(conn, int(task["id"]), "submitted", at=datetime.now(UTC))
     questions.ask(engine, office, int(task["id"]), month=12, carrier="electricity",

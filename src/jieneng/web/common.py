@@ -19,6 +19,7 @@ from fastapi import Path, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import HTMLResponse
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.listing import Column, cell_text
@@ -96,7 +97,7 @@ def latest_overview(
                                     min_approved=min_approved)
             if chosen.year is not None:
                 return call(chosen.year, {**chosen.to_dict(), "threshold": min_approved})
-        start = (before - 1) if before is not None else date.today().year
+        start = (before - 1) if before is not None else chinatime.today().year
         latest = latest_year(conn, scope, region_code, before=start + 1,
                              months=months)
         if latest is None or latest <= start - LOOKBACK_YEARS:
@@ -110,12 +111,12 @@ def default_year(engine: Engine, scope: Scope, region_code: str | None, *,
     the last complete reviewed period's year, else the latest year with data, else
     last year."""
     chosen = default_period(engine, scope, region_code=region_code, min_approved=min_approved)
-    return chosen.year if chosen.year is not None else date.today().year - 1
+    return chosen.year if chosen.year is not None else chinatime.today().year - 1
 
 
 def previous_month(today: date | None = None) -> tuple[int, int]:
     """The period a 统计员 usually enters: last month."""
-    today = today or date.today()
+    today = today or chinatime.today()
     return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
 
 

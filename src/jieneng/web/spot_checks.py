@@ -12,7 +12,6 @@ with the status the JSON twin answers (:func:`jieneng.web.forms.form_error`).
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -61,7 +61,7 @@ def _office(user: User) -> bool:
 
 def _defaultform_year() -> int:
     """The 会审 looks at the year before."""
-    return date.today().year - 1
+    return chinatime.today().year - 1
 
 
 

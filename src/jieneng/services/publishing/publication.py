@@ -46,6 +46,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core import chinatime
 from jieneng.core.caller import Actor
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -228,7 +229,7 @@ def readiness(db: Reader, region_code: str, year: int, thresholds: Thresholds, *
         lineage = set(tree.lineage(region_code))
         marks = {key for key in _stored(conn) if key[0] in lineage}
         found = completeness(conn, Filters(tree.subtree(region_code)), tree, region_code,
-                             year, as_of=as_of or date.today())
+                             year, as_of=as_of or chinatime.today())
         total = found["total"]
         data = overview(conn, PUBLIC, region_code=region_code, year=year,
                         default_factor_set=default_factor_set)

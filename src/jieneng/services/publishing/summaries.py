@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
+from jieneng.core import chinatime
 from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS, categories_under
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.indicator_registry import BY_CODE, HEADLINE
@@ -124,7 +125,7 @@ def reporting_rate(
     with ``period`` None and no rows. A period, or a region, out of scope is
     NotFound.
     """
-    today = today or date.today()
+    today = today or chinatime.today()
     with reading(engine) as conn:
         tree = RegionTree(regions.load_regions(conn))
         period = None

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from jieneng.core import chinatime
 from jieneng.core.exceptions import NotFound
 from jieneng.core.quality.catalogue import rule
 from jieneng.core.quality.model import Severity
@@ -156,7 +157,7 @@ def review_report(db: Reader, scope: Scope, *, region_code: str, year: int,
         return {
             "region_code": region_code, "region_name": tree.name(region_code), "year": year,
             "completeness": completeness(conn, filters, tree, region_code, year,
-                                         as_of=as_of or date.today()),
+                                         as_of=as_of or chinatime.today()),
             "findings": {"rules": findings, "total": totals},
             "unresolved_warnings": unresolved_warnings(conn, filters, year),
             "accuracy": accuracy_for_region(conn, filters, tree, region_code, year),

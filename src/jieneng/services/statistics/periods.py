@@ -17,8 +17,8 @@ of its reports are reviewed. ``docs/statistics.md`` states the rule for users.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
+from jieneng.core import chinatime
 from jieneng.core.scope import Scope
 from jieneng.services.database import Reader, reading
 from jieneng.services.statistics import selection as sel
@@ -81,5 +81,5 @@ def default_period(
     found = reviewed_period(db, scope, region_code=region_code, min_approved=min_approved)
     if found is not None:
         return found
-    year = latest_year(db, scope, region_code, before=date.today().year + 1)
+    year = latest_year(db, scope, region_code, before=chinatime.today().year + 1)
     return DefaultPeriod(year, None, "data" if year is not None else "none")

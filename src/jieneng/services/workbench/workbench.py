@@ -9,11 +9,12 @@ under :func:`jieneng.services.scope.scoped_filters`.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.carriers import carrier
 from jieneng.core.exceptions import ValidationFailed
@@ -42,8 +43,8 @@ def kind_of(user: User) -> str:
 
 
 def workbench(engine: Engine, user: User, *, today: date | None = None) -> dict[str, Any]:
-    """The workbench of ``user`` on ``today`` (default: the UTC date)."""
-    today = today or datetime.now(UTC).date()
+    """The workbench of ``user`` on ``today`` (default: the China date)."""
+    today = today or chinatime.today()
     kind = kind_of(user)
     out: dict[str, Any] = {"kind": kind, "today": today.isoformat()}
     if kind == "filer":
@@ -84,7 +85,7 @@ def _filer(engine: Engine, user: User, today: date) -> dict[str, Any]:
 
 def _deadline(task: dict[str, Any], today: date) -> dict[str, Any]:
     deadline = date.fromisoformat(task["deadline"]) if task["deadline"] else None
-    task["overdue"] = deadline is not None and deadline < today
+    task["overdue"] = chinatime.past(deadline, today)
     task["days_left"] = None if deadline is None else (deadline - today).days
     return task
 

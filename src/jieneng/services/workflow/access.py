@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.codes import parent_region_code
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted
@@ -187,8 +188,9 @@ FILER_OPEN = frozenset({TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.
 
 
 def _overdue(deadline: date | None, state: TaskState) -> bool:
-    """Past its deadline (the UTC date, as the workbench counts) and not yet submitted."""
-    return deadline is not None and state in FILER_OPEN and deadline < datetime.now(UTC).date()
+    """Past its deadline (a China date, :func:`jieneng.core.chinatime.past`) and not yet
+    submitted — the workbench counts the same way."""
+    return state in FILER_OPEN and chinatime.past(deadline, chinatime.today())
 
 
 def iso(value: datetime | date | None) -> str | None:

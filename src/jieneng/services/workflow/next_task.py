@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.reporting.periods import Period
 from jieneng.services.scope import scoped_filters
@@ -29,7 +30,7 @@ def first_tasks(engine: Engine, institutions: Sequence[dict[str, Any]], *,
     units without any task are absent."""
     by_id = {int(i["institution_id"]): str(i["credit_code"]) for i in institutions}
     with engine.connect() as conn:
-        found = store.first_tasks(conn, by_id, today or date.today())
+        found = store.first_tasks(conn, by_id, today or chinatime.today())
     return {by_id[iid]: _decorate(task, by_id[iid]) for iid, task in found.items()}
 
 
@@ -48,7 +49,7 @@ def my_first_task(engine: Engine, user: User, *, today: date | None = None
     caller files for (:func:`jieneng.storage.notify.task_filers` — a county office for
     its units without an account, say), as (credit code, task with ``name``)."""
     with engine.connect() as conn:
-        tasks = store.open_tasks(conn, scoped_filters(conn, user.scope), today or date.today())
+        tasks = store.open_tasks(conn, scoped_filters(conn, user.scope), today or chinatime.today())
         filers = notify_store.task_filers(conn, [t["task_id"] for t in tasks])
     for task in tasks:
         if user.id in filers.get(task["task_id"], []):

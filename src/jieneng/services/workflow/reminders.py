@@ -43,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.messages import text
@@ -200,7 +201,7 @@ def run_reminders(
     sleep: Sleep = time.sleep,
 ) -> ReminderRun:
     """Send the reminders of ``day`` (default today, UTC) that were not sent yet."""
-    day = day or datetime.now(UTC).date()
+    day = day or chinatime.today()
     return send(engine, settings, day, due_tasks(engine, day, settings), dry_run=dry_run,
                 sleep=sleep)
 
@@ -312,7 +313,7 @@ def remind(
     to the institutions' accounts and a digest to each region channel, never twice
     the same day on the same channel; recorded in ``reminder_log`` and the audit log."""
     require(user, Capability.REVIEW)
-    day = day or datetime.now(UTC).date()
+    day = day or chinatime.today()
     ids = sorted(set(task_ids))
     if len(ids) > MAX_REMIND:
         raise ValidationFailed.of("reminders.too_many", limit=MAX_REMIND)

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jieneng.core import chinatime
 from jieneng.core.quality.config import RuleConfig
 
 FINDING_COLUMNS = ("institution_id", "year", "month", "carrier", "rule", "severity",
@@ -42,7 +43,7 @@ def period(year: int, month: int | None = None, *, today: date | None = None) ->
     """The :class:`Period` of an evaluation. Missing months are looked for up to the
     evaluated month (the whole year: up to December, or the last finished month of
     the current year)."""
-    today = today or date.today()
+    today = today or chinatime.today()
     last = 12 if year < today.year else max(today.month - 1, 0) if year == today.year else 0
     return Period(year, month, month if month else last)
 

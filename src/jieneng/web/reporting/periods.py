@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -45,7 +46,7 @@ def periods_data(engine: Engine, user: User) -> dict[str, Any]:
     items = workflow_periods.list_periods(engine, user)
     can_open = workflow_periods.can_open_periods(user)
     home = users.home_region(engine, user)
-    to_open = workflow_periods.months_to_open(items, home, date.today()) if can_open else []
+    to_open = workflow_periods.months_to_open(items, home, chinatime.today()) if can_open else []
     return {"items": items, "can_open": can_open, "home_region": home,
             "to_open": [p.format() for p in to_open]}
 

@@ -6,7 +6,6 @@ The assessment's own 公文 is :mod:`.assessment`'s.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.reports.annual_report import annual_docx, annual_xlsx
 from jieneng.services.publishing.annual_report import annual_data
@@ -29,7 +29,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def _report(engine: Engine, user: User, settings: Settings, region: str | None,
             year: str | None) -> tuple[dict[str, Any], str]:
     code = region_for(engine, user, region)
-    y = year_of(year) or date.today().year - 1
+    y = year_of(year) or chinatime.today().year - 1
     data = annual_data(engine, user, region_code=code, year=y,
                        factor_set=settings.factor_set)
     return data, f"{code}-{y}"

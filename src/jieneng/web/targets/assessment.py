@@ -7,7 +7,6 @@ units (本级): the page ``/targets/assessment``, its workbook
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
 from starlette.responses import Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.messages import text
 from jieneng.reports.annual_report import assessment_xlsx
@@ -40,7 +40,7 @@ def assessment_data(engine: Engine, user: User, settings: Settings, *, region: s
     """The assessment of the page, its twin, its workbook and its document (default
     year: last year)."""
     data = progress.assessment(engine, user, region_code=region_for(engine, user, region),
-                               year=year_of(year) or date.today().year - 1,
+                               year=year_of(year) or chinatime.today().year - 1,
                                factor_set=settings.factor_set)
     if sort != "region":  # the rows come by region code; met / unmet first, then by code
         data["rows"].sort(key=lambda r: (r["all_met"] != (sort == "met"), r["region_code"]))

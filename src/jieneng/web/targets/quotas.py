@@ -10,7 +10,6 @@ status its JSON twin answers (:func:`jieneng.web.forms.form_error`).
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -52,7 +52,7 @@ QUOTA_UPLOAD: dict[str, Any] = {
 def quotas_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
                 year: str | None) -> dict[str, Any]:
     return quotas.positions(engine, user, region_code=region_for(engine, user, region),
-                            year=year_of(year) or date.today().year - 1,
+                            year=year_of(year) or chinatime.today().year - 1,
                             default_factor_set=settings.factor_set)
 
 

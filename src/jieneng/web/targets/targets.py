@@ -12,7 +12,6 @@ again with the status its JSON twin answers (:func:`jieneng.web.forms.form_error
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -64,7 +64,7 @@ METRICS = (*targets.CAP_METRICS, *targets.REDUCTION_METRICS)
 
 def _year(year: str | None) -> int:
     """The year asked for, or this year (targets are set for the year under way)."""
-    return year_of(year) or date.today().year
+    return year_of(year) or chinatime.today().year
 
 
 def targets_data(engine: Engine, user: User, settings: Settings, *, region: str | None,
