@@ -146,3 +146,13 @@ def last_received(conn: Connection, filters: Filters, *, since: int, day_since: 
                     *institution_conditions(conn, filters)))
     return read_frame(conn, query, {"meter_id": pl.Int64, "last_interval": pl.Int64,
                                     "last_day": pl.Int64})
+
+
+def institutions(conn: Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """``id, credit_code, name, region_code, category`` of the institutions ``ids``."""
+    i = t.institution
+    if not ids:
+        return []
+    rows = conn.execute(select(i.c.id, i.c.credit_code, i.c.name, i.c.region_code,
+                               i.c.category).where(i.c.id.in_(sorted(set(ids)))))
+    return [dict(r._mapping) for r in rows]

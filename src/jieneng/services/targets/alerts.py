@@ -56,7 +56,10 @@ from jieneng.storage import targets as target_store
 
 LEVELS: tuple[str, ...] = ("notice", "warning", "over")
 UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t",
-         "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²"}
+         "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²",
+         "metered_kgce": "kgce", "missing_data": "个时段"}
+#: the metric of the live alerts' subjects (services.targets.live)
+LIVE_METRICS = {"live": "metered_kgce", "silent": "missing_data"}
 
 
 def _zh(key: str, **values: Any) -> str:
@@ -286,6 +289,8 @@ def _escalate(conn: Connection, settings: Settings, tree: RegionTree, at: dateti
 
 def _metric(conn: Connection, subject: str) -> str:
     kind, _, rest = subject.partition(":")
+    if kind in LIVE_METRICS:
+        return LIVE_METRICS[kind]
     if kind == "quota":
         quota_id = int(rest.split(":", 1)[0])
         found = [q for q in quota_store.list_quotas(conn) if q["id"] == quota_id]
@@ -346,7 +351,8 @@ def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) ->
         [n for k, n in subjects if k == "quota"],
         [int(r["institution_id"]) for r in rows if r["institution_id"] is not None])
     for row, (kind, number) in zip(rows, subjects, strict=True):
-        metric = (indicators.get(number, "energy_per_capita_kgce") if kind == "quota"
+        metric = (LIVE_METRICS[kind] if kind in LIVE_METRICS
+                  else indicators.get(number, "energy_per_capita_kgce") if kind == "quota"
                   else metrics.get(number, "energy_tce"))  # a deleted quota or target
         code, name = names.get(int(row["institution_id"] or 0), (None, None))
         row.update(
@@ -355,7 +361,8 @@ def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) ->
             metric_en=text("en", f"alerts.metric.{metric}"),
             region_name=tree.name(row["region_code"]),
             institution_code=code, institution_name=name,
-            link=(f"/institutions/{code}" if code else
+            link=(f"/monitoring/{code}" if code and kind in LIVE_METRICS else
+                  f"/institutions/{code}" if code else
                   f"/targets?region={row['region_code']}&year={row['year']}"))
         row["level_zh"], row["level_en"] = level_labels(row["level"])
 
