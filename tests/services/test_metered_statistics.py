@@ -1,0 +1,164 @@
+"""services.metering.statistics on both databases: metered figures fill the monthly
+statistics (source ``meter``), idempotently; sub-meters and virtual meters are not
+added again; submitted/approved months and overridden keys are left alone; units are
+converted; the precedence of accounts and meters follows the region's rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from jieneng.core.permissions import Role
+from jieneng.services.metering import statistics as st
+from jieneng.services.metering.registry import MeterSpec, add_meter
+from jieneng.storage import meter_readings as r
+from jieneng.storage import metered_statistics as ms
+from jieneng.storage import metering as m
+from jieneng.storage import tables as t
+from tests.sample import ORGAN, SCHOOL, Files
+from tests.services.metering_world import load, user
+
+ADMIN = user(Role.ADMIN)
+YEAR, MONTH = 2026, 1
+
+
+@pytest.fixture
+def world(engine: Engine, files: Files) -> dict[str, int]:
+    ids = load(engine, files)
+    add_meter(engine, ADMIN, ORGAN, MeterSpec("TOTAL", "电", "01000"))
+    add_meter(engine, ADMIN, ORGAN, MeterSpec("AC", "电", "01B00", parent="TOTAL"))
+    add_meter(engine, ADMIN, ORGAN, MeterSpec("W1", "水"))
+    add_meter(engine, ADMIN, SCHOOL, MeterSpec("S1", "电"))
+    add_meter(engine, ADMIN, SCHOOL, MeterSpec("S2", "电"))
+    with engine.begin() as conn:
+        meters = dict(conn.execute(select(m.metering_meter.c.number,
+                                          m.metering_meter.c.id)).all())
+    return {**{k: int(v) for k, v in meters.items()}, "organ": ids[ORGAN],
+            "school": ids[SCHOOL]}
+
+
+def _rollups(engine: Engine, values: dict[int, tuple[float, int, int]],
+             year: int = YEAR, month: int = MONTH) -> None:
+    start, _ = st.month_bounds(year, month)
+    with engine.begin() as conn:
+        r.write_rollups(conn, pl.DataFrame({
+            "meter_id": list(values), "level": ["month"] * len(values),
+            "start": [start] * len(values), "energy": [v[0] for v in values.values()],
+            "present": [v[1] for v in values.values()],
+            "expected": [v[2] for v in values.values()], "flags": [0] * len(values)},
+            schema={"meter_id": pl.Int64, "level": pl.String, "start": pl.Int64,
+                    "energy": pl.Float64, "present": pl.Int64, "expected": pl.Int64,
+                    "flags": pl.Int64}))
+
+
+def _current(engine: Engine, institution_id: int) -> dict[str, tuple[float, str, int]]:
+    cr = t.consumption_record
+    with engine.connect() as conn:
+        rows = conn.execute(select(cr.c.carrier, cr.c.quantity, cr.c.source, cr.c.revision)
+                            .where(cr.c.institution_id == institution_id, cr.c.year == YEAR,
+                                   cr.c.month == MONTH, cr.c.is_current)).all()
+    return {c: (q, s, n) for c, q, s, n in rows}
+
+
+FULL = 2976  # 31 days × 96
+
+
+def test_fill_writes_top_level_meters_only_and_is_idempotent(
+        engine: Engine, world: dict[str, int]) -> None:
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL), world["AC"]: (5000.0, FULL, FULL),
+                      world["W1"]: (300.0, FULL, FULL), world["S1"]: (800.0, FULL, FULL),
+                      world["S2"]: (200.0, FULL - 10, FULL)})
+    out = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert (out["figures"], out["inserted"], out["from_meters"]) == (3, 3, 3)
+    organ = _current(engine, world["organ"])
+    assert organ["electricity"] == (12000.0, "meter", 1)  # AC (a sub-meter) not added
+    assert organ["water"] == (300.0, "meter", 1)
+    assert _current(engine, world["school"])["electricity"][0] == 1000.0
+    with engine.connect() as conn:
+        figs = {(f["institution_id"], f["carrier"]): f
+                for f in ms.figures_of(conn, world["school"], YEAR, [MONTH])}
+    fig = figs[(world["school"], "electricity")]
+    assert fig["completeness"] == pytest.approx((2 * FULL - 10) / (2 * FULL))
+    assert st.describe(fig["origin"], fig["detail"]) == "计量表 S1 等 2 块表，完整率 99.8 %"
+    # the same figures again: no new revision
+    again = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert (again["inserted"], again["revised"], again["unchanged"]) == (0, 0, 3)
+    # a late reading changes one figure: one revision
+    _rollups(engine, {world["TOTAL"]: (12500.0, FULL, FULL)})
+    third = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert (third["revised"], third["unchanged"]) == (1, 2)
+    assert _current(engine, world["organ"])["electricity"] == (12500.0, "meter", 2)
+
+
+def test_virtual_meters_and_incomplete_months_are_not_filled(
+        engine: Engine, world: dict[str, int]) -> None:
+    with engine.begin() as conn:
+        m.update_meter(conn, world["S2"], formula="S1", register=None)  # now virtual
+    _rollups(engine, {world["S1"]: (800.0, FULL, FULL), world["S2"]: (800.0, FULL, FULL),
+                      world["TOTAL"]: (100.0, FULL // 2, FULL)})  # 50 % < 95 %
+    out = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert out["figures"] == 1
+    assert _current(engine, world["school"])["electricity"][0] == 800.0
+    assert "electricity" not in _current(engine, world["organ"])
+
+
+def _task(engine: Engine, institution_id: int, state: str, kind: str = "monthly") -> None:
+    with engine.begin() as conn:
+        pid = conn.execute(insert(t.reporting_period).values(
+            region_code="450300", kind=kind, year=YEAR, month=MONTH if kind == "monthly" else 0,
+            deadline=date(YEAR, 2, 10), opened_at=datetime.now(UTC))
+            .returning(t.reporting_period.c.id)).scalar_one()
+        conn.execute(insert(t.reporting_task).values(period_id=pid,
+                                                     institution_id=institution_id,
+                                                     state=state))
+
+
+@pytest.mark.parametrize("state", ["approved", "submitted"])
+def test_submitted_and_approved_months_are_never_overwritten(
+        engine: Engine, world: dict[str, int], state: str) -> None:
+    with engine.begin() as conn:
+        from jieneng.storage import consumption
+
+        consumption.write_consumption(conn, pl.DataFrame({
+            "institution_id": [world["organ"]], "year": [YEAR], "month": [MONTH],
+            "carrier": ["electricity"], "quantity": [11111.0]}), source="manual",
+            import_id=None)
+    _task(engine, world["organ"], state)
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL), world["S1"]: (800.0, FULL, FULL),
+                      world["S2"]: (200.0, FULL, FULL)})
+    out = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert out["locked"] == 1 and out["inserted"] == 1  # the school only
+    assert _current(engine, world["organ"])["electricity"] == (11111.0, "manual", 1)
+    # the metered figure is kept for the form and the quality rule
+    with engine.connect() as conn:
+        figs = ms.figures_of(conn, world["organ"], YEAR, [MONTH])
+    assert [f["quantity"] for f in figs] == [12000.0]
+
+
+def test_region_rule_and_unit_conversion_of_account_figures(
+        engine: Engine, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    organ = world["organ"]
+
+    def accounts(conn: object, ids: list[int], year: int, month: int) -> pl.DataFrame:
+        return pl.DataFrame({
+            "institution_id": [organ, organ], "carrier": ["electricity", "water"],
+            "quantity": [13.0, 250.0], "unit": ["MWh", "吨"], "source": ["bills", "daily"],
+            "accounts": [1, 2], "completeness": [1.0, 0.99]})
+
+    monkeypatch.setattr(st, "account_figures", lambda conn, ids, y, mo: st.normalise_account_frame(
+        accounts(conn, ids, y, mo)))
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL)})
+    st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    now = _current(engine, organ)
+    assert now["electricity"][0] == pytest.approx(13000.0)  # MWh → kWh, the bill first
+    assert now["water"][0] == pytest.approx(250.0)  # 吨 of water → m³
+    with engine.connect() as conn:
+        fig = {f["carrier"]: f for f in ms.figures_of(conn, organ, YEAR, [MONTH])}
+    assert st.describe("accounts", fig["electricity"]["detail"]) == (
+        "1 个户号，按账单分摊到自然月，完整率 100.0 %")
+    st.set_rule(engine, ADMIN, "450300", "meters_first", 0.9)
+    st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert _current(engine, organ)["electricity"][:2] == (12000.0, "meter")
