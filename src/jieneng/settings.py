@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     #: the web app delivers the notification outbox every this many seconds (and at once
     #: after a commit that queued); 0: no worker in the app (``jieneng notify deliver``)
     notify_worker_seconds: float = Field(default=5.0, ge=0)
+    #: the web app derives metering intervals and roll-ups from new readings every this
+    #: many seconds (services.metering.derive); 0: no worker in the app
+    #: (``jieneng meters derive --loop``)
+    metering_derive_seconds: float = Field(default=10.0, ge=0)
+    #: where the energy of the reading after a gap goes: ``spread`` (evenly, flagged
+    #: estimated) or ``flag`` (on the last interval; the gap's intervals missing)
+    metering_gap_policy: Literal["spread", "flag"] = "spread"
 
     @property
     def rate_limits_on(self) -> bool:

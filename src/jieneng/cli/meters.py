@@ -156,3 +156,38 @@ def meters_template(out: Annotated[Path, typer.Argument(help="输出文件 .csv"
 
     out.write_bytes(template_csv())
     output.console.print(str(out))
+
+
+@meters_app.command("derive")
+@handles_errors
+def meters_derive(
+    loop: Annotated[bool, typer.Option("--loop", help="持续运行 keep deriving")] = False,
+    every: Annotated[float, typer.Option("--every", min=0.1,
+                                         help="每隔秒数 seconds between passes")] = 10.0,
+    limit: Annotated[int, typer.Option("--limit", min=1,
+                                       help="每次最多表数 meters per pass")] = 500,
+    meter_ids: Annotated[list[int] | None, typer.Option(
+        "--rederive", help="重算该表全部历史 derive a meter's whole history again (id)")] = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """计算用量 Derive interval consumption and roll-ups from new readings."""
+    import time
+
+    from jieneng.services.metering.derive import (
+        derive_all_pending,
+        options_of,
+        rederive,
+    )
+
+    eng, options = engine(), options_of(state.settings)
+    if meter_ids:
+        rederive(eng, meter_ids)
+    while True:
+        done = derive_all_pending(eng, limit=limit, options=options)
+        if fmt is Fmt.json:
+            output.print_json(done.to_dict())
+        else:
+            output.console.print(output.say("metering.derive.done", **done.to_dict()))
+        if not loop:
+            return
+        time.sleep(every)

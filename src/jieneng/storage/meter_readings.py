@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    func,
     select,
     text,
 )
@@ -233,3 +234,16 @@ def read_rollups(conn: Connection, meter_id: int, level: str, low: int,
     schema: dict[str, Any] = {"start": pl.Int64, "energy": pl.Float64, "present": pl.Int64,
                               "expected": pl.Int64, "flags": pl.Int64}
     return read_frame(conn, query, schema)
+
+
+def last_readings(conn: Connection, meter_ids: list[int]) -> dict[int, tuple[int, float]]:
+    """Meter id → (ts, value) of its last reading, for the meters that have one (one
+    query; the (meter, ts) key finds each maximum)."""
+    if not meter_ids:
+        return {}
+    r = metering_reading
+    latest = (select(r.c.meter_id, func.max(r.c.ts).label("ts"))
+              .where(r.c.meter_id.in_(meter_ids)).group_by(r.c.meter_id).subquery())
+    query = select(r.c.meter_id, r.c.ts, r.c.value).join(
+        latest, and_(r.c.meter_id == latest.c.meter_id, r.c.ts == latest.c.ts))
+    return {int(m): (int(t), float(v)) for m, t, v in conn.execute(query)}

@@ -37,6 +37,8 @@ logged and skipped; its range is consumed — ``rederive`` marks a meter again.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +63,7 @@ from sqlalchemy import (
 from jieneng.core.exceptions import DomainError
 from jieneng.core.metering import (
     ConsumptionOptions,
+    GapPolicy,
     IntervalSeries,
     RegisterKind,
     VirtualMeter,
@@ -70,6 +73,7 @@ from jieneng.core.metering import (
 from jieneng.core.metering.rollups import Level, period_end, period_start
 from jieneng.core.metering.series import closed_interval_of, interval_of
 from jieneng.core.metering.virtual import evaluate
+from jieneng.settings import Settings
 from jieneng.storage import meter_readings as readings_store
 from jieneng.storage import metering as registry_store
 from jieneng.storage.bulk import analyze, bulk_insert, ensure_temp, read_frame, temp_table
@@ -466,5 +470,40 @@ def derive_all_pending(engine: Engine, *, limit: int = 500,
     return total
 
 
+def options_of(settings: Settings) -> ConsumptionOptions:
+    """The consumption conventions configured (``metering_gap_policy``)."""
+    return ConsumptionOptions(gap_policy=GapPolicy(settings.metering_gap_policy))
+
+
+async def _one_pass(engine: Engine, limit: int, options: ConsumptionOptions) -> DeriveResult:
+    """One pass in a thread; cancelled (the app stopping), it still waits for the pass
+    to end (its thread holds a connection of the engine the lifespan disposes next)."""
+    running = asyncio.ensure_future(asyncio.to_thread(derive_pending, engine, limit=limit,
+                                                      options=options))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await running
+        raise
+
+
+async def run_worker(engine: Engine, settings: Settings, every: float, *,
+                     limit: int = 500) -> None:
+    """Derive pending ranges every ``every`` seconds (at once again while a pass found
+    a full batch), until cancelled (the app's lifespan). A failing pass is logged and
+    rolled back — its ranges stay dirty for the next one — and never stops the loop."""
+    options = options_of(settings)
+    while True:
+        busy = False
+        try:
+            done = await _one_pass(engine, limit, options)
+            busy = done.meters >= limit
+        except Exception:
+            log.exception("metering derivation pass failed")
+        if not busy:
+            await asyncio.sleep(every)
+
+
 __all__ = ["DeriveResult", "claim", "derive_all_pending", "derive_claimed", "derive_pending",
-           "merge_ranges", "rederive"]
+           "merge_ranges", "options_of", "rederive", "run_worker"]
