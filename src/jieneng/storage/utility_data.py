@@ -201,22 +201,29 @@ def write_days(conn: Connection, frame: pl.DataFrame, import_id: int | None) -> 
     match = and_(_d.c.account_id == s.c.account_id, _d.c.day == s.c.day)
     differs = or_(*[_d.c[v].is_distinct_from(s.c[v]) for v in DAY_VALUES])
     hist_cols = ["account_id", "day", "revision", *DAY_VALUES, "import_id", "received_at"]
-    moved = int(conn.execute(_h.insert().from_select(
-        [*hist_cols, "replaced_at"],
-        select(*[_d.c[c] for c in hist_cols], _literal_time(now))
-        .select_from(_d.join(s, match)).where(differs))).rowcount)
+    moved = _count(conn, select(func.count()).select_from(_d.join(s, match)).where(differs))
+    fresh = ~select(1).select_from(_d).where(match).exists()
+    new = _count(conn, select(func.count()).select_from(s).where(fresh))
     if moved:
+        conn.execute(_h.insert().from_select(
+            [*hist_cols, "replaced_at"],
+            select(*[_d.c[c] for c in hist_cols], _literal_time(now))
+            .select_from(_d.join(s, match)).where(differs)))
         conn.execute(_d.delete().where(select(1).select_from(s).where(match, differs)
                                        .exists()))
     revision = func.coalesce(select(func.max(_h.c.revision)).where(
         _h.c.account_id == s.c.account_id, _h.c.day == s.c.day).scalar_subquery(), 0) + 1
-    inserted = int(conn.execute(_d.insert().from_select(
-        ["account_id", "day", *DAY_VALUES, "revision", "import_id", "received_at"],
-        select(s.c.account_id, s.c.day, *[s.c[v] for v in DAY_VALUES], revision,
-               _literal_int(import_id), _literal_time(now))
-        .where(~select(1).select_from(_d).where(match).exists()))).rowcount)
-    return {"new": inserted - moved, "revised": moved,
-            "unchanged": frame.height - inserted}
+    if new or moved:
+        conn.execute(_d.insert().from_select(
+            ["account_id", "day", *DAY_VALUES, "revision", "import_id", "received_at"],
+            select(s.c.account_id, s.c.day, *[s.c[v] for v in DAY_VALUES],
+                   revision if moved else literal(1), _literal_int(import_id),
+                   _literal_time(now)).where(fresh)))
+    return {"new": new, "revised": moved, "unchanged": frame.height - new - moved}
+
+
+def _count(conn: Connection, query: Any) -> int:
+    return int(conn.execute(query).scalar_one())
 
 
 def _literal_time(at: datetime) -> Any:
@@ -248,10 +255,11 @@ def write_bills(conn: Connection, frame: pl.DataFrame, import_id: int | None
         s.join(_bill, match)).where(differs)
     changed = {(int(r[0]), r[1]) for r in conn.execute(changed_stage)}
     fresh = ~select(1).select_from(_bill).where(match).exists()
-    new = conn.execute(_bill.insert().from_select(
+    new = _count(conn, select(func.count()).select_from(s).where(fresh))
+    conn.execute(_bill.insert().from_select(
         [*cols, "revision", "is_current", "import_id", "recorded_at"],
         select(*[s.c[c] for c in cols], literal(1), literal(True),
-               _literal_int(import_id), _literal_time(now)).where(fresh))).rowcount
+               _literal_int(import_id), _literal_time(now)).where(fresh)))
     if changed:
         revise = frame.join(pl.DataFrame(
             sorted(changed), schema={"account_id": pl.Int64, "period_start": pl.Date},
@@ -268,8 +276,8 @@ def write_bills(conn: Connection, frame: pl.DataFrame, import_id: int | None
             [*cols, "revision", "is_current", "import_id", "recorded_at"],
             select(*[s.c[c] for c in cols], next_rev, literal(True),
                    _literal_int(import_id), _literal_time(now))))
-    return {"new": int(new), "revised": len(changed),
-            "unchanged": frame.height - int(new) - len(changed)}
+    return {"new": new, "revised": len(changed),
+            "unchanged": frame.height - new - len(changed)}
 
 
 # ------------------------------------------------------------------ reads

@@ -17,16 +17,34 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, select
 
+from jieneng.core.caller import User
+from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.metering.billing import DEFAULT_ALLOCATION, Allocation
+from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Scope
+from jieneng.ingest import utility_files as files
+from jieneng.services.accounts import audit
+from jieneng.services.scope import scoped_filters
+from jieneng.storage import batches
 from jieneng.storage import regions as region_store
 from jieneng.storage import tables as t
 from jieneng.storage import utility_data as data
+from jieneng.storage.scoping import institution_conditions
+
+from .registry import find_carrier
+
+CHINA = ZoneInfo("Asia/Shanghai")
+#: the longest range of days one query answers
+MAX_DAYS = 1_000
 
 #: the default rule: daily data first, bills split by the days' use where daily data
 #: covers the bill (else pro rata by days)
@@ -103,8 +121,6 @@ def metered_month_figures(conn: Connection, institution_ids: list[int] | tuple[i
 
 def _rules_for(conn: Connection, institution_ids: list[int]) -> pl.DataFrame:
     """institution_id → source_order, allocation (its region's rule, inherited)."""
-    from sqlalchemy import select
-
     i = t.institution
     regions = {int(r.id): str(r.region_code).strip() for r in conn.execute(
         select(i.c.id, i.c.region_code).where(i.c.id.in_(institution_ids)))}
@@ -237,3 +253,221 @@ def _bill_shares(pieces: pl.DataFrame, days: pl.DataFrame, bills: pl.DataFrame
                 (pl.col("quantity") * pl.col("share")).sum().alias("b_qty"),
                 pl.when(pl.col("cost_yuan").is_not_null().any())
                 .then((pl.col("cost_yuan") * pl.col("share")).sum()).alias("b_cost")))
+
+
+# ---------------------------------------------------------------- imports
+
+@dataclass(frozen=True)
+class UtilityImport:
+    """What an import stored (or, dry run, would store): rows read, the rows' new,
+    revised and unchanged days or bills, the import batch (None for a dry run) and
+    the warnings (identical repeated rows)."""
+
+    kind: str
+    file: str
+    rows: int
+    new: int
+    revised: int
+    unchanged: int
+    dry_run: bool
+    batch_id: int | None = None
+    warnings: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "file": self.file, "rows": self.rows, "new": self.new,
+                "revised": self.revised, "unchanged": self.unchanged,
+                "dry_run": self.dry_run, "batch_id": self.batch_id,
+                "warnings": list(self.warnings)}
+
+
+def today_china() -> date:
+    return datetime.now(CHINA).date()
+
+
+def import_days(engine: Engine, user: User, path: Path, *, dry_run: bool = False,
+                max_bytes: int | None = None, today: date | None = None) -> UtilityImport:
+    """Import a daily file (:func:`jieneng.ingest.utility_files.parse_daily`), all or
+    nothing; raises ImportRejected with every issue."""
+    return _import(engine, user, path, files.DAILY, dry_run, max_bytes, today)
+
+
+def import_bills(engine: Engine, user: User, path: Path, *, dry_run: bool = False,
+                 max_bytes: int | None = None, today: date | None = None) -> UtilityImport:
+    """Import a billing file (:func:`jieneng.ingest.utility_files.parse_bills`), all
+    or nothing; raises ImportRejected with every issue."""
+    return _import(engine, user, path, files.BILLS, dry_run, max_bytes, today)
+
+
+def _import(engine: Engine, user: User, path: Path, kind: str, dry_run: bool,
+            max_bytes: int | None, today: date | None) -> UtilityImport:
+    require(user, Capability.IMPORT_DATA)
+    parse = files.parse_daily if kind == files.DAILY else files.parse_bills
+    kwargs: dict[str, Any] = {"today": today or today_china()}
+    if max_bytes is not None:
+        kwargs["max_bytes"] = max_bytes
+    rows = parse(path, **kwargs)
+    if not rows.ok:
+        raise rows.rejection()
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            frame = _resolved(conn, user.scope, rows)
+            if not rows.ok:
+                raise rows.rejection()
+            counts, batch_id = _store(conn, user, rows, frame, path, dry_run)
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    assert rows.chk is not None
+    warnings = tuple(i.to_dict() for i in rows.chk.issues if i.severity == "warning")
+    return UtilityImport(kind, rows.file, rows.rows_read, counts["new"], counts["revised"],
+                         counts["unchanged"], dry_run, batch_id, warnings)
+
+
+def visible_ids(conn: Connection, scope: Scope) -> set[int]:
+    """The ids of every institution ``scope`` shows (one query)."""
+    i = t.institution
+    filters = scoped_filters(conn, scope)
+    return {int(v) for v in conn.execute(
+        select(i.c.id).where(*institution_conditions(conn, filters))).scalars()}
+
+
+def _resolved(conn: Connection, scope: Scope, rows: files.UtilityRows) -> pl.DataFrame:
+    """The rows with their account and institution; registry problems added to
+    ``rows``' issues."""
+    keys = rows.frame.select("carrier", pl.col("account").alias("number"))
+    bindings = data.bindings_for_numbers(conn, keys)
+    frame = files.check_accounts(rows, bindings, visible_ids(conn, scope))
+    if rows.kind == files.BILLS and frame.height:
+        stored = data.current_bills_of(conn, frame["account_id"].unique().to_list())
+        files.check_stored_overlaps(rows, frame, stored)
+    return frame
+
+
+def _store(conn: Connection, user: User, rows: files.UtilityRows, frame: pl.DataFrame,
+           path: Path, dry_run: bool) -> tuple[dict[str, int], int | None]:
+    batch_id = None if dry_run else batches.store_batch(
+        conn, kind=rows.kind, file_name=rows.file, content=path.read_bytes(),
+        rows=rows.rows_read)
+    if rows.kind == files.DAILY:
+        counts = data.write_days(conn, frame, batch_id)
+    else:
+        counts = data.write_bills(conn, frame, batch_id)
+    if not dry_run:
+        first, last = _span(rows.kind, frame)
+        audit.record(conn, user.actor, f"metering.utility_import.{rows.kind}", "import_batch",
+                     batch_id, after={"file": rows.file, "rows": rows.rows_read, **counts,
+                                      "accounts": frame["account_id"].n_unique(),
+                                      "first": first, "last": last})
+    return counts, batch_id
+
+
+def _span(kind: str, frame: pl.DataFrame) -> tuple[str | None, str | None]:
+    lo, hi = ("day", "day") if kind == files.DAILY else ("period_start", "period_end")
+    if frame.height == 0:
+        return None, None
+    return str(frame[lo].min()), str(frame[hi].max())
+
+
+# ---------------------------------------------------------------- queries
+
+def _visible_account(conn: Connection, user: User, carrier_text: str, number: str
+                     ) -> tuple[int, list[tuple[date, date | None]]]:
+    """The account's id and its bindings to institutions the caller may see (their
+    [valid_from, valid_to)); NotFound, the same for unknown and out of scope."""
+    found = find_carrier(carrier_text)
+    keys = pl.DataFrame({"carrier": [found.code], "number": [number.strip()]})
+    bindings = data.bindings_for_numbers(conn, keys)
+    seen = visible_ids(conn, user.scope)
+    mine = bindings.filter(pl.col("institution_id").is_in(sorted(seen)))
+    if mine.height == 0:
+        raise NotFound.of("utility.account_not_found", account=number)
+    spans = [(r[0], r[1]) for r in mine.select("valid_from", "valid_to").iter_rows()]
+    return int(mine["account_id"][0]), spans
+
+
+def _inside(day: date, spans: list[tuple[date, date | None]]) -> bool:
+    return any(lo <= day and (hi is None or day < hi) for lo, hi in spans)
+
+
+def account_days(engine: Engine, user: User, carrier_text: str, number: str, *,
+                 first: date | None = None, last: date | None = None,
+                 history: bool = False) -> dict[str, Any]:
+    """The account's days in [first, last] (default: the last 31 days) while bound to
+    an institution the caller may see; with ``history`` the replaced values too."""
+    require(user, Capability.VIEW_METERING)
+    last = last or today_china()
+    first = first or last - timedelta(days=30)
+    if first > last:
+        raise ValidationFailed.of("utility.bad_range", first=first.isoformat(),
+                                  last=last.isoformat())
+    if (last - first).days >= MAX_DAYS:
+        raise ValidationFailed.of("utility.range_too_long", limit=MAX_DAYS)
+    with engine.connect() as conn:
+        account_id, spans = _visible_account(conn, user, carrier_text, number)
+        rows = data.days_of(conn, account_id, first, last, history=history)
+    items = [_day_dict(r) for r in rows if _inside(r.day, spans)]
+    current = [d for d in items if d["current"]]
+    return {"carrier": find_carrier(carrier_text).code, "account": number.strip(),
+            "from": first.isoformat(), "to": last.isoformat(), "days": current,
+            "revisions": [d for d in items if not d["current"]]}
+
+
+def _day_dict(r: Any) -> dict[str, Any]:
+    replaced = getattr(r, "replaced_at", None)
+    return {"day": r.day.isoformat(), "quantity": r.quantity, "tip": r.tip, "peak": r.peak,
+            "flat": r.flat, "valley": r.valley, "revision": int(r.revision),
+            "current": replaced is None, "import_id": r.import_id,
+            "received_at": r.received_at.isoformat() if r.received_at else None,
+            "replaced_at": replaced.isoformat() if replaced is not None else None}
+
+
+def account_bills(engine: Engine, user: User, carrier_text: str, number: str, *,
+                  history: bool = True) -> dict[str, Any]:
+    """The account's bills (each revision, the current one marked) ending while bound
+    to an institution the caller may see."""
+    require(user, Capability.VIEW_METERING)
+    with engine.connect() as conn:
+        account_id, spans = _visible_account(conn, user, carrier_text, number)
+        rows = data.bills_of(conn, account_id, current_only=not history)
+    items = [{"period_start": r.period_start.isoformat(),
+              "period_end": r.period_end.isoformat(), "quantity": r.quantity,
+              "cost_yuan": r.cost_yuan,
+              "read_date": r.read_date.isoformat() if r.read_date else None,
+              "bill_number": r.bill_number, "revision": int(r.revision),
+              "current": bool(r.is_current), "import_id": r.import_id,
+              "recorded_at": r.recorded_at.isoformat() if r.recorded_at else None}
+             for r in rows if _inside(r.period_end, spans)]
+    return {"carrier": find_carrier(carrier_text).code, "account": number.strip(),
+            "bills": [b for b in items if b["current"]],
+            "revisions": [b for b in items if not b["current"]]}
+
+
+# ---------------------------------------------------------------- the month rule
+
+def month_rule(engine: Engine, scope: Scope, region_code: str) -> MonthRule:
+    """The rule in force for ``region_code`` (its own or inherited, else the default)."""
+    with engine.connect() as conn:
+        scoped_filters(conn, scope, region_code=region_code)
+        tree = RegionTree(region_store.load_regions(conn))
+        return _resolve(data.month_rules(conn), tree, region_code)
+
+
+def set_month_rule(engine: Engine, user: User, region_code: str, *, source_order: str,
+                   allocation: str) -> MonthRule:
+    """Set the region's rule (capability ``configure_rules``, the region in scope)."""
+    require(user, Capability.CONFIGURE_RULES)
+    if source_order not in data.SOURCE_ORDERS or allocation not in {a.value for a in Allocation}:
+        raise ValidationFailed.of("utility.bad_rule")
+    with engine.begin() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        before = data.month_rules(conn).get(region_code)
+        data.set_month_rule(conn, region_code, source_order, allocation, user.actor.username)
+        audit.record(conn, user.actor, "metering.month_rule", "metering_month_rule",
+                     region_code, before=None if before is None else list(before),
+                     after=[source_order, allocation])
+    return MonthRule(source_order, Allocation(allocation), region_code)
