@@ -80,6 +80,11 @@ SEVERITY: dict[str, Severity] = {
     "import.price_range": "error",
     "import.duplicate_key": "error",
     "import.name_near_duplicate": "warning",
+    # --- forms NY202 / NY203 (jieneng.ingest.forms_ny) ---
+    "import.form_check": "error",
+    "import.out_of_bounds": "error",
+    "import.bad_period_month": "error",
+    "import.bad_room_status": "error",
 }
 
 #: code → default severity and the zh / en templates.
