@@ -173,6 +173,10 @@ class TemplateKind(StrEnum):
     profiles = "profiles"
     consumption = "consumption"
     consumption_long = "consumption-long"
+    datacentre = "datacentre"
+    heating = "heating"
+    daily_kwh = "daily-kwh"
+    bills = "bills"
 
 
 @handles_errors

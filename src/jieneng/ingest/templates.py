@@ -19,6 +19,8 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.units import accepted_units
 
 TEMPLATE_KINDS = ("regions", "institutions", "profiles", "consumption", "consumption-long")
+#: the utility files (jieneng.ingest.utility_files): daily quantity and bills per 户号
+UTILITY_TEMPLATE_KINDS = ("daily-kwh", "bills")
 
 #: Example institutions used in the templates (valid credit codes, 桂林 regions).
 EXAMPLE_ORGAN = make_credit_code("11", "450302", 1001)
@@ -153,8 +155,83 @@ _SPECS: dict[str, tuple[list[str], list[list[object]], list[Note]]] = {
               "千瓦时、万千瓦时、立方米、万立方米、吨、千克、升、吉焦、吨标准煤 …"),
          Note("费用(元)", "费用（可空）", "cost (optional)", "元", "元、万元")],
     ),
+    "daily-kwh": (
+        ["户号", "日期", "电量(千瓦时)", "尖", "峰", "平", "谷"],
+        [["0301234567", "2026-11-01", 812.5, 40.5, 300, 272, 200],
+         ["0301234567", "2026-11-02", 790.25, 40.25, 290, 260, 200]],
+        [Note("户号", "供电（供水、供气）公司的户号，须已绑定到单位",
+              "utility account number, bound to an institution"),
+         Note("日期", "用电日期", "day of use", "", "YYYY-MM-DD、YYYY/M/D、YYYYMMDD；不晚于今天"),
+         Note("电量(千瓦时)", "当日总电量（水、气为用量）", "the day's total (water, gas: volume)",
+              "千瓦时", "千瓦时、kWh、万千瓦时；立方米、吨"),
+         Note("尖", "尖峰时段电量（可空）", "tip-period kWh (optional)", "千瓦时"),
+         Note("峰", "高峰时段电量（可空）", "peak-period kWh (optional)", "千瓦时"),
+         Note("平", "平段电量（可空）", "flat-period kWh (optional)", "千瓦时"),
+         Note("谷", "低谷时段电量（可空）；尖+峰+平+谷须等于总电量",
+              "valley-period kWh (optional); tip+peak+flat+valley must equal the total",
+              "千瓦时", "误差 tolerance 0.05 + 0.1%"),
+         Note("能源品种（可选列）", "电、水、天然气；无此列时为电",
+              "electricity, water, natural gas; electricity without this column")],
+    ),
+    "bills": (
+        ["户号", "账期起", "账期止", "电量(千瓦时)", "电费(元)", "抄表日", "账单号"],
+        [["0301234567", "2026-09-21", "2026-10-20", 24500, 17150.6, "2026-10-21", "B202610-01"],
+         ["0301234567", "2026-10-21", "2026-11-20", 23800, 16660.0, "2026-11-21", ""]],
+        [Note("户号", "供电（供水、供气）公司的户号，须已绑定到单位",
+              "utility account number, bound to an institution"),
+         Note("账期起", "账期第一天（含）", "first day of the billing period (inclusive)", "",
+              "YYYY-MM-DD"),
+         Note("账期止", "账期最后一天（含）；同一户号的账期不得重叠",
+              "last day of the period (inclusive); an account's periods must not overlap",
+              "", "不早于账期起，不晚于今天"),
+         Note("电量(千瓦时)", "账期内的结算电量（水、气为用量）", "billed quantity of the period",
+              "千瓦时", "千瓦时、kWh、万千瓦时；立方米、吨"),
+         Note("电费(元)", "账期电费（可空）", "billed amount (optional)", "元", "元、万元"),
+         Note("抄表日", "抄表日期（可空）", "meter reading date (optional)"),
+         Note("账单号", "账单编号（可空）", "bill number (optional)"),
+         Note("（再次导入）", "同一户号、同一账期起再次导入即为修订，旧值保留",
+              "the same account and period start imported again is a revision; the old one "
+              "is kept")],
+    ),
 }
 
+
+
+#: forms NY202 / NY203 (jieneng.ingest.forms_ny): data-centre rooms and heating
+FORM_TEMPLATE_KINDS = ("datacentre", "heating")
+
+
+def _form_spec(kind: str) -> tuple[list[str], list[list[object]], list[Note]]:
+    """The template of a NY202 / NY203 file: every current field of the form."""
+    from jieneng.core.forms_ny import current
+
+    form = {"datacentre": "NY202", "heating": "NY203"}[kind]
+    fields = current(form)
+    room = ["机房编号", "机房名称", "机房状态"] if form == "NY202" else []
+    example: dict[str, float] = (
+        {"area": 120, "cabinets": 20, "cabinets_reserved": 2, "power_total": 200,
+         "power_it": 120, "power_cooling": 60, "power_distribution": 20,
+         "elec_total": 150000, "elec_it": 100000, "elec_cooling": 40000,
+         "elec_distribution": 10000} if form == "NY202" else
+        {"heated_area": 2000, "area_independent": 500, "area_central_by_area": 1500,
+         "area_central_by_heat": 0, "heating_days": 120, "natural_gas": 30000,
+         "natural_gas_cost": 105000, "central_fee_by_area": 45000})
+    rooms = [["R01", "主机房", "既有"]] if form == "NY202" else [[]]
+    rows = [[EXAMPLE_ORGAN, 2025, 0, *rooms[0], *(example.get(f.key, "") for f in fields)]]
+    notes = [_CREDIT, _YEAR, Note("月", "统计月份；年报填 0", "month; 0 for the annual report",
+                                  "", "0–12")]
+    if room:
+        notes += [Note("机房编号", "机房在本单位内的编号", "room code within the unit"),
+                  Note("机房名称", "机房名称", "room name"),
+                  Note("机房状态", "新建 或 既有（报表无此项，平台约定；空白为既有）",
+                       "new or existing (not on the form: the platform's convention; "
+                       "blank = existing)", "", "新建、既有")]
+    notes += [Note(f.header, f"{f.name_zh}（表{form}第{f.code}项）", f.name_en, f.unit)
+              for f in fields]
+    return ["统一社会信用代码", "年", "月", *room, *(f.header for f in fields)], rows, notes
+
+
+_SPECS.update({kind: _form_spec(kind) for kind in FORM_TEMPLATE_KINDS})
 
 #: the kinds whose example rows name existing units (the downloader's own, when given)
 _OWN_EXAMPLES = ("profiles", "consumption", "consumption-long")
@@ -180,7 +257,8 @@ def write_template(kind: str, path: Path, *, units: Sequence[tuple[str, str]] = 
     named in the example rows of the consumption and profile templates instead of the
     fictional example units (a 统计员 then fills in rows already naming its unit)."""
     if kind not in _SPECS:
-        raise ValueError(f"unknown template kind {kind!r}; known: {', '.join(TEMPLATE_KINDS)}")
+        known = ", ".join((*TEMPLATE_KINDS, *UTILITY_TEMPLATE_KINDS))
+        raise ValueError(f"unknown template kind {kind!r}; known: {known}")
     headers, rows, notes = _SPECS[kind]
     if kind in _OWN_EXAMPLES:
         rows = _own_rows(rows, units[:2])
