@@ -32,7 +32,8 @@ def test_templates_round_trip(tmp_path: Path, kind: str) -> None:
 
 def test_gbk_file_with_a_title_row_english_headers_and_units(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
-    path.write_bytes("桂林供电局 日电量\nAccount,Date,Quantity(万千瓦时),Tip,Peak,Flat,Valley,能源品种\n"
+    path.write_bytes("桂林供电局 日电量\n"
+                     "Account,Date,Quantity(万千瓦时),Tip,Peak,Flat,Valley,能源品种\n"
                      "0301,2026/11/1,0.01,0,50,30,20,电\n"
                      "W-1,20261102,12.5,,,,,水\n".encode("gbk"))
     rows = parse_daily(path, today=TODAY)
@@ -45,7 +46,8 @@ def test_gbk_file_with_a_title_row_english_headers_and_units(tmp_path: Path) -> 
 
 
 def test_every_bad_daily_row_is_named(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "bad.csv", ["户号", "日期", "电量", "尖", "峰", "平", "谷", "品种"], [
+    header = ["户号", "日期", "电量", "尖", "峰", "平", "谷", "品种"]
+    path = write_csv(tmp_path / "bad.csv", header, [
         ["0301", "2026-11-01", 100, 10, 30, 40, 20, "电"],       # 2 fine
         ["0301", "2026-11-31", 100, "", "", "", "", ""],          # 3 bad date
         ["0302", "2026-11-01", "十", "", "", "", "", ""],         # 4 not a number
@@ -111,5 +113,6 @@ def test_missing_column_and_registry_checks(tmp_path: Path) -> None:
         "valid_to": [None, None, None]}, schema_overrides={"valid_to": pl.Date})
     frame = check_accounts(rows, bindings, visible={10})
     assert frame["account_id"].to_list() == [1]
-    assert issues(rows) == {(3, "户号", "utility.not_bound"), (4, "户号", "utility.unknown_account"),
+    assert issues(rows) == {(3, "户号", "utility.not_bound"),
+                            (4, "户号", "utility.unknown_account"),
                             (5, "户号", "utility.unknown_account")}
