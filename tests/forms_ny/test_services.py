@@ -70,7 +70,7 @@ def test_import_then_summary_pue_weighted_and_above_target(
                        targets=PueTargets(new=1.2, existing=1.6))
     assert [r["room_code"] for r in stricter["above"]] == ["R2", "S1"]
     # a second file revises one room, leaves the others
-    again = datacentre_file(tmp_path, [GOOD[0], GOOD[1][:9] + [1_300_000, 1_000_000]], "b.csv")
+    again = datacentre_file(tmp_path, [GOOD[0], [*GOOD[1][:9], 1_300_000, 1_000_000]], "b.csv")
     assert import_form(engine, "datacentre", again).counts == {
         "inserted": 0, "revised": 1, "unchanged": 1}
     with engine.connect() as conn:

@@ -175,6 +175,8 @@ class TemplateKind(StrEnum):
     consumption_long = "consumption-long"
     datacentre = "datacentre"
     heating = "heating"
+    datacentre = "datacentre"
+    heating = "heating"
     daily_kwh = "daily-kwh"
     bills = "bills"
 

@@ -54,6 +54,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
                       pretty_exceptions_enable=False)
     app.callback()(root)
     if imports_only:
+        from jieneng.cli import forms_ny as forms_ny_imports
+
+        forms_ny_imports.register(imports.import_app)  # import datacentre | heating
         app.add_typer(imports.import_app, name="import")
         app.command("template")(imports.template)
         return app

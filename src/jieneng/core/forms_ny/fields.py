@@ -94,9 +94,9 @@ NY203_FIELDS: tuple[Field, ...] = (
     Field("NY203", "301", "heated_area", "采暖面积", "heated area", "平方米", required=True),
     Field("NY203", "3011", "area_independent", "独立供暖面积", "independently heated area",
           "平方米"),
-    Field("NY203", "3012", "area_central_by_area", "集中供暖面积(按面积收费)",
+    Field("NY203", "3012", "area_central_by_area", "按面积收费集中供暖面积",
           "district-heated area, billed by area", "平方米"),
-    Field("NY203", "3013", "area_central_by_heat", "集中供暖面积(按热量收费)",
+    Field("NY203", "3013", "area_central_by_heat", "按热量收费集中供暖面积",
           "district-heated area, billed by heat", "平方米"),
     Field("NY203", "302", "heating_days", "采暖天数", "heating days", "天", _C, high=366),
     Field("NY203", "303", "hot_water_boiler_mw", "热水锅炉热功率", "hot-water boiler output",
@@ -107,9 +107,10 @@ NY203_FIELDS: tuple[Field, ...] = (
     *_pair("330", "coal", "煤炭", "coal", "吨"),
     *_pair("340", "natural_gas", "天然气", "natural gas", "立方米"),
     *_pair("350", "diesel", "柴油", "diesel", "升"),
-    *_pair("360", "heat", "热力(按热量收费)", "heat (billed by heat)", "吉焦"),
+    # 2025: 热力 became "热力消费量(按热量收费)" (heat billed by metered heat)
+    *_pair("360", "heat", "热力消费量", "heat (billed by heat)", "吉焦"),
     *_pair("370", "other", "其他能源", "other energy", "吨标准煤"),
-    Field("NY203", "380", "central_fee_by_area", "集中供暖费用(按面积收费)",
+    Field("NY203", "380", "central_fee_by_area", "按面积收费集中供暖费用",
           "district-heating fee billed by area", "元"),
 )
 
