@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from jieneng.core.caller import User
+from jieneng.core.exceptions import NotFound
 from jieneng.core.metering import LOCAL_OFFSET_S
 from jieneng.core.permissions import Capability, require
 from jieneng.storage import tables
@@ -154,3 +155,30 @@ def refusal_log(engine: Engine, user: User, gateway_id: int, *, page: int = 1,
             "items": [{"id": int(r.id), "at": _utc(r.at), "kind": r.kind, "reason": r.reason,
                        "batch_id": r.batch_id, "readings": int(r.readings)} for r in rows]}
 
+
+
+def gateway_id_of(engine: Engine, user: User, code: str) -> int:
+    """The id of the gateway ``code`` inside the caller's regions (else NotFound)."""
+    require(user, Capability.MANAGE_GATEWAYS)
+    with engine.connect() as conn:
+        found = conn.execute(select(_G.c.id).where(_G.c.code == code.strip())).scalar()
+        if found is None:
+            raise NotFound.of("metering.gateways.code_not_found", code=code.strip()[:80])
+        try:
+            return int(visible_gateway(conn, user.scope, int(found)).id)
+        except NotFound:
+            raise NotFound.of("metering.gateways.code_not_found",
+                              code=code.strip()[:80]) from None
+
+
+def broker_accounts(engine: Engine, user: User) -> list[tuple[str, str]]:
+    """(code, ``$7$`` password hash) of the active MQTT gateways of the caller's regions:
+    the broker's accounts (a disabled gateway has none)."""
+    require(user, Capability.MANAGE_GATEWAYS)
+    with engine.connect() as conn:
+        filters = region_filters(conn, user.scope)
+        where = [_G.c.protocol == "mqtt", _G.c.status == "active", _G.c.secret.is_not(None)]
+        if filters.region_codes is not None:
+            where.append(_G.c.region_code.in_(filters.region_codes))
+        rows = conn.execute(select(_G.c.code, _G.c.secret).where(*where).order_by(_G.c.code))
+        return [(str(code), str(secret)) for code, secret in rows]
