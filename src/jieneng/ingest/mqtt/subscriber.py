@@ -17,14 +17,26 @@ persistent (MQTT 5, ``clean_start`` False, a session expiry, a fixed client id p
 worker), so messages published while a worker is down are queued for it; workers
 share the load through the shared subscription ``$share/jieneng/jieneng/v1/+/readings``.
 Storage must be idempotent per (meter, ts): a batch may come twice.
+
+**Groups** (``store_many``): instead of one commit per message, the subscriber may
+hold up to ``group_max`` messages (or ``group_wait_s`` after the first) and hand their
+batches to ``store_many(batches)`` at once — one transaction for all of them, which
+returns per batch None (stored) or the :class:`BatchRefused` that left it out. Every
+message of the group is acknowledged only after ``store_many`` returned and each
+refusal was dead-lettered; when ``store_many`` raises, none is, and all come again.
+When ``stop`` is set the group in hand is finished (stored and acknowledged) before
+the subscriber disconnects; a group in hand when the connection is lost is dropped
+unacknowledged (the broker sends it again).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -41,7 +53,15 @@ from .payload import MAX_PAYLOAD_BYTES, MAX_READINGS, SHARED_FILTER, Batch, pars
 log = logging.getLogger("jieneng.mqtt")
 
 Store = Callable[[Batch], None]
+StoreMany = Callable[[Sequence[Batch]], Sequence[BatchRefused | None]]
 DeadLetters = Callable[[DeadLetter], None]
+
+
+class _Held(NamedTuple):
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class Counters:
     store_failures: int = 0
     connects: int = 0
     refused_connects: int = 0
+    groups: int = 0
 
 
 class Subscriber:
@@ -73,8 +94,15 @@ class Subscriber:
 
     def __init__(self, conn: Connection, store: Store, dead_letter: DeadLetters, *,
                  subscription: str = SHARED_FILTER, max_bytes: int = MAX_PAYLOAD_BYTES,
-                 max_readings: int = MAX_READINGS, max_backoff_s: float = 30.0) -> None:
+                 max_readings: int = MAX_READINGS, max_backoff_s: float = 30.0,
+                 store_many: StoreMany | None = None, group_max: int = 50,
+                 group_wait_s: float = 0.05) -> None:
         self.conn = conn
+        self.store_many = store_many
+        self.group_max = max(1, group_max)
+        self.group_wait_s = group_wait_s
+        self._held: list[_Held] = []
+        self._held_since = 0.0
         self.store = store
         self.dead_letter = dead_letter
         self.subscription = subscription
@@ -115,6 +143,7 @@ class Subscriber:
         props.SessionExpiryInterval = self.conn.session_expiry_s
         props.ReceiveMaximum = self.conn.receive_maximum
         self._failed = False
+        self._held = []  # message ids of an earlier connection are void
         self.subscribed.clear()
         try:
             self._client.connect(self.conn.host, self.conn.port, self.conn.keepalive,
@@ -124,9 +153,16 @@ class Subscriber:
             return False
         try:
             while not stop.is_set() and not self._failed:
-                if self._client.loop(timeout=0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                wait = min(0.2, self.group_wait_s) if self._held else 0.2
+                if self._client.loop(timeout=wait) != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     log.warning("mqtt: connection lost")
+                    self._held = []
                     return False
+                if self._held and time.monotonic() - self._held_since >= self.group_wait_s:
+                    self._flush(self._client)
+            if self._held and not self._failed:  # stopping: finish the group in hand
+                self._flush(self._client)
+                self._client.loop(timeout=0.1)  # send the acknowledgements
             return not self._failed
         finally:
             self._client.disconnect()
@@ -158,6 +194,14 @@ class Subscriber:
         if self._failed:
             return  # not acknowledged: it comes again after the reconnection
         self.counters.received += 1
+        if self.store_many is not None:
+            if not self._held:
+                self._held_since = time.monotonic()
+            self._held.append(_Held(message.mid, message.qos, message.topic,
+                                    bytes(message.payload)))
+            if len(self._held) >= self.group_max:
+                self._flush(client)
+            return
         if self._handle(message.topic, bytes(message.payload)):
             client.ack(message.mid, message.qos)
         else:
@@ -180,6 +224,42 @@ class Subscriber:
         self.counters.stored += 1
         self.counters.readings_stored += len(batch.readings)
         return True
+
+    def _flush(self, client: mqtt.Client) -> None:
+        """Store the held group in one ``store_many`` call, dead-letter its refusals,
+        then acknowledge every message of it (none when anything failed)."""
+        held, self._held = self._held, []
+        assert self.store_many is not None
+        parsed: list[tuple[_Held, Batch]] = []
+        refused: list[tuple[_Held, str | None, DomainError]] = []
+        for item in held:
+            try:
+                parsed.append((item, parse_batch(item.topic, item.payload,
+                                                 max_bytes=self.max_bytes,
+                                                 max_readings=self.max_readings)))
+            except MqttRefused as err:
+                refused.append((item, None, err))
+        try:
+            outcomes = self.store_many([batch for _, batch in parsed]) if parsed else []
+        except Exception:
+            self.counters.store_failures += 1
+            log.exception("mqtt: a group of %d batches not stored; it will come again",
+                          len(held))
+            self._failed = True
+            return
+        for (item, batch), outcome in zip(parsed, outcomes, strict=True):
+            if outcome is None:
+                self.counters.stored += 1
+                self.counters.readings_stored += len(batch.readings)
+            else:
+                refused.append((item, batch.gateway, outcome))
+        for item, gateway, why in refused:
+            if not self._refuse(item.topic, gateway, item.payload, why):
+                self._failed = True
+                return
+        self.counters.groups += 1
+        for item in held:
+            client.ack(item.mid, item.qos)
 
     def _refuse(self, topic: str, gateway: str | None, payload: bytes, err: DomainError) -> bool:
         parts = topic.split("/")

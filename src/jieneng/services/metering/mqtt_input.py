@@ -1,0 +1,212 @@
+"""The MQTT input wired to the database: the subscriber's ``store`` and ``store_many``
+(docs/mqtt.md, "The subscribe command").
+
+- :func:`store_one` — one batch through :func:`.ingest.store_batch` (one transaction);
+- :func:`store_group` — several batches (one group of held MQTT messages) in **one**
+  transaction: each batch is resolved as :func:`.ingest.store_in` resolves it
+  (gateway known and active, every meter the gateway's own); a batch that is refused
+  is left out whole, the readings of all the others are written by one
+  :func:`jieneng.storage.meter_readings.write_readings` and their dirty ranges marked
+  together. The subscriber acknowledges every message of the group after this returns.
+
+A refusal becomes the MQTT layer's :class:`~jieneng.ingest.mqtt.BatchRefused` (same
+code and texts: dead-lettered, acknowledged, never retried) and is written to the
+gateway's log by :func:`.ingest.log_refusal` (the gateway's page). Any other exception
+(the database down …) propagates: nothing is acknowledged, the batches come again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection, Engine, update
+
+from jieneng.ingest.mqtt import (
+    SHARED_FILTER,
+    TOPIC_PREFIX,
+    Batch,
+    BatchRefused,
+    JsonlDeadLetters,
+)
+from jieneng.ingest.mqtt.subscriber import Connection as MqttConnection
+from jieneng.ingest.mqtt.subscriber import Counters, Subscriber
+from jieneng.storage import meter_readings as readings_store
+from jieneng.storage.engine import make_engine
+from jieneng.storage.gateways import metering_gateway
+
+from .ingest import (
+    ReadingsRefused,
+    _now,
+    _tagged,
+    gateway_row,
+    log_refusal,
+    mark_dirty,
+    resolve_meters,
+    store_batch,
+)
+
+
+def as_batch_refused(err: ReadingsRefused) -> BatchRefused:
+    """The ingest refusal as the MQTT layer's, code and texts kept."""
+    refused = BatchRefused(err.message_zh, err.message_en, **err.details)
+    refused.code = err.code
+    return refused
+
+
+def _frame(batch: Batch) -> pl.DataFrame:
+    return pl.DataFrame({"meter": [r.meter for r in batch.readings],
+                         "ts": [r.ts for r in batch.readings],
+                         "value": [r.value for r in batch.readings]},
+                        schema={"meter": pl.String, "ts": pl.Int64, "value": pl.Float64})
+
+
+@dataclass
+class MqttStore:
+    """The subscriber's callbacks on ``engine`` (``store`` and ``store_many``)."""
+
+    engine: Engine
+
+    def store(self, batch: Batch) -> None:
+        try:
+            store_batch(self.engine, batch.gateway, _frame(batch), batch_id=batch.batch_id)
+        except ReadingsRefused as err:
+            self._log(batch, err)
+            raise as_batch_refused(err) from None
+
+    def store_many(self, batches: Sequence[Batch]) -> list[BatchRefused | None]:
+        outcomes, refusals = store_group(self.engine, batches)
+        for batch, err in refusals:
+            self._log(batch, err)
+        return outcomes
+
+    def _log(self, batch: Batch, err: ReadingsRefused) -> None:
+        log_refusal(self.engine, batch.gateway, err.refusal, err.message_zh,
+                    batch_id=batch.batch_id, readings=len(batch.readings))
+
+
+def store_group(engine: Engine, batches: Sequence[Batch], *, now: int | None = None
+                ) -> tuple[list[BatchRefused | None], list[tuple[Batch, ReadingsRefused]]]:
+    """Store ``batches`` in one transaction (see the module); per batch None (stored)
+    or its :class:`BatchRefused`, and the refusals as the ingest service raised them."""
+    at = _now() if now is None else now
+    outcomes: list[BatchRefused | None] = []
+    refusals: list[tuple[Batch, ReadingsRefused]] = []
+    with engine.begin() as conn:
+        gateways: dict[str, int | ReadingsRefused] = {}
+        meters: dict[str, dict[str, int]] = {}
+        frames: list[pl.DataFrame] = []
+        for batch in batches:  # a loop over batches (a few dozen), not over readings
+            try:
+                gateway_id = _gateway_id(conn, batch.gateway, gateways)
+                frame = _frame(batch)
+                codes = frame["meter"].unique().to_list()
+                known = meters.get(batch.gateway, {})
+                if not set(codes) <= known.keys():
+                    known = resolve_meters(conn, gateway_id, batch.gateway, codes)
+                    meters[batch.gateway] = known
+            except ReadingsRefused as err:
+                outcomes.append(as_batch_refused(err))
+                refusals.append((batch, err))
+                continue
+            frames.append(frame.select(pl.col("meter").replace_strict(known,
+                                                                      return_dtype=pl.Int64)
+                                       .alias("meter_id"), "ts", "value"))
+            outcomes.append(None)
+        if frames:
+            frame = pl.concat(frames)
+            if readings_store.write_readings(conn, frame, received_at=at):
+                mark_dirty(conn, frame)
+            ids = sorted({v for v in gateways.values() if isinstance(v, int)})
+            conn.execute(update(metering_gateway).where(metering_gateway.c.id.in_(ids))
+                         .values(last_seen=at))
+    return outcomes, refusals
+
+
+def _gateway_id(conn: Connection, code: str, seen: dict[str, int | ReadingsRefused]) -> int:
+    if code not in seen:
+        try:
+            seen[code] = _active_gateway(conn, code)
+        except ReadingsRefused as err:
+            seen[code] = err
+    found = seen[code]
+    if isinstance(found, ReadingsRefused):
+        raise found
+    return found
+
+
+def _active_gateway(conn: Connection, code: str) -> int:
+    row = gateway_row(conn, code)
+    if row is None:
+        raise _tagged(ReadingsRefused.of("readings.gateway_unknown", gateway=code))
+    if row.status != "active":
+        raise _tagged(ReadingsRefused.of("readings.gateway_disabled", gateway=code))
+    return int(row.id)
+
+
+# ------------------------------------------------------------------ workers
+
+log = logging.getLogger("jieneng.mqtt")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What each worker process needs (picklable: it crosses to spawned processes)."""
+
+    database_url: str
+    mqtt: MqttConnection  # client_id is the base: worker i uses ``{client_id}-{i}``
+    dead_letters: Path
+    group_max: int = 50
+    group_wait_s: float = 0.05
+    max_backoff_s: float = 30.0
+    #: the shared filter for several workers; one worker alone subscribes to the plain
+    #: filter (see :func:`subscription_for`)
+    subscription: str = SHARED_FILTER
+
+
+def subscription_for(workers: int) -> str:
+    """The plain filter ``jieneng/v1/+/readings`` for one worker, the shared one for
+    several. Mosquitto 2.0.11 does not restore a persistent session's *shared*
+    subscription from its persistence file: after a broker restart, batches published
+    before the workers are back and subscribed again reach nobody (PUBACKed to the
+    gateway all the same). A plain subscription is restored (docs/mqtt.md)."""
+    return SHARED_FILTER if workers > 1 else f"{TOPIC_PREFIX}/+/readings"
+
+
+def worker_connection(config: WorkerConfig, index: int | None) -> MqttConnection:
+    """Worker ``index``'s connection: its own client id, so its own persistent session
+    (None: the id as given, a single worker)."""
+    if index is None:
+        return config.mqtt
+    return replace(config.mqtt, client_id=f"{config.mqtt.client_id}-{index}")
+
+
+def run_worker(config: WorkerConfig, index: int | None, stop: threading.Event) -> Counters:
+    """Run one subscriber until ``stop`` is set; its counters."""
+    engine = make_engine(config.database_url)
+    target = MqttStore(engine)
+    sub = Subscriber(worker_connection(config, index), target.store,
+                     JsonlDeadLetters(config.dead_letters), subscription=config.subscription,
+                     max_backoff_s=config.max_backoff_s,
+                     store_many=target.store_many if config.group_max > 1 else None,
+                     group_max=config.group_max, group_wait_s=config.group_wait_s)
+    try:
+        sub.run(stop)
+    finally:
+        engine.dispose()
+        log.info("mqtt worker %s stopped: %s", index, sub.counters)
+    return sub.counters
+
+
+def worker_process(config: WorkerConfig, index: int) -> None:
+    """The target of a worker process: SIGTERM / SIGINT finish the group in hand and stop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_worker(config, index, stop)
