@@ -99,7 +99,7 @@ class Gateway(threading.Thread):
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="zl-gateway",
                                   protocol=mqtt.MQTTv5)
         self.client.username_pw_set(GATEWAY, PASSWORDS[GATEWAY])
-        self.client.reconnect_delay_set(0.05, 0.3)
+        self.client.reconnect_delay_set(0.05, 0.3)  # type: ignore[arg-type]  # paho takes floats
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.pause_s = pause_s
