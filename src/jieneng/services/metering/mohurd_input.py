@@ -129,8 +129,8 @@ class MohurdInput:
     def refused(self, who: str, refusal: Refused) -> None:
         kind = REFUSAL_KIND.get(refusal.code, "malformed")
         text = f"{refusal.message_zh} / {refusal.message_en}"
-        if refusal.code == "gateway.unknown_gateway":
-            _, why = self._admit(who[:64])
+        if refusal.code == "gateway.unknown_gateway" and len(who) <= 64:
+            _, why = self._admit(who)
             if why is not None:
                 kind = (why.code.rsplit(".", 1)[-1] if isinstance(why, ReadingsRefused)
                         else "auth")
