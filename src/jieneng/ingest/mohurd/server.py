@@ -164,6 +164,8 @@ class Receiver:
             await self._serve(reader, writer, conn)
         except asyncio.CancelledError:
             pass
+        except ConnectionError as err:  # the peer went away while we wrote
+            log.info("mohurd: %s: %s", where, err)
         except Exception:
             log.exception("mohurd: connection %s failed", where)
         finally:
