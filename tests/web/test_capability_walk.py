@@ -144,6 +144,7 @@ READ_CAPABILITIES: dict[str, Capability] = {
     "/admin/publication/confirm?region_code=450300&year=2025": C.PUBLISH,
     "/api/v1/admin/publication/confirm?region_code=450300&year=2025": C.PUBLISH,
     "/admin/channels": C.MANAGE_CHANNELS, "/api/v1/admin/channels": C.MANAGE_CHANNELS,
+    "/monitoring": C.VIEW_METERING, "/api/v1/monitoring": C.VIEW_METERING,
 }
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: routes that take a file (multipart)

@@ -42,14 +42,32 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.web.conftest import EDU, MISSING, ORGAN, ROLES, SCHOOL, SILENT, World
+from tests.web.conftest import EDU, MISSING, NAMES, ORGAN, ROLES, SCHOOL, SILENT, World
 from tests.web.routes import iter_routes
-from tests.web.scope_world import CLINIC, HEALTH, OUTSIDE_PERIOD, Siblings, add_siblings
+from tests.web.scope_world import (
+    CLINIC,
+    HEALTH,
+    OUTSIDE_PERIOD,
+    SIBLING_NAMES,
+    Siblings,
+    add_siblings,
+)
 
 
 @pytest.fixture
 def siblings(world: World, tmp_path: Path) -> Siblings:
-    return add_siblings(world, tmp_path)
+    out = add_siblings(world, tmp_path)
+    _sibling_meters(world)
+    return out
+
+
+def _sibling_meters(world: World) -> None:
+    """A meter of every institution, siblings too (no data: each is a silent meter on
+    the live monitoring pages, so a sibling's leaking there names it)."""
+    from jieneng.services.metering.registry import MeterSpec, add_meter
+
+    for code in (*NAMES, *SIBLING_NAMES):
+        add_meter(world.engine, world.users["admin"], code, MeterSpec(f"LIVE-{code[-4:]}", "电"))
 
 
 @dataclass(frozen=True)
@@ -168,6 +186,11 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                          Sample(scoped_query={"institution": "institution_code"},
                                 query={"history": "true"}, writer_only=True)),
     "/metering/template.csv": (Sample(writer_only=True),),
+    # live monitoring (web.monitoring): a region's institutions in scope, one institution
+    **{path: (Sample(scoped_query={"region": "region"}, writer_only=True), Sample(writer_only=True))
+       for path in ("/monitoring", "/api/v1/monitoring")},
+    **{path: (Sample(params={"credit_code": "institution_code"}, writer_only=True),)
+       for path in ("/monitoring/{credit_code}", "/api/v1/monitoring/{credit_code}")},
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)
