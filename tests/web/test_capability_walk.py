@@ -54,6 +54,7 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     # figures
     ("POST", "/entry/{credit_code}/{year}/{month}"): C.ENTER_DATA,
     ("POST", "/entry/{credit_code}/{year}/{month}/check"): C.ENTER_DATA,
+    ("POST", "/entry/{credit_code}/{year}/{month}/metered/{carrier}/clear"): C.ENTER_DATA,
     ("POST", "/api/v1/entry/{credit_code}/{year}/{month}"): C.ENTER_DATA,
     ("POST", "/api/v1/entry/{credit_code}/{year}/{month}/check"): C.ENTER_DATA,
     ("POST", "/entry/{credit_code}/{year}"): C.ENTER_DATA,
@@ -131,10 +132,32 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("DELETE", "/api/v1/admin/channels/{channel_id}"): C.MANAGE_CHANNELS,
     # metering registry
     ("POST", "/metering/bind"): C.MANAGE_METERING,
+    # forms NY202 / NY203 (web.forms_ny)
+    ("POST", "/datacentre/rooms"): C.ENTER_DATA,
+    ("POST", "/datacentre/figures"): C.ENTER_DATA,
+    ("POST", "/datacentre/heating"): C.ENTER_DATA,
+    ("POST", "/datacentre/meters"): C.ENTER_DATA,
+    ("POST", "/api/v1/datacentre/records"): C.ENTER_DATA,
+    ("POST", "/datacentre/import"): C.IMPORT_DATA,
+    ("POST", "/metering/utility"): C.IMPORT_DATA,
     ("POST", "/metering/import"): C.MANAGE_METERING,
     ("POST", "/api/v1/metering/bindings"): C.MANAGE_METERING,
+    ("POST", "/metering/meter"): C.MANAGE_METERING,
+    ("POST", "/metering/replace"): C.MANAGE_METERING,
+    ("POST", "/metering/remove"): C.MANAGE_METERING,
+    ("POST", "/metering/virtual"): C.MANAGE_METERING,
+    ("POST", "/metering/reading"): C.READ_METERS,
+    ("POST", "/api/v1/metering/readings/manual"): C.READ_METERS,
+    # gateway registry (web.gateways)
+    **{("POST", f"{prefix}{path}"): C.MANAGE_GATEWAYS for prefix in ("", "/api/v1")
+       for path in ("/gateways", "/gateways/{gateway_id}/rotate",
+                    "/gateways/{gateway_id}/meters", "/gateways/{gateway_id}/meters/remove")},
+    ("POST", "/gateways/{gateway_id}/status"): C.MANAGE_GATEWAYS,
+    ("PATCH", "/api/v1/gateways/{gateway_id}"): C.MANAGE_GATEWAYS,
 }
-PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login")})
+#: the HTTP push of readings authenticates a gateway by its own token, not an account
+PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login"),
+                                                ("POST", "/api/v1/readings")})
 #: pages and JSON that only a capability opens (the rest follows the scope walk)
 READ_CAPABILITIES: dict[str, Capability] = {
     "/admin/audit": C.VIEW_AUDIT, "/api/v1/audit": C.VIEW_AUDIT,
@@ -145,11 +168,14 @@ READ_CAPABILITIES: dict[str, Capability] = {
     "/api/v1/admin/publication/confirm?region_code=450300&year=2025": C.PUBLISH,
     "/admin/channels": C.MANAGE_CHANNELS, "/api/v1/admin/channels": C.MANAGE_CHANNELS,
     "/monitoring": C.VIEW_METERING, "/api/v1/monitoring": C.VIEW_METERING,
+    "/gateways": C.MANAGE_GATEWAYS, "/api/v1/gateways": C.MANAGE_GATEWAYS,
 }
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: routes that take a file (multipart)
 UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/quotas/import",
-                     "/api/v1/targets/import", "/metering/import"})
+                     "/api/v1/targets/import", "/metering/import",
+                     "/datacentre/import",
+                     "/metering/utility"})
 #: a region inside each role's scope (the conftest world)
 INSIDE = {"admin": "450300", "region_admin": "450321", "region": "450321",
           "department": "450321", "institution": "450321", "viewer": "450302"}
