@@ -57,12 +57,14 @@ def setup(engine: Engine, gateways: int, meters: int, batches: int) -> None:
         conn.execute(insert(m.metering_meter), [
             {"institution_id": inst, "number": f"G{gw}-M{k}", "carrier": "电",
              "register": "cumulative"} for gw in range(gateways) for k in range(meters)])
-        ids = dict(conn.execute(select(m.metering_meter.c.number, m.metering_meter.c.id)).all())
+        ids: dict[str, int] = dict(conn.execute(
+            select(m.metering_meter.c.number, m.metering_meter.c.id)).all())
         conn.execute(insert(g.metering_gateway), [
             {"code": f"{BUILDING}/{gw:02d}", "protocol": "mohurd", "region_code": "450300",
              "secret": f"key-{gw:02d}", "created_by": "bench", "created_at": START}
             for gw in range(gateways)])
-        gws = dict(conn.execute(select(g.metering_gateway.c.code, g.metering_gateway.c.id)).all())
+        gws: dict[str, int] = dict(conn.execute(
+            select(g.metering_gateway.c.code, g.metering_gateway.c.id)).all())
         conn.execute(insert(g.metering_gateway_meter), [
             {"gateway_id": gws[f"{BUILDING}/{gw:02d}"], "code": f"{k}/1",
              "meter_id": ids[f"G{gw}-M{k}"]} for gw in range(gateways) for k in range(meters)])
@@ -139,7 +141,8 @@ def main() -> None:
         setup(engine, args.gateways, args.meters, args.batches)
         port = _port()
         jieneng = str(Path(sys.executable).with_name("jieneng"))
-        log = Path(args.log).open("w") if args.log else subprocess.DEVNULL
+        log = (Path(args.log).open("w") if args.log  # noqa: SIM115 (the server's lifetime)
+               else subprocess.DEVNULL)
         server = subprocess.Popen(
             [jieneng, "--db", url, "gateway", "serve", "--host", "127.0.0.1", "--port",
              str(port), "--workers", str(args.workers), "--max-connections",
