@@ -87,9 +87,11 @@ def _client(port: int, gateway: str = GATEWAY, key: str = AUTH_KEY,
 VALUES = [("1", "1", "100.5"), ("1", "2", "7"), ("2", "1", "88")]
 
 
-def test_batches_are_acknowledged_by_sequence_after_the_store() -> None:
+@pytest.mark.parametrize("profile", ["default", "acrel-1f1f", "collector-8bae9b",
+                                     "length-be32", "zhejiang-55aa"])
+def test_batches_are_acknowledged_by_sequence_after_the_store(profile: str) -> None:
     async def scenario(receiver: Receiver, port: int, memory: Memory) -> None:
-        gw = await _client(port)
+        gw = await _client(port, profile=profile)
         assert await gw.login()
         assert abs((await gw.heartbeat() or 0) - time.time()) < 5
         ack = await gw.report("41", T0, VALUES)
@@ -99,7 +101,7 @@ def test_batches_are_acknowledged_by_sequence_after_the_store() -> None:
         assert ack is not None and ack.operation == "continuous_ack"
         await gw.close()
 
-    memory = _run(scenario)
+    memory = _run(scenario, profile=profile)
     assert [len(b.readings) for b in memory.stored] == [3, 3]
     assert memory.stored[1].readings[0].ts == T0 - 900
     assert len(memory.beats) == 1 and memory.refusals == []
