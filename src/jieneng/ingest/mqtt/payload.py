@@ -113,7 +113,57 @@ def parse_payload(gateway: str, payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
         raise MqttRefused.of("mqtt.batch_empty")
     if len(items) > max_readings:
         raise MqttRefused.of("mqtt.too_many_readings", count=len(items), limit=max_readings)
+    fast = _fast_readings(items)
+    if fast is not None:
+        return Batch(gateway, batch_id, fast)
     return Batch(gateway, batch_id, tuple(_reading(item, i) for i, item in enumerate(items)))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _fast_readings(items: list[Any]) -> tuple[Reading, ...] | None:
+    """The readings of an ordinary batch checked column by column (a few list passes
+    instead of a dozen checks per reading), or None when anything is unusual — an
+    ISO time, a missing or extra field, a bad value … — and :func:`_reading` must
+    look at each reading to name the first problem. Accepts exactly what
+    :func:`_reading` accepts, with the same result."""
+    try:
+        meters = [item["meter"] for item in items]
+        kinds = [item["kind"] for item in items]
+        stamps = [item["ts"] for item in items]
+        values = [item["value"] for item in items]
+        units = [item.get("unit") for item in items]
+        has_unit = [u is not None for u in units]
+        if any(len(item) != 4 + with_unit
+               for item, with_unit in zip(items, has_unit, strict=True)):
+            return None  # an extra field (or "unit": null)
+    except (TypeError, KeyError, AttributeError):
+        return None  # an item that is not an object, a missing field
+    if (not set(map(type, meters)) <= {str} or not set(kinds) <= KINDS
+            or not set(map(type, values)) <= _NUMBER_TYPES
+            or not set(map(type, stamps)) <= _NUMBER_TYPES):
+        return None
+    given = [u for u in units if u is not None]
+    if not set(map(type, given)) <= {str}:
+        return None
+    lengths = list(map(len, meters))
+    unit_lengths = list(map(len, given)) or [1]
+    if (min(lengths) < 1 or max(lengths) > 64 or min(unit_lengths) < 1
+            or max(unit_lengths) > 16 or _CONTROL.search("".join(meters))
+            or _CONTROL.search("".join(given))):
+        return None
+    try:
+        floats = list(map(float, values))
+        if not math.isfinite(math.fsum(floats)) or not math.isfinite(math.fsum(stamps)):
+            return None
+        seconds = list(map(math.floor, stamps))
+    except (OverflowError, ValueError):
+        return None
+    if min(seconds) < TS_MIN or max(seconds) >= TS_MAX:
+        return None
+    return tuple(map(Reading, meters, seconds, floats, kinds, units))
 
 
 def _no_constant(name: str) -> Any:
