@@ -187,3 +187,26 @@ def test_failed_reads_are_gaps_and_times_are_china_time() -> None:
                                    Function("2", "", "01000", "192"))),))
     frame = sent_readings(readings_batch(message))
     assert frame.rows() == [("1/1", T0, 5.0)]
+
+
+def test_a_gateway_registered_through_the_registry_is_served(engine: Engine, files: Files,
+                                                             tmp_path: Path) -> None:
+    from jieneng.services.metering.gateways import (
+        Assignment,
+        GatewaySpec,
+        assign_meters,
+        register_gateway,
+    )
+
+    load(engine, files)
+    add_meter(engine, ADMIN, ORGAN, MeterSpec("E9", "电"))
+    made = register_gateway(engine, ADMIN, GatewaySpec(f"{B}/07", "mohurd", "450300"))
+    assign_meters(engine, ADMIN, made["gateway_id"], [Assignment("3/1", ORGAN, "E9")])
+
+    async def scenario(port: int, clients: list[GatewayClient]) -> None:
+        gw = await _login(port, clients, "07", key=made["secret"])
+        ack = await gw.report("1", T0, [("3", "1", "42.5")])
+        assert ack is not None and ack.fields["sequence"] == "1"
+
+    _run(engine, scenario)
+    assert [v for _, _, v in _readings(engine)] == [42.5]
