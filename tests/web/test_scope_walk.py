@@ -186,6 +186,15 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                          Sample(scoped_query={"institution": "institution_code"},
                                 query={"history": "true"}, writer_only=True)),
     "/metering/template.csv": (Sample(writer_only=True),),
+    # utility files (web.utility_data): the upload page and its templates need import_data;
+    # an account's days and bills: bound inside the scope 200, another unit's 404
+    **{path: (Sample(capability="import_data"),)
+       for path in ("/metering/utility", "/metering/utility/daily-kwh.xlsx",
+                    "/metering/utility/bills.xlsx")},
+    **{path: (Sample(params={"carrier": "utility_carrier", "number": "utility_account"},
+                     capability="view_metering"),)
+       for path in ("/api/v1/metering/accounts/{carrier}/{number}/days",
+                    "/api/v1/metering/accounts/{carrier}/{number}/bills")},
     # live monitoring (web.monitoring): a region's institutions in scope, one institution
     **{path: (Sample(scoped_query={"region": "region"}, writer_only=True), Sample(writer_only=True))
        for path in ("/monitoring", "/api/v1/monitoring")},
@@ -322,7 +331,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 
 
 #: sample kinds that carry no scope (the same value inside and outside)
-UNSCOPED_KINDS = frozenset({"static", "year", "month", "template"})
+UNSCOPED_KINDS = frozenset({"static", "year", "month", "template",
+                            "utility_carrier"})
 
 
 def _values(world: World, role: str, siblings: Siblings | None = None
@@ -343,7 +353,28 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["spot_check"] = _spot_checks(world, role)
     values["report"] = _reports(world, role)
     values["task"] = _tasks(world, role)
+    values["utility_carrier"] = ("electricity", "electricity")
+    values["utility_account"] = _utility_accounts(world, role)
     return values
+
+
+def _utility_accounts(world: World, role: str) -> tuple[str, str]:
+    """户号 bound to the role's inside and outside institutions (the administrator's
+    outside: an account that does not exist)."""
+    from datetime import date
+
+    from jieneng.storage import metering as m
+
+    out: list[str] = []
+    with world.engine.begin() as conn:
+        for code in VALUES[role]["institution_code"]:
+            number = f"walk-{code[-8:]}"
+            out.append(number)
+            if code not in world.ids or m.find_account(conn, "electricity", number):
+                continue
+            account = m.insert_account(conn, "electricity", number, utility=None, name=None)
+            m.insert_binding(conn, account, world.ids[code], date(2025, 1, 1), "walk")
+    return out[0], out[1]
 
 
 def _reports(world: World, role: str) -> tuple[str, str]:

@@ -61,6 +61,7 @@ from jieneng.web import (
     summaries,
     uploads,
     users,
+    utility_data,
 )
 from jieneng.web.entry_year import grid as entry_grid
 from jieneng.web.entry_year import profile as entry_profile
@@ -80,6 +81,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     screen.router, home.router, home.api, search.router, search.api,
     account.router, account.api, users.router, users.api,
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
+    utility_data.router, utility_data.api,  # /metering/utility before /metering/…
     metering.router, metering.api,
     monitoring.router, monitoring.api,
     overview.api, explain.api, indicators.router, directory.api,
