@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from jieneng.core.permissions import ROLE_CAPABILITIES, Role
 from tests.web.conftest import EDU, MISSING, NAMES, ORGAN, ROLES, SCHOOL, SILENT, World
 from tests.web.routes import iter_routes
 from tests.web.scope_world import (
@@ -83,6 +84,8 @@ class Sample:
     signed_in_status: int = 200  # e.g. /login sends a signed-in user on (303)
     #: a list filtered by something outside the scope may answer an empty list (200)
     outside_status: int = 404
+    #: a capability the route needs: a role without it gets 403 (both sides)
+    capability: str | None = None
 
 
 ROUTES: dict[str, tuple[Sample, ...]] = {
@@ -186,6 +189,14 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                          Sample(scoped_query={"institution": "institution_code"},
                                 query={"history": "true"}, writer_only=True)),
     "/metering/template.csv": (Sample(writer_only=True),),
+    # the gateway registry (web.gateways): manage_gateways, the offices' own subtree;
+    # another county's gateway (of 秀峰区's ORGAN, whose name would show) is outside
+    **{path: (Sample(scoped_query={"region": "region"}, capability="manage_gateways"),
+              Sample(capability="manage_gateways"))
+       for path in ("/gateways", "/api/v1/gateways", "/gateways.xlsx")},
+    **{path: (Sample(params={"gateway_id": "gateway"}, capability="manage_gateways"),)
+       for path in ("/gateways/{gateway_id}", "/api/v1/gateways/{gateway_id}",
+                    "/api/v1/gateways/{gateway_id}/log")},
     # utility files (web.utility_data): the upload page and its templates need import_data;
     # an account's days and bills: bound inside the scope 200, another unit's 404
     **{path: (Sample(capability="import_data"),)
@@ -353,6 +364,7 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["spot_check"] = _spot_checks(world, role)
     values["report"] = _reports(world, role)
     values["task"] = _tasks(world, role)
+    values["gateway"] = _gateways(world, role)
     values["utility_carrier"] = ("electricity", "electricity")
     values["utility_account"] = _utility_accounts(world, role)
     return values
@@ -375,6 +387,28 @@ def _utility_accounts(world: World, role: str) -> tuple[str, str]:
             account = m.insert_account(conn, "electricity", number, utility=None, name=None)
             m.insert_binding(conn, account, world.ids[code], date(2025, 1, 1), "walk")
     return out[0], out[1]
+
+
+def _gateways(world: World, role: str) -> tuple[str, str]:
+    """Gateways of 阳朔县 (the school's) and of 秀峰区 (ORGAN's, with a refusal logged):
+    inside and outside a county office (the administrator's outside: none such)."""
+    from sqlalchemy import select
+
+    from jieneng.services.metering.ingest import log_refusal
+    from jieneng.storage.gateways import metering_gateway as g
+
+    out: list[str] = []
+    with world.engine.begin() as conn:
+        for code, region, unit in (("walk-ys", "450321", SCHOOL), ("walk-xf", "450302", ORGAN)):
+            found = conn.execute(select(g.c.id).where(g.c.code == code)).scalar()
+            if found is None:
+                found = conn.execute(g.insert().values(
+                    code=code, name=f"{code} gateway", protocol="http", region_code=region,
+                    institution_id=world.ids[unit], created_by="walk", created_at=0
+                ).returning(g.c.id)).scalar_one()
+            out.append(str(found))
+    log_refusal(world.engine, "walk-xf", "meter_unknown", f"refused for {ORGAN}")
+    return out[0], "999999" if role == "admin" else out[1]
 
 
 def _reports(world: World, role: str) -> tuple[str, str]:
@@ -507,7 +541,10 @@ def test_scope_walk_every_route_every_role(world: World, siblings: Siblings) -> 
                     where = f"{role} GET {url}"
                     manager = sample.account_manager and role == "region_admin"
                     if (sample.admin_only and role != "admin" and not manager) or (
-                        sample.writer_only and role == "viewer"
+                        sample.writer_only and role == "viewer") or (
+                        sample.capability is not None
+                        and sample.capability not in {c.value for c in ROLE_CAPABILITIES[
+                            Role(role)]}
                     ):
                         expected = 403
                     elif sample.public or side == 0:

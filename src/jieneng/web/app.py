@@ -44,6 +44,7 @@ from jieneng.web import (
     errors,
     explain,
     factor_sets,
+    gateways,
     home,
     imports,
     indicators,
@@ -84,6 +85,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     utility_data.router, utility_data.api,  # /metering/utility before /metering/…
     metering.router, metering.api,
     monitoring.router, monitoring.api,
+    gateways.router, gateways.api, gateways.push,
     overview.api, explain.api, indicators.router, directory.api,
     entry_profile.api, entry_grid.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,

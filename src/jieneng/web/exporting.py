@@ -47,6 +47,7 @@ EXPORTS: dict[str, Capability | None] = {
     "/reporting/rate.xlsx": None,
     "/summaries.xlsx": None,
     "/targets/assessment.xlsx": None,
+    "/gateways.xlsx": Capability.MANAGE_GATEWAYS,
     # a document, not a list: the assessment as a 公文 (web.targets.annual)
     "/targets/assessment.docx": None,
 }

@@ -77,6 +77,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.import", "/import", C.IMPORT_DATA),
                page("nav.metering", "/metering", C.VIEW_METERING),
                page("nav.monitoring", "/monitoring", C.VIEW_METERING),
+               page("nav.gateways", "/gateways", C.MANAGE_GATEWAYS),
                page("nav.reporting", "/reporting"),
                page("nav.tasks", "/reporting/tasks"),
                page("nav.rate", "/reporting/rate")),
