@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
+from jieneng.services.metering import derive
 from jieneng.services.notifications import outbox
 from jieneng.settings import Settings, load_settings
 from jieneng.web import (
@@ -135,11 +136,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.notify_worker_seconds > 0:  # the notification outbox, after commits
             worker = asyncio.create_task(
                 outbox.run_worker(engine, settings, settings.notify_worker_seconds))
+        deriver = None
+        if settings.metering_derive_seconds > 0:  # readings → intervals and roll-ups
+            deriver = asyncio.create_task(
+                derive.run_worker(engine, settings, settings.metering_derive_seconds))
         yield
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for task in (worker, deriver):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         engine.dispose()
 
     app = FastAPI(
