@@ -24,6 +24,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope
 from jieneng.services.database import open_database
 from jieneng.services.demo import build_demo
+from jieneng.services.demo_metering import hours_ago
 from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.factor_choice import resolve_factor_set
@@ -52,7 +53,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     def build(url: str) -> None:
         with pytest.MonkeyPatch.context() as patch:  # demo files in a private directory
             patch.setenv("XDG_DATA_HOME", str(files))
-            build_demo(url)
+            build_demo(url, metered_since=hours_ago(36))  # a short metered history
 
     if request.param == "sqlite":
         url = f"sqlite:///{files / 'demo.db'}"

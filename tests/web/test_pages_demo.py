@@ -18,6 +18,7 @@ from jieneng.core.caller import Actor
 from jieneng.core.rounding import format_number
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.demo import DEMO_LABEL, DEMO_REGION, DEMO_YEARS, build_demo
+from jieneng.services.demo_metering import hours_ago
 from jieneng.settings import Settings
 from tests.conftest import PG_URL, _backends
 from tests.web.conftest import PASSWORD, csrf
@@ -43,7 +44,7 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("XDG_DATA_HOME", str(folder / "data"))
-            build_demo(url)
+            build_demo(url, metered_since=hours_ago(36))  # a short metered history
         app = create_app(Settings(database_url=url, environment="test",
                                   secret_key="test-secret-key-not-default"))
         create_user(app.state.engine, Actor.cli(), username="city", password=PASSWORD,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
@@ -63,5 +64,13 @@ def demo(
         [[a.username, a.password, f"{a.role.label_zh} {a.role.value}", a.pinned_to]
          for a in accounts],
     )
+    from jieneng.services.demo_metering import simulate
+
     state.dispose()
-    run_server(state.settings.model_copy(update={"database_url": url}), host, port)
+    stop = threading.Event()  # the simulated gateway sends its readings while the demo serves
+    threading.Thread(target=simulate, args=(engine(url), DEMO_REGION, stop),
+                     name="demo-gateway", daemon=True).start()
+    try:
+        run_server(state.settings.model_copy(update={"database_url": url}), host, port)
+    finally:
+        stop.set()

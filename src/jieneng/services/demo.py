@@ -15,7 +15,8 @@ The demo accounts (:func:`ensure_demo_accounts`, one per role, the published
 (:func:`jieneng.storage.demo.demo_states`) and its first notifications — a 催报, a
 question, a return with its reason, an alert (:mod:`jieneng.services.demo_notifications`,
 once the accounts exist) — live here and there, never in the production modules
-they use.
+they use. The metered side — bound accounts, meters, a simulated gateway, a data
+centre — is :mod:`jieneng.services.demo_metering`'s.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from jieneng.core.exceptions import NotPermitted
 from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import demo_notifications
+from jieneng.services import demo_metering, demo_notifications
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
@@ -73,16 +74,19 @@ class DemoSummary:
         return f"{state}; 文件 files: {self.files_dir}; {counts}"
 
 
-def build_demo(url: str, *, rebuild: bool = False, progress: Progress = no_progress) -> DemoSummary:
-    """Build the demo into ``url`` (created if needed); ``rebuild`` re-imports everything."""
+def build_demo(url: str, *, rebuild: bool = False, progress: Progress = no_progress,
+               metered_since: int | None = None) -> DemoSummary:
+    """Build the demo into ``url`` (created if needed); ``rebuild`` re-imports everything;
+    ``metered_since`` (epoch s) shortens the metered history (tests)."""
     engine = open_database(url)
     try:
-        return _build(engine, rebuild, progress)
+        return _build(engine, rebuild, progress, metered_since)
     finally:
         engine.dispose()
 
 
-def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
+def _build(engine: Engine, rebuild: bool, progress: Progress,
+           metered_since: int | None = None) -> DemoSummary:
     files_dir = data_dir() / "demo-files"
     with engine.connect() as conn:
         present = meta.get_meta(conn, "demo_version") == DEMO_VERSION
@@ -90,6 +94,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
     if present and not rebuild:
         _publish(engine)
         _workflow(engine)
+        demo_metering.seed(engine, DEMO_REGION, since=metered_since)
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -108,6 +113,8 @@ def _build(engine: Engine, rebuild: bool, progress: Progress) -> DemoSummary:
         meta.set_meta(conn, "demo_version", DEMO_VERSION)
     _publish(engine)
     _workflow(engine)
+    progress("计量数据 metered data")
+    summary.counts["readings"] = demo_metering.seed(engine, DEMO_REGION, since=metered_since)
     summary.built = True
     return summary
 

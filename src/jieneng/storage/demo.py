@@ -14,9 +14,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Integer, and_, case, literal, null, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    update,
+)
 
 from . import tables as t
+from .gateways import metering_gateway as _gw
+from .gateways import metering_gateway_meter as _gwm
+from .meter_readings import metering_reading as _reading
 
 
 def demo_states(conn: Connection, period_id: int, shares: Sequence[tuple[str, int]], *,
@@ -80,3 +94,20 @@ def demo_move(conn: Connection, task_id: int, state: str, *, at: datetime) -> No
     conn.execute(update(task).where(task.c.id == task_id).values(
         state=state, version=task.c.version + 1, updated_at=at,
         submitted_at=at if state == "submitted" else None, approved_at=None))
+
+
+# ---------------------------------------------------------------- metering
+
+def credit_code_of(conn: Connection, institution_id: int) -> str:
+    i = t.institution
+    return str(conn.execute(select(i.c.credit_code).where(i.c.id == institution_id))
+               .scalar_one())
+
+
+def gateway_last_reading(conn: Connection, code: str) -> int | None:
+    """The newest reading's time among the gateway's meters."""
+    value = conn.execute(select(func.max(_reading.c.ts)).select_from(_reading)
+                         .join(_gwm, _gwm.c.meter_id == _reading.c.meter_id)
+                         .join(_gw, _gw.c.id == _gwm.c.gateway_id).where(_gw.c.code == code)
+                         ).scalar_one_or_none()
+    return None if value is None else int(value)

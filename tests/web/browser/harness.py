@@ -59,11 +59,12 @@ def demo_database(directory: Path) -> Iterator[str]:
     pointed there while building), so parallel workers do not share them.
     """
     from jieneng.services.demo import build_demo
+    from jieneng.services.demo_metering import hours_ago
 
     url = f"sqlite:///{directory / 'demo.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_DATA_HOME", str(directory / "data"))
-        build_demo(url)
+        build_demo(url, metered_since=hours_ago(36))  # a short metered history
     yield url
 
 
