@@ -34,10 +34,11 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, insert, select, update
 
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.storage import meter_readings as readings_store
+from jieneng.storage.bulk import bulk_insert, ensure_temp, temp_table
 from jieneng.storage.gateways import (
     metering_dirty,
     metering_gateway,
@@ -131,27 +132,28 @@ def resolve_meters(conn: Connection, gateway_id: int, gateway: str,
                                       count=len(missing), meters=_listed(missing)))
 
 
-def _interval_s(conn: Connection, meter_ids: Sequence[int]) -> pl.DataFrame:
-    m = metering_meter
-    rows = conn.execute(select(m.c.id, m.c.interval_s).where(m.c.id.in_(meter_ids))).all()
-    return pl.DataFrame(rows, schema={"meter_id": pl.Int64, "interval_s": pl.Int64},
-                        orient="row")
+_dirty_stage = temp_table("stage_metering_dirty", Column("meter_id", Integer),
+                          Column("low", BigInteger), Column("high", BigInteger),
+                          postgresql_on_commit="DELETE ROWS")
 
 
 def mark_dirty(conn: Connection, frame: pl.DataFrame) -> int:
     """Record per meter the range its new readings (``meter_id, ts``) touch, widened
     by one interval on each side (the step into the first and out of the last
-    reading changes too); returns the ranges written."""
+    reading changes too); returns the ranges written. Set-based: the spans are
+    bulk-loaded and widened by each meter's interval in one ``INSERT … SELECT``
+    (a batch of a thousand meters is a thousand ranges)."""
     if frame.height == 0:
         return 0
-    spans = (frame.group_by("meter_id").agg(pl.col("ts").min().alias("low"),
-                                            pl.col("ts").max().alias("high"))
-             .join(_interval_s(conn, frame["meter_id"].unique().to_list()), on="meter_id",
-                   how="left")
-             .with_columns(pl.col("interval_s").fill_null(900))
-             .select("meter_id", (pl.col("low") - pl.col("interval_s")).alias("low"),
-                     (pl.col("high") + pl.col("interval_s") + 1).alias("high")))
-    conn.execute(insert(metering_dirty), spans.to_dicts())
+    spans = frame.group_by("meter_id").agg(pl.col("ts").min().alias("low"),
+                                           pl.col("ts").max().alias("high"))
+    ensure_temp(conn, _dirty_stage)
+    bulk_insert(conn, _dirty_stage, spans)
+    conn.exec_driver_sql(
+        f"INSERT INTO {metering_dirty.name} (meter_id, low, high) "
+        "SELECT s.meter_id, s.low - coalesce(m.interval_s, 900), "
+        "s.high + coalesce(m.interval_s, 900) + 1 "
+        f"FROM {_dirty_stage.name} s LEFT JOIN {metering_meter.name} m ON m.id = s.meter_id")
     return spans.height
 
 
