@@ -59,6 +59,9 @@ from tests.web.scope_world import (
 def siblings(world: World, tmp_path: Path) -> Siblings:
     out = add_siblings(world, tmp_path)
     _sibling_meters(world)
+    from tests.forms_ny.world import add_rooms
+
+    add_rooms(world.engine, tmp_path)  # NY202 / NY203 figures of every unit, siblings too
     return out
 
 
@@ -189,6 +192,18 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                          Sample(scoped_query={"institution": "institution_code"},
                                 query={"history": "true"}, writer_only=True)),
     "/metering/template.csv": (Sample(writer_only=True),),
+    # forms NY202 / NY203 (web.forms_ny): entry needs enter_data (not a viewer's); the
+    # summary is scoped like the other summaries (sibling rooms: tests.forms_ny.world)
+    "/datacentre": (Sample(scoped_query={"institution": "institution_code"},
+                           query={"year": "2025", "month": "1"}, writer_only=True),),
+    "/api/v1/datacentre": (Sample(scoped_query={"institution": "institution_code"},
+                                  query={"year": "2025", "month": "1"}, writer_only=True),),
+    "/datacentre/template.xlsx": (Sample(writer_only=True), Sample(
+        query={"kind": "heating"}, writer_only=True)),
+    **{path: (Sample(scoped_query={"region": "region"}, query={"year": "2025", "month": "1"}),
+              Sample(query={"year": "2025", "month": "0"}))
+       for path in ("/datacentre/summary", "/api/v1/datacentre/summary",
+                    "/datacentre/summary.xlsx")},
     # the gateway registry (web.gateways): manage_gateways, the offices' own subtree;
     # another county's gateway (of 秀峰区's ORGAN, whose name would show) is outside
     **{path: (Sample(scoped_query={"region": "region"}, capability="manage_gateways"),

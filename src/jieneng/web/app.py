@@ -45,6 +45,7 @@ from jieneng.web import (
     errors,
     explain,
     factor_sets,
+    forms_ny,
     gateways,
     home,
     imports,
@@ -85,6 +86,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
     utility_data.router, utility_data.api,  # /metering/utility before /metering/…
     metering.router, metering.api,
+    forms_ny.router, forms_ny.api,
     monitoring.router, monitoring.api,
     gateways.router, gateways.api, gateways.push,
     overview.api, explain.api, indicators.router, directory.api,

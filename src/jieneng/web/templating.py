@@ -76,6 +76,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.entry", "/entry", C.ENTER_DATA),
                page("nav.import", "/import", C.IMPORT_DATA),
                page("nav.metering", "/metering", C.VIEW_METERING),
+               page("nav.datacentre", "/datacentre", C.ENTER_DATA),
                page("nav.monitoring", "/monitoring", C.VIEW_METERING),
                page("nav.gateways", "/gateways", C.MANAGE_GATEWAYS),
                page("nav.reporting", "/reporting"),
@@ -84,6 +85,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
         _group("nav.group.review",
                page("nav.review_queue", "/review", C.REVIEW),  # a reviewer's worklist
                page("nav.quality", "/quality"),
+               page("nav.datacentre_summary", "/datacentre/summary", C.REVIEW),
                page("nav.review", "/review-report"),
                page("nav.spot_checks", "/spot-checks"),
                page("nav.rules", "/quality/rules")),
