@@ -39,6 +39,7 @@ REQUIRED = {
     "missing_month", "negative_value", "unexpected_zero", "yoy_change", "mom_spike",
     "unit_slip_10000", "profile_change", "unit_price_range", "quota_outlier",
     "peer_outlier", "duplicate_institution",
+    "metered_difference",  # issue 12 §5: reported vs metered
 }
 
 

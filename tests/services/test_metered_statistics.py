@@ -162,3 +162,93 @@ def test_region_rule_and_unit_conversion_of_account_figures(
     st.set_rule(engine, ADMIN, "450300", "meters_first", 0.9)
     st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
     assert _current(engine, organ)["electricity"][:2] == (12000.0, "meter")
+
+
+def test_override_with_reason_kept_audited_and_cleared(
+        engine: Engine, world: dict[str, int]) -> None:
+    from jieneng.core.caller import Actor
+    from jieneng.core.exceptions import ValidationFailed
+    from jieneng.services.entry import entry
+    from jieneng.services.entry.entry_checks import EntryValue
+    from jieneng.services.metering import overrides
+
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL)})
+    st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    filer = Actor(7, "filer7")
+    scope = ADMIN.scope
+    # the metered value saved again unchanged: no reason needed, nothing written
+    same = entry.save_entry(engine, scope, ORGAN, YEAR, MONTH,
+                            [EntryValue("electricity", "12000", "kWh", None)], actor=filer)
+    assert same["unchanged"] == 1
+    with pytest.raises(ValidationFailed) as refused:
+        entry.save_entry(engine, scope, ORGAN, YEAR, MONTH,
+                         [EntryValue("electricity", "11800", "kWh", None)], actor=filer)
+    assert refused.value.code == "metered.override_reason_required"
+    entry.save_entry(engine, scope, ORGAN, YEAR, MONTH,
+                     [EntryValue("electricity", "11800", "kWh", None)], actor=filer,
+                     reasons={"electricity": "表计故障 3 天，按账单"})
+    assert _current(engine, world["organ"])["electricity"] == (11800.0, "manual", 2)
+    with engine.connect() as conn:
+        (fig,) = ms.figures_of(conn, world["organ"], YEAR, [MONTH])
+        audits = conn.execute(select(t.audit_log.c.action, t.audit_log.c.before,
+                                     t.audit_log.c.after)
+                              .where(t.audit_log.c.action.like("consumption.metered%"))
+                              .order_by(t.audit_log.c.id)).all()
+    assert fig["override"]["reason"] == "表计故障 3 天，按账单"
+    assert (fig["override"]["metered_quantity"], fig["override"]["quantity"]) == (12000, 11800)
+    assert audits[-1][0] == "consumption.metered_override"
+    assert "12000" in str(audits[-1][1]) and "11800" in str(audits[-1][2])
+    # the fill leaves an overridden key alone
+    again = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert again["overridden"] == 1
+    assert _current(engine, world["organ"])["electricity"][0] == 11800.0
+    view = entry.entry_form(engine, scope, ORGAN, YEAR, MONTH)
+    (elec,) = [f for f in view["fields"] if f["carrier"] == "electricity"]
+    assert elec["metered"]["override"]["reason"] == "表计故障 3 天，按账单"
+    assert elec["metered"]["source_zh"].startswith("计量表 TOTAL")
+    # clearing returns to the metered figure
+    overrides.clear_override(engine, ADMIN, ORGAN, YEAR, MONTH, "electricity")
+    assert _current(engine, world["organ"])["electricity"] == (12000.0, "meter", 3)
+    with engine.connect() as conn:
+        (fig,) = ms.figures_of(conn, world["organ"], YEAR, [MONTH])
+        kept = conn.execute(select(ms.metered_override.c.cleared_by)).scalars().all()
+    assert fig["override"] is None and kept == [ADMIN.username]
+
+
+def _findings(engine: Engine, institution_id: int) -> list[tuple[str, float, float]]:
+    table = t.quality_finding
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.rule, table.c.value, table.c.expected).where(
+            table.c.institution_id == institution_id, table.c.rule == "metered_difference"))
+        return [(r, v, e) for r, v, e in rows]
+
+
+def test_quality_rule_reported_vs_metered(engine: Engine, world: dict[str, int]) -> None:
+    from jieneng.core.caller import Actor
+    from jieneng.services.entry import entry
+    from jieneng.services.entry.entry_checks import EntryValue
+    from jieneng.services.quality import quality
+
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL), world["S1"]: (800.0, FULL, FULL),
+                      world["S2"]: (200.0, FULL, FULL)})
+    st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert _findings(engine, world["organ"]) == []  # reported = metered
+    filer = Actor(7, "filer7")
+    # within the tolerance: 4 % off
+    entry.save_entry(engine, ADMIN.scope, ORGAN, YEAR, MONTH,
+                     [EntryValue("electricity", "11520", "kWh", None)], actor=filer,
+                     reasons={"electricity": "按账单"})
+    assert _findings(engine, world["organ"]) == []
+    # beyond it: 10 % off and more than 100 kWh
+    entry.save_entry(engine, ADMIN.scope, ORGAN, YEAR, MONTH,
+                     [EntryValue("electricity", "10800", "kWh", None)], actor=filer,
+                     reasons={"electricity": "按账单"})
+    assert _findings(engine, world["organ"]) == [("metered_difference", 10800.0, 12000.0)]
+    # 10 % off but only 100 kWh: under the least absolute difference (school: 1000 kWh)
+    entry.save_entry(engine, ADMIN.scope, SCHOOL, YEAR, MONTH,
+                     [EntryValue("electricity", "1100", "kWh", None)], actor=filer,
+                     reasons={"electricity": "估算"})
+    assert _findings(engine, world["school"]) == []
+    with engine.begin() as conn:
+        quality.check_institutions(conn, [world["organ"], world["school"]], YEAR, MONTH)
+    assert len(_findings(engine, world["organ"])) == 1

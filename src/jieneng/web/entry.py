@@ -9,6 +9,10 @@ invalid values are shown beside their field and nothing is stored. Only roles
 that may write reach these pages (:data:`jieneng.web.deps.WriterUser`); the
 session's CSRF token is checked on every POST by the same dependency.
 
+A figure filled from metering shows "来自计量" with its source and is read-only; "覆盖
+override" takes another value with a reason (``o_<carrier>``, ``r_<carrier>``), and
+``POST …/metered/{carrier}/clear`` withdraws an override (back to the metered figure).
+
 JSON twin: ``/api/v1/entry/{code}/{year}/{month}`` (``GET`` the form's data, ``POST``
 ``…/check`` and ``POST`` save), below. A refused save shows the form again with what
 was typed and the status the twin answers (:func:`jieneng.web.forms.form_error`).
@@ -33,6 +37,7 @@ from jieneng.services.directory import directory
 from jieneng.services.entry import entry
 from jieneng.services.entry import year as years
 from jieneng.services.entry.entry_checks import EntryFinding, EntryValue
+from jieneng.services.metering import overrides
 from jieneng.services.workflow import next_task, notices
 from jieneng.web.common import CreditCode, blank, page, previous_month
 from jieneng.web.deps import EngineDep, WriterUser, requires
@@ -54,12 +59,25 @@ def values_from_form(form: Mapping[str, Any]) -> list[EntryValue]:
     entry values; a line with neither quantity nor cost is left out."""
     values = []
     for c in CARRIERS:
-        value = _field(form, f"v_{c.code}")
+        # 覆盖 override of a metered figure: the value typed under it replaces the read-only one
+        value = _field(form, f"o_{c.code}") or _field(form, f"v_{c.code}")
         cost = _field(form, f"c_{c.code}")
         if value is None and cost is None:
             continue
         values.append(EntryValue(c.code, value, _field(form, f"u_{c.code}"), cost))
     return values
+
+
+def reasons_from_form(form: Mapping[str, Any]) -> dict[str, str]:
+    """carrier → the reason typed with an override (``r_<carrier>`` beside ``o_<carrier>``)."""
+    return {c.code: (_long(form, f"r_{c.code}") or "") for c in CARRIERS
+            if _field(form, f"o_{c.code}") is not None}
+
+
+def _long(form: Mapping[str, Any], name: str) -> str | None:
+    raw = form.get(name)
+    text = raw.strip()[:overrides.REASON_MAX] if isinstance(raw, str) else ""
+    return text or None
 
 
 def _field(form: Mapping[str, Any], name: str) -> str | None:
@@ -127,7 +145,7 @@ def submit(
                            findings=findings, confirm=True)
     try:
         result = entry.save_entry(engine, user.scope, credit_code, year, month, values,
-                                  actor=user.actor)
+                                  actor=user.actor, reasons=reasons_from_form(form))
     except DomainError as err:  # e.g. a month already approved: the form again, as the twin
         context = form_context(engine, user, credit_code, year, month, form=form,
                                findings=findings)
@@ -195,6 +213,21 @@ async def entry_save_form(
                                    form)
 
 
+@router.post("/entry/{credit_code}/{year}/{month}/metered/{carrier}/clear",
+             dependencies=[requires(Capability.ENTER_DATA)])
+def entry_clear_override(
+    request: Request, credit_code: CreditCode, year: YearP, month: MonthP,
+    carrier: Annotated[str, Path(max_length=32)], user: WriterUser, engine: EngineDep,
+) -> Response:
+    """Withdraw the override of a metered figure: back to the metered value."""
+    try:
+        overrides.clear_override(engine, user, credit_code, year, month, carrier)
+    except DomainError as err:
+        context = form_context(engine, user, credit_code, year, month)
+        return form_error(request, TEMPLATE, context, err, at=WHOLE_FORM)
+    return RedirectResponse(f"/entry/{credit_code}/{year}/{month}", status_code=303)
+
+
 # ---------------------------------------------------------------- JSON twin
 class EntryLine(BaseModel):
     """One carrier's figure as typed: quantity, unit (default: the form unit), cost [元]."""
@@ -203,6 +236,8 @@ class EntryLine(BaseModel):
     value: float | str | None = Field(default=None, examples=["12,345"])
     unit: str | None = Field(default=None, max_length=20, examples=["万kWh"])
     cost_yuan: float | str | None = Field(default=None, examples=[9800])
+    reason: str | None = Field(default=None, max_length=500,
+                               description="覆盖原因 why a metered figure is overridden")
 
 
 class EntryIn(BaseModel):
@@ -235,6 +270,28 @@ class ThresholdsOut(BaseModel):
     yoy: float = Field(description="同比 jump warning above this fraction of last year's month")
 
 
+class EntryOverrideOut(BaseModel):
+    quantity: float = Field(description="the value entered instead")
+    metered_quantity: float | None = Field(description="the metered value overridden")
+    reason: str
+    by: str
+    at: str | None
+
+
+class EntryMeteredOut(BaseModel):
+    """来自计量: the month's metered figure of a carrier and where it came from."""
+
+    quantity: float = Field(description="metered quantity in the canonical unit")
+    origin: str = Field(description="accounts (户号) or meters (计量表)")
+    completeness: float | None = Field(description="share of the expected data received")
+    source_zh: str
+    source_en: str
+    applied: bool = Field(description="the stored figure is the metered one")
+    differs: bool = Field(description="the stored figure differs from the metered one")
+    shown: bool
+    override: EntryOverrideOut | None = Field(description="覆盖 the open override, if any")
+
+
 class EntryFieldOut(BaseModel):
     """One carrier of the form, with what is stored for the month (None: nothing)."""
 
@@ -256,6 +313,8 @@ class EntryFieldOut(BaseModel):
     recorded_at: str | None = Field(description="when the stored record was written (ISO)")
     previous_month: StoredBriefOut | None = Field(description="上月 the previous month's record")
     same_month_last_year: StoredBriefOut | None = Field(description="去年同月 record")
+    metered: EntryMeteredOut | None = Field(
+        default=None, description="来自计量 the month's metered figure, None: not metered")
 
 
 class EntryQuestionOut(BaseModel):
@@ -359,4 +418,5 @@ def entry_save(
 ) -> dict[str, Any]:
     """Check and store the month's figures (a changed figure becomes a new revision)."""
     return entry.save_entry(engine, user.scope, credit_code, year, month, _values(body),
-                            actor=user.actor)
+                            actor=user.actor,
+                            reasons={v.carrier: v.reason for v in body.values if v.reason})

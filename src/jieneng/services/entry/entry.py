@@ -21,6 +21,7 @@ institution outside it is :class:`NotFound`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -40,6 +41,7 @@ from jieneng.services.entry.entry_checks import (
     EntryValue,
     analyse,
 )
+from jieneng.services.metering import overrides
 from jieneng.services.quality import quality
 from jieneng.services.scope import visible_institution
 from jieneng.services.workflow import locks
@@ -96,12 +98,14 @@ def entry_form(
     ``unit_entered`` as typed, ``quantity`` in the canonical unit, ``cost_yuan``,
     ``revision``, ``source``, ``recorded_at``; None when nothing is stored) and
     ``previous_month`` / ``same_month_last_year`` (``quantity, cost_yuan,
-    entered_value, entered_unit`` or None).
+    entered_value, entered_unit`` or None), and ``metered``: the month's metered figure
+    (:func:`jieneng.services.metering.overrides.form_view`) or None.
     """
     _check_period(year, month)
     with engine.connect() as conn:
         row = _institution(conn, scope, credit_code, write=False)
         now, before, last_year = _periods(conn, row.id, year, month)
+        metered = overrides.metered_of(conn, row.id, year, [month])
     fields = []
     for c in CARRIERS:
         stored = now.get(c.code)
@@ -120,6 +124,8 @@ def entry_form(
             "recorded_at": recorded.isoformat() if recorded is not None else None,
             "previous_month": _brief(before.get(c.code)),
             "same_month_last_year": _brief(last_year.get(c.code)),
+            "metered": (overrides.form_view(metered[(month, c.code)], stored)
+                        if (month, c.code) in metered else None),
         })
     prev = _previous_month(year, month)
     return {
@@ -203,8 +209,10 @@ def save_entry(
     actor: Actor,
     mom_threshold: float = MOM_THRESHOLD,
     yoy_threshold: float = YOY_THRESHOLD,
+    reasons: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Check and store a month's figures (``source="manual"``) in one transaction.
+    ``reasons``: carrier → the reason of an override of its metered figure.
 
     The change is written to the audit log in the same transaction under ``actor``
     (the caller; its name is the result's ``user``): the month's figures before → after.
@@ -216,7 +224,8 @@ def save_entry(
     revised, unchanged`` and ``warnings`` (the warning findings, as dicts).
     """
     result = save_months(engine, scope, credit_code, year, {month: values}, actor=actor,
-                         mom_threshold=mom_threshold, yoy_threshold=yoy_threshold)
+                         mom_threshold=mom_threshold, yoy_threshold=yoy_threshold,
+                         reasons={(month, c): r for c, r in (reasons or {}).items()})
     result.pop("months")
     return {**result, "month": month,
             "warnings": [{k: v for k, v in w.items() if k != "month"}
@@ -227,9 +236,12 @@ def save_months(
     engine: Engine, scope: Scope, credit_code: str, year: int,
     months: dict[int, list[EntryValue]], *, actor: Actor,
     mom_threshold: float = MOM_THRESHOLD, yoy_threshold: float = YOY_THRESHOLD,
+    reasons: Mapping[tuple[int, str], str] | None = None,
 ) -> dict[str, Any]:
     """Check and store the figures of several months of one year (the year grid) in one
-    transaction, all or nothing: an error in any month stores nothing
+    transaction, all or nothing (a changed metered figure needs a reason in ``reasons``,
+    (month, carrier) → text: :func:`jieneng.services.metering.overrides.check_and_record`):
+    an error in any month stores nothing
     (:class:`ValidationFailed`, ``details.fields`` every finding with its ``month``), a
     locked month refuses the whole save (:class:`Conflict`). Returns ``institution,
     year, months`` (those written), ``user, inserted, revised, unchanged`` and
@@ -253,6 +265,9 @@ def save_months(
             raise ValidationFailed.of("entry.figures_have_errors", count=len(errors),
                                       fields=findings)
         parsed = [(m, p) for m, (_, figures, _) in analysed.items() for p in figures]
+        overrides.check_and_record(conn, actor, row.id, year, parsed,
+                                   {m: cur for m, (_, _, cur) in analysed.items()},
+                                   reasons or {})
         counts = consumption.write_consumption(conn, _frame(row.id, year, parsed),
                                                source="manual", import_id=None)
         for month in written:

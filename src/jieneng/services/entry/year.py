@@ -33,6 +33,7 @@ from jieneng.core.reporting.tasks import (
 )
 from jieneng.services.entry.entry import save_months
 from jieneng.services.entry.entry_checks import EntryValue
+from jieneng.services.metering import overrides
 from jieneng.services.scope import visible_institution
 from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.storage import directory as queries
@@ -116,7 +117,8 @@ def year_grid(engine: Engine, user: User, credit_code: str, year: int) -> dict[s
     ``carriers`` (form order: code, names, canonical unit, ``kgce_per_unit``),
     ``months`` (1…12: ``values`` and ``last_year`` per carrier — quantity, cost, as
     typed —, ``totals`` and ``last_year_totals`` (``energy_tce``, ``cost_yuan``),
-    ``locked``, ``task`` (the month's 月报 or None)), ``annual_task``, ``totals``
+    ``locked``, ``task`` (the month's 月报 or None), ``metered`` (carrier → the metered
+    figure, :func:`jieneng.services.metering.overrides.form_view`)), ``annual_task``, ``totals``
     per carrier (``quantity``, ``cost_yuan``, ``last_year_quantity``) and the
     year's ``energy_tce`` / ``cost_yuan`` (and last year's)."""
     _check_year(year)
@@ -125,6 +127,7 @@ def year_grid(engine: Engine, user: User, credit_code: str, year: int) -> dict[s
         records = queries.current_records(
             conn, row.id, [(y, m) for y in (year - 1, year) for m in MONTHS])
         tasks = task_figures.institution_tasks(conn, row.id, year)
+        metered = overrides.metered_of(conn, row.id, year, MONTHS)
     carriers = _carriers()
     kgce = {c["carrier"]: c["kgce_per_unit"] for c in carriers}
     annual = next((t for t in tasks if t["kind"] == "annual"), None)
@@ -139,6 +142,9 @@ def year_grid(engine: Engine, user: User, credit_code: str, year: int) -> dict[s
             "locked": locked_by is not None,
             "locked_state": locked_by["state"] if locked_by is not None else None,
             "task": _task_out(task, user),
+            # 来自计量: the month's metered figures (read-only cells unless overridden)
+            "metered": {c: overrides.form_view(fig, values.get(c))
+                        for (m, c), fig in metered.items() if m == month},
         })
     return {
         "institution": {"credit_code": row.credit_code, "name": row.name,

@@ -246,7 +246,7 @@ def fill_from_metering(engine: Engine, user: User, year: int, month: int,
         free = (figures.join(whole, on="institution_id", how="anti")
                 .join(keyed, on=["institution_id", "carrier"], how="anti"))
         locked = figures.join(whole, on="institution_id", how="semi").height
-        frame = _with_current_costs(conn, free, year, month)
+        frame = with_current_costs(conn, free, year, month)
         counts = consumption.write_consumption(conn, frame, source="meter", import_id=None)
         if counts.inserted or counts.revised:
             quality.check_institutions(conn, sorted(set(frame["institution_id"].to_list())),
@@ -265,7 +265,7 @@ def fill_from_metering(engine: Engine, user: User, year: int, month: int,
     return result
 
 
-def _with_current_costs(conn: Connection, free: pl.DataFrame, year: int, month: int
+def with_current_costs(conn: Connection, free: pl.DataFrame, year: int, month: int
                         ) -> pl.DataFrame:
     """The figures to write: a figure without a cost keeps the current record's cost
     (a meter measures no money), so an unchanged quantity stays unchanged."""
@@ -285,7 +285,8 @@ def _with_current_costs(conn: Connection, free: pl.DataFrame, year: int, month: 
     return (free.join(current, on=["institution_id", "carrier"], how="left")
             .join(units, on="carrier", how="left")
             .with_columns(pl.coalesce("cost_yuan", "current_cost").alias("cost_yuan"),
-                          pl.col("quantity").round(6).cast(pl.String).alias("entered_value"))
+                          pl.col("quantity").round(6).cast(pl.String).str.replace(r"\.0$", "")
+                          .alias("entered_value"))
             .select("institution_id", "year", "month", "carrier", "quantity", "cost_yuan",
                     "entered_value", "entered_unit"))
 

@@ -54,6 +54,7 @@ from ..scoping import institution_conditions
 from .figure_rules import figure_rules, read_chunk
 from .findings import begin_staging, replace_findings, stage_findings, stage_scope
 from .institution_rules import duplicate_rule, peer_rules, profile_rules, quota_rule
+from .metered_rule import metered_rule
 from .model import Counts, Out, Period
 from .settings import config_key, reference_prices, region_configs
 
@@ -106,6 +107,7 @@ def evaluate(
                                costs=bool(prices) and configs["unit_price_range"].enabled)
             mark = counts.clock("read", mark)
             figure_rules(data, per, configs, prices, out)
+            metered_rule(conn, data, per, configs, out)
             mark = counts.clock("figure rules", mark)
             profile_rules(conn, ids, per, configs, out)
             duplicate_rule(conn, ids, configs, out)
