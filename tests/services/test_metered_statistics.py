@@ -252,3 +252,29 @@ def test_quality_rule_reported_vs_metered(engine: Engine, world: dict[str, int])
     with engine.begin() as conn:
         quality.check_institutions(conn, [world["organ"], world["school"]], YEAR, MONTH)
     assert len(_findings(engine, world["organ"])) == 1
+
+
+def test_accounts_first_from_a_real_daily_file(engine: Engine, world: dict[str, int],
+                                                tmp_path: object) -> None:
+    """The utility path end to end: a bound 户号 with every day of January in a daily
+    file wins over the 总表 (accounts first), and describes itself."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from jieneng.services.metering.registry import bind_account
+    from jieneng.services.metering.utility import import_days
+    from tests.sample import write_csv
+
+    bind_account(engine, ADMIN, credit_code=ORGAN, carrier_text="电", number="0301",
+                 valid_from=date(2025, 12, 1))
+    days = [date(YEAR, MONTH, 1) + timedelta(days=d) for d in range(31)]
+    path = write_csv(Path(str(tmp_path)) / "d.csv", ["户号", "日期", "电量(千瓦时)"],
+                     [["0301", d.isoformat(), 400] for d in days])
+    import_days(engine, ADMIN, path, today=date(YEAR, 2, 3))
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL)})
+    out = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    assert out["from_accounts"] == 1
+    assert _current(engine, world["organ"])["electricity"][:2] == (12400.0, "meter")
+    with engine.connect() as conn:
+        (fig,) = ms.figures_of(conn, world["organ"], YEAR, [MONTH])
+    assert st.describe(fig["origin"], fig["detail"]) == "1 个户号，按日用量汇总，完整率 100.0 %"
