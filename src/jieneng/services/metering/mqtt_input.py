@@ -32,6 +32,7 @@ from jieneng.ingest.mqtt import (
     TOPIC_PREFIX,
     Batch,
     BatchRefused,
+    DeadLetter,
     JsonlDeadLetters,
 )
 from jieneng.ingest.mqtt.subscriber import Connection as MqttConnection
@@ -149,6 +150,23 @@ def _active_gateway(conn: Connection, code: str) -> int:
     return int(row.id)
 
 
+@dataclass
+class DeadLetterLog:
+    """The subscriber's ``dead_letter``: every refusal to the JSONL file, and a
+    malformed payload (the parser's ``mqtt.*`` refusals) to its gateway's log too — the
+    store's refusals (``readings.*``) were logged there when they were raised."""
+
+    engine: Engine
+    jsonl: JsonlDeadLetters
+
+    def __call__(self, letter: DeadLetter) -> None:
+        self.jsonl(letter)
+        if letter.gateway is not None and not letter.code.startswith("readings."):
+            kind = "oversized" if letter.code == "mqtt.payload_too_large" else "malformed"
+            log_refusal(self.engine, letter.gateway, kind, letter.message_zh,
+                        at=int(letter.received_at))
+
+
 # ------------------------------------------------------------------ workers
 
 log = logging.getLogger("jieneng.mqtt")
@@ -191,7 +209,8 @@ def run_worker(config: WorkerConfig, index: int | None, stop: threading.Event) -
     engine = make_engine(config.database_url)
     target = MqttStore(engine)
     sub = Subscriber(worker_connection(config, index), target.store,
-                     JsonlDeadLetters(config.dead_letters), subscription=config.subscription,
+                     DeadLetterLog(engine, JsonlDeadLetters(config.dead_letters)),
+                     subscription=config.subscription,
                      max_backoff_s=config.max_backoff_s,
                      store_many=target.store_many if config.group_max > 1 else None,
                      group_max=config.group_max, group_wait_s=config.group_wait_s)
