@@ -206,6 +206,10 @@ def test_override_with_reason_kept_audited_and_cleared(
     (elec,) = [f for f in view["fields"] if f["carrier"] == "electricity"]
     assert elec["metered"]["override"]["reason"] == "表计故障 3 天，按账单"
     assert elec["metered"]["source_zh"].startswith("计量表 TOTAL")
+    from jieneng.services.entry import year as years
+
+    grid = years.year_grid(engine, ADMIN, ORGAN, YEAR)["months"][MONTH - 1]["metered"]
+    assert grid["electricity"]["override"]["quantity"] == 11800.0
     # clearing returns to the metered figure
     overrides.clear_override(engine, ADMIN, ORGAN, YEAR, MONTH, "electricity")
     assert _current(engine, world["organ"])["electricity"] == (12000.0, "meter", 3)

@@ -36,6 +36,21 @@ class GridTaskOut(BaseModel):
     deadline: str | None
 
 
+class GridMeteredOut(BaseModel):
+    """来自计量: a carrier's metered figure of the month (docs/metered-statistics.md)."""
+
+    quantity: float = Field(description="metered quantity in the canonical unit")
+    origin: str = Field(description="accounts (户号) or meters (计量表)")
+    completeness: float | None
+    source_zh: str
+    source_en: str
+    applied: bool = Field(description="the stored figure is the metered one (read-only)")
+    differs: bool
+    shown: bool
+    override: dict[str, Any] | None = Field(
+        description="覆盖: quantity, metered_quantity, reason, by, at — or None")
+
+
 class GridMonthOut(BaseModel):
     month: int
     values: dict[str, CellOut] = Field(description="carrier → the month's figure")
@@ -45,6 +60,8 @@ class GridMonthOut(BaseModel):
     locked: bool = Field(description="read-only: its 月报 or the 年报 is submitted/approved")
     locked_state: str | None
     task: GridTaskOut | None
+    metered: dict[str, GridMeteredOut] = Field(
+        default_factory=dict, description="carrier → the month's metered figure")
 
 
 class GridCarrierOut(BaseModel):
