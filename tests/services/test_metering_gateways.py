@@ -6,6 +6,7 @@ bulk all or nothing with row errors), rotate, disable, the list and the log."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,8 @@ from jieneng.services.metering.ingest import (
     store_batch,
 )
 from jieneng.services.metering.registry import MeterSpec, add_meter
-from jieneng.storage import tables as t
 from jieneng.storage import gateways as g
+from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files
 from tests.services.metering_world import load, user
 
@@ -103,12 +104,14 @@ def test_scope_a_county_office_cannot_touch_another_countys_gateways(
     with pytest.raises(NotFound):  # an institution of another county
         gw.register_gateway(engine, YANGSHUO, gw.GatewaySpec("ys-y", "http", "450321",
                                                              institution=ORGAN))
-    for call in (lambda: gw.rotate_secret(engine, YANGSHUO, theirs["gateway_id"]),
-                 lambda: gw.set_status(engine, YANGSHUO, theirs["gateway_id"], active=False),
-                 lambda: gw.assign_meters(engine, YANGSHUO, theirs["gateway_id"],
-                                          [gw.Assignment("m", SCHOOL, "S1")]),
-                 lambda: gateway_detail(engine, YANGSHUO, theirs["gateway_id"]),
-                 lambda: refusal_log(engine, YANGSHUO, theirs["gateway_id"])):
+    calls: list[Callable[[], object]] = [
+        lambda: gw.rotate_secret(engine, YANGSHUO, theirs["gateway_id"]),
+        lambda: gw.set_status(engine, YANGSHUO, theirs["gateway_id"], active=False),
+        lambda: gw.assign_meters(engine, YANGSHUO, theirs["gateway_id"],
+                                 [gw.Assignment("m", SCHOOL, "S1")]),
+        lambda: gateway_detail(engine, YANGSHUO, theirs["gateway_id"]),
+        lambda: refusal_log(engine, YANGSHUO, theirs["gateway_id"])]
+    for call in calls:
         with pytest.raises(NotFound) as err:
             call()
         assert err.value.code == "metering.gateways.not_found"
