@@ -119,7 +119,7 @@ def test_entry_rooms_figures_and_checks(engine: Engine, ids: dict[str, int]) -> 
     forms = institution_forms(engine, ADMIN, ORGAN, year=2025, month=0)
     (room,) = forms["rooms"]
     assert (room["room_code"], room["pue"], room["above"]) == ("A", 1.5, True)
-    assert forms["heating"]["energy_kgce"] == pytest.approx(10_000 * 1.33 + 5_000 * 0.1229)
+    assert forms["heating"]["heating_energy"] == pytest.approx(10_000 * 1.33 + 5_000 * 0.1229)
     out = summary(engine, ADMIN, region_code=None, year=2025, month=0)
     assert out["heating"]["energy_per_m2"] == pytest.approx((13_300 + 614.5) / 1000)
 

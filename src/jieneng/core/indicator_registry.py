@@ -206,6 +206,19 @@ INDICATORS: tuple[Indicator, ...] = (
         "electricity ÷ floor area (quota standards; not computed by the platform)",
         "用电量", "electricity", "floor_area_m2", (), "—", "—", (GBT_40498,),
         computed=False, quota=True),
+    # a data-centre room's figure (form NY202, jieneng.core.forms_ny), not an
+    # institution's headline: computed per room and region by services.forms_ny
+    Indicator(
+        "datacentre_pue", "数据中心机房电能使用效率 PUE", "data-centre PUE", "kWh/kWh",
+        "kWh/kWh", "kWh/kWh",
+        "机房总用电量(240) ÷ IT设备用电量(2401)；IT用电量为0时无定义；区域 PUE = Σ总用电 ÷ ΣIT用电",
+        "room electricity (240) ÷ IT electricity (2401); undefined when IT is 0; "
+        "a region's PUE = Σ total ÷ Σ IT",
+        "机房总用电量（或绑定的总用电计量表）", "room electricity (or its bound total meter)",
+        None, (), "按机房计算，不属单位综合能耗指标", "per room, not an institution's headline",
+        ("表NY202 数据中心机房（cn-platform §2.2）",
+         "GB 40879-2021 数据中心能效限定值及能效等级（电能比 RM）"),
+        computed=False),
 )
 
 #: Code → indicator.

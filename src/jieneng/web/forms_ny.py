@@ -80,7 +80,7 @@ HEATING_COLUMNS: tuple[Column, ...] = (
     Column("area_independent", "forms_ny.area_independent", "number", 0),
     Column("area_central_by_area", "forms_ny.area_central_by_area", "number", 0),
     Column("area_central_by_heat", "forms_ny.area_central_by_heat", "number", 0),
-    Column("energy_kgce", "forms_ny.heating_energy", "number", 0),
+    Column("heating_energy", "forms_ny.heating_energy", "number", 0),
     Column("energy_per_m2", "forms_ny.heating_per_m2", "number", 2),
 )
 
@@ -370,7 +370,7 @@ class HeatingOut(BaseModel):
     area_central_by_area: float | None = None
     area_central_by_heat: float | None = None
     heating_days: int | None = None
-    energy_kgce: float | None = None
+    heating_energy: float | None = None
     energy_per_m2: float | None = None
 
 
@@ -421,7 +421,7 @@ class HeatingTotalsOut(BaseModel):
     area_independent: float
     area_central_by_area: float
     area_central_by_heat: float
-    energy_kgce: float
+    heating_energy: float
     energy_per_m2: float | None
 
 

@@ -76,7 +76,7 @@ NY202_FIELDS: tuple[Field, ...] = (
     Field("NY202", "2402", "elec_cooling", "空调用电量", "cooling electricity", "千瓦时"),
     Field("NY202", "2403", "elec_distribution", "配电及附属设备用电量",
           "power distribution and auxiliary electricity", "千瓦时"),
-    Field("NY202", "250", "other_tce", "其他能源", "other energy", "吨标准煤",
+    Field("NY202", "250", "other_energy", "其他能源", "other energy", "吨标准煤",
           removed=REMOVED_2022),
 )
 

@@ -114,8 +114,8 @@ def heating_figures(conn: Connection, filters: Filters, year: int,
     energy = pl.sum_horizontal(
         pl.col(q).fill_null(0.0) * (factors.kgce_per_unit(c) or 0.0)
         for q, c in HEATING_CARRIERS.items())
-    return df.with_columns(energy.alias("energy_kgce")).with_columns(
-        pl.when(pl.col("heated_area") > 0).then(pl.col("energy_kgce") / pl.col("heated_area"))
+    return df.with_columns(energy.alias("heating_energy")).with_columns(
+        pl.when(pl.col("heated_area") > 0).then(pl.col("heating_energy") / pl.col("heated_area"))
         .otherwise(None).alias("energy_per_m2"))
 
 
@@ -137,7 +137,7 @@ def summary(engine: Engine, user: User, *, region_code: str | None, year: int, m
     sum_it = float(defined["it_used"].sum()) if defined.height else 0.0
     with_area = heating.filter(pl.col("heated_area") > 0)
     area = float(with_area["heated_area"].sum()) if with_area.height else 0.0
-    energy = float(with_area["energy_kgce"].sum()) if with_area.height else 0.0
+    energy = float(with_area["heating_energy"].sum()) if with_area.height else 0.0
     return {
         "period": {"year": year, "month": month},
         "region_code": region_code or None,
@@ -158,7 +158,7 @@ def summary(engine: Engine, user: User, *, region_code: str | None, year: int, m
             "heated_area": float(heating["heated_area"].sum()) if heating.height else 0.0,
             **{k: float(heating[k].sum()) if heating.height else 0.0
                for k in ("area_independent", "area_central_by_area", "area_central_by_heat")},
-            "energy_kgce": energy,
+            "heating_energy": energy,
             "energy_per_m2": energy / area if area > 0 else None,
         },
         "heating_rows": _rows(heating),
