@@ -240,6 +240,18 @@ def _window(meter: Any, ts: np.ndarray, low: int, high: int, context: int) -> tu
     return first, last
 
 
+def _frame(parts: list[tuple[np.ndarray, ...]]) -> pl.DataFrame:
+    """Interval rows from per-meter arrays (meter, start, energy NaN = missing, flags),
+    concatenated once."""
+    if not parts:
+        return pl.DataFrame(schema=INTERVAL_SCHEMA)
+    meter, start, energy, flags = (np.concatenate(column) for column in zip(*parts,
+                                                                            strict=True))
+    return pl.DataFrame({"meter_id": meter, "start": start,
+                         "energy": pl.Series(energy, dtype=pl.Float64, nan_to_null=True),
+                         "flags": flags}, schema=INTERVAL_SCHEMA)
+
+
 def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
                  opts: ConsumptionOptions) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
     """Intervals of every job's write window, the windows [start, end) per meter,
@@ -250,7 +262,7 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
     for e in registry_store.events_of(conn, sorted(meters)):  # a loop over events
         events.setdefault(int(e.meter_id), []).append(e)
     by_job = {int(k[0]): g for k, g in readings.group_by("job")}
-    frames: list[pl.DataFrame] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     windows: list[tuple[int, int, int]] = []
     findings = skipped = 0
     for job, meter_id, low, high in jobs.select("job", "meter_id", "low",
@@ -277,14 +289,10 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
         if not keep.any():
             continue
         start = series.start[keep]
-        energy = series.energy[keep]
-        frames.append(pl.DataFrame({
-            "meter_id": np.full(start.size, meter_id, dtype=np.int64), "start": start,
-            "energy": pl.Series(energy, dtype=pl.Float64, nan_to_null=True),
-            "flags": series.flags[keep].astype(np.int64)}, schema=INTERVAL_SCHEMA))
+        parts.append((np.full(start.size, meter_id, dtype=np.int64), start,
+                      series.energy[keep], series.flags[keep].astype(np.int64)))
         windows.append((meter_id, int(start[0]), int(start[-1]) + meter.interval_s))
-    out = (pl.concat(frames) if frames else pl.DataFrame(schema=INTERVAL_SCHEMA))
-    return (out.unique(["meter_id", "start"], keep="last"),
+    return (_frame(parts).unique(["meter_id", "start"], keep="last"),
             pl.DataFrame(windows, schema=RANGE_SCHEMA, orient="row"), findings, skipped)
 
 
