@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from sqlalchemy import create_engine, insert, text
+from tests.sample import ORGAN, make_files
+from tests.services.metering_world import load
 
 from jieneng.services.metering.derive import derive_all_pending
 from jieneng.services.metering.ingest import mark_dirty
@@ -33,8 +35,6 @@ from jieneng.storage import meter_readings as r
 from jieneng.storage import metering as m
 from jieneng.storage.engine import make_engine
 from jieneng.storage.migrate import upgrade
-from tests.sample import ORGAN, make_files
-from tests.services.metering_world import load
 
 START = 1767196800  # 2026-01-01 00:00 China time
 
