@@ -50,10 +50,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 
-from .bulk import analyze, bulk_insert, ensure_temp, temp_table
+from .bulk import analyze, bulk_insert, ensure_temp, read_frame, temp_table
 from .metering import metering_account, metering_binding
 from .tables import Double, metadata
 
@@ -135,9 +136,11 @@ metering_month_rule = Table(
 _d, _h, _bill = metering_account_day, metering_account_day_history, metering_account_bill
 _a, _b = metering_account, metering_binding
 
+#: the stages have no key: every statement drives from the stage and probes the
+#: target's primary key (a key on the stage only slows its COPY down)
 _day_stage = temp_table(
-    "stage_account_day", Column("account_id", Integer, primary_key=True),
-    Column("day", Date, primary_key=True), Column("quantity", Double),
+    "stage_account_day", Column("account_id", Integer), Column("day", Date),
+    Column("quantity", Double),
     Column("tip", Double), Column("peak", Double), Column("flat", Double),
     Column("valley", Double))
 _bill_stage = temp_table(
@@ -146,8 +149,7 @@ _bill_stage = temp_table(
     Column("quantity", Double), Column("cost_yuan", Double), Column("read_date", Date),
     Column("bill_number", String(64)))
 _key_stage = temp_table(
-    "stage_account_key", Column("carrier", String(32), primary_key=True),
-    Column("number", String(64), primary_key=True))
+    "stage_account_key", Column("carrier", String(32)), Column("number", String(64)))
 
 DAY_VALUES: tuple[str, ...] = ("quantity", "tip", "peak", "flat", "valley")
 
@@ -168,8 +170,7 @@ def bindings_for_numbers(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:
              .select_from(s.join(_a, and_(_a.c.carrier == s.c.carrier,
                                          _a.c.number == s.c.number))
                           .outerjoin(_b, _b.c.account_id == _a.c.id)))
-    rows = conn.execute(query).all()
-    return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+    return read_frame(conn, query, {
         "account_id": pl.Int64, "carrier": pl.String, "number": pl.String,
         "institution_id": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date})
 
@@ -209,8 +210,8 @@ def write_days(conn: Connection, frame: pl.DataFrame, import_id: int | None) -> 
             [*hist_cols, "replaced_at"],
             select(*[_d.c[c] for c in hist_cols], _literal_time(now))
             .select_from(_d.join(s, match)).where(differs)))
-        conn.execute(_d.delete().where(select(1).select_from(s).where(match, differs)
-                                       .exists()))
+        conn.execute(_d.delete().where(tuple_(_d.c.account_id, _d.c.day).in_(
+            select(s.c.account_id, s.c.day).select_from(s.join(_d, match)).where(differs))))
     revision = func.coalesce(select(func.max(_h.c.revision)).where(
         _h.c.account_id == s.c.account_id, _h.c.day == s.c.day).scalar_subquery(), 0) + 1
     if new or moved:
@@ -269,9 +270,9 @@ def write_bills(conn: Connection, frame: pl.DataFrame, import_id: int | None
             _bill.c.period_start == s.c.period_start).scalar_subquery()
         ensure_temp(conn, _bill_stage)
         bulk_insert(conn, _bill_stage, revise.select(cols))
-        conn.execute(update(_bill).where(_bill.c.is_current, select(1).select_from(s).where(
-            _bill.c.account_id == s.c.account_id,
-            _bill.c.period_start == s.c.period_start).exists()).values(is_current=False))
+        conn.execute(update(_bill).where(_bill.c.is_current, tuple_(
+            _bill.c.account_id, _bill.c.period_start).in_(
+                select(s.c.account_id, s.c.period_start))).values(is_current=False))
         conn.execute(_bill.insert().from_select(
             [*cols, "revision", "is_current", "import_id", "recorded_at"],
             select(*[s.c[c] for c in cols], next_rev, literal(True),
