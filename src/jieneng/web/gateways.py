@@ -426,8 +426,8 @@ def _refuse(engine: Engine, gateway: str, kind: str, err: DomainError, *,
     return err
 
 
-@push.post("/readings", response_model=PushOut, responses={
-    status: {"model": ErrorOut} for status in (401, 413, 422, 429, 503)})
+@push.post("/readings", response_model=PushOut,
+           responses={**API_ERRORS, 413: {"model": ErrorOut}})
 async def push_readings(request: Request, engine: EngineDep) -> dict[str, Any]:
     """Store a gateway's batch of readings (the MQTT payload, docs/gateways.md):
     ``Authorization: Bearer <gateway token>``. 200 once stored (a resend stores
