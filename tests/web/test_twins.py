@@ -56,6 +56,8 @@ NO_TWIN: dict[str, str] = {
     "/reports/annual.docx": "a file download: the annual 通报 document",
     "/reports/annual.xlsx": "a file download: the annual 通报 workbook",
     "/metering/template.csv": "a file download (the registry file's template)",
+    "/datacentre/summary.xlsx": "a file download: the lists of /api/v1/datacentre/summary",
+    "/datacentre/template.xlsx": "a file download (the NY202 / NY203 import template)",
     "/gateways.xlsx": "a file download: the gateways of /api/v1/gateways",
 }
 

@@ -16,6 +16,7 @@ Services: :mod:`jieneng.services.forms_ny`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from contextlib import suppress
 from pathlib import Path
@@ -144,7 +145,10 @@ def datacentre_page(request: Request, user: CurrentUser, engine: EngineDep,
                                            "ny202": NY202, "ny203": NY203,
                                            "kinds": FORM_TEMPLATE_KINDS,
                                            "can_import": False}, err, at="institution")
+    counts = re.fullmatch(r"(?:figures|heating)-(\d+)-(\d+)-(\d+)", saved)
     context["saved"] = saved
+    context["counts"] = None if counts is None else dict(zip(
+        ("inserted", "revised", "unchanged"), counts.groups(), strict=True))
     return render(request, ENTRY, context)
 
 
