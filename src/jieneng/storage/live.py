@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, Select, case, func, literal, or_, select, union_all
 
 from jieneng.core.scope import Filters
 
@@ -65,13 +65,17 @@ def hourly_total(conn: Connection, filters: Filters, windows: Sequence[tuple[int
                  ) -> pl.DataFrame:
     """Σ energy, present and expected per hour over the top-level electricity meters
     inside ``filters``, for the hours of ``windows`` ([from, to) epoch s):
-    ``start, energy, present, expected``, one row per hour with any roll-up."""
-    inside = or_(*[and_(_u.c.start >= lo, _u.c.start < hi) for lo, hi in windows])
-    query = (select(_u.c.start, func.sum(_u.c.energy), func.sum(_u.c.present),
-                    func.sum(_u.c.expected))
-             .where(_u.c.level == "hour", inside,
-                    _u.c.meter_id.in_(_top_electricity(conn, filters)))
-             .group_by(_u.c.start).order_by(_u.c.start))
+    ``start, energy, present, expected``, one row per hour with any roll-up. Each window
+    is its own range of the key (``UNION ALL``): an ``OR`` of ranges would make SQLite
+    read every hour of the meters."""
+    meters = _top_electricity(conn, filters)
+    parts = [select(_u.c.start, _u.c.energy, _u.c.present, _u.c.expected)
+             .where(_u.c.meter_id.in_(meters), _u.c.level == "hour", _u.c.start >= lo,
+                    _u.c.start < hi) for lo, hi in windows]
+    rows = union_all(*parts).subquery("hours")
+    query = (select(rows.c.start, func.sum(rows.c.energy), func.sum(rows.c.present),
+                    func.sum(rows.c.expected))
+             .group_by(rows.c.start).order_by(rows.c.start))
     return read_frame(conn, query, {"start": pl.Int64, "energy": pl.Float64,
                                     "present": pl.Int64, "expected": pl.Int64})
 
@@ -103,35 +107,40 @@ def window_sums(conn: Connection, filters: Filters, *, today: int, now: int,
     """Per meter inside ``filters``: energy and intervals present today (hour roll-ups
     of [``today``, ``now``)) and, for each named window starting at a day
     ``windows[name]`` (≤ ``today``), the same over its whole days before today plus
-    today's hours — ``meter_id, energy_<name>, present_<name>`` (``today`` included)."""
-    hour = and_(_u.c.level == "hour", _u.c.start >= today, _u.c.start < now)
+    today's hours — ``meter_id, energy_<name>, present_<name>`` (``today`` included).
+    Today's hours and the days are two ranges of the key (``UNION ALL``)."""
+    meters = _meter_ids(conn, filters)
     low = min(windows.values(), default=today)
+    rows = union_all(
+        select(_u.c.meter_id, _u.c.level, _u.c.start, _u.c.energy, _u.c.present)
+        .where(_u.c.meter_id.in_(meters), _u.c.level == "hour", _u.c.start >= today,
+               _u.c.start < now),
+        select(_u.c.meter_id, _u.c.level, _u.c.start, _u.c.energy, _u.c.present)
+        .where(_u.c.meter_id.in_(meters), _u.c.level == "day", _u.c.start >= low,
+               _u.c.start < today)).subquery("sums")
+    hour = rows.c.level == "hour"
     cols: list[Any] = [
-        func.sum(case((hour, _u.c.energy))).label("energy_today"),
-        func.sum(case((hour, _u.c.present), else_=literal(0))).label("present_today")]
+        func.sum(case((hour, rows.c.energy))).label("energy_today"),
+        func.sum(case((hour, rows.c.present), else_=literal(0))).label("present_today")]
     schema: dict[str, Any] = {"meter_id": pl.Int64, "energy_today": pl.Float64,
                               "present_today": pl.Int64}
     for name, start in windows.items():
-        day = and_(_u.c.level == "day", _u.c.start >= start, _u.c.start < today)
-        inside = or_(hour, day)
-        cols += [func.sum(case((inside, _u.c.energy))).label(f"energy_{name}"),
-                 func.sum(case((inside, _u.c.present), else_=literal(0))).label(
+        inside = or_(hour, rows.c.start >= start)
+        cols += [func.sum(case((inside, rows.c.energy))).label(f"energy_{name}"),
+                 func.sum(case((inside, rows.c.present), else_=literal(0))).label(
                      f"present_{name}")]
         schema |= {f"energy_{name}": pl.Float64, f"present_{name}": pl.Int64}
-    query = (select(_u.c.meter_id, *cols)
-             .where(_u.c.meter_id.in_(_meter_ids(conn, filters)),
-                    or_(hour, and_(_u.c.level == "day", _u.c.start >= low,
-                                   _u.c.start < today)))
-             .group_by(_u.c.meter_id))
+    query = select(rows.c.meter_id, *cols).group_by(rows.c.meter_id)
     return read_frame(conn, query, schema)
 
 
 def last_received(conn: Connection, filters: Filters, *, since: int, day_since: int
                   ) -> pl.DataFrame:
-    """Per physical meter inside ``filters``: the start of its last interval with
-    energy since ``since`` (``last_interval``, one index probe per meter), and of its last
-    day roll-up with any interval present since ``day_since`` (``last_day``) for the
-    meters silent longer than that — ``meter_id, last_interval, last_day``."""
+    """Per physical meter inside ``filters``: the end of the last data it sent
+    (``last_end``, epoch s) — of its last interval with energy since ``since`` (one
+    index probe per meter), else of its last day roll-up with any interval present
+    since ``day_since`` (coarser: the meter was silent longer than that; only looked
+    up then, ``COALESCE`` evaluates lazily); null when neither."""
     x, u = _x.alias("x"), _u.alias("d")
     last_interval = (select(func.max(x.c.start))
                      .where(x.c.meter_id == _m.c.id, x.c.start >= since,
@@ -140,12 +149,12 @@ def last_received(conn: Connection, filters: Filters, *, since: int, day_since: 
                 .where(u.c.meter_id == _m.c.id, u.c.level == "day",
                        u.c.start >= day_since, u.c.present > 0).scalar_subquery())
     i = t.institution
-    query = (select(_m.c.id, last_interval, last_day)
+    query = (select(_m.c.id, func.coalesce(last_interval + _m.c.interval_s,
+                                           last_day + 86_400))
              .join(i, i.c.id == _m.c.institution_id)
              .where(_m.c.status == "active", _m.c.formula.is_(None),
                     *institution_conditions(conn, filters)))
-    return read_frame(conn, query, {"meter_id": pl.Int64, "last_interval": pl.Int64,
-                                    "last_day": pl.Int64})
+    return read_frame(conn, query, {"meter_id": pl.Int64, "last_end": pl.Int64})
 
 
 def institutions(conn: Connection, ids: Sequence[int]) -> list[dict[str, Any]]:

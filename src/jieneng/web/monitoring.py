@@ -103,6 +103,8 @@ class MeterOut(BaseModel):
     number: str
     name: str | None
     carrier: str
+    carrier_zh: str
+    carrier_en: str
     item_code: str | None
     completeness_today: float | None
     completeness_week: float | None

@@ -33,6 +33,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.caller import User
+from jieneng.core.carriers import carrier
 from jieneng.core.metering import LOCAL_OFFSET_S, item_codes
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
@@ -163,10 +164,7 @@ def _meter_table(conn: Connection, filters: Filters, clock: Clock,
                      (100.0 * pl.col(f"present_{name}").fill_null(0) / exp)
                      .clip(upper_bound=100.0).round(1)).alias(f"completeness_{name}")]
     now_floor = clock.now // interval * interval
-    end = (pl.when(pl.col("last_interval").is_not_null())
-           .then(pl.col("last_interval") + interval)
-           .otherwise(pl.col("last_day") + DAY))
-    table = table.with_columns(*cols, end.alias("last_end")).with_columns(
+    table = table.with_columns(*cols).with_columns(
         pl.when(pl.col("last_end").is_not_null())
         .then(((now_floor - pl.col("last_end")) // interval).clip(lower_bound=0))
         .alias("silent_intervals"))
@@ -181,8 +179,11 @@ def _meter_rows(table: pl.DataFrame, clock: Clock) -> list[dict[str, Any]]:
         "meter_id", "institution_id", "credit_code", "institution_name", "number", "name",
         "carrier", "item_code", "completeness_today", "completeness_week",
         "completeness_month", "last_end", "silent_intervals", "silent").to_dicts()
+    names = {c: carrier(c) for c in {str(r["carrier"]) for r in rows}}
     for r in rows:  # the meters of one page
         r["last_seen"] = None if r["last_end"] is None else clock.text(int(r["last_end"]))
+        r["carrier_zh"], r["carrier_en"] = (names[r["carrier"]].name_zh,
+                                            names[r["carrier"]].name_en)
     return rows
 
 

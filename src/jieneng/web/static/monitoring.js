@@ -22,7 +22,8 @@
         xAxis: { type: "category", data: d.hours, boundaryGap: false },
         yAxis: { type: "value", name: "kWh" },
         series: [
-          { name: names[0], type: "line", data: d.today, showSymbol: false, connectNulls: false,
+          { name: names[0], type: "line", data: d.today, showSymbol: true, symbolSize: 5,
+            connectNulls: false,
             lineStyle: { width: 3 }, areaStyle: { opacity: 0.12 } },
           { name: names[1], type: "line", data: d.yesterday, showSymbol: false,
             lineStyle: { type: "dashed" } },
