@@ -37,6 +37,7 @@ from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.messages import text
 from jieneng.core.metering import LOCAL_OFFSET_S
 from jieneng.core.permissions import Capability, require
+from jieneng.core.quality.model import IMPORT_CHECK_LIMIT
 from jieneng.core.regions import RegionTree
 from jieneng.core.units import factor_to_canonical
 from jieneng.services.accounts import audit
@@ -247,10 +248,12 @@ def fill_from_metering(engine: Engine, user: User, year: int, month: int,
                 .join(keyed, on=["institution_id", "carrier"], how="anti"))
         locked = figures.join(whole, on="institution_id", how="semi").height
         frame = with_current_costs(conn, free, year, month)
+        changed = frame.filter(pl.col("changed"))["institution_id"].unique().sort().to_list()
         counts = consumption.write_consumption(conn, frame, source="meter", import_id=None)
-        if counts.inserted or counts.revised:
-            quality.check_institutions(conn, sorted(set(frame["institution_id"].to_list())),
-                                       year, month)
+        # the findings of what changed, before anyone submits; a bulk fill (more than an
+        # import's limit) is left to the region's quality run, as for an import
+        if changed and len(changed) <= IMPORT_CHECK_LIMIT:
+            quality.check_institutions(conn, changed, year, month)
         result = {
             "year": year, "month": month, "region": region, "institutions": len(ids),
             "figures": figures.height, "from_accounts":
@@ -268,18 +271,20 @@ def fill_from_metering(engine: Engine, user: User, year: int, month: int,
 def with_current_costs(conn: Connection, free: pl.DataFrame, year: int, month: int
                         ) -> pl.DataFrame:
     """The figures to write: a figure without a cost keeps the current record's cost
-    (a meter measures no money), so an unchanged quantity stays unchanged."""
+    (a meter measures no money), so an unchanged quantity stays unchanged; ``changed``:
+    it differs from the current record (or there is none)."""
     if free.height == 0:
         return free.select("institution_id", "year", "month", "carrier", "quantity",
-                           "cost_yuan")
+                           "cost_yuan", pl.lit(False).alias("changed"))
     cr = t.consumption_record
     ids = store.stage_institutions(conn, free["institution_id"].unique().to_list())
     current = read_frame(conn, select(cr.c.institution_id, cr.c.carrier,
                                       cr.c.cost_yuan.label("current_cost"))
                          .join(ids, ids.c.institution_id == cr.c.institution_id)
+                         .add_columns(cr.c.quantity.label("current_quantity"))
                          .where(cr.c.year == year, cr.c.month == month, cr.c.is_current),
                          {"institution_id": pl.Int64, "carrier": pl.String,
-                          "current_cost": pl.Float64})
+                          "current_cost": pl.Float64, "current_quantity": pl.Float64})
     units = pl.DataFrame({"carrier": list(CARRIER_CODES),
                           "entered_unit": [carrier(c).canonical_unit for c in CARRIER_CODES]})
     return (free.join(current, on=["institution_id", "carrier"], how="left")
@@ -287,8 +292,10 @@ def with_current_costs(conn: Connection, free: pl.DataFrame, year: int, month: i
             .with_columns(pl.coalesce("cost_yuan", "current_cost").alias("cost_yuan"),
                           pl.col("quantity").round(6).cast(pl.String).str.replace(r"\.0$", "")
                           .alias("entered_value"))
+            .with_columns(pl.col("current_quantity").is_null()
+                          .or_(pl.col("current_quantity") != pl.col("quantity")).alias("changed"))
             .select("institution_id", "year", "month", "carrier", "quantity", "cost_yuan",
-                    "entered_value", "entered_unit"))
+                    "entered_value", "entered_unit", "changed"))
 
 
 def describe(origin: str, detail: str, lang: str = "zh-CN") -> str:
