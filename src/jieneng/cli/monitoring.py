@@ -43,4 +43,4 @@ def meters_watch(
         done += 1
         if not loop or (runs is not None and done >= runs):
             return
-        time.sleep(every)
+        time.sleep(every if runs is None else 0)
