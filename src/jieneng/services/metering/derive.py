@@ -123,7 +123,10 @@ class DeriveResult:
 def claim(conn: Connection, limit: int) -> pl.DataFrame:
     """Take (delete) the dirty ranges of at most ``limit`` meters in the caller's
     transaction; ``meter_id, low, high``. On PostgreSQL a meter another transaction
-    is deriving is left alone (advisory lock, ``SKIP LOCKED``)."""
+    is deriving is left alone (advisory lock, ``SKIP LOCKED``). Nothing dirty: no
+    write at all (an idle SQLite worker never takes the write lock)."""
+    if conn.execute(text("SELECT 1 FROM metering_dirty LIMIT 1")).first() is None:
+        return pl.DataFrame(schema=RANGE_SCHEMA)
     if conn.dialect.name == "postgresql":
         ids = conn.execute(text(
             "SELECT meter_id FROM metering_dirty GROUP BY meter_id ORDER BY min(id) "
