@@ -422,7 +422,8 @@ def _claimed(body: bytes) -> str:
 
 def _refuse(engine: Engine, gateway: str, kind: str, err: DomainError, *,
             batch_id: str | None = None, readings: int = 0) -> DomainError:
-    log_refusal(engine, gateway, kind, err.message_en, batch_id=batch_id, readings=readings)
+    log_refusal(engine, gateway, kind, f"{err.message_zh} / {err.message_en}",
+                batch_id=batch_id, readings=readings)
     return err
 
 
