@@ -57,6 +57,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         from jieneng.cli import forms_ny as forms_ny_imports
 
         forms_ny_imports.register(imports.import_app)  # import datacentre | heating
+        from jieneng.cli import utility_files as utility_imports
+
+        utility_imports.register(imports.import_app)  # import daily-kwh | bills
         app.add_typer(imports.import_app, name="import")
         app.command("template")(imports.template)
         return app
