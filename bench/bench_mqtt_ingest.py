@@ -145,7 +145,7 @@ def registry(engine: Engine, gateways: int, meters: int) -> None:
         for i in range(gateways):
             gw = gateway_id(i)
             ids = conn.execute(insert(m.metering_meter).returning(m.metering_meter.c.id), [
-                {"institution_id": inst, "number": f"{gw}-M{k}", "carrier": "电",
+                {"institution_id": inst, "number": f"{gw}-M{k}", "carrier": "electricity",
                  "register": "cumulative", "unit": "kWh"} for k in range(meters)]).scalars().all()
             gid = conn.execute(insert(g.metering_gateway).values(
                 code=gw, protocol="mqtt", region_code="450300", created_by="bench",
@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--group", type=int, default=20)
+    parser.add_argument("--drain-timeout", type=float, default=120)
+    parser.add_argument("--copy-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="jn-bench-mqtt-"))
     broker, port = start_broker(root, args.gateways)
@@ -298,32 +300,41 @@ def main() -> None:
         window = time.perf_counter() - t0
         during = (inserted_pg(engine) if pg else stored(engine)) - before
         load1 = os.getloadavg()
+        rate = during / window
+        print(f"{engine.dialect.name}: {args.workers} worker(s), group {args.group}, "
+              f"{args.publishers} publisher(s), {args.gateways} gateways × {args.meters} "
+              f"readings a message", flush=True)
+        print(f"  stored during the {window:.0f} s window: {during:,} readings = "
+              f"{rate:,.0f} readings/s (load average {load0[0]:.2f} at start, "
+              f"{load1[0]:.2f} at end; 2 cores shared with others' work)", flush=True)
         sent = sum(out.get() for _ in pubs)
         for p in pubs:
             p.join()
-        expected = warm + sent * args.meters
-        while stored(engine) < expected:
-            time.sleep(0.5)
+        published = sent * args.meters
+        expected = warm + published
+        drain_end = time.monotonic() + args.drain_timeout
+        while stored(engine) < expected and time.monotonic() < drain_end:
+            time.sleep(1.0)
         total = time.perf_counter() - t0
         final = stored(engine)
-        assert final == expected, (final, expected)
-        published = sent * args.meters
-        copy_rows = min(published, 3_000_000)
+        if final == expected:
+            print(f"  published {published:,} readings; all stored exactly once "
+                  f"({final:,} rows with the warm-up); end to end {published / total:,.0f} "
+                  f"readings/s ({total:.0f} s)", flush=True)
+        else:
+            print(f"  published {published:,} readings; {final - warm:,} stored when the "
+                  f"drain was cut after {args.drain_timeout:.0f} s (the rest stays queued "
+                  f"in the broker for the workers' sessions)", flush=True)
+        if sub is not None:
+            sub.send_signal(signal.SIGTERM)
+            sub.wait(60)
+        copy_rows = min(published, args.copy_rows)
         copy_s = raw_copy(engine, copy_rows, args.gateways * args.meters,
                           first_step=10_000)
         copy_rate = copy_rows / copy_s
-        end_to_end = published / total
-        print(f"{engine.dialect.name}: {args.workers} worker(s), group {args.group}, "
-              f"{args.publishers} publisher(s), {args.gateways} gateways × {args.meters} "
-              f"readings a message")
-        print(f"  published {published:,} readings in {args.seconds:.0f} s; all stored "
-              f"exactly once ({final:,} rows with the warm-up)")
-        print(f"  during the window: {during / window:,.0f} readings/s; end to end "
-              f"(until the last is stored, {total:.1f} s): {end_to_end:,.0f} readings/s")
-        print(f"  raw COPY of {copy_rows:,} readings into the same table: "
-              f"{copy_rate:,.0f} readings/s; ratio MQTT/COPY {end_to_end / copy_rate:.2f}")
-        print(f"  load average at start {load0[0]:.2f}, at end {load1[0]:.2f} "
-              f"(2 cores; others' work included)")
+        print(f"  raw COPY of {copy_rows:,} readings into the same table (workers stopped): "
+              f"{copy_rate:,.0f} readings/s; ratio MQTT window / COPY {rate / copy_rate:.2f}; "
+              f"load average {os.getloadavg()[0]:.2f}", flush=True)
     finally:
         if sub is not None and sub.poll() is None:
             sub.send_signal(signal.SIGTERM)

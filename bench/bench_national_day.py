@@ -82,7 +82,7 @@ def main() -> None:
             bulk_insert(conn, m.metering_meter, pl.DataFrame({
                 "institution_id": np.full(meters, inst),
                 "number": [f"A{k:07d}" for k in range(meters)],
-                "carrier": ["电"] * meters, "register": ["interval"] * meters,
+                "carrier": ["electricity"] * meters, "register": ["interval"] * meters,
                 "unit": ["kWh"] * meters, "interval_s": np.full(meters, 900)}))
             first = int(conn.execute(text("SELECT min(id) FROM metering_meter")).scalar_one())
             r.ensure_partitions(conn, DAY, COPY_DAY + 86400)
@@ -125,7 +125,7 @@ def main() -> None:
               f"{copy_s:.1f} s = {n / copy_s:,.0f} readings/s (ratio {copy_s / load_s:.2f})")
         print(f"  readings partition: heap {heap / n:.0f} B + primary key {index / n:.0f} B "
               f"per reading; WAL of the load {wal / n:.0f} B per reading")
-        print(f"  SQL day roll-up (GROUP BY, {days:,} rows): {sql_s:.1f} s")
+        print(f"  SQL day roll-up (GROUP BY, {days:,} rows): {sql_s:.1f} s", flush=True)
         derive_s = 0.0
         if not args.no_derive:
             t0 = time.perf_counter()

@@ -26,7 +26,7 @@ def _world(engine: Engine) -> None:
             credit_code="12450300MB0000009X", name="计量单位", name_key="计量单位",
             region_code="450300", category="01").returning(t.institution.c.id)).scalar_one()
         meters = conn.execute(insert(m.metering_meter).returning(m.metering_meter.c.id), [
-            {"institution_id": inst, "number": f"Q{k}", "carrier": "电",
+            {"institution_id": inst, "number": f"Q{k}", "carrier": "electricity",
              "register": "cumulative", "unit": "kWh"} for k in range(3)]).scalars().all()
         for code, meter in (("gq-a", meters[:2]), ("gq-b", meters[2:])):
             gid = conn.execute(insert(g.metering_gateway).values(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jieneng.ingest.mqtt import MqttRefused, gateway_of, parse_batch, readings_topic
-from jieneng.ingest.mqtt.payload import MAX_READINGS, Reading
+from jieneng.ingest.mqtt.payload import MAX_READINGS, Reading, parse_payload
 
 TOPIC = "jieneng/v1/gw-1/readings"
 
@@ -106,3 +106,38 @@ def test_topics(topic: str) -> None:
     assert gateway_of(readings_topic("gw.1_A-2")) == "gw.1_A-2"
     with pytest.raises(MqttRefused):
         readings_topic("gw/+")
+
+
+def _per_reading(items: list[object]) -> object:
+    """What the per-reading check makes of ``items`` (a tuple, or the refusal's code
+    and details)."""
+    from jieneng.ingest.mqtt.payload import _reading
+
+    try:
+        return tuple(_reading(item, i) for i, item in enumerate(items))
+    except MqttRefused as err:
+        return (err.code, err.details)
+
+
+_GOOD = {"meter": "M-1", "ts": 1_764_518_400, "value": 1.5, "kind": "cumulative"}
+
+
+@pytest.mark.parametrize("odd", [
+    {}, {"unit": "kWh"}, {"unit": None}, {"extra": 1}, {"value": True}, {"value": 2},
+    {"value": "1"}, {"ts": 1_764_518_400.7}, {"ts": "2025-12-01T00:00:00+08:00"},
+    {"ts": 10}, {"ts": 5_000_000_000}, {"meter": "x" * 65}, {"meter": ""},
+    {"meter": "a\nb"}, {"kind": "gauge"}, {"unit": "x" * 17}, {"value": 1e308},
+])
+def test_the_column_wise_check_agrees_with_the_per_reading_one(odd: dict[str, object]) -> None:
+    from jieneng.ingest.mqtt.payload import _fast_readings
+
+    items: list[object] = [dict(_GOOD), {**_GOOD, "meter": "M-2", **odd}, dict(_GOOD)]
+    fast = _fast_readings(items)
+    if fast is not None:
+        assert fast == _per_reading(items)
+    doc = {"gateway": "gw-a", "batch_id": "b", "readings": items}
+    try:
+        got: object = parse_payload("gw-a", json.dumps(doc).encode()).readings
+    except MqttRefused as err:
+        got = (err.code, err.details)
+    assert got == _per_reading(items)

@@ -67,8 +67,9 @@ def db(pg: PrivatePostgres) -> Iterator[Engine]:
             credit_code="12450300MB0000001X", name="测试单位", name_key="测试单位",
             region_code="450300", category="01").returning(t.institution.c.id)).scalar_one()
         meter_ids = conn.execute(insert(m.metering_meter).returning(m.metering_meter.c.id),
-                                 [{"institution_id": inst, "number": f"M{k}", "carrier": "电",
-                                   "register": "cumulative", "unit": "kWh"}
+                                 [{"institution_id": inst, "number": f"M{k}",
+                                   "carrier": "electricity", "register": "cumulative",
+                                   "unit": "kWh"}
                                   for k in range(METERS)]).scalars().all()
         gw = conn.execute(insert(g.metering_gateway).values(
             code=GATEWAY, protocol="mqtt", region_code="450300", created_by="test",
