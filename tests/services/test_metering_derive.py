@@ -191,7 +191,7 @@ def test_two_claimers_never_share_a_meter(engine: Engine, meters: dict[str, int]
         with a.begin():
             first = claim(a, 1)
             with b.begin():
-                second = claim(b, 5)
+                second = claim(b, 1)  # passes over the first claimer's meter
                 third = claim(b, 5)
         assert first["meter_id"].unique().to_list() == [meters["TOTAL"]]
         assert first.height == 2

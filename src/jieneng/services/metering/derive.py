@@ -128,15 +128,13 @@ def claim(conn: Connection, limit: int) -> pl.DataFrame:
     if conn.execute(text("SELECT 1 FROM metering_dirty LIMIT 1")).first() is None:
         return pl.DataFrame(schema=RANGE_SCHEMA)
     if conn.dialect.name == "postgresql":
-        ids = conn.execute(text(
-            "SELECT meter_id FROM metering_dirty GROUP BY meter_id ORDER BY min(id) "
-            "LIMIT :n"), {"n": limit}).scalars().all()
-        if not ids:
-            return pl.DataFrame(schema=RANGE_SCHEMA)
+        # the oldest meters first; the lock is tried row by row until ``limit`` are
+        # held, so a second worker passes over the first one's meters to the next
         locked = conn.execute(text(
-            "SELECT m FROM unnest(CAST(:ids AS integer[])) AS m "
-            "WHERE pg_try_advisory_xact_lock(:cls, m)"),
-            {"ids": list(ids), "cls": LOCK_CLASS}).scalars().all()
+            "SELECT m FROM (SELECT meter_id AS m FROM metering_dirty GROUP BY meter_id "
+            "ORDER BY min(id) LIMIT :candidates) AS c "
+            "WHERE pg_try_advisory_xact_lock(:cls, m) LIMIT :n"),
+            {"candidates": 4 * limit, "n": limit, "cls": LOCK_CLASS}).scalars().all()
         if not locked:
             return pl.DataFrame(schema=RANGE_SCHEMA)
         rows = conn.execute(text(
