@@ -146,9 +146,20 @@ def test_pue_from_bound_meters_wins_over_the_form(engine: Engine, ids: dict[str,
     (room,) = out["rooms"]
     assert (room["pue_source"], room["pue"], room["pue_form"]) == ("meter", 1.3, 1.5)
     assert out["totals"]["pue"] == pytest.approx(1.3)
+    forms = institution_forms(engine, ADMIN, ORGAN, year=2025, month=1)
+    assert forms["rooms"][0]["meters"] == {"it": "DC-IT", "total": "DC-ALL"}
     # the annual report needs all twelve months metered: the form's figure then
-    annual = institution_forms(engine, ADMIN, ORGAN, year=2025, month=1)
-    assert annual["rooms"][0]["meters"] == {"it": "DC-IT", "total": "DC-ALL"}
+    assert summary(engine, ADMIN, region_code=None, year=2025, month=0)["rooms"] == []
+    # a metered month without a record of the form: the room is listed from its meters
+    (start,) = month_starts(2025, 2)
+    with engine.begin() as conn:
+        write_rollups(conn, pl.DataFrame({
+            "meter_id": [meters["it"], meters["total"]], "level": ["month", "month"],
+            "start": [start, start], "energy": [500_000.0, 800_000.0],
+            "present": [2688, 2688], "expected": [2688, 2688], "flags": [0, 0]}))
+    (room,) = summary(engine, ADMIN, region_code=None, year=2025, month=2)["rooms"]
+    assert (room["room_code"], room["pue"], room["pue_source"], room["elec_total"],
+            room["above"]) == ("R1", 1.6, "meter", None, False)
 
 
 def test_scope_limits_summary_entry_and_import(engine: Engine, ids: dict[str, int],
@@ -169,3 +180,16 @@ def test_scope_limits_summary_entry_and_import(engine: Engine, ids: dict[str, in
         import_form(engine, "datacentre", datacentre_file(tmp_path, GOOD, "c.csv"),
                     scope=school.scope)
     assert {i.code for i in err.value.issues} == {"import.out_of_scope"}
+
+
+def test_demo_room_bound_to_the_demo_meters_idempotently(engine: Engine,
+                                                          ids: dict[str, int]) -> None:
+    from jieneng.services.forms_ny.demo import seed_rooms
+
+    assert seed_rooms(engine, "450300") == 0
+    add_meter(engine, ADMIN, SCHOOL, MeterSpec("JF-01", "electricity", "01D00"))
+    add_meter(engine, ADMIN, SCHOOL, MeterSpec("JF-IT", "electricity", "01D00"))
+    assert seed_rooms(engine, "450300") == seed_rooms(engine, "450300") == 1
+    (room,) = institution_forms(engine, ADMIN, SCHOOL, year=2025, month=0)["rooms"]
+    assert (room["room_code"], room["meters"], round(room["pue"], 2), room["revision"]) == (
+        "JF-01", {"it": "JF-IT", "total": "JF-01"}, 1.55, 1)

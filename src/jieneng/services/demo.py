@@ -38,6 +38,7 @@ from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
 from jieneng.services.database import open_database
 from jieneng.services.entry.imports import ImportKind, Progress, import_file, no_progress
+from jieneng.services.forms_ny import demo as forms_ny_demo
 from jieneng.services.publishing import publication
 from jieneng.services.statistics.overview import overview
 from jieneng.services.targets import alerts, quotas, targets
@@ -95,6 +96,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
         _publish(engine)
         _workflow(engine)
         demo_metering.seed(engine, DEMO_REGION, since=metered_since)
+        forms_ny_demo.seed_rooms(engine, DEMO_REGION)  # NY202 room on the metered unit
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -115,6 +117,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
     _workflow(engine)
     progress("计量数据 metered data")
     summary.counts["readings"] = demo_metering.seed(engine, DEMO_REGION, since=metered_since)
+    summary.counts["datacentre_rooms"] = forms_ny_demo.seed_rooms(engine, DEMO_REGION)
     summary.built = True
     return summary
 

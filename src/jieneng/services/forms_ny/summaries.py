@@ -79,10 +79,19 @@ def _pue(total: pl.Expr, it: pl.Expr) -> pl.Expr:
 
 def room_figures(conn: Connection, filters: Filters, year: int, month: int,
                  targets: PueTargets = DEFAULT_TARGETS) -> pl.DataFrame:
-    """Every NY202 record of the period inside ``filters`` with its PUE (form, meter,
-    used), source, target and whether it is above."""
+    """Every NY202 record of the period inside ``filters`` — and every room without
+    one whose meters cover the period — with its PUE (form, meter, used), source,
+    target and whether it is above."""
     records = store.current_records(conn, "NY202", filters, year=year, month=month)
-    meters = metered(conn, records["room_id"].to_list(), year, month)
+    rooms = store.room_ids_in_scope(conn, filters)
+    meters = metered(conn, rooms["room_id"].to_list(), year, month)
+    # a room with metered figures but no record of the period is listed from its meters
+    unreported = (rooms.join(meters.select("room_id"), on="room_id", how="semi")
+                  .join(records.select("room_id"), on="room_id", how="anti")
+                  .with_columns(pl.lit(year, pl.Int64).alias("year"),
+                                pl.lit(month, pl.Int64).alias("month")))
+    records = pl.concat([records, unreported.select(
+        c for c in records.columns if c in unreported.columns)], how="diagonal_relaxed")
     df = records.join(meters, on="room_id", how="left")
     by_meter = pl.col("meter_total").is_not_null() & (pl.col("meter_it") > 0)
     df = df.with_columns(
