@@ -282,3 +282,21 @@ def test_accounts_first_from_a_real_daily_file(engine: Engine, world: dict[str, 
     with engine.connect() as conn:
         (fig,) = ms.figures_of(conn, world["organ"], YEAR, [MONTH])
     assert st.describe(fig["origin"], fig["detail"]) == "1 个户号，按日用量汇总，完整率 100.0 %"
+
+
+def test_a_cost_typed_beside_a_metered_quantity_needs_no_reason(
+        engine: Engine, world: dict[str, int]) -> None:
+    from jieneng.core.caller import Actor
+    from jieneng.services.entry import entry
+    from jieneng.services.entry.entry_checks import EntryValue
+
+    _rollups(engine, {world["TOTAL"]: (12000.0, FULL, FULL)})
+    st.fill_from_metering(engine, ADMIN, YEAR, MONTH)
+    entry.save_entry(engine, ADMIN.scope, ORGAN, YEAR, MONTH,
+                     [EntryValue("electricity", "12000", "kWh", "9600")], actor=Actor(7, "f"))
+    assert _current(engine, world["organ"])["electricity"] == (12000.0, "manual", 2)
+    view = entry.entry_form(engine, ADMIN.scope, ORGAN, YEAR, MONTH)
+    (elec,) = [f for f in view["fields"] if f["carrier"] == "electricity"]
+    assert elec["metered"]["applied"] and elec["cost_yuan"] == 9600.0
+    again = st.fill_from_metering(engine, ADMIN, YEAR, MONTH)  # the cost is kept
+    assert (again["unchanged"], again["revised"]) == (1, 0)

@@ -49,17 +49,25 @@ def metered_of(conn: Connection, institution_id: int, year: int, months: Sequenc
             for f in store.figures_of(conn, institution_id, year, months)}
 
 
+def holds_metered(current: Mapping[str, Any] | None, fig: Mapping[str, Any]) -> bool:
+    """Whether the stored figure is the metered one: written by the fill, or saved with
+    the same quantity (a cost typed beside it makes a manual revision of it)."""
+    return current is not None and (current.get("source") == "meter"
+                                    or current.get("quantity") == fig["quantity"])
+
+
 def form_view(fig: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
     """A metered figure as the entry form shows it, both languages of its source."""
     override = fig.get("override")
-    active = override is not None or current is None or current.get("source") == "meter"
+    applied = holds_metered(current, fig)
+    active = override is not None or current is None or applied
     return {
         "quantity": fig["quantity"], "origin": fig["origin"],
         "completeness": fig["completeness"],
         "source_zh": describe(fig["origin"], fig["detail"], "zh-CN"),
         "source_en": describe(fig["origin"], fig["detail"], "en"),
         # read-only on the form while the stored figure is the metered one
-        "applied": current is not None and current.get("source") == "meter",
+        "applied": applied,
         "differs": current is not None and current.get("quantity") != fig["quantity"],
         "shown": active,
         "override": None if override is None else {
@@ -88,8 +96,8 @@ def check_and_record(conn: Connection, actor: Actor, institution_id: int, year: 
         stored = current.get(month, {}).get(fig.carrier)
         if found is None or fig.quantity is None:
             continue
-        if found["override"] is None and (stored is None or stored.get("source") != "meter"):
-            continue  # a figure entered by hand before any fill: not a metered cell
+        if found["override"] is None and not holds_metered(stored, found):
+            continue  # a figure entered by hand the fill could not replace: not metered
         if stored is not None and stored.get("quantity") == fig.quantity:
             continue
         reason = (reasons.get(key) or "").strip() or (
