@@ -47,7 +47,7 @@ def main() -> None:
             conn.execute(text('DROP DATABASE IF EXISTS "bench_push" WITH (FORCE)'))
             conn.execute(text('CREATE DATABASE "bench_push"'))
         url = args.pg.rsplit("/", 1)[0] + "/bench_push"
-    app = create_app(Settings(database_url=url, environment="test",  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=url, environment="test",
                               secret_key="bench-secret-key-not-default",
                               metering_derive_seconds=0))
     engine = app.state.engine
