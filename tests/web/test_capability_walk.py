@@ -140,6 +140,8 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
     ("POST", "/api/v1/datacentre/records"): C.ENTER_DATA,
     ("POST", "/datacentre/import"): C.IMPORT_DATA,
     ("POST", "/metering/utility"): C.IMPORT_DATA,
+    ("POST", "/metering/utility/rule"): C.CONFIGURE_RULES,
+    ("POST", "/api/v1/metering/month-rule"): C.CONFIGURE_RULES,
     ("POST", "/metering/import"): C.MANAGE_METERING,
     ("POST", "/api/v1/metering/bindings"): C.MANAGE_METERING,
     ("POST", "/metering/meter"): C.MANAGE_METERING,

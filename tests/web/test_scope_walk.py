@@ -221,6 +221,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                      capability="view_metering"),)
        for path in ("/api/v1/metering/accounts/{carrier}/{number}/days",
                     "/api/v1/metering/accounts/{carrier}/{number}/bills")},
+    "/api/v1/metering/month-rule": (Sample(scoped_query={"region": "region"},
+                                           capability="view_metering"),),
     # live monitoring (web.monitoring): a region's institutions in scope, one institution
     **{path: (Sample(scoped_query={"region": "region"}, writer_only=True), Sample(writer_only=True))
        for path in ("/monitoring", "/api/v1/monitoring")},

@@ -68,3 +68,31 @@ def test_another_units_account_is_refused_without_its_name(world: World) -> None
         assert answer.status_code == 404 and NAMES[ORGAN] not in answer.text
     viewer = world.login("viewer")
     assert viewer.get("/api/v1/metering/accounts/electricity/0900/days").status_code == 403
+
+
+def test_month_rule_form_and_json(world: World) -> None:
+    region = world.login("region_admin")  # 阳朔县's administrator: configure_rules
+    token = csrf(region)
+    assert region.get("/api/v1/metering/month-rule", params={"region": "450321"}).json() == {
+        "region_code": "450321", "source_order": "daily_first", "allocation": "daily",
+        "set_at": None}
+    saved = region.post("/metering/utility/rule", data={
+        "csrf_token": token, "region_code": "450321", "source_order": "bills_first",
+        "allocation": "end_month"})
+    assert saved.status_code == 200 and "bills_first / end_month" in saved.text, saved.text
+    got = region.get("/api/v1/metering/month-rule", params={"region": "450321"}).json()
+    assert (got["source_order"], got["allocation"], got["set_at"]) == (
+        "bills_first", "end_month", "450321")
+    outside = region.post("/api/v1/metering/month-rule", headers={"X-CSRF-Token": token},
+                          json={"region_code": "450302", "source_order": "daily_first",
+                                "allocation": "days"})
+    assert outside.status_code == 404
+    bad = region.post("/api/v1/metering/month-rule", headers={"X-CSRF-Token": token},
+                      json={"region_code": "450321", "source_order": "whatever",
+                            "allocation": "days"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "utility.bad_rule"
+    office = world.login("region")  # the county office may read the rule, not set it
+    refused = office.post("/api/v1/metering/month-rule", headers={"X-CSRF-Token": csrf(office)},
+                          json={"region_code": "450321", "source_order": "daily_first",
+                                "allocation": "days"})
+    assert refused.status_code == 403

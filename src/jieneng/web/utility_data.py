@@ -6,7 +6,9 @@ templates (``/metering/utility/daily-kwh.xlsx``, ``/metering/utility/bills.xlsx`
 JSON: ``GET /api/v1/metering/accounts/{carrier}/{number}/days?from=&to=&history=`` and
 ``…/bills?history=`` — one account's days and bills with their earlier revisions,
 for a caller who may see an institution the account is (was) bound to; another
-answer is 404, the same as for an account that does not exist.
+answer is 404, the same as for an account that does not exist. The per-region month
+rule: ``GET /api/v1/metering/month-rule?region=``, ``POST /api/v1/metering/month-rule``
+and the page's form ``POST /metering/utility/rule`` (``configure_rules``).
 Services: :mod:`jieneng.services.metering.utility`.
 """
 
@@ -17,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -26,10 +28,13 @@ from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability
 from jieneng.ingest.templates import write_template
 from jieneng.services.metering.utility import (
+    MonthRule,
     account_bills,
     account_days,
     import_bills,
     import_days,
+    month_rule,
+    set_month_rule,
 )
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
@@ -48,8 +53,18 @@ NumberP = Annotated[str, Field(max_length=64)]
 SHOWN = 200
 
 
+SOURCE_ORDERS = ("daily_first", "bills_first")
+ALLOCATIONS = ("daily", "days", "end_month")
+
+
 def _context() -> dict[str, Any]:
-    return {"kinds": KINDS, "kind": "daily-kwh"}
+    return {"kinds": KINDS, "kind": "daily-kwh", "source_orders": SOURCE_ORDERS,
+            "allocations": ALLOCATIONS}
+
+
+def _rule_dict(rule: MonthRule, region_code: str) -> dict[str, Any]:
+    return {"region_code": region_code, "source_order": rule.source_order,
+            "allocation": rule.allocation.value, "set_at": rule.region_code}
 
 
 @router.get("/metering/utility", dependencies=[requires(Capability.IMPORT_DATA)])
@@ -97,6 +112,53 @@ async def utility_upload(request: Request, _size: SizeChecked, user: CurrentUser
     except DomainError as err:
         return await run_in_threadpool(form_error, request, TEMPLATE, context, err)
     return await run_in_threadpool(render, request, TEMPLATE, context, status_code=status)
+
+
+@router.post("/metering/utility/rule", dependencies=[requires(Capability.CONFIGURE_RULES)])
+def utility_rule(request: Request, user: CurrentUser, engine: EngineDep,
+                 region_code: Annotated[str, Form(max_length=6, pattern=r"^[0-9]{6}$")],
+                 source_order: Annotated[str, Form(max_length=16)],
+                 allocation: Annotated[str, Form(max_length=16)]) -> Response:
+    """Set a region's month rule (billing periods → calendar months)."""
+    context = _context()
+    try:
+        rule = set_month_rule(engine, user, region_code, source_order=source_order,
+                              allocation=allocation)
+    except DomainError as err:
+        return form_error(request, TEMPLATE, context, err)
+    context["rule"] = _rule_dict(rule, region_code)
+    return render(request, TEMPLATE, context)
+
+
+class MonthRuleIn(BaseModel):
+    region_code: str = Field(pattern=r"^[0-9]{6}$")
+    source_order: str = Field(max_length=16, description="daily_first / bills_first")
+    allocation: str = Field(max_length=16, description="daily / days / end_month")
+
+
+class MonthRuleOut(BaseModel):
+    region_code: str
+    source_order: str = Field(description="daily_first / bills_first")
+    allocation: str = Field(description="daily / days / end_month")
+    set_at: str | None = Field(description="the region whose setting applies (None: default)")
+
+
+@api.get("/metering/month-rule", response_model=MonthRuleOut,
+         dependencies=[requires(Capability.VIEW_METERING)])
+def month_rule_json(user: CurrentUser, engine: EngineDep,
+                    region: Annotated[str, Query(pattern=r"^[0-9]{6}$")]) -> dict[str, Any]:
+    """The month rule in force for a region (its own, inherited, or the default)."""
+    return _rule_dict(month_rule(engine, user.scope, region), region)
+
+
+@api.post("/metering/month-rule", response_model=MonthRuleOut,
+          dependencies=[requires(Capability.CONFIGURE_RULES)])
+def month_rule_set_json(body: MonthRuleIn, user: CurrentUser, engine: EngineDep
+                        ) -> dict[str, Any]:
+    """Set a region's month rule (capability ``configure_rules``, the region in scope)."""
+    rule = set_month_rule(engine, user, body.region_code, source_order=body.source_order,
+                          allocation=body.allocation)
+    return _rule_dict(rule, body.region_code)
 
 
 class DayOut(BaseModel):
