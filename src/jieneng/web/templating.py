@@ -85,7 +85,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
         _group("nav.group.review",
                page("nav.review_queue", "/review", C.REVIEW),  # a reviewer's worklist
                page("nav.quality", "/quality"),
-               page("nav.datacentre_summary", "/datacentre/summary", C.REVIEW),
+               page("nav.datacentre_summary", "/datacentre/summary"),  # scoped, like /quality
                page("nav.review", "/review-report"),
                page("nav.spot_checks", "/spot-checks"),
                page("nav.rules", "/quality/rules")),
