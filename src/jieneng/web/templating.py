@@ -76,6 +76,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.entry", "/entry", C.ENTER_DATA),
                page("nav.import", "/import", C.IMPORT_DATA),
                page("nav.metering", "/metering", C.VIEW_METERING),
+               page("nav.utility_files", "/metering/utility", C.IMPORT_DATA),
                page("nav.datacentre", "/datacentre", C.ENTER_DATA),
                page("nav.monitoring", "/monitoring", C.VIEW_METERING),
                page("nav.gateways", "/gateways", C.MANAGE_GATEWAYS),
