@@ -93,15 +93,18 @@ def test_days_all_or_nothing_dry_run_and_revisions(engine: Engine, ids: dict[str
     first = next(d for d in seen["days"] if d["day"] == "2026-11-01")
     assert (first["quantity"], first["revision"], first["peak"]) == (101.0, 2, 31.0)
     assert [(r["quantity"], r["revision"]) for r in seen["revisions"]] == [(100.0, 1)]
-    # a bad file stores nothing, even its good rows
+    # a bad file stores nothing, even its good rows; one report has the row checks'
+    # and the registry's problems
     bad = write_csv(tmp_path / "bad.csv", DAY_HEADER, [
         ["0301", "2026-11-05", 100, "", "", "", ""],
         ["9999", "2026-11-05", 100, "", "", "", ""],
+        ["0301", "2026-11-06", -1, "", "", "", ""],
     ])
     with pytest.raises(ImportRejected) as err:
         import_days(engine, ADMIN, bad, today=TODAY)
-    assert [i.code for i in err.value.issues] == ["utility.unknown_account"]
-    assert err.value.issues[0].row == 3 and err.value.issues[0].column == "户号"
+    assert [(i.row, i.code) for i in err.value.issues] == [
+        (3, "utility.unknown_account"), (4, "import.negative")]
+    assert err.value.issues[0].column == "户号"
     assert count(engine, u.metering_account_day) == 4
 
 

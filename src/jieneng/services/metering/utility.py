@@ -306,9 +306,9 @@ def _import(engine: Engine, user: User, path: Path, kind: str, dry_run: bool,
     if max_bytes is not None:
         kwargs["max_bytes"] = max_bytes
     rows = parse(path, **kwargs)
-    if not rows.ok:
+    if rows.failed is not None:  # not read at all (format, size, header)
         raise rows.rejection()
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # the registry checks too: every problem in one report
         trans = conn.begin()
         try:
             frame = _resolved(conn, user.scope, rows)
