@@ -175,8 +175,6 @@ class TemplateKind(StrEnum):
     consumption_long = "consumption-long"
     datacentre = "datacentre"
     heating = "heating"
-    datacentre = "datacentre"
-    heating = "heating"
     daily_kwh = "daily-kwh"
     bills = "bills"
 
