@@ -189,14 +189,19 @@ def main() -> None:
     parser.add_argument("--institutions", type=int, default=100)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--reuse", action="store_true",
-                        help="SQLite: time the pages of an existing --sqlite file again")
+                        help="time the pages of an existing --sqlite file (or, with --pg, "
+                             "of the database --keep left) again")
+    parser.add_argument("--keep", action="store_true",
+                        help="PostgreSQL: keep the bench database (its name is printed)")
+    parser.add_argument("--name", default=None, help="PostgreSQL: the bench database's name")
     args = parser.parse_args()
     admin = None
-    name = f"bench_live_{uuid.uuid4().hex[:8]}"
+    name = args.name or f"bench_live_{uuid.uuid4().hex[:8]}"
     if args.pg:
         admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if not args.reuse:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = args.pg.rsplit("/", 1)[0] + f"/{name}"
     else:
         path = args.sqlite or str(Path(tempfile.mkdtemp()) / "live.db")
@@ -204,7 +209,7 @@ def main() -> None:
             os.remove(path)
         url = f"sqlite:///{path}"
     engine = make_engine(url)
-    out: dict[str, object] = {"database": engine.dialect.name}
+    out: dict[str, object] = {"database": engine.dialect.name, "name": name}
     try:
         if not args.reuse:
             upgrade(engine)
@@ -233,7 +238,7 @@ def main() -> None:
         out["loadavg"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         engine.dispose()
-        if admin is not None:
+        if admin is not None and not args.keep:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
