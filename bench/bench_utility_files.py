@@ -32,18 +32,17 @@ from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_province import institutions_frame, regions_frame  # noqa: E402
-
-from jieneng.core.caller import command_line_user  # noqa: E402
-from jieneng.services.metering.utility import import_days  # noqa: E402
-from jieneng.storage import metering as m  # noqa: E402
-from jieneng.storage import tables as t  # noqa: E402
-from jieneng.storage import utility_data as u  # noqa: E402
-from jieneng.storage.bulk import bulk_insert  # noqa: E402
-from jieneng.storage.engine import make_engine  # noqa: E402
-from jieneng.storage.institutions import upsert_institutions  # noqa: E402
-from jieneng.storage.migrate import upgrade  # noqa: E402
-from jieneng.storage.regions import upsert_regions  # noqa: E402
+from generate_province import institutions_frame, regions_frame
+from jieneng.core.caller import command_line_user
+from jieneng.services.metering.utility import import_days
+from jieneng.storage import metering as m
+from jieneng.storage import tables as t
+from jieneng.storage import utility_data as u
+from jieneng.storage.bulk import bulk_insert
+from jieneng.storage.engine import make_engine
+from jieneng.storage.institutions import upsert_institutions
+from jieneng.storage.migrate import upgrade
+from jieneng.storage.regions import upsert_regions
 
 DAY = date(2026, 11, 30)
 TODAY = date(2026, 12, 3)
