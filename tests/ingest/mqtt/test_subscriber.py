@@ -10,12 +10,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from jieneng.ingest.mqtt import Batch, DeadLetter, foreign_meters, readings_topic
+from jieneng.ingest.mqtt import Batch, BatchRefused, DeadLetter, foreign_meters, readings_topic
 from jieneng.ingest.mqtt.subscriber import Connection, Store, Subscriber
 
 from .conftest import PASSWORDS, WAIT_S, Broker, Publisher, wait_for
@@ -221,3 +221,70 @@ def test_a_batch_the_store_refuses_is_dead_lettered_not_retried(broker: Broker,
                                                               "gw-b-M1")]
     assert inner.deliveries == ["gw-a#0", "gw-a#2"]
     assert sub.counters.connects == 1  # no reconnection: nothing to send again
+
+
+class GroupStore(MemoryStore):
+    """``store_many``: the whole group at once; counts the calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[int] = []
+
+    def many(self, batches: Sequence[Batch]) -> list[BatchRefused | None]:
+        self.groups.append(len(batches))
+        for batch in batches:
+            self(batch)
+        return [None] * len(batches)
+
+
+def _group_worker(port: int, store: GroupStore, wait_s: float) -> tuple[Subscriber,
+                                                                         threading.Event,
+                                                                         threading.Thread]:
+    conn = Connection("127.0.0.1", port, "jieneng-ingest", PASSWORDS["jieneng-ingest"],
+                      "worker-g")
+    sub = Subscriber(conn, store, lambda _d: None, max_backoff_s=0.2, store_many=store.many,
+                     group_max=100, group_wait_s=wait_s)
+    stop = threading.Event()
+    thread = threading.Thread(target=sub.run, args=(stop,), daemon=True)
+    thread.start()
+    wait_for(sub.subscribed.is_set, what="subscription")
+    return sub, stop, thread
+
+
+def test_stopping_finishes_the_group_in_hand_and_acknowledges_it(broker: Broker,
+                                                                 gw_a: Publisher) -> None:
+    """Three messages held (the group waits 30 s); ``stop`` stores them as one group
+    and acknowledges them: the same session gets nothing again."""
+    store = GroupStore()
+    sub, stop, thread = _group_worker(broker.port, store, 30.0)
+    publish_all(gw_a, "gw-a", 3)
+    wait_for(lambda: sub.counters.received == 3, what="three held")
+    assert store.groups == []
+    stop.set()
+    thread.join(WAIT_S)
+    assert store.groups == [3] and store.stored() == sent_set("gw-a", 3)
+    again = GroupStore()
+    sub2, stop2, thread2 = _group_worker(broker.port, again, 0.01)
+    threading.Event().wait(0.5)
+    stop2.set()
+    thread2.join(WAIT_S)
+    assert sub2.counters.received == 0  # all three were acknowledged
+
+
+def test_a_failed_group_is_not_acknowledged_and_comes_again(broker: Broker,
+                                                            gw_a: Publisher) -> None:
+    class FailingOnce(GroupStore):
+        def many(self, batches: Sequence[Batch]) -> list[BatchRefused | None]:
+            if not self.groups:
+                self.groups.append(-len(batches))
+                raise RuntimeError("database unavailable")
+            return super().many(batches)
+
+    store = FailingOnce()
+    sub, stop, thread = _group_worker(broker.port, store, 0.3)
+    publish_all(gw_a, "gw-a", 5)
+    wait_for(lambda: store.stored() == sent_set("gw-a", 5), what="every batch after the retry")
+    stop.set()
+    thread.join(WAIT_S)
+    assert store.groups[0] < 0 and sub.counters.store_failures == 1
+    assert sub.counters.connects >= 2
