@@ -36,4 +36,4 @@ def test_seed_registers_feeds_and_derives(engine: Engine, tmp_path: Path) -> Non
     assert gateway.code == demo_metering.GATEWAY and fed == meters
     assert days and _count(engine, g.metering_dirty) == 0
     assert demo_metering.seed(engine, "450300") == 0  # once per database
-    assert demo_metering.catch_up(engine, "450300") == 0 or _count(engine, g.metering_dirty) == 0
+    assert demo_metering.catch_up(engine) == 0 or _count(engine, g.metering_dirty) == 0

@@ -68,7 +68,7 @@ def demo(
 
     state.dispose()
     stop = threading.Event()  # the simulated gateway sends its readings while the demo serves
-    threading.Thread(target=simulate, args=(engine(url), DEMO_REGION, stop),
+    threading.Thread(target=simulate, args=(engine(url), stop),
                      name="demo-gateway", daemon=True).start()
     try:
         run_server(state.settings.model_copy(update={"database_url": url}), host, port)

@@ -40,9 +40,12 @@ class DemoMeter:
     room_kw: float = 0.0  # a data-centre room's cooling overhead, rising in summer
 
 
-def unit_meters(scale: float, *, data_centre: bool) -> tuple[DemoMeter, ...]:
-    """The meters of one demo unit, loads scaled by ``scale`` (≈ staff / 100)."""
-    s = scale
+def unit_meters(scale: float, *, data_centre: bool,
+                water_scale: float | None = None) -> tuple[DemoMeter, ...]:
+    """The meters of one demo unit, electricity loads scaled by ``scale`` (≈ staff /
+    100; the data-centre room does not scale), water by ``water_scale`` (default
+    ``scale``)."""
+    s, w = scale, scale if water_scale is None else water_scale
     meters = [  # a parent's own load is what its sub-meters do not measure
         DemoMeter("ZB-01", "总表", "electricity", "01000", None, QUARTER, 40.0,
                   3.5 * s, 25 * s, 0.0, 12_000.0),
@@ -51,7 +54,7 @@ def unit_meters(scale: float, *, data_centre: bool) -> tuple[DemoMeter, ...]:
         DemoMeter("ZM-01", "照明插座", "electricity", "01A00", "ZB-01", QUARTER, 1.0,
                   2 * s, 30 * s, 0.0, 150_000.0),
         DemoMeter("SB-01", "总水表", "water", "02000", None, HOUR, 1.0,
-                  0.05 * s, 1.2 * s, 0.0, 3_000.0),
+                  0.05 * w, 1.2 * w, 0.0, 3_000.0),
     ]
     if data_centre:
         meters += [
@@ -103,3 +106,25 @@ def unit_readings(meters: tuple[DemoMeter, ...], start: int, end: int,
         out[m.number] = pl.DataFrame({"ts": stamps[m.number],
                                       "value": np.round(m.start_value + counts, 3)})
     return out
+
+
+def _used(meters: tuple[DemoMeter, ...], number: str, start: int, end: int,
+          seed: int) -> float:
+    frame = unit_readings(meters, start, end, seed)[number]
+    ct = next(m.ct for m in meters if m.number == number)
+    return float(frame["value"][-1] - frame["value"][0]) * ct
+
+
+def calibrate(*, data_centre: bool, kwh: float | None, m3: float | None, start: int,
+              end: int, seed: int) -> tuple[float, float]:
+    """(scale, water scale) with which the unit's total meter uses ``kwh`` and its
+    water meter ``m3`` over [``start``, ``end``] (a unit's reported month, so metered
+    and reported agree); the loads are linear in the scales (the noise multiplies),
+    the data-centre room is fixed. None keeps a scale of 1."""
+    zero = unit_meters(0.0, data_centre=data_centre, water_scale=0.0)
+    one = unit_meters(1.0, data_centre=data_centre, water_scale=1.0)
+    fixed = _used(zero, "ZB-01", start, end, seed)
+    per_scale = _used(one, "ZB-01", start, end, seed) - fixed
+    scale = 1.0 if not kwh else max((kwh - fixed) / per_scale, 0.2)
+    water = 1.0 if not m3 else max(m3 / _used(one, "SB-01", start, end, seed), 0.05)
+    return round(scale, 6), round(water, 6)

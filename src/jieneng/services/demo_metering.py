@@ -20,8 +20,10 @@ move.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +31,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from jieneng.core.caller import command_line_user
-from jieneng.demo.metering import DemoMeter, unit_meters, unit_readings
+from jieneng.demo.metering import DemoMeter, calibrate, unit_meters, unit_readings
 from jieneng.services.metering import ingest
 from jieneng.services.metering.derive import derive_all_pending
 from jieneng.services.metering.gateways import (
@@ -39,6 +41,7 @@ from jieneng.services.metering.gateways import (
     register_gateway,
 )
 from jieneng.services.metering.registry import MeterSpec, add_meter, bind_account
+from jieneng.services.metering.statistics import fill_from_metering
 from jieneng.storage import demo as demo_store
 from jieneng.storage import meta
 from jieneng.storage import users as user_store
@@ -48,64 +51,104 @@ VERSION = "metering-1"
 GATEWAY = "gl-demo-gw01"
 #: the first reading: 2025-12-01 00:00 China time (the demo's last month has metered data)
 HISTORY_FROM = int(datetime(2025, 11, 30, 16, 0, tzinfo=UTC).timestamp())
-#: (name pattern, scale ≈ staff / 100, hosts the data centre, account suffix)
-UNITS: tuple[tuple[str, float, bool, str], ...] = (
-    ("%机关事务管理局", 1.6, True, "11"),
-    ("%财政局", 1.2, False, "12"),
-    ("%教育局", 1.0, False, "13"),
+#: (name pattern, hosts the data centre, account suffix) of the city's metered units
+UNITS: tuple[tuple[str, bool, str], ...] = (
+    ("%机关事务管理局", True, "11"),
+    ("%财政局", False, "12"),
+    ("%教育局", False, "13"),
 )
+#: the month the meters are calibrated on: the loads are scaled so that each unit's
+#: December 2025 uses what it reported (metered and reported figures then agree)
+_CALIBRATION = (HISTORY_FROM, HISTORY_FROM + 31 * 86400)
 #: a send of the simulated gateway: at most this many seconds of readings per batch
 _CHUNK_S = 7 * 86400
 
 
-def _units(engine: Engine, region_code: str) -> list[tuple[int, str, str, float, bool, str]]:
-    """(id, credit code, name, scale, data centre, account suffix) of the demo's units:
-    :data:`UNITS` of the city, then the first school under the 教育局."""
-    found: list[tuple[int, str, str, float, bool, str]] = []
+@dataclass(frozen=True, slots=True)
+class DemoUnit:
+    """A metered demo unit: its credit code, its position ``k`` (the meter codes the
+    gateway sends are ``U{k}-{number}``, its noise seed ``20251201 + k``), its loads'
+    scales, whether it hosts the data centre and its accounts' suffix."""
+
+    credit: str
+    k: int
+    scale: float
+    water_scale: float
+    data_centre: bool
+    suffix: str
+
+    @property
+    def seed(self) -> int:
+        return 20251201 + self.k
+
+    @property
+    def meters(self) -> tuple[DemoMeter, ...]:
+        return unit_meters(self.scale, data_centre=self.data_centre,
+                           water_scale=self.water_scale)
+
+
+def _units(engine: Engine, region_code: str) -> list[DemoUnit]:
+    """The demo's metered units — :data:`UNITS` of the city, then the first school under
+    the 教育局 — calibrated on their reported December 2025."""
+    picked: list[tuple[int, str, bool, str]] = []
     with engine.connect() as conn:
-        for pattern, scale, dc, suffix in UNITS:
+        for pattern, dc, suffix in UNITS:
             hit = user_store.first_institution(conn, region_code=region_code, name_like=pattern)
             if hit is not None:
-                found.append((hit[0], demo_store.credit_code_of(conn, hit[0]), hit[1], scale,
-                              dc, suffix))
+                picked.append((hit[0], demo_store.credit_code_of(conn, hit[0]), dc, suffix))
         dept = user_store.first_institution(conn, region_code=region_code, name_like="%教育局")
         school = (None if dept is None else
                   user_store.first_institution(conn, department_id=dept[0]))
         if school is not None:
-            found.append((school[0], demo_store.credit_code_of(conn, school[0]), school[1], 0.8,
-                          False, "14"))
-    return found
+            picked.append((school[0], demo_store.credit_code_of(conn, school[0]), False, "14"))
+        reported = demo_store.month_quantities(conn, [p[0] for p in picked], 2025, 12)
+    out = []
+    for k, (inst_id, credit, dc, suffix) in enumerate(picked):
+        scale, water = calibrate(data_centre=dc, kwh=reported.get((inst_id, "electricity")),
+                                 m3=reported.get((inst_id, "water")), start=_CALIBRATION[0],
+                                 end=_CALIBRATION[1], seed=20251201 + k)
+        out.append(DemoUnit(credit, k, scale, water, dc, suffix))
+    return out
+
+
+def _stored_units(engine: Engine) -> list[DemoUnit]:
+    """The units as :func:`seed` calibrated them (kept in meta: a later catch-up must
+    generate the very same readings)."""
+    with engine.connect() as conn:
+        kept = meta.get_meta(conn, "demo_metering_units")
+    return [DemoUnit(**u) for u in json.loads(kept or "[]")]
 
 
 def seed(engine: Engine, region_code: str, *, since: int | None = None) -> int:
     """Register the demo's accounts, meters and gateway and send its history from
     ``since`` (epoch s; default :data:`HISTORY_FROM`, the meters installed then) up to
-    now, once per database; returns the readings stored."""
+    now, once per database; then fill the statistics of December 2025 from the meters
+    where its reports are still open. Returns the readings stored."""
     since = HISTORY_FROM if since is None else max(since - since % 3600, HISTORY_FROM)
     with engine.connect() as conn:
         if meta.get_meta(conn, "demo_metering") == VERSION:
             return 0
     who = command_line_user()
-    plan: list[tuple[str, tuple[DemoMeter, ...], int]] = []
-    for k, (_id, credit, _name, scale, dc, suffix) in enumerate(_units(engine, region_code)):
-        meters = unit_meters(scale, data_centre=dc)
-        first = unit_readings(meters, HISTORY_FROM, since, seed=20251201 + k)
-        _register(engine, who, credit, suffix, meters, since,
-                  {n: float(f["value"][-1]) for n, f in first.items()})
-        plan.append((credit, meters, k))
+    units = _units(engine, region_code)
+    for unit in units:
+        first = unit_readings(unit.meters, HISTORY_FROM, since, seed=unit.seed)
+        _register(engine, who, unit, since, {n: float(f["value"][-1]) for n, f in first.items()})
     gateway = register_gateway(engine, who, GatewaySpec(
         GATEWAY, "mqtt", region_code, name="演示网关（模拟，不连接代理）"))
     assign_meters(engine, who, int(gateway["gateway_id"]), [
-        Assignment(f"U{k}-{m.number}", credit, m.number)
-        for credit, meters, k in plan for m in meters])
-    stored = _send(engine, plan, since, _now())
+        Assignment(f"U{u.k}-{m.number}", u.credit, m.number) for u in units for m in u.meters])
+    stored = _send(engine, units, since, _now())
+    if since <= _CALIBRATION[0]:
+        fill_from_metering(engine, who, 2025, 12, region_code)
     with engine.begin() as conn:
+        meta.set_meta(conn, "demo_metering_units", json.dumps([asdict(u) for u in units]))
         meta.set_meta(conn, "demo_metering", VERSION)
     return stored
 
 
-def _register(engine: Engine, who: Any, credit: str, suffix: str,
-              meters: tuple[DemoMeter, ...], since: int, initial: dict[str, float]) -> None:
+def _register(engine: Engine, who: Any, unit: DemoUnit, since: int,
+              initial: dict[str, float]) -> None:
+    credit, suffix = unit.credit, unit.suffix
     bound = date(2025, 1, 1)
     bind_account(engine, who, credit_code=credit, carrier_text="electricity",
                  number=f"03010000{suffix}", valid_from=bound, utility="广西电网桂林供电局",
@@ -114,7 +157,7 @@ def _register(engine: Engine, who: Any, credit: str, suffix: str,
                  number=f"SW2025{suffix}", valid_from=bound, utility="桂林市自来水公司",
                  name="演示户号")
     installed = datetime.fromtimestamp(since, UTC)
-    for m in meters:
+    for m in unit.meters:
         account = f"03010000{suffix}" if m.parent is None and m.carrier == "electricity" else (
             f"SW2025{suffix}" if m.carrier == "water" else None)
         add_meter(engine, who, credit, MeterSpec(
@@ -123,17 +166,15 @@ def _register(engine: Engine, who: Any, credit: str, suffix: str,
             initial=initial[m.number]))
 
 
-def _send(engine: Engine, plan: list[tuple[str, tuple[DemoMeter, ...], int]], start: int,
-          end: int) -> int:
+def _send(engine: Engine, units: list[DemoUnit], start: int, end: int) -> int:
     """Send the readings in [start, end] as the gateway would, a week per batch, and
     derive them."""
     stored = 0
     frames = []
-    for credit, meters, k in plan:
-        del credit
-        series = unit_readings(meters, HISTORY_FROM, end, seed=20251201 + k)
+    for unit in units:
+        series = unit_readings(unit.meters, HISTORY_FROM, end, seed=unit.seed)
         frames += [f.filter(pl.col("ts") >= start).with_columns(
-            pl.lit(f"U{k}-{number}").alias("meter")) for number, f in series.items()]
+            pl.lit(f"U{unit.k}-{number}").alias("meter")) for number, f in series.items()]
     if not frames:
         return 0
     sent = pl.concat(frames).select("meter", "ts", "value")
@@ -149,16 +190,14 @@ def _now() -> int:
     return int(datetime.now(UTC).timestamp())
 
 
-def catch_up(engine: Engine, region_code: str) -> int:
+def catch_up(engine: Engine) -> int:
     """Send what the simulated gateway would have sent since its last batch (the
     generator is deterministic, so a resend stores nothing new)."""
     with engine.connect() as conn:
         if meta.get_meta(conn, "demo_metering") != VERSION:
             return 0
         last = demo_store.gateway_last_reading(conn, GATEWAY)
-    plan = [(credit, unit_meters(scale, data_centre=dc), k)
-            for k, (_id, credit, _n, scale, dc, _s) in enumerate(_units(engine, region_code))]
-    return _send(engine, plan, max(last or HISTORY_FROM, HISTORY_FROM), _now())
+    return _send(engine, _stored_units(engine), max(last or HISTORY_FROM, HISTORY_FROM), _now())
 
 
 def hours_ago(hours: int) -> int:
@@ -166,13 +205,13 @@ def hours_ago(hours: int) -> int:
     return _now() - hours * 3600
 
 
-def simulate(engine: Engine, region_code: str, stop: threading.Event, *,
+def simulate(engine: Engine, stop: threading.Event, *,
              every_s: float = 60.0) -> None:
     """The simulated gateway while the demo serves: :func:`catch_up` at once, then every
     ``every_s`` until ``stop`` (a failed pass is logged and the next one tried)."""
     while True:
         try:
-            catch_up(engine, region_code)
+            catch_up(engine)
         except Exception:  # the background sender outlives one failed pass
             log.exception("demo gateway: catch-up failed")
         if stop.wait(every_s):

@@ -111,3 +111,13 @@ def gateway_last_reading(conn: Connection, code: str) -> int | None:
                          .join(_gw, _gw.c.id == _gwm.c.gateway_id).where(_gw.c.code == code)
                          ).scalar_one_or_none()
     return None if value is None else int(value)
+
+
+def month_quantities(conn: Connection, institution_ids: Sequence[int], year: int,
+                     month: int) -> dict[tuple[int, str], float]:
+    """(institution id, carrier) → the current reported quantity of the month."""
+    c = t.consumption_record
+    rows = conn.execute(select(c.c.institution_id, c.c.carrier, c.c.quantity).where(
+        c.c.institution_id.in_(list(institution_ids)), c.c.year == year, c.c.month == month,
+        c.c.is_current.is_(True)))
+    return {(int(r.institution_id), str(r.carrier)): float(r.quantity) for r in rows}
