@@ -80,6 +80,7 @@ from jieneng.storage.bulk import analyze, bulk_insert, ensure_temp, read_frame, 
 from jieneng.storage.gateways import metering_dirty
 from jieneng.storage.meter_readings import metering_interval, metering_reading, metering_rollup
 
+from .derive_bulk import PARAM_SCHEMA, clean_intervals
 from .registry import core_events, core_meter
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,8 @@ def _load_intervals(conn: Connection, windows: pl.DataFrame) -> pl.DataFrame:
     query = (select(i.c.meter_id, i.c.start, i.c.energy, i.c.flags)
              .join_from(w, i, and_(i.c.meter_id == w.c.meter_id, i.c.start >= w.c.low,
                                    i.c.start < w.c.high)))
-    return read_frame(conn, query, INTERVAL_SCHEMA).unique(["meter_id", "start"])
+    return (read_frame(conn, query, INTERVAL_SCHEMA).unique(["meter_id", "start"])
+            .sort("meter_id", "start"))  # sums in time order: the same figures every time
 
 
 def _load_day_rollups(conn: Connection, windows: pl.DataFrame) -> pl.DataFrame:
@@ -220,7 +222,8 @@ def _load_day_rollups(conn: Connection, windows: pl.DataFrame) -> pl.DataFrame:
     query = (select(u.c.meter_id, u.c.start, u.c.energy, u.c.present, u.c.flags)
              .join_from(w, u, and_(u.c.meter_id == w.c.meter_id, u.c.level == "day",
                                    u.c.start >= w.c.low, u.c.start < w.c.high)))
-    return read_frame(conn, query, schema).unique(["meter_id", "start"])
+    return (read_frame(conn, query, schema).unique(["meter_id", "start"])
+            .sort("meter_id", "start"))
 
 
 # ------------------------------------------------------------------ derive
@@ -262,12 +265,16 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
     events: dict[int, list[Any]] = {}
     for e in registry_store.events_of(conn, sorted(meters)):  # a loop over events
         events.setdefault(int(e.meter_id), []).append(e)
+    fast, fast_windows, done = clean_intervals(readings, jobs,
+                                               _fast_params(meters, events), context)
+    slow_jobs = jobs.filter(~pl.col("meter_id").is_in(done))
+    readings = readings.filter(pl.col("job").is_in(slow_jobs["job"].implode()))
     by_job = {int(k[0]): g for k, g in readings.group_by("job")}
     parts: list[tuple[np.ndarray, ...]] = []
     windows: list[tuple[int, int, int]] = []
     findings = skipped = 0
-    for job, meter_id, low, high in jobs.select("job", "meter_id", "low",
-                                               "high").iter_rows():  # a loop over jobs
+    for job, meter_id, low, high in slow_jobs.select("job", "meter_id", "low",
+                                                    "high").iter_rows():  # a loop over jobs
         part = by_job.get(job)
         if part is None or meter_id not in meters:
             continue
@@ -293,8 +300,26 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
         parts.append((np.full(start.size, meter_id, dtype=np.int64), start,
                       series.energy[keep], series.flags[keep].astype(np.int64)))
         windows.append((meter_id, int(start[0]), int(start[-1]) + meter.interval_s))
-    return (_frame(parts).unique(["meter_id", "start"], keep="last"),
-            pl.DataFrame(windows, schema=RANGE_SCHEMA, orient="row"), findings, skipped)
+    intervals = pl.concat([fast, _frame(parts)]) if parts else fast
+    return (intervals.unique(["meter_id", "start"], keep="last"),
+            pl.concat([fast_windows, pl.DataFrame(windows, schema=RANGE_SCHEMA, orient="row")]),
+            findings, skipped)
+
+
+def _fast_params(meters: dict[int, Any], events: dict[int, list[Any]]) -> pl.DataFrame:
+    """The meters :func:`.derive_bulk.clean_intervals` may take: cumulative, no events
+    (a loop over meters, none over readings)."""
+    rows = []
+    for meter_id, row in meters.items():
+        if events.get(meter_id) or row.register != str(RegisterKind.CUMULATIVE):
+            continue
+        try:
+            meter = core_meter(row)
+            rows.append((meter_id, int(meter.interval_s), float(meter.multiplier.value),
+                         float(meter.unit_factor), meter.max_rate))
+        except DomainError:
+            continue  # the core path logs it
+    return pl.DataFrame(rows, schema=PARAM_SCHEMA, orient="row")
 
 
 def _virtual(conn: Connection, touched: pl.DataFrame, meters: dict[int, Any]) -> tuple[
@@ -383,7 +408,7 @@ def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int
     intervals = _load_intervals(conn, days)
     widths = pl.DataFrame({"meter_id": list(width), "interval_s": list(width.values())},
                           schema={"meter_id": pl.Int64, "interval_s": pl.Int64})
-    intervals = intervals.join(widths, on="meter_id")
+    intervals = intervals.join(widths, on="meter_id").sort("meter_id", "start")
     written = 0
     hours = windows.with_columns(
         _periods(windows, Level.HOUR, "low").alias("low"),
@@ -392,14 +417,14 @@ def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int
     in_hours = (intervals.filter(pl.col("interval_s") <= 3600)
                 .join(hours, on="meter_id")
                 .filter((pl.col("start") >= pl.col("low")) & (pl.col("start") < pl.col("high")))
-                .drop("low", "high").unique(["meter_id", "start"]))
+                .drop("low", "high").unique(["meter_id", "start"]).sort("meter_id", "start"))
     for level in (Level.HOUR, Level.DAY):  # exactly the hours, then the days, touched
         rows = intervals if level is Level.DAY else in_hours
         if rows.height == 0:
             continue
         size = 3600 if level is Level.HOUR else _DAY
         frame = (rows.with_columns(_periods(rows, level).alias("period"))
-                 .group_by("meter_id", "period")
+                 .group_by("meter_id", "period", maintain_order=True)
                  .agg(pl.col("energy").sum().alias("sum"),
                       pl.col("energy").count().alias("present"),
                       pl.col("flags").bitwise_or().alias("flags"),
@@ -414,10 +439,11 @@ def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int
                                 pl.Series(period_end(period_start(
                                     days["high"].to_numpy() - 1, Level.MONTH), Level.MONTH))
                                 .alias("high")))
-    daily = _load_day_rollups(conn, months).join(widths, on="meter_id")
+    daily = (_load_day_rollups(conn, months).join(widths, on="meter_id")
+             .sort("meter_id", "start"))
     if daily.height:
         frame = (daily.with_columns(_periods(daily, Level.MONTH).alias("period"))
-                 .group_by("meter_id", "period")
+                 .group_by("meter_id", "period", maintain_order=True)
                  .agg(pl.col("energy").sum().alias("sum"), pl.col("present").sum(),
                       pl.col("flags").bitwise_or(), pl.col("interval_s").first()))
         ends = pl.Series(period_end(frame["period"].to_numpy(), Level.MONTH))
