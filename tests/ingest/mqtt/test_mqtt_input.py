@@ -80,3 +80,19 @@ def test_a_malformed_payload_is_logged_on_its_gateways_page(engine: Engine,
                                     g.metering_gateway_log.c.kind)).all()
     assert [tuple(k) for k in kinds] == [("gq-a", "malformed")]
     assert json.loads((tmp_path / "dead.jsonl").read_text())["code"] == "mqtt.payload_not_json"
+
+
+def test_unknown_meters_and_a_disabled_gateway_refuse_their_batches(engine: Engine) -> None:
+    _world(engine)
+    with engine.begin() as conn:
+        conn.execute(g.metering_gateway.update().where(g.metering_gateway.c.code == "gq-b")
+                     .values(status="disabled"))
+    outcomes = MqttStore(engine).store_many([
+        _batch("gq-a", ["gq-a-0", "nobody"], 0), _batch("gq-b", ["gq-b-0"], 1),
+        _batch("gq-a", ["gq-a-1"], 2)])
+    assert [None if o is None else o.code for o in outcomes] == [
+        "readings.meter_unknown", "readings.gateway_disabled", None]
+    assert outcomes[0] is not None and "nobody" in outcomes[0].message_en
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM metering_reading")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM metering_dirty")).scalar_one() == 1

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, Engine, select, update
 
 from jieneng.ingest.mqtt import (
     SHARED_FILTER,
@@ -38,8 +38,9 @@ from jieneng.ingest.mqtt import (
 from jieneng.ingest.mqtt.subscriber import Connection as MqttConnection
 from jieneng.ingest.mqtt.subscriber import Counters, Subscriber
 from jieneng.storage import meter_readings as readings_store
+from jieneng.storage.bulk import read_frame
 from jieneng.storage.engine import make_engine
-from jieneng.storage.gateways import metering_gateway
+from jieneng.storage.gateways import metering_gateway, metering_gateway_meter
 
 from .ingest import (
     ReadingsRefused,
@@ -94,51 +95,76 @@ class MqttStore:
 def store_group(engine: Engine, batches: Sequence[Batch], *, now: int | None = None
                 ) -> tuple[list[BatchRefused | None], list[tuple[Batch, ReadingsRefused]]]:
     """Store ``batches`` in one transaction (see the module); per batch None (stored)
-    or its :class:`BatchRefused`, and the refusals as the ingest service raised them."""
+    or its :class:`BatchRefused`, and the refusals as the ingest service raised them.
+
+    Set-based: the gateways are read once, the sent meter codes of every batch are
+    resolved by one join with the gateways' meters (read in bulk); only a batch with a
+    code that did not resolve goes through :func:`.ingest.resolve_meters`, which names
+    the foreign or unknown meters."""
     at = _now() if now is None else now
-    outcomes: list[BatchRefused | None] = []
+    outcomes: list[BatchRefused | None] = [None] * len(batches)
     refusals: list[tuple[Batch, ReadingsRefused]] = []
+    if not batches:
+        return outcomes, refusals
     with engine.begin() as conn:
-        gateways: dict[str, int | ReadingsRefused] = {}
-        meters: dict[str, dict[str, int]] = {}
-        frames: list[pl.DataFrame] = []
-        for batch in batches:  # a loop over batches (a few dozen), not over readings
+        gateways = {code: _gateway_or_refusal(conn, code)
+                    for code in sorted({b.gateway for b in batches})}
+        active = {code: found for code, found in gateways.items() if isinstance(found, int)}
+        frame = _sent(batches).join(_meter_map(conn, sorted(active)), on=["gateway", "meter"],
+                                    how="left")
+        unresolved = set(frame.filter(pl.col("meter_id").is_null())["batch"].to_list())
+        refused: list[int] = []
+        for i, batch in enumerate(batches):  # a loop over batches, not over readings
+            found = gateways[batch.gateway]
             try:
-                gateway_id = _gateway_id(conn, batch.gateway, gateways)
-                frame = _frame(batch)
-                codes = frame["meter"].unique().to_list()
-                known = meters.get(batch.gateway, {})
-                if not set(codes) <= known.keys():
-                    known = resolve_meters(conn, gateway_id, batch.gateway, codes)
-                    meters[batch.gateway] = known
+                if isinstance(found, ReadingsRefused):
+                    raise found
+                if i in unresolved:
+                    resolve_meters(conn, found, batch.gateway,
+                                   sorted({r.meter for r in batch.readings}))
+                    raise RuntimeError("the gateway's meters changed meanwhile")  # retried
             except ReadingsRefused as err:
-                outcomes.append(as_batch_refused(err))
+                outcomes[i] = as_batch_refused(err)
                 refusals.append((batch, err))
-                continue
-            frames.append(frame.select(pl.col("meter").replace_strict(known,
-                                                                      return_dtype=pl.Int64)
-                                       .alias("meter_id"), "ts", "value"))
-            outcomes.append(None)
-        if frames:
-            frame = pl.concat(frames)
-            if readings_store.write_readings(conn, frame, received_at=at):
-                mark_dirty(conn, frame)
-            ids = sorted({v for v in gateways.values() if isinstance(v, int)})
+                refused.append(i)
+        good = frame.filter(~pl.col("batch").is_in(refused))
+        if good.height:
+            readings = good.select("meter_id", "ts", "value")
+            if readings_store.write_readings(conn, readings, received_at=at):
+                mark_dirty(conn, readings)
+            ids = sorted({active[code] for code in good["gateway"].unique().to_list()})
             conn.execute(update(metering_gateway).where(metering_gateway.c.id.in_(ids))
                          .values(last_seen=at))
     return outcomes, refusals
 
 
-def _gateway_id(conn: Connection, code: str, seen: dict[str, int | ReadingsRefused]) -> int:
-    if code not in seen:
-        try:
-            seen[code] = _active_gateway(conn, code)
-        except ReadingsRefused as err:
-            seen[code] = err
-    found = seen[code]
-    if isinstance(found, ReadingsRefused):
-        raise found
-    return found
+def _sent(batches: Sequence[Batch]) -> pl.DataFrame:
+    """Every reading of ``batches`` with its batch's index and gateway."""
+    return pl.DataFrame(
+        {"batch": [i for i, b in enumerate(batches) for _ in b.readings],
+         "gateway": [b.gateway for b in batches for _ in b.readings],
+         "meter": [r.meter for b in batches for r in b.readings],
+         "ts": [r.ts for b in batches for r in b.readings],
+         "value": [r.value for b in batches for r in b.readings]},
+        schema={"batch": pl.Int64, "gateway": pl.String, "meter": pl.String,
+                "ts": pl.Int64, "value": pl.Float64})
+
+
+def _meter_map(conn: Connection, gateways: Sequence[str]) -> pl.DataFrame:
+    """``gateway, meter, meter_id``: the sent codes of the gateways' own meters."""
+    g, gm = metering_gateway, metering_gateway_meter
+    query = (select(g.c.code.label("gateway"), gm.c.code.label("meter"), gm.c.meter_id)
+             .select_from(gm.join(g, g.c.id == gm.c.gateway_id))
+             .where(g.c.code.in_(list(gateways) or [""])))
+    return read_frame(conn, query, {"gateway": pl.String, "meter": pl.String,
+                                    "meter_id": pl.Int64})
+
+
+def _gateway_or_refusal(conn: Connection, code: str) -> int | ReadingsRefused:
+    try:
+        return _active_gateway(conn, code)
+    except ReadingsRefused as err:
+        return err
 
 
 def _active_gateway(conn: Connection, code: str) -> int:
