@@ -40,6 +40,7 @@ REQUIRED = {
     "unit_slip_10000", "profile_change", "unit_price_range", "quota_outlier",
     "peer_outlier", "duplicate_institution",
     "metered_difference",  # issue 12 §5: reported vs metered
+    "datacentre_pue_above",  # issue 12 §7: rooms above their PUE target
 }
 
 

@@ -232,6 +232,32 @@ RULES: tuple[Rule, ...] = (
                 _p("min_difference", 100.0, 0.0, 1e12, "最小绝对差（填报单位）",
                    "least absolute difference (form unit)")),
     ),
+    Rule(
+        "datacentre_pue_above", "数据中心机房PUE高于目标值", "data-centre room PUE above target",
+        "数据中心机房（NY202）某报告期的 PUE（机房总耗电量 ÷ IT 设备耗电量；有覆盖该期的 IT 与"
+        "总耗电分项计量表时取计量值，否则取报表填报值）高于目标值：新建机房 1.3（渠县公共机构"
+        "节能工作安排（2023）：新建数据中心 PUE 降到1.3以下），既有机房 1.6（桂林市管局〔2024〕"
+        "4号：数据中心机房电能利用效率降至1.6以下）。IT 耗电为 0 或未报时 PUE 无定义，不检查。"
+        "目标值是上述地方文件的要求而非国家标准；各地可调整。见 docs/datacentre-heating.md。",
+        "The PUE of a data-centre room (NY202) for a period (room electricity ÷ IT "
+        "electricity; from the room's IT and total sub-meters when they cover the period, "
+        "else from the form) is above its target: 1.3 for a new room (Qu County's 2023 "
+        "public-institution energy plan: new data centres below PUE 1.3), 1.6 for an "
+        "existing one (Guilin office document [2024] No. 4: data-centre rooms below 1.6). "
+        "A PUE is undefined, and not checked, when the IT "
+        "electricity is 0 or not reported. The targets are those local documents' "
+        "requirements, not a national standard; each region may change them. See "
+        "docs/datacentre-heating.md.",
+        Severity.WARNING, Level.INSTITUTION,
+        "{period}机房 {room} 的 PUE 为 {value}（{pue_source}），高于目标值 {expected}",
+        "{period} room {room}: PUE {value} ({pue_source}), above the target of {expected}",
+        {"period": "2025年", "room": "JF-01 主机房", "value": 1.5, "expected": 1.3,
+         "pue_source": "form"},
+        params=(_p("target_new", 1.3, 1.0, 3.0, "新建机房 PUE 目标值",
+                   "PUE target of a new room"),
+                _p("target_existing", 1.6, 1.0, 3.0, "既有机房 PUE 目标值",
+                   "PUE target of an existing room")),
+    ),
 )
 
 _BY_CODE = {r.code: r for r in RULES}

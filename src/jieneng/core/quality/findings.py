@@ -12,7 +12,7 @@ from ..carriers import carrier, carrier_by_name
 from ..exceptions import ValidationFailed
 from ..rounding import format_number, format_percent
 from .catalogue import rule
-from .model import INDICATORS, PLACEHOLDERS, PlaceholderKind, Rule, Severity, pick
+from .model import INDICATORS, LABELS, PLACEHOLDERS, PlaceholderKind, Rule, Severity, pick
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,9 @@ def _format(name: str, value: float | int | str, lang: str) -> str:
     kind = PLACEHOLDERS[name][0] if name in PLACEHOLDERS else PlaceholderKind.TEXT
     if kind is PlaceholderKind.INDICATOR and str(value) in INDICATORS:
         zh, en = INDICATORS[str(value)]
+        return pick(lang, zh, en)
+    if kind is PlaceholderKind.LABEL and str(value) in LABELS:
+        zh, en = LABELS[str(value)]
         return pick(lang, zh, en)
     if kind is PlaceholderKind.MONTHS:
         parts = [m.strip() for m in str(value).split(",") if m.strip()]

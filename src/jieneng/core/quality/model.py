@@ -78,6 +78,7 @@ class PlaceholderKind(StrEnum):
     COUNT = "count"  # an integer
     MONTHS = "months"  # month numbers given as "3,4" → 3、4 / 3, 4
     INDICATOR = "indicator"  # a code of INDICATORS, shown in the language
+    LABEL = "label"  # a code of LABELS, shown in the language
 
 
 #: Every placeholder a template may use, with its kind and meaning.
@@ -104,6 +105,15 @@ PLACEHOLDERS: dict[str, tuple[PlaceholderKind, str, str]] = {
     "peers": (PlaceholderKind.COUNT, "同类单位数", "number of peers"),
     "other_institution": (PlaceholderKind.TEXT, "疑似重复的另一单位（名称、代码）",
                           "the other institution (name, code)"),
+    "room": (PlaceholderKind.TEXT, "数据中心机房（编码 名称）", "data-centre room (code name)"),
+    "pue_source": (PlaceholderKind.LABEL, "PUE 的来源：form 报表、meter 分项计量表",
+                   "where the PUE comes from: form, meter (sub-meters)"),
+}
+
+#: Codes a ``LABEL`` placeholder may hold, shown in the language.
+LABELS: dict[str, tuple[str, str]] = {
+    "form": ("报表填报", "from the form"),
+    "meter": ("分项计量", "from the sub-meters"),
 }
 
 

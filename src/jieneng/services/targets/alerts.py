@@ -41,6 +41,7 @@ from jieneng.core.messages import text
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
+from jieneng.services.forms_ny import alerts as pue_alerts
 from jieneng.services.notifications import notify, outbox
 from jieneng.services.notifications.channels import channels_for_region, load_tree
 from jieneng.services.notifications.notify import Message, Sleep
@@ -57,9 +58,10 @@ from jieneng.storage import targets as target_store
 LEVELS: tuple[str, ...] = ("notice", "warning", "over")
 UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t",
          "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²",
-         "metered_kgce": "kgce", "missing_data": "个时段"}
+         "metered_kgce": "kgce", "missing_data": "个时段", "datacentre_pue": ""}
 #: the metric of the live alerts' subjects (services.targets.live)
-LIVE_METRICS = {"live": "metered_kgce", "silent": "missing_data"}
+LIVE_METRICS = {"live": "metered_kgce", "silent": "missing_data",
+                "pue": "datacentre_pue"}  # services.forms_ny.alerts
 
 
 def _zh(key: str, **values: Any) -> str:
@@ -130,9 +132,12 @@ def evaluate(engine: Engine, settings: Settings, user: User, *, region_code: str
         tree = load_tree(conn)
         changes, announce = _apply(conn, items, year, at, settings.alert_notice_share)
         _announce_all(conn, settings, tree, announce, at, sleep)
+        pue = pue_alerts.evaluate_pue(conn, user, tree, region_code=region_code, year=year,
+                                      at=at, as_of_month=as_of_month)
         changes["escalated"] = _escalate(conn, settings, tree, at, sleep)
     outbox.wake()  # the channels' messages were queued in that transaction
-    return {"region": region_code, "year": year, "evaluated": len(items), **changes}
+    return {"region": region_code, "year": year, "evaluated": len(items), **changes,
+            "pue": pue}
 
 
 def _apply(conn: Connection, items: list[dict[str, Any]], year: int, at: datetime,
@@ -361,7 +366,8 @@ def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) ->
             metric_en=text("en", f"alerts.metric.{metric}"),
             region_name=tree.name(row["region_code"]),
             institution_code=code, institution_name=name,
-            link=(f"/monitoring/{code}" if code and kind in LIVE_METRICS else
+            link=("/datacentre/summary" if kind == "pue" else
+                  f"/monitoring/{code}" if code and kind in LIVE_METRICS else
                   f"/institutions/{code}" if code else
                   f"/targets?region={row['region_code']}&year={row['year']}"))
         row["level_zh"], row["level_en"] = level_labels(row["level"])

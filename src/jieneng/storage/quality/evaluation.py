@@ -56,6 +56,7 @@ from .findings import begin_staging, replace_findings, stage_findings, stage_sco
 from .institution_rules import duplicate_rule, peer_rules, profile_rules, quota_rule
 from .metered_rule import metered_rule
 from .model import Counts, Out, Period
+from .pue_rule import pue_rule
 from .settings import config_key, reference_prices, region_configs
 
 #: Institutions evaluated together (one read of 36 months each).
@@ -108,6 +109,7 @@ def evaluate(
             mark = counts.clock("read", mark)
             figure_rules(data, per, configs, prices, out)
             metered_rule(conn, data, per, configs, out)
+            pue_rule(conn, data, per, configs, out)
             mark = counts.clock("figure rules", mark)
             profile_rules(conn, ids, per, configs, out)
             duplicate_rule(conn, ids, configs, out)

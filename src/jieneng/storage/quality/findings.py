@@ -125,6 +125,8 @@ def finding_of(row: Mapping[str, Any]) -> Finding:
     if carrier in INDICATORS:
         params.setdefault("indicator", carrier)
         carrier = None
+    if carrier and carrier.startswith("room:"):  # datacentre_pue_above: one per room
+        carrier = None
     if row["rule"] == "missing_month":
         params["months"] = str(params.get("months", ""))
     for key, value in list(params.items()):
