@@ -116,7 +116,12 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "jieneng"
 #: Quoted names that look like indicator codes but are not figures.
 NOT_INDICATORS = {"unit_wan_kwh", "mj_per_kgce",
                   # a carrier's quantity (电, kWh) as a review-queue column, not an indicator
-                  "electricity_kwh"}
+                  "electricity_kwh",
+                  # live monitoring's metered electricity of today / yesterday / the
+                  # month so far (a carrier's quantity on the live page, not an indicator)
+                  "today_kwh", "yesterday_kwh", "month_kwh",
+                  # the live over-use alert's metric: month-to-date metered energy (kgce)
+                  "metered_kgce"}
 #: a registered indicator's figure of the comparison period and its change (同比 columns)
 COMPARISONS = ("previous_", "last_year_", "yoy_")
 

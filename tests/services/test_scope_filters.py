@@ -53,6 +53,16 @@ STORAGE_ALLOWED = {
     ("targets", "list_targets"): "institution_ids narrows further inside the whole filters",
     ("users", "pin_names"): "names of the units of accounts a manager's read returned",
     ("users", "first_institution"): "a look-up by department (demo log-in), not a scoped read",
+    ("demo", "month_quantities"): "the demo build's own units (no caller)",
+    ("forms_ny", "rooms_of"): "the rooms of the one institution a scoped look-up returned",
+    ("metered_statistics", "stage_institutions"): "the institutions of a scoped places "
+                                                  "frame (scoped ids)",
+    ("metered_statistics", "meter_month_rollups"): "meters of the institutions of a scoped "
+                                                   "places frame (scoped ids)",
+    ("metered_statistics", "replace_figures"): "figures of the institutions of a scoped "
+                                               "places frame (scoped ids)",
+    ("utility_data", "month_inputs"): "accounts of the institutions of a scoped places frame "
+                                      "(scoped ids)",
 }
 
 

@@ -26,6 +26,7 @@ from jieneng.storage.gateways import (
 )
 from jieneng.storage.meter_readings import metering_reading
 from jieneng.storage.metering import metering_meter
+from jieneng.storage.scoping import region_conditions
 
 from .gateways import region_filters, visible_gateway
 
@@ -97,8 +98,7 @@ def list_gateways(engine: Engine, user: User, *, region: str | None = None,
     require(user, Capability.MANAGE_GATEWAYS)
     with engine.connect() as conn:
         filters = region_filters(conn, user.scope, region or None)
-        where: list[Any] = [] if filters.region_codes is None else [
-            _G.c.region_code.in_(filters.region_codes)]
+        where: list[Any] = region_conditions(conn, _G.c.region_code, filters)
         if q.strip():
             pattern = f"%{q.strip()[:64]}%"
             where.append(_G.c.code.like(pattern) | _G.c.name.like(pattern))
@@ -177,8 +177,7 @@ def broker_accounts(engine: Engine, user: User) -> list[tuple[str, str]]:
     require(user, Capability.MANAGE_GATEWAYS)
     with engine.connect() as conn:
         filters = region_filters(conn, user.scope)
-        where = [_G.c.protocol == "mqtt", _G.c.status == "active", _G.c.secret.is_not(None)]
-        if filters.region_codes is not None:
-            where.append(_G.c.region_code.in_(filters.region_codes))
+        where = [_G.c.protocol == "mqtt", _G.c.status == "active", _G.c.secret.is_not(None),
+                 *region_conditions(conn, _G.c.region_code, filters)]
         rows = conn.execute(select(_G.c.code, _G.c.secret).where(*where).order_by(_G.c.code))
         return [(str(code), str(secret)) for code, secret in rows]
