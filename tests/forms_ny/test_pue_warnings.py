@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 
 from jieneng.core.permissions import Role
 from jieneng.core.scope import Filters
+from jieneng.services.forms_ny import alerts as pue_alerts
 from jieneng.services.forms_ny.imports import import_form
 from jieneng.services.quality.quality import list_findings
 from jieneng.services.targets import alerts
@@ -78,6 +79,10 @@ def test_room_above_target_finding_and_alert_cleared_when_fixed(
     listed = alerts.list_for(engine, ADMIN, region_code=region, year=2025)
     mine = [r for r in listed if str(r["subject"]).startswith("pue:")]
     assert [(r["metric"], r["link"]) for r in mine] == [("datacentre_pue", "/datacentre/summary")]
+    with engine.connect() as conn:
+        told = conn.execute(select(t.alert_event.c.event).where(
+            t.alert_event.c.alert_id == out["pue"]["opened"][0])).scalars().all()
+    assert sorted(told) == ["notified", "opened"]
     again = alerts.evaluate(engine, Settings(), ADMIN, region_code=root, year=2025,
                             as_of_month=1, now=at)  # deduplicated: kept, not reopened
     assert again["pue"]["opened"] == [] and len(again["pue"]["kept"]) == 1
@@ -88,3 +93,11 @@ def test_room_above_target_finding_and_alert_cleared_when_fixed(
                             as_of_month=1, now=at)
     assert fixed["pue"]["closed"] == out["pue"]["opened"]
     assert [s for _, s, _, _ in _pue_alerts(engine)] == ["closed"]
+
+
+def test_alert_line_names_room_pue_source_and_target() -> None:
+    room = {"institution_name": "某单位", "room_code": "N1", "room_name": "新机房",
+            "month": 1, "pue": 1.5, "pue_source": "meter", "target": 1.3}
+    assert pue_alerts._line(room, "warning").endswith(
+        "某单位 机房 N1 新机房（1月）PUE 1.50（分项计量），目标值 1.30")
+    assert pue_alerts._line({**room, "month": 0}, "recovered").startswith("已恢复")

@@ -127,7 +127,7 @@ def _line(room: dict[str, Any], level: str) -> str:
     return _zh("forms_ny.alert.line", level=state, name=room["institution_name"],
                room=f"{room['room_code']} {room['room_name']}", pue=room["pue"],
                target=room["target"], source=source,
-               period=_zh("forms_ny.annual") if room["month"] == 0 else f"{room['month']}")
+               period=_zh("forms_ny.annual") if room["month"] == 0 else f"{room['month']}月")
 
 
 def _announce(conn: Connection, tree: RegionTree,
