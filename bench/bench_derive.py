@@ -13,6 +13,11 @@ Usage::
 
     PYTHONPATH=. .venv/bin/python bench/bench_derive.py [--pg URL | --sqlite PATH]
                                                        [--meters 1000] [--days 1]
+                                                       [--core-only]
+
+``--core-only`` turns the set-based path for clean meters
+(``services.metering.derive_bulk``) off: every meter through the core one at a time,
+as before it existed — the comparison in the same run conditions.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from sqlalchemy import create_engine, insert, text
 from tests.sample import ORGAN, make_files
 from tests.services.metering_world import load
 
+from jieneng.services.metering import derive
 from jieneng.services.metering.derive import derive_all_pending
+from jieneng.services.metering.derive_bulk import PARAM_SCHEMA
 from jieneng.services.metering.ingest import mark_dirty
 from jieneng.storage import meter_readings as r
 from jieneng.storage import metering as m
@@ -46,7 +53,10 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=1000)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--core-only", action="store_true")
     args = parser.parse_args()
+    if args.core_only:
+        derive._fast_params = lambda *_: pl.DataFrame(schema=PARAM_SCHEMA)
     schema = f"bench_d_{uuid.uuid4().hex[:8]}"
     admin = None
     if args.sqlite:
@@ -68,8 +78,8 @@ def main() -> None:
         meter = np.repeat(np.arange(1, args.meters + 1), n)
         ts = np.tile(START + 900 * np.arange(1, n + 1), args.meters)
         rng = np.random.default_rng(1)
-        value = np.cumsum(rng.uniform(0, 2, meter.size)).reshape(args.meters, n)
-        value = (value - value[:, :1]).reshape(-1) + 1000
+        grid = np.cumsum(rng.uniform(0, 2, meter.size)).reshape(args.meters, n)
+        value = (grid - grid[:, :1]).reshape(-1) + 1000
         frame = pl.DataFrame({"meter_id": meter, "ts": ts, "value": value})
         with engine.begin() as conn:
             r.write_readings(conn, frame)
@@ -89,7 +99,8 @@ def main() -> None:
         t0 = time.perf_counter()
         idle = derive_all_pending(engine, limit=args.limit)
         idle_s = time.perf_counter() - t0
-        print(f"{engine.dialect.name}: {frame.height:,} readings of {args.meters} meters — "
+        mode = " core only" if args.core_only else ""
+        print(f"{engine.dialect.name}{mode}: {frame.height:,} readings of {args.meters} meters — "
               f"derived in {first:.2f} s ({frame.height / first:,.0f} readings/s; "
               f"{done.intervals:,} intervals, {done.rollups:,} roll-ups); "
               f"one late reading per meter: {late_s:.2f} s ({again.intervals:,} intervals, "

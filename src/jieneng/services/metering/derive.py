@@ -397,7 +397,34 @@ def _periods(frame: pl.DataFrame, level: Level, column: str = "start") -> pl.Ser
     return pl.Series(period_start(frame[column].to_numpy(), level), dtype=pl.Int64)
 
 
-def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int]) -> int:
+def _day_intervals(conn: Connection, days: pl.DataFrame, fresh: pl.DataFrame,
+                   fresh_windows: pl.DataFrame) -> pl.DataFrame:
+    """The intervals of the day windows ``days``: a meter with one window derived in
+    this pass (``fresh_windows``, every interval of which is in ``fresh``, just written)
+    takes those from memory and loads only the rest of its days; the others load all."""
+    single = (fresh_windows.group_by("meter_id").agg(pl.len().alias("n"),
+                                                     pl.col("low").first().alias("w_low"),
+                                                     pl.col("high").first().alias("w_high"))
+              .filter(pl.col("n") == 1)
+              .join(days.group_by("meter_id").agg(pl.len().alias("d")), on="meter_id")
+              .filter(pl.col("d") == 1).drop("n", "d"))
+    if single.height == 0:
+        return _load_intervals(conn, days)
+    mine = days.join(single, on="meter_id")
+    rest = pl.concat([
+        days.join(single, on="meter_id", how="anti"),
+        mine.select("meter_id", "low", pl.col("w_low").alias("high")),
+        mine.select("meter_id", pl.col("w_high").alias("low"), "high"),
+    ]).filter(pl.col("low") < pl.col("high"))
+    ids = single["meter_id"].implode()
+    return (pl.concat([_load_intervals(conn, rest),
+                       fresh.filter(pl.col("meter_id").is_in(ids)).select(list(INTERVAL_SCHEMA))])
+            .unique(["meter_id", "start"]).sort("meter_id", "start"))
+
+
+def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int],
+                   fresh: pl.DataFrame | None = None,
+                   fresh_windows: pl.DataFrame | None = None) -> int:
     """Hour and day roll-ups of exactly the days the windows touch (from the stored
     intervals), month roll-ups of exactly their months (from the stored day roll-ups)."""
     if windows.height == 0:
@@ -405,7 +432,8 @@ def _write_rollups(conn: Connection, windows: pl.DataFrame, width: dict[int, int
     days = (windows.with_columns(_periods(windows, Level.DAY, "low").alias("low"),
                                  (pl.Series(period_start(windows["high"].to_numpy() - 1,
                                                          Level.DAY)) + _DAY).alias("high")))
-    intervals = _load_intervals(conn, days)
+    intervals = (_load_intervals(conn, days) if fresh is None or fresh_windows is None
+                 else _day_intervals(conn, days, fresh, fresh_windows))
     widths = pl.DataFrame({"meter_id": list(width), "interval_s": list(width.values())},
                           schema={"meter_id": pl.Int64, "interval_s": pl.Int64})
     intervals = intervals.join(widths, on="meter_id").sort("meter_id", "start")
@@ -476,7 +504,7 @@ def derive_claimed(conn: Connection, claimed: pl.DataFrame,
     written += readings_store.write_intervals(conn, virtual)
     width = {i: int(r.interval_s) for i, r in everyone.items()}
     all_windows = pl.concat([windows, virtual_windows])
-    rollups = _write_rollups(conn, all_windows, width)
+    rollups = _write_rollups(conn, all_windows, width, intervals, windows)
     return DeriveResult(ranges=claimed.height, jobs=jobs.height, meters=len(meters),
                         virtual=virtual_count, intervals=written, rollups=rollups,
                         findings=findings, skipped=skipped)
