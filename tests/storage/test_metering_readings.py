@@ -75,3 +75,30 @@ def test_intervals_and_rollups_are_rewritten_under_their_key(engine: Engine) -> 
         assert stored == [5.0, 5.0, 5.0]
         got = r.read_rollups(conn, 1, "hour", JAN, JAN + 3600)
         assert got.select("energy", "present", "expected").rows() == [(15.0, 4, 4)]
+
+
+def test_writers_of_a_new_month_take_turns_creating_its_partition(engine: Engine) -> None:
+    """PostgreSQL: eight transactions writing the first readings of a month at once —
+    none fails on the partition another one is creating (an advisory lock)."""
+    import threading
+
+    failures: list[str] = []
+
+    def write(k: int) -> None:
+        try:
+            with engine.begin() as conn:
+                r.write_readings(conn, pl.DataFrame(
+                    {"meter_id": [k], "ts": [2_000_000_000 + k], "value": [1.0]}),
+                    received_at=1)
+        except Exception as err:  # recorded for the assertion
+            failures.append(type(err).__name__)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(r.metering_reading)).scalar()
+    assert stored == 8

@@ -135,6 +135,10 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIX))
 
 
+#: the advisory lock under which a transaction adds reading partitions
+_PARTITION_LOCK = 7_312_001
+
+
 def existing_partitions(conn: Connection) -> set[str]:
     rows = conn.execute(text(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -155,6 +159,9 @@ def ensure_partitions(conn: Connection, low: int, high: int, *, now: int | None 
     ahead = month_ranges(this_month, this_month + (AHEAD_MONTHS * 31 + 1) * 86_400)
     wanted = {name: (lo, hi) for name, lo, hi in [*month_ranges(low, high), *ahead]}
     made = sorted(wanted.keys() - existing_partitions(conn))
+    if made:  # writers of a new month take turns: two CREATEs of one partition would clash
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PARTITION_LOCK})
+        made = sorted(wanted.keys() - existing_partitions(conn))
     for name in made:  # a loop over months, a few per batch at most
         lo, hi = wanted[name]
         conn.exec_driver_sql(f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF '
