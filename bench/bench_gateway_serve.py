@@ -55,7 +55,7 @@ def setup(engine: Engine, gateways: int, meters: int, batches: int) -> None:
             credit_code="12450300MB0000000X", name="bench", name_key="bench",
             region_code="450300", category="01").returning(t.institution.c.id)).scalar_one()
         conn.execute(insert(m.metering_meter), [
-            {"institution_id": inst, "number": f"G{gw}-M{k}", "carrier": "电",
+            {"institution_id": inst, "number": f"G{gw}-M{k}", "carrier": "electricity",
              "register": "cumulative"} for gw in range(gateways) for k in range(meters)])
         ids: dict[str, int] = dict(conn.execute(
             select(m.metering_meter.c.number, m.metering_meter.c.id)).all())
