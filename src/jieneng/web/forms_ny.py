@@ -39,7 +39,7 @@ from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.forms_ny import entry, summaries
 from jieneng.services.forms_ny.imports import import_form
 from jieneng.storage.institutions import get_institution_by_id
-from jieneng.web.common import previous_month
+from jieneng.web.common import page, previous_month
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
@@ -74,6 +74,13 @@ ROOM_COLUMNS: tuple[Column, ...] = (
     Column("target", "forms_ny.target", "number", 2),
     Column("above_label", "forms_ny.above"),
 )
+#: the summary's rooms list: the kWh its PUE used (the meters' when the PUE is metered,
+#: the form's otherwise) and where they come from, so a row's figures agree with its PUE
+SUMMARY_ROOM_COLUMNS: tuple[Column, ...] = tuple(
+    Column("total_used", "forms_ny.elec_total", "number", 0) if c.key == "elec_total"
+    else Column("it_used", "forms_ny.elec_it", "number", 0) if c.key == "elec_it"
+    else Column("source_label", "forms_ny.figures_source") if c.key == "source_label"
+    else c for c in ROOM_COLUMNS)
 HEATING_COLUMNS: tuple[Column, ...] = (
     Column("credit_code", "forms_ny.institution", "code"),
     Column("institution_name", "forms_ny.institution", names=("单位名称", "Institution")),
@@ -287,6 +294,9 @@ def datacentre_template(user: CurrentUser, kind: Annotated[
 def _summary(request: Request, engine: Engine, user: User, region: str, year: int | None,
              month: int | None, target_new: float | None,
              target_existing: float | None) -> dict[str, Any]:
+    if year is None and month is None:  # open on the latest period reported
+        year, month = (summaries.latest_period(engine, user, region_code=region or None)
+                       or (None, None))
     y, m = _period(year, month)
     data = summaries.summary(engine, user, region_code=region or None, year=y, month=m,
                              targets=_targets(target_new, target_existing))
@@ -303,9 +313,10 @@ def datacentre_summary_page(request: Request, user: CurrentUser, engine: EngineD
                             target_existing: TargetQ = None) -> Response:
     data = _summary(request, engine, user, region, year, month, target_new, target_existing)
     query = f"region={region}&year={data['period']['year']}&month={data['period']['month']}"
-    return render(request, SUMMARY, {"data": data, "region": region, "columns": ROOM_COLUMNS,
-                                     "heating_columns": HEATING_COLUMNS,
-                                     "export_href": f"/datacentre/summary.xlsx?{query}"})
+    return page(request, SUMMARY, {"data": data, "region": region,
+                                   "columns": SUMMARY_ROOM_COLUMNS,
+                                   "heating_columns": HEATING_COLUMNS,
+                                   "export_href": f"/datacentre/summary.xlsx?{query}"})
 
 
 @router.get("/datacentre/summary.xlsx")
@@ -321,11 +332,11 @@ def datacentre_summary_xlsx(request: Request, user: CurrentUser, engine: EngineD
     totals = data["totals"]
     pue = "—" if totals["pue"] is None else f"{totals['pue']:.2f}"
     basis = f"{text(lang, 'forms_ny.weighted_pue')} {pue}"
-    rooms = Sheet(text(lang, "forms_ny.rooms"), title, ROOM_COLUMNS, data["rooms"],
+    rooms = Sheet(text(lang, "forms_ny.rooms"), title, SUMMARY_ROOM_COLUMNS, data["rooms"],
                   notes=notes(engine, user, lang, count=len(data["rooms"]), period=period,
                               basis=basis, filters=(("forms_ny.region", region),)))
     above = Sheet(text(lang, "forms_ny.above_list"), text(lang, "forms_ny.above_list"),
-                  ROOM_COLUMNS, data["above"])
+                  SUMMARY_ROOM_COLUMNS, data["above"])
     heating = Sheet(text(lang, "forms_ny.heating_summary"),
                     text(lang, "forms_ny.heating_summary"), HEATING_COLUMNS,
                     data["heating_rows"])
@@ -400,6 +411,9 @@ class SummaryRoomOut(RoomOut):
     credit_code: str
     institution_name: str
     region_code: str
+    total_used: float | None = Field(default=None, description="机房总用电量 kWh its PUE "
+                                     "used: the meters' when pue_source is meter, else 240")
+    it_used: float | None = Field(default=None, description="IT设备用电量 kWh its PUE used")
 
 
 class TotalsOut(BaseModel):

@@ -78,6 +78,10 @@ def _own_code(engine: Engine, user: User) -> str:
 def _context(engine: Engine, user: User, code: str) -> dict[str, Any]:
     code = code.strip().upper() or _own_code(engine, user)
     registry = institution_registry(engine, user, code, history=True) if code else None
+    if registry:  # the English carrier names beside the Chinese (one institution's rows)
+        for key in ("accounts", "meters"):
+            registry[key] = [{**r, "carrier_en": carrier_of(r["carrier"]).name_en}
+                             for r in registry[key]]
     last = last_readings(engine, user, code) if registry else {}
     return {**_blank(user), "code": code, "registry": registry, "last": last}
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select, true
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import ValidationFailed
@@ -30,6 +30,8 @@ from jieneng.core.metering import LOCAL_OFFSET_S
 from jieneng.core.scope import Filters
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import forms_ny as store
+from jieneng.storage import tables as t
+from jieneng.storage.scoping import institution_conditions
 
 #: NY203 quantity → the NY201 carrier whose coefficient converts it to kgce
 HEATING_CARRIERS = {"electricity": "electricity", "coal": "coal", "natural_gas": "natural_gas",
@@ -126,6 +128,28 @@ def heating_figures(conn: Connection, filters: Filters, year: int,
     return df.with_columns(energy.alias("heating_energy")).with_columns(
         pl.when(pl.col("heated_area") > 0).then(pl.col("heating_energy") / pl.col("heated_area"))
         .otherwise(None).alias("energy_per_m2"))
+
+
+def latest_period(engine: Engine, user: User, *,
+                  region_code: str | None = None) -> tuple[int, int] | None:
+    """The latest ``(year, month)`` with a current NY202 or NY203 record inside the
+    caller's scope (``month`` 0 = the annual report, after the year's months); None
+    when nothing is reported — the summary page opens on it."""
+    found: list[tuple[int, int]] = []
+    with engine.connect() as conn:
+        filters = scoped_filters(conn, user.scope, region_code=region_code or None)
+        for form in ("NY202", "NY203"):  # two forms, one query each
+            c = store.record_table(form).c
+            i = t.institution
+            row = conn.execute(
+                select(c.year, c.month).select_from(
+                    store.record_table(form).join(i, i.c.id == c.institution_id))
+                .where(c.is_current == true(), *institution_conditions(conn, filters))
+                .order_by(c.year.desc(), (c.month == 0).desc(), c.month.desc()).limit(1)
+            ).first()
+            if row is not None:
+                found.append((int(row.year), int(row.month)))
+    return max(found, key=lambda p: (p[0], p[1] == 0, p[1])) if found else None
 
 
 def _rows(df: pl.DataFrame) -> list[dict[str, Any]]:
