@@ -2,15 +2,16 @@
 
 A cumulative meter without events (no install, replacement or removal recorded) whose
 loaded readings are all finite, non-negative and non-decreasing, each closing the
-interval right after the previous reading's, and none above the meter's ``max_rate``,
-has nothing for :func:`jieneng.core.metering.interval_consumption` to clean, detect
-or spread: each reading's interval gets ``(value − previous) × 倍率 × unit factor``,
+interval after the previous reading's (or the same one: a late reading between two),
+none above the meter's ``max_rate``, has nothing for
+:func:`jieneng.core.metering.interval_consumption` to clean, detect or spread: each
+interval gets the sum of its readings' ``(value − previous) × 倍率 × unit factor``,
 flags 0, no findings. This module computes exactly that for every such job in one
 polars pass (the readings grouped by job), with the same floating-point operations in
 the same order as the core, so the figures are bit-identical
 (``tests/services/test_metering_derive_bulk.py`` derives random data both ways). Every
-other meter — events, a drop, a gap, a duplicate, a rate step — goes through the core
-one job at a time, as before.
+other job's meter — events, a drop, a gap, a rate step in the loaded readings — goes
+through the core one job at a time, as before.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def clean_intervals(readings: pl.DataFrame, jobs: pl.DataFrame, params: pl.DataF
     )
     rated = (pl.col("energy") * 3600.0 / pl.col("dt")) > pl.col("max_rate")
     bad = (~pl.col("value").is_finite() | (pl.col("value") < 0)
-           | ((pl.col("pos") > 0) & ((pl.col("step") < 0) | (pl.col("span") != 1)
+           | ((pl.col("pos") > 0) & ((pl.col("step") < 0) | ~pl.col("span").is_in([0, 1])
                                      | rated.fill_null(False))))
     dirty_meters = rows.filter(bad)["meter_id"].unique()
     fast_meters = params.filter(~pl.col("meter_id").is_in(dirty_meters.implode()))
@@ -89,9 +90,13 @@ def clean_intervals(readings: pl.DataFrame, jobs: pl.DataFrame, params: pl.DataF
                             pl.when(pl.col("ahead") < pl.col("n")).then(pl.col("last"))
                             .otherwise(_FAR).alias("last"))
               .select("job", "first", "last"))
+    # two readings closing one interval (a late one between two others): their steps
+    # summed in time order, as the core's ``bincount`` does
     kept = (rows.filter(pl.col("pos") > 0).join(bounds, on="job")
             .filter((pl.col("closes") >= pl.col("first")) & (pl.col("closes") <= pl.col("last")))
             .sort("job", "ts")
+            .group_by("job", "closes", maintain_order=True)
+            .agg(pl.col("meter_id").first(), pl.col("width").first(), pl.col("energy").sum())
             .select("job", "meter_id",
                     (pl.col("closes") * pl.col("width") - LOCAL_OFFSET_S).alias("start"),
                     "energy", pl.lit(0, pl.Int64).alias("flags"), "width"))
