@@ -266,6 +266,7 @@ async def datacentre_import(request: Request, _size: SizeChecked, user: CurrentU
     try:
         content, name, fields = await read_upload(request, settings)
         kind = fields.get("kind", "datacentre")
+        context["form"] = {"kind": kind}  # the page again shows the kind chosen
         dry_run = fields.get("dry_run") == "1"
         report = await run_in_threadpool(
             saved_upload, name, content,

@@ -61,7 +61,7 @@ GatewayId = Annotated[int, Path(ge=1)]
 COLUMNS = (
     Column("code", "pages.gateways.col.code", "code"),
     Column("name", "pages.gateways.col.name"),
-    Column("protocol", "pages.gateways.col.protocol", "code"),
+    Column("protocol_label", "pages.gateways.col.protocol"),
     Column("region_name", "pages.gateways.col.region"),
     Column("institution_name", "pages.gateways.col.institution"),
     Column("status_label", "pages.gateways.col.status"),
@@ -83,6 +83,7 @@ class GatewayTokenRefused(NotPermitted):
 
 def _labelled(lang: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**g, "status_label": text(lang, f"pages.gateways.status.{g['status']}"),
+             "protocol_label": text(lang, f"pages.gateways.protocol.{g['protocol']}"),
              "last_seen_text": local_time(g["last_seen"]) or "—"} for g in items]
 
 
