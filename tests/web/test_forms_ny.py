@@ -83,3 +83,17 @@ def test_upload_is_all_or_nothing_and_scoped(world: World) -> None:
     assert twin["heating"]["heated_area"] == 500.0
     template = client.get("/datacentre/template.xlsx?kind=heating")
     assert template.status_code == 200 and template.content[:2] == b"PK"
+
+
+def test_summary_opens_on_the_latest_reported_period_with_figures_that_agree(
+        world: World, tmp_path: Path) -> None:
+    add_rooms(world.engine, tmp_path)  # 2025-01 and the 2025 annual report
+    client = world.login("region")
+    data = client.get("/api/v1/datacentre/summary").json()
+    assert data["period"] == {"year": 2025, "month": 0}
+    totals = data["totals"]
+    assert totals["pue_total"] == sum(r["total_used"] for r in data["rooms"])
+    page = client.get("/datacentre/summary")
+    assert page.status_code == 200 and "2025年 年报" in page.text
+    assert f"{totals['pue_total']:,.0f}" in page.text and '<select name="month">' in page.text
+    assert "月（0" not in page.text
