@@ -93,6 +93,12 @@ HEATING_COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: the English of the forms' units (the forms write them in Chinese)
+UNITS_EN = {"个": "count", "元": "yuan", "兆瓦": "MW", "千瓦": "kW", "千瓦时": "kWh", "升": "L",
+            "吉焦": "GJ", "吨": "t", "吨/小时": "t/h", "吨标准煤": "tce", "天": "days",
+            "平方米": "m²", "立方米": "m³"}
+
+
 def _period(year: int | None, month: int | None) -> tuple[int, int]:
     last_year, last_month = previous_month()
     return (year or last_year, last_month if month is None else month)
@@ -131,6 +137,7 @@ def _entry_context(request: Request, engine: Engine, user: User, code: str, year
         data["rooms"] = _labelled(lang, data["rooms"])
     return {"code": code, "year": year, "month": month, "data": data, "form": {},
             "errors": {}, "ny202": NY202, "ny203": NY203, "kinds": FORM_TEMPLATE_KINDS,
+            "units_en": UNITS_EN,
             "can_import": user.can(Capability.IMPORT_DATA)}
 
 
@@ -150,7 +157,7 @@ def datacentre_page(request: Request, user: CurrentUser, engine: EngineDep,
         return form_error(request, ENTRY, {"code": institution, "year": y, "month": m,
                                            "data": None, "form": {}, "errors": {},
                                            "ny202": NY202, "ny203": NY203,
-                                           "kinds": FORM_TEMPLATE_KINDS,
+                                           "kinds": FORM_TEMPLATE_KINDS, "units_en": UNITS_EN,
                                            "can_import": False}, err, at="institution")
     counts = re.fullmatch(r"(?:figures|heating)-(\d+)-(\d+)-(\d+)", saved)
     context["saved"] = saved
@@ -221,6 +228,7 @@ async def _post(request: Request, engine: Engine, user: User, action: str) -> Re
                                    "month": fields.get("month"), "data": None,
                                    "form": fields, "errors": {}, "ny202": NY202,
                                    "ny203": NY203, "kinds": FORM_TEMPLATE_KINDS,
+                                   "units_en": UNITS_EN,
                                    "can_import": user.can(Capability.IMPORT_DATA)}
         with suppress(DomainError, ValueError):
             context = {**await run_in_threadpool(
@@ -261,7 +269,8 @@ async def datacentre_import(request: Request, _size: SizeChecked, user: CurrentU
     y, m = _period(None, None)
     context: dict[str, Any] = {"code": "", "year": y, "month": m, "data": None, "form": {},
                                "errors": {}, "ny202": NY202, "ny203": NY203,
-                               "kinds": FORM_TEMPLATE_KINDS, "can_import": True}
+                               "kinds": FORM_TEMPLATE_KINDS, "units_en": UNITS_EN,
+                               "can_import": True}
     status = 200
     try:
         content, name, fields = await read_upload(request, settings)
