@@ -498,9 +498,17 @@ def derive_claimed(conn: Connection, claimed: pl.DataFrame,
     meters = {int(r.id): r for r in rows}
     intervals, windows, findings, skipped = _derive_jobs(conn, jobs, meters, opts)
     written = readings_store.write_intervals(conn, intervals)
-    everyone = {int(r.id): r for r in registry_store.meters_of(
-        conn, sorted({int(r.institution_id) for r in rows}))} if rows else {}
-    virtual, virtual_windows, virtual_count = _virtual(conn, windows, everyone)
+    institutions = sorted({int(r.institution_id) for r in rows})
+    # the registry of the institutions only when one of them has a virtual meter
+    # (a city's thousands of meters are not loaded each pass for nothing)
+    has_virtual = bool(rows) and conn.execute(
+        select(m.c.id).where(m.c.institution_id.in_(institutions), m.c.formula.is_not(None))
+        .limit(1)).first() is not None
+    everyone = ({int(r.id): r for r in registry_store.meters_of(conn, institutions)}
+                if has_virtual else meters)
+    virtual, virtual_windows, virtual_count = (
+        _virtual(conn, windows, everyone) if has_virtual
+        else (pl.DataFrame(schema=INTERVAL_SCHEMA), pl.DataFrame(schema=RANGE_SCHEMA), 0))
     written += readings_store.write_intervals(conn, virtual)
     width = {i: int(r.interval_s) for i, r in everyone.items()}
     all_windows = pl.concat([windows, virtual_windows])
