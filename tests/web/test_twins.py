@@ -59,6 +59,10 @@ NO_TWIN: dict[str, str] = {
     "/datacentre/summary.xlsx": "a file download: the lists of /api/v1/datacentre/summary",
     "/datacentre/template.xlsx": "a file download (the NY202 / NY203 import template)",
     "/gateways.xlsx": "a file download: the gateways of /api/v1/gateways",
+    "/metering/utility": "the upload form of daily and billing files; what they store is read "
+                         "at /api/v1/metering/accounts/{carrier}/{number}/days and /bills",
+    "/metering/utility/daily-kwh.xlsx": "a file download (the daily-quantity template)",
+    "/metering/utility/bills.xlsx": "a file download (the billing-period template)",
 }
 
 
