@@ -16,7 +16,11 @@ from sqlalchemy import Engine, delete, insert, select
 from jieneng.core.permissions import Role
 from jieneng.services.metering import derive
 from jieneng.services.metering.derive import derive_all_pending
-from jieneng.services.metering.derive_bulk import PARAM_SCHEMA, clean_intervals
+from jieneng.services.metering.derive_bulk import (
+    PARAM_SCHEMA,
+    clean_interval_values,
+    clean_intervals,
+)
 from jieneng.services.metering.ingest import mark_dirty
 from jieneng.services.metering.registry import replace_meter
 from jieneng.storage import gateways as g
@@ -43,6 +47,12 @@ def _readings(ids: list[int]) -> pl.DataFrame:
             value[70] -= 40.0
         if k == 5:  # one step above max_rate
             value[90:] += 500.0
+        if k >= 12:  # interval registers: the use of each interval, at its start
+            ts, value = ts - 900, rng.uniform(0, 3, N)
+            if k == 13:  # a negative value, refused
+                value[50] = -1.0
+            if k == 14:  # a gap of eight intervals
+                ts, value = np.delete(ts, range(60, 68)), np.delete(value, range(60, 68))
         frames.append(pl.DataFrame({"meter_id": np.full(ts.size, meter_id), "ts": ts,
                                     "value": value}))
     return pl.concat(frames)
@@ -94,7 +104,11 @@ def world(engine: Engine, files: Files, tmp_path: Path) -> list[int]:
         conn.execute(insert(m.metering_meter), [
             {"institution_id": ids[ORGAN], "number": f"F{k:02d}", "carrier": "electricity",
              "register": "cumulative", "status": "active", "ct": [1, 2, 50][k % 3],
-             "max_rate": 400.0 if k == 5 else None} for k in range(12)])
+             "max_rate": 400.0 if k == 5 else None} for k in range(12)]
+            + [{"institution_id": ids[ORGAN], "number": f"F{k:02d}", "carrier": "electricity",
+                "register": "interval", "status": "active", "ct": [1, 2, 50][k % 3],
+                "max_rate": None}
+               for k in range(12, 16)])
         got = conn.execute(select(m.metering_meter.c.id).where(
             m.metering_meter.c.number.like("F%")).order_by(m.metering_meter.c.number))
         meter_ids = [int(x) for x in got.scalars()]
@@ -115,14 +129,23 @@ def test_fast_path_equals_core(engine: Engine, world: list[int],
 
     real = clean_intervals
     monkeypatch.setattr(derive, "clean_intervals", spy)
+    values: list[list[int]] = []
+
+    def spy_values(*args: object, **kwargs: object) -> object:
+        out = clean_interval_values(*args, **kwargs)  # type: ignore[arg-type]
+        values.append(list(out[2]))
+        return out
+
+    monkeypatch.setattr(derive, "clean_interval_values", spy_values)
     fast = _run(engine, frame, world)
-    assert len(calls) == 4  # three passes of five meters, then the late data
-    first = {i for c in calls[:3] for i in c}
+    assert len(calls) == len(values) == 5  # four passes of five meters, then late data
+    first = {i for c in calls[:4] for i in c}
     # the clean meters went the set-based way, the others through the core
     assert first == {world[k] for k in (0, 6, 7, 8, 9, 10, 11)}
+    assert {i for c in values[:4] for i in c} == {world[k] for k in (12, 15)}  # interval
     # late data: a reading between two others closes the same interval; the windows
     # of the reset, the gap … do not reach their anomalies, so most jobs are clean
-    assert len(calls[3]) >= 5
+    assert len(calls[4]) >= 5
     monkeypatch.setattr(derive, "_fast_params",
                         lambda *_: pl.DataFrame(schema=PARAM_SCHEMA))
     slow = _run(engine, frame, world)

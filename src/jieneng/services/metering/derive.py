@@ -80,7 +80,7 @@ from jieneng.storage.bulk import analyze, bulk_insert, ensure_temp, read_frame, 
 from jieneng.storage.gateways import metering_dirty
 from jieneng.storage.meter_readings import metering_interval, metering_reading, metering_rollup
 
-from .derive_bulk import PARAM_SCHEMA, clean_intervals
+from .derive_bulk import PARAM_SCHEMA, clean_interval_values, clean_intervals
 from .registry import core_events, core_meter
 
 log = logging.getLogger(__name__)
@@ -265,8 +265,13 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
     events: dict[int, list[Any]] = {}
     for e in registry_store.events_of(conn, sorted(meters)):  # a loop over events
         events.setdefault(int(e.meter_id), []).append(e)
-    fast, fast_windows, done = clean_intervals(readings, jobs,
-                                               _fast_params(meters, events), context)
+    params = _fast_params(meters, events)
+    cumulative = params.filter(pl.col("register") == str(RegisterKind.CUMULATIVE))
+    fast, fast_windows, done = clean_intervals(readings, jobs, cumulative, context)
+    by_value, value_windows, value_done = clean_interval_values(
+        readings, jobs, params.filter(pl.col("register") == str(RegisterKind.INTERVAL)))
+    fast, fast_windows = pl.concat([fast, by_value]), pl.concat([fast_windows, value_windows])
+    done = done + value_done
     slow_jobs = jobs.filter(~pl.col("meter_id").is_in(done))
     readings = readings.filter(pl.col("job").is_in(slow_jobs["job"].implode()))
     by_job = {int(k[0]): g for k, g in readings.group_by("job")}
@@ -307,16 +312,16 @@ def _derive_jobs(conn: Connection, jobs: pl.DataFrame, meters: dict[int, Any],
 
 
 def _fast_params(meters: dict[int, Any], events: dict[int, list[Any]]) -> pl.DataFrame:
-    """The meters :func:`.derive_bulk.clean_intervals` may take: cumulative, no events
-    (a loop over meters, none over readings)."""
+    """The meters the set-based path may take (:mod:`.derive_bulk`): no events; their
+    register kind (a loop over meters, none over readings)."""
     rows = []
     for meter_id, row in meters.items():
-        if events.get(meter_id) or row.register != str(RegisterKind.CUMULATIVE):
+        if events.get(meter_id):
             continue
         try:
             meter = core_meter(row)
             rows.append((meter_id, int(meter.interval_s), float(meter.multiplier.value),
-                         float(meter.unit_factor), meter.max_rate))
+                         float(meter.unit_factor), meter.max_rate, str(meter.register)))
         except DomainError:
             continue  # the core path logs it
     return pl.DataFrame(rows, schema=PARAM_SCHEMA, orient="row")

@@ -27,7 +27,7 @@ _FAR = 2**62
 #: per meter: what the fast path needs of it
 PARAM_SCHEMA: dict[str, Any] = {"meter_id": pl.Int64, "width": pl.Int64,
                                 "multiplier": pl.Float64, "unit_factor": pl.Float64,
-                                "max_rate": pl.Float64}
+                                "max_rate": pl.Float64, "register": pl.String}
 
 
 def clean_intervals(readings: pl.DataFrame, jobs: pl.DataFrame, params: pl.DataFrame,
@@ -109,4 +109,48 @@ def clean_intervals(readings: pl.DataFrame, jobs: pl.DataFrame, params: pl.DataF
             fast_meters["meter_id"].to_list())
 
 
-__all__ = ["PARAM_SCHEMA", "clean_intervals"]
+def clean_interval_values(readings: pl.DataFrame, jobs: pl.DataFrame,
+                          params: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, list[int]]:
+    """:func:`clean_intervals` for meters of **interval** registers without events:
+    every loaded reading finite, non-negative, not above ``max_rate``, one per interval
+    and the intervals consecutive — each is its interval's ``value × 倍率 × unit
+    factor``, flags 0, kept within ``[interval of low, interval of high − 1]`` as
+    ``derive._window`` states it."""
+    empty: tuple[pl.DataFrame, pl.DataFrame, list[int]] = (
+        pl.DataFrame(schema={"meter_id": pl.Int64, "start": pl.Int64,
+                             "energy": pl.Float64, "flags": pl.Int64}),
+        pl.DataFrame(schema={"meter_id": pl.Int64, "low": pl.Int64, "high": pl.Int64}),
+        [])
+    if params.height == 0 or readings.height == 0:
+        return empty
+    job_info = jobs.select("job", "meter_id", "low", "high").join(params, on="meter_id")
+    rows = readings.join(job_info, on="job").sort("job", "ts")
+    index = (pl.col("ts") + LOCAL_OFFSET_S).floordiv(pl.col("width"))  # interval_of
+    rows = rows.with_columns(
+        index.alias("index"),
+        (pl.col("value") * pl.col("multiplier") * pl.col("unit_factor")).alias("energy"),
+    ).with_columns(pl.col("index").diff().over("job").alias("span"))
+    rated = (pl.col("energy") * 3600.0 / pl.col("width")) > pl.col("max_rate")
+    bad = (~pl.col("value").is_finite() | (pl.col("energy") < 0) | rated.fill_null(False)
+           | (pl.col("span").is_not_null() & (pl.col("span") != 1)))
+    dirty_meters = rows.filter(bad)["meter_id"].unique()
+    fast_meters = params.filter(~pl.col("meter_id").is_in(dirty_meters.implode()))
+    rows = rows.filter(pl.col("meter_id").is_in(fast_meters["meter_id"].implode()))
+    if rows.height == 0:
+        return empty
+    first = (pl.col("low") + LOCAL_OFFSET_S).floordiv(pl.col("width"))
+    last = (pl.col("high") - 1 + LOCAL_OFFSET_S).floordiv(pl.col("width"))
+    kept = (rows.filter((pl.col("index") >= first) & (pl.col("index") <= last))
+            .select("job", "meter_id",
+                    (pl.col("index") * pl.col("width") - LOCAL_OFFSET_S).alias("start"),
+                    "energy", pl.lit(0, pl.Int64).alias("flags"), "width"))
+    windows = (kept.group_by("job").agg(pl.col("meter_id").first(),
+                                        pl.col("start").min().alias("low"),
+                                        (pl.col("start").max() + pl.col("width").first())
+                                        .alias("high"))
+               .sort("job").select("meter_id", "low", "high"))
+    return (kept.select("meter_id", "start", "energy", "flags"), windows,
+            fast_meters["meter_id"].to_list())
+
+
+__all__ = ["PARAM_SCHEMA", "clean_interval_values", "clean_intervals"]
