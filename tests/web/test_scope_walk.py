@@ -204,14 +204,6 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
               Sample(query={"year": "2025", "month": "0"}))
        for path in ("/datacentre/summary", "/api/v1/datacentre/summary",
                     "/datacentre/summary.xlsx")},
-    # the gateway registry (web.gateways): manage_gateways, the offices' own subtree;
-    # another county's gateway (of 秀峰区's ORGAN, whose name would show) is outside
-    **{path: (Sample(scoped_query={"region": "region"}, capability="manage_gateways"),
-              Sample(capability="manage_gateways"))
-       for path in ("/gateways", "/api/v1/gateways", "/gateways.xlsx")},
-    **{path: (Sample(params={"gateway_id": "gateway"}, capability="manage_gateways"),)
-       for path in ("/gateways/{gateway_id}", "/api/v1/gateways/{gateway_id}",
-                    "/api/v1/gateways/{gateway_id}/log")},
     # utility files (web.utility_data): the upload page and its templates need import_data;
     # an account's days and bills: bound inside the scope 200, another unit's 404
     **{path: (Sample(capability="import_data"),)
@@ -228,6 +220,14 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
        for path in ("/monitoring", "/api/v1/monitoring")},
     **{path: (Sample(params={"credit_code": "institution_code"}, writer_only=True),)
        for path in ("/monitoring/{credit_code}", "/api/v1/monitoring/{credit_code}")},
+    # the gateway registry (web.gateways): manage_gateways, the offices' own subtree;
+    # another county's gateway (of 秀峰区's ORGAN, whose name would show) is outside
+    **{path: (Sample(scoped_query={"region": "region"}, capability="manage_gateways"),
+              Sample(capability="manage_gateways"))
+       for path in ("/gateways", "/api/v1/gateways", "/gateways.xlsx")},
+    **{path: (Sample(params={"gateway_id": "gateway"}, capability="manage_gateways"),)
+       for path in ("/gateways/{gateway_id}", "/api/v1/gateways/{gateway_id}",
+                    "/api/v1/gateways/{gateway_id}/log")},
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)

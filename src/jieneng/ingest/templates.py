@@ -217,43 +217,6 @@ def _form_spec(kind: str) -> tuple[list[str], list[list[object]], list[Note]]:
          "area_central_by_heat": 0, "heating_days": 120, "natural_gas": 30000,
          "natural_gas_cost": 105000, "central_fee_by_area": 45000})
     rooms = [["R01", "主机房", "既有"]] if form == "NY202" else [[]]
-    rows = [[EXAMPLE_ORGAN, 2025, 0, *rooms[0], *(example.get(f.key, "") for f in fields)]]
-    notes = [_CREDIT, _YEAR, Note("月", "统计月份；年报填 0", "month; 0 for the annual report",
-                                  "", "0–12")]
-    if room:
-        notes += [Note("机房编号", "机房在本单位内的编号", "room code within the unit"),
-                  Note("机房名称", "机房名称", "room name"),
-                  Note("机房状态", "新建 或 既有（报表无此项，平台约定；空白为既有）",
-                       "new or existing (not on the form: the platform's convention; "
-                       "blank = existing)", "", "新建、既有")]
-    notes += [Note(f.header, f"{f.name_zh}（表{form}第{f.code}项）", f.name_en, f.unit)
-              for f in fields]
-    return ["统一社会信用代码", "年", "月", *room, *(f.header for f in fields)], rows, notes
-
-
-_SPECS.update({kind: _form_spec(kind) for kind in FORM_TEMPLATE_KINDS})
-
-
-#: forms NY202 / NY203 (jieneng.ingest.forms_ny): data-centre rooms and heating
-FORM_TEMPLATE_KINDS = ("datacentre", "heating")
-
-
-def _form_spec(kind: str) -> tuple[list[str], list[list[object]], list[Note]]:
-    """The template of a NY202 / NY203 file: every current field of the form."""
-    from jieneng.core.forms_ny import current
-
-    form = {"datacentre": "NY202", "heating": "NY203"}[kind]
-    fields = current(form)
-    room = ["机房编号", "机房名称", "机房状态"] if form == "NY202" else []
-    example: dict[str, float] = (
-        {"area": 120, "cabinets": 20, "cabinets_reserved": 2, "power_total": 200,
-         "power_it": 120, "power_cooling": 60, "power_distribution": 20,
-         "elec_total": 150000, "elec_it": 100000, "elec_cooling": 40000,
-         "elec_distribution": 10000} if form == "NY202" else
-        {"heated_area": 2000, "area_independent": 500, "area_central_by_area": 1500,
-         "area_central_by_heat": 0, "heating_days": 120, "natural_gas": 30000,
-         "natural_gas_cost": 105000, "central_fee_by_area": 45000})
-    rooms = [["R01", "主机房", "既有"]] if form == "NY202" else [[]]
     rows: list[list[object]] = [
         [EXAMPLE_ORGAN, 2025, 0, *rooms[0], *(example.get(f.key, "") for f in fields)]]
     notes = [_CREDIT, _YEAR, Note("月", "统计月份；年报填 0", "month; 0 for the annual report",
