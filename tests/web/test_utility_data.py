@@ -79,7 +79,8 @@ def test_month_rule_form_and_json(world: World) -> None:
     saved = region.post("/metering/utility/rule", data={
         "csrf_token": token, "region_code": "450321", "source_order": "bills_first",
         "allocation": "end_month"})
-    assert saved.status_code == 200 and "先用账单 / 整张账单计入账期结束的月份" in saved.text, saved.text
+    assert saved.status_code == 200, saved.text
+    assert "先用账单 / 整张账单计入账期结束的月份" in saved.text  # the rule by name, not its codes
     got = region.get("/api/v1/metering/month-rule", params={"region": "450321"}).json()
     assert (got["source_order"], got["allocation"], got["set_at"]) == (
         "bills_first", "end_month", "450321")
