@@ -9,9 +9,14 @@ A new table module is added to the imports below.
 
 from __future__ import annotations
 
-from . import forms_ny, gateways, meter_readings, metering  # noqa: F401  (the tables join the metadata)
-from . import utility_data  # noqa: F401
-from . import metered_statistics  # noqa: F401
+from . import (  # noqa: F401  (the tables join the metadata)
+    forms_ny,
+    gateways,
+    meter_readings,
+    metered_statistics,
+    metering,
+    utility_data,
+)
 from .tables import metadata
 
 __all__ = ["metadata"]

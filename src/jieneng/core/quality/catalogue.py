@@ -207,17 +207,17 @@ RULES: tuple[Rule, ...] = (
         "metered_difference", "上报值与计量值差异超过容差", "reported differs from metered",
         "某月某品种的上报值与计量值（户号的日用量或按账期分摊的账单、或总表的月累计，"
         "见 docs/metered-statistics.md）之差同时超过相对容差（默认 5%）和最小绝对差"
-        "（默认 100，按该品种的填报单位）；计量值为 0 的月份不比较。常见原因：人工覆盖计量值、上报或审核后才到的"
-        "账单、表计故障。默认值是本平台的约定而非国家标准：账期与自然月错位、抄表日不同"
+        "（默认 100，按该品种的填报单位）；计量值为 0 的月份不比较。"
+        "常见原因：人工覆盖计量值、上报或审核后才到的账单、表计故障。默认值是本平台的约定而非国家标准：账期与自然月错位、抄表日不同"
         "造成的月度偏差通常在几个百分点以内，绝对下限避免用量很小的月份误报；各地可调整。",
         "The reported figure of a month and carrier differs from the metered one (the "
         "account's daily data or bills split by billing period, or the main meters' month "
         "total; docs/metered-statistics.md) by more than both the relative tolerance "
         "(default 5 %) and the least absolute difference (default 100, in the carrier's "
-        "form unit); a month metered as 0 is not compared. Usual causes: a metered figure overridden by hand, a bill arriving "
-        "after submission or approval, a faulty meter. The defaults are this platform's "
-        "convention, not a national standard: billing periods not matching calendar months "
-        "and reading days shift a month by a few per cent; the absolute floor keeps small "
+        "form unit); a month metered as 0 is not compared. Usual causes: a metered figure "
+        "overridden by hand, a bill arriving after submission or approval, a faulty meter. "
+        "The defaults are this platform's convention, not a national standard: billing "
+        "periods not matching calendar months and reading days shift a month by a few per cent; the absolute floor keeps small "
         "months quiet. Each region may change them.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier}上报 {value} {unit}，计量值 {expected} {unit}，相差 {change}，"
