@@ -217,8 +217,8 @@ RULES: tuple[Rule, ...] = (
         "form unit); a month metered as 0 is not compared. Usual causes: a metered figure "
         "overridden by hand, a bill arriving after submission or approval, a faulty meter. "
         "The defaults are this platform's convention, not a national standard: billing "
-        "periods not matching calendar months and reading days shift a month by a few per cent; the absolute floor keeps small "
-        "months quiet. Each region may change them.",
+        "periods not matching calendar months and reading days shift a month by a few per "
+        "cent; the absolute floor keeps small months quiet. Each region may change them.",
         Severity.WARNING, Level.FIGURE,
         "{period}{carrier}上报 {value} {unit}，计量值 {expected} {unit}，相差 {change}，"
         "超过容差 {threshold}，请核对或说明原因",
