@@ -1,57 +1,45 @@
-"""The gateway registry's pages, their JSON twins, and the HTTP push of readings.
+"""The gateway registry's pages and their JSON twins.
 
 Pages (capability ``manage_gateways``, the caller's subtree): ``/gateways`` — the
 list (last heard, readings and refusals today; Excel at ``/gateways.xlsx``) with the
 form to register one; ``/gateways/{id}`` — its meters (assign one, a pasted CSV, or
 remove one), the refusal log, rotate the secret, disable / enable. A new or rotated
 secret is shown on the page that answers the command, once. JSON twins under
-``/api/v1/gateways``. Services: :mod:`jieneng.services.metering.gateways`.
-
-``POST /api/v1/readings`` (:data:`push`): a gateway's batch — the MQTT payload
-(:func:`jieneng.ingest.mqtt.payload.parse_payload`) — authenticated by the
-gateway's own token (``Authorization: Bearer``; not an account, so no session and
-no CSRF), stored whole or not at all by :func:`jieneng.services.metering.ingest.
-store_batch`; a refusal is logged for the gateway's page (docs/gateways.md).
+``/api/v1/gateways``. Services: :mod:`jieneng.services.metering.gateways`. The
+gateways' own HTTP push is :mod:`jieneng.web.readings_push`.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.carriers import carrier as carrier_of
-from jieneng.core.exceptions import DomainError, ImportRejected, NotPermitted
+from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.listing import Column
 from jieneng.core.messages import catalogue, text
 from jieneng.core.permissions import Capability
 from jieneng.ingest.mohurd.profile import profile_names
-from jieneng.ingest.mqtt.errors import MqttRefused
-from jieneng.ingest.mqtt.payload import MAX_PAYLOAD_BYTES, parse_payload
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.metering import gateways as service
 from jieneng.services.metering.gateways_read import gateway_detail, list_gateways, refusal_log
-from jieneng.services.metering.ingest import ReadingsRefused, SentReading, log_refusal, store_batch
 from jieneng.storage.gateways import PROTOCOLS
 from jieneng.web.common import page as render
 from jieneng.web.deps import CurrentUser, EngineDep, requires
-from jieneng.web.errors import API_ERRORS, ErrorOut, lang_of
+from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.exporting import export_url, notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
 from jieneng.web.i18n import domain_lang
-from jieneng.web.limits import BodyTooLarge
 from jieneng.web.timefmt import local_time
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["gateways"], responses=API_ERRORS)
-push = APIRouter(prefix="/api/v1", tags=["readings"])
 LIST, DETAIL = "pages/gateways.html", "pages/gateway.html"
 NEEDS = [requires(Capability.MANAGE_GATEWAYS)]
 RegionQ = Annotated[str, Query(max_length=12, pattern=r"^[0-9]*$")]
@@ -70,13 +58,6 @@ COLUMNS = (
     Column("readings_today", "pages.gateways.col.readings_today", "int"),
     Column("refusals_today", "pages.gateways.col.refusals_today", "int"),
 )
-
-
-class GatewayTokenRefused(NotPermitted):
-    """No gateway holds the bearer token of a push: HTTP 401."""
-
-    code = "readings.token_invalid"
-    http_status = 401
 
 
 # ---------------------------------------------------------------- pages
@@ -395,78 +376,3 @@ def gateway_assign_json(body: AssignIn, user: CurrentUser, engine: EngineDep,
 def gateway_unassign_json(body: UnassignIn, user: CurrentUser, engine: EngineDep,
                           gateway_id: GatewayId) -> dict[str, Any]:
     return service.unassign_meter(engine, user, gateway_id, body.code)
-
-
-# ---------------------------------------------------------------- HTTP push
-
-class PushOut(BaseModel):
-    gateway: str
-    batch_id: str
-    stored: int = Field(description="readings received in the batch")
-    written: int = Field(description="rows inserted or changed (a resend: 0)")
-
-
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    return header[7:].strip() if header.lower().startswith("bearer ") else ""
-
-
-def _claimed(body: bytes) -> str:
-    """The ``gateway`` a refused body names ('' when it names none)."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return ""
-    name = doc.get("gateway") if isinstance(doc, dict) else None
-    return name[:64] if isinstance(name, str) else ""
-
-
-def _refuse(engine: Engine, gateway: str, kind: str, err: DomainError, *,
-            batch_id: str | None = None, readings: int = 0) -> DomainError:
-    log_refusal(engine, gateway, kind, f"{err.message_zh} / {err.message_en}",
-                batch_id=batch_id, readings=readings)
-    return err
-
-
-@push.post("/readings", response_model=PushOut,
-           responses={**API_ERRORS, 413: {"model": ErrorOut}})
-async def push_readings(request: Request, engine: EngineDep) -> dict[str, Any]:
-    """Store a gateway's batch of readings (the MQTT payload, docs/gateways.md):
-    ``Authorization: Bearer <gateway token>``. 200 once stored (a resend stores
-    nothing again); 401 for a token no gateway holds; 413 over 1 MiB; 422 for a batch
-    refused whole (malformed, unknown meters, another gateway's meters) — logged on the
-    gateway's page, nothing of it stored."""
-    declared = request.headers.get("content-length", "")
-    too_large = declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES
-    gateway = await run_in_threadpool(service.gateway_by_token, engine, _bearer(request))
-    if gateway is None:
-        body = b"" if too_large else await request.body()
-        claimed = _claimed(body[:MAX_PAYLOAD_BYTES])
-        err = GatewayTokenRefused.of("readings.token_invalid")
-        known = bool(claimed) and await run_in_threadpool(service.gateway_exists, engine,
-                                                          claimed)
-        if known:
-            await run_in_threadpool(_refuse, engine, claimed, "token", err)
-        raise err
-    code = str(gateway.code)
-    if too_large:
-        raise await run_in_threadpool(_refuse, engine, code, "oversized", BodyTooLarge.of(
-            "too_large", limit=MAX_PAYLOAD_BYTES))
-    body = await request.body()
-    if len(body) > MAX_PAYLOAD_BYTES:
-        raise await run_in_threadpool(_refuse, engine, code, "oversized", BodyTooLarge.of(
-            "too_large", limit=MAX_PAYLOAD_BYTES))
-    try:
-        batch = parse_payload(code, body)
-    except MqttRefused as err:
-        raise await run_in_threadpool(_refuse, engine, code, "malformed", err) from None
-    readings = [SentReading(r.meter, r.ts, r.value) for r in batch.readings]
-    try:
-        done = await run_in_threadpool(store_batch, engine, code, readings,
-                                       batch_id=batch.batch_id)
-    except ReadingsRefused as err:
-        raise await run_in_threadpool(_refuse, engine, code, err.refusal, err,
-                                      batch_id=batch.batch_id,
-                                      readings=len(readings)) from None
-    return {"gateway": code, "batch_id": batch.batch_id, "stored": done.received,
-            "written": done.written}
