@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from jieneng import __version__
 from jieneng.services import result_cache
 from jieneng.services.database import open_database
-from jieneng.services.metering import derive
+from jieneng.services.metering import derive_worker
 from jieneng.services.notifications import outbox
 from jieneng.settings import Settings, load_settings
 from jieneng.web import (
@@ -45,7 +45,6 @@ from jieneng.web import (
     errors,
     explain,
     factor_sets,
-    forms_ny,
     gateways,
     home,
     imports,
@@ -58,6 +57,7 @@ from jieneng.web import (
     publication,
     quality,
     quality_rules,
+    readings_push,
     screen,
     search,
     spot_checks,
@@ -68,6 +68,8 @@ from jieneng.web import (
 )
 from jieneng.web.entry_year import grid as entry_grid
 from jieneng.web.entry_year import profile as entry_profile
+from jieneng.web.forms_ny import entry as forms_ny_entry
+from jieneng.web.forms_ny import summary as forms_ny_summary
 from jieneng.web.i18n import COOKIE, negotiate, normalise
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
@@ -86,9 +88,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router, audit.api, factor_sets.router, factor_sets.api, apidocs.router,
     utility_data.router, utility_data.api,  # /metering/utility before /metering/…
     metering.router, metering.api,
-    forms_ny.router, forms_ny.api,
+    forms_ny_entry.router, forms_ny_entry.api, forms_ny_summary.router, forms_ny_summary.api,
     monitoring.router, monitoring.api,
-    gateways.router, gateways.api, gateways.push,
+    gateways.router, gateways.api, readings_push.push,
     overview.api, explain.api, indicators.router, directory.api,
     entry_profile.api, entry_grid.api, entry.api, imports.api,
     screen.api, publication.router, publication.api,
@@ -141,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deriver = None
         if settings.metering_derive_seconds > 0:  # readings → intervals and roll-ups
             deriver = asyncio.create_task(
-                derive.run_worker(engine, settings, settings.metering_derive_seconds))
+                derive_worker.run_worker(engine, settings, settings.metering_derive_seconds))
         yield
         for task in (worker, deriver):
             if task is not None:
