@@ -20,6 +20,8 @@ from jieneng.services.metering.utility import (
     account_days,
     import_bills,
     import_days,
+)
+from jieneng.services.metering.utility_months import (
     metered_month_figures,
     month_rule,
     set_month_rule,

@@ -28,14 +28,12 @@ from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability
 from jieneng.ingest.templates import write_template
 from jieneng.services.metering.utility import (
-    MonthRule,
     account_bills,
     account_days,
     import_bills,
     import_days,
-    month_rule,
-    set_month_rule,
 )
+from jieneng.services.metering.utility_months import MonthRule, month_rule, set_month_rule
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.forms import form_error

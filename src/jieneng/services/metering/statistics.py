@@ -5,7 +5,7 @@ figure** per carrier [the carrier's canonical NY201 unit] comes from
 
 - its **utility accounts** (户号: daily data and bills, the billing period split into
   calendar months by the region's rule — :func:`account_figures`, the seam to
-  :mod:`jieneng.services.metering.utility`), or
+  :mod:`jieneng.services.metering.utility_months`), or
 - its **top-level physical meters**' month roll-ups (:func:`meter_figures`): a meter
   with a parent is a sub-meter of one that is already counted, a virtual meter a
   formula over counted ones — neither is added again. The roll-ups are in the
@@ -41,7 +41,7 @@ from jieneng.core.quality.model import IMPORT_CHECK_LIMIT
 from jieneng.core.regions import RegionTree
 from jieneng.core.units import factor_to_canonical
 from jieneng.services.accounts import audit
-from jieneng.services.metering import utility
+from jieneng.services.metering import utility_months
 from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
 from jieneng.services.workflow.access import LOCKED_STATES
@@ -121,11 +121,11 @@ def meter_figures(conn: Connection, institution_ids: Sequence[int], year: int, m
 def account_figures(conn: Connection, institution_ids: Sequence[int], year: int, month: int
                     ) -> pl.DataFrame:
     """Per institution and carrier, the month's figure from its utility accounts:
-    :func:`jieneng.services.metering.utility.metered_month_figures` (the billing periods
+    :func:`jieneng.services.metering.utility_months.metered_month_figures` (the billing periods
     split into calendar months by the region's ``metering_month_rule``), normalised."""
     if not institution_ids:
         return _empty()
-    return normalise_account_frame(utility.metered_month_figures(conn, list(institution_ids),
+    return normalise_account_frame(utility_months.metered_month_figures(conn, list(institution_ids),
                                                                  year, month))
 
 
