@@ -16,7 +16,7 @@ from jieneng.core.scope import Filters
 from jieneng.services.forms_ny import alerts as pue_alerts
 from jieneng.services.forms_ny.imports import import_form
 from jieneng.services.quality.quality import list_findings
-from jieneng.services.targets import alerts
+from jieneng.services.targets import alert_lists, alerts
 from jieneng.settings import Settings
 from jieneng.storage import tables as t
 from jieneng.storage.quality.evaluation import evaluate
@@ -76,7 +76,7 @@ def test_room_above_target_finding_and_alert_cleared_when_fixed(
     [(subject, state, actual, limit)] = _pue_alerts(engine)
     assert subject.startswith("pue:") and state == "open"
     assert actual == pytest.approx(1.5) and limit == pytest.approx(1.3)
-    listed = alerts.list_for(engine, ADMIN, region_code=region, year=2025)
+    listed = alert_lists.list_for(engine, ADMIN, region_code=region, year=2025)
     mine = [r for r in listed if str(r["subject"]).startswith("pue:")]
     assert [(r["metric"], r["link"]) for r in mine] == [("datacentre_pue", "/datacentre/summary")]
     with engine.connect() as conn:

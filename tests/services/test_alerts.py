@@ -15,7 +15,7 @@ from jieneng.core.exceptions import NotFound
 from jieneng.services.accounts.accounts import create_user
 from jieneng.services.entry.imports import import_file
 from jieneng.services.notifications import channels, notify, outbox
-from jieneng.services.targets import alerts, targets
+from jieneng.services.targets import alert_lists, alerts, targets
 from tests.sample import ORGAN, SCHOOL, make_files, write_csv
 from tests.services.notify_world import RobotServer, SmtpSink, closed_port, settings_for
 
@@ -76,7 +76,7 @@ def test_alert_lifecycle(engine: Engine, db_url: str, tmp_path: Path,
                               sleep=no_sleep.append)
         assert len(out["opened"]) == 1
         alert_id = out["opened"][0]
-        listed = alerts.list_for(engine, county, region_code="450321")
+        listed = alert_lists.list_for(engine, county, region_code="450321")
         assert [(a["id"], a["level"]) for a in listed] == [(alert_id, "warning")]
         # queued in the evaluation's transaction, delivered after it (the outbox)
         assert smtp.messages == [] and robot.bodies("/wecom") == []
@@ -89,7 +89,7 @@ def test_alert_lifecycle(engine: Engine, db_url: str, tmp_path: Path,
         wecom = robot.bodies("/wecom")
         assert len(wecom) == 1 and "预警" in wecom[0]["text"]["content"]
         events = {(e["event"], (e["channel"] or "")[:3])
-                  for e in alerts.history(engine, county, alert_id)["events"]}
+                  for e in alert_lists.history(engine, county, alert_id)["events"]}
         assert ("failed", "ch:") in events and ("sent", "ch:") in events
         assert ("queued", "ch:") in events
         assert ("notified", "in-") in events
@@ -104,18 +104,18 @@ def test_alert_lifecycle(engine: Engine, db_url: str, tmp_path: Path,
         assert esc["escalated"] == [alert_id]
         assert notify.unread_count(engine, city.id) == 1
         # acknowledged, then cleared by a higher cap
-        alerts.acknowledge(engine, county, alert_id)
+        alert_lists.acknowledge(engine, county, alert_id)
         with pytest.raises(NotFound):
-            alerts.acknowledge(engine, county, alert_id)
+            alert_lists.acknowledge(engine, county, alert_id)
         targets.set_target(engine, admin, region_code="450321", year=2025,
                            metric="energy_tce", value=cap * 3)
         cleared = alerts.evaluate(engine, settings, admin, region_code="450300", year=2025,
                                   sleep=no_sleep.append)
         assert cleared["closed"] == [alert_id]
-        assert alerts.list_for(engine, county, region_code="450321") == []
+        assert alert_lists.list_for(engine, county, region_code="450321") == []
 
 
 def test_alerts_are_scoped(engine: Engine, world: dict[str, User]) -> None:
     with pytest.raises(NotFound):
-        alerts.list_for(engine, world["yangshuo"], region_code="450300")
+        alert_lists.list_for(engine, world["yangshuo"], region_code="450300")
     assert ORGAN  # the organ of 秀峰区 is outside 阳朔 (the sample's other county)

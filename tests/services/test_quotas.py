@@ -178,7 +178,7 @@ def test_the_quota_rule_as_a_target_method(engine: Engine, users: dict[str, User
 
 def test_quota_alert_for_an_institution(engine: Engine, db_url: str, users: dict[str, User],
                                         tmp_path: Path) -> None:
-    from jieneng.services.targets import alerts, progress
+    from jieneng.services.targets import alert_lists, alerts, progress
     from tests.services.notify_world import settings_for
 
     admin, province = users["root"], users["zj"]
@@ -194,10 +194,10 @@ def test_quota_alert_for_an_institution(engine: Engine, db_url: str, users: dict
                              year=2024, sleep=lambda _s: None)
     assert len(result["opened"]) == 1
     code = item["credit_code"]
-    [alert] = alerts.list_for(engine, province, region_code="330000", institution_code=code)
+    [alert] = alert_lists.list_for(engine, province, region_code="330000", institution_code=code)
     assert alert["level"] == "over" and alert["institution_id"] == item["institution_id"]
     with pytest.raises(NotFound):   # 宁波 cannot see a 杭州 institution's alerts
-        alerts.list_for(engine, users["nb"], region_code="330200", institution_code=code)
+        alert_lists.list_for(engine, users["nb"], region_code="330200", institution_code=code)
 
 
 def test_quota_alerts_escalate_as_one_digest(engine: Engine, db_url: str,

@@ -370,10 +370,10 @@ def test_viewer_cannot_acknowledge_an_alert_and_sees_no_form(world: World) -> No
     me = viewer.get("/api/v1/me").json()
     assert me["capabilities"] == ["own_account"] and me["can_write"] is False
     # the service refuses by itself too (the command line, a route that forgot)
-    from jieneng.services.targets import alerts
+    from jieneng.services.targets import alert_lists
 
     with pytest.raises(CapabilityRequired):
-        alerts.acknowledge(world.engine, world.users["viewer"], alert_id)
+        alert_lists.acknowledge(world.engine, world.users["viewer"], alert_id)
     assert _audit_count(world) == before
     # the office that sees it has both the button and the forms
     admin = world.login("admin")

@@ -29,7 +29,7 @@ from jieneng.core.messages import text
 from jieneng.services.accounts.accounts import get_user_by_username
 from jieneng.services.notifications import notify
 from jieneng.services.notifications.notify import Message
-from jieneng.services.targets import alerts
+from jieneng.services.targets import alert_lists
 from jieneng.services.workflow import questions, reminders
 from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.settings import load_settings
@@ -76,7 +76,7 @@ def seed(engine: Engine, *, region_code: str, year: int, today: date | None = No
 def _alert(engine: Engine, region_code: str, year: int, user_id: int) -> None:
     """The most severe open alert of the demo city, announced to its office in the app."""
     office = get_user_by_username(engine, "guilin")
-    found = alerts.list_for(engine, office, region_code=region_code, year=year)
+    found = alert_lists.list_for(engine, office, region_code=region_code, year=year)
     if not found:
         return
     # the city's own cap first (the office's own target), else the furthest over its limit

@@ -23,7 +23,7 @@ from jieneng.core.reporting.tasks import TaskState
 from jieneng.services.accounts.users import home_region
 from jieneng.services.quality import quality
 from jieneng.services.scope import scoped_filters
-from jieneng.services.targets import alerts
+from jieneng.services.targets import alert_lists, alerts
 from jieneng.services.workflow import review, tasks
 from jieneng.services.workflow.access import iso, period_of, task_dict
 from jieneng.storage import reporting as task_store
@@ -157,8 +157,8 @@ def _alerts(engine: Engine, user: User) -> dict[str, Any]:
     region = home_region(engine, user)
     if region is None:
         return {"total": 0, "by_level": {}, "levels": [], "items": []}
-    by_level = alerts.counts_for(engine, user, region_code=region)
-    rows = alerts.list_for(engine, user, region_code=region, limit=SHORT)
+    by_level = alert_lists.counts_for(engine, user, region_code=region)
+    rows = alert_lists.list_for(engine, user, region_code=region, limit=SHORT)
     levels = []
     for level in reversed(alerts.LEVELS):  # 超限 first
         if by_level.get(level):

@@ -24,7 +24,7 @@ from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.reports.tables import Sheet, table_xlsx
-from jieneng.services.targets import alerts
+from jieneng.services.targets import alert_lists, alerts
 from jieneng.web.common import RegionQ, YearQ, blank, page, region_for, year_of
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
@@ -50,17 +50,17 @@ def alerts_data(engine: Engine, user: User, *, region: str | None, year: str | N
                 level: str | None = None, metric: str | None = None,
                 state: str | None = None) -> dict[str, Any]:
     code = region_for(engine, user, region)
-    only = alerts.AlertFilter(level=blank(level), metric=blank(metric), state=blank(state))
-    items = alerts.list_for(engine, user, region_code=code, year=year_of(year),
+    only = alert_lists.AlertFilter(level=blank(level), metric=blank(metric), state=blank(state))
+    items = alert_lists.list_for(engine, user, region_code=code, year=year_of(year),
                             include_closed=closed, institution_code=blank(institution),
                             only=only)
     for item in items:
-        item["events"] = alerts.history(engine, user, int(item["id"]))["events"]
+        item["events"] = alert_lists.history(engine, user, int(item["id"]))["events"]
     home = region_for(engine, user, None)
     return {"region_code": code, "items": items,
             "filters": {"region": code, "year": blank(year), "level": only.level,
                         "metric": only.metric, "state": only.state},
-            "regions": alerts.region_choices(engine, user, home)}
+            "regions": alert_lists.region_choices(engine, user, home)}
 
 
 InstitutionQ = Annotated[str | None, Query(max_length=18,
@@ -124,7 +124,7 @@ def alerts_xlsx(request: Request, user: CurrentUser, engine: EngineDep,
 @router.post("/alerts/{alert_id}/acknowledge",
             dependencies=[requires(Capability.ACKNOWLEDGE_ALERTS)])
 def acknowledge_form(alert_id: AlertId, user: CurrentUser, engine: EngineDep) -> Response:
-    alerts.acknowledge(engine, user, alert_id)
+    alert_lists.acknowledge(engine, user, alert_id)
     return RedirectResponse("/alerts", status_code=303)
 
 
@@ -205,5 +205,5 @@ def alerts_api(user: CurrentUser, engine: EngineDep, region: RegionQ = None,
 def acknowledge_api(alert_id: AlertId, user: CurrentUser, engine: EngineDep
                     ) -> dict[str, Any]:
     """Acknowledge an open alert (stops its escalation; audited)."""
-    alerts.acknowledge(engine, user, alert_id)
+    alert_lists.acknowledge(engine, user, alert_id)
     return {"id": alert_id, "state": "acknowledged"}
