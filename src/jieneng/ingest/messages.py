@@ -85,6 +85,18 @@ SEVERITY: dict[str, Severity] = {
     "import.out_of_bounds": "error",
     "import.bad_period_month": "error",
     "import.bad_room_status": "error",
+    # --- utility files: daily kWh and bills per 户号 (jieneng.ingest.utility_files) ---
+    "utility.bad_date": "error",
+    "utility.future_date": "error",
+    "utility.bad_carrier": "error",
+    "utility.tou_mismatch": "error",
+    "utility.period_order": "error",
+    "utility.period_overlap": "error",
+    "utility.period_overlap_stored": "error",
+    "utility.duplicate_conflict": "error",
+    "utility.duplicate_same": "warning",
+    "utility.unknown_account": "error",
+    "utility.not_bound": "error",
 }
 
 #: code → default severity and the zh / en templates.

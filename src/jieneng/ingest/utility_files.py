@@ -52,11 +52,9 @@ from typing import Any
 import polars as pl
 
 from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name
-from jieneng.core.messages import template
 
 from ._common import Checker, ColumnSpec, Mapped, add_number, map_distinct, open_mapped
 from .issue_table import rejection
-from .messages import MESSAGES, MessageTemplate, Severity
 from .reader import DEFAULT_MAX_BYTES, ROW
 
 DAILY = "daily-kwh"
@@ -67,24 +65,6 @@ UTILITY_CARRIERS: tuple[str, ...] = ("electricity", "water", "natural_gas")
 TOU_TOLERANCE_KWH = 0.05
 TOU_TOLERANCE_SHARE = 0.001
 TOU = ("tip", "peak", "flat", "valley")
-
-#: this module's issue codes and their severity (texts in the message catalogue)
-SEVERITY: dict[str, Severity] = {
-    "utility.bad_date": "error",
-    "utility.future_date": "error",
-    "utility.bad_carrier": "error",
-    "utility.tou_mismatch": "error",
-    "utility.period_order": "error",
-    "utility.period_overlap": "error",
-    "utility.period_overlap_stored": "error",
-    "utility.duplicate_conflict": "error",
-    "utility.duplicate_same": "warning",
-    "utility.unknown_account": "error",
-    "utility.not_bound": "error",
-}
-for _code, _severity in SEVERITY.items():  # the shared renderer finds them by code
-    MESSAGES.setdefault(_code, MessageTemplate(_severity, template("zh-CN", _code),
-                                               template("en", _code)))
 
 _QUANTITY_UNITS = {"千瓦时": 1.0, "kwh": 1.0, "度": 1.0, "万千瓦时": 1e4, "万kwh": 1e4,
                    "立方米": 1.0, "m3": 1.0, "方": 1.0, "吨": 1.0, "t": 1.0,
