@@ -31,7 +31,7 @@ from jieneng.core.forms_ny.checks import TOLERANCE
 
 from ._common import Checker, ColumnSpec, Mapped, code_column, open_mapped, parsed
 from .numbers import is_integral, period_part, with_number
-from .profiles import YEAR_MAX, YEAR_MIN, check_year, lookup_institutions
+from .profiles import unit_and_month
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .result import Parsed
 
@@ -126,23 +126,8 @@ def _base(chk: Checker, frame: pl.DataFrame, mapped: dict[str, Mapped],
         pl.when(annual).then(pl.lit(0.0)).otherwise(
             period_part(frame, c_month, "月")).alias("month__num"),
     )
-    df = lookup_institutions(df, institutions).sort(ROW)
-    chk.required(df, c_cc)
-    chk.check(df, pl.col("credit_code").is_not_null() & pl.col("institution_id").is_null(),
-              "import.unknown_institution", column=c_cc, value=pl.col(c_cc))
-    chk.required(df, c_year)
-    check_year(chk, df, c_year)
-    month = pl.col("month__num")
-    chk.required(df, c_month)
-    chk.check(df, pl.col(c_month).is_not_null()
-              & (month.is_null() | (month != month.round(0)) | (month < 0) | (month > 12)),
-              "import.bad_period_month", column=c_month, value=pl.col(c_month))
-    return df.with_columns(
-        pl.when((pl.col("year__num") >= YEAR_MIN) & (pl.col("year__num") <= YEAR_MAX))
-        .then(pl.col("year__num")).cast(pl.Int32, strict=False).alias("year"),
-        pl.when((month >= 0) & (month <= 12)).then(month).cast(pl.Int32, strict=False)
-        .alias("month"),
-    )
+    return unit_and_month(chk, df, institutions, columns=(c_cc, c_year, c_month),
+                          first_month=0, month_code="import.bad_period_month")
 
 
 def _room(chk: Checker, df: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataFrame:

@@ -76,6 +76,35 @@ def check_year(chk: Checker, df: pl.DataFrame, column: str) -> None:
     chk.check(df, bad, "import.bad_year", column=column, value=pl.col(column))
 
 
+def unit_and_month(chk: Checker, df: pl.DataFrame, institutions: pl.DataFrame, *,
+                   columns: tuple[str, str, str], first_month: int,
+                   month_code: str) -> pl.DataFrame:
+    """The rows (``credit_code``, ``year__num``, ``month__num`` parsed) with their
+    ``institution_id``, ``year`` and ``month`` checked — an unknown unit, a year outside
+    the platform's, a month outside ``first_month``–12 (``month_code`` names the
+    problem) — ``year``/``month`` null where invalid. ``columns``: the file's credit
+    code, year and month headers."""
+    c_cc, c_year, c_month = columns
+    df = lookup_institutions(df, institutions).sort(ROW)
+    chk.required(df, c_cc)
+    chk.check(df, pl.col("credit_code").is_not_null() & pl.col("institution_id").is_null(),
+              "import.unknown_institution", column=c_cc, value=pl.col(c_cc))
+    chk.required(df, c_year)
+    check_year(chk, df, c_year)
+    month = pl.col("month__num")
+    chk.required(df, c_month)
+    chk.check(df, pl.col(c_month).is_not_null()
+              & (month.is_null() | (month != month.round(0)) | (month < first_month)
+                 | (month > 12)),
+              month_code, column=c_month, value=pl.col(c_month))
+    return df.with_columns(
+        pl.when((pl.col("year__num") >= YEAR_MIN) & (pl.col("year__num") <= YEAR_MAX))
+        .then(pl.col("year__num")).cast(pl.Int32, strict=False).alias("year"),
+        pl.when((month >= first_month) & (month <= 12)).then(month)
+        .cast(pl.Int32, strict=False).alias("month"),
+    )
+
+
 def parse_profiles(
     path: Path,
     *,
