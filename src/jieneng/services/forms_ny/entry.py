@@ -5,7 +5,10 @@ Every command: the capability ``enter_data``, the institution inside the caller'
 scope (:func:`jieneng.services.scope.visible_institution`, else NotFound), the
 figures checked by :func:`jieneng.core.forms_ny.check_record` (the same rules the
 import applies), one transaction, an audit entry. Figures are stored as revisions
-(:func:`jieneng.storage.forms_ny.write_records`, source ``manual``).
+(:func:`jieneng.storage.forms_ny.write_records`, source ``manual``). A figure of a
+period whose reporting task is submitted or approved is refused as NY201's are
+(:func:`jieneng.services.workflow.locks.check_unlocked`, the one rule); a save moves
+the period's task to 录入中 (:func:`~jieneng.services.workflow.locks.note_saved`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from jieneng.core.permissions import Capability, require
 from jieneng.core.scope import Filters
 from jieneng.services.accounts import audit
 from jieneng.services.scope import visible_institution
+from jieneng.services.workflow import locks
 from jieneng.storage import forms_ny as store
 from jieneng.storage.metering import metering_meter
 
@@ -105,8 +109,10 @@ def save_room_figures(engine: Engine, user: User, credit_code: str, *, room_code
                              schema={"institution_id": pl.Int64, "room_id": pl.Int64,
                                      "year": pl.Int64, "month": pl.Int64,
                                      **store.value_schema("NY202")}, strict=False)
+        locks.check_unlocked(conn, frame.select("institution_id", "year", "month"))
         counts = store.write_records(conn, "NY202", frame, source="manual",
                                      entered_by=user.username)
+        locks.note_saved(conn, user.actor)
         audit.record(conn, user.actor, "forms_ny.save_room", "datacentre_room",
                      int(room.room_id), after={"year": year, "month": month, **counts,
                                                **{k: v for k, v in values.items()
@@ -127,8 +133,10 @@ def save_heating(engine: Engine, user: User, credit_code: str, *, year: int, mon
                              schema={"institution_id": pl.Int64, "year": pl.Int64,
                                      "month": pl.Int64, **store.value_schema("NY203")},
                              strict=False)
+        locks.check_unlocked(conn, frame.select("institution_id", "year", "month"))
         counts = store.write_records(conn, "NY203", frame, source="manual",
                                      entered_by=user.username)
+        locks.note_saved(conn, user.actor)
         audit.record(conn, user.actor, "forms_ny.save_heating", "institution", inst.id,
                      after={"year": year, "month": month, **counts})
     return counts

@@ -5,7 +5,10 @@ error refuses it with every issue (:class:`ImportRejected`) and stores nothing. 
 clean file is stored in one transaction with its bytes (``import_batch``): NY202
 rooms not yet known are created, the figures written as revisions
 (:func:`jieneng.storage.forms_ny.write_records`), an audit entry. With ``scope`` (the
-web upload) a row naming a unit outside it is refused as ``import.out_of_scope``.
+web upload) a row naming a unit outside it is refused as ``import.out_of_scope``. A
+row of a period whose reporting task is submitted or approved refuses the file
+(:func:`jieneng.services.workflow.locks.check_unlocked`, as NY201's import), also in
+a dry run; a stored file moves the periods' tasks to 录入中.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from jieneng.ingest.result import Parsed
 from jieneng.services.accounts import audit
 from jieneng.services.entry.imports import ImportReport
 from jieneng.services.scope import scoped_filters
+from jieneng.services.workflow import locks
 from jieneng.storage import batches, institutions
 from jieneng.storage import directory as queries
 from jieneng.storage import forms_ny as store
@@ -48,10 +52,16 @@ def import_form(engine: Engine, kind: str, path: Path, *, dry_run: bool = False,
     report = ImportReport(kind=kind, file=path.name, format=parsed.format,
                           rows_read=parsed.rows_read, records=parsed.frame.height,
                           dry_run=dry_run, warnings=list(parsed.warnings))
+    keys = parsed.frame.select("institution_id", "year", "month")
     if dry_run:
+        if keys.height:
+            with engine.connect() as conn:
+                locks.check_unlocked(conn, keys)
         return report
     form = KINDS[kind]
     with engine.begin() as conn:
+        if keys.height:
+            locks.check_unlocked(conn, keys)
         report.batch_id = batches.store_batch(conn, kind=kind, file_name=path.name,
                                               content=path.read_bytes(),
                                               rows=parsed.rows_read)
@@ -60,6 +70,8 @@ def import_form(engine: Engine, kind: str, path: Path, *, dry_run: bool = False,
             frame = store.ensure_rooms(conn, frame)
         report.counts = store.write_records(conn, form, frame, source="file",
                                             import_id=report.batch_id)
+        if frame.height:
+            locks.note_saved(conn, actor)
         audit.record(conn, actor or Actor.cli(), f"import.{kind}", "import_batch",
                      report.batch_id, after={"file": path.name, "rows": parsed.rows_read,
                                              "records": frame.height, **report.counts})
