@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -83,6 +83,12 @@ def add_room(engine: Engine, user: User, credit_code: str, *, code: str, name: s
     return {"room_id": room_id, "code": code, "name": name, "status": status}
 
 
+def _check_unlocked(conn: Connection, institution_id: int, year: int, month: int) -> None:
+    """A period of a submitted or approved report is locked, as NY201's (checked first)."""
+    locks.check_unlocked(conn, pl.DataFrame(
+        {"institution_id": [institution_id], "year": [year], "month": [month]}))
+
+
 def _checked(form: str, values: Mapping[str, float | None], month: int) -> None:
     problems = check_record(form, values, month=month)
     if problems:
@@ -99,6 +105,7 @@ def save_room_figures(engine: Engine, user: User, credit_code: str, *, room_code
     check_period(year, month)
     with engine.begin() as conn:
         inst = visible_institution(conn, user.scope, credit_code)  # scope before the figures
+        _check_unlocked(conn, inst.id, year, month)
         _checked("NY202", values, month)
         room = store.room_by_code(conn, inst.id, room_code.strip())
         if room is None:
@@ -109,7 +116,6 @@ def save_room_figures(engine: Engine, user: User, credit_code: str, *, room_code
                              schema={"institution_id": pl.Int64, "room_id": pl.Int64,
                                      "year": pl.Int64, "month": pl.Int64,
                                      **store.value_schema("NY202")}, strict=False)
-        locks.check_unlocked(conn, frame.select("institution_id", "year", "month"))
         counts = store.write_records(conn, "NY202", frame, source="manual",
                                      entered_by=user.username)
         locks.note_saved(conn, user.actor)
@@ -127,13 +133,13 @@ def save_heating(engine: Engine, user: User, credit_code: str, *, year: int, mon
     check_period(year, month)
     with engine.begin() as conn:
         inst = visible_institution(conn, user.scope, credit_code)
+        _check_unlocked(conn, inst.id, year, month)
         _checked("NY203", values, month)
         frame = pl.DataFrame([{"institution_id": inst.id, "year": year, "month": month,
                                **{k: values.get(k) for k in store.value_keys("NY203")}}],
                              schema={"institution_id": pl.Int64, "year": pl.Int64,
                                      "month": pl.Int64, **store.value_schema("NY203")},
                              strict=False)
-        locks.check_unlocked(conn, frame.select("institution_id", "year", "month"))
         counts = store.write_records(conn, "NY203", frame, source="manual",
                                      entered_by=user.username)
         locks.note_saved(conn, user.actor)

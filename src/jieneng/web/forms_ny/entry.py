@@ -1,7 +1,9 @@
 """``/datacentre?institution=CODE&year=&month=`` (enter_data): an institution's rooms
 with the period's figures and PUE (form or metered, the source shown), add a room,
 enter a room's figures, the heating figures, bind a room's IT / total meter, upload a
-file (template at ``/datacentre/template.xlsx?kind=``). JSON twin ``GET
+file (template at ``/datacentre/template.xlsx?kind=``). A period whose reporting task
+is submitted or approved is shown read-only with the task's state (``status``:
+:func:`jieneng.services.entry.year.month_status`, as the NY201 form). JSON twin ``GET
 /api/v1/datacentre``; ``POST /api/v1/datacentre/records`` saves a room's figures.
 Services: :mod:`jieneng.services.forms_ny`."""
 
@@ -22,6 +24,7 @@ from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ImportRejected, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.ingest.templates import FORM_TEMPLATE_KINDS, write_template
+from jieneng.services.entry.year import month_status
 from jieneng.services.forms_ny import entry
 from jieneng.services.forms_ny.imports import import_form
 from jieneng.storage.institutions import get_institution_by_id
@@ -54,9 +57,12 @@ def _entry_context(request: Request, engine: Engine, user: User, code: str, year
     data = (entry.institution_forms(engine, user, code, year=year, month=month)
             if code else None)
     lang = domain_lang(lang_of(request))
+    status = None
     if data is not None:
         data["rooms"] = labelled(lang, data["rooms"])
-    return {"code": code, "year": year, "month": month, "data": data, "form": {},
+        status = month_status(engine, user, code, year, month)
+    return {"code": code, "year": year, "month": month, "data": data, "status": status,
+            "form": {},
             "errors": {}, "ny202": NY202, "ny203": NY203, "kinds": FORM_TEMPLATE_KINDS,
             "units_en": UNITS_EN,
             "can_import": user.can(Capability.IMPORT_DATA)}

@@ -199,8 +199,52 @@ class QuestionOut(BaseModel):
     answered_at: str | None
 
 
+class TaskRoomOut(BaseModel):
+    """A data-centre room (NY202) of the task's period."""
+
+    room_code: str
+    room_name: str
+    room_status: str = Field(description="new / existing")
+    elec_total: float | None = Field(default=None, description="240 机房总用电量 kWh (form)")
+    elec_it: float | None = Field(default=None, description="2401 IT设备用电量 kWh (form)")
+    total_used: float | None = Field(default=None, description="the total kWh its PUE used")
+    it_used: float | None = Field(default=None, description="the IT kWh its PUE used")
+    pue: float | None = None
+    pue_source: str | None = Field(default=None, description="meter / form; null: undefined")
+    target: float | None = None
+    above: bool = Field(description="PUE above its status's target")
+
+
+class TaskHeatingOut(BaseModel):
+    """The institution's heating (NY203) of the task's period."""
+
+    heated_area: float | None = None
+    area_independent: float | None = None
+    area_central_by_area: float | None = None
+    area_central_by_heat: float | None = None
+    heating_days: int | None = None
+    heating_energy: float | None = Field(default=None, description="kgce")
+    energy_per_m2: float | None = Field(default=None, description="kgce per heated m²")
+
+
+class TaskFormsPeriodOut(BaseModel):
+    year: int
+    month: int = Field(description="0 = the annual report")
+
+
+class TaskFormsOut(BaseModel):
+    """NY202 rooms and NY203 heating of the task's period, reviewed with it."""
+
+    period: TaskFormsPeriodOut
+    rooms: list[TaskRoomOut]
+    above: int = Field(description="rooms above their PUE target")
+    heating: TaskHeatingOut | None
+
+
 class TaskDetailOut(TaskOut):
     figures: list[TaskFigureOut]
+    forms_ny: TaskFormsOut | None = Field(
+        default=None, description="机房 (NY202) and 采暖 (NY203) of the period; null: none")
     findings: list[TaskFindingOut]
     history: list[TransitionOut]
     questions: list[QuestionOut]

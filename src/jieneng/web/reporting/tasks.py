@@ -4,7 +4,9 @@ the scope's for others), filtered by state and period; ``GET /reporting/tasks/{i
 state machine allows me (``POST …/action``, ``POST …/questions``,
 ``POST …/questions/{id}``). JSON twins ``/api/v1/reporting/tasks…`` (an action's
 ``version`` is read — a stale one is 409). A refused form shows the task again with
-the twin's status (:func:`jieneng.web.forms.form_error`).
+the twin's status (:func:`jieneng.web.forms.form_error`). The task's NY202 rooms and
+NY203 heating figures of its period (``forms_ny``, when the institution has any) are
+shown beside the NY201 figures and reviewed with them (:func:`task_data`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.reporting.tasks import Action
+from jieneng.services.forms_ny import review as forms_ny_review
 from jieneng.services.workflow import questions as workflow_questions
 from jieneng.services.workflow import tasks as workflow_tasks
 from jieneng.settings import Settings
@@ -66,9 +69,20 @@ def tasks_page(
         "data": data, "state": blank(state) or "", "period": period, "states": STATES})
 
 
+def task_data(engine: Engine, user: User, task_id: int) -> dict[str, Any]:
+    """The task (:func:`jieneng.services.workflow.tasks.task_detail`) with ``forms_ny``:
+    the institution's NY202 / NY203 figures of the period, or None."""
+    data = workflow_tasks.task_detail(engine, user, task_id)
+    year, _, month = str(data["period"]).partition("-")
+    data["forms_ny"] = forms_ny_review.task_forms(
+        engine, user, data["institution"]["credit_code"], int(year),
+        int(month) if month else None)
+    return data
+
+
 def task_context(engine: Engine, user: User, task_id: int, *, done: str | None = None
                  ) -> dict[str, Any]:
-    data = workflow_tasks.task_detail(engine, user, task_id)
+    data = task_data(engine, user, task_id)
     return {"data": data, "error": None, "done": done, "entry": entry_links(user, data),
             "carriers": CARRIERS}
 
@@ -163,8 +177,9 @@ def tasks(user: CurrentUser, engine: EngineDep, state: StateQ = None, period: Pe
 
 @api.get("/tasks/{task_id}", response_model=TaskDetailOut)
 def task(task_id: TaskId, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    """A task: figures, findings, history, questions, my actions."""
-    return workflow_tasks.task_detail(engine, user, task_id)
+    """A task: figures (and ``forms_ny``: the period's NY202 rooms and NY203 heating,
+    or null), findings, history, questions, my actions."""
+    return task_data(engine, user, task_id)
 
 
 @api.post("/tasks/{task_id}/actions", dependencies=[requires(Capability.SUBMIT)],
