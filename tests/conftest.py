@@ -26,6 +26,11 @@ from sqlalchemy.exc import OperationalError
 from tests.sample import Files, make_files
 from tests.templates import DATABASE, Database, Templates
 
+#: the apps the tests start derive no readings in the background (a pass at every app's
+#: start took SQLite's write lock beside the test's own writes); the tests derive
+#: explicitly (services.metering.derive). Subprocesses (a real `jieneng serve`) inherit it.
+os.environ.setdefault("JIENENG_METERING_DERIVE_SECONDS", "0")
+
 _BASE_PG_URL = os.environ.get(
     "JIENENG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
