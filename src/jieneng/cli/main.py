@@ -75,7 +75,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         metered,
         meters,
         monitoring,
+        mv,
         notify,
+        projects,
         reporting,
         serve,
         statistics,
@@ -90,6 +92,8 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(notify.notify_app, name="notify")
     app.add_typer(meters.meters_app, name="meters")
     app.add_typer(gateway.gateway_app, name="gateway")
+    app.add_typer(mv.mv_app, name="mv")
+    app.add_typer(projects.projects_app, name="projects")
     gateway_mqtt.register(gateway.gateway_app)
     gateway_serve.register(gateway.gateway_app)
     utility_files.register(imports.import_app)

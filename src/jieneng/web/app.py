@@ -71,6 +71,7 @@ from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.forms_ny import entry as forms_ny_entry
 from jieneng.web.forms_ny import summary as forms_ny_summary
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.projects import pages as project_pages
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
 from jieneng.web.targets import alerts, annual, assessment, quotas, targets
@@ -102,6 +103,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     quality.router, quality.api, quality_rules.router, quality_rules.api,
     targets.router, targets.api, assessment.router, assessment.api, alerts.router, alerts.api,
     quotas.router, quotas.api, annual.router,
+    project_pages.router, project_pages.api,
 )
 
 SECURITY_HEADERS = {
