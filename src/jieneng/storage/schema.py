@@ -15,7 +15,9 @@ from . import (  # noqa: F401  (the tables join the metadata)
     meter_readings,
     metered_statistics,
     metering,
+    projects,
     utility_data,
+    weather,
 )
 from .tables import metadata
 
