@@ -92,6 +92,8 @@ class Capability(StrEnum):
     MANAGE_METERING = "manage_metering"
     READ_METERS = "read_meters"
     MANAGE_GATEWAYS = "manage_gateways"
+    MANAGE_PROJECTS = "manage_projects"
+    APPROVE_PROJECTS = "approve_projects"
 
     @property
     def label_zh(self) -> str:
@@ -149,17 +151,23 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
     Capability.READ_METERS: ("抄表录入", "enter meter readings by hand", "scope"),
     Capability.MANAGE_GATEWAYS: ("登记网关、发放令牌、指定网关的计量表", "register gateways, "
                                  "issue their tokens, assign their meters", "own subtree"),
+    Capability.MANAGE_PROJECTS: ("申报、登记节能项目（合同、边界、措施、导入）", "declare and "
+                                 "register energy-saving projects (contract, boundary, "
+                                 "measures, import)", "scope: the owner institutions"),
+    Capability.APPROVE_PROJECTS: ("审批节能项目（审批、基准确认、效果评估、结算、终止）",
+                                  "approve energy-saving projects (approval, baseline, "
+                                  "evaluation, settlement, termination)", "scope"),
 }
 
 _C = Capability
 #: everything a 公共机构 may do: its own figures and tasks
 _FILER = frozenset({_C.OWN_ACCOUNT, _C.ENTER_DATA, _C.IMPORT_DATA, _C.SUBMIT,
                     _C.EXPLAIN_FINDINGS, _C.ACKNOWLEDGE_ALERTS, _C.VIEW_METERING,
-                    _C.MANAGE_METERING, _C.READ_METERS})
+                    _C.MANAGE_METERING, _C.READ_METERS, _C.MANAGE_PROJECTS})
 #: a 管理机构: also reviews, opens periods, runs rules, sets targets, quotas, spot checks
 _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUALITY,
                     _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK,
-                    _C.MANAGE_GATEWAYS}
+                    _C.MANAGE_GATEWAYS, _C.APPROVE_PROJECTS}
 
 #: THE table: role → what it may do. Menus, buttons, services and docs/security.md read it.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
