@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (the tables join the metadata)
     meter_readings,
     metered_statistics,
     metering,
+    project_settlement,
     projects,
     utility_data,
     weather,
