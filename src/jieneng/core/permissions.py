@@ -94,6 +94,7 @@ class Capability(StrEnum):
     MANAGE_GATEWAYS = "manage_gateways"
     MANAGE_PROJECTS = "manage_projects"
     APPROVE_PROJECTS = "approve_projects"
+    IMPORT_WEATHER = "import_weather"
 
     @property
     def label_zh(self) -> str:
@@ -157,6 +158,8 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
     Capability.APPROVE_PROJECTS: ("审批节能项目（审批、基准确认、效果评估、结算、终止）",
                                   "approve energy-saving projects (approval, baseline, "
                                   "evaluation, settlement, termination)", "scope"),
+    Capability.IMPORT_WEATHER: ("登记气象站、导入气温数据", "register weather stations, import "
+                                "temperatures", "offices: stations serving their own subtree"),
 }
 
 _C = Capability
@@ -167,7 +170,7 @@ _FILER = frozenset({_C.OWN_ACCOUNT, _C.ENTER_DATA, _C.IMPORT_DATA, _C.SUBMIT,
 #: a 管理机构: also reviews, opens periods, runs rules, sets targets, quotas, spot checks
 _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUALITY,
                     _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK,
-                    _C.MANAGE_GATEWAYS, _C.APPROVE_PROJECTS}
+                    _C.MANAGE_GATEWAYS, _C.APPROVE_PROJECTS, _C.IMPORT_WEATHER}
 
 #: THE table: role → what it may do. Menus, buttons, services and docs/security.md read it.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
