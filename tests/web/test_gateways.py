@@ -99,9 +99,9 @@ def test_http_push_end_to_end(world: World) -> None:
     admin = world.login("region")
     log = admin.get(f"/api/v1/gateways/{made['ours']['gateway_id']}/log").json()
     kinds = [i["kind"] for i in log["items"]]
-    # (the oversized body was refused by the app's body guard before the route read it)
-    assert kinds == ["malformed", "malformed", "meter_unknown", "meter_not_gateways", "token",
-                     "token"]
+    # (the oversized body was refused once its gateway was known, without reading it)
+    assert kinds == ["oversized", "malformed", "malformed", "meter_unknown",
+                     "meter_not_gateways", "token", "token"]
     assert {i["batch_id"] for i in log["items"]} >= {"b-3", "b-4"}
     page = admin.get(f"/gateways/{made['ours']['gateway_id']}")
     assert page.status_code == 200
