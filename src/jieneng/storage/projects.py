@@ -25,28 +25,44 @@ Here only the tables and set-based reads/writes; the rules are the services'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    ColumnElement,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    Row,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    exists,
     func,
+    insert,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.types import CHAR
 
 from jieneng.core.projects.lifecycle import STATES
 from jieneng.core.projects.types import IPMVP_OPTIONS, PROJECT_TYPES, SUBTYPES
+from jieneng.core.scope import Filters
 
+from . import tables as t
+from .metering import metering_account, metering_meter
+from .scoping import institution_conditions, region_conditions
 from .tables import Double, metadata
 
 BOUNDARY_KINDS: tuple[str, ...] = ("account", "meter", "building", "system")
@@ -206,3 +222,127 @@ project_document = Table(
     Column("uploaded_at", DateTime(timezone=True), nullable=False,
            server_default=func.current_timestamp()),
 )
+
+_p, _o, _bd = project, project_owner, project_boundary
+_ms, _ct, _ev = project_measure, project_contract, project_event
+
+
+# ------------------------------------------------------------------ reads
+
+def visible_condition(conn: Connection, filters: Filters) -> ColumnElement[bool] | None:
+    """Projects inside ``filters``: one of the owners inside them, or — when the scope
+    is regions — the project's region inside them. None: no restriction."""
+    if filters.region_codes is None and not filters.below_region:
+        return None
+    i = t.institution
+    owner_in = exists(select(_o.c.project_id).join(i, i.c.id == _o.c.institution_id).where(
+        _o.c.project_id == _p.c.id, *institution_conditions(conn, filters)))
+    if filters.below_region:
+        return owner_in
+    return or_(owner_in, *region_conditions(conn, _p.c.region_code, filters))
+
+
+def find(conn: Connection, code: str, filters: Filters, *,
+         lock: bool = False) -> Row[Any] | None:
+    """The project ``code`` when inside ``filters``; ``lock`` takes its row lock on
+    PostgreSQL (two moves of one project take turns)."""
+    query = select(_p).where(_p.c.code == code)
+    cond = visible_condition(conn, filters)
+    if cond is not None:
+        query = query.where(cond)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=_p)
+    return conn.execute(query).one_or_none()
+
+
+def existing_codes(conn: Connection, codes: Sequence[str]) -> set[str]:
+    """Which of ``codes`` are taken (any scope: a code is unique platform-wide)."""
+    if not codes:
+        return set()
+    return {str(c) for c in conn.execute(select(_p.c.code).where(_p.c.code.in_(codes)))
+            .scalars()}
+
+
+def list_projects(conn: Connection, filters: Filters, *, types: Sequence[str] = (),
+                  states: Sequence[str] = (), year: int | None = None,
+                  limit: int | None = None) -> list[Row[Any]]:
+    """The projects inside ``filters`` (newest code last), filtered by type, state, year."""
+    query = select(_p).order_by(_p.c.year, _p.c.code)
+    cond = visible_condition(conn, filters)
+    if cond is not None:
+        query = query.where(cond)
+    if types:
+        query = query.where(_p.c.type.in_(list(types)))
+    if states:
+        query = query.where(_p.c.state.in_(list(states)))
+    if year is not None:
+        query = query.where(_p.c.year == year)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query))
+
+
+def owners_of(conn: Connection, project_ids: Sequence[int]) -> list[Row[Any]]:
+    """(project_id, institution id, credit code, name, region) of the projects' owners,
+    in their order."""
+    if not project_ids:
+        return []
+    i = t.institution
+    query = (select(_o.c.project_id, i.c.id, i.c.credit_code, i.c.name, i.c.region_code)
+             .join(i, i.c.id == _o.c.institution_id)
+             .where(_o.c.project_id.in_(list(project_ids)))
+             .order_by(_o.c.project_id, _o.c.position))
+    return list(conn.execute(query))
+
+
+def boundary_of(conn: Connection, project_id: int) -> list[Row[Any]]:
+    """The boundary rows with the account (carrier, number), the meter (number,
+    carrier) and the institution's credit code."""
+    i, a, m = t.institution, metering_account, metering_meter
+    query = (select(_bd, i.c.credit_code, i.c.name.label("institution_name"),
+                    a.c.carrier.label("account_carrier"), a.c.number.label("account_number"),
+                    m.c.number.label("meter_number"), m.c.carrier.label("meter_carrier"))
+             .join(i, i.c.id == _bd.c.institution_id)
+             .outerjoin(a, a.c.id == _bd.c.account_id).outerjoin(m, m.c.id == _bd.c.meter_id)
+             .where(_bd.c.project_id == project_id).order_by(_bd.c.id))
+    return list(conn.execute(query))
+
+
+def measures_of(conn: Connection, project_id: int) -> list[Row[Any]]:
+    return list(conn.execute(select(_ms).where(_ms.c.project_id == project_id)
+                             .order_by(_ms.c.id)))
+
+
+def contract_of(conn: Connection, project_id: int) -> Row[Any] | None:
+    return conn.execute(select(_ct).where(_ct.c.project_id == project_id)).one_or_none()
+
+
+def events_of(conn: Connection, project_id: int) -> list[Row[Any]]:
+    return list(conn.execute(select(_ev).where(_ev.c.project_id == project_id)
+                             .order_by(_ev.c.at, _ev.c.id)))
+
+
+# ------------------------------------------------------------------ writes
+
+def insert_projects(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert ``rows`` (one executemany) and return code → id."""
+    if not rows:
+        return {}
+    conn.execute(insert(_p), list(rows))
+    codes = [str(r["code"]) for r in rows]
+    return {str(r.code): int(r.id) for r in conn.execute(
+        select(_p.c.id, _p.c.code).where(_p.c.code.in_(codes)))}
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """One ``executemany`` of ``rows`` into ``table`` (nothing for none)."""
+    if rows:
+        conn.execute(insert(table), list(rows))
+
+
+def set_state(conn: Connection, project_id: int, state: str, at: datetime) -> None:
+    conn.execute(update(_p).where(_p.c.id == project_id).values(state=state, updated_at=at))
+
+
+def touch(conn: Connection, project_id: int, at: datetime) -> None:
+    conn.execute(update(_p).where(_p.c.id == project_id).values(updated_at=at))
