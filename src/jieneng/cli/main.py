@@ -60,6 +60,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         from jieneng.cli import utility_files as utility_imports
 
         utility_imports.register(imports.import_app)  # import daily-kwh | bills
+        from jieneng.cli import weather as weather_imports
+
+        weather_imports.register(imports.import_app)  # import weather
         app.add_typer(imports.import_app, name="import")
         app.command("template")(imports.template)
         return app
@@ -82,6 +85,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         serve,
         statistics,
         utility_files,
+        weather,
     )
 
     app.add_typer(db.db_app, name="db")
@@ -98,6 +102,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     gateway_serve.register(gateway.gateway_app)
     utility_files.register(imports.import_app)
     forms_ny.register(imports.import_app)
+    weather.register(imports.import_app, app)  # import weather; weather stations | add-station
     metered.register(meters.meters_app)
     monitoring.register(meters.meters_app)
     app.command("template")(imports.template)

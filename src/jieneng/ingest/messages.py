@@ -97,6 +97,18 @@ SEVERITY: dict[str, Severity] = {
     "utility.duplicate_same": "warning",
     "utility.unknown_account": "error",
     "utility.not_bound": "error",
+    # --- weather files: a station's daily or hourly temperatures (jieneng.ingest.weather) ---
+    "weather.no_time_column": "error",
+    "weather.bad_unit": "error",
+    "weather.unit_conflict": "error",
+    "weather.unit_unknown": "error",
+    "weather.bad_date": "error",
+    "weather.bad_timestamp": "error",
+    "weather.future_date": "error",
+    "weather.out_of_range": "error",
+    "weather.duplicate_conflict": "error",
+    "weather.duplicate_same": "warning",
+    "weather.low_coverage": "warning",
 }
 
 #: code → default severity and the zh / en templates.
