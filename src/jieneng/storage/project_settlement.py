@@ -7,8 +7,9 @@
   temperatures) and the factor set — so a figure can say what made it. A new fit of
   the same carrier supersedes the current one (``is_current``).
 - ``project_adjustment`` — a non-routine adjustment (area, occupants, operating
-  hours, added load) of a carrier over [``period_start``, ``period_end``): ``value``
-  [canonical unit per month] added to the adjusted baseline, the reason and the
+  hours, added load) of a carrier over [``period_start``, ``period_end``) (end
+  excluded): the baseline times ``factor`` plus ``value`` [canonical unit, over the
+  whole period, spread evenly over its days] (IPMVP eq. 1), the reason and the
   evidence document (required, a ``project_document``), state proposed / approved /
   rejected with who decided.
 - ``project_statement`` — a monthly monitoring / quarterly evaluation / annual
@@ -110,6 +111,7 @@ project_adjustment = Table(
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("value", t.Double, nullable=False),
+    Column("factor", t.Double, nullable=False, server_default=text("1")),
     Column("reason", Text, nullable=False),
     Column("document_id", Integer, ForeignKey("project_document.id"), nullable=False),
     Column("state", String(10), nullable=False, server_default=text("'proposed'")),

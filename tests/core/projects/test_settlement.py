@@ -70,7 +70,7 @@ def test_routine_adjusted_baseline() -> None:
 def test_trusteeship_base_price_mode() -> None:
     lines = [s.TrusteeshipLine("electricity", 100_000.0, 85_000.0, 0.80, 0.90),
              s.TrusteeshipLine("water", 5_000.0, 4_000.0, 4.0, 4.0)]
-    got = s.trusteeship(lines, price_mode="base", om_fee=2_000.0, om_cost=1_500.0)
+    got = s.trusteeship(lines, price_mode="base_year", om_fee=2_000.0, om_cost=1_500.0)
     fee = 100_000 * 0.80 + 5_000 * 4.0 + 2_000  # 102,000
     actual = 85_000 * 0.90 + 4_000 * 4.0  # 92,500
     assert got.fee == pytest.approx(fee)

@@ -46,8 +46,8 @@ KG_PER_T = 1000.0
 class PriceMode(StrEnum):
     """How a trusteeship fee prices the adjusted baseline (a contract term)."""
 
-    BASE = "base"  # 基准期价格: the ESCO carries the price risk
-    CURRENT = "current"  # 当期价格: price changes pass through to the fee
+    BASE = "base_year"  # 基准期价格: the ESCO carries the price risk
+    CURRENT = "pass_through"  # 当期价格: price changes pass through to the fee
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("value", _DOUBLE, nullable=False),
+        sa.Column("factor", _DOUBLE, server_default=sa.text("1"), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(10), server_default=sa.text("'proposed'"),
