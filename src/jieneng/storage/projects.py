@@ -47,6 +47,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     exists,
     func,
     insert,
@@ -61,7 +62,7 @@ from jieneng.core.projects.types import IPMVP_OPTIONS, PROJECT_TYPES, SUBTYPES
 from jieneng.core.scope import Filters
 
 from . import tables as t
-from .metering import metering_account, metering_meter
+from .metering import metering_account, metering_binding, metering_meter
 from .scoping import institution_conditions, region_conditions
 from .tables import Double, metadata
 
@@ -346,3 +347,25 @@ def set_state(conn: Connection, project_id: int, state: str, at: datetime) -> No
 
 def touch(conn: Connection, project_id: int, at: datetime) -> None:
     conn.execute(update(_p).where(_p.c.id == project_id).values(updated_at=at))
+
+
+def meters_numbered(conn: Connection, number: str) -> list[Row[Any]]:
+    """The meters numbered ``number`` (of any institution: a number is unique per
+    institution only) with their institution's id, credit code and name."""
+    i, m = t.institution, metering_meter
+    query = (select(m.c.id, m.c.institution_id, m.c.number, i.c.credit_code, i.c.name)
+             .join(i, i.c.id == m.c.institution_id).where(m.c.number == number)
+             .order_by(m.c.id))
+    return list(conn.execute(query))
+
+
+def account_now(conn: Connection, carrier: str, number: str) -> Row[Any] | None:
+    """The account (carrier, number) with its open binding's institution (id, credit
+    code, name; None when unbound)."""
+    i, a, b = t.institution, metering_account, metering_binding
+    query = (select(a.c.id, a.c.number, b.c.institution_id, i.c.credit_code, i.c.name)
+             .outerjoin(b, and_(b.c.account_id == a.c.id, b.c.valid_to.is_(None)))
+             .outerjoin(i, i.c.id == b.c.institution_id)
+             .where(a.c.carrier == carrier, a.c.number == number))
+    found: Row[Any] | None = conn.execute(query).one_or_none()  # type: ignore[assignment]
+    return found

@@ -122,12 +122,18 @@ def parse_subtype(project_type: ProjectType, text: str | None) -> Subtype | None
         return None
     if not given:
         raise ValidationFailed.of("project_subtype_required", type=project_type.value)
-    code = _match(given, "subtype", project_type.value) or _match(
-        given.removeprefix("节能").removesuffix("型") + "型", "subtype", project_type.value)
+    code = _match(given, "subtype", project_type.value) or _short(given, project_type.value)
     if code is None:
         raise ValidationFailed.of("project_subtype_unknown", value=given,
                                   type=project_type.value)
     return Subtype(code)
+
+
+def _short(text: str, parent: str) -> str | None:
+    """A subtype by the end of its name (``托管型``, ``保证型``, ``分享型``) when one fits."""
+    fits = {r.code for r in labels() if r.kind == "subtype" and r.parent == parent
+            and len(text) >= 2 and r.name_zh.endswith(text)}
+    return fits.pop() if len(fits) == 1 else None
 
 
 def parse_ipmvp(text: str | None) -> IpmvpOption | None:
