@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, overload
 
 from .errors import MqttRefused
 
@@ -52,13 +54,53 @@ class Reading(NamedTuple):
     unit: str | None
 
 
+class Readings(Sequence[Reading]):
+    """The readings of a batch held column by column, as the parser's fast path found
+    them (no object per reading: the store takes the columns whole); a
+    ``Sequence[Reading]`` for everyone else, equal to the tuple of its readings."""
+
+    __slots__ = ("kinds", "meters", "ts", "units", "values")
+
+    def __init__(self, meters: list[str], ts: list[int], values: list[float],
+                 kinds: list[str], units: list[str | None]) -> None:
+        self.meters, self.ts, self.values = meters, ts, values
+        self.kinds, self.units = kinds, units
+
+    def __len__(self) -> int:
+        return len(self.meters)
+
+    @overload
+    def __getitem__(self, index: int) -> Reading: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Reading, ...]: ...
+    def __getitem__(self, index: int | slice) -> Reading | tuple[Reading, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        return Reading(self.meters[index], self.ts[index], self.values[index],
+                       self.kinds[index], self.units[index])
+
+    def __iter__(self) -> Iterator[Reading]:
+        return map(Reading, self.meters, self.ts, self.values, self.kinds, self.units)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Readings({list(self)!r})"
+
+
 class Batch(NamedTuple):
     """A valid batch: who sent it (the topic's gateway, equal to the payload's), its
-    id, and its readings in the order sent."""
+    id, and its readings in the order sent (a :class:`Readings` from the parser)."""
 
     gateway: str
     batch_id: str
-    readings: tuple[Reading, ...]
+    readings: Sequence[Reading]
 
 
 def valid_gateway_id(value: str) -> bool:
@@ -121,23 +163,26 @@ def parse_payload(gateway: str, payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NUMBER_TYPES = frozenset({int, float})
+_METER_OF, _KIND_OF = itemgetter("meter"), itemgetter("kind")
+_TS_OF, _VALUE_OF = itemgetter("ts"), itemgetter("value")
 
 
-def _fast_readings(items: list[Any]) -> tuple[Reading, ...] | None:
+def _fast_readings(items: list[Any]) -> Readings | None:
     """The readings of an ordinary batch checked column by column (a few list passes
     instead of a dozen checks per reading), or None when anything is unusual — an
     ISO time, a missing or extra field, a bad value … — and :func:`_reading` must
     look at each reading to name the first problem. Accepts exactly what
     :func:`_reading` accepts, with the same result."""
     try:
-        meters = [item["meter"] for item in items]
-        kinds = [item["kind"] for item in items]
-        stamps = [item["ts"] for item in items]
-        values = [item["value"] for item in items]
-        units = [item.get("unit") for item in items]
-        has_unit = [u is not None for u in units]
-        if any(len(item) != 4 + with_unit
-               for item, with_unit in zip(items, has_unit, strict=True)):
+        meters = list(map(_METER_OF, items))
+        kinds = list(map(_KIND_OF, items))
+        stamps = list(map(_TS_OF, items))
+        values = list(map(_VALUE_OF, items))
+        sizes = set(map(len, items))
+        units: list[Any] = ([None] * len(items) if sizes == {4}
+                            else [item.get("unit") for item in items])
+        if sizes != {4} and any(len(item) != 4 + (unit is not None)
+                                for item, unit in zip(items, units, strict=True)):
             return None  # an extra field (or "unit": null)
     except (TypeError, KeyError, AttributeError):
         return None  # an item that is not an object, a missing field
@@ -163,7 +208,7 @@ def _fast_readings(items: list[Any]) -> tuple[Reading, ...] | None:
         return None
     if min(seconds) < TS_MIN or max(seconds) >= TS_MAX:
         return None
-    return tuple(map(Reading, meters, seconds, floats, kinds, units))
+    return Readings(meters, seconds, floats, kinds, units)
 
 
 def _no_constant(name: str) -> Any:

@@ -1,13 +1,12 @@
 """The MQTT input wired to the database: the subscriber's ``store`` and ``store_many``
 (docs/mqtt.md, "The subscribe command").
 
-- :func:`store_one` — one batch through :func:`.ingest.store_batch` (one transaction);
-- :func:`store_group` — several batches (one group of held MQTT messages) in **one**
-  transaction: each batch is resolved as :func:`.ingest.store_in` resolves it
-  (gateway known and active, every meter the gateway's own); a batch that is refused
-  is left out whole, the readings of all the others are written by one
-  :func:`jieneng.storage.meter_readings.write_readings` and their dirty ranges marked
-  together. The subscriber acknowledges every message of the group after this returns.
+- :meth:`MqttStore.store` — one batch through :func:`.ingest.store_batch` (one
+  transaction);
+- :meth:`MqttStore.store_many` — several batches (one group of held MQTT messages) in
+  **one** transaction (:func:`.mqtt_group.store_group`): a batch that is refused is
+  left out whole, the others are stored. The subscriber acknowledges every message of
+  the group after this returns.
 
 A refusal becomes the MQTT layer's :class:`~jieneng.ingest.mqtt.BatchRefused` (same
 code and texts: dead-lettered, acknowledged, never retried) and is written to the
@@ -25,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine
 
 from jieneng.ingest.mqtt import (
     SHARED_FILTER,
@@ -37,34 +36,15 @@ from jieneng.ingest.mqtt import (
 )
 from jieneng.ingest.mqtt.subscriber import Connection as MqttConnection
 from jieneng.ingest.mqtt.subscriber import Counters, Subscriber
-from jieneng.storage import meter_readings as readings_store
-from jieneng.storage.bulk import read_frame
 from jieneng.storage.engine import make_engine
-from jieneng.storage.gateways import metering_gateway, metering_gateway_meter
 
-from .ingest import (
-    ReadingsRefused,
-    _now,
-    _tagged,
-    gateway_row,
-    log_refusal,
-    mark_dirty,
-    resolve_meters,
-    store_batch,
-)
-
-
-def as_batch_refused(err: ReadingsRefused) -> BatchRefused:
-    """The ingest refusal as the MQTT layer's, code and texts kept."""
-    refused = BatchRefused(err.message_zh, err.message_en, **err.details)
-    refused.code = err.code
-    return refused
+from .ingest import ReadingsRefused, log_refusal, store_batch
+from .mqtt_group import as_batch_refused, batch_columns, store_group
 
 
 def _frame(batch: Batch) -> pl.DataFrame:
-    return pl.DataFrame({"meter": [r.meter for r in batch.readings],
-                         "ts": [r.ts for r in batch.readings],
-                         "value": [r.value for r in batch.readings]},
+    meters, ts, values = batch_columns(batch)
+    return pl.DataFrame({"meter": meters, "ts": ts, "value": values},
                         schema={"meter": pl.String, "ts": pl.Int64, "value": pl.Float64})
 
 
@@ -90,90 +70,6 @@ class MqttStore:
     def _log(self, batch: Batch, err: ReadingsRefused) -> None:
         log_refusal(self.engine, batch.gateway, err.refusal, err.message_zh,
                     batch_id=batch.batch_id, readings=len(batch.readings))
-
-
-def store_group(engine: Engine, batches: Sequence[Batch], *, now: int | None = None
-                ) -> tuple[list[BatchRefused | None], list[tuple[Batch, ReadingsRefused]]]:
-    """Store ``batches`` in one transaction (see the module); per batch None (stored)
-    or its :class:`BatchRefused`, and the refusals as the ingest service raised them.
-
-    Set-based: the gateways are read once, the sent meter codes of every batch are
-    resolved by one join with the gateways' meters (read in bulk); only a batch with a
-    code that did not resolve goes through :func:`.ingest.resolve_meters`, which names
-    the foreign or unknown meters."""
-    at = _now() if now is None else now
-    outcomes: list[BatchRefused | None] = [None] * len(batches)
-    refusals: list[tuple[Batch, ReadingsRefused]] = []
-    if not batches:
-        return outcomes, refusals
-    with engine.begin() as conn:
-        gateways = {code: _gateway_or_refusal(conn, code)
-                    for code in sorted({b.gateway for b in batches})}
-        active = {code: found for code, found in gateways.items() if isinstance(found, int)}
-        frame = _sent(batches).join(_meter_map(conn, sorted(active)), on=["gateway", "meter"],
-                                    how="left")
-        unresolved = set(frame.filter(pl.col("meter_id").is_null())["batch"].to_list())
-        refused: list[int] = []
-        for i, batch in enumerate(batches):  # a loop over batches, not over readings
-            found = gateways[batch.gateway]
-            try:
-                if isinstance(found, ReadingsRefused):
-                    raise found
-                if i in unresolved:
-                    resolve_meters(conn, found, batch.gateway,
-                                   sorted({r.meter for r in batch.readings}))
-                    raise RuntimeError("the gateway's meters changed meanwhile")  # retried
-            except ReadingsRefused as err:
-                outcomes[i] = as_batch_refused(err)
-                refusals.append((batch, err))
-                refused.append(i)
-        good = frame.filter(~pl.col("batch").is_in(refused))
-        if good.height:
-            readings = good.select("meter_id", "ts", "value")
-            if readings_store.write_readings(conn, readings, received_at=at):
-                mark_dirty(conn, readings)
-            ids = sorted({active[code] for code in good["gateway"].unique().to_list()})
-            conn.execute(update(metering_gateway).where(metering_gateway.c.id.in_(ids))
-                         .values(last_seen=at))
-    return outcomes, refusals
-
-
-def _sent(batches: Sequence[Batch]) -> pl.DataFrame:
-    """Every reading of ``batches`` with its batch's index and gateway."""
-    return pl.DataFrame(
-        {"batch": [i for i, b in enumerate(batches) for _ in b.readings],
-         "gateway": [b.gateway for b in batches for _ in b.readings],
-         "meter": [r.meter for b in batches for r in b.readings],
-         "ts": [r.ts for b in batches for r in b.readings],
-         "value": [r.value for b in batches for r in b.readings]},
-        schema={"batch": pl.Int64, "gateway": pl.String, "meter": pl.String,
-                "ts": pl.Int64, "value": pl.Float64})
-
-
-def _meter_map(conn: Connection, gateways: Sequence[str]) -> pl.DataFrame:
-    """``gateway, meter, meter_id``: the sent codes of the gateways' own meters."""
-    g, gm = metering_gateway, metering_gateway_meter
-    query = (select(g.c.code.label("gateway"), gm.c.code.label("meter"), gm.c.meter_id)
-             .select_from(gm.join(g, g.c.id == gm.c.gateway_id))
-             .where(g.c.code.in_(list(gateways) or [""])))
-    return read_frame(conn, query, {"gateway": pl.String, "meter": pl.String,
-                                    "meter_id": pl.Int64})
-
-
-def _gateway_or_refusal(conn: Connection, code: str) -> int | ReadingsRefused:
-    try:
-        return _active_gateway(conn, code)
-    except ReadingsRefused as err:
-        return err
-
-
-def _active_gateway(conn: Connection, code: str) -> int:
-    row = gateway_row(conn, code)
-    if row is None:
-        raise _tagged(ReadingsRefused.of("readings.gateway_unknown", gateway=code))
-    if row.status != "active":
-        raise _tagged(ReadingsRefused.of("readings.gateway_disabled", gateway=code))
-    return int(row.id)
 
 
 @dataclass
