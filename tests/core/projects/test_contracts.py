@@ -26,10 +26,11 @@ def trust(term: int = 5, base: int = 2, cut: float | None = 0.10, **kw: object) 
     return Contract(term_start=date(2026, 1, 1), term_end=date(2026 + term, 1, 1),
                     base_start=date(2026 - base, 1, 1), base_end=date(2026, 1, 1),
                     price_mode="base_year", fee_base_yuan=1.2e6, guaranteed_rate=cut,
-                    **kw)  # type: ignore[arg-type]
+                    **kw)
 
 
-def failed(c: Contract, subtype: str = "trusteeship", rule_set: str | None = BJ) -> list[str]:
+def failed(c: Contract, subtype: str | None = "trusteeship",
+           rule_set: str | None = BJ) -> list[str]:
     return [r.rule for r in check_contract(c, subtype, rule_set) if not r.passed]
 
 
