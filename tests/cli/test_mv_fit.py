@@ -21,7 +21,7 @@ RANGES = ["--baseline", "2022-01-01..2022-12-31", "--reporting", "2023-01-01..20
 def _temps_c() -> np.ndarray:
     doy = (DAYS - DAYS[0]).astype(int)
     noise = np.random.default_rng(5).normal(0, 2, len(DAYS))
-    return 15 - 14 * np.cos(2 * np.pi * doy / 365.25) + noise
+    return np.asarray(15 - 14 * np.cos(2 * np.pi * doy / 365.25) + noise)
 
 
 def _usage(t_c: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def _usage(t_c: np.ndarray) -> np.ndarray:
     the reporting year uses 15 % less."""
     t_f = t_c * 9 / 5 + 32
     usage = 200 + 6 / 1.8 * np.maximum(55 - t_f, 0) + 9 / 1.8 * np.maximum(t_f - 70, 0)
-    usage[DAYS >= np.datetime64("2023-01-01")] *= 0.85
+    usage[np.datetime64("2023-01-01") <= DAYS] *= 0.85
     return usage
 
 

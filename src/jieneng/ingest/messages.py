@@ -109,6 +109,12 @@ SEVERITY: dict[str, Severity] = {
     "weather.duplicate_conflict": "error",
     "weather.duplicate_same": "warning",
     "weather.low_coverage": "warning",
+    # --- M&V files: meter and temperature (jieneng.ingest.mv_files) ---
+    "mv.file.bad_month": "error",
+    "mv.file.bad_timestamp": "error",
+    "mv.file.temperature_range": "error",
+    "mv.file.temperature_missing": "warning",
+    "mv.file.value_missing": "warning",
 }
 
 #: code → default severity and the zh / en templates.

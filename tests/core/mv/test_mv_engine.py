@@ -23,17 +23,17 @@ DAYS = np.arange(np.datetime64("2022-01-01"), np.datetime64("2024-01-01"))
 def _temps_f(seed: int = 0) -> np.ndarray:
     doy = (DAYS - DAYS[0]).astype(int)
     noise = np.random.default_rng(seed).normal(0, 4, len(DAYS))
-    return 60 - 25 * np.cos(2 * np.pi * doy / 365.25) + noise
+    return np.asarray(60 - 25 * np.cos(2 * np.pi * doy / 365.25) + noise)
 
 
 def _model(t: np.ndarray) -> np.ndarray:
     """μ = 100 /day, β_H = 3 per °F-day above 55 °F, β_C = 4 per °F-day above 70 °F."""
-    return 100 + 3 * np.maximum(55 - t, 0) + 4 * np.maximum(t - 70, 0)
+    return np.asarray(100 + 3 * np.maximum(55 - t, 0) + 4 * np.maximum(t - 70, 0))
 
 
 def _daily_usage(t: np.ndarray, saving: float = 0.1) -> np.ndarray:
     usage = _model(t)
-    usage[DAYS >= np.datetime64("2023-01-01")] *= 1 - saving
+    usage[np.datetime64("2023-01-01") <= DAYS] *= 1 - saving
     return usage
 
 
@@ -101,7 +101,7 @@ def test_monthly_normalised_by_occupants() -> None:
 def test_non_routine_adjustment_changes_the_adjusted_baseline() -> None:
     t = _temps_f()
     usage = _daily_usage(t, saving=0.0)
-    second_half = DAYS >= np.datetime64("2023-07-01")
+    second_half = np.datetime64("2023-07-01") <= DAYS
     usage[second_half] += 50  # an added load from July
     adj = Adjustment(date(2023, 7, 1), date(2023, 12, 31), "新增机房 added server room",
                      delta_per_day=50.0)
