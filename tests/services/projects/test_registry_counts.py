@@ -4,6 +4,8 @@ projects left out of the totals; per region below; scope."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine
 
@@ -21,13 +23,14 @@ ADMIN = user(Role.ADMIN)
 @pytest.fixture
 def ids(engine: Engine, files: Files) -> dict[str, int]:
     found = load(engine, files)
-    rows = [("T1", "合同能源管理", "能源费用托管型", [SCHOOL], 2026, {"area_m2": 20000.0}),
-            ("E1", "合同能源管理", "节能效益分享型", [ORGAN], 2026, {"area_m2": 5000.0}),
-            ("PV1", "分布式光伏", None, [ORGAN, SCHOOL], 2026, {"pv_kwp": 300.0}),
-            ("HP1", "热泵", None, [SCHOOL], 2026, {"heat_pumps": 4, "heat_pump_kw": 400.0}),
-            ("DC1", "数据中心改造", None, [ORGAN], 2026, {}),
-            ("R1", "节能改造", None, [SCHOOL], 2025, {"area_m2": 1000.0}),
-            ("X1", "节能改造", None, [SCHOOL], 2026, {"area_m2": 9999.0})]
+    rows: list[tuple[str, str, str | None, list[str], int, dict[str, Any]]] = [
+        ("T1", "合同能源管理", "能源费用托管型", [SCHOOL], 2026, {"area_m2": 20000.0}),
+        ("E1", "合同能源管理", "节能效益分享型", [ORGAN], 2026, {"area_m2": 5000.0}),
+        ("PV1", "分布式光伏", None, [ORGAN, SCHOOL], 2026, {"pv_kwp": 300.0}),
+        ("HP1", "热泵", None, [SCHOOL], 2026, {"heat_pumps": 4, "heat_pump_kw": 400.0}),
+        ("DC1", "数据中心改造", None, [ORGAN], 2026, {}),
+        ("R1", "节能改造", None, [SCHOOL], 2025, {"area_m2": 1000.0}),
+        ("X1", "节能改造", None, [SCHOOL], 2026, {"area_m2": 9999.0})]
     for code, kind, sub, owners, year, figures in rows:
         create_project(engine, ADMIN, project_spec(code=code, name=code, type_text=kind,
                                                    owners=owners, subtype_text=sub, year=year,
