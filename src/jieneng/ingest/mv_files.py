@@ -54,6 +54,8 @@ from .issues import ImportIssue
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .result import Parsed
 
+#: the local time of timestamps given with an offset (the platform's institutions)
+LOCAL_ZONE = "Asia/Shanghai"
 #: plausible air temperatures (°C −60…60, the same in °F)
 PLAUSIBLE: dict[str, tuple[float, float]] = {"C": (-60.0, 60.0), "F": (-76.0, 140.0)}
 _TRUE = ("是", "y", "yes", "true", "1", "e", "估", "估抄", "估算")
@@ -132,12 +134,18 @@ def _parse_month(chk: Checker, frame: pl.DataFrame, column: str, alias: str) -> 
 
 
 def _parse_timestamp(chk: Checker, frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """``__ts``: the local time of ``column`` (YYYY-MM-DD HH:MM[:SS], / or T allowed)."""
+    """``__ts``: the local time of ``column`` (YYYY-MM-DD HH:MM[:SS], / or T allowed); a
+    time with an offset (``+08:00``, ``Z``) is converted to China time (UTC+8,
+    :data:`LOCAL_ZONE`), a time without one is taken as local."""
     text = (pl.col(column).str.replace_all("/", "-").str.replace("T", " ")
-            .str.replace(r"(Z|[+-]\d{2}:?\d{2})$", ""))
-    parsed = pl.coalesce(text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
-                         text.str.to_datetime("%Y-%m-%d %H:%M", strict=False))
-    frame = frame.with_columns(parsed.alias("__ts"))
+            .str.replace(r"Z$", "+00:00"))
+    naive = pl.coalesce(text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+                        text.str.to_datetime("%Y-%m-%d %H:%M", strict=False))
+    aware = pl.coalesce(
+        *(text.str.to_datetime(f, strict=False, time_zone="UTC")
+          for f in ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M%z"))
+    ).dt.convert_time_zone(LOCAL_ZONE).dt.replace_time_zone(None)
+    frame = frame.with_columns(pl.coalesce(naive, aware).alias("__ts"))
     chk.check(frame, pl.col(column).is_not_null() & pl.col("__ts").is_null(),
               "mv.file.bad_timestamp", column=column, value=pl.col(column))
     return frame

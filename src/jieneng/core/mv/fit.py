@@ -30,7 +30,8 @@ Refusals (``ValidationFailed`` with a catalogued ``mv.*`` code): an unknown meth
 meter data of the wrong kind for the method, baseline and reporting overlapping, a
 baseline that fails a sufficiency rule (each failed rule named; ``allow_insufficient``
 fits anyway and reports ``qualified: false``), no qualified model (the candidates'
-reasons named), no reporting day with both usage and temperature.
+reasons named), a normalised monthly model without the baseline months' occupants or
+area, no reporting day with both usage and temperature.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from jieneng.core.exceptions import ValidationFailed
 from .caltrack import CaltrackFit, CaltrackSettings, fit_daily, predict_daily
 from .data import DailyData, DateRange, MeterSeries, PeriodData, prepare_daily, prepare_periods
 from .metrics import ModelMetrics, model_metrics
-from .monthly import Normalise, fit_period_model, predict_period_usage
+from .monthly import Normalise, fit_period_model, predict_period_usage, scale
 from .result import ModelSummary, MvResult
 from .rules import default_confidence, guideline14
 from .savings import Adjustment, Ledger, savings_table
@@ -173,6 +174,7 @@ def _periods(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRa
     sufficiency = (billing_sufficiency(base, baseline) if billing else
                    monthly_sufficiency(base, baseline, min_months=opts.min_months))
     _require(sufficiency, opts)
+    _require_figures(base, normalise)
     fit = fit_period_model(base, fuel=opts.fuel, normalise=normalise, settings=opts.settings)
     _require_model(fit)
     predicted = predict_period_usage(fit, base, normalise)
@@ -186,6 +188,16 @@ def _periods(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRa
     return MvResult(method, opts.fuel, opts.temperature_unit, baseline, reporting,
                     ModelSummary.of(fit, normalise), metrics, sufficiency, periods, total,
                     opts.adjustments, base.dropped, rep.dropped)
+
+
+def _require_figures(base: PeriodData, normalise: Normalise) -> None:
+    """A normalised model needs the figure (occupants, area) of every baseline period."""
+    if normalise == "none":
+        return
+    lacking = base.valid & np.isnan(scale(base, normalise))
+    if lacking.any():
+        months = ", ".join(str(s.astype("datetime64[M]")) for s in base.start[lacking][:6])
+        raise ValidationFailed.of("mv.normalise_missing", figure=normalise, months=months)
 
 
 def _period_ledger(rep: PeriodData, predicted: np.ndarray, billing: bool) -> Ledger:
