@@ -63,6 +63,13 @@ NO_DATA = "no_data"
 
 FUELS_WITHOUT_CDD = frozenset({"gas", "natural_gas"})
 
+# internal: reasons as small integers on the grids (0 = fine), named only for the report
+_INVALID = "cooling_below_heating"  # 3.2.2.1: not a candidate at all
+_CODES = ("", TOO_FEW_NON_ZERO_HDD, TOO_FEW_NON_ZERO_CDD, TOTAL_HDD_TOO_LOW, TOTAL_CDD_TOO_LOW,
+          NEGATIVE_INTERCEPT, BETA_HDD_NOT_POSITIVE, BETA_CDD_NOT_POSITIVE, SINGULAR, _INVALID)
+_C = {name: np.int8(i) for i, name in enumerate(_CODES)}
+Codes = NDArray[np.int8]
+
 
 @cache
 def _settings_data() -> dict[str, Any]:
@@ -251,7 +258,7 @@ class _Grid:
     bc: Array
     r2: Array
     r2_adj: Array
-    reason: NDArray[np.str_]  # "" = qualified
+    reason: Codes  # 0 = qualified
 
 
 def _search(hdd: Array, cdd: Array, y: Array, w: Array, bp: Array, st: _TermStats, *,
@@ -278,7 +285,7 @@ def _search(hdd: Array, cdd: Array, y: Array, w: Array, bp: Array, st: _TermStat
     grids: list[_Grid] = []
     mu0 = np.array([ybar])
     grids.append(_qualify(INTERCEPT_ONLY, None, None, mu0, np.zeros(1), np.zeros(1),
-                          np.zeros(1), np.zeros(1), np.full(1, ""), n, 1))
+                          np.zeros(1), np.zeros(1), np.zeros(1, np.int8), n, 1))
     grids.append(_single(HDD_ONLY, bp, a_hh, r_h, hbar, ybar, sst, ok_h, n))
     if with_cdd:
         grids.append(_single(CDD_ONLY, bp, a_cc, r_c, cbar, ybar, sst, ok_c, n))
@@ -293,21 +300,21 @@ def _search(hdd: Array, cdd: Array, y: Array, w: Array, bp: Array, st: _TermStat
 
 
 def _term_reason(nz: NDArray[np.int64], tot: Array, min_nz: int, min_tot: float,
-                 term: str) -> NDArray[np.str_]:
-    reason = np.full(nz.shape, "", dtype=object)
-    reason[tot < min_tot] = TOTAL_HDD_TOO_LOW if term == "hdd" else TOTAL_CDD_TOO_LOW
-    reason[nz < min_nz] = TOO_FEW_NON_ZERO_HDD if term == "hdd" else TOO_FEW_NON_ZERO_CDD
-    return reason.astype(str)
+                 term: str) -> Codes:
+    reason = np.zeros(nz.shape, dtype=np.int8)
+    reason[tot < min_tot] = _C[TOTAL_HDD_TOO_LOW if term == "hdd" else TOTAL_CDD_TOO_LOW]
+    reason[nz < min_nz] = _C[TOO_FEW_NON_ZERO_HDD if term == "hdd" else TOO_FEW_NON_ZERO_CDD]
+    return reason
 
 
 def _single(model_type: str, bp: Array, a: Array, r: Array, xbar: Array, ybar: float,
-            sst: float, pre: NDArray[np.str_], n: int) -> _Grid:
+            sst: float, pre: Codes, n: int) -> _Grid:
     with np.errstate(invalid="ignore", divide="ignore"):
         beta = np.where(a > 0, r / a, np.nan)
     ssr = sst - beta * r
     mu = ybar - beta * xbar
-    pre = np.where((pre == "") & ~(a > 1e-12 * max(1.0, float(np.max(a, initial=0)))),
-                   SINGULAR, pre)
+    pre = np.where((pre == 0) & ~(a > 1e-12 * max(1.0, float(np.max(a, initial=0)))),
+                   _C[SINGULAR], pre)
     zero = np.zeros_like(beta)
     if model_type == HDD_ONLY:
         return _qualify(model_type, bp, None, mu, beta, zero, ssr, sst + zero, pre, n, 2)
@@ -315,8 +322,8 @@ def _single(model_type: str, bp: Array, a: Array, r: Array, xbar: Array, ybar: f
 
 
 def _pair(bp: Array, a_hh: Array, a_cc: Array, a_hc: Array, r_h: Array, r_c: Array,
-          hbar: Array, cbar: Array, ybar: float, sst: float, ok_h: NDArray[np.str_],
-          ok_c: NDArray[np.str_], n: int) -> _Grid:
+          hbar: Array, cbar: Array, ybar: float, sst: float, ok_h: Codes,
+          ok_c: Codes, n: int) -> _Grid:
     ahh, acc = a_hh[:, None], a_cc[None, :]
     det = ahh * acc - a_hc * a_hc
     scale = np.maximum(np.abs(ahh * acc), 1e-300)
@@ -325,17 +332,17 @@ def _pair(bp: Array, a_hh: Array, a_cc: Array, a_hc: Array, r_h: Array, r_c: Arr
         bc = (r_c[None, :] * ahh - r_h[:, None] * a_hc) / det
     ssr = sst - bh * r_h[:, None] - bc * r_c[None, :]
     mu = ybar - bh * hbar[:, None] - bc * cbar[None, :]
-    pre = np.where(ok_h[:, None] != "", ok_h[:, None], ok_c[None, :])
-    pre = np.where((pre == "") & (np.abs(det) <= 1e-10 * scale), SINGULAR, pre)
+    pre = np.where(ok_h[:, None] != 0, ok_h[:, None], ok_c[None, :])
+    pre = np.where((pre == 0) & (np.abs(det) <= 1e-10 * scale), _C[SINGULAR], pre)
     # 3.2.2.1: cooling balance point ≥ heating balance point (other pairs are not candidates)
     invalid = bp[None, :] < bp[:, None]
-    pre = np.where(invalid, "invalid", pre)
+    pre = np.where(invalid, _C[_INVALID], pre)
     hh, cc = np.meshgrid(bp, bp, indexing="ij")
     return _qualify(HDD_CDD, hh, cc, mu, bh, bc, ssr, np.full(det.shape, sst), pre, n, 3)
 
 
 def _qualify(model_type: str, h: Array | None, c: Array | None, mu: Array, bh: Array,
-             bc: Array, ssr: Array, sst: Array, pre: NDArray[np.str_], n: int,
+             bc: Array, ssr: Array, sst: Array, pre: Codes, n: int,
              p: int) -> _Grid:
     """3.4.3.2 on every fitted candidate, and R² / adjusted R² (statsmodels' definitions:
     R² = 1 − SSR/SST on weighted centred sums, adj = 1 − (n − 1)/(n − p)·(1 − R²))."""
@@ -345,13 +352,13 @@ def _qualify(model_type: str, h: Array | None, c: Array | None, mu: Array, bh: A
     if p == 1:
         r2_adj = np.zeros_like(mu)
     reason = pre.copy()
-    fitted = reason == ""
+    fitted = reason == 0
     if model_type in (HDD_ONLY, HDD_CDD):
-        reason = np.where(fitted & ~(bh > 0), BETA_HDD_NOT_POSITIVE, reason)
+        reason[fitted & ~(bh > 0)] = _C[BETA_HDD_NOT_POSITIVE]
     if model_type in (CDD_ONLY, HDD_CDD):
-        reason = np.where(fitted & (reason == "") & ~(bc > 0), BETA_CDD_NOT_POSITIVE, reason)
-    reason = np.where(fitted & (reason == "") & ~(mu >= 0), NEGATIVE_INTERCEPT, reason)
-    reason = np.where(fitted & (reason == "") & ~np.isfinite(r2_adj), SINGULAR, reason)
+        reason[fitted & (reason == 0) & ~(bc > 0)] = _C[BETA_CDD_NOT_POSITIVE]
+    reason[fitted & (reason == 0) & ~(mu >= 0)] = _C[NEGATIVE_INTERCEPT]
+    reason[fitted & (reason == 0) & ~np.isfinite(r2_adj)] = _C[SINGULAR]
     return _Grid(model_type, h, c, mu, bh, bc, r2, r2_adj, reason)
 
 
@@ -368,20 +375,20 @@ def _value(a: Array | None, i: int) -> float | None:
 
 def _best(g: _Grid) -> Candidate:
     reason = g.reason.ravel()
-    qualified = reason == ""
-    fitted = qualified | np.isin(reason, (BETA_HDD_NOT_POSITIVE, BETA_CDD_NOT_POSITIVE,
-                                          NEGATIVE_INTERCEPT))
-    valid = reason != "invalid"
+    qualified = reason == 0
+    fitted = qualified | np.isin(reason, [_C[BETA_HDD_NOT_POSITIVE], _C[BETA_CDD_NOT_POSITIVE],
+                                          _C[NEGATIVE_INTERCEPT]])
+    valid = reason != _C[_INVALID]
     n_q, n_f = int(qualified.sum()), int(fitted.sum())
     if n_q:
-        i, status, why = _pick(g, g.reason == ""), QUALIFIED, ""
+        i, status, why = _pick(g, g.reason == 0), QUALIFIED, ""
     elif n_f:
         i = _pick(g, fitted.reshape(g.reason.shape))
-        status, why = DISQUALIFIED, str(reason[i])
+        status, why = DISQUALIFIED, _CODES[int(reason[i])]
     else:
         # nothing fitted: report the rule at the first valid grid point
         i = int(np.argmax(valid))
-        return _not_attempted(g.model_type, str(reason[i]), tried=0)
+        return _not_attempted(g.model_type, _CODES[int(reason[i])], tried=0)
     return Candidate(g.model_type, status, why, _value(g.h, i), _value(g.c, i),
                      float(g.mu.ravel()[i]), float(g.bh.ravel()[i]), float(g.bc.ravel()[i]),
                      float(g.r2_adj.ravel()[i]), n_f, n_q)
@@ -402,9 +409,9 @@ def _select(grids: list[_Grid], cands: tuple[Candidate, ...], n: int, sst: float
     the order intercept-only, HDD-only, CDD-only, HDD+CDD)."""
     best: tuple[float, _Grid, int] | None = None
     for g in grids:
-        if not (g.reason == "").any():
+        if not (g.reason == 0).any():
             continue
-        i = _pick(g, g.reason == "")
+        i = _pick(g, g.reason == 0)
         score = float(g.r2_adj.ravel()[i])
         if best is None or score > best[0]:
             best = (score, g, i)
