@@ -133,3 +133,34 @@ def test_temperature_in_the_wrong_unit_refused(files: dict[str, Path], tmp_path:
     refused = _fit(files["daily"], hot, "caltrack-daily")
     assert refused.exit_code == 1
     assert "第3行" in refused.output and "--temperature-unit" in refused.output
+
+
+def test_estimated_reads_and_offsets(files: dict[str, Path], tmp_path: Path) -> None:
+    """An estimated read merges into the next bill (CalTRACK 2.0 §2.2.3.1); a time with
+    an offset is read in China time."""
+    from jieneng.ingest.mv_files import read_meter, read_temperature
+
+    bills = _write(tmp_path / "est.csv", ["账期起", "账期止", "电量", "估抄"],
+                   [["2022-01-01", "2022-01-31", 10, "否"], ["2022-02-01", "2022-02-14", 5, "是"],
+                    ["2022-02-15", "2022-02-28", 6, ""]])
+    meter = read_meter(bills)
+    assert meter.layout == "periods" and list(meter.series.estimated) == [False, True, False]
+    stamps = _write(tmp_path / "tz.csv", ["timestamp", "temperature"],
+                    [["2023-01-01T00:00:00Z", 1], ["2023-01-01 09:00", 3],
+                     ["2023-01-01T10:00+08:00", 5]])
+    temps = read_temperature(stamps, "C")
+    assert temps.hourly and temps.daily.coverage[0] == pytest.approx(3 / 24)
+    bad = _write(tmp_path / "flag.csv", ["start", "end", "value", "estimated"],
+                 [["2022-01-01", "2022-01-31", 10, "maybe"]])
+    refused = _fit(bad, files["temperature"], "caltrack-billing")
+    assert refused.exit_code == 1 and "maybe" in refused.output
+
+
+def test_english_headers_keep_their_cells(files: dict[str, Path], tmp_path: Path) -> None:
+    """Headers named like the parsed columns (start, end, value, temperature) still
+    report the cell as typed."""
+    bad = _write(tmp_path / "en.csv", ["start", "end", "value"],
+                 [["2022-01-01", "2022-01-31", 10], ["2022-02-30", "2022-03-01", "x"]])
+    refused = _fit(bad, files["temperature"], "caltrack-billing")
+    assert refused.exit_code == 1
+    assert "2022-02-30" in refused.output and "x" in refused.output and "row 3" in refused.output

@@ -193,23 +193,24 @@ def read_meter(path: Path, *, monthly: bool = False,
         chk.header_issue("import.missing_column",
                          column="日期/date | 开始,结束/start,end | 月份/month")
         raise rejection(path.name, chk.all_issues())
-    frame = _number(chk, frame, mapped["value"], "value")
+    frame = _number(chk, frame, mapped["value"], "__value")
     chk.check(frame, pl.col(mapped["value"].column).is_null(), "mv.file.value_missing",
               column=mapped["value"].column, warning=True)
     for key in ("occupants", "area"):
         if key in mapped:
-            frame = _number(chk, frame, mapped[key], key)
+            frame = _number(chk, frame, mapped[key], f"__{key}")
     if layout == "periods":
         frame = _periods(chk, frame, mapped)
-        keys = ["start"]
+        keys = ["__start"]
     else:
         column = mapped["month" if "month" in mapped else "date"].column
         chk.required(frame, column)
-        frame = (_parse_month if layout == "months" else _parse_date)(chk, frame, column, "start")
-        frame = frame.with_columns(pl.col("start").alias("end"))
-        chk.duplicates(frame, ["start"], column=column, value=pl.col(column),
-                       describe=pl.col("start").cast(pl.String))
-        keys = ["start"]
+        frame = (_parse_month if layout == "months" else _parse_date)(chk, frame, column,
+                                                                       "__start")
+        frame = frame.with_columns(pl.col("__start").alias("__end"))
+        chk.duplicates(frame, ["__start"], column=column, value=pl.col(column),
+                       describe=pl.col("__start").cast(pl.String))
+        keys = ["__start"]
     frame = _estimated(chk, frame, mapped)
     warnings = _refuse_if_errors(path.name, chk)
     frame = chk.valid(frame).sort(keys)
@@ -220,31 +221,31 @@ def _periods(chk: Checker, frame: pl.DataFrame, mapped: dict[str, Mapped]) -> pl
     start, end = mapped["start"].column, mapped["end"].column
     for column in (start, end):
         chk.required(frame, column)
-    frame = _parse_date(chk, frame, start, "start")
-    frame = _parse_date(chk, frame, end, "end")
-    chk.check(frame, pl.col("end") < pl.col("start"), "utility.period_order", column=end,
+    frame = _parse_date(chk, frame, start, "__start")
+    frame = _parse_date(chk, frame, end, "__end")
+    chk.check(frame, pl.col("__end") < pl.col("__start"), "utility.period_order", column=end,
               value=pl.col(end), params={"start": pl.col(start)})
-    ordered = chk.valid(frame).drop_nulls(["start", "end"]).sort("start").with_columns(
-        pl.col("end").cum_max().shift(1).alias("__prev_end"),
+    ordered = chk.valid(frame).drop_nulls(["__start", "__end"]).sort("__start").with_columns(
+        pl.col("__end").cum_max().shift(1).alias("__prev_end"),
         pl.col(ROW).shift(1).alias("__prev_row"),
-        pl.col("start").shift(1).alias("__prev_start"))
+        pl.col("__start").shift(1).alias("__prev_start"))
     other = pl.concat_str([pl.col("__prev_start").cast(pl.String),
                            pl.col("__prev_end").cast(pl.String)], separator="–")
-    chk.check(ordered, pl.col("start") <= pl.col("__prev_end"), "utility.period_overlap",
-              column=start, value=pl.col("start").cast(pl.String),
+    chk.check(ordered, pl.col("__start") <= pl.col("__prev_end"), "utility.period_overlap",
+              column=start, value=pl.col("__start").cast(pl.String),
               params={"first_row": pl.col("__prev_row"), "other": other})
     return frame
 
 
 def _estimated(chk: Checker, frame: pl.DataFrame, mapped: dict[str, Mapped]) -> pl.DataFrame:
     if "estimated" not in mapped:
-        return frame.with_columns(pl.lit(False).alias("estimated"))
+        return frame.with_columns(pl.lit(False).alias("__estimated"))
     column = mapped["estimated"].column
     folded = pl.col(column).str.to_lowercase().str.strip_chars()
     frame = frame.with_columns(
         pl.when(folded.is_in(_TRUE)).then(True).when(folded.is_in(_FALSE) | folded.is_null())
-        .then(False).otherwise(None).alias("estimated"))
-    chk.check(frame, pl.col("estimated").is_null(), "import.bad_boolean", column=column,
+        .then(False).otherwise(None).alias("__estimated"))
+    chk.check(frame, pl.col("__estimated").is_null(), "import.bad_boolean", column=column,
               value=pl.col(column))
     return frame
 
@@ -256,17 +257,19 @@ def _array(frame: pl.DataFrame, column: str) -> np.ndarray | None:
 
 
 def _series(frame: pl.DataFrame, layout: str) -> MeterSeries:
-    starts = frame.get_column("start").to_numpy().astype("datetime64[D]")
-    ends = frame.get_column("end").to_numpy().astype("datetime64[D]")
-    values = frame.get_column("value").fill_null(np.nan).to_numpy().astype(np.float64)
+    starts = frame.get_column("__start").to_numpy().astype("datetime64[D]")
+    ends = frame.get_column("__end").to_numpy().astype("datetime64[D]")
+    values = frame.get_column("__value").fill_null(np.nan).to_numpy().astype(np.float64)
     if layout == "daily":
         return MeterSeries.daily(starts, values)
     if layout == "months":
         return MeterSeries.months(starts.astype("datetime64[M]"), values,
-                                  occupants=_array(frame, "occupants"), area=_array(frame, "area"))
+                                  occupants=_array(frame, "__occupants"),
+                                  area=_array(frame, "__area"))
     return MeterSeries.periods(starts, ends, values,
-                               frame.get_column("estimated").to_numpy().astype(bool),
-                               occupants=_array(frame, "occupants"), area=_array(frame, "area"))
+                               frame.get_column("__estimated").to_numpy().astype(bool),
+                               occupants=_array(frame, "__occupants"),
+                                  area=_array(frame, "__area"))
 
 
 def read_temperature(path: Path, unit: Unit, *,
@@ -285,9 +288,9 @@ def read_temperature(path: Path, unit: Unit, *,
     frame = (_parse_timestamp(chk, frame, column) if hourly
              else _parse_date(chk, frame, column, "__ts"))
     found = mapped["temperature"]
-    frame = _number(chk, frame, found, "temperature", non_negative=False)
+    frame = _number(chk, frame, found, "__temperature", non_negative=False)
     low, high = PLAUSIBLE[unit]
-    chk.check(frame, (pl.col("temperature") < low) | (pl.col("temperature") > high),
+    chk.check(frame, (pl.col("__temperature") < low) | (pl.col("__temperature") > high),
               "mv.file.temperature_range", column=found.column, value=pl.col(found.column),
               static={"unit": unit, "low": low, "high": high})
     chk.check(frame, pl.col(found.column).is_null(), "mv.file.temperature_missing",
@@ -296,10 +299,10 @@ def read_temperature(path: Path, unit: Unit, *,
                    describe=pl.col("__ts").cast(pl.String))
     warnings = _refuse_if_errors(path.name, chk)
     frame = chk.valid(frame).sort("__ts")
-    values = to_fahrenheit(frame.get_column("temperature").fill_null(np.nan).to_numpy()
+    values = to_fahrenheit(frame.get_column("__temperature").fill_null(np.nan).to_numpy()
                            .astype(np.float64), unit)
     stamps = frame.get_column("__ts").to_numpy()
     daily = (hourly_to_daily(stamps.astype("datetime64[s]"), values) if hourly
              else daily_temperature(stamps.astype("datetime64[D]"), values))
-    missing = int(frame.get_column("temperature").is_null().sum())
+    missing = int(frame.get_column("__temperature").is_null().sum())
     return TemperatureFile(path.name, hourly, daily, missing, warnings)

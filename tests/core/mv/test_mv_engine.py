@@ -221,3 +221,15 @@ def test_billing_preparation_merges_and_drops() -> None:
     assert list(prepared.usage) == [1.0, 5.0, 5.0]  # the estimated February read merged
     reasons = {str(d.start): d.code for d in prepared.dropped}
     assert reasons == {"2022-03-01": "mv.period.too_short", "2022-04-20": "mv.period.too_long"}
+
+
+def test_normalised_model_needs_the_figure() -> None:
+    t = _temps_f(4)
+    months, totals = _months(_model(t))
+    people = np.full(len(months), 80.0)
+    people[3] = np.nan
+    meter = MeterSeries.months(months, totals, occupants=people)
+    with pytest.raises(ValidationFailed) as caught:
+        fit_and_evaluate(meter, daily_temperature(DAYS, t), BASE, REP, "monthly",
+                         FitOptions(normalise="occupants"))
+    assert caught.value.code == "mv.normalise_missing" and "2022-04" in caught.value.message_en
