@@ -228,6 +228,11 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     **{path: (Sample(params={"gateway_id": "gateway"}, capability="manage_gateways"),)
        for path in ("/gateways/{gateway_id}", "/api/v1/gateways/{gateway_id}",
                     "/api/v1/gateways/{gateway_id}/log")},
+    # energy-saving projects (web.projects): every role reads its scope's; a region
+    # outside answers an empty list
+    **{path: (Sample(scoped_query={"region": "region"}), Sample(),
+              Sample(query={"type": "pv", "state": "declared", "year": "2025"}))
+       for path in ("/projects", "/api/v1/projects", "/projects.xlsx")},
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)

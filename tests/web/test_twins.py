@@ -63,6 +63,7 @@ NO_TWIN: dict[str, str] = {
                          "at /api/v1/metering/accounts/{carrier}/{number}/days and /bills",
     "/metering/utility/daily-kwh.xlsx": "a file download (the daily-quantity template)",
     "/metering/utility/bills.xlsx": "a file download (the billing-period template)",
+    "/projects.xlsx": "a file download: the projects of /api/v1/projects",
 }
 
 

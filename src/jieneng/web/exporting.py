@@ -48,6 +48,7 @@ EXPORTS: dict[str, Capability | None] = {
     "/summaries.xlsx": None,
     "/targets/assessment.xlsx": None,
     "/gateways.xlsx": Capability.MANAGE_GATEWAYS,
+    "/projects.xlsx": None,
     # a document, not a list: the assessment as a 公文 (web.targets.annual)
     "/targets/assessment.docx": None,
 }

@@ -95,6 +95,7 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.assessment", "/targets/assessment"),
                page("nav.quotas", "/quotas"),
                page("nav.alerts", "/alerts")),
+        NavItem("projects.web.nav", "/projects"),  # 节能项目: every role reads its scope's
         NavItem("nav.screen", f"/screen/{home}") if home else None,
         _group("nav.admin",
                page("nav.users", "/admin/users", C.MANAGE_ACCOUNTS),
