@@ -326,3 +326,30 @@ def latest_statements(conn: Connection, project_ids: Sequence[int], kind: str
 
 def date_key(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def current_runs_for(conn: Connection, project_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """project id → its current runs (carrier, method, cvrmse, sufficiency; one query)."""
+    r = project_mv_run
+    out: dict[int, list[Any]] = {}
+    if not project_ids:
+        return out
+    for row in conn.execute(select(r.c.project_id, r.c.id, r.c.carrier, r.c.method,
+                                   r.c.cvrmse, r.c.sufficiency).where(
+            r.c.project_id.in_(list(project_ids)), r.c.is_current)):
+        out.setdefault(int(row.project_id), []).append(row)
+    return out
+
+
+def statements_for(conn: Connection, project_ids: Sequence[int], year: int, kind: str
+                   ) -> dict[int, list[dict[str, Any]]]:
+    """project id → its statements of ``kind`` in ``year``, by period (one query)."""
+    s = project_statement
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not project_ids:
+        return out
+    for row in conn.execute(select(s).where(s.c.project_id.in_(list(project_ids)),
+                                            s.c.year == year, s.c.kind == kind)
+                            .order_by(s.c.project_id, s.c.first_month)):
+        out.setdefault(int(row.project_id), []).append(_row(row))
+    return out

@@ -12,7 +12,7 @@ from jieneng.core.projects import settlement as s
 from jieneng.core.projects.cadence import (
     StatementKind,
     StatementPeriod,
-    cvrmse_limit,
+    alert_threshold,
     default_cadence,
     periods_between,
 )
@@ -133,5 +133,5 @@ def test_statement_periods() -> None:
 def test_cadence_and_thresholds_from_data() -> None:
     assert default_cadence() == (StatementKind.MONTHLY, StatementKind.QUARTERLY,
                                  StatementKind.ANNUAL)
-    assert cvrmse_limit("monthly") == pytest.approx(0.15)
-    assert cvrmse_limit("unknown") == pytest.approx(0.15)
+    assert alert_threshold("min_sufficiency") == pytest.approx(0.9)
+    assert alert_threshold("expiry_months") == 6

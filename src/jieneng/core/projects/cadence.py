@@ -118,12 +118,6 @@ def default_cadence() -> tuple[StatementKind, ...]:
     return tuple(StatementKind(k) for k in monitoring_rules()["cadence"]["default"])
 
 
-def cvrmse_limit(method: str) -> float:
-    """The CV(RMSE) above which a project's model is flagged (by fitting method)."""
-    limits = monitoring_rules()["alerts"]["cvrmse_limit"]
-    return float(limits.get(method, limits["monthly"])["value"])
-
-
 def alert_threshold(name: str) -> Any:
     """``min_sufficiency``, ``expiry_months``, ``guarantee_level``."""
     return monitoring_rules()["alerts"][name]["value"]

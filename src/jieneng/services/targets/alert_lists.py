@@ -86,6 +86,7 @@ def _describe(conn: Connection, rows: list[dict[str, Any]], tree: RegionTree) ->
             region_name=tree.name(row["region_code"]),
             institution_code=code, institution_name=name,
             link=("/datacentre/summary" if kind == "pue" else
+                  f"/projects?region={row['region_code']}" if kind.startswith("proj") else
                   f"/monitoring/{code}" if code and kind in LIVE_METRICS else
                   f"/institutions/{code}" if code else
                   f"/targets?region={row['region_code']}&year={row['year']}"))

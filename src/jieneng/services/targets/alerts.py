@@ -53,10 +53,15 @@ from jieneng.storage import targets as target_store
 LEVELS: tuple[str, ...] = ("notice", "warning", "over")
 UNITS = {"energy_tce": "tce", "water_m3": "m³", "co2_t": "t",
          "energy_per_capita_kgce": "kgce/人", "energy_per_area_kgce_m2": "kgce/m²",
-         "metered_kgce": "kgce", "missing_data": "个时段", "datacentre_pue": ""}
+         "metered_kgce": "kgce", "missing_data": "个时段", "datacentre_pue": "",
+         "project_savings": "tce", "project_sufficiency": "%", "project_cvrmse": "%",
+         "project_expiry": "天"}
 #: the metric of the live alerts' subjects (services.targets.live)
 LIVE_METRICS = {"live": "metered_kgce", "silent": "missing_data",
-                "pue": "datacentre_pue"}  # services.forms_ny.alerts
+                "pue": "datacentre_pue",  # services.forms_ny.alerts
+                # services.projects.project_alerts
+                "projsav": "project_savings", "projsuff": "project_sufficiency",
+                "projcv": "project_cvrmse", "projexp": "project_expiry"}
 
 
 def _zh(key: str, **values: Any) -> str:
