@@ -3,7 +3,7 @@
     # once: OpenEEmeter in its own venv, outside the repository
     python3 -m venv /tmp/eemeter-venv
     /tmp/eemeter-venv/bin/pip install eemeter==4.1.1 "pandas<3" "scikit-learn<1.6" pytz
-    # the bench: runs eemeter (subprocess, its venv) and then ours, in one run
+    # the bench: per sample, eemeter (subprocess, its venv) and then ours, in one run
     .venv/bin/python bench/bench_mv_parity.py --eemeter-python /tmp/eemeter-venv/bin/python
     # parity only, from an earlier eemeter output
     .venv/bin/python bench/bench_mv_parity.py --eemeter-json /tmp/eemeter_mv.json
@@ -61,11 +61,19 @@ def _split(t: np.ndarray, y: np.ndarray, d: np.ndarray, fuel: str
 METHODS: dict[str, Method] = {"caltrack": _caltrack, "split": _split}
 
 
-def run_eemeter(python: str) -> dict[str, Any]:
+SAMPLES = ("il-electricity-cdd-hdd-daily", "il-electricity-cdd-hdd-hourly",
+           "il-electricity-cdd-only-daily", "il-electricity-cdd-only-hourly",
+           "il-gas-hdd-only-daily", "il-gas-hdd-only-hourly", "il-gas-intercept-only-daily",
+           "il-gas-intercept-only-hourly", "uk-electricity-hdd-only-hourly-sample-0",
+           "uk-electricity-hdd-only-hourly-sample-1", "uk-electricity-hdd-only-hourly-sample-2",
+           "uk-gas-hdd-only-hourly-sample-0")
+
+
+def run_eemeter(python: str, samples: list[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "eemeter.json"
-        subprocess.run([python, str(HERE / "mv" / "run_eemeter.py"), "--out", str(out)],
-                       check=True)
+        subprocess.run([python, str(HERE / "mv" / "run_eemeter.py"), "--out", str(out),
+                        "--samples", *samples], check=True)
         data: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return data
 
@@ -129,9 +137,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", help="also write the rows here")
     args = ap.parse_args()
-    data = (run_eemeter(args.eemeter_python) if args.eemeter_python
-            else json.loads(Path(args.eemeter_json).read_text(encoding="utf-8")))
-    rows = [compare(r, args.repeat) for r in data["results"]]
+    if args.eemeter_python:
+        # interleaved: each sample's eemeter fit, then ours at once, so that the load of a
+        # shared machine weighs on both sides alike
+        rows = [compare(r, args.repeat) for name in SAMPLES
+                for r in run_eemeter(args.eemeter_python, [name])["results"]]
+    else:
+        data = json.loads(Path(args.eemeter_json).read_text(encoding="utf-8"))
+        rows = [compare(r, args.repeat) for r in data["results"]]
     print(report(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
