@@ -118,15 +118,21 @@ def parse_subtype(project_type: ProjectType, text: str | None) -> Subtype | None
     if project_type not in CONTRACT_TYPES:
         if given:
             raise ValidationFailed.of("project_subtype_not_allowed", value=given,
-                                      type=project_type.value)
+                                      type=project_type.value, values=_names(project_type))
         return None
     if not given:
-        raise ValidationFailed.of("project_subtype_required", type=project_type.value)
+        raise ValidationFailed.of("project_subtype_required", type=project_type.value,
+                                  values=_names(project_type))
     code = _match(given, "subtype", project_type.value) or _short(given, project_type.value)
     if code is None:
         raise ValidationFailed.of("project_subtype_unknown", value=given,
-                                  type=project_type.value)
+                                  type=project_type.value, values=_names(project_type))
     return Subtype(code)
+
+
+def _names(project_type: ProjectType) -> dict[str, str]:
+    found = label("type", project_type.value)
+    return {"type_zh": found.name_zh, "type_en": found.name_en}
 
 
 def _short(text: str, parent: str) -> str | None:
