@@ -164,3 +164,23 @@ def test_english_headers_keep_their_cells(files: dict[str, Path], tmp_path: Path
     refused = _fit(bad, files["temperature"], "caltrack-billing")
     assert refused.exit_code == 1
     assert "2022-02-30" in refused.output and "x" in refused.output and "row 3" in refused.output
+
+
+def test_adjustments_on_the_command_line(files: dict[str, Path]) -> None:
+    plain = json.loads(_fit(files["daily"], files["temperature"], "caltrack-daily",
+                            "--format", "json").output)
+    done = _fit(files["daily"], files["temperature"], "caltrack-daily", "--format", "json",
+                "--adjust", "2023-07-01..2023-12-31;delta=20;reason=新增机房 server room",
+                "--adjust", "2023-01-01..2023-01-31;factor=1.1;reason=延长开放 longer hours")
+    data = json.loads(done.output)
+    january = data["periods"][0]
+    assert january["adjustment"] == pytest.approx(0.1 * january["baseline_predicted"])
+    added = data["total"]["adjustment"] - january["adjustment"]
+    assert added == pytest.approx(20 * 184)
+    assert data["total"]["savings"] == pytest.approx(plain["total"]["savings"]
+                                                     + data["total"]["adjustment"])
+    assert len(data["adjustments"]) == 2
+    for bad in ("2023-07-01..2023-12-31;delta=20", "2023-07-01..2023-12-31;delta=x;reason=r",
+                "2023-07-01..2023-12-31;factor=0;reason=r"):
+        refused = _fit(files["daily"], files["temperature"], "caltrack-daily", "--adjust", bad)
+        assert refused.exit_code == 1 and "非常规调整" in refused.output

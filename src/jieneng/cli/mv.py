@@ -57,20 +57,26 @@ def fit(
     allow_insufficient: Annotated[bool, typer.Option(
         "--allow-insufficient",
         help="数据不足也计算（结果标为不合格） fit anyway, flagged")] = False,
+    adjust: Annotated[list[str] | None, typer.Option(
+        "--adjust", help="非常规调整 non-routine adjustment (repeatable): "
+                         "START..END;delta=50;factor=1.1;reason=新增机房")] = None,
     fmt: Annotated[Fmt, typer.Option("--format", help="输出格式 table | json")] = Fmt.table,
 ) -> None:
     """用文件做节能量测量与验证 Fit a CalTRACK 2.0 daily / billing model or the monthly
     regression on the baseline and report the savings of the reporting period."""
     from jieneng.core.mv.data import DateRange
     from jieneng.core.mv.fit import FitOptions, fit_and_evaluate
+    from jieneng.core.mv.savings import Adjustment
     from jieneng.ingest.mv_files import read_meter, read_temperature
 
     base, rep = DateRange.parse(baseline), DateRange.parse(reporting)
+    adjustments = tuple(Adjustment.parse(a) for a in adjust or ())
     limit = state.settings.max_upload_bytes
     meter_file = read_meter(meter, monthly=method is MvMethod.monthly, max_bytes=limit)
     temps = read_temperature(temperature, temperature_unit.value, max_bytes=limit)
     options = FitOptions(fuel=fuel, temperature_unit=temperature_unit.value,
-                         allow_insufficient=allow_insufficient, normalise=normalise.value)
+                         allow_insufficient=allow_insufficient, normalise=normalise.value,
+                         adjustments=adjustments)
     result = fit_and_evaluate(meter_file.series, temps.daily, base, rep, method.value, options)
     data = result.to_dict()
     data["files"] = {

@@ -29,6 +29,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from jieneng.core.exceptions import ValidationFailed
+
+from .data import DateRange
 from .metrics import ModelMetrics, fsu, savings_uncertainty
 from .temperature import DayArray, FloatArray
 
@@ -44,6 +47,38 @@ class Adjustment:
     reason: str
     factor: float = 1.0
     delta_per_day: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationFailed.of("mv.range_order", start=self.start.isoformat(),
+                                      end=self.end.isoformat())
+        if not self.reason.strip():
+            raise ValidationFailed.of("mv.adjustment_reason", start=self.start.isoformat(),
+                                      end=self.end.isoformat())
+        if not (math.isfinite(self.factor) and self.factor > 0
+                and math.isfinite(self.delta_per_day)):
+            raise ValidationFailed.of("mv.bad_adjustment",
+                                      value=f"factor={self.factor} delta={self.delta_per_day}")
+
+    @classmethod
+    def parse(cls, text: str) -> Adjustment:
+        """``START..END;delta=50;factor=1.1;reason=新增机房`` (the command line's form;
+        ``delta`` per day, ``factor`` 1 and ``delta`` 0 when not given, a reason needed)."""
+        head, *parts = text.split(";")
+        fields: dict[str, str] = {}
+        for part in parts:
+            key, sep, value = part.partition("=")
+            if not sep or key.strip() not in ("delta", "factor", "reason"):
+                raise ValidationFailed.of("mv.bad_adjustment", value=text)
+            fields[key.strip()] = value.strip()
+        window = DateRange.parse(head)
+        try:
+            factor = float(fields.get("factor", "1"))
+            delta = float(fields.get("delta", "0"))
+        except ValueError:
+            raise ValidationFailed.of("mv.bad_adjustment", value=text) from None
+        return cls(window.start, window.end, fields.get("reason", ""), factor=factor,
+                   delta_per_day=delta)
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),
