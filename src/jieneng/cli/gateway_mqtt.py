@@ -51,6 +51,9 @@ def mqtt_subscribe(
     ] = "jieneng-ingest",
     workers: Annotated[int, typer.Option("--workers", min=1, max=64,
                                          help="进程数 worker processes")] = 1,
+    shared: Annotated[bool, typer.Option(
+        "--shared", help="共享订阅 each worker its own session in $share/jieneng/… "
+        "(several hosts; not restored by Mosquitto 2.0 after a restart)")] = False,
     group: Annotated[int, typer.Option(
         "--group", min=1, max=1000, help="每次提交的消息数 messages per commit")] = 50,
     group_wait_ms: Annotated[int, typer.Option("--group-wait-ms", min=0)] = 50,
@@ -70,6 +73,7 @@ def mqtt_subscribe(
     from jieneng.ingest.mqtt.subscriber import Connection
     from jieneng.services.metering.mqtt_input import (
         WorkerConfig,
+        run_dispatcher,
         run_worker,
         subscription_for,
         worker_process,
@@ -79,16 +83,20 @@ def mqtt_subscribe(
     engine()  # the schema is checked (or a new database made) once, here
     config = WorkerConfig(
         database_url=state.settings.database_url,
-        mqtt=Connection(host, port, user, secret, client_id,
-                        receive_maximum=max(receive_maximum, group), tls=tls),
+        mqtt=Connection(host, port, user, secret, client_id, tls=tls,
+                        receive_maximum=max(receive_maximum, group * (
+                            1 if workers == 1 or shared else 2 * workers + 1))),
         dead_letters=dead_letters, group_max=group, group_wait_s=group_wait_ms / 1000,
-        max_backoff_s=max_backoff, subscription=subscription_for(workers))
+        max_backoff_s=max_backoff, subscription=subscription_for(workers, shared=shared))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
-    if workers == 1:
+    if workers == 1 or not shared:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        run_worker(config, None, stop)
+        if workers == 1:
+            run_worker(config, None, stop)
+        else:  # one session (the plain filter), the groups stored by N processes
+            run_dispatcher(config, workers, stop)
         return
     spawn = multiprocessing.get_context("spawn")
     procs = [spawn.Process(target=worker_process, args=(config, i), name=f"mqtt-worker-{i}")

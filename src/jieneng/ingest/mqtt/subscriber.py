@@ -57,7 +57,9 @@ StoreMany = Callable[[Sequence[Batch]], Sequence[BatchRefused | None]]
 DeadLetters = Callable[[DeadLetter], None]
 
 
-class _Held(NamedTuple):
+class Held(NamedTuple):
+    """A message held for a group (its id on this connection, topic, payload)."""
+
     mid: int
     qos: int
     topic: str
@@ -101,7 +103,7 @@ class Subscriber:
         self.store_many = store_many
         self.group_max = max(1, group_max)
         self.group_wait_s = group_wait_s
-        self._held: list[_Held] = []
+        self._held: list[Held] = []
         self._held_since = 0.0
         self.store = store
         self.dead_letter = dead_letter
@@ -144,6 +146,7 @@ class Subscriber:
         props.ReceiveMaximum = self.conn.receive_maximum
         self._failed = False
         self._held = []  # message ids of an earlier connection are void
+        self._new_session()
         self.subscribed.clear()
         try:
             self._client.connect(self.conn.host, self.conn.port, self.conn.keepalive,
@@ -153,20 +156,36 @@ class Subscriber:
             return False
         try:
             while not stop.is_set() and not self._failed:
-                wait = min(0.2, self.group_wait_s) if self._held else 0.2
+                wait = self._loop_timeout()
                 if self._client.loop(timeout=wait) != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     log.warning("mqtt: connection lost")
                     self._held = []
                     return False
                 if self._held and time.monotonic() - self._held_since >= self.group_wait_s:
                     self._flush(self._client)
+                self._tick(self._client)
             if self._held and not self._failed:  # stopping: finish the group in hand
                 self._flush(self._client)
+            if not self._failed:
+                self._finish(self._client)
                 self._client.loop(timeout=0.1)  # send the acknowledgements
             return not self._failed
         finally:
             self._client.disconnect()
             self._client.loop(timeout=0.1)
+
+    def _loop_timeout(self) -> float:
+        return min(0.2, self.group_wait_s) if self._held else 0.2
+
+    def _new_session(self) -> None:
+        """Called before each connection (what an earlier one left in hand is void)."""
+
+    def _tick(self, client: mqtt.Client) -> None:
+        """Called after each turn of the network loop (a dispatcher takes its workers'
+        results here)."""
+
+    def _finish(self, client: mqtt.Client) -> None:
+        """Called when stopping, after the group in hand was flushed."""
 
     # -- callbacks (run in the loop, one message at a time) ---------------------------
 
@@ -197,7 +216,7 @@ class Subscriber:
         if self.store_many is not None:
             if not self._held:
                 self._held_since = time.monotonic()
-            self._held.append(_Held(message.mid, message.qos, message.topic,
+            self._held.append(Held(message.mid, message.qos, message.topic,
                                     bytes(message.payload)))
             if len(self._held) >= self.group_max:
                 self._flush(client)
@@ -230,8 +249,18 @@ class Subscriber:
         then acknowledge every message of it (none when anything failed)."""
         held, self._held = self._held, []
         assert self.store_many is not None
-        parsed: list[tuple[_Held, Batch]] = []
-        refused: list[tuple[_Held, str | None, DomainError]] = []
+        if not self.store_held(held):
+            self._failed = True
+            return
+        for item in held:
+            client.ack(item.mid, item.qos)
+
+    def store_held(self, held: Sequence[Held]) -> bool:
+        """Parse the held messages, store their batches in one ``store_many`` call and
+        dead-letter the refusals; True when every message may be acknowledged."""
+        assert self.store_many is not None
+        parsed: list[tuple[Held, Batch]] = []
+        refused: list[tuple[Held, str | None, DomainError]] = []
         for item in held:
             try:
                 parsed.append((item, parse_batch(item.topic, item.payload,
@@ -245,8 +274,7 @@ class Subscriber:
             self.counters.store_failures += 1
             log.exception("mqtt: a group of %d batches not stored; it will come again",
                           len(held))
-            self._failed = True
-            return
+            return False
         for (item, batch), outcome in zip(parsed, outcomes, strict=True):
             if outcome is None:
                 self.counters.stored += 1
@@ -255,11 +283,9 @@ class Subscriber:
                 refused.append((item, batch.gateway, outcome))
         for item, gateway, why in refused:
             if not self._refuse(item.topic, gateway, item.payload, why):
-                self._failed = True
-                return
+                return False
         self.counters.groups += 1
-        for item in held:
-            client.ack(item.mid, item.qos)
+        return True
 
     def _refuse(self, topic: str, gateway: str | None, payload: bytes, err: DomainError) -> bool:
         parts = topic.split("/")

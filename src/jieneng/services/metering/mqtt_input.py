@@ -21,6 +21,8 @@ import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
 import polars as pl
@@ -34,8 +36,9 @@ from jieneng.ingest.mqtt import (
     DeadLetter,
     JsonlDeadLetters,
 )
+from jieneng.ingest.mqtt.dispatch import Dispatcher, serve_groups
 from jieneng.ingest.mqtt.subscriber import Connection as MqttConnection
-from jieneng.ingest.mqtt.subscriber import Counters, Subscriber
+from jieneng.ingest.mqtt.subscriber import Counters, Held, Subscriber
 from jieneng.storage.engine import make_engine
 
 from .ingest import ReadingsRefused, log_refusal, store_batch
@@ -109,13 +112,15 @@ class WorkerConfig:
     subscription: str = SHARED_FILTER
 
 
-def subscription_for(workers: int) -> str:
-    """The plain filter ``jieneng/v1/+/readings`` for one worker, the shared one for
-    several. Mosquitto 2.0.11 does not restore a persistent session's *shared*
-    subscription from its persistence file: after a broker restart, batches published
-    before the workers are back and subscribed again reach nobody (PUBACKed to the
-    gateway all the same). A plain subscription is restored (docs/mqtt.md)."""
-    return SHARED_FILTER if workers > 1 else f"{TOPIC_PREFIX}/+/readings"
+def subscription_for(workers: int, *, shared: bool = False) -> str:
+    """The plain filter ``jieneng/v1/+/readings`` — one worker, or the dispatcher of
+    several (:func:`run_dispatcher`) — or, with ``shared``, the shared filter every
+    worker process subscribes to on its own. Mosquitto 2.0.11 does not restore a
+    persistent session's *shared* subscription from its persistence file: after a
+    broker restart, batches published before the workers are back and subscribed again
+    reach nobody (PUBACKed to the gateway all the same). A plain subscription is
+    restored (docs/mqtt.md)."""
+    return SHARED_FILTER if shared and workers > 1 else f"{TOPIC_PREFIX}/+/readings"
 
 
 def worker_connection(config: WorkerConfig, index: int | None) -> MqttConnection:
@@ -126,16 +131,20 @@ def worker_connection(config: WorkerConfig, index: int | None) -> MqttConnection
     return replace(config.mqtt, client_id=f"{config.mqtt.client_id}-{index}")
 
 
+def _subscriber(config: WorkerConfig, index: int | None, engine: Engine) -> Subscriber:
+    target = MqttStore(engine)
+    return Subscriber(worker_connection(config, index), target.store,
+                      DeadLetterLog(engine, JsonlDeadLetters(config.dead_letters)),
+                      subscription=config.subscription,
+                      max_backoff_s=config.max_backoff_s,
+                      store_many=target.store_many if config.group_max > 1 else None,
+                      group_max=config.group_max, group_wait_s=config.group_wait_s)
+
+
 def run_worker(config: WorkerConfig, index: int | None, stop: threading.Event) -> Counters:
     """Run one subscriber until ``stop`` is set; its counters."""
     engine = make_engine(config.database_url)
-    target = MqttStore(engine)
-    sub = Subscriber(worker_connection(config, index), target.store,
-                     DeadLetterLog(engine, JsonlDeadLetters(config.dead_letters)),
-                     subscription=config.subscription,
-                     max_backoff_s=config.max_backoff_s,
-                     store_many=target.store_many if config.group_max > 1 else None,
-                     group_max=config.group_max, group_wait_s=config.group_wait_s)
+    sub = _subscriber(config, index, engine)
     try:
         sub.run(stop)
     finally:
@@ -151,3 +160,37 @@ def worker_process(config: WorkerConfig, index: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     run_worker(config, index, stop)
+
+
+def run_dispatcher(config: WorkerConfig, workers: int, stop: threading.Event) -> Counters:
+    """One MQTT session (``config.mqtt.client_id``, the plain filter) feeding
+    ``workers`` processes that store the groups (:mod:`jieneng.ingest.mqtt.dispatch`)
+    until ``stop`` is set; the dispatcher's counters."""
+    dispatcher = Dispatcher(config.mqtt, partial(group_worker, config), workers,
+                            subscription=subscription_for(workers),
+                            group_max=config.group_max, group_wait_s=config.group_wait_s,
+                            max_backoff_s=config.max_backoff_s)
+    try:
+        dispatcher.run(stop)
+    finally:
+        log.info("mqtt dispatcher stopped: %s", dispatcher.counters)
+    return dispatcher.counters
+
+
+def group_worker(config: WorkerConfig, pipe: Pipe, index: int) -> None:
+    """A dispatcher's worker process: stores the groups it is handed (parse, one
+    transaction, dead letters) and answers; exits when the dispatcher says so or is
+    gone. SIGINT / SIGTERM are the dispatcher's to act on (it finishes the groups out)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine = make_engine(config.database_url)
+    sub = _subscriber(config, index, engine)
+    if sub.store_many is None:  # --group 1: a group of one message is stored alike
+        sub.store_many = MqttStore(engine).store_many
+    try:
+        serve_groups(pipe, lambda messages: sub.store_held(
+            [Held(0, 1, topic, payload) for topic, payload in messages]))
+    finally:
+        engine.dispose()
+        log.info("mqtt worker %s stopped: %s", index, sub.counters)
