@@ -233,3 +233,11 @@ def test_normalised_model_needs_the_figure() -> None:
         fit_and_evaluate(meter, daily_temperature(DAYS, t), BASE, REP, "monthly",
                          FitOptions(normalise="occupants"))
     assert caught.value.code == "mv.normalise_missing" and "2022-04" in caught.value.message_en
+    people[3] = 80.0
+    people[15] = 0.0  # a reporting month without its figure: listed, no savings counted
+    meter = MeterSeries.months(months, totals, occupants=people)
+    result = fit_and_evaluate(meter, daily_temperature(DAYS, t), BASE, REP, "monthly",
+                              FitOptions(normalise="occupants"))
+    assert [(str(d.start), d.code) for d in result.reporting_dropped] == [
+        ("2023-04-01", "mv.period.no_figure")]
+    assert result.periods[3].days_used == 0 and result.total.days_used == 365 - 30

@@ -39,6 +39,7 @@ TOO_LONG = "mv.period.too_long"                    # §2.2.3.5
 NO_TEMPERATURE = "mv.period.temperature_coverage"  # §2.2.3.2
 STRADDLES = "mv.period.straddles_window"           # §2.2.5
 NO_USAGE = "mv.period.no_usage"                    # §3.5.4
+NO_FIGURE = "mv.period.no_figure"                  # normalised monthly model (docs/mv.md)
 
 
 @dataclass(frozen=True)

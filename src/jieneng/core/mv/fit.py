@@ -44,7 +44,16 @@ import numpy as np
 from jieneng.core.exceptions import ValidationFailed
 
 from .caltrack import CaltrackFit, CaltrackSettings, fit_daily, predict_daily
-from .data import DailyData, DateRange, MeterSeries, PeriodData, prepare_daily, prepare_periods
+from .data import (
+    NO_FIGURE,
+    DailyData,
+    DateRange,
+    Dropped,
+    MeterSeries,
+    PeriodData,
+    prepare_daily,
+    prepare_periods,
+)
 from .metrics import ModelMetrics, model_metrics
 from .monthly import Normalise, fit_period_model, predict_period_usage, scale
 from .result import ModelSummary, MvResult
@@ -187,7 +196,16 @@ def _periods(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRa
                                    adjustments=opts.adjustments)
     return MvResult(method, opts.fuel, opts.temperature_unit, baseline, reporting,
                     ModelSummary.of(fit, normalise), metrics, sufficiency, periods, total,
-                    opts.adjustments, base.dropped, rep.dropped)
+                    opts.adjustments, base.dropped, rep.dropped + _lacking(rep, normalise))
+
+
+def _lacking(rep: PeriodData, normalise: Normalise) -> tuple[Dropped, ...]:
+    """Reporting periods with a temperature but without the normalising figure: no
+    prediction, so no savings (listed, never silently left out)."""
+    if normalise == "none":
+        return ()
+    lacking = ~np.isnan(rep.temperature_f) & np.isnan(scale(rep, normalise))
+    return tuple(Dropped(rep.start[i], rep.end[i], NO_FIGURE) for i in np.flatnonzero(lacking))
 
 
 def _require_figures(base: PeriodData, normalise: Normalise) -> None:
