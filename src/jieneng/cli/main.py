@@ -81,6 +81,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         mv,
         notify,
         projects,
+        projects_mv,
         reporting,
         serve,
         statistics,
@@ -98,6 +99,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(gateway.gateway_app, name="gateway")
     app.add_typer(mv.mv_app, name="mv")
     app.add_typer(projects.projects_app, name="projects")
+    projects_mv.register(projects.projects_app)  # baseline | statement | settle | adjust …
     gateway_mqtt.register(gateway.gateway_app)
     gateway_serve.register(gateway.gateway_app)
     utility_files.register(imports.import_app)
