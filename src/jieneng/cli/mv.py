@@ -27,6 +27,11 @@ class MvMethod(StrEnum):
     monthly = "monthly"
 
 
+class Fuel(StrEnum):
+    electricity = "electricity"
+    natural_gas = "natural_gas"
+
+
 class Normalise(StrEnum):
     none = "none"
     occupants = "occupants"
@@ -47,10 +52,10 @@ def fit(
                                            help="报告期 START..END (both included)")],
     method: Annotated[MvMethod, typer.Option("--method", help="方法 method")],
     temperature_unit: Annotated[TemperatureUnit, typer.Option(
-        "--temperature-unit", help="温度单位 temperature unit")] = TemperatureUnit.C,
-    fuel: Annotated[str, typer.Option(
-        "--fuel",
-        help="能源 electricity | natural_gas (gas: zeros count, no CDD)")] = "electricity",
+        "--temperature-unit", help="温度文件的单位 unit of the temperature file")],
+    fuel: Annotated[Fuel, typer.Option(
+        "--fuel", help="能源 (天然气：0 值计入，无制冷项) gas: zeros count, no CDD")
+    ] = Fuel.electricity,
     normalise: Annotated[Normalise, typer.Option(
         "--normalise",
         help="月度模型按人数或面积归一 monthly: per occupant or m²")] = Normalise.none,
@@ -74,7 +79,7 @@ def fit(
     limit = state.settings.max_upload_bytes
     meter_file = read_meter(meter, monthly=method is MvMethod.monthly, max_bytes=limit)
     temps = read_temperature(temperature, temperature_unit.value, max_bytes=limit)
-    options = FitOptions(fuel=fuel, temperature_unit=temperature_unit.value,
+    options = FitOptions(fuel=fuel.value, temperature_unit=temperature_unit.value,
                          allow_insufficient=allow_insufficient, normalise=normalise.value,
                          adjustments=adjustments)
     result = fit_and_evaluate(meter_file.series, temps.daily, base, rep, method.value, options)
