@@ -241,3 +241,20 @@ def test_normalised_model_needs_the_figure() -> None:
     assert [(str(d.start), d.code) for d in result.reporting_dropped] == [
         ("2023-04-01", "mv.period.no_figure")]
     assert result.periods[3].days_used == 0 and result.total.days_used == 365 - 30
+
+
+def test_billing_sufficiency_counts_the_days_of_the_bills_kept() -> None:
+    """Two bills missing out of twelve: 83 % of the window's days covered (< 90 %)."""
+    t = _temps_f(3)
+    months, totals = _months(_daily_usage(t))
+    totals[[4, 5]] = np.nan
+    err = _refusal(MeterSeries.months(months, totals), t, method="caltrack-billing")
+    assert set(err.details["rules"]) == {"mv.sufficiency.meter_days",
+                                         "mv.sufficiency.joint_days"}
+    gappy = t.copy()
+    gappy[31:40] = np.nan  # February and March 2022 below 90 % temperature: those bills
+    gappy[59:68] = np.nan  # have none (§2.2.3.2), 306 of 365 days left
+    err = _refusal(MeterSeries.months(months, _months(_daily_usage(t))[1]), gappy,
+                   method="caltrack-billing")
+    assert set(err.details["rules"]) == {"mv.sufficiency.temperature_days",
+                                         "mv.sufficiency.joint_days"}
