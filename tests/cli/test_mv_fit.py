@@ -184,3 +184,33 @@ def test_adjustments_on_the_command_line(files: dict[str, Path]) -> None:
                 "2023-07-01..2023-12-31;factor=0;reason=r"):
         refused = _fit(files["daily"], files["temperature"], "caltrack-daily", "--adjust", bad)
         assert refused.exit_code == 1 and "非常规调整" in refused.output
+
+
+def test_spreadsheets_with_date_cells(tmp_path: Path) -> None:
+    """.xlsx date cells read as dates (not as midnight readings of an hourly file), and
+    a day number (Excel serial) too."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    t = _temps_c()
+    use = _usage(t)
+    for name, header, values in (("m.xlsx", ["日期", "用电量"], use),
+                                 ("t.xlsx", ["日期", "日平均气温"], t)):
+        book = xlsxwriter.Workbook(str(tmp_path / name))
+        sheet = book.add_worksheet()
+        dates = book.add_format({"num_format": "yyyy-mm-dd"})
+        sheet.write_row(0, 0, header)
+        for i, (day, value) in enumerate(zip(DAYS.tolist(), values, strict=True)):
+            if i == 0:
+                sheet.write_number(1, 0, 44562)  # 2022-01-01 as a day number
+            else:
+                sheet.write_datetime(i + 1, 0, dt.datetime.combine(day, dt.time()), dates)
+            sheet.write_number(i + 1, 1, float(value))
+        book.close()
+    done = _fit(tmp_path / "m.xlsx", tmp_path / "t.xlsx", "caltrack-daily", "--format", "json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["files"]["temperature"]["hourly"] is False
+    assert data["sufficiency"]["figures"]["valid_days"] == 365
+    assert data["total"]["savings_pct"] == pytest.approx(0.15, abs=0.01)

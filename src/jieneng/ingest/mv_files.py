@@ -34,6 +34,7 @@ an error is refused as a whole (:class:`jieneng.core.exceptions.ImportRejected`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -110,11 +111,17 @@ def _date_text(column: str) -> pl.Expr:
             .str.split(" ").list.first().str.split("T").list.first())
 
 
+def _excel_serial(column: str) -> pl.Expr:
+    """A spreadsheet's day number (``44562`` = 2022-01-01) as a date."""
+    serial = pl.col(column).str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    return pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)
+
+
 def _parse_date(chk: Checker, frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
     """``alias``: the date of ``column`` (YYYY-MM-DD, YYYY/M/D, YYYY年M月D日, YYYYMMDD)."""
     text = _date_text(column)
     parsed = pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False),
-                         text.str.to_date("%Y%m%d", strict=False))
+                         text.str.to_date("%Y%m%d", strict=False), _excel_serial(column))
     frame = frame.with_columns(parsed.alias(alias))
     chk.check(frame, pl.col(column).is_not_null() & pl.col(alias).is_null(), "utility.bad_date",
               column=column, value=pl.col(column))
@@ -272,19 +279,25 @@ def _series(frame: pl.DataFrame, layout: str) -> MeterSeries:
                                   area=_array(frame, "__area"))
 
 
+def _has_times(cells: pl.Series) -> bool:
+    """Whether a time column holds times of day (hourly data), not only dates or
+    midnights (a spreadsheet's date cells read as ``2023-01-01 00:00:00``)."""
+    timed = cells.str.contains(r"\d{1,2}:\d{2}").fill_null(False)
+    midnight = cells.str.contains(r"[ T]0?0:00(:00(\.0+)?)?$").fill_null(False)
+    return bool((timed & ~midnight).any())
+
+
 def read_temperature(path: Path, unit: Unit, *,
                      max_bytes: int = DEFAULT_MAX_BYTES) -> TemperatureFile:
     """The temperature file ``path`` in ``unit`` (see the module) as daily means °F."""
     chk, mapped, frame = _open("mv-temperature", path, TEMPERATURE_SPECS, max_bytes)
-    if "timestamp" in mapped:
-        column, hourly = mapped["timestamp"].column, True
-    elif "date" in mapped:
-        column = mapped["date"].column
-        hourly = bool(frame.get_column(column).str.contains(r"\d{1,2}:\d{2}").any())
-    else:
+    found_time = mapped.get("timestamp") or mapped.get("date")
+    if found_time is None:
         chk.header_issue("import.missing_column", column="日期/date | 时间/timestamp")
         raise rejection(path.name, chk.all_issues())
+    column = found_time.column
     chk.required(frame, column)
+    hourly = _has_times(frame.get_column(column))
     frame = (_parse_timestamp(chk, frame, column) if hourly
              else _parse_date(chk, frame, column, "__ts"))
     found = mapped["temperature"]
