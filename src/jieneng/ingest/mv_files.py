@@ -23,9 +23,10 @@ periods are refused.
 
 **Temperature file** — ``日期/date, 温度/temperature`` (daily means) or
 ``时间/timestamp, 温度/temperature`` (hourly or finer; a date column whose cells carry a
-time is read as timestamps), in the unit given (°C or °F). A blank temperature is a
-warning (that day or hour is missing); a value outside the plausible range of the unit
-(:data:`PLAUSIBLE`) is refused — usually the wrong ``--temperature-unit``.
+time of day is read as timestamps — a spreadsheet's date cells at midnight are dates),
+in the unit given (°C or °F). A blank temperature is a warning (that day or hour is
+missing); a value outside the plausible range of the unit (:data:`PLAUSIBLE`) is
+refused — usually the wrong ``--temperature-unit``.
 
 Every problem names file, row, column and says what is wrong in zh and en; a file with
 an error is refused as a whole (:class:`jieneng.core.exceptions.ImportRejected`).
