@@ -32,7 +32,7 @@ from jieneng.core.exceptions import NotPermitted
 from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import demo_metering, demo_notifications
+from jieneng.services import demo_metering, demo_notifications, demo_projects
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
@@ -97,6 +97,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
         _workflow(engine)
         demo_metering.seed(engine, DEMO_REGION, since=metered_since)
         forms_ny_demo.seed_rooms(engine, DEMO_REGION)  # NY202 room on the metered unit
+        demo_projects.seed(engine, DEMO_REGION, files_dir, figures=False)  # projects, weather
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -113,6 +114,8 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
     with engine.begin() as conn:
         meta.set_meta(conn, "dataset_label", DEMO_LABEL)
         meta.set_meta(conn, "demo_version", DEMO_VERSION)
+    progress("节能项目 projects")  # before the workflow locks the months of PV generation
+    summary.counts.update(demo_projects.seed(engine, DEMO_REGION, files_dir))
     _publish(engine)
     _workflow(engine)
     progress("计量数据 metered data")
