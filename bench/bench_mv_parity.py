@@ -87,7 +87,8 @@ def compare(r: dict[str, Any], repeat: int) -> dict[str, Any]:
     row: dict[str, Any] = {"sample": r["sample"], "days": r["baseline_days"],
                            "eemeter_savings": r["eemeter"]["savings_pct"],
                            "eemeter_seconds": r["eemeter"]["fit_seconds"],
-                           "eemeter_split": r["eemeter"]["best_combination"]}
+                           "eemeter_split": r["eemeter"]["best_combination"],
+                           "eemeter_disqualified": bool(r["eemeter"]["disqualification"])}
     for name, method in METHODS.items():
         times = []
         for _ in range(repeat):
@@ -108,12 +109,13 @@ def compare(r: dict[str, Any], repeat: int) -> dict[str, Any]:
 def report(rows: list[dict[str, Any]]) -> str:
     years = sum(r["days"] for r in rows) / 365
     ee = sum(r["eemeter_seconds"] for r in rows)
-    lines = ["| sample | days | eemeter 4.1.1 % | CalTRACK 2.0 % | diff pp | split % | diff pp"
-             " | eemeter split | our split |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    lines = ["| sample | baseline days | eemeter 4.1.1 % | CalTRACK 2.0 % | diff pp | split % |"
+             " diff pp | eemeter split | our split |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         c, s = r["caltrack"], r["split"]
+        dq = " (eemeter: baseline disqualified)" if r["eemeter_disqualified"] else ""
         lines.append(
-            f"| {r['sample']} | {r['days']} | {r['eemeter_savings']:.3f} | {c['savings']:.3f} |"
+            f"| {r['sample']} | {r['days']}{dq} | {r['eemeter_savings']:.3f} | {c['savings']:.3f} |"
             f" {c['diff']:+.3f} | {s['savings']:.3f} | {s['diff']:+.3f} | {r['eemeter_split']} |"
             f" {r['split_combination']} |")
     lines.append("")
@@ -123,9 +125,12 @@ def report(rows: list[dict[str, Any]]) -> str:
         ours = sum(r[name]["seconds"] for r in rows)
         within = sum(abs(r[name]["diff"]) <= 0.5 for r in rows)
         worst = max(abs(r[name]["diff"]) for r in rows)
+        ok = [r for r in rows if not r["eemeter_disqualified"]]
+        within_ok = sum(abs(r[name]["diff"]) <= 0.5 for r in ok)
         lines.append(f"{name}: fit {ours * 1000:.1f} ms = {ours / years * 1000:.2f} ms per "
                      f"meter-year, {ee / ours:.0f}× faster; within 0.5 pp: {within}/{len(rows)}"
-                     f" (worst {worst:.2f} pp)")
+                     f" (worst {worst:.2f} pp); on the samples eemeter qualifies: "
+                     f"{within_ok}/{len(ok)}")
     return "\n".join(lines)
 
 
