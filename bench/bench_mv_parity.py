@@ -110,7 +110,8 @@ def report(rows: list[dict[str, Any]]) -> str:
     years = sum(r["days"] for r in rows) / 365
     ee = sum(r["eemeter_seconds"] for r in rows)
     lines = ["| sample | baseline days | eemeter 4.1.1 % | CalTRACK 2.0 % | diff pp | split % |"
-             " diff pp | eemeter split | our split |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+             " diff pp | eemeter split | our split |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         c, s = r["caltrack"], r["split"]
         dq = " (eemeter: baseline disqualified)" if r["eemeter_disqualified"] else ""
