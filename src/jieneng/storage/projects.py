@@ -233,14 +233,15 @@ _ms, _ct, _ev = project_measure, project_contract, project_event
 def visible_condition(conn: Connection, filters: Filters) -> ColumnElement[bool] | None:
     """Projects inside ``filters``: one of the owners inside them, or — when the scope
     is regions — the project's region inside them. None: no restriction."""
-    if filters.region_codes is None and not filters.below_region:
+    in_regions = region_conditions(conn, _p.c.region_code, filters)
+    if not in_regions and not filters.below_region:
         return None
     i = t.institution
     owner_in = exists(select(_o.c.project_id).join(i, i.c.id == _o.c.institution_id).where(
         _o.c.project_id == _p.c.id, *institution_conditions(conn, filters)))
     if filters.below_region:
         return owner_in
-    return or_(owner_in, *region_conditions(conn, _p.c.region_code, filters))
+    return or_(owner_in, *in_regions)
 
 
 def find(conn: Connection, code: str, filters: Filters, *,
