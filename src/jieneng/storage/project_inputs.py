@@ -97,9 +97,9 @@ def meter_days(conn: Connection, meter_ids: Sequence[int], first: date, last: da
     high = ((last - date(1970, 1, 1)).days + 1) * DAY_S - CHINA_OFFSET_S
     covered = and_(u.c.energy.is_not(None), u.c.present * 2 >= u.c.expected, u.c.present > 0)
     scaled = case((covered, u.c.energy * u.c.expected / u.c.present), else_=None)
-    day = (u.c.start + CHINA_OFFSET_S) / DAY_S
+    day = (u.c.start + CHINA_OFFSET_S) // DAY_S
     query: Select[Any] = (
-        select(day.label("day"), func.sum(scaled), func.count(scaled))  # type: ignore[assignment]
+        select(day.label("day"), func.sum(scaled), func.count(scaled))
         .where(in_values(conn, u.c.meter_id, list(meter_ids), _ids), u.c.level == "day",
                u.c.start >= low, u.c.start < high)
         .group_by(u.c.start).order_by(u.c.start))

@@ -88,3 +88,29 @@ def build(engine: Engine, files: Files, *, subtype: str = "trusteeship",
         ).returning(p.project_document.c.id)).scalar_one()
     return {"school": school, "project_id": pid, "document_id": doc, "code": code,
             "usage": usage}
+
+
+def bind_meter(engine: Engine, made: dict[str, Any]) -> int:
+    """A school meter in the project's boundary with day roll-ups of the same law per
+    day (2025 at 80 %) — as the metering feature derives them (China-time days)."""
+    from jieneng.storage import metering
+    from jieneng.storage.meter_readings import metering_rollup
+
+    days, celsius = temperatures_c()
+    f = celsius * 1.8 + 32
+    daily = 1500 + 60 * np.maximum(60 - f, 0) + 90 * np.maximum(f - 70, 0)
+    daily = np.where(days >= np.datetime64("2025-01-01"), daily * (1 - SAVED), daily)
+    starts = days.astype(np.int64) * 86_400 - 8 * 3600
+    with engine.begin() as conn:
+        meter_id = conn.execute(insert(metering.metering_meter).values(
+            institution_id=made["school"], number="M-1", carrier="electricity",
+            register="cumulative", unit="kWh").returning(metering.metering_meter.c.id)
+        ).scalar_one()
+        conn.execute(insert(p.project_boundary).values(
+            project_id=made["project_id"], kind="meter", institution_id=made["school"],
+            meter_id=meter_id, created_by="test"))
+        conn.execute(insert(metering_rollup), [
+            {"meter_id": meter_id, "level": "day", "start": int(s), "energy": float(e),
+             "present": 96, "expected": 96, "flags": 0}
+            for s, e in zip(starts, daily, strict=True)])
+    return int(meter_id)

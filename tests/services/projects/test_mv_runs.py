@@ -18,7 +18,7 @@ from jieneng.services.projects.mv_inputs import Temperatures
 from jieneng.storage import tables as t
 from tests.sample import Files
 from tests.services.metering_world import user
-from tests.services.projects.mv_world import OFFICE, build
+from tests.services.projects.mv_world import OFFICE, bind_meter, build
 
 BASE = DateRange(date(2024, 1, 1), date(2024, 12, 31))
 REPORT = DateRange(date(2025, 1, 1), date(2025, 12, 31))
@@ -84,3 +84,23 @@ def test_scope_and_capability(engine: Engine, world: dict[str, Any]) -> None:
     mine = mv_runs.list_runs(engine, user(Role.INSTITUTION, institution_id=world["school"]),
                              "P-T")
     assert mine == []
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
+def test_daily_baseline_from_the_boundary_meters(engine: Engine,
+                                                 world: dict[str, Any]) -> None:
+    meter = bind_meter(engine, world)
+    with pytest.raises(ValidationFailed) as err:  # 2024 has 366 days: CalTRACK §3.1.3
+        mv_runs.fit_baseline(engine, OFFICE, "P-T", method="caltrack-daily", baseline=BASE,
+                             reporting=REPORT)
+    assert err.value.details["rules"] == ["mv.sufficiency.baseline_too_long"]
+    run = mv_runs.fit_baseline(engine, OFFICE, "P-T", method="caltrack-daily",
+                               baseline=DateRange(date(2024, 1, 2), date(2024, 12, 31)),
+                               reporting=REPORT)
+    assert run["source"] == "meters" and run["inputs"]["meters"] == [meter]
+    assert run["inputs"]["days_with_data"] == 730 and run["qualified"]  # 2024-01-02 on
+    assert run["model"]["type"] == "hdd_cdd"
+    assert run["model"]["balance_points"]["heating_f"] == pytest.approx(60, abs=1.5)
+    assert run["model"]["balance_points"]["cooling_f"] == pytest.approx(70, abs=1.5)
+    assert run["result"]["total"]["savings_pct"] == pytest.approx(0.2, abs=1e-3)
+    assert run["sufficiency"] == pytest.approx(1.0)
