@@ -370,3 +370,7 @@ def account_now(conn: Connection, carrier: str, number: str) -> Row[Any] | None:
              .where(a.c.carrier == carrier, a.c.number == number))
     found: Row[Any] | None = conn.execute(query).one_or_none()  # type: ignore[assignment]
     return found
+
+
+def update_project(conn: Connection, project_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(_p).where(_p.c.id == project_id).values(**values))

@@ -13,7 +13,13 @@ from sqlalchemy import Engine, select
 from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Role
 from jieneng.core.projects.spec import MeasureSpec, ProjectSpec, project_spec
-from jieneng.services.projects.registry import create_project, get_project, list_projects
+from jieneng.services.projects.registry import (
+    add_measure,
+    create_project,
+    get_project,
+    list_projects,
+    update_project,
+)
 from jieneng.storage import projects as p
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files
@@ -116,3 +122,21 @@ def test_a_viewer_reads_but_registers_nothing(engine: Engine, ids: dict[str, int
     assert [r["code"] for r in list_projects(engine, viewer)] == ["P-1"]
     with engine.connect() as conn:
         assert len(conn.execute(select(p.project_owner)).all()) == 1
+
+
+def test_update_and_measures_are_checked_and_audited(engine: Engine,
+                                                     ids: dict[str, int]) -> None:
+    create_project(engine, ADMIN, spec())
+    done = update_project(engine, ADMIN, "P-1", {"area_m2": 15000.0, "name": "新名称"})
+    assert (done["area_m2"], done["name"], done["subtype"]) == (15000.0, "新名称", "trusteeship")
+    with pytest.raises(ValidationFailed) as err:
+        update_project(engine, ADMIN, "P-1", {"type": "pv"})
+    assert err.value.code == "project_field_not_editable"
+    with pytest.raises(ValidationFailed) as neg:
+        update_project(engine, ADMIN, "P-1", {"pv_kwp": -3.0})
+    assert neg.value.code == "project_figure_invalid"
+    add_measure(engine, ADMIN, "P-1", MeasureSpec("变频水泵", "electricity", 5e4, 3e4, 3.7))
+    assert [m["name"] for m in get_project(engine, ADMIN, "P-1")["measures"]] == ["变频水泵"]
+    with engine.connect() as conn:
+        actions = set(conn.execute(select(t.audit_log.c.action)).scalars())
+    assert {"projects.update", "projects.measure"} <= actions

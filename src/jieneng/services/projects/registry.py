@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
-from jieneng.core.projects.lifecycle import State, next_states
-from jieneng.core.projects.spec import ProjectSpec
+from jieneng.core.projects.lifecycle import FINAL, State, next_states
+from jieneng.core.projects.spec import MeasureSpec, ProjectSpec, project_spec
 from jieneng.core.projects.types import label
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
@@ -118,7 +120,11 @@ def insert_specs(conn: Connection, user: User, specs: Sequence[ProjectSpec]) -> 
             scoped_filters(conn, user.scope, region_code=region)
         rows.append(spec.row() | {"region_code": region, "state": State.DECLARED.value,
                                   "created_by": who, "created_at": at, "updated_at": at})
-    ids = store.insert_projects(conn, rows)
+    try:
+        ids = store.insert_projects(conn, rows)
+    except IntegrityError:  # a code registered at the same moment by someone else
+        raise Conflict.of("project_code_taken", code=", ".join(str(r["code"]) for r in rows)
+                          ) from None
     store.insert_rows(conn, store.project_owner, [
         {"project_id": ids[s.code], "institution_id": owners[o].id, "position": n}
         for s in specs for n, o in enumerate(s.owners)])
@@ -131,6 +137,61 @@ def insert_specs(conn: Connection, user: User, specs: Sequence[ProjectSpec]) -> 
         {"project_id": ids[s.code], "from_state": None, "to_state": State.DECLARED.value,
          "actor": who, "at": at, "reason": None} for s in specs])
     return ids
+
+
+#: the fields an update may change (type, subtype, owners and code stay as registered)
+EDITABLE: tuple[str, ...] = (
+    "name", "year", "esco_name", "esco_credit_code", "funding_source", "ipmvp_option",
+    "area_m2", "pv_kwp", "heat_pumps", "heat_pump_kw", "investment_yuan", "expected_tce",
+    "expected_yuan", "planned_start", "planned_end", "description")
+
+
+def update_project(engine: Engine, user: User, code: str, changes: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """Change the project's registered fields (:data:`EDITABLE`), checked as at
+    registration; the other fields stay. Audited with before and after."""
+    require(user, Capability.MANAGE_PROJECTS)
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationFailed.of("project_field_not_editable", field=", ".join(unknown))
+    with engine.begin() as conn:
+        row = find_project(conn, user.scope, code, lock=True)
+        if State(row.state) in FINAL:
+            raise ValidationFailed.of("project_closed", code=row.code)
+        now_values = {k: row._mapping[k] for k in EDITABLE}
+        merged = now_values | changes
+        owners = [o.credit_code for o in store.owners_of(conn, [int(row.id)])]
+        checked = project_spec(
+            code=row.code, name=str(merged.pop("name") or ""), type_text=row.type,
+            owners=owners, year=merged.pop("year"), subtype_text=row.subtype,
+            ipmvp_text=merged.pop("ipmvp_option"), **merged).row()
+        after = {k: checked[k] for k in EDITABLE}
+        at = now()
+        store.update_project(conn, int(row.id), after | {"updated_at": at})
+        audit.record(conn, user.actor, "projects.update", "project", int(row.id),
+                     before={k: str(v) for k, v in now_values.items() if k in changes},
+                     after={k: str(after[k]) for k in changes})
+        return project_dict(conn, find_project(conn, user.scope, code))
+
+
+def add_measure(engine: Engine, user: User, code: str, measure: MeasureSpec
+                ) -> dict[str, Any]:
+    """Add a measure (节能措施) to the project."""
+    require(user, Capability.MANAGE_PROJECTS)
+    for name in ("investment_yuan", "expected_saving", "expected_tce", "expected_yuan"):
+        value = getattr(measure, name)
+        if value is not None and value < 0:
+            raise ValidationFailed.of("project_figure_invalid", field=name, value=value)
+    if not measure.name.strip():
+        raise ValidationFailed.of("project_field_required", field="name")
+    with engine.begin() as conn:
+        row = find_project(conn, user.scope, code, lock=True)
+        values = {"project_id": int(row.id), **asdict(measure)}
+        store.insert_rows(conn, store.project_measure, [values])
+        store.touch(conn, int(row.id), now())
+        audit.record(conn, user.actor, "projects.measure", "project", int(row.id),
+                     after=asdict(measure))
+    return asdict(measure)
 
 
 # ------------------------------------------------------------------ reads
