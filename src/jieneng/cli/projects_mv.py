@@ -30,10 +30,19 @@ def _rows(pairs: list[tuple[str, Any]]) -> list[list[Any]]:
     return [[output.label(k), v] for k, v in pairs]
 
 
+def _normalise(value: str) -> Any:
+    if value not in ("none", "occupants", "area"):
+        raise typer.BadParameter("none | occupants | area", param_hint="--normalise")
+    return value
+
+
 def baseline(code: ProjectArg, window: RangeOpt, reporting: ReportingOpt = None,
              method: Annotated[str, typer.Option(
                  "--method", help="monthly | caltrack-daily | caltrack-billing")] = "monthly",
              carrier: Annotated[str, typer.Option("--carrier", help="能源品种")] = "electricity",
+             normalise: Annotated[str, typer.Option(
+                 "--normalise", help="none | occupants | area (monthly: per person / m²)")
+             ] = "none",
              fmt: FormatOpt = Fmt.table) -> None:
     """基准确认 Fit and store a project's baseline (NY201 months or boundary meters)."""
     from jieneng.core.mv.data import DateRange
@@ -41,7 +50,8 @@ def baseline(code: ProjectArg, window: RangeOpt, reporting: ReportingOpt = None,
 
     run = fit_baseline(engine(), _user(), code, carrier=carrier, method=method,
                        baseline=DateRange.parse(window),
-                       reporting=DateRange.parse(reporting) if reporting else None)
+                       reporting=DateRange.parse(reporting) if reporting else None,
+                       normalise=_normalise(normalise))
     if fmt is Fmt.json:
         output.print_json(run)
         return

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from jieneng.core.exceptions import NotFound, NotPermitted, ValidationFailed
 from jieneng.core.mv.data import DateRange
@@ -104,3 +104,23 @@ def test_daily_baseline_from_the_boundary_meters(engine: Engine,
     assert run["model"]["balance_points"]["cooling_f"] == pytest.approx(70, abs=1.5)
     assert run["result"]["total"]["savings_pct"] == pytest.approx(0.2, abs=1e-3)
     assert run["sufficiency"] == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
+def test_occupants_as_a_routine_adjustment(engine: Engine, world: dict[str, Any]) -> None:
+    """Per-occupant fit (normalise): 10 % more people in 2025 raise the adjusted baseline
+    by 10 %, so the saving is 1 − 0.8 / 1.1."""
+    with engine.begin() as conn:
+        conn.execute(insert(t.institution_profile), [
+            {"institution_id": world["school"], "year": 2024, "occupants": 500,
+             "floor_area_m2": 8000.0},
+            {"institution_id": world["school"], "year": 2025, "occupants": 550,
+             "floor_area_m2": 8000.0}])
+    run = mv_runs.fit_baseline(engine, OFFICE, "P-T", baseline=BASE, reporting=REPORT,
+                               normalise="occupants")
+    assert run["model"]["normalised_by"] == "occupants"
+    assert run["result"]["total"]["savings_pct"] == pytest.approx(1 - 0.8 / 1.1, abs=1e-6)
+    from jieneng.services.projects import statements
+
+    year = statements.compute_statement(engine, OFFICE, "P-T", "2025")
+    assert year["savings_pct"] == pytest.approx(1 - 0.8 / 1.1, abs=1e-6)

@@ -32,6 +32,7 @@ from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.factors.sets import DEFAULT_FACTOR_SET, factor_set
 from jieneng.core.mv.data import DateRange
 from jieneng.core.mv.fit import METHODS, FitOptions, fit_and_evaluate
+from jieneng.core.mv.monthly import Normalise
 from jieneng.core.mv.result import MvResult
 from jieneng.core.mv.savings import Adjustment
 from jieneng.core.permissions import Capability, require
@@ -69,9 +70,10 @@ def adjustments_of(conn: Connection, project_id: int, carrier: str) -> tuple[Adj
 
 
 def _run(inputs: Inputs, method: str, carrier: str, baseline: DateRange,
-         reporting: DateRange, adjustments: tuple[Adjustment, ...]) -> MvResult:
+         reporting: DateRange, adjustments: tuple[Adjustment, ...],
+         normalise: Normalise = "none") -> MvResult:
     options = FitOptions(fuel=FUEL.get(carrier, "electricity"), temperature_unit="C",
-                         adjustments=adjustments)
+                         adjustments=adjustments, normalise=normalise)
     return fit_and_evaluate(inputs.meter, inputs.temperature, baseline, reporting, method,
                             options)
 
@@ -89,9 +91,12 @@ def _sufficiency_share(result: MvResult) -> float | None:
 def fit_baseline(engine: Engine, user: User, code: str, *, carrier: str = "electricity",
                  method: str = "monthly", baseline: DateRange,
                  reporting: DateRange | None = None, temperatures: Temperatures | None = None,
-                 factor_set_name: str | None = None) -> dict[str, Any]:
-    """Fit and store a baseline run (module docstring). Returns the stored run and
-    the engine's result (``result``: the JSON of ``jieneng mv fit``)."""
+                 factor_set_name: str | None = None, normalise: Normalise = "none"
+                 ) -> dict[str, Any]:
+    """Fit and store a baseline run (module docstring). ``normalise`` (``monthly``
+    only): ``occupants`` or ``area`` fits use per 用能人数 / m² — the routine adjustment
+    for people and area (``docs/mv.md``). Returns the stored run and the engine's
+    result (``result``: the JSON of ``jieneng mv fit``)."""
     require(user, Capability.APPROVE_PROJECTS)
     reporting = reporting or DateRange(baseline.end + timedelta(days=1),
                                        max(baseline.end + timedelta(days=1),
@@ -102,7 +107,7 @@ def fit_baseline(engine: Engine, user: User, code: str, *, carrier: str = "elect
         project = visible_project(conn, user, code)
         inputs = gather(conn, project, carrier, method, baseline, reporting, temperatures)
         adjustments = adjustments_of(conn, int(project["id"]), carrier)
-    result = _run(inputs, method, carrier, baseline, reporting, adjustments)
+    result = _run(inputs, method, carrier, baseline, reporting, adjustments, normalise)
     out = result.to_dict()
     values = {
         "project_id": project["id"], "carrier": carrier, "method": method,
@@ -135,7 +140,8 @@ def evaluate(conn: Connection, project: dict[str, Any], run: dict[str, Any],
     inputs = gather(conn, project, run["carrier"], run["method"], baseline, reporting,
                     temperatures)
     adjustments = adjustments_of(conn, int(project["id"]), run["carrier"])
-    result = _run(inputs, run["method"], run["carrier"], baseline, reporting, adjustments)
+    result = _run(inputs, run["method"], run["carrier"], baseline, reporting, adjustments,
+                  run["model"].get("normalised_by") or "none")
     if _coefficients(result.to_dict()["model"]) != _coefficients(run["model"]):
         raise ValidationFailed.of("project_mv.baseline_changed", run_id=run["id"],
                                   project=project["code"], carrier=run["carrier"])
