@@ -124,3 +124,20 @@ def test_occupants_as_a_routine_adjustment(engine: Engine, world: dict[str, Any]
 
     year = statements.compute_statement(engine, OFFICE, "P-T", "2025")
     assert year["savings_pct"] == pytest.approx(1 - 0.8 / 1.1, abs=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
+def test_baseline_confirmed_before_any_reporting_data(engine: Engine,
+                                                      world: dict[str, Any]) -> None:
+    """No reporting window given and none of the data after the baseline yet: the run
+    holds the baseline alone (model, metrics, sufficiency; no periods)."""
+    run = mv_runs.fit_baseline(engine, OFFICE, "P-T", baseline=DateRange(
+        date(2025, 1, 1), date(2025, 12, 31)))
+    assert run["qualified"] and run["result"]["total"] is None
+    assert run["result"]["periods"] == [] and run["model"]["type"] != "none"
+    assert run["metrics"]["r_squared"] == pytest.approx(1.0)
+    with pytest.raises(ValidationFailed) as err:  # a reporting window asked for: refused
+        mv_runs.fit_baseline(engine, OFFICE, "P-T", baseline=DateRange(
+            date(2025, 1, 1), date(2025, 12, 31)), reporting=DateRange(
+            date(2026, 1, 1), date(2026, 6, 30)))
+    assert err.value.code == "mv.no_reporting_data"

@@ -40,6 +40,7 @@ from jieneng.services.accounts import audit
 from jieneng.storage import project_settlement as store
 
 from .mv_access import visible_project
+from .mv_baseline import baseline_only
 from .mv_inputs import FUEL, SOURCE_OF_METHOD, Inputs, Temperatures, gather
 
 
@@ -78,9 +79,9 @@ def _run(inputs: Inputs, method: str, carrier: str, baseline: DateRange,
                             options)
 
 
-def _sufficiency_share(result: MvResult) -> float | None:
+def _sufficiency_share(out: dict[str, Any]) -> float | None:
     """The baseline's share of valid days or months (the engine's figures)."""
-    figures = result.sufficiency.figures
+    figures = out["sufficiency"]["figures"]
     if "joint_days" in figures:
         return float(figures["joint_days"])
     if figures.get("window_months"):
@@ -98,6 +99,7 @@ def fit_baseline(engine: Engine, user: User, code: str, *, carrier: str = "elect
     for people and area (``docs/mv.md``). Returns the stored run and the engine's
     result (``result``: the JSON of ``jieneng mv fit``)."""
     require(user, Capability.APPROVE_PROJECTS)
+    given = reporting is not None
     reporting = reporting or DateRange(baseline.end + timedelta(days=1),
                                        max(baseline.end + timedelta(days=1),
                                            date.today() - timedelta(days=1)))
@@ -107,16 +109,22 @@ def fit_baseline(engine: Engine, user: User, code: str, *, carrier: str = "elect
         project = visible_project(conn, user, code)
         inputs = gather(conn, project, carrier, method, baseline, reporting, temperatures)
         adjustments = adjustments_of(conn, int(project["id"]), carrier)
-    result = _run(inputs, method, carrier, baseline, reporting, adjustments, normalise)
-    out = result.to_dict()
+    try:
+        out = _run(inputs, method, carrier, baseline, reporting, adjustments,
+                   normalise).to_dict()
+    except ValidationFailed as err:  # 基准确认 before any reporting data: the baseline alone
+        if given or err.code != "mv.no_reporting_data":
+            raise
+        out = baseline_only(inputs.meter, inputs.temperature, baseline, method,
+                            fuel=FUEL.get(carrier, "electricity"), normalise=normalise)
     values = {
         "project_id": project["id"], "carrier": carrier, "method": method,
         "source": "file" if temperatures is not None and temperatures.source == "file"
         else SOURCE_OF_METHOD[method],
         "baseline_start": baseline.start, "baseline_end": baseline.end,
         "reporting_start": reporting.start, "reporting_end": reporting.end,
-        "qualified": result.qualified, "cvrmse": out["metrics"]["cv_rmse"],
-        "sufficiency": _sufficiency_share(result), "model": out["model"],
+        "qualified": out["qualified"], "cvrmse": out["metrics"]["cv_rmse"],
+        "sufficiency": _sufficiency_share(out), "model": out["model"],
         "metrics": out["metrics"], "sufficiency_report": out["sufficiency"],
         "inputs": {**inputs.described, "base_price": inputs.base_price,
                    "adjustments": [a.to_dict() for a in adjustments]},
