@@ -32,6 +32,7 @@ def test_noise_recovered_approximately() -> None:
     y = _usage(t, 10, 2, 52, 3, 70) + np.random.default_rng(2).normal(0, 2, 365)
     fit = ct.fit_daily(t, y)
     assert fit.model_type == ct.HDD_CDD
+    assert fit.heating_balance_point is not None and fit.cooling_balance_point is not None
     assert abs(fit.heating_balance_point - 52) <= 2
     assert abs(fit.cooling_balance_point - 70) <= 2
     assert fit.beta_hdd == pytest.approx(2, rel=0.1) and fit.beta_cdd == pytest.approx(3, rel=0.1)
@@ -97,6 +98,7 @@ def test_cooling_not_below_heating() -> None:  # 3.2.2.1
     t = _year(6)
     fit = ct.fit_daily(t, _usage(t, 10, 2, 55, 3, 60) + np.random.default_rng(7).normal(0, 1, 365))
     if fit.model_type == ct.HDD_CDD:
+        assert fit.heating_balance_point is not None and fit.cooling_balance_point is not None
         assert fit.cooling_balance_point >= fit.heating_balance_point
 
 
@@ -171,3 +173,19 @@ def test_grid_from_data_file() -> None:  # 3.2.1.1–3.2.3
     assert s.balance_points_f[0] == 30 and s.balance_points_f[-1] == 90
     assert len(s.balance_points_f) == 61
     assert s.minimum_non_zero_days == 10 and s.minimum_total_degree_days == 20
+
+
+def test_degenerate_grid_without_warnings() -> None:
+    """Two temperatures only: most pairs are singular (det 0) — no numpy warning escapes
+    (the suite turns warnings into errors)."""
+    import warnings
+
+    t = np.repeat([40.0, 80.0], 183)[:365]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = ct.fit_daily(t, 10 + 2 * np.maximum(55 - t, 0))
+        period = np.arange(365) // 31
+        days = np.bincount(period).astype(float)
+        upd = np.bincount(period, weights=10 + 0.5 * np.maximum(55 - t, 0)) / days
+        billing = ct.fit_periods(t, period, upd, days)
+    assert fit.qualified and billing.qualified

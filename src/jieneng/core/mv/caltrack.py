@@ -309,10 +309,10 @@ def _term_reason(nz: NDArray[np.int64], tot: Array, min_nz: int, min_tot: float,
 
 def _single(model_type: str, bp: Array, a: Array, r: Array, xbar: Array, ybar: float,
             sst: float, pre: Codes, n: int) -> _Grid:
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         beta = np.where(a > 0, r / a, np.nan)
-    ssr = sst - beta * r
-    mu = ybar - beta * xbar
+        ssr = sst - beta * r
+        mu = ybar - beta * xbar
     pre = np.where((pre == 0) & ~(a > 1e-12 * max(1.0, float(np.max(a, initial=0)))),
                    _C[SINGULAR], pre)
     zero = np.zeros_like(beta)
@@ -327,11 +327,11 @@ def _pair(bp: Array, a_hh: Array, a_cc: Array, a_hc: Array, r_h: Array, r_c: Arr
     ahh, acc = a_hh[:, None], a_cc[None, :]
     det = ahh * acc - a_hc * a_hc
     scale = np.maximum(np.abs(ahh * acc), 1e-300)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # det 0: NaN, SINGULAR
         bh = (r_h[:, None] * acc - r_c[None, :] * a_hc) / det
         bc = (r_c[None, :] * ahh - r_h[:, None] * a_hc) / det
-    ssr = sst - bh * r_h[:, None] - bc * r_c[None, :]
-    mu = ybar - bh * hbar[:, None] - bc * cbar[None, :]
+        ssr = sst - bh * r_h[:, None] - bc * r_c[None, :]
+        mu = ybar - bh * hbar[:, None] - bc * cbar[None, :]
     pre = np.where(ok_h[:, None] != 0, ok_h[:, None], ok_c[None, :])
     pre = np.where((pre == 0) & (np.abs(det) <= 1e-10 * scale), _C[SINGULAR], pre)
     # 3.2.2.1: cooling balance point ≥ heating balance point (other pairs are not candidates)
