@@ -42,7 +42,8 @@ def test_the_viewer_writes_nothing_but_its_own_account() -> None:
 def test_offices_and_account_managers() -> None:
     region, manager = ROLE_CAPABILITIES[Role.REGION], ROLE_CAPABILITIES[Role.REGION_ADMIN]
     assert region < manager
-    assert manager - region == {Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_RULES}
+    assert manager - region == {Capability.MANAGE_ACCOUNTS, Capability.CONFIGURE_RULES,
+                                Capability.MANAGE_SCHEMES}
     assert Capability.REVIEW in ROLE_CAPABILITIES[Role.DEPARTMENT]
     assert Capability.SET_TARGETS not in ROLE_CAPABILITIES[Role.DEPARTMENT]
     assert Capability.REVIEW not in ROLE_CAPABILITIES[Role.INSTITUTION]

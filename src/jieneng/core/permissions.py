@@ -95,6 +95,7 @@ class Capability(StrEnum):
     MANAGE_PROJECTS = "manage_projects"
     APPROVE_PROJECTS = "approve_projects"
     IMPORT_WEATHER = "import_weather"
+    MANAGE_SCHEMES = "manage_schemes"
 
     @property
     def label_zh(self) -> str:
@@ -160,6 +161,8 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
                                   "evaluation, settlement, termination)", "scope"),
     Capability.IMPORT_WEATHER: ("登记气象站、导入气温数据", "register weather stations, import "
                                 "temperatures", "offices: stations serving their own subtree"),
+    Capability.MANAGE_SCHEMES: ("加载评价方案（本地版本）", "load evaluation schemes (local "
+                                "variants)", "account managers: versions for their own subtree"),
 }
 
 _C = Capability
@@ -175,7 +178,7 @@ _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUAL
 #: THE table: role → what it may do. Menus, buttons, services and docs/security.md read it.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
-    Role.REGION_ADMIN: _OFFICE | {_C.MANAGE_ACCOUNTS, _C.CONFIGURE_RULES},
+    Role.REGION_ADMIN: _OFFICE | {_C.MANAGE_ACCOUNTS, _C.CONFIGURE_RULES, _C.MANAGE_SCHEMES},
     Role.REGION: _OFFICE,
     Role.DEPARTMENT: _FILER | {_C.REVIEW},
     Role.INSTITUTION: _FILER,
