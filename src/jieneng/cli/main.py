@@ -69,6 +69,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     from jieneng.cli import (
         accounts,
         alerts,
+        campaigns,
         db,
         demo,
         forms_ny,
@@ -99,6 +100,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(gateway.gateway_app, name="gateway")
     app.add_typer(mv.mv_app, name="mv")
     app.add_typer(projects.projects_app, name="projects")
+    app.add_typer(campaigns.campaigns_app, name="campaigns")
     projects_mv.register(projects.projects_app)  # baseline | statement | settle | adjust …
     gateway_mqtt.register(gateway.gateway_app)
     gateway_serve.register(gateway.gateway_app)

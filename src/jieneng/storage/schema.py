@@ -10,6 +10,7 @@ A new table module is added to the imports below.
 from __future__ import annotations
 
 from . import (  # noqa: F401  (the tables join the metadata)
+    campaigns,
     forms_ny,
     gateways,
     meter_readings,
