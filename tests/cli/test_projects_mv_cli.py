@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -14,7 +13,6 @@ from tests.sample import Files
 from tests.services.projects.mv_world import build
 
 runner = CliRunner()
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 
 
 def run(db_url: str, *args: str) -> object:

@@ -29,7 +29,6 @@ def world(engine: Engine, files: Files) -> dict[str, Any]:
     return build(engine, files)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_monthly_baseline_recovers_the_saving(engine: Engine, world: dict[str, Any]) -> None:
     run = mv_runs.fit_baseline(engine, OFFICE, "P-T", method="monthly", baseline=BASE,
                                reporting=REPORT)
@@ -51,7 +50,6 @@ def test_monthly_baseline_recovers_the_saving(engine: Engine, world: dict[str, A
     assert len(runs) == 2
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_refusals(engine: Engine, world: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed) as err:
         mv_runs.fit_baseline(engine, OFFICE, "P-T", baseline=BASE,
@@ -73,7 +71,6 @@ def test_refusals(engine: Engine, world: dict[str, Any]) -> None:
     assert err.value.code == "project_mv.no_meters"
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_scope_and_capability(engine: Engine, world: dict[str, Any]) -> None:
     with pytest.raises(NotPermitted):
         mv_runs.fit_baseline(engine, user(Role.INSTITUTION, institution_id=world["school"]),
@@ -86,7 +83,6 @@ def test_scope_and_capability(engine: Engine, world: dict[str, Any]) -> None:
     assert mine == []
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_daily_baseline_from_the_boundary_meters(engine: Engine,
                                                  world: dict[str, Any]) -> None:
     meter = bind_meter(engine, world)
@@ -106,7 +102,6 @@ def test_daily_baseline_from_the_boundary_meters(engine: Engine,
     assert run["sufficiency"] == pytest.approx(1.0)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_occupants_as_a_routine_adjustment(engine: Engine, world: dict[str, Any]) -> None:
     """Per-occupant fit (normalise): 10 % more people in 2025 raise the adjusted baseline
     by 10 %, so the saving is 1 − 0.8 / 1.1."""
@@ -126,7 +121,6 @@ def test_occupants_as_a_routine_adjustment(engine: Engine, world: dict[str, Any]
     assert year["savings_pct"] == pytest.approx(1 - 0.8 / 1.1, abs=1e-6)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 def test_baseline_confirmed_before_any_reporting_data(engine: Engine,
                                                       world: dict[str, Any]) -> None:
     """No reporting window given and none of the data after the baseline yet: the run

@@ -22,8 +22,6 @@ from tests.sample import Files
 from tests.services.notify_world import settings_for
 from tests.services.projects.mv_world import ADMIN, OFFICE, build
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
-
 
 @pytest.fixture
 def world(engine: Engine, files: Files) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from jieneng.storage import projects as p
 from tests.sample import Files
 from tests.services.projects.mv_world import OFFICE, build
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 BASE = DateRange(date(2024, 1, 1), date(2024, 12, 31))
 
 

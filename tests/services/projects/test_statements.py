@@ -20,7 +20,6 @@ from tests.sample import Files
 from tests.services.metering_world import user
 from tests.services.projects.mv_world import OFFICE, build
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # TODO: D-to-B.md
 BASE = DateRange(date(2024, 1, 1), date(2024, 12, 31))
 REPORT = DateRange(date(2025, 1, 1), date(2025, 12, 31))
 FILER = user(Role.INSTITUTION, uid=7)
