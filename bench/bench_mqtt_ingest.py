@@ -18,8 +18,13 @@ database on the server of ``--pg``, dropped afterwards; SQLite: a new file) with
 
 Reports: readings/s over the publishing window (rows inserted into the partitions,
 from ``pg_stat_user_tables``, sampled at its start and end), end to end (all readings
-÷ first publish → last stored), the raw COPY rate and the ratio; and the load average
-(the machine may be shared: the figures are then lower bounds).
+÷ first publish → last stored), the raw COPY rate and the ratio; the load average
+(the machine may be shared: the figures are then lower bounds); and the CPU time per
+reading stored in the window of the command (its own process — the dispatcher with
+``--workers`` > 1 — and its worker processes) and of the PostgreSQL backends of the
+bench's database (the server must run on this machine): unlike the rates, these
+barely move with the load of others, so they compare two versions of the code on a
+shared machine.
 
 Usage::
 
@@ -154,6 +159,38 @@ def registry(engine: Engine, gateways: int, meters: int) -> None:
                 {"gateway_id": gid, "code": f"M{k}", "meter_id": mid}
                 for k, mid in enumerate(ids)])
         r.ensure_partitions(conn, START, START + 86400 * 62)
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process of this machine [s] (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of ``pid`` and of its children (the command's workers)."""
+    out = {pid: _cpu_s(pid)}
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        out.update(tree_cpu(int(child)))
+    return out
+
+
+def backends_cpu(engine: Engine, name: str) -> float:
+    """CPU seconds used so far by the server's backends of database ``name`` (the
+    server runs on this machine), this connection's own left out."""
+    with engine.connect() as conn:
+        pids = conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :name "
+            "AND pid <> pg_backend_pid()"), {"name": name}).scalars().all()
+    return sum(_cpu_s(int(pid)) for pid in pids)
 
 
 def stored(engine: Engine) -> int:
@@ -293,12 +330,16 @@ def main() -> None:
         time.sleep(3)  # the publishers' connections
         pg = engine.dialect.name == "postgresql"
         before = inserted_pg(engine) if pg else stored(engine)
+        server0 = backends_cpu(engine, args.database) if pg else 0.0
+        command0 = tree_cpu(sub.pid)
         load0 = os.getloadavg()
         t0 = time.perf_counter()
         go.set()
         time.sleep(args.seconds)
         window = time.perf_counter() - t0
         during = (inserted_pg(engine) if pg else stored(engine)) - before
+        server = backends_cpu(engine, args.database) - server0 if pg else 0.0
+        command1 = tree_cpu(sub.pid)
         load1 = os.getloadavg()
         rate = during / window
         print(f"{engine.dialect.name}: {args.workers} worker(s), group {args.group}, "
@@ -307,6 +348,14 @@ def main() -> None:
         print(f"  stored during the {window:.0f} s window: {during:,} readings = "
               f"{rate:,.0f} readings/s (load average {load0[0]:.2f} at start, "
               f"{load1[0]:.2f} at end; 2 cores shared with others' work)", flush=True)
+        if during:
+            own = command1[sub.pid] - command0.get(sub.pid, 0.0)
+            every = sum(cpu - command0.get(pid, 0.0) for pid, cpu in command1.items())
+            print("  CPU in the window, µs a reading stored: the command "
+                  f"{1e6 * every / during:.2f}"
+                  f" (its own process {1e6 * own / during:.2f}, the rest its workers)"
+                  + (f", PostgreSQL's backends {1e6 * server / during:.2f}" if pg else ""),
+                  flush=True)
         sent = sum(out.get() for _ in pubs)
         for p in pubs:
             p.join()
