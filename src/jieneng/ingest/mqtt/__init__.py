@@ -2,9 +2,10 @@
 
 :mod:`.payload` (topics, the JSON batch checked whole), :mod:`.broker` (Mosquitto's
 password file, ACL and configuration from the gateway list), :mod:`.deadletter`
-(refused batches, recorded whole) and :mod:`.subscriber` (paho-mqtt, persistent
-session, shared subscription, the PUBACK only after ``store(batch)`` returned). No
-database here: the caller's ``store`` commits a batch or raises.
+(refused batches, recorded whole), :mod:`.subscriber` (paho-mqtt, persistent
+session, the PUBACK only after ``store(batch)`` returned) and :mod:`.dispatch` (one
+session feeding several worker processes, acknowledged in order after each group's
+commit). No database here: the caller's ``store`` commits a batch or raises.
 """
 
 from __future__ import annotations

@@ -14,8 +14,11 @@ and every later one of this connection stay unacknowledged, the subscriber
 disconnects, waits (1, 2, 4 … 30 s) and reconnects, and the broker sends the
 unacknowledged messages again (MQTT 5 §4.4: only on reconnection). The session is
 persistent (MQTT 5, ``clean_start`` False, a session expiry, a fixed client id per
-worker), so messages published while a worker is down are queued for it; workers
-share the load through the shared subscription ``$share/jieneng/jieneng/v1/+/readings``.
+worker), so messages published while a worker is down are queued for it. Several
+worker processes: one session on the plain filter feeding them
+(:mod:`.dispatch`: a plain subscription is restored after a broker restart, a shared
+one is not), or each its own session in the shared subscription
+``$share/jieneng/jieneng/v1/+/readings`` (several hosts; ``--shared``).
 Storage must be idempotent per (meter, ts): a batch may come twice.
 
 **Groups** (``store_many``): instead of one commit per message, the subscriber may
