@@ -1,0 +1,444 @@
+"""Deterministic DIRECT and Subplex searches, as OpenEEmeter 4.1.1's daily model runs them.
+
+OpenEEmeter 4.1.1 fits its daily model with NLopt (Steven G. Johnson, "The NLopt
+nonlinear-optimization package", https://github.com/stevengj/nlopt, v2.11): the
+initial guess of the two balance points with ``GN_DIRECT`` (Jones, Perttunen & Stuckman
+1993, "Lipschitzian optimization without the Lipschitz constant", unit-cube scaling,
+Jones diameter, all longest sides trisected, every hull point divided) and the fits
+with ``LN_SBPLX`` (T. Rowan 1990, "Functional stability analysis of numerical
+algorithms", Nelder–Mead on subspaces; Richardson & Kuester 1973 bound handling).
+Its search stops short of the least-squares optimum, so reproducing its savings means
+reproducing *where it stops*: the order of evaluations, tie-breaking, step rules and
+stopping tests below follow the published algorithms as NLopt states them. Our own
+implementation (read to learn, not copied); scalar Python loops over at most a few
+hundred evaluations — the objective itself is vectorised over days by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+Objective = Callable[[list[float]], float]
+
+_THIRD = 0.3333333333333333333333
+_EQUAL_SIDE_TOL = 5e-2
+
+
+@dataclass
+class Stop:
+    """NLopt-style stopping rules (relative tolerances; maximum evaluations)."""
+
+    maxeval: int
+    ftol_rel: float
+    xtol_rel: float
+    nevals: int = 0
+
+    def evals_done(self) -> bool:
+        return self.maxeval > 0 and self.nevals >= self.maxeval
+
+
+class _Done(Exception):
+    """Raised inside a search when a stopping rule fires."""
+
+
+def _relstop(vold: float, vnew: float, reltol: float) -> bool:
+    if math.isinf(vold):
+        return False
+    d = abs(vnew - vold)
+    return d < reltol * (abs(vnew) + abs(vold)) * 0.5 or (reltol > 0 and vnew == vold)
+
+
+def _xstop(x: Sequence[float], xold: Sequence[float], reltol: float) -> bool:
+    diff = sum(abs(a - b) for a, b in zip(x, xold, strict=True))
+    return diff < reltol * sum(abs(a) for a in x)
+
+
+# ---------------------------------------------------------------- DIRECT (GN_DIRECT)
+def _diameter(w: list[float]) -> float:
+    """Jones' measure: half the diagonal, rounded to single precision (as NLopt)."""
+    import struct
+
+    d = math.sqrt(sum(v * v for v in w)) * 0.5
+    return float(struct.unpack("f", struct.pack("f", d))[0])
+
+
+class _Direct:
+    def __init__(self, f: Objective, lb: list[float], ub: list[float], stop: Stop) -> None:
+        self.f, self.lb, self.ub, self.stop = f, lb, ub, stop
+        self.n = len(lb)
+        self.minf = math.inf
+        self.xmin = [0.5] * self.n
+        self.rects: list[list[float]] = []  # [d, f, age, c..., w...]
+        self.age = 0
+
+    def eval(self, xu: list[float]) -> float:
+        x = [lo + v * (hi - lo) for v, lo, hi in zip(xu, self.lb, self.ub, strict=True)]
+        fv = self.f(x)
+        if fv < self.minf:
+            self.minf, self.xmin = fv, list(xu)
+        self.stop.nevals += 1
+        if self.stop.evals_done():
+            raise _Done
+        return fv
+
+    def divide(self, r: list[float]) -> None:
+        n = self.n
+        c, w = r[3:3 + n], r[3 + n:]
+        wmax, imax = w[0], 0
+        for i in range(1, n):
+            if w[i] > wmax:
+                wmax, imax = w[i], i
+        longest = [wmax - wi <= wmax * _EQUAL_SIDE_TOL for wi in w]
+        if sum(longest) == n:
+            fv = [[math.inf, math.inf] for _ in range(n)]
+            for i in range(n):
+                if longest[i]:
+                    for k, sgn in ((0, -1.0), (1, 1.0)):
+                        cc = list(c)
+                        cc[i] = c[i] + sgn * w[i] * _THIRD
+                        fv[i][k] = self.eval(cc)
+            order = _stable_sort_small(list(range(n)), [min(v) for v in fv])
+            for i in order[: sum(longest)]:
+                w[i] *= _THIRD
+                r[0] = _diameter(w)
+                r[2] = self.age
+                self.age += 1
+                r[3 + n:] = w
+                for k in (0, 1):
+                    new = list(r)
+                    new[3 + i] += w[i] * (2 * k - 1)
+                    new[1] = fv[i][k]
+                    new[2] = self.age
+                    self.age += 1
+                    self.rects.append(new)
+        else:
+            i = imax
+            w[i] *= _THIRD
+            r[0] = _diameter(w)
+            r[2] = self.age
+            self.age += 1
+            r[3 + n:] = w
+            for k in (0, 1):
+                new = list(r)
+                new[3 + i] += w[i] * (2 * k - 1)
+                new[1] = self.eval(new[3:3 + n])
+                new[2] = self.age
+                self.age += 1
+                self.rects.append(new)
+
+    def hull(self) -> list[list[float]]:
+        """Lower convex hull of (d, f) with duplicates kept (NLopt's rule)."""
+        pts = sorted(self.rects, key=lambda r: (r[0], r[1], r[2]))
+        xmin, yminmin, xmax = pts[0][0], pts[0][1], pts[-1][0]
+        out: list[list[float]] = []
+        j = 0
+        while j < len(pts) and pts[j][0] == xmin and pts[j][1] == yminmin:
+            out.append(pts[j])
+            j += 1
+        if xmin == xmax:
+            return out
+        jmax = next(k for k, p in enumerate(pts) if p[0] > xmax * (1 - 1e-13))
+        ymaxmin = pts[jmax][1]
+        slope = (ymaxmin - yminmin) / (xmax - xmin)
+        j = next(k for k, p in enumerate(pts) if p[0] > xmin * (1 + 1e-13))
+        while j != jmax:
+            k = pts[j]
+            if k[1] > yminmin + (k[0] - xmin) * slope:
+                j += 1
+                continue
+            if out and k[0] == out[-1][0]:
+                if k[1] > out[-1][1]:
+                    j = next(m for m, p in enumerate(pts) if p[0] > k[0] * (1 + 1e-13)) - 1
+                else:
+                    out.append(k)
+                j += 1
+                continue
+            while len(out) > 1:
+                t1 = out[-1]
+                it2 = len(out) - 2
+                while True:
+                    t2 = out[it2]
+                    it2 -= 1
+                    if not (it2 >= 0 and t2[0] == t1[0] and t2[1] == t1[1]):
+                        break
+                if it2 < 0:
+                    break
+                if (t1[0] - t2[0]) * (k[1] - t2[1]) - (t1[1] - t2[1]) * (k[0] - t2[0]) >= 0:
+                    break
+                out.pop()
+            out.append(k)
+            j += 1
+        m = jmax
+        while m < len(pts) and pts[m][0] == xmax and pts[m][1] == ymaxmin:
+            out.append(pts[m])
+            m += 1
+        return out
+
+    def small(self, w: list[float]) -> bool:
+        return all(wi <= self.stop.xtol_rel for wi in w)
+
+    def divide_good(self) -> bool:
+        hull = self.hull()
+        nh = len(hull)
+        xtol_reached, divided = True, False
+        for i in range(nh):
+            im = i - 1
+            while im >= 0 and hull[im][0] == hull[i][0]:
+                im -= 1
+            ip = i + 1
+            while ip < nh and hull[ip][0] == hull[i][0]:
+                ip += 1
+            k1 = (hull[i][1] - hull[im][1]) / (hull[i][0] - hull[im][0]) if im >= 0 else -math.inf
+            k2 = (hull[i][1] - hull[ip][1]) / (hull[i][0] - hull[ip][0]) if ip < nh else -math.inf
+            kk = max(k1, k2)
+            if hull[i][1] - kk * hull[i][0] <= self.minf or ip == nh:
+                self.divide(hull[i])
+                divided = True
+                xtol_reached = xtol_reached and self.small(hull[i][3 + self.n:])
+        if not divided:
+            big = max(self.rects, key=lambda r: (r[0], -r[1], -r[2]))
+            self.divide(big)
+            return False
+        return xtol_reached
+
+
+def _stable_sort_small(idx: list[int], keys: list[float]) -> list[int]:
+    """Stable insertion sort (a handful of items)."""
+    out = list(idx)
+    for m in range(1, len(out)):
+        j = m
+        while j > 0 and keys[out[j - 1]] > keys[out[j]]:
+            out[j - 1], out[j] = out[j], out[j - 1]
+            j -= 1
+    return out
+
+
+def direct(f: Objective, lb: list[float], ub: list[float], stop: Stop) -> tuple[list[float], float]:
+    """Minimise ``f`` over the box with DIRECT; returns (x, f(x)) of the best point."""
+    s = _Direct(f, lb, ub, stop)
+    n = len(lb)
+    try:
+        c = [0.5] * n
+        w = [1.0] * n
+        r = [_diameter(w), 0.0, 0.0, *c, *w]
+        r[1] = s.eval(c)
+        s.age = 1
+        s.rects.append(r)
+        s.divide(r)
+        while True:
+            minf0 = s.minf
+            if s.divide_good():
+                break
+            if s.minf < minf0 and _relstop(minf0, s.minf, stop.ftol_rel):
+                break
+    except _Done:
+        pass
+    x = [lo + v * (hi - lo) for v, lo, hi in zip(s.xmin, lb, ub, strict=True)]
+    return x, s.minf
+
+
+# ---------------------------------------------------------------- Subplex (LN_SBPLX)
+_ALPHA, _BETA, _GAMMA, _DELTA = 1.0, 0.5, 2.0, 0.5
+_PSI, _OMEGA, _NSMIN, _NSMAX = 0.25, 0.1, 2, 5
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-13 * (abs(a) + abs(b))
+
+
+def _reflect(c: list[float], scale: float, xold: list[float], lb: list[float],
+             ub: list[float]) -> tuple[list[float], bool]:
+    """c + scale·(c − xold) pinned to the bounds; False when it coincides with c or xold."""
+    out, eq_c, eq_old = [], True, True
+    for ci, xi, lo, hi in zip(c, xold, lb, ub, strict=True):
+        v = min(max(ci + scale * (ci - xi), lo), hi)
+        eq_c = eq_c and _close(v, ci)
+        eq_old = eq_old and _close(v, xi)
+        out.append(v)
+    return out, not (eq_c or eq_old)
+
+
+class _Best:
+    def __init__(self, x: list[float], f: float) -> None:
+        self.x, self.f = x, f
+
+
+def _nelder_mead(f: Objective, lb: list[float], ub: list[float], best: _Best,
+                 step: list[float], stop: Stop) -> tuple[str, float]:
+    """Nelder–Mead on one subspace; stops when the simplex shrinks by ψ. (status, fdiff)."""
+    n = len(best.x)
+    x0 = list(best.x)
+    pts: list[list[float]] = [x0]
+    fs: list[float] = [best.f]
+
+    def check(xc: list[float], fc: float) -> None:
+        stop.nevals += 1
+        if fc <= best.f:
+            best.f, best.x = fc, list(xc)
+        if stop.evals_done():
+            raise _Done
+
+    fdiff = math.inf
+    for i in range(n):
+        xb = best.x  # NLopt builds each vertex from the best point so far (ties included)
+        pt = list(xb)
+        pt[i] += step[i]
+        if pt[i] > ub[i]:
+            pt[i] = ub[i] if ub[i] - xb[i] > abs(step[i]) * 0.1 else xb[i] - abs(step[i])
+        if pt[i] < lb[i]:
+            if xb[i] - lb[i] > abs(step[i]) * 0.1:
+                pt[i] = lb[i]
+            else:
+                pt[i] = xb[i] + abs(step[i])
+                if pt[i] > ub[i]:
+                    pt[i] = 0.5 * ((ub[i] if ub[i] - xb[i] > xb[i] - lb[i] else lb[i]) + xb[i])
+        if _close(pt[i], xb[i]):
+            return "failure", fdiff
+        fv = f(pt)
+        pts.append(pt)
+        fs.append(fv)
+        check(pt, fv)
+    init_diam = 0.0
+    while True:
+        order = sorted(range(n + 1), key=lambda m: (fs[m], m))
+        lo, hi, nexthi = order[0], order[-1], order[-2]
+        fl, fh = fs[lo], fs[hi]
+        xl, xh = pts[lo], pts[hi]
+        fdiff = fh - fl
+        if init_diam == 0:
+            init_diam = sum(abs(a - b) for a, b in zip(xl, xh, strict=True))
+        c = [0.0] * n
+        for m in range(n + 1):
+            if m != hi:
+                for j in range(n):
+                    c[j] += pts[m][j]
+        c = [v * (1.0 / n) for v in c]
+        diam = sum(abs(a - b) for a, b in zip(xl, xh, strict=True))
+        if diam < _PSI * init_diam:
+            return "xtol", fdiff
+        xr, ok = _reflect(c, _ALPHA, xh, lb, ub)
+        if not ok:
+            return "xtol", fdiff
+        fr = f(xr)
+        check(xr, fr)
+        if fr < fl:
+            xe, ok = _reflect(c, _GAMMA, xh, lb, ub)
+            pts[hi] = xe
+            if not ok:
+                return "xtol", fdiff
+            fe = f(xe)
+            check(xe, fe)
+            if fe >= fr:
+                pts[hi], fs[hi] = xr, fr
+            else:
+                fs[hi] = fe
+        elif fr < fs[nexthi]:
+            pts[hi], fs[hi] = xr, fr
+        else:
+            xc, ok = _reflect(c, -_BETA if fh <= fr else _BETA, xh, lb, ub)
+            if not ok:
+                return "xtol", fdiff
+            fc = f(xc)
+            check(xc, fc)
+            if fc < fr and fc < fh:
+                pts[hi], fs[hi] = xc, fc
+            else:
+                for m in range(n + 1):
+                    if m != lo:
+                        xs, ok = _reflect(xl, -_DELTA, pts[m], lb, ub)
+                        if not ok:
+                            return "xtol", fdiff
+                        pts[m] = xs
+                        fs[m] = f(xs)
+                        check(xs, fs[m])
+
+
+def _p_order(dx: list[float]) -> list[int]:
+    """Indices by decreasing |dx|; ties keep their order (NLopt calls the C library's
+    qsort_r, a stable merge sort in glibc — checked evaluation by evaluation)."""
+    return _stable_sort_small(list(range(len(dx))), [-abs(v) for v in dx])
+
+
+def sbplx(f: Objective, x0: list[float], lb: list[float], ub: list[float],
+          step0: list[float], stop: Stop) -> tuple[list[float], float]:
+    """Subplex from ``x0`` with initial steps ``step0``; returns (x, f(x))."""
+    n = len(x0)
+    x = list(x0)
+    fx = f(x)
+    stop.nevals += 1
+    best = _Best(list(x), fx)
+    xstep = list(step0)
+    dx = [0.0] * n
+    try:
+        while True:
+            xprev = list(x)
+            p = _p_order(dx)
+            normdx = sum(abs(v) for v in dx)
+            normi = 0.0
+            fdiff_max = 0.0
+            nsubs = 0
+            i = 0
+            blocks: list[tuple[int, int]] = []
+            while i + _NSMIN < n:
+                norm = normi
+                nk = min(i + _NSMAX, n)
+                for k in range(i, i + _NSMIN - 1):
+                    norm += abs(dx[p[k]])
+                ns, good_best = _NSMIN, -math.inf
+                for k in range(i + _NSMIN - 1, nk):
+                    norm += abs(dx[p[k]])
+                    if n - (k + 1) < _NSMIN:
+                        continue
+                    good = (norm / (k + 1) - (normdx - norm) / (n - (k + 1))
+                            if k + 1 < n else normdx / n)
+                    if good > good_best:
+                        good_best, ns = good, (k + 1) - i
+                for k in range(i, i + ns):
+                    normi += abs(dx[p[k]])
+                blocks.append((i, ns))
+                i += ns
+            blocks.append((i, n - i))
+            for is_, ns in blocks:
+                idx = p[is_:is_ + ns]
+                nsubs += 1
+
+                def fsub(xs: list[float], idx: list[int] = idx) -> float:
+                    for j, v in zip(idx, xs, strict=True):
+                        x[j] = v
+                    return f(x)
+
+                sub = _Best([x[j] for j in idx], best.f)
+                try:
+                    status, fdiff = _nelder_mead(
+                        fsub, [lb[j] for j in idx], [ub[j] for j in idx], sub,
+                        [xstep[j] for j in idx], stop)
+                except _Done:
+                    for j, v in zip(idx, sub.x, strict=True):
+                        x[j] = v
+                    best.f, best.x = sub.f, list(x)
+                    raise
+                for j, v in zip(idx, sub.x, strict=True):
+                    x[j] = v
+                best.f, best.x = sub.f, list(x)
+                fdiff_max = max(fdiff_max, fdiff)
+                if status != "xtol":
+                    raise _Done
+            if _relstop(best.f + fdiff_max, best.f, stop.ftol_rel):
+                break
+            if _xstop(x, xprev, stop.xtol_rel) and all(
+                    abs(s) * _PSI <= stop.xtol_rel * abs(xj)
+                    for s, xj in zip(xstep, x, strict=True)):
+                break
+            dx = [a - b for a, b in zip(x, xprev, strict=True)]
+            if nsubs == 1:
+                scale = _PSI
+            else:
+                stepnorm = sum(abs(s) for s in xstep)
+                scale = min(max(sum(abs(v) for v in dx) / stepnorm, _OMEGA), 1 / _OMEGA)
+            xstep = [-(s * scale) if d == 0 else math.copysign(s * scale, d)
+                     for s, d in zip(xstep, dx, strict=True)]
+    except _Done:
+        pass
+    return best.x, best.f
