@@ -36,6 +36,7 @@ def test_trusteeship_fee_and_margin(engine: Engine, files: Files) -> None:
     assert got["esco_margin_yuan"] == pytest.approx(fee - 0.8 * b * 0.85 - 8_000, rel=1e-6)
     assert got["amounts"]["price_mode"] == "base_year"
     assert got["amounts"]["base_prices"] == {"electricity": pytest.approx(0.80)}
+    assert got["amounts"]["contract_fee_base_yuan"] is None  # the contract fixes none
     confirmed = settlement.confirm(engine, OFFICE, "P-T", "2025")
     assert confirmed["state"] == "confirmed" and confirmed["confirmed_by"] == OFFICE.username
     with pytest.raises(Conflict) as err:

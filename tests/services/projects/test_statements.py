@@ -111,3 +111,14 @@ def test_an_adjustment_needs_evidence_and_approval(engine: Engine,
     assert line["adjustment"] == pytest.approx(3_100.0, rel=1e-6)
     april = statements.compute_statement(engine, OFFICE, "P-T", "2025-04")
     assert april["figures"]["carriers"]["electricity"]["adjustment"] == pytest.approx(0.0)
+
+
+def test_statements_are_read_in_scope(engine: Engine, world: dict[str, Any]) -> None:
+    statements.compute_statement(engine, OFFICE, "P-T", "2025-03")
+    own = user(Role.INSTITUTION, institution_id=world["school"], uid=8)
+    assert [s["period"] for s in statements.list_statements(engine, own, "P-T")] == ["2025-03"]
+    elsewhere = user(Role.REGION, "450302", uid=9)
+    with pytest.raises(NotFound):
+        statements.list_statements(engine, elsewhere, "P-T")
+    with pytest.raises(NotFound):
+        statements.get_statement(engine, elsewhere, "P-T", "2025-03")

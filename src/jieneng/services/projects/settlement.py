@@ -97,6 +97,13 @@ def _guaranteed(statement: dict[str, Any], base: dict[str, float],
             "detail": {**asdict(result), "unit": "tce", "basis": guarantee["basis"]}}
 
 
+def _fee_base(contract: dict[str, Any], period: StatementPeriod) -> float | None:
+    """The contract's fixed fee base (元 a year, JS/T 301-2024 托管费用基数) pro-rated to
+    the period's months — shown beside the computed fee for comparison (convention)."""
+    base = contract.get("fee_base_yuan")
+    return None if base is None else float(base) * period.months / 12.0
+
+
 def settle(engine: Engine, user: User, code: str, period: str, *,
            prices: Mapping[str, float] | None = None, price_per_tce: float | None = None,
            om_fee: float = 0.0, om_cost: float = 0.0, fee_factor: float = 1.0
@@ -131,7 +138,8 @@ def settle(engine: Engine, user: User, code: str, period: str, *,
               "esco_margin_yuan": figures["margin"], "state": "draft",
               "amounts": {**figures["detail"], "terms": terms, "prices_given": prices,
                           "base_prices": base, "statement_period": p.code,
-                          "savings_tce": statement["savings_tce"]},
+                          "savings_tce": statement["savings_tce"],
+                          "contract_fee_base_yuan": _fee_base(contract, p)},
               "created_by": user.username}
     with engine.begin() as conn:
         settlement_id = store.upsert_settlement(conn, values)
