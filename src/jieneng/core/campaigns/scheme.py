@@ -211,7 +211,8 @@ def _node_row(n: Item) -> dict[str, str]:
     return _row(kind="block" if n.is_block else "item", code=n.code, parent=n.parent,
                 name_zh=n.name_zh, name_en=n.name_en, points=_num(n.points),
                 rule=n.rule.value if n.rule else "", measure=n.measure,
-                basis=n.basis.value if n.rule is RuleKind.BAND else "", compare=n.compare,
+                basis=n.basis.value if n.rule in (RuleKind.BAND, RuleKind.COMPUTED) else "",
+                compare=n.compare,
                 veto="★" if n.veto else "", full_if=n.full_if, applies=n.applies,
                 evidence=n.evidence, source=n.source, status=n.status.value, note=n.note)
 

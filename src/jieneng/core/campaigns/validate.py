@@ -105,9 +105,10 @@ def build_scheme(rows: Sequence[Mapping[str, str | None]], *,
         return None, b.problems
     assert b.head is not None
     head = b.head
-    return Scheme(code=head["code"], name_zh=head["name_zh"], name_en=head["name_en"],
-                  total=b.total, source=head["source"], status=Status(head["status"]),
-                  note=head["note"], params=b.params, nodes=tuple(b.final_nodes()),
+    return Scheme(code=head["code"], name_zh=head["name_zh"],
+                  name_en=head.get("name_en", ""), total=b.total,
+                  source=head.get("source", ""), status=Status(head["status"]),
+                  note=head.get("note", ""), params=b.params, nodes=tuple(b.final_nodes()),
                   pass_rules=tuple(b.passes), grades=tuple(b.grades)), []
 
 
@@ -126,7 +127,8 @@ class _Builder:
         self.grades: list[Grade] = []
 
     def bad(self, row: int | None, column: str | None, code: str, **details: Any) -> None:
-        self.problems.append(Problem(row, column, code, details))
+        shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in details.items()}
+        self.problems.append(Problem(row, column, code, shown))
 
     def number(self, n: int, cells: Mapping[str, str], column: str, *,
                required: bool = True) -> float | None:
@@ -280,12 +282,13 @@ class _Builder:
             self.bad(item.row, "rule", "campaign_bands_missing", item=item.code)
             return
         ordered = sorted(bands, key=lambda b: -math.inf if b.lower is None else b.lower)
-        edges_ok = ordered[0].lower is None and ordered[-1].upper is None and all(
-            a.upper is not None and b.lower is not None and abs(a.upper - b.lower) < _EPS
-            and b.lower < (math.inf if b.upper is None else b.upper)
-            for a, b in itertools.pairwise(ordered))
-        if not edges_ok:
-            self.bad(ordered[0].row, "lower", "campaign_bands_not_contiguous", item=item.code)
+        gap = next((b for a, b in itertools.pairwise(ordered) if not _joined(a, b)), None)
+        if ordered[0].lower is not None:
+            gap = ordered[0]
+        elif ordered[-1].upper is not None:
+            gap = ordered[-1]
+        if gap is not None:
+            self.bad(gap.row, "lower", "campaign_bands_not_contiguous", item=item.code)
             return
         scores = [b.points for b in ordered]
         steps = [b - a for a, b in itertools.pairwise(scores)]
@@ -318,6 +321,12 @@ class _Builder:
                 item = replace(item, bands=tuple(ordered))
             out.append(item)
         return out
+
+
+def _joined(a: Band, b: Band) -> bool:
+    """Band ``b`` starts where ``a`` ends and is not empty."""
+    return (a.upper is not None and b.lower is not None and abs(a.upper - b.lower) < _EPS
+            and b.lower < (math.inf if b.upper is None else b.upper))
 
 
 def _under(nodes: Mapping[str, Item], code: str) -> list[Item]:
