@@ -54,6 +54,10 @@ STORAGE_ALLOWED = {
     ("users", "pin_names"): "names of the units of accounts a manager's read returned",
     ("users", "first_institution"): "a look-up by department (demo log-in), not a scoped read",
     ("demo", "month_quantities"): "the demo build's own units (no caller)",
+    ("project_inputs", "statistics_months"): "the owners of a project a scoped look-up "
+                                             "returned (scoped ids)",
+    ("project_inputs", "profile_sums"): "the owners of a project a scoped look-up returned "
+                                        "(scoped ids)",
     ("weather", "serve_regions"): "the regions a weather station serves (configuration), "
                                   "not a read for a caller",
     ("forms_ny", "rooms_of"): "the rooms of the one institution a scoped look-up returned",

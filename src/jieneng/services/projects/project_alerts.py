@@ -40,7 +40,7 @@ from jieneng.services.scope import scoped_filters
 from jieneng.storage import alerts as alert_store
 from jieneng.storage import notify as notify_store
 from jieneng.storage import project_settlement as store
-from jieneng.storage.projects import project, project_contract
+from jieneng.storage.projects import project, project_contract, visible_condition
 
 KINDS = {"projsav": "project_savings", "projsuff": "project_sufficiency",
          "projcv": "project_cvrmse", "projexp": "project_expiry"}
@@ -56,8 +56,9 @@ def _projects(conn: Connection, user: User, region_code: str) -> list[dict[str, 
     p, c = project, project_contract
     stmt = (select(p.c.id, p.c.code, p.c.name, p.c.region_code, c.c.term_end)
             .outerjoin(c, c.c.project_id == p.c.id).where(p.c.state.not_in(_ENDED)))
-    if filters.region_codes is not None:
-        stmt = stmt.where(p.c.region_code.in_(filters.region_codes))
+    inside = visible_condition(conn, filters)  # the one scope rule of projects
+    if inside is not None:
+        stmt = stmt.where(inside)
     return [dict(r._mapping) for r in conn.execute(stmt.order_by(p.c.code))]
 
 
