@@ -70,7 +70,7 @@ def run(data: dict[str, np.ndarray], scheme: Scheme, seed: int = 5) -> dict[str,
                   "checklist", "inspection")}
     flags = {"water_saving_unit": data["water_unit"],
              "targets_met_2y": np.ones(n, dtype=bool)}
-    figures["targets_met_2y"] = (rng.random(n) < 0.8).astype(float)
+    figures["targets_met_2y"] = np.where(rng.random(n) < 0.8, 1.0, 0.0)
     pop = Population(n, figures=figures, peers=peers, flags=flags, manual=manual)
     scored_at = time.perf_counter()
     got = score(scheme, pop)
