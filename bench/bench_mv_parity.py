@@ -13,7 +13,9 @@ sample (baseline = the 365 days before the sample's blackout, reporting = the 36
 after it) and writes the prepared daily series it used. This script feeds the
 IDENTICAL daily series to our models — :func:`jieneng.core.mv.caltrack.fit_daily`
 (CalTRACK 2.0 grid search) and :func:`jieneng.core.mv.caltrack_splits.fit_daily_split`
-(the season × weekday/weekend structure of eemeter 4) — and compares the savings
+(the season × weekday/weekend structure of eemeter 4) and
+:func:`jieneng.core.mv.eemeter_daily.fit_daily_eemeter4` (that structure with each group
+fitted by eemeter 4's own search procedure: ``mv fit --method daily``) — and compares the savings
 % = (predicted − observed) / predicted over the reporting days both predicted.
 Requirement: |ours − eemeter| ≤ 0.5 percentage points for every sample; fit ≥ 20×
 faster per meter-year. Our fit time is the median of ``--repeat`` fits.
@@ -36,6 +38,7 @@ import numpy as np
 
 from jieneng.core.mv.caltrack import fit_daily, predict_daily
 from jieneng.core.mv.caltrack_splits import fit_daily_split, predict_daily_split
+from jieneng.core.mv.eemeter_daily import fit_daily_eemeter4, predict_daily_eemeter4
 
 HERE = Path(__file__).resolve().parent
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray, str], Callable[[np.ndarray, np.ndarray],
@@ -58,7 +61,13 @@ def _split(t: np.ndarray, y: np.ndarray, d: np.ndarray, fuel: str
     return lambda tr, dr: predict_daily_split(fit, tr, dr)
 
 
-METHODS: dict[str, Method] = {"caltrack": _caltrack, "split": _split}
+def _daily(t: np.ndarray, y: np.ndarray, d: np.ndarray, fuel: str
+           ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    fit = fit_daily_eemeter4(t, y, d, fuel=fuel)
+    return lambda tr, dr: predict_daily_eemeter4(fit, tr, dr)
+
+
+METHODS: dict[str, Method] = {"caltrack": _caltrack, "split": _split, "daily": _daily}
 
 
 SAMPLES = ("il-electricity-cdd-hdd-daily", "il-electricity-cdd-hdd-hourly",
@@ -110,15 +119,15 @@ def report(rows: list[dict[str, Any]]) -> str:
     years = sum(r["days"] for r in rows) / 365
     ee = sum(r["eemeter_seconds"] for r in rows)
     lines = ["| sample | baseline days | eemeter 4.1.1 % | CalTRACK 2.0 % | diff pp | split % |"
-             " diff pp | eemeter split | our split |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+             " diff pp | daily (eemeter-4) % | diff pp | eemeter split | our split |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
-        c, s = r["caltrack"], r["split"]
+        c, s, e = r["caltrack"], r["split"], r["daily"]
         dq = " (eemeter: baseline disqualified)" if r["eemeter_disqualified"] else ""
         lines.append(
             f"| {r['sample']} | {r['days']}{dq} | {r['eemeter_savings']:.3f} | {c['savings']:.3f} |"
-            f" {c['diff']:+.3f} | {s['savings']:.3f} | {s['diff']:+.3f} | {r['eemeter_split']} |"
-            f" {r['split_combination']} |")
+            f" {c['diff']:+.3f} | {s['savings']:.3f} | {s['diff']:+.3f} | {e['savings']:.3f} |"
+            f" {e['diff']:+.3f} | {r['eemeter_split']} | {r['split_combination']} |")
     lines.append("")
     lines.append(f"meter-years fitted: {years:.2f}; eemeter fit {ee:.2f} s = "
                  f"{ee / years:.3f} s per meter-year")

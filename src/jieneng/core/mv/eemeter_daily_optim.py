@@ -442,3 +442,101 @@ def sbplx(f: Objective, x0: list[float], lb: list[float], ub: list[float],
     except _Done:
         pass
     return best.x, best.f
+
+
+# ---------------------------------------------------------------- Brent line search
+_GOLD, _CG, _MINTOL, _TINY = 1.618034, 0.3819660, 1.0e-11, 1e-21
+
+
+def _bracket(f: Callable[[float], float]) -> tuple[float, float, float, float, float, float]:
+    """Downhill bracket from (0, 1) by golden steps and parabolic extrapolation (grow ≤ 110)."""
+    xa, xb = 0.0, 1.0
+    fa, fb = f(xa), f(xb)
+    if fa < fb:
+        xa, xb, fa, fb = xb, xa, fb, fa
+    xc = xb + _GOLD * (xb - xa)
+    fc = f(xc)
+    while fc < fb:
+        t1 = (xb - xa) * (fb - fc)
+        t2 = (xb - xc) * (fb - fa)
+        val = t2 - t1
+        denom = 2.0 * _TINY if abs(val) < _TINY else 2.0 * val
+        w = xb - ((xb - xc) * t2 - (xb - xa) * t1) / denom
+        wlim = xb + 110.0 * (xc - xb)
+        if (w - xc) * (xb - w) > 0.0:
+            fw = f(w)
+            if fw < fc:
+                return xb, w, xc, fb, fw, fc
+            if fw > fb:
+                return xa, xb, w, fa, fb, fw
+            w = xc + _GOLD * (xc - xb)
+            fw = f(w)
+        elif (w - wlim) * (wlim - xc) >= 0.0:
+            w = wlim
+            fw = f(w)
+        elif (w - wlim) * (xc - w) > 0.0:
+            fw = f(w)
+            if fw < fc:
+                xb, xc = xc, w
+                w = xc + _GOLD * (xc - xb)
+                fb, fc = fc, fw
+                fw = f(w)
+        else:
+            w = xc + _GOLD * (xc - xb)
+            fw = f(w)
+        xa, xb, xc, fa, fb, fc = xb, xc, w, fb, fc, fw
+    return xa, xb, xc, fa, fb, fc
+
+
+def brent(f: Callable[[float], float], tol: float) -> float:
+    """Brent's (1973) parabolic/golden line search from the (0, 1) bracket."""
+    xa, xb, xc, _fa, fb, _fc = _bracket(f)
+    x = w = v = xb
+    fw = fv = fx = fb
+    a, b = (xa, xc) if xa < xc else (xc, xa)
+    deltax, rat = 0.0, 0.0
+    for _ in range(500):
+        tol1 = tol * abs(x) + _MINTOL
+        tol2 = 2.0 * tol1
+        xmid = 0.5 * (a + b)
+        if abs(x - xmid) < (tol2 - 0.5 * (b - a)):
+            break
+        if abs(deltax) <= tol1:
+            deltax = a - x if x >= xmid else b - x
+            rat = _CG * deltax
+        else:
+            t1 = (x - w) * (fx - fv)
+            t2 = (x - v) * (fx - fw)
+            p = (x - v) * t2 - (x - w) * t1
+            t2 = 2.0 * (t2 - t1)
+            if t2 > 0.0:
+                p = -p
+            t2 = abs(t2)
+            dx_temp, deltax = deltax, rat
+            if p > t2 * (a - x) and p < t2 * (b - x) and abs(p) < abs(0.5 * t2 * dx_temp):
+                rat = p * 1.0 / t2
+                u = x + rat
+                if (u - a) < tol2 or (b - u) < tol2:
+                    rat = tol1 if xmid - x >= 0 else -tol1
+            else:
+                deltax = a - x if x >= xmid else b - x
+                rat = _CG * deltax
+        u = (x + tol1 if rat >= 0 else x - tol1) if abs(rat) < tol1 else x + rat
+        fu = f(u)
+        if fu > fx:
+            if u < x:
+                a = u
+            else:
+                b = u
+            if fu <= fw or w == x:
+                v, w, fv, fw = w, u, fw, fu
+            elif fu <= fv or v in (x, w):
+                v, fv = u, fu
+        else:
+            if u >= x:
+                a = x
+            else:
+                b = x
+            v, w, x = w, x, u
+            fv, fw, fx = fw, fx, fu
+    return x
