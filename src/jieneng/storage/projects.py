@@ -15,7 +15,8 @@ contract, lifecycle events and documents. Migration ``0016_projects`` creates th
 - ``project_contract`` — the contract (one per project): term, base period, price
   mode, sharing ratio, guarantee, fee base, O&M scope, carbon rights, asset hand-over,
   the local rule set checked on entry and the check's result (JSON);
-- ``project_event`` — every lifecycle move: from, to, who, when, why;
+- ``project_event`` — every lifecycle move: from, to, who, when, why (and, for a move
+  dated in the past, when it was entered: ``recorded_at``);
 - ``project_document`` — documents (content in the row, size-limited by the upload
   limit, like ``import_batch``).
 
@@ -204,6 +205,8 @@ project_event = Table(
     Column("at", DateTime(timezone=True), nullable=False,
            server_default=func.current_timestamp()),
     Column("reason", Text, nullable=True),
+    # when a move with a stated past ``at`` was entered (bulk import, demo); NULL: at entry
+    Column("recorded_at", DateTime(timezone=True), nullable=True),
     Index("ix_project_event_project_id_at", "project_id", "at"),
 )
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (the tables join the metadata)
     campaigns,
+    fleet,
     forms_ny,
     gateways,
     meter_readings,
     metered_statistics,
     metering,
+    project_generation,
     project_settlement,
     projects,
     utility_data,
