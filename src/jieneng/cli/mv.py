@@ -23,6 +23,7 @@ class TemperatureUnit(StrEnum):
 
 class MvMethod(StrEnum):
     daily = "caltrack-daily"
+    eemeter_daily = "daily"
     billing = "caltrack-billing"
     monthly = "monthly"
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -47,6 +48,7 @@ from jieneng.core.mv.eemeter_daily_model import (
     model_x7,
 )
 from jieneng.core.mv.eemeter_daily_optim import Stop, direct, sbplx
+from jieneng.core.mv.result import ModelSummary
 
 SMOOTH, PLAIN = "hdd_tidd_cdd_smooth", "hdd_tidd_cdd"
 
@@ -71,6 +73,43 @@ class DailyFit:
 
     combination: str
     groups: tuple[tuple[str, GroupFit | CaltrackFit], ...]
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(len(g.x) if isinstance(g, GroupFit) else g.n_parameters
+                   for _, g in self.groups)
+
+
+def _group_dict(comp: str, g: GroupFit | CaltrackFit) -> dict[str, Any]:
+    if isinstance(g, GroupFit):
+        hbp, hb, hk, cbp, cb, ck, mu = model_x7(list(g.x), g.key == SMOOTH)
+        return {"group": comp, "model_type": g.key, "heating_balance_point_f": hbp,
+                "cooling_balance_point_f": cbp, "beta_hdd_per_f_day": hb,
+                "beta_cdd_per_f_day": cb, "smoothing_hdd_f": hk, "smoothing_cdd_f": ck,
+                "intercept_per_day": mu, "evaluations": g.evaluations}
+    return {"group": comp, "model_type": f"change-point {g.model_type}",
+            "heating_balance_point_f": g.heating_balance_point,
+            "cooling_balance_point_f": g.cooling_balance_point,
+            "beta_hdd_per_f_day": g.beta_hdd, "beta_cdd_per_f_day": g.beta_cdd,
+            "intercept_per_day": g.intercept}
+
+
+def summary_eemeter4(fit: DailyFit, n_observations: int) -> ModelSummary:
+    """The model for ``MvResult``: one group's coefficients, or each group's in
+    ``candidates`` (type ``eemeter4:<groups>``; k are the smoothing widths in °F)."""
+    groups = tuple(_group_dict(c, g) for c, g in fit.groups)
+    nan = float("nan")
+    one = groups[0] if len(groups) == 1 else None
+
+    def get(key: str) -> float:
+        v = None if one is None else one.get(key)
+        return nan if v is None else float(v)
+
+    hbp, cbp = get("heating_balance_point_f"), get("cooling_balance_point_f")
+    return ModelSummary(f"eemeter4:{fit.combination}", hbp if math.isfinite(hbp) else None,
+                        cbp if math.isfinite(cbp) else None, get("intercept_per_day"),
+                        get("beta_hdd_per_f_day"), get("beta_cdd_per_f_day"),
+                        fit.n_parameters, n_observations, "none", groups)
 
 
 def _bounds(t: Array, y: Array, x0: list[float], smooth: bool, initial: bool,

@@ -19,7 +19,9 @@ API (pure, numpy; services and the command line call it the same way)::
                                            "新增机房 new server room", delta_per_day=120.0),)))
     result.to_dict()     # the JSON of ``jieneng mv fit --format json`` (docs/mv.md)
 
-Methods: ``caltrack-daily`` (daily meter values), ``caltrack-billing`` (billing periods),
+Methods: ``caltrack-daily`` (daily meter values, CalTRACK 2.0), ``daily`` (daily meter
+values, the OpenEEmeter-4-compatible model of :mod:`.eemeter_daily`), ``caltrack-billing``
+(billing periods),
 ``monthly`` (calendar months, e.g. NY201; ``FitOptions.normalise`` = ``occupants`` or
 ``area`` for the per-occupant / per-m² model). Lower functions for other uses:
 :mod:`.data` (``prepare_daily``, ``prepare_periods``), :mod:`.sufficiency`,
@@ -54,6 +56,12 @@ from .data import (
     prepare_daily,
     prepare_periods,
 )
+from .eemeter_daily import (
+    DailyFit,
+    fit_daily_eemeter4,
+    predict_daily_eemeter4,
+    summary_eemeter4,
+)
 from .metrics import ModelMetrics, model_metrics
 from .monthly import Normalise, fit_period_model, predict_period_usage, scale
 from .result import ModelSummary, MvResult
@@ -67,8 +75,9 @@ from .sufficiency import (
 )
 from .temperature import DailyTemperature, Unit
 
-Method = Literal["caltrack-daily", "caltrack-billing", "monthly"]
-METHODS: tuple[str, ...] = ("caltrack-daily", "caltrack-billing", "monthly")
+Method = Literal["caltrack-daily", "daily", "caltrack-billing", "monthly"]
+METHODS: tuple[str, ...] = ("caltrack-daily", "daily", "caltrack-billing", "monthly")
+DAILY_METHODS = ("caltrack-daily", "daily")
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ def fit_and_evaluate(meter: MeterSeries, temperature: DailyTemperature, baseline
     _check_inputs(meter, baseline, reporting, method)
     if method == "caltrack-daily":
         return _daily(meter, temperature, baseline, reporting, opts)
+    if method == "daily":
+        return _daily_eemeter4(meter, temperature, baseline, reporting, opts)
     return _periods(meter, temperature, baseline, reporting, method, opts)
 
 
@@ -105,7 +116,7 @@ def _check_inputs(meter: MeterSeries, baseline: DateRange, reporting: DateRange,
     if method not in METHODS:
         raise ValidationFailed.of("mv.unknown_method", method=method,
                                   methods=", ".join(METHODS))
-    if len(meter.value) and meter.is_daily != (method == "caltrack-daily"):
+    if len(meter.value) and meter.is_daily != (method in DAILY_METHODS):
         kind = "daily" if meter.is_daily else "periods"
         raise ValidationFailed.of("mv.meter_kind", method=method, kind=kind)
     if baseline.start <= reporting.end and reporting.start <= baseline.end:
@@ -166,13 +177,35 @@ def _daily(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRang
                     opts.adjustments, (), ())
 
 
-def _daily_ledger(rep: DailyData, fit: CaltrackFit) -> Ledger:
+def _daily_ledger(rep: DailyData, fit: CaltrackFit | DailyFit) -> Ledger:
     """Reporting days grouped by calendar month."""
     months = rep.days.astype("datetime64[M]")
     group = (months - months[0]).astype(np.int64)
     labels = tuple(str(months[0] + i) for i in range(int(group[-1]) + 1))
-    return Ledger(rep.days, group, labels, predict_daily(fit, rep.temperature_f), rep.usage,
-                  np.ones(len(rep.days)))
+    predicted = (predict_daily_eemeter4(fit, rep.temperature_f, rep.days)
+                 if isinstance(fit, DailyFit) else predict_daily(fit, rep.temperature_f))
+    return Ledger(rep.days, group, labels, predicted, rep.usage, np.ones(len(rep.days)))
+
+
+def _daily_eemeter4(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRange,
+                    reporting: DateRange, opts: FitOptions) -> MvResult:
+    """``daily``: the OpenEEmeter-4-compatible model (:mod:`.eemeter_daily`)."""
+    base = prepare_daily(meter, temperature, baseline, fuel=opts.fuel)
+    sufficiency = daily_sufficiency(base, baseline)
+    _require(sufficiency, opts)
+    fit = fit_daily_eemeter4(base.temperature_f, base.usage, base.days, fuel=opts.fuel)
+    valid = base.valid
+    predicted = predict_daily_eemeter4(fit, base.temperature_f, base.days)[valid]
+    confidence = opts.confidence if opts.confidence is not None else default_confidence()
+    metrics = model_metrics(base.usage[valid], predicted, max(fit.n_parameters - 1, 0),
+                            guideline14("caltrack-daily"), confidence=confidence)
+    ledger = _daily_ledger(prepare_daily(meter, temperature, reporting, fuel=opts.fuel), fit)
+    _require_reporting(ledger, reporting)
+    periods, total = savings_table(ledger, metrics, frequency="daily",
+                                   adjustments=opts.adjustments)
+    return MvResult("daily", opts.fuel, opts.temperature_unit, baseline, reporting,
+                    summary_eemeter4(fit, int(valid.sum())), metrics, sufficiency, periods,
+                    total, opts.adjustments, (), ())
 
 
 def _periods(meter: MeterSeries, temperature: DailyTemperature, baseline: DateRange,
