@@ -349,6 +349,13 @@ def set_state(conn: Connection, project_id: int, state: str, at: datetime) -> No
     conn.execute(update(_p).where(_p.c.id == project_id).values(state=state, updated_at=at))
 
 
+def restate_event(conn: Connection, event_id: int, at: datetime, recorded_at: datetime
+                  ) -> None:
+    """Give the event ``event_id`` a stated date ``at``, entered at ``recorded_at``."""
+    conn.execute(update(_ev).where(_ev.c.id == event_id)
+                 .values(at=at, recorded_at=recorded_at))
+
+
 def touch(conn: Connection, project_id: int, at: datetime) -> None:
     conn.execute(update(_p).where(_p.c.id == project_id).values(updated_at=at))
 

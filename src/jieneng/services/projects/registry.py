@@ -210,7 +210,9 @@ def get_project(engine: Engine, user: User, code: str) -> dict[str, Any]:
         contract = store.contract_of(conn, pid)
         out["contract"] = None if contract is None else contract_dict(contract)
         out["events"] = [{"from": e.from_state, "to": e.to_state, "actor": e.actor,
-                          "at": e.at.isoformat() if e.at else None, "reason": e.reason}
+                          "at": e.at.isoformat() if e.at else None, "reason": e.reason,
+                          "recorded_at": (e.recorded_at.isoformat() if e.recorded_at
+                                          else None)}
                          for e in store.events_of(conn, pid)]
     out["moves"] = [{"to": m.target.value, "label_zh": m.target.label_zh,
                      "label_en": m.target.label_en, "capability": m.capability,
