@@ -116,6 +116,19 @@ def engine(request: pytest.FixtureRequest, db_url: str,
         eng.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id still, with small parameters, in every test (the default costs ~0.1-0.5 s
+    per hash; the accounts, login and token tests of every layer hash). A real
+    ``jieneng serve`` in a subprocess keeps the defaults."""
+    from argon2 import PasswordHasher
+
+    from jieneng.services.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                             parallelism=1))
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> Files:
     """Regions, directory, profiles and one month of consumption for 桂林 (small)."""

@@ -128,17 +128,6 @@ def _load(engine: Engine, tmp_path: Path) -> None:
         import_file(engine, kind, path)
 
 
-@pytest.fixture(autouse=True)
-def _fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id still, with small parameters: the default costs ~0.5 s per hash."""
-    from argon2 import PasswordHasher
-
-    from jieneng.services.accounts import passwords
-
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                             parallelism=1))
-
-
 def _build(engine: Engine, tmp_path: Path) -> tuple[dict[str, int], dict[str, User]]:
     """Load the world into ``engine``'s database: the institutions' ids and the accounts."""
     from argon2 import PasswordHasher
