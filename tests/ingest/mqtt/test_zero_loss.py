@@ -13,9 +13,8 @@ like a gateway: it resends a batch until the broker's PUBACK comes (so the broke
 hold a batch twice — storage is idempotent by (meter, ts)). One worker, and two
 worker processes behind the command's one persistent session (the plain
 subscription, which Mosquitto 2.0.11 restores after its restart — a shared one it does
-not; docs/mqtt.md): the broker restart and the kill are run with both. About 35 s
-for the five on an idle machine (each starts the command, a broker and streams 2,400
-readings)."""
+not; docs/mqtt.md): the three disruptions are run with both. About 40 s for the six
+on an idle machine (each starts the command, a broker and streams 2,400 readings)."""
 
 from __future__ import annotations
 
@@ -217,14 +216,15 @@ def test_every_published_reading_is_stored_exactly_once(
     _run(broker, pg, db, tmp_path, disrupt)
 
 
-@pytest.mark.parametrize("disrupt", ["broker-late", "subscriber"])
+@pytest.mark.parametrize("disrupt", ["broker-late", "subscriber", "postgres"])
 def test_two_workers_store_every_reading_exactly_once(
         disrupt: str, broker: Broker, pg: PrivatePostgres, db: Engine, tmp_path: Path) -> None:
     """``--workers 2``: Mosquitto restarted with the command down until the gateway
     has published 20 batches to the restarted broker (the shared subscription of
-    ``--shared`` loses them: not restored), or the command killed (its workers see
-    their pipe closed and exit) — every reading stored once, and both worker processes
-    stored groups."""
+    ``--shared`` loses them: not restored), the command killed (its workers see their
+    pipe closed and exit), or PostgreSQL stopped hard (the workers answer "not
+    stored", the dispatcher reconnects) — every reading stored once, and both worker
+    processes stored groups."""
     _run(broker, pg, db, tmp_path, disrupt, workers=2)
     log = (tmp_path / "subscriber.log").read_text()
     stored = {int(i): int(n) for i, n in re.findall(

@@ -117,6 +117,7 @@ class Subscriber:
         self.counters = Counters()
         self.subscribed = threading.Event()
         self._failed = False
+        self._draining = False  # stopping: messages still arriving are left unacknowledged
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -148,6 +149,7 @@ class Subscriber:
         props.SessionExpiryInterval = self.conn.session_expiry_s
         props.ReceiveMaximum = self.conn.receive_maximum
         self._failed = False
+        self._draining = False
         self._held = []  # message ids of an earlier connection are void
         self._new_session()
         self.subscribed.clear()
@@ -170,6 +172,7 @@ class Subscriber:
             if self._held and not self._failed:  # stopping: finish the group in hand
                 self._flush(self._client)
             if not self._failed:
+                self._draining = True
                 self._finish(self._client)
                 self._client.loop(timeout=0.1)  # send the acknowledgements
             return not self._failed
@@ -213,7 +216,7 @@ class Subscriber:
 
     def _on_message(self, client: mqtt.Client, _userdata: object,
                     message: mqtt.MQTTMessage) -> None:
-        if self._failed:
+        if self._failed or self._draining:
             return  # not acknowledged: it comes again after the reconnection
         self.counters.received += 1
         if self.store_many is not None:
