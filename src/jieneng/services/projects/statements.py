@@ -10,7 +10,10 @@ cadence (``data/projects/monitoring.json``; another can be asked for).
   元 (at the period's price: Σ cost ÷ Σ quantity of the owners' NY201 months, else the
   base price — the platform's convention), the savings' uncertainty, each month's line,
   the reporting data's coverage, the model's CV(RMSE) and sufficiency, and the
-  guarantee pro-rated to the period (:func:`jieneng.core.projects.settlement.prorated_guarantee`).
+  guarantee pro-rated to the period (:func:`jieneng.core.projects.settlement.prorated_guarantee`);
+  for a PV project also its generation, self-consumed / exported when known and the
+  avoided grid electricity in tce and tCO₂
+  (:func:`jieneng.services.projects.generation.period_generation`).
   Stored with the run ids and the factor set (one per project, kind and period;
   recomputing replaces it); audited. Capability ``approve_projects``.
 - :func:`issue_due` — every complete period of the cadence's kinds from the contract's
@@ -44,6 +47,7 @@ from jieneng.services.accounts import audit
 from jieneng.storage import project_settlement as store
 
 from . import mv_runs
+from .generation import period_generation
 from .mv_access import contract_of, visible_project
 from .mv_inputs import Inputs, Temperatures
 
@@ -122,6 +126,9 @@ def _compute(conn: Connection, project: dict[str, Any], period: StatementPeriod,
                                           "uncertainty": uncertainty},
             "guarantee": _guarantee(contract_of(conn, int(project["id"])), period, totals),
             "coverage": min(v["coverage"] for v in lines.values()),
+            "generation": period_generation(conn, project, period.start,
+                                            period.end - timedelta(days=1), fs,
+                                            year=period.year),
             "period": {"code": period.code, "kind": period.kind.value,
                        "start": period.start.isoformat(),
                        "end": (period.end - timedelta(days=1)).isoformat()}}
