@@ -51,6 +51,31 @@ def full_model(x7: list[float], t_min: float, t_max: float, t: Array) -> Array:
     return out
 
 
+def sorted_model(x7: list[float], t_min: float, t_max: float, ts: Array) -> Array:
+    """:func:`full_model` for ascending temperatures ``ts``: the heating, flat and cooling
+    days are slices (same values element by element, fewer passes)."""
+    hbp, hb, hk, cbp, cb, ck, mu = x7
+    if cbp < hbp:
+        hbp, cbp, hb, cb, hk, ck = cbp, hbp, cb, hb, ck, hk
+    if (hb == 0 and cb == 0) or hbp == cbp:
+        return full_model(x7, t_min, t_max, ts)
+    a = int(np.searchsorted(ts, hbp, side="left"))
+    b = int(np.searchsorted(ts, cbp, side="right"))
+    out = np.empty_like(ts)
+    out[a:b] = mu
+    for sl, bp, beta, k in ((slice(0, a), hbp, -hb, hk), (slice(b, None), cbp, cb, -ck)):
+        if beta == 0:
+            out[sl] = mu
+            continue
+        d = ts[sl] - bp
+        lin = beta * d + mu
+        if k != 0:
+            e = np.clip(1 / k * d, _LN_MIN, _LN_MAX)
+            lin = abs(beta * k) * (np.exp(e) - 1) + lin
+        out[sl] = lin
+    return out
+
+
 def smooth_coeffs(hbp: float, pk_h: float, cbp: float, pk_c: float) -> list[float]:
     """Shares of the balance-point gap → absolute k, balance points moved inwards."""
     if pk_h < 0.01 and pk_c < 0.01:
@@ -80,13 +105,15 @@ class Objective:
         self.t_min, self.t_max = float(np.min(t)), float(np.max(t))
         order = np.argsort(t)
         self.ts, self.ys = t[order], y[order]
+        self.back = np.argsort(order)  # sorted position of each day, to sum in day order
         self.bp, self.beta = ((0, 3), (1, 4)) if smooth else ((0, 2), (1, 3))
         self.nevals = 0
         self._cache: dict[tuple[int, int, bool], tuple[float, float, float, float]] = {}
 
     def __call__(self, x: list[float]) -> float:
         self.nevals += 1
-        resid = full_model(model_x7(x, self.smooth), self.t_min, self.t_max, self.t) - self.y
+        x7 = model_x7(x, self.smooth)
+        resid = (sorted_model(x7, self.t_min, self.t_max, self.ts) - self.ys)[self.back]
         loss: float = float(np.sum(resid * resid)) / self.n
         if self.reg != 0:
             loss += self.penalty(x, math.sqrt(loss))
@@ -176,7 +203,7 @@ class GuessObjective:
         hb = 0.0 if hb > 0 else hb * -1
         cb = _slope(t[i_c], y[i_c], cbp, mu)
         cb = 0.0 if cb < 0 else cb
-        resid = full_model([hbp, hb, 0.0, cbp, cb, 0.0, mu], self.bnds[0], self.bnds[1], t) - y
+        resid = sorted_model([hbp, hb, 0.0, cbp, cb, 0.0, mu], self.bnds[0], self.bnds[1], t) - y
         rm = np.mean(resid)
         resid -= rm
         mu += float(rm)
