@@ -96,20 +96,22 @@ def compare(r: dict[str, Any], repeat: int) -> dict[str, Any]:
     row: dict[str, Any] = {"sample": r["sample"], "days": r["baseline_days"],
                            "eemeter_savings": r["eemeter"]["savings_pct"],
                            "eemeter_seconds": r["eemeter"]["fit_seconds"],
+                           "eemeter_cpu_seconds": r["eemeter"].get("fit_cpu_seconds"),
                            "eemeter_split": r["eemeter"]["best_combination"],
                            "eemeter_disqualified": bool(r["eemeter"]["disqualification"])}
     for name, method in METHODS.items():
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             predict = method(tb, yb, db, r["fuel"])
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         p = predict(tr, dr)
         ok = np.isfinite(p) & np.isfinite(yr) & np.isfinite(pe)
         ours = 100 * (p[ok].sum() - yr[ok].sum()) / p[ok].sum()
         theirs = 100 * (pe[ok].sum() - yr[ok].sum()) / pe[ok].sum()
         row[name] = {"savings": float(ours), "diff": float(ours - theirs),
-                     "seconds": statistics.median(times)}
+                     "seconds": statistics.median(times), "cpu_seconds": statistics.median(cpu)}
         if name == "split":
             row["split_combination"] = fit_daily_split(tb, yb, db, fuel=r["fuel"]).combination
     return row
@@ -141,6 +143,13 @@ def report(rows: list[dict[str, Any]]) -> str:
                      f"meter-year, {ee / ours:.0f}× faster; within 0.5 pp: {within}/{len(rows)}"
                      f" (worst {worst:.2f} pp); on the samples eemeter qualifies: "
                      f"{within_ok}/{len(ok)}")
+    if all(r["eemeter_cpu_seconds"] is not None for r in rows):
+        ee_cpu = sum(r["eemeter_cpu_seconds"] for r in rows)
+        lines.append(f"CPU time (process time, less sensitive to a shared machine): eemeter "
+                     f"{ee_cpu / years:.3f} s per meter-year; " + "; ".join(
+                         f"{name} {sum(r[name]['cpu_seconds'] for r in rows) / years * 1000:.1f}"
+                         f" ms = {ee_cpu / sum(r[name]['cpu_seconds'] for r in rows):.0f}×"
+                         for name in METHODS))
     return "\n".join(lines)
 
 
