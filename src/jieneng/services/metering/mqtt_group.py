@@ -11,7 +11,8 @@ Set-based and column-wise throughout — the parser hands its columns over
 - the gateways of the group: one query;
 - **PostgreSQL**: the readings of the group (batch, gateway id, code as sent, ts,
   value) are ``COPY``'d into a stage, and **one statement** resolves every code
-  through ``metering_gateway_meter`` (the gateway's own meters, its primary key),
+  through ``metering_gateway_meter`` (the group's gateways' own meters only, by its
+  primary key — never a scan of every binding or meter of the country),
   leaves out whole every batch with a code that did not resolve, upserts the rest
   into ``metering_reading`` (idempotent on (meter, ts); a changed value replaces the
   stored one) and marks the dirty range of each meter whose rows were inserted or
@@ -64,9 +65,13 @@ _stage = temp_table(_STAGE, Column("batch", Integer), Column("gateway_id", Integ
 #: one statement: resolve, leave out the batches with a code that did not resolve,
 #: upsert the rest, mark the changed meters dirty; returns the batches left out
 _PG_MERGE = f"""
-WITH src AS MATERIALIZED (
-    SELECT s.batch, s.ts, s.value, gm.meter_id FROM {_STAGE} s
-    LEFT JOIN metering_gateway_meter gm ON gm.gateway_id = s.gateway_id AND gm.code = s.code),
+WITH own AS MATERIALIZED (
+    SELECT gm.gateway_id, gm.code, gm.meter_id, coalesce(m.interval_s, 900) AS step
+    FROM metering_gateway_meter gm JOIN metering_meter m ON m.id = gm.meter_id
+    WHERE gm.gateway_id = ANY(%(gateways)s)),
+src AS MATERIALIZED (
+    SELECT s.batch, s.ts, s.value, o.meter_id FROM {_STAGE} s
+    LEFT JOIN own o ON o.gateway_id = s.gateway_id AND o.code = s.code),
 bad AS MATERIALIZED (SELECT DISTINCT batch FROM src WHERE meter_id IS NULL),
 ins AS (
     INSERT INTO metering_reading (meter_id, ts, value, received_at)
@@ -77,10 +82,9 @@ ins AS (
     RETURNING meter_id, ts),
 dirty AS (
     INSERT INTO metering_dirty (meter_id, low, high)
-    SELECT i.meter_id, min(i.ts) - coalesce(m.interval_s, 900),
-           max(i.ts) + coalesce(m.interval_s, 900) + 1
-    FROM ins i LEFT JOIN metering_meter m ON m.id = i.meter_id
-    GROUP BY i.meter_id, m.interval_s)
+    SELECT i.meter_id, min(i.ts) - o.step, max(i.ts) + o.step + 1
+    FROM ins i JOIN own o ON o.meter_id = i.meter_id
+    GROUP BY i.meter_id, o.step)
 SELECT batch FROM bad ORDER BY batch
 """
 
@@ -189,7 +193,9 @@ def _merge_pg(conn: Connection, frame: pl.DataFrame, at: int) -> list[int]:
                                      int(frame["ts"].max()))  # type: ignore[arg-type]
     conn.exec_driver_sql(_PG_STAGE)
     bulk_insert(conn, _stage, frame)
-    return [int(b) for (b,) in conn.exec_driver_sql(_PG_MERGE, {"now": at})]
+    gateways = frame["gateway_id"].unique().to_list()
+    return [int(b) for (b,) in conn.exec_driver_sql(_PG_MERGE, {"now": at,
+                                                                "gateways": gateways})]
 
 
 def _merge_sqlite(conn: Connection, frame: pl.DataFrame, at: int) -> list[int]:
