@@ -72,6 +72,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         campaigns,
         db,
         demo,
+        fleet,
         forms_ny,
         gateway,
         gateway_mqtt,
@@ -101,6 +102,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(mv.mv_app, name="mv")
     app.add_typer(projects.projects_app, name="projects")
     app.add_typer(campaigns.campaigns_app, name="campaigns")
+    app.add_typer(fleet.fleet_app, name="fleet")
     projects_mv.register(projects.projects_app)  # baseline | statement | settle | adjust …
     gateway_mqtt.register(gateway.gateway_app)
     gateway_serve.register(gateway.gateway_app)
