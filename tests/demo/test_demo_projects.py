@@ -19,7 +19,7 @@ from jieneng.services import weather
 from jieneng.services.database import open_database
 from jieneng.services.demo import DEMO_REGION, build_demo
 from jieneng.services.demo_metering import hours_ago
-from jieneng.services.projects import mv_runs, registry, settlement, statements
+from jieneng.services.projects import generation, mv_runs, registry, settlement, statements
 from jieneng.storage import tables as t
 from jieneng.storage.weather import weather_day
 from tests.conftest import PG_URL, _backends
@@ -120,6 +120,22 @@ def test_the_demo_has_a_trusteeship_an_epc_and_a_pv_project(demo: Engine) -> Non
     assert trusteeship["contract"]["fee_base_yuan"] > 0
     assert found["GL-EPC-2024-02"]["contract"]["sharing_ratio"] == 0.7
     assert found["GL-PV-2024-03"]["pv_kwp"] >= 50
+
+
+def test_the_demo_projects_carry_a_dated_history_and_pv_generation(demo: Engine) -> None:
+    for project in _projects(demo).values():
+        events = project["events"]
+        dates = [e["at"][:10] for e in events]
+        assert dates == sorted(dates) and dates[0] >= "2023-01-01" and dates[-1] < "2024-12-31"
+        assert all(e["recorded_at"] is not None for e in events)  # entered at build time
+    pv = generation.project_generation(demo, WHO, "GL-PV-2024-03")
+    assert [y["months"] for y in pv["years"]] == [12, 12]
+    assert {m["source"] for m in pv["months"]} == {"reported"}
+    year = pv["years"][0]
+    assert year["self_consumed_kwh"] + year["exported_kwh"] == pytest.approx(
+        year["generation_kwh"], rel=1e-6)
+    july = statements.get_statement(demo, WHO, "GL-PV-2024-03", "2024-07")["figures"]
+    assert july["generation"]["generation_kwh"] > 0 and july["generation"]["avoided_tce"] > 0
 
 
 def test_the_demo_weather_is_synthetic_and_serves_the_city(demo: Engine) -> None:

@@ -8,8 +8,8 @@ measured with — pure generation (numpy, seeded); nothing here is an observatio
   source ``demo`` (``docs/weather.md``).
 - :data:`PROJECTS` — three projects of the demo city: a 能源费用托管型 trusteeship of
   two city organs, a 节能效益分享型 EPC retrofit of a hospital and a 分布式光伏 PV
-  roof on a school; their contracts, measures and windows (baseline 2023, reporting
-  from 2024).
+  roof on a school; their contracts, measures, windows (baseline 2023, reporting
+  from 2024) and an invented, plausible lifecycle history in 2023–2024.
 - :func:`pick_owners` — which demo institutions own them: among the candidates of a
   kind, those whose electricity fell most after 2023 in the demo's own monthly figures
   (and whose months show no planted spike), so the M&V finds savings in the demo's
@@ -87,6 +87,10 @@ class DemoProject:
     funding: str = "合同能源管理（节能服务公司投资）"
     #: owners ranked by their relative fall (``share``) or their fall in kWh (``kwh``)
     rank: str = "share"
+    #: the project's history (invented, plausible): declared on ``declared``, then each
+    #: (state, date) move in order — entered as dated moves (``recorded_at`` = build time)
+    declared: date = date(2023, 3, 1)
+    moves: tuple[tuple[str, date], ...] = ()
 
 
 BASE = (date(2023, 1, 1), date(2023, 12, 31))
@@ -106,6 +110,10 @@ PROJECTS: tuple[DemoProject, ...] = (
                   "carbon_rights": "owner", "asset_handover": "托管期满后设备无偿移交业主单位"},
         measures=(MeasureSpec("空调系统群控改造", "electricity", 380_000.0),
                   MeasureSpec("LED照明改造", "electricity", 120_000.0)),
+        declared=date(2023, 3, 15),
+        moves=(("approval", date(2023, 5, 10)), ("procurement", date(2023, 8, 1)),
+               ("contracted", date(2023, 12, 20)), ("baseline", date(2024, 1, 8)),
+               ("implementation", date(2024, 1, 15)), ("monitoring", date(2024, 4, 1))),
     ),
     DemoProject(
         "GL-EPC-2024-02", "演示：医院节能效益分享型改造", "epc", "shared_savings",
@@ -117,6 +125,10 @@ PROJECTS: tuple[DemoProject, ...] = (
                   "asset_handover": "分享期满后设备移交医院"},
         measures=(MeasureSpec("冷水机组更换（磁悬浮）", "electricity", 2_600_000.0),
                   MeasureSpec("LED照明改造", "electricity", 450_000.0)),
+        declared=date(2023, 4, 6),
+        moves=(("approval", date(2023, 6, 2)), ("procurement", date(2023, 8, 21)),
+               ("contracted", date(2023, 11, 28)), ("baseline", date(2024, 1, 10)),
+               ("implementation", date(2024, 2, 1)), ("monitoring", date(2024, 6, 3))),
     ),
     DemoProject(
         "GL-PV-2024-03", "演示：机关办公楼屋顶分布式光伏", "pv", None,
@@ -126,8 +138,17 @@ PROJECTS: tuple[DemoProject, ...] = (
         funding="财政资金", rank="kwh",
         # 元 per kWp here: the service multiplies it by the size
         measures=(MeasureSpec("屋顶分布式光伏", "electricity", 4_000.0),),
+        declared=date(2023, 5, 8),
+        moves=(("approval", date(2023, 7, 3)), ("procurement", date(2023, 9, 4)),
+               ("contracted", date(2023, 10, 16)), ("baseline", date(2024, 1, 5)),
+               ("implementation", date(2024, 1, 12)), ("monitoring", date(2024, 3, 1))),
     ),
 )
+
+#: the demo PV roof's share of its generation used on site (the rest exported) — the
+#: platform's demo convention (synthetic; a real project reports both from its
+#: grid-connection settlement)
+PV_SELF_CONSUMED_SHARE = 0.85
 
 #: the demo PV roof's annual yield [kWh per kWp] — the platform's demo convention for a
 #: roof in southern China (synthetic, not a measured or published figure)

@@ -16,9 +16,13 @@ a settlement — written through the ordinary services, once per database
    fitted on the owners' NY201 months of 2023 against the station's degree days
    (``mv_runs.fit_baseline``, method ``monthly``), the contract entered (the
    trusteeship's fee base = the baseline year's electricity cost), moved on to 合同签订
-   → 基准确认 → 实施 → 运行监测, a system boundary, then every statement due through
-   2025 (monthly, quarterly, annual: ``statements.issue_due``) and the 2024 settlement
-   (``settlement.settle``, a draft) for the contract types that settle.
+   → 基准确认 → 实施 → 运行监测 — every move with its stated date of the project's
+   invented 2023–2024 history (``lifecycle.date_registration`` / dated
+   ``move_project``; the entry time kept in ``recorded_at``) —, a system boundary, the
+   PV roof's reported monthly generation (self-consumed / exported), then every
+   statement due through 2025 (monthly, quarterly, annual: ``statements.issue_due``)
+   and the 2024 settlement (``settlement.settle``, a draft) for the contract types
+   that settle.
 """
 
 from __future__ import annotations
@@ -43,7 +47,15 @@ from jieneng.core.scope import Scope
 from jieneng.demo import projects as plan
 from jieneng.services import weather
 from jieneng.services.entry.imports import import_file
-from jieneng.services.projects import boundary, contracts, lifecycle, mv_runs, registry, statements
+from jieneng.services.projects import (
+    boundary,
+    contracts,
+    generation,
+    lifecycle,
+    mv_runs,
+    registry,
+    statements,
+)
 from jieneng.services.projects import settlement as settling
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import demo as demo_store
@@ -184,8 +196,10 @@ def _project(engine: Engine, who: User, p: plan.DemoProject,
         investment_yuan=sum(m.investment_yuan or 0.0 for m in measures), **figures)
     spec = replace(spec, measures=tuple(measures))
     registry.create_project(engine, who, spec)
+    dated = dict(p.moves)
+    lifecycle.date_registration(engine, who, p.code, p.declared)
     for state in ("approval", "procurement"):
-        lifecycle.move_project(engine, who, p.code, state)
+        lifecycle.move_project(engine, who, p.code, state, at=dated.get(state))
     run = mv_runs.fit_baseline(engine, who, p.code, carrier="electricity", method="monthly",
                                baseline=DateRange(*plan.BASE),
                                reporting=DateRange(*plan.REPORTING))
@@ -195,8 +209,10 @@ def _project(engine: Engine, who: User, p: plan.DemoProject,
         boundary.add_boundary(engine, who, p.code, kind="system",
                               institution=owner["credit_code"],
                               description="电力系统：空调、照明、动力（演示）")
+    if p.type == "pv":
+        _pv_reported(engine, who, p.code, float(figures["pv_kwp"]))
     for state in ("contracted", "baseline", "implementation", p.state):
-        lifecycle.move_project(engine, who, p.code, state)
+        lifecycle.move_project(engine, who, p.code, state, at=dated.get(state))
     issued = statements.issue_due(engine, who, p.code, through=plan.REPORTING[1])
     settled = 0
     if p.subtype is not None:
@@ -206,6 +222,20 @@ def _project(engine: Engine, who: User, p: plan.DemoProject,
         settled = 1
     log.info("demo project %s: run %s, %d statements", p.code, run["id"], len(issued))
     return {"statements": len(issued), "settlements": settled}
+
+
+def _pv_reported(engine: Engine, who: User, code: str, kwp: float) -> None:
+    """The PV roof's monthly generation of the reporting years as reported figures
+    (the same synthetic series as the owner's NY201 months) split into self-consumed
+    and exported at :data:`jieneng.demo.projects.PV_SELF_CONSUMED_SHARE`."""
+    years = YEARS[1:]
+    kwh = plan.pv_generation(kwp, 12 * len(years))
+    own = np.round(kwh * plan.PV_SELF_CONSUMED_SHARE, 1)
+    for k, (total, used) in enumerate(zip(kwh.tolist(), own.tolist(), strict=True)):
+        generation.report_generation(
+            engine, who, code, f"{years[k // 12]}-{k % 12 + 1:02d}", total,
+            source="演示数据（合成，非实测）", self_consumed_kwh=used,
+            exported_kwh=round(total - used, 1))
 
 
 def _contract(p: plan.DemoProject, owners: list[dict[str, Any]]) -> Contract:
