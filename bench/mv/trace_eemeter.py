@@ -33,6 +33,7 @@ import eemeter.eemeter.models.daily.optimize as opt  # noqa: E402
 import run_eemeter  # noqa: E402
 
 from jieneng.core.mv import eemeter_daily as ed  # noqa: E402
+from jieneng.core.mv import eemeter_daily_direct as edirect  # noqa: E402
 from jieneng.core.mv import eemeter_daily_optim as eo  # noqa: E402
 
 _run = opt.NLoptOptimizer.run
@@ -66,7 +67,7 @@ def _replay(self: Any) -> Any:
     stop = eo.Stop(maxeval=int(s.stop_criteria_value) - 1, ftol_rel=s.f_tol_rel,
                    xtol_rel=s.x_tol_rel)
     if "direct" in str(s.algorithm).lower():
-        _, fx = eo.direct(mine, list(b[0]), list(b[1]), stop)
+        _, fx = edirect.direct(mine, list(b[0]), list(b[1]), stop)
     else:  # eemeter's first steps: 10 % of the bounds, towards the larger room
         step = np.clip((b[1] - b[0]) * s.initial_step, -np.max(np.abs(b - x0o), axis=0),
                        np.max(np.abs(b - x0o), axis=0))

@@ -12,7 +12,9 @@ import pytest
 
 from jieneng.core.mv import eemeter_daily as ed
 from jieneng.core.mv.data import DateRange, MeterSeries
-from jieneng.core.mv.eemeter_daily_optim import Stop, brent, direct, sbplx
+from jieneng.core.mv.eemeter_daily_direct import direct
+from jieneng.core.mv.eemeter_daily_model import model_x7
+from jieneng.core.mv.eemeter_daily_optim import Stop, brent, sbplx
 from jieneng.core.mv.fit import fit_and_evaluate
 from jieneng.core.mv.temperature import daily_temperature
 
@@ -84,7 +86,7 @@ def test_group_fit_recovers_the_change_point_model() -> None:
     y = _model(t) + np.random.default_rng(3).normal(0, 0.5, 365)
     g = ed.fit_group(t, y)
     assert g is not None and g.key in (ed.PLAIN, ed.SMOOTH)
-    x7 = ed.model_x7(list(g.x), g.key == ed.SMOOTH)
+    x7 = model_x7(list(g.x), g.key == ed.SMOOTH)
     assert x7[0] == pytest.approx(55, abs=1.5) and x7[3] == pytest.approx(70, abs=1.5)
     assert x7[1] == pytest.approx(3, rel=0.1) and x7[4] == pytest.approx(4, rel=0.1)
     assert x7[6] == pytest.approx(100, abs=2)

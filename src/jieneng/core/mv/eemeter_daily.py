@@ -38,6 +38,7 @@ from jieneng.core.mv.caltrack_splits import (
     day_groups,
     fit_daily_split,
 )
+from jieneng.core.mv.eemeter_daily_direct import direct
 from jieneng.core.mv.eemeter_daily_model import (
     LASSO,
     N_MIN,
@@ -47,7 +48,7 @@ from jieneng.core.mv.eemeter_daily_model import (
     full_model,
     model_x7,
 )
-from jieneng.core.mv.eemeter_daily_optim import Stop, direct, sbplx
+from jieneng.core.mv.eemeter_daily_optim import Stop, sbplx
 from jieneng.core.mv.result import ModelSummary
 
 SMOOTH, PLAIN = "hdd_tidd_cdd_smooth", "hdd_tidd_cdd"
