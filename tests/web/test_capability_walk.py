@@ -156,6 +156,16 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
                     "/gateways/{gateway_id}/meters", "/gateways/{gateway_id}/meters/remove")},
     ("POST", "/gateways/{gateway_id}/status"): C.MANAGE_GATEWAYS,
     ("PATCH", "/api/v1/gateways/{gateway_id}"): C.MANAGE_GATEWAYS,
+    # energy-saving projects (web.projects): a move needs manage_projects at the door,
+    # the service checks the move's own capability (approve_projects for approvals)
+    **{("POST", path): C.MANAGE_PROJECTS for path in (
+        "/projects/new", "/api/v1/projects", "/projects/import", "/api/v1/projects/import",
+        "/projects/{code}/move", "/api/v1/projects/{code}/moves",
+        "/projects/{code}/adjustments", "/api/v1/projects/{code}/adjustments",
+        "/api/v1/projects/{code}/documents")},
+    ("POST", "/projects/{code}/adjustments/{adjustment_id}"): C.APPROVE_PROJECTS,
+    ("POST", "/api/v1/projects/{code}/adjustments/{adjustment_id}/decision"):
+        C.APPROVE_PROJECTS,
 }
 #: the HTTP push of readings authenticates a gateway by its own token, not an account
 PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login"),
@@ -177,7 +187,8 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/quotas/import",
                      "/api/v1/targets/import", "/metering/import",
                      "/datacentre/import",
-                     "/metering/utility"})
+                     "/metering/utility", "/projects/import", "/api/v1/projects/import",
+                     "/api/v1/projects/{code}/documents"})
 #: a region inside each role's scope (the conftest world)
 INSIDE = {"admin": "450300", "region_admin": "450321", "region": "450321",
           "department": "450321", "institution": "450321", "viewer": "450302"}

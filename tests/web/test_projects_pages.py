@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from jieneng.core.projects.spec import project_spec
 from jieneng.services.projects.registry import create_project
-from tests.web.conftest import ORGAN, ROLES, SCHOOL, SILENT, World
+from tests.web.conftest import ORGAN, ROLES, SCHOOL, SILENT, World, csrf
 
 #: project code → (owner, name); each role's visible ones below
 PROJECTS = {
@@ -90,3 +90,113 @@ def test_list_filters(projects: World) -> None:
     assert "二中能源费用托管" in page.text and "一中屋顶光伏" not in page.text
     assert 'id="project-map-data"' in page.text
     assert client.get("/api/v1/projects", params={"year": "20x5"}).status_code == 422
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_project_page_twin_and_documents_inside_200_outside_404(projects: World,
+                                                                 role: str) -> None:
+    client = projects.login(role)
+    for code in PROJECTS:
+        inside = code in VISIBLE[role]
+        for url in (f"/projects/{code}", f"/api/v1/projects/{code}",
+                    f"/projects/{code}/mv-report.docx", f"/projects/{code}/statements.xlsx"):
+            response = client.get(url)
+            assert response.status_code == (200 if inside else 404), f"{role} {url}"
+            if url.endswith((".docx", ".xlsx")):
+                continue
+            for other in PROJECTS:  # the page names no other project
+                if other != code:
+                    assert PROJECTS[other][1] not in response.text, f"{role} {url} {other}"
+            if not inside:
+                assert PROJECTS[code][1] not in response.text
+
+
+def test_move_buttons_follow_the_capability_table(projects: World) -> None:
+    page = projects.login("institution").get("/projects/YS-PV-1")
+    assert 'data-move="approval"' in page.text                      # manage_projects
+    assert 'data-move="terminated"' not in page.text                 # approve_projects
+    moves = projects.login("institution").get("/api/v1/projects/YS-PV-1").json()
+    assert [m["target"] for m in moves["lifecycle"]["moves"]] == ["approval"]
+    region = projects.login("region").get("/api/v1/projects/YS-PV-1").json()
+    assert {m["target"] for m in region["lifecycle"]["moves"]} == {"approval", "terminated"}
+    viewer = projects.login("viewer").get("/projects/XF-HP-3")
+    assert "data-move=" not in viewer.text and 'id="no-moves"' in viewer.text
+
+
+def test_lifecycle_moves_are_recorded_and_refused_with_a_reason(projects: World) -> None:
+    school = projects.login("institution")
+    token = csrf(school)
+    moved = school.post("/projects/YS-PV-1/move", data={
+        "csrf_token": token, "target": "approval", "reason": ""})
+    assert moved.status_code == 303
+    page = school.get(moved.headers["location"])
+    assert "项目已转入“审批”" in page.text and 'data-state="approval"' in page.text
+    assert 'data-to="approval"' in page.text                         # the history
+    refused = school.post("/projects/YS-PV-1/move", data={
+        "csrf_token": token, "target": "procurement", "reason": "请批准"})
+    assert refused.status_code == 403                                # approve_projects
+    assert "请批准" in refused.text                                  # what was typed stays
+    office = projects.login("region")
+    back = office.post("/api/v1/projects/YS-PV-1/moves", json={"target": "declared"},
+                       headers={"X-CSRF-Token": csrf(office)})
+    assert back.status_code == 422                                   # a send-back needs a reason
+    ok = office.post("/api/v1/projects/YS-PV-1/moves",
+                     json={"target": "procurement"}, headers={"X-CSRF-Token": csrf(office)})
+    assert ok.status_code == 200 and ok.json()["state"] == "procurement"
+    history = office.get("/api/v1/projects/YS-PV-1").json()["lifecycle"]["history"]
+    assert [h["to_state"] for h in history] == ["declared", "approval", "procurement"]
+    assert [h["actor"] for h in history][1:] == ["school", "yangshuo"]
+    viewer = projects.login("viewer")
+    assert viewer.post("/api/v1/projects/XF-HP-3/moves", json={"target": "approval"},
+                       headers={"X-CSRF-Token": csrf(viewer)}).status_code == 403
+
+
+def test_register_form_keeps_what_was_typed(projects: World) -> None:
+    school = projects.login("institution")
+    token = csrf(school)
+    form = {"csrf_token": token, "code": "YS-NEW-1", "name": "一中热泵热水", "type": "heat_pump",
+            "year": "2025", "owners": ORGAN, "investment_yuan": "250000",
+            "description": "学生宿舍热水"}
+    refused = school.post("/projects/new", data=form)          # another institution's unit
+    assert refused.status_code == 404
+    for typed in ("YS-NEW-1", "一中热泵热水", "250000", "学生宿舍热水"):
+        assert typed in refused.text
+    assert NAMES_OUTSIDE not in refused.text
+    bad = school.post("/projects/new", data={**form, "owners": SCHOOL, "pv_kwp": "abc"})
+    assert bad.status_code == 422 and "一中热泵热水" in bad.text and "abc" in bad.text
+    made = school.post("/projects/new", data={**form, "owners": SCHOOL})
+    assert made.status_code == 303 and made.headers["location"].startswith("/projects/YS-NEW-1")
+    page = school.get(made.headers["location"])
+    assert "项目已登记" in page.text and "征集/申报" in page.text
+    again = school.post("/projects/new", data={**form, "owners": SCHOOL})
+    assert again.status_code == 409 and "一中热泵热水" in again.text
+    api = school.post("/api/v1/projects", headers={"X-CSRF-Token": token}, json={
+        "code": "YS-NEW-2", "name": "一中充电桩", "type": "charging", "owners": [SCHOOL],
+        "year": 2025})
+    assert api.status_code == 201 and api.json()["url"] == "/projects/YS-NEW-2"
+    assert projects.login("viewer").get("/projects/new").status_code == 403
+
+
+NAMES_OUTSIDE = "秀峰区演示机关事务服务中心"
+
+
+def test_import_page_dry_run_and_refusal(projects: World) -> None:
+    school = projects.login("institution")
+    token = csrf(school)
+    assert school.get("/projects/import").status_code == 200
+    header = "项目编号,项目名称,项目类型,业主单位信用代码,年度\n"
+    good = (header + f"YS-IMP-1,一中节能灯改造,节能改造,{SCHOOL},2025\n").encode()
+    checked = school.post("/projects/import", data={"csrf_token": token, "dry_run": "1"},
+                          files={"file": ("p.csv", good, "text/csv")})
+    assert checked.status_code == 200, checked.text[:500]
+    assert "检查通过" in checked.text
+    assert "YS-IMP-1" not in school.get("/api/v1/projects").text
+    bad = (header + f"YS-IMP-2,外单位,节能改造,{ORGAN},2025\n").encode()
+    refused = school.post("/projects/import", data={"csrf_token": token},
+                          files={"file": ("p.csv", bad, "text/csv")})
+    assert refused.status_code in (404, 422) and "YS-IMP-2" not in school.get(
+        "/api/v1/projects").text
+    done = school.post("/projects/import", data={"csrf_token": token},
+                       files={"file": ("p.csv", good, "text/csv")})
+    assert done.status_code == 200 and "已导入" in done.text
+    assert "YS-IMP-1" in school.get("/api/v1/projects").text

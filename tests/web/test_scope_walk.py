@@ -233,6 +233,14 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     **{path: (Sample(scoped_query={"region": "region"}), Sample(),
               Sample(query={"type": "pv", "state": "declared", "year": "2025"}))
        for path in ("/projects", "/api/v1/projects", "/projects.xlsx")},
+    **{path: (Sample(capability="manage_projects"),)
+       for path in ("/projects/new", "/projects/import", "/projects/import/template.csv")},
+    **{path: (Sample(params={"code": "project"}),)
+       for path in ("/projects/{code}", "/api/v1/projects/{code}",
+                    "/projects/{code}/mv-report.docx", "/projects/{code}/settlement.docx",
+                    "/projects/{code}/statements.xlsx")},
+    "/projects/{code}/documents/{document_id}": (
+        Sample(params={"code": "project", "document_id": "project_document"}),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)
@@ -389,7 +397,35 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["gateway"] = _gateways(world, role)
     values["utility_carrier"] = ("electricity", "electricity")
     values["utility_account"] = _utility_accounts(world, role)
+    values["project"], values["project_document"] = _projects(world, role)
     return values
+
+
+def _projects(world: World, role: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Projects of the school (阳朔县) and of 秀峰区's organ, each with a document:
+    (inside, outside) codes and document ids (the viewer's inside is the organ's; the
+    administrator's outside: a project that does not exist)."""
+    from jieneng.core.exceptions import Conflict
+    from jieneng.core.projects.spec import project_spec
+    from jieneng.services.projects.documents import add_document, list_documents
+    from jieneng.services.projects.registry import create_project
+
+    admin = world.users["admin"]
+    docs = {}
+    for code, owner in (("WALK-YS", SCHOOL), ("WALK-XF", ORGAN)):
+        try:
+            create_project(world.engine, admin, project_spec(
+                code=code, name=f"{code} project", type_text="retrofit", owners=[owner],
+                year=2025))
+            add_document(world.engine, admin, code, title="walk", kind="evidence",
+                         file_name="walk.pdf", content=b"%PDF walk")
+        except Conflict:
+            pass
+        docs[code] = str(list_documents(world.engine, admin, code)[0]["id"])
+    inside, outside = ("WALK-XF", "WALK-YS") if role == "viewer" else ("WALK-YS", "WALK-XF")
+    if role == "admin":
+        return ("WALK-YS", "MISSING-PROJECT"), (docs["WALK-YS"], "999999")
+    return (inside, outside), (docs[inside], docs[outside])
 
 
 def _utility_accounts(world: World, role: str) -> tuple[str, str]:

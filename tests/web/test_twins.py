@@ -64,6 +64,16 @@ NO_TWIN: dict[str, str] = {
     "/metering/utility/daily-kwh.xlsx": "a file download (the daily-quantity template)",
     "/metering/utility/bills.xlsx": "a file download (the billing-period template)",
     "/projects.xlsx": "a file download: the projects of /api/v1/projects",
+    "/projects/new": "the registration form; its JSON twin is POST /api/v1/projects",
+    "/projects/import": "the upload form; its JSON twin is POST /api/v1/projects/import",
+    "/projects/import/template.csv": "a file download (the project list's template)",
+    "/projects/{code}/mv-report.docx": "a file download: the M&V report of "
+                                       "/api/v1/projects/{code}",
+    "/projects/{code}/settlement.docx": "a file download: a settlement of "
+                                        "/api/v1/projects/{code}",
+    "/projects/{code}/statements.xlsx": "a file download: the statements of "
+                                        "/api/v1/projects/{code}",
+    "/projects/{code}/documents/{document_id}": "a file download (a stored document)",
 }
 
 

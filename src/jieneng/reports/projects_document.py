@@ -235,9 +235,13 @@ def _savings(doc: WordDoc, report: MVReport, t: Any) -> None:
              share(r.share)] for r in report.rows]
     body.append([t("projects.web.doc.total"), num(total.baseline), num(total.adjusted),
                  num(total.actual), num(total.savings), share(total.share)])
-    doc.table([t("projects.web.doc.period"), t("projects.web.doc.baseline", unit=u),
-               t("projects.web.doc.adjusted", unit=u), t("projects.web.doc.actual", unit=u),
-               t("projects.web.doc.savings", unit=u), t("projects.web.doc.share")], body)
+    header = [t("projects.web.doc.period"), t("projects.web.doc.baseline", unit=u),
+              t("projects.web.doc.adjusted", unit=u), t("projects.web.doc.actual", unit=u),
+              t("projects.web.doc.savings", unit=u), t("projects.web.doc.share")]
+    if total.baseline is None:  # the baseline before adjustments not handed in: no column
+        header.pop(1)
+        body = [row[:1] + row[2:] for row in body]
+    doc.table(header, body)
     doc.para(t("projects.web.doc.total_line", savings=num(total.savings), unit=u,
                share=share(total.share)))
     if report.uncertainty is not None:
@@ -332,7 +336,6 @@ STATEMENT_COLUMNS: tuple[Column, ...] = (
     Column("savings_tce", "projects.web.col.savings_tce", "number", 3, "tce"),
     Column("savings_co2", "projects.web.col.savings_co2", "number", 3, "tCO₂"),
     Column("savings_yuan", "projects.web.col.savings_yuan", "number", 2, "元"),
-    Column("state_label", "projects.web.col.state"),
 )
 
 

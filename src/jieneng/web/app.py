@@ -71,7 +71,10 @@ from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.forms_ny import entry as forms_ny_entry
 from jieneng.web.forms_ny import summary as forms_ny_summary
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.projects import detail as project_detail
+from jieneng.web.projects import documents as project_documents
 from jieneng.web.projects import pages as project_pages
+from jieneng.web.projects import register as project_register
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
 from jieneng.web.targets import alerts, annual, assessment, quotas, targets
@@ -104,6 +107,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     targets.router, targets.api, assessment.router, assessment.api, alerts.router, alerts.api,
     quotas.router, quotas.api, annual.router,
     project_pages.router, project_pages.api,
+    project_register.router, project_register.api,  # /projects/new before /projects/{code}
+    project_detail.router, project_detail.api, project_documents.router, project_documents.api,
 )
 
 SECURITY_HEADERS = {

@@ -95,7 +95,10 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("nav.assessment", "/targets/assessment"),
                page("nav.quotas", "/quotas"),
                page("nav.alerts", "/alerts")),
-        NavItem("projects.web.nav", "/projects"),  # 节能项目: every role reads its scope's
+        _group("projects.web.nav",  # 节能项目: every role reads its scope's
+               page("projects.web.nav_list", "/projects"),
+               page("projects.web.register", "/projects/new", C.MANAGE_PROJECTS),
+               page("projects.web.import", "/projects/import", C.MANAGE_PROJECTS)),
         NavItem("nav.screen", f"/screen/{home}") if home else None,
         _group("nav.admin",
                page("nav.users", "/admin/users", C.MANAGE_ACCOUNTS),
