@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,18 +98,90 @@ def projects_move(
     project: Annotated[str, typer.Argument(help="项目编号 project code")],
     target: Annotated[str, typer.Argument(help="目标状态 target state (code or name)")],
     reason: Annotated[str | None, typer.Option("--reason", help="原因 reason")] = None,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="实际日期 the move's past date YYYY-MM-DD (existing projects)")] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
-    """状态流转 Move a project along its lifecycle (audited)."""
+    """状态流转 Move a project along its lifecycle (audited; --at: a dated past move)."""
     from jieneng.core.caller import command_line_user
     from jieneng.services.projects.lifecycle import move_project
 
-    done = move_project(engine(), command_line_user(), project, target, reason=reason)
+    done = move_project(engine(), command_line_user(), project, target, reason=reason,
+                        at=_date(at))
     if fmt is Fmt.json:
         output.print_json(done)
         return
     output.console.print(output.say("projects.moved", code=done["code"],
                                     source=done["from_zh"], target=done["to_zh"]))
+
+
+def _date(text: str | None, hint: str = "--at") -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(text, param_hint=hint) from None
+
+
+@projects_app.command("declared-on")
+@handles_errors
+def projects_declared_on(
+    project: Annotated[str, typer.Argument(help="项目编号 project code")],
+    on: Annotated[str, typer.Argument(help="申报日期 date declared YYYY-MM-DD")],
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """申报日期 State when an existing project was declared (before any move; audited)."""
+    from jieneng.core.caller import command_line_user
+    from jieneng.services.projects.lifecycle import date_registration
+
+    done = date_registration(engine(), command_line_user(), project, _date(on, "DATE") or date.min)
+    if fmt is Fmt.json:
+        output.print_json(done)
+        return
+    output.console.print(output.say("projects.declared_on", code=done["code"], at=done["at"]))
+
+
+@projects_app.command("generation")
+@handles_errors
+def projects_generation(
+    project: Annotated[str, typer.Argument(help="项目编号 project code")],
+    month: Annotated[str | None, typer.Option(
+        "--month", help="报送月份 report the month YYYY-MM")] = None,
+    kwh: Annotated[float | None, typer.Option("--kwh", help="发电量 generation kWh")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="来源 source")] = None,
+    self_consumed: Annotated[float | None, typer.Option(
+        "--self-consumed", help="自用电量 kWh")] = None,
+    exported: Annotated[float | None, typer.Option("--exported", help="上网电量 kWh")] = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """光伏发电量 A PV project's generation per month (by source); --month/--kwh/--source
+    report a month's figure."""
+    from jieneng.core.caller import command_line_user
+    from jieneng.services.projects.generation import project_generation, report_generation
+
+    who = command_line_user()
+    if month is not None:
+        if kwh is None:
+            raise typer.BadParameter("--kwh", param_hint="--kwh")
+        report_generation(engine(), who, project, month, kwh, source=source or "",
+                          self_consumed_kwh=self_consumed, exported_kwh=exported)
+    found = project_generation(engine(), who, project)
+    if fmt is Fmt.json:
+        output.print_json(found)
+        return
+    names = ("generation_kwh", "self_consumed_kwh", "exported_kwh")
+    if fmt is Fmt.csv:
+        output.print_csv(found["months"])
+        return
+    output.print_table(
+        output.label("projects.generation_title", code=found["project"]),
+        [output.label(k) for k in ("projects.col_month", "projects.col_generation",
+                                   "projects.col_self_consumed", "projects.col_exported",
+                                   "projects.col_source")],
+        [[m["label"], *(output.fmt(m[k]) for k in names), m["source"]]
+         for m in found["months"]]
+        + [[str(y["year"]), *(output.fmt(y[k]) for k in names), ""] for y in found["years"]])
 
 
 @projects_app.command("counts")

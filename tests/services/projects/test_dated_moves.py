@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -21,7 +22,7 @@ from jieneng.services.projects.lifecycle import (
 )
 from jieneng.services.projects.registry import create_project, get_project
 from jieneng.storage import tables as t
-from tests.sample import SCHOOL, Files
+from tests.sample import SCHOOL, Files, write_csv
 from tests.services.metering_world import load, user
 
 ADMIN = user(Role.ADMIN)
@@ -84,3 +85,29 @@ def test_a_stated_date_in_the_future_or_before_the_previous_event_is_refused(
         move_project(engine, ADMIN, "RT-1", "contracted", at=date(2024, 1, 1))
     assert after_now.value.code == "project_move_date_before"
     assert get_project(engine, ADMIN, "RT-1")["events"][-1]["recorded_at"] is None
+
+
+def test_the_command_line_enters_a_history_and_pv_generation(
+        db_url: str, files: Files, tmp_path: Path) -> None:
+    from tests.cli.test_projects_cli import HEAD, run, setup
+
+    setup(db_url, files)
+    path = write_csv(tmp_path / "p.csv", HEAD, [
+        ["PV-1", "屋顶光伏", "分布式光伏", "", SCHOOL, "2023", "", "100", "40", ""]])
+    assert run(db_url, "projects", "import", str(path)).exit_code == 0
+    assert run(db_url, "projects", "declared-on", "PV-1", "2023-02-01").exit_code == 0
+    moved = run(db_url, "projects", "move", "PV-1", "审批", "--at", "2023-03-01",
+                "--format", "json")
+    assert json.loads(moved.output)["at"].startswith("2023-02-28T16:00")
+    early = run(db_url, "projects", "move", "PV-1", "采购", "--at", "2023-01-01")
+    assert early.exit_code == 1 and "before the project's previous move" in early.output
+    got = run(db_url, "projects", "generation", "PV-1", "--month", "2024-06", "--kwh",
+              "9000", "--self-consumed", "7000", "--exported", "2000", "--source",
+              "电网结算单", "--format", "json")
+    assert got.exit_code == 0
+    assert json.loads(got.output)["months"][0]["self_consumed_kwh"] == 7000.0
+    table = run(db_url, "projects", "generation", "PV-1")
+    assert table.exit_code == 0 and "2024-06" in table.output and "reported" in table.output
+    counts = json.loads(run(db_url, "projects", "counts", "--year", "2024", "--format",
+                            "json").output)
+    assert counts["pv_generation"]["kwh"] == 9000.0
