@@ -19,6 +19,7 @@ from jieneng.services.fleet import (
     list_fleet,
     set_charging_target,
 )
+from jieneng.services.forms_ny.imports import import_form
 from jieneng.storage import fleet as store
 from jieneng.storage import tables as t
 from tests.sample import ORGAN, SCHOOL, SILENT, Files, write_csv
@@ -46,7 +47,9 @@ def _vehicles(tmp_path: Path) -> Path:
                       [SILENT, "桂C·00006", "汽油", 2024, "在用", ""]])
 
 
-def test_import_then_summary(engine: Engine, world: dict[str, int], tmp_path: Path) -> None:
+def test_import_then_summary(engine: Engine, world: dict[str, int], files: Files,
+                             tmp_path: Path) -> None:
+    import_file(engine, "profiles", files.profiles)
     done = import_fleet(engine, ADMIN, _vehicles(tmp_path))
     assert (done.kind, done.stored, done.dry_run) == ("vehicles", 6, False)
     parking = write_csv(tmp_path / "parking.csv", PARKING,
@@ -62,6 +65,11 @@ def test_import_then_summary(engine: Engine, world: dict[str, int], tmp_path: Pa
     assert v["purchase_share"] == pytest.approx(1 / 3) and v["meets_target"] is True
     assert {f["fuel"]: f["count"] for f in v["by_fuel"]} == {
         "gasoline": 2, "diesel": 1, "bev": 1, "phev": 1}
+    # the sample's NY201 profile: 2 petrol cars and 1 NEV in 2025 (none for 2024)
+    assert found["statistics"]["total"] == 0 and found["statistics"]["nev_share"] is None
+    stats = fleet_summary(engine, ADMIN, region_code="450300", year=2025)["statistics"]
+    assert (stats["gasoline"], stats["nev"], stats["total"]) == (2, 1, 3)
+    assert stats["nev_share"] == pytest.approx(1 / 3)
     c = found["charging"]
     assert (c["parking_spaces"], c["charging_spaces"]) == (100, 8)
     assert c["share"] == pytest.approx(0.08) and c["target"] == pytest.approx(0.08)
@@ -135,11 +143,20 @@ def test_coal_not_cleared_from_figures_and_equipment(
                            [SILENT, "S-1", "燃煤灶具", "在用", ""],
                            [ORGAN, "H-1", "燃煤取暖炉", "已拆除", "2025-03-01"]])
     import_fleet(engine, ADMIN, equipment)
+    heating = write_csv(tmp_path / "heating.csv",
+                        ["统一社会信用代码", "年", "月", "采暖面积(平方米)", "煤炭(吨)"],
+                        [[SCHOOL, 2025, 1, 500, 3], [SCHOOL, 2025, 2, 500, 4]])
+    import_form(engine, "heating", heating)
     coal = fleet_summary(engine, ADMIN, region_code="450300", year=2024)["coal"]
     by_code = {r["credit_code"]: r for r in coal["list"]}
     assert set(by_code) == {ORGAN, SILENT}
     assert by_code[ORGAN]["coal_t"] == pytest.approx(2.5) and by_code[ORGAN]["equipment"] == 1
     assert by_code[SILENT]["coal_t"] == 0 and by_code[SILENT]["equipment"] == 1
     assert (coal["institutions"], coal["not_cleared"], coal["cleared"]) == (3, 2, 1)
+    assert by_code[ORGAN]["heating_coal_t"] == 0
     later = fleet_summary(engine, ADMIN, region_code="450300", year=2025)["coal"]
-    assert {r["credit_code"] for r in later["list"]} == {SILENT}
+    # 2025: the organ's heater went in March; the school burns coal for heating (NY203)
+    later_by_code = {r["credit_code"]: r for r in later["list"]}
+    assert set(later_by_code) == {SILENT, SCHOOL}
+    assert later_by_code[SCHOOL]["heating_coal_t"] == pytest.approx(7)
+    assert later_by_code[SCHOOL]["coal_t"] == 0 and later_by_code[SCHOOL]["equipment"] == 0

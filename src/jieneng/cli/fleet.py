@@ -105,6 +105,9 @@ def summary(year: YearOpt, region: RegionOpt = None, fmt: FormatOpt = Fmt.table)
     rows = [
         [output.say("fleet.row.fleet_share"), f"{v['fleet_nev']} / {v['fleet']}",
          _pct(v["fleet_share"]), "", ""],
+        [output.say("fleet.row.statistics_share"),
+         f"{found['statistics']['nev']} / {found['statistics']['total']}",
+         _pct(found["statistics"]["nev_share"]), "", ""],
         [output.say("fleet.row.purchase_share"), f"{v['bought_nev']} / {v['bought']}",
          _pct(v["purchase_share"]), f"≥ {_pct(v['target'])}", _met(v["meets_target"])],
         [output.say("fleet.row.charging_share"),
@@ -119,9 +122,11 @@ def summary(year: YearOpt, region: RegionOpt = None, fmt: FormatOpt = Fmt.table)
     if coal["list"]:
         output.print_table(output.say("fleet.coal_title"),
                            [output.say(f"fleet.col.{k}") for k in
-                            ("credit_code", "name", "coal_t", "equipment")],
+                            ("credit_code", "name", "coal_t", "heating_coal_t",
+                             "equipment")],
                            [[r["credit_code"], r["name"], output.fmt(r["coal_t"], 3),
-                             r["equipment"]] for r in coal["list"]])
+                             output.fmt(r["heating_coal_t"], 3), r["equipment"]]
+                            for r in coal["list"]])
 
 
 def _pct(value: float | None) -> str:

@@ -10,8 +10,10 @@
 - :func:`list_fleet` — stored rows of one kind in the caller's scope.
 - :func:`fleet_summary` — for a region and year, in the caller's scope: NEV share of
   the fleet and of the year's purchases vs the target (≥ 30 %), charging spaces ÷
-  parking spaces vs the region's target (8 % by default, set per region), and the
-  institutions not cleared of coal (NY201 coal or coal-fired equipment left). Every
+  parking spaces vs the region's target (8 % by default, set per region), the vehicle
+  counts the institutions reported on NY201 (1031–1033) beside the register, and the
+  institutions not cleared of coal (NY201 coal, NY203 heating coal or coal-fired
+  equipment left). Every
   figure is an SQL aggregate (:mod:`jieneng.storage.fleet`).
 - :func:`set_charging_target` / :func:`charging_target` — a region's own charging-space
   target (capability ``set_targets``), inherited by the regions below it.
@@ -156,6 +158,7 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
         parking = store.parking_sums(conn, filters, year)
         not_cleared = store.coal_not_cleared(conn, filters, year)
         population = store.institutions_counted(conn, filters)
+        reported = store.profile_vehicles(conn, filters, year)
         charging = charging_target(conn, region_code)
     nev = fleet.target("nev_purchase_share")
     fleet_share = fleet.share(counts["fleet_nev"], counts["fleet"])
@@ -172,6 +175,10 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
                          "nev": names[code][2], "count": fuels[code]}
                         for code in names if code in fuels],
         },
+        "statistics": {**reported,
+                       "total": reported["gasoline"] + reported["diesel"] + reported["nev"],
+                       "nev_share": fleet.share(reported["nev"], reported["gasoline"]
+                                                + reported["diesel"] + reported["nev"])},
         "charging": {**parking, "share": space_share, "target": charging["value"],
                      "target_region": charging["region_code"],
                      "target_source": charging["source"],
@@ -179,5 +186,6 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
         "coal": {"institutions": population, "not_cleared": len(not_cleared),
                  "cleared": max(0, population - len(not_cleared)),
                  "coal_t": sum(r["coal_t"] for r in not_cleared),
+                 "heating_coal_t": sum(r["heating_coal_t"] for r in not_cleared),
                  "list": not_cleared},
     }

@@ -48,6 +48,7 @@ from jieneng.core.fleet import COAL_CARRIERS, EQUIPMENT_STATUSES, VEHICLE_STATUS
 from jieneng.core.scope import Filters
 
 from . import tables as t
+from .forms_ny import heating_record
 from .scoping import institution_conditions
 from .tables import Double, metadata
 
@@ -191,25 +192,37 @@ def parking_sums(conn: Connection, filters: Filters, year: int) -> dict[str, int
 
 def coal_not_cleared(conn: Connection, filters: Filters, year: int) -> list[dict[str, Any]]:
     """The institutions not cleared of coal in ``year`` (``core.fleet.coal_cleared``):
-    coal in their NY201 year figures (``consumption_year.q_<coal carrier>`` > 0) or
-    coal-fired equipment not removed by the end of the year; each with its coal
-    quantity [t] and its equipment count. One query: a union of the two sources
-    grouped by institution."""
-    i, y = t.institution, t.consumption_year
+    coal in their NY201 year figures (``consumption_year.q_<coal carrier>`` > 0), coal in
+    their current NY203 heating records of the year (line 330, reported apart: it may be
+    part of the NY201 figure), or coal-fired equipment not removed by the end of the year;
+    each with its coal [t] per form and its equipment count. One query: a union of the
+    three sources grouped by institution."""
+    i, y, h = t.institution, t.consumption_year, heating_record
     coal: Any = literal(0.0, Double)
     for code in COAL_CARRIERS:
         coal = coal + func.coalesce(y.c[f"q_{code}"], 0.0)
+    zero, none = literal(0.0, Double), literal(0, Integer)
     figures = (select(y.c.institution_id.label("iid"), coal.label("coal"),
-                      literal(0, Integer).label("equipment"))
+                      zero.label("heating"), none.label("equipment"))
                .where(y.c.year == year, coal > 0))
+    # the year's record (month 0) where there is one, else the sum of the months
+    annual = func.sum(case((h.c.month == 0, func.coalesce(h.c.coal, 0.0)), else_=0.0))
+    months = func.sum(case((h.c.month > 0, func.coalesce(h.c.coal, 0.0)), else_=0.0))
+    heating = (select(h.c.institution_id.label("iid"), zero.label("coal"),
+                      case((annual > 0, annual), else_=months).label("heating"),
+                      none.label("equipment"))
+               .where(h.c.year == year, h.c.is_current.is_(True), h.c.coal > 0)
+               .group_by(h.c.institution_id))
     left = or_(_e.c.status != "removed",
                and_(_e.c.removed_on.is_not(None),
                     extract("year", _e.c.removed_on) > year))
-    equipment = (select(_e.c.institution_id.label("iid"), literal(0.0, Double).label("coal"),
-                        literal(1, Integer).label("equipment")).where(left))
-    both = figures.union_all(equipment).subquery()
+    equipment = (select(_e.c.institution_id.label("iid"), zero.label("coal"),
+                        zero.label("heating"), literal(1, Integer).label("equipment"))
+                 .where(left))
+    both = figures.union_all(heating, equipment).subquery()
     query = (select(i.c.id, i.c.credit_code, i.c.name, i.c.region_code,
                     func.sum(both.c.coal).label("coal_t"),
+                    func.sum(both.c.heating).label("heating_coal_t"),
                     func.sum(both.c.equipment).label("equipment"))
              .join(both, both.c.iid == i.c.id)
              .where(*_scoped(conn, filters))
@@ -217,8 +230,22 @@ def coal_not_cleared(conn: Connection, filters: Filters, year: int) -> list[dict
              .order_by(i.c.region_code, i.c.credit_code))
     return [{"institution_id": int(r.id), "credit_code": r.credit_code,
              "name": r.name, "region_code": r.region_code.strip(),
-             "coal_t": float(r.coal_t or 0.0), "equipment": int(r.equipment or 0)}
+             "coal_t": float(r.coal_t or 0.0), "heating_coal_t": float(r.heating_coal_t or 0.0),
+             "equipment": int(r.equipment or 0)}
             for r in conn.execute(query)]
+
+
+def profile_vehicles(conn: Connection, filters: Filters, year: int) -> dict[str, int]:
+    """Σ the vehicle counts the institutions reported on their forms for ``year``
+    (NY201 fields 1031 汽油车, 1032 柴油车, 1033 新能源汽车; ``institution_profile``)."""
+    i, p = t.institution, t.institution_profile
+    row = conn.execute(
+        select(*(func.coalesce(func.sum(p.c[f"vehicles_{k}"]), 0).label(k)
+                 for k in ("gasoline", "diesel", "nev")),
+               func.count().label("institutions"))
+        .select_from(p.join(i, i.c.id == p.c.institution_id))
+        .where(p.c.year == year, *_scoped(conn, filters))).one()
+    return {k: int(v) for k, v in row._mapping.items()}
 
 
 def institutions_counted(conn: Connection, filters: Filters) -> int:
