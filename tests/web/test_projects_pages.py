@@ -200,3 +200,48 @@ def test_import_page_dry_run_and_refusal(projects: World) -> None:
                        files={"file": ("p.csv", good, "text/csv")})
     assert done.status_code == 200 and "已导入" in done.text
     assert "YS-IMP-1" in school.get("/api/v1/projects").text
+
+
+def test_adjustment_needs_evidence_then_is_approved_by_another(projects: World) -> None:
+    school = projects.login("institution")
+    token = csrf(school)
+    form = {"csrf_token": token, "kind": "area", "carrier": "electricity", "start": "2025-03",
+            "end": "2025-05", "amount": "1200", "reason": "新建实验楼投入使用"}
+    refused = school.post("/projects/YS-PV-1/adjustments", data=form)
+    assert refused.status_code == 422
+    assert "须附证明材料" in refused.text and "新建实验楼投入使用" in refused.text
+    made = school.post("/projects/YS-PV-1/adjustments", data=form,
+                       files={"evidence": ("验收单.pdf", b"%PDF-1.4 evidence", "application/pdf")})
+    assert made.status_code == 303, made.text[:300]
+    adjustments = school.get("/api/v1/projects/YS-PV-1").json()["adjustments"]
+    assert [(a["kind"], a["state"], a["amount"]) for a in adjustments] == [
+        ("area", "proposed", 1200.0)]
+    assert adjustments[0]["can_decide"] is False                # a 公共机构 cannot approve
+    document = school.get(f"/projects/YS-PV-1/documents/{adjustments[0]['document_id']}")
+    assert document.status_code == 200 and document.content == b"%PDF-1.4 evidence"
+    assert projects.login("viewer").get(
+        f"/projects/YS-PV-1/documents/{adjustments[0]['document_id']}").status_code == 404
+    office = projects.login("region")
+    page = office.get("/projects/YS-PV-1")
+    assert f'action="/projects/YS-PV-1/adjustments/{adjustments[0]["id"]}"' in page.text
+    decided = office.post(f"/projects/YS-PV-1/adjustments/{adjustments[0]['id']}",
+                          data={"csrf_token": csrf(office), "decision": "approve"})
+    assert decided.status_code == 303
+    assert "已批准" in office.get("/projects/YS-PV-1").text
+
+
+def test_documents_download_as_word_and_excel(projects: World) -> None:
+    from docx import Document
+
+    client = projects.login("institution")
+    report = client.get("/projects/YS-PV-1/mv-report.docx")
+    assert report.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(report.content)).paragraphs)
+    assert "一中屋顶光伏节能量测量与验证报告" in text and "尚未拟合基准模型" in text
+    settlement = client.get("/projects/YS-PV-1/settlement.docx")
+    assert settlement.status_code == 200
+    assert "本项目尚无结算" in "\n".join(
+        p.text for p in Document(io.BytesIO(settlement.content)).paragraphs)
+    assert client.get("/projects/YS-PV-1/settlement.docx?period=2025").status_code == 422
+    book = load_workbook(io.BytesIO(client.get("/projects/YS-PV-1/statements.xlsx").content))
+    assert book.active is not None and book.active.max_row >= 3
