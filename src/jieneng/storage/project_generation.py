@@ -36,6 +36,7 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    extract,
     func,
     insert,
     or_,
@@ -115,20 +116,17 @@ def _meter_months(conn: Connection, ids: Select[Any], low: int, high: int) -> pl
 def _reported_months(conn: Connection, ids: Select[Any], first: int, last: int
                      ) -> pl.DataFrame:
     p = project
+    key = extract("year", _g.c.month) * 12 + extract("month", _g.c.month) - 1
     query: Select[Any] = (
-        select(_g.c.project_id, p.c.region_code, _g.c.month, _g.c.generation_kwh,
+        select(_g.c.project_id, p.c.region_code, key, _g.c.generation_kwh,
                _g.c.self_consumed_kwh, _g.c.exported_kwh)
-        .join(p, p.c.id == _g.c.project_id).where(_g.c.project_id.in_(ids)))
-    rows = conn.execute(query).all()
-    frame = pl.DataFrame(
-        {"project_id": [r[0] for r in rows], "region_code": [str(r[1]) for r in rows],
-         "key": [r[2].year * 12 + r[2].month - 1 for r in rows],
-         "generation_kwh": [r[3] for r in rows], "self_consumed_kwh": [r[4] for r in rows],
-         "exported_kwh": [r[5] for r in rows]},
-        schema={k: SCHEMA[k] for k in ("project_id", "region_code", "key", "generation_kwh",
-                                        "self_consumed_kwh", "exported_kwh")})
-    return frame.filter((pl.col("key") >= first) & (pl.col("key") <= last)).with_columns(
-        coverage=pl.lit(1.0), source=pl.lit("reported")).select(list(SCHEMA))
+        .join(p, p.c.id == _g.c.project_id)
+        .where(_g.c.project_id.in_(ids), key >= first, key <= last))
+    frame = read_frame(conn, query, {k: SCHEMA[k] for k in (
+        "project_id", "region_code", "key", "generation_kwh", "self_consumed_kwh",
+        "exported_kwh")})
+    return frame.with_columns(coverage=pl.lit(1.0), source=pl.lit("reported")
+                              ).select(list(SCHEMA))
 
 
 def _ny201_months(conn: Connection, ids: Select[Any], first: int, last: int
