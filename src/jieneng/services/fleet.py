@@ -153,14 +153,14 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
     """The region's vehicles, charging spaces and coal in ``year`` against the targets."""
     with reading(db) as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
-        counts = store.vehicle_counts(conn, filters, year)
-        fuels = store.fuel_counts(conn, filters, year)
+        by_fuel = store.vehicle_counts(conn, filters, year)
         parking = store.parking_sums(conn, filters, year)
         not_cleared = store.coal_not_cleared(conn, filters, year)
         population = store.institutions_counted(conn, filters)
         reported = store.profile_vehicles(conn, filters, year)
         charging = charging_target(conn, region_code)
     nev = fleet.target("nev_purchase_share")
+    counts = _totals(by_fuel)
     fleet_share = fleet.share(counts["fleet_nev"], counts["fleet"])
     bought_share = fleet.share(counts["bought_nev"], counts["bought"])
     space_share = fleet.share(parking["charging_spaces"], parking["parking_spaces"])
@@ -172,8 +172,9 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
             "target": nev.value, "target_source": nev.source,
             "meets_target": fleet.meets(bought_share, nev.value),
             "by_fuel": [{"fuel": code, "name_zh": names[code][0], "name_en": names[code][1],
-                         "nev": names[code][2], "count": fuels[code]}
-                        for code in names if code in fuels],
+                         "nev": names[code][2], "count": by_fuel[code]["fleet"],
+                         "bought": by_fuel[code]["bought"]}
+                        for code in names if by_fuel.get(code, {}).get("fleet")],
         },
         "statistics": {**reported,
                        "total": reported["gasoline"] + reported["diesel"] + reported["nev"],
@@ -189,3 +190,12 @@ def fleet_summary(db: Reader, user: User, *, region_code: str | None, year: int,
                  "heating_coal_t": sum(r["heating_coal_t"] for r in not_cleared),
                  "list": not_cleared},
     }
+
+
+def _totals(by_fuel: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Fleet and purchases, all and NEV, from the counts per fuel kind."""
+    nev = set(fleet.nev_codes())
+    return {"fleet": sum(c["fleet"] for c in by_fuel.values()),
+            "fleet_nev": sum(c["fleet"] for f, c in by_fuel.items() if f in nev),
+            "bought": sum(c["bought"] for c in by_fuel.values()),
+            "bought_nev": sum(c["bought"] for f, c in by_fuel.items() if f in nev)}

@@ -44,7 +44,7 @@ from sqlalchemy import (
     select,
 )
 
-from jieneng.core.fleet import COAL_CARRIERS, EQUIPMENT_STATUSES, VEHICLE_STATUSES, nev_codes
+from jieneng.core.fleet import COAL_CARRIERS, EQUIPMENT_STATUSES, VEHICLE_STATUSES
 from jieneng.core.scope import Filters
 
 from . import tables as t
@@ -145,37 +145,24 @@ def list_rows(conn: Connection, filters: Filters, kind: str, *, limit: int = 100
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def vehicle_counts(conn: Connection, filters: Filters, year: int) -> dict[str, int]:
-    """Vehicles in service at the end of ``year`` and bought in ``year``, each in total
-    and NEV (fuel kinds of :func:`jieneng.core.fleet.nev_codes`): one aggregate query."""
+def vehicle_counts(conn: Connection, filters: Filters, year: int) -> dict[str, dict[str, int]]:
+    """Per fuel kind: vehicles in service at the end of ``year`` (``fleet``: bought in or
+    before it, not disposed of by its end) and bought in ``year`` (``bought``) — one
+    grouped query; NEV totals are the caller's sum over :func:`jieneng.core.fleet.nev_codes`."""
     i = t.institution
-    nev = _v.c.fuel.in_(nev_codes())
     held = and_(_v.c.purchase_year <= year,
                 or_(_v.c.status == "in_service", _v.c.disposed_year.is_(None),
                     _v.c.disposed_year > year))
-    bought = _v.c.purchase_year == year
 
     def count(cond: Any) -> Any:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    row = conn.execute(
-        select(count(held).label("fleet"), count(and_(held, nev)).label("fleet_nev"),
-               count(bought).label("bought"), count(and_(bought, nev)).label("bought_nev"))
+    rows = conn.execute(
+        select(_v.c.fuel, count(held).label("fleet"),
+               count(_v.c.purchase_year == year).label("bought"))
         .select_from(_v.join(i, i.c.id == _v.c.institution_id))
-        .where(*_scoped(conn, filters))).one()
-    return {k: int(v) for k, v in row._mapping.items()}
-
-
-def fuel_counts(conn: Connection, filters: Filters, year: int) -> dict[str, int]:
-    """Vehicles in service at the end of ``year`` by fuel kind."""
-    i = t.institution
-    held = and_(_v.c.purchase_year <= year,
-                or_(_v.c.status == "in_service", _v.c.disposed_year.is_(None),
-                    _v.c.disposed_year > year))
-    rows = conn.execute(select(_v.c.fuel, func.count()).select_from(
-        _v.join(i, i.c.id == _v.c.institution_id))
-        .where(held, *_scoped(conn, filters)).group_by(_v.c.fuel))
-    return {str(f): int(n) for f, n in rows}
+        .where(_v.c.purchase_year <= year, *_scoped(conn, filters)).group_by(_v.c.fuel))
+    return {str(r.fuel): {"fleet": int(r.fleet), "bought": int(r.bought)} for r in rows}
 
 
 def parking_sums(conn: Connection, filters: Filters, year: int) -> dict[str, int]:
