@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.sample import Files, make_files
-from tests.templates import DATABASE, Database, Templates
+from tests.templates import DATABASE, Database, DemoCity, Templates
 
 #: the apps the tests start derive no readings in the background (a pass at every app's
 #: start took SQLite's write lock beside the test's own writes); the tests derive
@@ -98,6 +98,13 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
         yield kept
     finally:
         kept.close()
+
+
+@pytest.fixture(scope="session")
+def demo_city(tmp_path_factory: pytest.TempPathFactory) -> DemoCity:
+    """The demo city in SQLite, built once per run for every worker (:class:`DemoCity`)."""
+    base = tmp_path_factory.getbasetemp()
+    return DemoCity((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-city")
 
 
 @pytest.fixture

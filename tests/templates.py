@@ -223,3 +223,49 @@ def _is_empty(db: Database) -> bool:
 def _new_data_version(conn: Connection) -> None:
     conn.execute(text("UPDATE meta SET value = :v WHERE key = 'data_version'"),
                  {"v": uuid.uuid4().hex})
+
+
+@dataclass
+class DemoCity:
+    """The 桂林市 demo city (演示数据) in SQLite, built once per test run — by the first
+    xdist worker that asks, under a file lock, the others waiting for it — and copied
+    for each test module that serves or reads it (the build costs ~10 s; the browser
+    tests, the API fuzzing and the demo pages each built their own, on each worker)."""
+
+    shared: Path  # a folder every worker of the run sees
+
+    def copy(self, directory: Path) -> str:
+        """A fresh copy of the demo city in ``directory/demo.db`` (its own data
+        version); its URL."""
+        import fcntl
+
+        self.shared.mkdir(parents=True, exist_ok=True)
+        built = self.shared / "demo.db"
+        with (self.shared / "demo.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (self.shared / "demo.built").exists():
+                self._build(built)
+                (self.shared / "demo.built").touch()
+        target = directory / "demo.db"
+        shutil.copyfile(built, target)
+        engine = create_engine(f"sqlite:///{target}")
+        try:
+            with engine.begin() as conn:
+                _new_data_version(conn)
+        finally:
+            engine.dispose()
+        return f"sqlite:///{target}"
+
+    def _build(self, built: Path) -> None:
+        from jieneng.services.demo import build_demo
+        from jieneng.services.demo_metering import hours_ago
+
+        with pytest.MonkeyPatch.context() as mp:  # the generated files stay in the run's folder
+            mp.setenv("XDG_DATA_HOME", str(self.shared / "data"))
+            build_demo(f"sqlite:///{built}", metered_since=hours_ago(36))  # a short history
+        engine = create_engine(f"sqlite:///{built}")
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()

@@ -1,6 +1,6 @@
 """Overview, 同类可比 ranking and explanation, on both databases.
 
-The 桂林 demo city (built once per module and backend) checks that the overview
+The 桂林 demo city (built once per worker and backend) checks that the overview
 gives exactly the figures of :func:`jieneng.services.statistics.indicators.compute` and that
 scope holds; a small hand-made sample checks the ranking's order, ties and the
 institutions that cannot be ranked.
@@ -8,13 +8,11 @@ institutions that cannot be ranked.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from jieneng.core.categories import categories_under
 from jieneng.core.codes import make_credit_code
@@ -22,9 +20,6 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.indicators import AggregateInputs, compute_indicators
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope
-from jieneng.services.database import open_database
-from jieneng.services.demo import build_demo
-from jieneng.services.demo_metering import hours_ago
 from jieneng.services.entry.imports import import_file
 from jieneng.services.statistics.explain import explain
 from jieneng.services.statistics.factor_choice import resolve_factor_set
@@ -36,46 +31,15 @@ from jieneng.services.statistics.selection import RANKABLE
 from jieneng.storage.indicators import institution_inputs
 from jieneng.storage.institutions import get_institution
 from jieneng.storage.regions import load_regions
-from tests.conftest import PG_URL, _backends
 from tests.sample import SCHOOL, SILENT, Files, write_csv
+
+#: one worker builds the demo cities (tests/services/conftest.py) of this module and
+#: test_directory (split by xdist, both workers built them, each module its own)
+pytestmark = pytest.mark.xdist_group("demo_services")
 
 HEADLINE = ("energy_tce", "water_m3", "co2_t", "energy_per_capita_kgce",
             "energy_per_area_kgce_m2", "water_per_capita_m3", "co2_per_area_kg_m2",
             "institutions_expected", "institutions_reported")
-
-
-@pytest.fixture(scope="module", params=_backends())
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Engine]:
-    """The 桂林 demo city (2023–2025) in a database of each backend."""
-    files = tmp_path_factory.mktemp("demo")
-
-    def build(url: str) -> None:
-        with pytest.MonkeyPatch.context() as patch:  # demo files in a private directory
-            patch.setenv("XDG_DATA_HOME", str(files))
-            build_demo(url, metered_since=hours_ago(36))  # a short metered history
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{files / 'demo.db'}"
-        build(url)
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    try:
-        build(url)
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def institution_id(engine: Engine, code: str) -> int:

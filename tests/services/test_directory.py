@@ -12,9 +12,10 @@ from jieneng.core.scope import Scope
 from jieneng.services.directory.directory import institution_detail, search_institutions
 from jieneng.services.statistics.indicators import IndicatorQuery, compute
 from jieneng.storage.directory import monthly_series
-from tests.services.test_dashboard import demo, institution_id
+from tests.services.test_dashboard import institution_id
 
-__all__ = ["demo"]  # the module-scoped demo fixture
+#: the demo city of tests/services/conftest.py, built on one worker (with test_dashboard)
+pytestmark = pytest.mark.xdist_group("demo_services")
 
 
 def names(result: dict[str, Any]) -> list[str]:

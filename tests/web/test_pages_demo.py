@@ -1,6 +1,7 @@
 """The pages on the 桂林市 demo city (演示数据, three years, ~600 institutions), built
-once per module and database backend: realistic data for the overview, the
-drill-down, the 同类可比 ranking and the public big screen."""
+once per module and database backend (SQLite: a copy of the run's demo city): realistic
+data for the overview, the drill-down, the 同类可比 ranking and the public big screen.
+The module is one xdist group, so its demo cities are built on one worker only."""
 
 from __future__ import annotations
 
@@ -21,20 +22,23 @@ from jieneng.services.demo import DEMO_LABEL, DEMO_REGION, DEMO_YEARS, build_dem
 from jieneng.services.demo_metering import hours_ago
 from jieneng.settings import Settings
 from tests.conftest import PG_URL, _backends
+from tests.templates import DemoCity
 from tests.web.conftest import PASSWORD, csrf
 
 LAST = DEMO_YEARS[-1]
+#: one worker builds this module's demo cities (split by xdist, both workers built both)
+pytestmark = pytest.mark.xdist_group("demo_pages")
 
 
 @pytest.fixture(scope="module", params=_backends())
-def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[FastAPI]:
+def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             demo_city: DemoCity) -> Iterator[FastAPI]:
     from jieneng.web.app import create_app
 
     folder = tmp_path_factory.mktemp("demo")
     schema = None
     if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'demo.db'}"
+        url = demo_city.copy(folder)  # built once per run
     else:
         schema = f"t_{uuid.uuid4().hex[:12]}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -42,9 +46,10 @@ def demo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("XDG_DATA_HOME", str(folder / "data"))
-            build_demo(url, metered_since=hours_ago(36))  # a short metered history
+        if schema is not None:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("XDG_DATA_HOME", str(folder / "data"))
+                build_demo(url, metered_since=hours_ago(36))  # a short metered history
         app = create_app(Settings(database_url=url, environment="test",
                                   secret_key="test-secret-key-not-default"))
         create_user(app.state.engine, Actor.cli(), username="city", password=PASSWORD,

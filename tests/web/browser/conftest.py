@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.templates import DemoCity
 from tests.web.browser.harness import (
     CHROMIUM,
     Live,
@@ -50,9 +51,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, demo_city: DemoCity) -> Iterator[Live]:
     """The app serving the demo city: its base URL and its database URL."""
-    with live_app(tmp_path_factory.mktemp("live")) as running:
+    with live_app(tmp_path_factory.mktemp("live"), demo_city) as running:
         yield running
 
 

@@ -1,9 +1,9 @@
 """The running platform for tests that need a real HTTP server.
 
-:func:`live_app` builds the 桂林市 demo city (演示数据) into a fresh SQLite file,
+:func:`live_app` copies the 桂林市 demo city (演示数据) into a fresh SQLite file,
 serves ``jieneng.web.app.create_app`` with uvicorn on a free 127.0.0.1 port in a
 background thread and yields the base URL; the server stops on exit.
-:func:`demo_database` alone builds the database (for in-process ASGI tests).
+:func:`demo_database` alone copies the database (for in-process ASGI tests).
 
 While the web app is not there yet, the tests that need it are marked
 :data:`needs_web_app` (a non-strict xfail), so the suite stays green.
@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.templates import DemoCity
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[3]
@@ -52,20 +54,10 @@ needs_web_app = pytest.mark.xfail(
 
 
 @contextmanager
-def demo_database(directory: Path) -> Iterator[str]:
-    """Build the demo city into ``directory/demo.db``; yield its URL.
-
-    The generated input files go to ``directory`` too (``XDG_DATA_HOME`` is
-    pointed there while building), so parallel workers do not share them.
-    """
-    from jieneng.services.demo import build_demo
-    from jieneng.services.demo_metering import hours_ago
-
-    url = f"sqlite:///{directory / 'demo.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_DATA_HOME", str(directory / "data"))
-        build_demo(url, metered_since=hours_ago(36))  # a short metered history
-    yield url
+def demo_database(directory: Path, city: DemoCity) -> Iterator[str]:
+    """A copy of the demo city (built once per run: :class:`tests.templates.DemoCity`)
+    in ``directory/demo.db``; yield its URL."""
+    yield city.copy(directory)
 
 
 def create_app(url: str) -> Any:
@@ -85,13 +77,13 @@ class Live:
 
 
 @contextmanager
-def live_app(directory: Path, *, timeout: float = 30.0) -> Iterator[Live]:
+def live_app(directory: Path, city: DemoCity, *, timeout: float = 30.0) -> Iterator[Live]:
     """Serve the demo city on a free 127.0.0.1 port (base URL ``http://127.0.0.1:PORT``)."""
     import uvicorn
 
     if not WEB_APP_BUILT:
         pytest.xfail("web app not built yet")
-    with demo_database(directory) as url:
+    with demo_database(directory, city) as url:
         app = create_app(url)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
