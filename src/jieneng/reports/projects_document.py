@@ -321,7 +321,7 @@ PROJECT_COLUMNS: tuple[Column, ...] = (
     Column("owners_text", "projects.web.col.owners"),
     Column("esco", "projects.web.col.esco"),
     Column("year", "projects.web.col.year", "code"),
-    Column("investment", "projects.web.col.investment", "number", 2, "万元"),
+    Column("investment", kind="number", names=("投资（万元）", "Investment (10k yuan)")),
     Column("expected_tce", "projects.web.col.expected_tce", "number", 2, "tce"),
 )
 
