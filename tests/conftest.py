@@ -63,6 +63,23 @@ def _worker_database(base: str) -> str:
 PG_URL = _worker_database(_BASE_PG_URL)
 
 
+@pytest.hookimpl(trylast=True)  # after the browser tests' conftest marks its group
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup``: each item of an ``xdist_group`` gets its group in its node id
+    (``…@group``), by which the controller sends a whole group to one worker.
+    pytest-xdist 3.8 sets ``item._nodeid``, which pytest 9 no longer reads (the id is
+    ``item._id``): every group — the browser tests' one server and browser, the demo
+    modules — was spread over both workers, each building the group's fixtures."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})
+        suffix = f"@{'_'.join(names)}"
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = type(item._id).parse(item.nodeid + suffix)
+
+
 def _backends() -> list[str]:
     choice = os.environ.get("JIENENG_TEST_DB", "both")
     return ["sqlite", "postgresql"] if choice == "both" else [choice]
