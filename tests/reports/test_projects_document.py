@@ -104,7 +104,7 @@ def test_settlement_statement() -> None:
         payable=123_456.79, payee="桂林绿能节能服务有限公司")
     docx = settlement_docx(st, issued=date(2026, 4, 2))
     joined = "\n".join(run_texts(docx))
-    assert "阳朔县第一中学能源费用托管2025年第一季度结算单" in joined
+    assert "阳朔县第一中学能源费用托管结算单（2025年第一季度）" in joined
     assert "123,456.79" in joined and "23,456.79" in joined
     assert "收款方：桂林绿能节能服务有限公司" in joined
     assert "业主单位（盖章）：阳朔县演示第一中学、阳朔县演示第二中学" in joined
