@@ -58,6 +58,9 @@ STORAGE_ALLOWED = {
                                              "returned (scoped ids)",
     ("project_inputs", "profile_sums"): "the owners of a project a scoped look-up returned "
                                         "(scoped ids)",
+    ("campaign_figures", "window_sums"): "the peer group's regions: a round's bands compare "
+                                         "with the province's same-type average, whatever "
+                                         "one sees; the service keeps the round's region",
     ("weather", "serve_regions"): "the regions a weather station serves (configuration), "
                                   "not a read for a caller",
     ("forms_ny", "rooms_of"): "the rooms of the one institution a scoped look-up returned",
