@@ -121,7 +121,18 @@ NOT_INDICATORS = {"unit_wan_kwh", "mj_per_kgce",
                   # month so far (a carrier's quantity on the live page, not an indicator)
                   "today_kwh", "yesterday_kwh", "month_kwh",
                   # the live over-use alert's metric: month-to-date metered energy (kgce)
-                  "metered_kgce"}
+                  "metered_kgce",
+                  # a project's M&V and settlement figures (docs/projects.md): savings,
+                  # baselines and guarantees of one project, not statistics of institutions
+                  "savings_tce", "savings_co2_t", "savings_pct_tce", "baseline_tce",
+                  "expected_tce", "guaranteed_tce", "verified_tce", "drop_kwh",
+                  # a PV project's generation (reported months, meters) and what it avoids
+                  "generation_kwh", "self_consumed_kwh", "exported_kwh", "avoided_grid_kwh",
+                  "avoided_tce", "ck_project_generation_kwh",
+                  # the fleet summary's coal of the year (NY201 / NY203 coal lines, t)
+                  "coal_t", "heating_coal_t",
+                  # a weather file's column-name suffix, not a code
+                  "__t"}
 #: a registered indicator's figure of the comparison period and its change (同比 columns)
 COMPARISONS = ("previous_", "last_year_", "yoy_")
 
