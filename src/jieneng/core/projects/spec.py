@@ -18,7 +18,7 @@ from jieneng.core.exceptions import ValidationFailed
 
 from .types import IpmvpOption, ProjectType, Subtype, parse_ipmvp, parse_subtype, parse_type
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,63}$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 #: the figures that cannot be negative, with the field name the refusal shows
 FIGURES: tuple[str, ...] = ("area_m2", "pv_kwp", "heat_pumps", "heat_pump_kw",
                             "investment_yuan", "expected_tce", "expected_yuan")
