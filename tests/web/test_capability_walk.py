@@ -162,7 +162,17 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
         "/projects/new", "/api/v1/projects", "/projects/import", "/api/v1/projects/import",
         "/projects/{code}/move", "/api/v1/projects/{code}/moves",
         "/projects/{code}/adjustments", "/api/v1/projects/{code}/adjustments",
-        "/api/v1/projects/{code}/documents")},
+        "/api/v1/projects/{code}/documents", "/projects/{code}/contract",
+        "/api/v1/projects/{code}/contract", "/projects/{code}/boundary",
+        "/api/v1/projects/{code}/boundary")},
+    ("PUT", "/api/v1/projects/{code}/contract"): C.MANAGE_PROJECTS,
+    # the M&V actions (web.projects.actions): approve_projects, as the services require
+    **{("POST", path): C.APPROVE_PROJECTS for path in (
+        "/projects/{code}/baseline", "/api/v1/projects/{code}/baseline",
+        "/projects/{code}/statements", "/api/v1/projects/{code}/statements",
+        "/api/v1/projects/{code}/statements/due", "/projects/{code}/settlement",
+        "/api/v1/projects/{code}/settlements",
+        "/api/v1/projects/{code}/settlements/{period}/confirm")},
     ("POST", "/projects/{code}/adjustments/{adjustment_id}"): C.APPROVE_PROJECTS,
     ("POST", "/api/v1/projects/{code}/adjustments/{adjustment_id}/decision"):
         C.APPROVE_PROJECTS,

@@ -241,6 +241,8 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                     "/projects/{code}/statements.xlsx")},
     "/projects/{code}/documents/{document_id}": (
         Sample(params={"code": "project", "document_id": "project_document"}),),
+    "/projects/{code}/contract": (
+        Sample(params={"code": "project"}, capability="manage_projects"),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)

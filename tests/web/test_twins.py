@@ -73,6 +73,8 @@ NO_TWIN: dict[str, str] = {
                                         "/api/v1/projects/{code}",
     "/projects/{code}/statements.xlsx": "a file download: the statements of "
                                         "/api/v1/projects/{code}",
+    "/projects/{code}/contract": "the contract form; its JSON twin is "
+                                 "PUT /api/v1/projects/{code}/contract",
     "/projects/{code}/documents/{document_id}": "a file download (a stored document)",
 }
 

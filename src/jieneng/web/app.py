@@ -71,6 +71,9 @@ from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.forms_ny import entry as forms_ny_entry
 from jieneng.web.forms_ny import summary as forms_ny_summary
 from jieneng.web.i18n import COOKIE, negotiate, normalise
+from jieneng.web.projects import actions as project_actions
+from jieneng.web.projects import boundary as project_boundary
+from jieneng.web.projects import contract as project_contract
 from jieneng.web.projects import detail as project_detail
 from jieneng.web.projects import documents as project_documents
 from jieneng.web.projects import pages as project_pages
@@ -109,6 +112,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     project_pages.router, project_pages.api,
     project_register.router, project_register.api,  # /projects/new before /projects/{code}
     project_detail.router, project_detail.api, project_documents.router, project_documents.api,
+    project_contract.router, project_contract.api, project_boundary.router,
+    project_boundary.api, project_actions.router, project_actions.api,
 )
 
 SECURITY_HEADERS = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy import Engine, select
 from starlette.responses import RedirectResponse, Response
 
@@ -21,6 +21,7 @@ from jieneng.core.caller import User
 from jieneng.core.carriers import carrier as carrier_of
 from jieneng.core.exceptions import DomainError
 from jieneng.core.messages import text
+from jieneng.core.mv.fit import METHODS
 from jieneng.core.permissions import Capability
 from jieneng.core.projects.lifecycle import State
 from jieneng.core.rounding import format_number
@@ -41,6 +42,10 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["projects"], responses=API_ERRORS)
 TEMPLATE = "projects/detail.html"
 #: the contract's fields in the order shown (dates in pairs)
+#: what the forms of the contract, boundary and M&V actions report on the page
+FORM_DONE = frozenset({"contract_saved", "boundary_added", "baseline_fitted",
+                       "statements_issued", "statement_computed", "settled",
+                       "settlement_confirmed"})
 CONTRACT_FIELDS = ("number", "signed_on", "term", "base", "price_mode", "sharing_ratio",
                    "guaranteed_rate", "guaranteed_tce", "fee_base_yuan", "ceiling_yuan",
                    "om_scope", "carbon_rights", "asset_handover")
@@ -166,7 +171,10 @@ def project_data(engine: Engine, user: User, code: str, lang: str) -> dict[str, 
                 for m in p.get("measures") or ()]
     return {"project": project, "lifecycle": _lifecycle(user, p, lang),
             "contract": _contract(p.get("contract"), lang), "boundary": boundary,
-            "measures": measures, **mv_parts(engine, user, p, lang)}
+            "measures": measures, **mv_parts(engine, user, p, lang),
+            "can_manage": user.can(Capability.MANAGE_PROJECTS),
+            "can_approve": user.can(Capability.APPROVE_PROJECTS),
+            "methods": METHODS}
 
 
 def page_context(engine: Engine, user: User, code: str, lang: str) -> dict[str, Any]:
@@ -178,7 +186,8 @@ def page_context(engine: Engine, user: User, code: str, lang: str) -> dict[str, 
 
 @router.get("/projects/{code}")
 def project_page(request: Request, user: CurrentUser, engine: EngineDep, code: CodeP,
-                 done: str = "") -> Response:
+                 done: str = "", period: Annotated[str, Query(max_length=8)] = ""
+                 ) -> Response:
     lang = _lang(request)
     context = page_context(engine, user, code, lang)
     if done == "moved":
@@ -186,6 +195,8 @@ def project_page(request: Request, user: CurrentUser, engine: EngineDep, code: C
                                   state=context["data"]["lifecycle"]["state_label"])
     elif done in ("registered", "adjustment_proposed", "adjustment_decided"):
         context["message"] = text(lang, f"projects.web.{done}")
+    elif done in FORM_DONE:  # the forms of web.projects.contract / boundary / actions
+        context["message"] = text(lang, f"projects.web.form.{done}", value=period)
     return render_page(request, TEMPLATE, context)
 
 
