@@ -174,7 +174,7 @@ def world(request: pytest.FixtureRequest, engine: Engine, db_url: str,
     built = seeded(request, "world") or _build(engine, tmp_path)
     ids, users = built
     app = create_app(Settings(database_url=db_url, environment="test",
-                              secret_key="test-secret-key-not-default"))  # type: ignore[arg-type]
+                              secret_key="test-secret-key-not-default"))
     w = World(app=app, engine=engine, ids=dict(ids), users=dict(users))
     try:
         yield w
