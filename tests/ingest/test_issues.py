@@ -22,7 +22,8 @@ def test_issue_to_dict_and_str() -> None:
 
 def test_every_code_is_dotted_and_bilingual() -> None:
     for code, template in MESSAGES.items():
-        assert code.startswith(("import.", "utility."))  # utility files: their own prefix
+        # utility, weather and M&V files: their own prefixes
+        assert code.startswith(("import.", "utility.", "weather.", "mv."))
         assert template.severity in {"error", "warning"}
         assert template.zh and template.en
 

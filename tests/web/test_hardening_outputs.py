@@ -45,11 +45,12 @@ from jieneng.storage import tables as t
 from tests.sample import write_csv
 from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World, csrf
 from tests.web.live import serving
+from tests.web.test_projects_pages import seed_projects
 
 #: sample values of the path parameters that are not ids
 SAMPLES = {"credit_code": SCHOOL, "region": "450321", "region_code": "450321",
            "year": "2025", "month": "1", "kind": "consumption", "rule": "yoy_jump",
-           "path": "app.css"}
+           "path": "app.css", "code": "YS-PV-1"}  # code: a project of seed_projects
 BAD_IDS = (2**63, 2**64, -1, -(2**63) - 1)
 
 
@@ -216,6 +217,7 @@ def test_workbooks_write_hostile_names_as_text(world: World, tmp_path: Path) -> 
         conn.execute(t.region.update().where(t.region.c.code == "450321")
                      .values(name=HOSTILE_REGION))
     _approve_all(world)
+    seed_projects(world)
     client = world.login("admin")
     urls = _downloads(world, ".xlsx")
     assert {u.split("?")[0] for u in urls} >= {
@@ -258,6 +260,7 @@ def test_documents_with_control_characters_in_stored_names(world: World) -> None
         conn.execute(t.region.update().where(t.region.c.code == "450321")
                      .values(name="阳朔\x1b县\x0b"))
     _approve_all(world)
+    seed_projects(world)
     client = world.login("admin")
     urls = _downloads(world, ".docx")
     assert {u.split("?")[0] for u in urls} >= {"/reports/annual.docx", "/review-report.docx"}

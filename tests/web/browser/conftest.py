@@ -76,8 +76,11 @@ def demo_accounts(live: Live) -> dict[str, Any]:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium for the browser tests, stopped when they are done: Playwright's sync API
+    leaves its event loop set as running on the thread while it is open, and a later
+    test's ``asyncio.run`` (the MOHURD receiver's) would refuse to start."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
