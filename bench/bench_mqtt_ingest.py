@@ -10,7 +10,10 @@ database on the server of ``--pg``, dropped afterwards; SQLite: a new file) with
 2. warms up: one batch per gateway, waited for until stored;
 3. ``--publishers`` processes publish, for ``--seconds``, batches of one reading per
    meter of a gateway (``--meters`` readings a message, epoch-second times, QoS 1,
-   each gateway its own client and account), as fast as the broker takes them;
+   each gateway its own client and account), as fast as the broker takes them — or, with
+   ``--rate R``, paced to R readings/s in all (a sustained load: on a real deployment
+   the gateways publish from elsewhere, here an unpaced publisher takes a core's worth
+   of the workers' CPU making JSON 4–5× faster than anything can store it);
 4. waits until every published reading is stored (count checked exactly);
 5. ``COPY``s the same number of new readings straight into ``metering_reading`` on one
    connection (chunks of 100,000) — the raw ceiling of the same table on the same
@@ -30,7 +33,7 @@ Usage::
 
     .venv/bin/python bench/bench_mqtt_ingest.py [--pg URL] [--sqlite PATH]
         [--seconds 60] [--gateways 20] [--meters 1000] [--publishers 2]
-        [--workers 2] [--group 20]
+        [--workers 2] [--group 20] [--rate 0]
 """
 
 from __future__ import annotations
@@ -210,7 +213,8 @@ def inserted_pg(engine: Engine) -> int:
 # ------------------------------------------------------------------ publishers
 
 def publisher(port: int, gateways: list[str], meters: int, seconds: float, first_step: int,
-              go: Any, out: Any) -> None:
+              go: Any, out: Any, rate: float = 0.0) -> None:
+    """Publish for ``seconds``; ``rate`` > 0: at most that many readings/s (paced)."""
     clients = []
     for gw in gateways:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{gw}",
@@ -222,7 +226,8 @@ def publisher(port: int, gateways: list[str], meters: int, seconds: float, first
         client.loop_start()
         clients.append((gw, client))
     go.wait()
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
     step, sent = first_step, 0
     pending: deque[mqtt.MQTTMessageInfo] = deque()
     while time.monotonic() < deadline:
@@ -231,6 +236,10 @@ def publisher(port: int, gateways: list[str], meters: int, seconds: float, first
             sent += 1
             while len(pending) > 40 * len(clients):
                 pending.popleft().wait_for_publish(60)
+            if rate > 0:
+                ahead = start + sent * meters / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
         step += 1
     for info in pending:
         info.wait_for_publish(120)
@@ -286,6 +295,8 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=20)
     parser.add_argument("--drain-timeout", type=float, default=120)
     parser.add_argument("--copy-rows", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="readings/s published in all (0: as fast as the broker takes)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="jn-bench-mqtt-"))
     broker, port = start_broker(root, args.gateways)
@@ -323,7 +334,8 @@ def main() -> None:
         ctx = multiprocessing.get_context("spawn")
         go, out = ctx.Event(), ctx.Queue()
         pubs = [ctx.Process(target=publisher, args=(port, gws[i::args.publishers], args.meters,
-                                                    args.seconds, 1, go, out))
+                                                    args.seconds, 1, go, out,
+                                                    args.rate / args.publishers))
                 for i in range(args.publishers)]
         for p in pubs:
             p.start()
