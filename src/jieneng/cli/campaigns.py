@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+from jieneng.cli.common import (
+    DryRun,
+    FileArg,
+    Fmt,
+    FormatOpt,
+    engine,
+    file_import,
+    handles_errors,
+    state,
+)
 
 campaigns_app = typer.Typer(help="创建活动与评价 Campaigns and evaluations.",
                             no_args_is_help=True)
@@ -81,17 +90,12 @@ def load(file: FileArg, region: LoadRegionOpt = None, dry_run: DryRun = False,
     """加载方案 Load a scheme spreadsheet (.xlsx/.csv) as the next version of its code,
     all or nothing; ``--region`` makes it a local variant."""
     from jieneng.core.caller import command_line_user
-    from jieneng.core.exceptions import ImportRejected
     from jieneng.services.campaigns.schemes import load_scheme
 
-    try:
-        report = load_scheme(engine(), command_line_user(), Path(file), region_code=region,
-                             dry_run=dry_run, max_bytes=state.settings.max_upload_bytes)
-    except ImportRejected as err:
-        output.print_error(err)
-        raise typer.Exit(1) from None
-    if fmt is Fmt.json:
-        output.print_json(report.to_dict())
+    report = file_import(lambda: load_scheme(
+        engine(), command_line_user(), Path(file), region_code=region, dry_run=dry_run,
+        max_bytes=state.settings.max_upload_bytes), fmt)
+    if report is None:
         return
     key = ("campaigns.scheme_checked" if dry_run else "campaigns.scheme_unchanged"
            if report.unchanged else "campaigns.scheme_loaded")

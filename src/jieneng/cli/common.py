@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -19,6 +19,13 @@ from jieneng.core.exceptions import DomainError
 from jieneng.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Report(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Report)
 
 
 class State:
@@ -95,3 +102,20 @@ RegionOpt = Annotated[str, typer.Option("--region", help="行政区划代码 reg
 YearOpt = Annotated[int, typer.Option("--year", help="年度 year")]
 HostOpt = Annotated[str, typer.Option("--host", help="监听地址 bind address")]
 PortOpt = Annotated[int, typer.Option("--port", help="端口 port")]
+
+
+def file_import(run: Callable[[], R], fmt: Fmt) -> R | None:
+    """An import command's service call: a refused file printed with its issues' summary
+    (exit status 1); the report printed as JSON with ``--format json`` (then None) or
+    returned for the command's sentence."""
+    from jieneng.core.exceptions import ImportRejected
+
+    try:
+        report = run()
+    except ImportRejected as err:
+        output.print_error(err)
+        raise typer.Exit(1) from None
+    if fmt is Fmt.json:
+        output.print_json(report.to_dict())
+        return None
+    return report

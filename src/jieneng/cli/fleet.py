@@ -11,7 +11,16 @@ from typing import Annotated, Any
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+from jieneng.cli.common import (
+    DryRun,
+    FileArg,
+    Fmt,
+    FormatOpt,
+    engine,
+    file_import,
+    handles_errors,
+    state,
+)
 
 fleet_app = typer.Typer(help="公务用车、充电车位与燃煤 Vehicles, charging spaces and coal.",
                         no_args_is_help=True)
@@ -37,18 +46,12 @@ def import_file(file: FileArg, kind: KindOpt = None, dry_run: DryRun = False,
     """导入 Import vehicles, parking spaces or coal-fired equipment (.xlsx/.csv), all or
     nothing; a row replaces the stored row of the same institution and number (or year)."""
     from jieneng.core.caller import command_line_user
-    from jieneng.core.exceptions import ImportRejected
     from jieneng.services.fleet import import_fleet
 
-    try:
-        report = import_fleet(engine(), command_line_user(), Path(file),
-                              kind=kind.value if kind else None, dry_run=dry_run,
-                              max_bytes=state.settings.max_upload_bytes)
-    except ImportRejected as err:
-        output.print_error(err)
-        raise typer.Exit(1) from None
-    if fmt is Fmt.json:
-        output.print_json(report.to_dict())
+    report = file_import(lambda: import_fleet(
+        engine(), command_line_user(), Path(file), kind=kind.value if kind else None,
+        dry_run=dry_run, max_bytes=state.settings.max_upload_bytes), fmt)
+    if report is None:
         return
     key = "fleet.import_checked" if dry_run else "fleet.import_done"
     output.console.print(output.say(key, file=report.file, rows=report.stored,

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+from jieneng.cli.common import (
+    DryRun,
+    FileArg,
+    Fmt,
+    FormatOpt,
+    engine,
+    file_import,
+    handles_errors,
+    state,
+)
 
 meters_app = typer.Typer(help="户号与计量表 Utility accounts and meters.", no_args_is_help=True)
 
@@ -29,17 +38,12 @@ def meters_import(file: FileArg, dry_run: DryRun = False,
                   fmt: FormatOpt = Fmt.table) -> None:
     """批量绑定 Bind accounts and register meters from a .xlsx/.csv file (all or nothing)."""
     from jieneng.core.caller import command_line_user
-    from jieneng.core.exceptions import ImportRejected
     from jieneng.services.metering.imports import import_meters
 
-    try:
-        report = import_meters(engine(), command_line_user(), file, dry_run=dry_run,
-                               max_bytes=state.settings.max_upload_bytes)
-    except ImportRejected as err:
-        output.print_error(err)
-        raise typer.Exit(1) from None
-    if fmt is Fmt.json:
-        output.print_json(report.to_dict())
+    report = file_import(lambda: import_meters(
+        engine(), command_line_user(), file, dry_run=dry_run,
+        max_bytes=state.settings.max_upload_bytes), fmt)
+    if report is None:
         return
     key = "metering.registry.import_checked" if dry_run else "metering.registry.import_done"
     output.console.print(output.say(key, file=report.file, bindings=report.bindings,

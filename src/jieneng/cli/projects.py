@@ -9,7 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import DryRun, FileArg, Fmt, FormatOpt, engine, handles_errors, state
+from jieneng.cli.common import (
+    DryRun,
+    FileArg,
+    Fmt,
+    FormatOpt,
+    engine,
+    file_import,
+    handles_errors,
+    state,
+)
 
 projects_app = typer.Typer(help="节能项目 / energy-saving projects.", no_args_is_help=True)
 
@@ -23,17 +32,12 @@ def projects_import(file: FileArg, dry_run: DryRun = False,
                     fmt: FormatOpt = Fmt.table) -> None:
     """批量登记 Register projects from a .xlsx/.csv file (all or nothing)."""
     from jieneng.core.caller import command_line_user
-    from jieneng.core.exceptions import ImportRejected
     from jieneng.services.projects.imports import import_projects
 
-    try:
-        report = import_projects(engine(), command_line_user(), file, dry_run=dry_run,
-                                 max_bytes=state.settings.max_upload_bytes)
-    except ImportRejected as err:
-        output.print_error(err)
-        raise typer.Exit(1) from None
-    if fmt is Fmt.json:
-        output.print_json(report.to_dict())
+    report = file_import(lambda: import_projects(
+        engine(), command_line_user(), file, dry_run=dry_run,
+        max_bytes=state.settings.max_upload_bytes), fmt)
+    if report is None:
         return
     key = "projects.import_checked" if dry_run else "projects.import_done"
     output.console.print(output.say(key, file=report.file, projects=report.projects))
