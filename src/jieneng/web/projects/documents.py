@@ -49,6 +49,7 @@ from jieneng.web.forms import form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.projects.common import CodeP
 from jieneng.web.projects.detail import TEMPLATE, page_context, project_data
+from jieneng.web.projects.mv import finest_kind
 from jieneng.web.uploads import SizeChecked
 
 router = APIRouter(include_in_schema=False)
@@ -132,8 +133,7 @@ def mv_report(data: Mapping[str, Any], lang: str) -> MVReport:
                                   chart["savings"], strict=True)]
     reporting = f"{chart['months'][0]} – {chart['months'][-1]}" if chart["months"] else "—"
     statements = data.get("statements") or []
-    finest = next((k for k in ("monthly", "quarterly", "annual")
-                   if any(r["kind"] == k for r in statements)), None)
+    finest = finest_kind(statements)
     uncertainty = combined_uncertainty([r.get("uncertainty") for r in statements
                                         if r["kind"] == finest]) if finest else None
     confidence = ((sv.get("model") or {}).get("metrics") or {}).get("confidence")

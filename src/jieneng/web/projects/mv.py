@@ -27,6 +27,12 @@ from jieneng.services.projects.statements import list_statements
 
 #: the finest statements first: what "to date" sums
 KIND_ORDER = ("monthly", "quarterly", "annual")
+
+
+def finest_kind(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The finest kind of statement among ``rows`` (monthly before quarterly before
+    annual): what savings to date, the page and the M&V report sum."""
+    return next((k for k in KIND_ORDER if any(r["kind"] == k for r in rows)), None)
 ADJUSTMENT_KINDS = ("area", "occupants", "hours", "added_load")
 #: the carriers an adjustment may be of
 CARRIERS = ("electricity", "water", "natural_gas", "heat")
@@ -95,7 +101,7 @@ def to_date(rows: Sequence[Mapping[str, Any]], months: Mapping[str, Any] | None
             ) -> dict[str, Any] | None:
     """Savings to date: the chart's months summed (energy), the finest statements'
     tce, tCO₂ and 元."""
-    finest = next((k for k in KIND_ORDER if any(r["kind"] == k for r in rows)), None)
+    finest = finest_kind(rows)
     if finest is None:
         return None
     chosen = [r for r in rows if r["kind"] == finest]
