@@ -48,6 +48,27 @@ class Mapped:
     unit: str | None = None
 
 
+def named_columns(headers: Iterable[str], columns: Mapping[str, Sequence[str]]
+                  ) -> dict[str, str]:
+    """field → the first header of the file naming it by one of ``columns[field]``
+    (Chinese or English; a unit in brackets after the name ignored)."""
+    out: dict[str, str] = {}
+    for header in headers:
+        folded = normalise_label(header.split("（")[0].split("(")[0])
+        for fld, names in columns.items():
+            if fld not in out and folded in {normalise_label(n) for n in names}:
+                out[fld] = header
+    return out
+
+
+def missing_columns(found: Mapping[str, str], required: Iterable[str],
+                    columns: Mapping[str, Sequence[str]], *, file: str,
+                    sheet: str | None) -> list[ImportIssue]:
+    """An ``import.missing_column`` issue for each required field no header names."""
+    return [make_issue("import.missing_column", file=file, sheet=sheet,
+                       column=columns[fld][0]) for fld in required if fld not in found]
+
+
 def expected_names(specs: Iterable[ColumnSpec]) -> set[str]:
     return {n for s in specs for n in s.folded_names()}
 

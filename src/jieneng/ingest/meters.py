@@ -41,12 +41,13 @@ from typing import Any
 import polars as pl
 
 from jieneng.core import chinatime
-from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name, normalise_label
+from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name
 from jieneng.core.codes import make_credit_code, validate_credit_code
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.messages import text as say
 from jieneng.core.metering import Meter, Multiplier, RegisterKind
 
+from ._common import missing_columns, named_columns
 from .issues import ImportIssue, make_issue
 from .numbers import parse_number
 from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
@@ -112,15 +113,9 @@ def parse_meters(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     except TableError as err:
         return MeterRows(path.name, None, issues=[err.issue])
     out = MeterRows(table.file, table.sheet, issues=list(table.issues))
-    for header in table.headers:
-        folded = normalise_label(header.split("（")[0].split("(")[0])
-        for fld, names in COLUMNS.items():
-            if fld not in out.columns and folded in {normalise_label(n) for n in names}:
-                out.columns[fld] = header
-    for fld in ("credit_code", "carrier"):
-        if fld not in out.columns:
-            out.issues.append(make_issue("import.missing_column", file=out.file,
-                                         sheet=out.sheet, column=COLUMNS[fld][0]))
+    out.columns.update(named_columns(table.headers, COLUMNS))
+    out.issues += missing_columns(out.columns, ("credit_code", "carrier"), COLUMNS,
+                                  file=out.file, sheet=out.sheet)
     if "account" not in out.columns and "meter" not in out.columns:
         out.issues.append(make_issue("import.missing_column", file=out.file, sheet=out.sheet,
                                      column="户号 / 表号"))

@@ -50,11 +50,11 @@ from typing import Any
 
 import polars as pl
 
-from jieneng.core.carriers import normalise_label
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.projects.spec import ProjectSpec, project_spec
 
+from ._common import missing_columns, named_columns
 from .issues import ImportIssue, make_issue
 from .numbers import parse_number
 from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
@@ -128,15 +128,9 @@ def parse_projects(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Project
     except TableError as err:
         return ProjectRows(path.name, None, issues=[err.issue])
     out = ProjectRows(table.file, table.sheet, issues=list(table.issues))
-    for header in table.headers:
-        folded = normalise_label(header.split("（")[0].split("(")[0])
-        for fld, names in COLUMNS.items():
-            if fld not in out.columns and folded in {normalise_label(n) for n in names}:
-                out.columns[fld] = header
-    for fld in REQUIRED:
-        if fld not in out.columns:
-            out.issues.append(make_issue("import.missing_column", file=out.file,
-                                         sheet=out.sheet, column=COLUMNS[fld][0]))
+    out.columns.update(named_columns(table.headers, COLUMNS))
+    out.issues += missing_columns(out.columns, REQUIRED, COLUMNS, file=out.file,
+                                  sheet=out.sheet)
     if out.errors:
         return out
     frame = table.frame.with_columns(
