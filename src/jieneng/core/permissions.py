@@ -96,6 +96,12 @@ class Capability(StrEnum):
     APPROVE_PROJECTS = "approve_projects"
     IMPORT_WEATHER = "import_weather"
     MANAGE_SCHEMES = "manage_schemes"
+    RUN_ROUNDS = "run_rounds"
+    SELF_ASSESS = "self_assess"
+    MANAGE_WORK_PLANS = "manage_work_plans"
+    REPORT_PROGRESS = "report_progress"
+    MANAGE_ASSESSMENTS = "manage_assessments"
+    RECORD_CARBON = "record_carbon"
 
     @property
     def label_zh(self) -> str:
@@ -163,17 +169,32 @@ CAPABILITY_LABELS: dict[Capability, tuple[str, str, str]] = {
                                 "temperatures", "offices: stations serving their own subtree"),
     Capability.MANAGE_SCHEMES: ("加载评价方案（本地版本）", "load evaluation schemes (local "
                                 "variants)", "account managers: versions for their own subtree"),
+    Capability.RUN_ROUNDS: ("组织创建评价（开启轮次、抽查、公示、授牌、复查）", "run evaluation "
+                            "rounds (open, spot checks, publicity, award, re-checks)",
+                            "own subtree"),
+    Capability.SELF_ASSESS: ("填写创建自评、上传佐证材料", "fill in self-assessments and "
+                             "attach evidence", "scope: own institutions"),
+    Capability.MANAGE_WORK_PLANS: ("制定、分解、审核年度工作安排", "draw up, assign and review "
+                                   "work plans", "own subtree"),
+    Capability.REPORT_PROGRESS: ("报告工作安排事项进展", "report progress on work-plan items",
+                                 "items assigned to the caller's scope"),
+    Capability.MANAGE_ASSESSMENTS: ("配置、评定绩效考核", "configure and score performance "
+                                    "assessments", "own subtree"),
+    Capability.RECORD_CARBON: ("登记会议活动碳排放、碳普惠积分", "record event carbon and "
+                               "carbon-points actions", "scope"),
 }
 
 _C = Capability
 #: everything a 公共机构 may do: its own figures and tasks
 _FILER = frozenset({_C.OWN_ACCOUNT, _C.ENTER_DATA, _C.IMPORT_DATA, _C.SUBMIT,
                     _C.EXPLAIN_FINDINGS, _C.ACKNOWLEDGE_ALERTS, _C.VIEW_METERING,
-                    _C.MANAGE_METERING, _C.READ_METERS, _C.MANAGE_PROJECTS})
+                    _C.MANAGE_METERING, _C.READ_METERS, _C.MANAGE_PROJECTS,
+                    _C.SELF_ASSESS, _C.REPORT_PROGRESS, _C.RECORD_CARBON})
 #: a 管理机构: also reviews, opens periods, runs rules, sets targets, quotas, spot checks
 _OFFICE = _FILER | {_C.IMPORT_DIRECTORY, _C.REVIEW, _C.OPEN_PERIODS, _C.RUN_QUALITY,
                     _C.SET_TARGETS, _C.LOCK_TARGETS, _C.ASSIGN_QUOTAS, _C.SPOT_CHECK,
-                    _C.MANAGE_GATEWAYS, _C.APPROVE_PROJECTS, _C.IMPORT_WEATHER}
+                    _C.MANAGE_GATEWAYS, _C.APPROVE_PROJECTS, _C.IMPORT_WEATHER,
+                    _C.RUN_ROUNDS, _C.MANAGE_WORK_PLANS, _C.MANAGE_ASSESSMENTS}
 
 #: THE table: role → what it may do. Menus, buttons, services and docs/security.md read it.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

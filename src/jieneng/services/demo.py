@@ -32,7 +32,15 @@ from jieneng.core.exceptions import NotPermitted
 from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.demo.generate import write_demo_files
-from jieneng.services import demo_metering, demo_notifications, demo_projects
+from jieneng.services import (
+    demo_assessments,
+    demo_campaigns,
+    demo_carbon,
+    demo_metering,
+    demo_notifications,
+    demo_projects,
+    demo_workplans,
+)
 from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
@@ -98,6 +106,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
         demo_metering.seed(engine, DEMO_REGION, since=metered_since)
         forms_ny_demo.seed_rooms(engine, DEMO_REGION)  # NY202 room on the metered unit
         demo_projects.seed(engine, DEMO_REGION, files_dir, figures=False)  # projects, weather
+        _issue14(engine, files_dir)
         return summary
     progress("生成文件 generating files")
     files = write_demo_files(files_dir, years=DEMO_YEARS)
@@ -121,8 +130,20 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
     progress("计量数据 metered data")
     summary.counts["readings"] = demo_metering.seed(engine, DEMO_REGION, since=metered_since)
     summary.counts["datacentre_rooms"] = forms_ny_demo.seed_rooms(engine, DEMO_REGION)
+    progress("创建、工作安排、考核 campaigns, work plans, assessment")
+    summary.counts.update(_issue14(engine, files_dir))
     summary.built = True
     return summary
+
+
+def _issue14(engine: Engine, files_dir: Path) -> dict[str, int]:
+    """Campaign rounds, work plans, the assessment sheet and the carbon extras: each
+    seed is idempotent; the plan's coverage reads the rounds, the sheet reads both."""
+    counts: dict[str, int] = {}
+    for seed in (demo_campaigns.seed, demo_carbon.seed, demo_workplans.seed,
+                 demo_assessments.seed):
+        counts.update(seed(engine, DEMO_REGION, files_dir))
+    return counts
 
 
 def _publish(engine: Engine) -> None:

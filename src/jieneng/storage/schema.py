@@ -10,7 +10,11 @@ A new table module is added to the imports below.
 from __future__ import annotations
 
 from . import (  # noqa: F401  (the tables join the metadata)
+    assessments,
+    campaign_rounds,
+    campaign_titles,
     campaigns,
+    carbon,
     fleet,
     forms_ny,
     gateways,
@@ -22,6 +26,7 @@ from . import (  # noqa: F401  (the tables join the metadata)
     projects,
     utility_data,
     weather,
+    workplans,
 )
 from .tables import metadata
 

@@ -37,14 +37,17 @@ from jieneng.settings import Settings, load_settings
 from jieneng.web import (
     account,
     apidocs,
+    assessments,
     audit,
     auth,
+    carbon,
     channels,
     directory,
     entry,
     errors,
     explain,
     factor_sets,
+    fleet,
     gateways,
     home,
     imports,
@@ -66,6 +69,10 @@ from jieneng.web import (
     users,
     utility_data,
 )
+from jieneng.web.campaigns import checks as campaign_checks
+from jieneng.web.campaigns import coverage as campaign_coverage
+from jieneng.web.campaigns import rounds as campaign_rounds
+from jieneng.web.campaigns import schemes as campaign_schemes
 from jieneng.web.entry_year import grid as entry_grid
 from jieneng.web.entry_year import profile as entry_profile
 from jieneng.web.forms_ny import entry as forms_ny_entry
@@ -81,6 +88,7 @@ from jieneng.web.projects import register as project_register
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
 from jieneng.web.targets import alerts, annual, assessment, quotas, targets
+from jieneng.web.workplans import pages as workplan_pages
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
@@ -114,6 +122,15 @@ ROUTERS: tuple[APIRouter, ...] = (
     project_detail.router, project_detail.api, project_documents.router, project_documents.api,
     project_contract.router, project_contract.api, project_boundary.router,
     project_boundary.api, project_actions.router, project_actions.api,
+    # issue 14: schemes, rounds, checks, coverage, fleet, work plans, assessments, carbon
+    campaign_schemes.router, campaign_schemes.api,
+    campaign_rounds.router, campaign_rounds.api,
+    campaign_checks.router, campaign_checks.api,
+    campaign_coverage.router, campaign_coverage.api,
+    fleet.router, fleet.api,
+    workplan_pages.router, workplan_pages.api,
+    assessments.router, assessments.api,
+    carbon.router, carbon.api,
 )
 
 SECURITY_HEADERS = {

@@ -99,6 +99,13 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("projects.web.nav_list", "/projects"),
                page("projects.web.register", "/projects/new", C.MANAGE_PROJECTS),
                page("projects.web.import", "/projects/import", C.MANAGE_PROJECTS)),
+        _group("nav.group.campaigns",  # 创建与考核 (issue 14): one line per page family
+               # work plans (W2):
+               # rounds (R1), checks (R2), coverage (R2):
+               # schemes, fleet (R3):
+               # assessments (A):
+               # carbon (C):
+               ),
         NavItem("nav.screen", f"/screen/{home}") if home else None,
         _group("nav.admin",
                page("nav.users", "/admin/users", C.MANAGE_ACCOUNTS),

@@ -1,0 +1,17 @@
+"""The demo city's an event's carbon and a carbon-points ledger (helper C).
+
+Called by :func:`jieneng.services.demo._build` on every start: idempotent (nothing added
+when already there); returns counts for the demo summary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+
+def seed(engine: Engine, region: str, files_dir: Path) -> dict[str, int]:
+    """Placeholder until filled by its helper: adds nothing."""
+    del engine, region, files_dir
+    return {}

@@ -1,0 +1,3 @@
+"""Work plans (工作安排): plans, items, assignments, progress (issue 14 §1)."""
+
+from __future__ import annotations
