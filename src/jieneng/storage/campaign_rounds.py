@@ -1,3 +1,270 @@
-"""Evaluation rounds (轮次): members, self-assessments, evidence, reviews, scores (issue 14 §3)."""
+"""Evaluation rounds (轮次): members, self-assessments, evidence, reviews, scores,
+titles held (issue 14 §3).
+
+- ``campaign_round`` — a round of one scheme version for a region and year: its
+  ``state`` (``open`` → ``reviewing`` → ``checking`` → ``publicity`` → ``closed``), the
+  evaluation month (``eval_year``/``eval_month``: the computed figures cover the 12
+  months before it), the self-assessment due date;
+- ``campaign_round_member`` — one row per institution invited, unique per round: its
+  ``state`` (:data:`jieneng.core.campaigns.rounds.MEMBER_STATES`), where the review
+  stands (``review_region`` — the region whose office acts next, ``review_level`` —
+  that region's level 1/2/3), the stored score (``total``, ``passed``, ``grade``,
+  ``missing`` = items without data), the last return reason;
+- ``campaign_item_score`` — a score per member × item × stage (``self``, ``review``,
+  ``inspection``, ``computed``); the final score of a hand item is ``inspection`` if
+  present, else ``review``, else ``self``; ``value``/``basis`` keep the figure and the
+  peer average a computed item was scored from;
+- ``campaign_evidence`` — the documents attached to an item (content in the row,
+  size-limited by the upload limit, like ``project_document``);
+- ``campaign_title`` — titles held (节约型机关, 示范单位, 节水型单位 …): awarded by a round
+  or imported from before the platform (``round_id`` NULL), revoked or expired.
+
+Only tables and set-based reads/writes here; the rules are the services'
+(:mod:`jieneng.services.campaigns`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+    select,
+    update,
+)
+
+from .tables import Double, metadata
+
+ROUND_STATES: tuple[str, ...] = ("open", "reviewing", "checking", "publicity", "closed")
+SCORE_STAGES: tuple[str, ...] = ("self", "review", "inspection", "computed")
+TITLE_STATES: tuple[str, ...] = ("held", "revoked", "expired")
+
+campaign_round = Table(
+    "campaign_round",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("campaign_scheme_version.id"), nullable=False),
+    Column("scheme_code", String(64), nullable=False),
+    Column("region_code", CHAR(6), ForeignKey("region.code"), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("eval_year", SmallInteger, nullable=False),
+    Column("eval_month", SmallInteger, nullable=False),
+    Column("due", Date, nullable=True),
+    Column("factor_set", String(64), nullable=True),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("scored_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("state IN ('open', 'reviewing', 'checking', 'publicity', 'closed')",
+                    name="state"),
+    CheckConstraint("eval_month BETWEEN 1 AND 12", name="eval_month"),
+    Index("ix_campaign_round_region_code_year", "region_code", "year"),
+)
+
+campaign_round_member = Table(
+    "campaign_round_member",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round_id", Integer, ForeignKey("campaign_round.id"), nullable=False),
+    Column("institution_id", Integer, ForeignKey("institution.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("review_region", CHAR(6), nullable=True),
+    Column("review_level", SmallInteger, nullable=True),
+    Column("total", Double, nullable=True),
+    Column("passed", Boolean, nullable=True),
+    Column("grade", String(64), nullable=True),
+    Column("missing", Integer, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("round_id", "institution_id"),
+    Index("ix_campaign_round_member_round_id_state", "round_id", "state"),
+    Index("ix_campaign_round_member_institution_id", "institution_id"),
+)
+
+campaign_item_score = Table(
+    "campaign_item_score",
+    metadata,
+    Column("member_id", Integer, ForeignKey("campaign_round_member.id"), primary_key=True),
+    Column("item_code", String(64), primary_key=True),
+    Column("stage", String(12), primary_key=True),
+    Column("score", Double, nullable=True),
+    Column("value", Double, nullable=True),
+    Column("basis", Double, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("by_user", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("stage IN ('self', 'review', 'inspection', 'computed')", name="stage"),
+)
+
+campaign_evidence = Table(
+    "campaign_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("campaign_round_member.id"), nullable=False,
+           index=True),
+    Column("item_code", String(64), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", CHAR(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+
+campaign_title = Table(
+    "campaign_title",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("institution_id", Integer, ForeignKey("institution.id"), nullable=False),
+    Column("scheme_code", String(64), nullable=False),
+    Column("round_id", Integer, ForeignKey("campaign_round.id"), nullable=True),
+    Column("level", String(16), nullable=False),
+    Column("awarded_on", Date, nullable=False),
+    Column("valid_until", Date, nullable=True),
+    Column("state", String(8), nullable=False),
+    Column("revoked_on", Date, nullable=True),
+    Column("reason", Text, nullable=True),
+    CheckConstraint("state IN ('held', 'revoked', 'expired')", name="state"),
+    Index("ix_campaign_title_scheme_code_institution_id", "scheme_code", "institution_id"),
+)
+
+_r, _m, _s = campaign_round, campaign_round_member, campaign_item_score
+_e, _t = campaign_evidence, campaign_title
+
+
+# ------------------------------------------------------------------ rounds
+
+
+def insert_round(conn: Connection, **values: Any) -> int:
+    """A new round (``values``: the columns of ``campaign_round``); its id."""
+    return int(conn.execute(_r.insert().values(**values).returning(_r.c.id)).scalar_one())
+
+
+def get_round(conn: Connection, round_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(_r).where(_r.c.id == round_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def set_round(conn: Connection, round_id: int, **values: Any) -> None:
+    conn.execute(update(_r).where(_r.c.id == round_id).values(**values))
+
+
+# ------------------------------------------------------------------ members
+
+
+def get_member(conn: Connection, round_id: int, institution_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(_m).where(_m.c.round_id == round_id,
+                                        _m.c.institution_id == institution_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def set_member(conn: Connection, member_id: int, **values: Any) -> None:
+    conn.execute(update(_m).where(_m.c.id == member_id).values(**values))
+
+
+def member_scores(conn: Connection, member_id: int) -> list[dict[str, Any]]:
+    """Every stored score of a member (all stages), by item and stage."""
+    query = select(_s).where(_s.c.member_id == member_id).order_by(_s.c.item_code, _s.c.stage)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def put_scores(conn: Connection, member_id: int, stage: str,
+               rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the ``stage`` scores of the items in ``rows`` (each: item_code, score,
+    note, by_user, at) for one member."""
+    codes = [r["item_code"] for r in rows]
+    if not codes:
+        return
+    conn.execute(_s.delete().where(_s.c.member_id == member_id, _s.c.stage == stage,
+                                   _s.c.item_code.in_(codes)))
+    conn.execute(_s.insert(), [{**r, "member_id": member_id, "stage": stage} for r in rows])
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def add_evidence(conn: Connection, **values: Any) -> int:
+    return int(conn.execute(_e.insert().values(**values).returning(_e.c.id)).scalar_one())
+
+
+def list_evidence(conn: Connection, member_id: int) -> list[dict[str, Any]]:
+    """The evidence of a member without content, by item and upload."""
+    cols = [c for c in _e.c if c.name != "content"]
+    query = select(*cols).where(_e.c.member_id == member_id).order_by(_e.c.item_code, _e.c.id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_evidence(conn: Connection, evidence_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(_e).where(_e.c.id == evidence_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def delete_evidence(conn: Connection, evidence_id: int) -> int:
+    return int(conn.execute(_e.delete().where(_e.c.id == evidence_id)).rowcount)
+
+
+# ------------------------------------------------------------------ titles
+
+
+def titles_held(conn: Connection, scheme_code: str, on_date: date,
+                institution_ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    """institution id → its title of ``scheme_code`` held on ``on_date`` (state
+    ``held``, awarded on or before, valid until on or after or without end; the newest
+    award when several)."""
+    query = (select(_t).where(
+        _t.c.scheme_code == scheme_code, _t.c.state == "held", _t.c.awarded_on <= on_date,
+        or_(_t.c.valid_until.is_(None), _t.c.valid_until >= on_date))
+        .order_by(_t.c.institution_id, _t.c.awarded_on))
+    if institution_ids is not None:
+        if not institution_ids:
+            return {}
+        query = query.where(_t.c.institution_id.in_(list(institution_ids)))
+    return {int(r.institution_id): dict(r._mapping) for r in conn.execute(query)}
+
+
+def award_titles(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert titles held (each: institution_id, scheme_code, round_id, level,
+    awarded_on, valid_until); the number inserted."""
+    if not rows:
+        return 0
+    conn.execute(_t.insert(), [{**r, "state": "held", "revoked_on": None,
+                                "reason": r.get("reason")} for r in rows])
+    return len(rows)
+
+
+def revoke_title(conn: Connection, title_id: int, *, revoked_on: date, reason: str) -> int:
+    """Revoke a held title; the number of rows changed (0: none held with that id)."""
+    return int(conn.execute(update(_t).where(and_(_t.c.id == title_id, _t.c.state == "held"))
+                            .values(state="revoked", revoked_on=revoked_on,
+                                    reason=reason)).rowcount)
+
+
+def titles_of(conn: Connection, institution_id: int) -> list[dict[str, Any]]:
+    query = select(_t).where(_t.c.institution_id == institution_id).order_by(
+        _t.c.awarded_on.desc(), _t.c.id.desc())
+    return [dict(r._mapping) for r in conn.execute(query)]
+
