@@ -1,0 +1,256 @@
+"""Assessment runs: open for (sheet version, region, year), compute the figures, hand
+scores with notes, confirm; the result — totals, blocks, items, ★ veto, grade and rank
+of every subject (ties share a rank).
+
+Writing needs ``manage_assessments`` for a region inside the caller's scope (its own
+subtree); every write is audited and in one transaction. Reading a run needs its
+region inside the caller's scope (NotFound otherwise, as everywhere).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine
+
+from jieneng.core.assessments import MEASURE_SOURCES, Sheet, check_hand, score_sheet
+from jieneng.core.caller import User
+from jieneng.core.campaigns.scheme import RuleKind
+from jieneng.core.exceptions import NotFound, ValidationFailed
+from jieneng.core.permissions import Capability, require
+from jieneng.core.regions import RegionTree
+from jieneng.services.accounts import audit
+from jieneng.services.database import Reader, reading
+from jieneng.services.scope import scoped_filters
+from jieneng.storage import assessments as store
+from jieneng.storage import regions
+
+from . import figures as platform
+from .sheets import ensure_shipped, stored_sheet
+
+
+def open_run(engine: Engine, user: User, *, code: str, region_code: str, year: int,
+             version: int | None = None) -> dict[str, Any]:
+    """Open (or find) the run of sheet ``code`` (its newest version unless ``version``)
+    for ``region_code`` and ``year``, and compute it."""
+    require(user, Capability.MANAGE_ASSESSMENTS)
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed.of("assessment_year_invalid", value=year)
+    with engine.begin() as conn:
+        scoped_filters(conn, user.scope, region_code=region_code)
+        ensure_shipped(conn, code)
+        row = store.sheet_by_code(conn, code, version)
+        if row is None:
+            raise NotFound.of("assessment_sheet_not_found", code=code)
+        existing = store.find_run(conn, int(row.id), region_code, year)
+        if existing is not None:
+            return {"id": int(existing.id), "created": False}
+        run_id = store.add_run(conn, version_id=int(row.id), region_code=region_code,
+                               year=year, opened_by=user.username)
+        audit.record(conn, user.actor, "assessments.open", "assessment_run", run_id,
+                     after={"sheet": code, "version": int(row.version),
+                            "region_code": region_code, "year": year})
+    compute_run(engine, user, run_id)
+    return {"id": run_id, "created": True}
+
+
+def _open_run(conn: Connection, user: User, run_id: int) -> tuple[Any, Sheet]:
+    run = store.run(conn, run_id, lock=True)
+    if run is None:
+        raise NotFound.of("assessment_run_not_found", run_id=run_id)
+    scoped_filters(conn, user.scope, region_code=run.region_code)
+    if run.state != "open":
+        raise ValidationFailed.of("assessment_run_confirmed", run_id=run_id)
+    sheet, _ = stored_sheet(conn, int(run.sheet_version_id))
+    return run, sheet
+
+
+def compute_run(engine: Engine, user: User, run_id: int, *, as_of: date | None = None
+                ) -> dict[str, Any]:
+    """(Re)compute the figures of an open run from the platform's data."""
+    require(user, Capability.MANAGE_ASSESSMENTS)
+    with engine.connect() as conn:
+        run, sheet = _open_run(conn, user, run_id)
+    found = platform.compute(engine, user, sheet, run.region_code, int(run.year), as_of=as_of)
+    rows = [{"subject_key": key, "measure": m,
+             "value": None if not math.isfinite(float(v[n])) else float(v[n])}
+            for m, v in found.values.items() for n, key in enumerate(found.keys())]
+    with engine.begin() as conn:
+        _open_run(conn, user, run_id)
+        store.set_computed(conn, run_id, found.subjects, rows)
+        audit.record(conn, user.actor, "assessments.compute", "assessment_run", run_id,
+                     after={"subjects": len(found.subjects),
+                            "not_available": [m for m, ok in found.available.items()
+                                              if not ok]})
+    return {"id": run_id, "subjects": len(found.subjects), "available": found.available}
+
+
+def score_hand(engine: Engine, user: User, run_id: int,
+               scores: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store hand scores ``[{"subject_key", "item_code", "score" (text or number; empty
+    removes), "note"}]`` — all or nothing: a score that is not a number, over the item's
+    maximum, below 0, on a computed item or for a subject not assessed is refused."""
+    require(user, Capability.MANAGE_ASSESSMENTS)
+    with engine.begin() as conn:
+        run, sheet = _open_run(conn, user, run_id)
+        names = {s["subject_key"]: s["name"] for s in store.subjects(conn, run_id)}
+        label = f"{sheet.code} v{_version(conn, run)}"
+        clean = [_checked(sheet, s, names, label) for s in scores]
+        store.put_hand_scores(conn, run_id, clean, user.username)
+        audit.record(conn, user.actor, "assessments.hand_score", "assessment_run", run_id,
+                     after={"scores": [{k: c[k] for k in ("subject_key", "item_code", "score")}
+                                       for c in clean]})
+    return {"id": run_id, "scores": len(clean)}
+
+
+def _version(conn: Connection, run: Any) -> int:
+    _, row = stored_sheet(conn, int(run.sheet_version_id))
+    return int(row.version)
+
+
+def _checked(sheet: Sheet, given: dict[str, Any], names: dict[str, str],
+             label: str) -> dict[str, Any]:
+    key, item = str(given["subject_key"]), str(given["item_code"])
+    if key not in names:
+        raise ValidationFailed.of("assessment_subject_unknown", sheet=label, subject=key)
+    text = str(given.get("score") if given.get("score") is not None else "").strip()
+    if not text:
+        return {"subject_key": key, "item_code": item, "score": None, "note": None}
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationFailed.of("assessment_hand_not_number", sheet=label,
+                                  subject=names[key], item=item, value=text) from None
+    check_hand(sheet, item, value, subject=names[key], sheet_name=label)
+    note = str(given.get("note") or "").strip()[:2000]
+    return {"subject_key": key, "item_code": item, "score": value, "note": note}
+
+
+def confirm_run(engine: Engine, user: User, run_id: int) -> dict[str, Any]:
+    """Confirm an open run: its figures and hand scores no longer change."""
+    require(user, Capability.MANAGE_ASSESSMENTS)
+    with engine.begin() as conn:
+        _open_run(conn, user, run_id)
+        store.confirm(conn, run_id, user.username)
+        audit.record(conn, user.actor, "assessments.confirm", "assessment_run", run_id)
+    return {"id": run_id, "state": "confirmed"}
+
+
+# ---------------------------------------------------------------- reads
+
+def list_runs(db: Reader, user: User) -> list[dict[str, Any]]:
+    """The runs of regions inside the caller's scope, newest first."""
+    with reading(db) as conn:
+        filters = scoped_filters(conn, user.scope)
+        rows = store.runs(conn, filters.region_codes)
+    return [_run_dict(r) for r in rows]
+
+
+def _run_dict(r: dict[str, Any]) -> dict[str, Any]:
+    get = r.get
+    return {"id": int(r["id"]), "code": get("code"), "version": int(r["version"]),
+            "subject": get("subject"), "name_zh": get("name_zh"), "name_en": get("name_en"),
+            "region_code": get("region_code"), "year": int(r["year"]),
+            "state": get("state"), "opened_by": get("opened_by"),
+            "opened_at": _iso(get("opened_at")), "computed_at": _iso(get("computed_at")),
+            "confirmed_by": get("confirmed_by"), "confirmed_at": _iso(get("confirmed_at"))}
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def result(db: Reader, user: User, run_id: int) -> dict[str, Any]:
+    """The run's result: sheet, blocks and items (with where each figure comes from and
+    whether it is available), grades with counts, one row per subject (rank order)."""
+    with reading(db) as conn:
+        run = store.run(conn, run_id)
+        if run is None:
+            raise NotFound.of("assessment_run_not_found", run_id=run_id)
+        scoped_filters(conn, user.scope, region_code=run.region_code)
+        sheet, _ = stored_sheet(conn, int(run.sheet_version_id))
+        subjects = store.subjects(conn, run_id)
+        figs = store.figures(conn, run_id)
+        hands = store.hand_scores(conn, run_id)
+        region_name = RegionTree(regions.load_regions(conn)).name(run.region_code)
+    return _result(sheet, run, region_name, subjects, figs, hands)
+
+
+def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, Any]],
+            figs: list[Any], hands: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = [s["subject_key"] for s in subjects]
+    at = {k: n for n, k in enumerate(keys)}
+    n = len(keys)
+    values = {m: np.full(n, np.nan) for m in sheet.measures()}
+    seen: set[str] = set()
+    for f in figs:
+        seen.add(f.measure)
+        if f.measure in values and f.subject_key in at and f.value is not None:
+            values[f.measure][at[f.subject_key]] = float(f.value)
+    manual = {c: np.full(n, np.nan) for c in sheet.hand_items()}
+    notes: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in hands:
+        if h["item_code"] in manual and h["subject_key"] in at:
+            manual[h["item_code"]][at[h["subject_key"]]] = float(h["score"])
+            notes[(h["subject_key"], h["item_code"])] = h
+    cats = np.array([s.get("category") or "" for s in subjects], dtype=object)
+    out = score_sheet(sheet, size=n, figures=values, manual=manual, categories=cats)
+    sc = out.scores
+    items = sheet.scheme.items
+    pending_cols = [j for j, i in enumerate(items) if i.code in manual]
+    rows = []
+    for p in np.argsort(out.rank, kind="stable"):  # presentation order of the n subjects
+        s = subjects[int(p)]
+        row_items = {}
+        for j, item in enumerate(items):
+            hand = notes.get((s["subject_key"], item.code))
+            row_items[item.code] = {
+                "score": float(sc.items[p, j]), "met": bool(sc.met[p, j]),
+                "missing": bool(sc.missing[p, j]),
+                "figure": _num(values[item.measure][p]) if item.measure in values else None,
+                "note": hand["note"] if hand else None,
+                "scored_by": hand["scored_by"] if hand else None}
+        rows.append({"subject_key": s["subject_key"], "name": s["name"],
+                     "region_code": s["region_code"], "rank": int(out.rank[p]),
+                     "total": round(float(sc.total[p]), 2), "grade": str(out.grade[p]),
+                     "vetoed": bool(out.vetoed[p]),
+                     "pending": int(sc.missing[p, pending_cols].sum()) if pending_cols else 0,
+                     "blocks": {b: round(float(v[p]), 2) for b, v in sc.blocks.items()},
+                     "items": row_items})
+    grades = sorted(sheet.scheme.grades, key=lambda g: -g.lower)
+    counts = {g.code: int((out.grade == g.code).sum()) for g in grades}
+    available = {m: (m in seen and not np.all(np.isnan(values[m]))) for m in values}
+    return {
+        "run": {"id": int(run.id), "region_code": run.region_code, "region_name": region_name,
+                "year": int(run.year), "state": run.state, "opened_by": run.opened_by,
+                "computed_at": _iso(run.computed_at), "confirmed_by": run.confirmed_by,
+                "confirmed_at": _iso(run.confirmed_at)},
+        "sheet": {"code": sheet.code, "version": int(run.version), "subject": sheet.subject,
+                  "name_zh": sheet.scheme.name_zh, "name_en": sheet.scheme.name_en,
+                  "total": sheet.scheme.total, "source": sheet.scheme.source,
+                  "status": sheet.scheme.status.value},
+        "blocks": [_node(b) for b in sheet.scheme.nodes if b.is_block],
+        "items": [{**_node(i), "rule": i.rule.value if i.rule else None,
+                   "measure": i.measure or None, "veto": i.veto,
+                   "hand": i.rule in (RuleKind.CHECKLIST, RuleKind.INSPECTION),
+                   "from": MEASURE_SOURCES.get(i.measure),
+                   "available": available.get(i.measure, True) if i.measure else True,
+                   "evidence": i.evidence, "source": i.source, "status": i.status.value}
+                  for i in items],
+        "grades": [{"code": g.code, "name_zh": g.name_zh, "name_en": g.name_en,
+                    "lower": g.lower, "count": counts[g.code]} for g in grades],
+        "available": available,
+        "rows": rows,
+    }
+
+
+def _node(n: Any) -> dict[str, Any]:
+    return {"code": n.code, "parent": n.parent, "name_zh": n.name_zh, "name_en": n.name_en,
+            "points": n.points}
+
+
+def _num(value: float) -> float | None:
+    return None if not math.isfinite(float(value)) else float(value)
