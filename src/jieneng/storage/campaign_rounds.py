@@ -26,9 +26,10 @@ Only tables and set-based reads/writes here; the rules are the services'
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -48,11 +49,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    func,
+    literal,
     or_,
     select,
     update,
 )
 
+from . import tables as t
+from .bulk import analyze, bulk_insert, ensure_temp, read_frame, temp_table
+from .campaigns import campaign_scheme_version
 from .tables import Double, metadata
 
 ROUND_STATES: tuple[str, ...] = ("open", "reviewing", "checking", "publicity", "closed")
@@ -268,3 +274,160 @@ def titles_of(conn: Connection, institution_id: int) -> list[dict[str, Any]]:
         _t.c.awarded_on.desc(), _t.c.id.desc())
     return [dict(r._mapping) for r in conn.execute(query)]
 
+
+
+def set_members_state(conn: Connection, round_id: int, institution_ids: Sequence[int],
+                      state: str, *, at: datetime) -> int:
+    """Move the members of ``institution_ids`` in one round to ``state`` (one statement);
+    the number of rows changed."""
+    if not institution_ids:
+        return 0
+    return int(conn.execute(update(_m).where(
+        _m.c.round_id == round_id, _m.c.institution_id.in_(list(institution_ids)))
+        .values(state=state, updated_at=at)).rowcount)
+
+
+def insert_members(conn: Connection, round_id: int, conditions: Sequence[Any], *,
+                   at: datetime) -> int:
+    """Invite every institution matching ``conditions`` (on ``institution``) to a round:
+    one ``INSERT … SELECT``; the number invited."""
+    i = t.institution
+    query = select(literal(round_id), i.c.id, literal("invited"), literal(at, DateTime(
+        timezone=True))).where(*conditions)
+    conn.execute(_m.insert().from_select(
+        ["round_id", "institution_id", "state", "updated_at"], query))
+    return int(conn.execute(select(func.count()).where(_m.c.round_id == round_id))
+               .scalar_one())
+
+
+def list_rounds(conn: Connection, *, region_codes: Sequence[str] | None = None,
+                year: int | None = None, scheme_code: str | None = None,
+                state: str | None = None) -> list[dict[str, Any]]:
+    """Rounds (newest first) of ``region_codes`` (None: all) with their member counts."""
+    counts = (select(_m.c.round_id, func.count().label("members"))
+              .group_by(_m.c.round_id).subquery())
+    query = (select(_r, func.coalesce(counts.c.members, 0).label("members"))
+             .outerjoin(counts, counts.c.round_id == _r.c.id)
+             .order_by(_r.c.year.desc(), _r.c.id.desc()))
+    if region_codes is not None:
+        query = query.where(_r.c.region_code.in_(list(region_codes)))
+    if year is not None:
+        query = query.where(_r.c.year == year)
+    if scheme_code:
+        query = query.where(_r.c.scheme_code == scheme_code)
+    if state:
+        query = query.where(_r.c.state == state)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def list_members(conn: Connection, round_id: int, conditions: Sequence[Any], *,
+                 state: str | None = None, text: str | None = None,
+                 review_region: str | None = None, limit: int | None = None,
+                 ) -> list[dict[str, Any]]:
+    """The members of a round whose institution matches ``conditions``, with the
+    institution's code, name, region and type; by region and credit code."""
+    i = t.institution
+    query = (select(_m, i.c.credit_code, i.c.name, i.c.region_code, i.c.category)
+             .join(i, i.c.id == _m.c.institution_id)
+             .where(_m.c.round_id == round_id, *conditions)
+             .order_by(i.c.region_code, i.c.credit_code))
+    if state:
+        query = query.where(_m.c.state == state)
+    if review_region:
+        query = query.where(_m.c.review_region == review_region)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(i.c.name.like(like), i.c.credit_code.like(like.upper())))
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def state_counts(conn: Connection, round_id: int, conditions: Sequence[Any]
+                 ) -> dict[str, int]:
+    """state → members of a round (institutions matching ``conditions``)."""
+    i = t.institution
+    query = (select(_m.c.state, func.count()).join(i, i.c.id == _m.c.institution_id)
+             .where(_m.c.round_id == round_id, *conditions).group_by(_m.c.state))
+    return {str(s): int(n) for s, n in conn.execute(query)}
+
+
+def waiting_members(conn: Connection, review_regions: Sequence[str] | None,
+                    round_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Members waiting for a review (submitted / under review) at one of
+    ``review_regions`` (None: any), with their round and institution."""
+    i = t.institution
+    query = (select(_m, i.c.credit_code, i.c.name, i.c.region_code, i.c.category,
+                    _r.c.title, _r.c.scheme_code, _r.c.region_code.label("round_region"))
+             .join(i, i.c.id == _m.c.institution_id).join(_r, _r.c.id == _m.c.round_id)
+             .where(_m.c.state.in_(("submitted", "under_review")), _r.c.state != "closed")
+             .order_by(_m.c.submitted_at, _m.c.id).limit(limit))
+    if review_regions is not None:
+        query = query.where(_m.c.review_region.in_(list(review_regions)))
+    if round_id is not None:
+        query = query.where(_m.c.round_id == round_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def scheme_version_row(conn: Connection, version_id: int) -> Any:
+    """The scheme version ``version_id`` (with content), or None."""
+    v = campaign_scheme_version
+    return conn.execute(select(v).where(v.c.id == version_id)).first()
+
+
+def delete_empty(conn: Connection, member_id: int, stage: str) -> None:
+    """Remove the ``stage`` rows of a member with neither a score nor a note."""
+    conn.execute(_s.delete().where(_s.c.member_id == member_id, _s.c.stage == stage,
+                                   _s.c.score.is_(None), _s.c.note.is_(None)))
+
+
+def member_frame(conn: Connection, round_id: int) -> Any:
+    """The members of a round (member id, institution id, category) as a polars frame,
+    by member id."""
+    i = t.institution
+    query = (select(_m.c.id, _m.c.institution_id, i.c.category)
+             .join(i, i.c.id == _m.c.institution_id)
+             .where(_m.c.round_id == round_id).order_by(_m.c.id))
+    return read_frame(conn, query, {"member_id": pl.Int64, "institution_id": pl.Int64,
+                                    "category": pl.Utf8})
+
+
+def hand_score_frame(conn: Connection, round_id: int) -> Any:
+    """Every hand score (stages self, review, inspection) of a round's members."""
+    query = (select(_s.c.member_id, _s.c.item_code, _s.c.stage, _s.c.score)
+             .join(_m, _m.c.id == _s.c.member_id)
+             .where(_m.c.round_id == round_id, _s.c.stage != "computed",
+                    _s.c.score.is_not(None)))
+    return read_frame(conn, query, {"member_id": pl.Int64, "item_code": pl.Utf8,
+                                    "stage": pl.Utf8, "score": pl.Float64})
+
+
+_score_stage = temp_table(
+    "tmp_round_score",
+    Column("member_id", Integer, primary_key=True),
+    Column("total", Double), Column("passed", Boolean), Column("grade", String(64)),
+    Column("missing", Integer))
+
+
+def store_round_scores(conn: Connection, round_id: int, totals: Any, computed: Any, *,
+                       at: datetime) -> None:
+    """Store every member's total, passed, grade and missing (``totals``: a frame with
+    member_id, total, passed, grade, missing) in one UPDATE from a staged table, and
+    replace the round's computed item scores (``computed``: member_id, item_code,
+    score, value, basis) in bulk."""
+    ensure_temp(conn, _score_stage)
+    bulk_insert(conn, _score_stage, totals)
+    analyze(conn, _score_stage)
+    st = _score_stage
+    conn.execute(update(_m).where(_m.c.id == st.c.member_id).values(
+        total=st.c.total, passed=st.c.passed, grade=st.c.grade, missing=st.c.missing,
+        updated_at=at))
+    members = select(_m.c.id).where(_m.c.round_id == round_id)
+    conn.execute(_s.delete().where(_s.c.stage == "computed", _s.c.member_id.in_(members)))
+    if computed.height:
+        stamp: Any = (at if conn.dialect.name == "postgresql"
+                      else at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"))
+        frame = computed.with_columns(pl.lit("computed").alias("stage"),
+                                      pl.lit(stamp).alias("at"))
+        bulk_insert(conn, _s, frame, columns=["member_id", "item_code", "stage", "score",
+                                              "value", "basis", "at"])

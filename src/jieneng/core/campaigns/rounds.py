@@ -1,0 +1,180 @@
+"""Evaluation rounds (轮次) as pure rules (issue 14 §3): the member states and their
+moves, the review chain (the institution's region up to the round's region), the
+self-assessment and review scores a scheme accepts, the evidence types, and the final
+score of a hand-scored item.
+
+Conventions (the platform's, docs/campaigns.md "Rounds"):
+
+- a unit may enter scores while ``invited``, ``self_assessing`` or ``returned``; its
+  first save makes it ``self_assessing``;
+- to submit, every ``checklist`` item needs a self-assessment score (0 allowed);
+  ``inspection`` items are scored on site and may be left empty;
+- the review runs up the region tree from the institution's region to the round's
+  region, one level at a time (a county office first, then the city, …): ``submitted``
+  waits at the first level, ``under_review`` at a later one, the last level's approval
+  makes the member ``recommended``; a return sends it back to the unit (``returned``,
+  the scores entered are kept), a refusal ends it (``failed``);
+- the final score of a hand item is the inspection score if any, else the review
+  score, else the self-assessment score.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from jieneng.core.exceptions import Conflict, ValidationFailed
+
+from .scheme import Item, RuleKind, Scheme
+
+ROUND_STATES: tuple[str, ...] = ("open", "reviewing", "checking", "publicity", "closed")
+#: the member states of the self-assessment and review (the checks add their own)
+MEMBER_STATES: tuple[str, ...] = ("invited", "self_assessing", "submitted", "returned",
+                                  "under_review", "recommended", "failed")
+#: the states in which the unit may still enter scores and evidence
+EDITABLE: frozenset[str] = frozenset({"invited", "self_assessing", "returned"})
+#: the states waiting for a reviewer
+WAITING: frozenset[str] = frozenset({"submitted", "under_review"})
+#: the score stages, in increasing precedence (the last present one counts)
+HAND_STAGES: tuple[str, ...] = ("self", "review", "inspection")
+HAND_RULES: frozenset[RuleKind] = frozenset({RuleKind.CHECKLIST, RuleKind.INSPECTION})
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceType:
+    suffix: str
+    media_type: str
+    name_zh: str
+    name_en: str
+
+
+@cache
+def evidence_types() -> tuple[EvidenceType, ...]:
+    """The evidence types accepted (``data/campaigns/evidence_types.csv``)."""
+    path = resources.files("jieneng") / "data" / "campaigns" / "evidence_types.csv"
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    return tuple(EvidenceType(r["suffix"].lower(), r["media_type"], r["name_zh"], r["name_en"])
+                 for r in rows)
+
+
+def evidence_type(file_name: str, size: int, limit: int) -> EvidenceType:
+    """The type of an evidence file by its name; refused when the type is not accepted,
+    the file is empty or over ``limit`` bytes (``round_evidence_*``)."""
+    lower = file_name.lower()
+    found = next((t for t in evidence_types() if lower.endswith(t.suffix)), None)
+    if found is None:
+        allowed = ", ".join(sorted({t.suffix for t in evidence_types()}))
+        raise ValidationFailed.of("round_evidence_type", field="file", file=file_name[:100],
+                                  allowed=allowed)
+    if size <= 0:
+        raise ValidationFailed.of("round_evidence_empty", field="file", file=file_name[:100])
+    if size > limit:
+        raise ValidationFailed.of("round_evidence_too_large", field="file",
+                                  file=file_name[:100], limit=limit,
+                                  megabytes=round(limit / 1024 / 1024, 1))
+    return found
+
+
+def hand_items(scheme: Scheme) -> tuple[Item, ...]:
+    """The items scored by hand (checklist and inspection), in scheme order."""
+    return tuple(i for i in scheme.items if i.rule in HAND_RULES)
+
+
+def maximum(item: Item) -> float:
+    """The largest score an item accepts (a 0-point condition: 1 = met)."""
+    return 1.0 if item.points == 0 else float(item.points)
+
+
+def check_scores(scheme: Scheme, scores: Mapping[str, float | None]) -> dict[str, float | None]:
+    """The given scores checked against the scheme: an unknown item, a computed item, a
+    value that is not a finite number or outside 0 … max is refused naming the item and
+    its maximum (``round_score_*``)."""
+    known = {i.code: i for i in scheme.items}
+    out: dict[str, float | None] = {}
+    for code, value in scores.items():
+        item = known.get(code)
+        if item is None:
+            raise ValidationFailed.of("round_score_unknown_item", field=f"score.{code}",
+                                      item=code[:64])
+        if item.rule not in HAND_RULES:
+            raise ValidationFailed.of("round_score_computed_item", field=f"score.{code}",
+                                      item=code, name=item.name_zh)
+        if value is None:
+            out[code] = None
+            continue
+        top = maximum(item)
+        if not math.isfinite(value) or value < 0 or value > top + _EPS:
+            raise ValidationFailed.of("round_score_over_maximum", field=f"score.{code}",
+                                      item=code, name=item.name_zh, points=_num(top),
+                                      value=_num(value))
+        out[code] = float(value)
+    return out
+
+
+def parse_score(code: str, text: str) -> float | None:
+    """A score typed in a form ('' = none); refused when not a number."""
+    text = text.strip().replace("，", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationFailed.of("round_score_not_number", field=f"score.{code}",
+                                  item=code[:64], value=text[:32]) from None
+
+
+def missing_for_submit(scheme: Scheme, given: Mapping[str, float | None]) -> list[str]:
+    """The checklist items without a self-assessment score (submit is refused)."""
+    return [i.code for i in scheme.items
+            if i.rule is RuleKind.CHECKLIST and given.get(i.code) is None]
+
+
+def final_hand(stages: Mapping[str, float | None]) -> tuple[float | None, str | None]:
+    """The score of a hand item and the stage it comes from (inspection, else review,
+    else self)."""
+    for stage in reversed(HAND_STAGES):
+        value = stages.get(stage)
+        if value is not None:
+            return value, stage
+    return None, None
+
+
+def review_chain(institution_lineage: Sequence[str], round_region: str) -> list[str]:
+    """The regions whose offices review a member, first to last: the institution's
+    region and those above it up to the round's region (``institution_lineage``:
+    nearest first); empty when the institution lies outside the round."""
+    if round_region not in institution_lineage:
+        return []
+    return list(institution_lineage[: list(institution_lineage).index(round_region) + 1])
+
+
+def next_reviewer(chain: Sequence[str], current: str | None) -> str | None:
+    """The region after ``current`` in the chain (None: ``current`` was the last)."""
+    if current is None or current not in chain:
+        return chain[0] if chain else None
+    k = list(chain).index(current)
+    return chain[k + 1] if k + 1 < len(chain) else None
+
+
+def require_state(state: str, allowed: frozenset[str] | set[str], action: str) -> None:
+    """Refuse ``action`` on a member in ``state`` (``round_member_state``)."""
+    if state not in allowed:
+        raise Conflict.of("round_member_state", state=state, action=action)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+__all__ = [
+    "EDITABLE", "HAND_RULES", "HAND_STAGES", "MEMBER_STATES", "ROUND_STATES", "WAITING",
+    "EvidenceType", "check_scores", "evidence_type", "evidence_types", "final_hand",
+    "hand_items", "maximum", "missing_for_submit", "next_reviewer", "parse_score",
+    "require_state", "review_chain",
+]
