@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.caller import User
+from jieneng.core.exceptions import Conflict, NotFound, NotPermitted, ValidationFailed
 from jieneng.core.permissions import Role
 from jieneng.services.campaigns import assess, evidence, review, round_scoring, rounds
 from jieneng.services.entry.imports import import_file
