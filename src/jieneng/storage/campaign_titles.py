@@ -194,6 +194,11 @@ def rounds_of(conn: Connection, scheme_code: str, region_code: str, first_year: 
     return [int(x) for x in conn.execute(query).scalars()]
 
 
+def in_sample(conn: Connection, check_id: int, institution_id: int) -> bool:
+    return conn.execute(select(_cm.c.check_id).where(
+        _cm.c.check_id == check_id, _cm.c.institution_id == institution_id)).first() is not None
+
+
 def set_verdict(conn: Connection, check_id: int, institution_id: int, **values: Any) -> int:
     return int(conn.execute(update(_cm).where(
         _cm.c.check_id == check_id, _cm.c.institution_id == institution_id)
