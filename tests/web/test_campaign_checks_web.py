@@ -1,0 +1,68 @@
+"""The checks pages: the draw form pre-filled at the rule's rate, a draw below it refused
+with the typed rate kept (nothing stored), the draw, the sample and its twin; 回头看 and
+coverage pages with their twins and workbooks, in both languages."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from jieneng.services.campaigns.rounds import open_round
+from jieneng.services.campaigns.schemes import install_shipped
+from tests.web.conftest import EDU, ORGAN, World, csrf
+
+
+def _round(world: World) -> int:
+    admin = world.users["admin"]
+    install_shipped(world.engine, admin)
+    opened = open_round(world.engine, admin, "canteen_food_waste", "450300", 2025,
+                        title="食堂评估")
+    return int(opened["id"])
+
+
+def test_draw_form_refusal_and_sample(world: World) -> None:
+    rid = _round(world)
+    client = world.login("admin")
+    page = client.get(f"/campaigns/rounds/{rid}/checks")
+    assert page.status_code == 200 and 'name="rate"' in page.text
+    assert 'value="0.35"' in page.text  # the rule's rate
+    refused = client.post(f"/campaigns/rounds/{rid}/checks/draw",
+                          data={"rate": "0.2", "seed": "7", "csrf_token": csrf(client)})
+    assert refused.status_code == 422
+    assert 'value="0.2"' in refused.text and "0.35" in refused.text
+    assert client.get(f"/api/v1/campaigns/rounds/{rid}/checks").json()["draw"] is None
+    done = client.post(f"/campaigns/rounds/{rid}/checks/draw",
+                       data={"rate": "0.35", "seed": "7", "csrf_token": csrf(client)})
+    assert done.status_code == 303
+    twin = client.get(f"/api/v1/campaigns/rounds/{rid}/checks").json()
+    assert twin["draw"]["seed"] == 7 and twin["draw"]["population"] == 2
+    assert {s["credit_code"] for s in twin["sample"]} <= {ORGAN, EDU}
+    shown = client.get(f"/campaigns/rounds/{rid}/checks")
+    assert 'id="sample"' in shown.text and 'id="inspect-form"' in shown.text
+    book = load_workbook(io.BytesIO(client.get(f"/campaigns/rounds/{rid}/checks.xlsx").content))
+    assert book.active is not None and book.active.max_row >= 2
+    over = client.post(f"/api/v1/campaigns/rounds/{rid}/checks/inspect",
+                       headers={"X-CSRF-Token": csrf(client)},
+                       json={"credit_code": twin["sample"][0]["credit_code"],
+                             "scores": {"no_such_item": 1}})
+    assert over.status_code == 422
+
+
+def test_rechecks_and_coverage_pages(world: World) -> None:
+    _round(world)
+    client = world.login("region")
+    for lang in ("zh-CN", "en"):
+        client.cookies.set("lang", lang)
+        assert client.get("/campaigns/rechecks").status_code == 200
+        cover = client.get("/campaigns/coverage?year=2025&scheme=canteen_food_waste")
+        assert cover.status_code == 200 and "coverage-table" in cover.text
+    data = client.get("/api/v1/campaigns/coverage?year=2025&scheme=canteen_food_waste").json()
+    assert data["region_code"] == "450321" and data["rows"][0]["members"] == 1
+    assert data["rows"][0]["creation_rate"] == 1.0
+    assert {d["code"] for d in data["definitions"]} >= {"compliance_rate", "spot_check_rate"}
+    assert client.get("/api/v1/campaigns/rechecks").json()["total"] == 0
+    workbook = client.get("/campaigns/coverage.xlsx?year=2025&scheme=canteen_food_waste")
+    assert workbook.status_code == 200
+    assert client.get("/campaigns/rechecks.xlsx").status_code == 200
+    assert client.get("/api/v1/campaigns/coverage?region=450302").status_code == 404
