@@ -179,7 +179,10 @@ def _computed_rows(members: pl.DataFrame, scheme: Scheme, result: Scores,
         return pl.DataFrame(schema={"member_id": pl.Int64, "item_code": pl.Utf8,
                                     "score": pl.Float64, "value": pl.Float64,
                                     "basis": pl.Float64})
-    return pl.concat(parts)
+    # a member without the figure and without points keeps no row (the breakdown shows
+    # the item as without data); rows in key order, appended to the index in sequence
+    return (pl.concat(parts).filter(pl.col("value").is_not_null() | (pl.col("score") != 0))
+            .sort("member_id", "item_code"))
 
 
 def _finite(x: np.ndarray) -> pl.Series:
