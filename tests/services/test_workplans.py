@@ -244,3 +244,21 @@ def test_capabilities_and_scope(engine: Engine, world: dict[str, int]) -> None:
     with pytest.raises(ImportRejected):
         add_item(engine, CITY, plan_id, {"item_no": "1", "text": "x",
                                          "deadline": "2023-12-31"})
+
+
+def test_real_coverage_service(engine: Engine, world: dict[str, int]) -> None:
+    """Against R2's coverage service itself: a known scheme gives figures (or None
+    where nothing is eligible), an unknown one is not available."""
+    plan_id = _plan(engine)
+    add_item(engine, CITY, plan_id, {
+        "item_no": "1", "text": "创建达标", "deadline": "2024-12-31",
+        "indicator": "campaign_compliance_rate", "indicator_param": "scheme=conservation_organ",
+        "target": "85"})
+    add_item(engine, CITY, plan_id, {
+        "item_no": "2", "text": "未知方案", "deadline": "2024-12-31",
+        "indicator": "campaign_compliance_rate", "indicator_param": "scheme=no_such_scheme",
+        "target": "85"})
+    found = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
+    rows = {i["item_no"]: i for i in found["items"]}
+    assert rows["1"]["available"] is True and rows["1"]["value_source"] == "computed"
+    assert rows["2"]["value"] is None

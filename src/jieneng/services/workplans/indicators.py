@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope
 from jieneng.core.workplans import PlanIndicator, indicator
@@ -137,7 +138,7 @@ def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: s
     for parent, wanted in _by_parent(rt, regions).items():
         try:
             rows = fn(engine, parent, year, scheme, user=None, by_child=True)
-        except LookupError:
+        except (LookupError, DomainError):  # an unknown scheme: not available
             return None
         by_code = {str(r["region_code"]): r for r in rows}
         for r in wanted:
