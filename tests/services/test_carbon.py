@@ -145,6 +145,7 @@ def test_points_import_idempotent_capped_and_ranked(engine: Engine, ids: dict[st
     again = import_points(engine, ADMIN, _csv(tmp_path, rows))
     assert (again.added, again.skipped, again.staff_added) == (0, 4, 0)
     board = leaderboards(engine, ADMIN, year=2024)
+    assert leaderboards(engine, ADMIN)["period"]["label"] == "2024"  # the latest with entries
     staff = {s["staff_code"]: s for s in board["staff"]}
     assert staff["S1"]["points"] == pytest.approx(3 + 2)
     grid = factor_set().co2_kg_per_unit("electricity", year=2024, province_code="450321")

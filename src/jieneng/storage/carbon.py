@@ -232,3 +232,11 @@ def monthly_points(conn: Connection, filters: Filters, start: Any, end: Any
                *institution_conditions(conn, filters))
         .group_by(month).order_by(month))
     return [dict(r._mapping) for r in rows]
+
+
+def latest_entry_date(conn: Connection, filters: Filters) -> Any:
+    """The latest entry date inside ``filters`` (None without entries)."""
+    p, i = carbon_points_entry, t.institution
+    return conn.execute(select(func.max(p.c.entry_date))
+                        .join(i, i.c.id == p.c.institution_id)
+                        .where(*institution_conditions(conn, filters))).scalar()

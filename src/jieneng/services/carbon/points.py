@@ -207,9 +207,13 @@ def leaderboards(engine: Engine, user: User, *, region_code: str | None = None,
                  year: int | None = None, top: int = 20) -> dict[str, Any]:
     """Staff ranking (within one institution when given, else across the scope), the
     institutions of the scope by total and per-capita points, and monthly totals of the
-    period's year."""
-    start, end, label = period_bounds(month, year)
+    period's year. Without ``month`` or ``year``: the latest year with entries."""
     with engine.connect() as conn:
+        if not month and not year:  # the latest year with entries, else this year
+            latest = store.latest_entry_date(conn, scoped_filters(conn, user.scope,
+                                                                  region_code=region_code))
+            year = latest.year if isinstance(latest, date) else None
+        start, end, label = period_bounds(month, year)
         institution_id = None
         if institution_code:
             found = visible_institutions(conn, user.scope, [institution_code])
