@@ -126,6 +126,8 @@ def list_rounds(db: Reader, user: User, *, region_code: str | None = None,
                 raise NotFound.of("scope.region_not_found", region_code=region_code)
             below = set(tree.subtree(region_code))
             wanted = below if seen is None else below & seen
+            if not wanted:  # a region outside the scope, as everywhere: not found
+                raise NotFound.of("scope.region_not_found", region_code=region_code)
         rows = store.list_rounds(conn, region_codes=None if wanted is None else sorted(wanted),
                                  year=year, scheme_code=scheme_code or None,
                                  state=state or None)
