@@ -262,3 +262,42 @@ def test_real_coverage_service(engine: Engine, world: dict[str, int]) -> None:
     rows = {i["item_no"]: i for i in found["items"]}
     assert rows["1"]["available"] is True and rows["1"]["value_source"] == "computed"
     assert rows["2"]["value"] is None
+
+
+def test_projects_and_statistics_sources(engine: Engine, world: dict[str, int],
+                                         files: Files) -> None:
+    """Projects counted by type in the plan year (registered; terminated never) and the
+    statistics totals as the overview gives them, per responsible region."""
+    from jieneng.core.projects.spec import project_spec
+    from jieneng.core.scope import Scope
+    from jieneng.services.entry.imports import import_file
+    from jieneng.services.projects.registry import create_project
+    from jieneng.services.statistics.overview import overview
+
+    import_file(engine, "profiles", files.profiles)
+    import_file(engine, "consumption", files.consumption)
+    for code, owner, kind, kwp in (("PV-1", ORGAN, "分布式光伏", 100.0),
+                                   ("PV-2", SCHOOL, "分布式光伏", 50.0),
+                                   ("HP-1", SCHOOL, "热泵", None)):
+        create_project(engine, ADMIN, project_spec(code=code, name=code, type_text=kind,
+                                                   owners=(owner,), year=2025, pv_kwp=kwp))
+    plan = create_plan(engine, CITY, region_code="450300", year=2025, title="2025")
+    pv = add_item(engine, CITY, int(plan["id"]), {
+        "item_no": "1", "text": "光伏", "deadline": "2025-12-31", "indicator": "pv_projects",
+        "target": "5"})
+    assign_item(engine, CITY, pv["id"], regions=["450321"], targets={"450321": 1})
+    add_item(engine, CITY, int(plan["id"]), {
+        "item_no": "2", "text": "装机", "deadline": "2025-12-31",
+        "indicator": "pv_capacity_kwp", "target": "100"})
+    add_item(engine, CITY, int(plan["id"]), {
+        "item_no": "3", "text": "能耗总量", "deadline": "2025-12-31",
+        "indicator": "energy_tce", "target": "1000000"})
+    found = plan_progress(engine, CITY, int(plan["id"]), as_of=date(2025, 6, 30))
+    rows = {i["item_no"]: i for i in found["items"]}
+    assert rows["1"]["value"] == 2 and rows["1-450321"]["value"] == 1
+    assert rows["1-450321"]["status"] == "done" and rows["1"]["share"] == pytest.approx(0.4)
+    assert rows["2"]["value"] == pytest.approx(150.0)
+    expected = overview(engine, Scope.everything(), region_code="450300", year=2025)
+    assert rows["3"]["value"] is not None
+    assert rows["3"]["value"] == pytest.approx(expected["energy_tce"])
+    assert rows["3"]["status"] == "in_progress"  # under the cap mid-year: on track

@@ -124,8 +124,8 @@ _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_
 
 
 def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: str | None,
-                    regions: set[str], year: int,
-                    adapter: CoverageFn | None = None) -> Values | None:
+                    regions: set[str], year: int, adapter: CoverageFn | None = None,
+                    memo: dict[Any, Any] | None = None) -> Values | None:
     """The coverage figure ``ind.parameter`` of the scheme ``scheme=`` for ``regions``;
     None (not available) without the coverage service, without a scheme, or with a
     parameter it does not take (e.g. a category)."""
@@ -135,10 +135,16 @@ def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: s
     if fn is None or scheme is None or p:
         return None
     out: Values = {}
+    memo = {} if memo is None else memo
     for parent, wanted in _by_parent(rt, regions).items():
-        try:
-            rows = fn(engine, parent, year, scheme, user=None, by_child=True)
-        except (LookupError, DomainError):  # an unknown scheme: not available
+        key = ("coverage", parent, year, scheme)
+        if key not in memo:  # the rates of one scheme share its rows
+            try:
+                memo[key] = fn(engine, parent, year, scheme, user=None, by_child=True)
+            except (LookupError, DomainError):  # an unknown scheme: not available
+                memo[key] = None
+        rows = memo[key]
+        if rows is None:
             return None
         by_code = {str(r["region_code"]): r for r in rows}
         for r in wanted:
@@ -250,15 +256,19 @@ def accuracy_values(conn: Connection, rt: RegionTree, regions: set[str], year: i
 
 
 def target_values(conn: Connection, rt: RegionTree, ind: PlanIndicator, regions: set[str],
-                  year: int) -> Values:
+                  year: int, memo: dict[Any, Any] | None = None) -> Values:
     """Totals (``energy_tce`` …, the year to date) or the fall of an intensity against
     the same months of the year before [%], from the overview of each parent (its own
     total and its children's groups)."""
     out: Values = {}
     key = ind.parameter
     falls = ind.code.endswith("_reduction")
+    memo = {} if memo is None else memo
     for parent, wanted in _by_parent(rt, regions).items():
-        view = overview(conn, Scope.everything(), region_code=parent, year=year)
+        if ("overview", parent, year) not in memo:  # every statistics item shares it
+            memo[("overview", parent, year)] = overview(conn, Scope.everything(),
+                                                        region_code=parent, year=year)
+        view = memo[("overview", parent, year)]
         groups: dict[str, dict[str, Any]] = {g["code"]: g for g in view["by_child_region"]
                                              if not g.get("own_level")}
         groups[parent] = view
@@ -281,12 +291,13 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
     """Every (indicator, parameter) of ``needs`` for its regions; a key missing from the
     answer is not available."""
     out: dict[Key, Values] = {}
+    memo: dict[Any, Any] = {}
     for (code, param), regions in needs.items():
         ind = indicator(code)
         kind = ind.source_kind
         found: Values | None
         if kind == "campaign_coverage":
-            found = campaign_values(engine, rt, ind, param, regions, year, adapter)
+            found = campaign_values(engine, rt, ind, param, regions, year, adapter, memo)
         elif kind == "projects":
             found = project_values(conn, rt, ind, regions, year)
         elif kind == "datacentre":
@@ -298,7 +309,7 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
         elif kind == "quality":
             found = accuracy_values(conn, rt, regions, year)
         elif kind == "targets":
-            found = target_values(conn, rt, ind, regions, year)
+            found = target_values(conn, rt, ind, regions, year, memo)
         else:
             found = None
         if found is not None:
