@@ -44,9 +44,11 @@ from sqlalchemy import (
 )
 
 from jieneng.core.fleet import nev_codes
+from jieneng.core.scope import Filters
 
 from . import tables as t
 from .fleet import fleet_parking, fleet_vehicle
+from .scoping import institution_conditions
 from .tables import Double, metadata
 
 work_plan = Table(
@@ -170,16 +172,18 @@ def find_plan(conn: Connection, region_code: str, year: int, title: str
     return None if row is None else _plan_dict(row)
 
 
-def list_plans(conn: Connection, *, region_codes: Sequence[str] | None = None,
+def list_plans(conn: Connection, *, owner_regions: Sequence[str] | None = None,
                year: int | None = None) -> list[dict[str, Any]]:
-    """Plans (newest year first) with their item counts."""
+    """Plans (newest year first) with their item counts; ``owner_regions``: the plans
+    owned by these regions (not a caller's scope: the service passes the regions above
+    the caller's too, whose plans assign items into it)."""
     counts = (select(_i.c.plan_id, func.count().label("items")).group_by(_i.c.plan_id)
               .subquery())
     query = (select(_p, func.coalesce(counts.c["items"], 0).label("items"))
              .outerjoin(counts, counts.c.plan_id == _p.c.id)
              .order_by(_p.c.year.desc(), _p.c.region_code, _p.c.id))
-    if region_codes is not None:
-        query = query.where(_p.c.region_code.in_(list(region_codes)))
+    if owner_regions is not None:
+        query = query.where(_p.c.region_code.in_(list(owner_regions)))
     if year is not None:
         query = query.where(_p.c.year == year)
     return [_plan_dict(r) for r in conn.execute(query)]
@@ -377,9 +381,9 @@ def note_reminded(conn: Connection, item_ids: Sequence[int], day: Any) -> None:
 # --- grouped reads for the plan indicators -------------------------------------------
 
 
-def fleet_by_region(conn: Connection, region_codes: Sequence[str], year: int
+def fleet_by_region(conn: Connection, filters: Filters, year: int
                     ) -> dict[str, dict[str, int]]:
-    """Per institution region code inside ``region_codes``: vehicles bought in
+    """Per institution region code inside ``filters``: vehicles bought in
     ``year`` (``bought``), of them NEVs (``bought_nev``), Σ parking and Σ charging
     spaces of ``year`` — two grouped queries."""
     i, v, p = t.institution, fleet_vehicle, fleet_parking
@@ -394,7 +398,7 @@ def fleet_by_region(conn: Connection, region_codes: Sequence[str], year: int
         select(i.c.region_code, func.count().label("bought"),
                func.sum(case((v.c.fuel.in_(nev), 1), else_=0)).label("nev"))
         .select_from(v.join(i, i.c.id == v.c.institution_id))
-        .where(v.c.purchase_year == year, i.c.region_code.in_(list(region_codes)))
+        .where(v.c.purchase_year == year, *institution_conditions(conn, filters))
         .group_by(i.c.region_code))
     for r in bought:
         s = slot(r.region_code)
@@ -403,7 +407,7 @@ def fleet_by_region(conn: Connection, region_codes: Sequence[str], year: int
         select(i.c.region_code, func.sum(p.c.parking_spaces).label("parking"),
                func.sum(p.c.charging_spaces).label("charging"))
         .select_from(p.join(i, i.c.id == p.c.institution_id))
-        .where(p.c.year == year, i.c.region_code.in_(list(region_codes)))
+        .where(p.c.year == year, *institution_conditions(conn, filters))
         .group_by(i.c.region_code))
     for r in spaces:
         s = slot(r.region_code)
@@ -411,14 +415,15 @@ def fleet_by_region(conn: Connection, region_codes: Sequence[str], year: int
     return out
 
 
-def responsible_users(conn: Connection, regions: Sequence[str], institution_ids: Sequence[int]
+def responsible_users(conn: Connection, regions: Sequence[str], units: Sequence[int]
                       ) -> list[dict[str, Any]]:
     """Unlocked office accounts (``region`` / ``region_admin``) pinned to ``regions`` and
-    accounts of ``institution_ids`` (institution or department): id, role, region code,
-    institution id — who is reminded of an overdue item."""
+    accounts of the institutions ``units`` (institution or department): id, role, region
+    code, institution id — the recipients of an overdue item's reminder, not a read for a
+    caller."""
     u = t.app_user
     office = u.c.role.in_(("region", "region_admin")) & u.c.region_code.in_(list(regions))
-    unit = u.c.institution_id.in_(list(institution_ids)) if institution_ids else None
+    unit = u.c.institution_id.in_(list(units)) if units else None
     cond = office if unit is None else (office | unit)
     rows = conn.execute(select(u.c.id, u.c.role, u.c.region_code, u.c.institution_id)
                         .where(u.c.is_locked.is_(False), cond))

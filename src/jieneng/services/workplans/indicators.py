@@ -216,7 +216,7 @@ def fleet_values(conn: Connection, rt: RegionTree, ind: PlanIndicator, regions: 
         rows = fleet_store.coal_not_cleared(conn, Filters(region_codes=codes), year)
         folded = _fold(rt, regions, ((r["region_code"], {"n": 1.0}) for r in rows))
         return {r: folded[r].get("n", 0.0) for r in regions}
-    sums = store.fleet_by_region(conn, codes, year)
+    sums = store.fleet_by_region(conn, Filters(region_codes=codes), year)
     folded = _fold(rt, regions, ((code, {k: float(v) for k, v in s.items()})
                                  for code, s in sums.items()))
     if ind.parameter == "purchase_share":

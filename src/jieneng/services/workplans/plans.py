@@ -72,7 +72,7 @@ def list_plans(engine: Engine, user: User, *, region_code: str | None = None,
             if region_code not in rt or (codes is not None and region_code not in codes):
                 raise NotFound.of("scope.region_not_found", region_code=region_code)
             codes = {region_code}
-        rows = store.list_plans(conn, region_codes=None if codes is None else sorted(codes),
+        rows = store.list_plans(conn, owner_regions=None if codes is None else sorted(codes),
                                 year=year)
     names = {code: r.name for code, r in rt.by_code.items()}
     return [plan_dict(r, names) for r in rows]
