@@ -28,10 +28,12 @@ from jieneng.core.campaigns.scheme import COLUMNS
 from jieneng.core.campaigns.shipped import rows_of, to_csv
 from jieneng.core.exceptions import NotFound
 from jieneng.core.permissions import Capability, require
+from jieneng.core.regions import RegionTree
 from jieneng.ingest.campaign_schemes import parse_scheme
 from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
 from jieneng.storage import assessments as store
+from jieneng.storage import regions
 
 
 def _sha(text: str) -> str:
@@ -126,7 +128,8 @@ def get_sheet(db: Reader, code: str, version: int | None = None) -> dict[str, An
     return {**record, "code": s.code, "subject": sheet.subject, "name_zh": s.name_zh,
             "name_en": s.name_en, "total": s.total, "source": s.source,
             "status": s.status.value, "note": s.note, "params": dict(s.params),
-            "rows": [r for r in s.to_rows() if r["kind"] != "param"]}
+            "rows": [{c: r.get(c) or "" for c in COLUMNS} for r in rows_of(text)
+                     if (r.get("kind") or "") not in ("param", "")]}
 
 
 def template_csv() -> bytes:
@@ -134,3 +137,9 @@ def template_csv() -> bytes:
     text = shipped_sheet_text("county_energy")
     return ("\ufeff" + to_csv([{c: r.get(c) or "" for c in COLUMNS}
                                for r in rows_of(text)])).encode("utf-8")
+
+
+def has_children(db: Reader, region_code: str) -> bool:
+    """Whether ``region_code`` has child regions (the open form's default sheet)."""
+    with reading(db) as conn:
+        return bool(RegionTree(regions.load_regions(conn)).children.get(region_code))
