@@ -301,3 +301,25 @@ def test_projects_and_statistics_sources(engine: Engine, world: dict[str, int],
     assert rows["3"]["value"] is not None
     assert rows["3"]["value"] == pytest.approx(expected["energy_tce"])
     assert rows["3"]["status"] == "in_progress"  # under the cap mid-year: on track
+
+
+def test_institution_reports_only_on_items_naming_it(engine: Engine,
+                                                     world: dict[str, int]) -> None:
+    school = user(Role.INSTITUTION, None, world[SCHOOL], uid=7)
+    plan_id = _plan(engine)
+    named = add_item(engine, CITY, plan_id, {
+        "item_no": "1", "text": "学校建成示范点", "deadline": "2024-12-31",
+        "responsible_region": "450321", "institution": SCHOOL})
+    assert named["institution_id"] == world[SCHOOL]
+    region_item = add_item(engine, CITY, plan_id, {
+        "item_no": "2", "text": "全县宣传", "deadline": "2024-12-31",
+        "responsible_region": "450321"})
+    done = report_progress(engine, school, named["id"], state="in_progress", comment="建设中")
+    assert done["review"] == "pending"
+    with pytest.raises(NotFound):
+        report_progress(engine, school, region_item["id"], state="done", comment="x")
+    with pytest.raises(ImportRejected) as err:
+        add_item(engine, CITY, plan_id, {"item_no": "3", "text": "x", "deadline": "2024-12-31",
+                                         "responsible_region": "450302",
+                                         "institution": SCHOOL})
+    assert [i.code for i in err.value.issues] == ["workplans.import.institution_outside"]
