@@ -275,19 +275,18 @@ def set_recheck(conn: Connection, recheck_id: int, **values: Any) -> None:
     conn.execute(update(_k).where(_k.c.id == recheck_id).values(**values))
 
 
-def list_rechecks(conn: Connection, region_codes: Sequence[str] | None, *,
+def list_rechecks(conn: Connection, conditions: Sequence[Any], *,
                   scheme_code: str | None = None, year: int | None = None,
-                  state: str | None = None, institution_id: int | None = None,
-                  limit: int = 5000) -> list[dict[str, Any]]:
-    """Re-checks with the institution's code and name and the title's award date."""
+                  state: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Re-checks of the institutions matching ``conditions`` (on ``institution``: the
+    caller's scope) with the institution's code and name and the title's award date."""
     t, i = campaign_title, institution
     query = (select(_k, i.c.credit_code, i.c.name, t.c.awarded_on, t.c.level,
                     t.c.state.label("title_state"))
-             .join(i, i.c.id == _k.c.institution_id).join(t, t.c.id == _k.c.title_id))
-    if region_codes is not None:
-        query = query.where(_k.c.region_code.in_(list(region_codes)))
+             .join(i, i.c.id == _k.c.institution_id).join(t, t.c.id == _k.c.title_id)
+             .where(*conditions))
     for column, value in ((_k.c.scheme_code, scheme_code), (_k.c.year, year),
-                          (_k.c.state, state), (_k.c.institution_id, institution_id)):
+                          (_k.c.state, state)):
         if value is not None:
             query = query.where(column == value)
     query = query.order_by(_k.c.deadline.is_(None), _k.c.deadline, _k.c.id).limit(limit)

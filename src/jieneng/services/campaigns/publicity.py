@@ -34,8 +34,10 @@ from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.services.accounts import audit
 from jieneng.services.campaigns.check_access import check_state, iso, office_round, rule_of
 from jieneng.services.campaigns.round_access import find_member, now, tree_of
+from jieneng.services.scope import scoped_filters
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
+from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 
 #: title level by the level of the round's region (1 province, 2 city, 3 county)
@@ -219,16 +221,22 @@ def publicity_view(conn: Connection, user: User, round_row: dict[str, Any]
     if publicity is None:
         return None
     m, i = rounds_store.campaign_round_member, institution
+    inside = institution_conditions(conn, scoped_filters(conn, user.scope))
     listed = conn.execute(
-        select(i.c.credit_code, i.c.name, m.c.state, m.c.total, m.c.grade, m.c.reason)
+        select(i.c.id, i.c.credit_code, i.c.name, m.c.state, m.c.total, m.c.grade,
+               m.c.reason)
         .join(i, i.c.id == m.c.institution_id)
         .where(m.c.round_id == round_row["id"],
-               m.c.state.in_(("publicised", "awarded", "rejected")))
+               m.c.state.in_(("publicised", "awarded", "rejected")), *inside)
         .order_by(i.c.credit_code)).all()
+    seen = {int(r.id) for r in listed}
+    objections = [iso(o) for o in store.objections(conn, int(publicity["id"]))
+                  if int(o["institution_id"]) in seen]
     return {**iso(publicity),
             "days": (publicity["ends_on"] - publicity["starts_on"]).days + 1,
-            "list": [iso(dict(r._mapping)) for r in listed],
-            "objections": [iso(o) for o in store.objections(conn, int(publicity["id"]))]}
+            "list": [iso({k: v for k, v in r._mapping.items() if k != "id"})
+                     for r in listed],
+            "objections": objections}
 
 
 __all__ = ["LEVELS", "award", "publicity_view", "raise_objection", "reject_member",

@@ -55,6 +55,7 @@ from jieneng.storage import alerts as alert_store
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
 from jieneng.storage import notify as notify_store
+from jieneng.storage.scoping import institution_conditions
 
 LINK = "/campaigns/rechecks"
 
@@ -192,11 +193,8 @@ def list_rechecks(db: Engine, user: User, *, region_code: str | None = None,
     """The re-checks inside the caller's scope (a unit: its own)."""
     with db.connect() as conn:
         filters = scoped_filters(conn, user.scope, region_code=region_code)
-        own = filters.institution_ids[0] if filters.institution_ids else None
-        if filters.department_id is not None and own is None:
-            own = filters.department_id
-        rows = store.list_rechecks(conn, filters.region_codes, scheme_code=scheme_code,
-                                   year=year, state=state, institution_id=own)
+        rows = store.list_rechecks(conn, institution_conditions(conn, filters),
+                                   scheme_code=scheme_code, year=year, state=state)
         today = chinatime.today()
         tree = tree_of(conn)
     out = []

@@ -362,6 +362,7 @@ def reject_json(body: RejectIn, user: CurrentUser, engine: EngineDep,
     return publicity.reject_member(engine, user, round_id, body.credit_code, body.reason)
 
 
-# the 回头看 pages (web.campaigns.rechecks) are served by these routers
-router.include_router(rechecks.router)
-api.include_router(rechecks.api)
+# the 回头看 pages (web.campaigns.rechecks) are served by these routers (their routes
+# carry their full paths; the app registers checks.router and checks.api)
+router.routes.extend(rechecks.router.routes)
+api.routes.extend(rechecks.api.routes)

@@ -36,8 +36,7 @@ from jieneng.web.exporting import notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
 
 router = APIRouter(include_in_schema=False)
-#: no prefix of its own: :mod:`.checks`' ``api`` (prefix /api/v1) includes it
-api = APIRouter(tags=["campaigns"], responses=API_ERRORS)
+api = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=API_ERRORS)
 TEMPLATE = "campaigns/rechecks.html"
 RUN = [requires(Capability.RUN_ROUNDS)]
 ANSWER = [requires(Capability.SELF_ASSESS)]
