@@ -27,9 +27,12 @@ from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
+from jieneng.core.regions import RegionTree
+from jieneng.core.scope import ScopeKind
 from jieneng.services.workplans.items import get_item
 from jieneng.services.workplans.progress import plan_progress
 from jieneng.services.workplans.review import get_evidence, report_progress, review_report
+from jieneng.storage import regions as region_store
 from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
@@ -91,8 +94,31 @@ def item_data(engine: Engine, user: User, plan_id: int, item_id: int, lang: str
                      "indicator_code": item.get("indicator_code"),
                      "children": item.get("children") or []},
             "reports": _history(list(item.get("reports") or ()), plan_id, lang),
-            "can_report": user.can(Capability.REPORT_PROGRESS),
-            "can_review": user.can(Capability.MANAGE_WORK_PLANS)}
+            "can_report": user.can(Capability.REPORT_PROGRESS) and _answers(
+                engine, user, item),
+            "can_review": user.can(Capability.MANAGE_WORK_PLANS) and _covers(
+                engine, user, str(plan["region_code"]))}
+
+
+def _covers(engine: Engine, user: User, region: str) -> bool:
+    """Whether the caller's scope holds the whole of ``region`` (the forms shown; the
+    services decide)."""
+    scope = user.scope
+    if scope.kind is ScopeKind.ALL:
+        return True
+    if scope.kind is not ScopeKind.REGION or scope.region_code is None:
+        return False
+    with engine.connect() as conn:
+        tree = RegionTree(region_store.load_regions(conn))
+    return scope.region_code in tree.lineage(region)
+
+
+def _answers(engine: Engine, user: User, item: dict[str, Any]) -> bool:
+    """Whether the caller is the item's responsible party: an office over its region,
+    or the institution (department) it names."""
+    if user.scope.kind in (ScopeKind.INSTITUTION, ScopeKind.DEPARTMENT):
+        return item.get("institution_id") is not None
+    return _covers(engine, user, str(item.get("responsible_region") or ""))
 
 
 def page_context(engine: Engine, user: User, plan_id: int, item_id: int, lang: str

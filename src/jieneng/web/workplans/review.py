@@ -63,11 +63,9 @@ def review_data(engine: Engine, user: User, plan_id: int, lang: str, stage: str 
     rows = [item_row(i, plan_id, lang) for i in found["items"]]
     lines = [line_of(r) for r in rows]
     figures = counts(lines)
-    sections: list[dict[str, Any]] = []
+    sections: dict[str, dict[str, Any]] = {}  # in the order first met, as the document
     for r in rows:
-        if not sections or sections[-1]["name"] != r["section"]:
-            sections.append({"name": r["section"], "items": []})
-        sections[-1]["items"].append(r)
+        sections.setdefault(r["section"], {"name": r["section"], "items": []})["items"].append(r)
     return {"plan": {k: plan.get(k) for k in ("id", "region_code", "region_name", "year",
                                               "title", "document_no")},
             "stage": stage, "stage_label": text(lang, f"workplans.web.stage.{stage}"),
@@ -76,7 +74,7 @@ def review_data(engine: Engine, user: User, plan_id: int, lang: str, stage: str 
                         "completion_rate": figures["done"] / figures["items"]
                         if figures["items"] else None},
             "quantified": [r for r in rows if r["target"]],
-            "overdue": [r for r in rows if r["overdue"]], "sections": sections,
+            "overdue": [r for r in rows if r["overdue"]], "sections": list(sections.values()),
             "items": rows}
 
 
