@@ -9,11 +9,13 @@ titles held (issue 14 §3).
   ``state`` (:data:`jieneng.core.campaigns.rounds.MEMBER_STATES`), where the review
   stands (``review_region`` — the region whose office acts next, ``review_level`` —
   that region's level 1/2/3), the stored score (``total``, ``passed``, ``grade``,
-  ``missing`` = items without data), the last return reason;
+  ``missing`` = items without data), the last return reason, ``computed`` — the
+  computed and band items of the last scoring as JSON ``{item: [score, figure, peer
+  average]}`` (written with the totals in one UPDATE; the breakdown reads it);
 - ``campaign_item_score`` — a score per member × item × stage (``self``, ``review``,
-  ``inspection``, ``computed``); the final score of a hand item is ``inspection`` if
-  present, else ``review``, else ``self``; ``value``/``basis`` keep the figure and the
-  peer average a computed item was scored from;
+  ``inspection``; ``computed`` stays allowed, but a scoring keeps the computed items on
+  the member, above); the final score of a hand item is ``inspection`` if present, else
+  ``review``, else ``self``;
 - ``campaign_evidence`` — the documents attached to an item (content in the row,
   size-limited by the upload limit, like ``project_document``);
 - ``campaign_title`` — titles held (节约型机关, 示范单位, 节水型单位 …): awarded by a round
@@ -103,6 +105,7 @@ campaign_round_member = Table(
     Column("grade", String(64), nullable=True),
     Column("missing", Integer, nullable=True),
     Column("reason", Text, nullable=True),
+    Column("computed", Text, nullable=True),
     Column("submitted_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("round_id", "institution_id"),
@@ -406,28 +409,17 @@ _score_stage = temp_table(
     "tmp_round_score",
     Column("member_id", Integer, primary_key=True),
     Column("total", Double), Column("passed", Boolean), Column("grade", String(64)),
-    Column("missing", Integer))
+    Column("missing", Integer), Column("computed", Text))
 
 
-def store_round_scores(conn: Connection, round_id: int, totals: Any, computed: Any, *,
-                       at: datetime) -> None:
-    """Store every member's total, passed, grade and missing (``totals``: a frame with
-    member_id, total, passed, grade, missing) in one UPDATE from a staged table, and
-    replace the round's computed item scores (``computed``: member_id, item_code,
-    score, value, basis) in bulk."""
+def store_round_scores(conn: Connection, totals: Any, *, at: datetime) -> None:
+    """Store every member's total, passed, grade, missing and computed items
+    (``totals``: a frame with member_id, total, passed, grade, missing, computed) in
+    one UPDATE from a staged table."""
     ensure_temp(conn, _score_stage)
     bulk_insert(conn, _score_stage, totals)
     analyze(conn, _score_stage)
     st = _score_stage
     conn.execute(update(_m).where(_m.c.id == st.c.member_id).values(
         total=st.c.total, passed=st.c.passed, grade=st.c.grade, missing=st.c.missing,
-        updated_at=at))
-    members = select(_m.c.id).where(_m.c.round_id == round_id)
-    conn.execute(_s.delete().where(_s.c.stage == "computed", _s.c.member_id.in_(members)))
-    if computed.height:
-        stamp: Any = (at if conn.dialect.name == "postgresql"
-                      else at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"))
-        frame = computed.with_columns(pl.lit("computed").alias("stage"),
-                                      pl.lit(stamp).alias("at"))
-        bulk_insert(conn, _s, frame, columns=["member_id", "item_code", "stage", "score",
-                                              "value", "basis", "at"])
+        computed=st.c.computed, updated_at=at))

@@ -11,6 +11,7 @@ maximum, nothing stored; submitting needs a score on every checklist item
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,7 +46,7 @@ def member_view(db: Reader, user: User, round_id: int, credit_code: str) -> dict
         row = find_round(conn, user, round_id)
         member, inst = find_member(conn, user, row, credit_code)
         scheme = round_scheme(conn, row)
-        scores = store.member_scores(conn, int(member["id"]))
+        scores = store.member_scores(conn, int(member["id"])) + computed_rows(member)
         evidence = store.list_evidence(conn, int(member["id"]))
         tree = tree_of(conn)
     state = str(member["state"])
@@ -65,6 +66,15 @@ def member_view(db: Reader, user: User, round_id: int, credit_code: str) -> dict
         "can_review": (user.can(Capability.REVIEW) and state in WAITING
                        and reviews_at(user, review_region)),
     }
+
+
+def computed_rows(member: dict[str, Any]) -> list[dict[str, Any]]:
+    """The computed items of the last scoring, as score rows (stage ``computed``)."""
+    text = member.get("computed")
+    if not text:
+        return []
+    return [{"item_code": code, "stage": "computed", "score": v[0], "value": v[1],
+             "basis": v[2]} for code, v in json.loads(text).items()]
 
 
 def items_view(scheme: Scheme, scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -180,4 +190,5 @@ def editable(round_row: dict[str, Any], member: dict[str, Any]) -> None:
     require_state(str(member["state"]), EDITABLE, "self_assess")
 
 
-__all__ = ["items_view", "member_view", "save_self_assessment", "submit_self_assessment"]
+__all__ = ["computed_rows", "items_view", "member_view", "save_self_assessment",
+           "submit_self_assessment"]

@@ -36,7 +36,7 @@ from jieneng.services.database import Reader, reading
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import campaign_rounds as store
 
-from .assess import items_view
+from .assess import computed_rows, items_view
 from .figures import energy_figures
 from .flags import round_flags
 from .round_access import find_member, find_round, now, round_scheme, tree_of
@@ -60,9 +60,9 @@ def score_round(engine: Engine, user: User, round_id: int) -> dict[str, Any]:
         members = store.member_frame(conn, round_id)
         pop, computed = _population(conn, user, row, scheme, members)
         result = score(scheme, pop)
-        totals = _totals(members, result)
-        store.store_round_scores(conn, round_id, totals,
-                                 _computed_rows(members, scheme, result, pop), at=at)
+        totals = _totals(members, result).with_columns(
+            _computed_json(scheme, result, pop).alias("computed"))
+        store.store_round_scores(conn, totals, at=at)
         store.set_round(conn, round_id, scored_at=at)
         summary = {"round_id": round_id, "members": int(members.height),
                    "passed": int(result.passed.sum()),
@@ -160,11 +160,11 @@ def _totals(members: pl.DataFrame, result: Scores) -> pl.DataFrame:
     })
 
 
-def _computed_rows(members: pl.DataFrame, scheme: Scheme, result: Scores,
-                   pop: Population) -> pl.DataFrame:
-    """The computed and band items' scores with the figure and peer average used."""
-    parts = []
-    member_ids = members["member_id"].to_numpy()
+def _computed_json(scheme: Scheme, result: Scores, pop: Population) -> pl.Series:
+    """Each member's computed and band items as JSON ``{item: [score, figure, peer
+    average]}`` (null where missing), built column-wise (no loop over members)."""
+    parts: list[pl.Expr] = []
+    frame: dict[str, Any] = {}
     for j, code in enumerate(result.codes):
         item = scheme.node(code)
         if item.rule not in (RuleKind.COMPUTED, RuleKind.BAND):
@@ -172,17 +172,15 @@ def _computed_rows(members: pl.DataFrame, scheme: Scheme, result: Scores,
         value = np.asarray(pop.figures.get(item.measure, np.full(pop.size, np.nan)))
         basis = (np.asarray(pop.peers.get(item.measure, np.full(pop.size, np.nan)))
                  if item.basis is Basis.PEER else np.full(pop.size, np.nan))
-        parts.append(pl.DataFrame({
-            "member_id": member_ids, "item_code": [code] * pop.size,
-            "score": result.items[:, j], "value": _finite(value), "basis": _finite(basis)}))
+        k = len(parts)
+        frame[f"s{k}"], frame[f"v{k}"], frame[f"b{k}"] = (
+            _finite(result.items[:, j]), _finite(value), _finite(basis))
+        parts.append(pl.format(f'"{code}":[{{}},{{}},{{}}]', *(
+            pl.col(f"{x}{k}").cast(pl.Utf8).fill_null("null") for x in "svb")))
     if not parts:
-        return pl.DataFrame(schema={"member_id": pl.Int64, "item_code": pl.Utf8,
-                                    "score": pl.Float64, "value": pl.Float64,
-                                    "basis": pl.Float64})
-    # a member without the figure and without points keeps no row (the breakdown shows
-    # the item as without data); rows in key order, appended to the index in sequence
-    return (pl.concat(parts).filter(pl.col("value").is_not_null() | (pl.col("score") != 0))
-            .sort("member_id", "item_code"))
+        return pl.Series([None] * pop.size, dtype=pl.Utf8)
+    out = pl.DataFrame(frame).select(pl.concat_str(parts, separator=",").alias("j"))
+    return ("{" + out["j"] + "}").alias("computed")
 
 
 def _finite(x: np.ndarray) -> pl.Series:
@@ -201,6 +199,7 @@ def member_breakdown(db: Reader, user: User, round_id: int, credit_code: str
         scheme = round_scheme(conn, row)
         scores = store.member_scores(conn, int(member["id"]))
         tree = tree_of(conn)
+    scores += computed_rows(member)
     first, last = window_before(int(row["eval_year"]), int(row["eval_month"]))
     return {
         "round_id": round_id, "scheme_code": scheme.code, "total_points": scheme.total,

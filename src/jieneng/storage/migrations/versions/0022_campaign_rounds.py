@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("grade", sa.String(64), nullable=True),
         sa.Column("missing", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("computed", sa.Text(), nullable=True),
         sa.Column("submitted_at", _TS, nullable=True),
         sa.Column("updated_at", _TS, nullable=False),
         sa.ForeignKeyConstraint(["round_id"], ["campaign_round.id"],
