@@ -29,9 +29,11 @@ from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
+from jieneng.core.regions import RegionTree
 from jieneng.ingest.fleet import template_csv
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.fleet import fleet_summary, import_fleet, list_fleet
+from jieneng.storage import regions as region_store
 from jieneng.storage.fleet import KINDS
 from jieneng.web.common import default_year, region_for
 from jieneng.web.common import page as render_page
@@ -143,7 +145,10 @@ def fleet_data(engine: Engine, user: User, lang: str, *, region: str = "", year:
                      "reason": _reason(r, lang)} for r in coal["list"]]
     lists = {kind: _rows(kind, list_fleet(engine, user, kind, region_code=code,
                                           limit=limit + 1), lang) for kind in KINDS}
+    with engine.connect() as conn:
+        tree = RegionTree(region_store.load_regions(conn))
     return {**summary, "region_code": code, "year": chosen,
+            "region_name": tree.name(code) if code in tree else None,
             "lists": {k: {"items": v[:limit], "more": len(v) > limit}
                       for k, v in lists.items()}}
 
@@ -216,6 +221,7 @@ class RowsOut(BaseModel):
 
 class FleetOut(BaseModel):
     region_code: str
+    region_name: str | None
     year: int
     vehicles: VehiclesOut
     statistics: dict[str, Any]

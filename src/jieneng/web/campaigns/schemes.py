@@ -265,6 +265,7 @@ def scheme_page(request: Request, user: CurrentUser, engine: EngineDep, code: Co
     data = scheme_data(engine, code, version)
     for node in data["nodes"]:
         node["bands_text"] = bands_text(node["bands"], node["compare"])
+        node["bands_list"] = node["bands_text"].split("; ") if node["bands_text"] else []
     return render_page(request, DETAIL, {"data": data, "version": version})
 
 
