@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from jieneng.cli import output
+from jieneng.cli.campaign_checks import checks_app
 from jieneng.cli.campaign_rounds import round_app
 from jieneng.cli.common import (
     DryRun,
@@ -27,6 +28,7 @@ campaigns_app = typer.Typer(help="创建活动与评价 Campaigns and evaluation
 scheme_app = typer.Typer(help="评价方案 One evaluation scheme.", no_args_is_help=True)
 campaigns_app.add_typer(scheme_app, name="scheme")
 campaigns_app.add_typer(round_app, name="round")
+campaigns_app.add_typer(checks_app, name="checks")
 
 VersionOpt = Annotated[int | None, typer.Option("--version", help="版本 version (默认最新)")]
 LoadRegionOpt = Annotated[str | None, typer.Option(
