@@ -70,11 +70,13 @@ class PlanSummary:
 
 
 def counts(items: Sequence[ItemLine]) -> dict[str, Any]:
-    """The review's figures: items, done, in progress, not started, overdue, with a
-    target, and the mean share complete (a fraction; None without items)."""
+    """The review's figures: items, done, in progress (reported under way or partly
+    there), not started (the rest), overdue (of either), with a target, and the mean
+    share complete (a fraction; an item without one counts 0; None without items)."""
     total = len(items)
     done = sum(1 for i in items if i.done)
-    started = sum(1 for i in items if not i.done and (i.share or 0) > 0)
+    started = sum(1 for i in items
+                  if not i.done and (i.state == "in_progress" or (i.share or 0) > 0))
     shares = [min(max(i.share or 0.0, 0.0), 1.0) for i in items]
     return {"items": total, "done": done, "in_progress": started,
             "not_started": total - done - started,
