@@ -30,20 +30,19 @@ from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_province import _reset, institutions_frame, regions_frame  # noqa: E402
-
-from jieneng.core.caller import command_line_user  # noqa: E402
-from jieneng.services.campaigns.checks import draw_sample  # noqa: E402
-from jieneng.services.campaigns.coverage import region_coverage  # noqa: E402
-from jieneng.services.campaigns.rounds import open_round  # noqa: E402
-from jieneng.services.campaigns.schemes import install_shipped  # noqa: E402
-from jieneng.storage import campaign_rounds as rounds  # noqa: E402
-from jieneng.storage import campaign_titles as titles  # noqa: E402
-from jieneng.storage import tables as t  # noqa: E402
-from jieneng.storage.engine import make_engine  # noqa: E402
-from jieneng.storage.institutions import upsert_institutions  # noqa: E402
-from jieneng.storage.migrate import upgrade  # noqa: E402
-from jieneng.storage.regions import upsert_regions  # noqa: E402
+from generate_province import _reset, institutions_frame, regions_frame
+from jieneng.core.caller import command_line_user
+from jieneng.services.campaigns.checks import draw_sample
+from jieneng.services.campaigns.coverage import region_coverage
+from jieneng.services.campaigns.rounds import open_round
+from jieneng.services.campaigns.schemes import install_shipped
+from jieneng.storage import campaign_rounds as rounds
+from jieneng.storage import campaign_titles as titles
+from jieneng.storage import tables as t
+from jieneng.storage.engine import make_engine
+from jieneng.storage.institutions import upsert_institutions
+from jieneng.storage.migrate import upgrade
+from jieneng.storage.regions import upsert_regions
 
 PROVINCE, SCHEME, YEAR = "430000", "canteen_food_waste", 2025
 
