@@ -100,8 +100,8 @@ def test_institution_sheet(world: Engine) -> None:
 def test_a_bad_sheet_stores_nothing(world: Engine, tmp_path: Path) -> None:
     text = shipped_sheet_text("county_energy")
     bad = tmp_path / "bad.csv"
-    bad.write_text(text.replace("item,plan.publicity,plan,宣传培训,publicity and training,3,",
-                                "item,plan.publicity,plan,宣传培训,publicity and training,4,"),
+    bad.write_text(text.replace("item,plan.publicity,plan,宣传培训,Publicity and training,3,",
+                                "item,plan.publicity,plan,宣传培训,Publicity and training,4,"),
                    encoding="utf-8")
     with pytest.raises(ValidationFailed) as refused:
         sheets.load_sheet(world, CITY, bad)

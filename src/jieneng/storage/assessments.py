@@ -55,7 +55,7 @@ from jieneng.core.scope import Filters
 from . import tables as t
 from .projects import project, project_owner
 from .reporting import period_due
-from .scoping import institution_conditions
+from .scoping import institution_conditions, region_conditions
 from .summaries import REPORTED_STATES
 from .tables import Double, metadata
 
@@ -208,13 +208,12 @@ def run(conn: Connection, run_id: int, *, lock: bool = False) -> Row[Any] | None
     return conn.execute(query).first()
 
 
-def runs(conn: Connection, region_codes: list[str] | None) -> list[dict[str, Any]]:
-    """Every run (of ``region_codes`` when given), newest first."""
+def runs(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
+    """Every run of a region inside ``filters``, newest first."""
     query = (select(_r, _v.c.code, _v.c.version, _v.c.subject, _v.c.name_zh, _v.c.name_en)
              .join(_v, _v.c.id == _r.c.sheet_version_id)
+             .where(*region_conditions(conn, _r.c.region_code, filters))
              .order_by(_r.c.year.desc(), _r.c.id.desc()))
-    if region_codes is not None:
-        query = query.where(_r.c.region_code.in_(region_codes))
     return [dict(r._mapping) for r in conn.execute(query)]
 
 

@@ -145,7 +145,7 @@ def list_runs(db: Reader, user: User) -> list[dict[str, Any]]:
     """The runs of regions inside the caller's scope, newest first."""
     with reading(db) as conn:
         filters = scoped_filters(conn, user.scope)
-        rows = store.runs(conn, filters.region_codes)
+        rows = store.runs(conn, filters)
     return [_run_dict(r) for r in rows]
 
 
