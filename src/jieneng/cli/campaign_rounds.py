@@ -67,7 +67,7 @@ def list_(region: Annotated[str | None, typer.Option("--region")] = None,
     keys = ("id", "title", "scheme", "region", "year", "state", "members")
     output.print_table(output.say("campaigns.rounds.title"),
                        [output.say(f"campaigns.rounds.col.{k}") for k in keys],
-                       [[r["id"], r["title"], r["scheme_code"], r["region_name"], r["year"],
+                       [[r["id"], r["title"], r["scheme_code"], r["region_name"], str(r["year"]),
                          output.say(f"campaigns.rounds.state.{r['state']}"), r["members"]]
                         for r in found])
 
