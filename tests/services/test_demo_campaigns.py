@@ -21,9 +21,10 @@ pytestmark = pytest.mark.xdist_group("demo_services")
 WHO = command_line_user()
 
 
-def _round(demo: Engine, scheme: str, region: str) -> dict:  # type: ignore[type-arg]
+def _round(demo: Engine, scheme: str, region: str,
+           year: int = demo_campaigns.YEAR) -> dict:  # type: ignore[type-arg]
     found = [r for r in rounds.list_rounds(demo, WHO, scheme_code=scheme, region_code=region,
-                                           year=demo_campaigns.YEAR)
+                                           year=year)
              if str(r["region_code"]).strip() == region]
     assert len(found) == 1, found
     return found[0]
@@ -52,18 +53,29 @@ def test_demonstration_round_scored_from_statistics(demo: Engine) -> None:
     assert any(m["total"] for m in members)  # computed bands scored
 
 
-def test_organ_round_through_award_and_recheck(demo: Engine) -> None:
-    found = _round(demo, "conservation_organ", demo_campaigns.ORGAN_REGION)
+def test_finished_organ_round_through_award_and_recheck(demo: Engine) -> None:
+    found = _round(demo, "conservation_organ", demo_campaigns.ORGAN_REGION,
+                   demo_campaigns.YEAR - 1)
     round_id = int(found["id"])
     states = [m["state"] for m in rounds.round_members(demo, WHO, round_id)]
-    assert "returned" in states and "awarded" in states
-    assert len(states) > len([s for s in states if s == "invited"])
+    assert "awarded" in states and found["state"] == "closed"
     drawn = checks.round_checks(demo, WHO, round_id)
     assert drawn["draw"]["seed"] == demo_campaigns.SEED and drawn["sample"]
     assert all(s["verdict"] for s in drawn["sample"])
     assert drawn["publicity"] is not None
     again = rechecks.list_rechecks(demo, WHO, region_code=demo_campaigns.ORGAN_REGION)
     assert {r["state"] for r in again} >= {"passed", "rectifying"}
+
+
+def test_open_organ_round_reviewed_level_by_level(demo: Engine) -> None:
+    found = _round(demo, "conservation_organ", "450300", demo_campaigns.YEAR)
+    members = rounds.round_members(demo, WHO, int(found["id"]), region_code="450321")
+    states = sorted(m["state"] for m in members if m["state"] != "invited")
+    assert states == ["recommended", "recommended", "returned", "self_assessing",
+                      "submitted", "under_review"]
+    waiting = [m for m in members if m["state"] == "under_review"]
+    assert str(waiting[0]["review_region"]).strip() == "450300"  # at the city, the 2nd level
+    assert checks.round_checks(demo, WHO, int(found["id"]))["draw"] is not None
 
 
 def test_a_second_call_adds_nothing(demo: Engine, tmp_path: Path) -> None:

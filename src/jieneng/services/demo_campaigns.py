@@ -7,12 +7,17 @@
 3. a 节约型公共机构示范单位 (``demonstration_unit``) round of the city for the demo's last
    year, scored from the statistics (the energy and water bands against the province's
    same-type averages of the 12 months before the evaluation);
-4. a 节约型机关 (``conservation_organ``) round of 阳朔县 (:data:`ORGAN_REGION`): the units'
-   self-assessments (several submitted with their scores, one with an evidence file,
-   one left in progress), reviewed level by level (county, then the city; one returned
-   to its unit, one waiting at the city), the round scored, the spot check drawn by the
-   scheme's rule with a recorded seed and inspected, the 公示, the titles awarded, and a
-   回头看 of the titles with one passed and one rectification pending.
+4. 节约型机关 (``conservation_organ``), two rounds:
+
+   - the 2024 round of 阳朔县 (:data:`ORGAN_REGION`), finished: every organ
+     self-assessed and submitted, the county's review (one returned), scored, the spot
+     check drawn by the rule with a recorded seed and every sampled unit inspected, the
+     公示, the titles awarded, and in 2026 a 回头看 of the titles (one passed, one
+     rectification pending);
+   - the 2025 round of the city, under way: six organs of 阳朔县 self-assess (one with
+     an evidence file, one still filling in), reviewed level by level — the county, then
+     the city (two recommended, one waiting at the city, one waiting at the county, one
+     returned by the county) —, scored, and the spot check drawn (not yet inspected).
 
 Every date is stated (the evaluation in January after the year; 公示 and award in the
 following weeks); the scores are invented for the demo and named as such in the notes.
@@ -51,6 +56,8 @@ YEAR = 2025
 #: the county whose organs make the 节约型机关 round (the demo's 阳朔县)
 ORGAN_REGION = "450321"
 SEED = 2025
+CITY = "450300"
+RETURNED = "演示：请补充绿色办公制度的佐证材料"
 #: the spot-check rate asked: the scheme states none; 35 % is the notices' figure
 #: ("自评率达到 100%、现场抽查率达到 35%以上", the demo's work plan)
 CHECK_RATE = 0.35
@@ -70,16 +77,16 @@ def seed(engine: Engine, region: str, files_dir: Path) -> dict[str, int]:
     counts["campaign_schemes"] = installed["added"]
     counts.update(demo_fleet.seed(engine, region, files_dir, year=YEAR))
     counts.update(_demonstration(engine, user, region))
-    counts.update(_organ_round(engine, user))
+    counts.update(_organ_rounds(engine, user))
     with engine.begin() as conn:
         meta.set_meta(conn, "demo_campaigns", VERSION)
     return counts
 
 
-def _opened(engine: Engine, user: User, scheme: str, region: str) -> bool:
+def _opened(engine: Engine, user: User, scheme: str, region: str, year: int = YEAR) -> bool:
     """Whether the demo's round of ``scheme`` is already there (a build cut short)."""
     return any(str(r["region_code"]).strip() == region for r in rounds.list_rounds(
-        engine, user, region_code=region, year=YEAR, scheme_code=scheme))
+        engine, user, region_code=region, year=year, scheme_code=scheme))
 
 
 def _demonstration(engine: Engine, user: User, region: str) -> dict[str, int]:
@@ -95,34 +102,74 @@ def _demonstration(engine: Engine, user: User, region: str) -> dict[str, int]:
     return {"demonstration_members": len(members)}
 
 
-def _organ_round(engine: Engine, user: User) -> dict[str, int]:
-    """The county's 节约型机关 round from self-assessment to 回头看 (module docstring)."""
-    if _opened(engine, user, "conservation_organ", ORGAN_REGION):
+def _organ_rounds(engine: Engine, user: User) -> dict[str, int]:
+    counts = _finished_round(engine, user)
+    counts.update(_open_round(engine, user))
+    return counts
+
+
+def _finished_round(engine: Engine, user: User) -> dict[str, int]:
+    """阳朔县's 2024 round from self-assessment to 回头看 (module docstring)."""
+    year = YEAR - 1
+    if _opened(engine, user, "conservation_organ", ORGAN_REGION, year):
         return {}
-    made = rounds.open_round(engine, user, "conservation_organ", ORGAN_REGION, YEAR,
-                             title=f"{YEAR}年度节约型机关创建评价（演示）",
-                             eval_year=YEAR + 1, eval_month=1, due=date(YEAR + 1, 1, 15))
+    made = rounds.open_round(engine, user, "conservation_organ", ORGAN_REGION, year,
+                             title=f"{year}年度节约型机关创建评价（演示）",
+                             eval_year=year + 1, eval_month=1, due=date(year + 1, 1, 15))
     round_id = int(made["id"])
     members = [m["credit_code"] for m in rounds.round_members(engine, user, round_id)]
     if not members:
-        return {"organ_members": 0}
+        return {}
     hand = _checklist(engine, round_id, members[0], user)
-    assessed = members[:len(SELF_SCORES)]
-    for n, code in enumerate(assessed):
-        assess.save_self_assessment(engine, user, round_id, code,
-                                    {item: SELF_SCORES[n] for item in hand},
-                                    {item: "演示：自评说明" for item in hand})
+    for n, code in enumerate(members):
+        _self_assess(engine, user, round_id, code, hand, SELF_SCORES[n % len(SELF_SCORES)])
+        assess.submit_self_assessment(engine, user, round_id, code)
+    review.return_member(engine, user, round_id, members[-1], RETURNED)
+    for code in members[:-1]:  # the county's own round: one level
+        review.approve_member(engine, user, round_id, code, note="演示：审核通过")
+    round_scoring.score_round(engine, user, round_id)
+    counts = {"organ_2024_members": len(members)}
+    counts.update(_checks_and_award(engine, user, round_id, year))
+    return counts
+
+
+def _open_round(engine: Engine, user: User) -> dict[str, int]:
+    """The city's 2025 round under way, reviewed level by level (module docstring)."""
+    if _opened(engine, user, "conservation_organ", CITY, YEAR):
+        return {}
+    made = rounds.open_round(engine, user, "conservation_organ", CITY, YEAR,
+                             title=f"{YEAR}年度节约型机关创建评价（演示）",
+                             eval_year=YEAR + 1, eval_month=1, due=date(YEAR + 1, 1, 15))
+    round_id = int(made["id"])
+    units = [m["credit_code"] for m in rounds.round_members(
+        engine, user, round_id, region_code=ORGAN_REGION)][:6]
+    if len(units) < 6:
+        return {}
+    hand = _checklist(engine, round_id, units[0], user)
+    for n, code in enumerate(units):
+        _self_assess(engine, user, round_id, code, hand, SELF_SCORES[n])
         if n == 0 and hand:
             evidence.add_evidence(engine, user, round_id, code, hand[0],
                                   file_name="节约型机关自评佐证材料.pdf", data=EVIDENCE)
-        if n < len(assessed) - 1:  # the last one is still being filled in
+        if n < 5:  # the sixth is still filling in
             assess.submit_self_assessment(engine, user, round_id, code)
-    submitted = assessed[:-1]
-    counts = {"organ_members": len(members), "organ_self_assessed": len(assessed)}
-    counts.update(_reviews(engine, user, round_id, submitted))
+    for code in units[:3]:  # 阳朔县 approves three …
+        review.approve_member(engine, user, round_id, code, note="演示：县级审核通过")
+    review.return_member(engine, user, round_id, units[3], RETURNED)
+    for code in units[:2]:  # … the city two of them (the third waits at the city)
+        review.approve_member(engine, user, round_id, code, note="演示：市级审核通过")
     round_scoring.score_round(engine, user, round_id)
-    counts.update(_checks_and_award(engine, user, round_id))
-    return counts
+    drawn = checks.draw_sample(engine, user, round_id, rate=CHECK_RATE, seed=SEED)
+    return {"organ_2025_members": len(rounds.round_members(engine, user, round_id)),
+            "organ_2025_self_assessed": len(units), "organ_2025_sampled":
+            int(drawn["sample_size"])}
+
+
+def _self_assess(engine: Engine, user: User, round_id: int, code: str, hand: list[str],
+                 score: float) -> None:
+    assess.save_self_assessment(engine, user, round_id, code,
+                                {item: score for item in hand},
+                                {item: "演示：自评分为虚构数据" for item in hand})
 
 
 def _checklist(engine: Engine, round_id: int, credit_code: str, user: User) -> list[str]:
@@ -132,49 +179,21 @@ def _checklist(engine: Engine, round_id: int, credit_code: str, user: User) -> l
             if i.get("rule") in ("checklist", "inspection") and not i.get("block")]
 
 
-def _reviews(engine: Engine, user: User, round_id: int, submitted: list[str]
-             ) -> dict[str, int]:
-    """County then city approve the first ones; one returned; one waiting at the city."""
-    returned = submitted[-1] if len(submitted) > 2 else None
-    waiting = submitted[-2] if len(submitted) > 3 else None
-    recommended = 0
-    for code in submitted:
-        if code == returned:
-            review.return_member(engine, user, round_id, code,
-                                 "演示：请补充绿色办公制度的佐证材料")
-            continue
-        state = _approve_until_done(engine, user, round_id, code, once=code == waiting)
-        recommended += state == "recommended"
-    return {"organ_recommended": recommended, "organ_returned": int(returned is not None)}
-
-
-def _approve_until_done(engine: Engine, user: User, round_id: int, code: str, *,
-                        once: bool) -> str:
-    """Approve at each level in turn (an administrator reviews at any level)."""
-    state = ""
-    for _ in range(4):
-        view = review.approve_member(engine, user, round_id, code, note="演示：审核通过")
-        state = str(view["member"]["state"])
-        if once or state == "recommended":
-            break
-    return state
-
-
-def _checks_and_award(engine: Engine, user: User, round_id: int) -> dict[str, int]:
+def _checks_and_award(engine: Engine, user: User, round_id: int, year: int
+                      ) -> dict[str, int]:
     """The spot check (every sampled unit inspected), 公示, award, 回头看."""
     drawn = checks.draw_sample(engine, user, round_id, rate=CHECK_RATE, seed=SEED)
-    sample = _sample_codes(engine, user, round_id)
-    for code, state in sample:
-        verdict = "pass" if state in ("recommended", "under_review") else "fail"
+    for code, state in _sample_codes(engine, user, round_id):
+        verdict = "pass" if state == "recommended" else "fail"
         checks.inspect_member(engine, user, round_id, code, verdict=verdict,
                               note="演示：现场抽查" + ("合格" if verdict == "pass" else "未达标"))
-    counts: dict[str, Any] = {"organ_sampled": int(drawn["sample_size"])}
+    counts: dict[str, Any] = {"organ_2024_sampled": int(drawn["sample_size"])}
     try:
-        publicity.start_publicity(engine, user, round_id, starts_on=date(YEAR + 1, 1, 5),
+        publicity.start_publicity(engine, user, round_id, starts_on=date(year + 1, 1, 6),
                                   days=7)
-        awarded = publicity.award(engine, user, round_id, awarded_on=date(YEAR + 1, 1, 20))
-        counts["organ_awarded"] = int(awarded["awarded"])
-        counts.update(_recheck(engine, user))
+        awarded = publicity.award(engine, user, round_id, awarded_on=date(year + 1, 1, 20))
+        counts["organ_2024_awarded"] = int(awarded["awarded"])
+        counts.update(_recheck(engine, user, year + 2))
     except DomainError as err:  # nobody recommended in a small demo: stop at the check
         log.info("demo campaigns: %s", err)
     return counts
@@ -186,19 +205,18 @@ def _sample_codes(engine: Engine, user: User, round_id: int) -> list[tuple[str, 
             for s in found.get("sample", []) if s.get("verdict") is None]
 
 
-def _recheck(engine: Engine, user: User) -> dict[str, int]:
-    """A 回头看 of the county's titles: the first passed, the second to rectify."""
+def _recheck(engine: Engine, user: User, year: int) -> dict[str, int]:
+    """A 回头看 of the county's titles in ``year``: one passed, one to rectify."""
     chosen = rechecks.select_rechecks(engine, user, "conservation_organ", ORGAN_REGION,
-                                      year=YEAR + 1, awarded_before=date(YEAR + 1, 6, 1),
-                                      seed=SEED)
+                                      year=year, awarded_before=date(year, 6, 1), seed=SEED)
     found = rechecks.list_rechecks(engine, user, region_code=ORGAN_REGION)
     for n, row in enumerate(found[:2]):
         if n == 0:
             rechecks.record_result(engine, user, int(row["id"]), passed=True,
-                                   finding="演示：复查合格", checked_on=date(YEAR + 1, 6, 10))
+                                   finding="演示：复查合格", checked_on=date(year, 6, 10))
         else:
             rechecks.record_result(engine, user, int(row["id"]), passed=False,
                                    finding="演示：垃圾分类台账不全，限期整改",
-                                   checked_on=date(YEAR + 1, 6, 10),
-                                   deadline=date(YEAR + 2, 3, 31))
+                                   checked_on=date(year, 6, 10),
+                                   deadline=date(year + 1, 3, 31))
     return {"organ_rechecked": int(chosen["selected"])}
