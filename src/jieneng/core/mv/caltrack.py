@@ -17,7 +17,8 @@ summarised in ``projects-campaigns.md`` §1.3):
 - billing models: ordinary least squares on period usage per day against the period's
   average degree days per day, weighted by the days of each period (WLS) [3.4.2].
 
-The thresholds are data: ``data/mv/caltrack.json`` (with its source).
+The thresholds are data: ``data/mv/caltrack.json`` (with its source). The model names,
+reason codes, settings and result types are in :mod:`.caltrack_types`.
 
 Speed: every candidate of every model type is solved at once from the normal
 equations. With an intercept, centred sums make each HDD/CDD pair a 2×2 system; all
@@ -27,41 +28,67 @@ which vanish for daily data when cooling ≥ heating). No Python loop over data 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-Array = NDArray[np.float64]
+from .caltrack_types import (
+    BETA_CDD_NOT_POSITIVE,
+    BETA_HDD_NOT_POSITIVE,
+    CDD_ONLY,
+    DISQUALIFIED,
+    FUELS_WITHOUT_CDD,
+    HDD_CDD,
+    HDD_ONLY,
+    INTERCEPT_ONLY,
+    MODEL_TYPES,
+    NEGATIVE_INTERCEPT,
+    NO_CDD_FOR_GAS,
+    NO_DATA,
+    NONE,
+    NOT_ATTEMPTED,
+    QUALIFIED,
+    SINGULAR,
+    TOO_FEW_NON_ZERO_CDD,
+    TOO_FEW_NON_ZERO_HDD,
+    TOTAL_CDD_TOO_LOW,
+    TOTAL_HDD_TOO_LOW,
+    Array,
+    CaltrackFit,
+    CaltrackSettings,
+    Candidate,
+)
 
-INTERCEPT_ONLY = "intercept_only"
-HDD_ONLY = "hdd_only"
-CDD_ONLY = "cdd_only"
-HDD_CDD = "hdd_cdd"
-NONE = "none"  #: no candidate qualified (see :attr:`CaltrackFit.candidates` for why)
-MODEL_TYPES = (INTERCEPT_ONLY, HDD_ONLY, CDD_ONLY, HDD_CDD)
-
-QUALIFIED = "qualified"
-DISQUALIFIED = "disqualified"
-NOT_ATTEMPTED = "not_attempted"
-
-#: candidate reasons (stable codes; the clause is in brackets in the module doc)
-TOO_FEW_NON_ZERO_HDD = "too_few_non_zero_hdd"          # 3.2.2.2
-TOO_FEW_NON_ZERO_CDD = "too_few_non_zero_cdd"          # 3.2.2.2
-TOTAL_HDD_TOO_LOW = "total_hdd_too_low"                # 3.2.2.2
-TOTAL_CDD_TOO_LOW = "total_cdd_too_low"                # 3.2.2.2
-NEGATIVE_INTERCEPT = "negative_intercept"              # 3.4.3.2
-BETA_HDD_NOT_POSITIVE = "beta_hdd_not_positive"        # 3.4.3.2
-BETA_CDD_NOT_POSITIVE = "beta_cdd_not_positive"        # 3.4.3.2
-SINGULAR = "singular"                                  # degree days constant: no fit
-NO_CDD_FOR_GAS = "no_cdd_for_fuel"                     # 3.4.3.1
-NO_DATA = "no_data"
-
-FUELS_WITHOUT_CDD = frozenset({"gas", "natural_gas"})
+__all__ = [
+    "BETA_CDD_NOT_POSITIVE",
+    "BETA_HDD_NOT_POSITIVE",
+    "CDD_ONLY",
+    "DISQUALIFIED",
+    "FUELS_WITHOUT_CDD",
+    "HDD_CDD",
+    "HDD_ONLY",
+    "INTERCEPT_ONLY",
+    "MODEL_TYPES",
+    "NEGATIVE_INTERCEPT",
+    "NONE",
+    "NOT_ATTEMPTED",
+    "NO_CDD_FOR_GAS",
+    "NO_DATA",
+    "QUALIFIED",
+    "SINGULAR",
+    "TOO_FEW_NON_ZERO_CDD",
+    "TOO_FEW_NON_ZERO_HDD",
+    "TOTAL_CDD_TOO_LOW",
+    "TOTAL_HDD_TOO_LOW",
+    "CaltrackFit",
+    "CaltrackSettings",
+    "Candidate",
+    "fit_daily",
+    "fit_periods",
+    "predict_daily",
+    "predict_periods",
+]
 
 # internal: reasons as small integers on the grids (0 = fine), named only for the report
 _INVALID = "cooling_below_heating"  # 3.2.2.1: not a candidate at all
@@ -69,78 +96,6 @@ _CODES = ("", TOO_FEW_NON_ZERO_HDD, TOO_FEW_NON_ZERO_CDD, TOTAL_HDD_TOO_LOW, TOT
           NEGATIVE_INTERCEPT, BETA_HDD_NOT_POSITIVE, BETA_CDD_NOT_POSITIVE, SINGULAR, _INVALID)
 _C = {name: np.int8(i) for i, name in enumerate(_CODES)}
 Codes = NDArray[np.int8]
-
-
-@cache
-def _settings_data() -> dict[str, Any]:
-    path = resources.files("jieneng") / "data" / "mv" / "caltrack.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def _default_grid() -> tuple[float, ...]:
-    d = _settings_data()
-    lo, hi, step = float(d["balance_point_min_f"]), float(d["balance_point_max_f"]), float(
-        d["balance_point_step_f"])
-    return tuple(float(x) for x in np.arange(lo, hi + step / 2, step))
-
-
-@dataclass(frozen=True)
-class CaltrackSettings:
-    """Grid and sufficiency thresholds; the defaults come from ``data/mv/caltrack.json``."""
-
-    balance_points_f: tuple[float, ...] = field(default_factory=_default_grid)
-    minimum_non_zero_days: int = field(
-        default_factory=lambda: int(_settings_data()["minimum_non_zero_days"]))
-    minimum_total_degree_days: float = field(
-        default_factory=lambda: float(_settings_data()["minimum_total_degree_days"]))
-    billing_minimum_non_zero_days: int = field(
-        default_factory=lambda: int(_settings_data()["billing_minimum_non_zero_days"]))
-    billing_minimum_total_degree_days: float = field(
-        default_factory=lambda: float(_settings_data()["billing_minimum_total_degree_days"]))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """The best candidate of one model type, or why that type has none.
-
-    ``status`` is :data:`QUALIFIED`, :data:`DISQUALIFIED` (fitted, broke 3.4.3.2: the
-    best-R² one is shown with ``reason``) or :data:`NOT_ATTEMPTED` (no balance point
-    passed 3.2.2.2, or gas and CDD); ``tried`` / ``qualified`` count the grid points.
-    """
-
-    model_type: str
-    status: str
-    reason: str
-    heating_balance_point: float | None
-    cooling_balance_point: float | None
-    intercept: float
-    beta_hdd: float
-    beta_cdd: float
-    r_squared_adj: float
-    tried: int
-    qualified: int
-
-
-@dataclass(frozen=True)
-class CaltrackFit:
-    """The selected model [3.4.3.3]; ``model_type == "none"`` when nothing qualified."""
-
-    model_type: str
-    heating_balance_point: float | None
-    cooling_balance_point: float | None
-    intercept: float
-    beta_hdd: float
-    beta_cdd: float
-    r_squared: float
-    r_squared_adj: float
-    n_parameters: int
-    n_observations: int
-    candidates: tuple[Candidate, ...]
-
-    @property
-    def qualified(self) -> bool:
-        return self.model_type != NONE
 
 
 def _finite(*arrays: ArrayLike) -> list[Array]:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .caltrack import CaltrackFit, CaltrackSettings, fit_daily, predict_daily
+from .caltrack import fit_daily, predict_daily
+from .caltrack_types import CaltrackFit, CaltrackSettings
 
 Array = NDArray[np.float64]
 

@@ -32,12 +32,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from jieneng.core.mv.caltrack import CaltrackFit, predict_daily
+from jieneng.core.mv.caltrack import predict_daily
 from jieneng.core.mv.caltrack_splits import (
     component_mask,
     day_groups,
     fit_daily_split,
 )
+from jieneng.core.mv.caltrack_types import CaltrackFit
 from jieneng.core.mv.eemeter_daily_direct import direct
 from jieneng.core.mv.eemeter_daily_model import (
     LASSO,

@@ -45,7 +45,8 @@ import numpy as np
 
 from jieneng.core.exceptions import ValidationFailed
 
-from .caltrack import CaltrackFit, CaltrackSettings, fit_daily, predict_daily
+from .caltrack import fit_daily, predict_daily
+from .caltrack_types import CaltrackFit, CaltrackSettings
 from .data import (
     NO_FIGURE,
     DailyData,

@@ -19,7 +19,8 @@ from typing import Literal
 
 import numpy as np
 
-from .caltrack import CaltrackFit, CaltrackSettings, fit_periods, predict_periods
+from .caltrack import fit_periods, predict_periods
+from .caltrack_types import CaltrackFit, CaltrackSettings
 from .data import PeriodData
 from .temperature import FloatArray
 

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .caltrack import CaltrackFit
+from .caltrack_types import CaltrackFit
 from .data import DateRange, Dropped
 from .metrics import ModelMetrics
 from .savings import Adjustment, PeriodSavings
