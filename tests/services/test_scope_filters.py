@@ -29,6 +29,8 @@ PARTS = frozenset({"region_codes", "department_id", "institution_ids"})
 ALLOWED = {
     ("scope", "_department_regions"): "the scope module itself: a department's regions",
     ("review", "queue.awaiting"): "a queue of the caller's own department (not Filters)",
+    ("round_scoring", "_positions"): "where the round's members sit in the province's "
+                                      "figures (a position look-up, not a scope)",
 }
 
 #: (storage module, function) → why a parameter named after a part is not a scope
@@ -61,6 +63,12 @@ STORAGE_ALLOWED = {
     ("campaign_figures", "window_sums"): "the peer group's regions: a round's bands compare "
                                          "with the province's same-type average, whatever "
                                          "one sees; the service keeps the round's region",
+    ("campaign_rounds", "titles_held"): "titles of the members of a round a scoped read "
+                                        "returned (scoped ids), or of everyone (flags)",
+    ("campaign_rounds", "set_members_state"): "members of a round chosen by a scoped read",
+    ("campaign_rounds", "list_rounds"): "rounds of the regions the caller holds and of those "
+                                        "above them (a region's round concerns its subtree); "
+                                        "the service computes them",
     ("weather", "serve_regions"): "the regions a weather station serves (configuration), "
                                   "not a read for a caller",
     ("forms_ny", "rooms_of"): "the rooms of the one institution a scoped look-up returned",
