@@ -39,6 +39,9 @@ from jieneng.web.workplans.common import (
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["workplans"], responses=API_ERRORS)
 OverdueQ = Annotated[str, Query(max_length=1, pattern=r"^(1)?$", description="1: overdue only")]
+PageQ = Annotated[int, Query(ge=1, le=100_000)]
+#: items a page shows (a province's plan assigned to its cities holds hundreds)
+PER_PAGE = 50
 
 
 def _lang(request: Request) -> str:
@@ -46,9 +49,10 @@ def _lang(request: Request) -> str:
 
 
 def progress_data(engine: Engine, user: User, plan_id: int, lang: str, *, status: str = "",
-                  responsible: str = "", overdue: str = "") -> dict[str, Any]:
-    """The plan, its figures over every item and the items the filters keep (the page,
-    the twin and the workbook call this)."""
+                  responsible: str = "", overdue: str = "", page: int = 1,
+                  per_page: int = PER_PAGE) -> dict[str, Any]:
+    """The plan, its figures over every item and the items the filters keep, a page of
+    them (the page, the twin and the workbook call this)."""
     found = plan_progress(engine, user, plan_id)
     plan = found["plan"]
     rows = [item_row(i, plan_id, lang) for i in found["items"]]
@@ -63,7 +67,8 @@ def progress_data(engine: Engine, user: User, plan_id: int, lang: str, *, status
         "source", "status")}, "as_of": found.get("as_of"),
         "summary": {**found.get("summary", {}), **figures,
                     "share_text": share_text(figures["share"])},
-        "items": kept, "total": len(kept), "regions": [
+        "items": kept[(page - 1) * per_page:page * per_page], "total": len(kept),
+        "page": page, "per_page": per_page, "regions": [
             {"code": c, "name": n} for c, n in regions],
         "can_manage": user.can(Capability.MANAGE_WORK_PLANS),
         "can_report": user.can(Capability.REPORT_PROGRESS)}
@@ -75,7 +80,7 @@ def plan_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
                        overdue: OverdueQ = "") -> Response:
     lang = workbook_lang(request)
     data = progress_data(engine, user, plan_id, domain_lang(lang), status=status,
-                         responsible=responsible, overdue=overdue)
+                         responsible=responsible, overdue=overdue, per_page=100_000)
     rows = data["items"]
     title = data["plan"]["title"] or text(lang, "workplans.web.title")
     content = plan_xlsx(title, rows, lang=lang, notes=notes(
@@ -89,10 +94,11 @@ def plan_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
 @router.get("/workplans/{plan_id}")
 def plan_page(request: Request, user: CurrentUser, engine: EngineDep, plan_id: PlanP,
               status: StatusQ = "", responsible: ResponsibleQ = "",
-              overdue: OverdueQ = "") -> Response:
+              overdue: OverdueQ = "", page: PageQ = 1) -> Response:
     lang = _lang(request)
     params = {"status": status, "responsible": responsible, "overdue": overdue}
-    data = progress_data(engine, user, plan_id, lang, **params)
+    data = progress_data(engine, user, plan_id, lang, status=status,
+                         responsible=responsible, overdue=overdue, page=page)
     return render_page(request, "workplans/plan.html", {
         "data": data, "params": params, "columns": ITEM_COLUMNS,
         "statuses": [{"code": s, "label": status_label(s, lang)} for s in STATUSES]})
@@ -110,9 +116,9 @@ class PlanProgressOut(BaseModel):
 @api.get("/workplans/{plan_id}", response_model=PlanProgressOut)
 def plan_json(request: Request, user: CurrentUser, engine: EngineDep, plan_id: PlanP,
               status: StatusQ = "", responsible: ResponsibleQ = "",
-              overdue: OverdueQ = "") -> dict[str, Any]:
+              overdue: OverdueQ = "", page: PageQ = 1) -> dict[str, Any]:
     """A plan's progress (inside the caller's scope, else 404): the figures over every
-    item and the items the filters keep, each with target, value (computed or
-    reported), status, share complete and overdue mark."""
+    item and the items the filters keep, 50 a page, each with target, value (computed
+    or reported), status, share complete and overdue mark."""
     return progress_data(engine, user, plan_id, _lang(request), status=status,
-                         responsible=responsible, overdue=overdue)
+                         responsible=responsible, overdue=overdue, page=page)
