@@ -51,6 +51,9 @@ RunP = Annotated[int, Path(ge=1, le=2_000_000_000, description="考核编号 run
 CodeP = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$",
                             description="考核表编号 sheet code")]
 Short = Annotated[str, Form(max_length=64)]
+#: the hand-scoring form's fields: a score and a note per subject and hand item (a
+#: province's units × a few items), over Starlette's default of 1,000
+MAX_FIELDS = 100_000
 
 
 def _manages(user: User) -> bool:
@@ -366,7 +369,7 @@ def _save_scores(request: Request, engine: Any, user: User, run_id: int,
 @router.post("/assessments/{run_id}/score", dependencies=NEEDS)
 async def score_form(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
                      ) -> Response:
-    raw = await request.form()
+    raw = await request.form(max_fields=MAX_FIELDS)
     form = {k: str(v) for k, v in raw.items() if isinstance(v, str) and k.count("__") == 2}
     return await run_in_threadpool(_save_scores, request, engine, user, run_id, form)
 
