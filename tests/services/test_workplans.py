@@ -323,3 +323,33 @@ def test_institution_reports_only_on_items_naming_it(engine: Engine,
                                          "responsible_region": "450302",
                                          "institution": SCHOOL})
     assert [i.code for i in err.value.issues] == ["workplans.import.institution_outside"]
+
+
+def test_coverage_cached_until_a_campaign_write(engine: Engine, world: dict[str, int]) -> None:
+    """The coverage rows are kept by the result cache; a campaign write (here a title)
+    changes the fingerprint of the campaign tables, so the next page computes again."""
+    from datetime import date as day
+
+    from jieneng.services import result_cache
+    from jieneng.storage.campaign_rounds import campaign_title
+
+    plan_id = _plan(engine)
+    add_item(engine, CITY, plan_id, {
+        "item_no": "1", "text": "创建", "deadline": "2024-12-31",
+        "indicator": "campaign_titles", "indicator_param": "scheme=conservation_organ",
+        "target": "1"})
+    first = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
+    assert first["items"][0]["value"] == 0
+    with engine.connect() as conn:
+        before = store.campaign_fingerprint(conn)
+    hits = result_cache.stats(engine)["hits"]
+    plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
+    assert result_cache.stats(engine)["hits"] > hits
+    with engine.begin() as conn:
+        conn.execute(campaign_title.insert().values(
+            institution_id=world[ORGAN], scheme_code="conservation_organ", level="city",
+            awarded_on=day(2024, 3, 1), state="held"))
+    with engine.connect() as conn:
+        assert store.campaign_fingerprint(conn) != before
+    again = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
+    assert again["items"][0]["value"] == 1 and again["items"][0]["status"] == "done"

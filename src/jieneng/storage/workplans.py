@@ -47,6 +47,8 @@ from jieneng.core.fleet import nev_codes
 from jieneng.core.scope import Filters
 
 from . import tables as t
+from .campaign_rounds import campaign_round, campaign_round_member, campaign_title
+from .campaign_titles import campaign_recheck, campaign_spot_check_member
 from .fleet import fleet_parking, fleet_vehicle
 from .scoping import institution_conditions
 from .tables import Double, metadata
@@ -430,3 +432,37 @@ def responsible_users(conn: Connection, regions: Sequence[str], units: Sequence[
     return [{"id": int(r.id), "role": r.role,
              "region_code": None if r.region_code is None else str(r.region_code).strip(),
              "institution_id": r.institution_id} for r in rows]
+
+
+def campaign_fingerprint(conn: Connection) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything a scheme's coverage reads (rounds, members,
+    self-assessments, titles and their state, spot-check draws, re-checks and their
+    outcome) — one statement of aggregates. Campaign writes do not move the data
+    version, so a cached coverage (:mod:`jieneng.services.workplans.indicators`) is keyed
+    by this too: any insert, state change, submission, revocation or conclusion changes
+    it."""
+    def agg(table: Table, *extra: Any) -> list[Any]:
+        return [select(func.count()).select_from(table).scalar_subquery(),
+                select(func.max(table.c.id)).scalar_subquery(),
+                *(select(e).select_from(table).scalar_subquery() for e in extra)]
+
+    m, ti, k = campaign_round_member, campaign_title, campaign_recheck
+    sm = campaign_spot_check_member
+
+    def states(column: Any, values: tuple[str, ...]) -> list[Any]:
+        return [func.sum(case((column == v, 1), else_=0)) for v in values]
+
+    row = conn.execute(select(
+        *agg(campaign_round),
+        select(func.count()).select_from(m).scalar_subquery(),
+        select(func.max(m.c.updated_at)).scalar_subquery(),
+        select(func.count(m.c.submitted_at)).scalar_subquery(),
+        *agg(ti, func.count(ti.c.revoked_on), func.count(ti.c.valid_until),
+             *states(ti.c.state, ("held", "revoked", "expired"))),
+        select(func.count()).select_from(sm).scalar_subquery(),
+        select(func.max(sm.c.check_id)).scalar_subquery(),
+        select(func.sum(sm.c.institution_id)).scalar_subquery(),
+        *agg(k, func.count(k.c.concluded_on),
+             *states(k.c.state, ("pending", "passed", "rectifying", "rectified",
+                                 "revoked"))))).one()
+    return tuple(str(v) for v in row)

@@ -98,9 +98,14 @@ def resolve_indicator(name: str) -> PlanIndicator | None:
     return None if code is None else indicator(code)
 
 
+@cache
+def _by_code() -> dict[str, PlanIndicator]:
+    return {i.code: i for i in indicator_catalogue()}
+
+
 def indicator(code: str) -> PlanIndicator:
     """The indicator ``code``; ValidationFailed ``workplan_unknown_indicator`` if none."""
-    for i in indicator_catalogue():
-        if i.code == code:
-            return i
-    raise ValidationFailed.of("workplan_unknown_indicator", indicator=code)
+    found = _by_code().get(code)
+    if found is None:
+        raise ValidationFailed.of("workplan_unknown_indicator", indicator=code)
+    return found

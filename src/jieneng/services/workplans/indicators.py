@@ -39,6 +39,7 @@ from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope
 from jieneng.core.workplans import PlanIndicator, indicator
+from jieneng.services import result_cache
 from jieneng.services.projects.counts import IN_OPERATION
 from jieneng.services.quality.spot_checks import accuracy_for_region
 from jieneng.services.statistics.overview import overview
@@ -123,8 +124,28 @@ _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_
               "recheck_pass_rate"}
 
 
-def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: str | None,
-                    regions: set[str], year: int, adapter: CoverageFn | None = None,
+def _cached_coverage(engine: Engine, conn: Connection, fn: CoverageFn, anchor: str,
+                     year: int, scheme: str, memo: dict[Any, Any]
+                     ) -> list[dict[str, Any]] | None:
+    """The coverage rows of ``anchor`` through the result cache, keyed by the data
+    version and the campaign tables' fingerprint
+    (:func:`jieneng.storage.workplans.campaign_fingerprint`); None for an unknown
+    scheme."""
+    def rows() -> list[dict[str, Any]] | None:
+        try:
+            return fn(engine, anchor, year, scheme, user=None, by_child=True)
+        except (LookupError, DomainError):  # an unknown scheme: not available
+            return None
+
+    if "fingerprint" not in memo:
+        memo["fingerprint"] = store.campaign_fingerprint(conn)
+    key = ("workplans.coverage", memo["fingerprint"], anchor, year, scheme)
+    return result_cache.cached(engine, conn, key, rows)
+
+
+def campaign_values(engine: Engine, conn: Connection, rt: RegionTree, ind: PlanIndicator,
+                    param: str | None, regions: set[str], year: int,
+                    adapter: CoverageFn | None = None,
                     memo: dict[Any, Any] | None = None) -> Values | None:
     """The coverage figure ``ind.parameter`` of the scheme ``scheme=`` for ``regions``;
     None (not available) without the coverage service, without a scheme, or with a
@@ -138,10 +159,12 @@ def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: s
     memo = {} if memo is None else memo
     for parent, wanted in _by_parent(rt, regions).items():
         key = ("coverage", parent, year, scheme)
-        if key not in memo:  # the rates of one scheme share its rows
+        if key not in memo and adapter is None:  # the rates of one scheme share its rows
+            memo[key] = _cached_coverage(engine, conn, fn, parent, year, scheme, memo)
+        elif key not in memo:  # a stand-in (tests): never cached
             try:
                 memo[key] = fn(engine, parent, year, scheme, user=None, by_child=True)
-            except (LookupError, DomainError):  # an unknown scheme: not available
+            except (LookupError, DomainError):
                 memo[key] = None
         rows = memo[key]
         if rows is None:
@@ -163,11 +186,17 @@ def campaign_values(engine: Engine, rt: RegionTree, ind: PlanIndicator, param: s
 
 
 def project_values(conn: Connection, rt: RegionTree, ind: PlanIndicator,
-                   regions: set[str], year: int) -> Values:
+                   regions: set[str], year: int, memo: dict[Any, Any] | None = None
+                   ) -> Values:
     """``in_operation.area_m2``, ``registered.pv_projects`` …: the year's projects of
     each region (terminated ones never count)."""
     block, key = ind.parameter.split(".", 1)
-    rows = grouped(conn, Filters(region_codes=_codes(rt, regions)), year=year)
+    memo = {} if memo is None else memo
+    codes = _codes(rt, regions)
+    slot = ("projects", tuple(codes), year)
+    if slot not in memo:  # every project item of a plan reads the same groups
+        memo[slot] = grouped(conn, Filters(region_codes=codes), year=year)
+    rows = memo[slot]
     picked: list[tuple[str, dict[str, float]]] = []
     for g in rows:
         if g.state == "terminated" or (block == "in_operation" and g.state not in IN_OPERATION):
@@ -210,13 +239,17 @@ def pue_values(conn: Connection, rt: RegionTree, regions: set[str], year: int) -
 
 
 def fleet_values(conn: Connection, rt: RegionTree, ind: PlanIndicator, regions: set[str],
-                 year: int) -> Values:
+                 year: int, memo: dict[Any, Any] | None = None) -> Values:
     codes = _codes(rt, regions)
     if ind.parameter == "coal_not_cleared":
         rows = fleet_store.coal_not_cleared(conn, Filters(region_codes=codes), year)
         folded = _fold(rt, regions, ((r["region_code"], {"n": 1.0}) for r in rows))
         return {r: folded[r].get("n", 0.0) for r in regions}
-    sums = store.fleet_by_region(conn, Filters(region_codes=codes), year)
+    memo = {} if memo is None else memo
+    key = ("fleet", tuple(codes), year)
+    if key not in memo:  # the NEV and the charging share read the same sums
+        memo[key] = store.fleet_by_region(conn, Filters(region_codes=codes), year)
+    sums = memo[key]
     folded = _fold(rt, regions, ((code, {k: float(v) for k, v in s.items()})
                                  for code, s in sums.items()))
     if ind.parameter == "purchase_share":
@@ -297,13 +330,13 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
         kind = ind.source_kind
         found: Values | None
         if kind == "campaign_coverage":
-            found = campaign_values(engine, rt, ind, param, regions, year, adapter, memo)
+            found = campaign_values(engine, conn, rt, ind, param, regions, year, adapter, memo)
         elif kind == "projects":
-            found = project_values(conn, rt, ind, regions, year)
+            found = project_values(conn, rt, ind, regions, year, memo)
         elif kind == "datacentre":
             found = pue_values(conn, rt, regions, year)
         elif kind == "fleet":
-            found = fleet_values(conn, rt, ind, regions, year)
+            found = fleet_values(conn, rt, ind, regions, year, memo)
         elif kind == "reporting":
             found = reporting_values(conn, rt, regions, year, as_of)
         elif kind == "quality":
