@@ -180,6 +180,15 @@ def rate(engine: Engine, region_code: str, year: int, scheme_code: str, key: str
     return None if value is None else float(value)
 
 
+def latest_year(engine: Engine, scheme_code: str) -> int | None:
+    """The latest year of a round of the scheme (a page's default year), or None."""
+    r = campaign_round
+    with engine.connect() as conn:
+        found = conn.execute(select(func.max(r.c.year))
+                             .where(r.c.scheme_code == scheme_code)).scalar()
+    return None if found is None else int(found)
+
+
 def definitions() -> list[dict[str, str]]:
     """The rates as data (coverage.csv): code, numerator, denominator, names, source,
     status, note."""
@@ -188,5 +197,5 @@ def definitions() -> list[dict[str, str]]:
              "status": r.status, "note": r.note} for r in rates()]
 
 
-__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "coverage_rows", "definitions", "rate",
-           "region_coverage"]
+__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "coverage_rows", "definitions", "latest_year",
+           "rate", "region_coverage"]

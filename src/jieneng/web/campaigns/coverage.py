@@ -26,7 +26,12 @@ from jieneng.core.campaigns.shipped import SHIPPED, shipped
 from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.reports.tables import Sheet, table_xlsx
-from jieneng.services.campaigns.coverage import RATE_KEYS, definitions, region_coverage
+from jieneng.services.campaigns.coverage import (
+    RATE_KEYS,
+    definitions,
+    latest_year,
+    region_coverage,
+)
 from jieneng.web.common import page as render_page
 from jieneng.web.common import region_for
 from jieneng.web.deps import CurrentUser, EngineDep
@@ -39,7 +44,8 @@ TEMPLATE = "campaigns/coverage.html"
 DEFAULT_SCHEME = "conservation_organ"
 RegionQ = Annotated[str, Query(pattern=r"^(\d{6})?$", description="行政区划代码 (default: "
                                "my own)")]
-YearQ = Annotated[str, Query(pattern=r"^(\d{4})?$", description="年份 (default: this year)")]
+YearQ = Annotated[str, Query(pattern=r"^(\d{4})?$", description="年份 (default: the latest "
+                             "year of a round of the scheme, else this year)")]
 SchemeQ = Annotated[str, Query(pattern=r"^[0-9A-Za-z_\-]{0,64}$",
                                description="方案编号 (default: conservation_organ)")]
 COLUMNS = (
@@ -53,8 +59,9 @@ def coverage_data(engine: Any, user: User, region: str = "", year: str = "",
                   scheme: str = "") -> dict[str, Any]:
     """The rows of :func:`region_coverage` for the page, its twin and the workbook."""
     code = region_for(engine, user, region or None)
-    chosen_year = int(year) if year else chinatime.today().year
     chosen = scheme or DEFAULT_SCHEME
+    chosen_year = int(year) if year else (latest_year(engine, chosen)
+                                          or chinatime.today().year)
     rows = region_coverage(engine, code, chosen_year, chosen, user=user)
     return {"region_code": code, "year": chosen_year, "scheme": chosen,
             "target": rows[0]["target"] if rows else None, "rows": rows,

@@ -86,7 +86,9 @@ def _context(engine: Any, user: User, query: dict[str, str], form: dict[str, str
                for c in SHIPPED]
     start = {"year": str(chinatime.today().year), "scheme": query.get("scheme") or
              "conservation_organ", "region": query.get("region", ""), **(form or {})}
+    names = {s["code"]: (s["name_zh"], s["name_en"]) for s in schemes}
     return {"data": data, "form": start, "done": done, "states": STATES, "schemes": schemes,
+            "scheme_names": names,
             "can_run": user.can(Capability.RUN_ROUNDS),
             "can_answer": user.can(Capability.SELF_ASSESS)}
 
