@@ -1,5 +1,5 @@
 """``jieneng campaigns round …`` — evaluation rounds (issue 14 §3): ``open``, ``list``,
-``show``, ``score``, ``self-assess`` (a CSV of item scores)
+``show``, ``score``, ``state``, ``self-assess`` (a CSV of item scores)
 (:mod:`jieneng.services.campaigns.rounds`, ``assess``, ``round_scoring``)."""
 
 from __future__ import annotations
@@ -111,6 +111,23 @@ def score(round_id: RoundArg, fmt: FormatOpt = Fmt.table) -> None:
     output.console.print(output.say("campaigns.rounds.scored", members=got["members"],
                                     passed=got["passed"], missing=got["with_missing"],
                                     seconds=got["seconds"]))
+
+
+@round_app.command("state")
+@handles_errors
+def state(round_id: RoundArg,
+          new_state: Annotated[str, typer.Argument(
+              help="open | reviewing | checking | publicity | closed")],
+          fmt: FormatOpt = Fmt.table) -> None:
+    """轮次状态 Move a round to another state (reviewing: self-assessment closed)."""
+    from jieneng.core.caller import command_line_user
+    from jieneng.services.campaigns.rounds import set_round_state
+
+    got = set_round_state(engine(), command_line_user(), round_id, new_state)
+    if fmt is Fmt.json:
+        output.print_json(got)
+        return
+    output.console.print(output.say(f"campaigns.rounds.state.{got['state']}"))
 
 
 @round_app.command("self-assess")
