@@ -435,8 +435,9 @@ def responsible_users(conn: Connection, regions: Sequence[str], units: Sequence[
 
 
 def campaign_fingerprint(conn: Connection) -> tuple[Any, ...]:
-    """A cheap fingerprint of everything a scheme's coverage reads (rounds, members,
-    self-assessments, titles and their state, spot-check draws, re-checks and their
+    """A cheap fingerprint of everything a scheme's coverage reads (rounds, members —
+    each change of a member, a self-assessment's submission included, sets its
+    ``updated_at`` —, titles and their state, spot-check draws, re-checks and their
     outcome) — one statement of aggregates. Campaign writes do not move the data
     version, so a cached coverage (:mod:`jieneng.services.workplans.indicators`) is keyed
     by this too: any insert, state change, submission, revocation or conclusion changes
@@ -454,9 +455,7 @@ def campaign_fingerprint(conn: Connection) -> tuple[Any, ...]:
 
     row = conn.execute(select(
         *agg(campaign_round),
-        select(func.count()).select_from(m).scalar_subquery(),
-        select(func.max(m.c.updated_at)).scalar_subquery(),
-        select(func.count(m.c.submitted_at)).scalar_subquery(),
+        *agg(m, func.max(m.c.updated_at)),  # every member change sets updated_at
         *agg(ti, func.count(ti.c.revoked_on), func.count(ti.c.valid_until),
              *states(ti.c.state, ("held", "revoked", "expired"))),
         select(func.count()).select_from(sm).scalar_subquery(),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -134,6 +135,11 @@ def _evaluate(items: list[dict[str, Any]], evaluator: _Evaluator,
 def _indicator_brief(code: str | None) -> dict[str, Any] | None:
     if not code:
         return None
+    return dict(_brief(code))
+
+
+@cache
+def _brief(code: str) -> dict[str, Any]:
     ind = indicator(code)
     return {"code": ind.code, "name_zh": ind.name_zh, "name_en": ind.name_en,
             "unit": ind.unit, "direction": ind.direction, "source_kind": ind.source_kind,
