@@ -6,8 +6,10 @@ regions through the region tree) — never per item or per region.
 source              computed by
 =================== ==========================================================
 campaign_coverage   :func:`jieneng.services.campaigns.coverage.region_coverage`
-                    (one call per parent of the regions asked: the parent's row
-                    and its children's), through :func:`coverage_adapter`
+                    (one call per anchor region and scheme: the anchor's row and
+                    its children's), through :func:`coverage_adapter`, kept in
+                    the result cache under the data version and the campaign
+                    tables' fingerprint
 projects            :func:`jieneng.storage.project_counts.grouped` (the
                     conventions of :mod:`jieneng.services.projects.counts`)
 datacentre          NY202 records (:func:`jieneng.storage.forms_ny.current_records`):
