@@ -38,7 +38,7 @@ from jieneng.services.assessments import runs, sheets
 from jieneng.web.common import page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.exporting import workbook_lang, xlsx_response
+from jieneng.web.exporting import notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
 
 router = APIRouter(include_in_schema=False)
@@ -210,7 +210,9 @@ def result_xlsx(request: Request, user: CurrentUser, engine: EngineDep, run_id: 
     lang = workbook_lang(request)
     data = runs.result(engine, user, run_id)
     name, ascii_name = _file_name(data, lang, "xlsx")
-    return xlsx_response(performance_xlsx(data, lang), name, ascii_name)
+    lines = notes(engine, user, lang, count=len(data["rows"]), period=str(data["run"]["year"]),
+                  basis=data["sheet"]["source"])
+    return xlsx_response(performance_xlsx(data, lang, notes=lines), name, ascii_name)
 
 
 @router.get("/assessments/{run_id}.docx", dependencies=NEEDS)
