@@ -85,7 +85,8 @@ def _context(engine: Any, user: User, query: dict[str, str], form: dict[str, str
     schemes = [{"code": c, "name_zh": shipped(c).name_zh, "name_en": shipped(c).name_en}
                for c in SHIPPED]
     start = {"year": str(chinatime.today().year), "scheme": query.get("scheme") or
-             "conservation_organ", "region": query.get("region", ""), **(form or {})}
+             "conservation_organ", "region": query.get("region") or user.region_code or "",
+             **(form or {})}
     names = {s["code"]: (s["name_zh"], s["name_en"]) for s in schemes}
     return {"data": data, "form": start, "done": done, "states": STATES, "schemes": schemes,
             "scheme_names": names,
