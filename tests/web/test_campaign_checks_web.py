@@ -66,3 +66,22 @@ def test_rechecks_and_coverage_pages(world: World) -> None:
     assert workbook.status_code == 200
     assert client.get("/campaigns/rechecks.xlsx").status_code == 200
     assert client.get("/api/v1/campaigns/coverage?region=450302").status_code == 404
+
+
+def test_round_section_with_and_without_the_checks(world: World) -> None:
+    from functools import partial
+
+    from jieneng.web.campaigns.checks import checks_context
+    from jieneng.web.common import num
+    from jieneng.web.i18n import translate
+    from jieneng.web.templating import env
+
+    rid = _round(world)
+    section = env.get_template("campaigns/_round_checks.html")
+    base = {"t": partial(translate, "zh-CN"), "num": num, "lang": "zh-CN",
+            "csrf_token": "x", "round": {"id": rid, "state": "open"}}
+    assert f"/campaigns/rounds/{rid}/checks" in section.render(base)
+    checks = checks_context(world.engine, world.users["admin"], rid)
+    shown = section.render({**base, "checks": checks})
+    assert 'id="draw-form"' in shown and 'value="0.35"' in shown
+    assert 'id="publicity-form"' in shown
