@@ -210,4 +210,9 @@ def test_import_form_all_or_nothing(world: World) -> None:
     done = _upload(client, TEMPLATE_ROWS)
     assert done.status_code == 200, done.text[:500]
     assert "导入的工作安排" in client.get("/api/v1/workplans").text
+    twin = client.post("/api/v1/workplans/import", headers={"X-CSRF-Token": csrf(client)},
+                       data={"region_code": "450321", "year": str(YEAR), "title": "接口导入",
+                             "dry_run": "1"},
+                       files={"file": ("plan.csv", TEMPLATE_ROWS.encode("utf-8"), "text/csv")})
+    assert twin.status_code == 200 and twin.json()["items"] == 1 and twin.json()["dry_run"]
     assert world.login("viewer").get("/workplans/import").status_code == 403

@@ -95,11 +95,14 @@ def plans_json(user: CurrentUser, engine: EngineDep, region: RegionQ = "",
 # ---------------------------------------------------------------- import
 
 
-def _import_context(engine: Engine, user: User, form: dict[str, str]) -> dict[str, Any]:
+def _import_context(engine: Engine, user: User, form: dict[str, str], *,
+                    posted: bool = False) -> dict[str, Any]:
+    """The form's values: as typed after a post (an unticked dry run stays unticked),
+    else the caller's region, this year and a dry run."""
     return {"form": {"region_code": form.get("region_code") or home_region(engine, user) or "",
                      "year": form.get("year") or str(date.today().year),
                      "title": form.get("title", ""), "document_no": form.get("document_no", ""),
-                     "dry_run": form.get("dry_run", "1")}}
+                     "dry_run": form.get("dry_run", "" if posted else "1")}}
 
 
 @router.get("/workplans/import", dependencies=NEEDS)
@@ -142,7 +145,7 @@ async def plan_import(request: Request, _size: SizeChecked, user: CurrentUser,
     status = 200
     try:
         content, name, fields = await read_upload(request, settings)
-        context = _import_context(engine, user, fields)
+        context = _import_context(engine, user, fields, posted=True)
         context["report"] = await run_in_threadpool(_import, engine, user, name, content,
                                                     fields)
     except ImportRejected as err:
