@@ -32,6 +32,14 @@ ItemArg = Annotated[int, typer.Argument(help="事项编号 item id")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="截至日期 as of (YYYY-MM-DD)")]
 
 
+_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+
+
+def _num(value: float | None) -> str:
+    """A figure as a notice writes it: no trailing zeros (180000, 1.6, 85)."""
+    return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
@@ -116,8 +124,9 @@ def progress(plan: PlanArg, as_of: AsOfOpt = None, fmt: FormatOpt = Fmt.table) -
         return
     rows = [[i["item_no"], i["text"][:30], i["responsible_region_name"], i["deadline"],
              "" if i["target"] is None else
-             f"{i['target']['comparison']} {output.fmt(i['target']['value'])}",
-             output.fmt(i["value"]), output.pct(i["share"]),
+             f"{_SIGNS[i['target']['comparison']]} {_num(i['target']['value'])}"
+             f"{i['target']['unit'] or ''}",
+             _num(i["value"]), "—" if i["share"] is None else f"{i['share'] * 100:.0f}%",
              output.say(f"workplans.status.{i['status']}")] for i in found["items"]]
     s = found["summary"]
     output.print_table(output.say("workplans.progress_title", title=found["plan"]["title"],
