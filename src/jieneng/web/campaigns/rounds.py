@@ -39,6 +39,7 @@ from jieneng.core.permissions import Capability
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.campaigns import assess, evidence, review, round_scoring, rounds
 from jieneng.services.campaigns.schemes import list_schemes
+from jieneng.web.campaigns.checks import checks_context
 from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
@@ -286,7 +287,9 @@ def _round_context(engine: Engine, user: User, request: Request, round_id: int, 
     query = "&".join(f"{k}={quote(v)}" for k, v in params.items() if v)
     return {"data": data, "round": data["round"], "params": params, "columns": COLUMNS,
             "member_states": MEMBER_STATES, "done": done, "scored": scored,
-            "export_href": export + (f"?{query}" if query else "")}
+            "export_href": export + (f"?{query}" if query else ""), "errors": {},
+            # the spot checks / 公示 / award section (campaigns/_round_checks.html)
+            "checks": checks_context(engine, user, round_id)}
 
 
 class CountOut(BaseModel):
