@@ -242,16 +242,17 @@ def resolve_objection(conn: Connection, objection_id: int, **values: Any) -> int
 # ------------------------------------------------------------------ 回头看
 
 
-def held_titles(conn: Connection, scheme_code: str, region_codes: Sequence[str],
+def held_titles(conn: Connection, scheme_code: str, conditions: Sequence[Any],
                 awarded_before: date, on_date: date) -> list[dict[str, Any]]:
-    """Titles of ``scheme_code`` held on ``on_date`` by institutions of ``region_codes``,
-    awarded before ``awarded_before``, without an open 回头看 (pending/rectifying)."""
+    """Titles of ``scheme_code`` held on ``on_date`` by the institutions matching
+    ``conditions`` (on ``institution``: the caller's scope and region), awarded before
+    ``awarded_before``, without an open 回头看 (pending/rectifying)."""
     t, i = campaign_title, institution
     open_checks = select(_k.c.title_id).where(_k.c.state.in_(("pending", "rectifying")))
     query = (select(t.c.id, t.c.institution_id, i.c.region_code)
              .join(i, i.c.id == t.c.institution_id)
              .where(t.c.scheme_code == scheme_code, t.c.state == "held",
-                    t.c.awarded_on < awarded_before, i.c.region_code.in_(list(region_codes)),
+                    t.c.awarded_on < awarded_before, *conditions,
                     (t.c.valid_until.is_(None)) | (t.c.valid_until >= on_date),
                     t.c.id.not_in(open_checks))
              .order_by(t.c.id))

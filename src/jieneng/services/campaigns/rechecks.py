@@ -43,7 +43,7 @@ from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability, require
 from jieneng.core.regions import RegionTree
-from jieneng.core.scope import ScopeKind
+from jieneng.core.scope import Filters, ScopeKind
 from jieneng.services.accounts import audit
 from jieneng.services.campaigns.check_access import iso
 from jieneng.services.campaigns.round_access import now, tree_of
@@ -60,13 +60,12 @@ from jieneng.storage.scoping import institution_conditions
 LINK = "/campaigns/rechecks"
 
 
-def _office(conn: Connection, user: User, region_code: str) -> list[str]:
-    """The subtree of ``region_code`` when the caller acts as an office there."""
+def _office(conn: Connection, user: User, region_code: str) -> Filters:
+    """The filters of ``region_code``'s subtree when the caller acts as an office there."""
     require(user, Capability.RUN_ROUNDS)
     if user.scope.kind not in (ScopeKind.ALL, ScopeKind.REGION):
         raise NotFound.of("scope.region_not_found", region_code=region_code)
-    filters = scoped_filters(conn, user.scope, region_code=region_code)
-    return list(filters.region_codes or [])
+    return scoped_filters(conn, user.scope, region_code=region_code)
 
 
 def _visible(conn: Connection, user: User, recheck_id: int, *, office: bool
@@ -92,8 +91,9 @@ def select_rechecks(engine: Engine, user: User, scheme_code: str, region_code: s
     day = chinatime.today()
     before = awarded_before or date(year, 1, 1)
     with engine.begin() as conn:
-        regions = _office(conn, user, region_code)
-        titles = store.held_titles(conn, scheme_code, regions, before, day)
+        filters = _office(conn, user, region_code)
+        titles = store.held_titles(conn, scheme_code, institution_conditions(conn, filters),
+                                   before, day)
         chosen_seed = None if share is None else (
             secrets.randbelow(2**31 - 1) if seed is None else int(seed))
         ids = pick_titles([int(t["id"]) for t in titles], share=share, seed=chosen_seed or 0)
