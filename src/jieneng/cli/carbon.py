@@ -79,10 +79,9 @@ def _show(data: dict[str, object], fmt: Fmt) -> None:
         [[ln["code"], output.fmt(ln["quantity"]), output.fmt(ln["factor"]["value"], 4),
           output.fmt(ln["t"], 3), ln["factor"]["source"][:60]] for ln in lines])
     output.console.print(output.say(
-        "carbon.cli.result", total=output.fmt(data["total_t"], 3),
-        offsets=output.fmt(data["offsets_t"], 3), net=output.fmt(data["net_t"], 3),
-        neutral=output.label("carbon.web.neutral_yes" if data["neutral"]
-                             else "carbon.web.neutral_no")))
+        "carbon.cli.result_neutral" if data["neutral"] else "carbon.cli.result",
+        total=output.fmt(data["total_t"], 3), offsets=output.fmt(data["offsets_t"], 3),
+        net=output.fmt(data["net_t"], 3)))
 
 
 @carbon_app.command("event-show")
