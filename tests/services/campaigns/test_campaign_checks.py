@@ -100,6 +100,14 @@ def test_draw_by_the_rule_reproducible_and_recorded(world: Engine) -> None:
     view = checks.round_checks(world, CITY, rid)
     assert view["rule"] == {"scheme": "canteen_food_waste", "rate": 0.35,
                             "full_coverage_years": 3}
+    condition = view["items"][0]  # a 0-point condition: 1 = met, 2 refused
+    assert condition["points"] == 0 and condition["maximum"] == 1
+    code = view["sample"][0]["credit_code"]
+    with pytest.raises(ValidationFailed):
+        checks.inspect_member(world, CITY, rid, code, scores={condition["code"]: 2})
+    checks.inspect_member(world, CITY, rid, code, scores={condition["code"]: 1},
+                          verdict="pass")
+    assert checks.round_checks(world, CITY, rid)["inspected"] == 1
     assert len(view["sample"]) == 7 and view["draw"]["seed"] == 5
     county_view = checks.round_checks(world, COUNTY, rid)  # the county sees its own
     assert {s["region_code"] for s in county_view["sample"]} <= {"450321"}

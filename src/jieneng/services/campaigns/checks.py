@@ -23,6 +23,7 @@ office of that region or above); every change is audited.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.caller import User
 from jieneng.core.campaigns.checks import SamplingRule, check_rate, draw, window_start_year
+from jieneng.core.campaigns.rounds import maximum
 from jieneng.core.campaigns.scheme import RuleKind, Scheme
 from jieneng.core.exceptions import Conflict, ValidationFailed
 from jieneng.services.accounts import audit
@@ -121,10 +123,11 @@ def _score_rows(scheme: Scheme, scores: Mapping[str, float | None], user: User,
         item = _hand_item(scheme, code)
         if value is None:
             continue
-        if not 0 <= float(value) <= item.points:
+        top = maximum(item)  # a 0-point condition takes 1 = met
+        if not (math.isfinite(float(value)) and 0 <= float(value) <= top):
             raise ValidationFailed.of("check_score_out_of_range", item=code,
-                                      name=item.name_zh, score=value, points=item.points,
-                                      field=code)
+                                      name=item.name_zh, score=value, points=top,
+                                      field=f"score_{code}")
         rows.append({"item_code": code, "score": float(value), "note": None,
                      "by_user": user.actor.username, "at": at})
     return rows
@@ -205,7 +208,8 @@ def round_checks(db: Engine, user: User, round_id: int) -> dict[str, Any]:
         latest = drawn[0] if drawn else None
         sample = _sample(conn, user, int(latest["id"])) if latest else []
         items = [{"code": n.code, "name_zh": n.name_zh, "name_en": n.name_en,
-                  "points": n.points, "rule": n.rule.value if n.rule else None}
+                  "points": n.points, "maximum": maximum(n),
+                  "rule": n.rule.value if n.rule else None}
                  for n in scheme.items if n.rule in HAND]
         draw_out = None if latest is None else iso(latest)
         publicity = publicity_view(conn, user, row)
