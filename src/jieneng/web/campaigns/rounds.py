@@ -19,6 +19,7 @@ with the status its JSON twin answers.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -117,7 +118,8 @@ def _list_context(engine: Engine, user: User, request: Request, params: dict[str
     return {"data": rounds_data(engine, user, **params), "params": params,
             "schemes": _schemes(engine, lang.startswith("en")), "round_states": ROUND_STATES,
             "form": form or {"scheme": "conservation_organ", "region_code": user.region_code
-                             or "", "year": "", "title": "", "due": "", "evaluation": ""},
+                             or "", "year": str(date.today().year), "title": "", "due": "",
+                             "evaluation": ""},
             "errors": {}}
 
 
@@ -189,8 +191,6 @@ class OpenIn(BaseModel):
 
 
 def _open(engine: Engine, user: User, form: dict[str, Any]) -> dict[str, Any]:
-    from datetime import date
-
     year_text = str(form.get("year") or "").strip()
     if not (year_text.isdigit() and len(year_text) == 4):
         raise ValidationFailed.of("round_bad_year", field="year", value=year_text[:8] or "—")
