@@ -33,6 +33,11 @@ from jieneng.reports.tables import Sheet, table_xlsx
 
 #: the review's stages: 年中督促 and 年底检查
 STAGES: tuple[str, ...] = ("mid", "end")
+#: stage → the catalogue keys of its title, opening sentence and closing paragraph
+STAGE_KEYS: dict[str, tuple[str, str, str]] = {
+    "mid": ("workplans.doc.title_mid", "workplans.doc.intro_mid", "workplans.doc.next_mid"),
+    "end": ("workplans.doc.title_end", "workplans.doc.intro_end", "workplans.doc.next_end"),
+}
 
 
 @dataclass(frozen=True)
@@ -179,11 +184,11 @@ def summary_docx(summary: PlanSummary, *, lang: str = "zh-CN", issued: date | No
     stage = summary.stage if summary.stage in STAGES else "mid"
     doc = WordDoc(letterhead(summary.region_code, summary.region_name,
                              issued=issued or date.today(), sequence=sequence))
-    doc.heading(t(f"workplans.doc.title_{stage}", region=summary.region_name,
-                  year=summary.year), 0)
+    title, intro, closing = STAGE_KEYS[stage]
+    doc.heading(t(title, region=summary.region_name, year=summary.year), 0)
     doc.para(summary.addressees)
     doc.doc.paragraphs[-1].paragraph_format.first_line_indent = 0  # 主送: flush left
-    doc.para(t(f"workplans.doc.intro_{stage}", plan=summary.title, year=summary.year,
+    doc.para(t(intro, plan=summary.title, year=summary.year,
                as_of=summary.as_of.isoformat()))
     figures = counts(summary.items)
     _overview(doc, summary, figures, t)
@@ -191,9 +196,9 @@ def summary_docx(summary: PlanSummary, *, lang: str = "zh-CN", issued: date | No
     _overdue(doc, summary.items, lang, t)
     n = _sections(doc, summary.items, t, 4)
     doc.heading(t("workplans.doc.h_next", n=chinese_ordinal(n)), 1)
-    doc.para(t(f"workplans.doc.next_{stage}"))
+    doc.para(t(closing))
     return doc.to_bytes()
 
 
-__all__ = ["ITEM_COLUMNS", "STAGES", "ItemLine", "PlanSummary", "counts", "plan_xlsx",
+__all__ = ["ITEM_COLUMNS", "STAGES", "STAGE_KEYS", "ItemLine", "PlanSummary", "counts", "plan_xlsx",
            "share_text", "summary_docx"]

@@ -22,7 +22,13 @@ from starlette.responses import Response
 
 from jieneng.core.caller import User
 from jieneng.core.messages import text
-from jieneng.reports.workplan_document import PlanSummary, counts, share_text, summary_docx
+from jieneng.reports.workplan_document import (
+    STAGE_KEYS,
+    PlanSummary,
+    counts,
+    share_text,
+    summary_docx,
+)
 from jieneng.services.workplans.plans import get_plan
 from jieneng.services.workplans.progress import plan_progress
 from jieneng.web.common import page as render_page
@@ -98,8 +104,8 @@ def summary_download(request: Request, user: CurrentUser, engine: EngineDep, pla
         addressees=text(lang, "workplans.doc.addressees"),
         items=tuple(line_of(r) for r in data["items"]))
     content = summary_docx(summary, lang=lang)
-    name = text(lang, f"workplans.doc.title_{data['stage']}",
-                region=summary.region_name, year=summary.year)
+    name = text(lang, STAGE_KEYS[data["stage"]][0], region=summary.region_name,
+                year=summary.year)
     return Response(content, media_type=DOCX, headers={
         "Content-Disposition": f"attachment; filename=\"workplan-{plan_id}-{data['stage']}"
                                f".docx\"; filename*=UTF-8''{quote(name)}.docx"})
