@@ -42,6 +42,17 @@ def test_draw_form_refusal_and_sample(world: World) -> None:
     assert 'id="sample"' in shown.text and 'id="inspect-form"' in shown.text
     book = load_workbook(io.BytesIO(client.get(f"/campaigns/rounds/{rid}/checks.xlsx").content))
     assert book.active is not None and book.active.max_row >= 2
+    item = twin["items"][0]["code"]
+    kept = client.post(f"/campaigns/rounds/{rid}/checks/inspect",
+                       data={"credit_code": twin["sample"][0]["credit_code"],
+                             f"score_{item}": "7", "note": "现场记录",
+                             "csrf_token": csrf(client)})
+    assert kept.status_code == 422 and 'value="7"' in kept.text and "现场记录" in kept.text
+    saved = client.post(f"/campaigns/rounds/{rid}/checks/inspect",
+                        data={"credit_code": twin["sample"][0]["credit_code"],
+                              f"score_{item}": "1", "verdict": "pass",
+                              "csrf_token": csrf(client)})
+    assert saved.status_code == 303
     over = client.post(f"/api/v1/campaigns/rounds/{rid}/checks/inspect",
                        headers={"X-CSRF-Token": csrf(client)},
                        json={"credit_code": twin["sample"][0]["credit_code"],
