@@ -145,6 +145,10 @@ work_plan_evidence = Table(
            server_default=func.current_timestamp()),
 )
 
+#: the campaign fingerprint's last member change, read from an index (a province's rounds
+#: hold hundreds of thousands of members: a scan of them took ~140 ms on PostgreSQL)
+Index("ix_campaign_round_member_updated_at", campaign_round_member.c.updated_at)
+
 work_plan_reminder = Table(
     "work_plan_reminder",
     metadata,
@@ -455,12 +459,11 @@ def campaign_fingerprint(conn: Connection) -> tuple[Any, ...]:
 
     row = conn.execute(select(
         *agg(campaign_round),
-        *agg(m, func.max(m.c.updated_at)),  # every member change sets updated_at
+        select(func.max(m.c.id)).scalar_subquery(),  # members are never deleted
+        select(func.max(m.c.updated_at)).scalar_subquery(),  # set by every change
         *agg(ti, func.count(ti.c.revoked_on), func.count(ti.c.valid_until),
              *states(ti.c.state, ("held", "revoked", "expired"))),
-        select(func.count()).select_from(sm).scalar_subquery(),
-        select(func.max(sm.c.check_id)).scalar_subquery(),
-        select(func.sum(sm.c.institution_id)).scalar_subquery(),
+        select(func.max(sm.c.check_id)).scalar_subquery(),  # a draw's members come with it
         *agg(k, func.count(k.c.concluded_on),
              *states(k.c.state, ("pending", "passed", "rectifying", "rectified",
                                  "revoked"))))).one()

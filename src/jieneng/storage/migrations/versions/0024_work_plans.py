@@ -150,9 +150,13 @@ def upgrade() -> None:
     _plan()
     _item()
     _report()
+    # the work plans' campaign fingerprint reads the members' last change from it
+    op.create_index("ix_campaign_round_member_updated_at", "campaign_round_member",
+                    ["updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_campaign_round_member_updated_at", table_name="campaign_round_member")
     op.drop_table("work_plan_reminder")
     op.drop_index("ix_work_plan_evidence_report_id", table_name="work_plan_evidence")
     op.drop_table("work_plan_evidence")
