@@ -353,3 +353,29 @@ def test_coverage_cached_until_a_campaign_write(engine: Engine, world: dict[str,
         assert store.campaign_fingerprint(conn) != before
     again = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
     assert again["items"][0]["value"] == 1 and again["items"][0]["status"] == "done"
+
+
+def test_reminders_reach_the_office_and_its_channels(engine: Engine,
+                                                     world: dict[str, int]) -> None:
+    """An overdue item of 阳朔: an in-app notification to 阳朔's office account and one
+    digest queued in the outbox for 阳朔's channel (no new channel)."""
+    from jieneng.core.caller import Actor
+    from jieneng.services.accounts.accounts import create_user
+    from jieneng.services.notifications import channels
+    from jieneng.storage import tables as t
+
+    office = create_user(engine, Actor.cli(), username="yangshuo-office",
+                         password="Yangshuo#Office2024", role="region", region_code="450321")
+    channels.create_channel(engine, actor=Actor.cli(), region_code="450321", kind="wecom",
+                            target="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
+    plan_id = _plan(engine)
+    add_item(engine, CITY, plan_id, {"item_no": "1", "text": "阳朔报送方案",
+                                     "responsible_region": "450321",
+                                     "deadline": "2024-03-26"})
+    done = remind_overdue(engine, as_of=date(2024, 3, 28))
+    assert (done["overdue"], done["users"], done["channels"]) == (1, 1, 1)
+    with engine.connect() as conn:
+        notes = conn.execute(select(t.notification.c.user_id, t.notification.c.body)).all()
+        queued = conn.execute(select(func.count()).select_from(t.notify_outbox)).scalar_one()
+    assert [n.user_id for n in notes] == [office.id] and "逾期 2 天" in notes[0].body
+    assert queued == 1
