@@ -109,3 +109,24 @@ def test_points_page_import_and_twin(world: World, tmp_path: object) -> None:
     organ_view = world.login("viewer").get("/api/v1/carbon/points?year=2025").json()
     assert organ_view["staff"] == [] and SCHOOL not in str(organ_view)
     assert ORGAN not in str(client.get("/api/v1/carbon/points?year=2025").json())
+
+
+def test_an_administrator_sets_a_missing_factor_with_its_source(world: World) -> None:
+    admin = world.login("admin")
+    token = csrf(admin)
+    page = admin.get("/carbon/events")
+    assert 'data-factor-form="travel_hsr"' in page.text
+    assert 'data-factor-form="venue_electricity"' not in page.text  # from the factor set
+    refused = admin.post("/carbon/factors", data={"csrf_token": token, "mode": "travel_hsr",
+                                                  "value": "0.041", "source": ""})
+    assert refused.status_code == 422 and 'value="0.041"' in refused.text
+    saved = admin.post("/carbon/factors", data={"csrf_token": token, "mode": "travel_hsr",
+                                                "value": "0.041", "source": "某指南 第5条"})
+    assert saved.status_code == 303
+    listed = admin.get("/api/v1/carbon/events").json()["factors"]
+    hsr = next(f for f in listed if f["code"] == "travel_hsr")
+    assert hsr["value"] == 0.041 and hsr["source"] == "某指南 第5条" and hsr["set_by"] == "admin"
+    office = world.login("region")
+    assert 'data-factor-form' not in office.get("/carbon/events").text
+    assert office.post("/carbon/factors", data={"csrf_token": csrf(office), "mode": "travel_hsr",
+                                                "value": "1", "source": "x"}).status_code == 403

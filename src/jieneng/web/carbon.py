@@ -289,6 +289,22 @@ def offset_evidence(user: CurrentUser, engine: EngineDep, event_id: IdP,
         "X-Content-Type-Options": "nosniff"})
 
 
+@router.post("/carbon/factors", dependencies=[requires(Capability.FACTOR_SETS)])
+def factor_set_form(request: Request, user: CurrentUser, engine: EngineDep,
+                    settings: SettingsDep, mode: Annotated[str, Form(max_length=40)],
+                    value: Annotated[str, Form(max_length=30)] = "",
+                    source: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """Set (or, empty, clear) the factor of a mode the references give none for."""
+    try:
+        set_factor(engine, user, mode, _number(value, "value") if value.strip() else None,
+                   source)
+    except DomainError as err:
+        ctx = _list_context(engine, user, _lang(request), "", settings.factor_set)
+        ctx["factor_form"] = {"mode": mode, "value": value, "source": source}
+        return form_error(request, LIST, ctx, err)
+    return RedirectResponse("/carbon/events?done=factor#event-factors", status_code=303)
+
+
 class FactorIn(BaseModel):
     value: float | None = Field(description="[kgCO₂ per unit of the mode]; null clears")
     source: str = Field(default="", max_length=1000, description="where the value comes "
