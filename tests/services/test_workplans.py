@@ -163,6 +163,12 @@ def test_assign_report_review_history(engine: Engine, world: dict[str, int]) -> 
     late = plan_progress(engine, CITY, plan_id, as_of=date(2025, 1, 5))
     assert {i["item_no"]: i["status"] for i in late["items"]} == {
         "1": "overdue", "1-450302": "overdue", "1-450321": "done"}
+    from jieneng.storage import tables as t
+
+    with engine.connect() as conn:
+        actions = set(conn.execute(select(t.audit_log.c.action)).scalars())
+    assert {"workplans.create", "workplans.item_add", "workplans.assign", "workplans.report",
+            "workplans.review"} <= actions
     review = plan_review(engine, CITY, plan_id, stage="midyear")
     assert review["as_of"] == "2024-06-30"
     assert next(i for i in review["items"] if i["item_no"] == "1-450321")["comment"] == \
