@@ -228,6 +228,8 @@ def leaderboards(engine: Engine, user: User, *, region_code: str | None = None,
         units = store.institution_points(conn, filters, start, end)
         months = store.monthly_points(conn, filters, date(start.year, 1, 1),
                                       date(start.year, 12, 31))
+    for r in (*staff, *units, *months):  # sums of floats: 4 decimals (no 121.16999…)
+        r["points"], r["co2_kg"] = round(float(r["points"]), 4), round(float(r["co2_kg"]), 4)
     for n, r in enumerate(staff, 1):
         r["rank"] = n
     for r in units:
@@ -240,8 +242,8 @@ def leaderboards(engine: Engine, user: User, *, region_code: str | None = None,
     return {"period": {"label": label, "start": start.isoformat(), "end": end.isoformat()},
             "staff": [{k: v for k, v in r.items() if k != "id"} for r in staff[:top]],
             "staff_total": len(staff), "institutions": by_total, "months": months,
-            "totals": {"points": sum(float(r["points"]) for r in units),
-                       "co2_kg": sum(float(r["co2_kg"]) for r in units),
+            "totals": {"points": round(sum(float(r["points"]) for r in units), 4),
+                       "co2_kg": round(sum(float(r["co2_kg"]) for r in units), 4),
                        "staff": sum(int(r["staff"]) for r in units)}}
 
 
