@@ -132,7 +132,11 @@ NOT_INDICATORS = {"unit_wan_kwh", "mj_per_kgce",
                   # the fleet summary's coal of the year (NY201 / NY203 coal lines, t)
                   "coal_t", "heating_coal_t",
                   # a weather file's column-name suffix, not a code
-                  "__t"}
+                  "__t",
+                  # one event's carbon (docs/carbon.md): tCO₂ by source, total, offsets,
+                  # net — an event's figures, not statistics of institutions
+                  "total_t", "emissions_t", "offsets_t", "net_t", "quantity_t", "venue_t",
+                  "travel_t", "accommodation_t", "catering_t"}
 #: a registered indicator's figure of the comparison period and its change (同比 columns)
 COMPARISONS = ("previous_", "last_year_", "yoy_")
 
