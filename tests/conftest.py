@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.sample import Files, make_files
-from tests.templates import DATABASE, Database, DemoCity, Templates
+from tests.templates import DATABASE, Database, DemoCity, Templates, schema_url
 
 #: the apps the tests start derive no readings in the background (a pass at every app's
 #: start took SQLite's write lock beside the test's own writes); the tests derive
@@ -86,25 +86,29 @@ def _backends() -> list[str]:
 
 
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of each backend under test."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           templates: Templates) -> Iterator[str]:
+    """A URL of an empty database of each backend under test — for a test using
+    ``engine`` on PostgreSQL, already a copy of its template, in a schema another
+    test left with the template's structure when there is one (:mod:`tests.templates`)."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         request.node.stash[DATABASE] = Database(f"sqlite:///{path}", path=path)
         yield f"sqlite:///{path}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
-    request.node.stash[DATABASE] = Database(url, schema=schema)
+    if "engine" in request.fixturenames:
+        db = templates.checkout(request)
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with templates._admin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        db = Database(schema_url(PG_URL, schema), schema=schema)
+    request.node.stash[DATABASE] = db
+    assert db.schema is not None
     try:
-        yield url
+        yield db.url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        templates.checkin(db.schema)
 
 
 @pytest.fixture(scope="session")

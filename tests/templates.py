@@ -14,6 +14,14 @@ needs once, and a test's database starts as a copy of it:
   sequence positions, all in one round trip (statement by statement, the
   migrations' DDL cost ~3x as much). ``CREATE DATABASE … TEMPLATE`` would copy in
   one statement, but ``DROP DATABASE`` forces a checkpoint: seconds per test.
+  Replaying the DDL and dropping the schema afterwards still cost ~1–2 s per test
+  (every table and index is a file created and unlinked), so a test's schema is
+  kept after it when its structure is still the template's (same tables, columns,
+  constraints, indexes, triggers, types, functions, Alembic revision: one catalogue
+  query) and the next test that uses ``engine`` gets it back, reset by deleting
+  every row and copying the template's rows and sequence positions (~20 ms). A test
+  that changed the structure (a downgrade, a table of its own) or never migrated
+  gets its schema dropped.
 
 Each copy gets a new random data version (``meta.data_version``), as a database
 migrated on its own would. A *seed* is a template with data: :func:`register_seed`
@@ -33,6 +41,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 #: a seed's builder: (migrated engine, its URL, a scratch folder) → what the fixture needs
 Builder = Callable[[Engine, str, Path], Any]
@@ -64,6 +73,7 @@ class Database:
     url: str
     path: Path | None = None  # SQLite
     schema: str | None = None  # PostgreSQL
+    prepared: bool = False  # already a copy of its template (PostgreSQL, pooled)
 
 
 @dataclass
@@ -72,6 +82,7 @@ class _Template:
     path: Path | None = None
     schema: str | None = None
     copy_rows: list[str] = field(default_factory=list)
+    reset_rows: list[str] = field(default_factory=list)  # also for a used schema
 
 
 @dataclass
@@ -82,17 +93,65 @@ class Templates:
     pg_url: str
     ddl: list[str] | None = None  # the migrations' statements, as they ran
     built: dict[tuple[str, tuple[str, Path] | str], _Template] = field(default_factory=dict)
+    #: PostgreSQL schemas of finished tests whose structure is the template's
+    pool: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # pooled, but could not be reset
+    structure: str | None = None  # the template's catalogue fingerprint
+    admin_engine: Engine | None = None
 
-    def fill(self, request: pytest.FixtureRequest, db: Database) -> None:
-        """Copy the right template into ``db`` unless something already wrote to it."""
-        if not _is_empty(db):
-            return
-        seed = next((key for key in SEEDS if key[0] in request.fixturenames
-                     and request.path.is_relative_to(key[1])), MIGRATED)
-        backend = "sqlite" if db.path is not None else "postgresql"
+    def _template(self, backend: str, seed: tuple[str, Path] | str) -> _Template:
         template = self.built.get((backend, seed))
         if template is None:
             template = self.built[(backend, seed)] = self._build(backend, seed)
+        return template
+
+    def checkout(self, request: pytest.FixtureRequest) -> Database:
+        """A PostgreSQL schema holding a copy of the test's template: a pooled one
+        reset to it, or a new one (the migrations' DDL, then the rows)."""
+        seed = _seed_of(request)
+        template = self._template("postgresql", seed)
+        assert self.ddl is not None
+        rows = [*template.reset_rows,
+                f"UPDATE meta SET value = '{uuid.uuid4().hex}' WHERE key = 'data_version'"]
+        schema = None
+        while self.pool and schema is None:
+            schema = self.pool.pop()
+            try:
+                self._run([f'SET LOCAL search_path TO "{schema}"', *rows])
+            except DBAPIError:  # something still holds a lock on it: dropped at the end
+                self.stale.append(schema)
+                schema = None
+        if schema is None:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            self._run([f'CREATE SCHEMA "{schema}"', f'SET LOCAL search_path TO "{schema}"',
+                       *self.ddl, *rows])
+        if seed != MIGRATED:
+            request.node.stash[_SEEDED] = (seed[0], template.payload)
+        return Database(schema_url(self.pg_url, schema), schema=schema, prepared=True)
+
+    def _run(self, script: list[str]) -> None:
+        """``script`` in one transaction and one round trip."""
+        with self._admin() as conn, \
+                conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(";\n".join([
+                "BEGIN", "SET LOCAL lock_timeout = '20s'", "SET LOCAL synchronous_commit = off",
+                *script, "COMMIT"]))
+
+    def checkin(self, schema: str) -> None:
+        """Keep ``schema`` for the next test if its structure is the template's, else drop it."""
+        with self._admin() as conn:
+            if self.structure is not None and _structure(conn, schema) == self.structure:
+                self.pool.append(schema)
+                return
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    def fill(self, request: pytest.FixtureRequest, db: Database) -> None:
+        """Copy the right template into ``db`` unless something already wrote to it."""
+        if db.prepared or not _is_empty(db):
+            return
+        seed = _seed_of(request)
+        backend = "sqlite" if db.path is not None else "postgresql"
+        template = self._template(backend, seed)
         if db.path is not None:
             assert template.path is not None
             shutil.copyfile(template.path, db.path)
@@ -129,7 +188,7 @@ class Templates:
             schema = f"tpl_{name}_{uuid.uuid4().hex[:8]}"
             with self._admin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{self.pg_url}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+            url = schema_url(self.pg_url, schema)
         engine = make_engine(url)
         if backend == "postgresql" and self.ddl is None:
             self.ddl = _capture_ddl(engine)
@@ -138,23 +197,93 @@ class Templates:
         try:
             payload = None if isinstance(seed, str) else SEEDS[seed](engine, url, scratch)
             copy_rows = _copy_rows(engine, schema) if schema and seed != MIGRATED else []
+            reset_rows = _copy_rows(engine, schema, reset=True) if schema else []
+            if schema and self.structure is None:
+                with self._admin() as conn:
+                    self.structure = _structure(conn, schema)
             if path is not None:
                 with engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             engine.dispose()
-        return _Template(payload, path, schema, copy_rows)
+        return _Template(payload, path, schema, copy_rows, reset_rows)
 
     def _admin(self) -> Connection:
-        return create_engine(self.pg_url, isolation_level="AUTOCOMMIT",
-                             poolclass=_null_pool()).connect()
+        """A connection of this worker's administration engine (one kept open)."""
+        if self.admin_engine is None:
+            self.admin_engine = create_engine(self.pg_url, isolation_level="AUTOCOMMIT",
+                                              pool_size=1, max_overflow=4)
+        return self.admin_engine.connect()
 
     def close(self) -> None:
-        schemas = [t.schema for t in self.built.values() if t.schema]
+        schemas = [t.schema for t in self.built.values() if t.schema] + self.pool + self.stale
+        self.pool = []
         if schemas:
             with self._admin() as conn:
                 for schema in schemas:
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if self.admin_engine is not None:
+            self.admin_engine.dispose()
+
+
+def schema_url(pg_url: str, schema: str) -> str:
+    """The URL of ``schema`` of the database at ``pg_url`` (no wait for the WAL on commit)."""
+    return f"{pg_url}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+
+
+def _seed_of(request: pytest.FixtureRequest) -> tuple[str, Path] | str:
+    return next((key for key in SEEDS if key[0] in request.fixturenames
+                 and request.path.is_relative_to(key[1])), MIGRATED)
+
+
+_STRUCTURE = text("""
+SELECT md5(coalesce(string_agg(replace(item, :s, ''), ','
+                                  ORDER BY replace(item, :s, '')), '')) FROM (
+  SELECT concat_ws(':', 'c', relname, relkind::text) AS item FROM pg_class
+   WHERE relnamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 'a', c.relname, a.attname, a.atttypid::text, a.attnotnull::text,
+                   a.atthasdef::text, a.attnum::text)
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+   WHERE c.relnamespace = to_regnamespace(:s) AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT concat_ws(':', 'k', conname, contype::text, pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 'd', c.relname, d.adnum::text, pg_get_expr(d.adbin, d.adrelid))
+    FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid
+   WHERE c.relnamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 'i', c.relname, pg_get_indexdef(i.indexrelid)) FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 't', c.relname, t.tgname, t.tgenabled::text) FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+   WHERE c.relnamespace = to_regnamespace(:s) AND NOT t.tgisinternal
+  UNION ALL
+  SELECT concat_ws(':', 'y', typname) FROM pg_type WHERE typnamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 'p', proname, md5(prosrc)) FROM pg_proc
+   WHERE pronamespace = to_regnamespace(:s)
+  UNION ALL
+  SELECT concat_ws(':', 'q', c.relname, q.seqincrement::text, q.seqmin::text,
+                   q.seqmax::text)
+    FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid
+   WHERE c.relnamespace = to_regnamespace(:s)
+) AS parts
+""")
+
+
+def _structure(conn: Connection, schema: str) -> str:
+    """A fingerprint of ``schema``'s structure (without the schema's own name, which
+    definitions may quote) and of its Alembic revision."""
+    found = conn.execute(_STRUCTURE, {"s": schema}).scalar_one()
+    if conn.execute(text("SELECT to_regclass(:t)"),
+                    {"t": f'"{schema}".alembic_version'}).scalar() is None:
+        return f"{found}:unmigrated"
+    versions = conn.execute(text(f'SELECT version_num FROM "{schema}".alembic_version '
+                                 "ORDER BY 1")).scalars().all()
+    return f"{found}:{','.join(versions)}"
 
 
 def _null_pool() -> Any:
@@ -187,9 +316,10 @@ def _capture_ddl(engine: Engine) -> list[str]:
     return statements
 
 
-def _copy_rows(engine: Engine, schema: str) -> list[str]:
+def _copy_rows(engine: Engine, schema: str, *, reset: bool = False) -> list[str]:
     """Statements copying the rows and sequence positions of ``schema`` into the
-    schema first on a connection's search path."""
+    schema first on a connection's search path (``reset``: also the position of
+    every sequence the template never used, for a schema a test used)."""
     from jieneng.storage.schema import metadata
 
     out: list[str] = []
@@ -202,10 +332,13 @@ def _copy_rows(engine: Engine, schema: str) -> list[str]:
         for table in ordered:
             if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).scalar():
                 out.append(f'INSERT INTO "{table}" SELECT * FROM "{schema}"."{table}"')
-        for name, last in conn.execute(text(
-            "SELECT sequencename, last_value FROM pg_sequences "
-            "WHERE schemaname = :s AND last_value IS NOT NULL"), {"s": schema}):
-            out.append(f"SELECT setval('\"{name}\"', {int(last)}, true)")
+        for name, last, start in conn.execute(text(
+            "SELECT sequencename, last_value, start_value FROM pg_sequences "
+            "WHERE schemaname = :s"), {"s": schema}):
+            if last is not None:
+                out.append(f"SELECT setval('\"{name}\"', {int(last)}, true)")
+            elif reset:
+                out.append(f"SELECT setval('\"{name}\"', {int(start)}, false)")
     return out
 
 
