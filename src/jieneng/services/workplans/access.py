@@ -39,10 +39,19 @@ def hidden_item(item_id: int) -> NotFound:
     return NotFound.of("workplan_item_not_found", item=item_id)
 
 
-def covers(conn: Connection, user: User, region_code: str) -> bool:
-    """Whether the caller's scope covers the whole of ``region_code``."""
-    if user.scope.kind not in (ScopeKind.ALL, ScopeKind.REGION):
+def covers(conn: Connection, user: User, region_code: str,
+           rt: RegionTree | None = None) -> bool:
+    """Whether the caller's scope covers the whole of ``region_code`` (with the tree
+    already loaded: the same answer as :func:`scoped_filters` for a region scope, without
+    loading it again)."""
+    scope = user.scope
+    if scope.kind not in (ScopeKind.ALL, ScopeKind.REGION):
         return False
+    if rt is not None:
+        if region_code not in rt:
+            return False
+        return scope.kind is ScopeKind.ALL or scope.region_code is None or (
+            scope.region_code in rt.lineage(region_code))
     try:
         scoped_filters(conn, user.scope, region_code=region_code)
     except NotFound:
@@ -54,7 +63,7 @@ def item_filter(conn: Connection, user: User, plan: dict[str, Any], rt: RegionTr
                 ) -> set[str] | None:
     """None when the caller sees every item of ``plan``; else the responsible regions
     whose items it sees (NotFound when none can be)."""
-    if covers(conn, user, plan["region_code"]):
+    if covers(conn, user, plan["region_code"], rt):
         return None
     held = held_regions(conn, user.scope, rt)
     inside = set(rt.subtree(plan["region_code"])) if plan["region_code"] in rt else set()
