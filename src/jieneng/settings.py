@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     #: where the energy of the reading after a gap goes: ``spread`` (evenly, flagged
     #: estimated) or ``flag`` (on the last interval; the gap's intervals missing)
     metering_gap_policy: Literal["spread", "flag"] = "spread"
+    #: Argon2id parameters of new password hashes: ``default`` (argon2-cffi's, RFC 9106
+    #: low-memory) or ``test`` (cheap, for the servers the test suite starts:
+    #: ``JIENENG_PASSWORD_HASH_PROFILE=test``); ``test`` is refused in production
+    password_hash_profile: Literal["default", "test"] = "default"
 
     @property
     def rate_limits_on(self) -> bool:
@@ -112,6 +116,9 @@ class Settings(BaseSettings):
             raise ValidationFailed.of("settings.secret_key_missing")
         if self.environment == "production":
             refuse_weak_secret(secret)
+            if self.password_hash_profile != "default":
+                raise ValidationFailed.of("settings.password_hash_profile_production",
+                                          field="password_hash_profile")
         return self
 
 

@@ -36,7 +36,9 @@ def serve_env(**extra: str) -> dict[str, str]:
     """The environment of a test server: none of the caller's ``JIENENG_*`` settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIENENG_")}
     env.update(JIENENG_ENVIRONMENT="test", JIENENG_SECRET_KEY=TEST_SECRET,
-               JIENENG_RATE_LIMIT_ENABLED="false", PYTHONUNBUFFERED="1")
+               JIENENG_RATE_LIMIT_ENABLED="false", PYTHONUNBUFFERED="1",
+               # cheap Argon2id (settings.password_hash_profile; refused in production)
+               JIENENG_PASSWORD_HASH_PROFILE="test")
     env.update(extra)
     return env
 

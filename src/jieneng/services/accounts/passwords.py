@@ -18,7 +18,22 @@ from jieneng.core.passwords import MIN_LENGTH, check_password
 
 _hasher = PasswordHasher()
 _dummy_hashes: dict[int, str] = {}
+#: the ``test`` profile (settings.password_hash_profile): Argon2id with cheap parameters
+#: for the servers the test suite starts; refused in production by the settings. Its
+#: memory differs from the in-process tests' hasher (1 MiB), so a server still re-hashes
+#: their accounts on login, as it would after a change of parameters.
+TEST_TIME_COST, TEST_MEMORY_KIB, TEST_PARALLELISM = 1, 2048, 1
 MIN_PASSWORD_LENGTH = MIN_LENGTH
+
+
+def use_profile(profile: str, environment: str) -> None:
+    """Hash new passwords with the parameters of ``profile`` (settings.password_hash_profile):
+    ``test`` only outside production (the settings refuse it there too); ``default``
+    changes nothing."""
+    global _hasher
+    if profile == "test" and environment != "production":
+        _hasher = PasswordHasher(time_cost=TEST_TIME_COST, memory_cost=TEST_MEMORY_KIB,
+                                 parallelism=TEST_PARALLELISM)
 
 
 def hash_password(password: str) -> str:
