@@ -13,16 +13,16 @@ per child region). Every text is a catalogue entry (``assessments.doc.*``,
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import date
 from functools import partial
 from typing import Any
 
-from jieneng.core.listing import Column
 from jieneng.core.messages import language, text
 from jieneng.reports.documents import WordDoc
 from jieneng.reports.gongwen import letterhead
-from jieneng.reports.tables import Sheet, table_xlsx
+from jieneng.reports.spreadsheet import new_workbook, write_cell, write_row
 
 
 def _name(obj: dict[str, Any], lang: str) -> str:
@@ -42,52 +42,75 @@ def ranking_rows(result: dict[str, Any], lang: str) -> list[list[Any]]:
             for r in result["rows"]]
 
 
-def _ranking_columns(result: dict[str, Any]) -> list[Column]:
-    return [Column("rank", "assessments.col.rank", "int"),
-            Column("subject", "assessments.col.subject"),
-            *[Column(f"b_{b['code']}", names=(f"{b['name_zh']}（{b['points']:g}）",
-                                              f"{b['name_en'] or b['name_zh']} "
-                                              f"({b['points']:g})"), kind="number",
-                     decimals=1) for b in result["blocks"]],
-            Column("total", "assessments.col.total", "number", decimals=1),
-            Column("grade", "assessments.col.grade"),
-            Column("veto", "assessments.col.veto")]
+def _write_table(book: Any, name: str, title: str, notes: Sequence[str],
+                 header: Sequence[str], rows: Any, formats: Sequence[Any]) -> None:
+    """A sheet: title, notes, header, then the rows — cell by cell through
+    :func:`write_cell` (numbers as numbers, text never a formula); a province's units
+    are tens of thousands of rows, so no per-cell width or format lookups."""
+    ws = book.add_worksheet(name[:31])
+    bold = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "bg_color": "#EEF3EF", "border": 1,
+                            "text_wrap": True, "valign": "top"})
+    write_cell(ws, 0, 0, title, bold)
+    for at, line in enumerate(notes, start=1):
+        write_cell(ws, at, 0, line)
+    top = len(notes) + 1
+    write_row(ws, top, header, head)
+    for r, values in enumerate(rows, start=top + 1):
+        for c, value in enumerate(values):
+            write_cell(ws, r, c, value, formats[c])
+    ws.freeze_panes(top + 1, 2)
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, max(len(header) - 1, 2), 12)
 
 
-def _item_rows(result: dict[str, Any], lang: str) -> list[list[Any]]:
-    out: list[list[Any]] = []
-    for r in result["rows"]:
-        for item in result["items"]:
-            got = r["items"][item["code"]]
-            out.append([r["name"], item["code"], _name(item, lang), item["points"],
-                        got["figure"], got["score"],
-                        text(lang, "assessments.web.missing") if got["missing"] else "",
-                        got["note"] or ""])
-    return out
-
-
-_ITEM_COLUMNS = (
-    Column("subject", "assessments.col.subject"), Column("code", "assessments.col.code"),
-    Column("item", "assessments.col.item"),
-    Column("points", "assessments.col.points", "number", decimals=1),
-    Column("figure", "assessments.col.figure", "number", decimals=4),
-    Column("score", "assessments.col.score", "number", decimals=1),
-    Column("missing", "assessments.col.missing"), Column("note", "assessments.col.note"))
+def _item_rows(result: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]]]:
+    """One line per subject: its name, every item's score, the figures, the notes."""
+    items = result["items"]
+    measured = [i for i in items if i["measure"]]
+    hand = [i for i in items if i["hand"]]
+    figure, note = text(lang, "assessments.col.figure"), text(lang, "assessments.col.note")
+    header = [text(lang, "assessments.col.rank"), text(lang, "assessments.col.subject"),
+              *[f"{_name(i, lang)} ({i['points']:g})" for i in items],
+              *[f"{_name(i, lang)} · {figure}" for i in measured],
+              *[f"{_name(i, lang)} · {note}" for i in hand]]
+    rows = [[r["rank"], r["name"], *[None if r["items"][i["code"]]["missing"]
+                                     else r["items"][i["code"]]["score"] for i in items],
+             *[r["items"][i["code"]]["figure"] for i in measured],
+             *[r["items"][i["code"]]["note"] or "" for i in hand]] for r in result["rows"]]
+    return header, rows
 
 
 def performance_xlsx(result: dict[str, Any], lang: str = "zh-CN", *,
                      notes: Sequence[str] = ()) -> bytes:
-    """The ranking and the items as a workbook (two sheets), values unrounded."""
+    """The ranking and the items (one line per subject) as a workbook, values unrounded;
+    a missing figure or an item not scored is a blank cell."""
     lang = language(lang)
     run, sheet = result["run"], result["sheet"]
     heading = f"{run['region_name']} {run['year']} {_name(sheet, lang)}"
     lines = [*notes, text(lang, "assessments.doc.version", code=sheet["code"],
                           version=sheet["version"], total=f"{sheet['total']:g}")]
-    return table_xlsx([
-        Sheet(text(lang, "assessments.web.ranking"), heading, _ranking_columns(result),
-              ranking_rows(result, lang), notes=lines),
-        Sheet(text(lang, "assessments.web.items"), heading, _ITEM_COLUMNS,
-              _item_rows(result, lang), notes=lines)], lang)
+    buffer = io.BytesIO()
+    book = new_workbook(buffer)
+    score_fmt, figure_fmt = book.add_format({"num_format": "0.0"}), book.add_format(
+        {"num_format": "0.0000"})
+    blocks = result["blocks"]
+    header = [text(lang, "assessments.col.rank"), text(lang, "assessments.col.subject"),
+              *[f"{_name(b, lang)} ({b['points']:g})" for b in blocks],
+              text(lang, "assessments.col.total"), text(lang, "assessments.col.grade"),
+              text(lang, "assessments.col.veto")]
+    _write_table(book, text(lang, "assessments.web.ranking"), heading, lines, header,
+                 ranking_rows(result, lang),
+                 [None, None, *[score_fmt] * (len(blocks) + 1), None, None])
+    items_header, rows = _item_rows(result, lang)
+    n_items = len(result["items"])
+    n_measured = sum(1 for i in result["items"] if i["measure"])
+    _write_table(book, text(lang, "assessments.web.items"), heading, lines, items_header,
+                 rows, [None, None, *[score_fmt] * n_items, *[figure_fmt] * n_measured,
+                        *[None] * (len(items_header) - 2 - n_items - n_measured)])
+    book.close()
+    return buffer.getvalue()
 
 
 def performance_docx(result: dict[str, Any], *, lang: str = "zh-CN",

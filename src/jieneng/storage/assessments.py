@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     CHAR,
     CheckConstraint,
@@ -53,6 +54,7 @@ from sqlalchemy import (
 from jieneng.core.scope import Filters
 
 from . import tables as t
+from .bulk import bulk_insert
 from .projects import project, project_owner
 from .reporting import period_due
 from .scoping import institution_conditions, region_conditions
@@ -217,15 +219,15 @@ def runs(conn: Connection, filters: Filters) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def set_computed(conn: Connection, run_id: int, subjects: list[dict[str, Any]],
-                 figures: list[dict[str, Any]]) -> None:
-    """Replace the run's subjects and figures (one insert each)."""
+def set_computed(conn: Connection, run_id: int, subjects: pl.DataFrame,
+                 figures: pl.DataFrame) -> None:
+    """Replace the run's subjects and figures (frames with the tables' columns but
+    ``run_id``; written in bulk: COPY on PostgreSQL)."""
     conn.execute(delete(assessment_figure).where(assessment_figure.c.run_id == run_id))
     conn.execute(delete(assessment_subject).where(assessment_subject.c.run_id == run_id))
-    if subjects:
-        conn.execute(insert(assessment_subject), [{**s, "run_id": run_id} for s in subjects])
-    if figures:
-        conn.execute(insert(assessment_figure), [{**f, "run_id": run_id} for f in figures])
+    run = pl.lit(run_id, dtype=pl.Int64).alias("run_id")
+    bulk_insert(conn, assessment_subject, subjects.with_columns(run))
+    bulk_insert(conn, assessment_figure, figures.with_columns(run))
     conn.execute(update(_r).where(_r.c.id == run_id).values(computed_at=_now()))
 
 
@@ -240,10 +242,13 @@ def subjects(conn: Connection, run_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def figures(conn: Connection, run_id: int) -> list[Row[Any]]:
+def figures(conn: Connection, run_id: int) -> pl.DataFrame:
+    """The run's figures: ``subject_key``, ``measure``, ``value`` (null: none)."""
     f = assessment_figure
-    return list(conn.execute(select(f.c.subject_key, f.c.measure, f.c.value)
-                             .where(f.c.run_id == run_id)))
+    rows = conn.execute(select(f.c.subject_key, f.c.measure, f.c.value)
+                        .where(f.c.run_id == run_id)).fetchall()
+    return pl.DataFrame(rows, schema={"subject_key": pl.Utf8, "measure": pl.Utf8,
+                                      "value": pl.Float64}, orient="row")
 
 
 def hand_scores(conn: Connection, run_id: int) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import polars as pl
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.assessments import MEASURE_SOURCES, Sheet, check_hand, score_sheet
@@ -75,12 +76,20 @@ def compute_run(engine: Engine, user: User, run_id: int, *, as_of: date | None =
     with engine.connect() as conn:
         run, sheet = _open_run(conn, user, run_id)
     found = platform.compute(engine, user, sheet, run.region_code, int(run.year), as_of=as_of)
-    rows = [{"subject_key": key, "measure": m,
-             "value": None if not math.isfinite(float(v[n])) else float(v[n])}
-            for m, v in found.values.items() for n, key in enumerate(found.keys())]
+    keys = found.keys()
+    subjects = pl.DataFrame(found.subjects, schema={
+        "subject_key": pl.Utf8, "position": pl.Int64, "name": pl.Utf8, "region_code": pl.Utf8,
+        "category": pl.Utf8})
+    figures = pl.concat([pl.DataFrame({"subject_key": keys, "measure": [m] * len(keys),
+                                       "value": v}, schema={"subject_key": pl.Utf8,
+                                                            "measure": pl.Utf8,
+                                                            "value": pl.Float64})
+                         .with_columns(pl.col("value").fill_nan(None))
+                         for m, v in found.values.items()]) if found.values else pl.DataFrame(
+        schema={"subject_key": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64})
     with engine.begin() as conn:
         _open_run(conn, user, run_id)
-        store.set_computed(conn, run_id, found.subjects, rows)
+        store.set_computed(conn, run_id, subjects, figures)
         audit.record(conn, user.actor, "assessments.compute", "assessment_run", run_id,
                      after={"subjects": len(found.subjects),
                             "not_available": [m for m, ok in found.available.items()
@@ -180,16 +189,12 @@ def result(db: Reader, user: User, run_id: int) -> dict[str, Any]:
 
 
 def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, Any]],
-            figs: list[Any], hands: list[dict[str, Any]]) -> dict[str, Any]:
+            figs: pl.DataFrame, hands: list[dict[str, Any]]) -> dict[str, Any]:
     keys = [s["subject_key"] for s in subjects]
     at = {k: n for n, k in enumerate(keys)}
     n = len(keys)
-    values = {m: np.full(n, np.nan) for m in sheet.measures()}
-    seen: set[str] = set()
-    for f in figs:
-        seen.add(f.measure)
-        if f.measure in values and f.subject_key in at and f.value is not None:
-            values[f.measure][at[f.subject_key]] = float(f.value)
+    values = _figure_arrays(sheet, keys, figs)
+    seen = set(figs["measure"].unique().to_list())
     manual = {c: np.full(n, np.nan) for c in sheet.hand_items()}
     notes: dict[tuple[str, str], dict[str, Any]] = {}
     for h in hands:
@@ -201,6 +206,8 @@ def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, A
     sc = out.scores
     items = sheet.scheme.items
     pending_cols = [j for j, i in enumerate(items) if i.code in manual]
+    pending = (sc.missing[:, pending_cols].sum(axis=1) if pending_cols
+               else np.zeros(n, dtype=np.int64))
     rows = []
     for p in np.argsort(out.rank, kind="stable"):  # presentation order of the n subjects
         s = subjects[int(p)]
@@ -217,7 +224,7 @@ def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, A
                      "region_code": s["region_code"], "rank": int(out.rank[p]),
                      "total": round(float(sc.total[p]), 2), "grade": str(out.grade[p]),
                      "vetoed": bool(out.vetoed[p]),
-                     "pending": int(sc.missing[p, pending_cols].sum()) if pending_cols else 0,
+                     "pending": int(pending[p]),
                      "blocks": {b: round(float(v[p]), 2) for b, v in sc.blocks.items()},
                      "items": row_items})
     grades = sorted(sheet.scheme.grades, key=lambda g: -g.lower)
@@ -245,6 +252,19 @@ def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, A
         "available": available,
         "rows": rows,
     }
+
+
+def _figure_arrays(sheet: Sheet, keys: list[str], figs: pl.DataFrame
+                   ) -> dict[str, np.ndarray]:
+    """Each measure's figures in subject order (NaN: none), by a join — no loop over
+    the figures."""
+    order = pl.DataFrame({"subject_key": keys}, schema={"subject_key": pl.Utf8})
+    out = {}
+    for m in sheet.measures():
+        part = figs.filter(pl.col("measure") == m).select("subject_key", "value")
+        joined = order.join(part, on="subject_key", how="left", maintain_order="left")
+        out[m] = joined["value"].fill_null(np.nan).to_numpy().astype(np.float64)
+    return out
 
 
 def _node(n: Any) -> dict[str, Any]:
