@@ -17,7 +17,9 @@ Timed, ``--repeat`` times each:
   computed once for every responsible region);
 - ``page``: ``GET /workplans/{plan_id}`` through the app (TestClient: session, scope,
   the service, the rows, the template), the figure the issue asks for;
-- ``twin``: ``GET /api/v1/workplans/{plan_id}``.
+- ``twin``: ``GET /api/v1/workplans/{plan_id}``;
+- ``service_cold`` and ``page_cold``: the same with the result cache cleared before
+  each run (the first reading after a change of the figures or of a campaign).
 
 Prints JSON (medians and maxima in milliseconds).
 """
@@ -116,10 +118,15 @@ def client_for(url: str) -> Any:
     return client
 
 
-def timed(run: Callable[[], Any], repeat: int) -> dict[str, float]:
+def timed(run: Callable[[], Any], repeat: int,
+          before: Callable[[], Any] | None = None) -> dict[str, float]:
+    """Median and maximum of ``repeat`` runs after one warm-up; ``before`` runs
+    (untimed) ahead of each (a cleared result cache: the cold figure)."""
     run()  # warm: templates compiled, caches filled, pages in the OS cache
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         run()
         times.append((time.perf_counter() - start) * 1000)
@@ -133,6 +140,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    from jieneng.services import result_cache
     from jieneng.services.database import open_database
     from jieneng.services.workplans.progress import plan_progress
 
@@ -159,7 +167,11 @@ def main() -> None:
         "computed": sum(1 for i in found["items"] if i.get("value_source") == "computed"),
         "setup_s": round(setup_s, 1),
         "service": timed(lambda: plan_progress(engine, who, plan_id), args.repeat),
-        "page": timed(page, args.repeat), "twin": timed(twin, args.repeat)},
+        "service_cold": timed(lambda: plan_progress(engine, who, plan_id), args.repeat,
+                              lambda: result_cache.clear(engine)),
+        "page": timed(page, args.repeat), "twin": timed(twin, args.repeat),
+        "page_cold": timed(page, args.repeat,
+                           lambda: result_cache.clear(client.app.state.engine))},
         ensure_ascii=False))
 
 
