@@ -60,6 +60,8 @@ def workbench_data(engine: Engine, user: User, lang: str) -> dict[str, Any]:
                      errors="/quality?state=open&severity=error")
     for question in data.get("questions", {}).get("items", []):
         question["href"] = f"/reporting/tasks/{question['task_id']}"
+    for section in data["next"]:
+        section["label"] = translate(lang, f"home.campaigns.{section['key']}")
     for alert in data["alerts"]["items"]:
         alert["href"] = f"/alerts?year={alert['year']}"
     data["links"] = links
@@ -186,6 +188,27 @@ class Alerts(BaseModel):
     items: list[AlertItem]
 
 
+class NextItem(BaseModel):
+    title: str
+    title_en: str | None = None
+    detail: str | None
+    state: str
+    href: str
+    due: str | None = Field(description="due date / deadline (ISO)")
+    overdue: bool
+    days_left: int | None
+    reason: str | None = Field(default=None, description="a returned self-assessment's reason")
+
+
+class NextSection(BaseModel):
+    key: str = Field(description="self_assessments | round_reviews | rectifications | "
+                                 "plan_items | plan_reviews")
+    label: str
+    total: int
+    items: list[NextItem]
+    href: str = Field(description="the list page that shows them all")
+
+
 class PageLink(BaseModel):
     key: str
     label: str
@@ -203,6 +226,8 @@ class WorkbenchOut(BaseModel):
     overdue: Overdue | None = None
     findings: Findings | None = None
     questions: Questions | None = None
+    next: list[NextSection] = Field(default=[], description="evaluation rounds, 回头看 and "
+                                    "work plans: what to do next")
     alerts: Alerts
     links: dict[str, str] = Field(description="section → the list page (with its filters)")
     pages: list[PageLink] = Field(description="the pages of the role's menu")

@@ -29,6 +29,8 @@ from jieneng.services.workflow.access import iso, period_of, task_dict
 from jieneng.storage import reporting as task_store
 from jieneng.storage import workbench as store
 
+from .next_things import next_things
+
 #: how many rows a short list shows (the count links to the whole list)
 SHORT = 8
 _TO_FILL = [s.value for s in (TaskState.NOT_STARTED, TaskState.IN_PROGRESS,
@@ -52,6 +54,7 @@ def workbench(engine: Engine, user: User, *, today: date | None = None) -> dict[
     elif kind == "reviewer":
         out.update(_reviewer(engine, user, today))
         out["own"] = _own_tasks(engine, user, today)
+    out["next"] = next_things(engine, user, today)  # rounds, 回头看, work plans
     out["alerts"] = _alerts(engine, user)
     return out
 

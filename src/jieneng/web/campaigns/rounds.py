@@ -286,7 +286,8 @@ def _round_context(engine: Engine, user: User, request: Request, round_id: int, 
     export = f"/campaigns/rounds/{round_id}.xlsx"
     query = "&".join(f"{k}={quote(v)}" for k, v in params.items() if v)
     return {"data": data, "round": data["round"], "params": params, "columns": COLUMNS,
-            "member_states": MEMBER_STATES, "done": done, "scored": scored,
+            "member_states": MEMBER_STATES, "round_states": ROUND_STATES, "done": done,
+            "scored": scored,
             "export_href": export + (f"?{query}" if query else ""), "errors": {},
             # the spot checks / 公示 / award section (campaigns/_round_checks.html)
             "checks": checks_context(engine, user, round_id)}
