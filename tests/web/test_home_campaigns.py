@@ -83,6 +83,13 @@ def test_round_on_the_home_pages_and_its_state_on_the_web(world: World) -> None:
                        headers={"X-CSRF-Token": csrf(office)})
     assert twin.status_code == 200 and twin.json()["state"] == "open"
     assert _next(unit)["self_assessments"]["total"] == 1
+    # a round of the city above: the county office reads it, does not move it
+    city = rounds.open_round(world.engine, world.users["admin"], "demonstration_unit",
+                             "450300", 2025, title="桂林示范单位", eval_year=2025, eval_month=2)
+    above = office.get(f"/campaigns/rounds/{city['id']}")
+    assert above.status_code == 200 and 'id="state-form"' not in above.text
+    assert office.post(f"/campaigns/rounds/{city['id']}/state", data={
+        "csrf_token": csrf(office), "state": "closed"}).status_code == 404
 
 
 def test_rectification_and_rechecks_on_the_home_pages(world: World) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from jieneng.core import chinatime
 
 #: how many rows a section shows (the count links to the whole list)
-SHORT = 8
+SHORT = 5
 
 
 def due_fields(due: date | None, today: date) -> dict[str, Any]:

@@ -33,13 +33,14 @@ from starlette.responses import RedirectResponse, Response
 from jieneng.core.caller import User
 from jieneng.core.campaigns.rounds import MEMBER_STATES, ROUND_STATES, evidence_types, parse_score
 from jieneng.core.campaigns.shipped import SHIPPED
-from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.exceptions import DomainError, NotFound, ValidationFailed
 from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.reports.tables import Sheet, table_xlsx
 from jieneng.services.campaigns import assess, evidence, review, round_scoring, rounds
 from jieneng.services.campaigns.schemes import list_schemes
+from jieneng.services.scope import scoped_filters
 from jieneng.web.campaigns.checks import checks_context
 from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
@@ -287,10 +288,24 @@ def _round_context(engine: Engine, user: User, request: Request, round_id: int, 
     query = "&".join(f"{k}={quote(v)}" for k, v in params.items() if v)
     return {"data": data, "round": data["round"], "params": params, "columns": COLUMNS,
             "member_states": MEMBER_STATES, "round_states": ROUND_STATES, "done": done,
+            "moves_state": _moves_state(engine, user, data["round"]["region_code"]),
             "scored": scored,
             "export_href": export + (f"?{query}" if query else ""), "errors": {},
             # the spot checks / 公示 / award section (campaigns/_round_checks.html)
             "checks": checks_context(engine, user, round_id)}
+
+
+def _moves_state(engine: Engine, user: User, region_code: str) -> bool:
+    """Whether the caller may move the round's state (web.campaigns.round_states): it runs
+    rounds and holds the round's region."""
+    if not user.can(Capability.RUN_ROUNDS):
+        return False
+    try:
+        with engine.connect() as conn:
+            scoped_filters(conn, user.scope, region_code=region_code)
+    except NotFound:
+        return False
+    return True
 
 
 class CountOut(BaseModel):
