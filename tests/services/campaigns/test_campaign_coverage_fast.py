@@ -1,6 +1,7 @@
-"""The coverage counts in one statement (:func:`jieneng.services.campaigns.coverage._counts`:
-a UNION ALL of the touched institutions' flags, one grouped join) equal the ten
-statements they replaced (:func:`_reference_counts`, the earlier code kept here verbatim)
+"""The coverage counts of :func:`jieneng.services.campaigns.coverage._counts_by_scheme`
+(the eligible institutions of every scheme in one grouped count, then per scheme a UNION
+ALL of the touched institutions' flags in one grouped join) equal the ten statements
+per scheme they replaced (:func:`_reference_counts`, the earlier code kept here verbatim)
 on a small random world of two schemes over two years, on both databases: members in
 every state, submitted or not, two rounds of one scheme and year, spot checks, titles
 held, revoked before and after the year's end, expired and not yet awarded, 回头看 in
@@ -179,7 +180,7 @@ def _where(conn: Connection, filters: Filters, scheme: str) -> list[ColumnElemen
             *institution_conditions(conn, filters, categories=coverage._categories(scheme))]
 
 
-def test_one_statement_equals_the_ten(world: Engine) -> None:
+def test_fast_counts_equal_the_ten_statements(world: Engine) -> None:
     with world.connect() as conn:
         tree = RegionTree(region_store.load_regions(conn))
         inside = conn.execute(select(t.institution.c.id).where(
@@ -188,14 +189,15 @@ def test_one_statement_equals_the_ten(world: Engine) -> None:
                   Filters(tree.subtree("450321"), None, None),
                   Filters(None, None, sorted(inside)[::2]))
         compared = 0
-        for scheme in SCHEMES:
-            for year in (2023, *YEARS, 2026):
-                for filters in scopes:
-                    where = _where(conn, filters, scheme)
-                    old = _reference_counts(conn, where, scheme, year)
-                    new = coverage._counts(conn, where, scheme, year)
-                    assert new == {k: {c: n for c, n in v.items() if n}
-                                   for k, v in old.items()}, (scheme, year, filters)
+        for year in (2023, *YEARS, 2026):
+            for filters in scopes:
+                base = [institution.c.status == "active",
+                        *institution_conditions(conn, filters)]
+                both = coverage._counts_by_scheme(conn, base, SCHEMES, year)
+                for scheme in SCHEMES:
+                    old = _reference_counts(conn, _where(conn, filters, scheme), scheme, year)
+                    assert both[scheme] == {k: {c: n for c, n in v.items() if n}
+                                            for k, v in old.items()}, (scheme, year, filters)
                     compared += sum(sum(v.values()) for v in old.values())
     assert compared > 500  # the world is not empty
 
@@ -213,3 +215,34 @@ def test_region_coverage_rows_unchanged(world: Engine) -> None:
             for row, before in zip(rows, old, strict=True):
                 assert {k: row[k] for k in before} == before
             assert rows[0]["members"] > 0 and rows[0]["titles_held"] > 0
+        together = coverage.schemes_coverage(world, "450300", year, SCHEMES)
+        assert together == {s: coverage.region_coverage(world, "450300", year, s)
+                            for s in SCHEMES}
+
+
+def test_plan_indicators_read_the_schemes_together(world: Engine) -> None:
+    """A work plan's coverage indicators of two schemes (and an unknown one, not
+    available) computed in one pass equal each scheme's :func:`region_coverage`."""
+    from jieneng.services import result_cache
+    from jieneng.services.workplans import indicators
+
+    result_cache.clear(world)
+    regions = {"450300", "450321", "450323"}
+    needs = {("campaign_compliance_rate", "scheme=conservation_organ"): regions,
+             ("campaign_self_assessment_rate", "scheme=water_saving_unit"): regions,
+             ("campaign_titles", "scheme=water_saving_unit"): regions,
+             ("campaign_spot_check_rate", "scheme=no_such_scheme"): regions}
+    with world.connect() as conn:
+        tree = RegionTree(region_store.load_regions(conn))
+        found = indicators.compute(world, conn, tree, 2025, needs, date(2025, 12, 31))
+    assert ("campaign_spot_check_rate", "scheme=no_such_scheme") not in found
+    for (code, param), values in found.items():
+        scheme = param.removeprefix("scheme=")
+        rows = {r["region_code"]: r for r in
+                coverage.region_coverage(world, "450300", 2025, scheme)}
+        key = indicators.indicator(code).parameter
+        for region in regions:
+            raw = rows[region][key]
+            expected = None if raw is None else (100.0 * raw if key.endswith("_rate")
+                                                 else float(raw))
+            assert values[region] == pytest.approx(expected), (code, region)

@@ -141,30 +141,46 @@ def _flags(scheme_code: str, year: int) -> Subquery:
             .group_by(parts.c.institution_id).subquery("flags"))
 
 
-def _counts(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code: str,
-            year: int) -> dict[str, dict[str, int]]:
-    """count name → region code → count, in ONE statement: the eligible institutions
-    left-joined to their :func:`_flags`, every count a SUM over the join, grouped by the
-    institution's region."""
+def _eligible(conn: Connection, where: Sequence[ColumnElement[bool]],
+              schemes: Sequence[str]) -> dict[str, dict[str, int]]:
+    """scheme → region code → eligible institutions, for every scheme from ONE grouped
+    count by region and category (each scheme then sums its population's categories)."""
+    i = institution
+    query = (select(i.c.region_code, i.c.category, func.count(i.c.id)).where(*where)
+             .group_by(i.c.region_code, i.c.category))
+    cells = [(str(code).strip(), str(category).strip(), int(n))
+             for code, category, n in conn.execute(query)]
+    out: dict[str, dict[str, int]] = {}
+    for scheme in schemes:
+        wanted = _categories(scheme)
+        chosen = None if wanted is None else set(wanted)
+        per_region: dict[str, int] = {}
+        for code, category, n in cells:
+            if chosen is None or category in chosen:
+                per_region[code] = per_region.get(code, 0) + n
+        out[scheme] = per_region
+    return out
+
+
+def _touched(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code: str,
+             year: int) -> dict[str, dict[str, int]]:
+    """count name → region code → count of every count but ``eligible``, in ONE
+    statement: the scheme's :func:`_flags` joined to the eligible institutions
+    (``where``), every count a SUM, grouped by the institution's region."""
     i, f = institution, _flags(scheme_code, year)
-
-    def total(flag: ColumnElement[Any]) -> ColumnElement[Any]:
-        return func.coalesce(func.sum(flag), 0)
-
     counts: dict[str, ColumnElement[Any]] = {
-        "eligible": func.count(i.c.id),
-        "members": total(f.c.member),
-        "self_assessed": total(f.c.self_assessed),
-        "spot_checked": total(f.c.spot_checked),
-        "recommended": total(f.c.recommended),
-        "awarded": total(f.c.awarded),
-        "titles_held": total(f.c.held),
-        "taking_part": total(_flag(or_(f.c.member == 1, f.c.held == 1))),
-        "rechecked": total(f.c.rechecked),
-        "recheck_passed": total(f.c.recheck_passed),
+        "members": func.sum(f.c.member),
+        "self_assessed": func.sum(f.c.self_assessed),
+        "spot_checked": func.sum(f.c.spot_checked),
+        "recommended": func.sum(f.c.recommended),
+        "awarded": func.sum(f.c.awarded),
+        "titles_held": func.sum(f.c.held),
+        "taking_part": func.sum(_flag(or_(f.c.member == 1, f.c.held == 1))),
+        "rechecked": func.sum(f.c.rechecked),
+        "recheck_passed": func.sum(f.c.recheck_passed),
     }
     query = (select(i.c.region_code, *(v.label(k) for k, v in counts.items()))
-             .select_from(i.outerjoin(f, f.c.institution_id == i.c.id))
+             .select_from(f.join(i, i.c.id == f.c.institution_id))
              .where(*where).group_by(i.c.region_code))
     out: dict[str, dict[str, int]] = {name: {} for name in counts}
     for row in conn.execute(query):
@@ -173,6 +189,26 @@ def _counts(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code:
             if n:
                 out[name][code] = int(n)
     return out
+
+
+def _counts_by_scheme(conn: Connection, where: Sequence[ColumnElement[bool]],
+                      schemes: Sequence[str], year: int
+                      ) -> dict[str, dict[str, dict[str, int]]]:
+    """scheme → count name → region code → count (zeros left out): one statement for
+    the eligible institutions of every scheme, then one per scheme for the others.
+    ``where``: the institutions inside the caller's regions, any category."""
+    eligible = _eligible(conn, where, schemes)
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for scheme in schemes:
+        inside = [*where, *_category_condition(scheme)]
+        out[scheme] = {"eligible": {c: n for c, n in eligible[scheme].items() if n},
+                       **_touched(conn, inside, scheme, year)}
+    return out
+
+
+def _category_condition(scheme_code: str) -> list[ColumnElement[bool]]:
+    wanted = _categories(scheme_code)
+    return [] if wanted is None else [institution.c.category.in_(wanted)]
 
 
 def _fold(tree: RegionTree, region_code: str, counts: dict[str, dict[str, int]],
@@ -200,18 +236,28 @@ def coverage_rows(conn: Connection, region_code: str, year: int, scheme_code: st
                   filters: Filters | None = None, by_child: bool = True
                   ) -> list[dict[str, Any]]:
     """The coverage rows inside an open connection (``filters``: the caller's scope)."""
-    _check_scheme(conn, scheme_code)
+    return coverage_by_scheme(conn, region_code, year, [scheme_code], filters=filters,
+                              by_child=by_child)[scheme_code]
+
+
+def coverage_by_scheme(conn: Connection, region_code: str, year: int,
+                       schemes: Sequence[str], *, filters: Filters | None = None,
+                       by_child: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """:func:`coverage_rows` of several schemes in one pass (the eligible institutions
+    counted once for all): scheme → rows. NotFound for an unknown scheme or region."""
+    for scheme in schemes:
+        _check_scheme(conn, scheme)
     tree = RegionTree(region_store.load_regions(conn))
     if region_code not in tree:
         raise NotFound.of("scope.region_not_found", region_code=region_code)
     chosen = filters or Filters(tree.subtree(region_code), None, None)
-    where = [institution.c.status == "active",
-             *institution_conditions(conn, chosen, categories=_categories(scheme_code))]
-    rows = _fold(tree, region_code, _counts(conn, where, scheme_code, year), by_child)
-    target = _target(conn, scheme_code)
-    for row in rows:
-        row["target"] = target
-    return rows
+    where = [institution.c.status == "active", *institution_conditions(conn, chosen)]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for scheme, counts in _counts_by_scheme(conn, where, schemes, year).items():
+        target = _target(conn, scheme)
+        out[scheme] = [{**row, "target": target}
+                       for row in _fold(tree, region_code, counts, by_child)]
+    return out
 
 
 def region_coverage(engine: Engine, region_code: str, year: int, scheme_code: str, *,
@@ -225,6 +271,14 @@ def region_coverage(engine: Engine, region_code: str, year: int, scheme_code: st
             filters = scoped_filters(conn, user.scope, region_code=region_code)
         return coverage_rows(conn, region_code, year, scheme_code, filters=filters,
                              by_child=by_child)
+
+
+def schemes_coverage(engine: Engine, region_code: str, year: int, schemes: Sequence[str],
+                     *, by_child: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """:func:`region_coverage` of several schemes at once, no scope check (a service's
+    own reading, e.g. a work plan's indicators): scheme → rows."""
+    with engine.connect() as conn:
+        return coverage_by_scheme(conn, region_code, year, schemes, by_child=by_child)
 
 
 def rate(engine: Engine, region_code: str, year: int, scheme_code: str, key: str
@@ -251,5 +305,5 @@ def definitions() -> list[dict[str, str]]:
              "status": r.status, "note": r.note} for r in rates()]
 
 
-__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "coverage_rows", "definitions", "latest_year",
-           "rate", "region_coverage"]
+__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "coverage_by_scheme", "coverage_rows", "definitions",
+           "latest_year", "rate", "region_coverage", "schemes_coverage"]

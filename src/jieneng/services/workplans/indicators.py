@@ -5,11 +5,12 @@ regions through the region tree) — never per item or per region.
 =================== ==========================================================
 source              computed by
 =================== ==========================================================
-campaign_coverage   :func:`jieneng.services.campaigns.coverage.region_coverage`
-                    (one call per anchor region and scheme: the anchor's row and
-                    its children's), through :func:`coverage_adapter`, kept in
-                    the result cache under the data version and the campaign
-                    tables' fingerprint
+campaign_coverage   :func:`jieneng.services.campaigns.coverage.schemes_coverage`
+                    (one call per anchor region for every scheme the plan names:
+                    the anchor's row and its children's; else ``region_coverage``
+                    per scheme through :func:`coverage_adapter`), kept in the
+                    result cache per scheme under the data version and the
+                    campaign tables' fingerprint
 projects            :func:`jieneng.storage.project_counts.grouped` (the
                     conventions of :mod:`jieneng.services.projects.counts`)
 datacentre          NY202 records (:func:`jieneng.storage.forms_ny.current_records`):
@@ -126,23 +127,64 @@ _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_
               "recheck_pass_rate"}
 
 
+def _batch_adapter() -> Callable[..., dict[str, list[dict[str, Any]]]] | None:
+    """:func:`jieneng.services.campaigns.coverage.schemes_coverage` (several schemes in
+    one pass) when the campaigns module provides it."""
+    try:
+        module = importlib.import_module("jieneng.services.campaigns.coverage")
+    except ImportError:
+        return None
+    fn = getattr(module, "schemes_coverage", None)
+    return fn if callable(fn) else None
+
+
+def _coverage_rows(engine: Engine, fn: CoverageFn, anchor: str, year: int, scheme: str,
+                   memo: dict[Any, Any]) -> list[dict[str, Any]] | None:
+    """The rows of one scheme: computed with every scheme the plan names
+    (``memo["coverage_schemes"]``) in one pass when it can, else alone; None for an
+    unknown scheme."""
+    batch_key = ("coverage_batch", anchor, year)
+    schemes = sorted(memo.get("coverage_schemes", ()) or (scheme,))
+    batch = _batch_adapter()
+    if batch_key not in memo and batch is not None and scheme in schemes:
+        try:
+            memo[batch_key] = batch(engine, anchor, year, schemes, by_child=True)
+        except (LookupError, DomainError):  # one scheme unknown: each on its own
+            memo[batch_key] = {}
+    found = memo.get(batch_key, {})
+    if scheme in found:
+        rows: list[dict[str, Any]] = found[scheme]
+        return rows
+    try:
+        return fn(engine, anchor, year, scheme, user=None, by_child=True)
+    except (LookupError, DomainError):  # an unknown scheme: not available
+        return None
+
+
 def _cached_coverage(engine: Engine, conn: Connection, fn: CoverageFn, anchor: str,
                      year: int, scheme: str, memo: dict[Any, Any]
                      ) -> list[dict[str, Any]] | None:
     """The coverage rows of ``anchor`` through the result cache, keyed by the data
     version and the campaign tables' fingerprint
     (:func:`jieneng.storage.workplans.campaign_fingerprint`); None for an unknown
-    scheme."""
-    def rows() -> list[dict[str, Any]] | None:
-        try:
-            return fn(engine, anchor, year, scheme, user=None, by_child=True)
-        except (LookupError, DomainError):  # an unknown scheme: not available
-            return None
-
+    scheme. A miss computes the plan's schemes together (:func:`_coverage_rows`)."""
     if "fingerprint" not in memo:
         memo["fingerprint"] = store.campaign_fingerprint(conn)
     key = ("workplans.coverage", memo["fingerprint"], anchor, year, scheme)
-    return result_cache.cached(engine, conn, key, rows)
+    return result_cache.cached(engine, conn, key,
+                               lambda: _coverage_rows(engine, fn, anchor, year, scheme, memo))
+
+
+def coverage_schemes(needs: Iterable[Key]) -> set[str]:
+    """The schemes of the campaign-coverage indicators among ``needs`` (those computed:
+    a ``scheme=`` and nothing else)."""
+    out: set[str] = set()
+    for code, param in needs:
+        p = params(param)
+        scheme = p.pop("scheme", None)
+        if indicator(code).source_kind == "campaign_coverage" and scheme and not p:
+            out.add(scheme)
+    return out
 
 
 def campaign_values(engine: Engine, conn: Connection, rt: RegionTree, ind: PlanIndicator,
@@ -326,7 +368,7 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
     """Every (indicator, parameter) of ``needs`` for its regions; a key missing from the
     answer is not available."""
     out: dict[Key, Values] = {}
-    memo: dict[Any, Any] = {}
+    memo: dict[Any, Any] = {"coverage_schemes": coverage_schemes(needs)}
     for (code, param), regions in needs.items():
         ind = indicator(code)
         kind = ind.source_kind
