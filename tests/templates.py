@@ -232,8 +232,11 @@ def schema_url(pg_url: str, schema: str) -> str:
 
 
 def _seed_of(request: pytest.FixtureRequest) -> tuple[str, Path] | str:
-    return next((key for key in SEEDS if key[0] in request.fixturenames
-                 and request.path.is_relative_to(key[1])), MIGRATED)
+    """The seed of the test: of the seeds it uses, the one of the nearest folder or
+    module (a module's seed may build on its folder's)."""
+    found = [key for key in SEEDS if key[0] in request.fixturenames
+             and request.path.is_relative_to(key[1])]
+    return max(found, key=lambda key: len(key[1].parts)) if found else MIGRATED
 
 
 _STRUCTURE = text("""

@@ -171,7 +171,9 @@ def world(request: pytest.FixtureRequest, engine: Engine, db_url: str,
           tmp_path: Path) -> Iterator[World]:
     from jieneng.web.app import create_app
 
-    built = seeded(request, "world") or _build(engine, tmp_path)
+    with_siblings = seeded(request, "siblings")  # tests.web.scope_world's seed
+    built = seeded(request, "world") or (with_siblings[:2] if with_siblings else None) or _build(
+        engine, tmp_path)
     ids, users = built
     app = create_app(Settings(database_url=db_url, environment="test",
                               secret_key="test-secret-key-not-default"))

@@ -21,19 +21,23 @@ label, an alert's limit value.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, select
 
+from jieneng.core.caller import User
 from jieneng.core.codes import make_credit_code
 from jieneng.services.entry.imports import import_file
 from jieneng.services.workflow import periods, questions
 from jieneng.storage import tables as t
 from jieneng.storage.institutions import get_institution
 from tests.sample import write_csv
+from tests.templates import seeded
 from tests.web.conftest import EDU, NAMES, ORGAN, OTHER, SCHOOL, SILENT, World
 
 HEALTH = make_credit_code("11", "450321", 3004)
@@ -116,6 +120,24 @@ class Siblings:
         found += [f"/{kind}/{value}" for kind, value in _LINK.findall(body)
                   if int(value) in foreign[kind] and f"/{kind}/{value}" not in url]
         return found
+
+
+def build_with_siblings(engine: Engine, _url: str,
+                        directory: Path) -> tuple[dict[str, int], dict[str, User], Siblings]:
+    """A seed's builder (:func:`tests.templates.register_seed`): the world and its
+    siblings in one template, for a module whose every test adds the siblings."""
+    from tests.web.conftest import _build
+
+    ids, users = _build(engine, directory)
+    world = World(app=None, engine=engine, ids=dict(ids), users=dict(users))  # type: ignore[arg-type]
+    siblings = add_siblings(world, directory)
+    return world.ids, world.users, siblings
+
+
+def seeded_siblings(request: pytest.FixtureRequest) -> Siblings | None:
+    """The siblings of this test's template (a copy), when it is the siblings seed's."""
+    built = seeded(request, "siblings")
+    return copy.deepcopy(built[2]) if built is not None else None
 
 
 def add_siblings(world: World, tmp_path: Path) -> Siblings:

@@ -14,13 +14,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.templates import register_seed
 from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, SILENT, World, csrf
-from tests.web.scope_world import CLINIC, HEALTH, Siblings, add_siblings
+from tests.web.scope_world import (
+    CLINIC,
+    HEALTH,
+    Siblings,
+    add_siblings,
+    build_with_siblings,
+    seeded_siblings,
+)
+
+# the world and its siblings are one template (built once per worker and backend)
+register_seed("siblings", Path(__file__), build_with_siblings)
 
 
 @pytest.fixture
-def siblings(world: World, tmp_path: Path) -> Siblings:
-    return add_siblings(world, tmp_path)
+def siblings(request: pytest.FixtureRequest, world: World, tmp_path: Path) -> Siblings:
+    return seeded_siblings(request) or add_siblings(world, tmp_path)
 
 
 def _alert_keys(world: World, siblings: Siblings, role: str, url: str) -> set[str]:
