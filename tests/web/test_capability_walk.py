@@ -173,9 +173,59 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
         "/api/v1/projects/{code}/statements/due", "/projects/{code}/settlement",
         "/api/v1/projects/{code}/settlements",
         "/api/v1/projects/{code}/settlements/{period}/confirm")},
+    # performance assessment (web.assessments): the assessing offices
+    **{("POST", path): C.MANAGE_ASSESSMENTS for path in (
+        "/assessments/open", "/api/v1/assessments/open", "/assessments/{run_id}/compute",
+        "/api/v1/assessments/{run_id}/compute", "/assessments/{run_id}/confirm",
+        "/api/v1/assessments/{run_id}/confirm", "/assessments/{run_id}/score",
+        "/api/v1/assessments/{run_id}/score")},
     ("POST", "/projects/{code}/adjustments/{adjustment_id}"): C.APPROVE_PROJECTS,
+    # work plans (web.workplans): import and review are the plan owner's, a progress
+    # report the responsible party's (the services check the scope)
+    **{("POST", path): C.MANAGE_WORK_PLANS for path in (
+        "/workplans/import", "/api/v1/workplans/import",
+        "/workplans/{plan_id}/items/{item_id}/reports/{report_id}/review",
+        "/api/v1/workplans/{plan_id}/items/{item_id}/reports/{report_id}/review")},
+    **{("POST", path): C.REPORT_PROGRESS for path in (
+        "/workplans/{plan_id}/items/{item_id}/report",
+        "/api/v1/workplans/{plan_id}/items/{item_id}/reports")},
+    # a local evaluation scheme (web.campaigns.schemes); the fleet's files (web.fleet)
+    **{("POST", path): C.MANAGE_SCHEMES
+       for path in ("/campaigns/schemes/load", "/api/v1/campaigns/schemes/load")},
+    **{("POST", path): C.IMPORT_DATA for path in ("/fleet/import", "/api/v1/fleet/import")},
+    # spot checks, 公示, award, 回头看 (web.campaigns.checks, .rechecks): the office's
+    # run_rounds; a unit answers its rectification (self_assess)
+    **{("POST", f"{prefix}/campaigns/rounds/{{round_id}}/checks/{action}"): C.RUN_ROUNDS
+       for prefix in ("", "/api/v1")
+       for action in ("draw", "inspect", "publicity", "objection", "resolve", "award",
+                      "reject")},
+    **{("POST", f"{prefix}/campaigns/rechecks/{tail}"): C.RUN_ROUNDS
+       for prefix in ("", "/api/v1")
+       for tail in ("select", "{recheck_id}/result", "{recheck_id}/conclude")},
+    **{("POST", f"{prefix}/campaigns/rechecks/{{recheck_id}}/rectification"): C.SELF_ASSESS
+       for prefix in ("", "/api/v1")},
+    # evaluation rounds (web.campaigns.rounds): opening and scoring are the office's
+    # run_rounds; the unit's self-assessment and evidence self_assess; the levels' review
+    **{("POST", f"{prefix}/campaigns/rounds{tail}"): C.RUN_ROUNDS
+       for prefix in ("", "/api/v1") for tail in ("", "/{round_id}/score", "/{round_id}/state")},
+    **{("POST", path): C.SELF_ASSESS
+       for path in ("/campaigns/rounds/{round_id}/members/{institution_code}",
+                    "/api/v1/campaigns/rounds/{round_id}/members/{institution_code}"
+                    "/self-assessment",
+                    "/campaigns/rounds/{round_id}/members/{institution_code}/evidence",
+                    "/api/v1/campaigns/rounds/{round_id}/members/{institution_code}/evidence")},
+    **{("POST", f"{prefix}/campaigns/rounds/{{round_id}}/members/{{institution_code}}/review"):
+       C.REVIEW for prefix in ("", "/api/v1")},
     ("POST", "/api/v1/projects/{code}/adjustments/{adjustment_id}/decision"):
         C.APPROVE_PROJECTS,
+    # carbon (web.carbon, web.carbon_points): events, offsets and points need
+    # record_carbon; a factor the references lack is set by whoever chooses factor sets
+    **{("POST", path): C.RECORD_CARBON for path in (
+        "/carbon/events", "/api/v1/carbon/events", "/carbon/events/{event_id}/offsets",
+        "/api/v1/carbon/events/{event_id}/offsets", "/carbon/points/import",
+        "/api/v1/carbon/points/import")},
+    ("PUT", "/api/v1/carbon/factors/{mode}"): C.FACTOR_SETS,
+    ("POST", "/carbon/factors"): C.FACTOR_SETS,
 }
 #: the HTTP push of readings authenticates a gateway by its own token, not an account
 PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login"),
@@ -198,7 +248,13 @@ UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/qu
                      "/api/v1/targets/import", "/metering/import",
                      "/datacentre/import",
                      "/metering/utility", "/projects/import", "/api/v1/projects/import",
-                     "/api/v1/projects/{code}/documents"})
+                     "/api/v1/projects/{code}/documents",
+                     "/carbon/points/import", "/api/v1/carbon/points/import",
+                     "/carbon/events/{event_id}/offsets",
+                     "/api/v1/carbon/events/{event_id}/offsets",
+                     "/campaigns/schemes/load", "/api/v1/campaigns/schemes/load",
+                     "/fleet/import", "/api/v1/fleet/import",
+                     "/workplans/import", "/api/v1/workplans/import"})
 #: a region inside each role's scope (the conftest world)
 INSIDE = {"admin": "450300", "region_admin": "450321", "region": "450321",
           "department": "450321", "institution": "450321", "viewer": "450302"}

@@ -24,6 +24,8 @@ OFF_MENU = {
     "/search": "the search box of the top bar",
     "/directory": "the old name of /institutions (a redirect)",
     "/api/v1/docs": "the API reference, linked from the account page",
+    "/campaigns/schemes/load": "the 加载本地方案 button of /campaigns/schemes",
+    "/fleet/import": "the import button of /fleet",
 }
 #: (role, page) it may open that its menu leaves out, with the reason
 NOT_FOR = {

@@ -243,11 +243,95 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
         Sample(params={"code": "project", "document_id": "project_document"}),),
     "/projects/{code}/contract": (
         Sample(params={"code": "project"}, capability="manage_projects"),),
+    # work plans (web.workplans): every role reads the plans of its scope and the items
+    # assigned inside it; a region outside answers 404, as a plan or item outside does
+    **{path: (Sample(scoped_query={"region": "region"}), Sample(), Sample(query={"year": "2025"}))
+       for path in ("/workplans", "/api/v1/workplans")},
+    **{path: (Sample(capability="manage_work_plans"),)
+       for path in ("/workplans/import", "/workplans/import/template.csv")},
+    **{path: (Sample(params={"plan_id": "workplan"}),
+              Sample(params={"plan_id": "workplan"}, query={"status": "overdue", "overdue": "1"}))
+       for path in ("/workplans/{plan_id}", "/api/v1/workplans/{plan_id}",
+                    "/workplans/{plan_id}.xlsx")},
+    **{path: (Sample(params={"plan_id": "workplan"}, query={"stage": "mid"}),
+              Sample(params={"plan_id": "workplan"}, query={"stage": "end"}))
+       for path in ("/workplans/{plan_id}/review", "/api/v1/workplans/{plan_id}/review",
+                    "/workplans/{plan_id}/summary.docx")},
+    **{path: (Sample(params={"plan_id": "workplan", "item_id": "workplan_item"}),)
+       for path in ("/workplans/{plan_id}/items/{item_id}",
+                    "/api/v1/workplans/{plan_id}/items/{item_id}")},
+    "/workplans/{plan_id}/evidence/{evidence_id}": (
+        Sample(params={"plan_id": "workplan", "evidence_id": "workplan_evidence"}),),
+    # evaluation schemes (web.campaigns.schemes): reference data, every role reads them;
+    # loading a local variant needs manage_schemes
+    **{path: (Sample(),) for path in ("/campaigns/schemes", "/api/v1/campaigns/schemes")},
+    **{path: (Sample(params={"code": "scheme"}),)
+       for path in ("/campaigns/schemes/{code}", "/api/v1/campaigns/schemes/{code}",
+                    "/campaigns/schemes/{code}.xlsx")},
+    **{path: (Sample(capability="manage_schemes"),)
+       for path in ("/campaigns/schemes/load", "/campaigns/schemes/template.csv")},
+    # performance assessment (web.assessments): the list and the sheets are every role's;
+    # a run is the assessing offices' (manage_assessments), inside their scope
+    **{path: (Sample(),) for path in ("/assessments", "/api/v1/assessments")},
+    **{path: (Sample(params={"code": "assessment_sheet"}),)
+       for path in ("/assessments/sheets/{code}", "/api/v1/assessments/sheets/{code}")},
+    **{path: (Sample(params={"run_id": "assessment_run"}, capability="manage_assessments"),)
+       for path in ("/assessments/{run_id}", "/api/v1/assessments/{run_id}",
+                    "/assessments/{run_id}.xlsx", "/assessments/{run_id}.docx",
+                    "/assessments/{run_id}/score", "/api/v1/assessments/{run_id}/score")},
+    # vehicles, charging, coal (web.fleet): every role reads its scope's; the import
+    # needs import_data
+    **{path: (Sample(scoped_query={"region": "region"}, query={"year": "2025"}), Sample())
+       for path in ("/fleet", "/api/v1/fleet", "/fleet.xlsx")},
+    "/fleet/import": (Sample(capability="import_data"),),
+    "/fleet/template.csv": (Sample(capability="import_data", query={"kind": "parking"}),),
+    # spot checks, 公示 (web.campaigns.checks): a round the role sees (its sample and
+    # publicity cut to the role's scope); 回头看 and coverage: every role reads its scope's
+    **{path: (Sample(params={"round_id": "check_round"}),)
+       for path in ("/campaigns/rounds/{round_id}/checks",
+                    "/api/v1/campaigns/rounds/{round_id}/checks",
+                    "/campaigns/rounds/{round_id}/checks.xlsx")},
+    **{path: (Sample(scoped_query={"region": "region"}), Sample(),
+              Sample(query={"state": "pending", "year": "2025"}))
+       for path in ("/campaigns/rechecks", "/api/v1/campaigns/rechecks",
+                    "/campaigns/rechecks.xlsx")},
+    **{path: (Sample(scoped_query={"region": "region"},
+                     query={"year": "2025", "scheme": "canteen_food_waste"}), Sample())
+       for path in ("/campaigns/coverage", "/api/v1/campaigns/coverage",
+                    "/campaigns/coverage.xlsx")},
+    # evaluation rounds (web.campaigns.rounds): every role reads the rounds of its regions
+    # and above and the members in its scope; a region outside answers 404
+    **{path: (Sample(scoped_query={"region": "region"}), Sample(),
+              Sample(query={"year": "2025", "scheme": "demonstration_unit", "state": "open"}))
+       for path in ("/campaigns/rounds", "/api/v1/campaigns/rounds")},
+    **{path: (Sample(params={"round_id": "round"}),
+              Sample(params={"round_id": "round"}, query={"state": "invited", "q": "演示"}))
+       for path in ("/campaigns/rounds/{round_id}", "/api/v1/campaigns/rounds/{round_id}",
+                    "/campaigns/rounds/{round_id}.xlsx")},
+    **{path: (Sample(params={"round_id": "round", "institution_code": "institution_code"}),)
+       for path in ("/campaigns/rounds/{round_id}/members/{institution_code}",
+                    "/api/v1/campaigns/rounds/{round_id}/members/{institution_code}")},
+    "/campaigns/rounds/{round_id}/members/{institution_code}/evidence/{evidence_id}": (
+        Sample(params={"round_id": "round", "institution_code": "institution_code",
+                       "evidence_id": "round_evidence"}),),
     "/import/template/{kind}": (Sample(params={"kind": "template"}, writer_only=True),),
     # a rejected file's error report: its uploader's only (outside: another account's)
     **{path: (Sample(params={"report": "report"}, writer_only=True),)
        for path in ("/import/errors/{report}", "/api/v1/import/errors/{report}",
                     "/api/v1/import/errors/{report}.xlsx")},
+    # carbon (web.carbon, web.carbon_points): every role reads its scope's events and
+    # points; a region or an institution outside answers 404
+    **{path: (Sample(scoped_query={"region": "region"}), Sample())
+       for path in ("/carbon/events", "/api/v1/carbon/events", "/carbon/events.xlsx")},
+    **{path: (Sample(params={"event_id": "carbon_event"}),)
+       for path in ("/carbon/events/{event_id}", "/api/v1/carbon/events/{event_id}")},
+    "/carbon/events/{event_id}/offsets/{offset_id}": (
+        Sample(params={"event_id": "carbon_event", "offset_id": "carbon_offset"}),),
+    **{path: (Sample(scoped_query={"region": "region"}), Sample(),
+              Sample(scoped_query={"institution": "institution_code"},
+                     query={"year": "2025"}), Sample(query={"month": "2025-05"}))
+       for path in ("/carbon/points", "/api/v1/carbon/points", "/carbon/points.xlsx")},
+    "/carbon/points/template.csv": (Sample(),),
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     # reporting rate and summaries (web.summaries)
@@ -374,7 +458,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 
 
 #: sample kinds that carry no scope (the same value inside and outside)
-UNSCOPED_KINDS = frozenset({"static", "year", "month", "template",
+UNSCOPED_KINDS = frozenset({"static", "year", "month", "template", "scheme",
+                            "assessment_sheet",
                             "utility_carrier"})
 
 
@@ -393,6 +478,7 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["year"] = ("2025", "2025")
     values["month"] = ("1", "1")
     values["template"] = ("consumption", "consumption")
+    values["scheme"] = ("demonstration_unit", "demonstration_unit")  # reference data
     values["spot_check"] = _spot_checks(world, role)
     values["report"] = _reports(world, role)
     values["task"] = _tasks(world, role)
@@ -400,7 +486,92 @@ def _values(world: World, role: str, siblings: Siblings | None = None
     values["utility_carrier"] = ("electricity", "electricity")
     values["utility_account"] = _utility_accounts(world, role)
     values["project"], values["project_document"] = _projects(world, role)
+    values["workplan"], values["workplan_item"], values["workplan_evidence"] = _workplans(
+        world, role)
+    values["check_round"] = _check_rounds(world, role)
+    values["round"], values["round_evidence"] = _rounds(world, role)
+    values["assessment_sheet"] = ("county_energy", "county_energy")  # reference data
+    values["assessment_run"] = _assessment_runs(world, role)
+    values["carbon_event"], values["carbon_offset"] = _carbon(world, role)
     return values
+
+
+def _assessment_runs(world: World, role: str) -> tuple[str, str]:
+    """The units' assessment of 阳朔县 and of 秀峰区 for 2025: (inside, outside) run ids
+    (the viewer's inside is 秀峰区's; the administrator's outside: a run that does not
+    exist)."""
+    from jieneng.services.assessments.runs import open_run
+
+    admin = world.users["admin"]
+    ids = {region: str(open_run(world.engine, admin, code="unit_energy", region_code=region,
+                                year=2025)["id"]) for region in ("450321", "450302")}
+    if role == "admin":
+        return ids["450321"], "999999"
+    if role == "viewer":
+        return ids["450302"], ids["450321"]
+    return ids["450321"], ids["450302"]
+
+
+def _check_rounds(world: World, role: str) -> tuple[str, str]:
+    """Canteen-evaluation rounds of 阳朔县 and 秀峰区, each with every member drawn for a
+    spot check: (inside, outside) ids (the viewer's inside is 秀峰区's; the
+    administrator's outside: a round that does not exist)."""
+    from sqlalchemy import select
+
+    from jieneng.services.campaigns.checks import draw_sample
+    from jieneng.services.campaigns.rounds import open_round
+    from jieneng.services.campaigns.schemes import install_shipped
+    from jieneng.storage.campaign_rounds import campaign_round as cr
+
+    admin = world.users["admin"]
+    with world.engine.connect() as conn:
+        found = {str(code).strip(): str(rid) for rid, code in conn.execute(
+            select(cr.c.id, cr.c.region_code).where(cr.c.title == "walk checks"))}
+    for region in ("450321", "450302"):
+        if region not in found:
+            install_shipped(world.engine, admin)
+            opened = open_round(world.engine, admin, "canteen_food_waste", region, 2025,
+                                title="walk checks")
+            found[region] = str(opened["id"])
+            draw_sample(world.engine, admin, int(opened["id"]), rate=1.0, seed=1)
+    if role == "admin":
+        return found["450321"], "999999"
+    if role == "viewer":
+        return found["450302"], found["450321"]
+    return found["450321"], found["450302"]
+
+
+def _rounds(world: World, role: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """示范单位 rounds of 阳朔县 and 秀峰区 (every unit a member), with evidence of the
+    school and of the organ: (inside, outside) round ids and evidence ids (the viewer's
+    inside is 秀峰区's; the administrator's outside: a round that does not exist)."""
+    from sqlalchemy import select
+
+    from jieneng.services.campaigns.evidence import add_evidence
+    from jieneng.services.campaigns.rounds import open_round
+    from jieneng.storage.campaign_rounds import campaign_evidence as ce
+    from jieneng.storage.campaign_rounds import campaign_round as cr
+    from jieneng.storage.campaign_rounds import campaign_round_member as cm
+
+    admin = world.users["admin"]
+    with world.engine.connect() as conn:
+        found = {str(code).strip(): str(rid) for rid, code in conn.execute(
+            select(cr.c.id, cr.c.region_code).where(cr.c.title == "walk round"))}
+    docs: dict[str, str] = {}
+    for region, unit in (("450321", SCHOOL), ("450302", ORGAN)):
+        if region not in found:
+            found[region] = str(open_round(world.engine, admin, "demonstration_unit", region,
+                                           2025, title="walk round")["id"])
+            add_evidence(world.engine, admin, int(found[region]), unit, "management",
+                         file_name="walk.pdf", data=b"%PDF walk")
+        with world.engine.connect() as conn:
+            docs[region] = str(conn.execute(
+                select(ce.c.id).join(cm, cm.c.id == ce.c.member_id)
+                .where(cm.c.round_id == int(found[region]))).scalar())
+    if role == "admin":
+        return (found["450321"], "999999"), (docs["450321"], "999999")
+    inside, outside = ("450302", "450321") if role == "viewer" else ("450321", "450302")
+    return (found[inside], found[outside]), (docs[inside], docs[outside])
 
 
 def _projects(world: World, role: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -428,6 +599,68 @@ def _projects(world: World, role: str) -> tuple[tuple[str, str], tuple[str, str]
     if role == "admin":
         return ("WALK-YS", "MISSING-PROJECT"), (docs["WALK-YS"], "999999")
     return (inside, outside), (docs[inside], docs[outside])
+
+
+def _carbon(world: World, role: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """An event of the school (阳朔县) and of 秀峰区's organ, each with an offset and its
+    evidence: (inside, outside) event and offset ids (the viewer's inside is the organ's;
+    the administrator's outside: an event that does not exist)."""
+    from datetime import date
+
+    from jieneng.services.carbon.events import EventSpec, add_offset, create_event, list_events
+
+    admin = world.users["admin"]
+    found = {e["credit_code"]: e["id"] for e in list_events(world.engine, admin)}
+    ids: dict[str, tuple[str, str]] = {}
+    for owner in (SCHOOL, ORGAN):
+        if owner not in found:
+            made = create_event(world.engine, admin, EventSpec(
+                credit_code=owner, name="walk meeting", start_date=date(2025, 5, 6),
+                end_date=date(2025, 5, 6), attendees=10,
+                lines={"venue_electricity": 100.0}))
+            found[owner] = made["event"]["id"]
+            add_offset(world.engine, admin, int(found[owner]), kind="ccer", quantity_t=1,
+                       file_name="walk.pdf", content=b"%PDF walk")
+        event = str(found[owner])
+        from jieneng.services.carbon.events import get_event
+
+        ids[owner] = (event, str(get_event(world.engine, admin, int(event))["offsets"][0]["id"]))
+    inside, outside = (ORGAN, SCHOOL) if role == "viewer" else (SCHOOL, ORGAN)
+    if role == "admin":
+        return (ids[SCHOOL][0], "999999"), (ids[SCHOOL][1], "999999")
+    return (ids[inside][0], ids[outside][0]), (ids[inside][1], ids[outside][1])
+
+
+def _workplans(world: World, role: str) -> tuple[tuple[str, str], ...]:
+    """Plans of 阳朔县 (450321) and 秀峰区 (450302), each with an item carrying a progress
+    report and its evidence: (inside, outside) plan ids, item ids and evidence ids (the
+    viewer's inside is 秀峰's; the administrator's outside: ids that do not exist)."""
+    from jieneng.services.workplans.items import add_item, get_item
+    from jieneng.services.workplans.plans import create_plan, get_plan, list_plans
+    from jieneng.services.workplans.review import report_progress
+
+    admin = world.users["admin"]
+    ids: dict[str, tuple[str, str, str]] = {}
+    for code in ("450321", "450302"):
+        found = [p for p in list_plans(world.engine, admin, region_code=code, year=2025)
+                 if p["title"] == "walk plan"]
+        if found:
+            plan_id = int(found[0]["id"])
+            item_id = int(get_plan(world.engine, admin, plan_id)["items"][0]["id"])
+        else:
+            plan_id = int(create_plan(world.engine, admin, region_code=code, year=2025,
+                                      title="walk plan")["id"])
+            item_id = int(add_item(world.engine, admin, plan_id, {
+                "item_no": "1", "text": "walk item", "deadline": "2025-06-30",
+                "responsible_region": code})["id"])
+            report_progress(world.engine, admin, item_id, state="in_progress",
+                            comment="walk", evidence=[("walk.pdf", b"%PDF walk")])
+        evidence = get_item(world.engine, admin, item_id)["reports"][0]["files"][0]["id"]
+        ids[code] = (str(plan_id), str(item_id), str(evidence))
+    inside, outside = ("450302", "450321") if role == "viewer" else ("450321", "450302")
+    if role == "admin":
+        return tuple((ids[inside][k], "999999") for k in range(3))
+    return tuple((ids[inside][k], ids[outside][k]) for k in range(3))
 
 
 def _utility_accounts(world: World, role: str) -> tuple[str, str]:

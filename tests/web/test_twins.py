@@ -76,6 +76,35 @@ NO_TWIN: dict[str, str] = {
     "/projects/{code}/contract": "the contract form; its JSON twin is "
                                  "PUT /api/v1/projects/{code}/contract",
     "/projects/{code}/documents/{document_id}": "a file download (a stored document)",
+    "/workplans/import": "the upload form; its JSON twin is POST /api/v1/workplans/import",
+    "/workplans/import/template.csv": "a file download (the work plan sheet's template)",
+    "/workplans/{plan_id}.xlsx": "a file download: the items of /api/v1/workplans/{plan_id}",
+    "/workplans/{plan_id}/summary.docx": "a file download: the figures of "
+                                         "/api/v1/workplans/{plan_id}/review",
+    "/workplans/{plan_id}/evidence/{evidence_id}": "a file download (a report's evidence)",
+    "/campaigns/schemes/load": "the upload form; its JSON twin is "
+                               "POST /api/v1/campaigns/schemes/load",
+    "/campaigns/schemes/template.csv": "a file download (the scheme table's template)",
+    "/campaigns/schemes/{code}.xlsx": "a file download: the version of "
+                                      "/api/v1/campaigns/schemes/{code} as a loadable table",
+    "/fleet.xlsx": "a file download: the figures and lists of /api/v1/fleet",
+    "/campaigns/rounds/{round_id}/checks.xlsx": "a file download: the sample of "
+                                                "/api/v1/campaigns/rounds/{round_id}/checks",
+    "/campaigns/rechecks.xlsx": "a file download: the re-checks of /api/v1/campaigns/rechecks",
+    "/campaigns/coverage.xlsx": "a file download: the rows of /api/v1/campaigns/coverage",
+    "/campaigns/rounds/{round_id}.xlsx": "a file download: the members of "
+                                         "/api/v1/campaigns/rounds/{round_id}",
+    "/campaigns/rounds/{round_id}/members/{institution_code}/evidence/{evidence_id}":
+        "a file download (a stored evidence file)",
+    "/fleet/import": "the upload form; its JSON twin is POST /api/v1/fleet/import",
+    "/fleet/template.csv": "a file download (a blank vehicle, parking or equipment file)",
+    "/carbon/events.xlsx": "a file download: the events of /api/v1/carbon/events",
+    "/carbon/events/{event_id}/offsets/{offset_id}": "a file download (an offset's "
+                                                     "evidence document)",
+    "/carbon/points.xlsx": "a file download: the leaderboards of /api/v1/carbon/points",
+    "/carbon/points/template.csv": "a file download (the carbon-points file's template)",
+    "/assessments/{run_id}.xlsx": "a file download: the ranking of /api/v1/assessments/{run_id}",
+    "/assessments/{run_id}.docx": "a file download: the ranking of /api/v1/assessments/{run_id}",
 }
 
 

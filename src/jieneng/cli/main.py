@@ -69,7 +69,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     from jieneng.cli import (
         accounts,
         alerts,
+        assessments,
         campaigns,
+        carbon,
         db,
         demo,
         fleet,
@@ -89,6 +91,7 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
         statistics,
         utility_files,
         weather,
+        workplans,
     )
 
     app.add_typer(db.db_app, name="db")
@@ -103,6 +106,9 @@ def build_app(*, imports_only: bool = False) -> typer.Typer:
     app.add_typer(projects.projects_app, name="projects")
     app.add_typer(campaigns.campaigns_app, name="campaigns")
     app.add_typer(fleet.fleet_app, name="fleet")
+    app.add_typer(carbon.carbon_app, name="carbon")
+    app.add_typer(assessments.assessments_app, name="assessments")
+    app.add_typer(workplans.plans_app, name="plans")
     projects_mv.register(projects.projects_app)  # baseline | statement | settle | adjust …
     gateway_mqtt.register(gateway.gateway_app)
     gateway_serve.register(gateway.gateway_app)

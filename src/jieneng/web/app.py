@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from jieneng import __version__
 from jieneng.services import result_cache
+from jieneng.services.accounts import passwords
 from jieneng.services.database import open_database
 from jieneng.services.metering import derive_worker
 from jieneng.services.notifications import outbox
@@ -41,6 +42,7 @@ from jieneng.web import (
     audit,
     auth,
     carbon,
+    carbon_points,
     channels,
     directory,
     entry,
@@ -71,6 +73,7 @@ from jieneng.web import (
 )
 from jieneng.web.campaigns import checks as campaign_checks
 from jieneng.web.campaigns import coverage as campaign_coverage
+from jieneng.web.campaigns import round_states as campaign_round_states
 from jieneng.web.campaigns import rounds as campaign_rounds
 from jieneng.web.campaigns import schemes as campaign_schemes
 from jieneng.web.entry_year import grid as entry_grid
@@ -88,7 +91,10 @@ from jieneng.web.projects import register as project_register
 from jieneng.web.ratelimit import Limiters, RateLimiter
 from jieneng.web.reporting import periods, reminders, review, review_export, tasks
 from jieneng.web.targets import alerts, annual, assessment, quotas, targets
+from jieneng.web.workplans import items as workplan_items
 from jieneng.web.workplans import pages as workplan_pages
+from jieneng.web.workplans import progress as workplan_progress
+from jieneng.web.workplans import review as workplan_review
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "jieneng_session"
@@ -125,12 +131,16 @@ ROUTERS: tuple[APIRouter, ...] = (
     # issue 14: schemes, rounds, checks, coverage, fleet, work plans, assessments, carbon
     campaign_schemes.router, campaign_schemes.api,
     campaign_rounds.router, campaign_rounds.api,
+    campaign_round_states.router, campaign_round_states.api,
     campaign_checks.router, campaign_checks.api,
     campaign_coverage.router, campaign_coverage.api,
     fleet.router, fleet.api,
     workplan_pages.router, workplan_pages.api,
+    workplan_progress.router, workplan_progress.api,  # /workplans/{plan_id}.xlsx first
+    workplan_items.router, workplan_items.api, workplan_review.router, workplan_review.api,
     assessments.router, assessments.api,
     carbon.router, carbon.api,
+    carbon_points.router, carbon_points.api,
 )
 
 SECURITY_HEADERS = {
@@ -161,6 +171,7 @@ def _limiters(settings: Settings) -> Limiters:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready app on ``settings`` (default: from the environment)."""
     settings = settings or load_settings()
+    passwords.use_profile(settings.password_hash_profile, settings.environment)
     engine = open_database(settings.database_url)
 
     @asynccontextmanager

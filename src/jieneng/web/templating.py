@@ -101,10 +101,20 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
                page("projects.web.import", "/projects/import", C.MANAGE_PROJECTS)),
         _group("nav.group.campaigns",  # 创建与考核 (issue 14): one line per page family
                # work plans (W2):
+               page("workplans.web.nav", "/workplans"),
+               page("workplans.web.import", "/workplans/import", C.MANAGE_WORK_PLANS),
                # rounds (R1), checks (R2), coverage (R2):
+               page("campaigns.web.nav_rounds", "/campaigns/rounds"),
+               page("campaigns.web.nav_rechecks", "/campaigns/rechecks"),
+               page("campaigns.web.nav_coverage", "/campaigns/coverage"),
                # schemes, fleet (R3):
+               page("campaigns.web.nav_schemes", "/campaigns/schemes"),
+               page("campaigns.web.nav_fleet", "/fleet"),
                # assessments (A):
+               page("assessments.web.nav", "/assessments"),
                # carbon (C):
+               page("carbon.web.nav_events", "/carbon/events"),
+               page("carbon.web.nav_points", "/carbon/points"),
                ),
         NavItem("nav.screen", f"/screen/{home}") if home else None,
         _group("nav.admin",
