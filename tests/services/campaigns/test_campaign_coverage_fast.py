@@ -1,7 +1,7 @@
 """The coverage counts of :func:`jieneng.services.campaigns.coverage._counts_by_scheme`
-(the eligible institutions of every scheme in one grouped count, then per scheme a UNION
-ALL of the touched institutions' flags in one grouped join) equal the ten statements
-per scheme they replaced (:func:`_reference_counts`, the earlier code kept here verbatim)
+(one statement per scheme: the eligible institutions grouped by region, each count a
+SUM of a semi-join; all counts or only some) equal the ten statements per scheme they
+replaced (:func:`_reference_counts`, the earlier code kept here verbatim)
 on a small random world of two schemes over two years, on both databases: members in
 every state, submitted or not, two rounds of one scheme and year, spot checks, titles
 held, revoked before and after the year's end, expired and not yet awarded, 回头看 in
@@ -49,6 +49,7 @@ ADMIN = user(Role.ADMIN)
 COUNTIES = ("450302", "450321", "450323")
 SCHEMES = ("conservation_organ", "water_saving_unit")
 YEARS = (2024, 2025)
+SOME = ("members", "spot_checked", "taking_part")
 RECHECK_STATES = ("pending", "passed", "rectifying", "rectified", "revoked")
 
 
@@ -194,10 +195,13 @@ def test_fast_counts_equal_the_ten_statements(world: Engine) -> None:
                 base = [institution.c.status == "active",
                         *institution_conditions(conn, filters)]
                 both = coverage._counts_by_scheme(conn, base, SCHEMES, year)
+                some = coverage._counts_by_scheme(conn, base, SCHEMES, year, SOME)
                 for scheme in SCHEMES:
                     old = _reference_counts(conn, _where(conn, filters, scheme), scheme, year)
-                    assert both[scheme] == {k: {c: n for c, n in v.items() if n}
-                                            for k, v in old.items()}, (scheme, year, filters)
+                    expected = {k: {c: n for c, n in v.items() if n} for k, v in old.items()}
+                    assert both[scheme] == expected, (scheme, year, filters)
+                    assert some[scheme] == {k: v for k, v in expected.items()
+                                            if k in {"eligible", *SOME}}
                     compared += sum(sum(v.values()) for v in old.values())
     assert compared > 500  # the world is not empty
 
@@ -218,6 +222,13 @@ def test_region_coverage_rows_unchanged(world: Engine) -> None:
         together = coverage.schemes_coverage(world, "450300", year, SCHEMES)
         assert together == {s: coverage.region_coverage(world, "450300", year, s)
                             for s in SCHEMES}
+        some = coverage.schemes_coverage(world, "450300", year, SCHEMES, counts=SOME)
+        for scheme in SCHEMES:  # the counts asked, the rates made of them, nothing else
+            for row, full in zip(some[scheme], together[scheme], strict=True):
+                assert row == {k: v for k, v in full.items() if k not in (
+                    "self_assessed", "recommended", "awarded", "titles_held", "rechecked",
+                    "recheck_passed", "compliance_rate", "self_assessment_rate",
+                    "recheck_pass_rate")}
 
 
 def test_plan_indicators_read_the_schemes_together(world: Engine) -> None:

@@ -3,15 +3,16 @@
 :func:`region_coverage` answers, for a scheme and a year, one row for the region itself
 (its whole subtree) and one per direct child region (its subtree): the counts of
 :data:`jieneng.core.campaigns.coverage.COUNTS` and the rates of ``coverage.csv``
-(numerator ÷ denominator as data, with source and status). Set-based: ONE statement for
-every count and every region at once — the institutions the scheme touched that year
-(round members, spot-check samples, titles, concluded 回头看) as 0/1 flags per
-institution (:func:`_flags`), left-joined to the eligible institutions and summed per
-institution region; the regions are then folded into the children in memory (a few
-hundred regions, never the institutions). (The first version ran one statement per
-count, ten in all: 0.38 s for a province of 50,000 institutions;
-``tests/services/campaigns/test_campaign_coverage_fast.py`` keeps it to prove both
-give the same counts.)
+(numerator ÷ denominator as data, with source and status). Set-based: ONE statement per
+scheme for every count and every region at once — the eligible institutions grouped by
+region, each count a ``SUM(CASE WHEN id IN (…))`` over the set of institutions it counts
+(round members, submissions, spot-check samples, titles, concluded 回头看), which both
+databases evaluate once per statement —; the regions are then folded into the children
+in memory (a few hundred regions, never the institutions). A caller that shows only some
+figures (a work plan's items) asks for those counts only (``counts=``). (The first
+version ran one statement per count, ten in all: 0.38 s for a province of 50,000
+institutions; ``tests/services/campaigns/test_campaign_coverage_fast.py`` keeps it to
+prove both give the same counts.)
 
 Other helpers call it (work-plan indicators, assessment sheets) with ``user=None``: no
 scope check; with a user, the region must lie in the user's scope.
@@ -19,7 +20,7 @@ scope check; with a user, the region must lie in the user's scope.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -29,12 +30,10 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal_column,
     or_,
     select,
-    union_all,
 )
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.caller import User
@@ -87,123 +86,80 @@ def _check_scheme(conn: Connection, scheme_code: str) -> None:
         raise NotFound.of("coverage_scheme_not_found", scheme=scheme_code)
 
 
-#: the per-institution flags of :func:`_flags`, in the order of its columns
-FLAGS: tuple[str, ...] = ("member", "self_assessed", "recommended", "spot_checked",
-                          "awarded", "held", "rechecked", "recheck_passed")
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
-def _flag_row(institution_id: ColumnElement[int], **flags: ColumnElement[int] | int
-              ) -> list[ColumnElement[Any]]:
-    """``institution_id`` then every flag of :data:`FLAGS` (0 when not given)."""
-    out: list[ColumnElement[Any]] = [institution_id.label("institution_id")]
-    for name in FLAGS:
-        value = flags.get(name, 0)
-        column = literal_column(str(value)) if isinstance(value, int) else value
-        out.append(column.label(name))
-    return out
-
-
-def _flags(scheme_code: str, year: int) -> Subquery:
-    """One row per institution touched by the scheme in ``year``: 0/1 per :data:`FLAGS`
-    (a UNION ALL of the round members, the spot-check samples, the titles and the
-    concluded 回头看, then the maximum per institution)."""
+def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
+    """count name → the institutions it counts (a SELECT of their ids), for every count
+    of :data:`COUNTS` but ``eligible`` and ``taking_part`` (= members ∪ titles held)."""
     r, m, t, k = campaign_round, campaign_round_member, campaign_title, campaign_recheck
     c, cm = campaign_spot_check, campaign_spot_check_member
     first, last = date(year, 1, 1), date(year, 12, 31)
     in_round = (r.c.scheme_code == scheme_code, r.c.year == year)
-    awarded = t.c.awarded_on.between(first, last)
-    held = and_(t.c.awarded_on <= last,
-                or_(t.c.state == "held", and_(t.c.state == "revoked", t.c.revoked_on > last)),
-                or_(t.c.valid_until.is_(None), t.c.valid_until >= last))
-    concluded = sorted(s.value for s in CONCLUDED)
-    passed = sorted(s.value for s in PASSED)
-    parts = union_all(
-        select(*_flag_row(m.c.institution_id, member=1,
-                          self_assessed=_flag(m.c.submitted_at.is_not(None)),
-                          recommended=_flag(m.c.state.in_(RECOMMENDED_STATES))))
-        .select_from(m.join(r, r.c.id == m.c.round_id)).where(*in_round),
-        select(*_flag_row(cm.c.institution_id, spot_checked=1))
-        .select_from(cm.join(c, c.c.id == cm.c.check_id).join(r, r.c.id == c.c.round_id))
-        .where(*in_round),
-        select(*_flag_row(t.c.institution_id, awarded=_flag(awarded), held=_flag(held)))
-        .where(t.c.scheme_code == scheme_code, or_(awarded, held)),
-        select(*_flag_row(k.c.institution_id, rechecked=1,
-                          recheck_passed=_flag(k.c.state.in_(passed))))
-        .where(k.c.scheme_code == scheme_code, k.c.concluded_on.between(first, last),
-               k.c.state.in_(concluded)),
-    ).subquery("touched")
-    return (select(parts.c.institution_id,
-                   *(func.max(parts.c[name]).label(name) for name in FLAGS))
-            .group_by(parts.c.institution_id).subquery("flags"))
 
+    def members(*condition: ColumnElement[bool]) -> Select[Any]:
+        return select(m.c.institution_id).join(r, r.c.id == m.c.round_id).where(
+            *in_round, *condition)
 
-def _eligible(conn: Connection, where: Sequence[ColumnElement[bool]],
-              schemes: Sequence[str]) -> dict[str, dict[str, int]]:
-    """scheme → region code → eligible institutions, for every scheme from ONE grouped
-    count by region and category (each scheme then sums its population's categories)."""
-    i = institution
-    query = (select(i.c.region_code, i.c.category, func.count(i.c.id)).where(*where)
-             .group_by(i.c.region_code, i.c.category))
-    cells = [(str(code).strip(), str(category).strip(), int(n))
-             for code, category, n in conn.execute(query)]
-    out: dict[str, dict[str, int]] = {}
-    for scheme in schemes:
-        wanted = _categories(scheme)
-        chosen = None if wanted is None else set(wanted)
-        per_region: dict[str, int] = {}
-        for code, category, n in cells:
-            if chosen is None or category in chosen:
-                per_region[code] = per_region.get(code, 0) + n
-        out[scheme] = per_region
-    return out
+    def rechecks(states: Collection[Any]) -> Select[Any]:
+        return select(k.c.institution_id).where(
+            k.c.scheme_code == scheme_code, k.c.concluded_on.between(first, last),
+            k.c.state.in_(sorted(s.value for s in states)))
 
-
-def _touched(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code: str,
-             year: int) -> dict[str, dict[str, int]]:
-    """count name → region code → count of every count but ``eligible``, in ONE
-    statement: the scheme's :func:`_flags` joined to the eligible institutions
-    (``where``), every count a SUM, grouped by the institution's region."""
-    i, f = institution, _flags(scheme_code, year)
-    counts: dict[str, ColumnElement[Any]] = {
-        "members": func.sum(f.c.member),
-        "self_assessed": func.sum(f.c.self_assessed),
-        "spot_checked": func.sum(f.c.spot_checked),
-        "recommended": func.sum(f.c.recommended),
-        "awarded": func.sum(f.c.awarded),
-        "titles_held": func.sum(f.c.held),
-        "taking_part": func.sum(_flag(or_(f.c.member == 1, f.c.held == 1))),
-        "rechecked": func.sum(f.c.rechecked),
-        "recheck_passed": func.sum(f.c.recheck_passed),
+    return {
+        "members": members(),
+        "self_assessed": members(m.c.submitted_at.is_not(None)),
+        "spot_checked": (select(cm.c.institution_id).join(c, c.c.id == cm.c.check_id)
+                         .join(r, r.c.id == c.c.round_id).where(*in_round)),
+        "recommended": members(m.c.state.in_(RECOMMENDED_STATES)),
+        "awarded": select(t.c.institution_id).where(t.c.scheme_code == scheme_code,
+                                                    t.c.awarded_on.between(first, last)),
+        "titles_held": select(t.c.institution_id).where(
+            t.c.scheme_code == scheme_code, t.c.awarded_on <= last,
+            or_(t.c.state == "held", and_(t.c.state == "revoked", t.c.revoked_on > last)),
+            or_(t.c.valid_until.is_(None), t.c.valid_until >= last)),
+        "rechecked": rechecks(CONCLUDED),
+        "recheck_passed": rechecks(PASSED),
     }
-    query = (select(i.c.region_code, *(v.label(k) for k, v in counts.items()))
-             .select_from(f.join(i, i.c.id == f.c.institution_id))
-             .where(*where).group_by(i.c.region_code))
-    out: dict[str, dict[str, int]] = {name: {} for name in counts}
+
+
+def _scheme_counts(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code: str,
+                   year: int, wanted: Collection[str]) -> dict[str, dict[str, int]]:
+    """count name → region code → count (zeros left out) of the ``wanted`` counts, in
+    ONE statement over the eligible institutions (``where``): ``eligible`` a COUNT, every
+    other a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each database evaluates
+    once per statement (PostgreSQL: a hashed subplan; SQLite: an ephemeral index) —,
+    grouped by the institution's region."""
+    i, sets = institution, _sets(scheme_code, year)
+
+    def share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    columns: dict[str, ColumnElement[Any]] = {"eligible": func.count(i.c.id)}
+    for name in COUNTS:
+        if name in sets and name in wanted:
+            columns[name] = share(i.c.id.in_(sets[name]))
+        elif name == "taking_part" and name in wanted:
+            columns[name] = share(or_(i.c.id.in_(sets["members"]),
+                                      i.c.id.in_(sets["titles_held"])))
+    query = (select(i.c.region_code, *(v.label(k) for k, v in columns.items()))
+             .where(*where, *_category_condition(scheme_code)).group_by(i.c.region_code))
+    out: dict[str, dict[str, int]] = {name: {} for name in columns}
     for row in conn.execute(query):
         code = str(row[0]).strip()
-        for name, n in zip(counts, row[1:], strict=True):
+        for name, n in zip(columns, row[1:], strict=True):
             if n:
                 out[name][code] = int(n)
     return out
 
 
 def _counts_by_scheme(conn: Connection, where: Sequence[ColumnElement[bool]],
-                      schemes: Sequence[str], year: int
+                      schemes: Sequence[str], year: int,
+                      counts: Collection[str] | None = None
                       ) -> dict[str, dict[str, dict[str, int]]]:
-    """scheme → count name → region code → count (zeros left out): one statement for
-    the eligible institutions of every scheme, then one per scheme for the others.
-    ``where``: the institutions inside the caller's regions, any category."""
-    eligible = _eligible(conn, where, schemes)
-    out: dict[str, dict[str, dict[str, int]]] = {}
-    for scheme in schemes:
-        inside = [*where, *_category_condition(scheme)]
-        out[scheme] = {"eligible": {c: n for c, n in eligible[scheme].items() if n},
-                       **_touched(conn, inside, scheme, year)}
-    return out
+    """scheme → count name → region code → count (zeros left out): one statement per
+    scheme (:func:`_scheme_counts`) for ``counts`` (every count of :data:`COUNTS` when
+    None; ``eligible`` always). ``where``: the institutions inside the caller's
+    regions, any category."""
+    wanted = set(COUNTS if counts is None else counts)
+    return {scheme: _scheme_counts(conn, where, scheme, year, wanted) for scheme in schemes}
 
 
 def _category_condition(scheme_code: str) -> list[ColumnElement[bool]]:
@@ -213,22 +169,27 @@ def _category_condition(scheme_code: str) -> list[ColumnElement[bool]]:
 
 def _fold(tree: RegionTree, region_code: str, counts: dict[str, dict[str, int]],
           by_child: bool) -> list[dict[str, Any]]:
-    groups: dict[str, dict[str, int]] = {region_code: dict.fromkeys(COUNTS, 0)}
+    """The region's row then its children's: the counts computed (``counts``' names)
+    and every rate whose numerator and denominator are among them."""
+    names = [n for n in COUNTS if n in counts]
+    groups: dict[str, dict[str, int]] = {region_code: dict.fromkeys(names, 0)}
     under: dict[str, str] = tree.child_under(region_code) if by_child else {}
     if by_child:
         for child in tree.children.get(region_code, ()):
-            groups[child] = dict.fromkeys(COUNTS, 0)
+            groups[child] = dict.fromkeys(names, 0)
     for name, per_region in counts.items():
         for code, n in per_region.items():
             groups[region_code][name] += n
             child = under.get(code, region_code)
             if child != region_code:
                 groups[child][name] += n
+    known = {r.code for r in rates() if r.numerator in counts and r.denominator in counts}
     rows = []
     for code in [region_code, *sorted(c for c in groups if c != region_code)]:
+        values = {k: v for k, v in rate_values(groups[code]).items() if k in known}
         rows.append({"region_code": code, "region_name": tree.name(code),
                      "level": "self" if code == region_code else "child",
-                     **groups[code], **rate_values(groups[code])})
+                     **groups[code], **values})
     return rows
 
 
@@ -242,9 +203,12 @@ def coverage_rows(conn: Connection, region_code: str, year: int, scheme_code: st
 
 def coverage_by_scheme(conn: Connection, region_code: str, year: int,
                        schemes: Sequence[str], *, filters: Filters | None = None,
-                       by_child: bool = True) -> dict[str, list[dict[str, Any]]]:
-    """:func:`coverage_rows` of several schemes in one pass (the eligible institutions
-    counted once for all): scheme → rows. NotFound for an unknown scheme or region."""
+                       by_child: bool = True, counts: Collection[str] | None = None
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """:func:`coverage_rows` of several schemes (one region tree, one statement per
+    scheme): scheme → rows. ``counts``: only these counts (and ``eligible``) and the
+    rates made of them — every one when None. NotFound for an unknown scheme or
+    region."""
     for scheme in schemes:
         _check_scheme(conn, scheme)
     tree = RegionTree(region_store.load_regions(conn))
@@ -253,10 +217,10 @@ def coverage_by_scheme(conn: Connection, region_code: str, year: int,
     chosen = filters or Filters(tree.subtree(region_code), None, None)
     where = [institution.c.status == "active", *institution_conditions(conn, chosen)]
     out: dict[str, list[dict[str, Any]]] = {}
-    for scheme, counts in _counts_by_scheme(conn, where, schemes, year).items():
+    for scheme, found in _counts_by_scheme(conn, where, schemes, year, counts).items():
         target = _target(conn, scheme)
         out[scheme] = [{**row, "target": target}
-                       for row in _fold(tree, region_code, counts, by_child)]
+                       for row in _fold(tree, region_code, found, by_child)]
     return out
 
 
@@ -274,11 +238,14 @@ def region_coverage(engine: Engine, region_code: str, year: int, scheme_code: st
 
 
 def schemes_coverage(engine: Engine, region_code: str, year: int, schemes: Sequence[str],
-                     *, by_child: bool = True) -> dict[str, list[dict[str, Any]]]:
+                     *, by_child: bool = True, counts: Collection[str] | None = None
+                     ) -> dict[str, list[dict[str, Any]]]:
     """:func:`region_coverage` of several schemes at once, no scope check (a service's
-    own reading, e.g. a work plan's indicators): scheme → rows."""
+    own reading, e.g. a work plan's indicators): scheme → rows; ``counts`` as in
+    :func:`coverage_by_scheme` (only the figures the caller shows)."""
     with engine.connect() as conn:
-        return coverage_by_scheme(conn, region_code, year, schemes, by_child=by_child)
+        return coverage_by_scheme(conn, region_code, year, schemes, by_child=by_child,
+                                  counts=counts)
 
 
 def rate(engine: Engine, region_code: str, year: int, scheme_code: str, key: str

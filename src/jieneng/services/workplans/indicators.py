@@ -6,11 +6,12 @@ regions through the region tree) — never per item or per region.
 source              computed by
 =================== ==========================================================
 campaign_coverage   :func:`jieneng.services.campaigns.coverage.schemes_coverage`
-                    (one call per anchor region for every scheme the plan names:
-                    the anchor's row and its children's; else ``region_coverage``
-                    per scheme through :func:`coverage_adapter`), kept in the
-                    result cache per scheme under the data version and the
-                    campaign tables' fingerprint
+                    (one call per anchor region for every scheme the plan names,
+                    only the counts its items read: the anchor's row and its
+                    children's; else ``region_coverage`` per scheme through
+                    :func:`coverage_adapter`), kept in the result cache per
+                    scheme under the data version and the campaign tables'
+                    fingerprint
 projects            :func:`jieneng.storage.project_counts.grouped` (the
                     conventions of :mod:`jieneng.services.projects.counts`)
 datacentre          NY202 records (:func:`jieneng.storage.forms_ny.current_records`):
@@ -38,6 +39,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from jieneng.core.campaigns.coverage import rates as coverage_rates
 from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters, Scope
@@ -141,14 +143,16 @@ def _batch_adapter() -> Callable[..., dict[str, list[dict[str, Any]]]] | None:
 def _coverage_rows(engine: Engine, fn: CoverageFn, anchor: str, year: int, scheme: str,
                    memo: dict[Any, Any]) -> list[dict[str, Any]] | None:
     """The rows of one scheme: computed with every scheme the plan names
-    (``memo["coverage_schemes"]``) in one pass when it can, else alone; None for an
+    (``memo["coverage_schemes"]``) in one call, with only the counts its items read
+    (``memo["coverage_counts"]``), when it can; else alone, every count; None for an
     unknown scheme."""
     batch_key = ("coverage_batch", anchor, year)
     schemes = sorted(memo.get("coverage_schemes", ()) or (scheme,))
     batch = _batch_adapter()
     if batch_key not in memo and batch is not None and scheme in schemes:
         try:
-            memo[batch_key] = batch(engine, anchor, year, schemes, by_child=True)
+            memo[batch_key] = batch(engine, anchor, year, schemes, by_child=True,
+                                    counts=memo.get("coverage_counts"))
         except (LookupError, DomainError):  # one scheme unknown: each on its own
             memo[batch_key] = {}
     found = memo.get(batch_key, {})
@@ -165,26 +169,35 @@ def _cached_coverage(engine: Engine, conn: Connection, fn: CoverageFn, anchor: s
                      year: int, scheme: str, memo: dict[Any, Any]
                      ) -> list[dict[str, Any]] | None:
     """The coverage rows of ``anchor`` through the result cache, keyed by the data
-    version and the campaign tables' fingerprint
-    (:func:`jieneng.storage.workplans.campaign_fingerprint`); None for an unknown
-    scheme. A miss computes the plan's schemes together (:func:`_coverage_rows`)."""
+    version, the campaign tables' fingerprint
+    (:func:`jieneng.storage.workplans.campaign_fingerprint`) and the counts asked; None
+    for an unknown scheme. A miss computes the plan's schemes together
+    (:func:`_coverage_rows`)."""
     if "fingerprint" not in memo:
         memo["fingerprint"] = store.campaign_fingerprint(conn)
-    key = ("workplans.coverage", memo["fingerprint"], anchor, year, scheme)
+    key = ("workplans.coverage", memo["fingerprint"], anchor, year, scheme,
+           memo.get("coverage_counts"))
     return result_cache.cached(engine, conn, key,
                                lambda: _coverage_rows(engine, fn, anchor, year, scheme, memo))
 
 
-def coverage_schemes(needs: Iterable[Key]) -> set[str]:
+def coverage_needs(needs: Iterable[Key]) -> tuple[set[str], tuple[str, ...]]:
     """The schemes of the campaign-coverage indicators among ``needs`` (those computed:
-    a ``scheme=`` and nothing else)."""
-    out: set[str] = set()
+    a ``scheme=`` and nothing else) and the counts their figures are made of (a rate:
+    its numerator and denominator, ``coverage.csv``; a count: itself)."""
+    by_code = {r.code: r for r in coverage_rates()}
+    schemes: set[str] = set()
+    counts: set[str] = set()
     for code, param in needs:
         p = params(param)
         scheme = p.pop("scheme", None)
-        if indicator(code).source_kind == "campaign_coverage" and scheme and not p:
-            out.add(scheme)
-    return out
+        ind = indicator(code)
+        if ind.source_kind != "campaign_coverage" or not scheme or p:
+            continue
+        schemes.add(scheme)
+        rate = by_code.get(ind.parameter)
+        counts.update((rate.numerator, rate.denominator) if rate else (ind.parameter,))
+    return schemes, tuple(sorted(counts))
 
 
 def campaign_values(engine: Engine, conn: Connection, rt: RegionTree, ind: PlanIndicator,
@@ -368,7 +381,8 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
     """Every (indicator, parameter) of ``needs`` for its regions; a key missing from the
     answer is not available."""
     out: dict[Key, Values] = {}
-    memo: dict[Any, Any] = {"coverage_schemes": coverage_schemes(needs)}
+    schemes, counts = coverage_needs(needs)
+    memo: dict[Any, Any] = {"coverage_schemes": schemes, "coverage_counts": counts}
     for (code, param), regions in needs.items():
         ind = indicator(code)
         kind = ind.source_kind
