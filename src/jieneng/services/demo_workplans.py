@@ -336,6 +336,7 @@ def seed(engine: Engine, region: str, files_dir: Path, *,
             counts["workplan_reports_current"] = _seed_current(engine, region, files_dir, day)
     except (DomainError, FileNotFoundError, KeyError) as err:  # the demo starts without
         log.warning("demo work plan not built: %s", err)
+        return counts
     with engine.begin() as conn:
         meta.set_meta(conn, "demo_workplans", VERSION)
         meta.set_meta(conn, "demo_workplans_current", str(day.year))
