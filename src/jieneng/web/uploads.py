@@ -19,11 +19,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
-from jieneng.core.exceptions import ValidationFailed
+from jieneng.core.exceptions import ImportRejected, ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.core.text import has_control
 from jieneng.settings import Settings
 from jieneng.web.deps import get_settings, requires
+from jieneng.web.errors import lang_of
+from jieneng.web.i18n import domain_lang
 from jieneng.web.limits import BodyTooLarge, ControlCharacter, too_large
 
 T = TypeVar("T")
@@ -129,3 +131,11 @@ def saved_upload(name: str, content: bytes, run: Callable[[Path], T]) -> T:
         path = Path(folder) / safe_name(name)
         path.write_bytes(content)
         return run(path)
+
+
+def rejected(request: Request, err: ImportRejected, *, limit: int = 200) -> dict[str, Any]:
+    """A load form's refusal for its page: the message in the request's language
+    (``error``) and the first ``limit`` issues by sheet, row and column (``issues``,
+    shown by ``templates/_load_issues.html``)."""
+    return {"error": err.message(domain_lang(lang_of(request))),
+            "issues": [i.to_dict() for i in err.issues[:limit]]}

@@ -44,11 +44,11 @@ from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.exporting import xlsx_response
 from jieneng.web.forms import form_error
-from jieneng.web.i18n import domain_lang
 from jieneng.web.uploads import (
     UPLOAD_BODY,
     SizeChecked,
     read_upload,
+    rejected,
     saved_upload,
     upload_requires,
 )
@@ -176,8 +176,7 @@ async def scheme_load(request: Request, _size: SizeChecked, user: CurrentUser,
         context["report"] = report.to_dict()
     except ImportRejected as err:
         status = 422
-        context["error"] = err.message(domain_lang(lang_of(request)))
-        context["issues"] = [i.to_dict() for i in err.issues[:200]]
+        context.update(rejected(request, err))
     except DomainError as err:
         return await run_in_threadpool(form_error, request, LOAD, context, err)
     return await run_in_threadpool(render_page, request, LOAD, context, status_code=status)
