@@ -68,7 +68,60 @@ def test_open_score_export_confirm(world: World) -> None:
     assert client.post(f"{url}/confirm", data={"csrf_token": csrf(client)}).status_code == 303
     again = client.post(f"{url}/compute", data={"csrf_token": csrf(client)})
     assert again.status_code == 422
-    viewer = world.login("viewer")
-    assert viewer.get(url).status_code == 403
-    other = world.login("department")
-    assert other.get(f"/api/v1/assessments/{run_id}").status_code == 403
+    viewer = world.login("viewer")  # 秀峰区: none of 阳朔县's units
+    assert viewer.get(url).status_code == 404
+    school = world.login("institution")  # a unit of 阳朔县: its own row, once confirmed
+    own = school.get(f"/api/v1/assessments/{run_id}").json()
+    assert own["view"] == "own" and len(own["rows"]) == 1
+    assert school.get(f"{url}/score").status_code == 403
+
+
+def test_the_assessed_read_their_own_rows_once_confirmed(world: World) -> None:
+    from jieneng.services.assessments.runs import confirm_run, open_run
+
+    admin = world.users["admin"]
+    run_id = open_run(world.engine, admin, code="county_energy", region_code="450300",
+                      year=2024)["id"]
+    url = f"/assessments/{run_id}"
+    yangshuo = world.login("region")
+    assert yangshuo.get(url).status_code == 404  # a draft stays with the assessors
+    assert f'data-run="{run_id}"' not in yangshuo.get("/assessments").text
+    confirm_run(world.engine, admin, run_id)
+    listed = yangshuo.get("/api/v1/assessments").json()["runs"]
+    assert any(r["id"] == run_id and r["view"] == "own" for r in listed)
+    page = yangshuo.get(url)
+    assert page.status_code == 200 and 'id="own-view"' in page.text
+    assert "阳朔县" in page.text and "灵川县" not in page.text and 'id="compute"' not in page.text
+    data = yangshuo.get(f"/api/v1/assessments/{run_id}").json()
+    assert [r["subject_key"] for r in data["rows"]] == ["450321"] and data["total"] == 1
+    assert sum(g["count"] for g in data["grades"]) == data["run"]["subjects"] > 1
+    book = load_workbook(io.BytesIO(yangshuo.get(f"{url}.xlsx").content))
+    cells = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "阳朔县" in cells and "灵川县" not in cells
+    doc = Document(io.BytesIO(yangshuo.get(f"{url}.docx").content))
+    text = "\n".join([p.text for p in doc.paragraphs] + [c.text for t in doc.tables
+                                                         for r in t.rows for c in r.cells])
+    assert "阳朔县" in text and "灵川县" not in text
+    viewer = world.login("viewer")  # 秀峰区 reads its own row like any caller of its scope
+    seen = viewer.get(f"/api/v1/assessments/{run_id}").json()
+    assert [r["subject_key"] for r in seen["rows"]] == ["450302"]
+    assert world.login("institution").get(url).status_code == 404  # no unit is a county
+    assert world.login("admin").get(f"/api/v1/assessments/{run_id}").json()["view"] == "all"
+
+
+def test_the_ranking_and_the_form_page(world: World) -> None:
+    client = world.login("admin")
+    from jieneng.services.assessments.runs import open_run
+
+    run_id = open_run(world.engine, world.users["admin"], code="unit_energy",
+                      region_code="450300", year=2023)["id"]
+    first = client.get(f"/api/v1/assessments/{run_id}").json()
+    total = first["total"]
+    assert first["per_page"] == 100 and len(first["rows"]) == min(total, 100)
+    if total > 100:
+        second = client.get(f"/api/v1/assessments/{run_id}", params={"page": 2}).json()
+        assert second["rows"][0]["rank"] >= first["rows"][-1]["rank"]
+    form = client.get(f"/api/v1/assessments/{run_id}/score").json()
+    assert form["total"] == total and len(form["subjects"]) == min(total, 100)
+    book = load_workbook(io.BytesIO(client.get(f"/assessments/{run_id}.xlsx").content))
+    assert book.worksheets[0].max_row >= total

@@ -178,7 +178,8 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
         "/assessments/open", "/api/v1/assessments/open", "/assessments/{run_id}/compute",
         "/api/v1/assessments/{run_id}/compute", "/assessments/{run_id}/confirm",
         "/api/v1/assessments/{run_id}/confirm", "/assessments/{run_id}/score",
-        "/api/v1/assessments/{run_id}/score")},
+        "/api/v1/assessments/{run_id}/score", "/assessments/sheets/load",
+        "/api/v1/assessments/sheets/load")},
     ("POST", "/projects/{code}/adjustments/{adjustment_id}"): C.APPROVE_PROJECTS,
     # work plans (web.workplans): import and review are the plan owner's, a progress
     # report the responsible party's (the services check the scope)
@@ -253,6 +254,7 @@ UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/qu
                      "/carbon/events/{event_id}/offsets",
                      "/api/v1/carbon/events/{event_id}/offsets",
                      "/campaigns/schemes/load", "/api/v1/campaigns/schemes/load",
+                     "/assessments/sheets/load", "/api/v1/assessments/sheets/load",
                      "/fleet/import", "/api/v1/fleet/import",
                      "/workplans/import", "/api/v1/workplans/import"})
 #: a region inside each role's scope (the conftest world)

@@ -26,6 +26,7 @@ OFF_MENU = {
     "/api/v1/docs": "the API reference, linked from the account page",
     "/campaigns/schemes/load": "the 加载本地方案 button of /campaigns/schemes",
     "/fleet/import": "the import button of /fleet",
+    "/assessments/sheets/load": "the 加载本地考核表 button of /assessments",
 }
 #: (role, page) it may open that its menu leaves out, with the reason
 NOT_FOR = {

@@ -271,14 +271,19 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
     **{path: (Sample(capability="manage_schemes"),)
        for path in ("/campaigns/schemes/load", "/campaigns/schemes/template.csv")},
     # performance assessment (web.assessments): the list and the sheets are every role's;
-    # a run is the assessing offices' (manage_assessments), inside their scope
+    # a run is the assessing offices' (manage_assessments), inside their scope; once
+    # confirmed, every caller covering a subject reads its own rows (the samples are
+    # confirmed runs); the hand-scoring form stays the assessors'
     **{path: (Sample(),) for path in ("/assessments", "/api/v1/assessments")},
     **{path: (Sample(params={"code": "assessment_sheet"}),)
        for path in ("/assessments/sheets/{code}", "/api/v1/assessments/sheets/{code}")},
-    **{path: (Sample(params={"run_id": "assessment_run"}, capability="manage_assessments"),)
+    **{path: (Sample(capability="manage_assessments"),)
+       for path in ("/assessments/sheets/load", "/assessments/sheets/template.csv")},
+    **{path: (Sample(params={"run_id": "assessment_run"}),)
        for path in ("/assessments/{run_id}", "/api/v1/assessments/{run_id}",
-                    "/assessments/{run_id}.xlsx", "/assessments/{run_id}.docx",
-                    "/assessments/{run_id}/score", "/api/v1/assessments/{run_id}/score")},
+                    "/assessments/{run_id}.xlsx", "/assessments/{run_id}.docx")},
+    **{path: (Sample(params={"run_id": "assessment_run"}, capability="manage_assessments"),)
+       for path in ("/assessments/{run_id}/score", "/api/v1/assessments/{run_id}/score")},
     # vehicles, charging, coal (web.fleet): every role reads its scope's; the import
     # needs import_data
     **{path: (Sample(scoped_query={"region": "region"}, query={"year": "2025"}), Sample())
@@ -497,14 +502,18 @@ def _values(world: World, role: str, siblings: Siblings | None = None
 
 
 def _assessment_runs(world: World, role: str) -> tuple[str, str]:
-    """The units' assessment of 阳朔县 and of 秀峰区 for 2025: (inside, outside) run ids
-    (the viewer's inside is 秀峰区's; the administrator's outside: a run that does not
+    """The units' assessment of 阳朔县 and of 秀峰区 for 2025, confirmed: (inside,
+    outside) run ids (阳朔县's units — the 教育局 and its schools — read theirs; the
+    viewer's inside is 秀峰区's; the administrator's outside: a run that does not
     exist)."""
-    from jieneng.services.assessments.runs import open_run
+    from jieneng.services.assessments.runs import confirm_run, list_runs, open_run
 
     admin = world.users["admin"]
     ids = {region: str(open_run(world.engine, admin, code="unit_energy", region_code=region,
                                 year=2025)["id"]) for region in ("450321", "450302")}
+    for run in list_runs(world.engine, admin):
+        if str(run["id"]) in ids.values() and run["state"] == "open":
+            confirm_run(world.engine, admin, run["id"])
     if role == "admin":
         return ids["450321"], "999999"
     if role == "viewer":

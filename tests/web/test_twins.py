@@ -104,6 +104,9 @@ NO_TWIN: dict[str, str] = {
     "/carbon/points.xlsx": "a file download: the leaderboards of /api/v1/carbon/points",
     "/carbon/points/template.csv": "a file download (the carbon-points file's template)",
     "/assessments/{run_id}.xlsx": "a file download: the ranking of /api/v1/assessments/{run_id}",
+    "/assessments/sheets/load": "the upload form; its JSON twin is "
+                                "POST /api/v1/assessments/sheets/load",
+    "/assessments/sheets/template.csv": "a file download (the assessment sheet's example)",
     "/assessments/{run_id}.docx": "a file download: the ranking of /api/v1/assessments/{run_id}",
 }
 

@@ -20,8 +20,8 @@ from jieneng.storage import institutions, regions, tables
 from jieneng.storage.institutions import InstitutionRow
 from jieneng.storage.scoping import institution_conditions
 
-__all__ = ["Filters", "held_regions", "scoped_filters", "visible_institution",
-           "visible_institutions"]
+__all__ = ["Filters", "covered_institutions", "covered_regions", "held_regions",
+           "reaching_regions", "scoped_filters", "visible_institution", "visible_institutions"]
 
 
 def scoped_filters(
@@ -141,3 +141,41 @@ def visible_institutions(conn: Connection, scope: Scope,
     filters = scoped_filters(conn, scope)
     return institutions.institutions_by_codes(conn, sorted(wanted),
                                               institution_conditions(conn, filters))
+
+
+def covered_regions(conn: Connection, scope: Scope, region_codes: Iterable[str]) -> set[str]:
+    """Of ``region_codes``, those lying inside ``scope``: its region's subtree (all of
+    them for the whole platform; none for a department or a unit — they hold no whole
+    region). What a report on regions shows the assessed of their own rows."""
+    wanted = set(region_codes)
+    if scope.kind is ScopeKind.ALL:
+        return wanted
+    if scope.kind is ScopeKind.REGION and scope.region_code is not None:
+        return wanted & set(RegionTree(regions.load_regions(conn)).subtree(scope.region_code))
+    return set()
+
+
+def covered_institutions(conn: Connection, scope: Scope,
+                         institution_ids: Iterable[int]) -> set[int]:
+    """Of ``institution_ids``, the units ``scope`` shows (a region's subtree, a
+    department's units and itself, the own unit), in one query."""
+    wanted = set(institution_ids)
+    if scope.kind is ScopeKind.ALL or not wanted:
+        return wanted
+    if scope.kind is ScopeKind.PUBLIC:
+        return set()
+    i = tables.institution
+    shown = conn.execute(select(i.c.id).where(
+        *institution_conditions(conn, scoped_filters(conn, scope)))).scalars()
+    return wanted & {int(v) for v in shown}
+
+
+def reaching_regions(conn: Connection, scope: Scope) -> set[str] | None:
+    """The regions above or at those where ``scope`` holds something (None: all) — the
+    regions whose reports may hold a row of the caller's (a city's ranking of its
+    counties holds the county's row)."""
+    tree = RegionTree(regions.load_regions(conn))
+    held = held_regions(conn, scope, tree)
+    if held is None:
+        return None
+    return {code for region in held for code in tree.lineage(region)}

@@ -11,6 +11,11 @@
 - ``/assessments/{run_id}/score`` — the hand-scoring form (every checklist item of every
   subject, with notes; what was typed is kept on a refusal); twin ``GET/POST
   /api/v1/assessments/{run_id}/score``.
+- ``/assessments/sheets/load`` — the load form for a local sheet version (capability
+  ``manage_assessments``, like ``jieneng assessments load``; region, dry run, the
+  example file ``/assessments/sheets/template.csv``; a refusal is 422 with every issue
+  by sheet, row and column and nothing stored); twin ``POST
+  /api/v1/assessments/sheets/load``.
 - ``/assessments/sheets/{code}`` — one sheet's rows with source and status; twin
   ``/api/v1/assessments/sheets/{code}``.
 
@@ -25,35 +30,53 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError
+from jieneng.core.exceptions import DomainError, ImportRejected, NotFound
 from jieneng.core.permissions import Capability, allows
 from jieneng.reports.performance_document import performance_docx, performance_xlsx
 from jieneng.services.assessments import runs, sheets
 from jieneng.web.common import page
-from jieneng.web.deps import CurrentUser, EngineDep, requires
+from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
+from jieneng.web.uploads import (
+    UPLOAD_BODY,
+    SizeChecked,
+    read_upload,
+    rejected,
+    saved_upload,
+    upload_requires,
+)
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["assessments"], responses=API_ERRORS)
 NEEDS = [requires(Capability.MANAGE_ASSESSMENTS)]
 LIST, RESULT, SCORE, SHEET = ("assessments/list.html", "assessments/result.html",
                               "assessments/score.html", "assessments/sheet.html")
+LOAD = "assessments/load.html"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 RunP = Annotated[int, Path(ge=1, le=2_000_000_000, description="考核编号 run id")]
 CodeP = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$",
                             description="考核表编号 sheet code")]
 Short = Annotated[str, Form(max_length=64)]
-#: the hand-scoring form's fields: a score and a note per subject and hand item (a
-#: province's units × a few items), over Starlette's default of 1,000
-MAX_FIELDS = 100_000
+#: the hand-scoring form's fields: a score and a note per subject of the page and hand
+#: item (100 subjects × a few items), over Starlette's default of 1,000
+MAX_FIELDS = 10_000
+#: subjects a page of the ranking and of the hand-scoring form lists (a province's
+#: units are 50,000; the workbook and the 公文 keep every row)
+PER_PAGE = 100
+PageQ = Annotated[int, Query(ge=1, le=100_000, alias="page", description="页码 page, from 1")]
+
+
+def _page_of(request: Request) -> int:
+    got = request.query_params.get("page", "1")
+    return int(got) if got.isdigit() and 1 <= int(got) <= 100_000 else 1
 
 
 def _manages(user: User) -> bool:
@@ -63,9 +86,9 @@ def _manages(user: User) -> bool:
 # ---------------------------------------------------------------- the list and the open form
 
 def list_data(engine: Any, user: User) -> dict[str, Any]:
-    """The sheets and (for the assessing offices) the runs of the caller's scope."""
-    return {"sheets": sheets.list_sheets(engine),
-            "runs": runs.list_runs(engine, user) if _manages(user) else []}
+    """The sheets and the runs the caller reads (the assessing offices' runs, the
+    confirmed runs where the caller is assessed)."""
+    return {"sheets": sheets.list_sheets(engine), "runs": runs.list_runs(engine, user)}
 
 
 def _default_form(engine: Any, user: User) -> dict[str, str]:
@@ -111,6 +134,7 @@ class RunRefOut(BaseModel):
     computed_at: str | None
     confirmed_by: str | None
     confirmed_at: str | None
+    view: str
 
 
 class ListOut(BaseModel):
@@ -164,6 +188,76 @@ def assessments_open_json(body: OpenIn, user: CurrentUser, engine: EngineDep
                          year=body.year, version=body.version)
 
 
+# ------------------------------------------------ load a local sheet (before sheets/{code})
+
+def _load(engine: Any, user: User, name: str, content: bytes, region: str | None,
+          dry_run: bool) -> dict[str, Any]:
+    return saved_upload(name, content, lambda path: sheets.load_sheet(
+        engine, user, path, region_code=region, dry_run=dry_run,
+        max_bytes=len(content) + 1))
+
+
+@router.get("/assessments/sheets/load", dependencies=NEEDS)
+def sheet_load_page(request: Request, user: CurrentUser) -> Response:
+    return page(request, LOAD, {"form": {"region_code": "", "dry_run": True}})
+
+
+@router.get("/assessments/sheets/template.csv", dependencies=NEEDS)
+def sheet_template(user: CurrentUser) -> Response:
+    """The shipped region sheet as an example file to edit and load."""
+    return Response(sheets.template_csv(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": "attachment; filename*=UTF-8''assessment-sheet-template.csv"})
+
+
+@router.post("/assessments/sheets/load",
+             dependencies=upload_requires(Capability.MANAGE_ASSESSMENTS))
+async def sheet_load(request: Request, _size: SizeChecked, user: CurrentUser,
+                     engine: EngineDep, settings: SettingsDep) -> Response:
+    context: dict[str, Any] = {"form": {"region_code": "", "dry_run": True}}
+    status = 200
+    try:
+        content, name, fields = await read_upload(request, settings)
+        region = (fields.get("region_code") or "").strip()[:6] or None
+        dry_run = fields.get("dry_run") == "1"
+        context["form"] = {"region_code": region or "", "dry_run": dry_run}
+        context["report"] = await run_in_threadpool(_load, engine, user, name, content,
+                                                    region, dry_run)
+    except ImportRejected as err:
+        status = 422
+        context.update(rejected(request, err))
+    except DomainError as err:
+        return await run_in_threadpool(form_error, request, LOAD, context, err)
+    return await run_in_threadpool(page, request, LOAD, context, status_code=status)
+
+
+class SheetLoadOut(BaseModel):
+    file: str
+    code: str
+    subject: str
+    version: int | None
+    items: int
+    total: float
+    region_code: str | None
+    dry_run: bool
+    unchanged: bool
+
+
+@api.post("/assessments/sheets/load", response_model=SheetLoadOut,
+          dependencies=upload_requires(Capability.MANAGE_ASSESSMENTS),
+          openapi_extra=UPLOAD_BODY)
+async def sheet_load_json(request: Request, _size: SizeChecked, user: CurrentUser,
+                          engine: EngineDep, settings: SettingsDep, dry_run: bool = False,
+                          region_code: Annotated[str, Query(max_length=6,
+                                                            pattern=r"^(\d{6})?$")] = "",
+                          ) -> dict[str, Any]:
+    """Load a sheet file (.xlsx/.csv, the scheme format with the parameter ``subject``)
+    as the next version of its code (all or nothing; 422 with every issue by sheet, row
+    and column; nothing stored on a dry run)."""
+    content, name, _fields = await read_upload(request, settings)
+    return await run_in_threadpool(_load, engine, user, name, content, region_code or None,
+                                   dry_run)
+
+
 # ---------------------------------------------------------------- one sheet
 
 @router.get("/assessments/sheets/{code}")
@@ -203,7 +297,7 @@ def _file_name(data: dict[str, Any], lang: str, ext: str) -> tuple[str, str]:
     return name, ascii_name
 
 
-@router.get("/assessments/{run_id}.xlsx", dependencies=NEEDS)
+@router.get("/assessments/{run_id}.xlsx")
 def result_xlsx(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
                 ) -> Response:
     """The ranking and every subject's items as a workbook (values never formulas)."""
@@ -215,7 +309,7 @@ def result_xlsx(request: Request, user: CurrentUser, engine: EngineDep, run_id: 
     return xlsx_response(performance_xlsx(data, lang, notes=lines), name, ascii_name)
 
 
-@router.get("/assessments/{run_id}.docx", dependencies=NEEDS)
+@router.get("/assessments/{run_id}.docx")
 def result_docx(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
                 ) -> Response:
     """The run as a 公文 in the page's language."""
@@ -237,10 +331,10 @@ def _decorate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@router.get("/assessments/{run_id}", dependencies=NEEDS)
-def result_page(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
-                ) -> Response:
-    data = _decorate(runs.result(engine, user, run_id))
+@router.get("/assessments/{run_id}")
+def result_page(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP,
+                page_no: PageQ = 1) -> Response:
+    data = _decorate(runs.result(engine, user, run_id, page=page_no, per_page=PER_PAGE))
     done = request.query_params.get("done", "")
     return page(request, RESULT, {"data": data, "done": done if done in (
         "scored", "computed", "confirmed") else ""})
@@ -254,14 +348,20 @@ class RunOut(BaseModel):
     grades: list[dict[str, Any]]
     available: dict[str, bool]
     rows: list[dict[str, Any]]
+    view: str
+    total: int
+    page: int
+    per_page: int
 
 
-@api.get("/assessments/{run_id}", response_model=RunOut, dependencies=NEEDS)
-def result_json(user: CurrentUser, engine: EngineDep, run_id: RunP) -> dict[str, Any]:
-    """The run's ranking: every subject's rank (ties share), total, block and item scores
-    (with the figure and the hand scorer's note), ★ veto and grade; the grade counts;
-    which figures are not available."""
-    return runs.result(engine, user, run_id)
+@api.get("/assessments/{run_id}", response_model=RunOut)
+def result_json(user: CurrentUser, engine: EngineDep, run_id: RunP, page_no: PageQ = 1
+                ) -> dict[str, Any]:
+    """The run's ranking, 100 subjects a page: every subject's rank (ties share), total,
+    block and item scores (with the figure and the hand scorer's note), ★ veto and
+    grade; the grade counts; which figures are not available. The assessors read every
+    subject; once confirmed, the assessed read their own (``view``: ``own``)."""
+    return runs.result(engine, user, run_id, page=page_no, per_page=PER_PAGE)
 
 
 def _after(request: Request, engine: Any, user: User, run_id: int, action: Any,
@@ -269,7 +369,7 @@ def _after(request: Request, engine: Any, user: User, run_id: int, action: Any,
     try:
         action(engine, user, run_id)
     except DomainError as err:
-        data = _decorate(runs.result(engine, user, run_id))
+        data = _decorate(runs.result(engine, user, run_id, page=1, per_page=PER_PAGE))
         return form_error(request, RESULT, {"data": data, "done": ""}, err)
     return RedirectResponse(f"/assessments/{run_id}?done={done}", status_code=303)
 
@@ -308,12 +408,17 @@ def result_confirm_json(user: CurrentUser, engine: EngineDep, run_id: RunP) -> d
 
 # ---------------------------------------------------------------- hand scores
 
-def score_data(engine: Any, user: User, run_id: int) -> dict[str, Any]:
-    """The hand items and, per subject, the score and note given so far."""
-    data = runs.result(engine, user, run_id)
+def score_data(engine: Any, user: User, run_id: int, page_no: int = 1) -> dict[str, Any]:
+    """The hand items and, per subject of the page (100 a page, in the subjects'
+    order), the score and note given so far."""
+    data = runs.result(engine, user, run_id, page=page_no, per_page=PER_PAGE,
+                       order="position")
+    if data["view"] != "all":
+        raise NotFound.of("assessment_run_not_found", run_id=run_id)
     hand = [i for i in data["items"] if i["hand"]]
-    subjects = sorted(data["rows"], key=lambda r: r["subject_key"])
+    subjects = data["rows"]
     return {"run": data["run"], "sheet": data["sheet"], "items": hand,
+            "total": data["total"], "page": data["page"], "per_page": data["per_page"],
             "subjects": [{"subject_key": r["subject_key"], "name": r["name"],
                           "scores": {i["code"]: {"score": None if r["items"][i["code"]]["missing"]
                                                  else r["items"][i["code"]]["score"],
@@ -332,9 +437,9 @@ def _typed(data: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/assessments/{run_id}/score", dependencies=NEEDS)
-def score_page(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
-               ) -> Response:
-    data = score_data(engine, user, run_id)
+def score_page(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP,
+               page_no: PageQ = 1) -> Response:
+    data = score_data(engine, user, run_id, page_no)
     return page(request, SCORE, {"data": data, "form": _typed(data)})
 
 
@@ -343,12 +448,17 @@ class HandScoreOut(BaseModel):
     sheet: dict[str, Any]
     items: list[dict[str, Any]]
     subjects: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
 
 
 @api.get("/assessments/{run_id}/score", response_model=HandScoreOut, dependencies=NEEDS)
-def score_json(user: CurrentUser, engine: EngineDep, run_id: RunP) -> dict[str, Any]:
-    """The hand-scored items of the run and every subject's score and note so far."""
-    return score_data(engine, user, run_id)
+def score_json(user: CurrentUser, engine: EngineDep, run_id: RunP, page_no: PageQ = 1
+               ) -> dict[str, Any]:
+    """The hand-scored items of the run and, 100 subjects a page, every subject's score
+    and note so far."""
+    return score_data(engine, user, run_id, page_no)
 
 
 def _save_scores(request: Request, engine: Any, user: User, run_id: int,
@@ -363,7 +473,7 @@ def _save_scores(request: Request, engine: Any, user: User, run_id: int,
     try:
         runs.score_hand(engine, user, run_id, given)
     except DomainError as err:
-        data = score_data(engine, user, run_id)
+        data = score_data(engine, user, run_id, _page_of(request))
         return form_error(request, SCORE, {"data": data, "form": form}, err)
     return RedirectResponse(f"/assessments/{run_id}?done=scored", status_code=303)
 

@@ -3,13 +3,18 @@ scores with notes, confirm; the result — totals, blocks, items, ★ veto, grad
 of every subject (ties share a rank).
 
 Writing needs ``manage_assessments`` for a region inside the caller's scope (its own
-subtree); every write is audited and in one transaction. Reading a run needs its
-region inside the caller's scope (NotFound otherwise, as everywhere).
+subtree); every write is audited and in one transaction. Reading: the assessors
+(``manage_assessments``, the run's region inside their scope) read the whole run in
+every state; once confirmed, any caller whose scope covers subjects of the run (a
+child region, a unit, a department's units) reads it limited to those rows — with
+their ranks among all and the run's grade counts, no other subject's scores
+(通报-style); anything else is NotFound, as everywhere.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,11 +26,17 @@ from jieneng.core.assessments import MEASURE_SOURCES, Sheet, check_hand, score_s
 from jieneng.core.caller import User
 from jieneng.core.campaigns.scheme import RuleKind
 from jieneng.core.exceptions import NotFound, ValidationFailed
-from jieneng.core.permissions import Capability, require
+from jieneng.core.permissions import Capability, allows, require
 from jieneng.core.regions import RegionTree
+from jieneng.core.scope import Filters
 from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
-from jieneng.services.scope import scoped_filters
+from jieneng.services.scope import (
+    covered_institutions,
+    covered_regions,
+    reaching_regions,
+    scoped_filters,
+)
 from jieneng.storage import assessments as store
 from jieneng.storage import regions
 
@@ -151,11 +162,23 @@ def confirm_run(engine: Engine, user: User, run_id: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- reads
 
 def list_runs(db: Reader, user: User) -> list[dict[str, Any]]:
-    """The runs of regions inside the caller's scope, newest first."""
+    """The runs the caller reads, newest first: for an assessing office
+    (``manage_assessments``) every run of a region inside its scope; besides, for every
+    caller, the confirmed runs of the regions above or at its own (where it may be
+    assessed: :func:`result` then shows its own rows). ``view``: ``all`` or ``own``."""
     with reading(db) as conn:
-        filters = scoped_filters(conn, user.scope)
-        rows = store.runs(conn, filters)
-    return [_run_dict(r) for r in rows]
+        mine = store.runs(conn, scoped_filters(conn, user.scope)) if allows(
+            user, Capability.MANAGE_ASSESSMENTS) else []
+        reach = reaching_regions(conn, user.scope)
+        above = [r for r in store.runs(conn, Filters(None if reach is None else sorted(reach)))
+                 if r["state"] == "confirmed"]
+        children = RegionTree(regions.load_regions(conn)).children
+        above = [r for r in above if r["subject"] != "region" or covered_regions(
+            conn, user.scope, children.get(r["region_code"], ()))]
+    seen = {int(r["id"]) for r in mine}
+    out = [{**_run_dict(r), "view": "all"} for r in mine]
+    out += [{**_run_dict(r), "view": "own"} for r in above if int(r["id"]) not in seen]
+    return sorted(out, key=lambda r: (-r["year"], -r["id"]))
 
 
 def _run_dict(r: dict[str, Any]) -> dict[str, Any]:
@@ -172,24 +195,84 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def result(db: Reader, user: User, run_id: int) -> dict[str, Any]:
+def result(db: Reader, user: User, run_id: int, *, page: int | None = None,
+           per_page: int = 100, order: str = "rank") -> dict[str, Any]:
     """The run's result: sheet, blocks and items (with where each figure comes from and
-    whether it is available), grades with counts, one row per subject (rank order)."""
+    whether it is available), grades with counts over the whole run, one row per
+    subject the caller reads (``order``: ``rank`` or ``position``, the subjects' own
+    order), all of them or the ``page`` (from 1) of ``per_page``; ``total``: how many
+    rows the caller reads."""
     with reading(db) as conn:
         run = store.run(conn, run_id)
         if run is None:
             raise NotFound.of("assessment_run_not_found", run_id=run_id)
-        scoped_filters(conn, user.scope, region_code=run.region_code)
         sheet, _ = stored_sheet(conn, int(run.sheet_version_id))
         subjects = store.subjects(conn, run_id)
+        shown = None if _assesses(conn, user, run) else _own_subjects(conn, user, run,
+                                                                      sheet, subjects)
         figs = store.figures(conn, run_id)
         hands = store.hand_scores(conn, run_id)
         region_name = RegionTree(regions.load_regions(conn)).name(run.region_code)
-    return _result(sheet, run, region_name, subjects, figs, hands)
+    window = Window(shown, page, per_page, order)
+    out = _result(sheet, run, region_name, subjects, figs, hands, window)
+    out["view"] = "all" if shown is None else "own"
+    out["run"]["subjects"] = len(subjects)
+    return out
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows a result lists: the subjects the caller reads (None: all), in rank or
+    position order, one page (None: all)."""
+
+    shown: set[str] | None = None
+    page: int | None = None
+    per_page: int = 100
+    order: str = "rank"
+
+    def pick(self, keys: list[str], rank: np.ndarray) -> tuple[np.ndarray, int]:
+        """The positions to list and how many rows there are over all pages."""
+        at = (np.argsort(rank, kind="stable") if self.order == "rank"
+              else np.arange(len(keys)))
+        if self.shown is not None:
+            at = at[np.isin(np.asarray(keys, dtype=object)[at], list(self.shown))]
+        total = len(at)
+        if self.page is not None:
+            at = at[(self.page - 1) * self.per_page:self.page * self.per_page]
+        return at, total
+
+
+def _assesses(conn: Connection, user: User, run: Any) -> bool:
+    """Whether the caller is an assessor of the run: ``manage_assessments`` and the
+    run's region inside its scope."""
+    if not allows(user, Capability.MANAGE_ASSESSMENTS):
+        return False
+    try:
+        scoped_filters(conn, user.scope, region_code=run.region_code)
+    except NotFound:
+        return False
+    return True
+
+
+def _own_subjects(conn: Connection, user: User, run: Any, sheet: Sheet,
+                  subjects: list[dict[str, Any]]) -> set[str]:
+    """The subjects of a confirmed run inside the caller's scope (NotFound when the run
+    is not confirmed or holds none: a draft stays with the assessors)."""
+    if run.state != "confirmed":
+        raise NotFound.of("assessment_run_not_found", run_id=int(run.id))
+    if sheet.subject == "institution":
+        ids = covered_institutions(conn, user.scope, (int(s["subject_key"]) for s in subjects))
+        shown = {str(i) for i in ids}
+    else:
+        shown = covered_regions(conn, user.scope, (s["subject_key"] for s in subjects))
+    if not shown:
+        raise NotFound.of("assessment_run_not_found", run_id=int(run.id))
+    return shown
 
 
 def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, Any]],
-            figs: pl.DataFrame, hands: list[dict[str, Any]]) -> dict[str, Any]:
+            figs: pl.DataFrame, hands: list[dict[str, Any]],
+            window: Window | None = None) -> dict[str, Any]:
     keys = [s["subject_key"] for s in subjects]
     at = {k: n for n, k in enumerate(keys)}
     n = len(keys)
@@ -209,7 +292,9 @@ def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, A
     pending = (sc.missing[:, pending_cols].sum(axis=1) if pending_cols
                else np.zeros(n, dtype=np.int64))
     rows = []
-    for p in np.argsort(out.rank, kind="stable"):  # presentation order of the n subjects
+    win = window or Window()
+    listed, total = win.pick(keys, out.rank)
+    for p in listed:  # the listed subjects, in presentation order
         s = subjects[int(p)]
         row_items = {}
         for j, item in enumerate(items):
@@ -251,6 +336,9 @@ def _result(sheet: Sheet, run: Any, region_name: str, subjects: list[dict[str, A
                     "lower": g.lower, "count": counts[g.code]} for g in grades],
         "available": available,
         "rows": rows,
+        "total": total,
+        "page": win.page or 1,
+        "per_page": win.per_page if win.page else max(total, 1),
     }
 
 

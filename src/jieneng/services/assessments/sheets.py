@@ -32,6 +32,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.ingest.campaign_schemes import parse_scheme
 from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
+from jieneng.services.scope import scoped_filters
 from jieneng.storage import assessments as store
 from jieneng.storage import regions
 
@@ -40,36 +41,41 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_sheet(engine: Engine, user: User, path: Path, *, dry_run: bool = False
+def load_sheet(engine: Engine, user: User, path: Path, *, dry_run: bool = False,
+               region_code: str | None = None, max_bytes: int | None = None
                ) -> dict[str, Any]:
-    """Load the sheet file at ``path`` as the next version of its code."""
+    """Load the sheet file at ``path`` as the next version of its code, recorded as the
+    local sheet of ``region_code`` (default: the caller's region; none for the platform
+    administrator), which must lie inside the caller's scope."""
     require(user, Capability.MANAGE_ASSESSMENTS)
-    parsed = parse_scheme(path)
+    parsed = parse_scheme(path) if max_bytes is None else parse_scheme(path, max_bytes=max_bytes)
     if not parsed.ok:
         raise parsed.rejection()
     assert parsed.scheme is not None
     sheet = check_sheet(rows_of(parsed.canonical), name=parsed.file)
+    region = region_code or (None if user.is_admin else user.region_code)
     out = {"file": parsed.file, "code": sheet.code, "subject": sheet.subject,
            "items": len(sheet.scheme.items), "total": sheet.scheme.total,
-           "dry_run": dry_run, "unchanged": False, "version": None}
-    if dry_run:
-        return out
+           "region_code": region, "dry_run": dry_run, "unchanged": False, "version": None}
     with engine.begin() as conn:
+        if region is not None:
+            scoped_filters(conn, user.scope, region_code=region)
+        if dry_run:
+            return out
         stored = _store(conn, sheet, parsed.canonical, origin="local", user=user,
-                        file_name=parsed.file)
+                        file_name=parsed.file, region_code=region)
     return {**out, **stored}
 
 
 def _store(conn: Connection, sheet: Sheet, text: str, *, origin: str, user: User | None,
-           file_name: str | None) -> dict[str, Any]:
+           file_name: str | None, region_code: str | None = None) -> dict[str, Any]:
     digest = _sha(text)
     latest = store.latest_sheet(conn, sheet.code)
     if latest is not None and latest.sha256.strip() == digest:
         return {"version": int(latest.version), "id": int(latest.id), "unchanged": True}
     by = user.username if user is not None else "system"
     made = store.add_sheet(conn, code=sheet.code, subject=sheet.subject, origin=origin,
-                           region_code=None if user is None or user.is_admin
-                           else user.region_code, name_zh=sheet.scheme.name_zh,
+                           region_code=region_code, name_zh=sheet.scheme.name_zh,
                            name_en=sheet.scheme.name_en, total=sheet.scheme.total,
                            content=text, sha256=digest, file_name=file_name, created_by=by)
     if user is not None:
