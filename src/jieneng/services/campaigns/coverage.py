@@ -3,16 +3,17 @@
 :func:`region_coverage` answers, for a scheme and a year, one row for the region itself
 (its whole subtree) and one per direct child region (its subtree): the counts of
 :data:`jieneng.core.campaigns.coverage.COUNTS` and the rates of ``coverage.csv``
-(numerator ÷ denominator as data, with source and status). Set-based: ONE statement per
-scheme for every count and every region at once — the eligible institutions grouped by
-region, each count a ``SUM(CASE WHEN id IN (…))`` over the set of institutions it counts
-(round members, submissions, spot-check samples, titles, concluded 回头看), which both
-databases evaluate once per statement —; the regions are then folded into the children
-in memory (a few hundred regions, never the institutions). A caller that shows only some
-figures (a work plan's items) asks for those counts only (``counts=``). (The first
-version ran one statement per count, ten in all: 0.38 s for a province of 50,000
-institutions; ``tests/services/campaigns/test_campaign_coverage_fast.py`` keeps it to
-prove both give the same counts.)
+(numerator ÷ denominator as data, with source and status). Set-based: ONE statement for
+every count, every region and every scheme asked at once — the institutions grouped by
+region and category, each count a ``SUM(CASE WHEN id IN (…))`` over the set of
+institutions it counts (round members, submissions, spot-check samples, titles,
+concluded 回头看), which both databases evaluate once per statement; each scheme then sums
+its population's categories, and the regions are folded into the children in memory (a
+few hundred regions, never the institutions). A caller that shows only some figures (a
+work plan's items) asks for those counts only (``counts=``). (The first version ran one
+statement per count, ten in all: 0.38 s for a province of 50,000 institutions;
+``tests/services/campaigns/test_campaign_coverage_fast.py`` keeps it to prove both
+give the same counts.)
 
 Other helpers call it (work-plan indicators, assessment sheets) with ``user=None``: no
 scope check; with a user, the region must lie in the user's scope.
@@ -120,51 +121,70 @@ def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
     }
 
 
-def _scheme_counts(conn: Connection, where: Sequence[ColumnElement[bool]], scheme_code: str,
-                   year: int, wanted: Collection[str]) -> dict[str, dict[str, int]]:
-    """count name → region code → count (zeros left out) of the ``wanted`` counts, in
-    ONE statement over the eligible institutions (``where``): ``eligible`` a COUNT, every
-    other a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each database evaluates
-    once per statement (PostgreSQL: a hashed subplan; SQLite: an ephemeral index) —,
-    grouped by the institution's region."""
+def _count_columns(scheme_code: str, year: int, wanted: Collection[str]
+                   ) -> dict[str, ColumnElement[Any]]:
+    """count name → its column for one scheme: every ``wanted`` count of :data:`COUNTS`
+    but ``eligible``, each a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each
+    database evaluates once per statement (PostgreSQL: a hashed subplan; SQLite: an
+    ephemeral index)."""
     i, sets = institution, _sets(scheme_code, year)
 
     def share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((condition, 1), else_=0))
 
-    columns: dict[str, ColumnElement[Any]] = {"eligible": func.count(i.c.id)}
+    columns: dict[str, ColumnElement[Any]] = {}
     for name in COUNTS:
         if name in sets and name in wanted:
             columns[name] = share(i.c.id.in_(sets[name]))
         elif name == "taking_part" and name in wanted:
             columns[name] = share(or_(i.c.id.in_(sets["members"]),
                                       i.c.id.in_(sets["titles_held"])))
-    query = (select(i.c.region_code, *(v.label(k) for k, v in columns.items()))
-             .where(*where, *_category_condition(scheme_code)).group_by(i.c.region_code))
-    out: dict[str, dict[str, int]] = {name: {} for name in columns}
-    for row in conn.execute(query):
-        code = str(row[0]).strip()
-        for name, n in zip(columns, row[1:], strict=True):
-            if n:
-                out[name][code] = int(n)
-    return out
+    return columns
 
 
 def _counts_by_scheme(conn: Connection, where: Sequence[ColumnElement[bool]],
                       schemes: Sequence[str], year: int,
                       counts: Collection[str] | None = None
                       ) -> dict[str, dict[str, dict[str, int]]]:
-    """scheme → count name → region code → count (zeros left out): one statement per
-    scheme (:func:`_scheme_counts`) for ``counts`` (every count of :data:`COUNTS` when
-    None; ``eligible`` always). ``where``: the institutions inside the caller's
-    regions, any category."""
+    """scheme → count name → region code → count (zeros left out) of ``counts`` (every
+    count of :data:`COUNTS` when None; ``eligible`` always), for every scheme in ONE
+    statement over the institutions of ``where`` (the caller's regions, any category):
+    grouped by region and category, each scheme's counts as columns
+    (:func:`_count_columns`); each scheme then sums its population's categories."""
+    i = institution
     wanted = set(COUNTS if counts is None else counts)
-    return {scheme: _scheme_counts(conn, where, scheme, year, wanted) for scheme in schemes}
+    columns: list[tuple[str, str, ColumnElement[Any]]] = []
+    for scheme in dict.fromkeys(schemes):
+        columns += [(scheme, name, column) for name, column
+                    in _count_columns(scheme, year, wanted).items()]
+    query = (select(i.c.region_code, i.c.category, func.count(i.c.id),
+                    *(column for _, _, column in columns))
+             .where(*where, *_union_categories(schemes))
+             .group_by(i.c.region_code, i.c.category))
+    out: dict[str, dict[str, dict[str, int]]] = {
+        s: {"eligible": {}, **{n: {} for x, n, _ in columns if x == s}} for s in schemes}
+    chosen = {s: _categories(s) for s in schemes}
+    for row in conn.execute(query):
+        code, category = str(row[0]).strip(), str(row[1]).strip()
+        cells = [(s, "eligible", row[2]) for s in chosen]
+        cells += [(s, n, row[3 + k]) for k, (s, n, _) in enumerate(columns)]
+        for scheme, name, n in cells:
+            inside = chosen[scheme]
+            if n and (inside is None or category in inside):
+                per_region = out[scheme][name]
+                per_region[code] = per_region.get(code, 0) + int(n)
+    return out
 
 
-def _category_condition(scheme_code: str) -> list[ColumnElement[bool]]:
-    wanted = _categories(scheme_code)
-    return [] if wanted is None else [institution.c.category.in_(wanted)]
+def _union_categories(schemes: Sequence[str]) -> list[ColumnElement[bool]]:
+    """The categories of any of ``schemes`` (nothing when one takes every category)."""
+    found: set[str] = set()
+    for scheme in schemes:
+        wanted = _categories(scheme)
+        if wanted is None:
+            return []
+        found.update(wanted)
+    return [institution.c.category.in_(sorted(found))]
 
 
 def _fold(tree: RegionTree, region_code: str, counts: dict[str, dict[str, int]],
@@ -205,8 +225,8 @@ def coverage_by_scheme(conn: Connection, region_code: str, year: int,
                        schemes: Sequence[str], *, filters: Filters | None = None,
                        by_child: bool = True, counts: Collection[str] | None = None
                        ) -> dict[str, list[dict[str, Any]]]:
-    """:func:`coverage_rows` of several schemes (one region tree, one statement per
-    scheme): scheme → rows. ``counts``: only these counts (and ``eligible``) and the
+    """:func:`coverage_rows` of several schemes in one pass (one region tree, one
+    statement for all): scheme → rows. ``counts``: only these counts (and ``eligible``) and the
     rates made of them — every one when None. NotFound for an unknown scheme or
     region."""
     for scheme in schemes:
