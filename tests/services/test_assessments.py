@@ -84,8 +84,19 @@ def test_scope_and_capability(world: Engine) -> None:
         runs.result(world, COUNTY, run_id)
     with pytest.raises(CapabilityRequired):
         runs.open_run(world, VIEWER, code="county_energy", region_code="450300", year=2024)
-    assert runs.list_runs(world, COUNTY) == []
+    assert runs.list_runs(world, COUNTY) == []  # a draft stays with the assessors
     assert [r["id"] for r in runs.list_runs(world, CITY)] == [run_id]
+    runs.confirm_run(world, CITY, run_id)
+    # confirmed: the county reads its own row (rank among all, the run's grade counts)
+    own = runs.result(world, COUNTY, run_id)
+    assert own["view"] == "own" and [r["subject_key"] for r in own["rows"]] == ["450321"]
+    assert sum(g["count"] for g in own["grades"]) == own["run"]["subjects"] > 1
+    assert [(r["id"], r["view"]) for r in runs.list_runs(world, COUNTY)] == [(run_id, "own")]
+    full = runs.result(world, CITY, run_id)
+    assert full["view"] == "all" and len(full["rows"]) == full["total"] == own["run"]["subjects"]
+    paged = runs.result(world, CITY, run_id, page=2, per_page=5)
+    assert [r["subject_key"] for r in paged["rows"]] == [
+        r["subject_key"] for r in full["rows"][5:10]] and paged["total"] == full["total"]
 
 
 def test_institution_sheet(world: Engine) -> None:
