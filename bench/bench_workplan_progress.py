@@ -168,12 +168,13 @@ def ensure_user(engine: Any) -> None:
 
 def client_for(url: str) -> Any:
     from fastapi.testclient import TestClient
+    from pydantic import SecretStr
 
     from jieneng.settings import Settings
     from jieneng.web.app import create_app
 
     app = create_app(Settings(database_url=url, environment="test",
-                              secret_key="bench-secret-key-not-default"))
+                              secret_key=SecretStr("bench-secret-key-not-default")))
     client = TestClient(app, follow_redirects=False)
     page = client.get("/login").text
     start = page.index('name="csrf-token" content="') + len('name="csrf-token" content="')

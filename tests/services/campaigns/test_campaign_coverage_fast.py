@@ -25,6 +25,7 @@ from jieneng.core.codes import make_credit_code
 from jieneng.core.permissions import Role
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters
+from jieneng.core.workplans import indicator
 from jieneng.services.campaigns import coverage
 from jieneng.services.campaigns.checks import draw_sample
 from jieneng.services.campaigns.rounds import open_round
@@ -239,19 +240,20 @@ def test_plan_indicators_read_the_schemes_together(world: Engine) -> None:
 
     result_cache.clear(world)
     regions = {"450300", "450321", "450323"}
-    needs = {("campaign_compliance_rate", "scheme=conservation_organ"): regions,
-             ("campaign_self_assessment_rate", "scheme=water_saving_unit"): regions,
-             ("campaign_titles", "scheme=water_saving_unit"): regions,
-             ("campaign_spot_check_rate", "scheme=no_such_scheme"): regions}
+    needs: dict[indicators.Key, set[str]] = {
+        ("campaign_compliance_rate", "scheme=conservation_organ"): regions,
+        ("campaign_self_assessment_rate", "scheme=water_saving_unit"): regions,
+        ("campaign_titles", "scheme=water_saving_unit"): regions,
+        ("campaign_spot_check_rate", "scheme=no_such_scheme"): regions}
     with world.connect() as conn:
         tree = RegionTree(region_store.load_regions(conn))
         found = indicators.compute(world, conn, tree, 2025, needs, date(2025, 12, 31))
     assert ("campaign_spot_check_rate", "scheme=no_such_scheme") not in found
     for (code, param), values in found.items():
-        scheme = param.removeprefix("scheme=")
+        scheme = (param or "").removeprefix("scheme=")
         rows = {r["region_code"]: r for r in
                 coverage.region_coverage(world, "450300", 2025, scheme)}
-        key = indicators.indicator(code).parameter
+        key = indicator(code).parameter
         for region in regions:
             raw = rows[region][key]
             expected = None if raw is None else (100.0 * raw if key.endswith("_rate")
