@@ -36,7 +36,7 @@ def _line(number: str, section: str, *, target: str = "", value: str = "", state
 ITEMS = (
     _line("1", "夯实节能降碳工作基础", target="≥ 85%", value="87.5%", state="done", share=1.0),
     _line("2", "夯实节能降碳工作基础", target="≥ 180,000 m²", value="90,000 m²",
-          state="overdue", share=0.5, overdue=True),
+          state="in_progress", share=0.5, overdue=True),
     _line("3", "持续开展绿色生活创建行动", state="in_progress", share=0.25),
     _line("4", "持续开展绿色生活创建行动", state="not_started", share=None),
 )
@@ -55,6 +55,17 @@ def test_counts_are_the_figures_of_page_and_document() -> None:
                    "quantified": 2, "share": (1.0 + 0.5 + 0.25 + 0.0) / 4}
     assert share_text(got["share"]) == "43.8%"
     assert counts(())["share"] is None and share_text(None) == "—"
+
+
+def test_an_overdue_item_counts_once_in_its_state_and_once_as_overdue() -> None:
+    """The one rule (core ``tally``): the states add up to the items, overdue is a mark
+    on top — an overdue item under way is in progress + overdue, not 'not started'."""
+    late = (_line("1", "s", state="in_progress", share=None, overdue=True),
+            _line("2", "s", state="not_started", share=None, overdue=True),
+            _line("3", "s", state="done", share=1.0))
+    got = counts(late)
+    assert (got["done"], got["in_progress"], got["not_started"], got["overdue"]) == (1, 1, 1, 2)
+    assert got["done"] + got["in_progress"] + got["not_started"] == got["items"] == 3
 
 
 def test_mid_year_summary_is_a_gongwen_with_the_figures() -> None:

@@ -216,3 +216,51 @@ def test_import_form_all_or_nothing(world: World) -> None:
                        files={"file": ("plan.csv", TEMPLATE_ROWS.encode("utf-8"), "text/csv")})
     assert twin.status_code == 200 and twin.json()["items"] == 1 and twin.json()["dry_run"]
     assert world.login("viewer").get("/workplans/import").status_code == 403
+
+
+def _card(page: str, key: str) -> str:
+    """The figure of a card (``data-count``) on a plan or review page."""
+    start = page.index(f'data-count="{key}"')
+    value = page.index('pg-card-value', start)
+    return page[page.index(">", value) + 1:page.index("<", value)]
+
+
+def test_an_overdue_item_under_way_is_in_progress_and_overdue(
+        plans: tuple[World, dict[str, Any]]) -> None:
+    """One rule on the cards, the table, the review, the document, the workbook and the
+    twins (core ``tally``): an overdue item with an accepted 'in progress' report is
+    counted once as in progress and marked overdue — never 'not started'."""
+    world, made = plans
+    city, item = made["city"]["id"], made["city"]["items"][0]
+    sent = _report(world.login("region"), city, item, state="in_progress", percent="40",
+                   comment="已办一期")
+    assert sent.status_code == 303
+    report = get_item(world.engine, world.users["admin"], item)["reports"][0]
+    admin = world.login("admin")
+    url = f"/workplans/{city}/items/{item}/reports/{report['id']}/review"
+    assert admin.post(url, data={"csrf_token": csrf(admin), "action": "accept"}
+                      ).status_code == 303
+    data = admin.get(f"/api/v1/workplans/{city}").json()
+    s = data["summary"]
+    # today both 2025 items are late: 秀峰's (nothing reported) is not started + overdue
+    assert (s["items"], s["done"], s["in_progress"], s["not_started"], s["overdue"]) == (
+        2, 0, 1, 1, 2)
+    row = next(i for i in data["items"] if i["id"] == item)
+    assert row["progress"] == "in_progress" and row["overdue"] is True
+    assert row["state_label"] == "推进中"
+    page = admin.get(f"/workplans/{city}").text
+    assert [_card(page, k) for k in ("in_progress", "not_started", "overdue")] == ["1", "1", "2"]
+    kept = admin.get(f"/api/v1/workplans/{city}", params={"status": "in_progress"}).json()
+    late = admin.get(f"/api/v1/workplans/{city}", params={"status": "overdue"}).json()
+    assert [i["id"] for i in kept["items"]] == [item] and late["total"] == 2
+    # on 31 December only 阳朔's (due 30 June) was late
+    review = admin.get(f"/api/v1/workplans/{city}/review", params={"stage": "end"}).json()
+    r = review["summary"]
+    assert (r["in_progress"], r["not_started"], r["overdue"]) == (1, 1, 1)
+    shown = admin.get(f"/workplans/{city}/review", params={"stage": "end"}).text
+    assert [_card(shown, k) for k in ("in_progress", "not_started", "overdue")] == ["1", "1", "1"]
+    doc = admin.get(f"/workplans/{city}/summary.docx", params={"stage": "end"})
+    assert "推进中1项，尚未启动1项，逾期未完成1项" in "\n".join(run_texts(doc.content))
+    book = load_workbook(io.BytesIO(admin.get(f"/workplans/{city}.xlsx").content))
+    cells = [str(c.value) for s_ in book for row_ in s_.iter_rows() for c in row_]
+    assert cells.count("推进中") == cells.count("未启动") == 1   # the state; overdue apart

@@ -27,6 +27,7 @@ from typing import Any
 from jieneng.core.listing import Column
 from jieneng.core.messages import language, text
 from jieneng.core.rounding import format_number
+from jieneng.core.workplans import tally
 from jieneng.reports.documents import WordDoc
 from jieneng.reports.gongwen import chinese_ordinal, letterhead
 from jieneng.reports.tables import Sheet, table_xlsx
@@ -43,7 +44,9 @@ STAGE_KEYS: dict[str, tuple[str, str, str]] = {
 @dataclass(frozen=True)
 class ItemLine:
     """One item of the plan as the progress page, its workbook and the summary show
-    it (texts already in the page's language; ``share`` a fraction 0–1 or None)."""
+    it (texts already in the page's language; ``share`` a fraction 0–1 or None;
+    ``state`` the worked-out state — done / in_progress / not_started — with
+    ``overdue`` the mark on top)."""
 
     number: str
     section: str
@@ -75,18 +78,15 @@ class PlanSummary:
 
 
 def counts(items: Sequence[ItemLine]) -> dict[str, Any]:
-    """The review's figures: items, done, in progress (reported under way or partly
-    there), not started (the rest), overdue (of either), with a target, and the mean
-    share complete (a fraction; an item without one counts 0; None without items)."""
+    """The review's figures: items, done, in progress, not started (by each item's
+    worked-out state, adding up to the items), overdue (a mark on top — an overdue
+    item is counted in its state too; :func:`jieneng.core.workplans.tally`), with a
+    target, and the mean share complete (a fraction; an item without one counts 0;
+    None without items)."""
+    figures: dict[str, Any] = dict(tally((i.state, i.overdue) for i in items))
     total = len(items)
-    done = sum(1 for i in items if i.done)
-    started = sum(1 for i in items
-                  if not i.done and (i.state == "in_progress" or (i.share or 0) > 0))
     shares = [min(max(i.share or 0.0, 0.0), 1.0) for i in items]
-    return {"items": total, "done": done, "in_progress": started,
-            "not_started": total - done - started,
-            "overdue": sum(1 for i in items if i.overdue),
-            "quantified": sum(1 for i in items if i.target),
+    return {**figures, "quantified": sum(1 for i in items if i.target),
             "share": sum(shares) / total if total else None}
 
 

@@ -20,9 +20,11 @@ from .progress import (
     meets,
     parse_comparison,
     share_complete,
+    tally,
+    work_state,
 )
 from .units import unit_factor
 
 __all__ = ["CLAIMS", "COMPARISONS", "STATES", "STATUSES", "PlanIndicator", "indicator",
            "indicator_catalogue", "item_status", "meets", "parse_comparison",
-           "resolve_indicator", "share_complete", "unit_factor"]
+           "resolve_indicator", "share_complete", "tally", "unit_factor", "work_state"]

@@ -10,10 +10,16 @@
   passed: before, a value under the cap is on track, not done); ``overdue`` when not
   done and the deadline has passed; ``in_progress`` when a report was accepted or a
   value exists; else ``not_started``.
+- :func:`work_state` — the worked-out state (``done`` / ``in_progress`` /
+  ``not_started``, the same rules without the deadline) and :func:`tally` — the one
+  count rule of every page, workbook, twin and document: the three states add up to
+  the items, **overdue is a mark on top** (an overdue item is also counted as in
+  progress or not started; ``docs/workplans.md``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from ..exceptions import ValidationFailed
@@ -71,14 +77,33 @@ def share_complete(value: float | None, comparison: str | None, target: float | 
     return max(0.0, min(1.0, target / value))
 
 
-def item_status(state: str, deadline: date, as_of: date, met: bool | None,
-                has_value: bool = False, *, at_most: bool = False) -> str:
-    """The status of an item on ``as_of`` (see the module docstring); ``at_most``: the
-    target is an upper bound."""
+def work_state(state: str, deadline: date, as_of: date, met: bool | None,
+               has_value: bool = False, *, at_most: bool = False) -> str:
+    """The worked-out state of an item on ``as_of`` (``done`` / ``in_progress`` /
+    ``not_started``): the stored ``state`` corrected by the value (see the module
+    docstring); ``at_most``: the target is an upper bound."""
     if state == "done" or (met is True and (not at_most or as_of > deadline)):
         return "done"
-    if as_of > deadline:
-        return "overdue"
     if state == "in_progress" or has_value:
         return "in_progress"
     return "not_started"
+
+
+def item_status(state: str, deadline: date, as_of: date, met: bool | None,
+                has_value: bool = False, *, at_most: bool = False) -> str:
+    """The status shown as an item's tag on ``as_of``: its :func:`work_state`, or
+    ``overdue`` when not done and the deadline has passed."""
+    worked = work_state(state, deadline, as_of, met, has_value, at_most=at_most)
+    return "overdue" if worked != "done" and as_of > deadline else worked
+
+
+def tally(items: Iterable[tuple[str, bool]]) -> dict[str, int]:
+    """Counts of ``(work_state, overdue)`` pairs: ``items``, ``done``, ``in_progress``,
+    ``not_started`` (these three add up to ``items``) and ``overdue`` (a mark on top:
+    an overdue item is counted in its state too)."""
+    out = {"items": 0, "done": 0, "in_progress": 0, "not_started": 0, "overdue": 0}
+    for worked, overdue in items:
+        out["items"] += 1
+        out[worked if worked in STATES else "not_started"] += 1
+        out["overdue"] += 1 if overdue and worked != "done" else 0
+    return out

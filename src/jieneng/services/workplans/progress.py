@@ -26,7 +26,14 @@ from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.regions import RegionTree
-from jieneng.core.workplans import PlanIndicator, indicator, item_status, meets, share_complete
+from jieneng.core.workplans import (
+    PlanIndicator,
+    indicator,
+    meets,
+    share_complete,
+    tally,
+    work_state,
+)
 from jieneng.storage import workplans as store
 
 from . import access
@@ -113,18 +120,19 @@ def _evaluate(items: list[dict[str, Any]], evaluator: _Evaluator,
         value, source, available = evaluator.value(iid)
         cmp_, target = i["comparison"], i["target_value"]
         met = meets(value, cmp_, target)
-        status = item_status(i["state"], i["deadline"], as_of, met,
-                             value is not None and value > 0, at_most=cmp_ in ("<=", "<"))
+        worked = work_state(i["state"], i["deadline"], as_of, met,
+                            value is not None and value > 0, at_most=cmp_ in ("<=", "<"))
+        overdue = worked != "done" and as_of > i["deadline"]
+        status = "overdue" if overdue else worked   # = core item_status
         share = share_complete(value, cmp_, target)
         if status == "done":
             share = 1.0 if target is None or share is None else share
         elif share is None and iid in accepted and accepted[iid]["percent"] is not None:
             share = float(accepted[iid]["percent"]) / 100.0
-        overdue = status == "overdue"
         report = last.get(iid)
         out.append({"id": iid, "value": value, "value_source": source,
                     "available": available, "met": met, "share": share, "status": status,
-                    "overdue": overdue,
+                    "progress": worked, "overdue": overdue,
                     "days_overdue": (as_of - i["deadline"]).days if overdue else 0,
                     "last_report": None if report is None else
                     {k: iso(v) for k, v in report_dict(report).items() if k in _BRIEF},
@@ -147,10 +155,11 @@ def _brief(code: str) -> dict[str, Any]:
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by status, the quantitative items, those met and not available."""
-    n = len(rows)
-    counts = {s: sum(1 for r in rows if r["status"] == s)
-              for s in ("done", "in_progress", "not_started", "overdue")}
+    """Counts by worked-out state (done + in progress + not started = items) with the
+    overdue mark on top (:func:`jieneng.core.workplans.tally`), the quantitative
+    items, those met and not available."""
+    counts = tally((r["progress"], r["overdue"]) for r in rows)
+    n = counts.pop("items")
     quantitative = [r for r in rows if r.get("target") is not None
                     or r.get("target_value") is not None]
     return {"items": n, **counts, "completion_rate": counts["done"] / n if n else None,
@@ -222,15 +231,13 @@ def region_plan_completion(engine: Engine, region_code: str, year: int, *,
 
 def _completion_row(rt: RegionTree, parent: str, code: str,
                     pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
-    statuses = [f["status"] for _, f in pairs]
-    n = len(pairs)
-    done = statuses.count("done")
+    counts = tally((f["progress"], f["overdue"]) for _, f in pairs)
+    n, done = counts["items"], counts["done"]
     quantitative = [(i, f) for i, f in pairs if i["target_value"] is not None]
     return {"region_code": code, "region_name": rt.group_name(parent, code), "items": n,
-            "done": done, "in_progress": statuses.count("in_progress"),
-            "not_started": statuses.count("not_started"),
-            "on_track": n - done - statuses.count("overdue"),
-            "overdue": statuses.count("overdue"),
+            "done": done, "in_progress": counts["in_progress"],
+            "not_started": counts["not_started"],
+            "on_track": n - done - counts["overdue"], "overdue": counts["overdue"],
             "quantitative": len(quantitative),
             "met": sum(1 for _, f in quantitative if f["met"] is True),
             "completion_rate": done / n if n else None}
@@ -274,7 +281,8 @@ def plan_review(engine: Engine, user: User, plan_id: int, *, stage: str,
             "target": _target_text(i), "target_value": i["target_value"],
             "comparison": i["comparison"], "value": i["value"],
             "value_source": i["value_source"], "share": i["share"], "status": i["status"],
-            "met": i["met"], "comment": None if report is None else report["comment"],
+            "progress": i["progress"], "overdue": i["overdue"], "met": i["met"],
+            "comment": None if report is None else report["comment"],
             "reported_at": None if report is None else iso(report["reported_at"])})
     return {"plan": done["plan"], "stage": stage, "as_of": as_of.isoformat(),
             "summary": done["summary"], "items": items}

@@ -107,7 +107,8 @@ def item_row(item: Mapping[str, Any], plan_id: int, lang: str) -> dict[str, Any]
         "source_label": source_label(item.get("value_source"), lang)
         if item.get("value") is not None else "",
         "available": bool(item.get("available", True)),
-        "status": item.get("status"), "state_label": status_label(item.get("status"), lang),
+        "status": item.get("status"), "progress": _progress(item),
+        "state_label": status_label(_progress(item), lang),
         "share": item.get("share"), "overdue": bool(item.get("overdue")),
         "days_overdue": int(item.get("days_overdue") or 0), "met": item.get("met"),
         "last_review": last.get("review"),
@@ -121,9 +122,23 @@ def line_of(row: Mapping[str, Any]) -> ItemLine:
     return ItemLine(number=str(row["number"]), section=str(row["section"]),
                     text=str(row["text"]), responsible=str(row["responsible"]),
                     deadline=row.get("deadline"), target=str(row["target"]),
-                    value=str(row["value"]), state=str(row["status"]),
+                    value=str(row["value"]), state=str(row["progress"]),
                     state_label=str(row["state_label"]), share=row.get("share"),
-                    overdue=bool(row["overdue"]), done=row["status"] == "done")
+                    overdue=bool(row["overdue"]), done=row["progress"] == "done")
+
+
+def _progress(item: Mapping[str, Any]) -> str | None:
+    """The worked-out state (done / in progress / not started; the overdue mark is
+    apart — :func:`jieneng.core.workplans.tally`)."""
+    found = item.get("progress") or item.get("status")
+    return None if found is None else str(found)
+
+
+def keeps(row: Mapping[str, Any], status: str) -> bool:
+    """Whether the status filter keeps ``row``: ``overdue`` the overdue mark, else the
+    worked-out state (an overdue item in progress is kept by both)."""
+    return not status or (bool(row["overdue"]) if status == "overdue"
+                          else row["progress"] == status)
 
 
 def as_of_date(value: str | None) -> date | None:

@@ -32,6 +32,7 @@ from jieneng.web.workplans.common import (
     ResponsibleQ,
     StatusQ,
     item_row,
+    keeps,
     line_of,
     status_label,
 )
@@ -58,7 +59,7 @@ def progress_data(engine: Engine, user: User, plan_id: int, lang: str, *, status
     rows = [item_row(i, plan_id, lang) for i in found["items"]]
     regions = sorted({(r["responsible_region"], r["region_name"])
                       for r in rows if r["responsible_region"]})
-    kept = [r for r in rows if (not status or r["status"] == status)
+    kept = [r for r in rows if keeps(r, status)
             and (not responsible or r["responsible_region"] == responsible)
             and (not overdue or r["overdue"])]
     figures = counts([line_of(r) for r in rows])
