@@ -2,7 +2,15 @@
 
 - ``plan_items`` — the items the account is responsible for (its own unit's items; for
   an office, the items of its region that name no unit) not yet done whose deadline is
-  within :data:`HORIZON_DAYS` days or past, in active plans, the earliest first;
+  within :data:`HORIZON_DAYS` days or past, in active plans, the earliest first.
+  "Not yet done" is the item's worked-out state
+  (:func:`jieneng.core.workplans.work_state`), decided in SQL from stored data only —
+  so the list holds only the items whose state stored data decides (:func:`_decidable`):
+  no indicator, or one reported by hand that is not summed from child items. Those are
+  done when the stored state is done or the last accepted report's value meets the
+  target (an "at most" target only after the deadline). Items with a computed
+  indicator (a PUE, a coverage rate …) or a parent summed from its children are left
+  out: their state needs the computed figures, shown on the plan's page;
 - ``plan_reviews`` — the progress reports waiting for the account's review as the
   owner of the plan (``manage_work_plans``; the plan's region is the office's own
   region; an administrator: every plan).
@@ -14,13 +22,15 @@ and one short page per section).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select
 
 from jieneng.core.caller import User
 from jieneng.core.permissions import Capability
 from jieneng.core.scope import ScopeKind
+from jieneng.core.workplans import indicator_catalogue
 from jieneng.storage.workplans import work_plan, work_plan_item, work_plan_report
 
 from .rows import SHORT, due_fields, section
@@ -67,9 +77,38 @@ def _owner(user: User) -> ColumnElement[bool] | None:
     return None if region is None else _p.c.region_code == region
 
 
+@cache
+def _codes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(computed indicator codes, hand-reported codes summed from the children)."""
+    found = indicator_catalogue()
+    return (tuple(i.code for i in found if i.computed),
+            tuple(i.code for i in found if not i.computed and i.parent_rule == "sum"))
+
+
+def _decidable() -> ColumnElement[bool]:
+    """Items whose worked-out state stored data decides (see the module docstring)."""
+    computed, summed = _codes()
+    child = _it.alias("child")
+    has_children = exists().where(child.c.parent_id == _it.c.id)
+    return or_(_it.c.indicator_code.is_(None),
+               and_(_it.c.indicator_code.notin_(computed),
+                    or_(_it.c.indicator_code.notin_(summed), ~has_children)))
+
+
+def _met_by_report(today: date) -> ColumnElement[bool]:
+    """The last accepted report's value meets the target (:func:`core.workplans.meets`;
+    an "at most" target only once the deadline has passed, as ``work_state``)."""
+    value = (select(_rp.c.value).where(_rp.c.item_id == _it.c.id, _rp.c.review == "accepted")
+             .order_by(_rp.c.id.desc()).limit(1).scalar_subquery())
+    cmp_, target, past = _it.c.comparison, _it.c.target_value, _it.c.deadline < today
+    return and_(target.isnot(None), cmp_.isnot(None), value.isnot(None), or_(
+        and_(cmp_ == ">=", value >= target), and_(cmp_ == ">", value > target),
+        and_(cmp_ == "<=", value <= target, past), and_(cmp_ == "<", value < target, past)))
+
+
 def _items(conn: Connection, mine: ColumnElement[bool], today: date) -> dict[str, Any]:
     where = (mine, _it.c.state != "done", _it.c.deadline <= today + timedelta(HORIZON_DAYS),
-             _p.c.status == "active")
+             _p.c.status == "active", _decidable(), ~_met_by_report(today))
     joined = _it.join(_p, _p.c.id == _it.c.plan_id)
     total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
     rows = conn.execute(
