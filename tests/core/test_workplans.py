@@ -17,7 +17,9 @@ from jieneng.core.workplans import (
     parse_comparison,
     resolve_indicator,
     share_complete,
+    tally,
     unit_factor,
+    work_state,
 )
 from jieneng.core.workplans.catalogue import PARENT_RULES, SOURCE_KINDS
 
@@ -82,3 +84,14 @@ def test_comparisons_and_units_as_written() -> None:
     assert unit_factor("tce", "万吨标准煤") == 10_000.0
     assert unit_factor("%", "%") == 1.0 and unit_factor("%", None) == 1.0
     assert unit_factor("m2", "立方米") is None
+
+
+def test_one_count_rule_overdue_is_a_mark_on_top() -> None:
+    end = date(2024, 12, 31)
+    late = date(2025, 1, 1)
+    assert work_state("in_progress", end, late, False) == "in_progress"
+    assert item_status("in_progress", end, late, False) == "overdue"
+    assert work_state("not_started", end, late, True) == "done"
+    got = tally([("in_progress", True), ("not_started", True), ("done", False),
+                 ("in_progress", False)])
+    assert got == {"items": 4, "done": 1, "in_progress": 2, "not_started": 1, "overdue": 2}

@@ -57,6 +57,10 @@ def test_the_demo_year_was_worked_through(demo: Engine) -> None:
     assert summary["done"] >= 0.8 * summary["items"]
     overdue = [i for i in items if i["status"] == "overdue"]
     assert 1 <= len(overdue) <= 5
+    # one count rule: the overdue items are under way (in progress + overdue)
+    assert all(i["progress"] == "in_progress" for i in overdue)
+    assert summary["overdue"] == len(overdue) <= summary["in_progress"]
+    assert summary["done"] + summary["in_progress"] + summary["not_started"] == summary["items"]
     for item in overdue:  # only what the demo's own figures leave short, explained
         assert item["value_source"] == "computed" and item["met"] is False
         assert item["last_report"]["review"] == "accepted"
