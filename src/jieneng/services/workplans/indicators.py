@@ -20,8 +20,9 @@ fleet               :func:`jieneng.storage.workplans.fleet_by_region`,
                     :func:`jieneng.storage.fleet.coal_not_cleared`
 reporting           :func:`jieneng.storage.year_rates.year_task_counts` (上报率)
 quality             :func:`jieneng.services.quality.spot_checks.accuracy_for_region`
-targets             :func:`jieneng.services.statistics.overview.overview` (cached;
-                    the parent's figures and its children's in one)
+targets             :func:`jieneng.services.workplans.statistics_read.region_figures`
+                    (cached; the parent's figures and its children's in one: the
+                    overview's figures without its trend and category groups)
 =================== ==========================================================
 
 An indicator that cannot be computed here (a source absent, a parameter it does not
@@ -42,12 +43,12 @@ from sqlalchemy import Connection, Engine
 from jieneng.core.campaigns.coverage import rates as coverage_rates
 from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
-from jieneng.core.scope import Filters, Scope
+from jieneng.core.scope import Filters
 from jieneng.core.workplans import PlanIndicator, indicator
 from jieneng.services import result_cache
 from jieneng.services.projects.counts import IN_OPERATION
 from jieneng.services.quality.spot_checks import accuracy_for_region
-from jieneng.services.statistics.overview import overview
+from jieneng.services.workplans.statistics_read import region_figures
 from jieneng.storage import fleet as fleet_store
 from jieneng.storage import forms_ny
 from jieneng.storage import workplans as store
@@ -348,20 +349,17 @@ def accuracy_values(conn: Connection, rt: RegionTree, regions: set[str], year: i
 def target_values(conn: Connection, rt: RegionTree, ind: PlanIndicator, regions: set[str],
                   year: int, memo: dict[Any, Any] | None = None) -> Values:
     """Totals (``energy_tce`` …, the year to date) or the fall of an intensity against
-    the same months of the year before [%], from the overview of each parent (its own
-    total and its children's groups)."""
+    the same months of the year before [%], from the figures of each parent and its
+    children (:func:`.statistics_read.region_figures`: the overview's figures, read
+    without its trend and category groups)."""
     out: Values = {}
     key = ind.parameter
     falls = ind.code.endswith("_reduction")
     memo = {} if memo is None else memo
     for parent, wanted in _by_parent(rt, regions).items():
-        if ("overview", parent, year) not in memo:  # every statistics item shares it
-            memo[("overview", parent, year)] = overview(conn, Scope.everything(),
-                                                        region_code=parent, year=year)
-        view = memo[("overview", parent, year)]
-        groups: dict[str, dict[str, Any]] = {g["code"]: g for g in view["by_child_region"]
-                                             if not g.get("own_level")}
-        groups[parent] = view
+        if ("figures", parent, year) not in memo:  # every statistics item shares it
+            memo[("figures", parent, year)] = region_figures(conn, parent, year)
+        groups: dict[str, dict[str, Any]] = memo[("figures", parent, year)]
         for r in wanted:
             g = groups.get(r)
             if g is None:
