@@ -22,7 +22,7 @@ and one short page per section).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select
@@ -85,6 +85,7 @@ def _codes() -> tuple[tuple[str, ...], tuple[str, ...]]:
             tuple(i.code for i in found if not i.computed and i.parent_rule == "sum"))
 
 
+@cache
 def _decidable() -> ColumnElement[bool]:
     """Items whose worked-out state stored data decides (see the module docstring)."""
     computed, summed = _codes()
@@ -95,9 +96,11 @@ def _decidable() -> ColumnElement[bool]:
                     or_(_it.c.indicator_code.notin_(summed), ~has_children)))
 
 
+@lru_cache(maxsize=4)
 def _met_by_report(today: date) -> ColumnElement[bool]:
     """The last accepted report's value meets the target (:func:`core.workplans.meets`;
-    an "at most" target only once the deadline has passed, as ``work_state``)."""
+    an "at most" target only once the deadline has passed, as ``work_state``). Built
+    once per day (an expression is immutable; building it costs more than the query)."""
     value = (select(_rp.c.value).where(_rp.c.item_id == _it.c.id, _rp.c.review == "accepted")
              .order_by(_rp.c.id.desc()).limit(1).scalar_subquery())
     cmp_, target, past = _it.c.comparison, _it.c.target_value, _it.c.deadline < today
