@@ -189,16 +189,31 @@ def _error_report(world: World) -> str:
 def _downloads(world: World, suffix: str) -> list[str]:
     """Every GET route of the app whose path ends with ``suffix``, with a sample query."""
     urls = []
+    walked: dict[str, tuple[str, str]] = {}
     for ctx in _contexts(world.app):
         if ctx.path.endswith(suffix) and "GET" in (ctx.methods or ()):
             report = {"report": _error_report(world)} if "{report}" in ctx.path else {}
-            path = _url(ctx.path, {**SAMPLES, **report})
+            path = _url(ctx.path, {**SAMPLES, **report, **_walk_params(world, ctx.path, walked)})
             if "summaries" in path:
                 urls += [f"{path}?{urlencode({**QUERY, 'kind': k})}"
                          for k in ("region", "department", "category")]
             else:
                 urls.append(f"{path}?{urlencode(QUERY)}")
     return urls
+
+
+def _walk_params(world: World, path: str, walked: dict[str, tuple[str, str]]
+                 ) -> dict[str, str]:
+    """The scope walk's sample of ``path``'s parameters as the administrator (a round, a
+    plan, an assessment run, a scheme code …): the objects are made once per call of
+    :func:`_downloads` (``walked`` keeps them)."""
+    from tests.web.test_scope_walk import ROUTES, _values
+
+    kinds = {name: kind for sample in ROUTES.get(path, ()) for name, kind in
+             sample.params.items()}
+    if kinds and not walked:
+        walked.update(_values(world, "admin"))
+    return {name: walked[kind][0] for name, kind in kinds.items() if kind in walked}
 
 
 def _cells(content: bytes) -> Iterator[tuple[str, Any]]:
