@@ -169,6 +169,9 @@ def test_inspection_publicity_award_and_recheck(world: Engine) -> None:
     listed = rechecks.list_rechecks(world, CITY, year=2025)
     first, second = listed[0], listed[1]
     rechecks.record_result(world, CITY, first["id"], passed=True, checked_on=date(2025, 3, 1))
+    for not_rectifying in (first, listed[3]):  # passed; not checked yet: nothing to conclude
+        with pytest.raises(ValidationFailed):
+            rechecks.conclude(world, CITY, not_rectifying["id"], on=date(2025, 4, 5))
     failed = rechecks.record_result(world, CITY, second["id"], passed=False,
                                     finding="分类不到位", checked_on=date(2025, 3, 1))
     assert failed["deadline"] == (date(2025, 3, 1) + timedelta(days=30)).isoformat()

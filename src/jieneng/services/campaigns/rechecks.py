@@ -167,6 +167,9 @@ def conclude(engine: Engine, user: User, recheck_id: int, *, on: date | None = N
     day = on or chinatime.today()
     with engine.begin() as conn:
         row = _visible(conn, user, recheck_id, office=True)
+        if row["state"] != RecheckState.RECTIFYING.value or row["deadline"] is None:
+            raise ValidationFailed.of("check_not_rectifying", recheck=recheck_id,
+                                      state=row["state"])
         deadline: date = row["deadline"]
         answered: date | None = row["rectified_on"]
         if answered is not None and rectified_in_time(deadline, answered):
