@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,11 +71,19 @@ class _SQLiteEngine(Engine):
             self._writers.release()
 
 
+def brief_write(engine: Engine,
+                wait_ms: int = BRIEF_WRITE_WAIT_MS) -> AbstractContextManager[Connection]:
+    """A write transaction that gives up after ``wait_ms`` (default: a quarter of a
+    second) — for writes a caller may skip; see :func:`write_waiting`."""
+    return write_waiting(engine, wait_ms)
+
+
 @contextmanager
-def brief_write(engine: Engine, wait_ms: int = BRIEF_WRITE_WAIT_MS) -> Iterator[Connection]:
+def write_waiting(engine: Engine, wait_ms: int) -> Iterator[Connection]:
     """A write transaction that waits at most ``wait_ms`` for the write lock (SQLite:
-    the busy timeout of ``BEGIN IMMEDIATE``; PostgreSQL: ``lock_timeout``) and then
-    raises :class:`sqlalchemy.exc.OperationalError` — for writes a caller may skip."""
+    the busy timeout of ``BEGIN IMMEDIATE``; PostgreSQL: ``lock_timeout``, which also
+    bounds the wait for an advisory lock) and then raises
+    :class:`sqlalchemy.exc.OperationalError`."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")

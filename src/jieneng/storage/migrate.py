@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select, text
 
-from .engine import make_engine
+from .engine import make_engine, write_waiting
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,6 +45,9 @@ def _engine(target: Engine | str) -> tuple[Engine, bool]:
 
 #: PostgreSQL advisory lock held by an upgrade to commit ("jnmg").
 MIGRATION_LOCK_KEY = 0x6A6E_6D67
+#: How long an upgrade waits for another one to commit [ms]: creating the schema holds
+#: the write lock for seconds, tens of seconds on a loaded machine.
+MIGRATION_WAIT_MS = 300_000
 
 
 def upgrade(target: Engine | str, revision: str = "head") -> None:
@@ -53,15 +56,20 @@ def upgrade(target: Engine | str, revision: str = "head") -> None:
     Simultaneous upgrades (several commands opening a new database at once) take
     turns — SQLite: the write lock of ``BEGIN IMMEDIATE``; PostgreSQL: an advisory
     lock — and each reads the revision only once it has its turn, so the later ones
-    find the schema made and do nothing.
+    find the schema made and do nothing. A command waits up to
+    :data:`MIGRATION_WAIT_MS` for another's migration, longer than for a write.
     """
+    # What env.py and the revisions import (Alembic, the table metadata: seconds on a
+    # loaded machine), imported before the write lock rather than while holding it.
+    from alembic import command
+
+    from . import meter_readings, schema  # noqa: F401
+
     engine, owned = _engine(target)
     try:
-        with engine.begin() as conn:
+        with write_waiting(engine, MIGRATION_WAIT_MS) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
-            from alembic import command
-
             command.upgrade(alembic_config(conn), revision)
     finally:
         if owned:
