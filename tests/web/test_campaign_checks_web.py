@@ -82,7 +82,7 @@ def test_rechecks_and_coverage_pages(world: World) -> None:
 def test_round_section_with_and_without_the_checks(world: World) -> None:
     from functools import partial
 
-    from jieneng.web.campaigns.checks import checks_context
+    from jieneng.services.campaigns.checks import checks_view
     from jieneng.web.common import num
     from jieneng.web.i18n import translate
     from jieneng.web.templating import env
@@ -92,7 +92,7 @@ def test_round_section_with_and_without_the_checks(world: World) -> None:
     base = {"t": partial(translate, "zh-CN"), "num": num, "lang": "zh-CN",
             "csrf_token": "x", "round": {"id": rid, "state": "open"}}
     assert f"/campaigns/rounds/{rid}/checks" in section.render(base)
-    checks = checks_context(world.engine, world.users["admin"], rid)
+    checks = checks_view(world.engine, world.users["admin"], rid)
     shown = section.render({**base, "checks": checks})
     assert 'id="draw-form"' in shown and 'value="0.35"' in shown
     assert 'id="publicity-form"' in shown

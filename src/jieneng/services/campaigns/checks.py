@@ -15,7 +15,8 @@
   the verdict (``pass`` / ``fail``; a failed member leaves the round: state ``failed``
   with the note as reason). The round is rescored.
 - :func:`round_checks` — the round's rule, draw, sample with verdicts and scores, and
-  the publicity (:mod:`.publicity`).
+  the publicity (:mod:`.publicity`); :func:`checks_view` adds what a page's forms need
+  (the round page's checks section and the checks page both read it).
 
 Office actions need ``run_rounds`` and the round's region in the caller's scope (an
 office of that region or above); every change is audited.
@@ -35,6 +36,7 @@ from jieneng.core.campaigns.checks import SamplingRule, check_rate, draw, window
 from jieneng.core.campaigns.rounds import maximum
 from jieneng.core.campaigns.scheme import RuleKind, Scheme
 from jieneng.core.exceptions import Conflict, ValidationFailed
+from jieneng.core.permissions import Capability
 from jieneng.services.accounts import audit
 from jieneng.services.campaigns.check_access import check_state, iso, office_round, rule_of
 from jieneng.services.campaigns.publicity import publicity_view
@@ -221,4 +223,13 @@ def round_checks(db: Engine, user: User, round_id: int) -> dict[str, Any]:
             "publicity": publicity}
 
 
-__all__ = ["draw_sample", "inspect_member", "rescore", "round_checks"]
+def checks_view(db: Engine, user: User, round_id: int) -> dict[str, Any]:
+    """:func:`round_checks` for a page: with whether the caller may act (``can_run``) and
+    a fresh seed suggestion for the draw form (``seed_suggestion``)."""
+    data = round_checks(db, user, round_id)
+    data["can_run"] = user.can(Capability.RUN_ROUNDS)
+    data["seed_suggestion"] = secrets.randbelow(2**31 - 1)
+    return data
+
+
+__all__ = ["checks_view", "draw_sample", "inspect_member", "rescore", "round_checks"]

@@ -11,12 +11,12 @@
   with the reason at the form and what was typed kept, under the twin's status) and
   their JSON twins ``POST /api/v1/campaigns/rounds/{round_id}/checks/…``.
 
-:func:`checks_context` is what the round page's ``_round_checks.html`` section reads.
+The round page's ``_round_checks.html`` section reads the same view
+(:func:`jieneng.services.campaigns.checks.checks_view`).
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Annotated, Any
 
@@ -60,18 +60,9 @@ SAMPLE_COLUMNS = (
 )
 
 
-def checks_context(engine: Any, user: User, round_id: int) -> dict[str, Any]:
-    """The checks of a round for a page: the service's view, whether the caller may act,
-    and a fresh seed suggestion for the draw form."""
-    data = checks.round_checks(engine, user, round_id)
-    data["can_run"] = user.can(Capability.RUN_ROUNDS)
-    data["seed_suggestion"] = secrets.randbelow(2**31 - 1)
-    return data
-
-
 def _page(request: Request, engine: Any, user: User, round_id: int,
           form: dict[str, str] | None = None, done: str = "") -> dict[str, Any]:
-    data = checks_context(engine, user, round_id)
+    data = checks.checks_view(engine, user, round_id)
     start = form or {}
     if "rate" not in start and data["rule"]["rate"] is not None:
         start = {**start, "rate": str(data["rule"]["rate"])}

@@ -24,7 +24,8 @@ from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.forms import form_error
 
-from .rounds import ROUND, RoundOut, RoundP, _round_context
+from .round_page import ROUND, round_context
+from .rounds import RoundOut, RoundP
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=API_ERRORS)
@@ -37,7 +38,7 @@ def round_state(request: Request, user: CurrentUser, engine: EngineDep, round_id
     try:
         rounds.set_round_state(engine, user, round_id, state)
     except DomainError as err:
-        context = {**_round_context(engine, user, request, round_id), "state_form": {
+        context = {**round_context(engine, user, request, round_id), "state_form": {
             "state": state}}
         return form_error(request, ROUND, context, err, default_field="state")
     return RedirectResponse(f"/campaigns/rounds/{round_id}?done=state", status_code=303)
