@@ -77,7 +77,18 @@ def test_round_on_the_home_pages_and_its_state_on_the_web(world: World) -> None:
     assert moved.status_code == 303 and moved.headers["location"].endswith("?done=state")
     shown = office.get(moved.headers["location"])
     assert 'id="round-state-done"' in shown.text
-    assert '<option value="reviewing" selected>' in shown.text
+    # the form offers only the moves round_transitions.csv allows from 审核中
+    assert '<option value="open">' in shown.text and '<option value="checking">' in shown.text
+    assert '<option value="publicity"' not in shown.text
+    assert '<option value="reviewing"' not in shown.text
+    jump = office.post(f"/campaigns/rounds/{rid}/state",
+                       data={"csrf_token": csrf(office), "state": "publicity"})
+    assert jump.status_code == 409 and 'id="state-form"' in jump.text
+    assert "审核中" in jump.text and "公示中" in jump.text
+    refused = office.post(f"/api/v1/campaigns/rounds/{rid}/state", json={"state": "publicity"},
+                          headers={"X-CSRF-Token": csrf(office)})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "round_state_not_allowed"
     assert "self_assessments" not in _next(unit)  # the round no longer takes self-assessments
     twin = office.post(f"/api/v1/campaigns/rounds/{rid}/state", json={"state": "open"},
                        headers={"X-CSRF-Token": csrf(office)})

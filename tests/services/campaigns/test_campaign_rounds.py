@@ -120,3 +120,32 @@ def test_evidence_rules(engine: Engine, world: dict[str, int]) -> None:
         evidence.evidence_content(engine, COUNTY, rid, ORGAN, made["id"])
     with engine.connect() as conn:
         assert len(store.list_evidence(conn, made["member_id"])) == 1
+
+
+def test_round_state_moves_by_the_table(engine: Engine, world: dict[str, int]) -> None:
+    """A round moves only as data/campaigns/round_transitions.csv says; any other move is
+    refused naming both states (zh and en), nothing changed."""
+    opened = rounds.open_round(engine, COUNTY, "demonstration_unit", "450321", 2025,
+                               title="示范单位")
+    rid = int(opened["id"])
+    assert opened["next_states"] == ["reviewing", "checking", "closed"]
+    with pytest.raises(Conflict) as jump:  # 公示 only by starting the publicity
+        rounds.set_round_state(engine, COUNTY, rid, "publicity")
+    assert jump.value.code == "round_state_not_allowed"
+    assert "自评中" in jump.value.message_zh and "公示中" in jump.value.message_zh
+    assert "self-assessment" in jump.value.message_en and "publicity" in jump.value.message_en
+    assert rounds.get_round(engine, COUNTY, rid)["state"] == "open"
+    with pytest.raises(Conflict):  # staying put is no move
+        rounds.set_round_state(engine, COUNTY, rid, "open")
+    moved = rounds.set_round_state(engine, COUNTY, rid, "reviewing")
+    assert moved["state"] == "reviewing" and moved["next_states"] == ["open", "checking",
+                                                                       "closed"]
+    assert rounds.set_round_state(engine, COUNTY, rid, "checking")["next_states"] == [
+        "reviewing", "closed"]
+    closed = rounds.set_round_state(engine, COUNTY, rid, "closed")
+    assert closed["closed_at"] is not None and closed["next_states"] == []
+    with pytest.raises(Conflict) as ended:  # closed is the end
+        rounds.set_round_state(engine, COUNTY, rid, "open")
+    assert ended.value.code == "round_state_not_allowed" and "—" in ended.value.message_en
+    with pytest.raises(ValidationFailed):
+        rounds.set_round_state(engine, COUNTY, rid, "bogus")

@@ -15,7 +15,12 @@ Conventions (the platform's, docs/campaigns.md "Rounds"):
   makes the member ``recommended``; a return sends it back to the unit (``returned``,
   the scores entered are kept), a refusal ends it (``failed``);
 - the final score of a hand item is the inspection score if any, else the review
-  score, else the self-assessment score.
+  score, else the self-assessment score;
+- a round moves only as ``data/campaigns/round_transitions.csv`` says (自评中 → 审核中 →
+  抽查中 → 公示中 → 已结束, with the ways back and the early end it lists), each move
+  by the action named there: ``state`` (the round's state form), ``draw`` (a spot-check
+  draw), ``publicity`` (starting the 公示) or ``award`` (naming after the 公示); any other
+  move is refused (``round_state_not_allowed``, naming both states).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from functools import cache
 from importlib import resources
 
 from jieneng.core.exceptions import Conflict, ValidationFailed
+from jieneng.core.messages import text
 
 from .scheme import Item, RuleKind, Scheme
 
@@ -44,6 +50,66 @@ WAITING: frozenset[str] = frozenset({"submitted", "under_review"})
 HAND_STAGES: tuple[str, ...] = ("self", "review", "inspection")
 HAND_RULES: frozenset[RuleKind] = frozenset({RuleKind.CHECKLIST, RuleKind.INSPECTION})
 _EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class RoundMove:
+    """One allowed move of a round's state and the actions that make it."""
+
+    source: str
+    target: str
+    by: frozenset[str]
+    name_zh: str
+    name_en: str
+
+
+@cache
+def round_moves() -> tuple[RoundMove, ...]:
+    """The allowed moves of a round (``data/campaigns/round_transitions.csv``)."""
+    path = resources.files("jieneng") / "data" / "campaigns" / "round_transitions.csv"
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    moves = tuple(RoundMove(r["from"], r["to"], frozenset(r["by"].split(";")), r["name_zh"],
+                            r["name_en"]) for r in rows)
+    unknown = {s for m in moves for s in (m.source, m.target)} - set(ROUND_STATES)
+    if unknown:
+        raise ValueError(f"round_transitions.csv: unknown states {sorted(unknown)}")
+    return moves
+
+
+def next_round_states(state: str, by: str = "state") -> tuple[str, ...]:
+    """The states a round in ``state`` may move to by ``by``, in ``ROUND_STATES`` order."""
+    targets = {m.target for m in round_moves() if m.source == state and by in m.by}
+    return tuple(s for s in ROUND_STATES if s in targets)
+
+
+def round_states_from(target: str, by: str) -> tuple[str, ...]:
+    """The states from which ``by`` moves a round to ``target``."""
+    sources = {m.source for m in round_moves() if m.target == target and by in m.by}
+    return tuple(s for s in ROUND_STATES if s in sources)
+
+
+def check_round_move(state: str, target: str, by: str = "state") -> None:
+    """Refuse moving a round from ``state`` to ``target`` by ``by`` unless the table
+    allows it (``round_state_not_allowed``)."""
+    allowed = next_round_states(state, by)
+    if target not in allowed:
+        def names(lang: str, states: Sequence[str]) -> str:
+            return "、".join(state_name(lang, s) for s in states) if states else "—"
+        raise Conflict.of("round_state_not_allowed", field="state", current=state,
+                          target=target, allowed=list(allowed), values={
+                              "current_zh": state_name("zh", state),
+                              "current_en": state_name("en", state),
+                              "target_zh": state_name("zh", target),
+                              "target_en": state_name("en", target),
+                              "allowed_zh": names("zh", allowed),
+                              "allowed_en": names("en", allowed).replace("、", ", ")})
+
+
+def state_name(lang: str, state: str) -> str:
+    """A round state's name in ``lang`` (the catalogue's ``campaigns.rounds.state.*``)."""
+    if state not in ROUND_STATES:
+        return state
+    return text(lang, f"campaigns.rounds.state.{state}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +240,9 @@ def _num(value: float) -> str:
 
 __all__ = [
     "EDITABLE", "HAND_RULES", "HAND_STAGES", "MEMBER_STATES", "ROUND_STATES", "WAITING",
-    "EvidenceType", "check_scores", "evidence_type", "evidence_types", "final_hand",
-    "hand_items", "maximum", "missing_for_submit", "next_reviewer", "parse_score",
-    "require_state", "review_chain",
+    "EvidenceType", "RoundMove", "check_round_move", "check_scores", "evidence_type",
+    "evidence_types", "final_hand",
+    "hand_items", "maximum", "missing_for_submit", "next_reviewer", "next_round_states",
+    "parse_score", "require_state", "review_chain", "round_moves", "round_states_from",
+    "state_name",
 ]

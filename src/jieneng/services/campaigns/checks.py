@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.caller import User
 from jieneng.core.campaigns.checks import SamplingRule, check_rate, draw, window_start_year
-from jieneng.core.campaigns.rounds import maximum
+from jieneng.core.campaigns.rounds import maximum, round_states_from
 from jieneng.core.campaigns.scheme import RuleKind, Scheme
 from jieneng.core.exceptions import Conflict, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -48,8 +48,9 @@ from jieneng.storage import campaign_titles as store
 from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 
-#: the round states in which a sample may be drawn and inspected
-OPEN_ROUND_STATES = ("open", "reviewing", "checking")
+#: the round states in which a sample may be drawn and inspected (a draw moves the round
+#: to ``checking``: data/campaigns/round_transitions.csv)
+OPEN_ROUND_STATES = round_states_from("checking", "draw")
 VERDICTS = store.VERDICTS
 HAND = (RuleKind.CHECKLIST, RuleKind.INSPECTION)
 

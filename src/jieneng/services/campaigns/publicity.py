@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, select
 from jieneng.core import chinatime
 from jieneng.core.caller import User
 from jieneng.core.campaigns.checks import publicity_end, valid_until
+from jieneng.core.campaigns.rounds import round_states_from
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.services.accounts import audit
 from jieneng.services.campaigns.check_access import check_state, iso, office_round, rule_of
@@ -72,7 +73,7 @@ def start_publicity(engine: Engine, user: User, round_id: int, *,
     last = publicity_end(first, days)
     with engine.begin() as conn:
         row = office_round(conn, user, round_id)
-        check_state(row, ("open", "reviewing", "checking"))
+        check_state(row, round_states_from("publicity", "publicity"))
         if store.publicity_of(conn, round_id) is not None:
             raise Conflict.of("check_publicity_exists", round=round_id)
         waiting = _uninspected(conn, round_id)
@@ -159,7 +160,7 @@ def award(engine: Engine, user: User, round_id: int, *, awarded_on: date | None 
     on = awarded_on or today()
     with engine.begin() as conn:
         row = office_round(conn, user, round_id)
-        check_state(row, ("publicity",))
+        check_state(row, round_states_from("closed", "award"))
         publicity = store.publicity_of(conn, round_id)
         if publicity is None:
             raise ValidationFailed.of("check_publicity_missing", round=round_id)

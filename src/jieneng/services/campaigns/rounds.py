@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from jieneng.core.caller import User
 from jieneng.core.campaigns.coverage import population_of
-from jieneng.core.campaigns.rounds import ROUND_STATES
+from jieneng.core.campaigns.rounds import ROUND_STATES, check_round_move, next_round_states
 from jieneng.core.campaigns.shipped import SHIPPED, shipped, shipped_text
 from jieneng.core.categories import categories_under
 from jieneng.core.exceptions import NotFound, ValidationFailed
@@ -165,13 +165,15 @@ def round_members(db: Reader, user: User, round_id: int, *, state: str | None = 
 
 def set_round_state(engine: Engine, user: User, round_id: int, state: str) -> dict[str, Any]:
     """Move a round to ``state`` (``run_rounds``, the round's region in the caller's
-    scope); audited."""
+    scope) when ``data/campaigns/round_transitions.csv`` allows the move by the state
+    form (else ``round_state_not_allowed``, nothing changed); audited."""
     require(user, Capability.RUN_ROUNDS)
     if state not in ROUND_STATES:
         raise ValidationFailed.of("round_bad_state", field="state", value=state[:20])
     with engine.begin() as conn:
         row = find_round(conn, user, round_id)
         scoped_filters(conn, user.scope, region_code=row["region_code"])
+        check_round_move(str(row["state"]), state)
         values: dict[str, Any] = {"state": state}
         if state == "closed":
             values["closed_at"] = now()
@@ -204,6 +206,7 @@ def _round_dict(r: dict[str, Any]) -> dict[str, Any]:
         "id": int(r["id"]), "scheme_code": r["scheme_code"], "version_id": int(r["version_id"]),
         "region_code": str(r["region_code"]).strip(), "region_name": r.get("region_name", ""),
         "year": int(r["year"]), "title": r["title"], "state": r["state"],
+        "next_states": list(next_round_states(str(r["state"]))),
         "eval_year": int(r["eval_year"]), "eval_month": int(r["eval_month"]),
         "due": r["due"].isoformat() if r.get("due") else None,
         "factor_set": r.get("factor_set"), "opened_by": r["opened_by"],

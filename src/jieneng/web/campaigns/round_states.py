@@ -5,8 +5,9 @@
   ``?done=state``; refused → the round page again with the choice kept and the message;
 - ``POST /api/v1/campaigns/rounds/{round_id}/state`` (``{"state": …}``) → the round.
 
-The move itself is :func:`jieneng.services.campaigns.rounds.set_round_state` (any of
-``ROUND_STATES``; the round's region in the caller's scope; audited).
+The move itself is :func:`jieneng.services.campaigns.rounds.set_round_state` (only the
+moves ``data/campaigns/round_transitions.csv`` allows by the state form — the form offers
+just those, ``round.next_states`` —; the round's region in the caller's scope; audited).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def round_state(request: Request, user: CurrentUser, engine: EngineDep, round_id
 
 
 class StateIn(BaseModel):
-    state: str = Field(max_length=16, description="open | reviewing | checking | publicity "
-                                                  "| closed")
+    state: str = Field(max_length=16, description="open | reviewing | checking | closed: "
+                                                  "one of the round's next_states")
 
 
 @api.post("/campaigns/rounds/{round_id}/state", response_model=RoundOut,

@@ -103,6 +103,8 @@ class RoundOut(BaseModel):
     year: int
     title: str
     state: str
+    next_states: list[str] = Field(default_factory=list, description=(
+        "the states the round's state form may move it to (round_transitions.csv)"))
     eval_year: int
     eval_month: int
     due: str | None
