@@ -1,9 +1,5 @@
-"""Performance assessment pages (绩效考核, issue 14 §4).
+"""A performance assessment run (绩效考核, issue 14 §4):
 
-- ``/assessments`` — the sheets (shipped and stored versions) and the runs of the
-  caller's scope, with the form to open a run (sheet, region, year); twin
-  ``/api/v1/assessments``; ``POST /assessments/open`` (twin ``POST
-  /api/v1/assessments/open``).
 - ``/assessments/{run_id}`` — the ranking: rank, subject, every block's score, total,
   grade, ★ veto, with the grade counts and each subject's items (figure, score, note);
   recompute and confirm forms; twin ``/api/v1/assessments/{run_id}``; the workbook
@@ -11,60 +7,38 @@
 - ``/assessments/{run_id}/score`` — the hand-scoring form (every checklist item of every
   subject, with notes; what was typed is kept on a refusal); twin ``GET/POST
   /api/v1/assessments/{run_id}/score``.
-- ``/assessments/sheets/load`` — the load form for a local sheet version (capability
-  ``manage_assessments``, like ``jieneng assessments load``; region, dry run, the
-  example file ``/assessments/sheets/template.csv``; a refusal is 422 with every issue
-  by sheet, row and column and nothing stored); twin ``POST
-  /api/v1/assessments/sheets/load``.
-- ``/assessments/sheets/{code}`` — one sheet's rows with source and status; twin
-  ``/api/v1/assessments/sheets/{code}``.
 
 The runs are the assessing offices' (capability ``manage_assessments``, inside their
-scope); the sheets are reference data every role reads. The 目标考核 of
-``/targets/assessment`` (targets met or not) is a different page, linked from here.
+scope); once confirmed, the assessed read their own.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError, ImportRejected, NotFound
-from jieneng.core.permissions import Capability, allows
+from jieneng.core.exceptions import DomainError, NotFound
+from jieneng.core.permissions import Capability
 from jieneng.reports.performance_document import performance_docx, performance_xlsx
-from jieneng.services.assessments import runs, sheets
+from jieneng.services.assessments import runs
 from jieneng.web.common import page
-from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
+from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
 from jieneng.web.forms import form_error
-from jieneng.web.uploads import (
-    UPLOAD_BODY,
-    SizeChecked,
-    read_upload,
-    rejected,
-    saved_upload,
-    upload_requires,
-)
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["assessments"], responses=API_ERRORS)
 NEEDS = [requires(Capability.MANAGE_ASSESSMENTS)]
-LIST, RESULT, SCORE, SHEET = ("assessments/list.html", "assessments/result.html",
-                              "assessments/score.html", "assessments/sheet.html")
-LOAD = "assessments/load.html"
+RESULT, SCORE = "assessments/result.html", "assessments/score.html"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 RunP = Annotated[int, Path(ge=1, le=2_000_000_000, description="考核编号 run id")]
-CodeP = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_\-]+$",
-                            description="考核表编号 sheet code")]
-Short = Annotated[str, Form(max_length=64)]
 #: the hand-scoring form's fields: a score and a note per subject of the page and hand
 #: item (100 subjects × a few items), over Starlette's default of 1,000
 MAX_FIELDS = 10_000
@@ -77,214 +51,6 @@ PageQ = Annotated[int, Query(ge=1, le=100_000, alias="page", description="页码
 def _page_of(request: Request) -> int:
     got = request.query_params.get("page", "1")
     return int(got) if got.isdigit() and 1 <= int(got) <= 100_000 else 1
-
-
-def _manages(user: User) -> bool:
-    return allows(user, Capability.MANAGE_ASSESSMENTS)
-
-
-# ---------------------------------------------------------------- the list and the open form
-
-def list_data(engine: Any, user: User) -> dict[str, Any]:
-    """The sheets and the runs the caller reads (the assessing offices' runs, the
-    confirmed runs where the caller is assessed)."""
-    return {"sheets": sheets.list_sheets(engine), "runs": runs.list_runs(engine, user)}
-
-
-def _default_form(engine: Any, user: User) -> dict[str, str]:
-    """The open form's defaults: the caller's region, last year, the region sheet where
-    the region has child regions (else the units' sheet)."""
-    code = "county_energy" if user.region_code and sheets.has_children(
-        engine, user.region_code) else "unit_energy"
-    return {"code": code, "region_code": user.region_code or "",
-            "year": str(date.today().year - 1)}
-
-
-@router.get("/assessments")
-def assessments_page(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
-    return page(request, LIST, {"data": list_data(engine, user),
-                                "form": _default_form(engine, user)})
-
-
-class SheetRefOut(BaseModel):
-    code: str
-    id: int | None
-    version: int | None
-    origin: str
-    subject: str
-    region_code: str | None
-    name_zh: str
-    name_en: str
-    total: float
-    stored: bool
-
-
-class RunRefOut(BaseModel):
-    id: int
-    code: str
-    version: int
-    subject: str
-    name_zh: str
-    name_en: str
-    region_code: str
-    year: int
-    state: str
-    opened_by: str
-    opened_at: str | None
-    computed_at: str | None
-    confirmed_by: str | None
-    confirmed_at: str | None
-    view: str
-
-
-class ListOut(BaseModel):
-    sheets: list[SheetRefOut]
-    runs: list[RunRefOut]
-
-
-@api.get("/assessments", response_model=ListOut)
-def assessments_json(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    """The assessment sheets (shipped and stored versions) and the runs of the caller's
-    scope (for holders of ``manage_assessments``)."""
-    return list_data(engine, user)
-
-
-def _year(value: str) -> int:
-    try:
-        return int(value.strip())
-    except ValueError:
-        return 0
-
-
-@router.post("/assessments/open", dependencies=NEEDS)
-def assessments_open(request: Request, user: CurrentUser, engine: EngineDep, code: Short = "",
-                     region_code: Short = "", year: Short = "") -> Response:
-    form = {"code": code, "region_code": region_code, "year": year}
-    try:
-        got = runs.open_run(engine, user, code=code.strip(), region_code=region_code.strip(),
-                            year=_year(year))
-    except DomainError as err:
-        return form_error(request, LIST, {"data": list_data(engine, user), "form": form}, err)
-    return RedirectResponse(f"/assessments/{got['id']}", status_code=303)
-
-
-class OpenIn(BaseModel):
-    code: str = Field(max_length=64)
-    region_code: str = Field(max_length=6, pattern=r"^\d{6}$")
-    year: int = Field(ge=2000, le=2100)
-    version: int | None = Field(default=None, ge=1)
-
-
-class OpenOut(BaseModel):
-    id: int
-    created: bool
-
-
-@api.post("/assessments/open", response_model=OpenOut, dependencies=NEEDS)
-def assessments_open_json(body: OpenIn, user: CurrentUser, engine: EngineDep
-                          ) -> dict[str, Any]:
-    """Open (or find) the run of a sheet for a region and year, and compute it."""
-    return runs.open_run(engine, user, code=body.code, region_code=body.region_code,
-                         year=body.year, version=body.version)
-
-
-# ------------------------------------------------ load a local sheet (before sheets/{code})
-
-def _load(engine: Any, user: User, name: str, content: bytes, region: str | None,
-          dry_run: bool) -> dict[str, Any]:
-    return saved_upload(name, content, lambda path: sheets.load_sheet(
-        engine, user, path, region_code=region, dry_run=dry_run,
-        max_bytes=len(content) + 1))
-
-
-@router.get("/assessments/sheets/load", dependencies=NEEDS)
-def sheet_load_page(request: Request, user: CurrentUser) -> Response:
-    return page(request, LOAD, {"form": {"region_code": "", "dry_run": True}})
-
-
-@router.get("/assessments/sheets/template.csv", dependencies=NEEDS)
-def sheet_template(user: CurrentUser) -> Response:
-    """The shipped region sheet as an example file to edit and load."""
-    return Response(sheets.template_csv(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": "attachment; filename*=UTF-8''assessment-sheet-template.csv"})
-
-
-@router.post("/assessments/sheets/load",
-             dependencies=upload_requires(Capability.MANAGE_ASSESSMENTS))
-async def sheet_load(request: Request, _size: SizeChecked, user: CurrentUser,
-                     engine: EngineDep, settings: SettingsDep) -> Response:
-    context: dict[str, Any] = {"form": {"region_code": "", "dry_run": True}}
-    status = 200
-    try:
-        content, name, fields = await read_upload(request, settings)
-        region = (fields.get("region_code") or "").strip()[:6] or None
-        dry_run = fields.get("dry_run") == "1"
-        context["form"] = {"region_code": region or "", "dry_run": dry_run}
-        context["report"] = await run_in_threadpool(_load, engine, user, name, content,
-                                                    region, dry_run)
-    except ImportRejected as err:
-        status = 422
-        context.update(rejected(request, err))
-    except DomainError as err:
-        return await run_in_threadpool(form_error, request, LOAD, context, err)
-    return await run_in_threadpool(page, request, LOAD, context, status_code=status)
-
-
-class SheetLoadOut(BaseModel):
-    file: str
-    code: str
-    subject: str
-    version: int | None
-    items: int
-    total: float
-    region_code: str | None
-    dry_run: bool
-    unchanged: bool
-
-
-@api.post("/assessments/sheets/load", response_model=SheetLoadOut,
-          dependencies=upload_requires(Capability.MANAGE_ASSESSMENTS),
-          openapi_extra=UPLOAD_BODY)
-async def sheet_load_json(request: Request, _size: SizeChecked, user: CurrentUser,
-                          engine: EngineDep, settings: SettingsDep, dry_run: bool = False,
-                          region_code: Annotated[str, Query(max_length=6,
-                                                            pattern=r"^(\d{6})?$")] = "",
-                          ) -> dict[str, Any]:
-    """Load a sheet file (.xlsx/.csv, the scheme format with the parameter ``subject``)
-    as the next version of its code (all or nothing; 422 with every issue by sheet, row
-    and column; nothing stored on a dry run)."""
-    content, name, _fields = await read_upload(request, settings)
-    return await run_in_threadpool(_load, engine, user, name, content, region_code or None,
-                                   dry_run)
-
-
-# ---------------------------------------------------------------- one sheet
-
-@router.get("/assessments/sheets/{code}")
-def sheet_page(request: Request, user: CurrentUser, engine: EngineDep, code: CodeP) -> Response:
-    return page(request, SHEET, {"data": sheets.get_sheet(engine, code)})
-
-
-class SheetOut(BaseModel):
-    code: str
-    version: int | None
-    origin: str
-    subject: str
-    name_zh: str
-    name_en: str
-    total: float
-    source: str
-    status: str
-    note: str
-    params: dict[str, str]
-    rows: list[dict[str, str]]
-
-
-@api.get("/assessments/sheets/{code}", response_model=SheetOut)
-def sheet_json(user: CurrentUser, engine: EngineDep, code: CodeP) -> dict[str, Any]:
-    """One sheet (newest stored version, else the shipped file): its rows — blocks,
-    items, bands, pass rules, grades — each with source and status."""
-    return sheets.get_sheet(engine, code)
 
 
 # ---------------------------------------------------------------- downloads (before /{run_id})
@@ -505,4 +271,4 @@ def score_json_post(body: HandScoresIn, user: CurrentUser, engine: EngineDep, ru
     return runs.score_hand(engine, user, run_id, [s.model_dump() for s in body.scores])
 
 
-__all__ = ["list_data", "score_data"]
+__all__ = ["score_data"]
