@@ -92,9 +92,12 @@ def test_offsets_evidence_and_neutrality(engine: Engine, ids: dict[str, int],
     made = create_event(engine, ADMIN, meeting(venue_electricity=1000))
     event_id = int(made["event"]["id"])
     total = made["total_t"]
-    for name, content, code in (("a.exe", b"MZ", "carbon_evidence_type"),
-                                ("a.pdf", b"not a pdf", "carbon_evidence_content"),
-                                ("a.pdf", b"", "carbon_evidence_empty")):
+    for name, content, code in (("a.exe", b"MZ", "evidence_type"),
+                                ("a.pdf", b"not a pdf", "evidence_content"),
+                                ("a.pdf", b"", "evidence_empty"),
+                                ("a.doc", b"\xd0\xcf\x11\xe0", "evidence_type"),
+                                ("a.ofd", b"%PDF-1.4", "evidence_content"),
+                                ("a.pdf", b"%PDF" + bytes(20 << 20), "evidence_too_large")):
         with pytest.raises(ValidationFailed) as err:
             add_offset(engine, ADMIN, event_id, kind="ccer", quantity_t=1, file_name=name,
                        content=content)

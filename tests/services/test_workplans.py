@@ -124,10 +124,12 @@ def test_assign_report_review_history(engine: Engine, world: dict[str, int]) -> 
     with pytest.raises(ValidationFailed) as bad:
         report_progress(engine, YANGSHUO, ys, state="done", comment="x",
                         evidence=[("a.pdf", b"not a pdf")])
-    assert bad.value.code == "workplan_evidence_content"
-    with pytest.raises(ValidationFailed):
-        report_progress(engine, YANGSHUO, ys, state="done", comment="x",
-                        evidence=[("a.exe", b"MZ")])
+    assert bad.value.code == "evidence_content" and bad.value.details["field"] == "evidence"
+    for name, content in (("a.exe", b"MZ"), ("a.ofd", b"PK\x03\x04")):
+        with pytest.raises(ValidationFailed) as wrong:
+            report_progress(engine, YANGSHUO, ys, state="done", comment="x",
+                            evidence=[(name, content)])
+        assert wrong.value.code == "evidence_type" and ".xls," in wrong.value.message_en
     first = report_progress(engine, YANGSHUO, ys, state="in_progress", comment="节能宣传周",
                             value=700, evidence=[("照片.pdf", PDF)])
     with pytest.raises(CapabilityRequired):

@@ -109,9 +109,15 @@ def test_evidence_rules(engine: Engine, world: dict[str, int]) -> None:
         evidence.add_evidence(engine, organ, rid, ORGAN, "operation.all",
                               file_name="a.exe", data=b"MZ")
     assert "a.exe" in wrong.value.message_zh and ".pdf" in wrong.value.message_en
-    with pytest.raises(ValidationFailed):
-        evidence.add_evidence(engine, organ, rid, ORGAN, "operation.all",
-                              file_name="big.pdf", data=b"x" * 11, max_bytes=10)
+    assert wrong.value.code == "evidence_type" and ".doc," not in wrong.value.message_en
+    for name, data, code in (("big.pdf", b"%PDF" + b"x" * 7, "evidence_too_large"),
+                             ("空.pdf", b"", "evidence_empty"),
+                             ("制度.docx", b"%PDF-1.4", "evidence_content"),
+                             ("旧.doc", b"\xd0\xcf\x11\xe0", "evidence_type")):
+        with pytest.raises(ValidationFailed) as err:
+            evidence.add_evidence(engine, organ, rid, ORGAN, "operation.all",
+                                  file_name=name, data=data, max_bytes=10)
+        assert err.value.code == code and name in err.value.message_zh
     made = evidence.add_evidence(engine, organ, rid, ORGAN, "operation.all",
                                  file_name="制度.pdf", data=b"%PDF-1.4")
     meta, content = evidence.evidence_content(engine, CITY, rid, ORGAN, made["id"])

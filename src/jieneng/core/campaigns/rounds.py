@@ -1,7 +1,7 @@
 """Evaluation rounds (轮次) as pure rules (issue 14 §3): the member states and their
 moves, the review chain (the institution's region up to the round's region), the
-self-assessment and review scores a scheme accepts, the evidence types, and the final
-score of a hand-scored item.
+self-assessment and review scores a scheme accepts, the evidence kinds a round accepts,
+and the final score of a hand-scored item.
 
 Conventions (the platform's, docs/campaigns.md "Rounds"):
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from jieneng.core.evidence import EvidenceKind, kinds_of
 from jieneng.core.exceptions import Conflict, ValidationFailed
 from jieneng.core.messages import text
 
@@ -112,39 +113,14 @@ def state_name(lang: str, state: str) -> str:
     return text(lang, f"campaigns.rounds.state.{state}")
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceType:
-    suffix: str
-    media_type: str
-    name_zh: str
-    name_en: str
+#: the evidence kinds a round accepts (suffixes of ``data/evidence/kinds.csv``, checked
+#: by :func:`jieneng.core.evidence.check_evidence`)
+EVIDENCE_SUFFIXES: tuple[str, ...] = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx")
 
 
-@cache
-def evidence_types() -> tuple[EvidenceType, ...]:
-    """The evidence types accepted (``data/campaigns/evidence_types.csv``)."""
-    path = resources.files("jieneng") / "data" / "campaigns" / "evidence_types.csv"
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
-    return tuple(EvidenceType(r["suffix"].lower(), r["media_type"], r["name_zh"], r["name_en"])
-                 for r in rows)
-
-
-def evidence_type(file_name: str, size: int, limit: int) -> EvidenceType:
-    """The type of an evidence file by its name; refused when the type is not accepted,
-    the file is empty or over ``limit`` bytes (``round_evidence_*``)."""
-    lower = file_name.lower()
-    found = next((t for t in evidence_types() if lower.endswith(t.suffix)), None)
-    if found is None:
-        allowed = ", ".join(sorted({t.suffix for t in evidence_types()}))
-        raise ValidationFailed.of("round_evidence_type", field="file", file=file_name[:100],
-                                  allowed=allowed)
-    if size <= 0:
-        raise ValidationFailed.of("round_evidence_empty", field="file", file=file_name[:100])
-    if size > limit:
-        raise ValidationFailed.of("round_evidence_too_large", field="file",
-                                  file=file_name[:100], limit=limit,
-                                  megabytes=round(limit / 1024 / 1024, 1))
-    return found
+def evidence_types() -> tuple[EvidenceKind, ...]:
+    """The evidence kinds a round accepts (:data:`EVIDENCE_SUFFIXES`)."""
+    return kinds_of(EVIDENCE_SUFFIXES)
 
 
 def hand_items(scheme: Scheme) -> tuple[Item, ...]:
@@ -239,10 +215,9 @@ def _num(value: float) -> str:
 
 
 __all__ = [
-    "EDITABLE", "HAND_RULES", "HAND_STAGES", "MEMBER_STATES", "ROUND_STATES", "WAITING",
-    "EvidenceType", "RoundMove", "check_round_move", "check_scores", "evidence_type",
-    "evidence_types", "final_hand",
-    "hand_items", "maximum", "missing_for_submit", "next_reviewer", "next_round_states",
-    "parse_score", "require_state", "review_chain", "round_moves", "round_states_from",
-    "state_name",
+    "EDITABLE", "EVIDENCE_SUFFIXES", "HAND_RULES", "HAND_STAGES", "MEMBER_STATES",
+    "ROUND_STATES", "WAITING", "RoundMove", "check_round_move", "check_scores",
+    "evidence_types", "final_hand", "hand_items", "maximum", "missing_for_submit",
+    "next_reviewer", "next_round_states", "parse_score", "require_state", "review_chain",
+    "round_moves", "round_states_from", "state_name",
 ]

@@ -2,11 +2,13 @@
 (``campaign_evidence``: the bytes, their SHA-256 and size, who uploaded them), read back
 by whoever sees the member.
 
-Accepted types are data (``data/campaigns/evidence_types.csv``: pdf, jpg, png, docx,
-xlsx); the size limit is the upload limit the web passes (``settings.max_upload_bytes``;
-:data:`MAX_BYTES` otherwise). A file of another type, empty or too large is refused
-with the file's name and the rule, nothing stored. Adding and removing needs
-``self_assess`` while the member may still edit its self-assessment.
+Accepted kinds are data (``data/evidence/kinds.csv``; a round takes pdf, jpg, png, docx,
+xlsx: :data:`jieneng.core.campaigns.rounds.EVIDENCE_SUFFIXES`); the size limit is the
+upload limit the web passes (``settings.max_upload_bytes``; :data:`MAX_BYTES` otherwise).
+A file of another kind, empty, too large or whose content does not match its extension
+is refused by the platform's one check (:func:`jieneng.core.evidence.check_evidence`,
+``evidence_*``) with the file's name and the rule, nothing stored. Adding and removing
+needs ``self_assess`` while the member may still edit its self-assessment.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from jieneng.core.caller import User
-from jieneng.core.campaigns.rounds import evidence_type
+from jieneng.core.campaigns.rounds import EVIDENCE_SUFFIXES
+from jieneng.core.evidence import check_evidence
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.services.accounts import audit
@@ -37,7 +40,7 @@ def add_evidence(engine: Engine, user: User, round_id: int, credit_code: str, it
     """Attach a file to ``item_code`` of the member; returns its id, name, type, size
     and SHA-256."""
     require(user, Capability.SELF_ASSESS)
-    kind = evidence_type(file_name, len(data), max_bytes)
+    kind = check_evidence(file_name, data, max_bytes, accepted=EVIDENCE_SUFFIXES)
     digest = hashlib.sha256(data).hexdigest()
     with engine.begin() as conn:
         row = find_round(conn, user, round_id)

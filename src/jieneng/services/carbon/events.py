@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from jieneng.core import evidence as evidence_files
 from jieneng.core.caller import User
 from jieneng.core.carbon.events import OFFSET_KINDS, check_lines, compute, neutrality
 from jieneng.core.exceptions import NotFound, ValidationFailed
@@ -33,11 +34,8 @@ from .factors import factors_for
 
 #: the largest evidence document [bytes] (as a project document)
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-#: evidence types: suffix → the bytes a file of that type starts with
-EVIDENCE_TYPES: dict[str, tuple[bytes, ...]] = {
-    ".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",), ".ofd": (b"PK\x03\x04",), ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",)}
+#: the evidence kinds an offset accepts (suffixes of ``data/evidence/kinds.csv``)
+EVIDENCE_TYPES: tuple[str, ...] = (".pdf", ".png", ".jpg", ".jpeg", ".ofd", ".docx", ".xlsx")
 
 
 @dataclass(frozen=True)
@@ -155,20 +153,10 @@ def list_events(engine: Engine, user: User, *, region_code: str | None = None,
 
 def check_evidence(file_name: str, content: bytes) -> str:
     """The evidence's type (its suffix) when name and bytes agree and the size is
-    within :data:`MAX_EVIDENCE_BYTES`; refused otherwise."""
-    suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if suffix not in EVIDENCE_TYPES:
-        raise ValidationFailed.of("carbon_evidence_type", field="file", file=file_name[:100],
-                                  allowed=", ".join(EVIDENCE_TYPES))
-    if not content:
-        raise ValidationFailed.of("carbon_evidence_empty", field="file", file=file_name[:100])
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise ValidationFailed.of("carbon_evidence_too_large", field="file",
-                                  file=file_name[:100], megabytes=MAX_EVIDENCE_BYTES >> 20)
-    if not content.startswith(EVIDENCE_TYPES[suffix]):
-        raise ValidationFailed.of("carbon_evidence_content", field="file",
-                                  file=file_name[:100], suffix=suffix)
-    return suffix
+    within :data:`MAX_EVIDENCE_BYTES`; refused otherwise (the shared ``evidence_*``
+    refusals of :func:`jieneng.core.evidence.check_evidence`)."""
+    return evidence_files.check_evidence(file_name, content, MAX_EVIDENCE_BYTES,
+                                         accepted=EVIDENCE_TYPES).suffix
 
 
 def add_offset(engine: Engine, user: User, event_id: int, *, kind: str, quantity_t: float,

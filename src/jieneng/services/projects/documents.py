@@ -3,7 +3,9 @@ a contract scan, an audit report — stored with the project (``project_document
 the bytes, their SHA-256 and size, who uploaded them), read back by whoever sees the
 project. Capability ``manage_projects`` to add one; the project inside the caller's
 scope (:func:`jieneng.services.projects.mv_access.visible_project`); one transaction
-and an audit entry each."""
+and an audit entry each. A file is checked by the platform's one evidence check
+(:func:`jieneng.core.evidence.check_evidence`: a kind of ``data/evidence/kinds.csv``,
+not empty, at most :data:`MAX_BYTES`, its content matching its extension)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from jieneng.core.caller import User
+from jieneng.core.evidence import check_evidence
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.services.accounts import audit
@@ -35,14 +38,11 @@ def add_document(engine: Engine, user: User, code: str, *, title: str, kind: str
     require(user, Capability.MANAGE_PROJECTS)
     if kind not in KINDS:
         raise ValidationFailed.of("project_document.bad_kind", field="kind", value=kind[:32])
-    if not content:
-        raise ValidationFailed.of("project_document.empty", field="file", file=file_name[:100])
-    if len(content) > MAX_BYTES:
-        raise ValidationFailed.of("project_document.too_large", field="file",
-                                  file=file_name[:100], limit=MAX_BYTES)
+    checked = check_evidence(file_name, content, MAX_BYTES)
     digest = hashlib.sha256(content).hexdigest()
     values = {"title": (title.strip() or file_name)[:200], "kind": kind,
-              "file_name": file_name[:255], "content_type": (content_type or None),
+              "file_name": file_name[:255],
+              "content_type": content_type or checked.media_type,
               "sha256": digest, "size_bytes": len(content)}
     with engine.begin() as conn:
         project = visible_project(conn, user, code)

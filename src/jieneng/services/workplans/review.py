@@ -5,7 +5,8 @@ party: :func:`.access.reportable_item`) and their review by the plan's owner
 - A report claims ``in_progress`` or ``done``, may carry a value (the figure of an
   indicator the platform cannot compute: 参与人次, training courses …), a percent
   complete, a comment, and evidence files — type by extension *and* content (PDF, JPEG,
-  PNG, Word, Excel), at most :data:`MAX_BYTES` each, :data:`MAX_FILES` a report. Every
+  PNG, Word, Excel: :data:`ACCEPTED`, checked by :mod:`jieneng.core.evidence`), at most
+  :data:`MAX_BYTES` each, :data:`MAX_FILES` a report. Every
   report is kept (the history); a new report while one is pending is refused.
 - Accepting sets the item's state to the report's claim; returning keeps the state
   and records the reason. Every step audited.
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from jieneng.core import evidence as evidence_files
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
@@ -34,36 +36,16 @@ from .shapes import evidence_dict, report_dict
 MAX_BYTES = 20 * 1024 * 1024
 #: files per report
 MAX_FILES = 10
-#: extension → the first bytes its content must start with
-KINDS: dict[str, tuple[bytes, ...]] = {
-    ".pdf": (b"%PDF",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",), ".docx": (b"PK\x03\x04",), ".xlsx": (b"PK\x03\x04",),
-    ".doc": (b"\xd0\xcf\x11\xe0",), ".xls": (b"\xd0\xcf\x11\xe0",),
-}
-_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-          ".png": "image/png", ".doc": "application/msword",
-          ".xls": "application/vnd.ms-excel",
-          ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-          ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+#: the evidence kinds a report accepts (suffixes of ``data/evidence/kinds.csv``)
+ACCEPTED: tuple[str, ...] = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx")
 MAX_COMMENT = 4000
 
 
 def check_evidence(file_name: str, content: bytes) -> str:
-    """The content type of an evidence file, or ValidationFailed (wrong type, content
-    not matching its extension, empty, too large)."""
-    name = PurePath(file_name).name[:255]
-    suffix = PurePath(name).suffix.lower()
-    if suffix not in KINDS:
-        raise ValidationFailed.of("workplan_evidence_type", field="evidence", file=name,
-                                  kinds=", ".join(sorted(KINDS)))
-    if not content:
-        raise ValidationFailed.of("workplan_evidence_empty", field="evidence", file=name)
-    if len(content) > MAX_BYTES:
-        raise ValidationFailed.of("workplan_evidence_too_large", field="evidence", file=name,
-                                  limit=MAX_BYTES // (1024 * 1024))
-    if not content.startswith(KINDS[suffix]):
-        raise ValidationFailed.of("workplan_evidence_content", field="evidence", file=name)
-    return _TYPES[suffix]
+    """The media type of an evidence file of a report, or ValidationFailed (the shared
+    ``evidence_*`` refusals of :func:`jieneng.core.evidence.check_evidence`)."""
+    return evidence_files.check_evidence(file_name, content, MAX_BYTES, accepted=ACCEPTED,
+                                         field="evidence").media_type
 
 
 def _check_report(state: str, comment: str, value: float | None, percent: float | None,
