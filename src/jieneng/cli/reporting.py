@@ -1,5 +1,12 @@
 """``jieneng remind``, ``jieneng report annual`` and ``jieneng report assessment``:
-reminders, the annual 通报 and the year-end target assessment (目标考核)."""
+reminders, the annual 通报 and the year-end target assessment (目标考核).
+
+``jieneng remind`` is the one daily cron line for every reminder: the reporting tasks
+due (催报, :func:`jieneng.services.workflow.reminders.run_reminders`), the work-plan items
+overdue (催办, :func:`jieneng.services.workplans.reminders.remind_overdue`) and the 回头看
+rectifications past their deadline (:func:`jieneng.services.campaigns.rechecks.
+remind_overdue`); each kind is idempotent per day (a second run the same day sends
+nothing new) and the counts are reported per kind."""
 
 from __future__ import annotations
 
@@ -25,20 +32,30 @@ def remind(
         "--dry-run", help="只列出将发送的提醒，不发送 list, send nothing")] = False,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
-    """催报 Send the day's reporting reminders (run daily by cron); never twice a day."""
+    """催报 催办 Send the day's reminders (run daily by cron): reporting tasks due,
+    work-plan items overdue, 回头看 rectifications overdue; never twice a day."""
     from datetime import date
 
     from jieneng.core.exceptions import ValidationFailed
+    from jieneng.services.campaigns.rechecks import remind_overdue as remind_rechecks
     from jieneng.services.workflow.reminders import run_reminders
+    from jieneng.services.workplans.reminders import remind_overdue as remind_plans
 
     try:
         when = date.fromisoformat(day) if day else None
     except ValueError:
         raise ValidationFailed.of("cli.invalid_date", day=day) from None
-    run = run_reminders(engine(), state.settings, day=when, dry_run=dry_run)
+    db = engine()
+    run = run_reminders(db, state.settings, day=when, dry_run=dry_run)
+    plans = remind_plans(db, as_of=when, dry_run=dry_run)
+    rechecks = remind_rechecks(db, today=when, dry_run=dry_run)
+    kinds = {"reporting": {"due": run.due, "sent": len(run.lines)},
+             "workplans": {k: plans[k] for k in ("overdue", "users", "channels")},
+             "rechecks": rechecks}
     if fmt is Fmt.json:
         delivered = [] if dry_run else deliver_due(None)
-        output.print_json({**run.to_dict(), "delivered": delivered})
+        output.print_json({**run.to_dict(), "kinds": kinds, "workplans": plans,
+                           "rechecks": rechecks, "delivered": delivered})
         return
     title = (f"{run.day.isoformat()} 催报{'（演练 dry run）' if run.dry_run else ''} "
              f"reminders: {run.due} 项任务待提醒 tasks due")
@@ -49,6 +66,9 @@ def remind(
         [[s.channel, s.kind, s.target, s.tasks, s.recipients, s.status, s.attempts,
           s.error or ""] for s in run.lines],
     )
+    output.console.print(output.say("workplans.reminded", overdue=plans["overdue"],
+                                    users=plans["users"], channels=plans["channels"]))
+    output.console.print(output.say("campaigns.checks.reminded", **rechecks))
     if not dry_run:  # the digests were queued: deliver them now
         deliver_due(fmt)
 

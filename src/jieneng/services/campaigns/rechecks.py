@@ -219,13 +219,15 @@ def _digest(tree: RegionTree, region: str, rows: list[dict[str, Any]]) -> Messag
 
 
 def remind_overdue(engine: Engine, *, today: date | None = None,
-                   at: datetime | None = None) -> dict[str, int]:
-    """Remind the overdue rectifications (module docstring); counts sent."""
+                   at: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Remind the overdue rectifications (module docstring); counts sent (a dry run:
+    what would be sent, nothing stored or queued)."""
     day = today or chinatime.today()
     when = at or now()
     with engine.begin() as conn:
         rows = store.overdue_rechecks(conn, day)
-        store.mark_reminded(conn, [int(r["id"]) for r in rows], day)
+        if not dry_run:
+            store.mark_reminded(conn, [int(r["id"]) for r in rows], day)
         tree = tree_of(conn)
         by_region: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
@@ -240,9 +242,14 @@ def remind_overdue(engine: Engine, *, today: date | None = None,
             notes += [{"user_id": u, "kind": "recheck", "title": message.title,
                        "body": message.body, "link": message.link, "created_at": when}
                       for u in sorted(set(offices) | unit_users)]
-            queued += len(outbox.enqueue(conn, channels_for_region(conn, region, tree=tree),
-                                         message, ref={"rechecks": [r["id"] for r in group]},
-                                         at=when))
+            found = channels_for_region(conn, region, tree=tree)
+            if dry_run:
+                queued += len(found)
+                continue
+            queued += len(outbox.enqueue(conn, found, message,
+                                         ref={"rechecks": [r["id"] for r in group]}, at=when))
+        if dry_run:
+            return {"overdue": len(rows), "notifications": len(notes), "queued": queued}
         notify_store.insert_notifications(conn, notes)
     outbox.wake()
     return {"overdue": len(rows), "notifications": len(notes), "queued": queued}
