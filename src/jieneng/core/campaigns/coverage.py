@@ -16,6 +16,13 @@ Counts (per region subtree, for a scheme and a year):
 - ``taking_part`` — institutions that are members or hold a title;
 - ``rechecked`` / ``recheck_passed`` — 回头看 concluded in the year / passed (or rectified).
 
+Two optional narrowings (a work plan's ``category=`` / ``level=``): an institution
+category (a group ``01`` / ``02`` / ``03`` or a leaf, :mod:`jieneng.core.categories`)
+narrows every count to the institutions of that category inside the scheme's population;
+a title level (:data:`TITLE_LEVELS`, ``campaign_title.level``) narrows the counts made of
+titles (:data:`LEVELLED`: titles awarded and held, the 回头看 of such titles) — the round
+counts have no level, so only the figures of :func:`takes_level` take one.
+
 Standard library only (a ``core`` module).
 """
 
@@ -31,6 +38,12 @@ from importlib import resources
 COUNTS: tuple[str, ...] = (
     "eligible", "members", "self_assessed", "spot_checked", "recommended", "awarded",
     "titles_held", "taking_part", "rechecked", "recheck_passed")
+
+#: the levels a title is awarded at (``campaign_title.level``; by the round's region:
+#: province → provincial, city, county; national for a title of the state)
+TITLE_LEVELS: tuple[str, ...] = ("national", "provincial", "city", "county")
+#: the counts a title level narrows: titles awarded and held, the 回头看 of titles
+LEVELLED: tuple[str, ...] = ("awarded", "titles_held", "rechecked", "recheck_passed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,5 +109,24 @@ def rate_values(counts: Mapping[str, int]) -> dict[str, float | None]:
     return out
 
 
-__all__ = ["COUNTS", "Population", "Rate", "population_of", "populations", "rate_values",
-           "rates"]
+def figure_counts(figure: str) -> tuple[str, ...]:
+    """The counts a figure is made of: a rate's numerator and denominator, a count
+    itself (``()`` for a name that is neither)."""
+    for r in rates():
+        if r.code == figure:
+            return (r.numerator, r.denominator)
+    return (figure,) if figure in COUNTS else ()
+
+
+def takes_level(figure: str) -> bool:
+    """Whether a title level narrows the figure (a rate or a count) as a whole: every
+    count it is made of is one of :data:`LEVELLED` or the denominator ``eligible``
+    (达标率 = titles held of the level ÷ eligible; 称号单位数; 复检合格率), not a round's
+    count (自评率, 抽查率, 创建率: a round has no level)."""
+    made_of = figure_counts(figure)
+    return bool(made_of) and any(n in LEVELLED for n in made_of) and all(
+        n in LEVELLED or n == "eligible" for n in made_of)
+
+
+__all__ = ["COUNTS", "LEVELLED", "TITLE_LEVELS", "Population", "Rate", "figure_counts",
+           "population_of", "populations", "rate_values", "rates", "takes_level"]

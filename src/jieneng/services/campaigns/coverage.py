@@ -15,15 +15,23 @@ statement per count, ten in all: 0.38 s for a province of 50,000 institutions;
 ``tests/services/campaigns/test_campaign_coverage_fast.py`` keeps it to prove both
 give the same counts.)
 
+A reading may be narrowed (:class:`Slice`, a work plan's ``category=`` / ``level=``) to
+an institution category — the statement is already grouped by category, so the groups of
+other categories are left out of the sums (no other statement) — and to a title level:
+the title counts of :data:`jieneng.core.campaigns.coverage.LEVELLED` get their own
+columns in the same statement (titles of that level; the 回头看 of such titles), and the
+rows of a levelled reading carry only ``eligible``, those counts and the rates made of
+them (达标率, 复检合格率). Every slice of every scheme asked shares the one statement.
+
 Other helpers call it (work-plan indicators, assessment sheets) with ``user=None``: no
 scope check; with a user, the region must lie in the user's scope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -39,10 +47,17 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.caller import User
 from jieneng.core.campaigns.checks import CONCLUDED, PASSED
-from jieneng.core.campaigns.coverage import COUNTS, population_of, rate_values, rates
+from jieneng.core.campaigns.coverage import (
+    COUNTS,
+    LEVELLED,
+    TITLE_LEVELS,
+    population_of,
+    rate_values,
+    rates,
+)
 from jieneng.core.campaigns.shipped import SHIPPED, shipped
 from jieneng.core.categories import categories_under
-from jieneng.core.exceptions import NotFound
+from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters
 from jieneng.services.scope import scoped_filters
@@ -65,11 +80,43 @@ COVERAGE_KEYS: tuple[str, ...] = ("region_code", "region_name", "level", *COUNTS
 RECOMMENDED_STATES: tuple[str, ...] = ("recommended", "publicised", "awarded", "rejected")
 
 
+class Slice(NamedTuple):
+    """One reading of a scheme's coverage: the scheme, optionally narrowed to an
+    institution category (a group ``01``/``02``/``03`` or a leaf code) and to a title
+    level (:data:`jieneng.core.campaigns.coverage.TITLE_LEVELS`)."""
+
+    scheme: str
+    category: str | None = None
+    level: str | None = None
+
+
 def _categories(scheme_code: str) -> list[str] | None:
     population = population_of(scheme_code)
     if population is None:
         return None
     return sorted({leaf for c in population.categories for leaf in categories_under(c)})
+
+
+def _inside(part: Slice) -> list[str] | None:
+    """The leaf categories a slice counts: its scheme's population (None: every
+    category) narrowed to its ``category``. ValidationFailed for an unknown category
+    code or one outside the scheme's population."""
+    population = _categories(part.scheme)
+    if part.category is None:
+        return population
+    chosen = set(categories_under(part.category))  # refuses an unknown code
+    if population is not None:
+        chosen &= set(population)
+    if not chosen:
+        raise ValidationFailed.of("coverage_category_outside", scheme=part.scheme,
+                                  category=part.category, field="category")
+    return sorted(chosen)
+
+
+def _check_level(level: str | None) -> None:
+    if level is not None and level not in TITLE_LEVELS:
+        raise ValidationFailed.of("coverage_level_unknown", level=level,
+                                  known=", ".join(TITLE_LEVELS), field="level")
 
 
 def _target(conn: Connection, scheme_code: str) -> float | None:
@@ -87,13 +134,17 @@ def _check_scheme(conn: Connection, scheme_code: str) -> None:
         raise NotFound.of("coverage_scheme_not_found", scheme=scheme_code)
 
 
-def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
+def _sets(scheme_code: str, year: int, level: str | None = None) -> dict[str, Select[Any]]:
     """count name → the institutions it counts (a SELECT of their ids), for every count
-    of :data:`COUNTS` but ``eligible`` and ``taking_part`` (= members ∪ titles held)."""
+    of :data:`COUNTS` but ``eligible`` and ``taking_part`` (= members ∪ titles held);
+    ``level``: the title counts (and the 回头看 of titles) of titles of that level."""
     r, m, t, k = campaign_round, campaign_round_member, campaign_title, campaign_recheck
     c, cm = campaign_spot_check, campaign_spot_check_member
     first, last = date(year, 1, 1), date(year, 12, 31)
     in_round = (r.c.scheme_code == scheme_code, r.c.year == year)
+    of_level = () if level is None else (t.c.level == level,)
+    of_titles = () if level is None else (k.c.title_id.in_(
+        select(t.c.id).where(t.c.scheme_code == scheme_code, *of_level)),)
 
     def members(*condition: ColumnElement[bool]) -> Select[Any]:
         return select(m.c.institution_id).join(r, r.c.id == m.c.round_id).where(
@@ -102,7 +153,7 @@ def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
     def rechecks(states: Collection[Any]) -> Select[Any]:
         return select(k.c.institution_id).where(
             k.c.scheme_code == scheme_code, k.c.concluded_on.between(first, last),
-            k.c.state.in_(sorted(s.value for s in states)))
+            k.c.state.in_(sorted(s.value for s in states)), *of_titles)
 
     return {
         "members": members(),
@@ -111,9 +162,10 @@ def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
                          .join(r, r.c.id == c.c.round_id).where(*in_round)),
         "recommended": members(m.c.state.in_(RECOMMENDED_STATES)),
         "awarded": select(t.c.institution_id).where(t.c.scheme_code == scheme_code,
-                                                    t.c.awarded_on.between(first, last)),
+                                                    t.c.awarded_on.between(first, last),
+                                                    *of_level),
         "titles_held": select(t.c.institution_id).where(
-            t.c.scheme_code == scheme_code, t.c.awarded_on <= last,
+            t.c.scheme_code == scheme_code, *of_level, t.c.awarded_on <= last,
             or_(t.c.state == "held", and_(t.c.state == "revoked", t.c.revoked_on > last)),
             or_(t.c.valid_until.is_(None), t.c.valid_until >= last)),
         "rechecked": rechecks(CONCLUDED),
@@ -121,13 +173,13 @@ def _sets(scheme_code: str, year: int) -> dict[str, Select[Any]]:
     }
 
 
-def _count_columns(scheme_code: str, year: int, wanted: Collection[str]
-                   ) -> dict[str, ColumnElement[Any]]:
+def _count_columns(scheme_code: str, year: int, wanted: Collection[str],
+                   level: str | None = None) -> dict[str, ColumnElement[Any]]:
     """count name → its column for one scheme: every ``wanted`` count of :data:`COUNTS`
     but ``eligible``, each a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each
     database evaluates once per statement (PostgreSQL: a hashed subplan; SQLite: an
-    ephemeral index)."""
-    i, sets = institution, _sets(scheme_code, year)
+    ephemeral index); ``level``: of titles of that level (:func:`_sets`)."""
+    i, sets = institution, _sets(scheme_code, year, level)
 
     def share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((condition, 1), else_=0))
@@ -142,45 +194,75 @@ def _count_columns(scheme_code: str, year: int, wanted: Collection[str]
     return columns
 
 
+def _slice_counts(part: Slice, wanted: Collection[str]) -> list[str]:
+    """The counts (but ``eligible``) a slice reads: ``wanted``; a levelled slice only
+    those a level narrows (:data:`LEVELLED`)."""
+    return [n for n in COUNTS if n != "eligible" and n in wanted
+            and (part.level is None or n in LEVELLED)]
+
+
+def _counts_by_slice(conn: Connection, where: Sequence[ColumnElement[bool]],
+                     slices: Iterable[Slice], year: int,
+                     counts: Collection[str] | None = None
+                     ) -> dict[Slice, dict[str, dict[str, int]]]:
+    """slice → count name → region code → count (zeros left out) of ``counts`` (every
+    count of :data:`COUNTS` when None; ``eligible`` always; a levelled slice only the
+    title counts), for every slice in ONE statement over the institutions of ``where``
+    (the caller's regions, any category): grouped by region and category, each
+    (scheme, level, count) once as a column (:func:`_count_columns`) — a category
+    narrows nothing in SQL, its slice sums only the groups of its categories."""
+    i = institution
+    wanted = set(COUNTS if counts is None else counts)
+    parts = list(dict.fromkeys(slices))
+    inside = {p: _inside(p) for p in parts}
+    names = {p: _slice_counts(p, wanted) for p in parts}
+    # (scheme, level or None, count) → the column's place in the row
+    keys: dict[tuple[str, str | None, str], int] = {}
+    columns: list[ColumnElement[Any]] = []
+    for p in parts:
+        todo = [n for n in names[p]
+                if (p.scheme, p.level if n in LEVELLED else None, n) not in keys]
+        for level in dict.fromkeys(p.level if n in LEVELLED else None for n in todo):
+            chosen = [n for n in todo if (p.level if n in LEVELLED else None) == level]
+            for name, column in _count_columns(p.scheme, year, chosen, level).items():
+                keys[(p.scheme, level, name)] = 3 + len(columns)
+                columns.append(column)
+    query = (select(i.c.region_code, i.c.category, func.count(i.c.id), *columns)
+             .where(*where, *_union_categories(inside.values()))
+             .group_by(i.c.region_code, i.c.category))
+    out: dict[Slice, dict[str, dict[str, int]]] = {
+        p: {"eligible": {}, **{n: {} for n in names[p]}} for p in parts}
+    places = {p: [("eligible", 2), *((n, keys[(p.scheme, p.level if n in LEVELLED else None,
+                                               n)]) for n in names[p])] for p in parts}
+    allowed = {p: None if c is None else frozenset(c) for p, c in inside.items()}
+    for row in conn.execute(query):
+        code, category = str(row[0]).strip(), str(row[1]).strip()
+        for p in parts:
+            within = allowed[p]
+            if within is not None and category not in within:
+                continue
+            for name, place in places[p]:
+                n = row[place]
+                if n:
+                    per_region = out[p][name]
+                    per_region[code] = per_region.get(code, 0) + int(n)
+    return out
+
+
 def _counts_by_scheme(conn: Connection, where: Sequence[ColumnElement[bool]],
                       schemes: Sequence[str], year: int,
                       counts: Collection[str] | None = None
                       ) -> dict[str, dict[str, dict[str, int]]]:
-    """scheme → count name → region code → count (zeros left out) of ``counts`` (every
-    count of :data:`COUNTS` when None; ``eligible`` always), for every scheme in ONE
-    statement over the institutions of ``where`` (the caller's regions, any category):
-    grouped by region and category, each scheme's counts as columns
-    (:func:`_count_columns`); each scheme then sums its population's categories."""
-    i = institution
-    wanted = set(COUNTS if counts is None else counts)
-    columns: list[tuple[str, str, ColumnElement[Any]]] = []
-    for scheme in dict.fromkeys(schemes):
-        columns += [(scheme, name, column) for name, column
-                    in _count_columns(scheme, year, wanted).items()]
-    query = (select(i.c.region_code, i.c.category, func.count(i.c.id),
-                    *(column for _, _, column in columns))
-             .where(*where, *_union_categories(schemes))
-             .group_by(i.c.region_code, i.c.category))
-    out: dict[str, dict[str, dict[str, int]]] = {
-        s: {"eligible": {}, **{n: {} for x, n, _ in columns if x == s}} for s in schemes}
-    chosen = {s: _categories(s) for s in schemes}
-    for row in conn.execute(query):
-        code, category = str(row[0]).strip(), str(row[1]).strip()
-        cells = [(s, "eligible", row[2]) for s in chosen]
-        cells += [(s, n, row[3 + k]) for k, (s, n, _) in enumerate(columns)]
-        for scheme, name, n in cells:
-            inside = chosen[scheme]
-            if n and (inside is None or category in inside):
-                per_region = out[scheme][name]
-                per_region[code] = per_region.get(code, 0) + int(n)
-    return out
+    """:func:`_counts_by_slice` of whole schemes (no category, no level): scheme →
+    count name → region code → count."""
+    found = _counts_by_slice(conn, where, [Slice(s) for s in schemes], year, counts)
+    return {p.scheme: v for p, v in found.items()}
 
 
-def _union_categories(schemes: Sequence[str]) -> list[ColumnElement[bool]]:
-    """The categories of any of ``schemes`` (nothing when one takes every category)."""
+def _union_categories(chosen: Iterable[list[str] | None]) -> list[ColumnElement[bool]]:
+    """The categories of any of the slices (nothing when one takes every category)."""
     found: set[str] = set()
-    for scheme in schemes:
-        wanted = _categories(scheme)
+    for wanted in chosen:
         if wanted is None:
             return []
         found.update(wanted)
@@ -214,47 +296,69 @@ def _fold(tree: RegionTree, region_code: str, counts: dict[str, dict[str, int]],
 
 
 def coverage_rows(conn: Connection, region_code: str, year: int, scheme_code: str, *,
-                  filters: Filters | None = None, by_child: bool = True
+                  filters: Filters | None = None, by_child: bool = True,
+                  category: str | None = None, level: str | None = None
                   ) -> list[dict[str, Any]]:
-    """The coverage rows inside an open connection (``filters``: the caller's scope)."""
-    return coverage_by_scheme(conn, region_code, year, [scheme_code], filters=filters,
-                              by_child=by_child)[scheme_code]
+    """The coverage rows inside an open connection (``filters``: the caller's scope;
+    ``category``, ``level``: a :class:`Slice`'s narrowing)."""
+    part = Slice(scheme_code, category, level)
+    return coverage_slices(conn, region_code, year, [part], filters=filters,
+                           by_child=by_child)[part]
 
 
-def coverage_by_scheme(conn: Connection, region_code: str, year: int,
-                       schemes: Sequence[str], *, filters: Filters | None = None,
-                       by_child: bool = True, counts: Collection[str] | None = None
-                       ) -> dict[str, list[dict[str, Any]]]:
-    """:func:`coverage_rows` of several schemes in one pass (one region tree, one
-    statement for all): scheme → rows. ``counts``: only these counts (and ``eligible``) and the
-    rates made of them — every one when None. NotFound for an unknown scheme or
-    region."""
-    for scheme in schemes:
-        _check_scheme(conn, scheme)
+def coverage_slices(conn: Connection, region_code: str, year: int, slices: Sequence[Slice],
+                    *, filters: Filters | None = None, by_child: bool = True,
+                    counts: Collection[str] | None = None
+                    ) -> dict[Slice, list[dict[str, Any]]]:
+    """:func:`coverage_rows` of several slices (schemes, each whole or narrowed to a
+    category and / or a title level) in one pass — one region tree, one statement for
+    all: slice → rows. ``counts``: only these counts (and ``eligible``) and the rates
+    made of them — every one when None (a levelled slice: only the title counts).
+    NotFound for an unknown scheme or region; ValidationFailed for an unknown category
+    or level, or a category outside the scheme's population."""
+    for part in slices:
+        _check_scheme(conn, part.scheme)
+        _check_level(part.level)
     tree = RegionTree(region_store.load_regions(conn))
     if region_code not in tree:
         raise NotFound.of("scope.region_not_found", region_code=region_code)
     chosen = filters or Filters(tree.subtree(region_code), None, None)
     where = [institution.c.status == "active", *institution_conditions(conn, chosen)]
-    out: dict[str, list[dict[str, Any]]] = {}
-    for scheme, found in _counts_by_scheme(conn, where, schemes, year, counts).items():
-        target = _target(conn, scheme)
-        out[scheme] = [{**row, "target": target}
-                       for row in _fold(tree, region_code, found, by_child)]
+    out: dict[Slice, list[dict[str, Any]]] = {}
+    for part, found in _counts_by_slice(conn, where, slices, year, counts).items():
+        target = _target(conn, part.scheme)
+        out[part] = [{**row, "target": target}
+                     for row in _fold(tree, region_code, found, by_child)]
     return out
 
 
+def coverage_by_scheme(conn: Connection, region_code: str, year: int,
+                       schemes: Sequence[str], *, filters: Filters | None = None,
+                       by_child: bool = True, counts: Collection[str] | None = None,
+                       category: str | None = None, level: str | None = None
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """:func:`coverage_slices` of whole schemes (or each narrowed alike to ``category``
+    / ``level``): scheme → rows."""
+    parts = [Slice(s, category, level) for s in dict.fromkeys(schemes)]
+    found = coverage_slices(conn, region_code, year, parts, filters=filters,
+                            by_child=by_child, counts=counts)
+    return {p.scheme: rows for p, rows in found.items()}
+
+
 def region_coverage(engine: Engine, region_code: str, year: int, scheme_code: str, *,
-                    user: User | None = None, by_child: bool = True
+                    user: User | None = None, by_child: bool = True,
+                    category: str | None = None, level: str | None = None
                     ) -> list[dict[str, Any]]:
     """One row for ``region_code`` (its subtree) then one per direct child region, with
-    :data:`COVERAGE_KEYS` (module docstring). ``user``: checked against its scope."""
+    :data:`COVERAGE_KEYS` (module docstring). ``user``: checked against its scope;
+    ``category`` / ``level``: the institutions of a category, the titles of a level
+    (:class:`Slice`)."""
     with engine.connect() as conn:
         filters = None
         if user is not None:
             filters = scoped_filters(conn, user.scope, region_code=region_code)
         return coverage_rows(conn, region_code, year, scheme_code, filters=filters,
-                             by_child=by_child)
+                             by_child=by_child, category=category, level=level)
 
 
 def schemes_coverage(engine: Engine, region_code: str, year: int, schemes: Sequence[str],
@@ -266,6 +370,20 @@ def schemes_coverage(engine: Engine, region_code: str, year: int, schemes: Seque
     with engine.connect() as conn:
         return coverage_by_scheme(conn, region_code, year, schemes, by_child=by_child,
                                   counts=counts)
+
+
+def slices_coverage(engine: Engine, region_code: str, year: int,
+                    slices: Iterable[tuple[str, str | None, str | None]], *,
+                    by_child: bool = True, counts: Collection[str] | None = None
+                    ) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
+    """:func:`coverage_slices` of ``(scheme, category, level)`` triples, no scope check
+    (a work plan's indicators: every scheme and narrowing its items name, one
+    statement): triple → rows."""
+    parts = [Slice(*s) for s in dict.fromkeys(slices)]
+    with engine.connect() as conn:
+        found = coverage_slices(conn, region_code, year, parts, by_child=by_child,
+                                counts=counts)
+    return {(p.scheme, p.category, p.level): rows for p, rows in found.items()}
 
 
 def rate(engine: Engine, region_code: str, year: int, scheme_code: str, key: str
@@ -292,5 +410,6 @@ def definitions() -> list[dict[str, str]]:
              "status": r.status, "note": r.note} for r in rates()]
 
 
-__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "coverage_by_scheme", "coverage_rows", "definitions",
-           "latest_year", "rate", "region_coverage", "schemes_coverage"]
+__all__ = ["COVERAGE_KEYS", "RATE_KEYS", "Slice", "coverage_by_scheme", "coverage_rows",
+           "coverage_slices", "definitions", "latest_year", "rate", "region_coverage",
+           "schemes_coverage", "slices_coverage"]

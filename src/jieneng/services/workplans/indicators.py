@@ -5,12 +5,13 @@ regions through the region tree) — never per item or per region.
 =================== ==========================================================
 source              computed by
 =================== ==========================================================
-campaign_coverage   :func:`jieneng.services.campaigns.coverage.schemes_coverage`
-                    (one call per anchor region for every scheme the plan names,
+campaign_coverage   :func:`jieneng.services.campaigns.coverage.slices_coverage`
+                    (one call per anchor region for every scheme — whole, or
+                    narrowed by ``category=`` / ``level=`` — the plan names,
                     only the counts its items read: the anchor's row and its
                     children's; else ``region_coverage`` per scheme through
                     :func:`coverage_adapter`), kept in the result cache per
-                    scheme under the data version and the campaign tables'
+                    slice under the data version and the campaign tables'
                     fingerprint
 projects            :func:`jieneng.storage.project_counts.grouped` (the
                     conventions of :mod:`jieneng.services.projects.counts`)
@@ -41,6 +42,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine
 
 from jieneng.core.campaigns.coverage import rates as coverage_rates
+from jieneng.core.campaigns.coverage import takes_level
 from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters
@@ -113,6 +115,21 @@ def _rate(part: float | None, whole: float | None) -> float | None:
 # --- campaign coverage ----------------------------------------------------------------
 
 CoverageFn = Callable[..., list[dict[str, Any]]]
+#: a coverage reading: (scheme, institution category or None, title level or None)
+Part = tuple[str, str | None, str | None]
+
+
+def coverage_part(ind: PlanIndicator, param: str | None) -> Part | None:
+    """The reading a coverage item names: ``scheme=`` (required), optionally
+    ``category=`` (an institution category) and ``level=`` (a title level, only for a
+    figure a level narrows: :func:`jieneng.core.campaigns.coverage.takes_level`); None
+    (not available) without a scheme or with any other parameter."""
+    p = params(param)
+    scheme = p.pop("scheme", None)
+    category, level = p.pop("category", None) or None, p.pop("level", None) or None
+    if not scheme or p or (level is not None and not takes_level(ind.parameter)):
+        return None
+    return (scheme, category, level)
 
 
 def coverage_adapter() -> CoverageFn | None:
@@ -130,100 +147,107 @@ _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_
               "recheck_pass_rate"}
 
 
-def _batch_adapter() -> Callable[..., dict[str, list[dict[str, Any]]]] | None:
-    """:func:`jieneng.services.campaigns.coverage.schemes_coverage` (several schemes in
-    one pass) when the campaigns module provides it."""
+def _batch_adapter() -> Callable[..., dict[Part, list[dict[str, Any]]]] | None:
+    """:func:`jieneng.services.campaigns.coverage.slices_coverage` (several schemes,
+    whole or narrowed, in one pass) when the campaigns module provides it."""
     try:
         module = importlib.import_module("jieneng.services.campaigns.coverage")
     except ImportError:
         return None
-    fn = getattr(module, "schemes_coverage", None)
+    fn = getattr(module, "slices_coverage", None)
     return fn if callable(fn) else None
 
 
-def _coverage_rows(engine: Engine, fn: CoverageFn, anchor: str, year: int, scheme: str,
-                   memo: dict[Any, Any]) -> list[dict[str, Any]] | None:
-    """The rows of one scheme: computed with every scheme the plan names
-    (``memo["coverage_schemes"]``) in one call, with only the counts its items read
-    (``memo["coverage_counts"]``), when it can; else alone, every count; None for an
-    unknown scheme."""
-    batch_key = ("coverage_batch", anchor, year)
-    schemes = sorted(memo.get("coverage_schemes", ()) or (scheme,))
-    batch = _batch_adapter()
-    if batch_key not in memo and batch is not None and scheme in schemes:
-        try:
-            memo[batch_key] = batch(engine, anchor, year, schemes, by_child=True,
-                                    counts=memo.get("coverage_counts"))
-        except (LookupError, DomainError):  # one scheme unknown: each on its own
-            memo[batch_key] = {}
-    found = memo.get(batch_key, {})
-    if scheme in found:
-        rows: list[dict[str, Any]] = found[scheme]
-        return rows
+def _alone(engine: Engine, fn: CoverageFn, anchor: str, year: int, part: Part
+           ) -> list[dict[str, Any]] | None:
+    """One reading through ``fn`` (``region_coverage`` or a stand-in); None (not
+    available) for an unknown scheme, category or level."""
+    scheme, category, level = part
+    narrowing = {k: v for k, v in (("category", category), ("level", level)) if v}
     try:
-        return fn(engine, anchor, year, scheme, user=None, by_child=True)
-    except (LookupError, DomainError):  # an unknown scheme: not available
+        return fn(engine, anchor, year, scheme, user=None, by_child=True, **narrowing)
+    except (LookupError, DomainError):
         return None
 
 
+def _coverage_rows(engine: Engine, fn: CoverageFn, anchor: str, year: int, part: Part,
+                   memo: dict[Any, Any]) -> list[dict[str, Any]] | None:
+    """The rows of one reading: computed with every reading the plan names
+    (``memo["coverage_parts"]``) in one call, with only the counts its items read
+    (``memo["coverage_counts"]``), when it can; else alone, every count; None for an
+    unknown scheme (category, level)."""
+    batch_key = ("coverage_batch", anchor, year)
+    parts = list(memo.get("coverage_parts", ()) or (part,))
+    batch = _batch_adapter()
+    if batch_key not in memo and batch is not None and part in parts:
+        try:
+            memo[batch_key] = batch(engine, anchor, year, parts, by_child=True,
+                                    counts=memo.get("coverage_counts"))
+        except (LookupError, DomainError):  # one reading refused: each on its own
+            memo[batch_key] = {}
+    found = memo.get(batch_key, {})
+    if part in found:
+        rows: list[dict[str, Any]] = found[part]
+        return rows
+    return _alone(engine, fn, anchor, year, part)
+
+
 def _cached_coverage(engine: Engine, conn: Connection, fn: CoverageFn, anchor: str,
-                     year: int, scheme: str, memo: dict[Any, Any]
+                     year: int, part: Part, memo: dict[Any, Any]
                      ) -> list[dict[str, Any]] | None:
     """The coverage rows of ``anchor`` through the result cache, keyed by the data
     version, the campaign tables' fingerprint
     (:func:`jieneng.storage.workplans.campaign_fingerprint`) and the counts asked; None
-    for an unknown scheme. A miss computes the plan's schemes together
+    for an unknown scheme. A miss computes the plan's readings together
     (:func:`_coverage_rows`)."""
     if "fingerprint" not in memo:
         memo["fingerprint"] = store.campaign_fingerprint(conn)
-    key = ("workplans.coverage", memo["fingerprint"], anchor, year, scheme,
+    key = ("workplans.coverage", memo["fingerprint"], anchor, year, *part,
            memo.get("coverage_counts"))
     return result_cache.cached(engine, conn, key,
-                               lambda: _coverage_rows(engine, fn, anchor, year, scheme, memo))
+                               lambda: _coverage_rows(engine, fn, anchor, year, part, memo))
 
 
-def coverage_needs(needs: Iterable[Key]) -> tuple[set[str], tuple[str, ...]]:
-    """The schemes of the campaign-coverage indicators among ``needs`` (those computed:
-    a ``scheme=`` and nothing else) and the counts their figures are made of (a rate:
-    its numerator and denominator, ``coverage.csv``; a count: itself)."""
+def coverage_needs(needs: Iterable[Key]) -> tuple[list[Part], tuple[str, ...]]:
+    """The readings (scheme, category, level) of the campaign-coverage indicators among
+    ``needs`` (those computed: :func:`coverage_part`), sorted, and the counts their
+    figures are made of (a rate: its numerator and denominator, ``coverage.csv``; a
+    count: itself)."""
     by_code = {r.code: r for r in coverage_rates()}
-    schemes: set[str] = set()
+    parts: set[Part] = set()
     counts: set[str] = set()
     for code, param in needs:
-        p = params(param)
-        scheme = p.pop("scheme", None)
         ind = indicator(code)
-        if ind.source_kind != "campaign_coverage" or not scheme or p:
+        part = coverage_part(ind, param) if ind.source_kind == "campaign_coverage" else None
+        if part is None:
             continue
-        schemes.add(scheme)
+        parts.add(part)
         rate = by_code.get(ind.parameter)
         counts.update((rate.numerator, rate.denominator) if rate else (ind.parameter,))
-    return schemes, tuple(sorted(counts))
+    return sorted(parts, key=lambda x: (x[0], x[1] or "", x[2] or "")), tuple(sorted(counts))
 
 
 def campaign_values(engine: Engine, conn: Connection, rt: RegionTree, ind: PlanIndicator,
                     param: str | None, regions: set[str], year: int,
                     adapter: CoverageFn | None = None,
                     memo: dict[Any, Any] | None = None) -> Values | None:
-    """The coverage figure ``ind.parameter`` of the scheme ``scheme=`` for ``regions``;
-    None (not available) without the coverage service, without a scheme, or with a
-    parameter it does not take (e.g. a category)."""
+    """The coverage figure ``ind.parameter`` of the reading the item names
+    (:func:`coverage_part`: ``scheme=``, optionally ``category=`` / ``level=``) for
+    ``regions``; None (not available) without the coverage service, without a scheme,
+    with a parameter it does not take, or a reading the service refuses (an unknown
+    scheme, category or level; a category outside the scheme's population)."""
     fn = adapter if adapter is not None else coverage_adapter()
-    p = params(param)
-    scheme = p.pop("scheme", None)
-    if fn is None or scheme is None or p:
+    part = coverage_part(ind, param)
+    if fn is None or part is None:
         return None
     out: Values = {}
     memo = {} if memo is None else memo
     for parent, wanted in _by_parent(rt, regions).items():
-        key = ("coverage", parent, year, scheme)
-        if key not in memo and adapter is None:  # the rates of one scheme share its rows
-            memo[key] = _cached_coverage(engine, conn, fn, parent, year, scheme, memo)
+        key = ("coverage", parent, year, part)
+        if key not in memo and adapter is None:  # the rates of one reading share its rows
+            memo[key] = _cached_coverage(engine, conn, fn, parent, year, part, memo)
         elif key not in memo:  # a stand-in (tests): never cached
-            try:
-                memo[key] = fn(engine, parent, year, scheme, user=None, by_child=True)
-            except (LookupError, DomainError):
-                memo[key] = None
+            memo[key] = _alone(engine, fn, parent, year, part)
         rows = memo[key]
         if rows is None:
             return None
@@ -379,8 +403,8 @@ def compute(engine: Engine, conn: Connection, rt: RegionTree, year: int,
     """Every (indicator, parameter) of ``needs`` for its regions; a key missing from the
     answer is not available."""
     out: dict[Key, Values] = {}
-    schemes, counts = coverage_needs(needs)
-    memo: dict[Any, Any] = {"coverage_schemes": schemes, "coverage_counts": counts}
+    parts, counts = coverage_needs(needs)
+    memo: dict[Any, Any] = {"coverage_parts": parts, "coverage_counts": counts}
     for (code, param), regions in needs.items():
         ind = indicator(code)
         kind = ind.source_kind
