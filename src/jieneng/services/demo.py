@@ -45,6 +45,7 @@ from jieneng.services.accounts.accounts import create_user, update_user
 from jieneng.services.accounts.auth import LEGACY_DEMO_SUFFIX
 from jieneng.services.accounts.passwords import verify_password
 from jieneng.services.database import open_database
+from jieneng.services.demo_actors import COUNTY_OFFICE
 from jieneng.services.entry.imports import ImportKind, Progress, import_file, no_progress
 from jieneng.services.forms_ny import demo as forms_ny_demo
 from jieneng.services.publishing import publication
@@ -106,6 +107,7 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
         demo_metering.seed(engine, DEMO_REGION, since=metered_since)
         forms_ny_demo.seed_rooms(engine, DEMO_REGION)  # NY202 room on the metered unit
         demo_projects.seed(engine, DEMO_REGION, files_dir, figures=False)  # projects, weather
+        _accounts_first(engine)
         _issue14(engine, files_dir)
         return summary
     progress("生成文件 generating files")
@@ -131,9 +133,43 @@ def _build(engine: Engine, rebuild: bool, progress: Progress,
     summary.counts["readings"] = demo_metering.seed(engine, DEMO_REGION, since=metered_since)
     summary.counts["datacentre_rooms"] = forms_ny_demo.seed_rooms(engine, DEMO_REGION)
     progress("创建、工作安排、考核 campaigns, work plans, assessment")
+    _accounts_first(engine)
     summary.counts.update(_issue14(engine, files_dir))
     summary.built = True
     return summary
+
+
+def _accounts_first(engine: Engine) -> None:
+    """The demo accounts and the other counties' office accounts, before the seeds that
+    act as them (services.demo_actors): the reports, reviews and self-assessments then
+    name ``guilin``, ``yangshuo``, ``office-<code>``, ``school`` instead of ``cli``. Not
+    in production (demo accounts have a published password: the demo is refused there
+    anyway)."""
+    environment = load_settings().environment
+    if environment == "production":
+        return
+    create_demo_accounts(engine, DEMO_REGION, environment=environment)
+    _county_offices(engine, DEMO_REGION)
+
+
+def _county_offices(engine: Engine, region_code: str) -> int:
+    """A demo office account for each county of the demo city but 阳朔 (``yangshuo``):
+    ``office-<code>``, flagged ``is_demo``, the demo password; created if missing."""
+    with engine.connect() as conn:
+        tree = RegionTree(regions.load_regions(conn))
+    made = 0
+    for code in tree.children.get(region_code, []):
+        if tree.name(code).startswith("阳朔"):
+            continue
+        username = COUNTY_OFFICE.format(code=code)
+        with engine.connect() as conn:
+            if user_store.get_user_by_username(conn, username) is not None:
+                continue
+        create_user(engine, Actor(None, "demo"), username=username, password=DEMO_PASSWORD,
+                    role=Role.REGION, region_code=code,
+                    display_name=f"{Role.REGION.label_zh} {tree.name(code)}", is_demo=True)
+        made += 1
+    return made
 
 
 def _issue14(engine: Engine, files_dir: Path) -> dict[str, int]:
@@ -233,8 +269,22 @@ def ensure_demo_accounts(
 ) -> list[DemoAccount]:
     """One account per role on the demo city, created if missing (development only:
     DemoRefused in production). They are flagged ``is_demo`` and share the published
-    :data:`DEMO_PASSWORD`, printed by ``jieneng demo``.
+    :data:`DEMO_PASSWORD`, printed by ``jieneng demo``. Once the demo's workflow is
+    built, the bell's story is seeded (once per database).
     """
+    out = create_demo_accounts(engine, region_code, environment=environment)
+    with engine.connect() as conn:
+        built = meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION
+    if built:  # the bell is not empty for a new user (once per demo database)
+        demo_notifications.seed(engine, region_code=region_code, year=DEMO_YEARS[-1])
+    return out
+
+
+def create_demo_accounts(
+    engine: Engine, region_code: str = "450300", *, environment: str = "development"
+) -> list[DemoAccount]:
+    """The accounts of :func:`ensure_demo_accounts` without the notifications' story
+    (the demo build makes them before its seeds act as them)."""
     if environment == "production":
         raise DemoRefused.of("demo.accounts_in_production")
     with engine.connect() as conn:
@@ -274,10 +324,6 @@ def ensure_demo_accounts(
                 continue  # an account of the same name that is not a demo account
             _adopt_legacy_demo(engine, row.id)
         out.append(DemoAccount(username, DEMO_PASSWORD, role, label))
-    with engine.connect() as conn:
-        built = meta.get_meta(conn, "demo_workflow") == WORKFLOW_VERSION
-    if built:  # the bell is not empty for a new user (once per demo database)
-        demo_notifications.seed(engine, region_code=region_code, year=DEMO_YEARS[-1])
     return out
 
 

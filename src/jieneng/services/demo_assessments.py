@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from jieneng.core.caller import command_line_user
+from jieneng.services import demo_actors
 from jieneng.services.assessments import runs
 
 YEAR = 2025
@@ -31,7 +31,7 @@ HAND: tuple[tuple[int, str, str, str], ...] = (
 def seed(engine: Engine, region: str, files_dir: Path) -> dict[str, int]:
     """Open and score the city's county sheet once (a second start adds nothing)."""
     del files_dir
-    who = command_line_user()
+    who = demo_actors.office(engine, "guilin", region)  # the city office scores its counties
     opened = runs.open_run(engine, who, code=SHEET, region_code=region, year=YEAR)
     if not opened["created"]:
         return {}

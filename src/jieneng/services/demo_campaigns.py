@@ -21,6 +21,13 @@
 
 Every date is stated (the evaluation in January after the year; 公示 and award in the
 following weeks); the scores are invented for the demo and named as such in the notes.
+
+Who acts is who would have (:mod:`.demo_actors`; the demo build creates the accounts
+first): ``guilin`` opens, reviews at the city level, scores and draws the city's rounds;
+``yangshuo`` opens and runs 阳朔县's round (review, spot check, 公示, award, 回头看) and
+reviews at the county level; a unit's self-assessment is entered by its own demo account
+(``school``) when it has one, else by the county office that files for it. The shipped
+schemes and the fleet are installed by the command line.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from sqlalchemy import Engine
 
 from jieneng.core.caller import User, command_line_user
 from jieneng.core.exceptions import DomainError
-from jieneng.services import demo_fleet
+from jieneng.core.permissions import Role
+from jieneng.services import demo_actors, demo_fleet
 from jieneng.services.campaigns import (
     assess,
     checks,
@@ -76,8 +84,10 @@ def seed(engine: Engine, region: str, files_dir: Path) -> dict[str, int]:
     installed = install_shipped(engine, user)
     counts["campaign_schemes"] = installed["added"]
     counts.update(demo_fleet.seed(engine, region, files_dir, year=YEAR))
-    counts.update(_demonstration(engine, user, region))
-    counts.update(_organ_rounds(engine, user))
+    city = demo_actors.office(engine, "guilin", region)
+    county = demo_actors.office(engine, "yangshuo", ORGAN_REGION)
+    counts.update(_demonstration(engine, city, region))
+    counts.update(_organ_rounds(engine, city, county))
     with engine.begin() as conn:
         meta.set_meta(conn, "demo_campaigns", VERSION)
     return counts
@@ -102,10 +112,19 @@ def _demonstration(engine: Engine, user: User, region: str) -> dict[str, int]:
     return {"demonstration_members": len(members)}
 
 
-def _organ_rounds(engine: Engine, user: User) -> dict[str, int]:
-    counts = _finished_round(engine, user)
-    counts.update(_open_round(engine, user))
+def _organ_rounds(engine: Engine, city: User, county: User) -> dict[str, int]:
+    counts = _finished_round(engine, county)
+    counts.update(_open_round(engine, city, county))
     return counts
+
+
+def _filers(engine: Engine, county: User, members: list[dict[str, Any]]) -> dict[str, User]:
+    """Who enters each member's self-assessment: its own demo account (``school``) when
+    it has one, else the county office that files for it."""
+    school = demo_actors.account(engine, "school", role=Role.INSTITUTION)
+    return {str(m["credit_code"]): school if school is not None
+            and school.institution_id == int(m["institution_id"]) else county
+            for m in members}
 
 
 def _finished_round(engine: Engine, user: User) -> dict[str, int]:
@@ -117,13 +136,16 @@ def _finished_round(engine: Engine, user: User) -> dict[str, int]:
                              title=f"{year}年度节约型机关创建评价（演示）",
                              eval_year=year + 1, eval_month=1, due=date(year + 1, 1, 15))
     round_id = int(made["id"])
-    members = [m["credit_code"] for m in rounds.round_members(engine, user, round_id)]
+    listed = rounds.round_members(engine, user, round_id)
+    members = [m["credit_code"] for m in listed]
     if not members:
         return {}
+    filers = _filers(engine, user, listed)
     hand = _checklist(engine, round_id, members[0], user)
     for n, code in enumerate(members):
-        _self_assess(engine, user, round_id, code, hand, SELF_SCORES[n % len(SELF_SCORES)])
-        assess.submit_self_assessment(engine, user, round_id, code)
+        _self_assess(engine, filers[code], round_id, code, hand,
+                     SELF_SCORES[n % len(SELF_SCORES)])
+        assess.submit_self_assessment(engine, filers[code], round_id, code)
     review.return_member(engine, user, round_id, members[-1], RETURNED)
     for code in members[:-1]:  # the county's own round: one level
         review.approve_member(engine, user, round_id, code, note="演示：审核通过")
@@ -133,34 +155,35 @@ def _finished_round(engine: Engine, user: User) -> dict[str, int]:
     return counts
 
 
-def _open_round(engine: Engine, user: User) -> dict[str, int]:
+def _open_round(engine: Engine, city: User, county: User) -> dict[str, int]:
     """The city's 2025 round under way, reviewed level by level (module docstring)."""
-    if _opened(engine, user, "conservation_organ", CITY, YEAR):
+    if _opened(engine, city, "conservation_organ", CITY, YEAR):
         return {}
-    made = rounds.open_round(engine, user, "conservation_organ", CITY, YEAR,
+    made = rounds.open_round(engine, city, "conservation_organ", CITY, YEAR,
                              title=f"{YEAR}年度节约型机关创建评价（演示）",
                              eval_year=YEAR + 1, eval_month=1, due=date(YEAR + 1, 1, 15))
     round_id = int(made["id"])
-    units = [m["credit_code"] for m in rounds.round_members(
-        engine, user, round_id, region_code=ORGAN_REGION)][:6]
+    listed = rounds.round_members(engine, city, round_id, region_code=ORGAN_REGION)[:6]
+    units = [m["credit_code"] for m in listed]
     if len(units) < 6:
         return {}
-    hand = _checklist(engine, round_id, units[0], user)
+    filers = _filers(engine, county, listed)
+    hand = _checklist(engine, round_id, units[0], county)
     for n, code in enumerate(units):
-        _self_assess(engine, user, round_id, code, hand, SELF_SCORES[n])
+        _self_assess(engine, filers[code], round_id, code, hand, SELF_SCORES[n])
         if n == 0 and hand:
-            evidence.add_evidence(engine, user, round_id, code, hand[0],
+            evidence.add_evidence(engine, filers[code], round_id, code, hand[0],
                                   file_name="节约型机关自评佐证材料.pdf", data=EVIDENCE)
         if n < 5:  # the sixth is still filling in
-            assess.submit_self_assessment(engine, user, round_id, code)
+            assess.submit_self_assessment(engine, filers[code], round_id, code)
     for code in units[:3]:  # 阳朔县 approves three …
-        review.approve_member(engine, user, round_id, code, note="演示：县级审核通过")
-    review.return_member(engine, user, round_id, units[3], RETURNED)
+        review.approve_member(engine, county, round_id, code, note="演示：县级审核通过")
+    review.return_member(engine, county, round_id, units[3], RETURNED)
     for code in units[:2]:  # … the city two of them (the third waits at the city)
-        review.approve_member(engine, user, round_id, code, note="演示：市级审核通过")
-    round_scoring.score_round(engine, user, round_id)
-    drawn = checks.draw_sample(engine, user, round_id, rate=CHECK_RATE, seed=SEED)
-    return {"organ_2025_members": len(rounds.round_members(engine, user, round_id)),
+        review.approve_member(engine, city, round_id, code, note="演示：市级审核通过")
+    round_scoring.score_round(engine, city, round_id)
+    drawn = checks.draw_sample(engine, city, round_id, rate=CHECK_RATE, seed=SEED)
+    return {"organ_2025_members": len(rounds.round_members(engine, city, round_id)),
             "organ_2025_self_assessed": len(units), "organ_2025_sampled":
             int(drawn["sample_size"])}
 

@@ -22,9 +22,11 @@ never a table directly — once per database (``demo_workplans`` and
    progress with a percent and a note, 阳朔's done report waiting for the city's review;
    阳朔's 示范案例 returned by the city with a reason (to be sent again).
 
-Reports are made as the demo accounts ``guilin`` / ``yangshuo`` where they exist when
-the seed runs (else as the command line, ``cli``: :func:`jieneng.services.demo._build`
-runs the seeds before ``jieneng demo`` makes the accounts). Idempotent.
+The plans are imported and assigned by ``guilin`` (the city office); the reports are
+made by the county offices' demo accounts (``yangshuo``, ``office-<code>``) and the city's
+own by ``guilin``, who reviews them (:mod:`jieneng.services.demo_actors`: the demo build
+creates the accounts before this seed runs; a missing one is the command line,
+``cli``). Idempotent.
 """
 
 from __future__ import annotations
@@ -41,11 +43,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jieneng.core import chinatime
-from jieneng.core.caller import COMMAND_LINE_ID, User, command_line_user
-from jieneng.core.exceptions import DomainError, NotFound
-from jieneng.core.permissions import Role
+from jieneng.core.caller import User, command_line_user
+from jieneng.core.exceptions import DomainError
 from jieneng.core.regions import RegionTree
-from jieneng.services.accounts.accounts import get_user_by_username
+from jieneng.services import demo_actors
 from jieneng.services.workplans.assign import assign_item
 from jieneng.services.workplans.imports import import_plan
 from jieneng.services.workplans.plans import get_plan, list_plans
@@ -192,20 +193,13 @@ def current_title(year: int) -> str:
 def _office(engine: Engine, username: str, region_code: str) -> User:
     """The demo account ``username`` when it exists and holds ``region_code``; else the
     office of ``region_code`` as the command line (the audit says ``cli``)."""
-    try:
-        user: User | None = get_user_by_username(engine, username)
-    except NotFound:
-        user = None
-    if user is not None and user.region_code == region_code and user.role is Role.REGION:
-        return user
-    return User(id=COMMAND_LINE_ID, username=username, display_name=username,
-                role=Role.REGION, region_code=region_code, institution_id=None,
-                is_locked=False, locked_until=None, created_at=None)
+    return demo_actors.office(engine, username, region_code)
 
 
 def _offices(engine: Engine, counties: list[str]) -> dict[str, User]:
-    """Each county's office: 阳朔 (the first) as the demo account ``yangshuo``."""
-    return {code: _office(engine, "yangshuo" if index == 0 else f"office-{code}", code)
+    """Each county's office: 阳朔 (the first) as the demo account ``yangshuo``, the others
+    as ``office-<code>`` (services.demo_actors)."""
+    return {code: _office(engine, demo_actors.county_office_name(code, index == 0), code)
             for index, code in enumerate(counties)}
 
 
@@ -218,12 +212,13 @@ def _counties(engine: Engine, region: str) -> list[str]:
     return children
 
 
-def _import(engine: Engine, region: str, files_dir: Path, name: str, sheet: str, year: int,
+def _import(engine: Engine, city: User, region: str, files_dir: Path, name: str, sheet: str,
+            year: int,
             title: str, document_no: str) -> int:
     files_dir.mkdir(parents=True, exist_ok=True)
     path = files_dir / name
     path.write_text(sheet, encoding="utf-8")
-    report = import_plan(engine, command_line_user(), path, region_code=region, year=year,
+    report = import_plan(engine, city, path, region_code=region, year=year,
                          title=title, document_no=document_no)
     return int(report.plan_id or 0)
 
@@ -234,9 +229,9 @@ def _top(engine: Engine, plan_id: int) -> dict[str, int]:
             if not i.get("parent_id")}
 
 
-def _assign(engine: Engine, item_id: int, regions: list[str]) -> dict[str, int]:
-    """The child items (region → id)."""
-    made = assign_item(engine, command_line_user(), item_id, regions=regions)
+def _assign(engine: Engine, city: User, item_id: int, regions: list[str]) -> dict[str, int]:
+    """The child items (region → id), assigned by the city office."""
+    made = assign_item(engine, city, item_id, regions=regions)
     return {str(c["responsible_region"]): int(c["id"]) for c in made}
 
 
@@ -267,14 +262,15 @@ def _county_steps(index: int, number: str, year: int) -> tuple[Step, ...]:
 
 def _seed_year(engine: Engine, region: str, files_dir: Path) -> int:
     """:data:`YEAR`'s plan worked through; the number of reports."""
-    plan_id = _import(engine, region, files_dir, f"工作安排-{YEAR}.csv",
+    city = _office(engine, "guilin", region)
+    plan_id = _import(engine, city, region, files_dir, f"工作安排-{YEAR}.csv",
                       moved_sheet(seed_sheet(), YEAR), YEAR, TITLE, DOCUMENT_NO)
     top, counties = _top(engine, plan_id), _counties(engine, region)
-    city, offices = _office(engine, "guilin", region), _offices(engine, counties)
+    offices = _offices(engine, counties)
     reports = 0
     for number in ASSIGNED:
         regions = counties[:CASE_COUNTIES] if number == "12" else counties
-        children = _assign(engine, top[number], regions)
+        children = _assign(engine, city, top[number], regions)
         for index, code in enumerate(regions):
             office = offices[code]
             for step in _county_steps(index, number, YEAR):
@@ -300,15 +296,16 @@ def _training(index: int, year: int) -> Step:
 def _seed_current(engine: Engine, region: str, files_dir: Path, today: date) -> int:
     """The current year's plan in progress; the number of reports."""
     year = today.year
-    plan_id = _import(engine, region, files_dir, f"工作要点-{year}.csv",
+    city = _office(engine, "guilin", region)
+    plan_id = _import(engine, city, region, files_dir, f"工作要点-{year}.csv",
                       current_sheet(seed_sheet(), today), year, current_title(year),
                       f"市管局〔{year}〕3号")
     top, counties = _top(engine, plan_id), _counties(engine, region)
-    city, offices = _office(engine, "guilin", region), _offices(engine, counties)
-    children = _assign(engine, top["13"], counties)
+    offices = _offices(engine, counties)
+    children = _assign(engine, city, top["13"], counties)
     for index, code in enumerate(counties):
         _report(engine, offices[code], city, children[code], _training(index, year))
-    case = _assign(engine, top["12"], counties[:1])  # 阳朔's 示范案例, returned
+    case = _assign(engine, city, top["12"], counties[:1])  # 阳朔's 示范案例, returned
     _report(engine, offices[counties[0]], city, case[counties[0]], CASE_RETURNED)
     for number, step in CITY_NOW.items():
         _report(engine, city, city, top[number], step)
