@@ -43,6 +43,9 @@ def test_round_pages_assess_review(world: World) -> None:
     bad = unit.post(f"{base}/evidence", data={"csrf_token": csrf(unit), "item": "management"},
                     files={"file": ("x.exe", b"MZ", "application/octet-stream")})
     assert bad.status_code == 422 and "x.exe" in bad.text
+    renamed = unit.post(f"{base}/evidence", data={"csrf_token": csrf(unit), "item": "management"},
+                        files={"file": ("制度.docx", b"%PDF-1.4 r", "application/pdf")})
+    assert renamed.status_code == 422 and "与扩展名不符" in renamed.text
     good = unit.post(f"{base}/evidence", data={"csrf_token": csrf(unit), "item": "management"},
                      files={"file": ("制度.pdf", b"%PDF-1.4 r", "application/pdf")})
     assert good.status_code == 303

@@ -39,6 +39,10 @@ def test_event_form_result_and_offset(world: World) -> None:
         "csrf_token": token, "kind": "ccer", "quantity_t": "5", "description": "某项目"},
         files={"evidence": ("cert.exe", b"MZ", "application/octet-stream")})
     assert bad.status_code == 422 and "cert.exe" in bad.text and "某项目" in bad.text
+    renamed = client.post(f"/carbon/events/{event_id}/offsets", data={  # type: ignore[attr-defined]
+        "csrf_token": token, "kind": "ccer", "quantity_t": "5", "description": "某项目"},
+        files={"evidence": ("cert.ofd", b"%PDF-1.4 x", "application/ofd")})
+    assert renamed.status_code == 422 and "与扩展名不符" in renamed.text
     ok = client.post(f"/carbon/events/{event_id}/offsets", data={  # type: ignore[attr-defined]
         "csrf_token": token, "kind": "forestry", "quantity_t": str(twin["total_t"] + 1)},
         files={"evidence": ("cert.pdf", b"%PDF-1.4 x", "application/pdf")})

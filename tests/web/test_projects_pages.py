@@ -210,6 +210,11 @@ def test_adjustment_needs_evidence_then_is_approved_by_another(projects: World) 
     refused = school.post("/projects/YS-PV-1/adjustments", data=form)
     assert refused.status_code == 422
     assert "须附证明材料" in refused.text and "新建实验楼投入使用" in refused.text
+    renamed = school.post("/projects/YS-PV-1/adjustments", data=form, files={
+        "evidence": ("验收单.docx", b"%PDF-1.4 evidence", "application/octet-stream")})
+    assert renamed.status_code == 422
+    assert "验收单.docx" in renamed.text and "与扩展名不符" in renamed.text
+    assert "新建实验楼投入使用" in renamed.text
     made = school.post("/projects/YS-PV-1/adjustments", data=form,
                        files={"evidence": ("验收单.pdf", b"%PDF-1.4 evidence", "application/pdf")})
     assert made.status_code == 303, made.text[:300]
@@ -245,3 +250,24 @@ def test_documents_download_as_word_and_excel(projects: World) -> None:
     assert client.get("/projects/YS-PV-1/settlement.docx?period=2025").status_code == 422
     book = load_workbook(io.BytesIO(client.get("/projects/YS-PV-1/statements.xlsx").content))
     assert book.active is not None and book.active.max_row >= 3
+
+
+def test_document_upload_is_checked_by_the_one_evidence_check(projects: World) -> None:
+    """The documents API refuses a file by the shared evidence codes (a PDF named
+    ``.docx``, a type not accepted, an empty file) and stores a good one."""
+    school = projects.login("institution")
+    url = "/api/v1/projects/YS-PV-1/documents?lang=en"
+    for name, content, code in (("合同.docx", b"%PDF-1.4 contract", "evidence_content"),
+                                ("合同.exe", b"MZ", "evidence_type"),
+                                ("合同.pdf", b"", "evidence_empty")):
+        refused = school.post(url, data={"title": "合同", "kind": "contract"},
+                              files={"file": (name, content, "application/pdf")},
+                              headers={"X-CSRF-Token": csrf(school)})
+        assert refused.status_code == 422, refused.text[:300]
+        error = refused.json()["error"]
+        assert (error["code"], error["kind"]) == (code, "validation_failed")
+        assert name in error["message"]
+    stored = school.post(url, data={"title": "合同", "kind": "contract"},
+                         files={"file": ("合同.pdf", b"%PDF-1.4 contract", "application/pdf")},
+                         headers={"X-CSRF-Token": csrf(school)})
+    assert stored.status_code == 201 and stored.json()["file_name"] == "合同.pdf"
