@@ -39,6 +39,7 @@ from jieneng.services.campaigns.schemes import install_shipped
 from jieneng.storage import campaign_rounds as rounds
 from jieneng.storage import campaign_titles as titles
 from jieneng.storage import tables as t
+from jieneng.storage import title_awards
 from jieneng.storage.engine import make_engine
 from jieneng.storage.institutions import upsert_institutions
 from jieneng.storage.migrate import upgrade
@@ -73,7 +74,7 @@ def _world(url: str, n: int, seed: int) -> tuple[object, int, int]:
         recommended = submitted[rng.random(submitted.size) < 0.5]
         rounds.set_members_state(conn, current, recommended.tolist(), "recommended", at=now)
         held = ids[rng.random(ids.size) < 0.4]
-        rounds.award_titles(conn, [
+        title_awards.award_titles(conn, [
             {"institution_id": int(i), "scheme_code": SCHEME, "round_id": earlier,
              "level": "provincial", "awarded_on": date(YEAR - 1, 12, 1), "valid_until": None}
             for i in held])

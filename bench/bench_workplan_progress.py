@@ -107,6 +107,7 @@ def ensure_campaigns(engine: Any, region: str, year: int, seed: int = 20_240_601
     from jieneng.storage import campaign_rounds as rounds
     from jieneng.storage import campaign_titles as titles
     from jieneng.storage import tables as t
+    from jieneng.storage import title_awards
 
     m, r = rounds.campaign_round_member, rounds.campaign_round
     with engine.connect() as conn:
@@ -132,7 +133,7 @@ def ensure_campaigns(engine: Any, region: str, year: int, seed: int = 20_240_601
         held = ids[rng.random(ids.size) < 0.4]
         everyone = np.array(conn.execute(select(t.institution.c.id)).scalars().all())
         demo = everyone[rng.random(everyone.size) < 0.02]
-        rounds.award_titles(conn, [
+        title_awards.award_titles(conn, [
             {"institution_id": int(i), "scheme_code": scheme, "round_id": None,
              "level": "provincial", "awarded_on": date(year - 1, 12, 1), "valid_until": None}
             for scheme, chosen in (("water_saving_unit", held), ("demonstration_unit", demo))

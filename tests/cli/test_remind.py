@@ -70,7 +70,7 @@ def test_remind_also_sends_plan_and_rectification_reminders(engine: Engine, db_u
 
     from jieneng.core.permissions import Role
     from jieneng.services.campaigns import rechecks
-    from jieneng.storage import campaign_rounds as rounds_store
+    from jieneng.storage import title_awards
     from tests.services.metering_world import user
 
     import_file(engine, "regions", files.regions)
@@ -83,7 +83,7 @@ def test_remind_also_sends_plan_and_rectification_reminders(engine: Engine, db_u
         school = get_institution(conn, SCHOOL)
     assert school is not None
     with engine.begin() as conn:
-        rounds_store.award_titles(conn, [{
+        title_awards.award_titles(conn, [{
             "institution_id": school.id, "scheme_code": "conservation_organ",
             "round_id": None, "level": "county", "awarded_on": date(2023, 6, 1),
             "valid_until": None}])

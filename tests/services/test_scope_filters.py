@@ -63,8 +63,8 @@ STORAGE_ALLOWED = {
     ("campaign_figures", "window_sums"): "the peer group's regions: a round's bands compare "
                                          "with the province's same-type average, whatever "
                                          "one sees; the service keeps the round's region",
-    ("campaign_rounds", "titles_held"): "titles of the members of a round a scoped read "
-                                        "returned (scoped ids), or of everyone (flags)",
+    ("title_awards", "titles_held"): "titles of the members of a round a scoped read "
+                                     "returned (scoped ids), or of everyone (flags)",
     ("campaign_rounds", "set_members_state"): "members of a round chosen by a scoped read",
     ("campaign_rounds", "list_rounds"): "rounds of the regions the caller holds and of those "
                                         "above them (a region's round concerns its subtree); "

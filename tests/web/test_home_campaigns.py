@@ -14,7 +14,7 @@ from jieneng.services.workbench.next_things import next_things
 from jieneng.services.workplans.items import add_item
 from jieneng.services.workplans.plans import create_plan
 from jieneng.services.workplans.review import report_progress
-from jieneng.storage import campaign_rounds as rounds_store
+from jieneng.storage import title_awards
 from tests.web.conftest import NAMES, SCHOOL, World, csrf
 
 
@@ -105,7 +105,7 @@ def test_round_on_the_home_pages_and_its_state_on_the_web(world: World) -> None:
 
 def test_rectification_and_rechecks_on_the_home_pages(world: World) -> None:
     with world.engine.begin() as conn:
-        rounds_store.award_titles(conn, [{
+        title_awards.award_titles(conn, [{
             "institution_id": world.ids[SCHOOL], "scheme_code": "conservation_organ",
             "round_id": None, "level": "county", "awarded_on": date(2024, 6, 1),
             "valid_until": None}])

@@ -21,17 +21,17 @@ titles held (issue 14 §3).
 - ``campaign_title`` — titles held (节约型机关, 示范单位, 节水型单位 …): awarded by a round
   or imported from before the platform (``round_id`` NULL), revoked or expired.
 
-Only tables and set-based reads/writes here; the rules are the services'
-(:mod:`jieneng.services.campaigns`).
+Only tables and set-based reads/writes here (the rounds and their members; the scores in
+:mod:`.round_scores`, the titles held in :mod:`.title_awards`); the rules are the
+services' (:mod:`jieneng.services.campaigns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import polars as pl
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -50,7 +50,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    and_,
     func,
     literal,
     or_,
@@ -59,7 +58,6 @@ from sqlalchemy import (
 )
 
 from . import tables as t
-from .bulk import analyze, bulk_insert, ensure_temp, read_frame, temp_table
 from .campaigns import campaign_scheme_version
 from .tables import Double, metadata
 
@@ -195,90 +193,6 @@ def set_member(conn: Connection, member_id: int, **values: Any) -> None:
     conn.execute(update(_m).where(_m.c.id == member_id).values(**values))
 
 
-def member_scores(conn: Connection, member_id: int) -> list[dict[str, Any]]:
-    """Every stored score of a member (all stages), by item and stage."""
-    query = select(_s).where(_s.c.member_id == member_id).order_by(_s.c.item_code, _s.c.stage)
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def put_scores(conn: Connection, member_id: int, stage: str,
-               rows: Sequence[dict[str, Any]]) -> None:
-    """Replace the ``stage`` scores of the items in ``rows`` (each: item_code, score,
-    note, by_user, at) for one member."""
-    codes = [r["item_code"] for r in rows]
-    if not codes:
-        return
-    conn.execute(_s.delete().where(_s.c.member_id == member_id, _s.c.stage == stage,
-                                   _s.c.item_code.in_(codes)))
-    conn.execute(_s.insert(), [{**r, "member_id": member_id, "stage": stage} for r in rows])
-
-
-# ------------------------------------------------------------------ evidence
-
-
-def add_evidence(conn: Connection, **values: Any) -> int:
-    return int(conn.execute(_e.insert().values(**values).returning(_e.c.id)).scalar_one())
-
-
-def list_evidence(conn: Connection, member_id: int) -> list[dict[str, Any]]:
-    """The evidence of a member without content, by item and upload."""
-    cols = [c for c in _e.c if c.name != "content"]
-    query = select(*cols).where(_e.c.member_id == member_id).order_by(_e.c.item_code, _e.c.id)
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def get_evidence(conn: Connection, evidence_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(_e).where(_e.c.id == evidence_id)).first()
-    return None if row is None else dict(row._mapping)
-
-
-def delete_evidence(conn: Connection, evidence_id: int) -> int:
-    return int(conn.execute(_e.delete().where(_e.c.id == evidence_id)).rowcount)
-
-
-# ------------------------------------------------------------------ titles
-
-
-def titles_held(conn: Connection, scheme_code: str, on_date: date,
-                institution_ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
-    """institution id → its title of ``scheme_code`` held on ``on_date`` (state
-    ``held``, awarded on or before, valid until on or after or without end; the newest
-    award when several)."""
-    query = (select(_t).where(
-        _t.c.scheme_code == scheme_code, _t.c.state == "held", _t.c.awarded_on <= on_date,
-        or_(_t.c.valid_until.is_(None), _t.c.valid_until >= on_date))
-        .order_by(_t.c.institution_id, _t.c.awarded_on))
-    if institution_ids is not None:
-        if not institution_ids:
-            return {}
-        query = query.where(_t.c.institution_id.in_(list(institution_ids)))
-    return {int(r.institution_id): dict(r._mapping) for r in conn.execute(query)}
-
-
-def award_titles(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert titles held (each: institution_id, scheme_code, round_id, level,
-    awarded_on, valid_until); the number inserted."""
-    if not rows:
-        return 0
-    conn.execute(_t.insert(), [{**r, "state": "held", "revoked_on": None,
-                                "reason": r.get("reason")} for r in rows])
-    return len(rows)
-
-
-def revoke_title(conn: Connection, title_id: int, *, revoked_on: date, reason: str) -> int:
-    """Revoke a held title; the number of rows changed (0: none held with that id)."""
-    return int(conn.execute(update(_t).where(and_(_t.c.id == title_id, _t.c.state == "held"))
-                            .values(state="revoked", revoked_on=revoked_on,
-                                    reason=reason)).rowcount)
-
-
-def titles_of(conn: Connection, institution_id: int) -> list[dict[str, Any]]:
-    query = select(_t).where(_t.c.institution_id == institution_id).order_by(
-        _t.c.awarded_on.desc(), _t.c.id.desc())
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-
 def set_members_state(conn: Connection, round_id: int, institution_ids: Sequence[int],
                       state: str, *, at: datetime) -> int:
     """Move the members of ``institution_ids`` in one round to ``state`` (one statement);
@@ -378,48 +292,24 @@ def scheme_version_row(conn: Connection, version_id: int) -> Any:
     return conn.execute(select(v).where(v.c.id == version_id)).first()
 
 
-def delete_empty(conn: Connection, member_id: int, stage: str) -> None:
-    """Remove the ``stage`` rows of a member with neither a score nor a note."""
-    conn.execute(_s.delete().where(_s.c.member_id == member_id, _s.c.stage == stage,
-                                   _s.c.score.is_(None), _s.c.note.is_(None)))
+# ------------------------------------------------------------------ evidence
 
 
-def member_frame(conn: Connection, round_id: int) -> Any:
-    """The members of a round (member id, institution id, category) as a polars frame,
-    by member id."""
-    i = t.institution
-    query = (select(_m.c.id, _m.c.institution_id, i.c.category)
-             .join(i, i.c.id == _m.c.institution_id)
-             .where(_m.c.round_id == round_id).order_by(_m.c.id))
-    return read_frame(conn, query, {"member_id": pl.Int64, "institution_id": pl.Int64,
-                                    "category": pl.Utf8})
+def add_evidence(conn: Connection, **values: Any) -> int:
+    return int(conn.execute(_e.insert().values(**values).returning(_e.c.id)).scalar_one())
 
 
-def hand_score_frame(conn: Connection, round_id: int) -> Any:
-    """Every hand score (stages self, review, inspection) of a round's members."""
-    query = (select(_s.c.member_id, _s.c.item_code, _s.c.stage, _s.c.score)
-             .join(_m, _m.c.id == _s.c.member_id)
-             .where(_m.c.round_id == round_id, _s.c.stage != "computed",
-                    _s.c.score.is_not(None)))
-    return read_frame(conn, query, {"member_id": pl.Int64, "item_code": pl.Utf8,
-                                    "stage": pl.Utf8, "score": pl.Float64})
+def list_evidence(conn: Connection, member_id: int) -> list[dict[str, Any]]:
+    """The evidence of a member without content, by item and upload."""
+    cols = [c for c in _e.c if c.name != "content"]
+    query = select(*cols).where(_e.c.member_id == member_id).order_by(_e.c.item_code, _e.c.id)
+    return [dict(r._mapping) for r in conn.execute(query)]
 
 
-_score_stage = temp_table(
-    "tmp_round_score",
-    Column("member_id", Integer, primary_key=True),
-    Column("total", Double), Column("passed", Boolean), Column("grade", String(64)),
-    Column("missing", Integer), Column("computed", Text))
+def get_evidence(conn: Connection, evidence_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(_e).where(_e.c.id == evidence_id)).first()
+    return None if row is None else dict(row._mapping)
 
 
-def store_round_scores(conn: Connection, totals: Any, *, at: datetime) -> None:
-    """Store every member's total, passed, grade, missing and computed items
-    (``totals``: a frame with member_id, total, passed, grade, missing, computed) in
-    one UPDATE from a staged table."""
-    ensure_temp(conn, _score_stage)
-    bulk_insert(conn, _score_stage, totals)
-    analyze(conn, _score_stage)
-    st = _score_stage
-    conn.execute(update(_m).where(_m.c.id == st.c.member_id).values(
-        total=st.c.total, passed=st.c.passed, grade=st.c.grade, missing=st.c.missing,
-        computed=st.c.computed, updated_at=at))
+def delete_evidence(conn: Connection, evidence_id: int) -> int:
+    return int(conn.execute(_e.delete().where(_e.c.id == evidence_id)).rowcount)

@@ -23,6 +23,7 @@ from jieneng.services.entry.imports import import_file
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
 from jieneng.storage import tables as t
+from jieneng.storage import title_awards
 from tests.sample import write_csv
 from tests.services.metering_world import user
 
@@ -159,7 +160,7 @@ def test_inspection_publicity_award_and_recheck(world: Engine) -> None:
         member = rounds_store.get_member(conn, rid, ids[recommended[0]])
         assert member is not None and member["state"] == "rejected"
         assert member["reason"] == "经核实属实"
-        held = rounds_store.titles_held(conn, "conservation_organ", date(2024, 12, 31))
+        held = title_awards.titles_held(conn, "conservation_organ", date(2024, 12, 31))
     assert len(held) == 4
 
     # 回头看 in 2025: all the titles; one fails, is not rectified in time, revoked
@@ -183,7 +184,7 @@ def test_inspection_publicity_award_and_recheck(world: Engine) -> None:
     done = rechecks.conclude(world, CITY, second["id"], on=date(2025, 4, 5))
     assert done["state"] == "revoked"
     with world.connect() as conn:
-        after = rounds_store.titles_held(conn, "conservation_organ", date(2025, 12, 31))
+        after = title_awards.titles_held(conn, "conservation_organ", date(2025, 12, 31))
     assert len(after) == 3
     # a third fails and rectifies in time: passes
     third = listed[2]

@@ -35,6 +35,7 @@ from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as titles_store
 from jieneng.storage import regions as region_store
 from jieneng.storage import tables as t
+from jieneng.storage import title_awards
 from jieneng.storage.campaign_rounds import campaign_round, campaign_round_member, campaign_title
 from jieneng.storage.campaign_titles import (
     campaign_recheck,
@@ -135,7 +136,7 @@ def _scatter(engine: Engine, rng: random.Random) -> None:
                              "awarded_on": date(year, rng.choice((3, 12)), 1),
                              "valid_until": rng.choice((None, date(2024, 12, 31),
                                                         date(2025, 6, 30)))})
-        rounds_store.award_titles(conn, rows)
+        title_awards.award_titles(conn, rows)
         title = rounds_store.campaign_title
         titles = conn.execute(select(title.c.id, title.c.institution_id,
                                      title.c.scheme_code)).all()

@@ -30,6 +30,7 @@ from jieneng.services.workplans.progress import plan_progress
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as titles_store
 from jieneng.storage import tables as t
+from jieneng.storage import title_awards
 from tests.sample import write_csv
 from tests.services.metering_world import user
 
@@ -99,7 +100,7 @@ def world(engine: Engine, tmp_path: Path) -> Engine:
                 rows.append({"institution_id": ids[(county, category)][k],
                              "scheme_code": scheme, "round_id": None, "level": level,
                              "awarded_on": awarded, "valid_until": None})
-        rounds_store.award_titles(conn, rows)
+        title_awards.award_titles(conn, rows)
         title = rounds_store.campaign_title
         found = conn.execute(select(title.c.id, title.c.institution_id, title.c.scheme_code,
                                     title.c.level)).all()

@@ -35,6 +35,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
 from jieneng.storage import campaign_rounds as store
+from jieneng.storage import round_scores
 
 from .round_access import chain_of, find_member, find_round, now, reviews_at, round_scheme, tree_of
 from .rounds import member_dict
@@ -46,7 +47,7 @@ def member_view(db: Reader, user: User, round_id: int, credit_code: str) -> dict
         row = find_round(conn, user, round_id)
         member, inst = find_member(conn, user, row, credit_code)
         scheme = round_scheme(conn, row)
-        scores = store.member_scores(conn, int(member["id"])) + computed_rows(member)
+        scores = round_scores.member_scores(conn, int(member["id"])) + computed_rows(member)
         evidence = store.list_evidence(conn, int(member["id"]))
         tree = tree_of(conn)
     state = str(member["state"])
@@ -140,8 +141,8 @@ def save_self_assessment(engine: Engine, user: User, round_id: int, credit_code:
                  "value": None, "basis": None, "by_user": user.username, "at": at}
                 for c, v in checked.items()]
         member_id = int(member["id"])
-        store.put_scores(conn, member_id, "self", rows)
-        store.delete_empty(conn, member_id, "self")
+        round_scores.put_scores(conn, member_id, "self", rows)
+        round_scores.delete_empty(conn, member_id, "self")
         if member["state"] == "invited":
             store.set_member(conn, member_id, state="self_assessing", updated_at=at)
         else:
@@ -163,7 +164,7 @@ def submit_self_assessment(engine: Engine, user: User, round_id: int, credit_cod
         member, inst = find_member(conn, user, row, credit_code)
         editable(row, member)
         scheme = round_scheme(conn, row)
-        given = {str(s["item_code"]): s["score"] for s in store.member_scores(
+        given = {str(s["item_code"]): s["score"] for s in round_scores.member_scores(
             conn, int(member["id"])) if s["stage"] == "self"}
         lacking = missing_for_submit(scheme, given)
         if lacking:

@@ -45,6 +45,7 @@ from jieneng.services.campaigns.round_scoring import score_round
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
+from jieneng.storage import round_scores
 from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 
@@ -155,7 +156,7 @@ def inspect_member(engine: Engine, user: User, round_id: int, credit_code: str, 
         at = now()
         scheme = round_scheme(conn, row)
         rows = _score_rows(scheme, scores or {}, user, at)
-        rounds_store.put_scores(conn, int(member["id"]), "inspection", rows)
+        round_scores.put_scores(conn, int(member["id"]), "inspection", rows)
         if verdict is not None:
             store.set_verdict(conn, int(drawn[0]["id"]), int(inst["id"]), verdict=verdict,
                               note=text or None, inspected_by=user.actor.username,

@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from jieneng.core.caller import User
 from jieneng.services.targets.progress import institution_target_progress
-from jieneng.storage import campaign_rounds as store
+from jieneng.storage import title_awards
 
 #: flag → the title whose holders have it
 TITLE_FLAGS: dict[str, str] = {"water_saving_unit": "water_saving_unit",
@@ -54,7 +54,7 @@ def round_flags(conn: Connection, user: User, institution_ids: np.ndarray, *,
     out: dict[str, np.ndarray] = {}
     for flag, scheme in TITLE_FLAGS.items():
         if flag in names:
-            held = store.titles_held(conn, scheme, on_date)
+            held = title_awards.titles_held(conn, scheme, on_date)
             out[flag] = np.isin(ids, np.fromiter(held, dtype=np.int64, count=len(held))
                                 ).astype(np.float64)
     if names & (set(TARGET_FLAGS) | {"targets_met", "targets_met_2y"}):

@@ -38,6 +38,7 @@ from jieneng.services.campaigns.round_access import find_member, now, tree_of
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
+from jieneng.storage import title_awards
 from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 
@@ -178,7 +179,7 @@ def award(engine: Engine, user: User, round_id: int, *, awarded_on: date | None 
         until = valid_until(on, scheme.params)
         ids = _members_in(conn, round_id, "publicised")
         at = now()
-        count = rounds_store.award_titles(conn, [
+        count = title_awards.award_titles(conn, [
             {"institution_id": i, "scheme_code": scheme.code, "round_id": round_id,
              "level": chosen, "awarded_on": on, "valid_until": until} for i in ids])
         rounds_store.set_members_state(conn, round_id, ids, "awarded", at=at)

@@ -52,9 +52,9 @@ from jieneng.services.notifications.channels import channels_for_region
 from jieneng.services.notifications.notify import Message
 from jieneng.services.scope import scoped_filters, visible_institution
 from jieneng.storage import alerts as alert_store
-from jieneng.storage import campaign_rounds as rounds_store
 from jieneng.storage import campaign_titles as store
 from jieneng.storage import notify as notify_store
+from jieneng.storage import title_awards
 from jieneng.storage.scoping import institution_conditions
 
 LINK = "/campaigns/rechecks"
@@ -181,7 +181,7 @@ def conclude(engine: Engine, user: User, recheck_id: int, *, on: date | None = N
             state = recheck_move(row["state"], "revoke")
             why = reason.strip() or text("zh-CN", "campaigns.checks.revoked_reason",
                                          deadline=deadline.isoformat())
-            rounds_store.revoke_title(conn, int(row["title_id"]), revoked_on=day, reason=why)
+            title_awards.revoke_title(conn, int(row["title_id"]), revoked_on=day, reason=why)
         store.set_recheck(conn, recheck_id, state=state.value, concluded_on=day,
                           concluded_by=user.actor.username)
         audit.record(conn, user.actor, "campaigns.recheck_conclude", "campaign_recheck",
@@ -259,7 +259,7 @@ def titles_of(db: Engine, user: User, credit_code: str) -> list[dict[str, Any]]:
     """The titles of an institution in the caller's scope."""
     with db.connect() as conn:
         inst = visible_institution(conn, user.scope, credit_code)
-        return [iso(t) for t in rounds_store.titles_of(conn, inst.id)]
+        return [iso(t) for t in title_awards.titles_of(conn, inst.id)]
 
 
 __all__ = ["answer_rectification", "conclude", "list_rechecks", "record_result",

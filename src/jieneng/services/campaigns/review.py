@@ -25,6 +25,7 @@ from jieneng.core.scope import ScopeKind
 from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
 from jieneng.storage import campaign_rounds as store
+from jieneng.storage import round_scores
 
 from .assess import member_view
 from .round_access import chain_of, find_member, find_round, now, reviews_at, round_scheme, tree_of
@@ -63,11 +64,11 @@ def approve_member(engine: Engine, user: User, round_id: int, credit_code: str, 
         given = {**{c: None for c in (notes or {})}, **(scores or {})}
         if given:
             checked = check_scores(round_scheme(conn, row), given)
-            store.put_scores(conn, int(member["id"]), "review", [
+            round_scores.put_scores(conn, int(member["id"]), "review", [
                 {"item_code": c, "score": v, "value": None, "basis": None,
                  "note": ((notes or {}).get(c) or "").strip()[:2000] or None,
                  "by_user": user.username, "at": at} for c, v in checked.items()])
-            store.delete_empty(conn, int(member["id"]), "review")
+            round_scores.delete_empty(conn, int(member["id"]), "review")
         tree = tree_of(conn)
         here = str(member["review_region"]).strip()
         after = next_reviewer(chain_of(tree, inst["region_code"], row["region_code"]), here)

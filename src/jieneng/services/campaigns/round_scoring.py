@@ -35,6 +35,7 @@ from jieneng.services.accounts import audit
 from jieneng.services.database import Reader, reading
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import campaign_rounds as store
+from jieneng.storage import round_scores
 
 from .assess import computed_rows, items_view
 from .figures import energy_figures
@@ -57,12 +58,12 @@ def score_round(engine: Engine, user: User, round_id: int) -> dict[str, Any]:
         row = find_round(conn, user, round_id)
         scoped_filters(conn, user.scope, region_code=row["region_code"])
         scheme = round_scheme(conn, row)
-        members = store.member_frame(conn, round_id)
+        members = round_scores.member_frame(conn, round_id)
         pop, computed = _population(conn, user, row, scheme, members)
         result = score(scheme, pop)
         totals = _totals(members, result).with_columns(
             _computed_json(scheme, result, pop).alias("computed"))
-        store.store_round_scores(conn, totals, at=at)
+        round_scores.store_round_scores(conn, totals, at=at)
         store.set_round(conn, round_id, scored_at=at)
         summary = {"round_id": round_id, "members": int(members.height),
                    "passed": int(result.passed.sum()),
@@ -105,7 +106,7 @@ def _population(conn: Connection, user: User, row: dict[str, Any], scheme: Schem
             used.append(key)
     pop = Population(n, figures=figures, peers=peers, flags=flags,
                      categories=members["category"].to_numpy().astype(str),
-                     manual=_manual(store.hand_score_frame(conn, int(row["id"])),
+                     manual=_manual(round_scores.hand_score_frame(conn, int(row["id"])),
                                     members, scheme))
     return pop, {"factor_set": factor_set, "figures": sorted(used)}
 
@@ -197,7 +198,7 @@ def member_breakdown(db: Reader, user: User, round_id: int, credit_code: str
         row = find_round(conn, user, round_id)
         member, inst = find_member(conn, user, row, credit_code)
         scheme = round_scheme(conn, row)
-        scores = store.member_scores(conn, int(member["id"]))
+        scores = round_scores.member_scores(conn, int(member["id"]))
         tree = tree_of(conn)
     scores += computed_rows(member)
     first, last = window_before(int(row["eval_year"]), int(row["eval_month"]))
