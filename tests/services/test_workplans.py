@@ -27,6 +27,7 @@ from jieneng.services.workplans.progress import (
 )
 from jieneng.services.workplans.reminders import remind_overdue
 from jieneng.services.workplans.review import get_evidence, report_progress, review_report
+from jieneng.storage import workplan_figures
 from jieneng.storage import workplans as store
 from tests.sample import ORGAN, SCHOOL, Files, write_csv
 from tests.services.metering_world import load, user
@@ -349,7 +350,7 @@ def test_coverage_cached_until_a_campaign_write(engine: Engine, world: dict[str,
     first = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
     assert first["items"][0]["value"] == 0
     with engine.connect() as conn:
-        before = store.campaign_fingerprint(conn)
+        before = workplan_figures.campaign_fingerprint(conn)
     hits = result_cache.stats(engine)["hits"]
     plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
     assert result_cache.stats(engine)["hits"] > hits
@@ -358,7 +359,7 @@ def test_coverage_cached_until_a_campaign_write(engine: Engine, world: dict[str,
             institution_id=world[ORGAN], scheme_code="conservation_organ", level="city",
             awarded_on=day(2024, 3, 1), state="held"))
     with engine.connect() as conn:
-        assert store.campaign_fingerprint(conn) != before
+        assert workplan_figures.campaign_fingerprint(conn) != before
     again = plan_progress(engine, CITY, plan_id, as_of=date(2024, 7, 1))
     assert again["items"][0]["value"] == 1 and again["items"][0]["status"] == "done"
 

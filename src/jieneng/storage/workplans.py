@@ -11,8 +11,9 @@
 - ``work_plan_evidence`` — the files attached to a report (bytes, SHA-256, size);
 - ``work_plan_reminder`` — one overdue reminder per item and day.
 
-Plus the grouped reads the plan indicators need that no other module offers per
-region: vehicles bought and parking per region, NY202 rooms per region.
+Here the tables and the plans', items' and reminders' reads and writes; the progress
+reports and their evidence are :mod:`.workplan_reports`', the grouped reads the plan
+indicators need :mod:`.workplan_figures`'.
 """
 
 from __future__ import annotations
@@ -38,19 +39,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    case,
     func,
     select,
 )
 
-from jieneng.core.fleet import nev_codes
-from jieneng.core.scope import Filters
-
 from . import tables as t
-from .campaign_rounds import campaign_round, campaign_round_member, campaign_title
-from .campaign_titles import campaign_recheck, campaign_spot_check_member
-from .fleet import fleet_parking, fleet_vehicle
-from .scoping import institution_conditions
+from .campaign_rounds import campaign_round_member
 from .tables import Double, metadata
 
 work_plan = Table(
@@ -261,88 +255,6 @@ def update_item(conn: Connection, item_id: int, values: dict[str, Any]) -> None:
                  .values(**values, updated_at=func.current_timestamp()))
 
 
-def insert_report(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(_r.insert().values(**values).returning(_r.c.id)).scalar_one())
-
-
-def insert_evidence(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(_e.insert().values(**values).returning(_e.c.id)).scalar_one())
-
-
-def get_report(conn: Connection, report_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(_r).where(_r.c.id == report_id)).first()
-    return None if row is None else dict(row._mapping)
-
-
-def review_report(conn: Connection, report_id: int, values: dict[str, Any]) -> None:
-    conn.execute(_r.update().where(_r.c.id == report_id).values(**values))
-
-
-def _evidence_counts() -> Any:
-    return (select(_e.c.report_id, func.count().label("evidence"))
-            .group_by(_e.c.report_id).subquery())
-
-
-def item_reports(conn: Connection, item_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Every report of ``item_ids``, newest first, with its evidence count."""
-    if not item_ids:
-        return []
-    ev = _evidence_counts()
-    query = (select(_r, func.coalesce(ev.c.evidence, 0).label("evidence"))
-             .outerjoin(ev, ev.c.report_id == _r.c.id)
-             .where(_r.c.item_id.in_(list(item_ids))).order_by(_r.c.item_id, _r.c.id.desc()))
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def latest_reports(conn: Connection, plan_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Per item of ``plan_ids``: its newest report, its newest accepted report (may be
-    the same) and its pending count — one query over the plans' reports (window-free:
-    max ids grouped by item)."""
-    if not plan_ids:
-        return []
-    accepted = func.max(case((_r.c.review == "accepted", _r.c.id)))
-    pending = func.sum(case((_r.c.review == "pending", 1), else_=0))
-    query = (select(_r.c.item_id, func.max(_r.c.id).label("last_id"),
-                    accepted.label("accepted_id"), pending.label("pending"))
-             .join(_i, _i.c.id == _r.c.item_id).where(_i.c.plan_id.in_(list(plan_ids)))
-             .group_by(_r.c.item_id))
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def reports_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    ev = _evidence_counts()
-    query = (select(_r, func.coalesce(ev.c.evidence, 0).label("evidence"))
-             .outerjoin(ev, ev.c.report_id == _r.c.id).where(_r.c.id.in_(list(ids))))
-    return {int(r.id): dict(r._mapping) for r in conn.execute(query)}
-
-
-def report_evidence(conn: Connection, report_ids: Sequence[int]) -> list[dict[str, Any]]:
-    if not report_ids:
-        return []
-    query = (select(_e.c.id, _e.c.report_id, _e.c.file_name, _e.c.content_type,
-                    _e.c.size_bytes, _e.c.sha256, _e.c.uploaded_by, _e.c.uploaded_at)
-             .where(_e.c.report_id.in_(list(report_ids))).order_by(_e.c.id))
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def get_evidence(conn: Connection, evidence_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(_e, _r.c.item_id).join(_r, _r.c.id == _e.c.report_id)
-                       .where(_e.c.id == evidence_id)).first()
-    return None if row is None else dict(row._mapping)
-
-
-def pending_reports(conn: Connection, plan_ids: Sequence[int]) -> list[dict[str, Any]]:
-    if not plan_ids:
-        return []
-    query = (select(_r, _i.c.item_no, _i.c.plan_id, _i.c.text)
-             .join(_i, _i.c.id == _r.c.item_id)
-             .where(_i.c.plan_id.in_(list(plan_ids)), _r.c.review == "pending")
-             .order_by(_r.c.id))
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
 def year_items(conn: Connection, plan_regions: Sequence[str], year: int
                ) -> list[dict[str, Any]]:
     """Items of the active ``year`` plans owned by ``plan_regions`` (id, plan id,
@@ -384,43 +296,6 @@ def note_reminded(conn: Connection, item_ids: Sequence[int], day: Any) -> None:
                                                    for i in item_ids])
 
 
-# --- grouped reads for the plan indicators -------------------------------------------
-
-
-def fleet_by_region(conn: Connection, filters: Filters, year: int
-                    ) -> dict[str, dict[str, int]]:
-    """Per institution region code inside ``filters``: vehicles bought in
-    ``year`` (``bought``), of them NEVs (``bought_nev``), Σ parking and Σ charging
-    spaces of ``year`` — two grouped queries."""
-    i, v, p = t.institution, fleet_vehicle, fleet_parking
-    nev = list(nev_codes())
-    out: dict[str, dict[str, int]] = {}
-
-    def slot(code: Any) -> dict[str, int]:
-        return out.setdefault(str(code).strip(), {"bought": 0, "bought_nev": 0,
-                                                  "parking": 0, "charging": 0})
-
-    bought = conn.execute(
-        select(i.c.region_code, func.count().label("bought"),
-               func.sum(case((v.c.fuel.in_(nev), 1), else_=0)).label("nev"))
-        .select_from(v.join(i, i.c.id == v.c.institution_id))
-        .where(v.c.purchase_year == year, *institution_conditions(conn, filters))
-        .group_by(i.c.region_code))
-    for r in bought:
-        s = slot(r.region_code)
-        s["bought"], s["bought_nev"] = int(r.bought), int(r.nev or 0)
-    spaces = conn.execute(
-        select(i.c.region_code, func.sum(p.c.parking_spaces).label("parking"),
-               func.sum(p.c.charging_spaces).label("charging"))
-        .select_from(p.join(i, i.c.id == p.c.institution_id))
-        .where(p.c.year == year, *institution_conditions(conn, filters))
-        .group_by(i.c.region_code))
-    for r in spaces:
-        s = slot(r.region_code)
-        s["parking"], s["charging"] = int(r.parking or 0), int(r.charging or 0)
-    return out
-
-
 def responsible_users(conn: Connection, regions: Sequence[str], units: Sequence[int]
                       ) -> list[dict[str, Any]]:
     """Unlocked office accounts (``region`` / ``region_admin``) pinned to ``regions`` and
@@ -436,35 +311,3 @@ def responsible_users(conn: Connection, regions: Sequence[str], units: Sequence[
     return [{"id": int(r.id), "role": r.role,
              "region_code": None if r.region_code is None else str(r.region_code).strip(),
              "institution_id": r.institution_id} for r in rows]
-
-
-def campaign_fingerprint(conn: Connection) -> tuple[Any, ...]:
-    """A cheap fingerprint of everything a scheme's coverage reads (rounds, members —
-    each change of a member, a self-assessment's submission included, sets its
-    ``updated_at`` —, titles and their state, spot-check draws, re-checks and their
-    outcome) — one statement of aggregates. Campaign writes do not move the data
-    version, so a cached coverage (:mod:`jieneng.services.workplans.indicators`) is keyed
-    by this too: any insert, state change, submission, revocation or conclusion changes
-    it."""
-    def agg(table: Table, *extra: Any) -> list[Any]:
-        return [select(func.count()).select_from(table).scalar_subquery(),
-                select(func.max(table.c.id)).scalar_subquery(),
-                *(select(e).select_from(table).scalar_subquery() for e in extra)]
-
-    m, ti, k = campaign_round_member, campaign_title, campaign_recheck
-    sm = campaign_spot_check_member
-
-    def states(column: Any, values: tuple[str, ...]) -> list[Any]:
-        return [func.sum(case((column == v, 1), else_=0)) for v in values]
-
-    row = conn.execute(select(
-        *agg(campaign_round),
-        select(func.max(m.c.id)).scalar_subquery(),  # members are never deleted
-        select(func.max(m.c.updated_at)).scalar_subquery(),  # set by every change
-        *agg(ti, func.count(ti.c.revoked_on), func.count(ti.c.valid_until),
-             *states(ti.c.state, ("held", "revoked", "expired"))),
-        select(func.max(sm.c.check_id)).scalar_subquery(),  # a draw's members come with it
-        *agg(k, func.count(k.c.concluded_on),
-             *states(k.c.state, ("pending", "passed", "rectifying", "rectified",
-                                 "revoked"))))).one()
-    return tuple(str(v) for v in row)

@@ -17,7 +17,7 @@ projects            :func:`jieneng.storage.project_counts.grouped` (the
                     conventions of :mod:`jieneng.services.projects.counts`)
 datacentre          NY202 records (:func:`jieneng.storage.forms_ny.current_records`):
                     Σ room electricity ÷ Σ IT electricity
-fleet               :func:`jieneng.storage.workplans.fleet_by_region`,
+fleet               :func:`jieneng.storage.workplan_figures.fleet_by_region`,
                     :func:`jieneng.storage.fleet.coal_not_cleared`
 reporting           :func:`jieneng.storage.year_rates.year_task_counts` (上报率)
 quality             :func:`jieneng.services.quality.spot_checks.accuracy_for_region`
@@ -52,8 +52,7 @@ from jieneng.services.projects.counts import IN_OPERATION
 from jieneng.services.quality.spot_checks import accuracy_for_region
 from jieneng.services.workplans.statistics_read import region_figures
 from jieneng.storage import fleet as fleet_store
-from jieneng.storage import forms_ny
-from jieneng.storage import workplans as store
+from jieneng.storage import forms_ny, workplan_figures
 from jieneng.storage.project_counts import grouped
 from jieneng.storage.year_rates import year_task_counts
 
@@ -197,11 +196,11 @@ def _cached_coverage(engine: Engine, conn: Connection, fn: CoverageFn, anchor: s
                      ) -> list[dict[str, Any]] | None:
     """The coverage rows of ``anchor`` through the result cache, keyed by the data
     version, the campaign tables' fingerprint
-    (:func:`jieneng.storage.workplans.campaign_fingerprint`) and the counts asked; None
+    (:func:`jieneng.storage.workplan_figures.campaign_fingerprint`) and the counts asked; None
     for an unknown scheme. A miss computes the plan's readings together
     (:func:`_coverage_rows`)."""
     if "fingerprint" not in memo:
-        memo["fingerprint"] = store.campaign_fingerprint(conn)
+        memo["fingerprint"] = workplan_figures.campaign_fingerprint(conn)
     key = ("workplans.coverage", memo["fingerprint"], anchor, year, *part,
            memo.get("coverage_counts"))
     return result_cache.cached(engine, conn, key,
@@ -330,7 +329,7 @@ def fleet_values(conn: Connection, rt: RegionTree, ind: PlanIndicator, regions: 
     memo = {} if memo is None else memo
     key = ("fleet", tuple(codes), year)
     if key not in memo:  # the NEV and the charging share read the same sums
-        memo[key] = store.fleet_by_region(conn, Filters(region_codes=codes), year)
+        memo[key] = workplan_figures.fleet_by_region(conn, Filters(region_codes=codes), year)
     sums = memo[key]
     folded = _fold(rt, regions, ((code, {k: float(v) for k, v in s.items()})
                                  for code, s in sums.items()))

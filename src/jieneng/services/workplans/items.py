@@ -20,7 +20,7 @@ from jieneng.core.regions import RegionTree
 from jieneng.ingest.issues import ImportIssue, rejection
 from jieneng.ingest.workplans import PlanRows, parse_item
 from jieneng.services.accounts import audit
-from jieneng.storage import institutions
+from jieneng.storage import institutions, workplan_reports
 from jieneng.storage import workplans as store
 
 from . import access
@@ -111,8 +111,8 @@ def get_item(engine: Engine, user: User, item_id: int) -> dict[str, Any]:
         siblings = [i for i in store.plan_items(conn, [int(item["plan_id"])])
                     if i["id"] == item_id or i["parent_id"] == item_id
                     or i["id"] == item["parent_id"]]
-        reports = store.item_reports(conn, [item_id])
-        evidence = store.report_evidence(conn, [int(r["id"]) for r in reports])
+        reports = workplan_reports.item_reports(conn, [item_id])
+        evidence = workplan_reports.report_evidence(conn, [int(r["id"]) for r in reports])
         rt = access.tree(conn)
     names = {c: r.name for c, r in rt.by_code.items()}
     shaped = {d["id"]: d for d in item_dicts(siblings, names)}

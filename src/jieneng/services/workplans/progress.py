@@ -34,6 +34,7 @@ from jieneng.core.workplans import (
     tally,
     work_state,
 )
+from jieneng.storage import workplan_reports
 from jieneng.storage import workplans as store
 
 from . import access
@@ -48,9 +49,9 @@ _BRIEF = ("id", "claimed_state", "value", "percent", "comment", "reported_by",
 def _reports(conn: Connection, plan_ids: list[int]
              ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]], dict[int, int]]:
     """Per item: its last report, its last accepted report, its pending count."""
-    latest = store.latest_reports(conn, plan_ids)
+    latest = workplan_reports.latest_reports(conn, plan_ids)
     ids = {int(x) for r in latest for x in (r["last_id"], r["accepted_id"]) if x is not None}
-    rows = store.reports_by_id(conn, sorted(ids))
+    rows = workplan_reports.reports_by_id(conn, sorted(ids))
     last = {int(r["item_id"]): rows[int(r["last_id"])] for r in latest}
     accepted = {int(r["item_id"]): rows[int(r["accepted_id"])] for r in latest
                 if r["accepted_id"] is not None}

@@ -27,6 +27,7 @@ from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.core.workplans import CLAIMS
 from jieneng.services.accounts import audit
+from jieneng.storage import workplan_reports
 from jieneng.storage import workplans as store
 
 from . import access
@@ -79,14 +80,14 @@ def report_progress(engine: Engine, user: User, item_id: int, *, state: str, com
     now = datetime.now(UTC)
     with engine.begin() as conn:
         item, _plan = access.reportable_item(conn, user, item_id)
-        if any(r["review"] == "pending" for r in store.item_reports(conn, [item_id])):
+        if any(r["review"] == "pending" for r in workplan_reports.item_reports(conn, [item_id])):
             raise Conflict.of("workplan_report_pending", item=item["item_no"])
         values = {"item_id": item_id, "claimed_state": state, "value": value,
                   "percent": percent, "comment": text, "reported_by": user.actor.username,
                   "reported_by_id": user.actor.user_id, "reported_at": now}
-        report_id = store.insert_report(conn, values)
+        report_id = workplan_reports.insert_report(conn, values)
         for name, content, kind in checked:
-            store.insert_evidence(conn, {
+            workplan_reports.insert_evidence(conn, {
                 "report_id": report_id, "file_name": PurePath(name).name[:255],
                 "content_type": kind, "size_bytes": len(content),
                 "sha256": hashlib.sha256(content).hexdigest(), "content": content,
@@ -94,7 +95,7 @@ def report_progress(engine: Engine, user: User, item_id: int, *, state: str, com
         audit.record(conn, user.actor, "workplans.report", "work_plan_report", report_id,
                      after={"item": item["item_no"], "state": state, "value": value,
                             "percent": percent, "files": [n for n, _, _ in checked]})
-        report = store.reports_by_id(conn, [report_id])[report_id]
+        report = workplan_reports.reports_by_id(conn, [report_id])[report_id]
     return report_dict(report)
 
 
@@ -107,7 +108,7 @@ def review_report(engine: Engine, user: User, report_id: int, *, accept: bool,
     if not accept and not why:
         raise ValidationFailed.of("workplan_reason_required", field="reason")
     with engine.begin() as conn:
-        report = store.get_report(conn, report_id)
+        report = workplan_reports.get_report(conn, report_id)
         if report is None:
             raise NotFound.of("workplan_report_not_found", report=report_id)
         item = store.get_item(conn, int(report["item_id"]))
@@ -119,7 +120,7 @@ def review_report(engine: Engine, user: User, report_id: int, *, accept: bool,
         if report["review"] != "pending":
             raise Conflict.of("workplan_report_reviewed", report=report_id,
                               review=report["review"])
-        store.review_report(conn, report_id, {
+        workplan_reports.review_report(conn, report_id, {
             "review": "accepted" if accept else "returned",
             "reviewed_by": user.actor.username, "reviewed_at": datetime.now(UTC),
             "review_reason": why or None})
@@ -130,14 +131,14 @@ def review_report(engine: Engine, user: User, report_id: int, *, accept: bool,
                      after={"review": "accepted" if accept else "returned",
                             "reason": why or None,
                             "state": report["claimed_state"] if accept else item["state"]})
-        updated = store.reports_by_id(conn, [report_id])[report_id]
+        updated = workplan_reports.reports_by_id(conn, [report_id])[report_id]
     return report_dict(updated)
 
 
 def get_evidence(engine: Engine, user: User, evidence_id: int) -> dict[str, Any]:
     """An evidence file with its bytes (``content``) for whoever sees the item."""
     with engine.connect() as conn:
-        row = store.get_evidence(conn, evidence_id)
+        row = workplan_reports.get_evidence(conn, evidence_id)
         if row is None:
             raise NotFound.of("workplan_evidence_not_found", evidence=evidence_id)
         try:
@@ -157,6 +158,6 @@ def pending_reviews(engine: Engine, user: User, *, plan_id: int | None = None
         else:
             plans = [p for p in store.list_plans(conn)
                      if access.covers(conn, user, p["region_code"])]
-        rows = store.pending_reports(conn, [int(p["id"]) for p in plans])
+        rows = workplan_reports.pending_reports(conn, [int(p["id"]) for p in plans])
     return [{**report_dict(r), "item_no": r["item_no"], "plan_id": r["plan_id"],
              "text": r["text"]} for r in rows]
