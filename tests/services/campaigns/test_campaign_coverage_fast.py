@@ -238,10 +238,11 @@ def test_plan_indicators_read_the_schemes_together(world: Engine) -> None:
     available) computed in one pass equal each scheme's :func:`region_coverage`."""
     from jieneng.services import result_cache
     from jieneng.services.workplans import indicators
+    from jieneng.services.workplans.region_fold import Key
 
     result_cache.clear(world)
     regions = {"450300", "450321", "450323"}
-    needs: dict[indicators.Key, set[str]] = {
+    needs: dict[Key, set[str]] = {
         ("campaign_compliance_rate", "scheme=conservation_organ"): regions,
         ("campaign_self_assessment_rate", "scheme=water_saving_unit"): regions,
         ("campaign_titles", "scheme=water_saving_unit"): regions,

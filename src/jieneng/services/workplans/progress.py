@@ -38,7 +38,9 @@ from jieneng.storage import workplan_reports
 from jieneng.storage import workplans as store
 
 from . import access
-from .indicators import CoverageFn, Key, compute
+from .coverage_values import CoverageFn
+from .indicators import compute
+from .region_fold import Key
 from .shapes import iso, item_dicts, plan_dict, report_dict
 
 STAGES = ("midyear", "yearend")
