@@ -42,15 +42,21 @@ def coverage_part(ind: PlanIndicator, param: str | None) -> Part | None:
     return (scheme, category, level)
 
 
-def coverage_adapter() -> CoverageFn | None:
-    """:func:`jieneng.services.campaigns.coverage.region_coverage` when the campaigns
-    module provides it; None (the coverage indicators not available) when not."""
+def _coverage_function(name: str) -> Callable[..., Any] | None:
+    """``name`` of :mod:`jieneng.services.campaigns.coverage` when the campaigns module
+    provides it; None when not."""
     try:
         module = importlib.import_module("jieneng.services.campaigns.coverage")
     except ImportError:
         return None
-    fn = getattr(module, "region_coverage", None)
+    fn = getattr(module, name, None)
     return fn if callable(fn) else None
+
+
+def coverage_adapter() -> CoverageFn | None:
+    """:func:`jieneng.services.campaigns.coverage.region_coverage` when the campaigns
+    module provides it; None (the coverage indicators not available) when not."""
+    return _coverage_function("region_coverage")
 
 
 _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_check_rate",
@@ -60,12 +66,7 @@ _RATE_KEYS = {"compliance_rate", "creation_rate", "self_assessment_rate", "spot_
 def _batch_adapter() -> Callable[..., dict[Part, list[dict[str, Any]]]] | None:
     """:func:`jieneng.services.campaigns.coverage.slices_coverage` (several schemes,
     whole or narrowed, in one pass) when the campaigns module provides it."""
-    try:
-        module = importlib.import_module("jieneng.services.campaigns.coverage")
-    except ImportError:
-        return None
-    fn = getattr(module, "slices_coverage", None)
-    return fn if callable(fn) else None
+    return _coverage_function("slices_coverage")
 
 
 def _alone(engine: Engine, fn: CoverageFn, anchor: str, year: int, part: Part

@@ -55,21 +55,23 @@ def _page_of(request: Request) -> int:
 
 # ---------------------------------------------------------------- downloads (before /{run_id})
 
-def _file_name(data: dict[str, Any], lang: str, ext: str) -> tuple[str, str]:
+def _download(request: Request, engine: Any, user: User, run_id: int, ext: str
+              ) -> tuple[str, dict[str, Any], str, str]:
+    """The language of a download, the run's result, its file name and an ASCII one."""
+    lang = workbook_lang(request)
+    data = runs.result(engine, user, run_id)
     run, sheet = data["run"], data["sheet"]
     ascii_name = f"assessment-{run['region_code']}-{run['year']}-{run['id']}.{ext}"
     name = (f"{run['region_name']}{run['year']}年度{sheet['name_zh']}.{ext}" if lang != "en"
             else ascii_name)
-    return name, ascii_name
+    return lang, data, name, ascii_name
 
 
 @router.get("/assessments/{run_id}.xlsx")
 def result_xlsx(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
                 ) -> Response:
     """The ranking and every subject's items as a workbook (values never formulas)."""
-    lang = workbook_lang(request)
-    data = runs.result(engine, user, run_id)
-    name, ascii_name = _file_name(data, lang, "xlsx")
+    lang, data, name, ascii_name = _download(request, engine, user, run_id, "xlsx")
     lines = notes(engine, user, lang, count=len(data["rows"]), period=str(data["run"]["year"]),
                   basis=data["sheet"]["source"])
     return xlsx_response(performance_xlsx(data, lang, notes=lines), name, ascii_name)
@@ -79,9 +81,7 @@ def result_xlsx(request: Request, user: CurrentUser, engine: EngineDep, run_id: 
 def result_docx(request: Request, user: CurrentUser, engine: EngineDep, run_id: RunP
                 ) -> Response:
     """The run as a 公文 in the page's language."""
-    lang = workbook_lang(request)
-    data = runs.result(engine, user, run_id)
-    name, ascii_name = _file_name(data, lang, "docx")
+    lang, data, name, ascii_name = _download(request, engine, user, run_id, "docx")
     return Response(performance_docx(data, lang=lang), media_type=DOCX, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                f"filename*=UTF-8''{quote(name)}"})

@@ -12,6 +12,7 @@ The sheets are reference data every role reads.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,18 +21,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.permissions import Capability
 from jieneng.services.assessments import sheets
 from jieneng.web.common import page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS
-from jieneng.web.forms import form_error
+from jieneng.web.load_forms import START, load_page
 from jieneng.web.uploads import (
     UPLOAD_BODY,
     SizeChecked,
     read_upload,
-    rejected,
     saved_upload,
     upload_requires,
 )
@@ -55,7 +54,7 @@ def _load(engine: Any, user: User, name: str, content: bytes, region: str | None
 
 @router.get("/assessments/sheets/load", dependencies=NEEDS)
 def sheet_load_page(request: Request, user: CurrentUser) -> Response:
-    return page(request, LOAD, {"form": {"region_code": "", "dry_run": True}})
+    return page(request, LOAD, {"form": dict(START)})
 
 
 @router.get("/assessments/sheets/template.csv", dependencies=NEEDS)
@@ -69,21 +68,8 @@ def sheet_template(user: CurrentUser) -> Response:
              dependencies=upload_requires(Capability.MANAGE_ASSESSMENTS))
 async def sheet_load(request: Request, _size: SizeChecked, user: CurrentUser,
                      engine: EngineDep, settings: SettingsDep) -> Response:
-    context: dict[str, Any] = {"form": {"region_code": "", "dry_run": True}}
-    status = 200
-    try:
-        content, name, fields = await read_upload(request, settings)
-        region = (fields.get("region_code") or "").strip()[:6] or None
-        dry_run = fields.get("dry_run") == "1"
-        context["form"] = {"region_code": region or "", "dry_run": dry_run}
-        context["report"] = await run_in_threadpool(_load, engine, user, name, content,
-                                                    region, dry_run)
-    except ImportRejected as err:
-        status = 422
-        context.update(rejected(request, err))
-    except DomainError as err:
-        return await run_in_threadpool(form_error, request, LOAD, context, err)
-    return await run_in_threadpool(page, request, LOAD, context, status_code=status)
+    return await load_page(request, settings, LOAD, partial(_load, engine, user),
+                           region_chars=6)
 
 
 class SheetLoadOut(BaseModel):

@@ -13,6 +13,7 @@ with the status its JSON twin answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -42,6 +43,8 @@ MEMBER = "campaigns/round_member.html"
 CodeP = Annotated[str, Path(min_length=18, max_length=18, pattern=r"^[0-9A-Za-z]{18}$",
                             description="统一社会信用代码")]
 IdP = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: a member form's action: (engine, caller, round id, credit code, fields) → what was done
+MemberAct = Callable[[Engine, User, int, str, dict[str, str]], str]
 
 
 def member_data(engine: Engine, user: User, round_id: int, code: str, lang: str
@@ -140,22 +143,25 @@ def _self_assess(engine: Engine, user: User, round_id: int, code: str,
     return "saved"
 
 
-async def form_fields(request: Request) -> dict[str, str]:
+async def member_form(request: Request, engine: Engine, user: User, round_id: int,
+                      institution_code: str, act: MemberAct) -> Response:
+    """A member's form posted: ``act`` (what was done, from the form's fields) in a thread,
+    then back to the member's page saying it; refused, the page again (:func:`refused`)."""
     got = await request.form(max_fields=400)
-    return {k: str(v)[:2000] for k, v in got.items() if isinstance(v, str)}
+    fields = {k: str(v)[:2000] for k, v in got.items() if isinstance(v, str)}
+    code = institution_code.upper()
+    try:
+        done = await run_in_threadpool(act, engine, user, round_id, code, fields)
+    except DomainError as err:
+        return await refused(request, engine, user, round_id, code, fields, err)
+    return member_done(round_id, code, done)
 
 
 @router.post("/campaigns/rounds/{round_id}/members/{institution_code}",
              dependencies=[requires(Capability.SELF_ASSESS)])
 async def member_save(request: Request, user: CurrentUser, engine: EngineDep,
                       round_id: RoundP, institution_code: CodeP) -> Response:
-    fields = await form_fields(request)
-    code = institution_code.upper()
-    try:
-        done = await run_in_threadpool(_self_assess, engine, user, round_id, code, fields)
-    except DomainError as err:
-        return await refused(request, engine, user, round_id, code, fields, err)
-    return member_done(round_id, code, done)
+    return await member_form(request, engine, user, round_id, institution_code, _self_assess)
 
 
 class SelfAssessIn(BaseModel):
@@ -252,5 +258,5 @@ def evidence_download(user: CurrentUser, engine: EngineDep, round_id: RoundP,
         "X-Content-Type-Options": "nosniff"})
 
 
-__all__ = ["CodeP", "MemberViewOut", "form_fields", "member_context", "member_data",
-           "member_done", "read_scores", "refused"]
+__all__ = ["CodeP", "MemberViewOut", "member_context", "member_data", "member_form",
+           "read_scores"]

@@ -11,21 +11,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from jieneng.core.caller import User
-from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.permissions import Capability
 from jieneng.services.campaigns import review
 from jieneng.web.campaigns.round_members import (
     CodeP,
     MemberViewOut,
-    form_fields,
     member_data,
-    member_done,
+    member_form,
     read_scores,
-    refused,
 )
 from jieneng.web.campaigns.rounds import RoundP, request_lang
 from jieneng.web.deps import CurrentUser, EngineDep, requires
@@ -54,13 +51,7 @@ def _review(engine: Engine, user: User, round_id: int, code: str,
              dependencies=[requires(Capability.REVIEW)])
 async def member_review(request: Request, user: CurrentUser, engine: EngineDep,
                         round_id: RoundP, institution_code: CodeP) -> Response:
-    fields = await form_fields(request)
-    code = institution_code.upper()
-    try:
-        done = await run_in_threadpool(_review, engine, user, round_id, code, fields)
-    except DomainError as err:
-        return await refused(request, engine, user, round_id, code, fields, err)
-    return member_done(round_id, code, done)
+    return await member_form(request, engine, user, round_id, institution_code, _review)
 
 
 class ReviewIn(BaseModel):

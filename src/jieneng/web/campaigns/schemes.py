@@ -31,7 +31,6 @@ from starlette.responses import Response
 from jieneng.core.caller import User
 from jieneng.core.campaigns.scheme import COLUMNS
 from jieneng.core.campaigns.shipped import rows_of, shipped_text
-from jieneng.core.exceptions import DomainError, ImportRejected
 from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.ingest.campaign_schemes import SPECS, template_csv
@@ -43,12 +42,11 @@ from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.exporting import xlsx_response
-from jieneng.web.forms import form_error
+from jieneng.web.load_forms import START, load_page
 from jieneng.web.uploads import (
     UPLOAD_BODY,
     SizeChecked,
     read_upload,
-    rejected,
     saved_upload,
     upload_requires,
 )
@@ -146,7 +144,7 @@ def schemes_json(user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
 
 @router.get("/campaigns/schemes/load", dependencies=NEEDS)
 def scheme_load_page(request: Request, user: CurrentUser) -> Response:
-    return render_page(request, LOAD, {"form": {"region_code": "", "dry_run": True}})
+    return render_page(request, LOAD, {"form": dict(START)})
 
 
 @router.get("/campaigns/schemes/template.csv", dependencies=NEEDS)
@@ -165,21 +163,10 @@ def _load(engine: Any, user: User, name: str, content: bytes, region: str | None
 @router.post("/campaigns/schemes/load", dependencies=upload_requires(Capability.MANAGE_SCHEMES))
 async def scheme_load(request: Request, _size: SizeChecked, user: CurrentUser,
                       engine: EngineDep, settings: SettingsDep) -> Response:
-    context: dict[str, Any] = {"form": {"region_code": "", "dry_run": True}}
-    status = 200
-    try:
-        content, name, fields = await read_upload(request, settings)
-        region = (fields.get("region_code") or "").strip() or None
-        dry_run = fields.get("dry_run") == "1"
-        context["form"] = {"region_code": region or "", "dry_run": dry_run}
-        report = await run_in_threadpool(_load, engine, user, name, content, region, dry_run)
-        context["report"] = report.to_dict()
-    except ImportRejected as err:
-        status = 422
-        context.update(rejected(request, err))
-    except DomainError as err:
-        return await run_in_threadpool(form_error, request, LOAD, context, err)
-    return await run_in_threadpool(render_page, request, LOAD, context, status_code=status)
+    def load(name: str, content: bytes, region: str | None, dry_run: bool) -> dict[str, Any]:
+        return dict(_load(engine, user, name, content, region, dry_run).to_dict())
+
+    return await load_page(request, settings, LOAD, load)
 
 
 class SchemeLoadOut(BaseModel):
