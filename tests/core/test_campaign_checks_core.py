@@ -101,3 +101,25 @@ def test_coverage_rates_are_data_with_sources() -> None:
     got = rate_values(counts)
     assert got["compliance_rate"] == 0.85 and got["self_assessment_rate"] == 1.0
     assert got["spot_check_rate"] == 0.4 and got["recheck_pass_rate"] is None
+
+
+def test_a_later_batch_counts_toward_the_years_total_and_never_redraws() -> None:
+    """A second draw of the year: the minimum applies to the total (the earlier share +
+    the rate asked), the earlier batch is never drawn again, the same seed over the same
+    population and earlier batches gives the same sample."""
+    with pytest.raises(ValidationFailed) as short:
+        check_rate(CANTEEN, 0.1, drawn_share=0.2)
+    assert short.value.code == "check_total_below_rule"
+    assert short.value.details["total"] == 0.3 and short.value.details["minimum"] == 0.35
+    assert "0.3" in short.value.message_zh and "0.35" in short.value.message_en
+    assert check_rate(CANTEEN, 0.1, drawn_share=0.35) == 0.1  # the minimum is reached
+    population = range(1, 21)
+    first = draw(population, rate=0.35, seed=5)
+    later = draw(population, rate=0.2, seed=5, drawn=first.sample)
+    assert later.size == 4 and not set(later.sample) & set(first.sample)
+    assert later.population == 20 and later.digest == first.digest  # the same population
+    assert draw(population, rate=0.2, seed=5, drawn=first.sample) == later
+    rest = draw(population, rate=1, seed=9, drawn=set(first.sample) | set(later.sample))
+    assert rest.size == 9 and set(rest.sample) | set(first.sample) | set(later.sample) == set(
+        population)
+

@@ -58,6 +58,21 @@ def test_draw_form_refusal_and_sample(world: World) -> None:
                        json={"credit_code": twin["sample"][0]["credit_code"],
                              "scores": {"no_such_item": 1}})
     assert over.status_code == 422
+    # a further batch later in the year: the form again while members are left
+    assert 'id="further-draw"' in shown.text and 'id="draw-total"' in shown.text
+    later = client.post(f"/campaigns/rounds/{rid}/checks/draw",
+                        data={"rate": "0.5", "seed": "8", "csrf_token": csrf(client)})
+    assert later.status_code == 303, later.text
+    both = client.get(f"/api/v1/campaigns/rounds/{rid}/checks").json()
+    assert [d["seed"] for d in both["draws"]] == [7, 8] and both["undrawn"] == 0
+    assert {s["credit_code"] for s in both["sample"]} == {ORGAN, EDU}
+    assert sorted(s["batch"] for s in both["sample"]) == [1, 2]
+    page = client.get(f"/campaigns/rounds/{rid}/checks")
+    assert 'id="draw-record-1"' in page.text and 'id="draw-record"' in page.text
+    assert 'id="further-draw"' not in page.text  # nobody left to draw
+    again = client.post(f"/api/v1/campaigns/rounds/{rid}/checks/draw",
+                        headers={"X-CSRF-Token": csrf(client)}, json={"rate": 0.5, "seed": 9})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "check_all_drawn"
 
 
 def test_rechecks_and_coverage_pages(world: World) -> None:

@@ -1,8 +1,10 @@
 """Spot checks, 公示, and 回头看 re-checks of campaign rounds (issue 14 §3).
 
-- ``campaign_spot_check`` — one draw of a round's sample: who, when, the seed, the rate
-  asked and the rule's rate, the population's size and SHA-256 (of its sorted ids),
-  the sample's size (a draw is reproducible: same seed + same population → same sample);
+- ``campaign_spot_check`` — one draw (batch) of a round's sample, several per round (a
+  later batch never re-draws a member): who, when, the seed, the rate asked and the
+  rule's rate, the population's size and SHA-256 (of its sorted ids), the sample's size
+  (a draw is reproducible: same seed + same population + same earlier batches → same
+  sample);
 - ``campaign_spot_check_member`` — the drawn institutions (``preferred``: not checked in
   the scheme's earlier rounds of the coverage window), the on-site verdict
   (``pass``/``fail``, NULL until inspected), who inspected and when;
@@ -192,6 +194,34 @@ def rounds_of(conn: Connection, scheme_code: str, region_code: str, first_year: 
                                  r.c.region_code == region_code,
                                  r.c.year.between(first_year, last_year))
     return [int(x) for x in conn.execute(query).scalars()]
+
+
+def lock_round(conn: Connection, round_id: int) -> None:
+    """Hold the round's row until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite
+    writes one at a time): two draws of a round never read the same earlier batches."""
+    r = campaign_round
+    conn.execute(select(r.c.id).where(r.c.id == round_id).with_for_update())
+
+
+def drawn_in_round(conn: Connection, round_id: int) -> set[int]:
+    """Institutions drawn by any batch of the round."""
+    query = (select(_cm.c.institution_id).distinct().join(_c, _c.c.id == _cm.c.check_id)
+             .where(_c.c.round_id == round_id))
+    return {int(x) for x in conn.execute(query).scalars()}
+
+
+def draw_of(conn: Connection, round_id: int, institution_id: int) -> int | None:
+    """The draw of the round that sampled the institution (None: not sampled)."""
+    found = conn.execute(select(_cm.c.check_id).join(_c, _c.c.id == _cm.c.check_id).where(
+        _c.c.round_id == round_id, _cm.c.institution_id == institution_id)).scalar()
+    return None if found is None else int(found)
+
+
+def uninspected(conn: Connection, round_id: int) -> int:
+    """Members of the round's samples (every batch) without a verdict."""
+    query = (select(func.count()).select_from(_cm).join(_c, _c.c.id == _cm.c.check_id)
+             .where(_c.c.round_id == round_id, _cm.c.verdict.is_(None)))
+    return int(conn.execute(query).scalar_one())
 
 
 def in_sample(conn: Connection, check_id: int, institution_id: int) -> bool:

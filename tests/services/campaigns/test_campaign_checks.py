@@ -1,6 +1,7 @@
 """Spot checks, 公示, award and 回头看 of a round on both databases: the draw by the
-scheme's rule (below the rate refused, nothing stored; recorded; one per round; the next
-year prefers the members not checked), on-site scores (over the maximum refused) and
+scheme's rule (below the rate refused, nothing stored; recorded; further batches in the
+year never re-draw a member and count toward the rule's minimum; the next year prefers
+the members not checked), on-site scores (over the maximum refused) and
 verdicts, publicity with an upheld objection, the award with its titles, a re-check
 failed and revoked, the overdue reminder, and the coverage figures."""
 
@@ -92,8 +93,6 @@ def test_draw_by_the_rule_reproducible_and_recorded(world: Engine) -> None:
     assert drawn["rate"] == 0.35 and drawn["sample_size"] == 7 and drawn["population"] == 20
     assert drawn["seed"] == 5 and drawn["drawn_by"] == CITY.username
     assert len(drawn["sample"]) == 7 and drawn["preferred"] == 7
-    with pytest.raises(Conflict):
-        checks.draw_sample(world, CITY, rid, seed=6)
     # the next year: the seven checked are not drawn again while others remain
     nxt = open_round(world, CITY, "canteen_food_waste", "450300", 2026, title="食堂评估")
     again = checks.draw_sample(world, CITY, int(nxt["id"]), rate=0.5, seed=5)
@@ -112,6 +111,60 @@ def test_draw_by_the_rule_reproducible_and_recorded(world: Engine) -> None:
     assert len(view["sample"]) == 7 and view["draw"]["seed"] == 5
     county_view = checks.round_checks(world, COUNTY, rid)  # the county sees its own
     assert {s["region_code"] for s in county_view["sample"]} <= {"450321"}
+
+
+def test_further_draws_in_the_year(world: Engine) -> None:
+    """A second batch later in the year: its own record (seed, fingerprint, who, when),
+    never a member already drawn, the rule's minimum on the year's total; inspection and
+    the 公示 see every batch; refused once everybody is drawn."""
+    rid = int(open_round(world, CITY, "canteen_food_waste", "450300", 2025,
+                         title="食堂评估")["id"])
+    first = checks.draw_sample(world, CITY, rid, seed=5)
+    assert first["batch"] == 1 and first["drawn_total"] == 7 and first["total_rate"] == 0.35
+    second = checks.draw_sample(world, CITY, rid, rate=0.2, seed=8)
+    assert second["batch"] == 2 and second["sample_size"] == 4
+    assert not set(second["sample"]) & set(first["sample"])
+    assert second["population_sha256"] == first["population_sha256"]
+    assert second["drawn_total"] == 11 and second["total_rate"] == 0.55
+    view = checks.round_checks(world, CITY, rid)
+    assert [d["batch"] for d in view["draws"]] == [1, 2] and view["draw"]["seed"] == 8
+    assert [d["seed"] for d in view["draws"]] == [5, 8]
+    assert view["drawn_total"] == 11 and view["undrawn"] == 9 and view["members"] == 20
+    assert len(view["sample"]) == 11
+    assert {s["batch"] for s in view["sample"]} == {1, 2}
+    # a member of the first batch is still inspected after the second draw
+    ids = _ids(world)
+    by_id = {v: k for k, v in ids.items()}
+    early = by_id[first["sample"][0]]
+    checks.inspect_member(world, CITY, rid, early, verdict="pass")
+    assert next(s for s in checks.round_checks(world, CITY, rid)["sample"]
+                if s["credit_code"] == early)["verdict"] == "pass"
+    with pytest.raises(ValidationFailed) as waiting:  # ten of the eleven not inspected
+        publicity.start_publicity(world, CITY, rid, starts_on=date(2026, 1, 6))
+    assert waiting.value.code == "check_sample_not_inspected"
+    assert waiting.value.details["count"] == 10
+    rest = checks.draw_sample(world, CITY, rid, rate=1, seed=3)
+    assert rest["sample_size"] == 9 and rest["drawn_total"] == 20
+    with pytest.raises(Conflict) as none_left:
+        checks.draw_sample(world, CITY, rid, rate=0.1, seed=4)
+    assert none_left.value.code == "check_all_drawn"
+    assert _count(world, store.campaign_spot_check) == 3
+    with world.connect() as conn:
+        drawn_by = set(conn.execute(select(store.campaign_spot_check.c.drawn_by)).scalars())
+    assert drawn_by == {CITY.username}
+
+
+def test_a_later_batch_is_refused_below_the_years_minimum(world: Engine) -> None:
+    """The first batch reaches the minimum alone; a rate that leaves the year short is
+    refused naming the earlier share, the total and the minimum, nothing stored."""
+    rid = int(open_round(world, CITY, "canteen_food_waste", "450300", 2025,
+                         title="食堂评估")["id"])
+    with pytest.raises(ValidationFailed) as below:
+        checks.draw_sample(world, CITY, rid, rate=0.2, seed=5)
+    assert below.value.code == "check_rate_below_rule"
+    checks.draw_sample(world, CITY, rid, rate=0.35, seed=5)
+    checks.draw_sample(world, CITY, rid, rate=0.05, seed=6)  # the year already reaches it
+    assert _count(world, store.campaign_spot_check) == 2
 
 
 def test_inspection_publicity_award_and_recheck(world: Engine) -> None:

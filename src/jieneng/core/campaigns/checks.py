@@ -56,12 +56,19 @@ def sampling_rule(scheme_code: str, params: Mapping[str, str]) -> SamplingRule:
                         int(float(years)) if years else None)
 
 
-def check_rate(rule: SamplingRule, asked: float) -> float:
-    """``asked`` when it is a share in (0, 1] at least the rule's rate; else refused
-    naming the rule, the rate asked and the minimum."""
+def check_rate(rule: SamplingRule, asked: float, drawn_share: float = 0.0) -> float:
+    """``asked`` when it is a share in (0, 1] and, with ``drawn_share`` (the share of the
+    round's members the earlier draws of the year took), the year's total reaches the
+    rule's rate; else refused naming the rule, the rates and the minimum. The first
+    draw must reach the minimum alone; a later batch may be any share."""
     if not (isinstance(asked, int | float) and math.isfinite(asked) and 0 < asked <= 1):
         raise ValidationFailed.of("check_rate_invalid", rate=asked, field="rate")
-    if rule.rate is not None and round(asked, 9) < round(rule.rate, 9):
+    if rule.rate is not None and round(drawn_share + asked, 9) < round(rule.rate, 9):
+        if drawn_share > 0:
+            raise ValidationFailed.of("check_total_below_rule", scheme=rule.scheme_code,
+                                      rate=asked, drawn=round(drawn_share, 4),
+                                      total=round(drawn_share + asked, 4),
+                                      minimum=rule.rate, field="rate")
         raise ValidationFailed.of("check_rate_below_rule", scheme=rule.scheme_code,
                                   rate=asked, minimum=rule.rate, field="rate")
     return float(check_share(asked))
@@ -96,13 +103,17 @@ def population_digest(ids: Iterable[int]) -> str:
 
 
 def draw(population: Iterable[int], *, rate: float, seed: int,
-         checked_before: Iterable[int] = ()) -> Draw:
-    """Draw ⌈rate × n⌉ of ``population``, the ones not in ``checked_before`` first."""
+         checked_before: Iterable[int] = (), drawn: Iterable[int] = ()) -> Draw:
+    """Draw ⌈rate × n⌉ of ``population`` (n: the whole population), the ones not in
+    ``checked_before`` first, never one in ``drawn`` (the year's earlier batches; the
+    size is then at most the members left). The same seed over the same population,
+    earlier checks and earlier batches gives the same sample."""
     ids = sorted(set(population))
+    taken = set(drawn)
     done = set(checked_before)
-    fresh = [i for i in ids if i not in done]
-    stale = [i for i in ids if i in done]
-    size = sample_size(len(ids), rate)
+    fresh = [i for i in ids if i not in done and i not in taken]
+    stale = [i for i in ids if i in done and i not in taken]
+    size = min(sample_size(len(ids), rate), len(fresh) + len(stale))
     rng = random.Random(seed)
     first = rng.sample(fresh, min(size, len(fresh)))
     rest = rng.sample(stale, size - len(first)) if size > len(first) else []

@@ -6,9 +6,12 @@
   minimum, nothing stored); the members not checked in the scheme's rounds of the
   region over the ``full_coverage_years`` window first; the seed recorded (given, or
   drawn from the system's randomness), with the population's size and SHA-256, who and
-  when. One draw per round (a second draw is refused: a sample is not redrawn until it
-  pleases). The population is every member of the round. The round moves to
-  ``checking``.
+  when. Further draws (a second batch later in the year) are allowed while the round
+  allows a draw: each its own record, never re-drawing a member an earlier batch drew
+  (a sample is not redrawn until it pleases: a batch only adds), refused when every
+  member is drawn; the rule's minimum applies to the year's total (the earlier batches'
+  share + the rate asked; the first batch reaches it alone). The population is every
+  member of the round. The round moves to ``checking``.
 - :func:`inspect_member` — the on-site scores of a sampled member (stage
   ``inspection`` of ``campaign_item_score``, which takes precedence over the review and
   self-assessment scores; hand items only, 0 … the item's points, else refused) and
@@ -33,7 +36,7 @@ from sqlalchemy import Connection, Engine, select
 
 from jieneng.core.caller import User
 from jieneng.core.campaigns.checks import SamplingRule, check_rate, draw, window_start_year
-from jieneng.core.campaigns.rounds import maximum, round_states_from
+from jieneng.core.campaigns.rounds import check_round_move, maximum, round_states_from
 from jieneng.core.campaigns.scheme import RuleKind, Scheme
 from jieneng.core.exceptions import Conflict, ValidationFailed
 from jieneng.core.permissions import Capability
@@ -79,20 +82,24 @@ def draw_sample(engine: Engine, user: User, round_id: int, *, rate: float | None
     with engine.begin() as conn:
         row = office_round(conn, user, round_id)
         check_state(row, OPEN_ROUND_STATES)
-        if store.draws(conn, round_id):
-            raise Conflict.of("check_already_drawn", round=round_id)
+        store.lock_round(conn, round_id)  # one draw at a time per round
+        earlier = store.drawn_in_round(conn, round_id)
         scheme, rule = rule_of(conn, row)
         if rate is None and rule.rate is None:
             raise ValidationFailed.of("check_rate_required", scheme=scheme.code, field="rate")
-        asked = check_rate(rule, rule.minimum if rate is None else rate)
         population = _population(conn, round_id)
         if not population:
             raise ValidationFailed.of("check_no_members", round=round_id)
+        left = len(set(population) - earlier)
+        if not left:
+            raise Conflict.of("check_all_drawn", round=round_id, count=len(population))
+        drawn_share = len(earlier & set(population)) / len(population)
+        asked = check_rate(rule, rule.minimum if rate is None else rate, drawn_share)
         chosen_seed = secrets.randbelow(2**31 - 1) if seed is None else int(seed)
         if not 0 <= chosen_seed < 2**31:
             raise ValidationFailed.of("check_seed_invalid", seed=seed, field="seed")
         result = draw(population, rate=asked, seed=chosen_seed,
-                      checked_before=_checked_before(conn, row, rule))
+                      checked_before=_checked_before(conn, row, rule), drawn=earlier)
         at = now()
         values: dict[str, Any] = {"round_id": round_id, "seed": chosen_seed, "rate": asked,
                   "rule_rate": rule.rate, "population": result.population,
@@ -101,11 +108,17 @@ def draw_sample(engine: Engine, user: User, round_id: int, *, rate: float | None
                   "drawn_at": at}
         check_id = store.insert_draw(conn, values, [(i, i in result.preferred)
                                                     for i in result.sample])
-        rounds_store.set_round(conn, round_id, state="checking")
+        if row["state"] != "checking":
+            check_round_move(str(row["state"]), "checking", "draw")
+            rounds_store.set_round(conn, round_id, state="checking")
+        batch = len(store.draws(conn, round_id))
+        total = len(earlier & set(population)) + result.size
         audit.record(conn, user.actor, "campaigns.check_draw", "campaign_round", round_id,
                      after={k: v for k, v in values.items() if k != "drawn_at"}
-                     | {"check_id": check_id, "sample": list(result.sample)})
-    return {"id": check_id, **values, "drawn_at": at.isoformat(),
+                     | {"check_id": check_id, "batch": batch, "earlier": len(earlier),
+                        "sample": list(result.sample)})
+    return {"id": check_id, **values, "drawn_at": at.isoformat(), "batch": batch,
+            "drawn_total": total, "total_rate": round(total / len(population), 4),
             "full_coverage_years": rule.full_coverage_years, "sample": list(result.sample)}
 
 
@@ -150,15 +163,15 @@ def inspect_member(engine: Engine, user: User, round_id: int, credit_code: str, 
         row = office_round(conn, user, round_id)
         check_state(row, OPEN_ROUND_STATES)
         member, inst = find_member(conn, user, row, credit_code)
-        drawn = store.draws(conn, round_id)
-        if not drawn or not store.in_sample(conn, int(drawn[0]["id"]), int(inst["id"])):
+        check_id = store.draw_of(conn, round_id, int(inst["id"]))
+        if check_id is None:
             raise ValidationFailed.of("check_not_sampled", credit_code=inst["credit_code"])
         at = now()
         scheme = round_scheme(conn, row)
         rows = _score_rows(scheme, scores or {}, user, at)
         round_scores.put_scores(conn, int(member["id"]), "inspection", rows)
         if verdict is not None:
-            store.set_verdict(conn, int(drawn[0]["id"]), int(inst["id"]), verdict=verdict,
+            store.set_verdict(conn, check_id, int(inst["id"]), verdict=verdict,
                               note=text or None, inspected_by=user.actor.username,
                               inspected_at=at)
         if verdict == "fail":
@@ -178,39 +191,46 @@ def rescore(engine: Engine, user: User, round_id: int) -> None:
     score_round(engine, user, round_id)
 
 
-def _sample(conn: Connection, user: User, check_id: int) -> list[dict[str, Any]]:
-    """The sample of a draw inside the caller's scope, with the members' state and
-    score."""
+def _sample(conn: Connection, user: User, round_id: int, batches: dict[int, int]
+            ) -> list[dict[str, Any]]:
+    """The sample of every draw of the round inside the caller's scope, with the
+    members' state and score and the batch (1, 2, …) that drew each."""
     filters = scoped_filters(conn, user.scope)
     i, cm = institution, store.campaign_spot_check_member
     m = rounds_store.campaign_round_member
     c = store.campaign_spot_check
-    query = (select(cm.c.institution_id, cm.c.preferred, cm.c.verdict, cm.c.note,
+    query = (select(cm.c.check_id, cm.c.institution_id, cm.c.preferred, cm.c.verdict,
+                    cm.c.note,
                     cm.c.inspected_by, cm.c.inspected_at, i.c.credit_code, i.c.name,
                     i.c.region_code, m.c.state, m.c.total, m.c.passed, m.c.grade)
              .join(i, i.c.id == cm.c.institution_id).join(c, c.c.id == cm.c.check_id)
              .outerjoin(m, (m.c.round_id == c.c.round_id)
                         & (m.c.institution_id == cm.c.institution_id))
-             .where(cm.c.check_id == check_id, *institution_conditions(conn, filters))
+             .where(c.c.round_id == round_id, *institution_conditions(conn, filters))
              .order_by(i.c.credit_code))
     out = []
     for r in conn.execute(query):
         d = dict(r._mapping)
         d["region_code"] = str(d["region_code"]).strip()
         d["inspected_at"] = d["inspected_at"].isoformat() if d["inspected_at"] else None
+        d["batch"] = batches.get(int(d["check_id"]))
         out.append(d)
     return out
 
 
 def round_checks(db: Engine, user: User, round_id: int) -> dict[str, Any]:
-    """The round's sampling rule, its draw and sample (inside the caller's scope), the
-    publicity and objections."""
+    """The round's sampling rule, its draws (``draws``, oldest first, each with its
+    ``batch`` number; ``draw`` the latest) and their sample (inside the caller's scope),
+    the year's total drawn against the rule, the publicity and objections."""
     with db.connect() as conn:
         row = find_round(conn, user, round_id)
         scheme, rule = rule_of(conn, row)
         drawn = store.draws(conn, round_id)
         latest = drawn[0] if drawn else None
-        sample = _sample(conn, user, int(latest["id"])) if latest else []
+        batches = {int(d["id"]): n for n, d in enumerate(reversed(drawn), start=1)}
+        sample = _sample(conn, user, round_id, batches) if drawn else []
+        members = len(_population(conn, round_id))
+        total = len(store.drawn_in_round(conn, round_id))
         items = [{"code": n.code, "name_zh": n.name_zh, "name_en": n.name_en,
                   "points": n.points, "maximum": maximum(n),
                   "rule": n.rule.value if n.rule else None}
@@ -221,6 +241,9 @@ def round_checks(db: Engine, user: User, round_id: int) -> dict[str, Any]:
             "rule": {"scheme": scheme.code, "rate": rule.rate,
                      "full_coverage_years": rule.full_coverage_years},
             "draw": draw_out, "sample": sample, "items": items,
+            "draws": [{**iso(d), "batch": batches[int(d["id"])]} for d in reversed(drawn)],
+            "drawn_total": total, "members": members, "undrawn": max(members - total, 0),
+            "total_rate": round(total / members, 4) if members else None,
             "inspected": sum(1 for s in sample if s["verdict"]),
             "publicity": publicity}
 

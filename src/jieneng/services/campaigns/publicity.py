@@ -59,11 +59,8 @@ def _members_in(conn: Connection, round_id: int, state: str) -> list[int]:
 
 
 def _uninspected(conn: Connection, round_id: int) -> int:
-    drawn = store.draws(conn, round_id)
-    if not drawn:
-        return 0
-    rows = store.sample_rows(conn, int(drawn[0]["id"]))
-    return sum(1 for r in rows if r["verdict"] is None)
+    """Sampled members of every batch of the round without a verdict."""
+    return store.uninspected(conn, round_id)
 
 
 def start_publicity(engine: Engine, user: User, round_id: int, *,

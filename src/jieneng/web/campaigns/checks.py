@@ -51,6 +51,7 @@ SAMPLE_COLUMNS = (
     Column("credit_code", "campaigns.checks.col.credit_code", "code"),
     Column("name", "campaigns.checks.col.name"),
     Column("region_code", "campaigns.checks.col.region", "code"),
+    Column("batch", "campaigns.checks.col.batch", "number", 0),
     Column("preferred", "campaigns.checks.col.preferred", "bool"),
     Column("state", "campaigns.checks.col.state"),
     Column("total", "campaigns.checks.col.total", "number", 1),
@@ -102,9 +103,11 @@ def checks_xlsx(request: Request, user: CurrentUser, engine: EngineDep,
     lang = workbook_lang(request)
     data = checks.round_checks(engine, user, round_id)
     title = text(lang, "campaigns.checks.title")
-    draw = data["draw"] or {}
-    basis = text(lang, "campaigns.checks.basis", rate=draw.get("rate", "—"),
-                 seed=draw.get("seed", "—"), population=draw.get("population", "—"))
+    draws = data["draws"]  # every batch of the year: its rate and seed
+    basis = text(lang, "campaigns.checks.basis",
+                 rate=", ".join(str(d["rate"]) for d in draws) or "—",
+                 seed=", ".join(str(d["seed"]) for d in draws) or "—",
+                 population=draws[-1]["population"] if draws else "—")
     sheet = Sheet(title, f"{title} · {data['round']['title']}", SAMPLE_COLUMNS,
                   data["sample"], notes=notes(engine, user, lang, count=len(data["sample"]),
                                               period=str(data["round"]["year"]), basis=basis))
