@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from jieneng.core.carbon.points import rule_by_name, rules
+from jieneng.core.carbon.points import RuleSet, rule_by_name, rules
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import ValidationFailed
 
@@ -77,8 +77,11 @@ class PointRows:
                            message_en=err.message_en)
 
 
-def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PointRows:
-    """The entries of a carbon-points file and the issues found without the database."""
+def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 rule_set: RuleSet | None = None) -> PointRows:
+    """The entries of a carbon-points file and the issues found without the database
+    (actions of ``rule_set``: the rules in force; default the shipped ones)."""
+    rule_set = rules() if rule_set is None else rule_set
     try:
         table = read_table(path, [h for names in COLUMNS.values() for h in names],
                            max_bytes=max_bytes)
@@ -93,7 +96,7 @@ def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PointRows
     frame = _frame(table.frame, out.columns)
     frame = frame.filter(~pl.all_horizontal(pl.col(f).is_null() for f in REQUIRED))
     out.rows_read = frame.height
-    _check(out, frame)
+    _check(out, frame, rule_set)
     if out.errors:
         return out
     if frame.height == 0:
@@ -101,7 +104,7 @@ def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PointRows
         return out
     out.frame = frame.select(
         "row", "credit_code", "staff_code", "display_name", pl.col("__date").alias("entry_date"),
-        pl.col("action").replace_strict(_actions(), default=None).alias("action"),
+        pl.col("action").replace_strict(_actions(rule_set), default=None).alias("action"),
         pl.col("__quantity").alias("quantity"))
     return out
 
@@ -120,13 +123,14 @@ def _frame(raw: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
     )
 
 
-def _actions() -> dict[str, str]:
-    return {k: r.action for k, r in rule_by_name().items()}
+def _actions(rule_set: RuleSet) -> dict[str, str]:
+    return {k: r.action for k, r in rule_by_name(rule_set).items()}
 
 
-def _check(out: PointRows, frame: pl.DataFrame) -> None:
+def _check(out: PointRows, frame: pl.DataFrame, rule_set: RuleSet) -> None:
     """Every problem of the rows (set-based), as issues; at most :data:`MAX_ISSUES`."""
-    known = list(_actions()) + [k.lower() for k in _actions()]
+    actions = _actions(rule_set)
+    known = list(actions) + [k.lower() for k in actions]
     checks: list[tuple[str, pl.Expr, str]] = [
         *((f, pl.col(f).is_null(), "missing") for f in REQUIRED),
         ("quantity", pl.col("quantity").is_not_null()
@@ -142,11 +146,11 @@ def _check(out: PointRows, frame: pl.DataFrame) -> None:
         for rec in frame.filter(bad).head(MAX_ISSUES).iter_rows(named=True):
             if len(out.issues) >= MAX_ISSUES:
                 return
-            out.issues.append(_issue(out, kind, fld, rec))
+            out.issues.append(_issue(out, kind, fld, rec, rule_set))
     if out.errors:
         return
     key = ["credit_code", "staff_code", "__date",
-           pl.col("action").replace_strict(_actions(), default=None)]
+           pl.col("action").replace_strict(actions, default=None)]
     dup = frame.with_columns(pl.col("row").min().over(key).alias("__first")).filter(
         pl.col("row") != pl.col("__first"))
     for rec in dup.head(MAX_ISSUES).iter_rows(named=True):
@@ -157,7 +161,8 @@ def _check(out: PointRows, frame: pl.DataFrame) -> None:
                                          f"{rec['action']}"))
 
 
-def _issue(out: PointRows, kind: str, fld: str, rec: dict[str, object]) -> ImportIssue:
+def _issue(out: PointRows, kind: str, fld: str, rec: dict[str, object],
+           rule_set: RuleSet) -> ImportIssue:
     row = int(str(rec["row"]))
     value = rec.get(fld)
     if kind == "missing":
@@ -169,7 +174,7 @@ def _issue(out: PointRows, kind: str, fld: str, rec: dict[str, object]) -> Impor
         err = ValidationFailed.of("carbon_points_date", field=fld, value=str(value)[:20])
     elif kind == "action":
         err = ValidationFailed.of("carbon_unknown_action", field=fld, action=str(value)[:40],
-                                  known=", ".join(r.action for r in rules()))
+                                  known=", ".join(r.action for r in rule_set))
     else:
         err = ValidationFailed.of("carbon_points_too_long", field=fld,
                                   limit=60 if kind == "name" else 40)

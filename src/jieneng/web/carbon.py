@@ -24,6 +24,7 @@ from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.reports.carbon_document import events_xlsx
 from jieneng.services.accounts.users import home_region
+from jieneng.services.carbon.corrections import withdrawn_events, withdrawn_of_event
 from jieneng.services.carbon.events import (
     EventSpec,
     add_offset,
@@ -85,7 +86,8 @@ def events_data(engine: Engine, user: User, lang: str, *, region: str = "",
     items = list_events(engine, user, region_code=region or None,
                         default_factor_set=default_factor_set)
     return {"items": items, "total": len(items),
-            "factors": _factors(engine, user, lang, default_factor_set)}
+            "factors": _factors(engine, user, lang, default_factor_set),
+            "withdrawn": withdrawn_events(engine, user)}
 
 
 def _groups(factors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,7 +131,7 @@ def events_xlsx_download(request: Request, user: CurrentUser, engine: EngineDep,
                          "carbon-events.xlsx")
 
 
-def _number(raw: str, fld: str) -> float:
+def form_number(raw: str, fld: str) -> float:
     cleaned = raw.strip().replace(",", "").replace("，", "")
     try:
         value = float(cleaned)
@@ -153,7 +155,7 @@ def spec_of(form: dict[str, str]) -> EventSpec:
     if not attendees.isdigit():
         raise ValidationFailed.of("carbon_event_attendees", field="attendees",
                                   value=attendees[:12])
-    lines = {m.code: _number(form[f"q_{m.code}"], m.code) for m in modes()
+    lines = {m.code: form_number(form[f"q_{m.code}"], m.code) for m in modes()
              if form.get(f"q_{m.code}", "").strip()}
     return EventSpec(credit_code=form.get("credit_code", ""), name=form.get("name", ""),
                      start_date=_date(form.get("start_date", ""), "start_date"),
@@ -204,13 +206,29 @@ def event_create_json(body: EventIn, user: CurrentUser, engine: EngineDep,
 # ---------------------------------------------------------------- one event
 
 
+def event_data(engine: Engine, user: User, event_id: int, default: str | None
+               ) -> dict[str, Any]:
+    """The event's result with its withdrawn offsets (page and twin)."""
+    data = get_event(engine, user, event_id, default_factor_set=default)
+    return {**data, "withdrawn_offsets": withdrawn_of_event(engine, user, event_id)}
+
+
+def fix_form(data: dict[str, Any]) -> dict[str, str]:
+    """The correction form filled with the event as stored."""
+    e = data["event"]
+    form = {k: "" if e[k] is None else str(e[k]) for k in FIELDS if k != "credit_code"}
+    form.update({f"q_{line['code']}": f"{line['quantity']:g}" for line in data["lines"]})
+    return form
+
+
 def _detail_context(engine: Engine, user: User, lang: str, event_id: int,
                     default: str | None) -> dict[str, Any]:
-    data = get_event(engine, user, event_id, default_factor_set=default)
+    data = event_data(engine, user, event_id, default)
     labels = {m.code: (m.label_zh if lang != "en" else m.label_en,
                        m.unit_zh if lang != "en" else m.unit) for m in modes()}
     return {"data": data, "labels": labels, "kinds": OFFSET_KINDS, "form": {},
-            "errors": {}, "categories": CATEGORIES}
+            "errors": {}, "categories": CATEGORIES, "fix": fix_form(data),
+            "groups": _groups(_factors(engine, user, lang, default))}
 
 
 @router.get("/carbon/events/{event_id}")
@@ -226,7 +244,7 @@ def event_json(user: CurrentUser, engine: EngineDep, settings: SettingsDep,
                event_id: IdP) -> dict[str, Any]:
     """The event: inputs, tCO₂ by source with each line's factor and source, offsets,
     net and 碳中和."""
-    data = get_event(engine, user, event_id, default_factor_set=settings.factor_set)
+    data = event_data(engine, user, event_id, settings.factor_set)
     return {**data, "event": {k: v for k, v in data["event"].items()}}
 
 
@@ -247,7 +265,7 @@ async def _offset_form(request: Request, max_bytes: int
 def _offset(engine: Engine, user: User, event_id: int, fields: dict[str, str],
             name: str | None, content: bytes | None, ctype: str | None) -> dict[str, Any]:
     return add_offset(engine, user, event_id, kind=fields.get("kind", ""),
-                      quantity_t=_number(fields.get("quantity_t", ""), "quantity_t"),
+                      quantity_t=form_number(fields.get("quantity_t", ""), "quantity_t"),
                       description=fields.get("description", ""), file_name=name,
                       content=content, content_type=ctype)
 
@@ -296,7 +314,7 @@ def factor_set_form(request: Request, user: CurrentUser, engine: EngineDep,
                     source: Annotated[str, Form(max_length=1000)] = "") -> Response:
     """Set (or, empty, clear) the factor of a mode the references give none for."""
     try:
-        set_factor(engine, user, mode, _number(value, "value") if value.strip() else None,
+        set_factor(engine, user, mode, form_number(value, "value") if value.strip() else None,
                    source)
     except DomainError as err:
         ctx = _list_context(engine, user, _lang(request), "", settings.factor_set)
@@ -319,4 +337,4 @@ def factor_set_json(body: FactorIn, user: CurrentUser, engine: EngineDep,
     return set_factor(engine, user, mode, body.value, body.source)
 
 
-__all__ = ["events_data", "spec_of"]
+__all__ = ["event_data", "events_data", "fix_form", "form_number", "spec_of"]

@@ -20,7 +20,13 @@ from jieneng.core.messages import text
 from jieneng.core.permissions import Capability
 from jieneng.ingest.carbon import template_csv
 from jieneng.reports.carbon_document import points_xlsx
-from jieneng.services.carbon.points import import_points, leaderboards, rules_table
+from jieneng.services.carbon.points import (
+    import_points,
+    leaderboards,
+    rules_in_force,
+    rules_table,
+)
+from jieneng.services.carbon.rules import rule_set_list
 from jieneng.web.carbon_schemas import PointsImportOut, PointsOut
 from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep
@@ -51,11 +57,14 @@ def _lang(request: Request) -> str:
 
 def points_data(engine: Engine, user: User, lang: str, *, region: str = "",
                 institution: str = "", month: str = "", year: str = "") -> dict[str, Any]:
-    """The leaderboards, monthly totals and rules (page, twin and workbook)."""
+    """The leaderboards, monthly totals and the rules in force with their version and
+    the versions loaded (page, twin and workbook)."""
     data = leaderboards(engine, user, region_code=region or None,
                         institution_code=institution or None, month=month or None,
                         year=int(year) if year else None)
-    return {**data, "rules": rules_table(lang)}
+    version, in_force = rules_in_force(engine)
+    return {**data, "rules": rules_table(lang, in_force), "rule_version": version,
+            "rule_sets": rule_set_list(engine)}
 
 
 def _params(region: str, institution: str, month: str, year: str) -> dict[str, str]:

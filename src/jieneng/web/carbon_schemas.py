@@ -44,11 +44,27 @@ class EventRowOut(BaseModel):
     neutral: bool
 
 
+class WithdrawnOut(BaseModel):
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_reason: str | None = None
+
+
+class WithdrawnEventOut(WithdrawnOut):
+    id: int
+    name: str
+    start_date: date
+    credit_code: str
+    institution_name: str
+
+
 class EventListOut(BaseModel):
     items: list[EventRowOut]
     total: int
     factors: list[ModeOut] = Field(description="the modes and their factors for the "
                                    "caller's region this year")
+    withdrawn: list[WithdrawnEventOut] = Field(default_factory=list, description=(
+        "withdrawn events (kept, out of every total): who, when, why"))
 
 
 class LineOut(BaseModel):
@@ -61,7 +77,7 @@ class LineOut(BaseModel):
     factor: FactorOut
 
 
-class OffsetOut(BaseModel):
+class OffsetOut(WithdrawnOut):
     id: int
     kind: str
     quantity_t: float
@@ -82,6 +98,8 @@ class EventDetailOut(BaseModel):
     total_t: float
     per_attendee_kg: float
     offsets: list[OffsetOut]
+    withdrawn_offsets: list[OffsetOut] = Field(default_factory=list, description=(
+        "withdrawn offsets (kept with their evidence, out of Σ offsets)"))
     emissions_t: float
     offsets_t: float
     net_t: float
@@ -156,6 +174,14 @@ class RuleOut(BaseModel):
     notes: str
 
 
+class RuleSetOut(BaseModel):
+    version: int
+    name: str
+    sha256: str
+    loaded_by: str
+    loaded_at: datetime | None
+
+
 class PointsOut(BaseModel):
     period: dict[str, str]
     staff: list[StaffOut]
@@ -164,6 +190,9 @@ class PointsOut(BaseModel):
     months: list[MonthOut]
     totals: dict[str, float]
     rules: list[RuleOut]
+    rule_version: int = Field(0, description="the version of the rules in force (0: the "
+                              "shipped data/carbon/point_rules.csv)")
+    rule_sets: list[RuleSetOut] = Field(default_factory=list)
 
 
 class PointsImportOut(BaseModel):
@@ -174,4 +203,62 @@ class PointsImportOut(BaseModel):
     staff_added: int
     points: float
     co2_kg: float
+    dry_run: bool
+    rule_version: int = Field(0, description="the rules version that scored the entries")
+
+
+class EntryOut(WithdrawnOut):
+    id: int
+    entry_date: date
+    action: str
+    quantity: float
+    counted: float
+    points: float
+    co2_kg: float
+    rule_version: int
+    staff_code: str
+    display_name: str
+    credit_code: str
+    institution_name: str
+    recorded_by: str
+
+
+class EntriesOut(BaseModel):
+    period: dict[str, str]
+    items: list[EntryOut]
+    total: int
+    limit: int
+
+
+class EntryCorrectedOut(BaseModel):
+    id: int
+    quantity: float
+    counted: float
+    points: float
+    co2_kg: float
+    rule_version: int
+
+
+class WithdrawnDoneOut(WithdrawnOut):
+    id: int
+    withdrawn: bool
+    event_id: int | None = None
+
+
+class OffsetCorrectedOut(BaseModel):
+    id: int
+    event_id: int
+    kind: str
+    quantity_t: float
+    description: str | None = None
+
+
+class RulesLoadOut(BaseModel):
+    file: str
+    rules: int
+    version: int
+    unchanged: bool
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
     dry_run: bool

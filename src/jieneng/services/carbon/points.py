@@ -6,13 +6,17 @@ Import: all or nothing (:class:`ImportRejected` with every issue by row and colu
 every institution must be one the caller sees; staff are registered on first sight
 (pseudonymous code + display name, nothing else); an entry already stored with the same
 quantity is skipped (re-importing a file adds nothing), with another quantity refused
-(row named). Points and CO₂ per :mod:`jieneng.core.carbon.points` (daily cap; CO₂ per
+(row named); an entry corrected or withdrawn by hand is skipped (the correction stands).
+Points and CO₂ per :mod:`jieneng.core.carbon.points` (daily cap; CO₂ per
 unit from the platform's factor set of the institution's region and the entry's year
-where the rule has one). Set-based: polars over the file, one statement per table.
+where the rule has one). The rules are those in force (:mod:`.rules`: a local variant
+an administrator loaded, else the shipped file); each entry stores their version.
+Set-based: polars over the file, one statement per table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +27,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, tuple_
 
 from jieneng.core.caller import User
-from jieneng.core.carbon.points import rules, score
+from jieneng.core.carbon.points import Rule, RuleSet, score
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.carbon import PointRows, parse_points
@@ -32,6 +36,8 @@ from jieneng.services.accounts import audit
 from jieneng.services.scope import scoped_filters, visible_institutions
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.storage import carbon as store
+
+from .rules import active_rules
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class PointsImport:
     points: float
     co2_kg: float
     dry_run: bool
+    rule_version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -56,27 +63,31 @@ def import_points(engine: Engine, user: User, path: Path, *, dry_run: bool = Fal
                   ) -> PointsImport:
     """Store the file's entries, or raise ImportRejected with every issue."""
     require(user, Capability.RECORD_CARBON)
-    parsed = parse_points(path) if max_bytes is None else parse_points(path,
-                                                                       max_bytes=max_bytes)
+    with engine.connect() as conn:
+        version, in_force = active_rules(conn)
+    parsed = (parse_points(path, rule_set=in_force) if max_bytes is None
+              else parse_points(path, max_bytes=max_bytes, rule_set=in_force))
     if parsed.errors or parsed.frame is None:
         raise rejection(parsed.file, parsed.errors)
     with (engine.connect() if dry_run else engine.begin()) as conn:
         frame = _institutions(conn, user, parsed, parsed.frame)
-        frame = _score(conn, frame, default_factor_set)
+        frame = _score(conn, frame, default_factor_set, in_force)
         staff_added, frame = _staff(conn, frame, dry_run)
         frame, skipped = _existing(conn, parsed, frame)
         if not dry_run and frame.height:
             at, who = datetime.now(UTC), user.actor.username
             conn.execute(insert(store.carbon_points_entry), [
-                {**r, "recorded_by": who, "recorded_at": at} for r in frame.select(
+                {**r, "recorded_by": who, "recorded_at": at, "rule_version": version}
+                for r in frame.select(
                     "staff_id", "institution_id", "entry_date", "action", "quantity",
                     "counted", "points", "co2_kg").to_dicts()])
             audit.record(conn, user.actor, "carbon.points_import", "carbon_points_import",
                          parsed.file, after={"entries": frame.height, "skipped": skipped,
-                                             "staff_added": staff_added})
+                                             "staff_added": staff_added,
+                                             "rule_version": version})
     return PointsImport(parsed.file, parsed.rows_read, frame.height, skipped, staff_added,
                         float(frame["points"].sum() or 0), float(frame["co2_kg"].sum() or 0),
-                        dry_run)
+                        dry_run, version)
 
 
 def _institutions(conn: Connection, user: User, parsed: PointRows, frame: pl.DataFrame
@@ -95,12 +106,12 @@ def _institutions(conn: Connection, user: User, parsed: PointRows, frame: pl.Dat
     return frame.join(ids, on="credit_code", how="left")
 
 
-def _score(conn: Connection, frame: pl.DataFrame, default_factor_set: str | None
-           ) -> pl.DataFrame:
+def _score(conn: Connection, frame: pl.DataFrame, default_factor_set: str | None,
+           rule_set: RuleSet) -> pl.DataFrame:
     """Counted quantity, points and kgCO₂ of every entry (CO₂ per unit per (region,
     year) from the factor set; a handful of combinations per file)."""
     frame = frame.with_columns(pl.col("entry_date").dt.year().alias("year"))
-    sourced = [r for r in rules() if r.co2_method == "factor_set"]
+    sourced = [r for r in rule_set if r.co2_method == "factor_set"]
     keys = frame.select("region_code", "year").unique().rows()
     table = []
     for region, year in keys:
@@ -113,7 +124,8 @@ def _score(conn: Connection, frame: pl.DataFrame, default_factor_set: str | None
                                            "action": pl.String, "co2_unit": pl.Float64})
     frame = frame.join(per_unit, on=["region_code", "year", "action"], how="left")
     actions = frame["action"].to_numpy().astype(str)
-    counted, points, _ = score(actions, frame["quantity"].to_numpy().astype(np.float64), {})
+    counted, points, _ = score(actions, frame["quantity"].to_numpy().astype(np.float64), {},
+                               rule_set)
     co2 = counted * np.nan_to_num(frame["co2_unit"].to_numpy().astype(np.float64))
     return frame.with_columns(pl.Series("counted", counted), pl.Series("points", points),
                               pl.Series("co2_kg", co2))
@@ -156,22 +168,26 @@ def _staff_ids(conn: Connection, pairs: list[tuple[Any, ...]]) -> dict[tuple[int
 
 def _existing(conn: Connection, parsed: PointRows, frame: pl.DataFrame
               ) -> tuple[pl.DataFrame, int]:
-    """Drop entries already stored with the same quantity; refuse another quantity."""
+    """Drop entries already stored with the same quantity, or corrected or withdrawn by
+    hand (the correction stands); refuse another quantity."""
     p = store.carbon_points_entry
     staff_ids = [int(x) for x in frame["staff_id"].drop_nulls().unique().to_list()]
     if not staff_ids:
         return frame, 0
     dates = frame["entry_date"]
-    rows = conn.execute(select(p.c.staff_id, p.c.entry_date, p.c.action, p.c.quantity)
+    by_hand = (p.c.corrected_at.is_not(None) | p.c.withdrawn_at.is_not(None)).label("hand")
+    rows = conn.execute(select(p.c.staff_id, p.c.entry_date, p.c.action, p.c.quantity,
+                               by_hand)
                         .where(p.c.staff_id.in_(staff_ids), p.c.entry_date >= dates.min(),
                                p.c.entry_date <= dates.max())).all()
     if not rows:
         return frame, 0
     stored = pl.DataFrame([tuple(r) for r in rows], orient="row",
                           schema={"staff_id": pl.Int64, "entry_date": pl.Date,
-                                  "action": pl.String, "stored": pl.Float64})
+                                  "action": pl.String, "stored": pl.Float64,
+                                  "hand": pl.Boolean})
     joined = frame.join(stored, on=["staff_id", "entry_date", "action"], how="left")
-    clash = joined.filter(pl.col("stored").is_not_null()
+    clash = joined.filter(pl.col("stored").is_not_null() & ~pl.col("hand")
                           & ((pl.col("stored") - pl.col("quantity")).abs() > 1e-9))
     if clash.height:
         issues: list[ImportIssue] = [parsed.issue(
@@ -181,7 +197,7 @@ def _existing(conn: Connection, parsed: PointRows, frame: pl.DataFrame
                 action=str(r["action"])))
             for r in clash.head(200).iter_rows(named=True)]
         raise rejection(parsed.file, issues)
-    fresh = joined.filter(pl.col("stored").is_null()).drop("stored")
+    fresh = joined.filter(pl.col("stored").is_null()).drop("stored", "hand")
     return fresh, frame.height - fresh.height
 
 
@@ -247,7 +263,13 @@ def leaderboards(engine: Engine, user: User, *, region_code: str | None = None,
                        "staff": sum(int(r["staff"]) for r in units)}}
 
 
-def rules_table(lang: str) -> list[dict[str, Any]]:
+def rules_table(lang: str, rule_set: Sequence[Rule]) -> list[dict[str, Any]]:
     """The rules with their sources (the page's table and the API)."""
     return [{**r.to_dict(), "label": r.label_zh if lang != "en" else r.label_en,
-             "unit_label": r.unit_zh if lang != "en" else r.unit} for r in rules()]
+             "unit_label": r.unit_zh if lang != "en" else r.unit} for r in rule_set]
+
+
+def rules_in_force(engine: Engine) -> tuple[int, tuple[Rule, ...]]:
+    """(version, rules) in force (:func:`.rules.active_rules`)."""
+    with engine.connect() as conn:
+        return active_rules(conn)
