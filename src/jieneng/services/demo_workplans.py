@@ -12,8 +12,10 @@ never a table directly — once per database (``demo_workplans`` and
    is made), accepted by the city; 阳朔's 示范案例 returned once with a reason, then sent
    again and accepted. Computed items keep the values the platform computes: the
    items the demo's figures leave short (retrofit area, data-centre / PV / EPC
-   projects — the demo's projects are of 2024 —, the 节约型机关 compliance rate) stay
-   overdue, each with an accepted "in progress" report giving a percent and why.
+   projects — the demo's projects are of 2024 —, the 节约型机关 compliance rate, the
+   national and provincial 示范单位 counted from the titles the platform holds: the
+   demo's 2025 示范单位 round is evaluated in January 2026, so none yet) stay overdue,
+   each with an accepted "in progress" report giving a percent and why.
 2. **The current year** (年初布置、年中督促、年底检查: the year of today's China date,
    read when the seed runs): a shortened copy of the same sheet (:data:`CURRENT`) with
    deadlines spread over the year — a done item at its early date, an in-progress item
@@ -96,8 +98,12 @@ CITY_YEAR: dict[str, tuple[Step, ...]] = {
            "截至2025年12月31日：已签约项目正在实施，尚未录入平台项目库。", True),),
     "8": (("in_progress", None, 80.0,
            "截至2025年12月31日：创建达标复核仍在进行，两县未完成自评。", True),),
-    "9": (("done", 6.0, None, "2025年10月：6家单位列入国家级节约型公共机构示范单位名单。", True),),
-    "10": (("done", 8.0, None, "2025年11月：8家单位获评自治区级节约型公共机构示范单位。", True),),
+    "9": (("in_progress", None, 50.0,
+           "截至2025年12月31日：已推荐6家单位申报国家级节约型公共机构示范单位，"
+           "名单尚未公布；称号授予后平台按国家级称号计数。", True),),
+    "10": (("in_progress", None, 60.0,
+            "截至2025年12月31日：2025年度示范单位评价已开展（2026年1月评价），"
+            "自治区级称号尚未授予；授予后平台按称号计数。", True),),
     "11": (("done", 1.0, None, "2025年10月：1家公共机构通过国管局能效领跑者评价验收。", True),),
     "12": (("done", None, None, "2025年10月：三县典型示范案例已汇总选送自治区。", True),),
     "13": (("done", None, None, "2025年11月：全市专题培训班及各县（市、区）培训均已完成。", True),),
