@@ -30,6 +30,9 @@ def test_checks_commands(db_url: str, tmp_path: Path) -> None:
     assert below.exit_code == 1 and "canteen_food_waste" in below.output  # type: ignore[attr-defined]
     drawn = run("campaigns", "checks", "draw", rid, "--seed", "3", "--format", "json")
     assert json.loads(drawn.output)["sample_size"] == 1  # type: ignore[attr-defined]
+    # the round's only member is drawn: a further batch finds nobody left
+    again = run("campaigns", "checks", "draw", rid, "--seed", "4")
+    assert again.exit_code == 1 and rid in again.output  # type: ignore[attr-defined]
     rows = json.loads(run("campaigns", "checks", "coverage", "450300", "2025", "--scheme",  # type: ignore[attr-defined]
                           "canteen_food_waste", "--format", "json").output)
     assert rows[0]["members"] == 1 and rows[0]["spot_check_rate"] == 1.0

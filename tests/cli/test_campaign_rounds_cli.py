@@ -42,3 +42,8 @@ def test_round_commands(db_url: str, tmp_path: Path) -> None:
     assert scored["members"] == 1
     shown = json.loads(run("campaigns", "round", "show", rid, "--format", "json").output)  # type: ignore[attr-defined]
     assert shown["member_rows"][0]["total"] == 85
+    # the round's state moves only as round_transitions.csv says
+    jump = run("campaigns", "round", "state", rid, "publicity")
+    assert jump.exit_code == 1 and "公示中" in jump.output  # type: ignore[attr-defined]
+    moved = run("campaigns", "round", "state", rid, "reviewing", "--format", "json")
+    assert json.loads(moved.output)["state"] == "reviewing"  # type: ignore[attr-defined]

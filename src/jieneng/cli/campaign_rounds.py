@@ -117,9 +117,11 @@ def score(round_id: RoundArg, fmt: FormatOpt = Fmt.table) -> None:
 @handles_errors
 def state(round_id: RoundArg,
           new_state: Annotated[str, typer.Argument(
-              help="open | reviewing | checking | publicity | closed")],
+              help="open | reviewing | checking | closed — a move "
+                   "data/campaigns/round_transitions.csv allows")],
           fmt: FormatOpt = Fmt.table) -> None:
-    """轮次状态 Move a round to another state (reviewing: self-assessment closed)."""
+    """轮次状态 Move a round to another state (reviewing: self-assessment closed); only
+    the moves round_transitions.csv allows (else refused naming both states)."""
     from jieneng.core.caller import command_line_user
     from jieneng.services.campaigns.rounds import set_round_state
 
