@@ -26,8 +26,13 @@ items read: a 节水型单位 round of the province for ``--year`` (every organ 
 service unit invited: ≈ 41,000 members), 90 % of them submitted and half of those
 recommended, its spot-check sample (35 %), 节水型单位 titles held by 40 % of the members
 (awarded the year before) with a 回头看 of each (60 % concluded, one in ten revoked), and
-示范单位 titles for 2 % of the institutions — without it the coverage statements find no
-campaign rows and only count the eligible institutions.
+示范单位 titles for 2 % of the institutions (one in three national, the others
+provincial) — without it the coverage statements find no campaign rows and only count the
+eligible institutions.
+
+With ``--narrowed`` the plan (another title) also has :data:`NARROWED`, the four seed
+items a category or a title level narrows (渠县 2023: 节水型单位 达标率 of 党政机关 and of
+事业单位; 桂林 2024: national and provincial 示范单位): 24 + 336 items.
 
 Prints JSON (medians and maxima in milliseconds).
 """
@@ -69,21 +74,31 @@ ITEMS: tuple[tuple[str, str, str, float | None, str], ...] = (
     ("publicity_participants", "", ">=", 2000, "人次"),
     ("trainings_held", "", ">=", 1, "期"),
 )
+#: the seed items a category or a title level narrows (``--narrowed``)
+NARROWED: tuple[tuple[str, str, str, float | None, str], ...] = (
+    ("campaign_compliance_rate", "scheme=water_saving_unit;category=01", ">=", 60, "%"),
+    ("campaign_compliance_rate", "scheme=water_saving_unit;category=02", ">=", 60, "%"),
+    ("campaign_titles", "scheme=demonstration_unit;level=national", ">=", 6, "家"),
+    ("campaign_titles", "scheme=demonstration_unit;level=provincial", ">=", 8, "家"),
+)
 
 
-def ensure_plan(engine: Any, region: str, year: int) -> int:
-    """The bench plan (made once: 20 items, each assigned to every city)."""
+def ensure_plan(engine: Any, region: str, year: int, narrowed: bool = False) -> int:
+    """The bench plan (made once: 20 items, with ``narrowed`` 24, each assigned to every
+    city)."""
     from jieneng.services.workplans.assign import assign_item
     from jieneng.services.workplans.items import add_item
     from jieneng.services.workplans.plans import create_plan, list_plans
 
     who = command_line_user()
+    title = TITLE + ("（含类别、级别）" if narrowed else "")
     found = [p for p in list_plans(engine, who, region_code=region, year=year)
-             if p["title"] == TITLE]
+             if p["title"] == title]
     if found:
         return int(found[0]["id"])
-    plan_id = int(create_plan(engine, who, region_code=region, year=year, title=TITLE)["id"])
-    for n, (code, param, comparison, target, unit) in enumerate(ITEMS, start=1):
+    plan_id = int(create_plan(engine, who, region_code=region, year=year, title=title)["id"])
+    items = ITEMS + (NARROWED if narrowed else ())
+    for n, (code, param, comparison, target, unit) in enumerate(items, start=1):
         fields = {"item_no": str(n), "section": "基准测试", "text": f"基准测试事项 {n}（{code}）",
                   "deadline": f"{year}-06-30" if n % 2 else f"{year}-12-31",
                   "responsible_region": region, "indicator": code,
@@ -135,9 +150,10 @@ def ensure_campaigns(engine: Any, region: str, year: int, seed: int = 20_240_601
         demo = everyone[rng.random(everyone.size) < 0.02]
         title_awards.award_titles(conn, [
             {"institution_id": int(i), "scheme_code": scheme, "round_id": None,
-             "level": "provincial", "awarded_on": date(year - 1, 12, 1), "valid_until": None}
+             "level": "national" if scheme == "demonstration_unit" and k % 3 == 0
+             else "provincial", "awarded_on": date(year - 1, 12, 1), "valid_until": None}
             for scheme, chosen in (("water_saving_unit", held), ("demonstration_unit", demo))
-            for i in chosen])
+            for k, i in enumerate(chosen)])
         title = rounds.campaign_title
         rows = conn.execute(select(title.c.id, title.c.institution_id, t.institution.c
                                    .region_code).join(t.institution, t.institution.c.id ==
@@ -209,6 +225,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--campaigns", action="store_true",
                         help="add (once) the campaign rows the coverage items read")
+    parser.add_argument("--narrowed", action="store_true",
+                        help="the plan with the four category / level items (NARROWED)")
     args = parser.parse_args()
     from jieneng.services import result_cache
     from jieneng.services.database import open_database
@@ -216,7 +234,7 @@ def main() -> None:
 
     engine = open_database(args.db)
     made = time.perf_counter()
-    plan_id = ensure_plan(engine, args.region, args.year)
+    plan_id = ensure_plan(engine, args.region, args.year, args.narrowed)
     if args.campaigns:
         ensure_campaigns(engine, args.region, args.year)
     ensure_user(engine)
@@ -235,7 +253,7 @@ def main() -> None:
 
     print(json.dumps({
         "db": engine.dialect.name, "region": args.region, "year": args.year,
-        "campaigns": args.campaigns,
+        "campaigns": args.campaigns, "narrowed": args.narrowed,
         "items": len(found["items"]),
         "computed": sum(1 for i in found["items"] if i.get("value_source") == "computed"),
         "setup_s": round(setup_s, 1),
