@@ -222,16 +222,18 @@ def staff_points(conn: Connection, filters: Filters, start: Any, end: Any
     """Per staff member inside ``filters``: points, kgCO₂ and entries in [start, end]
     (set-based: one grouped query)."""
     p, s, i = carbon_points_entry, carbon_staff, t.institution
+    sums = (select(p.c.staff_id, func.sum(p.c.points).label("points"),
+                   func.sum(p.c.co2_kg).label("co2_kg"), func.count().label("entries"))
+            .join(i, i.c.id == p.c.institution_id)
+            .where(p.c.entry_date >= start, p.c.entry_date <= end,
+                   p.c.withdrawn_at.is_(None), *institution_conditions(conn, filters))
+            .group_by(p.c.staff_id).subquery())  # grouped by one integer, then named
     rows = conn.execute(
         select(s.c.id, s.c.staff_code, s.c.display_name, i.c.credit_code,
-               i.c.name.label("institution_name"),
-               func.sum(p.c.points).label("points"), func.sum(p.c.co2_kg).label("co2_kg"),
-               func.count().label("entries"))
-        .join(s, s.c.id == p.c.staff_id).join(i, i.c.id == p.c.institution_id)
-        .where(p.c.entry_date >= start, p.c.entry_date <= end, p.c.withdrawn_at.is_(None),
-               *institution_conditions(conn, filters))
-        .group_by(s.c.id, s.c.staff_code, s.c.display_name, i.c.credit_code, i.c.name)
-        .order_by(func.sum(p.c.points).desc(), s.c.staff_code))
+               i.c.name.label("institution_name"), sums.c.points, sums.c.co2_kg,
+               sums.c.entries)
+        .join(s, s.c.id == sums.c.staff_id).join(i, i.c.id == s.c.institution_id)
+        .order_by(sums.c.points.desc(), s.c.staff_code))
     return [dict(r._mapping) for r in rows]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from jieneng.services.accounts import audit
 from jieneng.services.scope import scoped_filters, visible_institutions
 from jieneng.services.statistics.factor_choice import resolve_factor_set
 from jieneng.storage import carbon as store
+from jieneng.storage.bulk import bulk_insert
 
 from .rules import active_rules
 
@@ -74,13 +75,11 @@ def import_points(engine: Engine, user: User, path: Path, *, dry_run: bool = Fal
         frame = _score(conn, frame, default_factor_set, in_force)
         staff_added, frame = _staff(conn, frame, dry_run)
         frame, skipped = _existing(conn, parsed, frame)
-        if not dry_run and frame.height:
-            at, who = datetime.now(UTC), user.actor.username
-            conn.execute(insert(store.carbon_points_entry), [
-                {**r, "recorded_by": who, "recorded_at": at, "rule_version": version}
-                for r in frame.select(
-                    "staff_id", "institution_id", "entry_date", "action", "quantity",
-                    "counted", "points", "co2_kg").to_dicts()])
+        if not dry_run and frame.height:  # COPY on PostgreSQL; recorded_at: the default
+            bulk_insert(conn, store.carbon_points_entry, frame.select(
+                "staff_id", "institution_id", "entry_date", "action", "quantity", "counted",
+                "points", "co2_kg", pl.lit(user.actor.username).alias("recorded_by"),
+                pl.lit(version, dtype=pl.Int64).alias("rule_version")))
             audit.record(conn, user.actor, "carbon.points_import", "carbon_points_import",
                          parsed.file, after={"entries": frame.height, "skipped": skipped,
                                              "staff_added": staff_added,
