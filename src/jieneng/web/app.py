@@ -39,10 +39,10 @@ from jieneng.settings import Settings, load_settings
 from jieneng.web import (
     account,
     apidocs,
-    assessments,
     audit,
     auth,
     carbon,
+    carbon_corrections,
     carbon_points,
     channels,
     directory,
@@ -72,8 +72,14 @@ from jieneng.web import (
     users,
     utility_data,
 )
+from jieneng.web.assessments import pages as assessment_pages
+from jieneng.web.assessments import results as assessment_results
+from jieneng.web.assessments import sheets as assessment_sheets
 from jieneng.web.campaigns import checks as campaign_checks
 from jieneng.web.campaigns import coverage as campaign_coverage
+from jieneng.web.campaigns import round_members as campaign_round_members
+from jieneng.web.campaigns import round_page as campaign_round_page
+from jieneng.web.campaigns import round_review as campaign_round_review
 from jieneng.web.campaigns import round_states as campaign_round_states
 from jieneng.web.campaigns import rounds as campaign_rounds
 from jieneng.web.campaigns import schemes as campaign_schemes
@@ -132,6 +138,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     # issue 14: schemes, rounds, checks, coverage, fleet, work plans, assessments, carbon
     campaign_schemes.router, campaign_schemes.api,
     campaign_rounds.router, campaign_rounds.api,
+    campaign_round_page.router, campaign_round_page.api,  # …/{round_id}.xlsx first
+    campaign_round_members.router, campaign_round_members.api,
+    campaign_round_review.router, campaign_round_review.api,
     campaign_round_states.router, campaign_round_states.api,
     campaign_checks.router, campaign_checks.api,
     campaign_coverage.router, campaign_coverage.api,
@@ -139,9 +148,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     workplan_pages.router, workplan_pages.api,
     workplan_progress.router, workplan_progress.api,  # /workplans/{plan_id}.xlsx first
     workplan_items.router, workplan_items.api, workplan_review.router, workplan_review.api,
-    assessments.router, assessments.api,
+    assessment_pages.router, assessment_pages.api,
+    assessment_sheets.router, assessment_sheets.api,  # sheets/load before sheets/{code}
+    assessment_results.router, assessment_results.api,  # /{run_id}.xlsx before /{run_id}
     carbon.router, carbon.api,
     carbon_points.router, carbon_points.api,
+    carbon_corrections.router, carbon_corrections.api,
 )
 
 SECURITY_HEADERS = {
