@@ -177,3 +177,25 @@ def test_local_rules_loaded_and_exported_on_the_points_page(world: World) -> Non
     assert 'id="rules-load-form"' not in office.get("/carbon/points").text
     assert office.post("/api/v1/carbon/points/rules", headers={
         "X-CSRF-Token": csrf(office)}).status_code == 403
+
+
+def test_the_pages_in_english_have_every_text(world: World) -> None:
+    event_id, client = _event(world)
+    token = csrf(client)
+    client.post(f"/carbon/events/{event_id}/offsets", data={
+        "csrf_token": token, "kind": "ccer", "quantity_t": "1"})
+    offset_id = client.get(f"/api/v1/carbon/events/{event_id}").json()["offsets"][0]["id"]
+    client.post(f"/carbon/events/{event_id}/offsets/{offset_id}/withdraw",
+                data={"csrf_token": token, "reason": "void"})
+    client.post("/carbon/points/import", data={"csrf_token": token}, files={"file": (
+        "p.csv", f"统一社会信用代码,员工编号,显示名,日期,行为,数量\n{SCHOOL},S1,张,2025-05-06,"
+        "recycling,1\n".encode(), "text/csv")})
+    admin = world.login("admin")
+    en = {"Accept-Language": "en"}
+    for who, url, shown in (
+            (client, f"/carbon/events/{event_id}", "Correct the event and its activity data"),
+            (client, "/carbon/points/entries?month=2025-05", "Ledger entries: correct"),
+            (admin, "/carbon/points", "Load local points rules")):
+        page = who.get(url, headers=en)
+        assert page.status_code == 200 and shown in page.text, url
+        assert "carbon.fix." not in page.text and "请填写" not in page.text, url
