@@ -202,6 +202,15 @@ def test_refused(world: Engine) -> None:
     assert err.value.code == "coverage_category_outside"
     with pytest.raises(ValidationFailed):
         coverage.region_coverage(world, "450300", YEAR, "water_saving_unit", category="9")
+    # a plan's batch: the refused readings left out, the others in one statement
+    asked = [("water_saving_unit", "01", None), ("water_saving_unit", "03", None),
+             ("demonstration_unit", None, "gold"), ("no_such_scheme", None, None),
+             ("demonstration_unit", None, "national")]
+    kept = coverage.slices_coverage(world, "450300", YEAR, asked, leave_out_refused=True)
+    assert list(kept) == [asked[0], asked[4]]
+    assert kept[asked[4]][0]["titles_held"] == 2
+    with pytest.raises(ValidationFailed):
+        coverage.slices_coverage(world, "450300", YEAR, asked)
     assert takes_level("compliance_rate") and takes_level("titles_held")
     assert takes_level("recheck_pass_rate")
     assert not takes_level("self_assessment_rate") and not takes_level("creation_rate")

@@ -306,19 +306,36 @@ def coverage_rows(conn: Connection, region_code: str, year: int, scheme_code: st
                            by_child=by_child)[part]
 
 
+def _check_slice(conn: Connection, part: Slice) -> None:
+    """NotFound for an unknown scheme; ValidationFailed for an unknown category or
+    level, or a category outside the scheme's population."""
+    _check_scheme(conn, part.scheme)
+    _check_level(part.level)
+    _inside(part)
+
+
 def coverage_slices(conn: Connection, region_code: str, year: int, slices: Sequence[Slice],
                     *, filters: Filters | None = None, by_child: bool = True,
-                    counts: Collection[str] | None = None
+                    counts: Collection[str] | None = None, leave_out_refused: bool = False
                     ) -> dict[Slice, list[dict[str, Any]]]:
     """:func:`coverage_rows` of several slices (schemes, each whole or narrowed to a
     category and / or a title level) in one pass — one region tree, one statement for
     all: slice → rows. ``counts``: only these counts (and ``eligible``) and the rates
     made of them — every one when None (a levelled slice: only the title counts).
     NotFound for an unknown scheme or region; ValidationFailed for an unknown category
-    or level, or a category outside the scheme's population."""
+    or level, or a category outside the scheme's population — with
+    ``leave_out_refused`` such a slice is left out of the answer instead (the others
+    still in one statement); an unknown region is always refused."""
+    kept: list[Slice] = []
     for part in slices:
-        _check_scheme(conn, part.scheme)
-        _check_level(part.level)
+        try:
+            _check_slice(conn, part)
+        except (NotFound, ValidationFailed):
+            if not leave_out_refused:
+                raise
+            continue
+        kept.append(part)
+    slices = kept
     tree = RegionTree(region_store.load_regions(conn))
     if region_code not in tree:
         raise NotFound.of("scope.region_not_found", region_code=region_code)
@@ -374,15 +391,17 @@ def schemes_coverage(engine: Engine, region_code: str, year: int, schemes: Seque
 
 def slices_coverage(engine: Engine, region_code: str, year: int,
                     slices: Iterable[tuple[str, str | None, str | None]], *,
-                    by_child: bool = True, counts: Collection[str] | None = None
+                    by_child: bool = True, counts: Collection[str] | None = None,
+                    leave_out_refused: bool = False
                     ) -> dict[tuple[str, str | None, str | None], list[dict[str, Any]]]:
     """:func:`coverage_slices` of ``(scheme, category, level)`` triples, no scope check
     (a work plan's indicators: every scheme and narrowing its items name, one
-    statement): triple → rows."""
+    statement; ``leave_out_refused``: a refused triple is missing from the answer):
+    triple → rows."""
     parts = [Slice(*s) for s in dict.fromkeys(slices)]
     with engine.connect() as conn:
         found = coverage_slices(conn, region_code, year, parts, by_child=by_child,
-                                counts=counts)
+                                counts=counts, leave_out_refused=leave_out_refused)
     return {(p.scheme, p.category, p.level): rows for p, rows in found.items()}
 
 

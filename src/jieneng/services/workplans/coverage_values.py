@@ -93,8 +93,9 @@ def _coverage_rows(engine: Engine, fn: CoverageFn, anchor: str, year: int, part:
     if batch_key not in memo and batch is not None and part in parts:
         try:
             memo[batch_key] = batch(engine, anchor, year, parts, by_child=True,
-                                    counts=memo.get("coverage_counts"))
-        except (LookupError, DomainError):  # one reading refused: each on its own
+                                    counts=memo.get("coverage_counts"),
+                                    leave_out_refused=True)  # refused: missing, below
+        except (LookupError, DomainError):  # the region refused: each on its own
             memo[batch_key] = {}
     found = memo.get(batch_key, {})
     if part in found:
