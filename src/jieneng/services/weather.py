@@ -2,7 +2,10 @@
 the M&V runs read.
 
 - :func:`add_station` — register or update a station (code, name, optional latitude and
-  longitude) and the regions it serves; :func:`list_stations`.
+  longitude) and the regions it serves; :func:`list_stations`;
+  :func:`station_months` — every station with its months: days stored of the days of
+  the month, mean temperature, HDD18 / CDD26 and where the days came from (the
+  weather page, ``/weather``).
 - :func:`import_weather` — a station's daily-mean or hourly file
   (:func:`jieneng.ingest.weather.parse_weather`, °C or °F), all or nothing, dry run,
   the file kept as an import batch, audited; a day imported again is replaced
@@ -20,6 +23,7 @@ serving no region yet: the administrator only).
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,6 +148,48 @@ def list_stations(db: Reader) -> list[dict[str, Any]]:
     last day."""
     with reading(db) as conn:
         return store.stations(conn)
+
+
+def station_months(db: Reader, station: str | None = None) -> list[dict[str, Any]]:
+    """Every station (or the one coded ``station``; NotFound when none is) as
+    :func:`list_stations` gives it, with ``months`` — per month with a stored day:
+    ``month`` (YYYY-MM), ``days`` stored of ``days_in_month``, ``share`` of the month
+    stored, ``mean_c`` [°C], ``hdd18`` / ``cdd26`` [°C·d, over the stored days],
+    ``hour_coverage`` (the mean share of the days' hours observed) and ``sources``
+    (days per source) — and the station's totals: ``months_stored``,
+    ``months_complete`` (every day stored), ``share`` (days stored ÷ days from the first
+    to the last day) and ``sources``."""
+    with reading(db) as conn:
+        stations = store.stations(conn)
+        if station is not None:
+            stations = [s for s in stations if s["code"] == station.strip()]
+            if not stations:
+                raise NotFound.of("weather.unknown_station", station=station)
+        frame = store.month_summary(conn, stations[0]["id"] if station is not None else None)
+    by_station: dict[int, list[dict[str, Any]]] = {}
+    for row in frame.iter_rows(named=True):
+        y, m = int(row["year"]), int(row["month"])
+        in_month = calendar.monthrange(y, m)[1]
+        sources = {s: int(row[f"days_{s}"]) for s in store.SOURCES if row[f"days_{s}"]}
+        by_station.setdefault(int(row["station_id"]), []).append({
+            "month": f"{y:04d}-{m:02d}", "days": int(row["days"]), "days_in_month": in_month,
+            "share": int(row["days"]) / in_month, "mean_c": row["mean_c"],
+            "hdd18": row["hdd18"], "cdd26": row["cdd26"],
+            "hour_coverage": row["coverage"], "sources": sources})
+    out = []
+    for s in stations:
+        months = by_station.get(int(s["id"]), [])
+        span = ((date.fromisoformat(s["last_day"]) - date.fromisoformat(s["first_day"])).days
+                + 1 if s["first_day"] and s["last_day"] else 0)
+        totals: dict[str, int] = {}
+        for line in months:
+            for k, v in line["sources"].items():
+                totals[k] = totals.get(k, 0) + v
+        out.append({**s, "months": months, "months_stored": len(months),
+                    "months_complete": sum(1 for line in months
+                                           if line["days"] == line["days_in_month"]),
+                    "share": s["days"] / span if span else None, "sources": totals})
+    return out
 
 
 def _served(conn: Connection, station_id: int) -> list[str]:

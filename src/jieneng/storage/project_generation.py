@@ -8,7 +8,8 @@ convention):
 1. ``meter`` — the month roll-ups of the boundary's generation meters: the physical
    meters of carrier ``solar_pv`` (太阳能光电发电量; 分项 class 01000 电 of
    ``data/metering/item_codes.csv``) bound directly or the top-level ones of a bound
-   account;
+   account (a line removed from the boundary: the months beginning before its
+   ``removed_on``);
 2. ``reported`` — a figure entered for the project (with its stated source);
 3. ``ny201`` — the owners' NY201 太阳能光电发电量 of the month (all of the owners' PV).
 
@@ -19,6 +20,7 @@ join — no per-row Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -92,12 +94,19 @@ def _meter_months(conn: Connection, ids: Select[Any], low: int, high: int) -> pl
     u, m, b, p = metering_rollup, metering_meter, project_boundary, project
     bound = or_(b.c.meter_id == m.c.id,
                 and_(b.c.account_id == m.c.account_id, m.c.parent_id.is_(None)))
+    removed = list(conn.execute(select(b.c.id, b.c.removed_on).where(
+        b.c.project_id.in_(ids), b.c.removed_on.is_not(None))))
+    # a removed line counts for the months that begin before its removal day
+    counted = or_(b.c.removed_on.is_(None), *[
+        and_(b.c.id == r.id, u.c.start < (r.removed_on - date(1970, 1, 1)).days * 86_400
+             - CHINA_OFFSET_S) for r in removed])
     query: Select[Any] = (
         select(b.c.project_id, p.c.region_code, u.c.start, func.sum(u.c.energy),
                func.sum(u.c.present), func.sum(u.c.expected))
         .select_from(b).join(p, p.c.id == b.c.project_id).join(m, bound)
         .join(u, u.c.meter_id == m.c.id)
-        .where(b.c.project_id.in_(ids), m.c.carrier == CARRIER, m.c.formula.is_(None),
+        .where(b.c.project_id.in_(ids), counted, m.c.carrier == CARRIER,
+               m.c.formula.is_(None),
                u.c.level == "month", u.c.start >= low, u.c.start < high,
                u.c.energy.is_not(None))
         .group_by(b.c.project_id, p.c.region_code, u.c.start))

@@ -9,7 +9,9 @@ contract, lifecycle events and documents. Migration ``0016_projects`` creates th
 - ``project_owner`` — the owner institutions (one, or many for a packaged "小散"
   project);
 - ``project_boundary`` — what the project covers: a bound utility account, a meter, a
-  building or a system (described), each of one owner institution;
+  building or a system (described), each of one owner institution; a member removed
+  after registration keeps its row with ``removed_on`` (the first day it no longer
+  counts), the reason, who and when (migration ``0028``);
 - ``project_measure`` — measures (节能措施) with investment and expected savings (per
   carrier in its canonical unit, tce, 元);
 - ``project_contract`` — the contract (one per project): term, base period, price
@@ -138,6 +140,11 @@ project_boundary = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False,
            server_default=func.current_timestamp()),
+    # removed after registration (migration 0028): counts for the days before removed_on
+    Column("removed_on", Date, nullable=True),
+    Column("removed_reason", Text, nullable=True),
+    Column("removed_by", String(64), nullable=True),
+    Column("removed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("project_id", "account_id"),
     UniqueConstraint("project_id", "meter_id"),
     CheckConstraint(_in("kind", BOUNDARY_KINDS), name="kind"),
@@ -311,6 +318,15 @@ def boundary_of(conn: Connection, project_id: int) -> list[Row[Any]]:
              .outerjoin(a, a.c.id == _bd.c.account_id).outerjoin(m, m.c.id == _bd.c.meter_id)
              .where(_bd.c.project_id == project_id).order_by(_bd.c.id))
     return list(conn.execute(query))
+
+
+def remove_member(conn: Connection, boundary_id: int, values: dict[str, Any]) -> None:
+    """Mark the boundary line removed (``removed_on``, reason, who, when)."""
+    conn.execute(update(_bd).where(_bd.c.id == boundary_id).values(**values))
+
+
+def update_measure(conn: Connection, measure_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(_ms).where(_ms.c.id == measure_id).values(**values))
 
 
 def measures_of(conn: Connection, project_id: int) -> list[Row[Any]]:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     func,
     literal,
     null,
@@ -189,3 +190,35 @@ def days_of(conn: Connection, station_id: int, first: date, last: date) -> pl.Da
              .order_by(_d.c.day))
     return read_frame(conn, query, {"day": pl.Date, "temperature_c": pl.Float64,
                                     "coverage": pl.Float64, "source": pl.String})
+
+
+#: the base temperatures of the degree days the weather page shows [°C]: heating 18 °C
+#: and cooling 26 °C — HDD18 / CDD26 as GB 50176-2016《民用建筑热工设计规范》 names them
+HDD_BASE_C = 18.0
+CDD_BASE_C = 26.0
+
+
+def month_summary(conn: Connection, station_id: int | None = None) -> pl.DataFrame:
+    """Per (station, year, month) with any stored day: ``days`` stored, ``mean_c`` (the
+    mean of the daily means), ``hdd18`` and ``cdd26`` (Σ of max(0, 18 − T) and
+    max(0, T − 26) over the stored days [°C·d]), ``coverage`` (the mean of the days'
+    hour coverage), and how many days came from each source (``daily``, ``hourly``,
+    ``demo``) — one grouped query; of one station when ``station_id`` is given."""
+    year = func.extract("year", _d.c.day)
+    month = func.extract("month", _d.c.day)
+    t = _d.c.temperature_c
+    zero = literal(0.0, Double)
+    hdd = case((t < HDD_BASE_C, HDD_BASE_C - t), else_=zero)
+    cdd = case((t > CDD_BASE_C, t - CDD_BASE_C), else_=zero)
+    query = (select(_d.c.station_id, year.label("year"), month.label("month"),
+                    func.count().label("days"), func.avg(t), func.sum(hdd), func.sum(cdd),
+                    func.avg(_d.c.coverage),
+                    *[func.sum(case((_d.c.source == s, 1), else_=0)) for s in SOURCES])
+             .group_by(_d.c.station_id, year, month)
+             .order_by(_d.c.station_id, year, month))
+    if station_id is not None:
+        query = query.where(_d.c.station_id == station_id)
+    return read_frame(conn, query, {
+        "station_id": pl.Int64, "year": pl.Int64, "month": pl.Int64, "days": pl.Int64,
+        "mean_c": pl.Float64, "hdd18": pl.Float64, "cdd26": pl.Float64,
+        "coverage": pl.Float64, **{f"days_{s}": pl.Int64 for s in SOURCES}})

@@ -9,12 +9,24 @@ may see it, else as "another institution") and the project with its owners. An u
 account is refused too — its savings could not be attributed. Buildings and systems
 are described in words and belong to a named owner (default: the first).
 
+**Removing a line** (:func:`remove_boundary`) keeps it, marked with the first day it
+no longer counts (``removed_on``), the reason, who and when: its meters' data count
+for the days before that day only (M&V inputs, generation). Refused
+(``Conflict``) when the change would alter a figure already made from the line: an
+M&V run whose windows (baseline start … reporting end) used one of its meters on or
+after that day (``project_boundary_removal_used``, naming the runs and statements), or a
+settlement on such a statement (``project_boundary_removal_settled``) — remove from a
+later day, or refit first. A building or system line feeds no figure: removable any
+day. A removed line is not added again (``project_boundary_removal_readd``).
+
 Writes need ``manage_projects`` and the project in the caller's scope; one
 transaction, an audit entry.
 """
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
@@ -26,6 +38,7 @@ from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
 from jieneng.services.metering.registry import find_carrier
 from jieneng.services.scope import scoped_filters
+from jieneng.storage import project_inputs, project_settlement
 from jieneng.storage import projects as store
 from jieneng.storage.projects import BOUNDARY_KINDS
 
@@ -145,4 +158,88 @@ def _not_twice(conn: Connection, project_id: int, values: dict[str, Any]) -> Non
     for b in store.boundary_of(conn, project_id):
         if (values.get("account_id") is not None and b.account_id == values["account_id"]) or (
                 values.get("meter_id") is not None and b.meter_id == values["meter_id"]):
+            if b.removed_on is not None:
+                raise Conflict.of("project_boundary_removal_readd",
+                                  item=b.account_number or b.meter_number,
+                                  removed_on=b.removed_on.isoformat())
             raise Conflict.of("project_boundary_twice", item=b.account_number or b.meter_number)
+
+
+# ------------------------------------------------------------------ removal
+
+def remove_boundary(engine: Engine, user: User, code: str, boundary_id: int, *,
+                    removed_on: date, reason: str) -> dict[str, Any]:
+    """Remove the boundary line ``boundary_id`` from ``removed_on`` (that day and later
+    no longer count) for ``reason`` (module docstring: the refusals)."""
+    require(user, Capability.MANAGE_PROJECTS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.of("project_field_required", field="reason")
+    with engine.begin() as conn:
+        project = find_project(conn, user.scope, code, lock=True)
+        pid = int(project.id)
+        line = next((b for b in store.boundary_of(conn, pid) if int(b.id) == boundary_id), None)
+        if line is None:
+            raise NotFound.of("project_boundary_removal_not_found", id=boundary_id,
+                              project=project.code)
+        item = line.account_number or line.meter_number or line.description or str(line.id)
+        if line.removed_on is not None:
+            raise Conflict.of("project_boundary_removal_twice", item=item,
+                              removed_on=line.removed_on.isoformat())
+        if line.kind in ("account", "meter"):
+            _unchanged_figures(conn, project, line, item, removed_on)
+        at = now()
+        values = {"removed_on": removed_on, "removed_reason": reason,
+                  "removed_by": user.actor.username, "removed_at": at}
+        store.remove_member(conn, int(line.id), values)
+        store.touch(conn, pid, at)
+        audit.record(conn, user.actor, "projects.boundary_remove", "project", pid,
+                     before={"boundary_id": int(line.id), "kind": line.kind, "item": item},
+                     after={"removed_on": removed_on.isoformat(), "reason": reason})
+        removed = next(b for b in store.boundary_of(conn, pid) if int(b.id) == boundary_id)
+    return boundary_dict(removed)
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _unchanged_figures(conn: Connection, project: Row[Any], line: Row[Any], item: str,
+                       removed_on: date) -> None:
+    """Refuse when a stored run, statement or settlement used one of the line's meters
+    on ``removed_on`` or later (its figures would change)."""
+    meters = {i for i, _d in project_inputs.member_meters(conn, [line])}
+    if not meters:
+        return
+    pid = int(project.id)
+    used: dict[int, dict[str, Any]] = {}
+    for run in project_settlement.runs(conn, pid, current_only=False):
+        ids = {int(i) for i in (run["inputs"] or {}).get("meters") or ()}
+        last = max(d for d in (run["baseline_end"], run["reporting_end"]) if d is not None)
+        if ids & meters and last >= removed_on:
+            used[int(run["id"])] = run
+    runs_hit = set(used)
+    statements = []
+    for st in project_settlement.statements(conn, pid):
+        ids = {int(i) for i in (st["run_ids"] or {}).values()}
+        if _last_day(int(st["year"]), int(st["last_month"])) < removed_on:
+            continue
+        runs_meters = [project_settlement.run(conn, i) for i in ids - runs_hit]
+        if ids & runs_hit or any(r is not None and meters & {int(m) for m in (
+                r["inputs"] or {}).get("meters") or ()} for r in runs_meters):
+            statements.append(st)
+    names = {int(st["id"]): f"{st['kind']} {st['period']}" for st in statements}
+    settled = [s for s in project_settlement.settlements(conn, pid)
+               if int(s["statement_id"]) in names]
+    if settled:
+        raise Conflict.of(
+            "project_boundary_removal_settled", item=item, removed_on=removed_on.isoformat(),
+            project=project.code,
+            settlements="、".join(f"{s['period']}（{s['state']}）" for s in settled))
+    if used or statements:
+        shown = [f"#{i} {r['carrier']} {r['baseline_start']}…"
+                 f"{r['reporting_end'] or r['baseline_end']}" for i, r in sorted(used.items())]
+        shown += list(names.values())
+        raise Conflict.of("project_boundary_removal_used", item=item,
+                          removed_on=removed_on.isoformat(), project=project.code,
+                          used="; ".join(shown))

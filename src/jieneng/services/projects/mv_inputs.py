@@ -7,7 +7,9 @@ a statement can say which inputs made their figures.
   用能人数 and 建筑面积 of each month from the owners' profiles of its year.
 - ``meters`` (``caltrack-daily``): Σ of the day roll-ups of the boundary's physical
   meters of the carrier (:func:`jieneng.storage.project_inputs.meter_days`); a day
-  counts only when every meter has it.
+  counts only when every meter has it. A meter removed from the boundary counts for
+  the days before its removal day only (the removal service refuses a day that
+  would change a stored run, statement or settlement).
 - temperatures: the daily means of the station serving the project's region
   (:func:`jieneng.services.weather.daily_temperatures`) unless a series is given.
 - prices [元 per canonical unit]: Σ cost ÷ Σ quantity of the owners' NY201 months —
@@ -87,15 +89,21 @@ def statistics_series(conn: Connection, project: dict[str, Any], carrier: str,
 
 def meter_series(conn: Connection, project: dict[str, Any], carrier: str, first: date,
                  last: date) -> tuple[MeterSeries, dict[str, Any]]:
-    meters = store.boundary_meters(conn, int(project["id"]), carrier)
+    cutoffs = store.boundary_cutoffs(conn, int(project["id"]), carrier)
+    meters = [i for i, d in sorted(cutoffs.items()) if d is None or d > first]
     if not meters:
         raise ValidationFailed.of("project_mv.no_meters", project=project["code"],
                                   carrier=carrier)
-    frame = store.meter_days(conn, meters, first, last)
+    frame = store.meter_days(conn, meters, first, last, cutoffs)
     days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
     values = np.full(days.size, np.nan)
-    full = frame["meters"].to_numpy() == len(meters)
+    # the meters in the boundary on each day (a removed one until its removal day)
+    active = np.full(days.size, len(meters))
+    for i in meters:
+        if (cut := cutoffs[i]) is not None and cut <= last:
+            active[(cut - first).days:] -= 1
     at = frame["day"].to_numpy() - (first - date(1970, 1, 1)).days
+    full = frame["meters"].to_numpy() == active[at]
     values[at[full]] = frame["energy"].to_numpy()[full]
     return MeterSeries.daily(days, values), {
         "source": "meters", "meters": meters,

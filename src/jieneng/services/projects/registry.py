@@ -38,6 +38,7 @@ from jieneng.core.projects.types import label
 from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
+from jieneng.services.metering.registry import find_carrier
 from jieneng.services.scope import scoped_filters, visible_institutions
 from jieneng.storage import projects as store
 from jieneng.storage import regions
@@ -174,24 +175,62 @@ def update_project(engine: Engine, user: User, code: str, changes: dict[str, Any
         return project_dict(conn, find_project(conn, user.scope, code))
 
 
-def add_measure(engine: Engine, user: User, code: str, measure: MeasureSpec
-                ) -> dict[str, Any]:
-    """Add a measure (节能措施) to the project."""
-    require(user, Capability.MANAGE_PROJECTS)
+def _checked_measure(measure: MeasureSpec) -> MeasureSpec:
     for name in ("investment_yuan", "expected_saving", "expected_tce", "expected_yuan"):
         value = getattr(measure, name)
-        if value is not None and value < 0:
+        if value is not None and (value < 0 or value != value or value == float("inf")):
             raise ValidationFailed.of("project_figure_invalid", field=name, value=value)
     if not measure.name.strip():
         raise ValidationFailed.of("project_field_required", field="name")
+    if len(measure.name.strip()) > 200:
+        raise ValidationFailed.of("project_measure_name_long", limit=200)
+    carrier = (measure.carrier or "").strip() or None
+    if carrier is not None:
+        carrier = find_carrier(carrier).code
+    return MeasureSpec(measure.name.strip(), carrier, measure.investment_yuan,
+                       measure.expected_saving, measure.expected_tce, measure.expected_yuan)
+
+
+def add_measure(engine: Engine, user: User, code: str, measure: MeasureSpec
+                ) -> dict[str, Any]:
+    """Add a measure (节能措施) to the project — at registration or any time after,
+    until the project is closed or terminated."""
+    require(user, Capability.MANAGE_PROJECTS)
+    measure = _checked_measure(measure)
     with engine.begin() as conn:
         row = find_project(conn, user.scope, code, lock=True)
+        if State(row.state) in FINAL:
+            raise ValidationFailed.of("project_closed", code=row.code)
         values = {"project_id": int(row.id), **asdict(measure)}
         store.insert_rows(conn, store.project_measure, [values])
         store.touch(conn, int(row.id), now())
+        new_id = max(int(m.id) for m in store.measures_of(conn, int(row.id)))
         audit.record(conn, user.actor, "projects.measure", "project", int(row.id),
-                     after=asdict(measure))
-    return asdict(measure)
+                     after={"measure_id": new_id, **asdict(measure)})
+    return {"id": new_id, **asdict(measure)}
+
+
+def update_measure(engine: Engine, user: User, code: str, measure_id: int,
+                   measure: MeasureSpec) -> dict[str, Any]:
+    """Replace the measure ``measure_id`` of the project (name, carrier, figures),
+    checked as when added; audited with before and after."""
+    require(user, Capability.MANAGE_PROJECTS)
+    measure = _checked_measure(measure)
+    with engine.begin() as conn:
+        row = find_project(conn, user.scope, code, lock=True)
+        if State(row.state) in FINAL:
+            raise ValidationFailed.of("project_closed", code=row.code)
+        found = next((m for m in store.measures_of(conn, int(row.id))
+                      if int(m.id) == measure_id), None)
+        if found is None:
+            raise NotFound.of("project_measure_not_found", id=measure_id, project=row.code)
+        before = {k: found._mapping[k] for k in asdict(measure)}
+        store.update_measure(conn, measure_id, asdict(measure))
+        store.touch(conn, int(row.id), now())
+        audit.record(conn, user.actor, "projects.measure_update", "project", int(row.id),
+                     before={"measure_id": measure_id, **before},
+                     after={"measure_id": measure_id, **asdict(measure)})
+    return {"id": measure_id, **asdict(measure)}
 
 
 # ------------------------------------------------------------------ reads
@@ -205,7 +244,7 @@ def get_project(engine: Engine, user: User, code: str) -> dict[str, Any]:
         pid = int(row.id)
         out["boundary"] = [boundary_dict(b) for b in store.boundary_of(conn, pid)]
         out["measures"] = [{k: m._mapping[k] for k in (
-            "name", "carrier", "investment_yuan", "expected_saving", "expected_tce",
+            "id", "name", "carrier", "investment_yuan", "expected_saving", "expected_tce",
             "expected_yuan")} for m in store.measures_of(conn, pid)]
         contract = store.contract_of(conn, pid)
         out["contract"] = None if contract is None else contract_dict(contract)
@@ -277,7 +316,9 @@ def boundary_dict(b: Row[Any]) -> dict[str, Any]:
             "institution_name": b.institution_name,
             "account": b.account_number, "account_carrier": b.account_carrier,
             "meter": b.meter_number, "meter_carrier": b.meter_carrier,
-            "description": b.description, "area_m2": b.area_m2}
+            "description": b.description, "area_m2": b.area_m2,
+            "removed_on": b.removed_on.isoformat() if b.removed_on else None,
+            "removed_reason": b.removed_reason, "removed_by": b.removed_by}
 
 
 def contract_dict(c: Row[Any]) -> dict[str, Any]:

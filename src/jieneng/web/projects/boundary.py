@@ -4,19 +4,26 @@ meter, a building or a system, from the form on the project page
 ``POST /api/v1/projects/{code}/boundary``. The service
 (:func:`jieneng.services.projects.boundary.add_boundary`) refuses an account or meter
 of another institution naming both (409); a refusal shows the project page again with
-the message at the form and what was typed kept. Capability ``manage_projects``."""
+the message at the form and what was typed kept. Capability ``manage_projects``.
+
+Removing a line (``POST /projects/{code}/boundary/remove``, twin
+``POST /api/v1/projects/{code}/boundary/{id}/removal``): the line, the first day it no
+longer counts and the reason; the service
+(:func:`jieneng.services.projects.boundary.remove_boundary`) keeps the line marked and
+refuses (409) a day that would change a stored M&V run, statement or settlement."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.permissions import Capability
-from jieneng.services.projects.boundary import add_boundary
+from jieneng.services.projects.boundary import add_boundary, remove_boundary
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.forms import form_error
@@ -65,6 +72,39 @@ def boundary_add(request: Request, user: CurrentUser, engine: EngineDep, code: C
     return RedirectResponse(f"/projects/{code}?done=boundary_added#boundary", status_code=303)
 
 
+def _day(text: str) -> date:
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValidationFailed.of("project_field_required", field="removed_on")
+    try:
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise ValidationFailed.of("project_date_invalid", field="removed_on",
+                                  value=cleaned[:20]) from None
+
+
+def _line_id(text: str) -> int:
+    cleaned = text.strip()
+    if not cleaned.isdigit() or len(cleaned) > 9:
+        raise ValidationFailed.of("project_field_required", field="boundary")
+    return int(cleaned)
+
+
+@router.post("/projects/{code}/boundary/remove", dependencies=NEEDS)
+def boundary_remove(request: Request, user: CurrentUser, engine: EngineDep, code: CodeP,
+                    r_id: Annotated[str, Form(max_length=12)] = "", r_on: Short = "",
+                    r_reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    form = {"r_id": r_id, "r_on": r_on, "r_reason": r_reason}
+    try:
+        remove_boundary(engine, user, code, _line_id(r_id), removed_on=_day(r_on),
+                        reason=r_reason)
+    except DomainError as err:
+        context = page_context(engine, user, code, domain_lang(lang_of(request)))
+        context["form"] = form
+        return form_error(request, TEMPLATE, context, err, at="boundary_remove")
+    return RedirectResponse(f"/projects/{code}?done=boundary_removed#boundary", status_code=303)
+
+
 class BoundaryIn(BaseModel):
     kind: str = Field(max_length=16, description="account | meter | building | system")
     institution: str | None = Field(default=None, max_length=18,
@@ -87,6 +127,9 @@ class BoundaryOut(BaseModel):
     meter_carrier: str | None = None
     description: str | None = None
     area_m2: float | None = None
+    removed_on: str | None = Field(default=None, description="移出日期（该日起不计入）")
+    removed_reason: str | None = None
+    removed_by: str | None = None
 
 
 @api.post("/projects/{code}/boundary", status_code=201, response_model=BoundaryOut,
@@ -97,3 +140,20 @@ def boundary_add_json(body: BoundaryIn, user: CurrentUser, engine: EngineDep,
     institution (both named) or is already there, 404 when not found or outside the
     scope, 422 for a missing field."""
     return add_boundary(engine, user, code, **body.model_dump())
+
+
+class RemovalIn(BaseModel):
+    removed_on: date = Field(description="移出日期：该日及以后不再计入 (the first day excluded)")
+    reason: str = Field(min_length=1, max_length=2000, description="移出原因")
+
+
+@api.post("/projects/{code}/boundary/{boundary_id}/removal", response_model=BoundaryOut,
+          dependencies=NEEDS)
+def boundary_remove_json(body: RemovalIn, user: CurrentUser, engine: EngineDep, code: CodeP,
+                         boundary_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+                         ) -> dict[str, Any]:
+    """Remove a boundary line from ``removed_on``: 409 when an M&V run, statement or
+    settlement used its meters on or after that day (named), or it is removed already;
+    404 for a line not of the project."""
+    return remove_boundary(engine, user, code, boundary_id, removed_on=body.removed_on,
+                           reason=body.reason)

@@ -6,7 +6,11 @@ and the region's rule set; a refusal brings the form back with every typed value
 for broken rules, one line per rule (its text, article, document, the value entered
 and the limit — :func:`jieneng.services.projects.contracts.check_only`), under the
 status the twin answers. Capability ``manage_projects``; the project must be in the
-caller's scope (404 otherwise, from the service)."""
+caller's scope (404 otherwise, from the service).
+
+The shares (节能效益分享比例 ``sharing_ratio``, 保证节能率 ``guaranteed_rate``) are typed
+and shown in percent (``70`` or ``70%``) in the form, stored as fractions (0.7) as
+before; the JSON twin takes and answers fractions."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from starlette.responses import RedirectResponse, Response
 
 from jieneng.core.caller import User
 from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.messages import DEFAULT_LANGUAGE as ZH
+from jieneng.core.messages import text as message
 from jieneng.core.permissions import Capability
 from jieneng.core.projects.contracts import Contract, rule_sets
 from jieneng.services.projects.contracts import check_only, set_contract
@@ -42,6 +48,8 @@ NUMBERS = ("sharing_ratio", "guaranteed_rate", "guaranteed_tce", "fee_base_yuan"
            "ceiling_yuan")
 TEXTS = ("number", "price_mode", "om_scope", "carbon_rights", "asset_handover")
 FIELDS = (*DATES, *NUMBERS, *TEXTS, "heating_by_area", "rule_set")
+#: typed and shown in percent, stored as fractions
+PERCENT = ("sharing_ratio", "guaranteed_rate")
 
 
 def _lang(request: Request) -> str:
@@ -75,10 +83,30 @@ def _number(text: str, field: str) -> float | None:
     return value
 
 
+def _percent(text: str, field: str) -> float | None:
+    """A share typed in percent (``70``, ``70%``, ``70 %``) as a fraction (0.7)."""
+    cleaned = text.strip().rstrip("%％").strip()
+    value = _number(cleaned, field)
+    if value is None:
+        return None
+    if value > 100:
+        raise ValidationFailed.of(
+            "project_contract_percent_invalid", field=field, value=text[:40],
+            values={"label_zh": message(ZH, f"projects.web.contract.{field}"),
+                    "label_en": message("en", f"projects.web.contract.{field}")})
+    return value / 100
+
+
+def _shown_percent(value: Any) -> str:
+    """A stored fraction as the form's percent text (0.7 → ``70``)."""
+    return f"{round(float(value) * 100, 6):g}"
+
+
 def contract_of(form: dict[str, str]) -> Contract:
-    """The contract of the form's texts (dates ISO, ratios as fractions 0–1)."""
+    """The contract of the form's texts (dates ISO, shares in percent → fractions)."""
     dates = {f: _date(form.get(f, ""), f, f != "signed_on") for f in DATES}
-    numbers: dict[str, Any] = {f: _number(form.get(f, ""), f) for f in NUMBERS}
+    numbers: dict[str, Any] = {f: _percent(form.get(f, ""), f) if f in PERCENT
+                               else _number(form.get(f, ""), f) for f in NUMBERS}
     texts: dict[str, Any] = {f: (form.get(f) or "").strip() or None for f in TEXTS}
     heating = form.get("heating_by_area", "")
     return Contract(
@@ -92,7 +120,8 @@ def _typed(c: dict[str, Any] | None) -> dict[str, str]:
     """The form's texts of the contract on file (empty when none)."""
     if not c:
         return {}
-    out = {f: "" if c.get(f) is None else str(c[f]) for f in FIELDS}
+    out = {f: "" if c.get(f) is None else (_shown_percent(c[f]) if f in PERCENT else str(c[f]))
+           for f in FIELDS}
     if c.get("heating_by_area") is not None:
         out["heating_by_area"] = "1" if c["heating_by_area"] else "0"
     return out
@@ -156,8 +185,10 @@ class ContractIn(BaseModel):
     signed_on: date | None = None
     price_mode: str | None = Field(default=None, max_length=16,
                                    description="base_year | pass_through")
-    sharing_ratio: float | None = Field(default=None, description="ESCO share 0–1")
-    guaranteed_rate: float | None = Field(default=None, description="fraction 0–1")
+    sharing_ratio: float | None = Field(
+        default=None, description="节能服务公司分享比例, a fraction 0–1 (70 % = 0.7)")
+    guaranteed_rate: float | None = Field(
+        default=None, description="保证节能率, a fraction 0–1 (10 % = 0.1)")
     guaranteed_tce: float | None = None
     fee_base_yuan: float | None = Field(default=None, description="元/年")
     ceiling_yuan: float | None = None

@@ -10,6 +10,7 @@ parts through :mod:`jieneng.web.projects.mv`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -43,7 +44,8 @@ api = APIRouter(prefix="/api/v1", tags=["projects"], responses=API_ERRORS)
 TEMPLATE = "projects/detail.html"
 #: the contract's fields in the order shown (dates in pairs)
 #: what the forms of the contract, boundary and M&V actions report on the page
-FORM_DONE = frozenset({"contract_saved", "boundary_added", "baseline_fitted",
+FORM_DONE = frozenset({"contract_saved", "boundary_added", "boundary_removed",
+                       "baseline_fitted",
                        "statements_issued", "statement_computed", "settled",
                        "settlement_confirmed"})
 CONTRACT_FIELDS = ("number", "signed_on", "term", "base", "price_mode", "sharing_ratio",
@@ -73,6 +75,15 @@ def _contract_value(c: Mapping[str, Any], key: str, lang: str) -> str:
     return str(value)
 
 
+#: rules whose value and limit are shares (fractions stored, percent shown)
+PERCENT_RULES = frozenset({"sharing_ratio", "intensity_cut"})
+
+
+def _percent_text(limit: str) -> str:
+    """A limit of fractions in percent (``0–1`` → ``0–100%``, ``≥ 0.1`` → ``≥ 10%``)."""
+    return re.sub(r"\d+(?:\.\d+)?", lambda m: f"{float(m.group()) * 100:.4g}", limit) + "%"
+
+
 def _check(results: Any, lang: str) -> dict[str, Any] | None:
     """The rule-set check stored with the contract (every rule's result): passed or
     not, the rule set, one line per rule (its text, article, document, the value
@@ -87,6 +98,9 @@ def _check(results: Any, lang: str) -> dict[str, Any] | None:
         shown = "—" if value is None else (format_number(value, 2) if isinstance(
             value, float) and abs(value) >= 1000 else (f"{value:.4g}" if isinstance(
                 value, float) else str(value)))
+        if r.get("rule") in PERCENT_RULES:  # a share: shown in percent, as typed
+            r = {**r, "limit": _percent_text(str(r.get("limit") or ""))}
+            shown = "—" if not isinstance(value, (int, float)) else f"{value * 100:.4g}%"
         mark = "✓" if r.get("passed") else "✗"
         if lang == "en":
             lines.append(f"{mark} {r.get('text_en')} ({r.get('article')}, {r.get('document')};"
