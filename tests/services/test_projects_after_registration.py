@@ -95,12 +95,13 @@ def test_removal_is_refused_naming_the_settlement(engine: Engine,
                         reason="换表")
     assert used.value.code == "project_boundary_removal_used"
     assert "annual 2025" in used.value.message_en       # the statement named with the run
+    assert "年度考核 2025" in used.value.message_zh
     settlement.settle(engine, OFFICE, "P-T", "2025")
     with pytest.raises(Conflict) as err:
         remove_boundary(engine, OFFICE, "P-T", _line(engine), removed_on=date(2025, 12, 1),
                         reason="换表")
     assert err.value.code == "project_boundary_removal_settled"
-    assert "2025（draft）" in err.value.message_zh and "P-T" in err.value.message_en
+    assert "2025（草稿）" in err.value.message_zh and "2025 (draft)" in err.value.message_en
     assert get_project(engine, OFFICE, "P-T")["boundary"][0]["removed_on"] is None
 
 
@@ -152,3 +153,63 @@ def test_measures_after_registration(engine: Engine, world: dict[str, Any]) -> N
     with pytest.raises(ValidationFailed) as closed:
         add_measure(engine, OFFICE, "P-T", MeasureSpec("LED"))
     assert closed.value.code == "project_closed"
+
+
+def test_a_removed_generation_meter_counts_for_the_months_before_its_removal(
+        engine: Engine, files: Files) -> None:
+    """A PV project's generation meter (month roll-ups 2025-01 … 03) removed from
+    2025-03-01: January and February stay metered; March falls to the next source (the
+    owners' NY201 figure)."""
+    import numpy as np
+    import polars as pl
+    from sqlalchemy import insert
+
+    from jieneng.services.projects.generation import project_generation
+    from jieneng.storage import metering
+    from jieneng.storage.consumption import write_consumption
+    from jieneng.storage.meter_readings import metering_rollup
+
+    made = build(engine, files, code="P-PV")
+    with engine.begin() as conn:
+        conn.execute(update(p.project).values(type="pv", subtype=None, pv_kwp=40.0))
+        meter_id = conn.execute(insert(metering.metering_meter).values(
+            institution_id=made["school"], number="PV-1", carrier="solar_pv",
+            register="cumulative", unit="kWh").returning(metering.metering_meter.c.id)
+        ).scalar_one()
+        conn.execute(insert(p.project_boundary).values(
+            project_id=made["project_id"], kind="meter", institution_id=made["school"],
+            meter_id=meter_id, created_by="test"))
+        starts = (np.array(["2025-01", "2025-02", "2025-03"], dtype="datetime64[M]")
+                  .astype("datetime64[s]").astype(np.int64) - 8 * 3600)
+        conn.execute(insert(metering_rollup), [
+            {"meter_id": meter_id, "level": "month", "start": int(s), "energy": kwh,
+             "present": 2976, "expected": 2976, "flags": 0}
+            for s, kwh in zip(starts, (3000.0, 3500.0, 4200.0), strict=True)])
+        write_consumption(conn, pl.DataFrame({
+            "institution_id": [made["school"]], "year": [2025], "month": [3],
+            "carrier": ["solar_pv"], "quantity": [3900.0], "cost_yuan": [None]}, schema={
+            "institution_id": pl.Int64, "year": pl.Int64, "month": pl.Int64,
+            "carrier": pl.String, "quantity": pl.Float64, "cost_yuan": pl.Float64}),
+            source="manual", import_id=None)
+    before = {m["label"]: (m["generation_kwh"], m["source"])
+              for m in project_generation(engine, OFFICE, "P-PV")["months"]}
+    assert before["2025-03"] == (4200.0, "meter")
+    line = int(get_project(engine, OFFICE, "P-PV")["boundary"][0]["id"])
+    mv_runs.fit_baseline(engine, OFFICE, "P-PV", baseline=DateRange(
+        date(2024, 1, 1), date(2024, 12, 31)), reporting=REPORT)
+    statements.compute_statement(engine, OFFICE, "P-PV", "2025-02")  # before: no matter
+    statements.compute_statement(engine, OFFICE, "P-PV", "2025-03")  # metered generation
+    with pytest.raises(Conflict) as err:
+        remove_boundary(engine, OFFICE, "P-PV", line, removed_on=date(2025, 3, 1),
+                        reason="光伏表移交")
+    assert err.value.code == "project_boundary_removal_used"
+    assert err.value.details["used"] == "monthly 2025-03"
+    with engine.begin() as conn:  # the March statement withdrawn, as before its computation
+        conn.execute(t.metadata.tables["project_statement"].delete().where(
+            t.metadata.tables["project_statement"].c.period == "2025-03"))
+    remove_boundary(engine, OFFICE, "P-PV", line, removed_on=date(2025, 3, 1),
+                    reason="光伏表移交")
+    after = {m["label"]: (m["generation_kwh"], m["source"])
+             for m in project_generation(engine, OFFICE, "P-PV")["months"]}
+    assert after == {"2025-01": (3000.0, "meter"), "2025-02": (3500.0, "meter"),
+                     "2025-03": (3900.0, "ny201")}

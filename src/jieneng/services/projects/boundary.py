@@ -14,10 +14,12 @@ no longer counts (``removed_on``), the reason, who and when: its meters' data co
 for the days before that day only (M&V inputs, generation). Refused
 (``Conflict``) when the change would alter a figure already made from the line: an
 M&V run whose windows (baseline start … reporting end) used one of its meters on or
-after that day (``project_boundary_removal_used``, naming the runs and statements), or a
-settlement on such a statement (``project_boundary_removal_settled``) — remove from a
-later day, or refit first. A building or system line feeds no figure: removable any
-day. A removed line is not added again (``project_boundary_removal_readd``).
+after that day, or a statement of a later month made from such a run or from the
+line's generation meters (``project_boundary_removal_used``, naming the runs and
+statements), or a settlement on such a statement
+(``project_boundary_removal_settled``) — remove from a later day, or refit first. A
+building or system line feeds no figure: removable any day. A removed line is not
+added again (``project_boundary_removal_readd``).
 
 Writes need ``manage_projects`` and the project in the caller's scope; one
 transaction, an audit entry.
@@ -34,6 +36,7 @@ from sqlalchemy import Connection, Engine, Row
 from jieneng.core.caller import User
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
+from jieneng.core.projects.cadence import kind_label
 from jieneng.core.scope import Scope
 from jieneng.services.accounts import audit
 from jieneng.services.metering.registry import find_carrier
@@ -219,14 +222,17 @@ def _unchanged_figures(conn: Connection, project: Row[Any], line: Row[Any], item
         if ids & meters and last >= removed_on:
             used[int(run["id"])] = run
     runs_hit = set(used)
+    generates = bool(project_inputs.member_meters(conn, [line], "solar_pv"))
     statements = []
     for st in project_settlement.statements(conn, pid):
         ids = {int(i) for i in (st["run_ids"] or {}).values()}
         if _last_day(int(st["year"]), int(st["last_month"])) < removed_on:
             continue
         runs_meters = [project_settlement.run(conn, i) for i in ids - runs_hit]
+        generation = ((st["figures"] or {}).get("generation") or {}).get("sources") or ()
         if ids & runs_hit or any(r is not None and meters & {int(m) for m in (
-                r["inputs"] or {}).get("meters") or ()} for r in runs_meters):
+                r["inputs"] or {}).get("meters") or ()} for r in runs_meters) or (
+                generates and "meter" in generation):
             statements.append(st)
     names = {int(st["id"]): f"{st['kind']} {st['period']}" for st in statements}
     settled = [s for s in project_settlement.settlements(conn, pid)
@@ -235,11 +241,18 @@ def _unchanged_figures(conn: Connection, project: Row[Any], line: Row[Any], item
         raise Conflict.of(
             "project_boundary_removal_settled", item=item, removed_on=removed_on.isoformat(),
             project=project.code,
-            settlements="、".join(f"{s['period']}（{s['state']}）" for s in settled))
+            settlements=", ".join(f"{s['period']} ({s['state']})" for s in settled),
+            values={"settlements_en": ", ".join(f"{s['period']} ({s['state']})"
+                                                for s in settled),
+                    "settlements_zh": "、".join(
+                f"{s['period']}（{'已确认' if s['state'] == 'confirmed' else '草稿'}）"
+                for s in settled)})
     if used or statements:
-        shown = [f"#{i} {r['carrier']} {r['baseline_start']}…"
-                 f"{r['reporting_end'] or r['baseline_end']}" for i, r in sorted(used.items())]
-        shown += list(names.values())
-        raise Conflict.of("project_boundary_removal_used", item=item,
-                          removed_on=removed_on.isoformat(), project=project.code,
-                          used="; ".join(shown))
+        runs = [f"#{i} {r['carrier']} {r['baseline_start']}…"
+                f"{r['reporting_end'] or r['baseline_end']}" for i, r in sorted(used.items())]
+        raise Conflict.of(
+            "project_boundary_removal_used", item=item, removed_on=removed_on.isoformat(),
+            project=project.code, used="; ".join([*runs, *names.values()]),
+            values={"used_en": "; ".join([*runs, *names.values()]),
+                    "used_zh": "；".join([*(f"基准拟合 {r}" for r in runs), *(
+                f"{kind_label(st['kind'])} {st['period']}" for st in statements)])})
