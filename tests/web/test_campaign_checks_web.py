@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from jieneng.services.campaigns.rounds import open_round
 from jieneng.services.campaigns.schemes import install_shipped
-from tests.web.conftest import EDU, ORGAN, World, csrf
+from tests.web.conftest import EDU, ORGAN, OTHER, SCHOOL, World, csrf
 
 
 def _round(world: World) -> int:
@@ -111,3 +111,102 @@ def test_round_section_with_and_without_the_checks(world: World) -> None:
     shown = section.render({**base, "checks": checks})
     assert 'id="draw-form"' in shown and 'value="0.35"' in shown
     assert 'id="publicity-form"' in shown
+
+
+def _titles(world: World) -> None:
+    """节水型单位 titles of 2025 in the web world (450302: ORGAN 01 national, OTHER 021
+    provincial; 450321: EDU 01 provincial, SCHOOL 021 city, SILENT 021 none)."""
+    from datetime import date
+
+    from jieneng.storage import title_awards
+
+    install_shipped(world.engine, world.users["admin"])
+    held = {ORGAN: "national", OTHER: "provincial", EDU: "provincial", SCHOOL: "city"}
+    with world.engine.begin() as conn:
+        title_awards.award_titles(conn, [
+            {"institution_id": world.ids[code], "scheme_code": "water_saving_unit",
+             "round_id": None, "level": level, "awarded_on": date(2025, 3, 1),
+             "valid_until": None} for code, level in held.items()])
+
+
+def _by_region(data: dict[str, object], key: str) -> dict[str, object]:
+    rows = data["rows"]
+    assert isinstance(rows, list)
+    return {r["region_code"]: r.get(key) for r in rows
+            if r["region_code"] in ("450300", "450302", "450321")}
+
+
+def test_coverage_by_category_and_level(world: World) -> None:
+    """Reference values counted by hand (eligible: the five units, 01 and 02): whole
+    4 / 5 held; 01 2 / 2; 02 2 / 3 (阳朔 1 / 2); provincial 2 / 5 (秀峰 1 / 2, 阳朔
+    1 / 3); 02 of the city level 1 / 3 (秀峰 0 / 1, 阳朔 1 / 2). The page shows the
+    same figures as its twin, the filters kept in its links; a level leaves the round
+    figures out (— on the page); a refused value is the service's message."""
+    _titles(world)
+    client = world.login("admin")
+    base = "/api/v1/campaigns/coverage?region=450300&year=2025&scheme=water_saving_unit"
+    whole = client.get(base).json()
+    assert whole["category"] is None and whole["level"] is None
+    assert _by_region(whole, "eligible") == {"450300": 5, "450302": 2, "450321": 3}
+    assert _by_region(whole, "titles_held") == {"450300": 4, "450302": 2, "450321": 2}
+    assert whole["rows"][0]["compliance_rate"] == 0.8
+    organs = client.get(base + "&category=01").json()
+    assert _by_region(organs, "eligible") == {"450300": 2, "450302": 1, "450321": 1}
+    assert _by_region(organs, "compliance_rate") == {"450300": 1.0, "450302": 1.0,
+                                                     "450321": 1.0}
+    units = client.get(base + "&category=02").json()
+    assert _by_region(units, "titles_held") == {"450300": 2, "450302": 1, "450321": 1}
+    assert _by_region(units, "compliance_rate") == {"450300": 2 / 3, "450302": 1.0,
+                                                    "450321": 0.5}
+    assert client.get(base + "&category=021").json()["rows"] == units["rows"]
+    provincial = client.get(base + "&level=provincial").json()
+    assert _by_region(provincial, "titles_held") == {"450300": 2, "450302": 1, "450321": 1}
+    assert _by_region(provincial, "compliance_rate") == {"450300": 0.4, "450302": 0.5,
+                                                         "450321": 1 / 3}
+    assert "members" not in provincial["rows"][0]
+    assert "creation_rate" not in provincial["rows"][0]
+    assert set(provincial["figures"]) == {"eligible", "awarded", "titles_held", "rechecked",
+                                          "recheck_passed", "compliance_rate",
+                                          "recheck_pass_rate"}
+    city = client.get(base + "&category=02&level=city").json()
+    assert city["category"] == "02" and city["level"] == "city"
+    assert _by_region(city, "awarded") == {"450300": 1, "450302": 0, "450321": 1}
+    assert _by_region(city, "compliance_rate") == {"450300": 1 / 3, "450302": 0.0,
+                                                   "450321": 0.5}
+    for lang in ("zh-CN", "en"):
+        client.cookies.set("lang", lang)
+        page = client.get(base.removeprefix("/api/v1") + "&category=02&level=city")
+        assert page.status_code == 200
+        html = page.text
+        assert '<option value="02" selected>' in html
+        assert '<option value="city" selected>' in html
+        assert ("33.3%" in html) and 'id="coverage-level-note"' in html
+        assert 'data-count="members" data-na>—</td>' in html
+        assert "category=02&amp;level=city" in html  # the twin, the workbook, child links
+        assert ("事业单位" if lang == "zh-CN" else "public service units") in html
+    client.cookies.set("lang", "zh-CN")
+    book = load_workbook(io.BytesIO(client.get(
+        "/campaigns/coverage.xlsx?region=450300&year=2025&scheme=water_saving_unit"
+        "&category=02&level=city").content))
+    sheet = book.active
+    assert sheet is not None
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("事业单位" in c and "市级" in c for c in cells)
+    assert "已自评" not in cells and "参评单位" not in cells
+    # refusals: the service's message, the filters kept; the twin's error shape
+    outside = client.get("/campaigns/coverage?region=450300&year=2025"
+                         "&scheme=water_saving_unit&category=03")
+    assert outside.status_code == 422 and 'id="coverage-error"' in outside.text
+    assert "不在评价方案" in outside.text and '<option value="03" selected>' in outside.text
+    assert 'id="coverage-table"' not in outside.text
+    for query, code in (("&category=03", "coverage_category_outside"),
+                        ("&level=regional", "coverage_level_unknown"),
+                        ("&category=9", "categories.unknown_code")):
+        refused = client.get(base + query)
+        assert refused.status_code == 422, query
+        assert refused.json()["error"]["code"] == code
+        assert refused.json()["error"]["message"]
+    client.cookies.set("lang", "en")
+    unknown = client.get("/campaigns/coverage?region=450300&year=2025&level=regional")
+    assert unknown.status_code == 422
+    assert 'unknown title level "regional"' in unknown.text.replace("&#34;", '"')

@@ -158,11 +158,20 @@ def reject(round_id: RoundArg, credit_code: CodeArg,
 def coverage(region: Annotated[str, typer.Argument(help="行政区划代码")],
              year: Annotated[int, typer.Argument(help="年度")],
              scheme: Annotated[str, typer.Option(help="方案编号")] = "conservation_organ",
+             category: Annotated[str | None, typer.Option(
+                 help="机构类型 01|02|03 或 021…026 (默认方案的全部类型) institution category")
+             ] = None,
+             level: Annotated[str | None, typer.Option(
+                 help="称号级别 national|provincial|city|county: 只收窄由称号得出的数 "
+                      "title level (narrows only the figures made of titles)")] = None,
              fmt: FormatOpt = Fmt.table) -> None:
-    """覆盖率 Coverage of a scheme per region (the region, then each child region)."""
+    """覆盖率 Coverage of a scheme per region (the region, then each child region),
+    optionally of one institution category and / or one title level (a level: the
+    figures it does not narrow are left out of the JSON and shown as —)."""
     from jieneng.services.campaigns.coverage import RATE_KEYS, region_coverage
 
-    rows = region_coverage(engine(), region, year, scheme, user=_user())
+    rows = region_coverage(engine(), region, year, scheme, user=_user(),
+                           category=category or None, level=level or None)
     if fmt is Fmt.json:
         output.print_json(rows)
         return
@@ -170,8 +179,8 @@ def coverage(region: Annotated[str, typer.Argument(help="行政区划代码")],
     output.print_table(output.say("campaigns.coverage.title"),
                        [output.say(f"campaigns.coverage.col.{k}")
                         for k in ("region", *RATE_KEYS, *counts)],
-                       [[r["region_name"], *(_pct(r[k]) for k in RATE_KEYS),
-                         *(r[k] for k in counts)] for r in rows])
+                       [[r["region_name"], *(_pct(r[k]) if k in r else "—" for k in RATE_KEYS),
+                         *(r.get(k, "—") for k in counts)] for r in rows])
 
 
 def _pct(value: float | None) -> str:

@@ -1,11 +1,20 @@
 """Coverage per region (创建覆盖, issue 14 §3): 达标率, 创建率, 自评率, 抽查率, 复检合格率.
 
-- ``/campaigns/coverage?region=&year=&scheme=`` — one row for the region (its whole
-  subtree) and one per direct child region: the counts (应创建, 参评, 已自评, 已抽查,
+- ``/campaigns/coverage?region=&year=&scheme=&category=&level=`` — one row for the region
+  (its whole subtree) and one per direct child region: the counts (应创建, 参评, 已自评, 已抽查,
   已推荐, 本年授牌, 持有称号, 复查办结, 复查合格) and the rates of
   ``data/campaigns/coverage.csv`` (each rate's formula, source and status shown under
   the table), against the scheme's ``coverage_target`` when it has one; twin
   ``/api/v1/campaigns/coverage``; workbook ``/campaigns/coverage.xlsx``.
+
+Two optional narrowings (:class:`jieneng.services.campaigns.coverage.Slice`): ``category``
+— an institution category, a group ``01``/``02``/``03`` or a leaf ``021``…``026``, inside
+the scheme's population; ``level`` — a title level (national, provincial, city, county),
+which narrows only the figures made of titles (the others are not computed: absent from
+the twin's rows, ``—`` on the page, left out of the workbook; ``figures`` names those
+computed). A value the service refuses (an unknown category or level, a category outside
+the scheme's population) is its message on the page (the filters kept, 422) and the
+standard error shape on the twin.
 
 Every signed-in role reads the coverage of its scope (default: its own region, the
 current year, 节约型机关).
@@ -21,8 +30,10 @@ from starlette.responses import Response
 
 from jieneng.core import chinatime
 from jieneng.core.caller import User
-from jieneng.core.campaigns.coverage import COUNTS
+from jieneng.core.campaigns.coverage import COUNTS, TITLE_LEVELS
 from jieneng.core.campaigns.shipped import SHIPPED, shipped
+from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS
+from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.listing import Column
 from jieneng.core.messages import text
 from jieneng.reports.tables import Sheet, table_xlsx
@@ -37,6 +48,7 @@ from jieneng.web.common import region_for
 from jieneng.web.deps import CurrentUser, EngineDep
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
+from jieneng.web.forms import form_error
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=API_ERRORS)
@@ -48,6 +60,13 @@ YearQ = Annotated[str, Query(pattern=r"^(\d{4})?$", description="年份 (default
                              "year of a round of the scheme, else this year)")]
 SchemeQ = Annotated[str, Query(pattern=r"^[0-9A-Za-z_\-]{0,64}$",
                                description="方案编号 (default: conservation_organ)")]
+CategoryQ = Annotated[str, Query(pattern=r"^[0-9A-Za-z_]{0,16}$",
+                                 description="机构类型: 01 国家机关, 02 事业单位 (or a leaf "
+                                 "021…026), 03 团体组织, inside the scheme's population "
+                                 "(default: every category of it)")]
+LevelQ = Annotated[str, Query(pattern=r"^[0-9A-Za-z_]{0,16}$",
+                              description="称号级别 national|provincial|city|county: narrows "
+                              "only the figures made of titles (default: every level)")]
 COLUMNS = (
     Column("region_name", "campaigns.coverage.col.region"),
     *(Column(k, f"campaigns.coverage.col.{k}", "int") for k in COUNTS if k != "taking_part"),
@@ -55,28 +74,56 @@ COLUMNS = (
 )
 
 
-def coverage_data(engine: Any, user: User, region: str = "", year: str = "",
-                  scheme: str = "") -> dict[str, Any]:
-    """The rows of :func:`region_coverage` for the page, its twin and the workbook."""
+def category_options() -> list[dict[str, str]]:
+    """The category select: the groups 01, 02, 03 and the leaves under 02 (from
+    :mod:`jieneng.core.categories`), each code once."""
+    groups = [{"code": c, "name_zh": zh, "name_en": en}
+              for c, (zh, en) in CATEGORY_GROUPS.items()]
+    leaves = [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
+              for c in CATEGORIES if c.code not in CATEGORY_GROUPS]
+    return sorted(groups + leaves, key=lambda o: o["code"])
+
+
+def _frame(engine: Any, user: User, region: str, year: str, scheme: str, category: str,
+           level: str) -> dict[str, Any]:
+    """What was asked, with its defaults filled in (no figures yet)."""
     code = region_for(engine, user, region or None)
     chosen = scheme or DEFAULT_SCHEME
     chosen_year = int(year) if year else (latest_year(engine, chosen)
                                           or chinatime.today().year)
-    rows = region_coverage(engine, code, chosen_year, chosen, user=user)
     return {"region_code": code, "year": chosen_year, "scheme": chosen,
-            "target": rows[0]["target"] if rows else None, "rows": rows,
-            "definitions": definitions()}
+            "category": category or None, "level": level or None, "target": None,
+            "rows": [], "figures": [], "definitions": definitions()}
+
+
+def _figures(frame: dict[str, Any], engine: Any, user: User) -> dict[str, Any]:
+    rows = region_coverage(engine, frame["region_code"], frame["year"], frame["scheme"],
+                           user=user, category=frame["category"], level=frame["level"])
+    computed = [k for k in (*COUNTS, *RATE_KEYS) if rows and k in rows[0]]
+    return {**frame, "target": rows[0]["target"] if rows else None, "rows": rows,
+            "figures": computed}
+
+
+def coverage_data(engine: Any, user: User, region: str = "", year: str = "",
+                  scheme: str = "", category: str = "", level: str = "") -> dict[str, Any]:
+    """The rows of :func:`region_coverage` for the page, its twin and the workbook."""
+    return _figures(_frame(engine, user, region, year, scheme, category, level), engine, user)
 
 
 @router.get("/campaigns/coverage")
 def coverage_page(request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = "",
-                  year: YearQ = "", scheme: SchemeQ = "") -> Response:
-    data = coverage_data(engine, user, region, year, scheme)
+                  year: YearQ = "", scheme: SchemeQ = "", category: CategoryQ = "",
+                  level: LevelQ = "") -> Response:
+    frame = _frame(engine, user, region, year, scheme, category, level)
     schemes = [{"code": c, "name_zh": shipped(c).name_zh, "name_en": shipped(c).name_en}
                for c in SHIPPED]
-    return render_page(request, TEMPLATE, {"data": data, "schemes": schemes,
-                                           "counts": [k for k in COUNTS if k != "taking_part"],
-                                           "rates": RATE_KEYS})
+    context = {"schemes": schemes, "categories": category_options(), "levels": TITLE_LEVELS,
+               "counts": [k for k in COUNTS if k != "taking_part"], "rates": RATE_KEYS}
+    try:
+        data = _figures(frame, engine, user)
+    except ValidationFailed as err:  # a category or level the service refuses
+        return form_error(request, TEMPLATE, {**context, "data": frame}, err)
+    return render_page(request, TEMPLATE, {**context, "data": data})
 
 
 class CoverageOut(BaseModel):
@@ -84,32 +131,53 @@ class CoverageOut(BaseModel):
     region_code: str
     year: int
     scheme: str
+    category: str | None
+    level: str | None
     target: float | None
     rows: list[dict[str, Any]]
+    figures: list[str]
     definitions: list[dict[str, str]]
 
 
 @api.get("/campaigns/coverage", response_model=CoverageOut)
 def coverage_json(user: CurrentUser, engine: EngineDep, region: RegionQ = "", year: YearQ = "",
-                  scheme: SchemeQ = "") -> dict[str, Any]:
+                  scheme: SchemeQ = "", category: CategoryQ = "", level: LevelQ = ""
+                  ) -> dict[str, Any]:
     """The region's and its child regions' coverage of a scheme in a year: counts and
     rates (达标率 compliance_rate, 创建率 creation_rate, 自评率 self_assessment_rate,
     抽查率 spot_check_rate, 复检合格率 recheck_pass_rate; shares 0…1, null when the
-    denominator is 0), with each rate's definition, source and status."""
-    return coverage_data(engine, user, region, year, scheme)
+    denominator is 0), with each rate's definition, source and status. ``category`` /
+    ``level`` narrow it (a level: only the figures made of titles, listed in
+    ``figures``; the others absent from the rows); an unknown category or level, or a
+    category outside the scheme's population: 422."""
+    return coverage_data(engine, user, region, year, scheme, category, level)
 
 
 @router.get("/campaigns/coverage.xlsx")
 def coverage_xlsx(request: Request, user: CurrentUser, engine: EngineDep, region: RegionQ = "",
-                  year: YearQ = "", scheme: SchemeQ = "") -> Response:
+                  year: YearQ = "", scheme: SchemeQ = "", category: CategoryQ = "",
+                  level: LevelQ = "") -> Response:
     lang = workbook_lang(request)
-    data = coverage_data(engine, user, region, year, scheme)
+    data = coverage_data(engine, user, region, year, scheme, category, level)
     title = text(lang, "campaigns.coverage.title")
     en = lang == "en"
     basis = "; ".join(f"{d['name_en'] if en else d['name_zh']} = {d['numerator']} ÷ "
                       f"{d['denominator']} ({d['status']})" for d in data["definitions"])
-    sheet = Sheet(title, f"{title} · {data['scheme']} {data['year']}", COLUMNS, data["rows"],
+    narrowed = "".join(f" · {part}" for part in _narrowing(lang, data) if part)
+    sheet = Sheet(title, f"{title} · {data['scheme']} {data['year']}{narrowed}",
+                  [c for c in COLUMNS if c.key == "region_name" or c.key in data["figures"]],
+                  data["rows"],
                   notes=notes(engine, user, lang, count=len(data["rows"]),
                               period=str(data["year"]), basis=basis))
     return xlsx_response(table_xlsx([sheet], lang=lang), f"{title} {data['year']}.xlsx",
                          "coverage.xlsx")
+
+
+def _narrowing(lang: str, data: dict[str, Any]) -> tuple[str, str]:
+    """The workbook title's category and level, named in ``lang`` ("" when not given)."""
+    en = lang == "en"
+    names = {o["code"]: o["name_en" if en else "name_zh"] for o in category_options()}
+    category = data["category"]
+    level = data["level"]
+    return (f"{category} {names.get(category, '')}".strip() if category else "",
+            text(lang, f"campaigns.checks.level.{level}") if level else "")
