@@ -166,6 +166,16 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
         "/api/v1/projects/{code}/contract", "/projects/{code}/boundary",
         "/api/v1/projects/{code}/boundary")},
     ("PUT", "/api/v1/projects/{code}/contract"): C.MANAGE_PROJECTS,
+    # after registration (web.projects.boundary removal, web.projects.measures)
+    **{("POST", path): C.MANAGE_PROJECTS for path in (
+        "/projects/{code}/boundary/remove",
+        "/api/v1/projects/{code}/boundary/{boundary_id}/removal",
+        "/projects/{code}/measures", "/api/v1/projects/{code}/measures",
+        "/projects/{code}/measures/{measure_id}")},
+    ("PUT", "/api/v1/projects/{code}/measures/{measure_id}"): C.MANAGE_PROJECTS,
+    # the weather page's import (web.weather)
+    **{("POST", path): C.IMPORT_WEATHER for path in ("/weather/import",
+                                                     "/api/v1/weather/import")},
     # the M&V actions (web.projects.actions): approve_projects, as the services require
     **{("POST", path): C.APPROVE_PROJECTS for path in (
         "/projects/{code}/baseline", "/api/v1/projects/{code}/baseline",
@@ -227,6 +237,15 @@ CAPABILITIES: dict[tuple[str, str], Capability] = {
         "/api/v1/carbon/points/import")},
     ("PUT", "/api/v1/carbon/factors/{mode}"): C.FACTOR_SETS,
     ("POST", "/carbon/factors"): C.FACTOR_SETS,
+    # corrections (web.carbon_corrections): as to record; local points rules: as a factor
+    **{("POST", prefix + path): C.RECORD_CARBON for prefix in ("", "/api/v1") for path in (
+        "/carbon/events/{event_id}/correct", "/carbon/events/{event_id}/withdraw",
+        "/carbon/events/{event_id}/offsets/{offset_id}/correct",
+        "/carbon/events/{event_id}/offsets/{offset_id}/withdraw",
+        "/carbon/points/entries/{entry_id}/correct",
+        "/carbon/points/entries/{entry_id}/withdraw")},
+    **{("POST", path): C.FACTOR_SETS for path in ("/carbon/points/rules",
+                                                   "/api/v1/carbon/points/rules")},
 }
 #: the HTTP push of readings authenticates a gateway by its own token, not an account
 PUBLIC: frozenset[tuple[str, str]] = frozenset({("POST", "/login"),
@@ -253,10 +272,12 @@ UPLOADS = frozenset({"/import", "/api/v1/imports", "/quotas/import", "/api/v1/qu
                      "/carbon/points/import", "/api/v1/carbon/points/import",
                      "/carbon/events/{event_id}/offsets",
                      "/api/v1/carbon/events/{event_id}/offsets",
+                     "/carbon/points/rules", "/api/v1/carbon/points/rules",
                      "/campaigns/schemes/load", "/api/v1/campaigns/schemes/load",
                      "/assessments/sheets/load", "/api/v1/assessments/sheets/load",
                      "/fleet/import", "/api/v1/fleet/import",
-                     "/workplans/import", "/api/v1/workplans/import"})
+                     "/workplans/import", "/api/v1/workplans/import",
+                     "/weather/import", "/api/v1/weather/import"})
 #: a region inside each role's scope (the conftest world)
 INSIDE = {"admin": "450300", "region_admin": "450321", "region": "450321",
           "department": "450321", "institution": "450321", "viewer": "450302"}

@@ -27,6 +27,7 @@ OFF_MENU = {
     "/campaigns/schemes/load": "the 加载本地方案 button of /campaigns/schemes",
     "/fleet/import": "the import button of /fleet",
     "/assessments/sheets/load": "the 加载本地考核表 button of /assessments",
+    "/carbon/points/entries": "the 查看、更正或撤回积分记录 link of /carbon/points",
 }
 #: (role, page) it may open that its menu leaves out, with the reason
 NOT_FOR = {

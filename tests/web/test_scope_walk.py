@@ -241,8 +241,12 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                     "/projects/{code}/statements.xlsx")},
     "/projects/{code}/documents/{document_id}": (
         Sample(params={"code": "project", "document_id": "project_document"}),),
-    "/projects/{code}/contract": (
-        Sample(params={"code": "project"}, capability="manage_projects"),),
+    **{path: (Sample(params={"code": "project"}, capability="manage_projects"),)
+       for path in ("/projects/{code}/contract", "/projects/{code}/measures",
+                    "/api/v1/projects/{code}/measures")},
+    # weather (web.weather): public reference data, every signed-in role reads it all
+    **{path: (Sample(),)
+       for path in ("/weather", "/api/v1/weather", "/weather.xlsx")},
     # work plans (web.workplans): every role reads the plans of its scope and the items
     # assigned inside it; a region outside answers 404, as a plan or item outside does
     **{path: (Sample(scoped_query={"region": "region"}), Sample(), Sample(query={"year": "2025"}))
@@ -337,6 +341,10 @@ ROUTES: dict[str, tuple[Sample, ...]] = {
                      query={"year": "2025"}), Sample(query={"month": "2025-05"}))
        for path in ("/carbon/points", "/api/v1/carbon/points", "/carbon/points.xlsx")},
     "/carbon/points/template.csv": (Sample(),),
+    **{path: (Sample(), Sample(scoped_query={"institution": "institution_code"},
+                               query={"month": "2025-05"}))
+       for path in ("/carbon/points/entries", "/api/v1/carbon/points/entries")},
+    "/carbon/points/rules.csv": (Sample(), Sample(query={"version": "0"})),
     "/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     "/api/v1/screen/{region}": (Sample(public=True, params={"region": "region"}),),
     # reporting rate and summaries (web.summaries)

@@ -64,6 +64,7 @@ NO_TWIN: dict[str, str] = {
     "/metering/utility/daily-kwh.xlsx": "a file download (the daily-quantity template)",
     "/metering/utility/bills.xlsx": "a file download (the billing-period template)",
     "/projects.xlsx": "a file download: the projects of /api/v1/projects",
+    "/weather.xlsx": "a file download: the stations and months of /api/v1/weather",
     "/projects/new": "the registration form; its JSON twin is POST /api/v1/projects",
     "/projects/import": "the upload form; its JSON twin is POST /api/v1/projects/import",
     "/projects/import/template.csv": "a file download (the project list's template)",
@@ -103,6 +104,8 @@ NO_TWIN: dict[str, str] = {
                                                      "evidence document)",
     "/carbon/points.xlsx": "a file download: the leaderboards of /api/v1/carbon/points",
     "/carbon/points/template.csv": "a file download (the carbon-points file's template)",
+    "/carbon/points/rules.csv": "a file download: the rules of /api/v1/carbon/points "
+                                "(in force, or ?version=N)",
     "/assessments/{run_id}.xlsx": "a file download: the ranking of /api/v1/assessments/{run_id}",
     "/assessments/sheets/load": "the upload form; its JSON twin is "
                                 "POST /api/v1/assessments/sheets/load",

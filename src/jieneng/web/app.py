@@ -71,6 +71,7 @@ from jieneng.web import (
     uploads,
     users,
     utility_data,
+    weather,
 )
 from jieneng.web.assessments import pages as assessment_pages
 from jieneng.web.assessments import results as assessment_results
@@ -93,6 +94,7 @@ from jieneng.web.projects import boundary as project_boundary
 from jieneng.web.projects import contract as project_contract
 from jieneng.web.projects import detail as project_detail
 from jieneng.web.projects import documents as project_documents
+from jieneng.web.projects import measures as project_measures
 from jieneng.web.projects import pages as project_pages
 from jieneng.web.projects import register as project_register
 from jieneng.web.ratelimit import Limiters, RateLimiter
@@ -135,6 +137,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     project_detail.router, project_detail.api, project_documents.router, project_documents.api,
     project_contract.router, project_contract.api, project_boundary.router,
     project_boundary.api, project_actions.router, project_actions.api,
+    project_measures.router, project_measures.api, weather.router, weather.api,
     # issue 14: schemes, rounds, checks, coverage, fleet, work plans, assessments, carbon
     campaign_schemes.router, campaign_schemes.api,
     campaign_rounds.router, campaign_rounds.api,

@@ -98,7 +98,8 @@ def nav_for(user: User | None, home: str | None) -> list[NavItem]:
         _group("projects.web.nav",  # 节能项目: every role reads its scope's
                page("projects.web.nav_list", "/projects"),
                page("projects.web.register", "/projects/new", C.MANAGE_PROJECTS),
-               page("projects.web.import", "/projects/import", C.MANAGE_PROJECTS)),
+               page("projects.web.import", "/projects/import", C.MANAGE_PROJECTS),
+               page("weather.web.nav", "/weather")),  # public reference data (M&V)
         _group("nav.group.campaigns",  # 创建与考核 (issue 14): one line per page family
                # work plans (W2):
                page("workplans.web.nav", "/workplans"),
