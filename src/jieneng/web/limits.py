@@ -124,6 +124,7 @@ class RequestGuard:
         if _body_has_control(scope, body):
             await _refuse(scope, receive, send, ControlCharacter.of("control_character"), 422)
             return
+        scope, body = _form_line_feeds(scope, body)
         await self.app(scope, _replay(body, receive), send)
 
 
@@ -186,6 +187,24 @@ def _content_type(scope: Scope) -> str:
         if name.lower() == b"content-type":
             return str(value.decode("latin-1")).lower()
     return ""
+
+
+_CRLF = re.compile(rb"%0D%0A", re.IGNORECASE)
+
+
+def _form_line_feeds(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+    """A form's line breaks as LF. Browsers send a textarea's line break as CRLF but count
+    it as one character against ``maxlength`` (HTML: the submitted value normalises line
+    breaks to CRLF), so a textarea filled to its limit would arrive over the handler's
+    ``max_length`` — one character too long per line — and be refused."""
+    if not _content_type(scope).startswith("application/x-www-form-urlencoded"):
+        return scope, body
+    fixed = _CRLF.sub(b"%0A", body)
+    if fixed == body:
+        return scope, body
+    headers = [(name, str(len(fixed)).encode() if name.lower() == b"content-length" else value)
+               for name, value in scope.get("headers", [])]
+    return {**scope, "headers": headers}, fixed
 
 
 def _body_has_control(scope: Scope, body: bytes) -> bool:
