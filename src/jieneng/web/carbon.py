@@ -180,8 +180,9 @@ async def event_create(request: Request, user: CurrentUser, engine: EngineDep,
                             status_code=303)
 
 
-class EventIn(BaseModel):
-    credit_code: str = Field(max_length=18, description="统一社会信用代码 of the organiser")
+class EventFields(BaseModel):
+    """An event's details and activity rows, as recorded and as corrected."""
+
     name: str = Field(max_length=200)
     start_date: date
     end_date: date
@@ -189,7 +190,12 @@ class EventIn(BaseModel):
     place: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=2000)
     lines: dict[str, float] = Field(default_factory=dict, description=(
-        "mode → quantity in the mode's unit (GET /api/v1/carbon/events lists the modes)"))
+        "every activity row: mode → quantity in the mode's unit (GET /api/v1/carbon/events "
+        "lists the modes)"))
+
+
+class EventIn(EventFields):
+    credit_code: str = Field(max_length=18, description="统一社会信用代码 of the organiser")
 
 
 @api.post("/carbon/events", status_code=201, response_model=CreatedOut, dependencies=NEEDS)
@@ -221,7 +227,7 @@ def fix_form(data: dict[str, Any]) -> dict[str, str]:
     return form
 
 
-def _detail_context(engine: Engine, user: User, lang: str, event_id: int,
+def detail_context(engine: Engine, user: User, lang: str, event_id: int,
                     default: str | None) -> dict[str, Any]:
     data = event_data(engine, user, event_id, default)
     labels = {m.code: (m.label_zh if lang != "en" else m.label_en,
@@ -234,7 +240,7 @@ def _detail_context(engine: Engine, user: User, lang: str, event_id: int,
 @router.get("/carbon/events/{event_id}")
 def event_page(request: Request, user: CurrentUser, engine: EngineDep,
                settings: SettingsDep, event_id: IdP) -> Response:
-    ctx = _detail_context(engine, user, _lang(request), event_id, settings.factor_set)
+    ctx = detail_context(engine, user, _lang(request), event_id, settings.factor_set)
     ctx["done"] = request.query_params.get("done", "")[:20]
     return render_page(request, DETAIL, ctx)
 
@@ -277,7 +283,7 @@ async def offset_create(request: Request, _size: SizeChecked, user: CurrentUser,
     try:
         await run_in_threadpool(_offset, engine, user, event_id, fields, name, content, ctype)
     except DomainError as err:
-        ctx = await run_in_threadpool(_detail_context, engine, user, _lang(request), event_id,
+        ctx = await run_in_threadpool(detail_context, engine, user, _lang(request), event_id,
                                       settings.factor_set)
         ctx["form"] = fields
         return form_error(request, DETAIL, ctx, err, at="offset")

@@ -42,7 +42,14 @@ from jieneng.services.carbon.corrections import (
 from jieneng.services.carbon.events import EventSpec
 from jieneng.services.carbon.points import period_bounds
 from jieneng.services.carbon.rules import export_rules, load_rules
-from jieneng.web.carbon import DETAIL, _detail_context, event_data, form_number, spec_of
+from jieneng.web.carbon import (
+    DETAIL,
+    EventFields,
+    detail_context,
+    event_data,
+    form_number,
+    spec_of,
+)
 from jieneng.web.carbon_points import PAGE as POINTS
 from jieneng.web.carbon_points import _context as points_context
 from jieneng.web.carbon_points import _params as points_params
@@ -104,7 +111,7 @@ async def event_correct(request: Request, user: CurrentUser, engine: EngineDep,
             engine, user, event_id, _event_spec(form), form.get("reason", ""),
             default_factor_set=settings.factor_set))
     except DomainError as err:
-        ctx = await run_in_threadpool(_detail_context, engine, user, _lang(request), event_id,
+        ctx = await run_in_threadpool(detail_context, engine, user, _lang(request), event_id,
                                       settings.factor_set)
         ctx["fix"] = form
         return await run_in_threadpool(form_error, request, DETAIL, ctx, err, at="correct")
@@ -117,21 +124,15 @@ def event_withdraw(request: Request, user: CurrentUser, engine: EngineDep,
     try:
         withdraw_event(engine, user, event_id, reason)
     except DomainError as err:
-        ctx = _detail_context(engine, user, _lang(request), event_id, settings.factor_set)
+        ctx = detail_context(engine, user, _lang(request), event_id, settings.factor_set)
         ctx["withdraw_form"] = {"reason": reason}
         return form_error(request, DETAIL, ctx, err, at="withdraw")
     return RedirectResponse("/carbon/events?done=withdrawn#withdrawn-events", status_code=303)
 
 
-class EventFixIn(BaseModel):
-    name: str = Field(max_length=200)
-    start_date: date
-    end_date: date
-    attendees: int = Field(ge=1, le=1_000_000)
-    place: str = Field(default="", max_length=200)
-    note: str = Field(default="", max_length=2000)
-    lines: dict[str, float] = Field(default_factory=dict, description=(
-        "every activity row: mode → quantity (rows left out are removed)"))
+class EventFixIn(EventFields):
+    """The event as corrected (activity rows left out are removed) and why."""
+
     reason: str = Field(max_length=500, description="why (required; kept in the audit)")
 
 
@@ -173,7 +174,7 @@ def offset_correct(request: Request, user: CurrentUser, engine: EngineDep,
                        quantity_t=form_number(quantity_t, "quantity_t"),
                        description=description, reason=reason)
     except DomainError as err:
-        ctx = _detail_context(engine, user, _lang(request), event_id, settings.factor_set)
+        ctx = detail_context(engine, user, _lang(request), event_id, settings.factor_set)
         ctx["offset_fix"] = {"id": offset_id, "kind": kind, "quantity_t": quantity_t,
                              "description": description, "reason": reason}
         return form_error(request, DETAIL, ctx, err, at=f"offset-{offset_id}")
@@ -188,7 +189,7 @@ def offset_withdraw(request: Request, user: CurrentUser, engine: EngineDep,
     try:
         withdraw_offset(engine, user, event_id, offset_id, reason)
     except DomainError as err:
-        ctx = _detail_context(engine, user, _lang(request), event_id, settings.factor_set)
+        ctx = detail_context(engine, user, _lang(request), event_id, settings.factor_set)
         ctx["offset_fix"] = {"id": offset_id, "withdraw_reason": reason}
         return form_error(request, DETAIL, ctx, err, at=f"offset-{offset_id}")
     return RedirectResponse(f"/carbon/events/{event_id}?done=withdrawn#offsets",
