@@ -43,6 +43,17 @@ OFFSET_KINDS: tuple[str, ...] = ("ccer", "forestry", "allowance", "purchased_cre
 MAX_QUANTITY = 1e10
 
 
+def check_offset(kind: str, quantity_t: float) -> None:
+    """An offset's kind (one of :data:`OFFSET_KINDS`) and quantity (0 < t ≤ 10⁹, a
+    number), or ValidationFailed (``carbon_offset_kind``, ``carbon_offset_quantity``)."""
+    if kind not in OFFSET_KINDS:
+        raise ValidationFailed.of("carbon_offset_kind", field="kind", value=kind[:32],
+                                  known=", ".join(OFFSET_KINDS))
+    if not quantity_t == quantity_t or not 0 < quantity_t <= 1e9:
+        raise ValidationFailed.of("carbon_offset_quantity", field="quantity_t",
+                                  value=str(quantity_t)[:20])
+
+
 @dataclass(frozen=True, slots=True)
 class Mode:
     """One row of ``event_factors.csv``: an activity and how its factor is obtained."""

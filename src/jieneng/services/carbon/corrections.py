@@ -23,7 +23,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from jieneng.core.caller import User
-from jieneng.core.carbon.events import OFFSET_KINDS, check_lines
+from jieneng.core.carbon.events import check_lines, check_offset
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.services.accounts import audit
@@ -133,12 +133,7 @@ def correct_offset(engine: Engine, user: User, event_id: int, offset_id: int, *,
                    ) -> dict[str, Any]:
     """Correct an offset's kind, quantity [tCO₂] and description (its evidence stays)."""
     require(user, Capability.RECORD_CARBON)
-    if kind not in OFFSET_KINDS:
-        raise ValidationFailed.of("carbon_offset_kind", field="kind", value=kind[:32],
-                                  known=", ".join(OFFSET_KINDS))
-    if not quantity_t == quantity_t or not 0 < quantity_t <= 1e9:
-        raise ValidationFailed.of("carbon_offset_quantity", field="quantity_t",
-                                  value=str(quantity_t)[:20])
+    check_offset(kind, quantity_t)
     why = _reason(reason)
     with engine.begin() as conn:
         row = _offset(conn, user, event_id, offset_id)

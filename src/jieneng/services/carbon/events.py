@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from jieneng.core import evidence as evidence_files
 from jieneng.core.caller import User
-from jieneng.core.carbon.events import OFFSET_KINDS, check_lines, compute, neutrality
+from jieneng.core.carbon.events import check_lines, check_offset, compute, neutrality
 from jieneng.core.exceptions import NotFound, ValidationFailed
 from jieneng.core.permissions import Capability, require
 from jieneng.services.accounts import audit
@@ -166,12 +166,7 @@ def add_offset(engine: Engine, user: User, event_id: int, *, kind: str, quantity
     """Record an offset [tCO₂] of ``kind`` against the event, with its evidence
     document (type and size checked); one transaction, audited."""
     require(user, Capability.RECORD_CARBON)
-    if kind not in OFFSET_KINDS:
-        raise ValidationFailed.of("carbon_offset_kind", field="kind", value=kind[:32],
-                                  known=", ".join(OFFSET_KINDS))
-    if not quantity_t == quantity_t or not 0 < quantity_t <= 1e9:
-        raise ValidationFailed.of("carbon_offset_quantity", field="quantity_t",
-                                  value=str(quantity_t)[:20])
+    check_offset(kind, quantity_t)
     evidence: dict[str, Any] = {}
     if content is not None and file_name:
         check_evidence(file_name, content)
