@@ -147,6 +147,15 @@ EDITABLE: tuple[str, ...] = (
     "expected_yuan", "planned_start", "planned_end", "description")
 
 
+def _open_project(conn: Connection, user: User, code: str) -> Row[Any]:
+    """The project ``code`` in the caller's scope, locked for a change; refused once it
+    is closed or terminated (``project_closed``)."""
+    row = find_project(conn, user.scope, code, lock=True)
+    if State(row.state) in FINAL:
+        raise ValidationFailed.of("project_closed", code=row.code)
+    return row
+
+
 def update_project(engine: Engine, user: User, code: str, changes: dict[str, Any]
                    ) -> dict[str, Any]:
     """Change the project's registered fields (:data:`EDITABLE`), checked as at
@@ -156,9 +165,7 @@ def update_project(engine: Engine, user: User, code: str, changes: dict[str, Any
     if unknown:
         raise ValidationFailed.of("project_field_not_editable", field=", ".join(unknown))
     with engine.begin() as conn:
-        row = find_project(conn, user.scope, code, lock=True)
-        if State(row.state) in FINAL:
-            raise ValidationFailed.of("project_closed", code=row.code)
+        row = _open_project(conn, user, code)
         now_values = {k: row._mapping[k] for k in EDITABLE}
         merged = now_values | changes
         owners = [o.credit_code for o in store.owners_of(conn, [int(row.id)])]
@@ -198,9 +205,7 @@ def add_measure(engine: Engine, user: User, code: str, measure: MeasureSpec
     require(user, Capability.MANAGE_PROJECTS)
     measure = _checked_measure(measure)
     with engine.begin() as conn:
-        row = find_project(conn, user.scope, code, lock=True)
-        if State(row.state) in FINAL:
-            raise ValidationFailed.of("project_closed", code=row.code)
+        row = _open_project(conn, user, code)
         values = {"project_id": int(row.id), **asdict(measure)}
         store.insert_rows(conn, store.project_measure, [values])
         store.touch(conn, int(row.id), now())
@@ -217,9 +222,7 @@ def update_measure(engine: Engine, user: User, code: str, measure_id: int,
     require(user, Capability.MANAGE_PROJECTS)
     measure = _checked_measure(measure)
     with engine.begin() as conn:
-        row = find_project(conn, user.scope, code, lock=True)
-        if State(row.state) in FINAL:
-            raise ValidationFailed.of("project_closed", code=row.code)
+        row = _open_project(conn, user, code)
         found = next((m for m in store.measures_of(conn, int(row.id))
                       if int(m.id) == measure_id), None)
         if found is None:
