@@ -16,7 +16,6 @@ and :mod:`jieneng.services.carbon.rules`."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -34,6 +33,7 @@ from jieneng.services.carbon.corrections import (
     correct_entry,
     correct_event,
     correct_offset,
+    latest_entry_month,
     ledger_entries,
     withdraw_entry,
     withdraw_event,
@@ -226,8 +226,9 @@ def offset_withdraw_json(body: ReasonIn, user: CurrentUser, engine: EngineDep,
 
 def entries_data(engine: Engine, user: User, *, institution: str = "", staff: str = "",
                  month: str = "") -> dict[str, Any]:
-    """The ledger entries of a month (default: this one) inside the caller's scope."""
-    start, end, label = period_bounds(month or date.today().strftime("%Y-%m"), None)
+    """The ledger entries of a month (default: the latest with entries) inside the
+    caller's scope."""
+    start, end, label = period_bounds(month or latest_entry_month(engine, user), None)
     items = ledger_entries(engine, user, institution_code=institution or None,
                            staff_code=staff.strip() or None, start=start, end=end,
                            limit=LIMIT)
@@ -251,7 +252,8 @@ def entries_page(request: Request, user: CurrentUser, engine: EngineDep,
 @api.get("/carbon/points/entries", response_model=EntriesOut)
 def entries_json(user: CurrentUser, engine: EngineDep, institution: InstitutionQ = "",
                  staff: StaffQ = "", month: MonthQ = "") -> dict[str, Any]:
-    """The ledger entries of ``month`` (default this month) inside the caller's scope,
+    """The ledger entries of ``month`` (default: the latest month with entries) inside
+    the caller's scope,
     withdrawn ones marked; at most 500."""
     return entries_data(engine, user, institution=institution, staff=staff, month=month)
 

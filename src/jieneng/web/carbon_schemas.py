@@ -211,6 +211,9 @@ class EntryOut(WithdrawnOut):
     id: int
     entry_date: date
     action: str
+    #: the action's label in the rule version that scored the entry
+    action_zh: str
+    action_en: str
     quantity: float
     counted: float
     points: float

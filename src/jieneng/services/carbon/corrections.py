@@ -238,6 +238,14 @@ def withdraw_entry(engine: Engine, user: User, entry_id: int, reason: str) -> di
     return {"id": entry_id, "withdrawn": True, **_plain(stamp)}
 
 
+def latest_entry_month(engine: Engine, user: User) -> str:
+    """The month (``YYYY-MM``) of the latest ledger entry inside the caller's scope, else
+    this month — where the entries page opens."""
+    with engine.connect() as conn:
+        latest = store.latest_entry_date(conn, scoped_filters(conn, user.scope))
+    return (latest if isinstance(latest, date) else date.today()).strftime("%Y-%m")
+
+
 def ledger_entries(engine: Engine, user: User, *, institution_code: str | None = None,
                    staff_code: str | None = None, start: date, end: date,
                    limit: int = 500) -> list[dict[str, Any]]:
@@ -255,7 +263,14 @@ def ledger_entries(engine: Engine, user: User, *, institution_code: str | None =
         rows = store.entry_rows(conn, scoped_filters(conn, user.scope,
                                                      institution_id=institution_id),
                                 start, end, staff_code=staff_code or None, limit=limit)
+        labels = {(version, rule.action): (rule.label_zh, rule.label_en)
+                  for version in {int(r["rule_version"]) for r in rows}
+                  for rule in rules_of(conn, version)}
     keep = ("id", "entry_date", "action", "quantity", "counted", "points", "co2_kg",
             "rule_version", "staff_code", "display_name", "credit_code", "institution_name",
             "recorded_by", "withdrawn_at", "withdrawn_by", "withdrawn_reason")
-    return [{k: r[k] for k in keep} for r in rows]
+    out = []
+    for r in rows:  # at most ``limit`` (500) rows: one page's worth
+        zh, en = labels.get((int(r["rule_version"]), r["action"]), (r["action"], r["action"]))
+        out.append({**{k: r[k] for k in keep}, "action_zh": zh, "action_en": en})
+    return out
