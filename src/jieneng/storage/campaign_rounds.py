@@ -107,7 +107,10 @@ campaign_round_member = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("round_id", "institution_id"),
-    Index("ix_campaign_round_member_round_id_state", "round_id", "state"),
+    # covering: the coverage counts (members, submitted, recommended) read a round's
+    # members from the index alone (migration 0029)
+    Index("ix_campaign_round_member_round_state_submitted", "round_id", "state",
+          "submitted_at", "institution_id"),
     Index("ix_campaign_round_member_institution_id", "institution_id"),
 )
 

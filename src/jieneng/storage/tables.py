@@ -128,7 +128,9 @@ institution = Table(
     Column("import_id", Integer, ForeignKey("import_batch.id"), nullable=True),
     CheckConstraint(_in_list("category", INSTITUTION_CATEGORIES), name="category"),
     CheckConstraint("status IN ('active', 'closed')", name="status"),
-    Index("ix_institution_region_code_category", "region_code", "category"),
+    # status too: the campaign coverage reads a region's active institutions from the
+    # index alone (migration 0029)
+    Index("ix_institution_region_code_category_status", "region_code", "category", "status"),
 )
 
 institution_profile = Table(
