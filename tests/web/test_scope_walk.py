@@ -831,6 +831,19 @@ def test_anonymous_gets_401_or_login_except_public_routes(world: World) -> None:
                 assert response.headers["location"].startswith("/login?next="), url
 
 
+#: an ISO timestamp as stored (UTC, ``T``) — a page shows China time (``| local_time``)
+_ISO_STAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_NOT_SHOWN = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]*>", re.S)
+
+
+def _raw_stamps(content_type: str, body: str) -> list[str]:
+    """Stored timestamps in the text a person reads on an HTML page (not in its tags,
+    attributes or the JSON data blocks of its charts)."""
+    if not content_type.startswith("text/html"):
+        return []
+    return _ISO_STAMP.findall(_NOT_SHOWN.sub(" ", body))
+
+
 def test_scope_walk_every_route_every_role(world: World, siblings: Siblings) -> None:
     checked = 0
     for role in ROLES:
@@ -870,6 +883,8 @@ def test_scope_walk_every_route_every_role(world: World, siblings: Siblings) -> 
                     if not sample.public:
                         leaked += siblings.leaks(role, body, url)
                     assert not leaked, f"{where} leaks {leaked}"
+                    stamps = _raw_stamps(response.headers.get("content-type", ""), body)
+                    assert not stamps, f"{where} shows stored timestamps {stamps[:3]}: | local_time"
                     checked += 1
     print(f"scope walk: {len(_get_routes(world))} routes, {len(ROLES)} roles, "
           f"{checked} requests")
