@@ -39,7 +39,7 @@ and en. A scheme holds tens of rows, so they are handed over as a list.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jieneng.core.campaigns.scheme import COLUMNS, Scheme
@@ -48,8 +48,9 @@ from jieneng.core.campaigns.validate import build_scheme
 from jieneng.core.exceptions import ImportRejected
 
 from ._common import ColumnSpec, map_headers
-from .issues import ImportIssue, make_issue, rejection
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .issues import make_issue, rejection
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, read_rows
 
 SPECS: tuple[ColumnSpec, ...] = (
     ColumnSpec("kind", ("行类型", "类型", "kind"), required=True),
@@ -89,20 +90,12 @@ _PASS = {"最低分": "min_score", "否决": "veto", "必达": "block_met"}
 
 
 @dataclass
-class SchemeFile:
+class SchemeFile(TableRows):
     """A parsed scheme file: the scheme (None when any error), every issue, the
     canonical CSV of the scheme (what is stored) and the file's SHA-256."""
 
-    file: str
-    sheet: str | None
     scheme: Scheme | None = None
-    issues: list[ImportIssue] = field(default_factory=list)
     canonical: str = ""
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
 
     @property
     def ok(self) -> bool:
@@ -118,30 +111,23 @@ class SchemeFile:
 
 def parse_scheme(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SchemeFile:
     """The scheme of the file at ``path`` and the issues found."""
-    try:
-        table = read_table(path, [n for s in SPECS for n in s.names], max_bytes=max_bytes)
-    except TableError as refused:
-        return SchemeFile(path.name, None, issues=[refused.issue])
-    out = SchemeFile(table.file, table.sheet, issues=list(table.issues))
+    out, table = read_rows(SchemeFile, path, (n for s in SPECS for n in s.names),
+                           max_bytes=max_bytes)
+    if table is None:
+        return out
     mapped, _ = map_headers(table, SPECS, out.issues)
     if out.errors:
         return out
-    headers = {key: m.column for key, m in mapped.items()}
+    out.columns = {key: m.column for key, m in mapped.items()}
     rows: list[dict[str, str | None]] = []
     at: list[int] = []
     for record in table.frame.iter_rows(named=True):  # a scheme: tens of rows
-        rows.append(_canonical({k: record.get(h) for k, h in headers.items()}))
+        rows.append(_canonical({k: record.get(h) for k, h in out.columns.items()}))
         at.append(int(record[ROW]))
     out.rows_read = len(rows)
     scheme, problems = build_scheme(rows, rows_at=at)
-    for p in problems:
-        err = p.error()
-        out.issues.append(ImportIssue(
-            file=out.file, sheet=out.sheet, row=p.row,
-            column=headers.get(p.column or "", p.column), value=_cell(rows, at, p.row,
-                                                                      p.column),
-            code=p.code, severity="error", message_zh=err.message_zh,
-            message_en=err.message_en))
+    out.issues += [out.issue(p.row, p.column, _cell(rows, at, p.row, p.column), p.error())
+                   for p in problems]
     if scheme is not None and not out.errors:
         out.scheme = scheme
         out.canonical = to_csv([{c: (r.get(c) or "") for c in COLUMNS} for r in rows])

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -34,10 +34,10 @@ from jieneng.core.carbon.points import RuleSet, rule_by_name, rules
 from jieneng.core.codes import make_credit_code
 from jieneng.core.exceptions import ValidationFailed
 
-from ._common import missing_columns, named_columns
 from .issues import ImportIssue, make_issue
 from .numbers import parse_number
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, open_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "credit_code": ("统一社会信用代码", "单位信用代码", "credit_code"),
@@ -53,28 +53,11 @@ MAX_ISSUES = 200
 
 
 @dataclass
-class PointRows:
+class PointRows(TableRows):
     """The parsed file: a frame of valid rows (columns ``row, credit_code, staff_code,
     display_name, entry_date, action, quantity``) and every issue."""
 
-    file: str
-    sheet: str | None
     frame: pl.DataFrame | None = None
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    def issue(self, row: int | None, fld: str | None, value: object,
-              err: ValidationFailed) -> ImportIssue:
-        return ImportIssue(file=self.file, sheet=self.sheet, row=row,
-                           column=self.columns.get(fld or "", fld),
-                           value=None if value is None else str(value)[:100], code=err.code,
-                           severity="error", message_zh=err.message_zh,
-                           message_en=err.message_en)
 
 
 def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -82,16 +65,8 @@ def parse_points(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     """The entries of a carbon-points file and the issues found without the database
     (actions of ``rule_set``: the rules in force; default the shipped ones)."""
     rule_set = rules() if rule_set is None else rule_set
-    try:
-        table = read_table(path, [h for names in COLUMNS.values() for h in names],
-                           max_bytes=max_bytes)
-    except TableError as err:
-        return PointRows(path.name, None, issues=[err.issue])
-    out = PointRows(table.file, table.sheet, issues=list(table.issues))
-    out.columns.update(named_columns(table.headers, COLUMNS))
-    out.issues += missing_columns(out.columns, REQUIRED, COLUMNS, file=out.file,
-                                  sheet=out.sheet)
-    if out.errors:
+    out, table = open_rows(PointRows, path, COLUMNS, REQUIRED, max_bytes=max_bytes)
+    if table is None:
         return out
     frame = _frame(table.frame, out.columns)
     frame = frame.filter(~pl.all_horizontal(pl.col(f).is_null() for f in REQUIRED))

@@ -33,16 +33,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jieneng.core.carbon.points import CO2_METHODS, COLUMNS, STATUSES, Rule, RuleSet
 from jieneng.core.carriers import CARRIERS
 from jieneng.core.exceptions import ValidationFailed
 
-from ._common import missing_columns, named_columns
-from .issues import ImportIssue, make_issue
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .issues import make_issue
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, open_rows
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "action": ("行为编号", "action"),
@@ -67,40 +67,16 @@ _CARRIERS = frozenset(c.code for c in CARRIERS)
 
 
 @dataclass
-class RuleFile:
+class RuleFile(TableRows):
     """The parsed rules file: the rule set (when no error) and every issue."""
 
-    file: str
-    sheet: str | None
     rules: tuple[Rule, ...] | None = None
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    def issue(self, row: int, fld: str, value: object, err: ValidationFailed) -> ImportIssue:
-        return ImportIssue(file=self.file, sheet=self.sheet, row=row,
-                           column=self.columns.get(fld, fld),
-                           value=None if value is None else str(value)[:100], code=err.code,
-                           severity="error", message_zh=err.message_zh,
-                           message_en=err.message_en)
 
 
 def parse_rules(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RuleFile:
     """The rule set of the file at ``path`` and every issue found."""
-    try:
-        table = read_table(path, [h for names in HEADERS.values() for h in names],
-                           max_bytes=max_bytes)
-    except TableError as err:
-        return RuleFile(path.name, None, issues=[err.issue])
-    out = RuleFile(table.file, table.sheet, issues=list(table.issues))
-    out.columns.update(named_columns(table.headers, HEADERS))
-    out.issues += missing_columns(out.columns, REQUIRED, HEADERS, file=out.file,
-                                  sheet=out.sheet)
-    if out.errors:
+    out, table = open_rows(RuleFile, path, HEADERS, REQUIRED, max_bytes=max_bytes)
+    if table is None:
         return out
     made: list[Rule] = []
     first: dict[tuple[str, str], int] = {}

@@ -43,10 +43,10 @@ from jieneng.core import fleet
 from jieneng.core.carriers import normalise_label
 from jieneng.core.codes import validate_credit_code
 from jieneng.core.exceptions import ValidationFailed
-from jieneng.core.messages import text as say
 
-from .issues import ImportIssue, make_issue
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .issues import make_issue
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, read_rows
 
 KINDS: tuple[str, ...] = ("vehicles", "parking", "coal_equipment")
 
@@ -89,37 +89,12 @@ _YEARS = (1950, 2100)
 
 
 @dataclass
-class FleetRows:
+class FleetRows(TableRows):
     """The parsed file: its ``kind``, ``rows`` (storage shape plus ``row`` and
     ``credit_code``) and every issue; ``columns`` maps fields to headers as written."""
 
-    file: str
-    sheet: str | None
     kind: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    def issue(self, row: int | None, fld: str | None, value: object, code: str,
-              **params: object) -> ImportIssue:
-        """An issue of code ``fleet.import.<…>`` (the catalogue's texts)."""
-        shown = None if value is None else str(value)
-        return ImportIssue(file=self.file, sheet=self.sheet, row=row,
-                           column=self.columns.get(fld or "", fld), value=shown, code=code,
-                           severity="error",
-                           message_zh=say("zh-CN", code, value=shown, **params),
-                           message_en=say("en", code, value=shown, **params))
-
-    def refused(self, row: int, fld: str, value: object, err: ValidationFailed) -> None:
-        self.issues.append(ImportIssue(
-            file=self.file, sheet=self.sheet, row=row, column=self.columns.get(fld, fld),
-            value=None if value is None else str(value), code=err.code, severity="error",
-            message_zh=err.message_zh, message_en=err.message_en))
 
 
 def plate_key(plate: str) -> str:
@@ -133,12 +108,11 @@ def parse_fleet(path: Path, *, kind: str | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES) -> FleetRows:
     """The rows of a vehicle, parking or coal-equipment file and the issues found
     without the database."""
-    headers = {h for cols in COLUMNS.values() for names in cols.values() for h in names}
-    try:
-        table = read_table(path, sorted(headers), max_bytes=max_bytes)
-    except TableError as err:
-        return FleetRows(path.name, None, issues=[err.issue])
-    out = FleetRows(table.file, table.sheet, issues=list(table.issues))
+    out, table = read_rows(FleetRows, path, (h for cols in COLUMNS.values()
+                                             for names in cols.values() for h in names),
+                           max_bytes=max_bytes)
+    if table is None:
+        return out
     folded = {normalise_label(h.split("（")[0].split("(")[0]): h for h in table.headers}
     out.kind = kind or next((k for k in KINDS if any(
         normalise_label(n) in folded for n in COLUMNS[k][_MARK[k]])), None)
@@ -179,10 +153,7 @@ def _row(out: FleetRows, record: dict[str, Any], check: Check) -> dict[str, Any]
     assert out.kind is not None
     row = int(record[ROW])
     before = len(out.issues)
-    cell: Cells = {}
-    for fld in COLUMNS[out.kind]:
-        value = record.get(out.columns[fld]) if fld in out.columns else None
-        cell[fld] = (str(value).strip() or None) if value is not None else None
+    cell: Cells = {fld: out.cell(record, fld) for fld in COLUMNS[out.kind]}
     for fld in REQUIRED[out.kind]:
         if cell[fld] is None:
             out.issues.append(make_issue("import.missing_value", file=out.file,
@@ -192,7 +163,7 @@ def _row(out: FleetRows, record: dict[str, Any], check: Check) -> dict[str, Any]
         try:
             values["credit_code"] = validate_credit_code(cell["credit_code"])
         except ValidationFailed as err:
-            out.refused(row, "credit_code", cell["credit_code"], err)
+            out.issues.append(out.issue(row, "credit_code", cell["credit_code"], err))
     if len(out.issues) == before:
         check(out, row, cell, values)
     return values if len(out.issues) == before else None
@@ -221,7 +192,7 @@ def _domain(out: FleetRows, row: int, fld: str, text: str | None,
     try:
         return resolve(text)
     except ValidationFailed as err:
-        out.refused(row, fld, text, err)
+        out.issues.append(out.issue(row, fld, text, err))
         return None
 
 

@@ -43,14 +43,13 @@ import polars as pl
 from jieneng.core import chinatime
 from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name
 from jieneng.core.codes import make_credit_code, validate_credit_code
-from jieneng.core.exceptions import ValidationFailed
-from jieneng.core.messages import text as say
+from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.core.metering import Meter, Multiplier, RegisterKind
 
-from ._common import missing_columns, named_columns
 from .issues import ImportIssue, make_issue
 from .numbers import parse_number
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, open_rows
 
 #: field → accepted headers (folded as the reader folds them)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -75,51 +74,26 @@ _NUMBERS = ("ct", "pt", "multiplier")
 
 
 @dataclass
-class MeterRows:
+class MeterRows(TableRows):
     """The parsed file: ``rows`` (one dict per valid data row, with ``row``) and every
     issue; ``columns`` maps each field to its header as written in the file."""
 
-    file: str
-    sheet: str | None
     rows: list[dict[str, Any]] = field(default_factory=list)
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
 
 
 def row_issue(rows: MeterRows, row: int | None, fld: str | None, value: object,
-              err: ValidationFailed) -> ImportIssue:
+              err: DomainError) -> ImportIssue:
     """An issue carrying a domain refusal's own texts (code = the refusal's)."""
-    return ImportIssue(file=rows.file, sheet=rows.sheet, row=row,
-                       column=rows.columns.get(fld or "", fld), value=_text(value),
-                       code=err.code, severity="error", message_zh=err.message_zh,
-                       message_en=err.message_en)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    return rows.issue(row, fld, value, err)
 
 
 def parse_meters(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
                  today: date | None = None) -> MeterRows:
     """The rows of a registry file and the issues found without the database."""
-    try:
-        table = read_table(path, [h for names in COLUMNS.values() for h in names],
+    out, table = open_rows(MeterRows, path, COLUMNS,
+                           ("credit_code", "carrier", ("account", "meter")),
                            max_bytes=max_bytes)
-    except TableError as err:
-        return MeterRows(path.name, None, issues=[err.issue])
-    out = MeterRows(table.file, table.sheet, issues=list(table.issues))
-    out.columns.update(named_columns(table.headers, COLUMNS))
-    out.issues += missing_columns(out.columns, ("credit_code", "carrier"), COLUMNS,
-                                  file=out.file, sheet=out.sheet)
-    if "account" not in out.columns and "meter" not in out.columns:
-        out.issues.append(make_issue("import.missing_column", file=out.file, sheet=out.sheet,
-                                     column="户号 / 表号"))
-    if out.errors:
+    if table is None:
         return out
     frame = table.frame.with_columns(
         parse_number(pl.col(out.columns[f])).alias(f"__{f}") for f in _NUMBERS
@@ -135,20 +109,13 @@ def parse_meters(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     return out
 
 
-def _cell(out: MeterRows, record: dict[str, Any], fld: str) -> str | None:
-    header = out.columns.get(fld)
-    value = None if header is None else record.get(header)
-    text = None if value is None else str(value).strip()
-    return text or None
-
-
 def _row(out: MeterRows, record: dict[str, Any], today: date) -> dict[str, Any] | None:
     row = int(record[ROW])
     before = len(out.issues)
-    cell = {f: _cell(out, record, f) for f in COLUMNS}
+    cell = {f: out.cell(record, f) for f in COLUMNS}
 
     def fail(fld: str, err: ValidationFailed) -> None:
-        out.issues.append(row_issue(out, row, fld, cell.get(fld), err))
+        out.issues.append(out.issue(row, fld, cell.get(fld), err))
 
     def missing(fld: str) -> None:
         out.issues.append(make_issue("import.missing_value", file=out.file, sheet=out.sheet,
@@ -185,11 +152,7 @@ def _date(out: MeterRows, row: int, text: str | None, today: date) -> date | Non
     try:
         return date.fromisoformat(text.replace("/", "-").split(" ")[0].split("T")[0])
     except ValueError:
-        out.issues.append(ImportIssue(
-            file=out.file, sheet=out.sheet, row=row, column=out.columns.get("valid_from"),
-            value=text, code="metering.registry.bad_date", severity="error",
-            message_zh=say("zh-CN", "metering.registry.bad_date", value=text),
-            message_en=say("en", "metering.registry.bad_date", value=text)))
+        out.issues.append(out.issue(row, "valid_from", text, "metering.registry.bad_date"))
         return None
 
 
@@ -238,14 +201,9 @@ def _duplicates(out: MeterRows) -> None:
             akey = (values["carrier"], values["account"])
             first = accounts.setdefault(akey, (row, values["credit_code"]))
             if first[1] != values["credit_code"]:
-                params = {"account": values["account"], "first_row": first[0],
-                          "other": first[1]}
-                out.issues.append(ImportIssue(
-                    file=out.file, sheet=out.sheet, row=row,
-                    column=out.columns.get("account"), value=values["account"],
-                    code="metering.registry.account_twice", severity="error",
-                    message_zh=say("zh-CN", "metering.registry.account_twice", **params),
-                    message_en=say("en", "metering.registry.account_twice", **params)))
+                out.issues.append(out.issue(
+                    row, "account", values["account"], "metering.registry.account_twice",
+                    account=values["account"], first_row=first[0], other=first[1]))
     bad = {i.row for i in out.errors}
     out.rows = [v for v in out.rows if v["row"] not in bad]
 

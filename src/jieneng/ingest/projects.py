@@ -51,13 +51,13 @@ from typing import Any
 import polars as pl
 
 from jieneng.core.codes import make_credit_code
-from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.projects.spec import ProjectSpec, project_spec
 
-from ._common import missing_columns, named_columns
-from .issues import ImportIssue, make_issue
+from .issues import make_issue
 from .numbers import parse_number
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, open_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("项目编号", "项目代码", "code"),
@@ -96,42 +96,17 @@ _FIELD_OF = {"project_type_unknown": "type", "project_subtype_not_allowed": "sub
 
 
 @dataclass
-class ProjectRows:
+class ProjectRows(TableRows):
     """The parsed file: one checked spec per valid row (``rows``: row number → spec),
     every issue, and the header of each field as written."""
 
-    file: str
-    sheet: str | None
     rows: dict[int, ProjectSpec] = field(default_factory=dict)
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    def issue(self, row: int | None, fld: str | None, value: object,
-              err: DomainError) -> ImportIssue:
-        """An issue carrying a domain refusal's own texts."""
-        return ImportIssue(file=self.file, sheet=self.sheet, row=row,
-                           column=self.columns.get(fld or "", fld), value=None if value is None
-                           else str(value), code=err.code, severity="error",
-                           message_zh=err.message_zh, message_en=err.message_en)
 
 
 def parse_projects(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ProjectRows:
     """The rows of a projects file and the issues found without the database."""
-    try:
-        table = read_table(path, [h for names in COLUMNS.values() for h in names],
-                           max_bytes=max_bytes)
-    except TableError as err:
-        return ProjectRows(path.name, None, issues=[err.issue])
-    out = ProjectRows(table.file, table.sheet, issues=list(table.issues))
-    out.columns.update(named_columns(table.headers, COLUMNS))
-    out.issues += missing_columns(out.columns, REQUIRED, COLUMNS, file=out.file,
-                                  sheet=out.sheet)
-    if out.errors:
+    out, table = open_rows(ProjectRows, path, COLUMNS, REQUIRED, max_bytes=max_bytes)
+    if table is None:
         return out
     frame = table.frame.with_columns(
         (parse_number(pl.col(out.columns[f])) * (10_000 if f in _MONEY
@@ -146,16 +121,9 @@ def parse_projects(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Project
     return out
 
 
-def _cell(out: ProjectRows, record: dict[str, Any], fld: str) -> str | None:
-    header = out.columns.get(fld)
-    value = None if header is None else record.get(header)
-    text = None if value is None else str(value).strip()
-    return text or None
-
-
 def _row(out: ProjectRows, record: dict[str, Any]) -> None:
     row = int(record[ROW])
-    cell = {f: _cell(out, record, f) for f in COLUMNS}
+    cell = {f: out.cell(record, f) for f in COLUMNS}
     if all(cell[f] is None for f in REQUIRED):
         return  # an empty line
     before = len(out.issues)

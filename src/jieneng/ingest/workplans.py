@@ -38,12 +38,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jieneng.core.messages import text as say
 from jieneng.core.workplans import parse_comparison, resolve_indicator, unit_factor
 
-from ._common import missing_columns, named_columns
-from .issues import ImportIssue, make_issue
-from .reader import DEFAULT_MAX_BYTES, ROW, TableError, read_table
+from .issues import make_issue
+from .reader import DEFAULT_MAX_BYTES, ROW
+from .table_rows import TableRows, open_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "item_no": ("序号", "编号", "事项编号", "item_no"),
@@ -67,32 +66,13 @@ _MONTH_END = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass
-class PlanRows:
+class PlanRows(TableRows):
     """The parsed sheet: ``rows`` in storage shape (plus ``row``, ``parent_no``,
     ``institution_code``) in an order where a parent comes before its children."""
 
-    file: str
-    sheet: str | None
     rows: list[dict[str, Any]] = field(default_factory=list)
-    issues: list[ImportIssue] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    rows_read: int = 0
     #: (row, item number, parent number) of every row, with errors or not
     numbers: list[tuple[int, str, str | None]] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[ImportIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-    def issue(self, row: int | None, fld: str | None, value: object, code: str,
-              **params: object) -> ImportIssue:
-        """An issue of code ``workplans.import.<…>`` (the catalogue's texts)."""
-        shown = None if value is None else str(value)
-        return ImportIssue(file=self.file, sheet=self.sheet, row=row,
-                           column=self.columns.get(fld or "", fld), value=shown, code=code,
-                           severity="error",
-                           message_zh=say("zh-CN", code, value=shown, **params),
-                           message_en=say("en", code, value=shown, **params))
 
     def add(self, row: int | None, fld: str | None, value: object, problem: str,
             **params: object) -> None:
@@ -133,16 +113,8 @@ def parse_target(text: str) -> tuple[float, str | None] | None:
 def parse_plan(path: Path, *, year: int, max_bytes: int = DEFAULT_MAX_BYTES) -> PlanRows:
     """The items of a plan sheet for ``year`` and every issue found without the
     database."""
-    headers = {h for names in COLUMNS.values() for h in names}
-    try:
-        table = read_table(path, sorted(headers), max_bytes=max_bytes)
-    except TableError as err:
-        return PlanRows(path.name, None, issues=[err.issue])
-    out = PlanRows(table.file, table.sheet, issues=list(table.issues))
-    out.columns = named_columns(table.headers, COLUMNS)
-    out.issues += missing_columns(out.columns, REQUIRED, COLUMNS, file=out.file,
-                                  sheet=out.sheet)
-    if out.errors:
+    out, table = open_rows(PlanRows, path, COLUMNS, REQUIRED, max_bytes=max_bytes)
+    if table is None:
         return out
     out.rows_read = table.frame.height
     for record in table.frame.iter_rows(named=True):  # a plan: tens of items
@@ -155,20 +127,12 @@ def parse_plan(path: Path, *, year: int, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     return out
 
 
-def _cells(out: PlanRows, record: dict[str, Any]) -> dict[str, str | None]:
-    cell: dict[str, str | None] = {}
-    for fld in COLUMNS:
-        value = record.get(out.columns[fld]) if fld in out.columns else None
-        cell[fld] = (str(value).strip() or None) if value is not None else None
-    return cell
-
-
 def _row(out: PlanRows, record: dict[str, Any], year: int) -> dict[str, Any] | None:
     row = int(record[ROW])
     if not any(v is not None and str(v).strip() for k, v in record.items() if k != ROW):
         return None  # a blank line
     before = len(out.issues)
-    cell = _cells(out, record)
+    cell = {fld: out.cell(record, fld) for fld in COLUMNS}
     if cell["item_no"] is not None:
         out.numbers.append((row, cell["item_no"], cell["parent_no"]))
     for fld in REQUIRED:

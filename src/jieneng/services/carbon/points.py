@@ -97,7 +97,7 @@ def _institutions(conn: Connection, user: User, parsed: PointRows, frame: pl.Dat
         raise rejection(parsed.file, [
             parsed.issue(int(r["row"]), "credit_code", r["credit_code"], NotFound.of(
                 "carbon_institution_not_found", field="credit_code",
-                credit_code=str(r["credit_code"])[:20]))  # type: ignore[arg-type]
+                credit_code=str(r["credit_code"])[:20]))
             for r in missing.head(200).iter_rows(named=True)])
     ids = pl.DataFrame({"credit_code": list(found),
                         "institution_id": [found[c].id for c in found],
