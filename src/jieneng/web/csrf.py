@@ -43,4 +43,5 @@ async def verify_csrf(request: Request) -> None:
         supplied = value if isinstance(value, str) else None
     if not (isinstance(expected, str) and supplied
             and hmac.compare_digest(expected.encode(), supplied.encode())):
+        await request.close()  # a refused upload's files (their temporary files)
         raise CsrfFailed.of("csrf_failed")

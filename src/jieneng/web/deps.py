@@ -120,8 +120,12 @@ def requires(capability: Capability) -> Any:
     holds it (:data:`jieneng.core.permissions.ROLE_CAPABILITIES`). The service checks
     the same capability again; the capability walk reads ``.capability`` off the route."""
 
-    def check(user: CurrentUser) -> None:
-        require(user, capability)
+    async def check(request: Request, user: CurrentUser) -> None:
+        try:
+            require(user, capability)
+        except NotPermitted:
+            await request.close()  # a refused upload's files (their temporary files)
+            raise
 
     check.__name__ = f"requires_{capability.value}"
     setattr(check, "capability", capability)  # noqa: B010 (read by the capability walk)
