@@ -43,10 +43,10 @@ import polars as pl
 from jieneng.core import chinatime
 from jieneng.core.carriers import CARRIER_CODES, carrier, carrier_by_name
 from jieneng.core.codes import make_credit_code, validate_credit_code
-from jieneng.core.exceptions import DomainError, ValidationFailed
+from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.metering import Meter, Multiplier, RegisterKind
 
-from .issues import ImportIssue, make_issue
+from .issues import make_issue
 from .numbers import parse_number
 from .reader import DEFAULT_MAX_BYTES, ROW
 from .table_rows import TableRows, open_rows
@@ -79,12 +79,6 @@ class MeterRows(TableRows):
     issue; ``columns`` maps each field to its header as written in the file."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-
-
-def row_issue(rows: MeterRows, row: int | None, fld: str | None, value: object,
-              err: DomainError) -> ImportIssue:
-    """An issue carrying a domain refusal's own texts (code = the refusal's)."""
-    return rows.issue(row, fld, value, err)
 
 
 def parse_meters(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,

@@ -24,11 +24,10 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from jieneng.core.caller import User
 from jieneng.core.carriers import carrier
 from jieneng.core.exceptions import Conflict, NotFound, ValidationFailed
-from jieneng.core.messages import text as say
 from jieneng.core.metering import Meter, check_parents
 from jieneng.core.permissions import Capability, require
 from jieneng.ingest.issues import ImportIssue, rejection
-from jieneng.ingest.meters import MeterRows, parse_meters, row_issue
+from jieneng.ingest.meters import MeterRows, parse_meters
 from jieneng.services.accounts import audit
 from jieneng.services.scope import visible_institutions
 from jieneng.storage import metering as store
@@ -89,7 +88,7 @@ def _plan(conn: Connection, user: User, parsed: MeterRows) -> _Plan:
         if r["credit_code"] in institutions:
             rows.append(r)
         else:
-            issues.append(_issue(parsed, r["row"], "credit_code", r["credit_code"],
+            issues.append(parsed.issue(r["row"], "credit_code", r["credit_code"],
                                  "metering.registry.out_of_scope"))
     keys = sorted({(r["carrier"], r["account"]) for r in rows if r["account"]})
     stored = store.accounts_by_key(conn, keys)
@@ -109,7 +108,7 @@ def _plan(conn: Connection, user: User, parsed: MeterRows) -> _Plan:
                               r["valid_from"]) is not None:
                     continue
             except Conflict as err:
-                issues.append(_refused(parsed, r["row"], "account", key[1], err))
+                issues.append(parsed.issue(r["row"], "account", key[1], err))
                 continue
         else:
             plan.accounts[key] = {"carrier": key[0], "number": key[1], "utility": r["utility"],
@@ -125,18 +124,18 @@ def _plan(conn: Connection, user: User, parsed: MeterRows) -> _Plan:
             continue
         inst = institutions[r["credit_code"]]
         if (inst.id, meter.number) in existing:
-            issues.append(_refused(parsed, r["row"], "meter", meter.number, Conflict.of(
+            issues.append(parsed.issue(r["row"], "meter", meter.number, Conflict.of(
                 "metering.registry.meter_exists", meter=meter.number,
                 institution=inst.credit_code)))
             continue
         if meter.parent and (inst.id, meter.parent) not in in_file | existing.keys():
-            issues.append(_issue(parsed, r["row"], "parent", meter.parent,
+            issues.append(parsed.issue(r["row"], "parent", meter.parent,
                                  "metering.registry.parent_missing"))
             continue
         if r["account"] and bound.get((meter.carrier, r["account"])) != inst.id and not (
                 stored.get((meter.carrier, r["account"])) is not None
                 and stored[(meter.carrier, r["account"])].institution_id == inst.id):
-            issues.append(_refused(parsed, r["row"], "account", r["account"], NotFound.of(
+            issues.append(parsed.issue(r["row"], "account", r["account"], NotFound.of(
                 "metering.registry.account_not_bound", account=r["account"],
                 institution=inst.credit_code)))
             continue
@@ -166,19 +165,8 @@ def _loops(parsed: MeterRows, meters: Sequence[dict[str, Any]],
         try:
             check_parents(tree)
         except ValidationFailed as err:
-            out.append(row_issue(parsed, None, "parent", None, err))
+            out.append(parsed.issue(None, "parent", None, err))
     return out
-
-
-def _issue(parsed: MeterRows, row: int, fld: str, value: str, key: str) -> ImportIssue:
-    return ImportIssue(file=parsed.file, sheet=parsed.sheet, row=row,
-                       column=parsed.columns.get(fld, fld), value=value, code=key,
-                       severity="error", message_zh=say("zh-CN", key, value=value),
-                       message_en=say("en", key, value=value))
-
-
-def _refused(parsed: MeterRows, row: int, fld: str, value: str, err: Any) -> ImportIssue:
-    return row_issue(parsed, row, fld, value, err)
 
 
 def _write(conn: Connection, user: User, plan: _Plan) -> None:
