@@ -173,12 +173,22 @@ def _sets(scheme_code: str, year: int, level: str | None = None) -> dict[str, Se
     }
 
 
+#: the counts whose set reads the scheme's rounds of the year (members, their
+#: submissions and states, the spot-check samples drawn in a round): empty without one
+ROUND_COUNTS: frozenset[str] = frozenset(
+    {"members", "self_assessed", "spot_checked", "recommended"})
+
+
 def _count_columns(scheme_code: str, year: int, wanted: Collection[str],
-                   level: str | None = None) -> dict[str, ColumnElement[Any]]:
+                   level: str | None = None, has_round: bool = True
+                   ) -> dict[str, ColumnElement[Any]]:
     """count name → its column for one scheme: every ``wanted`` count of :data:`COUNTS`
     but ``eligible``, each a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each
     database evaluates once per statement (PostgreSQL: a hashed subplan; SQLite: an
-    ephemeral index); ``level``: of titles of that level (:func:`_sets`)."""
+    ephemeral index); ``level``: of titles of that level (:func:`_sets`). Without a
+    round of the scheme in the year (``has_round``) the sets of :data:`ROUND_COUNTS`
+    are empty: no column (the count is 0, left out like every zero), and
+    ``taking_part`` is the titles held alone."""
     i, sets = institution, _sets(scheme_code, year, level)
 
     def share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -186,12 +196,23 @@ def _count_columns(scheme_code: str, year: int, wanted: Collection[str],
 
     columns: dict[str, ColumnElement[Any]] = {}
     for name in COUNTS:
+        if name in ROUND_COUNTS and not has_round:
+            continue
         if name in sets and name in wanted:
             columns[name] = share(i.c.id.in_(sets[name]))
         elif name == "taking_part" and name in wanted:
             columns[name] = share(or_(i.c.id.in_(sets["members"]),
-                                      i.c.id.in_(sets["titles_held"])))
+                                      i.c.id.in_(sets["titles_held"])) if has_round
+                                  else i.c.id.in_(sets["titles_held"]))
     return columns
+
+
+def _schemes_with_round(conn: Connection, schemes: Collection[str], year: int) -> set[str]:
+    """The schemes among ``schemes`` with a round (of any region) in ``year``."""
+    r = campaign_round
+    found = conn.execute(select(r.c.scheme_code).distinct()
+                         .where(r.c.year == year, r.c.scheme_code.in_(sorted(schemes))))
+    return {str(code) for code in found.scalars()}
 
 
 def _slice_counts(part: Slice, wanted: Collection[str]) -> list[str]:
@@ -219,12 +240,14 @@ def _counts_by_slice(conn: Connection, where: Sequence[ColumnElement[bool]],
     # (scheme, level or None, count) → the column's place in the row
     keys: dict[tuple[str, str | None, str], int] = {}
     columns: list[ColumnElement[Any]] = []
+    with_round = _schemes_with_round(conn, {p.scheme for p in parts}, year) if parts else set()
     for p in parts:
         todo = [n for n in names[p]
                 if (p.scheme, p.level if n in LEVELLED else None, n) not in keys]
         for level in dict.fromkeys(p.level if n in LEVELLED else None for n in todo):
             chosen = [n for n in todo if (p.level if n in LEVELLED else None) == level]
-            for name, column in _count_columns(p.scheme, year, chosen, level).items():
+            for name, column in _count_columns(p.scheme, year, chosen, level,
+                                               p.scheme in with_round).items():
                 keys[(p.scheme, level, name)] = 3 + len(columns)
                 columns.append(column)
     query = (select(i.c.region_code, i.c.category, func.count(i.c.id), *columns)
@@ -232,8 +255,11 @@ def _counts_by_slice(conn: Connection, where: Sequence[ColumnElement[bool]],
              .group_by(i.c.region_code, i.c.category))
     out: dict[Slice, dict[str, dict[str, int]]] = {
         p: {"eligible": {}, **{n: {} for n in names[p]}} for p in parts}
-    places = {p: [("eligible", 2), *((n, keys[(p.scheme, p.level if n in LEVELLED else None,
-                                               n)]) for n in names[p])] for p in parts}
+    def column_of(p: Slice, n: str) -> int | None:  # None: no column (no round: 0)
+        return keys.get((p.scheme, p.level if n in LEVELLED else None, n))
+
+    places = {p: [("eligible", 2), *((n, c) for n in names[p]
+                                     if (c := column_of(p, n)) is not None)] for p in parts}
     allowed = {p: None if c is None else frozenset(c) for p, c in inside.items()}
     for row in conn.execute(query):
         code, category = str(row[0]).strip(), str(row[1]).strip()
