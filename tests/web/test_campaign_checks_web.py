@@ -5,6 +5,7 @@ coverage pages with their twins and workbooks, in both languages."""
 from __future__ import annotations
 
 import io
+import re
 
 from openpyxl import load_workbook
 
@@ -210,3 +211,40 @@ def test_coverage_by_category_and_level(world: World) -> None:
     unknown = client.get("/campaigns/coverage?region=450300&year=2025&level=regional")
     assert unknown.status_code == 422
     assert 'unknown title level "regional"' in unknown.text.replace("&#34;", '"')
+
+
+def _offered(html: str) -> list[str]:
+    """The codes the page's category select offers (its "all" option left out)."""
+    select = re.search(r'<select name="category" id="coverage-category">(.*?)</select>', html)
+    assert select is not None
+    return [c for c in re.findall(r'<option value="([^"]*)"', select.group(1)) if c]
+
+
+def test_coverage_category_select_follows_the_scheme(world: World) -> None:
+    """The category select offers the codes the chosen scheme's population covers
+    (coverage_population.csv): 节水型单位 01 and 02 with its leaves, not 03; 绿色低碳公共机构
+    every one; 节约型机关 01 only. A chosen code outside the scheme (the scheme changed
+    after it was chosen) stays selected next to the refusal; so does an unknown one."""
+    install_shipped(world.engine, world.users["admin"])
+    client = world.login("admin")
+    page = "/campaigns/coverage?region=450300&year=2025&scheme="
+    leaves = ["021", "022", "023", "024", "025", "026"]
+    water = client.get(page + "water_saving_unit")
+    assert water.status_code == 200
+    assert _offered(water.text) == ["01", "02", *leaves]
+    green = client.get(page + "green_low_carbon").text
+    assert _offered(green) == ["01", "02", *leaves, "03"]
+    assert _offered(client.get(page + "conservation_organ").text) == ["01"]
+    assert _offered(client.get(page + "green_low_carbon&category=03").text)[-1] == "03"
+    outside = client.get(page + "water_saving_unit&category=03")
+    assert outside.status_code == 422 and 'id="coverage-error"' in outside.text
+    assert _offered(outside.text) == ["01", "02", *leaves, "03"]
+    assert '<option value="03" selected>03 团体组织</option>' in outside.text
+    organ = client.get(page + "conservation_organ&category=024")
+    assert organ.status_code == 422 and _offered(organ.text) == ["01", "024"]
+    assert '<option value="024" selected>' in organ.text
+    unknown = client.get(page + "water_saving_unit&category=9")
+    assert unknown.status_code == 422 and _offered(unknown.text)[-1] == "9"
+    assert '<option value="9" selected>' in unknown.text
+    kept = client.get(page + "water_saving_unit&category=021").text
+    assert '<option value="021" selected>' in kept and "03" not in _offered(kept)

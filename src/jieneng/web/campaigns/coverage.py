@@ -9,12 +9,14 @@
 
 Two optional narrowings (:class:`jieneng.services.campaigns.coverage.Slice`): ``category``
 — an institution category, a group ``01``/``02``/``03`` or a leaf ``021``…``026``, inside
-the scheme's population; ``level`` — a title level (national, provincial, city, county),
-which narrows only the figures made of titles (the others are not computed: absent from
-the twin's rows, ``—`` on the page, left out of the workbook; ``figures`` names those
-computed). A value the service refuses (an unknown category or level, a category outside
-the scheme's population) is its message on the page (the filters kept, 422) and the
-standard error shape on the twin.
+the scheme's population (the page's select offers only the codes the chosen scheme's
+population covers, computed from ``coverage_population.csv``; a chosen code outside it
+stays selected next to the refusal); ``level`` — a title level (national, provincial,
+city, county), which narrows only the figures made of titles (the others are not
+computed: absent from the twin's rows, ``—`` on the page, left out of the workbook;
+``figures`` names those computed). A value the service refuses (an unknown category or
+level, a category outside the scheme's population) is its message on the page (the
+filters kept, 422) and the standard error shape on the twin.
 
 Every signed-in role reads the coverage of its scope (default: its own region, the
 current year, 节约型机关).
@@ -30,9 +32,9 @@ from starlette.responses import Response
 
 from jieneng.core import chinatime
 from jieneng.core.caller import User
-from jieneng.core.campaigns.coverage import COUNTS, TITLE_LEVELS
+from jieneng.core.campaigns.coverage import COUNTS, TITLE_LEVELS, population_of
 from jieneng.core.campaigns.shipped import SHIPPED, shipped
-from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS
+from jieneng.core.categories import CATEGORIES, CATEGORY_GROUPS, categories_under
 from jieneng.core.exceptions import ValidationFailed
 from jieneng.core.listing import Column
 from jieneng.core.messages import text
@@ -74,14 +76,27 @@ COLUMNS = (
 )
 
 
-def category_options() -> list[dict[str, str]]:
+def category_options(scheme: str | None = None, chosen: str | None = None
+                     ) -> list[dict[str, str]]:
     """The category select: the groups 01, 02, 03 and the leaves under 02 (from
-    :mod:`jieneng.core.categories`), each code once."""
+    :mod:`jieneng.core.categories`), each code once — for a ``scheme``, only those its
+    population (``coverage_population.csv``) covers: a code one of whose leaves is in it,
+    which is what :func:`region_coverage` accepts (every code for a scheme without a
+    population row). A ``chosen`` code not offered (outside the scheme, or unknown) is
+    kept, so the page shows it selected next to the service's refusal."""
     groups = [{"code": c, "name_zh": zh, "name_en": en}
               for c, (zh, en) in CATEGORY_GROUPS.items()]
     leaves = [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
               for c in CATEGORIES if c.code not in CATEGORY_GROUPS]
-    return sorted(groups + leaves, key=lambda o: o["code"])
+    every = sorted(groups + leaves, key=lambda o: o["code"])
+    population = population_of(scheme) if scheme else None
+    if population is not None:
+        covered = {leaf for c in population.categories for leaf in categories_under(c)}
+        every = [o for o in every if covered & set(categories_under(o["code"]))]
+    if chosen and all(o["code"] != chosen for o in every):
+        every.append({"code": chosen, "name_zh": "", "name_en": "",
+                      **next((o for o in category_options() if o["code"] == chosen), {})})
+    return every
 
 
 def _frame(engine: Any, user: User, region: str, year: str, scheme: str, category: str,
@@ -117,7 +132,9 @@ def coverage_page(request: Request, user: CurrentUser, engine: EngineDep, region
     frame = _frame(engine, user, region, year, scheme, category, level)
     schemes = [{"code": c, "name_zh": shipped(c).name_zh, "name_en": shipped(c).name_en}
                for c in SHIPPED]
-    context = {"schemes": schemes, "categories": category_options(), "levels": TITLE_LEVELS,
+    context = {"schemes": schemes,
+               "categories": category_options(frame["scheme"], frame["category"]),
+               "levels": TITLE_LEVELS,
                "counts": [k for k in COUNTS if k != "taking_part"], "rates": RATE_KEYS}
     try:
         data = _figures(frame, engine, user)
