@@ -26,7 +26,8 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 import jieneng.web
+from jieneng.core.exceptions import ValidationFailed
+from jieneng.services.projects import adjustments
+from jieneng.storage.project_settlement import ADJUSTMENT_KINDS as adjustment_kinds
 from jieneng.web.app import ROUTERS
+from jieneng.web.campaigns import checks as checks_web
+from jieneng.web.forms_ny import entry as forms_ny_entry
+from jieneng.web.forms_ny.common import NY203
+from jieneng.web.projects import documents as documents_web
+from jieneng.web.targets import targets as targets_web
 from tests.web.conftest import World
 from tests.web.routes import iter_routes
 from tests.web.test_scope_walk import ROUTES, _url, _values
@@ -280,3 +289,108 @@ def test_the_check_is_not_vacuous() -> None:
     (form,) = parse_forms('<form><input type="search" name="q" maxlength="80"></form>')
     assert offences(form, declared_limits(search, "GET")) == [
         "q: maxlength=80 > handler max_length=60"]
+
+
+# ---------------------------------------------------------------- forms read by hand
+#: Handlers that read ``await request.form()`` themselves declare no FastAPI limits, so
+#: the walks above cannot see them. Their limits are stated here, each from the constant
+#: (or the rule catalogue) the handler or its service enforces, with the field's attrs as
+#: written in the template (``{{ … }}`` kept as typed, ``{% … %}`` dropped):
+#: (template, form action, field name as written, the attrs it must carry).
+SELF_READ: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    # child_inputs leaves out a factor / override longer than CHILD_INPUT_MAX
+    ("pages/targets.html", "/targets/decompose", "factor_{{ c.code }}",
+     {"maxlength": str(targets_web.CHILD_INPUT_MAX)}),
+    ("pages/targets.html", "/targets/decompose", "override_{{ c.code }}",
+     {"maxlength": str(targets_web.CHILD_INPUT_MAX)}),
+    # _values refuses a figure longer than NUMBER_MAX (forms_ny.not_a_number)
+    ("pages/datacentre.html", "/datacentre/heating", "{{ f.key }}",
+     {"maxlength": str(forms_ny_entry.NUMBER_MAX)}),
+    ("pages/datacentre.html", "/datacentre/figures", "{{ f.key }}",
+     {"maxlength": str(forms_ny_entry.NUMBER_MAX)}),
+    # effective_config refuses a parameter outside the rule's [minimum, maximum] or, for
+    # an integer parameter, not whole
+    ("pages/quality_rules.html", "/quality/rules", "param_{{ p.name }}",
+     {"type": "number", "min": "{{ '%g' % p.minimum }}", "max": "{{ '%g' % p.maximum }}",
+      "step": "{{ '1' if p.integer else 'any' }}"}),
+    # _number refuses a score longer than NUMBER_MAX (check_number_invalid); the range
+    # 0–maximum is checked by the service (a text field: "85%" and "1,000" are taken)
+    ("campaigns/_checks_forms.html", "/campaigns/rounds/{{ data.round.id }}/checks/inspect",
+     "score_{{ item.code }}", {"maxlength": str(checks_web.NUMBER_MAX)}),
+    # _float refuses an amount longer than NUMBER_MAX; the service a reason past REASON_MAX
+    ("projects/_parts.html", "/projects/{{ data.project.code }}/adjustments", "amount",
+     {"maxlength": str(documents_web.NUMBER_MAX)}),
+    ("projects/_parts.html", "/projects/{{ data.project.code }}/adjustments", "reason",
+     {"maxlength": str(adjustments.REASON_MAX)}),
+    # ask: the month must be one of the period's (1–12); the question and answer are kept
+    # to 2,000 characters (questions._stored_text)
+    ("pages/reporting_task.html", "/reporting/tasks/{{ data.id }}/questions", "month",
+     {"type": "number", "min": "1", "max": "12"}),
+    ("pages/reporting_task.html", "/reporting/tasks/{{ data.id }}/questions", "question",
+     {"maxlength": "2000"}),
+    ("pages/reporting_task.html", "/reporting/tasks/{{ data.id }}/questions/{{ q.id }}",
+     "answer", {"maxlength": "2000"}),
+)
+
+
+def raw_template_forms(name: str) -> list[Form]:
+    """The template's forms with each ``{{ … }}`` kept as written, ``{% … %}`` dropped."""
+    text = (TEMPLATES / name).read_text(encoding="utf-8")
+    return parse_forms(re.sub(r"{#.*?#}|{%.*?%}", "", text, flags=re.S))
+
+
+def test_forms_read_by_hand_carry_their_handlers_limits() -> None:
+    found = []
+    for name, action, field_name, wanted in SELF_READ:
+        forms = [f for f in raw_template_forms(name) if f.action == action]
+        fields = [f for form in forms for f in form.fields if f.name == field_name]
+        if not fields:
+            found.append(f"{name} {action}: no field {field_name}")
+        for f in fields:
+            for attr, value in wanted.items():
+                if f.attrs.get(attr) != value:
+                    found.append(f"{name} {action} {field_name}: {attr}="
+                                 f"{f.attrs.get(attr)!r}, the handler's is {value!r}")
+    assert not found, "\n".join(found)
+
+
+def test_every_typed_field_of_a_form_read_by_hand_is_in_the_table() -> None:
+    """A field added to one of these forms must be added to :data:`SELF_READ` too."""
+    listed = {(name, action, field_name) for name, action, field_name, _ in SELF_READ}
+    missing = []
+    for name, action in sorted({(name, action) for name, action, _, _ in SELF_READ}):
+        for form in raw_template_forms(name):
+            if form.action != action:
+                continue
+            for f in form.fields:
+                if f.type in UNTYPED or (name, action, f.name) in listed:
+                    continue
+                if f.attrs.get("maxlength") or (f.attrs.get("min") and f.attrs.get("max")):
+                    continue  # a declared field, checked by the walks above
+                missing.append(f"{name} {action}: {f.name}")
+    assert not missing, "typed fields with no limit in SELF_READ:\n" + "\n".join(missing)
+
+
+def test_the_handlers_refuse_past_the_limits() -> None:
+    """The limits in the table are the handlers': one character more is refused."""
+    too_long = "1" * (forms_ny_entry.NUMBER_MAX + 1)
+    key = NY203[0].key
+    with pytest.raises(ValidationFailed) as caught:
+        forms_ny_entry._values({key: too_long}, NY203)
+    assert caught.value.code == "forms_ny.not_a_number"
+    assert forms_ny_entry._values({key: "1" * forms_ny_entry.NUMBER_MAX},
+                                  NY203)[key] is not None
+    with pytest.raises(ValidationFailed) as caught:
+        checks_web._number("1" * (checks_web.NUMBER_MAX + 1), "score_x")
+    assert caught.value.code == "check_number_invalid"
+    with pytest.raises(ValidationFailed) as caught:
+        documents_web._float("1" * (documents_web.NUMBER_MAX + 1), "amount")
+    assert caught.value.code == "project_web.bad_number"
+    spec = adjustments.AdjustmentSpec(
+        carrier="electricity", kind=sorted(adjustment_kinds)[0], start=date(2024, 1, 1),
+        end=date(2024, 2, 1), value=1.0, reason="x" * (adjustments.REASON_MAX + 1),
+        document_id=1)
+    with pytest.raises(ValidationFailed) as caught:
+        adjustments._check(spec, "P1")
+    assert caught.value.code == "project_adjustment.reason_too_long"
+    adjustments._check(replace(spec, reason="x" * adjustments.REASON_MAX), "P1")

@@ -42,6 +42,10 @@ class AdjustmentSpec:
     factor: float = 1.0
 
 
+#: the longest reason an adjustment takes (the form's ``reason`` carries it as ``maxlength``)
+REASON_MAX = 2000
+
+
 def _check(spec: AdjustmentSpec, code: str) -> None:
     if spec.document_id is None:
         raise ValidationFailed.of("project_adjustment.no_evidence", project=code)
@@ -49,6 +53,9 @@ def _check(spec: AdjustmentSpec, code: str) -> None:
         raise ValidationFailed.of("project_adjustment.bad_kind", kind=spec.kind)
     if not spec.reason.strip():
         raise ValidationFailed.of("project_adjustment.no_reason")
+    if len(spec.reason.strip()) > REASON_MAX:
+        raise ValidationFailed.of("project_adjustment.reason_too_long", maximum=REASON_MAX,
+                                  length=len(spec.reason.strip()), field="reason")
     if spec.end <= spec.start:
         raise ValidationFailed.of("project_adjustment.bad_period", start=spec.start.isoformat(),
                                   end=spec.end.isoformat())

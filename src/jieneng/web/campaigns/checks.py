@@ -129,10 +129,17 @@ def _date(value: str, field: str) -> date | None:
                                   field=field) from None
 
 
+#: the longest number a checks form takes (a longer one is refused as not a number, like
+#: :data:`Short`); the score fields carry it as ``maxlength``
+NUMBER_MAX = 40
+
+
 def _number(value: str, field: str) -> float | None:
     cleaned = value.strip().replace(",", "").rstrip("%")
     if not cleaned:
         return None
+    if len(value) > NUMBER_MAX:
+        raise ValidationFailed.of("check_number_invalid", value=value[:40], field=field)
     try:
         number = float(cleaned)
     except ValueError:

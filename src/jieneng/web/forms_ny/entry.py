@@ -105,6 +105,11 @@ def _int(fields: dict[str, str], name: str) -> int:
         raise ValidationFailed.of("forms_ny.bad_period", field=name) from None
 
 
+#: the longest figure a room's or the heating form's field takes (a longer one is refused
+#: as not a number); the fields carry it as ``maxlength``
+NUMBER_MAX = 40
+
+
 def _values(fields: dict[str, str], form_fields: tuple[Any, ...]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for f in form_fields:
@@ -112,6 +117,9 @@ def _values(fields: dict[str, str], form_fields: tuple[Any, ...]) -> dict[str, f
         if not raw:
             out[f.key] = None
             continue
+        if len(raw) > NUMBER_MAX:
+            raise ValidationFailed.of("forms_ny.not_a_number", field=f.key,
+                                      value=raw[:NUMBER_MAX])
         try:
             out[f.key] = float(raw)
         except ValueError:

@@ -238,7 +238,14 @@ def _after(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+#: the longest amount the adjustment form takes (a longer one is refused as not a
+#: number); its field carries it as ``maxlength``
+NUMBER_MAX = 40
+
+
 def _float(textual: str, field: str) -> float:
+    if len(textual) > NUMBER_MAX:
+        raise ValidationFailed.of("project_web.bad_number", field=field, value=textual[:40])
     try:
         value = float(textual.strip().replace(",", ""))
     except ValueError:

@@ -143,6 +143,9 @@ def form_pairs(text: str, field: str) -> dict[str, float]:
 
 
 FACTOR_PREFIX, OVERRIDE_PREFIX = "factor_", "override_"
+#: the longest factor / override the decomposition table reads (a longer one is left
+#: out); the table's inputs carry it as ``maxlength``
+CHILD_INPUT_MAX = 30
 
 
 async def child_inputs(request: Request) -> dict[str, str]:
@@ -151,7 +154,7 @@ async def child_inputs(request: Request) -> dict[str, str]:
     form = await request.form()
     return {k: str(v) for k, v in form.items()
             if k.startswith((FACTOR_PREFIX, OVERRIDE_PREFIX)) and len(k) <= 20
-            and isinstance(v, str) and len(v) <= 30}
+            and isinstance(v, str) and len(v) <= CHILD_INPUT_MAX}
 
 
 ChildInputs = Annotated[dict[str, str], Depends(child_inputs)]
