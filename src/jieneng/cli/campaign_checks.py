@@ -7,13 +7,12 @@ answer."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import Fmt, FormatOpt, engine, handles_errors
+from jieneng.cli.common import Fmt, FormatOpt, day_or_none, engine, handles_errors
 from jieneng.core.exceptions import ValidationFailed
 
 checks_app = typer.Typer(help="现场抽查、公示、授牌、回头看与覆盖率 Spot checks, publicity, "
@@ -25,15 +24,6 @@ RoundArg = Annotated[int, typer.Argument(help="轮次编号 round id")]
 CodeArg = Annotated[str, typer.Argument(help="统一社会信用代码 credit code")]
 RecheckArg = Annotated[int, typer.Argument(help="回头看编号 re-check id")]
 DateOpt = Annotated[str | None, typer.Option(help="日期 YYYY-MM-DD (默认今天)")]
-
-
-def _date(text: str | None, field: str = "date") -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed.of("check_date_invalid", value=text[:20], field=field) from None
 
 
 def _user() -> Any:
@@ -95,7 +85,7 @@ def publicity_(round_id: RoundArg, start: DateOpt = None,
     """发起公示 Publish the recommended members for the period."""
     from jieneng.services.campaigns.publicity import start_publicity
 
-    found = start_publicity(engine(), _user(), round_id, starts_on=_date(start, "start"),
+    found = start_publicity(engine(), _user(), round_id, starts_on=day_or_none(start),
                             days=days)
     _show(found, fmt, "campaigns.checks.publicity_period", starts_on=found["starts_on"],
           ends_on=found["ends_on"], count=found["members"])
@@ -110,7 +100,7 @@ def objection(round_id: RoundArg, credit_code: CodeArg,
     from jieneng.services.campaigns.publicity import raise_objection
 
     found = raise_objection(engine(), _user(), round_id, credit_code, text,
-                            raised_on=_date(on, "on"))
+                            raised_on=day_or_none(on))
     _show(found, fmt, "campaigns.checks.done.objection")
 
 
@@ -137,7 +127,7 @@ def award(round_id: RoundArg, on: DateOpt = None,
     """授牌 Award the title to the members still publicised after the period."""
     from jieneng.services.campaigns.publicity import award as award_titles
 
-    found = award_titles(engine(), _user(), round_id, awarded_on=_date(on, "on"), level=level)
+    found = award_titles(engine(), _user(), round_id, awarded_on=day_or_none(on), level=level)
     _show(found, fmt, "campaigns.checks.done.awarded")
 
 
@@ -200,7 +190,7 @@ def recheck_select(scheme: Annotated[str, typer.Argument(help="方案编号")],
     from jieneng.services.campaigns.rechecks import select_rechecks
 
     found = select_rechecks(engine(), _user(), scheme, region, year=year,
-                            awarded_before=_date(before, "before"), share=share, seed=seed)
+                            awarded_before=day_or_none(before), share=share, seed=seed)
     _show(found, fmt, "campaigns.checks.done.selected")
 
 
@@ -215,7 +205,7 @@ def recheck_result(recheck_id: RecheckArg,
     from jieneng.services.campaigns.rechecks import record_result
 
     found = record_result(engine(), _user(), recheck_id, passed=passed, finding=finding,
-                          checked_on=_date(on, "on"), deadline=_date(deadline, "deadline"))
+                          checked_on=day_or_none(on), deadline=day_or_none(deadline))
     _show(found, fmt, "campaigns.checks.done.result")
 
 
@@ -227,7 +217,7 @@ def recheck_rectify(recheck_id: RecheckArg,
     """报送整改情况 The unit's rectification."""
     from jieneng.services.campaigns.rechecks import answer_rectification
 
-    found = answer_rectification(engine(), _user(), recheck_id, text, on=_date(on, "on"))
+    found = answer_rectification(engine(), _user(), recheck_id, text, on=day_or_none(on))
     _show(found, fmt, "campaigns.checks.done.answered")
 
 
@@ -239,7 +229,7 @@ def recheck_conclude(recheck_id: RecheckArg, on: DateOpt = None,
     """办结 Rectified in time → passes; otherwise the title is revoked."""
     from jieneng.services.campaigns.rechecks import conclude
 
-    found = conclude(engine(), _user(), recheck_id, on=_date(on, "on"), reason=reason)
+    found = conclude(engine(), _user(), recheck_id, on=day_or_none(on), reason=reason)
     _show(found, fmt, "campaigns.checks.done.concluded")
 
 
@@ -272,6 +262,6 @@ def recheck_remind(on: DateOpt = None, fmt: FormatOpt = Fmt.table) -> None:
     """整改逾期提醒 Remind the overdue rectifications (once a day; cron)."""
     from jieneng.services.campaigns.rechecks import remind_overdue
 
-    found = remind_overdue(engine(), today=_date(on, "on"))
+    found = remind_overdue(engine(), today=day_or_none(on))
     _show(found, fmt, "campaigns.checks.reminded", overdue=found["overdue"],
           notifications=found["notifications"], queued=found["queued"])

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import FileArg, Fmt, FormatOpt, engine, handles_errors
+from jieneng.cli.common import FileArg, Fmt, FormatOpt, day_or_none, engine, handles_errors
 from jieneng.core.exceptions import ValidationFailed
 
 round_app = typer.Typer(help="评价轮次 Evaluation rounds: open, list, show, score.",
@@ -40,7 +39,7 @@ def open_(scheme: Annotated[str, typer.Argument(help="方案编号 scheme code")
 
     e_year, e_month = _month(evaluation) if evaluation else (None, None)
     made = open_round(engine(), command_line_user(), scheme, region, year,
-                      title=title or f"{year} {scheme}", due=_date(due), eval_year=e_year,
+                      title=title or f"{year} {scheme}", due=day_or_none(due), eval_year=e_year,
                       eval_month=e_month, version=version)
     if fmt is Fmt.json:
         output.print_json(made)
@@ -183,11 +182,3 @@ def _month(text: str) -> tuple[int, int]:
         raise ValidationFailed.of("round_bad_month", field="evaluation", value=text) from None
     return y, m
 
-
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed.of("round_bad_date", field="due", value=text) from None

@@ -19,6 +19,7 @@ from jieneng.cli.common import (
     FileArg,
     Fmt,
     FormatOpt,
+    day,
     engine,
     file_import,
     handles_errors,
@@ -62,8 +63,8 @@ def event_add(
     from jieneng.services.carbon.events import EventSpec, create_event
 
     made = create_event(engine(), command_line_user(), EventSpec(
-        credit_code=institution, name=name, start_date=date.fromisoformat(start),
-        end_date=date.fromisoformat(end), attendees=attendees, place=place,
+        credit_code=institution, name=name, start_date=day(start),
+        end_date=day(end), attendees=attendees, place=place,
         lines=_lines(line)), default_factor_set=state.settings.factor_set)
     _show(made, fmt)
 
@@ -240,8 +241,8 @@ def event_correct(
     lines = _lines(line) if line else {x["code"]: x["quantity"] for x in old["lines"]}
     spec = EventSpec(
         credit_code=str(e["credit_code"]), name=name if name is not None else str(e["name"]),
-        start_date=date.fromisoformat(start) if start else e["start_date"],
-        end_date=date.fromisoformat(end) if end else e["end_date"],
+        start_date=day(start) if start else e["start_date"],
+        end_date=day(end) if end else e["end_date"],
         attendees=attendees if attendees is not None else int(e["attendees"]),
         place=place if place is not None else str(e["place"] or ""),
         note=str(e["note"] or ""), lines=lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 import typer
 
 from jieneng.cli import output
-from jieneng.core.exceptions import DomainError
+from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,6 +79,20 @@ def _database_refusal(err: Exception) -> DomainError | None:
     if trouble == "conflict":
         return DomainError.of("cli.changed_meanwhile")
     return None
+
+
+def day(text: str) -> date:
+    """A command's ``YYYY-MM-DD`` argument; a malformed one is refused bilingually
+    (``cli.invalid_date``), not a traceback."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed.of("cli.invalid_date", day=text[:20]) from None
+
+
+def day_or_none(text: str | None) -> date | None:
+    """:func:`day` of an option that may be left out (None, or empty)."""
+    return day(text) if text else None
 
 
 def engine(url: str | None = None) -> Any:

@@ -14,6 +14,7 @@ from jieneng.cli.common import (
     FileArg,
     Fmt,
     FormatOpt,
+    day_or_none,
     engine,
     file_import,
     handles_errors,
@@ -111,21 +112,12 @@ def projects_move(
     from jieneng.services.projects.lifecycle import move_project
 
     done = move_project(engine(), command_line_user(), project, target, reason=reason,
-                        at=_date(at))
+                        at=day_or_none(at))
     if fmt is Fmt.json:
         output.print_json(done)
         return
     output.console.print(output.say("projects.moved", code=done["code"],
                                     source=done["from_zh"], target=done["to_zh"]))
-
-
-def _date(text: str | None, hint: str = "--at") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(text, param_hint=hint) from None
 
 
 @projects_app.command("declared-on")
@@ -139,7 +131,7 @@ def projects_declared_on(
     from jieneng.core.caller import command_line_user
     from jieneng.services.projects.lifecycle import date_registration
 
-    done = date_registration(engine(), command_line_user(), project, _date(on, "DATE") or date.min)
+    done = date_registration(engine(), command_line_user(), project, day_or_none(on) or date.min)
     if fmt is Fmt.json:
         output.print_json(done)
         return

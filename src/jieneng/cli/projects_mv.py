@@ -5,13 +5,12 @@ Registered on ``jieneng projects`` by :func:`register`."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, engine, handles_errors
+from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, day, engine, handles_errors
 
 ProjectArg = Annotated[str, typer.Argument(help="项目编号 project code")]
 RangeOpt = Annotated[str, typer.Option("--baseline", help="基准期 START..END (both included)")]
@@ -77,7 +76,7 @@ def statement(code: ProjectArg, period: Annotated[str | None, typer.Option(
     from jieneng.services.projects import statements
 
     if due is not None:
-        made = statements.issue_due(engine(), _user(), code, through=date.fromisoformat(due))
+        made = statements.issue_due(engine(), _user(), code, through=day(due))
     elif period is not None:
         made = [statements.compute_statement(engine(), _user(), code, period)]
     else:
@@ -136,7 +135,7 @@ def adjust(code: ProjectArg,
 
     start, _, end = window.partition("..")
     output.print_json(propose(engine(), _user(), code, AdjustmentSpec(
-        carrier, kind, date.fromisoformat(start), date.fromisoformat(end), value, reason,
+        carrier, kind, day(start), day(end), value, reason,
         evidence, factor)))
 
 

@@ -16,7 +16,16 @@ from typing import Annotated
 import typer
 
 from jieneng.cli import output
-from jieneng.cli.common import Fmt, FormatOpt, RegionOpt, YearOpt, engine, handles_errors, state
+from jieneng.cli.common import (
+    Fmt,
+    FormatOpt,
+    RegionOpt,
+    YearOpt,
+    day_or_none,
+    engine,
+    handles_errors,
+    state,
+)
 from jieneng.cli.notify import deliver_due
 
 report_app = typer.Typer(
@@ -34,17 +43,12 @@ def remind(
 ) -> None:
     """催报 催办 Send the day's reminders (run daily by cron): reporting tasks due,
     work-plan items overdue, 回头看 rectifications overdue; never twice a day."""
-    from datetime import date
 
-    from jieneng.core.exceptions import ValidationFailed
     from jieneng.services.campaigns.rechecks import remind_overdue as remind_rechecks
     from jieneng.services.workflow.reminders import run_reminders
     from jieneng.services.workplans.reminders import remind_overdue as remind_plans
 
-    try:
-        when = date.fromisoformat(day) if day else None
-    except ValueError:
-        raise ValidationFailed.of("cli.invalid_date", day=day) from None
+    when = day_or_none(day)
     db = engine()
     run = run_reminders(db, state.settings, day=when, dry_run=dry_run)
     plans = remind_plans(db, as_of=when, dry_run=dry_run)

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from jieneng.cli.common import (
     FileArg,
     Fmt,
     FormatOpt,
+    day_or_none,
     engine,
     file_import,
     handles_errors,
@@ -38,10 +38,6 @@ _SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 def _num(value: float | None) -> str:
     """A figure as a notice writes it: no trailing zeros (180000, 1.6, 85)."""
     return "—" if value is None else f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _day(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
 
 
 def _cell(value: Any) -> str:
@@ -118,7 +114,7 @@ def progress(plan: PlanArg, as_of: AsOfOpt = None, fmt: FormatOpt = Fmt.table) -
     from jieneng.core.caller import command_line_user
     from jieneng.services.workplans.progress import plan_progress
 
-    found = plan_progress(engine(), command_line_user(), plan, as_of=_day(as_of))
+    found = plan_progress(engine(), command_line_user(), plan, as_of=day_or_none(as_of))
     if fmt is Fmt.json:
         output.print_json(found)
         return
@@ -198,7 +194,7 @@ def remind(as_of: AsOfOpt = None, dry_run: DryRun = False, fmt: FormatOpt = Fmt.
     """催办 Remind the responsible parties of overdue items (once a day per item)."""
     from jieneng.services.workplans.reminders import remind_overdue
 
-    done = remind_overdue(engine(), as_of=_day(as_of), dry_run=dry_run)
+    done = remind_overdue(engine(), as_of=day_or_none(as_of), dry_run=dry_run)
     if fmt is Fmt.json:
         output.print_json(done)
         return
