@@ -42,6 +42,7 @@ from jieneng.storage.campaign_titles import (
     campaign_spot_check,
     campaign_spot_check_member,
 )
+from jieneng.storage.coverage_sets import RECOMMENDED_STATES
 from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 from tests.sample import write_csv
@@ -88,7 +89,7 @@ def _reference_counts(conn: Connection, where: Sequence[ColumnElement[bool]],
         "members": count(i.c.id.in_(member_of)),
         "self_assessed": count(*in_round, m.c.submitted_at.is_not(None), frm=members_join),
         "spot_checked": count(i.c.id.in_(checked)),
-        "recommended": count(*in_round, m.c.state.in_(coverage.RECOMMENDED_STATES),
+        "recommended": count(*in_round, m.c.state.in_(RECOMMENDED_STATES),
                              frm=members_join),
         "awarded": count(i.c.id.in_(select(t_.c.institution_id).where(
             t_.c.scheme_code == scheme_code, t_.c.awarded_on.between(first, last)))),

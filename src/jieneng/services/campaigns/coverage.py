@@ -30,23 +30,17 @@ scope check; with a user, the region must lie in the user's scope.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
-    case,
     func,
-    or_,
     select,
 )
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from jieneng.core.caller import User
-from jieneng.core.campaigns.checks import CONCLUDED, PASSED
 from jieneng.core.campaigns.coverage import (
     COUNTS,
     LEVELLED,
@@ -62,13 +56,9 @@ from jieneng.core.regions import RegionTree
 from jieneng.core.scope import Filters
 from jieneng.services.scope import scoped_filters
 from jieneng.storage import regions as region_store
-from jieneng.storage.campaign_rounds import campaign_round, campaign_round_member, campaign_title
-from jieneng.storage.campaign_titles import (
-    campaign_recheck,
-    campaign_spot_check,
-    campaign_spot_check_member,
-)
+from jieneng.storage.campaign_rounds import campaign_round
 from jieneng.storage.campaigns import campaign_scheme
+from jieneng.storage.coverage_sets import count_columns, schemes_with_round
 from jieneng.storage.scoping import institution_conditions
 from jieneng.storage.tables import institution
 
@@ -76,8 +66,6 @@ RATE_KEYS: tuple[str, ...] = ("compliance_rate", "creation_rate", "self_assessme
                               "spot_check_rate", "recheck_pass_rate")
 COVERAGE_KEYS: tuple[str, ...] = ("region_code", "region_name", "level", *COUNTS,
                                   *RATE_KEYS, "target")
-#: member states that mean a review recommended the member (or later)
-RECOMMENDED_STATES: tuple[str, ...] = ("recommended", "publicised", "awarded", "rejected")
 
 
 class Slice(NamedTuple):
@@ -134,87 +122,6 @@ def _check_scheme(conn: Connection, scheme_code: str) -> None:
         raise NotFound.of("coverage_scheme_not_found", scheme=scheme_code)
 
 
-def _sets(scheme_code: str, year: int, level: str | None = None) -> dict[str, Select[Any]]:
-    """count name → the institutions it counts (a SELECT of their ids), for every count
-    of :data:`COUNTS` but ``eligible`` and ``taking_part`` (= members ∪ titles held);
-    ``level``: the title counts (and the 回头看 of titles) of titles of that level."""
-    r, m, t, k = campaign_round, campaign_round_member, campaign_title, campaign_recheck
-    c, cm = campaign_spot_check, campaign_spot_check_member
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    in_round = (r.c.scheme_code == scheme_code, r.c.year == year)
-    of_level = () if level is None else (t.c.level == level,)
-    of_titles = () if level is None else (k.c.title_id.in_(
-        select(t.c.id).where(t.c.scheme_code == scheme_code, *of_level)),)
-
-    def members(*condition: ColumnElement[bool]) -> Select[Any]:
-        return select(m.c.institution_id).join(r, r.c.id == m.c.round_id).where(
-            *in_round, *condition)
-
-    def rechecks(states: Collection[Any]) -> Select[Any]:
-        return select(k.c.institution_id).where(
-            k.c.scheme_code == scheme_code, k.c.concluded_on.between(first, last),
-            k.c.state.in_(sorted(s.value for s in states)), *of_titles)
-
-    return {
-        "members": members(),
-        "self_assessed": members(m.c.submitted_at.is_not(None)),
-        "spot_checked": (select(cm.c.institution_id).join(c, c.c.id == cm.c.check_id)
-                         .join(r, r.c.id == c.c.round_id).where(*in_round)),
-        "recommended": members(m.c.state.in_(RECOMMENDED_STATES)),
-        "awarded": select(t.c.institution_id).where(t.c.scheme_code == scheme_code,
-                                                    t.c.awarded_on.between(first, last),
-                                                    *of_level),
-        "titles_held": select(t.c.institution_id).where(
-            t.c.scheme_code == scheme_code, *of_level, t.c.awarded_on <= last,
-            or_(t.c.state == "held", and_(t.c.state == "revoked", t.c.revoked_on > last)),
-            or_(t.c.valid_until.is_(None), t.c.valid_until >= last)),
-        "rechecked": rechecks(CONCLUDED),
-        "recheck_passed": rechecks(PASSED),
-    }
-
-
-#: the counts whose set reads the scheme's rounds of the year (members, their
-#: submissions and states, the spot-check samples drawn in a round): empty without one
-ROUND_COUNTS: frozenset[str] = frozenset(
-    {"members", "self_assessed", "spot_checked", "recommended"})
-
-
-def _count_columns(scheme_code: str, year: int, wanted: Collection[str],
-                   level: str | None = None, has_round: bool = True
-                   ) -> dict[str, ColumnElement[Any]]:
-    """count name → its column for one scheme: every ``wanted`` count of :data:`COUNTS`
-    but ``eligible``, each a SUM of ``CASE WHEN id IN (its set)`` — a semi-join each
-    database evaluates once per statement (PostgreSQL: a hashed subplan; SQLite: an
-    ephemeral index); ``level``: of titles of that level (:func:`_sets`). Without a
-    round of the scheme in the year (``has_round``) the sets of :data:`ROUND_COUNTS`
-    are empty: no column (the count is 0, left out like every zero), and
-    ``taking_part`` is the titles held alone."""
-    i, sets = institution, _sets(scheme_code, year, level)
-
-    def share(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.sum(case((condition, 1), else_=0))
-
-    columns: dict[str, ColumnElement[Any]] = {}
-    for name in COUNTS:
-        if name in ROUND_COUNTS and not has_round:
-            continue
-        if name in sets and name in wanted:
-            columns[name] = share(i.c.id.in_(sets[name]))
-        elif name == "taking_part" and name in wanted:
-            columns[name] = share(or_(i.c.id.in_(sets["members"]),
-                                      i.c.id.in_(sets["titles_held"])) if has_round
-                                  else i.c.id.in_(sets["titles_held"]))
-    return columns
-
-
-def _schemes_with_round(conn: Connection, schemes: Collection[str], year: int) -> set[str]:
-    """The schemes among ``schemes`` with a round (of any region) in ``year``."""
-    r = campaign_round
-    found = conn.execute(select(r.c.scheme_code).distinct()
-                         .where(r.c.year == year, r.c.scheme_code.in_(sorted(schemes))))
-    return {str(code) for code in found.scalars()}
-
-
 def _slice_counts(part: Slice, wanted: Collection[str]) -> list[str]:
     """The counts (but ``eligible``) a slice reads: ``wanted``; a levelled slice only
     those a level narrows (:data:`LEVELLED`)."""
@@ -230,7 +137,7 @@ def _counts_by_slice(conn: Connection, where: Sequence[ColumnElement[bool]],
     count of :data:`COUNTS` when None; ``eligible`` always; a levelled slice only the
     title counts), for every slice in ONE statement over the institutions of ``where``
     (the caller's regions, any category): grouped by region and category, each
-    (scheme, level, count) once as a column (:func:`_count_columns`) — a category
+    (scheme, level, count) once as a column (``coverage_sets.count_columns``) — a category
     narrows nothing in SQL, its slice sums only the groups of its categories."""
     i = institution
     wanted = set(COUNTS if counts is None else counts)
@@ -240,13 +147,13 @@ def _counts_by_slice(conn: Connection, where: Sequence[ColumnElement[bool]],
     # (scheme, level or None, count) → the column's place in the row
     keys: dict[tuple[str, str | None, str], int] = {}
     columns: list[ColumnElement[Any]] = []
-    with_round = _schemes_with_round(conn, {p.scheme for p in parts}, year) if parts else set()
+    with_round = schemes_with_round(conn, {p.scheme for p in parts}, year) if parts else set()
     for p in parts:
         todo = [n for n in names[p]
                 if (p.scheme, p.level if n in LEVELLED else None, n) not in keys]
         for level in dict.fromkeys(p.level if n in LEVELLED else None for n in todo):
             chosen = [n for n in todo if (p.level if n in LEVELLED else None) == level]
-            for name, column in _count_columns(p.scheme, year, chosen, level,
+            for name, column in count_columns(p.scheme, year, chosen, level,
                                                p.scheme in with_round).items():
                 keys[(p.scheme, level, name)] = 3 + len(columns)
                 columns.append(column)
