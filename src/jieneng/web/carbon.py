@@ -46,7 +46,7 @@ from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, SettingsDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.uploads import SizeChecked
 
@@ -142,13 +142,6 @@ def form_number(raw: str, fld: str) -> float:
     return value
 
 
-def _date(raw: str, fld: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationFailed.of("carbon_date_invalid", field=fld, value=raw[:20]) from None
-
-
 def spec_of(form: dict[str, str]) -> EventSpec:
     """The event typed in the form (numbers and dates parsed here)."""
     attendees = form.get("attendees", "").strip()
@@ -158,8 +151,8 @@ def spec_of(form: dict[str, str]) -> EventSpec:
     lines = {m.code: form_number(form[f"q_{m.code}"], m.code) for m in modes()
              if form.get(f"q_{m.code}", "").strip()}
     return EventSpec(credit_code=form.get("credit_code", ""), name=form.get("name", ""),
-                     start_date=_date(form.get("start_date", ""), "start_date"),
-                     end_date=_date(form.get("end_date", ""), "end_date"),
+                     start_date=form_date(form.get("start_date"), "start_date", required=True),
+                     end_date=form_date(form.get("end_date"), "end_date", required=True),
                      attendees=int(attendees), place=form.get("place", ""),
                      note=form.get("note", ""), lines=lines)
 

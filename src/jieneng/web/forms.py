@@ -11,12 +11,13 @@ browser, a test and a client of the API see one verdict (issue 10 §1).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import date
+from typing import Any, Literal, overload
 
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
-from jieneng.core.exceptions import DomainError
+from jieneng.core.exceptions import DomainError, ValidationFailed
 from jieneng.web.common import blank, error_message, page
 from jieneng.web.errors import status_of
 
@@ -30,6 +31,29 @@ def form_text(form: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str 
     """A form field's text, cut at ``limit`` characters; None when absent or blank."""
     raw = form.get(name)
     return blank(raw[:limit]) if isinstance(raw, str) else None
+
+
+@overload
+def form_date(value: str | None, field: str, *, required: Literal[True]) -> date: ...
+
+
+@overload
+def form_date(value: str | None, field: str, *, required: bool = False) -> date | None: ...
+
+
+def form_date(value: str | None, field: str, *, required: bool = False) -> date | None:
+    """A date typed in a form field (``YYYY-MM-DD``): None when left empty — refused
+    (``form_field_required``) when ``required`` —, refused at its field when malformed
+    (``form_date_invalid``)."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise ValidationFailed.of("form_field_required", field=field)
+        return None
+    try:
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise ValidationFailed.of("form_date_invalid", field=field, value=cleaned[:20]) from None
 
 
 def form_int(form: Mapping[str, Any], name: str) -> int | None:

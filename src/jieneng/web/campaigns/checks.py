@@ -37,7 +37,7 @@ from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=API_ERRORS)
@@ -118,17 +118,6 @@ def checks_xlsx(request: Request, user: CurrentUser, engine: EngineDep,
 # ---------------------------------------------------------------- forms
 
 
-def _date(value: str, field: str) -> date | None:
-    cleaned = value.strip()
-    if not cleaned:
-        return None
-    try:
-        return date.fromisoformat(cleaned)
-    except ValueError:
-        raise ValidationFailed.of("check_date_invalid", value=cleaned[:20],
-                                  field=field) from None
-
-
 #: the longest number a checks form takes (a longer one is refused as not a number, like
 #: :data:`Short`); the score fields carry it as ``maxlength``
 NUMBER_MAX = 40
@@ -200,7 +189,7 @@ def publicity_form(request: Request, user: CurrentUser, engine: EngineDep, round
     form = {"starts_on": starts_on, "days": days}
     return _act(request, engine, user, round_id, form, "publicity",
                 lambda: publicity.start_publicity(engine, user, round_id,
-                                                  starts_on=_date(starts_on, "starts_on"),
+                                                  starts_on=form_date(starts_on, "starts_on"),
                                                   days=_int(days, "days")), "published")
 
 
@@ -212,7 +201,7 @@ def objection_form(request: Request, user: CurrentUser, engine: EngineDep, round
     return _act(request, engine, user, round_id, form, "objections",
                 lambda: publicity.raise_objection(engine, user, round_id, o_credit_code.strip(),
                                                   o_text,
-                                                  raised_on=_date(raised_on, "raised_on")),
+                                                  raised_on=form_date(raised_on, "raised_on")),
                 "objection")
 
 
@@ -239,7 +228,7 @@ def award_form(request: Request, user: CurrentUser, engine: EngineDep, round_id:
     form = {"awarded_on": awarded_on, "level": level}
     return _act(request, engine, user, round_id, form, "award",
                 lambda: publicity.award(engine, user, round_id,
-                                        awarded_on=_date(awarded_on, "awarded_on"),
+                                        awarded_on=form_date(awarded_on, "awarded_on"),
                                         level=level.strip() or None), "awarded")
 
 

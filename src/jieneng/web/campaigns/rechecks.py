@@ -33,7 +33,7 @@ from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS
 from jieneng.web.exporting import notes, workbook_lang, xlsx_response
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["campaigns"], responses=API_ERRORS)
@@ -133,17 +133,6 @@ def rechecks_xlsx(request: Request, user: CurrentUser, engine: EngineDep, region
 # ---------------------------------------------------------------- forms
 
 
-def _date(value: str, field: str) -> date | None:
-    cleaned = value.strip()
-    if not cleaned:
-        return None
-    try:
-        return date.fromisoformat(cleaned)
-    except ValueError:
-        raise ValidationFailed.of("check_date_invalid", value=cleaned[:20],
-                                  field=field) from None
-
-
 def _number(value: str, field: str) -> float | None:
     cleaned = value.strip().replace(",", "")
     if not cleaned:
@@ -178,7 +167,7 @@ def select_form(request: Request, user: CurrentUser, engine: EngineDep, scheme: 
             raise ValidationFailed.of("check_number_invalid", value=year[:40], field="year")
         chosen_seed = _number(seed, "seed")
         rechecks.select_rechecks(engine, user, scheme.strip(), region.strip(),
-                                 year=int(year), awarded_before=_date(awarded_before,
+                                 year=int(year), awarded_before=form_date(awarded_before,
                                                                       "awarded_before"),
                                  share=_number(share, "share"),
                                  seed=None if chosen_seed is None else int(chosen_seed))
@@ -198,8 +187,8 @@ def result_form(request: Request, user: CurrentUser, engine: EngineDep, recheck_
             raise ValidationFailed.of("check_verdict_invalid", verdict=outcome[:20],
                                       field="outcome")
         rechecks.record_result(engine, user, recheck_id, passed=outcome == "pass",
-                               finding=finding, checked_on=_date(checked_on, "checked_on"),
-                               deadline=_date(deadline, "deadline"))
+                               finding=finding, checked_on=form_date(checked_on, "checked_on"),
+                               deadline=form_date(deadline, "deadline"))
 
     return _act(request, engine, user, form, f"r{recheck_id}", run, "result")
 

@@ -25,7 +25,7 @@ from jieneng.services.projects.settlement import confirm, settle
 from jieneng.services.projects.statements import compute_statement, issue_due
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.projects.common import CodeP
 from jieneng.web.projects.detail import TEMPLATE, page_context
@@ -36,16 +36,6 @@ NEEDS = [requires(Capability.APPROVE_PROJECTS)]
 Short = Annotated[str, Form(max_length=40)]
 PERIOD = r"^\d{4}(-(\d{2}|Q[1-4]))?$"
 PeriodP = Annotated[str, Path(max_length=8, pattern=PERIOD, description="2025-03 | 2025-Q1 | 2025")]
-
-
-def _date(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        if not text.strip():
-            raise ValidationFailed.of("project_field_required", field=field) from None
-        raise ValidationFailed.of("project_date_invalid", field=field,
-                                  value=text.strip()[:20]) from None
 
 
 def _number(text: str, default: float) -> float:
@@ -74,7 +64,8 @@ def _done(code: str, done: str, anchor: str, period: str = "") -> Response:
 
 
 def _window(start: str, end: str, prefix: str) -> DateRange:
-    return DateRange(_date(start, f"{prefix}_start"), _date(end, f"{prefix}_end"))
+    return DateRange(form_date(start, f"{prefix}_start", required=True),
+                     form_date(end, f"{prefix}_end", required=True))
 
 
 @router.post("/projects/{code}/baseline", dependencies=NEEDS)
@@ -104,8 +95,7 @@ def statements_issue(request: Request, user: CurrentUser, engine: EngineDep, cod
     try:
         if action == "due":
             made = issue_due(engine, user, code,
-                             through=_date(through, "through") if through.strip()
-                             else date.today())
+                             through=form_date(through, "through") or date.today())
             return _done(code, "statements_issued", "statements", str(len(made)))
         compute_statement(engine, user, code, period.strip())
     except DomainError as err:

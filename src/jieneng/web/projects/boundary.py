@@ -26,7 +26,7 @@ from jieneng.core.permissions import Capability
 from jieneng.services.projects.boundary import add_boundary, remove_boundary
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.projects.common import CodeP
 from jieneng.web.projects.detail import TEMPLATE, page_context
@@ -72,17 +72,6 @@ def boundary_add(request: Request, user: CurrentUser, engine: EngineDep, code: C
     return RedirectResponse(f"/projects/{code}?done=boundary_added#boundary", status_code=303)
 
 
-def _day(text: str) -> date:
-    cleaned = text.strip()
-    if not cleaned:
-        raise ValidationFailed.of("project_field_required", field="removed_on")
-    try:
-        return date.fromisoformat(cleaned)
-    except ValueError:
-        raise ValidationFailed.of("project_date_invalid", field="removed_on",
-                                  value=cleaned[:20]) from None
-
-
 def _line_id(text: str) -> int:
     cleaned = text.strip()
     if not cleaned.isdigit() or len(cleaned) > 9:
@@ -96,8 +85,8 @@ def boundary_remove(request: Request, user: CurrentUser, engine: EngineDep, code
                     r_reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     form = {"r_id": r_id, "r_on": r_on, "r_reason": r_reason}
     try:
-        remove_boundary(engine, user, code, _line_id(r_id), removed_on=_day(r_on),
-                        reason=r_reason)
+        remove_boundary(engine, user, code, _line_id(r_id),
+                        removed_on=form_date(r_on, "removed_on", required=True), reason=r_reason)
     except DomainError as err:
         context = page_context(engine, user, code, domain_lang(lang_of(request)))
         context["form"] = form

@@ -33,7 +33,7 @@ from jieneng.services.projects.registry import get_project
 from jieneng.web.common import page as render_page
 from jieneng.web.deps import CurrentUser, EngineDep, requires
 from jieneng.web.errors import API_ERRORS, lang_of
-from jieneng.web.forms import form_error
+from jieneng.web.forms import form_date, form_error
 from jieneng.web.i18n import domain_lang
 from jieneng.web.projects.common import CodeP
 from jieneng.web.projects.detail import _check
@@ -54,19 +54,6 @@ PERCENT = ("sharing_ratio", "guaranteed_rate")
 
 def _lang(request: Request) -> str:
     return domain_lang(lang_of(request))
-
-
-def _date(text: str, field: str, required: bool) -> date | None:
-    cleaned = text.strip()
-    if not cleaned:
-        if required:
-            raise ValidationFailed.of("project_field_required", field=field)
-        return None
-    try:
-        return date.fromisoformat(cleaned)
-    except ValueError:
-        raise ValidationFailed.of("project_date_invalid", field=field,
-                                  value=cleaned[:20]) from None
 
 
 def _number(text: str, field: str) -> float | None:
@@ -104,7 +91,7 @@ def _shown_percent(value: Any) -> str:
 
 def contract_of(form: dict[str, str]) -> Contract:
     """The contract of the form's texts (dates ISO, shares in percent → fractions)."""
-    dates = {f: _date(form.get(f, ""), f, f != "signed_on") for f in DATES}
+    dates = {f: form_date(form.get(f), f, required=f != "signed_on") for f in DATES}
     numbers: dict[str, Any] = {f: _percent(form.get(f, ""), f) if f in PERCENT
                                else _number(form.get(f, ""), f) for f in NUMBERS}
     texts: dict[str, Any] = {f: (form.get(f) or "").strip() or None for f in TEXTS}

@@ -7,7 +7,6 @@ plan_progress` as a row of the progress list, its workbook and the summary
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -139,7 +138,3 @@ def keeps(row: Mapping[str, Any], status: str) -> bool:
     worked-out state (an overdue item in progress is kept by both)."""
     return not status or (bool(row["overdue"]) if status == "overdue"
                           else row["progress"] == status)
-
-
-def as_of_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
