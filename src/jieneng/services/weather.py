@@ -152,7 +152,8 @@ def list_stations(db: Reader) -> list[dict[str, Any]]:
 
 def station_months(db: Reader, station: str | None = None) -> list[dict[str, Any]]:
     """Every station (or the one coded ``station``; NotFound when none is) as
-    :func:`list_stations` gives it, with ``months`` — per month with a stored day:
+    :func:`list_stations` gives it, with ``region_names`` (the served regions' names)
+    and ``months`` — per month with a stored day:
     ``month`` (YYYY-MM), ``days`` stored of ``days_in_month``, ``share`` of the month
     stored, ``mean_c`` [°C], ``hdd18`` / ``cdd26`` [°C·d, over the stored days],
     ``hour_coverage`` (the mean share of the days' hours observed) and ``sources``
@@ -166,6 +167,7 @@ def station_months(db: Reader, station: str | None = None) -> list[dict[str, Any
             if not stations:
                 raise NotFound.of("weather.unknown_station", station=station)
         frame = store.month_summary(conn, stations[0]["id"] if station is not None else None)
+        tree = RegionTree(regions.load_regions(conn))
     by_station: dict[int, list[dict[str, Any]]] = {}
     for row in frame.iter_rows(named=True):
         y, m = int(row["year"]), int(row["month"])
@@ -185,7 +187,8 @@ def station_months(db: Reader, station: str | None = None) -> list[dict[str, Any
         for line in months:
             for k, v in line["sources"].items():
                 totals[k] = totals.get(k, 0) + v
-        out.append({**s, "months": months, "months_stored": len(months),
+        out.append({**s, "region_names": [tree.name(c) if c in tree else c for c in s["regions"]],
+                    "months": months, "months_stored": len(months),
                     "months_complete": sum(1 for line in months
                                            if line["days"] == line["days_in_month"]),
                     "share": s["days"] / span if span else None, "sources": totals})

@@ -112,7 +112,7 @@ def weather_xlsx(request: Request, user: CurrentUser, engine: EngineDep,
                  station: StationQ = "") -> Response:
     lang = workbook_lang(request)
     data = weather_data(engine, user, _lang(request), station)
-    stations = [{**s, "regions": "、".join(s["regions"]), "sources": s["sources_label"]}
+    stations = [{**s, "regions": "、".join(s["region_names"]), "sources": s["sources_label"]}
                 for s in data["stations"]]
     months = [{**m, "station": s["code"], "sources": m["sources_label"]}
               for s in data["stations"] for m in s["months"]]
@@ -194,6 +194,8 @@ class StationOut(BaseModel):
     latitude: float | None
     longitude: float | None
     regions: list[str]
+    #: the served regions' names, in the order of ``regions``
+    region_names: list[str]
     days: int
     first_day: str | None
     last_day: str | None
